@@ -1,0 +1,56 @@
+// Every failure becomes HTTP here, and only here: Fn's error body {"message": "...", "fields"?}.
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import { ConflictError, NotFoundError } from '../store/errors.js';
+
+export class ApiError extends Error {
+  constructor(readonly status: number, message: string, readonly fields?: string) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export const badRequest = (message: string, fields?: string): ApiError => new ApiError(400, message, fields);
+
+export interface ErrorBody {
+  message: string;
+  fields?: string;
+}
+
+/** Maps a thrown value to a status and Fn's error body. Unknown errors are 500s. */
+export function toHttpError(err: unknown): { status: number; body: ErrorBody } {
+  if (err instanceof ApiError) {
+    const body: ErrorBody = { message: err.message };
+    if (err.fields !== undefined) body.fields = err.fields;
+    return { status: err.status, body };
+  }
+  if (err instanceof NotFoundError) return { status: 404, body: { message: err.message } };
+  if (err instanceof ConflictError) return { status: 409, body: { message: err.message } };
+  // body-parser's own errors carry a `type`.
+  const type = (err as { type?: unknown } | null)?.type;
+  if (type === 'entity.parse.failed') {
+    return { status: 400, body: { message: `Invalid JSON: ${(err as Error).message}` } };
+  }
+  if (type === 'entity.too.large') return { status: 413, body: { message: 'Request body too large' } };
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
+    return { status: 415, body: { message: (err as Error).message } };
+  }
+  return { status: 500, body: { message: 'internal server error' } };
+}
+
+export function errorHandler(log: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const { status, body } = toHttpError(err);
+    if (status >= 500) log.error({ err, method: req.method, url: req.originalUrl }, 'request failed');
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.status(status).json(body);
+  };
+}
+
+/** Fn's answer for a route that does not exist. */
+export const pathNotFound: RequestHandler = (req, res) => {
+  res.status(404).json({ message: `Path not found: ${req.method} ${req.path}` });
+};

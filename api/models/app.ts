@@ -1,0 +1,87 @@
+// App input: create and PUT-merge, with Fn's rules and messages.
+import { z } from 'zod';
+import { ApiError, badRequest } from '../errors.js';
+import type { App } from '../../store/types.js';
+import {
+  annotationsSchema, checkWordName, configSchema, mergeAnnotations, mergeConfig, parseBody,
+  timestampSchema, validateAnnotations, withoutEndpoints,
+} from './common.js';
+
+const SYSLOG_SCHEMES = ['tcp', 'udp', 'unix', 'unixgram', 'tcp+tls'];
+const SHAPES = ['', 'GENERIC_X86', 'GENERIC_ARM', 'GENERIC_X86_ARM'];
+
+const appBody = z.object({
+  id: z.string().nullish(),
+  name: z.string().nullish(),
+  config: configSchema.nullish(),
+  annotations: annotationsSchema.nullish(),
+  syslog_url: z.string().nullish(),
+  shape: z.string().nullish(),
+  created_at: timestampSchema.nullish(),
+  updated_at: timestampSchema.nullish(),
+});
+type AppBody = z.infer<typeof appBody>;
+
+function validateApp(app: App): void {
+  switch (checkWordName(app.name)) {
+    case 'missing': throw badRequest('Missing Name');
+    case 'too-long': throw badRequest('App name must be 255 characters or less');
+    case 'invalid': throw badRequest('Invalid app name');
+    case 'ok': break;
+  }
+  validateAnnotations(app.annotations);
+  if (app.syslog_url !== undefined) {
+    const url = app.syslog_url.trim();
+    const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(url)?.[1]?.toLowerCase();
+    if (!scheme || !SYSLOG_SCHEMES.includes(scheme)) {
+      throw badRequest(
+        `invalid syslog url: "${app.syslog_url}" invalid scheme, only [${SYSLOG_SCHEMES.join(', ')}] are supported`,
+      );
+    }
+  }
+  if (app.shape !== undefined && !SHAPES.includes(app.shape)) throw badRequest('Invalid app shape');
+}
+
+export function newApp(body: unknown, id: string, now: string): App {
+  const b: AppBody = parseBody(appBody, body);
+  if (b.id) throw badRequest('App ID cannot be supplied on create');
+  const app: App = {
+    id,
+    name: b.name ?? '',
+    config: mergeConfig({}, b.config ?? undefined),
+    annotations: withoutEndpoints(b.annotations ?? {}),
+    created_at: now,
+    updated_at: now,
+  };
+  if (b.syslog_url) app.syslog_url = b.syslog_url;
+  if (b.shape) app.shape = b.shape;
+  validateApp(app);
+  return app;
+}
+
+/** Checks a PUT body against the path before the stored app is read. */
+export function parseAppPatch(body: unknown, pathId: string): AppBody {
+  const b = parseBody(appBody, body);
+  if (b.id && b.id !== pathId) throw badRequest('App ID in path does not match ID in body');
+  return b;
+}
+
+export function mergeApp(existing: App, b: AppBody, now: string): App {
+  if (b.name && b.name !== existing.name) throw new ApiError(409, 'Could not update - name is immutable');
+  const app: App = {
+    ...existing,
+    config: mergeConfig(existing.config, b.config ?? undefined),
+    annotations: mergeAnnotations(existing.annotations, b.annotations ?? undefined),
+    updated_at: now,
+  };
+  if (b.syslog_url !== undefined && b.syslog_url !== null) {
+    if (b.syslog_url === '') delete app.syslog_url;
+    else app.syslog_url = b.syslog_url;
+  }
+  if (b.shape !== undefined && b.shape !== null) {
+    if (b.shape === '') delete app.shape;
+    else app.shape = b.shape;
+  }
+  validateApp(app);
+  return app;
+}

@@ -1,0 +1,107 @@
+// Rules shared by apps, fns and triggers: names, config and annotation merging and validation.
+// Messages and limits are Fn's (api/models/*.go), so Fn clients see the answers they expect.
+import { z } from 'zod';
+import { badRequest } from '../errors.js';
+import type { Annotations, Config } from '../../store/types.js';
+
+export const MAX_NAME_BYTES = 255;
+const MAX_ANNOTATION_KEY_BYTES = 128;
+const MAX_ANNOTATION_VALUE_BYTES = 512;
+const MAX_ANNOTATION_KEYS = 100;
+
+/** Annotations the server computes on every answer; never stored from input. */
+export const FN_ENDPOINT_ANNOTATION = 'fnproject.io/fn/invokeEndpoint';
+export const TRIGGER_ENDPOINT_ANNOTATION = 'fnproject.io/trigger/httpEndpoint';
+
+const byteLength = (s: string): number => Buffer.byteLength(s, 'utf8');
+
+/** App and trigger names: letters, digits (any script, as Fn), `_` and `-`. */
+const WORD_NAME = /^[\p{L}\p{N}_-]+$/u;
+/** Fn names: what survives URL path-segment escaping unchanged (Fn uses url.PathEscape). */
+const PATH_SAFE_NAME = /^[A-Za-z0-9\-_.~$&+:=@]+$/;
+
+export type NameCheck = 'ok' | 'missing' | 'too-long' | 'invalid';
+
+function checkName(name: string | undefined, pattern: RegExp): NameCheck {
+  if (name === undefined || name === '') return 'missing';
+  if (byteLength(name) > MAX_NAME_BYTES) return 'too-long';
+  return pattern.test(name) ? 'ok' : 'invalid';
+}
+
+export const checkWordName = (name: string | undefined): NameCheck => checkName(name, WORD_NAME);
+export const checkFnName = (name: string | undefined): NameCheck => checkName(name, PATH_SAFE_NAME);
+
+// Wire shapes: types only; the rules with Fn's messages live in validate functions.
+export const configSchema = z.record(z.string(), z.string({ error: 'config values must be strings' }));
+export const annotationsSchema = z.record(z.string(), z.unknown());
+export const timestampSchema = z.string().optional();
+
+/** Turns a body that fails its wire schema into one clear 400. */
+export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
+  if (body === undefined) throw badRequest('Invalid JSON: the request body is empty');
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw badRequest('Invalid JSON: the request body must be a JSON object');
+  }
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const field = issue?.path.map(String).join('.') ?? '';
+  throw badRequest(`Invalid JSON: field "${field}": ${issue?.message ?? 'invalid'}`, field || undefined);
+}
+
+/** Config merge: keys overwrite, a value of "" deletes the key. */
+export function mergeConfig(base: Config, patch: Config | undefined): Config {
+  if (!patch) return base;
+  const out: Config = { ...base };
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === '') delete out[k];
+    else out[k] = v;
+  }
+  return out;
+}
+
+/** Drops the server-computed endpoint annotations a client may echo back. */
+export function withoutEndpoints(a: Annotations): Annotations {
+  const { [FN_ENDPOINT_ANNOTATION]: _f, [TRIGGER_ENDPOINT_ANNOTATION]: _t, ...rest } = a;
+  return rest;
+}
+
+/** Annotation merge: keys overwrite, a value of "" or null deletes the key. */
+export function mergeAnnotations(base: Annotations, patch: Annotations | undefined): Annotations {
+  if (!patch) return base;
+  const out: Annotations = { ...base };
+  for (const [k, v] of Object.entries(withoutEndpoints(patch))) {
+    if (v === '' || v === null) delete out[k];
+    else out[k] = v;
+  }
+  return out;
+}
+
+export function validateAnnotations(a: Annotations): void {
+  for (const [k, v] of Object.entries(a)) {
+    if (!/^[!-~]+$/.test(k)) {
+      throw badRequest('Invalid annotation key, annotation keys must be non-empty ascii strings excluding whitespace');
+    }
+    if (byteLength(k) > MAX_ANNOTATION_KEY_BYTES) {
+      throw badRequest('Invalid annotation key length, annotation keys may not be larger than 128 bytes');
+    }
+    if (v === '' || v === null || v === undefined) {
+      throw badRequest(
+        'Invalid annotation value, annotation values may only be non-empty strings, numbers, objects, or arrays',
+      );
+    }
+    if (byteLength(JSON.stringify(v)) > MAX_ANNOTATION_VALUE_BYTES) {
+      throw badRequest(
+        'Invalid annotation value length, annotation values may not be larger than 512 bytes when serialized as JSON',
+      );
+    }
+  }
+  if (Object.keys(a).length > MAX_ANNOTATION_KEYS) {
+    throw badRequest(
+      'Invalid annotation change, new key(s) exceed maximum permitted number of annotations keys (100)',
+    );
+  }
+}
+
+/** Fn's timestamp format: RFC 3339, milliseconds, UTC. */
+export const timestamp = (d: Date = new Date()): string => d.toISOString();

@@ -1,0 +1,102 @@
+// Fn input: create (with Fn's defaults) and PUT-merge, plus Kiln's `format`.
+import { z } from 'zod';
+import { badRequest } from '../errors.js';
+import { FN_FORMATS, type Fn, type FnFormat } from '../../store/types.js';
+import {
+  annotationsSchema, checkFnName, configSchema, mergeAnnotations, mergeConfig, parseBody,
+  timestampSchema, validateAnnotations, withoutEndpoints,
+} from './common.js';
+
+export const FN_LIMITS = {
+  memory: { def: 128, max: 8192 },
+  timeout: { def: 30, max: 300 },
+  idle_timeout: { def: 30, max: 3600 },
+} as const;
+
+const int = (field: string) => z.number({ error: `${field} must be an integer` }).int(`${field} must be an integer`);
+
+const fnBody = z.object({
+  id: z.string().nullish(),
+  name: z.string().nullish(),
+  app_id: z.string().nullish(),
+  image: z.string().nullish(),
+  memory: int('memory').nullish(),
+  timeout: int('timeout').nullish(),
+  idle_timeout: int('idle_timeout').nullish(),
+  format: z.string().nullish(),
+  config: configSchema.nullish(),
+  annotations: annotationsSchema.nullish(),
+  created_at: timestampSchema.nullish(),
+  updated_at: timestampSchema.nullish(),
+});
+type FnBody = z.infer<typeof fnBody>;
+
+function validateFn(fn: Fn): void {
+  switch (checkFnName(fn.name)) {
+    case 'missing': throw badRequest('Missing Fn name');
+    case 'too-long': throw badRequest('Fn name must be 255 characters or less');
+    case 'invalid': throw badRequest('name must be a valid string');
+    case 'ok': break;
+  }
+  if (!fn.app_id) throw badRequest('Missing AppID on Fn');
+  if (!fn.image) throw badRequest('Missing image on Fn');
+  if (fn.timeout <= 0 || fn.timeout > FN_LIMITS.timeout.max) {
+    throw badRequest('timeout value is out of range, must be between 0 and 300');
+  }
+  if (fn.idle_timeout <= 0 || fn.idle_timeout > FN_LIMITS.idle_timeout.max) {
+    throw badRequest('idle_timeout value is out of range, must be between 0 and 3600');
+  }
+  if (fn.memory < 1 || fn.memory > FN_LIMITS.memory.max) {
+    throw badRequest('memory value is out of range. It should be between 0 and 8192');
+  }
+  if (!(FN_FORMATS as readonly string[]).includes(fn.format)) {
+    throw badRequest(`Invalid format on Fn: "${fn.format}" (use ${FN_FORMATS.join(' or ')})`);
+  }
+  validateAnnotations(fn.annotations);
+}
+
+export function newFn(body: unknown, id: string, now: string): Fn {
+  const b: FnBody = parseBody(fnBody, body);
+  if (b.id) throw badRequest('ID cannot be provided for Fn creation');
+  if (!b.app_id) throw badRequest('Missing AppID on Fn');
+  // As Fn: 0 or absent means the default.
+  const fn: Fn = {
+    id,
+    name: b.name ?? '',
+    app_id: b.app_id,
+    image: b.image ?? '',
+    memory: b.memory || FN_LIMITS.memory.def,
+    timeout: b.timeout || FN_LIMITS.timeout.def,
+    idle_timeout: b.idle_timeout || FN_LIMITS.idle_timeout.def,
+    format: (b.format || 'http-stream') as FnFormat,
+    config: mergeConfig({}, b.config ?? undefined),
+    annotations: withoutEndpoints(b.annotations ?? {}),
+    created_at: now,
+    updated_at: now,
+  };
+  validateFn(fn);
+  return fn;
+}
+
+export function parseFnPatch(body: unknown, pathId: string): FnBody {
+  const b = parseBody(fnBody, body);
+  if (b.id && b.id !== pathId) throw badRequest('Fn ID in path does not match that in body');
+  return b;
+}
+
+/** As Fn: zero values leave a field as it is; name and app_id cannot change and are ignored. */
+export function mergeFn(existing: Fn, b: FnBody, now: string): Fn {
+  const fn: Fn = {
+    ...existing,
+    image: b.image || existing.image,
+    memory: b.memory || existing.memory,
+    timeout: b.timeout || existing.timeout,
+    idle_timeout: b.idle_timeout || existing.idle_timeout,
+    format: (b.format || existing.format) as FnFormat,
+    config: mergeConfig(existing.config, b.config ?? undefined),
+    annotations: mergeAnnotations(existing.annotations, b.annotations ?? undefined),
+    updated_at: now,
+  };
+  validateFn(fn);
+  return fn;
+}

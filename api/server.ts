@@ -1,0 +1,39 @@
+// Builds the express application from its dependencies; api/main.ts owns the process.
+import express, { type Express } from 'express';
+import { pinoHttp } from 'pino-http';
+import { jsonBody } from './body.js';
+import type { ApiDeps } from './deps.js';
+import { errorHandler, pathNotFound } from './errors.js';
+import { appsRouter } from './routes/apps.js';
+import { fnsRouter } from './routes/fns.js';
+import { metaRouter } from './routes/meta.js';
+import { triggersRouter } from './routes/triggers.js';
+
+export function createApp(deps: ApiDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.set('query parser', 'simple');
+
+  app.use(
+    pinoHttp({
+      logger: deps.log,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && given.length <= 128 ? given : deps.newId();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'debug'),
+    }),
+  );
+
+  app.use('/v2', jsonBody(deps.maxRequestSize));
+  app.use(metaRouter(deps));
+  app.use(appsRouter(deps));
+  app.use(fnsRouter(deps));
+  app.use(triggersRouter(deps));
+  app.use(pathNotFound);
+  app.use(errorHandler(deps.log));
+  return app;
+}

@@ -1,0 +1,296 @@
+// The Store over knex: one implementation for SQLite and PostgreSQL.
+import type { Knex } from 'knex';
+import { ConflictError, NotFoundError } from './errors.js';
+import type {
+  App, Call, CallStatus, Fn, FnFormat, Page, PageQuery, Store, Trigger,
+} from './types.js';
+
+type Row = Record<string, unknown>;
+
+const str = (v: unknown): string => String(v);
+const optStr = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v));
+const json = <T>(v: unknown): T => JSON.parse(String(v)) as T;
+
+function toApp(r: Row): App {
+  const app: App = {
+    id: str(r.id), name: str(r.name), config: json(r.config), annotations: json(r.annotations),
+    created_at: str(r.created_at), updated_at: str(r.updated_at),
+  };
+  const syslog = optStr(r.syslog_url);
+  if (syslog !== undefined) app.syslog_url = syslog;
+  const shape = optStr(r.shape);
+  if (shape !== undefined) app.shape = shape;
+  return app;
+}
+
+function fromApp(a: App): Row {
+  return {
+    id: a.id, name: a.name, config: JSON.stringify(a.config), annotations: JSON.stringify(a.annotations),
+    syslog_url: a.syslog_url ?? null, shape: a.shape ?? null, created_at: a.created_at, updated_at: a.updated_at,
+  };
+}
+
+function toFn(r: Row): Fn {
+  return {
+    id: str(r.id), name: str(r.name), app_id: str(r.app_id), image: str(r.image),
+    memory: Number(r.memory), timeout: Number(r.timeout), idle_timeout: Number(r.idle_timeout),
+    format: str(r.format) as FnFormat, config: json(r.config), annotations: json(r.annotations),
+    created_at: str(r.created_at), updated_at: str(r.updated_at),
+  };
+}
+
+function fromFn(f: Fn): Row {
+  return { ...f, config: JSON.stringify(f.config), annotations: JSON.stringify(f.annotations) };
+}
+
+function toTrigger(r: Row): Trigger {
+  return {
+    id: str(r.id), name: str(r.name), app_id: str(r.app_id), fn_id: str(r.fn_id), type: str(r.type),
+    source: str(r.source), annotations: json(r.annotations), created_at: str(r.created_at), updated_at: str(r.updated_at),
+  };
+}
+
+function fromTrigger(t: Trigger): Row {
+  return { ...t, annotations: JSON.stringify(t.annotations) };
+}
+
+function toCall(r: Row): Call {
+  const call: Call = {
+    id: str(r.id), app_id: str(r.app_id), fn_id: str(r.fn_id), status: str(r.status) as CallStatus,
+    created_at: str(r.created_at), stats: json(r.stats),
+  };
+  for (const k of ['trigger_id', 'started_at', 'completed_at', 'error'] as const) {
+    const v = optStr(r[k]);
+    if (v !== undefined) call[k] = v;
+  }
+  return call;
+}
+
+function fromCall(c: Call): Row {
+  return {
+    id: c.id, app_id: c.app_id, fn_id: c.fn_id, trigger_id: c.trigger_id ?? null, status: c.status,
+    created_at: c.created_at, started_at: c.started_at ?? null, completed_at: c.completed_at ?? null,
+    error: c.error ?? null, stats: JSON.stringify(c.stats),
+  };
+}
+
+/** SQLite's and PostgreSQL's unique-constraint errors. */
+function isUniqueViolation(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+/** Keys separate name and id with NUL, which no valid name contains. */
+const KEY_SEP = '\u0000';
+
+/**
+ * Keyset pagination ordered by (name, id). Where names are unique within the filter the key is
+ * the name alone (as Fn's cursors are); otherwise it is name NUL id so equal names page correctly.
+ */
+async function pageByName<T extends { name: string; id: string }>(
+  q: Knex.QueryBuilder, page: PageQuery, namesUnique: boolean, map: (r: Row) => T,
+): Promise<Page<T>> {
+  if (page.after !== undefined) {
+    const sep = page.after.indexOf(KEY_SEP);
+    if (sep < 0) q.where('name', '>', page.after);
+    else {
+      const name = page.after.slice(0, sep);
+      const id = page.after.slice(sep + 1);
+      q.where((w) => w.where('name', '>', name).orWhere((e) => e.where('name', name).andWhere('id', '>', id)));
+    }
+  }
+  const rows = (await q.orderBy([{ column: 'name' }, { column: 'id' }]).limit(page.perPage)) as Row[];
+  const items = rows.map(map);
+  const lastItem = items.length === page.perPage ? items[items.length - 1] : undefined;
+  const page_: Page<T> = { items };
+  if (lastItem) page_.last = namesUnique ? lastItem.name : lastItem.name + KEY_SEP + lastItem.id;
+  return page_;
+}
+
+export class SqlStore implements Store {
+  constructor(private readonly db: Knex) {}
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+
+  private async one(table: string, where: Row, entity: 'app' | 'fn' | 'trigger', message: string): Promise<Row> {
+    const row = (await this.db(table).where(where).first()) as Row | undefined;
+    if (!row) throw new NotFoundError(entity, message);
+    return row;
+  }
+
+  // Apps
+
+  async insertApp(app: App): Promise<void> {
+    try {
+      await this.db('apps').insert(fromApp(app));
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new ConflictError('app', 'App already exists');
+      throw err;
+    }
+  }
+
+  async updateApp(app: App): Promise<void> {
+    const { id, ...rest } = fromApp(app);
+    const n = await this.db('apps').where({ id }).update(rest);
+    if (n === 0) throw new NotFoundError('app', 'App not found');
+  }
+
+  async getApp(id: string): Promise<App> {
+    return toApp(await this.one('apps', { id }, 'app', 'App not found'));
+  }
+
+  async getAppByName(name: string): Promise<App> {
+    return toApp(await this.one('apps', { name }, 'app', 'App not found'));
+  }
+
+  async deleteApp(id: string): Promise<void> {
+    // Explicit deletes rather than relying on ON DELETE CASCADE, which SQLite only honours
+    // with foreign_keys on and which a database created elsewhere may lack.
+    await this.db.transaction(async (tx) => {
+      const n = await tx('apps').where({ id }).delete();
+      if (n === 0) throw new NotFoundError('app', 'App not found');
+      await tx('triggers').where({ app_id: id }).delete();
+      await tx('fns').where({ app_id: id }).delete();
+    });
+  }
+
+  async listApps(q: PageQuery & { name?: string }): Promise<Page<App>> {
+    const qb = this.db('apps').select('*');
+    if (q.name !== undefined) qb.where({ name: q.name });
+    return pageByName(qb, q, true, toApp);
+  }
+
+  // Fns
+
+  async insertFn(fn: Fn): Promise<void> {
+    try {
+      await this.db('fns').insert(fromFn(fn));
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new ConflictError('fn', 'Fn with specified name already exists');
+      throw err;
+    }
+  }
+
+  async updateFn(fn: Fn): Promise<void> {
+    const { id, ...rest } = fromFn(fn);
+    try {
+      const n = await this.db('fns').where({ id }).update(rest);
+      if (n === 0) throw new NotFoundError('fn', 'Fn not found');
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new ConflictError('fn', 'Fn with specified name already exists');
+      throw err;
+    }
+  }
+
+  async getFn(id: string): Promise<Fn> {
+    return toFn(await this.one('fns', { id }, 'fn', 'Fn not found'));
+  }
+
+  async deleteFn(id: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const n = await tx('fns').where({ id }).delete();
+      if (n === 0) throw new NotFoundError('fn', 'Fn not found');
+      await tx('triggers').where({ fn_id: id }).delete();
+    });
+  }
+
+  async listFns(q: PageQuery & { appId?: string; name?: string }): Promise<Page<Fn>> {
+    const qb = this.db('fns').select('*');
+    if (q.appId !== undefined) qb.where({ app_id: q.appId });
+    if (q.name !== undefined) qb.where({ name: q.name });
+    return pageByName(qb, q, q.appId !== undefined, toFn);
+  }
+
+  // Triggers
+
+  private async triggerConflict(t: Trigger, err: unknown): Promise<never> {
+    if (!isUniqueViolation(err)) throw err;
+    const sameSource = await this.db('triggers')
+      .where({ app_id: t.app_id, type: t.type, source: t.source })
+      .whereNot({ id: t.id })
+      .first();
+    throw new ConflictError(
+      'trigger',
+      sameSource ? 'Trigger with the same type and source exists on this app' : 'Trigger already exists',
+    );
+  }
+
+  async insertTrigger(t: Trigger): Promise<void> {
+    try {
+      await this.db('triggers').insert(fromTrigger(t));
+    } catch (err) {
+      await this.triggerConflict(t, err);
+    }
+  }
+
+  async updateTrigger(t: Trigger): Promise<void> {
+    const { id, ...rest } = fromTrigger(t);
+    let n: number;
+    try {
+      n = await this.db('triggers').where({ id }).update(rest);
+    } catch (err) {
+      return this.triggerConflict(t, err);
+    }
+    if (n === 0) throw new NotFoundError('trigger', 'Trigger not found');
+  }
+
+  async getTrigger(id: string): Promise<Trigger> {
+    return toTrigger(await this.one('triggers', { id }, 'trigger', 'Trigger not found'));
+  }
+
+  async getTriggerBySource(appId: string, type: string, source: string): Promise<Trigger> {
+    return toTrigger(await this.one('triggers', { app_id: appId, type, source }, 'trigger', 'Trigger not found'));
+  }
+
+  async deleteTrigger(id: string): Promise<void> {
+    const n = await this.db('triggers').where({ id }).delete();
+    if (n === 0) throw new NotFoundError('trigger', 'Trigger not found');
+  }
+
+  async listTriggers(q: PageQuery & { appId: string; fnId?: string; name?: string }): Promise<Page<Trigger>> {
+    const qb = this.db('triggers').select('*').where({ app_id: q.appId });
+    if (q.fnId !== undefined) qb.where({ fn_id: q.fnId });
+    if (q.name !== undefined) qb.where({ name: q.name });
+    return pageByName(qb, q, q.fnId !== undefined, toTrigger);
+  }
+
+  // Calls
+
+  async insertCall(call: Call): Promise<void> {
+    await this.db('calls').insert(fromCall(call));
+  }
+
+  async updateCall(call: Call): Promise<void> {
+    const { id, ...rest } = fromCall(call);
+    const n = await this.db('calls').where({ id }).update(rest);
+    if (n === 0) throw new NotFoundError('call', 'Call not found');
+  }
+
+  async getCall(fnId: string, callId: string): Promise<Call> {
+    const row = (await this.db('calls').where({ id: callId, fn_id: fnId }).first()) as Row | undefined;
+    if (!row) throw new NotFoundError('call', 'Call not found');
+    return toCall(row);
+  }
+
+  async listCalls(q: PageQuery & { fnId: string }): Promise<Page<Call>> {
+    const qb = this.db('calls').select('*').where({ fn_id: q.fnId });
+    if (q.after !== undefined) qb.where('id', '<', q.after);
+    const rows = (await qb.orderBy('id', 'desc').limit(q.perPage)) as Row[];
+    const items = rows.map(toCall);
+    const page: Page<Call> = { items };
+    if (items.length === q.perPage) page.last = items[items.length - 1]?.id;
+    return page;
+  }
+
+  async insertLog(fnId: string, callId: string, log: string): Promise<void> {
+    await this.db('call_logs').insert({ call_id: callId, fn_id: fnId, log }).onConflict('call_id').merge();
+  }
+
+  async getLog(fnId: string, callId: string): Promise<string> {
+    const row = (await this.db('call_logs').where({ call_id: callId, fn_id: fnId }).first()) as Row | undefined;
+    if (!row) throw new NotFoundError('log', 'Log not found');
+    return str(row.log);
+  }
+}

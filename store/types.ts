@@ -1,0 +1,120 @@
+// The store's data model and interfaces. The API and the agent depend on these, never on knex.
+
+export type Config = Record<string, string>;
+export type Annotations = Record<string, unknown>;
+
+export interface App {
+  id: string;
+  name: string;
+  config: Config;
+  annotations: Annotations;
+  syslog_url?: string;
+  shape?: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export const FN_FORMATS = ['http-stream', 'lambda'] as const;
+export type FnFormat = (typeof FN_FORMATS)[number];
+
+export interface Fn {
+  id: string;
+  name: string;
+  app_id: string;
+  image: string;
+  memory: number;
+  timeout: number;
+  idle_timeout: number;
+  format: FnFormat;
+  config: Config;
+  annotations: Annotations;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Trigger {
+  id: string;
+  name: string;
+  app_id: string;
+  fn_id: string;
+  type: string;
+  source: string;
+  annotations: Annotations;
+  created_at: string;
+  updated_at: string;
+}
+
+export const CALL_STATUSES = ['queued', 'running', 'success', 'error', 'timeout', 'cancelled'] as const;
+export type CallStatus = (typeof CALL_STATUSES)[number];
+
+export interface CallStat {
+  timestamp: string;
+  metrics: Record<string, number>;
+}
+
+export interface Call {
+  id: string;
+  app_id: string;
+  fn_id: string;
+  trigger_id?: string;
+  status: CallStatus;
+  created_at: string;
+  started_at?: string;
+  completed_at?: string;
+  error?: string;
+  stats: CallStat[];
+}
+
+/** One page of a list ordered by a key; `after` is the last key of the previous page. */
+export interface PageQuery {
+  perPage: number;
+  after?: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Key of the last item when the page is full (there may be more), else undefined. */
+  last?: string;
+}
+
+export interface AppStore {
+  insertApp(app: App): Promise<void>;
+  updateApp(app: App): Promise<void>;
+  getApp(id: string): Promise<App>;
+  getAppByName(name: string): Promise<App>;
+  /** Deletes the app with its fns and triggers. */
+  deleteApp(id: string): Promise<void>;
+  listApps(q: PageQuery & { name?: string }): Promise<Page<App>>;
+}
+
+export interface FnStore {
+  insertFn(fn: Fn): Promise<void>;
+  updateFn(fn: Fn): Promise<void>;
+  getFn(id: string): Promise<Fn>;
+  /** Deletes the fn and its triggers. */
+  deleteFn(id: string): Promise<void>;
+  listFns(q: PageQuery & { appId?: string; name?: string }): Promise<Page<Fn>>;
+}
+
+export interface TriggerStore {
+  insertTrigger(t: Trigger): Promise<void>;
+  updateTrigger(t: Trigger): Promise<void>;
+  getTrigger(id: string): Promise<Trigger>;
+  getTriggerBySource(appId: string, type: string, source: string): Promise<Trigger>;
+  deleteTrigger(id: string): Promise<void>;
+  listTriggers(q: PageQuery & { appId: string; fnId?: string; name?: string }): Promise<Page<Trigger>>;
+}
+
+export interface CallStore {
+  insertCall(call: Call): Promise<void>;
+  updateCall(call: Call): Promise<void>;
+  getCall(fnId: string, callId: string): Promise<Call>;
+  /** Newest first; `after` is a call id. */
+  listCalls(q: PageQuery & { fnId: string }): Promise<Page<Call>>;
+  insertLog(fnId: string, callId: string, log: string): Promise<void>;
+  getLog(fnId: string, callId: string): Promise<string>;
+}
+
+export interface Store extends AppStore, FnStore, TriggerStore, CallStore {
+  close(): Promise<void>;
+}

@@ -1,0 +1,172 @@
+// Apps, fns and triggers through the HTTP API as Fn answers, against SQLite and PostgreSQL.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { backends, type TestDb } from '../helpers/db.js';
+import { call, startServer, type TestServer } from '../helpers/server.js';
+
+const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+const TS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+for (const backend of backends) {
+  describe(`REST API on ${backend.name}`, () => {
+    let db: TestDb;
+    let srv: TestServer;
+    const req = (method: string, path: string, body?: unknown) => call(srv.url, method, path, body);
+
+    before(async () => {
+      db = await backend.create();
+      srv = await startServer(db.url);
+    });
+    after(async () => {
+      await srv?.stop();
+      await db?.cleanup();
+    });
+
+    test('GET / and /version', async () => {
+      assert.deepEqual((await req('GET', '/')).body, { goto: '/v2/apps', hello: 'world!' });
+      const v = await req('GET', '/version');
+      assert.equal(v.status, 200);
+      assert.match(v.body.version, /^\d+\.\d+\.\d+/);
+    });
+
+    test('unknown path and wrong method', async () => {
+      const r = await req('GET', '/bogus');
+      assert.equal(r.status, 404);
+      assert.deepEqual(r.body, { message: 'Path not found: GET /bogus' });
+      const m = await req('PATCH', '/v2/apps');
+      assert.equal(m.status, 405);
+      assert.deepEqual(m.body, { message: 'Method not allowed: PATCH /v2/apps' });
+    });
+
+    test('app lifecycle: create, get, list, merge-update, delete', async () => {
+      const c = await req('POST', '/v2/apps', { name: 'lifecycle', config: { A: '1', B: '2' }, annotations: { 'x.io/k': 'v' } });
+      assert.equal(c.status, 200);
+      assert.match(c.body.id, ULID);
+      assert.match(c.body.created_at, TS);
+      assert.equal(c.body.created_at, c.body.updated_at);
+      assert.deepEqual(c.body.config, { A: '1', B: '2' });
+
+      const g = await req('GET', `/v2/apps/${c.body.id}`);
+      assert.deepEqual(g.body, c.body);
+
+      const byName = await req('GET', '/v2/apps?name=lifecycle');
+      assert.deepEqual(byName.body.items, [c.body]);
+      assert.equal(byName.body.next_cursor, undefined);
+
+      // The fn CLI PUTs back the whole object it read, with the same name, id and timestamps.
+      await new Promise((r) => setTimeout(r, 5));
+      const u = await req('PUT', `/v2/apps/${c.body.id}`, {
+        ...c.body, config: { A: '', C: '3' }, annotations: { 'x.io/k': '', 'y.io/n': 7 }, syslog_url: 'tcp://logs:514',
+      });
+      assert.equal(u.status, 200);
+      assert.deepEqual(u.body.config, { B: '2', C: '3' });
+      assert.deepEqual(u.body.annotations, { 'y.io/n': 7 });
+      assert.equal(u.body.syslog_url, 'tcp://logs:514');
+      assert.equal(u.body.created_at, c.body.created_at);
+      assert.ok(u.body.updated_at > c.body.updated_at);
+      assert.deepEqual((await req('GET', `/v2/apps/${c.body.id}`)).body, u.body);
+
+      const cleared = await req('PUT', `/v2/apps/${c.body.id}`, { syslog_url: '' });
+      assert.equal(cleared.body.syslog_url, undefined);
+
+      const d = await req('DELETE', `/v2/apps/${c.body.id}`);
+      assert.equal(d.status, 204);
+      assert.equal(d.body, '');
+      assert.equal((await req('GET', `/v2/apps/${c.body.id}`)).status, 404);
+      assert.deepEqual((await req('DELETE', `/v2/apps/${c.body.id}`)).body, { message: 'App not found' });
+    });
+
+    test('fn lifecycle with Fn defaults, endpoint annotation and format', async () => {
+      const app = (await req('POST', '/v2/apps', { name: 'fnapp' })).body;
+      const c = await req('POST', '/v2/fns', { name: 'hello', app_id: app.id, image: 'fnproject/hello:0.0.1', timeout: 0 });
+      assert.equal(c.status, 200);
+      const fn = c.body;
+      assert.match(fn.id, ULID);
+      assert.equal(fn.memory, 128);
+      assert.equal(fn.timeout, 30);
+      assert.equal(fn.idle_timeout, 30);
+      assert.equal(fn.format, 'http-stream');
+      assert.deepEqual(fn.config, {});
+      assert.equal(fn.annotations['fnproject.io/fn/invokeEndpoint'], `${srv.url}/invoke/${fn.id}`);
+
+      const g = await req('GET', `/v2/fns/${fn.id}`);
+      assert.deepEqual(g.body, fn);
+      const list = await req('GET', `/v2/fns?app_id=${app.id}`);
+      assert.deepEqual(list.body, { items: [fn] });
+
+      // PUT back what was read (endpoint annotation included), changing limits and format.
+      const u = await req('PUT', `/v2/fns/${fn.id}`, {
+        ...fn, name: 'ignored', memory: 256, timeout: 60, format: 'lambda', config: { K: 'v' },
+      });
+      assert.equal(u.status, 200);
+      assert.equal(u.body.name, 'hello', 'as Fn, name changes are ignored');
+      assert.equal(u.body.memory, 256);
+      assert.equal(u.body.timeout, 60);
+      assert.equal(u.body.idle_timeout, 30);
+      assert.equal(u.body.format, 'lambda');
+      assert.deepEqual(u.body.config, { K: 'v' });
+      assert.deepEqual(Object.keys(u.body.annotations), ['fnproject.io/fn/invokeEndpoint']);
+
+      assert.equal((await req('DELETE', `/v2/fns/${fn.id}`)).status, 204);
+      assert.deepEqual((await req('GET', `/v2/fns/${fn.id}`)).body, { message: 'Fn not found' });
+    });
+
+    test('trigger lifecycle and endpoint annotation', async () => {
+      const app = (await req('POST', '/v2/apps', { name: 'trigapp' })).body;
+      const fn = (await req('POST', '/v2/fns', { name: 'f', app_id: app.id, image: 'img' })).body;
+      const fn2 = (await req('POST', '/v2/fns', { name: 'g', app_id: app.id, image: 'img' })).body;
+      const c = await req('POST', '/v2/triggers', { name: 't', app_id: app.id, fn_id: fn.id, type: 'http', source: '/hello' });
+      assert.equal(c.status, 200);
+      const t = c.body;
+      assert.match(t.id, ULID);
+      assert.equal(t.annotations['fnproject.io/trigger/httpEndpoint'], `${srv.url}/t/trigapp/hello`);
+      assert.deepEqual((await req('GET', `/v2/triggers/${t.id}`)).body, t);
+      assert.deepEqual((await req('GET', `/v2/triggers?app_id=${app.id}`)).body, { items: [t] });
+      assert.deepEqual((await req('GET', `/v2/triggers?app_id=${app.id}&fn_id=${fn2.id}`)).body, { items: [] });
+
+      const u = await req('PUT', `/v2/triggers/${t.id}`, { ...t, fn_id: fn2.id, source: '/hi', type: 'ignored' });
+      assert.equal(u.status, 200);
+      assert.equal(u.body.fn_id, fn2.id);
+      assert.equal(u.body.source, '/hi');
+      assert.equal(u.body.type, 'http');
+      assert.equal(u.body.annotations['fnproject.io/trigger/httpEndpoint'], `${srv.url}/t/trigapp/hi`);
+
+      // Same name on another fn of the app is allowed (names are unique per fn, as in Fn).
+      const t2 = await req('POST', '/v2/triggers', { name: 't', app_id: app.id, fn_id: fn.id, type: 'http', source: '/other' });
+      assert.equal(t2.status, 200);
+
+      assert.equal((await req('DELETE', `/v2/triggers/${t.id}`)).status, 204);
+      assert.deepEqual((await req('GET', `/v2/triggers/${t.id}`)).body, { message: 'Trigger not found' });
+    });
+
+    test('deleting a fn deletes its triggers; deleting an app deletes fns and triggers', async () => {
+      const app = (await req('POST', '/v2/apps', { name: 'cascade' })).body;
+      const f1 = (await req('POST', '/v2/fns', { name: 'f1', app_id: app.id, image: 'img' })).body;
+      const f2 = (await req('POST', '/v2/fns', { name: 'f2', app_id: app.id, image: 'img' })).body;
+      const t1 = (await req('POST', '/v2/triggers', { name: 't1', app_id: app.id, fn_id: f1.id, type: 'http', source: '/a' })).body;
+      const t2 = (await req('POST', '/v2/triggers', { name: 't2', app_id: app.id, fn_id: f2.id, type: 'http', source: '/b' })).body;
+
+      assert.equal((await req('DELETE', `/v2/fns/${f1.id}`)).status, 204);
+      assert.equal((await req('GET', `/v2/triggers/${t1.id}`)).status, 404);
+      assert.equal((await req('GET', `/v2/triggers/${t2.id}`)).status, 200);
+
+      assert.equal((await req('DELETE', `/v2/apps/${app.id}`)).status, 204);
+      assert.equal((await req('GET', `/v2/fns/${f2.id}`)).status, 404);
+      assert.equal((await req('GET', `/v2/triggers/${t2.id}`)).status, 404);
+      // A new app of the same name starts empty.
+      const again = (await req('POST', '/v2/apps', { name: 'cascade' })).body;
+      assert.deepEqual((await req('GET', `/v2/fns?app_id=${again.id}`)).body, { items: [] });
+    });
+
+    test('FN_PUBLIC_LB_URL sets the endpoint base', async () => {
+      const other = await startServer(db.url, { FN_PUBLIC_LB_URL: 'https://fns.example.com/' });
+      try {
+        const app = (await call(other.url, 'POST', '/v2/apps', { name: 'lb' })).body;
+        const fn = (await call(other.url, 'POST', '/v2/fns', { name: 'f', app_id: app.id, image: 'i' })).body;
+        assert.equal(fn.annotations['fnproject.io/fn/invokeEndpoint'], `https://fns.example.com/invoke/${fn.id}`);
+      } finally {
+        await other.stop();
+      }
+    });
+  });
+}

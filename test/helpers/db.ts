@@ -1,0 +1,58 @@
+// Real databases for tests: a SQLite file in a fresh temp dir, or a fresh PostgreSQL database
+// on the server scripts/postgres.sh started (KILN_TEST_PG_URL). Each is removed by its cleanup.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+
+export interface TestDb {
+  url: string;
+  cleanup(): Promise<void>;
+}
+
+export interface Backend {
+  name: 'sqlite' | 'postgres';
+  create(): Promise<TestDb>;
+}
+
+export async function sqliteDb(): Promise<TestDb> {
+  const dir = mkdtempSync(join(tmpdir(), 'kiln-test-'));
+  return {
+    url: `sqlite3://${join(dir, 'fn.db')}`,
+    cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+function pgAdminUrl(): string {
+  const url = process.env.KILN_TEST_PG_URL ?? process.env.KILN_BENCH_PG_URL;
+  if (!url) throw new Error('KILN_TEST_PG_URL is not set: run the tests with `npm test`, which starts PostgreSQL');
+  return url;
+}
+
+async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: pgAdminUrl() });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function postgresDb(): Promise<TestDb> {
+  const name = `kiln_test_${process.pid}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+  await admin((c) => c.query(`CREATE DATABASE ${name}`));
+  const url = new URL(pgAdminUrl());
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    cleanup: async () => {
+      await admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    },
+  };
+}
+
+export const backends: readonly Backend[] = [
+  { name: 'sqlite', create: sqliteDb },
+  { name: 'postgres', create: postgresDb },
+];
