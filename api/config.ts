@@ -4,22 +4,23 @@ import { z } from 'zod';
 
 const MiB = 1024 * 1024;
 
-const intFrom = (def: number, min = 0) =>
+/** A decimal integer setting within [min, max]; unset or empty means the default. */
+const intFrom = (def: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
   z
     .string()
     .optional()
     .transform((v, ctx) => {
-      if (v === undefined || v.trim() === '') return def;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < min) {
-        ctx.addIssue({ code: 'custom', message: `must be an integer >= ${min}, got "${v}"` });
+      if (v === undefined) return def;
+      const n = /^\d+$/.test(v.trim()) ? Number(v.trim()) : NaN;
+      if (!Number.isSafeInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `must be a whole number from ${min} to ${max}, got "${v}"` });
         return z.NEVER;
       }
       return n;
     });
 
 const envSchema = z.object({
-  FN_PORT: intFrom(8080, 0),
+  FN_PORT: intFrom(8080, 0, 65535),
   FN_HOST: z.string().default('0.0.0.0'),
   FN_DB_URL: z.string().default('sqlite3://./data/fn.db'),
   FN_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
@@ -42,7 +43,9 @@ export interface Config {
 export class ConfigError extends Error {}
 
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
-  const parsed = envSchema.safeParse(env);
+  // An empty variable (`FN_PUBLIC_LB_URL=`) means unset, as in a shell.
+  const given = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
+  const parsed = envSchema.safeParse(given);
   if (!parsed.success) {
     const detail = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new ConfigError(`invalid settings: ${detail}`);

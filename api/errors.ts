@@ -32,8 +32,10 @@ export function toHttpError(err: unknown): { status: number; body: ErrorBody } {
     return { status: 400, body: { message: `Invalid JSON: ${(err as Error).message}` } };
   }
   if (type === 'entity.too.large') return { status: 413, body: { message: 'Request body too large' } };
-  if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
-    return { status: 415, body: { message: (err as Error).message } };
+  // Other client errors from body-parser (http-errors marks them `expose`): their own status.
+  const e = err as { status?: unknown; expose?: unknown; message?: unknown } | null;
+  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500 && e.expose === true) {
+    return { status: e.status, body: { message: String(e.message) } };
   }
   return { status: 500, body: { message: 'internal server error' } };
 }

@@ -11,10 +11,10 @@ export function encodeCursor(key: string): string {
   return Buffer.from(key, 'utf8').toString('base64url');
 }
 
-/** Decodes a cursor, rejecting anything that is not exactly what encodeCursor makes. */
+/** Decodes a cursor, rejecting anything that is not exactly what encodeCursor makes (unpadded, as Fn's). */
 export function decodeCursor(cursor: string, isValidKey: (key: string) => boolean): string {
   const key = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (cursor === '' || encodeCursor(key) !== cursor.replace(/=+$/, '') || !isValidKey(key)) {
+  if (cursor === '' || encodeCursor(key) !== cursor || !isValidKey(key)) {
     throw badRequest(`Invalid cursor: "${cursor}"`);
   }
   return key;

@@ -8,7 +8,9 @@ export class DbUrlError extends Error {}
 
 /** Parses `sqlite3://PATH` (relative or absolute, or `:memory:`) and `postgres://...`. */
 export function knexConfigFor(url: string): Knex.Config {
-  const scheme = url.slice(0, url.indexOf('://'));
+  const at = url.indexOf('://');
+  if (at <= 0) throw new DbUrlError(`FN_DB_URL "${url}" is not a URL (use sqlite3://PATH or postgres://...)`);
+  const scheme = url.slice(0, at);
   switch (scheme) {
     case 'sqlite3':
     case 'sqlite': {

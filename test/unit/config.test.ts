@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { type Config, ConfigError, loadConfig } from '../../api/config.js';
+
+const DEFAULTS: Config = {
+  port: 8080,
+  host: '0.0.0.0',
+  dbUrl: 'sqlite3://./data/fn.db',
+  logLevel: 'info',
+  maxRequestSize: 6291456,
+  publicUrl: undefined,
+};
+
+test('loadConfig({}) gives the defaults', () => {
+  assert.deepEqual(loadConfig({}), DEFAULTS);
+  assert.equal(DEFAULTS.maxRequestSize, 6 * 1024 * 1024);
+});
+
+const accepted: { name: string; env: NodeJS.ProcessEnv; want: Partial<Config> }[] = [
+  { name: 'unrelated variables are ignored', env: { PATH: '/usr/bin', PORT: '1234', HOME: '/root' }, want: {} },
+  { name: 'FN_PORT', env: { FN_PORT: '9000' }, want: { port: 9000 } },
+  { name: 'FN_PORT 0', env: { FN_PORT: '0' }, want: { port: 0 } },
+  { name: 'FN_PORT 65535', env: { FN_PORT: '65535' }, want: { port: 65535 } },
+  { name: 'empty FN_PORT is the default', env: { FN_PORT: '' }, want: {} },
+  { name: 'blank FN_PORT is the default', env: { FN_PORT: '  ' }, want: {} },
+  { name: 'empty FN_PUBLIC_LB_URL means unset', env: { FN_PUBLIC_LB_URL: '' }, want: { publicUrl: undefined } },
+  { name: 'empty FN_LOG_LEVEL is the default', env: { FN_LOG_LEVEL: '' }, want: { logLevel: 'info' } },
+  { name: 'FN_HOST', env: { FN_HOST: '127.0.0.1' }, want: { host: '127.0.0.1' } },
+  { name: 'FN_DB_URL', env: { FN_DB_URL: 'postgres://u:p@db/fn' }, want: { dbUrl: 'postgres://u:p@db/fn' } },
+  ...(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const).map((level) => ({
+    name: `FN_LOG_LEVEL ${level}`,
+    env: { FN_LOG_LEVEL: level },
+    want: { logLevel: level },
+  })),
+  { name: 'FN_MAX_REQUEST_SIZE', env: { FN_MAX_REQUEST_SIZE: '1048576' }, want: { maxRequestSize: 1048576 } },
+  { name: 'FN_MAX_REQUEST_SIZE 0 (no limit)', env: { FN_MAX_REQUEST_SIZE: '0' }, want: { maxRequestSize: 0 } },
+  { name: 'empty FN_MAX_REQUEST_SIZE is the default', env: { FN_MAX_REQUEST_SIZE: '' }, want: {} },
+  {
+    name: 'FN_PUBLIC_LB_URL without a trailing slash',
+    env: { FN_PUBLIC_LB_URL: 'https://fn.example.com' },
+    want: { publicUrl: 'https://fn.example.com' },
+  },
+  {
+    name: 'FN_PUBLIC_LB_URL trailing slash trimmed',
+    env: { FN_PUBLIC_LB_URL: 'https://fn.example.com/' },
+    want: { publicUrl: 'https://fn.example.com' },
+  },
+  {
+    name: 'FN_PUBLIC_LB_URL several trailing slashes trimmed',
+    env: { FN_PUBLIC_LB_URL: 'https://fn.example.com//' },
+    want: { publicUrl: 'https://fn.example.com' },
+  },
+  {
+    name: 'FN_PUBLIC_LB_URL with port and path',
+    env: { FN_PUBLIC_LB_URL: 'http://lb:8080/fn/' },
+    want: { publicUrl: 'http://lb:8080/fn' },
+  },
+];
+for (const c of accepted) {
+  test(`loadConfig: ${c.name}`, () => assert.deepEqual(loadConfig(c.env), { ...DEFAULTS, ...c.want }));
+}
+
+const rejected: { name: string; env: NodeJS.ProcessEnv; variable: string }[] = [
+  { name: 'FN_PORT abc', env: { FN_PORT: 'abc' }, variable: 'FN_PORT' },
+  { name: 'FN_PORT -1', env: { FN_PORT: '-1' }, variable: 'FN_PORT' },
+  { name: 'FN_PORT 1.5', env: { FN_PORT: '1.5' }, variable: 'FN_PORT' },
+  { name: 'FN_PORT 80abc', env: { FN_PORT: '80abc' }, variable: 'FN_PORT' },
+  // A TCP port is at most 65535; Node's listen() would throw a RangeError at startup instead.
+  { name: 'FN_PORT 65536 (out of the TCP port range)', env: { FN_PORT: '65536' }, variable: 'FN_PORT' },
+  { name: 'FN_PORT in hex', env: { FN_PORT: '0x50' }, variable: 'FN_PORT' },
+  { name: 'FN_MAX_REQUEST_SIZE in exponent form', env: { FN_MAX_REQUEST_SIZE: '1e3' }, variable: 'FN_MAX_REQUEST_SIZE' },
+  { name: 'FN_MAX_REQUEST_SIZE -1', env: { FN_MAX_REQUEST_SIZE: '-1' }, variable: 'FN_MAX_REQUEST_SIZE' },
+  { name: 'FN_MAX_REQUEST_SIZE big', env: { FN_MAX_REQUEST_SIZE: 'big' }, variable: 'FN_MAX_REQUEST_SIZE' },
+  { name: 'FN_LOG_LEVEL verbose', env: { FN_LOG_LEVEL: 'verbose' }, variable: 'FN_LOG_LEVEL' },
+  { name: 'FN_PUBLIC_LB_URL not a URL', env: { FN_PUBLIC_LB_URL: 'not a url' }, variable: 'FN_PUBLIC_LB_URL' },
+];
+for (const c of rejected) {
+  test(`loadConfig rejects: ${c.name}`, () => {
+    assert.throws(() => loadConfig(c.env), (err: unknown) => {
+      assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
+      assert.ok(err instanceof Error);
+      assert.match(err.message, new RegExp(`^invalid settings: .*${c.variable}: `));
+      return true;
+    });
+  });
+}
+
+test('loadConfig reports every bad setting at once', () => {
+  assert.throws(() => loadConfig({ FN_PORT: 'abc', FN_LOG_LEVEL: 'loud' }), (err: unknown) => {
+    assert.ok(err instanceof ConfigError);
+    assert.match(err.message, /FN_PORT: /);
+    assert.match(err.message, /FN_LOG_LEVEL: /);
+    return true;
+  });
+});

@@ -1,0 +1,141 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ApiError, badRequest, type ErrorBody, toHttpError } from '../../api/errors.js';
+import { ConflictError, NotFoundError } from '../../store/errors.js';
+
+/** body-parser's errors: an Error with a `type` (and a status of its own, which is not trusted). */
+const bodyParserError = (message: string, type: string, status: number): Error =>
+  Object.assign(new Error(message), { type, status, expose: true });
+
+const jsonSyntaxError = ((): Error => {
+  try {
+    JSON.parse('{"name": }');
+  } catch (err) {
+    if (err instanceof Error) return err;
+  }
+  throw new Error('JSON.parse did not throw');
+})();
+
+const cases: { name: string; err: unknown; status: number; body: ErrorBody }[] = [
+  { name: 'ApiError 400', err: new ApiError(400, 'Missing Name'), status: 400, body: { message: 'Missing Name' } },
+  {
+    name: 'ApiError with fields',
+    err: new ApiError(400, 'Invalid JSON: field "name": bad', 'name'),
+    status: 400,
+    body: { message: 'Invalid JSON: field "name": bad', fields: 'name' },
+  },
+  { name: 'badRequest helper', err: badRequest('nope'), status: 400, body: { message: 'nope' } },
+  {
+    name: 'badRequest helper with fields',
+    err: badRequest('nope', 'config.A'),
+    status: 400,
+    body: { message: 'nope', fields: 'config.A' },
+  },
+  {
+    name: 'ApiError 409',
+    err: new ApiError(409, 'Could not update - name is immutable'),
+    status: 409,
+    body: { message: 'Could not update - name is immutable' },
+  },
+  {
+    name: 'ApiError 413',
+    err: new ApiError(413, 'Content-Length too large for this server, 10 > max 5'),
+    status: 413,
+    body: { message: 'Content-Length too large for this server, 10 > max 5' },
+  },
+  {
+    name: 'NotFoundError',
+    err: new NotFoundError('app', 'App not found'),
+    status: 404,
+    body: { message: 'App not found' },
+  },
+  {
+    name: 'NotFoundError for a call',
+    err: new NotFoundError('call', 'Call not found'),
+    status: 404,
+    body: { message: 'Call not found' },
+  },
+  {
+    name: 'ConflictError',
+    err: new ConflictError('app', 'App already exists'),
+    status: 409,
+    body: { message: 'App already exists' },
+  },
+  {
+    name: 'body-parser entity.parse.failed',
+    err: bodyParserError('Unexpected token } in JSON at position 9', 'entity.parse.failed', 400),
+    status: 400,
+    body: { message: 'Invalid JSON: Unexpected token } in JSON at position 9' },
+  },
+  {
+    name: 'entity.parse.failed on a real SyntaxError',
+    err: Object.assign(jsonSyntaxError, { type: 'entity.parse.failed' }),
+    status: 400,
+    body: { message: `Invalid JSON: ${jsonSyntaxError.message}` },
+  },
+  {
+    name: 'body-parser entity.too.large',
+    err: bodyParserError('request entity too large', 'entity.too.large', 413),
+    status: 413,
+    body: { message: 'Request body too large' },
+  },
+  {
+    name: 'body-parser encoding.unsupported',
+    err: bodyParserError('unsupported content encoding "br"', 'encoding.unsupported', 415),
+    status: 415,
+    body: { message: 'unsupported content encoding "br"' },
+  },
+  {
+    name: 'body-parser charset.unsupported',
+    err: bodyParserError('unsupported charset "KOI8-R"', 'charset.unsupported', 415),
+    status: 415,
+    body: { message: 'unsupported charset "KOI8-R"' },
+  },
+  {
+    name: 'body-parser request.size.invalid keeps its 400',
+    err: bodyParserError('request size did not match content length', 'request.size.invalid', 400),
+    status: 400,
+    body: { message: 'request size did not match content length' },
+  },
+  { name: 'plain Error', err: new Error('db exploded: password=secret'), status: 500, body: { message: 'internal server error' } },
+  { name: 'TypeError', err: new TypeError('x is undefined'), status: 500, body: { message: 'internal server error' } },
+  {
+    name: 'an exposed client error of an unknown type keeps its status',
+    err: bodyParserError('whatever', 'something.else', 400),
+    status: 400,
+    body: { message: 'whatever' },
+  },
+  {
+    name: 'a 4xx status that is not marked expose is a 500',
+    err: Object.assign(new Error('secret detail'), { status: 400 }),
+    status: 500,
+    body: { message: 'internal server error' },
+  },
+  {
+    name: 'an exposed 5xx is still a 500',
+    err: bodyParserError('upstream detail', 'something.else', 503),
+    status: 500,
+    body: { message: 'internal server error' },
+  },
+  { name: 'thrown string', err: 'boom', status: 500, body: { message: 'internal server error' } },
+  { name: 'thrown number', err: 42, status: 500, body: { message: 'internal server error' } },
+  { name: 'null', err: null, status: 500, body: { message: 'internal server error' } },
+  { name: 'undefined', err: undefined, status: 500, body: { message: 'internal server error' } },
+  { name: 'empty object', err: {}, status: 500, body: { message: 'internal server error' } },
+];
+for (const c of cases) {
+  test(`toHttpError: ${c.name} -> ${c.status}`, () => {
+    const got = toHttpError(c.err);
+    assert.deepEqual(got, { status: c.status, body: c.body });
+    if (c.body.fields === undefined) assert.ok(!('fields' in got.body), 'no fields key when there are none');
+  });
+}
+
+test('ApiError is an Error carrying status, message and fields', () => {
+  const err = new ApiError(422, 'msg', 'f');
+  assert.ok(err instanceof Error);
+  assert.equal(err.name, 'ApiError');
+  assert.equal(err.status, 422);
+  assert.equal(err.message, 'msg');
+  assert.equal(err.fields, 'f');
+});

@@ -1,0 +1,251 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { App } from '../../store/types.js';
+import { mergeApp, newApp, parseAppPatch } from '../../api/models/app.js';
+import { FN_ENDPOINT_ANNOTATION, TRIGGER_ENDPOINT_ANNOTATION } from '../../api/models/common.js';
+import { assertApiError, badRequestError, type ExpectedApiError } from './assert-api-error.js';
+
+type AppPatch = Parameters<typeof mergeApp>[1];
+
+const ID = '01ARZ3NDEKTSV4RRFFQ69G5FAV';
+const T0 = '2024-01-01T00:00:00.000Z';
+const NOW = '2024-06-01T12:00:00.000Z';
+const SYSLOG_ERROR = (url: string): string =>
+  `invalid syslog url: "${url}" invalid scheme, only [tcp, udp, unix, unixgram, tcp+tls] are supported`;
+
+const fresh = (extra: Partial<App> = {}): App => ({
+  id: ID, name: 'myapp', config: {}, annotations: {}, created_at: NOW, updated_at: NOW, ...extra,
+});
+
+// newApp: accepted bodies.
+const createOk: { name: string; body: unknown; want: App }[] = [
+  { name: 'name only', body: { name: 'myapp' }, want: fresh() },
+  { name: 'unicode name', body: { name: 'café_日本' }, want: fresh({ name: 'café_日本' }) },
+  { name: '255-byte name', body: { name: 'a'.repeat(255) }, want: fresh({ name: 'a'.repeat(255) }) },
+  {
+    name: 'nulls for every optional field',
+    body: { id: null, name: 'myapp', config: null, annotations: null, syslog_url: null, shape: null },
+    want: fresh(),
+  },
+  { name: 'empty id is not an id', body: { id: '', name: 'myapp' }, want: fresh() },
+  {
+    name: 'config, with "" values dropped',
+    body: { name: 'myapp', config: { A: '1', B: '' } },
+    want: fresh({ config: { A: '1' } }),
+  },
+  {
+    name: 'annotations, with endpoint annotations dropped',
+    body: {
+      name: 'myapp',
+      annotations: { a: 1, [FN_ENDPOINT_ANNOTATION]: 'http://x', [TRIGGER_ENDPOINT_ANNOTATION]: 'http://y' },
+    },
+    want: fresh({ annotations: { a: 1 } }),
+  },
+  {
+    name: 'client timestamps are ignored',
+    body: { name: 'myapp', created_at: T0, updated_at: T0 },
+    want: fresh(),
+  },
+  { name: 'empty syslog_url and shape are unset', body: { name: 'myapp', syslog_url: '', shape: '' }, want: fresh() },
+  ...['tcp', 'udp', 'unix', 'unixgram', 'tcp+tls'].map((scheme) => ({
+    name: `syslog scheme ${scheme}`,
+    body: { name: 'myapp', syslog_url: `${scheme}://logs.example.com:514` },
+    want: fresh({ syslog_url: `${scheme}://logs.example.com:514` }),
+  })),
+  {
+    name: 'syslog scheme is case-insensitive',
+    body: { name: 'myapp', syslog_url: 'TCP://logs:514' },
+    want: fresh({ syslog_url: 'TCP://logs:514' }),
+  },
+  ...['GENERIC_X86', 'GENERIC_ARM', 'GENERIC_X86_ARM'].map((shape) => ({
+    name: `shape ${shape}`,
+    body: { name: 'myapp', shape },
+    want: fresh({ shape }),
+  })),
+];
+for (const c of createOk) {
+  test(`newApp accepts: ${c.name}`, () => assert.deepEqual(newApp(c.body, ID, NOW), c.want));
+}
+
+// newApp: every rejection, with Fn's message.
+const createBad: { name: string; body: unknown; err: ExpectedApiError }[] = [
+  { name: 'no body', body: undefined, err: badRequestError('Invalid JSON: the request body is empty') },
+  { name: 'array body', body: [], err: badRequestError('Invalid JSON: the request body must be a JSON object') },
+  { name: 'null body', body: null, err: badRequestError('Invalid JSON: the request body must be a JSON object') },
+  { name: 'id supplied', body: { id: 'x', name: 'myapp' }, err: badRequestError('App ID cannot be supplied on create') },
+  { name: 'no name', body: {}, err: badRequestError('Missing Name') },
+  { name: 'empty name', body: { name: '' }, err: badRequestError('Missing Name') },
+  { name: 'null name', body: { name: null }, err: badRequestError('Missing Name') },
+  {
+    name: '256-byte name',
+    body: { name: 'a'.repeat(256) },
+    err: badRequestError('App name must be 255 characters or less'),
+  },
+  {
+    name: '128 two-byte chars (256 bytes)',
+    body: { name: 'é'.repeat(128) },
+    err: badRequestError('App name must be 255 characters or less'),
+  },
+  { name: 'name with a space', body: { name: 'my app' }, err: badRequestError('Invalid app name') },
+  { name: 'name with a slash', body: { name: 'a/b' }, err: badRequestError('Invalid app name') },
+  { name: 'name with a percent', body: { name: 'a%b' }, err: badRequestError('Invalid app name') },
+  { name: 'name with a dot', body: { name: 'a.b' }, err: badRequestError('Invalid app name') },
+  { name: 'numeric name', body: { name: 42 }, err: badRequestError(/^Invalid JSON: field "name": /, 'name') },
+  {
+    name: 'non-string config value',
+    body: { name: 'myapp', config: { A: 1 } },
+    err: badRequestError('Invalid JSON: field "config.A": config values must be strings', 'config.A'),
+  },
+  {
+    name: 'array annotations',
+    body: { name: 'myapp', annotations: [] },
+    err: badRequestError(/^Invalid JSON: field "annotations": /, 'annotations'),
+  },
+  {
+    name: 'bad annotation key',
+    body: { name: 'myapp', annotations: { 'a b': 1 } },
+    err: badRequestError(
+      'Invalid annotation key, annotation keys must be non-empty ascii strings excluding whitespace',
+    ),
+  },
+  {
+    name: 'empty annotation value (not a delete on create)',
+    body: { name: 'myapp', annotations: { a: '' } },
+    err: badRequestError(
+      'Invalid annotation value, annotation values may only be non-empty strings, numbers, objects, or arrays',
+    ),
+  },
+  {
+    name: 'http syslog url',
+    body: { name: 'myapp', syslog_url: 'http://logs:514' },
+    err: badRequestError(SYSLOG_ERROR('http://logs:514')),
+  },
+  {
+    name: 'syslog url without a scheme',
+    body: { name: 'myapp', syslog_url: 'logs.example.com' },
+    err: badRequestError(SYSLOG_ERROR('logs.example.com')),
+  },
+  { name: 'unknown shape', body: { name: 'myapp', shape: 'bogus' }, err: badRequestError('Invalid app shape') },
+  {
+    name: 'lowercase shape',
+    body: { name: 'myapp', shape: 'generic_x86' },
+    err: badRequestError('Invalid app shape'),
+  },
+];
+for (const c of createBad) {
+  test(`newApp rejects: ${c.name}`, () => assertApiError(() => newApp(c.body, ID, NOW), c.err));
+}
+
+// parseAppPatch.
+const patchOk: { name: string; body: unknown }[] = [
+  { name: 'no id', body: { config: { a: 'b' } } },
+  { name: 'matching id', body: { id: ID } },
+  { name: 'empty id', body: { id: '' } },
+  { name: 'null id', body: { id: null } },
+];
+for (const c of patchOk) {
+  test(`parseAppPatch accepts: ${c.name}`, () => assert.doesNotThrow(() => parseAppPatch(c.body, ID)));
+}
+
+const patchBad: { name: string; body: unknown; err: ExpectedApiError }[] = [
+  {
+    name: 'id differs from the path',
+    body: { id: 'other' },
+    err: badRequestError('App ID in path does not match ID in body'),
+  },
+  { name: 'no body', body: undefined, err: badRequestError('Invalid JSON: the request body is empty') },
+  { name: 'numeric config', body: { config: 5 }, err: badRequestError(/^Invalid JSON: field "config": /, 'config') },
+];
+for (const c of patchBad) {
+  test(`parseAppPatch rejects: ${c.name}`, () => assertApiError(() => parseAppPatch(c.body, ID), c.err));
+}
+
+// mergeApp.
+const existing: App = {
+  id: ID,
+  name: 'myapp',
+  config: { A: '1', B: '2' },
+  annotations: { x: 1, y: 'z' },
+  syslog_url: 'tcp://old:514',
+  shape: 'GENERIC_X86',
+  created_at: T0,
+  updated_at: T0,
+};
+const merged = (change: Partial<App>, without: (keyof App)[] = []): App => {
+  const app: App = { ...structuredClone(existing), updated_at: NOW, ...change };
+  for (const k of without) delete app[k];
+  return app;
+};
+
+const mergeOk: { name: string; patch: AppPatch; want: App }[] = [
+  { name: 'empty patch only bumps updated_at', patch: {}, want: merged({}) },
+  { name: 'same name', patch: { name: 'myapp' }, want: merged({}) },
+  { name: 'empty name is ignored', patch: { name: '' }, want: merged({}) },
+  { name: 'null name is ignored', patch: { name: null }, want: merged({}) },
+  {
+    name: 'config add, overwrite and "" delete',
+    patch: { config: { A: '', B: 'b', C: '3' } },
+    want: merged({ config: { B: 'b', C: '3' } }),
+  },
+  {
+    name: 'annotations: "" and null delete, new key added',
+    patch: { annotations: { x: null, y: '', w: [1] } },
+    want: merged({ annotations: { w: [1] } }),
+  },
+  {
+    name: 'endpoint annotations in the patch are dropped',
+    patch: { annotations: { [FN_ENDPOINT_ANNOTATION]: 'http://x', [TRIGGER_ENDPOINT_ANNOTATION]: 'http://y' } },
+    want: merged({}),
+  },
+  { name: 'new syslog url', patch: { syslog_url: 'udp://new:514' }, want: merged({ syslog_url: 'udp://new:514' }) },
+  { name: 'empty syslog url removes it', patch: { syslog_url: '' }, want: merged({}, ['syslog_url']) },
+  { name: 'null syslog url keeps it', patch: { syslog_url: null }, want: merged({}) },
+  { name: 'new shape', patch: { shape: 'GENERIC_ARM' }, want: merged({ shape: 'GENERIC_ARM' }) },
+  { name: 'empty shape removes it', patch: { shape: '' }, want: merged({}, ['shape']) },
+  { name: 'null shape keeps it', patch: { shape: null }, want: merged({}) },
+  { name: 'client timestamps are ignored', patch: { created_at: NOW, updated_at: T0 }, want: merged({}) },
+];
+for (const c of mergeOk) {
+  test(`mergeApp: ${c.name}`, () => {
+    const before = structuredClone(existing);
+    assert.deepEqual(mergeApp(existing, c.patch, NOW), c.want);
+    assert.deepEqual(existing, before, 'existing app is not mutated');
+  });
+}
+
+const tooMany = Object.fromEntries(Array.from({ length: 99 }, (_, i) => [`n${i}`, i]));
+const mergeBad: { name: string; patch: AppPatch; err: ExpectedApiError }[] = [
+  {
+    name: 'renaming',
+    patch: { name: 'other' },
+    err: { status: 409, message: 'Could not update - name is immutable' },
+  },
+  {
+    name: 'renaming with an invalid name is still a 409',
+    patch: { name: 'bad name' },
+    err: { status: 409, message: 'Could not update - name is immutable' },
+  },
+  {
+    name: 'bad syslog url',
+    patch: { syslog_url: 'https://logs' },
+    err: badRequestError(SYSLOG_ERROR('https://logs')),
+  },
+  { name: 'bad shape', patch: { shape: 'bogus' }, err: badRequestError('Invalid app shape') },
+  {
+    name: 'bad annotation key',
+    patch: { annotations: { 'bad key': 'v' } },
+    err: badRequestError(
+      'Invalid annotation key, annotation keys must be non-empty ascii strings excluding whitespace',
+    ),
+  },
+  {
+    name: 'merge exceeding 100 annotation keys',
+    patch: { annotations: tooMany },
+    err: badRequestError(
+      'Invalid annotation change, new key(s) exceed maximum permitted number of annotations keys (100)',
+    ),
+  },
+];
+for (const c of mergeBad) {
+  test(`mergeApp rejects: ${c.name}`, () => assertApiError(() => mergeApp(existing, c.patch, NOW), c.err));
+}
