@@ -6,6 +6,9 @@ import { monotonicFactory } from 'ulid';
 import type { Config } from './config.js';
 import { createApp } from './server.js';
 import { timestamp } from './models/common.js';
+import { Agent } from '../agent/agent.js';
+import { hostCapacity } from '../agent/resources.js';
+import { DockerDriver } from '../drivers/docker/driver.js';
 import { openKnex } from '../store/open.js';
 import { SqlStore } from '../store/sql-store.js';
 
@@ -14,14 +17,53 @@ function packageVersion(): string {
   return pkg.version;
 }
 
-export async function start(config: Config): Promise<{ url: string; stop: () => Promise<void> }> {
+export interface Running {
+  url: string;
+  agent: Agent;
+  stop: () => Promise<void>;
+}
+
+export async function start(config: Config): Promise<Running> {
   const log = pino({ level: config.logLevel, base: { svc: 'kiln' } });
   const store = new SqlStore(await openKnex(config.dbUrl));
   const ulid = monotonicFactory();
+  const newId = () => ulid();
+  const a = config.agent;
+
+  const driver = new DockerDriver({
+    nodeId: a.nodeId,
+    pull: a.pull,
+    pullTimeoutMs: a.pullTimeoutMs,
+    limits: { pids: a.maxPids, openFiles: a.maxOpenFiles, readOnlyRoot: a.readOnlyRoot, unprivileged: a.unprivileged },
+  });
+  // Containers an earlier process of this node left behind (a crash, a kill) go first.
+  try {
+    const removed = await driver.removeLeftovers();
+    if (removed > 0) log.info({ removed, node: a.nodeId }, 'removed containers left by an earlier run');
+  } catch (err) {
+    log.warn({ err }, 'container engine unreachable: the API works, calls will fail until it answers');
+  }
+  const agent = new Agent(
+    {
+      nodeId: a.nodeId,
+      iofsPath: a.iofsPath,
+      freezeIdleMs: a.freezeIdleMs,
+      startTimeoutMs: a.startTimeoutMs,
+      maxResponseBytes: a.maxResponseBytes,
+      maxLogBytes: a.maxLogBytes,
+      maxQueueMs: a.maxQueueMs,
+      capacity: hostCapacity(a.maxTotalMemoryBytes, a.maxTotalCpuMilli),
+      shutdownGraceMs: a.shutdownGraceMs,
+      ...(a.network !== undefined && { network: a.network }),
+    },
+    { driver, store, log, newId, labelsFor: (appId, fnId) => driver.labelsFor(appId, fnId) },
+  );
+
   const app = createApp({
     store,
+    agent,
     log,
-    newId: () => ulid(),
+    newId,
     now: () => timestamp(),
     version: packageVersion(),
     maxRequestSize: config.maxRequestSize,
@@ -36,14 +78,16 @@ export async function start(config: Config): Promise<{ url: string; stop: () => 
   const { port } = server.address() as AddressInfo;
   const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   const url = `http://${shown}:${port}`;
-  log.info({ url, db: config.dbUrl.replace(/:[^:@/]*@/, ':***@') }, `kiln listening on ${url}`);
+  log.info({ url, db: config.dbUrl.replace(/:[^:@/]*@/, ':***@'), node: a.nodeId }, `kiln listening on ${url}`);
 
   const stop = async (): Promise<void> => {
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeIdleConnections();
-    });
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    await agent.shutdown();
+    server.closeAllConnections();
+    await closed;
+    await driver.close();
     await store.close();
   };
-  return { url, stop };
+  return { url, agent, stop };
 }

@@ -1,5 +1,7 @@
 // Settings are read once, here, into a typed object; nothing else reads process.env.
 // Names follow Fn's where Fn has the same setting, so an Fn operator's environment carries over.
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { z } from 'zod';
 
 const MiB = 1024 * 1024;
@@ -11,13 +13,18 @@ const intFrom = (def: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
     .optional()
     .transform((v, ctx) => {
       if (v === undefined) return def;
-      const n = /^\d+$/.test(v.trim()) ? Number(v.trim()) : NaN;
+      const n = /^-?\d+$/.test(v.trim()) ? Number(v.trim()) : NaN;
       if (!Number.isSafeInteger(n) || n < min || n > max) {
         ctx.addIssue({ code: 'custom', message: `must be a whole number from ${min} to ${max}, got "${v}"` });
         return z.NEVER;
       }
       return n;
     });
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+  .optional()
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 const envSchema = z.object({
   FN_PORT: intFrom(8080, 0, 65535),
@@ -28,6 +35,26 @@ const envSchema = z.object({
   FN_MAX_REQUEST_SIZE: intFrom(6 * MiB, 0),
   // When set, endpoint annotations use this base URL instead of the request's own host.
   FN_PUBLIC_LB_URL: z.string().url().optional(),
+
+  // The agent (Fn's names and defaults unless noted).
+  FN_FREEZE_IDLE_MSECS: intFrom(50, -1), // negative: never freeze
+  FN_HOT_START_TIMEOUT_MSECS: intFrom(5000, 1),
+  FN_HOT_PULL_TIMEOUT_MSECS: intFrom(10 * 60_000, 1),
+  FN_MAX_RESPONSE_SIZE: intFrom(6 * MiB, 0), // Fn: 0 (off); Kiln: Lambda's 6 MB
+  FN_MAX_LOG_SIZE_BYTES: intFrom(MiB, 0),
+  FN_MAX_TOTAL_MEMORY_BYTES: intFrom(0, 0), // 0: what the host has
+  FN_MAX_TOTAL_CPU_MCPUS: intFrom(0, 0),
+  FN_MAX_PIDS: intFrom(50, 1),
+  FN_MAX_OPEN_FILES: intFrom(350, 1),
+  FN_IOFS_PATH: z.string().optional(),
+  FN_DOCKER_NETWORKS: z.string().optional(),
+  FN_DISABLE_READONLY_ROOTFS: bool,
+  FN_DISABLE_UNPRIVILEGED_CONTAINERS: bool,
+  // Kiln's own.
+  KILN_NODE_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - (up to 64)').optional(),
+  KILN_MAX_QUEUE_MSECS: intFrom(10_000, 1),
+  KILN_SHUTDOWN_GRACE_MSECS: intFrom(10_000, 0),
+  KILN_DOCKER_PULL: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
 });
 
 export interface Config {
@@ -38,6 +65,25 @@ export interface Config {
   /** Bytes; 0 means no limit. */
   maxRequestSize: number;
   publicUrl: string | undefined;
+  agent: {
+    nodeId: string;
+    iofsPath: string;
+    freezeIdleMs: number;
+    startTimeoutMs: number;
+    pullTimeoutMs: number;
+    pull: boolean;
+    maxResponseBytes: number;
+    maxLogBytes: number;
+    maxTotalMemoryBytes: number;
+    maxTotalCpuMilli: number;
+    maxPids: number;
+    maxOpenFiles: number;
+    network: string | undefined;
+    readOnlyRoot: boolean;
+    unprivileged: boolean;
+    maxQueueMs: number;
+    shutdownGraceMs: number;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -58,5 +104,24 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     logLevel: e.FN_LOG_LEVEL,
     maxRequestSize: e.FN_MAX_REQUEST_SIZE,
     publicUrl: e.FN_PUBLIC_LB_URL?.replace(/\/+$/, ''),
+    agent: {
+      nodeId: e.KILN_NODE_ID ?? (hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 64) || 'kiln'),
+      iofsPath: e.FN_IOFS_PATH ?? join(tmpdir(), 'kiln-iofs'),
+      freezeIdleMs: e.FN_FREEZE_IDLE_MSECS,
+      startTimeoutMs: e.FN_HOT_START_TIMEOUT_MSECS,
+      pullTimeoutMs: e.FN_HOT_PULL_TIMEOUT_MSECS,
+      pull: e.KILN_DOCKER_PULL,
+      maxResponseBytes: e.FN_MAX_RESPONSE_SIZE,
+      maxLogBytes: e.FN_MAX_LOG_SIZE_BYTES,
+      maxTotalMemoryBytes: e.FN_MAX_TOTAL_MEMORY_BYTES,
+      maxTotalCpuMilli: e.FN_MAX_TOTAL_CPU_MCPUS,
+      maxPids: e.FN_MAX_PIDS,
+      maxOpenFiles: e.FN_MAX_OPEN_FILES,
+      network: e.FN_DOCKER_NETWORKS?.split(/[,\s]+/).find(Boolean),
+      readOnlyRoot: !e.FN_DISABLE_READONLY_ROOTFS,
+      unprivileged: !e.FN_DISABLE_UNPRIVILEGED_CONTAINERS,
+      maxQueueMs: e.KILN_MAX_QUEUE_MSECS,
+      shutdownGraceMs: e.KILN_SHUTDOWN_GRACE_MSECS,
+    },
   };
 }

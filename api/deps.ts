@@ -1,9 +1,17 @@
 // What the HTTP layer needs, built once by the composition root (api/main.ts).
 import type { Logger } from 'pino';
 import type { Store } from '../store/types.js';
+import type { InvokeSpec } from '../agent/agent.js';
+import type { ResponseTarget } from '../agent/hot-container.js';
+
+/** The part of the agent the HTTP layer uses. */
+export interface Invoker {
+  invoke(spec: InvokeSpec, res: ResponseTarget): Promise<void>;
+}
 
 export interface ApiDeps {
   store: Store;
+  agent: Invoker;
   log: Logger;
   /** New 26-character, time-sortable id. */
   newId: () => string;

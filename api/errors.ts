@@ -1,6 +1,9 @@
 // Every failure becomes HTTP here, and only here: Fn's error body {"message": "...", "fields"?}.
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
+import { AgentError, type AgentErrorKind } from '../agent/errors.js';
+import { DriverError, ImageNotFoundError } from '../drivers/errors.js';
+import { ImageRefError } from '../drivers/image-name.js';
 import { ConflictError, NotFoundError } from '../store/errors.js';
 
 export class ApiError extends Error {
@@ -17,8 +20,40 @@ export interface ErrorBody {
   fields?: string;
 }
 
+/** Fn's statuses for what can go wrong running a call. */
+const AGENT_STATUS: Record<AgentErrorKind, number> = {
+  'timeout': 504,
+  'start-timeout': 504,
+  'init-failed': 502,
+  'function-failed': 502,
+  'invalid-response': 502,
+  'response-too-large': 502,
+  'request-too-large': 413,
+  'server-busy': 503,
+  'too-big-for-host': 400,
+  'image-unavailable': 502,
+  'shutting-down': 503,
+  // Nobody is listening any more; nginx's "client closed request", which Fn records as 444.
+  'cancelled': 499,
+};
+
+export interface HttpError {
+  status: number;
+  body: ErrorBody;
+  headers?: Record<string, string>;
+}
+
 /** Maps a thrown value to a status and Fn's error body. Unknown errors are 500s. */
-export function toHttpError(err: unknown): { status: number; body: ErrorBody } {
+export function toHttpError(err: unknown): HttpError {
+  if (err instanceof AgentError) {
+    const status = AGENT_STATUS[err.kind];
+    return status === 503
+      ? { status, body: { message: err.message }, headers: { 'Retry-After': '15' } }
+      : { status, body: { message: err.message } };
+  }
+  // A fn's image that cannot be had: the function is unreachable, and the message says how to fix it.
+  if (err instanceof ImageNotFoundError || err instanceof ImageRefError) return { status: 502, body: { message: err.message } };
+  if (err instanceof DriverError) return { status: 503, body: { message: `container engine error: ${err.message}` }, headers: { 'Retry-After': '15' } };
   if (err instanceof ApiError) {
     const body: ErrorBody = { message: err.message };
     if (err.fields !== undefined) body.fields = err.fields;
@@ -42,12 +77,13 @@ export function toHttpError(err: unknown): { status: number; body: ErrorBody } {
 
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
-    const { status, body } = toHttpError(err);
-    if (status >= 500) log.error({ err, method: req.method, url: req.originalUrl }, 'request failed');
+    const { status, body, headers } = toHttpError(err);
+    if (status === 500) log.error({ err, method: req.method, url: req.originalUrl }, 'request failed');
     if (res.headersSent) {
       res.destroy();
       return;
     }
+    if (headers) res.set(headers);
     res.status(status).json(body);
   };
 }

@@ -5,6 +5,8 @@ import { jsonBody } from './body.js';
 import type { ApiDeps } from './deps.js';
 import { errorHandler, pathNotFound } from './errors.js';
 import { appsRouter } from './routes/apps.js';
+import { callsRouter } from './routes/calls.js';
+import { invokeRouter } from './routes/invoke.js';
 import { fnsRouter } from './routes/fns.js';
 import { metaRouter } from './routes/meta.js';
 import { triggersRouter } from './routes/triggers.js';
@@ -33,6 +35,8 @@ export function createApp(deps: ApiDeps): Express {
   app.use(appsRouter(deps));
   app.use(fnsRouter(deps));
   app.use(triggersRouter(deps));
+  app.use(callsRouter(deps));
+  app.use(invokeRouter(deps));
   app.use(pathNotFound);
   app.use(errorHandler(deps.log));
   return app;

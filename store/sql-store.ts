@@ -290,7 +290,9 @@ export class SqlStore implements Store {
 
   async getLog(fnId: string, callId: string): Promise<string> {
     const row = (await this.db('call_logs').where({ call_id: callId, fn_id: fnId }).first()) as Row | undefined;
-    if (!row) throw new NotFoundError('log', 'Log not found');
-    return str(row.log);
+    if (row) return str(row.log);
+    // A call that wrote nothing has an empty log; an unknown call is still a 404.
+    await this.getCall(fnId, callId);
+    return '';
   }
 }

@@ -1,15 +1,41 @@
 // An in-process Kiln server on a free loopback port, over a real database.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { start } from '../../api/boot.js';
 import { loadConfig } from '../../api/config.js';
+import type { Agent } from '../../agent/agent.js';
 
 export interface TestServer {
   url: string;
+  agent: Agent;
+  nodeId: string;
   stop(): Promise<void>;
 }
 
+let serial = 0;
+
+/** A node id no other test process uses, so start-up cleanup never touches another's containers. */
+export const uniqueNodeId = (): string => `test-${process.pid}-${serial++}-${Date.now().toString(36)}`;
+
+/** Starts a server with its own node id and socket directory, both cleaned up by stop(). */
 export async function startServer(dbUrl: string, env: Record<string, string> = {}): Promise<TestServer> {
-  const config = loadConfig({ FN_PORT: '0', FN_HOST: '127.0.0.1', FN_LOG_LEVEL: 'silent', FN_DB_URL: dbUrl, ...env });
-  return start(config);
+  const iofs = mkdtempSync(join(tmpdir(), 'kiln-iofs-'));
+  const nodeId = env.KILN_NODE_ID ?? uniqueNodeId();
+  const config = loadConfig({
+    FN_PORT: '0', FN_HOST: '127.0.0.1', FN_LOG_LEVEL: 'silent', FN_DB_URL: dbUrl, FN_IOFS_PATH: iofs,
+    KILN_NODE_ID: nodeId, KILN_DOCKER_PULL: 'false', ...env,
+  });
+  const running = await start(config);
+  return {
+    url: running.url,
+    agent: running.agent,
+    nodeId,
+    stop: async () => {
+      await running.stop();
+      rmSync(iofs, { recursive: true, force: true });
+    },
+  };
 }
 
 export interface Reply<T = unknown> {

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type Config, ConfigError, loadConfig } from '../../api/config.js';
+
+const MiB = 1024 * 1024;
 
 const DEFAULTS: Config = {
   port: 8080,
@@ -9,12 +13,54 @@ const DEFAULTS: Config = {
   logLevel: 'info',
   maxRequestSize: 6291456,
   publicUrl: undefined,
+  agent: {
+    nodeId: hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 64) || 'kiln',
+    iofsPath: join(tmpdir(), 'kiln-iofs'),
+    freezeIdleMs: 50,
+    startTimeoutMs: 5000,
+    pullTimeoutMs: 600_000,
+    pull: true,
+    maxResponseBytes: 6 * MiB,
+    maxLogBytes: MiB,
+    maxTotalMemoryBytes: 0,
+    maxTotalCpuMilli: 0,
+    maxPids: 50,
+    maxOpenFiles: 350,
+    network: undefined,
+    readOnlyRoot: true,
+    unprivileged: true,
+    maxQueueMs: 10_000,
+    shutdownGraceMs: 10_000,
+  },
 };
 
 test('loadConfig({}) gives the defaults', () => {
   assert.deepEqual(loadConfig({}), DEFAULTS);
   assert.equal(DEFAULTS.maxRequestSize, 6 * 1024 * 1024);
 });
+
+const agentCases: { name: string; env: NodeJS.ProcessEnv; want: Partial<Config['agent']> }[] = [
+  { name: 'FN_FREEZE_IDLE_MSECS -1 disables freezing', env: { FN_FREEZE_IDLE_MSECS: '-1' }, want: { freezeIdleMs: -1 } },
+  { name: 'FN_DOCKER_NETWORKS takes the first network', env: { FN_DOCKER_NETWORKS: 'fns, other' }, want: { network: 'fns' } },
+  { name: 'FN_DISABLE_READONLY_ROOTFS', env: { FN_DISABLE_READONLY_ROOTFS: 'true' }, want: { readOnlyRoot: false } },
+  { name: 'FN_DISABLE_UNPRIVILEGED_CONTAINERS', env: { FN_DISABLE_UNPRIVILEGED_CONTAINERS: '1' }, want: { unprivileged: false } },
+  { name: 'KILN_NODE_ID', env: { KILN_NODE_ID: 'node-7' }, want: { nodeId: 'node-7' } },
+  { name: 'KILN_DOCKER_PULL false', env: { KILN_DOCKER_PULL: 'false' }, want: { pull: false } },
+  { name: 'FN_MAX_RESPONSE_SIZE 0 means no limit', env: { FN_MAX_RESPONSE_SIZE: '0' }, want: { maxResponseBytes: 0 } },
+];
+for (const c of agentCases) {
+  test(`loadConfig agent: ${c.name}`, () => assert.deepEqual(loadConfig(c.env).agent, { ...DEFAULTS.agent, ...c.want }));
+}
+
+const agentRejected: { name: string; env: NodeJS.ProcessEnv }[] = [
+  { name: 'FN_FREEZE_IDLE_MSECS -2', env: { FN_FREEZE_IDLE_MSECS: '-2' } },
+  { name: 'FN_HOT_START_TIMEOUT_MSECS 0', env: { FN_HOT_START_TIMEOUT_MSECS: '0' } },
+  { name: 'FN_DISABLE_READONLY_ROOTFS maybe', env: { FN_DISABLE_READONLY_ROOTFS: 'maybe' } },
+  { name: 'KILN_NODE_ID with a slash', env: { KILN_NODE_ID: 'a/b' } },
+];
+for (const c of agentRejected) {
+  test(`loadConfig agent rejects ${c.name}`, () => assert.throws(() => loadConfig(c.env), ConfigError));
+}
 
 const accepted: { name: string; env: NodeJS.ProcessEnv; want: Partial<Config> }[] = [
   { name: 'unrelated variables are ignored', env: { PATH: '/usr/bin', PORT: '1234', HOME: '/root' }, want: {} },

@@ -1,0 +1,22 @@
+// What can go wrong with a call on the agent's side; api/errors.ts maps each kind to HTTP.
+
+export type AgentErrorKind =
+  | 'timeout' //              the call ran past the fn's timeout (504)
+  | 'start-timeout' //        the container did not open its socket in time (504)
+  | 'init-failed' //          the container exited before it was ready (502)
+  | 'function-failed' //      the container died or broke the connection mid-call (502)
+  | 'invalid-response' //     the container answered with a status other than 200/502/504 (502)
+  | 'response-too-large' //   the answer was over FN_MAX_RESPONSE_SIZE (502)
+  | 'request-too-large' //    the request body was over FN_MAX_REQUEST_SIZE (413)
+  | 'server-busy' //          no capacity within the bounded wait (503, Retry-After)
+  | 'too-big-for-host' //     the fn asks for more memory or CPU than the host has (400)
+  | 'image-unavailable' //    the image is not present and cannot be pulled (400: fix the fn)
+  | 'shutting-down' //        the server is stopping (503)
+  | 'cancelled'; //           the client went away (recorded; nobody to answer)
+
+export class AgentError extends Error {
+  constructor(readonly kind: AgentErrorKind, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AgentError';
+  }
+}

@@ -1,0 +1,96 @@
+// Header mapping between a caller and a container under Fn's http-stream and gateway contracts.
+// Pure functions: one table-driven test covers them.
+import type { IncomingHttpHeaders } from 'node:http';
+
+export type Headers = Record<string, string | string[]>;
+
+/** Per-connection headers that must not be forwarded (RFC 9110 §7.6.1), plus ones we set. */
+const HOP_BY_HOP = new Set([
+  'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te',
+  'trailer', 'transfer-encoding', 'upgrade', 'host', 'content-length', 'expect',
+]);
+
+/** The header names a Connection header lists are hop-by-hop too. */
+function connectionListed(h: IncomingHttpHeaders | Headers): Set<string> {
+  const names = new Set<string>();
+  for (const [name, v] of Object.entries(h)) {
+    if (name.toLowerCase() !== 'connection' || v === undefined) continue;
+    for (const n of (Array.isArray(v) ? v.join(',') : v).split(',')) {
+      if (n.trim()) names.add(n.trim().toLowerCase());
+    }
+  }
+  return names;
+}
+
+export interface CallContext {
+  callId: string;
+  /** RFC 3339 time by which the call must finish. */
+  deadline: string;
+  /** Set for HTTP triggers: the gateway protocol wraps the caller's request. */
+  gateway?: { method: string; url: string };
+}
+
+const canonical = (name: string): string => name.replace(/(^|-)([a-z])/g, (_m, p: string, c: string) => p + c.toUpperCase());
+
+/** The headers of the POST /call sent to the container. */
+export function toContainerHeaders(incoming: IncomingHttpHeaders, ctx: CallContext, bodyLength: number): Headers {
+  const skip = connectionListed(incoming);
+  const out: Headers = {};
+  for (const [name, value] of Object.entries(incoming)) {
+    if (value === undefined || HOP_BY_HOP.has(name) || skip.has(name)) continue;
+    if (ctx.gateway) {
+      // The caller's headers travel wrapped; Content-Type also stays as is.
+      out[`Fn-Http-H-${canonical(name)}`] = value;
+      if (name === 'content-type') out['Content-Type'] = value;
+    } else {
+      out[name] = value;
+    }
+  }
+  if (ctx.gateway) {
+    out['Fn-Http-Method'] = ctx.gateway.method;
+    out['Fn-Http-Request-Url'] = ctx.gateway.url;
+    out['Fn-Intent'] = 'httprequest';
+  }
+  out['Fn-Call-Id'] = ctx.callId;
+  out['Fn-Deadline'] = ctx.deadline;
+  out['Content-Length'] = String(bodyLength);
+  return out;
+}
+
+export interface CallerResponse {
+  status: number;
+  headers: Headers;
+}
+
+/**
+ * The caller's status and headers from the container's 200 answer. Through a trigger,
+ * Fn-Http-Status sets the status and Fn-Http-H-* are unwrapped; Content-Type passes.
+ */
+export function toCallerResponse(containerHeaders: Headers, gateway: boolean): CallerResponse {
+  const skip = connectionListed(containerHeaders);
+  const headers: Headers = {};
+  let status = 200;
+  for (const [rawName, value] of Object.entries(containerHeaders)) {
+    const name = rawName.toLowerCase();
+    if (HOP_BY_HOP.has(name) || skip.has(name)) continue;
+    if (!gateway) {
+      headers[name] = value;
+      continue;
+    }
+    if (name === 'fn-http-status') {
+      const raw = String(Array.isArray(value) ? value[0] : value).trim();
+      const n = /^\d{3}$/.test(raw) ? Number(raw) : NaN;
+      if (n >= 100 && n <= 599) status = n;
+    } else if (name.startsWith('fn-http-h-') && name.length > 'fn-http-h-'.length) {
+      // Unwrapped names obey the same hop-by-hop rule: the function cannot set framing headers.
+      const inner = name.slice('fn-http-h-'.length);
+      if (!HOP_BY_HOP.has(inner) && !skip.has(inner)) headers[inner] = value;
+    } else if (name === 'content-type' && headers['content-type'] === undefined) {
+      headers[name] = value;
+    }
+  }
+  return { status, headers };
+}
+
+/** Fn's deadline header: RFC 3339 with milliseconds. */
+export const deadlineFrom = (startMs: number, timeoutMs: number): string => new Date(startMs + timeoutMs).toISOString();

@@ -1,0 +1,85 @@
+// The per-container socket directory of the http-stream contract, and readiness: the container
+// binds phonylsnr.sock, then links lsnr.sock -> phonylsnr.sock (relative, same directory).
+import { watch, type FSWatcher } from 'node:fs';
+import { chmod, lstat, mkdir, mkdtemp, readlink, rm } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+
+export const LISTENER_NAME = 'lsnr.sock';
+/** Linux's sun_path holds 108 bytes, NUL included. */
+const MAX_SOCKET_PATH = 107;
+
+export interface SocketDir {
+  path: string;
+  socketPath: string;
+  /** Resolves once lsnr.sock is a valid link to a socket; the watch is already set up. */
+  ready: Promise<void>;
+  /** Stops watching (ready rejects if still pending). */
+  stopWatching(): void;
+  remove(): Promise<void>;
+}
+
+/** Checks lsnr.sock: a relative symlink to a name in the same directory that is a socket. */
+export async function isListenerReady(dir: string): Promise<boolean> {
+  const link = join(dir, LISTENER_NAME);
+  try {
+    const l = await lstat(link);
+    if (!l.isSymbolicLink()) return false;
+    const target = await readlink(link);
+    if (target.includes('/') || target !== basename(target) || target === LISTENER_NAME) return false;
+    // lstat, not stat: the target must itself be the socket, not a further link leading out
+    // of the directory (say, to the engine's socket on the host).
+    return (await lstat(join(dir, target))).isSocket();
+  } catch {
+    return false;
+  }
+}
+
+/** Makes a fresh directory (mode 0777, so the container's user can bind in it) and watches it. */
+export async function makeSocketDir(base: string): Promise<SocketDir> {
+  await mkdir(base, { recursive: true });
+  const path = await mkdtemp(join(base, 'c'));
+  await chmod(path, 0o777);
+  const socketPath = join(path, LISTENER_NAME);
+  if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH) {
+    await rm(path, { recursive: true, force: true });
+    throw new Error(`socket path ${socketPath} is over ${MAX_SOCKET_PATH} bytes: use a shorter FN_IOFS_PATH`);
+  }
+
+  let watcher: FSWatcher | undefined;
+  let settle: { resolve(): void; reject(e: Error): void } | undefined;
+  const ready = new Promise<void>((resolve, reject) => {
+    settle = { resolve, reject };
+  });
+  ready.catch(() => {});
+  const done = (err?: Error) => {
+    watcher?.close();
+    watcher = undefined;
+    const s = settle;
+    settle = undefined;
+    if (!s) return;
+    if (err) s.reject(err);
+    else s.resolve();
+  };
+  const check = () => {
+    void isListenerReady(path).then((ok) => {
+      if (ok) done();
+    });
+  };
+  // Watch before the container starts, so the link's creation cannot be missed.
+  watcher = watch(path, (_event, name) => {
+    if (name === null || name === LISTENER_NAME) check();
+  });
+  watcher.on('error', (err) => done(err));
+  check();
+
+  return {
+    path,
+    socketPath,
+    ready,
+    stopWatching: () => done(new Error('stopped watching')),
+    remove: async () => {
+      done(new Error('removed'));
+      await rm(path, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,144 @@
+// The containers of one slot key: idle ones reused newest first (LIFO), calls waiting in
+// arrival order, and a launcher that starts a container only when waiting calls outnumber
+// the containers already starting.
+import { AgentError } from './errors.js';
+import type { HotContainer } from './hot-container.js';
+
+interface Waiter {
+  resolve(c: HotContainer): void;
+  reject(err: Error): void;
+}
+
+export interface PoolHooks {
+  /** Starts one container for this pool (reserving resources as needed). */
+  launch(): Promise<HotContainer>;
+  /** A container left the pool for good: release what it held. */
+  retired(c: HotContainer): void;
+}
+
+export class SlotPool {
+  private readonly idle: HotContainer[] = [];
+  private readonly waiters: Waiter[] = [];
+  private starting = 0;
+  /** Every live container of this pool, busy or not. */
+  readonly members = new Set<HotContainer>();
+
+  constructor(readonly key: string, private readonly hooks: PoolHooks) {}
+
+  get size(): number {
+    return this.members.size;
+  }
+
+  get idleCount(): number {
+    return this.idle.length;
+  }
+
+  /** Nothing live, starting or waiting: the pool can be forgotten. */
+  get isEmpty(): boolean {
+    return this.members.size === 0 && this.starting === 0 && this.waiters.length === 0;
+  }
+
+  /** A container for one call; the signal bounds the wait (and carries the caller's going away). */
+  async acquire(signal: AbortSignal): Promise<HotContainer> {
+    for (;;) {
+      const c = this.idle.pop();
+      if (!c) break;
+      try {
+        await c.activate();
+        return c;
+      } catch {
+        // It died while idle or frozen: drop it and try the next.
+        this.remove(c);
+      }
+    }
+    const c = await new Promise<HotContainer>((resolve, reject) => {
+      const onAbort = () => {
+        const i = this.waiters.indexOf(waiter);
+        if (i >= 0) this.waiters.splice(i, 1);
+        reject(signal.reason instanceof Error ? signal.reason : new AgentError('server-busy', 'Timed out - server too busy'));
+      };
+      const waiter: Waiter = {
+        resolve: (c) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(c);
+        },
+        reject: (e) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(e);
+        },
+      };
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.waiters.push(waiter);
+      this.maybeLaunch();
+    });
+    return c;
+  }
+
+  /** After a call: back to a waiter, back to idle, or out. */
+  release(c: HotContainer, reusable: boolean): void {
+    if (!reusable || c.state === 'closed') {
+      this.remove(c);
+      this.maybeLaunch();
+      return;
+    }
+    const w = this.waiters.shift();
+    if (w) {
+      w.resolve(c);
+      return;
+    }
+    this.idle.push(c);
+    c.park(() => this.remove(c));
+  }
+
+  /** Closes the oldest idle container, for eviction; false when none is idle. */
+  evictOldest(): boolean {
+    if (this.idle.length === 0) return false;
+    // idle is LIFO: the oldest is at the bottom.
+    const oldest = this.idle[0]!;
+    this.remove(oldest);
+    return true;
+  }
+
+  /** Last-used time of the oldest idle container (for choosing whom to evict). */
+  oldestIdleAt(): number | undefined {
+    return this.idle[0]?.lastUsed;
+  }
+
+  /** Takes a container out of the pool and closes it. */
+  remove(c: HotContainer): void {
+    const i = this.idle.indexOf(c);
+    if (i >= 0) this.idle.splice(i, 1);
+    if (!this.members.delete(c)) return;
+    this.hooks.retired(c);
+  }
+
+  private maybeLaunch(): void {
+    while (this.waiters.length > this.starting) {
+      this.starting++;
+      this.hooks.launch().then(
+        (c) => {
+          this.starting--;
+          this.members.add(c);
+          void c.exited.then(() => {
+            // Died on its own (crash, OOM while idle): a busy call learns it from its socket.
+            if (c.state === 'idle' || c.state === 'frozen') this.remove(c);
+          });
+          this.release(c, true);
+        },
+        (err: Error) => {
+          this.starting--;
+          // The launch served the oldest waiter; it carries the reason.
+          this.waiters.shift()?.reject(err);
+          this.maybeLaunch();
+        },
+      );
+    }
+  }
+
+  /** Rejects every waiter and closes every idle container (shutdown). */
+  drain(err: Error): void {
+    for (const w of this.waiters.splice(0)) w.reject(err);
+    for (const c of [...this.idle]) this.remove(c);
+  }
+}

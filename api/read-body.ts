@@ -1,0 +1,44 @@
+// Reads a call's request body whole, bounded by FN_MAX_REQUEST_SIZE, before a container is
+// taken: a slow or oversized upload never holds a hot container or eats the fn's timeout.
+import type { IncomingMessage } from 'node:http';
+import { AgentError } from '../agent/errors.js';
+
+const EMPTY = Buffer.alloc(0);
+
+export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (maxBytes > 0 && Number.isFinite(declared) && declared > maxBytes) {
+    return Promise.reject(new AgentError('request-too-large', `Content-Length too large for this server, ${declared} > max ${maxBytes}`));
+  }
+  if (declared === 0) return Promise.resolve(EMPTY);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (maxBytes > 0 && size > maxBytes) {
+        cleanup();
+        req.resume();
+        reject(new AgentError('request-too-large', `request body too large: over ${maxBytes} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(chunks.length === 1 ? chunks[0]! : chunks.length === 0 ? EMPTY : Buffer.concat(chunks, size));
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
+    const cleanup = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+  });
+}

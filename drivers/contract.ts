@@ -1,0 +1,83 @@
+// The container driver contract (after Fn's api/agent/drivers/driver.go): the agent talks to
+// containers only through these interfaces; drivers/docker/ implements them with dockerode.
+
+/** One resource sample. Metric names are Fn's (cpu_user, mem_usage, net_rx, ...). */
+export interface Stat {
+  /** Milliseconds since the epoch. */
+  timestamp: number;
+  metrics: Record<string, number>;
+}
+
+export type RunStatus = 'success' | 'error' | 'timeout' | 'killed' | 'cancelled';
+
+/** How a container's run ended. A task's own failure is a RunResult; a driver failure is thrown. */
+export interface RunResult {
+  status: RunStatus;
+  /** Set unless status is success. */
+  error?: Error;
+  /** The process exit code, when it exited. */
+  exitCode?: number;
+  /** The kernel killed it for exceeding its memory. */
+  oomKilled?: boolean;
+}
+
+export interface WaitResult {
+  /** Resolves when the container stops; an aborted signal ends the wait as 'cancelled'. */
+  wait(signal?: AbortSignal): Promise<RunResult>;
+}
+
+export interface LogSink {
+  write(chunk: Buffer): void;
+}
+
+/** Everything a driver needs to run one container. */
+export interface ContainerTask {
+  /** Becomes the container name; unique per container. */
+  id: string;
+  image: string;
+  /** Overrides the image's command when set. */
+  command?: string[];
+  env: Record<string, string>;
+  /** Labels that mark the container as Kiln's (app, fn, node), used to find leftovers. */
+  labels: Record<string, string>;
+  /** Memory limit in MiB (swap is limited to the same). */
+  memoryMb: number;
+  /** CPU limit in milli-CPUs; 0 means no limit. */
+  cpusMilli: number;
+  /** Size of the tmpfs at /tmp in MiB; 0 means the driver's default. */
+  tmpfsMb: number;
+  /** Host directory bind-mounted at /tmp/iofs for the http-stream socket. */
+  udsPath: string;
+  /** Network to join, or undefined for none. */
+  network?: string;
+  /** Extra read-only binds, host path -> container path. */
+  readOnlyBinds?: Record<string, string>;
+  /** stdout and stderr of the container. */
+  logger: { stdout: LogSink; stderr: LogSink };
+  /** Receives a sample about once a second while the container runs. */
+  writeStat(stat: Stat): void;
+}
+
+/** One container's life: create (driver) → run → wait → freeze/unfreeze … → close. */
+export interface Cookie {
+  readonly task: ContainerTask;
+  /** Starts the container; resolves once it is running. */
+  run(signal?: AbortSignal): Promise<WaitResult>;
+  freeze(): Promise<void>;
+  unfreeze(): Promise<void>;
+  /** Stops sampling stats until resumed (stats are only wanted while a call runs). */
+  setStatsEnabled(enabled: boolean): void;
+  /** Kills and removes the container; safe to call more than once. */
+  close(): Promise<void>;
+  /** The driver-specific create options, for inspection and tests. */
+  containerOptions(): unknown;
+}
+
+export interface Driver {
+  createCookie(task: ContainerTask): Promise<Cookie>;
+  /** Makes the image available (recoverable failures belong here). */
+  prepareCookie(cookie: Cookie, signal?: AbortSignal): Promise<void>;
+  /** Removes containers a previous process of this node left behind. */
+  removeLeftovers(): Promise<number>;
+  close(): Promise<void>;
+}

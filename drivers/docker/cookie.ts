@@ -1,0 +1,140 @@
+// One Docker container's life for the agent: run (attach, stats, start), wait, pause/unpause, remove.
+import type Docker from 'dockerode';
+import type { Readable } from 'node:stream';
+import type { Cookie, ContainerTask, RunResult, WaitResult } from '../contract.js';
+import { DriverError } from '../errors.js';
+import { toStat, type DockerStatsJson } from './stats.js';
+
+const statusCodeOf = (err: unknown): number | undefined => (err as { statusCode?: number } | null)?.statusCode;
+
+export class DockerCookie implements Cookie {
+  private container: Docker.Container | undefined;
+  private statsStream: Readable | undefined;
+  private statsEnabled = false;
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    private readonly docker: Docker,
+    readonly task: ContainerTask,
+    private readonly options: Docker.ContainerCreateOptions,
+  ) {}
+
+  containerOptions(): Docker.ContainerCreateOptions {
+    return this.options;
+  }
+
+  /** Called by the driver once the image is present. */
+  async create(): Promise<void> {
+    try {
+      this.container = await this.docker.createContainer(this.options);
+    } catch (err) {
+      throw new DriverError(`creating container for ${this.task.image}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  private get c(): Docker.Container {
+    if (!this.container) throw new DriverError('container not created: prepareCookie first');
+    return this.container;
+  }
+
+  async run(signal?: AbortSignal): Promise<WaitResult> {
+    const c = this.c;
+    // Attach before start so no early output (say, why it failed to start) is lost.
+    const stream = (await c.attach({ stream: true, stdout: true, stderr: true, logs: false })) as unknown as Readable;
+    c.modem.demuxStream(
+      stream,
+      { write: (b: Buffer) => (this.task.logger.stdout.write(b), true) } as unknown as NodeJS.WritableStream,
+      { write: (b: Buffer) => (this.task.logger.stderr.write(b), true) } as unknown as NodeJS.WritableStream,
+    );
+    stream.on('error', () => {});
+    // Ask for the exit before starting, so a container that dies at once is still seen.
+    const exited = c.wait({ condition: 'next-exit' }) as Promise<{ StatusCode: number }>;
+    exited.catch(() => {});
+    if (signal?.aborted) throw new DriverError('cancelled before start');
+    try {
+      await c.start();
+    } catch (err) {
+      throw new DriverError(`starting container for ${this.task.image}: ${(err as Error).message}`, { cause: err });
+    }
+    this.startStats();
+    return { wait: (s) => this.waitFor(exited, s) };
+  }
+
+  private startStats(): void {
+    void this.c.stats({ stream: true }).then(
+      (raw) => {
+        const stream = raw as unknown as Readable;
+        if (this.closing) {
+          stream.destroy();
+          return;
+        }
+        this.statsStream = stream;
+        let buf = '';
+        stream.on('data', (chunk: Buffer) => {
+          buf += chunk.toString('utf8');
+          let nl: number;
+          while ((nl = buf.indexOf('\n')) >= 0) {
+            const line = buf.slice(0, nl);
+            buf = buf.slice(nl + 1);
+            if (!this.statsEnabled || line.trim() === '') continue;
+            try {
+              this.task.writeStat(toStat(JSON.parse(line) as DockerStatsJson));
+            } catch {
+              // A torn or odd line loses one sample, nothing more.
+            }
+          }
+        });
+        stream.on('error', () => {});
+      },
+      () => {},
+    );
+  }
+
+  setStatsEnabled(enabled: boolean): void {
+    this.statsEnabled = enabled;
+  }
+
+  private async waitFor(exited: Promise<{ StatusCode: number }>, signal?: AbortSignal): Promise<RunResult> {
+    const aborted = new Promise<'aborted'>((resolve) => {
+      if (signal?.aborted) resolve('aborted');
+      signal?.addEventListener('abort', () => resolve('aborted'), { once: true });
+    });
+    const outcome = await Promise.race([exited.then((r) => r.StatusCode, () => -1), aborted]);
+    if (outcome === 'aborted') return { status: 'cancelled', error: new Error('cancelled') };
+    let oomKilled = false;
+    try {
+      oomKilled = (await this.c.inspect()).State?.OOMKilled === true;
+    } catch {
+      // Removed already: the exit code is all there is.
+    }
+    if (oomKilled) {
+      return { status: 'error', exitCode: outcome, oomKilled, error: new Error('container ran out of memory') };
+    }
+    if (outcome === 0) return { status: 'success', exitCode: 0 };
+    if (outcome === 137) return { status: 'killed', exitCode: 137, error: new Error('container was killed') };
+    return { status: 'error', exitCode: outcome, error: new Error(`container exited with code ${outcome}`) };
+  }
+
+  async freeze(): Promise<void> {
+    await this.c.pause();
+  }
+
+  async unfreeze(): Promise<void> {
+    await this.c.unpause();
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.statsStream?.destroy();
+      if (!this.container) return;
+      try {
+        await this.container.remove({ force: true, v: true });
+      } catch (err) {
+        // Gone already, or being removed by someone else: either way it is going.
+        const code = statusCodeOf(err);
+        if (code !== 404 && code !== 409) throw err;
+      }
+    })();
+    return this.closing;
+  }
+}

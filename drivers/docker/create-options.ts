@@ -1,0 +1,92 @@
+// The container create options for a task: pure, so the security and limit choices are testable.
+import type Docker from 'dockerode';
+import type { ContainerTask } from '../contract.js';
+
+export interface DockerLimits {
+  /** pids limit per container (FN_MAX_PIDS). */
+  pids: number;
+  /** RLIMIT_NOFILE (FN_MAX_OPEN_FILES). */
+  openFiles: number;
+  /** RLIMIT_MEMLOCK bytes (FN_MAX_LOCKED_MEMORY). */
+  lockedMemory: number;
+  /** RLIMIT_SIGPENDING (FN_MAX_PENDING_SIGNALS). */
+  pendingSignals: number;
+  /** RLIMIT_MSGQUEUE bytes (FN_MAX_MESSAGE_QUEUE). */
+  messageQueue: number;
+  /** tmpfs size at /tmp when the task sets none, MiB. */
+  defaultTmpfsMb: number;
+  /** Read-only root filesystem (off with FN_DISABLE_READONLY_ROOTFS). */
+  readOnlyRoot: boolean;
+  /** User 1000:1000, all capabilities dropped, no-new-privileges (off with FN_DISABLE_UNPRIVILEGED_CONTAINERS). */
+  unprivileged: boolean;
+}
+
+export const DEFAULT_LIMITS: DockerLimits = {
+  pids: 50,
+  openFiles: 350,
+  lockedMemory: 64 * 1024,
+  pendingSignals: 5000,
+  messageQueue: 819200,
+  defaultTmpfsMb: 64,
+  readOnlyRoot: true,
+  unprivileged: true,
+};
+
+const MiB = 1024 * 1024;
+/** The socket directory's place inside every container (Fn's contract). */
+export const IOFS_MOUNT = '/tmp/iofs';
+
+export function createOptions(task: ContainerTask, limits: DockerLimits): Docker.ContainerCreateOptions {
+  const memory = task.memoryMb * MiB;
+  const tmpfsMb = task.tmpfsMb > 0 ? task.tmpfsMb : limits.defaultTmpfsMb;
+  const binds = [`${task.udsPath}:${IOFS_MOUNT}`];
+  for (const [host, inside] of Object.entries(task.readOnlyBinds ?? {})) binds.push(`${host}:${inside}:ro`);
+
+  const hostConfig: Docker.HostConfig = {
+    // Swap is limited to the same amount, so a fn cannot exceed its memory by swapping.
+    // MemorySwappiness is deliberately unset: it breaks containers on cgroup v2.
+    Memory: memory,
+    MemorySwap: memory,
+    PidsLimit: limits.pids,
+    Ulimits: [
+      { Name: 'nofile', Soft: limits.openFiles, Hard: limits.openFiles },
+      { Name: 'memlock', Soft: limits.lockedMemory, Hard: limits.lockedMemory },
+      { Name: 'sigpending', Soft: limits.pendingSignals, Hard: limits.pendingSignals },
+      { Name: 'msgqueue', Soft: limits.messageQueue, Hard: limits.messageQueue },
+    ],
+    ReadonlyRootfs: limits.readOnlyRoot,
+    // The tmpfs is under /tmp, the socket directory is bound over /tmp/iofs inside it.
+    Tmpfs: { '/tmp': `rw,nosuid,nodev,size=${tmpfsMb}m,mode=1777` },
+    Binds: binds,
+    Init: true,
+    NetworkMode: task.network ?? 'none',
+    // Output is captured through attach; Docker need not keep a second copy on disk.
+    LogConfig: { Type: 'none', Config: {} },
+    AutoRemove: false,
+  };
+  if (task.cpusMilli > 0) {
+    hostConfig.CpuPeriod = 100_000;
+    hostConfig.CpuQuota = task.cpusMilli * 100;
+  }
+  if (limits.unprivileged) {
+    hostConfig.CapDrop = ['ALL'];
+    hostConfig.SecurityOpt = ['no-new-privileges'];
+  }
+
+  const opts: Docker.ContainerCreateOptions = {
+    name: task.id,
+    Image: task.image,
+    Env: Object.entries(task.env).map(([k, v]) => `${k}=${v}`),
+    Labels: task.labels,
+    AttachStdout: true,
+    AttachStderr: true,
+    AttachStdin: false,
+    OpenStdin: false,
+    Tty: false,
+    NetworkDisabled: task.network === undefined,
+    HostConfig: hostConfig,
+  };
+  if (limits.unprivileged) opts.User = '1000:1000';
+  if (task.command) opts.Cmd = task.command;
+  return opts;
+}

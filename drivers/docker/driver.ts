@@ -1,0 +1,100 @@
+// The Docker driver: dockerode against DOCKER_HOST or the local socket.
+import Docker from 'dockerode';
+import type { Cookie, ContainerTask, Driver } from '../contract.js';
+import { DriverError, ImageNotFoundError } from '../errors.js';
+import { DockerCookie } from './cookie.js';
+import { createOptions, DEFAULT_LIMITS, type DockerLimits } from './create-options.js';
+
+/** Label on every container Kiln starts; its value is the node id. */
+export const NODE_LABEL = 'io.kiln.node';
+export const APP_LABEL = 'io.kiln.app_id';
+export const FN_LABEL = 'io.kiln.fn_id';
+
+export interface DockerDriverOptions {
+  docker?: Docker;
+  /** This server's node id: leftovers are containers with this id from an earlier process. */
+  nodeId: string;
+  limits?: Partial<DockerLimits>;
+  /** Try a registry when the image is not local (off where no registry answers). */
+  pull?: boolean;
+  pullTimeoutMs?: number;
+}
+
+const statusCodeOf = (err: unknown): number | undefined => (err as { statusCode?: number } | null)?.statusCode;
+
+export class DockerDriver implements Driver {
+  readonly docker: Docker;
+  private readonly limits: DockerLimits;
+  /** Concurrent pulls of one image share one request. */
+  private readonly pulls = new Map<string, Promise<void>>();
+
+  constructor(private readonly opts: DockerDriverOptions) {
+    this.docker = opts.docker ?? new Docker();
+    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  }
+
+  labelsFor(appId: string, fnId: string): Record<string, string> {
+    return { [NODE_LABEL]: this.opts.nodeId, [APP_LABEL]: appId, [FN_LABEL]: fnId };
+  }
+
+  async createCookie(task: ContainerTask): Promise<Cookie> {
+    const labels = { ...task.labels, [NODE_LABEL]: this.opts.nodeId };
+    return new DockerCookie(this.docker, { ...task, labels }, createOptions({ ...task, labels }, this.limits));
+  }
+
+  async prepareCookie(cookie: Cookie, signal?: AbortSignal): Promise<void> {
+    if (!(cookie instanceof DockerCookie)) throw new DriverError('not a Docker cookie');
+    await this.ensureImage(cookie.task.image, signal);
+    await cookie.create();
+  }
+
+  private async ensureImage(image: string, signal?: AbortSignal): Promise<void> {
+    try {
+      await this.docker.getImage(image).inspect();
+      return;
+    } catch (err) {
+      if (statusCodeOf(err) !== 404) throw new DriverError(`inspecting image ${image}: ${(err as Error).message}`, { cause: err });
+    }
+    if (!this.opts.pull) throw new ImageNotFoundError(image, 'it is not present locally and pulling is off');
+    let pull = this.pulls.get(image);
+    if (!pull) {
+      pull = this.pull(image, signal).finally(() => this.pulls.delete(image));
+      this.pulls.set(image, pull);
+    }
+    await pull;
+  }
+
+  private async pull(image: string, signal?: AbortSignal): Promise<void> {
+    const timeout = AbortSignal.timeout(this.opts.pullTimeoutMs ?? 10 * 60_000);
+    const abort = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    try {
+      const stream = await this.docker.pull(image, { abortSignal: abort });
+      await new Promise<void>((resolve, reject) => {
+        this.docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve()));
+      });
+    } catch (err) {
+      throw new ImageNotFoundError(image, `it is not present locally and pulling failed (${(err as Error).message})`);
+    }
+  }
+
+  async removeLeftovers(): Promise<number> {
+    const leftovers = await this.docker.listContainers({
+      all: true,
+      filters: { label: [`${NODE_LABEL}=${this.opts.nodeId}`] },
+    });
+    await Promise.all(
+      leftovers.map(async (info) => {
+        try {
+          await this.docker.getContainer(info.Id).remove({ force: true, v: true });
+        } catch (err) {
+          if (statusCodeOf(err) !== 404 && statusCodeOf(err) !== 409) throw err;
+        }
+      }),
+    );
+    return leftovers.length;
+  }
+
+  async close(): Promise<void> {
+    // Nothing held open: containers belong to cookies, which the agent closes.
+  }
+}

@@ -1,0 +1,238 @@
+// Running functions for real: Docker containers, the http-stream contract, stored calls.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type Docker from 'dockerode';
+import { sqliteDb, type TestDb } from '../helpers/db.js';
+import { docker as dockerClient, fixtureImage } from '../helpers/images.js';
+import { eventually, nodeContainers } from '../helpers/containers.js';
+import { call, startServer, type TestServer } from '../helpers/server.js';
+
+interface Echo {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+  env: Record<string, string>;
+  pid: number;
+  calls: number;
+}
+
+describe('invoking functions', () => {
+  let db: TestDb;
+  let srv: TestServer;
+  let docker: Docker;
+  let tester: string;
+  let hello: string;
+  let appId: string;
+
+  const mkFn = async (name: string, fields: Record<string, unknown> = {}) => {
+    const r = await call(srv.url, 'POST', '/v2/fns', { name, app_id: appId, image: tester, ...fields });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    return r.body as { id: string; name: string };
+  };
+  const invoke = (fnId: string, body: unknown = {}, headers: Record<string, string> = {}) =>
+    call(srv.url, 'POST', `/invoke/${fnId}`, typeof body === 'string' ? body : JSON.stringify(body), headers);
+  const calls = async (fnId: string) => {
+    await srv.agent.flushRecords();
+    return (await call(srv.url, 'GET', `/v2/fns/${fnId}/calls`)).body.items as { id: string; status: string; error?: string }[];
+  };
+
+  before(async () => {
+    docker = dockerClient();
+    [tester, hello] = await Promise.all([fixtureImage('tester'), fixtureImage('hello-fdk')]);
+    db = await sqliteDb();
+    srv = await startServer(db.url, {
+      FN_MAX_RESPONSE_SIZE: String(32 * 1024),
+      FN_MAX_REQUEST_SIZE: String(16 * 1024),
+      FN_HOT_START_TIMEOUT_MSECS: '2000',
+    });
+    appId = (await call(srv.url, 'POST', '/v2/apps', { name: 'invoke', config: { APP_VAR: 'a', SHARED: 'app' } })).body.id;
+  });
+
+  after(async () => {
+    const nodeId = srv?.nodeId;
+    await srv?.stop();
+    await db?.cleanup();
+    if (nodeId) assert.deepEqual(await nodeContainers(docker, nodeId), [], 'shutdown removes every container');
+  });
+
+  test('a real @fnproject/fdk function answers, and its container is reused', async () => {
+    const fn = await mkFn('hello', { image: hello });
+    const first = await invoke(fn.id);
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    assert.deepEqual(first.body, { message: 'Hello World' });
+    assert.match(first.headers.get('fn-call-id') ?? '', /^[0-9A-Z]{26}$/);
+    const second = await invoke(fn.id, { name: 'Kiln' });
+    assert.deepEqual(second.body, { message: 'Hello Kiln' });
+    const mine = (await nodeContainers(docker, srv.nodeId)).filter((c) => c.Image === hello);
+    assert.equal(mine.length, 1, 'one hot container served both calls');
+  });
+
+  test('the container gets Fn’s environment, config, call id and deadline', async () => {
+    const fn = await mkFn('env', { config: { FN_VAR: 'f', SHARED: 'fn' }, memory: 64 });
+    const r = await invoke(fn.id, 'raw body', { 'x-custom': 'yes', 'content-type': 'text/plain', 'ECHO-ENV': 'x' });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const e = r.body as Echo;
+    assert.equal(e.method, 'POST');
+    assert.equal(e.url, '/call');
+    assert.equal(e.body, 'raw body');
+    assert.equal(e.headers['fn-call-id'], r.headers.get('fn-call-id'));
+    assert.ok(Date.parse(e.headers['fn-deadline']!) > Date.now(), 'deadline in the future');
+    assert.equal(e.headers['x-custom'], 'yes');
+    assert.equal(e.env.FN_LISTENER, 'unix:/tmp/iofs/lsnr.sock');
+    assert.equal(e.env.FN_FORMAT, 'http-stream');
+    assert.equal(e.env.FN_APP_ID, appId);
+    assert.equal(e.env.FN_FN_ID, fn.id);
+    assert.equal(e.env.FN_MEMORY, '64');
+    assert.equal(e.env.FN_TYPE, 'sync');
+    assert.equal(e.env.FN_VAR, 'f');
+  });
+
+  test('an HTTP trigger speaks the gateway protocol both ways', async () => {
+    const fn = await mkFn('gw');
+    const t = await call(srv.url, 'POST', '/v2/triggers', { name: 'gw', app_id: appId, fn_id: fn.id, type: 'http', source: '/gw/deep' });
+    assert.equal(t.status, 200);
+    const res = await fetch(`${srv.url}/t/invoke/gw/deep?q=1`, {
+      method: 'PUT',
+      headers: { 'x-in': 'hello', 'content-type': 'application/json' },
+      body: JSON.stringify({ headers: { 'Fn-Http-Status': '201', 'Fn-Http-H-X-Out': 'out', 'Content-Type': 'application/json' } }),
+    });
+    assert.equal(res.status, 201);
+    assert.equal(res.headers.get('x-out'), 'out');
+    assert.ok(res.headers.get('fn-call-id'));
+    const e = (await res.json()) as Echo;
+    assert.equal(e.headers['fn-http-method'], 'PUT');
+    assert.equal(e.headers['fn-http-request-url'], '/t/invoke/gw/deep?q=1');
+    assert.equal(e.headers['fn-http-h-x-in'], 'hello');
+    assert.equal(e.headers['fn-intent'], 'httprequest');
+    assert.equal(e.headers['content-type'], 'application/json');
+    assert.equal((await fetch(`${srv.url}/t/invoke/nope`)).status, 404);
+    assert.equal((await fetch(`${srv.url}/t/noapp/gw/deep`)).status, 404);
+  });
+
+  test('calls are recorded with status, timings and log', async () => {
+    const fn = await mkFn('recorded');
+    const r = await invoke(fn.id, { log: 'hello from the function' });
+    assert.equal(r.status, 200);
+    const id = r.headers.get('fn-call-id')!;
+    const list = await calls(fn.id);
+    assert.equal(list[0]?.id, id);
+    const c = (await call(srv.url, 'GET', `/v2/fns/${fn.id}/calls/${id}`)).body;
+    assert.equal(c.status, 'success');
+    assert.equal(c.app_id, appId);
+    assert.ok(c.created_at <= c.started_at && c.started_at <= c.completed_at);
+    assert.ok(Array.isArray(c.stats));
+    const log = (await call(srv.url, 'GET', `/v2/fns/${fn.id}/calls/${id}/log`)).body;
+    assert.match(log.log, /hello from the function\n.*hello from the function/s);
+    const text = await fetch(`${srv.url}/v2/fns/${fn.id}/calls/${id}/log`, { headers: { accept: 'text/plain' } });
+    assert.match(await text.text(), /hello from the function/);
+    assert.equal((await call(srv.url, 'GET', `/v2/fns/${fn.id}/calls/01ARZ3NDEKTSV4RRFFQ69G5FAV`)).status, 404);
+  });
+
+  test('a call past its timeout gets 504, its container is killed, the next call works', async () => {
+    const fn = await mkFn('slow', { timeout: 1 });
+    const first = await invoke(fn.id, {});
+    const pid = (first.body as Echo).pid;
+    const t0 = Date.now();
+    const r = await invoke(fn.id, { sleepMs: 5000 });
+    assert.equal(r.status, 504);
+    assert.equal(r.body.message, 'Timed out');
+    assert.ok(Date.now() - t0 < 3000, 'answered at the timeout, not after the sleep');
+    const next = await invoke(fn.id, {});
+    assert.equal(next.status, 200);
+    assert.equal((next.body as Echo).calls, 1, 'a fresh container');
+    assert.ok(pid > 0);
+    assert.equal((await calls(fn.id)).find((c) => c.id === r.headers.get('fn-call-id'))?.status, 'timeout');
+  });
+
+  test('a crash mid-call gets 502 and the container is replaced', async () => {
+    const fn = await mkFn('crash');
+    await invoke(fn.id, {});
+    const r = await invoke(fn.id, { crash: true });
+    assert.equal(r.status, 502);
+    assert.match(r.body.message, /^error receiving function response/);
+    const next = await invoke(fn.id, {});
+    assert.equal(next.status, 200);
+    assert.equal((next.body as Echo).calls, 1);
+  });
+
+  test('a container that never opens its socket gets 504 after the start timeout', async () => {
+    const fn = await mkFn('nosocket', { config: { MODE: 'nosocket' } });
+    const r = await invoke(fn.id);
+    assert.equal(r.status, 504);
+    assert.match(r.body.message, /did not become ready within 2000 ms/);
+  });
+
+  test('a container that exits at start gets 502 with the reason', async () => {
+    const fn = await mkFn('exits', { config: { MODE: 'exit' } });
+    const r = await invoke(fn.id);
+    assert.equal(r.status, 502);
+    assert.match(r.body.message, /^Container failed to initialize: exited with code 3: .*boom at start/s);
+  });
+
+  test('a function over its memory is recorded as out of memory (502)', async () => {
+    const fn = await mkFn('oom', { memory: 48 });
+    const r = await invoke(fn.id, { allocMb: 200 });
+    assert.equal(r.status, 502);
+    assert.match(r.body.message, /out of memory/);
+    const rec = (await calls(fn.id)).find((c) => c.id === r.headers.get('fn-call-id'));
+    assert.equal(rec?.status, 'error');
+    assert.match(rec?.error ?? '', /out of memory/);
+  });
+
+  test('a status other than 200/502/504 is an invalid response (502) and replaces the container', async () => {
+    const fn = await mkFn('teapot');
+    const r = await invoke(fn.id, { status: 418 });
+    assert.equal(r.status, 502);
+    assert.match(r.body.message, /invalid function response/);
+    const next = await invoke(fn.id, {});
+    assert.equal((next.body as Echo).calls, 1);
+    // The function's own 502 passes through and the container stays.
+    const own = await invoke(fn.id, { status: 502 });
+    assert.equal(own.status, 502);
+    assert.equal(((await invoke(fn.id, {})).body as Echo).calls, 3);
+  });
+
+  test('a response over FN_MAX_RESPONSE_SIZE gets 502; a request over FN_MAX_REQUEST_SIZE gets 413', async () => {
+    const fn = await mkFn('sizes');
+    const big = await invoke(fn.id, { bytes: 100_000 });
+    assert.equal(big.status, 502);
+    assert.match(big.body.message, /function response body too large/);
+    const ok = await invoke(fn.id, { bytes: 30_000 });
+    assert.equal(ok.status, 200);
+    assert.equal(ok.body.length, 30_000);
+    const tooBig = await invoke(fn.id, 'x'.repeat(20_000));
+    assert.equal(tooBig.status, 413);
+  });
+
+  test('a missing image gets a clear error naming it and leaves no container', async () => {
+    const fn = await mkFn('noimage', { image: 'kiln-test/does-not-exist:1' });
+    const before_ = (await nodeContainers(docker, srv.nodeId)).length;
+    const r = await invoke(fn.id);
+    assert.equal(r.status, 502);
+    assert.match(r.body.message, /kiln-test\/does-not-exist:1/);
+    assert.equal((await nodeContainers(docker, srv.nodeId)).length, before_);
+  });
+
+  test('a client that disconnects mid-call is recorded as cancelled and nothing leaks', async () => {
+    const fn = await mkFn('cancel');
+    await invoke(fn.id, {});
+    const ac = new AbortController();
+    const pending = fetch(`${srv.url}/invoke/${fn.id}`, { method: 'POST', body: JSON.stringify({ sleepMs: 3000 }), signal: ac.signal });
+    await new Promise((r) => setTimeout(r, 500));
+    ac.abort();
+    await assert.rejects(pending);
+    assert.ok(await eventually(async () => (await calls(fn.id)).some((c) => c.status === 'cancelled')), 'recorded as cancelled');
+    const next = await invoke(fn.id, {});
+    assert.equal(next.status, 200);
+  });
+
+  test('detached calls answer 202 at once and run', async () => {
+    const fn = await mkFn('detached');
+    const r = await invoke(fn.id, { sleepMs: 300 }, { 'Fn-Invoke-Type': 'detached' });
+    assert.equal(r.status, 202);
+    const id = r.headers.get('fn-call-id');
+    assert.equal(r.body.call_id, id);
+    assert.ok(await eventually(async () => (await calls(fn.id)).some((c) => c.id === id && c.status === 'success'), 10_000));
+  });
+});

@@ -1,0 +1,149 @@
+// The life of hot containers: freezing, retiring, capacity, eviction, bounded waits, restarts.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type Docker from 'dockerode';
+import { sqliteDb, type TestDb } from '../helpers/db.js';
+import { docker as dockerClient, fixtureImage } from '../helpers/images.js';
+import { eventually, nodeContainers } from '../helpers/containers.js';
+import { spawnServer } from '../helpers/process.js';
+import { call, startServer, uniqueNodeId, type TestServer } from '../helpers/server.js';
+
+const MiB = 1024 * 1024;
+
+describe('hot container lifecycle', () => {
+  let db: TestDb;
+  let srv: TestServer;
+  let docker: Docker;
+  let tester: string;
+  let appId: string;
+
+  const mkFn = async (name: string, fields: Record<string, unknown> = {}) => {
+    const r = await call(srv.url, 'POST', '/v2/fns', { name, app_id: appId, image: tester, ...fields });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    return r.body as { id: string };
+  };
+  const invoke = (fnId: string, body: unknown = {}) => call(srv.url, 'POST', `/invoke/${fnId}`, JSON.stringify(body));
+  const containersOf = async (fnId: string) =>
+    (await nodeContainers(docker, srv.nodeId)).filter((c) => c.Labels['io.kiln.fn_id'] === fnId);
+
+  before(async () => {
+    docker = dockerClient();
+    tester = await fixtureImage('tester');
+    db = await sqliteDb();
+    srv = await startServer(db.url, {
+      FN_FREEZE_IDLE_MSECS: '0',
+      FN_MAX_TOTAL_MEMORY_BYTES: String(300 * MiB),
+      KILN_MAX_QUEUE_MSECS: '800',
+    });
+    appId = (await call(srv.url, 'POST', '/v2/apps', { name: 'life' })).body.id;
+  });
+
+  after(async () => {
+    const nodeId = srv?.nodeId;
+    await srv?.stop();
+    await db?.cleanup();
+    if (nodeId) assert.deepEqual(await nodeContainers(docker, nodeId), []);
+  });
+
+  test('an idle container is frozen and unfrozen for the next call', async () => {
+    const fn = await mkFn('freeze', { memory: 64 });
+    assert.equal((await invoke(fn.id)).status, 200);
+    assert.ok(await eventually(async () => (await containersOf(fn.id))[0]?.State === 'paused'), 'paused when idle');
+    const r = await invoke(fn.id);
+    assert.equal(r.status, 200);
+    assert.equal(r.body.calls, 2, 'the same container, unfrozen');
+  });
+
+  test('an idle container is removed after the fn’s idle_timeout', async () => {
+    const fn = await mkFn('retire', { memory: 64, idle_timeout: 1 });
+    assert.equal((await invoke(fn.id)).status, 200);
+    assert.equal((await containersOf(fn.id)).length, 1);
+    assert.ok(await eventually(async () => (await containersOf(fn.id)).length === 0, 5000), 'retired');
+  });
+
+  test('concurrent calls get a container each; later calls reuse the newest', async () => {
+    // Every container's process has the same pid in its own namespace: the hostname (the
+    // container id) tells them apart.
+    const fn = await mkFn('burst', { memory: 32, config: { ECHO_ENV: 'HOSTNAME' } });
+    const host = (r: { body: { env: Record<string, string> } }) => r.body.env.HOSTNAME;
+    const results = await Promise.all([1, 2, 3].map(() => invoke(fn.id, { sleepMs: 1500 })));
+    assert.deepEqual(results.map((r) => r.status), [200, 200, 200]);
+    assert.equal(new Set(results.map(host)).size, 3, 'three overlapping calls, three containers');
+    assert.equal((await containersOf(fn.id)).length, 3, 'no more containers than calls');
+    const a = await invoke(fn.id);
+    const b = await invoke(fn.id);
+    assert.equal(host(a), host(b), 'LIFO: the most recently used container serves again');
+  });
+
+  test('a fn larger than the host can give is refused with 400', async () => {
+    const fn = await mkFn('huge', { memory: 4096 });
+    const r = await invoke(fn.id);
+    assert.equal(r.status, 400);
+    assert.match(r.body.message, /more than this server can give/);
+  });
+
+  test('when memory is short, the oldest idle container of another fn is evicted', async () => {
+    // 300 MiB total: two 128 MiB containers fit, a third needs an eviction.
+    await drainIdle();
+    const a = await mkFn('evict-a', { memory: 128 });
+    const b = await mkFn('evict-b', { memory: 128 });
+    const c = await mkFn('evict-c', { memory: 128 });
+    assert.equal((await invoke(a.id)).status, 200);
+    assert.equal((await invoke(b.id)).status, 200);
+    assert.equal((await invoke(c.id)).status, 200);
+    assert.ok(await eventually(async () => (await containersOf(a.id)).length === 0), 'a, the oldest idle, was evicted');
+    assert.equal((await containersOf(b.id)).length, 1);
+  });
+
+  test('with no capacity and nothing idle to evict, a call waits a bounded time then gets 503', async () => {
+    await drainIdle();
+    const hog1 = await mkFn('hog-1', { memory: 128 });
+    const hog2 = await mkFn('hog-2', { memory: 128 });
+    const late = await mkFn('late', { memory: 128 });
+    const busy = [invoke(hog1.id, { sleepMs: 2500 }), invoke(hog2.id, { sleepMs: 2500 })];
+    await new Promise((r) => setTimeout(r, 700));
+    const t0 = Date.now();
+    const r = await invoke(late.id);
+    assert.equal(r.status, 503);
+    assert.equal(r.body.message, 'Timed out - server too busy');
+    assert.equal(r.headers.get('retry-after'), '15');
+    assert.ok(Date.now() - t0 < 2000, 'the wait is bounded by KILN_MAX_QUEUE_MSECS');
+    assert.deepEqual((await Promise.all(busy)).map((x) => x.status), [200, 200]);
+  });
+
+  /** Retires every idle container by touching nothing: restart the server to start clean. */
+  async function drainIdle(): Promise<void> {
+    const env = { FN_FREEZE_IDLE_MSECS: '0', FN_MAX_TOTAL_MEMORY_BYTES: String(300 * MiB), KILN_MAX_QUEUE_MSECS: '800', KILN_NODE_ID: srv.nodeId };
+    await srv.stop();
+    srv = await startServer(db.url, env);
+  }
+});
+
+test('containers left by a killed server are removed when it starts again', async () => {
+  const docker = dockerClient();
+  const tester = await fixtureImage('tester');
+  const db = await sqliteDb();
+  const iofs = mkdtempSync(join(tmpdir(), 'kiln-iofs-'));
+  const env = { FN_DB_URL: db.url, KILN_NODE_ID: uniqueNodeId(), FN_IOFS_PATH: iofs, KILN_DOCKER_PULL: 'false' };
+  try {
+    let srv = await spawnServer(env);
+    const app = (await call(srv.url, 'POST', '/v2/apps', { name: 'killed' })).body;
+    const fn = (await call(srv.url, 'POST', '/v2/fns', { name: 'f', app_id: app.id, image: tester, memory: 32 })).body;
+    assert.equal((await call(srv.url, 'POST', `/invoke/${fn.id}`, '{}')).status, 200);
+    await srv.stop('SIGKILL');
+    assert.equal((await nodeContainers(docker, env.KILN_NODE_ID)).length, 1, 'the kill left its container');
+
+    srv = await spawnServer(env);
+    assert.equal((await nodeContainers(docker, env.KILN_NODE_ID)).length, 0, 'removed at start-up');
+    assert.equal((await call(srv.url, 'POST', `/invoke/${fn.id}`, '{}')).status, 200, 'and calls work');
+    assert.equal(await srv.stop('SIGTERM'), 0);
+    assert.equal((await nodeContainers(docker, env.KILN_NODE_ID)).length, 0, 'a graceful stop removes its containers');
+  } finally {
+    for (const c of await nodeContainers(docker, env.KILN_NODE_ID)) await docker.getContainer(c.Id).remove({ force: true });
+    rmSync(iofs, { recursive: true, force: true });
+    await db.cleanup();
+  }
+});

@@ -1,0 +1,270 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { ContainerTask } from '../../drivers/contract.js';
+import { createOptions, DEFAULT_LIMITS, IOFS_MOUNT, type DockerLimits } from '../../drivers/docker/create-options.js';
+
+const MiB = 1024 * 1024;
+const noop = { write: () => {} };
+
+const makeTask = (over: Partial<ContainerTask> = {}): ContainerTask => ({
+  id: 'kiln-app1-fn1-01J00000000000000000000000',
+  image: 'example/hello:0.0.1',
+  env: { FN_FORMAT: 'http-stream', FN_LISTENER: 'unix:/tmp/iofs/lsnr.sock', GREETING: 'a=b c' },
+  labels: { 'kiln.app': 'app1', 'kiln.fn': 'fn1', 'kiln.node': 'node-a' },
+  memoryMb: 128,
+  cpusMilli: 500,
+  tmpfsMb: 0,
+  udsPath: '/var/lib/kiln/iofs/cAbC123',
+  logger: { stdout: noop, stderr: noop },
+  writeStat: () => {},
+  ...over,
+});
+
+const limits: DockerLimits = {
+  pids: 77,
+  openFiles: 1024,
+  lockedMemory: 65536,
+  pendingSignals: 4000,
+  messageQueue: 819200,
+  defaultTmpfsMb: 32,
+  readOnlyRoot: true,
+  unprivileged: true,
+};
+
+const hc = (task: ContainerTask, l: DockerLimits = limits) => {
+  const opts = createOptions(task, l);
+  assert.ok(opts.HostConfig, 'HostConfig is set');
+  return opts.HostConfig;
+};
+
+test('IOFS_MOUNT is /tmp/iofs', () => {
+  assert.equal(IOFS_MOUNT, '/tmp/iofs');
+});
+
+test('DEFAULT_LIMITS are Fn\'s defaults, secure by default', () => {
+  assert.deepEqual(DEFAULT_LIMITS, {
+    pids: 50,
+    openFiles: 350,
+    lockedMemory: 64 * 1024,
+    pendingSignals: 5000,
+    messageQueue: 819200,
+    defaultTmpfsMb: 64,
+    readOnlyRoot: true,
+    unprivileged: true,
+  });
+});
+
+test('name, image and attach settings', () => {
+  const task = makeTask();
+  const opts = createOptions(task, limits);
+  assert.equal(opts.name, task.id);
+  assert.equal(opts.Image, 'example/hello:0.0.1');
+  assert.equal(opts.AttachStdout, true);
+  assert.equal(opts.AttachStderr, true);
+  assert.equal(opts.AttachStdin, false);
+  assert.equal(opts.OpenStdin, false);
+  assert.equal(opts.Tty, false);
+});
+
+const memoryCases: { memoryMb: number; bytes: number }[] = [
+  { memoryMb: 128, bytes: 128 * MiB },
+  { memoryMb: 1, bytes: MiB },
+  { memoryMb: 1024, bytes: 1024 * MiB },
+  { memoryMb: 8192, bytes: 8 * 1024 * MiB },
+];
+
+for (const c of memoryCases) {
+  test(`memory ${c.memoryMb} MiB: Memory = MemorySwap = ${c.bytes}, no MemorySwappiness`, () => {
+    const h = hc(makeTask({ memoryMb: c.memoryMb }));
+    assert.equal(h.Memory, c.bytes);
+    assert.equal(h.MemorySwap, c.bytes);
+    assert.equal(Object.hasOwn(h, 'MemorySwappiness'), false);
+  });
+}
+
+const cpuCases: { name: string; cpusMilli: number; quota?: number; period?: number }[] = [
+  { name: 'no limit at 0', cpusMilli: 0 },
+  { name: 'half a CPU', cpusMilli: 500, quota: 50_000, period: 100_000 },
+  { name: 'one CPU', cpusMilli: 1000, quota: 100_000, period: 100_000 },
+  { name: 'two and a half CPUs', cpusMilli: 2500, quota: 250_000, period: 100_000 },
+  { name: 'one milli-CPU', cpusMilli: 1, quota: 100, period: 100_000 },
+];
+
+for (const c of cpuCases) {
+  test(`cpus: ${c.name}`, () => {
+    const h = hc(makeTask({ cpusMilli: c.cpusMilli }));
+    if (c.quota === undefined) {
+      assert.equal(Object.hasOwn(h, 'CpuQuota'), false);
+      assert.equal(Object.hasOwn(h, 'CpuPeriod'), false);
+    } else {
+      assert.equal(h.CpuQuota, c.quota);
+      assert.equal(h.CpuPeriod, c.period);
+    }
+  });
+}
+
+test('pids limit and ulimits come from the limits', () => {
+  const h = hc(makeTask());
+  assert.equal(h.PidsLimit, 77);
+  assert.deepEqual(h.Ulimits, [
+    { Name: 'nofile', Soft: 1024, Hard: 1024 },
+    { Name: 'memlock', Soft: 65536, Hard: 65536 },
+    { Name: 'sigpending', Soft: 4000, Hard: 4000 },
+    { Name: 'msgqueue', Soft: 819200, Hard: 819200 },
+  ]);
+});
+
+const rootfsCases: { readOnlyRoot: boolean }[] = [{ readOnlyRoot: true }, { readOnlyRoot: false }];
+for (const c of rootfsCases) {
+  test(`ReadonlyRootfs follows readOnlyRoot=${c.readOnlyRoot}`, () => {
+    assert.equal(hc(makeTask(), { ...limits, readOnlyRoot: c.readOnlyRoot }).ReadonlyRootfs, c.readOnlyRoot);
+  });
+}
+
+const tmpfsCases: { name: string; tmpfsMb: number; size: number }[] = [
+  { name: '0 uses the default', tmpfsMb: 0, size: 32 },
+  { name: 'a set size is used', tmpfsMb: 16, size: 16 },
+  { name: 'a size larger than the default is used', tmpfsMb: 512, size: 512 },
+];
+
+for (const c of tmpfsCases) {
+  test(`tmpfs: ${c.name}`, () => {
+    const h = hc(makeTask({ tmpfsMb: c.tmpfsMb }));
+    assert.deepEqual(Object.keys(h.Tmpfs ?? {}), ['/tmp']);
+    const v = h.Tmpfs?.['/tmp'] ?? '';
+    assert.ok(v.split(',').includes(`size=${c.size}m`), v);
+    assert.ok(v.split(',').includes('rw'), v);
+  });
+}
+
+const bindCases: { name: string; readOnlyBinds?: Record<string, string>; binds: string[] }[] = [
+  { name: 'only the socket directory without extra binds', binds: ['/var/lib/kiln/iofs/cAbC123:/tmp/iofs'] },
+  { name: 'only the socket directory with empty extra binds', readOnlyBinds: {}, binds: ['/var/lib/kiln/iofs/cAbC123:/tmp/iofs'] },
+  {
+    name: 'extra binds are read-only',
+    readOnlyBinds: { '/opt/lambda-runtime': '/opt/runtime', '/etc/kiln/ca.pem': '/etc/ssl/ca.pem' },
+    binds: ['/var/lib/kiln/iofs/cAbC123:/tmp/iofs', '/opt/lambda-runtime:/opt/runtime:ro', '/etc/kiln/ca.pem:/etc/ssl/ca.pem:ro'],
+  },
+];
+
+for (const c of bindCases) {
+  test(`binds: ${c.name}`, () => {
+    const task = c.readOnlyBinds === undefined ? makeTask() : makeTask({ readOnlyBinds: c.readOnlyBinds });
+    assert.deepEqual(hc(task).Binds, c.binds);
+  });
+}
+
+test('Init is on', () => {
+  assert.equal(hc(makeTask()).Init, true);
+});
+
+const networkCases: { name: string; network?: string; mode: string; disabled: boolean }[] = [
+  { name: 'no network gives none and disabled', mode: 'none', disabled: true },
+  { name: 'a network is joined', network: 'kiln-fns', mode: 'kiln-fns', disabled: false },
+  { name: 'the bridge network', network: 'bridge', mode: 'bridge', disabled: false },
+];
+
+for (const c of networkCases) {
+  test(`network: ${c.name}`, () => {
+    const task = c.network === undefined ? makeTask() : makeTask({ network: c.network });
+    const opts = createOptions(task, limits);
+    assert.equal(opts.HostConfig?.NetworkMode, c.mode);
+    assert.equal(opts.NetworkDisabled, c.disabled);
+  });
+}
+
+test('unprivileged: all capabilities dropped, no-new-privileges, user 1000:1000', () => {
+  const opts = createOptions(makeTask(), { ...limits, unprivileged: true });
+  assert.deepEqual(opts.HostConfig?.CapDrop, ['ALL']);
+  assert.deepEqual(opts.HostConfig?.SecurityOpt, ['no-new-privileges']);
+  assert.equal(opts.User, '1000:1000');
+});
+
+test('privileged: no CapDrop, SecurityOpt or User at all', () => {
+  const opts = createOptions(makeTask(), { ...limits, unprivileged: false });
+  const h = opts.HostConfig ?? {};
+  assert.equal(Object.hasOwn(h, 'CapDrop'), false);
+  assert.equal(Object.hasOwn(h, 'SecurityOpt'), false);
+  assert.equal(Object.hasOwn(opts, 'User'), false);
+});
+
+test('labels are carried', () => {
+  assert.deepEqual(createOptions(makeTask(), limits).Labels, { 'kiln.app': 'app1', 'kiln.fn': 'fn1', 'kiln.node': 'node-a' });
+});
+
+const envCases: { name: string; env: Record<string, string>; expected: string[] }[] = [
+  { name: 'no env', env: {}, expected: [] },
+  {
+    name: 'K=V, values kept as is (= and spaces included)',
+    env: { FN_FORMAT: 'http-stream', FN_LISTENER: 'unix:/tmp/iofs/lsnr.sock', GREETING: 'a=b c', EMPTY: '' },
+    expected: ['FN_FORMAT=http-stream', 'FN_LISTENER=unix:/tmp/iofs/lsnr.sock', 'GREETING=a=b c', 'EMPTY='],
+  },
+];
+
+for (const c of envCases) {
+  test(`env: ${c.name}`, () => {
+    assert.deepEqual(createOptions(makeTask({ env: c.env }), limits).Env, c.expected);
+  });
+}
+
+const cmdCases: { name: string; command?: string[]; cmd?: string[] }[] = [
+  { name: 'no command: no Cmd key, the image decides' },
+  { name: 'a command becomes Cmd', command: ['/bin/sh', '-c', 'echo hi'], cmd: ['/bin/sh', '-c', 'echo hi'] },
+];
+
+for (const c of cmdCases) {
+  test(`cmd: ${c.name}`, () => {
+    const opts = createOptions(c.command === undefined ? makeTask() : makeTask({ command: c.command }), limits);
+    if (c.cmd === undefined) assert.equal(Object.hasOwn(opts, 'Cmd'), false);
+    else assert.deepEqual(opts.Cmd, c.cmd);
+  });
+}
+
+test('a full sample task gives exactly these options', () => {
+  const opts = createOptions(makeTask({ network: 'kiln-fns', command: ['run'], readOnlyBinds: { '/a': '/b' } }), limits);
+  assert.deepEqual(opts, {
+    name: 'kiln-app1-fn1-01J00000000000000000000000',
+    Image: 'example/hello:0.0.1',
+    Env: ['FN_FORMAT=http-stream', 'FN_LISTENER=unix:/tmp/iofs/lsnr.sock', 'GREETING=a=b c'],
+    Labels: { 'kiln.app': 'app1', 'kiln.fn': 'fn1', 'kiln.node': 'node-a' },
+    AttachStdout: true,
+    AttachStderr: true,
+    AttachStdin: false,
+    OpenStdin: false,
+    Tty: false,
+    NetworkDisabled: false,
+    User: '1000:1000',
+    Cmd: ['run'],
+    HostConfig: {
+      Memory: 128 * MiB,
+      MemorySwap: 128 * MiB,
+      PidsLimit: 77,
+      Ulimits: [
+        { Name: 'nofile', Soft: 1024, Hard: 1024 },
+        { Name: 'memlock', Soft: 65536, Hard: 65536 },
+        { Name: 'sigpending', Soft: 4000, Hard: 4000 },
+        { Name: 'msgqueue', Soft: 819200, Hard: 819200 },
+      ],
+      ReadonlyRootfs: true,
+      Tmpfs: { '/tmp': 'rw,nosuid,nodev,size=32m,mode=1777' },
+      Binds: ['/var/lib/kiln/iofs/cAbC123:/tmp/iofs', '/a:/b:ro'],
+      Init: true,
+      NetworkMode: 'kiln-fns',
+      LogConfig: { Type: 'none', Config: {} },
+      AutoRemove: false,
+      CpuPeriod: 100_000,
+      CpuQuota: 50_000,
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges'],
+    },
+  });
+});
+
+test('does not modify the task', () => {
+  const task = makeTask({ readOnlyBinds: { '/a': '/b' }, command: ['x'] });
+  const { logger: _l, writeStat: _w, ...data } = task;
+  const copy = structuredClone(data);
+  createOptions(task, limits);
+  const { logger: _l2, writeStat: _w2, ...after } = task;
+  assert.deepEqual(after, copy);
+});

@@ -1,0 +1,322 @@
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isListenerReady, LISTENER_NAME, makeSocketDir } from '../../agent/iofs.js';
+
+let root = '';
+const servers: Server[] = [];
+
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'kiln-iofs-'));
+});
+
+after(async () => {
+  await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  await rm(root, { recursive: true, force: true });
+});
+
+/** Binds a real unix socket at path. */
+async function listen(path: string): Promise<Server> {
+  const server = createServer();
+  servers.push(server);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(path, () => resolve());
+  });
+  return server;
+}
+
+async function closeServer(server: Server): Promise<void> {
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  servers.splice(servers.indexOf(server), 1);
+}
+
+let n = 0;
+async function freshDir(): Promise<string> {
+  const dir = join(root, `case-${n++}`);
+  await mkdir(dir);
+  return dir;
+}
+
+/** Whether p settles within ms: 'resolved', 'rejected' or 'pending'. */
+async function settledWithin(p: Promise<unknown>, ms: number): Promise<'resolved' | 'rejected' | 'pending'> {
+  // The timer is cancelled once p settles, so it does not hold the process open.
+  const timer = new AbortController();
+  try {
+    return await Promise.race([
+      p.then(
+        () => 'resolved' as const,
+        () => 'rejected' as const,
+      ),
+      sleep(ms, undefined, { signal: timer.signal }).then(() => 'pending' as const),
+    ]);
+  } finally {
+    timer.abort();
+  }
+}
+
+test('LISTENER_NAME is lsnr.sock', () => {
+  assert.equal(LISTENER_NAME, 'lsnr.sock');
+});
+
+const readyCases: { name: string; setup(dir: string): Promise<void>; expected: boolean }[] = [
+  {
+    name: 'a relative link to phonylsnr.sock, a socket in the same directory',
+    setup: async (dir) => {
+      await listen(join(dir, 'phonylsnr.sock'));
+      await symlink('phonylsnr.sock', join(dir, 'lsnr.sock'));
+    },
+    expected: true,
+  },
+  {
+    name: 'a relative link to a socket of another name in the same directory',
+    setup: async (dir) => {
+      await listen(join(dir, 'other.sock'));
+      await symlink('other.sock', join(dir, 'lsnr.sock'));
+    },
+    expected: true,
+  },
+  {
+    name: 'an empty directory',
+    setup: async () => {},
+    expected: false,
+  },
+  {
+    name: 'a bound socket but no link',
+    setup: async (dir) => {
+      await listen(join(dir, 'phonylsnr.sock'));
+    },
+    expected: false,
+  },
+  {
+    name: 'a regular file named lsnr.sock',
+    setup: async (dir) => {
+      await writeFile(join(dir, 'lsnr.sock'), 'not a socket');
+    },
+    expected: false,
+  },
+  {
+    name: 'lsnr.sock is itself a socket, not a link',
+    setup: async (dir) => {
+      await listen(join(dir, 'lsnr.sock'));
+    },
+    expected: false,
+  },
+  {
+    name: 'an absolute link to a socket in the same directory',
+    setup: async (dir) => {
+      await listen(join(dir, 'phonylsnr.sock'));
+      await symlink(join(dir, 'phonylsnr.sock'), join(dir, 'lsnr.sock'));
+    },
+    expected: false,
+  },
+  {
+    name: 'a link to ../x, a socket in the parent directory',
+    setup: async (dir) => {
+      await listen(join(dir, '..', `${dir.split('/').pop() ?? ''}-x`));
+      await symlink(`../${dir.split('/').pop() ?? ''}-x`, join(dir, 'lsnr.sock'));
+    },
+    expected: false,
+  },
+  {
+    name: 'a link into a subdirectory, to a socket',
+    setup: async (dir) => {
+      await mkdir(join(dir, 'sub'));
+      await listen(join(dir, 'sub', 'phonylsnr.sock'));
+      await symlink('sub/phonylsnr.sock', join(dir, 'lsnr.sock'));
+    },
+    expected: false,
+  },
+  {
+    name: 'a link to a regular file',
+    setup: async (dir) => {
+      await writeFile(join(dir, 'phonylsnr.sock'), '');
+      await symlink('phonylsnr.sock', join(dir, 'lsnr.sock'));
+    },
+    expected: false,
+  },
+  {
+    name: 'a link to a directory',
+    setup: async (dir) => {
+      await mkdir(join(dir, 'phonylsnr.sock'));
+      await symlink('phonylsnr.sock', join(dir, 'lsnr.sock'));
+    },
+    expected: false,
+  },
+  {
+    name: 'a dangling link',
+    setup: async (dir) => {
+      await symlink('phonylsnr.sock', join(dir, 'lsnr.sock'));
+    },
+    expected: false,
+  },
+  {
+    name: 'a link to itself',
+    setup: async (dir) => {
+      await symlink('lsnr.sock', join(dir, 'lsnr.sock'));
+    },
+    expected: false,
+  },
+  {
+    name: 'a relative link to a link to a socket outside the directory',
+    setup: async (dir) => {
+      const outside = join(root, `outside-${n++}.sock`);
+      await listen(outside);
+      await symlink(outside, join(dir, 'hop'));
+      await symlink('hop', join(dir, 'lsnr.sock'));
+    },
+    // The link names "hop", which is a link, not a socket: the socket is outside the directory.
+    // The agent connects through lsnr.sock and the kernel follows the whole chain, so a container
+    // could aim the agent at any socket on the host (e.g. /var/run/docker.sock) this way.
+    expected: false,
+  },
+];
+
+for (const c of readyCases) {
+  test(`isListenerReady: ${c.expected} for ${c.name}`, async () => {
+    const dir = await freshDir();
+    await c.setup(dir);
+    assert.equal(await isListenerReady(dir), c.expected);
+  });
+}
+
+test('isListenerReady: false for a directory that does not exist', async () => {
+  assert.equal(await isListenerReady(join(root, 'no-such-dir')), false);
+});
+
+test('isListenerReady: false again once the socket is closed (link left dangling)', async () => {
+  const dir = await freshDir();
+  const server = await listen(join(dir, 'phonylsnr.sock'));
+  await symlink('phonylsnr.sock', join(dir, 'lsnr.sock'));
+  assert.equal(await isListenerReady(dir), true);
+  await closeServer(server);
+  assert.equal(await isListenerReady(dir), false);
+});
+
+test('makeSocketDir: creates a fresh 0777 directory under a base it creates', async () => {
+  const base = join(root, 'mk', 'nested');
+  const a = await makeSocketDir(base);
+  const b = await makeSocketDir(base);
+  try {
+    assert.notEqual(a.path, b.path);
+    for (const d of [a, b]) {
+      assert.ok(d.path.startsWith(base + '/'), d.path);
+      assert.equal(d.socketPath, join(d.path, 'lsnr.sock'));
+      const s = await stat(d.path);
+      assert.ok(s.isDirectory());
+      assert.equal(s.mode & 0o777, 0o777);
+      assert.deepEqual(await readdir(d.path), []);
+    }
+  } finally {
+    await a.remove();
+    await b.remove();
+  }
+});
+
+test('makeSocketDir: ready resolves once the socket is bound and then linked', { timeout: 10_000 }, async () => {
+  const d = await makeSocketDir(join(root, 'ready'));
+  try {
+    await sleep(30);
+    const server = await listen(join(d.path, 'phonylsnr.sock'));
+    // Bound but not linked: not ready yet.
+    assert.equal(await settledWithin(d.ready, 100), 'pending');
+    await symlink('phonylsnr.sock', d.socketPath);
+    assert.equal(await settledWithin(d.ready, 5_000), 'resolved');
+    assert.equal(await isListenerReady(d.path), true);
+    await closeServer(server);
+  } finally {
+    await d.remove();
+  }
+});
+
+test('makeSocketDir: ready stays pending for an invalid link', { timeout: 10_000 }, async () => {
+  const d = await makeSocketDir(join(root, 'invalid'));
+  try {
+    await writeFile(join(d.path, 'phonylsnr.sock'), 'not a socket');
+    await sleep(30);
+    await symlink('phonylsnr.sock', d.socketPath);
+    assert.equal(await settledWithin(d.ready, 200), 'pending');
+  } finally {
+    await d.remove();
+  }
+  await assert.rejects(d.ready, /removed/);
+});
+
+test('makeSocketDir: remove() deletes the directory and its contents, rejects a pending ready, and is repeatable', async () => {
+  const d = await makeSocketDir(join(root, 'remove'));
+  await writeFile(join(d.path, 'leftover'), 'x');
+  await d.remove();
+  await assert.rejects(stat(d.path), { code: 'ENOENT' });
+  await assert.rejects(d.ready, /removed/);
+  await d.remove();
+});
+
+test('makeSocketDir: remove() after ready keeps ready resolved', { timeout: 10_000 }, async () => {
+  const d = await makeSocketDir(join(root, 'remove-after-ready'));
+  const server = await listen(join(d.path, 'phonylsnr.sock'));
+  await sleep(20);
+  await symlink('phonylsnr.sock', d.socketPath);
+  await d.ready;
+  await closeServer(server);
+  await d.remove();
+  await assert.doesNotReject(d.ready);
+  await assert.rejects(stat(d.path), { code: 'ENOENT' });
+});
+
+test('makeSocketDir: stopWatching() rejects a pending ready and keeps the directory', async () => {
+  const d = await makeSocketDir(join(root, 'stop'));
+  try {
+    d.stopWatching();
+    await assert.rejects(d.ready, /stopped watching/);
+    assert.ok((await stat(d.path)).isDirectory());
+  } finally {
+    await d.remove();
+  }
+});
+
+/** A base path of exactly `len` bytes under root (mkdtemp adds "/c" + 6, the socket "/lsnr.sock"). */
+const baseOfLength = (label: string, len: number): string => {
+  const prefix = join(root, label) + '/';
+  assert.ok(prefix.length < len, `tmpdir ${root} is too long for this test`);
+  // Every 100th byte is a "/", so no one name is over NAME_MAX (255).
+  const n = len - prefix.length;
+  let rest = '';
+  for (let i = 0; i < n; i++) rest += (i + 1) % 100 === 0 && i < n - 1 ? '/' : 'a';
+  return prefix + rest;
+};
+const SOCKET_SUFFIX = '/cXXXXXX/lsnr.sock'.length;
+
+test('makeSocketDir: a socket path of exactly 107 bytes is accepted', async () => {
+  const base = baseOfLength('len107', 107 - SOCKET_SUFFIX);
+  const d = await makeSocketDir(base);
+  try {
+    assert.equal(Buffer.byteLength(d.socketPath), 107);
+  } finally {
+    await d.remove();
+  }
+});
+
+const tooLongCases: { name: string; extra: number }[] = [
+  { name: '108 bytes, one over', extra: 1 },
+  { name: 'far over', extra: 200 },
+];
+
+for (const c of tooLongCases) {
+  test(`makeSocketDir: a socket path of ${c.name} is rejected and leaves no directory behind`, async () => {
+    const base = baseOfLength(`long-${c.extra}`, 107 - SOCKET_SUFFIX + c.extra);
+    await assert.rejects(makeSocketDir(base), /over 107 bytes/);
+    assert.deepEqual(await readdir(base), []);
+  });
+}
+
+test('makeSocketDir: length counts bytes, not characters', async () => {
+  // "é" is two bytes: 107 characters but 108 bytes.
+  const prefix = join(root, 'utf8') + '/';
+  const base = prefix + 'é' + 'a'.repeat(107 - SOCKET_SUFFIX - prefix.length - 1);
+  assert.equal(base.length + SOCKET_SUFFIX, 107);
+  await assert.rejects(makeSocketDir(base), /over 107 bytes/);
+});

@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { LogBuffer } from '../../agent/log-buffer.js';
+
+const note = (n: number): string => `\n[kiln: ${n} more bytes of output dropped]\n`;
+
+const cases: { name: string; maxBytes: number; writes: string[]; text: string; bytes: number }[] = [
+  { name: 'nothing written gives an empty string', maxBytes: 10, writes: [], text: '', bytes: 0 },
+  { name: 'one chunk under the cap is kept whole', maxBytes: 10, writes: ['hello'], text: 'hello', bytes: 5 },
+  { name: 'chunks under the cap are concatenated', maxBytes: 100, writes: ['a', 'bc', 'def'], text: 'abcdef', bytes: 6 },
+  { name: 'one chunk filling the cap exactly has no note', maxBytes: 5, writes: ['hello'], text: 'hello', bytes: 5 },
+  { name: 'chunks filling the cap exactly across writes have no note', maxBytes: 6, writes: ['abc', 'def'], text: 'abcdef', bytes: 6 },
+  { name: 'empty chunks change nothing', maxBytes: 3, writes: ['', 'abc', ''], text: 'abc', bytes: 3 },
+  { name: 'one chunk over the cap is cut and the rest counted', maxBytes: 4, writes: ['abcdefgh'], text: 'abcd' + note(4), bytes: 4 },
+  { name: 'a chunk one byte over the cap', maxBytes: 5, writes: ['hello!'], text: 'hello' + note(1), bytes: 5 },
+  {
+    name: 'the chunk crossing the cap is cut, later chunks dropped whole',
+    maxBytes: 5,
+    writes: ['abc', 'defg', 'hij', 'k'],
+    text: 'abcde' + note(2 + 3 + 1),
+    bytes: 5,
+  },
+  { name: 'after an exact fit, the next chunk is dropped whole', maxBytes: 3, writes: ['abc', 'de'], text: 'abc' + note(2), bytes: 3 },
+  { name: 'a zero cap keeps nothing and counts everything', maxBytes: 0, writes: ['abc', 'de'], text: note(5), bytes: 0 },
+  { name: 'a zero cap with nothing written has no note', maxBytes: 0, writes: [], text: '', bytes: 0 },
+  { name: 'a zero cap with only empty chunks has no note', maxBytes: 0, writes: ['', ''], text: '', bytes: 0 },
+  { name: 'the cap counts bytes, not characters', maxBytes: 4, writes: ['é', 'ü', 'x'], text: 'éü' + note(1), bytes: 4 },
+];
+
+for (const c of cases) {
+  test(`LogBuffer: ${c.name}`, () => {
+    const b = new LogBuffer(c.maxBytes);
+    for (const w of c.writes) b.write(Buffer.from(w, 'utf8'));
+    assert.equal(b.bytes, c.bytes);
+    assert.equal(b.toString(), c.text);
+  });
+}
+
+test('LogBuffer: toString can be called repeatedly, and writes in between count', () => {
+  const b = new LogBuffer(4);
+  b.write(Buffer.from('ab'));
+  assert.equal(b.toString(), 'ab');
+  assert.equal(b.toString(), 'ab');
+  b.write(Buffer.from('cdef'));
+  assert.equal(b.toString(), 'abcd' + note(2));
+  b.write(Buffer.from('g'));
+  assert.equal(b.toString(), 'abcd' + note(3));
+  assert.equal(b.bytes, 4);
+});
+
+test('LogBuffer: a large amount of output is counted exactly', () => {
+  const b = new LogBuffer(1024);
+  const chunk = Buffer.alloc(1000, 0x61);
+  for (let i = 0; i < 100; i++) b.write(chunk);
+  assert.equal(b.bytes, 1024);
+  assert.equal(b.toString(), 'a'.repeat(1024) + note(100_000 - 1024));
+});
