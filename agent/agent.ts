@@ -118,12 +118,13 @@ export class Agent {
       refuse(new AgentError('too-big-for-host', `fn memory ${spec.fn.memory} MB is more than this server can give (${Math.floor(this.resources.total.memoryBytes / MiB)} MB)`));
     }
 
-    const key = slotKey(spec.app, spec.fn);
+    const key = this.slotKeyOf(spec.app, spec.fn);
     const pool = this.poolFor(key, spec);
     this.inFlight++;
     try {
-      let container: HotContainer;
-      try {
+      // The common case, an idle container, needs no timers or combined signals.
+      let container = await pool.takeIdle();
+      if (!container) try {
         container = await pool.acquire(AbortSignal.any([spec.signal, AbortSignal.timeout(this.cfg.maxQueueMs), this.stop.signal]));
       } catch (err) {
         if (spec.signal.aborted) return refuse(new AgentError('cancelled', 'client disconnected while waiting'));
@@ -157,6 +158,17 @@ export class Agent {
       this.inFlight--;
       if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
     }
+  }
+
+  /** Slot keys per (app, fn) object: cached lookups hand out the same objects until they change. */
+  private readonly keys = new WeakMap<Fn, { app: App; key: string }>();
+
+  private slotKeyOf(app: App, fn: Fn): string {
+    const hit = this.keys.get(fn);
+    if (hit && hit.app === app) return hit.key;
+    const key = slotKey(app, fn);
+    this.keys.set(fn, { app, key });
+    return key;
   }
 
   private poolFor(key: string, spec: InvokeSpec): SlotPool {

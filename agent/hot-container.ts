@@ -13,7 +13,7 @@ export interface ResponseTarget {
   readonly headersSent: boolean;
   writeHead(status: number, headers: OutgoingHttpHeaders): unknown;
   write(chunk: Buffer): boolean;
-  end(): unknown;
+  end(chunk?: Buffer): unknown;
   destroy(err?: Error): unknown;
   once(event: 'drain' | 'close', listener: () => void): unknown;
 }
@@ -299,8 +299,10 @@ export class HotContainer {
       if (!res.write(chunk)) await new Promise<void>((r) => { res.once('drain', r); res.once('close', r); });
     }
     if (!streaming) {
+      // Headers and body in one write.
       res.writeHead(status, { ...headers, 'content-length': String(size) });
-      if (size > 0) res.write(pending.length === 1 ? pending[0]! : Buffer.concat(pending));
+      res.end(pending.length === 1 ? pending[0]! : Buffer.concat(pending, size));
+      return;
     }
     res.end();
   }

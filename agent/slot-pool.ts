@@ -40,9 +40,14 @@ export class SlotPool {
 
   /** A container for one call; the signal bounds the wait (and carries the caller's going away). */
   async acquire(signal: AbortSignal): Promise<HotContainer> {
+    return (await this.takeIdle()) ?? this.wait(signal);
+  }
+
+  /** The newest idle container, made ready for a call; undefined when none is idle. */
+  async takeIdle(): Promise<HotContainer | undefined> {
     for (;;) {
       const c = this.idle.pop();
-      if (!c) break;
+      if (!c) return undefined;
       try {
         await c.activate();
         return c;
@@ -51,6 +56,9 @@ export class SlotPool {
         this.remove(c);
       }
     }
+  }
+
+  private async wait(signal: AbortSignal): Promise<HotContainer> {
     const c = await new Promise<HotContainer>((resolve, reject) => {
       const onAbort = () => {
         const i = this.waiters.indexOf(waiter);

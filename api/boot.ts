@@ -1,10 +1,13 @@
 // The composition root: builds the object graph from a Config and starts listening.
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
-import { monotonicFactory } from 'ulid';
 import type { Config } from './config.js';
+import { idFactory } from './ids.js';
 import { createApp } from './server.js';
+import { InvokeLookup } from './invoke-lookup.js';
+import { invokeHandler } from './invoke-handler.js';
 import { timestamp } from './models/common.js';
 import { Agent } from '../agent/agent.js';
 import { hostCapacity } from '../agent/resources.js';
@@ -26,8 +29,7 @@ export interface Running {
 export async function start(config: Config): Promise<Running> {
   const log = pino({ level: config.logLevel, base: { svc: 'kiln' } });
   const store = new SqlStore(await openKnex(config.dbUrl));
-  const ulid = monotonicFactory();
-  const newId = () => ulid();
+  const newId = idFactory();
   const a = config.agent;
 
   const driver = new DockerDriver({
@@ -59,9 +61,11 @@ export async function start(config: Config): Promise<Running> {
     { driver, store, log, newId, labelsFor: (appId, fnId) => driver.labelsFor(appId, fnId) },
   );
 
+  const lookup = new InvokeLookup(store, config.lookupCacheMs);
   const app = createApp({
     store,
     agent,
+    lookup,
     log,
     newId,
     now: () => timestamp(),
@@ -70,7 +74,12 @@ export async function start(config: Config): Promise<Running> {
     publicUrl: config.publicUrl,
   });
 
-  const server = app.listen(config.port, config.host);
+  // Invokes go straight to their handler; everything else to express.
+  const invoke = invokeHandler({ agent, lookup, newId, log, maxRequestSize: config.maxRequestSize });
+  const server = createServer((req, res) => {
+    if (!invoke(req, res)) app(req, res);
+  });
+  server.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);

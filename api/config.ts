@@ -54,6 +54,7 @@ const envSchema = z.object({
   KILN_NODE_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - (up to 64)').optional(),
   KILN_MAX_QUEUE_MSECS: intFrom(10_000, 1),
   KILN_SHUTDOWN_GRACE_MSECS: intFrom(10_000, 0),
+  KILN_LOOKUP_CACHE_MSECS: intFrom(1000, 0),
   KILN_DOCKER_PULL: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
 });
 
@@ -65,6 +66,8 @@ export interface Config {
   /** Bytes; 0 means no limit. */
   maxRequestSize: number;
   publicUrl: string | undefined;
+  /** How long invoke lookups (fn, app, trigger) are cached; 0 turns the cache off. */
+  lookupCacheMs: number;
   agent: {
     nodeId: string;
     iofsPath: string;
@@ -104,6 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     logLevel: e.FN_LOG_LEVEL,
     maxRequestSize: e.FN_MAX_REQUEST_SIZE,
     publicUrl: e.FN_PUBLIC_LB_URL?.replace(/\/+$/, ''),
+    lookupCacheMs: e.KILN_LOOKUP_CACHE_MSECS,
     agent: {
       nodeId: e.KILN_NODE_ID ?? (hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 64) || 'kiln'),
       iofsPath: e.FN_IOFS_PATH ?? join(tmpdir(), 'kiln-iofs'),

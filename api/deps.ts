@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Store } from '../store/types.js';
 import type { InvokeSpec } from '../agent/agent.js';
 import type { ResponseTarget } from '../agent/hot-container.js';
+import type { InvokeLookup } from './invoke-lookup.js';
 
 /** The part of the agent the HTTP layer uses. */
 export interface Invoker {
@@ -12,6 +13,7 @@ export interface Invoker {
 export interface ApiDeps {
   store: Store;
   agent: Invoker;
+  lookup: InvokeLookup;
   log: Logger;
   /** New 26-character, time-sortable id. */
   newId: () => string;

@@ -6,7 +6,6 @@ import type { ApiDeps } from './deps.js';
 import { errorHandler, pathNotFound } from './errors.js';
 import { appsRouter } from './routes/apps.js';
 import { callsRouter } from './routes/calls.js';
-import { invokeRouter } from './routes/invoke.js';
 import { fnsRouter } from './routes/fns.js';
 import { metaRouter } from './routes/meta.js';
 import { triggersRouter } from './routes/triggers.js';
@@ -31,12 +30,20 @@ export function createApp(deps: ApiDeps): Express {
   );
 
   app.use('/v2', jsonBody(deps.maxRequestSize));
+  // A write to apps, fns or triggers makes cached invoke lookups stale: drop them before the
+  // write and again once it is answered (an invoke in between may have re-read old rows).
+  app.use('/v2', (req, res, next) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      deps.lookup.clear();
+      res.once('finish', () => deps.lookup.clear());
+    }
+    next();
+  });
   app.use(metaRouter(deps));
   app.use(appsRouter(deps));
   app.use(fnsRouter(deps));
   app.use(triggersRouter(deps));
   app.use(callsRouter(deps));
-  app.use(invokeRouter(deps));
   app.use(pathNotFound);
   app.use(errorHandler(deps.log));
   return app;

@@ -262,6 +262,20 @@ export class SqlStore implements Store {
     await this.db('calls').insert(fromCall(call));
   }
 
+  async insertCalls(records: readonly { call: Call; log: string }[]): Promise<void> {
+    if (records.length === 0) return;
+    const logs = records.filter((r) => r.log !== '').map((r) => ({ call_id: r.call.id, fn_id: r.call.fn_id, log: r.log }));
+    await this.db.transaction(async (tx) => {
+      // Chunks keep each statement under SQLite's bound-variable limit.
+      for (let i = 0; i < records.length; i += 100) {
+        await tx('calls').insert(records.slice(i, i + 100).map((r) => fromCall(r.call)));
+      }
+      for (let i = 0; i < logs.length; i += 300) {
+        await tx('call_logs').insert(logs.slice(i, i + 300)).onConflict('call_id').merge();
+      }
+    });
+  }
+
   async updateCall(call: Call): Promise<void> {
     const { id, ...rest } = fromCall(call);
     const n = await this.db('calls').where({ id }).update(rest);

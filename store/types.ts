@@ -107,6 +107,8 @@ export interface TriggerStore {
 
 export interface CallStore {
   insertCall(call: Call): Promise<void>;
+  /** Many finished calls with their logs ('' for none), in one transaction. */
+  insertCalls(records: readonly { call: Call; log: string }[]): Promise<void>;
   updateCall(call: Call): Promise<void>;
   getCall(fnId: string, callId: string): Promise<Call>;
   /** Newest first; `after` is a call id. */

@@ -5,12 +5,17 @@ import type { Cookie, ContainerTask, RunResult, WaitResult } from '../contract.j
 import { DriverError } from '../errors.js';
 import { toStat, type DockerStatsJson } from './stats.js';
 
+/** How long the stats stream outlives the last call. */
+const STATS_LINGER_MS = 2000;
+
 const statusCodeOf = (err: unknown): number | undefined => (err as { statusCode?: number } | null)?.statusCode;
 
 export class DockerCookie implements Cookie {
   private container: Docker.Container | undefined;
   private statsStream: Readable | undefined;
   private statsEnabled = false;
+  private statsStarting = false;
+  private statsStop: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -56,19 +61,26 @@ export class DockerCookie implements Cookie {
     } catch (err) {
       throw new DriverError(`starting container for ${this.task.image}: ${(err as Error).message}`, { cause: err });
     }
-    this.startStats();
     return { wait: (s) => this.waitFor(exited, s) };
   }
 
+  /** The engine's stats stream runs only around calls: an idle container costs it nothing. */
   private startStats(): void {
-    void this.c.stats({ stream: true }).then(
+    if (this.statsStream || this.statsStarting || this.closing || !this.container) return;
+    this.statsStarting = true;
+    void this.container.stats({ stream: true }).then(
       (raw) => {
+        this.statsStarting = false;
         const stream = raw as unknown as Readable;
-        if (this.closing) {
+        if (this.closing || !this.statsEnabled) {
+          stream.on('error', () => {});
           stream.destroy();
           return;
         }
         this.statsStream = stream;
+        stream.once('close', () => {
+          if (this.statsStream === stream) this.statsStream = undefined;
+        });
         let buf = '';
         stream.on('data', (chunk: Buffer) => {
           buf += chunk.toString('utf8');
@@ -86,12 +98,25 @@ export class DockerCookie implements Cookie {
         });
         stream.on('error', () => {});
       },
-      () => {},
+      () => {
+        this.statsStarting = false;
+      },
     );
   }
 
   setStatsEnabled(enabled: boolean): void {
     this.statsEnabled = enabled;
+    clearTimeout(this.statsStop);
+    if (enabled) {
+      this.startStats();
+      return;
+    }
+    // Kept a little while after a call, so steady traffic does not reopen it each time.
+    this.statsStop = setTimeout(() => {
+      this.statsStream?.destroy();
+      this.statsStream = undefined;
+    }, STATS_LINGER_MS);
+    this.statsStop.unref();
   }
 
   private async waitFor(exited: Promise<{ StatusCode: number }>, signal?: AbortSignal): Promise<RunResult> {
@@ -125,6 +150,7 @@ export class DockerCookie implements Cookie {
 
   close(): Promise<void> {
     this.closing ??= (async () => {
+      clearTimeout(this.statsStop);
       this.statsStream?.destroy();
       if (!this.container) return;
       try {

@@ -227,6 +227,38 @@ describe('invoking functions', () => {
     assert.equal(next.status, 200);
   });
 
+  test('a long call is recorded with docker stats under Fn’s metric names', async () => {
+    const fn = await mkFn('stats');
+    const r = await invoke(fn.id, { sleepMs: 2500 });
+    assert.equal(r.status, 200);
+    await srv.agent.flushRecords();
+    const c = (await call(srv.url, 'GET', `/v2/fns/${fn.id}/calls/${r.headers.get('fn-call-id')}`)).body;
+    assert.ok(c.stats.length >= 1, `stats sampled during the call: ${JSON.stringify(c.stats)}`);
+    const s = c.stats[0];
+    assert.match(s.timestamp, /^\d{4}-\d\d-\d\dT/);
+    for (const k of ['cpu_user', 'cpu_kernel', 'cpu_total', 'mem_usage', 'mem_limit', 'net_rx', 'net_tx', 'disk_read', 'disk_write']) {
+      assert.equal(typeof s.metrics[k], 'number', k);
+    }
+    assert.ok(s.metrics.mem_usage > 0);
+  });
+
+  test('an edit to a fn takes effect on the next call (a fresh pool)', async () => {
+    const fn = await mkFn('edited', { config: { ECHO_ENV: 'COLOR', COLOR: 'red' } });
+    assert.equal(((await invoke(fn.id)).body as Echo).env.COLOR, 'red');
+    assert.equal((await call(srv.url, 'PUT', `/v2/fns/${fn.id}`, { config: { COLOR: 'blue' } })).status, 200);
+    assert.equal(((await invoke(fn.id)).body as Echo).env.COLOR, 'blue');
+  });
+
+  test('invoke answers 405 for other methods and 404 for unknown fns', async () => {
+    const fn = await mkFn('methods');
+    const r = await call(srv.url, 'GET', `/invoke/${fn.id}`);
+    assert.equal(r.status, 405);
+    assert.equal(r.body.message, `Method not allowed: GET /invoke/${fn.id}`);
+    const nf = await call(srv.url, 'POST', '/invoke/01ARZ3NDEKTSV4RRFFQ69G5FAV', '{}');
+    assert.equal(nf.status, 404);
+    assert.deepEqual(nf.body, { message: 'Fn not found' });
+  });
+
   test('detached calls answer 202 at once and run', async () => {
     const fn = await mkFn('detached');
     const r = await invoke(fn.id, { sleepMs: 300 }, { 'Fn-Invoke-Type': 'detached' });

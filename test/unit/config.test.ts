@@ -13,6 +13,7 @@ const DEFAULTS: Config = {
   logLevel: 'info',
   maxRequestSize: 6291456,
   publicUrl: undefined,
+  lookupCacheMs: 1000,
   agent: {
     nodeId: hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 64) || 'kiln',
     iofsPath: join(tmpdir(), 'kiln-iofs'),

@@ -1,0 +1,112 @@
+// The invoke path, POST /invoke/:fn_id and ANY /t/:app_name/<source>, served by a plain
+// node:http handler ahead of express: it is the hot path, and express's per-request work
+// (prototype swaps, routing through every router) was most of Kiln's overhead per call.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { InvokeSpec } from '../agent/agent.js';
+import type { ResponseTarget } from '../agent/hot-container.js';
+import type { Invoker } from './deps.js';
+import { toHttpError } from './errors.js';
+import type { FnTarget, InvokeLookup } from './invoke-lookup.js';
+import { readBody } from './read-body.js';
+
+export interface InvokeHandlerDeps {
+  agent: Invoker;
+  lookup: InvokeLookup;
+  newId: () => string;
+  log: Logger;
+  maxRequestSize: number;
+}
+
+/** Where a detached call's answer goes: nowhere. */
+const discard: ResponseTarget = {
+  headersSent: false,
+  writeHead: () => undefined,
+  write: () => true,
+  end: () => undefined,
+  destroy: () => undefined,
+  once: () => undefined,
+};
+
+function sendError(res: ServerResponse, err: unknown, log: Logger): void {
+  const { status, body, headers } = toHttpError(err);
+  if (status === 500) log.error({ err }, 'invoke failed');
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    ...headers,
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** Path segments decoded as express would; undefined when a segment is malformed. */
+function segments(path: string): string[] | undefined {
+  try {
+    return path.split('/').map(decodeURIComponent);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Returns a handler that serves invokes and answers false for every other request. */
+export function invokeHandler(deps: InvokeHandlerDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const { agent, lookup, newId, log, maxRequestSize } = deps;
+
+  const run = async (req: IncomingMessage, res: ServerResponse, target: FnTarget, extra: Pick<InvokeSpec, 'triggerId' | 'gateway'>) => {
+    const body = await readBody(req, maxRequestSize);
+    const callId = newId();
+    res.setHeader('Fn-Call-Id', callId);
+    const spec = { app: target.app, fn: target.fn, callId, headers: req.headers, body, ...extra };
+    if (req.headers['fn-invoke-type'] === 'detached') {
+      sendJson(res, 202, { call_id: callId });
+      agent.invoke({ ...spec, signal: new AbortController().signal }, discard).catch((err: unknown) => {
+        log.warn({ err, call_id: callId }, 'detached call failed');
+      });
+      return;
+    }
+    // The caller going away before the answer is complete cancels the call.
+    const gone = new AbortController();
+    res.once('close', () => {
+      if (!res.writableFinished) gone.abort();
+    });
+    await agent.invoke({ ...spec, signal: gone.signal }, res);
+  };
+
+  return (req, res) => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    let work: Promise<void>;
+    if (path.startsWith('/invoke/')) {
+      const parts = segments(path.slice('/invoke/'.length));
+      if (!parts || parts.length !== 1 || parts[0] === '') return false;
+      if (req.method !== 'POST') {
+        sendJson(res, 405, { message: `Method not allowed: ${req.method} ${path}` });
+        return true;
+      }
+      work = lookup.byFnId(parts[0]!).then((t) => run(req, res, t, {}));
+    } else if (path.startsWith('/t/')) {
+      const parts = segments(path.slice('/t/'.length));
+      if (!parts || parts[0] === '' || parts[0] === undefined) return false;
+      const [appName, ...rest] = parts;
+      work = lookup.byTrigger(appName, `/${rest.join('/')}`).then((t) =>
+        run(req, res, t, { triggerId: t.trigger.id, gateway: { method: req.method ?? 'GET', url } }),
+      );
+    } else {
+      return false;
+    }
+    work.catch((err: unknown) => sendError(res, err, log));
+    return true;
+  };
+}

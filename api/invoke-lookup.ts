@@ -1,0 +1,60 @@
+// What an invoke needs from the store (fn and app; for triggers also the trigger), kept for a
+// short while so a hot path does no SQL. Any write through this server's API clears it at
+// once; writes by other servers on a shared database show within the TTL.
+import type { App, Fn, Store, Trigger } from '../store/types.js';
+
+export interface FnTarget {
+  app: App;
+  fn: Fn;
+}
+
+export interface TriggerTarget extends FnTarget {
+  trigger: Trigger;
+}
+
+interface Entry<T> {
+  value: T;
+  until: number;
+}
+
+/** Most entries kept; the oldest go first when full. */
+const MAX_ENTRIES = 10_000;
+
+export class InvokeLookup {
+  private readonly fns = new Map<string, Entry<FnTarget>>();
+  private readonly triggers = new Map<string, Entry<TriggerTarget>>();
+
+  constructor(private readonly store: Store, private readonly ttlMs: number) {}
+
+  async byFnId(fnId: string): Promise<FnTarget> {
+    return this.cached(this.fns, fnId, async () => {
+      const fn = await this.store.getFn(fnId);
+      return { fn, app: await this.store.getApp(fn.app_id) };
+    });
+  }
+
+  async byTrigger(appName: string, source: string): Promise<TriggerTarget> {
+    return this.cached(this.triggers, `${appName}\u0000${source}`, async () => {
+      const app = await this.store.getAppByName(appName);
+      const trigger = await this.store.getTriggerBySource(app.id, 'http', source);
+      return { app, trigger, fn: await this.store.getFn(trigger.fn_id) };
+    });
+  }
+
+  clear(): void {
+    this.fns.clear();
+    this.triggers.clear();
+  }
+
+  private async cached<T>(map: Map<string, Entry<T>>, key: string, load: () => Promise<T>): Promise<T> {
+    const now = Date.now();
+    const hit = map.get(key);
+    if (hit && hit.until > now) return hit.value;
+    const value = await load();
+    if (this.ttlMs > 0) {
+      if (map.size >= MAX_ENTRIES) map.delete(map.keys().next().value!);
+      map.set(key, { value, until: now + this.ttlMs });
+    }
+    return value;
+  }
+}

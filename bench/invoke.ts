@@ -1,0 +1,174 @@
+// Kiln against the floor, in one run: a hello function on @fnproject/fdk (examples/hello),
+// Kiln running as its own process (as in production), this process as the client.
+//   floor  : keep-alive HTTP straight to the hot container's unix socket
+//   kiln   : POST /invoke/:id through Kiln at concurrency 1 and 8
+//   cold   : first call of a fn with no container, end to end
+//   memory : server RSS with 50 hot containers
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Docker from 'dockerode';
+import { Client, Pool } from 'undici';
+import { buildFunctionImage } from '../images/function-image.js';
+import { FN_LABEL, NODE_LABEL } from '../drivers/docker/driver.js';
+import { spawnServer } from '../test/helpers/process.js';
+import { percentile } from './stats.js';
+
+const MiB = 1024 * 1024;
+const example = fileURLToPath(new URL('../../examples/hello', import.meta.url));
+const WARM_N = Number(process.env.KILN_BENCH_N ?? 3000);
+const LOAD_SECONDS = Number(process.env.KILN_BENCH_SECONDS ?? 5);
+
+interface Lat { p50: number; p99: number; n: number }
+const summary = (ms: number[]): Lat => {
+  const s = [...ms].sort((a, b) => a - b);
+  return { p50: percentile(s, 50), p99: percentile(s, 99), n: s.length };
+};
+const f3 = (n: number) => n.toFixed(3);
+
+async function timeLoop(n: number, fn: () => Promise<void>): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = process.hrtime.bigint();
+    await fn();
+    out.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const docker = new Docker();
+  const image = 'kiln-examples/hello:0.0.1';
+  await buildFunctionImage(docker, example, image, { vendor: ['@fnproject/fdk'] });
+
+  const work = mkdtempSync(join(tmpdir(), 'kiln-bench-'));
+  const iofs = join(work, 'iofs');
+  const nodeId = `bench-${process.pid}`;
+  const srv = await spawnServer({
+    FN_DB_URL: `sqlite3://${join(work, 'fn.db')}`,
+    FN_IOFS_PATH: iofs,
+    KILN_NODE_ID: nodeId,
+    KILN_DOCKER_PULL: 'false',
+    // The floor talks to the container behind Kiln's back; Kiln must not freeze it meanwhile.
+    FN_FREEZE_IDLE_MSECS: '-1',
+  });
+  const api = new Pool(srv.url, { connections: 16 });
+  const json = async <T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T> => {
+    const r = await api.request({ method, path, headers: { 'content-type': 'application/json' }, ...(body !== undefined && { body: JSON.stringify(body) }) });
+    const text = await r.body.text();
+    if (r.statusCode >= 300) throw new Error(`${method} ${path}: ${r.statusCode} ${text}`);
+    return JSON.parse(text) as T;
+  };
+  const payload = JSON.stringify({ name: 'bench' });
+  const invokeOn = (d: Client | Pool, fnId: string) => async () => {
+    const r = await d.request({ method: 'POST', path: `/invoke/${fnId}`, body: payload });
+    await r.body.text();
+    if (r.statusCode !== 200) throw new Error(`invoke: ${r.statusCode}`);
+  };
+  const containers = async (fnId?: string) => {
+    const label = [`${NODE_LABEL}=${nodeId}`, ...(fnId ? [`${FN_LABEL}=${fnId}`] : [])];
+    return (await docker.listContainers({ filters: { label } })).length;
+  };
+
+  try {
+    const app = await json<{ id: string }>('POST', '/v2/apps', { name: 'bench' });
+    const fn = await json<{ id: string }>('POST', '/v2/fns', { name: 'hello', app_id: app.id, image, memory: 128 });
+
+    // Cold starts: each round a new fn (a new slot), first call end to end.
+    const cold: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const c = await json<{ id: string }>('POST', '/v2/fns', { name: `cold-${i}`, app_id: app.id, image, memory: 64 });
+      const t0 = process.hrtime.bigint();
+      await invokeOn(api, c.id)();
+      cold.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+
+    // Warm: one hot container; the floor goes to the same container's socket directly.
+    const kiln1 = new Client(srv.url, { pipelining: 1 });
+    await timeLoop(300, invokeOn(kiln1, fn.id));
+    const fnDirs = readdirSync(iofs).map((d) => join(iofs, d, 'lsnr.sock'));
+    // Find the hello container's socket: the one that answers like hello does.
+    let socketPath = '';
+    for (const p of fnDirs) {
+      const c = new Client('http://localhost', { socketPath: p });
+      try {
+        const r = await c.request({ method: 'POST', path: '/call', body: payload, headers: { 'fn-call-id': 'probe', 'content-type': 'application/json' } });
+        const t = await r.body.text();
+        if (r.statusCode === 200 && t.includes('Hello bench')) socketPath = p;
+      } catch {
+        // not this one
+      } finally {
+        await c.close();
+      }
+    }
+    if (!socketPath) throw new Error('could not find the hot container socket');
+    const floorClient = new Client('http://localhost', { socketPath, pipelining: 1 });
+    const floorCall = async () => {
+      const r = await floorClient.request({
+        method: 'POST', path: '/call', body: payload,
+        headers: { 'fn-call-id': '01BENCH', 'fn-deadline': new Date(Date.now() + 30_000).toISOString(), 'content-type': 'application/json' },
+      });
+      await r.body.text();
+    };
+    await timeLoop(300, floorCall);
+
+    // Interleave blocks so drift on a shared machine hits both sides alike.
+    const floorMs: number[] = [];
+    const kilnMs: number[] = [];
+    const blocks = 10;
+    for (let b = 0; b < blocks; b++) {
+      floorMs.push(...(await timeLoop(WARM_N / blocks, floorCall)));
+      kilnMs.push(...(await timeLoop(WARM_N / blocks, invokeOn(kiln1, fn.id))));
+    }
+    await floorClient.close();
+
+    // Concurrency 8 for a fixed time.
+    const pool8 = new Pool(srv.url, { connections: 8, pipelining: 1 });
+    await Promise.all(Array.from({ length: 8 }, () => timeLoop(100, invokeOn(pool8, fn.id))));
+    const c8: number[] = [];
+    const end = Date.now() + LOAD_SECONDS * 1000;
+    const t8 = process.hrtime.bigint();
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        const once = invokeOn(pool8, fn.id);
+        while (Date.now() < end) {
+          const t0 = process.hrtime.bigint();
+          await once();
+          c8.push(Number(process.hrtime.bigint() - t0) / 1e6);
+        }
+      }),
+    );
+    const elapsed = Number(process.hrtime.bigint() - t8) / 1e9;
+    const hotAt8 = await containers(fn.id);
+    await pool8.close();
+
+    // Memory with 50 hot containers.
+    const fifty: string[] = [];
+    for (let i = 0; i < 50; i++) {
+      fifty.push((await json<{ id: string }>('POST', '/v2/fns', { name: `mem-${i}`, app_id: app.id, image, memory: 32 })).id);
+    }
+    for (let i = 0; i < fifty.length; i += 5) await Promise.all(fifty.slice(i, i + 5).map((id) => invokeOn(api, id)()));
+    const hot = await containers();
+    const rss = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${srv.child.pid}/status`, 'utf8'))?.[1] ?? NaN) * 1024;
+
+    const floor = summary(floorMs);
+    const k1 = summary(kilnMs);
+    const k8 = summary(c8);
+    const coldS = summary(cold);
+    const line = (label: string, l: Lat, extra = '') => console.log(`${label.padEnd(34)} p50 ${f3(l.p50)} ms   p99 ${f3(l.p99)} ms${extra}`);
+    console.log(`\nKiln bench (${new Date().toISOString()}, node ${process.version}, ${WARM_N} sequential calls per side, ${LOAD_SECONDS}s at c=8)`);
+    line('floor: direct unix socket', floor);
+    line('kiln: warm invoke, c=1', k1, `   (+${f3(k1.p50 - floor.p50)} ms p50 over the floor, ratio ${(k1.p50 / floor.p50).toFixed(2)})`);
+    line('kiln: warm invoke, c=8', k8, `   ${Math.round(k8.n / elapsed)} req/s, ${hotAt8} container(s) of the fn for the load`);
+    line('kiln: cold start (new slot)', coldS, `   (n=${coldS.n})`);
+    console.log(`${'kiln: server RSS'.padEnd(34)} ${(rss / MiB).toFixed(1)} MiB with ${hot} hot containers`);
+    await kiln1.close();
+  } finally {
+    await api.close();
+    await srv.stop('SIGTERM');
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+await main();
