@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Driver } from '../drivers/contract.js';
 import { decimate, MAX_CALL_STATS } from '../drivers/decimate.js';
 import type { App, Call, CallStatus, CallStore, Fn } from '../store/types.js';
-import { CallRecorder } from './call-recorder.js';
+import { CallRecorder, type CallRecord } from './call-recorder.js';
 import { AgentError } from './errors.js';
 import { HotContainer, type ContainerDeps, type ContainerSpec, type ResponseTarget } from './hot-container.js';
 import { IOFS_LISTENER } from './iofs-env.js';
@@ -49,6 +49,8 @@ export interface InvokeSpec {
   gateway?: { method: string; url: string };
   /** Aborts when the caller goes away. */
   signal: AbortSignal;
+  /** Called once a container has been taken for the call (detached calls answer 202 then). */
+  onAccepted?: () => void;
 }
 
 const MiB = 1024 * 1024;
@@ -75,12 +77,21 @@ export class Agent {
   private readonly pools = new Map<string, SlotPool>();
   /** Every container started and not yet removed, so shutdown can wait for all removals. */
   private readonly live = new Set<HotContainer>();
+  /** Launches under way, so shutdown can wait for them before its sweep. */
+  private readonly launching = new Set<Promise<unknown>>();
+  /** Bounded waits under way; shutdown aborts them (no AbortSignal.any on a long-lived signal). */
+  private readonly waits = new Set<AbortController>();
+  /** Memory of evicted containers still being removed, and which containers those are. */
+  private evictingBytes = 0;
+  private readonly evicted = new Set<HotContainer>();
   private readonly resources: ResourceTracker;
   private readonly recorder: CallRecorder;
   private readonly containerDeps: ContainerDeps;
   private readonly stop = new AbortController();
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
+  /** Slot keys per (app, fn) object: cached lookups hand out the same objects until they change. */
+  private readonly keys = new WeakMap<Fn, { app: App; key: string }>();
 
   constructor(private readonly cfg: AgentConfig, private readonly deps: AgentDeps) {
     this.resources = new ResourceTracker(cfg.capacity);
@@ -95,10 +106,10 @@ export class Agent {
     };
   }
 
-  /** Runs one call and writes its answer to `res`. Throws an AgentError when no answer was started. */
+  /** Runs one call and writes its answer to `res`. Throws when no answer was started. */
   async invoke(spec: InvokeSpec, res: ResponseTarget): Promise<void> {
     const createdAt = Date.now();
-    const record = (status: CallStatus, fields: Partial<Call>, log = '') =>
+    const record = (status: CallStatus, fields: Partial<Call>, log: CallRecord['log'] = '') =>
       this.recorder.record({
         call: {
           id: spec.callId, app_id: spec.app.id, fn_id: spec.fn.id, status, created_at: iso(createdAt),
@@ -107,8 +118,10 @@ export class Agent {
         },
         log,
       });
-    const refuse = (err: AgentError): never => {
-      record(err.kind === 'cancelled' ? 'cancelled' : 'error', { error: err.message });
+    /** Records a call that never reached a container, and rethrows why. */
+    const refuse = (err: unknown): never => {
+      const cancelled = err instanceof AgentError && err.kind === 'cancelled';
+      record(cancelled ? 'cancelled' : 'error', { error: err instanceof Error ? err.message : String(err) });
       throw err;
     };
 
@@ -122,20 +135,20 @@ export class Agent {
     const pool = this.poolFor(key, spec);
     this.inFlight++;
     try {
-      // The common case, an idle container, needs no timers or combined signals.
+      // The common case, an idle container, needs no timers.
       let container = await pool.takeIdle();
-      if (!container) try {
-        container = await pool.acquire(AbortSignal.any([spec.signal, AbortSignal.timeout(this.cfg.maxQueueMs), this.stop.signal]));
-      } catch (err) {
-        if (spec.signal.aborted) return refuse(new AgentError('cancelled', 'client disconnected while waiting'));
-        if (err instanceof AgentError) return refuse(err);
-        if (err instanceof Error && err.name === 'TimeoutError') {
-          return refuse(new AgentError('server-busy', 'Timed out - server too busy'));
+      if (!container) {
+        const bound = this.bounded(this.cfg.maxQueueMs, spec.signal);
+        try {
+          container = await pool.acquire(bound.signal);
+        } catch (err) {
+          return refuse(err);
+        } finally {
+          bound.dispose();
         }
-        if (this.stop.signal.aborted) return refuse(new AgentError('shutting-down', 'Server is shutting down'));
-        throw err;
       }
 
+      spec.onAccepted?.();
       const startedAt = Date.now();
       const done = await container.execute(
         {
@@ -160,8 +173,26 @@ export class Agent {
     }
   }
 
-  /** Slot keys per (app, fn) object: cached lookups hand out the same objects until they change. */
-  private readonly keys = new WeakMap<Fn, { app: App; key: string }>();
+  /**
+   * A signal for one bounded wait: aborts with 503 after `ms`, as cancelled when the caller
+   * goes, or at shutdown. dispose() when the wait is over.
+   */
+  private bounded(ms: number, caller?: AbortSignal): { signal: AbortSignal; dispose(): void } {
+    const ac = new AbortController();
+    const onCaller = () => ac.abort(new AgentError('cancelled', 'client disconnected while waiting'));
+    const timer = setTimeout(() => ac.abort(new AgentError('server-busy', 'Timed out - server too busy')), ms);
+    if (caller?.aborted) onCaller();
+    else caller?.addEventListener('abort', onCaller, { once: true });
+    this.waits.add(ac);
+    return {
+      signal: ac.signal,
+      dispose: () => {
+        clearTimeout(timer);
+        caller?.removeEventListener('abort', onCaller);
+        this.waits.delete(ac);
+      },
+    };
+  }
 
   private slotKeyOf(app: App, fn: Fn): string {
     const hit = this.keys.get(fn);
@@ -185,43 +216,54 @@ export class Agent {
       ...(this.cfg.network !== undefined && { network: this.cfg.network }),
     };
     const memory = cSpec.memoryMb * MiB;
-    pool = new SlotPool(key, {
-      launch: () => this.launch(key, cSpec, memory),
+    const created: SlotPool = new SlotPool(key, memory, {
+      launch: () => this.launch(cSpec, memory, key),
       retired: (c) => {
         void this.closeContainer(c).finally(() => {
+          if (this.evicted.delete(c)) this.evictingBytes -= memory;
           this.resources.release(memory, c.spec.cpusMilli);
-          const p = this.pools.get(key);
-          if (p?.isEmpty) this.pools.delete(key);
         });
       },
+      emptied: () => {
+        if (this.pools.get(key) === created) this.pools.delete(key);
+      },
     });
-    this.pools.set(key, pool);
-    return pool;
+    this.pools.set(key, created);
+    return created;
   }
 
   /** Reserves memory (evicting idle containers of other slots, waiting a bounded time), then starts. */
-  private async launch(key: string, spec: ContainerSpec, memory: number): Promise<HotContainer> {
-    const bound = AbortSignal.any([AbortSignal.timeout(this.cfg.maxQueueMs), this.stop.signal]);
-    while (!this.resources.tryReserve(memory, spec.cpusMilli)) {
-      // An eviction frees its memory once the container is gone: wait for that release (or any
-      // other) before trying again, rather than evicting a second container meanwhile.
-      this.evictOne(key);
-      if (!(await this.resources.nextRelease(bound))) {
-        throw new AgentError('server-busy', 'Timed out - server too busy');
+  private launch(spec: ContainerSpec, memory: number, key: string): Promise<HotContainer> {
+    const run = (async () => {
+      const bound = this.bounded(this.cfg.maxQueueMs);
+      try {
+        while (!this.resources.tryReserve(memory, spec.cpusMilli)) {
+          // Evict only what removals already under way will not free, then wait for a release.
+          if (this.resources.free.memoryBytes + this.evictingBytes < memory) this.evictOne(key);
+          if (!(await this.resources.nextRelease(bound.signal))) throw bound.signal.reason;
+        }
+      } finally {
+        bound.dispose();
       }
-    }
-    try {
-      const c = await HotContainer.start({ ...spec, id: `kiln-${this.deps.newId().toLowerCase()}` }, this.containerDeps, this.stop.signal);
+      let c: HotContainer;
+      try {
+        c = await HotContainer.start({ ...spec, id: `kiln-${this.deps.newId().toLowerCase()}` }, this.containerDeps, this.stop.signal);
+      } catch (err) {
+        this.resources.release(memory, spec.cpusMilli);
+        if (this.stop.signal.aborted) throw new AgentError('shutting-down', 'Server is shutting down');
+        throw err;
+      }
       this.live.add(c);
       if (this.stop.signal.aborted) {
         await this.closeContainer(c);
+        this.resources.release(memory, spec.cpusMilli);
         throw new AgentError('shutting-down', 'Server is shutting down');
       }
       return c;
-    } catch (err) {
-      this.resources.release(memory, spec.cpusMilli);
-      throw err;
-    }
+    })();
+    this.launching.add(run);
+    void run.then(() => this.launching.delete(run), () => this.launching.delete(run));
+    return run;
   }
 
   private async closeContainer(c: HotContainer): Promise<void> {
@@ -246,7 +288,12 @@ export class Agent {
         victim = pool;
       }
     }
-    return victim?.evictOldest() ?? false;
+    if (!victim) return false;
+    this.evictingBytes += victim.memoryBytes;
+    const c = victim.evictOldest();
+    if (c) this.evicted.add(c);
+    else this.evictingBytes -= victim.memoryBytes;
+    return c !== undefined;
   }
 
   /** Live containers (for metrics and tests). */
@@ -254,21 +301,29 @@ export class Agent {
     return this.live.size;
   }
 
+  private untilIdle(ms: number): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.idleWaiters.push(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+
   /** Stops taking calls, lets running ones finish within the grace period, removes every container. */
   async shutdown(): Promise<void> {
-    if (!this.stop.signal.aborted) this.stop.abort(new AgentError('shutting-down', 'Server is shutting down'));
-    if (this.inFlight > 0) {
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, this.cfg.shutdownGraceMs);
-        this.idleWaiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
-    for (const pool of this.pools.values()) pool.drain(new AgentError('shutting-down', 'Server is shutting down'));
-    // Closing is idempotent: this also waits for removals already under way.
+    const stopping = new AgentError('shutting-down', 'Server is shutting down');
+    if (!this.stop.signal.aborted) this.stop.abort(stopping);
+    for (const w of this.waits) w.abort(stopping);
+    await this.untilIdle(this.cfg.shutdownGraceMs);
+    for (const pool of this.pools.values()) pool.drain(stopping);
+    // Launches end quickly once stopped (their start races the stop signal); then sweep.
+    await Promise.allSettled([...this.launching]);
     await Promise.allSettled([...this.live].map((c) => this.closeContainer(c)));
+    // Calls cut by the sweep record their end; give them a moment, then write everything.
+    await this.untilIdle(2000);
     await this.recorder.flush();
   }
 

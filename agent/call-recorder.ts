@@ -7,7 +7,8 @@ import type { Call } from '../store/types.js';
 
 export interface CallRecord {
   call: Call;
-  log: string;
+  /** Read when the batch is written, so output that trails the answer is kept. */
+  log: string | { toString(): string };
 }
 
 /** Most records written per transaction. */
@@ -23,8 +24,14 @@ export class CallRecorder {
 
   record(rec: CallRecord): void {
     this.queue.push(rec);
+    this.kick();
+  }
+
+  private kick(): void {
     this.running ??= this.drain().finally(() => {
       this.running = undefined;
+      // A record that arrived as the drain was finishing starts the next one.
+      if (this.queue.length > 0) this.kick();
     });
   }
 
@@ -33,7 +40,7 @@ export class CallRecorder {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, BATCH);
       try {
-        await this.store.insertCalls(batch);
+        await this.store.insertCalls(batch.map((r) => ({ call: r.call, log: String(r.log) })));
       } catch (err) {
         this.log.error({ err, calls: batch.length }, 'could not record calls');
       }

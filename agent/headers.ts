@@ -80,7 +80,8 @@ export function toCallerResponse(containerHeaders: Headers, gateway: boolean): C
     if (name === 'fn-http-status') {
       const raw = String(Array.isArray(value) ? value[0] : value).trim();
       const n = /^\d{3}$/.test(raw) ? Number(raw) : NaN;
-      if (n >= 100 && n <= 599) status = n;
+      // 1xx would go out as an interim response, not as the answer.
+      if (n >= 200 && n <= 599) status = n;
     } else if (name.startsWith('fn-http-h-') && name.length > 'fn-http-h-'.length) {
       // Unwrapped names obey the same hop-by-hop rule: the function cannot set framing headers.
       const inner = name.slice('fn-http-h-'.length);

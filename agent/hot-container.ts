@@ -11,11 +11,37 @@ import { LogBuffer } from './log-buffer.js';
 /** Where a call's answer goes: a node ServerResponse, or a sink for detached calls. */
 export interface ResponseTarget {
   readonly headersSent: boolean;
+  readonly destroyed: boolean;
   writeHead(status: number, headers: OutgoingHttpHeaders): unknown;
   write(chunk: Buffer): boolean;
   end(chunk?: Buffer): unknown;
   destroy(err?: Error): unknown;
   once(event: 'drain' | 'close', listener: () => void): unknown;
+  removeListener(event: 'drain' | 'close', listener: () => void): unknown;
+}
+
+/**
+ * Waits until the caller's connection drains. Bounded by the call's signal (timeout or
+ * cancel), so a caller that stops reading cannot hold the container past the fn's timeout.
+ */
+function drained(res: ResponseTarget, signal: AbortSignal): Promise<void> {
+  if (res.destroyed) return Promise.reject(new Error('caller connection closed'));
+  return new Promise((resolve, reject) => {
+    const done = (err?: Error) => {
+      res.removeListener('drain', onDrain);
+      res.removeListener('close', onClose);
+      signal.removeEventListener('abort', onAbort);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onDrain = () => done();
+    const onClose = () => done(new Error('caller connection closed'));
+    const onAbort = () => done(new Error('aborted while the caller was not reading'));
+    if (signal.aborted) return onAbort();
+    res.once('drain', onDrain);
+    res.once('close', onClose);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 export interface ContainerSpec {
@@ -57,7 +83,8 @@ export interface CallDone {
   failure?: AgentError;
   /** Can the container take another call? */
   reusable: boolean;
-  log: string;
+  /** Still filling: output can arrive just after the answer, and is read when the call is stored. */
+  log: LogBuffer;
   stats: Stat[];
 }
 
@@ -79,6 +106,8 @@ export class HotContainer {
   readonly exited: Promise<RunResult>;
   private readonly client: Client;
   private current: { log: LogBuffer; stats: Stat[] } | undefined;
+  /** The last call's log, which takes output written after its answer until the next call. */
+  private lastLog: LogBuffer | undefined;
   private freezeTimer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private freezing: Promise<void> | undefined;
@@ -116,9 +145,8 @@ export class HotContainer {
     const initLog = new LogBuffer(16 * 1024);
     let target: HotContainer | undefined;
     const route = (chunk: Buffer) => {
-      const call = target?.current;
-      if (call) call.log.write(chunk);
-      else if (!target) initLog.write(chunk);
+      if (!target) initLog.write(chunk);
+      else (target.current?.log ?? target.lastLog)?.write(chunk);
     };
     const stats = (s: Stat) => target?.current?.stats.push(s);
     let cookie: Cookie | undefined;
@@ -212,10 +240,12 @@ export class HotContainer {
     const ac = new AbortController();
     const timer = setTimeout(() => ac.abort('timeout'), input.timeoutMs);
     const onCancel = () => ac.abort('cancelled');
-    input.signal.addEventListener('abort', onCancel, { once: true });
+    // The caller may have gone while the container was being unfrozen.
+    if (input.signal.aborted) onCancel();
+    else input.signal.addEventListener('abort', onCancel, { once: true });
     const onExit = () => ac.abort('exited');
     this.exitListeners.add(onExit);
-    const finish = (d: Omit<CallDone, 'log' | 'stats'>): CallDone => ({ ...d, log: call.log.toString(), stats: call.stats });
+    const finish = (d: Omit<CallDone, 'log' | 'stats'>): CallDone => ({ ...d, log: call.log, stats: call.stats });
     const fail = (failure: AgentError, status: CallDone['status'] = 'error'): CallDone =>
       finish({ status, error: failure.message, failure, reusable: false });
     try {
@@ -239,10 +269,13 @@ export class HotContainer {
       const mapped = status === 200
         ? toCallerResponse(r.headers as Headers, input.gateway !== undefined)
         : { status, headers: (r.headers['content-type'] ? { 'content-type': r.headers['content-type'] } : {}) as Headers };
-      await this.relay(r.body, mapped.status, mapped.headers, res);
-      return status === 200
-        ? finish({ status: 'success', reusable: true })
-        : finish({ status: 'error', reusable: true, error: `function answered ${status}` });
+      // The declared length is read before mapping, which drops it as a per-hop header.
+      const declared = Number(r.headers['content-length']);
+      await this.relay(r.body, mapped.status, mapped.headers, Number.isFinite(declared) ? declared : undefined, res, ac.signal);
+      if (status === 200) return finish({ status: 'success', reusable: true });
+      return finish({
+        status: status === 504 ? 'timeout' : 'error', reusable: true, error: `function answered ${status}`,
+      });
     } catch (err) {
       const reason: unknown = ac.signal.reason;
       if (reason === 'timeout') return fail(new AgentError('timeout', 'Timed out'), 'timeout');
@@ -258,6 +291,7 @@ export class HotContainer {
       this.exitListeners.delete(onExit);
       this.cookie.setStatsEnabled(false);
       this.current = undefined;
+      this.lastLog = call.log;
     }
   }
 
@@ -267,15 +301,14 @@ export class HotContainer {
    * was sent yet).
    */
   private async relay(
-    body: AsyncIterable<Buffer> & { destroy(): void; on(event: 'error', l: () => void): unknown }, status: number, headers: Headers, res: ResponseTarget,
+    body: AsyncIterable<Buffer> & { destroy(): void; on(event: 'error', l: () => void): unknown }, status: number, headers: Headers,
+    declared: number | undefined, res: ResponseTarget, signal: AbortSignal,
   ): Promise<void> {
     const max = this.deps.maxResponseBytes;
-    const declared = Number(headers['content-length']);
-    if (max > 0 && Number.isFinite(declared) && declared > max) {
+    if (max > 0 && declared !== undefined && declared > max) {
       discard(body);
       throw new AgentError('response-too-large', `function response body too large: ${declared} > max ${max} bytes`);
     }
-    delete headers['content-length'];
     const window = max > 0 ? Math.min(RESPONSE_WINDOW, max + 1) : RESPONSE_WINDOW;
     const pending: Buffer[] = [];
     let size = 0;
@@ -296,7 +329,7 @@ export class HotContainer {
         for (const p of pending.splice(0)) res.write(p);
         continue;
       }
-      if (!res.write(chunk)) await new Promise<void>((r) => { res.once('drain', r); res.once('close', r); });
+      if (!res.write(chunk)) await drained(res, signal);
     }
     if (!streaming) {
       // Headers and body in one write.

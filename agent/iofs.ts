@@ -66,9 +66,15 @@ export async function makeSocketDir(base: string): Promise<SocketDir> {
     });
   };
   // Watch before the container starts, so the link's creation cannot be missed.
-  watcher = watch(path, (_event, name) => {
-    if (name === null || name === LISTENER_NAME) check();
-  });
+  try {
+    watcher = watch(path, (_event, name) => {
+      if (name === null || name === LISTENER_NAME) check();
+    });
+  } catch (err) {
+    // Out of inotify instances, say: no directory is left behind.
+    await rm(path, { recursive: true, force: true });
+    throw err;
+  }
   watcher.on('error', (err) => done(err));
   check();
 

@@ -100,6 +100,10 @@ export class ResourceTracker {
     });
   }
 
+  get free(): Capacity {
+    return { memoryBytes: this.total.memoryBytes - this.usedMemory, cpuMilli: this.total.cpuMilli - this.usedCpu };
+  }
+
   get used(): Capacity {
     return { memoryBytes: this.usedMemory, cpuMilli: this.usedCpu };
   }

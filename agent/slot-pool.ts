@@ -14,6 +14,8 @@ export interface PoolHooks {
   launch(): Promise<HotContainer>;
   /** A container left the pool for good: release what it held. */
   retired(c: HotContainer): void;
+  /** Nothing live, starting or waiting any more: the pool may be forgotten. */
+  emptied(): void;
 }
 
 export class SlotPool {
@@ -23,7 +25,7 @@ export class SlotPool {
   /** Every live container of this pool, busy or not. */
   readonly members = new Set<HotContainer>();
 
-  constructor(readonly key: string, private readonly hooks: PoolHooks) {}
+  constructor(readonly key: string, readonly memoryBytes: number, private readonly hooks: PoolHooks) {}
 
   get size(): number {
     return this.members.size;
@@ -99,13 +101,12 @@ export class SlotPool {
     c.park(() => this.remove(c));
   }
 
-  /** Closes the oldest idle container, for eviction; false when none is idle. */
-  evictOldest(): boolean {
-    if (this.idle.length === 0) return false;
+  /** Removes the oldest idle container, for eviction; undefined when none is idle. */
+  evictOldest(): HotContainer | undefined {
     // idle is LIFO: the oldest is at the bottom.
-    const oldest = this.idle[0]!;
-    this.remove(oldest);
-    return true;
+    const oldest = this.idle[0];
+    if (oldest) this.remove(oldest);
+    return oldest;
   }
 
   /** Last-used time of the oldest idle container (for choosing whom to evict). */
@@ -119,6 +120,7 @@ export class SlotPool {
     if (i >= 0) this.idle.splice(i, 1);
     if (!this.members.delete(c)) return;
     this.hooks.retired(c);
+    if (this.isEmpty) this.hooks.emptied();
   }
 
   private maybeLaunch(): void {
@@ -139,6 +141,7 @@ export class SlotPool {
           // The launch served the oldest waiter; it carries the reason.
           this.waiters.shift()?.reject(err);
           this.maybeLaunch();
+          if (this.isEmpty) this.hooks.emptied();
         },
       );
     }

@@ -21,17 +21,19 @@ export interface InvokeHandlerDeps {
 /** Where a detached call's answer goes: nowhere. */
 const discard: ResponseTarget = {
   headersSent: false,
+  destroyed: false,
   writeHead: () => undefined,
   write: () => true,
   end: () => undefined,
   destroy: () => undefined,
   once: () => undefined,
+  removeListener: () => undefined,
 };
 
 function sendError(res: ServerResponse, err: unknown, log: Logger): void {
   const { status, body, headers } = toHttpError(err);
   if (status === 500) log.error({ err }, 'invoke failed');
-  if (res.headersSent) {
+  if (res.headersSent || res.destroyed) {
     res.destroy();
     return;
   }
@@ -69,10 +71,19 @@ export function invokeHandler(deps: InvokeHandlerDeps): (req: IncomingMessage, r
     res.setHeader('Fn-Call-Id', callId);
     const spec = { app: target.app, fn: target.fn, callId, headers: req.headers, body, ...extra };
     if (req.headers['fn-invoke-type'] === 'detached') {
-      sendJson(res, 202, { call_id: callId });
-      agent.invoke({ ...spec, signal: new AbortController().signal }, discard).catch((err: unknown) => {
+      // 202 once a container has the call, so a busy server or a broken image still answers
+      // with its error; the caller does not wait for the function.
+      let accepted = false;
+      const onAccepted = () => {
+        accepted = true;
+        sendJson(res, 202, { call_id: callId });
+      };
+      try {
+        await agent.invoke({ ...spec, signal: new AbortController().signal, onAccepted }, discard);
+      } catch (err) {
+        if (!accepted) throw err;
         log.warn({ err, call_id: callId }, 'detached call failed');
-      });
+      }
       return;
     }
     // The caller going away before the answer is complete cancels the call.

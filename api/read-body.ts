@@ -11,6 +11,9 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer
     return Promise.reject(new AgentError('request-too-large', `Content-Length too large for this server, ${declared} > max ${maxBytes}`));
   }
   if (declared === 0) return Promise.resolve(EMPTY);
+  const gone = () => new AgentError('cancelled', 'client disconnected while sending the request');
+  // Aborted before we started listening: no further event will come.
+  if (req.readableAborted || req.destroyed) return Promise.reject(gone());
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -28,17 +31,20 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer
       cleanup();
       resolve(chunks.length === 1 ? chunks[0]! : chunks.length === 0 ? EMPTY : Buffer.concat(chunks, size));
     };
-    const onError = (err: Error) => {
+    // An abort mid-upload (an 'aborted' error, or a bare close) means the caller is gone.
+    const onError = () => {
       cleanup();
-      reject(err);
+      reject(gone());
     };
     const cleanup = () => {
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);
+      req.off('close', onError);
     };
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', onError);
+    req.on('close', onError);
   });
 }

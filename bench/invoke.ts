@@ -4,7 +4,7 @@
 //   kiln   : POST /invoke/:id through Kiln at concurrency 1 and 8
 //   cold   : first call of a fn with no container, end to end
 //   memory : server RSS with 50 hot containers
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,6 +66,11 @@ async function main(): Promise<void> {
     await r.body.text();
     if (r.statusCode !== 200) throw new Error(`invoke: ${r.statusCode}`);
   };
+  /** The unix sockets of a fn's containers, from their /tmp/iofs bind mounts. */
+  const socketsOf = async (fnId: string): Promise<string[]> => {
+    const list = await docker.listContainers({ filters: { label: [`${NODE_LABEL}=${nodeId}`, `${FN_LABEL}=${fnId}`] } });
+    return list.flatMap((c) => c.Mounts.filter((m) => m.Destination === '/tmp/iofs').map((m) => join(m.Source, 'lsnr.sock')));
+  };
   const containers = async (fnId?: string) => {
     const label = [`${NODE_LABEL}=${nodeId}`, ...(fnId ? [`${FN_LABEL}=${fnId}`] : [])];
     return (await docker.listContainers({ filters: { label } })).length;
@@ -87,21 +92,7 @@ async function main(): Promise<void> {
     // Warm: one hot container; the floor goes to the same container's socket directly.
     const kiln1 = new Client(srv.url, { pipelining: 1 });
     await timeLoop(300, invokeOn(kiln1, fn.id));
-    const fnDirs = readdirSync(iofs).map((d) => join(iofs, d, 'lsnr.sock'));
-    // Find the hello container's socket: the one that answers like hello does.
-    let socketPath = '';
-    for (const p of fnDirs) {
-      const c = new Client('http://localhost', { socketPath: p });
-      try {
-        const r = await c.request({ method: 'POST', path: '/call', body: payload, headers: { 'fn-call-id': 'probe', 'content-type': 'application/json' } });
-        const t = await r.body.text();
-        if (r.statusCode === 200 && t.includes('Hello bench')) socketPath = p;
-      } catch {
-        // not this one
-      } finally {
-        await c.close();
-      }
-    }
+    const [socketPath] = await socketsOf(fn.id);
     if (!socketPath) throw new Error('could not find the hot container socket');
     const floorClient = new Client('http://localhost', { socketPath, pipelining: 1 });
     const floorCall = async () => {
@@ -143,6 +134,25 @@ async function main(): Promise<void> {
     const hotAt8 = await containers(fn.id);
     await pool8.close();
 
+    // The floor at concurrency 8: the same containers, each loop on its own socket.
+    const sockets = await socketsOf(fn.id);
+    const floor8: number[] = [];
+    const end8 = Date.now() + LOAD_SECONDS * 1000;
+    const tf8 = process.hrtime.bigint();
+    await Promise.all(
+      Array.from({ length: 8 }, async (_, i) => {
+        const c = new Client('http://localhost', { socketPath: sockets[i % sockets.length]!, pipelining: 1 });
+        while (Date.now() < end8) {
+          const t0 = process.hrtime.bigint();
+          const r = await c.request({ method: 'POST', path: '/call', body: payload, headers: { 'fn-call-id': '01BENCH', 'content-type': 'application/json' } });
+          await r.body.text();
+          floor8.push(Number(process.hrtime.bigint() - t0) / 1e6);
+        }
+        await c.close();
+      }),
+    );
+    const elapsedF8 = Number(process.hrtime.bigint() - tf8) / 1e9;
+
     // Memory with 50 hot containers.
     const fifty: string[] = [];
     for (let i = 0; i < 50; i++) {
@@ -160,14 +170,19 @@ async function main(): Promise<void> {
     console.log(`\nKiln bench (${new Date().toISOString()}, node ${process.version}, ${WARM_N} sequential calls per side, ${LOAD_SECONDS}s at c=8)`);
     line('floor: direct unix socket', floor);
     line('kiln: warm invoke, c=1', k1, `   (+${f3(k1.p50 - floor.p50)} ms p50 over the floor, ratio ${(k1.p50 / floor.p50).toFixed(2)})`);
+    const f8 = summary(floor8);
+    line('floor: direct unix sockets, c=8', f8, `   ${Math.round(f8.n / elapsedF8)} req/s over ${sockets.length} container(s)`);
     line('kiln: warm invoke, c=8', k8, `   ${Math.round(k8.n / elapsed)} req/s, ${hotAt8} container(s) of the fn for the load`);
     line('kiln: cold start (new slot)', coldS, `   (n=${coldS.n})`);
     console.log(`${'kiln: server RSS'.padEnd(34)} ${(rss / MiB).toFixed(1)} MiB with ${hot} hot containers`);
     await kiln1.close();
   } finally {
-    await api.close();
-    await srv.stop('SIGTERM');
-    rmSync(work, { recursive: true, force: true });
+    try {
+      await api.close();
+      await srv.stop('SIGTERM');
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
   }
 }
 

@@ -212,6 +212,11 @@ describe('invoking functions', () => {
     assert.equal(r.status, 502);
     assert.match(r.body.message, /kiln-test\/does-not-exist:1/);
     assert.equal((await nodeContainers(docker, srv.nodeId)).length, before_);
+    const rec = (await calls(fn.id)).find((c) => c.id === r.headers.get('fn-call-id'));
+    assert.equal(rec?.status, 'error', 'the failed call is recorded');
+    // A detached call reports the failure too, rather than a 202 for a call that cannot run.
+    const detached = await invoke(fn.id, {}, { 'Fn-Invoke-Type': 'detached' });
+    assert.equal(detached.status, 502);
   });
 
   test('a client that disconnects mid-call is recorded as cancelled and nothing leaks', async () => {

@@ -224,10 +224,22 @@ const callerCases: { name: string; container: Headers; gateway: boolean; expecte
     expected: { status: 404, headers: {} },
   },
   {
-    name: 'gateway: the lowest valid status, 100',
-    container: { 'Fn-Http-Status': '100' },
+    name: 'gateway: the lowest valid status, 200',
+    container: { 'Fn-Http-Status': '200' },
     gateway: true,
-    expected: { status: 100, headers: {} },
+    expected: { status: 200, headers: {} },
+  },
+  {
+    name: 'gateway: a 1xx would be an interim response, so it gives 200',
+    container: { 'Fn-Http-Status': '103' },
+    gateway: true,
+    expected: { status: 200, headers: {} },
+  },
+  {
+    name: 'gateway: a status that is not three plain digits gives 200',
+    container: { 'Fn-Http-Status': '2e2' },
+    gateway: true,
+    expected: { status: 200, headers: {} },
   },
   {
     name: 'gateway: the highest valid status, 599',
