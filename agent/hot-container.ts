@@ -1,48 +1,14 @@
 // One hot container: started once, then handed one call at a time over its unix socket.
 // States: starting → busy ⇄ idle (→ frozen after FN_FREEZE_IDLE_MSECS) → closed.
-import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import { Client } from 'undici';
 import type { Cookie, Driver, RunResult, Stat } from '../drivers/contract.js';
 import { AgentError } from './errors.js';
-import { deadlineFrom, toCallerResponse, toContainerHeaders, type Headers } from './headers.js';
+import { deadlineFrom, toContainerHeaders } from './headers.js';
 import { makeSocketDir, type SocketDir } from './iofs.js';
 import { LogBuffer } from './log-buffer.js';
+import { relayCall, type ResponseTarget } from './relay.js';
 
-/** Where a call's answer goes: a node ServerResponse, or a sink for detached calls. */
-export interface ResponseTarget {
-  readonly headersSent: boolean;
-  readonly destroyed: boolean;
-  writeHead(status: number, headers: OutgoingHttpHeaders): unknown;
-  write(chunk: Buffer): boolean;
-  end(chunk?: Buffer): unknown;
-  destroy(err?: Error): unknown;
-  once(event: 'drain' | 'close', listener: () => void): unknown;
-  removeListener(event: 'drain' | 'close', listener: () => void): unknown;
-}
-
-/**
- * Waits until the caller's connection drains. Bounded by the call's signal (timeout or
- * cancel), so a caller that stops reading cannot hold the container past the fn's timeout.
- */
-function drained(res: ResponseTarget, signal: AbortSignal): Promise<void> {
-  if (res.destroyed) return Promise.reject(new Error('caller connection closed'));
-  return new Promise((resolve, reject) => {
-    const done = (err?: Error) => {
-      res.removeListener('drain', onDrain);
-      res.removeListener('close', onClose);
-      signal.removeEventListener('abort', onAbort);
-      if (err) reject(err);
-      else resolve();
-    };
-    const onDrain = () => done();
-    const onClose = () => done(new Error('caller connection closed'));
-    const onAbort = () => done(new Error('aborted while the caller was not reading'));
-    if (signal.aborted) return onAbort();
-    res.once('drain', onDrain);
-    res.once('close', onClose);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 export interface ContainerSpec {
   id: string;
@@ -86,15 +52,6 @@ export interface CallDone {
   /** Still filling: output can arrive just after the answer, and is read when the call is stored. */
   log: LogBuffer;
   stats: Stat[];
-}
-
-/** Below this, and up to the response limit, an answer is buffered and sent with its length. */
-const RESPONSE_WINDOW = 64 * 1024;
-
-/** Drops a response body we will not read; its abort error has nowhere to go. */
-function discard(body: { destroy(): void; on(event: 'error', l: () => void): unknown }): void {
-  body.on('error', () => {});
-  body.destroy();
 }
 
 const tail = (text: string, n = 512): string => (text.length > n ? `…${text.slice(-n)}` : text).trim();
@@ -249,7 +206,7 @@ export class HotContainer {
     const fail = (failure: AgentError, status: CallDone['status'] = 'error'): CallDone =>
       finish({ status, error: failure.message, failure, reusable: false });
     try {
-      const r = await this.client.request({
+      const status = await relayCall(this.client, {
         path: '/call',
         method: 'POST',
         headers: toContainerHeaders(input.headers, {
@@ -258,20 +215,7 @@ export class HotContainer {
           ...(input.gateway && { gateway: input.gateway }),
         }, input.body.length),
         body: input.body,
-        signal: ac.signal,
-      });
-      const status = r.statusCode;
-      if (status !== 200 && status !== 502 && status !== 504) {
-        discard(r.body);
-        return fail(new AgentError('invalid-response', `invalid function response: status ${status}`));
-      }
-      // 502 and 504 are the function's own error answers: passed on, the container kept.
-      const mapped = status === 200
-        ? toCallerResponse(r.headers as Headers, input.gateway !== undefined)
-        : { status, headers: (r.headers['content-type'] ? { 'content-type': r.headers['content-type'] } : {}) as Headers };
-      // The declared length is read before mapping, which drops it as a per-hop header.
-      const declared = Number(r.headers['content-length']);
-      await this.relay(r.body, mapped.status, mapped.headers, Number.isFinite(declared) ? declared : undefined, res, ac.signal);
+      }, res, { maxBytes: this.deps.maxResponseBytes, gateway: input.gateway !== undefined, signal: ac.signal });
       if (status === 200) return finish({ status: 'success', reusable: true });
       return finish({
         status: status === 504 ? 'timeout' : 'error', reusable: true, error: `function answered ${status}`,
@@ -293,51 +237,6 @@ export class HotContainer {
       this.current = undefined;
       this.lastLog = call.log;
     }
-  }
-
-  /**
-   * Streams the container's answer to the caller. Answers that fit the window are sent whole
-   * with their length; a longer one streams, and one over the limit is cut (502 if nothing
-   * was sent yet).
-   */
-  private async relay(
-    body: AsyncIterable<Buffer> & { destroy(): void; on(event: 'error', l: () => void): unknown }, status: number, headers: Headers,
-    declared: number | undefined, res: ResponseTarget, signal: AbortSignal,
-  ): Promise<void> {
-    const max = this.deps.maxResponseBytes;
-    if (max > 0 && declared !== undefined && declared > max) {
-      discard(body);
-      throw new AgentError('response-too-large', `function response body too large: ${declared} > max ${max} bytes`);
-    }
-    const window = max > 0 ? Math.min(RESPONSE_WINDOW, max + 1) : RESPONSE_WINDOW;
-    const pending: Buffer[] = [];
-    let size = 0;
-    let streaming = false;
-    for await (const chunk of body) {
-      size += chunk.length;
-      if (max > 0 && size > max) {
-        discard(body);
-        const err = new AgentError('response-too-large', `function response body too large: over ${max} bytes`);
-        if (streaming) res.destroy(err);
-        throw err;
-      }
-      if (!streaming) {
-        pending.push(chunk);
-        if (size < window) continue;
-        streaming = true;
-        res.writeHead(status, headers);
-        for (const p of pending.splice(0)) res.write(p);
-        continue;
-      }
-      if (!res.write(chunk)) await drained(res, signal);
-    }
-    if (!streaming) {
-      // Headers and body in one write.
-      res.writeHead(status, { ...headers, 'content-length': String(size) });
-      res.end(pending.length === 1 ? pending[0]! : Buffer.concat(pending, size));
-      return;
-    }
-    res.end();
   }
 
   /** Kills and removes the container and its socket directory; safe to call again. */

@@ -2,7 +2,7 @@
 import type { Logger } from 'pino';
 import type { Store } from '../store/types.js';
 import type { InvokeSpec } from '../agent/agent.js';
-import type { ResponseTarget } from '../agent/hot-container.js';
+import type { ResponseTarget } from '../agent/relay.js';
 import type { InvokeLookup } from './invoke-lookup.js';
 
 /** The part of the agent the HTTP layer uses. */

@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { InvokeSpec } from '../agent/agent.js';
-import type { ResponseTarget } from '../agent/hot-container.js';
+import type { ResponseTarget } from '../agent/relay.js';
 import type { Invoker } from './deps.js';
 import { toHttpError } from './errors.js';
 import type { FnTarget, InvokeLookup } from './invoke-lookup.js';

@@ -1,6 +1,7 @@
 // The Store over knex: one implementation for SQLite and PostgreSQL.
 import type { Knex } from 'knex';
 import { ConflictError, NotFoundError } from './errors.js';
+import { SqliteCallWriter, type CallRow } from './sqlite-call-writer.js';
 import type {
   App, Call, CallStatus, Fn, FnFormat, Page, PageQuery, Store, Trigger,
 } from './types.js';
@@ -66,7 +67,7 @@ function toCall(r: Row): Call {
   return call;
 }
 
-function fromCall(c: Call): Row {
+function fromCall(c: Call): CallRow {
   return {
     id: c.id, app_id: c.app_id, fn_id: c.fn_id, trigger_id: c.trigger_id ?? null, status: c.status,
     created_at: c.created_at, started_at: c.started_at ?? null, completed_at: c.completed_at ?? null,
@@ -108,7 +109,11 @@ async function pageByName<T extends { name: string; id: string }>(
 }
 
 export class SqlStore implements Store {
-  constructor(private readonly db: Knex) {}
+  private readonly sqliteCalls: SqliteCallWriter | undefined;
+
+  constructor(private readonly db: Knex) {
+    this.sqliteCalls = SqliteCallWriter.supports(db) ? new SqliteCallWriter(db) : undefined;
+  }
 
   async close(): Promise<void> {
     await this.db.destroy();
@@ -265,6 +270,7 @@ export class SqlStore implements Store {
   async insertCalls(records: readonly { call: Call; log: string }[]): Promise<void> {
     if (records.length === 0) return;
     const logs = records.filter((r) => r.log !== '').map((r) => ({ call_id: r.call.id, fn_id: r.call.fn_id, log: r.log }));
+    if (this.sqliteCalls) return this.sqliteCalls.write(records.map((r) => fromCall(r.call)), logs);
     await this.db.transaction(async (tx) => {
       // Chunks keep each statement under SQLite's bound-variable limit.
       for (let i = 0; i < records.length; i += 100) {

@@ -1,0 +1,148 @@
+// One call over a container's socket, its answer relayed to the caller as it arrives.
+// Written against undici's dispatch handler API: no response stream object or async
+// iterator per call, and backpressure is pause()/resume() on the container's connection.
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { Dispatcher } from 'undici';
+import { AgentError } from './errors.js';
+import { toCallerResponse, type Headers } from './headers.js';
+
+/** Where a call's answer goes: a node ServerResponse, or a sink for detached calls. */
+export interface ResponseTarget {
+  readonly headersSent: boolean;
+  readonly destroyed: boolean;
+  writeHead(status: number, headers: OutgoingHttpHeaders): unknown;
+  write(chunk: Buffer): boolean;
+  end(chunk?: Buffer): unknown;
+  destroy(err?: Error): unknown;
+  once(event: 'drain' | 'close', listener: () => void): unknown;
+  removeListener(event: 'drain' | 'close', listener: () => void): unknown;
+}
+
+/** Below this, and up to the response limit, an answer is buffered and sent with its length. */
+export const RESPONSE_WINDOW = 64 * 1024;
+
+export interface RelayOptions {
+  /** FN_MAX_RESPONSE_SIZE; 0 means none. */
+  maxBytes: number;
+  /** Through a trigger: Fn-Http-Status and Fn-Http-H-* are unwrapped. */
+  gateway: boolean;
+  /** Aborts the exchange (timeout, caller gone, container exited); its reason is kept. */
+  signal: AbortSignal;
+}
+
+/**
+ * Waits until the caller's connection drains. Bounded by the call's signal, so a caller that
+ * stops reading cannot hold the container past the fn's timeout.
+ */
+function drained(res: ResponseTarget, signal: AbortSignal): Promise<void> {
+  if (res.destroyed) return Promise.reject(new Error('caller connection closed'));
+  return new Promise((resolve, reject) => {
+    const done = (err?: Error) => {
+      res.removeListener('drain', onDrain);
+      res.removeListener('close', onClose);
+      signal.removeEventListener('abort', onAbort);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onDrain = () => done();
+    const onClose = () => done(new Error('caller connection closed'));
+    const onAbort = () => done(new Error('aborted while the caller was not reading'));
+    if (signal.aborted) return onAbort();
+    res.once('drain', onDrain);
+    res.once('close', onClose);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+const asError = (reason: unknown): Error => (reason instanceof Error ? reason : new Error(String(reason)));
+
+/**
+ * Sends the request and relays the answer. Resolves with the container's status (200, 502 or
+ * 504) once the caller has it all. Rejects with an AgentError for an invalid status or an
+ * answer over the limit, or with the transport's error; answers that fit the window are
+ * sent whole with their length, longer ones stream and one over the limit is cut.
+ */
+export function relayCall(
+  client: Dispatcher, request: Dispatcher.DispatchOptions, res: ResponseTarget, opts: RelayOptions,
+): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const { maxBytes, signal } = opts;
+    const window = maxBytes > 0 ? Math.min(RESPONSE_WINDOW, maxBytes + 1) : RESPONSE_WINDOW;
+    let controller: Dispatcher.DispatchController | undefined;
+    let status = 0;
+    let headers: Headers = {};
+    let pending: Buffer[] = [];
+    let size = 0;
+    let streaming = false;
+    let settled = false;
+
+    const onAbort = () => controller?.abort(asError(signal.reason));
+    signal.addEventListener('abort', onAbort, { once: true });
+    const settle = (err: Error | undefined) => {
+      if (settled) return;
+      settled = true;
+      signal.removeEventListener('abort', onAbort);
+      if (err) reject(err);
+      else resolve(status);
+    };
+    const stop = (ctl: Dispatcher.DispatchController, err: Error) => {
+      if (streaming) res.destroy(err);
+      ctl.abort(err);
+    };
+
+    client.dispatch(request, {
+      onRequestStart(ctl) {
+        controller = ctl;
+        if (signal.aborted) ctl.abort(asError(signal.reason));
+      },
+      onResponseStart(ctl, statusCode, raw) {
+        status = statusCode;
+        if (status !== 200 && status !== 502 && status !== 504) {
+          ctl.abort(new AgentError('invalid-response', `invalid function response: status ${status}`));
+          return;
+        }
+        const declared = Number(raw['content-length']);
+        if (maxBytes > 0 && Number.isFinite(declared) && declared > maxBytes) {
+          ctl.abort(new AgentError('response-too-large', `function response body too large: ${declared} > max ${maxBytes} bytes`));
+          return;
+        }
+        // 502 and 504 are the function's own error answers: passed on as they are.
+        if (status === 200) ({ status, headers } = toCallerResponse(raw as Headers, opts.gateway));
+        else if (raw['content-type'] !== undefined) headers = { 'content-type': raw['content-type'] };
+      },
+      onResponseData(ctl, chunk) {
+        size += chunk.length;
+        if (maxBytes > 0 && size > maxBytes) {
+          stop(ctl, new AgentError('response-too-large', `function response body too large: over ${maxBytes} bytes`));
+          return;
+        }
+        if (!streaming) {
+          pending.push(chunk);
+          if (size < window) return;
+          streaming = true;
+          res.writeHead(status, headers);
+          for (const p of pending) res.write(p);
+          pending = [];
+          return;
+        }
+        if (!res.write(chunk)) {
+          ctl.pause();
+          drained(res, signal).then(() => ctl.resume(), (err: Error) => ctl.abort(err));
+        }
+      },
+      onResponseEnd() {
+        if (streaming) res.end();
+        else {
+          // Headers and body in one write.
+          res.writeHead(status, { ...headers, 'content-length': String(size) });
+          res.end(pending.length === 1 ? pending[0]! : Buffer.concat(pending, size));
+        }
+        settle(undefined);
+      },
+      onResponseError(_ctl, err) {
+        if (streaming && !res.destroyed) res.destroy(err);
+        settle(err);
+      },
+    });
+  });
+}
