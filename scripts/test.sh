@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `npm test`: everything the suite needs on a fresh machine, then the suite itself.
+# `npm test`: everything the suite needs on a fresh machine, then the suite itself, then a
+# check that it left no container, socket directory or temp file behind.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
@@ -7,6 +8,23 @@ bash scripts/docker.sh
 node dist/images/build-base-cli.js >/dev/null
 KILN_TEST_PG_URL=$(bash scripts/postgres.sh)
 export KILN_TEST_PG_URL
+
+tmp=${TMPDIR:-/tmp}
+leftovers() { find "$tmp" -maxdepth 1 -name 'kiln-*' ! -name 'kiln-iofs' ! -name 'kiln-build-*.lock' 2>/dev/null | sort; }
+before=$(leftovers)
+
 # Only *.test.js: given a folder, node would run every file under a test/ directory as a test.
 mapfile -t files < <(find dist/test -name '*.test.js' | sort)
-exec node --test "$@" "${files[@]}"
+status=0
+node --test "$@" "${files[@]}" || status=$?
+
+# Test servers use node ids starting with "test-"; their containers must all be gone.
+containers=$(docker ps -a --filter label=io.kiln.node --format '{{.Label "io.kiln.node"}} {{.Names}}' | grep '^test-' || true)
+new_files=$(comm -13 <(echo "$before") <(leftovers) | grep . || true)
+if [ -n "$containers" ] || [ -n "$new_files" ]; then
+  echo "kiln: the tests left things behind:" >&2
+  [ -n "$containers" ] && echo "$containers" | sed 's/^/  container: /' >&2
+  [ -n "$new_files" ] && echo "$new_files" | sed 's/^/  file: /' >&2
+  status=1
+fi
+exit $status
