@@ -1,11 +1,10 @@
 // Running functions for real: Docker containers, the http-stream contract, stored calls.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type Docker from 'dockerode';
-import { sqliteDb, type TestDb } from '../helpers/db.js';
-import { docker as dockerClient, fixtureImage } from '../helpers/images.js';
+import { agentSuite, type AgentSuite } from '../helpers/agent-suite.js';
+import { fixtureImage } from '../helpers/images.js';
 import { eventually, nodeContainers } from '../helpers/containers.js';
-import { call, startServer, type TestServer } from '../helpers/server.js';
+import { call } from '../helpers/server.js';
 
 interface Echo {
   method: string;
@@ -18,42 +17,23 @@ interface Echo {
 }
 
 describe('invoking functions', () => {
-  let db: TestDb;
-  let srv: TestServer;
-  let docker: Docker;
-  let tester: string;
+  let t: AgentSuite;
   let hello: string;
-  let appId: string;
-
-  const mkFn = async (name: string, fields: Record<string, unknown> = {}) => {
-    const r = await call(srv.url, 'POST', '/v2/fns', { name, app_id: appId, image: tester, ...fields });
-    assert.equal(r.status, 200, JSON.stringify(r.body));
-    return r.body as { id: string; name: string };
-  };
-  const invoke = (fnId: string, body: unknown = {}, headers: Record<string, string> = {}) =>
-    call(srv.url, 'POST', `/invoke/${fnId}`, typeof body === 'string' ? body : JSON.stringify(body), headers);
-  const calls = async (fnId: string) => {
-    await srv.agent.flushRecords();
-    return (await call(srv.url, 'GET', `/v2/fns/${fnId}/calls`)).body.items as { id: string; status: string; error?: string }[];
-  };
+  const mkFn = (name: string, fields?: Record<string, unknown>) => t.mkFn(name, fields);
+  const invoke = (fnId: string, body?: unknown, headers?: Record<string, string>) => t.invoke(fnId, body, headers);
+  const calls = (fnId: string) => t.calls(fnId);
 
   before(async () => {
-    docker = dockerClient();
-    [tester, hello] = await Promise.all([fixtureImage('tester'), fixtureImage('hello-fdk')]);
-    db = await sqliteDb();
-    srv = await startServer(db.url, {
+    hello = await fixtureImage('hello-fdk');
+    t = await agentSuite('invoke', {
       FN_MAX_RESPONSE_SIZE: String(32 * 1024),
       FN_MAX_REQUEST_SIZE: String(16 * 1024),
       FN_HOT_START_TIMEOUT_MSECS: '2000',
-    });
-    appId = (await call(srv.url, 'POST', '/v2/apps', { name: 'invoke', config: { APP_VAR: 'a', SHARED: 'app' } })).body.id;
+    }, { APP_VAR: 'a', SHARED: 'app' });
   });
 
   after(async () => {
-    const nodeId = srv?.nodeId;
-    await srv?.stop();
-    await db?.cleanup();
-    if (nodeId) assert.deepEqual(await nodeContainers(docker, nodeId), [], 'shutdown removes every container');
+    await t?.close();
   });
 
   test('a real @fnproject/fdk function answers, and its container is reused', async () => {
@@ -64,7 +44,7 @@ describe('invoking functions', () => {
     assert.match(first.headers.get('fn-call-id') ?? '', /^[0-9A-Z]{26}$/);
     const second = await invoke(fn.id, { name: 'Kiln' });
     assert.deepEqual(second.body, { message: 'Hello Kiln' });
-    const mine = (await nodeContainers(docker, srv.nodeId)).filter((c) => c.Image === hello);
+    const mine = (await nodeContainers(t.docker, t.srv.nodeId)).filter((c) => c.Image === hello);
     assert.equal(mine.length, 1, 'one hot container served both calls');
   });
 
@@ -81,7 +61,7 @@ describe('invoking functions', () => {
     assert.equal(e.headers['x-custom'], 'yes');
     assert.equal(e.env.FN_LISTENER, 'unix:/tmp/iofs/lsnr.sock');
     assert.equal(e.env.FN_FORMAT, 'http-stream');
-    assert.equal(e.env.FN_APP_ID, appId);
+    assert.equal(e.env.FN_APP_ID, t.appId);
     assert.equal(e.env.FN_FN_ID, fn.id);
     assert.equal(e.env.FN_MEMORY, '64');
     assert.equal(e.env.FN_TYPE, 'sync');
@@ -90,9 +70,9 @@ describe('invoking functions', () => {
 
   test('an HTTP trigger speaks the gateway protocol both ways', async () => {
     const fn = await mkFn('gw');
-    const t = await call(srv.url, 'POST', '/v2/triggers', { name: 'gw', app_id: appId, fn_id: fn.id, type: 'http', source: '/gw/deep' });
-    assert.equal(t.status, 200);
-    const res = await fetch(`${srv.url}/t/invoke/gw/deep?q=1`, {
+    const trig = await call(t.srv.url, 'POST', '/v2/triggers', { name: 'gw', app_id: t.appId, fn_id: fn.id, type: 'http', source: '/gw/deep' });
+    assert.equal(trig.status, 200);
+    const res = await fetch(`${t.srv.url}/t/invoke/gw/deep?q=1`, {
       method: 'PUT',
       headers: { 'x-in': 'hello', 'content-type': 'application/json' },
       body: JSON.stringify({ headers: { 'Fn-Http-Status': '201', 'Fn-Http-H-X-Out': 'out', 'Content-Type': 'application/json' } }),
@@ -106,8 +86,8 @@ describe('invoking functions', () => {
     assert.equal(e.headers['fn-http-h-x-in'], 'hello');
     assert.equal(e.headers['fn-intent'], 'httprequest');
     assert.equal(e.headers['content-type'], 'application/json');
-    assert.equal((await fetch(`${srv.url}/t/invoke/nope`)).status, 404);
-    assert.equal((await fetch(`${srv.url}/t/noapp/gw/deep`)).status, 404);
+    assert.equal((await fetch(`${t.srv.url}/t/invoke/nope`)).status, 404);
+    assert.equal((await fetch(`${t.srv.url}/t/noapp/gw/deep`)).status, 404);
   });
 
   test('calls are recorded with status, timings and log', async () => {
@@ -117,16 +97,16 @@ describe('invoking functions', () => {
     const id = r.headers.get('fn-call-id')!;
     const list = await calls(fn.id);
     assert.equal(list[0]?.id, id);
-    const c = (await call(srv.url, 'GET', `/v2/fns/${fn.id}/calls/${id}`)).body;
+    const c = (await call(t.srv.url, 'GET', `/v2/fns/${fn.id}/calls/${id}`)).body;
     assert.equal(c.status, 'success');
-    assert.equal(c.app_id, appId);
+    assert.equal(c.app_id, t.appId);
     assert.ok(c.created_at <= c.started_at && c.started_at <= c.completed_at);
     assert.ok(Array.isArray(c.stats));
-    const log = (await call(srv.url, 'GET', `/v2/fns/${fn.id}/calls/${id}/log`)).body;
+    const log = (await call(t.srv.url, 'GET', `/v2/fns/${fn.id}/calls/${id}/log`)).body;
     assert.match(log.log, /hello from the function\n.*hello from the function/s);
-    const text = await fetch(`${srv.url}/v2/fns/${fn.id}/calls/${id}/log`, { headers: { accept: 'text/plain' } });
+    const text = await fetch(`${t.srv.url}/v2/fns/${fn.id}/calls/${id}/log`, { headers: { accept: 'text/plain' } });
     assert.match(await text.text(), /hello from the function/);
-    assert.equal((await call(srv.url, 'GET', `/v2/fns/${fn.id}/calls/01ARZ3NDEKTSV4RRFFQ69G5FAV`)).status, 404);
+    assert.equal((await call(t.srv.url, 'GET', `/v2/fns/${fn.id}/calls/01ARZ3NDEKTSV4RRFFQ69G5FAV`)).status, 404);
   });
 
   test('a call past its timeout gets 504, its container is killed, the next call works', async () => {
@@ -207,11 +187,11 @@ describe('invoking functions', () => {
 
   test('a missing image gets a clear error naming it and leaves no container', async () => {
     const fn = await mkFn('noimage', { image: 'kiln-test/does-not-exist:1' });
-    const before_ = (await nodeContainers(docker, srv.nodeId)).length;
+    const before_ = (await nodeContainers(t.docker, t.srv.nodeId)).length;
     const r = await invoke(fn.id);
     assert.equal(r.status, 502);
     assert.match(r.body.message, /kiln-test\/does-not-exist:1/);
-    assert.equal((await nodeContainers(docker, srv.nodeId)).length, before_);
+    assert.equal((await nodeContainers(t.docker, t.srv.nodeId)).length, before_);
     const rec = (await calls(fn.id)).find((c) => c.id === r.headers.get('fn-call-id'));
     assert.equal(rec?.status, 'error', 'the failed call is recorded');
     // A detached call reports the failure too, rather than a 202 for a call that cannot run.
@@ -223,7 +203,7 @@ describe('invoking functions', () => {
     const fn = await mkFn('cancel');
     await invoke(fn.id, {});
     const ac = new AbortController();
-    const pending = fetch(`${srv.url}/invoke/${fn.id}`, { method: 'POST', body: JSON.stringify({ sleepMs: 3000 }), signal: ac.signal });
+    const pending = fetch(`${t.srv.url}/invoke/${fn.id}`, { method: 'POST', body: JSON.stringify({ sleepMs: 3000 }), signal: ac.signal });
     await new Promise((r) => setTimeout(r, 500));
     ac.abort();
     await assert.rejects(pending);
@@ -236,8 +216,8 @@ describe('invoking functions', () => {
     const fn = await mkFn('stats');
     const r = await invoke(fn.id, { sleepMs: 2500 });
     assert.equal(r.status, 200);
-    await srv.agent.flushRecords();
-    const c = (await call(srv.url, 'GET', `/v2/fns/${fn.id}/calls/${r.headers.get('fn-call-id')}`)).body;
+    await t.srv.agent.flushRecords();
+    const c = (await call(t.srv.url, 'GET', `/v2/fns/${fn.id}/calls/${r.headers.get('fn-call-id')}`)).body;
     assert.ok(c.stats.length >= 1, `stats sampled during the call: ${JSON.stringify(c.stats)}`);
     const s = c.stats[0];
     assert.match(s.timestamp, /^\d{4}-\d\d-\d\dT/);
@@ -250,16 +230,16 @@ describe('invoking functions', () => {
   test('an edit to a fn takes effect on the next call (a fresh pool)', async () => {
     const fn = await mkFn('edited', { config: { ECHO_ENV: 'COLOR', COLOR: 'red' } });
     assert.equal(((await invoke(fn.id)).body as Echo).env.COLOR, 'red');
-    assert.equal((await call(srv.url, 'PUT', `/v2/fns/${fn.id}`, { config: { COLOR: 'blue' } })).status, 200);
+    assert.equal((await call(t.srv.url, 'PUT', `/v2/fns/${fn.id}`, { config: { COLOR: 'blue' } })).status, 200);
     assert.equal(((await invoke(fn.id)).body as Echo).env.COLOR, 'blue');
   });
 
   test('invoke answers 405 for other methods and 404 for unknown fns', async () => {
     const fn = await mkFn('methods');
-    const r = await call(srv.url, 'GET', `/invoke/${fn.id}`);
+    const r = await call(t.srv.url, 'GET', `/invoke/${fn.id}`);
     assert.equal(r.status, 405);
     assert.equal(r.body.message, `Method not allowed: GET /invoke/${fn.id}`);
-    const nf = await call(srv.url, 'POST', '/invoke/01ARZ3NDEKTSV4RRFFQ69G5FAV', '{}');
+    const nf = await call(t.srv.url, 'POST', '/invoke/01ARZ3NDEKTSV4RRFFQ69G5FAV', '{}');
     assert.equal(nf.status, 404);
     assert.deepEqual(nf.body, { message: 'Fn not found' });
   });

@@ -4,48 +4,34 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type Docker from 'dockerode';
-import { sqliteDb, type TestDb } from '../helpers/db.js';
+import { agentSuite, type AgentSuite } from '../helpers/agent-suite.js';
+import { sqliteDb } from '../helpers/db.js';
 import { docker as dockerClient, fixtureImage } from '../helpers/images.js';
 import { eventually, nodeContainers } from '../helpers/containers.js';
 import { spawnServer } from '../helpers/process.js';
-import { call, startServer, uniqueNodeId, type TestServer } from '../helpers/server.js';
+import { call, uniqueNodeId } from '../helpers/server.js';
 
 const MiB = 1024 * 1024;
 
 describe('hot container lifecycle', () => {
-  let db: TestDb;
-  let srv: TestServer;
-  let docker: Docker;
-  let tester: string;
-  let appId: string;
-
-  const mkFn = async (name: string, fields: Record<string, unknown> = {}) => {
-    const r = await call(srv.url, 'POST', '/v2/fns', { name, app_id: appId, image: tester, ...fields });
-    assert.equal(r.status, 200, JSON.stringify(r.body));
-    return r.body as { id: string };
-  };
-  const invoke = (fnId: string, body: unknown = {}) => call(srv.url, 'POST', `/invoke/${fnId}`, JSON.stringify(body));
+  let t: AgentSuite;
+  const mkFn = (name: string, fields?: Record<string, unknown>) => t.mkFn(name, fields);
+  const invoke = (fnId: string, body?: unknown) => t.invoke(fnId, body);
   const containersOf = async (fnId: string) =>
-    (await nodeContainers(docker, srv.nodeId)).filter((c) => c.Labels['io.kiln.fn_id'] === fnId);
+    (await nodeContainers(t.docker, t.srv.nodeId)).filter((c) => c.Labels['io.kiln.fn_id'] === fnId);
+  /** Starts the server again, so no idle container of an earlier test is left to evict. */
+  const drainIdle = () => t.restart();
 
   before(async () => {
-    docker = dockerClient();
-    tester = await fixtureImage('tester');
-    db = await sqliteDb();
-    srv = await startServer(db.url, {
+    t = await agentSuite('life', {
       FN_FREEZE_IDLE_MSECS: '0',
       FN_MAX_TOTAL_MEMORY_BYTES: String(300 * MiB),
       KILN_MAX_QUEUE_MSECS: '800',
     });
-    appId = (await call(srv.url, 'POST', '/v2/apps', { name: 'life' })).body.id;
   });
 
   after(async () => {
-    const nodeId = srv?.nodeId;
-    await srv?.stop();
-    await db?.cleanup();
-    if (nodeId) assert.deepEqual(await nodeContainers(docker, nodeId), []);
+    await t?.close();
   });
 
   test('an idle container is frozen and unfrozen for the next call', async () => {
@@ -114,12 +100,6 @@ describe('hot container lifecycle', () => {
     assert.deepEqual((await Promise.all(busy)).map((x) => x.status), [200, 200]);
   });
 
-  /** Retires every idle container by touching nothing: restart the server to start clean. */
-  async function drainIdle(): Promise<void> {
-    const env = { FN_FREEZE_IDLE_MSECS: '0', FN_MAX_TOTAL_MEMORY_BYTES: String(300 * MiB), KILN_MAX_QUEUE_MSECS: '800', KILN_NODE_ID: srv.nodeId };
-    await srv.stop();
-    srv = await startServer(db.url, env);
-  }
 });
 
 test('containers left by a killed server are removed when it starts again', async () => {

@@ -3,64 +3,43 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import type Docker from 'dockerode';
-import { sqliteDb, type TestDb } from '../helpers/db.js';
-import { docker as dockerClient, fixtureImage } from '../helpers/images.js';
-import { eventually, nodeContainers } from '../helpers/containers.js';
-import { call, startServer, type TestServer } from '../helpers/server.js';
+import { agentSuite, type AgentSuite } from '../helpers/agent-suite.js';
+import { eventually } from '../helpers/containers.js';
+import { call, startServer } from '../helpers/server.js';
 
 const KiB = 1024;
 
 describe('streaming answers', () => {
-  let db: TestDb;
-  let srv: TestServer;
-  let docker: Docker;
-  let tester: string;
-  let appId: string;
+  let t: AgentSuite;
+  const mkFn = (name: string, fields?: Record<string, unknown>) => t.mkFn(name, fields);
+  const calls = (fnId: string) => t.calls(fnId);
 
-  const mkFn = async (name: string, fields: Record<string, unknown> = {}) => {
-    const r = await call(srv.url, 'POST', '/v2/fns', { name, app_id: appId, image: tester, ...fields });
-    assert.equal(r.status, 200, JSON.stringify(r.body));
-    return r.body as { id: string };
-  };
-  const calls = async (fnId: string) => {
-    await srv.agent.flushRecords();
-    return (await call(srv.url, 'GET', `/v2/fns/${fnId}/calls`)).body.items as { id: string; status: string; error?: string }[];
-  };
-
+  // A limit above the 64 KiB window, so answers over it have started to stream.
   before(async () => {
-    docker = dockerClient();
-    tester = await fixtureImage('tester');
-    db = await sqliteDb();
-    // A limit above the 64 KiB window, so answers over it have started to stream.
-    srv = await startServer(db.url, { FN_MAX_RESPONSE_SIZE: String(200 * KiB) });
-    appId = (await call(srv.url, 'POST', '/v2/apps', { name: 'streaming' })).body.id;
+    t = await agentSuite('streaming', { FN_MAX_RESPONSE_SIZE: String(200 * KiB) });
   });
 
   after(async () => {
-    const nodeId = srv?.nodeId;
-    await srv?.stop();
-    await db?.cleanup();
-    if (nodeId) assert.deepEqual(await nodeContainers(docker, nodeId), []);
+    await t?.close();
   });
 
   test('an answer between the window and the limit streams through whole', async () => {
     const fn = await mkFn('mid');
-    const r = await fetch(`${srv.url}/invoke/${fn.id}`, { method: 'POST', body: JSON.stringify({ bytes: 150 * KiB }) });
+    const r = await fetch(`${t.srv.url}/invoke/${fn.id}`, { method: 'POST', body: JSON.stringify({ bytes: 150 * KiB }) });
     assert.equal(r.status, 200);
     assert.equal((await r.text()).length, 150 * KiB);
   });
 
   test('a declared Content-Length over the limit is a clean 502 before anything is sent', async () => {
     const fn = await mkFn('declared');
-    const r = await call(srv.url, 'POST', `/invoke/${fn.id}`, JSON.stringify({ bytes: 300 * KiB, headers: { 'Content-Length': String(300 * KiB) } }));
+    const r = await call(t.srv.url, 'POST', `/invoke/${fn.id}`, JSON.stringify({ bytes: 300 * KiB, headers: { 'Content-Length': String(300 * KiB) } }));
     assert.equal(r.status, 502);
     assert.equal(r.body.message, `function response body too large: ${300 * KiB} > max ${200 * KiB} bytes`);
   });
 
   test('an undeclared answer over the limit is cut off and recorded as an error', async () => {
     const fn = await mkFn('undeclared');
-    const r = await fetch(`${srv.url}/invoke/${fn.id}`, { method: 'POST', body: JSON.stringify({ bytes: 400 * KiB }) });
+    const r = await fetch(`${t.srv.url}/invoke/${fn.id}`, { method: 'POST', body: JSON.stringify({ bytes: 400 * KiB }) });
     assert.equal(r.status, 200, 'headers went out with the first 64 KiB');
     await assert.rejects(r.text(), 'the body is cut short, not completed');
     assert.ok(await eventually(async () => (await calls(fn.id)).some((c) => /too large/.test(c.error ?? ''))));
@@ -69,7 +48,7 @@ describe('streaming answers', () => {
   test('a caller that stops reading frees the container at the fn’s timeout', async () => {
     const fn = await mkFn('stalled', { timeout: 2, config: { ECHO_ENV: 'HOSTNAME' } });
     // Far more than socket buffers hold, and under the limit only because that is off here.
-    const other = await startServer(db.url, { FN_MAX_RESPONSE_SIZE: '0' });
+    const other = await startServer(t.db.url, { FN_MAX_RESPONSE_SIZE: '0' });
     try {
       const url = new URL(`${other.url}/invoke/${fn.id}`);
       const req = http.request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST' });
