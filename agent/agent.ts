@@ -158,7 +158,7 @@ export class Agent {
         },
         res,
       );
-      pool.release(container, done.reusable);
+      pool.release(container, done.reusable, Date.now() - startedAt);
       record(done.status, {
         started_at: iso(startedAt),
         stats: decimate(MAX_CALL_STATS, done.stats).map((s) => ({ timestamp: iso(s.timestamp), metrics: s.metrics })),

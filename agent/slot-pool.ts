@@ -1,8 +1,15 @@
 // The containers of one slot key: idle ones reused newest first (LIFO), calls waiting in
 // arrival order, and a launcher that starts a container only when waiting calls outnumber
-// the containers already starting.
+// the containers already starting, and, once the pool has busy containers and a record of
+// call lengths, only when the expected wait is longer than two calls or than a start: a burst
+// of quick calls queues briefly on the containers there are instead of starting one each.
 import { AgentError } from './errors.js';
 import type { HotContainer } from './hot-container.js';
+
+/** A container start's length before any has been seen (ms). */
+const DEFAULT_START_MS = 250;
+/** Weight of the newest sample in the running averages. */
+const EWMA = 0.2;
 
 interface Waiter {
   resolve(c: HotContainer): void;
@@ -22,6 +29,9 @@ export class SlotPool {
   private readonly idle: HotContainer[] = [];
   private readonly waiters: Waiter[] = [];
   private starting = 0;
+  /** Recent call and container-start lengths, exponentially weighted averages (ms). */
+  private callMs: number | undefined;
+  private startMs = DEFAULT_START_MS;
   /** Every live container of this pool, busy or not. */
   readonly members = new Set<HotContainer>();
 
@@ -86,7 +96,8 @@ export class SlotPool {
   }
 
   /** After a call: back to a waiter, back to idle, or out. */
-  release(c: HotContainer, reusable: boolean): void {
+  release(c: HotContainer, reusable: boolean, tookMs?: number): void {
+    if (tookMs !== undefined) this.callMs = this.callMs === undefined ? tookMs : this.callMs * (1 - EWMA) + tookMs * EWMA;
     if (!reusable || c.state === 'closed') {
       this.remove(c);
       this.maybeLaunch();
@@ -123,12 +134,27 @@ export class SlotPool {
     if (this.isEmpty) this.hooks.emptied();
   }
 
+  /** Containers of this pool serving a call now. */
+  private get busy(): number {
+    return this.members.size - this.idle.length;
+  }
+
+  /** Would the waiting calls be served sooner by one more container than by those there are? */
+  private worthLaunching(): boolean {
+    if (this.busy === 0 || this.callMs === undefined) return true;
+    const serving = this.busy + this.starting;
+    const expectedWaitMs = Math.ceil(this.waiters.length / serving) * this.callMs;
+    return expectedWaitMs > Math.min(2 * this.callMs, this.startMs);
+  }
+
   private maybeLaunch(): void {
-    while (this.waiters.length > this.starting) {
+    while (this.waiters.length > this.starting && this.worthLaunching()) {
       this.starting++;
+      const began = Date.now();
       this.hooks.launch().then(
         (c) => {
           this.starting--;
+          this.startMs = this.startMs * (1 - EWMA) + (Date.now() - began) * EWMA;
           this.members.add(c);
           void c.exited.then(() => {
             // Died on its own (crash, OOM while idle): a busy call learns it from its socket.

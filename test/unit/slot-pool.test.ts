@@ -1,0 +1,180 @@
+// SlotPool's scheduling rules with stand-in containers: LIFO reuse, when to launch, eviction
+// order, failures and draining. Real containers are covered by test/agent/.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { HotContainer } from '../../agent/hot-container.js';
+import { SlotPool } from '../../agent/slot-pool.js';
+
+interface Fake {
+  name: string;
+  state: string;
+  lastUsed: number;
+  exited: Promise<never>;
+  activate(): Promise<void>;
+  park(onIdle: () => void): void;
+}
+
+let clock = 0;
+function fake(name: string): HotContainer {
+  const f: Fake = {
+    name,
+    state: 'busy',
+    lastUsed: 0,
+    exited: new Promise<never>(() => {}),
+    activate: async () => {
+      f.state = 'busy';
+    },
+    park: () => {
+      f.state = 'idle';
+      f.lastUsed = ++clock;
+    },
+  };
+  return f as unknown as HotContainer;
+}
+const nameOf = (c: HotContainer) => (c as unknown as Fake).name;
+const never = new AbortController().signal;
+const tick = () => new Promise((r) => setImmediate(r));
+
+/** A pool whose launches are resolved by the test, in order. */
+function harness() {
+  const launches: { resolve(c: HotContainer): void; reject(e: Error): void }[] = [];
+  const retired: string[] = [];
+  let emptied = 0;
+  const pool = new SlotPool('k', 64, {
+    launch: () => new Promise<HotContainer>((resolve, reject) => launches.push({ resolve, reject })),
+    retired: (c) => retired.push(nameOf(c)),
+    emptied: () => void emptied++,
+  });
+  return { pool, launches, retired, emptied: () => emptied };
+}
+
+test('a waiting call starts one container; it serves that call', async () => {
+  const h = harness();
+  const got = h.pool.acquire(never);
+  await tick();
+  assert.equal(h.launches.length, 1);
+  h.launches[0]!.resolve(fake('a'));
+  assert.equal(nameOf(await got), 'a');
+});
+
+test('idle containers are reused newest first (LIFO)', async () => {
+  const h = harness();
+  const calls = [h.pool.acquire(never), h.pool.acquire(never), h.pool.acquire(never)];
+  await tick();
+  assert.equal(h.launches.length, 3, 'cold: one start per waiting call');
+  ['a', 'b', 'c'].forEach((n, i) => h.launches[i]!.resolve(fake(n)));
+  const [a, b, c] = await Promise.all(calls);
+  h.pool.release(a!, true);
+  h.pool.release(c!, true);
+  h.pool.release(b!, true);
+  assert.equal(nameOf((await h.pool.takeIdle())!), 'b', 'the last released first');
+  assert.equal(nameOf((await h.pool.takeIdle())!), 'c');
+});
+
+test('a released container goes straight to a waiting call', async () => {
+  const h = harness();
+  const first = h.pool.acquire(never);
+  await tick();
+  h.launches[0]!.resolve(fake('a'));
+  const a = await first;
+  h.pool.release(a, true, 100); // a slow call on record
+  const again = await h.pool.acquire(never);
+  const waiting = h.pool.acquire(never);
+  await tick();
+  h.pool.release(again, true, 100);
+  assert.equal(nameOf(await waiting), 'a');
+});
+
+test('quick calls queue on busy containers instead of starting one per caller', async () => {
+  const h = harness();
+  const first = h.pool.acquire(never);
+  await tick();
+  h.launches[0]!.resolve(fake('a'));
+  const a = await first;
+  h.pool.release(a, true, 1); // calls take ~1 ms
+  const busy = await h.pool.acquire(never);
+  // One container busy, calls of 1 ms: a second waiter expects a 1 ms wait, no start.
+  const w1 = h.pool.acquire(never);
+  await tick();
+  assert.equal(h.launches.length, 1, 'one waiter on a quick busy container: wait');
+  // Three waiting (3 ms > two calls): a start is worth it; with it counted, no more.
+  const w2 = h.pool.acquire(never);
+  const w3 = h.pool.acquire(never);
+  await tick();
+  assert.equal(h.launches.length, 2, 'a deeper queue starts one more container');
+  h.pool.release(busy, true, 1);
+  assert.equal(nameOf(await w1), 'a');
+  h.launches[1]!.resolve(fake('b'));
+  assert.equal(nameOf(await w2), 'b');
+  h.pool.release(await w1, true, 1);
+  assert.equal(nameOf(await w3), 'a');
+});
+
+test('slow calls start a container for every waiting call, as Fn does', async () => {
+  const h = harness();
+  const first = h.pool.acquire(never);
+  await tick();
+  h.launches[0]!.resolve(fake('a'));
+  const a = await first;
+  h.pool.release(a, true, 2000); // longer than a start
+  await h.pool.acquire(never);
+  void h.pool.acquire(never);
+  void h.pool.acquire(never);
+  await tick();
+  assert.equal(h.launches.length, 3);
+});
+
+test('a failed start fails the oldest waiting call with its reason', async () => {
+  const h = harness();
+  const w = h.pool.acquire(never);
+  await tick();
+  h.launches[0]!.reject(new Error('image missing'));
+  await assert.rejects(w, /image missing/);
+  await tick();
+  assert.equal(h.emptied(), 1, 'an empty pool says so');
+});
+
+test('eviction removes the least recently parked idle container', async () => {
+  const h = harness();
+  const calls = [h.pool.acquire(never), h.pool.acquire(never)];
+  await tick();
+  h.launches[0]!.resolve(fake('a'));
+  h.launches[1]!.resolve(fake('b'));
+  const [a, b] = await Promise.all(calls);
+  h.pool.release(b!, true);
+  h.pool.release(a!, true);
+  assert.equal(nameOf(h.pool.evictOldest()!), 'b');
+  assert.deepEqual(h.retired, ['b']);
+  assert.equal(h.pool.size, 1);
+});
+
+test('a waiting call gives up when its signal aborts, with the signal’s reason', async () => {
+  const h = harness();
+  const ac = new AbortController();
+  const w = h.pool.acquire(ac.signal);
+  await tick();
+  ac.abort(new Error('too busy'));
+  await assert.rejects(w, /too busy/);
+  h.launches[0]!.resolve(fake('a'));
+  await tick();
+  assert.equal(h.pool.idleCount, 1, 'the container started for it is kept for the next call');
+});
+
+test('drain rejects waiting calls and removes idle containers', async () => {
+  const h = harness();
+  const calls = [h.pool.acquire(never), h.pool.acquire(never)];
+  await tick();
+  h.launches[0]!.resolve(fake('a'));
+  h.launches[1]!.resolve(fake('b'));
+  const [a, b] = await Promise.all(calls);
+  h.pool.release(a!, true, 5000);
+  const late = h.pool.acquire(never); // takes a
+  const waiting = h.pool.acquire(never);
+  await tick();
+  h.pool.drain(new Error('stopping'));
+  await assert.rejects(waiting, /stopping/);
+  assert.equal(nameOf(await late), 'a');
+  h.pool.release(b!, true);
+  h.pool.drain(new Error('stopping'));
+  assert.deepEqual(h.retired, ['b'], 'idle containers are removed');
+});
