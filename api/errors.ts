@@ -67,6 +67,8 @@ export function toHttpError(err: unknown): HttpError {
     return { status: 400, body: { message: `Invalid JSON: ${(err as Error).message}` } };
   }
   if (type === 'entity.too.large') return { status: 413, body: { message: 'Request body too large' } };
+  // A path segment that is not valid percent-encoding (the router's decodeURIComponent).
+  if (err instanceof URIError) return { status: 400, body: { message: `Invalid URL: ${err.message}` } };
   // Other client errors from body-parser (http-errors marks them `expose`): their own status.
   const e = err as { status?: unknown; expose?: unknown; message?: unknown } | null;
   if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500 && e.expose === true) {

@@ -105,6 +105,13 @@ const cases: Case[] = [
   { name: 'cursor of an illegal name', method: 'GET', path: () => `/v2/apps?cursor=${b64('no such/name')}`, status: 400, message: /^Invalid cursor/ },
   { name: 'garbage fn cursor', method: 'GET', path: (f) => `/v2/fns?app_id=${f.app.id}&cursor=%FF%FE`, status: 400, message: /^Invalid cursor/ },
   { name: 'garbage trigger cursor', method: 'GET', path: (f) => `/v2/triggers?app_id=${f.app.id}&cursor=${b64('a\u0000notanid')}`, status: 400, message: /^Invalid cursor/ },
+  { name: 'malformed percent-encoding in an app id', method: 'GET', path: () => '/v2/apps/%ZZ', status: 400, message: /^Invalid URL: Failed to decode param/ },
+  { name: 'malformed percent-encoding in a fn id', method: 'PUT', path: () => '/v2/fns/%E0%A4%A', body: () => ({ memory: 256 }), status: 400, message: /^Invalid URL: Failed to decode param/ },
+  { name: 'malformed percent-encoding in an invoke', method: 'POST', path: () => '/invoke/%ZZ', body: () => ({}), status: 404, message: /^Path not found: POST \/invoke\/%ZZ$/ },
+  { name: 'invoke of an unknown fn', method: 'POST', path: () => '/invoke/nope', body: () => ({}), status: 404, message: /^Fn not found$/ },
+  { name: 'invoke through an unknown app', method: 'GET', path: () => '/t/nope/x', status: 404, message: /^App not found$/ },
+  { name: 'invoke through an unknown trigger', method: 'GET', path: (f) => `/t/${f.app.name}/nope`, status: 404, message: /^Trigger not found$/ },
+  { name: 'invoke with GET', method: 'GET', path: (f) => `/invoke/${f.fn.id}`, status: 405, message: /^Method not allowed: GET \/invoke\// },
   { name: 'fns without app_id', method: 'GET', path: () => '/v2/fns', status: 400, message: /^Missing AppID on Fn$/ },
   { name: 'triggers without app_id', method: 'GET', path: () => '/v2/triggers', status: 400, message: /^Missing App ID on Trigger$/ },
 ];
