@@ -2,6 +2,7 @@
 import Docker from 'dockerode';
 import type { Cookie, ContainerTask, Driver } from '../contract.js';
 import { DriverError, ImageNotFoundError } from '../errors.js';
+import { parseImage } from '../image-name.js';
 import { DockerCookie } from './cookie.js';
 import { createOptions, DEFAULT_LIMITS, type DockerLimits } from './create-options.js';
 
@@ -44,6 +45,8 @@ export class DockerDriver implements Driver {
 
   async prepareCookie(cookie: Cookie, signal?: AbortSignal): Promise<void> {
     if (!(cookie instanceof DockerCookie)) throw new DriverError('not a Docker cookie');
+    // A reference Docker cannot parse fails here, named, rather than as an engine error.
+    parseImage(cookie.task.image);
     await this.ensureImage(cookie.task.image, signal);
     await cookie.create();
   }

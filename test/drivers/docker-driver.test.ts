@@ -1,0 +1,59 @@
+// The Docker driver against the real engine: image checks, leftovers, idempotent close.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { DockerDriver, NODE_LABEL } from '../../drivers/docker/driver.js';
+import type { ContainerTask } from '../../drivers/contract.js';
+import { ImageNotFoundError } from '../../drivers/errors.js';
+import { ImageRefError } from '../../drivers/image-name.js';
+import { docker as dockerClient, fixtureImage } from '../helpers/images.js';
+import { uniqueNodeId } from '../helpers/server.js';
+
+const task = (image: string): ContainerTask => ({
+  id: `kiln-drivertest-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
+  image, env: {}, labels: {}, memoryMb: 32, cpusMilli: 0, tmpfsMb: 0, udsPath: '/tmp',
+  logger: { stdout: { write: () => {} }, stderr: { write: () => {} } }, writeStat: () => {},
+});
+
+test('an image that is neither local nor pullable fails in prepare, naming it', async () => {
+  const driver = new DockerDriver({ nodeId: uniqueNodeId(), pull: true, pullTimeoutMs: 20_000 });
+  const cookie = await driver.createCookie(task('kiln-test/definitely-missing:0'));
+  try {
+    await assert.rejects(driver.prepareCookie(cookie), (err: unknown) => {
+      assert.ok(err instanceof ImageNotFoundError);
+      assert.match(err.message, /image "kiln-test\/definitely-missing:0" is not available: .*pulling failed/);
+      return true;
+    });
+  } finally {
+    await cookie.close();
+  }
+});
+
+test('an image reference Docker cannot parse fails in prepare with the reason', async () => {
+  const driver = new DockerDriver({ nodeId: uniqueNodeId(), pull: false });
+  const cookie = await driver.createCookie(task('Not A Valid/Image!'));
+  await assert.rejects(driver.prepareCookie(cookie), ImageRefError);
+  await cookie.close();
+});
+
+test('leftovers of this node are removed, other nodes’ are not; close is idempotent', async () => {
+  const docker = dockerClient();
+  const image = await fixtureImage('tester');
+  const mine = uniqueNodeId();
+  const other = uniqueNodeId();
+  const a = new DockerDriver({ nodeId: mine, pull: false });
+  const b = new DockerDriver({ nodeId: other, pull: false });
+  const ca = await a.createCookie(task(image));
+  const cb = await b.createCookie(task(image));
+  try {
+    await a.prepareCookie(ca);
+    await b.prepareCookie(cb);
+    assert.equal(await new DockerDriver({ nodeId: mine, pull: false }).removeLeftovers(), 1);
+    const left = await docker.listContainers({ all: true, filters: { label: [`${NODE_LABEL}=${other}`] } });
+    assert.equal(left.length, 1, 'another node’s container is left alone');
+  } finally {
+    await ca.close();
+    await ca.close();
+    await cb.close();
+  }
+  assert.equal((await docker.listContainers({ all: true, filters: { label: [`${NODE_LABEL}=${other}`] } })).length, 0);
+});
