@@ -297,11 +297,6 @@ export class Agent {
     return c !== undefined;
   }
 
-  /** Live containers (for metrics and tests). */
-  get containerCount(): number {
-    return this.live.size;
-  }
-
   private untilIdle(ms: number): Promise<void> {
     if (this.inFlight === 0) return Promise.resolve();
     return new Promise<void>((resolve) => {

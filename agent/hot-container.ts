@@ -9,7 +9,6 @@ import { makeSocketDir, type SocketDir } from './iofs.js';
 import { LogBuffer } from './log-buffer.js';
 import { relayCall, type ResponseTarget } from './relay.js';
 
-
 export interface ContainerSpec {
   id: string;
   image: string;
@@ -78,7 +77,6 @@ export class HotContainer {
     private readonly cookie: Cookie,
     private readonly dir: SocketDir,
     exited: Promise<RunResult>,
-    private readonly initLog: LogBuffer,
   ) {
     this.exited = exited;
     void exited.then(() => {
@@ -151,7 +149,7 @@ export class HotContainer {
         const out = tail(initLog.toString());
         throw new AgentError('init-failed', `Container failed to initialize: ${why}${out ? `: ${out}` : ''}`);
       }
-      target = new HotContainer(spec, deps, cookie, dir, exited, initLog);
+      target = new HotContainer(spec, deps, cookie, dir, exited);
       target.state = 'busy';
       return target;
     } catch (err) {
@@ -250,10 +248,5 @@ export class HotContainer {
       await this.dir.remove().catch(() => {});
     })();
     return this.closing;
-  }
-
-  /** Output the container wrote before it was ready (for diagnosing start failures). */
-  get startLog(): string {
-    return this.initLog.toString();
   }
 }

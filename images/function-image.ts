@@ -215,7 +215,7 @@ export async function buildFunctionImage(
     for (const pkgDir of await dependencyClosure(root, opts.vendor)) {
       const rel = relative(root, pkgDir).split(sep).join('/');
       // A package's own node_modules/ is copied only for the nested packages in the closure.
-      await ctx.copyTree(await realpath(pkgDir), `${CONTEXT_DIR}/node_modules/${rel}`, (name, r) => r === 'node_modules');
+      await ctx.copyTree(await realpath(pkgDir), `${CONTEXT_DIR}/node_modules/${rel}`, (_name, r) => r === 'node_modules');
     }
   }
 
