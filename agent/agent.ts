@@ -15,7 +15,6 @@ import { SlotPool } from './slot-pool.js';
 import { slotKey } from './slot-key.js';
 
 export interface AgentConfig {
-  nodeId: string;
   iofsPath: string;
   freezeIdleMs: number;
   startTimeoutMs: number;
@@ -127,6 +126,11 @@ export class Agent {
     };
 
     if (this.stop.signal.aborted) refuse(new AgentError('shutting-down', 'Server is shutting down'));
+    // The Lambda layer (runtime/) is not in yet: say so rather than start a container that
+    // would never open an http-stream socket.
+    if (spec.fn.format !== 'http-stream') {
+      refuse(new AgentError('unsupported-format', `fn format "${spec.fn.format}" cannot run on this server yet; use "http-stream"`));
+    }
     const memory = spec.fn.memory * MiB;
     if (!this.resources.fitsAtAll(memory, 0)) {
       refuse(new AgentError('too-big-for-host', `fn memory ${spec.fn.memory} MB is more than this server can give (${Math.floor(this.resources.total.memoryBytes / MiB)} MB)`));

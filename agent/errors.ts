@@ -12,6 +12,7 @@ export type AgentErrorKind =
   | 'too-big-for-host' //     the fn asks for more memory or CPU than the host has (400)
   | 'image-unavailable' //    the image is not present and cannot be pulled (400: fix the fn)
   | 'shutting-down' //        the server is stopping (503)
+  | 'unsupported-format' //   the fn's format cannot run on this server yet (501)
   | 'cancelled'; //           the client went away (recorded; nobody to answer)
 
 export class AgentError extends Error {

@@ -47,7 +47,6 @@ export async function start(config: Config): Promise<Running> {
   }
   const agent = new Agent(
     {
-      nodeId: a.nodeId,
       iofsPath: a.iofsPath,
       freezeIdleMs: a.freezeIdleMs,
       startTimeoutMs: a.startTimeoutMs,

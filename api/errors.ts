@@ -33,6 +33,7 @@ const AGENT_STATUS: Record<AgentErrorKind, number> = {
   'too-big-for-host': 400,
   'image-unavailable': 502,
   'shutting-down': 503,
+  'unsupported-format': 501,
   // Nobody is listening any more; nginx's "client closed request", which Fn records as 444.
   'cancelled': 499,
 };

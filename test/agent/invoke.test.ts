@@ -234,6 +234,14 @@ describe('invoking functions', () => {
     assert.equal(((await invoke(fn.id)).body as Echo).env.COLOR, 'blue');
   });
 
+  test('a lambda-format fn is refused with 501 until the Lambda layer lands, and recorded', async () => {
+    const fn = await mkFn('lambda', { format: 'lambda' });
+    const r = await invoke(fn.id);
+    assert.equal(r.status, 501);
+    assert.match(r.body.message, /fn format "lambda" cannot run on this server yet/);
+    assert.equal((await calls(fn.id))[0]?.status, 'error');
+  });
+
   test('invoke answers 405 for other methods and 404 for unknown fns', async () => {
     const fn = await mkFn('methods');
     const r = await call(t.srv.url, 'GET', `/invoke/${fn.id}`);
