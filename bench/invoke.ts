@@ -59,6 +59,7 @@ async function main(): Promise<void> {
     KILN_DOCKER_PULL: 'false',
     // The floor talks to the container behind Kiln's back; Kiln must not freeze it meanwhile.
     FN_FREEZE_IDLE_MSECS: '-1',
+    ...(process.env.KILN_BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.KILN_BENCH_NODE_OPTIONS } : {}),
   });
   const api = new Pool(srv.url, { connections: 16 });
   const json = async <T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T> => {
