@@ -34,6 +34,19 @@ export async function isListenerReady(dir: string): Promise<boolean> {
   }
 }
 
+/** The socket path a directory under `base` will have (mkdtemp adds six characters). */
+export function socketPathFor(base: string): string {
+  return join(base, 'cXXXXXX', LISTENER_NAME);
+}
+
+/** Throws when sockets under `base` would not fit in a unix socket address. */
+export function checkSocketBase(base: string): void {
+  const path = socketPathFor(base);
+  if (Buffer.byteLength(path) > MAX_SOCKET_PATH) {
+    throw new Error(`FN_IOFS_PATH "${base}" is too long: socket paths like ${path} must stay within ${MAX_SOCKET_PATH} bytes`);
+  }
+}
+
 /** Makes a fresh directory (mode 0777, so the container's user can bind in it) and watches it. */
 export async function makeSocketDir(base: string): Promise<SocketDir> {
   await mkdir(base, { recursive: true });

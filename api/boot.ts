@@ -10,6 +10,7 @@ import { InvokeLookup } from './invoke-lookup.js';
 import { invokeHandler } from './invoke-handler.js';
 import { timestamp } from './models/common.js';
 import { Agent } from '../agent/agent.js';
+import { checkSocketBase } from '../agent/iofs.js';
 import { hostCapacity } from '../agent/resources.js';
 import { DockerDriver } from '../drivers/docker/driver.js';
 import { openKnex } from '../store/open.js';
@@ -28,6 +29,7 @@ export interface Running {
 
 export async function start(config: Config): Promise<Running> {
   const log = pino({ level: config.logLevel, base: { svc: 'kiln' } });
+  checkSocketBase(config.agent.iofsPath);
   const store = new SqlStore(await openKnex(config.dbUrl));
   const newId = idFactory();
   const a = config.agent;

@@ -50,4 +50,5 @@ test('two server processes on one PostgreSQL database see each other’s writes'
 test('bad settings stop the server at start with a clear message', async () => {
   await assert.rejects(spawnServer({ FN_DB_URL: 'mongodb://x' }), /unsupported scheme "mongodb"/);
   await assert.rejects(spawnServer({ FN_PORT: 'eighty' }), /FN_PORT/);
+  await assert.rejects(spawnServer({ FN_IOFS_PATH: `/tmp/${'x'.repeat(100)}` }), /FN_IOFS_PATH .* is too long/);
 });
