@@ -57,13 +57,16 @@ try {
   say('Ctrl-C stops it (and removes its containers).');
 } catch (err) {
   process.stderr.write(`kiln: the demo failed: ${(err as Error).message}\n`);
+  process.exitCode = 1;
 }
 
 let stopping = false;
 const stop = () => {
   if (stopping) return;
   stopping = true;
-  running.stop().then(() => process.exit(0), () => process.exit(1));
+  running.stop().then(() => process.exit(process.exitCode ?? 0), () => process.exit(1));
 };
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
+// KILN_UP_ONCE=1: show the demo, then stop (the test of `npm run up` uses it).
+if (process.env.KILN_UP_ONCE === '1') stop();

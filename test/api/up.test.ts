@@ -1,0 +1,39 @@
+// `npm run up`'s last step (scripts/up.ts): deploys examples/hello and invokes it. Run once
+// here with its own database, port and node id; it must answer and leave no container.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { nodeContainers } from '../helpers/containers.js';
+import { docker } from '../helpers/images.js';
+import { uniqueNodeId } from '../helpers/server.js';
+
+test('the up script deploys the demo, invokes it and prints where to try it', async () => {
+  const work = mkdtempSync(join(tmpdir(), 'kiln-up-'));
+  const nodeId = uniqueNodeId();
+  try {
+    const child = spawn(process.execPath, [fileURLToPath(new URL('../../scripts/up.js', import.meta.url))], {
+      env: {
+        PATH: process.env.PATH ?? '', FN_PORT: '0', FN_HOST: '127.0.0.1', FN_LOG_LEVEL: 'warn',
+        FN_DB_URL: `sqlite3://${join(work, 'fn.db')}`, FN_IOFS_PATH: join(work, 'iofs'), KILN_NODE_ID: nodeId,
+        KILN_DOCKER_PULL: 'false', KILN_UP_ONCE: '1',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+    const [code] = (await once(child, 'exit')) as [number | null];
+    assert.equal(code, 0, out);
+    assert.match(out, /deployed app "demo", fn "hello"/);
+    assert.match(out, /POST \/invoke\/[0-9A-Z]{26} -> 200 \{"message":"Hello Kiln"\}/);
+    assert.match(out, /curl -s http:\/\/127\.0\.0\.1:\d+\/t\/demo\/hello/);
+    assert.deepEqual(await nodeContainers(docker(), nodeId), []);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
