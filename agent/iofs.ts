@@ -43,20 +43,17 @@ export function socketPathFor(base: string): string {
 export function checkSocketBase(base: string): void {
   const path = socketPathFor(base);
   if (Buffer.byteLength(path) > MAX_SOCKET_PATH) {
-    throw new Error(`FN_IOFS_PATH "${base}" is too long: socket paths like ${path} must stay within ${MAX_SOCKET_PATH} bytes`);
+    throw new Error(`FN_IOFS_PATH "${base}" is too long: socket paths like ${path} are over ${MAX_SOCKET_PATH} bytes`);
   }
 }
 
 /** Makes a fresh directory (mode 0777, so the container's user can bind in it) and watches it. */
 export async function makeSocketDir(base: string): Promise<SocketDir> {
   await mkdir(base, { recursive: true });
+  checkSocketBase(base);
   const path = await mkdtemp(join(base, 'c'));
   await chmod(path, 0o777);
   const socketPath = join(path, LISTENER_NAME);
-  if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH) {
-    await rm(path, { recursive: true, force: true });
-    throw new Error(`socket path ${socketPath} is over ${MAX_SOCKET_PATH} bytes: use a shorter FN_IOFS_PATH`);
-  }
 
   let watcher: FSWatcher | undefined;
   let settle: { resolve(): void; reject(e: Error): void } | undefined;

@@ -1,4 +1,5 @@
 // Every failure becomes HTTP here, and only here: Fn's error body {"message": "...", "fields"?}.
+import type { ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { AgentError, type AgentErrorKind } from '../agent/errors.js';
@@ -78,17 +79,30 @@ export function toHttpError(err: unknown): HttpError {
   return { status: 500, body: { message: 'internal server error' } };
 }
 
+/** A JSON answer with its length, in one write. */
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    ...headers,
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+/** Answers with the error's status and Fn's body; cuts the connection when an answer has begun. */
+export function sendError(res: ServerResponse, err: unknown, log: Logger, context: Record<string, unknown> = {}): void {
+  const { status, body, headers } = toHttpError(err);
+  if (status === 500) log.error({ err, ...context }, 'request failed');
+  if (res.headersSent || res.destroyed) {
+    res.destroy();
+    return;
+  }
+  sendJson(res, status, body, headers);
+}
+
 export function errorHandler(log: Logger): ErrorRequestHandler {
-  return (err, req, res, _next) => {
-    const { status, body, headers } = toHttpError(err);
-    if (status === 500) log.error({ err, method: req.method, url: req.originalUrl }, 'request failed');
-    if (res.headersSent) {
-      res.destroy();
-      return;
-    }
-    if (headers) res.set(headers);
-    res.status(status).json(body);
-  };
+  return (err, req, res, _next) => sendError(res, err, log, { method: req.method, url: req.originalUrl });
 }
 
 /** Fn's answer for a route that does not exist. */

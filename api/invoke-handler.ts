@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { InvokeSpec } from '../agent/agent.js';
 import type { ResponseTarget } from '../agent/relay.js';
 import type { Invoker } from './deps.js';
-import { toHttpError } from './errors.js';
+import { sendError, sendJson } from './errors.js';
 import type { FnTarget, InvokeLookup } from './invoke-lookup.js';
 import { readBody } from './read-body.js';
 
@@ -29,28 +29,6 @@ const discard: ResponseTarget = {
   once: () => undefined,
   removeListener: () => undefined,
 };
-
-function sendError(res: ServerResponse, err: unknown, log: Logger): void {
-  const { status, body, headers } = toHttpError(err);
-  if (status === 500) log.error({ err }, 'invoke failed');
-  if (res.headersSent || res.destroyed) {
-    res.destroy();
-    return;
-  }
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    ...headers,
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-  });
-  res.end(text);
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
 
 /** Path segments decoded as express would; undefined when a segment is malformed. */
 function segments(path: string): string[] | undefined {
@@ -117,7 +95,7 @@ export function invokeHandler(deps: InvokeHandlerDeps): (req: IncomingMessage, r
     } else {
       return false;
     }
-    work.catch((err: unknown) => sendError(res, err, log));
+    work.catch((err: unknown) => sendError(res, err, log, { method: req.method, url }));
     return true;
   };
 }

@@ -48,6 +48,14 @@ function harness() {
   return { pool, launches, retired, emptied: () => emptied };
 }
 
+/** A pool with one idle container, 'a', whose call took `tookMs`. */
+async function primed(h: ReturnType<typeof harness>, tookMs: number): Promise<void> {
+  const first = h.pool.acquire(never);
+  await tick();
+  h.launches[0]!.resolve(fake('a'));
+  h.pool.release(await first, true, tookMs);
+}
+
 test('a waiting call starts one container; it serves that call', async () => {
   const h = harness();
   const got = h.pool.acquire(never);
@@ -73,11 +81,7 @@ test('idle containers are reused newest first (LIFO)', async () => {
 
 test('a released container goes straight to a waiting call', async () => {
   const h = harness();
-  const first = h.pool.acquire(never);
-  await tick();
-  h.launches[0]!.resolve(fake('a'));
-  const a = await first;
-  h.pool.release(a, true, 100); // a slow call on record
+  await primed(h, 100); // a slow call on record
   const again = await h.pool.acquire(never);
   const waiting = h.pool.acquire(never);
   await tick();
@@ -87,11 +91,7 @@ test('a released container goes straight to a waiting call', async () => {
 
 test('quick calls queue on busy containers instead of starting one per caller', async () => {
   const h = harness();
-  const first = h.pool.acquire(never);
-  await tick();
-  h.launches[0]!.resolve(fake('a'));
-  const a = await first;
-  h.pool.release(a, true, 1); // calls take ~1 ms
+  await primed(h, 1); // calls take ~1 ms
   const busy = await h.pool.acquire(never);
   // One container busy, calls of 1 ms: a second waiter expects a 1 ms wait, no start.
   const w1 = h.pool.acquire(never);
@@ -112,11 +112,7 @@ test('quick calls queue on busy containers instead of starting one per caller', 
 
 test('slow calls start a container for every waiting call, as Fn does', async () => {
   const h = harness();
-  const first = h.pool.acquire(never);
-  await tick();
-  h.launches[0]!.resolve(fake('a'));
-  const a = await first;
-  h.pool.release(a, true, 2000); // longer than a start
+  await primed(h, 2000); // longer than a start
   await h.pool.acquire(never);
   void h.pool.acquire(never);
   void h.pool.acquire(never);
