@@ -1,16 +1,24 @@
-// `node dist/images/build-base-cli.js`: builds (or confirms) the local Node base image and
-// prints its tag. Run by `npm test` and `npm run up`; honours DOCKER_HOST.
+// `node dist/images/build-base-cli.js`: builds (or confirms) the local base images (Node and
+// shell) and prints their tags, one a line. Run by `npm test` and `npm run up`; honours
+// DOCKER_HOST.
 import Docker from 'dockerode';
 import { ensureNodeBaseImage } from './base-image.js';
+import { ensureShellBaseImage } from './shell-image.js';
 
-try {
-  const started = Date.now();
-  const tag = await ensureNodeBaseImage(new Docker(), {
-    log: (m) => process.stderr.write(`kiln: ${m}\n`),
-  });
-  process.stderr.write(`kiln: base image ${tag} ready in ${Date.now() - started} ms\n`);
-  process.stdout.write(`${tag}\n`);
-} catch (err) {
-  process.stderr.write(`kiln: could not build the Node base image: ${(err as Error).message}\n`);
-  process.exitCode = 1;
+const docker = new Docker();
+const log = (m: string): void => void process.stderr.write(`kiln: ${m}\n`);
+const images: Array<[string, () => Promise<string>]> = [
+  ['Node', () => ensureNodeBaseImage(docker, { log })],
+  ['shell', () => ensureShellBaseImage(docker, { log })],
+];
+for (const [name, ensure] of images) {
+  try {
+    const started = Date.now();
+    const tag = await ensure();
+    process.stderr.write(`kiln: base image ${tag} ready in ${Date.now() - started} ms\n`);
+    process.stdout.write(`${tag}\n`);
+  } catch (err) {
+    process.stderr.write(`kiln: could not build the ${name} base image: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+  }
 }

@@ -10,7 +10,7 @@ KILN_TEST_PG_URL=$(bash scripts/postgres.sh)
 export KILN_TEST_PG_URL
 
 tmp=${TMPDIR:-/tmp}
-leftovers() { find "$tmp" -maxdepth 1 -name 'kiln-*' ! -name 'kiln-iofs' ! -name 'kiln-build-*.lock' 2>/dev/null | sort; }
+leftovers() { find "$tmp" -maxdepth 1 -name 'kiln-*' ! -name 'kiln-iofs' ! -name 'kiln-build-*.lock' ! -name 'kiln-runtime-*' 2>/dev/null | sort; }
 before=$(leftovers)
 
 # Only *.test.js: given a folder, node would run every file under a test/ directory as a test.

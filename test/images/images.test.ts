@@ -6,34 +6,15 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import tar from 'tar-stream';
 import { ensureNodeBaseImage, NODE_BASE_LATEST, sharedLibraries } from '../../images/base-image.js';
 import { buildFunctionImage, dependencyClosure, functionDockerfile } from '../../images/function-image.js';
 import { parseFuncYaml, splitCommand } from '../../images/func-yaml.js';
 import { inspectImage } from '../../images/inspect.js';
-import { readProgress } from '../../images/progress.js';
-import { demuxLogs, docker, fixtureImage, postCall, projectRoot, startFunctionContainer } from '../helpers/images.js';
+import { docker, fixtureImage, postCall, projectRoot, startFunctionContainer } from '../helpers/images.js';
+import { assertEnsureIsNoop, importFiles, leftoverContainers, runLocked as run } from '../helpers/base-images.js';
 
 const client = docker();
-
-/** Runs a one-off command the way the agent runs functions; returns exit code and output. */
-async function runLocked(image: string, cmd: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const c = await client.createContainer({
-    Image: image,
-    Cmd: cmd,
-    User: '1000:1000',
-    Labels: { 'io.kiln.test': 'images', 'io.kiln.test.pid': String(process.pid) },
-    HostConfig: { ReadonlyRootfs: true, Tmpfs: { '/tmp': 'rw,size=16m' }, NetworkMode: 'none', CapDrop: ['ALL'] },
-  });
-  try {
-    await c.start();
-    const res = (await c.wait()) as { StatusCode: number };
-    const logs = demuxLogs((await c.logs({ stdout: true, stderr: true, follow: false })) as Buffer);
-    return { code: res.StatusCode, ...logs };
-  } finally {
-    await c.remove({ force: true });
-  }
-}
+const runLocked = (image: string, cmd: string[]): ReturnType<typeof run> => run(client, image, cmd);
 
 /** This process's socket and function directories (other test files run in parallel). */
 async function leftoverTempDirs(): Promise<string[]> {
@@ -52,8 +33,7 @@ before(async () => {
 after(async () => {
   const leaked = (await leftoverTempDirs()).filter((n) => !tempBefore.includes(n));
   assert.deepEqual(leaked, [], 'temp dirs left behind');
-  const containers = await client.listContainers({ all: true, filters: JSON.stringify({ label: [`io.kiln.test.pid=${process.pid}`] }) });
-  assert.equal(containers.length, 0, 'containers left behind');
+  assert.equal((await leftoverContainers(client)).length, 0, 'containers left behind');
 });
 
 describe('func.yaml and helpers', () => {
@@ -121,14 +101,7 @@ describe('base image', () => {
   });
 
   test('building twice does not rebuild', async () => {
-    const first = await inspectImage(client, baseTag);
-    assert.equal(await ensureNodeBaseImage(client), baseTag);
-    const second = await inspectImage(client, baseTag);
-    const latest = await inspectImage(client, NODE_BASE_LATEST);
-    assert.ok(first && second && latest);
-    assert.equal(second.Id, first.Id);
-    assert.equal(latest.Id, first.Id);
-    assert.match(first.Config.Labels?.['io.kiln.content-hash'] ?? '', /^[0-9a-f]{64}$/);
+    await assertEnsureIsNoop(client, baseTag, () => ensureNodeBaseImage(client));
   });
 });
 
@@ -168,11 +141,7 @@ describe('buildFunctionImage errors', () => {
   test("the engine's build error is reported", async () => {
     // A base where /function is a file, so the build's COPY fails inside the engine.
     const badBase = `kiln-test/bad-base:${process.pid}`;
-    const pack = tar.pack();
-    pack.entry({ name: 'function', type: 'file', mode: 0o644, size: 1 }, 'x');
-    pack.finalize();
-    const [repo, tag] = badBase.split(':') as [string, string];
-    await readProgress(await client.importImage(pack as unknown as NodeJS.ReadableStream, { repo, tag }));
+    await importFiles(client, badBase, { function: 'x' });
     cleanup.push(() => client.getImage(badBase).remove({ force: true }));
     await assert.rejects(
       buildFunctionImage(client, dir, `kiln-test/never:${process.pid}`, { baseImage: badBase }),

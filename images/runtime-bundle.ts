@@ -1,0 +1,149 @@
+// The Lambda layer's runtime bundle (DESIGN.md §6): a host directory holding the daemon, the
+// host's node binary and every shared library node loads, bind-mounted read-only at /kiln.
+// Node runs through the bundled dynamic loader with --library-path, so it needs nothing
+// from the function's image (which may be busybox, musl-based, or empty).
+import { createHash, randomBytes } from 'node:crypto';
+import { chmod, copyFile, mkdir, mkdtemp, realpath, rename, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join, posix } from 'node:path';
+import { findLoader, sha256File, sharedLibraries } from './host-image.js';
+
+/** Where the bundle is mounted in the container. */
+export const BUNDLE_MOUNT = '/kiln';
+/** Bump when the layout below changes. */
+const RECIPE_VERSION = '1';
+
+export interface RuntimeBundleOptions {
+  /** The daemon, a single bundled JS file (e.g. dist/runtime/daemon.js). */
+  daemonJs: string;
+  /** Directory holding the bundle directories (default: the OS temp dir). */
+  dir?: string;
+  /** The node binary to bundle (default: the running one). */
+  nodePath?: string;
+}
+
+export interface RuntimeBundle {
+  /** The bundle on the host, to bind-mount read-only at BUNDLE_MOUNT. */
+  hostDir: string;
+  /** The container's argv that starts the daemon, with container paths. */
+  command: string[];
+}
+
+interface BundleFile {
+  /** Path inside the bundle. */
+  name: string;
+  /** Host file (symlinks are followed, so the real contents land under this name). */
+  src: string;
+  mode: number;
+  size: number;
+  sha256: string;
+}
+
+/**
+ * Content hashes by file identity: hashing node takes ~0.2 s, and callers may prepare the
+ * bundle for every container they start.
+ */
+const hashes = new Map<string, Promise<string>>();
+
+async function bundleFile(name: string, src: string, mode: number): Promise<BundleFile> {
+  const st = await stat(src);
+  if (!st.isFile()) throw new Error(`runtime bundle: ${src} is not a regular file`);
+  const key = `${src}\0${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+  let sha256 = hashes.get(key);
+  if (!sha256) {
+    sha256 = sha256File(src);
+    hashes.set(key, sha256);
+    sha256.catch(() => hashes.delete(key));
+  }
+  return { name, src, mode, size: st.size, sha256: await sha256 };
+}
+
+async function collect(opts: RuntimeBundleOptions): Promise<{ files: BundleFile[]; loader: string | undefined }> {
+  const node = await realpath(opts.nodePath ?? process.execPath);
+  const libs = await sharedLibraries(node);
+  const loader = findLoader(libs);
+  const files = [await bundleFile('node', node, 0o755), await bundleFile('daemon.js', opts.daemonJs, 0o644)];
+  const bySoname = new Map<string, string>();
+  for (const lib of libs) {
+    const name = basename(lib);
+    const real = await realpath(lib);
+    const seen = bySoname.get(name);
+    if (seen === real) continue;
+    if (seen) throw new Error(`runtime bundle: two libraries named ${name}: ${seen} and ${real}`);
+    bySoname.set(name, real);
+    // The loader is run as the command, so it must be executable.
+    files.push(await bundleFile(`lib/${name}`, real, lib === loader ? 0o755 : 0o644));
+  }
+  return { files, loader: loader && basename(loader) };
+}
+
+function bundleHash(files: BundleFile[]): string {
+  const h = createHash('sha256').update(`kiln-runtime ${RECIPE_VERSION}\n`);
+  for (const f of [...files].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    h.update(`${f.name} ${f.mode.toString(8)} ${f.sha256}\n`);
+  }
+  return h.digest('hex');
+}
+
+/** True when `dir` holds every file at its size (a tmp cleaner may have removed some). */
+async function complete(dir: string, files: BundleFile[]): Promise<boolean> {
+  for (const f of files) {
+    const st = await stat(join(dir, f.name)).catch(() => null);
+    if (!st?.isFile() || st.size !== f.size) return false;
+  }
+  return true;
+}
+
+async function writeBundle(dir: string, files: BundleFile[]): Promise<void> {
+  await mkdir(join(dir, 'lib'));
+  // The container runs as uid 1000: everything world-readable, directories searchable.
+  await chmod(dir, 0o755);
+  await chmod(join(dir, 'lib'), 0o755);
+  for (const f of files) {
+    const dest = join(dir, f.name);
+    await copyFile(f.src, dest);
+    await chmod(dest, f.mode);
+  }
+}
+
+function errCode(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException).code;
+}
+
+/**
+ * Makes the bundle directory `<dir>/kiln-runtime-<hash>` for this daemon and node, named by
+ * the hash of its contents so it is a cache reused across runs. Built in a temp sibling and
+ * renamed into place, so other processes see either nothing or a complete bundle.
+ */
+export async function prepareRuntimeBundle(opts: RuntimeBundleOptions): Promise<RuntimeBundle> {
+  const { files, loader } = await collect(opts);
+  const base = opts.dir ?? tmpdir();
+  const hostDir = join(base, `kiln-runtime-${bundleHash(files).slice(0, 16)}`);
+  const at = (name: string): string => posix.join(BUNDLE_MOUNT, name);
+  const node = [at('node'), at('daemon.js')];
+  const result = { hostDir, command: loader ? [at(`lib/${loader}`), '--library-path', at('lib'), ...node] : node };
+
+  if (await complete(hostDir, files)) return result;
+  await mkdir(base, { recursive: true });
+  // A damaged bundle (not a half-built one: those never carry the final name) is moved aside
+  // atomically, then deleted; ENOENT means it was not there or another process moved it.
+  const aside = `${hostDir}.old-${process.pid}-${randomBytes(4).toString('hex')}`;
+  await rename(hostDir, aside).then(
+    () => rm(aside, { recursive: true, force: true }),
+    (err: unknown) => {
+      if (errCode(err) !== 'ENOENT') throw err;
+    },
+  );
+
+  const tmp = await mkdtemp(`${hostDir}.tmp-`);
+  try {
+    await writeBundle(tmp, files);
+    await rename(tmp, hostDir);
+    return result;
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    // Another process renamed its copy into place first: the same contents, use it.
+    if ((errCode(err) === 'ENOTEMPTY' || errCode(err) === 'EEXIST') && (await complete(hostDir, files))) return result;
+    throw err;
+  }
+}
