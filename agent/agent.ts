@@ -10,6 +10,7 @@ import { AgentError } from './errors.js';
 import { HotContainer, type ContainerDeps, type ContainerSpec } from './hot-container.js';
 import type { ResponseTarget } from './relay.js';
 import { IOFS_LISTENER } from './iofs-env.js';
+import { LAMBDA_EXTRA_HOSTS, LAMBDA_MOUNT, lambdaEnv, type LambdaRuntime } from './lambda.js';
 import { ResourceTracker, type Capacity } from './resources.js';
 import { SlotPool } from './slot-pool.js';
 import { slotKey } from './slot-key.js';
@@ -27,6 +28,8 @@ export interface AgentConfig {
   network?: string;
   /** How long shutdown lets running calls finish. */
   shutdownGraceMs: number;
+  /** The runtime daemon bundle for `format: lambda` fns; such fns get 501 without it. */
+  lambda?: LambdaRuntime;
 }
 
 export interface AgentDeps {
@@ -126,10 +129,9 @@ export class Agent {
     };
 
     if (this.stop.signal.aborted) refuse(new AgentError('shutting-down', 'Server is shutting down'));
-    // The Lambda layer (runtime/) is not in yet: say so rather than start a container that
-    // would never open an http-stream socket.
-    if (spec.fn.format !== 'http-stream') {
-      refuse(new AgentError('unsupported-format', `fn format "${spec.fn.format}" cannot run on this server yet; use "http-stream"`));
+    // Without the daemon bundle a Lambda container would never open its socket: say so.
+    if (spec.fn.format === 'lambda' && !this.cfg.lambda) {
+      refuse(new AgentError('unsupported-format', 'fn format "lambda" needs the Lambda runtime bundle, which this server could not prepare'));
     }
     const memory = spec.fn.memory * MiB;
     if (!this.resources.fitsAtAll(memory, 0)) {
@@ -221,8 +223,27 @@ export class Agent {
       ...(this.cfg.network !== undefined && { network: this.cfg.network }),
     };
     const memory = cSpec.memoryMb * MiB;
+    // A Lambda container's spec needs the image's own command, read once per slot.
+    let lambdaSpec: Promise<ContainerSpec> | undefined;
+    const specFor = (): Promise<ContainerSpec> => {
+      const rt = this.cfg.lambda;
+      if (spec.fn.format !== 'lambda' || !rt) return Promise.resolve(cSpec);
+      lambdaSpec ??= this.deps.driver.imageConfig(cSpec.image, this.stop.signal).then(
+        (image) => ({
+          ...cSpec,
+          env: { ...cSpec.env, ...lambdaEnv(spec.app, spec.fn, image) },
+          readOnlyBinds: { ...cSpec.readOnlyBinds, [rt.hostDir]: LAMBDA_MOUNT },
+          lambda: { entrypoint: rt.command, extraHosts: LAMBDA_EXTRA_HOSTS },
+        }),
+        (err: unknown) => {
+          lambdaSpec = undefined; // the image may appear later
+          throw err;
+        },
+      );
+      return lambdaSpec;
+    };
     const created: SlotPool = new SlotPool(key, memory, {
-      launch: () => this.launch(cSpec, memory, key),
+      launch: () => specFor().then((s) => this.launch(s, memory, key)),
       retired: (c) => {
         void this.closeContainer(c).finally(() => {
           if (this.evicted.delete(c)) this.evictingBytes -= memory;

@@ -8,6 +8,8 @@ export type Headers = Record<string, string | string[]>;
 const HOP_BY_HOP = new Set([
   'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te',
   'trailer', 'transfer-encoding', 'upgrade', 'host', 'content-length', 'expect',
+  // Kiln's Lambda daemon marks a streamed answer with it; it never leaves Kiln.
+  'kiln-response-mode',
 ]);
 
 /** The header names a Connection header lists are hop-by-hop too. */

@@ -6,6 +6,7 @@ import type { Cookie, Driver, RunResult, Stat } from '../drivers/contract.js';
 import { AgentError } from './errors.js';
 import { deadlineFrom, toContainerHeaders } from './headers.js';
 import { makeSocketDir, type SocketDir } from './iofs.js';
+import { LAMBDA_SHUTDOWN_WAIT_MS, LAMBDA_TIMEOUT_GRACE_MS } from './lambda.js';
 import { LogBuffer } from './log-buffer.js';
 import { relayCall, type ResponseTarget } from './relay.js';
 
@@ -19,6 +20,8 @@ export interface ContainerSpec {
   idleTimeoutMs: number;
   network?: string;
   readOnlyBinds?: Record<string, string>;
+  /** Runs Kiln's Lambda daemon: freeze only once it is idle, retire through its SHUTDOWN. */
+  lambda?: { entrypoint: string[]; extraHosts: string[] };
 }
 
 export interface ContainerDeps {
@@ -67,6 +70,8 @@ export class HotContainer {
   private freezeTimer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private freezing: Promise<void> | undefined;
+  /** Counts parks, so a late idle answer from an earlier park cannot arm a freeze. */
+  private parks = 0;
   private closing: Promise<void> | undefined;
   /** Per-call listeners for the container's exit (not promise reactions, which would pile up). */
   private readonly exitListeners = new Set<() => void>();
@@ -117,6 +122,7 @@ export class HotContainer {
         udsPath: dir.path,
         ...(spec.network !== undefined && { network: spec.network }),
         ...(spec.readOnlyBinds !== undefined && { readOnlyBinds: spec.readOnlyBinds }),
+        ...(spec.lambda && { entrypoint: spec.lambda.entrypoint, extraHosts: spec.lambda.extraHosts }),
         logger: { stdout: { write: route }, stderr: { write: route } },
         writeStat: stats,
       });
@@ -177,14 +183,19 @@ export class HotContainer {
   park(onIdleTimeout: () => void): void {
     this.state = 'idle';
     this.lastUsed = Date.now();
-    if (this.deps.freezeIdleMs >= 0) {
+    const park = ++this.parks;
+    const armFreeze = () => {
+      if (this.deps.freezeIdleMs < 0 || this.state !== 'idle' || park !== this.parks) return;
       this.freezeTimer = setTimeout(() => {
         if (this.state !== 'idle') return;
         this.state = 'frozen';
         this.freezing = this.cookie.freeze();
         this.freezing.catch(() => {});
       }, this.deps.freezeIdleMs);
-    }
+    };
+    // Lambda extensions may still be working after the answer: freeze only once they are parked.
+    if (this.spec.lambda) void this.daemonRequest('GET', '/.kiln/idle').then(armFreeze);
+    else armFreeze();
     this.idleTimer = setTimeout(onIdleTimeout, this.spec.idleTimeoutMs);
   }
 
@@ -193,7 +204,7 @@ export class HotContainer {
     this.current = call;
     this.cookie.setStatsEnabled(true);
     const ac = new AbortController();
-    const timer = setTimeout(() => ac.abort('timeout'), input.timeoutMs);
+    const timer = setTimeout(() => ac.abort('timeout'), input.timeoutMs + (this.spec.lambda ? LAMBDA_TIMEOUT_GRACE_MS : 0));
     const onCancel = () => ac.abort('cancelled');
     // The caller may have gone while the container was being unfrozen.
     if (input.signal.aborted) onCancel();
@@ -204,7 +215,7 @@ export class HotContainer {
     const fail = (failure: AgentError, status: CallDone['status'] = 'error'): CallDone =>
       finish({ status, error: failure.message, failure, reusable: false });
     try {
-      const status = await relayCall(this.client, {
+      const { status, functionError } = await relayCall(this.client, {
         path: '/call',
         method: 'POST',
         headers: toContainerHeaders(input.headers, {
@@ -216,7 +227,8 @@ export class HotContainer {
       }, res, { maxBytes: this.deps.maxResponseBytes, gateway: input.gateway !== undefined, signal: ac.signal });
       if (status === 200) return finish({ status: 'success', reusable: true });
       return finish({
-        status: status === 504 ? 'timeout' : 'error', reusable: true, error: `function answered ${status}`,
+        status: status === 504 ? 'timeout' : 'error', reusable: true,
+        error: functionError !== undefined ? `function answered ${status}: ${functionError}` : `function answered ${status}`,
       });
     } catch (err) {
       const reason: unknown = ac.signal.reason;
@@ -237,12 +249,40 @@ export class HotContainer {
     }
   }
 
+  /** One request to the Lambda daemon on the container's connection; resolves either way. */
+  private async daemonRequest(method: 'GET' | 'POST', path: string): Promise<void> {
+    try {
+      const r = await this.client.request({ method, path });
+      await r.body.dump();
+    } catch {
+      /* the container is gone or going: nothing to wait for */
+    }
+  }
+
+  /** Lambda retirement: SHUTDOWN to the extensions (spindown), bounded, before the kill. */
+  private async shutdownDaemon(): Promise<void> {
+    if (this.freezing) {
+      await this.freezing.catch(() => {});
+      this.freezing = undefined;
+      await this.cookie.unfreeze().catch(() => {});
+    }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.daemonRequest('POST', '/.kiln/shutdown?reason=spindown'),
+      this.exited,
+      new Promise<void>((r) => (timer = setTimeout(r, LAMBDA_SHUTDOWN_WAIT_MS))),
+    ]);
+    clearTimeout(timer);
+  }
+
   /** Kills and removes the container and its socket directory; safe to call again. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      const wasStarted = this.state !== 'starting';
       this.state = 'closed';
       clearTimeout(this.freezeTimer);
       clearTimeout(this.idleTimer);
+      if (this.spec.lambda && wasStarted) await this.shutdownDaemon();
       await this.client.destroy().catch(() => {});
       await this.cookie.close().catch(() => {});
       await this.dir.remove().catch(() => {});

@@ -56,6 +56,12 @@ function drained(res: ResponseTarget, signal: AbortSignal): Promise<void> {
 
 const asError = (reason: unknown): Error => (reason instanceof Error ? reason : new Error(String(reason)));
 
+export interface RelayResult {
+  status: number;
+  /** X-Amz-Function-Error of a 502/504 (the Lambda layer's error type). */
+  functionError?: string;
+}
+
 /**
  * Sends the request and relays the answer. Resolves with the container's status (200, 502 or
  * 504) once the caller has it all. Rejects with an AgentError for an invalid status or an
@@ -64,12 +70,13 @@ const asError = (reason: unknown): Error => (reason instanceof Error ? reason : 
  */
 export function relayCall(
   client: Dispatcher, request: Dispatcher.DispatchOptions, res: ResponseTarget, opts: RelayOptions,
-): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
+): Promise<RelayResult> {
+  return new Promise<RelayResult>((resolve, reject) => {
     const { maxBytes, signal } = opts;
     const window = maxBytes > 0 ? Math.min(RESPONSE_WINDOW, maxBytes + 1) : RESPONSE_WINDOW;
     let controller: Dispatcher.DispatchController | undefined;
     let status = 0;
+    let functionError: string | undefined;
     let headers: Headers = {};
     let pending: Buffer[] = [];
     let size = 0;
@@ -83,7 +90,7 @@ export function relayCall(
       settled = true;
       signal.removeEventListener('abort', onAbort);
       if (err) reject(err);
-      else resolve(status);
+      else resolve(functionError === undefined ? { status } : { status, functionError });
     };
     const stop = (ctl: Dispatcher.DispatchController, err: Error) => {
       if (streaming) res.destroy(err);
@@ -106,9 +113,19 @@ export function relayCall(
           ctl.abort(new AgentError('response-too-large', `function response body too large: ${declared} > max ${maxBytes} bytes`));
           return;
         }
-        // 502 and 504 are the function's own error answers: passed on as they are.
+        // 502 and 504 are the function's own error answers: passed on as they are, with the
+        // Lambda layer's X-Amz-Function-Error naming the error's type.
         if (status === 200) ({ status, headers } = toCallerResponse(raw as Headers, opts.gateway));
-        else if (raw['content-type'] !== undefined) headers = { 'content-type': raw['content-type'] };
+        else {
+          for (const name of ['content-type', 'x-amz-function-error']) if (raw[name] !== undefined) headers[name] = raw[name]!;
+          const fe = raw['x-amz-function-error'];
+          if (fe !== undefined) functionError = String(fe);
+        }
+        // A Lambda response stream: each chunk goes on as it comes.
+        if (raw['kiln-response-mode'] === 'streaming') {
+          streaming = true;
+          res.writeHead(status, headers);
+        }
       },
       onResponseData(ctl, chunk) {
         size += chunk.length;

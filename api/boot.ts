@@ -1,6 +1,7 @@
 // The composition root: builds the object graph from a Config and starts listening.
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import type { Config } from './config.js';
@@ -13,6 +14,8 @@ import { Agent } from '../agent/agent.js';
 import { checkSocketBase } from '../agent/iofs.js';
 import { hostCapacity } from '../agent/resources.js';
 import { DockerDriver } from '../drivers/docker/driver.js';
+import type { LambdaRuntime } from '../agent/lambda.js';
+import { prepareRuntimeBundle } from '../images/runtime-bundle.js';
 import { openKnex } from '../store/open.js';
 import { SqlStore } from '../store/sql-store.js';
 
@@ -47,6 +50,13 @@ export async function start(config: Config): Promise<Running> {
   } catch (err) {
     log.warn({ err }, 'container engine unreachable: the API works, calls will fail until it answers');
   }
+  // The Lambda daemon and a node to run it, mounted into every `format: lambda` container.
+  let lambda: LambdaRuntime | undefined;
+  try {
+    lambda = await prepareRuntimeBundle({ daemonJs: fileURLToPath(new URL('../runtime/daemon.cjs', import.meta.url)) });
+  } catch (err) {
+    log.warn({ err }, 'the Lambda runtime bundle could not be prepared (run `npm run build`): lambda-format fns will answer 501');
+  }
   const agent = new Agent(
     {
       iofsPath: a.iofsPath,
@@ -58,6 +68,7 @@ export async function start(config: Config): Promise<Running> {
       capacity: hostCapacity(a.maxTotalMemoryBytes, a.maxTotalCpuMilli),
       shutdownGraceMs: a.shutdownGraceMs,
       ...(a.network !== undefined && { network: a.network }),
+      ...(lambda && { lambda }),
     },
     { driver, store, log, newId, labelsFor: (appId, fnId) => driver.labelsFor(appId, fnId) },
   );

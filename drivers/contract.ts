@@ -35,6 +35,8 @@ export interface ContainerTask {
   /** Becomes the container name; unique per container. */
   id: string;
   image: string;
+  /** Overrides the image's entrypoint when set (and then the command is only `command`). */
+  entrypoint?: string[];
   /** Overrides the image's command when set. */
   command?: string[];
   env: Record<string, string>;
@@ -52,6 +54,8 @@ export interface ContainerTask {
   network?: string;
   /** Extra read-only binds, host path -> container path. */
   readOnlyBinds?: Record<string, string>;
+  /** Extra /etc/hosts lines as `name:address` (e.g. sandbox.localdomain:127.0.0.1). */
+  extraHosts?: string[];
   /** stdout and stderr of the container. */
   logger: { stdout: LogSink; stderr: LogSink };
   /** Receives a sample about once a second while the container runs. */
@@ -73,8 +77,17 @@ export interface Cookie {
   containerOptions(): unknown;
 }
 
+/** What an image runs and where, when nothing overrides it. */
+export interface ImageConfig {
+  entrypoint: string[];
+  cmd: string[];
+  workingDir: string;
+}
+
 export interface Driver {
   createCookie(task: ContainerTask): Promise<Cookie>;
+  /** Makes the image available and tells what it runs (the Lambda layer runs it as the bootstrap). */
+  imageConfig(image: string, signal?: AbortSignal): Promise<ImageConfig>;
   /** Makes the image available (recoverable failures belong here). */
   prepareCookie(cookie: Cookie, signal?: AbortSignal): Promise<void>;
   /** Removes containers a previous process of this node left behind. */

@@ -10,7 +10,7 @@ import { addLibraries, addSystemFiles, ensureHostImage, ImageTree, sharedLibrari
 export const SHELL_BASE_REPO = 'kiln/shell';
 export const SHELL_BASE_LATEST = `${SHELL_BASE_REPO}:latest`;
 /** Bump when the recipe below changes, so existing images are rebuilt. */
-const RECIPE_VERSION = '1';
+const RECIPE_VERSION = '2';
 /** Where tools are looked up on the host, and the image's PATH. */
 const PATH_DIRS = ['/usr/local/bin', '/usr/bin', '/bin'];
 
@@ -65,6 +65,8 @@ export async function ensureShellBaseImage(docker: Docker, opts: ShellBaseImageO
   }
   // hostFile reproduces links such as sh -> dash and awk -> /etc/alternatives/awk -> mawk.
   for (const tool of tools) await tree.hostFile(tool);
+  // Scripts say #!/bin/bash and #!/bin/sh: on a merged-/usr host this adds the /bin link.
+  for (const shebang of ['/bin/bash', '/bin/sh']) await tree.hostFile(shebang);
   const libs = new Set((await Promise.all(tools.map((t) => sharedLibraries(t)))).flat());
   const extraLibDirs = await addLibraries(tree, [...libs].sort());
   addSystemFiles(tree);

@@ -64,6 +64,7 @@ export function createOptions(task: ContainerTask, limits: DockerLimits): Docker
     LogConfig: { Type: 'none', Config: {} },
     AutoRemove: false,
   };
+  if (task.extraHosts?.length) hostConfig.ExtraHosts = task.extraHosts;
   if (task.cpusMilli > 0) {
     hostConfig.CpuPeriod = 100_000;
     hostConfig.CpuQuota = task.cpusMilli * 100;
@@ -87,6 +88,9 @@ export function createOptions(task: ContainerTask, limits: DockerLimits): Docker
     HostConfig: hostConfig,
   };
   if (limits.unprivileged) opts.User = '1000:1000';
+  if (task.entrypoint) opts.Entrypoint = task.entrypoint;
   if (task.command) opts.Cmd = task.command;
+  // An entrypoint given alone runs alone: the image's Cmd would become its arguments.
+  else if (task.entrypoint) opts.Cmd = [];
   return opts;
 }

@@ -1,6 +1,6 @@
 // The Docker driver: dockerode against DOCKER_HOST or the local socket.
 import Docker from 'dockerode';
-import type { Cookie, ContainerTask, Driver } from '../contract.js';
+import type { Cookie, ContainerTask, Driver, ImageConfig } from '../contract.js';
 import { DriverError, ImageNotFoundError } from '../errors.js';
 import { parseImage } from '../image-name.js';
 import { DockerCookie } from './cookie.js';
@@ -49,6 +49,20 @@ export class DockerDriver implements Driver {
     parseImage(cookie.task.image);
     await this.ensureImage(cookie.task.image, signal);
     await cookie.create();
+  }
+
+  async imageConfig(image: string, signal?: AbortSignal): Promise<ImageConfig> {
+    parseImage(image);
+    await this.ensureImage(image, signal);
+    let info: Docker.ImageInspectInfo;
+    try {
+      info = await this.docker.getImage(image).inspect();
+    } catch (err) {
+      throw new DriverError(`inspecting image ${image}: ${(err as Error).message}`, { cause: err });
+    }
+    const c = info.Config;
+    const list = (v: string | string[] | null | undefined): string[] => (v == null ? [] : Array.isArray(v) ? v : [v]);
+    return { entrypoint: list(c?.Entrypoint), cmd: list(c?.Cmd), workingDir: c?.WorkingDir ?? '' };
   }
 
   private async ensureImage(image: string, signal?: AbortSignal): Promise<void> {

@@ -43,7 +43,7 @@ export function fixtureDir(name: FixtureName): string {
   return join(projectRoot(), 'test', 'fixtures', 'functions', name);
 }
 
-async function hashTree(h: ReturnType<typeof createHash>, root: string, dir = root): Promise<void> {
+export async function hashTree(h: ReturnType<typeof createHash>, root: string, dir = root): Promise<void> {
   for (const name of (await readdir(dir)).sort()) {
     const abs = join(dir, name);
     const st = await lstat(abs);
@@ -71,7 +71,7 @@ async function fixtureHash(name: FixtureName, baseId: string): Promise<string> {
 }
 
 /** Removes older cached tags of the same fixture; images still in use stay (Docker refuses). */
-async function pruneOldFixtures(client: Docker, repo: string, keep: string): Promise<void> {
+export async function pruneOldFixtures(client: Docker, repo: string, keep: string): Promise<void> {
   const images = await client.listImages({ filters: JSON.stringify({ reference: [`${repo}:*`] }) });
   for (const img of images) {
     for (const t of img.RepoTags ?? []) {

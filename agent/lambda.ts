@@ -1,0 +1,46 @@
+// What a `format: lambda` container needs from the agent: Kiln's runtime daemon mounted at
+// /kiln and run instead of the image's entrypoint, the image's own command handed to it as
+// the bootstrap of last resort, and the Lambda settings in its environment.
+import type { ImageConfig } from '../drivers/contract.js';
+import type { App, Fn } from '../store/types.js';
+
+/** The runtime bundle on the host: the daemon, a node binary and its libraries. */
+export interface LambdaRuntime {
+  hostDir: string;
+  /** The daemon's command line inside the container. */
+  command: string[];
+}
+
+export const LAMBDA_MOUNT = '/kiln';
+
+/** The daemon answers a timed-out call itself (and runs SHUTDOWN); the agent's timer is the backstop. */
+export const LAMBDA_TIMEOUT_GRACE_MS = 3000;
+
+/** How long retirement waits for the daemon's SHUTDOWN sequence (2000 ms) before killing. */
+export const LAMBDA_SHUTDOWN_WAIT_MS = 2500;
+
+/** `sandbox.localdomain` is where telemetry subscribers listen: the container's own loopback. */
+export const LAMBDA_EXTRA_HOSTS = ['sandbox.localdomain:127.0.0.1', 'sandbox:127.0.0.1'];
+
+/**
+ * The handler: `_HANDLER` or `handler` from the fn's (then the app's) config, else the last
+ * word of the image's command when the image has an entrypoint (AWS base images put it there).
+ */
+export function lambdaHandler(app: App, fn: Fn, image: ImageConfig): string {
+  const fromConfig = fn.config._HANDLER ?? fn.config.handler ?? app.config._HANDLER ?? app.config.handler;
+  if (fromConfig !== undefined) return fromConfig;
+  return image.entrypoint.length > 0 ? (image.cmd[image.cmd.length - 1] ?? '') : '';
+}
+
+/** Environment additions for the daemon (on top of the http-stream container's). */
+export function lambdaEnv(app: App, fn: Fn, image: ImageConfig): Record<string, string> {
+  return {
+    AWS_LAMBDA_FUNCTION_NAME: fn.name,
+    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memory),
+    AWS_LAMBDA_FUNCTION_TIMEOUT: String(fn.timeout),
+    _HANDLER: lambdaHandler(app, fn, image),
+    KILN_LAMBDA_COMMAND: JSON.stringify([...image.entrypoint, ...image.cmd]),
+    KILN_LAMBDA_WORKDIR: image.workingDir,
+  };
+}

@@ -1,0 +1,75 @@
+// The daemon's settings, read once from the environment the agent gives the container.
+export interface DaemonConfig {
+  /** Where the agent connects (http-stream): `unix:/tmp/iofs/lsnr.sock`. */
+  listener: string;
+  /** host:port of the Lambda APIs. */
+  apiAddress: string;
+  functionName: string;
+  functionVersion: string;
+  memoryMb: number;
+  /** The fn's timeout in seconds (for messages; each call carries its own deadline). */
+  timeoutSec: number;
+  handler: string;
+  region: string;
+  /** The image's own entrypoint + cmd, the bootstrap when no bootstrap file exists. */
+  imageCommand: string[];
+  /** The image's working directory. */
+  imageWorkDir: string;
+  /** Bound on extensions registering and the runtime's first `next`. */
+  initTimeoutMs: number;
+  /** Shutdown budget (SHUTDOWN event to kill). */
+  shutdownMs: number;
+  /** Where extensions live. */
+  extensionsDir: string;
+  /** Bootstrap candidates, in order. */
+  bootstrapPaths: string[];
+  taskRoot: string;
+  /** Files read for the container's peak memory (cgroup v2, then v1). */
+  memoryPeakFiles: string[];
+  /** The platform's own environment, without Kiln's settings: what processes inherit. */
+  baseEnv: Record<string, string>;
+}
+
+const KILN_PREFIX = 'KILN_LAMBDA_';
+
+function int(v: string | undefined, dflt: number): number {
+  const n = v === undefined || v === '' ? NaN : Number(v);
+  return Number.isFinite(n) && n >= 0 ? n : dflt;
+}
+
+function parseCommand(v: string | undefined): string[] {
+  if (!v) return [];
+  try {
+    const parsed: unknown = JSON.parse(v);
+    return Array.isArray(parsed) ? parsed.filter((x): x is string => typeof x === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+export function loadDaemonConfig(env: NodeJS.ProcessEnv): DaemonConfig {
+  const baseEnv: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) {
+    if (v === undefined || k.startsWith(KILN_PREFIX) || k === 'FN_LISTENER') continue;
+    baseEnv[k] = v;
+  }
+  return {
+    listener: env.FN_LISTENER ?? 'unix:/tmp/iofs/lsnr.sock',
+    apiAddress: env.KILN_LAMBDA_API_ADDRESS || '127.0.0.1:9001',
+    functionName: env.AWS_LAMBDA_FUNCTION_NAME || env.FN_FN_NAME || 'function',
+    functionVersion: env.AWS_LAMBDA_FUNCTION_VERSION || '$LATEST',
+    memoryMb: int(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? env.FN_MEMORY, 128),
+    timeoutSec: int(env.AWS_LAMBDA_FUNCTION_TIMEOUT, 30),
+    handler: env._HANDLER ?? '',
+    region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
+    imageCommand: parseCommand(env.KILN_LAMBDA_COMMAND),
+    imageWorkDir: env.KILN_LAMBDA_WORKDIR || '',
+    initTimeoutMs: int(env.KILN_LAMBDA_INIT_TIMEOUT_MS, 10_000),
+    shutdownMs: int(env.KILN_LAMBDA_SHUTDOWN_MS, 2000),
+    extensionsDir: env.KILN_LAMBDA_EXTENSIONS_DIR || '/opt/extensions',
+    bootstrapPaths: ['/var/task/bootstrap', '/opt/bootstrap', '/var/runtime/bootstrap'],
+    taskRoot: '/var/task',
+    memoryPeakFiles: ['/sys/fs/cgroup/memory.peak', '/sys/fs/cgroup/memory/memory.max_usage_in_bytes'],
+    baseEnv,
+  };
+}

@@ -1,0 +1,44 @@
+// A promise with its resolve/reject outside: each party parked in `next` is one of these.
+export interface Deferred<T> {
+  readonly promise: Promise<T>;
+  resolve(value: T): void;
+  reject(err: unknown): void;
+  readonly settled: boolean;
+}
+
+export function deferred<T>(): Deferred<T> {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  let settled = false;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // A gate nobody awaits yet must not crash the daemon when it is cancelled.
+  promise.catch(() => {});
+  return {
+    promise,
+    resolve: (v) => {
+      if (settled) return;
+      settled = true;
+      resolve(v);
+    },
+    reject: (e) => {
+      if (settled) return;
+      settled = true;
+      reject(e);
+    },
+    get settled() {
+      return settled;
+    },
+  };
+}
+
+/** Resolves after `ms`, or never when ms is Infinity; clear() stops the timer. */
+export function delay(ms: number): { promise: Promise<'timeout'>; clear(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  const promise = new Promise<'timeout'>((resolve) => {
+    if (Number.isFinite(ms)) timer = setTimeout(() => resolve('timeout'), Math.max(0, ms));
+  });
+  return { promise, clear: () => clearTimeout(timer) };
+}

@@ -1,0 +1,25 @@
+// The Lambda APIs' error answers: `{"errorMessage","errorType"}` with a status, as the service sends.
+export class LambdaApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly errorType: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const invalidStateTransition = (msg = 'State transition is not allowed') =>
+  new LambdaApiError(403, 'InvalidStateTransition', msg);
+export const invalidRequestId = () => new LambdaApiError(400, 'InvalidRequestID', 'Invalid request ID');
+
+/** A failure the caller sees: the Lambda error type and message (e.g. Runtime.ExitError). */
+export interface FunctionFailure {
+  errorType: string;
+  errorMessage: string;
+}
+
+/** The caller's body for a platform-detected failure, formatted as the service does. */
+export function failureBody(requestId: string, f: FunctionFailure): string {
+  return JSON.stringify({ errorType: f.errorType, errorMessage: `RequestId: ${requestId} Error: ${f.errorMessage}` });
+}

@@ -1,0 +1,135 @@
+// The agent's side of the container: Fn's http-stream contract on FN_LISTENER. Each
+// `POST /call` becomes one invocation; `GET /.kiln/idle` answers once every party is back in
+// `next` (the agent freezes or reuses the container only then); `POST /.kiln/shutdown`
+// runs the shutdown sequence before the agent removes the container.
+import { chmod, rm, symlink } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { basename, dirname, join } from 'node:path';
+import { failureBody } from './errors.js';
+import { header, readBody, sendJson } from './http-util.js';
+import type { InvokeEvent, Outcome, Sandbox, ShutdownReason } from './sandbox.js';
+import { decodeClientContext, newTraceId } from './trace.js';
+
+/** Kiln's own header on a streamed answer (the agent strips it). */
+export const STREAMING_HEADER = 'kiln-response-mode';
+
+export interface HttpStreamDeps {
+  sandbox: Sandbox;
+  /** The fn's timeout, for calls that carry no Fn-Deadline. */
+  timeoutMs: number;
+  /** Called after a shutdown request has been answered. */
+  onShutdown(): void;
+}
+
+/** The caller's deadline: Fn-Deadline (RFC 3339), else now + the fn's timeout. */
+export function deadlineOf(fnDeadline: string | undefined, now: number, timeoutMs: number): number {
+  const t = fnDeadline ? Date.parse(fnDeadline) : NaN;
+  return Number.isFinite(t) ? t : now + timeoutMs;
+}
+
+export function eventFrom(req: IncomingMessage, body: Buffer, arn: string, timeoutMs: number): InvokeEvent {
+  const now = Date.now();
+  const cognito = header(req, 'x-amz-cognito-identity');
+  const clientContext = decodeClientContext(header(req, 'x-amz-client-context'));
+  return {
+    requestId: header(req, 'fn-call-id') || crypto.randomUUID(),
+    deadlineMs: deadlineOf(header(req, 'fn-deadline'), now, timeoutMs),
+    body,
+    contentType: header(req, 'content-type') || 'application/json',
+    traceId: header(req, 'x-amzn-trace-id') || newTraceId(now),
+    invokedFunctionArn: arn,
+    ...(clientContext !== undefined && { clientContext }),
+    ...(cognito && { cognitoIdentity: cognito }),
+  };
+}
+
+function answer(res: ServerResponse, requestId: string, o: Outcome): void {
+  switch (o.kind) {
+    case 'response':
+      // As the Invoke API does: a buffered payload is JSON, whatever type the runtime posted it with.
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': o.body.length });
+      res.end(o.body);
+      return;
+    case 'stream': {
+      // The marker tells the agent to pass chunks on as they come instead of buffering a window.
+      res.writeHead(200, { 'content-type': o.contentType, [STREAMING_HEADER]: 'streaming' });
+      res.flushHeaders();
+      o.from.pipe(res);
+      o.from.on('end', () => {
+        // A mid-stream error comes in the trailers (its body base64 JSON): log it, the caller already has a 200.
+        const type = o.from.trailers['lambda-runtime-function-error-type'];
+        if (type) process.stdout.write(`Response stream error: ${type}\n`);
+        o.done.resolve();
+      });
+      o.from.on('error', (err) => {
+        o.done.reject(err);
+        res.destroy(err);
+      });
+      res.on('close', () => o.done.resolve());
+      return;
+    }
+    case 'error':
+      res.writeHead(502, { 'content-type': o.contentType, 'content-length': o.body.length, 'x-amz-function-error': o.errorType });
+      res.end(o.body);
+      return;
+    case 'failure': {
+      const body = Buffer.from(failureBody(requestId, o.failure));
+      res.writeHead(o.status, { 'content-type': 'application/json', 'content-length': body.length, 'x-amz-function-error': 'Unhandled' });
+      res.end(body);
+      return;
+    }
+  }
+}
+
+export function httpStreamHandler(deps: HttpStreamDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  const { sandbox } = deps;
+  return (req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'POST' && path === '/call') {
+      readBody(req, Number.MAX_SAFE_INTEGER)
+        .then(async (body) => {
+          const event = eventFrom(req, body, sandbox.invokedFunctionArn, deps.timeoutMs);
+          answer(res, event.requestId, await sandbox.invoke(event));
+        })
+        .catch((err: unknown) => sendJson(res, 500, { message: (err as Error).message }));
+      return;
+    }
+    req.resume();
+    if (req.method === 'GET' && path === '/.kiln/idle') {
+      void sandbox.idle().then(() => sendJson(res, 200, { idle: true }));
+      return;
+    }
+    if (req.method === 'POST' && path === '/.kiln/shutdown') {
+      const q = new URL(req.url ?? '/', 'http://x').searchParams.get('reason');
+      const reason: ShutdownReason = q === 'timeout' || q === 'failure' ? q : 'spindown';
+      void sandbox.shutdown(reason).then(() => {
+        sendJson(res, 200, { shutdown: reason });
+        res.on('finish', deps.onShutdown);
+      });
+      return;
+    }
+    sendJson(res, 404, { message: `${req.method} ${path} not found` });
+  };
+}
+
+/**
+ * Listens as Fn's contract asks: bind a private socket, make it 0666, then link
+ * `lsnr.sock` to it (relative), so the agent sees the socket only once it accepts.
+ */
+export async function listenHttpStream(listener: string, handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<Server> {
+  const path = listener.replace(/^unix:/, '');
+  const dir = dirname(path);
+  const phony = join(dir, `phony${basename(path)}`);
+  await rm(phony, { force: true });
+  const server = createServer({ keepAliveTimeout: 0 }, handler);
+  server.requestTimeout = 0;
+  server.headersTimeout = 0;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(phony, () => resolve());
+  });
+  await chmod(phony, 0o666);
+  await rm(path, { force: true });
+  await symlink(basename(phony), path);
+  return server;
+}

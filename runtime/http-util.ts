@@ -1,0 +1,46 @@
+// Small HTTP helpers for the daemon's two servers (node:http, no framework: the daemon is
+// bundled into one file and runs in every Lambda container, so it stays small).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LambdaApiError } from './errors.js';
+
+/** The service's buffered payload limit: 6 MiB + 100 bytes (RIE's MaxPayloadSize). */
+export const MAX_PAYLOAD = 6 * 1024 * 1024 + 100;
+
+export class TooLarge extends Error {}
+
+/** Reads a body up to `limit` bytes; past it, drains the rest and throws TooLarge. */
+export function readBody(req: IncomingMessage, limit = MAX_PAYLOAD): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) over = true;
+      if (!over) chunks.push(c);
+    });
+    req.on('end', () => (over ? reject(new TooLarge(`${size}`)) : resolve(Buffer.concat(chunks, size))));
+    req.on('error', reject);
+    req.on('aborted', () => reject(new LambdaApiError(400, 'TruncatedHTTPRequest', 'The request body was truncated')));
+  });
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (res.headersSent || res.destroyed) return;
+  const data = Buffer.from(JSON.stringify(body));
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': data.length, ...headers });
+  res.end(data);
+}
+
+export function sendError(res: ServerResponse, err: unknown): void {
+  if (err instanceof LambdaApiError) {
+    sendJson(res, err.status, { errorMessage: err.message, errorType: err.errorType });
+    return;
+  }
+  sendJson(res, 500, { errorMessage: err instanceof Error ? err.message : String(err), errorType: 'InternalServerError' });
+}
+
+export const header = (req: IncomingMessage, name: string): string | undefined => {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+};

@@ -1,0 +1,208 @@
+// The Runtime API (2018-06-01), Extensions API (2020-01-01), Telemetry API (2022-07-01) and
+// Logs API (2020-08-15) on 127.0.0.1:9001: request parsing and answers; the transitions
+// themselves are the sandbox's.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LambdaApiError } from './errors.js';
+import { header, MAX_PAYLOAD, readBody, sendError, sendJson, TooLarge } from './http-util.js';
+import type { EventType, ExtensionAgent, InvokeEvent, Sandbox } from './sandbox.js';
+import { deferred } from './deferred.js';
+import { parseSubscription, type Telemetry } from './telemetry.js';
+import { newId } from './trace.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ERROR_CAUSE_TYPE = 'application/vnd.aws.lambda.error.cause+json';
+const ACCEPTED = { status: 'OK' };
+
+export interface LambdaApiDeps {
+  sandbox: Sandbox;
+  telemetry: Telemetry;
+  functionName: string;
+  functionVersion: string;
+  handler: string;
+}
+
+function invokeHeaders(e: InvokeEvent): Record<string, string> {
+  const h: Record<string, string> = {
+    'content-type': e.contentType,
+    'lambda-runtime-aws-request-id': e.requestId,
+    'lambda-runtime-deadline-ms': String(e.deadlineMs),
+    'lambda-runtime-invoked-function-arn': e.invokedFunctionArn,
+    'lambda-runtime-trace-id': e.traceId,
+  };
+  if (e.clientContext) h['lambda-runtime-client-context'] = e.clientContext;
+  if (e.cognitoIdentity) h['lambda-runtime-cognito-identity'] = e.cognitoIdentity;
+  return h;
+}
+
+/** The function's error type from the runtime's header, as posted (free-form), else Unhandled. */
+const functionErrorType = (req: IncomingMessage): string => header(req, 'lambda-runtime-function-error-type') || 'Unhandled';
+
+/** `/error` body: forwarded verbatim; an error-cause document loses its `errorCause`. */
+function errorBody(req: IncomingMessage, body: Buffer): { contentType: string; body: Buffer } {
+  const type = header(req, 'content-type') ?? 'application/json';
+  if (type.split(';')[0]!.trim() !== ERROR_CAUSE_TYPE) return { contentType: type, body };
+  try {
+    const doc = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+    delete doc.errorCause;
+    return { contentType: 'application/json', body: Buffer.from(JSON.stringify(doc)) };
+  } catch {
+    return { contentType: 'application/json', body };
+  }
+}
+
+export function lambdaApi(deps: LambdaApiDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  const { sandbox } = deps;
+
+  const agentOf = (req: IncomingMessage): ExtensionAgent => {
+    const id = header(req, 'lambda-extension-identifier');
+    if (!id) throw new LambdaApiError(403, 'Extension.MissingExtensionIdentifier', 'Missing Lambda-Extension-Identifier header');
+    if (!UUID.test(id)) throw new LambdaApiError(403, 'Extension.InvalidExtensionIdentifier', 'Invalid Lambda-Extension-Identifier');
+    const agent = sandbox.agents.get(id);
+    if (!agent) throw new LambdaApiError(403, 'Extension.UnknownExtensionIdentifier', 'Unknown extension');
+    return agent;
+  };
+
+  const json = async (req: IncomingMessage): Promise<unknown> => {
+    const body = await readBody(req, 1024 * 1024);
+    if (body.length === 0) return {};
+    try {
+      return JSON.parse(body.toString('utf8'));
+    } catch {
+      throw new LambdaApiError(400, 'InvalidRequestFormat', 'The request body is not valid JSON');
+    }
+  };
+
+  async function runtimeResponse(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
+    sandbox.checkRespond(id);
+    const mode = header(req, 'lambda-runtime-function-response-mode');
+    const contentType = header(req, 'content-type') ?? 'application/json';
+    if (mode !== undefined && mode !== 'streaming') {
+      req.resume();
+      sandbox.respond(id, { kind: 'failure', status: 502, failure: { errorType: 'Runtime.InvalidResponseModeHeader', errorMessage: `Invalid response mode: ${mode}` } });
+      throw new LambdaApiError(400, 'InvalidFunctionResponseMode', 'The Lambda-Runtime-Function-Response-Mode header must be "streaming"');
+    }
+    if (mode === 'streaming') {
+      const done = deferred<void>();
+      sandbox.respond(id, { kind: 'stream', contentType, from: req, done });
+      // Answered once the whole stream has been relayed to the caller.
+      await done.promise.catch(() => {});
+      sendJson(res, 202, ACCEPTED);
+      return;
+    }
+    let body: Buffer;
+    try {
+      body = await readBody(req);
+    } catch (err) {
+      if (!(err instanceof TooLarge)) throw err;
+      sandbox.respond(id, {
+        kind: 'error', errorType: 'Function.ResponseSizeTooLarge', contentType: 'application/json',
+        body: Buffer.from(JSON.stringify({ errorType: 'Function.ResponseSizeTooLarge', errorMessage: `Response payload size (${err.message} bytes) exceeded maximum allowed payload size (${MAX_PAYLOAD} bytes).` })),
+      });
+      throw new LambdaApiError(413, 'RequestEntityTooLarge', `Exceeded maximum allowed payload size (${MAX_PAYLOAD} bytes).`);
+    }
+    sandbox.respond(id, { kind: 'response', contentType, body });
+    sendJson(res, 202, ACCEPTED);
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0]!;
+    const method = req.method ?? 'GET';
+    const is = (m: string, p: string | RegExp): RegExpExecArray | null => {
+      if (method !== m) return null;
+      if (typeof p === 'string') return path === p ? ([path] as unknown as RegExpExecArray) : null;
+      return p.exec(path);
+    };
+    let m: RegExpExecArray | null;
+
+    // Runtime API
+    if (is('GET', '/2018-06-01/runtime/invocation/next')) {
+      const event = await sandbox.runtimeNext();
+      const body = event.body;
+      res.writeHead(200, { ...invokeHeaders(event), 'content-length': body.length });
+      res.end(body);
+      return;
+    }
+    if ((m = is('POST', /^\/2018-06-01\/runtime\/invocation\/([^/]+)\/response$/))) {
+      return runtimeResponse(req, res, decodeURIComponent(m[1]!));
+    }
+    if ((m = is('POST', /^\/2018-06-01\/runtime\/invocation\/([^/]+)\/error$/))) {
+      const id = decodeURIComponent(m[1]!);
+      sandbox.checkRespond(id);
+      const body = await readBody(req).catch((err: unknown) => {
+        if (err instanceof TooLarge) throw new LambdaApiError(413, 'RequestEntityTooLarge', `Exceeded maximum allowed payload size (${MAX_PAYLOAD} bytes).`);
+        throw err;
+      });
+      sandbox.respond(id, { kind: 'error', errorType: functionErrorType(req), ...errorBody(req, body) });
+      sendJson(res, 202, ACCEPTED);
+      return;
+    }
+    if (is('POST', '/2018-06-01/runtime/init/error')) {
+      const body = await readBody(req);
+      sandbox.initError({ errorType: functionErrorType(req), ...errorBody(req, body) });
+      sendJson(res, 202, ACCEPTED);
+      return;
+    }
+    if (is('GET', '/2018-06-01/ping')) {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('pong');
+      return;
+    }
+
+    // Extensions API
+    if (is('POST', '/2020-01-01/extension/register')) {
+      const name = header(req, 'lambda-extension-name');
+      if (!name) throw new LambdaApiError(403, 'Extension.InvalidExtensionName', 'Empty extension name');
+      const body = await json(req);
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new LambdaApiError(403, 'InvalidRequestFormat', 'The body must be a JSON object');
+      const b = body as Record<string, unknown>;
+      if ('configurationKeys' in b) throw new LambdaApiError(403, 'InvalidRequestFormat', 'configurationKeys is not supported');
+      const events = b.events ?? [];
+      if (!Array.isArray(events) || !events.every((e) => e === 'INVOKE' || e === 'SHUTDOWN')) {
+        throw new LambdaApiError(403, 'Extension.InvalidEventType', 'events may contain only INVOKE and SHUTDOWN');
+      }
+      const agent = sandbox.register(name, events as EventType[]);
+      const out: Record<string, string> = { functionName: deps.functionName, functionVersion: deps.functionVersion, handler: deps.handler };
+      if ((header(req, 'lambda-extension-accept-feature') ?? '').split(',').map((s) => s.trim()).includes('accountId')) out.accountId = '012345678912';
+      sendJson(res, 200, out, { 'lambda-extension-identifier': agent.id });
+      return;
+    }
+    if (is('GET', '/2020-01-01/extension/event/next')) {
+      const agent = agentOf(req);
+      const event = await sandbox.agentNext(agent);
+      sendJson(res, 200, event, { 'lambda-extension-event-identifier': newId() });
+      return;
+    }
+    if ((m = is('POST', /^\/2020-01-01\/extension\/(init|exit)\/error$/))) {
+      const agent = agentOf(req);
+      const type = header(req, 'lambda-extension-function-error-type');
+      if (!type) throw new LambdaApiError(403, 'Extension.MissingHeader', 'Missing Lambda-Extension-Function-Error-Type header');
+      req.resume();
+      sandbox.agentError(agent, m[1] as 'init' | 'exit', type);
+      sendJson(res, 202, ACCEPTED);
+      return;
+    }
+
+    // Telemetry and Logs APIs
+    const sub = is('PUT', '/2022-07-01/telemetry') ? 'telemetry' : is('PUT', '/2020-08-15/logs') || is('POST', '/2020-08-15/logs') ? 'logs' : undefined;
+    if (sub) {
+      const agent = agentOf(req);
+      const body = await json(req).catch((err: unknown) => {
+        throw err instanceof LambdaApiError ? new LambdaApiError(400, 'ValidationError', err.message) : err;
+      });
+      deps.telemetry.subscribe(parseSubscription(sub, agent.name, body));
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('OK');
+      return;
+    }
+
+    req.resume();
+    throw new LambdaApiError(404, 'ResourceNotFound', `${method} ${path} is not part of the Lambda APIs`);
+  }
+
+  return (req, res) => {
+    route(req, res).catch((err: unknown) => {
+      req.resume();
+      sendError(res, err);
+    });
+  };
+}

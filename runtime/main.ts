@@ -1,0 +1,47 @@
+// Kiln's Lambda runtime daemon: the entrypoint of every `format: lambda` container. It
+// serves the Lambda APIs on 127.0.0.1:9001, supervises the extensions and the bootstrap, and
+// answers the agent over http-stream. Bundled into one file (dist/runtime/daemon.js).
+import { createServer } from 'node:http';
+import { loadDaemonConfig } from './config.js';
+import { lambdaApi } from './lambda-api.js';
+import { httpStreamHandler, listenHttpStream } from './http-stream.js';
+import { Sandbox } from './sandbox.js';
+import { Telemetry } from './telemetry.js';
+
+async function main(): Promise<void> {
+  const cfg = loadDaemonConfig(process.env);
+  const telemetry = new Telemetry();
+  const sandbox = new Sandbox({ cfg, telemetry, log: (line) => process.stdout.write(`${line}\n`) });
+
+  const api = createServer({ keepAliveTimeout: 60_000 }, lambdaApi({
+    sandbox, telemetry, functionName: cfg.functionName, functionVersion: cfg.functionVersion, handler: cfg.handler,
+  }));
+  // `next` is a long poll: no request or header timeouts.
+  api.requestTimeout = 0;
+  api.headersTimeout = 0;
+  api.timeout = 0;
+  const [host, port] = cfg.apiAddress.split(':');
+  await new Promise<void>((resolve, reject) => {
+    api.once('error', reject);
+    api.listen(Number(port), host, () => resolve());
+  });
+
+  sandbox.startInit();
+
+  const exit = () => {
+    api.close();
+    // Let the last answer leave before the process goes.
+    setTimeout(() => process.exit(0), 20).unref();
+  };
+  await listenHttpStream(cfg.listener, httpStreamHandler({ sandbox, timeoutMs: cfg.timeoutSec * 1000, onShutdown: exit }));
+
+  // `docker stop`: the same shutdown as an agent's retirement request.
+  const onSignal = () => void sandbox.shutdown('spindown').then(exit);
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`kiln runtime daemon: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,113 @@
+// Starts the runtime and the extensions in process groups of their own, forwards their
+// output line by line, reports their exits, and signals whole groups.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+
+export type ProcessKind = 'runtime' | 'extension';
+
+export interface Exit {
+  name: string;
+  kind: ProcessKind;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface ProcessSpec {
+  name: string;
+  kind: ProcessKind;
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  cwd: string;
+}
+
+export interface SupervisorHooks {
+  /** One line of a process's output. */
+  line(kind: ProcessKind, name: string, text: string): void;
+  exited(exit: Exit): void;
+}
+
+export class Managed {
+  readonly exited: Promise<Exit>;
+  private done = false;
+
+  constructor(readonly spec: ProcessSpec, private readonly child: ChildProcess, hooks: SupervisorHooks) {
+    let streams = 0;
+    let exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    let resolveExit!: (e: Exit) => void;
+    this.exited = new Promise((r) => (resolveExit = r));
+    // Report the exit only after its output has been read, so lines come before the event.
+    const report = () => {
+      if (!exitInfo || streams > 0) return;
+      const e: Exit = { name: spec.name, kind: spec.kind, ...exitInfo };
+      this.done = true;
+      resolveExit(e);
+      hooks.exited(e);
+    };
+    for (const s of [child.stdout, child.stderr]) {
+      if (!s) continue;
+      streams++;
+      const rl = createInterface({ input: s, crlfDelay: Infinity });
+      rl.on('line', (text) => hooks.line(spec.kind, spec.name, text));
+      rl.on('close', () => {
+        streams--;
+        report();
+      });
+    }
+    child.on('error', () => {}); // a failed kill of a gone process: nothing to do
+    child.on('exit', (code, signal) => {
+      exitInfo = { code, signal };
+      // A grandchild may hold the pipes open; do not wait on it for long.
+      setTimeout(() => {
+        streams = 0;
+        report();
+      }, 200).unref();
+      report();
+    });
+  }
+
+  get running(): boolean {
+    return !this.done;
+  }
+
+  /** Signals the process group (the process and whatever it started). */
+  signal(sig: NodeJS.Signals): void {
+    if (this.done || this.child.pid === undefined) return;
+    try {
+      process.kill(-this.child.pid, sig);
+    } catch {
+      try {
+        this.child.kill(sig);
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+}
+
+export class SpawnError extends Error {
+  constructor(readonly spec: ProcessSpec, readonly code: string | undefined, message: string) {
+    super(message);
+  }
+}
+
+/** Starts a process; rejects when it cannot be executed (missing, not executable, bad cwd). */
+export function start(spec: ProcessSpec, hooks: SupervisorHooks): Promise<Managed> {
+  return new Promise((resolve, reject) => {
+    let child: ChildProcess;
+    try {
+      child = spawn(spec.command, spec.args, {
+        cwd: spec.cwd,
+        env: spec.env,
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      reject(new SpawnError(spec, e.code, e.message));
+      return;
+    }
+    child.once('error', (err: NodeJS.ErrnoException) => reject(new SpawnError(spec, err.code, err.message)));
+    child.once('spawn', () => resolve(new Managed(spec, child, hooks)));
+  });
+}

@@ -1,0 +1,602 @@
+// The execution environment's lifecycle: init (extensions, then the runtime), invokes one
+// at a time, reset after a failure or timeout, and shutdown. Parties park in `next`; the
+// sandbox releases them. Every wait is `until(condition)`, re-checked on each change, and
+// ends early on the generation's first fatal error (a crash, an init error) or a deadline.
+import { readdirSync, statSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import type { IncomingMessage } from 'node:http';
+import type { DaemonConfig } from './config.js';
+import { deferred, delay, type Deferred } from './deferred.js';
+import { extensionEnv, runtimeEnv } from './environment.js';
+import { LambdaApiError, type FunctionFailure } from './errors.js';
+import { peakMemoryMb } from './memory.js';
+import { type Exit, type Managed, type ProcessKind, type ProcessSpec, SpawnError, start } from './processes.js';
+import type { Telemetry } from './telemetry.js';
+import { functionArn, newId } from './trace.js';
+
+export type RuntimeState = 'Started' | 'Ready' | 'Running' | 'ResponseSent' | 'InitError';
+export type AgentState = 'Registered' | 'Ready' | 'Running' | 'InitError' | 'ExitError';
+export type EventType = 'INVOKE' | 'SHUTDOWN';
+export type ShutdownReason = 'spindown' | 'timeout' | 'failure';
+
+/** What the runtime's `next` receives. */
+export interface InvokeEvent {
+  requestId: string;
+  deadlineMs: number;
+  body: Buffer;
+  contentType: string;
+  traceId: string;
+  invokedFunctionArn: string;
+  clientContext?: string;
+  cognitoIdentity?: string;
+}
+
+/** What a caller is answered with. */
+export type Outcome =
+  | { kind: 'response'; contentType: string; body: Buffer }
+  | { kind: 'stream'; contentType: string; from: IncomingMessage; done: Deferred<void> }
+  | { kind: 'error'; errorType: string; contentType: string; body: Buffer }
+  | { kind: 'failure'; status: number; failure: FunctionFailure };
+
+export interface ExtensionAgent {
+  id: string;
+  name: string;
+  external: boolean;
+  events: Set<EventType>;
+  state: AgentState;
+  parked?: Deferred<object>;
+  pending: object[];
+}
+
+interface Invocation {
+  event: InvokeEvent;
+  startedAt: number;
+  /** performance.now() at start: durations with sub-millisecond precision. */
+  t0: number;
+  outcome: Deferred<Outcome>;
+  respondedAt?: number;
+}
+
+/** The first fatal error of a generation, and what to tell the caller. */
+interface Fatal {
+  failure: FunctionFailure;
+  /** `/init/error`'s posted body, answered verbatim. */
+  posted?: { errorType: string; contentType: string; body: Buffer };
+  status: 'error' | 'failure' | 'timeout';
+}
+
+export interface SandboxDeps {
+  cfg: DaemonConfig;
+  telemetry: Telemetry;
+  /** A platform line for the call's log (START, END, REPORT, errors). */
+  log(line: string): void;
+}
+
+export const MAX_EXTENSIONS = 10;
+
+const exitMessage = (who: string, e: Exit): string =>
+  e.signal
+    ? `${who} exited with error: signal: ${e.signal === 'SIGKILL' ? 'killed' : e.signal.toLowerCase()}`
+    : e.code === 0
+      ? `${who} exited without providing a reason`
+      : `${who} exited with error: exit status ${e.code}`;
+
+export class Sandbox {
+  runtimeState: RuntimeState = 'Started';
+  private runtimeParked: Deferred<InvokeEvent> | undefined;
+  private runtimeProc: Managed | undefined;
+  readonly agents = new Map<string, ExtensionAgent>();
+  /** Extensions launched from /opt/extensions in this generation, by name. */
+  private readonly launched = new Map<string, Managed>();
+  private readonly procs = new Set<Managed>();
+  registrationOpen = true;
+  private initialized = false;
+  private fatal: Fatal | undefined;
+  private current: Invocation | undefined;
+  private shuttingDown = false;
+  private closed = false;
+  private initDurationMs: number | undefined;
+  /** Invokes and resets run one after another: each waits for the previous to be idle. */
+  private chain: Promise<unknown> = Promise.resolve();
+  private readonly waiters = new Set<() => void>();
+  private readonly cfg: DaemonConfig;
+  private readonly arn: string;
+
+  constructor(private readonly deps: SandboxDeps) {
+    this.cfg = deps.cfg;
+    this.arn = functionArn(this.cfg.region, this.cfg.functionName);
+  }
+
+  get invokedFunctionArn(): string {
+    return this.arn;
+  }
+
+  // ---- waiting -------------------------------------------------------------------------
+
+  private notify(): void {
+    for (const w of [...this.waiters]) w();
+  }
+
+  /** Waits for `pred`, a fatal error of this generation, or the deadline (epoch ms). */
+  private async until(pred: () => boolean, deadlineMs: number): Promise<'ok' | 'timeout' | Fatal> {
+    const timer = delay(deadlineMs - Date.now());
+    try {
+      for (;;) {
+        if (this.fatal) return this.fatal;
+        if (pred()) return 'ok';
+        let wake!: () => void;
+        const changed = new Promise<void>((r) => (wake = r));
+        this.waiters.add(wake);
+        const r = await Promise.race([changed, timer.promise]);
+        this.waiters.delete(wake);
+        if (r === 'timeout') return this.fatal ?? (pred() ? 'ok' : 'timeout');
+      }
+    } finally {
+      timer.clear();
+    }
+  }
+
+  private setFatal(f: Fatal): void {
+    if (this.fatal || this.shuttingDown) return;
+    this.fatal = f;
+    this.deps.log(`Fatal error: ${f.failure.errorType}: ${f.failure.errorMessage}`);
+    this.notify();
+  }
+
+  // ---- processes -----------------------------------------------------------------------
+
+  private async spawn(spec: ProcessSpec): Promise<Managed> {
+    const m = await start(spec, {
+      line: (kind, name, text) => this.output(kind, name, text),
+      exited: (e) => this.onExit(m, e),
+    });
+    this.procs.add(m);
+    return m;
+  }
+
+  private output(kind: ProcessKind, name: string, text: string): void {
+    process.stdout.write(`${text}\n`);
+    if (kind === 'runtime') this.deps.telemetry.emit('function', text);
+    else this.deps.telemetry.emit('extension', `[${name}] ${text}`);
+  }
+
+  private onExit(m: Managed, e: Exit): void {
+    if (!this.procs.delete(m) || this.shuttingDown) {
+      this.notify();
+      return;
+    }
+    if (e.kind === 'runtime') {
+      // After /init/error the runtime is expected to exit: the init error stands.
+      this.setFatal({ failure: { errorType: 'Runtime.ExitError', errorMessage: exitMessage('Runtime', e) }, status: 'failure' });
+    } else {
+      this.setFatal({ failure: { errorType: 'Extension.Crash', errorMessage: exitMessage(`Extension ${e.name}`, e) }, status: 'failure' });
+    }
+    // Nobody waiting (the sandbox is idle): reset now, so the next call starts clean.
+    if (!this.current) this.enqueue(() => this.reset('failure'));
+  }
+
+  private enqueue<T>(job: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(job, job);
+    this.chain = run.catch(() => {});
+    return run;
+  }
+
+  // ---- init ----------------------------------------------------------------------------
+
+  private extensionFiles(): string[] {
+    let names: string[];
+    try {
+      names = readdirSync(this.cfg.extensionsDir).sort();
+    } catch {
+      return [];
+    }
+    return names.filter((n) => {
+      try {
+        return !statSync(`${this.cfg.extensionsDir}/${n}`).isDirectory();
+      } catch {
+        return false;
+      }
+    });
+  }
+
+  private bootstrapCommand(): { command: string; args: string[]; cwd: string } | undefined {
+    const cwdOr = (dir: string) => {
+      try {
+        return statSync(dir).isDirectory() ? dir : '/';
+      } catch {
+        return '/';
+      }
+    };
+    for (const p of this.cfg.bootstrapPaths) {
+      try {
+        if (!statSync(p).isDirectory()) return { command: p, args: [], cwd: cwdOr(this.cfg.taskRoot) };
+      } catch {
+        /* next candidate */
+      }
+    }
+    const [command, ...args] = this.cfg.imageCommand;
+    if (command) return { command, args, cwd: cwdOr(this.cfg.imageWorkDir || this.cfg.taskRoot) };
+    return undefined;
+  }
+
+  /** Starts extensions, waits for them to register, starts the bootstrap, waits for every party's `next`. */
+  async init(phase: 'init' | 'invoke', deadlineMs: number): Promise<Fatal | undefined> {
+    const t0 = Date.now();
+    const p0 = performance.now();
+    const ms = () => Math.round((performance.now() - p0) * 100) / 100;
+    const tel = this.deps.telemetry;
+    const limit = Math.min(deadlineMs, t0 + this.cfg.initTimeoutMs);
+    tel.emit('platform.initStart', {
+      initializationType: 'on-demand', phase, runtimeVersion: 'kiln', runtimeVersionArn: 'kiln',
+      functionName: this.cfg.functionName, functionVersion: this.cfg.functionVersion,
+      instanceId: newId(), instanceMaxMemory: this.cfg.memoryMb * 1024 * 1024,
+    });
+    const fail = (f: Fatal): Fatal => {
+      this.setFatal(f);
+      const fatal = this.fatal ?? f;
+      tel.emit('platform.initRuntimeDone', { initializationType: 'on-demand', phase, status: fatal.status, errorType: fatal.failure.errorType });
+      tel.emit('platform.initReport', { initializationType: 'on-demand', phase, status: fatal.status, errorType: fatal.failure.errorType, metrics: { durationMs: ms() } });
+      return fatal;
+    };
+    const timedOut = (what: string): Fatal => ({
+      failure: { errorType: 'Sandbox.Timedout', errorMessage: `${what} did not finish within ${limit - t0} ms` }, status: 'timeout',
+    });
+
+    const files = this.extensionFiles();
+    const env = extensionEnv(this.cfg);
+    for (const name of files) {
+      try {
+        const m = await this.spawn({ name, kind: 'extension', command: `${this.cfg.extensionsDir}/${name}`, args: [], env, cwd: '/' });
+        this.launched.set(name, m);
+      } catch (err) {
+        const why = err instanceof SpawnError && err.code === 'EACCES' ? 'PermissionDenied' : 'UnknownError';
+        return fail({ failure: { errorType: 'Extension.LaunchError', errorMessage: `${name}: ${why}: ${(err as Error).message}` }, status: 'error' });
+      }
+    }
+    const externalsRegistered = () => [...this.launched.keys()].every((n) => this.byName(n));
+    let r = await this.until(externalsRegistered, limit);
+    if (r === 'timeout') return fail(timedOut('Extension registration'));
+    if (r !== 'ok') return fail(r);
+
+    const boot = this.bootstrapCommand();
+    const bootMissing = (msg: string): Fatal => ({ failure: { errorType: 'Runtime.InvalidEntrypoint', errorMessage: msg }, status: 'error' });
+    if (!boot) return fail(bootMissing('no bootstrap: none of /var/task/bootstrap, /opt/bootstrap, /var/runtime/bootstrap exists and the image has no command'));
+    try {
+      this.runtimeProc = await this.spawn({ name: 'runtime', kind: 'runtime', command: boot.command, args: boot.args, env: runtimeEnv(this.cfg), cwd: boot.cwd });
+    } catch (err) {
+      return fail(bootMissing(`${boot.command}: ${(err as Error).message}`));
+    }
+    r = await this.until(() => this.runtimeState !== 'Started', limit);
+    if (r === 'timeout') return fail(timedOut('Runtime init'));
+    if (r !== 'ok') return fail(r);
+    this.registrationOpen = false;
+    r = await this.until(() => [...this.agents.values()].every((a) => a.state === 'Ready'), limit);
+    if (r === 'timeout') return fail(timedOut('Extension init'));
+    if (r !== 'ok') return fail(r);
+
+    tel.closeSubscriptions();
+    this.initDurationMs = ms();
+    this.initialized = true;
+    tel.emit('platform.initRuntimeDone', { initializationType: 'on-demand', phase, status: 'success' });
+    tel.emit('platform.initReport', { initializationType: 'on-demand', phase, status: 'success', metrics: { durationMs: this.initDurationMs } });
+    return undefined;
+  }
+
+  // ---- invoke --------------------------------------------------------------------------
+
+  /**
+   * Runs one invocation. Resolves with the caller's answer as soon as there is one; the
+   * sandbox stays busy (the next invoke waits) until the runtime and every INVOKE-subscribed
+   * extension are back in `next`.
+   */
+  invoke(event: InvokeEvent): Promise<Outcome> {
+    const answered = deferred<Outcome>();
+    void this.enqueue(() => this.runInvoke(event, answered));
+    return answered.promise;
+  }
+
+  private async runInvoke(event: InvokeEvent, answered: Deferred<Outcome>): Promise<void> {
+    if (this.closed) {
+      answered.resolve({ kind: 'failure', status: 503, failure: { errorType: 'Sandbox.ShuttingDown', errorMessage: 'the sandbox is shutting down' } });
+      return;
+    }
+    const tel = this.deps.telemetry;
+    let initMs: number | undefined;
+    if (!this.initialized) {
+      // A cold or re-initialising sandbox: init runs inside this invoke and counts against its deadline.
+      const fatal = await (this.initPromise ??= this.init('invoke', event.deadlineMs));
+      this.initPromise = undefined;
+      if (fatal) {
+        answered.resolve(this.fatalOutcome(event.requestId, fatal));
+        await this.reset(fatal.status === 'timeout' ? 'timeout' : 'failure');
+        return;
+      }
+      initMs = this.initDurationMs;
+    } else if (this.firstInvoke) {
+      initMs = this.initDurationMs;
+    }
+    this.firstInvoke = false;
+
+    const inv: Invocation = { event, startedAt: Date.now(), t0: performance.now(), outcome: deferred() };
+    this.current = inv;
+    this.deps.log(`START RequestId: ${event.requestId} Version: ${this.cfg.functionVersion}`);
+    tel.emit('platform.start', { requestId: event.requestId, version: this.cfg.functionVersion, tracing: { type: 'X-Amzn-Trace-Id', value: event.traceId } });
+    const invokeSubscribers = [...this.agents.values()].filter((a) => a.events.has('INVOKE'));
+    this.runtimeState = 'Running';
+    this.runtimeParked?.resolve(event);
+    this.runtimeParked = undefined;
+    for (const a of invokeSubscribers) {
+      this.deliver(a, {
+        eventType: 'INVOKE', deadlineMs: event.deadlineMs, requestId: event.requestId,
+        invokedFunctionArn: event.invokedFunctionArn, tracing: { type: 'X-Amzn-Trace-Id', value: event.traceId },
+      });
+    }
+
+    // 1. The answer: a response or error posted, a crash, or the deadline.
+    let r = await this.until(() => inv.outcome.settled, event.deadlineMs);
+    let outcome: Outcome;
+    let reset: ShutdownReason | undefined;
+    let status = 'success';
+    if (r === 'ok') {
+      outcome = await inv.outcome.promise;
+      if (outcome.kind === 'error') status = 'error';
+    } else if (r === 'timeout') {
+      outcome = this.timeoutOutcome();
+      status = 'timeout';
+      reset = 'timeout';
+    } else {
+      outcome = this.fatalOutcome(event.requestId, r);
+      status = r.status;
+      reset = 'failure';
+    }
+    inv.respondedAt = Date.now();
+    const durationMs = Math.round((performance.now() - inv.t0) * 100) / 100;
+    tel.emit('platform.runtimeDone', {
+      requestId: event.requestId, status, metrics: { durationMs, producedBytes: outcome.kind === 'response' ? outcome.body.length : 0 },
+      spans: [{ name: 'responseLatency', start: new Date(inv.startedAt).toISOString(), durationMs }],
+      ...(status !== 'success' && { errorType: this.errorTypeOf(outcome) }),
+    });
+    this.deps.log(`END RequestId: ${event.requestId}`);
+    const memoryUsed = peakMemoryMb(this.cfg.memoryPeakFiles);
+    this.deps.log(
+      `REPORT RequestId: ${event.requestId}\tDuration: ${durationMs.toFixed(2)} ms\tBilled Duration: ${Math.max(1, Math.ceil(durationMs))} ms\t` +
+        `Memory Size: ${this.cfg.memoryMb} MB\tMax Memory Used: ${memoryUsed ?? '?'} MB\t${initMs !== undefined ? `Init Duration: ${initMs.toFixed(2)} ms\t` : ''}`,
+    );
+    answered.resolve(outcome);
+
+    // 2. Busy until the runtime and the INVOKE subscribers are parked again (the deadline still holds).
+    if (!reset) {
+      if (outcome.kind === 'stream') await outcome.done.promise.catch(() => {});
+      r = await this.until(() => this.runtimeState === 'Ready' && invokeSubscribers.every((a) => a.state !== 'Running'), event.deadlineMs);
+      if (r === 'timeout') reset = 'timeout';
+      else if (r !== 'ok') reset = 'failure';
+    }
+    const total = Math.round((performance.now() - inv.t0) * 100) / 100;
+    tel.emit('platform.report', {
+      requestId: event.requestId, status: reset === 'timeout' ? 'timeout' : status,
+      metrics: {
+        durationMs: total, billedDurationMs: Math.max(1, Math.ceil(total)), memorySizeMB: this.cfg.memoryMb,
+        maxMemoryUsedMB: peakMemoryMb(this.cfg.memoryPeakFiles) ?? memoryUsed ?? 0,
+        ...(initMs !== undefined && { initDurationMs: initMs }),
+      },
+      spans: [{ name: 'extensionOverhead', start: new Date(inv.respondedAt).toISOString(), durationMs: Math.round((total - durationMs) * 100) / 100 }],
+      ...(status !== 'success' && { errorType: this.errorTypeOf(outcome) }),
+    });
+    this.current = undefined;
+    if (reset) await this.reset(reset);
+  }
+
+  private initPromise: Promise<Fatal | undefined> | undefined;
+  private firstInvoke = true;
+
+  /** Starts the first init at boot, as the service does before the first event arrives. */
+  startInit(): void {
+    this.initPromise = this.init('init', Date.now() + this.cfg.initTimeoutMs);
+  }
+
+  private errorTypeOf(o: Outcome): string | undefined {
+    if (o.kind === 'error') return o.errorType;
+    if (o.kind === 'failure') return o.failure.errorType;
+    return undefined;
+  }
+
+  private timeoutOutcome(): Outcome {
+    // The service names the configured timeout, not the time this sandbox saw.
+    return { kind: 'failure', status: 504, failure: { errorType: 'Sandbox.Timedout', errorMessage: `Task timed out after ${this.cfg.timeoutSec.toFixed(2)} seconds` } };
+  }
+
+  private fatalOutcome(_requestId: string, f: Fatal): Outcome {
+    if (f.posted) return { kind: 'error', ...f.posted };
+    return { kind: 'failure', status: f.status === 'timeout' ? 504 : 502, failure: f.failure };
+  }
+
+  // ---- runtime API transitions ---------------------------------------------------------
+
+  /** GET /runtime/invocation/next */
+  async runtimeNext(): Promise<InvokeEvent> {
+    switch (this.runtimeState) {
+      case 'Running': {
+        // The service re-serves the current event to a runtime that asks again.
+        if (this.current) return this.current.event;
+        throw new LambdaApiError(403, 'InvalidStateTransition', 'State transition from Running to Ready failed for runtime. Error: State transition is not allowed');
+      }
+      case 'InitError':
+        throw new LambdaApiError(403, 'InvalidStateTransition', 'State transition from InitError to Ready failed for runtime. Error: State transition is not allowed');
+      case 'Ready':
+        // A second poll replaces the first (whose connection is most likely gone).
+        this.runtimeParked?.reject(new LambdaApiError(409, 'Superseded', 'another next call took over'));
+        break;
+      default:
+        break;
+    }
+    this.runtimeState = 'Ready';
+    const parked = deferred<InvokeEvent>();
+    this.runtimeParked = parked;
+    this.notify();
+    return parked.promise;
+  }
+
+  private currentFor(requestId: string): Invocation {
+    const inv = this.current;
+    if (!inv || inv.event.requestId !== requestId) throw new LambdaApiError(400, 'InvalidRequestID', 'Invalid request ID');
+    if (this.runtimeState !== 'Running' || inv.outcome.settled) {
+      throw new LambdaApiError(403, 'InvalidStateTransition', `State transition from ${this.runtimeState} to InvocationResponse failed for runtime. Error: State transition is not allowed`);
+    }
+    return inv;
+  }
+
+  /** POST /runtime/invocation/{id}/response and /error: the caller's answer. */
+  respond(requestId: string, outcome: Outcome): void {
+    const inv = this.currentFor(requestId);
+    this.runtimeState = 'ResponseSent';
+    inv.outcome.resolve(outcome);
+    this.notify();
+  }
+
+  /** Checks a response may be posted, before its body is read. */
+  checkRespond(requestId: string): void {
+    this.currentFor(requestId);
+  }
+
+  /** POST /runtime/init/error */
+  initError(posted: { errorType: string; contentType: string; body: Buffer }): void {
+    if (this.runtimeState !== 'Started') {
+      throw new LambdaApiError(403, 'InvalidStateTransition', `State transition from ${this.runtimeState} to InitError failed for runtime. Error: State transition is not allowed`);
+    }
+    this.runtimeState = 'InitError';
+    this.setFatal({ failure: { errorType: posted.errorType, errorMessage: posted.body.toString('utf8') }, posted, status: 'error' });
+  }
+
+  // ---- extensions API transitions ------------------------------------------------------
+
+  byName(name: string): ExtensionAgent | undefined {
+    for (const a of this.agents.values()) if (a.name === name) return a;
+    return undefined;
+  }
+
+  register(name: string, events: EventType[]): ExtensionAgent {
+    const external = this.launched.has(name);
+    if (this.byName(name)) throw new LambdaApiError(403, 'Extension.InvalidExtensionState', `Extension ${name} is already registered`);
+    if (!this.registrationOpen) throw new LambdaApiError(403, 'Extension.RegistrationClosed', 'Extension registration is closed');
+    if (!external && events.includes('SHUTDOWN')) {
+      throw new LambdaApiError(403, 'Extension.InvalidEventType', 'Internal extensions cannot subscribe to the SHUTDOWN event');
+    }
+    if (this.agents.size >= MAX_EXTENSIONS) throw new LambdaApiError(403, 'Extension.TooManyExtensions', `At most ${MAX_EXTENSIONS} extensions can register`);
+    const agent: ExtensionAgent = { id: newId(), name, external, events: new Set(events), state: 'Registered', pending: [] };
+    this.agents.set(agent.id, agent);
+    this.deps.telemetry.emit('platform.extension', { name, state: 'Ready', events: [...agent.events] });
+    this.notify();
+    return agent;
+  }
+
+  /** GET /extension/event/next: parks the agent until its next event. */
+  agentNext(agent: ExtensionAgent): Promise<object> {
+    if (agent.state === 'InitError' || agent.state === 'ExitError') {
+      throw new LambdaApiError(403, 'InvalidStateTransition', `State transition from ${agent.state} to Ready failed for extension ${agent.name}`);
+    }
+    agent.parked?.reject(new LambdaApiError(409, 'Superseded', 'another next call took over'));
+    const parked = deferred<object>();
+    const queued = agent.pending.shift();
+    if (queued) {
+      agent.state = 'Running';
+      parked.resolve(queued);
+    } else {
+      agent.state = 'Ready';
+      agent.parked = parked;
+    }
+    this.notify();
+    return parked.promise;
+  }
+
+  private deliver(agent: ExtensionAgent, event: object): void {
+    if (agent.parked) {
+      const p = agent.parked;
+      agent.parked = undefined;
+      agent.state = 'Running';
+      p.resolve(event);
+    } else {
+      agent.pending.push(event);
+    }
+  }
+
+  agentError(agent: ExtensionAgent, which: 'init' | 'exit', errorType: string): void {
+    if (which === 'init' && agent.state !== 'Registered') {
+      throw new LambdaApiError(403, 'InvalidStateTransition', `State transition from ${agent.state} to InitError failed for extension ${agent.name}`);
+    }
+    if (which === 'exit' && agent.state !== 'Registered' && agent.state !== 'Ready' && agent.state !== 'Running') {
+      throw new LambdaApiError(403, 'InvalidStateTransition', `State transition from ${agent.state} to ExitError failed for extension ${agent.name}`);
+    }
+    agent.state = which === 'init' ? 'InitError' : 'ExitError';
+    const type = which === 'init' ? 'Extension.InitError' : 'Extension.ExitError';
+    this.setFatal({ failure: { errorType: type, errorMessage: `Extension ${agent.name} reported ${errorType}` }, status: 'error' });
+  }
+
+  // ---- idle, reset, shutdown -----------------------------------------------------------
+
+  /** Resolves once no invocation is running and every party is parked (the container may be frozen). */
+  idle(): Promise<void> {
+    return this.chain.then(() => undefined);
+  }
+
+  /**
+   * The shutdown sequence: SIGTERM the runtime (SIGKILL after its share of the budget),
+   * SHUTDOWN to the extensions that asked for it, SIGKILL whatever is left at the deadline.
+   */
+  private async shutdownParties(reason: ShutdownReason): Promise<void> {
+    this.shuttingDown = true;
+    this.registrationOpen = false;
+    const deadline = Date.now() + this.cfg.shutdownMs;
+    const procs = [...this.procs];
+    this.procs.clear();
+    const running = (m: Managed | undefined) => m !== undefined && m.running;
+    const waitExit = async (ms: number, ms2: Managed[]) => {
+      const t = delay(ms);
+      await Promise.race([Promise.all(ms2.map((m) => m.exited)), t.promise]);
+      t.clear();
+    };
+    const rt = this.runtimeProc;
+    if (rt && running(rt)) {
+      if (this.agents.size === 0) rt.signal('SIGKILL');
+      else {
+        rt.signal('SIGTERM');
+        await waitExit(this.cfg.shutdownMs * 0.3, [rt]);
+        rt.signal('SIGKILL');
+      }
+    }
+    const shutdownEvent = { eventType: 'SHUTDOWN', shutdownReason: reason, deadlineMs: deadline };
+    const externals: Managed[] = [];
+    for (const [name, m] of this.launched) {
+      const agent = this.byName(name);
+      if (agent?.events.has('SHUTDOWN') && running(m)) {
+        this.deliver(agent, shutdownEvent);
+        externals.push(m);
+      } else m.signal('SIGKILL');
+    }
+    await waitExit(deadline - Date.now(), externals);
+    for (const m of procs) m.signal('SIGKILL');
+    await waitExit(2000, procs);
+  }
+
+  /** After a failure or timeout: shut down, then start clean (re-init) on the next call. */
+  private async reset(reason: ShutdownReason): Promise<void> {
+    await this.shutdownParties(reason);
+    for (const a of this.agents.values()) a.parked?.reject(new LambdaApiError(403, 'Extension.Reset', 'the sandbox was reset'));
+    this.runtimeParked?.reject(new LambdaApiError(403, 'Sandbox.Reset', 'the sandbox was reset'));
+    this.runtimeParked = undefined;
+    this.runtimeProc = undefined;
+    this.agents.clear();
+    this.launched.clear();
+    this.runtimeState = 'Started';
+    this.registrationOpen = true;
+    this.initialized = false;
+    this.fatal = undefined;
+    this.shuttingDown = false;
+    this.deps.telemetry.reopen();
+  }
+
+  /** Retirement: SHUTDOWN to the extensions, then everything is stopped. No invokes after. */
+  shutdown(reason: ShutdownReason): Promise<void> {
+    this.closed = true;
+    return this.enqueue(() => this.shutdownParties(reason));
+  }
+}

@@ -1,0 +1,221 @@
+// Telemetry API 2022-07-01 and Logs API 2020-08-15: subscriptions taken during init, and
+// batched HTTP delivery of `platform.*`, `function` and `extension` events to each subscriber.
+import { request } from 'node:http';
+import { LambdaApiError } from './errors.js';
+
+export type EventCategory = 'platform' | 'function' | 'extension';
+
+export interface TelemetryEvent {
+  time: string;
+  type: string;
+  record: unknown;
+}
+
+export interface Subscription {
+  api: 'telemetry' | 'logs';
+  extension: string;
+  types: EventCategory[];
+  host: string;
+  port: number;
+  path: string;
+  maxItems: number;
+  maxBytes: number;
+  timeoutMs: number;
+}
+
+const TELEMETRY_SCHEMAS = ['2022-07-01', '2022-12-13', '2025-01-29'];
+const LOGS_SCHEMAS = ['2020-08-15', '2021-03-18'];
+const CATEGORIES: EventCategory[] = ['platform', 'function', 'extension'];
+const SANDBOX_HOSTS = ['sandbox.localdomain', 'sandbox'];
+/** Events kept from init for subscribers that join later in init. */
+const INIT_BUFFER = 1000;
+
+const validation = (api: 'telemetry' | 'logs', msg: string) =>
+  new LambdaApiError(400, 'ValidationError', `${api === 'telemetry' ? 'Telemetry' : 'Logs'} API: ${msg}`);
+
+function inRange(api: 'telemetry' | 'logs', v: unknown, name: string, min: number, max: number, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw validation(api, `buffering.${name} must be an integer from ${min} to ${max}`);
+  }
+  return v;
+}
+
+/** Validates a subscription body (pure; throws 400 ValidationError). */
+export function parseSubscription(api: 'telemetry' | 'logs', extension: string, body: unknown): Subscription {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw validation(api, 'the body must be a JSON object');
+  const b = body as Record<string, unknown>;
+  const schemas = api === 'telemetry' ? TELEMETRY_SCHEMAS : LOGS_SCHEMAS;
+  if (b.schemaVersion !== undefined && !schemas.includes(String(b.schemaVersion))) {
+    throw validation(api, `schemaVersion must be one of ${schemas.join(', ')}`);
+  }
+  if (!Array.isArray(b.types) || b.types.length === 0 || !b.types.every((t) => CATEGORIES.includes(t as EventCategory))) {
+    throw validation(api, `types must be a non-empty list of ${CATEGORIES.join(', ')}`);
+  }
+  const d = b.destination as Record<string, unknown> | undefined;
+  if (typeof d !== 'object' || d === null) throw validation(api, 'destination is required');
+  let host = '127.0.0.1';
+  let port: number;
+  let path = '/';
+  if (d.protocol === 'HTTP') {
+    let url: URL;
+    try {
+      url = new URL(String(d.URI));
+    } catch {
+      throw validation(api, 'destination.URI must be an http URL');
+    }
+    if (url.protocol !== 'http:' || !SANDBOX_HOSTS.includes(url.hostname)) {
+      throw validation(api, 'destination.URI must be http://sandbox.localdomain:PORT/...');
+    }
+    port = Number(url.port || 80);
+    path = `${url.pathname}${url.search}`;
+  } else if (d.protocol === 'TCP') {
+    port = Number(d.port);
+    throw validation(api, 'destination.protocol TCP is not supported here; use HTTP');
+  } else {
+    throw validation(api, 'destination.protocol must be HTTP');
+  }
+  // The sandbox name resolves to this container's loopback.
+  host = '127.0.0.1';
+  const buf = (b.buffering ?? {}) as Record<string, unknown>;
+  return {
+    api,
+    extension,
+    types: [...new Set(b.types as EventCategory[])],
+    host,
+    port,
+    path,
+    maxItems: inRange(api, buf.maxItems, 'maxItems', 1000, 10000, 10000),
+    maxBytes: inRange(api, buf.maxBytes, 'maxBytes', 262144, 1048576, 262144),
+    timeoutMs: inRange(api, buf.timeoutMs, 'timeoutMs', 25, 30000, 1000),
+  };
+}
+
+const categoryOf = (type: string): EventCategory => (type.startsWith('platform.') ? 'platform' : (type as EventCategory));
+
+/** One subscriber's queue: batches flushed on size or timeout, one POST in flight. */
+class Subscriber {
+  private queue: { event: TelemetryEvent; bytes: number }[] = [];
+  private bytes = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private sending = false;
+  private dropped = { records: 0, bytes: 0 };
+
+  constructor(readonly sub: Subscription) {}
+
+  push(event: TelemetryEvent): void {
+    if (!this.sub.types.includes(categoryOf(event.type))) return;
+    const bytes = Buffer.byteLength(JSON.stringify(event));
+    // A slow consumer loses events rather than growing the daemon without bound.
+    if (this.queue.length >= this.sub.maxItems * 2 || this.bytes + bytes > this.sub.maxBytes * 4) {
+      this.dropped.records++;
+      this.dropped.bytes += bytes;
+      return;
+    }
+    this.queue.push({ event, bytes });
+    this.bytes += bytes;
+    if (this.queue.length >= this.sub.maxItems || this.bytes >= this.sub.maxBytes) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), this.sub.timeoutMs);
+  }
+
+  flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.sending || this.queue.length === 0) return;
+    if (this.dropped.records > 0) {
+      const record = { droppedRecords: this.dropped.records, droppedBytes: this.dropped.bytes, reason: 'Consumer seems to have fallen behind as it has not acknowledged receipt of events' };
+      this.dropped = { records: 0, bytes: 0 };
+      const e = { time: new Date().toISOString(), type: 'platform.logsDropped', record };
+      this.queue.unshift({ event: e, bytes: Buffer.byteLength(JSON.stringify(e)) });
+    }
+    const batch: TelemetryEvent[] = [];
+    let size = 0;
+    while (this.queue.length && batch.length < this.sub.maxItems && (batch.length === 0 || size + this.queue[0]!.bytes <= this.sub.maxBytes)) {
+      const item = this.queue.shift()!;
+      batch.push(item.event);
+      size += item.bytes;
+    }
+    this.bytes -= size;
+    this.sending = true;
+    void this.send(batch).then((ok) => {
+      this.sending = false;
+      if (!ok) {
+        this.dropped.records += batch.length;
+        this.dropped.bytes += size;
+      }
+      if (this.queue.length) this.timer ??= setTimeout(() => this.flush(), ok ? 0 : this.sub.timeoutMs);
+    });
+  }
+
+  private send(batch: TelemetryEvent[]): Promise<boolean> {
+    const body = Buffer.from(JSON.stringify(batch));
+    return new Promise((resolve) => {
+      const req = request(
+        {
+          host: this.sub.host, port: this.sub.port, path: this.sub.path, method: 'POST',
+          headers: { 'content-type': 'application/json', 'content-length': body.length },
+          timeout: 5000,
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve((res.statusCode ?? 500) < 300));
+          res.on('error', () => resolve(false));
+        },
+      );
+      req.on('timeout', () => req.destroy());
+      req.on('error', () => resolve(false));
+      req.end(body);
+    });
+  }
+
+  close(): void {
+    clearTimeout(this.timer);
+  }
+}
+
+export class Telemetry {
+  private readonly subscribers = new Map<string, Subscriber>();
+  /** Init-phase events, replayed to subscribers as they join during init. */
+  private initEvents: TelemetryEvent[] = [];
+  private open = true;
+
+  /** Takes a subscription; only during init (403 after). Idempotent per extension. */
+  subscribe(sub: Subscription): void {
+    if (!this.open) {
+      const name = sub.api === 'telemetry' ? 'Telemetry' : 'Logs';
+      throw new LambdaApiError(403, `${name}.SubscriptionClosed`, `${name} API subscription is closed`);
+    }
+    const other = this.subscribers.get(sub.extension);
+    if (other && other.sub.api !== sub.api) {
+      throw new LambdaApiError(400, 'ValidationError', 'An extension can use either the Telemetry API or the Logs API, not both');
+    }
+    other?.close();
+    const s = new Subscriber(sub);
+    this.subscribers.set(sub.extension, s);
+    for (const e of this.initEvents) s.push(e);
+    this.emit('platform.telemetrySubscription', { name: sub.extension, state: 'Subscribed', types: sub.types });
+  }
+
+  emit(type: string, record: unknown): void {
+    const event: TelemetryEvent = { time: new Date().toISOString(), type, record };
+    if (this.open && this.initEvents.length < INIT_BUFFER) this.initEvents.push(event);
+    for (const s of this.subscribers.values()) s.push(event);
+  }
+
+  /** Init is over: no more subscriptions; the init buffer is dropped. */
+  closeSubscriptions(): void {
+    this.open = false;
+    this.initEvents = [];
+  }
+
+  /** A re-init (after a reset) takes subscriptions again, from the new extensions. */
+  reopen(): void {
+    for (const s of this.subscribers.values()) s.close();
+    this.subscribers.clear();
+    this.open = true;
+  }
+
+  flushAll(): void {
+    for (const s of this.subscribers.values()) s.flush();
+  }
+}

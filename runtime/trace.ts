@@ -1,0 +1,29 @@
+// Request ids, X-Ray trace ids and ARNs in the shapes the Lambda service uses.
+import { randomBytes, randomUUID } from 'node:crypto';
+
+/** `Root=1-<epoch hex>-<24 hex>;Parent=<16 hex>;Sampled=0`: the cloud always sends one. */
+export function newTraceId(nowMs = Date.now()): string {
+  const epoch = Math.floor(nowMs / 1000).toString(16).padStart(8, '0');
+  return `Root=1-${epoch}-${randomBytes(12).toString('hex')};Parent=${randomBytes(8).toString('hex')};Sampled=0`;
+}
+
+/** RIE's account id, so ARNs parse like real ones. */
+export const ACCOUNT_ID = '012345678912';
+
+export function functionArn(region: string, name: string): string {
+  return `arn:aws:lambda:${region}:${ACCOUNT_ID}:function:${name}`;
+}
+
+export const newId = (): string => randomUUID();
+
+/** `X-Amz-Client-Context` is base64 of the JSON the runtime receives; bad input is passed as is. */
+export function decodeClientContext(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const text = Buffer.from(header, 'base64').toString('utf8');
+  try {
+    JSON.parse(text);
+    return text;
+  } catch {
+    return header;
+  }
+}

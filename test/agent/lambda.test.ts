@@ -1,0 +1,213 @@
+// `format: lambda` fns on real Docker: Kiln's daemon in the container serves the Runtime,
+// Extensions and Telemetry APIs to unmodified custom runtimes and extensions.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { agentSuite, type AgentSuite } from '../helpers/agent-suite.js';
+import { nodeContainers } from '../helpers/containers.js';
+import { lambdaFixtureImage } from '../helpers/lambda-images.js';
+import { call } from '../helpers/server.js';
+
+const paused = async (s: AgentSuite): Promise<boolean[]> => {
+  const list = await nodeContainers(s.docker, s.srv.nodeId);
+  return Promise.all(list.map(async (c) => (await s.docker.getContainer(c.Id).inspect()).State.Paused));
+};
+
+async function callLog(s: AgentSuite, fnId: string, callId: string): Promise<string> {
+  await s.srv.agent.flushRecords();
+  const r = await call(s.srv.url, 'GET', `/v2/fns/${fnId}/calls/${callId}/log`);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  return String(r.body.log ?? JSON.stringify(r.body) ?? '');
+}
+
+describe('the AWS blog demo: a bash bootstrap and a bash+curl extension', () => {
+  let s: AgentSuite;
+  let image: string;
+  before(async () => {
+    image = await lambdaFixtureImage('blog-demo');
+    s = await agentSuite('lambda-blog');
+  });
+  after(() => s.close());
+
+  test('answers at once although the extension works on; the next call and the freeze wait for it', async () => {
+    const fn = await s.mkFn('demo', { image, format: 'lambda', config: { EXTENSION_WORK_SECONDS: '2' } });
+    const t0 = Date.now();
+    const r1 = await s.invoke(fn.id, { hello: 'kiln' });
+    const firstMs = Date.now() - t0;
+    assert.equal(r1.status, 200, JSON.stringify(r1.body));
+    const callId = r1.headers.get('fn-call-id');
+    assert.deepEqual(r1.body, { echo: { hello: 'kiln' }, requestId: callId });
+    assert.ok(firstMs < 1800, `the answer waited for the extension (${firstMs} ms)`);
+
+    // While the extension works the container must not be frozen.
+    await sleep(600);
+    assert.deepEqual(await paused(s), [false]);
+
+    // The next event goes out only once the extension has called next again.
+    const r2 = await s.invoke(fn.id, { n: 2 });
+    assert.equal(r2.status, 200, JSON.stringify(r2.body));
+    assert.ok(Date.now() - t0 >= 2000, 'the second invoke did not wait for the extension');
+
+    // Once everything is parked in next, the container freezes.
+    await sleep(2600);
+    assert.deepEqual(await paused(s), [true]);
+
+    const log = await callLog(s, fn.id, callId!);
+    assert.match(log, new RegExp(`START RequestId: ${callId} Version: \\$LATEST`));
+    assert.match(log, /\[extension1\.sh\] Received INVOKE: \{"eventType":"INVOKE","deadlineMs":\d+,"requestId":"[^"]+","invokedFunctionArn":"arn:aws:lambda:us-east-1:\d{12}:function:demo","tracing":\{"type":"X-Amzn-Trace-Id","value":"Root=1-/);
+    assert.match(log, /\[runtime\] invoke /);
+    assert.match(log, new RegExp(`END RequestId: ${callId}`));
+    assert.match(log, new RegExp(`REPORT RequestId: ${callId}\\tDuration: [\\d.]+ ms\\tBilled Duration: \\d+ ms\\tMemory Size: 128 MB\\tMax Memory Used: \\d+ MB\\tInit Duration: [\\d.]+ ms`));
+  });
+});
+
+describe('a Node runtime using fetch against the Runtime API', () => {
+  let s: AgentSuite;
+  let image: string;
+  before(async () => {
+    image = await lambdaFixtureImage('node-runtime');
+    s = await agentSuite('lambda-node');
+  });
+  after(() => s.close());
+
+  test('a response, with the Lambda environment and invoke headers', async () => {
+    const fn = await s.mkFn('env', { image, format: 'lambda', memory: 256, config: { _HANDLER: 'index.handler' } });
+    const r = await s.invoke(fn.id, { action: 'env' }, { 'X-Amzn-Trace-Id': 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1' });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.headers.get('content-type'), 'application/json');
+    const { env, headers, cwd } = r.body;
+    assert.equal(env.AWS_LAMBDA_RUNTIME_API, '127.0.0.1:9001');
+    assert.equal(env._HANDLER, 'index.handler');
+    assert.equal(env.LAMBDA_TASK_ROOT, '/var/task');
+    assert.equal(env.AWS_LAMBDA_FUNCTION_NAME, 'env');
+    assert.equal(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE, '256');
+    assert.equal(env.AWS_LAMBDA_FUNCTION_VERSION, '$LATEST');
+    assert.equal(env.AWS_REGION, 'us-east-1');
+    assert.equal(env.TZ, ':UTC');
+    assert.equal(cwd, '/var/task');
+    assert.equal(headers['lambda-runtime-aws-request-id'], r.headers.get('fn-call-id'));
+    assert.equal(headers['lambda-runtime-trace-id'], 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1');
+    assert.match(headers['lambda-runtime-invoked-function-arn'], /^arn:aws:lambda:us-east-1:\d{12}:function:env$/);
+    const deadline = Number(headers['lambda-runtime-deadline-ms']);
+    assert.ok(deadline > Date.now() && deadline <= Date.now() + 30_000 + 1000, `deadline ${deadline}`);
+  });
+
+  test('a function error answers 502 with the posted error and X-Amz-Function-Error', async () => {
+    const fn = await s.mkFn('err', { image, format: 'lambda' });
+    const r = await s.invoke(fn.id, { action: 'error' });
+    assert.equal(r.status, 502);
+    assert.equal(r.headers.get('x-amz-function-error'), 'MyError');
+    assert.deepEqual(r.body, { errorMessage: 'it failed', errorType: 'MyError', stackTrace: ['at handler'] });
+    const calls = await s.calls(fn.id);
+    assert.equal(calls[0]!.status, 'error');
+    assert.match(calls[0]!.error ?? '', /MyError/);
+    // The sandbox is fine: the next call answers.
+    assert.equal((await s.invoke(fn.id, { action: 'echo' })).status, 200);
+  });
+
+  test('a runtime crash fails the call with Runtime.ExitError; the sandbox re-initialises', async () => {
+    const fn = await s.mkFn('crash', { image, format: 'lambda' });
+    const r = await s.invoke(fn.id, { action: 'crash' });
+    assert.equal(r.status, 502, JSON.stringify(r.body));
+    assert.equal(r.body.errorType, 'Runtime.ExitError');
+    assert.match(r.body.errorMessage, /^RequestId: \S+ Error: Runtime exited with error: exit status 7$/);
+    const again = await s.invoke(fn.id, { action: 'echo', n: 1 });
+    assert.equal(again.status, 200, JSON.stringify(again.body));
+    assert.deepEqual(again.body.echo, { action: 'echo', n: 1 });
+  });
+
+  test('a call past the fn timeout answers 504 Sandbox.Timedout; the next call works', async () => {
+    const fn = await s.mkFn('slow', { image, format: 'lambda', timeout: 1 });
+    const t0 = Date.now();
+    const r = await s.invoke(fn.id, { action: 'sleep', ms: 5000 });
+    assert.equal(r.status, 504, JSON.stringify(r.body));
+    assert.equal(r.body.errorType, 'Sandbox.Timedout');
+    assert.match(r.body.errorMessage, /Task timed out after 1\.\d\d seconds/);
+    assert.ok(Date.now() - t0 < 3000, 'answered at the deadline');
+    const again = await s.invoke(fn.id, { action: 'sleep', ms: 1 });
+    assert.equal(again.status, 200, JSON.stringify(again.body));
+    const calls = await s.calls(fn.id);
+    assert.deepEqual(calls.map((c) => c.status), ['success', 'timeout']);
+  });
+
+  test('an init error answers with the posted error; a crash at init with Runtime.ExitError', async () => {
+    const fn = await s.mkFn('initerr', { image, format: 'lambda', config: { INIT_ERROR: '1' } });
+    const r = await s.invoke(fn.id, { action: 'echo' });
+    assert.equal(r.status, 502, JSON.stringify(r.body));
+    assert.equal(r.headers.get('x-amz-function-error'), 'Runtime.InitFailed');
+    assert.deepEqual(r.body, { errorMessage: 'init went wrong', errorType: 'InitFailed' });
+    const fn2 = await s.mkFn('initcrash', { image, format: 'lambda', config: { INIT_CRASH: '1' } });
+    const r2 = await s.invoke(fn2.id, { action: 'echo' });
+    assert.equal(r2.status, 502, JSON.stringify(r2.body));
+    assert.equal(r2.body.errorType, 'Runtime.ExitError');
+    assert.match(r2.body.errorMessage, /exit status 3/);
+    const calls = await s.calls(fn2.id);
+    assert.equal(calls[0]!.status, 'error');
+  });
+
+  test('a streamed response reaches the caller chunk by chunk', async () => {
+    const fn = await s.mkFn('stream', { image, format: 'lambda' });
+    const res = await fetch(`${s.srv.url}/invoke/${fn.id}`, { method: 'POST', body: JSON.stringify({ action: 'stream', chunks: 5, gapMs: 300 }) });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'text/plain');
+    const reader = res.body!.getReader();
+    const t0 = Date.now();
+    const first = await reader.read();
+    const firstAt = Date.now() - t0;
+    let text = Buffer.from(first.value!).toString();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += Buffer.from(value).toString();
+    }
+    const total = Date.now() - t0;
+    assert.equal(text, [0, 1, 2, 3, 4].map((i) => `chunk ${i}\n`).join(''));
+    assert.ok(total - firstAt >= 900, `the chunks came at once (first at ${firstAt} ms, last at ${total} ms)`);
+  });
+
+  test('a response over 6 MB fails with Function.ResponseSizeTooLarge and the runtime gets 413', async () => {
+    const fn = await s.mkFn('big', { image, format: 'lambda', memory: 256 });
+    const r = await s.invoke(fn.id, { action: 'big', bytes: 6 * 1024 * 1024 + 200 });
+    assert.equal(r.status, 502, JSON.stringify(r.body).slice(0, 200));
+    assert.equal(r.body.errorType, 'Function.ResponseSizeTooLarge');
+    assert.match(r.body.errorMessage, /exceeded maximum allowed payload size \(6291556 bytes\)/);
+    const log = await callLog(s, fn.id, r.headers.get('fn-call-id')!);
+    assert.match(log, /big response answered 413 \{"errorMessage":"Exceeded maximum allowed payload size \(6291556 bytes\)\.","errorType":"RequestEntityTooLarge"\}/);
+    // Exactly 6 MB is fine.
+    const ok = await fetch(`${s.srv.url}/invoke/${fn.id}`, { method: 'POST', body: JSON.stringify({ action: 'big', bytes: 6 * 1024 * 1024 }) });
+    assert.equal(ok.status, 200);
+    assert.equal((await ok.text()).length, 6 * 1024 * 1024);
+  });
+
+  test('an OPA-like extension serves the function on loopback during each call', async () => {
+    const fn = await s.mkFn('opa', { image, format: 'lambda' });
+    const alice = await s.invoke(fn.id, { action: 'opa', user: 'alice' });
+    assert.equal(alice.status, 200, JSON.stringify(alice.body));
+    assert.deepEqual(alice.body, { result: true, decidedBy: 'opa-extension' });
+    const bob = await s.invoke(fn.id, { action: 'opa', user: 'bob' });
+    assert.deepEqual(bob.body, { result: false, decidedBy: 'opa-extension' });
+  });
+
+  test('a telemetry subscriber receives the platform events, with a real maxMemoryUsedMB', async () => {
+    const fn = await s.mkFn('tel', { image, format: 'lambda', memory: 192 });
+    const first = await s.invoke(fn.id, { action: 'echo' });
+    assert.equal(first.status, 200);
+    const firstId = first.headers.get('fn-call-id');
+    await sleep(300);
+    const r = await s.invoke(fn.id, { action: 'telemetry' });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const events = r.body as { type: string; record: any }[];
+    const types = events.map((e) => e.type);
+    for (const t of ['platform.initStart', 'platform.initRuntimeDone', 'platform.initReport', 'platform.start', 'platform.runtimeDone', 'platform.report']) {
+      assert.ok(types.includes(t), `${t} missing from ${types.join(', ')}`);
+    }
+    const report = events.find((e) => e.type === 'platform.report' && e.record.requestId === firstId);
+    assert.ok(report, 'no platform.report for the first call');
+    const m = report.record.metrics;
+    assert.equal(m.memorySizeMB, 192);
+    assert.ok(m.maxMemoryUsedMB > 5 && m.maxMemoryUsedMB < 192, `maxMemoryUsedMB ${m.maxMemoryUsedMB}`);
+    assert.ok(m.durationMs > 0 && m.billedDurationMs >= Math.ceil(m.durationMs) - 1);
+    assert.ok(m.initDurationMs > 0);
+    assert.ok(events.some((e) => e.type === 'function' && /handling/.test(String(e.record))), 'function log lines are delivered');
+  });
+});

@@ -1,0 +1,86 @@
+// Lambda-format fixture images: a fixture directory is the image's file tree (var/task,
+// opt/extensions, ...), copied FROM a Kiln base image. Cached by content like the others.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { lstat, readdir } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import type Docker from 'dockerode';
+import tar from 'tar-stream';
+import { ensureNodeBaseImage } from '../../images/base-image.js';
+import { withBuildLock } from '../../images/build-lock.js';
+import { inspectImage } from '../../images/inspect.js';
+import { readProgress } from '../../images/progress.js';
+import { ensureShellBaseImage } from '../../images/shell-image.js';
+import { docker as dockerClient, hashTree, projectRoot, pruneOldFixtures } from './images.js';
+
+export type LambdaFixture = 'blog-demo' | 'node-runtime';
+
+const BASE: Record<LambdaFixture, 'shell' | 'node'> = { 'blog-demo': 'shell', 'node-runtime': 'node' };
+const RECIPE = '1';
+
+export const lambdaFixtureDir = (name: LambdaFixture): string => join(projectRoot(), 'test', 'fixtures', 'lambda', name);
+
+async function packTree(pack: tar.Pack, root: string, dockerfile: string): Promise<void> {
+  const entry = (h: Partial<tar.Header> & { name: string }, data?: Buffer) =>
+    new Promise<void>((resolve, reject) => {
+      const cb = (err?: Error | null) => (err ? reject(err) : resolve());
+      if (data) pack.entry(h, data, cb);
+      else pack.entry(h, cb);
+    });
+  const df = Buffer.from(dockerfile);
+  await entry({ name: 'Dockerfile', size: df.length, mode: 0o644 }, df);
+  const walk = async (dir: string): Promise<void> => {
+    for (const name of (await readdir(dir)).sort()) {
+      const abs = join(dir, name);
+      const st = await lstat(abs);
+      const rel = `rootfs/${relative(root, abs)}`;
+      if (st.isDirectory()) {
+        await entry({ name: `${rel}/`, type: 'directory', mode: 0o755 });
+        await walk(abs);
+      } else if (st.isFile()) {
+        // Executables stay executable; everything is readable by uid 1000.
+        const mode = st.mode & 0o111 ? 0o755 : 0o644;
+        await new Promise<void>((resolve, reject) => {
+          const sink = pack.entry({ name: rel, size: st.size, mode }, (err) => (err ? reject(err) : resolve()));
+          createReadStream(abs).on('error', reject).pipe(sink as unknown as NodeJS.WritableStream);
+        });
+      }
+    }
+  };
+  await walk(root);
+  pack.finalize();
+}
+
+async function build(name: LambdaFixture, client: Docker): Promise<string> {
+  const base = BASE[name] === 'shell' ? await ensureShellBaseImage(client) : await ensureNodeBaseImage(client);
+  const baseInfo = await inspectImage(client, base);
+  if (!baseInfo) throw new Error(`base image ${base} vanished`);
+  const dockerfile = `FROM ${base}\nCOPY rootfs/ /\nWORKDIR /var/task\n`;
+  const h = createHash('sha256').update(`${RECIPE}\n${baseInfo.Id}\n${dockerfile}`);
+  await hashTree(h, lambdaFixtureDir(name));
+  const repo = `kiln-test/lambda-${name}`;
+  const tag = `${repo}:${h.digest('hex').slice(0, 12)}`;
+  if (await inspectImage(client, tag)) return tag;
+  return withBuildLock(`fixture-lambda-${name}-${tag.slice(-12)}`, async () => {
+    if (await inspectImage(client, tag)) return tag;
+    const pack = tar.pack();
+    const writing = packTree(pack, lambdaFixtureDir(name), dockerfile);
+    const res = await client.buildImage(pack as unknown as NodeJS.ReadableStream, { t: tag, rm: true, forcerm: true });
+    await Promise.all([readProgress(res), writing]);
+    await pruneOldFixtures(client, repo, tag);
+    return tag;
+  });
+}
+
+const inflight = new Map<LambdaFixture, Promise<string>>();
+
+/** The fixture's image tag, built when missing (concurrent callers share one build). */
+export function lambdaFixtureImage(name: LambdaFixture, client: Docker = dockerClient()): Promise<string> {
+  let p = inflight.get(name);
+  if (!p) {
+    p = build(name, client);
+    p.catch(() => inflight.delete(name));
+    inflight.set(name, p);
+  }
+  return p;
+}
