@@ -184,18 +184,20 @@ export class HotContainer {
     this.state = 'idle';
     this.lastUsed = Date.now();
     const park = ++this.parks;
-    const armFreeze = () => {
-      if (this.deps.freezeIdleMs < 0 || this.state !== 'idle' || park !== this.parks) return;
-      this.freezeTimer = setTimeout(() => {
-        if (this.state !== 'idle') return;
-        this.state = 'frozen';
-        this.freezing = this.cookie.freeze();
-        this.freezing.catch(() => {});
-      }, this.deps.freezeIdleMs);
+    const freeze = () => {
+      if (this.state !== 'idle' || park !== this.parks) return;
+      this.state = 'frozen';
+      this.freezing = this.cookie.freeze();
+      this.freezing.catch(() => {});
     };
-    // Lambda extensions may still be working after the answer: freeze only once they are parked.
-    if (this.spec.lambda) void this.daemonRequest('GET', '/.kiln/idle').then(armFreeze);
-    else armFreeze();
+    if (this.deps.freezeIdleMs >= 0) {
+      // Lambda extensions may still be working after the answer: freeze only once the daemon
+      // says every party is parked. Asked when the freeze is due, so back-to-back calls never pay for it.
+      this.freezeTimer = setTimeout(() => {
+        if (!this.spec.lambda) freeze();
+        else if (this.state === 'idle' && park === this.parks) void this.daemonRequest('GET', '/.kiln/idle').then(freeze);
+      }, this.deps.freezeIdleMs);
+    }
     this.idleTimer = setTimeout(onIdleTimeout, this.spec.idleTimeoutMs);
   }
 

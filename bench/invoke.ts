@@ -4,6 +4,9 @@
 //   kiln   : POST /invoke/:id through Kiln at concurrency 1 and 8
 //   cold   : first call of a fn with no container, end to end
 //   memory : server RSS with 50 hot containers
+//   lambda : a Lambda-format hello (Kiln's daemon + a node:http runtime loop) against the
+//            same work as an http-stream fn, both through Kiln; and the cold start of a
+//            Lambda fn with one extension (the AWS blog demo's bash/curl extension)
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +16,7 @@ import { Client, Pool } from 'undici';
 import { buildFunctionImage } from '../images/function-image.js';
 import { FN_LABEL, NODE_LABEL } from '../drivers/docker/driver.js';
 import { spawnServer } from '../test/helpers/process.js';
+import { lambdaFixtureImage } from '../test/helpers/lambda-images.js';
 import { percentile } from './stats.js';
 
 const MiB = 1024 * 1024;
@@ -42,6 +46,47 @@ function cpuMs(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   // utime and stime are fields 14 and 15 of stat, in clock ticks (100 per second here).
   return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+type Json = <T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown) => Promise<T>;
+type InvokeOn = (d: Client | Pool, fnId: string) => () => Promise<void>;
+
+/** The Lambda layer's cost: the same hello through both contracts, blocks interleaved. */
+async function lambdaBench(json: Json, invokeOn: InvokeOn, httpStreamFnId: string, appId: string, url: string): Promise<void> {
+  const helloImage = await lambdaFixtureImage('node-hello');
+  const demoImage = await lambdaFixtureImage('blog-demo');
+  const lam = await json<{ id: string }>('POST', '/v2/fns', {
+    name: 'lambda-hello', app_id: appId, image: helloImage, memory: 128, format: 'lambda', config: { _HANDLER: 'index.handler' },
+  });
+  const client = new Client(url, { pipelining: 1 });
+  await timeLoop(300, invokeOn(client, lam.id));
+  await timeLoop(300, invokeOn(client, httpStreamFnId));
+  const lambdaMs: number[] = [];
+  const streamMs: number[] = [];
+  for (let b = 0; b < 10; b++) {
+    streamMs.push(...(await timeLoop(WARM_N / 10, invokeOn(client, httpStreamFnId))));
+    lambdaMs.push(...(await timeLoop(WARM_N / 10, invokeOn(client, lam.id))));
+  }
+  await client.close();
+
+  const cold: number[] = [];
+  const pool = new Pool(url);
+  for (let i = 0; i < 10; i++) {
+    const c = await json<{ id: string }>('POST', '/v2/fns', {
+      name: `lambda-cold-${i}`, app_id: appId, image: demoImage, memory: 128, format: 'lambda', config: { EXTENSION_WORK_SECONDS: '0' },
+    });
+    const t0 = process.hrtime.bigint();
+    await invokeOn(pool, c.id)();
+    cold.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  await pool.close();
+  const l = summary(lambdaMs);
+  const h = summary(streamMs);
+  const c = summary(cold);
+  const line = (label: string, x: Lat, extra = '') => console.log(`${label.padEnd(34)} p50 ${f3(x.p50)} ms   p99 ${f3(x.p99)} ms${extra}`);
+  line('kiln: http-stream hello, c=1', h);
+  line('kiln: lambda hello, c=1', l, `   (+${f3(l.p50 - h.p50)} ms p50 for the Lambda layer, ratio ${(l.p50 / h.p50).toFixed(2)})`);
+  line('kiln: lambda cold start, 1 ext', c, `   (n=${c.n})`);
 }
 
 async function main(): Promise<void> {
@@ -191,6 +236,7 @@ async function main(): Promise<void> {
     line('kiln: cold start (new slot)', coldS, `   (n=${coldS.n})`);
     console.log(`${'kiln: server RSS'.padEnd(34)} ${(rss / MiB).toFixed(1)} MiB with ${hot} hot containers`);
     await kiln1.close();
+    await lambdaBench(json, invokeOn, fn.id, app.id, srv.url);
   } finally {
     try {
       await api.close();

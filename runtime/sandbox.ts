@@ -154,8 +154,17 @@ export class Sandbox {
     return m;
   }
 
+  /**
+   * The current invocation's START line, written just before the first output of the
+   * invocation or together with END: one write per call instead of three when the function
+   * prints nothing (each line crosses the container engine to reach the call's log).
+   */
+  private pendingStart = '';
+
   private output(kind: ProcessKind, name: string, text: string): void {
-    process.stdout.write(`${text}\n`);
+    const start = this.pendingStart;
+    this.pendingStart = '';
+    process.stdout.write(`${start}${text}\n`);
     if (kind === 'runtime') this.deps.telemetry.emit('function', text);
     else this.deps.telemetry.emit('extension', `[${name}] ${text}`);
   }
@@ -319,7 +328,7 @@ export class Sandbox {
 
     const inv: Invocation = { event, startedAt: Date.now(), t0: performance.now(), outcome: deferred() };
     this.current = inv;
-    this.deps.log(`START RequestId: ${event.requestId} Version: ${this.cfg.functionVersion}`);
+    this.pendingStart = `START RequestId: ${event.requestId} Version: ${this.cfg.functionVersion}\n`;
     tel.emit('platform.start', { requestId: event.requestId, version: this.cfg.functionVersion, tracing: { type: 'X-Amzn-Trace-Id', value: event.traceId } });
     const invokeSubscribers = [...this.agents.values()].filter((a) => a.events.has('INVOKE'));
     this.runtimeState = 'Running';
@@ -356,10 +365,12 @@ export class Sandbox {
       spans: [{ name: 'responseLatency', start: new Date(inv.startedAt).toISOString(), durationMs }],
       ...(status !== 'success' && { errorType: this.errorTypeOf(outcome) }),
     });
-    this.deps.log(`END RequestId: ${event.requestId}`);
     const memoryUsed = peakMemoryMb(this.cfg.memoryPeakFiles);
+    const start = this.pendingStart;
+    this.pendingStart = '';
     this.deps.log(
-      `REPORT RequestId: ${event.requestId}\tDuration: ${durationMs.toFixed(2)} ms\tBilled Duration: ${Math.max(1, Math.ceil(durationMs))} ms\t` +
+      `${start}END RequestId: ${event.requestId}\n` +
+        `REPORT RequestId: ${event.requestId}\tDuration: ${durationMs.toFixed(2)} ms\tBilled Duration: ${Math.max(1, Math.ceil(durationMs))} ms\t` +
         `Memory Size: ${this.cfg.memoryMb} MB\tMax Memory Used: ${memoryUsed ?? '?'} MB\t${initMs !== undefined ? `Init Duration: ${initMs.toFixed(2)} ms\t` : ''}`,
     );
     answered.resolve(outcome);
@@ -376,7 +387,7 @@ export class Sandbox {
       requestId: event.requestId, status: reset === 'timeout' ? 'timeout' : status,
       metrics: {
         durationMs: total, billedDurationMs: Math.max(1, Math.ceil(total)), memorySizeMB: this.cfg.memoryMb,
-        maxMemoryUsedMB: peakMemoryMb(this.cfg.memoryPeakFiles) ?? memoryUsed ?? 0,
+        maxMemoryUsedMB: memoryUsed ?? 0,
         ...(initMs !== undefined && { initDurationMs: initMs }),
       },
       spans: [{ name: 'extensionOverhead', start: new Date(inv.respondedAt).toISOString(), durationMs: Math.round((total - durationMs) * 100) / 100 }],

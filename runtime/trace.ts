@@ -4,7 +4,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 /** `Root=1-<epoch hex>-<24 hex>;Parent=<16 hex>;Sampled=0`: the cloud always sends one. */
 export function newTraceId(nowMs = Date.now()): string {
   const epoch = Math.floor(nowMs / 1000).toString(16).padStart(8, '0');
-  return `Root=1-${epoch}-${randomBytes(12).toString('hex')};Parent=${randomBytes(8).toString('hex')};Sampled=0`;
+  const r = randomBytes(20).toString('hex');
+  return `Root=1-${epoch}-${r.slice(0, 24)};Parent=${r.slice(24)};Sampled=0`;
 }
 
 /** RIE's account id, so ARNs parse like real ones. */

@@ -13,9 +13,9 @@ import { readProgress } from '../../images/progress.js';
 import { ensureShellBaseImage } from '../../images/shell-image.js';
 import { docker as dockerClient, hashTree, projectRoot, pruneOldFixtures } from './images.js';
 
-export type LambdaFixture = 'blog-demo' | 'node-runtime';
+export type LambdaFixture = 'blog-demo' | 'node-runtime' | 'node-hello';
 
-const BASE: Record<LambdaFixture, 'shell' | 'node'> = { 'blog-demo': 'shell', 'node-runtime': 'node' };
+const BASE: Record<LambdaFixture, 'shell' | 'node'> = { 'blog-demo': 'shell', 'node-runtime': 'node', 'node-hello': 'node' };
 const RECIPE = '1';
 
 export const lambdaFixtureDir = (name: LambdaFixture): string => join(projectRoot(), 'test', 'fixtures', 'lambda', name);

@@ -207,18 +207,31 @@ for (const c of envCases) {
   });
 }
 
-const cmdCases: { name: string; command?: string[]; cmd?: string[] }[] = [
+const cmdCases: { name: string; command?: string[]; entrypoint?: string[]; cmd?: string[]; ep?: string[] }[] = [
   { name: 'no command: no Cmd key, the image decides' },
   { name: 'a command becomes Cmd', command: ['/bin/sh', '-c', 'echo hi'], cmd: ['/bin/sh', '-c', 'echo hi'] },
+  { name: 'an entrypoint alone runs alone (empty Cmd)', entrypoint: ['/kiln/node', '/kiln/daemon.js'], ep: ['/kiln/node', '/kiln/daemon.js'], cmd: [] },
+  { name: 'an entrypoint with a command', entrypoint: ['/e'], command: ['a'], ep: ['/e'], cmd: ['a'] },
 ];
 
 for (const c of cmdCases) {
   test(`cmd: ${c.name}`, () => {
-    const opts = createOptions(c.command === undefined ? makeTask() : makeTask({ command: c.command }), limits);
+    const over: Partial<ContainerTask> = {};
+    if (c.command) over.command = c.command;
+    if (c.entrypoint) over.entrypoint = c.entrypoint;
+    const opts = createOptions(makeTask(over), limits);
     if (c.cmd === undefined) assert.equal(Object.hasOwn(opts, 'Cmd'), false);
     else assert.deepEqual(opts.Cmd, c.cmd);
+    if (c.ep === undefined) assert.equal(Object.hasOwn(opts, 'Entrypoint'), false);
+    else assert.deepEqual(opts.Entrypoint, c.ep);
   });
 }
+
+test('extra hosts go to HostConfig.ExtraHosts, and only when given', () => {
+  assert.deepEqual(hc(makeTask({ extraHosts: ['sandbox.localdomain:127.0.0.1'] })).ExtraHosts, ['sandbox.localdomain:127.0.0.1']);
+  assert.equal(Object.hasOwn(hc(makeTask()), 'ExtraHosts'), false);
+  assert.equal(Object.hasOwn(hc(makeTask({ extraHosts: [] })), 'ExtraHosts'), false);
+});
 
 test('a full sample task gives exactly these options', () => {
   const opts = createOptions(makeTask({ network: 'kiln-fns', command: ['run'], readOnlyBinds: { '/a': '/b' } }), limits);

@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { lambdaEnv, lambdaHandler } from '../../agent/lambda.js';
+import type { ImageConfig } from '../../drivers/contract.js';
+import type { App, Fn } from '../../store/types.js';
+
+const app = (config: Record<string, string> = {}): App => ({ id: 'a1', name: 'app', config, annotations: {}, created_at: '', updated_at: '' }) as unknown as App;
+const fn = (config: Record<string, string> = {}): Fn =>
+  ({ id: 'f1', name: 'hello', app_id: 'a1', image: 'img', memory: 256, timeout: 30, idle_timeout: 30, config, format: 'lambda' }) as unknown as Fn;
+const image = (entrypoint: string[], cmd: string[], workingDir = ''): ImageConfig => ({ entrypoint, cmd, workingDir });
+
+const handlerCases: { name: string; app?: Record<string, string>; fn?: Record<string, string>; image: ImageConfig; want: string }[] = [
+  { name: "the fn's _HANDLER", fn: { _HANDLER: 'index.handler' }, image: image([], []), want: 'index.handler' },
+  { name: "the fn's handler", fn: { handler: 'app.main' }, image: image([], []), want: 'app.main' },
+  { name: "the fn's config wins over the app's", app: { _HANDLER: 'a.b' }, fn: { handler: 'c.d' }, image: image([], []), want: 'c.d' },
+  { name: "the app's when the fn has none", app: { handler: 'a.b' }, image: image([], []), want: 'a.b' },
+  { name: 'an AWS base image: CMD after an ENTRYPOINT', image: image(['/lambda-entrypoint.sh'], ['app.handler']), want: 'app.handler' },
+  { name: 'a command without an entrypoint is not a handler', image: image([], ['node', 'x.js']), want: '' },
+  { name: 'nothing at all', image: image([], []), want: '' },
+];
+
+for (const c of handlerCases) {
+  test(`lambda handler: ${c.name}`, () => {
+    assert.equal(lambdaHandler(app(c.app), fn(c.fn), c.image), c.want);
+  });
+}
+
+test('lambda env: the fn settings and the image command for the daemon', () => {
+  assert.deepEqual(lambdaEnv(app(), fn({ _HANDLER: 'index.handler' }), image(['/entry'], ['a', 'b'], '/work')), {
+    AWS_LAMBDA_FUNCTION_NAME: 'hello',
+    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
+    AWS_LAMBDA_FUNCTION_TIMEOUT: '30',
+    _HANDLER: 'index.handler',
+    KILN_LAMBDA_COMMAND: '["/entry","a","b"]',
+    KILN_LAMBDA_WORKDIR: '/work',
+  });
+});
