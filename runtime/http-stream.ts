@@ -6,6 +6,7 @@ import { chmod, rm, symlink } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { basename, dirname, join } from 'node:path';
 import { failureBody } from './errors.js';
+import { functionUrlAnswer, functionUrlEvent, gatewayRequest } from './function-url.js';
 import { header, readBody, sendJson } from './http-util.js';
 import type { InvokeEvent, Outcome, Sandbox, ShutdownReason } from './sandbox.js';
 import { decodeClientContext, newTraceId } from './trace.js';
@@ -17,6 +18,7 @@ export interface HttpStreamDeps {
   sandbox: Sandbox;
   /** The fn's timeout, for calls that carry no Fn-Deadline. */
   timeoutMs: number;
+  functionName: string;
   /** Called after a shutdown request has been answered. */
   onShutdown(): void;
 }
@@ -27,15 +29,18 @@ export function deadlineOf(fnDeadline: string | undefined, now: number, timeoutM
   return Number.isFinite(t) ? t : now + timeoutMs;
 }
 
-export function eventFrom(req: IncomingMessage, body: Buffer, arn: string, timeoutMs: number): InvokeEvent {
+export function eventFrom(req: IncomingMessage, body: Buffer, arn: string, timeoutMs: number, functionName: string): InvokeEvent {
   const now = Date.now();
   const cognito = header(req, 'x-amz-cognito-identity');
   const clientContext = decodeClientContext(header(req, 'x-amz-client-context'));
+  const requestId = header(req, 'fn-call-id') || crypto.randomUUID();
+  // Through an HTTP trigger the function gets what a function URL would send it.
+  const gateway = gatewayRequest(req.headers);
   return {
-    requestId: header(req, 'fn-call-id') || crypto.randomUUID(),
+    requestId,
     deadlineMs: deadlineOf(header(req, 'fn-deadline'), now, timeoutMs),
-    body,
-    contentType: header(req, 'content-type') || 'application/json',
+    body: gateway ? Buffer.from(JSON.stringify(functionUrlEvent(gateway, body, requestId, now, functionName))) : body,
+    contentType: gateway ? 'application/json' : header(req, 'content-type') || 'application/json',
     traceId: header(req, 'x-amzn-trace-id') || newTraceId(now),
     invokedFunctionArn: arn,
     ...(clientContext !== undefined && { clientContext }),
@@ -43,9 +48,20 @@ export function eventFrom(req: IncomingMessage, body: Buffer, arn: string, timeo
   };
 }
 
-function answer(res: ServerResponse, requestId: string, o: Outcome): void {
+/** A function URL answer in Fn's gateway protocol: Fn-Http-Status and wrapped headers. */
+function answerGateway(res: ServerResponse, payload: Buffer): void {
+  const a = functionUrlAnswer(payload);
+  const headers: Record<string, string | string[]> = { 'fn-http-status': String(a.status), 'content-length': String(a.body.length) };
+  for (const [k, v] of Object.entries(a.headers)) headers[`fn-http-h-${k}`] = v;
+  if (a.headers['content-type'] !== undefined) headers['content-type'] = a.headers['content-type'];
+  res.writeHead(200, headers);
+  res.end(a.body);
+}
+
+function answer(res: ServerResponse, requestId: string, o: Outcome, gateway: boolean): void {
   switch (o.kind) {
     case 'response':
+      if (gateway) return answerGateway(res, o.body);
       // As the Invoke API does: a buffered payload is JSON, whatever type the runtime posted it with.
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': o.body.length });
       res.end(o.body);
@@ -88,8 +104,8 @@ export function httpStreamHandler(deps: HttpStreamDeps): (req: IncomingMessage, 
     if (req.method === 'POST' && path === '/call') {
       readBody(req, Number.MAX_SAFE_INTEGER)
         .then(async (body) => {
-          const event = eventFrom(req, body, sandbox.invokedFunctionArn, deps.timeoutMs);
-          answer(res, event.requestId, await sandbox.invoke(event));
+          const event = eventFrom(req, body, sandbox.invokedFunctionArn, deps.timeoutMs, deps.functionName);
+          answer(res, event.requestId, await sandbox.invoke(event), req.headers['fn-intent'] === 'httprequest');
         })
         .catch((err: unknown) => sendJson(res, 500, { message: (err as Error).message }));
       return;

@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     // Let the last answer leave before the process goes.
     setTimeout(() => process.exit(0), 20).unref();
   };
-  await listenHttpStream(cfg.listener, httpStreamHandler({ sandbox, timeoutMs: cfg.timeoutSec * 1000, onShutdown: exit }));
+  await listenHttpStream(cfg.listener, httpStreamHandler({ sandbox, timeoutMs: cfg.timeoutSec * 1000, functionName: cfg.functionName, onShutdown: exit }));
 
   // `docker stop`: the same shutdown as an agent's retirement request.
   const onSignal = () => void sandbox.shutdown('spindown').then(exit);

@@ -188,6 +188,32 @@ describe('a Node runtime using fetch against the Runtime API', () => {
     assert.deepEqual(bob.body, { result: false, decidedBy: 'opa-extension' });
   });
 
+  test('an HTTP trigger sends a function URL event and maps the result as function URLs do', async () => {
+    const fn = await s.mkFn('web', { image, format: 'lambda' });
+    const t = await call(s.srv.url, 'POST', '/v2/triggers', { name: 'web', app_id: s.appId, fn_id: fn.id, type: 'http', source: '/web' });
+    assert.equal(t.status, 200, JSON.stringify(t.body));
+    const plain = await fetch(`${s.srv.url}/t/lambda-node/web?q=1&q=2`, { method: 'PUT', body: 'hi there', headers: { 'content-type': 'text/plain', cookie: 'c1=v1; c2=v2', 'x-one': 'uno' } });
+    assert.equal(plain.status, 200);
+    assert.equal(plain.headers.get('content-type'), 'application/json');
+    const { echo } = (await plain.json()) as { echo: any };
+    assert.equal(echo.version, '2.0');
+    assert.equal(echo.rawPath, '/web');
+    assert.equal(echo.rawQueryString, 'q=1&q=2');
+    assert.deepEqual(echo.queryStringParameters, { q: '1,2' });
+    assert.deepEqual(echo.cookies, ['c1=v1', 'c2=v2']);
+    assert.equal(echo.headers['x-one'], 'uno');
+    assert.equal(echo.requestContext.http.method, 'PUT');
+    assert.equal(echo.body, 'hi there');
+    assert.equal(echo.isBase64Encoded, false);
+
+    const made = await fetch(`${s.srv.url}/t/lambda-node/web?action=http`, { method: 'POST' });
+    assert.equal(made.status, 201);
+    assert.equal(made.headers.get('x-kiln'), 'yes');
+    assert.equal(made.headers.get('content-type'), 'text/plain');
+    assert.deepEqual(made.headers.getSetCookie(), ['a=1', 'b=2']);
+    assert.equal(await made.text(), 'made /web POST');
+  });
+
   test('a telemetry subscriber receives the platform events, with a real maxMemoryUsedMB', async () => {
     const fn = await s.mkFn('tel', { image, format: 'lambda', memory: 192 });
     const first = await s.invoke(fn.id, { action: 'echo' });

@@ -1,0 +1,110 @@
+// HTTP triggers for Lambda-format fns: the caller's request becomes the event a Lambda
+// function URL sends (payload format 2.0), and the function's result becomes the HTTP
+// answer the way function URLs map it (statusCode, headers, cookies, body, isBase64Encoded).
+import type { IncomingHttpHeaders } from 'node:http';
+import { ACCOUNT_ID } from './trace.js';
+
+const WRAPPED = 'fn-http-h-';
+
+export interface GatewayRequest {
+  method: string;
+  /** The URL the caller used (path and query), as Fn-Http-Request-Url carries it. */
+  url: string;
+  /** The caller's headers, unwrapped from Fn-Http-H-*, names in lower case. */
+  headers: Record<string, string>;
+}
+
+/** The gateway request carried by an http-stream call, or undefined for a plain invoke. */
+export function gatewayRequest(h: IncomingHttpHeaders): GatewayRequest | undefined {
+  if (h['fn-intent'] !== 'httprequest') return undefined;
+  const headers: Record<string, string> = {};
+  for (const [name, v] of Object.entries(h)) {
+    if (!name.startsWith(WRAPPED) || v === undefined) continue;
+    headers[name.slice(WRAPPED.length)] = Array.isArray(v) ? v.join(',') : v;
+  }
+  const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+  return { method: one(h['fn-http-method']) ?? 'GET', url: one(h['fn-http-request-url']) ?? '/', headers };
+}
+
+const TEXTUAL = /^(text\/|application\/(json|xml|javascript|x-www-form-urlencoded)|[^;]*\+(json|xml))/i;
+
+/** `/t/<app>/rest` is `/rest` to the function, as if the trigger were its own domain. */
+function functionPath(path: string): string {
+  const m = /^\/t\/[^/]+(\/.*)?$/.exec(path);
+  return m ? (m[1] ?? '/') : path;
+}
+
+export function functionUrlEvent(g: GatewayRequest, body: Buffer, requestId: string, now: number, functionName: string): Record<string, unknown> {
+  const u = new URL(g.url, 'http://localhost');
+  const rawPath = functionPath(u.pathname);
+  const query: Record<string, string> = {};
+  for (const [k, v] of u.searchParams) query[k] = query[k] === undefined ? v : `${query[k]},${v}`;
+  const cookies = g.headers.cookie ? g.headers.cookie.split(';').map((c) => c.trim()).filter(Boolean) : undefined;
+  const headers = { ...g.headers };
+  delete headers.cookie;
+  const textual = TEXTUAL.test(headers['content-type'] ?? 'text/plain');
+  const domainPrefix = functionName.toLowerCase();
+  const event: Record<string, unknown> = {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath,
+    rawQueryString: u.search.slice(1),
+    ...(cookies && { cookies }),
+    headers,
+    ...(Object.keys(query).length > 0 && { queryStringParameters: query }),
+    requestContext: {
+      accountId: ACCOUNT_ID,
+      apiId: domainPrefix,
+      domainName: headers.host ?? `${domainPrefix}.lambda-url.localhost`,
+      domainPrefix,
+      http: {
+        method: g.method,
+        path: rawPath,
+        protocol: 'HTTP/1.1',
+        sourceIp: headers['x-forwarded-for']?.split(',')[0]?.trim() ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId,
+      routeKey: '$default',
+      stage: '$default',
+      time: new Date(now).toUTCString(),
+      timeEpoch: now,
+    },
+    isBase64Encoded: body.length > 0 && !textual,
+  };
+  if (body.length > 0) event.body = textual ? body.toString('utf8') : body.toString('base64');
+  return event;
+}
+
+export interface HttpAnswer {
+  status: number;
+  /** Header name to value(s); Set-Cookie may repeat. */
+  headers: Record<string, string | string[]>;
+  body: Buffer;
+}
+
+/**
+ * The answer for a function's result: an object with `statusCode` describes the response;
+ * anything else is the JSON body of a 200 (function URLs' rule).
+ */
+export function functionUrlAnswer(payload: Buffer): HttpAnswer {
+  let result: unknown;
+  try {
+    result = JSON.parse(payload.toString('utf8'));
+  } catch {
+    return { status: 200, headers: { 'content-type': 'application/json' }, body: payload };
+  }
+  if (typeof result !== 'object' || result === null || Array.isArray(result) || !('statusCode' in result)) {
+    return { status: 200, headers: { 'content-type': 'application/json' }, body: payload };
+  }
+  const r = result as { statusCode: unknown; headers?: unknown; cookies?: unknown; body?: unknown; isBase64Encoded?: unknown };
+  const status = Number(r.statusCode);
+  const headers: Record<string, string | string[]> = {};
+  if (typeof r.headers === 'object' && r.headers !== null) {
+    for (const [k, v] of Object.entries(r.headers as Record<string, unknown>)) headers[k.toLowerCase()] = String(v);
+  }
+  if (Array.isArray(r.cookies) && r.cookies.length > 0) headers['set-cookie'] = r.cookies.map(String);
+  const text = typeof r.body === 'string' ? r.body : r.body === undefined || r.body === null ? '' : JSON.stringify(r.body);
+  const body = r.isBase64Encoded === true ? Buffer.from(text, 'base64') : Buffer.from(text);
+  return { status: Number.isInteger(status) && status >= 100 && status <= 599 ? status : 502, headers, body };
+}

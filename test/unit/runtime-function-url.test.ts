@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { functionUrlAnswer, functionUrlEvent, gatewayRequest } from '../../runtime/function-url.js';
+
+test('gatewayRequest: only calls with Fn-Intent: httprequest, headers unwrapped', () => {
+  assert.equal(gatewayRequest({ 'fn-call-id': 'x' }), undefined);
+  assert.deepEqual(
+    gatewayRequest({ 'fn-intent': 'httprequest', 'fn-http-method': 'PATCH', 'fn-http-request-url': '/t/a/b?c=d', 'fn-http-h-x-a': ['1', '2'], 'fn-http-h-host': 'h' }),
+    { method: 'PATCH', url: '/t/a/b?c=d', headers: { 'x-a': '1,2', host: 'h' } },
+  );
+});
+
+const eventCases: { name: string; url: string; headers?: Record<string, string>; body?: string | Buffer; want: Record<string, unknown> }[] = [
+  { name: 'the trigger prefix is cut from the path', url: '/t/app/hello/world', want: { rawPath: '/hello/world', rawQueryString: '' } },
+  { name: 'the app root is /', url: '/t/app', want: { rawPath: '/' } },
+  { name: 'repeated query parameters join with commas', url: '/t/a/p?x=1&y=2&x=3', want: { rawQueryString: 'x=1&y=2&x=3', queryStringParameters: { x: '1,3', y: '2' } } },
+  { name: 'cookies move out of the headers', url: '/t/a/p', headers: { cookie: 'a=1; b=2' }, want: { cookies: ['a=1', 'b=2'], headers: {} } },
+  { name: 'a text body stays text', url: '/t/a/p', headers: { 'content-type': 'application/json' }, body: '{"a":1}', want: { body: '{"a":1}', isBase64Encoded: false } },
+  { name: 'a binary body is base64', url: '/t/a/p', headers: { 'content-type': 'image/png' }, body: Buffer.from([0, 255]), want: { body: 'AP8=', isBase64Encoded: true } },
+  { name: 'no body, no body field', url: '/t/a/p', want: { isBase64Encoded: false } },
+];
+
+for (const c of eventCases) {
+  test(`functionUrlEvent: ${c.name}`, () => {
+    const body = typeof c.body === 'string' ? Buffer.from(c.body) : (c.body ?? Buffer.alloc(0));
+    const e = functionUrlEvent({ method: 'POST', url: c.url, headers: c.headers ?? {} }, body, 'req-1', 1_700_000_000_000, 'Hello');
+    assert.equal(e.version, '2.0');
+    assert.equal(e.routeKey, '$default');
+    for (const [k, v] of Object.entries(c.want)) assert.deepEqual(e[k], v, k);
+    if (body.length === 0) assert.equal('body' in e, false);
+    const rc = e.requestContext as Record<string, any>;
+    assert.equal(rc.requestId, 'req-1');
+    assert.equal(rc.timeEpoch, 1_700_000_000_000);
+    assert.equal(rc.http.method, 'POST');
+    assert.equal(rc.http.path, e.rawPath);
+  });
+}
+
+const answerCases: { name: string; payload: string; status: number; headers: Record<string, string | string[]>; body: string }[] = [
+  { name: 'a plain object is a JSON 200', payload: '{"a":1}', status: 200, headers: { 'content-type': 'application/json' }, body: '{"a":1}' },
+  { name: 'a string result is a JSON 200', payload: '"hi"', status: 200, headers: { 'content-type': 'application/json' }, body: '"hi"' },
+  { name: 'not JSON at all passes through', payload: 'oops', status: 200, headers: { 'content-type': 'application/json' }, body: 'oops' },
+  { name: 'statusCode, headers, cookies and body', payload: '{"statusCode":404,"headers":{"X-A":"b"},"cookies":["c=1"],"body":"nope"}', status: 404, headers: { 'x-a': 'b', 'set-cookie': ['c=1'] }, body: 'nope' },
+  { name: 'a base64 body is decoded', payload: '{"statusCode":200,"body":"aGk=","isBase64Encoded":true}', status: 200, headers: {}, body: 'hi' },
+  { name: 'an object body is JSON', payload: '{"statusCode":200,"body":{"x":1}}', status: 200, headers: {}, body: '{"x":1}' },
+  { name: 'a bad statusCode is a 502', payload: '{"statusCode":"abc"}', status: 502, headers: {}, body: '' },
+];
+
+for (const c of answerCases) {
+  test(`functionUrlAnswer: ${c.name}`, () => {
+    const a = functionUrlAnswer(Buffer.from(c.payload));
+    assert.equal(a.status, c.status);
+    assert.deepEqual(a.headers, c.headers);
+    assert.equal(a.body.toString(), c.body);
+  });
+}
