@@ -5,6 +5,7 @@ import { agentSuite, type AgentSuite } from '../helpers/agent-suite.js';
 import { fixtureImage } from '../helpers/images.js';
 import { eventually, nodeContainers } from '../helpers/containers.js';
 import { call } from '../helpers/server.js';
+import { SHELL_BASE_LATEST } from '../../images/shell-image.js';
 
 interface Echo {
   method: string;
@@ -234,12 +235,16 @@ describe('invoking functions', () => {
     assert.equal(((await invoke(fn.id)).body as Echo).env.COLOR, 'blue');
   });
 
-  test('a lambda-format fn is refused with 501 until the Lambda layer lands, and recorded', async () => {
-    const fn = await mkFn('lambda', { format: 'lambda' });
+  test('a lambda-format fn with no bootstrap fails with Runtime.InvalidEntrypoint, recorded', async () => {
+    // kiln/shell has neither a bootstrap file nor a command of its own.
+    const fn = await mkFn('lambda', { format: 'lambda', image: SHELL_BASE_LATEST });
     const r = await invoke(fn.id);
-    assert.equal(r.status, 501);
-    assert.match(r.body.message, /fn format "lambda" cannot run on this server yet/);
-    assert.equal((await calls(fn.id))[0]?.status, 'error');
+    assert.equal(r.status, 502, JSON.stringify(r.body));
+    assert.equal(r.body.errorType, 'Runtime.InvalidEntrypoint');
+    assert.equal(r.headers.get('x-amz-function-error'), 'Unhandled');
+    const [c] = await calls(fn.id);
+    assert.equal(c?.status, 'error');
+    assert.match(c?.error ?? '', /502: Unhandled/);
   });
 
   test('invoke answers 405 for other methods and 404 for unknown fns', async () => {
