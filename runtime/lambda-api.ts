@@ -101,7 +101,8 @@ export function lambdaApi(deps: LambdaApiDeps): (req: IncomingMessage, res: Serv
       throw new LambdaApiError(413, 'RequestEntityTooLarge', `Exceeded maximum allowed payload size (${MAX_PAYLOAD} bytes).`);
     }
     sandbox.respond(id, { kind: 'response', contentType, body });
-    sendJson(res, 202, ACCEPTED);
+    // The caller's answer (queued by respond) goes out first; the runtime's 202 right after.
+    queueMicrotask(() => sendJson(res, 202, ACCEPTED));
   }
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -133,7 +134,7 @@ export function lambdaApi(deps: LambdaApiDeps): (req: IncomingMessage, res: Serv
         throw err;
       });
       sandbox.respond(id, { kind: 'error', errorType: functionErrorType(req), ...errorBody(req, body) });
-      sendJson(res, 202, ACCEPTED);
+      queueMicrotask(() => sendJson(res, 202, ACCEPTED));
       return;
     }
     if (is('POST', '/2018-06-01/runtime/init/error')) {

@@ -54,6 +54,8 @@ interface Invocation {
   /** performance.now() at start: durations with sub-millisecond precision. */
   t0: number;
   outcome: Deferred<Outcome>;
+  /** The caller's answer: resolved by respond() itself, so the answer leaves before any bookkeeping. */
+  answered: Deferred<Outcome>;
   respondedAt?: number;
 }
 
@@ -326,7 +328,7 @@ export class Sandbox {
     }
     this.firstInvoke = false;
 
-    const inv: Invocation = { event, startedAt: Date.now(), t0: performance.now(), outcome: deferred() };
+    const inv: Invocation = { event, startedAt: Date.now(), t0: performance.now(), outcome: deferred(), answered };
     this.current = inv;
     this.pendingStart = `START RequestId: ${event.requestId} Version: ${this.cfg.functionVersion}\n`;
     tel.emit('platform.start', { requestId: event.requestId, version: this.cfg.functionVersion, tracing: { type: 'X-Amzn-Trace-Id', value: event.traceId } });
@@ -358,6 +360,7 @@ export class Sandbox {
       status = r.status;
       reset = 'failure';
     }
+    answered.resolve(outcome);
     inv.respondedAt = Date.now();
     const durationMs = Math.round((performance.now() - inv.t0) * 100) / 100;
     tel.emit('platform.runtimeDone', {
@@ -373,7 +376,6 @@ export class Sandbox {
         `REPORT RequestId: ${event.requestId}\tDuration: ${durationMs.toFixed(2)} ms\tBilled Duration: ${Math.max(1, Math.ceil(durationMs))} ms\t` +
         `Memory Size: ${this.cfg.memoryMb} MB\tMax Memory Used: ${memoryUsed ?? '?'} MB\t${initMs !== undefined ? `Init Duration: ${initMs.toFixed(2)} ms\t` : ''}`,
     );
-    answered.resolve(outcome);
 
     // 2. Busy until the runtime and the INVOKE subscribers are parked again (the deadline still holds).
     if (!reset) {
@@ -461,6 +463,7 @@ export class Sandbox {
     const inv = this.currentFor(requestId);
     this.runtimeState = 'ResponseSent';
     inv.outcome.resolve(outcome);
+    inv.answered.resolve(outcome);
     this.notify();
   }
 
