@@ -1,0 +1,352 @@
+// Kiln's Lambda runtime daemon (dist/runtime/daemon.cjs) as a child process on the host, no
+// Docker: a temp dir for its socket, a free port for the Lambda APIs, a bootstrap command and
+// an extensions dir. Helpers call the Lambda APIs (as a runtime or an extension would) and the
+// http-stream socket (as the agent would). stop() kills the daemon and every process it started.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { request, type ClientRequest, type IncomingHttpHeaders } from 'node:http';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const DAEMON = fileURLToPath(new URL('../../runtime/daemon.cjs', import.meta.url));
+
+/** A fixture file, from the source tree (fixtures are not compiled into dist). */
+export const fixturePath = (...parts: string[]): string =>
+  fileURLToPath(new URL(`../../../test/fixtures/${parts.join('/')}`, import.meta.url));
+
+export interface DaemonOptions {
+  /** The bootstrap: KILN_LAMBDA_COMMAND. Default: a do-nothing `sleep 1000` (the test acts as the runtime). */
+  command?: string[];
+  /** An existing extensions dir (e.g. a fixture's opt/extensions). */
+  extensionsDir?: string;
+  /** Scripts written executable into `<dir>/extensions`, by file name (used when extensionsDir is not given). */
+  extensions?: Record<string, string>;
+  /** AWS_LAMBDA_FUNCTION_TIMEOUT, seconds (default 30). */
+  timeoutSec?: number;
+  /** KILN_LAMBDA_INIT_TIMEOUT_MS (default 10000). */
+  initTimeoutMs?: number;
+  /** KILN_LAMBDA_SHUTDOWN_MS (default 2000). */
+  shutdownMs?: number;
+  functionName?: string;
+  /** More environment (the customer's variables, or overrides of the above). */
+  env?: Record<string, string>;
+}
+
+export interface Answer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+  text: string;
+  json(): unknown;
+}
+
+export interface RequestOptions {
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+}
+
+export interface Daemon {
+  /** The temp dir (socket, extensions, TMPDIR of the processes). */
+  dir: string;
+  port: number;
+  /** host:port of the Lambda APIs (AWS_LAMBDA_RUNTIME_API). */
+  address: string;
+  extensionsDir: string;
+  child: ChildProcess;
+  /** Everything the daemon wrote to stdout and stderr so far. */
+  output(): string;
+  /** Resolves once the output matches (rejects after timeoutMs, with the output in the message). */
+  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  /** Resolves with the exit code and signal once the daemon has exited. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** A request to the Lambda APIs on 127.0.0.1:port. */
+  api(method: string, path: string, opts?: RequestOptions): Promise<Answer>;
+  /** A request to the http-stream socket. */
+  socket(method: string, path: string, opts?: RequestOptions): Promise<Answer>;
+  /** POST /call: one invocation. */
+  call(body?: string | Buffer, headers?: Record<string, string>): Promise<Answer>;
+  /** GET /.kiln/idle */
+  idle(): Promise<Answer>;
+  /** POST /.kiln/shutdown?reason=... */
+  shutdown(reason?: string): Promise<Answer>;
+  /** GET /2018-06-01/runtime/invocation/next: the test as the runtime. */
+  next(): Promise<Answer>;
+  /** POST /2018-06-01/runtime/invocation/{id}/{response|error} */
+  post(requestId: string, what: 'response' | 'error', body?: string | Buffer, headers?: Record<string, string>): Promise<Answer>;
+  /** POST /2020-01-01/extension/register */
+  register(name: string | undefined, body?: unknown, headers?: Record<string, string>): Promise<Answer>;
+  /** GET /2020-01-01/extension/event/next as the extension `id`. */
+  eventNext(id: string): Promise<Answer>;
+  /** Pids of the daemon's live descendants (the bootstrap, the extensions and their children). */
+  descendants(): number[];
+  /** Kills the daemon and every process it started; removes the temp dir. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** A port nobody listens on now: listen on 0, then close. */
+export async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((resolve, reject) => {
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => resolve());
+  });
+  const addr = srv.address();
+  await new Promise<void>((resolve) => srv.close(() => resolve()));
+  if (addr === null || typeof addr === 'string') throw new Error('no port');
+  return addr.port;
+}
+
+interface ProcInfo {
+  pid: number;
+  ppid: number;
+  pgid: number;
+}
+
+/** Every process on the machine, from /proc (Linux). */
+export function processTable(): ProcInfo[] {
+  const out: ProcInfo[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      // pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (fields[0] === 'Z') continue; // a zombie is already dead
+      out.push({ pid: Number(name), ppid: Number(fields[1]), pgid: Number(fields[2]) });
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return out;
+}
+
+/** Live descendants of `root`, and the members of their process groups (the daemon detaches its children). */
+export function descendantsOf(root: number): number[] {
+  const table = processTable();
+  const found = new Set<number>();
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const p of table) {
+      if (found.has(p.pid)) continue;
+      if (p.ppid === root || found.has(p.ppid) || found.has(p.pgid)) {
+        found.add(p.pid);
+        grew = true;
+      }
+    }
+  }
+  return [...found];
+}
+
+/** The pids still alive among `pids`, and any process in their groups. */
+export function stillAlive(pids: number[]): number[] {
+  const set = new Set(pids);
+  return processTable().filter((p) => set.has(p.pid) || set.has(p.pgid)).map((p) => p.pid);
+}
+
+function procState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+  } catch {
+    return undefined;
+  }
+}
+
+/** SIGSTOPs a process and waits until it is stopped (or gone). */
+async function freeze(pid: number): Promise<void> {
+  try {
+    process.kill(pid, 'SIGSTOP');
+  } catch {
+    return;
+  }
+  for (let i = 0; i < 200; i++) {
+    const state = procState(pid);
+    if (state === undefined || state === 'T' || state === 't' || state === 'Z') return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+function killGroupAndPid(pid: number): void {
+  for (const target of [-pid, pid]) {
+    try {
+      process.kill(target, 'SIGKILL');
+    } catch {
+      /* not a group leader, or gone */
+    }
+  }
+}
+
+function httpCall(
+  target: { socketPath: string } | { host: string; port: number },
+  method: string,
+  path: string,
+  opts: RequestOptions,
+  live: Set<ClientRequest>,
+): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const body = opts.body === undefined ? undefined : Buffer.isBuffer(opts.body) ? opts.body : Buffer.from(opts.body);
+    const headers: Record<string, string | number> = { ...opts.headers };
+    if (body !== undefined) headers['content-length'] = body.length;
+    const req = request({ ...target, method, path, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        live.delete(req);
+        const buf = Buffer.concat(chunks);
+        const text = buf.toString('utf8');
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: buf, text, json: () => JSON.parse(text) as unknown });
+      });
+    });
+    live.add(req);
+    req.on('error', (err) => {
+      live.delete(req);
+      reject(err);
+    });
+    req.on('close', () => live.delete(req));
+    req.end(body);
+  });
+}
+
+async function writeExtensions(dir: string, scripts: Record<string, string>): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  for (const [name, text] of Object.entries(scripts)) {
+    const file = join(dir, name);
+    await writeFile(file, text);
+    await chmod(file, 0o755);
+  }
+}
+
+export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
+  const dir = await mkdtemp(join(tmpdir(), 'kiln-daemon-'));
+  const extensionsDir = opts.extensionsDir ?? join(dir, 'extensions');
+  if (!opts.extensionsDir && opts.extensions) await writeExtensions(extensionsDir, opts.extensions);
+  const port = await freePort();
+  const address = `127.0.0.1:${port}`;
+  const sock = join(dir, 'lsnr.sock');
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    // mktemp in the fixtures' scripts lands here, and goes with the dir.
+    TMPDIR: dir,
+    FN_LISTENER: `unix:${sock}`,
+    KILN_LAMBDA_API_ADDRESS: address,
+    KILN_LAMBDA_EXTENSIONS_DIR: extensionsDir,
+    KILN_LAMBDA_COMMAND: JSON.stringify(opts.command ?? ['sleep', '1000']),
+    AWS_LAMBDA_FUNCTION_NAME: opts.functionName ?? 'daemon-test',
+    AWS_LAMBDA_FUNCTION_TIMEOUT: String(opts.timeoutSec ?? 30),
+    KILN_LAMBDA_INIT_TIMEOUT_MS: String(opts.initTimeoutMs ?? 10_000),
+    KILN_LAMBDA_SHUTDOWN_MS: String(opts.shutdownMs ?? 2000),
+    ...opts.env,
+  };
+  const child = spawn(process.execPath, [DAEMON], { env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const listeners = new Set<() => void>();
+  const onData = (d: Buffer) => {
+    out += d.toString('utf8');
+    for (const l of [...listeners]) l();
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const exited = (once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>).then(([code, signal]) => {
+    for (const l of [...listeners]) l();
+    return { code, signal };
+  });
+  let gone = false;
+  void exited.then(() => (gone = true));
+
+  const live = new Set<ClientRequest>();
+  /** Requests are tracked (destroyed at stop) and never an unhandled rejection when left pending. */
+  const tracked = (p: Promise<Answer>): Promise<Answer> => {
+    p.catch(() => {});
+    return p;
+  };
+  const api = (method: string, path: string, o: RequestOptions = {}) => tracked(httpCall({ host: '127.0.0.1', port }, method, path, o, live));
+  const socket = (method: string, path: string, o: RequestOptions = {}) => tracked(httpCall({ socketPath: sock }, method, path, o, live));
+  /** Descendants seen while the daemon ran: killed at stop even if they were orphaned meanwhile. */
+  const seen = new Set<number>();
+  const descendants = () => {
+    if (child.pid === undefined) return [];
+    const d = descendantsOf(child.pid);
+    for (const p of d) seen.add(p);
+    return d;
+  };
+
+  const waitForOutput = (pattern: RegExp, timeoutMs = 10_000) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (pattern.test(out)) done(undefined);
+        else if (gone) done(new Error(`daemon exited before output matched ${pattern}:\n${out}`));
+      };
+      const timer = setTimeout(() => done(new Error(`output did not match ${pattern} within ${timeoutMs} ms:\n${out}`)), timeoutMs);
+      const done = (err: Error | undefined) => {
+        clearTimeout(timer);
+        listeners.delete(check);
+        if (err) reject(err);
+        else resolve();
+      };
+      listeners.add(check);
+      check();
+    });
+
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    // Stopped first, so it cannot start a process between the snapshot and the kill.
+    if (!gone && child.pid !== undefined) await freeze(child.pid);
+    const pids = [...new Set([...descendants(), ...seen])];
+    if (!gone) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+    for (const pid of pids) killGroupAndPid(pid);
+    for (const req of live) req.destroy();
+    live.clear();
+    await rm(dir, { recursive: true, force: true });
+  };
+
+  const d: Daemon = {
+    dir, port, address, extensionsDir, child, exited, api, socket, descendants, stop, waitForOutput,
+    output: () => out,
+    call: (body = '{}', headers = {}) => socket('POST', '/call', { body, headers }),
+    idle: () => socket('GET', '/.kiln/idle'),
+    shutdown: (reason = 'spindown') => socket('POST', `/.kiln/shutdown?reason=${encodeURIComponent(reason)}`),
+    next: () => api('GET', '/2018-06-01/runtime/invocation/next'),
+    post: (id, what, body = '{}', headers = {}) => api('POST', `/2018-06-01/runtime/invocation/${encodeURIComponent(id)}/${what}`, { body, headers }),
+    register: (name, body = { events: ['INVOKE'] }, headers = {}) =>
+      api('POST', '/2020-01-01/extension/register', {
+        headers: { ...(name !== undefined && { 'lambda-extension-name': name }), ...headers },
+        body: JSON.stringify(body),
+      }),
+    eventNext: (id) => api('GET', '/2020-01-01/extension/event/next', { headers: { 'lambda-extension-identifier': id } }),
+  };
+
+  // Ready when lsnr.sock appears (the daemon links it once it accepts).
+  const deadline = Date.now() + 10_000;
+  while (!existsSync(sock)) {
+    if (gone || Date.now() > deadline) {
+      await stop();
+      throw new Error(`the daemon did not become ready:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return d;
+}
+
+/** Runs `fn` with a fresh daemon; prints its output when `fn` fails; always stops it. */
+export async function withDaemon(opts: DaemonOptions, fn: (d: Daemon) => Promise<void>): Promise<void> {
+  const d = await startDaemon(opts);
+  try {
+    await fn(d);
+  } catch (err) {
+    process.stderr.write(`--- daemon output ---\n${d.output()}\n---\n`);
+    throw err;
+  } finally {
+    await d.stop();
+  }
+}

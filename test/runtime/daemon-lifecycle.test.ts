@@ -1,0 +1,266 @@
+// The daemon's lifecycle on the host with real processes: the blog demo's bash+curl bootstrap
+// and extension (test/fixtures/lambda/blog-demo), and small scripts that time out, crash or
+// never register. Init order, the busy window after an answer, idle, the SHUTDOWN sequence,
+// timeouts and resets, crashes, init bounds and a missing bootstrap.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fixturePath, stillAlive, withDaemon, type Answer, type Daemon, type DaemonOptions } from '../helpers/daemon.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- loose JSON in tests
+type Json = Record<string, any>;
+
+const BLOG = (workSeconds: string, extra: DaemonOptions = {}): DaemonOptions => ({
+  command: [fixturePath('lambda', 'blog-demo', 'var', 'task', 'bootstrap')],
+  extensionsDir: fixturePath('lambda', 'blog-demo', 'opt', 'extensions'),
+  ...extra,
+  env: { EXTENSION_WORK_SECONDS: workSeconds, ...extra.env },
+});
+
+/** An extension that registers for INVOKE, and exits (status 3) on its first event. */
+const CRASHER = `#!/bin/bash
+H=$(mktemp)
+curl -sS -D "$H" -XPOST "http://$AWS_LAMBDA_RUNTIME_API/2020-01-01/extension/register" \\
+  -H "Lambda-Extension-Name: $(basename "$0")" -d '{"events":["INVOKE"]}' >/dev/null
+ID=$(grep -Fi Lambda-Extension-Identifier "$H" | tr -d '[:space:]' | cut -d: -f2)
+echo "[crasher] registered"
+curl -sS "http://$AWS_LAMBDA_RUNTIME_API/2020-01-01/extension/event/next" -H "Lambda-Extension-Identifier: $ID" >/dev/null
+echo "[crasher] exiting mid-invoke"
+exit 3
+`;
+
+/** A bootstrap that takes one event and exits (status 2) without answering. */
+const CRASHING_RUNTIME = `curl -sS "http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime/invocation/next" >/dev/null; echo "[runtime] dying"; exit 2`;
+
+const count = (text: string, s: string): number => text.split(s).length - 1;
+
+function assertFailure(a: Answer, status: number, errorType: string, requestId?: string): Json {
+  assert.equal(a.status, status, `status (body ${a.text})`);
+  assert.equal(a.headers['x-amz-function-error'], 'Unhandled');
+  const body = a.json() as Json;
+  assert.equal(body.errorType, errorType, a.text);
+  if (requestId) assert.match(String(body.errorMessage), new RegExp(`^RequestId: ${requestId} Error: `));
+  return body;
+}
+
+function assertApiError400(a: Answer): void {
+  assert.equal(a.status, 400, a.text);
+  assert.equal((a.json() as Json).errorType, 'InvalidRequestID');
+}
+
+/** The JSON the blog extension echoed after "Received SHUTDOWN: ". */
+function shutdownEvent(out: string): Json {
+  const m = /Received SHUTDOWN: (\{.*\})/.exec(out);
+  assert.ok(m?.[1], 'the extension received SHUTDOWN');
+  return JSON.parse(m[1]) as Json;
+}
+
+describe('the blog demo (bash+curl bootstrap and extension)', () => {
+  test('init order, an answer before the extension is done, idle after it, the next invoke waits for it', () =>
+    withDaemon(BLOG('1'), async (d) => {
+      await d.waitForOutput(/\[runtime\] init/);
+      const out0 = d.output();
+      // The daemon starts the bootstrap once the register request is in, which may be before
+      // the extension prints its answer: "Registering" comes before the runtime, always.
+      const registering = out0.indexOf('[extension1.sh] Registering');
+      assert.ok(registering >= 0, 'the extension registered');
+      assert.ok(registering < out0.indexOf('[runtime] init'), 'the extension registers before the runtime starts');
+      await d.waitForOutput(/\[extension1\.sh\] Registered: \{"functionName":"daemon-test","functionVersion":"\$LATEST","handler":""\}/);
+
+      const t0 = Date.now();
+      const a = await d.call('{"a":1}', { 'fn-call-id': 'call1' });
+      const answeredAfter = Date.now() - t0;
+      assert.equal(a.status, 200, a.text);
+      assert.deepEqual(a.json(), { echo: { a: 1 }, requestId: 'call1' });
+      assert.ok(answeredAfter < 900, `answered after ${answeredAfter} ms, before the extension's 1 s of work`);
+      assert.equal(count(d.output(), 'Done processing'), 0, 'the extension is still working when the answer comes');
+
+      const idle = await d.idle();
+      const idleAfter = Date.now() - t0;
+      assert.equal(idle.status, 200);
+      assert.equal(count(d.output(), 'Done processing'), 1, 'idle answers after the extension is done');
+      assert.ok(idleAfter >= 900, `idle after ${idleAfter} ms`);
+
+      // Two calls at once: the second waits for the first's busy window (the extension's work).
+      const t1 = Date.now();
+      const first = d.call('{"n":2}', { 'fn-call-id': 'call2' });
+      const second = d.call('{"n":3}', { 'fn-call-id': 'call3' });
+      const [b, c] = await Promise.all([first.then((x) => ({ x, at: Date.now() - t1 })), second.then((x) => ({ x, at: Date.now() - t1 }))]);
+      assert.deepEqual(b.x.json(), { echo: { n: 2 }, requestId: 'call2' });
+      assert.deepEqual(c.x.json(), { echo: { n: 3 }, requestId: 'call3' });
+      assert.ok(b.at < 900, `first answered after ${b.at} ms`);
+      assert.ok(c.at - b.at >= 900, `second answered ${c.at - b.at} ms after the first`);
+      const out = d.output();
+      assert.ok(out.indexOf('[runtime] invoke call3') > out.indexOf('Done processing', out.indexOf('invoke call2')), 'call3 starts after the extension finished call2');
+      assert.match(out, /START RequestId: call1 Version: \$LATEST/);
+      assert.match(out, /END RequestId: call1/);
+      assert.match(out, /REPORT RequestId: call1\tDuration: [\d.]+ ms\tBilled Duration: \d+ ms\tMemory Size: 128 MB/);
+      await d.idle();
+    }));
+
+  test('POST /.kiln/shutdown?reason=spindown: SHUTDOWN to the extension, exit 0, no process left', () =>
+    withDaemon(BLOG('0.2'), async (d) => {
+      await d.waitForOutput(/\[runtime\] init/);
+      const a = await d.call('{"x":1}', { 'fn-call-id': 'before-shutdown' });
+      assert.equal(a.status, 200, a.text);
+      await d.idle();
+      const pids = d.descendants();
+      assert.ok(pids.length >= 2, `the bootstrap and the extension run: ${pids.join(',')}`);
+
+      const before = Date.now();
+      const s = await d.shutdown('spindown');
+      assert.equal(s.status, 200, s.text);
+      assert.deepEqual(s.json(), { shutdown: 'spindown' });
+      const exit = await d.exited;
+      assert.deepEqual(exit, { code: 0, signal: null });
+
+      const out = d.output();
+      const ev = shutdownEvent(out);
+      assert.equal(ev.eventType, 'SHUTDOWN');
+      assert.equal(ev.shutdownReason, 'spindown');
+      assert.equal(typeof ev.deadlineMs, 'number');
+      assert.ok(ev.deadlineMs > before && ev.deadlineMs <= Date.now() + 2000, `deadlineMs ${ev.deadlineMs}`);
+      assert.match(out, /\[extension1\.sh\] Exiting/);
+      assert.deepEqual(stillAlive(pids), [], 'no bootstrap or extension process remains');
+    }));
+
+  test('SIGTERM to the daemon: the same spindown sequence, exit 0', () =>
+    withDaemon(BLOG('0.2'), async (d) => {
+      await d.waitForOutput(/\[extension1\.sh\] Waiting for event/);
+      await d.waitForOutput(/\[runtime\] init/);
+      await sleep(100);
+      const pids = d.descendants();
+      d.child.kill('SIGTERM');
+      assert.deepEqual(await d.exited, { code: 0, signal: null });
+      assert.equal(shutdownEvent(d.output()).shutdownReason, 'spindown');
+      assert.deepEqual(stillAlive(pids), []);
+    }));
+});
+
+describe('timeouts, crashes and init failures', () => {
+  /**
+   * The test is the runtime: it takes the event and never answers; the fn's timeout is 1 s.
+   * `initFirst`: init is over before the call comes (the usual case); else the call comes
+   * first and waits for init (the runtime's first next comes after it).
+   */
+  async function timeOutOnce(d: Daemon, initFirst: boolean): Promise<void> {
+    let next: Promise<Answer> | undefined;
+    if (initFirst) {
+      next = d.next();
+      await d.waitForOutput(/\[extension1\.sh\] Waiting for event/);
+      await sleep(200);
+    } else {
+      await d.waitForOutput(/\[extension1\.sh\] Waiting for event/);
+    }
+    const firstGen = d.descendants();
+    const t0 = Date.now();
+    const call = d.call('{}', { 'fn-call-id': 'slow' });
+    if (!initFirst) {
+      await sleep(100);
+      next = d.next();
+    }
+    const a = await call;
+    assert.equal((await next!).status, 200);
+    const took = Date.now() - t0;
+    const body = assertFailure(a, 504, 'Sandbox.Timedout', 'slow');
+    assert.equal(body.errorMessage, 'RequestId: slow Error: Task timed out after 1.00 seconds');
+    assert.ok(took >= 900 && took < 3000, `timed out after ${took} ms`);
+
+    await d.idle();
+    const ev = shutdownEvent(d.output());
+    assert.equal(ev.eventType, 'SHUTDOWN');
+    assert.equal(ev.shutdownReason, 'timeout');
+    assert.deepEqual(stillAlive(firstGen), [], 'the first generation is gone after the reset');
+    // A late answer for the timed-out call is refused.
+    assertApiError400(await d.post('slow', 'response'));
+  }
+
+  /** After a reset: the next call re-initialises (the extension registers again) and is served. */
+  async function reinitialises(d: Daemon): Promise<void> {
+    const next = d.next();
+    const b = d.call('{"again":true}', { 'fn-call-id': 'fresh' });
+    const event = await next;
+    assert.equal(event.headers['lambda-runtime-aws-request-id'], 'fresh');
+    assert.equal((await d.post('fresh', 'response', '"ok"')).status, 202);
+    const answer = await b;
+    assert.equal(answer.status, 200, answer.text);
+    assert.equal(count(d.output(), '[extension1.sh] Registering'), 2, 'the extension registered again (re-init)');
+    await d.waitForOutput(/\[extension1\.sh\] Received INVOKE: .*"requestId":"fresh"/, 3000);
+  }
+
+  const TIMING_OUT = BLOG('0.1', { command: ['sleep', '1000'], timeoutSec: 1 });
+
+  test('a timeout: 504 Sandbox.Timedout, SHUTDOWN reason timeout to the extension, the processes reset', () =>
+    withDaemon(TIMING_OUT, (d) => timeOutOnce(d, true)));
+
+  test('after a timeout during the first call (which waited for init), the next call re-initialises', () =>
+    withDaemon(TIMING_OUT, async (d) => {
+      await timeOutOnce(d, false);
+      await reinitialises(d);
+    }));
+
+  // Bug (runtime/sandbox.ts, runInvoke): the boot init's promise stays in `initPromise` when
+  // init finished before the first call, so after a reset `this.initPromise ??= ...` reuses it
+  // and the next call runs without re-init: no extension, no bootstrap. Remove `todo` once fixed.
+  test('after a timeout (init done before the first call), the next call re-initialises', {
+    todo: 'sandbox.ts reuses the stale boot initPromise after a reset: no re-init',
+  }, () =>
+    withDaemon(TIMING_OUT, async (d) => {
+      await timeOutOnce(d, true);
+      await reinitialises(d);
+    }));
+
+  test('an extension that exits mid-invoke: 502 Extension.Crash', () =>
+    withDaemon({ extensions: { crasher: CRASHER } }, async (d) => {
+      const next = d.next();
+      await d.waitForOutput(/\[crasher\] registered/);
+      const a = await d.call('{}', { 'fn-call-id': 'crash' });
+      assert.equal((await next).status, 200);
+      const body = assertFailure(a, 502, 'Extension.Crash', 'crash');
+      assert.equal(body.errorMessage, 'RequestId: crash Error: Extension crasher exited with error: exit status 3');
+      // The late answer of the runtime is refused; the sandbox resets.
+      await d.idle();
+      assert.equal((await d.post('crash', 'response')).status, 400);
+    }));
+
+  test('a runtime that exits mid-invoke: 502 Runtime.ExitError', () =>
+    withDaemon({ command: ['bash', '-c', CRASHING_RUNTIME] }, async (d) => {
+      const a = await d.call('{}', { 'fn-call-id': 'rt-crash' });
+      const body = assertFailure(a, 502, 'Runtime.ExitError', 'rt-crash');
+      assert.equal(body.errorMessage, 'RequestId: rt-crash Error: Runtime exited with error: exit status 2');
+      assert.match(d.output(), /\[runtime\] dying/);
+    }));
+
+  test('an extension that never registers: init is bounded by KILN_LAMBDA_INIT_TIMEOUT_MS', () =>
+    withDaemon({ extensions: { mute: '#!/bin/sh\nexec sleep 1000\n' }, initTimeoutMs: 500 }, async (d) => {
+      const t0 = Date.now();
+      const a = await d.call('{}', { 'fn-call-id': 'cold' });
+      const took = Date.now() - t0;
+      assert.ok(took < 2500, `answered after ${took} ms`);
+      const body = assertFailure(a, 504, 'Sandbox.Timedout', 'cold');
+      assert.match(body.errorMessage, /Extension registration/);
+      await d.idle();
+      assert.deepEqual(d.descendants(), [], 'the mute extension is killed by the reset');
+
+      // The next call re-initialises, and is bounded again.
+      const t1 = Date.now();
+      const b = await d.call('{}', { 'fn-call-id': 'cold2' });
+      const took2 = Date.now() - t1;
+      assertFailure(b, 504, 'Sandbox.Timedout', 'cold2');
+      assert.ok(took2 >= 400 && took2 < 2500, `re-init answered after ${took2} ms`);
+    }));
+
+  test('a missing bootstrap: 502 Runtime.InvalidEntrypoint, again on the next call', () =>
+    withDaemon({ command: ['/nonexistent/kiln/bootstrap'] }, async (d) => {
+      const a = await d.call('{}', { 'fn-call-id': 'nb1' });
+      const body = assertFailure(a, 502, 'Runtime.InvalidEntrypoint', 'nb1');
+      assert.match(body.errorMessage, /\/nonexistent\/kiln\/bootstrap/);
+      assertFailure(await d.call('{}', { 'fn-call-id': 'nb2' }), 502, 'Runtime.InvalidEntrypoint', 'nb2');
+    }));
+
+  test('no bootstrap and no command: 502 Runtime.InvalidEntrypoint', () =>
+    withDaemon({ command: [] }, async (d) => {
+      const body = assertFailure(await d.call('{}', { 'fn-call-id': 'none' }), 502, 'Runtime.InvalidEntrypoint', 'none');
+      assert.match(body.errorMessage, /no bootstrap/);
+    }));
+});
