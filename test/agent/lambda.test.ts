@@ -61,6 +61,21 @@ describe('the AWS blog demo: a bash bootstrap and a bash+curl extension', () => 
   });
 });
 
+describe('an image whose own ENTRYPOINT is the runtime', () => {
+  let s: AgentSuite;
+  before(async () => {
+    s = await agentSuite('lambda-entry');
+  });
+  after(() => s.close());
+
+  test('runs as the bootstrap with its CMD, in its working directory, the CMD naming the handler', async () => {
+    const fn = await s.mkFn('entry', { image: await lambdaFixtureImage('shell-entrypoint'), format: 'lambda' });
+    const r = await s.invoke(fn.id, { x: 1 });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.deepEqual(r.body, { arg: 'my.handler', handler: 'my.handler', cwd: '/srv', event: { x: 1 } });
+  });
+});
+
 describe('a Node runtime using fetch against the Runtime API', () => {
   let s: AgentSuite;
   let image: string;

@@ -13,9 +13,13 @@ import { readProgress } from '../../images/progress.js';
 import { ensureShellBaseImage } from '../../images/shell-image.js';
 import { docker as dockerClient, hashTree, projectRoot, pruneOldFixtures } from './images.js';
 
-export type LambdaFixture = 'blog-demo' | 'node-runtime' | 'node-hello';
+export type LambdaFixture = 'blog-demo' | 'node-runtime' | 'node-hello' | 'shell-entrypoint';
 
-const BASE: Record<LambdaFixture, 'shell' | 'node'> = { 'blog-demo': 'shell', 'node-runtime': 'node', 'node-hello': 'node' };
+const BASE: Record<LambdaFixture, 'shell' | 'node'> = { 'blog-demo': 'shell', 'node-runtime': 'node', 'node-hello': 'node', 'shell-entrypoint': 'shell' };
+/** Extra Dockerfile lines: an image whose own entrypoint is the runtime, like AWS base images. */
+const EXTRA: Partial<Record<LambdaFixture, string>> = {
+  'shell-entrypoint': 'WORKDIR /srv\nENTRYPOINT ["/usr/local/bin/my-runtime"]\nCMD ["my.handler"]\n',
+};
 const RECIPE = '1';
 
 export const lambdaFixtureDir = (name: LambdaFixture): string => join(projectRoot(), 'test', 'fixtures', 'lambda', name);
@@ -55,7 +59,7 @@ async function build(name: LambdaFixture, client: Docker): Promise<string> {
   const base = BASE[name] === 'shell' ? await ensureShellBaseImage(client) : await ensureNodeBaseImage(client);
   const baseInfo = await inspectImage(client, base);
   if (!baseInfo) throw new Error(`base image ${base} vanished`);
-  const dockerfile = `FROM ${base}\nCOPY rootfs/ /\nWORKDIR /var/task\n`;
+  const dockerfile = `FROM ${base}\nCOPY rootfs/ /\nWORKDIR /var/task\n${EXTRA[name] ?? ''}`;
   const h = createHash('sha256').update(`${RECIPE}\n${baseInfo.Id}\n${dockerfile}`);
   await hashTree(h, lambdaFixtureDir(name));
   const repo = `kiln-test/lambda-${name}`;
