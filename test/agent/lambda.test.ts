@@ -229,6 +229,17 @@ describe('a Node runtime using fetch against the Runtime API', () => {
     assert.equal(await made.text(), 'made /web POST');
   });
 
+  test('an extension crash fails the call with Extension.Crash; the sandbox re-initialises', async () => {
+    const fn = await s.mkFn('extcrash', { image, format: 'lambda', config: { OPA_CRASH_ONCE: '1' } });
+    const r = await s.invoke(fn.id, { action: 'sleep', ms: 1500 });
+    assert.equal(r.status, 502, JSON.stringify(r.body));
+    assert.equal(r.body.errorType, 'Extension.Crash');
+    assert.match(r.body.errorMessage, /Extension opa exited with error: exit status 1/);
+    const again = await s.invoke(fn.id, { action: 'opa', user: 'alice' });
+    assert.equal(again.status, 200, JSON.stringify(again.body));
+    assert.deepEqual(again.body, { result: true, decidedBy: 'opa-extension' });
+  });
+
   test('a telemetry subscriber receives the platform events, with a real maxMemoryUsedMB', async () => {
     const fn = await s.mkFn('tel', { image, format: 'lambda', memory: 192 });
     const first = await s.invoke(fn.id, { action: 'echo' });
