@@ -106,6 +106,7 @@ export class Agent {
       freezeIdleMs: cfg.freezeIdleMs,
       maxLogBytes: cfg.maxLogBytes,
       maxResponseBytes: cfg.maxResponseBytes,
+      lateOutput: (fnId, callId, log) => this.recorder.updateLog(fnId, callId, log),
     };
   }
 
@@ -220,6 +221,7 @@ export class Agent {
       memoryMb: spec.fn.memory,
       cpusMilli: 0,
       idleTimeoutMs: spec.fn.idle_timeout * 1000,
+      fnId: spec.fn.id,
       ...(this.cfg.network !== undefined && { network: this.cfg.network }),
     };
     const memory = cSpec.memoryMb * MiB;

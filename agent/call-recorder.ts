@@ -18,6 +18,8 @@ const BATCH_DELAY_MS = 20;
 
 export class CallRecorder {
   private queue: CallRecord[] = [];
+  /** Logs rewritten after their call was recorded, written after the calls. */
+  private logs: { fnId: string; callId: string; log: string }[] = [];
   private running: Promise<void> | undefined;
 
   constructor(private readonly store: CallStore, private readonly log: Logger) {}
@@ -27,11 +29,17 @@ export class CallRecorder {
     this.kick();
   }
 
+  /** Replaces a recorded call's log (with more of it), off the caller's path like records. */
+  updateLog(fnId: string, callId: string, log: string): void {
+    this.logs.push({ fnId, callId, log });
+    this.kick();
+  }
+
   private kick(): void {
     this.running ??= this.drain().finally(() => {
       this.running = undefined;
       // A record that arrived as the drain was finishing starts the next one.
-      if (this.queue.length > 0) this.kick();
+      if (this.queue.length > 0 || this.logs.length > 0) this.kick();
     });
   }
 
@@ -43,6 +51,13 @@ export class CallRecorder {
         await this.store.insertCalls(batch.map((r) => ({ call: r.call, log: String(r.log) })));
       } catch (err) {
         this.log.error({ err, calls: batch.length }, 'could not record calls');
+      }
+    }
+    for (const l of this.logs.splice(0)) {
+      try {
+        await this.store.insertLog(l.fnId, l.callId, l.log);
+      } catch (err) {
+        this.log.error({ err, call: l.callId }, 'could not update a call log');
       }
     }
   }

@@ -18,6 +18,7 @@ export interface ContainerSpec {
   memoryMb: number;
   cpusMilli: number;
   idleTimeoutMs: number;
+  fnId: string;
   network?: string;
   readOnlyBinds?: Record<string, string>;
   /** Runs Kiln's Lambda daemon: freeze only once it is idle, retire through its SHUTDOWN. */
@@ -31,6 +32,8 @@ export interface ContainerDeps {
   freezeIdleMs: number;
   maxLogBytes: number;
   maxResponseBytes: number;
+  /** Output that came after the last call was stored (e.g. a Lambda extension's SHUTDOWN): its whole log again. */
+  lateOutput?(fnId: string, callId: string, log: string): void;
 }
 
 export interface CallInput {
@@ -67,6 +70,8 @@ export class HotContainer {
   private current: { log: LogBuffer; stats: Stat[] } | undefined;
   /** The last call's log, which takes output written after its answer until the next call. */
   private lastLog: LogBuffer | undefined;
+  /** The last call, and how much of its log there was when it ended. */
+  private lastCall: { callId: string; bytesAtEnd: number } | undefined;
   private freezeTimer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private freezing: Promise<void> | undefined;
@@ -248,6 +253,7 @@ export class HotContainer {
       this.cookie.setStatsEnabled(false);
       this.current = undefined;
       this.lastLog = call.log;
+      this.lastCall = { callId: input.callId, bytesAtEnd: call.log.bytes };
     }
   }
 
@@ -288,6 +294,11 @@ export class HotContainer {
       await this.client.destroy().catch(() => {});
       await this.cookie.close().catch(() => {});
       await this.dir.remove().catch(() => {});
+      // The container's last words (output up to its removal) belong to its last call.
+      const last = this.lastCall;
+      if (last && this.lastLog && this.lastLog.bytes > last.bytesAtEnd) {
+        this.deps.lateOutput?.(this.spec.fnId, last.callId, this.lastLog.toString());
+      }
     })();
     return this.closing;
   }

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { agentSuite, type AgentSuite } from '../helpers/agent-suite.js';
-import { nodeContainers } from '../helpers/containers.js';
+import { eventually, nodeContainers } from '../helpers/containers.js';
 import { lambdaFixtureImage } from '../helpers/lambda-images.js';
 import { call } from '../helpers/server.js';
 
@@ -58,6 +58,25 @@ describe('the AWS blog demo: a bash bootstrap and a bash+curl extension', () => 
     assert.match(log, /\[runtime\] invoke /);
     assert.match(log, new RegExp(`END RequestId: ${callId}`));
     assert.match(log, new RegExp(`REPORT RequestId: ${callId}\\tDuration: [\\d.]+ ms\\tBilled Duration: \\d+ ms\\tMemory Size: 128 MB\\tMax Memory Used: \\d+ MB\\tInit Duration: [\\d.]+ ms`));
+  });
+});
+
+describe('the blog demo retiring', () => {
+  let s: AgentSuite;
+  before(async () => {
+    s = await agentSuite('lambda-retire');
+  });
+  after(() => s.close());
+
+  test("the extension's SHUTDOWN handling runs when the container retires (idle timeout), and is in the last call's log", async () => {
+    const fn = await s.mkFn('retire', { image: await lambdaFixtureImage('blog-demo'), format: 'lambda', idle_timeout: 1, config: { EXTENSION_WORK_SECONDS: '0' } });
+    const r = await s.invoke(fn.id, { bye: true });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.ok(await eventually(async () => (await nodeContainers(s.docker, s.srv.nodeId)).length === 0, 8000), 'the container retired');
+    await sleep(100);
+    const log = await callLog(s, fn.id, r.headers.get('fn-call-id')!);
+    assert.match(log, /\[extension1\.sh\] Received SHUTDOWN: \{"eventType":"SHUTDOWN","shutdownReason":"spindown","deadlineMs":\d+\}/);
+    assert.match(log, /\[extension1\.sh\] Exiting/);
   });
 });
 
