@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const DAEMON = fileURLToPath(new URL('../../runtime/daemon.cjs', import.meta.url));
+/** The bundle under test; KILN_TEST_DAEMON_BUNDLE runs the tests against another build. */
+const DAEMON = process.env.KILN_TEST_DAEMON_BUNDLE || fileURLToPath(new URL('../../runtime/daemon.cjs', import.meta.url));
 
 /** A fixture file, from the source tree (fixtures are not compiled into dist). */
 export const fixturePath = (...parts: string[]): string =>

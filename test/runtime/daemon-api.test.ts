@@ -428,6 +428,19 @@ describe('Telemetry API', () => {
 });
 
 describe('http-stream socket', () => {
+  // Bug (runtime/sandbox.ts idle()): the boot init is not on the invoke chain, so idle answers
+  // at once while init still runs (here: the runtime has not called next yet).
+  test('idle during the boot init waits until every party is parked', {
+    todo: 'sandbox.ts idle() ignores the boot init (startInit is not chained)',
+  }, () =>
+    withDaemon({}, async (d) => {
+      const idle = d.idle().then(() => 'idle' as const);
+      const first = await Promise.race([idle, sleep(300).then(() => 'pending' as const)]);
+      assert.equal(first, 'pending', 'idle must wait for init (the runtime has not called next)');
+      void d.next();
+      assert.equal(await idle, 'idle');
+    }));
+
   test('an unknown path: 404; idle with nothing running: 200', () =>
     withDaemon({}, async (d) => {
       assert.equal((await d.socket('GET', '/nothing')).status, 404);
