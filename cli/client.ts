@@ -81,15 +81,17 @@ export interface ClientOptions {
   token?: string;
 }
 
-/** Why fetch failed, from its cause chain (ECONNREFUSED, ENOTFOUND, ...). */
+/** Why fetch failed, from its cause chain (ECONNREFUSED, ENOTFOUND, "bad port", ...). */
 function networkReason(err: unknown): string {
   let e: unknown = err;
+  let deepest = (err as Error).message;
   for (let i = 0; i < 5 && e; i++) {
     const x = e as { code?: string; message?: string; cause?: unknown };
     if (x.code) return `${x.code}${x.message ? ` (${x.message})` : ''}`;
+    if (x.message) deepest = x.message;
     e = x.cause;
   }
-  return (err as Error).message;
+  return deepest;
 }
 
 export class KilnClient {
@@ -213,11 +215,11 @@ export class KilnClient {
   }
 }
 
-/** The `message` of Fn's error body, or the text itself. */
+/** The `message` of Fn's error body (with the FDK's `detail` when given), or the text itself. */
 export function errorMessage(text: string): string {
   try {
-    const v = JSON.parse(text) as { message?: unknown };
-    if (typeof v.message === 'string') return v.message;
+    const v = JSON.parse(text) as { message?: unknown; detail?: unknown };
+    if (typeof v.message === 'string') return typeof v.detail === 'string' && v.detail ? `${v.message} (${v.detail})` : v.message;
   } catch {
     // not JSON: the text is the message
   }

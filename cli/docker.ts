@@ -23,7 +23,7 @@ export async function checkDocker(docker: Docker, env: NodeJS.ProcessEnv): Promi
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     throw new CliError(
-      `Docker engine not reachable at ${dockerHost(env)}: ${e.code ?? e.message}`,
+      `Docker engine not reachable at ${dockerHost(env)}: ${e.code === 'ENOENT' ? 'no socket there' : (e.code ?? e.message)}`,
       'Start it (on this machine: `bash scripts/docker.sh`, or `dockerd &`) or point DOCKER_HOST at a running engine.',
     );
   }

@@ -86,7 +86,8 @@ export function parseFuncYaml(text: string, where = 'func.yaml'): FuncYaml {
   if (first) {
     const pos = first.linePos?.[0];
     const at = pos ? ` (line ${pos.line}, column ${pos.col})` : '';
-    throw new FuncYamlError(`${where} is not valid YAML${at}: ${first.message.split('\n')[0]}`);
+    const what = first.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    throw new FuncYamlError(`${where} is not valid YAML${at}: ${what}`);
   }
   const root: unknown = doc.toJS();
   if (root !== null && (typeof root !== 'object' || Array.isArray(root))) {
