@@ -2,18 +2,23 @@
 // template goes init -> deploy -> invoke; a second deploy bumps the version and runs the new
 // code; CRUD and config round-trip; calls and logs show the calls made; each documented
 // error prints its message and exits non-zero. (The Lambda templates' e2e tests wait for the
-// Lambda layer; their files and build contexts are tested in templates.test.ts.)
+// Lambda layer; here they are built and deployed, their files and build contexts are
+// tested in templates.test.ts.)
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { runCli, type CliRun } from '../helpers/cli.js';
 import { nodeContainers } from '../helpers/containers.js';
 import { sqliteDb, type TestDb } from '../helpers/db.js';
 import { docker } from '../helpers/images.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { startServer, uniqueNodeId, type TestServer } from '../helpers/server.js';
+import { inspectImage } from '../../images/inspect.js';
 
 const P = `c${process.pid}`; // names (and so image names) no other test process uses
 const APP = `${P}-app`;
@@ -145,6 +150,86 @@ describe('kiln with the node template', () => {
     const detail = await ok(['calls', 'get', APP, spin, id]);
     assert.match(detail, /^cpu {2}[▁▂▃▄▅▆▇█]+ {2}peak \d+%, avg \d+% of one CPU$/m, detail);
     assert.match(detail, /^mem {2}[▁▂▃▄▅▆▇█]+ {2}peak [\d.]+ (KiB|MiB) of 128 MiB$/m, detail);
+  });
+});
+
+describe('the Lambda templates (built and deployed; invoking them needs the Lambda layer)', () => {
+  test('lambda-node builds FROM kiln/node with its files in /var/task and deploys as format lambda', async () => {
+    const name = `${P}-lnode`;
+    await ok(['init', '--runtime', 'lambda-node', '--name', name]);
+    assert.match(await ok(['build'], { cwd: join(work, name) }), new RegExp(`built successfully: ${name}:0.0.1`));
+    const info = await inspectImage(client, `${name}:0.0.1`);
+    assert.equal(info?.Config.WorkingDir, '/var/task');
+    assert.deepEqual(info?.Config.Cmd, ['/var/task/bootstrap']);
+    await ok(['deploy', '--app', APP], { cwd: join(work, name) });
+    assert.equal(await ok(['inspect', 'fn', APP, name, 'format']), '"lambda"\n');
+  });
+
+  test('lambda-shell builds FROM kiln/shell, or says where that base image comes from', async () => {
+    const name = `${P}-lshell`;
+    await ok(['init', '--runtime', 'lambda-shell', '--name', name]);
+    if (await inspectImage(client, 'kiln/shell:latest')) {
+      await ok(['build'], { cwd: join(work, name) });
+      assert.equal((await inspectImage(client, `${name}:0.0.1`))?.Config.WorkingDir, '/var/task');
+    } else {
+      await fails(['build'], /base image kiln\/shell:latest does not exist locally\n.*Lambda layer/, { cwd: join(work, name) });
+    }
+  });
+});
+
+describe('deploy --all', () => {
+  test('deploys every function under the directory', async () => {
+    const root = join(work, 'many');
+    await mkdir(root);
+    for (const n of ['a', 'b']) await ok(['init', '--runtime', 'node', '--name', `${P}-${n}`, join('many', n)]);
+    const out = await ok(['deploy', '--all', '--app', `${P}-many`, '--create-app'], { cwd: root });
+    assert.match(out, new RegExp(`created function: ${P}-a with ${P}-a:0.0.2[^]*created function: ${P}-b with ${P}-b:0.0.2`));
+    assert.equal(await ok(['invoke', `${P}-many`, `${P}-b`]), '{"message":"Hello World"}');
+    await ok(['delete', 'app', `${P}-many`]);
+  });
+});
+
+describe('kiln start and kiln version', () => {
+  test('start runs the server in the foreground until SIGTERM; version asks it', async () => {
+    const dir = join(work, 'start');
+    await mkdir(dir);
+    const child = spawn(process.execPath, [fileURLToPath(new URL('../../cli/main.js', import.meta.url)), 'start', '--port', '0'], {
+      env: {
+        PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', FN_HOST: '127.0.0.1', FN_LOG_LEVEL: 'info',
+        FN_DB_URL: `sqlite3://${join(dir, 'fn.db')}`, FN_IOFS_PATH: join(dir, 'iofs'), KILN_NODE_ID: uniqueNodeId(),
+        KILN_DOCKER_PULL: 'false', KILN_CONFIG_DIR: join(dir, 'config'),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = once(child, 'exit');
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        const timer = setInterval(() => {
+          const m = /kiln listening on (http:\/\/\S+?)"/.exec(out);
+          if (m?.[1]) {
+            clearInterval(timer);
+            resolve(m[1]);
+          } else if (child.exitCode !== null) {
+            clearInterval(timer);
+            reject(new Error(`kiln start exited: ${out}`));
+          }
+        }, 50);
+      });
+      const v = await ok(['version'], { env: { FN_API_URL: url } });
+      assert.match(v, /^Client version: \d+\.\d+\.\d+\nServer version: \d+\.\d+\.\d+\n$/);
+    } finally {
+      child.kill('SIGTERM');
+      const [code] = (await exited) as [number | null];
+      assert.equal(code, 0, out);
+    }
+  });
+
+  test('version says when the server is not reachable, and still answers', async () => {
+    const url = `http://127.0.0.1:${await closedPort()}`;
+    assert.match(await ok(['version'], { env: { FN_API_URL: url } }), /Server version: \? \(Kiln server not reachable at/);
   });
 });
 
