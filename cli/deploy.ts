@@ -1,7 +1,7 @@
 // `kiln deploy`'s work, as Fn's: bump the version, build the image, then create or update the
 // fn and its triggers from func.yaml. Exported for scripts/up.ts, which deploys its demo with it.
 import type Docker from 'dockerode';
-import type { FuncYaml } from '../images/func-yaml.js';
+import { funcTriggers, FuncYamlError, type FuncTrigger, type FuncYaml } from '../images/func-yaml.js';
 import { buildImage, imageName, loadFunc, planBuild } from './build.js';
 import type { App, Fn, KilnClient, Trigger } from './client.js';
 import { CliError } from './errors.js';
@@ -48,9 +48,9 @@ function fnFields(func: FuncYaml, image: string): Partial<Fn> {
   };
 }
 
-async function upsertTriggers(client: KilnClient, io: Io, app: App, fn: Fn, func: FuncYaml): Promise<Trigger[]> {
+async function upsertTriggers(client: KilnClient, io: Io, app: App, fn: Fn, wanted: FuncTrigger[]): Promise<Trigger[]> {
   const out: Trigger[] = [];
-  for (const t of func.triggers ?? []) {
+  for (const t of wanted) {
     const existing = (await client.listTriggers(app.id, { name: t.name })).find((x) => x.name === t.name);
     if (!existing) {
       out.push(await client.createTrigger({ name: t.name, app_id: app.id, fn_id: fn.id, type: t.type, source: t.source }));
@@ -68,7 +68,15 @@ async function upsertTriggers(client: KilnClient, io: Io, app: App, fn: Fn, func
 /** Deploys the function in `dir` to an app; the directory's func.yaml gets the new version. */
 export async function deployDir(client: KilnClient, docker: Docker, io: Io, dir: string, opts: DeployOptions): Promise<DeployResult> {
   const func = await loadFunc(dir);
-  await planBuild(dir, func); // a bad runtime or format fails before anything changes
+  // A bad runtime, format or trigger fails before anything changes.
+  await planBuild(dir, func);
+  let triggers: FuncTrigger[];
+  try {
+    triggers = funcTriggers(func, `${dir}/func.yaml`);
+  } catch (err) {
+    if (err instanceof FuncYamlError) throw new CliError(`bad func.yaml: ${err.message}`);
+    throw err;
+  }
   const app = await appFor(client, io, opts.app, opts.createApp === true);
   const version = opts.noBump ? (func.version ?? '0.0.1') : bumpVersion(func.version);
   const image = imageName({ ...func, version }, opts.registry);
@@ -81,6 +89,5 @@ export async function deployDir(client: KilnClient, docker: Docker, io: Io, dir:
   const fields = fnFields(func, image);
   const fn = existing ? await client.updateFn(existing.id, fields) : await client.createFn({ name, app_id: app.id, ...fields });
   io.err(`${existing ? 'Updated' : 'Created'} function ${name} with ${image}\n`);
-  const triggers = await upsertTriggers(client, io, app, fn, func);
-  return { app, fn, triggers, image, version, created: !existing };
+  return { app, fn, triggers: await upsertTriggers(client, io, app, fn, triggers), image, version, created: !existing };
 }

@@ -24,7 +24,8 @@ export interface FuncYaml {
   idle_timeout?: number;
   config?: Record<string, string>;
   annotations?: Record<string, unknown>;
-  triggers?: FuncTrigger[];
+  /** As written; `funcTriggers` checks them. */
+  triggers?: Array<Partial<FuncTrigger>>;
   /** Every top-level scalar, as written (so `version: 1.10` stays "1.10"). */
   fields: Record<string, string>;
 }
@@ -67,15 +68,23 @@ function stringMap(v: unknown, key: string, where: string): Record<string, strin
   return out;
 }
 
-function triggers(v: unknown, where: string): FuncTrigger[] | undefined {
+/** The triggers as written; each entry is checked by `funcTriggers` when they are used (deploy). */
+function rawTriggers(v: unknown, where: string): Array<Partial<FuncTrigger>> | undefined {
   if (v === undefined || v === null) return undefined;
   if (!Array.isArray(v)) throw new FuncYamlError(`${where}: triggers must be a list of {name, type, source}`);
-  return v.map((t: unknown, i) => {
-    const o = (t ?? {}) as Record<string, unknown>;
-    if (typeof t !== 'object' || typeof o.name !== 'string' || typeof o.source !== 'string') {
-      throw new FuncYamlError(`${where}: triggers[${i}] needs a name and a source (e.g. "source: /hello")`);
-    }
-    return { name: o.name, type: typeof o.type === 'string' ? o.type : 'http', source: o.source };
+  return v.map((t: unknown) => {
+    const o = t !== null && typeof t === 'object' ? (t as Record<string, unknown>) : {};
+    const out: Partial<FuncTrigger> = {};
+    for (const k of ['name', 'type', 'source'] as const) if (typeof o[k] === 'string') out[k] = o[k];
+    return out;
+  });
+}
+
+/** func.yaml's triggers, each with a name and a source (type defaults to http). */
+export function funcTriggers(func: FuncYaml, where = 'func.yaml'): FuncTrigger[] {
+  return (func.triggers ?? []).map((t, i) => {
+    if (!t.name || !t.source) throw new FuncYamlError(`${where}: triggers[${i}] needs a name and a source (e.g. "source: /hello")`);
+    return { name: t.name, type: t.type ?? 'http', source: t.source };
   });
 }
 
@@ -119,7 +128,7 @@ export function parseFuncYaml(text: string, where = 'func.yaml'): FuncYaml {
     if (typeof annotations !== 'object' || Array.isArray(annotations)) throw new FuncYamlError(`${where}: annotations must be a map`);
     out.annotations = annotations as Record<string, unknown>;
   }
-  const trig = triggers(r.triggers, where);
+  const trig = rawTriggers(r.triggers, where);
   if (trig) out.triggers = trig;
   return out;
 }

@@ -82,6 +82,7 @@ describe('kiln with the node template', () => {
     assert.equal(await ok(['invoke', APP, HELLO]), '{"message":"Hello World"}');
     assert.equal(await ok(['invoke', APP, HELLO, '--content-type', 'application/json'], { input: '{"name":"Bob"}' }), '{"message":"Hello Bob"}');
     assert.equal(await ok(['invoke', APP, HELLO, '--body', '{"name":"Ann"}']), '{"message":"Hello Ann"}');
+    assert.match(await ok(['invoke', APP, HELLO, '--detached']), /^Call ID: [0-9A-Z]{26}\n$/);
   });
 
   test('invoke --trigger sends the method, headers and body given', async () => {
@@ -318,6 +319,8 @@ describe('errors say what failed and what to do, and exit non-zero', () => {
     await fails(['build'], /bad func\.yaml: .*func\.yaml is not valid YAML \(line 2, column 1\)/, { cwd: bad });
     await writeFile(join(bad, 'func.yaml'), 'name: x\nruntime: cobol\n');
     await fails(['deploy', '--app', APP], /runtime "cobol" is not supported/, { cwd: bad });
+    await writeFile(join(bad, 'func.yaml'), 'name: x\nruntime: node\nentrypoint: node func.js\ntriggers:\n- name: t\n');
+    await fails(['deploy', '--app', APP], /bad func\.yaml: .*triggers\[0\] needs a name and a source/, { cwd: bad });
     await fails(['build'], /no func\.yaml in/, { cwd: work });
     await fails(['init', '--runtime', 'cobol'], /unknown runtime "cobol"/);
   });

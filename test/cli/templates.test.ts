@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { planBuild } from '../../cli/build.js';
 import { initFunction } from '../../cli/commands/init.js';
-import { readFuncYaml } from '../../images/func-yaml.js';
+import { funcTriggers, readFuncYaml } from '../../images/func-yaml.js';
 import { functionBuildContext } from '../../images/function-image.js';
 
 let tmp = '';
@@ -43,7 +43,7 @@ describe('kiln init', () => {
       assert.equal(f.format, c.format);
       assert.deepEqual([f.memory, f.timeout, f.idle_timeout], [128, 30, 30]);
       assert.deepEqual(f.config, {});
-      assert.deepEqual(f.triggers, [{ name: c.runtime, type: 'http', source: `/${c.runtime}` }]);
+      assert.deepEqual(funcTriggers(f), [{ name: c.runtime, type: 'http', source: `/${c.runtime}` }]);
       assert.equal(f.entrypoint, c.runtime === 'node' ? 'node func.js' : undefined);
       assert.equal((await planBuild(dir, f)).kind, c.kind);
       if (c.files.includes('bootstrap')) assert.equal((await stat(join(dir, 'bootstrap'))).mode & 0o777, 0o755);

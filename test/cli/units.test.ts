@@ -11,7 +11,7 @@ import { configDir, ContextStore, DEFAULT_API_URL } from '../../cli/context.js';
 import { CliError } from '../../cli/errors.js';
 import { bumpVersion, functionDirs, writeVersion } from '../../cli/funcfile.js';
 import { table } from '../../cli/output.js';
-import { parseFuncYaml } from '../../images/func-yaml.js';
+import { funcTriggers, parseFuncYaml } from '../../images/func-yaml.js';
 
 let tmp = '';
 before(async () => {
@@ -47,7 +47,7 @@ describe('func.yaml', () => {
     assert.deepEqual([f.memory, f.timeout, f.idle_timeout], [256, 10, 60]);
     assert.deepEqual(f.config, { A: 'b', N: '3' });
     assert.deepEqual(f.annotations, { 'x/y': { k: 1 } });
-    assert.deepEqual(f.triggers, [{ name: 'hi', type: 'http', source: '/hi' }]);
+    assert.deepEqual(funcTriggers(f), [{ name: 'hi', type: 'http', source: '/hi' }]);
     assert.equal(f.fields.format, 'http-stream');
   });
   const bad: Array<[string, string, RegExp]> = [
@@ -55,9 +55,15 @@ describe('func.yaml', () => {
     ['a list at the top', '- a\n', /must be a map of fields/],
     ['memory as text', 'memory: lots\n', /memory must be a whole number/],
     ['config not a map', 'config: [1]\n', /config must be a map/],
-    ['a trigger without source', 'triggers:\n- name: x\n', /triggers\[0\] needs a name and a source/],
   ];
   for (const [name, text, re] of bad) test(`refuses ${name}`, () => assert.throws(() => parseFuncYaml(text, 'f.yaml'), re));
+
+  test('triggers are read as written and checked when used (deploy)', () => {
+    const f = parseFuncYaml('triggers:\n- name: x\n- name: y\n  source: /y\n');
+    assert.deepEqual(f.triggers, [{ name: 'x' }, { name: 'y', source: '/y' }]);
+    assert.throws(() => funcTriggers(f), /triggers\[0\] needs a name and a source/);
+    assert.deepEqual(funcTriggers(parseFuncYaml('triggers:\n- name: y\n  source: /y\n')), [{ name: 'y', type: 'http', source: '/y' }]);
+  });
 
   test('writeVersion changes only the version line', async () => {
     const dir = join(tmp, 'wv');
