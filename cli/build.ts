@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
 import { ensureNodeBaseImage, NODE_BASE_LATEST } from '../images/base-image.js';
 import { FuncYamlError, readFuncYaml, type FuncYaml } from '../images/func-yaml.js';
@@ -165,5 +166,5 @@ export async function buildImage(docker: Docker, io: Io, dir: string, tag: strin
 
 /** Kiln's own node_modules: where vendored packages (the Fn FDK) come from. */
 function defaultModules(): string {
-  return new URL('../../node_modules', import.meta.url).pathname;
+  return fileURLToPath(new URL('../../node_modules', import.meta.url));
 }

@@ -17,33 +17,24 @@ interface Target {
 const ACTIONS = ['list', 'get', 'set', 'unset'];
 
 async function run(s: Session, t: Target, action: string, key?: string, value?: string): Promise<void> {
-  const need = (what: string): string => {
-    if (!key) throw new CliError(`config ${action} needs a KEY`, `e.g. \`kiln config ... ${action} KEY${action === 'set' ? ' VALUE' : ''}\``);
-    return what;
-  };
-  switch (action) {
-    case 'list':
-      return emit(s, t.config, () => (Object.keys(t.config).length ? keyValues(t.config) : `no configuration on ${t.what}\n`));
-    case 'get': {
-      need('key');
-      const v = t.config[key!];
-      if (v === undefined) throw new CliError(`no config key "${key}" on ${t.what}`, 'See `... list`.');
-      return emit(s, { [key!]: v }, () => `${v}\n`);
-    }
-    case 'set':
-      need('key');
-      if (value === undefined) throw new CliError('config set needs a VALUE', 'e.g. `kiln config app myapp set LOG_LEVEL debug`');
-      if (value === '') throw new CliError('an empty value would delete the key', 'Use `unset` to remove a key.');
-      await t.put({ [key!]: value });
-      return emit(s, { [key!]: value }, () => `${t.what}: ${key} set\n`);
-    case 'unset':
-      need('key');
-      if (t.config[key!] === undefined) throw new CliError(`no config key "${key}" on ${t.what}`);
-      await t.put({ [key!]: '' });
-      return emit(s, { unset: key }, () => `${t.what}: ${key} removed\n`);
-    default:
-      throw new CliError(`unknown config action "${action}"`, `Use one of: ${ACTIONS.join(', ')}.`);
+  if (!ACTIONS.includes(action)) throw new CliError(`unknown config action "${action}"`, `Use one of: ${ACTIONS.join(', ')}.`);
+  if (action === 'list') {
+    return emit(s, t.config, () => (Object.keys(t.config).length ? keyValues(t.config) : `no configuration on ${t.what}\n`));
   }
+  if (!key) {
+    throw new CliError(`config ${action} needs a KEY`, `e.g. \`kiln config app myapp ${action} KEY${action === 'set' ? ' VALUE' : ''}\``);
+  }
+  const current = t.config[key];
+  if (action === 'set') {
+    if (value === undefined) throw new CliError('config set needs a VALUE', 'e.g. `kiln config app myapp set LOG_LEVEL debug`');
+    if (value === '') throw new CliError('an empty value would delete the key', 'Use `unset` to remove a key.');
+    await t.put({ [key]: value });
+    return emit(s, { [key]: value }, () => `${t.what}: ${key} set\n`);
+  }
+  if (current === undefined) throw new CliError(`no config key "${key}" on ${t.what}`, `See \`kiln config ... list\`.`);
+  if (action === 'get') return emit(s, { [key]: current }, () => `${current}\n`);
+  await t.put({ [key]: '' });
+  return emit(s, { unset: key }, () => `${t.what}: ${key} removed\n`);
 }
 
 export function registerConfig(program: Command, s: Session): void {
