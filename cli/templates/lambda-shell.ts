@@ -14,7 +14,14 @@ api="http://\${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime"
 while true; do
   headers="$(mktemp)"
   event="$(curl -sS -D "$headers" "$api/invocation/next")"
-  id="$(grep -Fi 'Lambda-Runtime-Aws-Request-Id:' "$headers" | tr -d '[:space:]' | cut -d: -f2)"
+  id=""
+  # bash builtins only: the base image has bash, curl and coreutils, not grep.
+  while IFS= read -r line; do
+    line="\${line%$'\\r'}"
+    case "\${line,,}" in
+      lambda-runtime-aws-request-id:*) id="\${line#*:}"; id="\${id// /}" ;;
+    esac
+  done < "$headers"
   rm -f "$headers"
   if response="$("\${spec#*.}" "$event")"; then
     curl -sS -X POST "$api/invocation/$id/response" --data-binary "$response" >/dev/null

@@ -222,4 +222,18 @@ describe('lambda bootstraps against a fake Runtime API', () => {
       await api.close();
     }
   });
+
+  test('lambda-shell posts a failing handler to /error', { skip: !existsSync('/usr/bin/curl') && 'no curl' }, async () => {
+    const dir = dirFor('lambda-shell');
+    const api = await fakeRuntimeApi(['{}']);
+    const p = await runBootstrap(['bash', join(dir, 'bootstrap')], dir, api.addr, { _HANDLER: 'function.missing' });
+    try {
+      await api.waitPosts(1);
+      assert.equal(api.posted[0]!.path, '/2018-06-01/runtime/invocation/req-1/error');
+      assert.equal(api.posted[0]!.errorType, 'Unhandled');
+    } finally {
+      p.kill();
+      await api.close();
+    }
+  });
 });
