@@ -2,7 +2,7 @@
 // and the two Lambda bootstraps run on this host against a fake Runtime API (the Lambda layer
 // that serves the real one inside containers is built separately).
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -154,86 +154,74 @@ async function fakeRuntimeApi(events: string[]): Promise<{ addr: string; posted:
   };
 }
 
-async function runBootstrap(cmd: string[], dir: string, api: string, env: Record<string, string> = {}): Promise<ChildProcess> {
-  return spawn(cmd[0]!, cmd.slice(1), {
+/**
+ * Runs a template's bootstrap on this host against a fake Runtime API serving `events`, until
+ * it has posted `posts` times; the image's node is /usr/local/bin/node, here the test's own runs it.
+ */
+async function runBootstrap(
+  runtime: 'lambda-node' | 'lambda-shell', events: string[], posts: number, env: Record<string, string> = {},
+): Promise<{ posted: Posted[]; stderr: string }> {
+  const dir = dirFor(runtime);
+  const api = await fakeRuntimeApi(events);
+  const cmd = runtime === 'lambda-node' ? process.execPath : 'bash';
+  const p = spawn(cmd, [join(dir, 'bootstrap')], {
     cwd: dir,
-    env: { PATH: process.env.PATH ?? '', AWS_LAMBDA_RUNTIME_API: api, LAMBDA_TASK_ROOT: dir, ...env },
+    env: { PATH: process.env.PATH ?? '', AWS_LAMBDA_RUNTIME_API: api.addr, LAMBDA_TASK_ROOT: dir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  let stderr = '';
+  p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  try {
+    await api.waitPosts(posts);
+    return { posted: api.posted, stderr };
+  } finally {
+    p.kill();
+    await api.close();
+  }
 }
 
+const noCurl = !existsSync('/usr/bin/curl') && 'no curl on this host';
+
 describe('lambda bootstraps against a fake Runtime API', () => {
-  test('lambda-node answers the handler\'s result and posts a thrown error to /error', async () => {
-    const dir = dirFor('lambda-node');
-    const extra = join(dir, 'failing.mjs');
+  test("lambda-node answers the handler's result", async () => {
+    const { posted } = await runBootstrap('lambda-node', ['{"name":"Lambda"}'], 1);
+    assert.deepEqual(posted[0], { path: '/2018-06-01/runtime/invocation/req-1/response', errorType: undefined, body: '{"message":"Hello Lambda"}' });
+  });
+
+  test('lambda-node posts a thrown error to /error with its type', async () => {
+    const extra = join(dirFor('lambda-node'), 'failing.mjs');
     await writeFile(extra, 'export const handler = async (e) => { if (e.fail) throw new TypeError("no good"); return e; };\n');
-    const api = await fakeRuntimeApi(['{"name":"Lambda"}']);
-    const api2 = await fakeRuntimeApi(['{"fail":true}']);
-    // The image's node is /usr/local/bin/node; here the test's own node runs the script.
-    const p1 = await runBootstrap([process.execPath, join(dir, 'bootstrap')], dir, api.addr);
-    const p2 = await runBootstrap([process.execPath, join(dir, 'bootstrap')], dir, api2.addr, { _HANDLER: 'failing.handler' });
     try {
-      await api.waitPosts(1);
-      assert.deepEqual(api.posted[0], { path: '/2018-06-01/runtime/invocation/req-1/response', errorType: undefined, body: '{"message":"Hello Lambda"}' });
-      await api2.waitPosts(1);
-      assert.equal(api2.posted[0]!.path, '/2018-06-01/runtime/invocation/req-1/error');
-      assert.equal(api2.posted[0]!.errorType, 'TypeError');
-      assert.deepEqual(JSON.parse(api2.posted[0]!.body).errorMessage, 'no good');
+      const { posted } = await runBootstrap('lambda-node', ['{"fail":true}'], 1, { _HANDLER: 'failing.handler' });
+      assert.equal(posted[0]!.path, '/2018-06-01/runtime/invocation/req-1/error');
+      assert.equal(posted[0]!.errorType, 'TypeError');
+      assert.equal(JSON.parse(posted[0]!.body).errorMessage, 'no good');
     } finally {
-      p1.kill();
-      p2.kill();
-      await Promise.all([api.close(), api2.close()]);
       await rm(extra, { force: true });
     }
   });
 
   test('lambda-node reports a missing handler module to /init/error', async () => {
-    const dir = dirFor('lambda-node');
-    const api = await fakeRuntimeApi([]);
-    const p = await runBootstrap([process.execPath, join(dir, 'bootstrap')], dir, api.addr, { _HANDLER: 'nope.handler' });
-    try {
-      await api.waitPosts(1);
-      assert.equal(api.posted[0]!.path, '/2018-06-01/runtime/init/error');
-      assert.equal(api.posted[0]!.errorType, 'Runtime.ImportModuleError');
-    } finally {
-      p.kill();
-      await api.close();
-    }
+    const { posted } = await runBootstrap('lambda-node', [], 1, { _HANDLER: 'nope.handler' });
+    assert.equal(posted[0]!.path, '/2018-06-01/runtime/init/error');
+    assert.equal(posted[0]!.errorType, 'Runtime.ImportModuleError');
   });
 
-  test('lambda-shell (bash and curl of this host) answers like the AWS tutorial runtime', { skip: !existsSync('/usr/bin/curl') && 'no curl' }, async () => {
-    const dir = dirFor('lambda-shell');
-    const api = await fakeRuntimeApi(['{"a":1}', 'hello']);
-    const p = await runBootstrap(['bash', join(dir, 'bootstrap')], dir, api.addr);
-    let stderr = '';
-    p.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    try {
-      await api.waitPosts(2);
-      assert.deepEqual(
-        api.posted.map((x) => [x.path, x.body]),
-        [
-          ['/2018-06-01/runtime/invocation/req-1/response', '{"message":"Hello from bash","length":7}'],
-          ['/2018-06-01/runtime/invocation/req-2/response', '{"message":"Hello from bash","length":5}'],
-        ],
-      );
-      assert.match(stderr, /event of 7 bytes/);
-    } finally {
-      p.kill();
-      await api.close();
-    }
+  test('lambda-shell (bash and curl of this host) answers like the AWS tutorial runtime', { skip: noCurl }, async () => {
+    const { posted, stderr } = await runBootstrap('lambda-shell', ['{"a":1}', 'hello'], 2);
+    assert.deepEqual(
+      posted.map((x) => [x.path, x.body]),
+      [
+        ['/2018-06-01/runtime/invocation/req-1/response', '{"message":"Hello from bash","length":7}'],
+        ['/2018-06-01/runtime/invocation/req-2/response', '{"message":"Hello from bash","length":5}'],
+      ],
+    );
+    assert.match(stderr, /event of 7 bytes/);
   });
 
-  test('lambda-shell posts a failing handler to /error', { skip: !existsSync('/usr/bin/curl') && 'no curl' }, async () => {
-    const dir = dirFor('lambda-shell');
-    const api = await fakeRuntimeApi(['{}']);
-    const p = await runBootstrap(['bash', join(dir, 'bootstrap')], dir, api.addr, { _HANDLER: 'function.missing' });
-    try {
-      await api.waitPosts(1);
-      assert.equal(api.posted[0]!.path, '/2018-06-01/runtime/invocation/req-1/error');
-      assert.equal(api.posted[0]!.errorType, 'Unhandled');
-    } finally {
-      p.kill();
-      await api.close();
-    }
+  test('lambda-shell posts a failing handler to /error', { skip: noCurl }, async () => {
+    const { posted } = await runBootstrap('lambda-shell', ['{}'], 1, { _HANDLER: 'function.missing' });
+    assert.equal(posted[0]!.path, '/2018-06-01/runtime/invocation/req-1/error');
+    assert.equal(posted[0]!.errorType, 'Unhandled');
   });
 });
