@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { runCli, type CliRun } from '../helpers/cli.js';
 import { nodeContainers } from '../helpers/containers.js';
 import { sqliteDb, type TestDb } from '../helpers/db.js';
-import { docker } from '../helpers/images.js';
+import { docker, fixtureImage } from '../helpers/images.js';
 import { startServer, uniqueNodeId, type TestServer } from '../helpers/server.js';
 import { inspectImage } from '../../images/inspect.js';
 
@@ -264,10 +264,27 @@ describe('create, list, inspect, update, config and delete round-trip', () => {
     await fails(['config', 'app', app, 'frob'], /unknown config action "frob"/);
     assert.equal(JSON.parse(await ok(['inspect', 'app', app])).config.B, 'two words');
 
+    // The method, headers and body given reach the function through the trigger, and so does
+    // the configuration (the tester fixture echoes them, and the env vars named in ECHO_ENV).
+    await ok(['create', 'fn', app, 'echo', await fixtureImage('tester'), '--config', 'ECHO_ENV=B,X']);
+    await ok(['create', 'trigger', app, 'echo', 'echo', '--source', '/echo']);
+    const echo = JSON.parse(
+      await ok(['invoke', '--trigger', app, '/echo', '-X', 'PUT', '-H', 'X-Test: yes', '--content-type', 'text/x-kiln', '--body', 'abc']),
+    ) as { headers: Record<string, string>; body: string; env: Record<string, string> };
+    assert.equal(echo.headers['fn-http-method'], 'PUT');
+    assert.equal(echo.headers['fn-http-h-x-test'], 'yes');
+    assert.equal(echo.headers['fn-http-h-content-type'], 'text/x-kiln');
+    assert.equal(echo.body, 'abc');
+    assert.equal(echo.env.B, 'two words', "the app's config is the function's environment");
+    await ok(['config', 'fn', app, 'echo', 'set', 'B', 'fn wins']);
+    const viaInvoke = JSON.parse(await ok(['invoke', app, 'echo', '--body', 'x'])) as { env: Record<string, string> };
+    assert.equal(viaInvoke.env.B, 'fn wins');
+
     assert.match(await ok(['delete', 'trigger', app, 'f1', 't1']), /Successfully deleted trigger: t1/);
     assert.doesNotMatch(await ok(['list', 'triggers', app]), /t1/);
     await ok(['delete', 'fn', app, 'f1']);
-    assert.deepEqual(JSON.parse(await ok(['-o', 'json', 'list', 'fns', app])), []);
+    const left = JSON.parse(await ok(['-o', 'json', 'list', 'fns', app])) as Array<{ name: string }>;
+    assert.deepEqual(left.map((f) => f.name), ['echo']);
     await ok(['delete', 'app', app]);
     assert.doesNotMatch(await ok(['list', 'apps']), new RegExp(app));
     await fails(['inspect', 'app', app], new RegExp(`app "${app}" not found`));
