@@ -68,7 +68,7 @@ async function upsertTriggers(client: KilnClient, io: Io, app: App, fn: Fn, want
 /** Deploys the function in `dir` to an app; the directory's func.yaml gets the new version. */
 export async function deployDir(client: KilnClient, docker: Docker, io: Io, dir: string, opts: DeployOptions): Promise<DeployResult> {
   const func = await loadFunc(dir);
-  // A bad runtime, format or trigger fails before anything changes.
+  // A bad runtime, format, trigger, version or name fails before anything changes.
   await planBuild(dir, func);
   let triggers: FuncTrigger[];
   try {
@@ -77,9 +77,9 @@ export async function deployDir(client: KilnClient, docker: Docker, io: Io, dir:
     if (err instanceof FuncYamlError) throw new CliError(`bad func.yaml: ${err.message}`);
     throw err;
   }
-  const app = await appFor(client, io, opts.app, opts.createApp === true);
   const version = opts.noBump ? (func.version ?? '0.0.1') : bumpVersion(func.version);
   const image = imageName({ ...func, version }, opts.registry);
+  const app = await appFor(client, io, opts.app, opts.createApp === true);
   io.err(`Deploying ${func.name} to app ${app.name} (version ${version})\n`);
   await buildImage(docker, io, dir, image, { verbose: opts.verbose === true });
   if (version !== func.version) await writeVersion(dir, version);
