@@ -1,7 +1,14 @@
-// Fn's func.yaml, read with a tiny parser: the `yaml` package is not installed and Kiln
-// needs only the top-level `key: value` scalars (name, version, runtime, entrypoint, cmd, ...).
+// Fn's func.yaml (schema_version 20180708), read with the `yaml` package: the build needs the
+// scalars (name, version, runtime, entrypoint, cmd), deploy also the nested config and triggers.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isScalar, parseDocument } from 'yaml';
+
+export interface FuncTrigger {
+  name: string;
+  type: string;
+  source: string;
+}
 
 export interface FuncYaml {
   schema_version?: string;
@@ -10,54 +17,140 @@ export interface FuncYaml {
   runtime?: string;
   entrypoint?: string;
   cmd?: string;
-  /** Every top-level scalar, as text. */
+  /** Kiln's addition: `http-stream` (default) or `lambda`. */
+  format?: string;
+  memory?: number;
+  timeout?: number;
+  idle_timeout?: number;
+  config?: Record<string, string>;
+  annotations?: Record<string, unknown>;
+  /** As written; `funcTriggers` checks them. */
+  triggers?: Array<Partial<FuncTrigger>>;
+  /** Every top-level scalar, as written (so `version: 1.10` stays "1.10"). */
   fields: Record<string, string>;
 }
 
-function unquote(v: string): string {
-  if (v.length >= 2 && v.startsWith('"') && v.endsWith('"')) {
-    try {
-      return JSON.parse(v) as string;
-    } catch {
-      return v.slice(1, -1);
-    }
+/** A func.yaml that cannot be used; the message names the file and what is wrong. */
+export class FuncYamlError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FuncYamlError';
   }
-  if (v.length >= 2 && v.startsWith("'") && v.endsWith("'")) return v.slice(1, -1).replace(/''/g, "'");
+}
+
+const FILE_NAMES = ['func.yaml', 'func.yml'];
+
+function scalarText(value: unknown): string | undefined {
+  if (!isScalar(value)) return undefined;
+  if (value.value === null) return undefined;
+  // `source` is the text as written; plain scalars like 1.10 must not become 1.1.
+  const src = (value as { source?: unknown }).source;
+  return typeof src === 'string' && value.type === 'PLAIN' ? src : String(value.value);
+}
+
+function positiveInt(root: Record<string, unknown>, key: string, where: string): number | undefined {
+  const v = root[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
+    throw new FuncYamlError(`${where}: ${key} must be a whole number, got ${JSON.stringify(v)}`);
+  }
   return v;
 }
 
-/** Parses top-level `key: value` lines; nested blocks (config:, triggers:) are skipped. */
-export function parseFuncYaml(text: string): FuncYaml {
-  const fields: Record<string, string> = {};
-  for (const raw of text.split(/\r?\n/)) {
-    if (/^\s/.test(raw) || raw.startsWith('#') || raw.startsWith('-')) continue;
-    const m = /^([A-Za-z_][\w.-]*)\s*:(?:\s+(.*))?$/.exec(raw);
-    if (!m?.[1]) continue;
-    let value = (m[2] ?? '').trim();
-    // A comment starts at " #" outside quotes; func.yaml values rarely contain either.
-    if (!value.startsWith('"') && !value.startsWith("'")) value = value.replace(/\s+#.*$/, '');
-    if (value === '' || value === '|' || value === '>') continue;
-    fields[m[1]] = unquote(value);
-  }
-  const pick = (k: string): string | undefined => fields[k];
-  const out: FuncYaml = { fields };
-  for (const k of ['schema_version', 'name', 'version', 'runtime', 'entrypoint', 'cmd'] as const) {
-    const v = pick(k);
-    if (v !== undefined) out[k] = v;
+function stringMap(v: unknown, key: string, where: string): Record<string, string> | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'object' || Array.isArray(v)) throw new FuncYamlError(`${where}: ${key} must be a map of KEY: value`);
+  const out: Record<string, string> = {};
+  for (const [k, val] of Object.entries(v as Record<string, unknown>)) {
+    if (val !== null && typeof val === 'object') throw new FuncYamlError(`${where}: ${key}.${k} must be a plain value`);
+    out[k] = val === null ? '' : String(val);
   }
   return out;
 }
 
-/** Reads `func.yaml` (or `func.yml`) from a function directory. */
-export async function readFuncYaml(dir: string): Promise<FuncYaml> {
-  for (const name of ['func.yaml', 'func.yml']) {
+/** The triggers as written; each entry is checked by `funcTriggers` when they are used (deploy). */
+function rawTriggers(v: unknown, where: string): Array<Partial<FuncTrigger>> | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v)) throw new FuncYamlError(`${where}: triggers must be a list of {name, type, source}`);
+  return v.map((t: unknown) => {
+    const o = t !== null && typeof t === 'object' ? (t as Record<string, unknown>) : {};
+    const out: Partial<FuncTrigger> = {};
+    for (const k of ['name', 'type', 'source'] as const) if (typeof o[k] === 'string') out[k] = o[k];
+    return out;
+  });
+}
+
+/** func.yaml's triggers, each with a name and a source (type defaults to http). */
+export function funcTriggers(func: FuncYaml, where = 'func.yaml'): FuncTrigger[] {
+  return (func.triggers ?? []).map((t, i) => {
+    if (!t.name || !t.source) throw new FuncYamlError(`${where}: triggers[${i}] needs a name and a source (e.g. "source: /hello")`);
+    return { name: t.name, type: t.type ?? 'http', source: t.source };
+  });
+}
+
+/** Parses func.yaml text; `where` names the file in error messages. */
+export function parseFuncYaml(text: string, where = 'func.yaml'): FuncYaml {
+  const doc = parseDocument(text);
+  const first = doc.errors[0];
+  if (first) {
+    const pos = first.linePos?.[0];
+    const at = pos ? ` (line ${pos.line}, column ${pos.col})` : '';
+    const what = first.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    throw new FuncYamlError(`${where} is not valid YAML${at}: ${what}`);
+  }
+  const root: unknown = doc.toJS();
+  if (root !== null && (typeof root !== 'object' || Array.isArray(root))) {
+    throw new FuncYamlError(`${where} must be a map of fields (name: ..., version: ..., runtime: ...)`);
+  }
+  const fields: Record<string, string> = {};
+  const contents = doc.contents as { items?: Array<{ key: unknown; value: unknown }> } | null;
+  for (const pair of contents?.items ?? []) {
+    const key = scalarText(pair.key);
+    const value = scalarText(pair.value);
+    if (key !== undefined && value !== undefined) fields[key] = value;
+  }
+  const out: FuncYaml = { fields };
+  for (const k of ['schema_version', 'name', 'version', 'runtime', 'entrypoint', 'cmd', 'format'] as const) {
+    const v = fields[k];
+    if (v !== undefined) out[k] = v;
+  }
+  const r = (root ?? {}) as Record<string, unknown>;
+  const memory = positiveInt(r, 'memory', where);
+  const timeout = positiveInt(r, 'timeout', where);
+  const idle = positiveInt(r, 'idle_timeout', where);
+  if (memory !== undefined) out.memory = memory;
+  if (timeout !== undefined) out.timeout = timeout;
+  if (idle !== undefined) out.idle_timeout = idle;
+  const config = stringMap(r.config, 'config', where);
+  if (config) out.config = config;
+  const annotations = r.annotations;
+  if (annotations !== undefined && annotations !== null) {
+    if (typeof annotations !== 'object' || Array.isArray(annotations)) throw new FuncYamlError(`${where}: annotations must be a map`);
+    out.annotations = annotations as Record<string, unknown>;
+  }
+  const trig = rawTriggers(r.triggers, where);
+  if (trig) out.triggers = trig;
+  return out;
+}
+
+/** The func.yaml (or func.yml) path in a function directory, or null. */
+export async function findFuncYaml(dir: string): Promise<{ path: string; text: string } | null> {
+  for (const name of FILE_NAMES) {
+    const path = join(dir, name);
     try {
-      return parseFuncYaml(await readFile(join(dir, name), 'utf8'));
+      return { path, text: await readFile(path, 'utf8') };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
   }
-  throw new Error(`no func.yaml in ${dir}`);
+  return null;
+}
+
+/** Reads `func.yaml` (or `func.yml`) from a function directory. */
+export async function readFuncYaml(dir: string): Promise<FuncYaml> {
+  const found = await findFuncYaml(dir);
+  if (!found) throw new FuncYamlError(`no func.yaml in ${dir}`);
+  return parseFuncYaml(found.text, found.path);
 }
 
 /**

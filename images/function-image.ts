@@ -1,6 +1,9 @@
 // Function images built from a function's directory (func.yaml + code) without a registry:
 // a build context made with tar-stream (the files plus a generated Dockerfile) goes into
-// the engine's build, FROM the local base image (DESIGN.md §7).
+// the engine's build, FROM the local base image (DESIGN.md §7). Three kinds: http-stream
+// (files in /function, ENTRYPOINT from func.yaml), lambda (files in /var/task, where Kiln's
+// runtime daemon finds `bootstrap`) and dockerfile (the directory's own Dockerfile, as Fn's
+// `runtime: docker`).
 import { createReadStream, existsSync } from 'node:fs';
 import { lstat, readdir, readFile, readlink, realpath } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
@@ -12,12 +15,19 @@ import { readFuncYaml, splitCommand } from './func-yaml.js';
 import { inspectImage } from './inspect.js';
 import { DockerProgressError, readProgress } from './progress.js';
 
+export type ImageKind = 'http-stream' | 'lambda' | 'dockerfile';
+
+/** Where Lambda functions' files live, as on AWS (LAMBDA_TASK_ROOT). */
+export const LAMBDA_TASK_ROOT = '/var/task';
+
 export interface BuildFunctionImageOptions {
+  /** How the image is made (default `http-stream`). */
+  kind?: ImageKind;
   /** npm packages to copy, with their `dependencies` closure, into the image's node_modules/. */
   vendor?: string[];
   /** The node_modules directory to vendor from (default: this project's). */
   nodeModulesFrom?: string;
-  /** Image to build FROM (default `kiln/node:latest`); must exist locally. */
+  /** Image to build FROM (default `kiln/node:latest`); must exist locally. Unused for `dockerfile`. */
   baseImage?: string;
   /** Extra image labels. */
   labels?: Record<string, string>;
@@ -36,7 +46,7 @@ type ContextEntry =
   | { kind: 'symlink'; target: string };
 
 /** The build context, keyed by path inside the tar (no leading slash). */
-class Context {
+export class Context {
   readonly entries = new Map<string, ContextEntry>();
 
   dir(path: string): void {
@@ -62,7 +72,7 @@ class Context {
         if (skip(name, r)) continue;
         const src = join(abs, name);
         const st = await lstat(src);
-        const dest = `${to}/${r}`;
+        const dest = to ? `${to}/${r}` : r;
         if (st.isDirectory()) {
           this.dir(dest);
           await walk(src, r);
@@ -151,6 +161,33 @@ export function functionDockerfile(baseImage: string, entrypoint: string[], cmd?
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * The Dockerfile of a Lambda-format function: its files in /var/task. No ENTRYPOINT: Kiln's
+ * runtime daemon is the container's entrypoint and starts /var/task/bootstrap; the CMD names
+ * it for anything that runs the image without the daemon.
+ */
+export function lambdaDockerfile(baseImage: string): string {
+  return [
+    `FROM ${baseImage}`,
+    `COPY ${CONTEXT_DIR}/ ${LAMBDA_TASK_ROOT}/`,
+    `WORKDIR ${LAMBDA_TASK_ROOT}`,
+    `CMD ["${LAMBDA_TASK_ROOT}/bootstrap"]`,
+    '',
+  ].join('\n');
+}
+
+/** A failed image build, with the engine's output and the step it failed at. */
+export class ImageBuildError extends Error {
+  /** The last `Step N/M : INSTRUCTION` line before the failure, if the engine printed one. */
+  readonly step: string | undefined;
+
+  constructor(message: string, readonly output: string) {
+    super(message);
+    this.name = 'ImageBuildError';
+    this.step = [...output.matchAll(/^Step \d+\/\d+ : .*$/gm)].pop()?.[0];
+  }
+}
+
 async function writeContext(ctx: Context, dockerfile: string, pack: tar.Pack): Promise<void> {
   const base = { uid: 0, gid: 0, mtime: MTIME };
   const entry = (header: Partial<tar.Header> & { name: string }, data?: Buffer): Promise<void> =>
@@ -181,34 +218,39 @@ async function writeContext(ctx: Context, dockerfile: string, pack: tar.Pack): P
   pack.finalize();
 }
 
-/**
- * Builds `tag` from the function directory `dir`: its files go to /function, the
- * ENTRYPOINT comes from func.yaml's `entrypoint` (and CMD from `cmd`). Throws an Error with
- * the engine's message when the build fails. Resolves with `tag`.
- */
-export async function buildFunctionImage(
-  docker: Docker,
-  dir: string,
-  tag: string,
-  opts: BuildFunctionImageOptions = {},
-): Promise<string> {
-  const func = await readFuncYaml(dir);
-  if (!func.entrypoint?.trim()) {
-    throw new Error(`func.yaml in ${dir} has no entrypoint (e.g. "entrypoint: node func.js")`);
-  }
-  const entrypoint = splitCommand(func.entrypoint);
-  const cmd = func.cmd ? splitCommand(func.cmd) : undefined;
-  const baseImage = opts.baseImage ?? NODE_BASE_LATEST;
+export interface FunctionBuildContext {
+  dockerfile: string;
+  /** The image the Dockerfile builds FROM when Kiln wrote it (checked to exist first). */
+  baseImage: string | null;
+  context: Context;
+}
 
-  // The classic builder would try to pull a missing base, which cannot work here; say so plainly.
-  if (!(await inspectImage(docker, baseImage))) {
-    const how = baseImage.startsWith('kiln/node')
-      ? 'build it with `node dist/images/build-base-cli.js`'
-      : 'build or load it first (no registry is reachable to pull it)';
-    throw new Error(`base image ${baseImage} does not exist locally; ${how}`);
-  }
-
+/** What goes into the engine: the Dockerfile and the files, without talking to Docker. */
+export async function functionBuildContext(dir: string, opts: BuildFunctionImageOptions = {}): Promise<FunctionBuildContext> {
+  const kind = opts.kind ?? 'http-stream';
   const ctx = new Context();
+  if (kind === 'dockerfile') {
+    let dockerfile: string;
+    try {
+      dockerfile = await readFile(join(dir, 'Dockerfile'), 'utf8');
+    } catch {
+      throw new Error(`no Dockerfile in ${dir} (func.yaml says "runtime: docker")`);
+    }
+    // The Dockerfile goes in first, on its own; everything else as it is in the directory.
+    await ctx.copyTree(dir, '', (name, rel) => SKIP.has(name) || rel === 'Dockerfile');
+    return { dockerfile, baseImage: null, context: ctx };
+  }
+  const baseImage = opts.baseImage ?? NODE_BASE_LATEST;
+  let dockerfile: string;
+  if (kind === 'lambda') {
+    dockerfile = lambdaDockerfile(baseImage);
+  } else {
+    const func = await readFuncYaml(dir);
+    if (!func.entrypoint?.trim()) {
+      throw new Error(`func.yaml in ${dir} has no entrypoint (e.g. "entrypoint: node func.js")`);
+    }
+    dockerfile = functionDockerfile(baseImage, splitCommand(func.entrypoint), func.cmd ? splitCommand(func.cmd) : undefined);
+  }
   await ctx.copyTree(dir, CONTEXT_DIR, (name) => SKIP.has(name));
   if (opts.vendor?.length) {
     const root = await realpath(opts.nodeModulesFrom ?? defaultNodeModules());
@@ -218,9 +260,32 @@ export async function buildFunctionImage(
       await ctx.copyTree(await realpath(pkgDir), `${CONTEXT_DIR}/node_modules/${rel}`, (_name, r) => r === 'node_modules');
     }
   }
+  return { dockerfile, baseImage, context: ctx };
+}
+
+/**
+ * Builds `tag` from the function directory `dir` (see ImageKind). Throws an ImageBuildError
+ * with the engine's message and output when the build fails. Resolves with `tag`.
+ */
+export async function buildFunctionImage(
+  docker: Docker,
+  dir: string,
+  tag: string,
+  opts: BuildFunctionImageOptions = {},
+): Promise<string> {
+  const func = await readFuncYaml(dir);
+  const { dockerfile, baseImage, context } = await functionBuildContext(dir, opts);
+
+  // The classic builder would try to pull a missing base, which cannot work here; say so plainly.
+  if (baseImage && !(await inspectImage(docker, baseImage))) {
+    const how = baseImage.startsWith('kiln/node')
+      ? 'build it with `node dist/images/build-base-cli.js`'
+      : 'build or load it first (no registry is reachable to pull it)';
+    throw new Error(`base image ${baseImage} does not exist locally; ${how}`);
+  }
 
   const pack = tar.pack();
-  const writing = writeContext(ctx, functionDockerfile(baseImage, entrypoint, cmd), pack);
+  const writing = writeContext(context, dockerfile, pack);
   const labels = { 'io.kiln.function': func.name ?? basename(dir), ...opts.labels };
   try {
     const res = await docker.buildImage(pack as unknown as NodeJS.ReadableStream, {
@@ -238,8 +303,9 @@ export async function buildFunctionImage(
   } catch (err) {
     pack.destroy();
     await writing.catch(() => {});
-    const detail = err instanceof DockerProgressError ? `${err.message}\n${err.output.trim()}` : (err as Error).message;
-    throw new Error(`building image ${tag} from ${dir} failed: ${detail}`);
+    const output = err instanceof DockerProgressError ? err.output : '';
+    const detail = output ? `${(err as Error).message}\n${output.trim()}` : (err as Error).message;
+    throw new ImageBuildError(`building image ${tag} from ${dir} failed: ${detail}`, output);
   }
   return tag;
 }

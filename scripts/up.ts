@@ -1,26 +1,18 @@
 // `npm run up`, after scripts/up.sh has the engine and base image ready: starts Kiln on
-// SQLite, deploys examples/hello through the REST API as a client would, invokes it, and
-// keeps serving in the foreground until Ctrl-C.
+// SQLite, deploys examples/hello with the CLI's deploy (as `kiln deploy --app demo
+// --create-app --no-bump` would), invokes it with the CLI's invoke, and keeps serving in
+// the foreground until Ctrl-C.
 import { fileURLToPath } from 'node:url';
-import Docker from 'dockerode';
 import { start } from '../api/boot.js';
 import { loadConfig } from '../api/config.js';
-import { buildFunctionImage } from '../images/function-image.js';
+import { KilnClient } from '../cli/client.js';
+import { deployDir } from '../cli/deploy.js';
+import { checkDocker, dockerFromEnv } from '../cli/docker.js';
+import { describeError } from '../cli/errors.js';
+import { invokeFn } from '../cli/invoke.js';
+import { processIo } from '../cli/io.js';
 
 const example = fileURLToPath(new URL('../../examples/hello', import.meta.url));
-
-async function api<T>(base: string, method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(base + path, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  });
-  const json = (await res.json()) as T & { message?: string };
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${json.message ?? ''}`);
-  return json;
-}
-
-interface Named { id: string; name: string }
 
 const config = loadConfig(process.env);
 const running = await start(config);
@@ -28,35 +20,33 @@ const base = running.url;
 const say = (s: string) => process.stdout.write(`${s}\n`);
 
 try {
-  const image = 'kiln-examples/hello:0.0.1';
-  say(`kiln: building ${image} from examples/hello (FROM the local Node base image)`);
-  await buildFunctionImage(new Docker(), example, image, { vendor: ['@fnproject/fdk'] });
-
-  const apps = await api<{ items: Named[] }>(base, 'GET', '/v2/apps?name=demo');
-  const app = apps.items[0] ?? (await api<Named>(base, 'POST', '/v2/apps', { name: 'demo' }));
-  const fns = await api<{ items: Named[] }>(base, 'GET', `/v2/fns?app_id=${app.id}&name=hello`);
-  const fn = fns.items[0]
-    ? await api<Named>(base, 'PUT', `/v2/fns/${fns.items[0].id}`, { image })
-    : await api<Named>(base, 'POST', '/v2/fns', { name: 'hello', app_id: app.id, image, memory: 128 });
-  const triggers = await api<{ items: Named[] }>(base, 'GET', `/v2/triggers?app_id=${app.id}&name=hello`);
-  if (!triggers.items[0]) {
-    await api(base, 'POST', '/v2/triggers', { name: 'hello', app_id: app.id, fn_id: fn.id, type: 'http', source: '/hello' });
-  }
-  say(`kiln: deployed app "demo", fn "hello" (${fn.id}), trigger /hello`);
+  const io = processIo();
+  const docker = dockerFromEnv(process.env);
+  await checkDocker(docker, process.env);
+  const client = new KilnClient({ url: base });
+  // No bump: the example's func.yaml stays as it is in the repository.
+  const { fn, image } = await deployDir(client, docker, io, example, {
+    app: 'demo',
+    createApp: true,
+    noBump: true,
+    registry: 'kiln-examples',
+  });
+  say(`kiln: deployed app "demo", fn "hello" (${fn.id}) as ${image}, trigger /hello`);
 
   const t0 = Date.now();
-  const res = await fetch(`${base}/invoke/${fn.id}`, { method: 'POST', body: JSON.stringify({ name: 'Kiln' }) });
-  say(`kiln: POST /invoke/${fn.id} -> ${res.status} ${await res.text()} (${Date.now() - t0} ms, cold start)`);
+  const res = await invokeFn(client, fn.id, { body: Buffer.from(JSON.stringify({ name: 'Kiln' })), contentType: 'application/json' });
+  say(`kiln: POST /invoke/${fn.id} -> ${res.status} ${res.body.toString('utf8')} (${Date.now() - t0} ms, cold start)`);
 
   say('');
   say(`Kiln is running on ${base} (database ${config.dbUrl}). Try:`);
+  say(`  FN_API_URL=${base} node dist/cli/main.js invoke demo hello --body '{"name":"you"}'`);
   say(`  curl -s -X POST ${base}/invoke/${fn.id} -d '{"name":"you"}'`);
   say(`  curl -s ${base}/t/demo/hello`);
-  say(`  curl -s ${base}/v2/apps`);
+  say(`  FN_API_URL=${base} node dist/cli/main.js calls demo hello`);
   say(`  curl -s ${base}/v2/fns/${fn.id}/calls`);
   say('Ctrl-C stops it (and removes its containers).');
 } catch (err) {
-  process.stderr.write(`kiln: the demo failed: ${(err as Error).message}\n`);
+  process.stderr.write(`kiln: the demo failed: ${describeError(err).text}\n`);
   process.exitCode = 1;
 }
 

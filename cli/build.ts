@@ -1,0 +1,170 @@
+// `kiln build`'s work: how a function directory becomes a local image (kind, base image,
+// vendored packages), with a progress display and errors that say which step failed.
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type Docker from 'dockerode';
+import { ensureNodeBaseImage, NODE_BASE_LATEST } from '../images/base-image.js';
+import { FuncYamlError, readFuncYaml, type FuncYaml } from '../images/func-yaml.js';
+import { buildFunctionImage, dependencyClosure, ImageBuildError, type ImageKind } from '../images/function-image.js';
+import { CliError } from './errors.js';
+import type { Io } from './io.js';
+
+/** The base image of shell-based Lambda functions (host bash, curl, coreutils); made by the Lambda layer. */
+export const SHELL_BASE_LATEST = 'kiln/shell:latest';
+
+export interface BuildPlan {
+  kind: ImageKind;
+  /** Unset for `runtime: docker` (the Dockerfile says). */
+  baseImage?: string;
+  /** npm packages copied from Kiln's own node_modules (when the directory has none). */
+  vendor: string[];
+}
+
+/** Reads func.yaml; a missing or broken one is a CliError naming the file. */
+export async function loadFunc(dir: string): Promise<FuncYaml> {
+  try {
+    return await readFuncYaml(dir);
+  } catch (err) {
+    if (err instanceof FuncYamlError) {
+      throw new CliError(`bad func.yaml: ${err.message}`, 'Fix it, or write a fresh one with `kiln init --runtime node`.');
+    }
+    throw err;
+  }
+}
+
+async function packageDeps(dir: string): Promise<string[]> {
+  if (existsSync(join(dir, 'node_modules'))) return []; // the directory brings its own
+  let text: string;
+  try {
+    text = await readFile(join(dir, 'package.json'), 'utf8');
+  } catch {
+    return [];
+  }
+  try {
+    const pkg = JSON.parse(text) as { dependencies?: Record<string, string> };
+    return Object.keys(pkg.dependencies ?? {}).sort();
+  } catch (err) {
+    throw new CliError(`bad package.json in ${dir}: ${(err as Error).message}`);
+  }
+}
+
+export async function planBuild(dir: string, func: FuncYaml): Promise<BuildPlan> {
+  const runtime = func.runtime;
+  if (!runtime) throw new CliError(`bad func.yaml: no runtime in ${dir}`, 'Add e.g. "runtime: node".');
+  const format = func.format ?? 'http-stream';
+  if (format !== 'http-stream' && format !== 'lambda') {
+    throw new CliError(`bad func.yaml: format "${format}" in ${dir}`, 'Use "http-stream" or "lambda".');
+  }
+  if (runtime === 'docker') return { kind: 'dockerfile', vendor: [] };
+  const expected = runtime.startsWith('lambda-') ? 'lambda' : 'http-stream';
+  if (format !== expected) {
+    throw new CliError(`bad func.yaml: runtime "${runtime}" needs format "${expected}", not "${format}" (in ${dir})`);
+  }
+  switch (runtime) {
+    case 'node':
+      return { kind: 'http-stream', baseImage: NODE_BASE_LATEST, vendor: await packageDeps(dir) };
+    case 'lambda-node':
+      return { kind: 'lambda', baseImage: NODE_BASE_LATEST, vendor: await packageDeps(dir) };
+    case 'lambda-shell':
+      return { kind: 'lambda', baseImage: SHELL_BASE_LATEST, vendor: [] };
+    default:
+      throw new CliError(
+        `bad func.yaml: runtime "${runtime}" is not supported (in ${dir})`,
+        'Use node, lambda-node, lambda-shell, or docker with a Dockerfile in the directory.',
+      );
+  }
+}
+
+/** The image name Fn gives a function: [registry/]name:version. */
+export function imageName(func: FuncYaml, registry?: string): string {
+  if (!func.name) throw new CliError('bad func.yaml: no name', 'Add e.g. "name: hello".');
+  if (!/^[a-z0-9]+(?:[._-][a-z0-9]+)*$/.test(func.name)) {
+    throw new CliError(`bad func.yaml: name "${func.name}" cannot name an image`, 'Use lower-case letters, digits, ".", "_" or "-".');
+  }
+  const version = func.version ?? '0.0.1';
+  return `${registry ? `${registry.replace(/\/+$/, '')}/` : ''}${func.name}:${version}`;
+}
+
+/** Build output shown as it goes: each `Step N/M` line (every line with `verbose`). */
+function progress(io: Io, verbose: boolean): { log: (line: string) => void; done: () => void } {
+  let redrawn = false;
+  return {
+    log: (line) => {
+      if (verbose) return io.err(`  ${line}\n`);
+      if (!/^Step \d+\/\d+ : /.test(line)) return;
+      const shown = line.length > 100 ? `${line.slice(0, 99)}…` : line;
+      // On a terminal the steps replace each other on one line; elsewhere each gets its own.
+      if (io.errIsTty) {
+        io.err(`\r\x1b[K  ${shown}`);
+        redrawn = true;
+      } else {
+        io.err(`  ${shown}\n`);
+      }
+    },
+    done: () => {
+      if (redrawn) io.err('\r\x1b[K');
+    },
+  };
+}
+
+function lastLines(text: string, n: number): string {
+  const lines = text.trimEnd().split('\n');
+  return lines.slice(-n).map((l) => `  ${l}`).join('\n');
+}
+
+/** Builds the directory's image as `tag`; the base image is made first when it is Kiln's Node one. */
+export async function buildImage(docker: Docker, io: Io, dir: string, tag: string, opts: { verbose?: boolean } = {}): Promise<string> {
+  const func = await loadFunc(dir);
+  const plan = await planBuild(dir, func);
+  if (plan.vendor.length) {
+    try {
+      await dependencyClosure(defaultModules(), plan.vendor);
+    } catch (err) {
+      throw new CliError(
+        `cannot build ${dir}: ${(err as Error).message}`,
+        `Run \`npm install\` in ${dir} (builds use no registry: packages come from the directory's node_modules or Kiln's own).`,
+      );
+    }
+  }
+  if (plan.baseImage === NODE_BASE_LATEST) {
+    await ensureNodeBaseImage(docker, { log: (m) => io.err(`  ${m}\n`) });
+  }
+  io.err(`Building image ${tag} (${plan.kind}${plan.baseImage ? ` FROM ${plan.baseImage}` : ''})\n`);
+  const p = progress(io, opts.verbose === true);
+  const started = Date.now();
+  try {
+    await buildFunctionImage(docker, dir, tag, {
+      kind: plan.kind,
+      ...(plan.baseImage && { baseImage: plan.baseImage }),
+      ...(plan.vendor.length && { vendor: plan.vendor, nodeModulesFrom: defaultModules() }),
+      log: p.log,
+    });
+  } catch (err) {
+    p.done();
+    if (err instanceof ImageBuildError) {
+      const reason = err.message.split('\n')[0]!.replace(/^building image \S+ from \S+ failed: /, '');
+      const at = err.step ? ` at ${err.step.replace(/^Step (\d+\/\d+) : /, 'step $1 (')})` : '';
+      throw new CliError(
+        `image build failed${at}: ${reason}`,
+        err.output.trim() ? `Build output (last lines):\n${lastLines(err.output, 15)}` : undefined,
+      );
+    }
+    if (/base image \S+ does not exist locally/.test((err as Error).message) && plan.baseImage === SHELL_BASE_LATEST) {
+      throw new CliError(
+        `base image ${SHELL_BASE_LATEST} does not exist locally`,
+        "It comes with Kiln's Lambda layer (host bash, curl and coreutils); build it there, then run this again.",
+      );
+    }
+    throw new CliError((err as Error).message);
+  }
+  p.done();
+  io.err(`Built ${tag} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  return tag;
+}
+
+/** Kiln's own node_modules: where vendored packages (the Fn FDK) come from. */
+function defaultModules(): string {
+  return fileURLToPath(new URL('../../node_modules', import.meta.url));
+}

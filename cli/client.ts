@@ -1,0 +1,227 @@
+// A typed client of Kiln's HTTP API (Fn's v2 REST API plus invoke, triggers and calls),
+// on fetch. Failures become CliErrors that say what failed and what to do.
+import { CliError } from './errors.js';
+
+export interface App {
+  id: string;
+  name: string;
+  config: Record<string, string>;
+  annotations: Record<string, unknown>;
+  syslog_url?: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Fn {
+  id: string;
+  name: string;
+  app_id: string;
+  image: string;
+  memory: number;
+  timeout: number;
+  idle_timeout: number;
+  format: string;
+  config: Record<string, string>;
+  annotations: Record<string, unknown>;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Trigger {
+  id: string;
+  name: string;
+  app_id: string;
+  fn_id: string;
+  type: string;
+  source: string;
+  annotations: Record<string, unknown>;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CallStat {
+  timestamp: string;
+  metrics: Record<string, number>;
+}
+
+export interface Call {
+  id: string;
+  app_id: string;
+  fn_id: string;
+  trigger_id?: string;
+  status: string;
+  created_at: string;
+  started_at?: string;
+  completed_at?: string;
+  error?: string;
+  stats?: CallStat[];
+}
+
+interface Page<T> {
+  items: T[];
+  next_cursor?: string;
+}
+
+export interface RawReply {
+  status: number;
+  headers: Headers;
+  body: Buffer;
+}
+
+/** An answer of the API other than 2xx; `message` is the server's. */
+export class ApiError extends CliError {
+  constructor(readonly status: number, readonly apiMessage: string, what: string, hint?: string) {
+    super(`${what}: ${apiMessage} (HTTP ${status})`, hint);
+    this.name = 'ApiError';
+  }
+}
+
+export interface ClientOptions {
+  url: string;
+  token?: string;
+}
+
+/** Why fetch failed, from its cause chain (ECONNREFUSED, ENOTFOUND, "bad port", ...). */
+function networkReason(err: unknown): string {
+  let e: unknown = err;
+  let deepest = (err as Error).message;
+  for (let i = 0; i < 5 && e; i++) {
+    const x = e as { code?: string; message?: string; cause?: unknown };
+    if (x.code) return `${x.code}${x.message ? ` (${x.message})` : ''}`;
+    if (x.message) deepest = x.message;
+    e = x.cause;
+  }
+  return deepest;
+}
+
+export class KilnClient {
+  readonly url: string;
+  private readonly token: string | undefined;
+
+  constructor(opts: ClientOptions) {
+    this.url = opts.url.replace(/\/+$/, '');
+    this.token = opts.token;
+  }
+
+  /** Any request; answers whatever status came back (only a network failure throws). */
+  async raw(method: string, path: string, init: { body?: Buffer | string; headers?: Record<string, string> } = {}): Promise<RawReply> {
+    const headers: Record<string, string> = { ...init.headers };
+    if (this.token) headers.authorization ??= `Bearer ${this.token}`;
+    let res: Response;
+    try {
+      res = await fetch(this.url + path, {
+        method,
+        headers,
+        ...(init.body !== undefined && method !== 'GET' && method !== 'HEAD' && { body: typeof init.body === 'string' ? init.body : new Uint8Array(init.body) }),
+        redirect: 'manual',
+      });
+    } catch (err) {
+      throw new CliError(
+        `Kiln server not reachable at ${this.url}: ${networkReason(err)}`,
+        'Start one with `kiln start`, or point the CLI at yours: `kiln context create NAME --api-url URL` then `kiln context use NAME` (or set FN_API_URL).',
+      );
+    }
+    return { status: res.status, headers: res.headers, body: Buffer.from(await res.arrayBuffer()) };
+  }
+
+  private async json<T>(method: string, path: string, what: string, body?: unknown): Promise<T> {
+    const r = await this.raw(method, path, {
+      headers: { accept: 'application/json', ...(body !== undefined && { 'content-type': 'application/json' }) },
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+    });
+    const text = r.body.toString('utf8');
+    if (r.status < 200 || r.status > 299) throw new ApiError(r.status, errorMessage(text), what);
+    if (r.status === 204 || text === '') return undefined as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new CliError(`${what}: the server at ${this.url} answered something that is not JSON (is it a Kiln or Fn server?)`);
+    }
+  }
+
+  /** Every item of a paged list. */
+  private async all<T>(path: string, what: string): Promise<T[]> {
+    const items: T[] = [];
+    let cursor: string | undefined;
+    do {
+      const sep = path.includes('?') ? '&' : '?';
+      const page = await this.json<Page<T>>('GET', `${path}${sep}per_page=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, what);
+      items.push(...page.items);
+      cursor = page.next_cursor;
+    } while (cursor);
+    return items;
+  }
+
+  version(): Promise<{ version: string }> {
+    return this.json('GET', '/version', 'reading the server version');
+  }
+
+  listApps(name?: string): Promise<App[]> {
+    return this.all(`/v2/apps${name ? `?name=${encodeURIComponent(name)}` : ''}`, 'listing apps');
+  }
+  createApp(body: Partial<App>): Promise<App> {
+    return this.json('POST', '/v2/apps', `creating app "${body.name}"`, body);
+  }
+  updateApp(id: string, body: Partial<App>): Promise<App> {
+    return this.json('PUT', `/v2/apps/${id}`, 'updating the app', body);
+  }
+  deleteApp(id: string): Promise<void> {
+    return this.json('DELETE', `/v2/apps/${id}`, 'deleting the app');
+  }
+
+  listFns(appId: string, name?: string): Promise<Fn[]> {
+    return this.all(`/v2/fns?app_id=${appId}${name ? `&name=${encodeURIComponent(name)}` : ''}`, 'listing functions');
+  }
+  createFn(body: Partial<Fn>): Promise<Fn> {
+    return this.json('POST', '/v2/fns', `creating function "${body.name}"`, body);
+  }
+  updateFn(id: string, body: Partial<Fn>): Promise<Fn> {
+    return this.json('PUT', `/v2/fns/${id}`, 'updating the function', body);
+  }
+  deleteFn(id: string): Promise<void> {
+    return this.json('DELETE', `/v2/fns/${id}`, 'deleting the function');
+  }
+
+  listTriggers(appId: string, filter: { fnId?: string; name?: string } = {}): Promise<Trigger[]> {
+    let q = `app_id=${appId}`;
+    if (filter.fnId) q += `&fn_id=${filter.fnId}`;
+    if (filter.name) q += `&name=${encodeURIComponent(filter.name)}`;
+    return this.all(`/v2/triggers?${q}`, 'listing triggers');
+  }
+  createTrigger(body: Partial<Trigger>): Promise<Trigger> {
+    return this.json('POST', '/v2/triggers', `creating trigger "${body.name}"`, body);
+  }
+  updateTrigger(id: string, body: Partial<Trigger>): Promise<Trigger> {
+    return this.json('PUT', `/v2/triggers/${id}`, 'updating the trigger', body);
+  }
+  deleteTrigger(id: string): Promise<void> {
+    return this.json('DELETE', `/v2/triggers/${id}`, 'deleting the trigger');
+  }
+
+  /** A page of the fn's calls, newest first. */
+  listCalls(fnId: string, perPage: number): Promise<Page<Call>> {
+    return this.json('GET', `/v2/fns/${fnId}/calls?per_page=${perPage}`, 'listing calls');
+  }
+  getCall(fnId: string, callId: string): Promise<Call> {
+    return this.json('GET', `/v2/fns/${fnId}/calls/${encodeURIComponent(callId)}`, `reading call ${callId}`);
+  }
+  async getLog(fnId: string, callId: string): Promise<string> {
+    const r = await this.json<{ log: string }>('GET', `/v2/fns/${fnId}/calls/${encodeURIComponent(callId)}/log`, `reading the log of call ${callId}`);
+    return r.log;
+  }
+
+  invoke(fnId: string, body: Buffer, headers: Record<string, string>): Promise<RawReply> {
+    return this.raw('POST', `/invoke/${fnId}`, { body, headers });
+  }
+}
+
+/** The `message` of Fn's error body (with the FDK's `detail` when given), or the text itself. */
+export function errorMessage(text: string): string {
+  try {
+    const v = JSON.parse(text) as { message?: unknown; detail?: unknown };
+    if (typeof v.message === 'string') return typeof v.detail === 'string' && v.detail ? `${v.message} (${v.detail})` : v.message;
+  } catch {
+    // not JSON: the text is the message
+  }
+  return text.trim() || 'no message';
+}

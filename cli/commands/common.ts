@@ -1,0 +1,46 @@
+// Small pieces the commands share: repeatable KEY=VALUE options, integers, printing a result.
+import { CliError } from '../errors.js';
+import { json } from '../output.js';
+import type { Session } from '../session.js';
+
+/** commander's collector for repeatable options. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** KEY=VALUE pairs; a value that parses as JSON is kept as JSON when `asJson` (annotations). */
+export function parsePairs(pairs: string[] | undefined, what: string, asJson = false): Record<string, unknown> | undefined {
+  if (!pairs?.length) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const p of pairs) {
+    const eq = p.indexOf('=');
+    if (eq < 1) throw new CliError(`${what} "${p}" is not KEY=VALUE`);
+    const v = p.slice(eq + 1);
+    let value: unknown = v;
+    if (asJson) {
+      try {
+        value = JSON.parse(v);
+      } catch {
+        value = v;
+      }
+    }
+    out[p.slice(0, eq)] = value;
+  }
+  return out;
+}
+
+export function stringPairs(pairs: string[] | undefined): Record<string, string> | undefined {
+  return parsePairs(pairs, '--config') as Record<string, string> | undefined;
+}
+
+/** A whole-number option, or undefined when not given. */
+export function intOption(v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v)) throw new CliError(`${name} must be a whole number, not "${v}"`);
+  return Number(v);
+}
+
+/** JSON for `--output json`, else the text `human` makes. */
+export function emit(s: Session, data: unknown, human: () => string): void {
+  s.io.out(s.output() === 'json' ? json(data) : human());
+}

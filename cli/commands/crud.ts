@@ -1,0 +1,238 @@
+// `kiln create|list|inspect|update|delete app|fn|trigger`, by name, as Fn's CLI.
+import type { Command } from 'commander';
+import type { App, Fn, KilnClient, Trigger } from '../client.js';
+import { CliError } from '../errors.js';
+import { json, table } from '../output.js';
+import { findApp, findAppFn, findTrigger } from '../resolve.js';
+import type { Session } from '../session.js';
+import { collect, emit, intOption, parsePairs, stringPairs } from './common.js';
+
+const APP = ['apps', 'a'];
+const FN = ['fns', 'function', 'functions', 'f'];
+const TRIGGER = ['triggers', 'tr', 't'];
+
+interface FnOpts {
+  memory?: string;
+  timeout?: string;
+  idleTimeout?: string;
+  format?: string;
+  config?: string[];
+  annotation?: string[];
+}
+
+interface AppOpts {
+  config?: string[];
+  annotation?: string[];
+  syslogUrl?: string;
+}
+
+interface TriggerOpts {
+  source?: string;
+  type?: string;
+  annotation?: string[];
+}
+
+function appBody(o: AppOpts): Partial<App> {
+  const config = stringPairs(o.config);
+  const annotations = parsePairs(o.annotation, '--annotation', true);
+  return { ...(config && { config }), ...(annotations && { annotations }), ...(o.syslogUrl !== undefined && { syslog_url: o.syslogUrl }) };
+}
+
+function fnBody(o: FnOpts): Partial<Fn> {
+  const config = stringPairs(o.config);
+  const annotations = parsePairs(o.annotation, '--annotation', true);
+  const memory = intOption(o.memory, '--memory');
+  const timeout = intOption(o.timeout, '--timeout');
+  const idle = intOption(o.idleTimeout, '--idle-timeout');
+  return {
+    ...(memory !== undefined && { memory }),
+    ...(timeout !== undefined && { timeout }),
+    ...(idle !== undefined && { idle_timeout: idle }),
+    ...(o.format && { format: o.format }),
+    ...(config && { config }),
+    ...(annotations && { annotations }),
+  };
+}
+
+function triggerBody(o: TriggerOpts): Partial<Trigger> {
+  const annotations = parsePairs(o.annotation, '--annotation', true);
+  return { ...(o.source && { source: o.source }), ...(o.type && { type: o.type }), ...(annotations && { annotations }) };
+}
+
+const appOptions = (c: Command): Command =>
+  c
+    .option('--config <KEY=VALUE>', 'configuration (environment) for every fn of the app; repeatable', collect)
+    .option('--annotation <KEY=VALUE>', 'annotation (VALUE as JSON when it parses); repeatable', collect)
+    .option('--syslog-url <url>', 'syslog URL');
+
+const fnOptions = (c: Command): Command =>
+  c
+    .option('-m, --memory <MB>', 'memory in MB (default 128, 1-8192)')
+    .option('--timeout <s>', 'call timeout in seconds (default 30, 1-300)')
+    .option('--idle-timeout <s>', 'seconds an idle container is kept (default 30, 1-3600)')
+    .option('--format <format>', 'http-stream (default) or lambda')
+    .option('--config <KEY=VALUE>', 'configuration (environment) of the fn; repeatable', collect)
+    .option('--annotation <KEY=VALUE>', 'annotation (VALUE as JSON when it parses); repeatable', collect);
+
+const endpoint = (t: Trigger): string => {
+  const v = t.annotations['fnproject.io/trigger/httpEndpoint'];
+  return typeof v === 'string' ? v : '';
+};
+
+/** Prints one property (dotted path) of an object, or all of it, as JSON (as `fn inspect`). */
+function inspect(s: Session, obj: object, prop?: string): void {
+  if (!prop) return s.io.out(json(obj));
+  let v: unknown = obj;
+  for (const part of prop.split('.')) {
+    if (v === null || typeof v !== 'object' || !(part in v)) throw new CliError(`no property "${prop}"`, `Properties: ${Object.keys(obj).join(', ')}.`);
+    v = (v as Record<string, unknown>)[part];
+  }
+  s.io.out(json(v));
+}
+
+async function triggersOf(client: KilnClient, appName: string, fnName?: string): Promise<{ triggers: Trigger[]; fnNames: Map<string, string> }> {
+  const app = await findApp(client, appName);
+  const fns = await client.listFns(app.id);
+  const fnNames = new Map(fns.map((f) => [f.id, f.name]));
+  let fnId: string | undefined;
+  if (fnName) fnId = (await findAppFn(client, appName, fnName)).fn.id;
+  return { triggers: await client.listTriggers(app.id, fnId ? { fnId } : {}), fnNames };
+}
+
+export function registerCrud(program: Command, s: Session): void {
+  const create = program.command('create').alias('c').description('create an app, fn or trigger');
+  const list = program.command('list').alias('ls').description('list apps, fns or triggers');
+  const insp = program.command('inspect').alias('i').description('show an app, fn or trigger as JSON (or one property)');
+  const update = program.command('update').alias('u').description('change an app, fn or trigger');
+  const del = program.command('delete').alias('d').description('delete an app (with its fns and triggers), fn or trigger');
+
+  // --- apps
+  appOptions(create.command('app <name>').aliases(APP).description('create an app')).action(async (name: string, o: AppOpts) => {
+    const app = await (await s.client()).createApp({ name, ...appBody(o) });
+    emit(s, app, () => `Successfully created app: ${app.name}\n`);
+  });
+  list
+    .command('apps')
+    .aliases(['app', 'a'])
+    .description('list apps')
+    .action(async () => {
+      const apps = await (await s.client()).listApps();
+      emit(s, apps, () => table(['NAME', 'ID'], apps.map((a) => [a.name, a.id])));
+    });
+  insp
+    .command('app <name> [property]')
+    .aliases(APP)
+    .action(async (name: string, prop?: string) => inspect(s, await findApp(await s.client(), name), prop));
+  appOptions(update.command('app <name>').aliases(APP).description('change an app (config VALUE "" removes the key)')).action(
+    async (name: string, o: AppOpts) => {
+      const client = await s.client();
+      const app = await client.updateApp((await findApp(client, name)).id, appBody(o));
+      emit(s, app, () => `Successfully updated app: ${app.name}\n`);
+    },
+  );
+  del
+    .command('app <name>')
+    .aliases(APP)
+    .action(async (name: string) => {
+      const client = await s.client();
+      await client.deleteApp((await findApp(client, name)).id);
+      emit(s, { deleted: name }, () => `Successfully deleted app: ${name}\n`);
+    });
+
+  // --- fns
+  fnOptions(create.command('fn <app> <name> <image>').aliases(FN).description('create a fn from an image')).action(
+    async (appName: string, name: string, image: string, o: FnOpts) => {
+      const client = await s.client();
+      const app = await findApp(client, appName);
+      const fn = await client.createFn({ name, app_id: app.id, image, ...fnBody(o) });
+      emit(s, fn, () => `Successfully created function: ${fn.name} with ${fn.image}\n`);
+    },
+  );
+  list
+    .command('fns <app>')
+    .aliases(['fn', 'function', 'functions', 'f'])
+    .description("list an app's fns")
+    .action(async (appName: string) => {
+      const client = await s.client();
+      const fns = await client.listFns((await findApp(client, appName)).id);
+      emit(s, fns, () => table(['NAME', 'IMAGE', 'FORMAT', 'ID'], fns.map((f) => [f.name, f.image, f.format, f.id])));
+    });
+  insp
+    .command('fn <app> <fn> [property]')
+    .aliases(FN)
+    .action(async (appName: string, fnName: string, prop?: string) =>
+      inspect(s, (await findAppFn(await s.client(), appName, fnName)).fn, prop),
+    );
+  fnOptions(update.command('fn <app> <fn> [image]').aliases(FN).description('change a fn (config VALUE "" removes the key)')).action(
+    async (appName: string, fnName: string, image: string | undefined, o: FnOpts) => {
+      const client = await s.client();
+      const { fn } = await findAppFn(client, appName, fnName);
+      const updated = await client.updateFn(fn.id, { ...fnBody(o), ...(image && { image }) });
+      emit(s, updated, () => `Successfully updated function: ${updated.name}\n`);
+    },
+  );
+  del
+    .command('fn <app> <fn>')
+    .aliases(FN)
+    .action(async (appName: string, fnName: string) => {
+      const client = await s.client();
+      await client.deleteFn((await findAppFn(client, appName, fnName)).fn.id);
+      emit(s, { deleted: fnName }, () => `Successfully deleted function: ${fnName}\n`);
+    });
+
+  // --- triggers
+  create
+    .command('trigger <app> <fn> <name>')
+    .aliases(TRIGGER)
+    .description('create an HTTP trigger: /t/APP<source> calls the fn')
+    .requiredOption('-s, --source <path>', 'the path after /t/APP, starting with /')
+    .option('--type <type>', 'trigger type', 'http')
+    .option('--annotation <KEY=VALUE>', 'annotation; repeatable', collect)
+    .action(async (appName: string, fnName: string, name: string, o: TriggerOpts) => {
+      const client = await s.client();
+      const { app, fn } = await findAppFn(client, appName, fnName);
+      const t = await client.createTrigger({ name, app_id: app.id, fn_id: fn.id, ...triggerBody(o) });
+      emit(s, t, () => `Successfully created trigger: ${t.name}\nTrigger Endpoint: ${endpoint(t) || t.source}\n`);
+    });
+  list
+    .command('triggers <app> [fn]')
+    .aliases(['trigger', 'tr', 't'])
+    .description("list an app's triggers (or one fn's)")
+    .action(async (appName: string, fnName?: string) => {
+      const { triggers, fnNames } = await triggersOf(await s.client(), appName, fnName);
+      emit(s, triggers, () =>
+        table(
+          ['FUNCTION', 'NAME', 'TYPE', 'SOURCE', 'ENDPOINT', 'ID'],
+          triggers.map((t) => [fnNames.get(t.fn_id) ?? t.fn_id, t.name, t.type, t.source, endpoint(t), t.id]),
+        ),
+      );
+    });
+  insp
+    .command('trigger <app> <fn> <trigger> [property]')
+    .aliases(TRIGGER)
+    .action(async (appName: string, fnName: string, name: string, prop?: string) => {
+      const client = await s.client();
+      const { app, fn } = await findAppFn(client, appName, fnName);
+      inspect(s, await findTrigger(client, app, fn, name), prop);
+    });
+  update
+    .command('trigger <app> <fn> <trigger>')
+    .aliases(TRIGGER)
+    .option('-s, --source <path>', 'the new source path')
+    .option('--annotation <KEY=VALUE>', 'annotation ("" removes it); repeatable', collect)
+    .action(async (appName: string, fnName: string, name: string, o: TriggerOpts) => {
+      const client = await s.client();
+      const { app, fn } = await findAppFn(client, appName, fnName);
+      const t = await client.updateTrigger((await findTrigger(client, app, fn, name)).id, triggerBody(o));
+      emit(s, t, () => `Successfully updated trigger: ${t.name}\n`);
+    });
+  del
+    .command('trigger <app> <fn> <trigger>')
+    .aliases(TRIGGER)
+    .action(async (appName: string, fnName: string, name: string) => {
+      const client = await s.client();
+      const { app, fn } = await findAppFn(client, appName, fnName);
+      await client.deleteTrigger((await findTrigger(client, app, fn, name)).id);
+      emit(s, { deleted: name }, () => `Successfully deleted trigger: ${name}\n`);
+    });
+}

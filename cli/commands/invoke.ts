@@ -1,0 +1,104 @@
+// `kiln invoke APP FN` (Fn's invoke by fn id) and `kiln invoke --trigger APP /source` (an HTTP
+// trigger, with the method, headers and body given). The answer's body goes to stdout as is.
+import type { Command } from 'commander';
+import { errorMessage } from '../client.js';
+import { CliError } from '../errors.js';
+import { invokeFn, invokeTrigger, type InvokeReply } from '../invoke.js';
+import { findAppFn } from '../resolve.js';
+import type { Session } from '../session.js';
+import { collect } from './common.js';
+
+interface InvokeOpts {
+  body?: string;
+  contentType?: string;
+  detached?: boolean;
+  trigger?: boolean;
+  method?: string;
+  header?: string[];
+  include?: boolean;
+  displayCallId?: boolean;
+}
+
+async function bodyOf(s: Session, o: InvokeOpts): Promise<Buffer | undefined> {
+  if (o.body !== undefined) return Buffer.from(o.body);
+  const stdin = await s.io.readStdin();
+  return stdin && stdin.length > 0 ? stdin : undefined;
+}
+
+function headerMap(list: string[] | undefined, contentType: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const h of list ?? []) {
+    const i = h.indexOf(':');
+    if (i < 1) throw new CliError(`header "${h}" is not "Name: value"`);
+    out[h.slice(0, i).trim().toLowerCase()] = h.slice(i + 1).trim();
+  }
+  if (contentType) out['content-type'] = contentType;
+  return out;
+}
+
+function showReply(s: Session, r: InvokeReply, o: InvokeOpts): void {
+  if (o.include) {
+    s.io.err(`HTTP ${r.status}\n`);
+    r.headers.forEach((v, k) => s.io.err(`${k}: ${v}\n`));
+    s.io.err('\n');
+  }
+  if (o.displayCallId && r.callId) s.io.err(`Call ID: ${r.callId}\n`);
+  s.io.out(r.body.toString('utf8'));
+}
+
+async function invokeByName(s: Session, appName: string, fnName: string, o: InvokeOpts): Promise<void> {
+  const client = await s.client();
+  const { fn } = await findAppFn(client, appName, fnName);
+  const body = await bodyOf(s, o);
+  const r = await invokeFn(client, fn.id, {
+    ...(body && { body }),
+    ...(o.contentType && { contentType: o.contentType }),
+    detached: o.detached === true,
+  });
+  if (o.detached && r.status === 202) {
+    s.io.out(`Call ID: ${r.callId ?? '?'}\n`);
+    return;
+  }
+  if (r.status >= 200 && r.status < 300) return showReply(s, r, o);
+  const logs = r.callId ? `\`kiln logs ${appName} ${fnName} ${r.callId}\` shows its output; ` : '';
+  throw new CliError(
+    `function ${appName}/${fnName} failed (HTTP ${r.status}): ${errorMessage(r.body.toString('utf8'))}`,
+    `${r.callId ? `Call ${r.callId}: ` : ''}${logs}\`kiln calls ${appName} ${fnName}\` lists its calls.`,
+  );
+}
+
+async function invokeByTrigger(s: Session, appName: string, source: string, o: InvokeOpts): Promise<void> {
+  const client = await s.client();
+  const body = await bodyOf(s, o);
+  const method = (o.method ?? (body ? 'POST' : 'GET')).toUpperCase();
+  const r = await invokeTrigger(client, appName, source, { method, headers: headerMap(o.header, o.contentType), ...(body && { body }) });
+  if (r.status === 404 && /^(App|Trigger) not found/i.test(errorMessage(r.body.toString('utf8')))) {
+    throw new CliError(
+      `no HTTP trigger at /t/${appName}${source} (${errorMessage(r.body.toString('utf8'))})`,
+      `See \`kiln list triggers ${appName}\`.`,
+    );
+  }
+  showReply(s, r, o);
+  if (r.status >= 400) {
+    throw new CliError(`${method} /t/${appName}${source} answered HTTP ${r.status}`, r.callId ? `Call ${r.callId}.` : undefined);
+  }
+}
+
+export function registerInvoke(program: Command, s: Session): void {
+  program
+    .command('invoke <app> <fn_or_source>')
+    .description('call a function (body from --body or stdin) and print its answer; --trigger calls APP /source over HTTP')
+    .option('--body <text>', 'the request body (default: stdin when piped)')
+    .option('--content-type <type>', 'Content-Type of the body (invoke default text/plain)')
+    .option('--detached', 'answer at once with the call id; the call runs on')
+    .option('--trigger', 'the second argument is an HTTP trigger source (/path) of the app')
+    .option('-X, --method <method>', 'HTTP method for --trigger (default POST with a body, else GET)')
+    .option('-H, --header <header>', 'a request header "Name: value" for --trigger (repeatable)', collect)
+    .option('-i, --include', 'print the status and headers (to stderr)')
+    .option('--display-call-id', 'print the call id (to stderr)')
+    .action(async (app: string, second: string, o: InvokeOpts) => {
+      if (o.trigger) return invokeByTrigger(s, app, second, o);
+      if (o.method || o.header) throw new CliError('--method and --header go with --trigger');
+      return invokeByName(s, app, second, o);
+    });
+}

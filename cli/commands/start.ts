@@ -1,0 +1,59 @@
+// `kiln start` runs the server in the foreground as `npm run up` does (port 8080, SQLite in
+// ./data/fn.db unless set), as a child process so the CLI imports nothing of the server;
+// `kiln version` shows this CLI's version and the server's.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { ensureNodeBaseImage } from '../../images/base-image.js';
+import { CliError } from '../errors.js';
+import type { Session } from '../session.js';
+import { emit } from './common.js';
+
+export function cliVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+async function start(s: Session, opts: { port?: string }): Promise<void> {
+  const env = { ...s.io.env };
+  if (opts.port) env.FN_PORT = opts.port;
+  env.FN_PORT ||= '8080';
+  env.FN_DB_URL ||= 'sqlite3://./data/fn.db';
+  // Functions need the Node base image; without an engine the API still starts (and says so).
+  try {
+    await ensureNodeBaseImage(await s.docker(), { log: (m) => s.io.err(`kiln: ${m}\n`) });
+  } catch (err) {
+    s.io.err(`kiln: warning: ${(err as Error).message}\n`);
+  }
+  const main = fileURLToPath(new URL('../../api/main.js', import.meta.url));
+  const child = spawn(process.execPath, [main], { env, stdio: 'inherit' });
+  const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
+  process.on('SIGINT', forward('SIGINT'));
+  process.on('SIGTERM', forward('SIGTERM'));
+  const code = await new Promise<number>((resolve) => child.on('exit', (c, sig) => resolve(c ?? (sig ? 128 : 1))));
+  if (code !== 0) throw new CliError(`the server exited with code ${code}`, undefined, code);
+}
+
+async function version(s: Session): Promise<void> {
+  const client = await s.client();
+  let server: string;
+  try {
+    server = (await client.version()).version;
+  } catch (err) {
+    server = `? (${(err as Error).message})`;
+  }
+  emit(s, { client: cliVersion(), server, api_url: client.url }, () => `Client version: ${cliVersion()}\nServer version: ${server}\n`);
+}
+
+export function registerStart(program: Command, s: Session): void {
+  program
+    .command('start')
+    .description('run the Kiln server in the foreground (FN_PORT 8080, FN_DB_URL sqlite3://./data/fn.db unless set)')
+    .option('-p, --port <port>', 'port to listen on (FN_PORT)')
+    .action((opts: { port?: string }) => start(s, opts));
+  program
+    .command('version')
+    .description("show the CLI's version and the server's")
+    .action(() => version(s));
+}

@@ -1,0 +1,21 @@
+// Errors the CLI shows as they are: what failed and what to do, then a non-zero exit.
+
+export class CliError extends Error {
+  constructor(
+    message: string,
+    /** What to do about it, shown on its own line. */
+    readonly hint?: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+/** The text printed for any error reaching the top: CLI errors as written, others with their message. */
+export function describeError(err: unknown): { text: string; exitCode: number } {
+  if (err instanceof CliError) {
+    return { text: `Error: ${err.message}${err.hint ? `\n${err.hint}` : ''}`, exitCode: err.exitCode };
+  }
+  return { text: `Error: ${err instanceof Error ? err.message : String(err)}`, exitCode: 1 };
+}

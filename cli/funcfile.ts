@@ -1,0 +1,40 @@
+// Writing func.yaml back: the version bump of `kiln deploy`, keeping the user's comments and order.
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseDocument } from 'yaml';
+import { findFuncYaml } from '../images/func-yaml.js';
+import { CliError } from './errors.js';
+
+/** Fn's bump: the patch number goes up by one; no version yet gives 0.0.1. */
+export function bumpVersion(version: string | undefined): string {
+  if (version === undefined || version === '') return '0.0.1';
+  const m = /^v?(\d+)\.(\d+)\.(\d+)(?:[-+].*)?$/.exec(version.trim());
+  if (!m) {
+    throw new CliError(`cannot bump version "${version}": it is not MAJOR.MINOR.PATCH`, 'Fix "version:" in func.yaml, or deploy with --no-bump.');
+  }
+  return `${m[1]}.${m[2]}.${Number(m[3]) + 1}`;
+}
+
+/** Sets `version:` in the directory's func.yaml, leaving the rest of the text as it was. */
+export async function writeVersion(dir: string, version: string): Promise<void> {
+  const found = await findFuncYaml(dir);
+  if (!found) throw new CliError(`no func.yaml in ${dir}`);
+  const doc = parseDocument(await readFile(found.path, 'utf8'));
+  doc.set('version', version);
+  await writeFile(found.path, doc.toString());
+}
+
+const SKIP_DIRS = new Set(['node_modules']);
+
+/** Directories under `root` (itself included) holding a func.yaml, sorted; for `deploy --all`. */
+export async function functionDirs(root: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    if (await findFuncYaml(dir)) out.push(dir);
+    for (const e of await readdir(dir, { withFileTypes: true })) {
+      if (e.isDirectory() && !e.name.startsWith('.') && !SKIP_DIRS.has(e.name)) await walk(join(dir, e.name));
+    }
+  };
+  await walk(root);
+  return out.sort();
+}

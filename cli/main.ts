@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+// `kiln`: the process entry. Errors print what failed and what to do, and set a non-zero exit.
+import { describeError } from './errors.js';
+import { processIo } from './io.js';
+import { createProgram } from './program.js';
+
+const io = processIo();
+try {
+  await createProgram(io).parseAsync(process.argv);
+} catch (err) {
+  const { text, exitCode } = describeError(err);
+  io.err(`${text}\n`);
+  process.exitCode = exitCode;
+}

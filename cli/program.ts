@@ -1,0 +1,38 @@
+// The `kiln` command tree (commander), built around one Session.
+import { Command, Option } from 'commander';
+import { registerBuild } from './commands/build.js';
+import { registerCalls } from './commands/calls.js';
+import { registerConfig } from './commands/config.js';
+import { registerContext } from './commands/context.js';
+import { registerCrud } from './commands/crud.js';
+import { registerInit } from './commands/init.js';
+import { registerInvoke } from './commands/invoke.js';
+import { cliVersion, registerStart } from './commands/start.js';
+import type { Io } from './io.js';
+import { parseOutputFormat, type OutputFormat } from './output.js';
+import { createSession } from './session.js';
+
+export function createProgram(io: Io): Command {
+  const program = new Command('kiln');
+  const output = (): OutputFormat => (program.opts() as { output: OutputFormat }).output;
+  const session = createSession(io, output);
+  program
+    .description("Kiln's CLI: build, deploy and call functions on a Kiln (or Fn) server")
+    .version(cliVersion(), '--version', "the CLI's version")
+    .addOption(new Option('-o, --output <format>', 'table or json').default('table').argParser(parseOutputFormat))
+    .configureOutput({ writeOut: (t) => io.out(t), writeErr: (t) => io.err(t) })
+    .showHelpAfterError('(kiln --help lists the commands)')
+    .addHelpText(
+      'after',
+      '\nThe server is the current context\'s API URL (`kiln context show`), or FN_API_URL when set.\nContexts live in $KILN_CONFIG_DIR, else $XDG_CONFIG_HOME/kiln, else ~/.kiln.',
+    );
+  registerStart(program, session);
+  registerContext(program, session);
+  registerInit(program, session);
+  registerBuild(program, session);
+  registerInvoke(program, session);
+  registerCrud(program, session);
+  registerConfig(program, session);
+  registerCalls(program, session);
+  return program;
+}

@@ -1,0 +1,43 @@
+// The runtimes `kiln init` knows: for each, its func.yaml fields, its files, how its image is
+// built (ImageKind and base image) and what it answers (documented in the README).
+import { stringify } from 'yaml';
+import { lambdaNodeTemplate } from './lambda-node.js';
+import { lambdaShellTemplate } from './lambda-shell.js';
+import { nodeTemplate } from './node.js';
+import { file, type TemplateFiles } from './types.js';
+
+export const RUNTIMES = ['node', 'lambda-node', 'lambda-shell'] as const;
+export type Runtime = (typeof RUNTIMES)[number];
+
+export function isRuntime(v: string): v is Runtime {
+  return (RUNTIMES as readonly string[]).includes(v);
+}
+
+const FILES: Record<Runtime, (name: string) => TemplateFiles> = {
+  node: nodeTemplate,
+  'lambda-node': lambdaNodeTemplate,
+  'lambda-shell': lambdaShellTemplate,
+};
+
+/** func.yaml in Fn's schema 20180708 plus Kiln's `format`. */
+export function funcYamlText(runtime: Runtime, name: string): string {
+  const lambda = runtime !== 'node';
+  const doc: Record<string, unknown> = {
+    schema_version: 20180708,
+    name,
+    version: '0.0.1',
+    runtime,
+    format: lambda ? 'lambda' : 'http-stream',
+    ...(!lambda && { entrypoint: 'node func.js' }),
+    memory: 128,
+    timeout: 30,
+    idle_timeout: 30,
+    config: {},
+    triggers: [{ name, type: 'http', source: `/${name}` }],
+  };
+  return stringify(doc);
+}
+
+export function templateFiles(runtime: Runtime, name: string): TemplateFiles {
+  return { 'func.yaml': file(funcYamlText(runtime, name)), ...FILES[runtime](name) };
+}

@@ -1,0 +1,367 @@
+// The `kiln` CLI end to end: a real server, real Docker, the CLI as a subprocess. The node
+// template goes init -> deploy -> invoke; a second deploy bumps the version and runs the new
+// code; CRUD and config round-trip; calls and logs show the calls made; each documented
+// error prints its message and exits non-zero. (The Lambda templates' e2e tests wait for the
+// Lambda layer; here they are built and deployed, their files and build contexts are
+// tested in templates.test.ts.)
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { runCli, type CliRun } from '../helpers/cli.js';
+import { nodeContainers } from '../helpers/containers.js';
+import { sqliteDb, type TestDb } from '../helpers/db.js';
+import { docker, fixtureImage } from '../helpers/images.js';
+import { startServer, uniqueNodeId, type TestServer } from '../helpers/server.js';
+import { inspectImage } from '../../images/inspect.js';
+
+const P = `c${process.pid}`; // names (and so image names) no other test process uses
+const APP = `${P}-app`;
+const HELLO = `${P}-hello`;
+const client = docker();
+
+let srv: TestServer;
+let db: TestDb;
+let work = '';
+let env: Record<string, string> = {};
+
+const kiln = (args: string[], opts: { cwd?: string; input?: string; env?: Record<string, string> } = {}): Promise<CliRun> =>
+  runCli(args, { cwd: opts.cwd ?? work, env: { ...env, ...opts.env }, ...(opts.input !== undefined && { input: opts.input }) });
+
+/** Runs the CLI and asserts exit 0; returns stdout. */
+async function ok(args: string[], opts: Parameters<typeof kiln>[1] = {}): Promise<string> {
+  const r = await kiln(args, opts);
+  assert.equal(r.code, 0, `kiln ${args.join(' ')}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** Runs the CLI and asserts a non-zero exit with an error matching `re` on stderr. */
+async function fails(args: string[], re: RegExp, opts: Parameters<typeof kiln>[1] = {}): Promise<CliRun> {
+  const r = await kiln(args, opts);
+  assert.notEqual(r.code, 0, `kiln ${args.join(' ')} should fail\nstdout: ${r.stdout}`);
+  assert.match(r.stderr, re);
+  return r;
+}
+
+const callsFlushed = (): Promise<void> => srv.agent.flushRecords();
+
+before(async () => {
+  work = await mkdtemp(join(tmpdir(), 'kiln-cli-e2e-'));
+  db = await sqliteDb();
+  srv = await startServer(db.url);
+  env = { FN_API_URL: srv.url, KILN_CONFIG_DIR: join(work, 'config') };
+});
+
+after(async () => {
+  const nodeId = srv.nodeId;
+  await srv.stop();
+  await db.cleanup();
+  await rm(work, { recursive: true, force: true });
+  // Every image this file built is named after P.
+  for (const img of await client.listImages({ filters: JSON.stringify({ label: ['io.kiln.function'] }) })) {
+    for (const tag of img.RepoTags ?? []) if (tag.startsWith(`${P}-`)) await client.getImage(tag).remove({ force: true }).catch(() => {});
+  }
+  assert.deepEqual(await nodeContainers(client, nodeId), [], 'the server removed its containers');
+});
+
+describe('kiln with the node template', () => {
+  const dir = (): string => join(work, HELLO);
+
+  test('init -> deploy -> invoke answers as the template says', async () => {
+    assert.match(await ok(['init', '--runtime', 'node', '--name', HELLO]), new RegExp(`Function ${HELLO} \\(runtime node\\) created`));
+    const out = await ok(['deploy', '--app', APP, '--create-app'], { cwd: dir() });
+    assert.match(out, new RegExp(`Successfully created function: ${HELLO} with ${HELLO}:0.0.2`));
+    assert.match(out, new RegExp(`Trigger Endpoint: ${srv.url}/t/${APP}/${HELLO}`));
+    assert.match(await readFile(join(dir(), 'func.yaml'), 'utf8'), /^version: 0.0.2$/m);
+
+    assert.equal(await ok(['invoke', APP, HELLO]), '{"message":"Hello World"}');
+    assert.equal(await ok(['invoke', APP, HELLO, '--content-type', 'application/json'], { input: '{"name":"Bob"}' }), '{"message":"Hello Bob"}');
+    assert.equal(await ok(['invoke', APP, HELLO, '--body', '{"name":"Ann"}']), '{"message":"Hello Ann"}');
+    assert.match(await ok(['invoke', APP, HELLO, '--detached']), /^Call ID: [0-9A-Z]{26}\n$/);
+  });
+
+  test('invoke --trigger sends the method, headers and body given', async () => {
+    const r = await kiln(['invoke', '--trigger', APP, `/${HELLO}`, '-X', 'PUT', '-H', 'X-Test: 1', '--body', '{"name":"T"}', '-i']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, '{"message":"Hello T"}');
+    assert.match(r.stderr, /^HTTP 200$/m);
+    await callsFlushed();
+    // The function saw the caller's method and header through Fn's gateway protocol.
+    const calls = JSON.parse(await ok(['-o', 'json', 'calls', APP, HELLO])) as Array<{ id: string; trigger_id?: string }>;
+    assert.ok(calls[0]?.trigger_id, 'the newest call came through the trigger');
+  });
+
+  test('deploy again bumps the version and the next invoke runs the new code', async () => {
+    const code = (await readFile(join(dir(), 'func.js'), 'utf8'))
+      .replace("'Hello '", "'Howdy '")
+      .replace('fdk.handle(function (input) {', "fdk.handle(function (input) {\n  if (input && input.fail) throw new Error('deliberate failure');");
+    await writeFile(join(dir(), 'func.js'), code);
+    const out = await ok(['deploy', '--app', APP], { cwd: dir() });
+    assert.match(out, new RegExp(`Successfully updated function: ${HELLO} with ${HELLO}:0.0.3`));
+    assert.match(await readFile(join(dir(), 'func.yaml'), 'utf8'), /^version: 0.0.3$/m);
+    assert.equal(await ok(['inspect', 'fn', APP, HELLO, 'image']), `"${HELLO}:0.0.3"\n`);
+    assert.equal(await ok(['invoke', APP, HELLO]), '{"message":"Howdy World"}');
+  });
+
+  test('an invoke the function fails exits non-zero and shows the error', async () => {
+    const r = await fails(['invoke', APP, HELLO, '--content-type', 'application/json', '--body', '{"fail":true}'],
+      new RegExp(`function ${APP}/${HELLO} failed \\(HTTP 502\\): .*deliberate failure`));
+    assert.match(r.stderr, new RegExp(`kiln logs ${APP} ${HELLO} [0-9A-Z]{26}`));
+  });
+
+  test('calls (newest first), calls get and logs show the call just made', async () => {
+    const r = await kiln(['invoke', APP, HELLO, '--body', '{"name":"Logs"}', '--display-call-id']);
+    assert.equal(r.code, 0, r.stderr);
+    const id = /Call ID: ([0-9A-Z]{26})/.exec(r.stderr)?.[1];
+    assert.ok(id, r.stderr);
+    await callsFlushed();
+    const list = await ok(['calls', APP, HELLO]);
+    const rows = list.trim().split('\n');
+    assert.match(rows[0]!, /^ID\s+STATUS\s+CREATED\s+DURATION/);
+    assert.match(rows[1]!, new RegExp(`^${id}\\s+success\\s`), 'newest first');
+    assert.match(list, /error\s.*\sfunction answered 502/, 'the failed call is listed with its error');
+
+    const detail = await ok(['calls', 'get', APP, HELLO, id]);
+    assert.match(detail, new RegExp(`^Call: +${id}$`, 'm'));
+    assert.match(detail, /^Status: +success$/m);
+    assert.match(detail, /^Completed: .*\(ran \d+ ms\)$/m);
+    assert.match(await ok(['logs', APP, HELLO, id]), /called for Logs/);
+    const json = JSON.parse(await ok(['-o', 'json', 'logs', APP, HELLO, id])) as { call_id: string; log: string };
+    assert.equal(json.call_id, id);
+    await fails(['logs', APP, HELLO, '01ARZ3NDEKTSV4RRFFQ69G5FAV'], /Call not found \(HTTP 404\)/);
+  });
+
+  test('calls get charts the CPU and memory of a call long enough to be sampled', async () => {
+    const spin = `${P}-spin`;
+    await ok(['init', '--runtime', 'node', '--name', spin]);
+    await writeFile(
+      join(work, spin, 'func.js'),
+      "const fdk = require('@fnproject/fdk');\nfdk.handle(() => { const end = Date.now() + 3000; let n = 0; while (Date.now() < end) n++; return { n: n > 0 }; });\n",
+    );
+    await ok(['deploy', '--app', APP], { cwd: join(work, spin) });
+    const r = await kiln(['invoke', APP, spin, '--display-call-id']);
+    assert.equal(r.code, 0, r.stderr);
+    const id = /Call ID: (\S+)/.exec(r.stderr)![1]!;
+    await callsFlushed();
+    const detail = await ok(['calls', 'get', APP, spin, id]);
+    assert.match(detail, /^cpu {2}[▁▂▃▄▅▆▇█]+ {2}peak \d+%, avg \d+% of one CPU$/m, detail);
+    assert.match(detail, /^mem {2}[▁▂▃▄▅▆▇█]+ {2}peak [\d.]+ (KiB|MiB) of 128 MiB$/m, detail);
+  });
+});
+
+describe('the Lambda templates (built and deployed; invoking them needs the Lambda layer)', () => {
+  test('lambda-node builds FROM kiln/node with its files in /var/task and deploys as format lambda', async () => {
+    const name = `${P}-lnode`;
+    await ok(['init', '--runtime', 'lambda-node', '--name', name]);
+    assert.match(await ok(['build'], { cwd: join(work, name) }), new RegExp(`built successfully: ${name}:0.0.1`));
+    const info = await inspectImage(client, `${name}:0.0.1`);
+    assert.equal(info?.Config.WorkingDir, '/var/task');
+    assert.deepEqual(info?.Config.Cmd, ['/var/task/bootstrap']);
+    await ok(['deploy', '--app', APP], { cwd: join(work, name) });
+    assert.equal(await ok(['inspect', 'fn', APP, name, 'format']), '"lambda"\n');
+  });
+
+  test('lambda-shell builds FROM kiln/shell, or says where that base image comes from', async () => {
+    const name = `${P}-lshell`;
+    await ok(['init', '--runtime', 'lambda-shell', '--name', name]);
+    if (await inspectImage(client, 'kiln/shell:latest')) {
+      await ok(['build'], { cwd: join(work, name) });
+      assert.equal((await inspectImage(client, `${name}:0.0.1`))?.Config.WorkingDir, '/var/task');
+    } else {
+      await fails(['build'], /base image kiln\/shell:latest does not exist locally\n.*Lambda layer/, { cwd: join(work, name) });
+    }
+  });
+});
+
+describe('deploy --all', () => {
+  test('deploys every function under the directory', async () => {
+    const root = join(work, 'many');
+    await mkdir(root);
+    for (const n of ['a', 'b']) await ok(['init', '--runtime', 'node', '--name', `${P}-${n}`, join('many', n)]);
+    const out = await ok(['deploy', '--all', '--app', `${P}-many`, '--create-app'], { cwd: root });
+    assert.match(out, new RegExp(`created function: ${P}-a with ${P}-a:0.0.2[^]*created function: ${P}-b with ${P}-b:0.0.2`));
+    assert.equal(await ok(['invoke', `${P}-many`, `${P}-b`]), '{"message":"Hello World"}');
+    await ok(['delete', 'app', `${P}-many`]);
+  });
+});
+
+describe('kiln start and kiln version', () => {
+  test('start runs the server in the foreground until SIGTERM; version asks it', async () => {
+    const dir = join(work, 'start');
+    await mkdir(dir);
+    const child = spawn(process.execPath, [fileURLToPath(new URL('../../cli/main.js', import.meta.url)), 'start', '--port', '0'], {
+      env: {
+        PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', FN_HOST: '127.0.0.1', FN_LOG_LEVEL: 'info',
+        FN_DB_URL: `sqlite3://${join(dir, 'fn.db')}`, FN_IOFS_PATH: join(dir, 'iofs'), KILN_NODE_ID: uniqueNodeId(),
+        KILN_DOCKER_PULL: 'false', KILN_CONFIG_DIR: join(dir, 'config'),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = once(child, 'exit');
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        const timer = setInterval(() => {
+          const m = /kiln listening on (http:\/\/\S+?)"/.exec(out);
+          if (m?.[1]) {
+            clearInterval(timer);
+            resolve(m[1]);
+          } else if (child.exitCode !== null) {
+            clearInterval(timer);
+            reject(new Error(`kiln start exited: ${out}`));
+          }
+        }, 50);
+      });
+      const v = await ok(['version'], { env: { FN_API_URL: url } });
+      assert.match(v, /^Client version: \d+\.\d+\.\d+\nServer version: \d+\.\d+\.\d+\n$/);
+    } finally {
+      child.kill('SIGTERM');
+      const [code] = (await exited) as [number | null];
+      assert.equal(code, 0, out);
+    }
+  });
+
+  test('version says when the server is not reachable, and still answers', async () => {
+    const url = `http://127.0.0.1:${await closedPort()}`;
+    assert.match(await ok(['version'], { env: { FN_API_URL: url } }), /Server version: \? \(Kiln server not reachable at/);
+  });
+});
+
+describe('create, list, inspect, update, config and delete round-trip', () => {
+  const app = `${P}-crud`;
+
+  test('apps, fns, triggers and their config', async () => {
+    assert.match(await ok(['create', 'app', app, '--config', 'A=1']), new RegExp(`Successfully created app: ${app}`));
+    assert.match(await ok(['list', 'apps']), new RegExp(`^${app}\\s+[0-9A-Z]{26}$`, 'm'));
+    await ok(['create', 'fn', app, 'f1', `${HELLO}:0.0.3`, '--memory', '256']);
+    assert.equal(await ok(['inspect', 'fn', app, 'f1', 'memory']), '256\n');
+    const fns = JSON.parse(await ok(['-o', 'json', 'list', 'fns', app])) as Array<{ name: string; image: string; format: string }>;
+    assert.deepEqual(fns.map((f) => [f.name, f.image, f.format]), [['f1', `${HELLO}:0.0.3`, 'http-stream']]);
+    await ok(['update', 'fn', app, 'f1', '--timeout', '60']);
+    assert.equal(await ok(['inspect', 'fn', app, 'f1', 'timeout']), '60\n');
+
+    assert.match(await ok(['create', 'trigger', app, 'f1', 't1', '--source', '/t1']), new RegExp(`Trigger Endpoint: ${srv.url}/t/${app}/t1`));
+    assert.match(await ok(['list', 'triggers', app]), /^f1\s+t1\s+http\s+\/t1\s/m);
+    assert.equal(await ok(['invoke', '--trigger', app, '/t1']), '{"message":"Howdy World"}');
+    await ok(['update', 'trigger', app, 'f1', 't1', '--source', '/t2']);
+    assert.equal(await ok(['inspect', 'trigger', app, 'f1', 't1', 'source']), '"/t2"\n');
+
+    assert.equal(await ok(['config', 'app', app, 'get', 'A']), '1\n');
+    await ok(['config', 'app', app, 'set', 'B', 'two words']);
+    assert.match(await ok(['config', 'app', app, 'list']), /^A\s+1\nB\s+two words\n$/m);
+    await ok(['config', 'app', app, 'unset', 'A']);
+    assert.deepEqual(JSON.parse(await ok(['-o', 'json', 'config', 'app', app, 'list'])), { B: 'two words' });
+    await ok(['config', 'fn', app, 'f1', 'set', 'X', 'y']);
+    assert.equal(await ok(['config', 'fn', app, 'f1', 'get', 'X']), 'y\n');
+    await fails(['config', 'fn', app, 'f1', 'get', 'NOPE'], /no config key "NOPE" on fn/);
+    await fails(['config', 'app', app, 'frob'], /unknown config action "frob"/);
+    assert.equal(JSON.parse(await ok(['inspect', 'app', app])).config.B, 'two words');
+
+    // The method, headers and body given reach the function through the trigger, and so does
+    // the configuration (the tester fixture echoes them, and the env vars named in ECHO_ENV).
+    await ok(['create', 'fn', app, 'echo', await fixtureImage('tester'), '--config', 'ECHO_ENV=B,X']);
+    await ok(['create', 'trigger', app, 'echo', 'echo', '--source', '/echo']);
+    const echo = JSON.parse(
+      await ok(['invoke', '--trigger', app, '/echo', '-X', 'PUT', '-H', 'X-Test: yes', '--content-type', 'text/x-kiln', '--body', 'abc']),
+    ) as { headers: Record<string, string>; body: string; env: Record<string, string> };
+    assert.equal(echo.headers['fn-http-method'], 'PUT');
+    assert.equal(echo.headers['fn-http-h-x-test'], 'yes');
+    assert.equal(echo.headers['fn-http-h-content-type'], 'text/x-kiln');
+    assert.equal(echo.body, 'abc');
+    assert.equal(echo.env.B, 'two words', "the app's config is the function's environment");
+    await ok(['config', 'fn', app, 'echo', 'set', 'B', 'fn wins']);
+    const viaInvoke = JSON.parse(await ok(['invoke', app, 'echo', '--body', 'x'])) as { env: Record<string, string> };
+    assert.equal(viaInvoke.env.B, 'fn wins');
+
+    assert.match(await ok(['delete', 'trigger', app, 'f1', 't1']), /Successfully deleted trigger: t1/);
+    assert.doesNotMatch(await ok(['list', 'triggers', app]), /t1/);
+    await ok(['delete', 'fn', app, 'f1']);
+    const left = JSON.parse(await ok(['-o', 'json', 'list', 'fns', app])) as Array<{ name: string }>;
+    assert.deepEqual(left.map((f) => f.name), ['echo']);
+    await ok(['delete', 'app', app]);
+    assert.doesNotMatch(await ok(['list', 'apps']), new RegExp(app));
+    await fails(['inspect', 'app', app], new RegExp(`app "${app}" not found`));
+  });
+});
+
+describe('contexts', () => {
+  test('create, use and show; FN_API_URL overrides the context', async () => {
+    const cfg = { KILN_CONFIG_DIR: join(work, 'ctx-config') };
+    const noUrl = { ...cfg, FN_API_URL: '' };
+    await ok(['context', 'create', 'local', '--api-url', srv.url], { env: noUrl });
+    await ok(['context', 'use', 'local'], { env: noUrl });
+    assert.match(await ok(['context', 'list'], { env: noUrl }), /^\*\s+local\s+http:\/\/127\.0\.0\.1:\d+$/m);
+    assert.match(await ok(['context', 'show'], { env: noUrl }), new RegExp(`API URL: ${srv.url} \\(from context "local"\\)`));
+    assert.match(await ok(['list', 'apps'], { env: noUrl }), new RegExp(APP), 'the context finds the server');
+    assert.match(await ok(['context', 'show'], { env: { ...cfg, FN_API_URL: 'http://127.0.0.1:1234' } }), /API URL: http:\/\/127\.0\.0\.1:1234 \(from FN_API_URL\)/);
+    assert.match(await readFile(join(work, 'ctx-config', 'contexts', 'local.yaml'), 'utf8'), /api-url: http/);
+    await fails(['context', 'use', 'nope'], /context "nope" not found/, { env: noUrl });
+  });
+});
+
+/** A loopback port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as { port: number };
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+describe('errors say what failed and what to do, and exit non-zero', () => {
+  test('server not reachable names the URL', async () => {
+    const url = `http://127.0.0.1:${await closedPort()}`;
+    const r = await fails(['list', 'apps'], new RegExp(`Kiln server not reachable at ${url}: ECONNREFUSED`), { env: { FN_API_URL: url } });
+    assert.match(r.stderr, /kiln start/);
+  });
+
+  test('app not found, fn not found, trigger not found', async () => {
+    await fails(['invoke', `${P}-nope`, HELLO], new RegExp(`app "${P}-nope" not found.*\\n.*kiln create app ${P}-nope`));
+    await fails(['invoke', APP, 'nope'], new RegExp(`function "nope" not found in app "${APP}"`));
+    await fails(['invoke', '--trigger', APP, '/nope'], /no HTTP trigger at \/t\/.*\/nope/);
+    await fails(['deploy', '--app', `${P}-nope`], /app ".*-nope" not found.*\n.*--create-app/, { cwd: join(work, HELLO) });
+  });
+
+  test('bad func.yaml', async () => {
+    const bad = join(work, 'bad');
+    await mkdir(bad);
+    await writeFile(join(bad, 'func.yaml'), 'name: [x\n');
+    await fails(['build'], /bad func\.yaml: .*func\.yaml is not valid YAML \(line 2, column 1\)/, { cwd: bad });
+    await writeFile(join(bad, 'func.yaml'), 'name: x\nruntime: cobol\n');
+    await fails(['deploy', '--app', APP], /runtime "cobol" is not supported/, { cwd: bad });
+    await writeFile(join(bad, 'func.yaml'), 'name: x\nruntime: node\nentrypoint: node func.js\ntriggers:\n- name: t\n');
+    await fails(['deploy', '--app', APP], /bad func\.yaml: .*triggers\[0\] needs a name and a source/, { cwd: bad });
+    await fails(['build'], /no func\.yaml in/, { cwd: work });
+    await fails(['init', '--runtime', 'cobol'], /unknown runtime "cobol"/);
+  });
+
+  test('Docker engine not reachable (DOCKER_HOST)', async () => {
+    await fails(['build'], /Docker engine not reachable at unix:\/\/\/tmp\/nonexistent\.sock.*\n.*DOCKER_HOST/, {
+      cwd: join(work, HELLO),
+      env: { DOCKER_HOST: 'unix:///tmp/nonexistent.sock' },
+    });
+  });
+
+  test('an image build that fails names the step and shows its output; the version stays', async () => {
+    const df = join(work, `${P}-broken`);
+    await mkdir(df);
+    await writeFile(join(df, 'func.yaml'), `schema_version: 20180708\nname: ${P}-broken\nversion: 0.0.1\nruntime: docker\n`);
+    await writeFile(join(df, 'Dockerfile'), 'FROM kiln/node:latest\nRUN ["node", "-e", "console.log(\'boom here\'); process.exit(3)"]\n');
+    const r = await fails(['deploy', '--app', APP], /image build failed at step 2\/3 \(RUN \["node", "-e", .*\): The command .* returned a non-zero code: 3/, { cwd: df });
+    assert.match(r.stderr, /Build output \(last lines\):\n(.*\n)*\s+boom here/);
+    assert.match(await readFile(join(df, 'func.yaml'), 'utf8'), /^version: 0.0.1$/m);
+  });
+
+  test('bad options', async () => {
+    await fails(['-o', 'xml', 'list', 'apps'], /--output must be "table" or "json"/);
+    await fails(['create', 'fn', APP, 'x', 'img', '--memory', 'lots'], /--memory must be a whole number/);
+    await fails(['create', 'fn', APP, 'x', 'img', '--memory', '99999'], /creating function "x": memory value is out of range.*\(HTTP 400\)/);
+  });
+});

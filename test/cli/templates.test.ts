@@ -1,0 +1,227 @@
+// `kiln init`'s templates: the files each writes, the build context and Dockerfile each gets,
+// and the two Lambda bootstraps run on this host against a fake Runtime API (the Lambda layer
+// that serves the real one inside containers is built separately).
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { planBuild } from '../../cli/build.js';
+import { initFunction } from '../../cli/commands/init.js';
+import { funcTriggers, readFuncYaml } from '../../images/func-yaml.js';
+import { functionBuildContext } from '../../images/function-image.js';
+
+let tmp = '';
+before(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'kiln-cli-tpl-'));
+});
+after(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+const dirFor = (n: string): string => join(tmp, n);
+
+describe('kiln init', () => {
+  const cases = [
+    { runtime: 'node', files: ['func.js', 'func.yaml', 'package.json'], format: 'http-stream', kind: 'http-stream' },
+    { runtime: 'lambda-node', files: ['bootstrap', 'func.yaml', 'index.mjs'], format: 'lambda', kind: 'lambda' },
+    { runtime: 'lambda-shell', files: ['bootstrap', 'func.yaml', 'function.sh'], format: 'lambda', kind: 'lambda' },
+  ];
+  for (const c of cases) {
+    test(`${c.runtime}: files, func.yaml fields and a build plan`, async () => {
+      const dir = dirFor(c.runtime);
+      assert.deepEqual(await initFunction(dir, c.runtime, c.runtime), c.files);
+      const f = await readFuncYaml(dir);
+      assert.equal(f.schema_version, '20180708');
+      assert.equal(f.name, c.runtime);
+      assert.equal(f.version, '0.0.1');
+      assert.equal(f.runtime, c.runtime);
+      assert.equal(f.format, c.format);
+      assert.deepEqual([f.memory, f.timeout, f.idle_timeout], [128, 30, 30]);
+      assert.deepEqual(f.config, {});
+      assert.deepEqual(funcTriggers(f), [{ name: c.runtime, type: 'http', source: `/${c.runtime}` }]);
+      assert.equal(f.entrypoint, c.runtime === 'node' ? 'node func.js' : undefined);
+      assert.equal((await planBuild(dir, f)).kind, c.kind);
+      if (c.files.includes('bootstrap')) assert.equal((await stat(join(dir, 'bootstrap'))).mode & 0o777, 0o755);
+    });
+  }
+
+  test('node depends on the Fn FDK, which the build vendors', async () => {
+    const pkg = JSON.parse(await readFile(join(dirFor('node'), 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    assert.ok(pkg.dependencies['@fnproject/fdk']);
+    assert.deepEqual((await planBuild(dirFor('node'), await readFuncYaml(dirFor('node')))).vendor, ['@fnproject/fdk']);
+  });
+
+  test('refuses an existing function, an unknown runtime, a bad name', async () => {
+    await assert.rejects(initFunction(dirFor('node'), 'node', 'node'), /already has a func.yaml/);
+    await assert.rejects(initFunction(dirFor('x1'), 'python', 'x1'), /unknown runtime "python"/);
+    await assert.rejects(initFunction(dirFor('x2'), 'node', 'Bad Name'), /invalid function name/);
+    assert.equal(existsSync(dirFor('x1')), false);
+  });
+});
+
+describe('build contexts', () => {
+  test('lambda-node: files in /var/task FROM kiln/node', async () => {
+    const b = await functionBuildContext(dirFor('lambda-node'), { kind: 'lambda', baseImage: 'kiln/node:latest' });
+    assert.equal(b.dockerfile, 'FROM kiln/node:latest\nCOPY function/ /var/task/\nWORKDIR /var/task\nCMD ["/var/task/bootstrap"]\n');
+    assert.deepEqual([...b.context.entries.keys()].sort(), ['function', 'function/bootstrap', 'function/func.yaml', 'function/index.mjs']);
+    const boot = b.context.entries.get('function/bootstrap');
+    assert.ok(boot?.kind === 'file' && (boot.mode & 0o111) !== 0, 'bootstrap stays executable');
+  });
+
+  test('lambda-shell: FROM kiln/shell', async () => {
+    const b = await functionBuildContext(dirFor('lambda-shell'), { kind: 'lambda', baseImage: 'kiln/shell:latest' });
+    assert.match(b.dockerfile, /^FROM kiln\/shell:latest\nCOPY function\/ \/var\/task\/\nWORKDIR \/var\/task\n/);
+    assert.equal(b.baseImage, 'kiln/shell:latest');
+    assert.ok(b.context.entries.has('function/function.sh'));
+  });
+
+  test('node: ENTRYPOINT from func.yaml and the vendored FDK', async () => {
+    const b = await functionBuildContext(dirFor('node'), { vendor: ['@fnproject/fdk'] });
+    assert.match(b.dockerfile, /ENTRYPOINT \["node","func.js"\]/);
+    assert.ok(b.context.entries.has('function/node_modules/@fnproject/fdk/package.json'));
+  });
+
+  test("runtime docker: the directory's own Dockerfile, once", async () => {
+    const dir = dirFor('docker');
+    await initFunction(dir, 'node', 'docker');
+    await writeFile(join(dir, 'Dockerfile'), 'FROM kiln/node:latest\nCOPY . /function/\n');
+    const b = await functionBuildContext(dir, { kind: 'dockerfile' });
+    assert.equal(b.dockerfile, 'FROM kiln/node:latest\nCOPY . /function/\n');
+    assert.equal(b.baseImage, null);
+    assert.deepEqual([...b.context.entries.keys()].sort(), ['func.js', 'func.yaml', 'package.json']);
+    await assert.rejects(functionBuildContext(dirFor('node'), { kind: 'dockerfile' }), /no Dockerfile/);
+  });
+});
+
+interface Posted {
+  path: string;
+  errorType: string | undefined;
+  body: string;
+}
+
+/** A Runtime API with a queue of events; `next` waits when the queue is empty. */
+async function fakeRuntimeApi(events: string[]): Promise<{ addr: string; posted: Posted[]; waitPosts(n: number): Promise<void>; close(): Promise<void> }> {
+  const posted: Posted[] = [];
+  const held: http.ServerResponse[] = [];
+  let seq = 0;
+  const waiters: Array<() => void> = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      if (req.method === 'GET' && req.url === '/2018-06-01/runtime/invocation/next') {
+        const ev = events.shift();
+        if (ev === undefined) return void held.push(res);
+        res.writeHead(200, {
+          'Lambda-Runtime-Aws-Request-Id': `req-${++seq}`,
+          'Lambda-Runtime-Deadline-Ms': String(Date.now() + 30_000),
+          'content-type': 'application/json',
+        });
+        return void res.end(ev);
+      }
+      const e = req.headers['lambda-runtime-function-error-type'];
+      posted.push({ path: req.url ?? '', errorType: typeof e === 'string' ? e : undefined, body });
+      res.writeHead(202).end('{"status":"OK"}');
+      waiters.splice(0).forEach((w) => w());
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    addr: `127.0.0.1:${port}`,
+    posted,
+    waitPosts: async (n) => {
+      const end = Date.now() + 10_000;
+      while (posted.length < n) {
+        if (Date.now() > end) throw new Error(`only ${posted.length} posts: ${JSON.stringify(posted)}`);
+        await new Promise<void>((r) => {
+          waiters.push(r);
+          setTimeout(r, 200);
+        });
+      }
+    },
+    close: async () => {
+      held.forEach((r) => r.destroy());
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
+/**
+ * Runs a template's bootstrap on this host against a fake Runtime API serving `events`, until
+ * it has posted `posts` times; the image's node is /usr/local/bin/node, here the test's own runs it.
+ */
+async function runBootstrap(
+  runtime: 'lambda-node' | 'lambda-shell', events: string[], posts: number, env: Record<string, string> = {},
+): Promise<{ posted: Posted[]; stderr: string }> {
+  const dir = dirFor(runtime);
+  const api = await fakeRuntimeApi(events);
+  const cmd = runtime === 'lambda-node' ? process.execPath : 'bash';
+  const p = spawn(cmd, [join(dir, 'bootstrap')], {
+    cwd: dir,
+    env: { PATH: process.env.PATH ?? '', AWS_LAMBDA_RUNTIME_API: api.addr, LAMBDA_TASK_ROOT: dir, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  try {
+    await api.waitPosts(posts);
+    return { posted: api.posted, stderr };
+  } finally {
+    p.kill();
+    await api.close();
+  }
+}
+
+const noCurl = !existsSync('/usr/bin/curl') && 'no curl on this host';
+
+describe('lambda bootstraps against a fake Runtime API', () => {
+  test("lambda-node answers the handler's result", async () => {
+    const { posted } = await runBootstrap('lambda-node', ['{"name":"Lambda"}'], 1);
+    assert.deepEqual(posted[0], { path: '/2018-06-01/runtime/invocation/req-1/response', errorType: undefined, body: '{"message":"Hello Lambda"}' });
+  });
+
+  test('lambda-node posts a thrown error to /error with its type', async () => {
+    const extra = join(dirFor('lambda-node'), 'failing.mjs');
+    await writeFile(extra, 'export const handler = async (e) => { if (e.fail) throw new TypeError("no good"); return e; };\n');
+    try {
+      const { posted } = await runBootstrap('lambda-node', ['{"fail":true}'], 1, { _HANDLER: 'failing.handler' });
+      assert.equal(posted[0]!.path, '/2018-06-01/runtime/invocation/req-1/error');
+      assert.equal(posted[0]!.errorType, 'TypeError');
+      assert.equal(JSON.parse(posted[0]!.body).errorMessage, 'no good');
+    } finally {
+      await rm(extra, { force: true });
+    }
+  });
+
+  test('lambda-node reports a missing handler module to /init/error', async () => {
+    const { posted } = await runBootstrap('lambda-node', [], 1, { _HANDLER: 'nope.handler' });
+    assert.equal(posted[0]!.path, '/2018-06-01/runtime/init/error');
+    assert.equal(posted[0]!.errorType, 'Runtime.ImportModuleError');
+  });
+
+  test('lambda-shell (bash and curl of this host) answers like the AWS tutorial runtime', { skip: noCurl }, async () => {
+    const { posted, stderr } = await runBootstrap('lambda-shell', ['{"a":1}', 'hello'], 2);
+    assert.deepEqual(
+      posted.map((x) => [x.path, x.body]),
+      [
+        ['/2018-06-01/runtime/invocation/req-1/response', '{"message":"Hello from bash","length":7}'],
+        ['/2018-06-01/runtime/invocation/req-2/response', '{"message":"Hello from bash","length":5}'],
+      ],
+    );
+    assert.match(stderr, /event of 7 bytes/);
+  });
+
+  test('lambda-shell posts a failing handler to /error', { skip: noCurl }, async () => {
+    const { posted } = await runBootstrap('lambda-shell', ['{}'], 1, { _HANDLER: 'function.missing' });
+    assert.equal(posted[0]!.path, '/2018-06-01/runtime/invocation/req-1/error');
+    assert.equal(posted[0]!.errorType, 'Unhandled');
+  });
+});

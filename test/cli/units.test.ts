@@ -1,0 +1,152 @@
+// The CLI's pure parts: version bumps, func.yaml fields and errors, image names, build plans,
+// tables, KEY=VALUE options, and contexts in a temp config dir.
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { imageName, planBuild, SHELL_BASE_LATEST } from '../../cli/build.js';
+import { parsePairs } from '../../cli/commands/common.js';
+import { configDir, ContextStore, DEFAULT_API_URL } from '../../cli/context.js';
+import { CliError } from '../../cli/errors.js';
+import { bumpVersion, functionDirs, writeVersion } from '../../cli/funcfile.js';
+import { table } from '../../cli/output.js';
+import { funcTriggers, parseFuncYaml } from '../../images/func-yaml.js';
+
+let tmp = '';
+before(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'kiln-cli-unit-'));
+});
+after(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+describe('bumpVersion', () => {
+  const cases: Array<[string | undefined, string]> = [
+    [undefined, '0.0.1'],
+    ['', '0.0.1'],
+    ['0.0.1', '0.0.2'],
+    ['1.2.9', '1.2.10'],
+    ['v2.0.0', '2.0.1'],
+    ['1.0.0-beta.1', '1.0.1'],
+  ];
+  for (const [from, to] of cases) test(`${from} -> ${to}`, () => assert.equal(bumpVersion(from), to));
+  test('a version that is not semver is refused with what to do', () => {
+    assert.throws(() => bumpVersion('latest'), (e: unknown) => e instanceof CliError && /--no-bump/.test(e.hint ?? ''));
+  });
+});
+
+describe('func.yaml', () => {
+  test('reads Fn 20180708 fields plus format, config and triggers', () => {
+    const f = parseFuncYaml(
+      'schema_version: 20180708\nname: hi\nversion: 1.10\nruntime: node\nformat: http-stream\nentrypoint: node func.js\n' +
+        'memory: 256\ntimeout: 10\nidle_timeout: 60\nconfig:\n  A: b\n  N: 3\nannotations:\n  x/y: {"k": 1}\ntriggers:\n- name: hi\n  type: http\n  source: /hi\n',
+    );
+    assert.equal(f.version, '1.10', 'the version as written');
+    assert.equal(f.schema_version, '20180708');
+    assert.deepEqual([f.memory, f.timeout, f.idle_timeout], [256, 10, 60]);
+    assert.deepEqual(f.config, { A: 'b', N: '3' });
+    assert.deepEqual(f.annotations, { 'x/y': { k: 1 } });
+    assert.deepEqual(funcTriggers(f), [{ name: 'hi', type: 'http', source: '/hi' }]);
+    assert.equal(f.fields.format, 'http-stream');
+  });
+  const bad: Array<[string, string, RegExp]> = [
+    ['broken YAML', 'name: [x\n', /not valid YAML \(line 2, column 1\)/],
+    ['a list at the top', '- a\n', /must be a map of fields/],
+    ['memory as text', 'memory: lots\n', /memory must be a whole number/],
+    ['config not a map', 'config: [1]\n', /config must be a map/],
+  ];
+  for (const [name, text, re] of bad) test(`refuses ${name}`, () => assert.throws(() => parseFuncYaml(text, 'f.yaml'), re));
+
+  test('triggers are read as written and checked when used (deploy)', () => {
+    const f = parseFuncYaml('triggers:\n- name: x\n- name: y\n  source: /y\n');
+    assert.deepEqual(f.triggers, [{ name: 'x' }, { name: 'y', source: '/y' }]);
+    assert.throws(() => funcTriggers(f), /triggers\[0\] needs a name and a source/);
+    assert.deepEqual(funcTriggers(parseFuncYaml('triggers:\n- name: y\n  source: /y\n')), [{ name: 'y', type: 'http', source: '/y' }]);
+  });
+
+  test('writeVersion changes only the version line', async () => {
+    const dir = join(tmp, 'wv');
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir);
+    await writeFile(join(dir, 'func.yaml'), '# my function\nname: a # the name\nversion: 0.0.1\nruntime: node\n');
+    await writeVersion(dir, '0.0.2');
+    assert.equal(await readFile(join(dir, 'func.yaml'), 'utf8'), '# my function\nname: a # the name\nversion: 0.0.2\nruntime: node\n');
+  });
+
+  test('deploy --all finds every directory with a func.yaml, skipping node_modules', async () => {
+    const root = join(tmp, 'all');
+    for (const d of ['a', 'b/c', 'node_modules/x', '.hidden']) {
+      await mkdir(join(root, d), { recursive: true });
+      await writeFile(join(root, d, 'func.yaml'), 'name: x\n');
+    }
+    assert.deepEqual(await functionDirs(root), [join(root, 'a'), join(root, 'b/c')]);
+  });
+});
+
+describe('images and build plans', () => {
+  const f = (y: string) => parseFuncYaml(y);
+  test('image names are [registry/]name:version', () => {
+    assert.equal(imageName(f('name: hi\nversion: 0.0.3\n')), 'hi:0.0.3');
+    assert.equal(imageName(f('name: hi\nversion: 0.0.3\n'), 'repo/'), 'repo/hi:0.0.3');
+    assert.throws(() => imageName(f('name: Hi There\n')), /cannot name an image/);
+    assert.throws(() => imageName(f('version: 1.0.0\n')), /no name/);
+  });
+  test('each runtime has its kind and base image', async () => {
+    const dir = join(tmp, 'plan'); // no package.json: nothing to vendor
+    assert.deepEqual(await planBuild(dir, f('runtime: node\n')), { kind: 'http-stream', baseImage: 'kiln/node:latest', vendor: [] });
+    assert.deepEqual(await planBuild(dir, f('runtime: lambda-node\nformat: lambda\n')), { kind: 'lambda', baseImage: 'kiln/node:latest', vendor: [] });
+    assert.deepEqual(await planBuild(dir, f('runtime: lambda-shell\nformat: lambda\n')), { kind: 'lambda', baseImage: SHELL_BASE_LATEST, vendor: [] });
+    assert.deepEqual(await planBuild(dir, f('runtime: docker\n')), { kind: 'dockerfile', vendor: [] });
+  });
+  const badPlans: Array<[string, RegExp]> = [
+    ['name: x\n', /no runtime/],
+    ['runtime: go\n', /runtime "go" is not supported/],
+    ['runtime: lambda-node\n', /needs format "lambda"/],
+    ['runtime: node\nformat: lambda\n', /needs format "http-stream"/],
+    ['runtime: node\nformat: grpc\n', /format "grpc"/],
+  ];
+  for (const [y, re] of badPlans) test(`refuses ${JSON.stringify(y)}`, async () => assert.rejects(planBuild(tmp, f(y)), re));
+});
+
+describe('output and options', () => {
+  test('tables align columns and do not pad the last one', () => {
+    assert.equal(table(['NAME', 'ID'], [['a', '1'], ['long-name', '22']]), 'NAME        ID\na           1\nlong-name   22\n');
+  });
+  test('KEY=VALUE pairs; annotations take JSON values', () => {
+    assert.deepEqual(parsePairs(['A=b=c', 'E='], '--config'), { A: 'b=c', E: '' });
+    assert.deepEqual(parsePairs(['n=1', 's=x'], '--annotation', true), { n: 1, s: 'x' });
+    assert.equal(parsePairs(undefined, '--config'), undefined);
+    assert.throws(() => parsePairs(['nokey'], '--config'), /not KEY=VALUE/);
+  });
+});
+
+describe('contexts', () => {
+  test('config dir: KILN_CONFIG_DIR, then XDG_CONFIG_HOME/kiln, then ~/.kiln', () => {
+    assert.equal(configDir({ KILN_CONFIG_DIR: '/a', XDG_CONFIG_HOME: '/b', HOME: '/h' }), '/a');
+    assert.equal(configDir({ XDG_CONFIG_HOME: '/b', HOME: '/h' }), '/b/kiln');
+    assert.equal(configDir({ HOME: '/h' }), '/h/.kiln');
+  });
+  test('create, use, resolve; FN_API_URL and FN_TOKEN win', async () => {
+    const store = new ContextStore(join(tmp, 'ctx'));
+    assert.equal(await store.current(), 'default');
+    assert.deepEqual(await store.resolve({}), { url: DEFAULT_API_URL, source: 'context "default"' });
+    await store.save({ name: 'prod', 'api-url': 'https://kiln.example:9000', token: 't0k' }, { create: true });
+    await assert.rejects(store.save({ name: 'prod', 'api-url': 'http://x' }, { create: true }), /already exists/);
+    await assert.rejects(store.use('nope'), /context "nope" not found/);
+    await store.use('prod');
+    assert.deepEqual(await store.resolve({}), { url: 'https://kiln.example:9000', token: 't0k', source: 'context "prod"' });
+    assert.deepEqual(await store.resolve({ FN_API_URL: 'http://127.0.0.1:1234/', FN_TOKEN: 'env' }), {
+      url: 'http://127.0.0.1:1234',
+      token: 'env',
+      source: 'FN_API_URL',
+    });
+    await assert.rejects(store.resolve({ FN_API_URL: 'not a url' }), /invalid API URL/);
+    assert.deepEqual((await store.list()).map((c) => c.name), ['default', 'prod']);
+    await assert.rejects(store.remove('prod'), /in use/);
+    await store.use('default');
+    await store.remove('prod');
+    assert.deepEqual((await store.list()).map((c) => c.name), ['default']);
+    await assert.rejects(store.get('../etc'), /invalid context name/);
+  });
+});
