@@ -3,7 +3,8 @@
 // exact error types, bodies and the invoke headers.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer, request, type IncomingMessage } from 'node:http';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, withDaemon, type Answer, type Daemon } from '../helpers/daemon.js';
@@ -229,6 +230,46 @@ describe('Runtime API', () => {
       assert.equal(a.status, 502);
       assert.equal(a.headers['content-type'], 'application/json');
       assert.deepEqual(a.json(), { errorMessage: 'bad', errorType: 'Boom', stackTrace: ['a'] });
+    }));
+
+  test('a streamed response: the caller gets chunks as they come (200, kiln-response-mode), the runtime 202 at the end', () =>
+    withDaemon({}, async (d) => {
+      const next = d.next();
+      // The caller's side, read raw: the first chunk must arrive while the runtime still streams.
+      const call = request({ socketPath: join(d.dir, 'lsnr.sock'), method: 'POST', path: '/call', headers: { 'fn-call-id': 'stream' } });
+      call.end('{}');
+      assert.equal((await next).status, 200);
+      const runtime = request({
+        host: '127.0.0.1', port: d.port, method: 'POST', path: '/2018-06-01/runtime/invocation/stream/response',
+        headers: { 'lambda-runtime-function-response-mode': 'streaming', 'transfer-encoding': 'chunked', 'content-type': 'text/plain' },
+      });
+      const runtimeAnswer = once(runtime, 'response') as Promise<[IncomingMessage]>;
+      runtime.write('part1 ');
+      const [res] = (await once(call, 'response')) as [IncomingMessage];
+      assert.equal(res.statusCode, 200);
+      assert.equal(res.headers['kiln-response-mode'], 'streaming');
+      assert.equal(res.headers['content-type'], 'text/plain');
+      const [first] = (await once(res, 'data')) as [Buffer];
+      assert.equal(first.toString(), 'part1 ', 'the first chunk comes before the stream ends');
+      let rest = '';
+      res.on('data', (c: Buffer) => (rest += c.toString()));
+      const ended = once(res, 'end');
+      runtime.end('part2');
+      await ended;
+      assert.equal(rest, 'part2');
+      const [ack] = await runtimeAnswer;
+      assert.equal(ack.statusCode, 202);
+      ack.resume();
+    }));
+
+  test('a Fn-Deadline already past: 504 Sandbox.Timedout at once', () =>
+    withDaemon({}, async (d) => {
+      void d.next();
+      await sleep(100);
+      const t0 = Date.now();
+      const a = await d.call('{}', { 'fn-call-id': 'late', 'fn-deadline': new Date(Date.now() - 1000).toISOString() });
+      assert.ok(Date.now() - t0 < 1000);
+      assertFailure(a, 504, 'Sandbox.Timedout');
     }));
 
   test('next after /init/error: 403 InvalidStateTransition', () =>
