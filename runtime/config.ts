@@ -32,9 +32,9 @@ export interface DaemonConfig {
 
 const KILN_PREFIX = 'KILN_LAMBDA_';
 
-function int(v: string | undefined, dflt: number): number {
+function int(v: string | undefined, dflt: number, min = 0): number {
   const n = v === undefined || v === '' ? NaN : Number(v);
-  return Number.isFinite(n) && n >= 0 ? n : dflt;
+  return Number.isFinite(n) && n >= min ? n : dflt;
 }
 
 function parseCommand(v: string | undefined): string[] {
@@ -58,8 +58,8 @@ export function loadDaemonConfig(env: NodeJS.ProcessEnv): DaemonConfig {
     apiAddress: env.KILN_LAMBDA_API_ADDRESS || '127.0.0.1:9001',
     functionName: env.AWS_LAMBDA_FUNCTION_NAME || env.FN_FN_NAME || 'function',
     functionVersion: env.AWS_LAMBDA_FUNCTION_VERSION || '$LATEST',
-    memoryMb: int(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? env.FN_MEMORY, 128),
-    timeoutSec: int(env.AWS_LAMBDA_FUNCTION_TIMEOUT, 30),
+    memoryMb: int(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE || env.FN_MEMORY, 128, 1),
+    timeoutSec: int(env.AWS_LAMBDA_FUNCTION_TIMEOUT, 30, 1),
     handler: env._HANDLER ?? '',
     region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
     imageCommand: parseCommand(env.KILN_LAMBDA_COMMAND),

@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LambdaApiError } from './errors.js';
 import { header, MAX_PAYLOAD, readBody, sendError, sendJson, TooLarge } from './http-util.js';
-import type { EventType, ExtensionAgent, InvokeEvent, Sandbox } from './sandbox.js';
+import type { EventType, ExtensionAgent, InvokeEvent, Outcome, Sandbox } from './sandbox.js';
 import { deferred } from './deferred.js';
 import { parseSubscription, type Telemetry } from './telemetry.js';
 import { newId } from './trace.js';
@@ -50,6 +50,23 @@ function errorBody(req: IncomingMessage, body: Buffer): { contentType: string; b
   }
 }
 
+/** What the caller gets when the runtime's answer is over the limit (the invoke counts as answered). */
+const tooLargeOutcome = (size: string): Outcome => ({
+  kind: 'error', errorType: 'Function.ResponseSizeTooLarge', contentType: 'application/json',
+  body: Buffer.from(JSON.stringify({ errorType: 'Function.ResponseSizeTooLarge', errorMessage: `Response payload size (${size} bytes) exceeded maximum allowed payload size (${MAX_PAYLOAD} bytes).` })),
+});
+
+/** A buffered payload (6 MB); over it, `onTooLarge` runs and the runtime gets 413. */
+async function readPayload(req: IncomingMessage, onTooLarge?: (size: string) => void): Promise<Buffer> {
+  try {
+    return await readBody(req);
+  } catch (err) {
+    if (!(err instanceof TooLarge)) throw err;
+    onTooLarge?.(err.message);
+    throw new LambdaApiError(413, 'RequestEntityTooLarge', `Exceeded maximum allowed payload size (${MAX_PAYLOAD} bytes).`);
+  }
+}
+
 export function lambdaApi(deps: LambdaApiDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const { sandbox } = deps;
 
@@ -63,7 +80,10 @@ export function lambdaApi(deps: LambdaApiDeps): (req: IncomingMessage, res: Serv
   };
 
   const json = async (req: IncomingMessage): Promise<unknown> => {
-    const body = await readBody(req, 1024 * 1024);
+    const body = await readBody(req, 1024 * 1024).catch((err: unknown) => {
+      if (err instanceof TooLarge) throw new LambdaApiError(413, 'RequestEntityTooLarge', 'The request body is over 1 MiB');
+      throw err;
+    });
     if (body.length === 0) return {};
     try {
       return JSON.parse(body.toString('utf8'));
@@ -89,17 +109,7 @@ export function lambdaApi(deps: LambdaApiDeps): (req: IncomingMessage, res: Serv
       sendJson(res, 202, ACCEPTED);
       return;
     }
-    let body: Buffer;
-    try {
-      body = await readBody(req);
-    } catch (err) {
-      if (!(err instanceof TooLarge)) throw err;
-      sandbox.respond(id, {
-        kind: 'error', errorType: 'Function.ResponseSizeTooLarge', contentType: 'application/json',
-        body: Buffer.from(JSON.stringify({ errorType: 'Function.ResponseSizeTooLarge', errorMessage: `Response payload size (${err.message} bytes) exceeded maximum allowed payload size (${MAX_PAYLOAD} bytes).` })),
-      });
-      throw new LambdaApiError(413, 'RequestEntityTooLarge', `Exceeded maximum allowed payload size (${MAX_PAYLOAD} bytes).`);
-    }
+    const body = await readPayload(req, (size) => sandbox.respond(id, tooLargeOutcome(size)));
     sandbox.respond(id, { kind: 'response', contentType, body });
     // The caller's answer (queued by respond) goes out first; the runtime's 202 right after.
     queueMicrotask(() => sendJson(res, 202, ACCEPTED));
@@ -129,16 +139,13 @@ export function lambdaApi(deps: LambdaApiDeps): (req: IncomingMessage, res: Serv
     if ((m = is('POST', /^\/2018-06-01\/runtime\/invocation\/([^/]+)\/error$/))) {
       const id = decodeURIComponent(m[1]!);
       sandbox.checkRespond(id);
-      const body = await readBody(req).catch((err: unknown) => {
-        if (err instanceof TooLarge) throw new LambdaApiError(413, 'RequestEntityTooLarge', `Exceeded maximum allowed payload size (${MAX_PAYLOAD} bytes).`);
-        throw err;
-      });
+      const body = await readPayload(req, (size) => sandbox.respond(id, tooLargeOutcome(size)));
       sandbox.respond(id, { kind: 'error', errorType: functionErrorType(req), ...errorBody(req, body) });
       queueMicrotask(() => sendJson(res, 202, ACCEPTED));
       return;
     }
     if (is('POST', '/2018-06-01/runtime/init/error')) {
-      const body = await readBody(req);
+      const body = await readPayload(req);
       sandbox.initError({ errorType: functionErrorType(req), ...errorBody(req, body) });
       sendJson(res, 202, ACCEPTED);
       return;

@@ -549,7 +549,8 @@ export class Sandbox {
 
   /** Resolves once no invocation is running and every party is parked (the container may be frozen). */
   idle(): Promise<void> {
-    return this.chain.then(() => undefined);
+    // The boot init is not on the chain: wait for it too (it never rejects).
+    return Promise.all([this.chain, this.initPromise]).then(() => undefined);
   }
 
   /**
@@ -598,6 +599,8 @@ export class Sandbox {
     this.runtimeParked?.reject(new LambdaApiError(403, 'Sandbox.Reset', 'the sandbox was reset'));
     this.runtimeParked = undefined;
     this.runtimeProc = undefined;
+    // The next call runs a fresh init (phase invoke); the boot init's result is spent.
+    this.initPromise = undefined;
     this.agents.clear();
     this.launched.clear();
     this.runtimeState = 'Started';

@@ -282,7 +282,7 @@ describe('Runtime API', () => {
 
   // Bug (runtime/lambda-api.ts, POST /runtime/init/error): readBody's TooLarge is not mapped,
   // so an oversized init error answers 500 InternalServerError with the byte count as message.
-  test(`/init/error over ${MAX_PAYLOAD} bytes: 413 RequestEntityTooLarge`, { todo: 'lambda-api.ts /init/error answers 500 for TooLarge' }, () =>
+  test(`/init/error over ${MAX_PAYLOAD} bytes: 413 RequestEntityTooLarge`, () =>
     withDaemon({}, async (d) => {
       const a = await d.api('POST', '/2018-06-01/runtime/init/error', { body: Buffer.alloc(MAX_PAYLOAD + 1, 'e') });
       assertApiError(a, 413, 'RequestEntityTooLarge');
@@ -510,11 +510,8 @@ describe('Telemetry API', () => {
 });
 
 describe('http-stream socket', () => {
-  // Bug (runtime/sandbox.ts idle()): the boot init is not on the invoke chain, so idle answers
-  // at once while init still runs (here: the runtime has not called next yet).
-  test('idle during the boot init waits until every party is parked', {
-    todo: 'sandbox.ts idle() ignores the boot init (startInit is not chained)',
-  }, () =>
+  // The boot init is not on the invoke chain; idle must wait for it too.
+  test('idle during the boot init waits until every party is parked', () =>
     withDaemon({}, async (d) => {
       const idle = d.idle().then(() => 'idle' as const);
       const first = await Promise.race([idle, sleep(300).then(() => 'pending' as const)]);

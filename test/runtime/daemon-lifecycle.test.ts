@@ -208,22 +208,16 @@ describe('timeouts, crashes and init failures', () => {
       await reinitialises(d);
     }));
 
-  // Bug (runtime/sandbox.ts, runInvoke): the boot init's promise stays in `initPromise` when
-  // init finished before the first call, so after a reset `this.initPromise ??= ...` reuses it
-  // and the next call runs without re-init: no extension, no bootstrap. Remove `todo` once fixed.
-  test('after a timeout (init done before the first call), the next call re-initialises', {
-    todo: 'sandbox.ts reuses the stale boot initPromise after a reset: no re-init',
-  }, () =>
+  // After a reset the boot init's result is spent: the next call must run a fresh init.
+  test('after a timeout (init done before the first call), the next call re-initialises', () =>
     withDaemon(TIMING_OUT, async (d) => {
       await timeOutOnce(d, true);
       await reinitialises(d);
     }));
 
-  // The same bug, with real processes: an extension crashing between invokes resets the
-  // sandbox, and the next call finds no runtime (504 after the whole timeout) instead of a re-init.
-  test('an extension crash between invokes: the next call re-initialises and is answered', {
-    todo: 'sandbox.ts reuses the stale boot initPromise after a reset: the call after the reset times out',
-  }, () =>
+  // With real processes: an extension crashing between invokes resets the sandbox; the next
+  // call re-initialises.
+  test('an extension crash between invokes: the next call re-initialises and is answered', () =>
     withDaemon(BLOG('0.1', { timeoutSec: 2 }), async (d) => {
       await d.waitForOutput(/\[runtime\] init/);
       await sleep(200);
