@@ -8,11 +8,11 @@ import type Docker from 'dockerode';
 import { ensureNodeBaseImage, NODE_BASE_LATEST } from '../images/base-image.js';
 import { FuncYamlError, readFuncYaml, type FuncYaml } from '../images/func-yaml.js';
 import { buildFunctionImage, dependencyClosure, ImageBuildError, type ImageKind } from '../images/function-image.js';
+import { ensureShellBaseImage, SHELL_BASE_LATEST } from '../images/shell-image.js';
 import { CliError } from './errors.js';
 import type { Io } from './io.js';
 
-/** The base image of shell-based Lambda functions (host bash, curl, coreutils); made by the Lambda layer. */
-export const SHELL_BASE_LATEST = 'kiln/shell:latest';
+export { SHELL_BASE_LATEST };
 
 export interface BuildPlan {
   kind: ImageKind;
@@ -128,9 +128,9 @@ export async function buildImage(docker: Docker, io: Io, dir: string, tag: strin
       );
     }
   }
-  if (plan.baseImage === NODE_BASE_LATEST) {
-    await ensureNodeBaseImage(docker, { log: (m) => io.err(`  ${m}\n`) });
-  }
+  // The base images are built from the host's binaries, here as anywhere (no registry).
+  if (plan.baseImage === NODE_BASE_LATEST) await ensureNodeBaseImage(docker, { log: (m) => io.err(`  ${m}\n`) });
+  if (plan.baseImage === SHELL_BASE_LATEST) await ensureShellBaseImage(docker, { log: (m) => io.err(`  ${m}\n`) });
   io.err(`Building image ${tag} (${plan.kind}${plan.baseImage ? ` FROM ${plan.baseImage}` : ''})\n`);
   const p = progress(io, opts.verbose === true);
   const started = Date.now();
@@ -149,12 +149,6 @@ export async function buildImage(docker: Docker, io: Io, dir: string, tag: strin
       throw new CliError(
         `image build failed${at}: ${reason}`,
         err.output.trim() ? `Build output (last lines):\n${lastLines(err.output, 15)}` : undefined,
-      );
-    }
-    if (/base image \S+ does not exist locally/.test((err as Error).message) && plan.baseImage === SHELL_BASE_LATEST) {
-      throw new CliError(
-        `base image ${SHELL_BASE_LATEST} does not exist locally`,
-        "It comes with Kiln's Lambda layer (host bash, curl and coreutils); build it there, then run this again.",
       );
     }
     throw new CliError((err as Error).message);

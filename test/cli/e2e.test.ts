@@ -1,9 +1,8 @@
 // The `kiln` CLI end to end: a real server, real Docker, the CLI as a subprocess. The node
 // template goes init -> deploy -> invoke; a second deploy bumps the version and runs the new
 // code; CRUD and config round-trip; calls and logs show the calls made; each documented
-// error prints its message and exits non-zero. (The Lambda templates' e2e tests wait for the
-// Lambda layer; here they are built and deployed, their files and build contexts are
-// tested in templates.test.ts.)
+// error prints its message and exits non-zero. The Lambda templates go init -> deploy ->
+// invoke -> redeploy too (their files and build contexts are tested in templates.test.ts).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -154,27 +153,50 @@ describe('kiln with the node template', () => {
   });
 });
 
-describe('the Lambda templates (built and deployed; invoking them needs the Lambda layer)', () => {
-  test('lambda-node builds FROM kiln/node with its files in /var/task and deploys as format lambda', async () => {
+describe('the Lambda templates', () => {
+  test('lambda-node: init -> deploy -> invoke answers as the template says; a redeploy runs the new code', async () => {
     const name = `${P}-lnode`;
+    const dir = join(work, name);
     await ok(['init', '--runtime', 'lambda-node', '--name', name]);
-    assert.match(await ok(['build'], { cwd: join(work, name) }), new RegExp(`built successfully: ${name}:0.0.1`));
+    assert.match(await ok(['build'], { cwd: dir }), new RegExp(`built successfully: ${name}:0.0.1`));
     const info = await inspectImage(client, `${name}:0.0.1`);
     assert.equal(info?.Config.WorkingDir, '/var/task');
     assert.deepEqual(info?.Config.Cmd, ['/var/task/bootstrap']);
-    await ok(['deploy', '--app', APP], { cwd: join(work, name) });
+    await ok(['deploy', '--app', APP, '--create-app'], { cwd: dir });
     assert.equal(await ok(['inspect', 'fn', APP, name, 'format']), '"lambda"\n');
+    assert.equal(await ok(['invoke', APP, name]), '{"message":"Hello World"}');
+    const r = await kiln(['invoke', APP, name, '--body', '{"name":"Lambda"}', '--display-call-id']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, '{"message":"Hello Lambda"}');
+    const id = /Call ID: ([0-9A-Z]{26})/.exec(r.stderr)?.[1];
+    assert.ok(id, r.stderr);
+    await callsFlushed();
+    const log = await ok(['logs', APP, name, id]);
+    assert.match(log, new RegExp(`START RequestId: ${id}`));
+    assert.match(log, new RegExp(`request ${id} for Lambda`));
+    assert.match(log, new RegExp(`REPORT RequestId: ${id}`));
+
+    await writeFile(join(dir, 'index.mjs'), (await readFile(join(dir, 'index.mjs'), 'utf8')).replace('`Hello ', '`Howdy '));
+    assert.match(await ok(['deploy', '--app', APP], { cwd: dir }), new RegExp(`Successfully updated function: ${name} with ${name}:0.0.3`));
+    assert.equal(await ok(['invoke', APP, name]), '{"message":"Howdy World"}');
   });
 
-  test('lambda-shell builds FROM kiln/shell, or says where that base image comes from', async () => {
+  test('lambda-shell: init -> deploy -> invoke answers as the template says; a redeploy runs the new code', async () => {
     const name = `${P}-lshell`;
+    const dir = join(work, name);
     await ok(['init', '--runtime', 'lambda-shell', '--name', name]);
-    if (await inspectImage(client, 'kiln/shell:latest')) {
-      await ok(['build'], { cwd: join(work, name) });
-      assert.equal((await inspectImage(client, `${name}:0.0.1`))?.Config.WorkingDir, '/var/task');
-    } else {
-      await fails(['build'], /base image kiln\/shell:latest does not exist locally\n.*Lambda layer/, { cwd: join(work, name) });
-    }
+    await ok(['deploy', '--app', APP, '--create-app'], { cwd: dir });
+    assert.equal((await inspectImage(client, `${name}:0.0.2`))?.Config.WorkingDir, '/var/task');
+    assert.equal(await ok(['invoke', APP, name, '--body', '{"a":1}']), '{"message":"Hello from bash","length":7}');
+    const r = await kiln(['invoke', APP, name, '--body', 'abc', '--display-call-id']);
+    const id = /Call ID: ([0-9A-Z]{26})/.exec(r.stderr)?.[1];
+    assert.ok(id, r.stderr);
+    await callsFlushed();
+    assert.match(await ok(['logs', APP, name, id]), /event of 3 bytes/);
+
+    await writeFile(join(dir, 'function.sh'), (await readFile(join(dir, 'function.sh'), 'utf8')).replace('Hello from bash', 'Howdy from bash'));
+    await ok(['deploy', '--app', APP], { cwd: dir });
+    assert.equal(await ok(['invoke', APP, name, '--body', '{}']), '{"message":"Howdy from bash","length":2}');
   });
 });
 
