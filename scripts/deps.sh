@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs npm dependencies when they are missing or older than the lockfile, then compiles
-# the TypeScript into dist/ from scratch (so a deleted source leaves no stale test behind).
+# the TypeScript into dist/ from scratch (so a deleted source leaves no stale test behind)
+# and bundles the Lambda runtime daemon (dist/runtime/daemon.cjs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
@@ -8,4 +9,4 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-fund --no-audit >&2
 fi
 rm -rf dist
-npx tsc -p tsconfig.json
+npm run --silent build >&2
