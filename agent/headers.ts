@@ -8,8 +8,9 @@ export type Headers = Record<string, string | string[]>;
 const HOP_BY_HOP = new Set([
   'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te',
   'trailer', 'transfer-encoding', 'upgrade', 'host', 'content-length', 'expect',
-  // Kiln's Lambda daemon marks a streamed answer with it; it never leaves Kiln.
-  'kiln-response-mode',
+  // Kiln's Lambda daemon marks a streamed answer and sends a call's platform log lines with
+  // these; they never leave Kiln.
+  'kiln-response-mode', 'kiln-log',
 ]);
 
 /** The header names a Connection header lists are hop-by-hop too. */

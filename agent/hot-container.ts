@@ -222,7 +222,7 @@ export class HotContainer {
     const fail = (failure: AgentError, status: CallDone['status'] = 'error'): CallDone =>
       finish({ status, error: failure.message, failure, reusable: false });
     try {
-      const { status, functionError } = await relayCall(this.client, {
+      const { status, functionError, platformLog } = await relayCall(this.client, {
         path: '/call',
         method: 'POST',
         headers: toContainerHeaders(input.headers, {
@@ -232,6 +232,7 @@ export class HotContainer {
         }, input.body.length),
         body: input.body,
       }, res, { maxBytes: this.deps.maxResponseBytes, gateway: input.gateway !== undefined, signal: ac.signal });
+      if (platformLog) call.log.write(platformLog);
       if (status === 200) return finish({ status: 'success', reusable: true });
       return finish({
         status: status === 504 ? 'timeout' : 'error', reusable: true,

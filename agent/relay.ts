@@ -60,6 +60,8 @@ export interface RelayResult {
   status: number;
   /** X-Amz-Function-Error of a 502/504 (the Lambda layer's error type). */
   functionError?: string;
+  /** Log lines the Lambda daemon sent with its answer (Kiln-Log), for the call's log. */
+  platformLog?: Buffer;
 }
 
 /**
@@ -77,6 +79,7 @@ export function relayCall(
     let controller: Dispatcher.DispatchController | undefined;
     let status = 0;
     let functionError: string | undefined;
+    let platformLog: Buffer | undefined;
     let headers: Headers = {};
     let pending: Buffer[] = [];
     let size = 0;
@@ -90,7 +93,7 @@ export function relayCall(
       settled = true;
       signal.removeEventListener('abort', onAbort);
       if (err) reject(err);
-      else resolve(functionError === undefined ? { status } : { status, functionError });
+      else resolve({ status, ...(functionError !== undefined && { functionError }), ...(platformLog && { platformLog }) });
     };
     const stop = (ctl: Dispatcher.DispatchController, err: Error) => {
       if (streaming) res.destroy(err);
@@ -104,6 +107,8 @@ export function relayCall(
       },
       onResponseStart(ctl, statusCode, raw) {
         status = statusCode;
+        const kilnLog = raw['kiln-log'];
+        if (kilnLog !== undefined) platformLog = Buffer.from(String(kilnLog), 'base64');
         if (status !== 200 && status !== 502 && status !== 504) {
           ctl.abort(new AgentError('invalid-response', `invalid function response: status ${status}`));
           return;

@@ -13,6 +13,10 @@ import { decodeClientContext, newTraceId } from './trace.js';
 
 /** Kiln's own header on a streamed answer (the agent strips it). */
 export const STREAMING_HEADER = 'kiln-response-mode';
+/** Kiln's own header carrying the call's platform log lines, base64 (the agent strips it). */
+export const LOG_HEADER = 'kiln-log';
+
+const logHeader = (o: Outcome): Record<string, string> => (o.log ? { [LOG_HEADER]: Buffer.from(o.log).toString('base64') } : {});
 
 export interface HttpStreamDeps {
   sandbox: Sandbox;
@@ -49,9 +53,9 @@ export function eventFrom(req: IncomingMessage, body: Buffer, arn: string, timeo
 }
 
 /** A function URL answer in Fn's gateway protocol: Fn-Http-Status and wrapped headers. */
-function answerGateway(res: ServerResponse, payload: Buffer): void {
+function answerGateway(res: ServerResponse, payload: Buffer, extra: Record<string, string>): void {
   const a = functionUrlAnswer(payload);
-  const headers: Record<string, string | string[]> = { 'fn-http-status': String(a.status), 'content-length': String(a.body.length) };
+  const headers: Record<string, string | string[]> = { 'fn-http-status': String(a.status), 'content-length': String(a.body.length), ...extra };
   for (const [k, v] of Object.entries(a.headers)) headers[`fn-http-h-${k}`] = v;
   if (a.headers['content-type'] !== undefined) headers['content-type'] = a.headers['content-type'];
   res.writeHead(200, headers);
@@ -59,16 +63,17 @@ function answerGateway(res: ServerResponse, payload: Buffer): void {
 }
 
 function answer(res: ServerResponse, requestId: string, o: Outcome, gateway: boolean): void {
+  const log = logHeader(o);
   switch (o.kind) {
     case 'response':
-      if (gateway) return answerGateway(res, o.body);
+      if (gateway) return answerGateway(res, o.body, log);
       // As the Invoke API does: a buffered payload is JSON, whatever type the runtime posted it with.
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': o.body.length });
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': o.body.length, ...log });
       res.end(o.body);
       return;
     case 'stream': {
       // The marker tells the agent to pass chunks on as they come instead of buffering a window.
-      res.writeHead(200, { 'content-type': o.contentType, [STREAMING_HEADER]: 'streaming' });
+      res.writeHead(200, { 'content-type': o.contentType, [STREAMING_HEADER]: 'streaming', ...log });
       res.flushHeaders();
       o.from.pipe(res);
       o.from.on('end', () => {
@@ -85,12 +90,12 @@ function answer(res: ServerResponse, requestId: string, o: Outcome, gateway: boo
       return;
     }
     case 'error':
-      res.writeHead(502, { 'content-type': o.contentType, 'content-length': o.body.length, 'x-amz-function-error': o.errorType });
+      res.writeHead(502, { 'content-type': o.contentType, 'content-length': o.body.length, 'x-amz-function-error': o.errorType, ...log });
       res.end(o.body);
       return;
     case 'failure': {
       const body = Buffer.from(failureBody(requestId, o.failure));
-      res.writeHead(o.status, { 'content-type': 'application/json', 'content-length': body.length, 'x-amz-function-error': 'Unhandled' });
+      res.writeHead(o.status, { 'content-type': 'application/json', 'content-length': body.length, 'x-amz-function-error': 'Unhandled', ...log });
       res.end(body);
       return;
     }

@@ -31,12 +31,13 @@ export interface InvokeEvent {
   cognitoIdentity?: string;
 }
 
-/** What a caller is answered with. */
-export type Outcome =
+/** What a caller is answered with; `log` is the call's platform lines when they travel with the answer. */
+export type Outcome = (
   | { kind: 'response'; contentType: string; body: Buffer }
   | { kind: 'stream'; contentType: string; from: IncomingMessage; done: Deferred<void> }
   | { kind: 'error'; errorType: string; contentType: string; body: Buffer }
-  | { kind: 'failure'; status: number; failure: FunctionFailure };
+  | { kind: 'failure'; status: number; failure: FunctionFailure }
+) & { log?: string };
 
 export interface ExtensionAgent {
   id: string;
@@ -56,7 +57,12 @@ interface Invocation {
   outcome: Deferred<Outcome>;
   /** The caller's answer: resolved by respond() itself, so the answer leaves before any bookkeeping. */
   answered: Deferred<Outcome>;
+  /** Set on the call that ran (or followed) the init. */
+  initMs: number | undefined;
+  /** Set once answered. */
   respondedAt?: number;
+  durationMs?: number;
+  memoryUsedMb?: number;
 }
 
 /** The first fatal error of a generation, and what to tell the caller. */
@@ -328,7 +334,7 @@ export class Sandbox {
     }
     this.firstInvoke = false;
 
-    const inv: Invocation = { event, startedAt: Date.now(), t0: performance.now(), outcome: deferred(), answered };
+    const inv: Invocation = { event, startedAt: Date.now(), t0: performance.now(), outcome: deferred(), answered, initMs };
     this.current = inv;
     this.pendingStart = `START RequestId: ${event.requestId} Version: ${this.cfg.functionVersion}\n`;
     tel.emit('platform.start', { requestId: event.requestId, version: this.cfg.functionVersion, tracing: { type: 'X-Amzn-Trace-Id', value: event.traceId } });
@@ -360,22 +366,14 @@ export class Sandbox {
       status = r.status;
       reset = 'failure';
     }
-    answered.resolve(outcome);
-    inv.respondedAt = Date.now();
-    const durationMs = Math.round((performance.now() - inv.t0) * 100) / 100;
+    this.answer(inv, outcome);
+    const durationMs = inv.durationMs ?? 0;
+    const memoryUsed = inv.memoryUsedMb;
     tel.emit('platform.runtimeDone', {
       requestId: event.requestId, status, metrics: { durationMs, producedBytes: outcome.kind === 'response' ? outcome.body.length : 0 },
       spans: [{ name: 'responseLatency', start: new Date(inv.startedAt).toISOString(), durationMs }],
       ...(status !== 'success' && { errorType: this.errorTypeOf(outcome) }),
     });
-    const memoryUsed = peakMemoryMb(this.cfg.memoryPeakFiles);
-    const start = this.pendingStart;
-    this.pendingStart = '';
-    this.deps.log(
-      `${start}END RequestId: ${event.requestId}\n` +
-        `REPORT RequestId: ${event.requestId}\tDuration: ${durationMs.toFixed(2)} ms\tBilled Duration: ${Math.max(1, Math.ceil(durationMs))} ms\t` +
-        `Memory Size: ${this.cfg.memoryMb} MB\tMax Memory Used: ${memoryUsed ?? '?'} MB\t${initMs !== undefined ? `Init Duration: ${initMs.toFixed(2)} ms\t` : ''}`,
-    );
 
     // 2. Busy until the runtime and the INVOKE subscribers are parked again (the deadline still holds).
     if (!reset) {
@@ -392,11 +390,39 @@ export class Sandbox {
         maxMemoryUsedMB: memoryUsed ?? 0,
         ...(initMs !== undefined && { initDurationMs: initMs }),
       },
-      spans: [{ name: 'extensionOverhead', start: new Date(inv.respondedAt).toISOString(), durationMs: Math.round((total - durationMs) * 100) / 100 }],
+      spans: [{ name: 'extensionOverhead', start: new Date(inv.respondedAt ?? Date.now()).toISOString(), durationMs: Math.round((total - durationMs) * 100) / 100 }],
       ...(status !== 'success' && { errorType: this.errorTypeOf(outcome) }),
     });
     this.current = undefined;
     if (reset) await this.reset(reset);
+  }
+
+  /**
+   * Answers the caller once, with END and REPORT. When the invocation printed nothing, the
+   * START/END/REPORT lines travel with the answer (the agent puts them in the call's log),
+   * sparing each quiet call a trip through the container engine's output stream; otherwise
+   * they follow the function's own lines on stdout, in order.
+   */
+  private answer(inv: Invocation, outcome: Outcome): void {
+    if (inv.answered.settled) return;
+    inv.respondedAt = Date.now();
+    const durationMs = Math.round((performance.now() - inv.t0) * 100) / 100;
+    const memoryUsed = peakMemoryMb(this.cfg.memoryPeakFiles);
+    inv.durationMs = durationMs;
+    inv.memoryUsedMb = memoryUsed;
+    const id = inv.event.requestId;
+    const lines =
+      `END RequestId: ${id}\n` +
+      `REPORT RequestId: ${id}\tDuration: ${durationMs.toFixed(2)} ms\tBilled Duration: ${Math.max(1, Math.ceil(durationMs))} ms\t` +
+      `Memory Size: ${this.cfg.memoryMb} MB\tMax Memory Used: ${memoryUsed ?? '?'} MB\t${inv.initMs !== undefined ? `Init Duration: ${inv.initMs.toFixed(2)} ms\t` : ''}\n`;
+    const start = this.pendingStart;
+    this.pendingStart = '';
+    if (start) {
+      inv.answered.resolve({ ...outcome, log: start + lines });
+    } else {
+      inv.answered.resolve(outcome);
+      process.stdout.write(lines);
+    }
   }
 
   private initPromise: Promise<Fatal | undefined> | undefined;
@@ -463,7 +489,7 @@ export class Sandbox {
     const inv = this.currentFor(requestId);
     this.runtimeState = 'ResponseSent';
     inv.outcome.resolve(outcome);
-    inv.answered.resolve(outcome);
+    this.answer(inv, outcome);
     this.notify();
   }
 

@@ -126,6 +126,22 @@ describe('a Node runtime using fetch against the Runtime API', () => {
     assert.ok(deadline > Date.now() && deadline <= Date.now() + 30_000 + 1000, `deadline ${deadline}`);
   });
 
+  test("a quiet call's START, END and REPORT reach its log, in order, and never the caller", async () => {
+    const fn = await s.mkFn('quiet', { image: await lambdaFixtureImage('node-hello'), format: 'lambda', config: { _HANDLER: 'index.handler' } });
+    for (const name of ['one', 'two']) {
+      const r = await s.invoke(fn.id, { name });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      assert.deepEqual(r.body, { message: `Hello ${name}` });
+      assert.equal(r.headers.get('kiln-log'), null);
+      const id = r.headers.get('fn-call-id')!;
+      const lines = (await callLog(s, fn.id, id)).replace(/\n$/, '').split('\n');
+      assert.equal(lines.length, 3, lines.join('\n'));
+      assert.equal(lines[0], `START RequestId: ${id} Version: $LATEST`);
+      assert.equal(lines[1], `END RequestId: ${id}`);
+      assert.match(lines[2]!, new RegExp(`^REPORT RequestId: ${id}\tDuration: [\\d.]+ ms\tBilled Duration: \\d+ ms\tMemory Size: 128 MB\tMax Memory Used: \\d+ MB\t${name === 'one' ? 'Init Duration: [\\d.]+ ms\t' : ''}$`));
+    }
+  });
+
   test('a function error answers 502 with the posted error and X-Amz-Function-Error', async () => {
     const fn = await s.mkFn('err', { image, format: 'lambda' });
     const r = await s.invoke(fn.id, { action: 'error' });
