@@ -142,6 +142,15 @@ describe('a Node runtime using fetch against the Runtime API', () => {
     }
   });
 
+  test('a missing image answers 502 naming it, recorded, no container left', async () => {
+    const fn = await s.mkFn('noimage', { image: 'kiln-test/no-such-lambda:1', format: 'lambda' });
+    const r = await s.invoke(fn.id, {});
+    assert.equal(r.status, 502);
+    assert.match(r.body.message, /image "kiln-test\/no-such-lambda:1" is not available/);
+    assert.equal((await s.calls(fn.id))[0]?.status, 'error');
+    assert.equal((await nodeContainers(s.docker, s.srv.nodeId)).filter((c) => c.Image.includes('no-such')).length, 0);
+  });
+
   test('a function error answers 502 with the posted error and X-Amz-Function-Error', async () => {
     const fn = await s.mkFn('err', { image, format: 'lambda' });
     const r = await s.invoke(fn.id, { action: 'error' });
