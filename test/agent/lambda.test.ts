@@ -80,6 +80,35 @@ describe('the blog demo retiring', () => {
   });
 });
 
+describe("AWS's own runtime interface client (aws-lambda-ric from npm, unmodified)", () => {
+  let s: AgentSuite;
+  before(async () => {
+    s = await agentSuite('lambda-ric');
+  });
+  after(() => s.close());
+
+  test('runs a plain handler: responses, errors with X-Amz-Function-Error, the context, the log', async () => {
+    const fn = await s.mkFn('ric', { image: await lambdaFixtureImage('node-ric'), format: 'lambda', memory: 192 });
+    const ok = await s.invoke(fn.id, { name: 'RIC' });
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    assert.equal(ok.body.message, 'Hello RIC');
+    assert.equal(ok.body.functionName, 'ric');
+    assert.equal(String(ok.body.memoryLimitInMB), '192');
+    assert.match(ok.body.arn, /^arn:aws:lambda:us-east-1:\d{12}:function:ric$/);
+    assert.equal(ok.body.remainingOk, true);
+    const id = ok.headers.get('fn-call-id')!;
+    const log = await callLog(s, fn.id, id);
+    assert.match(log, new RegExp(`START RequestId: ${id} Version: \\$LATEST\n[^\n]*\t${id}\tINFO\thandling ${id}\nEND RequestId: ${id}\nREPORT RequestId: ${id}\t`));
+
+    const bad = await s.invoke(fn.id, { fail: true });
+    assert.equal(bad.status, 502);
+    assert.equal(bad.headers.get('x-amz-function-error'), 'Unhandled');
+    assert.equal(bad.body.errorType, 'TypeError');
+    assert.equal(bad.body.errorMessage, 'the handler failed on purpose');
+    assert.equal((await s.invoke(fn.id, {})).body.message, 'Hello World');
+  });
+});
+
 describe('an image whose own ENTRYPOINT is the runtime', () => {
   let s: AgentSuite;
   before(async () => {

@@ -2,7 +2,7 @@
 // opt/extensions, ...), copied FROM a Kiln base image. Cached by content like the others.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, readdir } from 'node:fs/promises';
+import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type Docker from 'dockerode';
 import tar from 'tar-stream';
@@ -13,18 +13,25 @@ import { readProgress } from '../../images/progress.js';
 import { ensureShellBaseImage } from '../../images/shell-image.js';
 import { docker as dockerClient, hashTree, projectRoot, pruneOldFixtures } from './images.js';
 
-export type LambdaFixture = 'blog-demo' | 'node-runtime' | 'node-hello' | 'shell-entrypoint';
+export type LambdaFixture = 'blog-demo' | 'node-runtime' | 'node-hello' | 'shell-entrypoint' | 'node-ric';
 
-const BASE: Record<LambdaFixture, 'shell' | 'node'> = { 'blog-demo': 'shell', 'node-runtime': 'node', 'node-hello': 'node', 'shell-entrypoint': 'shell' };
-/** Extra Dockerfile lines: an image whose own entrypoint is the runtime, like AWS base images. */
+const BASE: Record<LambdaFixture, 'shell' | 'node'> = {
+  'blog-demo': 'shell', 'node-runtime': 'node', 'node-hello': 'node', 'shell-entrypoint': 'shell', 'node-ric': 'node',
+};
+/** Extra Dockerfile lines: images whose own entrypoint is the runtime, like AWS base images. */
 const EXTRA: Partial<Record<LambdaFixture, string>> = {
   'shell-entrypoint': 'WORKDIR /srv\nENTRYPOINT ["/usr/local/bin/my-runtime"]\nCMD ["my.handler"]\n',
+  'node-ric': 'ENTRYPOINT ["/usr/local/bin/node", "/opt/ric/bin/index.mjs"]\nCMD ["index.handler"]\n',
+};
+/** Files from this project's node_modules copied into the image: the AWS client as npm ships it. */
+const PACKAGES: Partial<Record<LambdaFixture, { from: string; to: string; paths: string[] }>> = {
+  'node-ric': { from: 'aws-lambda-ric', to: 'opt/ric', paths: ['package.json', 'bin', 'dist'] },
 };
 const RECIPE = '1';
 
 export const lambdaFixtureDir = (name: LambdaFixture): string => join(projectRoot(), 'test', 'fixtures', 'lambda', name);
 
-async function packTree(pack: tar.Pack, root: string, dockerfile: string): Promise<void> {
+async function packTree(pack: tar.Pack, root: string, dockerfile: string, extra: { dir: string; prefix: string }[] = []): Promise<void> {
   const entry = (h: Partial<tar.Header> & { name: string }, data?: Buffer) =>
     new Promise<void>((resolve, reject) => {
       const cb = (err?: Error | null) => (err ? reject(err) : resolve());
@@ -33,14 +40,14 @@ async function packTree(pack: tar.Pack, root: string, dockerfile: string): Promi
     });
   const df = Buffer.from(dockerfile);
   await entry({ name: 'Dockerfile', size: df.length, mode: 0o644 }, df);
-  const walk = async (dir: string): Promise<void> => {
+  const walk = async (dir: string, base = root, prefix = 'rootfs'): Promise<void> => {
     for (const name of (await readdir(dir)).sort()) {
       const abs = join(dir, name);
       const st = await lstat(abs);
-      const rel = `rootfs/${relative(root, abs)}`;
+      const rel = `${prefix}/${relative(base, abs)}`;
       if (st.isDirectory()) {
         await entry({ name: `${rel}/`, type: 'directory', mode: 0o755 });
-        await walk(abs);
+        await walk(abs, base, prefix);
       } else if (st.isFile()) {
         // Executables stay executable; everything is readable by uid 1000.
         const mode = st.mode & 0o111 ? 0o755 : 0o644;
@@ -52,6 +59,15 @@ async function packTree(pack: tar.Pack, root: string, dockerfile: string): Promi
     }
   };
   await walk(root);
+  for (const e of extra) {
+    const st = await lstat(e.dir);
+    if (st.isDirectory()) {
+      await entry({ name: `${e.prefix}/`, type: 'directory', mode: 0o755 });
+      await walk(e.dir, e.dir, e.prefix);
+    } else {
+      await entry({ name: e.prefix, mode: 0o644 }, await readFile(e.dir));
+    }
+  }
   pack.finalize();
 }
 
@@ -59,16 +75,25 @@ async function build(name: LambdaFixture, client: Docker): Promise<string> {
   const base = BASE[name] === 'shell' ? await ensureShellBaseImage(client) : await ensureNodeBaseImage(client);
   const baseInfo = await inspectImage(client, base);
   if (!baseInfo) throw new Error(`base image ${base} vanished`);
-  const dockerfile = `FROM ${base}\nCOPY rootfs/ /\nWORKDIR /var/task\n${EXTRA[name] ?? ''}`;
+  const pkg = PACKAGES[name];
+  const pkgDir = pkg && join(projectRoot(), 'node_modules', pkg.from);
+  const dockerfile = `FROM ${base}\nCOPY rootfs/ /\n${pkg ? `COPY pkg/ /${pkg.to}/\n` : ''}WORKDIR /var/task\n${EXTRA[name] ?? ''}`;
   const h = createHash('sha256').update(`${RECIPE}\n${baseInfo.Id}\n${dockerfile}`);
   await hashTree(h, lambdaFixtureDir(name));
+  // Only what is copied (the package's build tree under deps/ is large and irrelevant).
+  for (const p of pkg && pkgDir ? pkg.paths : []) {
+    const abs = join(pkgDir!, p);
+    if ((await lstat(abs)).isDirectory()) await hashTree(h, abs);
+    else h.update(await readFile(abs));
+  }
   const repo = `kiln-test/lambda-${name}`;
   const tag = `${repo}:${h.digest('hex').slice(0, 12)}`;
   if (await inspectImage(client, tag)) return tag;
   return withBuildLock(`fixture-lambda-${name}-${tag.slice(-12)}`, async () => {
     if (await inspectImage(client, tag)) return tag;
     const pack = tar.pack();
-    const writing = packTree(pack, lambdaFixtureDir(name), dockerfile);
+    const extra = pkg && pkgDir ? pkg.paths.map((p) => ({ dir: join(pkgDir, p), prefix: `pkg/${p}` })) : [];
+    const writing = packTree(pack, lambdaFixtureDir(name), dockerfile, extra);
     const res = await client.buildImage(pack as unknown as NodeJS.ReadableStream, { t: tag, rm: true, forcerm: true });
     await Promise.all([readProgress(res), writing]);
     await pruneOldFixtures(client, repo, tag);
