@@ -3,7 +3,7 @@
 // Node runs through the bundled dynamic loader with --library-path, so it needs nothing
 // from the function's image (which may be busybox, musl-based, or empty).
 import { createHash, randomBytes } from 'node:crypto';
-import { chmod, copyFile, mkdir, mkdtemp, realpath, rename, rm, stat } from 'node:fs/promises';
+import { chmod, copyFile, link, mkdir, mkdtemp, realpath, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, posix } from 'node:path';
 import { findLoader, sha256File, sharedLibraries } from './host-image.js';
@@ -56,7 +56,8 @@ async function bundleFile(name: string, src: string, mode: number): Promise<Bund
   const st = await stat(src);
   if (!st.isFile()) throw new Error(`runtime bundle: ${src} is not a regular file`);
   const key = `${src}\0${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
-  if (st.size > HASH_LIMIT) return { name, src, mode, size: st.size, sha256: `identity ${key}` };
+  // Not ctime: the hard link made below changes the link count, and so the ctime, of node itself.
+  if (st.size > HASH_LIMIT) return { name, src, mode, size: st.size, sha256: `identity ${src} ${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}` };
   let sha256 = hashes.get(key);
   if (!sha256) {
     sha256 = sha256File(src);
@@ -109,6 +110,19 @@ async function writeBundle(dir: string, files: BundleFile[]): Promise<void> {
   await chmod(join(dir, 'lib'), 0o755);
   for (const f of files) {
     const dest = join(dir, f.name);
+    // node (100 MB) is hard-linked: it costs no space though every daemon build makes a new
+    // bundle, and it is known by its inode anyway. A link shares the mode, so only when the
+    // host file already has the wanted one. Small files are copied: a rebuild may rewrite
+    // them in place, which must not change a bundle named by its contents.
+    const st = await stat(f.src);
+    if (st.size > HASH_LIMIT && (st.mode & 0o7777) === f.mode) {
+      try {
+        await link(f.src, dest);
+        continue;
+      } catch {
+        // another file system, or links not allowed: copy
+      }
+    }
     await copyFile(f.src, dest);
     await chmod(dest, f.mode);
   }
