@@ -7,6 +7,7 @@ import type { App, Fn, KilnClient, Trigger } from './client.js';
 import { CliError } from './errors.js';
 import { bumpVersion, writeVersion } from './funcfile.js';
 import type { Io } from './io.js';
+import { lookupApp, lookupFn } from './resolve.js';
 
 export interface DeployOptions {
   app: string;
@@ -27,7 +28,7 @@ export interface DeployResult {
 }
 
 async function appFor(client: KilnClient, io: Io, name: string, create: boolean): Promise<App> {
-  const app = (await client.listApps(name)).find((a) => a.name === name);
+  const app = await lookupApp(client, name);
   if (app) return app;
   if (!create) {
     throw new CliError(`app "${name}" not found at ${client.url}`, `Create it with \`kiln create app ${name}\`, or deploy with --create-app.`);
@@ -48,19 +49,61 @@ function fnFields(func: FuncYaml, image: string): Partial<Fn> {
   };
 }
 
-async function upsertTriggers(client: KilnClient, io: Io, app: App, fn: Fn, wanted: FuncTrigger[]): Promise<Trigger[]> {
-  const out: Trigger[] = [];
-  for (const t of wanted) {
-    const existing = (await client.listTriggers(app.id, { name: t.name })).find((x) => x.name === t.name);
-    if (!existing) {
-      out.push(await client.createTrigger({ name: t.name, app_id: app.id, fn_id: fn.id, type: t.type, source: t.source }));
-      io.err(`Created trigger ${t.name} (${t.type} ${t.source})\n`);
-    } else if (existing.fn_id !== fn.id || existing.source !== t.source || existing.type !== t.type) {
-      out.push(await client.updateTrigger(existing.id, { fn_id: fn.id, source: t.source }));
-      io.err(`Updated trigger ${t.name} (${t.type} ${t.source})\n`);
-    } else {
-      out.push(existing);
+/** One change `deploy` makes to a trigger; `keep` needs none. */
+export type TriggerStep =
+  | { op: 'create'; want: FuncTrigger }
+  | { op: 'update'; want: FuncTrigger; existing: Trigger }
+  | { op: 'keep'; existing: Trigger };
+
+export interface TriggerPlan {
+  steps: TriggerStep[];
+  /** The fn's triggers func.yaml does not list: left as they are (as `fn deploy` does). */
+  unlisted: Trigger[];
+}
+
+/**
+ * As `fn deploy`: each trigger of func.yaml is created when the app has none of that name and
+ * updated when its fn, source or type differ; the fn's other triggers are kept. A trigger
+ * renamed in func.yaml (same type and source, new name) renames the fn's old one, where a
+ * create would conflict with it.
+ */
+export function planTriggers(wanted: FuncTrigger[], appTriggers: Trigger[], fnId: string | undefined): TriggerPlan {
+  const names = new Set(wanted.map((w) => w.name));
+  const spare = appTriggers.filter((t) => fnId !== undefined && t.fn_id === fnId && !names.has(t.name));
+  const steps: TriggerStep[] = wanted.map((want) => {
+    const existing = appTriggers.find((t) => t.name === want.name);
+    if (existing) {
+      const same = existing.fn_id === fnId && existing.source === want.source && existing.type === want.type;
+      return same ? { op: 'keep', existing } : { op: 'update', want, existing };
     }
+    const i = spare.findIndex((t) => t.type === want.type && t.source === want.source);
+    if (i < 0) return { op: 'create', want };
+    const [renamed] = spare.splice(i, 1);
+    return { op: 'update', want, existing: renamed! };
+  });
+  return { steps, unlisted: spare };
+}
+
+async function applyTriggers(client: KilnClient, io: Io, app: App, fn: Fn, wanted: FuncTrigger[]): Promise<Trigger[]> {
+  const plan = planTriggers(wanted, await client.listTriggers(app.id), fn.id);
+  const out: Trigger[] = [];
+  for (const step of plan.steps) {
+    if (step.op === 'keep') {
+      out.push(step.existing);
+      continue;
+    }
+    const { name, type, source } = step.want;
+    if (step.op === 'create') {
+      out.push(await client.createTrigger({ name, app_id: app.id, fn_id: fn.id, type, source }));
+      io.err(`Created trigger ${name} (${type} ${source})\n`);
+    } else {
+      out.push(await client.updateTrigger(step.existing.id, { name, fn_id: fn.id, source }));
+      const was = step.existing.name !== name ? ` (was ${step.existing.name})` : '';
+      io.err(`Updated trigger ${name}${was} (${type} ${source})\n`);
+    }
+  }
+  for (const t of plan.unlisted) {
+    io.err(`Kept trigger ${t.name} (${t.type} ${t.source}), which func.yaml does not list; remove it with \`kiln delete trigger ${app.name} ${fn.name} ${t.name}\`\n`);
   }
   return out;
 }
@@ -85,9 +128,9 @@ export async function deployDir(client: KilnClient, docker: Docker, io: Io, dir:
   if (version !== func.version) await writeVersion(dir, version);
 
   const name = func.name!;
-  const existing = (await client.listFns(app.id, name)).find((f) => f.name === name);
+  const existing = await lookupFn(client, app, name);
   const fields = fnFields(func, image);
   const fn = existing ? await client.updateFn(existing.id, fields) : await client.createFn({ name, app_id: app.id, ...fields });
   io.err(`${existing ? 'Updated' : 'Created'} function ${name} with ${image}\n`);
-  return { app, fn, triggers: await upsertTriggers(client, io, app, fn, triggers), image, version, created: !existing };
+  return { app, fn, triggers: await applyTriggers(client, io, app, fn, triggers), image, version, created: !existing };
 }

@@ -1,6 +1,6 @@
 // Calling functions: by fn id (`/invoke/:id`, Fn's invoke) or through an HTTP trigger
-// (`/t/:app/<source>`). Exported for scripts/up.ts.
-import type { KilnClient, RawReply } from './client.js';
+// (`/t/:app/<source>`), and what a failed call's answer says. Exported for scripts/up.ts.
+import { errorMessage, type KilnClient, type RawReply } from './client.js';
 
 export interface InvokeOptions {
   body?: Buffer;
@@ -38,4 +38,43 @@ export async function invokeTrigger(client: KilnClient, app: string, source: str
   const path = `/t/${encodeURIComponent(app)}${source.startsWith('/') ? source : `/${source}`}`;
   const r = await client.raw(req.method, path, { headers: req.headers, ...(req.body && { body: req.body }) });
   return { ...r, callId: r.headers.get('fn-call-id') };
+}
+
+/** What a failed call said: the error's type (Lambda's), its message, and a stack when given. */
+export interface CallFailure {
+  type?: string;
+  message: string;
+  stack: string[];
+}
+
+const MAX_MESSAGE = 500;
+
+/**
+ * Reads a failed call's answer: a Lambda error (`{"errorType", "errorMessage", "stackTrace"}`
+ * and the X-Amz-Function-Error header), Fn's `{"message"}` (with the FDK's detail), or the
+ * body's text (cut at 500 characters).
+ */
+export function callFailure(headers: Headers, body: string): CallFailure {
+  const header = headers.get('x-amz-function-error') ?? undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(body);
+  } catch {
+    v = undefined;
+  }
+  if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+    const o = v as Record<string, unknown>;
+    if (typeof o.errorMessage === 'string' || typeof o.errorType === 'string') {
+      const type = typeof o.errorType === 'string' && o.errorType ? o.errorType : header;
+      const stack = Array.isArray(o.stackTrace) ? o.stackTrace.filter((l): l is string => typeof l === 'string').map((l) => l.trim()) : [];
+      return { ...(type && { type }), message: typeof o.errorMessage === 'string' && o.errorMessage ? o.errorMessage : 'no message', stack };
+    }
+  }
+  const text = errorMessage(body);
+  return { ...(header && { type: header }), message: text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE)}…` : text, stack: [] };
+}
+
+/** One line: `Type: message`, or the message. */
+export function failureLine(f: CallFailure): string {
+  return f.type ? `${f.type}: ${f.message}` : f.message;
 }

@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { registerBuild } from './commands/build.js';
 import { registerCalls } from './commands/calls.js';
+import { registerVerbs } from './commands/common.js';
 import { registerConfig } from './commands/config.js';
 import { registerContext } from './commands/context.js';
 import { registerCrud } from './commands/crud.js';
@@ -27,12 +28,13 @@ export function createProgram(io: Io): Command {
       '\nThe server is the current context\'s API URL (`kiln context show`), or FN_API_URL when set.\nContexts live in $KILN_CONFIG_DIR, else $XDG_CONFIG_HOME/kiln, else ~/.kiln.',
     );
   registerStart(program, session);
-  registerContext(program, session);
   registerInit(program, session);
   registerBuild(program, session);
   registerInvoke(program, session);
-  registerCrud(program, session);
-  registerConfig(program, session);
-  registerCalls(program, session);
+  const verbs = registerVerbs(program);
+  registerCrud(verbs, session);
+  registerConfig(program, verbs, session);
+  registerCalls(program, verbs, session);
+  registerContext(program, verbs, session);
   return program;
 }

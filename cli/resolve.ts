@@ -2,8 +2,18 @@
 import type { App, Fn, KilnClient, Trigger } from './client.js';
 import { CliError } from './errors.js';
 
+/** The app of that name, or undefined. */
+export async function lookupApp(client: KilnClient, name: string): Promise<App | undefined> {
+  return (await client.listApps(name)).find((a) => a.name === name);
+}
+
+/** The app's fn of that name, or undefined. */
+export async function lookupFn(client: KilnClient, app: App, name: string): Promise<Fn | undefined> {
+  return (await client.listFns(app.id, name)).find((f) => f.name === name);
+}
+
 export async function findApp(client: KilnClient, name: string): Promise<App> {
-  const app = (await client.listApps(name)).find((a) => a.name === name);
+  const app = await lookupApp(client, name);
   if (!app) {
     throw new CliError(`app "${name}" not found at ${client.url}`, `See \`kiln list apps\`, or create it with \`kiln create app ${name}\`.`);
   }
@@ -11,7 +21,7 @@ export async function findApp(client: KilnClient, name: string): Promise<App> {
 }
 
 export async function findFn(client: KilnClient, app: App, name: string): Promise<Fn> {
-  const fn = (await client.listFns(app.id, name)).find((f) => f.name === name);
+  const fn = await lookupFn(client, app, name);
   if (!fn) {
     throw new CliError(
       `function "${name}" not found in app "${app.name}"`,

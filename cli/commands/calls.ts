@@ -6,7 +6,7 @@ import type { Call } from '../client.js';
 import { durationMs, formatMs, table } from '../output.js';
 import { findAppFn } from '../resolve.js';
 import type { Session } from '../session.js';
-import { emit, intOption } from './common.js';
+import { emit, intOption, type Verbs } from './common.js';
 
 function callDetail(c: Call): string {
   const queued = durationMs(c.created_at, c.started_at);
@@ -25,45 +25,66 @@ function callDetail(c: Call): string {
   return `${lines.join('\n')}\n`;
 }
 
-export function registerCalls(program: Command, s: Session): void {
-  const calls = program
-    .command('calls')
-    .description("a fn's calls, newest first; `calls get APP FN CALL_ID` shows one")
-    .argument('<app>')
-    .argument('<fn>')
-    .option('-n, --limit <n>', 'how many (1-100)', '30')
-    .action(async (appName: string, fnName: string, o: { limit: string }) => {
-      const client = await s.client();
-      const { fn } = await findAppFn(client, appName, fnName);
-      const page = await client.listCalls(fn.id, intOption(o.limit, '--limit') ?? 30);
-      const items = page.items;
-      emit(s, items, () =>
-        items.length === 0
-          ? `no calls of ${appName}/${fnName} yet\n`
-          : table(
-              ['ID', 'STATUS', 'CREATED', 'DURATION', 'ERROR'],
-              items.map((c) => [c.id, c.status, c.created_at, formatMs(durationMs(c.started_at, c.completed_at)), c.error ?? '']),
-            ),
-      );
-    });
+async function listCalls(s: Session, appName: string, fnName: string, o: { limit: string }): Promise<void> {
+  const client = await s.client();
+  const { fn } = await findAppFn(client, appName, fnName);
+  const page = await client.listCalls(fn.id, intOption(o.limit, '-n') ?? CALLS_DEFAULT);
+  const items = page.items;
+  emit(s, items, () =>
+    items.length === 0
+      ? `no calls of ${appName}/${fnName} yet\n`
+      : table(
+          ['ID', 'STATUS', 'CREATED', 'DURATION', 'ERROR'],
+          items.map((c) => [c.id, c.status, c.created_at, formatMs(durationMs(c.started_at, c.completed_at)), c.error ?? '']),
+        ),
+  );
+}
+
+async function getCall(s: Session, appName: string, fnName: string, callId: string): Promise<void> {
+  const client = await s.client();
+  const { fn } = await findAppFn(client, appName, fnName);
+  const c = await client.getCall(fn.id, callId);
+  emit(s, c, () => callDetail(c));
+}
+
+async function getLogs(s: Session, appName: string, fnName: string, callId: string): Promise<void> {
+  const client = await s.client();
+  const { fn } = await findAppFn(client, appName, fnName);
+  const log = await client.getLog(fn.id, callId);
+  emit(s, { call_id: callId, log }, () => (log === '' || log.endsWith('\n') ? log : `${log}\n`));
+}
+
+/** As `fn list calls`: 100 unless -n says (the API's largest page). */
+const CALLS_DEFAULT = 100;
+
+const limitOption = (c: Command): Command => c.option('-n, --limit <n>', `how many, newest first (1-100, default ${CALLS_DEFAULT})`);
+
+export function registerCalls(program: Command, verbs: Verbs, s: Session): void {
+  const calls = limitOption(
+    program.command('calls').description("a fn's calls, newest first; `calls get APP FN CALL_ID` shows one").argument('<app>').argument('<fn>'),
+  ).action((app: string, fn: string, o: { limit: string }) => listCalls(s, app, fn, o));
   calls
     .command('get <app> <fn> <call_id>')
     .description('one call: status, timings and a chart of its CPU and memory')
-    .action(async (appName: string, fnName: string, callId: string) => {
-      const client = await s.client();
-      const { fn } = await findAppFn(client, appName, fnName);
-      const c = await client.getCall(fn.id, callId);
-      emit(s, c, () => callDetail(c));
-    });
-
+    .action((app: string, fn: string, id: string) => getCall(s, app, fn, id));
   program
     .command('logs <app> <fn> <call_id>')
     .alias('log')
     .description("a call's output (its stdout and stderr)")
-    .action(async (appName: string, fnName: string, callId: string) => {
-      const client = await s.client();
-      const { fn } = await findAppFn(client, appName, fnName);
-      const log = await client.getLog(fn.id, callId);
-      emit(s, { call_id: callId, log }, () => (log === '' || log.endsWith('\n') ? log : `${log}\n`));
-    });
+    .action((app: string, fn: string, id: string) => getLogs(s, app, fn, id));
+
+  // fn's spellings: `list calls`, `get call`, `get logs`.
+  limitOption(verbs.list.command('calls <app> <fn>').aliases(['call', 'cl']).description("a fn's calls, newest first (as `kiln calls`)")).action(
+    (app: string, fn: string, o: { limit: string }) => listCalls(s, app, fn, o),
+  );
+  verbs.get
+    .command('call <app> <fn> <call_id>')
+    .aliases(['calls', 'cl'])
+    .description('one call (as `kiln calls get`)')
+    .action((app: string, fn: string, id: string) => getCall(s, app, fn, id));
+  verbs.get
+    .command('logs <app> <fn> <call_id>')
+    .aliases(['log', 'lg'])
+    .description("a call's output (as `kiln logs`)")
+    .action((app: string, fn: string, id: string) => getLogs(s, app, fn, id));
 }

@@ -1,4 +1,6 @@
-// Small pieces the commands share: repeatable KEY=VALUE options, integers, printing a result.
+// Small pieces the commands share: the verb commands (`list`, `get`, ...), repeatable KEY=VALUE
+// options, integers, printing a result.
+import type { Command } from 'commander';
 import { CliError } from '../errors.js';
 import { json } from '../output.js';
 import type { Session } from '../session.js';
@@ -43,4 +45,33 @@ export function intOption(v: string | undefined, name: string): number | undefin
 /** JSON for `--output json`, else the text `human` makes. */
 export function emit(s: Session, data: unknown, human: () => string): void {
   s.io.out(s.output() === 'json' ? json(data) : human());
+}
+
+/** Fn's verb-first commands (`kiln list apps`, `kiln get call ...`), each with its fn alias. */
+export interface Verbs {
+  create: Command;
+  list: Command;
+  inspect: Command;
+  update: Command;
+  delete: Command;
+  get: Command;
+  use: Command;
+  unset: Command;
+}
+
+export function registerVerbs(program: Command): Verbs {
+  const verb = (name: string, alias: string | null, description: string): Command => {
+    const c = program.command(name).description(description);
+    return alias ? c.alias(alias) : c;
+  };
+  return {
+    create: verb('create', 'c', 'create an app, fn, trigger or context'),
+    list: verb('list', 'ls', 'list apps, fns, triggers, calls, config or contexts'),
+    inspect: verb('inspect', 'i', 'show an app, fn, trigger or context as JSON (or one property)'),
+    update: verb('update', 'u', 'change an app, fn, trigger or context'),
+    delete: verb('delete', 'd', 'delete an app (with its fns and triggers), fn, trigger, config key or context'),
+    get: verb('get', 'g', "get a call, a call's logs or a config value (fn's spellings)"),
+    use: verb('use', null, 'make a context the current one'),
+    unset: verb('unset', null, 'remove a config key'),
+  };
 }

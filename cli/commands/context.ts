@@ -2,9 +2,9 @@
 import type { Command } from 'commander';
 import { checkApiUrl, DEFAULT_API_URL, type KilnContext } from '../context.js';
 import { CliError } from '../errors.js';
-import { table } from '../output.js';
+import { json, table } from '../output.js';
 import type { Session } from '../session.js';
-import { emit } from './common.js';
+import { emit, type Verbs } from './common.js';
 
 interface ContextOpts {
   apiUrl?: string;
@@ -30,77 +30,92 @@ function apply(ctx: KilnContext, o: ContextOpts): KilnContext {
   return out;
 }
 
-export function registerContext(program: Command, s: Session): void {
-  const ctx = program.command('context').description('manage contexts: the API URL (and token) the CLI talks to');
+const withFields = (c: Command): Command =>
+  c
+    .option('--api-url <url>', `the server's URL (default ${DEFAULT_API_URL})`)
+    .option('--token <token>', 'sent as "Authorization: Bearer <token>" ("" removes it)')
+    .option('--registry <prefix>', 'prefix of built image names, e.g. "myrepo" ("" removes it)');
+
+/** The fields `update context KEY VALUE` (fn's spelling) may set. */
+const FIELDS: Record<string, keyof ContextOpts> = { 'api-url': 'apiUrl', token: 'token', registry: 'registry' };
+
+/** fn's `update context KEY [VALUE]` as options; no VALUE removes the field (api-url: back to the default). */
+export function fieldOpts(key: string, value: string | undefined): ContextOpts {
+  const field = FIELDS[key];
+  if (!field) throw new CliError(`unknown context field "${key}"`, `Use one of: ${Object.keys(FIELDS).join(', ')}.`);
+  return { [field]: value ?? (field === 'apiUrl' ? DEFAULT_API_URL : '') };
+}
+
+export function registerContext(program: Command, verbs: Verbs, s: Session): void {
+  const ctx = program.command('context').alias('ctx').description('manage contexts: the API URL (and token) the CLI talks to');
   const store = s.contexts;
 
-  ctx
-    .command('list')
-    .alias('ls')
-    .description('list contexts; * marks the current one')
-    .action(async () => {
-      const current = await store.current();
-      const all = await store.list();
-      emit(s, all.map((c) => ({ ...shown(c), current: c.name === current })), () =>
-        table(
-          ['CURRENT', 'NAME', 'API URL', 'TOKEN', 'REGISTRY'],
-          all.map((c) => {
-            const v = shown(c);
-            return [c.name === current ? '*' : '', c.name, v['api-url']!, v.token!, v.registry!];
-          }),
-        ),
-      );
-    });
+  const list = async (): Promise<void> => {
+    const current = await store.current();
+    const all = await store.list();
+    emit(s, all.map((c) => ({ ...shown(c), current: c.name === current })), () =>
+      table(
+        ['CURRENT', 'NAME', 'API URL', 'TOKEN', 'REGISTRY'],
+        all.map((c) => {
+          const v = shown(c);
+          return [c.name === current ? '*' : '', c.name, v['api-url']!, v.token!, v.registry!];
+        }),
+      ),
+    );
+  };
+  const create = async (name: string, o: ContextOpts): Promise<void> => {
+    const c = apply({ name, 'api-url': DEFAULT_API_URL }, o);
+    await store.save(c, { create: true });
+    emit(s, shown(c), () => `Successfully created context: ${name}\n`);
+  };
+  const update = async (name: string | undefined, o: ContextOpts): Promise<void> => {
+    const n = name ?? (await store.current());
+    const existing = await store.get(n);
+    if (!existing) throw new CliError(`context "${n}" not found`, 'See `kiln context list`.');
+    const c = apply(existing, o);
+    await store.save(c, { create: false });
+    emit(s, shown(c), () => `Context updated: ${n}\n`);
+  };
+  const use = async (name: string): Promise<void> => {
+    await store.use(name);
+    emit(s, { current: name }, () => `Now using context: ${name}\n`);
+  };
+  const show = async (): Promise<void> => {
+    const name = await store.current();
+    const api = await s.api();
+    emit(s, { context: name, api_url: api.url, source: api.source, token: api.token ? '(set)' : '', registry: api.registry ?? '' }, () =>
+      `Current context: ${name}\nAPI URL: ${api.url} (from ${api.source})\n${api.token ? 'Token: (set)\n' : ''}${api.registry ? `Registry: ${api.registry}\n` : ''}`,
+    );
+  };
+  const inspect = async (name: string | undefined): Promise<void> => {
+    if (name === undefined) return show();
+    const c = await store.get(name);
+    if (!c) throw new CliError(`context "${name}" not found`, 'See `kiln context list`.');
+    s.io.out(json(shown(c)));
+  };
+  const remove = async (name: string): Promise<void> => {
+    await store.remove(name);
+    emit(s, { deleted: name }, () => `Successfully deleted context: ${name}\n`);
+  };
 
-  const withFields = (c: Command): Command =>
-    c
-      .option('--api-url <url>', `the server's URL (default ${DEFAULT_API_URL})`)
-      .option('--token <token>', 'sent as "Authorization: Bearer <token>" ("" removes it)')
-      .option('--registry <prefix>', 'prefix of built image names, e.g. "myrepo" ("" removes it)');
+  ctx.command('list').alias('ls').description('list contexts; * marks the current one').action(list);
+  withFields(ctx.command('create <name>').description('create a context (then `kiln context use NAME`)')).action(create);
+  withFields(ctx.command('update [name]').description('change a context (default: the current one)')).action(update);
+  ctx.command('use <name>').description('make a context the current one').action(use);
+  ctx.command('show').description('show the current context and the API URL in effect (FN_API_URL wins)').action(show);
+  ctx.command('delete <name>').alias('rm').description('delete a context (not the current one)').action(remove);
 
-  withFields(ctx.command('create <name>').description('create a context (then `kiln context use NAME`)')).action(
-    async (name: string, o: ContextOpts) => {
-      const c = apply({ name, 'api-url': DEFAULT_API_URL }, o);
-      await store.save(c, { create: true });
-      s.io.out(`Successfully created context: ${name}\n`);
-    },
-  );
-
-  withFields(ctx.command('update [name]').description('change a context (default: the current one)')).action(
-    async (name: string | undefined, o: ContextOpts) => {
-      const n = name ?? (await store.current());
-      const existing = await store.get(n);
-      if (!existing) throw new CliError(`context "${n}" not found`, 'See `kiln context list`.');
-      await store.save(apply(existing, o), { create: false });
-      s.io.out(`Current context updated: ${n}\n`);
-    },
-  );
-
-  ctx
-    .command('use <name>')
-    .description('make a context the current one')
-    .action(async (name: string) => {
-      await store.use(name);
-      s.io.out(`Now using context: ${name}\n`);
-    });
-
-  ctx
-    .command('show')
-    .description('show the current context and the API URL in effect (FN_API_URL wins)')
-    .action(async () => {
-      const name = await store.current();
-      const api = await s.api();
-      emit(s, { context: name, api_url: api.url, source: api.source, token: api.token ? '(set)' : '', registry: api.registry ?? '' }, () =>
-        `Current context: ${name}\nAPI URL: ${api.url} (from ${api.source})\n${api.token ? 'Token: (set)\n' : ''}${api.registry ? `Registry: ${api.registry}\n` : ''}`,
-      );
-    });
-
-  ctx
-    .command('delete <name>')
-    .alias('rm')
-    .description('delete a context (not the current one)')
-    .action(async (name: string) => {
-      await store.remove(name);
-      s.io.out(`Successfully deleted context: ${name}\n`);
-    });
+  // fn's spellings: `list contexts`, `create context`, `use context`, `inspect context`,
+  // `update context KEY [VALUE]` (the current one) and `delete context`.
+  const CTX = ['contexts', 'ctx'];
+  verbs.list.command('contexts').aliases(['context', 'ctx']).description('list contexts (as `kiln context list`)').action(list);
+  withFields(verbs.create.command('context <name>').aliases(CTX).description('create a context')).action(create);
+  verbs.use.command('context <name>').aliases(CTX).description('make a context the current one').action(use);
+  verbs.inspect.command('context [name]').aliases(CTX).description('a context as JSON (default: the one in effect)').action(inspect);
+  verbs.update
+    .command('context <key> [value]')
+    .aliases(CTX)
+    .description(`set a field of the current context: ${Object.keys(FIELDS).join(', ')} (no VALUE removes it)`)
+    .action((key: string, value: string | undefined) => update(undefined, fieldOpts(key, value)));
+  verbs.delete.command('context <name>').aliases(CTX).description('delete a context').action(remove);
 }

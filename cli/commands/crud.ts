@@ -5,7 +5,7 @@ import { CliError } from '../errors.js';
 import { json, table } from '../output.js';
 import { findApp, findAppFn, findTrigger } from '../resolve.js';
 import type { Session } from '../session.js';
-import { collect, emit, intOption, parsePairs, stringPairs } from './common.js';
+import { collect, emit, intOption, parsePairs, stringPairs, type Verbs } from './common.js';
 
 const APP = ['apps', 'a'];
 const FN = ['fns', 'function', 'functions', 'f'];
@@ -99,12 +99,8 @@ async function triggersOf(client: KilnClient, appName: string, fnName?: string):
   return { triggers: await client.listTriggers(app.id, fnId ? { fnId } : {}), fnNames };
 }
 
-export function registerCrud(program: Command, s: Session): void {
-  const create = program.command('create').alias('c').description('create an app, fn or trigger');
-  const list = program.command('list').alias('ls').description('list apps, fns or triggers');
-  const insp = program.command('inspect').alias('i').description('show an app, fn or trigger as JSON (or one property)');
-  const update = program.command('update').alias('u').description('change an app, fn or trigger');
-  const del = program.command('delete').alias('d').description('delete an app (with its fns and triggers), fn or trigger');
+export function registerCrud(verbs: Verbs, s: Session): void {
+  const { create, list, inspect: insp, update, delete: del } = verbs;
 
   // --- apps
   appOptions(create.command('app <name>').aliases(APP).description('create an app')).action(async (name: string, o: AppOpts) => {

@@ -5,6 +5,7 @@ import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { CliError } from '../errors.js';
 import type { Session } from '../session.js';
+import { emit } from './common.js';
 import { isRuntime, RUNTIMES, templateFiles } from '../templates/index.js';
 
 interface InitOpts {
@@ -42,6 +43,6 @@ export function registerInit(program: Command, s: Session): void {
       const dir = resolve(s.io.cwd, dirArg ?? o.name ?? '.');
       const name = o.name ?? basename(dir);
       const files = await initFunction(dir, o.runtime!, name);
-      s.io.out(`Function ${name} (runtime ${o.runtime}) created in ${dir}: ${files.join(', ')}\n`);
+      emit(s, { name, runtime: o.runtime, dir, files }, () => `Function ${name} (runtime ${o.runtime}) created in ${dir}: ${files.join(', ')}\n`);
     });
 }

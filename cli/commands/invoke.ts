@@ -3,10 +3,10 @@
 import type { Command } from 'commander';
 import { errorMessage } from '../client.js';
 import { CliError } from '../errors.js';
-import { invokeFn, invokeTrigger, type InvokeReply } from '../invoke.js';
+import { callFailure, failureLine, invokeFn, invokeTrigger, type InvokeReply } from '../invoke.js';
 import { findAppFn } from '../resolve.js';
 import type { Session } from '../session.js';
-import { collect } from './common.js';
+import { collect, emit } from './common.js';
 
 interface InvokeOpts {
   body?: string;
@@ -56,15 +56,23 @@ async function invokeByName(s: Session, appName: string, fnName: string, o: Invo
     detached: o.detached === true,
   });
   if (o.detached && r.status === 202) {
-    s.io.out(`Call ID: ${r.callId ?? '?'}\n`);
+    emit(s, { call_id: r.callId }, () => `Call ID: ${r.callId ?? '?'}\n`);
     return;
   }
   if (r.status >= 200 && r.status < 300) return showReply(s, r, o);
+  const f = callFailure(r.headers, r.body.toString('utf8'));
   const logs = r.callId ? `\`kiln logs ${appName} ${fnName} ${r.callId}\` shows its output; ` : '';
   throw new CliError(
-    `function ${appName}/${fnName} failed (HTTP ${r.status}): ${errorMessage(r.body.toString('utf8'))}`,
-    `${r.callId ? `Call ${r.callId}: ` : ''}${logs}\`kiln calls ${appName} ${fnName}\` lists its calls.`,
+    `function ${appName}/${fnName} failed (HTTP ${r.status}): ${failureLine(f)}`,
+    `${stackLines(f.stack)}${r.callId ? `Call ${r.callId}: ` : ''}${logs}\`kiln calls ${appName} ${fnName}\` lists its calls.`,
   );
+}
+
+/** The first lines of an error's stack, indented, for the hint. */
+function stackLines(stack: string[]): string {
+  if (stack.length === 0) return '';
+  const shown = stack.slice(0, 5).map((l) => `    ${l}\n`).join('');
+  return `${shown}${stack.length > 5 ? `    … ${stack.length - 5} more\n` : ''}`;
 }
 
 async function invokeByTrigger(s: Session, appName: string, source: string, o: InvokeOpts): Promise<void> {
@@ -80,13 +88,19 @@ async function invokeByTrigger(s: Session, appName: string, source: string, o: I
   }
   showReply(s, r, o);
   if (r.status >= 400) {
-    throw new CliError(`${method} /t/${appName}${source} answered HTTP ${r.status}`, r.callId ? `Call ${r.callId}.` : undefined);
+    // The body went to stdout as the caller would get it; the error says what it was.
+    const f = callFailure(r.headers, r.body.toString('utf8'));
+    throw new CliError(
+      `${method} /t/${appName}${source} answered HTTP ${r.status}: ${failureLine(f)}`,
+      `${stackLines(f.stack)}${r.callId ? `Call ${r.callId}: \`kiln logs ${appName} FN ${r.callId}\` shows its output (\`kiln list triggers ${appName}\` names FN).` : ''}`.trimEnd() || undefined,
+    );
   }
 }
 
 export function registerInvoke(program: Command, s: Session): void {
   program
     .command('invoke <app> <fn_or_source>')
+    .alias('iv')
     .description('call a function (body from --body or stdin) and print its answer; --trigger calls APP /source over HTTP')
     .option('--body <text>', 'the request body (default: stdin when piped)')
     .option('--content-type <type>', 'Content-Type of the body (invoke default text/plain)')

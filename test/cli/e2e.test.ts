@@ -107,6 +107,37 @@ describe('kiln with the node template', () => {
     assert.equal(await ok(['invoke', APP, HELLO]), '{"message":"Howdy World"}');
   });
 
+  test("deploy updates func.yaml's triggers: a new source, a rename; others on the fn are kept", async () => {
+    const yaml = join(dir(), 'func.yaml');
+    const original = await readFile(yaml, 'utf8');
+    const sourced = (text: string): string => text.replace(`source: /${HELLO}`, `source: /${HELLO}-v2`);
+    await writeFile(yaml, sourced(original));
+    let r = await kiln(['deploy', '--app', APP, '--no-bump'], { cwd: dir() });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, new RegExp(`Updated trigger ${HELLO} \\(http /${HELLO}-v2\\)`));
+    assert.match(await ok(['list', 'triggers', APP, HELLO]), new RegExp(`^${HELLO}\\s+${HELLO}\\s+http\\s+/${HELLO}-v2\\s`, 'm'));
+    assert.equal(await ok(['invoke', '--trigger', APP, `/${HELLO}-v2`]), '{"message":"Howdy World"}');
+
+    // Renamed in func.yaml with the same source: the trigger is renamed (a create would conflict).
+    await ok(['create', 'trigger', APP, HELLO, 'by-hand', '--source', `/${HELLO}-hand`]);
+    await writeFile(yaml, sourced(original).replace(`- name: ${HELLO}`, '- name: renamed'));
+    r = await kiln(['deploy', '--app', APP, '--no-bump'], { cwd: dir() });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, new RegExp(`Updated trigger renamed \\(was ${HELLO}\\) \\(http /${HELLO}-v2\\)`));
+    assert.match(r.stderr, new RegExp(`Kept trigger by-hand .*\n?.*kiln delete trigger ${APP} ${HELLO} by-hand`));
+    const names = (JSON.parse(await ok(['-o', 'json', 'list', 'triggers', APP, HELLO])) as Array<{ name: string }>).map((t) => t.name).sort();
+    assert.deepEqual(names, ['by-hand', 'renamed']);
+
+    // Back as the template wrote it (a new name and source: created), for the tests below.
+    await ok(['delete', 'trigger', APP, HELLO, 'by-hand']);
+    await writeFile(yaml, original);
+    r = await kiln(['deploy', '--app', APP, '--no-bump'], { cwd: dir() });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, new RegExp(`Created trigger ${HELLO} \\(http /${HELLO}\\)`));
+    assert.match(r.stderr, /Kept trigger renamed/);
+    await ok(['delete', 'trigger', APP, HELLO, 'renamed']);
+  });
+
   test('an invoke the function fails exits non-zero and shows the error', async () => {
     const r = await fails(['invoke', APP, HELLO, '--content-type', 'application/json', '--body', '{"fail":true}'],
       new RegExp(`function ${APP}/${HELLO} failed \\(HTTP 502\\): .*deliberate failure`));
@@ -130,6 +161,10 @@ describe('kiln with the node template', () => {
     assert.match(detail, /^Status: +success$/m);
     assert.match(detail, /^Completed: .*\(ran \d+ ms\)$/m);
     assert.match(await ok(['logs', APP, HELLO, id]), /called for Logs/);
+    // fn's spellings of the same
+    assert.match((await ok(['list', 'calls', APP, HELLO, '-n', '1'])).trim().split('\n')[1]!, new RegExp(`^${id}\\s+success\\s`));
+    assert.match(await ok(['get', 'call', APP, HELLO, id]), new RegExp(`^Call: +${id}$`, 'm'));
+    assert.match(await ok(['get', 'logs', APP, HELLO, id]), /called for Logs/);
     const json = JSON.parse(await ok(['-o', 'json', 'logs', APP, HELLO, id])) as { call_id: string; log: string };
     assert.equal(json.call_id, id);
     await fails(['logs', APP, HELLO, '01ARZ3NDEKTSV4RRFFQ69G5FAV'], /Call not found \(HTTP 404\)/);
@@ -181,6 +216,27 @@ describe('the Lambda templates', () => {
     assert.equal(await ok(['invoke', APP, name]), '{"message":"Howdy World"}');
   });
 
+  test("lambda-node: a handler's error (502, X-Amz-Function-Error) is shown with its type and stack, exit non-zero", async () => {
+    const name = `${P}-lnode`;
+    const dir = join(work, name);
+    const handler = (await readFile(join(dir, 'index.mjs'), 'utf8')).replace(
+      "const name = (event && typeof event === 'object' && event.name) || 'World';",
+      "const input = event && typeof event.body === 'string' ? JSON.parse(event.body) : event; // a trigger sends a function URL event\n" +
+        "  if (input && input.fail) throw Object.assign(new Error('the handler gave up'), { name: 'KilnTestError' });\n  const name = (event && typeof event === 'object' && event.name) || 'World';",
+    );
+    assert.match(handler, /KilnTestError/);
+    await writeFile(join(dir, 'index.mjs'), handler);
+    await ok(['deploy', '--app', APP], { cwd: dir }); // a new tag: hot containers of the old one are not reused
+    const r = await fails(['invoke', APP, name, '--body', '{"fail":true}'], new RegExp(`function ${APP}/${name} failed \\(HTTP 502\\): KilnTestError: the handler gave up\n`));
+    assert.match(r.stderr, /^ {4}at handler \(file:\/\/\/var\/task\/index\.mjs:\d+:\d+\)$/m, 'the stack, indented');
+    assert.match(r.stderr, new RegExp(`kiln logs ${APP} ${name} [0-9A-Z]{26}`));
+    assert.equal(r.stdout, '', 'the error body is not printed as an answer');
+    // Through an HTTP trigger: the body is the caller's answer (stdout), the error is on stderr.
+    const t = await fails(['invoke', '--trigger', APP, `/${name}`, '--body', '{"fail":true}'], new RegExp(`POST /t/${APP}/${name} answered HTTP 502: KilnTestError: the handler gave up`));
+    assert.match(t.stdout, /"errorType":"KilnTestError"/);
+    assert.equal(await ok(['invoke', APP, name, '--body', '{"name":"again"}']), '{"message":"Howdy again"}');
+  });
+
   test('lambda-shell: init -> deploy -> invoke answers as the template says; a redeploy runs the new code', async () => {
     const name = `${P}-lshell`;
     const dir = join(work, name);
@@ -201,13 +257,19 @@ describe('the Lambda templates', () => {
 });
 
 describe('deploy --all', () => {
-  test('deploys every function under the directory', async () => {
+  test('deploys every function under the directory, at any depth (the directory as an argument, as fn)', async () => {
     const root = join(work, 'many');
     await mkdir(root);
-    for (const n of ['a', 'b']) await ok(['init', '--runtime', 'node', '--name', `${P}-${n}`, join('many', n)]);
-    const out = await ok(['deploy', '--all', '--app', `${P}-many`, '--create-app'], { cwd: root });
+    for (const [n, d] of [['a', 'a'], ['b', 'group/b']]) await ok(['init', '--runtime', 'node', '--name', `${P}-${n}`, join('many', d!)]);
+    const out = await ok(['deploy', '--all', '--app', `${P}-many`, '--create-app', 'many']);
     assert.match(out, new RegExp(`created function: ${P}-a with ${P}-a:0.0.2[^]*created function: ${P}-b with ${P}-b:0.0.2`));
     assert.equal(await ok(['invoke', `${P}-many`, `${P}-b`]), '{"message":"Hello World"}');
+
+    // A broken one is named; the ones before it are deployed (here: updated, with -w).
+    await mkdir(join(root, 'z'));
+    await writeFile(join(root, 'z', 'func.yaml'), 'name: z\nruntime: cobol\n');
+    const r = await fails(['deploy', '--all', '--app', `${P}-many`, '-w', root], /^Error: deploying z: bad func\.yaml: runtime "cobol" is not supported.*\n(.*\n)*The 2 before it were deployed\.$/m);
+    assert.match(r.stdout, new RegExp(`updated function: ${P}-b with ${P}-b:0.0.3`));
     await ok(['delete', 'app', `${P}-many`]);
   });
 });
@@ -285,6 +347,12 @@ describe('create, list, inspect, update, config and delete round-trip', () => {
     await fails(['config', 'fn', app, 'f1', 'get', 'NOPE'], /no config key "NOPE" on fn/);
     await fails(['config', 'app', app, 'frob'], /unknown config action "frob"/);
     assert.equal(JSON.parse(await ok(['inspect', 'app', app])).config.B, 'two words');
+    // fn's spellings: `config app APP KEY VALUE`, `get|list|unset config ...`
+    await ok(['config', 'app', app, 'C', 'three']);
+    assert.equal(await ok(['get', 'config', 'app', app, 'C']), 'three\n');
+    assert.deepEqual(JSON.parse(await ok(['-o', 'json', 'list', 'config', 'app', app])), { B: 'two words', C: 'three' });
+    await ok(['unset', 'config', 'app', app, 'C']);
+    assert.deepEqual(JSON.parse(await ok(['-o', 'json', 'list', 'config', 'fn', app, 'f1'])), { X: 'y' });
 
     // The method, headers and body given reach the function through the trigger, and so does
     // the configuration (the tester fixture echoes them, and the env vars named in ECHO_ENV).
@@ -325,6 +393,18 @@ describe('contexts', () => {
     assert.match(await ok(['context', 'show'], { env: { ...cfg, FN_API_URL: 'http://127.0.0.1:1234' } }), /API URL: http:\/\/127\.0\.0\.1:1234 \(from FN_API_URL\)/);
     assert.match(await readFile(join(work, 'ctx-config', 'contexts', 'local.yaml'), 'utf8'), /api-url: http/);
     await fails(['context', 'use', 'nope'], /context "nope" not found/, { env: noUrl });
+    // fn's spellings, and JSON for scripts
+    assert.deepEqual(JSON.parse(await ok(['-o', 'json', 'create', 'context', 'other', '--api-url', 'http://127.0.0.1:1'], { env: noUrl })), {
+      name: 'other', 'api-url': 'http://127.0.0.1:1', token: '', registry: '',
+    });
+    await ok(['update', 'context', 'registry', 'me'], { env: noUrl });
+    assert.equal(JSON.parse(await ok(['inspect', 'context', 'local'], { env: noUrl })).registry, 'me');
+    assert.deepEqual(JSON.parse(await ok(['-o', 'json', 'use', 'context', 'other'], { env: noUrl })), { current: 'other' });
+    assert.match(await ok(['list', 'contexts'], { env: noUrl }), /^\*\s+other\s/m);
+    await ok(['use', 'context', 'local'], { env: noUrl });
+    assert.deepEqual(JSON.parse(await ok(['-o', 'json', 'delete', 'context', 'other'], { env: noUrl })), { deleted: 'other' });
+    const init = JSON.parse(await ok(['-o', 'json', 'init', '--runtime', 'lambda-shell', '--name', `${P}-json`])) as { name: string; files: string[] };
+    assert.deepEqual([init.name, init.files], [`${P}-json`, ['bootstrap', 'func.yaml', 'function.sh']]);
   });
 });
 

@@ -1,0 +1,100 @@
+// The CLI's rules as pure functions, table-driven: what a failed call's answer says (Fn, Lambda,
+// plain text), how deploy reconciles func.yaml's triggers with the app's, how `config` reads
+// its arguments (with fn's `KEY VALUE`), and fn's `update context KEY [VALUE]`.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { Trigger } from '../../cli/client.js';
+import { configAction } from '../../cli/commands/config.js';
+import { fieldOpts } from '../../cli/commands/context.js';
+import { DEFAULT_API_URL } from '../../cli/context.js';
+import { planTriggers } from '../../cli/deploy.js';
+import { callFailure, failureLine, type CallFailure } from '../../cli/invoke.js';
+import type { FuncTrigger } from '../../images/func-yaml.js';
+
+describe('callFailure', () => {
+  const lambdaBody = JSON.stringify({ errorType: 'MyError', errorMessage: 'boom', stackTrace: ['  at a (index.mjs:3:9)', 'at b', 7] });
+  const cases: Array<[string, Record<string, string>, string, CallFailure, string]> = [
+    ['a Lambda error with its stack', { 'x-amz-function-error': 'MyError' }, lambdaBody, { type: 'MyError', message: 'boom', stack: ['at a (index.mjs:3:9)', 'at b'] }, 'MyError: boom'],
+    [
+      'a Lambda error whose body has no type: the header names it',
+      { 'x-amz-function-error': 'Unhandled' },
+      '{"errorMessage":"no type"}',
+      { type: 'Unhandled', message: 'no type', stack: [] },
+      'Unhandled: no type',
+    ],
+    [
+      'a Lambda runtime error with no message',
+      {},
+      '{"errorType":"Runtime.ExitError"}',
+      { type: 'Runtime.ExitError', message: 'no message', stack: [] },
+      'Runtime.ExitError: no message',
+    ],
+    ["Fn's error body with the FDK's detail", {}, '{"message":"error from function","detail":"x failed"}', { message: 'error from function (x failed)', stack: [] }, 'error from function (x failed)'],
+    ['plain text', {}, 'it broke\n', { message: 'it broke', stack: [] }, 'it broke'],
+    ['plain text under a Lambda header', { 'x-amz-function-error': 'Runtime.Timeout' }, 'late', { type: 'Runtime.Timeout', message: 'late', stack: [] }, 'Runtime.Timeout: late'],
+    ['an empty body', {}, '', { message: 'no message', stack: [] }, 'no message'],
+    ['a JSON list', {}, '[1]', { message: '[1]', stack: [] }, '[1]'],
+  ];
+  for (const [name, headers, body, want, line] of cases) {
+    test(name, () => {
+      const f = callFailure(new Headers(headers), body);
+      assert.deepEqual(f, want);
+      assert.equal(failureLine(f), line);
+    });
+  }
+  test('a long text body is cut at 500 characters', () => {
+    const f = callFailure(new Headers(), 'x'.repeat(2000));
+    assert.equal(f.message, `${'x'.repeat(500)}…`);
+  });
+});
+
+describe('planTriggers', () => {
+  const t = (name: string, source: string, fn_id = 'F'): Trigger => ({
+    id: `id-${name}`, name, app_id: 'A', fn_id, type: 'http', source, annotations: {}, created_at: '', updated_at: '',
+  });
+  const w = (name: string, source: string): FuncTrigger => ({ name, type: 'http', source });
+  /** Each step as `op name[<-old]`, then the unlisted triggers' names. */
+  const show = (wanted: FuncTrigger[], app: Trigger[], fnId: string | undefined): string[] => {
+    const p = planTriggers(wanted, app, fnId);
+    return [
+      ...p.steps.map((s) => (s.op === 'create' ? `create ${s.want.name}` : s.op === 'keep' ? `keep ${s.existing.name}` : `update ${s.want.name}<-${s.existing.name}`)),
+      ...p.unlisted.map((u) => `unlisted ${u.name}`),
+    ];
+  };
+  const cases: Array<[string, FuncTrigger[], Trigger[], string | undefined, string[]]> = [
+    ['a new fn: every trigger is created', [w('a', '/a'), w('b', '/b')], [], undefined, ['create a', 'create b']],
+    ['unchanged triggers are kept', [w('a', '/a')], [t('a', '/a')], 'F', ['keep a']],
+    ['a changed source is updated', [w('a', '/a2')], [t('a', '/a')], 'F', ['update a<-a']],
+    ["a trigger of that name on another fn moves to this one", [w('a', '/a')], [t('a', '/a', 'G')], 'F', ['update a<-a']],
+    ['a renamed trigger (same source) renames the old one', [w('b', '/a')], [t('a', '/a')], 'F', ['update b<-a']],
+    ["triggers func.yaml no longer lists are kept and reported", [w('a', '/a')], [t('a', '/a'), t('old', '/old')], 'F', ['keep a', 'unlisted old']],
+    ["other fns' triggers are not this fn's to report", [w('a', '/a')], [t('a', '/a'), t('g', '/g', 'G')], 'F', ['keep a']],
+    ['no triggers in func.yaml: the fn keeps its own', [], [t('a', '/a')], 'F', ['unlisted a']],
+  ];
+  for (const [name, wanted, app, fnId, want] of cases) test(name, () => assert.deepEqual(show(wanted, app, fnId), want));
+});
+
+describe('configAction', () => {
+  const cases: Array<[string[], { action: string; key?: string; value?: string }]> = [
+    [[], { action: 'list' }],
+    [['list'], { action: 'list' }],
+    [['get', 'K'], { action: 'get', key: 'K' }],
+    [['set', 'K', 'v w'], { action: 'set', key: 'K', value: 'v w' }],
+    [['unset', 'K'], { action: 'unset', key: 'K' }],
+    [['K', 'v'], { action: 'set', key: 'K', value: 'v' }], // fn's `config app APP KEY VALUE`
+    [['frob'], { action: 'frob' }], // refused later, with the actions listed
+    [['frob', 'a', 'b'], { action: 'frob', key: 'a', value: 'b' }],
+  ];
+  for (const [args, want] of cases) test(JSON.stringify(args), () => assert.deepEqual(configAction(args), want));
+});
+
+describe("fn's update context KEY [VALUE]", () => {
+  const cases: Array<[string, string | undefined, object]> = [
+    ['api-url', 'http://h:1', { apiUrl: 'http://h:1' }],
+    ['api-url', undefined, { apiUrl: DEFAULT_API_URL }],
+    ['registry', 'me', { registry: 'me' }],
+    ['token', undefined, { token: '' }],
+  ];
+  for (const [key, value, want] of cases) test(`${key} ${value ?? '(none)'}`, () => assert.deepEqual(fieldOpts(key, value), want));
+  test('an unknown field is refused with the known ones', () => assert.throws(() => fieldOpts('provider', 'x'), /unknown context field "provider"/));
+});
