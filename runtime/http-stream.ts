@@ -9,7 +9,7 @@ import { failureBody } from './errors.js';
 import { functionUrlAnswer, functionUrlEvent, gatewayRequest } from './function-url.js';
 import { header, readBody, sendJson } from './http-util.js';
 import type { InvokeEvent, Outcome, Sandbox, ShutdownReason } from './sandbox.js';
-import { decodeClientContext, newTraceId } from './trace.js';
+import { decodeClientContext, jsonObjectText, newTraceId } from './trace.js';
 
 /** Kiln's own header on a streamed answer (the agent strips it). */
 export const STREAMING_HEADER = 'kiln-response-mode';
@@ -35,7 +35,8 @@ export function deadlineOf(fnDeadline: string | undefined, now: number, timeoutM
 
 export function eventFrom(req: IncomingMessage, body: Buffer, arn: string, timeoutMs: number, functionName: string): InvokeEvent {
   const now = Date.now();
-  const cognito = header(req, 'x-amz-cognito-identity');
+  // `{"cognitoIdentityId","cognitoIdentityPoolId"}`; runtimes JSON.parse it, so only an object passes.
+  const cognito = jsonObjectText(header(req, 'x-amz-cognito-identity') ?? '');
   const clientContext = decodeClientContext(header(req, 'x-amz-client-context'));
   const requestId = header(req, 'fn-call-id') || crypto.randomUUID();
   // Through an HTTP trigger the function gets what a function URL would send it.

@@ -12,6 +12,8 @@ import { newId } from './trace.js';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ERROR_CAUSE_TYPE = 'application/vnd.aws.lambda.error.cause+json';
 const ACCEPTED = { status: 'OK' };
+/** The subscribe answer's body: the JSON string "OK", quotes included (4 bytes). */
+const SUBSCRIBED = Buffer.from('"OK"');
 
 export interface LambdaApiDeps {
   sandbox: Sandbox;
@@ -50,6 +52,18 @@ function errorBody(req: IncomingMessage, body: Buffer): { contentType: string; b
   }
 }
 
+/**
+ * A response that failed while it was being written: aws-lambda-go declares the error
+ * trailers on every response and fills them when its reader fails. The service then answers
+ * the caller with that error (type from the trailer, body the trailer's base64 JSON).
+ */
+function trailerError(req: IncomingMessage): Outcome | undefined {
+  const type = req.trailers['lambda-runtime-function-error-type'];
+  if (!type) return undefined;
+  const body = Buffer.from(req.trailers['lambda-runtime-function-error-body'] ?? '', 'base64');
+  return { kind: 'error', errorType: type, contentType: 'application/json', body };
+}
+
 /** What the caller gets when the runtime's answer is over the limit (the invoke counts as answered). */
 const tooLargeOutcome = (size: string): Outcome => ({
   kind: 'error', errorType: 'Function.ResponseSizeTooLarge', contentType: 'application/json',
@@ -65,6 +79,30 @@ async function readPayload(req: IncomingMessage, onTooLarge?: (size: string) => 
     onTooLarge?.(err.message);
     throw new LambdaApiError(413, 'RequestEntityTooLarge', `Exceeded maximum allowed payload size (${MAX_PAYLOAD} bytes).`);
   }
+}
+
+/**
+ * The register body `{"events":[...]}`. What Go's json.Unmarshal would reject (no body, not
+ * JSON, events not a list of strings) is 403 InvalidRequestFormat, as the service answers.
+ */
+function parseRegister(raw: Buffer): EventType[] {
+  const invalid = (msg: string) => new LambdaApiError(403, 'InvalidRequestFormat', msg);
+  let body: unknown;
+  try {
+    body = JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw invalid(raw.length === 0 ? 'unexpected end of JSON input' : 'The request body is not valid JSON');
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid('The body must be a JSON object');
+  const b = body as Record<string, unknown>;
+  if (Array.isArray(b.configurationKeys) && b.configurationKeys.length > 0) {
+    throw invalid('configurationKeys are deprecated; use environment variables instead');
+  }
+  const events = b.events ?? [];
+  if (!Array.isArray(events) || !events.every((e) => typeof e === 'string')) throw invalid('events must be a list of strings');
+  const bad = events.find((e) => e !== 'INVOKE' && e !== 'SHUTDOWN');
+  if (bad !== undefined) throw new LambdaApiError(403, 'Extension.InvalidEventType', `${String(bad)}: unknown event type`);
+  return events as EventType[];
 }
 
 export function lambdaApi(deps: LambdaApiDeps): (req: IncomingMessage, res: ServerResponse) => void {
@@ -109,8 +147,9 @@ export function lambdaApi(deps: LambdaApiDeps): (req: IncomingMessage, res: Serv
       sendJson(res, 202, ACCEPTED);
       return;
     }
+    // Buffered, whatever the framing: aws-lambda-go always posts chunked, with no mode header.
     const body = await readPayload(req, (size) => sandbox.respond(id, tooLargeOutcome(size)));
-    sandbox.respond(id, { kind: 'response', contentType, body });
+    sandbox.respond(id, trailerError(req) ?? { kind: 'response', contentType, body });
     // The caller's answer (queued by respond) goes out first; the runtime's 202 right after.
     queueMicrotask(() => sendJson(res, 202, ACCEPTED));
   }
@@ -160,14 +199,7 @@ export function lambdaApi(deps: LambdaApiDeps): (req: IncomingMessage, res: Serv
     if (is('POST', '/2020-01-01/extension/register')) {
       const name = header(req, 'lambda-extension-name');
       if (!name) throw new LambdaApiError(403, 'Extension.InvalidExtensionName', 'Empty extension name');
-      const body = await json(req);
-      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new LambdaApiError(403, 'InvalidRequestFormat', 'The body must be a JSON object');
-      const b = body as Record<string, unknown>;
-      if ('configurationKeys' in b) throw new LambdaApiError(403, 'InvalidRequestFormat', 'configurationKeys is not supported');
-      const events = b.events ?? [];
-      if (!Array.isArray(events) || !events.every((e) => e === 'INVOKE' || e === 'SHUTDOWN')) {
-        throw new LambdaApiError(403, 'Extension.InvalidEventType', 'events may contain only INVOKE and SHUTDOWN');
-      }
+      const events = parseRegister(await readBody(req, 1024 * 1024).catch(() => Buffer.alloc(0)));
       const agent = sandbox.register(name, events as EventType[]);
       const out: Record<string, string> = { functionName: deps.functionName, functionVersion: deps.functionVersion, handler: deps.handler };
       if ((header(req, 'lambda-extension-accept-feature') ?? '').split(',').map((s) => s.trim()).includes('accountId')) out.accountId = '012345678912';
@@ -198,8 +230,9 @@ export function lambdaApi(deps: LambdaApiDeps): (req: IncomingMessage, res: Serv
         throw err instanceof LambdaApiError ? new LambdaApiError(400, 'ValidationError', err.message) : err;
       });
       deps.telemetry.subscribe(parseSubscription(sub, agent.name, body));
-      res.writeHead(200, { 'content-type': 'text/plain' });
-      res.end('OK');
+      // The service writes the JSON string "OK" with no type, which Go's server sniffs as text.
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': SUBSCRIBED.length });
+      res.end(SUBSCRIBED);
       return;
     }
 

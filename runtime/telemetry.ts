@@ -2,17 +2,15 @@
 // batched HTTP delivery of `platform.*`, `function` and `extension` events to each subscriber.
 import { request } from 'node:http';
 import { LambdaApiError } from './errors.js';
+import { forLogs, type TelemetryEvent } from './event-shapes.js';
 
+export type { TelemetryEvent } from './event-shapes.js';
 export type EventCategory = 'platform' | 'function' | 'extension';
-
-export interface TelemetryEvent {
-  time: string;
-  type: string;
-  record: unknown;
-}
 
 export interface Subscription {
   api: 'telemetry' | 'logs';
+  /** The record shapes the subscriber asked for (the Logs API's differ by version). */
+  schemaVersion: string;
   extension: string;
   types: EventCategory[];
   host: string;
@@ -80,6 +78,7 @@ export function parseSubscription(api: 'telemetry' | 'logs', extension: string, 
   const buf = (b.buffering ?? {}) as Record<string, unknown>;
   return {
     api,
+    schemaVersion: b.schemaVersion === undefined ? schemas[0]! : String(b.schemaVersion),
     extension,
     types: [...new Set(b.types as EventCategory[])],
     host,
@@ -104,6 +103,11 @@ class Subscriber {
   constructor(readonly sub: Subscription) {}
 
   push(event: TelemetryEvent): void {
+    const shaped = this.sub.api === 'logs' ? forLogs(event, this.sub.schemaVersion) : [event];
+    for (const e of shaped) this.enqueue(e);
+  }
+
+  private enqueue(event: TelemetryEvent): void {
     if (!this.sub.types.includes(categoryOf(event.type))) return;
     const bytes = Buffer.byteLength(JSON.stringify(event));
     // A slow consumer loses events rather than growing the daemon without bound.
@@ -123,7 +127,7 @@ class Subscriber {
     this.timer = undefined;
     if (this.sending || this.queue.length === 0) return;
     if (this.dropped.records > 0) {
-      const record = { droppedRecords: this.dropped.records, droppedBytes: this.dropped.bytes, reason: 'Consumer seems to have fallen behind as it has not acknowledged receipt of events' };
+      const record = { droppedRecords: this.dropped.records, droppedBytes: this.dropped.bytes, reason: 'Consumer seems to have fallen behind as it has not acknowledged receipt of logs.' };
       this.dropped = { records: 0, bytes: 0 };
       const e = { time: new Date().toISOString(), type: 'platform.logsDropped', record };
       this.queue.unshift({ event: e, bytes: Buffer.byteLength(JSON.stringify(e)) });

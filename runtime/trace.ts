@@ -17,14 +17,22 @@ export function functionArn(region: string, name: string): string {
 
 export const newId = (): string => randomUUID();
 
-/** `X-Amz-Client-Context` is base64 of the JSON the runtime receives; bad input is passed as is. */
+/** A JSON object's text, or undefined: runtimes JSON.parse these headers and fail on anything else. */
+export function jsonObjectText(text: string): string | undefined {
+  try {
+    const v: unknown = JSON.parse(text);
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? text : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `X-Amz-Client-Context` is base64 of the JSON object the runtime receives (a raw JSON object
+ * is taken too). Anything else is dropped: the Node, Python and Rust clients JSON.parse the
+ * `Lambda-Runtime-Client-Context` header and would fail the invoke on it.
+ */
 export function decodeClientContext(header: string | undefined): string | undefined {
   if (!header) return undefined;
-  const text = Buffer.from(header, 'base64').toString('utf8');
-  try {
-    JSON.parse(text);
-    return text;
-  } catch {
-    return header;
-  }
+  return jsonObjectText(Buffer.from(header, 'base64').toString('utf8')) ?? jsonObjectText(header);
 }

@@ -2,11 +2,12 @@
 // Docker: a temp dir for its socket, a free port for the Lambda APIs, a bootstrap command and
 // an extensions dir. Helpers call the Lambda APIs (as a runtime or an extension would) and the
 // http-stream socket (as the agent would). stop() kills the daemon and every process it started.
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { request, type ClientRequest, type IncomingHttpHeaders } from 'node:http';
+import { createServer as createHttpServer, request, type ClientRequest, type IncomingHttpHeaders } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -350,4 +351,106 @@ export async function withDaemon(opts: DaemonOptions, fn: (d: Daemon) => Promise
   } finally {
     await d.stop();
   }
+}
+
+// ---- assertions and steps shared by the daemon tests ----------------------------------
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- loose JSON in tests
+export type Json = Record<string, any>;
+
+/** The Lambda APIs' error answer: this status, this errorType, a `{errorMessage, errorType}` JSON body. */
+export function assertApiError(a: Answer, status: number, errorType: string): void {
+  assert.equal(a.status, status, `status (body ${a.text})`);
+  assert.match(String(a.headers['content-type']), /^application\/json/);
+  const body = a.json() as Json;
+  assert.deepEqual(Object.keys(body).sort(), ['errorMessage', 'errorType'], a.text);
+  assert.equal(body.errorType, errorType, a.text);
+  assert.equal(typeof body.errorMessage, 'string');
+  assert.ok(body.errorMessage.length > 0);
+}
+
+export function assertAccepted(a: Answer): void {
+  assert.equal(a.status, 202, a.text);
+  assert.deepEqual(a.json(), { status: 'OK' });
+}
+
+/** The caller's failure answer: status, X-Amz-Function-Error, `{errorType, errorMessage}`. */
+export function assertFailure(a: Answer, status: number, errorType: string): Json {
+  assert.equal(a.status, status, `status (body ${a.text})`);
+  assert.ok(a.headers['x-amz-function-error'], 'X-Amz-Function-Error is set');
+  const body = a.json() as Json;
+  assert.equal(body.errorType, errorType, a.text);
+  return body;
+}
+
+export interface Invocation {
+  id: string;
+  event: Answer;
+  answer: Promise<Answer>;
+}
+
+/** The test as the runtime: parks in next, sends a call, returns the event it received. */
+export async function invoke(d: Daemon, headers: Record<string, string> = {}, body = '{"a":1}'): Promise<Invocation> {
+  const next = d.next();
+  const answer = d.call(body, headers);
+  const event = await next;
+  assert.equal(event.status, 200, event.text);
+  const id = String(event.headers['lambda-runtime-aws-request-id']);
+  return { id, event, answer };
+}
+
+/** One full invoke, so init is certainly over; the runtime is left Ready in a fresh next. */
+export async function warm(d: Daemon): Promise<void> {
+  const inv = await invoke(d, { 'fn-call-id': 'warm' });
+  assertAccepted(await d.post(inv.id, 'response', '"ok"'));
+  assert.equal((await inv.answer).status, 200);
+  void d.next();
+  await d.idle();
+}
+
+export const register = async (d: Daemon, name: string, events: string[] = []): Promise<string> => {
+  const a = await d.register(name, { events });
+  assert.equal(a.status, 200, a.text);
+  return String(a.headers['lambda-extension-identifier']);
+};
+
+/** A Telemetry or Logs API destination on 127.0.0.1: keeps each delivered batch (a JSON array). */
+export interface Sink {
+  port: number;
+  /** The batches in arrival order, each with the request's method and content type. */
+  batches: { method: string; contentType: string; events: Json[] }[];
+  events(): Json[];
+  /** Resolves once an event of this type has arrived (rejects after timeoutMs). */
+  waitFor(type: string, timeoutMs?: number): Promise<void>;
+  close(): void;
+}
+
+export async function startSink(): Promise<Sink> {
+  const batches: Sink['batches'] = [];
+  const server = createHttpServer((req, res) => {
+    let s = '';
+    req.on('data', (c: Buffer) => (s += c.toString()));
+    req.on('end', () => {
+      batches.push({ method: req.method ?? '', contentType: String(req.headers['content-type']), events: JSON.parse(s) as Json[] });
+      res.end();
+    });
+  });
+  const port = await freePort();
+  server.listen(port, '127.0.0.1');
+  await once(server, 'listening');
+  const events = () => batches.flatMap((b) => b.events);
+  return {
+    port, batches, events,
+    waitFor: async (type, timeoutMs = 5000) => {
+      const deadline = Date.now() + timeoutMs;
+      while (!events().some((e) => e.type === type)) {
+        if (Date.now() > deadline) throw new Error(`no ${type} within ${timeoutMs} ms; got ${events().map((e) => String(e.type)).join(', ')}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    },
+    close: () => {
+      server.close();
+      server.closeAllConnections();
+    },
+  };
 }

@@ -3,76 +3,19 @@
 // exact error types, bodies and the invoke headers.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { createServer, request, type IncomingMessage } from 'node:http';
+import { request, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort, withDaemon, type Answer, type Daemon } from '../helpers/daemon.js';
+import {
+  assertAccepted, assertApiError, assertFailure, invoke, register, startSink, warm, withDaemon, type Daemon, type Json,
+} from '../helpers/daemon.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const TRACE = /^Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0$/;
 const MAX_PAYLOAD = 6 * 1024 * 1024 + 100;
 const ACCOUNT_ID = '012345678912';
 const SLEEPER = '#!/bin/sh\nexec sleep 1000\n';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- loose JSON in tests
-type Json = Record<string, any>;
-
-/** The Lambda APIs' error answer: this status, this errorType, a `{errorMessage, errorType}` JSON body. */
-function assertApiError(a: Answer, status: number, errorType: string): void {
-  assert.equal(a.status, status, `status (body ${a.text})`);
-  assert.match(String(a.headers['content-type']), /^application\/json/);
-  const body = a.json() as Json;
-  assert.deepEqual(Object.keys(body).sort(), ['errorMessage', 'errorType'], a.text);
-  assert.equal(body.errorType, errorType, a.text);
-  assert.equal(typeof body.errorMessage, 'string');
-  assert.ok(body.errorMessage.length > 0);
-}
-
-function assertAccepted(a: Answer): void {
-  assert.equal(a.status, 202, a.text);
-  assert.deepEqual(a.json(), { status: 'OK' });
-}
-
-/** The caller's failure answer: status, X-Amz-Function-Error, `{errorType, errorMessage}`. */
-function assertFailure(a: Answer, status: number, errorType: string): Json {
-  assert.equal(a.status, status, `status (body ${a.text})`);
-  assert.ok(a.headers['x-amz-function-error'], 'X-Amz-Function-Error is set');
-  const body = a.json() as Json;
-  assert.equal(body.errorType, errorType, a.text);
-  return body;
-}
-
-interface Invocation {
-  id: string;
-  event: Answer;
-  answer: Promise<Answer>;
-}
-
-/** The test as the runtime: parks in next, sends a call, returns the event it received. */
-async function invoke(d: Daemon, headers: Record<string, string> = {}, body = '{"a":1}'): Promise<Invocation> {
-  const next = d.next();
-  const answer = d.call(body, headers);
-  const event = await next;
-  assert.equal(event.status, 200, event.text);
-  const id = String(event.headers['lambda-runtime-aws-request-id']);
-  return { id, event, answer };
-}
-
-/** One full invoke, so init is certainly over; the runtime is left Ready in a fresh next. */
-async function warm(d: Daemon): Promise<void> {
-  const inv = await invoke(d, { 'fn-call-id': 'warm' });
-  assertAccepted(await d.post(inv.id, 'response', '"ok"'));
-  assert.equal((await inv.answer).status, 200);
-  void d.next();
-  await d.idle();
-}
-
-const register = async (d: Daemon, name: string, events: string[] = []): Promise<string> => {
-  const a = await d.register(name, { events });
-  assert.equal(a.status, 200, a.text);
-  return String(a.headers['lambda-extension-identifier']);
-};
 
 describe('Runtime API', () => {
   test('a response: 202 {"status":"OK"}, the caller gets 200 with the body as JSON', () =>
@@ -314,7 +257,8 @@ describe('Extensions API', () => {
   test('register with an unknown event: 403 Extension.InvalidEventType', () =>
     withDaemon({}, async (d) => {
       assertApiError(await d.register('bad', { events: ['INVOKE', 'RESTORE'] }), 403, 'Extension.InvalidEventType');
-      assertApiError(await d.register('bad2', { events: 'INVOKE' }), 403, 'Extension.InvalidEventType');
+      // Not a list at all: the body does not parse as the service's RegisterRequest.
+      assertApiError(await d.register('bad2', { events: 'INVOKE' }), 403, 'InvalidRequestFormat');
     }));
 
   test('an internal extension asking for SHUTDOWN: 403 Extension.InvalidEventType; an external one may', () =>
@@ -432,38 +376,30 @@ describe('Telemetry API', () => {
       headers: { 'lambda-extension-identifier': id, 'content-type': 'application/json' }, body: JSON.stringify(body),
     });
 
-  test('subscribe during init: 200 "OK", and the platform events are delivered', async () => {
-    const batches: Json[][] = [];
-    const sink = createServer((req: IncomingMessage, res) => {
-      let s = '';
-      req.on('data', (c: Buffer) => (s += c.toString()));
-      req.on('end', () => {
-        batches.push(JSON.parse(s) as Json[]);
-        res.end();
-      });
-    });
-    const port = await freePort();
-    sink.listen(port, '127.0.0.1');
-    await once(sink, 'listening');
+  test('subscribe during init: 200 "OK" (the JSON string, as text/plain), and the platform events are delivered', async () => {
+    const sink = await startSink();
     try {
       await withDaemon({}, async (d) => {
         const id = await register(d, 'collector', []);
-        const a = await subscribe(d, id, subscription(port));
+        const a = await subscribe(d, id, subscription(sink.port));
         assert.equal(a.status, 200, a.text);
-        assert.equal(a.text, 'OK');
+        assert.equal(a.text, '"OK"');
+        assert.equal(a.headers['content-type'], 'text/plain; charset=utf-8');
         void d.eventNext(id);
         await warm(d);
-        const deadline = Date.now() + 5000;
-        const types = () => batches.flat().map((e) => String(e.type));
-        while (!types().includes('platform.report') && Date.now() < deadline) await sleep(25);
+        await sink.waitFor('platform.report');
+        const types = sink.events().map((e) => String(e.type));
         for (const t of ['platform.initStart', 'platform.telemetrySubscription', 'platform.initRuntimeDone', 'platform.start', 'platform.runtimeDone', 'platform.report']) {
-          assert.ok(types().includes(t), `${t} in ${types().join(', ')}`);
+          assert.ok(types.includes(t), `${t} in ${types.join(', ')}`);
         }
-        for (const e of batches.flat()) assert.match(String(e.time), /^\d{4}-\d\d-\d\dT/);
+        for (const e of sink.events()) assert.match(String(e.time), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+        for (const b of sink.batches) {
+          assert.equal(b.method, 'POST');
+          assert.equal(b.contentType, 'application/json');
+        }
       });
     } finally {
       sink.close();
-      sink.closeAllConnections();
     }
   });
 
@@ -496,7 +432,7 @@ describe('Telemetry API', () => {
         headers: { 'lambda-extension-identifier': b }, body: JSON.stringify(subscription(4243, { schemaVersion: '2020-08-15' })),
       });
       assert.equal(post.status, 200, post.text);
-      assert.equal(post.text, 'OK');
+      assert.equal(post.text, '"OK"');
     }));
 
   test('subscribe after init: 403 Telemetry.SubscriptionClosed (Logs.SubscriptionClosed for the Logs API)', () =>

@@ -1,0 +1,161 @@
+// What real, unmodified clients send and expect, checked against the daemon: aws-lambda-go's
+// chunked responses with error trailers, the 1 MiB X-Ray cause header of the Java/Go/Python/
+// Ruby clients, the Rust lambda-extension crate's strict parsing of Logs API records, and
+// the register and client-context answers the service gives.
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { request, type IncomingMessage } from 'node:http';
+import { describe, test } from 'node:test';
+import {
+  assertAccepted, assertApiError, invoke, register, startSink, warm, withDaemon, type Daemon, type Json,
+} from '../helpers/daemon.js';
+
+/** A POST as Go's net/http sends an io.Reader body: chunked, trailers declared up front. */
+async function postChunked(d: Daemon, id: string, chunks: string[], trailers?: Record<string, string>): Promise<number> {
+  const req = request({
+    host: '127.0.0.1', port: d.port, method: 'POST', path: `/2018-06-01/runtime/invocation/${id}/response`,
+    headers: {
+      'content-type': 'application/json', 'transfer-encoding': 'chunked',
+      trailer: 'Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body',
+    },
+  });
+  const answered = once(req, 'response') as Promise<[IncomingMessage]>;
+  for (const c of chunks) req.write(c);
+  if (trailers) req.addTrailers(trailers);
+  req.end();
+  const [res] = await answered;
+  res.resume();
+  return res.statusCode ?? 0;
+}
+
+describe('Runtime API: what real runtimes send', () => {
+  test('a chunked /response without the streaming mode header is a buffered response', () =>
+    withDaemon({}, async (d) => {
+      const inv = await invoke(d, { 'fn-call-id': 'go-chunked' });
+      assert.equal(await postChunked(d, 'go-chunked', ['{"ans', 'wer":', '42}']), 202);
+      const a = await inv.answer;
+      assert.equal(a.status, 200);
+      assert.equal(a.headers['kiln-response-mode'], undefined, 'not relayed as a stream');
+      assert.equal(a.headers['content-length'], String(a.body.length));
+      assert.equal(a.text, '{"answer":42}');
+    }));
+
+  test('a buffered /response that ends with error trailers: the caller gets that error', () =>
+    withDaemon({}, async (d) => {
+      const inv = await invoke(d, { 'fn-call-id': 'go-trailer' });
+      const error = { errorMessage: 'reader failed', errorType: 'errorString' };
+      const status = await postChunked(d, 'go-trailer', ['{"partial'], {
+        'Lambda-Runtime-Function-Error-Type': 'errorString',
+        'Lambda-Runtime-Function-Error-Body': Buffer.from(JSON.stringify(error)).toString('base64'),
+      });
+      assert.equal(status, 202);
+      const a = await inv.answer;
+      assert.equal(a.status, 502);
+      assert.equal(a.headers['x-amz-function-error'], 'errorString');
+      assert.deepEqual(a.json(), error);
+    }));
+
+  test('/error with a 200 KiB Lambda-Runtime-Function-XRay-Error-Cause header: 202 (clients send up to 1 MiB)', () =>
+    withDaemon({}, async (d) => {
+      const inv = await invoke(d, { 'fn-call-id': 'xray' });
+      const cause = JSON.stringify({ working_directory: '/var/task', exceptions: [{ message: 'x'.repeat(200 * 1024), type: 'RecursionError' }], paths: [] });
+      assertAccepted(await d.post('xray', 'error', '{"errorMessage":"deep","errorType":"RecursionError"}', {
+        'lambda-runtime-function-error-type': 'RecursionError', 'lambda-runtime-function-xray-error-cause': cause, 'content-type': 'application/json',
+      }));
+      const a = await inv.answer;
+      assert.equal(a.status, 502);
+      assert.equal((a.json() as Json).errorType, 'RecursionError');
+    }));
+
+  test('a client context or cognito identity that is not a JSON object is not passed on (runtimes JSON.parse them)', () =>
+    withDaemon({}, async (d) => {
+      const bad = await invoke(d, {
+        'fn-call-id': 'ctx-bad', 'x-amz-client-context': Buffer.from('not json').toString('base64'), 'x-amz-cognito-identity': 'nope',
+      });
+      assert.equal(bad.event.headers['lambda-runtime-client-context'], undefined);
+      assert.equal(bad.event.headers['lambda-runtime-cognito-identity'], undefined);
+      assertAccepted(await d.post('ctx-bad', 'response'));
+      await bad.answer;
+
+      const cognito = '{"cognitoIdentityId":"id-1","cognitoIdentityPoolId":"pool-1"}';
+      const good = await invoke(d, { 'fn-call-id': 'ctx-good', 'x-amz-cognito-identity': cognito });
+      assert.equal(good.event.headers['lambda-runtime-cognito-identity'], cognito);
+      assertAccepted(await d.post('ctx-good', 'response'));
+      await good.answer;
+    }));
+});
+
+describe('Extensions API: register bodies', () => {
+  const raw = (d: Daemon, body: string) =>
+    d.api('POST', '/2020-01-01/extension/register', { headers: { 'lambda-extension-name': 'raw' }, body });
+
+  test('not JSON, no body, events not a list: 403 InvalidRequestFormat (not 400)', () =>
+    withDaemon({}, async (d) => {
+      assertApiError(await raw(d, '{'), 403, 'InvalidRequestFormat');
+      assertApiError(await raw(d, ''), 403, 'InvalidRequestFormat');
+      assertApiError(await raw(d, '{"events":"INVOKE"}'), 403, 'InvalidRequestFormat');
+      assertApiError(await raw(d, '{"events":["INVOKE","RESTORE"]}'), 403, 'Extension.InvalidEventType');
+    }));
+
+  test('the Rust and Go clients\' bodies, with Lambda-Extension-Accept-Feature: 200', () =>
+    withDaemon({}, async (d) => {
+      const a = await d.register('rust-ext', { events: ['INVOKE'] }, { 'lambda-extension-accept-feature': 'accountId' });
+      assert.equal(a.status, 200, a.text);
+      assert.equal(a.headers['content-type'], 'application/json');
+      assert.equal((a.json() as Json).accountId, '012345678912');
+      const b = await d.register('go-ext', { events: null });
+      assert.equal(b.status, 200, b.text);
+      assert.deepEqual(Object.keys(b.json() as Json).sort(), ['functionName', 'functionVersion', 'handler']);
+    }));
+});
+
+describe('Logs API delivery: the Logs API\'s own record shapes', () => {
+  const logsSubscription = (port: number, schemaVersion: string): Json => ({
+    schemaVersion,
+    destination: { protocol: 'HTTP', URI: `http://sandbox:${port}/logs` },
+    types: ['platform', 'function'],
+    buffering: { maxItems: 1000, maxBytes: 262144, timeoutMs: 25 },
+  });
+
+  for (const schemaVersion of ['2020-08-15', '2021-03-18']) {
+    test(`schema ${schemaVersion}: logsSubscription, start, end, report; no Telemetry API records`, async () => {
+      const sink = await startSink();
+      try {
+        await withDaemon({}, async (d) => {
+          const id = await register(d, 'log-shipper', []);
+          const a = await d.api('PUT', '/2020-08-15/logs', {
+            headers: { 'lambda-extension-identifier': id }, body: JSON.stringify(logsSubscription(sink.port, schemaVersion)),
+          });
+          assert.equal(a.status, 200, a.text);
+          assert.equal(a.text, '"OK"');
+          void d.eventNext(id);
+          await warm(d);
+          await sink.waitFor('platform.report');
+          const events = sink.events();
+          const types = events.map((e) => String(e.type));
+          for (const t of ['platform.initStart', 'platform.initRuntimeDone', 'platform.initReport', 'platform.telemetrySubscription']) {
+            assert.ok(!types.includes(t), `no ${t} for a Logs API subscriber: ${types.join(', ')}`);
+          }
+          const one = (type: string): Json => {
+            const e = events.find((x) => x.type === type);
+            assert.ok(e, `${type} in ${types.join(', ')}`);
+            return e.record as Json;
+          };
+          assert.deepEqual(one('platform.logsSubscription'), { name: 'log-shipper', state: 'Subscribed', types: ['platform', 'function'] });
+          assert.deepEqual(one('platform.start'), { requestId: 'warm', version: '$LATEST' });
+          assert.deepEqual(one('platform.end'), { requestId: 'warm' });
+          assert.ok(types.indexOf('platform.end') < types.indexOf('platform.report'), 'end before report');
+          const report = one('platform.report');
+          assert.deepEqual(Object.keys(report).sort(), ['metrics', 'requestId']);
+          assert.equal(typeof report.metrics.durationMs, 'number');
+          assert.ok(Number.isInteger(report.metrics.billedDurationMs));
+          assert.equal(report.metrics.memorySizeMB, 128);
+          if (schemaVersion === '2021-03-18') assert.deepEqual(one('platform.runtimeDone'), { requestId: 'warm', status: 'success' });
+          else assert.ok(!types.includes('platform.runtimeDone'), 'runtimeDone only from 2021-03-18');
+        });
+      } finally {
+        sink.close();
+      }
+    });
+  }
+});
