@@ -404,7 +404,7 @@ export class Sandbox {
    * they follow the function's own lines on stdout, in order.
    */
   private answer(inv: Invocation, outcome: Outcome): void {
-    if (inv.answered.settled) return;
+    if (inv.respondedAt !== undefined) return;
     inv.respondedAt = Date.now();
     const durationMs = Math.round((performance.now() - inv.t0) * 100) / 100;
     const memoryUsed = peakMemoryMb(this.cfg.memoryPeakFiles);
@@ -415,14 +415,18 @@ export class Sandbox {
       `END RequestId: ${id}\n` +
       `REPORT RequestId: ${id}\tDuration: ${durationMs.toFixed(2)} ms\tBilled Duration: ${Math.max(1, Math.ceil(durationMs))} ms\t` +
       `Memory Size: ${this.cfg.memoryMb} MB\tMax Memory Used: ${memoryUsed ?? '?'} MB\t${inv.initMs !== undefined ? `Init Duration: ${inv.initMs.toFixed(2)} ms\t` : ''}\n`;
-    const start = this.pendingStart;
-    this.pendingStart = '';
-    if (start) {
-      inv.answered.resolve({ ...outcome, log: start + lines });
-    } else {
-      inv.answered.resolve(outcome);
-      process.stdout.write(lines);
-    }
+    // One turn of the event loop first: output the function wrote before posting its answer
+    // may still sit unread in its pipe, and it must come between START and END.
+    setImmediate(() => {
+      const start = this.pendingStart;
+      this.pendingStart = '';
+      if (start) {
+        inv.answered.resolve({ ...outcome, log: start + lines });
+      } else {
+        inv.answered.resolve(outcome);
+        process.stdout.write(lines);
+      }
+    });
   }
 
   private initPromise: Promise<Fatal | undefined> | undefined;

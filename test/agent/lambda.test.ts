@@ -107,6 +107,25 @@ describe("AWS's own runtime interface client (aws-lambda-ric from npm, unmodifie
     assert.equal(bad.body.errorMessage, 'the handler failed on purpose');
     assert.equal((await s.invoke(fn.id, {})).body.message, 'Hello World');
   });
+
+  test("streams a handler made with the client's awslambda.streamifyResponse, chunk by chunk", async () => {
+    const fn = await s.mkFn('ricstream', { image: await lambdaFixtureImage('node-ric'), format: 'lambda', config: { STREAM: '1' } });
+    const res = await fetch(`${s.srv.url}/invoke/${fn.id}`, { method: 'POST', body: '{}' });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'text/plain');
+    const reader = res.body!.getReader();
+    const arrivals: number[] = [];
+    let text = '';
+    const t0 = Date.now();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      arrivals.push(Date.now() - t0);
+      text += Buffer.from(value).toString();
+    }
+    assert.equal(text, 'part 0\npart 1\npart 2\npart 3\n');
+    assert.ok(arrivals.length >= 3 && arrivals[arrivals.length - 1]! - arrivals[0]! >= 500, `arrivals ${arrivals.join(', ')}`);
+  });
 });
 
 describe('an image whose own ENTRYPOINT is the runtime', () => {
