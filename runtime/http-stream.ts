@@ -9,6 +9,7 @@ import { failureBody } from './errors.js';
 import { functionUrlAnswer, functionUrlEvent, gatewayRequest } from './function-url.js';
 import { header, readBody, sendJson } from './http-util.js';
 import type { InvokeEvent, Outcome, Sandbox, ShutdownReason } from './sandbox.js';
+import { HTTP_INTEGRATION_TYPE, readPrelude } from './stream-prelude.js';
 import { decodeClientContext, jsonObjectText, newTraceId } from './trace.js';
 
 /** Kiln's own header on a streamed answer (the agent strips it). */
@@ -53,14 +54,54 @@ export function eventFrom(req: IncomingMessage, body: Buffer, arn: string, timeo
   };
 }
 
-/** A function URL answer in Fn's gateway protocol: Fn-Http-Status and wrapped headers. */
+/** An HTTP status and headers in Fn's gateway protocol: Fn-Http-Status and wrapped headers. */
+function gatewayHead(status: number, h: Record<string, string | string[]>): Record<string, string | string[]> {
+  const headers: Record<string, string | string[]> = { 'fn-http-status': String(status) };
+  for (const [k, v] of Object.entries(h)) headers[`fn-http-h-${k}`] = v;
+  if (h['content-type'] !== undefined) headers['content-type'] = h['content-type'];
+  return headers;
+}
+
+/** A function URL answer in Fn's gateway protocol. */
 function answerGateway(res: ServerResponse, payload: Buffer, extra: Record<string, string>): void {
   const a = functionUrlAnswer(payload);
-  const headers: Record<string, string | string[]> = { 'fn-http-status': String(a.status), 'content-length': String(a.body.length), ...extra };
-  for (const [k, v] of Object.entries(a.headers)) headers[`fn-http-h-${k}`] = v;
-  if (a.headers['content-type'] !== undefined) headers['content-type'] = a.headers['content-type'];
-  res.writeHead(200, headers);
+  res.writeHead(200, { ...gatewayHead(a.status, a.headers), 'content-length': String(a.body.length), ...extra });
   res.end(a.body);
+}
+
+type StreamOutcome = Extract<Outcome, { kind: 'stream' }>;
+
+/**
+ * A response stream, relayed chunk by chunk (the marker header tells the agent not to buffer).
+ * Through an HTTP trigger, an http-integration-response stream's prelude becomes the status
+ * and headers, as function URLs do.
+ */
+function answerStream(res: ServerResponse, o: StreamOutcome, gateway: boolean, log: Record<string, string>): void {
+  o.from.on('end', () => {
+    // A mid-stream error comes in the trailers (its body base64 JSON): log it, the caller already has a 200.
+    const type = o.from.trailers['lambda-runtime-function-error-type'];
+    if (type) process.stdout.write(`Response stream error: ${type}\n`);
+    o.done.resolve();
+  });
+  o.from.on('error', (err) => {
+    o.done.reject(err);
+    res.destroy(err);
+  });
+  res.on('close', () => o.done.resolve());
+  const marker = { [STREAMING_HEADER]: 'streaming', ...log };
+  if (!gateway || o.contentType.split(';')[0]!.trim() !== HTTP_INTEGRATION_TYPE) {
+    res.writeHead(200, { 'content-type': o.contentType, ...marker });
+    res.flushHeaders();
+    o.from.pipe(res);
+    return;
+  }
+  readPrelude(o.from).then(({ head, rest }) => {
+    res.writeHead(200, { ...gatewayHead(head.status, head.headers), ...marker });
+    res.flushHeaders();
+    if (rest.length > 0) res.write(rest);
+    if (o.from.readableEnded) res.end();
+    else o.from.pipe(res);
+  }, (err: Error) => res.destroy(err));
 }
 
 function answer(res: ServerResponse, requestId: string, o: Outcome, gateway: boolean): void {
@@ -72,24 +113,8 @@ function answer(res: ServerResponse, requestId: string, o: Outcome, gateway: boo
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': o.body.length, ...log });
       res.end(o.body);
       return;
-    case 'stream': {
-      // The marker tells the agent to pass chunks on as they come instead of buffering a window.
-      res.writeHead(200, { 'content-type': o.contentType, [STREAMING_HEADER]: 'streaming', ...log });
-      res.flushHeaders();
-      o.from.pipe(res);
-      o.from.on('end', () => {
-        // A mid-stream error comes in the trailers (its body base64 JSON): log it, the caller already has a 200.
-        const type = o.from.trailers['lambda-runtime-function-error-type'];
-        if (type) process.stdout.write(`Response stream error: ${type}\n`);
-        o.done.resolve();
-      });
-      o.from.on('error', (err) => {
-        o.done.reject(err);
-        res.destroy(err);
-      });
-      res.on('close', () => o.done.resolve());
-      return;
-    }
+    case 'stream':
+      return answerStream(res, o, gateway, log);
     case 'error':
       res.writeHead(502, { 'content-type': o.contentType, 'content-length': o.body.length, 'x-amz-function-error': o.errorType, ...log });
       res.end(o.body);

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer as createHttpServer, request, type ClientRequest, type IncomingHttpHeaders } from 'node:http';
+import { createServer as createHttpServer, request, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -453,4 +453,20 @@ export async function startSink(): Promise<Sink> {
       server.closeAllConnections();
     },
   };
+}
+
+/**
+ * Ends a runtime's streamed /response with `last` and reads the caller's answer to its end:
+ * resolves with what the caller received from now on, once the runtime got its 202.
+ */
+export async function finishStream(runtime: ClientRequest, acked: Promise<[IncomingMessage]>, caller: IncomingMessage, last: string): Promise<string> {
+  let rest = '';
+  caller.on('data', (c: Buffer) => (rest += c.toString()));
+  const ended = once(caller, 'end');
+  runtime.end(last);
+  await ended;
+  const [ack] = await acked;
+  assert.equal(ack.statusCode, 202);
+  ack.resume();
+  return rest;
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  assertAccepted, assertApiError, assertFailure, invoke, register, startSink, warm, withDaemon, type Daemon, type Json,
+  assertAccepted, assertApiError, assertFailure, finishStream, invoke, register, startSink, warm, withDaemon, type Daemon, type Json,
 } from '../helpers/daemon.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -194,15 +194,7 @@ describe('Runtime API', () => {
       assert.equal(res.headers['content-type'], 'text/plain');
       const [first] = (await once(res, 'data')) as [Buffer];
       assert.equal(first.toString(), 'part1 ', 'the first chunk comes before the stream ends');
-      let rest = '';
-      res.on('data', (c: Buffer) => (rest += c.toString()));
-      const ended = once(res, 'end');
-      runtime.end('part2');
-      await ended;
-      assert.equal(rest, 'part2');
-      const [ack] = await runtimeAnswer;
-      assert.equal(ack.statusCode, 202);
-      ack.resume();
+      assert.equal(await finishStream(runtime, runtimeAnswer, res, 'part2'), 'part2');
     }));
 
   test('a Fn-Deadline already past: 504 Sandbox.Timedout at once', () =>

@@ -1,13 +1,14 @@
 // What real, unmodified clients send and expect, checked against the daemon: aws-lambda-go's
 // chunked responses with error trailers, the 1 MiB X-Ray cause header of the Java/Go/Python/
-// Ruby clients, the Rust lambda-extension crate's strict parsing of Logs API records, and
-// the register and client-context answers the service gives.
+// Ruby clients, the Rust lambda-extension crate's strict parsing of Logs API records, the
+// register and client-context answers the service gives, and streamed function URL answers.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { request, type IncomingMessage } from 'node:http';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import {
-  assertAccepted, assertApiError, invoke, register, startSink, warm, withDaemon, type Daemon, type Json,
+  assertAccepted, assertApiError, finishStream, invoke, register, startSink, warm, withDaemon, type Daemon, type Json,
 } from '../helpers/daemon.js';
 
 /** A POST as Go's net/http sends an io.Reader body: chunked, trailers declared up front. */
@@ -158,4 +159,39 @@ describe('Logs API delivery: the Logs API\'s own record shapes', () => {
       }
     });
   }
+});
+
+describe('HTTP triggers: a streamed function URL answer', () => {
+  test('the http-integration-response prelude becomes Fn-Http-Status and headers; the body streams after it', () =>
+    withDaemon({}, async (d) => {
+      const next = d.next();
+      const call = request({
+        socketPath: join(d.dir, 'lsnr.sock'), method: 'POST', path: '/call',
+        headers: { 'fn-call-id': 'url-stream', 'fn-intent': 'httprequest', 'fn-http-method': 'GET', 'fn-http-request-url': '/t/app/s' },
+      });
+      call.end();
+      assert.equal((await next).status, 200);
+      // As the Node client's awslambda.HttpResponseStream.from writes it.
+      const runtime = request({
+        host: '127.0.0.1', port: d.port, method: 'POST', path: '/2018-06-01/runtime/invocation/url-stream/response',
+        headers: {
+          'lambda-runtime-function-response-mode': 'streaming', 'transfer-encoding': 'chunked',
+          'content-type': 'application/vnd.awslambda.http-integration-response',
+          trailer: 'Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body',
+        },
+      });
+      const acked = once(runtime, 'response') as Promise<[IncomingMessage]>;
+      runtime.write(JSON.stringify({ statusCode: 201, headers: { 'Content-Type': 'text/plain', 'X-A': 'b' }, cookies: ['c=d'] }));
+      runtime.write(Buffer.alloc(8));
+      runtime.write('hello ');
+      const [res] = (await once(call, 'response')) as [IncomingMessage];
+      assert.equal(res.statusCode, 200);
+      assert.equal(res.headers['kiln-response-mode'], 'streaming');
+      assert.equal(res.headers['fn-http-status'], '201');
+      assert.equal(res.headers['fn-http-h-x-a'], 'b');
+      assert.equal(res.headers['fn-http-h-content-type'], 'text/plain');
+      assert.equal(res.headers['content-type'], 'text/plain');
+      assert.equal(res.headers['fn-http-h-set-cookie'], 'c=d');
+      assert.equal(await finishStream(runtime, acked, res, 'world'), 'hello world');
+    }));
 });

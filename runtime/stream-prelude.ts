@@ -1,0 +1,63 @@
+// A streamed function URL answer: with the content type below, the runtime's stream starts
+// with a JSON prelude `{statusCode, headers, cookies}` and 8 NUL bytes, then the body (the
+// Node client's awslambda.HttpResponseStream.from, the Rust runtime's streaming responses).
+// Function URLs turn the prelude into the HTTP status and headers; so does Kiln's HTTP trigger.
+import type { Readable } from 'node:stream';
+
+export const HTTP_INTEGRATION_TYPE = 'application/vnd.awslambda.http-integration-response';
+
+const DELIMITER = Buffer.alloc(8);
+/** A prelude larger than this is taken as body, so a stream without one cannot grow the daemon. */
+const MAX_PRELUDE = 1024 * 1024;
+
+export interface PreludeHead {
+  status: number;
+  /** Lower-case names; set-cookie from `cookies`. */
+  headers: Record<string, string | string[]>;
+}
+
+/** The answer head a prelude describes; bad JSON or a bad status give a plain 200. */
+export function parsePrelude(text: string): PreludeHead {
+  let p: unknown;
+  try {
+    p = JSON.parse(text);
+  } catch {
+    return { status: 200, headers: {} };
+  }
+  const r = (typeof p === 'object' && p !== null ? p : {}) as { statusCode?: unknown; headers?: unknown; cookies?: unknown };
+  const headers: Record<string, string | string[]> = {};
+  if (typeof r.headers === 'object' && r.headers !== null) {
+    for (const [k, v] of Object.entries(r.headers as Record<string, unknown>)) headers[k.toLowerCase()] = String(v);
+  }
+  if (Array.isArray(r.cookies) && r.cookies.length > 0) headers['set-cookie'] = r.cookies.map(String);
+  const status = r.statusCode === undefined ? 200 : Number(r.statusCode);
+  return { status: Number.isInteger(status) && status >= 100 && status <= 599 ? status : 500, headers };
+}
+
+/**
+ * Reads the stream up to the end of its prelude and leaves it paused. Resolves with the
+ * head and the body bytes already read; a stream that ends (or grows too long) without the
+ * delimiter is all body, under a plain 200.
+ */
+export function readPrelude(from: Readable): Promise<{ head: PreludeHead; rest: Buffer }> {
+  return new Promise((resolve, reject) => {
+    let buf = Buffer.alloc(0);
+    const done = (head: PreludeHead, rest: Buffer) => {
+      from.off('data', onData);
+      from.off('end', onEnd);
+      from.off('error', reject);
+      from.pause();
+      resolve({ head, rest });
+    };
+    const onData = (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      const at = buf.indexOf(DELIMITER);
+      if (at >= 0) done(parsePrelude(buf.subarray(0, at).toString('utf8')), buf.subarray(at + DELIMITER.length));
+      else if (buf.length > MAX_PRELUDE) done({ status: 200, headers: {} }, buf);
+    };
+    const onEnd = () => done({ status: 200, headers: {} }, buf);
+    from.on('data', onData);
+    from.once('end', onEnd);
+    from.once('error', reject);
+  });
+}
