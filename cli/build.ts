@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
 import { ensureNodeBaseImage, NODE_BASE_LATEST } from '../images/base-image.js';
-import { FuncYamlError, readFuncYaml, type FuncYaml } from '../images/func-yaml.js';
+import { findFuncYaml, FuncYamlError, readFuncYaml, type FuncYaml } from '../images/func-yaml.js';
 import { buildFunctionImage, dependencyClosure, ImageBuildError, type ImageKind } from '../images/function-image.js';
 import { ensureShellBaseImage, SHELL_BASE_LATEST } from '../images/shell-image.js';
 import { CliError } from './errors.js';
@@ -22,8 +22,17 @@ export interface BuildPlan {
   vendor: string[];
 }
 
+/** The error for a directory with no func.yaml (or no directory at all). */
+export function noFuncYaml(dir: string): CliError {
+  return new CliError(
+    existsSync(dir) ? `no func.yaml in ${dir}` : `no directory ${dir}`,
+    'Run this in a function directory, or name one (`kiln build DIR`, `-w DIR`); `kiln init --runtime node NAME` creates one.',
+  );
+}
+
 /** Reads func.yaml; a missing or broken one is a CliError naming the file. */
 export async function loadFunc(dir: string): Promise<FuncYaml> {
+  if (!(await findFuncYaml(dir))) throw noFuncYaml(dir);
   try {
     return await readFuncYaml(dir);
   } catch (err) {

@@ -68,9 +68,20 @@ export interface RawReply {
   body: Buffer;
 }
 
+/** What to do about an API answer of that status, when the status alone says. */
+export function apiHint(status: number, url: string): string | undefined {
+  if (status === 401 || status === 403) {
+    return `The server at ${url} wants a valid token: \`kiln context update --token TOKEN\` (or set FN_TOKEN).`;
+  }
+  if (status === 409) return 'The name is taken: pick another, or change the existing one with `kiln update ...`.';
+  if (status === 400 || status === 413) return 'Check the values given (`kiln help COMMAND` lists the options and their ranges).';
+  if (status >= 500) return `The server at ${url} failed; its log says why.`;
+  return undefined;
+}
+
 /** An answer of the API other than 2xx; `message` is the server's. */
 export class ApiError extends CliError {
-  constructor(readonly status: number, readonly apiMessage: string, what: string, hint?: string) {
+  constructor(readonly status: number, readonly apiMessage: string, readonly what: string, hint?: string) {
     super(`${what}: ${apiMessage} (HTTP ${status})`, hint);
     this.name = 'ApiError';
   }
@@ -130,12 +141,15 @@ export class KilnClient {
       ...(body !== undefined && { body: JSON.stringify(body) }),
     });
     const text = r.body.toString('utf8');
-    if (r.status < 200 || r.status > 299) throw new ApiError(r.status, errorMessage(text), what);
+    if (r.status < 200 || r.status > 299) throw new ApiError(r.status, errorMessage(text), what, apiHint(r.status, this.url));
     if (r.status === 204 || text === '') return undefined as T;
     try {
       return JSON.parse(text) as T;
     } catch {
-      throw new CliError(`${what}: the server at ${this.url} answered something that is not JSON (is it a Kiln or Fn server?)`);
+      throw new CliError(
+        `${what}: the server at ${this.url} answered something that is not JSON`,
+        'Is the URL a Kiln or Fn server? See `kiln context show`.',
+      );
     }
   }
 

@@ -18,7 +18,7 @@ export function bumpVersion(version: string | undefined): string {
 /** Sets `version:` in the directory's func.yaml, leaving the rest of the text as it was. */
 export async function writeVersion(dir: string, version: string): Promise<void> {
   const found = await findFuncYaml(dir);
-  if (!found) throw new CliError(`no func.yaml in ${dir}`);
+  if (!found) throw new CliError(`no func.yaml in ${dir}`, 'Was it moved or deleted during the deploy?');
   const doc = parseDocument(await readFile(found.path, 'utf8'));
   doc.set('version', version);
   await writeFile(found.path, doc.toString());

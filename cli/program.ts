@@ -8,7 +8,8 @@ import { registerContext } from './commands/context.js';
 import { registerCrud } from './commands/crud.js';
 import { registerInit } from './commands/init.js';
 import { registerInvoke } from './commands/invoke.js';
-import { cliVersion, registerStart } from './commands/start.js';
+import { registerStart } from './commands/start.js';
+import { cliVersion, registerVersion } from './commands/version.js';
 import type { Io } from './io.js';
 import { parseOutputFormat, type OutputFormat } from './output.js';
 import { createSession } from './session.js';
@@ -28,6 +29,7 @@ export function createProgram(io: Io): Command {
       '\nThe server is the current context\'s API URL (`kiln context show`), or FN_API_URL when set.\nContexts live in $KILN_CONFIG_DIR, else $XDG_CONFIG_HOME/kiln, else ~/.kiln.',
     );
   registerStart(program, session);
+  registerVersion(program, session);
   registerInit(program, session);
   registerBuild(program, session);
   registerInvoke(program, session);

@@ -1,7 +1,8 @@
 // `kiln build` and `kiln deploy`: the image from the function directory, then the fn and its triggers.
+import { existsSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { buildImage, imageName, loadFunc } from '../build.js';
+import { buildImage, imageName, loadFunc, noFuncYaml } from '../build.js';
 import { deployDir, type DeployResult } from '../deploy.js';
 import { CliError } from '../errors.js';
 import { functionDirs } from '../funcfile.js';
@@ -75,6 +76,7 @@ export function registerBuild(program: Command, s: Session): void {
     .option('--local', "accepted for fn's sake: images are always built locally and never pushed")
     .action(async (arg: string | undefined, o: DeployOpts) => {
       const root = functionDir(s, arg, o);
+      if (!existsSync(root)) throw noFuncYaml(root);
       const dirs = o.all ? await functionDirs(root) : [root];
       if (dirs.length === 0) throw new CliError(`no func.yaml under ${root}`, 'Create a function with `kiln init --runtime node NAME`.');
       const registry = await registryOf(s, o);

@@ -2,7 +2,7 @@
 // chart of CPU and memory from the stored stats) and `kiln logs APP FN CALL_ID`.
 import type { Command } from 'commander';
 import { statsChart } from '../chart.js';
-import type { Call } from '../client.js';
+import { ApiError, type Call } from '../client.js';
 import { durationMs, formatMs, table } from '../output.js';
 import { findAppFn } from '../resolve.js';
 import type { Session } from '../session.js';
@@ -40,17 +40,27 @@ async function listCalls(s: Session, appName: string, fnName: string, o: { limit
   );
 }
 
+/** A 404 for a call id gets a hint: where the fn's call ids are listed. */
+function callNotFound(appName: string, fnName: string): (err: unknown) => never {
+  return (err: unknown): never => {
+    if (err instanceof ApiError && err.status === 404) {
+      throw new ApiError(err.status, err.apiMessage, err.what, `\`kiln calls ${appName} ${fnName}\` lists the fn's calls, newest first.`);
+    }
+    throw err;
+  };
+}
+
 async function getCall(s: Session, appName: string, fnName: string, callId: string): Promise<void> {
   const client = await s.client();
   const { fn } = await findAppFn(client, appName, fnName);
-  const c = await client.getCall(fn.id, callId);
+  const c = await client.getCall(fn.id, callId).catch(callNotFound(appName, fnName));
   emit(s, c, () => callDetail(c));
 }
 
 async function getLogs(s: Session, appName: string, fnName: string, callId: string): Promise<void> {
   const client = await s.client();
   const { fn } = await findAppFn(client, appName, fnName);
-  const log = await client.getLog(fn.id, callId);
+  const log = await client.getLog(fn.id, callId).catch(callNotFound(appName, fnName));
   emit(s, { call_id: callId, log }, () => (log === '' || log.endsWith('\n') ? log : `${log}\n`));
 }
 

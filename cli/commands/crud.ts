@@ -198,8 +198,8 @@ export function registerCrud(verbs: Verbs, s: Session): void {
       const { triggers, fnNames } = await triggersOf(await s.client(), appName, fnName);
       emit(s, triggers, () =>
         table(
-          ['FUNCTION', 'NAME', 'TYPE', 'SOURCE', 'ENDPOINT', 'ID'],
-          triggers.map((t) => [fnNames.get(t.fn_id) ?? t.fn_id, t.name, t.type, t.source, endpoint(t), t.id]),
+          ['FUNCTION', 'NAME', 'ID', 'TYPE', 'SOURCE', 'ENDPOINT'],
+          triggers.map((t) => [fnNames.get(t.fn_id) ?? t.fn_id, t.name, t.id, t.type, t.source, endpoint(t)]),
         ),
       );
     });

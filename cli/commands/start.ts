@@ -1,19 +1,11 @@
 // `kiln start` runs the server in the foreground as `npm run up` does (port 8080, SQLite in
-// ./data/fn.db unless set), as a child process so the CLI imports nothing of the server;
-// `kiln version` shows this CLI's version and the server's.
+// ./data/fn.db unless set), as a child process so the CLI imports nothing of the server.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { ensureNodeBaseImage } from '../../images/base-image.js';
 import { CliError } from '../errors.js';
 import type { Session } from '../session.js';
-import { emit } from './common.js';
-
-export function cliVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 async function start(s: Session, opts: { port?: string }): Promise<void> {
   const env = { ...s.io.env };
@@ -32,18 +24,13 @@ async function start(s: Session, opts: { port?: string }): Promise<void> {
   process.on('SIGINT', forward('SIGINT'));
   process.on('SIGTERM', forward('SIGTERM'));
   const code = await new Promise<number>((resolve) => child.on('exit', (c, sig) => resolve(c ?? (sig ? 128 : 1))));
-  if (code !== 0) throw new CliError(`the server exited with code ${code}`, undefined, code);
-}
-
-async function version(s: Session): Promise<void> {
-  const client = await s.client();
-  let server: string;
-  try {
-    server = (await client.version()).version;
-  } catch (err) {
-    server = `? (${(err as Error).message})`;
+  if (code !== 0) {
+    throw new CliError(
+      `the server exited with code ${code}`,
+      'Its output above says why (a port in use: `kiln start --port P`; a database: FN_DB_URL).',
+      code,
+    );
   }
-  emit(s, { client: cliVersion(), server, api_url: client.url }, () => `Client version: ${cliVersion()}\nServer version: ${server}\n`);
 }
 
 export function registerStart(program: Command, s: Session): void {
@@ -52,8 +39,4 @@ export function registerStart(program: Command, s: Session): void {
     .description('run the Kiln server in the foreground (FN_PORT 8080, FN_DB_URL sqlite3://./data/fn.db unless set)')
     .option('-p, --port <port>', 'port to listen on (FN_PORT)')
     .action((opts: { port?: string }) => start(s, opts));
-  program
-    .command('version')
-    .description("show the CLI's version and the server's")
-    .action(() => version(s));
 }

@@ -115,7 +115,7 @@ describe('kiln with the node template', () => {
     let r = await kiln(['deploy', '--app', APP, '--no-bump'], { cwd: dir() });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, new RegExp(`Updated trigger ${HELLO} \\(http /${HELLO}-v2\\)`));
-    assert.match(await ok(['list', 'triggers', APP, HELLO]), new RegExp(`^${HELLO}\\s+${HELLO}\\s+http\\s+/${HELLO}-v2\\s`, 'm'));
+    assert.match(await ok(['list', 'triggers', APP, HELLO]), new RegExp(`^${HELLO}\\s+${HELLO}\\s+[0-9A-Z]{26}\\s+http\\s+/${HELLO}-v2\\s`, 'm'));
     assert.equal(await ok(['invoke', '--trigger', APP, `/${HELLO}-v2`]), '{"message":"Howdy World"}');
 
     // Renamed in func.yaml with the same source: the trigger is renamed (a create would conflict).
@@ -167,7 +167,8 @@ describe('kiln with the node template', () => {
     assert.match(await ok(['get', 'logs', APP, HELLO, id]), /called for Logs/);
     const json = JSON.parse(await ok(['-o', 'json', 'logs', APP, HELLO, id])) as { call_id: string; log: string };
     assert.equal(json.call_id, id);
-    await fails(['logs', APP, HELLO, '01ARZ3NDEKTSV4RRFFQ69G5FAV'], /Call not found \(HTTP 404\)/);
+    await fails(['logs', APP, HELLO, '01ARZ3NDEKTSV4RRFFQ69G5FAV'], new RegExp(`Call not found \\(HTTP 404\\)\n\`kiln calls ${APP} ${HELLO}\` lists`));
+    await fails(['get', 'call', APP, HELLO, '01ARZ3NDEKTSV4RRFFQ69G5FAV'], /Call not found \(HTTP 404\)\n.*kiln calls/);
   });
 
   test('calls get charts the CPU and memory of a call long enough to be sampled', async () => {
@@ -332,7 +333,7 @@ describe('create, list, inspect, update, config and delete round-trip', () => {
     assert.equal(await ok(['inspect', 'fn', app, 'f1', 'timeout']), '60\n');
 
     assert.match(await ok(['create', 'trigger', app, 'f1', 't1', '--source', '/t1']), new RegExp(`Trigger Endpoint: ${srv.url}/t/${app}/t1`));
-    assert.match(await ok(['list', 'triggers', app]), /^f1\s+t1\s+http\s+\/t1\s/m);
+    assert.match(await ok(['list', 'triggers', app]), /^FUNCTION\s+NAME\s+ID\s+TYPE\s+SOURCE\s+ENDPOINT\n(.*\n)*f1\s+t1\s+[0-9A-Z]{26}\s+http\s+\/t1\s/);
     assert.equal(await ok(['invoke', '--trigger', app, '/t1']), '{"message":"Howdy World"}');
     await ok(['update', 'trigger', app, 'f1', 't1', '--source', '/t2']);
     assert.equal(await ok(['inspect', 'trigger', app, 'f1', 't1', 'source']), '"/t2"\n');
@@ -440,7 +441,8 @@ describe('errors say what failed and what to do, and exit non-zero', () => {
     await fails(['deploy', '--app', APP], /runtime "cobol" is not supported/, { cwd: bad });
     await writeFile(join(bad, 'func.yaml'), 'name: x\nruntime: node\nentrypoint: node func.js\ntriggers:\n- name: t\n');
     await fails(['deploy', '--app', APP], /bad func\.yaml: .*triggers\[0\] needs a name and a source/, { cwd: bad });
-    await fails(['build'], /no func\.yaml in/, { cwd: work });
+    await fails(['build'], /no func\.yaml in .*\nRun this in a function directory/, { cwd: work });
+    await fails(['deploy', '--all', '--app', APP, 'no-such-dir'], /no directory .*no-such-dir\n.*kiln init/);
     await fails(['init', '--runtime', 'cobol'], /unknown runtime "cobol"/);
   });
 
@@ -464,6 +466,7 @@ describe('errors say what failed and what to do, and exit non-zero', () => {
   test('bad options', async () => {
     await fails(['-o', 'xml', 'list', 'apps'], /--output must be "table" or "json"/);
     await fails(['create', 'fn', APP, 'x', 'img', '--memory', 'lots'], /--memory must be a whole number/);
-    await fails(['create', 'fn', APP, 'x', 'img', '--memory', '99999'], /creating function "x": memory value is out of range.*\(HTTP 400\)/);
+    await fails(['create', 'fn', APP, 'x', 'img', '--memory', '99999'], /creating function "x": memory value is out of range.*\(HTTP 400\)\nCheck the values given/);
+    await fails(['create', 'app', APP], new RegExp(`creating app "${APP}": .*\\(HTTP 409\\)\nThe name is taken`));
   });
 });

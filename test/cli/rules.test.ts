@@ -3,7 +3,7 @@
 // its arguments (with fn's `KEY VALUE`), and fn's `update context KEY [VALUE]`.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Trigger } from '../../cli/client.js';
+import { apiHint, type Trigger } from '../../cli/client.js';
 import { configAction } from '../../cli/commands/config.js';
 import { fieldOpts } from '../../cli/commands/context.js';
 import { DEFAULT_API_URL } from '../../cli/context.js';
@@ -97,4 +97,24 @@ describe("fn's update context KEY [VALUE]", () => {
   ];
   for (const [key, value, want] of cases) test(`${key} ${value ?? '(none)'}`, () => assert.deepEqual(fieldOpts(key, value), want));
   test('an unknown field is refused with the known ones', () => assert.throws(() => fieldOpts('provider', 'x'), /unknown context field "provider"/));
+});
+
+describe('apiHint', () => {
+  const cases: Array<[number, RegExp | undefined]> = [
+    [401, /wants a valid token: `kiln context update --token TOKEN` \(or set FN_TOKEN\)/],
+    [403, /wants a valid token/],
+    [409, /name is taken/],
+    [400, /Check the values given/],
+    [413, /Check the values given/],
+    [500, /server at http:\/\/h:1 failed; its log says why/],
+    [503, /its log says why/],
+    [404, undefined], // the command knows better (e.g. `kiln calls APP FN`)
+  ];
+  for (const [status, re] of cases) {
+    test(String(status), () => {
+      const h = apiHint(status, 'http://h:1');
+      if (re) assert.match(h ?? '', re);
+      else assert.equal(h, undefined);
+    });
+  }
 });
