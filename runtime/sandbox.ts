@@ -248,10 +248,12 @@ export class Sandbox {
       functionName: this.cfg.functionName, functionVersion: this.cfg.functionVersion,
       instanceId: newId(), instanceMaxMemory: this.cfg.memoryMb * 1024 * 1024,
     });
+    // initRuntimeDone marks the runtime's own init (its first `next`); initReport the whole phase.
+    let runtimeDone = false;
     const fail = (f: Fatal): Fatal => {
       this.setFatal(f);
       const fatal = this.fatal ?? f;
-      tel.emit('platform.initRuntimeDone', { initializationType: 'on-demand', phase, status: fatal.status, errorType: fatal.failure.errorType });
+      if (!runtimeDone) tel.emit('platform.initRuntimeDone', { initializationType: 'on-demand', phase, status: fatal.status, errorType: fatal.failure.errorType });
       tel.emit('platform.initReport', { initializationType: 'on-demand', phase, status: fatal.status, errorType: fatal.failure.errorType, metrics: { durationMs: ms() } });
       return fatal;
     };
@@ -286,6 +288,8 @@ export class Sandbox {
     r = await this.until(() => this.runtimeState !== 'Started', limit);
     if (r === 'timeout') return fail(timedOut('Runtime init'));
     if (r !== 'ok') return fail(r);
+    runtimeDone = true;
+    tel.emit('platform.initRuntimeDone', { initializationType: 'on-demand', phase, status: 'success' });
     this.registrationOpen = false;
     r = await this.until(() => [...this.agents.values()].every((a) => a.state === 'Ready'), limit);
     if (r === 'timeout') return fail(timedOut('Extension init'));
@@ -294,7 +298,6 @@ export class Sandbox {
     tel.closeSubscriptions();
     this.initDurationMs = ms();
     this.initialized = true;
-    tel.emit('platform.initRuntimeDone', { initializationType: 'on-demand', phase, status: 'success' });
     tel.emit('platform.initReport', { initializationType: 'on-demand', phase, status: 'success', metrics: { durationMs: this.initDurationMs } });
     return undefined;
   }
@@ -371,7 +374,12 @@ export class Sandbox {
     const memoryUsed = inv.memoryUsedMb;
     tel.emit('platform.runtimeDone', {
       requestId: event.requestId, status, metrics: { durationMs, producedBytes: outcome.kind === 'response' ? outcome.body.length : 0 },
-      spans: [{ name: 'responseLatency', start: new Date(inv.startedAt).toISOString(), durationMs }],
+      // The documented pair: until the first byte of the answer, then the rest of it (a buffered answer arrives whole).
+      spans: [
+        { name: 'responseLatency', start: new Date(inv.startedAt).toISOString(), durationMs },
+        { name: 'responseDuration', start: new Date(inv.respondedAt ?? Date.now()).toISOString(), durationMs: 0 },
+      ],
+      tracing: { type: 'X-Amzn-Trace-Id', value: event.traceId },
       ...(status !== 'success' && { errorType: this.errorTypeOf(outcome) }),
     });
 
@@ -590,6 +598,8 @@ export class Sandbox {
   private async shutdownParties(reason: ShutdownReason): Promise<void> {
     this.shuttingDown = true;
     this.registrationOpen = false;
+    // What is buffered goes out now, while the subscribers still run (the service flushes on shutdown too).
+    this.deps.telemetry.flushAll();
     const deadline = Date.now() + this.cfg.shutdownMs;
     const procs = [...this.procs];
     this.procs.clear();

@@ -195,3 +195,52 @@ describe('HTTP triggers: a streamed function URL answer', () => {
       assert.equal(await finishStream(runtime, acked, res, 'world'), 'hello world');
     }));
 });
+
+describe('Telemetry API delivery: record timing and shapes', () => {
+  test('initRuntimeDone at the runtime\'s first next (extensions still initialising), initReport once they are; runtimeDone and report shapes', async () => {
+    const sink = await startSink();
+    try {
+      await withDaemon({}, async (d) => {
+        const id = await register(d, 'otel', []);
+        const sub = await d.api('PUT', '/2022-07-01/telemetry', {
+          headers: { 'lambda-extension-identifier': id },
+          body: JSON.stringify({
+            schemaVersion: '2022-12-13', types: ['platform'], buffering: { maxItems: 1000, maxBytes: 262144, timeoutMs: 25 },
+            destination: { protocol: 'HTTP', URI: `http://sandbox.localdomain:${sink.port}/` },
+          }),
+        });
+        assert.equal(sub.status, 200, sub.text);
+        void d.next();
+        await sink.waitFor('platform.initRuntimeDone');
+        const types = () => sink.events().map((e) => String(e.type));
+        assert.ok(!types().includes('platform.initReport'), 'init is not over while the extension has not called next');
+        void d.eventNext(id);
+        await sink.waitFor('platform.initReport');
+
+        const inv = await invoke(d, { 'fn-call-id': 'shaped' });
+        assertAccepted(await d.post(inv.id, 'response', '"12345"'));
+        await inv.answer;
+        void d.next();
+        await sink.waitFor('platform.report');
+        const rec = (type: string): Json => sink.events().find((e) => e.type === type)!.record as Json;
+        const done = rec('platform.runtimeDone');
+        assert.equal(done.requestId, 'shaped');
+        assert.equal(done.status, 'success');
+        assert.deepEqual(done.metrics.producedBytes, 7);
+        assert.equal(typeof done.metrics.durationMs, 'number');
+        assert.deepEqual(done.spans.map((s: Json) => s.name), ['responseLatency', 'responseDuration']);
+        for (const s of done.spans) {
+          assert.equal(typeof s.durationMs, 'number');
+          assert.match(String(s.start), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+        }
+        assert.equal(done.tracing.type, 'X-Amzn-Trace-Id');
+        const report = rec('platform.report');
+        assert.equal(report.status, 'success');
+        for (const k of ['billedDurationMs', 'memorySizeMB', 'maxMemoryUsedMB']) assert.ok(Number.isInteger(report.metrics[k]), `${k} is an integer`);
+        assert.equal(typeof report.metrics.durationMs, 'number');
+      });
+    } finally {
+      sink.close();
+    }
+  });
+});
