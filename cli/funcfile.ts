@@ -5,10 +5,17 @@ import { parseDocument } from 'yaml';
 import { findFuncYaml } from '../images/func-yaml.js';
 import { CliError } from './errors.js';
 
+const SEMVER = /^v?(\d+)\.(\d+)\.(\d+)(?:[-+].*)?$/;
+
+/** Whether `bumpVersion` can bump it. */
+export function isBumpable(version: string): boolean {
+  return SEMVER.test(version.trim());
+}
+
 /** Fn's bump: the patch number goes up by one; no version yet gives 0.0.1. */
 export function bumpVersion(version: string | undefined): string {
   if (version === undefined || version === '') return '0.0.1';
-  const m = /^v?(\d+)\.(\d+)\.(\d+)(?:[-+].*)?$/.exec(version.trim());
+  const m = SEMVER.exec(version.trim());
   if (!m) {
     throw new CliError(`cannot bump version "${version}": it is not MAJOR.MINOR.PATCH`, 'Fix "version:" in func.yaml, or deploy with --no-bump.');
   }

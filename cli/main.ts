@@ -1,12 +1,15 @@
 #!/usr/bin/env node
 // `kiln`: the process entry. Errors print what failed and what to do, and set a non-zero exit.
+import { cliVersion } from './commands/version.js';
 import { describeError } from './errors.js';
 import { processIo } from './io.js';
 import { createProgram } from './program.js';
 
 const io = processIo();
 try {
-  await createProgram(io).parseAsync(process.argv);
+  // Only first: commander would take a program-level --version anywhere, `init --version` too.
+  if (process.argv[2] === '--version') io.out(`${cliVersion()}\n`);
+  else await createProgram(io).parseAsync(process.argv);
 } catch (err) {
   const { text, exitCode } = describeError(err);
   io.err(`${text}\n`);

@@ -9,7 +9,7 @@ import { registerCrud } from './commands/crud.js';
 import { registerInit } from './commands/init.js';
 import { registerInvoke } from './commands/invoke.js';
 import { registerStart } from './commands/start.js';
-import { cliVersion, registerVersion } from './commands/version.js';
+import { registerVersion } from './commands/version.js';
 import type { Io } from './io.js';
 import { parseOutputFormat, type OutputFormat } from './output.js';
 import { createSession } from './session.js';
@@ -20,13 +20,12 @@ export function createProgram(io: Io): Command {
   const session = createSession(io, output);
   program
     .description("Kiln's CLI: build, deploy and call functions on a Kiln (or Fn) server")
-    .version(cliVersion(), '--version', "the CLI's version")
     .addOption(new Option('-o, --output <format>', 'table or json').default('table').argParser(parseOutputFormat))
     .configureOutput({ writeOut: (t) => io.out(t), writeErr: (t) => io.err(t) })
     .showHelpAfterError('(kiln --help lists the commands)')
     .addHelpText(
       'after',
-      '\nThe server is the current context\'s API URL (`kiln context show`), or FN_API_URL when set.\nContexts live in $KILN_CONFIG_DIR, else $XDG_CONFIG_HOME/kiln, else ~/.kiln.',
+      '\n`kiln --version` prints the CLI\'s version (`kiln version` the server\'s too).\nThe server is the current context\'s API URL (`kiln context show`), or FN_API_URL when set.\nContexts live in $KILN_CONFIG_DIR, else $XDG_CONFIG_HOME/kiln, else ~/.kiln.',
     );
   registerStart(program, session);
   registerVersion(program, session);

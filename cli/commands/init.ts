@@ -5,25 +5,35 @@ import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { CliError } from '../errors.js';
 import type { Session } from '../session.js';
-import { emit } from './common.js';
-import { isRuntime, RUNTIMES, templateFiles } from '../templates/index.js';
+import { collect, emit, intOption, stringPairs } from './common.js';
+import { isBumpable } from '../funcfile.js';
+import { isRuntime, RUNTIMES, templateFiles, type FuncFields } from '../templates/index.js';
 
 interface InitOpts {
   runtime?: string;
   name?: string;
+  workingDir?: string;
+  version?: string;
+  memory?: string;
+  timeout?: string;
+  idleTimeout?: string;
+  config?: string[];
 }
 
 /** Writes the template into `dir`; refuses to overwrite an existing function. */
-export async function initFunction(dir: string, runtime: string, name: string): Promise<string[]> {
+export async function initFunction(dir: string, runtime: string, name: string, fields: FuncFields = {}): Promise<string[]> {
   if (!isRuntime(runtime)) throw new CliError(`unknown runtime "${runtime}"`, `Use one of: ${RUNTIMES.join(', ')}.`);
   if (!/^[a-z0-9]+(?:[._-][a-z0-9]+)*$/.test(name)) {
     throw new CliError(`invalid function name "${name}"`, 'Use lower-case letters, digits, ".", "_" or "-" (it names the image too); pass --name.');
+  }
+  if (fields.version !== undefined && !isBumpable(fields.version)) {
+    throw new CliError(`--version "${fields.version}" is not MAJOR.MINOR.PATCH`, 'Give e.g. --version 1.0.0 (deploy bumps its last number).');
   }
   if (existsSync(join(dir, 'func.yaml')) || existsSync(join(dir, 'func.yml'))) {
     throw new CliError(`${dir} already has a func.yaml`, 'Pick an empty directory, or edit that function.');
   }
   await mkdir(dir, { recursive: true });
-  const files = templateFiles(runtime, name);
+  const files = templateFiles(runtime, name, fields);
   for (const [rel, f] of Object.entries(files)) {
     const path = join(dir, rel);
     await writeFile(path, f.content, { mode: f.mode });
@@ -32,17 +42,40 @@ export async function initFunction(dir: string, runtime: string, name: string): 
   return Object.keys(files).sort();
 }
 
+/** func.yaml fields from `fn init`'s options. */
+function initFields(o: InitOpts): FuncFields {
+  const memory = intOption(o.memory, '--memory');
+  const timeout = intOption(o.timeout, '--timeout');
+  const idle = intOption(o.idleTimeout, '--idle-timeout');
+  const config = stringPairs(o.config);
+  return {
+    ...(o.version !== undefined && { version: o.version }),
+    ...(memory !== undefined && { memory }),
+    ...(timeout !== undefined && { timeout }),
+    ...(idle !== undefined && { idle_timeout: idle }),
+    ...(config && { config }),
+  };
+}
+
 export function registerInit(program: Command, s: Session): void {
   program
     .command('init [dir]')
+    .alias('in')
     .description('create a function: func.yaml and code for a runtime, in DIR (or ./NAME, or here)')
     .requiredOption('--runtime <runtime>', `one of ${RUNTIMES.join(', ')}`)
     .option('--name <name>', "the function's name (default: the directory's name)")
+    .option('-w, --working-dir <dir>', 'where DIR (or ./NAME) is made (default: the current directory)')
+    .option('--version <version>', 'the first version (default 0.0.1; deploy bumps it)')
+    .option('-m, --memory <MB>', 'memory in MB (default 128)')
+    .option('--timeout <s>', 'call timeout in seconds (default 30)')
+    .option('--idle-timeout <s>', 'seconds an idle container is kept (default 30)')
+    .option('-c, --config <KEY=VALUE>', 'configuration (environment) of the fn; repeatable', collect)
     .action(async (dirArg: string | undefined, o: InitOpts) => {
       // As `fn init`: a name without a directory makes ./NAME; neither uses the current directory.
-      const dir = resolve(s.io.cwd, dirArg ?? o.name ?? '.');
+      const base = resolve(s.io.cwd, o.workingDir ?? '.');
+      const dir = resolve(base, dirArg ?? o.name ?? '.');
       const name = o.name ?? basename(dir);
-      const files = await initFunction(dir, o.runtime!, name);
+      const files = await initFunction(dir, o.runtime!, name, initFields(o));
       emit(s, { name, runtime: o.runtime, dir, files }, () => `Function ${name} (runtime ${o.runtime}) created in ${dir}: ${files.join(', ')}\n`);
     });
 }

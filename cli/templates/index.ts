@@ -19,25 +19,34 @@ const FILES: Record<Runtime, (name: string) => TemplateFiles> = {
   'lambda-shell': lambdaShellTemplate,
 };
 
+/** What `kiln init`'s options (as `fn init`'s) put in func.yaml instead of the defaults. */
+export interface FuncFields {
+  version?: string;
+  memory?: number;
+  timeout?: number;
+  idle_timeout?: number;
+  config?: Record<string, string>;
+}
+
 /** func.yaml in Fn's schema 20180708 plus Kiln's `format`. */
-export function funcYamlText(runtime: Runtime, name: string): string {
+export function funcYamlText(runtime: Runtime, name: string, fields: FuncFields = {}): string {
   const lambda = runtime !== 'node';
   const doc: Record<string, unknown> = {
     schema_version: 20180708,
     name,
-    version: '0.0.1',
+    version: fields.version ?? '0.0.1',
     runtime,
     format: lambda ? 'lambda' : 'http-stream',
     ...(!lambda && { entrypoint: 'node func.js' }),
-    memory: 128,
-    timeout: 30,
-    idle_timeout: 30,
-    config: {},
+    memory: fields.memory ?? 128,
+    timeout: fields.timeout ?? 30,
+    idle_timeout: fields.idle_timeout ?? 30,
+    config: fields.config ?? {},
     triggers: [{ name, type: 'http', source: `/${name}` }],
   };
   return stringify(doc);
 }
 
-export function templateFiles(runtime: Runtime, name: string): TemplateFiles {
-  return { 'func.yaml': file(funcYamlText(runtime, name)), ...FILES[runtime](name) };
+export function templateFiles(runtime: Runtime, name: string, fields: FuncFields = {}): TemplateFiles {
+  return { 'func.yaml': file(funcYamlText(runtime, name, fields)), ...FILES[runtime](name) };
 }

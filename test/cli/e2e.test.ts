@@ -313,6 +313,15 @@ describe('kiln start and kiln version', () => {
     }
   });
 
+  test("--version (first) prints the CLI's version; init's --version is func.yaml's, as fn init", async () => {
+    assert.match(await ok(['--version']), /^\d+\.\d+\.\d+\n$/);
+    await ok(['init', '--runtime', 'node', '--name', `${P}-opts`, '--version', '2.0.0', '-m', '256', '-c', 'A=b', '-w', join(work, 'opts-parent')], { cwd: tmpdir() });
+    const f = await readFile(join(work, 'opts-parent', `${P}-opts`, 'func.yaml'), 'utf8');
+    assert.match(f, /^version: 2\.0\.0$/m);
+    assert.match(f, /^memory: 256$/m);
+    assert.match(f, /^config:\n {2}A: b$/m);
+  });
+
   test('version says when the server is not reachable, and still answers', async () => {
     const url = `http://127.0.0.1:${await closedPort()}`;
     assert.match(await ok(['version'], { env: { FN_API_URL: url } }), /Server version: \? \(Kiln server not reachable at/);

@@ -56,6 +56,14 @@ describe('kiln init', () => {
     assert.deepEqual((await planBuild(dirFor('node'), await readFuncYaml(dirFor('node')))).vendor, ['@fnproject/fdk']);
   });
 
+  test("fn init's options set func.yaml's version, memory, timeouts and config", async () => {
+    await initFunction(dirFor('opts'), 'lambda-node', 'opts', { version: '1.2.3', memory: 256, timeout: 60, idle_timeout: 5, config: { A: 'b' } });
+    const f = await readFuncYaml(dirFor('opts'));
+    assert.deepEqual([f.version, f.memory, f.timeout, f.idle_timeout, f.config], ['1.2.3', 256, 60, 5, { A: 'b' }]);
+    await assert.rejects(initFunction(dirFor('x3'), 'node', 'x3', { version: 'latest' }), /--version "latest" is not MAJOR.MINOR.PATCH/);
+    assert.equal(existsSync(dirFor('x3')), false);
+  });
+
   test('refuses an existing function, an unknown runtime, a bad name', async () => {
     await assert.rejects(initFunction(dirFor('node'), 'node', 'node'), /already has a func.yaml/);
     await assert.rejects(initFunction(dirFor('x1'), 'python', 'x1'), /unknown runtime "python"/);
