@@ -25,6 +25,9 @@ const TELEMETRY_SCHEMAS = ['2022-07-01', '2022-12-13', '2025-01-29'];
 const LOGS_SCHEMAS = ['2020-08-15', '2021-03-18'];
 const CATEGORIES: EventCategory[] = ['platform', 'function', 'extension'];
 const SANDBOX_HOSTS = ['sandbox.localdomain', 'sandbox'];
+/** Attempts after the first at delivering one batch, and the longest wait between two. */
+const MAX_RETRIES = 5;
+const MAX_BACKOFF_MS = 1000;
 /** Events kept from init for subscribers that join later in init. */
 const INIT_BUFFER = 1000;
 
@@ -99,6 +102,8 @@ class Subscriber {
   private timer: NodeJS.Timeout | undefined;
   private sending = false;
   private dropped = { records: 0, bytes: 0 };
+  /** Failed attempts at the batch at the head of the queue. */
+  private failures = 0;
 
   constructor(readonly sub: Subscription) {}
 
@@ -132,22 +137,30 @@ class Subscriber {
       const e = { time: new Date().toISOString(), type: 'platform.logsDropped', record };
       this.queue.unshift({ event: e, bytes: Buffer.byteLength(JSON.stringify(e)) });
     }
-    const batch: TelemetryEvent[] = [];
+    const items: { event: TelemetryEvent; bytes: number }[] = [];
     let size = 0;
-    while (this.queue.length && batch.length < this.sub.maxItems && (batch.length === 0 || size + this.queue[0]!.bytes <= this.sub.maxBytes)) {
+    while (this.queue.length && items.length < this.sub.maxItems && (items.length === 0 || size + this.queue[0]!.bytes <= this.sub.maxBytes)) {
       const item = this.queue.shift()!;
-      batch.push(item.event);
+      items.push(item);
       size += item.bytes;
     }
     this.bytes -= size;
     this.sending = true;
-    void this.send(batch).then((ok) => {
+    void this.send(items.map((i) => i.event)).then((ok) => {
       this.sending = false;
-      if (!ok) {
-        this.dropped.records += batch.length;
+      if (ok) this.failures = 0;
+      else if (++this.failures <= MAX_RETRIES) {
+        // The service retries with backoff (a listener that is not up yet must not lose init's events).
+        this.queue.unshift(...items);
+        this.bytes += size;
+      } else {
+        // A batch the consumer keeps refusing is dropped, and the consumer told so.
+        this.failures = 0;
+        this.dropped.records += items.length;
         this.dropped.bytes += size;
       }
-      if (this.queue.length) this.timer ??= setTimeout(() => this.flush(), ok ? 0 : this.sub.timeoutMs);
+      const wait = this.failures === 0 ? 0 : Math.min(Math.max(this.sub.timeoutMs, 100) * 2 ** (this.failures - 1), MAX_BACKOFF_MS);
+      if (this.queue.length) this.timer ??= setTimeout(() => this.flush(), wait);
     });
   }
 

@@ -425,7 +425,8 @@ export interface Sink {
   close(): void;
 }
 
-export async function startSink(): Promise<Sink> {
+/** Listens on `port` when given (a destination that comes up late), else on a free one. */
+export async function startSink(port?: number): Promise<Sink> {
   const batches: Sink['batches'] = [];
   const server = createHttpServer((req, res) => {
     let s = '';
@@ -435,12 +436,12 @@ export async function startSink(): Promise<Sink> {
       res.end();
     });
   });
-  const port = await freePort();
-  server.listen(port, '127.0.0.1');
+  const at = port ?? (await freePort());
+  server.listen(at, '127.0.0.1');
   await once(server, 'listening');
   const events = () => batches.flatMap((b) => b.events);
   return {
-    port, batches, events,
+    port: at, batches, events,
     waitFor: async (type, timeoutMs = 5000) => {
       const deadline = Date.now() + timeoutMs;
       while (!events().some((e) => e.type === type)) {

@@ -7,8 +7,9 @@ import { once } from 'node:events';
 import { request, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  assertAccepted, assertApiError, finishStream, invoke, register, startSink, warm, withDaemon, type Daemon, type Json,
+  assertAccepted, assertApiError, finishStream, freePort, invoke, register, startSink, warm, withDaemon, type Daemon, type Json, type Sink,
 } from '../helpers/daemon.js';
 
 /** A POST as Go's net/http sends an io.Reader body: chunked, trailers declared up front. */
@@ -241,6 +242,31 @@ describe('Telemetry API delivery: record timing and shapes', () => {
       });
     } finally {
       sink.close();
+    }
+  });
+});
+
+describe('Telemetry API delivery: a destination that is not listening yet', () => {
+  test('the batch is retried with backoff until the listener is up: init\'s events arrive, nothing dropped', async () => {
+    const port = await freePort();
+    let sink: Sink | undefined;
+    try {
+      await withDaemon({}, async (d) => {
+        const id = await register(d, 'slow-listener', []);
+        const sub = await d.api('PUT', '/2022-07-01/telemetry', {
+          headers: { 'lambda-extension-identifier': id },
+          body: JSON.stringify({ schemaVersion: '2022-12-13', types: ['platform'], buffering: { timeoutMs: 25 }, destination: { protocol: 'HTTP', URI: `http://sandbox:${port}/` } }),
+        });
+        assert.equal(sub.status, 200, sub.text);
+        await sleep(300);
+        sink = await startSink(port);
+        await sink.waitFor('platform.telemetrySubscription');
+        const types = sink.events().map((e) => String(e.type));
+        assert.ok(types.includes('platform.initStart'), types.join(', '));
+        assert.ok(!types.includes('platform.logsDropped'), types.join(', '));
+      });
+    } finally {
+      sink?.close();
     }
   });
 });
