@@ -1,6 +1,7 @@
 // `kiln invoke APP FN` (Fn's invoke by fn id) and `kiln invoke --trigger APP /source` (an HTTP
 // trigger, with the method, headers and body given). The answer's body goes to stdout as is.
 import type { Command } from 'commander';
+import { readFuncYaml } from '../../images/func-yaml.js';
 import { errorMessage } from '../client.js';
 import { CliError } from '../errors.js';
 import { callFailure, failureLine, invokeFn, invokeTrigger, type InvokeReply } from '../invoke.js';
@@ -46,13 +47,27 @@ function showReply(s: Session, r: InvokeReply, o: InvokeOpts): void {
   s.io.out(r.body.toString('utf8'));
 }
 
+/**
+ * As `fn invoke`: without --content-type, the `content_type` of the func.yaml in the current
+ * directory, when that func.yaml is this fn's (its name).
+ */
+async function defaultContentType(s: Session, fnName: string): Promise<string | undefined> {
+  try {
+    const f = await readFuncYaml(s.io.cwd);
+    return f.name === fnName ? f.fields.content_type : undefined;
+  } catch {
+    return undefined; // no (usable) func.yaml here: text/plain
+  }
+}
+
 async function invokeByName(s: Session, appName: string, fnName: string, o: InvokeOpts): Promise<void> {
   const client = await s.client();
   const { fn } = await findAppFn(client, appName, fnName);
   const body = await bodyOf(s, o);
+  const contentType = o.contentType ?? (await defaultContentType(s, fnName));
   const r = await invokeFn(client, fn.id, {
     ...(body && { body }),
-    ...(o.contentType && { contentType: o.contentType }),
+    ...(contentType && { contentType }),
     detached: o.detached === true,
   });
   if (o.detached && r.status === 202) {
@@ -103,7 +118,7 @@ export function registerInvoke(program: Command, s: Session): void {
     .alias('iv')
     .description('call a function (body from --body or stdin) and print its answer; --trigger calls APP /source over HTTP')
     .option('--body <text>', 'the request body (default: stdin when piped)')
-    .option('--content-type <type>', 'Content-Type of the body (invoke default text/plain)')
+    .option('--content-type <type>', "Content-Type of the body (default: func.yaml's content_type here, else text/plain)")
     .option('--detached', 'answer at once with the call id; the call runs on')
     .option('--trigger', 'the second argument is an HTTP trigger source (/path) of the app')
     .option('-X, --method <method>', 'HTTP method for --trigger (default POST with a body, else GET)')
@@ -111,7 +126,10 @@ export function registerInvoke(program: Command, s: Session): void {
     .option('-i, --include', 'print the status and headers (to stderr)')
     .option('--display-call-id', 'print the call id (to stderr)')
     .action(async (app: string, second: string, o: InvokeOpts) => {
-      if (o.trigger) return invokeByTrigger(s, app, second, o);
+      if (o.trigger) {
+        if (o.detached) throw new CliError('--detached goes with `kiln invoke APP FN`', 'A trigger answers when the call is done.');
+        return invokeByTrigger(s, app, second, o);
+      }
       if (o.method || o.header) throw new CliError('--method and --header go with --trigger');
       return invokeByName(s, app, second, o);
     });

@@ -380,6 +380,17 @@ describe('create, list, inspect, update, config and delete round-trip', () => {
     const viaInvoke = JSON.parse(await ok(['invoke', app, 'echo', '--body', 'x'])) as { env: Record<string, string> };
     assert.equal(viaInvoke.env.B, 'fn wins');
 
+    // As `fn invoke`: in the fn's directory, func.yaml's content_type is the default.
+    const echoDir = join(work, 'echo-dir');
+    await mkdir(echoDir);
+    await writeFile(join(echoDir, 'func.yaml'), 'name: echo\ncontent_type: application/x-kiln\n');
+    const contentType = async (cwd: string, extra: string[] = []): Promise<string | undefined> =>
+      (JSON.parse(await ok(['invoke', app, 'echo', '--body', 'x', ...extra], { cwd })) as { headers: Record<string, string> }).headers['content-type'];
+    assert.equal(await contentType(echoDir), 'application/x-kiln');
+    assert.equal(await contentType(echoDir, ['--content-type', 'text/x-given']), 'text/x-given');
+    assert.equal(await contentType(work), 'text/plain');
+    await fails(['invoke', '--trigger', app, '/echo', '--detached'], /--detached goes with `kiln invoke APP FN`/);
+
     assert.match(await ok(['delete', 'trigger', app, 'f1', 't1']), /Successfully deleted trigger: t1/);
     assert.doesNotMatch(await ok(['list', 'triggers', app]), /t1/);
     await ok(['delete', 'fn', app, 'f1']);
