@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { statsChart } from '../chart.js';
 import { ApiError, type Call } from '../client.js';
+import { CliError } from '../errors.js';
 import { durationMs, formatMs, table } from '../output.js';
 import { findAppFn } from '../resolve.js';
 import type { Session } from '../session.js';
@@ -28,7 +29,9 @@ function callDetail(c: Call): string {
 async function listCalls(s: Session, appName: string, fnName: string, o: { limit: string }): Promise<void> {
   const client = await s.client();
   const { fn } = await findAppFn(client, appName, fnName);
-  const page = await client.listCalls(fn.id, intOption(o.limit, '-n') ?? CALLS_DEFAULT);
+  const n = intOption(o.limit, '-n') ?? CALLS_DEFAULT;
+  if (n < 1 || n > CALLS_DEFAULT) throw new CliError(`-n must be 1 to ${CALLS_DEFAULT}, not ${n}`);
+  const page = await client.listCalls(fn.id, n);
   const items = page.items;
   emit(s, items, () =>
     items.length === 0

@@ -167,6 +167,7 @@ describe('kiln with the node template', () => {
     assert.match(await ok(['get', 'logs', APP, HELLO, id]), /called for Logs/);
     const json = JSON.parse(await ok(['-o', 'json', 'logs', APP, HELLO, id])) as { call_id: string; log: string };
     assert.equal(json.call_id, id);
+    await fails(['calls', APP, HELLO, '-n', '0'], /-n must be 1 to 100, not 0/);
     await fails(['logs', APP, HELLO, '01ARZ3NDEKTSV4RRFFQ69G5FAV'], new RegExp(`Call not found \\(HTTP 404\\)\n\`kiln calls ${APP} ${HELLO}\` lists`));
     await fails(['get', 'call', APP, HELLO, '01ARZ3NDEKTSV4RRFFQ69G5FAV'], /Call not found \(HTTP 404\)\n.*kiln calls/);
   });
@@ -242,6 +243,9 @@ describe('the Lambda templates', () => {
     const name = `${P}-lshell`;
     const dir = join(work, name);
     await ok(['init', '--runtime', 'lambda-shell', '--name', name]);
+    // --registry (as fn's) prefixes the image name, over FN_REGISTRY and the context's
+    assert.match(await ok(['build', '--registry', `${P}-reg`, name], { env: { FN_REGISTRY: 'not-this' } }), new RegExp(`built successfully: ${P}-reg/${name}:0.0.1`));
+    assert.ok(await inspectImage(client, `${P}-reg/${name}:0.0.1`));
     await ok(['deploy', '--app', APP, '--create-app'], { cwd: dir });
     assert.equal((await inspectImage(client, `${name}:0.0.2`))?.Config.WorkingDir, '/var/task');
     assert.equal(await ok(['invoke', APP, name, '--body', '{"a":1}']), '{"message":"Hello from bash","length":7}');
