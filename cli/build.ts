@@ -2,7 +2,7 @@
 // vendored packages), with a progress display and errors that say which step failed.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
 import { ensureNodeBaseImage, NODE_BASE_LATEST } from '../images/base-image.js';
@@ -30,11 +30,12 @@ export function noFuncYaml(dir: string): CliError {
   );
 }
 
-/** Reads func.yaml; a missing or broken one is a CliError naming the file. */
+/** Reads func.yaml (with no `name:`, the directory's name, as fn); a missing or broken one is a CliError naming the file. */
 export async function loadFunc(dir: string): Promise<FuncYaml> {
   if (!(await findFuncYaml(dir))) throw noFuncYaml(dir);
   try {
-    return await readFuncYaml(dir);
+    const func = await readFuncYaml(dir);
+    return func.name ? func : { ...func, name: basename(dir) };
   } catch (err) {
     if (err instanceof FuncYamlError) {
       throw new CliError(`bad func.yaml: ${err.message}`, 'Fix it, or write a fresh one with `kiln init --runtime node`.');
@@ -90,7 +91,10 @@ export async function planBuild(dir: string, func: FuncYaml): Promise<BuildPlan>
 export function imageName(func: FuncYaml, registry?: string): string {
   if (!func.name) throw new CliError('bad func.yaml: no name', 'Add e.g. "name: hello".');
   if (!/^[a-z0-9]+(?:[._-][a-z0-9]+)*$/.test(func.name)) {
-    throw new CliError(`bad func.yaml: name "${func.name}" cannot name an image`, 'Use lower-case letters, digits, ".", "_" or "-".');
+    throw new CliError(
+      `bad func.yaml: name "${func.name}" cannot name an image`,
+      'Use lower-case letters, digits, ".", "_" or "-" in "name:" (with none, the directory\'s name is used).',
+    );
   }
   const version = func.version ?? '0.0.1';
   return `${registry ? `${registry.replace(/\/+$/, '')}/` : ''}${func.name}:${version}`;

@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { imageName, planBuild, SHELL_BASE_LATEST } from '../../cli/build.js';
+import { imageName, loadFunc, planBuild, SHELL_BASE_LATEST } from '../../cli/build.js';
 import { parsePairs } from '../../cli/commands/common.js';
 import { configDir, ContextStore, DEFAULT_API_URL } from '../../cli/context.js';
 import { CliError } from '../../cli/errors.js';
@@ -98,6 +98,17 @@ describe('images and build plans', () => {
     assert.deepEqual(await planBuild(dir, f('runtime: lambda-node\nformat: lambda\n')), { kind: 'lambda', baseImage: 'kiln/node:latest', vendor: [] });
     assert.deepEqual(await planBuild(dir, f('runtime: lambda-shell\nformat: lambda\n')), { kind: 'lambda', baseImage: SHELL_BASE_LATEST, vendor: [] });
     assert.deepEqual(await planBuild(dir, f('runtime: docker\n')), { kind: 'dockerfile', vendor: [] });
+  });
+  test("with no name in func.yaml the directory's name is used, as fn", async () => {
+    const cases: Array<[string, string, string]> = [
+      ['noname-fn', 'runtime: node\n', 'noname-fn'],
+      ['named-dir', 'name: given\nruntime: node\n', 'given'],
+    ];
+    for (const [d, yaml, name] of cases) {
+      await mkdir(join(tmp, d), { recursive: true });
+      await writeFile(join(tmp, d, 'func.yaml'), yaml);
+      assert.equal((await loadFunc(join(tmp, d))).name, name);
+    }
   });
   const badPlans: Array<[string, RegExp]> = [
     ['name: x\n', /no runtime/],
