@@ -56,7 +56,7 @@ async function packageDeps(dir: string): Promise<string[]> {
     const pkg = JSON.parse(text) as { dependencies?: Record<string, string> };
     return Object.keys(pkg.dependencies ?? {}).sort();
   } catch (err) {
-    throw new CliError(`bad package.json in ${dir}: ${(err as Error).message}`);
+    throw new CliError(`bad package.json in ${dir}: ${(err as Error).message}`, 'Fix its JSON (`npm pkg get` shows where it breaks).');
   }
 }
 
@@ -70,7 +70,7 @@ export async function planBuild(dir: string, func: FuncYaml): Promise<BuildPlan>
   if (runtime === 'docker') return { kind: 'dockerfile', vendor: [] };
   const expected = runtime.startsWith('lambda-') ? 'lambda' : 'http-stream';
   if (format !== expected) {
-    throw new CliError(`bad func.yaml: runtime "${runtime}" needs format "${expected}", not "${format}" (in ${dir})`);
+    throw new CliError(`bad func.yaml: runtime "${runtime}" needs format "${expected}", not "${format}" (in ${dir})`, `Set "format: ${expected}" in func.yaml.`);
   }
   switch (runtime) {
     case 'node':

@@ -16,7 +16,7 @@ export function parsePairs(pairs: string[] | undefined, what: string, asJson = f
   const out: Record<string, unknown> = {};
   for (const p of pairs) {
     const eq = p.indexOf('=');
-    if (eq < 1) throw new CliError(`${what} "${p}" is not KEY=VALUE`);
+    if (eq < 1) throw new CliError(`${what} "${p}" is not KEY=VALUE`, `e.g. ${what} LOG_LEVEL=debug (repeat ${what} for more).`);
     const v = p.slice(eq + 1);
     let value: unknown = v;
     if (asJson) {

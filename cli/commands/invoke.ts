@@ -130,7 +130,9 @@ export function registerInvoke(program: Command, s: Session): void {
         if (o.detached) throw new CliError('--detached goes with `kiln invoke APP FN`', 'A trigger answers when the call is done.');
         return invokeByTrigger(s, app, second, o);
       }
-      if (o.method || o.header) throw new CliError('--method and --header go with --trigger');
+      if (o.method || o.header) {
+        throw new CliError('--method and --header go with --trigger', `Call the fn's HTTP trigger (\`kiln invoke --trigger ${app} /SOURCE ...\`), or drop them.`);
+      }
       return invokeByName(s, app, second, o);
     });
 }
