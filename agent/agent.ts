@@ -76,6 +76,22 @@ export function containerEnv(app: App, fn: Fn): Record<string, string> {
   };
 }
 
+/** The statuses a call ends with. */
+export type FinishedStatus = Exclude<CallStatus, 'queued' | 'running'>;
+
+/** A snapshot of the agent for metrics (Fn's queued/running/calls counters, and containers). */
+export interface AgentStats {
+  /** Calls waiting for a container. */
+  queued: number;
+  /** Calls on a container. */
+  running: number;
+  /** Finished calls by recorded status, since start. */
+  calls: Record<FinishedStatus, number>;
+  /** Containers by state. */
+  containers: Record<HotContainer['state'], number>;
+  memory: { reservedBytes: number; capacityBytes: number };
+}
+
 export class Agent {
   private readonly pools = new Map<string, SlotPool>();
   /** Every container started and not yet removed, so shutdown can wait for all removals. */
@@ -92,6 +108,8 @@ export class Agent {
   private readonly containerDeps: ContainerDeps;
   private readonly stop = new AbortController();
   private inFlight = 0;
+  private queued = 0;
+  private readonly finished: Record<FinishedStatus, number> = { success: 0, error: 0, timeout: 0, cancelled: 0 };
   private idleWaiters: (() => void)[] = [];
   /** Slot keys per (app, fn) object: cached lookups hand out the same objects until they change. */
   private readonly keys = new WeakMap<Fn, { app: App; key: string }>();
@@ -113,7 +131,8 @@ export class Agent {
   /** Runs one call and writes its answer to `res`. Throws when no answer was started. */
   async invoke(spec: InvokeSpec, res: ResponseTarget): Promise<void> {
     const createdAt = Date.now();
-    const record = (status: CallStatus, fields: Partial<Call>, log: CallRecord['log'] = '') =>
+    const record = (status: FinishedStatus, fields: Partial<Call>, log: CallRecord['log'] = '') => {
+      this.finished[status]++;
       this.recorder.record({
         call: {
           id: spec.callId, app_id: spec.app.id, fn_id: spec.fn.id, status, created_at: iso(createdAt),
@@ -122,6 +141,7 @@ export class Agent {
         },
         log,
       });
+    };
     /** Records a call that never reached a container, and rethrows why. */
     const refuse = (err: unknown): never => {
       const cancelled = err instanceof AgentError && err.kind === 'cancelled';
@@ -147,11 +167,13 @@ export class Agent {
       let container = await pool.takeIdle();
       if (!container) {
         const bound = this.bounded(this.cfg.maxQueueMs, spec.signal);
+        this.queued++;
         try {
           container = await pool.acquire(bound.signal);
         } catch (err) {
           return refuse(err);
         } finally {
+          this.queued--;
           bound.dispose();
         }
       }
@@ -348,6 +370,18 @@ export class Agent {
     // Calls cut by the sweep record their end; give them a moment, then write everything.
     await this.untilIdle(2000);
     await this.recorder.flush();
+  }
+
+  stats(): AgentStats {
+    const containers: AgentStats['containers'] = { starting: 0, busy: 0, idle: 0, frozen: 0, closed: 0 };
+    for (const c of this.live) containers[c.state]++;
+    return {
+      queued: this.queued,
+      running: this.inFlight - this.queued,
+      calls: { ...this.finished },
+      containers,
+      memory: { reservedBytes: this.resources.used.memoryBytes, capacityBytes: this.resources.total.memoryBytes },
+    };
   }
 
   /** Waits until queued call records are written (tests, shutdown). */

@@ -8,6 +8,7 @@ import type { Config } from './config.js';
 import { idFactory } from './ids.js';
 import { createApp } from './server.js';
 import { InvokeLookup } from './invoke-lookup.js';
+import { createMetrics } from './metrics.js';
 import { invokeHandler } from './invoke-handler.js';
 import { timestamp } from './models/common.js';
 import { Agent } from '../agent/agent.js';
@@ -84,6 +85,7 @@ export async function start(config: Config): Promise<Running> {
     version: packageVersion(),
     maxRequestSize: config.maxRequestSize,
     publicUrl: config.publicUrl,
+    metrics: createMetrics(() => agent.stats()),
   });
 
   // Invokes go straight to their handler; everything else to express.

@@ -4,6 +4,7 @@ import type { Store } from '../store/types.js';
 import type { InvokeSpec } from '../agent/agent.js';
 import type { ResponseTarget } from '../agent/relay.js';
 import type { InvokeLookup } from './invoke-lookup.js';
+import type { Metrics } from './metrics.js';
 
 /** The part of the agent the HTTP layer uses. */
 export interface Invoker {
@@ -22,4 +23,6 @@ export interface ApiDeps {
   version: string;
   maxRequestSize: number;
   publicUrl: string | undefined;
+  /** GET /metrics (Prometheus); absent, the path is not served. */
+  metrics?: Metrics;
 }

@@ -1,0 +1,68 @@
+// GET /metrics: Prometheus text from prom-client (the standard Node client; its registry
+// renders the exposition format and the process metrics). The agent's figures are read at
+// scrape time from a snapshot, so the call path only bumps plain integers.
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { AgentStats } from '../agent/agent.js';
+
+export interface Metrics {
+  contentType: string;
+  text(): Promise<string>;
+}
+
+export function createMetrics(stats: () => AgentStats): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'kiln_' });
+  // One snapshot per scrape, shared by every collector below.
+  let snap: AgentStats | undefined;
+  const current = (): AgentStats => (snap ??= stats());
+
+  new Gauge({
+    name: 'kiln_calls_queued', help: 'Calls waiting for a container (Fn: queued).', registers: [registry],
+    collect() {
+      this.set(current().queued);
+    },
+  });
+  new Gauge({
+    name: 'kiln_calls_running', help: 'Calls running on a container (Fn: running).', registers: [registry],
+    collect() {
+      this.set(current().running);
+    },
+  });
+  new Counter({
+    name: 'kiln_calls_total', help: 'Finished calls by recorded status (Fn: completed, failed, timedout).', labelNames: ['status'], registers: [registry],
+    collect() {
+      this.reset();
+      for (const [status, n] of Object.entries(current().calls)) this.inc({ status }, n);
+    },
+  });
+  new Gauge({
+    name: 'kiln_containers', help: 'Containers by state.', labelNames: ['state'], registers: [registry],
+    collect() {
+      for (const [state, n] of Object.entries(current().containers)) if (state !== 'closed') this.set({ state }, n);
+    },
+  });
+  new Gauge({
+    name: 'kiln_memory_reserved_bytes', help: 'Memory reserved for containers.', registers: [registry],
+    collect() {
+      this.set(current().memory.reservedBytes);
+    },
+  });
+  new Gauge({
+    name: 'kiln_memory_capacity_bytes', help: 'Memory this server gives containers in all.', registers: [registry],
+    collect() {
+      this.set(current().memory.capacityBytes);
+    },
+  });
+
+  return {
+    contentType: registry.contentType,
+    text: async () => {
+      snap = undefined;
+      try {
+        return await registry.metrics();
+      } finally {
+        snap = undefined;
+      }
+    },
+  };
+}

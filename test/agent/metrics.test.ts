@@ -1,0 +1,57 @@
+// GET /metrics: Prometheus text with the agent's calls and containers, from a real server.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { agentSuite, type AgentSuite } from '../helpers/agent-suite.js';
+
+let s: AgentSuite;
+before(async () => {
+  s = await agentSuite('metrics', { FN_FREEZE_IDLE_MSECS: '-1' });
+});
+after(() => s.close());
+
+async function scrape(): Promise<{ type: string; values: Map<string, number> }> {
+  const res = await fetch(`${s.srv.url}/metrics`);
+  assert.equal(res.status, 200);
+  const values = new Map<string, number>();
+  for (const line of (await res.text()).split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const i = line.lastIndexOf(' ');
+    values.set(line.slice(0, i), Number(line.slice(i + 1)));
+  }
+  return { type: res.headers.get('content-type') ?? '', values };
+}
+
+test('GET /metrics counts calls by status and containers by state', async () => {
+  const before = await scrape();
+  assert.match(before.type, /^text\/plain; version=0\.0\.4/);
+  assert.ok(before.values.has('kiln_process_resident_memory_bytes'), 'process metrics are there');
+  const ok0 = before.values.get('kiln_calls_total{status="success"}') ?? 0;
+  const err0 = before.values.get('kiln_calls_total{status="error"}') ?? 0;
+
+  const fn = await s.mkFn('m1');
+  assert.equal((await s.invoke(fn.id, {})).status, 200);
+  assert.equal((await s.invoke(fn.id, {})).status, 200);
+  const mid = await scrape();
+  assert.equal(mid.values.get('kiln_calls_total{status="success"}'), ok0 + 2);
+  assert.equal(mid.values.get('kiln_calls_running'), 0);
+  assert.equal(mid.values.get('kiln_calls_queued'), 0);
+  assert.equal(mid.values.get('kiln_containers{state="idle"}'), 1);
+  assert.equal(mid.values.get('kiln_memory_reserved_bytes'), 128 * 1024 * 1024);
+  assert.ok((mid.values.get('kiln_memory_capacity_bytes') ?? 0) >= 128 * 1024 * 1024);
+
+  assert.equal((await s.invoke(fn.id, { crash: true })).status, 502);
+  const after = await scrape();
+  assert.equal(after.values.get('kiln_calls_total{status="error"}'), err0 + 1);
+});
+
+test('a running call shows as running', async () => {
+  const fn = await s.mkFn('m2');
+  const call = s.invoke(fn.id, { sleepMs: 800 });
+  let seen = 0;
+  for (let i = 0; i < 40 && seen === 0; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    seen = (await scrape()).values.get('kiln_calls_running') ?? 0;
+  }
+  assert.equal(seen, 1);
+  assert.equal((await call).status, 200);
+});
