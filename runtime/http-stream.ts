@@ -7,9 +7,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { basename, dirname, join } from 'node:path';
 import { failureBody } from './errors.js';
 import { functionUrlAnswer, functionUrlEvent, gatewayRequest } from './function-url.js';
-import { header, readBody, sendJson } from './http-util.js';
+import { header, readBody, sendJson, trailerError } from './http-util.js';
 import type { InvokeEvent, Outcome, Sandbox, ShutdownReason } from './sandbox.js';
-import { HTTP_INTEGRATION_TYPE, readPrelude } from './stream-prelude.js';
+import { HTTP_INTEGRATION_TYPE, splitPrelude } from './stream-prelude.js';
 import { decodeClientContext, jsonObjectText, newTraceId } from './trace.js';
 
 /** Kiln's own header on a streamed answer (the agent strips it). */
@@ -73,35 +73,52 @@ type StreamOutcome = Extract<Outcome, { kind: 'stream' }>;
 
 /**
  * A response stream, relayed chunk by chunk (the marker header tells the agent not to buffer).
+ * The head waits for the first byte: a stream that fails before writing anything (the Node
+ * client's streamifyResponse handler throwing) is the function's error, not an empty 200.
  * Through an HTTP trigger, an http-integration-response stream's prelude becomes the status
  * and headers, as function URLs do.
  */
 function answerStream(res: ServerResponse, o: StreamOutcome, gateway: boolean, log: Record<string, string>): void {
-  o.from.on('end', () => {
-    // A mid-stream error comes in the trailers (its body base64 JSON): log it, the caller already has a 200.
-    const type = o.from.trailers['lambda-runtime-function-error-type'];
-    if (type) process.stdout.write(`Response stream error: ${type}\n`);
+  const from = o.from;
+  const prelude = gateway && o.contentType.split(';')[0]!.trim() === HTTP_INTEGRATION_TYPE;
+  let pending: Buffer | undefined = Buffer.alloc(0);
+  const start = (head: Record<string, string | string[]>, first: Buffer) => {
+    pending = undefined;
+    res.writeHead(200, { ...head, [STREAMING_HEADER]: 'streaming', ...log });
+    res.flushHeaders();
+    if (first.length > 0) res.write(first);
+  };
+  const plain = { 'content-type': o.contentType };
+  from.on('data', (chunk: Buffer) => {
+    if (pending === undefined) {
+      if (!res.write(chunk)) {
+        from.pause();
+        res.once('drain', () => from.resume());
+      }
+      return;
+    }
+    if (!prelude) return start(plain, chunk);
+    pending = Buffer.concat([pending, chunk]);
+    const split = splitPrelude(pending);
+    if (split) start(gatewayHead(split.head.status, split.head.headers), split.rest);
+  });
+  from.on('end', () => {
+    const failed = trailerError(from);
+    if (pending !== undefined && pending.length === 0 && failed) {
+      answer(res, '', { ...failed, ...(o.log !== undefined && { log: o.log }) }, gateway);
+    } else {
+      // A mid-stream error comes in the trailers (its body base64 JSON): the caller already has a 200.
+      if (failed) process.stdout.write(`Response stream error: ${failed.kind === 'error' ? failed.errorType : ''}\n`);
+      if (pending !== undefined) start(prelude && pending.length > 0 ? gatewayHead(200, {}) : plain, pending);
+      res.end();
+    }
     o.done.resolve();
   });
-  o.from.on('error', (err) => {
+  from.on('error', (err) => {
     o.done.reject(err);
     res.destroy(err);
   });
   res.on('close', () => o.done.resolve());
-  const marker = { [STREAMING_HEADER]: 'streaming', ...log };
-  if (!gateway || o.contentType.split(';')[0]!.trim() !== HTTP_INTEGRATION_TYPE) {
-    res.writeHead(200, { 'content-type': o.contentType, ...marker });
-    res.flushHeaders();
-    o.from.pipe(res);
-    return;
-  }
-  readPrelude(o.from).then(({ head, rest }) => {
-    res.writeHead(200, { ...gatewayHead(head.status, head.headers), ...marker });
-    res.flushHeaders();
-    if (rest.length > 0) res.write(rest);
-    if (o.from.readableEnded) res.end();
-    else o.from.pipe(res);
-  }, (err: Error) => res.destroy(err));
 }
 
 function answer(res: ServerResponse, requestId: string, o: Outcome, gateway: boolean): void {

@@ -2,6 +2,7 @@
 // bundled into one file and runs in every Lambda container, so it stays small).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LambdaApiError } from './errors.js';
+import type { Outcome } from './sandbox.js';
 
 /** The service's buffered payload limit: 6 MiB + 100 bytes (RIE's MaxPayloadSize). */
 export const MAX_PAYLOAD = 6 * 1024 * 1024 + 100;
@@ -44,3 +45,16 @@ export const header = (req: IncomingMessage, name: string): string | undefined =
   const v = req.headers[name];
   return Array.isArray(v) ? v[0] : v;
 };
+
+/**
+ * A response that failed while it was being written: aws-lambda-go declares the error
+ * trailers on every response and fills them when its reader fails; the Node client does so
+ * when a streaming handler throws. The service then answers the caller with that error
+ * (type from the trailer, body the trailer's base64 JSON). Read once the body has ended.
+ */
+export function trailerError(req: IncomingMessage): Outcome | undefined {
+  const type = req.trailers['lambda-runtime-function-error-type'];
+  if (!type) return undefined;
+  const body = Buffer.from(req.trailers['lambda-runtime-function-error-body'] ?? '', 'base64');
+  return { kind: 'error', errorType: type, contentType: 'application/json', body };
+}

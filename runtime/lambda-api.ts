@@ -3,7 +3,7 @@
 // themselves are the sandbox's.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LambdaApiError } from './errors.js';
-import { header, MAX_PAYLOAD, readBody, sendError, sendJson, TooLarge } from './http-util.js';
+import { header, MAX_PAYLOAD, readBody, sendError, sendJson, TooLarge, trailerError } from './http-util.js';
 import type { EventType, ExtensionAgent, InvokeEvent, Outcome, Sandbox } from './sandbox.js';
 import { deferred } from './deferred.js';
 import { parseSubscription, type Telemetry } from './telemetry.js';
@@ -50,18 +50,6 @@ function errorBody(req: IncomingMessage, body: Buffer): { contentType: string; b
   } catch {
     return { contentType: 'application/json', body };
   }
-}
-
-/**
- * A response that failed while it was being written: aws-lambda-go declares the error
- * trailers on every response and fills them when its reader fails. The service then answers
- * the caller with that error (type from the trailer, body the trailer's base64 JSON).
- */
-function trailerError(req: IncomingMessage): Outcome | undefined {
-  const type = req.trailers['lambda-runtime-function-error-type'];
-  if (!type) return undefined;
-  const body = Buffer.from(req.trailers['lambda-runtime-function-error-body'] ?? '', 'base64');
-  return { kind: 'error', errorType: type, contentType: 'application/json', body };
 }
 
 /** What the caller gets when the runtime's answer is over the limit (the invoke counts as answered). */

@@ -2,8 +2,6 @@
 // with a JSON prelude `{statusCode, headers, cookies}` and 8 NUL bytes, then the body (the
 // Node client's awslambda.HttpResponseStream.from, the Rust runtime's streaming responses).
 // Function URLs turn the prelude into the HTTP status and headers; so does Kiln's HTTP trigger.
-import type { Readable } from 'node:stream';
-
 export const HTTP_INTEGRATION_TYPE = 'application/vnd.awslambda.http-integration-response';
 
 const DELIMITER = Buffer.alloc(8);
@@ -35,29 +33,12 @@ export function parsePrelude(text: string): PreludeHead {
 }
 
 /**
- * Reads the stream up to the end of its prelude and leaves it paused. Resolves with the
- * head and the body bytes already read; a stream that ends (or grows too long) without the
- * delimiter is all body, under a plain 200.
+ * Splits what a stream has sent so far at the end of its prelude: undefined while the
+ * delimiter has not come yet. Past MAX_PRELUDE bytes without one, everything is body under a
+ * plain 200, so a stream without a prelude cannot grow the daemon.
  */
-export function readPrelude(from: Readable): Promise<{ head: PreludeHead; rest: Buffer }> {
-  return new Promise((resolve, reject) => {
-    let buf = Buffer.alloc(0);
-    const done = (head: PreludeHead, rest: Buffer) => {
-      from.off('data', onData);
-      from.off('end', onEnd);
-      from.off('error', reject);
-      from.pause();
-      resolve({ head, rest });
-    };
-    const onData = (chunk: Buffer) => {
-      buf = Buffer.concat([buf, chunk]);
-      const at = buf.indexOf(DELIMITER);
-      if (at >= 0) done(parsePrelude(buf.subarray(0, at).toString('utf8')), buf.subarray(at + DELIMITER.length));
-      else if (buf.length > MAX_PRELUDE) done({ status: 200, headers: {} }, buf);
-    };
-    const onEnd = () => done({ status: 200, headers: {} }, buf);
-    from.on('data', onData);
-    from.once('end', onEnd);
-    from.once('error', reject);
-  });
+export function splitPrelude(buf: Buffer): { head: PreludeHead; rest: Buffer } | undefined {
+  const at = buf.indexOf(DELIMITER);
+  if (at >= 0) return { head: parsePrelude(buf.subarray(0, at).toString('utf8')), rest: buf.subarray(at + DELIMITER.length) };
+  return buf.length > MAX_PRELUDE ? { head: { status: 200, headers: {} }, rest: buf } : undefined;
 }

@@ -13,12 +13,12 @@ import {
 } from '../helpers/daemon.js';
 
 /** A POST as Go's net/http sends an io.Reader body: chunked, trailers declared up front. */
-async function postChunked(d: Daemon, id: string, chunks: string[], trailers?: Record<string, string>): Promise<number> {
+async function postChunked(d: Daemon, id: string, chunks: string[], trailers?: Record<string, string>, headers: Record<string, string> = {}): Promise<number> {
   const req = request({
     host: '127.0.0.1', port: d.port, method: 'POST', path: `/2018-06-01/runtime/invocation/${id}/response`,
     headers: {
       'content-type': 'application/json', 'transfer-encoding': 'chunked',
-      trailer: 'Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body',
+      trailer: 'Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body', ...headers,
     },
   });
   const answered = once(req, 'response') as Promise<[IncomingMessage]>;
@@ -55,6 +55,28 @@ describe('Runtime API: what real runtimes send', () => {
       assert.equal(a.status, 502);
       assert.equal(a.headers['x-amz-function-error'], 'errorString');
       assert.deepEqual(a.json(), error);
+    }));
+
+  test('a streamed /response that fails before its first byte (streamifyResponse throwing): the caller gets the error, not an empty 200', () =>
+    withDaemon({}, async (d) => {
+      const streaming = { 'lambda-runtime-function-response-mode': 'streaming' };
+      const error = { errorType: 'Error', errorMessage: 'handler threw', trace: ['at handler'] };
+      const inv = await invoke(d, { 'fn-call-id': 'stream-throws' });
+      const status = await postChunked(d, 'stream-throws', [], {
+        'Lambda-Runtime-Function-Error-Type': 'Error', 'Lambda-Runtime-Function-Error-Body': Buffer.from(JSON.stringify(error)).toString('base64'),
+      }, streaming);
+      assert.equal(status, 202);
+      const a = await inv.answer;
+      assert.equal(a.status, 502);
+      assert.equal(a.headers['x-amz-function-error'], 'Error');
+      assert.deepEqual(a.json(), error);
+
+      // Once bytes went out the answer is a 200: the error only ends the stream.
+      const mid = await invoke(d, { 'fn-call-id': 'stream-mid' });
+      assert.equal(await postChunked(d, 'stream-mid', ['part'], { 'Lambda-Runtime-Function-Error-Type': 'Error', 'Lambda-Runtime-Function-Error-Body': '' }, streaming), 202);
+      const m = await mid.answer;
+      assert.equal(m.status, 200);
+      assert.equal(m.text, 'part');
     }));
 
   test('/error with a 200 KiB Lambda-Runtime-Function-XRay-Error-Cause header: 202 (clients send up to 1 MiB)', () =>
