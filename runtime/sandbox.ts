@@ -169,12 +169,13 @@ export class Sandbox {
    */
   private pendingStart = '';
 
-  private output(kind: ProcessKind, name: string, text: string): void {
+  private output(kind: ProcessKind, _name: string, text: string): void {
     const start = this.pendingStart;
     this.pendingStart = '';
     process.stdout.write(`${start}${text}\n`);
     if (kind === 'runtime') this.deps.telemetry.emit('function', text);
-    else this.deps.telemetry.emit('extension', `[${name}] ${text}`);
+    // The line as the extension wrote it, as in its log (the service adds no name to the record).
+    else this.deps.telemetry.emit('extension', text);
   }
 
   private onExit(m: Managed, e: Exit): void {

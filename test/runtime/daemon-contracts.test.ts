@@ -292,3 +292,25 @@ describe('Telemetry API delivery: a destination that is not listening yet', () =
     }
   });
 });
+
+describe('Telemetry API delivery: function and extension records', () => {
+  test('an extension\'s log line is the record as written (a string, no name added)', async () => {
+    const sink = await startSink();
+    try {
+      await withDaemon({ extensions: { printer: '#!/bin/sh\necho "hello from ext"\nexec sleep 1000\n' } }, async (d) => {
+        await d.waitForOutput(/hello from ext/);
+        // The test registers in the script's name: the daemon launched it, so it is external.
+        const id = await register(d, 'printer', ['SHUTDOWN']);
+        const sub = await d.api('PUT', '/2022-07-01/telemetry', {
+          headers: { 'lambda-extension-identifier': id },
+          body: JSON.stringify({ schemaVersion: '2022-12-13', types: ['extension'], buffering: { timeoutMs: 25 }, destination: { protocol: 'HTTP', URI: `http://sandbox:${sink.port}/` } }),
+        });
+        assert.equal(sub.status, 200, sub.text);
+        await sink.waitFor('extension');
+        assert.deepEqual(sink.events().filter((e) => e.type === 'extension').map((e) => e.record), ['hello from ext']);
+      });
+    } finally {
+      sink.close();
+    }
+  });
+});
