@@ -40,8 +40,12 @@ export function forLogs(e: TelemetryEvent, schemaVersion: string): TelemetryEven
       return [{ ...e, type: 'platform.logsSubscription' }];
     case 'platform.start':
       return [{ ...e, record: pick(r, ['requestId', 'version']) }];
-    case 'platform.runtimeDone':
-      return schemaVersion === RUNTIME_DONE_SCHEMA ? [{ ...e, record: pick(r, ['requestId', 'status']) }] : [];
+    case 'platform.runtimeDone': {
+      // A runtime that died mid-invoke is a fault record in every schema (a string, as documented).
+      const fault = r.status === 'failure' ? [{ time: e.time, type: 'platform.fault', record: `RequestId: ${String(r.requestId)} Process exited before completing request` }] : [];
+      const done = schemaVersion === RUNTIME_DONE_SCHEMA ? [{ ...e, record: pick(r, ['requestId', 'status']) }] : [];
+      return [...fault, ...done];
+    }
     case 'platform.report':
       return [
         { time: e.time, type: 'platform.end', record: { requestId: r.requestId } },
