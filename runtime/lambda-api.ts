@@ -23,16 +23,20 @@ export interface LambdaApiDeps {
   handler: string;
 }
 
+/**
+ * The invoke headers, spelled as the service (Go, canonical case) spells them: HTTP names are
+ * case-insensitive, but shell runtimes grep the raw header block, some without -i.
+ */
 function invokeHeaders(e: InvokeEvent): Record<string, string> {
   const h: Record<string, string> = {
-    'content-type': e.contentType,
-    'lambda-runtime-aws-request-id': e.requestId,
-    'lambda-runtime-deadline-ms': String(e.deadlineMs),
-    'lambda-runtime-invoked-function-arn': e.invokedFunctionArn,
-    'lambda-runtime-trace-id': e.traceId,
+    'Content-Type': e.contentType,
+    'Lambda-Runtime-Aws-Request-Id': e.requestId,
+    'Lambda-Runtime-Deadline-Ms': String(e.deadlineMs),
+    'Lambda-Runtime-Invoked-Function-Arn': e.invokedFunctionArn,
+    'Lambda-Runtime-Trace-Id': e.traceId,
   };
-  if (e.clientContext) h['lambda-runtime-client-context'] = e.clientContext;
-  if (e.cognitoIdentity) h['lambda-runtime-cognito-identity'] = e.cognitoIdentity;
+  if (e.clientContext) h['Lambda-Runtime-Client-Context'] = e.clientContext;
+  if (e.cognitoIdentity) h['Lambda-Runtime-Cognito-Identity'] = e.cognitoIdentity;
   return h;
 }
 
@@ -156,7 +160,7 @@ export function lambdaApi(deps: LambdaApiDeps): (req: IncomingMessage, res: Serv
     if (is('GET', '/2018-06-01/runtime/invocation/next')) {
       const event = await sandbox.runtimeNext();
       const body = event.body;
-      res.writeHead(200, { ...invokeHeaders(event), 'content-length': body.length });
+      res.writeHead(200, { ...invokeHeaders(event), 'Content-Length': body.length });
       res.end(body);
       return;
     }
@@ -191,13 +195,13 @@ export function lambdaApi(deps: LambdaApiDeps): (req: IncomingMessage, res: Serv
       const agent = sandbox.register(name, events as EventType[]);
       const out: Record<string, string> = { functionName: deps.functionName, functionVersion: deps.functionVersion, handler: deps.handler };
       if ((header(req, 'lambda-extension-accept-feature') ?? '').split(',').map((s) => s.trim()).includes('accountId')) out.accountId = '012345678912';
-      sendJson(res, 200, out, { 'lambda-extension-identifier': agent.id });
+      sendJson(res, 200, out, { 'Lambda-Extension-Identifier': agent.id });
       return;
     }
     if (is('GET', '/2020-01-01/extension/event/next')) {
       const agent = agentOf(req);
       const event = await sandbox.agentNext(agent);
-      sendJson(res, 200, event, { 'lambda-extension-event-identifier': newId() });
+      sendJson(res, 200, event, { 'Lambda-Extension-Event-Identifier': newId() });
       return;
     }
     if ((m = is('POST', /^\/2020-01-01\/extension\/(init|exit)\/error$/))) {

@@ -41,6 +41,8 @@ export interface DaemonOptions {
 export interface Answer {
   status: number;
   headers: IncomingHttpHeaders;
+  /** Header names and values as sent, names in their original case. */
+  rawHeaders: string[];
   body: Buffer;
   text: string;
   json(): unknown;
@@ -202,7 +204,7 @@ function httpCall(
         live.delete(req);
         const buf = Buffer.concat(chunks);
         const text = buf.toString('utf8');
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: buf, text, json: () => JSON.parse(text) as unknown });
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, rawHeaders: res.rawHeaders, body: buf, text, json: () => JSON.parse(text) as unknown });
       });
     });
     live.add(req);

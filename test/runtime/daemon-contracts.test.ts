@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  assertAccepted, assertApiError, finishStream, freePort, invoke, register, startSink, warm, withDaemon, type Daemon, type Json, type Sink,
+  assertAccepted, assertApiError, finishStream, freePort, invoke, register, startSink, warm, withDaemon, type Answer, type Daemon, type Json, type Sink,
 } from '../helpers/daemon.js';
 
 /** A POST as Go's net/http sends an io.Reader body: chunked, trailers declared up front. */
@@ -77,6 +77,21 @@ describe('Runtime API: what real runtimes send', () => {
       const m = await mid.answer;
       assert.equal(m.status, 200);
       assert.equal(m.text, 'part');
+    }));
+
+  test('the invoke and extension headers are spelled as the service spells them (shell runtimes grep them raw)', () =>
+    withDaemon({}, async (d) => {
+      const names = (a: Answer) => a.rawHeaders.filter((_, i) => i % 2 === 0);
+      const reg = await d.register('spelled-ext', { events: ['INVOKE'] });
+      assert.ok(names(reg).includes('Lambda-Extension-Identifier'), names(reg).join(', '));
+      const ev = d.eventNext(String(reg.headers['lambda-extension-identifier']));
+      const inv = await invoke(d, { 'fn-call-id': 'spelled', 'x-amz-client-context': Buffer.from('{"a":1}').toString('base64') });
+      for (const n of ['Content-Type', 'Lambda-Runtime-Aws-Request-Id', 'Lambda-Runtime-Deadline-Ms', 'Lambda-Runtime-Invoked-Function-Arn', 'Lambda-Runtime-Trace-Id', 'Lambda-Runtime-Client-Context']) {
+        assert.ok(names(inv.event).includes(n), `${n} in ${names(inv.event).join(', ')}`);
+      }
+      assert.ok(names(await ev).includes('Lambda-Extension-Event-Identifier'));
+      assertAccepted(await d.post('spelled', 'response'));
+      await inv.answer;
     }));
 
   test('/error with a 200 KiB Lambda-Runtime-Function-XRay-Error-Cause header: 202 (clients send up to 1 MiB)', () =>
