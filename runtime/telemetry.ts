@@ -196,7 +196,7 @@ export class Telemetry {
   private initEvents: TelemetryEvent[] = [];
   private open = true;
 
-  /** Takes a subscription; only during init (403 after). Idempotent per extension. */
+  /** Takes a subscription; only during init (403 after). Idempotent per extension: the first one stands. */
   subscribe(sub: Subscription): void {
     if (!this.open) {
       const name = sub.api === 'telemetry' ? 'Telemetry' : 'Logs';
@@ -206,7 +206,11 @@ export class Telemetry {
     if (other && other.sub.api !== sub.api) {
       throw new LambdaApiError(400, 'ValidationError', 'An extension can use either the Telemetry API or the Logs API, not both');
     }
-    other?.close();
+    if (other) {
+      // Idempotent, as documented: no second subscription, no second copy of init's events.
+      this.emit('platform.telemetrySubscription', { name: sub.extension, state: 'Already subscribed', types: sub.types });
+      return;
+    }
     const s = new Subscriber(sub);
     this.subscribers.set(sub.extension, s);
     for (const e of this.initEvents) s.push(e);

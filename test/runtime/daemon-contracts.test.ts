@@ -329,3 +329,29 @@ describe('Telemetry API delivery: function and extension records', () => {
     }
   });
 });
+
+describe('Telemetry API: subscribing twice', () => {
+  test('is idempotent: one subscription, init\'s events once, the second answered 200 and reported "Already subscribed"', async () => {
+    const sink = await startSink();
+    try {
+      await withDaemon({}, async (d) => {
+        const id = await register(d, 'twice', []);
+        const body = JSON.stringify({ schemaVersion: '2022-12-13', types: ['platform'], buffering: { timeoutMs: 25 }, destination: { protocol: 'HTTP', URI: `http://sandbox:${sink.port}/` } });
+        for (let i = 0; i < 2; i++) {
+          const a = await d.api('PUT', '/2022-07-01/telemetry', { headers: { 'lambda-extension-identifier': id }, body });
+          assert.equal(a.status, 200, a.text);
+        }
+        void d.eventNext(id);
+        await warm(d);
+        await sink.waitFor('platform.report');
+        const events = sink.events();
+        assert.equal(events.filter((e) => e.type === 'platform.initStart').length, 1);
+        assert.equal(events.filter((e) => e.type === 'platform.report').length, 1);
+        const subs = events.filter((e) => e.type === 'platform.telemetrySubscription').map((e) => (e.record as Json).state);
+        assert.deepEqual(subs, ['Subscribed', 'Already subscribed']);
+      });
+    } finally {
+      sink.close();
+    }
+  });
+});
