@@ -473,3 +473,13 @@ export async function finishStream(runtime: ClientRequest, acked: Promise<[Incom
   ack.resume();
   return rest;
 }
+
+/** Runs `fn` with a fresh sink; always closes it. */
+export async function withSink(fn: (sink: Sink) => Promise<void>): Promise<void> {
+  const sink = await startSink();
+  try {
+    await fn(sink);
+  } finally {
+    sink.close();
+  }
+}

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  assertAccepted, assertApiError, assertFailure, finishStream, invoke, register, startSink, warm, withDaemon, type Daemon, type Json,
+  assertAccepted, assertApiError, assertFailure, finishStream, invoke, register, warm, withDaemon, withSink, type Daemon, type Json,
 } from '../helpers/daemon.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -368,10 +368,9 @@ describe('Telemetry API', () => {
       headers: { 'lambda-extension-identifier': id, 'content-type': 'application/json' }, body: JSON.stringify(body),
     });
 
-  test('subscribe during init: 200 "OK" (the JSON string, as text/plain), and the platform events are delivered', async () => {
-    const sink = await startSink();
-    try {
-      await withDaemon({}, async (d) => {
+  test('subscribe during init: 200 "OK" (the JSON string, as text/plain), and the platform events are delivered', () =>
+    withSink((sink) =>
+      withDaemon({}, async (d) => {
         const id = await register(d, 'collector', []);
         const a = await subscribe(d, id, subscription(sink.port));
         assert.equal(a.status, 200, a.text);
@@ -389,11 +388,8 @@ describe('Telemetry API', () => {
           assert.equal(b.method, 'POST');
           assert.equal(b.contentType, 'application/json');
         }
-      });
-    } finally {
-      sink.close();
-    }
-  });
+      }),
+    ));
 
   test('bad buffering (maxItems 5), a bad destination host, no types: 400 ValidationError', () =>
     withDaemon({}, async (d) => {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  assertAccepted, assertApiError, finishStream, freePort, invoke, register, startSink, warm, withDaemon, type Answer, type Daemon, type Json, type Sink,
+  assertAccepted, assertApiError, finishStream, freePort, invoke, register, startSink, warm, withDaemon, withSink, type Answer, type Daemon, type Json, type Sink,
 } from '../helpers/daemon.js';
 
 /** A POST as Go's net/http sends an io.Reader body: chunked, trailers declared up front. */
@@ -28,6 +28,18 @@ async function postChunked(d: Daemon, id: string, chunks: string[], trailers?: R
   const [res] = await answered;
   res.resume();
   return res.statusCode ?? 0;
+}
+
+/** PUT /2022-07-01/telemetry as the extension `id`, to 127.0.0.1:port; asserts the 200. */
+async function subscribeTelemetry(d: Daemon, id: string, port: number, types: string[] = ['platform']): Promise<void> {
+  const a = await d.api('PUT', '/2022-07-01/telemetry', {
+    headers: { 'lambda-extension-identifier': id },
+    body: JSON.stringify({
+      schemaVersion: '2022-12-13', types, buffering: { maxItems: 1000, maxBytes: 262144, timeoutMs: 25 },
+      destination: { protocol: 'HTTP', URI: `http://sandbox.localdomain:${port}/` },
+    }),
+  });
+  assert.equal(a.status, 200, a.text);
 }
 
 describe('Runtime API: what real runtimes send', () => {
@@ -157,10 +169,9 @@ describe('Logs API delivery: the Logs API\'s own record shapes', () => {
   });
 
   for (const schemaVersion of ['2020-08-15', '2021-03-18']) {
-    test(`schema ${schemaVersion}: logsSubscription, start, end, report; no Telemetry API records`, async () => {
-      const sink = await startSink();
-      try {
-        await withDaemon({}, async (d) => {
+    test(`schema ${schemaVersion}: logsSubscription, start, end, report; no Telemetry API records`, () =>
+      withSink((sink) =>
+        withDaemon({}, async (d) => {
           const id = await register(d, 'log-shipper', []);
           const a = await d.api('PUT', '/2020-08-15/logs', {
             headers: { 'lambda-extension-identifier': id }, body: JSON.stringify(logsSubscription(sink.port, schemaVersion)),
@@ -191,11 +202,8 @@ describe('Logs API delivery: the Logs API\'s own record shapes', () => {
           assert.equal(report.metrics.memorySizeMB, 128);
           if (schemaVersion === '2021-03-18') assert.deepEqual(one('platform.runtimeDone'), { requestId: 'warm', status: 'success' });
           else assert.ok(!types.includes('platform.runtimeDone'), 'runtimeDone only from 2021-03-18');
-        });
-      } finally {
-        sink.close();
-      }
-    });
+        }),
+      ));
   }
 });
 
@@ -234,20 +242,12 @@ describe('HTTP triggers: a streamed function URL answer', () => {
     }));
 });
 
-describe('Telemetry API delivery: record timing and shapes', () => {
-  test('initRuntimeDone at the runtime\'s first next (extensions still initialising), initReport once they are; runtimeDone and report shapes', async () => {
-    const sink = await startSink();
-    try {
-      await withDaemon({}, async (d) => {
+describe('Telemetry API: timing, shapes, retries, idempotence', () => {
+  test('initRuntimeDone at the runtime\'s first next (extensions still initialising), initReport once they are; runtimeDone and report shapes', () =>
+    withSink((sink) =>
+      withDaemon({}, async (d) => {
         const id = await register(d, 'otel', []);
-        const sub = await d.api('PUT', '/2022-07-01/telemetry', {
-          headers: { 'lambda-extension-identifier': id },
-          body: JSON.stringify({
-            schemaVersion: '2022-12-13', types: ['platform'], buffering: { maxItems: 1000, maxBytes: 262144, timeoutMs: 25 },
-            destination: { protocol: 'HTTP', URI: `http://sandbox.localdomain:${sink.port}/` },
-          }),
-        });
-        assert.equal(sub.status, 200, sub.text);
+        await subscribeTelemetry(d, id, sink.port);
         void d.next();
         await sink.waitFor('platform.initRuntimeDone');
         const types = () => sink.events().map((e) => String(e.type));
@@ -276,25 +276,16 @@ describe('Telemetry API delivery: record timing and shapes', () => {
         assert.equal(report.status, 'success');
         for (const k of ['billedDurationMs', 'memorySizeMB', 'maxMemoryUsedMB']) assert.ok(Number.isInteger(report.metrics[k]), `${k} is an integer`);
         assert.equal(typeof report.metrics.durationMs, 'number');
-      });
-    } finally {
-      sink.close();
-    }
-  });
-});
+      }),
+    ));
 
-describe('Telemetry API delivery: a destination that is not listening yet', () => {
   test('the batch is retried with backoff until the listener is up: init\'s events arrive, nothing dropped', async () => {
     const port = await freePort();
     let sink: Sink | undefined;
     try {
       await withDaemon({}, async (d) => {
         const id = await register(d, 'slow-listener', []);
-        const sub = await d.api('PUT', '/2022-07-01/telemetry', {
-          headers: { 'lambda-extension-identifier': id },
-          body: JSON.stringify({ schemaVersion: '2022-12-13', types: ['platform'], buffering: { timeoutMs: 25 }, destination: { protocol: 'HTTP', URI: `http://sandbox:${port}/` } }),
-        });
-        assert.equal(sub.status, 200, sub.text);
+        await subscribeTelemetry(d, id, port);
         await sleep(300);
         sink = await startSink(port);
         await sink.waitFor('platform.telemetrySubscription');
@@ -306,41 +297,25 @@ describe('Telemetry API delivery: a destination that is not listening yet', () =
       sink?.close();
     }
   });
-});
 
-describe('Telemetry API delivery: function and extension records', () => {
-  test('an extension\'s log line is the record as written (a string, no name added)', async () => {
-    const sink = await startSink();
-    try {
-      await withDaemon({ extensions: { printer: '#!/bin/sh\necho "hello from ext"\nexec sleep 1000\n' } }, async (d) => {
+  test('an extension\'s log line is the record as written (a string, no name added)', () =>
+    withSink((sink) =>
+      withDaemon({ extensions: { printer: '#!/bin/sh\necho "hello from ext"\nexec sleep 1000\n' } }, async (d) => {
         await d.waitForOutput(/hello from ext/);
         // The test registers in the script's name: the daemon launched it, so it is external.
         const id = await register(d, 'printer', ['SHUTDOWN']);
-        const sub = await d.api('PUT', '/2022-07-01/telemetry', {
-          headers: { 'lambda-extension-identifier': id },
-          body: JSON.stringify({ schemaVersion: '2022-12-13', types: ['extension'], buffering: { timeoutMs: 25 }, destination: { protocol: 'HTTP', URI: `http://sandbox:${sink.port}/` } }),
-        });
-        assert.equal(sub.status, 200, sub.text);
+        await subscribeTelemetry(d, id, sink.port, ['extension']);
         await sink.waitFor('extension');
         assert.deepEqual(sink.events().filter((e) => e.type === 'extension').map((e) => e.record), ['hello from ext']);
-      });
-    } finally {
-      sink.close();
-    }
-  });
-});
+      }),
+    ));
 
-describe('Telemetry API: subscribing twice', () => {
-  test('is idempotent: one subscription, init\'s events once, the second answered 200 and reported "Already subscribed"', async () => {
-    const sink = await startSink();
-    try {
-      await withDaemon({}, async (d) => {
+  test('is idempotent: one subscription, init\'s events once, the second answered 200 and reported "Already subscribed"', () =>
+    withSink((sink) =>
+      withDaemon({}, async (d) => {
         const id = await register(d, 'twice', []);
-        const body = JSON.stringify({ schemaVersion: '2022-12-13', types: ['platform'], buffering: { timeoutMs: 25 }, destination: { protocol: 'HTTP', URI: `http://sandbox:${sink.port}/` } });
-        for (let i = 0; i < 2; i++) {
-          const a = await d.api('PUT', '/2022-07-01/telemetry', { headers: { 'lambda-extension-identifier': id }, body });
-          assert.equal(a.status, 200, a.text);
-        }
+        await subscribeTelemetry(d, id, sink.port);
+        await subscribeTelemetry(d, id, sink.port);
         void d.eventNext(id);
         await warm(d);
         await sink.waitFor('platform.report');
@@ -349,9 +324,6 @@ describe('Telemetry API: subscribing twice', () => {
         assert.equal(events.filter((e) => e.type === 'platform.report').length, 1);
         const subs = events.filter((e) => e.type === 'platform.telemetrySubscription').map((e) => (e.record as Json).state);
         assert.deepEqual(subs, ['Subscribed', 'Already subscribed']);
-      });
-    } finally {
-      sink.close();
-    }
-  });
+      }),
+    ));
 });
