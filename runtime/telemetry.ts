@@ -104,6 +104,8 @@ class Subscriber {
   private dropped = { records: 0, bytes: 0 };
   /** Failed attempts at the batch at the head of the queue. */
   private failures = 0;
+  /** Set at a reset: a retry in flight must not reach the next generation's listener. */
+  private closed = false;
 
   constructor(readonly sub: Subscription) {}
 
@@ -130,7 +132,7 @@ class Subscriber {
   flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.sending || this.queue.length === 0) return;
+    if (this.closed || this.sending || this.queue.length === 0) return;
     if (this.dropped.records > 0) {
       const record = { droppedRecords: this.dropped.records, droppedBytes: this.dropped.bytes, reason: 'Consumer seems to have fallen behind as it has not acknowledged receipt of logs.' };
       this.dropped = { records: 0, bytes: 0 };
@@ -186,6 +188,7 @@ class Subscriber {
   }
 
   close(): void {
+    this.closed = true;
     clearTimeout(this.timer);
   }
 }

@@ -1,9 +1,13 @@
 // runtime/telemetry.ts parseSubscription: the Telemetry and Logs APIs' subscription bodies,
 // their ranges, defaults, schema versions, types and destinations.
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
 import { LambdaApiError } from '../../runtime/errors.js';
-import { parseSubscription } from '../../runtime/telemetry.js';
+import { parseSubscription, Telemetry } from '../../runtime/telemetry.js';
+import { freePort } from '../helpers/daemon.js';
 
 type Api = 'telemetry' | 'logs';
 type Body = Record<string, unknown>;
@@ -132,4 +136,31 @@ describe('parseSubscription: the body', () => {
   for (const body of [null, [], 'x', 42]) {
     test(`${JSON.stringify(body)}: 400`, () => assertValidation('telemetry', body, /JSON object/));
   }
+});
+
+describe('Telemetry: delivery across a reset', () => {
+  test('a batch whose delivery fails after the sandbox reset is not retried (the next generation may listen there)', async () => {
+    const port = await freePort();
+    let requests = 0;
+    // Holds each request, then refuses it: the first attempt is in flight when the reset comes.
+    const server = createServer((req, res) => {
+      requests++;
+      req.resume();
+      setTimeout(() => res.writeHead(500).end(), 300);
+    });
+    server.listen(port, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const t = new Telemetry();
+      t.subscribe(parseSubscription('telemetry', 'ext', base({ destination: { protocol: 'HTTP', URI: `http://sandbox:${port}/` }, buffering: { timeoutMs: 25 } })));
+      t.emit('platform.start', { requestId: 'old' });
+      await sleep(150);
+      t.reopen();
+      await sleep(1200);
+      assert.equal(requests, 1);
+    } finally {
+      server.close();
+      server.closeAllConnections();
+    }
+  });
 });
