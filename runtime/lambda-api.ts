@@ -4,7 +4,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LambdaApiError } from './errors.js';
 import { header, MAX_PAYLOAD, readBody, sendError, sendJson, TooLarge, trailerError } from './http-util.js';
-import type { EventType, ExtensionAgent, InvokeEvent, Outcome, Sandbox } from './sandbox.js';
+import type { EventType, ExtensionAgent } from './extension-agent.js';
+import type { InvokeEvent, Outcome, Sandbox } from './sandbox.js';
 import { deferred } from './deferred.js';
 import { parseSubscription, type Telemetry } from './telemetry.js';
 import { newId } from './trace.js';

@@ -2,21 +2,20 @@
 // at a time, reset after a failure or timeout, and shutdown. Parties park in `next`; the
 // sandbox releases them. Every wait is `until(condition)`, re-checked on each change, and
 // ends early on the generation's first fatal error (a crash, an init error) or a deadline.
-import { readdirSync, statSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { IncomingMessage } from 'node:http';
 import type { DaemonConfig } from './config.js';
 import { deferred, delay, type Deferred } from './deferred.js';
+import { bootstrapCommand, extensionFiles } from './discovery.js';
 import { extensionEnv, runtimeEnv } from './environment.js';
 import { LambdaApiError, type FunctionFailure } from './errors.js';
 import { peakMemoryMb } from './memory.js';
 import { type Exit, type Managed, type ProcessKind, type ProcessSpec, SpawnError, start } from './processes.js';
 import type { Telemetry } from './telemetry.js';
+import { agentFailed, deliverEvent, parkAgent, registerAgent, type EventType, type ExtensionAgent } from './extension-agent.js';
 import { functionArn, newId } from './trace.js';
 
 export type RuntimeState = 'Started' | 'Ready' | 'Running' | 'ResponseSent' | 'InitError';
-export type AgentState = 'Registered' | 'Ready' | 'Running' | 'InitError' | 'ExitError';
-export type EventType = 'INVOKE' | 'SHUTDOWN';
 export type ShutdownReason = 'spindown' | 'timeout' | 'failure';
 
 /** What the runtime's `next` receives. */
@@ -38,16 +37,6 @@ export type Outcome = (
   | { kind: 'error'; errorType: string; contentType: string; body: Buffer }
   | { kind: 'failure'; status: number; failure: FunctionFailure }
 ) & { log?: string };
-
-export interface ExtensionAgent {
-  id: string;
-  name: string;
-  external: boolean;
-  events: Set<EventType>;
-  state: AgentState;
-  parked?: Deferred<object>;
-  pending: object[];
-}
 
 interface Invocation {
   event: InvokeEvent;
@@ -80,7 +69,6 @@ export interface SandboxDeps {
   log(line: string): void;
 }
 
-export const MAX_EXTENSIONS = 10;
 
 const exitMessage = (who: string, e: Exit): string =>
   e.signal
@@ -201,42 +189,6 @@ export class Sandbox {
 
   // ---- init ----------------------------------------------------------------------------
 
-  private extensionFiles(): string[] {
-    let names: string[];
-    try {
-      names = readdirSync(this.cfg.extensionsDir).sort();
-    } catch {
-      return [];
-    }
-    return names.filter((n) => {
-      try {
-        return !statSync(`${this.cfg.extensionsDir}/${n}`).isDirectory();
-      } catch {
-        return false;
-      }
-    });
-  }
-
-  private bootstrapCommand(): { command: string; args: string[]; cwd: string } | undefined {
-    const cwdOr = (dir: string) => {
-      try {
-        return statSync(dir).isDirectory() ? dir : '/';
-      } catch {
-        return '/';
-      }
-    };
-    for (const p of this.cfg.bootstrapPaths) {
-      try {
-        if (!statSync(p).isDirectory()) return { command: p, args: [], cwd: cwdOr(this.cfg.taskRoot) };
-      } catch {
-        /* next candidate */
-      }
-    }
-    const [command, ...args] = this.cfg.imageCommand;
-    if (command) return { command, args, cwd: cwdOr(this.cfg.imageWorkDir || this.cfg.taskRoot) };
-    return undefined;
-  }
-
   /** Starts extensions, waits for them to register, starts the bootstrap, waits for every party's `next`. */
   async init(phase: 'init' | 'invoke', deadlineMs: number): Promise<Fatal | undefined> {
     const t0 = Date.now();
@@ -262,7 +214,7 @@ export class Sandbox {
       failure: { errorType: 'Sandbox.Timedout', errorMessage: `${what} did not finish within ${limit - t0} ms` }, status: 'timeout',
     });
 
-    const files = this.extensionFiles();
+    const files = extensionFiles(this.cfg.extensionsDir);
     const env = extensionEnv(this.cfg);
     for (const name of files) {
       try {
@@ -278,7 +230,7 @@ export class Sandbox {
     if (r === 'timeout') return fail(timedOut('Extension registration'));
     if (r !== 'ok') return fail(r);
 
-    const boot = this.bootstrapCommand();
+    const boot = bootstrapCommand(this.cfg);
     const bootMissing = (msg: string): Fatal => ({ failure: { errorType: 'Runtime.InvalidEntrypoint', errorMessage: msg }, status: 'error' });
     if (!boot) return fail(bootMissing('no bootstrap: none of /var/task/bootstrap, /opt/bootstrap, /var/runtime/bootstrap exists and the image has no command'));
     try {
@@ -347,7 +299,7 @@ export class Sandbox {
     this.runtimeParked?.resolve(event);
     this.runtimeParked = undefined;
     for (const a of invokeSubscribers) {
-      this.deliver(a, {
+      deliverEvent(a, {
         eventType: 'INVOKE', deadlineMs: event.deadlineMs, requestId: event.requestId,
         invokedFunctionArn: event.invokedFunctionArn, tracing: { type: 'X-Amzn-Trace-Id', value: event.traceId },
       });
@@ -528,14 +480,10 @@ export class Sandbox {
   }
 
   register(name: string, events: EventType[]): ExtensionAgent {
-    const external = this.launched.has(name);
-    if (this.byName(name)) throw new LambdaApiError(403, 'Extension.InvalidExtensionState', `Extension ${name} is already registered`);
-    if (!this.registrationOpen) throw new LambdaApiError(403, 'Extension.RegistrationClosed', 'Extension registration is closed');
-    if (!external && events.includes('SHUTDOWN')) {
-      throw new LambdaApiError(403, 'Extension.InvalidEventType', 'Internal extensions cannot subscribe to the SHUTDOWN event');
-    }
-    if (this.agents.size >= MAX_EXTENSIONS) throw new LambdaApiError(403, 'Extension.TooManyExtensions', `At most ${MAX_EXTENSIONS} extensions can register`);
-    const agent: ExtensionAgent = { id: newId(), name, external, events: new Set(events), state: 'Registered', pending: [] };
+    const agent = registerAgent(name, events, {
+      external: this.launched.has(name), open: this.registrationOpen,
+      alreadyRegistered: this.byName(name) !== undefined, registeredCount: this.agents.size,
+    });
     this.agents.set(agent.id, agent);
     this.deps.telemetry.emit('platform.extension', { name, state: 'Ready', events: [...agent.events] });
     this.notify();
@@ -544,43 +492,13 @@ export class Sandbox {
 
   /** GET /extension/event/next: parks the agent until its next event. */
   agentNext(agent: ExtensionAgent): Promise<object> {
-    if (agent.state === 'InitError' || agent.state === 'ExitError') {
-      throw new LambdaApiError(403, 'InvalidStateTransition', `State transition from ${agent.state} to Ready failed for extension ${agent.name}`);
-    }
-    agent.parked?.reject(new LambdaApiError(409, 'Superseded', 'another next call took over'));
-    const parked = deferred<object>();
-    const queued = agent.pending.shift();
-    if (queued) {
-      agent.state = 'Running';
-      parked.resolve(queued);
-    } else {
-      agent.state = 'Ready';
-      agent.parked = parked;
-    }
+    const next = parkAgent(agent);
     this.notify();
-    return parked.promise;
-  }
-
-  private deliver(agent: ExtensionAgent, event: object): void {
-    if (agent.parked) {
-      const p = agent.parked;
-      agent.parked = undefined;
-      agent.state = 'Running';
-      p.resolve(event);
-    } else {
-      agent.pending.push(event);
-    }
+    return next;
   }
 
   agentError(agent: ExtensionAgent, which: 'init' | 'exit', errorType: string): void {
-    if (which === 'init' && agent.state !== 'Registered') {
-      throw new LambdaApiError(403, 'InvalidStateTransition', `State transition from ${agent.state} to InitError failed for extension ${agent.name}`);
-    }
-    if (which === 'exit' && agent.state !== 'Registered' && agent.state !== 'Ready' && agent.state !== 'Running') {
-      throw new LambdaApiError(403, 'InvalidStateTransition', `State transition from ${agent.state} to ExitError failed for extension ${agent.name}`);
-    }
-    agent.state = which === 'init' ? 'InitError' : 'ExitError';
-    const type = which === 'init' ? 'Extension.InitError' : 'Extension.ExitError';
+    const type = agentFailed(agent, which);
     this.setFatal({ failure: { errorType: type, errorMessage: `Extension ${agent.name} reported ${errorType}` }, status: 'error' });
   }
 
@@ -624,7 +542,7 @@ export class Sandbox {
     for (const [name, m] of this.launched) {
       const agent = this.byName(name);
       if (agent?.events.has('SHUTDOWN') && running(m)) {
-        this.deliver(agent, shutdownEvent);
+        deliverEvent(agent, shutdownEvent);
         externals.push(m);
       } else m.signal('SIGKILL');
     }

@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { agentFailed, deliverEvent, MAX_EXTENSIONS, parkAgent, registerAgent, type AgentState, type EventType } from '../../runtime/extension-agent.js';
+import { LambdaApiError } from '../../runtime/errors.js';
+
+const ctx = { external: true, open: true, alreadyRegistered: false, registeredCount: 0 };
+
+const registerCases: { name: string; events: EventType[]; over?: Partial<typeof ctx>; errorType?: string }[] = [
+  { name: 'an external extension may ask for both events', events: ['INVOKE', 'SHUTDOWN'] },
+  { name: 'an internal one for INVOKE', events: ['INVOKE'], over: { external: false } },
+  { name: 'no events at all', events: [] },
+  { name: 'an internal one may not ask for SHUTDOWN', events: ['SHUTDOWN'], over: { external: false }, errorType: 'Extension.InvalidEventType' },
+  { name: 'a second registration of a name', events: [], over: { alreadyRegistered: true }, errorType: 'Extension.InvalidExtensionState' },
+  { name: 'after the runtime is ready', events: [], over: { open: false }, errorType: 'Extension.RegistrationClosed' },
+  { name: `the ${MAX_EXTENSIONS + 1}th`, events: [], over: { registeredCount: MAX_EXTENSIONS }, errorType: 'Extension.TooManyExtensions' },
+];
+
+for (const c of registerCases) {
+  test(`register: ${c.name}`, () => {
+    const run = () => registerAgent('ext', c.events, { ...ctx, ...c.over });
+    if (!c.errorType) {
+      const a = run();
+      assert.equal(a.state, 'Registered');
+      assert.deepEqual([...a.events], c.events);
+      assert.match(a.id, /^[0-9a-f-]{36}$/);
+      return;
+    }
+    assert.throws(run, (e: unknown) => e instanceof LambdaApiError && e.status === 403 && e.errorType === c.errorType);
+  });
+}
+
+test('next parks until an event; an event delivered before next waits for it', async () => {
+  const a = registerAgent('ext', ['INVOKE'], ctx);
+  const next = parkAgent(a);
+  assert.equal(a.state, 'Ready');
+  deliverEvent(a, { eventType: 'INVOKE' });
+  assert.deepEqual(await next, { eventType: 'INVOKE' });
+  assert.equal(a.state, 'Running');
+  deliverEvent(a, { eventType: 'SHUTDOWN' });
+  assert.equal(a.state, 'Running', 'queued, not parked');
+  assert.deepEqual(await parkAgent(a), { eventType: 'SHUTDOWN' });
+});
+
+const errorCases: { from: AgentState; which: 'init' | 'exit'; ok: boolean }[] = [
+  { from: 'Registered', which: 'init', ok: true },
+  { from: 'Ready', which: 'init', ok: false },
+  { from: 'Registered', which: 'exit', ok: true },
+  { from: 'Ready', which: 'exit', ok: true },
+  { from: 'Running', which: 'exit', ok: true },
+  { from: 'InitError', which: 'exit', ok: false },
+];
+
+for (const c of errorCases) {
+  test(`${c.which}/error from ${c.from}: ${c.ok ? 'accepted' : '403'}`, () => {
+    const a = registerAgent('ext', [], ctx);
+    a.state = c.from;
+    if (c.ok) {
+      assert.equal(agentFailed(a, c.which), c.which === 'init' ? 'Extension.InitError' : 'Extension.ExitError');
+      assert.throws(() => parkAgent(a), (e: unknown) => e instanceof LambdaApiError && e.errorType === 'InvalidStateTransition');
+    } else {
+      assert.throws(() => agentFailed(a, c.which), (e: unknown) => e instanceof LambdaApiError && e.status === 403);
+    }
+  });
+}
