@@ -280,7 +280,7 @@ export class Sandbox {
       const fatal = await (this.initPromise ??= this.init('invoke', event.deadlineMs));
       this.initPromise = undefined;
       if (fatal) {
-        answered.resolve(this.fatalOutcome(event.requestId, fatal));
+        answered.resolve(this.fatalOutcome(fatal));
         await this.reset(fatal.status === 'timeout' ? 'timeout' : 'failure');
         return;
       }
@@ -318,7 +318,7 @@ export class Sandbox {
       status = 'timeout';
       reset = 'timeout';
     } else {
-      outcome = this.fatalOutcome(event.requestId, r);
+      outcome = this.fatalOutcome(r);
       status = r.status;
       reset = 'failure';
     }
@@ -409,7 +409,7 @@ export class Sandbox {
     return { kind: 'failure', status: 504, failure: { errorType: 'Sandbox.Timedout', errorMessage: `Task timed out after ${this.cfg.timeoutSec.toFixed(2)} seconds` } };
   }
 
-  private fatalOutcome(_requestId: string, f: Fatal): Outcome {
+  private fatalOutcome(f: Fatal): Outcome {
     if (f.posted) return { kind: 'error', ...f.posted };
     return { kind: 'failure', status: f.status === 'timeout' ? 504 : 502, failure: f.failure };
   }
