@@ -10,7 +10,7 @@ import { AgentError } from './errors.js';
 import { HotContainer, type ContainerDeps, type ContainerSpec } from './hot-container.js';
 import type { ResponseTarget } from './relay.js';
 import { IOFS_LISTENER } from './iofs-env.js';
-import { LAMBDA_EXTRA_HOSTS, LAMBDA_MOUNT, lambdaEnv, type LambdaRuntime } from './lambda.js';
+import { LAMBDA_EXTRA_HOSTS, lambdaEnv, type LambdaRuntime } from './lambda.js';
 import { ResourceTracker, type Capacity } from './resources.js';
 import { SlotPool } from './slot-pool.js';
 import { slotKey } from './slot-key.js';
@@ -256,7 +256,7 @@ export class Agent {
         (image) => ({
           ...cSpec,
           env: { ...cSpec.env, ...lambdaEnv(spec.app, spec.fn, image) },
-          readOnlyBinds: { ...cSpec.readOnlyBinds, [rt.hostDir]: LAMBDA_MOUNT },
+          readOnlyBinds: { ...cSpec.readOnlyBinds, [rt.hostDir]: rt.mount },
           lambda: { entrypoint: rt.command, extraHosts: LAMBDA_EXTRA_HOSTS },
         }),
         (err: unknown) => {

@@ -287,11 +287,10 @@ export class HotContainer {
   /** Kills and removes the container and its socket directory; safe to call again. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      const wasStarted = this.state !== 'starting';
       this.state = 'closed';
       clearTimeout(this.freezeTimer);
       clearTimeout(this.idleTimer);
-      if (this.spec.lambda && wasStarted) await this.shutdownDaemon();
+      if (this.spec.lambda) await this.shutdownDaemon();
       await this.client.destroy().catch(() => {});
       await this.cookie.close().catch(() => {});
       await this.dir.remove().catch(() => {});

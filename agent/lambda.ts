@@ -7,11 +7,11 @@ import type { App, Fn } from '../store/types.js';
 /** The runtime bundle on the host: the daemon, a node binary and its libraries. */
 export interface LambdaRuntime {
   hostDir: string;
+  /** Where it is mounted read-only in the container; the command's paths are under it. */
+  mount: string;
   /** The daemon's command line inside the container. */
   command: string[];
 }
-
-export const LAMBDA_MOUNT = '/kiln';
 
 /** The daemon answers a timed-out call itself (and runs SHUTDOWN); the agent's timer is the backstop. */
 export const LAMBDA_TIMEOUT_GRACE_MS = 3000;

@@ -23,8 +23,10 @@ export interface RuntimeBundleOptions {
 }
 
 export interface RuntimeBundle {
-  /** The bundle on the host, to bind-mount read-only at BUNDLE_MOUNT. */
+  /** The bundle on the host, to bind-mount read-only at `mount`. */
   hostDir: string;
+  /** Where the command expects it inside the container (BUNDLE_MOUNT). */
+  mount: string;
   /** The container's argv that starts the daemon, with container paths. */
   command: string[];
 }
@@ -143,7 +145,7 @@ export async function prepareRuntimeBundle(opts: RuntimeBundleOptions): Promise<
   const hostDir = join(base, `kiln-runtime-${bundleHash(files).slice(0, 16)}`);
   const at = (name: string): string => posix.join(BUNDLE_MOUNT, name);
   const node = [at('node'), at('daemon.js')];
-  const result = { hostDir, command: loader ? [at(`lib/${loader}`), '--library-path', at('lib'), ...node] : node };
+  const result = { hostDir, mount: BUNDLE_MOUNT, command: loader ? [at(`lib/${loader}`), '--library-path', at('lib'), ...node] : node };
 
   if (await complete(hostDir, files)) return result;
   await mkdir(base, { recursive: true });

@@ -10,7 +10,7 @@ import { functionUrlAnswer, functionUrlEvent, gatewayRequest } from './function-
 import { header, readBody, sendJson, trailerError } from './http-util.js';
 import type { InvokeEvent, Outcome, Sandbox, ShutdownReason } from './sandbox.js';
 import { HTTP_INTEGRATION_TYPE, splitPrelude } from './stream-prelude.js';
-import { decodeClientContext, jsonObjectText, newTraceId } from './trace.js';
+import { decodeClientContext, jsonObjectText, newId, newTraceId } from './trace.js';
 
 /** Kiln's own header on a streamed answer (the agent strips it). */
 export const STREAMING_HEADER = 'kiln-response-mode';
@@ -39,7 +39,7 @@ export function eventFrom(req: IncomingMessage, body: Buffer, arn: string, timeo
   // `{"cognitoIdentityId","cognitoIdentityPoolId"}`; runtimes JSON.parse it, so only an object passes.
   const cognito = jsonObjectText(header(req, 'x-amz-cognito-identity') ?? '');
   const clientContext = decodeClientContext(header(req, 'x-amz-client-context'));
-  const requestId = header(req, 'fn-call-id') || crypto.randomUUID();
+  const requestId = header(req, 'fn-call-id') || newId();
   // Through an HTTP trigger the function gets what a function URL would send it.
   const gateway = gatewayRequest(req.headers);
   return {

@@ -55,29 +55,21 @@ export function parseSubscription(api: 'telemetry' | 'logs', extension: string, 
   }
   const d = b.destination as Record<string, unknown> | undefined;
   if (typeof d !== 'object' || d === null) throw validation(api, 'destination is required');
-  let host = '127.0.0.1';
-  let port: number;
-  let path = '/';
-  if (d.protocol === 'HTTP') {
-    let url: URL;
-    try {
-      url = new URL(String(d.URI));
-    } catch {
-      throw validation(api, 'destination.URI must be an http URL');
-    }
-    if (url.protocol !== 'http:' || !SANDBOX_HOSTS.includes(url.hostname)) {
-      throw validation(api, 'destination.URI must be http://sandbox.localdomain:PORT/...');
-    }
-    port = Number(url.port || 80);
-    path = `${url.pathname}${url.search}`;
-  } else if (d.protocol === 'TCP') {
-    port = Number(d.port);
-    throw validation(api, 'destination.protocol TCP is not supported here; use HTTP');
-  } else {
-    throw validation(api, 'destination.protocol must be HTTP');
+  if (d.protocol === 'TCP') throw validation(api, 'destination.protocol TCP is not supported here; use HTTP');
+  if (d.protocol !== 'HTTP') throw validation(api, 'destination.protocol must be HTTP');
+  let url: URL;
+  try {
+    url = new URL(String(d.URI));
+  } catch {
+    throw validation(api, 'destination.URI must be an http URL');
+  }
+  if (url.protocol !== 'http:' || !SANDBOX_HOSTS.includes(url.hostname)) {
+    throw validation(api, 'destination.URI must be http://sandbox.localdomain:PORT/...');
   }
   // The sandbox name resolves to this container's loopback.
-  host = '127.0.0.1';
+  const host = '127.0.0.1';
+  const port = Number(url.port || 80);
+  const path = `${url.pathname}${url.search}`;
   const buf = (b.buffering ?? {}) as Record<string, unknown>;
   return {
     api,
