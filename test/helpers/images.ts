@@ -71,7 +71,7 @@ async function fixtureHash(name: FixtureName, baseId: string): Promise<string> {
 }
 
 /** Removes older cached tags of the same fixture; images still in use stay (Docker refuses). */
-export async function pruneOldFixtures(client: Docker, repo: string, keep: string): Promise<void> {
+async function pruneOldFixtures(client: Docker, repo: string, keep: string): Promise<void> {
   const images = await client.listImages({ filters: JSON.stringify({ reference: [`${repo}:*`] }) });
   for (const img of images) {
     for (const t of img.RepoTags ?? []) {
@@ -86,29 +86,41 @@ async function buildFixture(name: FixtureName, client: Docker): Promise<string> 
   if (!baseInfo) throw new Error(`base image ${base} vanished`);
   const repo = `kiln-test/${name}`;
   const tag = `${repo}:${(await fixtureHash(name, baseInfo.Id)).slice(0, 12)}`;
+  return buildFixtureTag(client, repo, tag, () =>
+    buildFunctionImage(client, fixtureDir(name), tag, { vendor: VENDOR[name], baseImage: base }),
+  );
+}
+
+/**
+ * Builds `tag` (named by its content) unless it exists, under a cross-process lock so
+ * parallel test files build it once, then drops older tags of `repo`.
+ */
+export async function buildFixtureTag(client: Docker, repo: string, tag: string, build: () => Promise<unknown>): Promise<string> {
   if (await inspectImage(client, tag)) return tag;
-  return withBuildLock(`fixture-${name}-${tag.slice(-12)}`, async () => {
+  return withBuildLock(`fixture-${repo.replace(/[^\w.-]/g, '-')}-${tag.slice(-12)}`, async () => {
     if (await inspectImage(client, tag)) return tag;
-    await buildFunctionImage(client, fixtureDir(name), tag, { vendor: VENDOR[name], baseImage: base });
+    await build();
     await pruneOldFixtures(client, repo, tag);
     return tag;
   });
 }
 
-/** Per process: concurrent callers share one build. */
-const inflight = new Map<FixtureName, Promise<string>>();
+/** One build per key per process: concurrent callers share it; a failure is not cached. */
+export function sharedBuilds<K>(build: (key: K, client: Docker) => Promise<string>): (key: K, client?: Docker) => Promise<string> {
+  const inflight = new Map<K, Promise<string>>();
+  return (key, client = docker()) => {
+    let p = inflight.get(key);
+    if (!p) {
+      p = build(key, client);
+      p.catch(() => inflight.delete(key));
+      inflight.set(key, p);
+    }
+    return p;
+  };
+}
 
 /** The tag of the fixture's image (`kiln-test/<name>:<content hash>`), built when missing. */
-export function fixtureImage(name: FixtureName, client: Docker = docker()): Promise<string> {
-  let p = inflight.get(name);
-  if (!p) {
-    p = buildFixture(name, client);
-    // A failure is not cached: the next caller tries again.
-    p.catch(() => inflight.delete(name));
-    inflight.set(name, p);
-  }
-  return p;
-}
+export const fixtureImage = sharedBuilds(buildFixture);
 
 /** Docker's multiplexed log stream (no TTY) split into stdout and stderr. */
 export function demuxLogs(buf: Buffer): { stdout: string; stderr: string } {

@@ -7,11 +7,10 @@ import { join, relative } from 'node:path';
 import type Docker from 'dockerode';
 import tar from 'tar-stream';
 import { ensureNodeBaseImage } from '../../images/base-image.js';
-import { withBuildLock } from '../../images/build-lock.js';
 import { inspectImage } from '../../images/inspect.js';
 import { readProgress } from '../../images/progress.js';
 import { ensureShellBaseImage } from '../../images/shell-image.js';
-import { docker as dockerClient, hashTree, projectRoot, pruneOldFixtures } from './images.js';
+import { buildFixtureTag, hashTree, projectRoot, sharedBuilds } from './images.js';
 
 export type LambdaFixture = 'blog-demo' | 'node-runtime' | 'node-hello' | 'shell-entrypoint' | 'node-ric';
 
@@ -88,28 +87,14 @@ async function build(name: LambdaFixture, client: Docker): Promise<string> {
   }
   const repo = `kiln-test/lambda-${name}`;
   const tag = `${repo}:${h.digest('hex').slice(0, 12)}`;
-  if (await inspectImage(client, tag)) return tag;
-  return withBuildLock(`fixture-lambda-${name}-${tag.slice(-12)}`, async () => {
-    if (await inspectImage(client, tag)) return tag;
+  return buildFixtureTag(client, repo, tag, async () => {
     const pack = tar.pack();
     const extra = pkg && pkgDir ? pkg.paths.map((p) => ({ dir: join(pkgDir, p), prefix: `pkg/${p}` })) : [];
     const writing = packTree(pack, lambdaFixtureDir(name), dockerfile, extra);
     const res = await client.buildImage(pack as unknown as NodeJS.ReadableStream, { t: tag, rm: true, forcerm: true });
     await Promise.all([readProgress(res), writing]);
-    await pruneOldFixtures(client, repo, tag);
-    return tag;
   });
 }
 
-const inflight = new Map<LambdaFixture, Promise<string>>();
-
 /** The fixture's image tag, built when missing (concurrent callers share one build). */
-export function lambdaFixtureImage(name: LambdaFixture, client: Docker = dockerClient()): Promise<string> {
-  let p = inflight.get(name);
-  if (!p) {
-    p = build(name, client);
-    p.catch(() => inflight.delete(name));
-    inflight.set(name, p);
-  }
-  return p;
-}
+export const lambdaFixtureImage = sharedBuilds(build);
