@@ -41,6 +41,16 @@ function invokeHeaders(e: InvokeEvent): Record<string, string> {
   return h;
 }
 
+/**
+ * The runtime's 202, once the caller's answer has been written: respond() hands the answer over
+ * in a setImmediate (and the http-stream side writes it in that callback's microtasks), so an
+ * immediate queued now runs after it. The 202 wakes the runtime, whose next `GET next` would
+ * otherwise compete with the answer for the CPU.
+ */
+const acceptAfterAnswer = (res: ServerResponse): void => {
+  setImmediate(() => sendJson(res, 202, ACCEPTED));
+};
+
 /** The function's error type from the runtime's header, as posted (free-form), else Unhandled. */
 const functionErrorType = (req: IncomingMessage): string => header(req, 'lambda-runtime-function-error-type') || 'Unhandled';
 
@@ -143,8 +153,7 @@ export function lambdaApi(deps: LambdaApiDeps): (req: IncomingMessage, res: Serv
     // Buffered, whatever the framing: aws-lambda-go always posts chunked, with no mode header.
     const body = await readPayload(req, (size) => sandbox.respond(id, tooLargeOutcome(size)));
     sandbox.respond(id, trailerError(req) ?? { kind: 'response', contentType, body });
-    // The caller's answer (queued by respond) goes out first; the runtime's 202 right after.
-    queueMicrotask(() => sendJson(res, 202, ACCEPTED));
+    acceptAfterAnswer(res);
   }
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -173,7 +182,7 @@ export function lambdaApi(deps: LambdaApiDeps): (req: IncomingMessage, res: Serv
       sandbox.checkRespond(id);
       const body = await readPayload(req, (size) => sandbox.respond(id, tooLargeOutcome(size)));
       sandbox.respond(id, { kind: 'error', errorType: functionErrorType(req), ...errorBody(req, body) });
-      queueMicrotask(() => sendJson(res, 202, ACCEPTED));
+      acceptAfterAnswer(res);
       return;
     }
     if (is('POST', '/2018-06-01/runtime/init/error')) {

@@ -9,7 +9,7 @@ import { deferred, delay, type Deferred } from './deferred.js';
 import { bootstrapCommand, extensionFiles } from './discovery.js';
 import { extensionEnv, runtimeEnv } from './environment.js';
 import { LambdaApiError, type FunctionFailure } from './errors.js';
-import { peakMemoryMb } from './memory.js';
+import type { PeakMemory } from './memory.js';
 import { type Exit, type Managed, type ProcessKind, type ProcessSpec, SpawnError, start } from './processes.js';
 import type { Telemetry } from './telemetry.js';
 import { agentFailed, deliverEvent, parkAgent, registerAgent, type EventType, type ExtensionAgent } from './extension-agent.js';
@@ -46,6 +46,8 @@ interface Invocation {
   outcome: Deferred<Outcome>;
   /** The caller's answer: resolved by respond() itself, so the answer leaves before any bookkeeping. */
   answered: Deferred<Outcome>;
+  /** Resolved right after `answered`: bookkeeping waits for it, so it runs after the answer is written. */
+  delivered: Deferred<void>;
   /** Set on the call that ran (or followed) the init. */
   initMs: number | undefined;
   /** Set once answered. */
@@ -65,6 +67,8 @@ interface Fatal {
 export interface SandboxDeps {
   cfg: DaemonConfig;
   telemetry: Telemetry;
+  /** The container's peak memory, for REPORT's Max Memory Used. */
+  peakMemory: PeakMemory;
   /** A platform line for the call's log (START, END, REPORT, errors). */
   log(line: string): void;
 }
@@ -290,10 +294,10 @@ export class Sandbox {
     }
     this.firstInvoke = false;
 
-    const inv: Invocation = { event, startedAt: Date.now(), t0: performance.now(), outcome: deferred(), answered, initMs };
+    const inv: Invocation = { event, startedAt: Date.now(), t0: performance.now(), outcome: deferred(), answered, delivered: deferred(), initMs };
     this.current = inv;
     this.pendingStart = `START RequestId: ${event.requestId} Version: ${this.cfg.functionVersion}\n`;
-    tel.emit('platform.start', { requestId: event.requestId, version: this.cfg.functionVersion, tracing: { type: 'X-Amzn-Trace-Id', value: event.traceId } });
+    if (tel.listening) tel.emit('platform.start', { requestId: event.requestId, version: this.cfg.functionVersion, tracing: { type: 'X-Amzn-Trace-Id', value: event.traceId } });
     const invokeSubscribers = [...this.agents.values()].filter((a) => a.events.has('INVOKE'));
     this.runtimeState = 'Running';
     this.runtimeParked?.resolve(event);
@@ -323,9 +327,10 @@ export class Sandbox {
       reset = 'failure';
     }
     this.answer(inv, outcome);
+    await inv.delivered.promise;
     const durationMs = inv.durationMs ?? 0;
     const memoryUsed = inv.memoryUsedMb;
-    tel.emit('platform.runtimeDone', {
+    if (tel.listening) tel.emit('platform.runtimeDone', {
       requestId: event.requestId, status, metrics: { durationMs, producedBytes: outcome.kind === 'response' ? outcome.body.length : 0 },
       // The documented pair: until the first byte of the answer, then the rest of it (a buffered answer arrives whole).
       spans: [
@@ -344,7 +349,7 @@ export class Sandbox {
       else if (r !== 'ok') reset = 'failure';
     }
     const total = Math.round((performance.now() - inv.t0) * 100) / 100;
-    tel.emit('platform.report', {
+    if (tel.listening) tel.emit('platform.report', {
       requestId: event.requestId, status: reset === 'timeout' ? 'timeout' : status,
       metrics: {
         durationMs: total, billedDurationMs: Math.max(1, Math.ceil(total)), memorySizeMB: this.cfg.memoryMb,
@@ -368,7 +373,7 @@ export class Sandbox {
     if (inv.respondedAt !== undefined) return;
     inv.respondedAt = Date.now();
     const durationMs = Math.round((performance.now() - inv.t0) * 100) / 100;
-    const memoryUsed = peakMemoryMb(this.cfg.memoryPeakFiles);
+    const memoryUsed = this.deps.peakMemory.read();
     inv.durationMs = durationMs;
     inv.memoryUsedMb = memoryUsed;
     const id = inv.event.requestId;
@@ -387,6 +392,7 @@ export class Sandbox {
         inv.answered.resolve(outcome);
         process.stdout.write(lines);
       }
+      inv.delivered.resolve();
     });
   }
 

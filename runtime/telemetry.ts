@@ -212,6 +212,11 @@ export class Telemetry {
     this.emit('platform.telemetrySubscription', { name: sub.extension, state: 'Subscribed', types: sub.types });
   }
 
+  /** Whether an event emitted now would reach anyone: callers on an invoke's path skip building records otherwise. */
+  get listening(): boolean {
+    return this.open || this.subscribers.size > 0;
+  }
+
   emit(type: string, record: unknown): void {
     const event: TelemetryEvent = { time: new Date().toISOString(), type, record };
     if (this.open && this.initEvents.length < INIT_BUFFER) this.initEvents.push(event);

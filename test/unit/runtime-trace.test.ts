@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { deadlineOf } from '../../runtime/http-stream.js';
-import { ACCOUNT_ID, decodeClientContext, functionArn, newTraceId } from '../../runtime/trace.js';
+import { ACCOUNT_ID, decodeClientContext, functionArn, jsonObjectText, newTraceId } from '../../runtime/trace.js';
 
 const TRACE = /^Root=1-([0-9a-f]{8})-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0$/;
 
@@ -61,4 +61,15 @@ describe('deadlineOf', () => {
     { name: 'garbage: now + timeout', header: 'tomorrow-ish', out: now + 30_000 },
   ];
   for (const c of cases) test(c.name, () => assert.equal(deadlineOf(c.header, now, 30_000), c.out));
+});
+
+describe('jsonObjectText', () => {
+  const cases: { name: string; text: string; out: string | undefined }[] = [
+    { name: 'empty (no header): undefined', text: '', out: undefined },
+    { name: 'an object: as is', text: '{"cognitoIdentityId":"i"}', out: '{"cognitoIdentityId":"i"}' },
+    { name: 'an array: dropped', text: '[1]', out: undefined },
+    { name: 'null: dropped', text: 'null', out: undefined },
+    { name: 'not JSON: dropped', text: '{nope', out: undefined },
+  ];
+  for (const c of cases) test(c.name, () => assert.equal(jsonObjectText(c.text), c.out));
 });
