@@ -46,6 +46,8 @@ export interface ContainerTask {
   memoryMb: number;
   /** CPU limit in milli-CPUs; 0 means no limit. */
   cpusMilli: number;
+  /** The CPUs it may run on, in Docker's CpusetCpus syntax (e.g. "1", "0-3"); unset means any. */
+  cpuset?: string;
   /** Size of the tmpfs at /tmp in MiB; 0 means the driver's default. */
   tmpfsMb: number;
   /** Host directory bind-mounted at /tmp/iofs for the http-stream socket. */

@@ -69,6 +69,7 @@ export function createOptions(task: ContainerTask, limits: DockerLimits): Docker
     hostConfig.CpuPeriod = 100_000;
     hostConfig.CpuQuota = task.cpusMilli * 100;
   }
+  if (task.cpuset !== undefined) hostConfig.CpusetCpus = task.cpuset;
   if (limits.unprivileged) {
     hostConfig.CapDrop = ['ALL'];
     hostConfig.SecurityOpt = ['no-new-privileges'];

@@ -103,6 +103,26 @@ for (const c of cpuCases) {
   });
 }
 
+const cpusetCases: { name: string; cpuset?: string; cpusMilli?: number; want?: string }[] = [
+  { name: 'unset: any CPU, no CpusetCpus key' },
+  { name: 'one CPU', cpuset: '1', want: '1' },
+  { name: 'CPU 0', cpuset: '0', want: '0' },
+  { name: 'a list, as given', cpuset: '0-3,6', want: '0-3,6' },
+  { name: 'with a CPU quota, both are set', cpuset: '1', cpusMilli: 500, want: '1' },
+];
+
+for (const c of cpusetCases) {
+  test(`cpuset: ${c.name}`, () => {
+    const over: Partial<ContainerTask> = {};
+    if (c.cpuset !== undefined) over.cpuset = c.cpuset;
+    if (c.cpusMilli !== undefined) over.cpusMilli = c.cpusMilli;
+    const h = hc(makeTask(over));
+    if (c.want === undefined) assert.equal(Object.hasOwn(h, 'CpusetCpus'), false);
+    else assert.equal(h.CpusetCpus, c.want);
+    if (c.cpusMilli !== undefined) assert.equal(h.CpuQuota, c.cpusMilli * 100);
+  });
+}
+
 test('pids limit and ulimits come from the limits', () => {
   const h = hc(makeTask());
   assert.equal(h.PidsLimit, 77);
