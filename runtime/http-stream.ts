@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { basename, dirname, join } from 'node:path';
 import { failureBody } from './errors.js';
 import { functionUrlAnswer, functionUrlEvent, gatewayRequest } from './function-url.js';
-import { header, readBody, sendJson, trailerError } from './http-util.js';
+import { header, sendJson, trailerError } from './http-util.js';
 import type { InvokeEvent, Outcome, Sandbox, ShutdownReason } from './sandbox.js';
 import { HTTP_INTEGRATION_TYPE, splitPrelude } from './stream-prelude.js';
 import { decodeClientContext, jsonObjectText, newId, newTraceId } from './trace.js';
@@ -150,12 +150,20 @@ export function httpStreamHandler(deps: HttpStreamDeps): (req: IncomingMessage, 
   return (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'POST' && path === '/call') {
-      readBody(req, Number.MAX_SAFE_INTEGER)
-        .then(async (body) => {
-          const event = eventFrom(req, body, sandbox.invokedFunctionArn, deps.timeoutMs, deps.functionName);
-          answer(res, event.requestId, await sandbox.invoke(event), req.headers['fn-intent'] === 'httprequest');
-        })
-        .catch((err: unknown) => sendJson(res, 500, { message: (err as Error).message }));
+      // The agent enforces the request size limit before the call gets here.
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        try {
+          const event = eventFrom(req, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), sandbox.invokedFunctionArn, deps.timeoutMs, deps.functionName);
+          sandbox.invoke(event).then(
+            (o) => answer(res, event.requestId, o, req.headers['fn-intent'] === 'httprequest'),
+            (err: unknown) => sendJson(res, 500, { message: (err as Error).message }),
+          );
+        } catch (err) {
+          sendJson(res, 500, { message: (err as Error).message });
+        }
+      });
       return;
     }
     req.resume();
