@@ -4,8 +4,10 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
 import type { Driver } from '../drivers/contract.js';
 import { decimate, MAX_CALL_STATS } from '../drivers/decimate.js';
+import { DriverError } from '../drivers/errors.js';
 import type { App, Call, CallStatus, CallStore, Fn } from '../store/types.js';
 import { CallRecorder, type CallRecord } from './call-recorder.js';
+import { lambdaPlacement, pinsToOneCpu, type CpuPlacement } from './cpu-placement.js';
 import { AgentError } from './errors.js';
 import { HotContainer, type ContainerDeps, type ContainerSpec } from './hot-container.js';
 import type { ResponseTarget } from './relay.js';
@@ -30,6 +32,11 @@ export interface AgentConfig {
   shutdownGraceMs: number;
   /** The runtime daemon bundle for `format: lambda` fns; such fns get 501 without it. */
   lambda?: LambdaRuntime;
+  /**
+   * CPUs to spread Lambda containers over, each pinned to one (its daemon and runtime then
+   * hand calls over without cross-CPU wake-ups); fewer than two, or unset: no pinning.
+   */
+  lambdaCpus?: number[];
 }
 
 export interface AgentDeps {
@@ -58,6 +65,14 @@ export interface InvokeSpec {
 
 const MiB = 1024 * 1024;
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Docker refused a container's cpuset (a CPU it does not have, a list it cannot read), not something else. */
+function cpusetRefused(err: unknown): boolean {
+  if (!(err instanceof DriverError)) return false;
+  // The engine's own words: the driver's message also names the image, which could say anything.
+  const detail = err.cause instanceof Error ? err.cause.message : err.message;
+  return /cpuset|Requested CPUs are not available/i.test(detail);
+}
 
 /** The environment of an http-stream container: app config, then fn config, then Fn's own. */
 export function containerEnv(app: App, fn: Fn): Record<string, string> {
@@ -113,10 +128,15 @@ export class Agent {
   private idleWaiters: (() => void)[] = [];
   /** Slot keys per (app, fn) object: cached lookups hand out the same objects until they change. */
   private readonly keys = new WeakMap<Fn, { app: App; key: string }>();
+  /** Where Lambda containers are pinned; undefined when pinning is off or Docker refused it. */
+  private placement: CpuPlacement | undefined;
+  /** The CPU each pinned container holds; deleted when given back, so it is given back once. */
+  private readonly pinned = new WeakMap<HotContainer, number>();
 
   constructor(private readonly cfg: AgentConfig, private readonly deps: AgentDeps) {
     this.resources = new ResourceTracker(cfg.capacity);
     this.recorder = new CallRecorder(deps.store, deps.log);
+    this.placement = lambdaPlacement(cfg.lambdaCpus);
     this.containerDeps = {
       driver: deps.driver,
       iofsPath: cfg.iofsPath,
@@ -272,6 +292,7 @@ export class Agent {
         void this.closeContainer(c).finally(() => {
           if (this.evicted.delete(c)) this.evictingBytes -= memory;
           this.resources.release(memory, c.spec.cpusMilli);
+          this.unpin(c);
         });
       },
       emptied: () => {
@@ -295,18 +316,23 @@ export class Agent {
       } finally {
         bound.dispose();
       }
+      // Lambda gives a sandbox of this size one vCPU: pin it to the least used CPU.
+      const cpu = spec.lambda && pinsToOneCpu(spec.memoryMb) ? this.placement?.take() : undefined;
       let c: HotContainer;
       try {
-        c = await HotContainer.start({ ...spec, id: `kiln-${this.deps.newId().toLowerCase()}` }, this.containerDeps, this.stop.signal);
+        c = await this.startContainer(spec, cpu);
       } catch (err) {
         this.resources.release(memory, spec.cpusMilli);
+        if (cpu !== undefined) this.placement?.give(cpu);
         if (this.stop.signal.aborted) throw new AgentError('shutting-down', 'Server is shutting down');
         throw err;
       }
+      if (cpu !== undefined) this.pinned.set(c, cpu);
       this.live.add(c);
       if (this.stop.signal.aborted) {
         await this.closeContainer(c);
         this.resources.release(memory, spec.cpusMilli);
+        this.unpin(c);
         throw new AgentError('shutting-down', 'Server is shutting down');
       }
       return c;
@@ -314,6 +340,38 @@ export class Agent {
     this.launching.add(run);
     void run.then(() => this.launching.delete(run), () => this.launching.delete(run));
     return run;
+  }
+
+  /**
+   * Starts a container, pinned to `cpu` when one is given. A cpuset Docker refuses (a CPU list
+   * that does not fit this engine) must never fail calls: pinning goes off and it starts unpinned.
+   */
+  private async startContainer(spec: ContainerSpec, cpu: number | undefined): Promise<HotContainer> {
+    const start = (s: ContainerSpec) =>
+      HotContainer.start({ ...s, id: `kiln-${this.deps.newId().toLowerCase()}` }, this.containerDeps, this.stop.signal);
+    if (cpu === undefined) return start(spec);
+    try {
+      return await start({ ...spec, cpuset: String(cpu) });
+    } catch (err) {
+      if (!cpusetRefused(err)) throw err;
+      if (this.placement) {
+        // Once: concurrent starts refused alike find it already off.
+        this.deps.log.warn(
+          { err, cpu, cpus: this.placement.cpus },
+          'Docker refused to pin a Lambda container to one CPU: pinning is off until restart (check KILN_LAMBDA_CPUS)',
+        );
+        this.placement = undefined;
+      }
+      return start(spec);
+    }
+  }
+
+  /** Gives back the CPU a container was pinned to, if any, once. */
+  private unpin(c: HotContainer): void {
+    const cpu = this.pinned.get(c);
+    if (cpu === undefined) return;
+    this.pinned.delete(c);
+    this.placement?.give(cpu);
   }
 
   private async closeContainer(c: HotContainer): Promise<void> {

@@ -17,6 +17,8 @@ export interface ContainerSpec {
   labels: Record<string, string>;
   memoryMb: number;
   cpusMilli: number;
+  /** The CPUs it is pinned to (Docker's CpusetCpus syntax); unset means any. */
+  cpuset?: string;
   idleTimeoutMs: number;
   fnId: string;
   network?: string;
@@ -123,6 +125,7 @@ export class HotContainer {
         labels: spec.labels,
         memoryMb: spec.memoryMb,
         cpusMilli: spec.cpusMilli,
+        ...(spec.cpuset !== undefined && { cpuset: spec.cpuset }),
         tmpfsMb: 0,
         udsPath: dir.path,
         ...(spec.network !== undefined && { network: spec.network }),
