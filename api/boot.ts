@@ -4,7 +4,7 @@ import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
-import type { Config } from './config.js';
+import type { Config, LambdaCpus } from './config.js';
 import { idFactory } from './ids.js';
 import { createApp } from './server.js';
 import { InvokeLookup } from './invoke-lookup.js';
@@ -12,6 +12,7 @@ import { createMetrics } from './metrics.js';
 import { invokeHandler } from './invoke-handler.js';
 import { timestamp } from './models/common.js';
 import { Agent } from '../agent/agent.js';
+import { cpusAllowed } from '../agent/cpu-placement.js';
 import { checkSocketBase } from '../agent/iofs.js';
 import { hostCapacity } from '../agent/resources.js';
 import { DockerDriver } from '../drivers/docker/driver.js';
@@ -23,6 +24,17 @@ import { SqlStore } from '../store/sql-store.js';
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
+}
+
+/** KILN_LAMBDA_CPUS as CPUs: `auto` is the CPUs this process may run on (Linux), none when unreadable. */
+function lambdaCpus(setting: LambdaCpus): number[] | undefined {
+  if (setting === 'off') return undefined;
+  if (setting !== 'auto') return setting;
+  try {
+    return cpusAllowed(readFileSync('/proc/self/status', 'utf8'));
+  } catch {
+    return undefined; // not Linux: pinning stays off
+  }
 }
 
 export interface Running {
@@ -58,6 +70,8 @@ export async function start(config: Config): Promise<Running> {
   } catch (err) {
     log.warn({ err }, 'the Lambda runtime bundle could not be prepared (run `npm run build`): lambda-format fns will answer 501');
   }
+  const cpus = lambdaCpus(a.lambdaCpus);
+  log.debug({ setting: a.lambdaCpus, cpus }, 'CPUs for pinning Lambda containers');
   const agent = new Agent(
     {
       iofsPath: a.iofsPath,
@@ -70,6 +84,7 @@ export async function start(config: Config): Promise<Running> {
       shutdownGraceMs: a.shutdownGraceMs,
       ...(a.network !== undefined && { network: a.network }),
       ...(lambda && { lambda }),
+      ...(cpus && { lambdaCpus: cpus }),
     },
     { driver, store, log, newId, labelsFor: (appId, fnId) => driver.labelsFor(appId, fnId) },
   );

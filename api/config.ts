@@ -3,6 +3,7 @@
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { CpuListError, parseCpuList } from '../agent/cpu-placement.js';
 
 const MiB = 1024 * 1024;
 
@@ -25,6 +26,29 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
   .optional()
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/**
+ * KILN_LAMBDA_CPUS: `auto` (the default), `off`, or a Linux CPU list such as `0-3,6`; a bad
+ * list is a startup error naming it rather than a server that fails every Lambda start.
+ */
+const lambdaCpus = z
+  .string()
+  .optional()
+  .transform((v, ctx): LambdaCpus => {
+    if (v === undefined) return 'auto';
+    const word = v.trim().toLowerCase();
+    if (word === 'auto' || word === 'off') return word;
+    try {
+      return parseCpuList(v);
+    } catch (err) {
+      if (!(err instanceof CpuListError)) throw err;
+      ctx.addIssue({ code: 'custom', message: `must be auto, off or a CPU list such as 0-3,6: ${err.message}` });
+      return z.NEVER;
+    }
+  });
+
+/** Docker on this machine (its unix socket): only then are this process's CPUs the containers' CPUs. */
+const dockerIsLocal = (dockerHost: string | undefined): boolean => dockerHost === undefined || dockerHost.startsWith('unix://');
 
 const envSchema = z.object({
   FN_PORT: intFrom(8080, 0, 65535),
@@ -56,7 +80,16 @@ const envSchema = z.object({
   KILN_SHUTDOWN_GRACE_MSECS: intFrom(10_000, 0),
   KILN_LOOKUP_CACHE_MSECS: intFrom(1000, 0),
   KILN_DOCKER_PULL: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  KILN_LAMBDA_CPUS: lambdaCpus,
+  // Read only to tell whether `auto` may use this process's CPUs (dockerode reads it itself).
+  DOCKER_HOST: z.string().optional(),
 });
+
+/**
+ * Which CPUs Lambda-format containers are spread over, one CPU each: `auto` is the CPUs this
+ * process may run on (resolved at start-up), `off` is no pinning.
+ */
+export type LambdaCpus = 'auto' | 'off' | number[];
 
 export interface Config {
   port: number;
@@ -86,6 +119,7 @@ export interface Config {
     unprivileged: boolean;
     maxQueueMs: number;
     shutdownGraceMs: number;
+    lambdaCpus: LambdaCpus;
   };
 }
 
@@ -126,6 +160,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       unprivileged: !e.FN_DISABLE_UNPRIVILEGED_CONTAINERS,
       maxQueueMs: e.KILN_MAX_QUEUE_MSECS,
       shutdownGraceMs: e.KILN_SHUTDOWN_GRACE_MSECS,
+      // A remote engine's CPUs are not this process's: `auto` cannot know them.
+      lambdaCpus: e.KILN_LAMBDA_CPUS === 'auto' && !dockerIsLocal(e.DOCKER_HOST) ? 'off' : e.KILN_LAMBDA_CPUS,
     },
   };
 }

@@ -32,6 +32,7 @@ const DEFAULTS: Config = {
     unprivileged: true,
     maxQueueMs: 10_000,
     shutdownGraceMs: 10_000,
+    lambdaCpus: 'auto',
   },
 };
 
@@ -48,6 +49,17 @@ const agentCases: { name: string; env: NodeJS.ProcessEnv; want: Partial<Config['
   { name: 'KILN_NODE_ID', env: { KILN_NODE_ID: 'node-7' }, want: { nodeId: 'node-7' } },
   { name: 'KILN_DOCKER_PULL false', env: { KILN_DOCKER_PULL: 'false' }, want: { pull: false } },
   { name: 'FN_MAX_RESPONSE_SIZE 0 means no limit', env: { FN_MAX_RESPONSE_SIZE: '0' }, want: { maxResponseBytes: 0 } },
+  { name: 'KILN_LAMBDA_CPUS auto', env: { KILN_LAMBDA_CPUS: 'auto' }, want: { lambdaCpus: 'auto' } },
+  { name: 'KILN_LAMBDA_CPUS AUTO', env: { KILN_LAMBDA_CPUS: ' AUTO ' }, want: { lambdaCpus: 'auto' } },
+  { name: 'empty KILN_LAMBDA_CPUS is auto', env: { KILN_LAMBDA_CPUS: '' }, want: { lambdaCpus: 'auto' } },
+  { name: 'KILN_LAMBDA_CPUS off', env: { KILN_LAMBDA_CPUS: 'off' }, want: { lambdaCpus: 'off' } },
+  { name: 'KILN_LAMBDA_CPUS a range', env: { KILN_LAMBDA_CPUS: '0-3' }, want: { lambdaCpus: [0, 1, 2, 3] } },
+  { name: 'KILN_LAMBDA_CPUS a list', env: { KILN_LAMBDA_CPUS: ' 6,0-1 ' }, want: { lambdaCpus: [0, 1, 6] } },
+  { name: 'KILN_LAMBDA_CPUS one CPU', env: { KILN_LAMBDA_CPUS: '2' }, want: { lambdaCpus: [2] } },
+  { name: 'auto with a unix DOCKER_HOST', env: { DOCKER_HOST: 'unix:///run/docker.sock' }, want: { lambdaCpus: 'auto' } },
+  { name: 'auto with a tcp DOCKER_HOST is off', env: { DOCKER_HOST: 'tcp://10.0.0.5:2376' }, want: { lambdaCpus: 'off' } },
+  { name: 'auto with an ssh DOCKER_HOST is off', env: { DOCKER_HOST: 'ssh://me@host', KILN_LAMBDA_CPUS: 'auto' }, want: { lambdaCpus: 'off' } },
+  { name: 'an explicit list with a remote DOCKER_HOST is kept', env: { DOCKER_HOST: 'tcp://h:2375', KILN_LAMBDA_CPUS: '0-1' }, want: { lambdaCpus: [0, 1] } },
 ];
 for (const c of agentCases) {
   test(`loadConfig agent: ${c.name}`, () => assert.deepEqual(loadConfig(c.env).agent, { ...DEFAULTS.agent, ...c.want }));
@@ -61,6 +73,18 @@ const agentRejected: { name: string; env: NodeJS.ProcessEnv }[] = [
 ];
 for (const c of agentRejected) {
   test(`loadConfig agent rejects ${c.name}`, () => assert.throws(() => loadConfig(c.env), ConfigError));
+}
+
+// A bad CPU list stops the server at start-up with a message that names the setting and the value.
+for (const value of ['yes', '0-', '3-1', '1,,2', 'cpu1', '0-99999']) {
+  test(`loadConfig rejects KILN_LAMBDA_CPUS ${JSON.stringify(value)}, saying what it wants`, () => {
+    assert.throws(() => loadConfig({ KILN_LAMBDA_CPUS: value }), (err: unknown) => {
+      assert.ok(err instanceof ConfigError, String(err));
+      assert.match(err.message, /^invalid settings: KILN_LAMBDA_CPUS: must be auto, off or a CPU list such as 0-3,6: /);
+      assert.ok(err.message.includes(`"${value}"`), err.message);
+      return true;
+    });
+  });
 }
 
 const accepted: { name: string; env: NodeJS.ProcessEnv; want: Partial<Config> }[] = [
