@@ -225,7 +225,7 @@ export class HotContainer {
     const fail = (failure: AgentError, status: CallDone['status'] = 'error'): CallDone =>
       finish({ status, error: failure.message, failure, reusable: false });
     try {
-      const { status, functionError, platformLog } = await relayCall(this.client, {
+      const { status, functionError, platformLog, streamError } = await relayCall(this.client, {
         path: '/call',
         method: 'POST',
         headers: toContainerHeaders(input.headers, {
@@ -236,6 +236,7 @@ export class HotContainer {
         body: input.body,
       }, res, { maxBytes: this.deps.maxResponseBytes, gateway: input.gateway !== undefined, signal: ac.signal });
       if (platformLog) call.log.write(platformLog);
+      if (streamError !== undefined) return finish({ status: 'error', reusable: true, error: `function failed mid-stream: ${streamError}` });
       if (status === 200) return finish({ status: 'success', reusable: true });
       return finish({
         status: status === 504 ? 'timeout' : 'error', reusable: true,

@@ -62,7 +62,12 @@ export interface RelayResult {
   functionError?: string;
   /** Log lines the Lambda daemon sent with its answer (Kiln-Log), for the call's log. */
   platformLog?: Buffer;
+  /** A Lambda response stream that failed after its first byte: the error type (the caller's stream was cut short). */
+  streamError?: string;
 }
+
+/** The Lambda daemon's trailer on a response stream that failed after its first byte. */
+const STREAM_ERROR_TRAILER = 'kiln-function-error';
 
 /**
  * Sends the request and relays the answer. Resolves with the container's status (200, 502 or
@@ -80,6 +85,7 @@ export function relayCall(
     let status = 0;
     let functionError: string | undefined;
     let platformLog: Buffer | undefined;
+    let streamError: string | undefined;
     let headers: Headers = {};
     let pending: Buffer[] = [];
     let size = 0;
@@ -93,7 +99,7 @@ export function relayCall(
       settled = true;
       signal.removeEventListener('abort', onAbort);
       if (err) reject(err);
-      else resolve({ status, ...(functionError !== undefined && { functionError }), ...(platformLog && { platformLog }) });
+      else resolve({ status, ...(functionError !== undefined && { functionError }), ...(platformLog && { platformLog }), ...(streamError !== undefined && { streamError }) });
     };
     const stop = (ctl: Dispatcher.DispatchController, err: Error) => {
       if (streaming) res.destroy(err);
@@ -152,8 +158,14 @@ export function relayCall(
           drained(res, signal).then(() => ctl.resume(), (err: Error) => ctl.abort(err));
         }
       },
-      onResponseEnd() {
-        if (streaming) res.end();
+      onResponseEnd(_ctl, trailers) {
+        const failed = trailers[STREAM_ERROR_TRAILER];
+        if (streaming && failed !== undefined) {
+          // The caller already has a 200 and part of the body: ending it cleanly would pass a
+          // failed stream off as a whole one, so it is cut short (no last chunk).
+          streamError = String(failed);
+          res.destroy(new Error(`function failed mid-stream: ${streamError}`));
+        } else if (streaming) res.end();
         else {
           // Headers and body in one write.
           res.writeHead(status, { ...headers, 'content-length': String(size) });

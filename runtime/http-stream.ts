@@ -16,6 +16,12 @@ import { decodeClientContext, jsonObjectText, newId, newTraceId } from './trace.
 export const STREAMING_HEADER = 'kiln-response-mode';
 /** Kiln's own header carrying the call's platform log lines, base64 (the agent strips it). */
 export const LOG_HEADER = 'kiln-log';
+/**
+ * Kiln's own trailer on a streamed answer that failed after its first byte: the error type.
+ * The agent then cuts the caller's stream short and records the error, and the container
+ * stays in use (a broken connection would cost it).
+ */
+export const STREAM_ERROR_TRAILER = 'kiln-function-error';
 
 const logHeader = (o: Outcome): Record<string, string> => (o.log ? { [LOG_HEADER]: Buffer.from(o.log).toString('base64') } : {});
 
@@ -84,7 +90,7 @@ function answerStream(res: ServerResponse, o: StreamOutcome, gateway: boolean, l
   let pending: Buffer | undefined = Buffer.alloc(0);
   const start = (head: Record<string, string | string[]>, first: Buffer) => {
     pending = undefined;
-    res.writeHead(200, { ...head, [STREAMING_HEADER]: 'streaming', ...log });
+    res.writeHead(200, { ...head, [STREAMING_HEADER]: 'streaming', trailer: STREAM_ERROR_TRAILER, ...log });
     res.flushHeaders();
     if (first.length > 0) res.write(first);
   };
@@ -107,9 +113,14 @@ function answerStream(res: ServerResponse, o: StreamOutcome, gateway: boolean, l
     if (pending !== undefined && pending.length === 0 && failed) {
       answer(res, '', { ...failed, ...(o.log !== undefined && { log: o.log }) }, gateway);
     } else {
-      // A mid-stream error comes in the trailers (its body base64 JSON): the caller already has a 200.
-      if (failed) process.stdout.write(`Response stream error: ${failed.kind === 'error' ? failed.errorType : ''}\n`);
+      // A mid-stream error comes in the runtime's trailers (its body base64 JSON): the caller
+      // already has a 200, so the error travels on in Kiln's own trailer.
       if (pending !== undefined) start(prelude && pending.length > 0 ? gatewayHead(200, {}) : plain, pending);
+      if (failed) {
+        const type = failed.kind === 'error' ? failed.errorType : failed.kind === 'failure' ? failed.failure.errorType : 'Unhandled';
+        process.stdout.write(`Response stream error: ${type}\n`);
+        res.addTrailers({ [STREAM_ERROR_TRAILER]: type });
+      }
       res.end();
     }
     o.done.resolve();

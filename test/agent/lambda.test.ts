@@ -126,6 +126,35 @@ describe("AWS's own runtime interface client (aws-lambda-ric from npm, unmodifie
     assert.equal(text, 'part 0\npart 1\npart 2\npart 3\n');
     assert.ok(arrivals.length >= 3 && arrivals[arrivals.length - 1]! - arrivals[0]! >= 500, `arrivals ${arrivals.join(', ')}`);
   });
+
+  test('a stream that fails after its first byte is cut short for the caller, recorded as an error, and the container stays', async () => {
+    const fn = await s.mkFn('ricstreamfail', { image: await lambdaFixtureImage('node-ric'), format: 'lambda', config: { STREAM: '1' } });
+    const res = await fetch(`${s.srv.url}/invoke/${fn.id}`, { method: 'POST', body: JSON.stringify({ failAfter: 1 }) });
+    assert.equal(res.status, 200);
+    const callId = res.headers.get('fn-call-id')!;
+    const reader = res.body!.getReader();
+    let text = '';
+    // The caller must not take a failed stream for a whole one: no clean end.
+    await assert.rejects(async () => {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        text += Buffer.from(value).toString();
+      }
+    });
+    assert.equal(text, 'part 0\npart 1\n');
+    const [recorded] = await s.calls(fn.id);
+    assert.equal(recorded!.id, callId);
+    assert.equal(recorded!.status, 'error');
+    assert.match(recorded!.error ?? '', /mid-stream: RangeError/);
+    assert.match(await callLog(s, fn.id, callId), /Response stream error: RangeError/);
+    // A function's error, not a broken container: the next call runs in the same one.
+    const ids = async () => (await nodeContainers(s.docker, s.srv.nodeId)).map((c) => c.Id).sort();
+    const before = await ids();
+    const ok = await fetch(`${s.srv.url}/invoke/${fn.id}`, { method: 'POST', body: '{}' });
+    assert.equal(await ok.text(), 'part 0\npart 1\npart 2\npart 3\n');
+    assert.deepEqual(await ids(), before);
+  });
 });
 
 describe('an image whose own ENTRYPOINT is the runtime', () => {

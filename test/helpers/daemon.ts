@@ -43,6 +43,8 @@ export interface Answer {
   headers: IncomingHttpHeaders;
   /** Header names and values as sent, names in their original case. */
   rawHeaders: string[];
+  /** Trailers of a chunked answer. */
+  trailers: Record<string, string | undefined>;
   body: Buffer;
   text: string;
   json(): unknown;
@@ -204,7 +206,7 @@ function httpCall(
         live.delete(req);
         const buf = Buffer.concat(chunks);
         const text = buf.toString('utf8');
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, rawHeaders: res.rawHeaders, body: buf, text, json: () => JSON.parse(text) as unknown });
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, rawHeaders: res.rawHeaders, trailers: res.trailers, body: buf, text, json: () => JSON.parse(text) as unknown });
       });
     });
     live.add(req);

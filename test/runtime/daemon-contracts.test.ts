@@ -83,12 +83,20 @@ describe('Runtime API: what real runtimes send', () => {
       assert.equal(a.headers['x-amz-function-error'], 'Error');
       assert.deepEqual(a.json(), error);
 
-      // Once bytes went out the answer is a 200: the error only ends the stream.
+      // Once bytes went out the answer is a 200: the error type follows in Kiln's trailer (the
+      // agent then cuts the caller's stream short).
       const mid = await invoke(d, { 'fn-call-id': 'stream-mid' });
       assert.equal(await postChunked(d, 'stream-mid', ['part'], { 'Lambda-Runtime-Function-Error-Type': 'Error', 'Lambda-Runtime-Function-Error-Body': '' }, streaming), 202);
       const m = await mid.answer;
       assert.equal(m.status, 200);
       assert.equal(m.text, 'part');
+      assert.equal(m.trailers['kiln-function-error'], 'Error');
+      // A stream that ends well has no such trailer.
+      const whole = await invoke(d, { 'fn-call-id': 'stream-whole' });
+      assert.equal(await postChunked(d, 'stream-whole', ['all', ' of it'], undefined, streaming), 202);
+      const w = await whole.answer;
+      assert.equal(w.text, 'all of it');
+      assert.equal(w.trailers['kiln-function-error'], undefined);
     }));
 
   test('the invoke and extension headers are spelled as the service spells them (shell runtimes grep them raw)', () =>
