@@ -1,7 +1,7 @@
 // HTTP triggers for Lambda-format fns: the caller's request becomes the event a Lambda
 // function URL sends (payload format 2.0), and the function's result becomes the HTTP
 // answer the way function URLs map it (statusCode, headers, cookies, body, isBase64Encoded).
-import type { IncomingHttpHeaders } from 'node:http';
+import { validateHeaderName, validateHeaderValue, type IncomingHttpHeaders } from 'node:http';
 import { ACCOUNT_ID } from './trace.js';
 
 const WRAPPED = 'fn-http-h-';
@@ -83,6 +83,39 @@ export interface HttpAnswer {
   body: Buffer;
 }
 
+const writable = (name: string, value: string): boolean => {
+  try {
+    validateHeaderName(name);
+    validateHeaderValue(name, value);
+    return true;
+  } catch {
+    return false;
+  }
+};
+/** A value as its UTF-8 bytes, one latin1 character each: node:http then writes those bytes, as the service's Go server would. */
+const utf8Bytes = (v: unknown): string => Buffer.from(String(v), 'utf8').toString('latin1');
+
+/**
+ * The headers (and cookies, as set-cookie) of a function URL answer or a stream prelude, as
+ * node:http can write them: lower-case names, values as UTF-8 bytes. A name that is not an
+ * HTTP token or a value with control characters is dropped: writing it would throw.
+ */
+export function answerHeaders(headers: unknown, cookies: unknown): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  if (typeof headers === 'object' && headers !== null) {
+    for (const [k, v] of Object.entries(headers as Record<string, unknown>)) {
+      const name = k.toLowerCase();
+      const value = utf8Bytes(v);
+      if (writable(name, value)) out[name] = value;
+    }
+  }
+  if (Array.isArray(cookies)) {
+    const list = cookies.map(utf8Bytes).filter((c) => writable('set-cookie', c));
+    if (list.length > 0) out['set-cookie'] = list;
+  }
+  return out;
+}
+
 /**
  * The answer for a function's result: an object with `statusCode` describes the response;
  * anything else is the JSON body of a 200 (function URLs' rule).
@@ -99,11 +132,7 @@ export function functionUrlAnswer(payload: Buffer): HttpAnswer {
   }
   const r = result as { statusCode: unknown; headers?: unknown; cookies?: unknown; body?: unknown; isBase64Encoded?: unknown };
   const status = Number(r.statusCode);
-  const headers: Record<string, string | string[]> = {};
-  if (typeof r.headers === 'object' && r.headers !== null) {
-    for (const [k, v] of Object.entries(r.headers as Record<string, unknown>)) headers[k.toLowerCase()] = String(v);
-  }
-  if (Array.isArray(r.cookies) && r.cookies.length > 0) headers['set-cookie'] = r.cookies.map(String);
+  const headers = answerHeaders(r.headers, r.cookies);
   const text = typeof r.body === 'string' ? r.body : r.body === undefined || r.body === null ? '' : JSON.stringify(r.body);
   const body = r.isBase64Encoded === true ? Buffer.from(text, 'base64') : Buffer.from(text);
   return { status: Number.isInteger(status) && status >= 100 && status <= 599 ? status : 502, headers, body };

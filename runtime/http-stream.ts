@@ -3,6 +3,7 @@
 // `next` (the agent freezes or reuses the container only then); `POST /.kiln/shutdown`
 // runs the shutdown sequence before the agent removes the container.
 import { chmod, rm, symlink } from 'node:fs/promises';
+import { finished } from 'node:stream';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { basename, dirname, join } from 'node:path';
 import { failureBody } from './errors.js';
@@ -95,7 +96,17 @@ function answerStream(res: ServerResponse, o: StreamOutcome, gateway: boolean, l
     if (first.length > 0) res.write(first);
   };
   const plain = { 'content-type': o.contentType };
-  from.on('data', (chunk: Buffer) => {
+  // Listeners must not throw (nothing would catch it): a head that cannot be written ends the answer.
+  const guarded = (fn: () => void) => {
+    try {
+      fn();
+    } catch (err) {
+      res.destroy(err as Error);
+    }
+  };
+  from.on('data', (chunk: Buffer) => guarded(() => {
+    // The agent's connection is gone: the rest is read and dropped, so the runtime's POST ends.
+    if (res.destroyed) return;
     if (pending === undefined) {
       if (!res.write(chunk)) {
         from.pause();
@@ -107,10 +118,12 @@ function answerStream(res: ServerResponse, o: StreamOutcome, gateway: boolean, l
     pending = Buffer.concat([pending, chunk]);
     const split = splitPrelude(pending);
     if (split) start(gatewayHead(split.head.status, split.head.headers), split.rest);
-  });
-  from.on('end', () => {
+  }));
+  from.on('end', () => guarded(() => {
+    if (res.destroyed) return o.done.resolve();
     const failed = trailerError(from);
-    if (pending !== undefined && pending.length === 0 && failed) {
+    // Nothing reached the caller yet (no byte, or a prelude that never ended): the error is the answer.
+    if (pending !== undefined && (pending.length === 0 || prelude) && failed) {
       answer(res, '', { ...failed, ...(o.log !== undefined && { log: o.log }) }, gateway);
     } else {
       // A mid-stream error comes in the runtime's trailers (its body base64 JSON): the caller
@@ -124,12 +137,17 @@ function answerStream(res: ServerResponse, o: StreamOutcome, gateway: boolean, l
       res.end();
     }
     o.done.resolve();
-  });
+  }));
   from.on('error', (err) => {
     o.done.reject(err);
     res.destroy(err);
   });
-  res.on('close', () => o.done.resolve());
+  // Also when the connection closed before this answer began ('close' would never come): the
+  // runtime's POST is then read to its end and dropped, and 'end' settles `done` (its 202).
+  finished(res, () => {
+    if (from.readableEnded) o.done.resolve();
+    else from.resume();
+  });
 }
 
 function answer(res: ServerResponse, requestId: string, o: Outcome, gateway: boolean): void {
@@ -167,10 +185,10 @@ export function httpStreamHandler(deps: HttpStreamDeps): (req: IncomingMessage, 
       req.on('end', () => {
         try {
           const event = eventFrom(req, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), sandbox.invokedFunctionArn, deps.timeoutMs, deps.functionName);
-          sandbox.invoke(event).then(
-            (o) => answer(res, event.requestId, o, req.headers['fn-intent'] === 'httprequest'),
-            (err: unknown) => sendJson(res, 500, { message: (err as Error).message }),
-          );
+          sandbox.invoke(event)
+            .then((o) => answer(res, event.requestId, o, req.headers['fn-intent'] === 'httprequest'))
+            // An answer that cannot be written must not take the daemon down with it.
+            .catch((err: unknown) => sendJson(res, 500, { message: (err as Error).message }));
         } catch (err) {
           sendJson(res, 500, { message: (err as Error).message });
         }

@@ -2,6 +2,8 @@
 // with a JSON prelude `{statusCode, headers, cookies}` and 8 NUL bytes, then the body (the
 // Node client's awslambda.HttpResponseStream.from, the Rust runtime's streaming responses).
 // Function URLs turn the prelude into the HTTP status and headers; so does Kiln's HTTP trigger.
+import { answerHeaders } from './function-url.js';
+
 export const HTTP_INTEGRATION_TYPE = 'application/vnd.awslambda.http-integration-response';
 
 const DELIMITER = Buffer.alloc(8);
@@ -23,11 +25,7 @@ export function parsePrelude(text: string): PreludeHead {
     return { status: 200, headers: {} };
   }
   const r = (typeof p === 'object' && p !== null ? p : {}) as { statusCode?: unknown; headers?: unknown; cookies?: unknown };
-  const headers: Record<string, string | string[]> = {};
-  if (typeof r.headers === 'object' && r.headers !== null) {
-    for (const [k, v] of Object.entries(r.headers as Record<string, unknown>)) headers[k.toLowerCase()] = String(v);
-  }
-  if (Array.isArray(r.cookies) && r.cookies.length > 0) headers['set-cookie'] = r.cookies.map(String);
+  const headers = answerHeaders(r.headers, r.cookies);
   const status = r.statusCode === undefined ? 200 : Number(r.statusCode);
   return { status: Number.isInteger(status) && status >= 100 && status <= 599 ? status : 500, headers };
 }

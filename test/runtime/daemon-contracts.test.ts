@@ -215,6 +215,66 @@ describe('Logs API delivery: the Logs API\'s own record shapes', () => {
   }
 });
 
+describe('HTTP triggers: headers node:http cannot write', () => {
+  const gateway = { 'fn-intent': 'httprequest', 'fn-http-method': 'GET', 'fn-http-request-url': '/t/app/h' };
+  test('a function URL result with a bad header name or value answers with the rest; the daemon lives on', () =>
+    withDaemon({}, async (d) => {
+      const inv = await invoke(d, { ...gateway, 'fn-call-id': 'bad-headers' });
+      const result = { statusCode: 200, headers: { 'x-price': '10 €', 'bad name': 'x', 'x-split': 'a\r\nb', 'x-ok': 'yes' }, cookies: ['a=b', 'c=\n'], body: 'hi' };
+      assert.equal((await d.post(inv.id, 'response', JSON.stringify(result))).status, 202);
+      const a = await inv.answer;
+      assert.equal(a.status, 200);
+      assert.equal(a.text, 'hi');
+      assert.equal(a.headers['fn-http-h-x-ok'], 'yes');
+      // UTF-8 bytes, as the service's server writes them.
+      assert.equal(Buffer.from(String(a.headers['fn-http-h-x-price']), 'latin1').toString('utf8'), '10 €');
+      assert.equal(a.headers['fn-http-h-bad name'], undefined);
+      assert.equal(a.headers['fn-http-h-x-split'], undefined);
+      assert.equal(a.headers['fn-http-h-set-cookie'], 'a=b');
+      // The same through a stream's prelude.
+      const s = await invoke(d, { ...gateway, 'fn-call-id': 'bad-prelude' });
+      const prelude = JSON.stringify({ statusCode: 202, headers: { 'bad name': 'x', 'x-ok': 'yes' } });
+      await d.post(s.id, 'response', Buffer.concat([Buffer.from(prelude), Buffer.alloc(8), Buffer.from('streamed')]), {
+        'lambda-runtime-function-response-mode': 'streaming', 'content-type': 'application/vnd.awslambda.http-integration-response',
+      });
+      const b = await s.answer;
+      assert.equal(b.headers['fn-http-status'], '202');
+      assert.equal(b.headers['fn-http-h-x-ok'], 'yes');
+      assert.equal(b.text, 'streamed');
+      const after = await invoke(d, { 'fn-call-id': 'after' });
+      assert.equal((await d.post(after.id, 'response', '{"alive":true}')).status, 202);
+      assert.deepEqual((await after.answer).json(), { alive: true });
+    }));
+});
+
+describe('a response stream whose caller has gone', () => {
+  test("the runtime's streaming POST still ends with 202 and the sandbox takes the next invoke", () =>
+    withDaemon({}, async (d) => {
+      const next = d.next();
+      const call = request({ socketPath: join(d.dir, 'lsnr.sock'), method: 'POST', path: '/call', headers: { 'fn-call-id': 'gone' } });
+      call.on('error', () => {});
+      call.end('{}');
+      assert.equal((await next).status, 200);
+      // The agent's connection goes (the caller cancelled) before the runtime answers.
+      call.destroy();
+      await new Promise((r) => setTimeout(r, 100));
+      const runtime = request({
+        host: '127.0.0.1', port: d.port, method: 'POST', path: '/2018-06-01/runtime/invocation/gone/response',
+        headers: { 'lambda-runtime-function-response-mode': 'streaming', 'transfer-encoding': 'chunked', 'content-type': 'text/plain' },
+      });
+      const acked = once(runtime, 'response') as Promise<[IncomingMessage]>;
+      // More than the socket's buffer, so a writer waiting for 'drain' would wait forever.
+      for (let i = 0; i < 64; i++) runtime.write(Buffer.alloc(64 * 1024, 120));
+      runtime.end();
+      const [ack] = await acked;
+      assert.equal(ack.statusCode, 202);
+      ack.resume();
+      const after = await invoke(d, { 'fn-call-id': 'after-gone' });
+      assert.equal((await d.post(after.id, 'response', '{"ok":1}')).status, 202);
+      assert.deepEqual((await after.answer).json(), { ok: 1 });
+    }));
+});
+
 describe('HTTP triggers: a streamed function URL answer', () => {
   test('the http-integration-response prelude becomes Fn-Http-Status and headers; the body streams after it', () =>
     withDaemon({}, async (d) => {

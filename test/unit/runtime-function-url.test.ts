@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
-import { functionUrlAnswer, functionUrlEvent, gatewayRequest } from '../../runtime/function-url.js';
+import { describe, test } from 'node:test';
+import { answerHeaders, functionUrlAnswer, functionUrlEvent, gatewayRequest } from '../../runtime/function-url.js';
 
 test('gatewayRequest: only calls with Fn-Intent: httprequest, headers unwrapped', () => {
   assert.equal(gatewayRequest({ 'fn-call-id': 'x' }), undefined);
@@ -54,3 +54,16 @@ for (const c of answerCases) {
     assert.equal(a.body.toString(), c.body);
   });
 }
+
+describe('answerHeaders: what node:http can write', () => {
+  const cases: { name: string; headers: unknown; cookies: unknown; out: Record<string, string | string[]> }[] = [
+    { name: 'names lower-cased, values as strings', headers: { 'X-A': 'b', 'X-N': 5 }, cookies: undefined, out: { 'x-a': 'b', 'x-n': '5' } },
+    { name: 'a name that is not a token: dropped', headers: { 'bad name': 'x', 'x-ok': 'y' }, cookies: undefined, out: { 'x-ok': 'y' } },
+    { name: 'a value with CR/LF: dropped', headers: { 'x-split': 'a\r\nb' }, cookies: undefined, out: {} },
+    { name: 'UTF-8 text: kept, as its bytes', headers: { 'x-price': '10 €' }, cookies: undefined, out: { 'x-price': Buffer.from('10 €').toString('latin1') } },
+    { name: 'cookies: set-cookie, bad ones dropped', headers: {}, cookies: ['a=b', 'c=\n', 'd=e'], out: { 'set-cookie': ['a=b', 'd=e'] } },
+    { name: 'no usable cookies: no set-cookie', headers: {}, cookies: ['\r'], out: {} },
+    { name: 'not objects: nothing', headers: 'x', cookies: 'y', out: {} },
+  ];
+  for (const c of cases) test(c.name, () => assert.deepEqual(answerHeaders(c.headers, c.cookies), c.out));
+});
