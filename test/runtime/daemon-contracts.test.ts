@@ -276,6 +276,20 @@ describe('a response stream whose caller has gone', () => {
 });
 
 describe('HTTP triggers: a streamed function URL answer', () => {
+  test('a stream that fails before its prelude ends answers the error: nothing reached the caller yet', () =>
+    withDaemon({}, async (d) => {
+      const inv = await invoke(d, { 'fn-call-id': 'prelude-fails', 'fn-intent': 'httprequest', 'fn-http-method': 'GET', 'fn-http-request-url': '/t/app/p' });
+      const error = { errorType: 'Error', errorMessage: 'failed in the prelude' };
+      const status = await postChunked(d, 'prelude-fails', ['{"statusCode":201,'], {
+        'Lambda-Runtime-Function-Error-Type': 'Error', 'Lambda-Runtime-Function-Error-Body': Buffer.from(JSON.stringify(error)).toString('base64'),
+      }, { 'lambda-runtime-function-response-mode': 'streaming', 'content-type': 'application/vnd.awslambda.http-integration-response' });
+      assert.equal(status, 202);
+      const a = await inv.answer;
+      assert.equal(a.status, 502);
+      assert.equal(a.headers['x-amz-function-error'], 'Error');
+      assert.deepEqual(a.json(), error);
+    }));
+
   test('the http-integration-response prelude becomes Fn-Http-Status and headers; the body streams after it', () =>
     withDaemon({}, async (d) => {
       const next = d.next();
