@@ -106,6 +106,12 @@ function progress(io: Io, verbose: boolean): { log: (line: string) => void; done
   return {
     log: (line) => {
       if (verbose) return io.err(`  ${line}\n`);
+      // The engine's warnings (e.g. build args no ARG consumed) are shown on their own line.
+      if (/^\[Warning\]/.test(line)) {
+        if (redrawn) io.err('\r\x1b[K');
+        redrawn = false;
+        return io.err(`  ${line}\n`);
+      }
       if (!/^Step \d+\/\d+ : /.test(line)) return;
       const shown = line.length > 100 ? `${line.slice(0, 99)}…` : line;
       // On a terminal the steps replace each other on one line; elsewhere each gets its own.
@@ -128,7 +134,15 @@ function lastLines(text: string, n: number): string {
 }
 
 /** Builds the directory's image as `tag`; the base image is made first when it is Kiln's Node one. */
-export async function buildImage(docker: Docker, io: Io, dir: string, tag: string, opts: { verbose?: boolean } = {}): Promise<string> {
+export interface BuildImageOptions {
+  verbose?: boolean;
+  /** Docker build args; for the generated Dockerfiles (node, lambda) nothing uses them. */
+  buildArgs?: Record<string, string>;
+  /** Build without the engine's layer cache. */
+  noCache?: boolean;
+}
+
+export async function buildImage(docker: Docker, io: Io, dir: string, tag: string, opts: BuildImageOptions = {}): Promise<string> {
   const func = await loadFunc(dir);
   const plan = await planBuild(dir, func);
   if (plan.vendor.length) {
@@ -144,7 +158,12 @@ export async function buildImage(docker: Docker, io: Io, dir: string, tag: strin
   // The base images are built from the host's binaries, here as anywhere (no registry).
   if (plan.baseImage === NODE_BASE_LATEST) await ensureNodeBaseImage(docker, { log: (m) => io.err(`  ${m}\n`) });
   if (plan.baseImage === SHELL_BASE_LATEST) await ensureShellBaseImage(docker, { log: (m) => io.err(`  ${m}\n`) });
-  io.err(`Building image ${tag} (${plan.kind}${plan.baseImage ? ` FROM ${plan.baseImage}` : ''})\n`);
+  const args = Object.keys(opts.buildArgs ?? {});
+  const extras = [args.length && `build args ${args.join(', ')}`, opts.noCache && 'no cache'].filter(Boolean).join('; ');
+  io.err(`Building image ${tag} (${plan.kind}${plan.baseImage ? ` FROM ${plan.baseImage}` : ''}${extras ? `; ${extras}` : ''})\n`);
+  if (args.length && plan.kind !== 'dockerfile') {
+    io.err(`  note: the ${func.runtime} runtime's generated Dockerfile declares no ARG, so the build args are not used (they are for runtime: docker)\n`);
+  }
   const p = progress(io, opts.verbose === true);
   const started = Date.now();
   try {
@@ -153,6 +172,8 @@ export async function buildImage(docker: Docker, io: Io, dir: string, tag: strin
       ...(plan.baseImage && { baseImage: plan.baseImage }),
       ...(plan.vendor.length && { vendor: plan.vendor, nodeModulesFrom: defaultModules() }),
       log: p.log,
+      ...(args.length && { buildArgs: opts.buildArgs }),
+      ...(opts.noCache && { noCache: true }),
     });
   } catch (err) {
     p.done();

@@ -33,6 +33,13 @@ export interface BuildFunctionImageOptions {
   labels?: Record<string, string>;
   /** The build's output lines, as they come. */
   log?: (line: string) => void;
+  /**
+   * Docker build args (`docker build --build-arg`): they reach a `dockerfile` kind's own
+   * `ARG`s; the generated Dockerfiles of the other kinds declare none, so there they are unused.
+   */
+  buildArgs?: Record<string, string>;
+  /** Build without the engine's layer cache (`docker build --no-cache`). */
+  noCache?: boolean;
 }
 
 /** Names never copied from a function directory. */
@@ -293,6 +300,8 @@ export async function buildFunctionImage(
       rm: true,
       forcerm: true,
       labels,
+      ...(opts.buildArgs && Object.keys(opts.buildArgs).length && { buildargs: opts.buildArgs }),
+      ...(opts.noCache && { nocache: true }),
     });
     await Promise.all([
       readProgress(res, (ev) => {
