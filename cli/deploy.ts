@@ -2,6 +2,7 @@
 // fn and its triggers from func.yaml. Exported for scripts/up.ts, which deploys its demo with it.
 import type Docker from 'dockerode';
 import { funcTriggers, FuncYamlError, type FuncTrigger, type FuncYaml } from '../images/func-yaml.js';
+import { appFileFields, type AppFile } from './appfile.js';
 import { buildImage, imageName, loadFunc, planBuild } from './build.js';
 import type { App, Fn, KilnClient, Trigger } from './client.js';
 import { CliError } from './errors.js';
@@ -10,12 +11,19 @@ import type { Io } from './io.js';
 import { lookupApp, lookupFn } from './resolve.js';
 
 export interface DeployOptions {
-  app: string;
+  /** The app's name, or the app itself (as `prepareApp` gives it). */
+  app: string | App;
   createApp?: boolean;
+  /** With `app` a name: the app file whose config and annotations the app gets (see prepareApp). */
+  appFile?: AppFile;
   /** Keep func.yaml's version (Fn's --no-bump). */
   noBump?: boolean;
   registry?: string;
   verbose?: boolean;
+  /** Docker build args (`--build-arg KEY=VALUE`). */
+  buildArgs?: Record<string, string>;
+  /** Build without the layer cache (`--no-cache`). */
+  noCache?: boolean;
 }
 
 export interface DeployResult {
@@ -27,14 +35,34 @@ export interface DeployResult {
   created: boolean;
 }
 
-async function appFor(client: KilnClient, io: Io, name: string, create: boolean): Promise<App> {
+/**
+ * The app to deploy to, as `fn deploy` makes it ready: found by name; when missing, created
+ * with --create-app (with the app file's config, annotations and syslog_url), else an error;
+ * when found and there is an app file, updated with those fields (a merge: keys the file no
+ * longer lists stay on the app, as with fn).
+ */
+export async function prepareApp(client: KilnClient, io: Io, name: string, opts: { create?: boolean; appFile?: AppFile }): Promise<App> {
+  const fields = opts.appFile ? appFileFields(opts.appFile) : {};
+  const from = opts.appFile ? ` from ${opts.appFile.path}` : '';
+  const keys = (): string => {
+    const parts = [
+      fields.config && `config ${Object.keys(fields.config).join(', ')}`,
+      fields.annotations && `annotations ${Object.keys(fields.annotations).join(', ')}`,
+      fields.syslog_url && 'syslog_url',
+    ].filter(Boolean);
+    return parts.length ? ` (${parts.join('; ')})` : '';
+  };
   const app = await lookupApp(client, name);
-  if (app) return app;
-  if (!create) {
-    throw new CliError(`app "${name}" not found at ${client.url}`, `Create it with \`kiln create app ${name}\`, or deploy with --create-app.`);
+  if (!app) {
+    if (opts.create !== true) {
+      throw new CliError(`app "${name}" not found at ${client.url}`, `Create it with \`kiln create app ${name}\`, or deploy with --create-app.`);
+    }
+    io.err(`Creating app ${name}${Object.keys(fields).length ? `${from}${keys()}` : ''}\n`);
+    return client.createApp({ name, ...fields });
   }
-  io.err(`Creating app ${name}\n`);
-  return client.createApp({ name });
+  if (!Object.keys(fields).length) return app;
+  io.err(`Updating app ${name}${from}${keys()}\n`);
+  return client.updateApp(app.id, fields);
 }
 
 function fnFields(func: FuncYaml, image: string): Partial<Fn> {
@@ -122,9 +150,13 @@ export async function deployDir(client: KilnClient, docker: Docker, io: Io, dir:
   }
   const version = opts.noBump ? (func.version ?? '0.0.1') : bumpVersion(func.version);
   const image = imageName({ ...func, version }, opts.registry);
-  const app = await appFor(client, io, opts.app, opts.createApp === true);
+  const app = typeof opts.app === 'string' ? await prepareApp(client, io, opts.app, { create: opts.createApp === true, ...(opts.appFile && { appFile: opts.appFile }) }) : opts.app;
   io.err(`Deploying ${func.name} to app ${app.name} (version ${version})\n`);
-  await buildImage(docker, io, dir, image, { verbose: opts.verbose === true });
+  await buildImage(docker, io, dir, image, {
+    verbose: opts.verbose === true,
+    ...(opts.buildArgs && { buildArgs: opts.buildArgs }),
+    ...(opts.noCache && { noCache: true }),
+  });
   if (version !== func.version) await writeVersion(dir, version);
 
   const name = func.name!;

@@ -2,18 +2,21 @@
 import { existsSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
+import { readAppFile } from '../appfile.js';
 import { buildImage, imageName, loadFunc, noFuncYaml } from '../build.js';
-import { deployDir, type DeployResult } from '../deploy.js';
+import { deployDir, prepareApp, type DeployResult } from '../deploy.js';
 import { CliError } from '../errors.js';
 import { functionDirs } from '../funcfile.js';
 import type { Session } from '../session.js';
-import { emit } from './common.js';
+import { collect, emit } from './common.js';
 
 interface BuildOpts {
   registry?: string;
   workingDir?: string;
   dir?: string;
   verbose?: boolean;
+  buildArg?: string[];
+  cache: boolean;
 }
 
 interface DeployOpts extends BuildOpts {
@@ -36,7 +39,34 @@ const dirOptions = (c: Command): Command =>
     .option('-w, --working-dir <dir>', 'the function directory (wins over [dir])')
     .addOption(new Option('-d, --dir <dir>').hideHelp())
     .option('-v, --verbose', 'show all of the build output')
-    .option('--registry <prefix>', "prefix of the image name (wins over FN_REGISTRY and the context's registry)");
+    .option('--registry <prefix>', "prefix of the image name (wins over FN_REGISTRY and the context's registry)")
+    .option('--build-arg <KEY=VALUE>', "a Docker build arg for the Dockerfile's ARG KEY (runtime: docker); KEY alone takes this environment's value; repeatable", collect)
+    .option('--no-cache', "build without Docker's layer cache");
+
+/**
+ * `--build-arg` values as `docker build` takes them: KEY=VALUE, or KEY alone for the value of
+ * KEY in this environment (left out when it has none).
+ */
+export function parseBuildArgs(list: string[] | undefined, env: NodeJS.ProcessEnv): Record<string, string> | undefined {
+  if (!list?.length) return undefined;
+  const out: Record<string, string> = {};
+  for (const item of list) {
+    const eq = item.indexOf('=');
+    const key = eq < 0 ? item : item.slice(0, eq);
+    if (!key || /\s/.test(key)) {
+      throw new CliError(`--build-arg "${item}" is not KEY=VALUE`, 'e.g. --build-arg GREETING=hello (repeat --build-arg for more; KEY alone takes its value from the environment).');
+    }
+    if (eq >= 0) out[key] = item.slice(eq + 1);
+    else if (env[key] !== undefined) out[key] = env[key]!;
+  }
+  return out;
+}
+
+/** The build options `build` and `deploy` share, from the command line. */
+function buildExtras(s: Session, o: BuildOpts): { buildArgs?: Record<string, string>; noCache?: boolean } {
+  const buildArgs = parseBuildArgs(o.buildArg, s.io.env);
+  return { ...(buildArgs && { buildArgs }), ...(!o.cache && { noCache: true }) };
+}
 
 /** The image name prefix: --registry, else FN_REGISTRY or the context's. */
 async function registryOf(s: Session, o: BuildOpts): Promise<string | undefined> {
@@ -56,9 +86,10 @@ export function registerBuild(program: Command, s: Session): void {
   dirOptions(program.command('build').alias('bu').description("build the function's image locally from its directory (no registry)")).action(
     async (arg: string | undefined, o: BuildOpts) => {
       const dir = functionDir(s, arg, o);
+      const extras = buildExtras(s, o);
       const func = await loadFunc(dir);
       const tag = imageName(func, await registryOf(s, o));
-      await buildImage(await s.docker(), s.io, dir, tag, { verbose: o.verbose === true });
+      await buildImage(await s.docker(), s.io, dir, tag, { verbose: o.verbose === true, ...extras });
       emit(s, { image: tag }, () => `Function ${func.name} built successfully: ${tag}\n`);
     },
   );
@@ -69,29 +100,53 @@ export function registerBuild(program: Command, s: Session): void {
       .alias('dp')
       .description('bump the version, build, and create or update the function and its triggers in an app'),
   )
-    .requiredOption('--app <app>', 'the app to deploy to')
+    .option('--app <app>', "the app to deploy to (wins over app.yaml's name)")
     .option('--create-app', 'create the app if it does not exist')
-    .option('--all', 'deploy every function under the directory (each folder with a func.yaml, at any depth)')
+    .option('--all', 'deploy every function under the directory (each folder with a func.yaml, at any depth); needs an app.yaml')
     .option('--no-bump', "keep func.yaml's version")
     .option('--local', "accepted for fn's sake: images are always built locally and never pushed")
     .action(async (arg: string | undefined, o: DeployOpts) => {
       const root = functionDir(s, arg, o);
+      const extras = buildExtras(s, o);
       if (!existsSync(root)) throw noFuncYaml(root);
+      // As fn: the app file is at -w's directory, else the current one ([dir] names a function in it).
+      const appDir = resolve(s.io.cwd, o.workingDir ?? o.dir ?? '.');
+      const appFile = await readAppFile(appDir);
+      if (o.all && !appFile) {
+        throw new CliError(
+          `no app.yaml in ${appDir}`,
+          'deploy --all deploys an app: put an app.yaml ("name: APP", with optional config and annotations) at its root, as with fn, and run it there or name that directory with -w.',
+        );
+      }
+      const appName = o.app ?? appFile?.name;
+      if (!appName) {
+        throw new CliError(
+          appFile ? `no app name: ${appFile.path} has no "name:" and --app is not given` : 'no app name: give --app APP',
+          appFile ? 'Add "name: APP" to it, or deploy with --app APP.' : 'e.g. `kiln deploy --app myapp`, or put an app.yaml with "name: myapp" in the directory you deploy from.',
+        );
+      }
+      if (o.app && appFile?.name && o.app !== appFile.name) {
+        s.io.err(`Deploying to app ${o.app}: --app wins over the name in ${appFile.path} (${appFile.name}); its config and annotations apply to ${o.app}\n`);
+      }
       const dirs = o.all ? await functionDirs(root) : [root];
       if (dirs.length === 0) throw new CliError(`no func.yaml under ${root}`, 'Create a function with `kiln init --runtime node NAME`.');
       const registry = await registryOf(s, o);
       const client = await s.client();
       const docker = await s.docker();
+      // --all makes the app ready first, as fn; a single deploy checks its func.yaml before.
+      const app = o.all ? await prepareApp(client, s.io, appName, { create: o.createApp === true, ...(appFile && { appFile }) }) : appName;
       const results: DeployResult[] = [];
       for (const dir of dirs) {
         const where = relative(root, dir) || '.';
         if (o.all) s.io.err(`\n== ${where}\n`);
         const r = await deployDir(client, docker, s.io, dir, {
-          app: o.app!,
+          app,
           createApp: o.createApp === true,
+          ...(appFile && { appFile }),
           noBump: !o.bump,
           verbose: o.verbose === true,
           ...(registry && { registry }),
+          ...extras,
         }).catch((err: unknown) => {
           // As `fn deploy --all`: the error names the function that failed; later ones are not tried.
           if (o.all && err instanceof CliError) {

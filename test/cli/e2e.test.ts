@@ -262,18 +262,19 @@ describe('the Lambda templates', () => {
 });
 
 describe('deploy --all', () => {
-  test('deploys every function under the directory, at any depth (the directory as an argument, as fn)', async () => {
+  test("deploys every function under the app's directory (app.yaml names the app), at any depth", async () => {
     const root = join(work, 'many');
     await mkdir(root);
     for (const [n, d] of [['a', 'a'], ['b', 'group/b']]) await ok(['init', '--runtime', 'node', '--name', `${P}-${n}`, join('many', d!)]);
-    const out = await ok(['deploy', '--all', '--app', `${P}-many`, '--create-app', 'many']);
+    await writeFile(join(root, 'app.yaml'), `name: ${P}-many\n`);
+    const out = await ok(['deploy', '--all', '--create-app'], { cwd: root });
     assert.match(out, new RegExp(`created function: ${P}-a with ${P}-a:0.0.2[^]*created function: ${P}-b with ${P}-b:0.0.2`));
     assert.equal(await ok(['invoke', `${P}-many`, `${P}-b`]), '{"message":"Hello World"}');
 
     // A broken one is named; the ones before it are deployed (here: updated, with -w).
     await mkdir(join(root, 'z'));
     await writeFile(join(root, 'z', 'func.yaml'), 'name: z\nruntime: cobol\n');
-    const r = await fails(['deploy', '--all', '--app', `${P}-many`, '-w', root], /^Error: deploying z: bad func\.yaml: runtime "cobol" is not supported.*\n(.*\n)*The 2 before it were deployed\.$/m);
+    const r = await fails(['deploy', '--all', '-w', root], /^Error: deploying z: bad func\.yaml: runtime "cobol" is not supported.*\n(.*\n)*The 2 before it were deployed\.$/m);
     assert.match(r.stdout, new RegExp(`updated function: ${P}-b with ${P}-b:0.0.3`));
     await ok(['delete', 'app', `${P}-many`]);
   });

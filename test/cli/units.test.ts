@@ -5,7 +5,9 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { appFileFields, parseAppFile, readAppFile } from '../../cli/appfile.js';
 import { imageName, loadFunc, planBuild, SHELL_BASE_LATEST } from '../../cli/build.js';
+import { parseBuildArgs } from '../../cli/commands/build.js';
 import { parsePairs } from '../../cli/commands/common.js';
 import { configDir, ContextStore, DEFAULT_API_URL } from '../../cli/context.js';
 import { CliError } from '../../cli/errors.js';
@@ -82,6 +84,62 @@ describe('func.yaml', () => {
     }
     assert.deepEqual(await functionDirs(root), [join(root, 'a'), join(root, 'b/c')]);
   });
+});
+
+describe('app.yaml', () => {
+  test("reads Fn's fields: name, config (values as strings), annotations, syslog_url; ignores others", () => {
+    const f = parseAppFile('name: shop\nconfig:\n  A: 1\n  B: true\n  C:\nannotations:\n  x.io/k: {a: 1}\nsyslog_url: tcp://logs:514\nother: 1\n', '/d/app.yaml');
+    assert.deepEqual(f, {
+      path: '/d/app.yaml',
+      name: 'shop',
+      config: { A: '1', B: 'true', C: '' },
+      annotations: { 'x.io/k': { a: 1 } },
+      syslog_url: 'tcp://logs:514',
+    });
+    assert.deepEqual(appFileFields(f), { config: f.config, annotations: f.annotations, syslog_url: 'tcp://logs:514' });
+    assert.deepEqual(appFileFields(parseAppFile('name: n\n', 'app.yaml')), {});
+    assert.deepEqual(parseAppFile('', 'app.yaml'), { path: 'app.yaml' });
+    assert.deepEqual(parseAppFile('{"name": "j", "config": {"K": "v"}}', 'app.json'), { path: 'app.json', name: 'j', config: { K: 'v' } });
+  });
+  const bad: Array<[string, string, RegExp]> = [
+    ['YAML', 'name: [x\n', /^bad app file app\.yaml: not valid YAML \(line 2, column 1\)/],
+    ['JSON', '{"name": ', /^bad app file app\.json: not valid JSON/],
+    ['a list', '- a\n', /it must be a map of fields/],
+    ['a non-string name', 'name: 3\n', /name must be a string/],
+    ['config as a list', 'config: [a]\n', /config must be a map of KEY: value/],
+    ['a nested config value', 'config:\n  A: {b: 1}\n', /config\.A must be a plain value/],
+    ['annotations as a string', 'annotations: x\n', /annotations must be a map/],
+  ];
+  for (const [what, text, re] of bad) {
+    test(`refuses ${what}, naming the file`, () => {
+      const path = re.source.includes('json') ? 'app.json' : 'app.yaml';
+      assert.throws(() => parseAppFile(text, path), (e: unknown) => e instanceof CliError && re.test(e.message) && /name: myapp/.test(e.hint ?? ''));
+    });
+  }
+  test('app.yaml, then app.yml, then app.json; none is undefined', async () => {
+    const d = join(tmp, 'appfile');
+    await mkdir(d);
+    assert.equal(await readAppFile(d), undefined);
+    await writeFile(join(d, 'app.json'), '{"name": "j"}');
+    assert.equal((await readAppFile(d))?.name, 'j');
+    await writeFile(join(d, 'app.yml'), 'name: yml\n');
+    assert.equal((await readAppFile(d))?.name, 'yml');
+    await writeFile(join(d, 'app.yaml'), 'name: yaml\n');
+    assert.deepEqual(await readAppFile(d), { path: join(d, 'app.yaml'), name: 'yaml' });
+  });
+});
+
+describe('--build-arg', () => {
+  test('KEY=VALUE (the value may hold = or be empty); KEY alone from the environment, left out when unset', () => {
+    assert.equal(parseBuildArgs(undefined, {}), undefined);
+    assert.deepEqual(parseBuildArgs(['A=1', 'B=x=y', 'C=', 'D', 'E'], { D: 'from env' }), { A: '1', B: 'x=y', C: '', D: 'from env' });
+    assert.deepEqual(parseBuildArgs(['A=1', 'A=2'], {}), { A: '2' });
+  });
+  for (const v of ['', '=x', 'A B=1']) {
+    test(`refuses ${JSON.stringify(v)}`, () => {
+      assert.throws(() => parseBuildArgs([v], {}), (e: unknown) => e instanceof CliError && /is not KEY=VALUE/.test(e.message));
+    });
+  }
 });
 
 describe('images and build plans', () => {
