@@ -3,21 +3,18 @@
 // config and annotations are read back through the API; build args reach a Dockerfile's ARG
 // and the function answers with the value; --no-cache is seen in the images the engine makes.
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { runCli, type CliRun } from '../helpers/cli.js';
-import { nodeContainers } from '../helpers/containers.js';
-import { sqliteDb, type TestDb } from '../helpers/db.js';
+import { cliWorld } from '../helpers/cli-world.js';
 import { docker, fixtureDir } from '../helpers/images.js';
-import { call, startServer, type TestServer } from '../helpers/server.js';
+import { call, type TestServer } from '../helpers/server.js';
 
 const P = `y${process.pid}`; // names (and so image names) no other test process uses
 const client = docker();
 
 let srv: TestServer;
-let db: TestDb;
 let work = '';
 let env: Record<string, string> = {};
 
@@ -57,23 +54,7 @@ async function apiFn(appId: string, name: string): Promise<{ image: string } | u
   return r.body.items.find((f) => f.name === name);
 }
 
-before(async () => {
-  work = await mkdtemp(join(tmpdir(), 'kiln-cli-appfile-'));
-  db = await sqliteDb();
-  srv = await startServer(db.url);
-  env = { FN_API_URL: srv.url, KILN_CONFIG_DIR: join(work, 'config') };
-});
-
-after(async () => {
-  const nodeId = srv.nodeId;
-  await srv.stop();
-  await db.cleanup();
-  await rm(work, { recursive: true, force: true });
-  for (const img of await client.listImages({ filters: JSON.stringify({ label: ['io.kiln.function'] }) })) {
-    for (const tag of img.RepoTags ?? []) if (tag.startsWith(`${P}-`)) await client.getImage(tag).remove({ force: true }).catch(() => {});
-  }
-  assert.deepEqual(await nodeContainers(client, nodeId), [], 'the server removed its containers');
-});
+cliWorld(P, (w) => ({ srv, work, env } = w));
 
 describe('app.yaml', () => {
   const APP = `${P}-yapp`;

@@ -6,17 +6,16 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { runCli, type CliRun } from '../helpers/cli.js';
-import { nodeContainers } from '../helpers/containers.js';
-import { sqliteDb, type TestDb } from '../helpers/db.js';
+import { cliWorld } from '../helpers/cli-world.js';
 import { docker, fixtureImage } from '../helpers/images.js';
-import { startServer, uniqueNodeId, type TestServer } from '../helpers/server.js';
+import { uniqueNodeId, type TestServer } from '../helpers/server.js';
 import { inspectImage } from '../../images/inspect.js';
 
 const P = `c${process.pid}`; // names (and so image names) no other test process uses
@@ -25,7 +24,6 @@ const HELLO = `${P}-hello`;
 const client = docker();
 
 let srv: TestServer;
-let db: TestDb;
 let work = '';
 let env: Record<string, string> = {};
 
@@ -49,24 +47,7 @@ async function fails(args: string[], re: RegExp, opts: Parameters<typeof kiln>[1
 
 const callsFlushed = (): Promise<void> => srv.agent.flushRecords();
 
-before(async () => {
-  work = await mkdtemp(join(tmpdir(), 'kiln-cli-e2e-'));
-  db = await sqliteDb();
-  srv = await startServer(db.url);
-  env = { FN_API_URL: srv.url, KILN_CONFIG_DIR: join(work, 'config') };
-});
-
-after(async () => {
-  const nodeId = srv.nodeId;
-  await srv.stop();
-  await db.cleanup();
-  await rm(work, { recursive: true, force: true });
-  // Every image this file built is named after P.
-  for (const img of await client.listImages({ filters: JSON.stringify({ label: ['io.kiln.function'] }) })) {
-    for (const tag of img.RepoTags ?? []) if (tag.startsWith(`${P}-`)) await client.getImage(tag).remove({ force: true }).catch(() => {});
-  }
-  assert.deepEqual(await nodeContainers(client, nodeId), [], 'the server removed its containers');
-});
+cliWorld(P, (w) => ({ srv, work, env } = w));
 
 describe('kiln with the node template', () => {
   const dir = (): string => join(work, HELLO);
