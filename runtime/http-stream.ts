@@ -3,9 +3,9 @@
 // `next` (the agent freezes or reuses the container only then); `POST /.kiln/shutdown`
 // runs the shutdown sequence before the agent removes the container.
 import { chmod, rm, symlink } from 'node:fs/promises';
-import { finished } from 'node:stream';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { basename, dirname, join } from 'node:path';
+import { finished } from 'node:stream';
 import { failureBody } from './errors.js';
 import { functionUrlAnswer, functionUrlEvent, gatewayRequest } from './function-url.js';
 import { header, sendJson, trailerError } from './http-util.js';
