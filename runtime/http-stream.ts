@@ -130,9 +130,8 @@ function answerStream(res: ServerResponse, o: StreamOutcome, gateway: boolean, l
       // already has a 200, so the error travels on in Kiln's own trailer.
       if (pending !== undefined) start(prelude && pending.length > 0 ? gatewayHead(200, {}) : plain, pending);
       if (failed) {
-        const type = failed.kind === 'error' ? failed.errorType : failed.kind === 'failure' ? failed.failure.errorType : 'Unhandled';
-        process.stdout.write(`Response stream error: ${type}\n`);
-        res.addTrailers({ [STREAM_ERROR_TRAILER]: type });
+        process.stdout.write(`Response stream error: ${failed.errorType}\n`);
+        res.addTrailers({ [STREAM_ERROR_TRAILER]: failed.errorType });
       }
       res.end();
     }

@@ -52,7 +52,7 @@ export const header = (req: IncomingMessage, name: string): string | undefined =
  * when a streaming handler throws. The service then answers the caller with that error
  * (type from the trailer, body the trailer's base64 JSON). Read once the body has ended.
  */
-export function trailerError(req: IncomingMessage): Outcome | undefined {
+export function trailerError(req: IncomingMessage): Extract<Outcome, { kind: 'error' }> | undefined {
   const type = req.trailers['lambda-runtime-function-error-type'];
   if (!type) return undefined;
   const body = Buffer.from(req.trailers['lambda-runtime-function-error-body'] ?? '', 'base64');

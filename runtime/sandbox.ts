@@ -46,8 +46,6 @@ interface Invocation {
   outcome: Deferred<Outcome>;
   /** The caller's answer: resolved by respond() itself, so the answer leaves before any bookkeeping. */
   answered: Deferred<Outcome>;
-  /** Resolved right after `answered`: bookkeeping waits for it, so it runs after the answer is written. */
-  delivered: Deferred<void>;
   /** Set on the call that ran (or followed) the init. */
   initMs: number | undefined;
   /** Set once answered. */
@@ -299,7 +297,7 @@ export class Sandbox {
     }
     this.firstInvoke = false;
 
-    const inv: Invocation = { event, startedAt: Date.now(), t0: performance.now(), outcome: deferred(), answered, delivered: deferred(), initMs };
+    const inv: Invocation = { event, startedAt: Date.now(), t0: performance.now(), outcome: deferred(), answered, initMs };
     this.current = inv;
     this.pendingStart = `START RequestId: ${event.requestId} Version: ${this.cfg.functionVersion}\n`;
     if (tel.listening) tel.emit('platform.start', { requestId: event.requestId, version: this.cfg.functionVersion, tracing: { type: 'X-Amzn-Trace-Id', value: event.traceId } });
@@ -332,7 +330,9 @@ export class Sandbox {
       reset = 'failure';
     }
     this.answer(inv, outcome);
-    await inv.delivered.promise;
+    // The caller's side subscribed to `answered` when the invoke began, so its reaction (the
+    // answer's write) runs before this one: the bookkeeping below follows the answer out.
+    await inv.answered.promise;
     const durationMs = inv.durationMs ?? 0;
     const memoryUsed = inv.memoryUsedMb;
     if (tel.listening) tel.emit('platform.runtimeDone', {
@@ -397,7 +397,6 @@ export class Sandbox {
         inv.answered.resolve(outcome);
         process.stdout.write(lines);
       }
-      inv.delivered.resolve();
     });
   }
 
