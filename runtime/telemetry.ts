@@ -1,11 +1,18 @@
 // Telemetry API 2022-07-01 and Logs API 2020-08-15: subscriptions taken during init, and
-// batched HTTP delivery of `platform.*`, `function` and `extension` events to each subscriber.
+// batched delivery of `platform.*`, `function` and `extension` events to each subscriber, by
+// HTTP POST (a JSON array a batch) or over TCP (NDJSON, telemetry-tcp.ts).
 import { request } from 'node:http';
 import { LambdaApiError } from './errors.js';
 import { forLogs, type TelemetryEvent } from './event-shapes.js';
+import { TcpSender } from './telemetry-tcp.js';
 
 export type { TelemetryEvent } from './event-shapes.js';
 export type EventCategory = 'platform' | 'function' | 'extension';
+
+/** Where a subscriber listens: always this container's loopback. */
+export type Destination =
+  | { protocol: 'HTTP'; host: string; port: number; path: string }
+  | { protocol: 'TCP'; host: string; port: number };
 
 export interface Subscription {
   api: 'telemetry' | 'logs';
@@ -13,9 +20,7 @@ export interface Subscription {
   schemaVersion: string;
   extension: string;
   types: EventCategory[];
-  host: string;
-  port: number;
-  path: string;
+  destination: Destination;
   maxItems: number;
   maxBytes: number;
   timeoutMs: number;
@@ -25,6 +30,8 @@ const TELEMETRY_SCHEMAS = ['2022-07-01', '2022-12-13', '2025-01-29'];
 const LOGS_SCHEMAS = ['2020-08-15', '2021-03-18'];
 const CATEGORIES: EventCategory[] = ['platform', 'function', 'extension'];
 const SANDBOX_HOSTS = ['sandbox.localdomain', 'sandbox'];
+/** The sandbox name resolves to this container's loopback; the service delivers only inside the environment. */
+const LOOPBACK = '127.0.0.1';
 /** Attempts after the first at delivering one batch, and the longest wait between two. */
 const MAX_RETRIES = 5;
 const MAX_BACKOFF_MS = 1000;
@@ -53,10 +60,35 @@ export function parseSubscription(api: 'telemetry' | 'logs', extension: string, 
   if (!Array.isArray(b.types) || b.types.length === 0 || !b.types.every((t) => CATEGORIES.includes(t as EventCategory))) {
     throw validation(api, `types must be a non-empty list of ${CATEGORIES.join(', ')}`);
   }
-  const d = b.destination as Record<string, unknown> | undefined;
-  if (typeof d !== 'object' || d === null) throw validation(api, 'destination is required');
-  if (d.protocol === 'TCP') throw validation(api, 'destination.protocol TCP is not supported here; use HTTP');
-  if (d.protocol !== 'HTTP') throw validation(api, 'destination.protocol must be HTTP');
+  const destination = parseDestination(api, b.destination);
+  const buf = (b.buffering ?? {}) as Record<string, unknown>;
+  return {
+    api,
+    schemaVersion: b.schemaVersion === undefined ? schemas[0]! : String(b.schemaVersion),
+    extension,
+    types: [...new Set(b.types as EventCategory[])],
+    destination,
+    maxItems: inRange(api, buf.maxItems, 'maxItems', 1000, 10000, 10000),
+    maxBytes: inRange(api, buf.maxBytes, 'maxBytes', 262144, 1048576, 262144),
+    timeoutMs: inRange(api, buf.timeoutMs, 'timeoutMs', 25, 30000, 1000),
+  };
+}
+
+/**
+ * HTTP: `URI` http://sandbox.localdomain:PORT/PATH. TCP: `port`, an integer (the docs give
+ * no URI for it). Other fields are ignored, as a JSON decoder into the service's types does.
+ */
+function parseDestination(api: 'telemetry' | 'logs', value: unknown): Destination {
+  if (typeof value !== 'object' || value === null) throw validation(api, 'destination is required');
+  const d = value as Record<string, unknown>;
+  if (d.protocol === 'TCP') {
+    const port = d.port;
+    if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
+      throw validation(api, 'destination.port must be an integer from 1 to 65535 for TCP');
+    }
+    return { protocol: 'TCP', host: LOOPBACK, port };
+  }
+  if (d.protocol !== 'HTTP') throw validation(api, 'destination.protocol must be HTTP or TCP');
   let url: URL;
   try {
     url = new URL(String(d.URI));
@@ -66,28 +98,45 @@ export function parseSubscription(api: 'telemetry' | 'logs', extension: string, 
   if (url.protocol !== 'http:' || !SANDBOX_HOSTS.includes(url.hostname)) {
     throw validation(api, 'destination.URI must be http://sandbox.localdomain:PORT/...');
   }
-  // The sandbox name resolves to this container's loopback.
-  const host = '127.0.0.1';
-  const port = Number(url.port || 80);
-  const path = `${url.pathname}${url.search}`;
-  const buf = (b.buffering ?? {}) as Record<string, unknown>;
-  return {
-    api,
-    schemaVersion: b.schemaVersion === undefined ? schemas[0]! : String(b.schemaVersion),
-    extension,
-    types: [...new Set(b.types as EventCategory[])],
-    host,
-    port,
-    path,
-    maxItems: inRange(api, buf.maxItems, 'maxItems', 1000, 10000, 10000),
-    maxBytes: inRange(api, buf.maxBytes, 'maxBytes', 262144, 1048576, 262144),
-    timeoutMs: inRange(api, buf.timeoutMs, 'timeoutMs', 25, 30000, 1000),
-  };
+  return { protocol: 'HTTP', host: LOOPBACK, port: Number(url.port || 80), path: `${url.pathname}${url.search}` };
 }
 
 const categoryOf = (type: string): EventCategory => (type.startsWith('platform.') ? 'platform' : (type as EventCategory));
 
-/** One subscriber's queue: batches flushed on size or timeout, one POST in flight. */
+/** How a batch reaches a subscriber: true once delivered (HTTP: a 2xx answer; TCP: written). */
+interface Transport {
+  send(batch: TelemetryEvent[]): Promise<boolean>;
+  close(): void;
+}
+
+/** One POST a batch, a JSON array; nothing kept between batches. */
+function httpTransport(d: Extract<Destination, { protocol: 'HTTP' }>): Transport {
+  return {
+    send: (batch) => {
+      const body = Buffer.from(JSON.stringify(batch));
+      return new Promise((resolve) => {
+        const req = request(
+          {
+            host: d.host, port: d.port, path: d.path, method: 'POST',
+            headers: { 'content-type': 'application/json', 'content-length': body.length },
+            timeout: 5000,
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve((res.statusCode ?? 500) < 300));
+            res.on('error', () => resolve(false));
+          },
+        );
+        req.on('timeout', () => req.destroy());
+        req.on('error', () => resolve(false));
+        req.end(body);
+      });
+    },
+    close: () => {},
+  };
+}
+
+/** One subscriber's queue: batches flushed on size or timeout, one delivery in flight. */
 class Subscriber {
   private queue: { event: TelemetryEvent; bytes: number }[] = [];
   private bytes = 0;
@@ -99,7 +148,12 @@ class Subscriber {
   /** Set at a reset: a retry in flight must not reach the next generation's listener. */
   private closed = false;
 
-  constructor(readonly sub: Subscription) {}
+  private readonly transport: Transport;
+
+  constructor(readonly sub: Subscription) {
+    const d = sub.destination;
+    this.transport = d.protocol === 'TCP' ? new TcpSender(d.host, d.port) : httpTransport(d);
+  }
 
   push(event: TelemetryEvent): void {
     const shaped = this.sub.api === 'logs' ? forLogs(event, this.sub.schemaVersion) : [event];
@@ -140,7 +194,7 @@ class Subscriber {
     }
     this.bytes -= size;
     this.sending = true;
-    void this.send(items.map((i) => i.event)).then((ok) => {
+    void this.transport.send(items.map((i) => i.event)).then((ok) => {
       this.sending = false;
       if (ok) this.failures = 0;
       else if (++this.failures <= MAX_RETRIES) {
@@ -158,30 +212,10 @@ class Subscriber {
     });
   }
 
-  private send(batch: TelemetryEvent[]): Promise<boolean> {
-    const body = Buffer.from(JSON.stringify(batch));
-    return new Promise((resolve) => {
-      const req = request(
-        {
-          host: this.sub.host, port: this.sub.port, path: this.sub.path, method: 'POST',
-          headers: { 'content-type': 'application/json', 'content-length': body.length },
-          timeout: 5000,
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () => resolve((res.statusCode ?? 500) < 300));
-          res.on('error', () => resolve(false));
-        },
-      );
-      req.on('timeout', () => req.destroy());
-      req.on('error', () => resolve(false));
-      req.end(body);
-    });
-  }
-
   close(): void {
     this.closed = true;
     clearTimeout(this.timer);
+    this.transport.close();
   }
 }
 

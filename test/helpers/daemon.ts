@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, request, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
-import { createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -446,18 +446,74 @@ export async function startSink(port?: number): Promise<Sink> {
   const events = () => batches.flatMap((b) => b.events);
   return {
     port: at, batches, events,
-    waitFor: async (type, timeoutMs = 5000) => {
-      const deadline = Date.now() + timeoutMs;
-      while (!events().some((e) => e.type === type)) {
-        if (Date.now() > deadline) throw new Error(`no ${type} within ${timeoutMs} ms; got ${events().map((e) => String(e.type)).join(', ')}`);
-        await new Promise((r) => setTimeout(r, 25));
-      }
-    },
+    waitFor: (type, timeoutMs) => waitForEvent(events, type, timeoutMs),
     close: () => {
       server.close();
       server.closeAllConnections();
     },
   };
+}
+
+/** Resolves once `ok()` holds; rejects with `why()` after timeoutMs. */
+export async function until(ok: () => boolean, timeoutMs: number, why: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`${why()} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Resolves once `events()` holds an event of this type (rejects after timeoutMs). */
+const waitForEvent = (events: () => Json[], type: string, timeoutMs = 5000): Promise<void> =>
+  until(() => events().some((e) => e.type === type), timeoutMs, () => `no ${type}; got ${events().map((e) => String(e.type)).join(', ')};`);
+
+/** A TCP destination on 127.0.0.1: keeps what each connection sent, as NDJSON lines. */
+export interface TcpSink {
+  port: number;
+  /** What each accepted connection has sent so far, in accept order. */
+  received: string[];
+  /** The accepted connections, live or ended. */
+  sockets: Socket[];
+  /** Every complete line, parsed, in arrival order (connection by connection). */
+  events(): Json[];
+  waitFor(type: string, timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Listens on `port` when given (a destination that comes up late), else on a free one. */
+export async function startTcpSink(port?: number): Promise<TcpSink> {
+  const received: string[] = [];
+  const sockets: Socket[] = [];
+  const server = createServer((sock) => {
+    const i = received.push('') - 1;
+    sockets.push(sock);
+    sock.setEncoding('utf8');
+    sock.on('data', (s: string) => (received[i] += s));
+    sock.on('error', () => {});
+  });
+  const at = port ?? (await freePort());
+  server.listen(at, '127.0.0.1');
+  await once(server, 'listening');
+  // A line counts once its newline has arrived; each must be one whole JSON value.
+  const events = () => received.flatMap((r) => r.split('\n').slice(0, -1).map((line) => JSON.parse(line) as Json));
+  return {
+    port: at, received, sockets, events,
+    waitFor: (type, timeoutMs) => waitForEvent(events, type, timeoutMs),
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Runs `fn` with a fresh TCP sink; always closes it. */
+export async function withTcpSink(fn: (sink: TcpSink) => Promise<void>): Promise<void> {
+  const sink = await startTcpSink();
+  try {
+    await fn(sink);
+  } finally {
+    await sink.close();
+  }
 }
 
 /**

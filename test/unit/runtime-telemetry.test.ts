@@ -1,13 +1,14 @@
 // runtime/telemetry.ts parseSubscription: the Telemetry and Logs APIs' subscription bodies,
-// their ranges, defaults, schema versions, types and destinations.
+// their ranges, defaults, schema versions, types and destinations (HTTP and TCP); and
+// delivery to real listeners (an HTTP server, a TCP server reading NDJSON).
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
 import { LambdaApiError } from '../../runtime/errors.js';
-import { parseSubscription, Telemetry } from '../../runtime/telemetry.js';
-import { freePort } from '../helpers/daemon.js';
+import { parseSubscription, Telemetry, type Destination } from '../../runtime/telemetry.js';
+import { freePort, startTcpSink, until, withTcpSink, type TcpSink } from '../helpers/daemon.js';
 
 type Api = 'telemetry' | 'logs';
 type Body = Record<string, unknown>;
@@ -98,36 +99,57 @@ describe('parseSubscription: types', () => {
 });
 
 describe('parseSubscription: destinations', () => {
-  const ok: { uri: string; port: number; path: string }[] = [
-    { uri: 'http://sandbox.localdomain:4243/events', port: 4243, path: '/events' },
-    { uri: 'http://sandbox:8080/', port: 8080, path: '/' },
-    { uri: 'http://sandbox.localdomain:1234/a/b?x=1', port: 1234, path: '/a/b?x=1' },
-    { uri: 'http://sandbox.localdomain/', port: 80, path: '/' },
+  // Telemetry API (telemetry-api.md, "Specifying a destination protocol") and Logs API
+  // (runtimes-logs-api.md, "Destination protocols"): HTTP to sandbox.localdomain, or TCP to
+  // a port, both inside the execution environment; here, 127.0.0.1.
+  const ok: { name: string; destination: Body; want: Destination }[] = [
+    { name: 'HTTP sandbox.localdomain', destination: { protocol: 'HTTP', URI: 'http://sandbox.localdomain:4243/events' }, want: { protocol: 'HTTP', host: '127.0.0.1', port: 4243, path: '/events' } },
+    { name: 'HTTP sandbox', destination: { protocol: 'HTTP', URI: 'http://sandbox:8080/' }, want: { protocol: 'HTTP', host: '127.0.0.1', port: 8080, path: '/' } },
+    { name: 'HTTP with a query', destination: { protocol: 'HTTP', URI: 'http://sandbox.localdomain:1234/a/b?x=1' }, want: { protocol: 'HTTP', host: '127.0.0.1', port: 1234, path: '/a/b?x=1' } },
+    { name: 'HTTP without a port', destination: { protocol: 'HTTP', URI: 'http://sandbox.localdomain/' }, want: { protocol: 'HTTP', host: '127.0.0.1', port: 80, path: '/' } },
+    { name: 'HTTP with method and encoding (the Logs API samples send them)', destination: { protocol: 'HTTP', URI: 'http://sandbox:9/', method: 'PUT', encoding: 'JSON' }, want: { protocol: 'HTTP', host: '127.0.0.1', port: 9, path: '/' } },
+    { name: 'TCP 4243', destination: { protocol: 'TCP', port: 4243 }, want: { protocol: 'TCP', host: '127.0.0.1', port: 4243 } },
+    { name: 'TCP 1', destination: { protocol: 'TCP', port: 1 }, want: { protocol: 'TCP', host: '127.0.0.1', port: 1 } },
+    { name: 'TCP 65535', destination: { protocol: 'TCP', port: 65535 }, want: { protocol: 'TCP', host: '127.0.0.1', port: 65535 } },
+    { name: 'TCP with a URI too (ignored)', destination: { protocol: 'TCP', port: 4243, URI: 'http://example.com:1/' }, want: { protocol: 'TCP', host: '127.0.0.1', port: 4243 } },
   ];
   for (const c of ok) {
-    test(`${c.uri} → 127.0.0.1:${c.port}${c.path}`, () => {
-      const s = parseSubscription('logs', 'my-ext', base({ destination: { protocol: 'HTTP', URI: c.uri } }));
-      assert.deepEqual({ host: s.host, port: s.port, path: s.path, extension: s.extension, api: s.api }, { host: '127.0.0.1', port: c.port, path: c.path, extension: 'my-ext', api: 'logs' });
-    });
+    for (const api of ['telemetry', 'logs'] as const) {
+      test(`${api}: ${c.name} → ${c.want.protocol} 127.0.0.1:${c.want.port}`, () => {
+        const s = parseSubscription(api, 'my-ext', base({ destination: c.destination }));
+        assert.deepEqual({ destination: s.destination, extension: s.extension, api: s.api }, { destination: c.want, extension: 'my-ext', api });
+      });
+    }
   }
-  const bad: { name: string; destination: unknown }[] = [
-    { name: 'missing', destination: undefined },
-    { name: 'null', destination: null },
-    { name: 'another host', destination: { protocol: 'HTTP', URI: 'http://example.com:4243/' } },
-    { name: 'localhost', destination: { protocol: 'HTTP', URI: 'http://localhost:4243/' } },
-    { name: 'an IP', destination: { protocol: 'HTTP', URI: 'http://127.0.0.1:4243/' } },
-    { name: 'https', destination: { protocol: 'HTTP', URI: 'https://sandbox.localdomain:4243/' } },
-    { name: 'not a URL', destination: { protocol: 'HTTP', URI: 'sandbox.localdomain:4243' } },
-    { name: 'no URI', destination: { protocol: 'HTTP' } },
-    { name: 'TCP (not supported)', destination: { protocol: 'TCP', port: 4243 } },
-    { name: 'no protocol', destination: { URI: 'http://sandbox.localdomain:4243/' } },
+  const bad: { name: string; destination: unknown; message: RegExp }[] = [
+    { name: 'missing', destination: undefined, message: /destination is required/ },
+    { name: 'null', destination: null, message: /destination is required/ },
+    { name: 'another host', destination: { protocol: 'HTTP', URI: 'http://example.com:4243/' }, message: /destination\.URI/ },
+    { name: 'localhost', destination: { protocol: 'HTTP', URI: 'http://localhost:4243/' }, message: /destination\.URI/ },
+    { name: 'an IP', destination: { protocol: 'HTTP', URI: 'http://127.0.0.1:4243/' }, message: /destination\.URI/ },
+    { name: 'https', destination: { protocol: 'HTTP', URI: 'https://sandbox.localdomain:4243/' }, message: /destination\.URI/ },
+    { name: 'not a URL', destination: { protocol: 'HTTP', URI: 'sandbox.localdomain:4243' }, message: /destination\.URI/ },
+    { name: 'no URI', destination: { protocol: 'HTTP' }, message: /destination\.URI/ },
+    { name: 'HTTP with only a port', destination: { protocol: 'HTTP', port: 4243 }, message: /destination\.URI/ },
+    { name: 'no protocol', destination: { URI: 'http://sandbox.localdomain:4243/' }, message: /destination\.protocol/ },
+    { name: 'protocol tcp (the service takes HTTP or TCP, as spelled)', destination: { protocol: 'tcp', port: 4243 }, message: /destination\.protocol/ },
+    { name: 'protocol UDP', destination: { protocol: 'UDP', port: 4243 }, message: /destination\.protocol/ },
+    { name: 'TCP without a port', destination: { protocol: 'TCP' }, message: /destination\.port/ },
+    { name: 'TCP with only a URI', destination: { protocol: 'TCP', URI: 'http://sandbox.localdomain:4243/' }, message: /destination\.port/ },
+    { name: 'TCP port 0', destination: { protocol: 'TCP', port: 0 }, message: /destination\.port/ },
+    { name: 'TCP port 65536', destination: { protocol: 'TCP', port: 65536 }, message: /destination\.port/ },
+    { name: 'TCP port -1', destination: { protocol: 'TCP', port: -1 }, message: /destination\.port/ },
+    { name: 'TCP port 4243.5', destination: { protocol: 'TCP', port: 4243.5 }, message: /destination\.port/ },
+    { name: 'TCP port "4243"', destination: { protocol: 'TCP', port: '4243' }, message: /destination\.port/ },
+    { name: 'TCP port null', destination: { protocol: 'TCP', port: null }, message: /destination\.port/ },
   ];
   for (const c of bad) {
     test(`destination ${c.name}: 400`, () => {
       const body = base();
       if (c.destination === undefined) delete body.destination;
       else body.destination = c.destination;
-      assertValidation('telemetry', body, /destination/);
+      assertValidation('telemetry', body, c.message);
+      assertValidation('logs', body, c.message);
     });
   }
 });
@@ -163,4 +185,163 @@ describe('Telemetry: delivery across a reset', () => {
       server.closeAllConnections();
     }
   });
+});
+
+describe('Telemetry: TCP delivery', () => {
+  // Real sockets: a Telemetry instance writing to a listener on 127.0.0.1.
+  const tcpSub = (port: number, buf: Body = { timeoutMs: 25 }, api: Api = 'telemetry', over: Body = {}) =>
+    parseSubscription(api, 'ext', base({ destination: { protocol: 'TCP', port }, buffering: buf, ...over }));
+
+  /** A fresh Telemetry with one TCP subscriber; reopen() (a reset) closes it at the end. */
+  async function withTcp(sink: TcpSink, buf: Body | undefined, fn: (t: Telemetry) => Promise<void>): Promise<void> {
+    const t = new Telemetry();
+    t.subscribe(tcpSub(sink.port, buf));
+    try {
+      await fn(t);
+    } finally {
+      t.reopen();
+    }
+  }
+
+  test('each event is one line of JSON, newline-ended; batches share one kept connection', () =>
+    withTcpSink((sink) =>
+      withTcp(sink, { timeoutMs: 25 }, async (t) => {
+        t.emit('platform.start', { requestId: 'a' });
+        await sink.waitFor('platform.start');
+        t.closeSubscriptions();
+        // A record with a newline of its own stays on its line (JSON escapes it).
+        t.emit('function', 'two\nlines\n');
+        await sink.waitFor('function');
+        assert.equal(sink.sockets.length, 1, 'one connection for every batch');
+        assert.ok(sink.received[0]!.endsWith('\n'));
+        const events = sink.events();
+        assert.deepEqual(events.map((e) => e.type), ['platform.telemetrySubscription', 'platform.start', 'function']);
+        for (const e of events) assert.deepEqual(Object.keys(e).sort(), ['record', 'time', 'type']);
+        assert.equal(events[2]!.record, 'two\nlines\n');
+      }),
+    ));
+
+  test('buffering: a batch waits timeoutMs before it is written', () =>
+    withTcpSink((sink) =>
+      withTcp(sink, { timeoutMs: 500 }, async (t) => {
+        t.emit('platform.start', { requestId: 'a' });
+        await sleep(250);
+        assert.equal(sink.events().length, 0, 'nothing before timeoutMs');
+        await sink.waitFor('platform.start', 2000);
+        assert.deepEqual(sink.events().map((e) => e.type), ['platform.telemetrySubscription', 'platform.start']);
+      }),
+    ));
+
+  test('buffering: maxItems events go at once, without waiting for timeoutMs', () =>
+    withTcpSink((sink) =>
+      withTcp(sink, { maxItems: 1000, timeoutMs: 30000 }, async (t) => {
+        // With the subscription's own event, this makes 1000.
+        for (let i = 0; i < 999; i++) t.emit('platform.start', { requestId: `r${i}` });
+        await until(() => sink.events().length === 1000, 3000, () => `${sink.events().length} lines`);
+      }),
+    ));
+
+  test('flushAll (shutdown) writes what is buffered now', () =>
+    withTcpSink((sink) =>
+      withTcp(sink, { timeoutMs: 30000 }, async (t) => {
+        t.emit('platform.start', { requestId: 'a' });
+        t.flushAll();
+        await sink.waitFor('platform.start', 2000);
+      }),
+    ));
+
+  /** A subscriber whose listener is not up yet: `before` runs, then the listener comes up, then `fn`. */
+  async function withLateSink(before: (t: Telemetry) => Promise<void>, fn: (sink: TcpSink, t: Telemetry) => Promise<void>): Promise<void> {
+    const port = await freePort();
+    const t = new Telemetry();
+    t.subscribe(tcpSub(port));
+    await before(t);
+    const sink = await startTcpSink(port);
+    try {
+      await fn(sink, t);
+    } finally {
+      t.reopen();
+      await sink.close();
+    }
+  }
+
+  test('a listener that comes up late gets the events: connects are retried with backoff', () =>
+    withLateSink(
+      async (t) => {
+        t.emit('platform.initStart', { phase: 'init' });
+        // Refused twice by now (at about 25 and 125 ms); the next try is at about 325 ms.
+        await sleep(250);
+      },
+      async (sink) => {
+        await sink.waitFor('platform.initStart', 3000);
+        assert.deepEqual(sink.events().map((e) => e.type), ['platform.telemetrySubscription', 'platform.initStart']);
+        assert.equal(sink.sockets.length, 1);
+      },
+    ));
+
+  test('a listener that never comes up: the batch is dropped after the retries, and the next delivery reports platform.logsDropped', () =>
+    withLateSink(
+      async (t) => {
+        t.emit('platform.start', { requestId: 'lost' });
+        // 1 try and 5 retries, 100 to 1000 ms apart: given up at about 2.5 s.
+        await sleep(3500);
+      },
+      async (sink, t) => {
+        t.emit('platform.report', { requestId: 'later' });
+        await sink.waitFor('platform.report', 3000);
+        const events = sink.events();
+        assert.deepEqual(events.map((e) => e.type), ['platform.logsDropped', 'platform.report']);
+        assert.equal(events[0]!.record.droppedRecords, 2);
+        assert.ok(events[0]!.record.droppedBytes > 0);
+      },
+    ));
+
+  test('a consumer that closes the connection: the next batch goes on a new one', () =>
+    withTcpSink((sink) =>
+      withTcp(sink, { timeoutMs: 25 }, async (t) => {
+        await sink.waitFor('platform.telemetrySubscription');
+        sink.sockets[0]!.destroy();
+        await sleep(100);
+        t.emit('platform.start', { requestId: 'b' });
+        await sink.waitFor('platform.start');
+        assert.equal(sink.sockets.length, 2);
+        assert.match(sink.received[1]!, /"platform\.start"/);
+      }),
+    ));
+
+  test('reopen (a reset) ends the connection', () =>
+    withTcpSink(async (sink) => {
+      const t = new Telemetry();
+      t.subscribe(tcpSub(sink.port));
+      await sink.waitFor('platform.telemetrySubscription');
+      let ended = false;
+      sink.sockets[0]!.once('end', () => (ended = true));
+      t.reopen();
+      await until(() => ended, 2000, () => 'the connection did not end');
+    }));
+
+  test('a retry pending at the reset does not reach a listener that comes up after it', () =>
+    withLateSink(
+      async (t) => {
+        t.emit('platform.start', { requestId: 'old' });
+        await sleep(150);
+        t.reopen();
+      },
+      async (sink) => {
+        await sleep(1200);
+        assert.equal(sink.sockets.length, 0);
+      },
+    ));
+
+  test('Logs API over TCP: the Logs API\'s records (platform.logsSubscription)', () =>
+    withTcpSink(async (sink) => {
+      const t = new Telemetry();
+      t.subscribe(tcpSub(sink.port, { timeoutMs: 25 }, 'logs', { schemaVersion: '2021-03-18' }));
+      try {
+        await sink.waitFor('platform.logsSubscription');
+        assert.deepEqual(sink.events()[0]!.record, { name: 'ext', state: 'Subscribed', types: ['platform', 'function'] });
+      } finally {
+        t.reopen();
+      }
+    }));
 });
