@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  assertAccepted, assertApiError, assertFailure, finishStream, invoke, register, warm, withDaemon, withSink, type Daemon, type Json,
+  assertAccepted, assertApiError, assertFailure, finishStream, invoke, register, warm, withDaemon, withSink, withTcpSink, type Daemon, type Json,
 } from '../helpers/daemon.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -391,11 +391,46 @@ describe('Telemetry API', () => {
       }),
     ));
 
-  test('bad buffering (maxItems 5), a bad destination host, no types: 400 ValidationError', () =>
+  // Per the Telemetry API and Logs API guides (telemetry-api.md, runtimes-logs-api.md), a TCP
+  // destination is a port that receives newline-delimited JSON.
+  test('TCP destinations (Telemetry and Logs API): NDJSON lines on one kept connection each, from init to report', () =>
+    withTcpSink((tel) =>
+      withTcpSink((logs) =>
+        withDaemon({}, async (d) => {
+          const a = await register(d, 'tcp-telemetry', []);
+          const sub = await subscribe(d, a, subscription(0, { destination: { protocol: 'TCP', port: tel.port } }));
+          assert.equal(sub.status, 200, sub.text);
+          assert.equal(sub.text, '"OK"');
+          const b = await register(d, 'tcp-logs', []);
+          const logsSub = subscription(0, { schemaVersion: '2021-03-18', destination: { protocol: 'TCP', port: logs.port } });
+          assert.equal((await subscribe(d, b, logsSub, 'logs')).status, 200);
+          void d.eventNext(a);
+          void d.eventNext(b);
+          await warm(d);
+          await tel.waitFor('platform.report');
+          await logs.waitFor('platform.report');
+          const types = (sink: { events(): Json[] }) => sink.events().map((e) => String(e.type));
+          for (const t of ['platform.initStart', 'platform.telemetrySubscription', 'platform.initRuntimeDone', 'platform.start', 'platform.runtimeDone', 'platform.report']) {
+            assert.ok(types(tel).includes(t), `${t} in ${types(tel).join(', ')}`);
+          }
+          for (const t of ['platform.logsSubscription', 'platform.start', 'platform.runtimeDone', 'platform.end', 'platform.report']) {
+            assert.ok(types(logs).includes(t), `${t} in ${types(logs).join(', ')}`);
+          }
+          assert.ok(!types(logs).includes('platform.initStart'), 'the Logs API has no init records');
+          for (const sink of [tel, logs]) {
+            assert.equal(sink.sockets.length, 1, 'one connection');
+            assert.ok(sink.received[0]!.endsWith('\n'), 'every line ends with a newline');
+          }
+        }),
+      ),
+    ));
+
+  test('bad buffering (maxItems 5), a bad destination host, a TCP port out of range, no types: 400 ValidationError', () =>
     withDaemon({}, async (d) => {
       const id = await register(d, 'validating', []);
       assertApiError(await subscribe(d, id, subscription(4243, { buffering: { maxItems: 5 } })), 400, 'ValidationError');
       assertApiError(await subscribe(d, id, subscription(4243, { destination: { protocol: 'HTTP', URI: 'http://example.com:4243/' } })), 400, 'ValidationError');
+      assertApiError(await subscribe(d, id, subscription(4243, { destination: { protocol: 'TCP', port: 70000 } })), 400, 'ValidationError');
       assertApiError(await subscribe(d, id, subscription(4243, { types: [] })), 400, 'ValidationError');
       assertApiError(await subscribe(d, id, subscription(4243, { schemaVersion: '1999-01-01' })), 400, 'ValidationError');
       const notJson = await d.api('PUT', '/2022-07-01/telemetry', { headers: { 'lambda-extension-identifier': id }, body: '{' });
