@@ -236,7 +236,11 @@ export class HotContainer {
         body: input.body,
       }, res, { maxBytes: this.deps.maxResponseBytes, gateway: input.gateway !== undefined, signal: ac.signal });
       if (platformLog) call.log.write(platformLog);
-      if (streamError !== undefined) return finish({ status: 'error', reusable: true, error: `function failed mid-stream: ${streamError}` });
+      if (streamError !== undefined) {
+        // The daemon cuts a stream short at the call's deadline, as it answers 504 otherwise.
+        const timedOut = streamError === 'Sandbox.Timedout';
+        return finish({ status: timedOut ? 'timeout' : 'error', reusable: true, error: `function ${timedOut ? 'timed out' : 'failed'} mid-stream: ${streamError}` });
+      }
       if (status === 200) return finish({ status: 'success', reusable: true });
       return finish({
         status: status === 504 ? 'timeout' : 'error', reusable: true,

@@ -83,10 +83,12 @@ type StreamOutcome = Extract<Outcome, { kind: 'stream' }>;
  * The head waits for the first byte: a stream that fails before writing anything (the Node
  * client's streamifyResponse handler throwing) is the function's error, not an empty 200.
  * Through an HTTP trigger, an http-integration-response stream's prelude becomes the status
- * and headers, as function URLs do.
+ * and headers, as function URLs do. Cut short at the deadline: a stream already begun is
+ * truncated (the agent sees the error trailer), one not begun answers the timeout.
  */
-function answerStream(res: ServerResponse, o: StreamOutcome, gateway: boolean, log: Record<string, string>): void {
+function answerStream(res: ServerResponse, requestId: string, o: StreamOutcome, gateway: boolean, log: Record<string, string>): void {
   const from = o.from;
+  let cutShort = false;
   const prelude = gateway && o.contentType.split(';')[0]!.trim() === HTTP_INTEGRATION_TYPE;
   let pending: Buffer | undefined = Buffer.alloc(0);
   const start = (head: Record<string, string | string[]>, first: Buffer) => {
@@ -106,7 +108,7 @@ function answerStream(res: ServerResponse, o: StreamOutcome, gateway: boolean, l
   };
   from.on('data', (chunk: Buffer) => guarded(() => {
     // The agent's connection is gone: the rest is read and dropped, so the runtime's POST ends.
-    if (res.destroyed) return;
+    if (res.destroyed || cutShort) return;
     if (pending === undefined) {
       if (!res.write(chunk)) {
         from.pause();
@@ -120,7 +122,7 @@ function answerStream(res: ServerResponse, o: StreamOutcome, gateway: boolean, l
     if (split) start(gatewayHead(split.head.status, split.head.headers), split.rest);
   }));
   from.on('end', () => guarded(() => {
-    if (res.destroyed) return o.done.resolve();
+    if (res.destroyed || cutShort) return o.done.resolve();
     const failed = trailerError(from);
     // Nothing reached the caller yet (no byte, or a prelude that never ended): the error is the answer.
     if (pending !== undefined && (pending.length === 0 || prelude) && failed) {
@@ -139,8 +141,22 @@ function answerStream(res: ServerResponse, o: StreamOutcome, gateway: boolean, l
   }));
   from.on('error', (err) => {
     o.done.reject(err);
-    res.destroy(err);
+    if (!cutShort) res.destroy(err);
   });
+  void o.cut.promise.then((failure) => guarded(() => {
+    if (from.readableEnded) return;
+    cutShort = true;
+    // The runtime's POST is cut too; the sandbox resets after a timeout anyway.
+    from.destroy();
+    if (!res.destroyed) {
+      if (pending !== undefined) answer(res, requestId, { kind: 'failure', status: 504, failure, ...(o.log !== undefined && { log: o.log }) }, gateway);
+      else {
+        res.addTrailers({ [STREAM_ERROR_TRAILER]: failure.errorType });
+        res.end();
+      }
+    }
+    o.done.resolve();
+  }));
   // Also when the connection closed before this answer began ('close' would never come): the
   // runtime's POST is then read to its end and dropped, and 'end' settles `done` (its 202).
   finished(res, () => {
@@ -159,7 +175,7 @@ function answer(res: ServerResponse, requestId: string, o: Outcome, gateway: boo
       res.end(o.body);
       return;
     case 'stream':
-      return answerStream(res, o, gateway, log);
+      return answerStream(res, requestId, o, gateway, log);
     case 'error':
       res.writeHead(502, { 'content-type': o.contentType, 'content-length': o.body.length, 'x-amz-function-error': o.errorType, ...log });
       res.end(o.body);

@@ -144,7 +144,7 @@ export function lambdaApi(deps: LambdaApiDeps): (req: IncomingMessage, res: Serv
     }
     if (mode === 'streaming') {
       const done = deferred<void>();
-      sandbox.respond(id, { kind: 'stream', contentType, from: req, done });
+      sandbox.respond(id, { kind: 'stream', contentType, from: req, done, cut: deferred() });
       // Answered once the whole stream has been relayed to the caller.
       await done.promise.catch(() => {});
       sendJson(res, 202, ACCEPTED);

@@ -33,7 +33,11 @@ export interface InvokeEvent {
 /** What a caller is answered with; `log` is the call's platform lines when they travel with the answer. */
 export type Outcome = (
   | { kind: 'response'; contentType: string; body: Buffer }
-  | { kind: 'stream'; contentType: string; from: IncomingMessage; done: Deferred<void> }
+  /**
+   * `done` settles once the stream has been relayed; resolving `cut` ends it early (the
+   * deadline bounds the whole stream, as the service's does).
+   */
+  | { kind: 'stream'; contentType: string; from: IncomingMessage; done: Deferred<void>; cut: Deferred<FunctionFailure> }
   | { kind: 'error'; errorType: string; contentType: string; body: Buffer }
   | { kind: 'failure'; status: number; failure: FunctionFailure }
 ) & { log?: string };
@@ -347,8 +351,8 @@ export class Sandbox {
     });
 
     // 2. Busy until the runtime and the INVOKE subscribers are parked again (the deadline still holds).
+    if (!reset && outcome.kind === 'stream' && !(await this.streamEnds(outcome, event.deadlineMs))) reset = 'timeout';
     if (!reset) {
-      if (outcome.kind === 'stream') await outcome.done.promise.catch(() => {});
       r = await this.until(() => this.runtimeState === 'Ready' && invokeSubscribers.every((a) => a.state !== 'Running'), event.deadlineMs);
       if (r === 'timeout') reset = 'timeout';
       else if (r !== 'ok') reset = 'failure';
@@ -414,9 +418,27 @@ export class Sandbox {
     return undefined;
   }
 
-  private timeoutOutcome(): Outcome {
+  private timeoutFailure(): FunctionFailure {
     // The service names the configured timeout, not the time this sandbox saw.
-    return { kind: 'failure', status: 504, failure: { errorType: 'Sandbox.Timedout', errorMessage: `Task timed out after ${this.cfg.timeoutSec.toFixed(2)} seconds` } };
+    return { errorType: 'Sandbox.Timedout', errorMessage: `Task timed out after ${this.cfg.timeoutSec.toFixed(2)} seconds` };
+  }
+
+  private timeoutOutcome(): Outcome {
+    return { kind: 'failure', status: 504, failure: this.timeoutFailure() };
+  }
+
+  /**
+   * Waits until a response stream has been relayed; false when the deadline came first and
+   * the stream was cut short (a runtime that streams forever must not hold the sandbox).
+   */
+  private async streamEnds(o: Extract<Outcome, { kind: 'stream' }>, deadlineMs: number): Promise<boolean> {
+    const timer = delay(deadlineMs - Date.now());
+    const ended = o.done.promise.then(() => true, () => true);
+    const r = await Promise.race([ended, timer.promise]);
+    timer.clear();
+    if (r === true) return true;
+    o.cut.resolve(this.timeoutFailure());
+    return false;
   }
 
   private fatalOutcome(f: Fatal): Outcome {

@@ -20,6 +20,23 @@ async function callLog(s: AgentSuite, fnId: string, callId: string): Promise<str
   return String(r.body.log ?? JSON.stringify(r.body) ?? '');
 }
 
+/**
+ * Reads a streamed body that must be cut short: the caller must not take it for a whole one,
+ * so it ends with an error, not a clean end. Returns what arrived before the cut.
+ */
+async function readCutStream(res: Response): Promise<string> {
+  const reader = res.body!.getReader();
+  let text = '';
+  await assert.rejects(async () => {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      text += Buffer.from(value).toString();
+    }
+  });
+  return text;
+}
+
 describe('the AWS blog demo: a bash bootstrap and a bash+curl extension', () => {
   let s: AgentSuite;
   let image: string;
@@ -132,17 +149,7 @@ describe("AWS's own runtime interface client (aws-lambda-ric from npm, unmodifie
     const res = await fetch(`${s.srv.url}/invoke/${fn.id}`, { method: 'POST', body: JSON.stringify({ failAfter: 1 }) });
     assert.equal(res.status, 200);
     const callId = res.headers.get('fn-call-id')!;
-    const reader = res.body!.getReader();
-    let text = '';
-    // The caller must not take a failed stream for a whole one: no clean end.
-    await assert.rejects(async () => {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) return;
-        text += Buffer.from(value).toString();
-      }
-    });
-    assert.equal(text, 'part 0\npart 1\n');
+    assert.equal(await readCutStream(res), 'part 0\npart 1\n');
     const [recorded] = await s.calls(fn.id);
     assert.equal(recorded!.id, callId);
     assert.equal(recorded!.status, 'error');
@@ -299,6 +306,25 @@ describe('a Node runtime using fetch against the Runtime API', () => {
     const total = Date.now() - t0;
     assert.equal(text, [0, 1, 2, 3, 4].map((i) => `chunk ${i}\n`).join(''));
     assert.ok(total - firstAt >= 900, `the chunks came at once (first at ${firstAt} ms, last at ${total} ms)`);
+  });
+
+  test('a stream still going at the fn timeout is cut short for the caller, recorded as a timeout; the next call works', async () => {
+    const fn = await s.mkFn('endless', { image, format: 'lambda', timeout: 1 });
+    const t0 = Date.now();
+    const res = await fetch(`${s.srv.url}/invoke/${fn.id}`, { method: 'POST', body: JSON.stringify({ action: 'stream', chunks: 20, gapMs: 300 }) });
+    assert.equal(res.status, 200);
+    const callId = res.headers.get('fn-call-id')!;
+    // As the service does: the status already sent stands, the body is truncated.
+    const text = await readCutStream(res);
+    assert.ok(Date.now() - t0 < 3000, `cut after ${Date.now() - t0} ms, not at the deadline`);
+    assert.match(text, /^chunk 0\n(chunk \d\n)*$/);
+    assert.ok(!text.includes('chunk 19'), text);
+    const [recorded] = await s.calls(fn.id);
+    assert.equal(recorded!.id, callId);
+    assert.equal(recorded!.status, 'timeout');
+    assert.match(recorded!.error ?? '', /timed out mid-stream: Sandbox\.Timedout/);
+    const again = await s.invoke(fn.id, { action: 'echo', n: 2 });
+    assert.equal(again.status, 200, JSON.stringify(again.body));
   });
 
   test('a response over 6 MB fails with Function.ResponseSizeTooLarge and the runtime gets 413', async () => {

@@ -275,6 +275,54 @@ describe('a response stream whose caller has gone', () => {
     }));
 });
 
+describe('a response stream that outlives the deadline', () => {
+  /** A streaming POST that writes `chunks` and then never ends; resolves with how it ended. */
+  const endlessStream = (d: Daemon, id: string, chunks: string[]): Promise<string> => {
+    const runtime = request({
+      host: '127.0.0.1', port: d.port, method: 'POST', path: `/2018-06-01/runtime/invocation/${id}/response`,
+      headers: { 'lambda-runtime-function-response-mode': 'streaming', 'transfer-encoding': 'chunked', 'content-type': 'text/plain' },
+    });
+    // The head goes out at once, chunks or none: the daemon takes the stream from its headers.
+    runtime.flushHeaders();
+    for (const c of chunks) runtime.write(c);
+    return new Promise((resolve) => {
+      runtime.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+      runtime.on('response', (res) => resolve(`answered ${res.statusCode}`));
+    });
+  };
+
+  test('a stream already begun is cut at the deadline (trailer Sandbox.Timedout); the sandbox resets and takes the next invoke', { timeout: 15_000 }, () =>
+    withDaemon({}, async (d) => {
+      const deadline = new Date(Date.now() + 700).toISOString();
+      const inv = await invoke(d, { 'fn-call-id': 'endless', 'fn-deadline': deadline });
+      const t0 = Date.now();
+      const runtimeSaw = endlessStream(d, 'endless', ['part 0\n']);
+      const a = await inv.answer;
+      assert.equal(a.status, 200);
+      assert.equal(a.text, 'part 0\n');
+      assert.equal(a.trailers['kiln-function-error'], 'Sandbox.Timedout');
+      assert.ok(Date.now() - t0 < 3000, `cut after ${Date.now() - t0} ms`);
+      assert.equal(await runtimeSaw, 'ECONNRESET', "the runtime's POST is cut too");
+      // The runtime is restarted (a timeout resets the sandbox): once the reset is over, the
+      // next invoke runs a fresh init.
+      assert.equal((await d.idle()).status, 200);
+      const after = await invoke(d, { 'fn-call-id': 'after-endless' });
+      assert.equal((await d.post(after.id, 'response', '{"ok":1}')).status, 202);
+      assert.deepEqual((await after.answer).json(), { ok: 1 });
+    }));
+
+  test('a stream that sent nothing by the deadline answers 504 Sandbox.Timedout', { timeout: 15_000 }, () =>
+    withDaemon({}, async (d) => {
+      const inv = await invoke(d, { 'fn-call-id': 'silent', 'fn-deadline': new Date(Date.now() + 500).toISOString() });
+      const runtimeSaw = endlessStream(d, 'silent', []);
+      const a = await inv.answer;
+      assert.equal(a.status, 504);
+      assert.equal(a.headers['kiln-response-mode'], undefined);
+      assert.equal((a.json() as Json).errorType, 'Sandbox.Timedout');
+      assert.equal(await runtimeSaw, 'ECONNRESET');
+    }));
+});
+
 describe('HTTP triggers: a streamed function URL answer', () => {
   test('a stream that fails before its prelude ends answers the error: nothing reached the caller yet', () =>
     withDaemon({}, async (d) => {
