@@ -200,10 +200,14 @@ export function httpStreamHandler(deps: HttpStreamDeps): (req: IncomingMessage, 
       req.on('end', () => {
         try {
           const event = eventFrom(req, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), sandbox.invokedFunctionArn, deps.timeoutMs, deps.functionName);
-          sandbox.invoke(event)
-            .then((o) => answer(res, event.requestId, o, req.headers['fn-intent'] === 'httprequest'))
-            // An answer that cannot be written must not take the daemon down with it.
-            .catch((err: unknown) => sendJson(res, 500, { message: (err as Error).message }));
+          sandbox.invoke(event, (o) => {
+            try {
+              answer(res, event.requestId, o, req.headers['fn-intent'] === 'httprequest');
+            } catch (err) {
+              // An answer that cannot be written must not take the daemon down with it.
+              sendJson(res, 500, { message: (err as Error).message });
+            }
+          });
         } catch (err) {
           sendJson(res, 500, { message: (err as Error).message });
         }

@@ -30,6 +30,9 @@ export interface InvokeEvent {
   cognitoIdentity?: string;
 }
 
+/** Where an invocation's answer goes: called once, in the turn the answer is ready. */
+export type Reply = (answer: Outcome) => void;
+
 /** What a caller is answered with; `log` is the call's platform lines when they travel with the answer. */
 export type Outcome = (
   | { kind: 'response'; contentType: string; body: Buffer }
@@ -48,8 +51,10 @@ interface Invocation {
   /** performance.now() at start: durations with sub-millisecond precision. */
   t0: number;
   outcome: Deferred<Outcome>;
-  /** The caller's answer: resolved by respond() itself, so the answer leaves before any bookkeeping. */
-  answered: Deferred<Outcome>;
+  /** Writes the caller's answer (called once, before any bookkeeping). */
+  reply: Reply;
+  /** Resolved once the answer has been handed to `reply`. */
+  answered: Deferred<void>;
   /** Set on the call that ran (or followed) the init. */
   initMs: number | undefined;
   /** Set once answered. */
@@ -102,7 +107,7 @@ export class Sandbox {
   private chain: Promise<unknown> = Promise.resolve();
   /** Jobs enqueued and not yet settled. */
   private queued = 0;
-  private readonly waiters = new Set<() => void>();
+  private readonly waiters = new Set<{ check(): void }>();
   private readonly cfg: DaemonConfig;
   private readonly arn: string;
 
@@ -117,27 +122,36 @@ export class Sandbox {
 
   // ---- waiting -------------------------------------------------------------------------
 
+  /** Re-checks every wait (a wait that is over leaves the set as it is checked). */
   private notify(): void {
-    for (const w of [...this.waiters]) w();
+    for (const w of this.waiters) w.check();
   }
 
-  /** Waits for `pred`, a fatal error of this generation, or the deadline (epoch ms). */
-  private async until(pred: () => boolean, deadlineMs: number): Promise<'ok' | 'timeout' | Fatal> {
-    const timer = delay(deadlineMs - Date.now());
-    try {
-      for (;;) {
-        if (this.fatal) return this.fatal;
-        if (pred()) return 'ok';
-        let wake!: () => void;
-        const changed = new Promise<void>((r) => (wake = r));
-        this.waiters.add(wake);
-        const r = await Promise.race([changed, timer.promise]);
-        this.waiters.delete(wake);
-        if (r === 'timeout') return this.fatal ?? (pred() ? 'ok' : 'timeout');
-      }
-    } finally {
-      timer.clear();
-    }
+  /**
+   * Waits for `pred`, a fatal error of this generation, or the deadline (epoch ms). The
+   * condition is checked at once and on each notify(): one promise and one timer per wait,
+   * since two waits sit on every invoke's path.
+   */
+  private until(pred: () => boolean, deadlineMs: number): Promise<'ok' | 'timeout' | Fatal> {
+    if (this.fatal) return Promise.resolve(this.fatal);
+    if (pred()) return Promise.resolve('ok');
+    return new Promise((resolve) => {
+      const over = (r: 'ok' | 'timeout' | Fatal) => {
+        this.waiters.delete(wait);
+        clearTimeout(timer);
+        resolve(r);
+      };
+      const wait = {
+        check: () => {
+          if (this.fatal) over(this.fatal);
+          else if (pred()) over('ok');
+        },
+      };
+      const timer = Number.isFinite(deadlineMs)
+        ? setTimeout(() => over(this.fatal ?? (pred() ? 'ok' : 'timeout')), Math.max(0, deadlineMs - Date.now()))
+        : undefined;
+      this.waiters.add(wait);
+    });
   }
 
   private setFatal(f: Fatal): void {
@@ -194,7 +208,10 @@ export class Sandbox {
     // instead of one promise hop later.
     const run = this.queued === 0 ? job() : this.chain.then(job, job);
     this.queued++;
-    this.chain = run.catch(() => {}).finally(() => this.queued--);
+    const settled = () => {
+      this.queued--;
+    };
+    this.chain = run.then(settled, settled);
     return run;
   }
 
@@ -273,15 +290,13 @@ export class Sandbox {
    * sandbox stays busy (the next invoke waits) until the runtime and every INVOKE-subscribed
    * extension are back in `next`.
    */
-  invoke(event: InvokeEvent): Promise<Outcome> {
-    const answered = deferred<Outcome>();
-    void this.enqueue(() => this.runInvoke(event, answered));
-    return answered.promise;
+  invoke(event: InvokeEvent, reply: Reply): void {
+    void this.enqueue(() => this.runInvoke(event, reply));
   }
 
-  private async runInvoke(event: InvokeEvent, answered: Deferred<Outcome>): Promise<void> {
+  private async runInvoke(event: InvokeEvent, reply: Reply): Promise<void> {
     if (this.closed) {
-      answered.resolve({ kind: 'failure', status: 503, failure: { errorType: 'Sandbox.ShuttingDown', errorMessage: 'the sandbox is shutting down' } });
+      reply({ kind: 'failure', status: 503, failure: { errorType: 'Sandbox.ShuttingDown', errorMessage: 'the sandbox is shutting down' } });
       return;
     }
     const tel = this.deps.telemetry;
@@ -291,7 +306,7 @@ export class Sandbox {
       const fatal = await (this.initPromise ??= this.init('invoke', event.deadlineMs));
       this.initPromise = undefined;
       if (fatal) {
-        answered.resolve(this.fatalOutcome(fatal));
+        reply(this.fatalOutcome(fatal));
         await this.reset(fatal.status === 'timeout' ? 'timeout' : 'failure');
         return;
       }
@@ -301,7 +316,7 @@ export class Sandbox {
     }
     this.firstInvoke = false;
 
-    const inv: Invocation = { event, startedAt: Date.now(), t0: performance.now(), outcome: deferred(), answered, initMs };
+    const inv: Invocation = { event, startedAt: Date.now(), t0: performance.now(), outcome: deferred(), reply, answered: deferred(), initMs };
     this.current = inv;
     this.pendingStart = `START RequestId: ${event.requestId} Version: ${this.cfg.functionVersion}\n`;
     if (tel.listening) tel.emit('platform.start', { requestId: event.requestId, version: this.cfg.functionVersion, tracing: { type: 'X-Amzn-Trace-Id', value: event.traceId } });
@@ -334,8 +349,7 @@ export class Sandbox {
       reset = 'failure';
     }
     this.answer(inv, outcome);
-    // The caller's side subscribed to `answered` when the invoke began, so its reaction (the
-    // answer's write) runs before this one: the bookkeeping below follows the answer out.
+    // The bookkeeping below follows the answer out.
     await inv.answered.promise;
     const durationMs = inv.durationMs ?? 0;
     const memoryUsed = inv.memoryUsedMb;
@@ -396,11 +410,14 @@ export class Sandbox {
       const start = this.pendingStart;
       this.pendingStart = '';
       if (start) {
-        inv.answered.resolve({ ...outcome, log: start + lines });
+        inv.reply({ ...outcome, log: start + lines });
       } else {
-        inv.answered.resolve(outcome);
         process.stdout.write(lines);
+        inv.reply(outcome);
       }
+      inv.answered.resolve();
+      // respond() leaves the invoke's own wait asleep until now: nothing runs ahead of the answer.
+      this.notify();
     });
   }
 
@@ -486,8 +503,8 @@ export class Sandbox {
     const inv = this.currentFor(requestId);
     this.runtimeState = 'ResponseSent';
     inv.outcome.resolve(outcome);
+    // The answer's turn notifies (only the invoke itself waits on this change).
     this.answer(inv, outcome);
-    this.notify();
   }
 
   /** Checks a response may be posted, before its body is read. */
