@@ -1,4 +1,6 @@
 // The daemon's settings, read once from the environment the agent gives the container.
+import { parseLogSettings, type LogSettings } from './log-format.js';
+
 export interface DaemonConfig {
   /** Where the agent connects (http-stream): `unix:/tmp/iofs/lsnr.sock`. */
   listener: string;
@@ -28,6 +30,8 @@ export interface DaemonConfig {
   memoryPeakFiles: string[];
   /** The platform's own environment, without Kiln's settings: what processes inherit. */
   baseEnv: Record<string, string>;
+  /** LogFormat and the log levels (AWS_LAMBDA_LOG_FORMAT, AWS_LAMBDA_LOG_LEVEL, KILN_LAMBDA_SYSTEM_LOG_LEVEL). */
+  log: LogSettings;
 }
 
 const KILN_PREFIX = 'KILN_LAMBDA_';
@@ -71,5 +75,6 @@ export function loadDaemonConfig(env: NodeJS.ProcessEnv): DaemonConfig {
     taskRoot: '/var/task',
     memoryPeakFiles: ['/sys/fs/cgroup/memory.peak', '/sys/fs/cgroup/memory/memory.max_usage_in_bytes'],
     baseEnv,
+    log: parseLogSettings(env),
   };
 }

@@ -1,6 +1,7 @@
 // The environments of the runtime and of extensions, assembled as the Lambda service does:
 // customer variables first, then the platform's, which win; extensions get no `_*` keys.
 import type { DaemonConfig } from './config.js';
+import { logEnv } from './log-format.js';
 
 /** Platform keys a customer may set (Lambda lets these through). */
 const OVERRIDABLE = /^(LANG|PATH|LD_LIBRARY_PATH|TZ|AWS_LAMBDA_LOG_.*|AWS_XRAY_.*)$/;
@@ -39,6 +40,7 @@ export function runtimeEnv(cfg: DaemonConfig): Record<string, string> {
     ...mine,
     ...defaults(),
     ...overrides,
+    ...logEnv(cfg.log),
     ...platformEnv(cfg),
     _HANDLER: cfg.handler,
     LAMBDA_TASK_ROOT: cfg.taskRoot,
@@ -51,7 +53,7 @@ export function runtimeEnv(cfg: DaemonConfig): Record<string, string> {
 
 export function extensionEnv(cfg: DaemonConfig): Record<string, string> {
   const { mine, overrides } = customer(cfg);
-  const env: Record<string, string> = { ...mine, ...defaults(), ...overrides, ...platformEnv(cfg) };
+  const env: Record<string, string> = { ...mine, ...defaults(), ...overrides, ...logEnv(cfg.log), ...platformEnv(cfg) };
   for (const k of Object.keys(env)) {
     if (k.startsWith('_') || k === 'AWS_XRAY_CONTEXT_MISSING') delete env[k];
   }

@@ -13,6 +13,8 @@ const MAX_HEADER_BYTES = (1 << 20) + 4096;
 
 async function main(): Promise<void> {
   const cfg = loadDaemonConfig(process.env);
+  // A bad log setting falls back to its default; say so once, in the container's output.
+  for (const w of cfg.log.warnings) process.stderr.write(`kiln runtime daemon: ${w}\n`);
   const telemetry = new Telemetry();
   const sandbox = new Sandbox({ cfg, telemetry, peakMemory: openPeakMemory(cfg.memoryPeakFiles), log: (line) => process.stdout.write(`${line}\n`) });
 

@@ -14,6 +14,10 @@ import { type Exit, type Managed, type ProcessKind, type ProcessSpec, SpawnError
 import type { Telemetry } from './telemetry.js';
 import { agentFailed, deliverEvent, parkAgent, registerAgent, type EventType, type ExtensionAgent } from './extension-agent.js';
 import { functionArn, newId } from './trace.js';
+import {
+  applicationLineShown, invokeStatus, reportRecord, runtimeDoneRecord, startRecord, systemRecord, systemRecordShown,
+  type ApplicationLogLevel, type SystemRecordType,
+} from './log-format.js';
 
 export type RuntimeState = 'Started' | 'Ready' | 'Running' | 'ResponseSent' | 'InitError';
 export type ShutdownReason = 'spindown' | 'timeout' | 'failure';
@@ -110,10 +114,16 @@ export class Sandbox {
   private readonly waiters = new Set<{ check(): void }>();
   private readonly cfg: DaemonConfig;
   private readonly arn: string;
+  /** LogFormat JSON: platform lines are JSON records. Text (false) keeps every path as it was. */
+  private readonly json: boolean;
+  /** The application level the function's output is filtered at (JSON format only). */
+  private readonly appLevel: ApplicationLogLevel | undefined;
 
   constructor(private readonly deps: SandboxDeps) {
     this.cfg = deps.cfg;
     this.arn = functionArn(this.cfg.region, this.cfg.functionName);
+    this.json = this.cfg.log.format === 'JSON';
+    this.appLevel = this.json ? this.cfg.log.applicationLevel : undefined;
   }
 
   get invokedFunctionArn(): string {
@@ -157,7 +167,10 @@ export class Sandbox {
   private setFatal(f: Fatal): void {
     if (this.fatal || this.shuttingDown) return;
     this.fatal = f;
-    this.deps.log(`Fatal error: ${f.failure.errorType}: ${f.failure.errorMessage}`);
+    const line = `Fatal error: ${f.failure.errorType}: ${f.failure.errorMessage}`;
+    if (!this.json) this.deps.log(line);
+    // The Logs API's fault record: a string record, as that API has it.
+    else if (systemRecordShown('platform.fault', this.cfg.log.systemLevel)) this.deps.log(systemRecord(new Date(), 'platform.fault', line));
     this.notify();
   }
 
@@ -180,6 +193,8 @@ export class Sandbox {
   private pendingStart = '';
 
   private output(kind: ProcessKind, _name: string, text: string): void {
+    // The service filters the function's JSON log lines by their `level` (JSON format only).
+    if (kind === 'runtime' && this.appLevel !== undefined && !applicationLineShown(text, this.appLevel)) return;
     const start = this.pendingStart;
     this.pendingStart = '';
     process.stdout.write(`${start}${text}\n`);
@@ -318,7 +333,9 @@ export class Sandbox {
 
     const inv: Invocation = { event, startedAt: Date.now(), t0: performance.now(), outcome: deferred(), reply, answered: deferred(), initMs };
     this.current = inv;
-    this.pendingStart = `START RequestId: ${event.requestId} Version: ${this.cfg.functionVersion}\n`;
+    this.pendingStart = this.json
+      ? this.record('platform.start', new Date(inv.startedAt), startRecord(event.requestId, event.invokedFunctionArn, this.cfg.functionVersion))
+      : `START RequestId: ${event.requestId} Version: ${this.cfg.functionVersion}\n`;
     if (tel.listening) tel.emit('platform.start', { requestId: event.requestId, version: this.cfg.functionVersion, tracing: { type: 'X-Amzn-Trace-Id', value: event.traceId } });
     const invokeSubscribers = [...this.agents.values()].filter((a) => a.events.has('INVOKE'));
     this.runtimeState = 'Running';
@@ -400,10 +417,10 @@ export class Sandbox {
     inv.durationMs = durationMs;
     inv.memoryUsedMb = memoryUsed;
     const id = inv.event.requestId;
-    const lines =
+    const lines = this.json ? this.jsonEnd(inv, outcome) : (
       `END RequestId: ${id}\n` +
       `REPORT RequestId: ${id}\tDuration: ${durationMs.toFixed(2)} ms\tBilled Duration: ${Math.max(1, Math.ceil(durationMs))} ms\t` +
-      `Memory Size: ${this.cfg.memoryMb} MB\tMax Memory Used: ${memoryUsed ?? '?'} MB\t${inv.initMs !== undefined ? `Init Duration: ${inv.initMs.toFixed(2)} ms\t` : ''}\n`;
+      `Memory Size: ${this.cfg.memoryMb} MB\tMax Memory Used: ${memoryUsed ?? '?'} MB\t${inv.initMs !== undefined ? `Init Duration: ${inv.initMs.toFixed(2)} ms\t` : ''}\n`);
     // One turn of the event loop first: output the function wrote before posting its answer
     // may still sit unread in its pipe, and it must come between START and END.
     setImmediate(() => {
@@ -412,13 +429,34 @@ export class Sandbox {
       if (start) {
         inv.reply({ ...outcome, log: start + lines });
       } else {
-        process.stdout.write(lines);
+        // JSON records may all be filtered out by the system level.
+        if (lines) process.stdout.write(lines);
         inv.reply(outcome);
       }
       inv.answered.resolve();
       // respond() leaves the invoke's own wait asleep until now: nothing runs ahead of the answer.
       this.notify();
     });
+  }
+
+  /** A JSON system record line, or '' when the system level leaves it out. */
+  private record(type: SystemRecordType, time: Date, record: object): string {
+    return systemRecordShown(type, this.cfg.log.systemLevel) ? `${systemRecord(time, type, record)}\n` : '';
+  }
+
+  /** The JSON format's END and REPORT: platform.runtimeDone and platform.report. */
+  private jsonEnd(inv: Invocation, outcome: Outcome): string {
+    const now = new Date();
+    const errorType = this.errorTypeOf(outcome);
+    const status = invokeStatus(outcome.kind, errorType);
+    const id = inv.event.requestId;
+    const durationMs = inv.durationMs ?? 0;
+    const producedBytes = outcome.kind === 'response' ? outcome.body.length : 0;
+    return this.record('platform.runtimeDone', now, runtimeDoneRecord(id, status, errorType, durationMs, producedBytes)) +
+      this.record('platform.report', now, reportRecord(id, {
+        durationMs, billedDurationMs: Math.max(1, Math.ceil(durationMs)), memorySizeMB: this.cfg.memoryMb,
+        maxMemoryUsedMB: inv.memoryUsedMb, initDurationMs: inv.initMs,
+      }, status, errorType));
   }
 
   private initPromise: Promise<Fatal | undefined> | undefined;

@@ -125,6 +125,27 @@ describe("AWS's own runtime interface client (aws-lambda-ric from npm, unmodifie
     assert.equal((await s.invoke(fn.id, {})).body.message, 'Hello World');
   });
 
+  test('AWS_LAMBDA_LOG_FORMAT=JSON: JSON platform records, and the client logs JSON itself', async () => {
+    const fn = await s.mkFn('ricjson', { image: await lambdaFixtureImage('node-ric'), format: 'lambda', config: { AWS_LAMBDA_LOG_FORMAT: 'JSON' } });
+    const ok = await s.invoke(fn.id, { name: 'JSON' });
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    const id = ok.headers.get('fn-call-id')!;
+    const log = await callLog(s, fn.id, id);
+    // The client's bin prints one plain line before it patches the console: passed on as it is.
+    assert.match(log, /^Executing 'index.handler' in function directory '\/var\/task'$/m);
+    const lines = log.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.deepEqual(lines.map((l) => l.type ?? l.level), ['platform.start', 'INFO', 'platform.report'], log);
+    assert.deepEqual(lines[0]?.record, { requestId: id, functionArn: ok.body.arn, version: '$LATEST' });
+    assert.equal(lines[1]?.requestId, id);
+    assert.equal(lines[1]?.message, `handling ${id}`);
+    const report = lines[2]?.record as { requestId: string; status: string; metrics: Record<string, number> };
+    assert.equal(report.requestId, id);
+    assert.equal(report.status, 'success');
+    assert.equal(report.metrics.memorySizeMB, 128);
+    assert.ok(report.metrics.maxMemoryUsedMB! > 0, log);
+    assert.doesNotMatch(log, /START RequestId|REPORT RequestId/);
+  });
+
   test("streams a handler made with the client's awslambda.streamifyResponse, chunk by chunk", async () => {
     const fn = await s.mkFn('ricstream', { image: await lambdaFixtureImage('node-ric'), format: 'lambda', config: { STREAM: '1' } });
     const res = await fetch(`${s.srv.url}/invoke/${fn.id}`, { method: 'POST', body: '{}' });

@@ -24,6 +24,7 @@ describe('loadDaemonConfig', () => {
       taskRoot: '/var/task',
       memoryPeakFiles: ['/sys/fs/cgroup/memory.peak', '/sys/fs/cgroup/memory/memory.max_usage_in_bytes'],
       baseEnv: undefined,
+      log: { format: 'Text', systemLevel: 'INFO', applicationLevel: undefined, warnings: [] },
     });
     assert.deepEqual(c.baseEnv, {});
   });
@@ -54,6 +55,10 @@ describe('loadDaemonConfig', () => {
     { name: 'a bad init timeout: the default', env: { KILN_LAMBDA_INIT_TIMEOUT_MS: 'soon' }, want: { initTimeoutMs: 10_000 } },
     { name: 'the shutdown budget', env: { KILN_LAMBDA_SHUTDOWN_MS: '750' }, want: { shutdownMs: 750 } },
     { name: 'the extensions dir', env: { KILN_LAMBDA_EXTENSIONS_DIR: '/tmp/ext' }, want: { extensionsDir: '/tmp/ext' } },
+    {
+      name: 'the JSON log format and its levels', env: { AWS_LAMBDA_LOG_FORMAT: 'JSON', AWS_LAMBDA_LOG_LEVEL: 'debug', KILN_LAMBDA_SYSTEM_LOG_LEVEL: 'WARN' },
+      want: { log: { format: 'JSON', systemLevel: 'WARN', applicationLevel: 'DEBUG', warnings: [] } },
+    },
   ];
   for (const c of cases) {
     test(c.name, () => {

@@ -83,6 +83,26 @@ describe('runtimeEnv and extensionEnv', () => {
     }
   });
 
+  // LogFormat JSON: the runtime gets the service's pair, so AWS's runtime clients log JSON themselves.
+  const logRows: { name: string; env: Record<string, string>; format: string | undefined; level: string | undefined }[] = [
+    { name: 'no format: nothing added', env: {}, format: undefined, level: undefined },
+    { name: 'Text: as set', env: { AWS_LAMBDA_LOG_FORMAT: 'Text', AWS_LAMBDA_LOG_LEVEL: 'debug' }, format: 'Text', level: 'debug' },
+    { name: 'a bad format: as set (the clients read it as Text too)', env: { AWS_LAMBDA_LOG_FORMAT: 'xml' }, format: 'xml', level: undefined },
+    { name: 'JSON: the application level defaults to INFO', env: { AWS_LAMBDA_LOG_FORMAT: 'json' }, format: 'JSON', level: 'INFO' },
+    { name: 'JSON: the application level, upper-cased', env: { AWS_LAMBDA_LOG_FORMAT: 'JSON', AWS_LAMBDA_LOG_LEVEL: 'warn' }, format: 'JSON', level: 'WARN' },
+    { name: 'JSON: a bad application level is INFO', env: { AWS_LAMBDA_LOG_FORMAT: 'JSON', AWS_LAMBDA_LOG_LEVEL: 'loud' }, format: 'JSON', level: 'INFO' },
+  ];
+  for (const r of logRows) {
+    test(`log settings: ${r.name}`, () => {
+      const cfg = loadDaemonConfig({ ...r.env, KILN_LAMBDA_SYSTEM_LOG_LEVEL: 'DEBUG' });
+      for (const env of [runtimeEnv(cfg), extensionEnv(cfg)]) {
+        assert.equal(env.AWS_LAMBDA_LOG_FORMAT, r.format);
+        assert.equal(env.AWS_LAMBDA_LOG_LEVEL, r.level);
+        assert.equal(env.KILN_LAMBDA_SYSTEM_LOG_LEVEL, undefined, 'the service gives the runtime no system level');
+      }
+    });
+  }
+
   test('platformEnv follows the config', () => {
     const cfg = cfgWith({}, { apiAddress: '127.0.0.1:9100', region: 'ap-south-1', memoryMb: 512, functionVersion: '3' });
     assert.deepEqual(platformEnv(cfg), {

@@ -1,0 +1,115 @@
+// The daemon with Lambda's JSON log format (AWS_LAMBDA_LOG_FORMAT=JSON) on the host: the
+// platform lines as JSON records, in the `kiln-log` header of a quiet call or after the
+// function's output on stdout; the system level filter (KILN_LAMBDA_SYSTEM_LOG_LEVEL); the
+// application level filter on the function's JSON lines; the runtime's environment; and a bad
+// format value, which leaves the Text lines as they are.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { assertAccepted, invoke, withDaemon, type Answer, type Json } from '../helpers/daemon.js';
+
+const JSON_FORMAT = { AWS_LAMBDA_LOG_FORMAT: 'JSON' };
+
+/** The platform lines that travelled with the answer. */
+const kilnLog = (a: Answer): string => Buffer.from(String(a.headers['kiln-log'] ?? ''), 'base64').toString('utf8');
+
+const records = (text: string): Json[] =>
+  text.split('\n').filter((l) => l.startsWith('{"time"')).map((l) => JSON.parse(l) as Json);
+
+/** A bash runtime: prints its log settings once, then per event three lines (two JSON, one plain) and answers "ok". */
+const PRINTING_RUNTIME = `
+echo "env format=$AWS_LAMBDA_LOG_FORMAT level=$AWS_LAMBDA_LOG_LEVEL system=\${KILN_LAMBDA_SYSTEM_LOG_LEVEL:-unset}"
+API="http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime/invocation"
+while true; do
+  H=$(mktemp)
+  curl -sS -D "$H" -o /dev/null "$API/next"
+  ID=$(grep -Fi Lambda-Runtime-Aws-Request-Id "$H" | tr -d '[:space:]' | cut -d: -f2)
+  rm -f "$H"
+  echo '{"level":"debug","message":"too detailed"}'
+  echo '{"level":"ERROR","message":"kept"}'
+  echo "plain text from $ID"
+  curl -sS -XPOST "$API/$ID/response" -d '"ok"' >/dev/null
+done`;
+
+describe('JSON log format', () => {
+  test('a quiet call: platform.start and platform.report in the kiln-log header, no END', () =>
+    withDaemon({ env: JSON_FORMAT, functionName: 'jsonfn' }, async (d) => {
+      const inv = await invoke(d, { 'fn-call-id': 'j1' });
+      assertAccepted(await d.post(inv.id, 'response', '{"ok":true}'));
+      const a = await inv.answer;
+      assert.equal(a.status, 200, a.text);
+      const log = kilnLog(a);
+      assert.ok(log.endsWith('\n'), log);
+      const [start, report, ...rest] = records(log);
+      assert.equal(log.split('\n').filter(Boolean).length, 2, log);
+      assert.deepEqual(rest, []);
+      assert.equal(start?.type, 'platform.start');
+      assert.deepEqual(start?.record, { requestId: 'j1', functionArn: 'arn:aws:lambda:us-east-1:012345678912:function:jsonfn', version: '$LATEST' });
+      assert.equal(report?.type, 'platform.report');
+      assert.ok(!Number.isNaN(Date.parse(String(report?.time))), 'an ISO time');
+      const r = report?.record as Json;
+      assert.equal(r.requestId, 'j1');
+      assert.equal(r.status, 'success');
+      assert.equal(r.errorType, undefined);
+      assert.deepEqual(Object.keys(r.metrics as Json).filter((k) => k !== 'maxMemoryUsedMB'), ['durationMs', 'billedDurationMs', 'memorySizeMB', 'initDurationMs']);
+      assert.equal(r.metrics.memorySizeMB, 128);
+      assert.equal(r.metrics.billedDurationMs, Math.max(1, Math.ceil(r.metrics.durationMs)));
+      assert.doesNotMatch(d.output(), /START RequestId|END RequestId|REPORT RequestId/);
+    }));
+
+  test('system level DEBUG adds platform.runtimeDone; a function error is the status', () =>
+    withDaemon({ env: { ...JSON_FORMAT, KILN_LAMBDA_SYSTEM_LOG_LEVEL: 'debug' } }, async (d) => {
+      const inv = await invoke(d, { 'fn-call-id': 'j2' });
+      const err = JSON.stringify({ errorMessage: 'bad', errorType: 'TypeError' });
+      assertAccepted(await d.post(inv.id, 'error', err, { 'lambda-runtime-function-error-type': 'TypeError' }));
+      const a = await inv.answer;
+      assert.equal(a.status, 502);
+      const recs = records(kilnLog(a));
+      assert.deepEqual(recs.map((x) => x.type), ['platform.start', 'platform.runtimeDone', 'platform.report']);
+      assert.equal(recs[1]?.record.status, 'error');
+      assert.equal(recs[1]?.record.errorType, 'TypeError');
+      assert.deepEqual(Object.keys(recs[1]?.record.metrics as Json), ['durationMs', 'producedBytes']);
+      assert.equal(recs[2]?.record.status, 'error');
+      assert.equal(recs[2]?.record.errorType, 'TypeError');
+    }));
+
+  test('system level WARN: no platform line for a call', () =>
+    withDaemon({ env: { ...JSON_FORMAT, KILN_LAMBDA_SYSTEM_LOG_LEVEL: 'WARN' } }, async (d) => {
+      const inv = await invoke(d, { 'fn-call-id': 'j3' });
+      assertAccepted(await d.post(inv.id, 'response', '"ok"'));
+      const a = await inv.answer;
+      assert.equal(a.status, 200);
+      assert.equal(a.headers['kiln-log'], undefined);
+      void d.next();
+      await d.idle();
+      assert.doesNotMatch(d.output(), /platform\.|RequestId/);
+    }));
+
+  test("the runtime's environment, the application level filter, and the records after the function's output", () =>
+    withDaemon({ command: ['bash', '-c', PRINTING_RUNTIME], env: { ...JSON_FORMAT, AWS_LAMBDA_LOG_LEVEL: 'warn', KILN_LAMBDA_SYSTEM_LOG_LEVEL: 'INFO' } }, async (d) => {
+      await d.waitForOutput(/env format=/);
+      const a = await d.call('{}', { 'fn-call-id': 'j4' });
+      assert.equal(a.status, 200, a.text);
+      assert.equal(a.headers['kiln-log'], undefined, 'the function printed: the records follow its lines on stdout');
+      await d.waitForOutput(/"type":"platform\.report"/);
+      const out = d.output();
+      assert.match(out, /env format=JSON level=WARN system=unset/);
+      assert.doesNotMatch(out, /too detailed/);
+      const lines = out.split('\n');
+      const at = (s: string) => lines.findIndex((l) => l.includes(s));
+      assert.ok(at('"type":"platform.start"') >= 0, out);
+      assert.ok(at('"type":"platform.start"') < at('"message":"kept"'), out);
+      assert.ok(at('"message":"kept"') < at('plain text from j4'), out);
+      assert.ok(at('plain text from j4') < at('"type":"platform.report"'), out);
+      assert.ok(!out.includes('platform.runtimeDone'), 'runtimeDone is DEBUG');
+    }));
+
+  test('a bad format value: a warning, and the Text lines as before', () =>
+    withDaemon({ env: { AWS_LAMBDA_LOG_FORMAT: 'yaml' } }, async (d) => {
+      const inv = await invoke(d, { 'fn-call-id': 't1' });
+      assertAccepted(await d.post(inv.id, 'response', '"ok"'));
+      const a = await inv.answer;
+      assert.equal(a.status, 200);
+      assert.match(kilnLog(a), /^START RequestId: t1 Version: \$LATEST\nEND RequestId: t1\nREPORT RequestId: t1\tDuration: [\d.]+ ms\tBilled Duration: \d+ ms\tMemory Size: 128 MB\tMax Memory Used: (\d+|\?) MB\tInit Duration: [\d.]+ ms\t\n$/);
+      assert.match(d.output(), /AWS_LAMBDA_LOG_FORMAT=yaml is neither JSON nor Text: using Text/);
+    }));
+});
