@@ -143,15 +143,15 @@ function answerStream(res: ServerResponse, requestId: string, o: StreamOutcome, 
     o.done.reject(err);
     if (!cutShort) res.destroy(err);
   });
-  void o.cut.promise.then((failure) => guarded(() => {
+  void o.cut.promise.then((cut) => guarded(() => {
     if (from.readableEnded) return;
     cutShort = true;
     // The runtime's POST is cut too; the sandbox resets after a timeout anyway.
     from.destroy();
     if (!res.destroyed) {
-      if (pending !== undefined) answer(res, requestId, { kind: 'failure', status: 504, failure, ...(o.log !== undefined && { log: o.log }) }, gateway);
+      if (pending !== undefined) answer(res, requestId, { ...cut, ...(o.log !== undefined && { log: o.log }) }, gateway);
       else {
-        res.addTrailers({ [STREAM_ERROR_TRAILER]: failure.errorType });
+        res.addTrailers({ [STREAM_ERROR_TRAILER]: cut.failure.errorType });
         res.end();
       }
     }

@@ -37,16 +37,19 @@ export interface InvokeEvent {
 /** Where an invocation's answer goes: called once, in the turn the answer is ready. */
 export type Reply = (answer: Outcome) => void;
 
+/** A platform failure answered to the caller (a timeout, a crash, a bad bootstrap). */
+export type FailureOutcome = { kind: 'failure'; status: number; failure: FunctionFailure };
+
 /** What a caller is answered with; `log` is the call's platform lines when they travel with the answer. */
 export type Outcome = (
   | { kind: 'response'; contentType: string; body: Buffer }
   /**
-   * `done` settles once the stream has been relayed; resolving `cut` ends it early (the
-   * deadline bounds the whole stream, as the service's does).
+   * `done` settles once the stream has been relayed; resolving `cut` ends it early with that
+   * failure (the deadline bounds the whole stream, as the service's does).
    */
-  | { kind: 'stream'; contentType: string; from: IncomingMessage; done: Deferred<void>; cut: Deferred<FunctionFailure> }
+  | { kind: 'stream'; contentType: string; from: IncomingMessage; done: Deferred<void>; cut: Deferred<FailureOutcome> }
   | { kind: 'error'; errorType: string; contentType: string; body: Buffer }
-  | { kind: 'failure'; status: number; failure: FunctionFailure }
+  | FailureOutcome
 ) & { log?: string };
 
 interface Invocation {
@@ -473,13 +476,9 @@ export class Sandbox {
     return undefined;
   }
 
-  private timeoutFailure(): FunctionFailure {
+  private timeoutOutcome(): FailureOutcome {
     // The service names the configured timeout, not the time this sandbox saw.
-    return { errorType: 'Sandbox.Timedout', errorMessage: `Task timed out after ${this.cfg.timeoutSec.toFixed(2)} seconds` };
-  }
-
-  private timeoutOutcome(): Outcome {
-    return { kind: 'failure', status: 504, failure: this.timeoutFailure() };
+    return { kind: 'failure', status: 504, failure: { errorType: 'Sandbox.Timedout', errorMessage: `Task timed out after ${this.cfg.timeoutSec.toFixed(2)} seconds` } };
   }
 
   /**
@@ -492,7 +491,7 @@ export class Sandbox {
     const r = await Promise.race([ended, timer.promise]);
     timer.clear();
     if (r === true) return true;
-    o.cut.resolve(this.timeoutFailure());
+    o.cut.resolve(this.timeoutOutcome());
     return false;
   }
 
