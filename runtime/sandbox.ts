@@ -88,6 +88,9 @@ export interface SandboxDeps {
 }
 
 
+/** Billed duration: whole milliseconds rounded up, at least 1 (REPORT and platform.report). */
+const billedMs = (durationMs: number): number => Math.max(1, Math.ceil(durationMs));
+
 const exitMessage = (who: string, e: Exit): string =>
   e.signal
     ? `${who} exited with error: signal: ${e.signal === 'SIGKILL' ? 'killed' : e.signal.toLowerCase()}`
@@ -395,7 +398,7 @@ export class Sandbox {
     if (tel.listening) tel.emit('platform.report', {
       requestId: event.requestId, status: reset === 'timeout' ? 'timeout' : status,
       metrics: {
-        durationMs: total, billedDurationMs: Math.max(1, Math.ceil(total)), memorySizeMB: this.cfg.memoryMb,
+        durationMs: total, billedDurationMs: billedMs(total), memorySizeMB: this.cfg.memoryMb,
         maxMemoryUsedMB: memoryUsed ?? 0,
         ...(initMs !== undefined && { initDurationMs: initMs }),
       },
@@ -422,7 +425,7 @@ export class Sandbox {
     const id = inv.event.requestId;
     const lines = this.json ? this.jsonEnd(inv, outcome) : (
       `END RequestId: ${id}\n` +
-      `REPORT RequestId: ${id}\tDuration: ${durationMs.toFixed(2)} ms\tBilled Duration: ${Math.max(1, Math.ceil(durationMs))} ms\t` +
+      `REPORT RequestId: ${id}\tDuration: ${durationMs.toFixed(2)} ms\tBilled Duration: ${billedMs(durationMs)} ms\t` +
       `Memory Size: ${this.cfg.memoryMb} MB\tMax Memory Used: ${memoryUsed ?? '?'} MB\t${inv.initMs !== undefined ? `Init Duration: ${inv.initMs.toFixed(2)} ms\t` : ''}\n`);
     // One turn of the event loop first: output the function wrote before posting its answer
     // may still sit unread in its pipe, and it must come between START and END.
@@ -457,7 +460,7 @@ export class Sandbox {
     const producedBytes = outcome.kind === 'response' ? outcome.body.length : 0;
     return this.record('platform.runtimeDone', now, runtimeDoneRecord(id, status, errorType, durationMs, producedBytes)) +
       this.record('platform.report', now, reportRecord(id, {
-        durationMs, billedDurationMs: Math.max(1, Math.ceil(durationMs)), memorySizeMB: this.cfg.memoryMb,
+        durationMs, billedDurationMs: billedMs(durationMs), memorySizeMB: this.cfg.memoryMb,
         maxMemoryUsedMB: inv.memoryUsedMb, initDurationMs: inv.initMs,
       }, status, errorType));
   }
