@@ -16,7 +16,7 @@ import { agentFailed, deliverEvent, parkAgent, registerAgent, type EventType, ty
 import { functionArn, newId } from './trace.js';
 import {
   applicationLineShown, invokeStatus, reportRecord, runtimeDoneRecord, startRecord, systemRecord, systemRecordShown,
-  type ApplicationLogLevel, type SystemRecordType,
+  type ApplicationLogLevel, type InvokeStatus, type SystemRecordType,
 } from './log-format.js';
 
 export type RuntimeState = 'Started' | 'Ready' | 'Running' | 'ResponseSent' | 'InitError';
@@ -358,20 +358,18 @@ export class Sandbox {
     let r = await this.until(() => inv.outcome.settled, event.deadlineMs);
     let outcome: Outcome;
     let reset: ShutdownReason | undefined;
-    let status = 'success';
     if (r === 'ok') {
       outcome = await inv.outcome.promise;
-      if (outcome.kind === 'error') status = 'error';
     } else if (r === 'timeout') {
       outcome = this.timeoutOutcome();
-      status = 'timeout';
       reset = 'timeout';
     } else {
       outcome = this.fatalOutcome(r);
-      status = r.status;
       reset = 'failure';
     }
-    this.answer(inv, outcome);
+    // The one status of this invocation: the Telemetry API's records and the JSON log lines say the same.
+    const status = typeof r === 'object' ? r.status : this.statusOf(outcome);
+    this.answer(inv, outcome, status);
     // The bookkeeping below follows the answer out.
     await inv.answered.promise;
     const durationMs = inv.durationMs ?? 0;
@@ -415,7 +413,7 @@ export class Sandbox {
    * sparing each quiet call a trip through the container engine's output stream; otherwise
    * they follow the function's own lines on stdout, in order.
    */
-  private answer(inv: Invocation, outcome: Outcome): void {
+  private answer(inv: Invocation, outcome: Outcome, status: InvokeStatus): void {
     if (inv.respondedAt !== undefined) return;
     inv.respondedAt = Date.now();
     const durationMs = Math.round((performance.now() - inv.t0) * 100) / 100;
@@ -423,7 +421,7 @@ export class Sandbox {
     inv.durationMs = durationMs;
     inv.memoryUsedMb = memoryUsed;
     const id = inv.event.requestId;
-    const lines = this.json ? this.jsonEnd(inv, outcome) : (
+    const lines = this.json ? this.jsonEnd(inv, outcome, status) : (
       `END RequestId: ${id}\n` +
       `REPORT RequestId: ${id}\tDuration: ${durationMs.toFixed(2)} ms\tBilled Duration: ${billedMs(durationMs)} ms\t` +
       `Memory Size: ${this.cfg.memoryMb} MB\tMax Memory Used: ${memoryUsed ?? '?'} MB\t${inv.initMs !== undefined ? `Init Duration: ${inv.initMs.toFixed(2)} ms\t` : ''}\n`);
@@ -451,10 +449,9 @@ export class Sandbox {
   }
 
   /** The JSON format's END and REPORT: platform.runtimeDone and platform.report. */
-  private jsonEnd(inv: Invocation, outcome: Outcome): string {
+  private jsonEnd(inv: Invocation, outcome: Outcome, status: InvokeStatus): string {
     const now = new Date();
     const errorType = this.errorTypeOf(outcome);
-    const status = invokeStatus(outcome.kind, errorType);
     const id = inv.event.requestId;
     const durationMs = inv.durationMs ?? 0;
     const producedBytes = outcome.kind === 'response' ? outcome.body.length : 0;
@@ -471,6 +468,10 @@ export class Sandbox {
   /** Starts the first init at boot, as the service does before the first event arrives. */
   startInit(): void {
     this.initPromise = this.init('init', Date.now() + this.cfg.initTimeoutMs);
+  }
+
+  private statusOf(o: Outcome): InvokeStatus {
+    return invokeStatus(o.kind, this.errorTypeOf(o));
   }
 
   private errorTypeOf(o: Outcome): string | undefined {
@@ -544,7 +545,7 @@ export class Sandbox {
     this.runtimeState = 'ResponseSent';
     inv.outcome.resolve(outcome);
     // The answer's turn notifies (only the invoke itself waits on this change).
-    this.answer(inv, outcome);
+    this.answer(inv, outcome, this.statusOf(outcome));
   }
 
   /** Checks a response may be posted, before its body is read. */

@@ -409,6 +409,26 @@ describe('Telemetry API: timing, shapes, retries, idempotence', () => {
       }),
     ));
 
+  test('a response the platform rejects (a bad response mode) is a failure in runtimeDone and report, not a success', () =>
+    withSink((sink) =>
+      withDaemon({}, async (d) => {
+        const id = await register(d, 'otel', []);
+        await subscribeTelemetry(d, id, sink.port);
+        void d.eventNext(id);
+        const inv = await invoke(d, { 'fn-call-id': 'badmode' });
+        const posted = await d.post(inv.id, 'response', '"x"', { 'lambda-runtime-function-response-mode': 'buffered' });
+        assert.equal(posted.status, 400);
+        assert.equal((await inv.answer).status, 502);
+        void d.next();
+        await sink.waitFor('platform.report');
+        for (const type of ['platform.runtimeDone', 'platform.report']) {
+          const rec = sink.events().find((e) => e.type === type)!.record as Json;
+          assert.equal(rec.status, 'failure', type);
+          assert.equal(rec.errorType, 'Runtime.InvalidResponseModeHeader', type);
+        }
+      }),
+    ));
+
   test('the batch is retried with backoff until the listener is up: init\'s events arrive, nothing dropped', async () => {
     const port = await freePort();
     let sink: Sink | undefined;

@@ -5,7 +5,7 @@
 // format value, which leaves the Text lines as they are.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { assertAccepted, invoke, withDaemon, type Answer, type Json } from '../helpers/daemon.js';
+import { assertAccepted, invoke, register, withDaemon, type Answer, type Json } from '../helpers/daemon.js';
 
 const JSON_FORMAT = { AWS_LAMBDA_LOG_FORMAT: 'JSON' };
 
@@ -70,6 +70,24 @@ describe('JSON log format', () => {
       assert.deepEqual(Object.keys(recs[1]?.record.metrics as Json), ['durationMs', 'producedBytes']);
       assert.equal(recs[2]?.record.status, 'error');
       assert.equal(recs[2]?.record.errorType, 'TypeError');
+    }));
+
+  test('an extension exiting with an error mid-invoke: the status the Telemetry API gives (error), with its type', () =>
+    withDaemon({ env: { ...JSON_FORMAT, KILN_LAMBDA_SYSTEM_LOG_LEVEL: 'debug' } }, async (d) => {
+      const id = await register(d, 'quitter', ['INVOKE']);
+      const ev = d.eventNext(id);
+      const inv = await invoke(d, { 'fn-call-id': 'j3' });
+      assert.equal((await ev).status, 200);
+      const headers = { 'lambda-extension-identifier': id, 'lambda-extension-function-error-type': 'Extension.Fatal' };
+      assertAccepted(await d.api('POST', '/2020-01-01/extension/exit/error', { headers, body: '{}' }));
+      const a = await inv.answer;
+      assert.equal(a.status, 502, a.text);
+      const recs = records(kilnLog(a));
+      assert.deepEqual(recs.map((x) => x.type), ['platform.start', 'platform.runtimeDone', 'platform.report']);
+      for (const r of recs.slice(1)) {
+        assert.equal(r.record.status, 'error', r.type);
+        assert.equal(r.record.errorType, 'Extension.ExitError', r.type);
+      }
     }));
 
   test('system level WARN: no platform line for a call', () =>
