@@ -6,7 +6,7 @@ import type { Cookie, Driver, RunResult, Stat } from '../drivers/contract.js';
 import { AgentError } from './errors.js';
 import { deadlineFrom, toContainerHeaders } from './headers.js';
 import { makeSocketDir, type SocketDir } from './iofs.js';
-import { LAMBDA_SHUTDOWN_WAIT_MS, LAMBDA_TIMEOUT_GRACE_MS } from './lambda.js';
+import { LAMBDA_BOOT_ALLOWANCE_MS, LAMBDA_SHUTDOWN_WAIT_MS, LAMBDA_TIMEOUT_GRACE_MS } from './lambda.js';
 import { LogBuffer } from './log-buffer.js';
 import { relayCall, type ResponseTarget } from './relay.js';
 
@@ -214,7 +214,10 @@ export class HotContainer {
     this.current = call;
     this.cookie.setStatsEnabled(true);
     const ac = new AbortController();
-    const timer = setTimeout(() => ac.abort('timeout'), input.timeoutMs + (this.spec.lambda ? LAMBDA_TIMEOUT_GRACE_MS : 0));
+    // The Lambda daemon answers a timeout itself; the agent's timer is its backstop, and on a
+    // container's first call it also allows for the boot init (not the call's time).
+    const backstop = this.spec.lambda ? LAMBDA_TIMEOUT_GRACE_MS + (this.lastCall === undefined ? LAMBDA_BOOT_ALLOWANCE_MS : 0) : 0;
+    const timer = setTimeout(() => ac.abort('timeout'), input.timeoutMs + backstop);
     const onCancel = () => ac.abort('cancelled');
     // The caller may have gone while the container was being unfrozen.
     if (input.signal.aborted) onCancel();

@@ -19,6 +19,15 @@ export const LAMBDA_TIMEOUT_GRACE_MS = 3000;
 /** How long retirement waits for the daemon's SHUTDOWN sequence (2000 ms) before killing. */
 export const LAMBDA_SHUTDOWN_WAIT_MS = 2500;
 
+/** The boot init's bound (the service's 10 s Init phase); the daemon gets it as KILN_LAMBDA_INIT_TIMEOUT_MS. */
+export const LAMBDA_INIT_TIMEOUT_MS = 10_000;
+
+/**
+ * What a container's first call may wait beyond its timeout: the boot init, which is not the
+ * call's time, and the reset that follows a boot init that failed.
+ */
+export const LAMBDA_BOOT_ALLOWANCE_MS = LAMBDA_INIT_TIMEOUT_MS + LAMBDA_SHUTDOWN_WAIT_MS;
+
 /** `sandbox.localdomain` is where telemetry subscribers listen: the container's own loopback. */
 export const LAMBDA_EXTRA_HOSTS = ['sandbox.localdomain:127.0.0.1', 'sandbox:127.0.0.1'];
 
@@ -39,6 +48,7 @@ export function lambdaEnv(app: App, fn: Fn, image: ImageConfig): Record<string, 
     AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memory),
     AWS_LAMBDA_FUNCTION_TIMEOUT: String(fn.timeout),
+    KILN_LAMBDA_INIT_TIMEOUT_MS: String(LAMBDA_INIT_TIMEOUT_MS),
     _HANDLER: lambdaHandler(app, fn, image),
     KILN_LAMBDA_COMMAND: JSON.stringify([...image.entrypoint, ...image.cmd]),
     KILN_LAMBDA_WORKDIR: image.workingDir,

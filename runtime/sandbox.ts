@@ -244,7 +244,7 @@ export class Sandbox {
     const p0 = performance.now();
     const ms = () => Math.round((performance.now() - p0) * 100) / 100;
     const tel = this.deps.telemetry;
-    const limit = Math.min(deadlineMs, t0 + this.cfg.initTimeoutMs);
+    const limit = deadlineMs;
     tel.emit('platform.initStart', {
       initializationType: 'on-demand', phase, runtimeVersion: 'kiln', runtimeVersionArn: 'kiln',
       functionName: this.cfg.functionName, functionVersion: this.cfg.functionVersion,
@@ -322,10 +322,20 @@ export class Sandbox {
     }
     const tel = this.deps.telemetry;
     let initMs: number | undefined;
-    if (!this.initialized) {
-      // A cold or re-initialising sandbox: init runs inside this invoke and counts against its deadline.
-      const fatal = await (this.initPromise ??= this.init('invoke', event.deadlineMs));
+    if (!this.initialized && this.initPromise) {
+      // The boot init (phase init) has its own bound, and the service starts the invoke after
+      // it: a call that waited for it gets its whole timeout from now on.
+      const waitedFrom = Date.now();
+      const bootFatal = await this.initPromise;
       this.initPromise = undefined;
+      // One that failed or ran out of time is retried inside this invoke, after a reset.
+      if (bootFatal) await this.reset(bootFatal.status === 'timeout' ? 'timeout' : 'failure');
+      event = { ...event, deadlineMs: event.deadlineMs + (Date.now() - waitedFrom) };
+    }
+    if (!this.initialized) {
+      // A re-initialising sandbox (after a reset, or a boot init that failed or ran out of
+      // time): init runs inside this invoke, bounded by its deadline (the fn's timeout).
+      const fatal = await this.init('invoke', event.deadlineMs);
       if (fatal) {
         reply(this.fatalOutcome(fatal));
         await this.reset(fatal.status === 'timeout' ? 'timeout' : 'failure');
@@ -462,11 +472,14 @@ export class Sandbox {
       }, status, errorType));
   }
 
+  /** The boot init, until the first call has taken its result. */
   private initPromise: Promise<Fatal | undefined> | undefined;
   private firstInvoke = true;
 
   /** Starts the first init at boot, as the service does before the first event arrives. */
   startInit(): void {
+    // Bounded by KILN_LAMBDA_INIT_TIMEOUT_MS (the service's 10 s Init phase); the first call
+    // retries one that failed or ran out of time.
     this.initPromise = this.init('init', Date.now() + this.cfg.initTimeoutMs);
   }
 

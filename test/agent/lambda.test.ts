@@ -309,6 +309,17 @@ describe('a Node runtime using fetch against the Runtime API', () => {
     assert.equal(calls[0]!.status, 'error');
   });
 
+  test("a slow init is not the first call's time: a 4.5 s init, then a whole 1 s timeout for the call", async () => {
+    const fn = await s.mkFn('slowinit', { image, format: 'lambda', timeout: 1, config: { INIT_DELAY_MS: '4500' } });
+    const t0 = Date.now();
+    const r = await s.invoke(fn.id, { action: 'sleep', ms: 500 });
+    const took = Date.now() - t0;
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.ok(took >= 5000, `answered after ${took} ms`);
+    const calls = await s.calls(fn.id);
+    assert.deepEqual(calls.map((c) => c.status), ['success']);
+  });
+
   test('a streamed response reaches the caller chunk by chunk', async () => {
     const fn = await s.mkFn('stream', { image, format: 'lambda' });
     const res = await fetch(`${s.srv.url}/invoke/${fn.id}`, { method: 'POST', body: JSON.stringify({ action: 'stream', chunks: 5, gapMs: 300 }) });

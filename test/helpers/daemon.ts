@@ -11,6 +11,7 @@ import { createServer as createHttpServer, request, type ClientRequest, type Inc
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
 /** The bundle under test; KILN_TEST_DAEMON_BUNDLE runs the tests against another build. */
@@ -401,6 +402,18 @@ export async function invoke(d: Daemon, headers: Record<string, string> = {}, bo
   assert.equal(event.status, 200, event.text);
   const id = String(event.headers['lambda-runtime-aws-request-id']);
   return { id, event, answer };
+}
+
+/**
+ * Resolves once a process not in `before` runs under the daemon: after a reset, the re-init's
+ * new runtime. Only then is a `next` (or a registration) the new generation's, not the old's.
+ */
+export async function newGeneration(d: Daemon, before: number[]): Promise<void> {
+  const t0 = Date.now();
+  while (!d.descendants().some((pid) => !before.includes(pid))) {
+    if (Date.now() - t0 > 10_000) throw new Error('no new process under the daemon within 10 s');
+    await sleep(20);
+  }
 }
 
 /** One full invoke, so init is certainly over; the runtime is left Ready in a fresh next. */

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  assertAccepted, assertApiError, assertFailure, finishStream, invoke, register, warm, withDaemon, withSink, withTcpSink, type Daemon, type Json,
+  assertAccepted, assertApiError, assertFailure, finishStream, invoke, newGeneration, register, warm, withDaemon, withSink, withTcpSink, type Daemon, type Json,
 } from '../helpers/daemon.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -64,13 +64,19 @@ describe('Runtime API', () => {
       assertApiError(a, 403, 'InvalidStateTransition');
     }));
 
-  test('/init/error before the first next: 202, and the first caller gets the posted body', () =>
+  test('/init/error before the first next: 202; the first call retries init, and its caller gets the body posted again', () =>
     withDaemon({}, async (d) => {
       const posted = '{"errorMessage":"cannot load handler","errorType":"Runtime.ImportModuleError"}';
-      assertAccepted(await d.api('POST', '/2018-06-01/runtime/init/error', {
+      const initError = () => d.api('POST', '/2018-06-01/runtime/init/error', {
         headers: { 'lambda-runtime-function-error-type': 'Runtime.ImportModuleError', 'content-type': 'application/json' }, body: posted,
-      }));
-      const a = await d.call('{}', { 'fn-call-id': 'after-init-error' });
+      });
+      assertAccepted(await initError());
+      const firstGen = d.descendants();
+      const call = d.call('{}', { 'fn-call-id': 'after-init-error' });
+      // The retry (phase invoke) starts a new runtime, which fails the same way.
+      await newGeneration(d, firstGen);
+      assertAccepted(await initError());
+      const a = await call;
       assert.equal(a.status, 502);
       assert.equal(a.headers['x-amz-function-error'], 'Runtime.ImportModuleError');
       assert.equal(a.text, posted);
@@ -105,6 +111,8 @@ describe('Runtime API', () => {
 
   test('next carries the invoke headers: request id, deadline, ARN, client context, content type, trace id', () =>
     withDaemon({ functionName: 'hdrs' }, async (d) => {
+      // Init over first: a call that waits for it has its deadline moved by the wait.
+      await warm(d);
       const deadline = new Date(Date.now() + 60_000);
       const ctx = { client: { app_title: 'kiln' }, custom: { k: 'v' } };
       const inv = await invoke(d, {
@@ -303,10 +311,16 @@ describe('Extensions API', () => {
       const path = '/2020-01-01/extension/init/error';
       assertApiError(await d.api('POST', path, { headers: { 'lambda-extension-identifier': id } }), 403, 'Extension.MissingHeader');
       assertApiError(await d.api('POST', '/2020-01-01/extension/exit/error', { headers: { 'lambda-extension-identifier': id } }), 403, 'Extension.MissingHeader');
-      assertAccepted(await d.api('POST', path, {
-        headers: { 'lambda-extension-identifier': id, 'lambda-extension-function-error-type': 'Extension.ConfigInvalid' }, body: '{}',
-      }));
-      assertFailure(await d.call('{}', { 'fn-call-id': 'init-failed' }), 502, 'Extension.InitError');
+      const initError = (ext: string) => d.api('POST', path, {
+        headers: { 'lambda-extension-identifier': ext, 'lambda-extension-function-error-type': 'Extension.ConfigInvalid' }, body: '{}',
+      });
+      assertAccepted(await initError(id));
+      // The first call retries init; the extension (the test) registers again and fails again.
+      const firstGen = d.descendants();
+      const call = d.call('{}', { 'fn-call-id': 'init-failed' });
+      await newGeneration(d, firstGen);
+      assertAccepted(await initError(await register(d, 'failing', ['INVOKE'])));
+      assertFailure(await call, 502, 'Extension.InitError');
     }));
 
   test('exit/error mid-invoke: 202, and the caller gets 502 Extension.ExitError; init/error once Ready: 403', () =>
@@ -335,7 +349,10 @@ describe('Extensions API', () => {
       const body = a.json() as Json;
       assert.deepEqual(Object.keys(body).sort(), ['deadlineMs', 'eventType', 'invokedFunctionArn', 'requestId', 'tracing']);
       assert.equal(body.eventType, 'INVOKE');
-      assert.equal(body.deadlineMs, deadline.getTime());
+      // The call came before init was over: its deadline moved by the (short) wait for it.
+      const moved = body.deadlineMs - deadline.getTime();
+      assert.ok(moved >= 0 && moved < 1000, `deadline moved ${moved} ms`);
+      assert.equal(String(body.deadlineMs), inv.event.headers['lambda-runtime-deadline-ms'], 'the runtime and the extension get one deadline');
       assert.equal(body.requestId, 'ev-1');
       assert.equal(body.invokedFunctionArn, `arn:aws:lambda:us-east-1:${ACCOUNT_ID}:function:evfn`);
       assert.equal(body.tracing.type, 'X-Amzn-Trace-Id');

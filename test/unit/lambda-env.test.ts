@@ -31,6 +31,7 @@ test('lambda env: the fn settings and the image command for the daemon', () => {
     AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
     AWS_LAMBDA_FUNCTION_TIMEOUT: '30',
+    KILN_LAMBDA_INIT_TIMEOUT_MS: '10000',
     _HANDLER: 'index.handler',
     KILN_LAMBDA_COMMAND: '["/entry","a","b"]',
     KILN_LAMBDA_WORKDIR: '/work',
