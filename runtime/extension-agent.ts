@@ -43,10 +43,14 @@ export function registerAgent(name: string, events: EventType[], ctx: Registrati
   return { id: newId(), name, external: ctx.external, events: new Set(events), state: 'Registered', pending: [] };
 }
 
+/** The service's answer to an extension's illegal transition (the runtime's is InvalidStateTransition). */
+const invalidState = (agent: ExtensionAgent, to: string): LambdaApiError =>
+  new LambdaApiError(403, 'Extension.InvalidExtensionState', `State transition from ${agent.state} to ${to} failed for extension ${agent.id}. Error: State transition is not allowed`);
+
 /** `next`: a pending event at once, else parked until delivery. An earlier `next` is superseded. */
 export function parkAgent(agent: ExtensionAgent): Promise<object> {
   if (agent.state === 'InitError' || agent.state === 'ExitError') {
-    throw new LambdaApiError(403, 'InvalidStateTransition', `State transition from ${agent.state} to Ready failed for extension ${agent.name}`);
+    throw invalidState(agent, 'Ready');
   }
   agent.parked?.reject(new LambdaApiError(409, 'Superseded', 'another next call took over'));
   agent.parked = undefined;
@@ -79,7 +83,7 @@ export function agentFailed(agent: ExtensionAgent, which: 'init' | 'exit'): 'Ext
   const allowed = which === 'init' ? ['Registered'] : ['Registered', 'Ready', 'Running'];
   const to = which === 'init' ? 'InitError' : 'ExitError';
   if (!allowed.includes(agent.state)) {
-    throw new LambdaApiError(403, 'InvalidStateTransition', `State transition from ${agent.state} to ${to} failed for extension ${agent.name}`);
+    throw invalidState(agent, to);
   }
   agent.state = to;
   return which === 'init' ? 'Extension.InitError' : 'Extension.ExitError';

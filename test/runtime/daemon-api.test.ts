@@ -330,7 +330,7 @@ describe('Extensions API', () => {
       const inv = await invoke(d, { 'fn-call-id': 'quit' });
       assert.equal((await ev).status, 200);
       const headers = { 'lambda-extension-identifier': id, 'lambda-extension-function-error-type': 'Extension.Fatal' };
-      assertApiError(await d.api('POST', '/2020-01-01/extension/init/error', { headers }), 403, 'InvalidStateTransition');
+      assertApiError(await d.api('POST', '/2020-01-01/extension/init/error', { headers }), 403, 'Extension.InvalidExtensionState');
       assertAccepted(await d.api('POST', '/2020-01-01/extension/exit/error', { headers, body: '{}' }));
       const body = assertFailure(await inv.answer, 502, 'Extension.ExitError');
       assert.match(body.errorMessage, /^RequestId: quit Error: .*quitter.*Extension\.Fatal/);

@@ -56,7 +56,7 @@ for (const c of errorCases) {
     a.state = c.from;
     if (c.ok) {
       assert.equal(agentFailed(a, c.which), c.which === 'init' ? 'Extension.InitError' : 'Extension.ExitError');
-      assert.throws(() => parkAgent(a), (e: unknown) => e instanceof LambdaApiError && e.errorType === 'InvalidStateTransition');
+      assert.throws(() => parkAgent(a), (e: unknown) => e instanceof LambdaApiError && e.errorType === 'Extension.InvalidExtensionState');
     } else {
       assert.throws(() => agentFailed(a, c.which), (e: unknown) => e instanceof LambdaApiError && e.status === 403);
     }
