@@ -66,6 +66,14 @@ export interface CallerResponse {
 }
 
 /**
+ * As Fn's trigger gateway: 502 and 504 are the function's to give, the rest of the 5xx range
+ * is the server's, so a function asking for another 5xx gets 502.
+ */
+function gatewayStatus(n: number): number {
+  return n >= 500 && n !== 502 && n !== 504 ? 502 : n;
+}
+
+/**
  * The caller's status and headers from the container's 200 answer. Through a trigger,
  * Fn-Http-Status sets the status and Fn-Http-H-* are unwrapped; Content-Type passes.
  */
@@ -84,7 +92,7 @@ export function toCallerResponse(containerHeaders: Headers, gateway: boolean): C
       const raw = String(Array.isArray(value) ? value[0] : value).trim();
       const n = /^\d{3}$/.test(raw) ? Number(raw) : NaN;
       // 1xx would go out as an interim response, not as the answer.
-      if (n >= 200 && n <= 599) status = n;
+      if (n >= 200 && n <= 599) status = gatewayStatus(n);
     } else if (name.startsWith('fn-http-h-') && name.length > 'fn-http-h-'.length) {
       // Unwrapped names obey the same hop-by-hop rule: the function cannot set framing headers.
       const inner = name.slice('fn-http-h-'.length);

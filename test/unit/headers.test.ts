@@ -242,11 +242,20 @@ const callerCases: { name: string; container: Headers; gateway: boolean; expecte
     expected: { status: 200, headers: {} },
   },
   {
-    name: 'gateway: the highest valid status, 599',
-    container: { 'Fn-Http-Status': '599' },
+    name: 'gateway: 499, the highest status that is not a 5xx, passes',
+    container: { 'Fn-Http-Status': '499' },
     gateway: true,
-    expected: { status: 599, headers: {} },
+    expected: { status: 499, headers: {} },
   },
+  // As Fn: 502 and 504 are the function's to give; any other 5xx is the server's, so 502.
+  ...([['500', 502], ['501', 502], ['502', 502], ['503', 502], ['504', 504], ['505', 502], ['599', 502]] as const).map(
+    ([sent, status]) => ({
+      name: `gateway: a function's ${sent} gives ${status}`,
+      container: { 'Fn-Http-Status': sent },
+      gateway: true,
+      expected: { status, headers: {} },
+    }),
+  ),
   {
     name: 'gateway: status 99 is out of range and gives 200',
     container: { 'Fn-Http-Status': '99' },
