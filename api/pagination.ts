@@ -20,13 +20,15 @@ export function decodeCursor(cursor: string, isValidKey: (key: string) => boolea
   return key;
 }
 
+/**
+ * As Fn's pageParams: a decimal integer (Go's Atoi: optional sign, digits) over 100 is 100;
+ * anything else that is not a positive integer is the default, never a 400, because the fn
+ * CLI and fn_go send what they are given and expect a list back.
+ */
 export function parsePerPage(raw: string | undefined): number {
-  if (raw === undefined) return DEFAULT_PER_PAGE;
-  const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isInteger(n) || n < 1 || n > MAX_PER_PAGE) {
-    throw badRequest(`Invalid per_page: must be an integer from 1 to ${MAX_PER_PAGE}`);
-  }
-  return n;
+  const n = raw !== undefined && /^[+-]?\d+$/.test(raw) ? Number(raw) : 0;
+  if (n > MAX_PER_PAGE) return MAX_PER_PAGE;
+  return n >= 1 ? n : DEFAULT_PER_PAGE;
 }
 
 /** Reads per_page and cursor from a query string. */

@@ -65,6 +65,15 @@ for (const backend of backends) {
       assert.deepEqual(pages.map((p) => p.length), [100, 30]);
     });
 
+    test('per_page as Fn reads it: over 100 is 100, zero, negative or not a number is 30', async () => {
+      const sizes: [string, number][] = [['101', 100], ['5000', 100], ['0', 30], ['-3', 30], ['ten', 30]];
+      for (const [perPage, want] of sizes) {
+        const r = await call(srv.url, 'GET', `/v2/apps?per_page=${perPage}`);
+        assert.equal(r.status, 200, `per_page=${perPage}: ${JSON.stringify(r.body)}`);
+        assert.equal(r.body.items.length, want, `per_page=${perPage}`);
+      }
+    });
+
     test('a full last page is followed by an empty one, as in Fn', async () => {
       const { pages } = await walk(srv.url, '/v2/apps', 65);
       assert.deepEqual(pages.map((p) => p.length), [65, 65, 0]);
