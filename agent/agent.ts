@@ -55,7 +55,7 @@ export interface InvokeSpec {
   callId: string;
   headers: IncomingHttpHeaders;
   body: Buffer;
-  /** Set for HTTP triggers: the gateway protocol. */
+  /** Set for HTTP triggers: the gateway protocol; `url` is the full URL the caller used. */
   gateway?: { method: string; url: string };
   /** Aborts when the caller goes away. */
   signal: AbortSignal;

@@ -7,6 +7,7 @@ import type { InvokeSpec } from '../agent/agent.js';
 import type { ResponseTarget } from '../agent/relay.js';
 import type { Invoker } from './deps.js';
 import { sendError, sendJson } from './errors.js';
+import { requestGatewayUrl } from './gateway-url.js';
 import type { FnTarget, InvokeLookup } from './invoke-lookup.js';
 import { readBody } from './read-body.js';
 
@@ -90,7 +91,7 @@ export function invokeHandler(deps: InvokeHandlerDeps): (req: IncomingMessage, r
       if (!parts || parts[0] === '' || parts[0] === undefined) return false;
       const [appName, ...rest] = parts;
       work = lookup.byTrigger(appName, `/${rest.join('/')}`).then((t) =>
-        run(req, res, t, { triggerId: t.trigger.id, gateway: { method: req.method ?? 'GET', url } }),
+        run(req, res, t, { triggerId: t.trigger.id, gateway: { method: req.method ?? 'GET', url: requestGatewayUrl(req) } }),
       );
     } else {
       return false;

@@ -8,7 +8,7 @@ const WRAPPED = 'fn-http-h-';
 
 export interface GatewayRequest {
   method: string;
-  /** The URL the caller used (path and query), as Fn-Http-Request-Url carries it. */
+  /** The URL the caller used (scheme://host/path?query), as Fn-Http-Request-Url carries it. */
   url: string;
   /** The caller's headers, unwrapped from Fn-Http-H-*, names in lower case. */
   headers: Record<string, string>;

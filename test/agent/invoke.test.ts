@@ -83,7 +83,7 @@ describe('invoking functions', () => {
     assert.ok(res.headers.get('fn-call-id'));
     const e = (await res.json()) as Echo;
     assert.equal(e.headers['fn-http-method'], 'PUT');
-    assert.equal(e.headers['fn-http-request-url'], '/t/invoke/gw/deep?q=1');
+    assert.equal(e.headers['fn-http-request-url'], `${t.srv.url}/t/invoke/gw/deep?q=1`);
     assert.equal(e.headers['fn-http-h-x-in'], 'hello');
     assert.equal(e.headers['fn-intent'], 'httprequest');
     assert.equal(e.headers['content-type'], 'application/json');

@@ -13,6 +13,11 @@ test('gatewayRequest: only calls with Fn-Intent: httprequest, headers unwrapped'
 const eventCases: { name: string; url: string; headers?: Record<string, string>; body?: string | Buffer; want: Record<string, unknown> }[] = [
   { name: 'the trigger prefix is cut from the path', url: '/t/app/hello/world', want: { rawPath: '/hello/world', rawQueryString: '' } },
   { name: 'the app root is /', url: '/t/app', want: { rawPath: '/' } },
+  {
+    name: 'a full URL, as Kiln sends it, gives the same path and query',
+    url: 'http://localhost:8080/t/app/hello?x=1',
+    want: { rawPath: '/hello', rawQueryString: 'x=1', queryStringParameters: { x: '1' } },
+  },
   { name: 'repeated query parameters join with commas', url: '/t/a/p?x=1&y=2&x=3', want: { rawQueryString: 'x=1&y=2&x=3', queryStringParameters: { x: '1,3', y: '2' } } },
   { name: 'cookies move out of the headers', url: '/t/a/p', headers: { cookie: 'a=1; b=2' }, want: { cookies: ['a=1', 'b=2'], headers: {} } },
   { name: 'a text body stays text', url: '/t/a/p', headers: { 'content-type': 'application/json' }, body: '{"a":1}', want: { body: '{"a":1}', isBase64Encoded: false } },
