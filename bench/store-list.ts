@@ -23,7 +23,7 @@ async function seed(url: string): Promise<{ appIds: string[]; seconds: number }>
   for (let a = 0; a < APPS; a++) {
     const id = ulid();
     appIds.push(id);
-    await store.insertApp({ id, name: `app-${a}`, config: {}, annotations: {}, created_at: now, updated_at: now });
+    await store.insertApp({ id, name: `app-${a}`, config: {}, annotations: {}, shape: 'GENERIC_X86', created_at: now, updated_at: now });
     for (let f = 0; f < FNS_PER_APP; f++) {
       await store.insertFn({
         id: ulid(), name: `fn-${String(f).padStart(3, '0')}`, app_id: id, image: `img/${f}:1`, memory: 128, timeout: 30,

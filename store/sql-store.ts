@@ -2,8 +2,9 @@
 import type { Knex } from 'knex';
 import { ConflictError, NotFoundError } from './errors.js';
 import { SqliteCallWriter, type CallRow } from './sqlite-call-writer.js';
-import type {
-  App, Call, CallStatus, Fn, FnFormat, Page, PageQuery, Store, Trigger,
+import {
+  DEFAULT_APP_SHAPE, type App, type Call, type CallStatus, type Fn, type FnFormat, type Page, type PageQuery,
+  type Store, type Trigger,
 } from './types.js';
 
 type Row = Record<string, unknown>;
@@ -15,19 +16,19 @@ const json = <T>(v: unknown): T => JSON.parse(String(v)) as T;
 function toApp(r: Row): App {
   const app: App = {
     id: str(r.id), name: str(r.name), config: json(r.config), annotations: json(r.annotations),
+    // Apps stored before Kiln set a default shape have none; Fn would have given them this one.
+    shape: optStr(r.shape) || DEFAULT_APP_SHAPE,
     created_at: str(r.created_at), updated_at: str(r.updated_at),
   };
   const syslog = optStr(r.syslog_url);
   if (syslog !== undefined) app.syslog_url = syslog;
-  const shape = optStr(r.shape);
-  if (shape !== undefined) app.shape = shape;
   return app;
 }
 
 function fromApp(a: App): Row {
   return {
     id: a.id, name: a.name, config: JSON.stringify(a.config), annotations: JSON.stringify(a.annotations),
-    syslog_url: a.syslog_url ?? null, shape: a.shape ?? null, created_at: a.created_at, updated_at: a.updated_at,
+    syslog_url: a.syslog_url ?? null, shape: a.shape, created_at: a.created_at, updated_at: a.updated_at,
   };
 }
 

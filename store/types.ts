@@ -3,13 +3,18 @@
 export type Config = Record<string, string>;
 export type Annotations = Record<string, unknown>;
 
+/** Fn's app shapes (the CPU architectures an app's images run on); the first is the default. */
+export const APP_SHAPES = ['GENERIC_X86', 'GENERIC_ARM', 'GENERIC_X86_ARM'] as const;
+export const DEFAULT_APP_SHAPE = APP_SHAPES[0];
+
 export interface App {
   id: string;
   name: string;
   config: Config;
   annotations: Annotations;
   syslog_url?: string;
-  shape?: string;
+  /** Always set: Fn gives an app created without one GENERIC_X86. */
+  shape: string;
   created_at: string;
   updated_at: string;
 }

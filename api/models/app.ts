@@ -1,14 +1,13 @@
 // App input: create and PUT-merge, with Fn's rules and messages.
 import { z } from 'zod';
 import { ApiError, badRequest } from '../errors.js';
-import type { App } from '../../store/types.js';
+import { APP_SHAPES, DEFAULT_APP_SHAPE, type App } from '../../store/types.js';
 import {
   annotationsSchema, checkWordName, configSchema, mergeAnnotations, mergeConfig, parseBody,
   timestampSchema, validateAnnotations, withoutEndpoints,
 } from './common.js';
 
 const SYSLOG_SCHEMES = ['tcp', 'udp', 'unix', 'unixgram', 'tcp+tls'];
-const SHAPES = ['', 'GENERIC_X86', 'GENERIC_ARM', 'GENERIC_X86_ARM'];
 
 const appBody = z.object({
   id: z.string().nullish(),
@@ -39,7 +38,7 @@ function validateApp(app: App): void {
       );
     }
   }
-  if (app.shape !== undefined && !SHAPES.includes(app.shape)) throw badRequest('Invalid app shape');
+  if (!(APP_SHAPES as readonly string[]).includes(app.shape)) throw badRequest('Invalid app shape');
 }
 
 export function newApp(body: unknown, id: string, now: string): App {
@@ -50,11 +49,12 @@ export function newApp(body: unknown, id: string, now: string): App {
     name: b.name ?? '',
     config: mergeConfig({}, b.config ?? undefined),
     annotations: withoutEndpoints(b.annotations ?? {}),
+    // As Fn's InsertApp: no shape (or "") is GENERIC_X86.
+    shape: b.shape || DEFAULT_APP_SHAPE,
     created_at: now,
     updated_at: now,
   };
   if (b.syslog_url) app.syslog_url = b.syslog_url;
-  if (b.shape) app.shape = b.shape;
   validateApp(app);
   return app;
 }
@@ -78,10 +78,8 @@ export function mergeApp(existing: App, b: AppBody, now: string): App {
     if (b.syslog_url === '') delete app.syslog_url;
     else app.syslog_url = b.syslog_url;
   }
-  if (b.shape !== undefined && b.shape !== null) {
-    if (b.shape === '') delete app.shape;
-    else app.shape = b.shape;
-  }
+  // A PUT's shape is ignored, as Fn's App.Update does: an app's images were built for the
+  // shape it was created with.
   validateApp(app);
   return app;
 }

@@ -1,6 +1,7 @@
 // Apps, fns and triggers through the HTTP API as Fn answers, against SQLite and PostgreSQL.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { openKnex } from '../../store/open.js';
 import { backends, type TestDb } from '../helpers/db.js';
 import { call, startServer, type TestServer } from '../helpers/server.js';
 
@@ -74,6 +75,30 @@ for (const backend of backends) {
       assert.equal(d.body, '');
       assert.equal((await req('GET', `/v2/apps/${c.body.id}`)).status, 404);
       assert.deepEqual((await req('DELETE', `/v2/apps/${c.body.id}`)).body, { message: 'App not found' });
+    });
+
+    test('app shape: GENERIC_X86 when none is given, never changed by PUT, and given to apps stored without one', async () => {
+      const c = await req('POST', '/v2/apps', { name: 'shapeless' });
+      assert.equal(c.body.shape, 'GENERIC_X86');
+      assert.equal((await req('GET', `/v2/apps/${c.body.id}`)).body.shape, 'GENERIC_X86');
+      const arm = await req('POST', '/v2/apps', { name: 'armapp', shape: 'GENERIC_ARM' });
+      assert.equal(arm.body.shape, 'GENERIC_ARM');
+      for (const shape of ['GENERIC_X86', 'GENERIC_X86_ARM', '', 'bogus']) {
+        const u = await req('PUT', `/v2/apps/${arm.body.id}`, { shape });
+        assert.equal(u.status, 200, JSON.stringify(u.body));
+        assert.equal(u.body.shape, 'GENERIC_ARM', `PUT shape ${JSON.stringify(shape)}`);
+      }
+      assert.equal((await req('GET', `/v2/apps/${arm.body.id}`)).body.shape, 'GENERIC_ARM');
+      // A row written before Kiln stored a default shape.
+      const knex = await openKnex(db.url);
+      try {
+        await knex('apps').where({ id: c.body.id }).update({ shape: null });
+      } finally {
+        await knex.destroy();
+      }
+      assert.equal((await req('GET', `/v2/apps/${c.body.id}`)).body.shape, 'GENERIC_X86');
+      const listed = (await req('GET', '/v2/apps?name=shapeless')).body.items;
+      assert.equal(listed[0].shape, 'GENERIC_X86');
     });
 
     test('fn lifecycle with Fn defaults, endpoint annotation and format', async () => {

@@ -8,6 +8,7 @@ const makeApp = (over: Partial<App> = {}): App => ({
   name: 'myapp',
   config: { DB_URL: 'postgres://db', LOG_LEVEL: 'info' },
   annotations: {},
+  shape: 'GENERIC_X86',
   created_at: '2024-01-01T00:00:00.000Z',
   updated_at: '2024-01-01T00:00:00.000Z',
   ...over,
