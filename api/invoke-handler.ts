@@ -53,9 +53,11 @@ export function invokeHandler(deps: InvokeHandlerDeps): (req: IncomingMessage, r
       // 202 once a container has the call, so a busy server or a broken image still answers
       // with its error; the caller does not wait for the function.
       let accepted = false;
+      // As Fn: 202 with no body; the call id is in the Fn-Call-Id header set above.
       const onAccepted = () => {
         accepted = true;
-        sendJson(res, 202, { call_id: callId });
+        res.writeHead(202, { 'content-length': '0' });
+        res.end();
       };
       try {
         await agent.invoke({ ...spec, signal: new AbortController().signal, onAccepted }, discard);
