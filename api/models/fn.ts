@@ -31,6 +31,18 @@ const fnBody = z.object({
 });
 type FnBody = z.infer<typeof fnBody>;
 
+/**
+ * Formats Fn has had (`default`, `http`, `json`, `cloudevent`) which the fn CLI still sends
+ * from old func.yaml files. Fn's current server runs every fn over http-stream whatever
+ * this says, so Kiln takes them and stores what actually runs.
+ */
+const LEGACY_FN_FORMATS = ['default', 'http', 'json', 'cloudevent'];
+
+/** A format as sent, with Fn's legacy names mapped to http-stream; unknown names are left for validateFn. */
+function kilnFormat(raw: string): FnFormat {
+  return (LEGACY_FN_FORMATS.includes(raw) ? 'http-stream' : raw) as FnFormat;
+}
+
 function validateFn(fn: Fn): void {
   switch (checkFnName(fn.name)) {
     case 'missing': throw badRequest('Missing Fn name');
@@ -68,7 +80,7 @@ export function newFn(body: unknown, id: string, now: string): Fn {
     memory: b.memory || FN_LIMITS.memory.def,
     timeout: b.timeout || FN_LIMITS.timeout.def,
     idle_timeout: b.idle_timeout || FN_LIMITS.idle_timeout.def,
-    format: (b.format || 'http-stream') as FnFormat,
+    format: kilnFormat(b.format || 'http-stream'),
     config: mergeConfig({}, b.config ?? undefined),
     annotations: withoutEndpoints(b.annotations ?? {}),
     created_at: now,
@@ -92,7 +104,7 @@ export function mergeFn(existing: Fn, b: FnBody, now: string): Fn {
     memory: b.memory || existing.memory,
     timeout: b.timeout || existing.timeout,
     idle_timeout: b.idle_timeout || existing.idle_timeout,
-    format: (b.format || existing.format) as FnFormat,
+    format: b.format ? kilnFormat(b.format) : existing.format,
     config: mergeConfig(existing.config, b.config ?? undefined),
     annotations: mergeAnnotations(existing.annotations, b.annotations ?? undefined),
     updated_at: now,

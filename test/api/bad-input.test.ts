@@ -70,7 +70,7 @@ const cases: Case[] = [
   { name: 'idle_timeout 3601', method: 'POST', path: () => '/v2/fns', body: (f) => ({ name: 'x', app_id: f.app.id, image: 'i', idle_timeout: 3601 }), status: 400, message: /^idle_timeout value is out of range/ },
   { name: 'idle_timeout -1 on update', method: 'PUT', path: (f) => `/v2/fns/${f.fn.id}`, body: () => ({ idle_timeout: -1 }), status: 400, message: /^idle_timeout value is out of range/ },
   { name: 'memory 9000 on update', method: 'PUT', path: (f) => `/v2/fns/${f.fn.id}`, body: () => ({ memory: 9000 }), status: 400, message: /^memory value is out of range/ },
-  { name: 'unknown format', method: 'POST', path: () => '/v2/fns', body: (f) => ({ name: 'x', app_id: f.app.id, image: 'i', format: 'json' }), status: 400, message: /^Invalid format on Fn/ },
+  { name: 'unknown format', method: 'POST', path: () => '/v2/fns', body: (f) => ({ name: 'x', app_id: f.app.id, image: 'i', format: 'xml' }), status: 400, message: /^Invalid format on Fn/ },
   // Triggers
   { name: 'source without /', method: 'POST', path: () => '/v2/triggers', body: (f) => ({ name: 'x', app_id: f.app.id, fn_id: f.fn.id, type: 'http', source: 'x' }), status: 400, message: /^Missing Trigger Source Prefix '\/'$/ },
   { name: 'source without / on update', method: 'PUT', path: (f) => `/v2/triggers/${f.trigger.id}`, body: () => ({ source: 'x' }), status: 400, message: /^Missing Trigger Source Prefix '\/'$/ },

@@ -132,6 +132,14 @@ for (const backend of backends) {
       assert.deepEqual(u.body.config, { K: 'v' });
       assert.deepEqual(Object.keys(u.body.annotations), ['fnproject.io/fn/invokeEndpoint']);
 
+      // The fn CLI's legacy formats are taken and stored as what runs, http-stream.
+      const legacy = await req('PUT', `/v2/fns/${fn.id}`, { format: 'json' });
+      assert.equal(legacy.status, 200, JSON.stringify(legacy.body));
+      assert.equal(legacy.body.format, 'http-stream');
+      const old = await req('POST', '/v2/fns', { name: 'oldcli', app_id: app.id, image: 'i', format: 'default' });
+      assert.equal(old.status, 200, JSON.stringify(old.body));
+      assert.equal(old.body.format, 'http-stream');
+
       assert.equal((await req('DELETE', `/v2/fns/${fn.id}`)).status, 204);
       assert.deepEqual((await req('GET', `/v2/fns/${fn.id}`)).body, { message: 'Fn not found' });
     });

@@ -63,6 +63,12 @@ const createOk: { name: string; body: Record<string, unknown>; want: Fn }[] = [
   },
   { name: 'format http-stream', body: { ...base, format: 'http-stream' }, want: fresh() },
   { name: 'format lambda', body: { ...base, format: 'lambda' }, want: fresh({ format: 'lambda' }) },
+  // Fn's legacy formats, as the fn CLI still sends them, are stored as what runs: http-stream.
+  ...['default', 'http', 'json', 'cloudevent'].map((format) => ({
+    name: `legacy format ${format} is http-stream`,
+    body: { ...base, format },
+    want: fresh({ format: 'http-stream' }),
+  })),
   {
     name: 'lower bounds',
     body: { ...base, memory: 1, timeout: 1, idle_timeout: 1 },
@@ -127,7 +133,8 @@ const createBad: { name: string; body: unknown; err: ExpectedApiError }[] = [
   { name: 'negative memory', body: { ...base, memory: -1 }, err: badRequestError(MEMORY_ERROR) },
   { name: 'format bogus', body: { ...base, format: 'bogus' }, err: badRequestError(FORMAT_ERROR('bogus')) },
   { name: 'format LAMBDA', body: { ...base, format: 'LAMBDA' }, err: badRequestError(FORMAT_ERROR('LAMBDA')) },
-  { name: 'format http', body: { ...base, format: 'http' }, err: badRequestError(FORMAT_ERROR('http')) },
+  { name: 'format HTTP (names are exact, as Fn)', body: { ...base, format: 'HTTP' }, err: badRequestError(FORMAT_ERROR('HTTP')) },
+  { name: 'format http-json', body: { ...base, format: 'http-json' }, err: badRequestError(FORMAT_ERROR('http-json')) },
   {
     name: 'fractional memory',
     body: { ...base, memory: 1.5 },
@@ -220,6 +227,7 @@ const mergeOk: { name: string; patch: FnPatch; want: Fn }[] = [
     patch: { image: null, memory: null, timeout: null, idle_timeout: null, format: null, config: null },
     want: merged({}),
   },
+  { name: 'legacy format cloudevent is http-stream', patch: { format: 'cloudevent' }, want: merged({}) },
   { name: 'name and app_id are ignored', patch: { name: 'other', app_id: 'app2' }, want: merged({}) },
   { name: 'an invalid name is ignored too', patch: { name: 'bad name/x' }, want: merged({}) },
   {
