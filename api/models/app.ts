@@ -4,7 +4,7 @@ import { ApiError, badRequest } from '../errors.js';
 import { APP_SHAPES, DEFAULT_APP_SHAPE, type App } from '../../store/types.js';
 import {
   annotationsSchema, checkWordName, configSchema, mergeAnnotations, mergeConfig, parseBody,
-  timestampSchema, validateAnnotations, withoutEndpoints,
+  stampIfChanged, timestampSchema, validateAnnotations, withoutEndpoints,
 } from './common.js';
 
 const SYSLOG_SCHEMES = ['tcp', 'udp', 'unix', 'unixgram', 'tcp+tls'];
@@ -81,5 +81,5 @@ export function mergeApp(existing: App, b: AppBody, now: string): App {
   // A PUT's shape is ignored, as Fn's App.Update does: an app's images were built for the
   // shape it was created with.
   validateApp(app);
-  return app;
+  return stampIfChanged(existing, app, now);
 }

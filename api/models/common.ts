@@ -1,5 +1,6 @@
 // Rules shared by apps, fns and triggers: names, config and annotation merging and validation.
 // Messages and limits are Fn's (api/models/*.go), so Fn clients see the answers they expect.
+import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import { badRequest } from '../errors.js';
 import type { Annotations, Config } from '../../store/types.js';
@@ -105,3 +106,19 @@ export function validateAnnotations(a: Annotations): void {
 
 /** Fn's timestamp format: RFC 3339, milliseconds, UTC. */
 export const timestamp = (d: Date = new Date()): string => d.toISOString();
+
+interface Stamped {
+  created_at: string;
+  updated_at: string;
+}
+
+/**
+ * The merged object, its updated_at moved to `now` only when something other than the
+ * timestamps differs from what was stored: Fn's Update() (`if !x.Equals(original)`), so a
+ * client PUTting back what it read, as the fn CLI does, does not look like an edit.
+ */
+export function stampIfChanged<T extends Stamped>(existing: T, merged: T, now: string): T {
+  const { created_at: _c1, updated_at: _u1, ...before } = existing;
+  const { created_at: _c2, updated_at: _u2, ...after } = merged;
+  return isDeepStrictEqual(before, after) ? { ...merged, updated_at: existing.updated_at } : { ...merged, updated_at: now };
+}

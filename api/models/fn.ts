@@ -4,7 +4,7 @@ import { badRequest } from '../errors.js';
 import { FN_FORMATS, type Fn, type FnFormat } from '../../store/types.js';
 import {
   annotationsSchema, checkFnName, configSchema, mergeAnnotations, mergeConfig, parseBody,
-  timestampSchema, validateAnnotations, withoutEndpoints,
+  stampIfChanged, timestampSchema, validateAnnotations, withoutEndpoints,
 } from './common.js';
 
 export const FN_LIMITS = {
@@ -110,5 +110,5 @@ export function mergeFn(existing: Fn, b: FnBody, now: string): Fn {
     updated_at: now,
   };
   validateFn(fn);
-  return fn;
+  return stampIfChanged(existing, fn, now);
 }

@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { badRequest } from '../errors.js';
 import type { Trigger } from '../../store/types.js';
 import {
-  annotationsSchema, checkWordName, mergeAnnotations, parseBody, timestampSchema, validateAnnotations,
-  withoutEndpoints,
+  annotationsSchema, checkWordName, mergeAnnotations, parseBody, stampIfChanged, timestampSchema,
+  validateAnnotations, withoutEndpoints,
 } from './common.js';
 
 export const TRIGGER_TYPES = ['http'];
@@ -72,5 +72,5 @@ export function mergeTrigger(existing: Trigger, b: TriggerBody, now: string): Tr
     updated_at: now,
   };
   validateTrigger(t);
-  return t;
+  return stampIfChanged(existing, t, now);
 }

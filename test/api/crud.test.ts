@@ -172,6 +172,24 @@ for (const backend of backends) {
       assert.deepEqual((await req('GET', `/v2/triggers/${t.id}`)).body, { message: 'Trigger not found' });
     });
 
+    test('updated_at moves only when a PUT changes something, as Fn', async () => {
+      const app = (await req('POST', '/v2/apps', { name: 'stamps', config: { A: '1' } })).body;
+      const fn = (await req('POST', '/v2/fns', { name: 'f', app_id: app.id, image: 'img:1' })).body;
+      const trig = (await req('POST', '/v2/triggers', { name: 't', app_id: app.id, fn_id: fn.id, type: 'http', source: '/s' })).body;
+      await new Promise((r) => setTimeout(r, 5));
+      // The fn CLI PUTs back what it read (endpoint annotations included).
+      for (const [path, obj] of [[`/v2/apps/${app.id}`, app], [`/v2/fns/${fn.id}`, fn], [`/v2/triggers/${trig.id}`, trig]]) {
+        const same = await req('PUT', path, obj);
+        assert.equal(same.status, 200, JSON.stringify(same.body));
+        assert.equal(same.body.updated_at, obj.updated_at, `${path}: nothing changed`);
+        assert.equal((await req('GET', path)).body.updated_at, obj.updated_at, `${path}: stored as it was`);
+      }
+      assert.equal((await req('PUT', `/v2/apps/${app.id}`, { config: { A: '1' } })).body.updated_at, app.updated_at);
+      const changed = await req('PUT', `/v2/fns/${fn.id}`, { image: 'img:2' });
+      assert.ok(changed.body.updated_at > fn.updated_at, 'a real change moves it');
+      assert.equal((await req('GET', `/v2/fns/${fn.id}`)).body.updated_at, changed.body.updated_at);
+    });
+
     test('deleting a fn deletes its triggers; deleting an app deletes fns and triggers', async () => {
       const app = (await req('POST', '/v2/apps', { name: 'cascade' })).body;
       const f1 = (await req('POST', '/v2/fns', { name: 'f1', app_id: app.id, image: 'img' })).body;

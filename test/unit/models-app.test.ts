@@ -179,11 +179,17 @@ const merged = (change: Partial<App>, without: (keyof App)[] = []): App => {
   return app;
 };
 
+/** As Fn's Update(): a PUT that changes nothing leaves updated_at as it was. */
+const unchanged = (): App => structuredClone(existing);
+
 const mergeOk: { name: string; patch: AppPatch; want: App }[] = [
-  { name: 'empty patch only bumps updated_at', patch: {}, want: merged({}) },
-  { name: 'same name', patch: { name: 'myapp' }, want: merged({}) },
-  { name: 'empty name is ignored', patch: { name: '' }, want: merged({}) },
-  { name: 'null name is ignored', patch: { name: null }, want: merged({}) },
+  { name: 'empty patch changes nothing, updated_at included', patch: {}, want: unchanged() },
+  { name: 'the stored app PUT back as read, as the fn CLI does, changes nothing', patch: structuredClone(existing), want: unchanged() },
+  { name: 'a config value set to what it is changes nothing', patch: { config: { A: '1' } }, want: unchanged() },
+  { name: 'deleting an annotation that is not there changes nothing', patch: { annotations: { nope: '' } }, want: unchanged() },
+  { name: 'same name', patch: { name: 'myapp' }, want: unchanged() },
+  { name: 'empty name is ignored', patch: { name: '' }, want: unchanged() },
+  { name: 'null name is ignored', patch: { name: null }, want: unchanged() },
   {
     name: 'config add, overwrite and "" delete',
     patch: { config: { A: '', B: 'b', C: '3' } },
@@ -197,17 +203,17 @@ const mergeOk: { name: string; patch: AppPatch; want: App }[] = [
   {
     name: 'endpoint annotations in the patch are dropped',
     patch: { annotations: { [FN_ENDPOINT_ANNOTATION]: 'http://x', [TRIGGER_ENDPOINT_ANNOTATION]: 'http://y' } },
-    want: merged({}),
+    want: unchanged(),
   },
   { name: 'new syslog url', patch: { syslog_url: 'udp://new:514' }, want: merged({ syslog_url: 'udp://new:514' }) },
   { name: 'empty syslog url removes it', patch: { syslog_url: '' }, want: merged({}, ['syslog_url']) },
-  { name: 'null syslog url keeps it', patch: { syslog_url: null }, want: merged({}) },
+  { name: 'null syslog url keeps it', patch: { syslog_url: null }, want: unchanged() },
   // As Fn's App.Update: a PUT never changes the shape, whatever it sends.
-  { name: 'another shape is ignored', patch: { shape: 'GENERIC_ARM' }, want: merged({}) },
-  { name: 'empty shape is ignored', patch: { shape: '' }, want: merged({}) },
-  { name: 'null shape is ignored', patch: { shape: null }, want: merged({}) },
-  { name: 'an unknown shape is ignored, not a 400', patch: { shape: 'bogus' }, want: merged({}) },
-  { name: 'client timestamps are ignored', patch: { created_at: NOW, updated_at: T0 }, want: merged({}) },
+  { name: 'another shape is ignored', patch: { shape: 'GENERIC_ARM' }, want: unchanged() },
+  { name: 'empty shape is ignored', patch: { shape: '' }, want: unchanged() },
+  { name: 'null shape is ignored', patch: { shape: null }, want: unchanged() },
+  { name: 'an unknown shape is ignored, not a 400', patch: { shape: 'bogus' }, want: unchanged() },
+  { name: 'client timestamps are ignored', patch: { created_at: NOW, updated_at: T0 }, want: unchanged() },
 ];
 for (const c of mergeOk) {
   test(`mergeApp: ${c.name}`, () => {

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Annotations, Config } from '../../store/types.js';
 import {
   checkFnName, checkWordName, configSchema, FN_ENDPOINT_ANNOTATION, MAX_NAME_BYTES, mergeAnnotations, mergeConfig,
-  type NameCheck, parseBody, TRIGGER_ENDPOINT_ANNOTATION, validateAnnotations, withoutEndpoints,
+  type NameCheck, parseBody, stampIfChanged, TRIGGER_ENDPOINT_ANNOTATION, validateAnnotations, withoutEndpoints,
 } from '../../api/models/common.js';
 import { assertApiError, badRequestError } from './assert-api-error.js';
 
@@ -248,4 +248,30 @@ for (const c of bodiesBad) {
   test(`parseBody rejects: ${c.name}`, () => {
     assertApiError(() => parseBody(schema, c.body), badRequestError(c.message, c.fields));
   });
+}
+
+// stampIfChanged: Fn's `if !x.Equals(original) { x.UpdatedAt = now }`.
+{
+  const T0 = '2024-01-01T00:00:00.000Z';
+  const NOW = '2024-06-01T12:00:00.000Z';
+  type Thing = { name: string; config: Record<string, string>; annotations: Record<string, unknown>; opt?: string; created_at: string; updated_at: string };
+  const stored: Thing = { name: 'a', config: { A: '1', B: '2' }, annotations: { x: { deep: [1, 2] } }, opt: 'o', created_at: T0, updated_at: T0 };
+  const cases: { name: string; merged: Thing; want: string }[] = [
+    { name: 'identical', merged: structuredClone(stored), want: T0 },
+    { name: 'only timestamps differ', merged: { ...structuredClone(stored), created_at: NOW, updated_at: NOW }, want: T0 },
+    { name: 'same config in another key order', merged: { ...structuredClone(stored), config: { B: '2', A: '1' } }, want: T0 },
+    { name: 'a config value changed', merged: { ...structuredClone(stored), config: { A: '1', B: '3' } }, want: NOW },
+    { name: 'a config key added', merged: { ...structuredClone(stored), config: { A: '1', B: '2', C: '3' } }, want: NOW },
+    { name: 'a nested annotation value changed', merged: { ...structuredClone(stored), annotations: { x: { deep: [1, 3] } } }, want: NOW },
+    { name: 'a number annotation became a string', merged: { ...structuredClone(stored), annotations: { x: '1' } }, want: NOW },
+    { name: 'an optional field removed', merged: (({ opt: _o, ...rest }) => rest)(structuredClone(stored)), want: NOW },
+    { name: 'the name changed', merged: { ...structuredClone(stored), name: 'b' }, want: NOW },
+  ];
+  for (const c of cases) {
+    test(`stampIfChanged: ${c.name}`, () => {
+      const out = stampIfChanged(stored, c.merged, NOW);
+      assert.equal(out.updated_at, c.want);
+      assert.deepEqual({ ...out, updated_at: c.merged.updated_at }, c.merged, 'the merged fields are kept');
+    });
+  }
 }

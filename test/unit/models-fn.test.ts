@@ -215,21 +215,26 @@ const existing: Fn = {
 };
 const merged = (change: Partial<Fn>): Fn => ({ ...structuredClone(existing), updated_at: NOW, ...change });
 
+/** As Fn's Update(): a PUT that changes nothing leaves updated_at as it was. */
+const unchanged = (): Fn => structuredClone(existing);
+
 const mergeOk: { name: string; patch: FnPatch; want: Fn }[] = [
-  { name: 'empty patch only bumps updated_at', patch: {}, want: merged({}) },
+  { name: 'empty patch changes nothing, updated_at included', patch: {}, want: unchanged() },
+  { name: 'the stored fn PUT back as read, as the fn CLI does, changes nothing', patch: structuredClone(existing), want: unchanged() },
+  { name: 'the same image and memory change nothing', patch: { image: existing.image, memory: existing.memory }, want: unchanged() },
   {
     name: 'zero values keep what is there',
     patch: { image: '', memory: 0, timeout: 0, idle_timeout: 0, format: '' },
-    want: merged({}),
+    want: unchanged(),
   },
   {
     name: 'nulls keep what is there',
     patch: { image: null, memory: null, timeout: null, idle_timeout: null, format: null, config: null },
-    want: merged({}),
+    want: unchanged(),
   },
-  { name: 'legacy format cloudevent is http-stream', patch: { format: 'cloudevent' }, want: merged({}) },
-  { name: 'name and app_id are ignored', patch: { name: 'other', app_id: 'app2' }, want: merged({}) },
-  { name: 'an invalid name is ignored too', patch: { name: 'bad name/x' }, want: merged({}) },
+  { name: 'legacy format cloudevent is http-stream', patch: { format: 'cloudevent' }, want: unchanged() },
+  { name: 'name and app_id are ignored', patch: { name: 'other', app_id: 'app2' }, want: unchanged() },
+  { name: 'an invalid name is ignored too', patch: { name: 'bad name/x' }, want: unchanged() },
   {
     name: 'changes',
     patch: { image: 'img:2', memory: 512, timeout: 120, idle_timeout: 600, format: 'lambda' },
@@ -250,7 +255,7 @@ const mergeOk: { name: string; patch: FnPatch; want: Fn }[] = [
     patch: { annotations: { x: null, y: 'z', [FN_ENDPOINT_ANNOTATION]: 'http://x' } },
     want: merged({ annotations: { y: 'z' } }),
   },
-  { name: 'client timestamps are ignored', patch: { created_at: NOW, updated_at: T0 }, want: merged({}) },
+  { name: 'client timestamps are ignored', patch: { created_at: NOW, updated_at: T0 }, want: unchanged() },
 ];
 for (const c of mergeOk) {
   test(`mergeFn: ${c.name}`, () => {

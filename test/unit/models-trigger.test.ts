@@ -119,12 +119,17 @@ const existing: Trigger = {
 };
 const merged = (change: Partial<Trigger>): Trigger => ({ ...structuredClone(existing), updated_at: NOW, ...change });
 
+/** As Fn's Update(): a PUT that changes nothing leaves updated_at as it was. */
+const unchanged = (): Trigger => structuredClone(existing);
+
 const mergeOk: { name: string; patch: TriggerPatch; want: Trigger }[] = [
-  { name: 'empty patch only bumps updated_at', patch: {}, want: merged({}) },
-  { name: 'type is kept', patch: { type: 'cron' }, want: merged({}) },
-  { name: 'app_id is kept', patch: { app_id: 'app2' }, want: merged({}) },
-  { name: 'empty values keep what is there', patch: { name: '', fn_id: '', source: '' }, want: merged({}) },
-  { name: 'nulls keep what is there', patch: { name: null, fn_id: null, source: null }, want: merged({}) },
+  { name: 'empty patch changes nothing, updated_at included', patch: {}, want: unchanged() },
+  { name: 'the stored trigger PUT back as read changes nothing', patch: structuredClone(existing), want: unchanged() },
+  { name: 'the same source changes nothing', patch: { source: existing.source }, want: unchanged() },
+  { name: 'type is kept', patch: { type: 'cron' }, want: unchanged() },
+  { name: 'app_id is kept', patch: { app_id: 'app2' }, want: unchanged() },
+  { name: 'empty values keep what is there', patch: { name: '', fn_id: '', source: '' }, want: unchanged() },
+  { name: 'nulls keep what is there', patch: { name: null, fn_id: null, source: null }, want: unchanged() },
   { name: 'rename', patch: { name: 'renamed' }, want: merged({ name: 'renamed' }) },
   { name: 'new fn_id', patch: { fn_id: 'fn2' }, want: merged({ fn_id: 'fn2' }) },
   { name: 'new source', patch: { source: '/new/path' }, want: merged({ source: '/new/path' }) },
@@ -133,7 +138,7 @@ const mergeOk: { name: string; patch: TriggerPatch; want: Trigger }[] = [
     patch: { annotations: { x: '', y: 2, [TRIGGER_ENDPOINT_ANNOTATION]: 'http://x' } },
     want: merged({ annotations: { y: 2 } }),
   },
-  { name: 'client timestamps are ignored', patch: { created_at: NOW, updated_at: T0 }, want: merged({}) },
+  { name: 'client timestamps are ignored', patch: { created_at: NOW, updated_at: T0 }, want: unchanged() },
 ];
 for (const c of mergeOk) {
   test(`mergeTrigger: ${c.name}`, () => {
