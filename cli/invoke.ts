@@ -17,15 +17,8 @@ export async function invokeFn(client: KilnClient, fnId: string, opts: InvokeOpt
   const headers: Record<string, string> = { 'content-type': opts.contentType ?? 'text/plain' };
   if (opts.detached) headers['fn-invoke-type'] = 'detached';
   const r = await client.invoke(fnId, opts.body ?? Buffer.alloc(0), headers);
-  let callId = r.headers.get('fn-call-id');
-  if (!callId && opts.detached) {
-    try {
-      callId = (JSON.parse(r.body.toString('utf8')) as { call_id?: string }).call_id ?? null;
-    } catch {
-      callId = null;
-    }
-  }
-  return { ...r, callId };
+  // A detached call's id too: Kiln, as Fn, answers it 202 with no body.
+  return { ...r, callId: r.headers.get('fn-call-id') };
 }
 
 export interface TriggerRequest {

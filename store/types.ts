@@ -22,6 +22,18 @@ export interface App {
 export const FN_FORMATS = ['http-stream', 'lambda'] as const;
 export type FnFormat = (typeof FN_FORMATS)[number];
 
+/**
+ * Formats Fn has had (`default`, `http`, `json`, `cloudevent`), which the fn CLI still sends
+ * from old func.yaml files. Fn's current server runs every fn over http-stream whatever this
+ * says, so Kiln takes them as what actually runs.
+ */
+const LEGACY_FN_FORMATS = ['default', 'http', 'json', 'cloudevent'];
+
+/** A format as given, Fn's legacy names mapped to http-stream; other names are left for validation. */
+export function kilnFnFormat(raw: string): string {
+  return LEGACY_FN_FORMATS.includes(raw) ? 'http-stream' : raw;
+}
+
 export interface Fn {
   id: string;
   name: string;

@@ -1,7 +1,7 @@
 // Fn input: create (with Fn's defaults) and PUT-merge, plus Kiln's `format`.
 import { z } from 'zod';
 import { badRequest } from '../errors.js';
-import { FN_FORMATS, type Fn, type FnFormat } from '../../store/types.js';
+import { FN_FORMATS, kilnFnFormat, type Fn, type FnFormat } from '../../store/types.js';
 import {
   annotationsSchema, checkFnName, configSchema, mergeAnnotations, mergeConfig, parseBody,
   stampIfChanged, timestampSchema, validateAnnotations, withoutEndpoints,
@@ -30,18 +30,6 @@ const fnBody = z.object({
   updated_at: timestampSchema.nullish(),
 });
 type FnBody = z.infer<typeof fnBody>;
-
-/**
- * Formats Fn has had (`default`, `http`, `json`, `cloudevent`) which the fn CLI still sends
- * from old func.yaml files. Fn's current server runs every fn over http-stream whatever
- * this says, so Kiln takes them and stores what actually runs.
- */
-const LEGACY_FN_FORMATS = ['default', 'http', 'json', 'cloudevent'];
-
-/** A format as sent, with Fn's legacy names mapped to http-stream; unknown names are left for validateFn. */
-function kilnFormat(raw: string): FnFormat {
-  return (LEGACY_FN_FORMATS.includes(raw) ? 'http-stream' : raw) as FnFormat;
-}
 
 function validateFn(fn: Fn): void {
   switch (checkFnName(fn.name)) {
@@ -80,7 +68,7 @@ export function newFn(body: unknown, id: string, now: string): Fn {
     memory: b.memory || FN_LIMITS.memory.def,
     timeout: b.timeout || FN_LIMITS.timeout.def,
     idle_timeout: b.idle_timeout || FN_LIMITS.idle_timeout.def,
-    format: kilnFormat(b.format || 'http-stream'),
+    format: kilnFnFormat(b.format || 'http-stream') as FnFormat,
     config: mergeConfig({}, b.config ?? undefined),
     annotations: withoutEndpoints(b.annotations ?? {}),
     created_at: now,
@@ -104,7 +92,7 @@ export function mergeFn(existing: Fn, b: FnBody, now: string): Fn {
     memory: b.memory || existing.memory,
     timeout: b.timeout || existing.timeout,
     idle_timeout: b.idle_timeout || existing.idle_timeout,
-    format: b.format ? kilnFormat(b.format) : existing.format,
+    format: b.format ? (kilnFnFormat(b.format) as FnFormat) : existing.format,
     config: mergeConfig(existing.config, b.config ?? undefined),
     annotations: mergeAnnotations(existing.annotations, b.annotations ?? undefined),
     updated_at: now,

@@ -157,6 +157,12 @@ describe('images and build plans', () => {
     assert.deepEqual(await planBuild(dir, f('runtime: lambda-shell\nformat: lambda\n')), { kind: 'lambda', baseImage: SHELL_BASE_LATEST, vendor: [] });
     assert.deepEqual(await planBuild(dir, f('runtime: docker\n')), { kind: 'dockerfile', vendor: [] });
   });
+  test("Fn's legacy formats in an old func.yaml build as http-stream, as the server takes them", async () => {
+    const dir = join(tmp, 'plan');
+    for (const format of ['default', 'http', 'json', 'cloudevent']) {
+      assert.deepEqual(await planBuild(dir, f(`runtime: node\nformat: ${format}\n`)), { kind: 'http-stream', baseImage: 'kiln/node:latest', vendor: [] }, format);
+    }
+  });
   test("with no name in func.yaml the directory's name is used, as fn", async () => {
     const cases: Array<[string, string, string]> = [
       ['noname-fn', 'runtime: node\n', 'noname-fn'],
