@@ -14,6 +14,8 @@ type Rec = Record<string, unknown>;
 
 /** The Logs API schema that adds `platform.runtimeDone`; 2020-08-15 has no such record. */
 const RUNTIME_DONE_SCHEMA = '2021-03-18';
+/** The error types of a process that died mid-invoke (the Logs API's platform.fault). */
+const CRASHES = ['Runtime.ExitError', 'Extension.Crash'];
 
 /** The ReportMetrics fields the Logs API's `platform.report` carries. */
 const LOGS_METRICS = ['durationMs', 'billedDurationMs', 'memorySizeMB', 'maxMemoryUsedMB', 'initDurationMs'];
@@ -42,7 +44,7 @@ export function forLogs(e: TelemetryEvent, schemaVersion: string): TelemetryEven
       return [{ ...e, record: pick(r, ['requestId', 'version']) }];
     case 'platform.runtimeDone': {
       // A runtime that died mid-invoke is a fault record in every schema (a string, as documented).
-      const fault = r.status === 'failure' ? [{ time: e.time, type: 'platform.fault', record: `RequestId: ${String(r.requestId)} Process exited before completing request` }] : [];
+      const fault = CRASHES.includes(String(r.errorType)) ? [{ time: e.time, type: 'platform.fault', record: `RequestId: ${String(r.requestId)} Process exited before completing request` }] : [];
       const done = schemaVersion === RUNTIME_DONE_SCHEMA ? [{ ...e, record: pick(r, ['requestId', 'status']) }] : [];
       return [...fault, ...done];
     }

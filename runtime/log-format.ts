@@ -92,12 +92,18 @@ export function systemRecord(time: Date, type: SystemRecordType, record: object 
 
 export type InvokeStatus = 'success' | 'error' | 'failure' | 'timeout';
 
-/** A call's status from how it was answered (a function error, a platform failure, a timeout). */
+/**
+ * A call's status from how it was answered, as RIE's reset names it: a timeout is `timeout`,
+ * a platform failure (`Sandbox.*`) is `failure`, and any other error, a crash included, is `error`.
+ */
 export function invokeStatus(kind: 'response' | 'stream' | 'error' | 'failure', errorType: string | undefined): InvokeStatus {
   if (kind === 'error') return 'error';
-  if (kind === 'failure') return errorType === 'Sandbox.Timedout' ? 'timeout' : 'failure';
+  if (kind === 'failure') return errorType === 'Sandbox.Timedout' ? 'timeout' : errorType?.startsWith('Sandbox.') ? 'failure' : 'error';
   return 'success';
 }
+
+/** Whether records of this status carry an `errorType` (a timeout carries none, as RIE sends it). */
+export const statusHasErrorType = (s: InvokeStatus): boolean => s === 'error' || s === 'failure';
 
 export interface ReportMetrics {
   durationMs: number;

@@ -15,7 +15,7 @@ import type { Telemetry } from './telemetry.js';
 import { agentFailed, deliverEvent, parkAgent, registerAgent, type EventType, type ExtensionAgent } from './extension-agent.js';
 import { functionArn, newId } from './trace.js';
 import {
-  applicationLineShown, invokeStatus, reportRecord, runtimeDoneRecord, startRecord, systemRecord, systemRecordShown,
+  applicationLineShown, invokeStatus, reportRecord, runtimeDoneRecord, startRecord, statusHasErrorType, systemRecord, systemRecordShown,
   type ApplicationLogLevel, type InvokeStatus, type SystemRecordType,
 } from './log-format.js';
 
@@ -216,9 +216,9 @@ export class Sandbox {
     }
     if (e.kind === 'runtime') {
       // After /init/error the runtime is expected to exit: the init error stands.
-      this.setFatal({ failure: { errorType: 'Runtime.ExitError', errorMessage: exitMessage('Runtime', e) }, status: 'failure' });
+      this.setFatal({ failure: { errorType: 'Runtime.ExitError', errorMessage: exitMessage('Runtime', e) }, status: 'error' });
     } else {
-      this.setFatal({ failure: { errorType: 'Extension.Crash', errorMessage: exitMessage(`Extension ${e.name}`, e) }, status: 'failure' });
+      this.setFatal({ failure: { errorType: 'Extension.Crash', errorMessage: exitMessage(`Extension ${e.name}`, e) }, status: 'error' });
     }
     // Nobody waiting (the sandbox is idle): reset now, so the next call starts clean.
     if (!this.current) this.enqueue(() => this.reset('failure'));
@@ -392,7 +392,7 @@ export class Sandbox {
         { name: 'responseDuration', start: new Date(inv.respondedAt ?? Date.now()).toISOString(), durationMs: 0 },
       ],
       tracing: { type: 'X-Amzn-Trace-Id', value: event.traceId },
-      ...(status !== 'success' && { errorType: this.errorTypeOf(outcome) }),
+      ...(statusHasErrorType(status) && { errorType: this.errorTypeOf(outcome) }),
     });
 
     // 2. Busy until the runtime and the INVOKE subscribers are parked again (the deadline still holds).
@@ -403,15 +403,16 @@ export class Sandbox {
       else if (r !== 'ok') reset = 'failure';
     }
     const total = Math.round((performance.now() - inv.t0) * 100) / 100;
+    const reportStatus: InvokeStatus = reset === 'timeout' ? 'timeout' : status;
     if (tel.listening) tel.emit('platform.report', {
-      requestId: event.requestId, status: reset === 'timeout' ? 'timeout' : status,
+      requestId: event.requestId, status: reportStatus,
       metrics: {
         durationMs: total, billedDurationMs: billedMs(total), memorySizeMB: this.cfg.memoryMb,
         maxMemoryUsedMB: memoryUsed ?? 0,
         ...(initMs !== undefined && { initDurationMs: initMs }),
       },
       spans: [{ name: 'extensionOverhead', start: new Date(inv.respondedAt ?? Date.now()).toISOString(), durationMs: Math.round((total - durationMs) * 100) / 100 }],
-      ...(status !== 'success' && { errorType: this.errorTypeOf(outcome) }),
+      ...(statusHasErrorType(reportStatus) && { errorType: this.errorTypeOf(outcome) }),
     });
     this.current = undefined;
     if (reset) await this.reset(reset);
@@ -461,7 +462,7 @@ export class Sandbox {
   /** The JSON format's END and REPORT: platform.runtimeDone and platform.report. */
   private jsonEnd(inv: Invocation, outcome: Outcome, status: InvokeStatus): string {
     const now = new Date();
-    const errorType = this.errorTypeOf(outcome);
+    const errorType = statusHasErrorType(status) ? this.errorTypeOf(outcome) : undefined;
     const id = inv.event.requestId;
     const durationMs = inv.durationMs ?? 0;
     const producedBytes = outcome.kind === 'response' ? outcome.body.length : 0;

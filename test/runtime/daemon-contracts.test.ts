@@ -409,7 +409,7 @@ describe('Telemetry API: timing, shapes, retries, idempotence', () => {
       }),
     ));
 
-  test('a response the platform rejects (a bad response mode) is a failure in runtimeDone and report, not a success', () =>
+  test('a response the platform rejects (a bad response mode) is an error in runtimeDone and report, not a success', () =>
     withSink((sink) =>
       withDaemon({}, async (d) => {
         const id = await register(d, 'otel', []);
@@ -423,8 +423,47 @@ describe('Telemetry API: timing, shapes, retries, idempotence', () => {
         await sink.waitFor('platform.report');
         for (const type of ['platform.runtimeDone', 'platform.report']) {
           const rec = sink.events().find((e) => e.type === type)!.record as Json;
-          assert.equal(rec.status, 'failure', type);
+          assert.equal(rec.status, 'error', type);
           assert.equal(rec.errorType, 'Runtime.InvalidResponseModeHeader', type);
+        }
+      }),
+    ));
+
+  // The statuses as RIE's reset names them: timeout (no errorType), and error for a crash.
+  const statusOf = async (sink: Sink, type: string): Promise<Json> => {
+    await sink.waitFor(type);
+    return sink.events().find((e) => e.type === type)!.record as Json;
+  };
+
+  test('a timeout is status timeout in runtimeDone and report, with no errorType', () =>
+    withSink((sink) =>
+      withDaemon({ timeoutSec: 1 }, async (d) => {
+        const id = await register(d, 'otel', []);
+        await subscribeTelemetry(d, id, sink.port);
+        void d.eventNext(id);
+        const slow = await invoke(d, { 'fn-call-id': 'slow' });
+        assert.equal((await slow.answer).status, 504);
+        for (const type of ['platform.runtimeDone', 'platform.report']) {
+          const rec = await statusOf(sink, type);
+          assert.equal(rec.status, 'timeout', type);
+          assert.ok(!('errorType' in rec), `${type} has no errorType`);
+        }
+      }),
+    ));
+
+  test('a runtime that dies mid-invoke is status error with Runtime.ExitError in runtimeDone and report', () =>
+    withSink((sink) =>
+      withDaemon({}, async (d) => {
+        const id = await register(d, 'otel', []);
+        await subscribeTelemetry(d, id, sink.port);
+        void d.eventNext(id);
+        const crash = await invoke(d, { 'fn-call-id': 'crash' });
+        for (const pid of d.descendants()) process.kill(pid, 'SIGKILL');
+        assert.equal((await crash.answer).status, 502);
+        for (const type of ['platform.runtimeDone', 'platform.report']) {
+          const rec = await statusOf(sink, type);
+          assert.equal(rec.status, 'error', type);
+          assert.equal(rec.errorType, 'Runtime.ExitError', type);
         }
       }),
     ));

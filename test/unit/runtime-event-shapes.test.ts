@@ -24,13 +24,18 @@ describe('forLogs', () => {
       ev('platform.report', { requestId: 'r', metrics: { durationMs: 1.5, billedDurationMs: 2, memorySizeMB: 128, maxMemoryUsedMB: 40, initDurationMs: 9.1 } }),
     ]);
   });
-  test('runtimeDone only from 2021-03-18; a failure adds platform.fault in every schema', () => {
+  test('runtimeDone only from 2021-03-18; a crash adds platform.fault in every schema', () => {
     const ok = ev('platform.runtimeDone', { requestId: 'r', status: 'success', metrics: { durationMs: 1 } });
     assert.deepEqual(forLogs(ok, '2020-08-15'), []);
     assert.deepEqual(forLogs(ok, '2021-03-18'), [ev('platform.runtimeDone', { requestId: 'r', status: 'success' })]);
-    const crash = ev('platform.runtimeDone', { requestId: 'r', status: 'failure', errorType: 'Runtime.ExitError' });
-    assert.deepEqual(forLogs(crash, '2020-08-15'), [ev('platform.fault', 'RequestId: r Process exited before completing request')]);
-    assert.deepEqual(types(forLogs(crash, '2021-03-18')), ['platform.fault', 'platform.runtimeDone']);
+    for (const errorType of ['Runtime.ExitError', 'Extension.Crash']) {
+      const crash = ev('platform.runtimeDone', { requestId: 'r', status: 'error', errorType });
+      assert.deepEqual(forLogs(crash, '2020-08-15'), [ev('platform.fault', 'RequestId: r Process exited before completing request')]);
+      assert.deepEqual(types(forLogs(crash, '2021-03-18')), ['platform.fault', 'platform.runtimeDone']);
+    }
+    // A function error or a timeout is no fault: nothing exited.
+    assert.deepEqual(forLogs(ev('platform.runtimeDone', { requestId: 'r', status: 'error', errorType: 'TypeError' }), '2020-08-15'), []);
+    assert.deepEqual(forLogs(ev('platform.runtimeDone', { requestId: 'r', status: 'timeout' }), '2020-08-15'), []);
   });
   test('start keeps requestId and version; log lines and extension records pass as they are', () => {
     assert.deepEqual(forLogs(ev('platform.start', { requestId: 'r', version: '$LATEST', tracing: {} }), '2020-08-15'), [ev('platform.start', { requestId: 'r', version: '$LATEST' })]);

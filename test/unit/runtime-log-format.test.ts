@@ -94,7 +94,8 @@ describe('system records', () => {
 describe('invokeStatus', () => {
   const rows: [Parameters<typeof invokeStatus>[0], string | undefined, string][] = [
     ['response', undefined, 'success'], ['stream', undefined, 'success'], ['error', 'TypeError', 'error'],
-    ['failure', 'Sandbox.Timedout', 'timeout'], ['failure', 'Runtime.ExitError', 'failure'],
+    ['failure', 'Sandbox.Timedout', 'timeout'], ['failure', 'Runtime.ExitError', 'error'], ['failure', 'Extension.Crash', 'error'],
+    ['failure', 'Runtime.InvalidResponseModeHeader', 'error'], ['failure', 'Sandbox.Failure', 'failure'],
   ];
   for (const [kind, type, want] of rows) test(`${kind} ${type ?? ''}: ${want}`, () => assert.equal(invokeStatus(kind, type), want));
 });
