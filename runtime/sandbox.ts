@@ -332,16 +332,13 @@ export class Sandbox {
       if (bootFatal) await this.reset(bootFatal.status === 'timeout' ? 'timeout' : 'failure');
       event = { ...event, deadlineMs: event.deadlineMs + (Date.now() - waitedFrom) };
     }
+    let initFatal: Fatal | undefined;
     if (!this.initialized) {
       // A re-initialising sandbox (after a reset, or a boot init that failed or ran out of
       // time): init runs inside this invoke, bounded by its deadline (the fn's timeout).
-      const fatal = await this.init('invoke', event.deadlineMs);
-      if (fatal) {
-        reply(this.fatalOutcome(fatal));
-        await this.reset(fatal.status === 'timeout' ? 'timeout' : 'failure');
-        return;
-      }
-      initMs = this.initDurationMs;
+      // One that fails is this invoke's answer, with its START, END and REPORT, as RIE does.
+      initFatal = await this.init('invoke', event.deadlineMs);
+      if (!initFatal) initMs = this.initDurationMs;
     } else if (this.firstInvoke) {
       initMs = this.initDurationMs;
     }
@@ -353,10 +350,12 @@ export class Sandbox {
       ? this.record('platform.start', new Date(inv.startedAt), startRecord(event.requestId, event.invokedFunctionArn, this.cfg.functionVersion))
       : `START RequestId: ${event.requestId} Version: ${this.cfg.functionVersion}\n`;
     if (tel.listening) tel.emit('platform.start', { requestId: event.requestId, version: this.cfg.functionVersion, tracing: { type: 'X-Amzn-Trace-Id', value: event.traceId } });
-    const invokeSubscribers = [...this.agents.values()].filter((a) => a.events.has('INVOKE'));
-    this.runtimeState = 'Running';
-    this.runtimeParked?.resolve(event);
-    this.runtimeParked = undefined;
+    const invokeSubscribers = initFatal ? [] : [...this.agents.values()].filter((a) => a.events.has('INVOKE'));
+    if (!initFatal) {
+      this.runtimeState = 'Running';
+      this.runtimeParked?.resolve(event);
+      this.runtimeParked = undefined;
+    }
     for (const a of invokeSubscribers) {
       deliverEvent(a, {
         eventType: 'INVOKE', deadlineMs: event.deadlineMs, requestId: event.requestId,
@@ -365,7 +364,7 @@ export class Sandbox {
     }
 
     // 1. The answer: a response or error posted, a crash, or the deadline.
-    let r = await this.until(() => inv.outcome.settled, event.deadlineMs);
+    let r = initFatal ?? await this.until(() => inv.outcome.settled, event.deadlineMs);
     let outcome: Outcome;
     let reset: ShutdownReason | undefined;
     if (r === 'ok') {
@@ -375,7 +374,7 @@ export class Sandbox {
       reset = 'timeout';
     } else {
       outcome = this.fatalOutcome(r);
-      reset = 'failure';
+      reset = r.status === 'timeout' ? 'timeout' : 'failure';
     }
     // The one status of this invocation: the Telemetry API's records and the JSON log lines say the same.
     const status = typeof r === 'object' ? r.status : this.statusOf(outcome);

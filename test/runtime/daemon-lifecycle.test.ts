@@ -311,6 +311,9 @@ describe('timeouts, crashes and init failures', () => {
       const a = await d.call('{}', { 'fn-call-id': 'nb1' });
       const body = assertFailure(a, 502, 'Runtime.InvalidEntrypoint', 'nb1');
       assert.match(body.errorMessage, /\/nonexistent\/kiln\/bootstrap/);
+      // The invoke whose init failed still has its platform lines, as RIE sends them.
+      const platform = Buffer.from(String(a.headers['kiln-log'] ?? ''), 'base64').toString('utf8');
+      assert.match(platform, /^START RequestId: nb1 Version: \$LATEST\nEND RequestId: nb1\nREPORT RequestId: nb1\t/);
       assertFailure(await d.call('{}', { 'fn-call-id': 'nb2' }), 502, 'Runtime.InvalidEntrypoint', 'nb2');
     }));
 
