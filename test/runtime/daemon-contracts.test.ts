@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  assertAccepted, assertApiError, finishStream, freePort, invoke, register, startSink, warm, withDaemon, withSink, type Answer, type Daemon, type Json, type Sink,
+  assertAccepted, assertApiError, finishStream, freePort, invoke, register, startSink, warm, withDaemon, withSink, type Answer, type Daemon, type Invocation, type Json, type Sink,
 } from '../helpers/daemon.js';
 
 /** A POST as Go's net/http sends an io.Reader body: chunked, trailers declared up front. */
@@ -409,13 +409,18 @@ describe('Telemetry API: timing, shapes, retries, idempotence', () => {
       }),
     ));
 
+  /** An extension (the test) subscribed to the Telemetry API and parked, then an invoke the runtime has taken. */
+  const invokeWatched = async (d: Daemon, sink: Sink, callId: string): Promise<Invocation> => {
+    const id = await register(d, 'otel', []);
+    await subscribeTelemetry(d, id, sink.port);
+    void d.eventNext(id);
+    return invoke(d, { 'fn-call-id': callId });
+  };
+
   test('a response the platform rejects (a bad response mode) is an error in runtimeDone and report, not a success', () =>
     withSink((sink) =>
       withDaemon({}, async (d) => {
-        const id = await register(d, 'otel', []);
-        await subscribeTelemetry(d, id, sink.port);
-        void d.eventNext(id);
-        const inv = await invoke(d, { 'fn-call-id': 'badmode' });
+        const inv = await invokeWatched(d, sink, 'badmode');
         const posted = await d.post(inv.id, 'response', '"x"', { 'lambda-runtime-function-response-mode': 'buffered' });
         assert.equal(posted.status, 400);
         assert.equal((await inv.answer).status, 502);
@@ -438,10 +443,7 @@ describe('Telemetry API: timing, shapes, retries, idempotence', () => {
   test('a timeout is status timeout in runtimeDone and report, with no errorType', () =>
     withSink((sink) =>
       withDaemon({ timeoutSec: 1 }, async (d) => {
-        const id = await register(d, 'otel', []);
-        await subscribeTelemetry(d, id, sink.port);
-        void d.eventNext(id);
-        const slow = await invoke(d, { 'fn-call-id': 'slow' });
+        const slow = await invokeWatched(d, sink, 'slow');
         assert.equal((await slow.answer).status, 504);
         for (const type of ['platform.runtimeDone', 'platform.report']) {
           const rec = await statusOf(sink, type);
@@ -454,10 +456,7 @@ describe('Telemetry API: timing, shapes, retries, idempotence', () => {
   test('a runtime that dies mid-invoke is status error with Runtime.ExitError in runtimeDone and report', () =>
     withSink((sink) =>
       withDaemon({}, async (d) => {
-        const id = await register(d, 'otel', []);
-        await subscribeTelemetry(d, id, sink.port);
-        void d.eventNext(id);
-        const crash = await invoke(d, { 'fn-call-id': 'crash' });
+        const crash = await invokeWatched(d, sink, 'crash');
         for (const pid of d.descendants()) process.kill(pid, 'SIGKILL');
         assert.equal((await crash.answer).status, 502);
         for (const type of ['platform.runtimeDone', 'platform.report']) {
