@@ -78,6 +78,9 @@ interface Fatal {
   status: 'error' | 'failure' | 'timeout';
 }
 
+/** The SHUTDOWN reason of the reset that follows a fatal error. */
+const resetReason = (f: Fatal): ShutdownReason => (f.status === 'timeout' ? 'timeout' : 'failure');
+
 export interface SandboxDeps {
   cfg: DaemonConfig;
   telemetry: Telemetry;
@@ -238,13 +241,15 @@ export class Sandbox {
 
   // ---- init ----------------------------------------------------------------------------
 
-  /** Starts extensions, waits for them to register, starts the bootstrap, waits for every party's `next`. */
-  async init(phase: 'init' | 'invoke', deadlineMs: number): Promise<Fatal | undefined> {
+  /**
+   * Starts extensions, waits for them to register, starts the bootstrap, waits for every
+   * party's `next`; all by `limit` (epoch ms): the boot init's own bound, or the invoke's deadline.
+   */
+  async init(phase: 'init' | 'invoke', limit: number): Promise<Fatal | undefined> {
     const t0 = Date.now();
     const p0 = performance.now();
     const ms = () => Math.round((performance.now() - p0) * 100) / 100;
     const tel = this.deps.telemetry;
-    const limit = deadlineMs;
     tel.emit('platform.initStart', {
       initializationType: 'on-demand', phase, runtimeVersion: 'kiln', runtimeVersionArn: 'kiln',
       functionName: this.cfg.functionName, functionVersion: this.cfg.functionVersion,
@@ -329,7 +334,7 @@ export class Sandbox {
       const bootFatal = await this.initPromise;
       this.initPromise = undefined;
       // One that failed or ran out of time is retried inside this invoke, after a reset.
-      if (bootFatal) await this.reset(bootFatal.status === 'timeout' ? 'timeout' : 'failure');
+      if (bootFatal) await this.reset(resetReason(bootFatal));
       event = { ...event, deadlineMs: event.deadlineMs + (Date.now() - waitedFrom) };
     }
     let initFatal: Fatal | undefined;
@@ -374,7 +379,7 @@ export class Sandbox {
       reset = 'timeout';
     } else {
       outcome = this.fatalOutcome(r);
-      reset = r.status === 'timeout' ? 'timeout' : 'failure';
+      reset = resetReason(r);
     }
     // The one status of this invocation: the Telemetry API's records and the JSON log lines say the same.
     const status = typeof r === 'object' ? r.status : this.statusOf(outcome);
