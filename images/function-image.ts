@@ -169,6 +169,17 @@ export function functionDockerfile(baseImage: string, entrypoint: string[], cmd?
 }
 
 /**
+ * The search paths Lambda gives a .zip-packaged function, so a custom runtime's own libraries
+ * (`lib/` beside bootstrap, `/opt/lib` of a layer) and programs (`/opt/bin`) are found. In
+ * the image's ENV, as the AWS base images carry them: the daemon passes the image's values on,
+ * and a fn's config may still override them (the service lets customers set these two).
+ */
+export const LAMBDA_ZIP_PATHS = {
+  PATH: '/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin',
+  LD_LIBRARY_PATH: '/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib',
+} as const;
+
+/**
  * The Dockerfile of a Lambda-format function: its files in /var/task. No ENTRYPOINT: Kiln's
  * runtime daemon is the container's entrypoint and starts /var/task/bootstrap; the CMD names
  * it for anything that runs the image without the daemon.
@@ -178,6 +189,7 @@ export function lambdaDockerfile(baseImage: string): string {
     `FROM ${baseImage}`,
     `COPY ${CONTEXT_DIR}/ ${LAMBDA_TASK_ROOT}/`,
     `WORKDIR ${LAMBDA_TASK_ROOT}`,
+    ...Object.entries(LAMBDA_ZIP_PATHS).map(([k, v]) => `ENV ${k}=${v}`),
     `CMD ["${LAMBDA_TASK_ROOT}/bootstrap"]`,
     '',
   ].join('\n');

@@ -4,7 +4,7 @@
 // error prints its message and exits non-zero. The Lambda templates go init -> deploy ->
 // invoke -> redeploy too (their files and build contexts are tested in templates.test.ts).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { runCli, type CliRun } from '../helpers/cli.js';
 import { cliWorld } from '../helpers/cli-world.js';
 import { docker, fixtureImage } from '../helpers/images.js';
@@ -45,6 +46,10 @@ async function fails(args: string[], re: RegExp, opts: Parameters<typeof kiln>[1
   return r;
 }
 
+/** A host program (the C compiler) run in `cwd`; it fails the test when it fails. */
+const run = async (file: string, args: string[], cwd: string): Promise<void> => {
+  await promisify(execFile)(file, args, { cwd });
+};
 const callsFlushed = (): Promise<void> => srv.agent.flushRecords();
 
 cliWorld(P, (w) => ({ srv, work, env } = w));
@@ -239,6 +244,30 @@ describe('the Lambda templates', () => {
     await writeFile(join(dir, 'function.sh'), (await readFile(join(dir, 'function.sh'), 'utf8')).replace('Hello from bash', 'Howdy from bash'));
     await ok(['deploy', '--app', APP], { cwd: dir });
     assert.equal(await ok(['invoke', APP, name, '--body', '{}']), '{"message":"Howdy from bash","length":2}');
+  });
+
+  test("lambda-shell: a program and the library it links from lib/ run as on Lambda (PATH, LD_LIBRARY_PATH)", async () => {
+    const name = `${P}-llib`;
+    const dir = join(work, name);
+    await ok(['init', '--runtime', 'lambda-shell', '--name', name]);
+    // A real shared library in lib/ and a program linked to it without an rpath: only the
+    // library path Lambda sets (it has /var/task/lib) lets the loader find it.
+    await mkdir(join(dir, 'lib'));
+    await writeFile(join(dir, 'greet.c'), 'const char *greeting(void) { return "hi from libgreet"; }\n');
+    await writeFile(join(dir, 'main.c'), '#include <stdio.h>\nconst char *greeting(void);\nint main(void) { puts(greeting()); return 0; }\n');
+    await run('cc', ['-shared', '-fPIC', '-o', 'lib/libgreet.so', 'greet.c'], dir);
+    await run('cc', ['-o', 'greet', 'main.c', '-Llib', '-lgreet'], dir);
+    await writeFile(join(dir, 'function.sh'), 'handler () {\n  printf \'%s|%s|%s\' "$(./greet)" "$PATH" "$LD_LIBRARY_PATH"\n}\n');
+    await ok(['deploy', '--app', APP, '--create-app'], { cwd: dir });
+    assert.deepEqual((await ok(['invoke', APP, name])).split('|'), [
+      'hi from libgreet',
+      '/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin',
+      '/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib',
+    ]);
+    // The service lets a function's own settings override both.
+    await ok(['config', 'fn', APP, name, 'set', 'LD_LIBRARY_PATH', '/var/task/lib']);
+    const [greeting, , libraryPath] = (await ok(['invoke', APP, name])).split('|');
+    assert.deepEqual([greeting, libraryPath], ['hi from libgreet', '/var/task/lib']);
   });
 });
 

@@ -75,7 +75,13 @@ describe('kiln init', () => {
 describe('build contexts', () => {
   test('lambda-node: files in /var/task FROM kiln/node', async () => {
     const b = await functionBuildContext(dirFor('lambda-node'), { kind: 'lambda', baseImage: 'kiln/node:latest' });
-    assert.equal(b.dockerfile, 'FROM kiln/node:latest\nCOPY function/ /var/task/\nWORKDIR /var/task\nCMD ["/var/task/bootstrap"]\n');
+    assert.equal(
+      b.dockerfile,
+      'FROM kiln/node:latest\nCOPY function/ /var/task/\nWORKDIR /var/task\n' +
+        'ENV PATH=/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin\n' +
+        'ENV LD_LIBRARY_PATH=/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib\n' +
+        'CMD ["/var/task/bootstrap"]\n',
+    );
     assert.deepEqual([...b.context.entries.keys()].sort(), ['function', 'function/bootstrap', 'function/func.yaml', 'function/index.mjs']);
     const boot = b.context.entries.get('function/bootstrap');
     assert.ok(boot?.kind === 'file' && (boot.mode & 0o111) !== 0, 'bootstrap stays executable');
