@@ -39,6 +39,9 @@ export function runtimeEnv(cfg: DaemonConfig): Record<string, string> {
   return {
     ...mine,
     ...defaults(),
+    // What the service sets for the runtime, so X-Ray SDKs log rather than throw when they
+    // find no trace context (Kiln runs no X-Ray daemon); a customer value wins, as there.
+    AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR',
     ...overrides,
     ...logEnv(cfg.log),
     ...platformEnv(cfg),

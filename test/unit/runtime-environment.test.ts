@@ -42,7 +42,8 @@ const rows: Row[] = [
   { name: 'the log stream', key: 'AWS_LAMBDA_LOG_STREAM_NAME', runtime: '$LATEST', extension: undefined },
   { name: 'the timeout', key: 'AWS_LAMBDA_FUNCTION_TIMEOUT', customer: '900', runtime: '7', extension: '900' },
   { name: 'a customer `_` key', key: '_SECRET_FLAG', customer: '1', runtime: '1', extension: undefined },
-  { name: 'the X-Ray context-missing setting', key: 'AWS_XRAY_CONTEXT_MISSING', customer: 'LOG_ERROR', runtime: 'LOG_ERROR', extension: undefined },
+  { name: 'the X-Ray context-missing setting, set', key: 'AWS_XRAY_CONTEXT_MISSING', customer: 'IGNORE_ERROR', runtime: 'IGNORE_ERROR', extension: undefined },
+  { name: 'the X-Ray context-missing setting, default', key: 'AWS_XRAY_CONTEXT_MISSING', runtime: 'LOG_ERROR', extension: undefined },
   // Overridable platform keys: the customer's value wins; defaults otherwise.
   { name: 'PATH, set', key: 'PATH', customer: '/custom/bin:/bin', runtime: '/custom/bin:/bin', extension: '/custom/bin:/bin' },
   { name: 'PATH, default', key: 'PATH', runtime: DEFAULT_PATH, extension: DEFAULT_PATH },
