@@ -6,10 +6,123 @@ import { migrationSource } from '../migrations/index.js';
 
 export class DbUrlError extends Error {}
 
-/** Parses `sqlite3://PATH` (relative or absolute, or `:memory:`) and `postgres://...`. */
+const SCHEMES = 'sqlite3://PATH, postgres://... or mysql://...';
+
+/** Where and how to reach a MySQL or MariaDB server, as mysql2 takes it. */
+export interface MysqlConnection {
+  host?: string;
+  port?: number;
+  socketPath?: string;
+  user: string;
+  password: string;
+  database: string;
+  ssl?: { rejectUnauthorized: boolean };
+}
+
+const MYSQL_PORT = 3306;
+
+/**
+ * Parses a MySQL FN_DB_URL in either form:
+ * - a URL, `mysql://user:pass@host:port/db` (user and password percent-encoded, port 3306 by default);
+ * - Fn's form, `mysql://` and a Go MySQL driver DSN, `user:pass@tcp(host:port)/db` or
+ *   `user:pass@unix(/path/to.sock)/db` (`user:pass@/db` is tcp to 127.0.0.1:3306).
+ * Query options are tolerated and ignored (Kiln always uses utf8mb4 and UTC), except `tls`:
+ * `true` (verify the server), `skip-verify` (encrypt only) or `false`.
+ */
+export function parseMysqlUrl(url: string): MysqlConnection {
+  const bad = (why: string): DbUrlError => new DbUrlError(`FN_DB_URL "${url}": ${why}`);
+  if (!url.startsWith('mysql://')) throw bad('not a mysql:// URL');
+  const dsn = url.slice('mysql://'.length);
+  // As the Go driver reads a DSN: the database follows the last '/', the user the last '@' before it.
+  const slash = dsn.lastIndexOf('/');
+  if (slash < 0) throw bad('names no database (mysql://user:pass@host:3306/db)');
+  const at = dsn.lastIndexOf('@', slash);
+  const address = dsn.slice(at + 1, slash);
+  const net = /^(\w*)\((.*)\)$/s.exec(address);
+  let conn: MysqlConnection;
+  let dbAndQuery: string;
+  if (net || address === '') {
+    const userInfo = at < 0 ? '' : dsn.slice(0, at);
+    const colon = userInfo.indexOf(':');
+    const user = colon < 0 ? userInfo : userInfo.slice(0, colon);
+    const password = colon < 0 ? '' : userInfo.slice(colon + 1);
+    const [, protocol = 'tcp', addr = ''] = net ?? [];
+    if (protocol === 'unix') {
+      if (addr === '') throw bad('unix() names no socket');
+      conn = { socketPath: addr, user, password, database: '' };
+    } else if (protocol === 'tcp' || protocol === 'tcp4' || protocol === 'tcp6' || protocol === '') {
+      conn = { ...hostPort(addr || '127.0.0.1', bad), user, password, database: '' };
+    } else {
+      throw bad(`unsupported protocol "${protocol}" (use tcp(host:port) or unix(/path))`);
+    }
+    dbAndQuery = dsn.slice(slash + 1);
+  } else {
+    let u: URL;
+    try {
+      u = new URL(url);
+    } catch {
+      throw bad('is not a valid URL (mysql://user:pass@host:3306/db)');
+    }
+    if (u.hostname === '') throw bad('names no host');
+    if (u.hash !== '') throw bad('has a #fragment');
+    conn = {
+      ...hostPort(u.host, bad),
+      user: decode(u.username, bad),
+      password: decode(u.password, bad),
+      database: '',
+    };
+    dbAndQuery = u.pathname.slice(1) + u.search;
+  }
+  const q = dbAndQuery.indexOf('?');
+  const database = decode(q < 0 ? dbAndQuery : dbAndQuery.slice(0, q), bad);
+  if (database === '') throw bad('names no database (mysql://user:pass@host:3306/db)');
+  if (database.includes('/')) throw bad(`database name "${database}" contains '/'`);
+  conn.database = database;
+  const tls = new URLSearchParams(q < 0 ? '' : dbAndQuery.slice(q + 1)).get('tls');
+  switch (tls) {
+    case null: case 'false': break;
+    case 'true': conn.ssl = { rejectUnauthorized: true }; break;
+    case 'skip-verify': conn.ssl = { rejectUnauthorized: false }; break;
+    default: throw bad(`tls=${tls} is not supported (use tls=true, tls=skip-verify or tls=false)`);
+  }
+  return conn;
+}
+
+/** `host`, `host:port`, `[v6]` or `[v6]:port`, port 3306 by default. */
+function hostPort(s: string, bad: (why: string) => DbUrlError): { host: string; port: number } {
+  const m = /^(?:\[([\w:.%]+)\]|([\w.-]+))(?::([^:]*))?$/.exec(s);
+  const host = m?.[1] ?? m?.[2];
+  if (!m || !host) throw bad(`"${s}" is not a host or host:port`);
+  if (m[3] === undefined) return { host, port: MYSQL_PORT };
+  const port = /^\d{1,5}$/.test(m[3]) ? Number(m[3]) : NaN;
+  if (!(port >= 1 && port <= 65535)) throw bad(`port "${m[3]}" is not a number from 1 to 65535`);
+  return { host, port };
+}
+
+function decode(s: string, bad: (why: string) => DbUrlError): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    throw bad(`"${s}" is not valid percent-encoding`);
+  }
+}
+
+/** A pooled MySQL connection as knex's afterCreate hands it over (mysql2's callback API). */
+interface MysqlPoolConnection {
+  query(sql: string, cb: (err: Error | null) => void): unknown;
+}
+
+/**
+ * Every MySQL session is strict, whatever the server's default: a value too long for its column
+ * is an error, never silently cut (MySQL 5.7+ and MariaDB 10.2+ are strict unless told otherwise).
+ */
+export const MYSQL_SESSION_SQL =
+  "SET SESSION sql_mode = CONCAT_WS(',', NULLIF(@@SESSION.sql_mode, ''), 'STRICT_ALL_TABLES')";
+
+/** Parses `sqlite3://PATH` (relative or absolute, or `:memory:`), `postgres://...` and `mysql://...`. */
 export function knexConfigFor(url: string): Knex.Config {
   const at = url.indexOf('://');
-  if (at <= 0) throw new DbUrlError(`FN_DB_URL "${url}" is not a URL (use sqlite3://PATH or postgres://...)`);
+  if (at <= 0) throw new DbUrlError(`FN_DB_URL "${url}" is not a URL (use ${SCHEMES})`);
   const scheme = url.slice(0, at);
   switch (scheme) {
     case 'sqlite3':
@@ -36,8 +149,21 @@ export function knexConfigFor(url: string): Knex.Config {
     case 'postgres':
     case 'postgresql':
       return { client: 'pg', connection: url, pool: { min: 0, max: 10 } };
+    case 'mysql':
+      return {
+        client: 'mysql2',
+        // Timestamps are stored as RFC 3339 text; UTC here too keeps any date mysql2 converts in UTC.
+        connection: { ...parseMysqlUrl(url), charset: 'utf8mb4', timezone: 'Z' },
+        pool: {
+          min: 0,
+          max: 10,
+          afterCreate: (conn: MysqlPoolConnection, done: (err: Error | null, c: unknown) => void) => {
+            conn.query(MYSQL_SESSION_SQL, (err) => done(err, conn));
+          },
+        },
+      };
     default:
-      throw new DbUrlError(`FN_DB_URL "${url}": unsupported scheme "${scheme}" (use sqlite3:// or postgres://)`);
+      throw new DbUrlError(`FN_DB_URL "${url}": unsupported scheme "${scheme}" (use ${SCHEMES})`);
   }
 }
 
