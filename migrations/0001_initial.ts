@@ -4,46 +4,79 @@ import type { Knex } from 'knex';
 
 export const name = '0001_initial';
 
+/** Longest trigger source MySQL stores (the column is unbounded text on SQLite and PostgreSQL). */
+export const MYSQL_SOURCE_LENGTH = 512;
+
+/**
+ * MySQL's and MariaDB's binary utf8mb4 collation that does not pad: 'a' and 'A' differ, text
+ * orders bytewise (as SQLite's and PostgreSQL's "C"), and 'x ' differs from 'x' (utf8mb4_bin pads).
+ */
+async function mysqlBinaryCollation(knex: Knex): Promise<string> {
+  const rows = (await knex('information_schema.COLLATIONS')
+    .select({ name: 'COLLATION_NAME' })
+    .whereIn('COLLATION_NAME', ['utf8mb4_0900_bin', 'utf8mb4_nopad_bin'])) as { name: string }[];
+  return rows[0]?.name ?? 'utf8mb4_bin';
+}
+
 export async function up(knex: Knex): Promise<void> {
+  const client = String(knex.client.config.client);
+  const mysql = client === 'mysql2' || client === 'mysql';
   // Lists are ordered and paged by name; PostgreSQL's locale collation would order them
-  // differently from SQLite, so names compare bytewise everywhere.
-  const nameType = knex.client.config.client === 'pg' ? 'varchar(255) collate "C"' : 'varchar(255)';
+  // differently from SQLite, so names compare bytewise everywhere. On MySQL every text column
+  // takes its table's binary collation (below), ids and trigger sources included.
+  const nameType = client === 'pg' ? 'varchar(255) collate "C"' : 'varchar(255)';
+  const collation = mysql ? await mysqlBinaryCollation(knex) : undefined;
+  /** MySQL only: InnoDB (foreign keys, transactions), utf8mb4, binary collation. */
+  const mysqlTable = (t: Knex.CreateTableBuilder): void => {
+    if (!collation) return;
+    t.engine('InnoDB');
+    t.charset('utf8mb4');
+    t.collate(collation);
+  };
+  /** Unbounded text: MySQL's TEXT holds only 64 KiB, so LONGTEXT there; TEXT elsewhere. */
+  const text = (t: Knex.CreateTableBuilder, column: string): Knex.ColumnBuilder =>
+    mysql ? t.text(column, 'longtext') : t.text(column);
 
   await knex.schema.createTable('apps', (t) => {
+    mysqlTable(t);
     t.string('id', 26).primary();
     t.specificType('name', nameType).notNullable().unique();
-    t.text('config').notNullable();
-    t.text('annotations').notNullable();
-    t.text('syslog_url');
+    text(t, 'config').notNullable();
+    text(t, 'annotations').notNullable();
+    text(t, 'syslog_url');
     t.string('shape', 255);
     t.string('created_at', 24).notNullable();
     t.string('updated_at', 24).notNullable();
   });
 
   await knex.schema.createTable('fns', (t) => {
+    mysqlTable(t);
     t.string('id', 26).primary();
     t.specificType('name', nameType).notNullable();
     t.string('app_id', 26).notNullable().references('id').inTable('apps').onDelete('CASCADE');
-    t.text('image').notNullable();
+    text(t, 'image').notNullable();
     t.integer('memory').notNullable();
     t.integer('timeout').notNullable();
     t.integer('idle_timeout').notNullable();
     t.string('format', 32).notNullable();
-    t.text('config').notNullable();
-    t.text('annotations').notNullable();
+    text(t, 'config').notNullable();
+    text(t, 'annotations').notNullable();
     t.string('created_at', 24).notNullable();
     t.string('updated_at', 24).notNullable();
     t.unique(['app_id', 'name']);
   });
 
   await knex.schema.createTable('triggers', (t) => {
+    mysqlTable(t);
     t.string('id', 26).primary();
     t.specificType('name', nameType).notNullable();
     t.string('app_id', 26).notNullable().references('id').inTable('apps').onDelete('CASCADE');
     t.string('fn_id', 26).notNullable().references('id').inTable('fns').onDelete('CASCADE');
     t.string('type', 32).notNullable();
-    t.text('source').notNullable();
-    t.text('annotations').notNullable();
+    // Part of a unique key, which MySQL builds only over bounded columns (3072 bytes in all).
+    if (mysql) t.string('source', MYSQL_SOURCE_LENGTH).notNullable();
+    else t.text('source').notNullable();
+    text(t, 'annotations').notNullable();
     t.string('created_at', 24).notNullable();
     t.string('updated_at', 24).notNullable();
     // As Fn: names are unique per fn; a (type, source) pair is unique per app.
@@ -56,6 +89,7 @@ export async function up(knex: Knex): Promise<void> {
 
   // No foreign keys: a call outlives its fn (deleting an app leaves its calls readable by id).
   await knex.schema.createTable('calls', (t) => {
+    mysqlTable(t);
     t.string('id', 26).primary();
     t.string('app_id', 26).notNullable();
     t.string('fn_id', 26).notNullable();
@@ -64,14 +98,15 @@ export async function up(knex: Knex): Promise<void> {
     t.string('created_at', 24).notNullable();
     t.string('started_at', 24);
     t.string('completed_at', 24);
-    t.text('error');
-    t.text('stats').notNullable();
+    text(t, 'error');
+    text(t, 'stats').notNullable();
     t.index(['fn_id', 'id']);
   });
 
   await knex.schema.createTable('call_logs', (t) => {
+    mysqlTable(t);
     t.string('call_id', 26).primary();
     t.string('fn_id', 26).notNullable();
-    t.text('log').notNullable();
+    text(t, 'log').notNullable();
   });
 }

@@ -15,3 +15,11 @@ export class ConflictError extends Error {
     this.name = 'ConflictError';
   }
 }
+
+/** A value longer than the database stores (a trigger source on MySQL): bad input, stored nowhere. */
+export class TooLongError extends Error {
+  constructor(readonly entity: Entity, message: string) {
+    super(message);
+    this.name = 'TooLongError';
+  }
+}

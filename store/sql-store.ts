@@ -1,6 +1,6 @@
-// The Store over knex: one implementation for SQLite and PostgreSQL.
+// The Store over knex: one implementation for SQLite, PostgreSQL and MySQL/MariaDB.
 import type { Knex } from 'knex';
-import { ConflictError, NotFoundError } from './errors.js';
+import { ConflictError, NotFoundError, TooLongError } from './errors.js';
 import { SqliteCallWriter, type CallRow } from './sqlite-call-writer.js';
 import {
   DEFAULT_APP_SHAPE, type App, type Call, type CallStatus, type Fn, type FnFormat, type Page, type PageQuery,
@@ -76,11 +76,47 @@ function fromCall(c: Call): CallRow {
   };
 }
 
-/** SQLite's and PostgreSQL's unique-constraint errors. */
+/** SQLite's, PostgreSQL's and MySQL's unique-constraint errors. */
 function isUniqueViolation(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+  const { code, errno } = (err ?? {}) as { code?: unknown; errno?: unknown };
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+    || code === 'ER_DUP_ENTRY' || errno === 1062;
 }
+
+/**
+ * The column of a value too long for it (MySQL's ER_DATA_TOO_LONG), else undefined. Only MySQL
+ * bounds a column the API does not: a trigger's source (see migrations/0001_initial.ts).
+ */
+function tooLongColumn(err: unknown): string | undefined {
+  const { code, errno, sqlMessage } = (err ?? {}) as { code?: unknown; errno?: unknown; sqlMessage?: unknown };
+  if (code !== 'ER_DATA_TOO_LONG' && errno !== 1406) return undefined;
+  return /column '([^']*)'/.exec(String(sqlMessage))?.[1] ?? 'a field';
+}
+
+/**
+ * Rows in groups of at most `maxRows` and, past the first row, about `maxBytes` of text: MySQL
+ * takes a statement of at most max_allowed_packet (16 MiB by default on MariaDB), and call logs
+ * run to FN_MAX_LOG_SIZE_BYTES each.
+ */
+function* chunks<T>(rows: readonly T[], maxRows: number, maxBytes: number, bytes: (row: T) => number): Generator<T[]> {
+  let chunk: T[] = [];
+  let size = 0;
+  for (const row of rows) {
+    const n = bytes(row);
+    if (chunk.length > 0 && (chunk.length >= maxRows || size + n > maxBytes)) {
+      yield chunk;
+      chunk = [];
+      size = 0;
+    }
+    chunk.push(row);
+    size += n;
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
+const STATEMENT_BYTES = 4 * 1024 * 1024;
+const textBytes = (...values: (string | null)[]): number =>
+  values.reduce((sum, v) => sum + (v === null ? 0 : Buffer.byteLength(v)), 0);
 
 /** Keys separate name and id with NUL, which no valid name contains. */
 const KEY_SEP = '\u0000';
@@ -212,6 +248,8 @@ export class SqlStore implements Store {
   // Triggers
 
   private async triggerConflict(t: Trigger, err: unknown): Promise<never> {
+    const column = tooLongColumn(err);
+    if (column !== undefined) throw new TooLongError('trigger', `Trigger ${column} is too long for this database`);
     if (!isUniqueViolation(err)) throw err;
     const sameSource = await this.db('triggers')
       .where({ app_id: t.app_id, type: t.type, source: t.source })
@@ -272,13 +310,14 @@ export class SqlStore implements Store {
     if (records.length === 0) return;
     const logs = records.filter((r) => r.log !== '').map((r) => ({ call_id: r.call.id, fn_id: r.call.fn_id, log: r.log }));
     if (this.sqliteCalls) return this.sqliteCalls.write(records.map((r) => fromCall(r.call)), logs);
+    const calls = records.map((r) => fromCall(r.call));
     await this.db.transaction(async (tx) => {
-      // Chunks keep each statement under SQLite's bound-variable limit.
-      for (let i = 0; i < records.length; i += 100) {
-        await tx('calls').insert(records.slice(i, i + 100).map((r) => fromCall(r.call)));
+      // Chunks keep each statement under bound-variable limits and MySQL's packet size.
+      for (const chunk of chunks(calls, 100, STATEMENT_BYTES, (c) => textBytes(c.stats, c.error))) {
+        await tx('calls').insert(chunk);
       }
-      for (let i = 0; i < logs.length; i += 300) {
-        await tx('call_logs').insert(logs.slice(i, i + 300)).onConflict('call_id').merge();
+      for (const chunk of chunks(logs, 300, STATEMENT_BYTES, (l) => textBytes(l.log))) {
+        await tx('call_logs').insert(chunk).onConflict('call_id').merge();
       }
     });
   }
