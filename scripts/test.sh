@@ -8,6 +8,8 @@ bash scripts/docker.sh
 node dist/images/build-base-cli.js >/dev/null
 KILN_TEST_PG_URL=$(bash scripts/postgres.sh)
 export KILN_TEST_PG_URL
+KILN_TEST_MYSQL_URL=$(bash scripts/mysql.sh)
+export KILN_TEST_MYSQL_URL
 
 tmp=${TMPDIR:-/tmp}
 leftovers() { find "$tmp" -maxdepth 1 -name 'kiln-*' ! -name 'kiln-iofs' ! -name 'kiln-build-*.lock' ! -name 'kiln-runtime-*' 2>/dev/null | sort; }

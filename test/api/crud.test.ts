@@ -1,4 +1,4 @@
-// Apps, fns and triggers through the HTTP API as Fn answers, against SQLite and PostgreSQL.
+// Apps, fns and triggers through the HTTP API as Fn answers, against SQLite, PostgreSQL and MySQL.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { openKnex } from '../../store/open.js';

@@ -1,8 +1,10 @@
 // Real databases for tests: a SQLite file in a fresh temp dir, or a fresh PostgreSQL database
-// on the server scripts/postgres.sh started (KILN_TEST_PG_URL). Each is removed by its cleanup.
+// on the server scripts/postgres.sh started (KILN_TEST_PG_URL), or a fresh MySQL database on
+// the MariaDB server scripts/mysql.sh started (KILN_TEST_MYSQL_URL). Each is removed by its cleanup.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import mysql from 'mysql2/promise';
 import pg from 'pg';
 
 export interface TestDb {
@@ -11,7 +13,7 @@ export interface TestDb {
 }
 
 export interface Backend {
-  name: 'sqlite' | 'postgres';
+  name: 'sqlite' | 'postgres' | 'mysql';
   create(): Promise<TestDb>;
 }
 
@@ -39,8 +41,12 @@ async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
+/** A database name no other suite or process uses (scripts/mysql.sh's role may only make kiln_*). */
+const testDbName = (): string =>
+  `kiln_test_${process.pid}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+
 export async function postgresDb(): Promise<TestDb> {
-  const name = `kiln_test_${process.pid}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+  const name = testDbName();
   await admin((c) => c.query(`CREATE DATABASE ${name}`));
   const url = new URL(pgAdminUrl());
   url.pathname = `/${name}`;
@@ -52,7 +58,36 @@ export async function postgresDb(): Promise<TestDb> {
   };
 }
 
+function mysqlAdminUrl(): string {
+  const url = process.env.KILN_TEST_MYSQL_URL;
+  if (!url) throw new Error('KILN_TEST_MYSQL_URL is not set: run the tests with `npm test`, which starts MariaDB');
+  return url;
+}
+
+async function mysqlAdmin(sql: string): Promise<void> {
+  const conn = await mysql.createConnection(mysqlAdminUrl());
+  try {
+    await conn.query(sql);
+  } finally {
+    await conn.end();
+  }
+}
+
+export async function mysqlDb(): Promise<TestDb> {
+  const name = testDbName();
+  await mysqlAdmin(`CREATE DATABASE \`${name}\``);
+  const url = new URL(mysqlAdminUrl());
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    cleanup: async () => {
+      await mysqlAdmin(`DROP DATABASE IF EXISTS \`${name}\``);
+    },
+  };
+}
+
 export const backends: readonly Backend[] = [
   { name: 'sqlite', create: sqliteDb },
   { name: 'postgres', create: postgresDb },
+  { name: 'mysql', create: mysqlDb },
 ];

@@ -1,4 +1,4 @@
-// Calls and logs in the store, on both backends: batch writes, newest-first pages, logs.
+// Calls and logs in the store, on every backend: batch writes, newest-first pages, logs.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { openKnex } from '../../store/open.js';

@@ -1,4 +1,4 @@
-// Migrations run at start-up on both backends and are idempotent.
+// Migrations run at start-up on every backend and are idempotent.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { openKnex } from '../../store/open.js';
