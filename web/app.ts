@@ -1,0 +1,67 @@
+// The web view's entry: renders the view the location hash names into <main>, again on every
+// hash change. Everything it shows comes from the HTTP API through api.ts.
+import { Api } from './api.js';
+import { h } from './dom.js';
+import { parseRoute, type Route } from './router.js';
+import { appView } from './views/app.js';
+import { appsView } from './views/apps.js';
+import { callView } from './views/call.js';
+import { errorBox, link, type View } from './views/common.js';
+import { fnView } from './views/fn.js';
+
+function render(api: Api, route: Route): Promise<View> {
+  switch (route.view) {
+    case 'apps':
+      return appsView(api, route.cursor);
+    case 'app':
+      return appView(api, route.appId);
+    case 'fn':
+      return fnView(api, route.fnId, route.cursor);
+    case 'call':
+      return callView(api, route.fnId, route.callId);
+    case 'notFound':
+      return Promise.resolve({
+        title: 'Not found',
+        body: h('div', { class: 'view' }, h('h1', {}, 'Not found'), h('p', {}, 'Nothing here: ', h('code', {}, `#${route.path}`), '. ', link({ view: 'apps' }, 'All apps'))),
+      });
+  }
+}
+
+function main(): void {
+  const api = new Api();
+  const mainEl = document.getElementById('main');
+  if (!mainEl) return;
+  // Each render has a number; one that finishes after a newer one started is dropped.
+  let current = 0;
+
+  const show = async (): Promise<void> => {
+    const n = ++current;
+    mainEl.setAttribute('aria-busy', 'true');
+    let view: View;
+    try {
+      view = await render(api, parseRoute(location.hash));
+    } catch (err) {
+      view = { title: 'Error', body: h('div', { class: 'view' }, h('h1', {}, 'Error'), errorBox(err)) };
+    }
+    if (n !== current) return;
+    document.title = `${view.title} · Kiln`;
+    mainEl.replaceChildren(view.body);
+    mainEl.removeAttribute('aria-busy');
+  };
+
+  window.addEventListener('hashchange', () => void show());
+  document.getElementById('refresh')?.addEventListener('click', () => void show());
+  void show();
+
+  const version = document.getElementById('version');
+  if (version) {
+    api.version().then(
+      (v) => {
+        version.textContent = `v${v.version}`;
+      },
+      () => undefined, // the views say when the server cannot be reached
+    );
+  }
+}
+
+main();
