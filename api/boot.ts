@@ -11,6 +11,7 @@ import { InvokeLookup } from './invoke-lookup.js';
 import { createMetrics } from './metrics.js';
 import { invokeHandler } from './invoke-handler.js';
 import { timestamp } from './models/common.js';
+import { loadUiAssets, UiMissingError, type UiAssets } from './routes/ui.js';
 import { Agent } from '../agent/agent.js';
 import { cpusAllowed } from '../agent/cpu-placement.js';
 import { checkSocketBase } from '../agent/iofs.js';
@@ -89,6 +90,17 @@ export async function start(config: Config): Promise<Running> {
     { driver, store, log, newId, labelsFor: (appId, fnId) => driver.labelsFor(appId, fnId) },
   );
 
+  // The web view's built files (dist/web/); without them the API still runs, with no /ui/.
+  let ui: UiAssets | undefined;
+  if (config.ui) {
+    try {
+      ui = loadUiAssets(fileURLToPath(new URL('../web/', import.meta.url)));
+    } catch (err) {
+      if (!(err instanceof UiMissingError)) throw err;
+      log.warn({ err }, 'the web view is not built (run `npm run build`): /ui/ is not served');
+    }
+  }
+
   const lookup = new InvokeLookup(store, config.lookupCacheMs);
   const app = createApp({
     store,
@@ -101,6 +113,7 @@ export async function start(config: Config): Promise<Running> {
     maxRequestSize: config.maxRequestSize,
     publicUrl: config.publicUrl,
     metrics: createMetrics(() => agent.stats()),
+    ...(ui && { ui }),
   });
 
   // Invokes go straight to their handler; everything else to express.

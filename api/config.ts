@@ -27,6 +27,12 @@ const bool = z
   .optional()
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+/** As `bool`, but unset means true. */
+const boolOn = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+  .default('true')
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
 /**
  * KILN_LAMBDA_CPUS: `auto` (the default), `off`, or a Linux CPU list such as `0-3,6`; a bad
  * list is a startup error naming it rather than a server that fails every Lambda start.
@@ -79,6 +85,7 @@ const envSchema = z.object({
   KILN_MAX_QUEUE_MSECS: intFrom(10_000, 1),
   KILN_SHUTDOWN_GRACE_MSECS: intFrom(10_000, 0),
   KILN_LOOKUP_CACHE_MSECS: intFrom(1000, 0),
+  KILN_UI: boolOn,
   KILN_DOCKER_PULL: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   KILN_LAMBDA_CPUS: lambdaCpus,
   // Read only to tell whether `auto` may use this process's CPUs (dockerode reads it itself).
@@ -101,6 +108,8 @@ export interface Config {
   publicUrl: string | undefined;
   /** How long invoke lookups (fn, app, trigger) are cached; 0 turns the cache off. */
   lookupCacheMs: number;
+  /** Serve the web view at /ui/. */
+  ui: boolean;
   agent: {
     nodeId: string;
     iofsPath: string;
@@ -142,6 +151,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     maxRequestSize: e.FN_MAX_REQUEST_SIZE,
     publicUrl: e.FN_PUBLIC_LB_URL?.replace(/\/+$/, ''),
     lookupCacheMs: e.KILN_LOOKUP_CACHE_MSECS,
+    ui: e.KILN_UI,
     agent: {
       nodeId: e.KILN_NODE_ID ?? (hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 64) || 'kiln'),
       iofsPath: e.FN_IOFS_PATH ?? join(tmpdir(), 'kiln-iofs'),

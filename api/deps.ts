@@ -5,6 +5,7 @@ import type { InvokeSpec } from '../agent/agent.js';
 import type { ResponseTarget } from '../agent/relay.js';
 import type { InvokeLookup } from './invoke-lookup.js';
 import type { Metrics } from './metrics.js';
+import type { UiAssets } from './routes/ui.js';
 
 /** The part of the agent the HTTP layer uses. */
 export interface Invoker {
@@ -25,4 +26,6 @@ export interface ApiDeps {
   publicUrl: string | undefined;
   /** GET /metrics (Prometheus); absent, the path is not served. */
   metrics?: Metrics;
+  /** The web view's files, served at /ui/; absent, the web view is off. */
+  ui?: UiAssets;
 }

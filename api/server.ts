@@ -9,6 +9,7 @@ import { callsRouter } from './routes/calls.js';
 import { fnsRouter } from './routes/fns.js';
 import { metaRouter } from './routes/meta.js';
 import { triggersRouter } from './routes/triggers.js';
+import { uiHandler } from './routes/ui.js';
 
 export function createApp(deps: ApiDeps): Express {
   const app = express();
@@ -44,6 +45,8 @@ export function createApp(deps: ApiDeps): Express {
   app.use(fnsRouter(deps));
   app.use(triggersRouter(deps));
   app.use(callsRouter(deps));
+  // After the API's routes, so no API request passes through it.
+  if (deps.ui) app.use('/ui', uiHandler(deps.ui));
   app.use(pathNotFound);
   app.use(errorHandler(deps.log));
   return app;

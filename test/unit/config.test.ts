@@ -14,6 +14,7 @@ const DEFAULTS: Config = {
   maxRequestSize: 6291456,
   publicUrl: undefined,
   lookupCacheMs: 1000,
+  ui: true,
   agent: {
     nodeId: hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 64) || 'kiln',
     iofsPath: join(tmpdir(), 'kiln-iofs'),
@@ -103,6 +104,10 @@ const accepted: { name: string; env: NodeJS.ProcessEnv; want: Partial<Config> }[
     env: { FN_LOG_LEVEL: level },
     want: { logLevel: level },
   })),
+  { name: 'KILN_UI false turns the web view off', env: { KILN_UI: 'false' }, want: { ui: false } },
+  { name: 'KILN_UI 0 turns the web view off', env: { KILN_UI: '0' }, want: { ui: false } },
+  { name: 'KILN_UI true', env: { KILN_UI: 'true' }, want: { ui: true } },
+  { name: 'empty KILN_UI is on', env: { KILN_UI: '' }, want: { ui: true } },
   { name: 'FN_MAX_REQUEST_SIZE', env: { FN_MAX_REQUEST_SIZE: '1048576' }, want: { maxRequestSize: 1048576 } },
   { name: 'FN_MAX_REQUEST_SIZE 0 (no limit)', env: { FN_MAX_REQUEST_SIZE: '0' }, want: { maxRequestSize: 0 } },
   { name: 'empty FN_MAX_REQUEST_SIZE is the default', env: { FN_MAX_REQUEST_SIZE: '' }, want: {} },
@@ -144,6 +149,7 @@ const rejected: { name: string; env: NodeJS.ProcessEnv; variable: string }[] = [
   { name: 'FN_MAX_REQUEST_SIZE big', env: { FN_MAX_REQUEST_SIZE: 'big' }, variable: 'FN_MAX_REQUEST_SIZE' },
   { name: 'FN_LOG_LEVEL verbose', env: { FN_LOG_LEVEL: 'verbose' }, variable: 'FN_LOG_LEVEL' },
   { name: 'FN_PUBLIC_LB_URL not a URL', env: { FN_PUBLIC_LB_URL: 'not a url' }, variable: 'FN_PUBLIC_LB_URL' },
+  { name: 'KILN_UI off', env: { KILN_UI: 'off' }, variable: 'KILN_UI' },
 ];
 for (const c of rejected) {
   test(`loadConfig rejects: ${c.name}`, () => {
