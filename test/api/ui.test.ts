@@ -32,7 +32,7 @@ describe('web view at /ui/', () => {
     assert.match(csp, /script-src 'self'/);
     assert.match(csp, /connect-src 'self'/);
     const html = await res.text();
-    assert.match(html, /<script src="app\.js"><\/script>/);
+    assert.match(html, /<script src="app\.js" defer><\/script>/);
     assert.match(html, /<link rel="stylesheet" href="app\.css">/);
     assert.match(html, /<main id="main"/);
     // No external network: nothing is loaded from another host.
