@@ -145,7 +145,7 @@ export function buildCharts(stats: readonly Sample[]): ChartSpec[] {
 
   const cpu = cpuPercentSeries(stats);
   if (cpu.length > 0) {
-    const lines: Line[] = [{ label: 'CPU (% of one CPU)', cls: 'line-cpu', points: cpu }];
+    const lines: Line[] = [{ label: '% of one CPU', cls: 'line-cpu', points: cpu }];
     // 100% (one full CPU) is the least top, so an idle call draws low rather than full height.
     charts.push({ id: 'cpu', title: 'CPU', unit: 'percent', yMax: Math.max(100, niceCeil(peakOf(lines))), lines, peak: peakOf(lines) });
   }

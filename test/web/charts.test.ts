@@ -94,7 +94,7 @@ test('buildCharts: which charts a call gets', () => {
       name: 'a busy call with traffic; disk counters that never moved draw nothing',
       stats: full,
       want: [
-        { id: 'cpu', yMax: 200, peak: 200, lines: ['CPU (% of one CPU)'] },
+        { id: 'cpu', yMax: 200, peak: 200, lines: ['% of one CPU'] },
         { id: 'memory', yMax: 128 * MiB, peak: 40 * MiB, lines: ['used', 'limit'] },
         { id: 'network', yMax: 2048, peak: 2048, lines: ['received', 'sent'] },
       ],
@@ -102,7 +102,7 @@ test('buildCharts: which charts a call gets', () => {
     {
       name: 'an idle CPU is drawn against one full CPU',
       stats: [at(0, { cpu_total: 0 }), at(1, { cpu_total: 1e6 })],
-      want: [{ id: 'cpu', yMax: 100, peak: 0.1, lines: ['CPU (% of one CPU)'] }],
+      want: [{ id: 'cpu', yMax: 100, peak: 0.1, lines: ['% of one CPU'] }],
     },
     {
       name: 'counters that were already up but did not move: no network chart',

@@ -1,7 +1,7 @@
 // A chart spec (charts.ts) drawn as a small inline SVG line chart with an HTML caption.
 import { pathData, scalePoints, type Box, type ChartSpec, type Unit } from '../charts.js';
 import { h, s } from '../dom.js';
-import { formatBytes, formatPercent, formatRate } from '../format.js';
+import { formatBytes, formatDuration, formatPercent, formatRate } from '../format.js';
 
 const BOX: Box = { width: 320, height: 80, pad: 3 };
 
@@ -46,6 +46,17 @@ export function chartView(spec: ChartSpec, span: { tMin: number; tMax: number })
       ` peak ${formatIn(spec.unit, spec.peak)}`,
       h('span', { class: 'legend' }, spec.lines.map((l) => h('span', { class: `key ${l.cls}` }, l.label))),
     ),
-    h('div', { class: 'plot' }, h('span', { class: 'axis top' }, formatIn(spec.unit, spec.yMax)), svg, h('span', { class: 'axis bottom' }, formatIn(spec.unit, 0))),
+    h(
+      'div',
+      { class: 'plot' },
+      h('div', { class: 'axis-row' }, h('span', { class: 'axis' }, formatIn(spec.unit, spec.yMax))),
+      svg,
+      h(
+        'div',
+        { class: 'axis-row' },
+        h('span', { class: 'axis' }, formatIn(spec.unit, 0)),
+        h('span', { class: 'axis time' }, `${formatDuration(span.tMax - span.tMin)} from the first sample`),
+      ),
+    ),
   );
 }
