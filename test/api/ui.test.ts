@@ -79,7 +79,7 @@ describe('web view at /ui/', () => {
   });
 
   test('unknown files under /ui/ are 404 with Kiln’s error body', async () => {
-    for (const path of ['/ui/nope.js', '/ui/app.js.map', '/ui/web/format.js', '/ui/..%2Fapi%2Fmain.js', '/ui/views/', '/ui/app.js/x']) {
+    for (const path of ['/ui/nope.js', '/ui/format.js', '/ui/api.js', '/ui/%', '/ui/app.js.map', '/ui/web/format.js', '/ui/..%2Fapi%2Fmain.js', '/ui/views/', '/ui/app.js/x']) {
       const r = await call(srv.url, 'GET', path);
       assert.equal(r.status, 404, path);
       assert.deepEqual(r.body, { message: `Path not found: GET ${path}` }, path);
