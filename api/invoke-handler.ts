@@ -31,10 +31,14 @@ const discard: ResponseTarget = {
   removeListener: () => undefined,
 };
 
-/** Path segments decoded as express would; undefined when a segment is malformed. */
+/**
+ * Path segments decoded as express would; undefined when a segment is malformed or decodes to
+ * a NUL (express then answers the 400 for both; see api/server.ts).
+ */
 function segments(path: string): string[] | undefined {
   try {
-    return path.split('/').map(decodeURIComponent);
+    const parts = path.split('/').map(decodeURIComponent);
+    return parts.some((p) => p.includes('\u0000')) ? undefined : parts;
   } catch {
     return undefined;
   }
