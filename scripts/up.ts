@@ -44,6 +44,7 @@ try {
   say(`  curl -s ${base}/t/demo/hello`);
   say(`  FN_API_URL=${base} node dist/cli/main.js calls demo hello`);
   say(`  curl -s ${base}/v2/fns/${fn.id}/calls`);
+  if (config.ui) say(`  open ${base}/ui/ in a browser: the web view of apps, fns and calls`);
   say('Ctrl-C stops it (and removes its containers).');
 } catch (err) {
   process.stderr.write(`kiln: the demo failed: ${describeError(err).text}\n`);

@@ -32,6 +32,7 @@ test('the up script deploys the demo, invokes it and prints where to try it', as
     assert.match(out, /deployed app "demo", fn "hello"/);
     assert.match(out, /POST \/invoke\/[0-9A-Z]{26} -> 200 \{"message":"Hello Kiln"\}/);
     assert.match(out, /curl -s http:\/\/127\.0\.0\.1:\d+\/t\/demo\/hello/);
+    assert.match(out, /open http:\/\/127\.0\.0\.1:\d+\/ui\/ in a browser/);
     assert.deepEqual(await nodeContainers(docker(), nodeId), []);
   } finally {
     rmSync(work, { recursive: true, force: true });
