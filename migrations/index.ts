@@ -1,5 +1,7 @@
 // The ordered list of migrations. Listed statically (not read from a folder) so the compiled
 // ESM build needs no file-system discovery; add each new migration at the end.
+// Every migration after 0001 also runs on adopted Fn databases (store/fn-database.ts), whose
+// apps, fns and triggers have Fn's column types and extra columns and no foreign keys.
 import type { Knex } from 'knex';
 import * as m0001 from './0001_initial.js';
 
@@ -10,9 +12,14 @@ export interface Migration {
 
 export const migrations: readonly Migration[] = [m0001];
 
-/** A knex migration source over the static list; forward-only (no `down`). */
-export const migrationSource: Knex.MigrationSource<Migration> = {
-  getMigrations: async () => [...migrations],
-  getMigrationName: (m) => m.name,
-  getMigration: async (m) => ({ up: m.up, down: async () => { throw new Error(`${m.name}: migrations are forward-only`); } }),
-};
+/** A knex migration source over a list; forward-only (no `down`). */
+export function sourceOf(list: readonly Migration[]): Knex.MigrationSource<Migration> {
+  return {
+    getMigrations: async () => [...list],
+    getMigrationName: (m) => m.name,
+    getMigration: async (m) => ({ up: m.up, down: async () => { throw new Error(`${m.name}: migrations are forward-only`); } }),
+  };
+}
+
+/** Kiln's migrations as knex runs them. */
+export const migrationSource: Knex.MigrationSource<Migration> = sourceOf(migrations);
