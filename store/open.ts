@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import knexFactory, { type Knex } from 'knex';
-import { migrationSource } from '../migrations/index.js';
+import { migrationSourceFor } from './fn-database.js';
 
 export class DbUrlError extends Error {}
 
@@ -176,7 +176,8 @@ export async function openKnex(url: string): Promise<Knex> {
   }
   const knex = knexFactory(config);
   try {
-    await knex.migrate.latest({ migrationSource });
+    // An Fn server's database is adopted in place of the first migration; see fn-database.ts.
+    await knex.migrate.latest({ migrationSource: await migrationSourceFor(knex) });
   } catch (err) {
     await knex.destroy();
     throw err;
