@@ -13,15 +13,41 @@ const str = (v: unknown): string => String(v);
 const optStr = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v));
 const json = <T>(v: unknown): T => JSON.parse(String(v)) as T;
 
+// Rows an Fn server wrote (an adopted Fn database, store/fn-database.ts) are read as they are:
+
+/** Config and annotations: Fn writes an empty map as '' and others with a trailing newline. */
+function jsonObject<T extends object>(v: unknown): T {
+  const s = v === null || v === undefined ? '' : String(v);
+  return ((s.trim() === '' ? undefined : JSON.parse(s)) ?? {}) as T;
+}
+
+const KILN_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i;
+/** What Fn answers for a timestamp it never stored (apps made before its migration 5). */
+const ZERO_TIME = '0001-01-01T00:00:00.000Z';
+
+/**
+ * Timestamps as Kiln writes them (RFC 3339, ms, UTC). Fn writes RFC 3339 with ms in the server's
+ * zone, so an Fn not running in UTC stored offsets; anything else is left as found.
+ */
+function timestamp(v: unknown): string {
+  if (v === null || v === undefined || v === '') return ZERO_TIME;
+  const s = String(v);
+  if (KILN_TIME.test(s) || !RFC3339.test(s)) return s;
+  const ms = Date.parse(s);
+  return Number.isNaN(ms) ? s : new Date(ms).toISOString();
+}
+
 function toApp(r: Row): App {
   const app: App = {
-    id: str(r.id), name: str(r.name), config: json(r.config), annotations: json(r.annotations),
-    // Apps stored before Kiln set a default shape have none; Fn would have given them this one.
+    id: str(r.id), name: str(r.name), config: jsonObject(r.config), annotations: jsonObject(r.annotations),
+    // Apps stored before Kiln set a default shape have none (Fn's migration 25 left ''); Fn
+    // would have given them this one.
     shape: optStr(r.shape) || DEFAULT_APP_SHAPE,
-    created_at: str(r.created_at), updated_at: str(r.updated_at),
+    created_at: timestamp(r.created_at), updated_at: timestamp(r.updated_at),
   };
   const syslog = optStr(r.syslog_url);
-  if (syslog !== undefined) app.syslog_url = syslog;
+  if (syslog) app.syslog_url = syslog;
   return app;
 }
 
@@ -36,8 +62,8 @@ function toFn(r: Row): Fn {
   return {
     id: str(r.id), name: str(r.name), app_id: str(r.app_id), image: str(r.image),
     memory: Number(r.memory), timeout: Number(r.timeout), idle_timeout: Number(r.idle_timeout),
-    format: str(r.format) as FnFormat, config: json(r.config), annotations: json(r.annotations),
-    created_at: str(r.created_at), updated_at: str(r.updated_at),
+    format: str(r.format) as FnFormat, config: jsonObject(r.config), annotations: jsonObject(r.annotations),
+    created_at: timestamp(r.created_at), updated_at: timestamp(r.updated_at),
   };
 }
 
@@ -48,7 +74,8 @@ function fromFn(f: Fn): Row {
 function toTrigger(r: Row): Trigger {
   return {
     id: str(r.id), name: str(r.name), app_id: str(r.app_id), fn_id: str(r.fn_id), type: str(r.type),
-    source: str(r.source), annotations: json(r.annotations), created_at: str(r.created_at), updated_at: str(r.updated_at),
+    source: str(r.source), annotations: jsonObject(r.annotations),
+    created_at: timestamp(r.created_at), updated_at: timestamp(r.updated_at),
   };
 }
 
@@ -147,6 +174,8 @@ async function pageByName<T extends { name: string; id: string }>(
 
 export class SqlStore implements Store {
   private readonly sqliteCalls: SqliteCallWriter | undefined;
+  /** Whether fns has Fn's shape column (an adopted Fn database); asked once. */
+  private fnShape: Promise<boolean> | undefined;
 
   constructor(private readonly db: Knex) {
     this.sqliteCalls = SqliteCallWriter.supports(db) ? new SqliteCallWriter(db) : undefined;
@@ -154,6 +183,14 @@ export class SqlStore implements Store {
 
   async close(): Promise<void> {
     await this.db.destroy();
+  }
+
+  private hasFnShape(): Promise<boolean> {
+    this.fnShape ??= this.db.schema.hasColumn('fns', 'shape').catch((err: unknown) => {
+      this.fnShape = undefined; // asked again next time
+      throw err;
+    });
+    return this.fnShape;
   }
 
   private async one(table: string, where: Row, entity: 'app' | 'fn' | 'trigger', message: string): Promise<Row> {
@@ -207,8 +244,15 @@ export class SqlStore implements Store {
   // Fns
 
   async insertFn(fn: Fn): Promise<void> {
+    const row = fromFn(fn);
+    // Fn reads a fn's shape into a string, so it could not read one Kiln left NULL; Kiln copies
+    // the app's, as Fn's InsertFn does. Kiln's own fns table has no such column.
+    if (await this.hasFnShape()) {
+      const app = (await this.db('apps').first('shape').where({ id: fn.app_id })) as Row | undefined;
+      row.shape = optStr(app?.shape) ?? '';
+    }
     try {
-      await this.db('fns').insert(fromFn(fn));
+      await this.db('fns').insert(row);
     } catch (err) {
       if (isUniqueViolation(err)) throw new ConflictError('fn', 'Fn with specified name already exists');
       throw err;
