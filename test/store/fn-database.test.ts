@@ -1,0 +1,244 @@
+// Opening an Fn server's database, on both backends: adopted once by additions only, so Fn's
+// rows stay as they were and Fn's statements still work; anything else refused, unchanged.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { Knex } from 'knex';
+import { openKnex } from '../../store/open.js';
+import { SqlStore } from '../../store/sql-store.js';
+import { FN_COLUMNS, ForeignDatabaseError, type RefusalReason } from '../../store/fn-database.js';
+import { migrations } from '../../migrations/index.js';
+import { backends, type Backend, type TestDb } from '../helpers/db.js';
+import { createFnDatabase, createFnSchema, FN_IDS, rawKnex, snapshot } from '../helpers/fn-database.js';
+
+type Row = Record<string, unknown>;
+
+/** Fn's columns of every row of its three tables, as Fn's selectors read them. */
+async function fnRows(knex: Knex): Promise<Record<string, Row[]>> {
+  const out: Record<string, Row[]> = {};
+  for (const [table, cols] of Object.entries(FN_COLUMNS)) out[table] = (await knex(table).select(...cols).orderBy('id')) as Row[];
+  return out;
+}
+
+async function withDb(backend: Backend, body: (db: TestDb) => Promise<void>): Promise<void> {
+  const db = await backend.create();
+  try {
+    await body(db);
+  } finally {
+    await db.cleanup();
+  }
+}
+
+/** `body` on a knex of its own: Fn's side (no migrations) unless `open` is openKnex. */
+async function withKnex<T>(
+  url: string, body: (knex: Knex) => Promise<T>, open: (url: string) => Knex | Promise<Knex> = rawKnex,
+): Promise<T> {
+  const knex = await open(url);
+  try {
+    return await body(knex);
+  } finally {
+    await knex.destroy();
+  }
+}
+
+/** openKnex refuses the database for `reason`, with a message matching `message`, and changes nothing. */
+async function assertRefused(url: string, reason: RefusalReason, message: RegExp): Promise<void> {
+  const before = await snapshot(url);
+  await assert.rejects(openKnex(url), (err: unknown) => {
+    assert.ok(err instanceof ForeignDatabaseError, `a ForeignDatabaseError, got ${String(err)}`);
+    assert.equal(err.reason, reason);
+    assert.match(err.message, message);
+    assert.match(err.message, /Kiln changed nothing in it\.$/);
+    return true;
+  });
+  assert.deepEqual(await snapshot(url), before, 'the refused database is unchanged');
+}
+
+for (const backend of backends) {
+  describe(`an Fn database on ${backend.name}`, () => {
+    test('is adopted once: Kiln tables added, recorded as 0001, Fn rows and bookkeeping untouched', async () => {
+      await withDb(backend, async (db) => {
+        await createFnDatabase(db.url);
+        const before = await withKnex(db.url, fnRows);
+        for (let round = 0; round < 3; round++) {
+          await withKnex(db.url, async (knex) => {
+            const done = (await knex('knex_migrations').select('name').orderBy('id')) as { name: string }[];
+            assert.deepEqual(done.map((r) => r.name), migrations.map((m) => m.name), 'recorded once, never run again');
+            for (const t of ['calls', 'call_logs']) assert.ok(await knex.schema.hasTable(t), `${t} exists`);
+            assert.deepEqual(await fnRows(knex), before, "Fn's columns of Fn's rows are as Fn wrote them");
+            const formats = (await knex('fns').select('format')) as { format: string }[];
+            assert.deepEqual(formats, [{ format: 'http-stream' }]);
+            const book = (await knex('schema_migrations').select('version', 'dirty')) as { version: unknown; dirty: unknown }[];
+            assert.equal(book.length, 1);
+            assert.equal(Number(book[0]!.version), 26);
+            assert.equal(Number(book[0]!.dirty), 0);
+          }, openKnex);
+        }
+      });
+    });
+
+    test('calls and call_logs are made as on a fresh Kiln database', async () => {
+      await withDb(backend, async (fresh) => {
+        await withDb(backend, async (fn) => {
+          await createFnDatabase(fn.url);
+          const columns = (url: string) => withKnex(url, async (knex) => ({
+            calls: await knex('calls').columnInfo(),
+            call_logs: await knex('call_logs').columnInfo(),
+          }), openKnex);
+          assert.deepEqual(await columns(fn.url), await columns(fresh.url));
+        });
+      });
+    });
+
+    test('Fn can still write and read it, and Kiln reads what Fn writes', async () => {
+      await withDb(backend, async (db) => {
+        await createFnDatabase(db.url);
+        const store = new SqlStore(await openKnex(db.url));
+        try {
+          const now = '2024-05-06T07:08:09.010Z';
+          // Kiln writes: an app and a fn of its own, a fn in Fn's Zeta (no shape stored: '').
+          await store.insertApp({ id: '01HX0000000000000000000001', name: 'kiln-app', config: {}, annotations: {}, shape: 'GENERIC_ARM', created_at: now, updated_at: now });
+          const fnOf = (id: string, app_id: string, name: string) => ({
+            id, name, app_id, image: 'img', memory: 64, timeout: 10, idle_timeout: 10, format: 'lambda' as const,
+            config: {}, annotations: {}, created_at: now, updated_at: now,
+          });
+          await store.insertFn(fnOf('01HX0000000000000000000002', '01HX0000000000000000000001', 'k'));
+          await store.insertFn(fnOf('01HX0000000000000000000003', FN_IDS.zeta, 'k2'));
+          await store.insertTrigger({ id: '01HX0000000000000000000004', name: 't', app_id: FN_IDS.zeta, fn_id: FN_IDS.fn, type: 'http', source: '/k', annotations: {}, created_at: now, updated_at: now });
+          await store.updateApp({ ...(await store.getApp(FN_IDS.zeta)), config: { A: '9' } });
+
+          await withKnex(db.url, async (knex) => {
+            // Fn's own inserts name Fn's columns only (sql.go InsertApp, InsertFn, InsertTrigger).
+            await knex.raw(`INSERT INTO apps (id, name, config, annotations, syslog_url, created_at, updated_at, shape)
+              VALUES ('01D53HGHKN0000A00000000000', 'fnnew', '', '', NULL, '2019-03-05T00:00:00.000Z', '2019-03-05T00:00:00.000Z', 'GENERIC_X86')`);
+            await knex.raw(`INSERT INTO fns (id, name, app_id, image, memory, timeout, idle_timeout, config, annotations, created_at, updated_at, shape)
+              VALUES ('01D53HGHKP0000C00000000000', 'f', '01D53HGHKN0000A00000000000', 'img', 128, 30, 30, '', '', '2019-03-05T00:00:00.000Z', '2019-03-05T00:00:00.000Z', 'GENERIC_X86')`);
+            await knex.raw(`INSERT INTO triggers (id, name, app_id, fn_id, created_at, updated_at, type, source, annotations)
+              VALUES ('01D53HGHKQ0000E00000000000', 'f', '01D53HGHKN0000A00000000000', '01D53HGHKP0000C00000000000', '2019-03-05T00:00:00.000Z', '2019-03-05T00:00:00.000Z', 'http', '/f', '')`);
+            // Fn's selectors scan these columns into non-pointer Go values, which cannot take NULL
+            // (created_at, syslog_url of apps can: common.DateTime and *string).
+            const notNull: Record<string, string[]> = {
+              apps: ['id', 'name', 'config', 'annotations', 'shape'],
+              fns: [...FN_COLUMNS.fns],
+              triggers: [...FN_COLUMNS.triggers],
+            };
+            for (const [table, rows] of Object.entries(await fnRows(knex))) {
+              for (const r of rows) for (const c of notNull[table]!) assert.notEqual(r[c], null, `${table} ${String(r.id)} ${c}`);
+              for (const r of rows) for (const c of ['config', 'annotations'].filter((k) => k in r)) {
+                if (r[c] !== '') assert.equal(typeof JSON.parse(String(r[c])), 'object', `${table}.${c} is JSON`);
+              }
+            }
+            const shapes = (await knex('fns').select('id', 'shape').orderBy('id')) as { id: string; shape: string }[];
+            assert.deepEqual(shapes.filter((s) => s.id.startsWith('01HX')), [
+              { id: '01HX0000000000000000000002', shape: 'GENERIC_ARM' },
+              { id: '01HX0000000000000000000003', shape: '' }, // Zeta's, as Fn's InsertFn copies it
+            ]);
+          });
+
+          const f = await store.getFn('01D53HGHKP0000C00000000000');
+          assert.equal(f.format, 'http-stream', "Fn's insert got the column's default");
+          assert.deepEqual(f.config, {});
+          assert.equal((await store.getTriggerBySource('01D53HGHKN0000A00000000000', 'http', '/f')).fn_id, f.id);
+          // Kiln's constraint on (app_id, type, source), which Fn checks itself on insert.
+          await assert.rejects(
+            store.insertTrigger({ id: '01HX0000000000000000000005', name: 'dup', app_id: FN_IDS.zeta, fn_id: FN_IDS.fn, type: 'http', source: '/hello', annotations: {}, created_at: now, updated_at: now }),
+            /same type and source/,
+          );
+        } finally {
+          await store.close();
+        }
+      });
+    });
+
+    test('a failed earlier Kiln start (knex tables, no migration recorded) does not stop the adoption', async () => {
+      await withDb(backend, async (db) => {
+        await createFnDatabase(db.url);
+        await withKnex(db.url, async (knex) => {
+          await knex.schema.createTable('knex_migrations', (t) => {
+            t.increments();
+            t.string('name');
+            t.integer('batch');
+            t.timestamp('migration_time');
+          });
+        });
+        await withKnex(db.url, async (knex) => {
+          assert.ok(await knex.schema.hasColumn('fns', 'format'));
+        }, openKnex);
+      });
+    });
+
+    describe('refused, unchanged', () => {
+      test('unrelated tables named as Kiln’s, with no bookkeeping', async () => {
+        await withDb(backend, async (db) => {
+          await withKnex(db.url, async (knex) => {
+            await knex.raw('CREATE TABLE apps (id integer PRIMARY KEY, title text)');
+            await knex.raw(`INSERT INTO apps (id, title) VALUES (1, 'mine')`);
+          });
+          await assertRefused(db.url, 'unrecognised', /holds tables apps but neither .*knex_migrations.*schema_migrations/);
+        });
+      });
+
+      test('another tool’s schema_migrations beside unrelated tables', async () => {
+        await withDb(backend, async (db) => {
+          await withKnex(db.url, async (knex) => {
+            await createFnSchema(knex);
+            await knex.schema.dropTable('fns');
+            await knex.raw('CREATE TABLE fns (id integer PRIMARY KEY, body text)');
+          });
+          await assertRefused(db.url, 'unrecognised', /lacks Fn's fns\.name, fns\.app_id/);
+        });
+      });
+
+      test('Fn’s dirty flag set', async () => {
+        await withDb(backend, async (db) => {
+          await createFnDatabase(db.url, undefined, { dirty: true });
+          await assertRefused(db.url, 'fn-dirty', /marks version 26 dirty/);
+        });
+      });
+
+      test('an Fn schema older than Fn’s final one', async () => {
+        await withDb(backend, async (db) => {
+          await withKnex(db.url, async (knex) => {
+            await createFnSchema(knex, { version: 25 });
+            await knex('apps').insert({ id: FN_IDS.zeta, name: 'Zeta', config: '', annotations: '', shape: '' });
+          });
+          await assertRefused(db.url, 'fn-version', /schema version 25; .*version 26: start a current Fn server/);
+        });
+      });
+
+      test('an adoption that stopped part-way', async () => {
+        await withDb(backend, async (db) => {
+          await createFnDatabase(db.url);
+          // What a backend whose DDL commits statement by statement could leave: the first step.
+          await withKnex(db.url, (knex) => knex.schema.alterTable('fns', (t) => {
+            t.string('format', 32).notNullable().defaultTo('http-stream');
+          }));
+          await assertRefused(db.url, 'half-adopted', /already has fns\.format/);
+        });
+      });
+
+      test('Fn rows that break Kiln’s trigger constraint', async () => {
+        await withDb(backend, async (db) => {
+          await createFnDatabase(db.url);
+          await withKnex(db.url, (knex) => knex('triggers').insert({
+            id: '01D53HGHKN0000A00000000000', name: 'again', app_id: FN_IDS.zeta, fn_id: FN_IDS.fn, type: 'http',
+            source: '/hello', annotations: '', created_at: '2019-03-05T00:00:00.000Z', updated_at: '2019-03-05T00:00:00.000Z',
+          }));
+          await assertRefused(db.url, 'fn-data', new RegExp(`app ${FN_IDS.zeta} http /hello`));
+        });
+      });
+    });
+
+    test('an empty database and a Kiln database open as before', async () => {
+      await withDb(backend, async (db) => {
+        for (let round = 0; round < 2; round++) {
+          await withKnex(db.url, async (knex) => {
+            assert.ok(!(await knex.schema.hasTable('schema_migrations')));
+            assert.ok(!(await knex.schema.hasColumn('fns', 'shape')));
+            const done = (await knex('knex_migrations').select('name')) as { name: string }[];
+            assert.deepEqual(done.map((r) => r.name), migrations.map((m) => m.name));
+          }, openKnex);
+        }
+      });
+    });
+  });
+}
