@@ -11,31 +11,77 @@ export const MYSQL_SOURCE_LENGTH = 512;
  * MySQL's and MariaDB's binary utf8mb4 collation that does not pad: 'a' and 'A' differ, text
  * orders bytewise (as SQLite's and PostgreSQL's "C"), and 'x ' differs from 'x' (utf8mb4_bin pads).
  */
-async function mysqlBinaryCollation(knex: Knex): Promise<string> {
+export async function mysqlBinaryCollation(knex: Knex): Promise<string> {
   const rows = (await knex('information_schema.COLLATIONS')
     .select({ name: 'COLLATION_NAME' })
     .whereIn('COLLATION_NAME', ['utf8mb4_0900_bin', 'utf8mb4_nopad_bin'])) as { name: string }[];
   return rows[0]?.name ?? 'utf8mb4_bin';
 }
 
+export const isMysql = (knex: Knex): boolean => ['mysql2', 'mysql'].includes(String(knex.client.config.client));
+
+/**
+ * How Kiln's tables are made on this backend. Exported for store/fn-database.ts, whose adoption
+ * of an Fn database makes the same calls and call_logs tables as this migration.
+ */
+export interface TableStyle {
+  /** MySQL only: the binary collation every text column of Kiln's takes; undefined elsewhere. */
+  collation: string | undefined;
+  /** MySQL only: InnoDB (foreign keys, transactions), utf8mb4, the binary collation. */
+  table(t: Knex.CreateTableBuilder): void;
+  /** Unbounded text: MySQL's TEXT holds only 64 KiB, so LONGTEXT there; TEXT elsewhere. */
+  text(t: Knex.CreateTableBuilder, column: string): Knex.ColumnBuilder;
+}
+
+export async function tableStyle(knex: Knex): Promise<TableStyle> {
+  const collation = isMysql(knex) ? await mysqlBinaryCollation(knex) : undefined;
+  return {
+    collation,
+    table: (t) => {
+      if (!collation) return;
+      t.engine('InnoDB');
+      t.charset('utf8mb4');
+      t.collate(collation);
+    },
+    text: (t, column) => (collation ? t.text(column, 'longtext') : t.text(column)),
+  };
+}
+
+/** Calls and their logs. No foreign keys: a call outlives its fn (deleting an app leaves its calls readable by id). */
+export async function createCallTables(knex: Knex, style: TableStyle): Promise<void> {
+  await knex.schema.createTable('calls', (t) => {
+    style.table(t);
+    t.string('id', 26).primary();
+    t.string('app_id', 26).notNullable();
+    t.string('fn_id', 26).notNullable();
+    t.string('trigger_id', 26);
+    t.string('status', 16).notNullable();
+    t.string('created_at', 24).notNullable();
+    t.string('started_at', 24);
+    t.string('completed_at', 24);
+    style.text(t, 'error');
+    style.text(t, 'stats').notNullable();
+    t.index(['fn_id', 'id']);
+  });
+
+  await knex.schema.createTable('call_logs', (t) => {
+    style.table(t);
+    t.string('call_id', 26).primary();
+    t.string('fn_id', 26).notNullable();
+    style.text(t, 'log').notNullable();
+  });
+}
+
 export async function up(knex: Knex): Promise<void> {
   const client = String(knex.client.config.client);
-  const mysql = client === 'mysql2' || client === 'mysql';
+  const mysql = isMysql(knex);
   // Lists are ordered and paged by name; PostgreSQL's locale collation would order them
   // differently from SQLite, so names compare bytewise everywhere. On MySQL every text column
   // takes its table's binary collation (below), ids and trigger sources included.
   const nameType = client === 'pg' ? 'varchar(255) collate "C"' : 'varchar(255)';
-  const collation = mysql ? await mysqlBinaryCollation(knex) : undefined;
-  /** MySQL only: InnoDB (foreign keys, transactions), utf8mb4, binary collation. */
-  const mysqlTable = (t: Knex.CreateTableBuilder): void => {
-    if (!collation) return;
-    t.engine('InnoDB');
-    t.charset('utf8mb4');
-    t.collate(collation);
-  };
-  /** Unbounded text: MySQL's TEXT holds only 64 KiB, so LONGTEXT there; TEXT elsewhere. */
-  const text = (t: Knex.CreateTableBuilder, column: string): Knex.ColumnBuilder =>
-    mysql ? t.text(column, 'longtext') : t.text(column);
+  const style = await tableStyle(knex);
+  const mysqlTable = style.table;
+  const text = style.text;
 
   await knex.schema.createTable('apps', (t) => {
     mysqlTable(t);
@@ -87,26 +133,5 @@ export async function up(knex: Knex): Promise<void> {
     t.index(['fn_id']);
   });
 
-  // No foreign keys: a call outlives its fn (deleting an app leaves its calls readable by id).
-  await knex.schema.createTable('calls', (t) => {
-    mysqlTable(t);
-    t.string('id', 26).primary();
-    t.string('app_id', 26).notNullable();
-    t.string('fn_id', 26).notNullable();
-    t.string('trigger_id', 26);
-    t.string('status', 16).notNullable();
-    t.string('created_at', 24).notNullable();
-    t.string('started_at', 24);
-    t.string('completed_at', 24);
-    text(t, 'error');
-    text(t, 'stats').notNullable();
-    t.index(['fn_id', 'id']);
-  });
-
-  await knex.schema.createTable('call_logs', (t) => {
-    mysqlTable(t);
-    t.string('call_id', 26).primary();
-    t.string('fn_id', 26).notNullable();
-    text(t, 'log').notNullable();
-  });
+  await createCallTables(knex, style);
 }
