@@ -8,6 +8,9 @@
 // - timestamps as common.DateTime (common/time.go): RFC 3339 with ms in the server's zone;
 // - apps.shape '' where its migration 25 gave existing apps none, and a fn's shape copied from
 //   its app (sql.go InsertFn); an app made before migration 5 has no timestamps at all.
+// Fn's DDL is the same text on every database, so on MySQL its tables take the database's
+// default character set and collation: the test server's utf8mb4_general_ci (case-insensitive,
+// padding), or latin1_swedish_ci, MySQL 5.7's default, when asked for.
 import knexFactory, { type Knex } from 'knex';
 import { knexConfigFor } from '../../store/open.js';
 
@@ -27,11 +30,18 @@ export interface FnSchemaOptions {
   /** schema_migrations.version (Fn's final is 26; at 25 fns has no shape yet). */
   version?: number;
   dirty?: boolean;
+  /** MySQL only: make the tables in MySQL 5.7's default latin1 (latin1_swedish_ci). */
+  latin1?: boolean;
 }
 
 /** Fn's final tables, as sql.go creates them on a fresh database. */
 export async function createFnSchema(knex: Knex, opts: FnSchemaOptions = {}): Promise<void> {
   const version = opts.version ?? 26;
+  const mysql = knex.client.config.client === 'mysql2';
+  if (opts.latin1) {
+    if (!mysql) throw new Error('latin1 is a MySQL database default');
+    await knex.raw('ALTER DATABASE CHARACTER SET latin1 COLLATE latin1_swedish_ci');
+  }
   await knex.raw(`CREATE TABLE apps (
     id varchar(256) NOT NULL PRIMARY KEY,
     name varchar(256) NOT NULL UNIQUE,
@@ -129,6 +139,18 @@ export async function snapshot(url: string): Promise<unknown> {
       const idx = (await knex.raw(`SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() ORDER BY indexname`)) as { rows: unknown[] };
       schema = { cols: cols.rows, idx: idx.rows };
       tables = [...new Set(cols.rows.map((r) => r.table_name))];
+    } else if (knex.client.config.client === 'mysql2') {
+      const inDb = { TABLE_SCHEMA: knex.raw('DATABASE()') };
+      const tableRows = (await knex('information_schema.TABLES').select('TABLE_NAME', 'ENGINE', 'ROW_FORMAT', 'TABLE_COLLATION')
+        .where(inDb).orderBy('TABLE_NAME')) as { TABLE_NAME: string }[];
+      const cols = await knex('information_schema.COLUMNS')
+        .select('TABLE_NAME', 'COLUMN_NAME', 'ORDINAL_POSITION', 'COLUMN_TYPE', 'COLLATION_NAME', 'IS_NULLABLE', 'COLUMN_DEFAULT')
+        .where(inDb).orderBy(['TABLE_NAME', 'COLUMN_NAME']);
+      const idx = await knex('information_schema.STATISTICS')
+        .select('TABLE_NAME', 'INDEX_NAME', 'SEQ_IN_INDEX', 'COLUMN_NAME', 'NON_UNIQUE', 'SUB_PART')
+        .where(inDb).orderBy(['TABLE_NAME', 'INDEX_NAME', 'SEQ_IN_INDEX']);
+      schema = { tables: tableRows, cols, idx };
+      tables = tableRows.map((r) => r.TABLE_NAME);
     } else {
       const rows = (await knex.raw(`SELECT type, name, sql FROM sqlite_master ORDER BY name`)) as { type: string; name: string }[];
       schema = rows;

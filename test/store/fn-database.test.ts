@@ -1,4 +1,4 @@
-// Opening an Fn server's database, on both backends: adopted once by additions only, so Fn's
+// Opening an Fn server's database, on every backend: adopted once by additions only, so Fn's
 // rows stay as they were and Fn's statements still work; anything else refused, unchanged.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -7,7 +7,8 @@ import { openKnex } from '../../store/open.js';
 import { SqlStore } from '../../store/sql-store.js';
 import { FN_COLUMNS, ForeignDatabaseError, type RefusalReason } from '../../store/fn-database.js';
 import { migrations } from '../../migrations/index.js';
-import { backends, type Backend, type TestDb } from '../helpers/db.js';
+import { NotFoundError } from '../../store/errors.js';
+import { backends, mysqlDb, type Backend, type TestDb } from '../helpers/db.js';
 import { createFnDatabase, createFnSchema, FN_IDS, rawKnex, snapshot } from '../helpers/fn-database.js';
 
 type Row = Record<string, unknown>;
@@ -149,6 +150,37 @@ for (const backend of backends) {
       });
     });
 
+    test('rows equal only case-insensitively or up to trailing spaces are distinct to Kiln, not duplicates', async () => {
+      // What MySQL's default collations (Fn's there) call one value: Fn matched '/HELLO' to
+      // '/hello'. Kiln matches and orders bytewise on every backend, so neither is refused.
+      await withDb(backend, async (db) => {
+        await createFnDatabase(db.url);
+        const variants = [
+          { id: '01D53HGHKN0000A00000000000', name: 'upper', source: '/HELLO' },
+          { id: '01D53HGHKP0000C00000000000', name: 'spaced', source: '/hello ' },
+        ];
+        await withKnex(db.url, (knex) => knex('triggers').insert(variants.map((v) => ({
+          ...v, app_id: FN_IDS.zeta, fn_id: FN_IDS.fn, type: 'http', annotations: '',
+          created_at: '2019-03-05T00:00:00.000Z', updated_at: '2019-03-05T00:00:00.000Z',
+        }))));
+        const store = new SqlStore(await openKnex(db.url));
+        try {
+          assert.equal((await store.getTriggerBySource(FN_IDS.zeta, 'http', '/hello')).id, FN_IDS.trigger);
+          for (const v of variants) assert.equal((await store.getTriggerBySource(FN_IDS.zeta, 'http', v.source)).id, v.id, v.source);
+          // An app name Fn's unique index held equal to "Zeta" on MySQL, and lookups by case variants.
+          const now = '2024-05-06T07:08:09.010Z';
+          await store.insertApp({ id: '01HX0000000000000000000001', name: 'zeta', config: {}, annotations: {}, shape: 'GENERIC_X86', created_at: now, updated_at: now });
+          const names = (await store.listApps({ perPage: 10 })).items.map((a) => a.name);
+          assert.deepEqual(names, ['Zeta', 'alpha', 'zeta'], 'listed bytewise');
+          assert.equal((await store.getAppByName('zeta')).id, '01HX0000000000000000000001');
+          await assert.rejects(store.getAppByName('ZETA'), NotFoundError);
+          await assert.rejects(store.getApp(FN_IDS.zeta.toLowerCase()), NotFoundError);
+        } finally {
+          await store.close();
+        }
+      });
+    });
+
     test('a failed earlier Kiln start (knex tables, no migration recorded) does not stop the adoption', async () => {
       await withDb(backend, async (db) => {
         await createFnDatabase(db.url);
@@ -242,3 +274,65 @@ for (const backend of backends) {
     });
   });
 }
+
+/** The collation of each of Fn's columns, as information_schema.COLUMNS has it. */
+async function mysqlCollations(knex: Knex): Promise<Record<string, string | null>> {
+  const rows = (await knex('information_schema.COLUMNS')
+    .select({ table: 'TABLE_NAME', column: 'COLUMN_NAME', collation: 'COLLATION_NAME' })
+    .where({ TABLE_SCHEMA: knex.raw('DATABASE()') })
+    .whereIn('TABLE_NAME', Object.keys(FN_COLUMNS))) as { table: string; column: string; collation: string | null }[];
+  return Object.fromEntries(rows.map((r) => [`${r.table}.${r.column}`, r.collation]));
+}
+
+describe('an Fn database on MySQL only', () => {
+  const KEYS = ['apps.id', 'apps.name', 'fns.id', 'fns.name', 'fns.app_id', 'triggers.id', 'triggers.name',
+    'triggers.app_id', 'triggers.fn_id', 'triggers.type', 'triggers.source'];
+
+  for (const latin1 of [false, true]) {
+    const what = latin1 ? 'latin1 (MySQL 5.7’s default)' : 'the server’s default, utf8mb4_general_ci';
+    test(`in ${what}: key columns take Kiln’s binary collation, the rest keep theirs, and Fn’s lookups become exact`, async () => {
+      const db = await mysqlDb();
+      try {
+        await createFnDatabase(db.url, undefined, { latin1 });
+        const before = await withKnex(db.url, mysqlCollations);
+        const fnDefault = latin1 ? 'latin1_swedish_ci' : 'utf8mb4_general_ci';
+        for (const c of KEYS) assert.equal(before[c], fnDefault, `Fn's ${c}`);
+        const rowsBefore = await withKnex(db.url, fnRows);
+        await withKnex(db.url, async (knex) => {
+          const binary = (await knex('information_schema.TABLES').first({ c: 'TABLE_COLLATION' })
+            .where({ TABLE_SCHEMA: knex.raw('DATABASE()'), TABLE_NAME: 'calls' })) as { c: string };
+          assert.match(binary.c, /^utf8mb4_(nopad|0900)_bin$/);
+          const after = await mysqlCollations(knex);
+          for (const [c, collation] of Object.entries(after)) {
+            const expected = KEYS.includes(c) || c === 'fns.format' ? binary.c : before[c];
+            assert.equal(collation, expected, c);
+          }
+          assert.deepEqual(await fnRows(knex), rowsBefore, "Fn's rows read back as they were");
+        }, openKnex);
+        await withKnex(db.url, async (knex) => {
+          // Fn's own statements (sql.go GetAppID, GetTriggerBySource) now match exactly, as on PostgreSQL and SQLite.
+          const [byName] = (await knex.raw('SELECT id FROM apps WHERE name = ?', ['zeta'])) as [unknown[]];
+          assert.deepEqual(byName, []);
+          const [bySource] = (await knex.raw('SELECT id FROM triggers WHERE app_id = ? AND type = ? AND source = ?', [FN_IDS.zeta, 'http', '/HELLO'])) as [unknown[]];
+          assert.deepEqual(bySource, []);
+          const [exact] = (await knex.raw('SELECT id FROM apps WHERE name = ?', ['Zeta'])) as [{ id: string }[]];
+          assert.deepEqual(exact.map((r) => r.id), [FN_IDS.zeta]);
+        });
+      } finally {
+        await db.cleanup();
+      }
+    });
+  }
+
+  test('refused, unchanged: a table whose row format cannot hold Kiln’s keys (a database made on MySQL 5.6)', async () => {
+    const db = await mysqlDb();
+    try {
+      // latin1 keys fit COMPACT's 767 bytes a column; Kiln's utf8mb4 ones (1024) do not.
+      await createFnDatabase(db.url, undefined, { latin1: true });
+      await withKnex(db.url, (knex) => knex.raw('ALTER TABLE apps ROW_FORMAT=COMPACT'));
+      await assertRefused(db.url, 'fn-schema', /apps has row format Compact, .*ROW_FORMAT=DYNAMIC/);
+    } finally {
+      await db.cleanup();
+    }
+  });
+});
