@@ -16,7 +16,7 @@ export class ConflictError extends Error {
   }
 }
 
-/** A value longer than the database stores (a trigger source on MySQL): bad input, stored nowhere. */
+/** A value longer than its column holds (PostgreSQL, MySQL: see SqlStore's tooLong): bad input, stored nowhere. */
 export class TooLongError extends Error {
   constructor(readonly entity: Entity, message: string) {
     super(message);

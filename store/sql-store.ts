@@ -1,5 +1,6 @@
 // The Store over knex: one implementation for SQLite, PostgreSQL and MySQL/MariaDB.
 import type { Knex } from 'knex';
+import { isUniqueViolation, tooLongValue } from './db-errors.js';
 import { ConflictError, NotFoundError, TooLongError } from './errors.js';
 import { SqliteCallWriter, type CallRow } from './sqlite-call-writer.js';
 import {
@@ -103,23 +104,6 @@ function fromCall(c: Call): CallRow {
   };
 }
 
-/** SQLite's, PostgreSQL's and MySQL's unique-constraint errors. */
-function isUniqueViolation(err: unknown): boolean {
-  const { code, errno } = (err ?? {}) as { code?: unknown; errno?: unknown };
-  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
-    || code === 'ER_DUP_ENTRY' || errno === 1062;
-}
-
-/**
- * The column of a value too long for it (MySQL's ER_DATA_TOO_LONG), else undefined. Only MySQL
- * bounds a column the API does not: a trigger's source (see migrations/0001_initial.ts).
- */
-function tooLongColumn(err: unknown): string | undefined {
-  const { code, errno, sqlMessage } = (err ?? {}) as { code?: unknown; errno?: unknown; sqlMessage?: unknown };
-  if (code !== 'ER_DATA_TOO_LONG' && errno !== 1406) return undefined;
-  return /column '([^']*)'/.exec(String(sqlMessage))?.[1] ?? 'a field';
-}
-
 /**
  * Rows in groups of at most `maxRows` and, past the first row, about `maxBytes` of text: MySQL
  * takes a statement of at most max_allowed_packet (16 MiB by default on MariaDB), and call logs
@@ -144,6 +128,9 @@ function* chunks<T>(rows: readonly T[], maxRows: number, maxBytes: number, bytes
 const STATEMENT_BYTES = 4 * 1024 * 1024;
 const textBytes = (...values: (string | null)[]): number =>
   values.reduce((sum, v) => sum + (v === null ? 0 : Buffer.byteLength(v)), 0);
+
+type StoredEntity = 'app' | 'fn' | 'trigger';
+const ENTITY_NAMES: Record<StoredEntity, string> = { app: 'App', fn: 'Fn', trigger: 'Trigger' };
 
 /** Keys separate name and id with NUL, which no valid name contains. */
 const KEY_SEP = '\u0000';
@@ -193,6 +180,38 @@ export class SqlStore implements Store {
     return this.fnShape;
   }
 
+  /**
+   * A TooLongError for `err` when it is a value too long for its column, else undefined. The API
+   * bounds few lengths, and databases bound some columns: an adopted Fn database's varchar(256)
+   * (PostgreSQL, MySQL), Kiln's own triggers.source on MySQL, MySQL's 64 KiB TEXT.
+   */
+  private async tooLong(entity: StoredEntity, table: string, row: Row, err: unknown): Promise<TooLongError | undefined> {
+    const found = tooLongValue(err);
+    if (!found) return undefined;
+    const column = found.column ?? (await this.overlongColumn(table, row, found.maxLength));
+    const name = ENTITY_NAMES[entity];
+    return new TooLongError(entity, column === undefined
+      ? `${name} has a value too long for this database`
+      : `${name} ${column} is too long for this database`);
+  }
+
+  /** Which of the values written is longer than its column holds (PostgreSQL names no column). */
+  private async overlongColumn(table: string, row: Row, maxLength: number | undefined): Promise<string | undefined> {
+    let info: Record<string, Knex.ColumnInfo>;
+    try {
+      info = (await this.db(table).columnInfo()) as Record<string, Knex.ColumnInfo>;
+    } catch {
+      return undefined; // the answer is still a 400; it just names no column
+    }
+    for (const [column, value] of Object.entries(row)) {
+      const max = Number(info[column]?.maxLength);
+      if (typeof value !== 'string' || !(max > 0) || (maxLength !== undefined && max !== maxLength)) continue;
+      // Both count characters (code points), not UTF-16 units or bytes.
+      if ([...value].length > max) return column;
+    }
+    return undefined;
+  }
+
   private async one(table: string, where: Row, entity: 'app' | 'fn' | 'trigger', message: string): Promise<Row> {
     const row = (await this.db(table).where(where).first()) as Row | undefined;
     if (!row) throw new NotFoundError(entity, message);
@@ -202,17 +221,23 @@ export class SqlStore implements Store {
   // Apps
 
   async insertApp(app: App): Promise<void> {
+    const row = fromApp(app);
     try {
-      await this.db('apps').insert(fromApp(app));
+      await this.db('apps').insert(row);
     } catch (err) {
       if (isUniqueViolation(err)) throw new ConflictError('app', 'App already exists');
-      throw err;
+      throw (await this.tooLong('app', 'apps', row, err)) ?? err;
     }
   }
 
   async updateApp(app: App): Promise<void> {
     const { id, ...rest } = fromApp(app);
-    const n = await this.db('apps').where({ id }).update(rest);
+    let n: number;
+    try {
+      n = await this.db('apps').where({ id }).update(rest);
+    } catch (err) {
+      throw (await this.tooLong('app', 'apps', rest, err)) ?? err;
+    }
     if (n === 0) throw new NotFoundError('app', 'App not found');
   }
 
@@ -255,19 +280,20 @@ export class SqlStore implements Store {
       await this.db('fns').insert(row);
     } catch (err) {
       if (isUniqueViolation(err)) throw new ConflictError('fn', 'Fn with specified name already exists');
-      throw err;
+      throw (await this.tooLong('fn', 'fns', row, err)) ?? err;
     }
   }
 
   async updateFn(fn: Fn): Promise<void> {
     const { id, ...rest } = fromFn(fn);
+    let n: number;
     try {
-      const n = await this.db('fns').where({ id }).update(rest);
-      if (n === 0) throw new NotFoundError('fn', 'Fn not found');
+      n = await this.db('fns').where({ id }).update(rest);
     } catch (err) {
       if (isUniqueViolation(err)) throw new ConflictError('fn', 'Fn with specified name already exists');
-      throw err;
+      throw (await this.tooLong('fn', 'fns', rest, err)) ?? err;
     }
+    if (n === 0) throw new NotFoundError('fn', 'Fn not found');
   }
 
   async getFn(id: string): Promise<Fn> {
@@ -291,10 +317,8 @@ export class SqlStore implements Store {
 
   // Triggers
 
-  private async triggerConflict(t: Trigger, err: unknown): Promise<never> {
-    const column = tooLongColumn(err);
-    if (column !== undefined) throw new TooLongError('trigger', `Trigger ${column} is too long for this database`);
-    if (!isUniqueViolation(err)) throw err;
+  private async triggerConflict(t: Trigger, row: Row, err: unknown): Promise<never> {
+    if (!isUniqueViolation(err)) throw (await this.tooLong('trigger', 'triggers', row, err)) ?? err;
     const sameSource = await this.db('triggers')
       .where({ app_id: t.app_id, type: t.type, source: t.source })
       .whereNot({ id: t.id })
@@ -306,10 +330,11 @@ export class SqlStore implements Store {
   }
 
   async insertTrigger(t: Trigger): Promise<void> {
+    const row = fromTrigger(t);
     try {
-      await this.db('triggers').insert(fromTrigger(t));
+      await this.db('triggers').insert(row);
     } catch (err) {
-      await this.triggerConflict(t, err);
+      await this.triggerConflict(t, row, err);
     }
   }
 
@@ -319,7 +344,7 @@ export class SqlStore implements Store {
     try {
       n = await this.db('triggers').where({ id }).update(rest);
     } catch (err) {
-      return this.triggerConflict(t, err);
+      return this.triggerConflict(t, rest, err);
     }
     if (n === 0) throw new NotFoundError('trigger', 'Trigger not found');
   }

@@ -1,0 +1,40 @@
+// What a driver's error means, for the errors the Store turns into typed ones (store/errors.ts).
+// Pure functions over the error objects better-sqlite3, pg and mysql2 throw.
+
+/** SQLite's, PostgreSQL's and MySQL's unique-constraint errors. */
+export function isUniqueViolation(err: unknown): boolean {
+  const { code, errno } = (err ?? {}) as { code?: unknown; errno?: unknown };
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+    || code === 'ER_DUP_ENTRY' || errno === 1062;
+}
+
+/** A value longer than its column holds, as far as the error says. */
+export interface TooLongValue {
+  /** The column, when the error names it (MySQL does; PostgreSQL does not). */
+  column?: string;
+  /** The column's length, when the error gives it (PostgreSQL's message does). */
+  maxLength?: number;
+}
+
+/**
+ * A value too long for its column, else undefined:
+ * - MySQL and MariaDB (strict sessions): ER_DATA_TOO_LONG, 1406, "Data too long for column 'x' at row 1";
+ * - PostgreSQL: SQLSTATE 22001 (string_data_right_truncation), "value too long for type character
+ *   varying(256)": the error's column, table and constraint fields are empty, so only the length is known;
+ * - SQLite never: it stores any length in any column.
+ */
+export function tooLongValue(err: unknown): TooLongValue | undefined {
+  const { code, errno, sqlMessage, message } = (err ?? {}) as {
+    code?: unknown; errno?: unknown; sqlMessage?: unknown; message?: unknown;
+  };
+  if (code === 'ER_DATA_TOO_LONG' || errno === 1406) {
+    const column = /column '([^']*)'/.exec(String(sqlMessage))?.[1];
+    return column === undefined ? {} : { column };
+  }
+  // mysql2's `code` is the symbolic name (its SQLSTATE is `sqlState`), so '22001' here is pg's.
+  if (code === '22001') {
+    const length = /\((\d+)\)\s*$/.exec(String(message))?.[1];
+    return length === undefined ? {} : { maxLength: Number(length) };
+  }
+  return undefined;
+}
