@@ -1,0 +1,89 @@
+// How each driver's errors are classified: unique violations and values too long for a column.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { isUniqueViolation, tooLongValue, type TooLongValue } from '../../store/db-errors.js';
+
+/** pg's DatabaseError as it comes for 22001: a message, a code, and no column, table or constraint. */
+const pgError = (code: string, message: string): Error => Object.assign(new Error(message), {
+  name: 'error', severity: 'ERROR', code, column: undefined, table: undefined, constraint: undefined,
+  file: 'varchar.c', routine: 'varchar',
+});
+/** mysql2's error: code is the symbolic name, errno the number, sqlState the SQLSTATE. */
+const mysqlError = (code: string, errno: number, sqlState: string, sqlMessage: string): Error =>
+  Object.assign(new Error(sqlMessage), { code, errno, sqlState, sqlMessage });
+/** better-sqlite3's SqliteError. */
+const sqliteError = (code: string, message: string): Error => Object.assign(new Error(message), { code });
+
+const cases: { name: string; err: unknown; tooLong: TooLongValue | undefined; unique: boolean }[] = [
+  {
+    name: 'PostgreSQL 22001 on varchar(256): no column, the length from the message',
+    err: pgError('22001', 'value too long for type character varying(256)'),
+    tooLong: { maxLength: 256 }, unique: false,
+  },
+  {
+    name: 'PostgreSQL 22001 on char(5)',
+    err: pgError('22001', 'value too long for type character(5)'),
+    tooLong: { maxLength: 5 }, unique: false,
+  },
+  {
+    name: 'PostgreSQL 22001 in a message without a length (another lc_messages)',
+    err: pgError('22001', 'valeur trop longue'),
+    tooLong: {}, unique: false,
+  },
+  {
+    name: 'PostgreSQL unique violation',
+    err: pgError('23505', 'duplicate key value violates unique constraint "apps_name_key"'),
+    tooLong: undefined, unique: true,
+  },
+  {
+    name: 'MySQL 1406 names the column',
+    err: mysqlError('ER_DATA_TOO_LONG', 1406, '22001', "Data too long for column 'image' at row 1"),
+    tooLong: { column: 'image' }, unique: false,
+  },
+  {
+    name: 'MySQL 1406 by number alone',
+    err: { errno: 1406, sqlMessage: "Data too long for column 'source' at row 1" },
+    tooLong: { column: 'source' }, unique: false,
+  },
+  {
+    name: 'MySQL 1406 with a message naming no column',
+    err: mysqlError('ER_DATA_TOO_LONG', 1406, '22001', 'Data too long'),
+    tooLong: {}, unique: false,
+  },
+  {
+    name: 'MySQL duplicate entry',
+    err: mysqlError('ER_DUP_ENTRY', 1062, '23000', "Duplicate entry 'a' for key 'apps_name_unique'"),
+    tooLong: undefined, unique: true,
+  },
+  {
+    name: "MySQL's other 22001-state errors are not pg's 22001",
+    err: mysqlError('ER_TRUNCATED_WRONG_VALUE', 1292, '22007', 'Truncated incorrect value'),
+    tooLong: undefined, unique: false,
+  },
+  {
+    name: 'SQLite unique violation',
+    err: sqliteError('SQLITE_CONSTRAINT_UNIQUE', 'UNIQUE constraint failed: apps.name'),
+    tooLong: undefined, unique: true,
+  },
+  {
+    name: 'SQLite primary key violation',
+    err: sqliteError('SQLITE_CONSTRAINT_PRIMARYKEY', 'UNIQUE constraint failed: apps.id'),
+    tooLong: undefined, unique: true,
+  },
+  {
+    // SQLite stores any length in any column; its one size error is a value past SQLITE_MAX_LENGTH (1 GB).
+    name: 'SQLite never reports a value too long for a column',
+    err: sqliteError('SQLITE_TOOBIG', 'string or blob too big'),
+    tooLong: undefined, unique: false,
+  },
+  { name: 'a plain Error', err: new Error('boom'), tooLong: undefined, unique: false },
+  { name: 'null', err: null, tooLong: undefined, unique: false },
+  { name: 'a string', err: 'oops', tooLong: undefined, unique: false },
+];
+
+for (const c of cases) {
+  test(`classifies ${c.name}`, () => {
+    assert.deepEqual(tooLongValue(c.err), c.tooLong);
+    assert.equal(isUniqueViolation(c.err), c.unique);
+  });
+}
