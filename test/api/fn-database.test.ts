@@ -1,4 +1,4 @@
-// A Kiln server started on an Fn server's database, on both backends: what Fn stored reads back
+// A Kiln server started on an Fn server's database, on every backend: what Fn stored reads back
 // through the HTTP API in Fn's shapes, runs, and sits beside what Kiln creates.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -116,6 +116,63 @@ for (const backend of backends) {
 
       assert.equal((await req('DELETE', `/v2/apps/${FN_IDS.alpha}`)).status, 204);
       assert.deepEqual((await req('GET', '/v2/apps')).body.items.map((a: { name: string }) => a.name), ['Zeta']);
+    });
+
+    test('names differing only in case are two apps, listed bytewise (Fn’s MySQL collation held them equal)', async () => {
+      const z = await req('POST', '/v2/apps', { name: 'zeta' });
+      assert.equal(z.status, 200, JSON.stringify(z.body));
+      try {
+        const names = (await req('GET', '/v2/apps')).body.items.map((a: { name: string }) => a.name);
+        assert.deepEqual(names, ['Zeta', 'zeta']);
+        assert.deepEqual((await req('GET', '/v2/apps?name=zeta')).body.items.map((a: { id: string }) => a.id), [z.body.id]);
+        assert.deepEqual((await req('GET', '/v2/apps?name=ZETA')).body.items, []);
+        assert.equal((await req('GET', `/v2/apps/${FN_IDS.zeta.toLowerCase()}`)).status, 404);
+      } finally {
+        assert.equal((await req('DELETE', `/v2/apps/${z.body.id}`)).status, 204);
+      }
+    });
+
+    test('a value longer than its column holds is a 400 that writes nothing', async () => {
+      // Fn's image, source and the like are varchar(256) on PostgreSQL and MySQL, and its config
+      // MySQL's TEXT (64 KiB); Fn's SQLite tables have the same declarations, which SQLite does
+      // not enforce, so there every value is stored as given.
+      const bounded = backend.name !== 'sqlite';
+      const longImage = `registry.example/${'x'.repeat(300)}`;
+      const longSource = `/${'s'.repeat(299)}`;
+      const otherLongSource = `/${'t'.repeat(299)}`; // where SQLite stored longSource, it is taken
+      const tooLong = (r: { status: number; body: unknown }, message: string, rejected = bounded) => {
+        if (rejected) assert.deepEqual([r.status, r.body], [400, { message }]);
+        else assert.equal(r.status, 200, JSON.stringify(r.body));
+      };
+
+      const post = await req('POST', '/v2/fns', { app_id: FN_IDS.zeta, name: 'long-image', image: longImage });
+      tooLong(post, 'Fn image is too long for this database');
+      assert.equal((await req('GET', `/v2/fns?app_id=${FN_IDS.zeta}&name=long-image`)).body.items.length, bounded ? 0 : 1);
+
+      const f = await req('POST', '/v2/fns', { app_id: FN_IDS.zeta, name: 'short-image', image });
+      assert.equal(f.status, 200, JSON.stringify(f.body));
+      tooLong(await req('PUT', `/v2/fns/${f.body.id}`, { image: longImage }), 'Fn image is too long for this database');
+      assert.equal((await req('GET', `/v2/fns/${f.body.id}`)).body.image, bounded ? image : longImage);
+
+      const trigger = { app_id: FN_IDS.zeta, fn_id: f.body.id, type: 'http' };
+      const postT = await req('POST', '/v2/triggers', { ...trigger, name: 'long-source', source: longSource });
+      tooLong(postT, 'Trigger source is too long for this database');
+      assert.equal((await req('GET', `/v2/triggers?app_id=${FN_IDS.zeta}&name=long-source`)).body.items.length, bounded ? 0 : 1);
+      const t = await req('POST', '/v2/triggers', { ...trigger, name: 'short-source', source: '/short' });
+      assert.equal(t.status, 200, JSON.stringify(t.body));
+      tooLong(await req('PUT', `/v2/triggers/${t.body.id}`, { source: otherLongSource }), 'Trigger source is too long for this database');
+      assert.equal((await req('GET', `/v2/triggers/${t.body.id}`)).body.source, bounded ? '/short' : otherLongSource);
+
+      // Only MySQL bounds a text column: Fn's config is TEXT there (64 KiB), unbounded on PostgreSQL.
+      const before = (await req('GET', `/v2/apps/${FN_IDS.zeta}`)).body;
+      const big = 'c'.repeat(70_000);
+      tooLong(await req('PUT', `/v2/apps/${FN_IDS.zeta}`, { config: { BIG: big } }), 'App config is too long for this database', backend.name === 'mysql');
+      const after = (await req('GET', `/v2/apps/${FN_IDS.zeta}`)).body;
+      assert.deepEqual(after.config, backend.name === 'mysql' ? before.config : { ...before.config, BIG: big });
+
+      for (const id of [f.body.id, post.status === 200 ? post.body.id : undefined]) {
+        if (id) assert.equal((await req('DELETE', `/v2/fns/${id}`)).status, 204);
+      }
     });
 
     test('a restart opens the adopted database as Kiln’s own', async () => {
