@@ -31,6 +31,9 @@ export const FN_COLUMNS = {
 
 type FnTable = keyof typeof FN_COLUMNS;
 const FN_TABLES = Object.keys(FN_COLUMNS) as FnTable[];
+/** The indexes the adoption adds to Fn's triggers, named as knex names them on Kiln's own table. */
+const TRIGGER_INDEXES = ['triggers_app_id_type_source_unique', 'triggers_app_id_name_id_index', 'triggers_fn_id_index'] as const;
+
 /** Tables Kiln creates beside Fn's. */
 const KILN_ONLY_TABLES = ['calls', 'call_logs'] as const;
 
@@ -249,9 +252,9 @@ export async function inspectDatabase(knex: Knex): Promise<DatabaseKind> {
       `FN_DB_URL has Fn's schema_migrations at version ${version} but lacks Fn's ${list(missing)}`);
   }
 
-  // Fn's final schema has none of these; the adoption adds them in one transaction, so finding
-  // them without Kiln's record means an adoption that stopped part-way (or a backend whose DDL
-  // commits on its own) or tables of the same names made by something else.
+  // Fn's final schema has none of these; the adoption adds them in one transaction (on MySQL,
+  // fns.format first), so finding them without Kiln's record means an adoption that stopped
+  // part-way on MySQL, whose DDL commits on its own, or tables of the same names made by something else.
   const kilnParts = [
     ...((await knex.schema.hasColumn('fns', 'format')) ? ['fns.format'] : []),
     ...present.filter((t) => (KILN_ONLY_TABLES as readonly string[]).includes(t)),
@@ -260,7 +263,7 @@ export async function inspectDatabase(knex: Knex): Promise<DatabaseKind> {
     throw new ForeignDatabaseError('half-adopted',
       `FN_DB_URL is an Fn database that already has ${list(kilnParts)}, which Fn's schema lacks, but no record ` +
       `of Kiln's migrations: a Kiln adoption stopped part-way or something else added them; restore the ` +
-      `database from a backup or remove them`);
+      `database from a backup or remove them (and Kiln's indexes on triggers, ${list(TRIGGER_INDEXES)}, where present)`);
   }
 
   const dialect = dialectOf(knex);
@@ -306,9 +309,9 @@ async function adoptFnSchema(knex: Knex): Promise<void> {
   // Fn's DDL has the (app_id, fn_id, name) uniques and none of these; the names are knex's
   // defaults, as on Kiln's own triggers table, so later migrations can name them on both.
   await knex.schema.alterTable('triggers', (t) => {
-    t.unique(['app_id', 'type', 'source']);
-    t.index(['app_id', 'name', 'id']);
-    t.index(['fn_id']);
+    t.unique(['app_id', 'type', 'source'], { indexName: TRIGGER_INDEXES[0] });
+    t.index(['app_id', 'name', 'id'], TRIGGER_INDEXES[1]);
+    t.index(['fn_id'], TRIGGER_INDEXES[2]);
   });
   // Fn's calls and logs tables were dropped by its migrations 23 and 24; a database where
   // tables of those names remain is refused above, never merged.
