@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { AgentError, type AgentErrorKind } from '../agent/errors.js';
 import { DriverError, ImageNotFoundError } from '../drivers/errors.js';
 import { ImageRefError } from '../drivers/image-name.js';
-import { ConflictError, NotFoundError, TooLongError } from '../store/errors.js';
+import { ConflictError, NotFoundError, UnstorableValueError } from '../store/errors.js';
 
 export class ApiError extends Error {
   constructor(readonly status: number, message: string, readonly fields?: string) {
@@ -63,7 +63,7 @@ export function toHttpError(err: unknown): HttpError {
   }
   if (err instanceof NotFoundError) return { status: 404, body: { message: err.message } };
   if (err instanceof ConflictError) return { status: 409, body: { message: err.message } };
-  if (err instanceof TooLongError) return { status: 400, body: { message: err.message } };
+  if (err instanceof UnstorableValueError) return { status: 400, body: { message: err.message } };
   // body-parser's own errors carry a `type`.
   const type = (err as { type?: unknown } | null)?.type;
   if (type === 'entity.parse.failed') {

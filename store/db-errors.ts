@@ -38,3 +38,16 @@ export function tooLongValue(err: unknown): TooLongValue | undefined {
   }
   return undefined;
 }
+
+/**
+ * The column of a value with characters its column's character set cannot hold, else undefined:
+ * MySQL's 1366 (ER_TRUNCATED_WRONG_VALUE_FOR_FIELD), "Incorrect string value: '\\xF0\\x9F...' for
+ * column `db`.`fns`.`image` at row 1" (MySQL 8 quotes it so, MariaDB as 'image'). Kiln's own
+ * tables are utf8mb4; an Fn database made in latin1 keeps latin1 columns. Null: no column named.
+ */
+export function unencodableColumn(err: unknown): string | null | undefined {
+  const { code, errno, sqlMessage } = (err ?? {}) as { code?: unknown; errno?: unknown; sqlMessage?: unknown };
+  if (code !== 'ER_TRUNCATED_WRONG_VALUE_FOR_FIELD' && errno !== 1366) return undefined;
+  const m = /for column (?:`[^`]*`\.)*[`']([^`']*)[`']/.exec(String(sqlMessage));
+  return m?.[1] ?? null;
+}

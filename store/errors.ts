@@ -16,10 +16,13 @@ export class ConflictError extends Error {
   }
 }
 
-/** A value longer than its column holds (PostgreSQL, MySQL: see SqlStore's tooLong): bad input, stored nowhere. */
-export class TooLongError extends Error {
+/**
+ * A value its column cannot hold (too long for it, or with characters outside its character set:
+ * PostgreSQL, MySQL; see SqlStore's unstorable): bad input, stored nowhere.
+ */
+export class UnstorableValueError extends Error {
   constructor(readonly entity: Entity, message: string) {
     super(message);
-    this.name = 'TooLongError';
+    this.name = 'UnstorableValueError';
   }
 }

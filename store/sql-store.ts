@@ -1,7 +1,7 @@
 // The Store over knex: one implementation for SQLite, PostgreSQL and MySQL/MariaDB.
 import type { Knex } from 'knex';
-import { isUniqueViolation, tooLongValue } from './db-errors.js';
-import { ConflictError, NotFoundError, TooLongError } from './errors.js';
+import { isUniqueViolation, tooLongValue, unencodableColumn } from './db-errors.js';
+import { ConflictError, NotFoundError, UnstorableValueError } from './errors.js';
 import { SqliteCallWriter, type CallRow } from './sqlite-call-writer.js';
 import {
   DEFAULT_APP_SHAPE, type App, type Call, type CallStatus, type Fn, type FnFormat, type Page, type PageQuery,
@@ -181,16 +181,21 @@ export class SqlStore implements Store {
   }
 
   /**
-   * A TooLongError for `err` when it is a value too long for its column, else undefined. The API
-   * bounds few lengths, and databases bound some columns: an adopted Fn database's varchar(256)
-   * (PostgreSQL, MySQL), Kiln's own triggers.source on MySQL, MySQL's 64 KiB TEXT.
+   * An UnstorableValueError for `err` when it is a value its column cannot hold, else undefined.
+   * The API bounds few lengths, and databases bound some columns: an adopted Fn database's
+   * varchar(256) (PostgreSQL, MySQL) and latin1 columns (MySQL), Kiln's own triggers.source on
+   * MySQL, MySQL's 64 KiB TEXT.
    */
-  private async tooLong(entity: StoredEntity, table: string, row: Row, err: unknown): Promise<TooLongError | undefined> {
+  private async unstorable(entity: StoredEntity, table: string, row: Row, err: unknown): Promise<UnstorableValueError | undefined> {
+    const name = ENTITY_NAMES[entity];
+    const unencodable = unencodableColumn(err);
+    if (unencodable !== undefined) {
+      return new UnstorableValueError(entity, `${name} ${unencodable ?? 'value'} has characters this database's column cannot store`);
+    }
     const found = tooLongValue(err);
     if (!found) return undefined;
     const column = found.column ?? (await this.overlongColumn(table, row, found.maxLength));
-    const name = ENTITY_NAMES[entity];
-    return new TooLongError(entity, column === undefined
+    return new UnstorableValueError(entity, column === undefined
       ? `${name} has a value too long for this database`
       : `${name} ${column} is too long for this database`);
   }
@@ -226,7 +231,7 @@ export class SqlStore implements Store {
       await this.db('apps').insert(row);
     } catch (err) {
       if (isUniqueViolation(err)) throw new ConflictError('app', 'App already exists');
-      throw (await this.tooLong('app', 'apps', row, err)) ?? err;
+      throw (await this.unstorable('app', 'apps', row, err)) ?? err;
     }
   }
 
@@ -236,7 +241,7 @@ export class SqlStore implements Store {
     try {
       n = await this.db('apps').where({ id }).update(rest);
     } catch (err) {
-      throw (await this.tooLong('app', 'apps', rest, err)) ?? err;
+      throw (await this.unstorable('app', 'apps', rest, err)) ?? err;
     }
     if (n === 0) throw new NotFoundError('app', 'App not found');
   }
@@ -280,7 +285,7 @@ export class SqlStore implements Store {
       await this.db('fns').insert(row);
     } catch (err) {
       if (isUniqueViolation(err)) throw new ConflictError('fn', 'Fn with specified name already exists');
-      throw (await this.tooLong('fn', 'fns', row, err)) ?? err;
+      throw (await this.unstorable('fn', 'fns', row, err)) ?? err;
     }
   }
 
@@ -291,7 +296,7 @@ export class SqlStore implements Store {
       n = await this.db('fns').where({ id }).update(rest);
     } catch (err) {
       if (isUniqueViolation(err)) throw new ConflictError('fn', 'Fn with specified name already exists');
-      throw (await this.tooLong('fn', 'fns', rest, err)) ?? err;
+      throw (await this.unstorable('fn', 'fns', rest, err)) ?? err;
     }
     if (n === 0) throw new NotFoundError('fn', 'Fn not found');
   }
@@ -318,7 +323,7 @@ export class SqlStore implements Store {
   // Triggers
 
   private async triggerConflict(t: Trigger, row: Row, err: unknown): Promise<never> {
-    if (!isUniqueViolation(err)) throw (await this.tooLong('trigger', 'triggers', row, err)) ?? err;
+    if (!isUniqueViolation(err)) throw (await this.unstorable('trigger', 'triggers', row, err)) ?? err;
     const sameSource = await this.db('triggers')
       .where({ app_id: t.app_id, type: t.type, source: t.source })
       .whereNot({ id: t.id })

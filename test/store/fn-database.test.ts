@@ -7,7 +7,7 @@ import { openKnex } from '../../store/open.js';
 import { SqlStore } from '../../store/sql-store.js';
 import { FN_COLUMNS, ForeignDatabaseError, type RefusalReason } from '../../store/fn-database.js';
 import { migrations } from '../../migrations/index.js';
-import { NotFoundError } from '../../store/errors.js';
+import { NotFoundError, UnstorableValueError } from '../../store/errors.js';
 import { backends, mysqlDb, type Backend, type TestDb } from '../helpers/db.js';
 import { createFnDatabase, createFnSchema, FN_IDS, rawKnex, snapshot } from '../helpers/fn-database.js';
 
@@ -323,6 +323,30 @@ describe('an Fn database on MySQL only', () => {
       }
     });
   }
+
+  test('in latin1: a value with characters latin1 cannot hold is an UnstorableValueError naming the column, and nothing is written', async () => {
+    const db = await mysqlDb();
+    try {
+      await createFnDatabase(db.url, undefined, { latin1: true });
+      const store = new SqlStore(await openKnex(db.url));
+      try {
+        const fn = await store.getFn(FN_IDS.fn);
+        await assert.rejects(store.updateFn({ ...fn, image: 'img:\u{1F642}' }), (err: unknown) => {
+          assert.ok(err instanceof UnstorableValueError, String(err));
+          assert.equal(err.message, "Fn image has characters this database's column cannot store");
+          return true;
+        });
+        assert.deepEqual(await store.getFn(FN_IDS.fn), fn);
+        // What latin1 holds (é) is stored as before.
+        await store.updateFn({ ...fn, image: 'café:1' });
+        assert.equal((await store.getFn(FN_IDS.fn)).image, 'café:1');
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await db.cleanup();
+    }
+  });
 
   test('refused, unchanged: a table whose row format cannot hold Kiln’s keys (a database made on MySQL 5.6)', async () => {
     const db = await mysqlDb();

@@ -1,7 +1,7 @@
 // How each driver's errors are classified: unique violations and values too long for a column.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isUniqueViolation, tooLongValue, type TooLongValue } from '../../store/db-errors.js';
+import { isUniqueViolation, tooLongValue, unencodableColumn, type TooLongValue } from '../../store/db-errors.js';
 
 /** pg's DatabaseError as it comes for 22001: a message, a code, and no column, table or constraint. */
 const pgError = (code: string, message: string): Error => Object.assign(new Error(message), {
@@ -86,4 +86,18 @@ for (const c of cases) {
     assert.deepEqual(tooLongValue(c.err), c.tooLong);
     assert.equal(isUniqueViolation(c.err), c.unique);
   });
+}
+
+// MySQL's 1366: a character the column's character set (latin1 in an Fn database made on MySQL 5.7) cannot hold.
+const unencodable: { name: string; err: unknown; column: string | null | undefined }[] = [
+  { name: "MariaDB names the column in quotes", err: mysqlError('ER_TRUNCATED_WRONG_VALUE_FOR_FIELD', 1366, '22007', "Incorrect string value: '\\xF0\\x9F\\x99\\x82' for column 'image' at row 1"), column: 'image' },
+  { name: 'MySQL 8 names it with its schema and table', err: mysqlError('ER_TRUNCATED_WRONG_VALUE_FOR_FIELD', 1366, 'HY000', "Incorrect string value: '\\xF0\\x9F\\x99\\x82' for column `funcs`.`fns`.`image` at row 1"), column: 'image' },
+  { name: 'by number, naming no column', err: { errno: 1366, sqlMessage: 'Incorrect string value' }, column: null },
+  { name: 'a value too long is not this', err: mysqlError('ER_DATA_TOO_LONG', 1406, '22001', "Data too long for column 'image' at row 1"), column: undefined },
+  { name: "PostgreSQL's encoding errors never reach a column this way", err: pgError('22021', 'invalid byte sequence for encoding "UTF8": 0x00'), column: undefined },
+  { name: 'null', err: null, column: undefined },
+];
+
+for (const c of unencodable) {
+  test(`unencodableColumn: ${c.name}`, () => assert.equal(unencodableColumn(c.err), c.column));
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ApiError, badRequest, type ErrorBody, toHttpError } from '../../api/errors.js';
-import { ConflictError, NotFoundError, TooLongError } from '../../store/errors.js';
+import { ConflictError, NotFoundError, UnstorableValueError } from '../../store/errors.js';
 
 /** body-parser's errors: an Error with a `type` (and a status of its own, which is not trusted). */
 const bodyParserError = (message: string, type: string, status: number): Error =>
@@ -62,8 +62,8 @@ const cases: { name: string; err: unknown; status: number; body: ErrorBody }[] =
     body: { message: 'App already exists' },
   },
   {
-    name: 'TooLongError',
-    err: new TooLongError('trigger', 'Trigger source is too long for this database'),
+    name: 'UnstorableValueError',
+    err: new UnstorableValueError('trigger', 'Trigger source is too long for this database'),
     status: 400,
     body: { message: 'Trigger source is too long for this database' },
   },
