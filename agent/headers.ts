@@ -45,7 +45,9 @@ export function toContainerHeaders(incoming: IncomingHttpHeaders, ctx: CallConte
       // The caller's headers travel wrapped; Content-Type also stays as is.
       out[`Fn-Http-H-${canonical(name)}`] = value;
       if (name === 'content-type') out['Content-Type'] = value;
-    } else {
+    } else if (name !== 'fn-call-id' && name !== 'fn-deadline') {
+      // The call's own id and deadline are set below: a caller's would travel beside them
+      // (Node joins the two) and the function would see `evil, 01J...`. Fn's Header.Set replaces too.
       out[name] = value;
     }
   }

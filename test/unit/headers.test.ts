@@ -57,6 +57,20 @@ const containerCases: { name: string; incoming: IncomingHttpHeaders; ctx: CallCo
     expected: { 'content-type': 'application/json', accept: 'text/plain', 'x-foo-bar': 'baz', ...fnHeaders(12) },
   },
   {
+    name: "invoke: the caller's Fn-Call-Id and Fn-Deadline give way to the call's own",
+    incoming: { 'fn-call-id': 'evil', 'fn-deadline': '9999-01-01T00:00:00Z', 'fn-intent': 'x', accept: '*/*' },
+    ctx: invokeCtx,
+    bodyLength: 0,
+    expected: { 'fn-intent': 'x', accept: '*/*', ...fnHeaders(0) },
+  },
+  {
+    name: "trigger: the caller's Fn-Call-Id travels wrapped, like any of its headers",
+    incoming: { 'fn-call-id': 'evil' },
+    ctx: gatewayCtx,
+    bodyLength: 0,
+    expected: { 'Fn-Http-H-Fn-Call-Id': 'evil', ...gatewayHeaders(0) },
+  },
+  {
     name: 'invoke: every hop-by-hop header is dropped',
     incoming: { ...hopByHop, 'x-keep': 'yes' },
     ctx: invokeCtx,
