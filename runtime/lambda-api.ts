@@ -2,7 +2,7 @@
 // Logs API (2020-08-15) on 127.0.0.1:9001: request parsing and answers; the transitions
 // themselves are the sandbox's.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { LambdaApiError } from './errors.js';
+import { invalidRequestId, LambdaApiError } from './errors.js';
 import { header, MAX_PAYLOAD, readBody, sendError, sendJson, TooLarge, trailerError } from './http-util.js';
 import type { EventType, ExtensionAgent } from './extension-agent.js';
 import type { InvokeEvent, Outcome, Sandbox } from './sandbox.js';
@@ -50,6 +50,15 @@ function invokeHeaders(e: InvokeEvent): Record<string, string> {
 const acceptAfterAnswer = (res: ServerResponse): void => {
   setImmediate(() => sendJson(res, 202, ACCEPTED));
 };
+
+/** The request id in a /response or /error path; one that does not decode is no current id. */
+function requestIdOf(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw invalidRequestId();
+  }
+}
 
 /** The function's error type from the runtime's header, as posted (free-form), else Unhandled. */
 const functionErrorType = (req: IncomingMessage): string => header(req, 'lambda-runtime-function-error-type') || 'Unhandled';
@@ -137,7 +146,8 @@ export function lambdaApi(deps: LambdaApiDeps): (req: IncomingMessage, res: Serv
     sandbox.checkRespond(id);
     const mode = header(req, 'lambda-runtime-function-response-mode');
     const contentType = header(req, 'content-type') ?? 'application/json';
-    if (mode !== undefined && mode !== 'streaming') {
+    // Empty is no mode, as the service reads it (Go's Header.Get): a buffered response.
+    if (mode && mode !== 'streaming') {
       req.resume();
       sandbox.respond(id, { kind: 'failure', status: 502, failure: { errorType: 'Runtime.InvalidResponseModeHeader', errorMessage: `Invalid response mode: ${mode}` } });
       throw new LambdaApiError(400, 'InvalidFunctionResponseMode', 'The Lambda-Runtime-Function-Response-Mode header must be "streaming"');
@@ -175,10 +185,10 @@ export function lambdaApi(deps: LambdaApiDeps): (req: IncomingMessage, res: Serv
       return;
     }
     if ((m = is('POST', /^\/2018-06-01\/runtime\/invocation\/([^/]+)\/response$/))) {
-      return runtimeResponse(req, res, decodeURIComponent(m[1]!));
+      return runtimeResponse(req, res, requestIdOf(m[1]!));
     }
     if ((m = is('POST', /^\/2018-06-01\/runtime\/invocation\/([^/]+)\/error$/))) {
-      const id = decodeURIComponent(m[1]!);
+      const id = requestIdOf(m[1]!);
       sandbox.checkRespond(id);
       const body = await readPayload(req, (size) => sandbox.respond(id, tooLargeOutcome(size)));
       sandbox.respond(id, { kind: 'error', errorType: functionErrorType(req), ...errorBody(req, body) });

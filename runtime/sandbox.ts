@@ -8,7 +8,7 @@ import type { DaemonConfig } from './config.js';
 import { deferred, delay, type Deferred } from './deferred.js';
 import { bootstrapCommand, extensionFiles } from './discovery.js';
 import { extensionEnv, runtimeEnv } from './environment.js';
-import { LambdaApiError, type FunctionFailure } from './errors.js';
+import { invalidRequestId, LambdaApiError, type FunctionFailure } from './errors.js';
 import type { PeakMemory } from './memory.js';
 import { type Exit, type Managed, type ProcessKind, type ProcessSpec, SpawnError, start } from './processes.js';
 import type { Telemetry } from './telemetry.js';
@@ -550,7 +550,7 @@ export class Sandbox {
 
   private currentFor(requestId: string): Invocation {
     const inv = this.current;
-    if (!inv || inv.event.requestId !== requestId) throw new LambdaApiError(400, 'InvalidRequestID', 'Invalid request ID');
+    if (!inv || inv.event.requestId !== requestId) throw invalidRequestId();
     if (this.runtimeState !== 'Running' || inv.outcome.settled) {
       throw new LambdaApiError(403, 'InvalidStateTransition', `State transition from ${this.runtimeState} to InvocationResponse failed for runtime. Error: State transition is not allowed`);
     }
