@@ -34,11 +34,17 @@ export function deferred<T>(): Deferred<T> {
   };
 }
 
+/** Node's longest timer (2^31 - 1 ms, about 24.8 days): a longer one fires after 1 ms instead. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A timer's delay for a wait of `ms`: none below 0, and a deadline weeks away held to the longest timer. */
+export const timerDelay = (ms: number): number => Math.min(Math.max(0, ms), MAX_TIMER_MS);
+
 /** Resolves after `ms`, or never when ms is Infinity; clear() stops the timer. */
 export function delay(ms: number): { promise: Promise<'timeout'>; clear(): void } {
   let timer: NodeJS.Timeout | undefined;
   const promise = new Promise<'timeout'>((resolve) => {
-    if (Number.isFinite(ms)) timer = setTimeout(() => resolve('timeout'), Math.max(0, ms));
+    if (Number.isFinite(ms)) timer = setTimeout(() => resolve('timeout'), timerDelay(ms));
   });
   return { promise, clear: () => clearTimeout(timer) };
 }

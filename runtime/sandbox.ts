@@ -5,7 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import type { IncomingMessage } from 'node:http';
 import type { DaemonConfig } from './config.js';
-import { deferred, delay, type Deferred } from './deferred.js';
+import { deferred, delay, timerDelay, type Deferred } from './deferred.js';
 import { bootstrapCommand, extensionFiles } from './discovery.js';
 import { extensionEnv, runtimeEnv } from './environment.js';
 import { invalidRequestId, LambdaApiError, type FunctionFailure } from './errors.js';
@@ -167,7 +167,7 @@ export class Sandbox {
         },
       };
       const timer = Number.isFinite(deadlineMs)
-        ? setTimeout(() => over(this.fatal ?? (pred() ? 'ok' : 'timeout')), Math.max(0, deadlineMs - Date.now()))
+        ? setTimeout(() => over(this.fatal ?? (pred() ? 'ok' : 'timeout')), timerDelay(deadlineMs - Date.now()))
         : undefined;
       this.waiters.add(wait);
     });
