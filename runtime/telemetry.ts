@@ -54,17 +54,23 @@ export function parseSubscription(api: 'telemetry' | 'logs', extension: string, 
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw validation(api, 'the body must be a JSON object');
   const b = body as Record<string, unknown>;
   const schemas = api === 'telemetry' ? TELEMETRY_SCHEMAS : LOGS_SCHEMAS;
-  if (b.schemaVersion !== undefined && !schemas.includes(String(b.schemaVersion))) {
+  // Checked as a string before use: String() of a crafted value throws (an object with a bad
+  // toString) or overflows the stack (an array nested 100,000 deep).
+  if (b.schemaVersion !== undefined && (typeof b.schemaVersion !== 'string' || !schemas.includes(b.schemaVersion))) {
     throw validation(api, `schemaVersion must be one of ${schemas.join(', ')}`);
   }
   if (!Array.isArray(b.types) || b.types.length === 0 || !b.types.every((t) => CATEGORIES.includes(t as EventCategory))) {
     throw validation(api, `types must be a non-empty list of ${CATEGORIES.join(', ')}`);
   }
   const destination = parseDestination(api, b.destination);
+  // An object when given, as the service's schema has it.
+  if (b.buffering !== undefined && (typeof b.buffering !== 'object' || b.buffering === null || Array.isArray(b.buffering))) {
+    throw validation(api, 'buffering must be an object');
+  }
   const buf = (b.buffering ?? {}) as Record<string, unknown>;
   return {
     api,
-    schemaVersion: b.schemaVersion === undefined ? schemas[0]! : String(b.schemaVersion),
+    schemaVersion: typeof b.schemaVersion === 'string' ? b.schemaVersion : schemas[0]!,
     extension,
     types: [...new Set(b.types as EventCategory[])],
     destination,
@@ -91,11 +97,13 @@ function parseDestination(api: 'telemetry' | 'logs', value: unknown): Destinatio
   if (d.protocol !== 'HTTP') throw validation(api, 'destination.protocol must be HTTP or TCP');
   let url: URL;
   try {
-    url = new URL(String(d.URI));
+    if (typeof d.URI !== 'string') throw new TypeError('not a string');
+    url = new URL(d.URI);
   } catch {
     throw validation(api, 'destination.URI must be an http URL');
   }
-  if (url.protocol !== 'http:' || !SANDBOX_HOSTS.includes(url.hostname)) {
+  // Port 0 is no port: node:http would take it for 80.
+  if (url.protocol !== 'http:' || !SANDBOX_HOSTS.includes(url.hostname) || url.port === '0') {
     throw validation(api, 'destination.URI must be http://sandbox.localdomain:PORT/...');
   }
   return { protocol: 'HTTP', host: LOOPBACK, port: Number(url.port || 80), path: `${url.pathname}${url.search}` };

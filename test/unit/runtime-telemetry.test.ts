@@ -73,9 +73,13 @@ describe('parseSubscription: schema versions', () => {
     { api: 'logs', version: '2020-08-15', ok: true },
     { api: 'logs', version: '2021-03-18', ok: true },
     { api: 'logs', version: '2022-12-13', ok: false },
+    // Not strings: String() of these threw (a toString field) or overflowed the stack (a 100,000-deep array).
+    { api: 'telemetry', version: { toString: 1 }, ok: false },
+    { api: 'logs', version: JSON.parse('['.repeat(100_000) + ']'.repeat(100_000)) as unknown, ok: false },
+    { api: 'telemetry', version: ['2022-12-13'], ok: false },
   ];
   for (const c of cases) {
-    test(`${c.api} ${String(c.version)}: ${c.ok ? 'accepted' : '400'}`, () => {
+    test(`${c.api} ${typeof c.version === 'object' ? 'non-string' : String(c.version)}: ${c.ok ? 'accepted' : '400'}`, () => {
       const body = c.version === undefined ? base() : base({ schemaVersion: c.version });
       if (c.ok) assert.equal(parseSubscription(c.api, 'ext', body).api, c.api);
       else assertValidation(c.api, body, /schemaVersion/);
@@ -142,6 +146,9 @@ describe('parseSubscription: destinations', () => {
     { name: 'TCP port 4243.5', destination: { protocol: 'TCP', port: 4243.5 }, message: /destination\.port/ },
     { name: 'TCP port "4243"', destination: { protocol: 'TCP', port: '4243' }, message: /destination\.port/ },
     { name: 'TCP port null', destination: { protocol: 'TCP', port: null }, message: /destination\.port/ },
+    // node:http takes port 0 for 80.
+    { name: 'HTTP port 0', destination: { protocol: 'HTTP', URI: 'http://sandbox.localdomain:0/' }, message: /destination\.URI/ },
+    { name: 'a URI that is not a string', destination: { protocol: 'HTTP', URI: ['http://sandbox:1/'] }, message: /destination\.URI/ },
   ];
   for (const c of bad) {
     test(`destination ${c.name}: 400`, () => {
@@ -150,6 +157,15 @@ describe('parseSubscription: destinations', () => {
       else body.destination = c.destination;
       assertValidation('telemetry', body, c.message);
       assertValidation('logs', body, c.message);
+    });
+  }
+});
+
+describe('parseSubscription: buffering that is not an object', () => {
+  for (const b of [5, 'fast', [1000], null, true]) {
+    test(`buffering ${JSON.stringify(b)}: 400`, () => {
+      assertValidation('telemetry', base({ buffering: b }), /buffering must be an object/);
+      assertValidation('logs', base({ buffering: b }), /buffering must be an object/);
     });
   }
 });
