@@ -43,5 +43,18 @@ export function jsonObjectText(text: string): string | undefined {
  */
 export function decodeClientContext(header: string | undefined): string | undefined {
   if (!header) return undefined;
-  return jsonObjectText(Buffer.from(header, 'base64').toString('utf8')) ?? jsonObjectText(header);
+  const decoded = jsonObjectText(Buffer.from(header, 'base64').toString('utf8'));
+  // A raw object came in a header, so it can go out in one as it is.
+  return decoded === undefined ? jsonObjectText(header) : headerText(decoded);
+}
+
+/**
+ * JSON text as a header value node:http can write (it throws on anything else, and the event
+ * would be lost). Valid JSON has CR and LF only as whitespace, which become spaces (as Go's
+ * server writes them), and DEL only inside strings, where it is escaped; other text goes as
+ * its UTF-8 bytes, one latin1 character each, as the service sends them.
+ */
+function headerText(json: string): string {
+  if (!/[^\t\x20-\x7e]/.test(json)) return json;
+  return Buffer.from(json.replace(/[\r\n]/g, ' ').replace(/\x7f/g, '\\u007f'), 'utf8').toString('latin1');
 }

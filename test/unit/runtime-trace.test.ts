@@ -1,5 +1,6 @@
 // runtime/trace.ts (trace ids, client context, ARNs) and runtime/http-stream.ts deadlineOf.
 import assert from 'node:assert/strict';
+import { validateHeaderValue } from 'node:http';
 import { describe, test } from 'node:test';
 import { deadlineOf } from '../../runtime/http-stream.js';
 import { ACCOUNT_ID, decodeClientContext, functionArn, jsonObjectText, newTraceId } from '../../runtime/trace.js';
@@ -40,8 +41,19 @@ describe('decodeClientContext', () => {
     { name: 'base64 of text that is not JSON: dropped', header: Buffer.from('not json').toString('base64'), out: undefined },
     { name: 'a raw JSON object: as is', header: '{"raw":true}', out: '{"raw":true}' },
     { name: 'neither: dropped', header: 'not json at all', out: undefined },
+    // What node:http cannot write in a header (it threw, and `next` lost the event): JSON
+    // whitespace CR/LF as spaces, DEL escaped, other text as its UTF-8 bytes.
+    { name: 'newlines: spaces', header: Buffer.from('{\r\n"a":1\n}').toString('base64'), out: '{  "a":1 }' },
+    { name: 'a DEL in a string: escaped', header: Buffer.from('{"a":"x\u007fy"}').toString('base64'), out: '{"a":"x\\u007fy"}' },
+    { name: 'text beyond latin1: its UTF-8 bytes', header: Buffer.from('{"a":"€"}').toString('base64'), out: Buffer.from('{"a":"€"}').toString('latin1') },
   ];
-  for (const c of cases) test(c.name, () => assert.equal(decodeClientContext(c.header), c.out));
+  for (const c of cases) {
+    test(c.name, () => {
+      const out = decodeClientContext(c.header);
+      assert.equal(out, c.out);
+      if (out !== undefined) validateHeaderValue('lambda-runtime-client-context', out);
+    });
+  }
 });
 
 test('functionArn: the emulator account, region and name', () => {
