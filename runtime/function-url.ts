@@ -34,8 +34,25 @@ function functionPath(path: string): string {
   return m ? (m[1] ?? '/') : path;
 }
 
+/**
+ * The caller's URL, parsed. The agent builds it from the caller's Host header, which may be no
+ * host at all (`Host: [`): the path and query still stand, so the call is not failed for it.
+ */
+function parseUrl(url: string): URL {
+  try {
+    return new URL(url, 'http://localhost');
+  } catch {
+    const target = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*(.*)$/.exec(url)?.[1] ?? url;
+    try {
+      return new URL(target.startsWith('/') && !target.startsWith('//') ? target : `/${target}`, 'http://localhost');
+    } catch {
+      return new URL('http://localhost/');
+    }
+  }
+}
+
 export function functionUrlEvent(g: GatewayRequest, body: Buffer, requestId: string, now: number, functionName: string): Record<string, unknown> {
-  const u = new URL(g.url, 'http://localhost');
+  const u = parseUrl(g.url);
   const rawPath = functionPath(u.pathname);
   const query: Record<string, string> = {};
   for (const [k, v] of u.searchParams) query[k] = query[k] === undefined ? v : `${query[k]},${v}`;
@@ -83,7 +100,23 @@ export interface HttpAnswer {
   body: Buffer;
 }
 
-const writable = (name: string, value: string): boolean => {
+/**
+ * A result's statusCode as a number (NaN for what is none): only numbers and strings are
+ * converted, since Number() of a deeply nested array overflows the stack.
+ */
+export const statusNumber = (v: unknown): number => (typeof v === 'number' || typeof v === 'string' ? Number(v) : NaN);
+
+/** Text for a header value; undefined for one that cannot be made text (String() throws, or overflows on deep nesting). */
+const text = (v: unknown): string | undefined => {
+  try {
+    return utf8Bytes(v);
+  } catch {
+    return undefined;
+  }
+};
+
+const writable = (name: string, value: string | undefined): value is string => {
+  if (value === undefined) return false;
   try {
     validateHeaderName(name);
     validateHeaderValue(name, value);
@@ -105,12 +138,12 @@ export function answerHeaders(headers: unknown, cookies: unknown): Record<string
   if (typeof headers === 'object' && headers !== null) {
     for (const [k, v] of Object.entries(headers as Record<string, unknown>)) {
       const name = k.toLowerCase();
-      const value = utf8Bytes(v);
+      const value = text(v);
       if (writable(name, value)) out[name] = value;
     }
   }
   if (Array.isArray(cookies)) {
-    const list = cookies.map(utf8Bytes).filter((c) => writable('set-cookie', c));
+    const list = cookies.map(text).filter((c): c is string => writable('set-cookie', c));
     if (list.length > 0) out['set-cookie'] = list;
   }
   return out;
@@ -131,9 +164,15 @@ export function functionUrlAnswer(payload: Buffer): HttpAnswer {
     return { status: 200, headers: { 'content-type': 'application/json' }, body: payload };
   }
   const r = result as { statusCode: unknown; headers?: unknown; cookies?: unknown; body?: unknown; isBase64Encoded?: unknown };
-  const status = Number(r.statusCode);
+  const status = statusNumber(r.statusCode);
   const headers = answerHeaders(r.headers, r.cookies);
-  const text = typeof r.body === 'string' ? r.body : r.body === undefined || r.body === null ? '' : JSON.stringify(r.body);
-  const body = r.isBase64Encoded === true ? Buffer.from(text, 'base64') : Buffer.from(text);
+  let bodyText: string;
+  try {
+    bodyText = typeof r.body === 'string' ? r.body : r.body === undefined || r.body === null ? '' : JSON.stringify(r.body);
+  } catch {
+    // A body JSON.stringify cannot write (nested too deep for the stack): an invalid result.
+    return { status: 502, headers: {}, body: Buffer.alloc(0) };
+  }
+  const body = r.isBase64Encoded === true ? Buffer.from(bodyText, 'base64') : Buffer.from(bodyText);
   return { status: Number.isInteger(status) && status >= 100 && status <= 599 ? status : 502, headers, body };
 }

@@ -2,7 +2,7 @@
 // with a JSON prelude `{statusCode, headers, cookies}` and 8 NUL bytes, then the body (the
 // Node client's awslambda.HttpResponseStream.from, the Rust runtime's streaming responses).
 // Function URLs turn the prelude into the HTTP status and headers; so does Kiln's HTTP trigger.
-import { answerHeaders } from './function-url.js';
+import { answerHeaders, statusNumber } from './function-url.js';
 
 export const HTTP_INTEGRATION_TYPE = 'application/vnd.awslambda.http-integration-response';
 
@@ -26,7 +26,7 @@ export function parsePrelude(text: string): PreludeHead {
   }
   const r = (typeof p === 'object' && p !== null ? p : {}) as { statusCode?: unknown; headers?: unknown; cookies?: unknown };
   const headers = answerHeaders(r.headers, r.cookies);
-  const status = r.statusCode === undefined ? 200 : Number(r.statusCode);
+  const status = r.statusCode === undefined ? 200 : statusNumber(r.statusCode);
   return { status: Number.isInteger(status) && status >= 100 && status <= 599 ? status : 500, headers };
 }
 

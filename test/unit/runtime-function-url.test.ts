@@ -23,6 +23,9 @@ const eventCases: { name: string; url: string; headers?: Record<string, string>;
   { name: 'a text body stays text', url: '/t/a/p', headers: { 'content-type': 'application/json' }, body: '{"a":1}', want: { body: '{"a":1}', isBase64Encoded: false } },
   { name: 'a binary body is base64', url: '/t/a/p', headers: { 'content-type': 'image/png' }, body: Buffer.from([0, 255]), want: { body: 'AP8=', isBase64Encoded: true } },
   { name: 'no body, no body field', url: '/t/a/p', want: { isBase64Encoded: false } },
+  // The agent builds the URL from the caller's Host header, which may be no host at all.
+  { name: 'a URL whose host does not parse keeps its path and query', url: 'http://[/t/app/p?x=1', want: { rawPath: '/p', rawQueryString: 'x=1', queryStringParameters: { x: '1' } } },
+  { name: 'a protocol-relative target that does not parse: /', url: '//[', want: { rawPath: '/', rawQueryString: '' } },
 ];
 
 for (const c of eventCases) {
@@ -41,6 +44,8 @@ for (const c of eventCases) {
   });
 }
 
+const DEEP = '['.repeat(100_000) + ']'.repeat(100_000);
+
 const answerCases: { name: string; payload: string; status: number; headers: Record<string, string | string[]>; body: string }[] = [
   { name: 'a plain object is a JSON 200', payload: '{"a":1}', status: 200, headers: { 'content-type': 'application/json' }, body: '{"a":1}' },
   { name: 'a string result is a JSON 200', payload: '"hi"', status: 200, headers: { 'content-type': 'application/json' }, body: '"hi"' },
@@ -49,6 +54,9 @@ const answerCases: { name: string; payload: string; status: number; headers: Rec
   { name: 'a base64 body is decoded', payload: '{"statusCode":200,"body":"aGk=","isBase64Encoded":true}', status: 200, headers: {}, body: 'hi' },
   { name: 'an object body is JSON', payload: '{"statusCode":200,"body":{"x":1}}', status: 200, headers: {}, body: '{"x":1}' },
   { name: 'a bad statusCode is a 502', payload: '{"statusCode":"abc"}', status: 502, headers: {}, body: '' },
+  // JSON.parse takes these; JSON.stringify, Number() and String() of them overflow the stack.
+  { name: 'a body nested 100,000 deep is a 502', payload: `{"statusCode":200,"body":${DEEP}}`, status: 502, headers: {}, body: '' },
+  { name: 'a statusCode nested 100,000 deep is a 502', payload: `{"statusCode":${DEEP},"body":"b"}`, status: 502, headers: {}, body: 'b' },
 ];
 
 for (const c of answerCases) {
@@ -69,6 +77,7 @@ describe('answerHeaders: what node:http can write', () => {
     { name: 'cookies: set-cookie, bad ones dropped', headers: {}, cookies: ['a=b', 'c=\n', 'd=e'], out: { 'set-cookie': ['a=b', 'd=e'] } },
     { name: 'no usable cookies: no set-cookie', headers: {}, cookies: ['\r'], out: {} },
     { name: 'not objects: nothing', headers: 'x', cookies: 'y', out: {} },
+    { name: 'a value or cookie nested 100,000 deep: dropped', headers: { 'x-deep': JSON.parse(DEEP), 'x-ok': '1' }, cookies: [JSON.parse(DEEP), 'a=b'], out: { 'x-ok': '1', 'set-cookie': ['a=b'] } },
   ];
   for (const c of cases) test(c.name, () => assert.deepEqual(answerHeaders(c.headers, c.cookies), c.out));
 });

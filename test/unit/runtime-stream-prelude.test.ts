@@ -9,6 +9,9 @@ describe('parsePrelude', () => {
     { name: 'no statusCode: 200', text: '{"headers":{"a":"b"}}', status: 200, headers: { a: 'b' } },
     { name: 'a status out of range: 500', text: '{"statusCode":42}', status: 500, headers: {} },
     { name: 'not JSON: a plain 200', text: 'garbage', status: 200, headers: {} },
+    // Number() and String() of an array nested this deep overflow the stack.
+    { name: 'a statusCode nested 100,000 deep: 500', text: `{"statusCode":${'['.repeat(100_000)}${']'.repeat(100_000)}}`, status: 500, headers: {} },
+    { name: 'a header value nested 100,000 deep: dropped', text: `{"headers":{"x-deep":${'['.repeat(100_000)}${']'.repeat(100_000)},"x-ok":"1"}}`, status: 200, headers: { 'x-ok': '1' } },
   ];
   for (const c of cases) test(c.name, () => assert.deepEqual(parsePrelude(c.text), { status: c.status, headers: c.headers }));
 });
