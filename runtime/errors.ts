@@ -19,6 +19,15 @@ export interface FunctionFailure {
   errorMessage: string;
 }
 
+/**
+ * A response stream whose POST broke off before its end (the runtime's connection lost, or a
+ * malformed chunk): the service's type for a cut response.
+ */
+export const truncatedResponse: FunctionFailure = {
+  errorType: 'Runtime.TruncatedResponse',
+  errorMessage: "The runtime's response stream ended before it was complete",
+};
+
 /** The caller's body for a platform-detected failure, formatted as the service does. */
 export function failureBody(requestId: string, f: FunctionFailure): string {
   return JSON.stringify({ errorType: f.errorType, errorMessage: `RequestId: ${requestId} Error: ${f.errorMessage}` });

@@ -6,9 +6,9 @@ import { chmod, rm, symlink } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { basename, dirname, join } from 'node:path';
 import { finished } from 'node:stream';
-import { failureBody } from './errors.js';
+import { failureBody, truncatedResponse } from './errors.js';
 import { functionUrlAnswer, functionUrlEvent, gatewayRequest } from './function-url.js';
-import { header, sendJson, trailerError } from './http-util.js';
+import { header, MAX_HEADER_BYTES, sendJson, trailerError } from './http-util.js';
 import type { InvokeEvent, Outcome, Sandbox, ShutdownReason } from './sandbox.js';
 import { HTTP_INTEGRATION_TYPE, splitPrelude } from './stream-prelude.js';
 import { decodeClientContext, jsonObjectText, newId, newTraceId } from './trace.js';
@@ -23,6 +23,14 @@ export const LOG_HEADER = 'kiln-log';
  * stays in use (a broken connection would cost it).
  */
 export const STREAM_ERROR_TRAILER = 'kiln-function-error';
+
+/**
+ * The longest value the answer's head takes from the runtime (an error type, a content type):
+ * the runtime may send 1 MiB headers, the agent reads 16 KiB of answer headers, and past that
+ * it would fail the call and drop the container.
+ */
+const MAX_ANSWER_VALUE = 1024;
+const bounded = (v: string): string => (v.length > MAX_ANSWER_VALUE ? v.slice(0, MAX_ANSWER_VALUE) : v);
 
 const logHeader = (o: Outcome): Record<string, string> => (o.log ? { [LOG_HEADER]: Buffer.from(o.log).toString('base64') } : {});
 
@@ -97,7 +105,7 @@ function answerStream(res: ServerResponse, requestId: string, o: StreamOutcome, 
     res.flushHeaders();
     if (first.length > 0) res.write(first);
   };
-  const plain = { 'content-type': o.contentType };
+  const plain = { 'content-type': bounded(o.contentType) };
   // Listeners must not throw (nothing would catch it): a head that cannot be written ends the answer.
   const guarded = (fn: () => void) => {
     try {
@@ -133,15 +141,27 @@ function answerStream(res: ServerResponse, requestId: string, o: StreamOutcome, 
       if (pending !== undefined) start(prelude && pending.length > 0 ? gatewayHead(200, {}) : plain, pending);
       if (failed) {
         process.stdout.write(`Response stream error: ${failed.errorType}\n`);
-        res.addTrailers({ [STREAM_ERROR_TRAILER]: failed.errorType });
+        res.addTrailers({ [STREAM_ERROR_TRAILER]: bounded(failed.errorType) });
       }
       res.end();
     }
     o.done.resolve();
   }));
+  // The runtime's POST broke off (its connection lost, a malformed chunk): the caller's answer
+  // ends as the service ends it, truncated, not with a broken connection (the agent would drop
+  // the container for that).
   from.on('error', (err) => {
     o.done.reject(err);
-    if (!cutShort) res.destroy(err);
+    if (cutShort || res.destroyed) return;
+    guarded(() => {
+      process.stdout.write(`Response stream error: ${truncatedResponse.errorType}\n`);
+      if (pending !== undefined) {
+        answer(res, requestId, { kind: 'failure', status: 502, failure: truncatedResponse, ...(o.log !== undefined && { log: o.log }) }, gateway);
+      } else {
+        res.addTrailers({ [STREAM_ERROR_TRAILER]: truncatedResponse.errorType });
+        res.end();
+      }
+    });
   });
   void o.cut.promise.then((cut) => guarded(() => {
     if (from.readableEnded) return;
@@ -177,7 +197,7 @@ function answer(res: ServerResponse, requestId: string, o: Outcome, gateway: boo
     case 'stream':
       return answerStream(res, requestId, o, gateway, log);
     case 'error':
-      res.writeHead(502, { 'content-type': o.contentType, 'content-length': o.body.length, 'x-amz-function-error': o.errorType, ...log });
+      res.writeHead(502, { 'content-type': bounded(o.contentType), 'content-length': o.body.length, 'x-amz-function-error': bounded(o.errorType), ...log });
       res.end(o.body);
       return;
     case 'failure': {
@@ -241,7 +261,7 @@ export async function listenHttpStream(listener: string, handler: (req: Incoming
   const dir = dirname(path);
   const phony = join(dir, `phony${basename(path)}`);
   await rm(phony, { force: true });
-  const server = createServer({ keepAliveTimeout: 0 }, handler);
+  const server = createServer({ keepAliveTimeout: 0, maxHeaderSize: MAX_HEADER_BYTES }, handler);
   server.requestTimeout = 0;
   server.headersTimeout = 0;
   await new Promise<void>((resolve, reject) => {

@@ -7,6 +7,14 @@ import type { Outcome } from './sandbox.js';
 /** The service's buffered payload limit: 6 MiB + 100 bytes (RIE's MaxPayloadSize). */
 export const MAX_PAYLOAD = 6 * 1024 * 1024 + 100;
 
+/**
+ * Request headers both servers take: runtimes send X-Ray error causes of up to 1 MiB (the Java,
+ * Go, Python and Ruby clients crop there), Go's server, which the service runs, takes 1 MiB +
+ * 4 KiB; and the agent's calls carry the caller's headers with its own (an HTTP trigger's
+ * wrapped in Fn-Http-H-), more than the caller sent. Node's 16 KiB default would answer 431.
+ */
+export const MAX_HEADER_BYTES = (1 << 20) + 4096;
+
 export class TooLarge extends Error {}
 
 /** Reads a body up to `limit` bytes; past it, drains the rest and throws TooLarge. */

@@ -5,11 +5,10 @@ import { createServer } from 'node:http';
 import { loadDaemonConfig } from './config.js';
 import { lambdaApi } from './lambda-api.js';
 import { httpStreamHandler, listenHttpStream } from './http-stream.js';
+import { MAX_HEADER_BYTES } from './http-util.js';
 import { openPeakMemory } from './memory.js';
 import { Sandbox } from './sandbox.js';
 import { Telemetry } from './telemetry.js';
-
-const MAX_HEADER_BYTES = (1 << 20) + 4096;
 
 async function main(): Promise<void> {
   const cfg = loadDaemonConfig(process.env);
@@ -18,9 +17,6 @@ async function main(): Promise<void> {
   const telemetry = new Telemetry();
   const sandbox = new Sandbox({ cfg, telemetry, peakMemory: openPeakMemory(cfg.memoryPeakFiles), log: (line) => process.stdout.write(`${line}\n`) });
 
-  // Runtimes send X-Ray error causes of up to 1 MiB in a header (the Java, Go, Python and
-  // Ruby clients crop at 1 MiB): Node's 16 KiB default would answer 431. Go's server, which
-  // the service runs, takes 1 MiB + 4 KiB of headers.
   const api = createServer({ keepAliveTimeout: 60_000, maxHeaderSize: MAX_HEADER_BYTES }, lambdaApi({
     sandbox, telemetry, functionName: cfg.functionName, functionVersion: cfg.functionVersion, handler: cfg.handler,
   }));
