@@ -1,66 +1,9 @@
 // A typed client of Kiln's HTTP API (Fn's v2 REST API plus invoke, triggers and calls),
 // on fetch. Failures become CliErrors that say what failed and what to do.
+import type { App, Call, Fn, Page, Trigger } from '../api/wire-types.js';
 import { CliError } from './errors.js';
 
-export interface App {
-  id: string;
-  name: string;
-  config: Record<string, string>;
-  annotations: Record<string, unknown>;
-  syslog_url?: string | null;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface Fn {
-  id: string;
-  name: string;
-  app_id: string;
-  image: string;
-  memory: number;
-  timeout: number;
-  idle_timeout: number;
-  format: string;
-  config: Record<string, string>;
-  annotations: Record<string, unknown>;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface Trigger {
-  id: string;
-  name: string;
-  app_id: string;
-  fn_id: string;
-  type: string;
-  source: string;
-  annotations: Record<string, unknown>;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface CallStat {
-  timestamp: string;
-  metrics: Record<string, number>;
-}
-
-export interface Call {
-  id: string;
-  app_id: string;
-  fn_id: string;
-  trigger_id?: string;
-  status: string;
-  created_at: string;
-  started_at?: string;
-  completed_at?: string;
-  error?: string;
-  stats?: CallStat[];
-}
-
-interface Page<T> {
-  items: T[];
-  next_cursor?: string;
-}
+export type { App, Call, CallStat, Fn, Trigger } from '../api/wire-types.js';
 
 export interface RawReply {
   status: number;

@@ -1,67 +1,9 @@
 // The web view's client of Kiln's HTTP API (the only thing web/ may use, as cli/ does).
 // Plain fetch, no DOM, so it runs in Node as well as in the page. A failure is an ApiError
 // carrying the server's own `message`.
+import type { App, Call, Fn, Page, Trigger } from '../api/wire-types.js';
 
-export interface App {
-  id: string;
-  name: string;
-  config?: Record<string, string>;
-  annotations?: Record<string, unknown>;
-  syslog_url?: string;
-  shape?: string;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface Fn {
-  id: string;
-  name: string;
-  app_id: string;
-  image: string;
-  memory: number;
-  timeout: number;
-  idle_timeout: number;
-  format?: string;
-  config?: Record<string, string>;
-  annotations?: Record<string, unknown>;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface Trigger {
-  id: string;
-  name: string;
-  app_id: string;
-  fn_id: string;
-  type: string;
-  source: string;
-  annotations?: Record<string, unknown>;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface CallStat {
-  timestamp: string;
-  metrics: Record<string, number>;
-}
-
-export interface Call {
-  id: string;
-  app_id: string;
-  fn_id: string;
-  trigger_id?: string;
-  status: string;
-  created_at: string;
-  started_at?: string;
-  completed_at?: string;
-  error?: string;
-  stats?: CallStat[];
-}
-
-export interface Page<T> {
-  items: T[];
-  next_cursor?: string;
-}
+export type { App, Call, CallStat, Fn, Page, Trigger } from '../api/wire-types.js';
 
 /** What an invoke answered, whatever its status. */
 export interface InvokeReply {
