@@ -115,9 +115,13 @@ interface MysqlPoolConnection {
 /**
  * Every MySQL session is strict, whatever the server's default: a value too long for its column
  * is an error, never silently cut (MySQL 5.7+ and MariaDB 10.2+ are strict unless told otherwise).
+ * And never NO_BACKSLASH_ESCAPES: mysql2 writes values into the SQL text escaping quotes with a
+ * backslash, which that mode makes an ordinary character, so a quote in a value would end the
+ * string and the rest run as SQL.
  */
 export const MYSQL_SESSION_SQL =
-  "SET SESSION sql_mode = CONCAT_WS(',', NULLIF(@@SESSION.sql_mode, ''), 'STRICT_ALL_TABLES')";
+  "SET SESSION sql_mode = CONCAT_WS(',', NULLIF(TRIM(BOTH ',' FROM REPLACE(CONCAT(',', @@SESSION.sql_mode, ','), " +
+  "',NO_BACKSLASH_ESCAPES,', ',')), ''), 'STRICT_ALL_TABLES')";
 
 /** Parses `sqlite3://PATH` (relative or absolute, or `:memory:`), `postgres://...` and `mysql://...`. */
 export function knexConfigFor(url: string): Knex.Config {

@@ -10,7 +10,8 @@ import type { Knex } from 'knex';
 import { idFactory } from '../../api/ids.js';
 import { MYSQL_SOURCE_LENGTH } from '../../migrations/0001_initial.js';
 import { ConflictError, NotFoundError } from '../../store/errors.js';
-import { openKnex } from '../../store/open.js';
+import knexFactory from 'knex';
+import { knexConfigFor, MYSQL_SESSION_SQL, openKnex } from '../../store/open.js';
 import { SqlStore } from '../../store/sql-store.js';
 import type { App, Call, Fn, Trigger } from '../../store/types.js';
 import { backends, mysqlDb, type TestDb } from '../helpers/db.js';
@@ -281,6 +282,34 @@ describe('MySQL only', () => {
       assert.equal((await call(srv.url, 'GET', `/v2/triggers/${ok.body.id}`)).body.source, longest);
     } finally {
       await srv.stop();
+    }
+  });
+
+  test("a server defaulting to NO_BACKSLASH_ESCAPES: sessions drop it, so a quote in a value cannot end the string", async () => {
+    await (await openKnex(db.url)).destroy(); // the schema
+    const config = knexConfigFor(db.url);
+    type Conn = { query(sql: string, cb: (err: Error | null) => void): unknown };
+    // Each connection starts as the server would hand it over (the mode set), then Kiln's session SQL runs.
+    const knex = knexFactory({
+      ...config,
+      pool: {
+        min: 0, max: 1,
+        afterCreate: (conn: Conn, done: (err: Error | null, c: unknown) => void) => {
+          conn.query("SET SESSION sql_mode = 'NO_BACKSLASH_ESCAPES,ANSI_QUOTES'", (err) =>
+            err ? done(err, conn) : conn.query(MYSQL_SESSION_SQL, (e) => done(e, conn)));
+        },
+      },
+    });
+    const store = new SqlStore(knex);
+    try {
+      const [rows] = (await knex.raw('SELECT @@SESSION.sql_mode AS mode')) as [{ mode: string }[]];
+      assert.deepEqual((rows[0]?.mode ?? '').split(',').sort(), ['ANSI_QUOTES', 'STRICT_ALL_TABLES']);
+      const a = app('quotes', { config: { A: "x\\', (SELECT @@version)) -- " }, annotations: { b: "it's \\\" there" } });
+      await store.insertApp(a);
+      const back = await store.getApp(a.id);
+      assert.deepEqual([back.config, back.annotations], [a.config, a.annotations]);
+    } finally {
+      await store.close();
     }
   });
 
