@@ -96,11 +96,18 @@ function toCall(r: Row): Call {
   return call;
 }
 
+/**
+ * A function's own output (its log, an error it reported) as every backend stores it: NUL
+ * becomes U+FFFD. PostgreSQL's text cannot hold NUL, and one such call would roll back the
+ * whole batch of calls written with it.
+ */
+const storableText = (s: string): string => (s.includes('\u0000') ? s.replaceAll('\u0000', '\uFFFD') : s);
+
 function fromCall(c: Call): CallRow {
   return {
     id: c.id, app_id: c.app_id, fn_id: c.fn_id, trigger_id: c.trigger_id ?? null, status: c.status,
     created_at: c.created_at, started_at: c.started_at ?? null, completed_at: c.completed_at ?? null,
-    error: c.error ?? null, stats: JSON.stringify(c.stats),
+    error: c.error === undefined ? null : storableText(c.error), stats: JSON.stringify(c.stats),
   };
 }
 
@@ -382,7 +389,7 @@ export class SqlStore implements Store {
 
   async insertCalls(records: readonly { call: Call; log: string }[]): Promise<void> {
     if (records.length === 0) return;
-    const logs = records.filter((r) => r.log !== '').map((r) => ({ call_id: r.call.id, fn_id: r.call.fn_id, log: r.log }));
+    const logs = records.filter((r) => r.log !== '').map((r) => ({ call_id: r.call.id, fn_id: r.call.fn_id, log: storableText(r.log) }));
     if (this.sqliteCalls) return this.sqliteCalls.write(records.map((r) => fromCall(r.call)), logs);
     const calls = records.map((r) => fromCall(r.call));
     await this.db.transaction(async (tx) => {
@@ -419,7 +426,7 @@ export class SqlStore implements Store {
   }
 
   async insertLog(fnId: string, callId: string, log: string): Promise<void> {
-    await this.db('call_logs').insert({ call_id: callId, fn_id: fnId, log }).onConflict('call_id').merge();
+    await this.db('call_logs').insert({ call_id: callId, fn_id: fnId, log: storableText(log) }).onConflict('call_id').merge();
   }
 
   async getLog(fnId: string, callId: string): Promise<string> {

@@ -54,5 +54,24 @@ for (const backend of backends) {
         await db.cleanup();
       }
     });
+
+    test("a function's NUL bytes in its log or error are stored as U+FFFD, and the rest of the batch with them", async () => {
+      const db = await backend.create();
+      const store = new SqlStore(await openKnex(db.url));
+      try {
+        const fnId = newId();
+        const fine = call(fnId);
+        const nul = call(fnId, { status: 'error', error: 'bad\u0000error' });
+        await store.insertCalls([{ call: fine, log: 'fine' }, { call: nul, log: 'bad\u0000byte' }]);
+        assert.equal(await store.getLog(fnId, fine.id), 'fine');
+        assert.equal(await store.getLog(fnId, nul.id), 'bad\uFFFDbyte');
+        assert.equal((await store.getCall(fnId, nul.id)).error, 'bad\uFFFDerror');
+        await store.insertLog(fnId, fine.id, 'again\u0000');
+        assert.equal(await store.getLog(fnId, fine.id), 'again\uFFFD');
+      } finally {
+        await store.close();
+        await db.cleanup();
+      }
+    });
   });
 }
