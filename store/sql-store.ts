@@ -132,7 +132,11 @@ function* chunks<T>(rows: readonly T[], maxRows: number, maxBytes: number, bytes
   if (chunk.length > 0) yield chunk;
 }
 
-const STATEMENT_BYTES = 4 * 1024 * 1024;
+/**
+ * Text per batched statement (past its first row). Escaping can double it, so a statement stays
+ * under 2 MiB, or twice one call's log when that is larger: MySQL 5.7's 4 MiB max_allowed_packet holds it.
+ */
+const STATEMENT_BYTES = 1024 * 1024;
 const textBytes = (...values: (string | null)[]): number =>
   values.reduce((sum, v) => sum + (v === null ? 0 : Buffer.byteLength(v)), 0);
 
