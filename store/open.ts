@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import { migrationSourceFor } from './fn-database.js';
+import { withMigrationLock } from './migration-lock.js';
 
 export class DbUrlError extends Error {}
 
@@ -181,7 +182,10 @@ export async function openKnex(url: string): Promise<Knex> {
   const knex = knexFactory(config);
   try {
     // An Fn server's database is adopted in place of the first migration; see fn-database.ts.
-    await knex.migrate.latest({ migrationSource: await migrationSourceFor(knex) });
+    // The lock orders nodes starting together (migration-lock.ts).
+    await withMigrationLock(knex, async () => {
+      await knex.migrate.latest({ migrationSource: await migrationSourceFor(knex) });
+    });
   } catch (err) {
     await knex.destroy();
     throw err;

@@ -1,0 +1,60 @@
+// One start-up at a time migrates a database. Knex's own lock is a row in a table knex first
+// has to create, which two nodes starting together can both try to do (and leave the lock
+// table with two rows, refusing every later start); and inspecting an Fn database before
+// adopting it must not watch another node's adoption half-way. So a database-level lock is
+// held around both, on a connection of its own: PostgreSQL's advisory lock (scoped to the
+// database), MySQL's named lock (named after the database). SQLite gets none: its database is
+// one node's file, and knex's start-up race there (two processes creating its tables at once)
+// is left as it was.
+import type { Knex } from 'knex';
+
+/** PostgreSQL's advisory-lock key for Kiln's migrations ("kiln" in ASCII). */
+const PG_LOCK_KEY = 0x6b696c6e;
+/** How long a start waits for another node's migration, in seconds (MySQL's GET_LOCK bound). */
+const WAIT_SECONDS = 120;
+
+interface LockSql {
+  lock: string;
+  unlock: string;
+  /** Whether the lock query's first row says the lock was taken. */
+  taken(row: Record<string, unknown> | undefined): boolean;
+}
+
+const LOCKS: Record<string, LockSql> = {
+  pg: {
+    lock: `SELECT pg_advisory_lock(${PG_LOCK_KEY}) AS ok`,
+    unlock: `SELECT pg_advisory_unlock(${PG_LOCK_KEY}) AS ok`,
+    taken: () => true, // pg_advisory_lock waits until it has the lock
+  },
+  mysql2: {
+    lock: `SELECT GET_LOCK(CONCAT('kiln_migrate:', DATABASE()), ${WAIT_SECONDS}) AS ok`,
+    unlock: "SELECT RELEASE_LOCK(CONCAT('kiln_migrate:', DATABASE())) AS ok",
+    taken: (row) => Number(row?.ok) === 1,
+  },
+};
+
+/** The rows of a raw query, whichever driver answered (pg: {rows}, mysql2: [rows, fields]). */
+function firstRow(result: unknown): Record<string, unknown> | undefined {
+  const rows = Array.isArray(result) ? result[0] : (result as { rows?: unknown } | undefined)?.rows;
+  return Array.isArray(rows) ? (rows[0] as Record<string, unknown> | undefined) : undefined;
+}
+
+/** Runs `fn` holding the database's migration lock (none on SQLite). */
+export async function withMigrationLock<T>(knex: Knex, fn: () => Promise<T>): Promise<T> {
+  const sql = LOCKS[String(knex.client.config.client)];
+  if (!sql) return fn();
+  const client = knex.client as { acquireConnection(): Promise<unknown>; releaseConnection(c: unknown): Promise<unknown> };
+  const conn = await client.acquireConnection();
+  try {
+    if (!sql.taken(firstRow(await knex.raw(sql.lock).connection(conn)))) {
+      throw new Error(`another Kiln node has been migrating this database for over ${WAIT_SECONDS} s; try again`);
+    }
+    try {
+      return await fn();
+    } finally {
+      await knex.raw(sql.unlock).connection(conn);
+    }
+  } finally {
+    await client.releaseConnection(conn);
+  }
+}
