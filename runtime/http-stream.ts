@@ -106,6 +106,13 @@ function answerStream(res: ServerResponse, requestId: string, o: StreamOutcome, 
     if (first.length > 0) res.write(first);
   };
   const plain = { 'content-type': bounded(o.contentType) };
+  /** An outcome answered whole (nothing of the stream reached the caller), with the call's platform lines. */
+  const withLog = <T extends Outcome>(outcome: T): T => ({ ...outcome, ...(o.log !== undefined && { log: o.log }) });
+  /** A stream already begun ends with its error in Kiln's trailer (the caller has its 200). */
+  const endWithError = (errorType: string) => {
+    res.addTrailers({ [STREAM_ERROR_TRAILER]: bounded(errorType) });
+    res.end();
+  };
   // Listeners must not throw (nothing would catch it): a head that cannot be written ends the answer.
   const guarded = (fn: () => void) => {
     try {
@@ -134,16 +141,16 @@ function answerStream(res: ServerResponse, requestId: string, o: StreamOutcome, 
     const failed = trailerError(from);
     // Nothing reached the caller yet (no byte, or a prelude that never ended): the error is the answer.
     if (pending !== undefined && (pending.length === 0 || prelude) && failed) {
-      answer(res, '', { ...failed, ...(o.log !== undefined && { log: o.log }) }, gateway);
+      answer(res, '', withLog(failed), gateway);
     } else {
       // A mid-stream error comes in the runtime's trailers (its body base64 JSON): the caller
       // already has a 200, so the error travels on in Kiln's own trailer.
       if (pending !== undefined) start(prelude && pending.length > 0 ? gatewayHead(200, {}) : plain, pending);
-      if (failed) {
+      if (!failed) res.end();
+      else {
         process.stdout.write(`Response stream error: ${failed.errorType}\n`);
-        res.addTrailers({ [STREAM_ERROR_TRAILER]: bounded(failed.errorType) });
+        endWithError(failed.errorType);
       }
-      res.end();
     }
     o.done.resolve();
   }));
@@ -155,12 +162,8 @@ function answerStream(res: ServerResponse, requestId: string, o: StreamOutcome, 
     if (cutShort || res.destroyed) return;
     guarded(() => {
       process.stdout.write(`Response stream error: ${truncatedResponse.errorType}\n`);
-      if (pending !== undefined) {
-        answer(res, requestId, { kind: 'failure', status: 502, failure: truncatedResponse, ...(o.log !== undefined && { log: o.log }) }, gateway);
-      } else {
-        res.addTrailers({ [STREAM_ERROR_TRAILER]: truncatedResponse.errorType });
-        res.end();
-      }
+      if (pending !== undefined) answer(res, requestId, withLog({ kind: 'failure', status: 502, failure: truncatedResponse }), gateway);
+      else endWithError(truncatedResponse.errorType);
     });
   });
   void o.cut.promise.then((cut) => guarded(() => {
@@ -169,11 +172,8 @@ function answerStream(res: ServerResponse, requestId: string, o: StreamOutcome, 
     // The runtime's POST is cut too; the sandbox resets after a timeout anyway.
     from.destroy();
     if (!res.destroyed) {
-      if (pending !== undefined) answer(res, requestId, { ...cut, ...(o.log !== undefined && { log: o.log }) }, gateway);
-      else {
-        res.addTrailers({ [STREAM_ERROR_TRAILER]: cut.failure.errorType });
-        res.end();
-      }
+      if (pending !== undefined) answer(res, requestId, withLog(cut), gateway);
+      else endWithError(cut.failure.errorType);
     }
     o.done.resolve();
   }));
