@@ -6,10 +6,9 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
 import { ensureNodeBaseImage, NODE_BASE_LATEST } from '../images/base-image.js';
-import { findFuncYaml, FuncYamlError, readFuncYaml, type FuncYaml } from '../images/func-yaml.js';
+import { findFuncYaml, FuncYamlError, funcYamlFormat, readFuncYaml, type FuncYaml } from '../images/func-yaml.js';
 import { buildFunctionImage, dependencyClosure, ImageBuildError, type ImageKind } from '../images/function-image.js';
 import { ensureShellBaseImage, SHELL_BASE_LATEST } from '../images/shell-image.js';
-import { kilnFnFormat } from '../store/types.js';
 import { CliError } from './errors.js';
 import type { Io } from './io.js';
 
@@ -64,8 +63,7 @@ async function packageDeps(dir: string): Promise<string[]> {
 export async function planBuild(dir: string, func: FuncYaml): Promise<BuildPlan> {
   const runtime = func.runtime;
   if (!runtime) throw new CliError(`bad func.yaml: no runtime in ${dir}`, 'Add e.g. "runtime: node".');
-  // Fn's legacy formats build as http-stream, as the server takes them.
-  const format = kilnFnFormat(func.format ?? 'http-stream');
+  const format = funcYamlFormat(func);
   if (format !== 'http-stream' && format !== 'lambda') {
     throw new CliError(`bad func.yaml: format "${format}" in ${dir}`, 'Use "http-stream" or "lambda".');
   }

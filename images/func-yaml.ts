@@ -30,6 +30,20 @@ export interface FuncYaml {
   fields: Record<string, string>;
 }
 
+/**
+ * Formats Fn has had (`default`, `http`, `json`, `cloudevent`), which old func.yaml files still
+ * name. Fn's current server runs them all over http-stream, and so does Kiln's, so they build as
+ * http-stream. The server maps them the same way on its own (store/types.ts): the CLI may not
+ * import the server's modules (DESIGN §1).
+ */
+const LEGACY_FORMATS = ['default', 'http', 'json', 'cloudevent'];
+
+/** func.yaml's `format`, Fn's legacy names read as http-stream; other names are left for checks. */
+export function funcYamlFormat(func: FuncYaml): string {
+  const raw = func.format ?? 'http-stream';
+  return LEGACY_FORMATS.includes(raw) ? 'http-stream' : raw;
+}
+
 /** A func.yaml that cannot be used; the message names the file and what is wrong. */
 export class FuncYamlError extends Error {
   constructor(message: string) {
