@@ -42,12 +42,6 @@ interface BundleFile {
 }
 
 /**
- * Content hashes by file identity: hashing node takes ~0.2 s, and callers may prepare the
- * bundle for every container they start.
- */
-const hashes = new Map<string, Promise<string>>();
-
-/**
  * Files above this size (node itself) are known by their identity (inode, size, times), not
  * by reading them: hashing 100 MB at every server start cost a quarter second and ~35 MB of
  * resident memory the server never gave back. A reinstalled node changes its identity.
@@ -57,16 +51,11 @@ const HASH_LIMIT = 4 * 1024 * 1024;
 async function bundleFile(name: string, src: string, mode: number): Promise<BundleFile> {
   const st = await stat(src);
   if (!st.isFile()) throw new Error(`runtime bundle: ${src} is not a regular file`);
-  const key = `${src}\0${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
   // Not ctime: the hard link made below changes the link count, and so the ctime, of node itself.
   if (st.size > HASH_LIMIT) return { name, src, mode, size: st.size, sha256: `identity ${src} ${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}` };
-  let sha256 = hashes.get(key);
-  if (!sha256) {
-    sha256 = sha256File(src);
-    hashes.set(key, sha256);
-    sha256.catch(() => hashes.delete(key));
-  }
-  return { name, src, mode, size: st.size, sha256: await sha256 };
+  // The rest (the daemon and node's libraries, a few MB) are hashed at every call: the server
+  // prepares its bundle once, at start-up.
+  return { name, src, mode, size: st.size, sha256: await sha256File(src) };
 }
 
 async function collect(opts: RuntimeBundleOptions): Promise<{ files: BundleFile[]; loader: string | undefined }> {
