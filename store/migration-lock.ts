@@ -3,9 +3,10 @@
 // table with two rows, refusing every later start); and inspecting an Fn database before
 // adopting it must not watch another node's adoption half-way. So a database-level lock is
 // held around both, on a connection of its own: PostgreSQL's advisory lock (scoped to the
-// database), MySQL's named lock (named after the database). SQLite gets none: its database is
-// one node's file, and knex's start-up race there (two processes creating its tables at once)
-// is left as it was.
+// database), MySQL's named lock (named after the database). SQLite has neither, and a lock on
+// the database file itself would block knex's own writes, so two Kiln processes opening one
+// SQLite file take an exclusive lock on a sidecar SQLite file next to it instead.
+import Database from 'better-sqlite3';
 import type { Knex } from 'knex';
 
 /** PostgreSQL's advisory-lock key for Kiln's migrations ("kiln" in ASCII). */
@@ -39,12 +40,49 @@ function firstRow(result: unknown): Record<string, unknown> | undefined {
   return Array.isArray(rows) ? (rows[0] as Record<string, unknown> | undefined) : undefined;
 }
 
-/** Runs `fn` holding the database's migration lock (none on SQLite). */
+/** The sidecar lock file of an SQLite database (none for `:memory:`, which no other process sees). */
+export function sqliteLockFile(filename: string): string | undefined {
+  return filename === ':memory:' || filename === '' ? undefined : `${filename}-migrate.lock`;
+}
+
+const RETRY_MS = 25;
+
+/**
+ * Holds an exclusive lock on SQLite's sidecar file around `fn`. SQLite's locks are the OS's
+ * file locks, so they order processes and connections alike and go when a process dies. The
+ * lock is tried without waiting and retried on a timer: better-sqlite3 waits synchronously,
+ * which would stall a process that opens the same file twice.
+ */
+async function withSqliteLock<T>(lockFile: string, fn: () => Promise<T>): Promise<T> {
+  const lock = new Database(lockFile, { timeout: 0 });
+  try {
+    for (const giveUp = Date.now() + WAIT_SECONDS * 1000; ; ) {
+      try {
+        lock.exec('BEGIN EXCLUSIVE');
+        break;
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'SQLITE_BUSY') throw err;
+        if (Date.now() > giveUp) throw new Error(`another Kiln process has been migrating this database for over ${WAIT_SECONDS} s; try again`);
+        await new Promise((r) => setTimeout(r, RETRY_MS));
+      }
+    }
+    return await fn();
+  } finally {
+    lock.close(); // ends the transaction, and with it the lock
+  }
+}
+
+/** Runs `fn` holding the database's migration lock. */
 export async function withMigrationLock<T>(knex: Knex, fn: () => Promise<T>): Promise<T> {
-  const sql = LOCKS[String(knex.client.config.client)];
+  const client = String(knex.client.config.client);
+  if (client === 'better-sqlite3') {
+    const lockFile = sqliteLockFile(String((knex.client.config.connection as { filename?: string }).filename ?? ''));
+    return lockFile ? withSqliteLock(lockFile, fn) : fn();
+  }
+  const sql = LOCKS[client];
   if (!sql) return fn();
-  const client = knex.client as { acquireConnection(): Promise<unknown>; releaseConnection(c: unknown): Promise<unknown> };
-  const conn = await client.acquireConnection();
+  const pool = knex.client as { acquireConnection(): Promise<unknown>; releaseConnection(c: unknown): Promise<unknown> };
+  const conn = await pool.acquireConnection();
   try {
     if (!sql.taken(firstRow(await knex.raw(sql.lock).connection(conn)))) {
       throw new Error(`another Kiln node has been migrating this database for over ${WAIT_SECONDS} s; try again`);
@@ -55,6 +93,6 @@ export async function withMigrationLock<T>(knex: Knex, fn: () => Promise<T>): Pr
       await knex.raw(sql.unlock).connection(conn);
     }
   } finally {
-    await client.releaseConnection(conn);
+    await pool.releaseConnection(conn);
   }
 }
