@@ -10,6 +10,9 @@ KILN_TEST_PG_URL=$(bash scripts/postgres.sh)
 export KILN_TEST_PG_URL
 KILN_TEST_MYSQL_URL=$(bash scripts/mysql.sh)
 export KILN_TEST_MYSQL_URL
+# The compose test (test/compose/) runs docker-compose.yml with this command.
+KILN_TEST_COMPOSE=$(bash scripts/compose.sh)
+export KILN_TEST_COMPOSE
 
 tmp=${TMPDIR:-/tmp}
 leftovers() { find "$tmp" -maxdepth 1 -name 'kiln-*' ! -name 'kiln-iofs' ! -name 'kiln-build-*.lock' ! -name 'kiln-runtime-*' 2>/dev/null | sort; }
