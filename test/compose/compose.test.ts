@@ -62,8 +62,8 @@ describe('docker-compose.yml: PostgreSQL and two Kiln nodes', { skip: remoteEngi
 
   before(async () => {
     const [base, postgres, hello, lambda] = await Promise.all([
-      composeServerBase('server', client),
-      composePostgres('postgres', client),
+      composeServerBase(client),
+      composePostgres(client),
       fixtureImage('hello-fdk', client),
       lambdaFixtureImage('node-hello', client),
     ]);
@@ -94,8 +94,13 @@ describe('docker-compose.yml: PostgreSQL and two Kiln nodes', { skip: remoteEngi
 
   after(async () => {
     // Everything the run made, even when a step above failed; each step on its own.
-    if (project) await project.down().catch((err: unknown) => console.error(`compose test cleanup: ${String(err)}`));
-    // A node killed before its own shutdown leaves its containers: they go here.
+    if (project) {
+      await project.down().catch((err: unknown) => console.error(`compose test cleanup: ${String(err)}`));
+      // Should down itself have failed: the project's services, by compose's own label.
+      const services = await client.listContainers({ all: true, filters: { label: [`com.docker.compose.project=${project.name}`] } }).catch(() => []);
+      for (const c of services) await client.getContainer(c.Id).remove({ force: true, v: true }).catch(() => {});
+    }
+    // A node killed before its own shutdown leaves its function containers: they go here.
     for (const node of [node1, node2]) {
       for (const c of await nodeContainers(client, node).catch(() => [])) {
         await client.getContainer(c.Id).remove({ force: true, v: true }).catch(() => {});

@@ -132,7 +132,10 @@ async function buildPostgres(_key: 'postgres', client: Docker): Promise<string> 
   });
 }
 
+const serverBase = sharedBuilds(buildServerBase);
+const postgres = sharedBuilds(buildPostgres);
+
 /** `kiln-test/compose-node:<hash>`: the base the compose test builds the Kiln image on. */
-export const composeServerBase = sharedBuilds(buildServerBase);
+export const composeServerBase = (client?: Docker): Promise<string> => serverBase('server', client);
 /** `kiln-test/postgres:<hash>`: the compose test's PostgreSQL. */
-export const composePostgres = sharedBuilds(buildPostgres);
+export const composePostgres = (client?: Docker): Promise<string> => postgres('postgres', client);
