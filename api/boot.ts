@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import type { Config, LambdaCpus } from './config.js';
+import { tokenCheck } from './auth.js';
+import { sendError } from './errors.js';
 import { idFactory } from './ids.js';
 import { createApp } from './server.js';
 import { InvokeLookup } from './invoke-lookup.js';
@@ -116,9 +118,17 @@ export async function start(config: Config): Promise<Running> {
     ...(ui && { ui }),
   });
 
-  // Invokes go straight to their handler; everything else to express.
-  const invoke = invokeHandler({ agent, lookup, newId, log, maxRequestSize: config.maxRequestSize });
+  // Invokes go straight to their handler; everything else to express. With tokens set, every
+  // request not on a public path is checked first, invokes and the REST API alike.
+  const authenticate = tokenCheck(config.authTokens);
+  const invoke = invokeHandler({ agent, lookup, newId, log, maxRequestSize: config.maxRequestSize, stripAuthorization: authenticate !== undefined });
   const server = createServer((req, res) => {
+    if (authenticate) {
+      const url = req.url ?? '/';
+      const q = url.indexOf('?');
+      const denied = authenticate(req.method, q < 0 ? url : url.slice(0, q), req.headers);
+      if (denied) return sendError(res, denied, log);
+    }
     if (!invoke(req, res)) app(req, res);
   });
   server.listen(config.port, config.host);

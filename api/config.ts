@@ -4,6 +4,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { CpuListError, parseCpuList } from '../agent/cpu-placement.js';
+import { MIN_TOKEN_LENGTH, TOKEN_PATTERN } from './auth.js';
 
 const MiB = 1024 * 1024;
 
@@ -53,6 +54,18 @@ const lambdaCpus = z
     }
   });
 
+/** Comma-separated bearer tokens, each one RFC 6750's b64token of at least MIN_TOKEN_LENGTH characters. */
+const authTokens = z.string().transform((raw, ctx) => {
+  const tokens = raw.split(',').map((t) => t.trim()).filter(Boolean);
+  for (const [i, t] of tokens.entries()) {
+    if (!TOKEN_PATTERN.test(t) || t.length < MIN_TOKEN_LENGTH) {
+      ctx.addIssue({ code: 'custom', message: `token ${i + 1} must be at least ${MIN_TOKEN_LENGTH} characters of A-Z a-z 0-9 - . _ ~ + / (then = padding)` });
+      return z.NEVER;
+    }
+  }
+  return tokens;
+});
+
 /** Docker on this machine (its unix socket): only then are this process's CPUs the containers' CPUs. */
 const dockerIsLocal = (dockerHost: string | undefined): boolean => dockerHost === undefined || dockerHost.startsWith('unix://');
 
@@ -86,6 +99,7 @@ const envSchema = z.object({
   KILN_SHUTDOWN_GRACE_MSECS: intFrom(10_000, 0),
   KILN_LOOKUP_CACHE_MSECS: intFrom(1000, 0),
   KILN_UI: boolOn,
+  KILN_AUTH_TOKENS: authTokens.optional(),
   KILN_DOCKER_PULL: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   KILN_LAMBDA_CPUS: lambdaCpus,
   // Read only to tell whether `auto` may use this process's CPUs (dockerode reads it itself).
@@ -110,6 +124,8 @@ export interface Config {
   lookupCacheMs: number;
   /** Serve the web view at /ui/. */
   ui: boolean;
+  /** Bearer tokens the API accepts; empty: no authentication. */
+  authTokens: string[];
   agent: {
     nodeId: string;
     iofsPath: string;
@@ -152,6 +168,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     publicUrl: e.FN_PUBLIC_LB_URL?.replace(/\/+$/, ''),
     lookupCacheMs: e.KILN_LOOKUP_CACHE_MSECS,
     ui: e.KILN_UI,
+    authTokens: e.KILN_AUTH_TOKENS ?? [],
     agent: {
       nodeId: e.KILN_NODE_ID ?? (hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 64) || 'kiln'),
       iofsPath: e.FN_IOFS_PATH ?? join(tmpdir(), 'kiln-iofs'),

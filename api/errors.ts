@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { AgentError, type AgentErrorKind } from '../agent/errors.js';
 import { DriverError, ImageNotFoundError } from '../drivers/errors.js';
 import { ImageRefError } from '../drivers/image-name.js';
+import { UnauthorizedError } from './auth.js';
 import { ConflictError, NotFoundError, UnstorableValueError } from '../store/errors.js';
 
 export class ApiError extends Error {
@@ -61,6 +62,7 @@ export function toHttpError(err: unknown): HttpError {
     if (err.fields !== undefined) body.fields = err.fields;
     return { status: err.status, body };
   }
+  if (err instanceof UnauthorizedError) return { status: 401, body: { message: err.message }, headers: { 'WWW-Authenticate': err.challenge } };
   if (err instanceof NotFoundError) return { status: 404, body: { message: err.message } };
   if (err instanceof ConflictError) return { status: 409, body: { message: err.message } };
   if (err instanceof UnstorableValueError) return { status: 400, body: { message: err.message } };

@@ -17,6 +17,12 @@ export interface InvokeHandlerDeps {
   newId: () => string;
   log: Logger;
   maxRequestSize: number;
+  /**
+   * Keep the caller's Authorization header from functions called through /invoke: with
+   * KILN_AUTH_TOKENS set it is Kiln's own token (api/auth.ts). A trigger's caller's header is the
+   * function's business and goes through.
+   */
+  stripAuthorization?: boolean;
 }
 
 /** Where a detached call's answer goes: nowhere. */
@@ -46,13 +52,18 @@ function segments(path: string): string[] | undefined {
 
 /** Returns a handler that serves invokes and answers false for every other request. */
 export function invokeHandler(deps: InvokeHandlerDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
-  const { agent, lookup, newId, log, maxRequestSize } = deps;
+  const { agent, lookup, newId, log, maxRequestSize, stripAuthorization = false } = deps;
 
   const run = async (req: IncomingMessage, res: ServerResponse, target: FnTarget, extra: Pick<InvokeSpec, 'triggerId' | 'gateway'>) => {
     const body = await readBody(req, maxRequestSize);
     const callId = newId();
     res.setHeader('Fn-Call-Id', callId);
-    const spec = { app: target.app, fn: target.fn, callId, headers: req.headers, body, ...extra };
+    let headers = req.headers;
+    if (stripAuthorization && extra.triggerId === undefined && headers.authorization !== undefined) {
+      const { authorization: _kilnToken, ...rest } = headers;
+      headers = rest;
+    }
+    const spec = { app: target.app, fn: target.fn, callId, headers, body, ...extra };
     if (req.headers['fn-invoke-type'] === 'detached') {
       // 202 once a container has the call, so a busy server or a broken image still answers
       // with its error; the caller does not wait for the function.

@@ -23,7 +23,9 @@ try {
   const io = processIo();
   const docker = dockerFromEnv(process.env);
   await checkDocker(docker, process.env);
-  const client = new KilnClient({ url: base });
+  // With KILN_AUTH_TOKENS set, the demo uses the first token, as a user's CLI context would.
+  const token = config.authTokens[0];
+  const client = new KilnClient({ url: base, ...(token && { token }) });
   // No bump: the example's func.yaml stays as it is in the repository.
   const { fn, image } = await deployDir(client, docker, io, example, {
     app: 'demo',
@@ -39,6 +41,7 @@ try {
 
   say('');
   say(`Kiln is running on ${base} (database ${config.dbUrl}). Try:`);
+  if (token) say('  (the server wants a token: export FN_TOKEN=<one of KILN_AUTH_TOKENS>, and add -H "Authorization: Bearer $FN_TOKEN" to curl but /t/)');
   say(`  FN_API_URL=${base} node dist/cli/main.js invoke demo hello --body '{"name":"you"}'`);
   say(`  curl -s -X POST ${base}/invoke/${fn.id} -d '{"name":"you"}'`);
   say(`  curl -s ${base}/t/demo/hello`);

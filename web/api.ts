@@ -50,11 +50,15 @@ export class Api {
     private readonly base = '',
     // An arrow, so the page's fetch is called with the window as `this`.
     private readonly fetchFn: FetchFn = (input, init) => fetch(input, init),
+    /** The bearer token to send, read at each request; none for a server without tokens. */
+    private readonly token: () => string | undefined = () => undefined,
   ) {}
 
-  private async send(path: string, init?: RequestInit): Promise<Response> {
+  private async send(path: string, init: RequestInit = {}): Promise<Response> {
+    const token = this.token();
+    const headers = token ? { ...(init.headers as Record<string, string> | undefined), authorization: `Bearer ${token}` } : init.headers;
     try {
-      return await this.fetchFn(this.base + path, init);
+      return await this.fetchFn(this.base + path, { ...init, ...(headers && { headers }) });
     } catch (err) {
       throw new ApiError(0, `The server could not be reached: ${err instanceof Error ? err.message : String(err)}`);
     }

@@ -1,6 +1,6 @@
 // The web view's entry: renders the view the location hash names into <main>, again on every
 // hash change. Everything it shows comes from the HTTP API through api.ts.
-import { Api } from './api.js';
+import { Api, ApiError } from './api.js';
 import { h } from './dom.js';
 import { parseRoute, type Route } from './router.js';
 import { appView } from './views/app.js';
@@ -8,6 +8,8 @@ import { appsView } from './views/apps.js';
 import { callView } from './views/call.js';
 import { errorBox, link, type View } from './views/common.js';
 import { fnView } from './views/fn.js';
+import { signInView } from './views/sign-in.js';
+import { TokenStore } from './token.js';
 
 function render(api: Api, route: Route): Promise<View> {
   switch (route.view) {
@@ -28,9 +30,11 @@ function render(api: Api, route: Route): Promise<View> {
 }
 
 function main(): void {
-  const api = new Api();
+  const tokens = new TokenStore(window.sessionStorage);
+  const api = new Api('', undefined, () => tokens.get());
   const mainEl = document.getElementById('main');
   if (!mainEl) return;
+  const signOut = document.getElementById('sign-out');
   // Each render has a number; one that finishes after a newer one started is dropped.
   let current = 0;
 
@@ -41,9 +45,15 @@ function main(): void {
     try {
       view = await render(api, parseRoute(location.hash));
     } catch (err) {
-      view = { title: 'Error', body: h('div', { class: 'view' }, h('h1', {}, 'Error'), errorBox(err)) };
+      view = err instanceof ApiError && err.status === 401
+        ? signInView(err.message, (token) => {
+          tokens.set(token);
+          void show();
+        })
+        : { title: 'Error', body: h('div', { class: 'view' }, h('h1', {}, 'Error'), errorBox(err)) };
     }
     if (n !== current) return;
+    if (signOut) signOut.hidden = tokens.get() === undefined;
     document.title = `${view.title} · Kiln`;
     mainEl.replaceChildren(view.body);
     mainEl.removeAttribute('aria-busy');
@@ -51,6 +61,10 @@ function main(): void {
 
   window.addEventListener('hashchange', () => void show());
   document.getElementById('refresh')?.addEventListener('click', () => void show());
+  signOut?.addEventListener('click', () => {
+    tokens.clear();
+    void show();
+  });
   void show();
 
   const version = document.getElementById('version');

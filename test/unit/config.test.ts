@@ -15,6 +15,7 @@ const DEFAULTS: Config = {
   publicUrl: undefined,
   lookupCacheMs: 1000,
   ui: true,
+  authTokens: [],
   agent: {
     nodeId: hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 64) || 'kiln',
     iofsPath: join(tmpdir(), 'kiln-iofs'),
@@ -41,6 +42,22 @@ test('loadConfig({}) gives the defaults', () => {
   assert.deepEqual(loadConfig({}), DEFAULTS);
   assert.equal(DEFAULTS.maxRequestSize, 6 * 1024 * 1024);
 });
+
+const tokenCases: { name: string; env: NodeJS.ProcessEnv; want: string[] }[] = [
+  { name: 'one token', env: { KILN_AUTH_TOKENS: 'abcdefghijklmnop' }, want: ['abcdefghijklmnop'] },
+  { name: 'two, spaces and empties dropped', env: { KILN_AUTH_TOKENS: ' abcdefghijklmnop , ,Zm9vYmFyYmF6cXV4cXV1eA== ' }, want: ['abcdefghijklmnop', 'Zm9vYmFyYmF6cXV4cXV1eA=='] },
+  { name: 'b64token punctuation', env: { KILN_AUTH_TOKENS: 'a-b.c_d~e+f/g0123456' }, want: ['a-b.c_d~e+f/g0123456'] },
+  { name: 'empty is none', env: { KILN_AUTH_TOKENS: '' }, want: [] },
+];
+for (const c of tokenCases) {
+  test(`loadConfig KILN_AUTH_TOKENS: ${c.name}`, () => assert.deepEqual(loadConfig(c.env).authTokens, c.want));
+}
+// Refused at start-up, naming the setting: too short to be safe, or not sendable after `Bearer `.
+for (const value of ['short', 'abcdefghijklmno', 'abcdefgh ijklmnopq', 'abcdefghijklmnop"', '=abcdefghijklmnop', 'abcdefghijklmnop,x']) {
+  test(`loadConfig KILN_AUTH_TOKENS refuses ${JSON.stringify(value)}`, () => {
+    assert.throws(() => loadConfig({ KILN_AUTH_TOKENS: value }), (err: unknown) => err instanceof ConfigError && err.message.includes('KILN_AUTH_TOKENS'));
+  });
+}
 
 const agentCases: { name: string; env: NodeJS.ProcessEnv; want: Partial<Config['agent']> }[] = [
   { name: 'FN_FREEZE_IDLE_MSECS -1 disables freezing', env: { FN_FREEZE_IDLE_MSECS: '-1' }, want: { freezeIdleMs: -1 } },

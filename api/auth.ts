@@ -1,0 +1,59 @@
+// Optional bearer-token authentication (KILN_AUTH_TOKENS). Fn's server has none of its own
+// (extensions add it), while its CLI, like Kiln's, sends `Authorization: Bearer <token>` from
+// the current context: so a token is what both CLIs already speak (RFC 6750).
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+
+/** RFC 6750's b64token: what may follow `Bearer `. */
+export const TOKEN_PATTERN = /^[A-Za-z0-9\-._~+/]+=*$/;
+/** Shorter tokens are refused at start-up: they could be guessed. */
+export const MIN_TOKEN_LENGTH = 16;
+
+/** A request without a valid token: 401 with a `WWW-Authenticate` challenge (api/errors.ts). */
+export class UnauthorizedError extends Error {
+  constructor(message: string, readonly challenge: string) {
+    super(message);
+    this.name = 'UnauthorizedError';
+  }
+}
+
+/**
+ * What anyone may call without a token: `GET /` and `GET /version` (health checks), HTTP
+ * triggers (a function's own public face: it checks its callers itself, as behind a Lambda
+ * function URL without IAM auth) and the web view's static files (whose API calls carry the
+ * token). Exact, case-sensitive prefixes: anything else, unknown paths included, needs a token.
+ */
+export function isPublicPath(method: string | undefined, path: string): boolean {
+  if (path.startsWith('/t/')) return true;
+  if (method !== 'GET' && method !== 'HEAD') return false;
+  return path === '/' || path === '/version' || path === '/ui' || path.startsWith('/ui/');
+}
+
+const digest = (token: string): Buffer => createHash('sha256').update(token).digest();
+
+/** The token of an `Authorization: Bearer <token>` header (scheme case-insensitive); else undefined. */
+export function bearerToken(header: string | undefined): string | undefined {
+  const m = header === undefined ? null : /^Bearer +(\S+) *$/i.exec(header);
+  return m?.[1];
+}
+
+/**
+ * A check of the request's token against the configured ones, or undefined when none are set
+ * (no authentication, as Fn). Tokens are compared as SHA-256 digests with timingSafeEqual,
+ * against every configured token, so the time taken says nothing about any of them.
+ */
+export function tokenCheck(tokens: readonly string[]): ((method: string | undefined, path: string, headers: IncomingHttpHeaders) => UnauthorizedError | undefined) | undefined {
+  if (tokens.length === 0) return undefined;
+  const known = tokens.map(digest);
+  return (method, path, headers) => {
+    if (isPublicPath(method, path)) return undefined;
+    const given = bearerToken(headers.authorization);
+    if (given === undefined) {
+      return new UnauthorizedError('Authentication required: send "Authorization: Bearer <token>"', 'Bearer realm="kiln"');
+    }
+    const d = digest(given);
+    let ok = false;
+    for (const k of known) ok = timingSafeEqual(k, d) || ok;
+    return ok ? undefined : new UnauthorizedError('Invalid authentication token', 'Bearer realm="kiln", error="invalid_token"');
+  };
+}

@@ -1,0 +1,113 @@
+// KILN_AUTH_TOKENS on a real server: what needs a token, what a refused request changes
+// (nothing), which Authorization headers reach functions, and the CLI with and without one.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { sqliteDb, type TestDb } from '../helpers/db.js';
+import { runCli } from '../helpers/cli.js';
+import { fixtureImage } from '../helpers/images.js';
+import { call, startServer, type TestServer } from '../helpers/server.js';
+
+const TOKEN = 'kiln-test-token-0123456789';
+const OTHER = 'second/token+rotated==';
+const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+
+interface Echo {
+  headers: Record<string, string>;
+}
+
+describe('the API with KILN_AUTH_TOKENS set', () => {
+  let db: TestDb;
+  let srv: TestServer;
+  let fnId = '';
+  let configDir = '';
+
+  before(async () => {
+    db = await sqliteDb();
+    srv = await startServer(db.url, { KILN_AUTH_TOKENS: `${TOKEN},${OTHER}` });
+    configDir = mkdtempSync(join(tmpdir(), 'kiln-test-cli-'));
+  });
+  after(async () => {
+    await srv.stop();
+    await db.cleanup();
+    rmSync(configDir, { recursive: true, force: true });
+  });
+
+  test('/, /version and the web view answer without a token', async () => {
+    for (const path of ['/', '/version', '/ui/']) {
+      assert.equal((await call(srv.url, 'GET', path)).status, 200, path);
+    }
+  });
+
+  test('every other path is 401 without a token, with a Bearer challenge, and changes nothing', async () => {
+    const refused: [string, string, unknown?][] = [
+      ['GET', '/v2/apps'],
+      ['POST', '/v2/apps', { name: 'sneaky' }],
+      ['GET', '/v2/fns?app_id=x'],
+      ['GET', '/v2/triggers?app_id=x'],
+      ['POST', '/invoke/01J0000000000000000000000A', {}],
+      ['GET', '/metrics'],
+      ['GET', '/bogus'],
+      ['POST', '/version'],
+    ];
+    for (const [method, path, body] of refused) {
+      const r = await call(srv.url, method, path, body);
+      assert.equal(r.status, 401, `${method} ${path}`);
+      assert.equal(r.headers.get('www-authenticate'), 'Bearer realm="kiln"', `${method} ${path}`);
+      assert.deepEqual(r.body, { message: 'Authentication required: send "Authorization: Bearer <token>"' });
+    }
+    // A wrong token, or another scheme, is refused the same way and says so.
+    for (const header of [`Bearer ${TOKEN}x`, `Bearer ${TOKEN.toUpperCase()}`, `Basic ${Buffer.from(`u:${TOKEN}`).toString('base64')}`]) {
+      const r = await call(srv.url, 'POST', '/v2/apps', { name: 'sneaky' }, { authorization: header });
+      assert.equal(r.status, 401, header);
+    }
+    const wrong = await call(srv.url, 'GET', '/v2/apps', undefined, auth('not-the-right-token'));
+    assert.equal(wrong.headers.get('www-authenticate'), 'Bearer realm="kiln", error="invalid_token"');
+    assert.deepEqual(wrong.body, { message: 'Invalid authentication token' });
+    const apps = await call<{ items: unknown[] }>(srv.url, 'GET', '/v2/apps', undefined, auth(TOKEN));
+    assert.equal(apps.status, 200);
+    assert.deepEqual(apps.body.items, [], 'no refused write went through');
+  });
+
+  test('with either token the API works; /invoke keeps Kiln’s token from the function', async () => {
+    const app = await call(srv.url, 'POST', '/v2/apps', { name: 'guarded' }, auth(TOKEN));
+    assert.equal(app.status, 200, JSON.stringify(app.body));
+    const fn = await call(srv.url, 'POST', '/v2/fns', { name: 'echo', app_id: app.body.id, image: await fixtureImage('tester') }, auth(OTHER));
+    assert.equal(fn.status, 200, JSON.stringify(fn.body));
+    fnId = fn.body.id;
+    const trigger = await call(srv.url, 'POST', '/v2/triggers', { name: 'echo', app_id: app.body.id, fn_id: fnId, type: 'http', source: '/echo' }, auth(TOKEN));
+    assert.equal(trigger.status, 200, JSON.stringify(trigger.body));
+
+    const invoked = await call<Echo>(srv.url, 'POST', `/invoke/${fnId}`, {}, { ...auth(TOKEN), 'x-extra': 'kept' });
+    assert.equal(invoked.status, 200, JSON.stringify(invoked.body));
+    assert.equal(invoked.body.headers['x-extra'], 'kept');
+    assert.equal(invoked.body.headers.authorization, undefined, 'Kiln’s token must not reach the function');
+
+    await srv.agent.flushRecords();
+    const calls = await call<{ items: unknown[] }>(srv.url, 'GET', `/v2/fns/${fnId}/calls`, undefined, auth(OTHER));
+    assert.equal(calls.status, 200);
+    assert.equal(calls.body.items.length, 1, 'the refused invoke made no call; this one did');
+  });
+
+  test('an HTTP trigger is public, and its caller’s own Authorization reaches the function', async () => {
+    const plain = await call<Echo>(srv.url, 'POST', '/t/guarded/echo', {});
+    assert.equal(plain.status, 200, JSON.stringify(plain.body));
+    const own = await call<Echo>(srv.url, 'POST', '/t/guarded/echo', {}, { authorization: 'Bearer the-function-s-own' });
+    assert.equal(own.status, 200);
+    assert.equal(own.body.headers['fn-http-h-authorization'], 'Bearer the-function-s-own');
+  });
+
+  test('the kiln CLI sends the context’s token (FN_TOKEN), and says what to do without one', async () => {
+    const env = { FN_API_URL: srv.url, KILN_CONFIG_DIR: configDir };
+    const ok = await runCli(['list', 'apps'], { env: { ...env, FN_TOKEN: OTHER } });
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /guarded/);
+    const invoked = await runCli(['invoke', 'guarded', 'echo'], { env: { ...env, FN_TOKEN: TOKEN }, input: '{}' });
+    assert.equal(invoked.code, 0, invoked.stderr);
+    const refused = await runCli(['list', 'apps'], { env });
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /wants a valid token: `kiln context update --token TOKEN` \(or set FN_TOKEN\)/);
+  });
+});
