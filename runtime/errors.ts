@@ -12,6 +12,8 @@ export class LambdaApiError extends Error {
 export const invalidStateTransition = (msg = 'State transition is not allowed') =>
   new LambdaApiError(403, 'InvalidStateTransition', msg);
 export const invalidRequestId = () => new LambdaApiError(400, 'InvalidRequestID', 'Invalid request ID');
+/** A request whose body broke off (its connection lost, a malformed chunk): the service's answer. */
+export const truncatedRequest = () => new LambdaApiError(400, 'TruncatedHTTPRequest', 'HTTP request detected as truncated');
 
 /** A failure the caller sees: the Lambda error type and message (e.g. Runtime.ExitError). */
 export interface FunctionFailure {
@@ -26,6 +28,12 @@ export interface FunctionFailure {
 export const truncatedResponse: FunctionFailure = {
   errorType: 'Runtime.TruncatedResponse',
   errorMessage: "The runtime's response stream ended before it was complete",
+};
+
+/** The same for a buffered /response or /error whose body broke off: the invoke counts as answered with it. */
+export const truncatedBody: FunctionFailure = {
+  errorType: 'Runtime.TruncatedResponse',
+  errorMessage: "The runtime's response body ended before it was complete",
 };
 
 /** The caller's body for a platform-detected failure, formatted as the service does. */

@@ -1,7 +1,7 @@
 // Small HTTP helpers for the daemon's two servers (node:http, no framework: the daemon is
 // bundled into one file and runs in every Lambda container, so it stays small).
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { LambdaApiError } from './errors.js';
+import { LambdaApiError, truncatedRequest } from './errors.js';
 import type { Outcome } from './sandbox.js';
 
 /** The service's buffered payload limit: 6 MiB + 100 bytes (RIE's MaxPayloadSize). */
@@ -17,7 +17,10 @@ export const MAX_HEADER_BYTES = (1 << 20) + 4096;
 
 export class TooLarge extends Error {}
 
-/** Reads a body up to `limit` bytes; past it, drains the rest and throws TooLarge. */
+/**
+ * Reads a body up to `limit` bytes; past it, drains the rest and throws TooLarge. A body that
+ * breaks off (the connection lost, a malformed chunk) throws 400 TruncatedHTTPRequest.
+ */
 export function readBody(req: IncomingMessage, limit = MAX_PAYLOAD): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -29,8 +32,8 @@ export function readBody(req: IncomingMessage, limit = MAX_PAYLOAD): Promise<Buf
       if (!over) chunks.push(c);
     });
     req.on('end', () => (over ? reject(new TooLarge(`${size}`)) : resolve(Buffer.concat(chunks, size))));
-    req.on('error', reject);
-    req.on('aborted', () => reject(new LambdaApiError(400, 'TruncatedHTTPRequest', 'The request body was truncated')));
+    req.on('error', () => reject(truncatedRequest()));
+    req.on('aborted', () => reject(truncatedRequest()));
   });
 }
 

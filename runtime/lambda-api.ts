@@ -2,7 +2,7 @@
 // Logs API (2020-08-15) on 127.0.0.1:9001: request parsing and answers; the transitions
 // themselves are the sandbox's.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { invalidRequestId, LambdaApiError } from './errors.js';
+import { failureBody, invalidRequestId, LambdaApiError, truncatedBody } from './errors.js';
 import { header, MAX_PAYLOAD, readBody, sendError, sendJson, TooLarge, trailerError } from './http-util.js';
 import type { EventType, ExtensionAgent } from './extension-agent.js';
 import type { InvokeEvent, Outcome, Sandbox } from './sandbox.js';
@@ -82,14 +82,27 @@ const tooLargeOutcome = (size: string): Outcome => ({
   body: Buffer.from(JSON.stringify({ errorType: 'Function.ResponseSizeTooLarge', errorMessage: `Response payload size (${size} bytes) exceeded maximum allowed payload size (${MAX_PAYLOAD} bytes).` })),
 });
 
-/** A buffered payload (6 MB); over it, `onTooLarge` runs and the runtime gets 413. */
-async function readPayload(req: IncomingMessage, onTooLarge?: (size: string) => void): Promise<Buffer> {
+/** What becomes of the invoke when the runtime's answer cannot be read whole. */
+interface Unreadable {
+  tooLarge(size: string): void;
+  truncated(): void;
+}
+
+/**
+ * A buffered payload (6 MB). Over it, `tooLarge` runs and the runtime gets 413; broken off
+ * mid-body (the runtime's connection lost, a malformed chunk), `truncated` runs and the
+ * runtime gets 400 TruncatedHTTPRequest (into a connection most likely gone).
+ */
+async function readPayload(req: IncomingMessage, unreadable?: Unreadable): Promise<Buffer> {
   try {
     return await readBody(req);
   } catch (err) {
-    if (!(err instanceof TooLarge)) throw err;
-    onTooLarge?.(err.message);
-    throw new LambdaApiError(413, 'RequestEntityTooLarge', `Exceeded maximum allowed payload size (${MAX_PAYLOAD} bytes).`);
+    if (err instanceof TooLarge) {
+      unreadable?.tooLarge(err.message);
+      throw new LambdaApiError(413, 'RequestEntityTooLarge', `Exceeded maximum allowed payload size (${MAX_PAYLOAD} bytes).`);
+    }
+    unreadable?.truncated();
+    throw err;
   }
 }
 
@@ -142,6 +155,20 @@ export function lambdaApi(deps: LambdaApiDeps): (req: IncomingMessage, res: Serv
     }
   };
 
+  /**
+   * An invoke's /response or /error that cannot be read whole is its answer all the same, as
+   * the service counts it (the runtime is then ResponseSent and calls `next`): too large,
+   * Function.ResponseSizeTooLarge; broken off, Runtime.TruncatedResponse (the service's type
+   * for a cut response), rather than leaving the caller to wait for the deadline. Both name
+   * their type in X-Amz-Function-Error, so the call's record names it too.
+   */
+  const unreadable = (id: string): Unreadable => ({
+    tooLarge: (size) => sandbox.respond(id, tooLargeOutcome(size)),
+    truncated: () => sandbox.respond(id, {
+      kind: 'error', errorType: truncatedBody.errorType, contentType: 'application/json', body: Buffer.from(failureBody(id, truncatedBody)),
+    }),
+  });
+
   async function runtimeResponse(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
     sandbox.checkRespond(id);
     const mode = header(req, 'lambda-runtime-function-response-mode');
@@ -161,7 +188,7 @@ export function lambdaApi(deps: LambdaApiDeps): (req: IncomingMessage, res: Serv
       return;
     }
     // Buffered, whatever the framing: aws-lambda-go always posts chunked, with no mode header.
-    const body = await readPayload(req, (size) => sandbox.respond(id, tooLargeOutcome(size)));
+    const body = await readPayload(req, unreadable(id));
     sandbox.respond(id, trailerError(req) ?? { kind: 'response', contentType, body });
     acceptAfterAnswer(res);
   }
@@ -190,7 +217,7 @@ export function lambdaApi(deps: LambdaApiDeps): (req: IncomingMessage, res: Serv
     if ((m = is('POST', /^\/2018-06-01\/runtime\/invocation\/([^/]+)\/error$/))) {
       const id = requestIdOf(m[1]!);
       sandbox.checkRespond(id);
-      const body = await readPayload(req, (size) => sandbox.respond(id, tooLargeOutcome(size)));
+      const body = await readPayload(req, unreadable(id));
       sandbox.respond(id, { kind: 'error', errorType: functionErrorType(req), ...errorBody(req, body) });
       acceptAfterAnswer(res);
       return;

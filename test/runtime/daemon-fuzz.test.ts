@@ -121,6 +121,40 @@ describe('Runtime API: a response stream that breaks off', () => {
   }
 });
 
+describe('Runtime API: a buffered answer whose POST breaks off mid-body (the runtime lives on)', () => {
+  /** The caller's answer, or a failure once `ms` have passed (the call's timeout is far later). */
+  const within = <T>(p: Promise<T>, ms: number): Promise<T> => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    });
+    return Promise.race([p, late]).finally(() => clearTimeout(timer));
+  };
+  const post = (id: string, what: string, framing: string) =>
+    `POST /2018-06-01/runtime/invocation/${id}/${what} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n${framing}`;
+  // Each used to leave the call waiting for its deadline (30 s here).
+  const cases: { name: string; send: (id: string) => string }[] = [
+    { name: '/response, Content-Length 100, 10 bytes sent, then closed', send: (id) => `${post(id, 'response', 'content-length: 100\r\n\r\n')}{"part":1,` },
+    { name: '/response, chunked, a malformed chunk', send: (id) => `${post(id, 'response', 'transfer-encoding: chunked\r\n\r\n')}5\r\n{"a":\r\nZZ\r\n` },
+    { name: '/response, chunked, closed before the last chunk', send: (id) => `${post(id, 'response', 'transfer-encoding: chunked\r\n\r\n')}5\r\n{"a":\r\n` },
+    { name: '/error, Content-Length 100, 10 bytes sent, then closed', send: (id) => `${post(id, 'error', 'lambda-runtime-function-error-type: Function.Oops\r\ncontent-length: 100\r\n\r\n')}{"part":1,` },
+  ];
+  for (const c of cases) {
+    test(`${c.name}: the caller gets 502 Runtime.TruncatedResponse at once`, () =>
+      withDaemon({ timeoutSec: 30 }, async (d) => {
+        const inv = await invoke(d, { 'fn-call-id': 'cut' });
+        await raw(d, c.send('cut'), 100);
+        const a = await within(inv.answer, 5000);
+        const body = assertFailure(a, 502, 'Runtime.TruncatedResponse');
+        assert.equal(a.headers['x-amz-function-error'], 'Runtime.TruncatedResponse');
+        assert.match(body.errorMessage as string, /^RequestId: cut Error: The runtime's response body ended before it was complete$/);
+        // The invoke counts as answered: a second answer is refused, and the sandbox goes on.
+        assertApiError(await d.post('cut', 'response', '"late"'), 403, 'InvalidStateTransition');
+        await stillServes(d);
+      }));
+  }
+});
+
 describe('Telemetry and Logs APIs: crafted subscription bodies', () => {
   const destination = { protocol: 'HTTP', URI: 'http://sandbox.localdomain:4243/' };
   const types = '["platform"]';
