@@ -130,6 +130,35 @@ function parseRegister(raw: Buffer): EventType[] {
   return events as EventType[];
 }
 
+type Handler = (req: IncomingMessage, res: ServerResponse, params: RegExpExecArray) => void | Promise<void>;
+
+/** A path of the APIs, the methods it takes and its handler (`params`: the path's regex groups). */
+interface Route {
+  methods: readonly string[];
+  path: string | RegExp;
+  handle: Handler;
+}
+
+const route = (methods: string | readonly string[], path: string | RegExp, handle: Handler): Route => ({
+  methods: typeof methods === 'string' ? [methods] : methods,
+  path,
+  handle,
+});
+
+/** A plain path's match: no groups. */
+const NO_PARAMS = Object.assign([''], { index: 0, input: '' }) as RegExpExecArray;
+
+/**
+ * A known path asked with a method it does not take: 405 with one `Allow` per method and no
+ * body, as the service's router (go-chi) answers.
+ */
+function methodNotAllowed(res: ServerResponse, methods: readonly string[]): void {
+  if (res.headersSent || res.destroyed) return;
+  res.setHeader('allow', methods);
+  res.writeHead(405, { 'content-length': 0 });
+  res.end();
+}
+
 export function lambdaApi(deps: LambdaApiDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const { sandbox } = deps;
 
@@ -193,94 +222,90 @@ export function lambdaApi(deps: LambdaApiDeps): (req: IncomingMessage, res: Serv
     acceptAfterAnswer(res);
   }
 
-  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0]!;
-    const method = req.method ?? 'GET';
-    const is = (m: string, p: string | RegExp): RegExpExecArray | null => {
-      if (method !== m) return null;
-      if (typeof p === 'string') return path === p ? ([path] as unknown as RegExpExecArray) : null;
-      return p.exec(path);
-    };
-    let m: RegExpExecArray | null;
-
+  // One table for routing and for 405s: a path the APIs know, asked with another method, is
+  // answered as the service's router (chi) answers it.
+  const routes: Route[] = [
     // Runtime API
-    if (is('GET', '/2018-06-01/runtime/invocation/next')) {
+    route('GET', '/2018-06-01/runtime/invocation/next', async (_req, res) => {
       const event = await sandbox.runtimeNext();
       const body = event.body;
       res.writeHead(200, { ...invokeHeaders(event), 'Content-Length': body.length });
       res.end(body);
-      return;
-    }
-    if ((m = is('POST', /^\/2018-06-01\/runtime\/invocation\/([^/]+)\/response$/))) {
-      return runtimeResponse(req, res, requestIdOf(m[1]!));
-    }
-    if ((m = is('POST', /^\/2018-06-01\/runtime\/invocation\/([^/]+)\/error$/))) {
+    }),
+    route('POST', /^\/2018-06-01\/runtime\/invocation\/([^/]+)\/response$/, (req, res, m) => runtimeResponse(req, res, requestIdOf(m[1]!))),
+    route('POST', /^\/2018-06-01\/runtime\/invocation\/([^/]+)\/error$/, async (req, res, m) => {
       const id = requestIdOf(m[1]!);
       sandbox.checkRespond(id);
       const body = await readPayload(req, unreadable(id));
       sandbox.respond(id, { kind: 'error', errorType: functionErrorType(req), ...errorBody(req, body) });
       acceptAfterAnswer(res);
-      return;
-    }
-    if (is('POST', '/2018-06-01/runtime/init/error')) {
+    }),
+    route('POST', '/2018-06-01/runtime/init/error', async (req, res) => {
       const body = await readPayload(req);
       sandbox.initError({ errorType: functionErrorType(req), ...errorBody(req, body) });
       sendJson(res, 202, ACCEPTED);
-      return;
-    }
-    if (is('GET', '/2018-06-01/ping')) {
+    }),
+    route('GET', '/2018-06-01/ping', (_req, res) => {
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.end('pong');
-      return;
-    }
+    }),
 
     // Extensions API
-    if (is('POST', '/2020-01-01/extension/register')) {
+    route('POST', '/2020-01-01/extension/register', async (req, res) => {
       const name = header(req, 'lambda-extension-name');
       if (!name) throw new LambdaApiError(403, 'Extension.InvalidExtensionName', 'Empty extension name');
       const events = parseRegister(await readBody(req, 1024 * 1024).catch(() => Buffer.alloc(0)));
-      const agent = sandbox.register(name, events as EventType[]);
+      const agent = sandbox.register(name, events);
       const out: Record<string, string> = { functionName: deps.functionName, functionVersion: deps.functionVersion, handler: deps.handler };
       if ((header(req, 'lambda-extension-accept-feature') ?? '').split(',').map((s) => s.trim()).includes('accountId')) out.accountId = '012345678912';
       sendJson(res, 200, out, { 'Lambda-Extension-Identifier': agent.id });
-      return;
-    }
-    if (is('GET', '/2020-01-01/extension/event/next')) {
+    }),
+    route('GET', '/2020-01-01/extension/event/next', async (req, res) => {
       const agent = agentOf(req);
       const event = await sandbox.agentNext(agent);
       sendJson(res, 200, event, { 'Lambda-Extension-Event-Identifier': newId() });
-      return;
-    }
-    if ((m = is('POST', /^\/2020-01-01\/extension\/(init|exit)\/error$/))) {
+    }),
+    route('POST', /^\/2020-01-01\/extension\/(init|exit)\/error$/, (req, res, m) => {
       const agent = agentOf(req);
       const type = header(req, 'lambda-extension-function-error-type');
       if (!type) throw new LambdaApiError(403, 'Extension.MissingHeader', 'Missing Lambda-Extension-Function-Error-Type header');
       req.resume();
       sandbox.agentError(agent, m[1] as 'init' | 'exit', type);
       sendJson(res, 202, ACCEPTED);
-      return;
-    }
+    }),
 
-    // Telemetry and Logs APIs
-    const sub = is('PUT', '/2022-07-01/telemetry') ? 'telemetry' : is('PUT', '/2020-08-15/logs') || is('POST', '/2020-08-15/logs') ? 'logs' : undefined;
-    if (sub) {
-      const agent = agentOf(req);
-      const body = await json(req).catch((err: unknown) => {
-        throw err instanceof LambdaApiError ? new LambdaApiError(400, 'ValidationError', err.message) : err;
-      });
-      deps.telemetry.subscribe(parseSubscription(sub, agent.name, body));
-      // The service writes the JSON string "OK" with no type, which Go's server sniffs as text.
-      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': SUBSCRIBED.length });
-      res.end(SUBSCRIBED);
-      return;
-    }
+    // Telemetry and Logs APIs (Logs also takes POST, as Kiln always has)
+    route('PUT', '/2022-07-01/telemetry', (req, res) => subscribe(req, res, 'telemetry')),
+    route(['PUT', 'POST'], '/2020-08-15/logs', (req, res) => subscribe(req, res, 'logs')),
+  ];
 
+  async function subscribe(req: IncomingMessage, res: ServerResponse, api: 'telemetry' | 'logs'): Promise<void> {
+    const agent = agentOf(req);
+    const body = await json(req).catch((err: unknown) => {
+      throw err instanceof LambdaApiError ? new LambdaApiError(400, 'ValidationError', err.message) : err;
+    });
+    deps.telemetry.subscribe(parseSubscription(api, agent.name, body));
+    // The service writes the JSON string "OK" with no type, which Go's server sniffs as text.
+    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': SUBSCRIBED.length });
+    res.end(SUBSCRIBED);
+  }
+
+  async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0]!;
+    const method = req.method ?? 'GET';
+    for (const r of routes) {
+      const m = typeof r.path === 'string' ? (path === r.path ? NO_PARAMS : null) : r.path.exec(path);
+      if (!m) continue;
+      if (r.methods.includes(method)) return r.handle(req, res, m);
+      req.resume();
+      return methodNotAllowed(res, r.methods);
+    }
     req.resume();
     throw new LambdaApiError(404, 'ResourceNotFound', `${method} ${path} is not part of the Lambda APIs`);
   }
 
   return (req, res) => {
-    route(req, res).catch((err: unknown) => {
+    dispatch(req, res).catch((err: unknown) => {
       req.resume();
       sendError(res, err);
     });

@@ -231,14 +231,44 @@ describe('Runtime API', () => {
       assertApiError(a, 413, 'RequestEntityTooLarge');
     }));
 
-  test('an unknown path or method: 404 with an error body', () =>
+  test('an unknown path: 404 with an error body', () =>
     withDaemon({}, async (d) => {
       assertApiError(await d.api('GET', '/2018-06-01/runtime/nothing'), 404, 'ResourceNotFound');
-      assertApiError(await d.api('DELETE', '/2018-06-01/runtime/invocation/next'), 404, 'ResourceNotFound');
       assertApiError(await d.api('POST', '/2020-01-01/extension/whatever'), 404, 'ResourceNotFound');
       const ping = await d.api('GET', '/2018-06-01/ping');
       assert.equal(ping.status, 200);
       assert.equal(ping.text, 'pong');
+    }));
+
+  // The service's router (go-chi) answers a known path asked with another method 405, one
+  // Allow header per method it takes, no body (these were 404 ResourceNotFound).
+  const wrongMethods: [method: string, path: string, allow: string[]][] = [
+    ['PUT', '/2018-06-01/runtime/invocation/next', ['GET']],
+    ['DELETE', '/2018-06-01/runtime/invocation/next', ['GET']],
+    ['GET', '/2018-06-01/runtime/invocation/some-id/response', ['POST']],
+    ['PUT', '/2018-06-01/runtime/invocation/some-id/error', ['POST']],
+    ['GET', '/2018-06-01/runtime/init/error', ['POST']],
+    ['POST', '/2018-06-01/ping', ['GET']],
+    ['GET', '/2020-01-01/extension/register', ['POST']],
+    ['POST', '/2020-01-01/extension/event/next', ['GET']],
+    ['GET', '/2020-01-01/extension/exit/error', ['POST']],
+    ['GET', '/2022-07-01/telemetry', ['PUT']],
+    ['DELETE', '/2020-08-15/logs', ['PUT', 'POST']],
+  ];
+  test(`a known path with a method it does not take (${wrongMethods.length} of them): 405, Allow, no body`, () =>
+    withDaemon({}, async (d) => {
+      for (const [method, path, allow] of wrongMethods) {
+        const a = await d.api(method, path, { body: '{"events":["INVOKE"]}' });
+        assert.equal(a.status, 405, `${method} ${path}: ${a.text}`);
+        const allowed = a.rawHeaders.filter((_, i) => i % 2 === 1 && a.rawHeaders[i - 1]!.toLowerCase() === 'allow');
+        assert.deepEqual(allowed, allow, `${method} ${path}`);
+        assert.equal(a.headers['content-length'], '0');
+        assert.equal(a.text, '');
+      }
+      // None of them moved the sandbox: a call runs as usual.
+      const inv = await invoke(d, { 'fn-call-id': 'after-405' });
+      assertAccepted(await d.post(inv.id, 'response', '"fine"'));
+      assert.equal((await inv.answer).text, '"fine"');
     }));
 });
 
