@@ -32,6 +32,35 @@ export const STREAM_ERROR_TRAILER = 'kiln-function-error';
 const MAX_ANSWER_VALUE = 1024;
 const bounded = (v: string): string => (v.length > MAX_ANSWER_VALUE ? v.slice(0, MAX_ANSWER_VALUE) : v);
 
+/**
+ * The most a function URL answer's head may take: the agent reads 16 KiB of it (undici's
+ * default, Node's http.maxHeaderSize), less room for the status line and what node:http adds
+ * (Date, Connection, Transfer-Encoding). Past it the agent's read would fail and it would drop
+ * the container, so the answer is a 502 Function.ResponseSizeTooLarge instead.
+ */
+export const MAX_ANSWER_HEAD = 16 * 1024 - 512;
+
+type Head = Record<string, string | string[]>;
+
+/** A head's size as written: `name: value\r\n` a line (values are latin1, a byte a character). */
+function headBytes(...heads: Head[]): number {
+  let n = 0;
+  for (const h of heads) {
+    for (const [k, v] of Object.entries(h)) {
+      if (typeof v === 'string') n += k.length + v.length + 4;
+      else for (const one of v) n += k.length + one.length + 4;
+    }
+  }
+  return n;
+}
+
+/** A head over MAX_ANSWER_HEAD: the function's error, as an answer over the payload limit is. */
+function headTooLarge(size: number): Extract<Outcome, { kind: 'error' }> {
+  const errorType = 'Function.ResponseSizeTooLarge';
+  const errorMessage = `Response headers (${size} bytes) exceeded maximum allowed size (${MAX_ANSWER_HEAD} bytes).`;
+  return { kind: 'error', errorType, contentType: 'application/json', body: Buffer.from(JSON.stringify({ errorType, errorMessage })) };
+}
+
 const logHeader = (o: Outcome): Record<string, string> => (o.log ? { [LOG_HEADER]: Buffer.from(o.log).toString('base64') } : {});
 
 export interface HttpStreamDeps {
@@ -70,21 +99,27 @@ export function eventFrom(req: IncomingMessage, body: Buffer, arn: string, timeo
 }
 
 /** An HTTP status and headers in Fn's gateway protocol: Fn-Http-Status and wrapped headers. */
-function gatewayHead(status: number, h: Record<string, string | string[]>): Record<string, string | string[]> {
-  const headers: Record<string, string | string[]> = { 'fn-http-status': String(status) };
+function gatewayHead(status: number, h: Head): Head {
+  const headers: Head = { 'fn-http-status': String(status) };
   for (const [k, v] of Object.entries(h)) headers[`fn-http-h-${k}`] = v;
   if (h['content-type'] !== undefined) headers['content-type'] = h['content-type'];
   return headers;
 }
 
-/** A function URL answer in Fn's gateway protocol. */
-function answerGateway(res: ServerResponse, payload: Buffer, extra: Record<string, string>): void {
-  const a = functionUrlAnswer(payload);
-  res.writeHead(200, { ...gatewayHead(a.status, a.headers), 'content-length': String(a.body.length), ...extra });
+/** A function URL answer in Fn's gateway protocol (a head too large for the agent: the function's error). */
+function answerGateway(res: ServerResponse, requestId: string, o: Extract<Outcome, { kind: 'response' }>, log: Head): void {
+  const a = functionUrlAnswer(o.body);
+  const head = { ...gatewayHead(a.status, a.headers), 'content-length': String(a.body.length), ...log };
+  const size = headBytes(head);
+  if (size > MAX_ANSWER_HEAD) return answer(res, requestId, { ...headTooLarge(size), ...(o.log !== undefined && { log: o.log }) }, true);
+  res.writeHead(200, head);
   res.end(a.body);
 }
 
 type StreamOutcome = Extract<Outcome, { kind: 'stream' }>;
+
+/** Kiln's own headers on a streamed answer's head. */
+const STREAM_HEAD_BYTES = headBytes({ [STREAMING_HEADER]: 'streaming', trailer: STREAM_ERROR_TRAILER });
 
 /**
  * A response stream, relayed chunk by chunk (the marker header tells the agent not to buffer).
@@ -134,7 +169,14 @@ function answerStream(res: ServerResponse, requestId: string, o: StreamOutcome, 
     if (!prelude) return start(plain, chunk);
     pending = Buffer.concat([pending, chunk]);
     const split = splitPrelude(pending);
-    if (split) start(gatewayHead(split.head.status, split.head.headers), split.rest);
+    if (!split) return;
+    const head = gatewayHead(split.head.status, split.head.headers);
+    const size = headBytes(head, log) + STREAM_HEAD_BYTES;
+    if (size <= MAX_ANSWER_HEAD) return start(head, split.rest);
+    // Nothing reached the caller yet: the error is the answer; the rest of the stream is dropped.
+    pending = undefined;
+    cutShort = true;
+    answer(res, requestId, withLog(headTooLarge(size)), gateway);
   }));
   from.on('end', () => guarded(() => {
     if (res.destroyed || cutShort) return o.done.resolve();
@@ -168,6 +210,11 @@ function answerStream(res: ServerResponse, requestId: string, o: StreamOutcome, 
   });
   void o.cut.promise.then((cut) => guarded(() => {
     if (from.readableEnded) return;
+    // Already answered (a prelude too large): only the runtime's stream is left to stop.
+    if (cutShort) {
+      from.destroy();
+      return o.done.resolve();
+    }
     cutShort = true;
     // The runtime's POST is cut too; the sandbox resets after a timeout anyway.
     from.destroy();
@@ -189,7 +236,7 @@ function answer(res: ServerResponse, requestId: string, o: Outcome, gateway: boo
   const log = logHeader(o);
   switch (o.kind) {
     case 'response':
-      if (gateway) return answerGateway(res, o.body, log);
+      if (gateway) return answerGateway(res, requestId, o, log);
       // As the Invoke API does: a buffered payload is JSON, whatever type the runtime posted it with.
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': o.body.length, ...log });
       res.end(o.body);

@@ -408,6 +408,34 @@ describe('a Node runtime using fetch against the Runtime API', () => {
     assert.equal(await made.text(), 'made /web POST');
   });
 
+  // The agent reads 16 KiB of an answer's head: past that its connection to the container broke,
+  // the container was dropped and the caller got the agent's own 502 a second later.
+  test('a function URL result with 20 KiB of headers: 502 Function.ResponseSizeTooLarge, recorded; the container stays', async () => {
+    const fn = await s.mkFn('bighead', { image, format: 'lambda' });
+    const t = await call(s.srv.url, 'POST', '/v2/triggers', { name: 'bighead', app_id: s.appId, fn_id: fn.id, type: 'http', source: '/bighead' });
+    assert.equal(t.status, 200, JSON.stringify(t.body));
+    const warmup = await fetch(`${s.srv.url}/t/lambda-node/bighead?action=http`);
+    assert.equal(warmup.status, 201, await warmup.text());
+    const ids = async () => (await nodeContainers(s.docker, s.srv.nodeId)).map((c) => c.Id).sort();
+    const before = await ids();
+
+    const big = await fetch(`${s.srv.url}/t/lambda-node/bighead?action=bigheaders&bytes=20000`);
+    const text = await big.text();
+    assert.equal(big.status, 502, text);
+    assert.equal(big.headers.get('x-amz-function-error'), 'Function.ResponseSizeTooLarge');
+    const body = JSON.parse(text) as { errorType: string; errorMessage: string };
+    assert.equal(body.errorType, 'Function.ResponseSizeTooLarge');
+    assert.match(body.errorMessage, /headers/);
+    const [recorded] = await s.calls(fn.id);
+    assert.equal(recorded!.status, 'error');
+    assert.match(recorded!.error ?? '', /Function\.ResponseSizeTooLarge/);
+
+    // The function's error, not a broken container: the next call runs in the same one.
+    const ok = await fetch(`${s.srv.url}/t/lambda-node/bighead?action=http`);
+    assert.equal(ok.status, 201, await ok.text());
+    assert.deepEqual(await ids(), before);
+  });
+
   test('an extension crash fails the call with Extension.Crash; the sandbox re-initialises', async () => {
     const fn = await s.mkFn('extcrash', { image, format: 'lambda', config: { OPA_CRASH_ONCE: '1' } });
     const r = await s.invoke(fn.id, { action: 'sleep', ms: 1500 });

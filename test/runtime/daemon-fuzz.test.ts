@@ -246,6 +246,47 @@ describe('http-stream: calls the agent could send', () => {
       await stillServes(d);
     }));
 
+  // The agent reads 16 KiB of an answer's head, as this test's client does: these broke its
+  // read (the agent then dropped the container and answered its own 502 a second later).
+  test('a function URL result or stream prelude with more than 16 KiB of headers: 502 Function.ResponseSizeTooLarge; 12 KiB pass', () =>
+    withDaemon({}, async (d) => {
+      const gateway = { 'fn-intent': 'httprequest', 'fn-http-method': 'GET', 'fn-http-request-url': '/t/app/big' };
+      const results: { name: string; result: object }[] = [
+        { name: 'one 20 KiB header', result: { statusCode: 200, headers: { 'x-big': 'b'.repeat(20_000) }, body: 'no' } },
+        { name: '1000 small headers', result: { statusCode: 200, headers: Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`x-h${i}`, 'v'.repeat(10)])), body: 'no' } },
+        { name: '40 cookies of 500 bytes', result: { statusCode: 200, cookies: Array.from({ length: 40 }, (_, i) => `c${i}=${'v'.repeat(500)}`), body: 'no' } },
+      ];
+      for (const [i, r] of results.entries()) {
+        const inv = await invoked(d, { ...gateway, 'fn-call-id': `big-${i}` });
+        assertAccepted(await d.post(inv.id, 'response', JSON.stringify(r.result)));
+        const a = await inv.answer;
+        const body = assertFailure(a, 502, 'Function.ResponseSizeTooLarge');
+        assert.equal(a.headers['x-amz-function-error'], 'Function.ResponseSizeTooLarge', r.name);
+        assert.match(body.errorMessage as string, /^Response headers \(\d+ bytes\) exceeded maximum allowed size \(15872 bytes\)\.$/, r.name);
+      }
+
+      const fits = await invoked(d, { ...gateway, 'fn-call-id': 'fits' });
+      assertAccepted(await d.post(fits.id, 'response', JSON.stringify({ statusCode: 203, headers: { 'x-big': 'b'.repeat(12_000) }, body: 'yes' })));
+      const f = await fits.answer;
+      assert.equal(f.headers['fn-http-status'], '203');
+      assert.equal(String(f.headers['fn-http-h-x-big']).length, 12_000);
+      assert.equal(f.text, 'yes');
+
+      // The same head in a stream's prelude: nothing was sent yet, so the error is the answer.
+      const stream = await invoked(d, { ...gateway, 'fn-call-id': 'big-prelude' });
+      const runtime = request({
+        host: '127.0.0.1', port: d.port, method: 'POST', path: '/2018-06-01/runtime/invocation/big-prelude/response',
+        headers: { 'lambda-runtime-function-response-mode': 'streaming', 'content-type': 'application/vnd.awslambda.http-integration-response' },
+      });
+      const acked = once(runtime, 'response') as Promise<[IncomingMessage]>;
+      runtime.end(Buffer.concat([Buffer.from(JSON.stringify(results[0]!.result)), Buffer.alloc(8), Buffer.from('streamed')]));
+      const [ack] = await acked;
+      ack.resume();
+      assert.equal(ack.statusCode, 202);
+      assertFailure(await stream.answer, 502, 'Function.ResponseSizeTooLarge');
+      await stillServes(d);
+    }));
+
   // Were 500 from /call (JSON.stringify or String() overflowed), or a destroyed connection for a prelude.
   test('a function URL result nested too deep: the body is a 502 result, a header is dropped; the daemon goes on', () =>
     withDaemon({}, async (d) => {
