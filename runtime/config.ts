@@ -21,6 +21,8 @@ export interface DaemonConfig {
   initTimeoutMs: number;
   /** Shutdown budget (SHUTDOWN event to kill). */
   shutdownMs: number;
+  /** How long both servers wait for a request's header block (see serverTimeouts). */
+  headersTimeoutMs: number;
   /** Where extensions live. */
   extensionsDir: string;
   /** Bootstrap candidates, in order. */
@@ -70,6 +72,7 @@ export function loadDaemonConfig(env: NodeJS.ProcessEnv): DaemonConfig {
     imageWorkDir: env.KILN_LAMBDA_WORKDIR || '',
     initTimeoutMs: int(env.KILN_LAMBDA_INIT_TIMEOUT_MS, 10_000),
     shutdownMs: int(env.KILN_LAMBDA_SHUTDOWN_MS, 2000),
+    headersTimeoutMs: int(env.KILN_LAMBDA_HEADERS_TIMEOUT_MS, 60_000, 1),
     extensionsDir: env.KILN_LAMBDA_EXTENSIONS_DIR || '/opt/extensions',
     bootstrapPaths: ['/var/task/bootstrap', '/opt/bootstrap', '/var/runtime/bootstrap'],
     taskRoot: '/var/task',

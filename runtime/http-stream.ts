@@ -8,7 +8,7 @@ import { basename, dirname, join } from 'node:path';
 import { finished } from 'node:stream';
 import { failureBody, truncatedResponse } from './errors.js';
 import { functionUrlAnswer, functionUrlEvent, gatewayRequest } from './function-url.js';
-import { header, MAX_HEADER_BYTES, sendJson, trailerError } from './http-util.js';
+import { header, MAX_HEADER_BYTES, sendJson, serverTimeouts, trailerError } from './http-util.js';
 import type { InvokeEvent, Outcome, Sandbox, ShutdownReason } from './sandbox.js';
 import { HTTP_INTEGRATION_TYPE, splitPrelude } from './stream-prelude.js';
 import { decodeClientContext, jsonObjectText, newId, newTraceId } from './trace.js';
@@ -303,14 +303,13 @@ export function httpStreamHandler(deps: HttpStreamDeps): (req: IncomingMessage, 
  * Listens as Fn's contract asks: bind a private socket, make it 0666, then link
  * `lsnr.sock` to it (relative), so the agent sees the socket only once it accepts.
  */
-export async function listenHttpStream(listener: string, handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<Server> {
+export async function listenHttpStream(listener: string, handler: (req: IncomingMessage, res: ServerResponse) => void, headersTimeoutMs: number): Promise<Server> {
   const path = listener.replace(/^unix:/, '');
   const dir = dirname(path);
   const phony = join(dir, `phony${basename(path)}`);
   await rm(phony, { force: true });
-  const server = createServer({ keepAliveTimeout: 0, maxHeaderSize: MAX_HEADER_BYTES }, handler);
-  server.requestTimeout = 0;
-  server.headersTimeout = 0;
+  // The socket is also within reach of the function's own processes (/tmp/iofs is in the container).
+  const server = createServer({ keepAliveTimeout: 0, maxHeaderSize: MAX_HEADER_BYTES, ...serverTimeouts(headersTimeoutMs) }, handler);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(phony, () => resolve());

@@ -1,6 +1,6 @@
 // Small HTTP helpers for the daemon's two servers (node:http, no framework: the daemon is
 // bundled into one file and runs in every Lambda container, so it stays small).
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerOptions, ServerResponse } from 'node:http';
 import { LambdaApiError, truncatedRequest } from './errors.js';
 import type { Outcome } from './sandbox.js';
 
@@ -14,6 +14,21 @@ export const MAX_PAYLOAD = 6 * 1024 * 1024 + 100;
  * wrapped in Fn-Http-H-), more than the caller sent. Node's 16 KiB default would answer 431.
  */
 export const MAX_HEADER_BYTES = (1 << 20) + 4096;
+
+/**
+ * The timeouts of both servers. requestTimeout (Node's default: 300 s) bounds a request until
+ * its body has ended, and a response stream's POST lasts as long as the function streams, so it
+ * is off; so is the inactivity timeout (server.timeout), as a `next` long poll waits, silent,
+ * for hours between calls. headersTimeout bounds only the header block (Node stops counting once
+ * a request's head is in, and an idle kept-alive connection is the keep-alive timeout's), so a
+ * client that sends half a head, or connects and sends nothing, gets 408 and is closed instead
+ * of holding its socket for good. Node checks every connectionsCheckingInterval.
+ */
+export const serverTimeouts = (headersTimeoutMs: number): Pick<ServerOptions, 'requestTimeout' | 'headersTimeout' | 'connectionsCheckingInterval'> => ({
+  requestTimeout: 0,
+  headersTimeout: headersTimeoutMs,
+  connectionsCheckingInterval: Math.min(5000, headersTimeoutMs),
+});
 
 export class TooLarge extends Error {}
 

@@ -5,7 +5,7 @@ import { createServer } from 'node:http';
 import { loadDaemonConfig } from './config.js';
 import { lambdaApi } from './lambda-api.js';
 import { httpStreamHandler, listenHttpStream } from './http-stream.js';
-import { MAX_HEADER_BYTES } from './http-util.js';
+import { MAX_HEADER_BYTES, serverTimeouts } from './http-util.js';
 import { openPeakMemory } from './memory.js';
 import { Sandbox } from './sandbox.js';
 import { Telemetry } from './telemetry.js';
@@ -17,13 +17,9 @@ async function main(): Promise<void> {
   const telemetry = new Telemetry();
   const sandbox = new Sandbox({ cfg, telemetry, peakMemory: openPeakMemory(cfg.memoryPeakFiles), log: (line) => process.stdout.write(`${line}\n`) });
 
-  const api = createServer({ keepAliveTimeout: 60_000, maxHeaderSize: MAX_HEADER_BYTES }, lambdaApi({
+  const api = createServer({ keepAliveTimeout: 60_000, maxHeaderSize: MAX_HEADER_BYTES, ...serverTimeouts(cfg.headersTimeoutMs) }, lambdaApi({
     sandbox, telemetry, functionName: cfg.functionName, functionVersion: cfg.functionVersion, handler: cfg.handler,
   }));
-  // `next` is a long poll: no request or header timeouts.
-  api.requestTimeout = 0;
-  api.headersTimeout = 0;
-  api.timeout = 0;
   const [host, port] = cfg.apiAddress.split(':');
   await new Promise<void>((resolve, reject) => {
     api.once('error', reject);
@@ -37,7 +33,8 @@ async function main(): Promise<void> {
     // Let the last answer leave before the process goes.
     setTimeout(() => process.exit(0), 20).unref();
   };
-  await listenHttpStream(cfg.listener, httpStreamHandler({ sandbox, timeoutMs: cfg.timeoutSec * 1000, functionName: cfg.functionName, onShutdown: exit }));
+  const handler = httpStreamHandler({ sandbox, timeoutMs: cfg.timeoutSec * 1000, functionName: cfg.functionName, onShutdown: exit });
+  await listenHttpStream(cfg.listener, handler, cfg.headersTimeoutMs);
 
   // `docker stop`: the same shutdown as an agent's retirement request.
   const onSignal = () => void sandbox.shutdown('spindown').then(exit);

@@ -34,6 +34,8 @@ export interface DaemonOptions {
   initTimeoutMs?: number;
   /** KILN_LAMBDA_SHUTDOWN_MS (default 2000). */
   shutdownMs?: number;
+  /** KILN_LAMBDA_HEADERS_TIMEOUT_MS (the daemon's default when not given). */
+  headersTimeoutMs?: number;
   functionName?: string;
   /** More environment (the customer's variables, or overrides of the above). */
   env?: Record<string, string>;
@@ -248,6 +250,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
     AWS_LAMBDA_FUNCTION_TIMEOUT: String(opts.timeoutSec ?? 30),
     KILN_LAMBDA_INIT_TIMEOUT_MS: String(opts.initTimeoutMs ?? 10_000),
     KILN_LAMBDA_SHUTDOWN_MS: String(opts.shutdownMs ?? 2000),
+    ...(opts.headersTimeoutMs !== undefined && { KILN_LAMBDA_HEADERS_TIMEOUT_MS: String(opts.headersTimeoutMs) }),
     ...opts.env,
   };
   const child = spawn(process.execPath, [DAEMON], { env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });

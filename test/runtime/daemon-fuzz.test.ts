@@ -4,7 +4,9 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { request, type IncomingMessage } from 'node:http';
-import { connect } from 'node:net';
+import { connect, type NetConnectOpts } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
 import { assertAccepted, assertApiError, assertFailure, invoke, register, type Answer, type Daemon, type Invocation, type Json, withDaemon } from '../helpers/daemon.js';
 
@@ -153,6 +155,91 @@ describe('Runtime API: a buffered answer whose POST breaks off mid-body (the run
         await stillServes(d);
       }));
   }
+});
+
+describe('Both servers: a client that stalls in its head; long polls and long streams are not cut', () => {
+  const HEADERS_MS = 400;
+
+  /** Connects, writes `bytes` (maybe half a head, maybe nothing) and waits for the server to close; fails after `ms`. */
+  function stalled(to: NetConnectOpts, bytes: string, ms = 5000): Promise<{ got: string; closedAfterMs: number }> {
+    return new Promise((resolve, reject) => {
+      const t0 = Date.now();
+      const s = connect(to);
+      let got = '';
+      const timer = setTimeout(() => {
+        s.destroy();
+        reject(new Error(`still open after ${ms} ms`));
+      }, ms);
+      s.on('data', (c: Buffer) => (got += c.toString('latin1')));
+      s.on('error', () => {});
+      s.on('close', () => {
+        clearTimeout(timer);
+        resolve({ got, closedAfterMs: Date.now() - t0 });
+      });
+      if (bytes) s.write(bytes);
+    });
+  }
+
+  // Both servers had no headers timeout: these held their sockets for as long as they liked.
+  test('half a head, or nothing at all: 408 and closed after the headers timeout, on the Lambda APIs and the http-stream socket', () =>
+    withDaemon({ headersTimeoutMs: HEADERS_MS }, async (d) => {
+      const api = { port: d.port, host: '127.0.0.1' };
+      const sock = { path: join(d.dir, 'lsnr.sock') };
+      const cases: [string, NetConnectOpts, string][] = [
+        ['the Lambda APIs, half a head', api, 'GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nhost: x\r\n'],
+        ['the Lambda APIs, nothing sent', api, ''],
+        ['http-stream, half a head', sock, 'POST /call HTTP/1.1\r\nhost: x\r\nfn-call-id: half\r\n'],
+      ];
+      const results = await Promise.all(cases.map(([, to, bytes]) => stalled(to, bytes)));
+      for (const [i, r] of results.entries()) {
+        assert.match(r.got, /^HTTP\/1\.1 408 /, cases[i]![0]);
+        assert.ok(r.closedAfterMs >= HEADERS_MS, `${cases[i]![0]}: closed after ${r.closedAfterMs} ms`);
+      }
+      await stillServes(d);
+    }));
+
+  test(`a next parked, an idle wait, a slow answer and a slow response stream, each far past the headers timeout (${HEADERS_MS} ms), go through`, () =>
+    withDaemon({ headersTimeoutMs: HEADERS_MS }, async (d) => {
+      // The runtime parks in next well before the call comes; the agent's idle wait spans it too.
+      const next = d.next();
+      await sleep(HEADERS_MS * 4);
+      const idle = await d.idle();
+      assert.equal(idle.status, 200);
+      const answer = d.call('{"slow":true}', { 'fn-call-id': 'slow' });
+      const event = await next;
+      assert.equal(event.status, 200, event.text);
+      await sleep(HEADERS_MS * 4);
+      assertAccepted(await d.post('slow', 'response', '"late but fine"'));
+      assert.equal((await answer).text, '"late but fine"');
+
+      // A response stream whose chunks take 5 headers timeouts to come.
+      const next2 = d.next();
+      const call = request({ socketPath: join(d.dir, 'lsnr.sock'), method: 'POST', path: '/call', headers: { 'fn-call-id': 'drip' } });
+      call.end('{}');
+      assert.equal((await next2).status, 200);
+      const runtime = request({
+        host: '127.0.0.1', port: d.port, method: 'POST', path: '/2018-06-01/runtime/invocation/drip/response',
+        headers: { 'lambda-runtime-function-response-mode': 'streaming', 'transfer-encoding': 'chunked', 'content-type': 'text/plain' },
+      });
+      const acked = once(runtime, 'response') as Promise<[IncomingMessage]>;
+      runtime.write('0 ');
+      const [res] = (await once(call, 'response')) as [IncomingMessage];
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      const ended = once(res, 'end');
+      for (let i = 1; i <= 5; i++) {
+        await sleep(HEADERS_MS);
+        runtime.write(`${i} `);
+      }
+      runtime.end('end');
+      await ended;
+      assert.equal(text, '0 1 2 3 4 5 end');
+      assert.equal(res.trailers['kiln-function-error'], undefined);
+      const [ack] = await acked;
+      ack.resume();
+      assert.equal(ack.statusCode, 202);
+      await stillServes(d);
+    }));
 });
 
 describe('Telemetry and Logs APIs: crafted subscription bodies', () => {

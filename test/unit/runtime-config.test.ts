@@ -19,6 +19,7 @@ describe('loadDaemonConfig', () => {
       imageWorkDir: '',
       initTimeoutMs: 10_000,
       shutdownMs: 2000,
+      headersTimeoutMs: 60_000,
       extensionsDir: '/opt/extensions',
       bootstrapPaths: ['/var/task/bootstrap', '/opt/bootstrap', '/var/runtime/bootstrap'],
       taskRoot: '/var/task',
@@ -54,6 +55,8 @@ describe('loadDaemonConfig', () => {
     { name: 'the init timeout', env: { KILN_LAMBDA_INIT_TIMEOUT_MS: '500' }, want: { initTimeoutMs: 500 } },
     { name: 'a bad init timeout: the default', env: { KILN_LAMBDA_INIT_TIMEOUT_MS: 'soon' }, want: { initTimeoutMs: 10_000 } },
     { name: 'the shutdown budget', env: { KILN_LAMBDA_SHUTDOWN_MS: '750' }, want: { shutdownMs: 750 } },
+    { name: 'the headers timeout', env: { KILN_LAMBDA_HEADERS_TIMEOUT_MS: '400' }, want: { headersTimeoutMs: 400 } },
+    { name: 'a headers timeout of 0 (it cannot be turned off): the default', env: { KILN_LAMBDA_HEADERS_TIMEOUT_MS: '0' }, want: { headersTimeoutMs: 60_000 } },
     { name: 'the extensions dir', env: { KILN_LAMBDA_EXTENSIONS_DIR: '/tmp/ext' }, want: { extensionsDir: '/tmp/ext' } },
     {
       name: 'the JSON log format and its levels', env: { AWS_LAMBDA_LOG_FORMAT: 'JSON', AWS_LAMBDA_LOG_LEVEL: 'debug', KILN_LAMBDA_SYSTEM_LOG_LEVEL: 'WARN' },
