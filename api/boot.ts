@@ -3,11 +3,11 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
-import { pino } from 'pino';
 import type { Config, LambdaCpus } from './config.js';
 import { tokenCheck } from './auth.js';
 import { sendError } from './errors.js';
 import { idFactory } from './ids.js';
+import { createLogger } from './logger.js';
 import { createApp } from './server.js';
 import { InvokeLookup } from './invoke-lookup.js';
 import { createMetrics } from './metrics.js';
@@ -47,7 +47,7 @@ export interface Running {
 }
 
 export async function start(config: Config): Promise<Running> {
-  const log = pino({ level: config.logLevel, base: { svc: 'kiln' } });
+  const log = createLogger(config.logLevel);
   checkSocketBase(config.agent.iofsPath);
   const store = new SqlStore(await openKnex(config.dbUrl));
   const newId = idFactory();
