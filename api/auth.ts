@@ -17,14 +17,25 @@ export class UnauthorizedError extends Error {
   }
 }
 
+export interface AuthOptions {
+  /**
+   * Whether `/invoke/...` needs a token too (KILN_AUTH_INVOKE, default true). The fn CLI
+   * (fn_go's default provider) sends its token to the REST API only, never with `fn invoke`,
+   * so an Fn user's invokes work only with this off.
+   */
+  invoke: boolean;
+}
+
 /**
  * What anyone may call without a token: `GET /` and `GET /version` (health checks), HTTP
  * triggers (a function's own public face: it checks its callers itself, as behind a Lambda
- * function URL without IAM auth) and the web view's static files (whose API calls carry the
- * token). Exact, case-sensitive prefixes: anything else, unknown paths included, needs a token.
+ * function URL without IAM auth), the web view's static files (whose API calls carry the
+ * token), and invokes when they are not guarded. Exact, case-sensitive prefixes: anything
+ * else, unknown paths included, needs a token.
  */
-export function isPublicPath(method: string | undefined, path: string): boolean {
+export function isPublicPath(method: string | undefined, path: string, opts: AuthOptions = { invoke: true }): boolean {
   if (path.startsWith('/t/')) return true;
+  if (!opts.invoke && path.startsWith('/invoke/')) return true;
   if (method !== 'GET' && method !== 'HEAD') return false;
   return path === '/' || path === '/version' || path === '/ui' || path.startsWith('/ui/');
 }
@@ -42,11 +53,13 @@ export function bearerToken(header: string | undefined): string | undefined {
  * (no authentication, as Fn). Tokens are compared as SHA-256 digests with timingSafeEqual,
  * against every configured token, so the time taken says nothing about any of them.
  */
-export function tokenCheck(tokens: readonly string[]): ((method: string | undefined, path: string, headers: IncomingHttpHeaders) => UnauthorizedError | undefined) | undefined {
+export function tokenCheck(
+  tokens: readonly string[], opts: AuthOptions = { invoke: true },
+): ((method: string | undefined, path: string, headers: IncomingHttpHeaders) => UnauthorizedError | undefined) | undefined {
   if (tokens.length === 0) return undefined;
   const known = tokens.map(digest);
   return (method, path, headers) => {
-    if (isPublicPath(method, path)) return undefined;
+    if (isPublicPath(method, path, opts)) return undefined;
     const given = bearerToken(headers.authorization);
     if (given === undefined) {
       return new UnauthorizedError('Authentication required: send "Authorization: Bearer <token>"', 'Bearer realm="kiln"');

@@ -120,7 +120,7 @@ export async function start(config: Config): Promise<Running> {
 
   // Invokes go straight to their handler; everything else to express. With tokens set, every
   // request not on a public path is checked first, invokes and the REST API alike.
-  const authenticate = tokenCheck(config.authTokens);
+  const authenticate = tokenCheck(config.authTokens, { invoke: config.authInvoke });
   const invoke = invokeHandler({ agent, lookup, newId, log, maxRequestSize: config.maxRequestSize, stripAuthorization: authenticate !== undefined });
   const server = createServer((req, res) => {
     if (authenticate) {

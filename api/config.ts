@@ -100,6 +100,7 @@ const envSchema = z.object({
   KILN_LOOKUP_CACHE_MSECS: intFrom(1000, 0),
   KILN_UI: boolOn,
   KILN_AUTH_TOKENS: authTokens.optional(),
+  KILN_AUTH_INVOKE: boolOn,
   KILN_DOCKER_PULL: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   KILN_LAMBDA_CPUS: lambdaCpus,
   // Read only to tell whether `auto` may use this process's CPUs (dockerode reads it itself).
@@ -126,6 +127,8 @@ export interface Config {
   ui: boolean;
   /** Bearer tokens the API accepts; empty: no authentication. */
   authTokens: string[];
+  /** With tokens set, whether /invoke needs one too. */
+  authInvoke: boolean;
   agent: {
     nodeId: string;
     iofsPath: string;
@@ -169,6 +172,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     lookupCacheMs: e.KILN_LOOKUP_CACHE_MSECS,
     ui: e.KILN_UI,
     authTokens: e.KILN_AUTH_TOKENS ?? [],
+    authInvoke: e.KILN_AUTH_INVOKE,
     agent: {
       nodeId: e.KILN_NODE_ID ?? (hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 64) || 'kiln'),
       iofsPath: e.FN_IOFS_PATH ?? join(tmpdir(), 'kiln-iofs'),

@@ -111,3 +111,30 @@ describe('the API with KILN_AUTH_TOKENS set', () => {
     assert.match(refused.stderr, /wants a valid token: `kiln context update --token TOKEN` \(or set FN_TOKEN\)/);
   });
 });
+
+describe('KILN_AUTH_INVOKE=false: invokes need no token (as the fn CLI invokes), the API still does', () => {
+  let db: TestDb;
+  let srv: TestServer;
+
+  before(async () => {
+    db = await sqliteDb();
+    srv = await startServer(db.url, { KILN_AUTH_TOKENS: TOKEN, KILN_AUTH_INVOKE: 'false' });
+  });
+  after(async () => {
+    await srv.stop();
+    await db.cleanup();
+  });
+
+  test('/invoke answers without a token; a token sent anyway stays out of the function; /v2 is still 401', async () => {
+    const app = await call(srv.url, 'POST', '/v2/apps', { name: 'open-invoke' }, auth(TOKEN));
+    const fn = await call(srv.url, 'POST', '/v2/fns', { name: 'echo', app_id: app.body.id, image: await fixtureImage('tester') }, auth(TOKEN));
+    assert.equal(fn.status, 200, JSON.stringify(fn.body));
+    const bare = await call<Echo>(srv.url, 'POST', `/invoke/${fn.body.id}`, {});
+    assert.equal(bare.status, 200, JSON.stringify(bare.body));
+    const withToken = await call<Echo>(srv.url, 'POST', `/invoke/${fn.body.id}`, {}, auth(TOKEN));
+    assert.equal(withToken.status, 200);
+    assert.equal(withToken.body.headers.authorization, undefined);
+    assert.equal((await call(srv.url, 'GET', '/v2/apps')).status, 401);
+    assert.equal((await call(srv.url, 'GET', `/v2/fns/${fn.body.id}/calls`)).status, 401);
+  });
+});

@@ -31,6 +31,15 @@ for (const c of publicCases) {
   test(`isPublicPath ${c.method} ${c.path} is ${c.want}`, () => assert.equal(isPublicPath(c.method, c.path), c.want));
 }
 
+test('with KILN_AUTH_INVOKE off, /invoke/ is public and nothing else changes', () => {
+  const open = { invoke: false };
+  assert.equal(isPublicPath('POST', '/invoke/01J000000000000000000000', open), true);
+  for (const path of ['/v2/fns', '/metrics', '/invoke', '/INVOKE/x']) assert.equal(isPublicPath('POST', path, open), false, path);
+  const check = tokenCheck(['abcdefghijklmnop'], open)!;
+  assert.equal(check('POST', '/invoke/x', {}), undefined);
+  assert.ok(check('GET', '/v2/apps', {}) instanceof UnauthorizedError);
+});
+
 const headerCases: { header: string | undefined; want: string | undefined }[] = [
   { header: undefined, want: undefined },
   { header: '', want: undefined },

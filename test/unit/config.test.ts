@@ -16,6 +16,7 @@ const DEFAULTS: Config = {
   lookupCacheMs: 1000,
   ui: true,
   authTokens: [],
+  authInvoke: true,
   agent: {
     nodeId: hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 64) || 'kiln',
     iofsPath: join(tmpdir(), 'kiln-iofs'),
@@ -52,6 +53,7 @@ const tokenCases: { name: string; env: NodeJS.ProcessEnv; want: string[] }[] = [
 for (const c of tokenCases) {
   test(`loadConfig KILN_AUTH_TOKENS: ${c.name}`, () => assert.deepEqual(loadConfig(c.env).authTokens, c.want));
 }
+test('KILN_AUTH_INVOKE false leaves invokes without a token', () => assert.equal(loadConfig({ KILN_AUTH_INVOKE: 'false' }).authInvoke, false));
 // Refused at start-up, naming the setting: too short to be safe, or not sendable after `Bearer `.
 for (const value of ['short', 'abcdefghijklmno', 'abcdefgh ijklmnopq', 'abcdefghijklmnop"', '=abcdefghijklmnop', 'abcdefghijklmnop,x']) {
   test(`loadConfig KILN_AUTH_TOKENS refuses ${JSON.stringify(value)}`, () => {
