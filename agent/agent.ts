@@ -61,6 +61,17 @@ export interface InvokeSpec {
   signal: AbortSignal;
   /** Called once a container has been taken for the call (detached calls answer 202 then). */
   onAccepted?: () => void;
+  /**
+   * Given the call's log once its container has answered, for callers that ask (the Lambda
+   * Invoke API's LogType Tail). Output may still trail in for a moment after the answer.
+   */
+  onLog?: (log: CallLog) => void;
+}
+
+/** A call's log as it fills: its size so far and its text. */
+export interface CallLog {
+  readonly bytes: number;
+  toString(): string;
 }
 
 const MiB = 1024 * 1024;
@@ -207,6 +218,7 @@ export class Agent {
         },
         res,
       );
+      spec.onLog?.(done.log);
       pool.release(container, done.reusable, Date.now() - startedAt);
       record(done.status, {
         started_at: iso(startedAt),

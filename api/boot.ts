@@ -5,13 +5,15 @@ import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import type { Config, LambdaCpus } from './config.js';
 import { tokenCheck } from './auth.js';
-import { sendError } from './errors.js';
+import { sendError, sendLambdaError } from './errors.js';
 import { idFactory } from './ids.js';
 import { createLogger } from './logger.js';
 import { createApp } from './server.js';
 import { InvokeLookup } from './invoke-lookup.js';
 import { createMetrics } from './metrics.js';
 import { invokeHandler } from './invoke-handler.js';
+import { lambdaInvokeHandler } from './lambda-invoke.js';
+import { LAMBDA_INVOKE_PREFIX } from './lambda-request.js';
 import { timestamp } from './models/common.js';
 import { loadUiAssets, UiMissingError, type UiAssets } from './routes/ui.js';
 import { Agent } from '../agent/agent.js';
@@ -122,14 +124,17 @@ export async function start(config: Config): Promise<Running> {
   // request not on a public path is checked first, invokes and the REST API alike.
   const authenticate = tokenCheck(config.authTokens, { invoke: config.authInvoke });
   const invoke = invokeHandler({ agent, lookup, newId, log, maxRequestSize: config.maxRequestSize, stripAuthorization: authenticate !== undefined });
+  // The Lambda Invoke API's path, asked only after /invoke and /t/ have said no: they pay nothing for it.
+  const lambdaInvoke = lambdaInvokeHandler({ agent, lookup, newId, log, maxRequestSize: config.maxRequestSize });
   const server = createServer((req, res) => {
     if (authenticate) {
       const url = req.url ?? '/';
       const q = url.indexOf('?');
       const denied = authenticate(req.method, q < 0 ? url : url.slice(0, q), req.headers);
-      if (denied) return sendError(res, denied, log);
+      // An AWS SDK reads errors in Lambda's shape only.
+      if (denied) return url.startsWith(LAMBDA_INVOKE_PREFIX) ? sendLambdaError(res, denied, log, { requestId: newId() }) : sendError(res, denied, log);
     }
-    if (!invoke(req, res)) app(req, res);
+    if (!invoke(req, res) && !lambdaInvoke(req, res)) app(req, res);
   });
   server.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {

@@ -112,3 +112,128 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
 export const pathNotFound: RequestHandler = (req, res) => {
   res.status(404).json({ message: `Path not found: ${req.method} ${req.path}` });
 };
+
+// ---- The Lambda Invoke API's error shape (api/lambda-invoke.ts), mapped here beside Fn's ----
+
+/** Lambda's error types the Invoke front door answers with. */
+export type LambdaErrorType =
+  | 'InvalidParameterValueException' //  400
+  | 'InvalidRequestContentException' //  400
+  | 'ResourceNotFoundException' //       404
+  | 'RequestTooLargeException' //        413
+  | 'TooManyRequestsException' //        429
+  | 'ServiceException' //                500
+  | 'EC2UnexpectedException' //          502
+  | 'InvalidRuntimeException' //         502
+  | 'ResourceNotReadyException' //       502
+  // Not Lambda's (its IAM layer's), for Kiln's bearer token on this path: 401.
+  | 'MissingAuthenticationTokenException'
+  | 'UnrecognizedClientException';
+
+/** A request the Invoke API refuses, with Lambda's type (and message) for it. */
+export class LambdaApiError extends Error {
+  constructor(readonly status: number, readonly type: LambdaErrorType, message: string) {
+    super(message);
+    this.name = 'LambdaApiError';
+  }
+}
+
+/**
+ * The JSON member the service's model gives each type's message (`Message` or `message`);
+ * SDK v3 reads either, other SDKs the one of the model.
+ */
+const CAPITAL_MESSAGE = new Set<LambdaErrorType>(['ResourceNotFoundException', 'ServiceException', 'EC2UnexpectedException', 'InvalidRuntimeException']);
+
+export type LambdaOutcome =
+  /** A platform error: its status, `x-amzn-ErrorType`, and body `{"Type","message"|"Message"}`. */
+  | { kind: 'platform'; status: number; type: LambdaErrorType; message: string; headers?: Record<string, string> }
+  /** The function's failure: a 200 with `X-Amz-Function-Error: Unhandled`, as the service answers a sync call. */
+  | { kind: 'function'; errorType: string; errorMessage: string };
+
+/** The seconds a throttled caller is told to wait (Kiln's 503s say the same). */
+const RETRY_AFTER = '15';
+
+const platform = (status: number, type: LambdaErrorType, message: string, headers?: Record<string, string>): LambdaOutcome =>
+  ({ kind: 'platform', status, type, message, ...(headers && { headers }) });
+
+/**
+ * Maps a thrown value to the Invoke API's answer. Failures of the function's own (a timeout, a
+ * crash mid-call, an answer over the size limit) are what the service reports as Unhandled
+ * function errors; failures to run it at all are platform errors with the closest Lambda type.
+ */
+export function toLambdaError(err: unknown, fnTimeoutSec?: number): LambdaOutcome {
+  if (err instanceof LambdaApiError) return platform(err.status, err.type, err.message);
+  if (err instanceof AgentError) {
+    switch (err.kind) {
+      case 'timeout': return { kind: 'function', errorType: 'Sandbox.Timedout', errorMessage: fnTimeoutSec === undefined ? err.message : timedOutMessage(fnTimeoutSec) };
+      case 'function-failed': return { kind: 'function', errorType: 'Runtime.ExitError', errorMessage: err.message };
+      case 'response-too-large': return { kind: 'function', errorType: 'Function.ResponseSizeTooLarge', errorMessage: err.message };
+      case 'request-too-large': return platform(413, 'RequestTooLargeException', err.message);
+      // The service's throttle: the same wait Kiln's 503 asks for.
+      case 'server-busy': return platform(429, 'TooManyRequestsException', err.message, { 'Retry-After': RETRY_AFTER });
+      case 'shutting-down': return platform(500, 'ServiceException', err.message, { 'Retry-After': RETRY_AFTER });
+      // The sandbox could not be set up (Lambda's "unexpected exception while setting up for the function").
+      case 'start-timeout':
+      case 'init-failed': return platform(502, 'EC2UnexpectedException', err.message);
+      // The function does not speak its contract, or its format cannot run here.
+      case 'invalid-response':
+      case 'unsupported-format': return platform(502, 'InvalidRuntimeException', err.message);
+      case 'image-unavailable': return platform(502, 'ResourceNotReadyException', err.message);
+      case 'too-big-for-host': return platform(400, 'InvalidParameterValueException', err.message);
+      case 'cancelled': return platform(500, 'ServiceException', err.message);
+    }
+  }
+  // The fn exists but its image cannot be had (yet): it is not ready to run.
+  if (err instanceof ImageNotFoundError || err instanceof ImageRefError) return platform(502, 'ResourceNotReadyException', err.message);
+  if (err instanceof DriverError) return platform(502, 'EC2UnexpectedException', `container engine error: ${err.message}`);
+  if (err instanceof UnauthorizedError) {
+    return err.challenge.includes('invalid_token')
+      ? platform(401, 'UnrecognizedClientException', err.message, { 'WWW-Authenticate': err.challenge })
+      : platform(401, 'MissingAuthenticationTokenException', err.message, { 'WWW-Authenticate': err.challenge });
+  }
+  if (err instanceof NotFoundError) return platform(404, 'ResourceNotFoundException', err.message);
+  return platform(500, 'ServiceException', 'internal server error');
+}
+
+/** The service's words for a call past its timeout (as Kiln's Lambda daemon says them). */
+export const timedOutMessage = (seconds: number): string => `Task timed out after ${seconds.toFixed(2)} seconds`;
+
+/** A function error's payload as the service words it: `RequestId: <id> Error: <message>`. */
+export function functionErrorPayload(requestId: string, errorType: string, errorMessage: string): string {
+  return JSON.stringify({ errorType, errorMessage: `RequestId: ${requestId} Error: ${errorMessage}` });
+}
+
+/**
+ * Answers an Invoke API request that failed: a platform error in Lambda's shape, or an
+ * Unhandled function error. `headers` are the request's own (its id). Cuts the connection
+ * when an answer has begun.
+ */
+export interface LambdaErrorContext {
+  requestId: string;
+  /** Headers for the answer (the call id, a log tail). */
+  headers?: Record<string, string>;
+  /** The fn's timeout, when a fn was found: a timeout's message names it. */
+  timeoutSec?: number;
+  /** For the log line of an unexpected error. */
+  context?: Record<string, unknown>;
+}
+
+export function sendLambdaError(res: ServerResponse, err: unknown, log: Logger, ctx: LambdaErrorContext): void {
+  const { requestId, headers = {}, context = {} } = ctx;
+  const outcome = toLambdaError(err, ctx.timeoutSec);
+  if (outcome.kind === 'platform' && outcome.status === 500 && !(err instanceof AgentError)) log.error({ err, ...context }, 'request failed');
+  if (res.headersSent || res.destroyed) {
+    res.destroy();
+    return;
+  }
+  const base = { ...headers, 'X-Amzn-RequestId': requestId };
+  if (outcome.kind === 'function') {
+    const body = functionErrorPayload(requestId, outcome.errorType, outcome.errorMessage);
+    res.writeHead(200, { ...base, 'X-Amz-Function-Error': 'Unhandled', 'X-Amz-Executed-Version': '$LATEST', 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+    return;
+  }
+  const body: Record<string, string> = { Type: outcome.status < 500 ? 'User' : 'Service', [CAPITAL_MESSAGE.has(outcome.type) ? 'Message' : 'message']: outcome.message };
+  if (outcome.type === 'TooManyRequestsException') body.Reason = 'ConcurrentInvocationLimitExceeded';
+  sendJson(res, outcome.status, body, { ...base, ...outcome.headers, 'x-amzn-ErrorType': outcome.type });
+}

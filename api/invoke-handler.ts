@@ -38,6 +38,28 @@ const discard: ResponseTarget = {
 };
 
 /**
+ * Runs a call detached: `accept` answers the caller once a container has the call, so a busy
+ * server or a broken image still answers with its error (thrown), and the caller does not wait
+ * for the function; a failure after that is only logged. /invoke's `Fn-Invoke-Type: detached`
+ * and the Lambda Invoke API's `Event` both use it.
+ */
+export async function invokeDetached(
+  agent: Invoker, spec: Omit<InvokeSpec, 'signal' | 'onAccepted'>, log: Logger, accept: () => void,
+): Promise<void> {
+  let accepted = false;
+  const onAccepted = () => {
+    accepted = true;
+    accept();
+  };
+  try {
+    await agent.invoke({ ...spec, signal: new AbortController().signal, onAccepted }, discard);
+  } catch (err) {
+    if (!accepted) throw err;
+    log.warn({ err, call_id: spec.callId }, 'detached call failed');
+  }
+}
+
+/**
  * Path segments decoded as express would; undefined when a segment is malformed or decodes to
  * a NUL (express then answers the 400 for both; see api/server.ts).
  */
@@ -65,22 +87,11 @@ export function invokeHandler(deps: InvokeHandlerDeps): (req: IncomingMessage, r
     }
     const spec = { app: target.app, fn: target.fn, callId, headers, body, ...extra };
     if (req.headers['fn-invoke-type'] === 'detached') {
-      // 202 once a container has the call, so a busy server or a broken image still answers
-      // with its error; the caller does not wait for the function.
-      let accepted = false;
       // As Fn: 202 with no body; the call id is in the Fn-Call-Id header set above.
-      const onAccepted = () => {
-        accepted = true;
+      return invokeDetached(agent, spec, log, () => {
         res.writeHead(202, { 'content-length': '0' });
         res.end();
-      };
-      try {
-        await agent.invoke({ ...spec, signal: new AbortController().signal, onAccepted }, discard);
-      } catch (err) {
-        if (!accepted) throw err;
-        log.warn({ err, call_id: callId }, 'detached call failed');
-      }
-      return;
+      });
     }
     // The caller going away before the answer is complete cancels the call.
     const gone = new AbortController();

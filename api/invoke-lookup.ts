@@ -23,6 +23,7 @@ const MAX_ENTRIES = 10_000;
 export class InvokeLookup {
   private readonly fns = new Map<string, Entry<FnTarget>>();
   private readonly triggers = new Map<string, Entry<TriggerTarget>>();
+  private readonly names = new Map<string, Entry<FnTarget[]>>();
 
   constructor(private readonly store: Store, private readonly ttlMs: number) {}
 
@@ -41,9 +42,21 @@ export class InvokeLookup {
     });
   }
 
+  /**
+   * The fns with this name, in any app (the Lambda Invoke API names fns without their app): at
+   * most two, enough to tell a unique name from an ambiguous one.
+   */
+  async byFnName(name: string): Promise<FnTarget[]> {
+    return this.cached(this.names, name, async () => {
+      const { items } = await this.store.listFns({ name, perPage: 2 });
+      return Promise.all(items.map(async (fn) => ({ fn, app: await this.store.getApp(fn.app_id) })));
+    });
+  }
+
   clear(): void {
     this.fns.clear();
     this.triggers.clear();
+    this.names.clear();
   }
 
   private async cached<T>(map: Map<string, Entry<T>>, key: string, load: () => Promise<T>): Promise<T> {

@@ -1,0 +1,154 @@
+// The Lambda Invoke API's request, read into plain values: FunctionName in its name and ARN
+// forms, Qualifier, and the X-Amz-* headers. Pure functions (a table-driven test covers them);
+// what is wrong is a LambdaApiError with the service's type (api/errors.ts maps it to HTTP).
+import type { IncomingHttpHeaders } from 'node:http';
+import { LambdaApiError } from './errors.js';
+
+/** The path prefix of `Invoke` (`POST /2015-03-31/functions/{FunctionName}/invocations`). */
+export const LAMBDA_INVOKE_PREFIX = '/2015-03-31/functions/';
+const LAMBDA_INVOKE_SUFFIX = '/invocations';
+
+/** RIE's account id, which Kiln's Lambda daemon puts in every function ARN. */
+export const KILN_ACCOUNT_ID = '012345678912';
+export const DEFAULT_REGION = 'us-east-1';
+
+/**
+ * The FunctionName pattern of the Invoke API reference, anchored: an optional `arn:aws:lambda:`,
+ * region, 12-digit account and `function:`, the name, then an optional `:qualifier`.
+ */
+const FUNCTION_NAME = /^(?:arn:(?:aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(?:-gov)?-[a-z]+-\d{1}:)?(\d{12}:)?(?:function:)?([a-zA-Z0-9_.-]+)(?::(\$LATEST|[a-zA-Z0-9_-]+))?$/;
+/** The reference's length limits: 170 for the whole (an ARN), 128 for a qualifier. */
+const MAX_FUNCTION_NAME = 170;
+const QUALIFIER = /^[a-zA-Z0-9$_-]{1,128}$/;
+
+export interface FunctionRef {
+  /** The fn's name, or a Kiln fn id (both use Lambda's charset). */
+  name: string;
+  /** `$LATEST` or another version/alias; undefined when none was given. */
+  qualifier?: string;
+  /** From an ARN, for messages; Kiln has one region and account. */
+  region?: string;
+  account?: string;
+}
+
+/** FunctionName from the path, if the path is the Invoke path: the still-encoded segment, else undefined. */
+export function invokePathName(path: string): string | undefined {
+  if (!path.startsWith(LAMBDA_INVOKE_PREFIX) || !path.endsWith(LAMBDA_INVOKE_SUFFIX)) return undefined;
+  const segment = path.slice(LAMBDA_INVOKE_PREFIX.length, path.length - LAMBDA_INVOKE_SUFFIX.length);
+  return segment === '' || segment.includes('/') ? undefined : segment;
+}
+
+/** The `Qualifier` query parameter of a request URL; undefined when absent or empty. */
+export function qualifierParam(url: string): string | undefined {
+  const q = url.indexOf('?');
+  if (q < 0) return undefined;
+  const v = new URLSearchParams(url.slice(q + 1)).get('Qualifier');
+  return v === null || v === '' ? undefined : v;
+}
+
+/**
+ * FunctionName (decoded) and the Qualifier parameter as one reference. A name that does not fit
+ * Lambda's pattern, a malformed qualifier, or a qualifier in the name that differs from the
+ * parameter is a 400 InvalidParameterValueException, as on the service.
+ */
+export function parseFunctionName(raw: string, qualifierParam?: string): FunctionRef {
+  const m = raw.length <= MAX_FUNCTION_NAME ? FUNCTION_NAME.exec(raw) : null;
+  if (!m) {
+    throw new LambdaApiError(400, 'InvalidParameterValueException',
+      `Invalid FunctionName: ${JSON.stringify(raw.slice(0, MAX_FUNCTION_NAME))} is neither a function name, a Kiln fn id nor a function ARN`);
+  }
+  const [, region, account, name, fromName] = m;
+  if (qualifierParam !== undefined && !QUALIFIER.test(qualifierParam)) {
+    throw new LambdaApiError(400, 'InvalidParameterValueException', `Invalid Qualifier: ${JSON.stringify(qualifierParam.slice(0, 128))}`);
+  }
+  if (fromName !== undefined && qualifierParam !== undefined && fromName !== qualifierParam) {
+    throw new LambdaApiError(400, 'InvalidParameterValueException', 'The derived qualifier from the function name does not match the specified qualifier.');
+  }
+  const qualifier = fromName ?? qualifierParam;
+  return {
+    name: name!,
+    ...(qualifier !== undefined && { qualifier }),
+    ...(region !== undefined && { region: region.slice(0, -1) }),
+    ...(account !== undefined && { account: account.slice(0, -1) }),
+  };
+}
+
+export function functionArn(region: string, account: string, name: string, qualifier?: string): string {
+  return `arn:aws:lambda:${region}:${account}:function:${name}${qualifier !== undefined ? `:${qualifier}` : ''}`;
+}
+
+/** The region of a SigV4 `Authorization` header's credential scope (`Credential=AK/DATE/REGION/lambda/aws4_request`). */
+export function sigV4Region(authorization: string | undefined): string | undefined {
+  const m = authorization === undefined ? null : /Credential=[^/,\s]+\/\d{8}\/([a-z0-9-]+)\//.exec(authorization);
+  return m?.[1];
+}
+
+export type InvocationType = 'RequestResponse' | 'Event' | 'DryRun';
+
+/** What the X-Amz-* request headers ask. */
+export interface InvokeOptions {
+  invocationType: InvocationType;
+  /** X-Amz-Log-Type: Tail on a synchronous call: answer with the log's last 4 KB. */
+  tail: boolean;
+}
+
+/** The most X-Amz-Client-Context may hold, as the reference says. */
+export const MAX_CLIENT_CONTEXT = 3583;
+
+const one = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v.join(',') : v);
+
+/** Reads X-Amz-Invocation-Type, X-Amz-Log-Type and checks X-Amz-Client-Context; a bad value is a 400. */
+export function invokeOptions(headers: IncomingHttpHeaders): InvokeOptions {
+  const type = one(headers['x-amz-invocation-type']) ?? 'RequestResponse';
+  if (type !== 'RequestResponse' && type !== 'Event' && type !== 'DryRun') {
+    throw new LambdaApiError(400, 'InvalidParameterValueException',
+      `Invalid X-Amz-Invocation-Type: ${JSON.stringify(type.slice(0, 64))}; valid values are RequestResponse, Event and DryRun`);
+  }
+  const logType = one(headers['x-amz-log-type']) ?? 'None';
+  if (logType !== 'None' && logType !== 'Tail') {
+    throw new LambdaApiError(400, 'InvalidParameterValueException', `Invalid X-Amz-Log-Type: ${JSON.stringify(logType.slice(0, 64))}; valid values are None and Tail`);
+  }
+  const cc = one(headers['x-amz-client-context']);
+  if (cc !== undefined) checkClientContext(cc);
+  return { invocationType: type, tail: logType === 'Tail' && type === 'RequestResponse' };
+}
+
+/** X-Amz-Client-Context must be base64 of a JSON object, at most MAX_CLIENT_CONTEXT bytes. */
+function checkClientContext(value: string): void {
+  if (value.length > MAX_CLIENT_CONTEXT) {
+    throw new LambdaApiError(400, 'InvalidRequestContentException', `Client context must be ${MAX_CLIENT_CONTEXT} bytes or less, got ${value.length}`);
+  }
+  let ok = /^[A-Za-z0-9+/]*={0,2}$/.test(value) && value.length % 4 === 0;
+  if (ok) {
+    try {
+      const v: unknown = JSON.parse(Buffer.from(value, 'base64').toString('utf8'));
+      ok = typeof v === 'object' && v !== null && !Array.isArray(v);
+    } catch {
+      ok = false;
+    }
+  }
+  if (!ok) throw new LambdaApiError(400, 'InvalidRequestContentException', 'Client context must be a valid Base64-encoded JSON object.');
+}
+
+/**
+ * Request headers that never reach the function: credentials (Kiln's bearer token or an SDK's
+ * SigV4 signature, and a session token), the signature's own headers, and the Invoke options,
+ * which Kiln has acted on. X-Amz-Client-Context and X-Amzn-Trace-Id go through: the Lambda
+ * daemon turns them into the runtime's Lambda-Runtime-* headers.
+ */
+const NOT_FORWARDED = new Set([
+  'authorization', 'x-amz-security-token', 'x-amz-date', 'x-amz-content-sha256',
+  'x-amz-invocation-type', 'x-amz-log-type', 'x-amz-user-agent', 'amz-sdk-invocation-id', 'amz-sdk-request',
+]);
+
+export function forwardedHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const out: IncomingHttpHeaders = {};
+  for (const [k, v] of Object.entries(headers)) if (!NOT_FORWARDED.has(k)) out[k] = v;
+  return out;
+}
+
+/** The last `max` bytes of a call's log, base64, as X-Amz-Log-Result carries it. */
+export function logTail(log: string, max = 4096): string {
+  const bytes = Buffer.from(log, 'utf8');
+  return (bytes.length > max ? bytes.subarray(bytes.length - max) : bytes).toString('base64');
+}

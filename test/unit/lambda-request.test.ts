@@ -1,0 +1,166 @@
+// The Lambda Invoke API's request reading (api/lambda-request.ts) and its error mapping
+// (api/errors.ts toLambdaError): FunctionName and ARN forms, Qualifier, X-Amz-* headers.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { AgentError, type AgentErrorKind } from '../../agent/errors.js';
+import { LambdaApiError, toLambdaError } from '../../api/errors.js';
+import { UnauthorizedError } from '../../api/auth.js';
+import {
+  forwardedHeaders, invokeOptions, invokePathName, logTail, parseFunctionName, qualifierParam, sigV4Region, type FunctionRef,
+} from '../../api/lambda-request.js';
+import { DriverError, ImageNotFoundError } from '../../drivers/errors.js';
+import { NotFoundError } from '../../store/errors.js';
+
+const refused = (type: string, status = 400) => (err: unknown) => {
+  assert.ok(err instanceof LambdaApiError, `expected a LambdaApiError, got ${String(err)}`);
+  assert.equal(err.type, type);
+  assert.equal(err.status, status);
+  return true;
+};
+
+describe('parseFunctionName', () => {
+  const ok: [string, string | undefined, FunctionRef][] = [
+    ['my-function', undefined, { name: 'my-function' }],
+    ['my_fn.v2', undefined, { name: 'my_fn.v2' }],
+    ['01JABCDEFGHJKMNPQRSTVWXYZ0', undefined, { name: '01JABCDEFGHJKMNPQRSTVWXYZ0' }],
+    ['function', undefined, { name: 'function' }],
+    ['my-function:$LATEST', undefined, { name: 'my-function', qualifier: '$LATEST' }],
+    ['my-function:prod', undefined, { name: 'my-function', qualifier: 'prod' }],
+    ['my-function', '$LATEST', { name: 'my-function', qualifier: '$LATEST' }],
+    ['my-function:7', '7', { name: 'my-function', qualifier: '7' }],
+    ['arn:aws:lambda:eu-west-1:123456789012:function:my-function', undefined,
+      { name: 'my-function', region: 'eu-west-1', account: '123456789012' }],
+    ['arn:aws:lambda:us-east-1:123456789012:function:my-function:$LATEST', undefined,
+      { name: 'my-function', qualifier: '$LATEST', region: 'us-east-1', account: '123456789012' }],
+    ['arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:f', undefined, { name: 'f', region: 'us-gov-west-1', account: '123456789012' }],
+    ['123456789012:function:my-function', undefined, { name: 'my-function', account: '123456789012' }],
+    ['function:my-function', undefined, { name: 'my-function' }],
+  ];
+  for (const [raw, q, want] of ok) {
+    test(`${raw}${q !== undefined ? ` ?Qualifier=${q}` : ''}`, () => assert.deepEqual(parseFunctionName(raw, q), want));
+  }
+
+  const bad: [string, string | undefined][] = [
+    ['', undefined],
+    ['has space', undefined],
+    ['tilde~name', undefined],
+    ['a:b:c', undefined],
+    ['arn:aws:lambda:us-east-1:123:function:f', undefined], // an account is 12 digits
+    ['\u0000', undefined],
+    ['x'.repeat(171), undefined],
+    ['f', 'bad qualifier!'],
+    ['f', 'q'.repeat(129)],
+    ['f:prod', 'dev'], // the name's qualifier and the parameter differ
+  ];
+  for (const [raw, q] of bad) {
+    test(`refuses ${JSON.stringify(raw.slice(0, 40))}${q !== undefined ? ` ?Qualifier=${q.slice(0, 20)}` : ''}`, () => {
+      assert.throws(() => parseFunctionName(raw, q), refused('InvalidParameterValueException'));
+    });
+  }
+});
+
+test('invokePathName: only POST /2015-03-31/functions/{one segment}/invocations', () => {
+  const cases: [string, string | undefined][] = [
+    ['/2015-03-31/functions/f/invocations', 'f'],
+    ['/2015-03-31/functions/arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Af/invocations', 'arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Af'],
+    ['/2015-03-31/functions//invocations', undefined],
+    ['/2015-03-31/functions/a/b/invocations', undefined],
+    ['/2015-03-31/functions/f', undefined],
+    ['/2015-03-31/functions/f/configuration', undefined],
+    ['/2014-11-13/functions/f/invoke-async', undefined],
+  ];
+  for (const [path, want] of cases) assert.equal(invokePathName(path), want, path);
+});
+
+test('qualifierParam', () => {
+  assert.equal(qualifierParam('/x'), undefined);
+  assert.equal(qualifierParam('/x?Qualifier='), undefined);
+  assert.equal(qualifierParam('/x?Qualifier=%24LATEST'), '$LATEST');
+  assert.equal(qualifierParam('/x?other=1&Qualifier=prod'), 'prod');
+});
+
+test('sigV4Region reads the credential scope', () => {
+  assert.equal(sigV4Region('AWS4-HMAC-SHA256 Credential=x/20261201/eu-central-1/lambda/aws4_request, SignedHeaders=host, Signature=ab'), 'eu-central-1');
+  assert.equal(sigV4Region('Bearer abc'), undefined);
+  assert.equal(sigV4Region(undefined), undefined);
+});
+
+describe('invokeOptions', () => {
+  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64');
+  const ok: [Record<string, string>, ReturnType<typeof invokeOptions>][] = [
+    [{}, { invocationType: 'RequestResponse', tail: false }],
+    [{ 'x-amz-invocation-type': 'RequestResponse', 'x-amz-log-type': 'Tail' }, { invocationType: 'RequestResponse', tail: true }],
+    [{ 'x-amz-invocation-type': 'Event', 'x-amz-log-type': 'Tail' }, { invocationType: 'Event', tail: false }],
+    [{ 'x-amz-invocation-type': 'DryRun' }, { invocationType: 'DryRun', tail: false }],
+    [{ 'x-amz-log-type': 'None' }, { invocationType: 'RequestResponse', tail: false }],
+    [{ 'x-amz-client-context': b64({ custom: { a: 1 } }) }, { invocationType: 'RequestResponse', tail: false }],
+  ];
+  for (const [h, want] of ok) test(`accepts ${JSON.stringify(h)}`, () => assert.deepEqual(invokeOptions(h), want));
+
+  const bad: [Record<string, string>, string][] = [
+    [{ 'x-amz-invocation-type': 'event' }, 'InvalidParameterValueException'],
+    [{ 'x-amz-invocation-type': 'Async' }, 'InvalidParameterValueException'],
+    [{ 'x-amz-log-type': 'tail' }, 'InvalidParameterValueException'],
+    [{ 'x-amz-client-context': 'not base64!' }, 'InvalidRequestContentException'],
+    [{ 'x-amz-client-context': b64([1, 2]) }, 'InvalidRequestContentException'],
+    [{ 'x-amz-client-context': Buffer.from('{"a":').toString('base64') }, 'InvalidRequestContentException'],
+    [{ 'x-amz-client-context': b64({ pad: 'x'.repeat(3000) }) }, 'InvalidRequestContentException'],
+  ];
+  for (const [h, type] of bad) {
+    test(`refuses ${JSON.stringify(h).slice(0, 80)}`, () => assert.throws(() => invokeOptions(h), refused(type)));
+  }
+});
+
+test('forwardedHeaders keeps credentials and Invoke options from the function, passes the context and trace', () => {
+  const out = forwardedHeaders({
+    'authorization': 'AWS4-HMAC-SHA256 Credential=x/...', 'x-amz-security-token': 'tok', 'x-amz-date': '20261201T000000Z',
+    'x-amz-content-sha256': 'abc', 'x-amz-invocation-type': 'RequestResponse', 'x-amz-log-type': 'Tail',
+    'amz-sdk-invocation-id': 'u', 'amz-sdk-request': 'attempt=1', 'x-amz-user-agent': 'sdk',
+    'x-amz-client-context': 'e30=', 'x-amzn-trace-id': 'Root=1-abc', 'content-type': 'application/json', 'user-agent': 'aws-sdk-js',
+  });
+  assert.deepEqual(out, { 'x-amz-client-context': 'e30=', 'x-amzn-trace-id': 'Root=1-abc', 'content-type': 'application/json', 'user-agent': 'aws-sdk-js' });
+});
+
+test('logTail is the last 4 KB, base64', () => {
+  assert.equal(Buffer.from(logTail('hello\n'), 'base64').toString(), 'hello\n');
+  const long = `${'a'.repeat(5000)}${'b'.repeat(4096)}`;
+  assert.equal(Buffer.from(logTail(long), 'base64').toString(), 'b'.repeat(4096));
+});
+
+describe('toLambdaError', () => {
+  const platform = (status: number, type: string): Record<string, unknown> => ({ kind: 'platform', status, type });
+  const fnError = (errorType: string): Record<string, unknown> => ({ kind: 'function', errorType });
+  const agent = (kind: AgentErrorKind) => new AgentError(kind, `agent says ${kind}`);
+  const cases: [string, unknown, Record<string, unknown>][] = [
+    ['a bad parameter', new LambdaApiError(400, 'InvalidParameterValueException', 'x'), platform(400, 'InvalidParameterValueException')],
+    ['an unknown fn', new NotFoundError('fn', 'Fn not found'), platform(404, 'ResourceNotFoundException')],
+    ['a body over the limit', agent('request-too-large'), platform(413, 'RequestTooLargeException')],
+    ['no capacity', agent('server-busy'), platform(429, 'TooManyRequestsException')],
+    ['shutting down', agent('shutting-down'), platform(500, 'ServiceException')],
+    ['a container that would not start', agent('init-failed'), platform(502, 'EC2UnexpectedException')],
+    ['a container slow to start', agent('start-timeout'), platform(502, 'EC2UnexpectedException')],
+    ['an invalid function response', agent('invalid-response'), platform(502, 'InvalidRuntimeException')],
+    ['no Lambda bundle', agent('unsupported-format'), platform(502, 'InvalidRuntimeException')],
+    ['a missing image', new ImageNotFoundError('kiln-test/none:1', 'not found'), platform(502, 'ResourceNotReadyException')],
+    ['the engine failing', new DriverError('boom'), platform(502, 'EC2UnexpectedException')],
+    ['no token', new UnauthorizedError('m', 'Bearer realm="kiln"'), platform(401, 'MissingAuthenticationTokenException')],
+    ['a wrong token', new UnauthorizedError('m', 'Bearer realm="kiln", error="invalid_token"'), platform(401, 'UnrecognizedClientException')],
+    ['a bug', new Error('oops'), platform(500, 'ServiceException')],
+    ['a timeout', agent('timeout'), fnError('Sandbox.Timedout')],
+    ['a crash mid-call', agent('function-failed'), fnError('Runtime.ExitError')],
+    ['an answer over the limit', agent('response-too-large'), fnError('Function.ResponseSizeTooLarge')],
+  ];
+  for (const [name, err, want] of cases) {
+    test(name, () => {
+      const got = toLambdaError(err);
+      for (const [k, v] of Object.entries(want)) assert.equal((got as unknown as Record<string, unknown>)[k], v, k);
+    });
+  }
+  test('a timeout names the fn timeout as the service does', () => {
+    assert.deepEqual(toLambdaError(agent('timeout'), 3), { kind: 'function', errorType: 'Sandbox.Timedout', errorMessage: 'Task timed out after 3.00 seconds' });
+  });
+  test('429 carries Retry-After', () => {
+    const got = toLambdaError(agent('server-busy'));
+    assert.equal(got.kind === 'platform' && got.headers?.['Retry-After'], '15');
+  });
+});
