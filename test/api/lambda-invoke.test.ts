@@ -1,0 +1,307 @@
+// The Lambda Invoke API front door (api/lambda-invoke.ts) through AWS's own, unmodified
+// @aws-sdk/client-lambda, against a real server on SQLite with real containers: a lambda fn
+// (Kiln's daemon and the node-runtime fixture) and an http-stream fn (the tester fixture).
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { InvokeCommand, LambdaClient, type InvokeCommandOutput, type ServiceInputTypes, type ServiceOutputTypes } from '@aws-sdk/client-lambda';
+// Types only (erased): the SDK's own middleware type, from the package the SDK is built on.
+import type { FinalizeRequestMiddleware } from '@smithy/types';
+import { agentSuite, type AgentSuite } from '../helpers/agent-suite.js';
+import { eventually } from '../helpers/containers.js';
+import { sqliteDb, type TestDb } from '../helpers/db.js';
+import { fixtureImage } from '../helpers/images.js';
+import { lambdaFixtureImage } from '../helpers/lambda-images.js';
+import { call, startServer, type TestServer } from '../helpers/server.js';
+
+const enc = new TextEncoder();
+const payload = (v: unknown) => enc.encode(JSON.stringify(v));
+const parsed = (out: InvokeCommandOutput): any => JSON.parse(Buffer.from(out.Payload ?? new Uint8Array()).toString('utf8'));
+const b64json = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64');
+
+/** A client as a Lambda user makes one, pointed at Kiln; one attempt, so errors show at once. */
+const lambdaClient = (endpoint: string, sessionToken?: string) => new LambdaClient({
+  endpoint, region: 'us-east-1', maxAttempts: 1,
+  credentials: { accessKeyId: 'x', secretAccessKey: 'y', ...(sessionToken !== undefined && { sessionToken }) },
+});
+
+/** The SDK's error for a call Kiln refused: its name (the Lambda type) and HTTP status. */
+async function sdkError(p: Promise<unknown>): Promise<{ name: string; status: number | undefined; message: string; err: Record<string, unknown> }> {
+  try {
+    await p;
+  } catch (err) {
+    const e = err as { name: string; message: string; $metadata?: { httpStatusCode?: number } };
+    return { name: e.name, status: e.$metadata?.httpStatusCode, message: e.message, err: err as Record<string, unknown> };
+  }
+  assert.fail('the SDK did not throw');
+}
+
+const ARN = (name: string) => `arn:aws:lambda:us-east-1:012345678912:function:${name}`;
+
+describe('the Lambda Invoke API through @aws-sdk/client-lambda', () => {
+  let s: AgentSuite;
+  let client: LambdaClient;
+  let lambdaFn: { id: string; name: string };
+  let streamFn: { id: string; name: string };
+  let slowLambda: { id: string; name: string };
+  let slowStream: { id: string; name: string };
+  let rieFn: { id: string; name: string };
+  const invoke = (input: ConstructorParameters<typeof InvokeCommand>[0]) => client.send(new InvokeCommand(input));
+
+  before(async () => {
+    const image = await lambdaFixtureImage('node-runtime');
+    s = await agentSuite('lambda-door');
+    client = lambdaClient(s.srv.url, 'session-token-secret');
+    lambdaFn = await s.mkFn('echo-lambda', { image, format: 'lambda' });
+    slowLambda = await s.mkFn('slow-lambda', { image, format: 'lambda', timeout: 1 });
+    rieFn = await s.mkFn('function', { image, format: 'lambda' });
+    streamFn = await s.mkFn('echo-stream');
+    slowStream = await s.mkFn('slow-stream', { timeout: 1 });
+    // The same name in two apps.
+    await s.mkFn('twice');
+    const other = (await call(s.srv.url, 'POST', '/v2/apps', { name: 'lambda-door-2' })).body.id as string;
+    assert.equal((await call(s.srv.url, 'POST', '/v2/fns', { name: 'twice', app_id: other, image: s.tester })).status, 200);
+  });
+  after(async () => {
+    client.destroy();
+    await s.close();
+  });
+
+  test('invokes a lambda fn by id, name, ARN, partial ARN and $LATEST: the payload round-trips', async () => {
+    const names = [lambdaFn.id, lambdaFn.name, ARN(lambdaFn.name), `012345678912:function:${lambdaFn.name}`, `${lambdaFn.name}:$LATEST`, `${ARN(lambdaFn.name)}:$LATEST`];
+    for (const FunctionName of names) {
+      const out = await invoke({ FunctionName, Payload: payload({ hello: FunctionName }) });
+      assert.equal(out.StatusCode, 200, FunctionName);
+      assert.equal(out.FunctionError, undefined, FunctionName);
+      assert.equal(out.ExecutedVersion, '$LATEST');
+      assert.equal(out.LogResult, undefined, 'no log unless asked');
+      const body = parsed(out);
+      assert.deepEqual(body.echo, { hello: FunctionName });
+      // The Lambda request id is Kiln's call id, and the answer says it.
+      assert.equal(body.headers['lambda-runtime-aws-request-id'], out.$metadata.requestId);
+    }
+    const out = await invoke({ FunctionName: lambdaFn.name, Qualifier: '$LATEST', Payload: payload({ q: 1 }) });
+    assert.deepEqual(parsed(out).echo, { q: 1 });
+    const calls = await s.calls(lambdaFn.id);
+    assert.ok(calls.some((c) => c.id === out.$metadata.requestId && c.status === 'success'), 'the call is recorded under its request id');
+  });
+
+  test('invokes an http-stream fn by name: the payload round-trips and the function never sees a credential', async () => {
+    const out = await invoke({ FunctionName: streamFn.name, Payload: payload({ n: 42 }), ClientContext: b64json({ custom: { k: 'v' } }) });
+    assert.equal(out.StatusCode, 200);
+    assert.equal(out.ExecutedVersion, '$LATEST');
+    const echo = parsed(out);
+    assert.equal(echo.body, JSON.stringify({ n: 42 }));
+    const h = echo.headers as Record<string, string>;
+    // The SDK signed the request (SigV4) with a session token: neither reaches the function.
+    for (const name of ['authorization', 'x-amz-security-token', 'x-amz-date', 'x-amz-content-sha256', 'x-amz-invocation-type']) {
+      assert.equal(h[name], undefined, `${name} reached the function`);
+    }
+    assert.equal(h['x-amz-client-context'], b64json({ custom: { k: 'v' } }));
+    assert.equal(h['fn-call-id'], out.$metadata.requestId);
+  });
+
+  test('ClientContext reaches a lambda fn as the runtime\'s Lambda-Runtime-Client-Context', async () => {
+    const ctx = { client: { installation_id: 'i-1' }, custom: { tenant: 'kiln' }, env: {} };
+    const out = await invoke({ FunctionName: lambdaFn.name, Payload: payload({}), ClientContext: b64json(ctx) });
+    assert.deepEqual(JSON.parse(parsed(out).headers['lambda-runtime-client-context']), ctx);
+  });
+
+  test('a lambda fn\'s error is FunctionError Unhandled with the error as the payload', async () => {
+    const out = await invoke({ FunctionName: lambdaFn.name, Payload: payload({ action: 'error' }) });
+    assert.equal(out.StatusCode, 200);
+    assert.equal(out.FunctionError, 'Unhandled');
+    assert.equal(out.ExecutedVersion, '$LATEST');
+    assert.deepEqual(parsed(out), { errorMessage: 'it failed', errorType: 'MyError', stackTrace: ['at handler'] });
+  });
+
+  test('an http-stream fn\'s 502 is FunctionError Unhandled with its answer as the payload', async () => {
+    const out = await invoke({ FunctionName: streamFn.id, Payload: payload({ status: 502 }) });
+    assert.equal(out.StatusCode, 200);
+    assert.equal(out.FunctionError, 'Unhandled');
+    assert.equal(parsed(out).body, JSON.stringify({ status: 502 }));
+  });
+
+  test('LogType Tail: a lambda fn\'s LogResult is its log with START, its output, END and REPORT', async () => {
+    const out = await invoke({ FunctionName: lambdaFn.name, Payload: payload({ action: 'echo' }), LogType: 'Tail' });
+    const id = out.$metadata.requestId!;
+    const log = Buffer.from(out.LogResult ?? '', 'base64').toString('utf8');
+    assert.match(log, new RegExp(`START RequestId: ${id} Version: \\$LATEST`));
+    assert.match(log, new RegExp(`handling ${id}: echo`));
+    assert.match(log, new RegExp(`END RequestId: ${id}`));
+    assert.match(log, new RegExp(`REPORT RequestId: ${id}\\tDuration: `));
+    // A function error carries its log too.
+    const failed = await invoke({ FunctionName: lambdaFn.name, Payload: payload({ action: 'error' }), LogType: 'Tail' });
+    assert.equal(failed.FunctionError, 'Unhandled');
+    assert.match(Buffer.from(failed.LogResult ?? '', 'base64').toString('utf8'), new RegExp(`REPORT RequestId: ${failed.$metadata.requestId}`));
+  });
+
+  test('LogType Tail: an http-stream fn\'s LogResult is its stdout and stderr, the last 4 KB of it', async () => {
+    const out = await invoke({ FunctionName: streamFn.name, Payload: payload({ log: 'tail-marker-1' }), LogType: 'Tail' });
+    assert.equal(Buffer.from(out.LogResult ?? '', 'base64').toString('utf8'), 'tail-marker-1\ntail-marker-1\n');
+    const long = `${'y'.repeat(3000)}-end`;
+    const big = await invoke({ FunctionName: streamFn.name, Payload: payload({ log: long }), LogType: 'Tail' });
+    const tail = Buffer.from(big.LogResult ?? '', 'base64');
+    assert.equal(tail.length, 4096);
+    assert.ok(tail.toString().endsWith(`${long}\n`));
+  });
+
+  test('Event: 202 at once, the call runs', async () => {
+    const before = (await s.calls(streamFn.id)).length;
+    const out = await invoke({ FunctionName: streamFn.name, InvocationType: 'Event', Payload: payload({ sleepMs: 300 }) });
+    assert.equal(out.StatusCode, 202);
+    assert.equal(Buffer.from(out.Payload ?? new Uint8Array()).length, 0);
+    const id = out.$metadata.requestId;
+    assert.ok(await eventually(async () => (await s.calls(streamFn.id)).some((c) => c.id === id && c.status === 'success'), 10_000),
+      'the Event call ran and was recorded');
+    assert.equal((await s.calls(streamFn.id)).length, before + 1);
+  });
+
+  test('DryRun: 204 once the fn is found, and nothing runs', async () => {
+    const before = (await s.calls(lambdaFn.id)).length;
+    const out = await invoke({ FunctionName: lambdaFn.name, InvocationType: 'DryRun', Payload: payload({}) });
+    assert.equal(out.StatusCode, 204);
+    assert.equal((await s.calls(lambdaFn.id)).length, before);
+    const missing = await sdkError(invoke({ FunctionName: 'nope', InvocationType: 'DryRun' }));
+    assert.equal(missing.name, 'ResourceNotFoundException');
+  });
+
+  test('an unknown fn is ResourceNotFoundException 404 naming its ARN', async () => {
+    const e = await sdkError(invoke({ FunctionName: 'no-such-fn', Payload: payload({}) }));
+    assert.equal(e.name, 'ResourceNotFoundException');
+    assert.equal(e.status, 404);
+    assert.equal(e.message, `Function not found: ${ARN('no-such-fn')}`);
+    assert.equal(e.err.Type, 'User');
+    const arn = await sdkError(invoke({ FunctionName: 'arn:aws:lambda:eu-west-1:111122223333:function:gone' }));
+    assert.equal(arn.message, 'Function not found: arn:aws:lambda:eu-west-1:111122223333:function:gone');
+  });
+
+  test('a version or alias other than $LATEST is ResourceNotFoundException', async () => {
+    for (const input of [{ FunctionName: lambdaFn.name, Qualifier: 'prod' }, { FunctionName: `${lambdaFn.name}:7` }]) {
+      const e = await sdkError(invoke(input));
+      assert.equal(e.name, 'ResourceNotFoundException', JSON.stringify(input));
+      assert.equal(e.status, 404);
+      assert.match(e.message, /^Function not found: arn:aws:lambda:us-east-1:012345678912:function:echo-lambda:(prod|7)$/);
+    }
+  });
+
+  test('a name in two apps is InvalidParameterValueException: invoke it by id', async () => {
+    const e = await sdkError(invoke({ FunctionName: 'twice' }));
+    assert.equal(e.name, 'InvalidParameterValueException');
+    assert.equal(e.status, 400);
+    assert.match(e.message, /more than one app \(lambda-door(-2)?, lambda-door(-2)?\): invoke it by its fn id/);
+  });
+
+  test('bad parameters are 400s in Lambda\'s shape', async () => {
+    const e = await sdkError(invoke({ FunctionName: lambdaFn.name, Payload: enc.encode('not json') }));
+    assert.equal(e.name, 'InvalidRequestContentException');
+    assert.equal(e.status, 400);
+    const cc = await sdkError(invoke({ FunctionName: lambdaFn.name, ClientContext: 'bm90IGpzb24=' }));
+    assert.equal(cc.name, 'InvalidRequestContentException');
+    assert.equal(cc.message, 'Client context must be a valid Base64-encoded JSON object.');
+  });
+
+  test('a lambda fn past its timeout: Unhandled, Sandbox.Timedout in the service\'s words', async () => {
+    const out = await invoke({ FunctionName: slowLambda.name, Payload: payload({ action: 'sleep', ms: 3000 }) });
+    assert.equal(out.StatusCode, 200);
+    assert.equal(out.FunctionError, 'Unhandled');
+    assert.deepEqual(parsed(out), { errorType: 'Sandbox.Timedout', errorMessage: `RequestId: ${out.$metadata.requestId} Error: Task timed out after 1.00 seconds` });
+  });
+
+  test('an http-stream fn past its timeout: the same answer', async () => {
+    const out = await invoke({ FunctionName: slowStream.name, Payload: payload({ sleepMs: 3000 }), LogType: 'Tail' });
+    assert.equal(out.StatusCode, 200);
+    assert.equal(out.FunctionError, 'Unhandled');
+    assert.deepEqual(parsed(out), { errorType: 'Sandbox.Timedout', errorMessage: `RequestId: ${out.$metadata.requestId} Error: Task timed out after 1.00 seconds` });
+    assert.equal(typeof out.LogResult, 'string');
+  });
+
+  test('RIE\'s curl: POST /2015-03-31/functions/function/invocations -d \'{}\' with plain fetch', async () => {
+    const url = `${s.srv.url}/2015-03-31/functions/function/invocations`;
+    const r = await fetch(url, { method: 'POST', body: '{}', headers: { 'X-Amzn-Trace-Id': 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1' } });
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get('x-amz-executed-version'), '$LATEST');
+    const id = r.headers.get('x-amzn-requestid');
+    assert.ok(id);
+    assert.equal(r.headers.get('fn-call-id'), id);
+    const body = (await r.json()) as { echo: unknown; headers: Record<string, string> };
+    assert.deepEqual(body.echo, {});
+    assert.equal(body.headers['lambda-runtime-trace-id'], 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1');
+    assert.match(body.headers['lambda-runtime-invoked-function-arn']!, /:function:function$/);
+    assert.equal(rieFn.name, 'function');
+
+    const get = await fetch(url);
+    assert.equal(get.status, 405);
+    assert.equal(get.headers.get('allow'), 'POST');
+    const bad = await fetch(url, { method: 'POST', body: '{}', headers: { 'X-Amz-Invocation-Type': 'Async' } });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.headers.get('x-amzn-errortype'), 'InvalidParameterValueException');
+    assert.deepEqual(await bad.json(), { Type: 'User', message: 'Invalid X-Amz-Invocation-Type: "Async"; valid values are RequestResponse, Event and DryRun' });
+  });
+});
+
+describe('the Lambda Invoke API with KILN_AUTH_TOKENS set', () => {
+  const TOKEN = 'kiln-test-token-lambda-0123456789';
+  let db: TestDb;
+  let srv: TestServer;
+  let fnName = '';
+
+  before(async () => {
+    const tester = await fixtureImage('tester');
+    db = await sqliteDb();
+    srv = await startServer(db.url, { KILN_AUTH_TOKENS: TOKEN, FN_MAX_REQUEST_SIZE: '1000' });
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    const app = await call(srv.url, 'POST', '/v2/apps', { name: 'lambda-auth' }, auth);
+    const fn = await call(srv.url, 'POST', '/v2/fns', { name: 'guarded', app_id: app.body.id, image: tester }, auth);
+    assert.equal(fn.status, 200);
+    fnName = fn.body.name;
+  });
+  after(async () => {
+    await srv.stop();
+    await db.cleanup();
+  });
+
+  /** The README's snippet: Kiln's bearer token in place of the SDK's SigV4 signature. */
+  const withToken = (client: LambdaClient, token: string): LambdaClient => {
+    const bearer: FinalizeRequestMiddleware<ServiceInputTypes, ServiceOutputTypes> = (next) => async (args) => {
+      const request = args.request as { headers: Record<string, string> };
+      request.headers.authorization = `Bearer ${token}`;
+      return next(args);
+    };
+    client.middlewareStack.addRelativeTo(
+      bearer,
+      { relation: 'after', toMiddleware: 'httpSigningMiddleware', name: 'kilnBearerToken' },
+    );
+    return client;
+  };
+
+  test('without the bearer token: 401 MissingAuthenticationTokenException; a wrong one: UnrecognizedClientException', async () => {
+    const plain = lambdaClient(srv.url);
+    const e = await sdkError(plain.send(new InvokeCommand({ FunctionName: fnName, Payload: payload({}) })));
+    assert.equal(e.name, 'MissingAuthenticationTokenException');
+    assert.equal(e.status, 401);
+    plain.destroy();
+    const wrong = withToken(lambdaClient(srv.url), 'not-the-token-0123456789');
+    const w = await sdkError(wrong.send(new InvokeCommand({ FunctionName: fnName, Payload: payload({}) })));
+    assert.equal(w.name, 'UnrecognizedClientException');
+    assert.equal(w.status, 401);
+    wrong.destroy();
+  });
+
+  test('with the token middleware it works, and the token never reaches the function', async () => {
+    const client = withToken(lambdaClient(srv.url), TOKEN);
+    const out = await client.send(new InvokeCommand({ FunctionName: fnName, Payload: payload({ hi: 1 }) }));
+    assert.equal(out.StatusCode, 200);
+    const echo = parsed(out);
+    assert.equal(echo.body, JSON.stringify({ hi: 1 }));
+    assert.equal(echo.headers.authorization, undefined);
+    client.destroy();
+  });
+
+  test('a body over FN_MAX_REQUEST_SIZE is RequestTooLargeException 413', async () => {
+    const client = withToken(lambdaClient(srv.url), TOKEN);
+    const e = await sdkError(client.send(new InvokeCommand({ FunctionName: fnName, Payload: payload({ pad: 'x'.repeat(2000) }) })));
+    assert.equal(e.name, 'RequestTooLargeException');
+    assert.equal(e.status, 413);
+    client.destroy();
+  });
+});
