@@ -4,7 +4,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { LambdaApiError } from './errors.js';
 
-/** The path prefix of `Invoke` (`POST /2015-03-31/functions/{FunctionName}/invocations`). */
+/** The path prefix of `Invoke` (`POST /2015-03-31/functions/{FunctionName}/invocations`); api/auth.ts knows it too. */
 export const LAMBDA_INVOKE_PREFIX = '/2015-03-31/functions/';
 const LAMBDA_INVOKE_SUFFIX = '/invocations';
 

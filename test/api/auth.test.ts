@@ -134,6 +134,11 @@ describe('KILN_AUTH_INVOKE=false: invokes need no token (as the fn CLI invokes),
     const withToken = await call<Echo>(srv.url, 'POST', `/invoke/${fn.body.id}`, {}, auth(TOKEN));
     assert.equal(withToken.status, 200);
     assert.equal(withToken.body.headers.authorization, undefined);
+    // The Lambda Invoke API invokes as /invoke does.
+    const lambda = await call<Echo>(srv.url, 'POST', '/2015-03-31/functions/echo/invocations', {}, auth(TOKEN));
+    assert.equal(lambda.status, 200, JSON.stringify(lambda.body));
+    assert.equal(lambda.body.headers.authorization, undefined);
+    assert.equal((await call(srv.url, 'POST', '/2015-03-31/functions/echo/invocations', {})).status, 200);
     assert.equal((await call(srv.url, 'GET', '/v2/apps')).status, 401);
     assert.equal((await call(srv.url, 'GET', `/v2/fns/${fn.body.id}/calls`)).status, 401);
   });
