@@ -43,6 +43,20 @@ export function isPublicPath(method: string | undefined, path: string, opts: Aut
   return path === '/' || path === '/version' || path === '/ui' || path.startsWith('/ui/');
 }
 
+/**
+ * The origin form (`/path?query`) of a request target in absolute form (`http://host/path?q`);
+ * `*` (OPTIONS) and anything unparsable are left as they are (no public path matches them).
+ */
+export function originForm(target: string): string {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) return target;
+  try {
+    const u = new URL(target);
+    return `${u.pathname}${u.search}`;
+  } catch {
+    return target;
+  }
+}
+
 const digest = (token: string): Buffer => createHash('sha256').update(token).digest();
 
 /** The token of an `Authorization: Bearer <token>` header (scheme case-insensitive); else undefined. */

@@ -4,7 +4,7 @@ import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import type { Config, LambdaCpus } from './config.js';
-import { tokenCheck } from './auth.js';
+import { originForm, tokenCheck } from './auth.js';
 import { sendError, sendLambdaError } from './errors.js';
 import { idFactory } from './ids.js';
 import { createLogger } from './logger.js';
@@ -127,10 +127,14 @@ export async function start(config: Config): Promise<Running> {
   // The Lambda Invoke API's path, asked only after /invoke and /t/ have said no: they pay nothing for it.
   const lambdaInvoke = lambdaInvokeHandler({ agent, lookup, newId, log, maxRequestSize: config.maxRequestSize });
   const server = createServer((req, res) => {
+    // An absolute-form target (`GET http://host/path`, which HTTP/1.1 servers must accept)
+    // becomes its path here, so the token check, the invoke paths and express all see one path.
+    if (req.url !== undefined && req.url.charCodeAt(0) !== 47 /* / */) req.url = originForm(req.url);
     if (authenticate) {
       const url = req.url ?? '/';
       const q = url.indexOf('?');
       const denied = authenticate(req.method, q < 0 ? url : url.slice(0, q), req.headers);
+      if (denied) log.info({ method: req.method, url, remote: req.socket.remoteAddress, why: denied.message }, 'request refused: no valid token');
       // An AWS SDK reads errors in Lambda's shape only.
       if (denied) return url.startsWith(LAMBDA_INVOKE_PREFIX) ? sendLambdaError(res, denied, log, { requestId: newId() }) : sendError(res, denied, log);
     }
@@ -145,6 +149,10 @@ export async function start(config: Config): Promise<Running> {
   const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   const url = `http://${shown}:${port}`;
   log.info({ url, db: config.dbUrl.replace(/:[^:@/]*@/, ':***@'), node: a.nodeId }, `kiln listening on ${url}`);
+  log.info(
+    { tokens: config.authTokens.length, invokesGuarded: authenticate !== undefined && config.authInvoke },
+    authenticate ? 'authentication on: the API wants a bearer token (KILN_AUTH_TOKENS)' : 'authentication off: anyone who reaches this port can use the API (set KILN_AUTH_TOKENS)',
+  );
 
   const stop = async (): Promise<void> => {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));

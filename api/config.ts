@@ -57,6 +57,11 @@ const lambdaCpus = z
 /** Comma-separated bearer tokens, each one RFC 6750's b64token of at least MIN_TOKEN_LENGTH characters. */
 const authTokens = z.string().transform((raw, ctx) => {
   const tokens = raw.split(',').map((t) => t.trim()).filter(Boolean);
+  // Set, but to nothing but commas: a mistake that would leave the server open.
+  if (tokens.length === 0) {
+    ctx.addIssue({ code: 'custom', message: 'names no token: give one or more, separated by commas (or leave it unset for no authentication)' });
+    return z.NEVER;
+  }
   for (const [i, t] of tokens.entries()) {
     if (!TOKEN_PATTERN.test(t) || t.length < MIN_TOKEN_LENGTH) {
       ctx.addIssue({ code: 'custom', message: `token ${i + 1} must be at least ${MIN_TOKEN_LENGTH} characters of A-Z a-z 0-9 - . _ ~ + / (then = padding)` });

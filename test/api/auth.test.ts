@@ -2,6 +2,7 @@
 // (nothing), which Authorization headers reach functions, and the CLI with and without one.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -13,6 +14,18 @@ import { call, startServer, type TestServer } from '../helpers/server.js';
 const TOKEN = 'kiln-test-token-0123456789';
 const OTHER = 'second/token+rotated==';
 const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+
+/** The status line's code of one raw HTTP/1.1 request (for request targets fetch cannot send). */
+async function rawStatus(base: string, head: string): Promise<number> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(`${head}\r\nHost: x\r\nConnection: close\r\n\r\n`));
+    let got = '';
+    socket.on('data', (d: Buffer) => (got += d.toString('latin1')));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(got)?.[1] ?? 0)));
+  });
+}
 
 interface Echo {
   headers: Record<string, string>;
@@ -69,6 +82,14 @@ describe('the API with KILN_AUTH_TOKENS set', () => {
     const apps = await call<{ items: unknown[] }>(srv.url, 'GET', '/v2/apps', undefined, auth(TOKEN));
     assert.equal(apps.status, 200);
     assert.deepEqual(apps.body.items, [], 'no refused write went through');
+  });
+
+  test('an absolute-form request target is its path: public ones answer, the rest want the token', async () => {
+    assert.equal(await rawStatus(srv.url, 'GET http://x/version HTTP/1.1'), 200);
+    assert.equal(await rawStatus(srv.url, 'GET http://x/ui/ HTTP/1.1'), 200);
+    assert.equal(await rawStatus(srv.url, 'GET http://x/v2/apps HTTP/1.1'), 401);
+    assert.equal(await rawStatus(srv.url, 'GET http://x/t/../v2/apps HTTP/1.1'), 401);
+    assert.equal(await rawStatus(srv.url, `GET http://x/v2/apps HTTP/1.1\r\nAuthorization: Bearer ${TOKEN}`), 200);
   });
 
   test('with either token the API works; /invoke keeps Kiln’s token from the function', async () => {

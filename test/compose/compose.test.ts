@@ -17,7 +17,7 @@ import { composePostgres, composeServerBase } from '../helpers/compose-images.js
 import { nodeContainers } from '../helpers/containers.js';
 import { docker, fixtureImage, projectRoot } from '../helpers/images.js';
 import { lambdaFixtureImage } from '../helpers/lambda-images.js';
-import { call } from '../helpers/server.js';
+import { call as plainCall, type Reply } from '../helpers/server.js';
 
 interface Named {
   id: string;
@@ -26,6 +26,11 @@ interface Named {
 interface Page<T> {
   items: T[];
 }
+
+// The file passes KILN_AUTH_TOKENS to both nodes: the test sets one, and sends it.
+const TOKEN = 'compose-test-token-0123456789';
+const call = <T = unknown>(base: string, method: string, path: string, body?: unknown): Promise<Reply<T>> =>
+  plainCall<T>(base, method, path, body, { authorization: `Bearer ${TOKEN}` });
 
 // The shared directory must be on the engine's machine: only a local engine qualifies.
 const remoteEngine = process.env.DOCKER_HOST !== undefined && !process.env.DOCKER_HOST.startsWith('unix://');
@@ -82,6 +87,7 @@ describe('docker-compose.yml: PostgreSQL and two Kiln nodes', { skip: remoteEngi
       KILN_1_PORT: String(port1),
       KILN_2_PORT: String(port2),
       KILN_NODE_ID_PREFIX: nodePrefix,
+      KILN_AUTH_TOKENS: TOKEN,
     });
     url1 = `http://127.0.0.1:${port1}`;
     url2 = `http://127.0.0.1:${port2}`;
@@ -118,10 +124,12 @@ describe('docker-compose.yml: PostgreSQL and two Kiln nodes', { skip: remoteEngi
   let hello: Named;
   let lambdaFn: Named;
 
-  it('both nodes answer GET /version with the same version', async () => {
+  it('both nodes answer GET /version with the same version, and want the token for the API', async () => {
     const [v1, v2] = await Promise.all([call<{ version: string }>(url1, 'GET', '/version'), call<{ version: string }>(url2, 'GET', '/version')]);
     assert.equal(v1.status, 200);
     assert.equal(v1.body.version, v2.body.version);
+    // Both nodes got the token from the file: without it, the API is closed.
+    for (const url of [url1, url2]) assert.equal((await plainCall(url, 'GET', '/v2/apps')).status, 401, url);
   });
 
   it('an http-stream fn created through node 1 runs through both nodes and through a trigger', async () => {

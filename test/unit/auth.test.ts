@@ -2,7 +2,7 @@
 // and what a missing or wrong token answers.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bearerToken, isPublicPath, tokenCheck, UnauthorizedError } from '../../api/auth.js';
+import { bearerToken, isPublicPath, originForm, tokenCheck, UnauthorizedError } from '../../api/auth.js';
 import { toHttpError } from '../../api/errors.js';
 
 const publicCases: { method: string; path: string; want: boolean }[] = [
@@ -41,6 +41,21 @@ test('with KILN_AUTH_INVOKE off, /invoke/ is public and nothing else changes', (
   assert.equal(check('POST', '/invoke/x', {}), undefined);
   assert.ok(check('GET', '/v2/apps', {}) instanceof UnauthorizedError);
 });
+
+const targetCases: { target: string; want: string }[] = [
+  { target: '/v2/apps', want: '/v2/apps' },
+  { target: 'http://host/t/app/x?a=1', want: '/t/app/x?a=1' },
+  { target: 'HTTP://host:8080/ui/', want: '/ui/' },
+  { target: 'http://host', want: '/' },
+  { target: 'https://host/v2/apps', want: '/v2/apps' },
+  { target: 'http://h/t/../v2/apps', want: '/v2/apps' },
+  { target: '*', want: '*' },
+  { target: 'http://[bad', want: 'http://[bad' },
+  { target: 'v2/apps', want: 'v2/apps' },
+];
+for (const c of targetCases) {
+  test(`originForm(${JSON.stringify(c.target)}) is ${JSON.stringify(c.want)}`, () => assert.equal(originForm(c.target), c.want));
+}
 
 const headerCases: { header: string | undefined; want: string | undefined }[] = [
   { header: undefined, want: undefined },

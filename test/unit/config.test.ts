@@ -55,7 +55,7 @@ for (const c of tokenCases) {
 }
 test('KILN_AUTH_INVOKE false leaves invokes without a token', () => assert.equal(loadConfig({ KILN_AUTH_INVOKE: 'false' }).authInvoke, false));
 // Refused at start-up, naming the setting: too short to be safe, or not sendable after `Bearer `.
-for (const value of ['short', 'abcdefghijklmno', 'abcdefgh ijklmnopq', 'abcdefghijklmnop"', '=abcdefghijklmnop', 'abcdefghijklmnop,x']) {
+for (const value of [',', ' , ,', 'short', 'abcdefghijklmno', 'abcdefgh ijklmnopq', 'abcdefghijklmnop"', '=abcdefghijklmnop', 'abcdefghijklmnop,x']) {
   test(`loadConfig KILN_AUTH_TOKENS refuses ${JSON.stringify(value)}`, () => {
     assert.throws(() => loadConfig({ KILN_AUTH_TOKENS: value }), (err: unknown) => err instanceof ConfigError && err.message.includes('KILN_AUTH_TOKENS'));
   });

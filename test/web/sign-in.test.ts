@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Browser, type BrowserPage } from 'happy-dom';
-import { TokenStore, type KeyValueStorage } from '../../web/token.js';
+import { sessionStore, TOKEN_SHAPE, TokenStore, type KeyValueStorage } from '../../web/token.js';
 import { sqliteDb, type TestDb } from '../helpers/db.js';
 import { call, startServer, type TestServer } from '../helpers/server.js';
 
@@ -34,15 +34,28 @@ test('TokenStore keeps a trimmed token, clears on empty, and survives a storage 
   store.set('x');
   store.clear();
   assert.deepEqual([...storage.data], []);
+  // A storage that refuses: the token lives in memory for the page's life.
   const broken = new TokenStore({
     getItem: () => { throw new Error('denied'); },
     setItem: () => { throw new Error('denied'); },
     removeItem: () => { throw new Error('denied'); },
   });
   broken.set('abc');
+  assert.equal(broken.get(), 'abc');
   broken.clear();
   assert.equal(broken.get(), undefined);
   assert.equal(new TokenStore(undefined).get(), undefined);
+  // A token stored by an earlier page of the tab is read back.
+  storage.setItem('kiln.token', 'kept');
+  assert.equal(new TokenStore(storage).get(), 'kept');
+  // Reading sessionStorage itself may throw where storage is blocked.
+  assert.equal(sessionStore({ get sessionStorage(): KeyValueStorage { throw new Error('SecurityError'); } }), undefined);
+  assert.equal(sessionStore({ sessionStorage: storage }), storage);
+});
+
+test('TOKEN_SHAPE: what may follow Bearer', () => {
+  for (const ok of ['abc', 'a-b.c_d~e+f/g', 'Zm9v==']) assert.ok(TOKEN_SHAPE.test(ok), ok);
+  for (const bad of ['', 'a b', '“quoted”', 'tok=en', '=abc', 'é']) assert.ok(!TOKEN_SHAPE.test(bad), bad);
 });
 
 describe('web view on a server that needs a token', { timeout: 60_000 }, () => {
@@ -93,6 +106,10 @@ describe('web view on a server that needs a token', { timeout: 60_000 }, () => {
     assert.match(text('main .error .message'), /Authentication required/);
     assert.equal(signOutHidden(), true, 'nothing to forget yet');
     assert.doesNotMatch(doc().getElementById('main')!.textContent ?? '', /secret-shop/);
+
+    // A token no header can carry is refused in the page, before any request.
+    submitToken('“pasted quotes”');
+    await until(() => /A token has only the characters/.test(text('form.sign-in .token-problem')), 'a malformed token was not refused');
 
     submitToken('not-the-token-at-all');
     await until(() => /Invalid authentication token/.test(text('main .error .message')), 'the wrong token was not refused');

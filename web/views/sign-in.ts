@@ -1,6 +1,7 @@
 // Shown when the API answers 401: the server has KILN_AUTH_TOKENS set and this tab has no
 // (valid) token yet. The token goes to the page's TokenStore, then the view is shown again.
 import { h } from '../dom.js';
+import { TOKEN_SHAPE } from '../token.js';
 import type { View } from './common.js';
 
 export function signInView(message: string, onToken: (token: string) => void): View {
@@ -11,9 +12,17 @@ export function signInView(message: string, onToken: (token: string) => void): V
     h('label', {}, 'API token', input),
     h('button', { type: 'submit' }, 'Use this token'),
   );
+  const problem = h('p', { class: 'error token-problem', role: 'alert', hidden: true });
+  form.append(problem);
   form.addEventListener('submit', (e) => {
     e.preventDefault();
-    onToken(input.value);
+    const token = input.value.trim();
+    if (!TOKEN_SHAPE.test(token)) {
+      problem.textContent = 'A token has only the characters A-Z a-z 0-9 - . _ ~ + / (then = at the end).';
+      problem.hidden = false;
+      return;
+    }
+    onToken(token);
   });
   return {
     title: 'Token needed',
