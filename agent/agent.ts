@@ -68,10 +68,14 @@ export interface InvokeSpec {
   onLog?: (log: CallLog) => void;
 }
 
-/** A call's log as it fills: its size so far and its text. */
+/** A call's log as it fills: how much has been written, its text, and its last bytes. */
 export interface CallLog {
   readonly bytes: number;
+  /** Every byte written, kept or dropped by the cap. */
+  readonly written: number;
   toString(): string;
+  /** The last bytes written, at most 4 KB, whatever the cap kept. */
+  tail(): Buffer;
 }
 
 const MiB = 1024 * 1024;

@@ -1,13 +1,21 @@
-// A call's stdout/stderr, kept up to a byte cap; what is cut is counted and said.
+// A call's stdout/stderr, kept up to a byte cap; what is cut is counted and said. Its last
+// bytes are kept as well, past the cap too (the Lambda Invoke API's LogResult is a log's end).
+
+/** How much of a log's end is kept whatever the cap: LogResult's 4 KB. */
+export const LOG_TAIL_BYTES = 4096;
 
 export class LogBuffer {
   private readonly chunks: Buffer[] = [];
   private size = 0;
   private dropped = 0;
+  private end: Buffer = Buffer.alloc(0);
 
   constructor(private readonly maxBytes: number) {}
 
   write(chunk: Buffer): void {
+    const last = chunk.length > LOG_TAIL_BYTES ? chunk.subarray(chunk.length - LOG_TAIL_BYTES) : chunk;
+    const joined = this.end.length === 0 ? last : Buffer.concat([this.end, last]);
+    this.end = joined.length > LOG_TAIL_BYTES ? joined.subarray(joined.length - LOG_TAIL_BYTES) : joined;
     const room = this.maxBytes - this.size;
     if (room <= 0) {
       this.dropped += chunk.length;
@@ -21,6 +29,16 @@ export class LogBuffer {
 
   get bytes(): number {
     return this.size;
+  }
+
+  /** Every byte written, kept or dropped. */
+  get written(): number {
+    return this.size + this.dropped;
+  }
+
+  /** The last bytes written (at most LOG_TAIL_BYTES), whatever the cap kept. */
+  tail(): Buffer {
+    return this.end;
   }
 
   toString(): string {

@@ -17,12 +17,9 @@ export class UnauthorizedError extends Error {
   }
 }
 
-/** The Lambda Invoke API's path (api/lambda-request.ts), which invokes as /invoke does. */
-const LAMBDA_INVOKE_PATH = '/2015-03-31/functions/';
-
 export interface AuthOptions {
   /**
-   * Whether `/invoke/...` and the Lambda Invoke API need a token too (KILN_AUTH_INVOKE, default true). The fn CLI
+   * Whether `/invoke/...` needs a token too (KILN_AUTH_INVOKE, default true). The fn CLI
    * (fn_go's default provider) sends its token to the REST API only, never with `fn invoke`,
    * so an Fn user's invokes work only with this off.
    */
@@ -38,7 +35,9 @@ export interface AuthOptions {
  */
 export function isPublicPath(method: string | undefined, path: string, opts: AuthOptions = { invoke: true }): boolean {
   if (path.startsWith('/t/')) return true;
-  if (!opts.invoke && (path.startsWith('/invoke/') || path.startsWith(LAMBDA_INVOKE_PATH))) return true;
+  // Only /invoke: there a fn id is the key; the Lambda Invoke API also takes a fn's name, which
+  // can be guessed (and the fn CLI, which the setting is for, never calls it).
+  if (!opts.invoke && path.startsWith('/invoke/')) return true;
   if (method !== 'GET' && method !== 'HEAD') return false;
   return path === '/' || path === '/version' || path === '/ui' || path.startsWith('/ui/');
 }

@@ -47,10 +47,13 @@ export class InvokeLookup {
    * most two, enough to tell a unique name from an ambiguous one.
    */
   async byFnName(name: string): Promise<FnTarget[]> {
-    return this.cached(this.names, name, async () => {
+    const found = await this.cached(this.names, name, async () => {
       const { items } = await this.store.listFns({ name, perPage: 2 });
       return Promise.all(items.map(async (fn) => ({ fn, app: await this.store.getApp(fn.app_id) })));
     });
+    // A miss is not kept: a fn of that name made through another node must be found at once.
+    if (found.length === 0) this.names.delete(name);
+    return found;
   }
 
   clear(): void {

@@ -34,36 +34,52 @@ const FN_ID = /^[0-9A-Z]{26}$/;
 /** The only version Kiln has: its fns have no published versions or aliases. */
 const LATEST = '$LATEST';
 
-/** How long a LogType Tail answer waits for a Lambda fn's REPORT line to reach the log. */
-const LAMBDA_LOG_WAIT_MS = 500;
-/** For an http-stream fn: until its output has been quiet this long, at most LOG_WAIT_MAX_MS. */
+/** How long a LogType Tail answer waits for a Lambda fn's REPORT record to reach the log. */
+const REPORT_WAIT_MS = 500;
+/**
+ * Otherwise: for the first output at most LOG_FIRST_MS (a fn may print nothing), then until it
+ * has been quiet LOG_QUIET_MS, at most LOG_WAIT_MAX_MS in all.
+ */
+const LOG_FIRST_MS = 100;
 const LOG_QUIET_MS = 20;
-const LOG_WAIT_MAX_MS = 200;
+const LOG_WAIT_MAX_MS = 300;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * The call's log once it has settled: output reaches it through the container engine's log
- * stream, which can trail the answer by a few milliseconds. A Lambda fn's log is complete at its
- * REPORT line (or JSON record); an http-stream fn's when nothing more has come for a moment.
+ * Whether a lambda fn's log will carry a REPORT record: always in the text format; in the JSON
+ * format only while the system log level lets INFO records through (the daemon's
+ * AWS_LAMBDA_LOG_FORMAT and KILN_LAMBDA_SYSTEM_LOG_LEVEL, from the fn's config).
  */
-async function settledLog(log: CallLog, lambda: boolean, requestId: string): Promise<string> {
-  const until = Date.now() + (lambda ? LAMBDA_LOG_WAIT_MS : LOG_WAIT_MAX_MS);
-  if (lambda) {
-    const reported = (t: string) => t.includes(`REPORT RequestId: ${requestId}`) || (t.includes('"platform.report"') && t.includes(requestId));
-    let text = log.toString();
-    while (!reported(text) && Date.now() < until) {
-      await sleep(5);
-      text = log.toString();
-    }
-    return text;
+export function reportExpected(config: Record<string, string>): boolean {
+  if ((config.AWS_LAMBDA_LOG_FORMAT ?? '').trim().toUpperCase() !== 'JSON') return true;
+  const level = (config.KILN_LAMBDA_SYSTEM_LOG_LEVEL ?? 'INFO').trim().toUpperCase();
+  return level === 'INFO' || level === 'DEBUG';
+}
+
+/**
+ * The end of the call's log once it has settled: output reaches the log through the container
+ * engine's log stream, which can trail the answer by a few milliseconds. Only the last 4 KB are
+ * looked at, so waiting costs next to nothing whatever the log's size.
+ */
+async function settledTail(log: CallLog, reportOf: string | undefined): Promise<Buffer> {
+  const started = Date.now();
+  if (reportOf !== undefined) {
+    const text = `REPORT RequestId: ${reportOf}`;
+    const reported = (t: Buffer) => t.includes(text) || (t.includes('"platform.report"') && t.includes(reportOf));
+    while (!reported(log.tail()) && Date.now() - started < REPORT_WAIT_MS) await sleep(5);
+    return log.tail();
   }
-  let seen = -1;
-  while (log.bytes !== seen && Date.now() < until) {
-    seen = log.bytes;
+  let seen = log.written;
+  while (Date.now() - started < LOG_WAIT_MAX_MS) {
     await sleep(LOG_QUIET_MS);
+    if (log.written !== seen) {
+      seen = log.written;
+      continue;
+    }
+    if (seen > 0 || Date.now() - started >= LOG_FIRST_MS) break;
   }
-  return log.toString();
+  return log.tail();
 }
 
 /** A call's answer kept whole, to be given in Lambda's terms once complete. */
@@ -134,8 +150,9 @@ export function lambdaInvokeHandler(deps: LambdaInvokeDeps): (req: IncomingMessa
     const options = invokeOptions(req.headers);
     const ref = parseFunctionName(name, qualifierParam(url));
     const region = ref.region ?? sigV4Region(req.headers.authorization) ?? DEFAULT_REGION;
-    const target = await resolve(ref, region);
+    // Kiln has no versions or aliases: any other qualifier names nothing, whichever fn it is of.
     if (ref.qualifier !== undefined && ref.qualifier !== LATEST) throw notFound(ref, region, ref.qualifier);
+    const target = await resolve(ref, region);
     found.timeoutSec = target.fn.timeout;
     const body = await readBody(req, maxRequestSize);
     if (body.length > 0) {
@@ -175,7 +192,10 @@ export function lambdaInvokeHandler(deps: LambdaInvokeDeps): (req: IncomingMessa
       failure = answer.error instanceof AgentError ? answer.error : new AgentError('function-failed', answer.error.message);
     }
     const headers: Record<string, string> = idHeaders(callId);
-    if (callLog) headers['X-Amz-Log-Result'] = logTail(await settledLog(callLog, target.fn.format === 'lambda', callId));
+    if (callLog) {
+      const lambda = target.fn.format === 'lambda' && reportExpected({ ...target.app.config, ...target.fn.config });
+      headers['X-Amz-Log-Result'] = logTail(await settledTail(callLog, lambda ? callId : undefined));
+    }
     if (failure !== undefined) {
       sendLambdaError(res, failure, log, { requestId: callId, headers, timeoutSec: target.fn.timeout });
       return;
@@ -216,7 +236,7 @@ export function lambdaInvokeHandler(deps: LambdaInvokeDeps): (req: IncomingMessa
     try {
       name = decodeURIComponent(encoded);
     } catch {
-      name = '\u0000'; // not a FunctionName: parseFunctionName says so
+      name = encoded; // malformed percent-encoding: not a FunctionName, and parseFunctionName says so
     }
     serve(req, res, url, name, callId, found).catch((err: unknown) =>
       sendLambdaError(res, err, log, { requestId: callId, headers: idHeaders(callId), ...(found.timeoutSec !== undefined && { timeoutSec: found.timeoutSec }), context: { method: req.method, url } }));

@@ -4,7 +4,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { LambdaApiError } from './errors.js';
 
-/** The path prefix of `Invoke` (`POST /2015-03-31/functions/{FunctionName}/invocations`); api/auth.ts knows it too. */
+/** The path prefix of `Invoke` (`POST /2015-03-31/functions/{FunctionName}/invocations`). */
 export const LAMBDA_INVOKE_PREFIX = '/2015-03-31/functions/';
 const LAMBDA_INVOKE_SUFFIX = '/invocations';
 
@@ -139,16 +139,19 @@ function checkClientContext(value: string): void {
 const NOT_FORWARDED = new Set([
   'authorization', 'x-amz-security-token', 'x-amz-date', 'x-amz-content-sha256',
   'x-amz-invocation-type', 'x-amz-log-type', 'x-amz-user-agent', 'amz-sdk-invocation-id', 'amz-sdk-request',
+  // Fn's gateway protocol: an Invoke is never a trigger call, and these would make a lambda fn's
+  // daemon build a function-URL event from what the caller wrote (a source IP, say).
+  'fn-intent',
 ]);
 
 export function forwardedHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
   const out: IncomingHttpHeaders = {};
-  for (const [k, v] of Object.entries(headers)) if (!NOT_FORWARDED.has(k)) out[k] = v;
+  for (const [k, v] of Object.entries(headers)) if (!NOT_FORWARDED.has(k) && !k.startsWith('fn-http-')) out[k] = v;
   return out;
 }
 
 /** The last `max` bytes of a call's log, base64, as X-Amz-Log-Result carries it. */
-export function logTail(log: string, max = 4096): string {
-  const bytes = Buffer.from(log, 'utf8');
+export function logTail(log: Buffer | string, max = 4096): string {
+  const bytes = typeof log === 'string' ? Buffer.from(log, 'utf8') : log;
   return (bytes.length > max ? bytes.subarray(bytes.length - max) : bytes).toString('base64');
 }

@@ -133,7 +133,7 @@ describe('the API with KILN_AUTH_TOKENS set', () => {
   });
 });
 
-describe('KILN_AUTH_INVOKE=false: invokes need no token (as the fn CLI invokes), the API still does', () => {
+describe('KILN_AUTH_INVOKE=false: /invoke needs no token (as the fn CLI invokes), the API and the Lambda Invoke API still do', () => {
   let db: TestDb;
   let srv: TestServer;
 
@@ -155,11 +155,13 @@ describe('KILN_AUTH_INVOKE=false: invokes need no token (as the fn CLI invokes),
     const withToken = await call<Echo>(srv.url, 'POST', `/invoke/${fn.body.id}`, {}, auth(TOKEN));
     assert.equal(withToken.status, 200);
     assert.equal(withToken.body.headers.authorization, undefined);
-    // The Lambda Invoke API invokes as /invoke does.
+    // The Lambda Invoke API stays guarded: it takes a fn's name, which can be guessed.
     const lambda = await call<Echo>(srv.url, 'POST', '/2015-03-31/functions/echo/invocations', {}, auth(TOKEN));
     assert.equal(lambda.status, 200, JSON.stringify(lambda.body));
     assert.equal(lambda.body.headers.authorization, undefined);
-    assert.equal((await call(srv.url, 'POST', '/2015-03-31/functions/echo/invocations', {})).status, 200);
+    const guessed = await call(srv.url, 'POST', '/2015-03-31/functions/echo/invocations', {});
+    assert.equal(guessed.status, 401);
+    assert.equal(guessed.headers.get('x-amzn-errortype'), 'MissingAuthenticationTokenException');
     assert.equal((await call(srv.url, 'GET', '/v2/apps')).status, 401);
     assert.equal((await call(srv.url, 'GET', `/v2/fns/${fn.body.id}/calls`)).status, 401);
   });

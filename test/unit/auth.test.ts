@@ -34,8 +34,9 @@ for (const c of publicCases) {
 test('with KILN_AUTH_INVOKE off, /invoke/ is public and nothing else changes', () => {
   const open = { invoke: false };
   assert.equal(isPublicPath('POST', '/invoke/01J000000000000000000000', open), true);
-  assert.equal(isPublicPath('POST', '/2015-03-31/functions/hello/invocations', open), true);
-  assert.equal(isPublicPath('POST', '/2015-03-31/functions/hello/invocations'), false, 'guarded by default');
+  // The Lambda Invoke API takes guessable names: it stays guarded either way.
+  assert.equal(isPublicPath('POST', '/2015-03-31/functions/hello/invocations', open), false);
+  assert.equal(isPublicPath('POST', '/2015-03-31/functions/hello/invocations'), false);
   for (const path of ['/v2/fns', '/metrics', '/invoke', '/INVOKE/x']) assert.equal(isPublicPath('POST', path, open), false, path);
   const check = tokenCheck(['abcdefghijklmnop'], open)!;
   assert.equal(check('POST', '/invoke/x', {}), undefined);

@@ -8,6 +8,7 @@ import { UnauthorizedError } from '../../api/auth.js';
 import {
   forwardedHeaders, invokeOptions, invokePathName, logTail, parseFunctionName, qualifierParam, sigV4Region, type FunctionRef,
 } from '../../api/lambda-request.js';
+import { reportExpected } from '../../api/lambda-invoke.js';
 import { DriverError, ImageNotFoundError } from '../../drivers/errors.js';
 import { NotFoundError } from '../../store/errors.js';
 
@@ -117,11 +118,27 @@ test('forwardedHeaders keeps credentials and Invoke options from the function, p
     'x-amz-content-sha256': 'abc', 'x-amz-invocation-type': 'RequestResponse', 'x-amz-log-type': 'Tail',
     'amz-sdk-invocation-id': 'u', 'amz-sdk-request': 'attempt=1', 'x-amz-user-agent': 'sdk',
     'x-amz-client-context': 'e30=', 'x-amzn-trace-id': 'Root=1-abc', 'content-type': 'application/json', 'user-agent': 'aws-sdk-js',
+    // Fn's gateway protocol, which an Invoke never speaks: a caller must not fake a trigger call.
+    'fn-intent': 'httprequest', 'fn-http-method': 'GET', 'fn-http-request-url': 'http://x/', 'fn-http-h-x-forwarded-for': '10.0.0.1',
   });
   assert.deepEqual(out, { 'x-amz-client-context': 'e30=', 'x-amzn-trace-id': 'Root=1-abc', 'content-type': 'application/json', 'user-agent': 'aws-sdk-js' });
 });
 
+test('reportExpected: a REPORT record unless the JSON format\'s system level hides INFO', () => {
+  const cases: [Record<string, string>, boolean][] = [
+    [{}, true],
+    [{ AWS_LAMBDA_LOG_FORMAT: 'Text' }, true],
+    [{ AWS_LAMBDA_LOG_FORMAT: 'JSON' }, true],
+    [{ AWS_LAMBDA_LOG_FORMAT: 'json', KILN_LAMBDA_SYSTEM_LOG_LEVEL: 'debug' }, true],
+    [{ AWS_LAMBDA_LOG_FORMAT: 'JSON', KILN_LAMBDA_SYSTEM_LOG_LEVEL: 'WARN' }, false],
+    [{ AWS_LAMBDA_LOG_FORMAT: ' JSON ', KILN_LAMBDA_SYSTEM_LOG_LEVEL: 'error' }, false],
+    [{ KILN_LAMBDA_SYSTEM_LOG_LEVEL: 'WARN' }, true],
+  ];
+  for (const [config, want] of cases) assert.equal(reportExpected(config), want, JSON.stringify(config));
+});
+
 test('logTail is the last 4 KB, base64', () => {
+  assert.equal(Buffer.from(logTail(Buffer.from('a buffer')), 'base64').toString(), 'a buffer');
   assert.equal(Buffer.from(logTail('hello\n'), 'base64').toString(), 'hello\n');
   const long = `${'a'.repeat(5000)}${'b'.repeat(4096)}`;
   assert.equal(Buffer.from(logTail(long), 'base64').toString(), 'b'.repeat(4096));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { LogBuffer } from '../../agent/log-buffer.js';
+import { LOG_TAIL_BYTES, LogBuffer } from '../../agent/log-buffer.js';
 
 const note = (n: number): string => `\n[kiln: ${n} more bytes of output dropped]\n`;
 
@@ -54,4 +54,22 @@ test('LogBuffer: a large amount of output is counted exactly', () => {
   for (let i = 0; i < 100; i++) b.write(chunk);
   assert.equal(b.bytes, 1024);
   assert.equal(b.toString(), 'a'.repeat(1024) + note(100_000 - 1024));
+});
+
+test('LogBuffer: tail() is the last 4 KB written and written counts every byte, past the cap too', () => {
+  const b = new LogBuffer(10);
+  assert.deepEqual(b.tail(), Buffer.alloc(0));
+  b.write(Buffer.from('start'));
+  assert.equal(b.tail().toString(), 'start');
+  b.write(Buffer.from('x'.repeat(3000)));
+  b.write(Buffer.from(`${'y'.repeat(2000)}-end`));
+  assert.equal(b.bytes, 10, 'the cap keeps the start');
+  assert.equal(b.written, 5 + 3000 + 2004);
+  const tail = b.tail().toString();
+  assert.equal(tail.length, LOG_TAIL_BYTES);
+  assert.ok(tail.endsWith(`${'y'.repeat(2000)}-end`), 'the end survives the cap');
+  assert.equal(tail, `${'x'.repeat(LOG_TAIL_BYTES - 2004)}${'y'.repeat(2000)}-end`);
+  // One chunk bigger than the tail: only its own end.
+  b.write(Buffer.from(`${'z'.repeat(LOG_TAIL_BYTES + 100)}!`));
+  assert.equal(b.tail().toString(), `${'z'.repeat(LOG_TAIL_BYTES - 1)}!`);
 });
