@@ -1,7 +1,6 @@
 // A docker-compose project of the repository's docker-compose.yml for tests: a unique project
 // name, the variables that point it at local images, and the commands to drive it.
 import { execFile } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -62,14 +61,4 @@ export class ComposeProject {
   async down(): Promise<void> {
     await this.run(['down', '--volumes', '--timeout', '30'], 120_000);
   }
-}
-
-/** A TCP port free right now on this machine (for the published node ports). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no TCP port');
-  return address.port;
 }
