@@ -9,11 +9,19 @@ export const TOKEN_PATTERN = /^[A-Za-z0-9\-._~+/]+=*$/;
 /** Shorter tokens are refused at start-up: they could be guessed. */
 export const MIN_TOKEN_LENGTH = 16;
 
-/** A request without a valid token: 401 with a `WWW-Authenticate` challenge (api/errors.ts). */
+/**
+ * A request without a valid token: no token (`missing`) or a wrong one (`invalid`). It answers 401
+ * with RFC 6750's `WWW-Authenticate` challenge (api/errors.ts), bare for a missing token and with
+ * `error="invalid_token"` for a wrong one.
+ */
 export class UnauthorizedError extends Error {
-  constructor(message: string, readonly challenge: string) {
-    super(message);
+  constructor(readonly reason: 'missing' | 'invalid') {
+    super(reason === 'missing' ? 'Authentication required: send "Authorization: Bearer <token>"' : 'Invalid authentication token');
     this.name = 'UnauthorizedError';
+  }
+
+  get challenge(): string {
+    return this.reason === 'missing' ? 'Bearer realm="kiln"' : 'Bearer realm="kiln", error="invalid_token"';
   }
 }
 
@@ -78,11 +86,11 @@ export function tokenCheck(
     if (isPublicPath(method, path, opts)) return undefined;
     const given = bearerToken(headers.authorization);
     if (given === undefined) {
-      return new UnauthorizedError('Authentication required: send "Authorization: Bearer <token>"', 'Bearer realm="kiln"');
+      return new UnauthorizedError('missing');
     }
     const d = digest(given);
     let ok = false;
     for (const k of known) ok = timingSafeEqual(k, d) || ok;
-    return ok ? undefined : new UnauthorizedError('Invalid authentication token', 'Bearer realm="kiln", error="invalid_token"');
+    return ok ? undefined : new UnauthorizedError('invalid');
   };
 }

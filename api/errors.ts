@@ -187,7 +187,7 @@ export function toLambdaError(err: unknown, fnTimeoutSec?: number): LambdaOutcom
   if (err instanceof ImageNotFoundError || err instanceof ImageRefError) return platform(502, 'ResourceNotReadyException', err.message);
   if (err instanceof DriverError) return platform(502, 'EC2UnexpectedException', `container engine error: ${err.message}`);
   if (err instanceof UnauthorizedError) {
-    return err.challenge.includes('invalid_token')
+    return err.reason === 'invalid'
       ? platform(401, 'UnrecognizedClientException', err.message, { 'WWW-Authenticate': err.challenge })
       : platform(401, 'MissingAuthenticationTokenException', err.message, { 'WWW-Authenticate': err.challenge });
   }
