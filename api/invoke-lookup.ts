@@ -47,13 +47,11 @@ export class InvokeLookup {
    * most two, enough to tell a unique name from an ambiguous one.
    */
   async byFnName(name: string): Promise<FnTarget[]> {
-    const found = await this.cached(this.names, name, async () => {
+    // A miss is not kept: a fn of that name made through another node must be found at once.
+    return this.cached(this.names, name, async () => {
       const { items } = await this.store.listFns({ name, perPage: 2 });
       return Promise.all(items.map(async (fn) => ({ fn, app: await this.store.getApp(fn.app_id) })));
-    });
-    // A miss is not kept: a fn of that name made through another node must be found at once.
-    if (found.length === 0) this.names.delete(name);
-    return found;
+    }, (found) => found.length > 0);
   }
 
   clear(): void {
@@ -62,12 +60,13 @@ export class InvokeLookup {
     this.names.clear();
   }
 
-  private async cached<T>(map: Map<string, Entry<T>>, key: string, load: () => Promise<T>): Promise<T> {
+  /** `load`'s value for `key`, kept for the TTL when `keep` says so. */
+  private async cached<T>(map: Map<string, Entry<T>>, key: string, load: () => Promise<T>, keep: (value: T) => boolean = () => true): Promise<T> {
     const now = Date.now();
     const hit = map.get(key);
     if (hit && hit.until > now) return hit.value;
     const value = await load();
-    if (this.ttlMs > 0) {
+    if (this.ttlMs > 0 && keep(value)) {
       if (map.size >= MAX_ENTRIES) map.delete(map.keys().next().value!);
       map.set(key, { value, until: now + this.ttlMs });
     }
