@@ -8,7 +8,7 @@ import { deadlineFrom, toContainerHeaders } from './headers.js';
 import { makeSocketDir, type SocketDir } from './iofs.js';
 import { LAMBDA_BOOT_ALLOWANCE_MS, LAMBDA_SHUTDOWN_WAIT_MS, LAMBDA_TIMEOUT_GRACE_MS } from './lambda.js';
 import { LogBuffer } from './log-buffer.js';
-import { relayCall, type ResponseTarget } from './relay.js';
+import { MAX_RESPONSE_HEAD_BYTES, relayCall, type ResponseTarget } from './relay.js';
 
 export interface ContainerSpec {
   id: string;
@@ -103,6 +103,7 @@ export class HotContainer {
       keepAliveMaxTimeout: 1000,
       headersTimeout: 0,
       bodyTimeout: 0,
+      maxHeaderSize: MAX_RESPONSE_HEAD_BYTES,
     });
   }
 

@@ -18,6 +18,13 @@ export interface ResponseTarget {
   removeListener(event: 'drain' | 'close', listener: () => void): unknown;
 }
 
+/**
+ * How much of an answer's head (status line and headers) the agent reads. Node's 16 KiB default
+ * is too little for what functions send (large cookies, policies, tokens); Fn's Go client reads
+ * 10 MB. 1 MiB covers real heads and bounds what one call can make the agent hold.
+ */
+export const MAX_RESPONSE_HEAD_BYTES = 1024 * 1024;
+
 /** Below this, and up to the response limit, an answer is buffered and sent with its length. */
 export const RESPONSE_WINDOW = 64 * 1024;
 
@@ -175,6 +182,11 @@ export function relayCall(
       },
       onResponseError(_ctl, err) {
         if (streaming && !res.destroyed) res.destroy(err);
+        // The function's answer, not the container, is at fault: said at once, as its error.
+        if ((err as { code?: unknown }).code === 'UND_ERR_HEADERS_OVERFLOW') {
+          settle(new AgentError('response-too-large', `function response headers too large: over ${MAX_RESPONSE_HEAD_BYTES} bytes`));
+          return;
+        }
         settle(err);
       },
     });

@@ -26,17 +26,17 @@ export const STREAM_ERROR_TRAILER = 'kiln-function-error';
 
 /**
  * The longest value the answer's head takes from the runtime (an error type, a content type):
- * the runtime may send 1 MiB headers, the agent reads 16 KiB of answer headers, and past that
- * it would fail the call and drop the container.
+ * the runtime may send 1 MiB headers, and the head must stay within MAX_ANSWER_HEAD.
  */
 const MAX_ANSWER_VALUE = 1024;
 const bounded = (v: string): string => (v.length > MAX_ANSWER_VALUE ? v.slice(0, MAX_ANSWER_VALUE) : v);
 
 /**
- * The most a function URL answer's head may take: the agent reads 16 KiB of it (undici's
- * default, Node's http.maxHeaderSize), less room for the status line and what node:http adds
- * (Date, Connection, Transfer-Encoding). Past it the agent's read would fail and it would drop
- * the container, so the answer is a 502 Function.ResponseSizeTooLarge instead.
+ * The most a Lambda answer's head may take: 16 KiB, what Node's clients (fetch, node:http) and
+ * many proxies read by default, so the caller can read what it gets; less room for the status
+ * line and what node:http adds (Date, Connection, Transfer-Encoding). Past it the answer is a
+ * 502 Function.ResponseSizeTooLarge, a Lambda error, rather than a head the caller cannot read.
+ * (The agent reads 1 MiB, for http-stream fns as Fn's does.)
  */
 export const MAX_ANSWER_HEAD = 16 * 1024 - 512;
 

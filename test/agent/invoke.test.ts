@@ -1,5 +1,6 @@
 // Running functions for real: Docker containers, the http-stream contract, stored calls.
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { agentSuite, type AgentSuite } from '../helpers/agent-suite.js';
 import { fixtureImage } from '../helpers/images.js';
@@ -184,6 +185,33 @@ describe('invoking functions', () => {
     assert.equal(ok.body.length, 30_000);
     const tooBig = await invoke(fn.id, 'x'.repeat(20_000));
     assert.equal(tooBig.status, 413);
+  });
+
+  // Node's 16 KiB head limit used to apply: the agent's read broke, the container was dropped
+  // and the caller got 502 a second later. Fn's Go client reads 10 MB.
+  test('response headers past 16 KiB reach the caller; past 1 MiB they are a prompt 502, recorded', async () => {
+    const fn = await mkFn('bighead');
+    // fetch (undici) reads 16 KiB of a head too: this client reads what Kiln may send.
+    const post = (body: unknown) => new Promise<{ status: number; big: number; text: string }>((resolve, reject) => {
+      const req = http.request(`${t.srv.url}/invoke/${fn.id}`, { method: 'POST', maxHeaderSize: 2 * 1024 * 1024 }, (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () =>
+          resolve({ status: res.statusCode ?? 0, big: String(res.headers['x-big'] ?? '').length, text }));
+      });
+      req.on('error', reject).end(JSON.stringify(body));
+    });
+    const ok = await post({ headerBytes: 100_000 });
+    assert.equal(ok.status, 200, ok.text);
+    assert.equal(ok.big, 100_000);
+
+    const started = Date.now();
+    const tooBig = await post({ headerBytes: 1_100_000 });
+    assert.equal(tooBig.status, 502, tooBig.text);
+    assert.match(JSON.parse(tooBig.text).message, /function response headers too large: over 1048576 bytes/);
+    assert.ok(Date.now() - started < 900, `answered after ${Date.now() - started} ms`);
+    const rec = (await calls(fn.id)).find((c) => c.status === 'error');
+    assert.match(rec?.error ?? '', /headers too large/);
+    assert.equal((await post({})).status, 200);
   });
 
   test('a missing image gets a clear error naming it and leaves no container', async () => {

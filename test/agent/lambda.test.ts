@@ -408,8 +408,8 @@ describe('a Node runtime using fetch against the Runtime API', () => {
     assert.equal(await made.text(), 'made /web POST');
   });
 
-  // The agent reads 16 KiB of an answer's head: past that its connection to the container broke,
-  // the container was dropped and the caller got the agent's own 502 a second later.
+  // The agent once read only 16 KiB of an answer's head: past that its connection to the container
+  // broke, the container was dropped and the caller got the agent's own 502 a second later.
   test('a function URL result with 20 KiB of headers: 502 Function.ResponseSizeTooLarge, recorded; the container stays', async () => {
     const fn = await s.mkFn('bighead', { image, format: 'lambda' });
     const t = await call(s.srv.url, 'POST', '/v2/triggers', { name: 'bighead', app_id: s.appId, fn_id: fn.id, type: 'http', source: '/bighead' });

@@ -79,8 +79,8 @@ describe('Runtime API: request ids, response modes, long error types', () => {
       await stillServes(d);
     }));
 
-  // The test's client reads 16 KiB of headers, as the agent's does: a 20 KiB error type made the
-  // answer unreadable (the agent then drops the container).
+  // The test's client reads 16 KiB of headers, as Node's clients do: a 20 KiB error type made the
+  // answer unreadable (and once broke the agent's read, which dropped the container).
   test('/error with a 20 KiB error type and content type: the caller gets a readable 502, both cut to 1024 characters', () =>
     withDaemon({}, async (d) => {
       const inv = await invoke(d, { 'fn-call-id': 'long-type' });
@@ -333,8 +333,8 @@ describe('http-stream: calls the agent could send', () => {
       await stillServes(d);
     }));
 
-  // The agent reads 16 KiB of an answer's head, as this test's client does: these broke its
-  // read (the agent then dropped the container and answered its own 502 a second later).
+  // This test's client reads 16 KiB of an answer's head, as Node's clients do (and the agent once
+  // did: these broke its read, it dropped the container and answered its own 502 a second later).
   test('a function URL result or stream prelude with more than 16 KiB of headers: 502 Function.ResponseSizeTooLarge; 12 KiB pass', () =>
     withDaemon({}, async (d) => {
       const gateway = { 'fn-intent': 'httprequest', 'fn-http-method': 'GET', 'fn-http-request-url': '/t/app/big' };
