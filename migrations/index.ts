@@ -4,13 +4,14 @@
 // apps, fns and triggers have Fn's column types and extra columns and no foreign keys.
 import type { Knex } from 'knex';
 import * as m0001 from './0001_initial.js';
+import * as m0002 from './0002_fns_by_name.js';
 
 export interface Migration {
   name: string;
   up(knex: Knex): Promise<void>;
 }
 
-export const migrations: readonly Migration[] = [m0001];
+export const migrations: readonly Migration[] = [m0001, m0002];
 
 /** A knex migration source over a list; forward-only (no `down`). */
 export function sourceOf(list: readonly Migration[]): Knex.MigrationSource<Migration> {

@@ -1,10 +1,34 @@
 // Migrations run at start-up on every backend and are idempotent.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import type { Knex } from 'knex';
 import { openKnex } from '../../store/open.js';
 import { migrations } from '../../migrations/index.js';
-import { backends } from '../helpers/db.js';
+import { FNS_BY_NAME_INDEX } from '../../migrations/0002_fns_by_name.js';
+import { backends, type Backend } from '../helpers/db.js';
 import { createFnDatabase } from '../helpers/fn-database.js';
+
+/**
+ * The indexes the backend's planner may use for the store's lookup of fns by name alone
+ * (listFns with a name and no app: the Lambda Invoke API's), read from its query plan.
+ */
+async function byNameIndexes(knex: Knex, backend: Backend['name']): Promise<string> {
+  const lookup = knex('fns').select('*').where({ name: 'hello' }).orderBy([{ column: 'name' }, { column: 'id' }]).limit(2).toSQL();
+  if (backend === 'sqlite') {
+    const rows = (await knex.raw(`EXPLAIN QUERY PLAN ${lookup.sql}`, lookup.bindings)) as { detail: string }[];
+    return rows.map((r) => r.detail).join('\n');
+  }
+  if (backend === 'postgres') {
+    // A table this small is read whole whatever its indexes; forbid that, to see which index serves.
+    return knex.transaction(async (trx) => {
+      await trx.raw('SET LOCAL enable_seqscan = off');
+      const res = (await trx.raw(`EXPLAIN ${lookup.sql}`, lookup.bindings)) as { rows: Record<string, string>[] };
+      return res.rows.map((r) => r['QUERY PLAN']).join('\n');
+    });
+  }
+  const [rows] = (await knex.raw(`EXPLAIN ${lookup.sql}`, lookup.bindings)) as [{ possible_keys: string | null; key: string | null }[]];
+  return rows.map((r) => `${r.possible_keys ?? ''} ${r.key ?? ''}`).join('\n');
+}
 
 for (const backend of backends) {
   describe(`migrations on ${backend.name}`, () => {
@@ -27,6 +51,23 @@ for (const backend of backends) {
         await db.cleanup();
       }
     });
+
+    for (const kind of ['an empty', 'an Fn'] as const) {
+      test(`on ${kind} database, a fn looked up by name alone (no app) is found through an index`, async () => {
+        const db = await backend.create();
+        try {
+          if (kind === 'an Fn') await createFnDatabase(db.url);
+          const knex = await openKnex(db.url);
+          try {
+            assert.match(await byNameIndexes(knex, backend.name), new RegExp(FNS_BY_NAME_INDEX));
+          } finally {
+            await knex.destroy();
+          }
+        } finally {
+          await db.cleanup();
+        }
+      });
+    }
 
     // Several nodes share a PostgreSQL or MySQL database and may start together; on SQLite,
     // two processes may open one file (three knex instances in one process race the same way).
