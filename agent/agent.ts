@@ -106,6 +106,15 @@ export function containerEnv(app: App, fn: Fn): Record<string, string> {
   };
 }
 
+/**
+ * Where the engine also sends a container's output: the app's syslog_url, tagged as Fn tags it
+ * (app_id, fn_id); nothing when the app has none.
+ */
+export function syslogOf(app: Pick<App, 'id' | 'syslog_url'>, fn: Pick<Fn, 'id'>): Pick<ContainerSpec, 'syslog'> {
+  const url = app.syslog_url?.trim();
+  return url ? { syslog: { url, tags: [['app_id', app.id], ['fn_id', fn.id]] } } : {};
+}
+
 /** The statuses a call ends with. */
 export type FinishedStatus = Exclude<CallStatus, 'queued' | 'running'>;
 
@@ -281,6 +290,7 @@ export class Agent {
       idleTimeoutMs: spec.fn.idle_timeout * 1000,
       fnId: spec.fn.id,
       ...(this.cfg.network !== undefined && { network: this.cfg.network }),
+      ...syslogOf(spec.app, spec.fn),
     };
     const memory = cSpec.memoryMb * MiB;
     // A Lambda container's spec needs the image's own command, read once per slot.

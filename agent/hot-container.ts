@@ -2,7 +2,7 @@
 // States: starting → busy ⇄ idle (→ frozen after FN_FREEZE_IDLE_MSECS) → closed.
 import type { IncomingHttpHeaders } from 'node:http';
 import { Client } from 'undici';
-import type { Cookie, Driver, RunResult, Stat } from '../drivers/contract.js';
+import type { ContainerTask, Cookie, Driver, RunResult, Stat } from '../drivers/contract.js';
 import { AgentError } from './errors.js';
 import { deadlineFrom, toContainerHeaders } from './headers.js';
 import { makeSocketDir, type SocketDir } from './iofs.js';
@@ -25,6 +25,8 @@ export interface ContainerSpec {
   readOnlyBinds?: Record<string, string>;
   /** Runs Kiln's Lambda daemon: freeze only once it is idle, retire through its SHUTDOWN. */
   lambda?: { entrypoint: string[]; extraHosts: string[] };
+  /** Where the engine also sends the container's output (the app's syslog_url). */
+  syslog?: ContainerTask['syslog'];
 }
 
 export interface ContainerDeps {
@@ -132,6 +134,7 @@ export class HotContainer {
         ...(spec.network !== undefined && { network: spec.network }),
         ...(spec.readOnlyBinds !== undefined && { readOnlyBinds: spec.readOnlyBinds }),
         ...(spec.lambda && { entrypoint: spec.lambda.entrypoint, extraHosts: spec.lambda.extraHosts }),
+        ...(spec.syslog && { syslog: spec.syslog }),
         logger: { stdout: { write: route }, stderr: { write: route } },
         writeStat: stats,
       });

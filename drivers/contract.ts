@@ -60,6 +60,11 @@ export interface ContainerTask {
   extraHosts?: string[];
   /** stdout and stderr of the container. */
   logger: { stdout: LogSink; stderr: LogSink };
+  /**
+   * The app's syslog_url: the container's output also goes there (Fn's remote syslog), tagged
+   * with these pairs (`name=value`, comma-separated, in order).
+   */
+  syslog?: { url: string; tags: [string, string][] };
   /** Receives a sample about once a second while the container runs. */
   writeStat(stat: Stat): void;
 }

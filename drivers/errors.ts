@@ -18,3 +18,14 @@ export class DriverError extends Error {
     this.name = 'DriverError';
   }
 }
+
+/**
+ * The engine could not start a container because its log destination (the app's syslog_url)
+ * failed: the fn's configuration, not the engine, is at fault.
+ */
+export class LogDestinationError extends DriverError {
+  constructor(detail: string, options?: { cause?: unknown }) {
+    super(`container failed to start: the app's syslog_url cannot be used: ${detail}`, options);
+    this.name = 'LogDestinationError';
+  }
+}

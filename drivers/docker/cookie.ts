@@ -2,7 +2,7 @@
 import type Docker from 'dockerode';
 import type { Readable } from 'node:stream';
 import type { Cookie, ContainerTask, RunResult, WaitResult } from '../contract.js';
-import { DriverError } from '../errors.js';
+import { DriverError, LogDestinationError } from '../errors.js';
 import { toStat, type DockerStatsJson } from './stats.js';
 
 /** How long the stats stream outlives the last call. */
@@ -59,7 +59,12 @@ export class DockerCookie implements Cookie {
     try {
       await c.start();
     } catch (err) {
-      throw new DriverError(`starting container for ${this.task.image}: ${(err as Error).message}`, { cause: err });
+      const detail = (err as Error).message;
+      // The engine's words when the syslog driver cannot reach its address.
+      if (this.task.syslog && /failed to initialize logging driver/i.test(detail)) {
+        throw new LogDestinationError(detail.replace(/^.*?(failed to initialize logging driver)/is, '$1').trim(), { cause: err });
+      }
+      throw new DriverError(`starting container for ${this.task.image}: ${detail}`, { cause: err });
     }
     return { wait: (s) => this.waitFor(exited, s) };
   }

@@ -36,6 +36,22 @@ const MiB = 1024 * 1024;
 /** The socket directory's place inside every container (Fn's contract). */
 export const IOFS_MOUNT = '/tmp/iofs';
 
+/**
+ * Output is captured through attach, so Docker need not keep a copy on disk. With a syslog URL
+ * the engine's syslog driver also sends it there, as Fn's driver does (facility user, RFC 5424,
+ * the tags as the message's APP-NAME); attach works whatever the log driver.
+ */
+export function logConfig(task: Pick<ContainerTask, 'syslog'>): Docker.HostConfig['LogConfig'] {
+  if (!task.syslog) return { Type: 'none', Config: {} };
+  const config: Record<string, string> = {
+    'syslog-address': task.syslog.url,
+    'syslog-facility': 'user',
+    'syslog-format': 'rfc5424',
+  };
+  if (task.syslog.tags.length > 0) config.tag = task.syslog.tags.map(([k, v]) => `${k}=${v}`).join(',');
+  return { Type: 'syslog', Config: config };
+}
+
 export function createOptions(task: ContainerTask, limits: DockerLimits): Docker.ContainerCreateOptions {
   const memory = task.memoryMb * MiB;
   const tmpfsMb = task.tmpfsMb > 0 ? task.tmpfsMb : limits.defaultTmpfsMb;
@@ -60,8 +76,7 @@ export function createOptions(task: ContainerTask, limits: DockerLimits): Docker
     Binds: binds,
     Init: true,
     NetworkMode: task.network ?? 'none',
-    // Output is captured through attach; Docker need not keep a second copy on disk.
-    LogConfig: { Type: 'none', Config: {} },
+    LogConfig: logConfig(task),
     AutoRemove: false,
   };
   if (task.extraHosts?.length) hostConfig.ExtraHosts = task.extraHosts;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ContainerTask } from '../../drivers/contract.js';
-import { createOptions, DEFAULT_LIMITS, IOFS_MOUNT, type DockerLimits } from '../../drivers/docker/create-options.js';
+import { createOptions, DEFAULT_LIMITS, IOFS_MOUNT, logConfig, type DockerLimits } from '../../drivers/docker/create-options.js';
 
 const MiB = 1024 * 1024;
 const noop = { write: () => {} };
@@ -252,6 +252,27 @@ test('extra hosts go to HostConfig.ExtraHosts, and only when given', () => {
   assert.equal(Object.hasOwn(hc(makeTask()), 'ExtraHosts'), false);
   assert.equal(Object.hasOwn(hc(makeTask({ extraHosts: [] })), 'ExtraHosts'), false);
 });
+
+const logCases: { name: string; syslog: ContainerTask['syslog']; want: unknown }[] = [
+  { name: 'no syslog URL: no log driver (output is attached)', syslog: undefined, want: { Type: 'none', Config: {} } },
+  {
+    name: 'a syslog URL: the syslog driver as Fn sets it, tags in order',
+    syslog: { url: 'tcp+tls://logs.example:6514', tags: [['app_id', 'A1'], ['fn_id', 'F1']] },
+    want: { Type: 'syslog', Config: { 'syslog-address': 'tcp+tls://logs.example:6514', 'syslog-facility': 'user', 'syslog-format': 'rfc5424', tag: 'app_id=A1,fn_id=F1' } },
+  },
+  {
+    name: 'a syslog URL without tags: the engine\'s default tag',
+    syslog: { url: 'udp://127.0.0.1:514', tags: [] },
+    want: { Type: 'syslog', Config: { 'syslog-address': 'udp://127.0.0.1:514', 'syslog-facility': 'user', 'syslog-format': 'rfc5424' } },
+  },
+];
+for (const c of logCases) {
+  test(`log config: ${c.name}`, () => {
+    const task = makeTask(c.syslog ? { syslog: c.syslog } : {});
+    assert.deepEqual(logConfig(task), c.want);
+    assert.deepEqual(hc(task).LogConfig, c.want);
+  });
+}
 
 test('a full sample task gives exactly these options', () => {
   const opts = createOptions(makeTask({ network: 'kiln-fns', command: ['run'], readOnlyBinds: { '/a': '/b' } }), limits);

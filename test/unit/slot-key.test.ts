@@ -83,6 +83,7 @@ const sameCases: { name: string; app: App; fn: Fn; cpus: number }[] = [
   { name: 'another fn name', app: makeApp(), fn: makeFn({ name: 'renamed' }), cpus: 500 },
   { name: 'other annotations', app: makeApp({ annotations: { a: 1 } }), fn: makeFn({ annotations: { b: 2 } }), cpus: 500 },
   { name: 'another updated_at', app: makeApp({ updated_at: '2025-01-01T00:00:00.000Z' }), fn: makeFn({ updated_at: '2025-01-01T00:00:00.000Z' }), cpus: 500 },
+  { name: 'a blank syslog URL (none)', app: makeApp({ syslog_url: '  ' }), fn: makeFn(), cpus: 500 },
 ];
 
 for (const c of sameCases) {
@@ -117,6 +118,8 @@ const differentCases: { name: string; app: App; fn: Fn; cpus: number }[] = [
   { name: 'a fn config key removed', app: makeApp(), fn: makeFn({ config: {} }), cpus: 500 },
   { name: 'a fn config overriding an app value', app: makeApp(), fn: makeFn({ config: { GREETING: 'hi', LOG_LEVEL: 'debug' } }), cpus: 500 },
   { name: 'a config key renamed, value kept', app: makeApp({ config: { DB_URL: 'postgres://db', LOG_LEVL: 'info' } }), fn: makeFn(), cpus: 500 },
+  { name: 'a syslog URL set', app: makeApp({ syslog_url: 'tcp://logs:514' }), fn: makeFn(), cpus: 500 },
+  { name: 'a syslog URL with another port', app: makeApp({ syslog_url: 'tcp://logs:601' }), fn: makeFn(), cpus: 500 },
   { name: 'a config value moved into the key', app: makeApp({ config: { DB_URL: 'postgres://db', LOG_LEVEL: 'info' } }), fn: makeFn({ config: { 'GREETING=hi': '' } }), cpus: 500 },
 ];
 

@@ -1,0 +1,130 @@
+// An app's syslog_url, as on Fn: the engine's syslog driver sends the function containers'
+// output there (facility user, RFC 5424, tagged app_id=...,fn_id=...), and the call's own log
+// is still kept. Real receivers (TCP and UDP) on the loopback, where dockerd dials them.
+import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import net from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { agentSuite, type AgentSuite } from '../helpers/agent-suite.js';
+import { FN_LABEL } from '../../drivers/docker/driver.js';
+import { eventually, nodeContainers } from '../helpers/containers.js';
+import { call } from '../helpers/server.js';
+
+/** An RFC 5424 message as the engine writes it: PRI, version, time, host, app name, pid, msgid, '-', text. */
+const MESSAGE = /<(\d+)>1 \S+ \S+ (\S+) \d+ (\S+) - ([^\n]*)/g;
+
+interface Received {
+  pri: number;
+  appName: string;
+  msgId: string;
+  text: string;
+}
+
+/** Polls `get` until it gives a value, for up to 10 s. */
+async function waitFor<T>(get: () => T | undefined): Promise<T> {
+  let value: T | undefined;
+  assert.ok(await eventually(async () => (value = get()) !== undefined, 10_000), 'never arrived');
+  return value!;
+}
+
+const parse = (raw: string): Received[] =>
+  [...raw.matchAll(MESSAGE)].map((m) => ({ pri: Number(m[1]), appName: m[2]!, msgId: m[3]!, text: m[4]! }));
+
+describe('an app\'s syslog_url', () => {
+  let t: AgentSuite;
+  let tcp: net.Server;
+  let tcpPort: number;
+  let tcpText = '';
+  let udp: dgram.Socket;
+  let udpPort: number;
+  let udpText = '';
+  const sockets = new Set<net.Socket>();
+
+  const fnContainers = async (fnId: string) =>
+    (await nodeContainers(t.docker, t.srv.nodeId)).filter((c) => c.Labels[FN_LABEL] === fnId);
+  const setSyslog = async (url: string) => {
+    const r = await call(t.srv.url, 'PUT', `/v2/apps/${t.appId}`, { syslog_url: url });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+  };
+
+  before(async () => {
+    t = await agentSuite('syslog');
+    tcp = net.createServer((s) => {
+      sockets.add(s);
+      s.setEncoding('utf8').on('data', (d: string) => (tcpText += d)).on('close', () => sockets.delete(s));
+    });
+    await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));
+    tcpPort = (tcp.address() as net.AddressInfo).port;
+    udp = dgram.createSocket('udp4');
+    udp.on('message', (m) => (udpText += `${m.toString('utf8')}\n`));
+    await new Promise<void>((r) => udp.bind(0, '127.0.0.1', r));
+    udpPort = udp.address().port;
+  });
+
+  after(async () => {
+    await t?.close();
+    for (const s of sockets) s.destroy();
+    await new Promise((r) => tcp?.close(r));
+    udp?.close();
+  });
+
+  test('over TCP: stdout and stderr lines arrive tagged with the app and fn ids; the call log keeps them too', async () => {
+    await setSyslog(`tcp://127.0.0.1:${tcpPort}`);
+    const fn = await t.mkFn('tcp-logger');
+    const r = await t.invoke(fn.id, { log: 'hello over tcp' });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const tag = `app_id=${t.appId},fn_id=${fn.id}`;
+    const got = await waitFor(() => {
+      const lines = parse(tcpText).filter((m) => m.text === 'hello over tcp');
+      return lines.length >= 2 ? lines : undefined;
+    });
+    for (const m of got) {
+      assert.equal(m.appName, tag);
+      assert.equal(m.msgId, tag);
+    }
+    // Facility user (1): stdout at info (6), stderr at err (3).
+    assert.deepEqual(got.map((m) => m.pri).sort(), [11, 14]);
+    const callId = r.headers.get('fn-call-id')!;
+    assert.equal((await t.calls(fn.id))[0]?.id, callId); // the call's record (and log) written
+    const log = await call(t.srv.url, 'GET', `/v2/fns/${fn.id}/calls/${callId}/log`);
+    assert.match(log.body.log, /hello over tcp\n.*hello over tcp/s);
+  });
+
+  test('changed to UDP: the next call runs in a new container that logs there', async () => {
+    const fn = await t.mkFn('udp-logger');
+    assert.equal((await t.invoke(fn.id, { log: 'before the change' })).status, 200);
+    await setSyslog(`udp://127.0.0.1:${udpPort}`);
+    const r = await t.invoke(fn.id, { log: 'hello over udp' });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const got = await waitFor(() => parse(udpText).find((m) => m.text === 'hello over udp'));
+    assert.equal(got.appName, `app_id=${t.appId},fn_id=${fn.id}`);
+    assert.equal((r.body as { calls: number }).calls, 1, 'a fresh container took the call');
+    assert.ok(!parse(tcpText).some((m) => m.text === 'hello over udp'), 'nothing went to the old destination');
+  });
+
+  test('a TCP syslog that refuses connections: the call fails with the engine\'s reason, nothing is left', async () => {
+    const closed = net.createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const port = (closed.address() as net.AddressInfo).port;
+    await new Promise((r) => closed.close(r));
+    await setSyslog(`tcp://127.0.0.1:${port}`);
+    const fn = await t.mkFn('refused-logger');
+    const r = await t.invoke(fn.id, {});
+    assert.equal(r.status, 502, JSON.stringify(r.body));
+    // The fn's configuration is at fault, not the engine: a 502 naming it, not a 503 to retry.
+    assert.match(r.body.message, /^container failed to start: the app's syslog_url cannot be used: failed to initialize logging driver: dial tcp 127\.0\.0\.1:\d+: connect: connection refused$/);
+    assert.equal(r.headers.get('retry-after'), null);
+    assert.deepEqual(await fnContainers(fn.id), []);
+  });
+
+  test('syslog_url removed: calls run without a log driver again', async () => {
+    await setSyslog('');
+    const fn = await t.mkFn('plain');
+    const r = await t.invoke(fn.id, { log: 'plain line' });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const [c] = await fnContainers(fn.id);
+    assert.ok(c);
+    const info = await t.docker.getContainer(c.Id).inspect();
+    assert.equal(info.HostConfig.LogConfig?.Type, 'none');
+  });
+});
