@@ -57,10 +57,16 @@ export class KilnClient {
     this.token = opts.token;
   }
 
-  /** Any request; answers whatever status came back (only a network failure throws). */
-  async raw(method: string, path: string, init: { body?: Buffer | string; headers?: Record<string, string> } = {}): Promise<RawReply> {
+  /**
+   * Any request; answers whatever status came back (only a network failure throws). The
+   * context's token goes with it unless `withToken` is false (a trigger: the function's own
+   * door, which must never see Kiln's token).
+   */
+  async raw(
+    method: string, path: string, init: { body?: Buffer | string; headers?: Record<string, string>; withToken?: boolean } = {},
+  ): Promise<RawReply> {
     const headers: Record<string, string> = { ...init.headers };
-    if (this.token) headers.authorization ??= `Bearer ${this.token}`;
+    if (this.token && init.withToken !== false) headers.authorization ??= `Bearer ${this.token}`;
     let res: Response;
     try {
       res = await fetch(this.url + path, {

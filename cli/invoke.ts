@@ -29,7 +29,9 @@ export interface TriggerRequest {
 
 export async function invokeTrigger(client: KilnClient, app: string, source: string, req: TriggerRequest): Promise<InvokeReply> {
   const path = `/t/${encodeURIComponent(app)}${source.startsWith('/') ? source : `/${source}`}`;
-  const r = await client.raw(req.method, path, { headers: req.headers, ...(req.body && { body: req.body }) });
+  // Triggers are public: the context's token would only reach the function (a caller's own
+  // Authorization, given with -H, still goes through).
+  const r = await client.raw(req.method, path, { headers: req.headers, withToken: false, ...(req.body && { body: req.body }) });
   return { ...r, callId: r.headers.get('fn-call-id') };
 }
 

@@ -127,6 +127,12 @@ describe('the API with KILN_AUTH_TOKENS set', () => {
     assert.match(ok.stdout, /guarded/);
     const invoked = await runCli(['invoke', 'guarded', 'echo'], { env: { ...env, FN_TOKEN: TOKEN }, input: '{}' });
     assert.equal(invoked.code, 0, invoked.stderr);
+    // A trigger is the function's own door: the context's token stays out, a caller's own goes in.
+    const viaTrigger = await runCli(['invoke', '--trigger', 'guarded', '/echo', '--body', '{}'], { env: { ...env, FN_TOKEN: TOKEN } });
+    assert.equal(viaTrigger.code, 0, viaTrigger.stderr);
+    assert.equal((JSON.parse(viaTrigger.stdout) as Echo).headers['fn-http-h-authorization'], undefined, 'Kiln’s token must not reach the function');
+    const ownAuth = await runCli(['invoke', '--trigger', 'guarded', '/echo', '-H', 'Authorization: Bearer fn-own', '--body', '{}'], { env: { ...env, FN_TOKEN: TOKEN } });
+    assert.equal((JSON.parse(ownAuth.stdout) as Echo).headers['fn-http-h-authorization'], 'Bearer fn-own');
     const refused = await runCli(['list', 'apps'], { env });
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /wants a valid token: `kiln context update --token TOKEN` \(or set FN_TOKEN\)/);
