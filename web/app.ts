@@ -9,7 +9,7 @@ import { callView } from './views/call.js';
 import { errorBox, link, type View } from './views/common.js';
 import { fnView } from './views/fn.js';
 import { signInView } from './views/sign-in.js';
-import { sessionStore, TokenStore } from './token.js';
+import { forgetStoredToken, TokenStore } from './token.js';
 
 function render(api: Api, route: Route): Promise<View> {
   switch (route.view) {
@@ -30,7 +30,8 @@ function render(api: Api, route: Route): Promise<View> {
 }
 
 function main(): void {
-  const tokens = new TokenStore(sessionStore(window));
+  forgetStoredToken(window);
+  const tokens = new TokenStore();
   const api = new Api('', undefined, () => tokens.get());
   const mainEl = document.getElementById('main');
   if (!mainEl) return;

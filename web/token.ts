@@ -1,15 +1,17 @@
-// The API token the page sends when the server has KILN_AUTH_TOKENS set: kept in the tab's
-// sessionStorage, so it goes with the tab and is never written to disk by the page; and in
-// memory as well, for a browser that refuses storage (the token then lasts until a reload).
+// The API token the page sends when the server has KILN_AUTH_TOKENS set. It is kept in this
+// page's memory only, never in Web Storage: HTTP triggers are served from the same origin as
+// the web view, and a trigger's page is a function's content, whose scripts could read the
+// origin's storage. A reload asks again (the input lets a password manager fill it).
 
-/** The part of the Web Storage API the store uses (sessionStorage in the page). */
+/** The part of the Web Storage API the page touches (sessionStorage in the page). */
 export interface KeyValueStorage {
   getItem(key: string): string | null;
   setItem(key: string, value: string): void;
   removeItem(key: string): void;
 }
 
-const KEY = 'kiln.token';
+/** Where earlier versions of the page kept the token in sessionStorage. */
+export const LEGACY_KEY = 'kiln.token';
 
 /**
  * What an HTTP header can carry after `Bearer ` (RFC 6750's b64token, as the server's
@@ -17,48 +19,32 @@ const KEY = 'kiln.token';
  */
 export const TOKEN_SHAPE = /^[A-Za-z0-9\-._~+/]+=*$/;
 
-/** The page's sessionStorage, or undefined where reading it throws (storage blocked). */
-export function sessionStore(win: { readonly sessionStorage: KeyValueStorage }): KeyValueStorage | undefined {
+/**
+ * Removes a token an earlier version of the page left in the tab's sessionStorage, so a
+ * trigger's page cannot read it there. Blocked storage (reading it throws) holds nothing.
+ */
+export function forgetStoredToken(win: { readonly sessionStorage: KeyValueStorage }): void {
   try {
-    return win.sessionStorage;
+    win.sessionStorage.removeItem(LEGACY_KEY);
   } catch {
-    return undefined;
+    // storage blocked: nothing was kept
   }
 }
 
 export class TokenStore {
-  private memory: string | undefined;
-
-  constructor(private readonly storage: KeyValueStorage | undefined) {
-    try {
-      this.memory = storage?.getItem(KEY) ?? undefined;
-    } catch {
-      this.memory = undefined; // storage refused (privacy settings): memory only
-    }
-  }
+  private token: string | undefined;
 
   get(): string | undefined {
-    return this.memory;
+    return this.token;
   }
 
   /** Keeps `token` trimmed; an empty one clears it. */
   set(token: string): void {
     const t = token.trim();
-    if (t === '') return this.clear();
-    this.memory = t;
-    try {
-      this.storage?.setItem(KEY, t);
-    } catch {
-      // storage refused: the token lasts as long as this page does not reload
-    }
+    this.token = t === '' ? undefined : t;
   }
 
   clear(): void {
-    this.memory = undefined;
-    try {
-      this.storage?.removeItem(KEY);
-    } catch {
-      // nothing stored
-    }
+    this.token = undefined;
   }
 }

@@ -150,6 +150,9 @@ describe('web view in a browser', { timeout: 120_000 }, () => {
     assert.deepEqual(trig.slice(0, 4).map((td) => td.textContent), ['pay', 'checkout', '/pay', 'http']);
     const endpoint = trig[4]!.querySelector('a');
     assert.equal(endpoint?.getAttribute('href'), `${srv.url}/t/shop/pay`);
+    // A function's page opens apart from the view, with no way back to it (window.opener).
+    assert.equal(endpoint?.getAttribute('target'), '_blank');
+    assert.deepEqual(endpoint?.getAttribute('rel')?.split(' ').sort(), ['noopener', 'noreferrer']);
 
     assert.ok(main().textContent.includes(XSS), 'the config value shows as text');
     assert.equal(doc().querySelector('img'), null, 'and made no element');

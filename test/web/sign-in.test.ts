@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Browser, type BrowserPage } from 'happy-dom';
-import { sessionStore, TOKEN_SHAPE, TokenStore, type KeyValueStorage } from '../../web/token.js';
+import { forgetStoredToken, LEGACY_KEY, TOKEN_SHAPE, TokenStore, type KeyValueStorage } from '../../web/token.js';
 import { sqliteDb, type TestDb } from '../helpers/db.js';
 import { call, startServer, type TestServer } from '../helpers/server.js';
 
@@ -23,9 +23,8 @@ class MemoryStorage implements KeyValueStorage {
   }
 }
 
-test('TokenStore keeps a trimmed token, clears on empty, and survives a storage that throws', () => {
-  const storage = new MemoryStorage();
-  const store = new TokenStore(storage);
+test('TokenStore keeps a trimmed token in memory, clears on empty; a token an earlier page stored is removed', () => {
+  const store = new TokenStore();
   assert.equal(store.get(), undefined);
   store.set('  abc  ');
   assert.equal(store.get(), 'abc');
@@ -33,24 +32,15 @@ test('TokenStore keeps a trimmed token, clears on empty, and survives a storage 
   assert.equal(store.get(), undefined);
   store.set('x');
   store.clear();
-  assert.deepEqual([...storage.data], []);
-  // A storage that refuses: the token lives in memory for the page's life.
-  const broken = new TokenStore({
-    getItem: () => { throw new Error('denied'); },
-    setItem: () => { throw new Error('denied'); },
-    removeItem: () => { throw new Error('denied'); },
-  });
-  broken.set('abc');
-  assert.equal(broken.get(), 'abc');
-  broken.clear();
-  assert.equal(broken.get(), undefined);
-  assert.equal(new TokenStore(undefined).get(), undefined);
-  // A token stored by an earlier page of the tab is read back.
-  storage.setItem('kiln.token', 'kept');
-  assert.equal(new TokenStore(storage).get(), 'kept');
-  // Reading sessionStorage itself may throw where storage is blocked.
-  assert.equal(sessionStore({ get sessionStorage(): KeyValueStorage { throw new Error('SecurityError'); } }), undefined);
-  assert.equal(sessionStore({ sessionStorage: storage }), storage);
+  assert.equal(store.get(), undefined);
+  // Earlier versions kept it in sessionStorage, where a trigger's page (same origin) could read it.
+  const storage = new MemoryStorage();
+  storage.setItem(LEGACY_KEY, 'left-behind');
+  storage.setItem('other', 'kept');
+  forgetStoredToken({ sessionStorage: storage });
+  assert.deepEqual([...storage.data], [['other', 'kept']]);
+  // Reading sessionStorage itself may throw where storage is blocked: nothing to remove then.
+  forgetStoredToken({ get sessionStorage(): KeyValueStorage { throw new Error('SecurityError'); } });
 });
 
 test('TOKEN_SHAPE: what may follow Bearer', () => {
@@ -119,6 +109,10 @@ describe('web view on a server that needs a token', { timeout: 60_000 }, () => {
     await until(() => /secret-shop/.test(doc().getElementById('main')!.textContent ?? ''), 'the apps did not show');
     assert.equal(doc().querySelector('form.sign-in'), null);
     assert.equal(signOutHidden(), false);
+    // Not in the origin's storage, where a trigger's page (same origin) could read it.
+    const win = page.mainFrame.window;
+    assert.equal(win.sessionStorage.length, 0);
+    assert.equal(win.localStorage.length, 0);
 
     (doc().getElementById('sign-out') as unknown as { click(): void }).click();
     await until(() => doc().querySelector('form.sign-in') !== null, 'forgetting the token did not ask again');

@@ -16,7 +16,9 @@ export const link = (route: Route, ...text: Child[]): HTMLAnchorElement => h('a'
 /** A link when `url` is an http(s) URL, else the value as plain text. */
 export function externalLink(url: unknown): Node {
   const href = safeHttpUrl(url);
-  return href ? h('a', { href, rel: 'noreferrer' }, String(url)) : document.createTextNode(url === undefined ? '–' : formatValue(url));
+  // A new tab, with no link back: an endpoint serves a function's content, which must not
+  // replace this page (and its token) or reach it through window.opener.
+  return href ? h('a', { href, target: '_blank', rel: 'noopener noreferrer' }, String(url)) : document.createTextNode(url === undefined ? '–' : formatValue(url));
 }
 
 export const time = (iso: string | undefined): Node =>

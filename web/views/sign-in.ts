@@ -31,7 +31,7 @@ export function signInView(message: string, onToken: (token: string) => void): V
       { class: 'view' },
       h('h1', {}, 'Token needed'),
       h('p', { class: 'error', role: 'alert' }, h('span', { class: 'message' }, message)),
-      h('p', {}, 'This server asks for one of its API tokens (KILN_AUTH_TOKENS). It is kept for this tab only.'),
+      h('p', {}, 'This server asks for one of its API tokens (KILN_AUTH_TOKENS). This page keeps it in memory only: a reload asks again.'),
       form,
     ),
   };
