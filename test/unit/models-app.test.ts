@@ -94,6 +94,11 @@ const createBad: { name: string; body: unknown; err: ExpectedApiError }[] = [
   { name: 'name with a dot', body: { name: 'a.b' }, err: badRequestError('Invalid app name') },
   { name: 'numeric name', body: { name: 42 }, err: badRequestError(/^Invalid JSON: field "name": /, 'name') },
   {
+    name: 'an empty config key',
+    body: { name: 'myapp', config: { '': 'c' } },
+    err: badRequestError('Invalid JSON: field "config.": config keys must be non-empty and hold no "=" (each becomes an environment variable name)', 'config.'),
+  },
+  {
     name: 'non-string config value',
     body: { name: 'myapp', config: { A: 1 } },
     err: badRequestError('Invalid JSON: field "config.A": config values must be strings', 'config.A'),

@@ -189,6 +189,11 @@ const patchBad: { name: string; body: unknown; err: ExpectedApiError }[] = [
   },
   { name: 'no body', body: undefined, err: badRequestError('Invalid JSON: the request body is empty') },
   {
+    name: 'a config key with "="',
+    body: { config: { 'A=B': 'c' } },
+    err: badRequestError('Invalid JSON: field "config.A=B": config keys must be non-empty and hold no "=" (each becomes an environment variable name)', 'config.A=B'),
+  },
+  {
     name: 'fractional timeout',
     body: { timeout: 0.5 },
     err: badRequestError('Invalid JSON: field "timeout": timeout must be an integer', 'timeout'),
