@@ -7,6 +7,7 @@ import { DriverError, ImageNotFoundError, LogDestinationError } from '../drivers
 import { ImageRefError } from '../drivers/image-name.js';
 import { UnauthorizedError } from './auth.js';
 import { ConflictError, NotFoundError, UnstorableValueError } from '../store/errors.js';
+import { boundUnreadBody } from './unread-body.js';
 
 export class ApiError extends Error {
   constructor(readonly status: number, message: string, readonly fields?: string) {
@@ -83,8 +84,12 @@ export function toHttpError(err: unknown): HttpError {
   return { status: 500, body: { message: 'internal server error' } };
 }
 
-/** A JSON answer with its length, in one write. */
+/**
+ * A JSON answer with its length, in one write. Every early answer (an error before the body was
+ * read) goes through here, so here what is read of an unread body is bounded.
+ */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  boundUnreadBody(res);
   const text = JSON.stringify(body);
   res.writeHead(status, {
     ...headers,
@@ -111,6 +116,7 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
 
 /** Fn's answer for a route that does not exist. */
 export const pathNotFound: RequestHandler = (req, res) => {
+  boundUnreadBody(res);
   res.status(404).json({ message: `Path not found: ${req.method} ${req.path}` });
 };
 

@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { sqliteDb, type TestDb } from '../helpers/db.js';
 import { runCli } from '../helpers/cli.js';
 import { fixtureImage } from '../helpers/images.js';
+import { uploadUntilClosed } from '../helpers/raw-upload.js';
 import { call, startServer, type TestServer } from '../helpers/server.js';
 
 const TOKEN = 'kiln-test-token-0123456789';
@@ -82,6 +83,29 @@ describe('the API with KILN_AUTH_TOKENS set', () => {
     const apps = await call<{ items: unknown[] }>(srv.url, 'GET', '/v2/apps', undefined, auth(TOKEN));
     assert.equal(apps.status, 200);
     assert.deepEqual(apps.body.items, [], 'no refused write went through');
+  });
+
+  // Node went on reading and dropping the whole declared body after the 401: a client with no
+  // token could keep a connection busy for as long as it declared. Now at most 256 KiB more, or 2 s.
+  test('a refused upload is cut short: the connection closes soon after the 401; a small rest keeps it alive', async () => {
+    for (const target of ['/v2/apps', '/2015-03-31/functions/x/invocations', '/invoke/01ARZ3NDEKTSV4RRFFQ69G5FAV']) {
+      const big = await uploadUntilClosed(srv.url, `POST ${target} HTTP/1.1\r\nContent-Length: 1000000000000`);
+      assert.equal(big.status, 401, target);
+      assert.ok(big.closed && big.msAfterAnswer < 3500, `${target}: closed ${big.closed} after ${big.msAfterAnswer} ms`);
+    }
+    // A rest that fits is read, and the connection serves the next request.
+    const { hostname, port } = new URL(srv.url);
+    const answers = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), hostname, () => {
+        socket.write('POST /v2/apps HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n');
+        setTimeout(() => socket.write(`${'x'.repeat(1000)}GET /version HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`), 100);
+      });
+      let got = '';
+      socket.on('data', (d: Buffer) => (got += d.toString('latin1')));
+      socket.on('error', reject);
+      socket.on('close', () => resolve(got));
+    });
+    assert.deepEqual([...answers.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1]), ['401', '200']);
   });
 
   test('an absolute-form request target is its path: public ones answer, the rest want the token', async () => {
