@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import type { Config, LambdaCpus } from './config.js';
 import { originForm, tokenCheck } from './auth.js';
-import { sendError, sendLambdaError } from './errors.js';
+import { crossSiteRefusal } from './cross-site.js';
+import { ApiError, sendError, sendLambdaError } from './errors.js';
 import { idFactory } from './ids.js';
 import { createLogger } from './logger.js';
 import { createApp } from './server.js';
@@ -137,6 +138,11 @@ export async function start(config: Config): Promise<Running> {
       if (denied) log.info({ method: req.method, url, remote: req.socket.remoteAddress, why: denied.message }, 'request refused: no valid token');
       // An AWS SDK reads errors in Lambda's shape only.
       if (denied) return url.startsWith(LAMBDA_INVOKE_PREFIX) ? sendLambdaError(res, denied, log, { requestId: newId() }) : sendError(res, denied, log);
+    }
+    const crossSite = crossSiteRefusal(req.method, req.url ?? '/', req.headers);
+    if (crossSite !== undefined) {
+      log.info({ method: req.method, url: req.url, remote: req.socket.remoteAddress, why: crossSite }, 'request refused: cross-site');
+      return sendError(res, new ApiError(403, `Cross-site request refused (${crossSite}): Kiln's API and invokes take requests from its own origin and from non-browser clients; HTTP triggers (/t/...) take them from anywhere`), log);
     }
     if (!invoke(req, res) && !lambdaInvoke(req, res)) app(req, res);
   });

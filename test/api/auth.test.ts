@@ -196,3 +196,39 @@ describe('KILN_AUTH_INVOKE=false: /invoke needs no token (as the fn CLI invokes)
     assert.equal((await call(srv.url, 'GET', `/v2/fns/${fn.body.id}/calls`)).status, 401);
   });
 });
+
+describe('without tokens: a web page elsewhere cannot write or invoke through the visitor’s browser', () => {
+  let db: TestDb;
+  let srv: TestServer;
+
+  before(async () => {
+    db = await sqliteDb();
+    srv = await startServer(db.url);
+  });
+  after(async () => {
+    await srv.stop();
+    await db.cleanup();
+  });
+
+  test('cross-site writes and invokes are 403 and change nothing; same-origin, CLI, reads and triggers go on', async () => {
+    const elsewhere = { 'sec-fetch-site': 'cross-site', origin: 'https://evil.example', 'content-type': 'text/plain' };
+    const refused = await call(srv.url, 'POST', '/v2/apps', JSON.stringify({ name: 'csrf' }), elsewhere);
+    assert.equal(refused.status, 403, JSON.stringify(refused.body));
+    assert.match(refused.body.message, /^Cross-site request refused \(Sec-Fetch-Site: cross-site\)/);
+    const oldBrowser = await call(srv.url, 'POST', '/v2/apps', { name: 'csrf' }, { origin: 'http://localhost:1' });
+    assert.equal(oldBrowser.status, 403);
+    assert.deepEqual((await call(srv.url, 'GET', '/v2/apps')).body.items, [], 'nothing was created');
+    const lambda = await call(srv.url, 'POST', '/2015-03-31/functions/f/invocations', '{}', elsewhere);
+    assert.equal(lambda.status, 403);
+    assert.equal((await call(srv.url, 'POST', '/invoke/01ARZ3NDEKTSV4RRFFQ69G5FAV', '{}', elsewhere)).status, 403);
+
+    const own = await call(srv.url, 'POST', '/v2/apps', { name: 'mine' }, { 'sec-fetch-site': 'same-origin' });
+    assert.equal(own.status, 200, JSON.stringify(own.body));
+    assert.equal((await call(srv.url, 'POST', '/v2/apps', { name: 'cli' })).status, 200);
+    assert.equal((await call(srv.url, 'GET', '/v2/apps', undefined, elsewhere)).status, 200);
+    // A trigger is a function's public page: another site's form may post to it (404 here: no such trigger).
+    const trigger = await call(srv.url, 'POST', '/t/mine/form', 'a=1', elsewhere);
+    assert.equal(trigger.status, 404);
+    assert.match(trigger.body.message, /Trigger not found/);
+  });
+});
