@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { Config, LambdaCpus } from './config.js';
 import { originForm, tokenCheck } from './auth.js';
 import { crossSiteRefusal } from './cross-site.js';
+import type { RewrittenRequest } from './gateway-url.js';
 import { ApiError, sendError, sendLambdaError } from './errors.js';
 import { idFactory } from './ids.js';
 import { createLogger } from './logger.js';
@@ -130,7 +131,11 @@ export async function start(config: Config): Promise<Running> {
   const server = createServer((req, res) => {
     // An absolute-form target (`GET http://host/path`, which HTTP/1.1 servers must accept)
     // becomes its path here, so the token check, the invoke paths and express all see one path.
-    if (req.url !== undefined && req.url.charCodeAt(0) !== 47 /* / */) req.url = originForm(req.url);
+    if (req.url !== undefined && req.url.charCodeAt(0) !== 47 /* / */) {
+      // Kept for a trigger's Fn-Http-Request-Url, which carries the target as sent (as Fn's).
+      (req as RewrittenRequest).absoluteTarget = req.url;
+      req.url = originForm(req.url);
+    }
     if (authenticate) {
       const url = req.url ?? '/';
       const q = url.indexOf('?');

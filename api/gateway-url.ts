@@ -12,7 +12,12 @@ export function gatewayUrl(tls: boolean, host: string | undefined, target: strin
   return `${tls ? 'https' : 'http'}://${host ?? ''}${target}`;
 }
 
-export function requestGatewayUrl(req: IncomingMessage): string {
+/** A request whose absolute-form target (`POST http://host/t/...`) was made its path; the target as sent. */
+export interface RewrittenRequest extends IncomingMessage {
+  absoluteTarget?: string;
+}
+
+export function requestGatewayUrl(req: RewrittenRequest): string {
   const tls = (req.socket as { encrypted?: boolean }).encrypted === true;
-  return gatewayUrl(tls, req.headers.host, req.url ?? '/');
+  return gatewayUrl(tls, req.headers.host, req.absoluteTarget ?? req.url ?? '/');
 }

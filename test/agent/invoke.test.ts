@@ -1,6 +1,7 @@
 // Running functions for real: Docker containers, the http-stream contract, stored calls.
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { agentSuite, type AgentSuite } from '../helpers/agent-suite.js';
 import { fixtureImage } from '../helpers/images.js';
@@ -90,6 +91,17 @@ describe('invoking functions', () => {
     assert.equal(e.headers['content-type'], 'application/json');
     assert.equal((await fetch(`${t.srv.url}/t/invoke/nope`)).status, 404);
     assert.equal((await fetch(`${t.srv.url}/t/noapp/gw/deep`)).status, 404);
+
+    // An absolute-form target (as a proxy sends it) names its scheme and host: kept, as Fn keeps it.
+    const { port } = new URL(t.srv.url);
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(Number(port), '127.0.0.1', () =>
+        socket.write('GET http://public.example/t/invoke/gw/deep?q=2 HTTP/1.1\r\nHost: internal:1\r\nConnection: close\r\n\r\n'));
+      let got = '';
+      socket.on('data', (d: Buffer) => (got += d.toString('utf8'))).on('error', reject).on('close', () => resolve(got));
+    });
+    const proxied = JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)) as Echo;
+    assert.equal(proxied.headers['fn-http-request-url'], 'http://public.example/t/invoke/gw/deep?q=2');
   });
 
   test('calls are recorded with status, timings and log', async () => {
