@@ -9,6 +9,9 @@ import { UnauthorizedError } from './auth.js';
 import { ConflictError, NotFoundError, UnstorableValueError } from '../store/errors.js';
 import { boundUnreadBody } from './unread-body.js';
 
+/** The answer to a URL with a NUL (%00), which no name, id or source holds. */
+export const NUL_IN_URL = 'Invalid URL: it contains a NUL (%00) character';
+
 export class ApiError extends Error {
   constructor(readonly status: number, message: string, readonly fields?: string) {
     super(message);

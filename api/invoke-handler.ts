@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { InvokeSpec } from '../agent/agent.js';
 import type { ResponseTarget } from '../agent/relay.js';
 import type { Invoker } from './deps.js';
-import { sendError, sendJson } from './errors.js';
+import { ApiError, NUL_IN_URL, sendError, sendJson } from './errors.js';
 import { requestGatewayUrl } from './gateway-url.js';
 import type { FnTarget, InvokeLookup } from './invoke-lookup.js';
 import { readBody } from './read-body.js';
@@ -101,6 +101,16 @@ export function invokeHandler(deps: InvokeHandlerDeps): (req: IncomingMessage, r
     await agent.invoke({ ...spec, signal: gone.signal }, res);
   };
 
+  /**
+   * A path under /invoke/ or /t/ that names no fn or trigger, answered here as express would
+   * answer it: passed on, it would reach express past the token check, which lets /t/ through.
+   */
+  const unrouted = (req: IncomingMessage, res: ServerResponse, path: string): true => {
+    if (path.includes('%00')) sendError(res, new ApiError(400, NUL_IN_URL), log);
+    else sendJson(res, 404, { message: `Path not found: ${req.method} ${path}` });
+    return true;
+  };
+
   return (req, res) => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
@@ -108,7 +118,7 @@ export function invokeHandler(deps: InvokeHandlerDeps): (req: IncomingMessage, r
     let work: Promise<void>;
     if (path.startsWith('/invoke/')) {
       const parts = segments(path.slice('/invoke/'.length));
-      if (!parts || parts.length !== 1 || parts[0] === '') return false;
+      if (!parts || parts.length !== 1 || parts[0] === '') return unrouted(req, res, path);
       if (req.method !== 'POST') {
         sendJson(res, 405, { message: `Method not allowed: ${req.method} ${path}` });
         return true;
@@ -116,7 +126,7 @@ export function invokeHandler(deps: InvokeHandlerDeps): (req: IncomingMessage, r
       work = lookup.byFnId(parts[0]!).then((t) => run(req, res, t, {}));
     } else if (path.startsWith('/t/')) {
       const parts = segments(path.slice('/t/'.length));
-      if (!parts || parts[0] === '' || parts[0] === undefined) return false;
+      if (!parts || parts[0] === '' || parts[0] === undefined) return unrouted(req, res, path);
       const [appName, ...rest] = parts;
       work = lookup.byTrigger(appName, `/${rest.join('/')}`).then((t) =>
         run(req, res, t, { triggerId: t.trigger.id, gateway: { method: req.method ?? 'GET', url: requestGatewayUrl(req) } }),

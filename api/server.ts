@@ -3,7 +3,7 @@ import express, { type Express } from 'express';
 import { pinoHttp } from 'pino-http';
 import { jsonBody } from './body.js';
 import type { ApiDeps } from './deps.js';
-import { ApiError, errorHandler, pathNotFound } from './errors.js';
+import { ApiError, errorHandler, NUL_IN_URL, pathNotFound } from './errors.js';
 import { appsRouter } from './routes/apps.js';
 import { callsRouter } from './routes/calls.js';
 import { fnsRouter } from './routes/fns.js';
@@ -32,7 +32,7 @@ export function createApp(deps: ApiDeps): Express {
 
   // No name, id or source holds a NUL (see jsonBodyProblem); PostgreSQL cannot even be asked for one.
   app.use((req, _res, next) => {
-    next(req.url.includes('%00') ? new ApiError(400, 'Invalid URL: it contains a NUL (%00) character') : undefined);
+    next(req.url.includes('%00') ? new ApiError(400, NUL_IN_URL) : undefined);
   });
   app.use('/v2', jsonBody(deps.maxRequestSize));
   // A write to apps, fns or triggers makes cached invoke lookups stale: drop them before the

@@ -108,6 +108,20 @@ describe('the API with KILN_AUTH_TOKENS set', () => {
     assert.deepEqual([...answers.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1]), ['401', '200']);
   });
 
+  // /t/ is public, so what the trigger path cannot parse must not go on to express (where any
+  // future route would then be open): the invoke handler answers it, as express would have.
+  test('an unparsable trigger or invoke path is answered by the invoke handler, never by express', async () => {
+    for (const path of ['/t/%ff/x', '/t//v2/apps', '/t/%ZZ']) {
+      const r = await call(srv.url, 'GET', path);
+      assert.equal(r.status, 404, path);
+      assert.equal(r.body.message, `Path not found: GET ${path}`);
+      assert.equal(r.headers.get('x-request-id'), null, `${path} reached express`);
+    }
+    const nul = await call(srv.url, 'GET', '/t/a%00/x');
+    assert.equal(nul.status, 400);
+    assert.match(nul.body.message, /NUL/);
+  });
+
   test('an absolute-form request target is its path: public ones answer, the rest want the token', async () => {
     assert.equal(await rawStatus(srv.url, 'GET http://x/version HTTP/1.1'), 200);
     assert.equal(await rawStatus(srv.url, 'GET http://x/ui/ HTTP/1.1'), 200);
