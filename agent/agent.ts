@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Driver } from '../drivers/contract.js';
 import { decimate, MAX_CALL_STATS } from '../drivers/decimate.js';
 import { DriverError } from '../drivers/errors.js';
+import { formatImage, parseImage } from '../drivers/image-name.js';
 import type { App, Call, CallStatus, CallStore, Fn } from '../store/types.js';
 import { CallRecorder, type CallRecord } from './call-recorder.js';
 import { lambdaPlacement, pinsToOneCpu, type CpuPlacement } from './cpu-placement.js';
@@ -131,8 +132,20 @@ export interface AgentStats {
   memory: { reservedBytes: number; capacityBytes: number };
 }
 
+/** An image reference in one form for comparing (Docker's normalisation); as given when unparsable. */
+function canonicalImage(image: string): string {
+  try {
+    return formatImage(parseImage(image));
+  } catch {
+    return image;
+  }
+}
+
 export class Agent {
   private readonly pools = new Map<string, SlotPool>();
+  /** Each pool's image, canonical: a rebuild under that name retires the pool. */
+  private readonly poolImages = new Map<string, string>();
+  private readonly unwatchImages: () => void;
   /** Every container started and not yet removed, so shutdown can wait for all removals. */
   private readonly live = new Set<HotContainer>();
   /** Launches under way, so shutdown can wait for them before its sweep. */
@@ -170,6 +183,25 @@ export class Agent {
       maxResponseBytes: cfg.maxResponseBytes,
       lateOutput: (fnId, callId, log) => this.recorder.updateLog(fnId, callId, log),
     };
+    this.unwatchImages = deps.driver.watchImages((image) => this.retagged(image));
+  }
+
+  /**
+   * An image name now names another image (`kiln deploy --no-bump`, `docker build -t` of the
+   * same tag, a pull of :latest): its hot containers run what it was, so the pools running it
+   * retire, and the next call starts a container of what it is.
+   */
+  private retagged(image: string): void {
+    const name = canonicalImage(image);
+    for (const [key, poolImage] of this.poolImages) {
+      if (poolImage !== name) continue;
+      const pool = this.pools.get(key);
+      this.pools.delete(key);
+      this.poolImages.delete(key);
+      if (!pool) continue;
+      this.deps.log.info({ image, containers: pool.size }, 'image rebuilt under its name: its containers retire');
+      pool.retire();
+    }
   }
 
   /** Runs one call and writes its answer to `res`. Throws when no answer was started. */
@@ -322,10 +354,13 @@ export class Agent {
         });
       },
       emptied: () => {
-        if (this.pools.get(key) === created) this.pools.delete(key);
+        if (this.pools.get(key) !== created) return;
+        this.pools.delete(key);
+        this.poolImages.delete(key);
       },
     });
     this.pools.set(key, created);
+    this.poolImages.set(key, canonicalImage(spec.fn.image));
     return created;
   }
 
@@ -445,6 +480,7 @@ export class Agent {
   async shutdown(): Promise<void> {
     const stopping = new AgentError('shutting-down', 'Server is shutting down');
     if (!this.stop.signal.aborted) this.stop.abort(stopping);
+    this.unwatchImages();
     for (const w of this.waits) w.abort(stopping);
     await this.untilIdle(this.cfg.shutdownGraceMs);
     for (const pool of this.pools.values()) pool.drain(stopping);

@@ -34,6 +34,11 @@ export class SlotPool {
   private startMs = DEFAULT_START_MS;
   /** Every live container of this pool, busy or not. */
   readonly members = new Set<HotContainer>();
+  /**
+   * Set by retire(): the containers that run what the pool's image was (none of them is reused),
+   * and that the pool only finishes serving the calls it holds (no container goes back to idle).
+   */
+  private stale: Set<HotContainer> | undefined;
 
   constructor(readonly key: string, readonly memoryBytes: number, private readonly hooks: PoolHooks) {}
 
@@ -98,7 +103,8 @@ export class SlotPool {
   /** After a call: back to a waiter, back to idle, or out. */
   release(c: HotContainer, reusable: boolean, tookMs?: number): void {
     if (tookMs !== undefined) this.callMs = this.callMs === undefined ? tookMs : this.callMs * (1 - EWMA) + tookMs * EWMA;
-    if (!reusable || c.state === 'closed') {
+    const spent = this.stale !== undefined && (this.stale.has(c) || this.waiters.length === 0);
+    if (!reusable || c.state === 'closed' || spent) {
       this.remove(c);
       this.maybeLaunch();
       return;
@@ -171,6 +177,17 @@ export class SlotPool {
         },
       );
     }
+  }
+
+  /**
+   * The image this pool's containers run now names another image (a rebuild under the same
+   * tag): idle containers close now, busy ones after their call. Calls already waiting here
+   * are served by new containers; the agent sends new calls to a new pool.
+   */
+  retire(): void {
+    this.stale = new Set(this.members);
+    for (const c of [...this.idle]) this.remove(c);
+    if (this.isEmpty) this.hooks.emptied();
   }
 
   /** Rejects every waiter and closes every idle container (shutdown). */

@@ -99,5 +99,11 @@ export interface Driver {
   prepareCookie(cookie: Cookie, signal?: AbortSignal): Promise<void>;
   /** Removes containers a previous process of this node left behind. */
   removeLeftovers(): Promise<number>;
+  /**
+   * Calls `onRetagged` with an image reference whenever the engine points it at an image (a
+   * build, a tag, a pull, a load or an import), until the returned function is called. Best
+   * effort: while the engine cannot be watched, nothing is reported.
+   */
+  watchImages(onRetagged: (image: string) => void): () => void;
   close(): Promise<void>;
 }

@@ -1,4 +1,5 @@
 // The Docker driver: dockerode against DOCKER_HOST or the local socket.
+import type { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import type { Cookie, ContainerTask, Driver, ImageConfig } from '../contract.js';
 import { DriverError, ImageNotFoundError } from '../errors.js';
@@ -19,6 +20,25 @@ export interface DockerDriverOptions {
   /** Try a registry when the image is not local (off where no registry answers). */
   pull?: boolean;
   pullTimeoutMs?: number;
+}
+
+/** The engine's image events that point a name at an image. */
+const RETAG_EVENTS = new Set(['tag', 'pull', 'load', 'import']);
+/** How soon a broken event stream (an engine restart) is opened again. */
+const IMAGE_WATCH_RETRY_MS = 1000;
+
+/** The image name a line of the engine's event stream points somewhere new; undefined for anything else. */
+export function retaggedImage(line: string): string | undefined {
+  let event: { Type?: unknown; Action?: unknown; Actor?: { Attributes?: { name?: unknown } } };
+  try {
+    event = JSON.parse(line) as typeof event;
+  } catch {
+    return undefined;
+  }
+  const name = event?.Actor?.Attributes?.name;
+  if (event?.Type !== 'image' || typeof event.Action !== 'string' || !RETAG_EVENTS.has(event.Action)) return undefined;
+  // An image's id (sha256:...) is not a name anything runs by.
+  return typeof name === 'string' && name !== '' && !name.startsWith('sha256:') ? name : undefined;
 }
 
 const statusCodeOf = (err: unknown): number | undefined => (err as { statusCode?: number } | null)?.statusCode;
@@ -109,6 +129,45 @@ export class DockerDriver implements Driver {
       }),
     );
     return leftovers.length;
+  }
+
+  watchImages(onRetagged: (image: string) => void): () => void {
+    let stopped = false;
+    let stream: Readable | undefined;
+    let retry: NodeJS.Timeout | undefined;
+    const again = () => {
+      if (stopped) return;
+      retry = setTimeout(connect, IMAGE_WATCH_RETRY_MS);
+      retry.unref();
+    };
+    const connect = () => {
+      this.docker.getEvents({ filters: { type: ['image'], event: [...RETAG_EVENTS] } }).then(
+        (s) => {
+          const events = s as unknown as Readable;
+          if (stopped) return void events.destroy();
+          stream = events;
+          let pending = '';
+          events.setEncoding('utf8');
+          events.on('data', (text: string) => {
+            const lines = (pending + text).split('\n');
+            pending = lines.pop() ?? '';
+            for (const line of lines) {
+              const name = retaggedImage(line);
+              if (name !== undefined) onRetagged(name);
+            }
+          });
+          events.on('error', () => {});
+          events.once('close', again);
+        },
+        again,
+      );
+    };
+    connect();
+    return () => {
+      stopped = true;
+      clearTimeout(retry);
+      stream?.destroy();
+    };
   }
 
   async close(): Promise<void> {

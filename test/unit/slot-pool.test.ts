@@ -174,3 +174,31 @@ test('drain rejects waiting calls and removes idle containers', async () => {
   h.pool.drain(new Error('stopping'));
   assert.deepEqual(h.retired, ['b'], 'idle containers are removed');
 });
+
+test('retire: idle containers go at once, busy ones after their call, a waiting call gets a new one', async () => {
+  const h = harness();
+  const calls = [h.pool.acquire(never), h.pool.acquire(never)];
+  await tick();
+  h.launches[0]!.resolve(fake('a'));
+  h.launches[1]!.resolve(fake('b'));
+  const [a, b] = await Promise.all(calls);
+  h.pool.release(a!, true, 5000); // a idle, b busy
+  const waiting = h.pool.acquire(never); // takes a
+  assert.equal(nameOf(await waiting), 'a');
+  const queued = h.pool.acquire(never); // waits: both busy
+  await tick();
+  h.pool.retire();
+  assert.deepEqual(h.retired, []);
+  // A container of the old image never serves another call, even one that was waiting.
+  h.pool.release(b!, true, 5000);
+  assert.deepEqual(h.retired, ['b']);
+  await tick();
+  h.launches.at(-1)!.resolve(fake('c'));
+  assert.equal(nameOf(await queued), 'c');
+  h.pool.release(a!, true, 5000);
+  // With nobody waiting any more, the new container does not stay either: the pool is done.
+  h.pool.release(await queued, true, 5000);
+  assert.deepEqual(h.retired, ['b', 'a', 'c']);
+  assert.ok(h.pool.isEmpty);
+  assert.ok(h.emptied() >= 1);
+});

@@ -1,0 +1,73 @@
+// An image rebuilt under the name a fn runs (`kiln deploy --no-bump`, `docker build -t` of the
+// same tag, a pull of :latest): hot containers of the old image retire and the next call runs
+// the new one, on the engine's image events, rather than old code until the fn idles out.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import tar from 'tar-stream';
+import { agentSuite, type AgentSuite } from '../helpers/agent-suite.js';
+import { eventually, nodeContainers } from '../helpers/containers.js';
+import { FN_LABEL } from '../../drivers/docker/driver.js';
+
+interface Echo {
+  env: Record<string, string>;
+  pid: number;
+  calls: number;
+}
+
+const REPO = 'kiln-test/retag';
+const IMAGE = `${REPO}:1`;
+
+describe('an image rebuilt under its name', () => {
+  let t: AgentSuite;
+  /** Every image built here, removed at the end (a rebuild leaves the one before untagged). */
+  const built: string[] = [];
+
+  /** Builds `FROM base` plus one ENV under IMAGE, as a rebuild under the same tag does. */
+  async function rebuild(marker: string): Promise<void> {
+    const pack = tar.pack();
+    pack.entry({ name: 'Dockerfile' }, `FROM ${t.tester}\nENV KILN_RETAG=${marker}\n`);
+    pack.finalize();
+    const res = await t.docker.buildImage(pack as unknown as NodeJS.ReadableStream, { t: IMAGE, rm: true, forcerm: true });
+    await new Promise<void>((resolve, reject) => t.docker.modem.followProgress(res, (err) => (err ? reject(err) : resolve())));
+    built.push((await t.docker.getImage(IMAGE).inspect()).Id);
+  }
+
+  const containersOf = async (fnId: string) =>
+    (await nodeContainers(t.docker, t.srv.nodeId)).filter((c) => c.Labels[FN_LABEL] === fnId);
+
+  before(async () => {
+    t = await agentSuite('retag', { FN_FREEZE_IDLE_MSECS: '-1' });
+    await t.docker.getImage(t.tester).tag({ repo: REPO, tag: '1' });
+  });
+
+  after(async () => {
+    await t?.close();
+    await t?.docker.getImage(IMAGE).remove({ force: true }).catch(() => {});
+    for (const id of built) await t?.docker.getImage(id).remove({ force: true }).catch(() => {});
+  });
+
+  test('the next call runs the new image; the old container is removed', async () => {
+    const fn = await t.mkFn('rebuilt', { image: IMAGE, config: { ECHO_ENV: 'KILN_RETAG' } });
+    const first = (await t.invoke(fn.id)).body as Echo;
+    assert.equal(first.env.KILN_RETAG, undefined);
+    assert.equal(((await t.invoke(fn.id)).body as Echo).pid, first.pid, 'the hot container is reused');
+    const [old] = await containersOf(fn.id);
+    assert.ok(old);
+
+    await rebuild('two');
+    let seen: Echo | undefined;
+    assert.ok(await eventually(async () => {
+      seen = (await t.invoke(fn.id)).body as Echo;
+      return seen.env.KILN_RETAG === 'two';
+    }, 5000, 100), `still the old image: ${JSON.stringify(seen?.env)}`);
+    assert.equal(seen!.calls, 1, 'a new container');
+    assert.ok(await eventually(async () => !(await containersOf(fn.id)).some((c) => c.Id === old.Id)), 'the old container is removed');
+
+    // Only that image's pools: another fn on the fixture's own tag keeps its container.
+    const other = await t.mkFn('untouched');
+    const before = ((await t.invoke(other.id)).body as Echo).pid;
+    await rebuild('three');
+    assert.ok(await eventually(async () => ((await t.invoke(fn.id)).body as Echo).env.KILN_RETAG === 'three', 5000, 100));
+    assert.equal(((await t.invoke(other.id)).body as Echo).pid, before);
+  });
+});
