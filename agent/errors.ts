@@ -21,3 +21,20 @@ export class AgentError extends Error {
     this.name = 'AgentError';
   }
 }
+
+/** The Lambda error type the daemon names when it cuts a stream at the call's deadline. */
+export const STREAM_TIMEOUT_TYPE = 'Sandbox.Timedout';
+
+/**
+ * A Lambda response stream cut short after its first byte: the error type the Lambda daemon's
+ * trailer named (the runtime's own, Runtime.TruncatedResponse, or Sandbox.Timedout at the
+ * deadline) and, when it sent one, the error's message. The caller already has part of the
+ * answer, so this only ever cuts an answer begun; its kind says whether the function timed out.
+ */
+export class StreamCutError extends AgentError {
+  constructor(readonly errorType: string, readonly errorMessage?: string) {
+    const timedOut = errorType === STREAM_TIMEOUT_TYPE;
+    super(timedOut ? 'timeout' : 'function-failed', `function ${timedOut ? 'timed out' : 'failed'} mid-stream: ${errorType}`);
+    this.name = 'StreamCutError';
+  }
+}

@@ -3,7 +3,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Client } from 'undici';
 import type { ContainerTask, Cookie, Driver, RunResult, Stat } from '../drivers/contract.js';
-import { AgentError } from './errors.js';
+import { AgentError, STREAM_TIMEOUT_TYPE } from './errors.js';
 import { deadlineFrom, toContainerHeaders } from './headers.js';
 import { makeSocketDir, type SocketDir } from './iofs.js';
 import { LAMBDA_BOOT_ALLOWANCE_MS, LAMBDA_SHUTDOWN_WAIT_MS, LAMBDA_TIMEOUT_GRACE_MS } from './lambda.js';
@@ -245,7 +245,7 @@ export class HotContainer {
       if (platformLog) call.log.write(platformLog);
       if (streamError !== undefined) {
         // The daemon cuts a stream short at the call's deadline, as it answers 504 otherwise.
-        const timedOut = streamError === 'Sandbox.Timedout';
+        const timedOut = streamError === STREAM_TIMEOUT_TYPE;
         return finish({ status: timedOut ? 'timeout' : 'error', reusable: true, error: `function ${timedOut ? 'timed out' : 'failed'} mid-stream: ${streamError}` });
       }
       if (status === 200) return finish({ status: 'success', reusable: true });

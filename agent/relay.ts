@@ -3,7 +3,7 @@
 // iterator per call, and backpressure is pause()/resume() on the container's connection.
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
-import { AgentError } from './errors.js';
+import { AgentError, StreamCutError } from './errors.js';
 import { toCallerResponse, type Headers } from './headers.js';
 
 /** Where a call's answer goes: a node ServerResponse, or a sink for detached calls. */
@@ -169,9 +169,10 @@ export function relayCall(
         const failed = trailers[STREAM_ERROR_TRAILER];
         if (streaming && failed !== undefined) {
           // The caller already has a 200 and part of the body: ending it cleanly would pass a
-          // failed stream off as a whole one, so it is cut short (no last chunk).
+          // failed stream off as a whole one, so it is cut short (no last chunk), with the
+          // error typed for callers that can still say what happened (the Lambda APIs).
           streamError = String(failed);
-          res.destroy(new Error(`function failed mid-stream: ${streamError}`));
+          res.destroy(new StreamCutError(streamError));
         } else if (streaming) res.end();
         else {
           // Headers and body in one write.

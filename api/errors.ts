@@ -2,7 +2,7 @@
 import type { ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
-import { AgentError, type AgentErrorKind } from '../agent/errors.js';
+import { AgentError, StreamCutError, type AgentErrorKind } from '../agent/errors.js';
 import { DriverError, ImageNotFoundError, LogDestinationError } from '../drivers/errors.js';
 import { ImageRefError } from '../drivers/image-name.js';
 import { UnauthorizedError } from './auth.js';
@@ -157,8 +157,12 @@ const CAPITAL_MESSAGE = new Set<LambdaErrorType>(['ResourceNotFoundException', '
 export type LambdaOutcome =
   /** A platform error: its status, `x-amzn-ErrorType`, and body `{"Type","message"|"Message"}`. */
   | { kind: 'platform'; status: number; type: LambdaErrorType; message: string; headers?: Record<string, string> }
-  /** The function's failure: a 200 with `X-Amz-Function-Error: Unhandled`, as the service answers a sync call. */
-  | { kind: 'function'; errorType: string; errorMessage: string };
+  /**
+   * The function's failure: a 200 with `X-Amz-Function-Error: Unhandled`, as the service answers
+   * a sync call. `verbatim`: the message is already as the caller sees it (a runtime's own words,
+   * or the daemon's `RequestId: … Error: …`), not to be put in the service's form again.
+   */
+  | { kind: 'function'; errorType: string; errorMessage: string; verbatim?: true };
 
 /** The seconds a throttled caller is told to wait (Kiln's 503s say the same). */
 const RETRY_AFTER = '15';
@@ -173,6 +177,13 @@ const platform = (status: number, type: LambdaErrorType, message: string, header
  */
 export function toLambdaError(err: unknown, fnTimeoutSec?: number): LambdaOutcome {
   if (err instanceof LambdaApiError) return platform(err.status, err.type, err.message);
+  // A stream cut short by the function's own error (its type from the daemon's trailer); one cut
+  // at the deadline is a timeout like any other (its kind), below.
+  if (err instanceof StreamCutError && err.kind !== 'timeout') {
+    return err.errorMessage !== undefined
+      ? { kind: 'function', errorType: err.errorType, errorMessage: err.errorMessage, verbatim: true }
+      : { kind: 'function', errorType: err.errorType, errorMessage: err.message };
+  }
   if (err instanceof AgentError) {
     switch (err.kind) {
       case 'timeout': return { kind: 'function', errorType: 'Sandbox.Timedout', errorMessage: fnTimeoutSec === undefined ? err.message : timedOutMessage(fnTimeoutSec) };
@@ -213,6 +224,11 @@ export function functionErrorPayload(requestId: string, errorType: string, error
   return JSON.stringify({ errorType, errorMessage: `RequestId: ${requestId} Error: ${errorMessage}` });
 }
 
+/** A function outcome's message as the caller sees it: in the service's form unless already given so. */
+export function outcomeMessage(requestId: string, o: Extract<LambdaOutcome, { kind: 'function' }>): string {
+  return o.verbatim ? o.errorMessage : `RequestId: ${requestId} Error: ${o.errorMessage}`;
+}
+
 /**
  * Answers an Invoke API request that failed: a platform error in Lambda's shape, or an
  * Unhandled function error. `headers` are the request's own (its id). Cuts the connection
@@ -238,7 +254,7 @@ export function sendLambdaError(res: ServerResponse, err: unknown, log: Logger, 
   }
   const base = { ...headers, 'X-Amzn-RequestId': requestId };
   if (outcome.kind === 'function') {
-    const body = functionErrorPayload(requestId, outcome.errorType, outcome.errorMessage);
+    const body = JSON.stringify({ errorType: outcome.errorType, errorMessage: outcomeMessage(requestId, outcome) });
     res.writeHead(200, { ...base, 'X-Amz-Function-Error': 'Unhandled', 'X-Amz-Executed-Version': '$LATEST', 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
     res.end(body);
     return;

@@ -209,6 +209,16 @@ describe('the Lambda Invoke API through @aws-sdk/client-lambda', () => {
     assert.deepEqual(parsed(out), { errorType: 'Sandbox.Timedout', errorMessage: `RequestId: ${out.$metadata.requestId} Error: Task timed out after 1.00 seconds` });
   });
 
+  test('a lambda fn whose response stream is cut at its deadline: Sandbox.Timedout, not a crash', async () => {
+    // The stream has begun (chunks every 300 ms) when the 1 s deadline cuts it.
+    const out = await invoke({ FunctionName: slowLambda.name, Payload: payload({ action: 'stream', chunks: 20, gapMs: 300 }) });
+    assert.equal(out.StatusCode, 200);
+    assert.equal(out.FunctionError, 'Unhandled');
+    assert.deepEqual(parsed(out), { errorType: 'Sandbox.Timedout', errorMessage: `RequestId: ${out.$metadata.requestId} Error: Task timed out after 1.00 seconds` });
+    const [recorded] = (await s.calls(slowLambda.id)).filter((c) => c.id === out.$metadata.requestId);
+    assert.equal(recorded?.status, 'timeout');
+  });
+
   test('an http-stream fn past its timeout: the same answer', async () => {
     const out = await invoke({ FunctionName: slowStream.name, Payload: payload({ log: 'before-the-timeout', sleepMs: 3000 }), LogType: 'Tail' });
     assert.equal(out.StatusCode, 200);

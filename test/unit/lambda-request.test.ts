@@ -2,8 +2,8 @@
 // (api/errors.ts toLambdaError): FunctionName and ARN forms, Qualifier, X-Amz-* headers.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { AgentError, type AgentErrorKind } from '../../agent/errors.js';
-import { LambdaApiError, toLambdaError } from '../../api/errors.js';
+import { AgentError, StreamCutError, type AgentErrorKind } from '../../agent/errors.js';
+import { LambdaApiError, outcomeMessage, toLambdaError } from '../../api/errors.js';
 import { UnauthorizedError } from '../../api/auth.js';
 import {
   forwardedHeaders, invokeOptions, invokePathName, logTail, parseFunctionName, qualifierParam, sigV4Region, type FunctionRef,
@@ -166,6 +166,9 @@ describe('toLambdaError', () => {
     ['a timeout', agent('timeout'), fnError('Sandbox.Timedout')],
     ['a crash mid-call', agent('function-failed'), fnError('Runtime.ExitError')],
     ['an answer over the limit', agent('response-too-large'), fnError('Function.ResponseSizeTooLarge')],
+    ['a stream cut at the deadline', new StreamCutError('Sandbox.Timedout'), fnError('Sandbox.Timedout')],
+    ['a stream cut by the runtime\'s error', new StreamCutError('RangeError'), fnError('RangeError')],
+    ['a stream cut off by the runtime', new StreamCutError('Runtime.TruncatedResponse'), fnError('Runtime.TruncatedResponse')],
   ];
   for (const [name, err, want] of cases) {
     test(name, () => {
@@ -175,6 +178,17 @@ describe('toLambdaError', () => {
   }
   test('a timeout names the fn timeout as the service does', () => {
     assert.deepEqual(toLambdaError(agent('timeout'), 3), { kind: 'function', errorType: 'Sandbox.Timedout', errorMessage: 'Task timed out after 3.00 seconds' });
+  });
+  test('a stream cut at the deadline names the fn timeout, as any timeout', () => {
+    assert.deepEqual(toLambdaError(new StreamCutError('Sandbox.Timedout', 'RequestId: r Error: Task timed out after 2.00 seconds'), 2),
+      { kind: 'function', errorType: 'Sandbox.Timedout', errorMessage: 'Task timed out after 2.00 seconds' });
+  });
+  test('a stream cut by the function: its message as the daemon gave it, else what Kiln knows', () => {
+    const given = toLambdaError(new StreamCutError('RangeError', 'failed after part 1'), 3);
+    assert.deepEqual(given, { kind: 'function', errorType: 'RangeError', errorMessage: 'failed after part 1', verbatim: true });
+    assert.equal(given.kind === 'function' && outcomeMessage('r1', given), 'failed after part 1');
+    const bare = toLambdaError(new StreamCutError('RangeError'), 3);
+    assert.equal(bare.kind === 'function' && outcomeMessage('r1', bare), 'RequestId: r1 Error: function failed mid-stream: RangeError');
   });
   test('429 carries Retry-After', () => {
     const got = toLambdaError(agent('server-busy'));
