@@ -73,8 +73,12 @@ export interface RelayResult {
   streamError?: string;
 }
 
-/** The Lambda daemon's trailer on a response stream that failed after its first byte. */
+/** The Lambda daemon's trailers on a response stream that failed after its first byte: the error's type and message (base64). */
 const STREAM_ERROR_TRAILER = 'kiln-function-error';
+const STREAM_ERROR_MESSAGE_TRAILER = 'kiln-function-error-message';
+
+/** A trailer's value as one string (undici gives repeated ones as an array). */
+const trailerValue = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
 
 /**
  * Sends the request and relays the answer. Resolves with the container's status (200, 502 or
@@ -166,13 +170,14 @@ export function relayCall(
         }
       },
       onResponseEnd(_ctl, trailers) {
-        const failed = trailers[STREAM_ERROR_TRAILER];
+        const failed = trailerValue(trailers[STREAM_ERROR_TRAILER]);
         if (streaming && failed !== undefined) {
           // The caller already has a 200 and part of the body: ending it cleanly would pass a
           // failed stream off as a whole one, so it is cut short (no last chunk), with the
           // error typed for callers that can still say what happened (the Lambda APIs).
-          streamError = String(failed);
-          res.destroy(new StreamCutError(streamError));
+          streamError = failed;
+          const message = trailerValue(trailers[STREAM_ERROR_MESSAGE_TRAILER]);
+          res.destroy(new StreamCutError(streamError, message === undefined ? undefined : Buffer.from(message, 'base64').toString('utf8')));
         } else if (streaming) res.end();
         else {
           // Headers and body in one write.

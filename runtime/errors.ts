@@ -36,7 +36,10 @@ export const truncatedBody: FunctionFailure = {
   errorMessage: "The runtime's response body ended before it was complete",
 };
 
+/** A platform-detected failure's message as the service words it for the caller. */
+export const failureMessage = (requestId: string, f: FunctionFailure): string => `RequestId: ${requestId} Error: ${f.errorMessage}`;
+
 /** The caller's body for a platform-detected failure, formatted as the service does. */
 export function failureBody(requestId: string, f: FunctionFailure): string {
-  return JSON.stringify({ errorType: f.errorType, errorMessage: `RequestId: ${requestId} Error: ${f.errorMessage}` });
+  return JSON.stringify({ errorType: f.errorType, errorMessage: failureMessage(requestId, f) });
 }

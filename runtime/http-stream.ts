@@ -6,7 +6,7 @@ import { chmod, rm, symlink } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { basename, dirname, join } from 'node:path';
 import { finished } from 'node:stream';
-import { failureBody, truncatedResponse } from './errors.js';
+import { failureBody, failureMessage, truncatedResponse } from './errors.js';
 import { functionUrlAnswer, functionUrlEvent, gatewayRequest } from './function-url.js';
 import { header, MAX_HEADER_BYTES, sendJson, serverTimeouts, trailerError } from './http-util.js';
 import type { InvokeEvent, Outcome, Sandbox, ShutdownReason } from './sandbox.js';
@@ -23,6 +23,13 @@ export const LOG_HEADER = 'kiln-log';
  * stays in use (a broken connection would cost it).
  */
 export const STREAM_ERROR_TRAILER = 'kiln-function-error';
+/**
+ * Beside it, the error's message as the caller would read it in a buffered answer (the
+ * runtime's own errorMessage, or the service's `RequestId: … Error: …` for a failure the daemon
+ * found), base64 of its UTF-8: InvokeWithResponseStream reports it as the ErrorDetails.
+ */
+export const STREAM_ERROR_MESSAGE_TRAILER = 'kiln-function-error-message';
+const STREAM_TRAILERS = `${STREAM_ERROR_TRAILER}, ${STREAM_ERROR_MESSAGE_TRAILER}`;
 
 /**
  * The longest value the answer's head takes from the runtime (an error type, a content type):
@@ -118,8 +125,19 @@ function answerGateway(res: ServerResponse, requestId: string, o: Extract<Outcom
 
 type StreamOutcome = Extract<Outcome, { kind: 'stream' }>;
 
+/** The errorMessage of a runtime's error body (JSON, as its trailer carries it); undefined when it has none. */
+export function errorMessageOf(body: Buffer): string | undefined {
+  try {
+    const v: unknown = JSON.parse(body.toString('utf8'));
+    const m = typeof v === 'object' && v !== null ? (v as { errorMessage?: unknown }).errorMessage : undefined;
+    return typeof m === 'string' ? m : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Kiln's own headers on a streamed answer's head. */
-const STREAM_HEAD_BYTES = headBytes({ [STREAMING_HEADER]: 'streaming', trailer: STREAM_ERROR_TRAILER });
+const STREAM_HEAD_BYTES = headBytes({ [STREAMING_HEADER]: 'streaming', trailer: STREAM_TRAILERS });
 
 /**
  * A response stream, relayed chunk by chunk (the marker header tells the agent not to buffer).
@@ -136,16 +154,19 @@ function answerStream(res: ServerResponse, requestId: string, o: StreamOutcome, 
   let pending: Buffer | undefined = Buffer.alloc(0);
   const start = (head: Record<string, string | string[]>, first: Buffer) => {
     pending = undefined;
-    res.writeHead(200, { ...head, [STREAMING_HEADER]: 'streaming', trailer: STREAM_ERROR_TRAILER, ...log });
+    res.writeHead(200, { ...head, [STREAMING_HEADER]: 'streaming', trailer: STREAM_TRAILERS, ...log });
     res.flushHeaders();
     if (first.length > 0) res.write(first);
   };
   const plain = { 'content-type': bounded(o.contentType) };
   /** An outcome answered whole (nothing of the stream reached the caller), with the call's platform lines. */
   const withLog = <T extends Outcome>(outcome: T): T => ({ ...outcome, ...(o.log !== undefined && { log: o.log }) });
-  /** A stream already begun ends with its error in Kiln's trailer (the caller has its 200). */
-  const endWithError = (errorType: string) => {
-    res.addTrailers({ [STREAM_ERROR_TRAILER]: bounded(errorType) });
+  /** A stream already begun ends with its error in Kiln's trailers (the caller has its 200). */
+  const endWithError = (errorType: string, errorMessage: string | undefined) => {
+    res.addTrailers({
+      [STREAM_ERROR_TRAILER]: bounded(errorType),
+      ...(errorMessage !== undefined && { [STREAM_ERROR_MESSAGE_TRAILER]: Buffer.from(bounded(errorMessage)).toString('base64') }),
+    });
     res.end();
   };
   // Listeners must not throw (nothing would catch it): a head that cannot be written ends the answer.
@@ -191,7 +212,7 @@ function answerStream(res: ServerResponse, requestId: string, o: StreamOutcome, 
       if (!failed) res.end();
       else {
         process.stdout.write(`Response stream error: ${failed.errorType}\n`);
-        endWithError(failed.errorType);
+        endWithError(failed.errorType, errorMessageOf(failed.body));
       }
     }
     o.done.resolve();
@@ -205,7 +226,7 @@ function answerStream(res: ServerResponse, requestId: string, o: StreamOutcome, 
     guarded(() => {
       process.stdout.write(`Response stream error: ${truncatedResponse.errorType}\n`);
       if (pending !== undefined) answer(res, requestId, withLog({ kind: 'failure', status: 502, failure: truncatedResponse }), gateway);
-      else endWithError(truncatedResponse.errorType);
+      else endWithError(truncatedResponse.errorType, failureMessage(requestId, truncatedResponse));
     });
   });
   void o.cut.promise.then((cut) => guarded(() => {
@@ -220,7 +241,7 @@ function answerStream(res: ServerResponse, requestId: string, o: StreamOutcome, 
     from.destroy();
     if (!res.destroyed) {
       if (pending !== undefined) answer(res, requestId, withLog(cut), gateway);
-      else endWithError(cut.failure.errorType);
+      else endWithError(cut.failure.errorType, failureMessage(requestId, cut.failure));
     }
     o.done.resolve();
   }));

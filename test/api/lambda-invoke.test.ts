@@ -219,6 +219,15 @@ describe('the Lambda Invoke API through @aws-sdk/client-lambda', () => {
     assert.equal(recorded?.status, 'timeout');
   });
 
+  test('a lambda fn whose response stream its own error cuts: that error\'s type and message', async () => {
+    const ric = await s.mkFn('ric-stream', { image: await lambdaFixtureImage('node-ric'), format: 'lambda', config: { STREAM: '1' } });
+    const out = await invoke({ FunctionName: ric.name, Payload: payload({ failAfter: 1 }) });
+    assert.equal(out.StatusCode, 200);
+    assert.equal(out.FunctionError, 'Unhandled');
+    // The runtime's own words, as its error trailer gave them.
+    assert.deepEqual(parsed(out), { errorType: 'RangeError', errorMessage: 'failed after part 1' });
+  });
+
   test('an http-stream fn past its timeout: the same answer', async () => {
     const out = await invoke({ FunctionName: slowStream.name, Payload: payload({ log: 'before-the-timeout', sleepMs: 3000 }), LogType: 'Tail' });
     assert.equal(out.StatusCode, 200);

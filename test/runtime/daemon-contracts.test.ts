@@ -91,6 +91,16 @@ describe('Runtime API: what real runtimes send', () => {
       assert.equal(m.status, 200);
       assert.equal(m.text, 'part');
       assert.equal(m.trailers['kiln-function-error'], 'Error');
+      assert.equal(m.trailers['kiln-function-error-message'], undefined, 'an error body without a message: none');
+      // The runtime's error message follows beside its type (base64: any text fits a trailer).
+      const said = await invoke(d, { 'fn-call-id': 'stream-mid-said' });
+      const midError = { errorType: 'RangeError', errorMessage: 'failed after part 1 — ünïcode', trace: ['at handler'] };
+      assert.equal(await postChunked(d, 'stream-mid-said', ['part'], {
+        'Lambda-Runtime-Function-Error-Type': 'RangeError', 'Lambda-Runtime-Function-Error-Body': Buffer.from(JSON.stringify(midError)).toString('base64'),
+      }, streaming), 202);
+      const ms = await said.answer;
+      assert.equal(ms.trailers['kiln-function-error'], 'RangeError');
+      assert.equal(Buffer.from(String(ms.trailers['kiln-function-error-message']), 'base64').toString('utf8'), midError.errorMessage);
       // A stream that ends well has no such trailer.
       const whole = await invoke(d, { 'fn-call-id': 'stream-whole' });
       assert.equal(await postChunked(d, 'stream-whole', ['all', ' of it'], undefined, streaming), 202);
@@ -301,6 +311,7 @@ describe('a response stream that outlives the deadline', () => {
       assert.equal(a.status, 200);
       assert.equal(a.text, 'part 0\n');
       assert.equal(a.trailers['kiln-function-error'], 'Sandbox.Timedout');
+      assert.match(Buffer.from(String(a.trailers['kiln-function-error-message']), 'base64').toString('utf8'), /^RequestId: endless Error: Task timed out after \d+\.00 seconds$/);
       assert.ok(Date.now() - t0 < 3000, `cut after ${Date.now() - t0} ms`);
       assert.equal(await runtimeSaw, 'ECONNRESET', "the runtime's POST is cut too");
       // The runtime is restarted (a timeout resets the sandbox): once the reset is over, the

@@ -116,6 +116,10 @@ describe('Runtime API: a response stream that breaks off', () => {
         assert.equal(a.status, c.want.status, a.text);
         if (c.want.text !== undefined) assert.equal(a.text, c.want.text);
         assert.equal(a.trailers['kiln-function-error'], c.want.trailer);
+        if (c.want.trailer !== undefined) {
+          assert.equal(Buffer.from(String(a.trailers['kiln-function-error-message']), 'base64').toString('utf8'),
+            "RequestId: broken Error: The runtime's response stream ended before it was complete");
+        }
         if (c.want.errorType) assert.match((assertFailure(a, 502, c.want.errorType) as Json).errorMessage, /^RequestId: broken Error: /);
         // The runtime calls next again, as after any answer; the sandbox goes on.
         await stillServes(d);
