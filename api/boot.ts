@@ -15,7 +15,7 @@ import { InvokeLookup } from './invoke-lookup.js';
 import { createMetrics } from './metrics.js';
 import { invokeHandler } from './invoke-handler.js';
 import { lambdaInvokeHandler } from './lambda-invoke.js';
-import { LAMBDA_INVOKE_PREFIX } from './lambda-request.js';
+import { isLambdaApiPath } from './lambda-request.js';
 import { timestamp } from './models/common.js';
 import { loadUiAssets, UiMissingError, type UiAssets } from './routes/ui.js';
 import { Agent } from '../agent/agent.js';
@@ -142,7 +142,7 @@ export async function start(config: Config): Promise<Running> {
       const denied = authenticate(req.method, q < 0 ? url : url.slice(0, q), req.headers);
       if (denied) log.info({ method: req.method, url, remote: req.socket.remoteAddress, why: denied.message }, 'request refused: no valid token');
       // An AWS SDK reads errors in Lambda's shape only.
-      if (denied) return url.startsWith(LAMBDA_INVOKE_PREFIX) ? sendLambdaError(res, denied, log, { requestId: newId() }) : sendError(res, denied, log);
+      if (denied) return isLambdaApiPath(url) ? sendLambdaError(res, denied, log, { requestId: newId() }) : sendError(res, denied, log);
     }
     const crossSite = crossSiteRefusal(req.method, req.url ?? '/', req.headers);
     if (crossSite !== undefined) {

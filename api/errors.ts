@@ -219,12 +219,7 @@ export function toLambdaError(err: unknown, fnTimeoutSec?: number): LambdaOutcom
 /** The service's words for a call past its timeout (as Kiln's Lambda daemon says them). */
 export const timedOutMessage = (seconds: number): string => `Task timed out after ${seconds.toFixed(2)} seconds`;
 
-/** A function error's payload as the service words it: `RequestId: <id> Error: <message>`. */
-export function functionErrorPayload(requestId: string, errorType: string, errorMessage: string): string {
-  return JSON.stringify({ errorType, errorMessage: `RequestId: ${requestId} Error: ${errorMessage}` });
-}
-
-/** A function outcome's message as the caller sees it: in the service's form unless already given so. */
+/** A function outcome's message as the caller sees it: in the service's form (`RequestId: <id> Error: <message>`) unless already given so. */
 export function outcomeMessage(requestId: string, o: Extract<LambdaOutcome, { kind: 'function' }>): string {
   return o.verbatim ? o.errorMessage : `RequestId: ${requestId} Error: ${o.errorMessage}`;
 }

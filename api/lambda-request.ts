@@ -4,9 +4,19 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { LambdaApiError } from './errors.js';
 
-/** The path prefix of `Invoke` (`POST /2015-03-31/functions/{FunctionName}/invocations`). */
-export const LAMBDA_INVOKE_PREFIX = '/2015-03-31/functions/';
-const LAMBDA_INVOKE_SUFFIX = '/invocations';
+/** Where one of the Lambda invoke APIs takes its calls: `POST {prefix}{FunctionName}{suffix}`. */
+export interface LambdaPath {
+  prefix: string;
+  suffix: string;
+}
+
+/** `Invoke`: `POST /2015-03-31/functions/{FunctionName}/invocations`. */
+export const INVOKE_PATH: LambdaPath = { prefix: '/2015-03-31/functions/', suffix: '/invocations' };
+/** `InvokeWithResponseStream`: `POST /2021-11-15/functions/{FunctionName}/response-streaming-invocations`. */
+export const STREAM_PATH: LambdaPath = { prefix: '/2021-11-15/functions/', suffix: '/response-streaming-invocations' };
+
+/** Whether a request target is under one of the Lambda APIs' prefixes (they answer in Lambda's error shape). */
+export const isLambdaApiPath = (url: string): boolean => url.startsWith(INVOKE_PATH.prefix) || url.startsWith(STREAM_PATH.prefix);
 
 /** RIE's account id, which Kiln's Lambda daemon puts in every function ARN. */
 export const KILN_ACCOUNT_ID = '012345678912';
@@ -31,10 +41,10 @@ export interface FunctionRef {
   account?: string;
 }
 
-/** FunctionName from the path, if the path is the Invoke path: the still-encoded segment, else undefined. */
-export function invokePathName(path: string): string | undefined {
-  if (!path.startsWith(LAMBDA_INVOKE_PREFIX) || !path.endsWith(LAMBDA_INVOKE_SUFFIX)) return undefined;
-  const segment = path.slice(LAMBDA_INVOKE_PREFIX.length, path.length - LAMBDA_INVOKE_SUFFIX.length);
+/** FunctionName from the path, if the path is the API's: the still-encoded segment, else undefined. */
+export function functionNameIn(path: string, api: LambdaPath): string | undefined {
+  if (!path.startsWith(api.prefix) || !path.endsWith(api.suffix)) return undefined;
+  const segment = path.slice(api.prefix.length, path.length - api.suffix.length);
   return segment === '' || segment.includes('/') ? undefined : segment;
 }
 
@@ -97,12 +107,22 @@ export const MAX_CLIENT_CONTEXT = 3583;
 
 const one = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v.join(',') : v);
 
-/** Reads X-Amz-Invocation-Type, X-Amz-Log-Type and checks X-Amz-Client-Context; a bad value is a 400. */
-export function invokeOptions(headers: IncomingHttpHeaders): InvokeOptions {
-  const type = one(headers['x-amz-invocation-type']) ?? 'RequestResponse';
-  if (type !== 'RequestResponse' && type !== 'Event' && type !== 'DryRun') {
+/** The invocation types `Invoke` takes; `InvokeWithResponseStream` takes no Event (its model's enum has none). */
+export const INVOKE_TYPES: readonly InvocationType[] = ['RequestResponse', 'Event', 'DryRun'];
+export const STREAM_TYPES: readonly InvocationType[] = ['RequestResponse', 'DryRun'];
+
+const listed = (words: readonly string[]): string => (words.length < 2 ? words.join('') : `${words.slice(0, -1).join(', ')} and ${words[words.length - 1]}`);
+
+/**
+ * Reads X-Amz-Invocation-Type (one of `types`), X-Amz-Log-Type and checks X-Amz-Client-Context;
+ * a bad value is a 400.
+ */
+export function invokeOptions(headers: IncomingHttpHeaders, types: readonly InvocationType[] = INVOKE_TYPES): InvokeOptions {
+  const raw = one(headers['x-amz-invocation-type']) ?? 'RequestResponse';
+  const type = types.find((t) => t === raw);
+  if (type === undefined) {
     throw new LambdaApiError(400, 'InvalidParameterValueException',
-      `Invalid X-Amz-Invocation-Type: ${JSON.stringify(type.slice(0, 64))}; valid values are RequestResponse, Event and DryRun`);
+      `Invalid X-Amz-Invocation-Type: ${JSON.stringify(raw.slice(0, 64))}; valid values are ${listed(types)}`);
   }
   const logType = one(headers['x-amz-log-type']) ?? 'None';
   if (logType !== 'None' && logType !== 'Tail') {

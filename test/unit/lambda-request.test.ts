@@ -6,9 +6,10 @@ import { AgentError, StreamCutError, type AgentErrorKind } from '../../agent/err
 import { LambdaApiError, outcomeMessage, toLambdaError } from '../../api/errors.js';
 import { UnauthorizedError } from '../../api/auth.js';
 import {
-  forwardedHeaders, invokeOptions, invokePathName, logTail, parseFunctionName, qualifierParam, sigV4Region, type FunctionRef,
+  forwardedHeaders, functionNameIn, INVOKE_PATH, invokeOptions, isLambdaApiPath, logTail, parseFunctionName, qualifierParam, sigV4Region,
+  STREAM_PATH, STREAM_TYPES, type FunctionRef, type LambdaPath,
 } from '../../api/lambda-request.js';
-import { reportExpected } from '../../api/lambda-invoke.js';
+import { reportExpected } from '../../api/lambda-log.js';
 import { DriverError, ImageNotFoundError } from '../../drivers/errors.js';
 import { NotFoundError } from '../../store/errors.js';
 
@@ -60,17 +61,29 @@ describe('parseFunctionName', () => {
   }
 });
 
-test('invokePathName: only POST /2015-03-31/functions/{one segment}/invocations', () => {
-  const cases: [string, string | undefined][] = [
-    ['/2015-03-31/functions/f/invocations', 'f'],
-    ['/2015-03-31/functions/arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Af/invocations', 'arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Af'],
-    ['/2015-03-31/functions//invocations', undefined],
-    ['/2015-03-31/functions/a/b/invocations', undefined],
-    ['/2015-03-31/functions/f', undefined],
-    ['/2015-03-31/functions/f/configuration', undefined],
-    ['/2014-11-13/functions/f/invoke-async', undefined],
+test('functionNameIn: only POST {prefix}{one segment}{suffix} of the API asked', () => {
+  const cases: [string, LambdaPath, string | undefined][] = [
+    ['/2015-03-31/functions/f/invocations', INVOKE_PATH, 'f'],
+    ['/2015-03-31/functions/arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Af/invocations', INVOKE_PATH, 'arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Af'],
+    ['/2015-03-31/functions//invocations', INVOKE_PATH, undefined],
+    ['/2015-03-31/functions/a/b/invocations', INVOKE_PATH, undefined],
+    ['/2015-03-31/functions/f', INVOKE_PATH, undefined],
+    ['/2015-03-31/functions/f/configuration', INVOKE_PATH, undefined],
+    ['/2014-11-13/functions/f/invoke-async', INVOKE_PATH, undefined],
+    ['/2021-11-15/functions/f/response-streaming-invocations', INVOKE_PATH, undefined],
+    ['/2021-11-15/functions/f/response-streaming-invocations', STREAM_PATH, 'f'],
+    ['/2021-11-15/functions/my-fn%3A%24LATEST/response-streaming-invocations', STREAM_PATH, 'my-fn%3A%24LATEST'],
+    ['/2021-11-15/functions//response-streaming-invocations', STREAM_PATH, undefined],
+    ['/2021-11-15/functions/a/b/response-streaming-invocations', STREAM_PATH, undefined],
+    ['/2021-11-15/functions/f/invocations', STREAM_PATH, undefined],
+    ['/2015-03-31/functions/f/response-streaming-invocations', STREAM_PATH, undefined],
   ];
-  for (const [path, want] of cases) assert.equal(invokePathName(path), want, path);
+  for (const [path, api, want] of cases) assert.equal(functionNameIn(path, api), want, path);
+});
+
+test('isLambdaApiPath: both APIs\' prefixes, whatever follows', () => {
+  for (const url of ['/2015-03-31/functions/f/invocations', '/2015-03-31/functions/x', '/2021-11-15/functions/f/response-streaming-invocations?Qualifier=1']) assert.ok(isLambdaApiPath(url), url);
+  for (const url of ['/invoke/f', '/2015-03-31/function', '/2021-11-15/', '/v2/fns', '/t/app/2021-11-15/functions/']) assert.ok(!isLambdaApiPath(url), url);
 });
 
 test('qualifierParam', () => {
@@ -110,6 +123,13 @@ describe('invokeOptions', () => {
   for (const [h, type] of bad) {
     test(`refuses ${JSON.stringify(h).slice(0, 80)}`, () => assert.throws(() => invokeOptions(h), refused(type)));
   }
+
+  test('InvokeWithResponseStream\'s types: RequestResponse and DryRun, no Event', () => {
+    assert.deepEqual(invokeOptions({ 'x-amz-log-type': 'Tail' }, STREAM_TYPES), { invocationType: 'RequestResponse', tail: true });
+    assert.deepEqual(invokeOptions({ 'x-amz-invocation-type': 'DryRun' }, STREAM_TYPES), { invocationType: 'DryRun', tail: false });
+    assert.throws(() => invokeOptions({ 'x-amz-invocation-type': 'Event' }, STREAM_TYPES), (err: unknown) =>
+      refused('InvalidParameterValueException')(err) && (err as Error).message === 'Invalid X-Amz-Invocation-Type: "Event"; valid values are RequestResponse and DryRun');
+  });
 });
 
 test('forwardedHeaders keeps credentials and Invoke options from the function, passes the context and trace', () => {

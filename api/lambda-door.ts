@@ -1,0 +1,120 @@
+// What both Lambda invoke APIs (Invoke, InvokeWithResponseStream) do before a call runs: match
+// their path, refuse another method, resolve the FunctionName (a fn id, a name, the ARN forms)
+// and its qualifier, read the X-Amz-* options and the JSON payload, answer DryRun; and answer
+// whatever fails in Lambda's error shape. Each API then runs the call its own way.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { NotFoundError } from '../store/errors.js';
+import { LambdaApiError, sendJson, sendLambdaError } from './errors.js';
+import type { FnTarget, InvokeLookup } from './invoke-lookup.js';
+import {
+  DEFAULT_REGION, functionArn, functionNameIn, invokeOptions, KILN_ACCOUNT_ID, parseFunctionName, qualifierParam, sigV4Region,
+  type FunctionRef, type InvocationType, type InvokeOptions, type LambdaPath,
+} from './lambda-request.js';
+import { readBody } from './read-body.js';
+
+export interface LambdaDoorDeps {
+  lookup: InvokeLookup;
+  newId: () => string;
+  log: Logger;
+  maxRequestSize: number;
+}
+
+/** A call that has passed the door: its fn, options and payload, and where to answer. */
+export interface LambdaCall {
+  req: IncomingMessage;
+  res: ServerResponse;
+  /** Kiln's call id, which is the Lambda request id. */
+  callId: string;
+  options: InvokeOptions;
+  target: FnTarget;
+  body: Buffer;
+}
+
+/** Kiln's (and Fn's) fn ids: ULIDs. A FunctionName of this form is tried as an id first. */
+const FN_ID = /^[0-9A-Z]{26}$/;
+
+/** The only version Kiln has: its fns have no published versions or aliases. */
+export const LATEST = '$LATEST';
+
+/** What an answer carries whatever it is: the request id, which is the call id. */
+export const idHeaders = (callId: string): Record<string, string> => ({ 'X-Amzn-RequestId': callId, 'Fn-Call-Id': callId });
+
+/**
+ * Returns a handler that serves `api`'s path with `run` (for the invocation types in `types`,
+ * DryRun answered here) and answers false for every other request.
+ */
+export function lambdaDoor(
+  api: LambdaPath, types: readonly InvocationType[], deps: LambdaDoorDeps, run: (call: LambdaCall) => Promise<void>,
+): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const { lookup, newId, log, maxRequestSize } = deps;
+
+  const notFound = (ref: FunctionRef, region: string, qualifier?: string) =>
+    new LambdaApiError(404, 'ResourceNotFoundException', `Function not found: ${functionArn(ref.region ?? region, ref.account ?? KILN_ACCOUNT_ID, ref.name, qualifier)}`);
+
+  /** A Kiln fn id, else a fn name unique across apps. */
+  const resolve = async (ref: FunctionRef, region: string): Promise<FnTarget> => {
+    if (FN_ID.test(ref.name)) {
+      try {
+        return await lookup.byFnId(ref.name);
+      } catch (err) {
+        if (!(err instanceof NotFoundError)) throw err;
+      }
+    }
+    const found = await lookup.byFnName(ref.name);
+    if (found.length === 1) return found[0]!;
+    if (found.length > 1) {
+      throw new LambdaApiError(400, 'InvalidParameterValueException',
+        `Function name ${ref.name} is used in more than one app (${found.map((t) => t.app.name).join(', ')}): invoke it by its fn id`);
+    }
+    throw notFound(ref, region);
+  };
+
+  const serve = async (req: IncomingMessage, res: ServerResponse, url: string, name: string, callId: string, found: { timeoutSec?: number }) => {
+    const options = invokeOptions(req.headers, types);
+    const ref = parseFunctionName(name, qualifierParam(url));
+    const region = ref.region ?? sigV4Region(req.headers.authorization) ?? DEFAULT_REGION;
+    // Kiln has no versions or aliases: any other qualifier names nothing, whichever fn it is of.
+    if (ref.qualifier !== undefined && ref.qualifier !== LATEST) throw notFound(ref, region, ref.qualifier);
+    const target = await resolve(ref, region);
+    found.timeoutSec = target.fn.timeout;
+    const body = await readBody(req, maxRequestSize);
+    if (body.length > 0) {
+      try {
+        JSON.parse(body.toString('utf8'));
+      } catch (err) {
+        throw new LambdaApiError(400, 'InvalidRequestContentException', `Could not parse request body into json: ${(err as Error).message}`);
+      }
+    }
+    if (options.invocationType === 'DryRun') {
+      res.writeHead(204, idHeaders(callId));
+      res.end();
+      return;
+    }
+    await run({ req, res, callId, options, target, body });
+  };
+
+  return (req, res) => {
+    const url = req.url ?? '/';
+    if (!url.startsWith(api.prefix)) return false;
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const encoded = functionNameIn(path, api);
+    if (encoded === undefined) return false;
+    if (req.method !== 'POST') {
+      sendJson(res, 405, { message: `Method not allowed: ${req.method} ${path}` }, { Allow: 'POST' });
+      return true;
+    }
+    const callId = newId();
+    const found: { timeoutSec?: number } = {};
+    let name: string;
+    try {
+      name = decodeURIComponent(encoded);
+    } catch {
+      name = encoded; // malformed percent-encoding: not a FunctionName, and parseFunctionName says so
+    }
+    serve(req, res, url, name, callId, found).catch((err: unknown) =>
+      sendLambdaError(res, err, log, { requestId: callId, headers: idHeaders(callId), ...(found.timeoutSec !== undefined && { timeoutSec: found.timeoutSec }), context: { method: req.method, url } }));
+    return true;
+  };
+}
