@@ -15,6 +15,7 @@ import { InvokeLookup } from './invoke-lookup.js';
 import { createMetrics } from './metrics.js';
 import { invokeHandler } from './invoke-handler.js';
 import { lambdaInvokeHandler } from './lambda-invoke.js';
+import { lambdaStreamHandler } from './lambda-stream.js';
 import { isLambdaApiPath } from './lambda-request.js';
 import { timestamp } from './models/common.js';
 import { loadUiAssets, UiMissingError, type UiAssets } from './routes/ui.js';
@@ -126,8 +127,11 @@ export async function start(config: Config): Promise<Running> {
   // request not on a public path is checked first, invokes and the REST API alike.
   const authenticate = tokenCheck(config.authTokens, { invoke: config.authInvoke });
   const invoke = invokeHandler({ agent, lookup, newId, log, maxRequestSize: config.maxRequestSize, stripAuthorization: authenticate !== undefined });
-  // The Lambda Invoke API's path, asked only after /invoke and /t/ have said no: they pay nothing for it.
-  const lambdaInvoke = lambdaInvokeHandler({ agent, lookup, newId, log, maxRequestSize: config.maxRequestSize });
+  // The Lambda APIs' paths (Invoke, InvokeWithResponseStream), asked only after /invoke and /t/
+  // have said no: they pay nothing for them.
+  const lambdaDeps = { agent, lookup, newId, log, maxRequestSize: config.maxRequestSize };
+  const lambdaInvoke = lambdaInvokeHandler(lambdaDeps);
+  const lambdaStream = lambdaStreamHandler(lambdaDeps);
   const server = createServer((req, res) => {
     // An absolute-form target (`GET http://host/path`, which HTTP/1.1 servers must accept)
     // becomes its path here, so the token check, the invoke paths and express all see one path.
@@ -149,7 +153,7 @@ export async function start(config: Config): Promise<Running> {
       log.info({ method: req.method, url: req.url, remote: req.socket.remoteAddress, why: crossSite }, 'request refused: cross-site');
       return sendError(res, new ApiError(403, `Cross-site request refused (${crossSite}): Kiln's API and invokes take requests from its own origin and from non-browser clients; HTTP triggers (/t/...) take them from anywhere`), log);
     }
-    if (!invoke(req, res) && !lambdaInvoke(req, res)) app(req, res);
+    if (!invoke(req, res) && !lambdaInvoke(req, res) && !lambdaStream(req, res)) app(req, res);
   });
   server.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
