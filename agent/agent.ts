@@ -60,6 +60,12 @@ export interface InvokeSpec {
   gateway?: { method: string; url: string };
   /** Aborts when the caller goes away. */
   signal: AbortSignal;
+  /**
+   * Pass the answer on chunk by chunk as it comes, however short (InvokeWithResponseStream).
+   * Otherwise an answer under 64 KiB is sent whole, with its length; a Lambda response stream
+   * always goes on as it comes.
+   */
+  streamed?: boolean;
   /** Called once a container has been taken for the call (detached calls answer 202 then). */
   onAccepted?: () => void;
   /**
@@ -259,7 +265,7 @@ export class Agent {
       const done = await container.execute(
         {
           callId: spec.callId, headers: spec.headers, body: spec.body, timeoutMs: spec.fn.timeout * 1000,
-          signal: spec.signal, ...(spec.gateway && { gateway: spec.gateway }),
+          signal: spec.signal, ...(spec.gateway && { gateway: spec.gateway }), ...(spec.streamed && { streamed: true }),
         },
         res,
       );

@@ -48,6 +48,8 @@ export interface CallInput {
   timeoutMs: number;
   /** Aborts when the caller goes away. */
   signal: AbortSignal;
+  /** Pass the answer on as it comes, however short (see InvokeSpec.streamed). */
+  streamed?: boolean;
 }
 
 export interface CallDone {
@@ -241,7 +243,7 @@ export class HotContainer {
           ...(input.gateway && { gateway: input.gateway }),
         }, input.body.length),
         body: input.body,
-      }, res, { maxBytes: this.deps.maxResponseBytes, gateway: input.gateway !== undefined, signal: ac.signal });
+      }, res, { maxBytes: this.deps.maxResponseBytes, gateway: input.gateway !== undefined, signal: ac.signal, ...(input.streamed && { passThrough: true }) });
       if (platformLog) call.log.write(platformLog);
       if (streamError !== undefined) {
         // The daemon cuts a stream short at the call's deadline, as it answers 504 otherwise.

@@ -35,6 +35,8 @@ export interface RelayOptions {
   gateway: boolean;
   /** Aborts the exchange (timeout, caller gone, container exited); its reason is kept. */
   signal: AbortSignal;
+  /** Pass every answer on chunk by chunk as it comes, however short (no window). */
+  passThrough?: boolean;
 }
 
 /**
@@ -91,7 +93,7 @@ export function relayCall(
 ): Promise<RelayResult> {
   return new Promise<RelayResult>((resolve, reject) => {
     const { maxBytes, signal } = opts;
-    const window = maxBytes > 0 ? Math.min(RESPONSE_WINDOW, maxBytes + 1) : RESPONSE_WINDOW;
+    const window = opts.passThrough ? 0 : maxBytes > 0 ? Math.min(RESPONSE_WINDOW, maxBytes + 1) : RESPONSE_WINDOW;
     let controller: Dispatcher.DispatchController | undefined;
     let status = 0;
     let functionError: string | undefined;

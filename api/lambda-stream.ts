@@ -45,7 +45,7 @@ export function lambdaStreamHandler(deps: LambdaStreamDeps): (req: IncomingMessa
     let failure: unknown;
     try {
       await agent.invoke({
-        app: target.app, fn: target.fn, callId, headers: forwardedHeaders(req.headers), body, signal: gone.signal,
+        app: target.app, fn: target.fn, callId, headers: forwardedHeaders(req.headers), body, signal: gone.signal, streamed: true,
         ...(options.tail && { onLog: (l: CallLog) => (callLog = l) }),
       }, answer);
     } catch (err) {

@@ -12,6 +12,7 @@ import {
 // Types only (erased): the SDK's own middleware type, from the package the SDK is built on.
 import type { FinalizeRequestMiddleware } from '@smithy/types';
 import { agentSuite, type AgentSuite } from '../helpers/agent-suite.js';
+import { eventually } from '../helpers/containers.js';
 import { sqliteDb, type TestDb } from '../helpers/db.js';
 import { fixtureImage } from '../helpers/images.js';
 import { lambdaFixtureImage } from '../helpers/lambda-images.js';
@@ -163,6 +164,26 @@ describe('InvokeWithResponseStream through @aws-sdk/client-lambda', () => {
       assert.equal(echo.headers[name], undefined, `${name} reached the function`);
     }
     assert.equal(echo.headers['fn-call-id'], r.requestId);
+  });
+
+  test('an http-stream fn that writes a little at a time: each piece as it comes, not held for a length', async () => {
+    const r = await invoke({ FunctionName: httpFn.name, Payload: payload({ chunks: 4, gapMs: 600 }) });
+    assertWhole(r);
+    assert.equal(r.text, 'chunk 0\nchunk 1\nchunk 2\nchunk 3\n');
+    assert.ok(r.chunks.length >= 3, `${r.chunks.length} chunks`);
+    assert.ok(r.chunkAt[0]! < r.doneAt - 1200, `first chunk at ${r.chunkAt[0]} ms, end at ${r.doneAt} ms: the answer was buffered`);
+  });
+
+  test('the caller going away mid-stream cancels the call', async () => {
+    const gone = new AbortController();
+    const out = await client.send(new InvokeWithResponseStreamCommand({ FunctionName: lambdaFn.name, Payload: payload({ action: 'stream', chunks: 50, gapMs: 200 }) }), { abortSignal: gone.signal });
+    const id = out.$metadata.requestId;
+    await assert.rejects(async () => {
+      for await (const event of out.EventStream ?? []) if (event.PayloadChunk) gone.abort();
+    });
+    assert.ok(await eventually(async () => (await s.calls(lambdaFn.id)).some((c) => c.id === id && c.status === 'cancelled'), 10_000), 'recorded as cancelled');
+    // The fn still answers.
+    assertWhole(await invoke({ FunctionName: lambdaFn.name, Payload: payload({}) }));
   });
 
   test('a large answer arrives whole and in order, read slowly', async () => {
