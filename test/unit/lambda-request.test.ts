@@ -97,6 +97,12 @@ test('sigV4Region reads the credential scope', () => {
   assert.equal(sigV4Region('AWS4-HMAC-SHA256 Credential=x/20261201/eu-central-1/lambda/aws4_request, SignedHeaders=host, Signature=ab'), 'eu-central-1');
   assert.equal(sigV4Region('Bearer abc'), undefined);
   assert.equal(sigV4Region(undefined), undefined);
+  assert.equal(sigV4Region('Credential=x/20261201/eu-central-1/lambda/aws4_request'), undefined, 'not a SigV4 header');
+  // The unanchored pattern took 1.2 s of the event loop on this one (quadratic in its length).
+  const crafted = `AWS4-HMAC-SHA256 ${'Credential='.repeat(10_000)}`;
+  const started = performance.now();
+  assert.equal(sigV4Region(crafted), undefined);
+  assert.ok(performance.now() - started < 100, `took ${performance.now() - started} ms`);
 });
 
 describe('invokeOptions', () => {
