@@ -7,7 +7,7 @@ import type { Config, LambdaCpus } from './config.js';
 import { originForm, tokenCheck } from './auth.js';
 import { crossSiteRefusal } from './cross-site.js';
 import type { RewrittenRequest } from './gateway-url.js';
-import { ApiError, sendError, sendLambdaError } from './errors.js';
+import { ApiError, LambdaApiError, sendError, sendLambdaError } from './errors.js';
 import { idFactory } from './ids.js';
 import { createLogger } from './logger.js';
 import { createApp } from './server.js';
@@ -153,7 +153,15 @@ export async function start(config: Config): Promise<Running> {
       log.info({ method: req.method, url: req.url, remote: req.socket.remoteAddress, why: crossSite }, 'request refused: cross-site');
       return sendError(res, new ApiError(403, `Cross-site request refused (${crossSite}): Kiln's API and invokes take requests from its own origin and from non-browser clients; HTTP triggers (/t/...) take them from anywhere`), log);
     }
-    if (!invoke(req, res) && !lambdaInvoke(req, res) && !lambdaStream(req, res)) app(req, res);
+    if (invoke(req, res) || lambdaInvoke(req, res) || lambdaStream(req, res)) return;
+    // The rest of the Lambda APIs (GetFunction, ...) is not served: said in their shape, so an
+    // AWS SDK names the error rather than failing to read Fn's.
+    if (isLambdaApiPath(req.url ?? '/')) {
+      const path = (req.url ?? '/').split('?')[0];
+      const unknown = new LambdaApiError(404, 'UnknownOperationException', `Kiln serves the Lambda API's Invoke and InvokeWithResponseStream only, not ${req.method} ${path}`);
+      return sendLambdaError(res, unknown, log, { requestId: newId() });
+    }
+    app(req, res);
   });
   server.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {

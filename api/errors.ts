@@ -136,6 +136,9 @@ export type LambdaErrorType =
   | 'EC2UnexpectedException' //          502
   | 'InvalidRuntimeException' //         502
   | 'ResourceNotReadyException' //       502
+  // The AWS protocols' answer to an operation the endpoint does not serve: 404, or 405 for a
+  // served path with another method.
+  | 'UnknownOperationException'
   // Not Lambda's (its IAM layer's), for Kiln's bearer token on this path: 401.
   | 'MissingAuthenticationTokenException'
   | 'UnrecognizedClientException';

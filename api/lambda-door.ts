@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { NotFoundError } from '../store/errors.js';
-import { LambdaApiError, sendJson, sendLambdaError } from './errors.js';
+import { LambdaApiError, sendLambdaError } from './errors.js';
 import type { FnTarget, InvokeLookup } from './invoke-lookup.js';
 import {
   DEFAULT_REGION, functionArn, functionNameIn, invokeOptions, KILN_ACCOUNT_ID, parseFunctionName, qualifierParam, sigV4Region,
@@ -102,7 +102,8 @@ export function lambdaDoor(
     const encoded = functionNameIn(path, api);
     if (encoded === undefined) return false;
     if (req.method !== 'POST') {
-      sendJson(res, 405, { message: `Method not allowed: ${req.method} ${path}` }, { Allow: 'POST' });
+      const wrong = new LambdaApiError(405, 'UnknownOperationException', `Method not allowed: ${req.method} ${path}`);
+      sendLambdaError(res, wrong, log, { requestId: newId(), headers: { Allow: 'POST' } });
       return true;
     }
     const callId = newId();

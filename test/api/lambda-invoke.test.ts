@@ -255,6 +255,13 @@ describe('the Lambda Invoke API through @aws-sdk/client-lambda', () => {
     const get = await fetch(url);
     assert.equal(get.status, 405);
     assert.equal(get.headers.get('allow'), 'POST');
+    assert.equal(get.headers.get('x-amzn-errortype'), 'UnknownOperationException');
+    assert.deepEqual(await get.json(), { Type: 'User', message: `Method not allowed: GET ${new URL(url).pathname}` });
+    // Lambda API operations Kiln does not serve answer in Lambda's shape, which an SDK can name.
+    const getFunction = await fetch(`${s.srv.url}/2015-03-31/functions/function`);
+    assert.equal(getFunction.status, 404);
+    assert.equal(getFunction.headers.get('x-amzn-errortype'), 'UnknownOperationException');
+    assert.match(((await getFunction.json()) as { message: string }).message, /^Kiln serves the Lambda API's Invoke and InvokeWithResponseStream only, not GET \/2015-03-31\/functions\/function$/);
     const bad = await fetch(url, { method: 'POST', body: '{}', headers: { 'X-Amz-Invocation-Type': 'Async' } });
     assert.equal(bad.status, 400);
     assert.equal(bad.headers.get('x-amzn-errortype'), 'InvalidParameterValueException');
