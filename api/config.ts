@@ -23,16 +23,27 @@ const intFrom = (def: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
       return n;
     });
 
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
-  .optional()
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+// Go's strconv.ParseBool spellings (what Fn's server accepts: `1`, `t`, `TRUE`, `False`, ...), and yes/no.
+const TRUE_WORDS = new Set(['true', 't', '1', 'yes']);
+const FALSE_WORDS = new Set(['false', 'f', '0', 'no']);
 
+/** A boolean setting; unset or empty means `def`. */
+const boolFrom = (def: boolean) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined) return def;
+      const word = v.trim().toLowerCase();
+      if (TRUE_WORDS.has(word)) return true;
+      if (FALSE_WORDS.has(word)) return false;
+      ctx.addIssue({ code: 'custom', message: `must be true or false, got "${v}"` });
+      return z.NEVER;
+    });
+
+const bool = boolFrom(false);
 /** As `bool`, but unset means true. */
-const boolOn = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
-  .default('true')
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const boolOn = boolFrom(true);
 
 /**
  * KILN_LAMBDA_CPUS: `auto` (the default), `off`, or a Linux CPU list such as `0-3,6`; a bad

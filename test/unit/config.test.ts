@@ -66,6 +66,9 @@ const agentCases: { name: string; env: NodeJS.ProcessEnv; want: Partial<Config['
   { name: 'FN_DOCKER_NETWORKS takes the first network', env: { FN_DOCKER_NETWORKS: 'fns, other' }, want: { network: 'fns' } },
   { name: 'FN_DISABLE_READONLY_ROOTFS', env: { FN_DISABLE_READONLY_ROOTFS: 'true' }, want: { readOnlyRoot: false } },
   { name: 'FN_DISABLE_UNPRIVILEGED_CONTAINERS', env: { FN_DISABLE_UNPRIVILEGED_CONTAINERS: '1' }, want: { unprivileged: false } },
+  // Go's strconv.ParseBool spellings, which an Fn server's environment may use.
+  ...['TRUE', 'True', 't', 'T', ' true '].map((v) => ({ name: `FN_DISABLE_READONLY_ROOTFS ${JSON.stringify(v)}`, env: { FN_DISABLE_READONLY_ROOTFS: v }, want: { readOnlyRoot: false } })),
+  ...['FALSE', 'False', 'f', 'F', '0', 'no'].map((v) => ({ name: `FN_DISABLE_READONLY_ROOTFS ${JSON.stringify(v)}`, env: { FN_DISABLE_READONLY_ROOTFS: v }, want: { readOnlyRoot: true } })),
   { name: 'KILN_NODE_ID', env: { KILN_NODE_ID: 'node-7' }, want: { nodeId: 'node-7' } },
   { name: 'KILN_DOCKER_PULL false', env: { KILN_DOCKER_PULL: 'false' }, want: { pull: false } },
   { name: 'FN_MAX_RESPONSE_SIZE 0 means no limit', env: { FN_MAX_RESPONSE_SIZE: '0' }, want: { maxResponseBytes: 0 } },
@@ -89,6 +92,8 @@ const agentRejected: { name: string; env: NodeJS.ProcessEnv }[] = [
   { name: 'FN_FREEZE_IDLE_MSECS -2', env: { FN_FREEZE_IDLE_MSECS: '-2' } },
   { name: 'FN_HOT_START_TIMEOUT_MSECS 0', env: { FN_HOT_START_TIMEOUT_MSECS: '0' } },
   { name: 'FN_DISABLE_READONLY_ROOTFS maybe', env: { FN_DISABLE_READONLY_ROOTFS: 'maybe' } },
+  { name: 'FN_DISABLE_READONLY_ROOTFS on', env: { FN_DISABLE_READONLY_ROOTFS: 'on' } },
+  { name: 'FN_DISABLE_UNPRIVILEGED_CONTAINERS 2', env: { FN_DISABLE_UNPRIVILEGED_CONTAINERS: '2' } },
   { name: 'KILN_NODE_ID with a slash', env: { KILN_NODE_ID: 'a/b' } },
 ];
 for (const c of agentRejected) {
@@ -127,6 +132,8 @@ const accepted: { name: string; env: NodeJS.ProcessEnv; want: Partial<Config> }[
   { name: 'KILN_UI 0 turns the web view off', env: { KILN_UI: '0' }, want: { ui: false } },
   { name: 'KILN_UI true', env: { KILN_UI: 'true' }, want: { ui: true } },
   { name: 'empty KILN_UI is on', env: { KILN_UI: '' }, want: { ui: true } },
+  { name: 'KILN_UI F turns the web view off', env: { KILN_UI: 'F' }, want: { ui: false } },
+  { name: 'KILN_AUTH_INVOKE FALSE', env: { KILN_AUTH_INVOKE: 'FALSE' }, want: { authInvoke: false } },
   { name: 'FN_MAX_REQUEST_SIZE', env: { FN_MAX_REQUEST_SIZE: '1048576' }, want: { maxRequestSize: 1048576 } },
   { name: 'FN_MAX_REQUEST_SIZE 0 (no limit)', env: { FN_MAX_REQUEST_SIZE: '0' }, want: { maxRequestSize: 0 } },
   { name: 'empty FN_MAX_REQUEST_SIZE is the default', env: { FN_MAX_REQUEST_SIZE: '' }, want: {} },
@@ -169,6 +176,7 @@ const rejected: { name: string; env: NodeJS.ProcessEnv; variable: string }[] = [
   { name: 'FN_LOG_LEVEL verbose', env: { FN_LOG_LEVEL: 'verbose' }, variable: 'FN_LOG_LEVEL' },
   { name: 'FN_PUBLIC_LB_URL not a URL', env: { FN_PUBLIC_LB_URL: 'not a url' }, variable: 'FN_PUBLIC_LB_URL' },
   { name: 'KILN_UI off', env: { KILN_UI: 'off' }, variable: 'KILN_UI' },
+  { name: 'KILN_AUTH_INVOKE nope', env: { KILN_AUTH_INVOKE: 'nope' }, variable: 'KILN_AUTH_INVOKE' },
 ];
 for (const c of rejected) {
   test(`loadConfig rejects: ${c.name}`, () => {
