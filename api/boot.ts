@@ -62,7 +62,16 @@ export async function start(config: Config): Promise<Running> {
     nodeId: a.nodeId,
     pull: a.pull,
     pullTimeoutMs: a.pullTimeoutMs,
-    limits: { pids: a.maxPids, openFiles: a.maxOpenFiles, readOnlyRoot: a.readOnlyRoot, unprivileged: a.unprivileged },
+    limits: {
+      pids: a.maxPids,
+      openFiles: a.maxOpenFiles,
+      lockedMemory: a.maxLockedMemory,
+      pendingSignals: a.maxPendingSignals,
+      messageQueue: a.maxMessageQueue,
+      tmpfsInodes: a.maxTmpfsInodes,
+      readOnlyRoot: a.readOnlyRoot,
+      unprivileged: a.unprivileged,
+    },
   });
   // Containers an earlier process of this node left behind (a crash, a kill) go first.
   try {

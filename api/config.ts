@@ -65,6 +65,16 @@ const lambdaCpus = z
     }
   });
 
+/**
+ * FN_MAX_TMPFS_INODES: 0 leaves the kernel's default; 1 is refused, since /tmp's root and the socket
+ * directory mounted in it take two inodes and no container could start.
+ */
+const tmpfsInodes = intFrom(0, 0).transform((n, ctx) => {
+  if (n !== 1) return n;
+  ctx.addIssue({ code: 'custom', message: `must be 0 (the kernel's default) or at least 2, got "1": /tmp itself and the socket directory in it take two inodes` });
+  return z.NEVER;
+});
+
 /** Comma-separated bearer tokens, each one RFC 6750's b64token of at least MIN_TOKEN_LENGTH characters. */
 const authTokens = z.string().transform((raw, ctx) => {
   const tokens = raw.split(',').map((t) => t.trim()).filter(Boolean);
@@ -105,6 +115,11 @@ const envSchema = z.object({
   FN_MAX_TOTAL_CPU_MCPUS: intFrom(0, 0),
   FN_MAX_PIDS: intFrom(50, 1),
   FN_MAX_OPEN_FILES: intFrom(350, 1),
+  // Ulimits per container; 0 leaves the engine's default, as in Fn.
+  FN_MAX_LOCKED_MEMORY: intFrom(64 * 1024, 0), // bytes
+  FN_MAX_PENDING_SIGNALS: intFrom(5000, 0),
+  FN_MAX_MESSAGE_QUEUE: intFrom(819200, 0), // bytes
+  FN_MAX_TMPFS_INODES: tmpfsInodes,
   FN_IOFS_PATH: z.string().optional(),
   FN_DOCKER_NETWORKS: z.string().optional(),
   FN_DISABLE_READONLY_ROOTFS: bool,
@@ -158,6 +173,14 @@ export interface Config {
     maxTotalCpuMilli: number;
     maxPids: number;
     maxOpenFiles: number;
+    /** RLIMIT_MEMLOCK bytes; 0: the engine's default. */
+    maxLockedMemory: number;
+    /** RLIMIT_SIGPENDING; 0: the engine's default. */
+    maxPendingSignals: number;
+    /** RLIMIT_MSGQUEUE bytes; 0: the engine's default. */
+    maxMessageQueue: number;
+    /** nr_inodes of the tmpfs at /tmp; 0: the kernel's default. */
+    maxTmpfsInodes: number;
     network: string | undefined;
     readOnlyRoot: boolean;
     unprivileged: boolean;
@@ -202,6 +225,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       maxTotalCpuMilli: e.FN_MAX_TOTAL_CPU_MCPUS,
       maxPids: e.FN_MAX_PIDS,
       maxOpenFiles: e.FN_MAX_OPEN_FILES,
+      maxLockedMemory: e.FN_MAX_LOCKED_MEMORY,
+      maxPendingSignals: e.FN_MAX_PENDING_SIGNALS,
+      maxMessageQueue: e.FN_MAX_MESSAGE_QUEUE,
+      maxTmpfsInodes: e.FN_MAX_TMPFS_INODES,
       network: e.FN_DOCKER_NETWORKS?.split(/[,\s]+/).find(Boolean),
       readOnlyRoot: !e.FN_DISABLE_READONLY_ROOTFS,
       unprivileged: !e.FN_DISABLE_UNPRIVILEGED_CONTAINERS,

@@ -2,6 +2,7 @@
 import type Docker from 'dockerode';
 import type { ContainerTask } from '../contract.js';
 
+/** Per-container limits; a ulimit of 0 is not set (the engine's default applies), as in Fn. */
 export interface DockerLimits {
   /** pids limit per container (FN_MAX_PIDS). */
   pids: number;
@@ -15,6 +16,8 @@ export interface DockerLimits {
   messageQueue: number;
   /** tmpfs size at /tmp when the task sets none, MiB. */
   defaultTmpfsMb: number;
+  /** nr_inodes of the tmpfs at /tmp (FN_MAX_TMPFS_INODES); 0: the kernel's default. */
+  tmpfsInodes: number;
   /** Read-only root filesystem (off with FN_DISABLE_READONLY_ROOTFS). */
   readOnlyRoot: boolean;
   /** User 1000:1000, all capabilities dropped, no-new-privileges (off with FN_DISABLE_UNPRIVILEGED_CONTAINERS). */
@@ -28,6 +31,7 @@ export const DEFAULT_LIMITS: DockerLimits = {
   pendingSignals: 5000,
   messageQueue: 819200,
   defaultTmpfsMb: 64,
+  tmpfsInodes: 0,
   readOnlyRoot: true,
   unprivileged: true,
 };
@@ -52,6 +56,11 @@ export function logConfig(task: Pick<ContainerTask, 'syslog'>): Docker.HostConfi
   return { Type: 'syslog', Config: config };
 }
 
+/** Soft = hard for each limit given; a limit of 0 is left out. */
+function ulimits(pairs: [name: string, value: number][]): { Name: string; Soft: number; Hard: number }[] {
+  return pairs.filter(([, v]) => v > 0).map(([Name, v]) => ({ Name, Soft: v, Hard: v }));
+}
+
 export function createOptions(task: ContainerTask, limits: DockerLimits): Docker.ContainerCreateOptions {
   const memory = task.memoryMb * MiB;
   const tmpfsMb = task.tmpfsMb > 0 ? task.tmpfsMb : limits.defaultTmpfsMb;
@@ -64,15 +73,16 @@ export function createOptions(task: ContainerTask, limits: DockerLimits): Docker
     Memory: memory,
     MemorySwap: memory,
     PidsLimit: limits.pids,
-    Ulimits: [
-      { Name: 'nofile', Soft: limits.openFiles, Hard: limits.openFiles },
-      { Name: 'memlock', Soft: limits.lockedMemory, Hard: limits.lockedMemory },
-      { Name: 'sigpending', Soft: limits.pendingSignals, Hard: limits.pendingSignals },
-      { Name: 'msgqueue', Soft: limits.messageQueue, Hard: limits.messageQueue },
-    ],
+    // Docker's names (Fn's driver spells the last one `msqueue`, which runc does not know).
+    Ulimits: ulimits([
+      ['nofile', limits.openFiles],
+      ['memlock', limits.lockedMemory],
+      ['sigpending', limits.pendingSignals],
+      ['msgqueue', limits.messageQueue],
+    ]),
     ReadonlyRootfs: limits.readOnlyRoot,
     // The tmpfs is under /tmp, the socket directory is bound over /tmp/iofs inside it.
-    Tmpfs: { '/tmp': `rw,nosuid,nodev,size=${tmpfsMb}m,mode=1777` },
+    Tmpfs: { '/tmp': `rw,nosuid,nodev,size=${tmpfsMb}m${limits.tmpfsInodes > 0 ? `,nr_inodes=${limits.tmpfsInodes}` : ''},mode=1777` },
     Binds: binds,
     Init: true,
     NetworkMode: task.network ?? 'none',

@@ -27,6 +27,7 @@ const limits: DockerLimits = {
   pendingSignals: 4000,
   messageQueue: 819200,
   defaultTmpfsMb: 32,
+  tmpfsInodes: 0,
   readOnlyRoot: true,
   unprivileged: true,
 };
@@ -49,6 +50,7 @@ test('DEFAULT_LIMITS are Fn\'s defaults, secure by default', () => {
     pendingSignals: 5000,
     messageQueue: 819200,
     defaultTmpfsMb: 64,
+    tmpfsInodes: 0,
     readOnlyRoot: true,
     unprivileged: true,
   });
@@ -134,6 +136,49 @@ test('pids limit and ulimits come from the limits', () => {
   ]);
 });
 
+// A ulimit of 0 is not set at all (the engine's default applies), as Fn's driver does.
+const ulimitCases: { name: string; over: Partial<DockerLimits>; want: { Name: string; Soft: number; Hard: number }[] }[] = [
+  {
+    name: 'Fn\'s defaults',
+    over: { openFiles: 350, lockedMemory: 64 * 1024, pendingSignals: 5000, messageQueue: 819200 },
+    want: [
+      { Name: 'nofile', Soft: 350, Hard: 350 },
+      { Name: 'memlock', Soft: 65536, Hard: 65536 },
+      { Name: 'sigpending', Soft: 5000, Hard: 5000 },
+      { Name: 'msgqueue', Soft: 819200, Hard: 819200 },
+    ],
+  },
+  {
+    name: 'other values',
+    over: { lockedMemory: 8192, pendingSignals: 77, messageQueue: 1234 },
+    want: [
+      { Name: 'nofile', Soft: 1024, Hard: 1024 },
+      { Name: 'memlock', Soft: 8192, Hard: 8192 },
+      { Name: 'sigpending', Soft: 77, Hard: 77 },
+      { Name: 'msgqueue', Soft: 1234, Hard: 1234 },
+    ],
+  },
+  { name: 'memlock 0 is left out', over: { lockedMemory: 0 }, want: [
+    { Name: 'nofile', Soft: 1024, Hard: 1024 },
+    { Name: 'sigpending', Soft: 4000, Hard: 4000 },
+    { Name: 'msgqueue', Soft: 819200, Hard: 819200 },
+  ] },
+  { name: 'sigpending 0 is left out', over: { pendingSignals: 0 }, want: [
+    { Name: 'nofile', Soft: 1024, Hard: 1024 },
+    { Name: 'memlock', Soft: 65536, Hard: 65536 },
+    { Name: 'msgqueue', Soft: 819200, Hard: 819200 },
+  ] },
+  { name: 'msgqueue 0 is left out', over: { messageQueue: 0 }, want: [
+    { Name: 'nofile', Soft: 1024, Hard: 1024 },
+    { Name: 'memlock', Soft: 65536, Hard: 65536 },
+    { Name: 'sigpending', Soft: 4000, Hard: 4000 },
+  ] },
+  { name: 'all 0: none', over: { openFiles: 0, lockedMemory: 0, pendingSignals: 0, messageQueue: 0 }, want: [] },
+];
+for (const c of ulimitCases) {
+  test(`ulimits: ${c.name}`, () => assert.deepEqual(hc(makeTask(), { ...limits, ...c.over }).Ulimits, c.want));
+}
+
 const rootfsCases: { readOnlyRoot: boolean }[] = [{ readOnlyRoot: true }, { readOnlyRoot: false }];
 for (const c of rootfsCases) {
   test(`ReadonlyRootfs follows readOnlyRoot=${c.readOnlyRoot}`, () => {
@@ -146,6 +191,19 @@ const tmpfsCases: { name: string; tmpfsMb: number; size: number }[] = [
   { name: 'a set size is used', tmpfsMb: 16, size: 16 },
   { name: 'a size larger than the default is used', tmpfsMb: 512, size: 512 },
 ];
+
+// FN_MAX_TMPFS_INODES: nr_inodes only when set, next to the size.
+const inodeCases: { name: string; tmpfsInodes: number; tmpfsMb?: number; want: string }[] = [
+  { name: '0: no nr_inodes (the kernel\'s default)', tmpfsInodes: 0, want: 'rw,nosuid,nodev,size=32m,mode=1777' },
+  { name: '1000 inodes', tmpfsInodes: 1000, want: 'rw,nosuid,nodev,size=32m,nr_inodes=1000,mode=1777' },
+  { name: '2 inodes with a fn\'s own size', tmpfsInodes: 2, tmpfsMb: 8, want: 'rw,nosuid,nodev,size=8m,nr_inodes=2,mode=1777' },
+];
+for (const c of inodeCases) {
+  test(`tmpfs inodes: ${c.name}`, () => {
+    const h = hc(makeTask({ tmpfsMb: c.tmpfsMb ?? 0 }), { ...limits, tmpfsInodes: c.tmpfsInodes });
+    assert.deepEqual(h.Tmpfs, { '/tmp': c.want });
+  });
+}
 
 for (const c of tmpfsCases) {
   test(`tmpfs: ${c.name}`, () => {

@@ -1,0 +1,64 @@
+// Fn's agent settings on real containers: the ulimits and /tmp's inodes a container gets, seen
+// both as Kiln asked the engine (docker inspect) and from inside the container.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { agentSuite, type AgentSuite } from '../helpers/agent-suite.js';
+import { nodeContainers } from '../helpers/containers.js';
+
+interface Probe {
+  limits: string;
+  tmpInodes: number;
+}
+
+/** Soft limits by their /proc/self/limits name ("Max locked memory" -> 131072). */
+function softLimits(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n').slice(1)) {
+    const m = /^(Max [a-z ]+?)\s{2,}(\S+)\s+(\S+)/.exec(line);
+    if (m?.[1] && m[2]) out[m[1]] = m[2];
+  }
+  return out;
+}
+
+describe('container limits from FN_MAX_LOCKED_MEMORY, FN_MAX_PENDING_SIGNALS, FN_MAX_MESSAGE_QUEUE, FN_MAX_TMPFS_INODES', () => {
+  let t: AgentSuite;
+
+  before(async () => {
+    t = await agentSuite('limits', {
+      FN_MAX_LOCKED_MEMORY: '131072',
+      FN_MAX_PENDING_SIGNALS: '321',
+      // 0: Kiln sets no msgqueue ulimit, the engine's default applies (as Fn).
+      FN_MAX_MESSAGE_QUEUE: '0',
+      FN_MAX_TMPFS_INODES: '500',
+      FN_MAX_OPEN_FILES: '400',
+    });
+  });
+
+  after(async () => {
+    await t?.close();
+  });
+
+  test('the engine is asked for them, and the function runs under them', async () => {
+    const fn = await t.mkFn('probe', { memory: 64 });
+    const r = await t.invoke(fn.id, { probe: true });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+
+    const mine = (await nodeContainers(t.docker, t.srv.nodeId)).filter((c) => c.Labels['io.kiln.fn_id'] === fn.id);
+    assert.equal(mine.length, 1);
+    const host = (await t.docker.getContainer(mine[0]!.Id).inspect()).HostConfig;
+    assert.deepEqual(host.Ulimits, [
+      { Name: 'nofile', Soft: 400, Hard: 400 },
+      { Name: 'memlock', Soft: 131072, Hard: 131072 },
+      { Name: 'sigpending', Soft: 321, Hard: 321 },
+    ]);
+    assert.match(host.Tmpfs?.['/tmp'] ?? '', /(^|,)nr_inodes=500(,|$)/);
+
+    const probe = r.body.probe as Probe;
+    const soft = softLimits(probe.limits);
+    assert.equal(soft['Max locked memory'], '131072');
+    assert.equal(soft['Max pending signals'], '321');
+    assert.equal(soft['Max open files'], '400');
+    assert.ok(soft['Max msgqueue size'], 'a msgqueue limit is there, the engine\'s');
+    assert.equal(probe.tmpInodes, 500, '/tmp has FN_MAX_TMPFS_INODES inodes');
+  });
+});
