@@ -359,6 +359,8 @@ export class Agent {
           this.unpin(c);
         });
       },
+      // A launch waiting for memory may evict it now, rather than wait for the next release.
+      idled: () => this.resources.wake(),
       emptied: () => {
         if (this.pools.get(key) !== created) return;
         this.pools.delete(key);

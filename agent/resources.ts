@@ -79,10 +79,15 @@ export class ResourceTracker {
   release(memoryBytes: number, cpuMilli: number): void {
     this.usedMemory = Math.max(0, this.usedMemory - memoryBytes);
     this.usedCpu = Math.max(0, this.usedCpu - cpuMilli);
+    this.wake();
+  }
+
+  /** Wakes every waiter to look again: something was released, or a container became evictable. */
+  wake(): void {
     for (const wake of [...this.waiters]) wake();
   }
 
-  /** Resolves at the next release, or false when the signal aborts first. */
+  /** Resolves at the next release or wake(), or false when the signal aborts first. */
   nextRelease(signal: AbortSignal): Promise<boolean> {
     return new Promise((resolve) => {
       if (signal.aborted) return resolve(false);

@@ -21,6 +21,8 @@ export interface PoolHooks {
   launch(): Promise<HotContainer>;
   /** A container left the pool for good: release what it held. */
   retired(c: HotContainer): void;
+  /** A container went idle with no call waiting for it: it may now be evicted. */
+  idled(): void;
   /** Nothing live, starting or waiting any more: the pool may be forgotten. */
   emptied(): void;
 }
@@ -116,6 +118,7 @@ export class SlotPool {
     }
     this.idle.push(c);
     c.park(() => this.remove(c));
+    this.hooks.idled();
   }
 
   /** Removes the oldest idle container, for eviction; undefined when none is idle. */

@@ -62,3 +62,44 @@ describe('container limits from FN_MAX_LOCKED_MEMORY, FN_MAX_PENDING_SIGNALS, FN
     assert.equal(probe.tmpInodes, 500, '/tmp has FN_MAX_TMPFS_INODES inodes');
   });
 });
+
+// 200 MiB in all: one 128 MB container fits, a second needs the first's memory back.
+const CAPACITY = { FN_MAX_TOTAL_MEMORY_BYTES: String(200 * 1024 * 1024) };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Fn `a` warm, then busy for `busyMs`: its container holds the memory fn `b` needs. */
+async function hogged(t: AgentSuite, busyMs: number) {
+  const a = await t.mkFn(`a-${Date.now()}`, { memory: 128 });
+  const b = await t.mkFn(`b-${Date.now()}`, { memory: 128 });
+  assert.equal((await t.invoke(a.id)).status, 200, 'a warm');
+  const busy = t.invoke(a.id, { sleepMs: busyMs });
+  await sleep(200); // the call is on a's container
+  const containersOf = async (fnId: string) =>
+    (await nodeContainers(t.docker, t.srv.nodeId)).filter((c) => c.Labels['io.kiln.fn_id'] === fnId).length;
+  return { a, b, busy, containersOf };
+}
+
+describe('without FN_ENABLE_NB_RESOURCE_TRACKER: a call short of memory waits', () => {
+  let t: AgentSuite;
+
+  before(async () => {
+    t = await agentSuite('blocking', { ...CAPACITY, KILN_MAX_QUEUE_MSECS: '5000' });
+  });
+
+  after(async () => {
+    await t?.close();
+  });
+
+  test('until the busy container of another fn goes idle, which is then evicted for it', async () => {
+    const { a, b, busy, containersOf } = await hogged(t, 1500);
+    const t0 = Date.now();
+    const r = await t.invoke(b.id);
+    const waited = Date.now() - t0;
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal((await busy).status, 200);
+    assert.ok(waited >= 1000, `waited for a's call to end (${waited} ms)`);
+    assert.ok(waited < 4500, `not until KILN_MAX_QUEUE_MSECS (${waited} ms)`);
+    assert.equal(await containersOf(a.id), 0, 'a, idle, was evicted');
+    assert.equal(await containersOf(b.id), 1);
+  });
+});

@@ -40,12 +40,14 @@ function harness() {
   const launches: { resolve(c: HotContainer): void; reject(e: Error): void }[] = [];
   const retired: string[] = [];
   let emptied = 0;
+  let idled = 0;
   const pool = new SlotPool('k', 64, {
     launch: () => new Promise<HotContainer>((resolve, reject) => launches.push({ resolve, reject })),
     retired: (c) => retired.push(nameOf(c)),
+    idled: () => void idled++,
     emptied: () => void emptied++,
   });
-  return { pool, launches, retired, emptied: () => emptied };
+  return { pool, launches, retired, emptied: () => emptied, idled: () => idled };
 }
 
 /** A pool with one idle container, 'a', whose call took `tookMs`. */
@@ -63,6 +65,20 @@ test('a waiting call starts one container; it serves that call', async () => {
   assert.equal(h.launches.length, 1);
   h.launches[0]!.resolve(fake('a'));
   assert.equal(nameOf(await got), 'a');
+});
+
+test('the pool says when a container goes idle (evictable), not when a waiting call takes it', async () => {
+  const h = harness();
+  await primed(h, 100);
+  assert.equal(h.idled(), 1, 'released with nobody waiting: idle');
+  const a = await h.pool.acquire(never);
+  const waiting = h.pool.acquire(never);
+  await tick();
+  h.pool.release(a, true, 100);
+  await waiting;
+  assert.equal(h.idled(), 1, 'handed straight to the waiting call: never idle');
+  h.pool.release(a, false);
+  assert.equal(h.idled(), 1, 'retired: not idle');
 });
 
 test('idle containers are reused newest first (LIFO)', async () => {
