@@ -26,6 +26,11 @@ export interface AgentConfig {
   maxLogBytes: number;
   /** How long a call may wait for a container before 503. */
   maxQueueMs: number;
+  /**
+   * Fn's non-blocking resource tracker: a container start that finds too little memory and
+   * nothing idle to evict fails at once with 503, rather than waiting for a running one to end.
+   */
+  nonBlocking?: boolean;
   capacity: Capacity;
   /** Network containers join; none when undefined. */
   network?: string;
@@ -372,14 +377,19 @@ export class Agent {
     return created;
   }
 
-  /** Reserves memory (evicting idle containers of other slots, waiting a bounded time), then starts. */
+  /**
+   * Reserves memory (evicting idle containers of other slots, waiting a bounded time, or in
+   * non-blocking mode only for evictions under way), then starts.
+   */
   private launch(spec: ContainerSpec, memory: number, key: string): Promise<HotContainer> {
     const run = (async () => {
       const bound = this.bounded(this.cfg.maxQueueMs);
       try {
         while (!this.resources.tryReserve(memory, spec.cpusMilli)) {
           // Evict only what removals already under way will not free, then wait for a release.
-          if (this.resources.free.memoryBytes + this.evictingBytes < memory) this.evictOne(key);
+          const evicted = this.resources.free.memoryBytes + this.evictingBytes < memory && this.evictOne(key);
+          // As Fn's: nothing idle to evict and no removal to wait for means busy now.
+          if (this.cfg.nonBlocking && !evicted && this.evictingBytes === 0) throw new AgentError('server-busy', 'Timed out - server too busy');
           if (!(await this.resources.nextRelease(bound.signal))) throw bound.signal.reason;
         }
       } finally {

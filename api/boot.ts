@@ -97,6 +97,7 @@ export async function start(config: Config): Promise<Running> {
       maxResponseBytes: a.maxResponseBytes,
       maxLogBytes: a.maxLogBytes,
       maxQueueMs: a.maxQueueMs,
+      nonBlocking: a.nonBlocking,
       capacity: hostCapacity(a.maxTotalMemoryBytes, a.maxTotalCpuMilli),
       shutdownGraceMs: a.shutdownGraceMs,
       ...(a.network !== undefined && { network: a.network }),

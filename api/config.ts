@@ -113,6 +113,7 @@ const envSchema = z.object({
   FN_MAX_LOG_SIZE_BYTES: intFrom(MiB, 0),
   FN_MAX_TOTAL_MEMORY_BYTES: intFrom(0, 0), // 0: what the host has
   FN_MAX_TOTAL_CPU_MCPUS: intFrom(0, 0),
+  FN_ENABLE_NB_RESOURCE_TRACKER: bool,
   FN_MAX_PIDS: intFrom(50, 1),
   FN_MAX_OPEN_FILES: intFrom(350, 1),
   // Ulimits per container; 0 leaves the engine's default, as in Fn.
@@ -171,6 +172,8 @@ export interface Config {
     maxLogBytes: number;
     maxTotalMemoryBytes: number;
     maxTotalCpuMilli: number;
+    /** A container start short of memory, with nothing idle to evict, is a 503 at once (Fn's non-blocking tracker). */
+    nonBlocking: boolean;
     maxPids: number;
     maxOpenFiles: number;
     /** RLIMIT_MEMLOCK bytes; 0: the engine's default. */
@@ -223,6 +226,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       maxLogBytes: e.FN_MAX_LOG_SIZE_BYTES,
       maxTotalMemoryBytes: e.FN_MAX_TOTAL_MEMORY_BYTES,
       maxTotalCpuMilli: e.FN_MAX_TOTAL_CPU_MCPUS,
+      nonBlocking: e.FN_ENABLE_NB_RESOURCE_TRACKER,
       maxPids: e.FN_MAX_PIDS,
       maxOpenFiles: e.FN_MAX_OPEN_FILES,
       maxLockedMemory: e.FN_MAX_LOCKED_MEMORY,

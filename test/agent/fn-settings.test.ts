@@ -103,3 +103,39 @@ describe('without FN_ENABLE_NB_RESOURCE_TRACKER: a call short of memory waits', 
     assert.equal(await containersOf(b.id), 1);
   });
 });
+
+describe('FN_ENABLE_NB_RESOURCE_TRACKER=true: a call short of memory is a 503 at once', () => {
+  let t: AgentSuite;
+
+  before(async () => {
+    t = await agentSuite('nonblocking', { ...CAPACITY, KILN_MAX_QUEUE_MSECS: '5000', FN_ENABLE_NB_RESOURCE_TRACKER: 'true' });
+  });
+
+  after(async () => {
+    await t?.close();
+  });
+
+  test('with nothing idle to evict: 503 with Retry-After, no waiting', async () => {
+    const { a, b, busy, containersOf } = await hogged(t, 2000);
+    const t0 = Date.now();
+    const r = await t.invoke(b.id);
+    const took = Date.now() - t0;
+    assert.equal(r.status, 503, JSON.stringify(r.body));
+    assert.equal(r.body.message, 'Timed out - server too busy');
+    assert.equal(r.headers.get('retry-after'), '15');
+    assert.ok(took < 1000, `answered at once (${took} ms), not after a's call`);
+    assert.equal((await busy).status, 200, 'the running call is not disturbed');
+    assert.equal(await containersOf(a.id), 1);
+    assert.equal(await containersOf(b.id), 0, 'nothing started for the refused call');
+    const refused = (await t.calls(b.id))[0];
+    assert.equal(refused?.status, 'error');
+  });
+
+  test('an idle container of another fn is still evicted for it', async () => {
+    const { a, b, busy, containersOf } = await hogged(t, 300);
+    assert.equal((await busy).status, 200);
+    const r = await t.invoke(b.id);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(await containersOf(a.id), 0, 'a, idle, was evicted');
+  });
+});
