@@ -53,6 +53,11 @@ export interface Running {
 
 export async function start(config: Config): Promise<Running> {
   const log = createLogger(config.logLevel);
+  // An Fn operator's environment may carry settings Kiln has no use for: say which, once.
+  if (config.unreadFnSettings.length > 0) {
+    const names = config.unreadFnSettings.join(', ');
+    log.warn({ settings: config.unreadFnSettings }, `Kiln does not read these Fn settings, so they have no effect here: ${names}`);
+  }
   checkSocketBase(config.agent.iofsPath);
   const store = new SqlStore(await openKnex(config.dbUrl));
   const newId = idFactory();

@@ -75,6 +75,27 @@ const tmpfsInodes = intFrom(0, 0).transform((n, ctx) => {
   return z.NEVER;
 });
 
+/** The roles Fn's server can take besides `full`: an API-only node, a load balancer, a runner. */
+const FN_SPLIT_ROLES = ['api', 'lb', 'pure-runner', 'runner'];
+
+/**
+ * FN_NODE_TYPE: Kiln is always Fn's `full` node (API, invokes and agent in one process). Fn
+ * runs anything it does not know as full; here any other value stops start-up, since serving as
+ * a full node where an operator asked for another role would be wrong.
+ */
+const nodeType = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    if (v === undefined || v.trim().toLowerCase() === 'full') return 'full' as const;
+    const role = v.trim().toLowerCase();
+    const why = FN_SPLIT_ROLES.includes(role)
+      ? `Kiln does not implement Fn's "${role}" role`
+      : `Fn's roles are full, api, lb and pure-runner, and Kiln implements only full`;
+    ctx.addIssue({ code: 'custom', message: `must be full (or unset), got "${v}": ${why}; Kiln runs only as a full node (API, invokes and containers in one server)` });
+    return z.NEVER;
+  });
+
 /** Comma-separated bearer tokens, each one RFC 6750's b64token of at least MIN_TOKEN_LENGTH characters. */
 const authTokens = z.string().transform((raw, ctx) => {
   const tokens = raw.split(',').map((t) => t.trim()).filter(Boolean);
@@ -98,6 +119,7 @@ const dockerIsLocal = (dockerHost: string | undefined): boolean => dockerHost ==
 const envSchema = z.object({
   FN_PORT: intFrom(8080, 0, 65535),
   FN_HOST: z.string().default('0.0.0.0'),
+  FN_NODE_TYPE: nodeType,
   FN_DB_URL: z.string().default('sqlite3://./data/fn.db'),
   FN_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   // Fn's default is unlimited (0); Kiln sets a real one, Lambda's 6 MB payload limit.
@@ -139,6 +161,9 @@ const envSchema = z.object({
   DOCKER_HOST: z.string().optional(),
 });
 
+/** Every variable Kiln reads: the schema's keys, so the list cannot drift from what is read. */
+const READ: ReadonlySet<string> = new Set(Object.keys(envSchema.shape));
+
 /**
  * Which CPUs Lambda-format containers are spread over, one CPU each: `auto` is the CPUs this
  * process may run on (resolved at start-up), `off` is no pinning.
@@ -146,6 +171,11 @@ const envSchema = z.object({
 export type LambdaCpus = 'auto' | 'off' | number[];
 
 export interface Config {
+  /**
+   * FN_* variables set (non-empty) in the server's environment that Kiln does not read: Fn
+   * settings with no effect here, sorted. Start-up warns about them.
+   */
+  unreadFnSettings: string[];
   port: number;
   host: string;
   dbUrl: string;
@@ -205,6 +235,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   }
   const e = parsed.data;
   return {
+    unreadFnSettings: Object.keys(given).filter((name) => name.startsWith('FN_') && !READ.has(name)).sort(),
     port: e.FN_PORT,
     host: e.FN_HOST,
     dbUrl: e.FN_DB_URL,

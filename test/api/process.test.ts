@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { postgresDb, sqliteDb } from '../helpers/db.js';
 import { spawnServer } from '../helpers/process.js';
-import { call } from '../helpers/server.js';
+import { call, uniqueNodeId } from '../helpers/server.js';
 
 test('a SQLite database survives a graceful restart and a kill', async () => {
   const db = await sqliteDb();
@@ -47,8 +47,57 @@ test('two server processes on one PostgreSQL database see each other’s writes'
   }
 });
 
+/** Why the server would not start; one that starts anyway is stopped (not left running) and fails the test. */
+async function startFailure(env: Record<string, string>): Promise<string> {
+  let srv: Awaited<ReturnType<typeof spawnServer>>;
+  try {
+    srv = await spawnServer(env);
+  } catch (err) {
+    return (err as Error).message;
+  }
+  await srv.stop();
+  return assert.fail(`the server started with ${JSON.stringify(env)}`);
+}
+
 test('bad settings stop the server at start with a clear message', async () => {
-  await assert.rejects(spawnServer({ FN_DB_URL: 'mongodb://x' }), /unsupported scheme "mongodb"/);
-  await assert.rejects(spawnServer({ FN_PORT: 'eighty' }), /FN_PORT/);
-  await assert.rejects(spawnServer({ FN_IOFS_PATH: `/tmp/${'x'.repeat(100)}` }), /FN_IOFS_PATH .* is too long/);
+  assert.match(await startFailure({ FN_DB_URL: 'mongodb://x' }), /unsupported scheme "mongodb"/);
+  assert.match(await startFailure({ FN_PORT: 'eighty' }), /FN_PORT/);
+  assert.match(await startFailure({ FN_IOFS_PATH: `/tmp/${'x'.repeat(100)}` }), /FN_IOFS_PATH .* is too long/);
+  // Kiln is only ever a full node: an Fn operator's api / lb / pure-runner node must not start as one.
+  assert.match(
+    await startFailure({ FN_NODE_TYPE: 'lb' }),
+    /kiln: failed to start: invalid settings: FN_NODE_TYPE: must be full \(or unset\), got "lb": .*Kiln runs only as a full node/,
+  );
+  assert.match(await startFailure({ FN_NODE_TYPE: 'api' }), /FN_NODE_TYPE: must be full/);
+});
+
+test('FN_* settings Kiln does not read are named in one warning at start-up', async () => {
+  const db = await sqliteDb();
+  try {
+    const srv = await spawnServer({
+      FN_DB_URL: db.url,
+      KILN_NODE_ID: uniqueNodeId(),
+      FN_NODE_TYPE: 'full',
+      FN_LOG_FORMAT: 'json',
+      FN_HOT_POLL_MSECS: '100',
+      FN_DOCKER_AUTH: '{"auths":{}}',
+      FN_IOFS_DOCKER_PATH: '/var/lib/iofs',
+      FN_MAX_TMPFS_INODES: '1000',
+      FN_EMPTY_ONE: '',
+    });
+    const lines = srv.output().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { level: number; msg: string; settings?: string[] });
+    const warnings = lines.filter((l) => l.settings !== undefined);
+    assert.equal(warnings.length, 1, srv.output());
+    assert.equal(warnings[0]!.level, 40, 'warn');
+    assert.deepEqual(warnings[0]!.settings, ['FN_DOCKER_AUTH', 'FN_HOT_POLL_MSECS', 'FN_IOFS_DOCKER_PATH', 'FN_LOG_FORMAT']);
+    assert.match(warnings[0]!.msg, /no effect here: FN_DOCKER_AUTH, FN_HOT_POLL_MSECS, FN_IOFS_DOCKER_PATH, FN_LOG_FORMAT$/);
+    assert.equal(await srv.stop(), 0);
+
+    // Only settings Kiln reads: no such warning.
+    const quiet = await spawnServer({ FN_DB_URL: db.url, KILN_NODE_ID: uniqueNodeId(), FN_MAX_PIDS: '60' });
+    assert.doesNotMatch(quiet.output(), /"settings"/);
+    assert.equal(await quiet.stop(), 0);
+  } finally {
+    await db.cleanup();
+  }
 });

@@ -8,6 +8,8 @@ const MAIN = fileURLToPath(new URL('../../api/main.js', import.meta.url));
 export interface ServerProcess {
   url: string;
   child: ChildProcess;
+  /** What the server has written to stdout so far (its JSON log lines). */
+  output(): string;
   /** Sends a signal and waits for the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -38,6 +40,7 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
   return {
     url,
     child,
+    output: () => out,
     stop: async (signal = 'SIGTERM') => {
       if (child.exitCode !== null) return child.exitCode;
       const exited = once(child, 'exit');

@@ -7,6 +7,7 @@ import { type Config, ConfigError, loadConfig } from '../../api/config.js';
 const MiB = 1024 * 1024;
 
 const DEFAULTS: Config = {
+  unreadFnSettings: [],
   port: 8080,
   host: '0.0.0.0',
   dbUrl: 'sqlite3://./data/fn.db',
@@ -130,6 +131,47 @@ for (const value of ['yes', '0-', '3-1', '1,,2', 'cpu1', '0-99999']) {
       return true;
     });
   });
+}
+
+// FN_NODE_TYPE: Kiln is a full node; any other role (or a value Fn would quietly run as full) stops start-up.
+for (const value of ['full', 'FULL', ' full ', '']) {
+  test(`loadConfig accepts FN_NODE_TYPE ${JSON.stringify(value)}`, () => assert.deepEqual(loadConfig({ FN_NODE_TYPE: value }), DEFAULTS));
+}
+const nodeTypeRefused: { value: string; says: RegExp }[] = [
+  { value: 'api', says: /Kiln does not implement Fn's "api" role/ },
+  { value: 'lb', says: /Kiln does not implement Fn's "lb" role/ },
+  { value: 'pure-runner', says: /Kiln does not implement Fn's "pure-runner" role/ },
+  { value: 'runner', says: /Kiln does not implement Fn's "runner" role/ },
+  { value: 'LB', says: /Kiln does not implement Fn's "lb" role/ },
+  { value: 'fulll', says: /Fn's roles are full, api, lb and pure-runner, and Kiln implements only full/ },
+];
+for (const c of nodeTypeRefused) {
+  test(`loadConfig refuses FN_NODE_TYPE ${JSON.stringify(c.value)}, saying Kiln runs only as a full node`, () => {
+    assert.throws(() => loadConfig({ FN_NODE_TYPE: c.value }), (err: unknown) => {
+      assert.ok(err instanceof ConfigError, String(err));
+      assert.match(err.message, new RegExp(`^invalid settings: FN_NODE_TYPE: must be full \\(or unset\\), got "${c.value}": `));
+      assert.match(err.message, c.says);
+      assert.match(err.message, /Kiln runs only as a full node/);
+      return true;
+    });
+  });
+}
+
+// FN_* variables Kiln does not read are listed (sorted) for the start-up warning; what it reads,
+// other prefixes and empty values are not.
+const unreadCases: { name: string; env: NodeJS.ProcessEnv; want: string[] }[] = [
+  { name: 'none set', env: {}, want: [] },
+  { name: 'only settings Kiln reads', env: { FN_PORT: '8080', FN_MAX_PIDS: '60', FN_NODE_TYPE: 'full', FN_ENABLE_NB_RESOURCE_TRACKER: 'true' }, want: [] },
+  {
+    name: 'Fn settings Kiln has no use for',
+    env: { FN_LOG_FORMAT: 'json', FN_HOT_POLL_MSECS: '100', FN_DOCKER_AUTH: '{}', FN_IOFS_DOCKER_PATH: '/iofs', FN_PORT: '9000' },
+    want: ['FN_DOCKER_AUTH', 'FN_HOT_POLL_MSECS', 'FN_IOFS_DOCKER_PATH', 'FN_LOG_FORMAT'],
+  },
+  { name: 'an empty one counts as unset', env: { FN_LOG_FORMAT: '', FN_MQ_URL: 'bolt:///x' }, want: ['FN_MQ_URL'] },
+  { name: 'other prefixes are not Fn settings', env: { PATH: '/bin', KILN_FOO: '1', fn_port: '1', MY_FN_X: '1' }, want: [] },
+];
+for (const c of unreadCases) {
+  test(`loadConfig lists unread FN_* settings: ${c.name}`, () => assert.deepEqual(loadConfig(c.env).unreadFnSettings, c.want));
 }
 
 const accepted: { name: string; env: NodeJS.ProcessEnv; want: Partial<Config> }[] = [
