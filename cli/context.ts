@@ -62,6 +62,9 @@ async function readYaml(path: string): Promise<Record<string, unknown> | null> {
 }
 
 /** The contexts in one config dir. */
+/** The CLI's own environment variables, as fn's: read by resolve(), never the server's settings. */
+export const CLIENT_ENV = ['FN_API_URL', 'FN_TOKEN', 'FN_REGISTRY'] as const;
+
 export class ContextStore {
   constructor(readonly dir: string) {}
 
@@ -124,7 +127,7 @@ export class ContextStore {
     await rm(this.file(name));
   }
 
-  /** The API to talk to: FN_API_URL (and FN_TOKEN) win over the current context, as with `fn`. */
+  /** The API to talk to: FN_API_URL (and FN_TOKEN) win over the current context, as with `fn` (see CLIENT_ENV). */
   async resolve(env: NodeJS.ProcessEnv): Promise<ResolvedApi> {
     const name = await this.current();
     const ctx = await this.get(name);

@@ -4,11 +4,14 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { ensureNodeBaseImage } from '../../images/base-image.js';
+import { CLIENT_ENV } from '../context.js';
 import { CliError } from '../errors.js';
 import type { Session } from '../session.js';
 
 async function start(s: Session, opts: { port?: string }): Promise<void> {
   const env = { ...s.io.env };
+  // The CLI's settings are not the server's (it would warn that it does not read them).
+  for (const name of CLIENT_ENV) delete env[name];
   if (opts.port) env.FN_PORT = opts.port;
   env.FN_PORT ||= '8080';
   env.FN_DB_URL ||= 'sqlite3://./data/fn.db';

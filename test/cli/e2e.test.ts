@@ -299,6 +299,8 @@ describe('kiln start and kiln version', () => {
         PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', FN_HOST: '127.0.0.1', FN_LOG_LEVEL: 'info',
         FN_DB_URL: `sqlite3://${join(dir, 'fn.db')}`, FN_IOFS_PATH: join(dir, 'iofs'), KILN_NODE_ID: uniqueNodeId(),
         KILN_DOCKER_PULL: 'false', KILN_CONFIG_DIR: join(dir, 'config'),
+        // The CLI's own settings stay with the CLI; an Fn setting Kiln does not read is named.
+        FN_REGISTRY: 'registry.example/me', FN_TOKEN: 'a-token-of-20-chars-', FN_LOG_FORMAT: 'json',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -321,6 +323,7 @@ describe('kiln start and kiln version', () => {
       });
       const v = await ok(['version'], { env: { FN_API_URL: url } });
       assert.match(v, /^Client version: \d+\.\d+\.\d+\nServer version: \d+\.\d+\.\d+\n$/);
+      assert.match(out, /"settings":\["FN_LOG_FORMAT"\]/, 'the server warns of FN_LOG_FORMAT alone');
     } finally {
       child.kill('SIGTERM');
       const [code] = (await exited) as [number | null];
