@@ -91,11 +91,14 @@ test('FN_* settings Kiln does not read are named in one warning at start-up', as
     assert.equal(warnings[0]!.level, 40, 'warn');
     assert.deepEqual(warnings[0]!.settings, ['FN_DOCKER_AUTH', 'FN_HOT_POLL_MSECS', 'FN_IOFS_DOCKER_PATH', 'FN_LOG_FORMAT']);
     assert.match(warnings[0]!.msg, /no effect here: FN_DOCKER_AUTH, FN_HOT_POLL_MSECS, FN_IOFS_DOCKER_PATH, FN_LOG_FORMAT$/);
+    // Once it answers, its signal handlers are in place (the listening line comes just before).
+    assert.equal((await call(srv.url, 'GET', '/version')).status, 200);
     assert.equal(await srv.stop(), 0);
 
     // Only settings Kiln reads: no such warning.
     const quiet = await spawnServer({ FN_DB_URL: db.url, KILN_NODE_ID: uniqueNodeId(), FN_MAX_PIDS: '60' });
     assert.doesNotMatch(quiet.output(), /"settings"/);
+    assert.equal((await call(quiet.url, 'GET', '/version')).status, 200);
     assert.equal(await quiet.stop(), 0);
   } finally {
     await db.cleanup();
