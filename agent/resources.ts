@@ -84,6 +84,8 @@ export class ResourceTracker {
 
   /** Wakes every waiter to look again: something was released, or a container became evictable. */
   wake(): void {
+    // Called after every call that leaves a container idle: nothing to copy when nobody waits.
+    if (this.waiters.size === 0) return;
     for (const wake of [...this.waiters]) wake();
   }
 
