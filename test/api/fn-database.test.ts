@@ -31,7 +31,7 @@ for (const backend of backends) {
 
     const zeta = () => ({
       id: FN_IDS.zeta, name: 'Zeta', config: { A: '1', B: '2' }, annotations: { 'x.io/k': 'v', 'x.io/n': 7 },
-      syslog_url: 'tcp://logs:514', shape: 'GENERIC_X86',
+      syslog_url: 'udp://127.0.0.1:514', shape: 'GENERIC_X86',
       // Fn ran in UTC+1; Kiln answers in UTC.
       created_at: '2019-03-04T05:06:07.089Z', updated_at: '2019-03-04T05:16:07.089Z',
     });

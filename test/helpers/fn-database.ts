@@ -93,14 +93,15 @@ export async function createFnSchema(knex: Knex, opts: FnSchemaOptions = {}): Pr
 
 /**
  * Two apps (Zeta: config, annotations, a syslog URL, no shape, timestamps from an Fn in UTC+1;
- * alpha: empty config and annotations, GENERIC_ARM, made before Fn stored timestamps), one fn
+ * the URL is UDP to the loopback, since Kiln, as Fn, sends the fn's output there, and a TCP one
+ * that nothing answers would fail its containers; alpha: empty config and annotations, GENERIC_ARM, made before Fn stored timestamps), one fn
  * of Zeta on `image`, and one HTTP trigger on it.
  */
 export async function insertFnRows(knex: Knex, image: string): Promise<void> {
   await knex('apps').insert([
     {
       id: FN_IDS.zeta, name: 'Zeta', config: '{"A":"1","B":"2"}\n', annotations: '{"x.io/k":"v","x.io/n":7}\n',
-      syslog_url: 'tcp://logs:514', created_at: '2019-03-04T06:06:07.089+01:00', updated_at: '2019-03-04T06:16:07.089+01:00',
+      syslog_url: 'udp://127.0.0.1:514', created_at: '2019-03-04T06:06:07.089+01:00', updated_at: '2019-03-04T06:16:07.089+01:00',
       shape: '',
     },
     { id: FN_IDS.alpha, name: 'alpha', config: '', annotations: '', syslog_url: null, created_at: null, updated_at: null, shape: 'GENERIC_ARM' },
