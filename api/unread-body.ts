@@ -2,33 +2,45 @@
 // Node would go on reading, and dropping, the whole body to keep the connection, however large
 // the declared length; a client without a token could keep a connection busy for gigabytes. As
 // Go's net/http does for Fn, at most 256 KiB more are read (a small rest keeps the connection
-// alive), and a body that does not end within that or within 2 s costs the connection.
+// alive); past that, or when the body has not ended within 2 s, the connection is closed.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export const UNREAD_BODY_LIMIT = 256 * 1024;
 export const UNREAD_BODY_MS = 2000;
+/** After our FIN, how long the client's last bytes are still taken in before the close. */
+const LINGER_MS = 500;
 
 const watched = new WeakSet<IncomingMessage>();
 
-/** Once `res` is sent: bounds what is read of its request's unread body. Call before or after sending. */
+/** Bounds what is read of `res`'s request's unread body. Call it as the early answer is sent. */
 export function boundUnreadBody(res: ServerResponse): void {
   const req = res.req;
   if (req.complete || watched.has(req)) return;
   watched.add(req);
-  const bound = () => {
-    if (req.complete) return;
-    const socket = req.socket;
-    let left = UNREAD_BODY_LIMIT;
-    const timer = setTimeout(() => socket.destroy(), UNREAD_BODY_MS);
-    timer.unref();
-    const done = () => clearTimeout(timer);
-    req.on('data', (chunk: Buffer) => {
-      left -= chunk.length;
-      if (left < 0) socket.destroy();
-    });
-    req.once('end', done);
-    socket.once('close', done);
+  const socket = req.socket;
+  let left = UNREAD_BODY_LIMIT;
+  const done = () => {
+    clearTimeout(timer);
+    req.removeListener('data', onData);
+    req.removeListener('end', done);
+    socket.removeListener('close', done);
   };
-  if (res.writableFinished) bound();
-  else res.once('finish', bound);
+  // Half-close, then close: a close while the client is still sending makes the kernel answer
+  // with a reset, which can discard our answer before the client has read it.
+  const cut = () => {
+    done();
+    socket.end();
+    setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  };
+  const onData = (chunk: Buffer) => {
+    left -= chunk.length;
+    if (left < 0) cut();
+  };
+  const timer = setTimeout(cut, UNREAD_BODY_MS);
+  timer.unref();
+  // Read (and count) here, so Node does not take the body over with its own uncounted drain.
+  req.on('data', onData);
+  req.once('end', done);
+  socket.once('close', done);
+  req.resume();
 }

@@ -93,6 +93,10 @@ describe('the API with KILN_AUTH_TOKENS set', () => {
       assert.equal(big.status, 401, target);
       assert.ok(big.closed && big.msAfterAnswer < 3500, `${target}: closed ${big.closed} after ${big.msAfterAnswer} ms`);
     }
+    // 3.2 MB/s: 256 KiB arrive in about 80 ms, so the byte bound, not the 2 s one, must close it.
+    const paced = await uploadUntilClosed(srv.url, 'POST /v2/apps HTTP/1.1\r\nContent-Length: 1000000000000', { paceMs: 20 });
+    assert.equal(paced.status, 401);
+    assert.ok(paced.closed && paced.msAfterAnswer < 1200, `closed ${paced.closed} after ${paced.msAfterAnswer} ms`);
     // A rest that fits is read, and the connection serves the next request.
     const { hostname, port } = new URL(srv.url);
     const answers = await new Promise<string>((resolve, reject) => {

@@ -12,10 +12,12 @@ export interface UploadOutcome {
 }
 
 /**
- * Sends `head` (a request line and headers, without the blank line), then 64 KiB chunks of body
- * as fast as the connection takes them until the server closes it or `giveUpMs` pass after its answer.
+ * Sends `head` (a request line and headers, without the blank line), then 64 KiB chunks of body,
+ * as fast as the connection takes them or one every `paceMs`, until the server closes it or
+ * `giveUpMs` pass after its answer.
  */
-export function uploadUntilClosed(base: string, head: string, giveUpMs = 6000): Promise<UploadOutcome> {
+export function uploadUntilClosed(base: string, head: string, opts: { giveUpMs?: number; paceMs?: number } = {}): Promise<UploadOutcome> {
+  const { giveUpMs = 6000, paceMs } = opts;
   const { hostname, port } = new URL(base);
   const chunk = Buffer.alloc(64 * 1024, 'x');
   return new Promise((resolve) => {
@@ -27,10 +29,13 @@ export function uploadUntilClosed(base: string, head: string, giveUpMs = 6000): 
       if (finished) return;
       finished = true;
       clearInterval(watch);
+      clearInterval(paced);
       socket.destroy();
       resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(got)?.[1] ?? 0), closed, msAfterAnswer: answeredAt ? Date.now() - answeredAt : 0 });
     };
+    let paced: NodeJS.Timeout | undefined;
     const pump = () => {
+      if (paceMs !== undefined) return;
       while (!finished && !socket.destroyed && socket.write(chunk));
     };
     const watch = setInterval(() => {
@@ -38,6 +43,11 @@ export function uploadUntilClosed(base: string, head: string, giveUpMs = 6000): 
     }, 50);
     socket.on('connect', () => {
       socket.write(`${head}\r\nHost: x\r\n\r\n`);
+      if (paceMs !== undefined) {
+        paced = setInterval(() => {
+          if (!finished && !socket.destroyed) socket.write(chunk);
+        }, paceMs);
+      }
       pump();
     });
     socket.on('drain', pump);
