@@ -194,7 +194,7 @@ export class Agent {
       maxResponseBytes: cfg.maxResponseBytes,
       lateOutput: (fnId, callId, log) => this.recorder.updateLog(fnId, callId, log),
     };
-    this.unwatchImages = deps.driver.watchImages((image) => this.retagged(image));
+    this.unwatchImages = deps.driver.watchImages((image, imageId) => this.retagged(image, imageId));
   }
 
   /**
@@ -202,11 +202,13 @@ export class Agent {
    * same tag, a pull of :latest): its hot containers run what it was, so the pools running it
    * retire, and the next call starts a container of what it is.
    */
-  private retagged(image: string): void {
+  private retagged(image: string, imageId: string | undefined): void {
     const name = canonicalImage(image);
     for (const [key, poolImage] of this.poolImages) {
       if (poolImage !== name) continue;
       const pool = this.pools.get(key);
+      // A rebuild that changed nothing (the same image under the name again) keeps them.
+      if (pool && imageId !== undefined && pool.everyContainer((c) => c.imageId === imageId)) continue;
       this.pools.delete(key);
       this.poolImages.delete(key);
       if (!pool) continue;

@@ -87,6 +87,11 @@ export class HotContainer {
   /** Per-call listeners for the container's exit (not promise reactions, which would pile up). */
   private readonly exitListeners = new Set<() => void>();
 
+  /** The id of the image it was made from, when the driver knows it. */
+  get imageId(): string | undefined {
+    return this.cookie.imageId;
+  }
+
   private constructor(
     readonly spec: ContainerSpec,
     private readonly deps: ContainerDeps,

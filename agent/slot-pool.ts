@@ -41,6 +41,9 @@ export class SlotPool {
    * and that the pool only finishes serving the calls it holds (no container goes back to idle).
    */
   private stale: Set<HotContainer> | undefined;
+  /** Launches started so far, and how many had started when the pool was retired. */
+  private launches = 0;
+  private launchesBeforeRetire: number | undefined;
 
   constructor(readonly key: string, readonly memoryBytes: number, private readonly hooks: PoolHooks) {}
 
@@ -160,11 +163,13 @@ export class SlotPool {
     while (this.waiters.length > this.starting && this.worthLaunching()) {
       this.starting++;
       const began = Date.now();
+      const launch = this.launches++;
       this.hooks.launch().then(
         (c) => {
           this.starting--;
           this.startMs = this.startMs * (1 - EWMA) + (Date.now() - began) * EWMA;
           this.members.add(c);
+          if (this.launchesBeforeRetire !== undefined && launch < this.launchesBeforeRetire) this.stale?.add(c);
           void c.exited.then(() => {
             // Died on its own (crash, OOM while idle): a busy call learns it from its socket.
             if (c.state === 'idle' || c.state === 'frozen') this.remove(c);
@@ -189,8 +194,15 @@ export class SlotPool {
    */
   retire(): void {
     this.stale = new Set(this.members);
+    // A container still starting may have been made from what the name was.
+    this.launchesBeforeRetire = this.launches;
     for (const c of [...this.idle]) this.remove(c);
     if (this.isEmpty) this.hooks.emptied();
+  }
+
+  /** Whether every container of the pool, started or starting, satisfies `test`. */
+  everyContainer(test: (c: HotContainer) => boolean): boolean {
+    return this.starting === 0 && [...this.members].every(test);
   }
 
   /** Rejects every waiter and closes every idle container (shutdown). */

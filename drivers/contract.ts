@@ -72,6 +72,8 @@ export interface ContainerTask {
 /** One container's life: create (driver) → run → wait → freeze/unfreeze … → close. */
 export interface Cookie {
   readonly task: ContainerTask;
+  /** The id of the image the container was made from, once prepared (when the driver knows it). */
+  readonly imageId?: string;
   /** Starts the container; resolves once it is running. */
   run(signal?: AbortSignal): Promise<WaitResult>;
   freeze(): Promise<void>;
@@ -100,10 +102,11 @@ export interface Driver {
   /** Removes containers a previous process of this node left behind. */
   removeLeftovers(): Promise<number>;
   /**
-   * Calls `onRetagged` with an image reference whenever the engine points it at an image (a
-   * build, a tag, a pull, a load or an import), until the returned function is called. Best
-   * effort: while the engine cannot be watched, nothing is reported.
+   * Calls `onRetagged` with an image reference, and the id of the image it now names when known,
+   * whenever the engine points it at an image (a build, a tag, a pull, a load or an import),
+   * until the returned function is called. Best effort: while the engine cannot be watched,
+   * nothing is reported.
    */
-  watchImages(onRetagged: (image: string) => void): () => void;
+  watchImages(onRetagged: (image: string, imageId: string | undefined) => void): () => void;
   close(): Promise<void>;
 }

@@ -17,6 +17,7 @@ export class DockerCookie implements Cookie {
   private statsStarting = false;
   private statsStop: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
+  imageId: string | undefined;
 
   constructor(
     private readonly docker: Docker,
@@ -28,8 +29,9 @@ export class DockerCookie implements Cookie {
     return this.options;
   }
 
-  /** Called by the driver once the image is present. */
-  async create(): Promise<void> {
+  /** Called by the driver once the image is present, with the id its name resolved to. */
+  async create(imageId: string): Promise<void> {
+    this.imageId = imageId;
     try {
       this.container = await this.docker.createContainer(this.options);
     } catch (err) {

@@ -5,6 +5,7 @@ import type { Cookie, ContainerTask, Driver, ImageConfig } from '../contract.js'
 import { DriverError, ImageNotFoundError } from '../errors.js';
 import { parseImage } from '../image-name.js';
 import { DockerCookie } from './cookie.js';
+import { imageEvent, RETAG_ACTIONS, type ImageEvent } from './image-events.js';
 import { createOptions, DEFAULT_LIMITS, type DockerLimits } from './create-options.js';
 
 /** Label on every container Kiln starts; its value is the node id. */
@@ -22,24 +23,8 @@ export interface DockerDriverOptions {
   pullTimeoutMs?: number;
 }
 
-/** The engine's image events that point a name at an image. */
-const RETAG_EVENTS = new Set(['tag', 'pull', 'load', 'import']);
 /** How soon a broken event stream (an engine restart) is opened again. */
 const IMAGE_WATCH_RETRY_MS = 1000;
-
-/** The image name a line of the engine's event stream points somewhere new; undefined for anything else. */
-export function retaggedImage(line: string): string | undefined {
-  let event: { Type?: unknown; Action?: unknown; Actor?: { Attributes?: { name?: unknown } } };
-  try {
-    event = JSON.parse(line) as typeof event;
-  } catch {
-    return undefined;
-  }
-  const name = event?.Actor?.Attributes?.name;
-  if (event?.Type !== 'image' || typeof event.Action !== 'string' || !RETAG_EVENTS.has(event.Action)) return undefined;
-  // An image's id (sha256:...) is not a name anything runs by.
-  return typeof name === 'string' && name !== '' && !name.startsWith('sha256:') ? name : undefined;
-}
 
 const statusCodeOf = (err: unknown): number | undefined => (err as { statusCode?: number } | null)?.statusCode;
 
@@ -67,8 +52,7 @@ export class DockerDriver implements Driver {
     if (!(cookie instanceof DockerCookie)) throw new DriverError('not a Docker cookie');
     // A reference Docker cannot parse fails here, named, rather than as an engine error.
     parseImage(cookie.task.image);
-    await this.ensureImage(cookie.task.image, signal);
-    await cookie.create();
+    await cookie.create(await this.ensureImage(cookie.task.image, signal));
   }
 
   async imageConfig(image: string, signal?: AbortSignal): Promise<ImageConfig> {
@@ -85,10 +69,10 @@ export class DockerDriver implements Driver {
     return { entrypoint: list(c?.Entrypoint), cmd: list(c?.Cmd), workingDir: c?.WorkingDir ?? '' };
   }
 
-  private async ensureImage(image: string, signal?: AbortSignal): Promise<void> {
+  /** Makes the image present; answers the id its name resolves to. */
+  private async ensureImage(image: string, signal?: AbortSignal): Promise<string> {
     try {
-      await this.docker.getImage(image).inspect();
-      return;
+      return (await this.docker.getImage(image).inspect()).Id;
     } catch (err) {
       if (statusCodeOf(err) !== 404) throw new DriverError(`inspecting image ${image}: ${(err as Error).message}`, { cause: err });
     }
@@ -99,6 +83,11 @@ export class DockerDriver implements Driver {
       this.pulls.set(image, pull);
     }
     await pull;
+    try {
+      return (await this.docker.getImage(image).inspect()).Id;
+    } catch (err) {
+      throw new DriverError(`inspecting image ${image}: ${(err as Error).message}`, { cause: err });
+    }
   }
 
   private async pull(image: string, signal?: AbortSignal): Promise<void> {
@@ -131,7 +120,7 @@ export class DockerDriver implements Driver {
     return leftovers.length;
   }
 
-  watchImages(onRetagged: (image: string) => void): () => void {
+  watchImages(onRetagged: (image: string, imageId: string | undefined) => void): () => void {
     let stopped = false;
     let stream: Readable | undefined;
     let retry: NodeJS.Timeout | undefined;
@@ -141,7 +130,7 @@ export class DockerDriver implements Driver {
       retry.unref();
     };
     const connect = () => {
-      this.docker.getEvents({ filters: { type: ['image'], event: [...RETAG_EVENTS] } }).then(
+      this.docker.getEvents({ filters: { type: ['image'], event: [...RETAG_ACTIONS] } }).then(
         (s) => {
           const events = s as unknown as Readable;
           if (stopped) return void events.destroy();
@@ -152,8 +141,8 @@ export class DockerDriver implements Driver {
             const lines = (pending + text).split('\n');
             pending = lines.pop() ?? '';
             for (const line of lines) {
-              const name = retaggedImage(line);
-              if (name !== undefined) onRetagged(name);
+              const event = imageEvent(line);
+              if (event !== undefined) void this.report(event, onRetagged);
             }
           });
           events.on('error', () => {});
@@ -168,6 +157,21 @@ export class DockerDriver implements Driver {
       clearTimeout(retry);
       stream?.destroy();
     };
+  }
+
+  /** Tells `onRetagged` what an event changed, asking the engine what the line does not say. */
+  private async report(event: ImageEvent, onRetagged: (image: string, imageId: string | undefined) => void): Promise<void> {
+    if (event.name !== undefined && event.id !== undefined) return onRetagged(event.name, event.id);
+    let info: Docker.ImageInspectInfo;
+    try {
+      info = await this.docker.getImage(event.name ?? event.id).inspect();
+    } catch {
+      // Gone again already, or the engine is away: the name is still worth a look.
+      if (event.name !== undefined) onRetagged(event.name, undefined);
+      return;
+    }
+    if (event.name !== undefined) onRetagged(event.name, info.Id);
+    else for (const tag of info.RepoTags ?? []) onRetagged(tag, info.Id);
   }
 
   async close(): Promise<void> {

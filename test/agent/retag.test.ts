@@ -2,6 +2,7 @@
 // same tag, a pull of :latest): hot containers of the old image retire and the next call runs
 // the new one, on the engine's image events, rather than old code until the fn idles out.
 import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import tar from 'tar-stream';
 import { agentSuite, type AgentSuite } from '../helpers/agent-suite.js';
@@ -10,7 +11,7 @@ import { FN_LABEL } from '../../drivers/docker/driver.js';
 
 interface Echo {
   env: Record<string, string>;
-  pid: number;
+  /** Calls this container has taken (a pid says nothing: each container has its own pid namespace). */
   calls: number;
 }
 
@@ -50,7 +51,7 @@ describe('an image rebuilt under its name', () => {
     const fn = await t.mkFn('rebuilt', { image: IMAGE, config: { ECHO_ENV: 'KILN_RETAG' } });
     const first = (await t.invoke(fn.id)).body as Echo;
     assert.equal(first.env.KILN_RETAG, undefined);
-    assert.equal(((await t.invoke(fn.id)).body as Echo).pid, first.pid, 'the hot container is reused');
+    assert.equal(((await t.invoke(fn.id)).body as Echo).calls, first.calls + 1, 'the hot container is reused');
     const [old] = await containersOf(fn.id);
     assert.ok(old);
 
@@ -65,9 +66,34 @@ describe('an image rebuilt under its name', () => {
 
     // Only that image's pools: another fn on the fixture's own tag keeps its container.
     const other = await t.mkFn('untouched');
-    const before = ((await t.invoke(other.id)).body as Echo).pid;
+    const before = ((await t.invoke(other.id)).body as Echo).calls;
     await rebuild('three');
     assert.ok(await eventually(async () => ((await t.invoke(fn.id)).body as Echo).env.KILN_RETAG === 'three', 5000, 100));
-    assert.equal(((await t.invoke(other.id)).body as Echo).pid, before);
+    assert.equal(((await t.invoke(other.id)).body as Echo).calls, before + 1, 'its container is still the same');
+  });
+
+  test('the same image under the name again keeps the container; a docker load that moves the name back is seen', async () => {
+    const fn = await t.mkFn('reloaded', { image: IMAGE, config: { ECHO_ENV: 'KILN_RETAG' } });
+    await rebuild('four');
+    const four = (await t.invoke(fn.id)).body as Echo;
+    assert.equal(four.env.KILN_RETAG, 'four');
+    const saved = await new Promise<Buffer>((resolve, reject) => {
+      void t.docker.getImage(IMAGE).get().then((stream) => {
+        const parts: Buffer[] = [];
+        stream.on('data', (b: Buffer) => parts.push(b)).on('end', () => resolve(Buffer.concat(parts))).on('error', reject);
+      }, reject);
+    });
+
+    // A tag event for the image the name already names: nothing to retire.
+    await t.docker.getImage(IMAGE).tag({ repo: REPO, tag: '1' });
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(((await t.invoke(fn.id)).body as Echo).calls, four.calls + 1, 'a no-op retag kept the hot container');
+
+    // docker load logs only a load event naming the image id: its names come from the image.
+    await rebuild('five');
+    assert.ok(await eventually(async () => ((await t.invoke(fn.id)).body as Echo).env.KILN_RETAG === 'five', 5000, 100));
+    await t.docker.loadImage(Readable.from([saved])).then((res) => new Promise<void>((resolve, reject) =>
+      t.docker.modem.followProgress(res, (err) => (err ? reject(err) : resolve()))));
+    assert.ok(await eventually(async () => ((await t.invoke(fn.id)).body as Echo).env.KILN_RETAG === 'four', 5000, 100), 'the loaded image runs');
   });
 });
