@@ -21,6 +21,27 @@ const appBody = z.object({
 });
 type AppBody = z.infer<typeof appBody>;
 
+/**
+ * What is wrong with a syslog URL, as the engine's syslog driver would find it when a container
+ * is made (and then fail every call); undefined when nothing is. The scheme's message is Fn's.
+ */
+export function syslogUrlProblem(url: string): string | undefined {
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(url)?.[1]?.toLowerCase();
+  if (!scheme || !SYSLOG_SCHEMES.includes(scheme)) return ` invalid scheme, only [${SYSLOG_SCHEMES.join(', ')}] are supported`;
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return ': it is not one URL'; // e.g. several, comma-separated (the engine takes one)
+  }
+  if (u.search !== '' || u.hash !== '') return ': it has a query or fragment';
+  if (scheme === 'unix' || scheme === 'unixgram') {
+    return u.hostname === '' && u.pathname !== '' ? undefined : ': a unix socket URL is scheme:///path/to/socket';
+  }
+  if (u.hostname === '') return ': it names no host';
+  return u.pathname === '' || u.pathname === '/' ? undefined : ': a network syslog URL has no path';
+}
+
 function validateApp(app: App): void {
   switch (checkWordName(app.name)) {
     case 'missing': throw badRequest('Missing Name');
@@ -30,13 +51,8 @@ function validateApp(app: App): void {
   }
   validateAnnotations(app.annotations);
   if (app.syslog_url !== undefined) {
-    const url = app.syslog_url.trim();
-    const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(url)?.[1]?.toLowerCase();
-    if (!scheme || !SYSLOG_SCHEMES.includes(scheme)) {
-      throw badRequest(
-        `invalid syslog url: "${app.syslog_url}" invalid scheme, only [${SYSLOG_SCHEMES.join(', ')}] are supported`,
-      );
-    }
+    const problem = syslogUrlProblem(app.syslog_url.trim());
+    if (problem !== undefined) throw badRequest(`invalid syslog url: "${app.syslog_url}"${problem}`);
   }
   if (!(APP_SHAPES as readonly string[]).includes(app.shape)) throw badRequest('Invalid app shape');
 }

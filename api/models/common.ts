@@ -33,11 +33,18 @@ export const checkWordName = (name: string | undefined): NameCheck => checkName(
 export const checkFnName = (name: string | undefined): NameCheck => checkName(name, PATH_SAFE_NAME);
 
 // Wire shapes: types only; the rules with Fn's messages live in validate functions.
-/** A config key becomes a container's environment variable name: `KEY=value`. */
-const configKey = z.string().refine((k) => k !== '' && !k.includes('='), {
-  error: 'config keys must be non-empty and hold no "=" (each becomes an environment variable name)',
+/**
+ * A config key becomes a container's environment variable name (`KEY=value`), so it must be
+ * non-empty and hold no "=". A key given "" is let through: that deletes it, also one stored
+ * before this rule (or by Fn).
+ */
+export const configSchema = z.record(z.string(), z.string({ error: 'config values must be strings' })).superRefine((config, ctx) => {
+  for (const [key, value] of Object.entries(config)) {
+    if (value !== '' && (key === '' || key.includes('='))) {
+      ctx.addIssue({ code: 'custom', path: [key], message: 'config keys must be non-empty and hold no "=" (each becomes an environment variable name)' });
+    }
+  }
 });
-export const configSchema = z.record(configKey, z.string({ error: 'config values must be strings' }));
 export const annotationsSchema = z.record(z.string(), z.unknown());
 export const timestampSchema = z.string().optional();
 
@@ -51,9 +58,7 @@ export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   const field = issue?.path.map(String).join('.') ?? '';
-  // A bad record key says why in its own issue; the record's is only "Invalid key in record".
-  const message = issue?.code === 'invalid_key' ? issue.issues[0]?.message : issue?.message;
-  throw badRequest(`Invalid JSON: field "${field}": ${message ?? 'invalid'}`, field || undefined);
+  throw badRequest(`Invalid JSON: field "${field}": ${issue?.message ?? 'invalid'}`, field || undefined);
 }
 
 /** Config merge: keys overwrite, a value of "" deletes the key. */

@@ -35,6 +35,12 @@ export class DockerCookie implements Cookie {
     try {
       this.container = await this.docker.createContainer(this.options);
     } catch (err) {
+      // The engine checks the log options here: a syslog URL stored before Kiln checked them as
+      // it does now (or by Fn) is the app's fault, not the engine's.
+      const status = (err as { statusCode?: unknown }).statusCode;
+      if (this.task.syslog && status === 400 && /syslog|address/i.test((err as Error).message)) {
+        throw new LogDestinationError((err as Error).message.replace(/^\(HTTP code 400\) bad parameter - /, '').trim(), { cause: err });
+      }
       throw new DriverError(`creating container for ${this.task.image}: ${(err as Error).message}`, { cause: err });
     }
   }

@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { agentSuite, type AgentSuite } from '../helpers/agent-suite.js';
 import { FN_LABEL } from '../../drivers/docker/driver.js';
 import { eventually, nodeContainers } from '../helpers/containers.js';
+import { rawKnex } from '../helpers/fn-database.js';
 import { call } from '../helpers/server.js';
 
 /** An RFC 5424 message as the engine writes it: PRI, version, time, host, app name, pid, msgid, '-', text. */
@@ -113,6 +114,23 @@ describe('an app\'s syslog_url', () => {
     assert.equal(r.status, 502, JSON.stringify(r.body));
     // The fn's configuration is at fault, not the engine: a 502 naming it, not a 503 to retry.
     assert.match(r.body.message, /^container failed to start: the app's syslog_url cannot be used: failed to initialize logging driver: dial tcp 127\.0\.0\.1:\d+: connect: connection refused$/);
+    assert.equal(r.headers.get('retry-after'), null);
+    assert.deepEqual(await fnContainers(fn.id), []);
+  });
+
+  // Stored before Kiln checked syslog URLs as the engine does (or by Fn): the engine refuses the
+  // container when it is made. The app's fault, said as such, not an engine error to retry.
+  test('a stored syslog URL the engine refuses at create: 502 naming syslog_url, no Retry-After', async () => {
+    const knex = rawKnex(t.db.url);
+    try {
+      await knex('apps').where({ id: t.appId }).update({ syslog_url: 'tcp://127.0.0.1:6514,udp://127.0.0.1:514' });
+    } finally {
+      await knex.destroy();
+    }
+    const fn = await t.mkFn('stored-bad'); // a write through the API: the cached app is dropped
+    const r = await t.invoke(fn.id, {});
+    assert.equal(r.status, 502, JSON.stringify(r.body));
+    assert.match(r.body.message, /^container failed to start: the app's syslog_url cannot be used: .*address/);
     assert.equal(r.headers.get('retry-after'), null);
     assert.deepEqual(await fnContainers(fn.id), []);
   });

@@ -118,7 +118,7 @@ const cases: Case[] = [
   // every call (a 503 to retry, forever), and "A=B" silently became A with value "B=c".
   { name: 'an empty config key on an app', method: 'POST', path: () => '/v2/apps', body: () => ({ name: 'x2', config: { '': 'c' } }), status: 400, message: /^Invalid JSON: field "config\.": config keys must be non-empty and hold no "="/ },
   { name: 'a config key with "=" on a fn', method: 'POST', path: () => '/v2/fns', body: (f) => ({ name: 'x', app_id: f.app.id, image: 'i', config: { 'A=B': 'c' } }), status: 400, message: /^Invalid JSON: field "config\.A=B": config keys must be non-empty/ },
-  { name: 'an empty config key in an update', method: 'PUT', path: (f) => `/v2/fns/${f.fn.id}`, body: () => ({ config: { '': '' } }), status: 400, message: /field "config\.": config keys must be non-empty/ },
+  { name: 'an empty config key in an update', method: 'PUT', path: (f) => `/v2/fns/${f.fn.id}`, body: () => ({ config: { '': 'v' } }), status: 400, message: /field "config\.": config keys must be non-empty/ },
   { name: 'a NUL in a config value', method: 'PUT', path: (f) => `/v2/apps/${f.app.id}`, body: () => ({ config: { B: 'b\u0000' } }), status: 400, message: /^Invalid JSON: config\.B contains a NUL/ },
   { name: 'a NUL in an annotation key', method: 'PUT', path: (f) => `/v2/fns/${f.fn.id}`, body: () => ({ annotations: { 'k\u0000': 1 } }), status: 400, message: /^Invalid JSON: annotations\.k\u0000 contains a NUL/ },
   { name: 'annotations nested 600 deep', method: 'POST', path: () => '/v2/apps', body: () => `{"name":"deep","annotations":{"a":${'['.repeat(600)}${']'.repeat(600)}}}`, status: 400, message: /^Invalid JSON: nested deeper than 512 levels$/ },

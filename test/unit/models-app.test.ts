@@ -49,11 +49,18 @@ const createOk: { name: string; body: unknown; want: App }[] = [
   // As Fn's InsertApp: no shape, or "", is GENERIC_X86.
   { name: 'empty syslog_url is unset, empty shape is GENERIC_X86', body: { name: 'myapp', syslog_url: '', shape: '' }, want: fresh() },
   { name: 'no shape is GENERIC_X86', body: { name: 'myapp' }, want: fresh({ shape: 'GENERIC_X86' }) },
-  ...['tcp', 'udp', 'unix', 'unixgram', 'tcp+tls'].map((scheme) => ({
+  ...['tcp', 'udp', 'tcp+tls'].map((scheme) => ({
     name: `syslog scheme ${scheme}`,
     body: { name: 'myapp', syslog_url: `${scheme}://logs.example.com:514` },
     want: fresh({ syslog_url: `${scheme}://logs.example.com:514` }),
   })),
+  ...['unix', 'unixgram'].map((scheme) => ({
+    name: `syslog scheme ${scheme}`,
+    body: { name: 'myapp', syslog_url: `${scheme}:///dev/log` },
+    want: fresh({ syslog_url: `${scheme}:///dev/log` }),
+  })),
+  { name: 'a syslog host without a port (514)', body: { name: 'myapp', syslog_url: 'udp://logs' }, want: fresh({ syslog_url: 'udp://logs' }) },
+  { name: 'an IPv6 syslog host', body: { name: 'myapp', syslog_url: 'tcp://[::1]:514' }, want: fresh({ syslog_url: 'tcp://[::1]:514' }) },
   {
     name: 'syslog scheme is case-insensitive',
     body: { name: 'myapp', syslog_url: 'TCP://logs:514' },
@@ -127,6 +134,15 @@ const createBad: { name: string; body: unknown; err: ExpectedApiError }[] = [
     body: { name: 'myapp', syslog_url: 'http://logs:514' },
     err: badRequestError(SYSLOG_ERROR('http://logs:514')),
   },
+  // Each of these the engine refuses when it makes a container: every call would then fail.
+  ...[
+    ['several syslog URLs (the engine takes one)', 'tcp://127.0.0.1:6514,udp://127.0.0.1:514', ': it is not one URL'],
+    ['a syslog URL with no host', 'tcp://', ': it names no host'],
+    ['a network syslog URL with a path', 'tcp://logs:514/x', ': a network syslog URL has no path'],
+    ['a syslog URL with a query', 'udp://logs:514?x=1', ': it has a query or fragment'],
+    ['a unix syslog URL with a host', 'unix://logs/dev/log', ': a unix socket URL is scheme:///path/to/socket'],
+    ['a unix syslog URL with no path', 'unixgram://', ': a unix socket URL is scheme:///path/to/socket'],
+  ].map(([name, url, why]) => ({ name: name!, body: { name: 'myapp', syslog_url: url }, err: badRequestError(`invalid syslog url: "${url}"${why}`) })),
   {
     name: 'syslog url without a scheme',
     body: { name: 'myapp', syslog_url: 'logs.example.com' },

@@ -176,6 +176,8 @@ const patchOk: { name: string; body: unknown }[] = [
   { name: 'no id', body: { image: 'x' } },
   { name: 'matching id', body: { id: ID } },
   { name: 'empty id', body: { id: '' } },
+  // Keys that could not be set now may be stored (before the rule, or by Fn): "" deletes them.
+  { name: 'deleting config keys that could not be set', body: { config: { 'A=B': '', '': '' } } },
 ];
 for (const c of patchOk) {
   test(`parseFnPatch accepts: ${c.name}`, () => assert.doesNotThrow(() => parseFnPatch(c.body, ID)));
