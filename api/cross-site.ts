@@ -11,13 +11,37 @@ export function crossSiteRefusal(method: string | undefined, path: string, heade
   // 'same-site' is not enough: another port of the same host is the same site.
   const site = headers['sec-fetch-site'];
   if (site !== undefined) return site === 'same-origin' || site === 'none' ? undefined : `Sec-Fetch-Site: ${site}`;
+  // Browsers send Sec-Fetch-Site only to secure origins (https, localhost): on plain HTTP to a
+  // host name, Origin against the host asked for decides.
   const origin = headers.origin;
   if (origin === undefined) return undefined;
-  let host: string;
+  let from: URL;
   try {
-    host = new URL(origin).host;
+    from = new URL(origin);
   } catch {
     return `Origin: ${origin}`; // "null" (a sandboxed or file: page) and anything unparsable
   }
-  return host === headers.host ? undefined : `Origin: ${origin}`;
+  // A reverse proxy may rewrite Host and say the original in X-Forwarded-Host or Forwarded (a
+  // page elsewhere cannot add those headers without the preflight Kiln never answers).
+  const asked = [headers.host, first(headers['x-forwarded-host']), forwardedHost(headers.forwarded)];
+  return asked.some((h) => h !== undefined && sameHost(from, h)) ? undefined : `Origin: ${origin}`;
+}
+
+const first = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v)?.split(',')[0]?.trim();
+
+/** The host of the first element of an RFC 7239 Forwarded header. */
+function forwardedHost(v: string | undefined): string | undefined {
+  const m = v === undefined ? null : /(?:^|;)\s*host="?([^";,]+)"?/i.exec(v.split(',')[0] ?? '');
+  return m?.[1];
+}
+
+/** Whether `host` (a Host header: name[:port]) is the origin's, the scheme's default port implied. */
+function sameHost(origin: URL, host: string): boolean {
+  let asked: URL;
+  try {
+    asked = new URL(`${origin.protocol}//${host}`);
+  } catch {
+    return false;
+  }
+  return asked.host === origin.host;
 }
