@@ -51,6 +51,10 @@ export function logConfig(task: Pick<ContainerTask, 'syslog'>): Docker.HostConfi
     'syslog-address': task.syslog.url,
     'syslog-facility': 'user',
     'syslog-format': 'rfc5424',
+    // Unlike Fn's (the engine's default, blocking), a receiver that stops reading costs log
+    // lines past a 4 MiB buffer, never the function's time: its writes would block until its timeout.
+    mode: 'non-blocking',
+    'max-buffer-size': '4m',
   };
   if (task.syslog.tags.length > 0) config.tag = task.syslog.tags.map(([k, v]) => `${k}=${v}`).join(',');
   return { Type: 'syslog', Config: config };

@@ -316,12 +316,12 @@ const logCases: { name: string; syslog: ContainerTask['syslog']; want: unknown }
   {
     name: 'a syslog URL: the syslog driver as Fn sets it, tags in order',
     syslog: { url: 'tcp+tls://logs.example:6514', tags: [['app_id', 'A1'], ['fn_id', 'F1']] },
-    want: { Type: 'syslog', Config: { 'syslog-address': 'tcp+tls://logs.example:6514', 'syslog-facility': 'user', 'syslog-format': 'rfc5424', tag: 'app_id=A1,fn_id=F1' } },
+    want: { Type: 'syslog', Config: { 'syslog-address': 'tcp+tls://logs.example:6514', 'syslog-facility': 'user', 'syslog-format': 'rfc5424', mode: 'non-blocking', 'max-buffer-size': '4m', tag: 'app_id=A1,fn_id=F1' } },
   },
   {
     name: 'a syslog URL without tags: the engine\'s default tag',
     syslog: { url: 'udp://127.0.0.1:514', tags: [] },
-    want: { Type: 'syslog', Config: { 'syslog-address': 'udp://127.0.0.1:514', 'syslog-facility': 'user', 'syslog-format': 'rfc5424' } },
+    want: { Type: 'syslog', Config: { 'syslog-address': 'udp://127.0.0.1:514', 'syslog-facility': 'user', 'syslog-format': 'rfc5424', mode: 'non-blocking', 'max-buffer-size': '4m' } },
   },
 ];
 for (const c of logCases) {
