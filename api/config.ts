@@ -136,8 +136,9 @@ const envSchema = z.object({
   FN_MAX_TOTAL_MEMORY_BYTES: intFrom(0, 0), // 0: what the host has
   FN_MAX_TOTAL_CPU_MCPUS: intFrom(0, 0),
   FN_ENABLE_NB_RESOURCE_TRACKER: bool,
-  FN_MAX_PIDS: intFrom(50, 1),
-  FN_MAX_OPEN_FILES: intFrom(350, 1),
+  // 0 sets no limit (the engine's default), as in Fn.
+  FN_MAX_PIDS: intFrom(50, 0),
+  FN_MAX_OPEN_FILES: intFrom(350, 0),
   // Ulimits per container; 0 leaves the engine's default, as in Fn.
   FN_MAX_LOCKED_MEMORY: intFrom(64 * 1024, 0), // bytes
   FN_MAX_PENDING_SIGNALS: intFrom(5000, 0),

@@ -76,7 +76,8 @@ export function createOptions(task: ContainerTask, limits: DockerLimits): Docker
     // MemorySwappiness is deliberately unset: it breaks containers on cgroup v2.
     Memory: memory,
     MemorySwap: memory,
-    PidsLimit: limits.pids,
+    // 0: no limit of Kiln's (the engine's default), as Fn's driver leaves it.
+    ...(limits.pids > 0 && { PidsLimit: limits.pids }),
     // Docker's names (Fn's driver spells the last one `msqueue`, which runc does not know).
     Ulimits: ulimits([
       ['nofile', limits.openFiles],

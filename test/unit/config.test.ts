@@ -83,6 +83,7 @@ const agentCases: { name: string; env: NodeJS.ProcessEnv; want: Partial<Config['
   // Container ulimits and /tmp's inodes, in Fn's units (bytes, signals, inodes); 0 leaves the engine's default.
   { name: 'FN_MAX_LOCKED_MEMORY', env: { FN_MAX_LOCKED_MEMORY: '131072' }, want: { maxLockedMemory: 131072 } },
   { name: 'FN_MAX_LOCKED_MEMORY 0', env: { FN_MAX_LOCKED_MEMORY: '0' }, want: { maxLockedMemory: 0 } },
+  { name: 'FN_MAX_PIDS and FN_MAX_OPEN_FILES 0 (no limit, as Fn)', env: { FN_MAX_PIDS: '0', FN_MAX_OPEN_FILES: '0' }, want: { maxPids: 0, maxOpenFiles: 0 } },
   { name: 'FN_MAX_PENDING_SIGNALS', env: { FN_MAX_PENDING_SIGNALS: ' 100 ' }, want: { maxPendingSignals: 100 } },
   { name: 'FN_MAX_PENDING_SIGNALS 0', env: { FN_MAX_PENDING_SIGNALS: '0' }, want: { maxPendingSignals: 0 } },
   { name: 'FN_MAX_MESSAGE_QUEUE', env: { FN_MAX_MESSAGE_QUEUE: '4096' }, want: { maxMessageQueue: 4096 } },

@@ -136,6 +136,10 @@ test('pids limit and ulimits come from the limits', () => {
   ]);
 });
 
+test('a pids limit of 0 is not set at all (the engine\'s default applies), as Fn\'s driver does', () => {
+  assert.equal('PidsLimit' in hc(makeTask(), { ...limits, pids: 0 }), false);
+});
+
 // A ulimit of 0 is not set at all (the engine's default applies), as Fn's driver does.
 const ulimitCases: { name: string; over: Partial<DockerLimits>; want: { Name: string; Soft: number; Hard: number }[] }[] = [
   {
