@@ -208,7 +208,7 @@ export class Agent {
       if (poolImage !== name) continue;
       const pool = this.pools.get(key);
       // A rebuild that changed nothing (the same image under the name again) keeps them.
-      if (pool && imageId !== undefined && pool.everyContainer((c) => c.imageId === imageId)) continue;
+      if (pool && imageId !== undefined && pool.keepIf((c) => c.imageId === imageId)) continue;
       this.pools.delete(key);
       this.poolImages.delete(key);
       if (!pool) continue;

@@ -36,14 +36,17 @@ export class SlotPool {
   private startMs = DEFAULT_START_MS;
   /** Every live container of this pool, busy or not. */
   readonly members = new Set<HotContainer>();
-  /**
-   * Set by retire(): the containers that run what the pool's image was (none of them is reused),
-   * and that the pool only finishes serving the calls it holds (no container goes back to idle).
-   */
-  private stale: Set<HotContainer> | undefined;
-  /** Launches started so far, and how many had started when the pool was retired. */
+  /** Containers that run what the pool's image name was: none of them takes another call. */
+  private readonly stale = new Set<HotContainer>();
+  /** Set by retire(): the pool only finishes the calls it holds (no container goes back to idle). */
+  private retired = false;
+  /** Launches started so far. */
   private launches = 0;
-  private launchesBeforeRetire: number | undefined;
+  /**
+   * Tests for containers still starting when the name moved (they may have been made from what
+   * it was): a launch numbered below `before` that fails `test` comes up stale.
+   */
+  private arrivals: { before: number; test: (c: HotContainer) => boolean }[] = [];
 
   constructor(readonly key: string, readonly memoryBytes: number, private readonly hooks: PoolHooks) {}
 
@@ -108,7 +111,7 @@ export class SlotPool {
   /** After a call: back to a waiter, back to idle, or out. */
   release(c: HotContainer, reusable: boolean, tookMs?: number): void {
     if (tookMs !== undefined) this.callMs = this.callMs === undefined ? tookMs : this.callMs * (1 - EWMA) + tookMs * EWMA;
-    const spent = this.stale !== undefined && (this.stale.has(c) || this.waiters.length === 0);
+    const spent = this.stale.has(c) || (this.retired && this.waiters.length === 0);
     if (!reusable || c.state === 'closed' || spent) {
       this.remove(c);
       this.maybeLaunch();
@@ -142,6 +145,7 @@ export class SlotPool {
     const i = this.idle.indexOf(c);
     if (i >= 0) this.idle.splice(i, 1);
     if (!this.members.delete(c)) return;
+    this.stale.delete(c);
     this.hooks.retired(c);
     if (this.isEmpty) this.hooks.emptied();
   }
@@ -169,7 +173,8 @@ export class SlotPool {
           this.starting--;
           this.startMs = this.startMs * (1 - EWMA) + (Date.now() - began) * EWMA;
           this.members.add(c);
-          if (this.launchesBeforeRetire !== undefined && launch < this.launchesBeforeRetire) this.stale?.add(c);
+          if (this.arrivals.some((a) => launch < a.before && !a.test(c))) this.stale.add(c);
+          if (this.starting === 0) this.arrivals = [];
           void c.exited.then(() => {
             // Died on its own (crash, OOM while idle): a busy call learns it from its socket.
             if (c.state === 'idle' || c.state === 'frozen') this.remove(c);
@@ -178,6 +183,7 @@ export class SlotPool {
         },
         (err: Error) => {
           this.starting--;
+          if (this.starting === 0) this.arrivals = [];
           // The launch served the oldest waiter; it carries the reason.
           this.waiters.shift()?.reject(err);
           this.maybeLaunch();
@@ -193,16 +199,23 @@ export class SlotPool {
    * are served by new containers; the agent sends new calls to a new pool.
    */
   retire(): void {
-    this.stale = new Set(this.members);
+    this.retired = true;
+    for (const c of this.members) this.stale.add(c);
     // A container still starting may have been made from what the name was.
-    this.launchesBeforeRetire = this.launches;
+    if (this.starting > 0) this.arrivals.push({ before: this.launches, test: () => false });
     for (const c of [...this.idle]) this.remove(c);
     if (this.isEmpty) this.hooks.emptied();
   }
 
-  /** Whether every container of the pool, started or starting, satisfies `test`. */
-  everyContainer(test: (c: HotContainer) => boolean): boolean {
-    return this.starting === 0 && [...this.members].every(test);
+  /**
+   * The image name moved, maybe to what it named (a cached rebuild): keeps the pool when every
+   * started container passes `test`, and tests the ones still starting as they come up (one that
+   * fails takes no call). False, with nothing changed, when a started one fails.
+   */
+  keepIf(test: (c: HotContainer) => boolean): boolean {
+    for (const c of this.members) if (!test(c)) return false;
+    if (this.starting > 0) this.arrivals.push({ before: this.launches, test });
+    return true;
   }
 
   /** Rejects every waiter and closes every idle container (shutdown). */

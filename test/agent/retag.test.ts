@@ -89,6 +89,15 @@ describe('an image rebuilt under its name', () => {
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(((await t.invoke(fn.id)).body as Echo).calls, four.calls + 1, 'a no-op retag kept the hot container');
 
+    // The same while a first container is starting (a pull's own event comes then): it serves.
+    const cold = await t.mkFn('cold-retag', { image: IMAGE });
+    const firstCall = t.invoke(cold.id);
+    await new Promise((r) => setTimeout(r, 40));
+    await t.docker.getImage(IMAGE).tag({ repo: REPO, tag: '1' });
+    assert.equal(((await firstCall).body as Echo).calls, 1);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(((await t.invoke(cold.id)).body as Echo).calls, 2, 'the container that was starting is kept');
+
     // docker load logs only a load event naming the image id: its names come from the image.
     await rebuild('five');
     assert.ok(await eventually(async () => ((await t.invoke(fn.id)).body as Echo).env.KILN_RETAG === 'five', 5000, 100));

@@ -7,6 +7,7 @@ import { SlotPool } from '../../agent/slot-pool.js';
 
 interface Fake {
   name: string;
+  imageId?: string;
   state: string;
   lastUsed: number;
   exited: Promise<never>;
@@ -15,9 +16,10 @@ interface Fake {
 }
 
 let clock = 0;
-function fake(name: string): HotContainer {
+function fake(name: string, imageId?: string): HotContainer {
   const f: Fake = {
     name,
+    ...(imageId !== undefined && { imageId }),
     state: 'busy',
     lastUsed: 0,
     exited: new Promise<never>(() => {}),
@@ -222,4 +224,36 @@ test('retire: idle containers go at once, busy ones after their call, a waiting 
   assert.deepEqual(h.retired, ['b', 'c', 'a', 'd']);
   assert.ok(h.pool.isEmpty);
   assert.ok(h.emptied() >= 1);
+});
+
+test('keepIf: kept when the started containers pass; one starting then comes up tested, and a failing one takes no call', async () => {
+  const h = harness();
+  const runsNew = (c: HotContainer) => c.imageId === 'new';
+  // A first call is starting a container when the name is pointed (again) somewhere.
+  const first = h.pool.acquire(never);
+  await tick();
+  assert.equal(h.pool.keepIf(runsNew), true, 'nothing started yet: kept');
+  h.launches[0]!.resolve(fake('a', 'old')); // made before the move: the old image
+  await tick();
+  assert.deepEqual(h.retired, ['a']);
+  h.launches[1]!.resolve(fake('b', 'new'));
+  const b = await first;
+  assert.equal(nameOf(b), 'b', 'the call got a container of the new image');
+  // Later moves to the same image keep it; a move elsewhere does not, and changes nothing itself.
+  h.pool.release(b, true, 5);
+  assert.equal(h.pool.keepIf(runsNew), true);
+  assert.equal(nameOf(await h.pool.acquire(never)), 'b');
+  assert.equal(h.pool.keepIf((c) => c.imageId === 'newer'), false);
+  assert.deepEqual(h.retired, ['a']);
+});
+
+test('keepIf: a container of the same image starting at the move serves as usual', async () => {
+  const h = harness();
+  const call = h.pool.acquire(never);
+  await tick();
+  assert.equal(h.pool.keepIf((c) => c.imageId === 'same'), true);
+  h.launches[0]!.resolve(fake('a', 'same'));
+  assert.equal(nameOf(await call), 'a');
+  assert.equal(h.launches.length, 1, 'one start, not three');
+  assert.deepEqual(h.retired, []);
 });
