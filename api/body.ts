@@ -1,6 +1,7 @@
 // JSON bodies for the REST API, bounded by FN_MAX_REQUEST_SIZE (0: no limit).
-import express, { type RequestHandler } from 'express';
+import type { RequestHandler } from 'express';
 import { ApiError } from './errors.js';
+import { readBody } from './read-body.js';
 
 /** Deepest nesting a REST body may have: storing and answering it recurse (JSON.stringify). */
 export const MAX_JSON_DEPTH = 512;
@@ -31,27 +32,28 @@ export function jsonBodyProblem(body: unknown): string | undefined {
   return undefined;
 }
 
-export function jsonBody(maxBytes: number): RequestHandler[] {
-  const limit = maxBytes > 0 ? maxBytes : Number.MAX_SAFE_INTEGER;
-  // Refuse up front on a declared length, with Fn's message; chunked bodies are cut off by the parser.
-  const declared: RequestHandler = (req, _res, next) => {
-    const n = Number(req.get('content-length'));
-    if (maxBytes > 0 && Number.isFinite(n) && n > maxBytes) {
-      next(new ApiError(413, `Content-Length too large for this server, ${n} > max ${maxBytes}`));
-      return;
-    }
-    next();
+/**
+ * Reads the body whole (bounded: over the limit it stops reading and answers 413 at once, where
+ * body-parser read off a chunked body to its end first, however long) and parses it as JSON,
+ * whatever its content type, as Fn does (`curl -d` sends a form content type by default). An
+ * empty body is left undefined, so handlers can say it is missing.
+ */
+export function jsonBody(maxBytes: number): RequestHandler {
+  return (req, _res, next) => {
+    readBody(req, maxBytes).then((raw) => {
+      let body: unknown;
+      if (raw.length > 0) {
+        try {
+          body = JSON.parse(raw.toString('utf8'));
+        } catch (err) {
+          next(new ApiError(400, `Invalid JSON: ${(err as Error).message}`));
+          return;
+        }
+      }
+      const problem = jsonBodyProblem(body);
+      if (problem !== undefined) return next(new ApiError(400, `Invalid JSON: ${problem}`));
+      req.body = body;
+      next();
+    }, next);
   };
-  // The parser turns an empty body into {}; leave it undefined so handlers can say it is missing.
-  const emptyIsMissing: RequestHandler = (req, _res, next) => {
-    const len = req.get('content-length');
-    if (len === '0' || (len === undefined && req.get('transfer-encoding') === undefined)) req.body = undefined;
-    next();
-  };
-  const storable: RequestHandler = (req, _res, next) => {
-    const problem = jsonBodyProblem(req.body);
-    next(problem === undefined ? undefined : new ApiError(400, `Invalid JSON: ${problem}`));
-  };
-  // As Fn, any content type is read as JSON: `curl -d` sends form-encoded headers by default.
-  return [declared, express.json({ limit, type: () => true, strict: true }), emptyIsMissing, storable];
 }

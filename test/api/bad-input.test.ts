@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { backends, type TestDb } from '../helpers/db.js';
+import { uploadUntilClosed } from '../helpers/raw-upload.js';
 import { call, startServer, type TestServer } from '../helpers/server.js';
 
 interface Fixture {
@@ -199,6 +200,16 @@ for (const backend of backends) {
       } as RequestInit);
       assert.equal(res.status, 413);
       assert.match(((await res.json()) as { message: string }).message, /too large/i);
+      assert.deepEqual(await snapshot(srv.url), before_);
+    });
+
+    // body-parser read a chunked body over the limit to its end before answering: an endless
+    // one was never answered. Now the 413 comes at the limit, and the connection closes soon.
+    test('an endless chunked body over FN_MAX_REQUEST_SIZE: 413 at once, the connection closed', async () => {
+      const before_ = await snapshot(srv.url);
+      const r = await uploadUntilClosed(srv.url, 'POST /v2/apps HTTP/1.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked', { chunked: true });
+      assert.equal(r.status, 413);
+      assert.ok(r.closed && r.msAfterAnswer < 3500, `closed ${r.closed} after ${r.msAfterAnswer} ms`);
       assert.deepEqual(await snapshot(srv.url), before_);
     });
 

@@ -16,10 +16,14 @@ export interface UploadOutcome {
  * as fast as the connection takes them or one every `paceMs`, until the server closes it or
  * `giveUpMs` pass after its answer.
  */
-export function uploadUntilClosed(base: string, head: string, opts: { giveUpMs?: number; paceMs?: number } = {}): Promise<UploadOutcome> {
-  const { giveUpMs = 6000, paceMs } = opts;
+export function uploadUntilClosed(
+  base: string, head: string, opts: { giveUpMs?: number; paceMs?: number; chunked?: boolean } = {},
+): Promise<UploadOutcome> {
+  const { giveUpMs = 6000, paceMs, chunked = false } = opts;
   const { hostname, port } = new URL(base);
-  const chunk = Buffer.alloc(64 * 1024, 'x');
+  const data = Buffer.alloc(64 * 1024, 'x');
+  // With Transfer-Encoding: chunked (given in `head`), each piece is framed as a chunk.
+  const chunk = chunked ? Buffer.concat([Buffer.from(`${data.length.toString(16)}\r\n`), data, Buffer.from('\r\n')]) : data;
   return new Promise((resolve) => {
     let got = '';
     let answeredAt = 0;
@@ -38,8 +42,10 @@ export function uploadUntilClosed(base: string, head: string, opts: { giveUpMs?:
       if (paceMs !== undefined) return;
       while (!finished && !socket.destroyed && socket.write(chunk));
     };
+    const started = Date.now();
+    // Gives up `giveUpMs` after the answer, or after the start when no answer comes.
     const watch = setInterval(() => {
-      if (answeredAt && Date.now() - answeredAt > giveUpMs) finish(false);
+      if (Date.now() - (answeredAt || started) > giveUpMs) finish(false);
     }, 50);
     socket.on('connect', () => {
       socket.write(`${head}\r\nHost: x\r\n\r\n`);
