@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { Config, LambdaCpus } from './config.js';
 import { originForm, tokenCheck } from './auth.js';
 import { crossSiteRefusal } from './cross-site.js';
+import { boundUnreadBody } from './unread-body.js';
 import type { RewrittenRequest } from './gateway-url.js';
 import { ApiError, LambdaApiError, sendError, sendLambdaError } from './errors.js';
 import { idFactory } from './ids.js';
@@ -176,6 +177,9 @@ export async function start(config: Config): Promise<Running> {
       const unknown = new LambdaApiError(404, 'UnknownOperationException', `Kiln serves the Lambda API's Invoke and InvokeWithResponseStream only, not ${req.method} ${path}`);
       return sendLambdaError(res, unknown, log, { requestId: newId() });
     }
+    // Routes that answer without reading a body (GET /version, /ui/...): what a client sends
+    // anyway is bounded as after any early answer. Before 'finish', where Node would drain it.
+    res.once('prefinish', () => boundUnreadBody(res));
     app(req, res);
   });
   server.listen(config.port, config.host);

@@ -93,6 +93,12 @@ describe('the API with KILN_AUTH_TOKENS set', () => {
       assert.equal(big.status, 401, target);
       assert.ok(big.closed && big.msAfterAnswer < 3500, `${target}: closed ${big.closed} after ${big.msAfterAnswer} ms`);
     }
+    // Public routes that answer without reading a body, too.
+    for (const target of ['/version', '/ui/']) {
+      const open = await uploadUntilClosed(srv.url, `GET ${target} HTTP/1.1\r\nContent-Length: 1000000000000`);
+      assert.equal(open.status, 200, target);
+      assert.ok(open.closed && open.msAfterAnswer < 3500, `${target}: closed ${open.closed} after ${open.msAfterAnswer} ms`);
+    }
     // 3.2 MB/s: 256 KiB arrive in about 80 ms, so the byte bound, not the 2 s one, must close it.
     const paced = await uploadUntilClosed(srv.url, 'POST /v2/apps HTTP/1.1\r\nContent-Length: 1000000000000', { paceMs: 20 });
     assert.equal(paced.status, 401);
