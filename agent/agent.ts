@@ -123,7 +123,8 @@ export function containerEnv(app: App, fn: Fn): Record<string, string> {
  * (app_id, fn_id); nothing when the app has none.
  */
 export function syslogOf(app: Pick<App, 'id' | 'syslog_url'>, fn: Pick<Fn, 'id'>): Pick<ContainerSpec, 'syslog'> {
-  const url = app.syslog_url?.trim();
+  // The engine reads the scheme case-sensitively; Fn (and Kiln) take it in any case.
+  const url = app.syslog_url?.trim().replace(/^[A-Za-z][A-Za-z0-9+.-]*:/, (scheme) => scheme.toLowerCase());
   return url ? { syslog: { url, tags: [['app_id', app.id], ['fn_id', fn.id]] } } : {};
 }
 

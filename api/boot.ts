@@ -164,7 +164,7 @@ export async function start(config: Config): Promise<Running> {
       // An AWS SDK reads errors in Lambda's shape only.
       if (denied) return isLambdaApiPath(url) ? sendLambdaError(res, denied, log, { requestId: newId() }) : sendError(res, denied, log);
     }
-    const crossSite = crossSiteRefusal(req.method, req.url ?? '/', req.headers);
+    const crossSite = crossSiteRefusal(req.method, req.url ?? '/', req.headers, config.publicUrl);
     if (crossSite !== undefined) {
       log.info({ method: req.method, url: req.url, remote: req.socket.remoteAddress, why: crossSite }, 'request refused: cross-site');
       return sendError(res, new ApiError(403, `Cross-site request refused (${crossSite}): Kiln's API and invokes take requests from its own origin and from non-browser clients; HTTP triggers (/t/...) take them from anywhere`), log);

@@ -6,7 +6,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 
 /** Why a request is refused as cross-site, or undefined when it may go on. */
-export function crossSiteRefusal(method: string | undefined, path: string, headers: IncomingHttpHeaders): string | undefined {
+export function crossSiteRefusal(
+  method: string | undefined, path: string, headers: IncomingHttpHeaders, publicUrl?: string,
+): string | undefined {
   if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS' || path.startsWith('/t/')) return undefined;
   // 'same-site' is not enough: another port of the same host is the same site.
   const site = headers['sec-fetch-site'];
@@ -24,7 +26,17 @@ export function crossSiteRefusal(method: string | undefined, path: string, heade
   // A reverse proxy may rewrite Host and say the original in X-Forwarded-Host or Forwarded (a
   // page elsewhere cannot add those headers without the preflight Kiln never answers).
   const asked = [headers.host, first(headers['x-forwarded-host']), forwardedHost(headers.forwarded)];
-  return asked.some((h) => h !== undefined && sameHost(from, h)) ? undefined : `Origin: ${origin}`;
+  if (asked.some((h) => h !== undefined && sameHost(from, h))) return undefined;
+  // The address Kiln is published at (FN_PUBLIC_LB_URL), for proxies that say nothing of it.
+  return publicUrl !== undefined && originOf(publicUrl) === from.origin ? undefined : `Origin: ${origin}`;
+}
+
+function originOf(url: string): string | undefined {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return undefined;
+  }
 }
 
 const first = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v)?.split(',')[0]?.trim();

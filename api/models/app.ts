@@ -28,6 +28,7 @@ type AppBody = z.infer<typeof appBody>;
 export function syslogUrlProblem(url: string): string | undefined {
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(url)?.[1]?.toLowerCase();
   if (!scheme || !SYSLOG_SCHEMES.includes(scheme)) return ` invalid scheme, only [${SYSLOG_SCHEMES.join(', ')}] are supported`;
+  if (!/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(url)) return ': the engine takes scheme://address (scheme:///path for a unix socket)';
   let u: URL;
   try {
     u = new URL(url);

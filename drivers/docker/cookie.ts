@@ -10,6 +10,15 @@ const STATS_LINGER_MS = 2000;
 
 const statusCodeOf = (err: unknown): number | undefined => (err as { statusCode?: number } | null)?.statusCode;
 
+/**
+ * Whether the engine's refusal to create a container is about its syslog address: it names the
+ * driver or the address, or is the check of a unix socket's path (`stat PATH`) or of the URL
+ * (`parse "URL"`). Kiln's other create options are its own, so a 400 is rarely anything else.
+ */
+export function syslogRefusal(message: string, url: string): boolean {
+  return /syslog|address/i.test(message) || message.includes(url) || /(^|- )(stat |parse ")/.test(message);
+}
+
 export class DockerCookie implements Cookie {
   private container: Docker.Container | undefined;
   private statsStream: Readable | undefined;
@@ -38,7 +47,7 @@ export class DockerCookie implements Cookie {
       // The engine checks the log options here: a syslog URL stored before Kiln checked them as
       // it does now (or by Fn) is the app's fault, not the engine's.
       const status = (err as { statusCode?: unknown }).statusCode;
-      if (this.task.syslog && status === 400 && /syslog|address/i.test((err as Error).message)) {
+      if (this.task.syslog && status === 400 && syslogRefusal((err as Error).message, this.task.syslog.url)) {
         throw new LogDestinationError((err as Error).message.replace(/^\(HTTP code 400\) bad parameter - /, '').trim(), { cause: err });
       }
       throw new DriverError(`creating container for ${this.task.image}: ${(err as Error).message}`, { cause: err });

@@ -142,7 +142,11 @@ export class DockerDriver implements Driver {
             pending = lines.pop() ?? '';
             for (const line of lines) {
               const event = imageEvent(line);
-              if (event !== undefined) void this.report(event, onRetagged);
+              if (event === undefined) continue;
+              // An inspect may still be under way when the watch stops: nothing is said after.
+              this.report(event, (image, id) => {
+                if (!stopped) onRetagged(image, id);
+              }).catch(() => {});
             }
           });
           events.on('error', () => {});

@@ -70,7 +70,8 @@ describe('an app\'s syslog_url', () => {
   });
 
   test('over TCP: stdout and stderr lines arrive tagged with the app and fn ids; the call log keeps them too', async () => {
-    await setSyslog(`tcp://127.0.0.1:${tcpPort}`);
+    // The scheme in capitals, as Fn takes it: the engine is given it in lower case, as it wants.
+    await setSyslog(`TCP://127.0.0.1:${tcpPort}`);
     const fn = await t.mkFn('tcp-logger');
     const r = await t.invoke(fn.id, { log: 'hello over tcp' });
     assert.equal(r.status, 200, JSON.stringify(r.body));

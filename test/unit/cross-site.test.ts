@@ -3,7 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { test } from 'node:test';
 import { crossSiteRefusal } from '../../api/cross-site.js';
 
-const cases: { name: string; method: string; path: string; headers: IncomingHttpHeaders; refused: string | undefined }[] = [
+const cases: { name: string; method: string; path: string; headers: IncomingHttpHeaders; publicUrl?: string; refused: string | undefined }[] = [
   { name: 'a CLI or SDK (no browser headers)', method: 'POST', path: '/v2/apps', headers: { host: 'localhost:8080' }, refused: undefined },
   { name: 'the web view (same origin)', method: 'PUT', path: '/v2/apps/x', headers: { host: 'localhost:8080', 'sec-fetch-site': 'same-origin', origin: 'http://localhost:8080' }, refused: undefined },
   { name: 'typed in the address bar', method: 'POST', path: '/invoke/x', headers: { 'sec-fetch-site': 'none' }, refused: undefined },
@@ -20,6 +20,8 @@ const cases: { name: string; method: string; path: string; headers: IncomingHttp
   { name: 'behind a proxy that rewrites Host: X-Forwarded-Host', method: 'POST', path: '/invoke/x', headers: { host: '127.0.0.1:8080', 'x-forwarded-host': 'kiln.example', origin: 'https://kiln.example' }, refused: undefined },
   { name: 'behind a proxy that rewrites Host: Forwarded', method: 'POST', path: '/invoke/x', headers: { host: '127.0.0.1:8080', forwarded: 'for=10.0.0.1;proto=https;host=kiln.example', origin: 'https://kiln.example' }, refused: undefined },
   { name: 'a forwarded host that is not the Origin', method: 'POST', path: '/invoke/x', headers: { host: '127.0.0.1:8080', 'x-forwarded-host': 'kiln.example', origin: 'https://evil.example' }, refused: 'Origin: https://evil.example' },
+  { name: 'a proxy that says nothing (Host rewritten): FN_PUBLIC_LB_URL names the origin', method: 'POST', path: '/invoke/x', headers: { host: '127.0.0.1:8080', origin: 'http://kiln.lan:8081' }, publicUrl: 'http://kiln.lan:8081', refused: undefined },
+  { name: 'FN_PUBLIC_LB_URL is another origin', method: 'POST', path: '/invoke/x', headers: { host: '127.0.0.1:8080', origin: 'http://evil.example' }, publicUrl: 'http://kiln.lan:8081', refused: 'Origin: http://evil.example' },
   { name: 'Origin null (sandboxed or file: page)', method: 'POST', path: '/v2/apps', headers: { host: 'localhost:8080', origin: 'null' }, refused: 'Origin: null' },
   { name: 'a trigger from anywhere', method: 'POST', path: '/t/shop/pay', headers: { 'sec-fetch-site': 'cross-site', origin: 'https://shop.example' }, refused: undefined },
   { name: 'a GET from anywhere (reads change nothing)', method: 'GET', path: '/v2/apps', headers: { 'sec-fetch-site': 'cross-site' }, refused: undefined },
@@ -28,6 +30,6 @@ const cases: { name: string; method: string; path: string; headers: IncomingHttp
 
 for (const c of cases) {
   test(`crossSiteRefusal: ${c.name}`, () => {
-    assert.equal(crossSiteRefusal(c.method, c.path, c.headers), c.refused);
+    assert.equal(crossSiteRefusal(c.method, c.path, c.headers, c.publicUrl), c.refused);
   });
 }

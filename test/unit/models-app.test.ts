@@ -142,6 +142,7 @@ const createBad: { name: string; body: unknown; err: ExpectedApiError }[] = [
     ['a syslog URL with a query', 'udp://logs:514?x=1', ': it has a query or fragment'],
     ['a unix syslog URL with a host', 'unix://logs/dev/log', ': a unix socket URL is scheme:///path/to/socket'],
     ['a unix syslog URL with no path', 'unixgram://', ': a unix socket URL is scheme:///path/to/socket'],
+    ['a unix syslog URL with one slash', 'unix:/dev/log', ': the engine takes scheme://address (scheme:///path for a unix socket)'],
   ].map(([name, url, why]) => ({ name: name!, body: { name: 'myapp', syslog_url: url }, err: badRequestError(`invalid syslog url: "${url}"${why}`) })),
   {
     name: 'syslog url without a scheme',
