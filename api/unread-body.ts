@@ -10,13 +10,15 @@ export const UNREAD_BODY_MS = 2000;
 /** After our FIN, how long the client's last bytes are still taken in before the close. */
 const LINGER_MS = 500;
 
-const watched = new WeakSet<IncomingMessage>();
+/** Marks a request whose unread body is already bounded (it is on the request, not in a module-level set). */
+const BOUNDED = Symbol('kiln.unreadBodyBounded');
+type Marked = IncomingMessage & { [BOUNDED]?: true };
 
 /** Bounds what is read of `res`'s request's unread body. Call it as the early answer is sent. */
 export function boundUnreadBody(res: ServerResponse): void {
-  const req = res.req;
-  if (req.complete || watched.has(req)) return;
-  watched.add(req);
+  const req: Marked = res.req;
+  if (req.complete || req[BOUNDED]) return;
+  req[BOUNDED] = true;
   const socket = req.socket;
   let left = UNREAD_BODY_LIMIT;
   const done = () => {
