@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { Config, LambdaCpus } from './config.js';
 import { originForm, tokenCheck } from './auth.js';
 import { crossSiteRefusal } from './cross-site.js';
+import { pathOf } from './request-path.js';
 import { boundUnreadBody } from './unread-body.js';
 import type { RewrittenRequest } from './gateway-url.js';
 import { ApiError, LambdaApiError, sendError, sendLambdaError } from './errors.js';
@@ -158,8 +159,7 @@ export async function start(config: Config): Promise<Running> {
     }
     if (authenticate) {
       const url = req.url ?? '/';
-      const q = url.indexOf('?');
-      const denied = authenticate(req.method, q < 0 ? url : url.slice(0, q), req.headers);
+      const denied = authenticate(req.method, pathOf(url), req.headers);
       if (denied) log.info({ method: req.method, url, remote: req.socket.remoteAddress, why: denied.message }, 'request refused: no valid token');
       // An AWS SDK reads errors in Lambda's shape only.
       if (denied) return isLambdaApiPath(url) ? sendLambdaError(res, denied, log, { requestId: newId() }) : sendError(res, denied, log);
@@ -173,8 +173,7 @@ export async function start(config: Config): Promise<Running> {
     // The rest of the Lambda APIs (GetFunction, ...) is not served: said in their shape, so an
     // AWS SDK names the error rather than failing to read Fn's.
     if (isLambdaApiPath(req.url ?? '/')) {
-      const path = (req.url ?? '/').split('?')[0];
-      const unknown = new LambdaApiError(404, 'UnknownOperationException', `Kiln serves the Lambda API's Invoke and InvokeWithResponseStream only, not ${req.method} ${path}`);
+      const unknown = new LambdaApiError(404, 'UnknownOperationException', `Kiln serves the Lambda API's Invoke and InvokeWithResponseStream only, not ${req.method} ${pathOf(req.url ?? '/')}`);
       return sendLambdaError(res, unknown, log, { requestId: newId() });
     }
     // Routes that answer without reading a body (GET /version, /ui/...): what a client sends

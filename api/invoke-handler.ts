@@ -10,6 +10,7 @@ import { ApiError, NUL_IN_URL, sendError, sendJson } from './errors.js';
 import { requestGatewayUrl } from './gateway-url.js';
 import type { FnTarget, InvokeLookup } from './invoke-lookup.js';
 import { readBody } from './read-body.js';
+import { pathOf } from './request-path.js';
 
 export interface InvokeHandlerDeps {
   agent: Invoker;
@@ -113,8 +114,7 @@ export function invokeHandler(deps: InvokeHandlerDeps): (req: IncomingMessage, r
 
   return (req, res) => {
     const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const path = q < 0 ? url : url.slice(0, q);
+    const path = pathOf(url);
     let work: Promise<void>;
     if (path.startsWith('/invoke/')) {
       const parts = segments(path.slice('/invoke/'.length));

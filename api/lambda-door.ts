@@ -12,6 +12,7 @@ import {
   type FunctionRef, type InvocationType, type InvokeOptions, type LambdaPath,
 } from './lambda-request.js';
 import { readBody } from './read-body.js';
+import { pathOf } from './request-path.js';
 
 export interface LambdaDoorDeps {
   lookup: InvokeLookup;
@@ -97,8 +98,7 @@ export function lambdaDoor(
   return (req, res) => {
     const url = req.url ?? '/';
     if (!url.startsWith(api.prefix)) return false;
-    const q = url.indexOf('?');
-    const path = q < 0 ? url : url.slice(0, q);
+    const path = pathOf(url);
     const encoded = functionNameIn(path, api);
     if (encoded === undefined) return false;
     if (req.method !== 'POST') {
