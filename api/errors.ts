@@ -88,8 +88,9 @@ export function toHttpError(err: unknown): HttpError {
 }
 
 /**
- * A JSON answer with its length, in one write. Every early answer (an error before the body was
- * read) goes through here, so here what is read of an unread body is bounded.
+ * A JSON answer with its length, in one write. The invoke paths' early answers (errors before
+ * the body was read) go through here, so here what is read of an unread body is bounded;
+ * express's answers are bounded by the hook boot.ts puts on every request it passes on.
  */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   boundUnreadBody(res);
@@ -119,7 +120,6 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
 
 /** Fn's answer for a route that does not exist. */
 export const pathNotFound: RequestHandler = (req, res) => {
-  boundUnreadBody(res);
   res.status(404).json({ message: `Path not found: ${req.method} ${req.path}` });
 };
 
