@@ -60,6 +60,16 @@ async function primed(h: ReturnType<typeof harness>, tookMs: number): Promise<vo
   h.pool.release(await first, true, tookMs);
 }
 
+/** Two calls at once on an empty pool: containers 'a' and 'b' start, one for each. */
+async function twoStarted(h: ReturnType<typeof harness>): Promise<[HotContainer, HotContainer]> {
+  const calls = [h.pool.acquire(never), h.pool.acquire(never)];
+  await tick();
+  h.launches[0]!.resolve(fake('a'));
+  h.launches[1]!.resolve(fake('b'));
+  const [a, b] = await Promise.all(calls);
+  return [a!, b!];
+}
+
 test('a waiting call starts one container; it serves that call', async () => {
   const h = harness();
   const got = h.pool.acquire(never);
@@ -150,13 +160,9 @@ test('a failed start fails the oldest waiting call with its reason', async () =>
 
 test('eviction removes the least recently parked idle container', async () => {
   const h = harness();
-  const calls = [h.pool.acquire(never), h.pool.acquire(never)];
-  await tick();
-  h.launches[0]!.resolve(fake('a'));
-  h.launches[1]!.resolve(fake('b'));
-  const [a, b] = await Promise.all(calls);
-  h.pool.release(b!, true);
-  h.pool.release(a!, true);
+  const [a, b] = await twoStarted(h);
+  h.pool.release(b, true);
+  h.pool.release(a, true);
   assert.equal(nameOf(h.pool.evictOldest()!), 'b');
   assert.deepEqual(h.retired, ['b']);
   assert.equal(h.pool.size, 1);
@@ -176,31 +182,23 @@ test('a waiting call gives up when its signal aborts, with the signal’s reason
 
 test('drain rejects waiting calls and removes idle containers', async () => {
   const h = harness();
-  const calls = [h.pool.acquire(never), h.pool.acquire(never)];
-  await tick();
-  h.launches[0]!.resolve(fake('a'));
-  h.launches[1]!.resolve(fake('b'));
-  const [a, b] = await Promise.all(calls);
-  h.pool.release(a!, true, 5000);
+  const [a, b] = await twoStarted(h);
+  h.pool.release(a, true, 5000);
   const late = h.pool.acquire(never); // takes a
   const waiting = h.pool.acquire(never);
   await tick();
   h.pool.drain(new Error('stopping'));
   await assert.rejects(waiting, /stopping/);
   assert.equal(nameOf(await late), 'a');
-  h.pool.release(b!, true);
+  h.pool.release(b, true);
   h.pool.drain(new Error('stopping'));
   assert.deepEqual(h.retired, ['b'], 'idle containers are removed');
 });
 
 test('retire: idle containers go at once, busy ones after their call, a waiting call gets a new one', async () => {
   const h = harness();
-  const calls = [h.pool.acquire(never), h.pool.acquire(never)];
-  await tick();
-  h.launches[0]!.resolve(fake('a'));
-  h.launches[1]!.resolve(fake('b'));
-  const [a, b] = await Promise.all(calls);
-  h.pool.release(a!, true, 5000); // a idle, b busy
+  const [a, b] = await twoStarted(h);
+  h.pool.release(a, true, 5000); // a idle, b busy
   const waiting = h.pool.acquire(never); // takes a
   assert.equal(nameOf(await waiting), 'a');
   const queued = h.pool.acquire(never); // waits: both busy
@@ -208,7 +206,7 @@ test('retire: idle containers go at once, busy ones after their call, a waiting 
   h.pool.retire();
   assert.deepEqual(h.retired, []);
   // A container of the old image never serves another call, even one that was waiting.
-  h.pool.release(b!, true, 5000);
+  h.pool.release(b, true, 5000);
   assert.deepEqual(h.retired, ['b']);
   // Nor does one that was starting when the name moved: it may have been made from the old image.
   const launched = h.launches.length;
@@ -218,7 +216,7 @@ test('retire: idle containers go at once, busy ones after their call, a waiting 
   assert.equal(h.launches.length, launched + 1, 'a new start for the waiting call');
   h.launches.at(-1)!.resolve(fake('d'));
   assert.equal(nameOf(await queued), 'd');
-  h.pool.release(a!, true, 5000);
+  h.pool.release(a, true, 5000);
   // With nobody waiting any more, the new container does not stay either: the pool is done.
   h.pool.release(await queued, true, 5000);
   assert.deepEqual(h.retired, ['b', 'c', 'a', 'd']);
