@@ -15,8 +15,14 @@ export const INVOKE_PATH: LambdaPath = { prefix: '/2015-03-31/functions/', suffi
 /** `InvokeWithResponseStream`: `POST /2021-11-15/functions/{FunctionName}/response-streaming-invocations`. */
 export const STREAM_PATH: LambdaPath = { prefix: '/2021-11-15/functions/', suffix: '/response-streaming-invocations' };
 
-/** Whether a request target is under one of the Lambda APIs' prefixes (they answer in Lambda's error shape). */
-export const isLambdaApiPath = (url: string): boolean => url.startsWith(INVOKE_PATH.prefix) || url.startsWith(STREAM_PATH.prefix);
+/**
+ * Every Lambda API path begins with its API version's date (`/2015-03-31/functions/`,
+ * `/2016-08-19/account-settings/`, `/2018-10-31/layers`, ...); Fn's never does.
+ */
+const LAMBDA_API_VERSION = /^\/\d{4}-\d{2}-\d{2}(?:[/?]|$)/;
+
+/** Whether a request target is a Lambda API's (it is answered in Lambda's error shape, served or not). */
+export const isLambdaApiPath = (url: string): boolean => LAMBDA_API_VERSION.test(url);
 
 /** RIE's account id, which Kiln's Lambda daemon puts in every function ARN. */
 export const KILN_ACCOUNT_ID = '012345678912';

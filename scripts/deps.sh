@@ -9,6 +9,11 @@ if ! command -v autoreconf >/dev/null || ! command -v libtoolize >/dev/null || !
   echo "kiln: installing build tools for aws-lambda-ric (autoconf automake libtool cmake)" >&2
   apt-get install -y autoconf automake libtool cmake >&2 || { apt-get update >&2 && apt-get install -y autoconf automake libtool cmake >&2; }
 fi
+# The AWS CLI v2 (a test peer: the Lambda Invoke API through a real client).
+if [ ! -x /usr/bin/aws ]; then
+  echo "kiln: installing the AWS CLI for the tests (awscli)" >&2
+  apt-get install -y awscli >&2 || { apt-get update >&2 && apt-get install -y awscli >&2; }
+fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "kiln: installing npm dependencies (npm ci)" >&2
   npm ci --no-fund --no-audit >&2

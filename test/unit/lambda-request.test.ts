@@ -81,9 +81,12 @@ test('functionNameIn: only POST {prefix}{one segment}{suffix} of the API asked',
   for (const [path, api, want] of cases) assert.equal(functionNameIn(path, api), want, path);
 });
 
-test('isLambdaApiPath: both APIs\' prefixes, whatever follows', () => {
-  for (const url of ['/2015-03-31/functions/f/invocations', '/2015-03-31/functions/x', '/2021-11-15/functions/f/response-streaming-invocations?Qualifier=1']) assert.ok(isLambdaApiPath(url), url);
-  for (const url of ['/invoke/f', '/2015-03-31/function', '/2021-11-15/', '/v2/fns', '/t/app/2021-11-15/functions/']) assert.ok(!isLambdaApiPath(url), url);
+test('isLambdaApiPath: every path under a Lambda API version date, whatever follows', () => {
+  for (const url of [
+    '/2015-03-31/functions/f/invocations', '/2015-03-31/functions/x', '/2021-11-15/functions/f/response-streaming-invocations?Qualifier=1',
+    '/2015-03-31/functions', '/2015-03-31/functions/', '/2016-08-19/account-settings/', '/2018-10-31/layers?MaxItems=1', '/2021-11-15',
+  ]) assert.ok(isLambdaApiPath(url), url);
+  for (const url of ['/invoke/f', '/v2/fns', '/t/app/2021-11-15/functions/', '/2015-03-3/functions', '/2015-03-31x/functions', '/version', '/']) assert.ok(!isLambdaApiPath(url), url);
 });
 
 test('qualifierParam', () => {
