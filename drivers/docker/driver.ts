@@ -124,13 +124,16 @@ export class DockerDriver implements Driver {
     let stopped = false;
     let stream: Readable | undefined;
     let retry: NodeJS.Timeout | undefined;
+    // Once a stream has broken, each new one starts from then (unix seconds, a second early):
+    // the engine replays what it logged meanwhile, so a retag while the watch was down is seen.
+    let since: number | undefined;
     const again = () => {
       if (stopped) return;
       retry = setTimeout(connect, IMAGE_WATCH_RETRY_MS);
       retry.unref();
     };
     const connect = () => {
-      this.docker.getEvents({ filters: { type: ['image'], event: [...RETAG_ACTIONS] } }).then(
+      this.docker.getEvents({ filters: { type: ['image'], event: [...RETAG_ACTIONS] }, ...(since !== undefined && { since }) }).then(
         (s) => {
           const events = s as unknown as Readable;
           if (stopped) return void events.destroy();
@@ -150,7 +153,10 @@ export class DockerDriver implements Driver {
             }
           });
           events.on('error', () => {});
-          events.once('close', again);
+          events.once('close', () => {
+            since = Math.floor(Date.now() / 1000) - 1;
+            again();
+          });
         },
         again,
       );

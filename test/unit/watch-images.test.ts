@@ -1,6 +1,6 @@
 // DockerDriver.watchImages against a stand-in engine whose event streams the test controls:
-// lines split across chunks, a stream that breaks (an engine restart) and is opened again, a
-// load resolved through the image, and nothing more once stopped.
+// lines split across chunks, a stream that breaks (an engine restart) and is opened again from
+// the break, a load resolved through the image, and nothing more once stopped.
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
@@ -13,10 +13,12 @@ const line = (action: string, actorId: string, name: string) =>
 
 function fakeEngine() {
   const streams: PassThrough[] = [];
+  const asked: Array<{ since?: number }> = [];
   let opened = 0;
   const docker = {
-    getEvents: async () => {
+    getEvents: async (opts: { since?: number }) => {
       opened++;
+      asked.push(opts);
       const s = new PassThrough();
       streams.push(s);
       return s;
@@ -25,7 +27,7 @@ function fakeEngine() {
       inspect: async () => (name === ID ? { Id: ID, RepoTags: ['fn:2', 'fn:latest'] } : { Id: `sha256:of-${name}`, RepoTags: [name] }),
     }),
   };
-  return { docker: docker as unknown as Docker, streams, opened: () => opened };
+  return { docker: docker as unknown as Docker, streams, asked, opened: () => opened };
 }
 
 const until = async (ok: () => boolean, ms = 3000) => {
@@ -50,9 +52,14 @@ test('watchImages: reads split lines, resolves what a line leaves out, reopens a
   await until(() => seen.length === 2);
   assert.deepEqual(seen, [`fn:1 ${ID}`, 'busybox:1.36 sha256:of-busybox:1.36']);
 
-  // The engine restarts: the stream ends, and a new one is opened a second later.
+  // The engine restarts: the stream ends, and a new one is opened a second later, from a
+  // second before the break, so the engine replays what happened in between.
+  assert.equal(engine.asked[0]!.since, undefined, 'the first stream starts now');
+  const broke = Math.floor(Date.now() / 1000);
   engine.streams[0]!.destroy();
   await until(() => engine.streams.length === 2, 3000);
+  const since = engine.asked[1]!.since;
+  assert.ok(since !== undefined && since >= broke - 2 && since <= broke, `since ${since}, broke at ${broke}`);
   engine.streams[1]!.write(line('load', ID, ID));
   await until(() => seen.length === 4);
   assert.deepEqual(seen.slice(2), [`fn:2 ${ID}`, `fn:latest ${ID}`]);
