@@ -71,15 +71,9 @@ export function toHttpError(err: unknown): HttpError {
   if (err instanceof NotFoundError) return { status: 404, body: { message: err.message } };
   if (err instanceof ConflictError) return { status: 409, body: { message: err.message } };
   if (err instanceof UnstorableValueError) return { status: 400, body: { message: err.message } };
-  // body-parser's own errors carry a `type`.
-  const type = (err as { type?: unknown } | null)?.type;
-  if (type === 'entity.parse.failed') {
-    return { status: 400, body: { message: `Invalid JSON: ${(err as Error).message}` } };
-  }
-  if (type === 'entity.too.large') return { status: 413, body: { message: 'Request body too large' } };
   // A path segment that is not valid percent-encoding (the router's decodeURIComponent).
   if (err instanceof URIError) return { status: 400, body: { message: `Invalid URL: ${err.message}` } };
-  // Other client errors from body-parser (http-errors marks them `expose`): their own status.
+  // Client errors from express's own modules (http-errors marks them `expose`): their own status.
   const e = err as { status?: unknown; expose?: unknown; message?: unknown } | null;
   if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500 && e.expose === true) {
     return { status: e.status, body: { message: String(e.message) } };

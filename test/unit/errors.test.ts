@@ -3,18 +3,9 @@ import { test } from 'node:test';
 import { ApiError, badRequest, type ErrorBody, toHttpError } from '../../api/errors.js';
 import { ConflictError, NotFoundError, UnstorableValueError } from '../../store/errors.js';
 
-/** body-parser's errors: an Error with a `type` (and a status of its own, which is not trusted). */
-const bodyParserError = (message: string, type: string, status: number): Error =>
+/** http-errors' errors, as express's modules throw them: an Error with a `type`, a status and `expose`. */
+const httpError = (message: string, type: string, status: number): Error =>
   Object.assign(new Error(message), { type, status, expose: true });
-
-const jsonSyntaxError = ((): Error => {
-  try {
-    JSON.parse('{"name": }');
-  } catch (err) {
-    if (err instanceof Error) return err;
-  }
-  throw new Error('JSON.parse did not throw');
-})();
 
 const cases: { name: string; err: unknown; status: number; body: ErrorBody }[] = [
   { name: 'ApiError 400', err: new ApiError(400, 'Missing Name'), status: 400, body: { message: 'Missing Name' } },
@@ -68,38 +59,20 @@ const cases: { name: string; err: unknown; status: number; body: ErrorBody }[] =
     body: { message: 'Trigger source is too long for this database' },
   },
   {
-    name: 'body-parser entity.parse.failed',
-    err: bodyParserError('Unexpected token } in JSON at position 9', 'entity.parse.failed', 400),
-    status: 400,
-    body: { message: 'Invalid JSON: Unexpected token } in JSON at position 9' },
-  },
-  {
-    name: 'entity.parse.failed on a real SyntaxError',
-    err: Object.assign(jsonSyntaxError, { type: 'entity.parse.failed' }),
-    status: 400,
-    body: { message: `Invalid JSON: ${jsonSyntaxError.message}` },
-  },
-  {
-    name: 'body-parser entity.too.large',
-    err: bodyParserError('request entity too large', 'entity.too.large', 413),
-    status: 413,
-    body: { message: 'Request body too large' },
-  },
-  {
-    name: 'body-parser encoding.unsupported',
-    err: bodyParserError('unsupported content encoding "br"', 'encoding.unsupported', 415),
+    name: 'an exposed 415 (encoding.unsupported)',
+    err: httpError('unsupported content encoding "br"', 'encoding.unsupported', 415),
     status: 415,
     body: { message: 'unsupported content encoding "br"' },
   },
   {
-    name: 'body-parser charset.unsupported',
-    err: bodyParserError('unsupported charset "KOI8-R"', 'charset.unsupported', 415),
+    name: 'an exposed 415 (charset.unsupported)',
+    err: httpError('unsupported charset "KOI8-R"', 'charset.unsupported', 415),
     status: 415,
     body: { message: 'unsupported charset "KOI8-R"' },
   },
   {
-    name: 'body-parser request.size.invalid keeps its 400',
-    err: bodyParserError('request size did not match content length', 'request.size.invalid', 400),
+    name: 'an exposed request.size.invalid keeps its 400',
+    err: httpError('request size did not match content length', 'request.size.invalid', 400),
     status: 400,
     body: { message: 'request size did not match content length' },
   },
@@ -107,7 +80,7 @@ const cases: { name: string; err: unknown; status: number; body: ErrorBody }[] =
   { name: 'TypeError', err: new TypeError('x is undefined'), status: 500, body: { message: 'internal server error' } },
   {
     name: 'an exposed client error of an unknown type keeps its status',
-    err: bodyParserError('whatever', 'something.else', 400),
+    err: httpError('whatever', 'something.else', 400),
     status: 400,
     body: { message: 'whatever' },
   },
@@ -119,7 +92,7 @@ const cases: { name: string; err: unknown; status: number; body: ErrorBody }[] =
   },
   {
     name: 'an exposed 5xx is still a 500',
-    err: bodyParserError('upstream detail', 'something.else', 503),
+    err: httpError('upstream detail', 'something.else', 503),
     status: 500,
     body: { message: 'internal server error' },
   },
