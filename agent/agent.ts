@@ -23,6 +23,8 @@ export interface AgentConfig {
   freezeIdleMs: number;
   startTimeoutMs: number;
   maxResponseBytes: number;
+  /** The bound on answers passed on as streams (see ContainerDeps). */
+  maxStreamedResponseBytes: number;
   maxLogBytes: number;
   /** How long a call may wait for a container before 503. */
   maxQueueMs: number;
@@ -71,6 +73,11 @@ export interface InvokeSpec {
    * always goes on as it comes.
    */
   streamed?: boolean;
+  /**
+   * The caller holds the whole answer (the Lambda Invoke API): FN_MAX_RESPONSE_SIZE bounds it
+   * even when the fn streams. Otherwise a streamed answer has the streamed bound.
+   */
+  buffered?: boolean;
   /** Called once a container has been taken for the call (detached calls answer 202 then). */
   onAccepted?: () => void;
   /**
@@ -193,6 +200,7 @@ export class Agent {
       freezeIdleMs: cfg.freezeIdleMs,
       maxLogBytes: cfg.maxLogBytes,
       maxResponseBytes: cfg.maxResponseBytes,
+      maxStreamedResponseBytes: cfg.maxStreamedResponseBytes,
       lateOutput: (fnId, callId, log) => this.recorder.updateLog(fnId, callId, log),
     };
     this.unwatchImages = deps.driver.watchImages((image, imageId) => this.retagged(image, imageId));
@@ -273,7 +281,7 @@ export class Agent {
       const done = await container.execute(
         {
           callId: spec.callId, headers: spec.headers, body: spec.body, timeoutMs: spec.fn.timeout * 1000,
-          signal: spec.signal, ...(spec.gateway && { gateway: spec.gateway }), ...(spec.streamed && { streamed: true }),
+          signal: spec.signal, ...(spec.gateway && { gateway: spec.gateway }), ...(spec.streamed && { streamed: true }), ...(spec.buffered && { buffered: true }),
         },
         res,
       );

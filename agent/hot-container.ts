@@ -36,6 +36,12 @@ export interface ContainerDeps {
   freezeIdleMs: number;
   maxLogBytes: number;
   maxResponseBytes: number;
+  /**
+   * KILN_MAX_STREAMED_RESPONSE_SIZE: an answer the caller gets as it comes (a Lambda response
+   * stream, anything InvokeWithResponseStream passes on) is bounded by this instead, as Lambda
+   * bounds streamed answers at 200 MB and buffered ones at 6 MB.
+   */
+  maxStreamedResponseBytes: number;
   /** Output that came after the last call was stored (e.g. a Lambda extension's SHUTDOWN): its whole log again. */
   lateOutput?(fnId: string, callId: string, log: string): void;
 }
@@ -50,6 +56,8 @@ export interface CallInput {
   signal: AbortSignal;
   /** Pass the answer on as it comes, however short (see InvokeSpec.streamed). */
   streamed?: boolean;
+  /** The caller holds the whole answer (see InvokeSpec.buffered). */
+  buffered?: boolean;
 }
 
 export interface CallDone {
@@ -248,7 +256,10 @@ export class HotContainer {
           ...(input.gateway && { gateway: input.gateway }),
         }, input.body.length),
         body: input.body,
-      }, res, { maxBytes: this.deps.maxResponseBytes, gateway: input.gateway !== undefined, signal: ac.signal, ...(input.streamed && { passThrough: true }) });
+      }, res, {
+        maxBytes: this.deps.maxResponseBytes, maxStreamedBytes: input.buffered ? this.deps.maxResponseBytes : this.deps.maxStreamedResponseBytes,
+        gateway: input.gateway !== undefined, signal: ac.signal, ...(input.streamed && { passThrough: true }),
+      });
       if (platformLog) call.log.write(platformLog);
       if (streamError !== undefined) {
         // The daemon cuts a stream short at the call's deadline, as it answers 504 otherwise.

@@ -31,6 +31,8 @@ export const RESPONSE_WINDOW = 64 * 1024;
 export interface RelayOptions {
   /** FN_MAX_RESPONSE_SIZE; 0 means none. */
   maxBytes: number;
+  /** The bound on an answer passed on as a stream (a Lambda response stream, or passThrough); 0 means none. */
+  maxStreamedBytes: number;
   /** Through a trigger: Fn-Http-Status and Fn-Http-H-* are unwrapped. */
   gateway: boolean;
   /** Aborts the exchange (timeout, caller gone, container exited); its reason is kept. */
@@ -94,6 +96,8 @@ export function relayCall(
   return new Promise<RelayResult>((resolve, reject) => {
     const { maxBytes, signal } = opts;
     const window = opts.passThrough ? 0 : maxBytes > 0 ? Math.min(RESPONSE_WINDOW, maxBytes + 1) : RESPONSE_WINDOW;
+    /** This answer's bound: a stream's when the caller gets it as one, known from its head. */
+    let limit = maxBytes;
     let controller: Dispatcher.DispatchController | undefined;
     let status = 0;
     let functionError: string | undefined;
@@ -126,6 +130,7 @@ export function relayCall(
       },
       onResponseStart(ctl, statusCode, raw) {
         status = statusCode;
+        if (opts.passThrough || raw['kiln-response-mode'] === 'streaming') limit = opts.maxStreamedBytes;
         const kilnLog = raw['kiln-log'];
         if (kilnLog !== undefined) platformLog = Buffer.from(String(kilnLog), 'base64');
         if (status !== 200 && status !== 502 && status !== 504) {
@@ -133,8 +138,8 @@ export function relayCall(
           return;
         }
         const declared = Number(raw['content-length']);
-        if (maxBytes > 0 && Number.isFinite(declared) && declared > maxBytes) {
-          ctl.abort(new AgentError('response-too-large', `function response body too large: ${declared} > max ${maxBytes} bytes`));
+        if (limit > 0 && Number.isFinite(declared) && declared > limit) {
+          ctl.abort(new AgentError('response-too-large', `function response body too large: ${declared} > max ${limit} bytes`));
           return;
         }
         // 502 and 504 are the function's own error answers: passed on as they are, with the
@@ -153,8 +158,8 @@ export function relayCall(
       },
       onResponseData(ctl, chunk) {
         size += chunk.length;
-        if (maxBytes > 0 && size > maxBytes) {
-          stop(ctl, new AgentError('response-too-large', `function response body too large: over ${maxBytes} bytes`));
+        if (limit > 0 && size > limit) {
+          stop(ctl, new AgentError('response-too-large', `function response body too large: over ${limit} bytes`));
           return;
         }
         if (!streaming) {

@@ -102,6 +102,7 @@ export async function start(config: Config): Promise<Running> {
       freezeIdleMs: a.freezeIdleMs,
       startTimeoutMs: a.startTimeoutMs,
       maxResponseBytes: a.maxResponseBytes,
+      maxStreamedResponseBytes: a.maxStreamedResponseBytes,
       maxLogBytes: a.maxLogBytes,
       maxQueueMs: a.maxQueueMs,
       nonBlocking: a.nonBlocking,

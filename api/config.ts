@@ -132,6 +132,8 @@ const envSchema = z.object({
   FN_HOT_START_TIMEOUT_MSECS: intFrom(5000, 1),
   FN_HOT_PULL_TIMEOUT_MSECS: intFrom(10 * 60_000, 1),
   FN_MAX_RESPONSE_SIZE: intFrom(6 * MiB, 0), // Fn: 0 (off); Kiln: Lambda's 6 MB
+  // Kiln's: an answer the caller gets as a stream (a Lambda response stream, InvokeWithResponseStream); Lambda's 200 MB.
+  KILN_MAX_STREAMED_RESPONSE_SIZE: intFrom(200 * MiB, 0),
   FN_MAX_LOG_SIZE_BYTES: intFrom(MiB, 0),
   FN_MAX_TOTAL_MEMORY_BYTES: intFrom(0, 0), // 0: what the host has
   FN_MAX_TOTAL_CPU_MCPUS: intFrom(0, 0),
@@ -200,6 +202,8 @@ export interface Config {
     pullTimeoutMs: number;
     pull: boolean;
     maxResponseBytes: number;
+    /** KILN_MAX_STREAMED_RESPONSE_SIZE: the bound on answers passed on as streams; 0 means none. */
+    maxStreamedResponseBytes: number;
     maxLogBytes: number;
     maxTotalMemoryBytes: number;
     maxTotalCpuMilli: number;
@@ -255,6 +259,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       pullTimeoutMs: e.FN_HOT_PULL_TIMEOUT_MSECS,
       pull: e.KILN_DOCKER_PULL,
       maxResponseBytes: e.FN_MAX_RESPONSE_SIZE,
+      maxStreamedResponseBytes: e.KILN_MAX_STREAMED_RESPONSE_SIZE,
       maxLogBytes: e.FN_MAX_LOG_SIZE_BYTES,
       maxTotalMemoryBytes: e.FN_MAX_TOTAL_MEMORY_BYTES,
       maxTotalCpuMilli: e.FN_MAX_TOTAL_CPU_MCPUS,

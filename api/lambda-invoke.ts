@@ -79,7 +79,7 @@ export function lambdaInvokeHandler(deps: LambdaInvokeDeps): (req: IncomingMessa
     const answer = new BufferedAnswer();
     let failure: unknown;
     try {
-      await agent.invoke({ ...spec, signal: gone.signal, ...(options.tail && { onLog: (l: CallLog) => (callLog = l) }) }, answer);
+      await agent.invoke({ ...spec, signal: gone.signal, buffered: true, ...(options.tail && { onLog: (l: CallLog) => (callLog = l) }) }, answer);
     } catch (err) {
       failure = err;
     }

@@ -386,3 +386,52 @@ describe('InvokeWithResponseStream with KILN_AUTH_TOKENS set and KILN_AUTH_INVOK
     client.destroy();
   });
 });
+
+describe('streamed answers have their own bound, KILN_MAX_STREAMED_RESPONSE_SIZE', () => {
+  let s: AgentSuite;
+  let client: LambdaClient;
+  let lambdaFn: { id: string; name: string };
+  let httpFn: { id: string; name: string };
+  const MAX = 4096;
+  const STREAMED_MAX = 64 * 1024;
+
+  before(async () => {
+    s = await agentSuite('stream-bounds', { FN_MAX_RESPONSE_SIZE: String(MAX), KILN_MAX_STREAMED_RESPONSE_SIZE: String(STREAMED_MAX) });
+    client = lambdaClient(s.srv.url);
+    lambdaFn = await s.mkFn('bounded-lambda', { image: await lambdaFixtureImage('node-runtime'), format: 'lambda' });
+    httpFn = await s.mkFn('bounded-http');
+  });
+  after(async () => {
+    client.destroy();
+    await s.close();
+  });
+
+  const streamOf = (bytes: number) => ({ action: 'stream', chunks: bytes / 2000, chunkBytes: 2000, gapMs: 1 });
+
+  test('a Lambda response stream over FN_MAX_RESPONSE_SIZE reaches /invoke\'s caller whole', async () => {
+    const r = await fetch(`${s.srv.url}/invoke/${lambdaFn.id}`, { method: 'POST', body: JSON.stringify(streamOf(20_000)) });
+    assert.equal(r.status, 200);
+    assert.equal((await r.text()).length, 20_000);
+  });
+
+  test('InvokeWithResponseStream passes on any fn\'s answer up to the streamed bound, and cuts one over it', async () => {
+    const http = await streamed(client, { FunctionName: httpFn.name, Payload: payload({ bytes: 20_000 }) });
+    assertWhole(http);
+    assert.equal(http.text.length, 20_000);
+    const lambda = await streamed(client, { FunctionName: lambdaFn.name, Payload: payload(streamOf(20_000)) });
+    assertWhole(lambda);
+    assert.equal(lambda.text.length, 20_000);
+    const over = await streamed(client, { FunctionName: httpFn.name, Payload: payload({ bytes: STREAMED_MAX + 1000 }) });
+    assert.equal(over.complete?.ErrorCode, 'Function.ResponseSizeTooLarge');
+    assert.ok(over.text.length <= STREAMED_MAX, `${over.text.length} bytes passed on`);
+  });
+
+  test('answers the caller holds whole keep FN_MAX_RESPONSE_SIZE: /invoke of a plain answer, Invoke of a stream', async () => {
+    const plain = await s.invoke(httpFn.id, { bytes: 20_000 });
+    assert.equal(plain.status, 502);
+    assert.match(JSON.stringify(plain.body), /too large/);
+    const out = await client.send(new InvokeCommand({ FunctionName: lambdaFn.name, Payload: payload(streamOf(20_000)) }));
+    assert.equal(out.FunctionError, 'Unhandled');
+    assert.equal(JSON.parse(Buffer.from(out.Payload ?? new Uint8Array()).toString('utf8')).errorType, 'Function.ResponseSizeTooLarge');
+  });
+});
