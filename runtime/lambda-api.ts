@@ -291,7 +291,9 @@ export function lambdaApi(deps: LambdaApiDeps): (req: IncomingMessage, res: Serv
   }
 
   async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0]!;
+    const target = (req.url ?? '/').split('?')[0]!;
+    // The references write some paths with a trailing slash (`/2022-07-01/telemetry/`): the same path.
+    const path = target.length > 1 && target.endsWith('/') ? target.slice(0, -1) : target;
     const method = req.method ?? 'GET';
     for (const r of routes) {
       const m = typeof r.path === 'string' ? (path === r.path ? NO_PARAMS : null) : r.path.exec(path);

@@ -111,6 +111,9 @@ function parseDestination(api: 'telemetry' | 'logs', value: unknown): Destinatio
 
 const categoryOf = (type: string): EventCategory => (type.startsWith('platform.') ? 'platform' : (type as EventCategory));
 
+/** Where a subscription delivers, as a key: one subscription an extension and destination. */
+const destinationKey = (d: Destination): string => (d.protocol === 'TCP' ? `TCP ${d.port}` : `HTTP ${d.port} ${d.path}`);
+
 /** How a batch reaches a subscriber: true once delivered (HTTP: a 2xx answer; TCP: written). */
 interface Transport {
   send(batch: TelemetryEvent[]): Promise<boolean>;
@@ -228,28 +231,35 @@ class Subscriber {
 }
 
 export class Telemetry {
+  /** By extension and destination (see subscribe). */
   private readonly subscribers = new Map<string, Subscriber>();
   /** Init-phase events, replayed to subscribers as they join during init. */
   private initEvents: TelemetryEvent[] = [];
   private open = true;
 
-  /** Takes a subscription; only during init (403 after). Idempotent per extension: the first one stands. */
+  /**
+   * Takes a subscription; only during init (403 after). An extension may subscribe several
+   * destinations (the OpenTelemetry collector subscribes platform events to one listener and
+   * function logs to another); the same destination again is idempotent, as documented: the
+   * first subscription stands, and init's events are not sent twice.
+   */
   subscribe(sub: Subscription): void {
     if (!this.open) {
       const name = sub.api === 'telemetry' ? 'Telemetry' : 'Logs';
       throw new LambdaApiError(403, `${name}.SubscriptionClosed`, `${name} API subscription is closed`);
     }
-    const other = this.subscribers.get(sub.extension);
-    if (other && other.sub.api !== sub.api) {
-      throw new LambdaApiError(400, 'ValidationError', 'An extension can use either the Telemetry API or the Logs API, not both');
+    for (const other of this.subscribers.values()) {
+      if (other.sub.extension === sub.extension && other.sub.api !== sub.api) {
+        throw new LambdaApiError(400, 'ValidationError', 'An extension can use either the Telemetry API or the Logs API, not both');
+      }
     }
-    if (other) {
-      // Idempotent, as documented: no second subscription, no second copy of init's events.
+    const key = `${sub.extension}\n${destinationKey(sub.destination)}`;
+    if (this.subscribers.has(key)) {
       this.emit('platform.telemetrySubscription', { name: sub.extension, state: 'Already subscribed', types: sub.types });
       return;
     }
     const s = new Subscriber(sub);
-    this.subscribers.set(sub.extension, s);
+    this.subscribers.set(key, s);
     for (const e of this.initEvents) s.push(e);
     this.emit('platform.telemetrySubscription', { name: sub.extension, state: 'Subscribed', types: sub.types });
   }

@@ -525,4 +525,28 @@ describe('Telemetry API: timing, shapes, retries, idempotence', () => {
         assert.deepEqual(subs, ['Subscribed', 'Already subscribed']);
       }),
     ));
+
+  test('one extension, two destinations, as the OpenTelemetry collector subscribes: each gets its own types; the documented trailing slash is the same path', () =>
+    withSink((platform) => withSink((logs) =>
+      withDaemon({ extensions: { collector: '#!/bin/sh\necho "hello from ext"\nexec sleep 1000\n' } }, async (d) => {
+        await d.waitForOutput(/hello from ext/);
+        const id = await register(d, 'collector', []);
+        await subscribeTelemetry(d, id, platform.port, ['platform']);
+        // The reference's own example URL: http://${AWS_LAMBDA_RUNTIME_API}/2022-07-01/telemetry/
+        const second = await d.api('PUT', '/2022-07-01/telemetry/', {
+          headers: { 'lambda-extension-identifier': id },
+          body: JSON.stringify({ schemaVersion: '2022-12-13', types: ['extension'], destination: { protocol: 'HTTP', URI: `http://sandbox.localdomain:${logs.port}/` } }),
+        });
+        assert.equal(second.status, 200, second.text);
+        void d.eventNext(id);
+        await warm(d);
+        await platform.waitFor('platform.report');
+        await logs.waitFor('extension');
+        assert.deepEqual(logs.events().map((e) => e.type), ['extension'], 'only what the second subscription asked for');
+        assert.deepEqual(logs.events()[0]!.record, 'hello from ext');
+        assert.ok(platform.events().every((e) => String(e.type).startsWith('platform.')));
+        const subs = platform.events().filter((e) => e.type === 'platform.telemetrySubscription').map((e) => (e.record as Json).types);
+        assert.deepEqual(subs, [['platform'], ['extension']]);
+      }),
+    )));
 });
