@@ -9,6 +9,7 @@ import type { InvokeEvent, Outcome, Sandbox } from './sandbox.js';
 import { deferred } from './deferred.js';
 import { parseSubscription, type Telemetry } from './telemetry.js';
 import { newId } from './trace.js';
+import { HTTP_INTEGRATION_TYPE } from './stream-prelude.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ERROR_CAUSE_TYPE = 'application/vnd.aws.lambda.error.cause+json';
@@ -208,7 +209,10 @@ export function lambdaApi(deps: LambdaApiDeps): (req: IncomingMessage, res: Serv
       sandbox.respond(id, { kind: 'failure', status: 502, failure: { errorType: 'Runtime.InvalidResponseModeHeader', errorMessage: `Invalid response mode: ${mode}` } });
       throw new LambdaApiError(400, 'InvalidFunctionResponseMode', 'The Lambda-Runtime-Function-Response-Mode header must be "streaming"');
     }
-    if (mode === 'streaming') {
+    // A function URL answer (a prelude, 8 NULs, the body) is a stream whatever the mode header:
+    // aws-lambda-go's lambdaurl streams it with none (the service streams it because the
+    // function URL's invoke mode says so).
+    if (mode === 'streaming' || contentType.split(';')[0]!.trim() === HTTP_INTEGRATION_TYPE) {
       const done = deferred<void>();
       sandbox.respond(id, { kind: 'stream', contentType, from: req, done, cut: deferred() });
       // Answered once the whole stream has been relayed to the caller.

@@ -349,6 +349,21 @@ describe('HTTP triggers: a streamed function URL answer', () => {
       assert.deepEqual(a.json(), error);
     }));
 
+  test('aws-lambda-go\'s lambdaurl stream (chunked, the prelude\'s content type, no mode header) is answered as a function URL stream', () =>
+    withDaemon({}, async (d) => {
+      const inv = await invoke(d, { 'fn-call-id': 'go-url', 'fn-intent': 'httprequest', 'fn-http-method': 'GET', 'fn-http-request-url': '/t/app/go' });
+      const prelude = JSON.stringify({ statusCode: 201, headers: { 'Content-Type': 'text/plain' } });
+      const status = await postChunked(d, 'go-url', [prelude, '\0\0\0\0\0\0\0\0', 'hello ', 'go'], undefined, {
+        'content-type': 'application/vnd.awslambda.http-integration-response',
+      });
+      assert.equal(status, 202);
+      const a = await inv.answer;
+      assert.equal(a.status, 200);
+      assert.equal(a.headers['fn-http-status'], '201');
+      assert.equal(a.headers['content-type'], 'text/plain');
+      assert.equal(a.text, 'hello go');
+    }));
+
   test('the http-integration-response prelude becomes Fn-Http-Status and headers; the body streams after it', () =>
     withDaemon({}, async (d) => {
       const next = d.next();
