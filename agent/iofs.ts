@@ -1,5 +1,6 @@
 // The per-container socket directory of the http-stream contract, and readiness: the container
-// binds phonylsnr.sock, then links lsnr.sock -> phonylsnr.sock (relative, same directory).
+// binds phonylsnr.sock, then links lsnr.sock -> phonylsnr.sock (relative, same directory); or,
+// as Fn's agent also takes, binds lsnr.sock itself.
 import { watch, type FSWatcher } from 'node:fs';
 import { chmod, lstat, mkdir, mkdtemp, readlink, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -18,11 +19,13 @@ export interface SocketDir {
   remove(): Promise<void>;
 }
 
-/** Checks lsnr.sock: a relative symlink to a name in the same directory that is a socket. */
+/** Checks lsnr.sock: a socket, or a relative symlink to a name in the same directory that is a socket. */
 export async function isListenerReady(dir: string): Promise<boolean> {
   const link = join(dir, LISTENER_NAME);
   try {
     const l = await lstat(link);
+    // Bound directly, as Fn's checkSocketDestination accepts (the FDKs all link a phony socket).
+    if (l.isSocket()) return true;
     if (!l.isSymbolicLink()) return false;
     const target = await readlink(link);
     if (target.includes('/') || target !== basename(target) || target === LISTENER_NAME) return false;

@@ -157,6 +157,13 @@ describe('invoking functions', () => {
     assert.match(r.body.message, /did not become ready within 2000 ms/);
   });
 
+  test('a server that binds lsnr.sock itself, with no link, is ready as on Fn', async () => {
+    const fn = await mkFn('direct-bind', { config: { MODE: 'direct' } });
+    const r = await invoke(fn.id, { hello: 1 });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal((r.body as Echo).body, JSON.stringify({ hello: 1 }));
+  });
+
   test('a container that exits at start gets 502 with the reason', async () => {
     const fn = await mkFn('exits', { config: { MODE: 'exit' } });
     const r = await invoke(fn.id);
