@@ -5,6 +5,7 @@ import type { OutgoingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { AgentError, StreamCutError } from './errors.js';
 import { toCallerResponse, type Headers } from './headers.js';
+import { fnContentType, headOf } from './content-sniff.js';
 
 /** Where a call's answer goes: a node ServerResponse, or a sink for detached calls. */
 export interface ResponseTarget {
@@ -118,6 +119,12 @@ export function relayCall(
       if (err) reject(err);
       else resolve({ status, ...(functionError !== undefined && { functionError }), ...(platformLog && { platformLog }), ...(streamError !== undefined && { streamError }) });
     };
+    /**
+     * The caller's headers, with the Content-Type Fn sets when the function sent none (sniffed
+     * from the answer's first bytes). A passed-through stream's type is its door's own.
+     */
+    const typed = (head: Buffer): Headers =>
+      headers['content-type'] || opts.passThrough ? headers : { ...headers, 'content-type': fnContentType(head) };
     const stop = (ctl: Dispatcher.DispatchController, err: Error) => {
       if (streaming) res.destroy(err);
       ctl.abort(err);
@@ -166,7 +173,7 @@ export function relayCall(
           pending.push(chunk);
           if (size < window) return;
           streaming = true;
-          res.writeHead(status, headers);
+          res.writeHead(status, typed(headOf(pending)));
           for (const p of pending) res.write(p);
           pending = [];
           return;
@@ -188,8 +195,9 @@ export function relayCall(
         } else if (streaming) res.end();
         else {
           // Headers and body in one write.
-          res.writeHead(status, { ...headers, 'content-length': String(size) });
-          res.end(pending.length === 1 ? pending[0]! : Buffer.concat(pending, size));
+          const body = pending.length === 1 ? pending[0]! : Buffer.concat(pending, size);
+          res.writeHead(status, { ...typed(body), 'content-length': String(size) });
+          res.end(body);
         }
         settle(undefined);
       },

@@ -164,6 +164,24 @@ describe('invoking functions', () => {
     assert.equal((r.body as Echo).body, JSON.stringify({ hello: 1 }));
   });
 
+  test('an answer with no Content-Type gets the one Fn gives it: JSON for {, else sniffed', async () => {
+    const fn = await mkFn('untyped');
+    const type = async (raw: string, repeat = 1) => {
+      const r = await fetch(`${t.srv.url}/invoke/${fn.id}`, { method: 'POST', body: JSON.stringify({ raw, repeat }) });
+      const text = await r.text();
+      assert.equal(r.status, 200, text);
+      assert.equal(text.length, raw.length * repeat);
+      return r.headers.get('content-type');
+    };
+    assert.equal(await type('{"a":1}'), 'application/json; charset=utf-8');
+    assert.equal(await type('<html><body>hi</body></html>'), 'text/html; charset=utf-8');
+    assert.equal(await type('plain words '), 'text/plain; charset=utf-8');
+    assert.equal(await type('\u0001\u0002'), 'application/octet-stream');
+    // A type the function gives is never replaced.
+    const typed = await invoke(fn.id, { raw: '{"a":1}', headers: { 'Content-Type': 'text/x-mine' } });
+    assert.equal(typed.headers.get('content-type'), 'text/x-mine');
+  });
+
   test('a container that exits at start gets 502 with the reason', async () => {
     const fn = await mkFn('exits', { config: { MODE: 'exit' } });
     const r = await invoke(fn.id);

@@ -30,6 +30,18 @@ describe('streaming answers', () => {
     assert.equal((await r.text()).length, 150 * KiB);
   });
 
+  test('an answer past the window with no Content-Type gets Fn\'s, sniffed from its first bytes, through /invoke and a trigger', async () => {
+    const fn = await mkFn('untyped-large');
+    assert.equal((await call(t.srv.url, 'POST', '/v2/triggers', { name: 'untyped', app_id: t.appId, fn_id: fn.id, type: 'http', source: '/untyped' })).status, 200);
+    for (const url of [`${t.srv.url}/invoke/${fn.id}`, `${t.srv.url}/t/streaming/untyped`]) {
+      const r = await fetch(url, { method: 'POST', body: JSON.stringify({ raw: '<html><body>0123456789', repeat: 5000 }) });
+      assert.equal(r.status, 200, url);
+      assert.equal(r.headers.get('content-type'), 'text/html; charset=utf-8', url);
+      assert.equal(r.headers.get('content-length'), null, `${url}: it streamed`);
+      assert.equal((await r.text()).length, 22 * 5000, url);
+    }
+  });
+
   test('a declared Content-Length over the limit is a clean 502 before anything is sent', async () => {
     const fn = await mkFn('declared');
     const r = await call(t.srv.url, 'POST', `/invoke/${fn.id}`, JSON.stringify({ bytes: 300 * KiB, headers: { 'Content-Length': String(300 * KiB) } }));
