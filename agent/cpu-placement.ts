@@ -3,6 +3,7 @@
 // loopback); on one CPU each hand-off is a local wake-up instead of a cross-CPU one (an IPI,
 // on a VM an exit), which is most of the Lambda layer's per-call overhead. Pure: the agent
 // owns one CpuPlacement, the composition root decides which CPUs it gets.
+import { LeastUsed } from './least-used.js';
 
 /** A CPU list that is not Linux cpu-list syntax ("0-3,6"). */
 export class CpuListError extends Error {
@@ -61,45 +62,13 @@ export const LAMBDA_ONE_VCPU_MAX_MB = 1769;
 export const pinsToOneCpu = (memoryMb: number): boolean => memoryMb <= LAMBDA_ONE_VCPU_MAX_MB;
 
 /** Spreads containers over CPUs: each goes to the CPU with the fewest placed now. */
-export class CpuPlacement {
-  /** Containers placed per CPU, in the order the CPUs were given (the tie-break). */
-  private readonly placed = new Map<number, number>();
-
-  /** `cpus` must not be empty; a CPU listed twice counts once, at its first position. */
+export class CpuPlacement extends LeastUsed<number> {
   constructor(cpus: readonly number[]) {
-    if (cpus.length === 0) throw new RangeError('CpuPlacement needs at least one CPU');
-    for (const cpu of cpus) if (!this.placed.has(cpu)) this.placed.set(cpu, 0);
+    super(cpus, 'CPU');
   }
 
   get cpus(): number[] {
-    return [...this.placed.keys()];
-  }
-
-  /** The CPU with the fewest containers placed (ties: the earliest in the list), now counted. */
-  take(): number {
-    let best: number | undefined;
-    let fewest = Infinity;
-    for (const [cpu, n] of this.placed) {
-      if (n < fewest) {
-        fewest = n;
-        best = cpu;
-      }
-    }
-    // The constructor guarantees at least one CPU.
-    const cpu = best!;
-    this.placed.set(cpu, fewest + 1);
-    return cpu;
-  }
-
-  /** A container placed on `cpu` is gone. A CPU not in the list, or with none placed, is left as is. */
-  give(cpu: number): void {
-    const n = this.placed.get(cpu);
-    if (n !== undefined && n > 0) this.placed.set(cpu, n - 1);
-  }
-
-  /** How many containers are placed on each CPU (tests, diagnostics). */
-  counts(): Map<number, number> {
-    return new Map(this.placed);
+    return this.places;
   }
 }
 
