@@ -12,7 +12,9 @@ import { lambdaPlacement, pinsToOneCpu, type CpuPlacement } from './cpu-placemen
 import { AgentError } from './errors.js';
 import { HotContainer, type ContainerDeps, type ContainerSpec } from './hot-container.js';
 import type { ResponseTarget } from './relay.js';
+import { askedNetwork, networkProblem } from './fn-network.js';
 import { IOFS_LISTENER } from './iofs-env.js';
+import { LeastUsed } from './least-used.js';
 import { LAMBDA_EXTRA_HOSTS, lambdaEnv, type LambdaRuntime } from './lambda.js';
 import { ResourceTracker, type Capacity } from './resources.js';
 import { SlotPool } from './slot-pool.js';
@@ -34,8 +36,13 @@ export interface AgentConfig {
    */
   nonBlocking?: boolean;
   capacity: Capacity;
-  /** Network containers join; none when undefined. */
-  network?: string;
+  /**
+   * FN_DOCKER_NETWORKS: a container whose fn asks for no network joins the one of these with the
+   * fewest of this agent's containers (Fn's pickNetwork); empty, it has no network.
+   */
+  networks: readonly string[];
+  /** What a fn may ask for with kiln.io/network; checked again here, as the list may have narrowed since the fn was written. */
+  allowedNetworks: readonly string[];
   /** How long shutdown lets running calls finish. */
   shutdownGraceMs: number;
   /** The runtime daemon bundle for `format: lambda` fns; such fns get 501 without it. */
@@ -188,11 +195,16 @@ export class Agent {
   private placement: CpuPlacement | undefined;
   /** The CPU each pinned container holds; deleted when given back, so it is given back once. */
   private readonly pinned = new WeakMap<HotContainer, number>();
+  /** FN_DOCKER_NETWORKS, for containers whose fn asks for no network; undefined when none are set. */
+  private readonly spread: LeastUsed<string> | undefined;
+  /** The network each container was given from `spread`; deleted when given back, as `pinned`. */
+  private readonly spreadTo = new WeakMap<HotContainer, string>();
 
   constructor(private readonly cfg: AgentConfig, private readonly deps: AgentDeps) {
     this.resources = new ResourceTracker(cfg.capacity);
     this.recorder = new CallRecorder(deps.store, deps.log);
     this.placement = lambdaPlacement(cfg.lambdaCpus);
+    this.spread = cfg.networks.length > 0 ? new LeastUsed(cfg.networks, 'network') : undefined;
     this.containerDeps = {
       driver: deps.driver,
       iofsPath: cfg.iofsPath,
@@ -256,6 +268,10 @@ export class Agent {
     if (!this.resources.fitsAtAll(memory, 0)) {
       refuse(new AgentError('too-big-for-host', `fn memory ${spec.fn.memory} MB is more than this server can give (${Math.floor(this.resources.total.memoryBytes / MiB)} MB)`));
     }
+
+    const network = askedNetwork(spec.app, spec.fn);
+    const refused = network === undefined ? undefined : networkProblem(network, this.cfg.allowedNetworks);
+    if (refused !== undefined) refuse(new AgentError('network-refused', `fn "${spec.fn.name}" cannot run here: ${refused}`));
 
     const key = this.slotKeyOf(spec.app, spec.fn);
     const pool = this.poolFor(key, spec);
@@ -334,6 +350,7 @@ export class Agent {
   private poolFor(key: string, spec: InvokeSpec): SlotPool {
     let pool = this.pools.get(key);
     if (pool) return pool;
+    const network = askedNetwork(spec.app, spec.fn);
     const cSpec: ContainerSpec = {
       id: '',
       image: spec.fn.image,
@@ -343,7 +360,8 @@ export class Agent {
       cpusMilli: 0,
       idleTimeoutMs: spec.fn.idle_timeout * 1000,
       fnId: spec.fn.id,
-      ...(this.cfg.network !== undefined && { network: this.cfg.network }),
+      // Checked in invoke(): a string the operator allows. Otherwise launch() picks one of FN_DOCKER_NETWORKS, if any.
+      ...(typeof network === 'string' && { network }),
       ...syslogOf(spec.app, spec.fn),
     };
     const memory = cSpec.memoryMb * MiB;
@@ -372,7 +390,7 @@ export class Agent {
         void this.closeContainer(c).finally(() => {
           if (this.evicted.delete(c)) this.evictingBytes -= memory;
           this.resources.release(memory, c.spec.cpusMilli);
-          this.unpin(c);
+          this.giveBack(c);
         });
       },
       // A launch waiting for memory may evict it now, rather than wait for the next release.
@@ -408,21 +426,25 @@ export class Agent {
       }
       // Lambda gives a sandbox of this size one vCPU: pin it to the least used CPU.
       const cpu = spec.lambda && pinsToOneCpu(spec.memoryMb) ? this.placement?.take() : undefined;
+      // A fn that asks for no network: the least used of FN_DOCKER_NETWORKS, as Fn's pickNetwork.
+      const spreadTo = spec.network === undefined ? this.spread?.take() : undefined;
       let c: HotContainer;
       try {
-        c = await this.startContainer(spec, cpu);
+        c = await this.startContainer(spreadTo === undefined ? spec : { ...spec, network: spreadTo }, cpu);
       } catch (err) {
         this.resources.release(memory, spec.cpusMilli);
         if (cpu !== undefined) this.placement?.give(cpu);
+        if (spreadTo !== undefined) this.spread?.give(spreadTo);
         if (this.stop.signal.aborted) throw new AgentError('shutting-down', 'Server is shutting down');
         throw err;
       }
       if (cpu !== undefined) this.pinned.set(c, cpu);
+      if (spreadTo !== undefined) this.spreadTo.set(c, spreadTo);
       this.live.add(c);
       if (this.stop.signal.aborted) {
         await this.closeContainer(c);
         this.resources.release(memory, spec.cpusMilli);
-        this.unpin(c);
+        this.giveBack(c);
         throw new AgentError('shutting-down', 'Server is shutting down');
       }
       return c;
@@ -456,12 +478,18 @@ export class Agent {
     }
   }
 
-  /** Gives back the CPU a container was pinned to, if any, once. */
-  private unpin(c: HotContainer): void {
+  /** Gives back the CPU a container was pinned to and the network it was spread to, if any, once. */
+  private giveBack(c: HotContainer): void {
     const cpu = this.pinned.get(c);
-    if (cpu === undefined) return;
-    this.pinned.delete(c);
-    this.placement?.give(cpu);
+    if (cpu !== undefined) {
+      this.pinned.delete(c);
+      this.placement?.give(cpu);
+    }
+    const network = this.spreadTo.get(c);
+    if (network !== undefined) {
+      this.spreadTo.delete(c);
+      this.spread?.give(network);
+    }
   }
 
   private async closeContainer(c: HotContainer): Promise<void> {

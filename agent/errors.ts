@@ -13,6 +13,7 @@ export type AgentErrorKind =
   | 'image-unavailable' //    the image is not present and cannot be pulled (400: fix the fn)
   | 'shutting-down' //        the server is stopping (503)
   | 'unsupported-format' //   the fn's format cannot run on this server yet (501)
+  | 'network-refused' //      the fn asks for a network the server does not (or no longer) allow (502: fix the fn)
   | 'cancelled'; //           the client went away (recorded; nobody to answer)
 
 export class AgentError extends Error {

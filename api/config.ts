@@ -4,6 +4,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { CpuListError, parseCpuList } from '../agent/cpu-placement.js';
+import { allowedNetworks, DEFAULT_ALLOWED_NETWORKS, networkNames } from '../agent/fn-network.js';
 import { MIN_TOKEN_LENGTH, TOKEN_PATTERN } from './auth.js';
 
 const MiB = 1024 * 1024;
@@ -160,6 +161,8 @@ const envSchema = z.object({
   KILN_AUTH_INVOKE: boolOn,
   KILN_DOCKER_PULL: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   KILN_LAMBDA_CPUS: lambdaCpus,
+  // Read from the raw environment (see loadConfig): set but empty means no fn may ask for a network.
+  KILN_ALLOWED_NETWORKS: z.string().optional(),
   // Read only to tell whether `auto` may use this process's CPUs (dockerode reads it itself).
   DOCKER_HOST: z.string().optional(),
 });
@@ -219,7 +222,10 @@ export interface Config {
     maxMessageQueue: number;
     /** nr_inodes of the tmpfs at /tmp; 0: the kernel's default. */
     maxTmpfsInodes: number;
-    network: string | undefined;
+    /** FN_DOCKER_NETWORKS: a container whose fn asks for no network joins the least used; none when empty. */
+    networks: string[];
+    /** What the kiln.io/network annotation may name: KILN_ALLOWED_NETWORKS and `networks`, never host, none or container:... */
+    allowedNetworks: string[];
     readOnlyRoot: boolean;
     unprivileged: boolean;
     maxQueueMs: number;
@@ -239,6 +245,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     throw new ConfigError(`invalid settings: ${detail}`);
   }
   const e = parsed.data;
+  const networks = networkNames(e.FN_DOCKER_NETWORKS);
+  // Unlike every other setting, empty is not unset: it allows no network at all.
+  const askable = env.KILN_ALLOWED_NETWORKS === undefined ? DEFAULT_ALLOWED_NETWORKS : networkNames(env.KILN_ALLOWED_NETWORKS);
   return {
     unreadFnSettings: Object.keys(given).filter((name) => name.startsWith('FN_') && !READ.has(name)).sort(),
     port: e.FN_PORT,
@@ -270,7 +279,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       maxPendingSignals: e.FN_MAX_PENDING_SIGNALS,
       maxMessageQueue: e.FN_MAX_MESSAGE_QUEUE,
       maxTmpfsInodes: e.FN_MAX_TMPFS_INODES,
-      network: e.FN_DOCKER_NETWORKS?.split(/[,\s]+/).find(Boolean),
+      networks,
+      allowedNetworks: allowedNetworks(askable, networks),
       readOnlyRoot: !e.FN_DISABLE_READONLY_ROOTFS,
       unprivileged: !e.FN_DISABLE_UNPRIVILEGED_CONTAINERS,
       maxQueueMs: e.KILN_MAX_QUEUE_MSECS,

@@ -40,6 +40,8 @@ const AGENT_STATUS: Record<AgentErrorKind, number> = {
   'image-unavailable': 502,
   'shutting-down': 503,
   'unsupported-format': 501,
+  // As an image that cannot be had: the fn cannot run as written, and the message says why.
+  'network-refused': 502,
   // Nobody is listening any more; nginx's "client closed request", which Fn records as 444.
   'cancelled': 499,
 };
@@ -196,7 +198,9 @@ export function toLambdaError(err: unknown, fnTimeoutSec?: number): LambdaOutcom
       // The function does not speak its contract, or its format cannot run here.
       case 'invalid-response':
       case 'unsupported-format': return platform(502, 'InvalidRuntimeException', err.message);
-      case 'image-unavailable': return platform(502, 'ResourceNotReadyException', err.message);
+      // Lambda's answer when a function's VPC connection cannot be had.
+      case 'image-unavailable':
+      case 'network-refused': return platform(502, 'ResourceNotReadyException', err.message);
       case 'too-big-for-host': return platform(400, 'InvalidParameterValueException', err.message);
       case 'cancelled': return platform(500, 'ServiceException', err.message);
     }

@@ -37,7 +37,8 @@ const DEFAULTS: Config = {
     maxPendingSignals: 5000,
     maxMessageQueue: 819200,
     maxTmpfsInodes: 0,
-    network: undefined,
+    networks: [],
+    allowedNetworks: ['bridge'],
     readOnlyRoot: true,
     unprivileged: true,
     maxQueueMs: 10_000,
@@ -70,7 +71,13 @@ for (const value of [',', ' , ,', 'short', 'abcdefghijklmno', 'abcdefgh ijklmnop
 
 const agentCases: { name: string; env: NodeJS.ProcessEnv; want: Partial<Config['agent']> }[] = [
   { name: 'FN_FREEZE_IDLE_MSECS -1 disables freezing', env: { FN_FREEZE_IDLE_MSECS: '-1' }, want: { freezeIdleMs: -1 } },
-  { name: 'FN_DOCKER_NETWORKS takes the first network', env: { FN_DOCKER_NETWORKS: 'fns, other' }, want: { network: 'fns' } },
+  // Fn's field separator is whitespace; commas too here. Its networks are always allowed to be asked for.
+  { name: 'FN_DOCKER_NETWORKS, every one listed', env: { FN_DOCKER_NETWORKS: 'fns, other  fns' }, want: { networks: ['fns', 'other'], allowedNetworks: ['bridge', 'fns', 'other'] } },
+  { name: 'KILN_ALLOWED_NETWORKS', env: { KILN_ALLOWED_NETWORKS: 'a,b c' }, want: { allowedNetworks: ['a', 'b', 'c'] } },
+  { name: 'KILN_ALLOWED_NETWORKS empty: no fn may ask', env: { KILN_ALLOWED_NETWORKS: '' }, want: { allowedNetworks: [] } },
+  { name: 'KILN_ALLOWED_NETWORKS blank: no fn may ask', env: { KILN_ALLOWED_NETWORKS: ' ' }, want: { allowedNetworks: [] } },
+  { name: 'KILN_ALLOWED_NETWORKS empty keeps FN_DOCKER_NETWORKS', env: { KILN_ALLOWED_NETWORKS: '', FN_DOCKER_NETWORKS: 'fns' }, want: { networks: ['fns'], allowedNetworks: ['fns'] } },
+  { name: 'KILN_ALLOWED_NETWORKS never lets host, none or container: through', env: { KILN_ALLOWED_NETWORKS: 'host none container:x bridge', FN_DOCKER_NETWORKS: 'host' }, want: { networks: ['host'], allowedNetworks: ['bridge'] } },
   { name: 'FN_DISABLE_READONLY_ROOTFS', env: { FN_DISABLE_READONLY_ROOTFS: 'true' }, want: { readOnlyRoot: false } },
   { name: 'FN_DISABLE_UNPRIVILEGED_CONTAINERS', env: { FN_DISABLE_UNPRIVILEGED_CONTAINERS: '1' }, want: { unprivileged: false } },
   // Go's strconv.ParseBool spellings, which an Fn server's environment may use.

@@ -188,6 +188,7 @@ describe('toLambdaError', () => {
     ['an invalid function response', agent('invalid-response'), platform(502, 'InvalidRuntimeException')],
     ['no Lambda bundle', agent('unsupported-format'), platform(502, 'InvalidRuntimeException')],
     ['a missing image', new ImageNotFoundError('kiln-test/none:1', 'not found'), platform(502, 'ResourceNotReadyException')],
+    ['a network no longer allowed', agent('network-refused'), platform(502, 'ResourceNotReadyException')],
     ['the engine failing', new DriverError('boom'), platform(502, 'EC2UnexpectedException')],
     ['no token', new UnauthorizedError('missing'), platform(401, 'MissingAuthenticationTokenException')],
     ['a wrong token', new UnauthorizedError('invalid'), platform(401, 'UnrecognizedClientException')],

@@ -120,6 +120,8 @@ const differentCases: { name: string; app: App; fn: Fn; cpus: number }[] = [
   { name: 'a config key renamed, value kept', app: makeApp({ config: { DB_URL: 'postgres://db', LOG_LEVL: 'info' } }), fn: makeFn(), cpus: 500 },
   { name: 'a syslog URL set', app: makeApp({ syslog_url: 'tcp://logs:514' }), fn: makeFn(), cpus: 500 },
   { name: 'a syslog URL with another port', app: makeApp({ syslog_url: 'tcp://logs:601' }), fn: makeFn(), cpus: 500 },
+  { name: 'a network asked by the fn', app: makeApp(), fn: makeFn({ annotations: { 'kiln.io/network': 'bridge' } }), cpus: 500 },
+  { name: 'a network asked by the app', app: makeApp({ annotations: { 'kiln.io/network': 'fns' } }), fn: makeFn(), cpus: 500 },
   { name: 'a config value moved into the key', app: makeApp({ config: { DB_URL: 'postgres://db', LOG_LEVEL: 'info' } }), fn: makeFn({ config: { 'GREETING=hi': '' } }), cpus: 500 },
 ];
 
@@ -132,6 +134,16 @@ for (const c of differentCases) {
 test('slotKey: all the changed variants differ from each other', () => {
   const keys = differentCases.map((c) => slotKey(c.app, c.fn, c.cpus));
   assert.equal(new Set([...keys, baseKey]).size, keys.length + 1);
+});
+
+test('slotKey: the network asked for counts, not where it was asked', () => {
+  const net = (app?: string, fn?: string) => slotKey(
+    makeApp({ annotations: app === undefined ? {} : { 'kiln.io/network': app } }),
+    makeFn({ annotations: fn === undefined ? {} : { 'kiln.io/network': fn } }),
+  );
+  assert.equal(net('bridge'), net(undefined, 'bridge'));
+  assert.equal(net('bridge', 'fns'), net(undefined, 'fns'), 'the fn\'s wins');
+  assert.notEqual(net('bridge', 'fns'), net('bridge'));
 });
 
 test('slotKey: does not modify the app or fn', () => {
