@@ -138,6 +138,7 @@ export async function start(config: Config): Promise<Running> {
     version: packageVersion(),
     maxRequestSize: config.maxRequestSize,
     publicUrl: config.publicUrl,
+    allowedNetworks: a.allowedNetworks,
     metrics: createMetrics(() => agent.stats()),
     ...(ui && { ui }),
   });

@@ -4,7 +4,7 @@ import { ApiError, badRequest } from '../errors.js';
 import { APP_SHAPES, DEFAULT_APP_SHAPE, type App } from '../../store/types.js';
 import {
   annotationsSchema, checkWordName, configSchema, mergeAnnotations, mergeConfig, parseBody,
-  stampIfChanged, timestampSchema, validateAnnotations, withoutEndpoints,
+  stampIfChanged, timestampSchema, validateAnnotations, validateNetworkAnnotation, withoutEndpoints,
 } from './common.js';
 
 const SYSLOG_SCHEMES = ['tcp', 'udp', 'unix', 'unixgram', 'tcp+tls'];
@@ -43,7 +43,7 @@ export function syslogUrlProblem(url: string): string | undefined {
   return u.pathname === '' || u.pathname === '/' ? undefined : ': a network syslog URL has no path';
 }
 
-function validateApp(app: App): void {
+function validateApp(app: App, allowedNetworks: readonly string[]): void {
   switch (checkWordName(app.name)) {
     case 'missing': throw badRequest('Missing Name');
     case 'too-long': throw badRequest('App name must be 255 characters or less');
@@ -51,6 +51,7 @@ function validateApp(app: App): void {
     case 'ok': break;
   }
   validateAnnotations(app.annotations);
+  validateNetworkAnnotation(app.annotations, allowedNetworks);
   if (app.syslog_url !== undefined) {
     const problem = syslogUrlProblem(app.syslog_url.trim());
     if (problem !== undefined) throw badRequest(`invalid syslog url: "${app.syslog_url}"${problem}`);
@@ -58,7 +59,8 @@ function validateApp(app: App): void {
   if (!(APP_SHAPES as readonly string[]).includes(app.shape)) throw badRequest('Invalid app shape');
 }
 
-export function newApp(body: unknown, id: string, now: string): App {
+/** `allowedNetworks`: what kiln.io/network may name (the server's settings). */
+export function newApp(body: unknown, id: string, now: string, allowedNetworks: readonly string[]): App {
   const b: AppBody = parseBody(appBody, body);
   if (b.id) throw badRequest('App ID cannot be supplied on create');
   const app: App = {
@@ -72,7 +74,7 @@ export function newApp(body: unknown, id: string, now: string): App {
     updated_at: now,
   };
   if (b.syslog_url) app.syslog_url = b.syslog_url;
-  validateApp(app);
+  validateApp(app, allowedNetworks);
   return app;
 }
 
@@ -83,7 +85,7 @@ export function parseAppPatch(body: unknown, pathId: string): AppBody {
   return b;
 }
 
-export function mergeApp(existing: App, b: AppBody, now: string): App {
+export function mergeApp(existing: App, b: AppBody, now: string, allowedNetworks: readonly string[]): App {
   if (b.name && b.name !== existing.name) throw new ApiError(409, 'Could not update - name is immutable');
   const app: App = {
     ...existing,
@@ -97,6 +99,6 @@ export function mergeApp(existing: App, b: AppBody, now: string): App {
   }
   // A PUT's shape is ignored, as Fn's App.Update does: an app's images were built for the
   // shape it was created with.
-  validateApp(app);
+  validateApp(app, allowedNetworks);
   return stampIfChanged(existing, app, now);
 }

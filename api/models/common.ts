@@ -2,6 +2,7 @@
 // Messages and limits are Fn's (api/models/*.go), so Fn clients see the answers they expect.
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
+import { networkProblem, NETWORK_ANNOTATION } from '../../agent/fn-network.js';
 import { badRequest } from '../errors.js';
 import type { Annotations, Config } from '../../store/types.js';
 
@@ -113,6 +114,16 @@ export function validateAnnotations(a: Annotations): void {
       'Invalid annotation change, new key(s) exceed maximum permitted number of annotations keys (100)',
     );
   }
+}
+
+/**
+ * kiln.io/network, when given, names a network the operator allows (KILN_ALLOWED_NETWORKS):
+ * refused here rather than at the first call.
+ */
+export function validateNetworkAnnotation(a: Annotations, allowedNetworks: readonly string[]): void {
+  if (!Object.hasOwn(a, NETWORK_ANNOTATION)) return;
+  const problem = networkProblem(a[NETWORK_ANNOTATION], allowedNetworks);
+  if (problem !== undefined) throw badRequest(problem);
 }
 
 /** Fn's timestamp format: RFC 3339, milliseconds, UTC. */

@@ -4,7 +4,7 @@ import { badRequest } from '../errors.js';
 import { FN_FORMATS, kilnFnFormat, type Fn, type FnFormat } from '../../store/types.js';
 import {
   annotationsSchema, checkFnName, configSchema, mergeAnnotations, mergeConfig, parseBody,
-  stampIfChanged, timestampSchema, validateAnnotations, withoutEndpoints,
+  stampIfChanged, timestampSchema, validateAnnotations, validateNetworkAnnotation, withoutEndpoints,
 } from './common.js';
 
 export const FN_LIMITS = {
@@ -31,7 +31,7 @@ const fnBody = z.object({
 });
 type FnBody = z.infer<typeof fnBody>;
 
-function validateFn(fn: Fn): void {
+function validateFn(fn: Fn, allowedNetworks: readonly string[]): void {
   switch (checkFnName(fn.name)) {
     case 'missing': throw badRequest('Missing Fn name');
     case 'too-long': throw badRequest('Fn name must be 255 characters or less');
@@ -53,9 +53,11 @@ function validateFn(fn: Fn): void {
     throw badRequest(`Invalid format on Fn: "${fn.format}" (use ${FN_FORMATS.join(' or ')})`);
   }
   validateAnnotations(fn.annotations);
+  validateNetworkAnnotation(fn.annotations, allowedNetworks);
 }
 
-export function newFn(body: unknown, id: string, now: string): Fn {
+/** `allowedNetworks`: what kiln.io/network may name (the server's settings). */
+export function newFn(body: unknown, id: string, now: string, allowedNetworks: readonly string[]): Fn {
   const b: FnBody = parseBody(fnBody, body);
   if (b.id) throw badRequest('ID cannot be provided for Fn creation');
   if (!b.app_id) throw badRequest('Missing AppID on Fn');
@@ -74,7 +76,7 @@ export function newFn(body: unknown, id: string, now: string): Fn {
     created_at: now,
     updated_at: now,
   };
-  validateFn(fn);
+  validateFn(fn, allowedNetworks);
   return fn;
 }
 
@@ -85,7 +87,7 @@ export function parseFnPatch(body: unknown, pathId: string): FnBody {
 }
 
 /** As Fn: zero values leave a field as it is; name and app_id cannot change and are ignored. */
-export function mergeFn(existing: Fn, b: FnBody, now: string): Fn {
+export function mergeFn(existing: Fn, b: FnBody, now: string, allowedNetworks: readonly string[]): Fn {
   const fn: Fn = {
     ...existing,
     image: b.image || existing.image,
@@ -97,6 +99,6 @@ export function mergeFn(existing: Fn, b: FnBody, now: string): Fn {
     annotations: mergeAnnotations(existing.annotations, b.annotations ?? undefined),
     updated_at: now,
   };
-  validateFn(fn);
+  validateFn(fn, allowedNetworks);
   return stampIfChanged(existing, fn, now);
 }

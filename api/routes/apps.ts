@@ -6,7 +6,7 @@ import { listBody, parsePageQuery } from '../pagination.js';
 import { optionalQuery } from '../query.js';
 import { methodNotAllowed } from './method-not-allowed.js';
 
-export function appsRouter({ store, newId, now }: ApiDeps): Router {
+export function appsRouter({ store, newId, now, allowedNetworks }: ApiDeps): Router {
   const r = Router();
   const isAppKey = (k: string) => checkWordName(k) === 'ok';
 
@@ -18,7 +18,7 @@ export function appsRouter({ store, newId, now }: ApiDeps): Router {
       res.json(listBody(items, last));
     })
     .post(async (req, res) => {
-      const app = newApp(req.body, newId(), now());
+      const app = newApp(req.body, newId(), now(), allowedNetworks);
       await store.insertApp(app);
       res.json(app);
     })
@@ -30,7 +30,7 @@ export function appsRouter({ store, newId, now }: ApiDeps): Router {
     })
     .put(async (req, res) => {
       const patch = parseAppPatch(req.body, req.params.app_id);
-      const app = mergeApp(await store.getApp(req.params.app_id), patch, now());
+      const app = mergeApp(await store.getApp(req.params.app_id), patch, now(), allowedNetworks);
       await store.updateApp(app);
       res.json(app);
     })

@@ -8,7 +8,7 @@ import { listBody, parsePageQuery } from '../pagination.js';
 import { optionalQuery } from '../query.js';
 import { methodNotAllowed } from './method-not-allowed.js';
 
-export function fnsRouter({ store, newId, now, publicUrl }: ApiDeps): Router {
+export function fnsRouter({ store, newId, now, publicUrl, allowedNetworks }: ApiDeps): Router {
   const r = Router();
   const isFnKey = (k: string) => checkFnName(k) === 'ok';
 
@@ -23,7 +23,7 @@ export function fnsRouter({ store, newId, now, publicUrl }: ApiDeps): Router {
       res.json(listBody(items.map((f) => annotateFn(f, base)), last));
     })
     .post(async (req, res) => {
-      const fn = newFn(req.body, newId(), now());
+      const fn = newFn(req.body, newId(), now(), allowedNetworks);
       await store.getApp(fn.app_id);
       await store.insertFn(fn);
       res.json(annotateFn(fn, baseUrl(req, publicUrl)));
@@ -36,7 +36,7 @@ export function fnsRouter({ store, newId, now, publicUrl }: ApiDeps): Router {
     })
     .put(async (req, res) => {
       const patch = parseFnPatch(req.body, req.params.fn_id);
-      const fn = mergeFn(await store.getFn(req.params.fn_id), patch, now());
+      const fn = mergeFn(await store.getFn(req.params.fn_id), patch, now(), allowedNetworks);
       await store.updateFn(fn);
       res.json(annotateFn(fn, baseUrl(req, publicUrl)));
     })

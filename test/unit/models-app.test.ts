@@ -10,6 +10,11 @@ type AppPatch = Parameters<typeof mergeApp>[1];
 const ID = '01ARZ3NDEKTSV4RRFFQ69G5FAV';
 const T0 = '2024-01-01T00:00:00.000Z';
 const NOW = '2024-06-01T12:00:00.000Z';
+// What kiln.io/network may name here, as the server passes it in (KILN_ALLOWED_NETWORKS, FN_DOCKER_NETWORKS).
+const NETS = ['bridge', 'fns'];
+const NET = 'kiln.io/network';
+const NET_ERROR = (why: string): ExpectedApiError =>
+  badRequestError(`Invalid annotation "kiln.io/network": ${why}; networks allowed: bridge, fns`);
 const SYSLOG_ERROR = (url: string): string =>
   `invalid syslog url: "${url}" invalid scheme, only [tcp, udp, unix, unixgram, tcp+tls] are supported`;
 
@@ -71,9 +76,10 @@ const createOk: { name: string; body: unknown; want: App }[] = [
     body: { name: 'myapp', shape },
     want: fresh({ shape }),
   })),
+  { name: 'a network the server allows', body: { name: 'myapp', annotations: { [NET]: 'fns' } }, want: fresh({ annotations: { [NET]: 'fns' } }) },
 ];
 for (const c of createOk) {
-  test(`newApp accepts: ${c.name}`, () => assert.deepEqual(newApp(c.body, ID, NOW), c.want));
+  test(`newApp accepts: ${c.name}`, () => assert.deepEqual(newApp(c.body, ID, NOW, NETS), c.want));
 }
 
 // newApp: every rejection, with Fn's message.
@@ -150,6 +156,9 @@ const createBad: { name: string; body: unknown; err: ExpectedApiError }[] = [
     err: badRequestError(SYSLOG_ERROR('logs.example.com')),
   },
   { name: 'unknown shape', body: { name: 'myapp', shape: 'bogus' }, err: badRequestError('Invalid app shape') },
+  { name: 'a network that is not a string', body: { name: 'myapp', annotations: { [NET]: ['bridge'] } }, err: NET_ERROR('must be a Docker network name (a string), got ["bridge"]') },
+  { name: 'a network not allowed', body: { name: 'myapp', annotations: { [NET]: 'other' } }, err: NET_ERROR('network "other" is not allowed on this server') },
+  { name: 'the host network', body: { name: 'myapp', annotations: { [NET]: 'host' } }, err: NET_ERROR('"host" is never allowed: it would give the fn the host\'s own network stack') },
   {
     name: 'lowercase shape',
     body: { name: 'myapp', shape: 'generic_x86' },
@@ -157,7 +166,7 @@ const createBad: { name: string; body: unknown; err: ExpectedApiError }[] = [
   },
 ];
 for (const c of createBad) {
-  test(`newApp rejects: ${c.name}`, () => assertApiError(() => newApp(c.body, ID, NOW), c.err));
+  test(`newApp rejects: ${c.name}`, () => assertApiError(() => newApp(c.body, ID, NOW, NETS), c.err));
 }
 
 // parseAppPatch.
@@ -236,11 +245,12 @@ const mergeOk: { name: string; patch: AppPatch; want: App }[] = [
   { name: 'null shape is ignored', patch: { shape: null }, want: unchanged() },
   { name: 'an unknown shape is ignored, not a 400', patch: { shape: 'bogus' }, want: unchanged() },
   { name: 'client timestamps are ignored', patch: { created_at: NOW, updated_at: T0 }, want: unchanged() },
+  { name: 'a network the server allows', patch: { annotations: { [NET]: 'bridge' } }, want: merged({ annotations: { ...existing.annotations, [NET]: 'bridge' } }) },
 ];
 for (const c of mergeOk) {
   test(`mergeApp: ${c.name}`, () => {
     const before = structuredClone(existing);
-    assert.deepEqual(mergeApp(existing, c.patch, NOW), c.want);
+    assert.deepEqual(mergeApp(existing, c.patch, NOW, NETS), c.want);
     assert.deepEqual(existing, before, 'existing app is not mutated');
   });
 }
@@ -270,6 +280,11 @@ const mergeBad: { name: string; patch: AppPatch; err: ExpectedApiError }[] = [
     ),
   },
   {
+    name: 'a network not allowed',
+    patch: { annotations: { [NET]: 'none' } },
+    err: NET_ERROR('"none" is not a network to ask for: leave the annotation out for no network'),
+  },
+  {
     name: 'merge exceeding 100 annotation keys',
     patch: { annotations: tooMany },
     err: badRequestError(
@@ -278,5 +293,5 @@ const mergeBad: { name: string; patch: AppPatch; err: ExpectedApiError }[] = [
   },
 ];
 for (const c of mergeBad) {
-  test(`mergeApp rejects: ${c.name}`, () => assertApiError(() => mergeApp(existing, c.patch, NOW), c.err));
+  test(`mergeApp rejects: ${c.name}`, () => assertApiError(() => mergeApp(existing, c.patch, NOW, NETS), c.err));
 }

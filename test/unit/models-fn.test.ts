@@ -10,6 +10,11 @@ type FnPatch = Parameters<typeof mergeFn>[1];
 const ID = '01ARZ3NDEKTSV4RRFFQ69G5FAV';
 const T0 = '2024-01-01T00:00:00.000Z';
 const NOW = '2024-06-01T12:00:00.000Z';
+// What kiln.io/network may name here, as the server passes it in (KILN_ALLOWED_NETWORKS, FN_DOCKER_NETWORKS).
+const NETS = ['bridge', 'fns'];
+const NET = 'kiln.io/network';
+const NET_ERROR = (why: string): ExpectedApiError =>
+  badRequestError(`Invalid annotation "kiln.io/network": ${why}; networks allowed: bridge, fns`);
 const IMAGE = 'fnproject/hello:0.0.1';
 const base = { name: 'myfn', app_id: 'app1', image: IMAGE };
 
@@ -97,9 +102,10 @@ const createOk: { name: string; body: Record<string, unknown>; want: Fn }[] = [
     want: fresh({ annotations: { a: 1 } }),
   },
   { name: 'client timestamps are ignored', body: { ...base, created_at: T0, updated_at: T0 }, want: fresh() },
+  { name: 'a network the server allows', body: { ...base, annotations: { [NET]: 'bridge' } }, want: fresh({ annotations: { [NET]: 'bridge' } }) },
 ];
 for (const c of createOk) {
-  test(`newFn accepts: ${c.name}`, () => assert.deepEqual(newFn(c.body, ID, NOW), c.want));
+  test(`newFn accepts: ${c.name}`, () => assert.deepEqual(newFn(c.body, ID, NOW, NETS), c.want));
 }
 
 // newFn: every rejection, with Fn's message.
@@ -166,9 +172,13 @@ const createBad: { name: string; body: unknown; err: ExpectedApiError }[] = [
     body: { ...base, annotations: { ['k'.repeat(129)]: 1 } },
     err: badRequestError('Invalid annotation key length, annotation keys may not be larger than 128 bytes'),
   },
+  { name: 'a network that is not a string', body: { ...base, annotations: { [NET]: 7 } }, err: NET_ERROR('must be a Docker network name (a string), got 7') },
+  { name: 'a network not allowed', body: { ...base, annotations: { [NET]: 'other' } }, err: NET_ERROR('network "other" is not allowed on this server') },
+  { name: 'the host network', body: { ...base, annotations: { [NET]: 'host' } }, err: NET_ERROR('"host" is never allowed: it would give the fn the host\'s own network stack') },
+  { name: 'another container\'s network', body: { ...base, annotations: { [NET]: 'container:db' } }, err: NET_ERROR('"container:db" is never allowed: it would give the fn another container\'s network stack') },
 ];
 for (const c of createBad) {
-  test(`newFn rejects: ${c.name}`, () => assertApiError(() => newFn(c.body, ID, NOW), c.err));
+  test(`newFn rejects: ${c.name}`, () => assertApiError(() => newFn(c.body, ID, NOW, NETS), c.err));
 }
 
 // parseFnPatch.
@@ -263,11 +273,12 @@ const mergeOk: { name: string; patch: FnPatch; want: Fn }[] = [
     want: merged({ annotations: { y: 'z' } }),
   },
   { name: 'client timestamps are ignored', patch: { created_at: NOW, updated_at: T0 }, want: unchanged() },
+  { name: 'a network the server allows', patch: { annotations: { [NET]: 'fns' } }, want: merged({ annotations: { ...existing.annotations, [NET]: 'fns' } }) },
 ];
 for (const c of mergeOk) {
   test(`mergeFn: ${c.name}`, () => {
     const before = structuredClone(existing);
-    assert.deepEqual(mergeFn(existing, c.patch, NOW), c.want);
+    assert.deepEqual(mergeFn(existing, c.patch, NOW, NETS), c.want);
     assert.deepEqual(existing, before, 'existing fn is not mutated');
   });
 }
@@ -279,6 +290,7 @@ const mergeBad: { name: string; patch: FnPatch; err: ExpectedApiError }[] = [
   { name: 'negative timeout', patch: { timeout: -5 }, err: badRequestError(TIMEOUT_ERROR) },
   { name: 'idle_timeout 3601', patch: { idle_timeout: 3601 }, err: badRequestError(IDLE_ERROR) },
   { name: 'format bogus', patch: { format: 'bogus' }, err: badRequestError(FORMAT_ERROR('bogus')) },
+  { name: 'a network not allowed', patch: { annotations: { [NET]: 'other' } }, err: NET_ERROR('network "other" is not allowed on this server') },
   {
     name: 'empty annotation key',
     patch: { annotations: { '': 'v' } },
@@ -288,5 +300,12 @@ const mergeBad: { name: string; patch: FnPatch; err: ExpectedApiError }[] = [
   },
 ];
 for (const c of mergeBad) {
-  test(`mergeFn rejects: ${c.name}`, () => assertApiError(() => mergeFn(existing, c.patch, NOW), c.err));
+  test(`mergeFn rejects: ${c.name}`, () => assertApiError(() => mergeFn(existing, c.patch, NOW, NETS), c.err));
 }
+
+// The merged fn is what is checked: a network the server stopped allowing blocks any PUT until it is removed.
+test('mergeFn: a stored network no longer allowed is refused, and "" removes it', () => {
+  const stored = fresh({ annotations: { [NET]: 'gone' } });
+  assertApiError(() => mergeFn(stored, { memory: 256 }, NOW, NETS), NET_ERROR('network "gone" is not allowed on this server'));
+  assert.deepEqual(mergeFn(stored, { annotations: { [NET]: '' } }, NOW, NETS).annotations, {});
+});
