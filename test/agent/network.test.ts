@@ -1,0 +1,142 @@
+// The network a fn's containers join, as the engine sees it (docker inspect): none unless the fn
+// or its app asks with kiln.io/network; an allowed one when asked, for http-stream and lambda
+// fns alike; a change of the annotation takes new containers; FN_DOCKER_NETWORKS spreads the
+// rest over its networks. No outbound reach is tested (no internet here).
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type Docker from 'dockerode';
+import { agentSuite, type AgentSuite } from '../helpers/agent-suite.js';
+import { nodeContainers } from '../helpers/containers.js';
+import { docker as dockerClient } from '../helpers/images.js';
+import { lambdaFixtureImage } from '../helpers/lambda-images.js';
+import { call, startServer } from '../helpers/server.js';
+
+const NET = 'kiln.io/network';
+
+/** The fn's containers on the suite's node, as the engine describes them. */
+async function containersOf(t: AgentSuite, fnId: string): Promise<Docker.ContainerInspectInfo[]> {
+  const mine = (await nodeContainers(t.docker, t.srv.nodeId)).filter((c) => c.Labels['io.kiln.fn_id'] === fnId);
+  return Promise.all(mine.map((c) => t.docker.getContainer(c.Id).inspect()));
+}
+
+/** The one container the fn has, after a call that must succeed. */
+async function onlyContainer(t: AgentSuite, fnId: string): Promise<Docker.ContainerInspectInfo> {
+  const r = await t.invoke(fnId);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  const all = await containersOf(t, fnId);
+  assert.equal(all.length, 1, 'one container');
+  return all[0]!;
+}
+
+function assertNoNetwork(c: Docker.ContainerInspectInfo): void {
+  assert.equal(c.HostConfig.NetworkMode, 'none');
+  // The engine lists no network (or `none`), and no address anywhere.
+  for (const [name, n] of Object.entries(c.NetworkSettings.Networks)) assert.equal(n.IPAddress, '', `no address on ${name}`);
+}
+
+function assertOn(c: Docker.ContainerInspectInfo, network: string): void {
+  assert.equal(c.HostConfig.NetworkMode, network);
+  assert.deepEqual(Object.keys(c.NetworkSettings.Networks), [network]);
+  assert.match(c.NetworkSettings.Networks[network]?.IPAddress ?? '', /^\d+\.\d+\.\d+\.\d+$/, `an address on ${network}`);
+}
+
+describe('kiln.io/network with the default allow list (bridge)', () => {
+  let t: AgentSuite;
+
+  before(async () => {
+    t = await agentSuite('network');
+  });
+  after(async () => {
+    await t?.close();
+  });
+
+  test('a fn that asks for nothing has no network', async () => {
+    const fn = await t.mkFn('plain');
+    assertNoNetwork(await onlyContainer(t, fn.id));
+  });
+
+  test('a fn that asks for bridge is on bridge, with an address', async () => {
+    const fn = await t.mkFn('bridged', { annotations: { [NET]: 'bridge' } });
+    assertOn(await onlyContainer(t, fn.id), 'bridge');
+  });
+
+  test('a lambda fn that asks for bridge is on bridge too', async () => {
+    const fn = await t.mkFn('lambda-bridged', { image: await lambdaFixtureImage('shell-entrypoint'), format: 'lambda', annotations: { [NET]: 'bridge' } });
+    assertOn(await onlyContainer(t, fn.id), 'bridge');
+  });
+
+  // As any change of what shapes a container: the old one idles out on its own (idle_timeout).
+  test('changing the annotation takes a new container', async () => {
+    const fn = await t.mkFn('switched', { annotations: { [NET]: 'bridge' } });
+    const first = await onlyContainer(t, fn.id);
+    assertOn(first, 'bridge');
+
+    const removed = await call(t.srv.url, 'PUT', `/v2/fns/${fn.id}`, { annotations: { [NET]: '' } });
+    assert.equal(removed.status, 200, JSON.stringify(removed.body));
+    const r = await t.invoke(fn.id);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const now = (await containersOf(t, fn.id)).filter((c) => c.Id !== first.Id);
+    assert.equal(now.length, 1, 'a new container');
+    assertNoNetwork(now[0]!);
+
+    // Back to bridge: the bridged container, idle still, serves again (its second call).
+    const back = await call(t.srv.url, 'PUT', `/v2/fns/${fn.id}`, { annotations: { [NET]: 'bridge' } });
+    assert.equal(back.status, 200, JSON.stringify(back.body));
+    const again = await t.invoke(fn.id);
+    assert.equal(again.status, 200, JSON.stringify(again.body));
+    assert.equal(again.body.calls, 2, 'served by the first container');
+    assert.deepEqual((await containersOf(t, fn.id)).map((c) => c.Id).sort(), [first.Id, now[0]!.Id].sort());
+  });
+
+  test("the app's annotation applies to its fns that ask for nothing", async () => {
+    const app = await call(t.srv.url, 'POST', '/v2/apps', { name: 'network-app', annotations: { [NET]: 'bridge' } });
+    assert.equal(app.status, 200, JSON.stringify(app.body));
+    const fn = await call(t.srv.url, 'POST', '/v2/fns', { name: 'inherits', app_id: app.body.id, image: t.tester });
+    assert.equal(fn.status, 200, JSON.stringify(fn.body));
+    assertOn(await onlyContainer(t, fn.body.id), 'bridge');
+  });
+
+  test('a network the server no longer allows: 502 naming it, no container started', async () => {
+    const fn = await t.mkFn('narrowed', { annotations: { [NET]: 'bridge' } });
+    // Another server on the same database whose operator allows nothing.
+    const strict = await startServer(t.db.url, { KILN_ALLOWED_NETWORKS: '' });
+    try {
+      const r = await call(strict.url, 'POST', `/invoke/${fn.id}`, '{}');
+      assert.equal(r.status, 502, JSON.stringify(r.body));
+      assert.equal(r.body.message, `fn "narrowed" cannot run here: Invalid annotation "${NET}": network "bridge" is not allowed on this server; no network may be asked for on this server (KILN_ALLOWED_NETWORKS is empty)`);
+      assert.deepEqual(await nodeContainers(t.docker, strict.nodeId), []);
+    } finally {
+      await strict.stop();
+    }
+  });
+});
+
+describe('FN_DOCKER_NETWORKS: the least used network for a fn that asks for none', () => {
+  let t: AgentSuite | undefined;
+  const docker = dockerClient();
+  const names = [`kiln-test-a-${process.pid}`, `kiln-test-b-${process.pid}`];
+
+  before(async () => {
+    for (const name of names) await docker.createNetwork({ Name: name, Labels: { 'io.kiln.test': String(process.pid) } });
+    t = await agentSuite('spread', { FN_DOCKER_NETWORKS: names.join(' ') });
+  });
+  after(async () => {
+    await t?.close();
+    // After the suite's containers are gone: a network with endpoints cannot be removed.
+    for (const name of names) await docker.getNetwork(name).remove();
+  });
+
+  test('two containers at once go to different networks; a fn that asks for bridge is on bridge', async () => {
+    const fn = await t!.mkFn('spread');
+    // Two calls at once need two containers.
+    const replies = await Promise.all([t!.invoke(fn.id, { sleepMs: 800 }), t!.invoke(fn.id, { sleepMs: 800 })]);
+    for (const r of replies) assert.equal(r.status, 200, JSON.stringify(r.body));
+    const all = await containersOf(t!, fn.id);
+    assert.equal(all.length, 2);
+    for (const c of all) assertOn(c, c.HostConfig.NetworkMode!);
+    assert.deepEqual(all.map((c) => c.HostConfig.NetworkMode).sort(), [...names].sort());
+
+    const asks = await t!.mkFn('asks', { annotations: { [NET]: 'bridge' } });
+    assertOn(await onlyContainer(t!, asks.id), 'bridge');
+  });
+});
