@@ -28,6 +28,15 @@ async function onlyContainer(t: AgentSuite, fnId: string): Promise<Docker.Contai
   return all[0]!;
 }
 
+/**
+ * Removes the fn's containers one at a time, before the suite's close would remove them all at
+ * once: this engine's libnetwork (Docker 20.10) deadlocked here when several networked
+ * containers exited together, and every Docker call after that hung.
+ */
+async function removeOneByOne(t: AgentSuite, fnId: string): Promise<void> {
+  for (const c of await containersOf(t, fnId)) await t.docker.getContainer(c.Id).remove({ force: true });
+}
+
 function assertNoNetwork(c: Docker.ContainerInspectInfo): void {
   assert.equal(c.HostConfig.NetworkMode, 'none');
   // The engine lists no network (or `none`), and no address anywhere.
@@ -58,11 +67,13 @@ describe('kiln.io/network with the default allow list (bridge)', () => {
   test('a fn that asks for bridge is on bridge, with an address', async () => {
     const fn = await t.mkFn('bridged', { annotations: { [NET]: 'bridge' } });
     assertOn(await onlyContainer(t, fn.id), 'bridge');
+    await removeOneByOne(t, fn.id);
   });
 
   test('a lambda fn that asks for bridge is on bridge too', async () => {
     const fn = await t.mkFn('lambda-bridged', { image: await lambdaFixtureImage('shell-entrypoint'), format: 'lambda', annotations: { [NET]: 'bridge' } });
     assertOn(await onlyContainer(t, fn.id), 'bridge');
+    await removeOneByOne(t, fn.id);
   });
 
   // As any change of what shapes a container: the old one idles out on its own (idle_timeout).
@@ -86,6 +97,7 @@ describe('kiln.io/network with the default allow list (bridge)', () => {
     assert.equal(again.status, 200, JSON.stringify(again.body));
     assert.equal(again.body.calls, 2, 'served by the first container');
     assert.deepEqual((await containersOf(t, fn.id)).map((c) => c.Id).sort(), [first.Id, now[0]!.Id].sort());
+    await removeOneByOne(t, fn.id);
   });
 
   test("the app's annotation applies to its fns that ask for nothing", async () => {
@@ -94,6 +106,7 @@ describe('kiln.io/network with the default allow list (bridge)', () => {
     const fn = await call(t.srv.url, 'POST', '/v2/fns', { name: 'inherits', app_id: app.body.id, image: t.tester });
     assert.equal(fn.status, 200, JSON.stringify(fn.body));
     assertOn(await onlyContainer(t, fn.body.id), 'bridge');
+    await removeOneByOne(t, fn.body.id);
   });
 
   test('a network the server no longer allows: 502 naming it, no container started', async () => {
@@ -136,7 +149,9 @@ describe('FN_DOCKER_NETWORKS: the least used network for a fn that asks for none
     for (const c of all) assertOn(c, c.HostConfig.NetworkMode!);
     assert.deepEqual(all.map((c) => c.HostConfig.NetworkMode).sort(), [...names].sort());
 
+    await removeOneByOne(t!, fn.id);
     const asks = await t!.mkFn('asks', { annotations: { [NET]: 'bridge' } });
     assertOn(await onlyContainer(t!, asks.id), 'bridge');
+    await removeOneByOne(t!, asks.id);
   });
 });
