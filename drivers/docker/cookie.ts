@@ -32,6 +32,8 @@ export class DockerCookie implements Cookie {
     private readonly docker: Docker,
     readonly task: ContainerTask,
     private readonly options: Docker.ContainerCreateOptions,
+    /** Runs the removal in the driver's turn (networked containers go one at a time). */
+    private readonly serializeRemoval?: <T>(remove: () => Promise<T>) => Promise<T>,
   ) {}
 
   containerOptions(): Docker.ContainerCreateOptions {
@@ -174,9 +176,11 @@ export class DockerCookie implements Cookie {
     this.closing ??= (async () => {
       clearTimeout(this.statsStop);
       this.statsStream?.destroy();
-      if (!this.container) return;
+      const container = this.container;
+      if (!container) return;
+      const remove = () => container.remove({ force: true, v: true });
       try {
-        await this.container.remove({ force: true, v: true });
+        await (this.serializeRemoval ? this.serializeRemoval(remove) : remove());
       } catch (err) {
         // Gone already, or being removed by someone else: either way it is going.
         const code = statusCodeOf(err);

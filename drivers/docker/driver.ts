@@ -33,6 +33,18 @@ export class DockerDriver implements Driver {
   private readonly limits: DockerLimits;
   /** Concurrent pulls of one image share one request. */
   private readonly pulls = new Map<string, Promise<void>>();
+  /** The last removal of a networked container (see oneRemovalAtATime). */
+  private networkedRemovals: Promise<unknown> = Promise.resolve();
+  /**
+   * Networked containers are removed one at a time: Docker 20.10's libnetwork deadlocked here
+   * when several bridge containers exited together (a server closing its pool), and every
+   * engine call after that hung. Containers with no network are removed at once, as always.
+   */
+  private readonly oneRemovalAtATime = <T>(remove: () => Promise<T>): Promise<T> => {
+    const run = this.networkedRemovals.then(remove, remove);
+    this.networkedRemovals = run.catch(() => {});
+    return run;
+  };
 
   constructor(private readonly opts: DockerDriverOptions) {
     this.docker = opts.docker ?? new Docker();
@@ -45,7 +57,8 @@ export class DockerDriver implements Driver {
 
   async createCookie(task: ContainerTask): Promise<Cookie> {
     const labels = { ...task.labels, [NODE_LABEL]: this.opts.nodeId };
-    return new DockerCookie(this.docker, { ...task, labels }, createOptions({ ...task, labels }, this.limits));
+    const serialize = task.network !== undefined ? this.oneRemovalAtATime : undefined;
+    return new DockerCookie(this.docker, { ...task, labels }, createOptions({ ...task, labels }, this.limits), serialize);
   }
 
   async prepareCookie(cookie: Cookie, signal?: AbortSignal): Promise<void> {
