@@ -29,6 +29,12 @@ export interface ContainerSpec {
   syslog?: ContainerTask['syslog'];
 }
 
+/**
+ * A stream's bound: never tighter than the buffered one (FN_MAX_RESPONSE_SIZE 0, no limit, or
+ * over 200 MiB, leaves streams at least as free); 0 is no limit.
+ */
+export const streamedBound = (buffered: number, streamed: number): number => (buffered === 0 || streamed === 0 ? 0 : Math.max(buffered, streamed));
+
 export interface ContainerDeps {
   driver: Driver;
   iofsPath: string;
@@ -257,8 +263,10 @@ export class HotContainer {
         }, input.body.length),
         body: input.body,
       }, res, {
-        maxBytes: this.deps.maxResponseBytes, maxStreamedBytes: input.buffered ? this.deps.maxResponseBytes : this.deps.maxStreamedResponseBytes,
+        maxBytes: this.deps.maxResponseBytes,
+        maxStreamedBytes: input.buffered ? this.deps.maxResponseBytes : streamedBound(this.deps.maxResponseBytes, this.deps.maxStreamedResponseBytes),
         gateway: input.gateway !== undefined, signal: ac.signal, ...(input.streamed && { passThrough: true }),
+        lambda: this.spec.lambda !== undefined, sniff: !input.buffered && !input.streamed,
       });
       if (platformLog) call.log.write(platformLog);
       if (streamError !== undefined) {

@@ -40,6 +40,13 @@ export interface RelayOptions {
   signal: AbortSignal;
   /** Pass every answer on chunk by chunk as it comes, however short (no window). */
   passThrough?: boolean;
+  /**
+   * The container runs Kiln's Lambda daemon: only then is its Kiln-Response-Mode believed (a
+   * stream, with the streamed bound). Any other fn could send the header itself.
+   */
+  lambda?: boolean;
+  /** Give an answer without a Content-Type Fn's sniffed one (the Fn doors; not the Lambda APIs). */
+  sniff?: boolean;
 }
 
 /**
@@ -124,7 +131,7 @@ export function relayCall(
      * from the answer's first bytes). A passed-through stream's type is its door's own.
      */
     const typed = (head: Buffer): Headers =>
-      headers['content-type'] || opts.passThrough ? headers : { ...headers, 'content-type': fnContentType(head) };
+      headers['content-type'] || !opts.sniff ? headers : { ...headers, 'content-type': fnContentType(head) };
     const stop = (ctl: Dispatcher.DispatchController, err: Error) => {
       if (streaming) res.destroy(err);
       ctl.abort(err);
@@ -137,7 +144,8 @@ export function relayCall(
       },
       onResponseStart(ctl, statusCode, raw) {
         status = statusCode;
-        if (opts.passThrough || raw['kiln-response-mode'] === 'streaming') limit = opts.maxStreamedBytes;
+        const lambdaStream = opts.lambda === true && raw['kiln-response-mode'] === 'streaming';
+        if (opts.passThrough || lambdaStream) limit = opts.maxStreamedBytes;
         const kilnLog = raw['kiln-log'];
         if (kilnLog !== undefined) platformLog = Buffer.from(String(kilnLog), 'base64');
         if (status !== 200 && status !== 502 && status !== 504) {
@@ -158,7 +166,7 @@ export function relayCall(
           if (fe !== undefined) functionError = String(fe);
         }
         // A Lambda response stream: each chunk goes on as it comes.
-        if (raw['kiln-response-mode'] === 'streaming') {
+        if (lambdaStream) {
           streaming = true;
           res.writeHead(status, headers);
         }

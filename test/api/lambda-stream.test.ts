@@ -426,6 +426,19 @@ describe('streamed answers have their own bound, KILN_MAX_STREAMED_RESPONSE_SIZE
     assert.ok(over.text.length <= STREAMED_MAX, `${over.text.length} bytes passed on`);
   });
 
+  test('only a lambda fn\'s daemon is believed when it says its answer is a stream: an http-stream fn saying so keeps FN_MAX_RESPONSE_SIZE', async () => {
+    const r = await s.invoke(httpFn.id, { bytes: 20_000, headers: { 'Kiln-Response-Mode': 'streaming' } });
+    assert.equal(r.status, 502, JSON.stringify(r.body));
+    assert.match(JSON.stringify(r.body), /too large/);
+  });
+
+  test('the Invoke API answers application/json for a fn that sets no type, as before: no sniffing there', async () => {
+    const r = await fetch(`${s.srv.url}/2015-03-31/functions/${httpFn.name}/invocations`, { method: 'POST', body: JSON.stringify({ raw: 'hello' }) });
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get('content-type'), 'application/json');
+    assert.equal(await r.text(), 'hello');
+  });
+
   test('answers the caller holds whole keep FN_MAX_RESPONSE_SIZE: /invoke of a plain answer, Invoke of a stream', async () => {
     const plain = await s.invoke(httpFn.id, { bytes: 20_000 });
     assert.equal(plain.status, 502);
