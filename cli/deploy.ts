@@ -87,21 +87,30 @@ export interface TriggerPlan {
   steps: TriggerStep[];
   /** The fn's triggers func.yaml does not list: left as they are (as `fn deploy` does). */
   unlisted: Trigger[];
+  /** func.yaml triggers whose type and source another fn's trigger has: deploy refuses them. */
+  clashes: Array<{ want: FuncTrigger; other: Trigger }>;
 }
 
 /**
- * As `fn deploy`: each trigger of func.yaml is created when the app has none of that name and
- * updated when its fn, source or type differ; the fn's other triggers are kept. A trigger
- * renamed in func.yaml (same type and source, new name) renames the fn's old one, where a
- * create would conflict with it.
+ * As `fn deploy`: each trigger of func.yaml is looked up among this fn's own triggers only, by
+ * name; it is created when the fn has none of that name and updated when its source or type
+ * differ; the fn's other triggers are kept. A trigger renamed in func.yaml (same type and
+ * source, new name) renames the fn's old one, where a create would conflict with it. Another
+ * fn's trigger is never changed: one with the same type and source is a clash (the server
+ * would refuse the create); one with the same name is no clash, as names are unique per fn.
  */
 export function planTriggers(wanted: FuncTrigger[], appTriggers: Trigger[], fnId: string | undefined): TriggerPlan {
+  const own = appTriggers.filter((t) => fnId !== undefined && t.fn_id === fnId);
+  const others = appTriggers.filter((t) => !own.includes(t));
   const names = new Set(wanted.map((w) => w.name));
-  const spare = appTriggers.filter((t) => fnId !== undefined && t.fn_id === fnId && !names.has(t.name));
+  const spare = own.filter((t) => !names.has(t.name));
+  const clashes: TriggerPlan['clashes'] = [];
   const steps: TriggerStep[] = wanted.map((want) => {
-    const existing = appTriggers.find((t) => t.name === want.name);
+    const other = others.find((t) => t.type === want.type && t.source === want.source);
+    if (other) clashes.push({ want, other });
+    const existing = own.find((t) => t.name === want.name);
     if (existing) {
-      const same = existing.fn_id === fnId && existing.source === want.source && existing.type === want.type;
+      const same = existing.source === want.source && existing.type === want.type;
       return same ? { op: 'keep', existing } : { op: 'update', want, existing };
     }
     const i = spare.findIndex((t) => t.type === want.type && t.source === want.source);
@@ -109,11 +118,27 @@ export function planTriggers(wanted: FuncTrigger[], appTriggers: Trigger[], fnId
     const [renamed] = spare.splice(i, 1);
     return { op: 'update', want, existing: renamed! };
   });
-  return { steps, unlisted: spare };
+  return { steps, unlisted: spare, clashes };
+}
+
+/** The app's triggers planned for the fn; a clash with another fn's trigger is a CliError naming that fn. */
+async function planOrRefuse(client: KilnClient, app: App, fnId: string | undefined, fnName: string, wanted: FuncTrigger[]): Promise<TriggerPlan> {
+  const plan = planTriggers(wanted, await client.listTriggers(app.id), fnId);
+  if (plan.clashes.length === 0) return plan;
+  const fnNames = new Map((await client.listFns(app.id)).map((f) => [f.id, f.name]));
+  const lines = plan.clashes.map(({ want, other }) => {
+    const owner = fnNames.get(other.fn_id) ?? other.fn_id;
+    return `trigger ${want.name} (${want.type} ${want.source}): fn "${owner}"'s trigger ${other.name} has that source`;
+  });
+  const first = plan.clashes[0]!;
+  throw new CliError(
+    `cannot deploy ${fnName} to app ${app.name}: ${lines.join('; ')}`,
+    `Nothing was changed. Give the trigger another source in func.yaml, or move the other one first (\`kiln delete trigger ${app.name} ${fnNames.get(first.other.fn_id) ?? first.other.fn_id} ${first.other.name}\`).`,
+  );
 }
 
 async function applyTriggers(client: KilnClient, io: Io, app: App, fn: Fn, wanted: FuncTrigger[]): Promise<Trigger[]> {
-  const plan = planTriggers(wanted, await client.listTriggers(app.id), fn.id);
+  const plan = await planOrRefuse(client, app, fn.id, fn.name, wanted);
   const out: Trigger[] = [];
   for (const step of plan.steps) {
     if (step.op === 'keep') {
@@ -125,7 +150,7 @@ async function applyTriggers(client: KilnClient, io: Io, app: App, fn: Fn, wante
       out.push(await client.createTrigger({ name, app_id: app.id, fn_id: fn.id, type, source }));
       io.err(`Created trigger ${name} (${type} ${source})\n`);
     } else {
-      out.push(await client.updateTrigger(step.existing.id, { name, fn_id: fn.id, source }));
+      out.push(await client.updateTrigger(step.existing.id, { name, source }));
       const was = step.existing.name !== name ? ` (was ${step.existing.name})` : '';
       io.err(`Updated trigger ${name}${was} (${type} ${source})\n`);
     }
@@ -150,6 +175,9 @@ export async function deployDir(client: KilnClient, docker: Docker, io: Io, dir:
   }
   const version = opts.noBump ? (func.version ?? '0.0.1') : bumpVersion(func.version);
   const image = imageName({ ...func, version }, opts.registry);
+  // A trigger another fn owns is refused before anything changes (the version, the image, the fn).
+  const found = typeof opts.app === 'string' ? await lookupApp(client, opts.app) : opts.app;
+  if (found) await planOrRefuse(client, found, (await lookupFn(client, found, func.name!))?.id, func.name!, triggers);
   const app = typeof opts.app === 'string' ? await prepareApp(client, io, opts.app, { create: opts.createApp === true, ...(opts.appFile && { appFile: opts.appFile }) }) : opts.app;
   io.err(`Deploying ${func.name} to app ${app.name} (version ${version})\n`);
   await buildImage(docker, io, dir, image, {

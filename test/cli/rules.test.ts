@@ -59,13 +59,18 @@ describe('planTriggers', () => {
     return [
       ...p.steps.map((s) => (s.op === 'create' ? `create ${s.want.name}` : s.op === 'keep' ? `keep ${s.existing.name}` : `update ${s.want.name}<-${s.existing.name}`)),
       ...p.unlisted.map((u) => `unlisted ${u.name}`),
+      ...p.clashes.map((c) => `clash ${c.want.name}<-${c.other.fn_id}:${c.other.name}`),
     ];
   };
   const cases: Array<[string, FuncTrigger[], Trigger[], string | undefined, string[]]> = [
     ['a new fn: every trigger is created', [w('a', '/a'), w('b', '/b')], [], undefined, ['create a', 'create b']],
     ['unchanged triggers are kept', [w('a', '/a')], [t('a', '/a')], 'F', ['keep a']],
     ['a changed source is updated', [w('a', '/a2')], [t('a', '/a')], 'F', ['update a<-a']],
-    ["a trigger of that name on another fn moves to this one", [w('a', '/a')], [t('a', '/a', 'G')], 'F', ['update a<-a']],
+    ["another fn's trigger of that name and source is a clash, never moved to this fn", [w('a', '/a')], [t('a', '/a', 'G')], 'F', ['create a', 'clash a<-G:a']],
+    ["another fn's trigger of that name with another source is no clash (names are per fn): this fn gets its own", [w('a', '/b')], [t('a', '/a', 'G')], 'F', ['create a']],
+    ["another fn's trigger with that source under another name is a clash", [w('b', '/a')], [t('a', '/a', 'G')], 'F', ['create b', 'clash b<-G:a']],
+    ['a new fn clashes with an existing fn\'s source too', [w('a', '/a')], [t('x', '/a', 'G')], undefined, ['create a', 'clash a<-G:x']],
+    ["a source of another type is no clash", [{ name: 'a', type: 'cron', source: '/a' }], [t('x', '/a', 'G')], 'F', ['create a']],
     ['a renamed trigger (same source) renames the old one', [w('b', '/a')], [t('a', '/a')], 'F', ['update b<-a']],
     ["triggers func.yaml no longer lists are kept and reported", [w('a', '/a')], [t('a', '/a'), t('old', '/old')], 'F', ['keep a', 'unlisted old']],
     ["other fns' triggers are not this fn's to report", [w('a', '/a')], [t('a', '/a'), t('g', '/g', 'G')], 'F', ['keep a']],

@@ -1,0 +1,75 @@
+// The CLI where it follows Fn's `fn` (fnproject/cli), end to end: a real server, real Docker,
+// the CLI as a subprocess. Deploy never takes another fn's trigger; func.yaml's build steps,
+// a Dockerfile beside any runtime, node<version>, cmd without entrypoint and func.json;
+// invoke's output; list's columns and paging; fn's flags and aliases; deploy --all's names.
+import assert from 'node:assert/strict';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { runCli, type CliRun } from '../helpers/cli.js';
+import { cliWorld } from '../helpers/cli-world.js';
+
+const P = `k${process.pid}`; // names (and so image names) no other test process uses
+
+let work = '';
+let env: Record<string, string> = {};
+
+const kiln = (args: string[], cwd: string = work, extraEnv: Record<string, string> = {}): Promise<CliRun> =>
+  runCli(args, { cwd, env: { ...env, ...extraEnv } });
+
+async function ok(args: string[], cwd: string = work, extraEnv: Record<string, string> = {}): Promise<CliRun> {
+  const r = await kiln(args, cwd, extraEnv);
+  assert.equal(r.code, 0, `kiln ${args.join(' ')}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  return r;
+}
+
+/** Asserts exit code 1 and an error matching `re` on stderr. */
+async function fails(args: string[], cwd: string, re: RegExp): Promise<CliRun> {
+  const r = await kiln(args, cwd);
+  assert.equal(r.code, 1, `kiln ${args.join(' ')} should exit 1\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  assert.match(r.stderr, re);
+  return r;
+}
+
+/** A function directory under the work dir with these files. */
+async function fnDir(name: string, files: Record<string, string>): Promise<string> {
+  const dir = join(work, name);
+  await mkdir(dir, { recursive: true });
+  for (const [f, text] of Object.entries(files)) {
+    await mkdir(join(dir, f, '..'), { recursive: true });
+    await writeFile(join(dir, f), text);
+  }
+  return dir;
+}
+
+const json = <T>(r: CliRun): T => JSON.parse(r.stdout) as T;
+
+cliWorld(P, (w) => ({ work, env } = w));
+
+describe("deploy and another fn's triggers", () => {
+  test("a trigger whose source another fn's trigger has is refused, naming that fn, before anything changes", async () => {
+    const APP = `${P}-trig`;
+    await ok(['create', 'app', APP]);
+    await ok(['create', 'fn', APP, 'owner', 'owner:0.0.1']);
+    await ok(['create', 'trigger', APP, 'owner', 'owned', '--source', '/shared']);
+    const funcYaml = [
+      `name: ${P}-taker`,
+      'version: 0.0.1',
+      'runtime: node',
+      'entrypoint: node func.js',
+      'triggers:',
+      '  - name: owned',
+      '    type: http',
+      '    source: /shared',
+      '',
+    ].join('\n');
+    const dir = await fnDir('taker', { 'func.yaml': funcYaml, 'func.js': '' });
+    await fails(['deploy', '--app', APP], dir, new RegExp(`cannot deploy ${P}-taker to app ${APP}: trigger owned \\(http /shared\\): fn "owner"'s trigger owned has that source\n.*Nothing was changed`));
+    assert.equal(await readFile(join(dir, 'func.yaml'), 'utf8'), funcYaml, 'the version is not bumped');
+    const fns = json<Array<{ name: string; id: string }>>(await ok(['-o', 'json', 'list', 'fns', APP]));
+    assert.deepEqual(fns.map((f) => f.name), ['owner'], 'no fn was created');
+    const t = json<{ fn_id: string; source: string }>(await ok(['inspect', 'trigger', APP, 'owner', 'owned']));
+    assert.deepEqual(t, { ...t, fn_id: fns[0]!.id, source: '/shared' }, "the other fn's trigger is as it was");
+    await ok(['delete', 'app', APP]);
+  });
+});
