@@ -1,5 +1,6 @@
 // `kiln build`'s work: how a function directory becomes a local image (kind, base image,
 // vendored packages), with a progress display and errors that say which step failed.
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -133,6 +134,27 @@ function lastLines(text: string, n: number): string {
   return lines.slice(-n).map((l) => `  ${l}`).join('\n');
 }
 
+/**
+ * func.yaml's `build:` steps, as fn's localBuild: each with `/bin/sh -c` in the function's
+ * directory, in order; their output goes to stderr; the first that fails stops the build.
+ */
+export async function runBuildSteps(io: Io, dir: string, steps: string[]): Promise<void> {
+  for (const [i, cmd] of steps.entries()) {
+    io.err(`Running build step ${i + 1}/${steps.length}: ${cmd}\n`);
+    const child = spawn('/bin/sh', ['-c', cmd], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.on('data', (d: Buffer) => io.err(d.toString()));
+    child.stderr.on('data', (d: Buffer) => io.err(d.toString()));
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', (c, s) => resolve([c, s]));
+    });
+    if (code !== 0) {
+      const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+      throw new CliError(`build step ${i + 1}/${steps.length} failed: \`${cmd}\` ${how} (in ${dir})`, 'Fix the command in func.yaml\'s "build:" list (its output is above); nothing was built.');
+    }
+  }
+}
+
 /** Builds the directory's image as `tag`; the base image is made first when it is Kiln's Node one. */
 export interface BuildImageOptions {
   verbose?: boolean;
@@ -144,7 +166,11 @@ export interface BuildImageOptions {
 
 export async function buildImage(docker: Docker, io: Io, dir: string, tag: string, opts: BuildImageOptions = {}): Promise<string> {
   const func = await loadFunc(dir);
-  const plan = await planBuild(dir, func);
+  let plan = await planBuild(dir, func); // a bad func.yaml fails before any build step runs
+  if (func.build?.length) {
+    await runBuildSteps(io, dir, func.build);
+    plan = await planBuild(dir, func); // as fn: what the steps made (node_modules, a Dockerfile) counts
+  }
   if (plan.vendor.length) {
     try {
       await dependencyClosure(defaultModules(), plan.vendor);

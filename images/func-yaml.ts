@@ -24,6 +24,8 @@ export interface FuncYaml {
   idle_timeout?: number;
   config?: Record<string, string>;
   annotations?: Record<string, unknown>;
+  /** Fn's `build:` commands, each run with `/bin/sh -c` in the function's directory before the image build. */
+  build?: string[];
   /** As written; `funcTriggers` checks them. */
   triggers?: Array<Partial<FuncTrigger>>;
   /** Every top-level scalar, as written (so `version: 1.10` stays "1.10"). */
@@ -141,6 +143,12 @@ export function parseFuncYaml(text: string, where = 'func.yaml'): FuncYaml {
   if (annotations !== undefined && annotations !== null) {
     if (typeof annotations !== 'object' || Array.isArray(annotations)) throw new FuncYamlError(`${where}: annotations must be a map`);
     out.annotations = annotations as Record<string, unknown>;
+  }
+  if (r.build !== undefined && r.build !== null) {
+    if (!Array.isArray(r.build) || r.build.some((c) => typeof c !== 'string')) {
+      throw new FuncYamlError(`${where}: build must be a list of shell commands (e.g. "build: [make]")`);
+    }
+    out.build = r.build as string[];
   }
   const trig = rawTriggers(r.triggers, where);
   if (trig) out.triggers = trig;

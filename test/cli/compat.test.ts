@@ -73,3 +73,16 @@ describe("deploy and another fn's triggers", () => {
     await ok(['delete', 'app', APP]);
   });
 });
+
+describe("func.yaml's build steps", () => {
+  test('run with /bin/sh in the directory before the image build; a failing one stops it with its exit code', async () => {
+    const dir = await fnDir('steps', {
+      'func.yaml': `name: ${P}-steps\nversion: 0.0.1\nruntime: node\nentrypoint: node func.js\nbuild:\n  - echo made > made.txt; echo step-output\n  - exit 7\n`,
+      'func.js': '',
+    });
+    const r = await fails(['build'], dir, /build step 2\/2 failed: `exit 7` exited with code 7/);
+    assert.match(r.stderr, /step-output/);
+    assert.doesNotMatch(r.stderr, /Building image/, 'no image build was started');
+    assert.equal(await readFile(join(dir, 'made.txt'), 'utf8'), 'made\n');
+  });
+});

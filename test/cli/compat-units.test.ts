@@ -1,0 +1,76 @@
+// The pure parts of the CLI's Fn compatibility, table-driven: func.yaml's build steps (run with
+// /bin/sh in a temp dir), what func.yaml and app.yaml read as Fn does, and how results print.
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { runBuildSteps } from '../../cli/build.js';
+import { CliError } from '../../cli/errors.js';
+import type { Io } from '../../cli/io.js';
+import { parseFuncYaml } from '../../images/func-yaml.js';
+
+let tmp = '';
+before(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'kiln-cli-compat-'));
+});
+after(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+/** An Io that keeps what was written. */
+function memIo(): Io & { stdout: string; stderr: string } {
+  const io = {
+    env: {},
+    cwd: tmp,
+    stdout: '',
+    stderr: '',
+    errIsTty: false,
+    out: (t: string) => void (io.stdout += t),
+    err: (t: string) => void (io.stderr += t),
+    readStdin: async () => null,
+  };
+  return io;
+}
+
+describe("func.yaml's build steps", () => {
+  test('read as a list of commands; anything else is refused', () => {
+    assert.deepEqual(parseFuncYaml('build:\n  - make\n  - echo "a b"\n').build, ['make', 'echo "a b"']);
+    assert.equal(parseFuncYaml('name: x\n').build, undefined);
+    assert.throws(() => parseFuncYaml('build: make\n', 'f.yaml'), /f\.yaml: build must be a list of shell commands/);
+    assert.throws(() => parseFuncYaml('build: [{a: 1}]\n', 'f.yaml'), /build must be a list/);
+  });
+  const cases: Array<{ name: string; steps: string[]; stderr: RegExp; error?: RegExp; file?: [string, string] }> = [
+    {
+      name: 'each runs with /bin/sh -c in the directory, in order; stdout and stderr are shown',
+      steps: ['echo one > made.txt', 'echo two >> made.txt; echo to-out; echo to-err >&2'],
+      stderr: /Running build step 1\/2: echo one > made\.txt\nRunning build step 2\/2: .*\nto-out\n(.|\n)*to-err\n/,
+      file: ['made.txt', 'one\ntwo\n'],
+    },
+    {
+      name: 'a failing step stops the build with its exit code; later steps do not run',
+      steps: ['echo before; exit 3', 'touch never.txt'],
+      stderr: /before\n/,
+      error: /build step 1\/2 failed: `echo before; exit 3` exited with code 3/,
+    },
+    {
+      name: 'a step killed by a signal says so',
+      steps: ['kill -TERM $$'],
+      stderr: /Running build step 1\/1/,
+      error: /build step 1\/1 failed: `kill -TERM \$\$` was killed by SIGTERM/,
+    },
+  ];
+  for (const c of cases) {
+    test(c.name, async () => {
+      const dir = await mkdtemp(join(tmp, 'steps-'));
+      const io = memIo();
+      const run = runBuildSteps(io, dir, c.steps);
+      if (c.error) await assert.rejects(run, (e: unknown) => e instanceof CliError && c.error!.test(e.message));
+      else await run;
+      assert.match(io.stderr, c.stderr);
+      assert.equal(io.stdout, '', 'nothing on stdout (kept for results)');
+      if (c.file) assert.equal(await readFile(join(dir, c.file[0]), 'utf8'), c.file[1]);
+      await assert.rejects(readFile(join(dir, 'never.txt')));
+    });
+  }
+});
