@@ -63,12 +63,13 @@ async function packageDeps(dir: string): Promise<string[]> {
 
 export async function planBuild(dir: string, func: FuncYaml): Promise<BuildPlan> {
   const runtime = func.runtime;
-  if (!runtime) throw new CliError(`bad func.yaml: no runtime in ${dir}`, 'Add e.g. "runtime: node".');
   const format = funcYamlFormat(func);
   if (format !== 'http-stream' && format !== 'lambda') {
     throw new CliError(`bad func.yaml: format "${format}" in ${dir}`, 'Use "http-stream" or "lambda".');
   }
-  if (runtime === 'docker') return { kind: 'dockerfile', vendor: [] };
+  // As fn: a Dockerfile in the directory is the build, whatever the runtime says (or none).
+  if (runtime === 'docker' || existsSync(join(dir, 'Dockerfile'))) return { kind: 'dockerfile', vendor: [] };
+  if (!runtime) throw new CliError(`bad func.yaml: no runtime in ${dir}`, 'Add e.g. "runtime: node".');
   const expected = runtime.startsWith('lambda-') ? 'lambda' : 'http-stream';
   if (format !== expected) {
     throw new CliError(`bad func.yaml: runtime "${runtime}" needs format "${expected}", not "${format}" (in ${dir})`, `Set "format: ${expected}" in func.yaml.`);

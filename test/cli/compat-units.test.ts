@@ -1,11 +1,11 @@
 // The pure parts of the CLI's Fn compatibility, table-driven: func.yaml's build steps (run with
 // /bin/sh in a temp dir), what func.yaml and app.yaml read as Fn does, and how results print.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { runBuildSteps } from '../../cli/build.js';
+import { planBuild, runBuildSteps } from '../../cli/build.js';
 import { CliError } from '../../cli/errors.js';
 import type { Io } from '../../cli/io.js';
 import { parseFuncYaml } from '../../images/func-yaml.js';
@@ -73,4 +73,25 @@ describe("func.yaml's build steps", () => {
       await assert.rejects(readFile(join(dir, 'never.txt')));
     });
   }
+});
+
+describe('a Dockerfile in the directory', () => {
+  const cases: Array<[string, string]> = [
+    ['runtime: node\n', 'node'],
+    ['runtime: go\n', 'a runtime Kiln has no template for'],
+    ['name: x\n', 'no runtime'],
+    ['runtime: lambda-node\nformat: lambda\n', 'lambda-node'],
+  ];
+  for (const [yaml, what] of cases) {
+    test(`is the build, as fn: ${what}`, async () => {
+      const dir = await mkdtemp(join(tmp, 'df-'));
+      await writeFile(join(dir, 'Dockerfile'), 'FROM scratch\n');
+      assert.deepEqual(await planBuild(dir, parseFuncYaml(yaml)), { kind: 'dockerfile', vendor: [] });
+    });
+  }
+  test('a bad format is still refused', async () => {
+    const dir = await mkdtemp(join(tmp, 'df-'));
+    await writeFile(join(dir, 'Dockerfile'), 'FROM scratch\n');
+    await assert.rejects(planBuild(dir, parseFuncYaml('runtime: node\nformat: grpc\n')), /format "grpc"/);
+  });
 });

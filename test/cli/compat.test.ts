@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { runCli, type CliRun } from '../helpers/cli.js';
 import { cliWorld } from '../helpers/cli-world.js';
+import { docker } from '../helpers/images.js';
 
 const P = `k${process.pid}`; // names (and so image names) no other test process uses
 
@@ -84,5 +85,19 @@ describe("func.yaml's build steps", () => {
     assert.match(r.stderr, /step-output/);
     assert.doesNotMatch(r.stderr, /Building image/, 'no image build was started');
     assert.equal(await readFile(join(dir, 'made.txt'), 'utf8'), 'made\n');
+  });
+});
+
+describe('a Dockerfile beside a runtime other than docker', () => {
+  test('is the build, as fn; what the build steps made is in it', async () => {
+    const dir = await fnDir('df', {
+      'func.yaml': `name: ${P}-df\nversion: 0.0.1\nruntime: node\nentrypoint: node func.js\nbuild:\n  - echo from-step > step.txt\n`,
+      'func.js': '',
+      Dockerfile: 'FROM kiln/node:latest\nENV FROM_DOCKERFILE=yes\nCOPY step.txt /step.txt\n',
+    });
+    const r = await ok(['build'], dir);
+    assert.match(r.stderr, /Building image .*-df:0\.0\.1 \(dockerfile\)/);
+    const info = await docker().getImage(`${P}-df:0.0.1`).inspect();
+    assert.ok((info.Config.Env ?? []).includes('FROM_DOCKERFILE=yes'), 'built from the directory\'s Dockerfile');
   });
 });
