@@ -74,7 +74,8 @@ export async function planBuild(dir: string, func: FuncYaml): Promise<BuildPlan>
   if (format !== expected) {
     throw new CliError(`bad func.yaml: runtime "${runtime}" needs format "${expected}", not "${format}" (in ${dir})`, `Set "format: ${expected}" in func.yaml.`);
   }
-  switch (runtime) {
+  // Fn's node<version> (node20, node18): Kiln's node, on the host's Node (kiln/node), whatever the suffix.
+  switch (/^node\d+$/.test(runtime) ? 'node' : runtime) {
     case 'node':
       return { kind: 'http-stream', baseImage: NODE_BASE_LATEST, vendor: await packageDeps(dir) };
     case 'lambda-node':

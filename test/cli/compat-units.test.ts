@@ -95,3 +95,14 @@ describe('a Dockerfile in the directory', () => {
     await assert.rejects(planBuild(dir, parseFuncYaml('runtime: node\nformat: grpc\n')), /format "grpc"/);
   });
 });
+
+describe("Fn's node<version> runtimes", () => {
+  const cases: Array<[string, boolean]> = [['node20', true], ['node18', true], ['node11', true], ['node', true], ['nodejs', false], ['node-20', false], ['node20.1', false]];
+  for (const [runtime, accepted] of cases) {
+    test(`${runtime}: ${accepted ? 'built as node' : 'refused'}`, async () => {
+      const plan = planBuild(join(tmp, 'none'), parseFuncYaml(`runtime: ${runtime}\n`));
+      if (accepted) assert.deepEqual(await plan, { kind: 'http-stream', baseImage: 'kiln/node:latest', vendor: [] });
+      else await assert.rejects(plan, new RegExp(`runtime "${runtime}" is not supported`));
+    });
+  }
+});
