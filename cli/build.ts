@@ -77,6 +77,10 @@ export async function planBuild(dir: string, func: FuncYaml): Promise<BuildPlan>
   // Fn's node<version> (node20, node18): Kiln's node, on the host's Node (kiln/node), whatever the suffix.
   switch (/^node\d+$/.test(runtime) ? 'node' : runtime) {
     case 'node':
+      // As fn: one of the two is needed; checked here, before deploy creates or changes anything.
+      if (!func.entrypoint?.trim() && !func.cmd?.trim()) {
+        throw new CliError(`bad func.yaml: no entrypoint and no cmd in ${dir}`, 'Add e.g. "entrypoint: node func.js" (or "cmd: node func.js").');
+      }
       return { kind: 'http-stream', baseImage: NODE_BASE_LATEST, vendor: await packageDeps(dir) };
     case 'lambda-node':
       return { kind: 'lambda', baseImage: NODE_BASE_LATEST, vendor: await packageDeps(dir) };

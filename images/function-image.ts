@@ -156,14 +156,13 @@ export async function dependencyClosure(root: string, names: string[]): Promise<
   return [...found].sort();
 }
 
-/** The Dockerfile for a function directory; exec-form ENTRYPOINT since the image has no shell. */
-export function functionDockerfile(baseImage: string, entrypoint: string[], cmd?: string[]): string {
-  const lines = [
-    `FROM ${baseImage}`,
-    `COPY ${CONTEXT_DIR}/ /function/`,
-    'WORKDIR /function',
-    `ENTRYPOINT ${JSON.stringify(entrypoint)}`,
-  ];
+/**
+ * The Dockerfile for a function directory; exec-form ENTRYPOINT and CMD since the image has no
+ * shell. As Fn's, either may be left out (one of the two is needed to run anything).
+ */
+export function functionDockerfile(baseImage: string, entrypoint: string[] | undefined, cmd?: string[]): string {
+  const lines = [`FROM ${baseImage}`, `COPY ${CONTEXT_DIR}/ /function/`, 'WORKDIR /function'];
+  if (entrypoint?.length) lines.push(`ENTRYPOINT ${JSON.stringify(entrypoint)}`);
   if (cmd?.length) lines.push(`CMD ${JSON.stringify(cmd)}`);
   return `${lines.join('\n')}\n`;
 }
@@ -265,10 +264,12 @@ export async function functionBuildContext(dir: string, opts: BuildFunctionImage
     dockerfile = lambdaDockerfile(baseImage);
   } else {
     const func = await readFuncYaml(dir);
-    if (!func.entrypoint?.trim()) {
-      throw new Error(`func.yaml in ${dir} has no entrypoint (e.g. "entrypoint: node func.js")`);
+    const entrypoint = func.entrypoint?.trim();
+    const cmd = func.cmd?.trim();
+    if (!entrypoint && !cmd) {
+      throw new Error(`func.yaml in ${dir} has no entrypoint and no cmd; one is needed (e.g. "entrypoint: node func.js")`);
     }
-    dockerfile = functionDockerfile(baseImage, splitCommand(func.entrypoint), func.cmd ? splitCommand(func.cmd) : undefined);
+    dockerfile = functionDockerfile(baseImage, entrypoint ? splitCommand(entrypoint) : undefined, cmd ? splitCommand(cmd) : undefined);
   }
   await ctx.copyTree(dir, CONTEXT_DIR, (name) => SKIP.has(name));
   if (opts.vendor?.length) {

@@ -9,6 +9,7 @@ import { planBuild, runBuildSteps } from '../../cli/build.js';
 import { CliError } from '../../cli/errors.js';
 import type { Io } from '../../cli/io.js';
 import { parseFuncYaml } from '../../images/func-yaml.js';
+import { functionBuildContext } from '../../images/function-image.js';
 
 let tmp = '';
 before(async () => {
@@ -100,9 +101,34 @@ describe("Fn's node<version> runtimes", () => {
   const cases: Array<[string, boolean]> = [['node20', true], ['node18', true], ['node11', true], ['node', true], ['nodejs', false], ['node-20', false], ['node20.1', false]];
   for (const [runtime, accepted] of cases) {
     test(`${runtime}: ${accepted ? 'built as node' : 'refused'}`, async () => {
-      const plan = planBuild(join(tmp, 'none'), parseFuncYaml(`runtime: ${runtime}\n`));
+      const plan = planBuild(join(tmp, 'none'), parseFuncYaml(`runtime: ${runtime}\nentrypoint: node func.js\n`));
       if (accepted) assert.deepEqual(await plan, { kind: 'http-stream', baseImage: 'kiln/node:latest', vendor: [] });
       else await assert.rejects(plan, new RegExp(`runtime "${runtime}" is not supported`));
+    });
+  }
+});
+
+describe('entrypoint and cmd, as fn: one of the two', () => {
+  const cases: Array<[string, string | null]> = [
+    ['entrypoint: node func.js\n', 'ENTRYPOINT ["node","func.js"]\n'],
+    ['cmd: node func.js\n', 'CMD ["node","func.js"]\n'],
+    ['entrypoint: node\ncmd: func.js\n', 'ENTRYPOINT ["node"]\nCMD ["func.js"]\n'],
+    ['name: x\n', null],
+    ['entrypoint: " "\n', null],
+  ];
+  for (const [yaml, tail] of cases) {
+    test(JSON.stringify(yaml), async () => {
+      const dir = await mkdtemp(join(tmp, 'ep-'));
+      await writeFile(join(dir, 'func.yaml'), `runtime: node\n${yaml}`);
+      const plan = planBuild(dir, parseFuncYaml(`runtime: node\n${yaml}`));
+      if (tail === null) {
+        await assert.rejects(plan, /bad func\.yaml: no entrypoint and no cmd/);
+        await assert.rejects(functionBuildContext(dir), /has no entrypoint and no cmd/);
+        return;
+      }
+      await plan;
+      const { dockerfile } = await functionBuildContext(dir);
+      assert.ok(dockerfile.endsWith(`WORKDIR /function\n${tail}`), dockerfile);
     });
   }
 });

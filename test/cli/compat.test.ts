@@ -101,3 +101,12 @@ describe('a Dockerfile beside a runtime other than docker', () => {
     assert.ok((info.Config.Env ?? []).includes('FROM_DOCKERFILE=yes'), 'built from the directory\'s Dockerfile');
   });
 });
+
+describe('cmd without entrypoint', () => {
+  test('is accepted; with neither, deploy --create-app fails before the app is created', async () => {
+    const APP = `${P}-noep`;
+    const dir = await fnDir('noep', { 'func.yaml': `name: ${P}-noep\nversion: 0.0.1\nruntime: node\n`, 'func.js': '' });
+    await fails(['deploy', '--app', APP, '--create-app'], dir, /bad func\.yaml: no entrypoint and no cmd in /);
+    await fails(['inspect', 'app', APP], dir, /app ".*-noep" not found/);
+  });
+});

@@ -152,7 +152,7 @@ describe('images and build plans', () => {
   });
   test('each runtime has its kind and base image', async () => {
     const dir = join(tmp, 'plan'); // no package.json: nothing to vendor
-    assert.deepEqual(await planBuild(dir, f('runtime: node\n')), { kind: 'http-stream', baseImage: 'kiln/node:latest', vendor: [] });
+    assert.deepEqual(await planBuild(dir, f('runtime: node\nentrypoint: node func.js\n')), { kind: 'http-stream', baseImage: 'kiln/node:latest', vendor: [] });
     assert.deepEqual(await planBuild(dir, f('runtime: lambda-node\nformat: lambda\n')), { kind: 'lambda', baseImage: 'kiln/node:latest', vendor: [] });
     assert.deepEqual(await planBuild(dir, f('runtime: lambda-shell\nformat: lambda\n')), { kind: 'lambda', baseImage: SHELL_BASE_LATEST, vendor: [] });
     assert.deepEqual(await planBuild(dir, f('runtime: docker\n')), { kind: 'dockerfile', vendor: [] });
@@ -160,7 +160,7 @@ describe('images and build plans', () => {
   test("Fn's legacy formats in an old func.yaml build as http-stream, as the server takes them", async () => {
     const dir = join(tmp, 'plan');
     for (const format of ['default', 'http', 'json', 'cloudevent']) {
-      assert.deepEqual(await planBuild(dir, f(`runtime: node\nformat: ${format}\n`)), { kind: 'http-stream', baseImage: 'kiln/node:latest', vendor: [] }, format);
+      assert.deepEqual(await planBuild(dir, f(`runtime: node\nentrypoint: node func.js\nformat: ${format}\n`)), { kind: 'http-stream', baseImage: 'kiln/node:latest', vendor: [] }, format);
     }
   });
   test("with no name in func.yaml the directory's name is used, as fn", async () => {

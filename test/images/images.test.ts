@@ -124,9 +124,9 @@ describe('buildFunctionImage errors', () => {
     });
   });
 
-  test('func.yaml without an entrypoint', async () => {
+  test('func.yaml without an entrypoint or a cmd', async () => {
     await writeFile(join(dir, 'func.yaml'), 'schema_version: 20180708\nname: bad\nversion: 0.0.1\n');
-    await assert.rejects(buildFunctionImage(client, dir, 'kiln-test/never:1'), /func\.yaml in .* has no entrypoint/);
+    await assert.rejects(buildFunctionImage(client, dir, 'kiln-test/never:1'), /func\.yaml in .* has no entrypoint and no cmd/);
   });
 
   test('a base image that does not exist is named', async () => {
