@@ -1,5 +1,5 @@
 // Writing func.yaml back: the version bump of `kiln deploy`, keeping the user's comments and order.
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { findFuncYaml } from '../images/func-yaml.js';
@@ -22,11 +22,18 @@ export function bumpVersion(version: string | undefined): string {
   return `${m[1]}.${m[2]}.${Number(m[3]) + 1}`;
 }
 
-/** Sets `version:` in the directory's func.yaml, leaving the rest of the text as it was. */
+/** Sets `version:` in the directory's func.yaml (or func.yml), leaving the rest of the text as it was; in a func.json, `"version"`. */
 export async function writeVersion(dir: string, version: string): Promise<void> {
   const found = await findFuncYaml(dir);
   if (!found) throw new CliError(`no func.yaml in ${dir}`, 'Was it moved or deleted during the deploy?');
-  const doc = parseDocument(await readFile(found.path, 'utf8'));
+  if (found.path.endsWith('.json')) {
+    // func.json stays JSON (its fields in their order, two-space indented).
+    const obj = JSON.parse(found.text) as Record<string, unknown>;
+    obj.version = version;
+    await writeFile(found.path, `${JSON.stringify(obj, null, 2)}\n`);
+    return;
+  }
+  const doc = parseDocument(found.text);
   doc.set('version', version);
   await writeFile(found.path, doc.toString());
 }

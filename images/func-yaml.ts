@@ -54,7 +54,8 @@ export class FuncYamlError extends Error {
   }
 }
 
-const FILE_NAMES = ['func.yaml', 'func.yml'];
+/** The names Fn looks for, in its order: the first found is the function's file. */
+const FILE_NAMES = ['func.yaml', 'func.yml', 'func.json'];
 
 function scalarText(value: unknown): string | undefined {
   if (!isScalar(value)) return undefined;
@@ -106,6 +107,14 @@ export function funcTriggers(func: FuncYaml, where = 'func.yaml'): FuncTrigger[]
 
 /** Parses func.yaml text; `where` names the file in error messages. */
 export function parseFuncYaml(text: string, where = 'func.yaml'): FuncYaml {
+  if (where.endsWith('.json')) {
+    // func.json: JSON as Fn reads it; then read as YAML, which JSON is, to keep scalars as written.
+    try {
+      JSON.parse(text);
+    } catch (err) {
+      throw new FuncYamlError(`${where} is not valid JSON: ${(err as Error).message}`);
+    }
+  }
   const doc = parseDocument(text);
   const first = doc.errors[0];
   if (first) {
@@ -155,7 +164,7 @@ export function parseFuncYaml(text: string, where = 'func.yaml'): FuncYaml {
   return out;
 }
 
-/** The func.yaml (or func.yml) path in a function directory, or null. */
+/** The func.yaml (else func.yml, else func.json) path and text in a function directory, or null. */
 export async function findFuncYaml(dir: string): Promise<{ path: string; text: string } | null> {
   for (const name of FILE_NAMES) {
     const path = join(dir, name);
@@ -168,7 +177,7 @@ export async function findFuncYaml(dir: string): Promise<{ path: string; text: s
   return null;
 }
 
-/** Reads `func.yaml` (or `func.yml`) from a function directory. */
+/** Reads `func.yaml` (else `func.yml`, else `func.json`) from a function directory. */
 export async function readFuncYaml(dir: string): Promise<FuncYaml> {
   const found = await findFuncYaml(dir);
   if (!found) throw new FuncYamlError(`no func.yaml in ${dir}`);

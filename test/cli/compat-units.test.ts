@@ -8,7 +8,8 @@ import { after, before, describe, test } from 'node:test';
 import { planBuild, runBuildSteps } from '../../cli/build.js';
 import { CliError } from '../../cli/errors.js';
 import type { Io } from '../../cli/io.js';
-import { parseFuncYaml } from '../../images/func-yaml.js';
+import { findFuncYaml, parseFuncYaml, readFuncYaml } from '../../images/func-yaml.js';
+import { writeVersion } from '../../cli/funcfile.js';
 import { functionBuildContext } from '../../images/function-image.js';
 
 let tmp = '';
@@ -131,4 +132,31 @@ describe('entrypoint and cmd, as fn: one of the two', () => {
       assert.ok(dockerfile.endsWith(`WORKDIR /function\n${tail}`), dockerfile);
     });
   }
+});
+
+describe('func.json', () => {
+  test('func.yaml, then func.yml, then func.json, as fn looks for them', async () => {
+    const dir = await mkdtemp(join(tmp, 'ff-'));
+    assert.equal(await findFuncYaml(dir), null);
+    await writeFile(join(dir, 'func.json'), '{"name": "j"}');
+    assert.equal((await findFuncYaml(dir))?.path, join(dir, 'func.json'));
+    await writeFile(join(dir, 'func.yml'), 'name: y\n');
+    assert.equal((await findFuncYaml(dir))?.path, join(dir, 'func.yml'));
+    await writeFile(join(dir, 'func.yaml'), 'name: a\n');
+    assert.equal((await readFuncYaml(dir)).name, 'a');
+  });
+  test('read with the same fields; not JSON is an error naming the file', () => {
+    const f = parseFuncYaml('{"name":"j","version":"0.0.1","runtime":"node20","cmd":"node func.js","memory":256,"config":{"A":"1.10"},"build":["true"],"triggers":[{"name":"t","type":"http","source":"/t"}]}', 'd/func.json');
+    assert.deepEqual(
+      { name: f.name, version: f.version, runtime: f.runtime, cmd: f.cmd, memory: f.memory, config: f.config, build: f.build, triggers: f.triggers },
+      { name: 'j', version: '0.0.1', runtime: 'node20', cmd: 'node func.js', memory: 256, config: { A: '1.10' }, build: ['true'], triggers: [{ name: 't', type: 'http', source: '/t' }] },
+    );
+    assert.throws(() => parseFuncYaml('name: j\n', 'd/func.json'), /d\/func\.json is not valid JSON/);
+  });
+  test('deploy writes the bumped version back as JSON', async () => {
+    const dir = await mkdtemp(join(tmp, 'ffv-'));
+    await writeFile(join(dir, 'func.json'), '{"name": "j", "version": "0.0.1", "runtime": "node"}');
+    await writeVersion(dir, '0.0.2');
+    assert.deepEqual(JSON.parse(await readFile(join(dir, 'func.json'), 'utf8')), { name: 'j', version: '0.0.2', runtime: 'node' });
+  });
 });

@@ -3,7 +3,7 @@
 // a Dockerfile beside any runtime, node<version>, cmd without entrypoint and func.json;
 // invoke's output; list's columns and paging; fn's flags and aliases; deploy --all's names.
 import assert from 'node:assert/strict';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { runCli, type CliRun } from '../helpers/cli.js';
@@ -108,5 +108,21 @@ describe('cmd without entrypoint', () => {
     const dir = await fnDir('noep', { 'func.yaml': `name: ${P}-noep\nversion: 0.0.1\nruntime: node\n`, 'func.js': '' });
     await fails(['deploy', '--app', APP, '--create-app'], dir, /bad func\.yaml: no entrypoint and no cmd in /);
     await fails(['inspect', 'app', APP], dir, /app ".*-noep" not found/);
+  });
+});
+
+describe("a func.json with Fn's node20 and cmd (no entrypoint)", () => {
+  test('deploys and answers; the version is bumped in func.json', async () => {
+    const APP = `${P}-json`;
+    const NAME = `${P}-json`;
+    await ok(['init', '--runtime', 'node', '--name', NAME]);
+    const dir = join(work, NAME);
+    await rm(join(dir, 'func.yaml'));
+    await writeFile(join(dir, 'func.json'), JSON.stringify({ schema_version: 20180708, name: NAME, version: '0.0.1', runtime: 'node20', cmd: 'node func.js' }));
+    const r = await ok(['deploy', '--app', APP, '--create-app'], dir);
+    assert.match(r.stdout, new RegExp(`Successfully created function: ${NAME} with ${NAME}:0.0.2`));
+    assert.equal(JSON.parse(await readFile(join(dir, 'func.json'), 'utf8')).version, '0.0.2');
+    assert.match((await ok(['invoke', APP, NAME], dir)).stdout, /^\{"message":"Hello World"\}/);
+    await ok(['delete', 'app', APP]);
   });
 });
