@@ -1,11 +1,12 @@
 // `kiln build`'s work: how a function directory becomes a local image (kind, base image,
 // vendored packages), with a progress display and errors that say which step failed.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
+import semver from 'semver';
 import { ensureNodeBaseImage, NODE_BASE_LATEST } from '../images/base-image.js';
 import { findFuncYaml, FuncYamlError, funcYamlFormat, readFuncYaml, type FuncYaml } from '../images/func-yaml.js';
 import { buildFunctionImage, dependencyClosure, ImageBuildError, type ImageKind } from '../images/function-image.js';
@@ -45,7 +46,12 @@ export async function loadFunc(dir: string): Promise<FuncYaml> {
   }
 }
 
-async function packageDeps(dir: string): Promise<string[]> {
+/**
+ * The package.json `dependencies` to copy from Kiln's own node_modules (none when the directory
+ * brings its own node_modules/). Builds use no registry, so each must be a version Kiln has: a
+ * range that Kiln's version does not satisfy is an error, never a silent other major version.
+ */
+async function packageDeps(dir: string, modules = defaultModules()): Promise<string[]> {
   if (existsSync(join(dir, 'node_modules'))) return []; // the directory brings its own
   let text: string;
   try {
@@ -53,11 +59,33 @@ async function packageDeps(dir: string): Promise<string[]> {
   } catch {
     return [];
   }
+  let deps: Record<string, string>;
   try {
-    const pkg = JSON.parse(text) as { dependencies?: Record<string, string> };
-    return Object.keys(pkg.dependencies ?? {}).sort();
+    deps = (JSON.parse(text) as { dependencies?: Record<string, string> }).dependencies ?? {};
   } catch (err) {
     throw new CliError(`bad package.json in ${dir}: ${(err as Error).message}`, 'Fix its JSON (`npm pkg get` shows where it breaks).');
+  }
+  const names = Object.keys(deps).sort();
+  for (const name of names) checkVendored(dir, name, String(deps[name]), modules);
+  return names;
+}
+
+/** Throws when Kiln's copy of `name` (in `modules`) is missing or not in the function's `range`. */
+export function checkVendored(dir: string, name: string, range: string, modules: string): void {
+  const hint = `Builds use no registry: a function directory without a node_modules/ gets its package.json dependencies copied from Kiln's own node_modules (${modules}). Run \`npm install\` in ${dir} so it brings its own node_modules/, or ask for a range Kiln's version satisfies.`;
+  let version: string;
+  try {
+    version = (JSON.parse(readFileSync(join(modules, name, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    throw new CliError(`cannot build ${dir}: package.json depends on ${name}@${range}, which Kiln does not bundle`, hint);
+  }
+  const wanted = range.trim();
+  if (wanted === '' || wanted === 'latest') return; // any version will do
+  if (semver.validRange(wanted) === null) {
+    throw new CliError(`cannot build ${dir}: package.json wants ${name} from "${range}", which is not a version range; Kiln bundles ${name} ${version}`, hint);
+  }
+  if (!semver.satisfies(version, wanted)) {
+    throw new CliError(`cannot build ${dir}: package.json wants ${name}@${range}, but Kiln bundles ${name} ${version}`, hint);
   }
 }
 

@@ -1,11 +1,13 @@
 // The pure parts of the CLI's Fn compatibility, table-driven: func.yaml's build steps (run with
 // /bin/sh in a temp dir), what func.yaml and app.yaml read as Fn does, and how results print.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { planBuild, runBuildSteps } from '../../cli/build.js';
+import { checkVendored, planBuild, runBuildSteps } from '../../cli/build.js';
 import { CliError } from '../../cli/errors.js';
 import type { Io } from '../../cli/io.js';
 import { findFuncYaml, parseFuncYaml, readFuncYaml } from '../../images/func-yaml.js';
@@ -159,4 +161,27 @@ describe('func.json', () => {
     await writeVersion(dir, '0.0.2');
     assert.deepEqual(JSON.parse(await readFile(join(dir, 'func.json'), 'utf8')), { name: 'j', version: '0.0.2', runtime: 'node' });
   });
+});
+
+describe("package.json ranges against the versions Kiln bundles", () => {
+  const modules = fileURLToPath(new URL('../../../node_modules', import.meta.url));
+  const yamlVersion = (JSON.parse(readFileSync(join(modules, 'yaml', 'package.json'), 'utf8')) as { version: string }).version;
+  const cases: Array<[string, string, RegExp | null]> = [
+    ['yaml', `^${yamlVersion.split('.')[0]}.0.0`, null],
+    ['yaml', '*', null],
+    ['yaml', 'latest', null],
+    ['@fnproject/fdk', '>=0.0.13', null],
+    ['yaml', '^1.10.0', new RegExp(`package\\.json wants yaml@\\^1\\.10\\.0, but Kiln bundles yaml ${yamlVersion.replace(/\./g, '\\.')}`)],
+    ['yaml', 'github:eemeli/yaml', /wants yaml from "github:eemeli\/yaml", which is not a version range; Kiln bundles yaml /],
+    ['no-such-package-kiln', '^1.0.0', /depends on no-such-package-kiln@\^1\.0\.0, which Kiln does not bundle/],
+  ];
+  for (const [name, range, error] of cases) {
+    test(`${name}@${range}: ${error ? 'refused' : 'vendored'}`, () => {
+      if (!error) return checkVendored('fn-dir', name, range, modules);
+      assert.throws(
+        () => checkVendored('fn-dir', name, range, modules),
+        (e: unknown) => e instanceof CliError && error.test(e.message) && /no registry.*npm install.* in fn-dir/s.test(e.hint ?? ''),
+      );
+    });
+  }
 });

@@ -126,3 +126,17 @@ describe("a func.json with Fn's node20 and cmd (no entrypoint)", () => {
     await ok(['delete', 'app', APP]);
   });
 });
+
+describe('npm dependencies vendored from Kiln', () => {
+  test('a range the bundled version does not satisfy fails the deploy before anything changes', async () => {
+    const APP = `${P}-npm`;
+    const dir = await fnDir('npm', {
+      'func.yaml': `name: ${P}-npm\nversion: 0.0.1\nruntime: node\nentrypoint: node func.js\n`,
+      'func.js': '',
+      'package.json': JSON.stringify({ name: 'x', dependencies: { '@fnproject/fdk': '>=0.0.13', yaml: '^1.10.0' } }),
+    });
+    const r = await fails(['deploy', '--app', APP, '--create-app'], dir, /package\.json wants yaml@\^1\.10\.0, but Kiln bundles yaml 2\./);
+    assert.match(r.stderr, /no registry/);
+    await fails(['inspect', 'app', APP], dir, /not found/);
+  });
+});
