@@ -37,14 +37,24 @@ function headerMap(list: string[] | undefined, contentType: string | undefined):
   return out;
 }
 
+/**
+ * The answer. `invoke APP FN` prints as `fn invoke`: `Call ID: X` (--display-call-id) on stdout
+ * before the body, and a newline after a body that lacks one. A trigger's body is printed
+ * exactly as the caller gets it, its call id on stderr.
+ */
 function showReply(s: Session, r: InvokeReply, o: InvokeOpts): void {
   if (o.include) {
     s.io.err(`HTTP ${r.status}\n`);
     r.headers.forEach((v, k) => s.io.err(`${k}: ${v}\n`));
     s.io.err('\n');
   }
-  if (o.displayCallId && r.callId) s.io.err(`Call ID: ${r.callId}\n`);
-  s.io.out(r.body.toString('utf8'));
+  const body = r.body.toString('utf8');
+  if (o.trigger) {
+    if (o.displayCallId && r.callId) s.io.err(`Call ID: ${r.callId}\n`);
+    return s.io.out(body);
+  }
+  if (o.displayCallId && r.callId) s.io.out(`Call ID: ${r.callId}\n`);
+  s.io.out(body.endsWith('\n') ? body : `${body}\n`);
 }
 
 /**
@@ -121,18 +131,20 @@ export function registerInvoke(program: Command, s: Session): void {
     .option('--content-type <type>', "Content-Type of the body (default: func.yaml's content_type here, else text/plain)")
     .option('--detached', 'answer at once with the call id; the call runs on')
     .option('--trigger', 'the second argument is an HTTP trigger source (/path) of the app')
-    .option('-X, --method <method>', 'HTTP method for --trigger (default POST with a body, else GET)')
+    .option('-X, --method <method>', 'HTTP method for --trigger (default POST with a body, else GET); accepted and ignored without it, as fn invoke')
     .option('-H, --header <header>', 'a request header "Name: value" for --trigger (repeatable)', collect)
     .option('-i, --include', 'print the status and headers (to stderr)')
-    .option('--display-call-id', 'print the call id (to stderr)')
+    .option('--display-call-id', 'print "Call ID: X" before the answer (stdout; to stderr with --trigger)')
     .action(async (app: string, second: string, o: InvokeOpts) => {
       if (o.trigger) {
         if (o.detached) throw new CliError('--detached goes with `kiln invoke APP FN`', 'A trigger answers when the call is done.');
         return invokeByTrigger(s, app, second, o);
       }
-      if (o.method || o.header) {
-        throw new CliError('--method and --header go with --trigger', `Call the fn's HTTP trigger (\`kiln invoke --trigger ${app} /SOURCE ...\`), or drop them.`);
+      if (o.header) {
+        throw new CliError('--header goes with --trigger', `Call the fn's HTTP trigger (\`kiln invoke --trigger ${app} /SOURCE ...\`), or drop it.`);
       }
+      // As fn invoke: --method is accepted and ignored (an invoke is always a POST).
+      if (o.method && o.method.toUpperCase() !== 'POST') s.io.err(`note: --method ${o.method} is ignored: invoke APP FN always POSTs (as fn invoke); --trigger sends a method\n`);
       return invokeByName(s, app, second, o);
     });
 }

@@ -112,7 +112,7 @@ describe('cmd without entrypoint', () => {
 });
 
 describe("a func.json with Fn's node20 and cmd (no entrypoint)", () => {
-  test('deploys and answers; the version is bumped in func.json', async () => {
+  test("deploys and answers (invoke's output as fn's); the version is bumped in func.json", async () => {
     const APP = `${P}-json`;
     const NAME = `${P}-json`;
     await ok(['init', '--runtime', 'node', '--name', NAME]);
@@ -123,6 +123,11 @@ describe("a func.json with Fn's node20 and cmd (no entrypoint)", () => {
     assert.match(r.stdout, new RegExp(`Successfully created function: ${NAME} with ${NAME}:0.0.2`));
     assert.equal(JSON.parse(await readFile(join(dir, 'func.json'), 'utf8')).version, '0.0.2');
     assert.match((await ok(['invoke', APP, NAME], dir)).stdout, /^\{"message":"Hello World"\}/);
+
+    // invoke as fn's: the call id on stdout before the body, a newline after it; --method is accepted and ignored.
+    const r2 = await ok(['invoke', APP, NAME, '--display-call-id', '--method', 'GET', '--body', '{"name":"Fn"}'], dir);
+    assert.match(r2.stdout, /^Call ID: [0-9A-Z]{26}\n\{"message":"Hello Fn"\}\n$/);
+    assert.match(r2.stderr, /--method GET is ignored/);
     await ok(['delete', 'app', APP]);
   });
 });

@@ -64,9 +64,9 @@ describe('kiln with the node template', () => {
     assert.match(out, new RegExp(`Trigger Endpoint: ${srv.url}/t/${APP}/${HELLO}`));
     assert.match(await readFile(join(dir(), 'func.yaml'), 'utf8'), /^version: 0.0.2$/m);
 
-    assert.equal(await ok(['invoke', APP, HELLO]), '{"message":"Hello World"}');
-    assert.equal(await ok(['invoke', APP, HELLO, '--content-type', 'application/json'], { input: '{"name":"Bob"}' }), '{"message":"Hello Bob"}');
-    assert.equal(await ok(['invoke', APP, HELLO, '--body', '{"name":"Ann"}']), '{"message":"Hello Ann"}');
+    assert.equal(await ok(['invoke', APP, HELLO]), '{"message":"Hello World"}\n');
+    assert.equal(await ok(['invoke', APP, HELLO, '--content-type', 'application/json'], { input: '{"name":"Bob"}' }), '{"message":"Hello Bob"}\n');
+    assert.equal(await ok(['invoke', APP, HELLO, '--body', '{"name":"Ann"}']), '{"message":"Hello Ann"}\n');
     assert.match(await ok(['invoke', APP, HELLO, '--detached']), /^Call ID: [0-9A-Z]{26}\n$/);
   });
 
@@ -90,7 +90,7 @@ describe('kiln with the node template', () => {
     assert.match(out, new RegExp(`Successfully updated function: ${HELLO} with ${HELLO}:0.0.3`));
     assert.match(await readFile(join(dir(), 'func.yaml'), 'utf8'), /^version: 0.0.3$/m);
     assert.equal(await ok(['inspect', 'fn', APP, HELLO, 'image']), `"${HELLO}:0.0.3"\n`);
-    assert.equal(await ok(['invoke', APP, HELLO]), '{"message":"Howdy World"}');
+    assert.equal(await ok(['invoke', APP, HELLO]), '{"message":"Howdy World"}\n');
   });
 
   test("deploy updates func.yaml's triggers: a new source, a rename; others on the fn are kept", async () => {
@@ -133,8 +133,9 @@ describe('kiln with the node template', () => {
   test('calls (newest first), calls get and logs show the call just made', async () => {
     const r = await kiln(['invoke', APP, HELLO, '--body', '{"name":"Logs"}', '--display-call-id']);
     assert.equal(r.code, 0, r.stderr);
-    const id = /Call ID: ([0-9A-Z]{26})/.exec(r.stderr)?.[1];
-    assert.ok(id, r.stderr);
+    // As fn invoke: the call id on stdout, before the body.
+    const id = /^Call ID: ([0-9A-Z]{26})\n\{"message":"Hello Logs"\}\n$/.exec(r.stdout)?.[1];
+    assert.ok(id, r.stdout);
     await callsFlushed();
     const list = await ok(['calls', APP, HELLO]);
     const rows = list.trim().split('\n');
@@ -168,7 +169,7 @@ describe('kiln with the node template', () => {
     await ok(['deploy', '--app', APP], { cwd: join(work, spin) });
     const r = await kiln(['invoke', APP, spin, '--display-call-id']);
     assert.equal(r.code, 0, r.stderr);
-    const id = /Call ID: (\S+)/.exec(r.stderr)![1]!;
+    const id = /Call ID: (\S+)/.exec(r.stdout)![1]!;
     await callsFlushed();
     const detail = await ok(['calls', 'get', APP, spin, id]);
     assert.match(detail, /^cpu {2}[▁▂▃▄▅▆▇█]+ {2}peak \d+%, avg \d+% of one CPU$/m, detail);
@@ -187,12 +188,11 @@ describe('the Lambda templates', () => {
     assert.deepEqual(info?.Config.Cmd, ['/var/task/bootstrap']);
     await ok(['deploy', '--app', APP, '--create-app'], { cwd: dir });
     assert.equal(await ok(['inspect', 'fn', APP, name, 'format']), '"lambda"\n');
-    assert.equal(await ok(['invoke', APP, name]), '{"message":"Hello World"}');
+    assert.equal(await ok(['invoke', APP, name]), '{"message":"Hello World"}\n');
     const r = await kiln(['invoke', APP, name, '--body', '{"name":"Lambda"}', '--display-call-id']);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, '{"message":"Hello Lambda"}');
-    const id = /Call ID: ([0-9A-Z]{26})/.exec(r.stderr)?.[1];
-    assert.ok(id, r.stderr);
+    const id = /^Call ID: ([0-9A-Z]{26})\n\{"message":"Hello Lambda"\}\n$/.exec(r.stdout)?.[1];
+    assert.ok(id, r.stdout);
     await callsFlushed();
     const log = await ok(['logs', APP, name, id]);
     assert.match(log, new RegExp(`START RequestId: ${id}`));
@@ -201,7 +201,7 @@ describe('the Lambda templates', () => {
 
     await writeFile(join(dir, 'index.mjs'), (await readFile(join(dir, 'index.mjs'), 'utf8')).replace('`Hello ', '`Howdy '));
     assert.match(await ok(['deploy', '--app', APP], { cwd: dir }), new RegExp(`Successfully updated function: ${name} with ${name}:0.0.3`));
-    assert.equal(await ok(['invoke', APP, name]), '{"message":"Howdy World"}');
+    assert.equal(await ok(['invoke', APP, name]), '{"message":"Howdy World"}\n');
   });
 
   test("lambda-node: a handler's error (502, X-Amz-Function-Error) is shown with its type and stack, exit non-zero", async () => {
@@ -222,7 +222,7 @@ describe('the Lambda templates', () => {
     // Through an HTTP trigger: the body is the caller's answer (stdout), the error is on stderr.
     const t = await fails(['invoke', '--trigger', APP, `/${name}`, '--body', '{"fail":true}'], new RegExp(`POST /t/${APP}/${name} answered HTTP 502: KilnTestError: the handler gave up`));
     assert.match(t.stdout, /"errorType":"KilnTestError"/);
-    assert.equal(await ok(['invoke', APP, name, '--body', '{"name":"again"}']), '{"message":"Howdy again"}');
+    assert.equal(await ok(['invoke', APP, name, '--body', '{"name":"again"}']), '{"message":"Howdy again"}\n');
   });
 
   test('lambda-shell: init -> deploy -> invoke answers as the template says; a redeploy runs the new code', async () => {
@@ -234,16 +234,16 @@ describe('the Lambda templates', () => {
     assert.ok(await inspectImage(client, `${P}-reg/${name}:0.0.1`));
     await ok(['deploy', '--app', APP, '--create-app'], { cwd: dir });
     assert.equal((await inspectImage(client, `${name}:0.0.2`))?.Config.WorkingDir, '/var/task');
-    assert.equal(await ok(['invoke', APP, name, '--body', '{"a":1}']), '{"message":"Hello from bash","length":7}');
+    assert.equal(await ok(['invoke', APP, name, '--body', '{"a":1}']), '{"message":"Hello from bash","length":7}\n');
     const r = await kiln(['invoke', APP, name, '--body', 'abc', '--display-call-id']);
-    const id = /Call ID: ([0-9A-Z]{26})/.exec(r.stderr)?.[1];
-    assert.ok(id, r.stderr);
+    const id = /Call ID: ([0-9A-Z]{26})/.exec(r.stdout)?.[1];
+    assert.ok(id, r.stdout);
     await callsFlushed();
     assert.match(await ok(['logs', APP, name, id]), /event of 3 bytes/);
 
     await writeFile(join(dir, 'function.sh'), (await readFile(join(dir, 'function.sh'), 'utf8')).replace('Hello from bash', 'Howdy from bash'));
     await ok(['deploy', '--app', APP], { cwd: dir });
-    assert.equal(await ok(['invoke', APP, name, '--body', '{}']), '{"message":"Howdy from bash","length":2}');
+    assert.equal(await ok(['invoke', APP, name, '--body', '{}']), '{"message":"Howdy from bash","length":2}\n');
   });
 
   test("lambda-shell: a program and the library it links from lib/ run as on Lambda (PATH, LD_LIBRARY_PATH)", async () => {
@@ -259,14 +259,14 @@ describe('the Lambda templates', () => {
     await run('cc', ['-o', 'greet', 'main.c', '-Llib', '-lgreet'], dir);
     await writeFile(join(dir, 'function.sh'), 'handler () {\n  printf \'%s|%s|%s\' "$(./greet)" "$PATH" "$LD_LIBRARY_PATH"\n}\n');
     await ok(['deploy', '--app', APP, '--create-app'], { cwd: dir });
-    assert.deepEqual((await ok(['invoke', APP, name])).split('|'), [
+    assert.deepEqual((await ok(['invoke', APP, name])).replace(/\n$/, '').split('|'), [
       'hi from libgreet',
       '/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin',
       '/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib',
     ]);
     // The service lets a function's own settings override both.
     await ok(['config', 'fn', APP, name, 'set', 'LD_LIBRARY_PATH', '/var/task/lib']);
-    const [greeting, , libraryPath] = (await ok(['invoke', APP, name])).split('|');
+    const [greeting, , libraryPath] = (await ok(['invoke', APP, name])).replace(/\n$/, '').split('|');
     assert.deepEqual([greeting, libraryPath], ['hi from libgreet', '/var/task/lib']);
   });
 });
@@ -279,7 +279,7 @@ describe('deploy --all', () => {
     await writeFile(join(root, 'app.yaml'), `name: ${P}-many\n`);
     const out = await ok(['deploy', '--all', '--create-app'], { cwd: root });
     assert.match(out, new RegExp(`created function: ${P}-a with ${P}-a:0.0.2[^]*created function: ${P}-b with ${P}-b:0.0.2`));
-    assert.equal(await ok(['invoke', `${P}-many`, `${P}-b`]), '{"message":"Hello World"}');
+    assert.equal(await ok(['invoke', `${P}-many`, `${P}-b`]), '{"message":"Hello World"}\n');
 
     // A broken one is named; the ones before it are deployed (here: updated, with -w).
     await mkdir(join(root, 'z'));
