@@ -30,6 +30,12 @@ export class ApiError extends CliError {
   }
 }
 
+/** Which part of a list: at most `n` items (all when unset), starting at `cursor` (a page's `next_cursor`). */
+export interface ListPage {
+  n?: number;
+  cursor?: string;
+}
+
 export interface ClientOptions {
   url: string;
   token?: string;
@@ -102,25 +108,27 @@ export class KilnClient {
     }
   }
 
-  /** Every item of a paged list. */
-  private async all<T>(path: string, what: string): Promise<T[]> {
+  /** The items of a paged list: all of them, or at most `page.n` from `page.cursor` on (fn's `-n` and `--cursor`). */
+  private async all<T>(path: string, what: string, page: ListPage = {}): Promise<T[]> {
     const items: T[] = [];
-    let cursor: string | undefined;
+    let cursor = page.cursor;
     do {
       const sep = path.includes('?') ? '&' : '?';
-      const page = await this.json<Page<T>>('GET', `${path}${sep}per_page=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, what);
-      items.push(...page.items);
-      cursor = page.next_cursor;
+      const size = Math.min(100, page.n === undefined ? 100 : page.n - items.length);
+      if (size <= 0) break;
+      const got = await this.json<Page<T>>('GET', `${path}${sep}per_page=${size}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, what);
+      items.push(...got.items);
+      cursor = got.next_cursor;
     } while (cursor);
-    return items;
+    return page.n === undefined ? items : items.slice(0, page.n);
   }
 
   version(): Promise<{ version: string }> {
     return this.json('GET', '/version', 'reading the server version');
   }
 
-  listApps(name?: string): Promise<App[]> {
-    return this.all(`/v2/apps${name ? `?name=${encodeURIComponent(name)}` : ''}`, 'listing apps');
+  listApps(name?: string, page?: ListPage): Promise<App[]> {
+    return this.all(`/v2/apps${name ? `?name=${encodeURIComponent(name)}` : ''}`, 'listing apps', page);
   }
   createApp(body: Partial<App>): Promise<App> {
     return this.json('POST', '/v2/apps', `creating app "${body.name}"`, body);
@@ -132,8 +140,8 @@ export class KilnClient {
     return this.json('DELETE', `/v2/apps/${id}`, 'deleting the app');
   }
 
-  listFns(appId: string, name?: string): Promise<Fn[]> {
-    return this.all(`/v2/fns?app_id=${appId}${name ? `&name=${encodeURIComponent(name)}` : ''}`, 'listing functions');
+  listFns(appId: string, name?: string, page?: ListPage): Promise<Fn[]> {
+    return this.all(`/v2/fns?app_id=${appId}${name ? `&name=${encodeURIComponent(name)}` : ''}`, 'listing functions', page);
   }
   createFn(body: Partial<Fn>): Promise<Fn> {
     return this.json('POST', '/v2/fns', `creating function "${body.name}"`, body);
@@ -145,11 +153,11 @@ export class KilnClient {
     return this.json('DELETE', `/v2/fns/${id}`, 'deleting the function');
   }
 
-  listTriggers(appId: string, filter: { fnId?: string; name?: string } = {}): Promise<Trigger[]> {
+  listTriggers(appId: string, filter: { fnId?: string; name?: string } = {}, page?: ListPage): Promise<Trigger[]> {
     let q = `app_id=${appId}`;
     if (filter.fnId) q += `&fn_id=${filter.fnId}`;
     if (filter.name) q += `&name=${encodeURIComponent(filter.name)}`;
-    return this.all(`/v2/triggers?${q}`, 'listing triggers');
+    return this.all(`/v2/triggers?${q}`, 'listing triggers', page);
   }
   createTrigger(body: Partial<Trigger>): Promise<Trigger> {
     return this.json('POST', '/v2/triggers', `creating trigger "${body.name}"`, body);

@@ -1,6 +1,6 @@
 // `kiln create|list|inspect|update|delete app|fn|trigger`, by name, as Fn's CLI.
 import type { Command } from 'commander';
-import type { App, Fn, KilnClient, Trigger } from '../client.js';
+import type { App, Fn, KilnClient, ListPage, Trigger } from '../client.js';
 import { CliError } from '../errors.js';
 import { json, table } from '../output.js';
 import { findApp, findAppFn, findTrigger } from '../resolve.js';
@@ -90,13 +90,27 @@ function inspect(s: Session, obj: object, prop?: string): void {
   s.io.out(json(v));
 }
 
-async function triggersOf(client: KilnClient, appName: string, fnName?: string): Promise<{ triggers: Trigger[]; fnNames: Map<string, string> }> {
+async function triggersOf(client: KilnClient, appName: string, fnName: string | undefined, page: ListPage): Promise<{ triggers: Trigger[]; fnNames: Map<string, string> }> {
   const app = await findApp(client, appName);
   const fns = await client.listFns(app.id);
   const fnNames = new Map(fns.map((f) => [f.id, f.name]));
   let fnId: string | undefined;
   if (fnName) fnId = (await findAppFn(client, appName, fnName)).fn.id;
-  return { triggers: await client.listTriggers(app.id, fnId ? { fnId } : {}), fnNames };
+  return { triggers: await client.listTriggers(app.id, fnId ? { fnId } : {}, page), fnNames };
+}
+
+interface ListOpts {
+  n?: string;
+  cursor?: string;
+}
+
+/** fn's list flags: `-n`/`--n` (how many; all when not given) and `--cursor` (where to start). */
+const listOptions = (c: Command): Command =>
+  c.option('-n, --n <count>', 'list at most this many (default: all)').option('--cursor <cursor>', "start at this cursor (a page's next_cursor)");
+
+function listPage(o: ListOpts): ListPage {
+  const n = intOption(o.n, '-n');
+  return { ...(n !== undefined && { n }), ...(o.cursor && { cursor: o.cursor }) };
 }
 
 export function registerCrud(verbs: Verbs, s: Session): void {
@@ -107,12 +121,9 @@ export function registerCrud(verbs: Verbs, s: Session): void {
     const app = await (await s.client()).createApp({ name, ...appBody(o) });
     emit(s, app, () => `Successfully created app: ${app.name}\n`);
   });
-  list
-    .command('apps')
-    .aliases(['app', 'a'])
-    .description('list apps')
-    .action(async () => {
-      const apps = await (await s.client()).listApps();
+  listOptions(list.command('apps').aliases(['app', 'a']).description('list apps'))
+    .action(async (o: ListOpts) => {
+      const apps = await (await s.client()).listApps(undefined, listPage(o));
       emit(s, apps, () => table(['NAME', 'ID'], apps.map((a) => [a.name, a.id])));
     });
   insp
@@ -144,14 +155,12 @@ export function registerCrud(verbs: Verbs, s: Session): void {
       emit(s, fn, () => `Successfully created function: ${fn.name} with ${fn.image}\n`);
     },
   );
-  list
-    .command('fns <app>')
-    .aliases(['fn', 'function', 'functions', 'f'])
-    .description("list an app's fns")
-    .action(async (appName: string) => {
+  listOptions(list.command('fns <app>').aliases(['fn', 'function', 'functions', 'f']).description("list an app's fns"))
+    .action(async (appName: string, o: ListOpts) => {
       const client = await s.client();
-      const fns = await client.listFns((await findApp(client, appName)).id);
-      emit(s, fns, () => table(['NAME', 'IMAGE', 'FORMAT', 'ID'], fns.map((f) => [f.name, f.image, f.format, f.id])));
+      const fns = await client.listFns((await findApp(client, appName)).id, undefined, listPage(o));
+      // fn's columns (NAME IMAGE ID), then Kiln's format.
+      emit(s, fns, () => table(['NAME', 'IMAGE', 'ID', 'FORMAT'], fns.map((f) => [f.name, f.image, f.id, f.format])));
     });
   insp
     .command('fn <app> <fn> [property]')
@@ -190,17 +199,15 @@ export function registerCrud(verbs: Verbs, s: Session): void {
       const t = await client.createTrigger({ name, app_id: app.id, fn_id: fn.id, ...triggerBody(o) });
       emit(s, t, () => `Successfully created trigger: ${t.name}\nTrigger Endpoint: ${endpoint(t) || t.source}\n`);
     });
-  list
-    .command('triggers <app> [fn]')
-    .aliases(['trigger', 'tr', 't'])
-    .description("list an app's triggers (or one fn's)")
-    .action(async (appName: string, fnName?: string) => {
-      const { triggers, fnNames } = await triggersOf(await s.client(), appName, fnName);
+  listOptions(list.command('triggers <app> [fn]').aliases(['trigger', 'tr', 't']).description("list an app's triggers (or one fn's)"))
+    .action(async (appName: string, fnName: string | undefined, o: ListOpts) => {
+      const { triggers, fnNames } = await triggersOf(await s.client(), appName, fnName, listPage(o));
+      // As fn: the FUNCTION column only when the list is the whole app's.
+      const row = (t: Trigger): string[] => [t.name, t.id, t.type, t.source, endpoint(t)];
       emit(s, triggers, () =>
-        table(
-          ['FUNCTION', 'NAME', 'ID', 'TYPE', 'SOURCE', 'ENDPOINT'],
-          triggers.map((t) => [fnNames.get(t.fn_id) ?? t.fn_id, t.name, t.id, t.type, t.source, endpoint(t)]),
-        ),
+        fnName
+          ? table(['NAME', 'ID', 'TYPE', 'SOURCE', 'ENDPOINT'], triggers.map(row))
+          : table(['FUNCTION', 'NAME', 'ID', 'TYPE', 'SOURCE', 'ENDPOINT'], triggers.map((t) => [fnNames.get(t.fn_id) ?? t.fn_id, ...row(t)])),
       );
     });
   insp

@@ -9,9 +9,11 @@ import { describe, test } from 'node:test';
 import { runCli, type CliRun } from '../helpers/cli.js';
 import { cliWorld } from '../helpers/cli-world.js';
 import { docker } from '../helpers/images.js';
+import { call, type TestServer } from '../helpers/server.js';
 
 const P = `k${process.pid}`; // names (and so image names) no other test process uses
 
+let srv: TestServer;
 let work = '';
 let env: Record<string, string> = {};
 
@@ -45,7 +47,7 @@ async function fnDir(name: string, files: Record<string, string>): Promise<strin
 
 const json = <T>(r: CliRun): T => JSON.parse(r.stdout) as T;
 
-cliWorld(P, (w) => ({ work, env } = w));
+cliWorld(P, (w) => ({ srv, work, env } = w));
 
 describe("deploy and another fn's triggers", () => {
   test("a trigger whose source another fn's trigger has is refused, naming that fn, before anything changes", async () => {
@@ -143,5 +145,35 @@ describe('npm dependencies vendored from Kiln', () => {
     const r = await fails(['deploy', '--app', APP, '--create-app'], dir, /package\.json wants yaml@\^1\.10\.0, but Kiln bundles yaml 2\./);
     assert.match(r.stderr, /no registry/);
     await fails(['inspect', 'app', APP], dir, /not found/);
+  });
+});
+
+describe("list, as fn's", () => {
+  const APP = `${P}-list`;
+  test("fns: NAME IMAGE ID (then FORMAT), so awk '{print $3}' is the id; -n/--n and --cursor", async () => {
+    await ok(['create', 'app', APP]);
+    for (const f of ['fa', 'fb', 'fc']) await ok(['create', 'fn', APP, f, `${f}:0.0.1`]);
+    const all = json<Array<{ name: string; id: string; app_id: string }>>(await ok(['-o', 'json', 'list', 'fns', APP]));
+    const out = (await ok(['list', 'fns', APP])).stdout;
+    assert.match(out, /^NAME\s+IMAGE\s+ID\s+FORMAT\n/);
+    const third = out.trim().split('\n').slice(1).map((l) => l.split(/\s+/)[2]);
+    assert.deepEqual(third, all.map((f) => f.id));
+
+    assert.deepEqual(json<Array<{ name: string }>>(await ok(['-o', 'json', 'list', 'fns', APP, '-n', '2'])).map((f) => f.name), ['fa', 'fb']);
+    assert.deepEqual(json<Array<{ name: string }>>(await ok(['-o', 'json', 'list', 'fns', APP, '--n', '1'])).map((f) => f.name), ['fa']);
+    const page = await call<{ next_cursor: string }>(srv.url, 'GET', `/v2/fns?app_id=${all[0]!.app_id}&per_page=1`);
+    const fromCursor = json<Array<{ name: string }>>(await ok(['-o', 'json', 'list', 'fns', APP, '--cursor', page.body.next_cursor]));
+    assert.deepEqual(fromCursor.map((f) => f.name), ['fb', 'fc']);
+    assert.ok(json<unknown[]>(await ok(['-o', 'json', 'list', 'apps', '-n', '1'])).length === 1);
+  });
+  test('triggers APP FN: NAME ID TYPE SOURCE ENDPOINT; triggers APP: FUNCTION first', async () => {
+    await ok(['create', 'trigger', APP, 'fa', 'ta', '--source', '/ta']);
+    await ok(['create', 'trigger', APP, 'fb', 'tb', '--source', '/tb']);
+    const one = (await ok(['list', 'triggers', APP, 'fa'])).stdout;
+    assert.match(one, new RegExp(`^NAME\\s+ID\\s+TYPE\\s+SOURCE\\s+ENDPOINT\nta\\s+[0-9A-Z]{26}\\s+http\\s+/ta\\s+${srv.url}/t/${APP}/ta\n$`));
+    const app = (await ok(['list', 'triggers', APP])).stdout;
+    assert.match(app, /^FUNCTION\s+NAME\s+ID\s+TYPE\s+SOURCE\s+ENDPOINT\nfa\s+ta\s+.*\nfb\s+tb\s/);
+    assert.equal(json<unknown[]>(await ok(['-o', 'json', 'list', 'triggers', APP, '-n', '1'])).length, 1);
+    await ok(['delete', 'app', APP]);
   });
 });

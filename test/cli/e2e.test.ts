@@ -101,7 +101,7 @@ describe('kiln with the node template', () => {
     let r = await kiln(['deploy', '--app', APP, '--no-bump'], { cwd: dir() });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, new RegExp(`Updated trigger ${HELLO} \\(http /${HELLO}-v2\\)`));
-    assert.match(await ok(['list', 'triggers', APP, HELLO]), new RegExp(`^${HELLO}\\s+${HELLO}\\s+[0-9A-Z]{26}\\s+http\\s+/${HELLO}-v2\\s`, 'm'));
+    assert.match(await ok(['list', 'triggers', APP, HELLO]), new RegExp(`^${HELLO}\\s+[0-9A-Z]{26}\\s+http\\s+/${HELLO}-v2\\s`, 'm'));
     assert.equal(await ok(['invoke', '--trigger', APP, `/${HELLO}-v2`]), '{"message":"Howdy World"}');
 
     // Renamed in func.yaml with the same source: the trigger is renamed (a create would conflict).
