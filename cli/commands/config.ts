@@ -69,7 +69,7 @@ async function fnTarget(s: Session, appName: string, fnName: string): Promise<Ta
 }
 
 const APP = ['apps', 'a'];
-const FN = ['fns', 'function', 'functions', 'f'];
+const FN = ['fns', 'function', 'functions', 'func', 'f'];
 
 export function registerConfig(program: Command, verbs: Verbs, s: Session): void {
   const cfg = program.command('config').alias('cf').description("an app's or fn's configuration: list | get KEY | set KEY VALUE | unset KEY");

@@ -8,8 +8,8 @@ import type { Session } from '../session.js';
 import { collect, emit, intOption, parsePairs, stringPairs, type Verbs } from './common.js';
 
 const APP = ['apps', 'a'];
-const FN = ['fns', 'function', 'functions', 'f'];
-const TRIGGER = ['triggers', 'tr', 't'];
+const FN = ['fns', 'function', 'functions', 'func', 'f'];
+const TRIGGER = ['triggers', 'trig', 'tr', 't'];
 
 interface FnOpts {
   memory?: string;
@@ -61,7 +61,7 @@ function triggerBody(o: TriggerOpts): Partial<Trigger> {
 
 const appOptions = (c: Command): Command =>
   c
-    .option('--config <KEY=VALUE>', 'configuration (environment) for every fn of the app; repeatable', collect)
+    .option('-c, --config <KEY=VALUE>', 'configuration (environment) for every fn of the app; repeatable', collect)
     .option('--annotation <KEY=VALUE>', 'annotation (VALUE as JSON when it parses); repeatable', collect)
     .option('--syslog-url <url>', 'syslog URL');
 
@@ -71,7 +71,7 @@ const fnOptions = (c: Command): Command =>
     .option('--timeout <s>', 'call timeout in seconds (default 30, 1-300)')
     .option('--idle-timeout <s>', 'seconds an idle container is kept (default 30, 1-3600)')
     .option('--format <format>', 'http-stream (default) or lambda')
-    .option('--config <KEY=VALUE>', 'configuration (environment) of the fn; repeatable', collect)
+    .option('-c, --config <KEY=VALUE>', 'configuration (environment) of the fn; repeatable', collect)
     .option('--annotation <KEY=VALUE>', 'annotation (VALUE as JSON when it parses); repeatable', collect);
 
 const endpoint = (t: Trigger): string => {
@@ -155,7 +155,7 @@ export function registerCrud(verbs: Verbs, s: Session): void {
       emit(s, fn, () => `Successfully created function: ${fn.name} with ${fn.image}\n`);
     },
   );
-  listOptions(list.command('fns <app>').aliases(['fn', 'function', 'functions', 'f']).description("list an app's fns"))
+  listOptions(list.command('fns <app>').aliases(['fn', 'function', 'functions', 'funcs', 'fs', 'f']).description("list an app's fns"))
     .action(async (appName: string, o: ListOpts) => {
       const client = await s.client();
       const fns = await client.listFns((await findApp(client, appName)).id, undefined, listPage(o));
@@ -168,14 +168,16 @@ export function registerCrud(verbs: Verbs, s: Session): void {
     .action(async (appName: string, fnName: string, prop?: string) =>
       inspect(s, (await findAppFn(await s.client(), appName, fnName)).fn, prop),
     );
-  fnOptions(update.command('fn <app> <fn> [image]').aliases(FN).description('change a fn (config VALUE "" removes the key)')).action(
-    async (appName: string, fnName: string, image: string | undefined, o: FnOpts) => {
+  fnOptions(update.command('fn <app> <fn> [image]').aliases(FN).description('change a fn (config VALUE "" removes the key)'))
+    .option('--image <image>', 'the new image (as fn; or give it as the third argument)')
+    .action(async (appName: string, fnName: string, arg: string | undefined, o: FnOpts & { image?: string }) => {
+      if (arg && o.image && arg !== o.image) throw new CliError(`two images given: ${arg} and --image ${o.image}`, 'Give one.');
+      const image = o.image ?? arg;
       const client = await s.client();
       const { fn } = await findAppFn(client, appName, fnName);
       const updated = await client.updateFn(fn.id, { ...fnBody(o), ...(image && { image }) });
       emit(s, updated, () => `Successfully updated function: ${updated.name}\n`);
-    },
-  );
+    });
   del
     .command('fn <app> <fn>')
     .aliases(FN)
@@ -199,7 +201,7 @@ export function registerCrud(verbs: Verbs, s: Session): void {
       const t = await client.createTrigger({ name, app_id: app.id, fn_id: fn.id, ...triggerBody(o) });
       emit(s, t, () => `Successfully created trigger: ${t.name}\nTrigger Endpoint: ${endpoint(t) || t.source}\n`);
     });
-  listOptions(list.command('triggers <app> [fn]').aliases(['trigger', 'tr', 't']).description("list an app's triggers (or one fn's)"))
+  listOptions(list.command('triggers <app> [fn]').aliases(['trigger', 'trigs', 'tr', 't']).description("list an app's triggers (or one fn's)"))
     .action(async (appName: string, fnName: string | undefined, o: ListOpts) => {
       const { triggers, fnNames } = await triggersOf(await s.client(), appName, fnName, listPage(o));
       // As fn: the FUNCTION column only when the list is the whole app's.

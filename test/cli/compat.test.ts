@@ -177,3 +177,22 @@ describe("list, as fn's", () => {
     await ok(['delete', 'app', APP]);
   });
 });
+
+describe("fn's flags and names", () => {
+  test('create|update fn -c/--config, update fn --image, and the aliases func, funcs, fs, trig, trigs', async () => {
+    const APP = `${P}-flags`;
+    await ok(['create', 'app', APP, '-c', 'APPKEY=1']);
+    await ok(['create', 'func', APP, 'f1', 'img:0.0.1', '-c', 'A=1', '--config', 'B=2']);
+    await ok(['update', 'func', APP, 'f1', '--image', 'img:0.0.2', '-c', 'C=3']);
+    const fn = json<{ image: string; config: Record<string, string> }>(await ok(['inspect', 'func', APP, 'f1']));
+    assert.equal(fn.image, 'img:0.0.2');
+    assert.deepEqual(fn.config, { A: '1', B: '2', C: '3' });
+    await fails(['update', 'fn', APP, 'f1', 'img:0.0.3', '--image', 'img:0.0.4'], work, /two images given/);
+    for (const alias of ['funcs', 'fs']) assert.match((await ok(['list', alias, APP])).stdout, /^f1\s+img:0\.0\.2\s/m);
+    await ok(['create', 'trig', APP, 'f1', 't1', '--source', '/t1']);
+    assert.match((await ok(['list', 'trigs', APP, 'f1'])).stdout, /^t1\s/m);
+    assert.deepEqual(json<{ config: Record<string, string> }>(await ok(['inspect', 'app', APP])).config, { APPKEY: '1' });
+    await ok(['delete', 'func', APP, 'f1']);
+    await ok(['delete', 'app', APP]);
+  });
+});
