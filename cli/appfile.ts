@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
+import { scalarSources } from '../images/func-yaml.js';
 import type { App } from './client.js';
 import { CliError } from './errors.js';
 
@@ -28,6 +29,7 @@ function bad(path: string, what: string): CliError {
 /** Parses an app file's text; `path` names it in errors (and says whether it is JSON). */
 export function parseAppFile(text: string, path: string): AppFile {
   let root: unknown;
+  let sources = new Map<string, string>();
   if (path.endsWith('.json')) {
     try {
       root = text.trim() === '' ? null : JSON.parse(text);
@@ -43,6 +45,7 @@ export function parseAppFile(text: string, path: string): AppFile {
       throw bad(path, `not valid YAML${at}: ${first.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`);
     }
     root = doc.toJS();
+    sources = scalarSources(doc, 'config'); // values as written (1.10 stays "1.10"), as Fn reads them
   }
   const out: AppFile = { path };
   // An empty file names nothing (then --app must), as Fn reads it.
@@ -58,7 +61,7 @@ export function parseAppFile(text: string, path: string): AppFile {
     const config: Record<string, string> = {};
     for (const [k, v] of Object.entries(r.config as Record<string, unknown>)) {
       if (v !== null && typeof v === 'object') throw bad(path, `config.${k} must be a plain value`);
-      config[k] = v === null ? '' : String(v);
+      config[k] = v === null ? '' : (sources.get(k) ?? String(v));
     }
     out.config = config;
   }

@@ -2,7 +2,7 @@
 // scalars (name, version, runtime, entrypoint, cmd), deploy also the nested config and triggers.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isScalar, parseDocument } from 'yaml';
+import { isAlias, isMap, isScalar, parseDocument, type Document } from 'yaml';
 
 export interface FuncTrigger {
   name: string;
@@ -63,6 +63,23 @@ function scalarText(value: unknown): string | undefined {
   // `source` is the text as written; plain scalars like 1.10 must not become 1.1.
   const src = (value as { source?: unknown }).source;
   return typeof src === 'string' && value.type === 'PLAIN' ? src : String(value.value);
+}
+
+/**
+ * The plain values of the map at top-level `key`, each as written: Fn reads config into a
+ * map[string]string, which keeps `1.10` as "1.10" and `0x10` as "0x10", where the parsed value
+ * would print as 1.1 and 16. Values that are not scalars (or null) are left out.
+ */
+export function scalarSources(doc: Document, key: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const node = doc.get(key, true);
+  if (!isMap(node)) return out;
+  for (const pair of node.items) {
+    const k = scalarText(pair.key);
+    const v = scalarText(isAlias(pair.value) ? pair.value.resolve(doc) : pair.value);
+    if (k !== undefined && v !== undefined) out.set(k, v);
+  }
+  return out;
 }
 
 function positiveInt(root: Record<string, unknown>, key: string, where: string): number | undefined {
@@ -147,7 +164,10 @@ export function parseFuncYaml(text: string, where = 'func.yaml'): FuncYaml {
   if (timeout !== undefined) out.timeout = timeout;
   if (idle !== undefined) out.idle_timeout = idle;
   const config = stringMap(r.config, 'config', where);
-  if (config) out.config = config;
+  if (config) {
+    for (const [k, text] of scalarSources(doc, 'config')) if (k in config) config[k] = text;
+    out.config = config;
+  }
   const annotations = r.annotations;
   if (annotations !== undefined && annotations !== null) {
     if (typeof annotations !== 'object' || Array.isArray(annotations)) throw new FuncYamlError(`${where}: annotations must be a map`);

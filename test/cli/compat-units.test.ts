@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
+import { parseAppFile } from '../../cli/appfile.js';
 import { checkVendored, planBuild, runBuildSteps } from '../../cli/build.js';
 import { CliError } from '../../cli/errors.js';
 import type { Io } from '../../cli/io.js';
@@ -184,4 +185,30 @@ describe("package.json ranges against the versions Kiln bundles", () => {
       );
     });
   }
+});
+
+describe('config values as written, as Fn reads them (map[string]string)', () => {
+  const cases: Array<[string, string, string]> = [
+    ['a version', '1.10', '1.10'],
+    ['hex', '0x10', '0x10'],
+    ['octal-looking', '0o17', '0o17'],
+    ['a float with an exponent', '1e3', '1e3'],
+    ['a leading zero', '007', '007'],
+    ['a boolean', 'true', 'true'],
+    ['YAML 1.1 yes', 'yes', 'yes'],
+    ['a quoted number', '"1.10"', '1.10'],
+    ['single-quoted', "'a: b'", 'a: b'],
+    ['null', '~', ''],
+    ['empty', '', ''],
+    ['text', 'debug', 'debug'],
+  ];
+  for (const [what, yaml, want] of cases) {
+    test(`${what}: ${yaml || '(nothing)'} -> ${JSON.stringify(want)}`, () => {
+      assert.deepEqual(parseFuncYaml(`config:\n  K: ${yaml}\n`).config, { K: want }, 'func.yaml');
+      assert.deepEqual(parseAppFile(`name: a\nconfig:\n  K: ${yaml}\n`, 'app.yaml').config, { K: want }, 'app.yaml');
+    });
+  }
+  test('an alias takes the text it points to', () => {
+    assert.deepEqual(parseFuncYaml('x: &v 1.10\nconfig:\n  K: *v\n').config, { K: '1.10' });
+  });
 });
