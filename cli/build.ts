@@ -32,12 +32,15 @@ export function noFuncYaml(dir: string): CliError {
   );
 }
 
-/** Reads func.yaml (with no `name:`, the directory's name, as fn); a missing or broken one is a CliError naming the file. */
-export async function loadFunc(dir: string): Promise<FuncYaml> {
+/**
+ * Reads func.yaml (with no `name:`, `defaultName`, else the directory's name, as fn); a missing
+ * or broken one is a CliError naming the file.
+ */
+export async function loadFunc(dir: string, defaultName?: string): Promise<FuncYaml> {
   if (!(await findFuncYaml(dir))) throw noFuncYaml(dir);
   try {
     const func = await readFuncYaml(dir);
-    return func.name ? func : { ...func, name: basename(dir) };
+    return func.name ? func : { ...func, name: defaultName ?? basename(dir) };
   } catch (err) {
     if (err instanceof FuncYamlError) {
       throw new CliError(`bad func.yaml: ${err.message}`, 'Fix it, or write a fresh one with `kiln init --runtime node`.');

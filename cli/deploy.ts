@@ -24,6 +24,17 @@ export interface DeployOptions {
   buildArgs?: Record<string, string>;
   /** Build without the layer cache (`--no-cache`). */
   noCache?: boolean;
+  /** The fn's name when func.yaml has none (default: the directory's name); see `allDeployName`. */
+  defaultName?: string;
+}
+
+/**
+ * As `fn deploy --all`: a function without `name:` is named by its path under the app's root,
+ * separators turned into `-` (api/users -> api-users); the one at the root is `<app>-root`.
+ */
+export function allDeployName(appName: string, relPath: string): string {
+  const parts = relPath.split(/[\\/]+/).filter((p) => p !== '' && p !== '.');
+  return parts.length ? parts.join('-') : `${appName}-root`;
 }
 
 export interface DeployResult {
@@ -163,7 +174,7 @@ async function applyTriggers(client: KilnClient, io: Io, app: App, fn: Fn, wante
 
 /** Deploys the function in `dir` to an app; the directory's func.yaml gets the new version. */
 export async function deployDir(client: KilnClient, docker: Docker, io: Io, dir: string, opts: DeployOptions): Promise<DeployResult> {
-  const func = await loadFunc(dir);
+  const func = await loadFunc(dir, opts.defaultName);
   // A bad runtime, format, trigger, version or name fails before anything changes.
   await planBuild(dir, func);
   let triggers: FuncTrigger[];

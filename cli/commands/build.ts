@@ -4,7 +4,7 @@ import { relative, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { readAppFile } from '../appfile.js';
 import { buildImage, imageName, loadFunc, noFuncYaml } from '../build.js';
-import { deployDir, prepareApp, type DeployResult } from '../deploy.js';
+import { allDeployName, deployDir, prepareApp, type DeployResult } from '../deploy.js';
 import { CliError } from '../errors.js';
 import { functionDirs } from '../funcfile.js';
 import type { Session } from '../session.js';
@@ -147,6 +147,7 @@ export function registerBuild(program: Command, s: Session): void {
           verbose: o.verbose === true,
           ...(registry && { registry }),
           ...extras,
+          ...(o.all && { defaultName: allDeployName(typeof app === 'string' ? app : app.name, relative(root, dir)) }),
         }).catch((err: unknown) => {
           // As `fn deploy --all`: the error names the function that failed; later ones are not tried.
           if (o.all && err instanceof CliError) {

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { parseAppFile } from '../../cli/appfile.js';
 import { checkVendored, planBuild, runBuildSteps } from '../../cli/build.js';
+import { allDeployName } from '../../cli/deploy.js';
 import { CliError } from '../../cli/errors.js';
 import type { Io } from '../../cli/io.js';
 import { findFuncYaml, parseFuncYaml, readFuncYaml } from '../../images/func-yaml.js';
@@ -211,4 +212,15 @@ describe('config values as written, as Fn reads them (map[string]string)', () =>
   test('an alias takes the text it points to', () => {
     assert.deepEqual(parseFuncYaml('x: &v 1.10\nconfig:\n  K: *v\n').config, { K: '1.10' });
   });
+});
+
+describe("deploy --all's names for a func.yaml without one, as fn's deployAll", () => {
+  const cases: Array<[string, string]> = [
+    ['api/users', 'api-users'],
+    ['users', 'users'],
+    ['a/b/c', 'a-b-c'],
+    ['', 'shop-root'],
+    ['.', 'shop-root'],
+  ];
+  for (const [rel, want] of cases) test(`${rel || '(the root)'} -> ${want}`, () => assert.equal(allDeployName('shop', rel), want));
 });

@@ -196,3 +196,19 @@ describe("fn's flags and names", () => {
     await ok(['delete', 'app', APP]);
   });
 });
+
+describe('deploy --all', () => {
+  test("names a function without name: by its path under the app's root (api/users -> api-users)", async () => {
+    const APP = `${P}-all`;
+    await ok(['create', 'app', APP]);
+    await ok(['create', 'fn', APP, 'owner', 'owner:0.0.1']);
+    await ok(['create', 'trigger', APP, 'owner', 'owned', '--source', '/shared']);
+    // The clash with another fn's trigger stops it before any build, with the name it was given.
+    const root = await fnDir('allroot', {
+      'app.yaml': `name: ${APP}\n`,
+      'api/users/func.yaml': 'version: 0.0.1\nruntime: node\nentrypoint: node func.js\ntriggers:\n  - name: t\n    type: http\n    source: /shared\n',
+    });
+    await fails(['deploy', '--all'], root, new RegExp(`deploying api/users: cannot deploy api-users to app ${APP}:`));
+    await ok(['delete', 'app', APP]);
+  });
+});
