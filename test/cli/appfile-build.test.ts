@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { runCli, type CliRun } from '../helpers/cli.js';
+import { cliRunners } from '../helpers/cli.js';
 import { cliWorld } from '../helpers/cli-world.js';
 import { docker, fixtureDir } from '../helpers/images.js';
 import { call, type TestServer } from '../helpers/server.js';
@@ -18,22 +18,7 @@ let srv: TestServer;
 let work = '';
 let env: Record<string, string> = {};
 
-const kiln = (args: string[], cwd: string, extraEnv: Record<string, string> = {}): Promise<CliRun> =>
-  runCli(args, { cwd, env: { ...env, ...extraEnv } });
-
-async function ok(args: string[], cwd: string, extraEnv: Record<string, string> = {}): Promise<CliRun> {
-  const r = await kiln(args, cwd, extraEnv);
-  assert.equal(r.code, 0, `kiln ${args.join(' ')}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  return r;
-}
-
-/** Asserts exit code 1 and an error matching `re` on stderr. */
-async function fails(args: string[], cwd: string, re: RegExp): Promise<CliRun> {
-  const r = await kiln(args, cwd);
-  assert.equal(r.code, 1, `kiln ${args.join(' ')} should exit 1\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  assert.match(r.stderr, re);
-  return r;
-}
+const { ok, fails } = cliRunners(() => env);
 
 interface ApiApp {
   id: string;

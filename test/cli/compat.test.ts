@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { runCli, type CliRun } from '../helpers/cli.js';
+import { cliRunners, type CliRun } from '../helpers/cli.js';
 import { cliWorld } from '../helpers/cli-world.js';
 import { docker } from '../helpers/images.js';
 import { call, type TestServer } from '../helpers/server.js';
@@ -17,21 +17,15 @@ let srv: TestServer;
 let work = '';
 let env: Record<string, string> = {};
 
-const kiln = (args: string[], cwd: string = work, extraEnv: Record<string, string> = {}): Promise<CliRun> =>
-  runCli(args, { cwd, env: { ...env, ...extraEnv } });
+const runners = cliRunners(() => env);
+const ok = (args: string[], cwd: string = work, extraEnv: Record<string, string> = {}): Promise<CliRun> => runners.ok(args, cwd, extraEnv);
+const { fails } = runners;
 
-async function ok(args: string[], cwd: string = work, extraEnv: Record<string, string> = {}): Promise<CliRun> {
-  const r = await kiln(args, cwd, extraEnv);
-  assert.equal(r.code, 0, `kiln ${args.join(' ')}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  return r;
-}
-
-/** Asserts exit code 1 and an error matching `re` on stderr. */
-async function fails(args: string[], cwd: string, re: RegExp): Promise<CliRun> {
-  const r = await kiln(args, cwd);
-  assert.equal(r.code, 1, `kiln ${args.join(' ')} should exit 1\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  assert.match(r.stderr, re);
-  return r;
+/** An app whose fn `owner` has the trigger `owned` at /shared. */
+async function appWithOwnedTrigger(app: string): Promise<void> {
+  await ok(['create', 'app', app]);
+  await ok(['create', 'fn', app, 'owner', 'owner:0.0.1']);
+  await ok(['create', 'trigger', app, 'owner', 'owned', '--source', '/shared']);
 }
 
 /** A function directory under the work dir with these files. */
@@ -52,9 +46,7 @@ cliWorld(P, (w) => ({ srv, work, env } = w));
 describe("deploy and another fn's triggers", () => {
   test("a trigger whose source another fn's trigger has is refused, naming that fn, before anything changes", async () => {
     const APP = `${P}-trig`;
-    await ok(['create', 'app', APP]);
-    await ok(['create', 'fn', APP, 'owner', 'owner:0.0.1']);
-    await ok(['create', 'trigger', APP, 'owner', 'owned', '--source', '/shared']);
+    await appWithOwnedTrigger(APP);
     const funcYaml = [
       `name: ${P}-taker`,
       'version: 0.0.1',
@@ -200,9 +192,7 @@ describe("fn's flags and names", () => {
 describe('deploy --all', () => {
   test("names a function without name: by its path under the app's root (api/users -> api-users)", async () => {
     const APP = `${P}-all`;
-    await ok(['create', 'app', APP]);
-    await ok(['create', 'fn', APP, 'owner', 'owner:0.0.1']);
-    await ok(['create', 'trigger', APP, 'owner', 'owned', '--source', '/shared']);
+    await appWithOwnedTrigger(APP);
     // The clash with another fn's trigger stops it before any build, with the name it was given.
     const root = await fnDir('allroot', {
       'app.yaml': `name: ${APP}\n`,

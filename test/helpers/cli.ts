@@ -39,3 +39,24 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliRun> {
     child.stdin.end(opts.input ?? '');
   });
 }
+
+/**
+ * A test file's CLI runners with the environment it set up (read when called, as it is set in a
+ * `before` hook): `kiln` runs, `ok` asserts exit 0, `fails` asserts exit 1 and an error on stderr.
+ */
+export function cliRunners(env: () => Record<string, string>) {
+  const kiln = (args: string[], cwd: string, extraEnv: Record<string, string> = {}): Promise<CliRun> =>
+    runCli(args, { cwd, env: { ...env(), ...extraEnv } });
+  const ok = async (args: string[], cwd: string, extraEnv: Record<string, string> = {}): Promise<CliRun> => {
+    const r = await kiln(args, cwd, extraEnv);
+    if (r.code !== 0) throw new Error(`kiln ${args.join(' ')} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+    return r;
+  };
+  const fails = async (args: string[], cwd: string, re: RegExp): Promise<CliRun> => {
+    const r = await kiln(args, cwd);
+    if (r.code !== 1) throw new Error(`kiln ${args.join(' ')} should exit 1, exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+    if (!re.test(r.stderr)) throw new Error(`kiln ${args.join(' ')}: stderr does not match ${re}\nstderr: ${r.stderr}`);
+    return r;
+  };
+  return { kiln, ok, fails };
+}
