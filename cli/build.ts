@@ -1,7 +1,7 @@
 // `kiln build`'s work: how a function directory becomes a local image (kind, base image,
 // vendored packages), with a progress display and errors that say which step failed.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -73,8 +73,15 @@ async function packageDeps(dir: string, modules = defaultModules()): Promise<str
   return names;
 }
 
+/** An npm package name: lower-case URL-safe, optionally scoped (`@scope/name`); no `.` or `_` first. */
+const NPM_NAME = /^(?:@[a-z0-9~-][a-z0-9._~-]*\/)?[a-z0-9~-][a-z0-9._~-]*$/;
+
 /** Throws when Kiln's copy of `name` (in `modules`) is missing or not in the function's `range`. */
 export function checkVendored(dir: string, name: string, range: string, modules: string): void {
+  // A name is looked up as a path under node_modules: `..` or a slash too many would reach out of it.
+  if (!NPM_NAME.test(name)) {
+    throw new CliError(`cannot build ${dir}: package.json depends on "${name}", which is not an npm package name`, 'Fix the name in its "dependencies".');
+  }
   const hint = `Builds use no registry: a function directory without a node_modules/ gets its package.json dependencies copied from Kiln's own node_modules (${modules}). Run \`npm install\` in ${dir} so it brings its own node_modules/, or ask for a range Kiln's version satisfies.`;
   let version: string;
   try {
@@ -87,19 +94,24 @@ export function checkVendored(dir: string, name: string, range: string, modules:
   if (semver.validRange(wanted) === null) {
     throw new CliError(`cannot build ${dir}: package.json wants ${name} from "${range}", which is not a version range; Kiln bundles ${name} ${version}`, hint);
   }
-  if (!semver.satisfies(version, wanted)) {
+  if (!semver.satisfies(version, wanted, { includePrerelease: wanted === '*' })) {
     throw new CliError(`cannot build ${dir}: package.json wants ${name}@${range}, but Kiln bundles ${name} ${version}`, hint);
   }
 }
 
-export async function planBuild(dir: string, func: FuncYaml): Promise<BuildPlan> {
+/**
+ * `deps: false` leaves package.json's dependencies unchecked: before func.yaml's `build:` steps
+ * run, which may bring their own node_modules (`npm install`), as fn runs them before anything else.
+ */
+export async function planBuild(dir: string, func: FuncYaml, opts: { deps?: boolean } = {}): Promise<BuildPlan> {
+  const deps = (): Promise<string[]> => (opts.deps === false ? Promise.resolve([]) : packageDeps(dir));
   const runtime = func.runtime;
   const format = funcYamlFormat(func);
   if (format !== 'http-stream' && format !== 'lambda') {
     throw new CliError(`bad func.yaml: format "${format}" in ${dir}`, 'Use "http-stream" or "lambda".');
   }
   // As fn: a Dockerfile in the directory is the build, whatever the runtime says (or none).
-  if (runtime === 'docker' || existsSync(join(dir, 'Dockerfile'))) return { kind: 'dockerfile', vendor: [] };
+  if (runtime === 'docker' || statSync(join(dir, 'Dockerfile'), { throwIfNoEntry: false })?.isFile()) return { kind: 'dockerfile', vendor: [] };
   if (!runtime) throw new CliError(`bad func.yaml: no runtime in ${dir}`, 'Add e.g. "runtime: node".');
   const expected = runtime.startsWith('lambda-') ? 'lambda' : 'http-stream';
   if (format !== expected) {
@@ -112,9 +124,9 @@ export async function planBuild(dir: string, func: FuncYaml): Promise<BuildPlan>
       if (!func.entrypoint?.trim() && !func.cmd?.trim()) {
         throw new CliError(`bad func.yaml: no entrypoint and no cmd in ${dir}`, 'Add e.g. "entrypoint: node func.js" (or "cmd: node func.js").');
       }
-      return { kind: 'http-stream', baseImage: NODE_BASE_LATEST, vendor: await packageDeps(dir) };
+      return { kind: 'http-stream', baseImage: NODE_BASE_LATEST, vendor: await deps() };
     case 'lambda-node':
-      return { kind: 'lambda', baseImage: NODE_BASE_LATEST, vendor: await packageDeps(dir) };
+      return { kind: 'lambda', baseImage: NODE_BASE_LATEST, vendor: await deps() };
     case 'lambda-shell':
       return { kind: 'lambda', baseImage: SHELL_BASE_LATEST, vendor: [] };
     default:
@@ -179,11 +191,25 @@ export async function runBuildSteps(io: Io, dir: string, steps: string[]): Promi
   for (const [i, cmd] of steps.entries()) {
     io.err(`Running build step ${i + 1}/${steps.length}: ${cmd}\n`);
     const child = spawn('/bin/sh', ['-c', cmd], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.on('data', (d: Buffer) => io.err(d.toString()));
-    child.stderr.on('data', (d: Buffer) => io.err(d.toString()));
+    // Decoded as streams: a character split between two chunks stays whole.
+    child.stdout.setEncoding('utf8').on('data', (d: string) => io.err(d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => io.err(d));
     const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
       child.on('error', reject);
-      child.on('close', (c, s) => resolve([c, s]));
+      // Done when the shell exits, as fn's: a process it left in the background may hold the
+      // pipes open for as long as it runs. What is still in them gets a moment to arrive.
+      child.on('exit', (c, s) => {
+        const done = () => resolve([c, s]);
+        const late = setTimeout(() => {
+          child.stdout.destroy();
+          child.stderr.destroy();
+          done();
+        }, 100);
+        child.on('close', () => {
+          clearTimeout(late);
+          done();
+        });
+      });
     });
     if (code !== 0) {
       const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
@@ -203,7 +229,8 @@ export interface BuildImageOptions {
 
 export async function buildImage(docker: Docker, io: Io, dir: string, tag: string, opts: BuildImageOptions = {}): Promise<string> {
   const func = await loadFunc(dir);
-  let plan = await planBuild(dir, func); // a bad func.yaml fails before any build step runs
+  // A bad func.yaml fails before any build step runs; dependencies are the steps' to bring.
+  let plan = await planBuild(dir, func, { deps: !func.build?.length });
   if (func.build?.length) {
     await runBuildSteps(io, dir, func.build);
     plan = await planBuild(dir, func); // as fn: what the steps made (node_modules, a Dockerfile) counts

@@ -33,7 +33,7 @@ export interface DeployOptions {
  * separators turned into `-` (api/users -> api-users); the one at the root is `<app>-root`.
  */
 export function allDeployName(appName: string, relPath: string): string {
-  const parts = relPath.split(/[\\/]+/).filter((p) => p !== '' && p !== '.');
+  const parts = relPath.split(/[\\/]+/).filter((p) => p !== '' && p !== '.' && p !== '..');
   return parts.length ? parts.join('-') : `${appName}-root`;
 }
 
@@ -175,8 +175,9 @@ async function applyTriggers(client: KilnClient, io: Io, app: App, fn: Fn, wante
 /** Deploys the function in `dir` to an app; the directory's func.yaml gets the new version. */
 export async function deployDir(client: KilnClient, docker: Docker, io: Io, dir: string, opts: DeployOptions): Promise<DeployResult> {
   const func = await loadFunc(dir, opts.defaultName);
-  // A bad runtime, format, trigger, version or name fails before anything changes.
-  await planBuild(dir, func);
+  // A bad runtime, format, trigger, version or name fails before anything changes (dependencies
+  // too, unless build: steps are to bring them).
+  await planBuild(dir, func, { deps: !func.build?.length });
   let triggers: FuncTrigger[];
   try {
     triggers = funcTriggers(func, `${dir}/func.yaml`);

@@ -130,6 +130,25 @@ export function registerBuild(program: Command, s: Session): void {
       }
       const dirs = o.all ? await functionDirs(root) : [root];
       if (dirs.length === 0) throw new CliError(`no func.yaml under ${root}`, 'Create a function with `kiln init --runtime node NAME`.');
+      // As fn: a func.yaml without name: is named by its path under the app's directory (the
+      // app.yaml's), that directory's own as `<app>-root`, with --all or not.
+      const nameFor = (dir: string): string | undefined =>
+        o.all || (appFile && resolve(dir) === appDir) ? allDeployName(appName, relative(appDir, dir)) : undefined;
+      if (o.all) {
+        // Two directories that would deploy one fn: the second would silently replace the first.
+        const seen = new Map<string, string>();
+        for (const dir of dirs) {
+          const name = (await loadFunc(dir, nameFor(dir))).name!;
+          const first = seen.get(name);
+          if (first !== undefined) {
+            throw new CliError(
+              `deploy --all: ${relative(appDir, first) || '.'} and ${relative(appDir, dir) || '.'} would both deploy fn ${name}`,
+              'Give one of them another "name:" in its func.yaml. Nothing was changed.',
+            );
+          }
+          seen.set(name, dir);
+        }
+      }
       const registry = await registryOf(s, o);
       const client = await s.client();
       const docker = await s.docker();
@@ -147,7 +166,7 @@ export function registerBuild(program: Command, s: Session): void {
           verbose: o.verbose === true,
           ...(registry && { registry }),
           ...extras,
-          ...(o.all && { defaultName: allDeployName(typeof app === 'string' ? app : app.name, relative(root, dir)) }),
+          ...(nameFor(dir) !== undefined && { defaultName: nameFor(dir) }),
         }).catch((err: unknown) => {
           // As `fn deploy --all`: the error names the function that failed; later ones are not tried.
           if (o.all && err instanceof CliError) {

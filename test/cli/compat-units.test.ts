@@ -2,7 +2,7 @@
 // /bin/sh in a temp dir), what func.yaml and app.yaml read as Fn does, and how results print.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,6 +66,20 @@ describe("func.yaml's build steps", () => {
       error: /build step 1\/1 failed: `kill -TERM \$\$` was killed by SIGTERM/,
     },
   ];
+  test('a step that leaves a process in the background is done when its shell exits, as fn\'s', async () => {
+    const dir = await mkdtemp(join(tmp, 'steps-'));
+    const io = memIo();
+    const t0 = Date.now();
+    await runBuildSteps(io, dir, ['sleep 5 &', 'echo next']);
+    assert.ok(Date.now() - t0 < 2000, `took ${Date.now() - t0} ms`);
+    assert.match(io.stderr, /next\n/);
+  });
+  test('output is decoded as a stream: a character split between chunks stays whole', async () => {
+    const dir = await mkdtemp(join(tmp, 'steps-'));
+    const io = memIo();
+    await runBuildSteps(io, dir, ['yes é | head -c 300000']);
+    assert.ok(!io.stderr.includes('\uFFFD'), 'no replacement character');
+  });
   for (const c of cases) {
     test(c.name, async () => {
       const dir = await mkdtemp(join(tmp, 'steps-'));
@@ -95,6 +109,19 @@ describe('a Dockerfile in the directory', () => {
       assert.deepEqual(await planBuild(dir, parseFuncYaml(yaml)), { kind: 'dockerfile', vendor: [] });
     });
   }
+  test('a directory named Dockerfile is not one', async () => {
+    const dir = await mkdtemp(join(tmp, 'df-'));
+    await mkdir(join(dir, 'Dockerfile'));
+    await writeFile(join(dir, 'func.js'), '');
+    assert.equal((await planBuild(dir, parseFuncYaml('runtime: node\nentrypoint: node func.js\n'))).kind, 'http-stream');
+  });
+  test('before build: steps, dependencies are not checked: the steps may bring them (npm install)', async () => {
+    const dir = await mkdtemp(join(tmp, 'df-'));
+    await writeFile(join(dir, 'package.json'), JSON.stringify({ dependencies: { 'no-such-package-kiln': '^1.0.0' } }));
+    const func = parseFuncYaml('runtime: node\nentrypoint: node func.js\n');
+    await assert.rejects(planBuild(dir, func), /which Kiln does not bundle/);
+    assert.equal((await planBuild(dir, func, { deps: false })).kind, 'http-stream');
+  });
   test('a bad format is still refused', async () => {
     const dir = await mkdtemp(join(tmp, 'df-'));
     await writeFile(join(dir, 'Dockerfile'), 'FROM scratch\n');
@@ -176,13 +203,19 @@ describe("package.json ranges against the versions Kiln bundles", () => {
     ['yaml', '^1.10.0', new RegExp(`package\\.json wants yaml@\\^1\\.10\\.0, but Kiln bundles yaml ${yamlVersion.replace(/\./g, '\\.')}`)],
     ['yaml', 'github:eemeli/yaml', /wants yaml from "github:eemeli\/yaml", which is not a version range; Kiln bundles yaml /],
     ['no-such-package-kiln', '^1.0.0', /depends on no-such-package-kiln@\^1\.0\.0, which Kiln does not bundle/],
+    // A name is a path under node_modules: one that climbs out of it would copy what is there.
+    ['..', '*', /depends on "\.\.", which is not an npm package name/],
+    ['../..', '*', /not an npm package name/],
+    ['yaml/../..', '*', /not an npm package name/],
+    ['@scope/../x', '*', /not an npm package name/],
   ];
   for (const [name, range, error] of cases) {
     test(`${name}@${range}: ${error ? 'refused' : 'vendored'}`, () => {
       if (!error) return checkVendored('fn-dir', name, range, modules);
       assert.throws(
         () => checkVendored('fn-dir', name, range, modules),
-        (e: unknown) => e instanceof CliError && error.test(e.message) && /no registry.*npm install.* in fn-dir/s.test(e.hint ?? ''),
+        (e: unknown) => e instanceof CliError && error.test(e.message) &&
+          (/not an npm package name/.test(e.message) || /no registry.*npm install.* in fn-dir/s.test(e.hint ?? '')),
       );
     });
   }
@@ -221,6 +254,7 @@ describe("deploy --all's names for a func.yaml without one, as fn's deployAll", 
     ['a/b/c', 'a-b-c'],
     ['', 'shop-root'],
     ['.', 'shop-root'],
+    ['../other/fn', 'other-fn'],
   ];
   for (const [rel, want] of cases) test(`${rel || '(the root)'} -> ${want}`, () => assert.equal(allDeployName('shop', rel), want));
 });

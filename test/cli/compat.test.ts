@@ -202,3 +202,31 @@ describe('deploy --all', () => {
     await ok(['delete', 'app', APP]);
   });
 });
+
+describe("deploy's names under the app's directory", () => {
+  test('two directories that would deploy one fn stop deploy --all before anything changes', async () => {
+    const APP = `${P}-twice`;
+    const fn = 'version: 0.0.1\nruntime: node\nentrypoint: node func.js\n';
+    const root = await fnDir('twice', { 'app.yaml': `name: ${APP}\n`, 'api/users/func.yaml': fn, 'api-users/func.yaml': fn });
+    await fails(['deploy', '--all', '--create-app'], root, /deploy --all: api-users and api\/users would both deploy fn api-users/);
+    assert.equal((await call(srv.url, 'GET', `/v2/apps?name=${APP}`)).body.items.length, 0, 'the app was not created');
+  });
+
+  test("--all DIR names by the path under app.yaml's directory, never as the root fn; a single deploy there is <app>-root", async () => {
+    const APP = `${P}-sub`;
+    const NAME = `${P}-sub-src`;
+    await ok(['init', '--runtime', 'node', '--name', NAME]);
+    const src = join(work, NAME);
+    const code = await readFile(join(src, 'func.js'), 'utf8');
+    const pkg = await readFile(join(src, 'package.json'), 'utf8');
+    const fn = 'version: 0.0.1\nruntime: node\nentrypoint: node func.js\n';
+    const root = await fnDir('sub', { 'app.yaml': `name: ${APP}\n`, 'func.yaml': fn, 'func.js': code, 'package.json': pkg, 'api/func.yaml': fn, 'api/func.js': code, 'api/package.json': pkg });
+    await ok(['deploy', '--all', 'api', '--create-app', '--local'], root);
+    const names = async () => json<Array<{ name: string }>>(await ok(['-o', 'json', 'list', 'fns', APP])).map((f) => f.name).sort();
+    assert.deepEqual(await names(), ['api']);
+    await ok(['deploy', '--local'], root);
+    assert.deepEqual(await names(), ['api', `${APP}-root`]);
+    await ok(['delete', 'app', APP]);
+    for (const tag of ['api:0.0.2', `${APP}-root:0.0.2`]) await docker().getImage(tag).remove().catch(() => {});
+  });
+});
