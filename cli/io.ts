@@ -4,7 +4,8 @@
 export interface Io {
   env: NodeJS.ProcessEnv;
   cwd: string;
-  out(text: string): void;
+  /** Bytes go out as they are (an invoke's answer may be binary). */
+  out(text: string | Uint8Array): void;
   err(text: string): void;
   /** stdin's whole content, or null when stdin is a terminal (nothing piped in). */
   readStdin(): Promise<Buffer | null>;

@@ -48,13 +48,15 @@ function showReply(s: Session, r: InvokeReply, o: InvokeOpts): void {
     r.headers.forEach((v, k) => s.io.err(`${k}: ${v}\n`));
     s.io.err('\n');
   }
-  const body = r.body.toString('utf8');
+  // The answer's bytes as they came (an image, say), as fn's io.Copy; only a newline is added.
+  const body = r.body;
   if (o.trigger) {
     if (o.displayCallId && r.callId) s.io.err(`Call ID: ${r.callId}\n`);
     return s.io.out(body);
   }
   if (o.displayCallId && r.callId) s.io.out(`Call ID: ${r.callId}\n`);
-  s.io.out(body.endsWith('\n') ? body : `${body}\n`);
+  s.io.out(body);
+  if (body[body.length - 1] !== 0x0a) s.io.out('\n');
 }
 
 /**

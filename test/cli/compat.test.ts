@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { cliRunners, type CliRun } from '../helpers/cli.js';
 import { cliWorld } from '../helpers/cli-world.js';
-import { docker } from '../helpers/images.js';
+import { docker, fixtureImage } from '../helpers/images.js';
 import { call, type TestServer } from '../helpers/server.js';
 
 const P = `k${process.pid}`; // names (and so image names) no other test process uses
@@ -228,5 +228,17 @@ describe("deploy's names under the app's directory", () => {
     assert.deepEqual(await names(), ['api', `${APP}-root`]);
     await ok(['delete', 'app', APP]);
     for (const tag of ['api:0.0.2', `${APP}-root:0.0.2`]) await docker().getImage(tag).remove().catch(() => {});
+  });
+});
+
+describe('invoke and binary answers', () => {
+  test("the answer's bytes go to stdout as they came, as fn's io.Copy (a newline after them)", async () => {
+    const APP = `${P}-bin`;
+    await ok(['create', 'app', APP]);
+    await ok(['create', 'fn', APP, 'bin', await fixtureImage('tester')]);
+    const bytes = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x80, 0xc3]);
+    const r = await ok(['invoke', APP, 'bin', '--body', JSON.stringify({ b64: bytes.toString('base64') })]);
+    assert.deepEqual(r.stdoutBytes, Buffer.concat([bytes, Buffer.from('\n')]));
+    await ok(['delete', 'app', APP]);
   });
 });

@@ -7,6 +7,8 @@ const MAIN = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
 export interface CliRun {
   code: number | null;
   stdout: string;
+  /** stdout's bytes as written (binary answers). */
+  stdoutBytes: Buffer;
   stderr: string;
 }
 
@@ -30,12 +32,15 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliRun> {
       },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
-    let stdout = '';
+    const out: Buffer[] = [];
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stdout.on('data', (d: Buffer) => out.push(d));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code) => {
+      const stdoutBytes = Buffer.concat(out);
+      resolve({ code, stdout: stdoutBytes.toString(), stdoutBytes, stderr });
+    });
     child.stdin.end(opts.input ?? '');
   });
 }
