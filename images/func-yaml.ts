@@ -152,11 +152,13 @@ export function parseFuncYaml(text: string, where = 'func.yaml'): FuncYaml {
     if (key !== undefined && value !== undefined) fields[key] = value;
   }
   const out: FuncYaml = { fields };
+  const r = (root ?? {}) as Record<string, unknown>;
   for (const k of ['schema_version', 'name', 'version', 'runtime', 'entrypoint', 'cmd', 'format'] as const) {
+    // A list or a map where Fn reads a string is an error there too, not a field left out.
+    if (r[k] !== null && typeof r[k] === 'object') throw new FuncYamlError(`${where}: ${k} must be a string, not a ${Array.isArray(r[k]) ? 'list' : 'map'}`);
     const v = fields[k];
     if (v !== undefined) out[k] = v;
   }
-  const r = (root ?? {}) as Record<string, unknown>;
   const memory = positiveInt(r, 'memory', where);
   const timeout = positiveInt(r, 'timeout', where);
   const idle = positiveInt(r, 'idle_timeout', where);
@@ -174,10 +176,11 @@ export function parseFuncYaml(text: string, where = 'func.yaml'): FuncYaml {
     out.annotations = annotations as Record<string, unknown>;
   }
   if (r.build !== undefined && r.build !== null) {
-    if (!Array.isArray(r.build) || r.build.some((c) => typeof c !== 'string')) {
+    if (!Array.isArray(r.build) || r.build.some((c) => c !== null && typeof c === 'object')) {
       throw new FuncYamlError(`${where}: build must be a list of shell commands (e.g. "build: [make]")`);
     }
-    out.build = r.build as string[];
+    // As Fn's []string: a number or true is its text; an empty entry runs nothing.
+    out.build = (r.build as unknown[]).map((c) => (c === null ? '' : String(c))).filter((c) => c !== '');
   }
   const trig = rawTriggers(r.triggers, where);
   if (trig) out.triggers = trig;

@@ -45,6 +45,14 @@ describe("func.yaml's build steps", () => {
     assert.equal(parseFuncYaml('name: x\n').build, undefined);
     assert.throws(() => parseFuncYaml('build: make\n', 'f.yaml'), /f\.yaml: build must be a list of shell commands/);
     assert.throws(() => parseFuncYaml('build: [{a: 1}]\n', 'f.yaml'), /build must be a list/);
+    // As Fn's []string: scalars are their text; an empty entry runs nothing.
+    assert.deepEqual(parseFuncYaml('build: [make, 1, true]\n').build, ['make', '1', 'true']);
+    assert.deepEqual(parseFuncYaml('build: [~]\n').build, []);
+  });
+  test('a list or a map where a string goes is an error naming the field, not a field left out', () => {
+    assert.throws(() => parseFuncYaml('entrypoint: [node, func.js]\n', 'f.yaml'), /f\.yaml: entrypoint must be a string, not a list/);
+    assert.throws(() => parseFuncYaml('runtime: {name: node}\n', 'f.yaml'), /f\.yaml: runtime must be a string, not a map/);
+    assert.equal(parseFuncYaml('version: 1\n').version, '1');
   });
   const cases: Array<{ name: string; steps: string[]; stderr: RegExp; error?: RegExp; file?: [string, string] }> = [
     {
