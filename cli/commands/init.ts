@@ -18,10 +18,14 @@ interface InitOpts {
   timeout?: string;
   idleTimeout?: string;
   config?: string[];
+  entrypoint?: string;
+  cmd?: string;
+  trigger?: string;
+  force?: boolean;
 }
 
 /** Writes the template into `dir`; refuses to overwrite an existing function. */
-export async function initFunction(dir: string, runtime: string, name: string, fields: FuncFields = {}): Promise<string[]> {
+export async function initFunction(dir: string, runtime: string, name: string, fields: FuncFields = {}, force = false): Promise<string[]> {
   if (!isRuntime(runtime)) throw new CliError(`unknown runtime "${runtime}"`, `Use one of: ${RUNTIMES.join(', ')}.`);
   if (!/^[a-z0-9]+(?:[._-][a-z0-9]+)*$/.test(name)) {
     throw new CliError(`invalid function name "${name}"`, 'Use lower-case letters, digits, ".", "_" or "-" (it names the image too); pass --name.');
@@ -29,13 +33,18 @@ export async function initFunction(dir: string, runtime: string, name: string, f
   if (fields.version !== undefined && !isBumpable(fields.version)) {
     throw new CliError(`--version "${fields.version}" is not MAJOR.MINOR.PATCH`, 'Give e.g. --version 1.0.0 (deploy bumps its last number).');
   }
-  if (existsSync(join(dir, 'func.yaml')) || existsSync(join(dir, 'func.yml'))) {
-    throw new CliError(`${dir} already has a func.yaml`, 'Pick an empty directory, or edit that function.');
+  if (fields.triggerType !== undefined && fields.triggerType !== 'http') {
+    throw new CliError(`unknown trigger type "${fields.triggerType}"`, 'Kiln has http triggers: --trigger http.');
+  }
+  if (!force && (existsSync(join(dir, 'func.yaml')) || existsSync(join(dir, 'func.yml')))) {
+    throw new CliError(`${dir} already has a func.yaml`, 'Pick an empty directory, edit that function, or overwrite it with --force (as fn init).');
   }
   await mkdir(dir, { recursive: true });
   const files = templateFiles(runtime, name, fields);
   for (const [rel, f] of Object.entries(files)) {
     const path = join(dir, rel);
+    // As fn init's boilerplate: code already there is kept; only func.yaml is (re)written.
+    if (rel !== 'func.yaml' && existsSync(path)) continue;
     await writeFile(path, f.content, { mode: f.mode });
     await chmod(path, f.mode); // the umask may have taken the exec bit off bootstrap
   }
@@ -54,6 +63,9 @@ function initFields(o: InitOpts): FuncFields {
     ...(timeout !== undefined && { timeout }),
     ...(idle !== undefined && { idle_timeout: idle }),
     ...(config && { config }),
+    ...(o.entrypoint !== undefined && { entrypoint: o.entrypoint }),
+    ...(o.cmd !== undefined && { cmd: o.cmd }),
+    ...(o.trigger !== undefined && { triggerType: o.trigger }),
   };
 }
 
@@ -70,12 +82,16 @@ export function registerInit(program: Command, s: Session): void {
     .option('--timeout <s>', 'call timeout in seconds (default 30)')
     .option('--idle-timeout <s>', 'seconds an idle container is kept (default 30)')
     .option('-c, --config <KEY=VALUE>', 'configuration (environment) of the fn; repeatable', collect)
+    .option('--entrypoint <cmd>', 'the image\'s ENTRYPOINT in func.yaml (default: node func.js)')
+    .option('--cmd <cmd>', 'the image\'s CMD in func.yaml (with no --entrypoint, in its place)')
+    .option('--trigger <type>', 'one trigger as fn init makes it: <name>-trigger at /<name>-trigger (type http; default: <name> at /<name>)')
+    .option('--force', 'overwrite an existing func.yaml (as fn init)')
     .action(async (dirArg: string | undefined, o: InitOpts) => {
       // As `fn init`: a name without a directory makes ./NAME; neither uses the current directory.
       const base = resolve(s.io.cwd, o.workingDir ?? '.');
       const dir = resolve(base, dirArg ?? o.name ?? '.');
       const name = o.name ?? basename(dir);
-      const files = await initFunction(dir, o.runtime!, name, initFields(o));
+      const files = await initFunction(dir, o.runtime!, name, initFields(o), o.force === true);
       emit(s, { name, runtime: o.runtime, dir, files }, () => `Function ${name} (runtime ${o.runtime}) created in ${dir}: ${files.join(', ')}\n`);
     });
 }

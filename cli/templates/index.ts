@@ -26,6 +26,11 @@ export interface FuncFields {
   timeout?: number;
   idle_timeout?: number;
   config?: Record<string, string>;
+  /** fn init's --entrypoint and --cmd (node): in place of `node func.js`. */
+  entrypoint?: string;
+  cmd?: string;
+  /** fn init's --trigger TYPE: one trigger `<name>-trigger` at `/<name>-trigger`, as fn names it. */
+  triggerType?: string;
 }
 
 /** func.yaml in Fn's schema 20180708 plus Kiln's `format`. */
@@ -37,12 +42,15 @@ export function funcYamlText(runtime: Runtime, name: string, fields: FuncFields 
     version: fields.version ?? '0.0.1',
     runtime,
     format: lambda ? 'lambda' : 'http-stream',
-    ...(!lambda && { entrypoint: 'node func.js' }),
+    ...(!lambda && fields.cmd === undefined && { entrypoint: fields.entrypoint ?? 'node func.js' }),
+    ...(!lambda && fields.cmd !== undefined && { ...(fields.entrypoint !== undefined && { entrypoint: fields.entrypoint }), cmd: fields.cmd }),
     memory: fields.memory ?? 128,
     timeout: fields.timeout ?? 30,
     idle_timeout: fields.idle_timeout ?? 30,
     config: fields.config ?? {},
-    triggers: [{ name, type: 'http', source: `/${name}` }],
+    triggers: fields.triggerType !== undefined
+      ? [{ name: `${name}-trigger`, type: fields.triggerType, source: `/${name}-trigger` }]
+      : [{ name, type: 'http', source: `/${name}` }],
   };
   return stringify(doc);
 }

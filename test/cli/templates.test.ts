@@ -64,6 +64,28 @@ describe('kiln init', () => {
     assert.equal(existsSync(dirFor('x3')), false);
   });
 
+  test("fn init's --entrypoint, --cmd and --trigger (named as fn names it)", async () => {
+    await initFunction(dirFor('ep'), 'node', 'ep', { entrypoint: 'node --enable-source-maps func.js', triggerType: 'http' });
+    const ep = await readFuncYaml(dirFor('ep'));
+    assert.equal(ep.entrypoint, 'node --enable-source-maps func.js');
+    assert.equal(ep.cmd, undefined);
+    assert.deepEqual(ep.triggers, [{ name: 'ep-trigger', type: 'http', source: '/ep-trigger' }]);
+    await initFunction(dirFor('cm'), 'node', 'cm', { cmd: 'node func.js' });
+    const cm = await readFuncYaml(dirFor('cm'));
+    assert.deepEqual([cm.entrypoint, cm.cmd], [undefined, 'node func.js']);
+    await assert.rejects(initFunction(dirFor('x4'), 'node', 'x4', { triggerType: 'cron' }), /unknown trigger type "cron"/);
+  });
+
+  test('--force rewrites func.yaml and keeps the code already there, as fn init', async () => {
+    const dir = dirFor('forced');
+    await initFunction(dir, 'node', 'forced');
+    await writeFile(join(dir, 'func.js'), '// mine\n');
+    await assert.rejects(initFunction(dir, 'node', 'forced', { memory: 512 }), /already has a func\.yaml/);
+    await initFunction(dir, 'node', 'forced', { memory: 512 }, true);
+    assert.equal((await readFuncYaml(dir)).memory, 512);
+    assert.equal(await readFile(join(dir, 'func.js'), 'utf8'), '// mine\n');
+  });
+
   test('refuses an existing function, an unknown runtime, a bad name', async () => {
     await assert.rejects(initFunction(dirFor('node'), 'node', 'node'), /already has a func.yaml/);
     await assert.rejects(initFunction(dirFor('x1'), 'python', 'x1'), /unknown runtime "python"/);
