@@ -68,6 +68,9 @@ async function packageDeps(dir: string, modules = defaultModules()): Promise<str
   } catch (err) {
     throw new CliError(`bad package.json in ${dir}: ${(err as Error).message}`, 'Fix its JSON (`npm pkg get` shows where it breaks).');
   }
+  if (typeof deps !== 'object' || deps === null || Array.isArray(deps)) {
+    throw new CliError(`bad package.json in ${dir}: "dependencies" must be an object of name: range`, 'e.g. "dependencies": { "@fnproject/fdk": ">=0.0.13" }');
+  }
   const names = Object.keys(deps).sort();
   for (const name of names) checkVendored(dir, name, String(deps[name]), modules);
   return names;

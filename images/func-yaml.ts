@@ -132,7 +132,8 @@ export function parseFuncYaml(text: string, where = 'func.yaml'): FuncYaml {
       throw new FuncYamlError(`${where} is not valid JSON: ${(err as Error).message}`);
     }
   }
-  const doc = parseDocument(text);
+  // A JSON object may repeat a key (the last one counts, as Go's json.Unmarshal reads it).
+  const doc = parseDocument(text, { uniqueKeys: !where.endsWith('.json') });
   const first = doc.errors[0];
   if (first) {
     const pos = first.linePos?.[0];

@@ -123,6 +123,11 @@ describe('a Dockerfile in the directory', () => {
     await writeFile(join(dir, 'func.js'), '');
     assert.equal((await planBuild(dir, parseFuncYaml('runtime: node\nentrypoint: node func.js\n'))).kind, 'http-stream');
   });
+  test('dependencies that are not an object of name: range are an error saying so', async () => {
+    const dir = await mkdtemp(join(tmp, 'df-'));
+    await writeFile(join(dir, 'package.json'), JSON.stringify({ dependencies: ['yaml'] }));
+    await assert.rejects(planBuild(dir, parseFuncYaml('runtime: node\nentrypoint: node func.js\n')), /"dependencies" must be an object/);
+  });
   test('before build: steps, dependencies are not checked: the steps may bring them (npm install)', async () => {
     const dir = await mkdtemp(join(tmp, 'df-'));
     await writeFile(join(dir, 'package.json'), JSON.stringify({ dependencies: { 'no-such-package-kiln': '^1.0.0' } }));
@@ -183,6 +188,10 @@ describe('func.json', () => {
     assert.equal((await findFuncYaml(dir))?.path, join(dir, 'func.yml'));
     await writeFile(join(dir, 'func.yaml'), 'name: a\n');
     assert.equal((await readFuncYaml(dir)).name, 'a');
+  });
+  test('a repeated key is JSON still: the last one counts, as Go reads it', () => {
+    assert.equal(parseFuncYaml('{"name": "a", "name": "b", "runtime": "node"}', 'func.json').name, 'b');
+    assert.throws(() => parseFuncYaml('name: a\nname: b\n', 'func.yaml'), /not valid YAML/);
   });
   test('read with the same fields; not JSON is an error naming the file', () => {
     const f = parseFuncYaml('{"name":"j","version":"0.0.1","runtime":"node20","cmd":"node func.js","memory":256,"config":{"A":"1.10"},"build":["true"],"triggers":[{"name":"t","type":"http","source":"/t"}]}', 'd/func.json');
