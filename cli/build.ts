@@ -1,6 +1,7 @@
 // `kiln build`'s work: how a function directory becomes a local image (kind, base image,
 // vendored packages), with a progress display and errors that say which step failed.
 import { spawn } from 'node:child_process';
+import type { Socket } from 'node:net';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -76,8 +77,8 @@ async function packageDeps(dir: string, modules = defaultModules()): Promise<str
   return names;
 }
 
-/** An npm package name: lower-case URL-safe, optionally scoped (`@scope/name`); no `.` or `_` first. */
-const NPM_NAME = /^(?:@[a-z0-9~-][a-z0-9._~-]*\/)?[a-z0-9~-][a-z0-9._~-]*$/;
+/** An npm package name: URL-safe (old ones have capitals: JSONStream), optionally scoped (`@scope/name`); no `.` or `_` first. */
+const NPM_NAME = /^(?:@[A-Za-z0-9~-][A-Za-z0-9._~-]*\/)?[A-Za-z0-9~-][A-Za-z0-9._~-]*$/;
 
 /** Throws when Kiln's copy of `name` (in `modules`) is missing or not in the function's `range`. */
 export function checkVendored(dir: string, name: string, range: string, modules: string): void {
@@ -200,12 +201,15 @@ export async function runBuildSteps(io: Io, dir: string, steps: string[]): Promi
     const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
       child.on('error', reject);
       // Done when the shell exits, as fn's: a process it left in the background may hold the
-      // pipes open for as long as it runs. What is still in them gets a moment to arrive.
+      // pipes open for as long as it runs. What is still in them gets a moment to arrive; after
+      // that they are still read (closing them would kill such a process at its next write,
+      // where fn's go to /dev/null) but no longer keep kiln running.
       child.on('exit', (c, s) => {
         const done = () => resolve([c, s]);
         const late = setTimeout(() => {
-          child.stdout.destroy();
-          child.stderr.destroy();
+          // A child's pipes are sockets (node:child_process), which can be unref'd.
+          (child.stdout as Socket).unref();
+          (child.stderr as Socket).unref();
           done();
         }, 100);
         child.on('close', () => {

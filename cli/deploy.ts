@@ -190,13 +190,17 @@ export async function deployDir(client: KilnClient, docker: Docker, io: Io, dir:
   // A trigger another fn owns is refused before anything changes (the version, the image, the fn).
   const found = typeof opts.app === 'string' ? await lookupApp(client, opts.app) : opts.app;
   if (found) await planOrRefuse(client, found, (await lookupFn(client, found, func.name!))?.id, func.name!, triggers);
-  const app = typeof opts.app === 'string' ? await prepareApp(client, io, opts.app, { create: opts.createApp === true, ...(opts.appFile && { appFile: opts.appFile }) }) : opts.app;
-  io.err(`Deploying ${func.name} to app ${app.name} (version ${version})\n`);
+  const readyApp = () => typeof opts.app === 'string' ? prepareApp(client, io, opts.app, { create: opts.createApp === true, ...(opts.appFile && { appFile: opts.appFile }) }) : Promise.resolve(opts.app);
+  // A missing app without --create-app is refused now; one to create or update waits for the
+  // build (its steps may still fail, as on dependencies they were to bring), as fn builds first.
+  if (!found && opts.createApp !== true) await readyApp();
+  io.err(`Deploying ${func.name} to app ${typeof opts.app === 'string' ? opts.app : opts.app.name} (version ${version})\n`);
   await buildImage(docker, io, dir, image, {
     verbose: opts.verbose === true,
     ...(opts.buildArgs && { buildArgs: opts.buildArgs }),
     ...(opts.noCache && { noCache: true }),
   });
+  const app = await readyApp();
   if (version !== func.version) await writeVersion(dir, version);
 
   const name = func.name!;

@@ -2,7 +2,7 @@
 // scalars (name, version, runtime, entrypoint, cmd), deploy also the nested config and triggers.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isAlias, isMap, isScalar, parseDocument, type Document } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
 
 export interface FuncTrigger {
   name: string;
@@ -180,8 +180,10 @@ export function parseFuncYaml(text: string, where = 'func.yaml'): FuncYaml {
     if (!Array.isArray(r.build) || r.build.some((c) => c !== null && typeof c === 'object')) {
       throw new FuncYamlError(`${where}: build must be a list of shell commands (e.g. "build: [make]")`);
     }
-    // As Fn's []string: a number or true is its text; an empty entry runs nothing.
-    out.build = (r.build as unknown[]).map((c) => (c === null ? '' : String(c))).filter((c) => c !== '');
+    // As Fn's []string: a number or true is its text as written (1.10 stays 1.10); an empty entry runs nothing.
+    const node = doc.get('build', true);
+    const items = isSeq(node) ? node.items.map((n) => scalarText(isAlias(n) ? n.resolve(doc) : n)) : [];
+    out.build = items.filter((c): c is string => c !== undefined && c !== '');
   }
   const trig = rawTriggers(r.triggers, where);
   if (trig) out.triggers = trig;

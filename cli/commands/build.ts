@@ -132,8 +132,11 @@ export function registerBuild(program: Command, s: Session): void {
       if (dirs.length === 0) throw new CliError(`no func.yaml under ${root}`, 'Create a function with `kiln init --runtime node NAME`.');
       // As fn: a func.yaml without name: is named by its path under the app's directory (the
       // app.yaml's), that directory's own as `<app>-root`, with --all or not.
+      // The root's name is the app file's app, as fn's setFuncInfo; a single deploy names it so only
+      // when run in that directory (as fn's `dir == wd`), else by the directory's name.
+      const rootApp = appFile?.name ?? appName;
       const nameFor = (dir: string): string | undefined =>
-        o.all || (appFile && resolve(dir) === appDir) ? allDeployName(appName, relative(appDir, dir)) : undefined;
+        o.all ? allDeployName(rootApp, relative(appDir, dir)) : appFile && resolve(dir) === resolve(s.io.cwd) ? `${rootApp}-root` : undefined;
       if (o.all) {
         // Two directories that would deploy one fn: the second would silently replace the first.
         const seen = new Map<string, string>();

@@ -36,19 +36,24 @@ export async function initFunction(dir: string, runtime: string, name: string, f
   if (fields.triggerType !== undefined && fields.triggerType !== 'http') {
     throw new CliError(`unknown trigger type "${fields.triggerType}"`, 'Kiln has http triggers: --trigger http.');
   }
-  if (!force && (existsSync(join(dir, 'func.yaml')) || existsSync(join(dir, 'func.yml')))) {
+  if (runtime !== 'node' && (fields.entrypoint !== undefined || fields.cmd !== undefined)) {
+    throw new CliError(`--entrypoint and --cmd are for runtime node`, 'A Lambda runtime starts /var/task/bootstrap (the Lambda layer\'s daemon runs it).');
+  }
+  if (!force && ['func.yaml', 'func.yml', 'func.json'].some((f) => existsSync(join(dir, f)))) {
     throw new CliError(`${dir} already has a func.yaml`, 'Pick an empty directory, edit that function, or overwrite it with --force (as fn init).');
   }
   await mkdir(dir, { recursive: true });
   const files = templateFiles(runtime, name, fields);
+  const written: string[] = [];
   for (const [rel, f] of Object.entries(files)) {
     const path = join(dir, rel);
     // As fn init's boilerplate: code already there is kept; only func.yaml is (re)written.
     if (rel !== 'func.yaml' && existsSync(path)) continue;
+    written.push(rel);
     await writeFile(path, f.content, { mode: f.mode });
     await chmod(path, f.mode); // the umask may have taken the exec bit off bootstrap
   }
-  return Object.keys(files).sort();
+  return written.sort();
 }
 
 /** func.yaml fields from `fn init`'s options. */

@@ -1,7 +1,7 @@
 // The pure parts of the CLI's Fn compatibility, table-driven: func.yaml's build steps (run with
 // /bin/sh in a temp dir), what func.yaml and app.yaml read as Fn does, and how results print.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,6 +48,7 @@ describe("func.yaml's build steps", () => {
     // As Fn's []string: scalars are their text; an empty entry runs nothing.
     assert.deepEqual(parseFuncYaml('build: [make, 1, true]\n').build, ['make', '1', 'true']);
     assert.deepEqual(parseFuncYaml('build: [~]\n').build, []);
+    assert.deepEqual(parseFuncYaml('build: [1.10, 0x1f]\n').build, ['1.10', '0x1f']);
   });
   test('a list or a map where a string goes is an error naming the field, not a field left out', () => {
     assert.throws(() => parseFuncYaml('entrypoint: [node, func.js]\n', 'f.yaml'), /f\.yaml: entrypoint must be a string, not a list/);
@@ -81,6 +82,12 @@ describe("func.yaml's build steps", () => {
     await runBuildSteps(io, dir, ['sleep 5 &', 'echo next']);
     assert.ok(Date.now() - t0 < 2000, `took ${Date.now() - t0} ms`);
     assert.match(io.stderr, /next\n/);
+  });
+  test('a process a step leaves in the background keeps running and writing (fn sends it to /dev/null)', async () => {
+    const dir = await mkdtemp(join(tmp, 'steps-'));
+    await runBuildSteps(memIo(), dir, ['(sleep 0.3; echo late; touch marker) &', 'echo two']);
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.ok(existsSync(join(dir, 'marker')), 'it wrote after its step was done, and lived on');
   });
   test('output is decoded as a stream: a character split between chunks stays whole', async () => {
     const dir = await mkdtemp(join(tmp, 'steps-'));

@@ -226,8 +226,22 @@ describe("deploy's names under the app's directory", () => {
     assert.deepEqual(await names(), ['api']);
     await ok(['deploy', '--local'], root);
     assert.deepEqual(await names(), ['api', `${APP}-root`]);
+    // Run from elsewhere (-w): the directory's name, as fn's (its root name needs dir == wd).
+    await ok(['deploy', '--local', '-w', root], work);
+    assert.deepEqual(await names(), ['api', `${APP}-root`, 'sub']);
     await ok(['delete', 'app', APP]);
-    for (const tag of ['api:0.0.2', `${APP}-root:0.0.2`]) await docker().getImage(tag).remove().catch(() => {});
+    for (const tag of ['api:0.0.2', `${APP}-root:0.0.2`, 'sub:0.0.3']) await docker().getImage(tag).remove().catch(() => {});
+  });
+
+  test('build: steps that were to bring a dependency, and did not: no app is created (the build runs first, as fn)', async () => {
+    const APP = `${P}-nodep`;
+    const dir = await fnDir('nodep', {
+      'func.yaml': 'name: nodep\nversion: 0.0.1\nruntime: node\nentrypoint: node func.js\nbuild:\n  - echo step ran\n',
+      'func.js': '',
+      'package.json': JSON.stringify({ dependencies: { 'no-such-package-kiln': '^1.0.0' } }),
+    });
+    await fails(['deploy', '--app', APP, '--create-app', '--local'], dir, /no-such-package-kiln@\^1\.0\.0, which Kiln does not bundle/);
+    assert.equal((await call(srv.url, 'GET', `/v2/apps?name=${APP}`)).body.items.length, 0, 'the app was not created');
   });
 });
 

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -74,6 +74,7 @@ describe('kiln init', () => {
     const cm = await readFuncYaml(dirFor('cm'));
     assert.deepEqual([cm.entrypoint, cm.cmd], [undefined, 'node func.js']);
     await assert.rejects(initFunction(dirFor('x4'), 'node', 'x4', { triggerType: 'cron' }), /unknown trigger type "cron"/);
+    await assert.rejects(initFunction(dirFor('x5'), 'lambda-node', 'x5', { entrypoint: 'node x.js' }), /--entrypoint and --cmd are for runtime node/);
   });
 
   test('--force rewrites func.yaml and keeps the code already there, as fn init', async () => {
@@ -81,13 +82,16 @@ describe('kiln init', () => {
     await initFunction(dir, 'node', 'forced');
     await writeFile(join(dir, 'func.js'), '// mine\n');
     await assert.rejects(initFunction(dir, 'node', 'forced', { memory: 512 }), /already has a func\.yaml/);
-    await initFunction(dir, 'node', 'forced', { memory: 512 }, true);
+    assert.deepEqual(await initFunction(dir, 'node', 'forced', { memory: 512 }, true), ['func.yaml'], 'only what it wrote');
     assert.equal((await readFuncYaml(dir)).memory, 512);
     assert.equal(await readFile(join(dir, 'func.js'), 'utf8'), '// mine\n');
   });
 
   test('refuses an existing function, an unknown runtime, a bad name', async () => {
     await assert.rejects(initFunction(dirFor('node'), 'node', 'node'), /already has a func.yaml/);
+    await mkdir(dirFor('json'), { recursive: true });
+    await writeFile(join(dirFor('json'), 'func.json'), '{}');
+    await assert.rejects(initFunction(dirFor('json'), 'node', 'json'), /already has a func.yaml/);
     await assert.rejects(initFunction(dirFor('x1'), 'python', 'x1'), /unknown runtime "python"/);
     await assert.rejects(initFunction(dirFor('x2'), 'node', 'Bad Name'), /invalid function name/);
     assert.equal(existsSync(dirFor('x1')), false);
