@@ -387,10 +387,12 @@ export class Agent {
     const created: SlotPool = new SlotPool(key, memory, {
       launch: () => specFor().then((s) => this.launch(s, memory, key)),
       retired: (c) => {
+        // Its CPU and network are free for the next container at once (placement only counts
+        // live ones); its memory, only once the engine has removed it.
+        this.giveBack(c);
         void this.closeContainer(c).finally(() => {
           if (this.evicted.delete(c)) this.evictingBytes -= memory;
           this.resources.release(memory, c.spec.cpusMilli);
-          this.giveBack(c);
         });
       },
       // A launch waiting for memory may evict it now, rather than wait for the next release.

@@ -3,6 +3,7 @@
 // as Fn's agent also takes, binds lsnr.sock itself.
 import { watch, type FSWatcher } from 'node:fs';
 import { chmod, lstat, mkdir, mkdtemp, readlink, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { basename, join } from 'node:path';
 
 export const LISTENER_NAME = 'lsnr.sock';
@@ -19,13 +20,28 @@ export interface SocketDir {
   remove(): Promise<void>;
 }
 
-/** Checks lsnr.sock: a socket, or a relative symlink to a name in the same directory that is a socket. */
+/** Whether something accepts connections at `path`: a socket bound but not listening yet refuses. */
+function accepts(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(path);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * Checks lsnr.sock: a relative symlink to a name in the same directory that is a socket, or a
+ * socket itself that accepts connections (bound directly, as Fn's checkSocketDestination takes;
+ * the link is made only once the phony socket listens, a direct bind comes before its listen).
+ */
 export async function isListenerReady(dir: string): Promise<boolean> {
   const link = join(dir, LISTENER_NAME);
   try {
     const l = await lstat(link);
-    // Bound directly, as Fn's checkSocketDestination accepts (the FDKs all link a phony socket).
-    if (l.isSocket()) return true;
+    if (l.isSocket()) return await accepts(link);
     if (!l.isSymbolicLink()) return false;
     const target = await readlink(link);
     if (target.includes('/') || target !== basename(target) || target === LISTENER_NAME) return false;
@@ -74,8 +90,12 @@ export async function makeSocketDir(base: string): Promise<SocketDir> {
     else s.resolve();
   };
   const check = () => {
-    void isListenerReady(path).then((ok) => {
-      if (ok) done();
+    if (!settle) return;
+    void isListenerReady(path).then(async (ok) => {
+      if (ok) return done();
+      // A socket bound directly that does not listen yet: no file event will say when it does.
+      const bound = await lstat(socketPath).then((l) => l.isSocket(), () => false);
+      if (bound && settle) setTimeout(check, 10);
     });
   };
   // Watch before the container starts, so the link's creation cannot be missed.

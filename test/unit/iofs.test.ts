@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -229,6 +230,24 @@ test('makeSocketDir: ready resolves once the socket is bound and then linked', {
     assert.equal(await isListenerReady(d.path), true);
     await closeServer(server);
   } finally {
+    await d.remove();
+  }
+});
+
+test('makeSocketDir: lsnr.sock bound directly is ready only once it listens (a bind comes before its listen)', { timeout: 10_000 }, async () => {
+  const d = await makeSocketDir(join(root, 'direct'));
+  // A server as a function's could be written: bind, then listen a moment later.
+  const code = `import socket, time\ns = socket.socket(socket.AF_UNIX)\ns.bind(${JSON.stringify(d.socketPath)})\ntime.sleep(0.4)\ns.listen(1)\ntime.sleep(5)\n`;
+  const py = spawn('python3', ['-c', code], { stdio: 'ignore' });
+  try {
+    let ready = false;
+    void d.ready.then(() => (ready = true));
+    await sleep(250);
+    assert.equal(ready, false, 'not ready while it refuses connections');
+    await d.ready;
+    assert.equal(await isListenerReady(d.path), true);
+  } finally {
+    py.kill();
     await d.remove();
   }
 });
