@@ -274,7 +274,7 @@ export class Agent {
     if (refused !== undefined) refuse(new AgentError('network-refused', `fn "${spec.fn.name}" cannot run here: ${refused}`));
 
     const key = this.slotKeyOf(spec.app, spec.fn);
-    const pool = this.poolFor(key, spec);
+    const pool = this.poolFor(key, spec, network);
     this.inFlight++;
     try {
       // The common case, an idle container, needs no timers.
@@ -347,10 +347,10 @@ export class Agent {
     return key;
   }
 
-  private poolFor(key: string, spec: InvokeSpec): SlotPool {
+  /** `network`: the fn's kiln.io/network, already checked by invoke(). */
+  private poolFor(key: string, spec: InvokeSpec, network: unknown): SlotPool {
     let pool = this.pools.get(key);
     if (pool) return pool;
-    const network = askedNetwork(spec.app, spec.fn);
     const cSpec: ContainerSpec = {
       id: '',
       image: spec.fn.image,

@@ -55,7 +55,7 @@ export class FuncYamlError extends Error {
 }
 
 /** The names Fn looks for, in its order: the first found is the function's file. */
-const FILE_NAMES = ['func.yaml', 'func.yml', 'func.json'];
+export const FUNC_FILE_NAMES: readonly string[] = ['func.yaml', 'func.yml', 'func.json'];
 
 function scalarText(value: unknown): string | undefined {
   if (!isScalar(value)) return undefined;
@@ -192,7 +192,7 @@ export function parseFuncYaml(text: string, where = 'func.yaml'): FuncYaml {
 
 /** The func.yaml (else func.yml, else func.json) path and text in a function directory, or null. */
 export async function findFuncYaml(dir: string): Promise<{ path: string; text: string } | null> {
-  for (const name of FILE_NAMES) {
+  for (const name of FUNC_FILE_NAMES) {
     const path = join(dir, name);
     try {
       return { path, text: await readFile(path, 'utf8') };

@@ -160,6 +160,7 @@ export function registerBuild(program: Command, s: Session): void {
       const results: DeployResult[] = [];
       for (const dir of dirs) {
         const where = relative(root, dir) || '.';
+        const defaultName = nameFor(dir);
         if (o.all) s.io.err(`\n== ${where}\n`);
         const r = await deployDir(client, docker, s.io, dir, {
           app,
@@ -169,7 +170,7 @@ export function registerBuild(program: Command, s: Session): void {
           verbose: o.verbose === true,
           ...(registry && { registry }),
           ...extras,
-          ...(nameFor(dir) !== undefined && { defaultName: nameFor(dir) }),
+          ...(defaultName !== undefined && { defaultName }),
         }).catch((err: unknown) => {
           // As `fn deploy --all`: the error names the function that failed; later ones are not tried.
           if (o.all && err instanceof CliError) {

@@ -7,6 +7,7 @@ import { CliError } from '../errors.js';
 import type { Session } from '../session.js';
 import { collect, emit, intOption, stringPairs } from './common.js';
 import { isBumpable } from '../funcfile.js';
+import { FUNC_FILE_NAMES } from '../../images/func-yaml.js';
 import { isRuntime, RUNTIMES, templateFiles, type FuncFields } from '../templates/index.js';
 
 interface InitOpts {
@@ -39,7 +40,7 @@ export async function initFunction(dir: string, runtime: string, name: string, f
   if (runtime !== 'node' && (fields.entrypoint !== undefined || fields.cmd !== undefined)) {
     throw new CliError(`--entrypoint and --cmd are for runtime node`, 'A Lambda runtime starts /var/task/bootstrap (the Lambda layer\'s daemon runs it).');
   }
-  if (!force && ['func.yaml', 'func.yml', 'func.json'].some((f) => existsSync(join(dir, f)))) {
+  if (!force && FUNC_FILE_NAMES.some((f) => existsSync(join(dir, f)))) {
     throw new CliError(`${dir} already has a func.yaml`, 'Pick an empty directory, edit that function, or overwrite it with --force (as fn init).');
   }
   await mkdir(dir, { recursive: true });
