@@ -1,9 +1,8 @@
-// The Content-Type Fn gives an answer whose function set none: JSON when the body starts with
-// `{`, else what Go's http.DetectContentType says of its first 512 bytes (the WHATWG MIME
-// sniffing algorithm's table, as Go implements it). Pure; a table-driven test covers it.
+// Go's http.DetectContentType: the type Go's net/http gives Fn's answers whose function set
+// none, from their first 512 bytes (the WHATWG MIME sniffing algorithm's table, as Go
+// implements it). Pure; a table-driven test covers it.
 
 const SNIFF_LEN = 512;
-const JSON_TYPE = 'application/json; charset=utf-8';
 const HTML_TYPE = 'text/html; charset=utf-8';
 const TEXT_TYPE = 'text/plain; charset=utf-8';
 const BINARY_TYPE = 'application/octet-stream';
@@ -119,9 +118,6 @@ export function detectContentType(body: Buffer): string {
   }
   return BINARY_TYPE;
 }
-
-/** The type Fn's invoke and trigger handlers set on an answer without one. */
-export const fnContentType = (body: Buffer): string => (body[0] === 0x7b /* { */ ? JSON_TYPE : detectContentType(body));
 
 /** The first `n` bytes of an answer held in chunks (for sniffing, without joining them all). */
 export function headOf(chunks: readonly Buffer[], n = SNIFF_LEN): Buffer {

@@ -42,7 +42,8 @@ export function toContainerHeaders(incoming: IncomingHttpHeaders, ctx: CallConte
   for (const [name, value] of Object.entries(incoming)) {
     if (value === undefined || HOP_BY_HOP.has(name) || skip.has(name)) continue;
     if (ctx.gateway) {
-      // The caller's headers travel wrapped; Content-Type also stays as is.
+      // The caller's headers travel wrapped. Content-Type also goes as itself: Fn's current
+      // server sends it unwrapped only, older ones wrapped only; both keep either's code working.
       out[`Fn-Http-H-${canonical(name)}`] = value;
       if (name === 'content-type') out['Content-Type'] = value;
     } else if (name !== 'fn-call-id' && name !== 'fn-deadline') {

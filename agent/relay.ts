@@ -5,7 +5,8 @@ import type { OutgoingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { AgentError, StreamCutError } from './errors.js';
 import { toCallerResponse, type Headers } from './headers.js';
-import { fnContentType, headOf } from './content-sniff.js';
+import { headOf } from './content-sniff.js';
+import { answerHeaders } from './answer-headers.js';
 
 /** Where a call's answer goes: a node ServerResponse, or a sink for detached calls. */
 export interface ResponseTarget {
@@ -126,12 +127,6 @@ export function relayCall(
       if (err) reject(err);
       else resolve({ status, ...(functionError !== undefined && { functionError }), ...(platformLog && { platformLog }), ...(streamError !== undefined && { streamError }) });
     };
-    /**
-     * The caller's headers, with the Content-Type Fn sets when the function sent none (sniffed
-     * from the answer's first bytes). A passed-through stream's type is its door's own.
-     */
-    const typed = (head: Buffer): Headers =>
-      headers['content-type'] || !opts.sniff ? headers : { ...headers, 'content-type': fnContentType(head) };
     const stop = (ctl: Dispatcher.DispatchController, err: Error) => {
       if (streaming) res.destroy(err);
       ctl.abort(err);
@@ -181,7 +176,7 @@ export function relayCall(
           pending.push(chunk);
           if (size < window) return;
           streaming = true;
-          res.writeHead(status, typed(headOf(pending)));
+          res.writeHead(status, answerHeaders(status, headers, headOf(pending), { sniff: opts.sniff === true }));
           for (const p of pending) res.write(p);
           pending = [];
           return;
@@ -204,7 +199,7 @@ export function relayCall(
         else {
           // Headers and body in one write.
           const body = pending.length === 1 ? pending[0]! : Buffer.concat(pending, size);
-          res.writeHead(status, { ...typed(body), 'content-length': String(size) });
+          res.writeHead(status, answerHeaders(status, headers, body, { sniff: opts.sniff === true, length: size }));
           res.end(body);
         }
         settle(undefined);

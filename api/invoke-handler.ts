@@ -87,7 +87,10 @@ export function invokeHandler(deps: InvokeHandlerDeps): (req: IncomingMessage, r
       headers = rest;
     }
     const spec = { app: target.app, fn: target.fn, callId, headers, body, ...extra };
-    if (req.headers['fn-invoke-type'] === 'detached') {
+    // Only /invoke may be detached: as Fn, a trigger's caller headers reach the function wrapped
+    // (Fn-Http-H-Fn-Invoke-Type) and the call stays synchronous, so a public trigger URL cannot be
+    // made to queue fire-and-forget calls.
+    if (extra.triggerId === undefined && req.headers['fn-invoke-type'] === 'detached') {
       // As Fn: 202 with no body; the call id is in the Fn-Call-Id header set above.
       return invokeDetached(agent, spec, log, () => {
         res.writeHead(202, { 'content-length': '0' });
