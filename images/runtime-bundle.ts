@@ -3,7 +3,8 @@
 // Node runs through the bundled dynamic loader with --library-path, so it needs nothing
 // from the function's image (which may be busybox, musl-based, or empty).
 import { createHash, randomBytes } from 'node:crypto';
-import { chmod, copyFile, link, mkdir, mkdtemp, realpath, rename, rm, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { chmod, copyFile, link, lstat, mkdir, mkdtemp, realpath, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, posix } from 'node:path';
 import { findLoader, sha256File, sharedLibraries } from './host-image.js';
@@ -39,6 +40,8 @@ interface BundleFile {
   mode: number;
   size: number;
   sha256: string;
+  /** The host file's owner: node hard-linked into the bundle keeps it. */
+  uid: number;
 }
 
 /**
@@ -52,10 +55,10 @@ async function bundleFile(name: string, src: string, mode: number): Promise<Bund
   const st = await stat(src);
   if (!st.isFile()) throw new Error(`runtime bundle: ${src} is not a regular file`);
   // Not ctime: the hard link made below changes the link count, and so the ctime, of node itself.
-  if (st.size > HASH_LIMIT) return { name, src, mode, size: st.size, sha256: `identity ${src} ${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}` };
+  if (st.size > HASH_LIMIT) return { name, src, mode, size: st.size, sha256: `identity ${src} ${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`, uid: st.uid };
   // The rest (the daemon and node's libraries, a few MB) are hashed at every call: the server
   // prepares its bundle once, at start-up.
-  return { name, src, mode, size: st.size, sha256: await sha256File(src) };
+  return { name, src, mode, size: st.size, sha256: await sha256File(src), uid: st.uid };
 }
 
 async function collect(opts: RuntimeBundleOptions): Promise<{ files: BundleFile[]; loader: string | undefined }> {
@@ -85,11 +88,29 @@ function bundleHash(files: BundleFile[]): string {
   return h.digest('hex');
 }
 
-/** True when `dir` holds every file at its size (a tmp cleaner may have removed some). */
+/**
+ * Whether only Kiln's user or root (or `owner`, whose file it is) can have written this, and no
+ * one else can change it. The bundle's name is predictable and its default place, the temp dir,
+ * is everyone's: a directory planted there by another local user would otherwise run as the
+ * daemon of every Lambda container, with every call's payload.
+ */
+function trusted(st: Stats, owner?: number): boolean {
+  const me = process.getuid?.();
+  return (me === undefined || st.uid === me || st.uid === 0 || st.uid === owner) && (st.mode & 0o022) === 0;
+}
+
+/**
+ * True when `dir` holds every file at its size (a tmp cleaner may have removed some), all of it
+ * trusted, with no links anywhere.
+ */
 async function complete(dir: string, files: BundleFile[]): Promise<boolean> {
+  for (const d of [dir, join(dir, 'lib')]) {
+    const st = await lstat(d).catch(() => null);
+    if (!st?.isDirectory() || !trusted(st)) return false;
+  }
   for (const f of files) {
-    const st = await stat(join(dir, f.name)).catch(() => null);
-    if (!st?.isFile() || st.size !== f.size) return false;
+    const st = await lstat(join(dir, f.name)).catch(() => null);
+    if (!st?.isFile() || st.size !== f.size || !trusted(st, f.uid)) return false;
   }
   return true;
 }
@@ -138,25 +159,34 @@ export async function prepareRuntimeBundle(opts: RuntimeBundleOptions): Promise<
 
   if (await complete(hostDir, files)) return result;
   await mkdir(base, { recursive: true });
-  // A damaged bundle (not a half-built one: those never carry the final name) is moved aside
-  // atomically, then deleted; ENOENT means it was not there or another process moved it.
+  // A damaged or untrusted bundle (not a half-built one: those never carry the final name) is
+  // moved aside atomically, then deleted; ENOENT means it was not there or another process moved
+  // it. One Kiln may not move (another user's, in a sticky temp dir) stays, and is not used.
   const aside = `${hostDir}.old-${process.pid}-${randomBytes(4).toString('hex')}`;
   await rename(hostDir, aside).then(
     () => rm(aside, { recursive: true, force: true }),
     (err: unknown) => {
-      if (errCode(err) !== 'ENOENT') throw err;
+      if (errCode(err) !== 'ENOENT' && errCode(err) !== 'EPERM' && errCode(err) !== 'EACCES') throw err;
     },
   );
 
   const tmp = await mkdtemp(`${hostDir}.tmp-`);
   try {
     await writeBundle(tmp, files);
-    await rename(tmp, hostDir);
-    return result;
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
-    // Another process renamed its copy into place first: the same contents, use it.
-    if ((errCode(err) === 'ENOTEMPTY' || errCode(err) === 'EEXIST') && (await complete(hostDir, files))) return result;
     throw err;
+  }
+  try {
+    await rename(tmp, hostDir);
+    return result;
+  } catch {
+    // Another process renamed its copy into place first: the same contents, use it.
+    if (await complete(hostDir, files)) {
+      await rm(tmp, { recursive: true, force: true });
+      return result;
+    }
+    // The name is held by something Kiln cannot trust or move: its own copy serves instead.
+    return { ...result, hostDir: tmp };
   }
 }

@@ -2,7 +2,7 @@
 // runs node from a read-only bind mount in an image that holds nothing but /etc/passwd.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -83,6 +83,32 @@ test('a damaged bundle is rebuilt; another daemon gets another directory', async
   const o = await prepareRuntimeBundle({ daemonJs: other, dir: base });
   assert.notEqual(o.hostDir, b.hostDir);
   assert.equal(await readFile(join(o.hostDir, 'daemon.js'), 'utf8'), '// another daemon\n');
+});
+
+test('a bundle another user could have made or can change is never reused', async () => {
+  const b = await prepareRuntimeBundle({ daemonJs, dir: base });
+  const daemon = join(b.hostDir, 'daemon.js');
+  const ours = await readFile(daemonJs, 'utf8');
+  // The same size as the real daemon, so only who wrote it tells them apart.
+  const planted = '/' + '*'.repeat(ours.length - 4) + '*/\n';
+  const tamperings: { name: string; tamper(): Promise<void>; rootOnly?: boolean }[] = [
+    { name: 'a daemon anyone may write', tamper: async () => { await writeFile(daemon, planted); await chmod(daemon, 0o666); } },
+    { name: 'a group-writable bundle directory', tamper: async () => { await writeFile(daemon, planted); await chmod(b.hostDir, 0o775); } },
+    { name: 'a daemon of another user', rootOnly: true, tamper: async () => { await writeFile(daemon, planted); await chown(daemon, 65534, 65534); } },
+    { name: 'a bundle directory of another user', rootOnly: true, tamper: async () => { await writeFile(daemon, planted); await chown(b.hostDir, 65534, 65534); } },
+    { name: 'a link in place of the daemon', tamper: async () => { const p = join(base, 'planted.js'); await writeFile(p, planted); await rm(daemon); await symlink(p, daemon); } },
+  ];
+  for (const t of tamperings) {
+    if (t.rootOnly && process.getuid?.() !== 0) continue;
+    await t.tamper();
+    assert.equal((await readFile(daemon, 'utf8')).length, ours.length, t.name);
+    assert.deepEqual(await prepareRuntimeBundle({ daemonJs, dir: base }), b, t.name);
+    assert.equal(await readFile(daemon, 'utf8'), ours, t.name);
+    const st = await lstat(daemon);
+    assert.ok(st.isFile() && st.uid === process.getuid?.() && (st.mode & 0o022) === 0, t.name);
+    assert.equal((await lstat(b.hostDir)).uid, process.getuid?.(), t.name);
+  }
+  await rm(join(base, 'planted.js'), { force: true });
 });
 
 test('the daemon runs from a read-only mount in an image with nothing but /etc/passwd', async () => {
