@@ -111,6 +111,7 @@ export class HotContainer {
     private readonly deps: ContainerDeps,
     private readonly cookie: Cookie,
     private readonly dir: SocketDir,
+    socketPath: string,
     exited: Promise<RunResult>,
   ) {
     this.exited = exited;
@@ -120,7 +121,7 @@ export class HotContainer {
     // One connection, one request at a time. Idle connections are dropped after 1 s, as Fn
     // does, because some FDKs silently drop kept-alive connections.
     this.client = new Client('http://localhost', {
-      socketPath: dir.socketPath,
+      socketPath,
       pipelining: 1,
       keepAliveTimeout: 1000,
       keepAliveMaxTimeout: 1000,
@@ -165,7 +166,7 @@ export class HotContainer {
       let timer: NodeJS.Timeout | undefined;
       let onAbort: (() => void) | undefined;
       const outcome = await Promise.race([
-        dir.ready.then(() => 'ready' as const),
+        dir.ready.then((socketPath) => ({ socketPath })),
         exited,
         new Promise<'timeout'>((resolve) => {
           timer = setTimeout(() => resolve('timeout'), deps.startTimeoutMs);
@@ -183,12 +184,12 @@ export class HotContainer {
         throw new AgentError('start-timeout', `Container did not become ready within ${deps.startTimeoutMs} ms`);
       }
       if (outcome === 'aborted') throw new AgentError('cancelled', 'cancelled while the container was starting');
-      if (outcome !== 'ready') {
+      if (!('socketPath' in outcome)) {
         const why = outcome.oomKilled ? 'ran out of memory' : `exited with code ${outcome.exitCode ?? '?'}`;
         const out = tail(initLog.toString());
         throw new AgentError('init-failed', `Container failed to initialize: ${why}${out ? `: ${out}` : ''}`);
       }
-      target = new HotContainer(spec, deps, cookie, dir, exited);
+      target = new HotContainer(spec, deps, cookie, dir, outcome.socketPath, exited);
       target.state = 'busy';
       return target;
     } catch (err) {

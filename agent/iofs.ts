@@ -1,8 +1,9 @@
 // The per-container socket directory of the http-stream contract, and readiness: the container
 // binds phonylsnr.sock, then links lsnr.sock -> phonylsnr.sock (relative, same directory); or,
-// as Fn's agent also takes, binds lsnr.sock itself.
-import { watch, type FSWatcher } from 'node:fs';
-import { chmod, lstat, mkdir, mkdtemp, readlink, rm } from 'node:fs/promises';
+// as Fn's agent also takes, binds lsnr.sock itself. Once ready, the agent holds the socket itself
+// (an O_PATH descriptor) and connects through that, never through a name the container can change.
+import { constants, watch, type FSWatcher } from 'node:fs';
+import { chmod, lstat, mkdir, mkdtemp, open, readlink, rm, type FileHandle } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { basename, join } from 'node:path';
 
@@ -11,10 +12,10 @@ export const LISTENER_NAME = 'lsnr.sock';
 const MAX_SOCKET_PATH = 107;
 
 export interface SocketDir {
+  /** The directory bind-mounted at /tmp/iofs. */
   path: string;
-  socketPath: string;
-  /** Resolves once lsnr.sock is a valid link to a socket; the watch is already set up. */
-  ready: Promise<void>;
+  /** Resolves, once lsnr.sock is a valid link to a socket, to the path the agent connects to. The watch is already set up. */
+  ready: Promise<string>;
   /** Stops watching (ready rejects if still pending). */
   stopWatching(): void;
   remove(): Promise<void>;
@@ -33,24 +34,73 @@ function accepts(path: string): Promise<boolean> {
 }
 
 /**
- * Checks lsnr.sock: a relative symlink to a name in the same directory that is a socket, or a
- * socket itself that accepts connections (bound directly, as Fn's checkSocketDestination takes;
- * the link is made only once the phony socket listens, a direct bind comes before its listen).
+ * The name in `dir` of the container's socket, or undefined while there is none: lsnr.sock as a
+ * relative symlink to a name in the same directory that is a socket, or a socket itself (bound
+ * directly, as Fn's checkSocketDestination takes).
  */
-export async function isListenerReady(dir: string): Promise<boolean> {
+async function listenerName(dir: string): Promise<string | undefined> {
   const link = join(dir, LISTENER_NAME);
   try {
     const l = await lstat(link);
-    if (l.isSocket()) return await accepts(link);
-    if (!l.isSymbolicLink()) return false;
+    if (l.isSocket()) return LISTENER_NAME;
+    if (!l.isSymbolicLink()) return undefined;
     const target = await readlink(link);
-    if (target.includes('/') || target !== basename(target) || target === LISTENER_NAME) return false;
+    if (target.includes('/') || target !== basename(target) || target === LISTENER_NAME) return undefined;
     // lstat, not stat: the target must itself be the socket, not a further link leading out
     // of the directory (say, to the engine's socket on the host).
-    return (await lstat(join(dir, target))).isSocket();
+    return (await lstat(join(dir, target))).isSocket() ? target : undefined;
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/** Linux's O_PATH (not in fs.constants): a descriptor that names a file without opening it. */
+const O_PATH = 0o10000000;
+
+/** Connecting here reaches the socket a descriptor holds, whatever its name has become since. */
+const viaDescriptor = (h: FileHandle): string => `/proc/self/fd/${h.fd}`;
+
+/**
+ * The container's socket, held: the agent connects anew after idle gaps, and a name is resolved
+ * at each connect, so a function could later swap its socket's name for a link to any socket on
+ * the host (the engine's, say). A descriptor taken without following links and checked to be a
+ * socket keeps the agent on the socket the function bound. A socket bound directly is taken only
+ * once it accepts connections (a bind comes before its listen; a linked one is linked once it listens).
+ */
+async function holdListener(dir: string): Promise<FileHandle | undefined> {
+  const name = await listenerName(dir);
+  if (name === undefined) return undefined;
+  const h = await open(join(dir, name), O_PATH | constants.O_NOFOLLOW).catch(() => undefined);
+  if (!h) return undefined;
+  const ok = (await h.stat()).isSocket() && (name !== LISTENER_NAME || (await accepts(viaDescriptor(h))));
+  if (ok) return h;
+  await h.close();
+  return undefined;
+}
+
+/** Whether `dir` has a socket the agent would take as the container's (tests and probes). */
+export async function isListenerReady(dir: string): Promise<boolean> {
+  const h = await holdListener(dir);
+  await h?.close();
+  return h !== undefined;
+}
+
+/**
+ * Makes the directory the per-container directories go in, or takes the one there: it must be
+ * Kiln's own, and no one else's to list or enter (mode 0700), because a container's directory
+ * holds a socket that answers calls with no token and must be open to the container's user.
+ * The engine, which makes the bind mounts, needs no access to it.
+ */
+export async function prepareSocketBase(base: string): Promise<void> {
+  checkSocketBase(base);
+  await mkdir(base, { recursive: true, mode: 0o700 });
+  const st = await lstat(base);
+  if (!st.isDirectory()) throw new Error(`FN_IOFS_PATH "${base}" is not a directory`);
+  const me = process.getuid?.();
+  if (me !== undefined && st.uid !== me) {
+    throw new Error(`FN_IOFS_PATH "${base}" belongs to uid ${st.uid}, not to Kiln's user (${me}): give Kiln a directory of its own`);
+  }
+  if ((st.mode & 0o077) !== 0) await chmod(base, 0o700);
 }
 
 /** The socket path a directory under `base` will have (mkdtemp adds six characters). */
@@ -66,17 +116,21 @@ export function checkSocketBase(base: string): void {
   }
 }
 
-/** Makes a fresh directory (mode 0777, so the container's user can bind in it) and watches it. */
+/**
+ * Makes a fresh directory (mode 0777, so the container's user can bind in it; its parent keeps
+ * everyone else out) and watches it.
+ */
 export async function makeSocketDir(base: string): Promise<SocketDir> {
-  await mkdir(base, { recursive: true });
+  await mkdir(base, { recursive: true, mode: 0o700 });
   checkSocketBase(base);
   const path = await mkdtemp(join(base, 'c'));
   await chmod(path, 0o777);
-  const socketPath = join(path, LISTENER_NAME);
+  const listener = join(path, LISTENER_NAME);
 
   let watcher: FSWatcher | undefined;
-  let settle: { resolve(): void; reject(e: Error): void } | undefined;
-  const ready = new Promise<void>((resolve, reject) => {
+  let held: FileHandle | undefined;
+  let settle: { resolve(p: string): void; reject(e: Error): void } | undefined;
+  const ready = new Promise<string>((resolve, reject) => {
     settle = { resolve, reject };
   });
   ready.catch(() => {});
@@ -86,15 +140,20 @@ export async function makeSocketDir(base: string): Promise<SocketDir> {
     const s = settle;
     settle = undefined;
     if (!s) return;
-    if (err) s.reject(err);
-    else s.resolve();
+    if (err || !held) s.reject(err ?? new Error('no socket'));
+    else s.resolve(viaDescriptor(held));
   };
   const check = () => {
     if (!settle) return;
-    void isListenerReady(path).then(async (ok) => {
-      if (ok) return done();
+    void holdListener(path).then(async (h) => {
+      if (h) {
+        // A second event's check may have found it too: the first one holds it.
+        if (held || !settle) return void h.close();
+        held = h;
+        return done();
+      }
       // A socket bound directly that does not listen yet: no file event will say when it does.
-      const bound = await lstat(socketPath).then((l) => l.isSocket(), () => false);
+      const bound = await lstat(listener).then((l) => l.isSocket(), () => false);
       if (bound && settle) setTimeout(check, 10);
     });
   };
@@ -113,12 +172,13 @@ export async function makeSocketDir(base: string): Promise<SocketDir> {
 
   return {
     path,
-    socketPath,
     ready,
     stopWatching: () => done(new Error('stopped watching')),
     remove: async () => {
       done(new Error('removed'));
-      await rm(path, { recursive: true, force: true });
+      const h = held;
+      held = undefined;
+      await Promise.all([h?.close(), rm(path, { recursive: true, force: true })]);
     },
   };
 }

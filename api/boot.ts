@@ -23,7 +23,7 @@ import { timestamp } from './models/common.js';
 import { loadUiAssets, UiMissingError, type UiAssets } from './routes/ui.js';
 import { Agent } from '../agent/agent.js';
 import { cpusAllowed } from '../agent/cpu-placement.js';
-import { checkSocketBase } from '../agent/iofs.js';
+import { prepareSocketBase } from '../agent/iofs.js';
 import { hostCapacity } from '../agent/resources.js';
 import { DockerDriver } from '../drivers/docker/driver.js';
 import type { LambdaRuntime } from '../agent/lambda.js';
@@ -60,7 +60,7 @@ export async function start(config: Config): Promise<Running> {
     const names = config.unreadFnSettings.join(', ');
     log.warn({ settings: config.unreadFnSettings }, `Kiln does not read these Fn settings, so they have no effect here: ${names}`);
   }
-  checkSocketBase(config.agent.iofsPath);
+  await prepareSocketBase(config.agent.iofsPath);
   const store = new SqlStore(await openKnex(config.dbUrl));
   const newId = idFactory();
   const a = config.agent;

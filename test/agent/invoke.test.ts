@@ -2,6 +2,10 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { agentSuite, type AgentSuite } from '../helpers/agent-suite.js';
 import { fixtureImage } from '../helpers/images.js';
@@ -183,6 +187,31 @@ describe('invoking functions', () => {
     assert.equal(notModified.headers.get('etag'), '"v1"');
     assert.equal(notModified.headers.get('content-length'), null);
     assert.equal(notModified.headers.get('content-type'), null);
+  });
+
+  test('a function that relinks lsnr.sock once ready cannot point the agent at a host socket', async () => {
+    const fn = await mkFn('relink');
+    const dir = await mkdtemp(join(tmpdir(), 'kiln-relink-'));
+    const host = join(dir, 'host.sock');
+    let reached = 0;
+    const server = net.createServer((c) => {
+      reached++;
+      c.end('HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nhost');
+    });
+    await new Promise<void>((resolve) => server.listen(host, resolve));
+    try {
+      const first = await invoke(fn.id, { relink: host });
+      assert.equal(first.status, 200, JSON.stringify(first.body));
+      // The agent drops an idle connection after 1 s, so the next call connects anew.
+      await sleep(1500);
+      const second = await invoke(fn.id, {});
+      assert.equal(second.status, 200, JSON.stringify(second.body));
+      assert.equal((second.body as Echo).calls, 2, 'the same function answered');
+      assert.equal(reached, 0, 'the host socket was never reached');
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   test('a server that binds lsnr.sock itself, with no link, is ready as on Fn', async () => {

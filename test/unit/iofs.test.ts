@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:net';
+import { chmod, chown, mkdir, mkdtemp, readdir, rm, stat, symlink, unlink, writeFile } from 'node:fs/promises';
+import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isListenerReady, LISTENER_NAME, makeSocketDir } from '../../agent/iofs.js';
+import { isListenerReady, LISTENER_NAME, makeSocketDir, prepareSocketBase } from '../../agent/iofs.js';
 
 let root = '';
 const servers: Server[] = [];
@@ -206,7 +206,6 @@ test('makeSocketDir: creates a fresh 0777 directory under a base it creates', as
     assert.notEqual(a.path, b.path);
     for (const d of [a, b]) {
       assert.ok(d.path.startsWith(base + '/'), d.path);
-      assert.equal(d.socketPath, join(d.path, 'lsnr.sock'));
       const s = await stat(d.path);
       assert.ok(s.isDirectory());
       assert.equal(s.mode & 0o777, 0o777);
@@ -225,9 +224,11 @@ test('makeSocketDir: ready resolves once the socket is bound and then linked', {
     const server = await listen(join(d.path, 'phonylsnr.sock'));
     // Bound but not linked: not ready yet.
     assert.equal(await settledWithin(d.ready, 100), 'pending');
-    await symlink('phonylsnr.sock', d.socketPath);
+    await symlink('phonylsnr.sock', join(d.path, LISTENER_NAME));
     assert.equal(await settledWithin(d.ready, 5_000), 'resolved');
-    assert.equal(await isListenerReady(d.path), true);
+    // The agent connects through its own descriptor of the socket, not through a name.
+    assert.match(await d.ready, /^\/proc\/self\/fd\/\d+$/);
+    assert.ok((await stat(await d.ready)).isSocket());
     await closeServer(server);
   } finally {
     await d.remove();
@@ -237,15 +238,14 @@ test('makeSocketDir: ready resolves once the socket is bound and then linked', {
 test('makeSocketDir: lsnr.sock bound directly is ready only once it listens (a bind comes before its listen)', { timeout: 10_000 }, async () => {
   const d = await makeSocketDir(join(root, 'direct'));
   // A server as a function's could be written: bind, then listen a moment later.
-  const code = `import socket, time\ns = socket.socket(socket.AF_UNIX)\ns.bind(${JSON.stringify(d.socketPath)})\ntime.sleep(0.4)\ns.listen(1)\ntime.sleep(5)\n`;
+  const code = `import socket, time\ns = socket.socket(socket.AF_UNIX)\ns.bind(${JSON.stringify(join(d.path, LISTENER_NAME))})\ntime.sleep(0.4)\ns.listen(1)\ntime.sleep(5)\n`;
   const py = spawn('python3', ['-c', code], { stdio: 'ignore' });
   try {
     let ready = false;
     void d.ready.then(() => (ready = true));
     await sleep(250);
     assert.equal(ready, false, 'not ready while it refuses connections');
-    await d.ready;
-    assert.equal(await isListenerReady(d.path), true);
+    assert.ok((await stat(await d.ready)).isSocket());
   } finally {
     py.kill();
     await d.remove();
@@ -257,7 +257,7 @@ test('makeSocketDir: ready stays pending for an invalid link', { timeout: 10_000
   try {
     await writeFile(join(d.path, 'phonylsnr.sock'), 'not a socket');
     await sleep(30);
-    await symlink('phonylsnr.sock', d.socketPath);
+    await symlink('phonylsnr.sock', join(d.path, LISTENER_NAME));
     assert.equal(await settledWithin(d.ready, 200), 'pending');
   } finally {
     await d.remove();
@@ -278,12 +278,39 @@ test('makeSocketDir: remove() after ready keeps ready resolved', { timeout: 10_0
   const d = await makeSocketDir(join(root, 'remove-after-ready'));
   const server = await listen(join(d.path, 'phonylsnr.sock'));
   await sleep(20);
-  await symlink('phonylsnr.sock', d.socketPath);
+  await symlink('phonylsnr.sock', join(d.path, LISTENER_NAME));
   await d.ready;
   await closeServer(server);
   await d.remove();
   await assert.doesNotReject(d.ready);
   await assert.rejects(stat(d.path), { code: 'ENOENT' });
+});
+
+test('makeSocketDir: once ready, relinking lsnr.sock cannot point the agent at another socket', { timeout: 10_000 }, async () => {
+  const d = await makeSocketDir(join(root, 'relink'));
+  try {
+    const served: string[] = [];
+    const mine = await listen(join(d.path, 'phonylsnr.sock'));
+    mine.on('connection', (c) => { served.push('function'); c.destroy(); });
+    await sleep(20);
+    await symlink('phonylsnr.sock', join(d.path, LISTENER_NAME));
+    const via = await d.ready;
+    // What a hostile function can do in its directory afterwards: aim the link at a host socket.
+    const host = join(root, `host-${n++}.sock`);
+    (await listen(host)).on('connection', (c) => { served.push('host'); c.destroy(); });
+    for (const name of [LISTENER_NAME, 'phonylsnr.sock']) {
+      await unlink(join(d.path, name));
+      await symlink(host, join(d.path, name));
+    }
+    await new Promise<void>((resolve, reject) => {
+      const c = connect(via, () => { c.destroy(); resolve(); });
+      c.once('error', reject);
+    });
+    await sleep(50);
+    assert.deepEqual(served, ['function']);
+  } finally {
+    await d.remove();
+  }
 });
 
 test('makeSocketDir: stopWatching() rejects a pending ready and keeps the directory', async () => {
@@ -313,7 +340,7 @@ test('makeSocketDir: a socket path of exactly 107 bytes is accepted', async () =
   const base = baseOfLength('len107', 107 - SOCKET_SUFFIX);
   const d = await makeSocketDir(base);
   try {
-    assert.equal(Buffer.byteLength(d.socketPath), 107);
+    assert.equal(Buffer.byteLength(join(d.path, LISTENER_NAME)), 107);
   } finally {
     await d.remove();
   }
@@ -338,4 +365,32 @@ test('makeSocketDir: length counts bytes, not characters', async () => {
   const base = prefix + 'é' + 'a'.repeat(107 - SOCKET_SUFFIX - prefix.length - 1);
   assert.equal(base.length + SOCKET_SUFFIX, 107);
   await assert.rejects(makeSocketDir(base), /over 107 bytes/);
+});
+
+test('prepareSocketBase: makes the base 0700, and closes one open to others', async () => {
+  const made = join(root, 'base-new', 'iofs');
+  await prepareSocketBase(made);
+  assert.equal((await stat(made)).mode & 0o777, 0o700);
+  const open = join(root, 'base-open');
+  await mkdir(open, { mode: 0o755 });
+  await chmod(open, 0o755);
+  await prepareSocketBase(open);
+  assert.equal((await stat(open)).mode & 0o777, 0o700);
+});
+
+test('prepareSocketBase: refuses a link, a file, and a directory of another user', async () => {
+  const real = join(root, 'base-real');
+  await mkdir(real);
+  const link = join(root, 'base-link');
+  await symlink(real, link);
+  await assert.rejects(prepareSocketBase(link), /is not a directory/);
+  const file = join(root, 'base-file');
+  await writeFile(file, '');
+  await assert.rejects(prepareSocketBase(file), /EEXIST|is not a directory/);
+  if (process.getuid?.() === 0) {
+    const theirs = join(root, 'base-theirs');
+    await mkdir(theirs, { mode: 0o700 });
+    await chown(theirs, 65534, 65534);
+    await assert.rejects(prepareSocketBase(theirs), /belongs to uid 65534/);
+  }
 });
