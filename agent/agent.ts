@@ -9,7 +9,7 @@ import { formatImage, parseImage } from '../drivers/image-name.js';
 import type { App, Call, CallStatus, CallStore, Fn } from '../store/types.js';
 import { CallRecorder, type CallRecord } from './call-recorder.js';
 import { lambdaPlacement, pinsToOneCpu, type CpuPlacement } from './cpu-placement.js';
-import { AgentError } from './errors.js';
+import { AgentError, WaitExpired } from './errors.js';
 import { HotContainer, type ContainerDeps, type ContainerSpec } from './hot-container.js';
 import type { ResponseTarget } from './relay.js';
 import { askedNetwork, networkProblem } from './fn-network.js';
@@ -325,7 +325,7 @@ export class Agent {
   private bounded(ms: number, caller?: AbortSignal): { signal: AbortSignal; dispose(): void } {
     const ac = new AbortController();
     const onCaller = () => ac.abort(new AgentError('cancelled', 'client disconnected while waiting'));
-    const timer = setTimeout(() => ac.abort(new AgentError('server-busy', 'Timed out - server too busy')), ms);
+    const timer = setTimeout(() => ac.abort(new WaitExpired()), ms);
     if (caller?.aborted) onCaller();
     else caller?.addEventListener('abort', onCaller, { once: true });
     this.waits.add(ac);

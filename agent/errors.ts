@@ -23,6 +23,17 @@ export class AgentError extends Error {
   }
 }
 
+/**
+ * A bounded wait for capacity ran out (503). A container launch that fails with it speaks for no
+ * caller in particular: each waiting call has its own bound, and only that ends its wait.
+ */
+export class WaitExpired extends AgentError {
+  constructor() {
+    super('server-busy', 'Timed out - server too busy');
+    this.name = 'WaitExpired';
+  }
+}
+
 /** The Lambda error type the daemon names when it cuts a stream at the call's deadline. */
 export const STREAM_TIMEOUT_TYPE = 'Sandbox.Timedout';
 

@@ -3,13 +3,18 @@
 // the containers already starting, and, once the pool has busy containers and a record of
 // call lengths, only when the expected wait is longer than two calls or than a start: a burst
 // of quick calls queues briefly on the containers there are instead of starting one each.
-import { AgentError } from './errors.js';
+// The expected wait counts how long the busy calls have run, and is looked at again while
+// calls wait, so a call far past the usual length does not hold the queue.
+import { AgentError, WaitExpired } from './errors.js';
 import type { HotContainer } from './hot-container.js';
 
 /** A container start's length before any has been seen (ms). */
 const DEFAULT_START_MS = 250;
 /** Weight of the newest sample in the running averages. */
 const EWMA = 0.2;
+/** Bounds of the delay before waiting calls are looked at again (ms); Fn's launcher polls every 200. */
+const RECHECK_MIN_MS = 10;
+const RECHECK_MAX_MS = 200;
 
 interface Waiter {
   resolve(c: HotContainer): void;
@@ -30,6 +35,9 @@ export interface PoolHooks {
 export class SlotPool {
   private readonly idle: HotContainer[] = [];
   private readonly waiters: Waiter[] = [];
+  /** When each busy container was handed its call. */
+  private readonly handedAt = new Map<HotContainer, number>();
+  private recheck: NodeJS.Timeout | undefined;
   private starting = 0;
   /** Recent call and container-start lengths, exponentially weighted averages (ms). */
   private callMs: number | undefined;
@@ -75,6 +83,7 @@ export class SlotPool {
       if (!c) return undefined;
       try {
         await c.activate();
+        this.handedAt.set(c, Date.now());
         return c;
       } catch {
         // It died while idle or frozen: drop it and try the next.
@@ -111,6 +120,7 @@ export class SlotPool {
   /** After a call: back to a waiter, back to idle, or out. */
   release(c: HotContainer, reusable: boolean, tookMs?: number): void {
     if (tookMs !== undefined) this.callMs = this.callMs === undefined ? tookMs : this.callMs * (1 - EWMA) + tookMs * EWMA;
+    this.handedAt.delete(c);
     const spent = this.stale.has(c) || (this.retired && this.waiters.length === 0);
     if (!reusable || c.state === 'closed' || spent) {
       this.remove(c);
@@ -119,6 +129,7 @@ export class SlotPool {
     }
     const w = this.waiters.shift();
     if (w) {
+      this.handedAt.set(c, Date.now());
       w.resolve(c);
       return;
     }
@@ -145,6 +156,7 @@ export class SlotPool {
     const i = this.idle.indexOf(c);
     if (i >= 0) this.idle.splice(i, 1);
     if (!this.members.delete(c)) return;
+    this.handedAt.delete(c);
     this.stale.delete(c);
     this.hooks.retired(c);
     if (this.isEmpty) this.hooks.emptied();
@@ -155,15 +167,48 @@ export class SlotPool {
     return this.members.size - this.idle.length;
   }
 
-  /** Would the waiting calls be served sooner by one more container than by those there are? */
+  /** How long waiting calls may expect to wait before another container is worth starting (ms). */
+  private get patienceMs(): number {
+    return Math.min(2 * (this.callMs ?? 0), this.startMs);
+  }
+
+  /**
+   * Would the waiting calls be served sooner by one more container than by those there are? The
+   * last waiter's expected wait, with calls handed out in order: a busy container is free when
+   * its call has run the usual length, or, for a call already past it, after as long again as
+   * it has run (it is not about to end because others did); one starting counts as free now.
+   */
   private worthLaunching(): boolean {
-    if (this.busy === 0 || this.callMs === undefined) return true;
-    const serving = this.busy + this.starting;
-    const expectedWaitMs = Math.ceil(this.waiters.length / serving) * this.callMs;
-    return expectedWaitMs > Math.min(2 * this.callMs, this.startMs);
+    const callMs = this.callMs;
+    if (this.busy === 0 || callMs === undefined) return true;
+    const now = Date.now();
+    const free = [...this.handedAt.values()].map((at) => (now - at < callMs ? callMs - (now - at) : now - at));
+    for (let i = 0; i < this.starting; i++) free.push(0);
+    if (free.length === 0) return true;
+    let wait = 0;
+    for (let i = 0; i < this.waiters.length; i++) {
+      const next = free.indexOf(Math.min(...free));
+      wait = free[next]!;
+      free[next] = wait + callMs;
+    }
+    return wait > this.patienceMs;
   }
 
   private maybeLaunch(): void {
+    this.launchWhileWorth();
+    // Calls still waiting without a container starting for them: their wait grows as the busy
+    // calls run on, so it is weighed again shortly (no release or arrival may come to prompt it).
+    if (this.waiters.length > this.starting && this.recheck === undefined) {
+      const delay = Math.min(RECHECK_MAX_MS, Math.max(RECHECK_MIN_MS, this.patienceMs));
+      this.recheck = setTimeout(() => {
+        this.recheck = undefined;
+        this.maybeLaunch();
+      }, delay);
+      this.recheck.unref();
+    }
+  }
+
+  private launchWhileWorth(): void {
     while (this.waiters.length > this.starting && this.worthLaunching()) {
       this.starting++;
       const began = Date.now();
@@ -184,8 +229,10 @@ export class SlotPool {
         (err: Error) => {
           this.starting--;
           if (this.starting === 0) this.arrivals = [];
-          // The launch served the oldest waiter; it carries the reason.
-          this.waiters.shift()?.reject(err);
+          // The launch served the oldest waiter; it carries the reason. But a wait for capacity
+          // that ran out is the launch's own: every waiting call has its bound, and a launch
+          // started for an earlier one (since gone) must not cut a later one's wait short.
+          if (!(err instanceof WaitExpired)) this.waiters.shift()?.reject(err);
           this.maybeLaunch();
           if (this.isEmpty) this.hooks.emptied();
         },
@@ -220,6 +267,8 @@ export class SlotPool {
 
   /** Rejects every waiter and closes every idle container (shutdown). */
   drain(err: Error): void {
+    clearTimeout(this.recheck);
+    this.recheck = undefined;
     for (const w of this.waiters.splice(0)) w.reject(err);
     for (const c of [...this.idle]) this.remove(c);
   }

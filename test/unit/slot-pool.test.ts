@@ -4,6 +4,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { HotContainer } from '../../agent/hot-container.js';
 import { SlotPool } from '../../agent/slot-pool.js';
+import { AgentError, WaitExpired } from '../../agent/errors.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 interface Fake {
   name: string;
@@ -146,6 +148,51 @@ test('slow calls start a container for every waiting call, as Fn does', async ()
   void h.pool.acquire(never);
   await tick();
   assert.equal(h.launches.length, 3);
+});
+
+test('a call running far past the usual length gets the next caller a container of its own', async () => {
+  const h = harness();
+  await primed(h, 1); // calls take ~1 ms
+  await h.pool.acquire(never); // ...but this one runs on
+  await sleep(30);
+  const w = h.pool.acquire(never);
+  await tick();
+  assert.equal(h.launches.length, 2, 'a start, not a wait behind a call 30 times its usual length');
+  h.launches[1]!.resolve(fake('b'));
+  assert.equal(nameOf(await w), 'b');
+});
+
+test('a waiting call is weighed again as the busy call runs on', async () => {
+  const h = harness();
+  await primed(h, 5);
+  await h.pool.acquire(never);
+  const w = h.pool.acquire(never);
+  await tick();
+  assert.equal(h.launches.length, 1, 'at first a wait of one quick call is expected');
+  // Nothing arrives or ends from now on: only the pool's own second look can start one.
+  await sleep(120);
+  assert.equal(h.launches.length, 2);
+  h.launches[1]!.resolve(fake('b'));
+  assert.equal(nameOf(await w), 'b');
+});
+
+test('a start that found no capacity in time fails no waiting call: another start serves it', async () => {
+  const h = harness();
+  const w = h.pool.acquire(never);
+  await tick();
+  h.launches[0]!.reject(new WaitExpired());
+  await tick();
+  assert.equal(h.launches.length, 2, 'the waiting call, still within its own bound, gets another start');
+  h.launches[1]!.resolve(fake('a'));
+  assert.equal(nameOf(await w), 'a');
+  // Refused at once (Fn's non-blocking tracker): that is the waiting call's answer.
+  const refused = h.pool.acquire(never);
+  const other = h.pool.acquire(never);
+  await tick();
+  h.launches[2]!.reject(new AgentError('server-busy', 'Timed out - server too busy'));
+  await assert.rejects(refused, /server too busy/);
+  h.pool.drain(new Error('done'));
+  await assert.rejects(other, /done/);
 });
 
 test('a failed start fails the oldest waiting call with its reason', async () => {
