@@ -176,6 +176,8 @@ export class Agent {
   private readonly live = new Set<HotContainer>();
   /** Launches under way, so shutdown can wait for them before its sweep. */
   private readonly launching = new Set<Promise<unknown>>();
+  /** Launches past their reservation, starting a container. */
+  private startingNow = 0;
   /** Bounded waits under way; shutdown aborts them (no AbortSignal.any on a long-lived signal). */
   private readonly waits = new Set<AbortController>();
   /** Memory of evicted containers still being removed, and which containers those are. */
@@ -431,6 +433,7 @@ export class Agent {
       // A fn that asks for no network: the least used of FN_DOCKER_NETWORKS, as Fn's pickNetwork.
       const spreadTo = spec.network === undefined ? this.spread?.take() : undefined;
       let c: HotContainer;
+      this.startingNow++;
       try {
         c = await this.startContainer(spreadTo === undefined ? spec : { ...spec, network: spreadTo }, cpu);
       } catch (err) {
@@ -439,6 +442,8 @@ export class Agent {
         if (spreadTo !== undefined) this.spread?.give(spreadTo);
         if (this.stop.signal.aborted) throw new AgentError('shutting-down', 'Server is shutting down');
         throw err;
+      } finally {
+        this.startingNow--;
       }
       if (cpu !== undefined) this.pinned.set(c, cpu);
       if (spreadTo !== undefined) this.spreadTo.set(c, spreadTo);
@@ -552,7 +557,8 @@ export class Agent {
   }
 
   stats(): AgentStats {
-    const containers: AgentStats['containers'] = { starting: 0, busy: 0, idle: 0, frozen: 0, closed: 0 };
+    // Containers join `live` once ready: those starting are counted as their launches run.
+    const containers: AgentStats['containers'] = { starting: this.startingNow, busy: 0, idle: 0, frozen: 0, closed: 0 };
     for (const c of this.live) containers[c.state]++;
     return {
       queued: this.queued,

@@ -57,8 +57,10 @@ function average(samples: readonly Stat[], origin: number): Stat {
   }
   // A metric missing from some samples is averaged over the ones that have it, so a
   // missed reading doesn't drag the average towards zero.
-  // fromEntries defines own properties, so even a key like "__proto__" stays a metric.
-  const metrics = Object.fromEntries([...sums].map(([key, { total, count }]) => [key, total / count]));
+  // Whole numbers, rounded down, as Fn's averages of its uint64 metrics (a Go client decoding
+  // them as integers would fail on 2500.5). fromEntries defines own properties, so even a key
+  // like "__proto__" stays a metric.
+  const metrics = Object.fromEntries([...sums].map(([key, { total, count }]) => [key, Math.floor(total / count)]));
   return { timestamp: Math.round(origin + offsets / samples.length), metrics };
 }
 

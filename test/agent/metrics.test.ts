@@ -55,3 +55,16 @@ test('a running call shows as running', async () => {
   assert.equal(seen, 1);
   assert.equal((await call).status, 200);
 });
+
+test('a container still starting shows as starting', async () => {
+  const fn = await s.mkFn('m3', { config: { MODE: 'slowstart', STARTUP_MS: '1500' } });
+  const call = s.invoke(fn.id, {});
+  let seen = 0;
+  for (let i = 0; i < 40 && seen === 0; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    seen = (await scrape()).values.get('kiln_containers{state="starting"}') ?? 0;
+  }
+  assert.equal(seen, 1);
+  assert.equal((await call).status, 200);
+  assert.equal((await scrape()).values.get('kiln_containers{state="starting"}'), 0);
+});

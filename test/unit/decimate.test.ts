@@ -55,7 +55,13 @@ const cases: { name: string; maxSamples: number; stats: Stat[]; expected: Stat[]
       at(10, { cpu: 7 }),
       at(11, { cpu: 8 }),
     ],
-    expected: [at(1, { cpu: 2.5 }), at(10, { cpu: 6.5 })],
+    expected: [at(1, { cpu: 2 }), at(10, { cpu: 6 })],
+  },
+  {
+    name: 'averages are whole numbers rounded down, as Fn\'s uint64 ones',
+    maxSamples: 1,
+    stats: [at(0, { mem: 2500, cpu: 1 }), at(1, { mem: 2501, cpu: 2 }), at(2, { mem: 2501, cpu: 2 })],
+    expected: [at(1, { mem: 2500, cpu: 1 })],
   },
   {
     // span 99, four windows of 24.75 ms: the first three samples fill window 0, the last
@@ -103,7 +109,7 @@ test('decimate: MAX_CALL_STATS is Fn\'s 240', () => {
 
 test('decimate: 1000 samples one per ms to 240 stay within the input span', () => {
   // The metric equals the sample's offset, so each window's averaged metric must match its
-  // averaged (rounded) timestamp to within half a millisecond.
+  // averaged (rounded) timestamp to within a millisecond.
   const stats = Array.from({ length: 1000 }, (_, i) => at(i, { offset: i }));
   const out = decimate(MAX_CALL_STATS, stats);
   // Windows are 999/240 ≈ 4.16 ms wide, so every one holds samples and none is dropped.
@@ -119,7 +125,9 @@ test('decimate: 1000 samples one per ms to 240 stay within the input span', () =
     assert.ok(Number.isInteger(s.timestamp));
     const offset = s.metrics.offset;
     assert.ok(offset !== undefined);
-    assert.ok(Math.abs(offset - (s.timestamp - T0)) <= 0.5, `metric ${offset} vs timestamp ${s.timestamp - T0}`);
+    // The metric is rounded down, the timestamp to the nearest: within one millisecond.
+    assert.ok(Number.isInteger(offset));
+    assert.ok(Math.abs(offset - (s.timestamp - T0)) <= 1, `metric ${offset} vs timestamp ${s.timestamp - T0}`);
   }
 });
 
