@@ -21,6 +21,16 @@ async function scrape(): Promise<{ type: string; values: Map<string, number> }> 
   return { type: res.headers.get('content-type') ?? '', values };
 }
 
+/** The first non-zero value of `metric` in scrapes 50 ms apart, or 0 after 2 s. */
+async function seenWithin2s(metric: string): Promise<number> {
+  for (let i = 0; i < 40; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    const v = (await scrape()).values.get(metric) ?? 0;
+    if (v !== 0) return v;
+  }
+  return 0;
+}
+
 test('GET /metrics counts calls by status and containers by state', async () => {
   const before = await scrape();
   assert.match(before.type, /^text\/plain; version=0\.0\.4/);
@@ -47,24 +57,14 @@ test('GET /metrics counts calls by status and containers by state', async () => 
 test('a running call shows as running', async () => {
   const fn = await s.mkFn('m2');
   const call = s.invoke(fn.id, { sleepMs: 800 });
-  let seen = 0;
-  for (let i = 0; i < 40 && seen === 0; i++) {
-    await new Promise((r) => setTimeout(r, 50));
-    seen = (await scrape()).values.get('kiln_calls_running') ?? 0;
-  }
-  assert.equal(seen, 1);
+  assert.equal(await seenWithin2s('kiln_calls_running'), 1);
   assert.equal((await call).status, 200);
 });
 
 test('a container still starting shows as starting', async () => {
   const fn = await s.mkFn('m3', { config: { MODE: 'slowstart', STARTUP_MS: '1500' } });
   const call = s.invoke(fn.id, {});
-  let seen = 0;
-  for (let i = 0; i < 40 && seen === 0; i++) {
-    await new Promise((r) => setTimeout(r, 50));
-    seen = (await scrape()).values.get('kiln_containers{state="starting"}') ?? 0;
-  }
-  assert.equal(seen, 1);
+  assert.equal(await seenWithin2s('kiln_containers{state="starting"}'), 1);
   assert.equal((await call).status, 200);
   assert.equal((await scrape()).values.get('kiln_containers{state="starting"}'), 0);
 });
