@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Config, LambdaCpus } from './config.js';
 import { originForm, tokenCheck } from './auth.js';
@@ -23,7 +24,7 @@ import { timestamp } from './models/common.js';
 import { loadUiAssets, UiMissingError, type UiAssets } from './routes/ui.js';
 import { Agent } from '../agent/agent.js';
 import { cpusAllowed } from '../agent/cpu-placement.js';
-import { prepareSocketBase } from '../agent/iofs.js';
+import { prepareSocketBase, removeSocketDirs } from '../agent/iofs.js';
 import { hostCapacity } from '../agent/resources.js';
 import { DockerDriver } from '../drivers/docker/driver.js';
 import type { LambdaRuntime } from '../agent/lambda.js';
@@ -82,8 +83,9 @@ export async function start(config: Config): Promise<Running> {
   });
   // Containers an earlier process of this node left behind (a crash, a kill) go first.
   try {
-    const removed = await driver.removeLeftovers();
+    const { removed, socketDirs } = await driver.removeLeftovers();
     if (removed > 0) log.info({ removed, node: a.nodeId }, 'removed containers left by an earlier run');
+    await removeSocketDirs(resolve(a.iofsPath), socketDirs);
   } catch (err) {
     log.warn({ err }, 'container engine unreachable: the API works, calls will fail until it answers');
   }

@@ -93,6 +93,12 @@ export interface ImageConfig {
   workingDir: string;
 }
 
+/** What removeLeftovers found: how many containers, and the host directories they had at udsPath. */
+export interface Leftovers {
+  removed: number;
+  socketDirs: string[];
+}
+
 export interface Driver {
   createCookie(task: ContainerTask): Promise<Cookie>;
   /** Makes the image available and tells what it runs (the Lambda layer runs it as the bootstrap). */
@@ -100,7 +106,7 @@ export interface Driver {
   /** Makes the image available (recoverable failures belong here). */
   prepareCookie(cookie: Cookie, signal?: AbortSignal): Promise<void>;
   /** Removes containers a previous process of this node left behind. */
-  removeLeftovers(): Promise<number>;
+  removeLeftovers(): Promise<Leftovers>;
   /**
    * Calls `onRetagged` with an image reference, and the id of the image it now names when known,
    * whenever the engine points it at an image (a build, a tag, a pull, a load or an import),

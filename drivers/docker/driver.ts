@@ -1,12 +1,12 @@
 // The Docker driver: dockerode against DOCKER_HOST or the local socket.
 import type { Readable } from 'node:stream';
 import Docker from 'dockerode';
-import type { Cookie, ContainerTask, Driver, ImageConfig } from '../contract.js';
+import type { Cookie, ContainerTask, Driver, ImageConfig, Leftovers } from '../contract.js';
 import { DriverError, ImageNotFoundError } from '../errors.js';
 import { parseImage } from '../image-name.js';
 import { DockerCookie } from './cookie.js';
 import { imageEvent, RETAG_ACTIONS, type ImageEvent } from './image-events.js';
-import { createOptions, DEFAULT_LIMITS, type DockerLimits } from './create-options.js';
+import { createOptions, DEFAULT_LIMITS, IOFS_MOUNT, type DockerLimits } from './create-options.js';
 
 /** Label on every container Kiln starts; its value is the node id. */
 export const NODE_LABEL = 'io.kiln.node';
@@ -116,21 +116,25 @@ export class DockerDriver implements Driver {
     }
   }
 
-  async removeLeftovers(): Promise<number> {
+  async removeLeftovers(): Promise<Leftovers> {
     const leftovers = await this.docker.listContainers({
       all: true,
       filters: { label: [`${NODE_LABEL}=${this.opts.nodeId}`] },
     });
     await Promise.all(
       leftovers.map(async (info) => {
+        const remove = () => this.docker.getContainer(info.Id).remove({ force: true, v: true });
+        // A crash can leave several networked containers: they go one at a time, as ever.
+        const networked = Object.keys(info.NetworkSettings?.Networks ?? {}).some((n) => n !== 'none');
         try {
-          await this.docker.getContainer(info.Id).remove({ force: true, v: true });
+          await (networked ? this.oneRemovalAtATime(remove) : remove());
         } catch (err) {
           if (statusCodeOf(err) !== 404 && statusCodeOf(err) !== 409) throw err;
         }
       }),
     );
-    return leftovers.length;
+    const socketDirs = leftovers.flatMap((info) => info.Mounts.filter((m) => m.Destination === IOFS_MOUNT).map((m) => m.Source));
+    return { removed: leftovers.length, socketDirs };
   }
 
   watchImages(onRetagged: (image: string, imageId: string | undefined) => void): () => void {

@@ -1,6 +1,6 @@
 // The life of hot containers: freezing, retiring, capacity, eviction, bounded waits, restarts.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -115,12 +115,15 @@ test('containers left by a killed server are removed when it starts again', asyn
     assert.equal((await call(srv.url, 'POST', `/invoke/${fn.id}`, '{}')).status, 200);
     await srv.stop('SIGKILL');
     assert.equal((await nodeContainers(docker, env.KILN_NODE_ID)).length, 1, 'the kill left its container');
+    assert.equal(readdirSync(iofs).length, 1, 'and its socket directory');
 
     srv = await spawnServer(env);
     assert.equal((await nodeContainers(docker, env.KILN_NODE_ID)).length, 0, 'removed at start-up');
+    assert.deepEqual(readdirSync(iofs), [], 'with its socket directory');
     assert.equal((await call(srv.url, 'POST', `/invoke/${fn.id}`, '{}')).status, 200, 'and calls work');
     assert.equal(await srv.stop('SIGTERM'), 0);
     assert.equal((await nodeContainers(docker, env.KILN_NODE_ID)).length, 0, 'a graceful stop removes its containers');
+    assert.deepEqual(readdirSync(iofs), [], 'and their socket directories');
   } finally {
     for (const c of await nodeContainers(docker, env.KILN_NODE_ID)) await docker.getContainer(c.Id).remove({ force: true });
     rmSync(iofs, { recursive: true, force: true });

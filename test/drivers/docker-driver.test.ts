@@ -1,6 +1,9 @@
 // The Docker driver against the real engine: image checks, leftovers, idempotent close.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DockerDriver, NODE_LABEL } from '../../drivers/docker/driver.js';
 import type { ContainerTask } from '../../drivers/contract.js';
 import { ImageNotFoundError } from '../../drivers/errors.js';
@@ -42,18 +45,21 @@ test('leftovers of this node are removed, other nodes’ are not; close is idemp
   const other = uniqueNodeId();
   const a = new DockerDriver({ nodeId: mine, pull: false });
   const b = new DockerDriver({ nodeId: other, pull: false });
-  const ca = await a.createCookie(task(image));
+  const socketDir = mkdtempSync(join(tmpdir(), 'kiln-leftover-'));
+  const ca = await a.createCookie({ ...task(image), udsPath: socketDir });
   const cb = await b.createCookie(task(image));
   try {
     await a.prepareCookie(ca);
     await b.prepareCookie(cb);
-    assert.equal(await new DockerDriver({ nodeId: mine, pull: false }).removeLeftovers(), 1);
+    // What the containers had at the socket path is said, for the agent to remove.
+    assert.deepEqual(await new DockerDriver({ nodeId: mine, pull: false }).removeLeftovers(), { removed: 1, socketDirs: [socketDir] });
     const left = await docker.listContainers({ all: true, filters: { label: [`${NODE_LABEL}=${other}`] } });
     assert.equal(left.length, 1, 'another node’s container is left alone');
   } finally {
     await ca.close();
     await ca.close();
     await cb.close();
+    rmSync(socketDir, { recursive: true, force: true });
   }
   assert.equal((await docker.listContainers({ all: true, filters: { label: [`${NODE_LABEL}=${other}`] } })).length, 0);
 });

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isListenerReady, LISTENER_NAME, makeSocketDir, prepareSocketBase } from '../../agent/iofs.js';
+import { isListenerReady, LISTENER_NAME, makeSocketDir, prepareSocketBase, removeSocketDirs } from '../../agent/iofs.js';
 
 let root = '';
 const servers: Server[] = [];
@@ -393,4 +393,14 @@ test('prepareSocketBase: refuses a link, a file, and a directory of another user
     await chown(theirs, 65534, 65534);
     await assert.rejects(prepareSocketBase(theirs), /belongs to uid 65534/);
   }
+});
+
+test('removeSocketDirs: only directories Kiln names, directly under the base', async () => {
+  const base = join(root, 'leftovers');
+  const elsewhere = join(root, 'elsewhere');
+  for (const d of [join(base, 'cAbC123'), join(base, 'cXyZ789'), join(base, 'other'), join(elsewhere, 'cAbC123')]) await mkdir(d, { recursive: true });
+  const removed = await removeSocketDirs(base, [join(base, 'cAbC123'), join(base, 'other'), join(elsewhere, 'cAbC123'), `${base}/../elsewhere/cAbC123`, '/']);
+  assert.equal(removed, 1);
+  assert.deepEqual((await readdir(base)).sort(), ['cXyZ789', 'other']);
+  assert.deepEqual(await readdir(elsewhere), ['cAbC123']);
 });
