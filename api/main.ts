@@ -2,12 +2,29 @@
 import { loadConfig } from './config.js';
 import { start } from './boot.js';
 
+/**
+ * How long, past the grace period for running calls, removing the containers and writing the
+ * last call records may take. An engine or database that stopped answering would otherwise hold
+ * the stop for ever, until a supervisor's SIGKILL; what is left then is removed at the next start.
+ */
+const SWEEP_BOUND_MS = 15_000;
+
 async function main(): Promise<void> {
-  const { stop } = await start(loadConfig(process.env));
+  const config = loadConfig(process.env);
+  const { stop } = await start(config);
   let stopping = false;
   const onSignal = (sig: NodeJS.Signals) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second Ctrl-C or SIGTERM: the operator will not wait.
+      console.error(`kiln: ${sig} again: exiting now; containers left running are removed at the next start`);
+      process.exit(1);
+    }
     stopping = true;
+    const bound = config.agent.shutdownGraceMs + SWEEP_BOUND_MS;
+    setTimeout(() => {
+      console.error(`kiln: still stopping ${bound} ms after ${sig} (the container engine or the database does not answer): exiting; leftovers are removed at the next start`);
+      process.exit(1);
+    }, bound).unref();
     stop().then(
       () => process.exit(0),
       (err: unknown) => {

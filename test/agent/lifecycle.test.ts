@@ -130,3 +130,60 @@ test('containers left by a killed server are removed when it starts again', asyn
     await db.cleanup();
   }
 });
+
+/** A server process with one fn of the tester image, and what it takes to clean up after it. */
+async function processWithFn(extra: Record<string, string>) {
+  const docker = dockerClient();
+  const tester = await fixtureImage('tester');
+  const db = await sqliteDb();
+  const iofs = mkdtempSync(join(tmpdir(), 'kiln-iofs-'));
+  const env = { FN_DB_URL: db.url, KILN_NODE_ID: uniqueNodeId(), FN_IOFS_PATH: iofs, KILN_DOCKER_PULL: 'false', ...extra };
+  const srv = await spawnServer(env);
+  const app = (await call(srv.url, 'POST', '/v2/apps', { name: 'stopping' })).body;
+  const fn = (await call(srv.url, 'POST', '/v2/fns', { name: 'f', app_id: app.id, image: tester, memory: 32 })).body;
+  /** A call under way: resolves once the container has it (to its answer, wrapped: not awaited). */
+  const running = async (body: unknown): Promise<{ answer: Promise<{ status: number }> }> => {
+    const answer = call(srv.url, 'POST', `/invoke/${fn.id}`, body).catch(() => ({ status: 0 }));
+    assert.ok(await eventually(async () => (await fetch(`${srv.url}/metrics`).then((r) => r.text())).includes('kiln_containers{state="busy"} 1'), 10_000));
+    return { answer };
+  };
+  const cleanup = async () => {
+    await srv.stop('SIGKILL');
+    for (const c of await nodeContainers(docker, env.KILN_NODE_ID)) await docker.getContainer(c.Id).remove({ force: true });
+    rmSync(iofs, { recursive: true, force: true });
+    await db.cleanup();
+  };
+  return { srv, docker, env, running, cleanup };
+}
+
+test('SIGTERM lets a running call finish within the grace period, then removes every container', async () => {
+  const p = await processWithFn({ KILN_SHUTDOWN_GRACE_MSECS: '5000' });
+  try {
+    const { answer } = await p.running({ sleepMs: 1500 });
+    const t0 = Date.now();
+    assert.equal(await p.srv.stop('SIGTERM'), 0);
+    assert.equal((await answer).status, 200, 'the running call finished');
+    const took = Date.now() - t0;
+    assert.ok(took > 1000 && took < 5000, `the stop waited for the call, not for the grace period (${took} ms)`);
+    assert.deepEqual(await nodeContainers(p.docker, p.env.KILN_NODE_ID), []);
+  } finally {
+    await p.cleanup();
+  }
+});
+
+test('a second SIGTERM stops the server at once, grace period or not', async () => {
+  const p = await processWithFn({ KILN_SHUTDOWN_GRACE_MSECS: '30000' });
+  try {
+    await p.running({ sleepMs: 20_000 });
+    const exited = new Promise<number | null>((resolve) => p.srv.child.once('exit', (code) => resolve(code)));
+    p.srv.child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    const t0 = Date.now();
+    p.srv.child.kill('SIGTERM');
+    const code = await exited;
+    assert.ok(Date.now() - t0 < 2000, `exited ${Date.now() - t0} ms after the second signal`);
+    assert.equal(code, 1);
+  } finally {
+    await p.cleanup();
+  }
+});
