@@ -10,7 +10,7 @@ import type { App, Call, CallStatus, CallStore, Fn } from '../store/types.js';
 import { CallRecorder, type CallRecord } from './call-recorder.js';
 import { lambdaPlacement, pinsToOneCpu, type CpuPlacement } from './cpu-placement.js';
 import { AgentError, WaitExpired } from './errors.js';
-import { HotContainer, type ContainerDeps, type ContainerSpec } from './hot-container.js';
+import { HotContainer, type CallDone, type ContainerDeps, type ContainerSpec } from './hot-container.js';
 import type { ResponseTarget } from './relay.js';
 import { askedNetwork, networkProblem } from './fn-network.js';
 import { IOFS_LISTENER } from './iofs-env.js';
@@ -105,6 +105,8 @@ export interface CallLog {
 }
 
 const MiB = 1024 * 1024;
+/** Containers one call may be offered to when each refuses the connection (so never saw it). */
+const MAX_CALL_ATTEMPTS = 3;
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Docker refused a container's cpuset (a CPU it does not have, a list it cannot read), not something else. */
@@ -279,30 +281,40 @@ export class Agent {
     const pool = this.poolFor(key, spec, network);
     this.inFlight++;
     try {
-      // The common case, an idle container, needs no timers.
-      let container = await pool.takeIdle();
-      if (!container) {
-        const bound = this.bounded(this.cfg.maxQueueMs, spec.signal);
-        this.queued++;
-        try {
-          container = await pool.acquire(bound.signal);
-        } catch (err) {
-          return refuse(err);
-        } finally {
-          this.queued--;
-          bound.dispose();
+      let container: HotContainer;
+      let startedAt: number;
+      let done: CallDone;
+      for (let attempt = 1; ; attempt++) {
+        // The common case, an idle container, needs no timers.
+        const idle = await pool.takeIdle();
+        if (idle) container = idle;
+        else {
+          const bound = this.bounded(this.cfg.maxQueueMs, spec.signal);
+          this.queued++;
+          try {
+            container = await pool.acquire(bound.signal);
+          } catch (err) {
+            return refuse(err);
+          } finally {
+            this.queued--;
+            bound.dispose();
+          }
         }
-      }
 
-      spec.onAccepted?.();
-      const startedAt = Date.now();
-      const done = await container.execute(
-        {
-          callId: spec.callId, headers: spec.headers, body: spec.body, timeoutMs: spec.fn.timeout * 1000,
-          signal: spec.signal, ...(spec.gateway && { gateway: spec.gateway }), ...(spec.streamed && { streamed: true }), ...(spec.buffered && { buffered: true }),
-        },
-        res,
-      );
+        if (attempt === 1) spec.onAccepted?.();
+        startedAt = Date.now();
+        done = await container.execute(
+          {
+            callId: spec.callId, headers: spec.headers, body: spec.body, timeoutMs: spec.fn.timeout * 1000,
+            signal: spec.signal, ...(spec.gateway && { gateway: spec.gateway }), ...(spec.streamed && { streamed: true }), ...(spec.buffered && { buffered: true }),
+          },
+          res,
+        );
+        // A container that refused the connection never saw the call (one the engine lost in a
+        // restart, say, and still counted idle): it goes, and another takes the call.
+        if (!done.unsent || attempt === MAX_CALL_ATTEMPTS || res.headersSent) break;
+        pool.release(container, false);
+      }
       spec.onLog?.(done.log);
       pool.release(container, done.reusable, Date.now() - startedAt);
       record(done.status, {

@@ -74,6 +74,11 @@ export interface CallDone {
   failure?: AgentError;
   /** Can the container take another call? */
   reusable: boolean;
+  /**
+   * The container refused the connection: nothing of the call reached it (nor the caller), so
+   * another container may take it. A container the engine lost (a restart) answers so.
+   */
+  unsent?: true;
   /** Still filling: output can arrive just after the answer, and is read when the call is stored. */
   log: LogBuffer;
   stats: Stat[];
@@ -285,6 +290,9 @@ export class HotContainer {
       if (reason === 'timeout') return fail(new AgentError('timeout', 'Timed out'), 'timeout');
       if (reason === 'cancelled') return fail(new AgentError('cancelled', 'client disconnected'), 'cancelled');
       if (err instanceof AgentError) return fail(err);
+      if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED') {
+        return { ...fail(new AgentError('function-failed', `error receiving function response: ${(err as Error).message}`, { cause: err })), unsent: true };
+      }
       // The connection broke: the container died (out of memory?) or dropped it.
       const exit = await Promise.race([this.exited, new Promise<undefined>((r) => setTimeout(r, 1000, undefined))]);
       const why = exit?.oomKilled ? 'out of memory' : exit ? `container exited with code ${exit.exitCode}` : (err as Error).message;

@@ -214,6 +214,19 @@ describe('invoking functions', () => {
     }
   });
 
+  test('a container that refuses the connection never saw the call: another container takes it', async () => {
+    const fn = await mkFn('refuses');
+    const first = await invoke(fn.id, { unlisten: true });
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    // The agent drops an idle connection after 1 s: the next call must connect, and is refused.
+    await sleep(1500);
+    const second = await invoke(fn.id, {});
+    assert.equal(second.status, 200, JSON.stringify(second.body));
+    assert.equal((second.body as Echo).calls, 1, 'a new container answered');
+    const recorded = (await calls(fn.id)).find((c) => c.id === second.headers.get('fn-call-id'));
+    assert.equal(recorded?.status, 'success');
+  });
+
   test('a server that binds lsnr.sock itself, with no link, is ready as on Fn', async () => {
     const fn = await mkFn('direct-bind', { config: { MODE: 'direct' } });
     const r = await invoke(fn.id, { hello: 1 });
