@@ -2,6 +2,7 @@
 // evicting and retiring containers, and records every call.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Driver } from '../drivers/contract.js';
 import { decimate, MAX_CALL_STATS } from '../drivers/decimate.js';
 import { DriverError } from '../drivers/errors.js';
@@ -14,6 +15,7 @@ import { HotContainer, type CallDone, type ContainerDeps, type ContainerSpec } f
 import type { ResponseTarget } from './relay.js';
 import { askedNetwork, networkProblem } from './fn-network.js';
 import { IOFS_LISTENER } from './iofs-env.js';
+import { removeSocketDirs } from './iofs.js';
 import { LeastUsed } from './least-used.js';
 import { LAMBDA_EXTRA_HOSTS, lambdaEnv, type LambdaRuntime } from './lambda.js';
 import { ResourceTracker, type Capacity } from './resources.js';
@@ -105,6 +107,9 @@ export interface CallLog {
 }
 
 const MiB = 1024 * 1024;
+/** How often, and for how long, a container removal the engine failed is tried again. */
+const REMOVAL_RETRY_MS = 5000;
+const REMOVAL_RETRY_FOR_MS = 10 * 60_000;
 /** Containers one call may be offered to when each refuses the connection (so never saw it). */
 const MAX_CALL_ATTEMPTS = 3;
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -511,11 +516,27 @@ export class Agent {
     }
   }
 
+  /**
+   * Removes a container. One the engine did not remove (it was restarting, say) is asked for
+   * again every few seconds for a while, and keeps its memory counted meanwhile: left alone it
+   * would run on unseen. Once stopping, one more try; the shutdown's sweep takes what is left.
+   */
   private async closeContainer(c: HotContainer): Promise<void> {
+    const giveUpAt = Date.now() + REMOVAL_RETRY_FOR_MS;
     try {
-      await c.close();
-    } catch (err) {
-      this.deps.log.warn({ err, container: c.spec.id }, 'could not remove container');
+      for (;;) {
+        try {
+          await c.close();
+          return;
+        } catch (err) {
+          if (Date.now() > giveUpAt || this.stop.signal.aborted) {
+            this.deps.log.error({ err, container: c.spec.id }, 'could not remove container; it may still be running');
+            return;
+          }
+          this.deps.log.warn({ err, container: c.spec.id }, 'could not remove container; trying again');
+          await sleep(REMOVAL_RETRY_MS, undefined, { signal: this.stop.signal }).catch(() => {});
+        }
+      }
     } finally {
       this.live.delete(c);
     }
@@ -563,6 +584,13 @@ export class Agent {
     // Launches end quickly once stopped (their start races the stop signal); then sweep.
     await Promise.allSettled([...this.launching]);
     await Promise.allSettled([...this.live].map((c) => this.closeContainer(c)));
+    // Whatever of this node's the engine still has (a removal it failed earlier) goes too.
+    try {
+      const { socketDirs } = await this.deps.driver.removeLeftovers();
+      await removeSocketDirs(this.cfg.iofsPath, socketDirs);
+    } catch (err) {
+      this.deps.log.warn({ err }, 'could not sweep the engine for containers left behind');
+    }
     // Calls cut by the sweep record their end; give them a moment, then write everything.
     await this.untilIdle(2000);
     await this.recorder.flush();

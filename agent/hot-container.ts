@@ -335,6 +335,10 @@ export class HotContainer {
   }
 
   /** Kills and removes the container and its socket directory; safe to call again. */
+  /**
+   * Retires the container and removes it; rejects when the engine did not remove it, and a
+   * later close() asks the engine again (the rest is done once).
+   */
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.state = 'closed';
@@ -350,6 +354,7 @@ export class HotContainer {
         this.deps.lateOutput?.(this.spec.fnId, last.callId, this.lastLog.toString());
       }
     })();
-    return this.closing;
+    // The cookie keeps a removal done, and tries a failed one again.
+    return this.closing.then(() => this.cookie.close());
   }
 }

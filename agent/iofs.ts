@@ -5,7 +5,7 @@
 import { constants, watch, type FSWatcher } from 'node:fs';
 import { chmod, lstat, mkdir, mkdtemp, open, readlink, rm, type FileHandle } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 
 export const LISTENER_NAME = 'lsnr.sock';
 /** Linux's sun_path holds 108 bytes, NUL included. */
@@ -124,7 +124,7 @@ const SOCKET_DIR_NAME = /^c[A-Za-z0-9]{6}$/;
  * under `base` with the names Kiln gives them: the paths come from the engine's record of mounts.
  */
 export async function removeSocketDirs(base: string, dirs: readonly string[]): Promise<number> {
-  const mine = dirs.filter((d) => dirname(d) === base && SOCKET_DIR_NAME.test(basename(d)));
+  const mine = dirs.filter((d) => dirname(resolve(d)) === resolve(base) && SOCKET_DIR_NAME.test(basename(d)));
   await Promise.all(mine.map((d) => rm(d, { recursive: true, force: true })));
   return mine.length;
 }

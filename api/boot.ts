@@ -2,7 +2,6 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Config, LambdaCpus } from './config.js';
 import { originForm, tokenCheck } from './auth.js';
@@ -85,7 +84,7 @@ export async function start(config: Config): Promise<Running> {
   try {
     const { removed, socketDirs } = await driver.removeLeftovers();
     if (removed > 0) log.info({ removed, node: a.nodeId }, 'removed containers left by an earlier run');
-    await removeSocketDirs(resolve(a.iofsPath), socketDirs);
+    await removeSocketDirs(a.iofsPath, socketDirs);
   } catch (err) {
     log.warn({ err }, 'container engine unreachable: the API works, calls will fail until it answers');
   }

@@ -184,7 +184,10 @@ export class DockerCookie implements Cookie {
       } catch (err) {
         // Gone already, or being removed by someone else: either way it is going.
         const code = statusCodeOf(err);
-        if (code !== 404 && code !== 409) throw err;
+        if (code === 404 || code === 409) return;
+        // The engine did not answer (a restart?): the next close() tries again.
+        this.closing = undefined;
+        throw err;
       }
     })();
     return this.closing;

@@ -9,6 +9,7 @@ import { sqliteDb } from '../helpers/db.js';
 import { docker as dockerClient, fixtureImage } from '../helpers/images.js';
 import { eventually, nodeContainers } from '../helpers/containers.js';
 import { spawnServer } from '../helpers/process.js';
+import { NODE_LABEL } from '../../drivers/docker/driver.js';
 import { call, uniqueNodeId } from '../helpers/server.js';
 
 const MiB = 1024 * 1024;
@@ -159,6 +160,8 @@ async function processWithFn(extra: Record<string, string>) {
 test('SIGTERM lets a running call finish within the grace period, then removes every container', async () => {
   const p = await processWithFn({ KILN_SHUTDOWN_GRACE_MSECS: '5000' });
   try {
+    // One of this node's that the agent lost track of (a removal the engine failed, say).
+    await p.docker.createContainer({ Image: await fixtureImage('tester'), Labels: { [NODE_LABEL]: p.env.KILN_NODE_ID } });
     const { answer } = await p.running({ sleepMs: 1500 });
     const t0 = Date.now();
     assert.equal(await p.srv.stop('SIGTERM'), 0);

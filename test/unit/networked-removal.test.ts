@@ -50,3 +50,23 @@ test('containers with no network are removed at once', async () => {
   assert.equal(r.most, 4);
   assert.equal(r.removed, 4);
 });
+
+test('a removal the engine failed is tried again by the next close(); a done one is not', async () => {
+  let attempts = 0;
+  const docker = {
+    getImage: () => ({ inspect: async () => ({ Id: 'sha256:img', Config: {} }) }),
+    createContainer: async () => ({
+      remove: async () => {
+        attempts++;
+        if (attempts === 1) throw Object.assign(new Error('connect ECONNREFUSED /var/run/docker.sock'), { code: 'ECONNREFUSED' });
+      },
+    }),
+  } as unknown as Docker;
+  const driver = new DockerDriver({ docker, nodeId: 'unit' });
+  const cookie = await driver.createCookie(task('c1'));
+  await driver.prepareCookie(cookie);
+  await assert.rejects(cookie.close(), /ECONNREFUSED/);
+  await cookie.close();
+  await cookie.close();
+  assert.equal(attempts, 2);
+});
