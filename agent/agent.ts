@@ -24,6 +24,8 @@ import { slotKey } from './slot-key.js';
 
 export interface AgentConfig {
   iofsPath: string;
+  /** FN_IOFS_TMPFS's mount options; undefined: plain socket directories. */
+  iofsTmpfs?: string;
   freezeIdleMs: number;
   startTimeoutMs: number;
   maxResponseBytes: number;
@@ -217,6 +219,7 @@ export class Agent {
     this.containerDeps = {
       driver: deps.driver,
       iofsPath: cfg.iofsPath,
+      ...(cfg.iofsTmpfs !== undefined && { iofsTmpfs: cfg.iofsTmpfs }),
       startTimeoutMs: cfg.startTimeoutMs,
       freezeIdleMs: cfg.freezeIdleMs,
       maxLogBytes: cfg.maxLogBytes,

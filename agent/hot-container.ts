@@ -38,6 +38,8 @@ export const streamedBound = (buffered: number, streamed: number): number => (bu
 export interface ContainerDeps {
   driver: Driver;
   iofsPath: string;
+  /** FN_IOFS_TMPFS's mount options: each socket directory a tmpfs of its own; undefined: plain. */
+  iofsTmpfs?: string;
   startTimeoutMs: number;
   freezeIdleMs: number;
   maxLogBytes: number;
@@ -138,7 +140,7 @@ export class HotContainer {
 
   /** Creates, starts and waits for the container's socket; cleans up fully on failure. */
   static async start(spec: ContainerSpec, deps: ContainerDeps, signal: AbortSignal): Promise<HotContainer> {
-    const dir = await makeSocketDir(deps.iofsPath);
+    const dir = await makeSocketDir(deps.iofsPath, deps.iofsTmpfs);
     const initLog = new LogBuffer(16 * 1024);
     let target: HotContainer | undefined;
     const route = (chunk: Buffer) => {

@@ -3,9 +3,13 @@
 // as Fn's agent also takes, binds lsnr.sock itself. Once ready, the agent holds the socket itself
 // (an O_PATH descriptor) and connects through that, never through a name the container can change.
 import { constants, watch, type FSWatcher } from 'node:fs';
-import { chmod, lstat, mkdir, mkdtemp, open, readlink, rm, type FileHandle } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { chmod, lstat, mkdir, mkdtemp, open, readlink, rm, stat, type FileHandle } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { basename, dirname, join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
 
 export const LISTENER_NAME = 'lsnr.sock';
 /** Linux's sun_path holds 108 bytes, NUL included. */
@@ -91,7 +95,7 @@ export async function isListenerReady(dir: string): Promise<boolean> {
  * holds a socket that answers calls with no token and must be open to the container's user.
  * The engine, which makes the bind mounts, needs no access to it.
  */
-export async function prepareSocketBase(base: string): Promise<void> {
+export async function prepareSocketBase(base: string, tmpfs?: string): Promise<void> {
   checkSocketBase(base);
   await mkdir(base, { recursive: true, mode: 0o700 });
   const st = await lstat(base);
@@ -101,6 +105,16 @@ export async function prepareSocketBase(base: string): Promise<void> {
     throw new Error(`FN_IOFS_PATH "${base}" belongs to uid ${st.uid}, not to Kiln's user (${me}): give Kiln a directory of its own`);
   }
   if ((st.mode & 0o077) !== 0) await chmod(base, 0o700);
+  // With FN_IOFS_TMPFS, a mount that cannot work stops start-up rather than every call.
+  if (tmpfs !== undefined) {
+    const probe = await mkdtemp(join(base, 'probe-'));
+    try {
+      await mountTmpfs(probe, tmpfs);
+      await run('umount', [probe]);
+    } finally {
+      await rm(probe, { recursive: true, force: true });
+    }
+  }
 }
 
 /** The socket path a directory under `base` will have (mkdtemp adds six characters). */
@@ -116,6 +130,27 @@ export function checkSocketBase(base: string): void {
   }
 }
 
+/**
+ * FN_IOFS_TMPFS, as Fn's: the socket directory is a tmpfs of its own (these options after
+ * Kiln's), so a function cannot write past its bounds to the host's disk through /tmp/iofs nor
+ * run what it puts there. Mounting needs root; mount(8) because Node has no mount(2).
+ */
+async function mountTmpfs(dir: string, options: string): Promise<void> {
+  const opts = ['nosuid', 'nodev', 'noexec', 'mode=0777', ...(options ? [options] : [])].join(',');
+  try {
+    await run('mount', ['-t', 'tmpfs', '-o', opts, 'tmpfs', dir]);
+  } catch (err) {
+    const why = ((err as { stderr?: string }).stderr ?? (err as Error).message).trim();
+    throw new Error(`FN_IOFS_TMPFS: cannot mount a tmpfs at ${dir} (-o ${opts}): ${why}`);
+  }
+}
+
+/** Unmounts `dir` when something is mounted on it (lazily: a container may still hold it). */
+async function unmountIfMounted(dir: string): Promise<void> {
+  const [d, parent] = await Promise.all([stat(dir).catch(() => undefined), stat(dirname(dir)).catch(() => undefined)]);
+  if (d && parent && d.dev !== parent.dev) await run('umount', ['-l', dir]).catch(() => {});
+}
+
 /** Names mkdtemp gives under the base: `c` and six characters. */
 const SOCKET_DIR_NAME = /^c[A-Za-z0-9]{6}$/;
 
@@ -125,19 +160,28 @@ const SOCKET_DIR_NAME = /^c[A-Za-z0-9]{6}$/;
  */
 export async function removeSocketDirs(base: string, dirs: readonly string[]): Promise<number> {
   const mine = dirs.filter((d) => dirname(resolve(d)) === resolve(base) && SOCKET_DIR_NAME.test(basename(d)));
-  await Promise.all(mine.map((d) => rm(d, { recursive: true, force: true })));
+  await Promise.all(mine.map(async (d) => {
+    await unmountIfMounted(d);
+    await rm(d, { recursive: true, force: true });
+  }));
   return mine.length;
 }
 
 /**
  * Makes a fresh directory (mode 0777, so the container's user can bind in it; its parent keeps
- * everyone else out) and watches it.
+ * everyone else out), a tmpfs with these options when `tmpfs` is given, and watches it.
  */
-export async function makeSocketDir(base: string): Promise<SocketDir> {
+export async function makeSocketDir(base: string, tmpfs?: string): Promise<SocketDir> {
   await mkdir(base, { recursive: true, mode: 0o700 });
   checkSocketBase(base);
   const path = await mkdtemp(join(base, 'c'));
   await chmod(path, 0o777);
+  if (tmpfs !== undefined) {
+    await mountTmpfs(path, tmpfs).catch(async (err: unknown) => {
+      await rm(path, { recursive: true, force: true });
+      throw err;
+    });
+  }
   const listener = join(path, LISTENER_NAME);
 
   let watcher: FSWatcher | undefined;
@@ -177,6 +221,7 @@ export async function makeSocketDir(base: string): Promise<SocketDir> {
     });
   } catch (err) {
     // Out of inotify instances, say: no directory is left behind.
+    if (tmpfs !== undefined) await unmountIfMounted(path);
     await rm(path, { recursive: true, force: true });
     throw err;
   }
@@ -191,7 +236,9 @@ export async function makeSocketDir(base: string): Promise<SocketDir> {
       done(new Error('removed'));
       const h = held;
       held = undefined;
-      await Promise.all([h?.close(), rm(path, { recursive: true, force: true })]);
+      await h?.close();
+      if (tmpfs !== undefined) await unmountIfMounted(path);
+      await rm(path, { recursive: true, force: true });
     },
   };
 }

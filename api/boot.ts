@@ -60,7 +60,7 @@ export async function start(config: Config): Promise<Running> {
     const names = config.unreadFnSettings.join(', ');
     log.warn({ settings: config.unreadFnSettings }, `Kiln does not read these Fn settings, so they have no effect here: ${names}`);
   }
-  await prepareSocketBase(config.agent.iofsPath);
+  await prepareSocketBase(config.agent.iofsPath, config.agent.iofsTmpfs);
   const store = new SqlStore(await openKnex(config.dbUrl));
   const newId = idFactory();
   const a = config.agent;
@@ -100,6 +100,7 @@ export async function start(config: Config): Promise<Running> {
   const agent = new Agent(
     {
       iofsPath: a.iofsPath,
+      ...(a.iofsTmpfs !== undefined && { iofsTmpfs: a.iofsTmpfs }),
       freezeIdleMs: a.freezeIdleMs,
       startTimeoutMs: a.startTimeoutMs,
       maxResponseBytes: a.maxResponseBytes,

@@ -148,6 +148,9 @@ const envSchema = z.object({
   FN_MAX_MESSAGE_QUEUE: intFrom(819200, 0), // bytes
   FN_MAX_TMPFS_INODES: tmpfsInodes,
   FN_IOFS_PATH: z.string().optional(),
+  // Fn's: a tmpfs of its own for each container's socket directory, with these mount options.
+  FN_IOFS_TMPFS: bool,
+  FN_IOFS_OPTS: z.string().regex(/^[A-Za-z0-9_=,.:-]*$/, 'mount options: letters, digits and _ = , . : -').default('size=1m,nr_inodes=64'),
   FN_DOCKER_NETWORKS: z.string().optional(),
   FN_DISABLE_READONLY_ROOTFS: bool,
   FN_DISABLE_UNPRIVILEGED_CONTAINERS: bool,
@@ -200,6 +203,8 @@ export interface Config {
   agent: {
     nodeId: string;
     iofsPath: string;
+    /** FN_IOFS_TMPFS: the tmpfs mount options of each socket directory; undefined: plain directories. */
+    iofsTmpfs: string | undefined;
     freezeIdleMs: number;
     startTimeoutMs: number;
     pullTimeoutMs: number;
@@ -263,6 +268,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     agent: {
       nodeId: e.KILN_NODE_ID ?? (hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 64) || 'kiln'),
       iofsPath: e.FN_IOFS_PATH ?? join(tmpdir(), 'kiln-iofs'),
+      iofsTmpfs: e.FN_IOFS_TMPFS ? e.FN_IOFS_OPTS : undefined,
       freezeIdleMs: e.FN_FREEZE_IDLE_MSECS,
       startTimeoutMs: e.FN_HOT_START_TIMEOUT_MSECS,
       pullTimeoutMs: e.FN_HOT_PULL_TIMEOUT_MSECS,

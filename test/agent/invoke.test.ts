@@ -36,6 +36,8 @@ describe('invoking functions', () => {
       FN_MAX_RESPONSE_SIZE: String(32 * 1024),
       FN_MAX_REQUEST_SIZE: String(16 * 1024),
       FN_HOT_START_TIMEOUT_MSECS: '2000',
+      // Every call of this suite runs on a socket directory of its own tmpfs (Fn's FN_IOFS_TMPFS).
+      FN_IOFS_TMPFS: 'true',
     }, { APP_VAR: 'a', SHARED: 'app' });
   });
 
@@ -225,6 +227,14 @@ describe('invoking functions', () => {
     assert.equal((second.body as Echo).calls, 1, 'a new container answered');
     const recorded = (await calls(fn.id)).find((c) => c.id === second.headers.get('fn-call-id'));
     assert.equal(recorded?.status, 'success');
+  });
+
+  test('with FN_IOFS_TMPFS, a function cannot fill the host disk through its socket directory', async () => {
+    const fn = await mkFn('iofs-fill');
+    const small = await invoke(fn.id, { iofsBytes: 4096 });
+    assert.deepEqual(small.body, { wrote: 4096 });
+    const big = await invoke(fn.id, { iofsBytes: 2 * 1024 * 1024 });
+    assert.deepEqual(big.body, { error: 'ENOSPC' }, 'bounded by FN_IOFS_OPTS (size=1m)');
   });
 
   test('a server that binds lsnr.sock itself, with no link, is ready as on Fn', async () => {

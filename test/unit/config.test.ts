@@ -21,6 +21,7 @@ const DEFAULTS: Config = {
   agent: {
     nodeId: hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 64) || 'kiln',
     iofsPath: join(tmpdir(), 'kiln-iofs'),
+    iofsTmpfs: undefined,
     freezeIdleMs: 50,
     startTimeoutMs: 5000,
     pullTimeoutMs: 600_000,
@@ -85,6 +86,9 @@ const agentCases: { name: string; env: NodeJS.ProcessEnv; want: Partial<Config['
   ...['FALSE', 'False', 'f', 'F', '0', 'no'].map((v) => ({ name: `FN_DISABLE_READONLY_ROOTFS ${JSON.stringify(v)}`, env: { FN_DISABLE_READONLY_ROOTFS: v }, want: { readOnlyRoot: true } })),
   { name: 'KILN_NODE_ID', env: { KILN_NODE_ID: 'node-7' }, want: { nodeId: 'node-7' } },
   { name: 'FN_ENABLE_NB_RESOURCE_TRACKER true', env: { FN_ENABLE_NB_RESOURCE_TRACKER: 'true' }, want: { nonBlocking: true } },
+  { name: 'FN_IOFS_TMPFS true: a bounded tmpfs', env: { FN_IOFS_TMPFS: 'true' }, want: { iofsTmpfs: 'size=1m,nr_inodes=64' } },
+  { name: 'FN_IOFS_TMPFS with FN_IOFS_OPTS', env: { FN_IOFS_TMPFS: 'true', FN_IOFS_OPTS: 'size=64k' }, want: { iofsTmpfs: 'size=64k' } },
+  { name: 'FN_IOFS_OPTS alone does nothing', env: { FN_IOFS_OPTS: 'size=64k' }, want: {} },
   { name: 'FN_ENABLE_NB_RESOURCE_TRACKER 1', env: { FN_ENABLE_NB_RESOURCE_TRACKER: '1' }, want: { nonBlocking: true } },
   { name: 'FN_ENABLE_NB_RESOURCE_TRACKER false', env: { FN_ENABLE_NB_RESOURCE_TRACKER: 'false' }, want: { nonBlocking: false } },
   { name: 'empty FN_ENABLE_NB_RESOURCE_TRACKER is off', env: { FN_ENABLE_NB_RESOURCE_TRACKER: '' }, want: { nonBlocking: false } },
@@ -126,6 +130,7 @@ const agentRejected: { name: string; env: NodeJS.ProcessEnv }[] = [
   { name: 'FN_DISABLE_READONLY_ROOTFS on', env: { FN_DISABLE_READONLY_ROOTFS: 'on' } },
   { name: 'FN_DISABLE_UNPRIVILEGED_CONTAINERS 2', env: { FN_DISABLE_UNPRIVILEGED_CONTAINERS: '2' } },
   { name: 'KILN_NODE_ID with a slash', env: { KILN_NODE_ID: 'a/b' } },
+  { name: 'FN_IOFS_OPTS with a space', env: { FN_IOFS_TMPFS: 'true', FN_IOFS_OPTS: 'size=1m nr_inodes=2' } },
 ];
 for (const c of agentRejected) {
   test(`loadConfig agent rejects ${c.name}`, () => assert.throws(() => loadConfig(c.env), ConfigError));

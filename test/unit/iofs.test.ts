@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmod, chown, mkdir, mkdtemp, readdir, rm, stat, symlink, unlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rm, stat, statfs, symlink, unlink, writeFile } from 'node:fs/promises';
 import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -403,4 +403,44 @@ test('removeSocketDirs: only directories Kiln names, directly under the base', a
   assert.equal(removed, 1);
   assert.deepEqual((await readdir(base)).sort(), ['cXyZ789', 'other']);
   assert.deepEqual(await readdir(elsewhere), ['cAbC123']);
+});
+
+const TMPFS_MAGIC = 0x01021994;
+const asRoot = { skip: process.getuid?.() !== 0 ? 'mounting needs root' : false };
+
+test('makeSocketDir with FN_IOFS_TMPFS: a bounded tmpfs of its own, ready as ever, unmounted on remove', { ...asRoot, timeout: 10_000 }, async () => {
+  const base = join(root, 'tmpfs');
+  await prepareSocketBase(base, 'size=64k');
+  const d = await makeSocketDir(base, 'size=64k');
+  try {
+    assert.equal((await statfs(d.path)).type, TMPFS_MAGIC);
+    assert.equal((await stat(d.path)).mode & 0o777, 0o777);
+    await assert.rejects(writeFile(join(d.path, 'big'), Buffer.alloc(128 * 1024)), { code: 'ENOSPC' });
+    await rm(join(d.path, 'big'), { force: true });
+    const server = await listen(join(d.path, 'phonylsnr.sock'));
+    await sleep(20);
+    await symlink('phonylsnr.sock', join(d.path, LISTENER_NAME));
+    assert.ok((await stat(await d.ready)).isSocket());
+    await closeServer(server);
+  } finally {
+    await d.remove();
+  }
+  await assert.rejects(stat(d.path), { code: 'ENOENT' });
+  assert.ok(!(await readFile('/proc/self/mountinfo', 'utf8')).includes(d.path), 'unmounted');
+});
+
+test('prepareSocketBase with FN_IOFS_TMPFS: options the kernel refuses stop start-up, saying why', asRoot, async () => {
+  const base = join(root, 'tmpfs-bad');
+  await assert.rejects(prepareSocketBase(base, 'size=lots'), /FN_IOFS_TMPFS: cannot mount a tmpfs at .* \(-o nosuid,nodev,noexec,mode=0777,size=lots\)/);
+  assert.deepEqual(await readdir(base), [], 'no probe left behind');
+});
+
+test('removeSocketDirs unmounts a leftover tmpfs before removing it', asRoot, async () => {
+  const base = join(root, 'tmpfs-left');
+  const d = await makeSocketDir(base, 'size=64k');
+  d.stopWatching();
+  // As a killed server leaves it: mounted, never removed.
+  assert.equal(await removeSocketDirs(base, [d.path]), 1);
+  await assert.rejects(stat(d.path), { code: 'ENOENT' });
+  assert.ok(!(await readFile('/proc/self/mountinfo', 'utf8')).includes(d.path));
 });
