@@ -3,8 +3,8 @@
 // the containers already starting, and, once the pool has busy containers and a record of
 // call lengths, only when the expected wait is longer than two calls or than a start: a burst
 // of quick calls queues briefly on the containers there are instead of starting one each.
-// The expected wait counts how long the busy calls have run, and is looked at again while
-// calls wait, so a call far past the usual length does not hold the queue.
+// And a call that has waited past a bound of its own (a busy call ran far past the usual
+// length, say) gets a start whatever the estimate, so no one waits out the queue bound behind it.
 import { AgentError, WaitExpired } from './errors.js';
 import type { HotContainer } from './hot-container.js';
 
@@ -12,13 +12,14 @@ import type { HotContainer } from './hot-container.js';
 const DEFAULT_START_MS = 250;
 /** Weight of the newest sample in the running averages. */
 const EWMA = 0.2;
-/** Bounds of the delay before waiting calls are looked at again (ms); Fn's launcher polls every 200. */
-const RECHECK_MIN_MS = 10;
-const RECHECK_MAX_MS = 200;
+/** A waiting call is never kept from a start of its own longer than this (ms), nor than two patiences. */
+const STALL_FLOOR_MS = 50;
 
 interface Waiter {
   resolve(c: HotContainer): void;
   reject(err: Error): void;
+  /** When it began to wait. */
+  since: number;
 }
 
 export interface PoolHooks {
@@ -35,8 +36,6 @@ export interface PoolHooks {
 export class SlotPool {
   private readonly idle: HotContainer[] = [];
   private readonly waiters: Waiter[] = [];
-  /** When each busy container was handed its call. */
-  private readonly handedAt = new Map<HotContainer, number>();
   private recheck: NodeJS.Timeout | undefined;
   private starting = 0;
   /** Recent call and container-start lengths, exponentially weighted averages (ms). */
@@ -83,7 +82,6 @@ export class SlotPool {
       if (!c) return undefined;
       try {
         await c.activate();
-        this.handedAt.set(c, Date.now());
         return c;
       } catch {
         // It died while idle or frozen: drop it and try the next.
@@ -100,6 +98,7 @@ export class SlotPool {
         reject(signal.reason instanceof Error ? signal.reason : new AgentError('server-busy', 'Timed out - server too busy'));
       };
       const waiter: Waiter = {
+        since: Date.now(),
         resolve: (c) => {
           signal.removeEventListener('abort', onAbort);
           resolve(c);
@@ -120,7 +119,6 @@ export class SlotPool {
   /** After a call: back to a waiter, back to idle, or out. */
   release(c: HotContainer, reusable: boolean, tookMs?: number): void {
     if (tookMs !== undefined) this.callMs = this.callMs === undefined ? tookMs : this.callMs * (1 - EWMA) + tookMs * EWMA;
-    this.handedAt.delete(c);
     const spent = this.stale.has(c) || (this.retired && this.waiters.length === 0);
     if (!reusable || c.state === 'closed' || spent) {
       this.remove(c);
@@ -129,7 +127,6 @@ export class SlotPool {
     }
     const w = this.waiters.shift();
     if (w) {
-      this.handedAt.set(c, Date.now());
       w.resolve(c);
       return;
     }
@@ -156,7 +153,6 @@ export class SlotPool {
     const i = this.idle.indexOf(c);
     if (i >= 0) this.idle.splice(i, 1);
     if (!this.members.delete(c)) return;
-    this.handedAt.delete(c);
     this.stale.delete(c);
     this.hooks.retired(c);
     if (this.isEmpty) this.hooks.emptied();
@@ -172,38 +168,36 @@ export class SlotPool {
     return Math.min(2 * (this.callMs ?? 0), this.startMs);
   }
 
-  /**
-   * Would the waiting calls be served sooner by one more container than by those there are? The
-   * last waiter's expected wait, with calls handed out in order: a busy container is free when
-   * its call has run the usual length, or, for a call already past it, after as long again as
-   * it has run (it is not about to end because others did); one starting counts as free now.
-   */
+  /** How long a call may wait, whatever the estimate, before a start is made for it (ms). */
+  private get stallMs(): number {
+    return Math.max(STALL_FLOOR_MS, 2 * this.patienceMs);
+  }
+
+  /** The first waiting call no container is starting for (calls take containers in order). */
+  private get unserved(): Waiter | undefined {
+    return this.waiters[this.starting];
+  }
+
+  /** Would the waiting calls be served sooner by one more container than by those there are? */
   private worthLaunching(): boolean {
-    const callMs = this.callMs;
-    if (this.busy === 0 || callMs === undefined) return true;
-    const now = Date.now();
-    const free = [...this.handedAt.values()].map((at) => (now - at < callMs ? callMs - (now - at) : now - at));
-    for (let i = 0; i < this.starting; i++) free.push(0);
-    if (free.length === 0) return true;
-    let wait = 0;
-    for (let i = 0; i < this.waiters.length; i++) {
-      const next = free.indexOf(Math.min(...free));
-      wait = free[next]!;
-      free[next] = wait + callMs;
-    }
-    return wait > this.patienceMs;
+    if (this.busy === 0 || this.callMs === undefined) return true;
+    const serving = this.busy + this.starting;
+    const expectedWaitMs = Math.ceil(this.waiters.length / serving) * this.callMs;
+    if (expectedWaitMs > this.patienceMs) return true;
+    const first = this.unserved;
+    return first !== undefined && Date.now() - first.since >= this.stallMs;
   }
 
   private maybeLaunch(): void {
     this.launchWhileWorth();
-    // Calls still waiting without a container starting for them: their wait grows as the busy
-    // calls run on, so it is weighed again shortly (no release or arrival may come to prompt it).
-    if (this.waiters.length > this.starting && this.recheck === undefined) {
-      const delay = Math.min(RECHECK_MAX_MS, Math.max(RECHECK_MIN_MS, this.patienceMs));
+    // A call left waiting with no start of its own is looked at again when it reaches the stall
+    // bound: no release or arrival may come to prompt it (a busy call may run for minutes).
+    const first = this.unserved;
+    if (first !== undefined && this.recheck === undefined) {
       this.recheck = setTimeout(() => {
         this.recheck = undefined;
         this.maybeLaunch();
-      }, delay);
+      }, Math.max(1, first.since + this.stallMs - Date.now()));
       this.recheck.unref();
     }
   }
