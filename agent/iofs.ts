@@ -89,27 +89,45 @@ export async function isListenerReady(dir: string): Promise<boolean> {
   return h !== undefined;
 }
 
+/** Why `base` may not hold socket directories, or undefined when it is Kiln's own and private. */
+async function baseProblem(base: string): Promise<string | undefined> {
+  const st = await lstat(base);
+  if (!st.isDirectory()) return 'is not a directory';
+  const me = process.getuid?.();
+  if (me !== undefined && st.uid !== me) return `belongs to uid ${st.uid}, not to Kiln's user (${me})`;
+  if ((st.mode & 0o077) !== 0) return `is open to other users (mode ${(st.mode & 0o7777).toString(8)})`;
+  return undefined;
+}
+
 /**
- * Makes the directory the per-container directories go in, or takes the one there: it must be
- * Kiln's own, and no one else's to list or enter (mode 0700), because a container's directory
- * holds a socket that answers calls with no token and must be open to the container's user.
- * The engine, which makes the bind mounts, needs no access to it.
+ * Makes `base` (0700) when it is missing, then checks it is Kiln's own and no one else's to
+ * list or enter: a container's directory in it is open to the container's user and holds a
+ * socket that answers calls with no token. Every new directory checks it again (a temp cleaner
+ * may remove it and someone else make it anew). The engine, which makes the bind mounts, needs
+ * no access to it.
  */
-export async function prepareSocketBase(base: string, tmpfs?: string): Promise<void> {
+async function privateBase(base: string): Promise<void> {
+  await mkdir(base, { recursive: true, mode: 0o700 });
+  const problem = await baseProblem(base);
+  if (problem !== undefined) throw new Error(`FN_IOFS_PATH "${base}" ${problem}: give Kiln a directory only it can enter (mode 0700)`);
+}
+
+/**
+ * Start-up: the base as privateBase wants it. `mayClose`: the default path, which older Kiln
+ * made 0755, is closed to 0700; a directory an operator named (it may be /tmp) is never changed.
+ */
+export async function prepareSocketBase(base: string, opts: { tmpfs?: string; mayClose?: boolean } = {}): Promise<void> {
   checkSocketBase(base);
   await mkdir(base, { recursive: true, mode: 0o700 });
   const st = await lstat(base);
-  if (!st.isDirectory()) throw new Error(`FN_IOFS_PATH "${base}" is not a directory`);
   const me = process.getuid?.();
-  if (me !== undefined && st.uid !== me) {
-    throw new Error(`FN_IOFS_PATH "${base}" belongs to uid ${st.uid}, not to Kiln's user (${me}): give Kiln a directory of its own`);
-  }
-  if ((st.mode & 0o077) !== 0) await chmod(base, 0o700);
+  if (opts.mayClose && st.isDirectory() && st.uid === me && (st.mode & 0o7077) !== 0 && (st.mode & 0o1002) === 0) await chmod(base, 0o700);
+  await privateBase(base);
   // With FN_IOFS_TMPFS, a mount that cannot work stops start-up rather than every call.
-  if (tmpfs !== undefined) {
+  if (opts.tmpfs !== undefined) {
     const probe = await mkdtemp(join(base, 'probe-'));
     try {
-      await mountTmpfs(probe, tmpfs);
+      await mountTmpfs(probe, opts.tmpfs);
       await run('umount', [probe]);
     } finally {
       await rm(probe, { recursive: true, force: true });
@@ -172,8 +190,8 @@ export async function removeSocketDirs(base: string, dirs: readonly string[]): P
  * everyone else out), a tmpfs with these options when `tmpfs` is given, and watches it.
  */
 export async function makeSocketDir(base: string, tmpfs?: string): Promise<SocketDir> {
-  await mkdir(base, { recursive: true, mode: 0o700 });
   checkSocketBase(base);
+  await privateBase(base);
   const path = await mkdtemp(join(base, 'c'));
   await chmod(path, 0o777);
   if (tmpfs !== undefined) {

@@ -203,6 +203,8 @@ export interface Config {
   agent: {
     nodeId: string;
     iofsPath: string;
+    /** Whether FN_IOFS_PATH was set: a directory an operator named is never chmod'ed. */
+    iofsPathGiven: boolean;
     /** FN_IOFS_TMPFS: the tmpfs mount options of each socket directory; undefined: plain directories. */
     iofsTmpfs: string | undefined;
     freezeIdleMs: number;
@@ -268,6 +270,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     agent: {
       nodeId: e.KILN_NODE_ID ?? (hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 64) || 'kiln'),
       iofsPath: e.FN_IOFS_PATH ?? join(tmpdir(), 'kiln-iofs'),
+      iofsPathGiven: e.FN_IOFS_PATH !== undefined,
       iofsTmpfs: e.FN_IOFS_TMPFS ? e.FN_IOFS_OPTS : undefined,
       freezeIdleMs: e.FN_FREEZE_IDLE_MSECS,
       startTimeoutMs: e.FN_HOT_START_TIMEOUT_MSECS,

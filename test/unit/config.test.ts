@@ -21,6 +21,7 @@ const DEFAULTS: Config = {
   agent: {
     nodeId: hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 64) || 'kiln',
     iofsPath: join(tmpdir(), 'kiln-iofs'),
+    iofsPathGiven: false,
     iofsTmpfs: undefined,
     freezeIdleMs: 50,
     startTimeoutMs: 5000,

@@ -355,7 +355,7 @@ for (const c of tooLongCases) {
   test(`makeSocketDir: a socket path of ${c.name} is rejected and leaves no directory behind`, async () => {
     const base = baseOfLength(`long-${c.extra}`, 107 - SOCKET_SUFFIX + c.extra);
     await assert.rejects(makeSocketDir(base), /over 107 bytes/);
-    assert.deepEqual(await readdir(base), []);
+    assert.deepEqual(await readdir(base).catch(() => []), []);
   });
 }
 
@@ -367,15 +367,40 @@ test('makeSocketDir: length counts bytes, not characters', async () => {
   await assert.rejects(makeSocketDir(base), /over 107 bytes/);
 });
 
-test('prepareSocketBase: makes the base 0700, and closes one open to others', async () => {
+test('prepareSocketBase: makes the base 0700; closes the default one older Kiln left 0755; never changes one an operator named', async () => {
   const made = join(root, 'base-new', 'iofs');
   await prepareSocketBase(made);
   assert.equal((await stat(made)).mode & 0o777, 0o700);
-  const open = join(root, 'base-open');
-  await mkdir(open, { mode: 0o755 });
-  await chmod(open, 0o755);
-  await prepareSocketBase(open);
-  assert.equal((await stat(open)).mode & 0o777, 0o700);
+  const old = join(root, 'base-old');
+  await mkdir(old);
+  await chmod(old, 0o755);
+  await prepareSocketBase(old, { mayClose: true });
+  assert.equal((await stat(old)).mode & 0o777, 0o700);
+  // Named by the operator (it might be /tmp or /run): refused as it is, never chmod'ed.
+  for (const mode of [0o755, 0o1777]) {
+    const named = join(root, `base-named-${mode.toString(8)}`);
+    await mkdir(named);
+    await chmod(named, mode);
+    await assert.rejects(prepareSocketBase(named), /is open to other users .*give Kiln a directory only it can enter/);
+    assert.equal((await stat(named)).mode & 0o7777, mode);
+  }
+  // Not even the default, when it is world-writable or sticky: that is no directory Kiln made.
+  const shared = join(root, 'base-shared');
+  await mkdir(shared);
+  await chmod(shared, 0o1777);
+  await assert.rejects(prepareSocketBase(shared, { mayClose: true }), /is open to other users/);
+  assert.equal((await stat(shared)).mode & 0o7777, 0o1777);
+});
+
+test('makeSocketDir checks the base every time: one made anew by another user is refused', { skip: process.getuid?.() !== 0 ? 'needs root' : false }, async () => {
+  const base = join(root, 'base-remade');
+  await prepareSocketBase(base);
+  await rm(base, { recursive: true });
+  await mkdir(base, { mode: 0o777 });
+  await chmod(base, 0o777);
+  await chown(base, 65534, 65534);
+  await assert.rejects(makeSocketDir(base), /belongs to uid 65534/);
+  assert.deepEqual(await readdir(base), []);
 });
 
 test('prepareSocketBase: refuses a link, a file, and a directory of another user', async () => {
@@ -410,7 +435,7 @@ const asRoot = { skip: process.getuid?.() !== 0 ? 'mounting needs root' : false 
 
 test('makeSocketDir with FN_IOFS_TMPFS: a bounded tmpfs of its own, ready as ever, unmounted on remove', { ...asRoot, timeout: 10_000 }, async () => {
   const base = join(root, 'tmpfs');
-  await prepareSocketBase(base, 'size=64k');
+  await prepareSocketBase(base, { tmpfs: 'size=64k' });
   const d = await makeSocketDir(base, 'size=64k');
   try {
     assert.equal((await statfs(d.path)).type, TMPFS_MAGIC);
@@ -431,7 +456,7 @@ test('makeSocketDir with FN_IOFS_TMPFS: a bounded tmpfs of its own, ready as eve
 
 test('prepareSocketBase with FN_IOFS_TMPFS: options the kernel refuses stop start-up, saying why', asRoot, async () => {
   const base = join(root, 'tmpfs-bad');
-  await assert.rejects(prepareSocketBase(base, 'size=lots'), /FN_IOFS_TMPFS: cannot mount a tmpfs at .* \(-o nosuid,nodev,noexec,mode=0777,size=lots\)/);
+  await assert.rejects(prepareSocketBase(base, { tmpfs: 'size=lots' }), /FN_IOFS_TMPFS: cannot mount a tmpfs at .* \(-o nosuid,nodev,noexec,mode=0777,size=lots\)/);
   assert.deepEqual(await readdir(base), [], 'no probe left behind');
 });
 
