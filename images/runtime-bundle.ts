@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Stats } from 'node:fs';
 import { chmod, copyFile, link, lstat, mkdir, mkdtemp, realpath, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, join, posix } from 'node:path';
+import { basename, dirname, join, posix } from 'node:path';
 import { findLoader, sha256File, sharedLibraries } from './host-image.js';
 
 /** Where the bundle is mounted in the container. */
@@ -152,41 +152,47 @@ function errCode(err: unknown): string | undefined {
 export async function prepareRuntimeBundle(opts: RuntimeBundleOptions): Promise<RuntimeBundle> {
   const { files, loader } = await collect(opts);
   const base = opts.dir ?? tmpdir();
-  const hostDir = join(base, `kiln-runtime-${bundleHash(files).slice(0, 16)}`);
+  const shared = join(base, `kiln-runtime-${bundleHash(files).slice(0, 16)}`);
   const at = (name: string): string => posix.join(BUNDLE_MOUNT, name);
   const node = [at('node'), at('daemon.js')];
-  const result = { hostDir, mount: BUNDLE_MOUNT, command: loader ? [at(`lib/${loader}`), '--library-path', at('lib'), ...node] : node };
+  const command = loader ? [at(`lib/${loader}`), '--library-path', at('lib'), ...node] : node;
+  // The shared name first; when something Kiln may not trust or move holds it, a name of this
+  // user's own, so the next start finds that copy rather than building another.
+  const names = [shared, `${shared}-u${process.getuid?.() ?? 0}`];
+  for (const hostDir of names) {
+    if (await placeBundle(hostDir, files)) return { hostDir, mount: BUNDLE_MOUNT, command };
+  }
+  throw new Error(`runtime bundle: ${names.join(' and ')} are held by files Kiln cannot trust or move`);
+}
 
-  if (await complete(hostDir, files)) return result;
-  await mkdir(base, { recursive: true });
+/** Makes `hostDir` a complete, trusted bundle, or finds it one; false when its name cannot be had. */
+async function placeBundle(hostDir: string, files: BundleFile[]): Promise<boolean> {
+  if (await complete(hostDir, files)) return true;
+  await mkdir(dirname(hostDir), { recursive: true });
   // A damaged or untrusted bundle (not a half-built one: those never carry the final name) is
   // moved aside atomically, then deleted; ENOENT means it was not there or another process moved
   // it. One Kiln may not move (another user's, in a sticky temp dir) stays, and is not used.
   const aside = `${hostDir}.old-${process.pid}-${randomBytes(4).toString('hex')}`;
-  await rename(hostDir, aside).then(
-    () => rm(aside, { recursive: true, force: true }),
+  const movable = await rename(hostDir, aside).then(
+    () => rm(aside, { recursive: true, force: true }).then(() => true),
     (err: unknown) => {
-      if (errCode(err) !== 'ENOENT' && errCode(err) !== 'EPERM' && errCode(err) !== 'EACCES') throw err;
+      if (errCode(err) === 'EPERM' || errCode(err) === 'EACCES') return false;
+      if (errCode(err) !== 'ENOENT') throw err;
+      return true;
     },
   );
+  if (!movable) return false;
 
   const tmp = await mkdtemp(`${hostDir}.tmp-`);
   try {
     await writeBundle(tmp, files);
+    await rename(tmp, hostDir);
+    return true;
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
-    throw err;
-  }
-  try {
-    await rename(tmp, hostDir);
-    return result;
-  } catch {
     // Another process renamed its copy into place first: the same contents, use it.
-    if (await complete(hostDir, files)) {
-      await rm(tmp, { recursive: true, force: true });
-      return result;
-    }
-    // The name is held by something Kiln cannot trust or move: its own copy serves instead.
-    return { ...result, hostDir: tmp };
+    if (await complete(hostDir, files)) return true;
+    if (errCode(err) === 'ENOTEMPTY' || errCode(err) === 'EEXIST' || errCode(err) === 'EPERM' || errCode(err) === 'EACCES') return false;
+    throw err;
   }
 }

@@ -111,6 +111,24 @@ test('a bundle another user could have made or can change is never reused', asyn
   await rm(join(base, 'planted.js'), { force: true });
 });
 
+test('a planted bundle Kiln may not move is left alone: a copy under a name of its user\'s own serves, and is reused', { skip: process.getuid?.() !== 0 ? 'chattr needs root' : false }, async () => {
+  const dir = await mkdtemp(join(base, 'immovable-'));
+  const first = await prepareRuntimeBundle({ daemonJs, dir });
+  // Stand-in for another user's directory in a sticky temp dir: untrusted, and immovable.
+  await chown(join(first.hostDir, 'daemon.js'), 65534, 65534);
+  await execFileP('chattr', ['+i', first.hostDir]);
+  try {
+    const b = await prepareRuntimeBundle({ daemonJs, dir });
+    assert.equal(b.hostDir, `${first.hostDir}-u0`);
+    await assertBundle(b);
+    const again = await prepareRuntimeBundle({ daemonJs, dir });
+    assert.deepEqual(again, b);
+    assert.equal((await readdir(dir)).length, 2, 'the planted one and one copy: nothing more at each start');
+  } finally {
+    await execFileP('chattr', ['-i', first.hostDir]);
+  }
+});
+
 test('the daemon runs from a read-only mount in an image with nothing but /etc/passwd', async () => {
   await importFiles(client, emptyImage, { 'etc/passwd': 'root:x:0:0::/:/nope\nfn:x:1000:1000::/tmp:/nope\n' });
 
