@@ -320,7 +320,7 @@ export class Agent {
         );
         // A container that refused the connection never saw the call (one the engine lost in a
         // restart, say, and still counted idle): it goes, and another takes the call.
-        if (!done.unsent || attempt === MAX_CALL_ATTEMPTS || res.headersSent) break;
+        if (!done.unsent || attempt === MAX_CALL_ATTEMPTS || res.headersSent || this.stop.signal.aborted) break;
         pool.release(container, false);
       }
       spec.onLog?.(done.log);
@@ -412,8 +412,12 @@ export class Agent {
         // Its CPU and network are free for the next container at once (placement only counts
         // live ones); its memory, only once the engine has removed it.
         this.giveBack(c);
-        void this.closeContainer(c).finally(() => {
+        // An eviction whose removal failed frees nothing soon: other idle ones may be evicted.
+        const notEvicting = () => {
           if (this.evicted.delete(c)) this.evictingBytes -= memory;
+        };
+        void this.closeContainer(c, notEvicting).finally(() => {
+          notEvicting();
           this.resources.release(memory, c.spec.cpusMilli);
         });
       },
@@ -524,7 +528,7 @@ export class Agent {
    * again every few seconds for a while, and keeps its memory counted meanwhile: left alone it
    * would run on unseen. Once stopping, one more try; the shutdown's sweep takes what is left.
    */
-  private async closeContainer(c: HotContainer): Promise<void> {
+  private async closeContainer(c: HotContainer, onFailure?: () => void): Promise<void> {
     const giveUpAt = Date.now() + REMOVAL_RETRY_FOR_MS;
     try {
       for (;;) {
@@ -532,6 +536,7 @@ export class Agent {
           await c.close();
           return;
         } catch (err) {
+          onFailure?.();
           if (Date.now() > giveUpAt || this.stop.signal.aborted) {
             this.deps.log.error({ err, container: c.spec.id }, 'could not remove container; it may still be running');
             return;

@@ -20,7 +20,8 @@ const noBody = (status: number): boolean => status === 204 || status === 304;
 
 /**
  * `head` is the body's first bytes (512 are enough). A function's own Content-Type is kept; an
- * empty one counts as none. Go sniffs only a body that has bytes, so an empty answer gets no type.
+ * empty one counts as none (Go would send it empty). Go sniffs only a body that has bytes, and
+ * no encoded one, so an empty or a compressed answer gets no type.
  */
 export function answerHeaders(status: number, headers: Headers, head: Buffer, shape: AnswerShape): Headers {
   const { 'content-type': type, ...rest } = headers;
@@ -29,7 +30,8 @@ export function answerHeaders(status: number, headers: Headers, head: Buffer, sh
     if (status === 304) delete out['content-type'];
     return out;
   }
-  if (!type && shape.sniff && head.length > 0) out['content-type'] = detectContentType(head);
+  // Go sniffs no encoded body (golang.org/issue/31753): gzip bytes say nothing of the content.
+  if (!type && shape.sniff && head.length > 0 && !headers['content-encoding']) out['content-type'] = detectContentType(head);
   if (shape.length !== undefined) out['content-length'] = String(shape.length);
   return out;
 }

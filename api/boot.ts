@@ -60,7 +60,10 @@ export async function start(config: Config): Promise<Running> {
     const names = config.unreadFnSettings.join(', ');
     log.warn({ settings: config.unreadFnSettings }, `Kiln does not read these Fn settings, so they have no effect here: ${names}`);
   }
-  await prepareSocketBase(config.agent.iofsPath, config.agent.iofsTmpfs);
+  await prepareSocketBase(config.agent.iofsPath, {
+    mayClose: !config.agent.iofsPathGiven,
+    ...(config.agent.iofsTmpfs !== undefined && { tmpfs: config.agent.iofsTmpfs }),
+  });
   const store = new SqlStore(await openKnex(config.dbUrl));
   const newId = idFactory();
   const a = config.agent;
@@ -84,7 +87,9 @@ export async function start(config: Config): Promise<Running> {
   try {
     const { removed, socketDirs } = await driver.removeLeftovers();
     if (removed > 0) log.info({ removed, node: a.nodeId }, 'removed containers left by an earlier run');
-    await removeSocketDirs(a.iofsPath, socketDirs);
+    await removeSocketDirs(a.iofsPath, socketDirs).catch((err: unknown) => {
+      log.warn({ err }, 'could not remove the socket directories of containers left by an earlier run');
+    });
   } catch (err) {
     log.warn({ err }, 'container engine unreachable: the API works, calls will fail until it answers');
   }

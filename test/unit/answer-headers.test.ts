@@ -16,6 +16,7 @@ const rows: { name: string; status: number; headers: Headers; head: Buffer; shap
   { name: 'an empty body gets no type', status: 200, headers: {}, head: b(''), shape: buffered(0), want: { 'content-length': '0' } },
   { name: 'an empty body drops an empty type', status: 200, headers: { 'content-type': '' }, head: b(''), shape: buffered(0), want: { 'content-length': '0' } },
   { name: 'no sniffing where the door sets its own', status: 200, headers: {}, head: b('<html>'), shape: { sniff: false, length: 6 }, want: { 'content-length': '6' } },
+  { name: 'an encoded body is not sniffed, as Go', status: 200, headers: { 'content-encoding': 'gzip' }, head: b('\x1f\x8b\x08\x00'), shape: buffered(4), want: { 'content-encoding': 'gzip', 'content-length': '4' } },
   { name: 'a stream has no length', status: 200, headers: {}, head: b('abc'), shape: { sniff: true }, want: { 'content-type': TEXT } },
   { name: 'a function error is sniffed too', status: 502, headers: {}, head: b('oops'), shape: buffered(4), want: { 'content-type': TEXT, 'content-length': '4' } },
   { name: '204: no length, no sniffed type', status: 204, headers: { 'x-a': '1' }, head: b('xyz'), shape: buffered(3), want: { 'x-a': '1' } },
