@@ -8,6 +8,17 @@ export function isUniqueViolation(err: unknown): boolean {
     || code === 'ER_DUP_ENTRY' || errno === 1062;
 }
 
+/**
+ * A row written naming a parent row that is not there (a fn's app, a trigger's app or fn):
+ * PostgreSQL's 23503, SQLite's SQLITE_CONSTRAINT_FOREIGNKEY, MySQL's 1452 (1216 before 5.1).
+ * The API checks the parent first; this is the parent deleted between that check and the write.
+ */
+export function isForeignKeyViolation(err: unknown): boolean {
+  const { code, errno } = (err ?? {}) as { code?: unknown; errno?: unknown };
+  return code === '23503' || code === 'SQLITE_CONSTRAINT_FOREIGNKEY'
+    || code === 'ER_NO_REFERENCED_ROW_2' || code === 'ER_NO_REFERENCED_ROW' || errno === 1452 || errno === 1216;
+}
+
 /** A value longer than its column holds, as far as the error says. */
 export interface TooLongValue {
   /** The column, when the error names it (MySQL does; PostgreSQL does not). */

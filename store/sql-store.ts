@@ -1,6 +1,6 @@
 // The Store over knex: one implementation for SQLite, PostgreSQL and MySQL/MariaDB.
 import type { Knex } from 'knex';
-import { isUniqueViolation, tooLongValue, unencodableColumn } from './db-errors.js';
+import { isForeignKeyViolation, isUniqueViolation, tooLongValue, unencodableColumn } from './db-errors.js';
 import { ConflictError, NotFoundError, UnstorableValueError } from './errors.js';
 import { SqliteCallWriter, type CallRow } from './sqlite-call-writer.js';
 import {
@@ -228,6 +228,18 @@ export class SqlStore implements Store {
     return undefined;
   }
 
+  /**
+   * The NotFoundError for a write whose parent row went between the API's check and the write
+   * (a delete racing it: a foreign-key violation), named as Fn's datastore names it, the app
+   * first, then the fn; undefined for any other error, or if both are there after all.
+   */
+  private async missingParent(err: unknown, appId: string, fnId?: string): Promise<NotFoundError | undefined> {
+    if (!isForeignKeyViolation(err)) return undefined;
+    if (!(await this.db('apps').first('id').where({ id: appId }))) return new NotFoundError('app', 'App not found');
+    if (fnId !== undefined && !(await this.db('fns').first('id').where({ id: fnId }))) return new NotFoundError('fn', 'Fn not found');
+    return undefined;
+  }
+
   private async one(table: string, where: Row, entity: 'app' | 'fn' | 'trigger', message: string): Promise<Row> {
     const row = (await this.db(table).where(where).first()) as Row | undefined;
     if (!row) throw new NotFoundError(entity, message);
@@ -290,13 +302,15 @@ export class SqlStore implements Store {
     // the app's, as Fn's InsertFn does. Kiln's own fns table has no such column.
     if (await this.hasFnShape()) {
       const app = (await this.db('apps').first('shape').where({ id: fn.app_id })) as Row | undefined;
-      row.shape = optStr(app?.shape) ?? '';
+      // Fn's tables have no foreign keys: this is the only check past the API's.
+      if (!app) throw new NotFoundError('app', 'App not found');
+      row.shape = optStr(app.shape) ?? '';
     }
     try {
       await this.db('fns').insert(row);
     } catch (err) {
       if (isUniqueViolation(err)) throw new ConflictError('fn', 'Fn with specified name already exists');
-      throw (await this.unstorable('fn', 'fns', row, err)) ?? err;
+      throw (await this.missingParent(err, fn.app_id)) ?? (await this.unstorable('fn', 'fns', row, err)) ?? err;
     }
   }
 
@@ -307,7 +321,7 @@ export class SqlStore implements Store {
       n = await this.db('fns').where({ id }).update(rest);
     } catch (err) {
       if (isUniqueViolation(err)) throw new ConflictError('fn', 'Fn with specified name already exists');
-      throw (await this.unstorable('fn', 'fns', rest, err)) ?? err;
+      throw (await this.missingParent(err, fn.app_id)) ?? (await this.unstorable('fn', 'fns', rest, err)) ?? err;
     }
     if (n === 0) throw new NotFoundError('fn', 'Fn not found');
   }
@@ -333,8 +347,11 @@ export class SqlStore implements Store {
 
   // Triggers
 
-  private async triggerConflict(t: Trigger, row: Row, err: unknown): Promise<never> {
-    if (!isUniqueViolation(err)) throw (await this.unstorable('trigger', 'triggers', row, err)) ?? err;
+  /** A trigger's failed write as a typed error: a duplicate, its app or fn gone, a value too long. */
+  private async triggerWriteError(t: Trigger, row: Row, err: unknown): Promise<never> {
+    if (!isUniqueViolation(err)) {
+      throw (await this.missingParent(err, t.app_id, t.fn_id)) ?? (await this.unstorable('trigger', 'triggers', row, err)) ?? err;
+    }
     const sameSource = await this.db('triggers')
       .where({ app_id: t.app_id, type: t.type, source: t.source })
       .whereNot({ id: t.id })
@@ -350,7 +367,7 @@ export class SqlStore implements Store {
     try {
       await this.db('triggers').insert(row);
     } catch (err) {
-      await this.triggerConflict(t, row, err);
+      await this.triggerWriteError(t, row, err);
     }
   }
 
@@ -360,7 +377,7 @@ export class SqlStore implements Store {
     try {
       n = await this.db('triggers').where({ id }).update(rest);
     } catch (err) {
-      return this.triggerConflict(t, rest, err);
+      return this.triggerWriteError(t, rest, err);
     }
     if (n === 0) throw new NotFoundError('trigger', 'Trigger not found');
   }

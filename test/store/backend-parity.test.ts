@@ -2,14 +2,15 @@
 // differ only in case (MySQL's default collations ignore case), bytewise order and paging,
 // trailing spaces (utf8mb4_bin pads), millisecond timestamps, 1 MiB logs (TEXT holds 64 KiB;
 // a statement at most max_allowed_packet), unique violations, updates that change nothing
-// (MySQL counts changed rows unless asked for found ones), cascades. Then MySQL's own: Fn's DSN
-// form on a real server, a trigger source longer than MySQL stores, strict sessions.
+// (MySQL counts changed rows unless asked for found ones), foreign-key violations, cascades.
+// Then MySQL's own: Fn's DSN form on a real server, a trigger source longer than MySQL stores,
+// strict sessions.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Knex } from 'knex';
 import { idFactory } from '../../api/ids.js';
 import { MYSQL_SOURCE_LENGTH } from '../../migrations/0001_initial.js';
-import { ConflictError, NotFoundError } from '../../store/errors.js';
+import { ConflictError, NotFoundError, type Entity } from '../../store/errors.js';
 import knexFactory from 'knex';
 import { knexConfigFor, MYSQL_SESSION_SQL, openKnex } from '../../store/open.js';
 import { SqlStore } from '../../store/sql-store.js';
@@ -30,6 +31,14 @@ const fn = (appId: string, name: string): Fn => ({
 const trigger = (f: Fn, name: string, source: string): Trigger => ({
   id: newId(), name, app_id: f.app_id, fn_id: f.id, type: 'http', source, annotations: {}, created_at: TS, updated_at: TS,
 });
+
+/** A NotFoundError for `entity` with Fn's message. */
+const notFound = (entity: Entity, message: string) => (err: unknown): boolean => {
+  assert.ok(err instanceof NotFoundError, `a NotFoundError, not ${String(err)}`);
+  assert.deepEqual([err.entity, err.message], [entity, message]);
+  return true;
+};
+
 const aCall = (fnId: string, fields: Partial<Call> = {}): Call => ({
   id: newId(), app_id: 'A'.repeat(26), fn_id: fnId, status: 'success', created_at: TS, stats: [], ...fields,
 });
@@ -188,6 +197,45 @@ for (const backend of backends) {
       await store.insertApp(app('unique'));
       await assert.rejects(store.insertApp(app('unique')), (err) => err instanceof ConflictError && err.message === 'App already exists');
       await store.insertApp(app('UNIQUE'));
+    });
+
+    // A foreign-key violation: the parent deleted (straight SQL, as another node) after the API's check.
+    test('a fn whose app is gone: App not found', async () => {
+      const a = app('fn-app-gone');
+      await store.insertApp(a);
+      await knex('apps').where({ id: a.id }).delete();
+      await assert.rejects(store.insertFn(fn(a.id, 'f')), notFound('app', 'App not found'));
+    });
+
+    test('a trigger whose app is gone: App not found', async () => {
+      const a = app('trigger-app-gone');
+      await store.insertApp(a);
+      const f = fn(a.id, 'f');
+      await store.insertFn(f);
+      await knex('apps').where({ id: a.id }).delete(); // and with it, by cascade, the fn
+      await assert.rejects(store.insertTrigger(trigger(f, 't', '/t')), notFound('app', 'App not found'));
+    });
+
+    test('a trigger whose fn is gone: Fn not found', async () => {
+      const a = app('trigger-fn-gone');
+      await store.insertApp(a);
+      const f = fn(a.id, 'f');
+      await store.insertFn(f);
+      await knex('fns').where({ id: f.id }).delete();
+      await assert.rejects(store.insertTrigger(trigger(f, 't', '/t')), notFound('fn', 'Fn not found'));
+    });
+
+    test('a trigger moved to a fn that is gone: Fn not found, and the trigger is left as it was', async () => {
+      const a = app('trigger-moved');
+      await store.insertApp(a);
+      const [f1, f2] = [fn(a.id, 'f1'), fn(a.id, 'f2')];
+      await store.insertFn(f1);
+      await store.insertFn(f2);
+      const t = trigger(f1, 't', '/t');
+      await store.insertTrigger(t);
+      await knex('fns').where({ id: f2.id }).delete();
+      await assert.rejects(store.updateTrigger({ ...t, fn_id: f2.id }), notFound('fn', 'Fn not found'));
+      assert.deepEqual(await store.getTrigger(t.id), t);
     });
 
     test('ids and trigger sources match exactly: no case folding, no trailing-space padding', async () => {

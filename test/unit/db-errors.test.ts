@@ -1,7 +1,7 @@
-// How each driver's errors are classified: unique violations and values too long for a column.
+// How each driver's errors are classified: unique and foreign-key violations, values too long for a column.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isUniqueViolation, tooLongValue, unencodableColumn, type TooLongValue } from '../../store/db-errors.js';
+import { isForeignKeyViolation, isUniqueViolation, tooLongValue, unencodableColumn, type TooLongValue } from '../../store/db-errors.js';
 
 /** pg's DatabaseError as it comes for 22001: a message, a code, and no column, table or constraint. */
 const pgError = (code: string, message: string): Error => Object.assign(new Error(message), {
@@ -100,4 +100,22 @@ const unencodable: { name: string; err: unknown; column: string | null | undefin
 
 for (const c of unencodable) {
   test(`unencodableColumn: ${c.name}`, () => assert.equal(unencodableColumn(c.err), c.column));
+}
+
+// A write naming a parent row that is gone (a delete racing the API's check), as each driver reports it.
+const foreignKey: { name: string; err: unknown; is: boolean }[] = [
+  { name: 'PostgreSQL 23503', err: pgError('23503', 'insert or update on table "fns" violates foreign key constraint "fns_app_id_foreign"'), is: true },
+  { name: 'SQLite', err: sqliteError('SQLITE_CONSTRAINT_FOREIGNKEY', 'FOREIGN KEY constraint failed'), is: true },
+  { name: 'MySQL 1452', err: mysqlError('ER_NO_REFERENCED_ROW_2', 1452, '23000', 'Cannot add or update a child row: a foreign key constraint fails'), is: true },
+  { name: 'MySQL 1452 by number alone', err: { errno: 1452 }, is: true },
+  { name: 'MySQL 1216 (servers before 5.1)', err: mysqlError('ER_NO_REFERENCED_ROW', 1216, '23000', 'Cannot add or update a child row'), is: true },
+  { name: 'a PostgreSQL unique violation is not one', err: pgError('23505', 'duplicate key value'), is: false },
+  { name: 'a SQLite unique violation is not one', err: sqliteError('SQLITE_CONSTRAINT_UNIQUE', 'UNIQUE constraint failed: apps.name'), is: false },
+  { name: 'a MySQL duplicate entry is not one', err: mysqlError('ER_DUP_ENTRY', 1062, '23000', 'Duplicate entry'), is: false },
+  { name: 'a plain Error', err: new Error('boom'), is: false },
+  { name: 'null', err: null, is: false },
+];
+
+for (const c of foreignKey) {
+  test(`isForeignKeyViolation: ${c.name}`, () => assert.equal(isForeignKeyViolation(c.err), c.is));
 }
