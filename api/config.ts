@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { CpuListError, parseCpuList } from '../agent/cpu-placement.js';
 import { allowedNetworks, DEFAULT_ALLOWED_NETWORKS, networkNames } from '../agent/fn-network.js';
+import { DEFAULT_DB_TIMEOUT_MS } from '../store/db-timeout.js';
 import { MIN_TOKEN_LENGTH, TOKEN_PATTERN } from './auth.js';
 
 const MiB = 1024 * 1024;
@@ -159,6 +160,7 @@ const envSchema = z.object({
   KILN_MAX_QUEUE_MSECS: intFrom(10_000, 1),
   KILN_SHUTDOWN_GRACE_MSECS: intFrom(10_000, 0),
   KILN_LOOKUP_CACHE_MSECS: intFrom(1000, 0),
+  KILN_DB_TIMEOUT_MSECS: intFrom(DEFAULT_DB_TIMEOUT_MS, 1),
   KILN_UI: boolOn,
   KILN_AUTH_TOKENS: authTokens.optional(),
   KILN_AUTH_INVOKE: boolOn,
@@ -194,6 +196,8 @@ export interface Config {
   publicUrl: string | undefined;
   /** How long invoke lookups (fn, app, trigger) are cached; 0 turns the cache off. */
   lookupCacheMs: number;
+  /** The longest wait on PostgreSQL or MySQL, for a connection or a statement. */
+  dbTimeoutMs: number;
   /** Serve the web view at /ui/. */
   ui: boolean;
   /** Bearer tokens the API accepts; empty: no authentication. */
@@ -264,6 +268,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     maxRequestSize: e.FN_MAX_REQUEST_SIZE,
     publicUrl: e.FN_PUBLIC_LB_URL?.replace(/\/+$/, ''),
     lookupCacheMs: e.KILN_LOOKUP_CACHE_MSECS,
+    dbTimeoutMs: e.KILN_DB_TIMEOUT_MSECS,
     ui: e.KILN_UI,
     authTokens: e.KILN_AUTH_TOKENS ?? [],
     authInvoke: e.KILN_AUTH_INVOKE,

@@ -6,11 +6,14 @@ import { AgentError, StreamCutError, type AgentErrorKind } from '../agent/errors
 import { DriverError, ImageNotFoundError, LogDestinationError } from '../drivers/errors.js';
 import { ImageRefError } from '../drivers/image-name.js';
 import { UnauthorizedError } from './auth.js';
-import { ConflictError, NotFoundError, UnstorableValueError } from '../store/errors.js';
+import { ConflictError, DatabaseTimeoutError, NotFoundError, UnstorableValueError } from '../store/errors.js';
 import { boundUnreadBody } from './unread-body.js';
 
 /** The answer to a URL with a NUL (%00), which no name, id or source holds. */
 export const NUL_IN_URL = 'Invalid URL: it contains a NUL (%00) character';
+
+/** The answer's words for a DatabaseTimeoutError (its own message, for the log, says more). */
+export const DATABASE_TIMEOUT = 'database did not answer in time';
 
 export class ApiError extends Error {
   constructor(readonly status: number, message: string, readonly fields?: string) {
@@ -73,6 +76,8 @@ export function toHttpError(err: unknown): HttpError {
   if (err instanceof NotFoundError) return { status: 404, body: { message: err.message } };
   if (err instanceof ConflictError) return { status: 409, body: { message: err.message } };
   if (err instanceof UnstorableValueError) return { status: 400, body: { message: err.message } };
+  // The database is stopped, overloaded or cut off: worth trying again, as a busy server is.
+  if (err instanceof DatabaseTimeoutError) return { status: 503, body: { message: DATABASE_TIMEOUT }, headers: { 'Retry-After': '15' } };
   // A path segment that is not valid percent-encoding (the router's decodeURIComponent).
   if (err instanceof URIError) return { status: 400, body: { message: `Invalid URL: ${err.message}` } };
   // Client errors from express's own modules (http-errors marks them `expose`): their own status.
@@ -99,10 +104,15 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(text);
 }
 
+/** Failures the operator must hear of though the caller gets no 500. */
+function logWorthy(err: unknown, status: number): boolean {
+  return status === 500 || err instanceof DatabaseTimeoutError;
+}
+
 /** Answers with the error's status and Fn's body; cuts the connection when an answer has begun. */
 export function sendError(res: ServerResponse, err: unknown, log: Logger, context: Record<string, unknown> = {}): void {
   const { status, body, headers } = toHttpError(err);
-  if (status === 500) log.error({ err, ...context }, 'request failed');
+  if (logWorthy(err, status)) log.error({ err, ...context }, 'request failed');
   if (res.headersSent || res.destroyed) {
     res.destroy();
     return;
@@ -214,6 +224,7 @@ export function toLambdaError(err: unknown, fnTimeoutSec?: number): LambdaOutcom
       : platform(401, 'MissingAuthenticationTokenException', err.message, { 'WWW-Authenticate': err.challenge });
   }
   if (err instanceof NotFoundError) return platform(404, 'ResourceNotFoundException', err.message);
+  if (err instanceof DatabaseTimeoutError) return platform(503, 'ServiceException', DATABASE_TIMEOUT, { 'Retry-After': RETRY_AFTER });
   return platform(500, 'ServiceException', 'internal server error');
 }
 
@@ -243,7 +254,7 @@ export interface LambdaErrorContext {
 export function sendLambdaError(res: ServerResponse, err: unknown, log: Logger, ctx: LambdaErrorContext): void {
   const { requestId, headers = {}, context = {} } = ctx;
   const outcome = toLambdaError(err, ctx.timeoutSec);
-  if (outcome.kind === 'platform' && outcome.status === 500 && !(err instanceof AgentError)) log.error({ err, ...context }, 'request failed');
+  if (outcome.kind === 'platform' && logWorthy(err, outcome.status) && !(err instanceof AgentError)) log.error({ err, ...context }, 'request failed');
   if (res.headersSent || res.destroyed) {
     res.destroy();
     return;

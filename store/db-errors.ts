@@ -1,5 +1,5 @@
 // What a driver's error means, for the errors the Store turns into typed ones (store/errors.ts).
-// Pure functions over the error objects better-sqlite3, pg and mysql2 throw.
+// Pure functions over the error objects better-sqlite3, pg, mysql2 and knex throw.
 
 /** SQLite's, PostgreSQL's and MySQL's unique-constraint errors. */
 export function isUniqueViolation(err: unknown): boolean {
@@ -61,4 +61,14 @@ export function unencodableColumn(err: unknown): string | null | undefined {
   if (code !== 'ER_TRUNCATED_WRONG_VALUE_FOR_FIELD' && errno !== 1366) return undefined;
   const m = /for column (?:`[^`]*`\.)*[`']([^`']*)[`']/.exec(String(sqlMessage));
   return m?.[1] ?? null;
+}
+
+/**
+ * A wait on the database that ran out before it answered: knex's pool (KnexTimeoutError, a
+ * connection not had within acquireConnectionTimeout), pg's connectionTimeoutMillis (a plain
+ * Error, "timeout expired"), mysql2's connectTimeout and the OS's connect timeout (ETIMEDOUT).
+ */
+export function isTimeout(err: unknown): boolean {
+  const { name, code, message } = (err ?? {}) as { name?: unknown; code?: unknown; message?: unknown };
+  return name === 'KnexTimeoutError' || code === 'ETIMEDOUT' || (code === undefined && message === 'timeout expired');
 }

@@ -26,3 +26,14 @@ export class UnstorableValueError extends Error {
     this.name = 'UnstorableValueError';
   }
 }
+
+/**
+ * PostgreSQL or MySQL did not answer in time (a connection, a statement; KILN_DB_TIMEOUT_MSECS):
+ * the server is stopped, overloaded or cut off. Nothing is known of a write's fate.
+ */
+export class DatabaseTimeoutError extends Error {
+  constructor(readonly timeoutMs: number, message = `the database did not answer within ${timeoutMs} ms`, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'DatabaseTimeoutError';
+  }
+}

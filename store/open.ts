@@ -2,6 +2,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import knexFactory, { type Knex } from 'knex';
+import { isTimeout } from './db-errors.js';
+import { boundStatements, DEFAULT_DB_TIMEOUT_MS } from './db-timeout.js';
+import { DatabaseTimeoutError } from './errors.js';
 import { migrationSourceFor } from './fn-database.js';
 import { withMigrationLock } from './migration-lock.js';
 
@@ -124,8 +127,12 @@ export const MYSQL_SESSION_SQL =
   "SET SESSION sql_mode = CONCAT_WS(',', NULLIF(TRIM(BOTH ',' FROM REPLACE(CONCAT(',', @@SESSION.sql_mode, ','), " +
   "',NO_BACKSLASH_ESCAPES,', ',')), ''), 'STRICT_ALL_TABLES')";
 
-/** Parses `sqlite3://PATH` (relative or absolute, or `:memory:`), `postgres://...` and `mysql://...`. */
-export function knexConfigFor(url: string): Knex.Config {
+/**
+ * Parses `sqlite3://PATH` (relative or absolute, or `:memory:`), `postgres://...` and `mysql://...`.
+ * A server's connections are bounded by `timeoutMs` (connecting, and waiting for one from the
+ * pool); TCP keep-alive finds idle ones whose server went away.
+ */
+export function knexConfigFor(url: string, timeoutMs = DEFAULT_DB_TIMEOUT_MS): Knex.Config {
   const at = url.indexOf('://');
   if (at <= 0) throw new DbUrlError(`FN_DB_URL "${url}" is not a URL (use ${SCHEMES})`);
   const scheme = url.slice(0, at);
@@ -153,12 +160,18 @@ export function knexConfigFor(url: string): Knex.Config {
     }
     case 'postgres':
     case 'postgresql':
-      return { client: 'pg', connection: url, pool: { min: 0, max: 10 } };
+      return {
+        client: 'pg',
+        connection: { connectionString: url, connectionTimeoutMillis: timeoutMs, keepAlive: true },
+        acquireConnectionTimeout: timeoutMs,
+        pool: { min: 0, max: 10 },
+      };
     case 'mysql':
       return {
         client: 'mysql2',
         // Timestamps are stored as RFC 3339 text; UTC here too keeps any date mysql2 converts in UTC.
-        connection: { ...parseMysqlUrl(url), charset: 'utf8mb4', timezone: 'Z' },
+        connection: { ...parseMysqlUrl(url), charset: 'utf8mb4', timezone: 'Z', connectTimeout: timeoutMs, enableKeepAlive: true },
+        acquireConnectionTimeout: timeoutMs,
         pool: {
           min: 0,
           max: 10,
@@ -172,9 +185,31 @@ export function knexConfigFor(url: string): Knex.Config {
   }
 }
 
-/** Opens the database and runs pending migrations (idempotent). */
-export async function openKnex(url: string): Promise<Knex> {
-  const config = knexConfigFor(url);
+export interface OpenOptions {
+  /** KILN_DB_TIMEOUT_MSECS: the longest wait on PostgreSQL or MySQL, for a connection or a statement. */
+  timeoutMs?: number;
+}
+
+/** Where a server database is, for a message (no credentials). */
+function serverOf(url: string): string {
+  try {
+    if (url.startsWith('mysql://')) {
+      const c = parseMysqlUrl(url);
+      return c.socketPath ?? `${c.host}:${c.port}`;
+    }
+    return new URL(url).host;
+  } catch {
+    return 'FN_DB_URL';
+  }
+}
+
+/**
+ * Opens the database and runs pending migrations (idempotent). On PostgreSQL and MySQL every
+ * connection is bounded by `timeoutMs`, and once migrated every statement too: a migration's
+ * statement may take long on a large table, and is not cut off (MySQL commits DDL as it goes).
+ */
+export async function openKnex(url: string, { timeoutMs = DEFAULT_DB_TIMEOUT_MS }: OpenOptions = {}): Promise<Knex> {
+  const config = knexConfigFor(url, timeoutMs);
   const conn = config.connection as { filename?: string } | string;
   if (typeof conn === 'object' && conn.filename && conn.filename !== ':memory:') {
     mkdirSync(dirname(conn.filename), { recursive: true });
@@ -188,7 +223,9 @@ export async function openKnex(url: string): Promise<Knex> {
     });
   } catch (err) {
     await knex.destroy();
-    throw err;
+    if (!isTimeout(err)) throw err;
+    throw new DatabaseTimeoutError(timeoutMs, `the database at ${serverOf(url)} did not answer within ${timeoutMs} ms (KILN_DB_TIMEOUT_MSECS)`, { cause: err });
   }
+  if (config.client !== 'better-sqlite3') boundStatements(knex, timeoutMs);
   return knex;
 }

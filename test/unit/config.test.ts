@@ -15,6 +15,7 @@ const DEFAULTS: Config = {
   maxRequestSize: 6291456,
   publicUrl: undefined,
   lookupCacheMs: 1000,
+  dbTimeoutMs: 30_000,
   ui: true,
   authTokens: [],
   authInvoke: true,
@@ -70,6 +71,13 @@ for (const value of [',', ' , ,', 'short', 'abcdefghijklmno', 'abcdefgh ijklmnop
     assert.throws(() => loadConfig({ KILN_AUTH_TOKENS: value }), (err: unknown) => err instanceof ConfigError && err.message.includes('KILN_AUTH_TOKENS'));
   });
 }
+
+test('KILN_DB_TIMEOUT_MSECS bounds waits on the database; 0 and junk stop start-up', () => {
+  assert.equal(loadConfig({ KILN_DB_TIMEOUT_MSECS: '500' }).dbTimeoutMs, 500);
+  for (const value of ['0', '-1', '5s']) {
+    assert.throws(() => loadConfig({ KILN_DB_TIMEOUT_MSECS: value }), (err: unknown) => err instanceof ConfigError && err.message.includes('KILN_DB_TIMEOUT_MSECS'));
+  }
+});
 
 const agentCases: { name: string; env: NodeJS.ProcessEnv; want: Partial<Config['agent']> }[] = [
   { name: 'FN_FREEZE_IDLE_MSECS -1 disables freezing', env: { FN_FREEZE_IDLE_MSECS: '-1' }, want: { freezeIdleMs: -1 } },

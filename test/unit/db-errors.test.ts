@@ -1,7 +1,8 @@
-// How each driver's errors are classified: unique and foreign-key violations, values too long for a column.
+// How each driver's errors are classified: unique and foreign-key violations, values too long for a
+// column, waits that ran out.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isForeignKeyViolation, isUniqueViolation, tooLongValue, unencodableColumn, type TooLongValue } from '../../store/db-errors.js';
+import { isForeignKeyViolation, isTimeout, isUniqueViolation, tooLongValue, unencodableColumn, type TooLongValue } from '../../store/db-errors.js';
 
 /** pg's DatabaseError as it comes for 22001: a message, a code, and no column, table or constraint. */
 const pgError = (code: string, message: string): Error => Object.assign(new Error(message), {
@@ -118,4 +119,21 @@ const foreignKey: { name: string; err: unknown; is: boolean }[] = [
 
 for (const c of foreignKey) {
   test(`isForeignKeyViolation: ${c.name}`, () => assert.equal(isForeignKeyViolation(c.err), c.is));
+}
+
+// A wait on the database that ran out (a connection), as knex and each driver report it.
+const timeouts: { name: string; err: unknown; is: boolean }[] = [
+  { name: "knex's pool: no connection within acquireConnectionTimeout", err: Object.assign(new Error('Knex: Timeout acquiring a connection. The pool is probably full.'), { name: 'KnexTimeoutError' }), is: true },
+  { name: "pg's connectionTimeoutMillis", err: new Error('timeout expired'), is: true },
+  { name: "mysql2's connectTimeout", err: Object.assign(new Error('connect ETIMEDOUT'), { code: 'ETIMEDOUT', errorno: 'ETIMEDOUT' }), is: true },
+  { name: "the OS's connect timeout", err: Object.assign(new Error('connect ETIMEDOUT 10.0.0.1:5432'), { code: 'ETIMEDOUT', errno: -110, syscall: 'connect' }), is: true },
+  { name: 'a refused connection is not one', err: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }), is: false },
+  { name: "PostgreSQL's own statement_timeout is not one (the server answered)", err: pgError('57014', 'canceling statement due to statement timeout'), is: false },
+  { name: 'a database error that happens to say "timeout expired" is not one', err: pgError('XX000', 'timeout expired'), is: false },
+  { name: 'a plain Error', err: new Error('boom'), is: false },
+  { name: 'null', err: null, is: false },
+];
+
+for (const c of timeouts) {
+  test(`isTimeout: ${c.name}`, () => assert.equal(isTimeout(c.err), c.is));
 }

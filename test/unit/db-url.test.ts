@@ -44,9 +44,23 @@ const postgresUrls = [
 ];
 for (const url of postgresUrls) {
   test(`knexConfigFor postgres: ${url}`, () => {
-    assert.deepEqual(knexConfigFor(url), { client: 'pg', connection: url, pool: { min: 0, max: 10 } });
+    assert.deepEqual(knexConfigFor(url), {
+      client: 'pg',
+      connection: { connectionString: url, connectionTimeoutMillis: 30_000, keepAlive: true },
+      acquireConnectionTimeout: 30_000,
+      pool: { min: 0, max: 10 },
+    });
   });
 }
+
+// KILN_DB_TIMEOUT_MSECS: connecting and waiting for a pooled connection are bounded (statements: store/db-timeout.ts).
+test('knexConfigFor bounds connecting to PostgreSQL and MySQL by the timeout given', () => {
+  const pg = knexConfigFor('postgres://u:p@db/fn', 700);
+  assert.deepEqual([pg.acquireConnectionTimeout, (pg.connection as { connectionTimeoutMillis?: number }).connectionTimeoutMillis], [700, 700]);
+  const my = knexConfigFor('mysql://u:p@db/fn', 700);
+  assert.deepEqual([my.acquireConnectionTimeout, (my.connection as { connectTimeout?: number }).connectTimeout], [700, 700]);
+  assert.equal((my.connection as { enableKeepAlive?: boolean }).enableKeepAlive, true);
+});
 
 const tcp = (host: string, port: number, user: string, password: string, database: string): MysqlConnection =>
   ({ host, port, user, password, database });
@@ -102,7 +116,9 @@ test('knexConfigFor mysql: mysql2 with utf8mb4, UTC and a pool', () => {
   assert.equal(config.client, 'mysql2');
   assert.deepEqual(config.connection, {
     host: 'mysql', port: 3306, user: 'root', password: 'root', database: 'funcs', charset: 'utf8mb4', timezone: 'Z',
+    connectTimeout: 30_000, enableKeepAlive: true,
   });
+  assert.equal(config.acquireConnectionTimeout, 30_000);
   assert.equal(config.pool?.min, 0);
   assert.equal(config.pool?.max, 10);
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ApiError, badRequest, type ErrorBody, toHttpError } from '../../api/errors.js';
-import { ConflictError, NotFoundError, UnstorableValueError } from '../../store/errors.js';
+import { ConflictError, DatabaseTimeoutError, NotFoundError, UnstorableValueError } from '../../store/errors.js';
 
 /** http-errors' errors, as express's modules throw them: an Error with a `type`, a status and `expose`. */
 const httpError = (message: string, type: string, status: number): Error =>
@@ -102,6 +102,11 @@ const cases: { name: string; err: unknown; status: number; body: ErrorBody }[] =
   { name: 'undefined', err: undefined, status: 500, body: { message: 'internal server error' } },
   { name: 'empty object', err: {}, status: 500, body: { message: 'internal server error' } },
 ];
+test('toHttpError: the database not answering in time is a 503 to try again, its details left to the log', () => {
+  const err = new DatabaseTimeoutError(500, 'the database at db:5432 did not answer within 500 ms (KILN_DB_TIMEOUT_MSECS)');
+  assert.deepEqual(toHttpError(err), { status: 503, body: { message: 'database did not answer in time' }, headers: { 'Retry-After': '15' } });
+});
+
 for (const c of cases) {
   test(`toHttpError: ${c.name} -> ${c.status}`, () => {
     const got = toHttpError(c.err);

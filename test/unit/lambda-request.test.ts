@@ -11,7 +11,7 @@ import {
 } from '../../api/lambda-request.js';
 import { reportExpected } from '../../api/lambda-log.js';
 import { DriverError, ImageNotFoundError } from '../../drivers/errors.js';
-import { NotFoundError } from '../../store/errors.js';
+import { DatabaseTimeoutError, NotFoundError } from '../../store/errors.js';
 
 const refused = (type: string, status = 400) => (err: unknown) => {
   assert.ok(err instanceof LambdaApiError, `expected a LambdaApiError, got ${String(err)}`);
@@ -193,6 +193,7 @@ describe('toLambdaError', () => {
     ['no token', new UnauthorizedError('missing'), platform(401, 'MissingAuthenticationTokenException')],
     ['a wrong token', new UnauthorizedError('invalid'), platform(401, 'UnrecognizedClientException')],
     ['a bug', new Error('oops'), platform(500, 'ServiceException')],
+    ['the database not answering', new DatabaseTimeoutError(30_000), { ...platform(503, 'ServiceException'), message: 'database did not answer in time' }],
     ['a timeout', agent('timeout'), fnError('Sandbox.Timedout')],
     ['a crash mid-call', agent('function-failed'), fnError('Runtime.ExitError')],
     ['an answer over the limit', agent('response-too-large'), fnError('Function.ResponseSizeTooLarge')],

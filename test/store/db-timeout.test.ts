@@ -1,0 +1,128 @@
+// PostgreSQL or MySQL that stops answering (SIGSTOPped, cut off): every wait on it is bounded by
+// KILN_DB_TIMEOUT_MSECS, a request gets 503 rather than hanging, and a server starting on it
+// stops with a message. The server is made to stop answering by a proxy that holds the bytes
+// (test/helpers/partition.ts); a black hole stands for one that never answered.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { idFactory } from '../../api/ids.js';
+import { DatabaseTimeoutError } from '../../store/errors.js';
+import { openKnex } from '../../store/open.js';
+import { SqlStore } from '../../store/sql-store.js';
+import type { App } from '../../store/types.js';
+import { backends, type TestDb } from '../helpers/db.js';
+import { blackHole, partitionable } from '../helpers/partition.js';
+import { spawnServer } from '../helpers/process.js';
+import { call, startServer } from '../helpers/server.js';
+
+const newId = idFactory();
+const BOUND_MS = 500;
+/** The bound and some scheduling: far short of knex's own 60 s, or forever. */
+const WITHIN_MS = 3000;
+/** Fails a test still waiting, rather than the suite hanging (as it did before the bound). */
+const TEST_TIMEOUT = { timeout: 30_000 };
+
+const app = (name: string): App => {
+  const now = new Date().toISOString();
+  return { id: newId(), name, config: {}, annotations: {}, shape: 'GENERIC_X86', created_at: now, updated_at: now };
+};
+
+async function timed<T>(what: string, work: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  try {
+    return await work();
+  } finally {
+    const took = Date.now() - started;
+    assert.ok(took < WITHIN_MS, `${what} took ${took} ms`);
+  }
+}
+
+const isTimeout = (err: unknown): boolean => {
+  assert.ok(err instanceof DatabaseTimeoutError, `a DatabaseTimeoutError, not ${String(err)}`);
+  return true;
+};
+
+for (const backend of backends.filter((b) => b.name !== 'sqlite')) {
+  describe(`${backend.name} not answering`, () => {
+    let db: TestDb;
+
+    before(async () => {
+      db = await backend.create();
+    });
+    after(async () => {
+      await db?.cleanup();
+    });
+
+    test('opening it fails within the bound, naming the server and the setting', TEST_TIMEOUT, async () => {
+      const hole = await blackHole();
+      try {
+        await timed('openKnex', () => assert.rejects(openKnex(hole.urlFor(db.url), { timeoutMs: BOUND_MS }), (err) => {
+          isTimeout(err);
+          assert.match((err as Error).message, /^the database at 127\.0\.0\.1:\d+ did not answer within 500 ms \(KILN_DB_TIMEOUT_MSECS\)$/);
+          return true;
+        }));
+      } finally {
+        await hole.close();
+      }
+    });
+
+    test('in the store: a statement, a transaction and a new connection each fail within the bound; healed, it answers again', TEST_TIMEOUT, async () => {
+      const net = await partitionable(db.url);
+      const store = new SqlStore(await openKnex(net.urlFor(db.url), { timeoutMs: BOUND_MS }));
+      try {
+        const a = app('partitioned');
+        await store.insertApp(a);
+        net.cut();
+        await timed('a read on a pooled connection', () => assert.rejects(store.getApp(a.id), isTimeout));
+        await timed('a transaction', () => assert.rejects(store.deleteApp(a.id), isTimeout));
+        await timed('a write', () => assert.rejects(store.insertApp(app('during')), isTimeout));
+        // Each connection that timed out was closed: whatever the pool had, it makes new ones now.
+        await timed('a list on a new connection', () => assert.rejects(store.listApps({ perPage: 30 }), isTimeout));
+        net.heal();
+        assert.deepEqual(await store.getApp(a.id), a, 'the delete never reached the server');
+      } finally {
+        await timed('closing the store', () => store.close());
+        await net.close();
+      }
+    });
+
+    test('through the API: 503 with Retry-After within the bound, for REST and invoke; healed, 200', TEST_TIMEOUT, async () => {
+      const net = await partitionable(db.url);
+      const srv = await startServer(net.urlFor(db.url), { KILN_DB_TIMEOUT_MSECS: String(BOUND_MS) });
+      try {
+        const a = (await call(srv.url, 'POST', '/v2/apps', { name: 'api-partitioned' })).body;
+        const f = (await call(srv.url, 'POST', '/v2/fns', { name: 'f', app_id: a.id, image: 'img' })).body;
+        net.cut();
+        const requests: [string, string, unknown?][] = [
+          ['GET', `/v2/apps/${a.id}`], ['POST', '/v2/apps', { name: 'api-during' }], ['DELETE', `/v2/apps/${a.id}`],
+          ['GET', `/v2/fns?app_id=${a.id}`], ['POST', `/invoke/${f.id}`, 'payload'],
+        ];
+        for (const [method, path, body] of requests) {
+          const r = await timed(`${method} ${path}`, () => call(srv.url, method, path, body));
+          assert.deepEqual([r.status, r.body, r.headers.get('retry-after')], [503, { message: 'database did not answer in time' }, '15'], `${method} ${path}`);
+        }
+        net.heal();
+        assert.deepEqual((await call(srv.url, 'GET', `/v2/apps/${a.id}`)).body, a);
+      } finally {
+        await srv.stop();
+        await net.close();
+      }
+    });
+
+    test('a server started on it stops within the bound, saying what did not answer', TEST_TIMEOUT, async () => {
+      const hole = await blackHole();
+      const iofs = mkdtempSync(join(tmpdir(), 'kiln-iofs-'));
+      try {
+        await timed('the failed start', () => assert.rejects(
+          spawnServer({ FN_DB_URL: hole.urlFor(db.url), KILN_DB_TIMEOUT_MSECS: String(BOUND_MS), FN_IOFS_PATH: join(iofs, 'iofs'), TMPDIR: tmpdir() }),
+          /server exited with 1: kiln: failed to start: the database at 127\.0\.0\.1:\d+ did not answer within 500 ms \(KILN_DB_TIMEOUT_MSECS\)/,
+        ));
+      } finally {
+        await hole.close();
+        rmSync(iofs, { recursive: true, force: true });
+      }
+    });
+  });
+}
