@@ -320,8 +320,10 @@ export class Agent {
         );
         // A container that refused the connection never saw the call (one the engine lost in a
         // restart, say, and still counted idle): it goes, and another takes the call.
-        if (!done.unsent || attempt === MAX_CALL_ATTEMPTS || res.headersSent || this.stop.signal.aborted) break;
+        if (!done.unsent || attempt === MAX_CALL_ATTEMPTS || res.headersSent) break;
         pool.release(container, false);
+        // The call reached no function: stopping, it is refused as any call not yet run.
+        if (this.stop.signal.aborted) return refuse(new AgentError('shutting-down', 'Server is shutting down'));
       }
       spec.onLog?.(done.log);
       pool.release(container, done.reusable, Date.now() - startedAt);
@@ -414,7 +416,10 @@ export class Agent {
         this.giveBack(c);
         // An eviction whose removal failed frees nothing soon: other idle ones may be evicted.
         const notEvicting = () => {
-          if (this.evicted.delete(c)) this.evictingBytes -= memory;
+          if (!this.evicted.delete(c)) return;
+          this.evictingBytes -= memory;
+          // A launch waiting on this eviction may evict another now.
+          this.resources.wake();
         };
         void this.closeContainer(c, notEvicting).finally(() => {
           notEvicting();

@@ -168,6 +168,7 @@ export class HotContainer {
         writeStat: stats,
       });
       await deps.driver.prepareCookie(cookie, signal);
+      await dir.arm();
       const waiter = await cookie.run(signal);
       const exited = waiter.wait();
       let timer: NodeJS.Timeout | undefined;

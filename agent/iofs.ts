@@ -4,7 +4,7 @@
 // (an O_PATH descriptor) and connects through that, never through a name the container can change.
 import { constants, watch, type FSWatcher } from 'node:fs';
 import { execFile } from 'node:child_process';
-import { chmod, lstat, mkdir, mkdtemp, open, readlink, rm, stat, type FileHandle } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, open, readdir, readlink, rm, stat, type FileHandle } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { basename, dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -18,7 +18,12 @@ const MAX_SOCKET_PATH = 107;
 export interface SocketDir {
   /** The directory bind-mounted at /tmp/iofs. */
   path: string;
-  /** Resolves, once lsnr.sock is a valid link to a socket, to the path the agent connects to. The watch is already set up. */
+  /**
+   * Mounts the tmpfs (FN_IOFS_TMPFS) and starts watching: call it once the container exists and
+   * before it starts. Throws when the mount or the watch cannot be made (nothing to undo but remove()).
+   */
+  arm(): Promise<void>;
+  /** Resolves, once armed and lsnr.sock is a valid link to a socket, to the path the agent connects to. */
   ready: Promise<string>;
   /** Stops watching (ready rejects if still pending). */
   stopWatching(): void;
@@ -123,9 +128,15 @@ export async function prepareSocketBase(base: string, opts: { tmpfs?: string; ma
   const me = process.getuid?.();
   if (opts.mayClose && st.isDirectory() && st.uid === me && (st.mode & 0o7077) !== 0 && (st.mode & 0o1002) === 0) await chmod(base, 0o700);
   await privateBase(base);
+  // A probe a killed start left (a mount, maybe): probes live for a moment at start-up only.
+  for (const name of await readdir(base)) {
+    if (!name.startsWith(PROBE_PREFIX)) continue;
+    await unmountIfMounted(join(base, name));
+    await rm(join(base, name), { recursive: true, force: true });
+  }
   // With FN_IOFS_TMPFS, a mount that cannot work stops start-up rather than every call.
   if (opts.tmpfs !== undefined) {
-    const probe = await mkdtemp(join(base, 'probe-'));
+    const probe = await mkdtemp(join(base, PROBE_PREFIX));
     try {
       await mountTmpfs(probe, opts.tmpfs);
       await run('umount', [probe]);
@@ -158,7 +169,7 @@ async function mountTmpfs(dir: string, options: string): Promise<void> {
   try {
     await run('mount', ['-t', 'tmpfs', '-o', opts, 'tmpfs', dir]);
   } catch (err) {
-    const why = ((err as { stderr?: string }).stderr ?? (err as Error).message).trim();
+    const why = (err as { stderr?: string }).stderr?.trim() || (err as Error).message;
     throw new Error(`FN_IOFS_TMPFS: cannot mount a tmpfs at ${dir} (-o ${opts}): ${why}`);
   }
 }
@@ -168,6 +179,9 @@ async function unmountIfMounted(dir: string): Promise<void> {
   const [d, parent] = await Promise.all([stat(dir).catch(() => undefined), stat(dirname(dir)).catch(() => undefined)]);
   if (d && parent && d.dev !== parent.dev) await run('umount', ['-l', dir]).catch(() => {});
 }
+
+/** The start-up probe of FN_IOFS_TMPFS, a directory of the base's for a moment. */
+const PROBE_PREFIX = 'probe-';
 
 /** Names mkdtemp gives under the base: `c` and six characters. */
 const SOCKET_DIR_NAME = /^c[A-Za-z0-9]{6}$/;
@@ -187,23 +201,18 @@ export async function removeSocketDirs(base: string, dirs: readonly string[]): P
 
 /**
  * Makes a fresh directory (mode 0777, so the container's user can bind in it; its parent keeps
- * everyone else out), a tmpfs with these options when `tmpfs` is given, and watches it.
+ * everyone else out); arm() makes it a tmpfs with these options when `tmpfs` is given, and watches it.
  */
 export async function makeSocketDir(base: string, tmpfs?: string): Promise<SocketDir> {
   checkSocketBase(base);
   await privateBase(base);
   const path = await mkdtemp(join(base, 'c'));
   await chmod(path, 0o777);
-  if (tmpfs !== undefined) {
-    await mountTmpfs(path, tmpfs).catch(async (err: unknown) => {
-      await rm(path, { recursive: true, force: true });
-      throw err;
-    });
-  }
   const listener = join(path, LISTENER_NAME);
 
   let watcher: FSWatcher | undefined;
   let held: FileHandle | undefined;
+  let mounted = false;
   let settle: { resolve(p: string): void; reject(e: Error): void } | undefined;
   const ready = new Promise<string>((resolve, reject) => {
     settle = { resolve, reject };
@@ -232,30 +241,32 @@ export async function makeSocketDir(base: string, tmpfs?: string): Promise<Socke
       if (bound && settle) setTimeout(check, 10);
     });
   };
-  // Watch before the container starts, so the link's creation cannot be missed.
-  try {
-    watcher = watch(path, (_event, name) => {
-      if (name === null || name === LISTENER_NAME) check();
-    });
-  } catch (err) {
-    // Out of inotify instances, say: no directory is left behind.
-    if (tmpfs !== undefined) await unmountIfMounted(path);
-    await rm(path, { recursive: true, force: true });
-    throw err;
-  }
-  watcher.on('error', (err) => done(err));
-  check();
 
   return {
     path,
     ready,
+    arm: async () => {
+      // Mounted once the container that names it exists, so a server killed at any moment
+      // leaves no mount that no container names (the next start cleans up after those).
+      if (tmpfs !== undefined && !mounted) {
+        await mountTmpfs(path, tmpfs);
+        mounted = true;
+      }
+      // Watch before the container starts, so the link's creation cannot be missed.
+      if (!settle || watcher) return;
+      watcher = watch(path, (_event, name) => {
+        if (name === null || name === LISTENER_NAME) check();
+      });
+      watcher.on('error', (err) => done(err));
+      check();
+    },
     stopWatching: () => done(new Error('stopped watching')),
     remove: async () => {
       done(new Error('removed'));
       const h = held;
       held = undefined;
       await h?.close();
-      if (tmpfs !== undefined) await unmountIfMounted(path);
+      if (mounted) await unmountIfMounted(path);
       await rm(path, { recursive: true, force: true });
     },
   };

@@ -98,7 +98,7 @@ export class SlotPool {
         reject(signal.reason instanceof Error ? signal.reason : new AgentError('server-busy', 'Timed out - server too busy'));
       };
       const waiter: Waiter = {
-        since: Date.now(),
+        since: performance.now(),
         resolve: (c) => {
           signal.removeEventListener('abort', onAbort);
           resolve(c);
@@ -185,7 +185,7 @@ export class SlotPool {
     const expectedWaitMs = Math.ceil(this.waiters.length / serving) * this.callMs;
     if (expectedWaitMs > this.patienceMs) return true;
     const first = this.unserved;
-    return first !== undefined && Date.now() - first.since >= this.stallMs;
+    return first !== undefined && performance.now() - first.since >= this.stallMs;
   }
 
   private maybeLaunch(): void {
@@ -197,7 +197,7 @@ export class SlotPool {
       this.recheck = setTimeout(() => {
         this.recheck = undefined;
         this.maybeLaunch();
-      }, Math.max(1, first.since + this.stallMs - Date.now()));
+      }, Math.max(1, first.since + this.stallMs - performance.now()));
       this.recheck.unref();
     }
   }
@@ -205,12 +205,12 @@ export class SlotPool {
   private launchWhileWorth(): void {
     while (this.waiters.length > this.starting && this.worthLaunching()) {
       this.starting++;
-      const began = Date.now();
+      const began = performance.now();
       const launch = this.launches++;
       this.hooks.launch().then(
         (c) => {
           this.starting--;
-          this.startMs = this.startMs * (1 - EWMA) + (Date.now() - began) * EWMA;
+          this.startMs = this.startMs * (1 - EWMA) + (performance.now() - began) * EWMA;
           this.members.add(c);
           if (this.arrivals.some((a) => launch < a.before && !a.test(c))) this.stale.add(c);
           if (this.starting === 0) this.arrivals = [];

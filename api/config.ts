@@ -1,7 +1,7 @@
 // Settings are read once, here, into a typed object; nothing else reads process.env.
 // Names follow Fn's where Fn has the same setting, so an Fn operator's environment carries over.
 import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { CpuListError, parseCpuList } from '../agent/cpu-placement.js';
 import { allowedNetworks, DEFAULT_ALLOWED_NETWORKS, networkNames } from '../agent/fn-network.js';
@@ -274,7 +274,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     authInvoke: e.KILN_AUTH_INVOKE,
     agent: {
       nodeId: e.KILN_NODE_ID ?? (hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 64) || 'kiln'),
-      iofsPath: e.FN_IOFS_PATH ?? join(tmpdir(), 'kiln-iofs'),
+      // Absolute: the engine takes a relative bind source for a volume's name (TMPDIR may be relative).
+      iofsPath: resolve(e.FN_IOFS_PATH ?? join(tmpdir(), 'kiln-iofs')),
       iofsPathGiven: e.FN_IOFS_PATH !== undefined,
       iofsTmpfs: e.FN_IOFS_TMPFS ? e.FN_IOFS_OPTS : undefined,
       freezeIdleMs: e.FN_FREEZE_IDLE_MSECS,

@@ -162,7 +162,16 @@ export async function prepareRuntimeBundle(opts: RuntimeBundleOptions): Promise<
   for (const hostDir of names) {
     if (await placeBundle(hostDir, files)) return { hostDir, mount: BUNDLE_MOUNT, command };
   }
-  throw new Error(`runtime bundle: ${names.join(' and ')} are held by files Kiln cannot trust or move`);
+  // Both held (another local user can make both names first): a copy of a name no one can
+  // foresee serves this run, and is not found again.
+  const tmp = await mkdtemp(`${shared}.tmp-`);
+  try {
+    await writeBundle(tmp, files);
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
+  return { hostDir: tmp, mount: BUNDLE_MOUNT, command };
 }
 
 /** Makes `hostDir` a complete, trusted bundle, or finds it one; false when its name cannot be had. */

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const execFileP = promisify(execFile);
 import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rm, stat, statfs, symlink, unlink, writeFile } from 'node:fs/promises';
 import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -17,6 +20,11 @@ before(async () => {
 
 after(async () => {
   await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  // A tmpfs test that failed before its own clean-up must not leave a mount behind.
+  for (const line of (await readFile('/proc/self/mountinfo', 'utf8')).split('\n')) {
+    const point = line.split(' ')[4];
+    if (point?.startsWith(`${root}/`)) await execFileP('umount', ['-l', point]).catch(() => {});
+  }
   await rm(root, { recursive: true, force: true });
 });
 
@@ -219,6 +227,7 @@ test('makeSocketDir: creates a fresh 0777 directory under a base it creates', as
 
 test('makeSocketDir: ready resolves once the socket is bound and then linked', { timeout: 10_000 }, async () => {
   const d = await makeSocketDir(join(root, 'ready'));
+  await d.arm();
   try {
     await sleep(30);
     const server = await listen(join(d.path, 'phonylsnr.sock'));
@@ -237,6 +246,7 @@ test('makeSocketDir: ready resolves once the socket is bound and then linked', {
 
 test('makeSocketDir: lsnr.sock bound directly is ready only once it listens (a bind comes before its listen)', { timeout: 10_000 }, async () => {
   const d = await makeSocketDir(join(root, 'direct'));
+  await d.arm();
   // A server as a function's could be written: bind, then listen a moment later.
   const code = `import socket, time\ns = socket.socket(socket.AF_UNIX)\ns.bind(${JSON.stringify(join(d.path, LISTENER_NAME))})\ntime.sleep(0.4)\ns.listen(1)\ntime.sleep(5)\n`;
   const py = spawn('python3', ['-c', code], { stdio: 'ignore' });
@@ -252,8 +262,23 @@ test('makeSocketDir: lsnr.sock bound directly is ready only once it listens (a b
   }
 });
 
+test('makeSocketDir: nothing is watched (and ready stays pending) until arm()', { timeout: 10_000 }, async () => {
+  const d = await makeSocketDir(join(root, 'unarmed'));
+  try {
+    const server = await listen(join(d.path, 'phonylsnr.sock'));
+    await symlink('phonylsnr.sock', join(d.path, LISTENER_NAME));
+    assert.equal(await settledWithin(d.ready, 100), 'pending');
+    await d.arm();
+    assert.equal(await settledWithin(d.ready, 5_000), 'resolved', 'armed: a link already there counts');
+    await closeServer(server);
+  } finally {
+    await d.remove();
+  }
+});
+
 test('makeSocketDir: ready stays pending for an invalid link', { timeout: 10_000 }, async () => {
   const d = await makeSocketDir(join(root, 'invalid'));
+  await d.arm();
   try {
     await writeFile(join(d.path, 'phonylsnr.sock'), 'not a socket');
     await sleep(30);
@@ -276,6 +301,7 @@ test('makeSocketDir: remove() deletes the directory and its contents, rejects a 
 
 test('makeSocketDir: remove() after ready keeps ready resolved', { timeout: 10_000 }, async () => {
   const d = await makeSocketDir(join(root, 'remove-after-ready'));
+  await d.arm();
   const server = await listen(join(d.path, 'phonylsnr.sock'));
   await sleep(20);
   await symlink('phonylsnr.sock', join(d.path, LISTENER_NAME));
@@ -288,6 +314,7 @@ test('makeSocketDir: remove() after ready keeps ready resolved', { timeout: 10_0
 
 test('makeSocketDir: once ready, relinking lsnr.sock cannot point the agent at another socket', { timeout: 10_000 }, async () => {
   const d = await makeSocketDir(join(root, 'relink'));
+  await d.arm();
   try {
     const served: string[] = [];
     const mine = await listen(join(d.path, 'phonylsnr.sock'));
@@ -437,6 +464,7 @@ test('makeSocketDir with FN_IOFS_TMPFS: a bounded tmpfs of its own, ready as eve
   const base = join(root, 'tmpfs');
   await prepareSocketBase(base, { tmpfs: 'size=64k' });
   const d = await makeSocketDir(base, 'size=64k');
+  await d.arm();
   try {
     assert.equal((await statfs(d.path)).type, TMPFS_MAGIC);
     assert.equal((await stat(d.path)).mode & 0o777, 0o777);
@@ -463,9 +491,21 @@ test('prepareSocketBase with FN_IOFS_TMPFS: options the kernel refuses stop star
 test('removeSocketDirs unmounts a leftover tmpfs before removing it', asRoot, async () => {
   const base = join(root, 'tmpfs-left');
   const d = await makeSocketDir(base, 'size=64k');
+  await d.arm();
   d.stopWatching();
   // As a killed server leaves it: mounted, never removed.
   assert.equal(await removeSocketDirs(base, [d.path]), 1);
   await assert.rejects(stat(d.path), { code: 'ENOENT' });
   assert.ok(!(await readFile('/proc/self/mountinfo', 'utf8')).includes(d.path));
+});
+
+test('prepareSocketBase removes a probe a killed start left, mounted or not', asRoot, async () => {
+  const base = join(root, 'probe-left');
+  await prepareSocketBase(base);
+  await mkdir(join(base, 'probe-AbC123'));
+  await mkdir(join(base, 'probe-XyZ789'));
+  await execFileP('mount', ['-t', 'tmpfs', 'tmpfs', join(base, 'probe-XyZ789')]);
+  await mkdir(join(base, 'cKeep01'));
+  await prepareSocketBase(base);
+  assert.deepEqual(await readdir(base), ['cKeep01']);
 });
