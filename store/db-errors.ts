@@ -72,3 +72,15 @@ export function isTimeout(err: unknown): boolean {
   const { name, code, message } = (err ?? {}) as { name?: unknown; code?: unknown; message?: unknown };
   return name === 'KnexTimeoutError' || code === 'ETIMEDOUT' || (code === undefined && message === 'timeout expired');
 }
+
+/**
+ * SQLite's answer that another connection holds a lock it needs: SQLITE_BUSY and its extended
+ * codes (better-sqlite3 reports those): _SNAPSHOT (a read transaction's snapshot went stale before
+ * it could write), _RECOVERY (another connection is recovering the WAL), _TIMEOUT. Each clears
+ * by rolling back and running the whole write or transaction again, which is how Kiln retries.
+ * Not SQLITE_LOCKED: a conflict within one connection, which waiting does not clear.
+ */
+export function isSqliteBusy(err: unknown): boolean {
+  const { code } = (err ?? {}) as { code?: unknown };
+  return code === 'SQLITE_BUSY' || (typeof code === 'string' && code.startsWith('SQLITE_BUSY_'));
+}

@@ -2,7 +2,7 @@
 // column, waits that ran out.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isForeignKeyViolation, isTimeout, isUniqueViolation, tooLongValue, unencodableColumn, type TooLongValue } from '../../store/db-errors.js';
+import { isForeignKeyViolation, isSqliteBusy, isTimeout, isUniqueViolation, tooLongValue, unencodableColumn, type TooLongValue } from '../../store/db-errors.js';
 
 /** pg's DatabaseError as it comes for 22001: a message, a code, and no column, table or constraint. */
 const pgError = (code: string, message: string): Error => Object.assign(new Error(message), {
@@ -136,4 +136,22 @@ const timeouts: { name: string; err: unknown; is: boolean }[] = [
 
 for (const c of timeouts) {
   test(`isTimeout: ${c.name}`, () => assert.equal(isTimeout(c.err), c.is));
+}
+
+// SQLite's busy answers, which a write retries whole (store/sqlite-busy.ts).
+const sqliteBusy: { name: string; err: unknown; is: boolean }[] = [
+  { name: 'SQLITE_BUSY', err: sqliteError('SQLITE_BUSY', 'database is locked'), is: true },
+  { name: 'SQLITE_BUSY_SNAPSHOT', err: sqliteError('SQLITE_BUSY_SNAPSHOT', 'database is locked'), is: true },
+  { name: 'SQLITE_BUSY_RECOVERY', err: sqliteError('SQLITE_BUSY_RECOVERY', 'database is locked'), is: true },
+  { name: 'SQLITE_BUSY_TIMEOUT', err: sqliteError('SQLITE_BUSY_TIMEOUT', 'database is locked'), is: true },
+  { name: 'SQLITE_LOCKED is not (a conflict within one connection)', err: sqliteError('SQLITE_LOCKED', 'database table is locked'), is: false },
+  { name: 'a SQLite unique violation is not', err: sqliteError('SQLITE_CONSTRAINT_UNIQUE', 'UNIQUE constraint failed: apps.name'), is: false },
+  { name: 'a code that only begins alike is not', err: sqliteError('SQLITE_BUSYNESS', 'no such code'), is: false },
+  { name: "MySQL's lock wait timeout is not", err: mysqlError('ER_LOCK_WAIT_TIMEOUT', 1205, 'HY000', 'Lock wait timeout exceeded'), is: false },
+  { name: 'a plain Error', err: new Error('database is locked'), is: false },
+  { name: 'null', err: null, is: false },
+];
+
+for (const c of sqliteBusy) {
+  test(`isSqliteBusy: ${c.name}`, () => assert.equal(isSqliteBusy(c.err), c.is));
 }
