@@ -7,6 +7,7 @@ import { boundStatements, DEFAULT_DB_TIMEOUT_MS } from './db-timeout.js';
 import { DatabaseTimeoutError } from './errors.js';
 import { migrationSourceFor } from './fn-database.js';
 import { withMigrationLock } from './migration-lock.js';
+import { SQLITE_BUSY_MS, SQLITE_START_BUSY_MS } from './sqlite-busy.js';
 
 export class DbUrlError extends Error {}
 
@@ -127,12 +128,20 @@ export const MYSQL_SESSION_SQL =
   "SET SESSION sql_mode = CONCAT_WS(',', NULLIF(TRIM(BOTH ',' FROM REPLACE(CONCAT(',', @@SESSION.sql_mode, ','), " +
   "',NO_BACKSLASH_ESCAPES,', ',')), ''), 'STRICT_ALL_TABLES')";
 
+/** SQLite's busy timeout for each connection the pool makes; openKnex shortens it once migrated. */
+export interface SqliteBusyTimeout {
+  ms: number;
+}
+
 /**
  * Parses `sqlite3://PATH` (relative or absolute, or `:memory:`), `postgres://...` and `mysql://...`.
  * A server's connections are bounded by `timeoutMs` (connecting, and waiting for one from the
- * pool); TCP keep-alive finds idle ones whose server went away.
+ * pool); TCP keep-alive finds idle ones whose server went away. A SQLite connection gets
+ * `sqliteBusy`'s timeout as it stands when the pool makes it.
  */
-export function knexConfigFor(url: string, timeoutMs = DEFAULT_DB_TIMEOUT_MS): Knex.Config {
+export function knexConfigFor(
+  url: string, timeoutMs = DEFAULT_DB_TIMEOUT_MS, sqliteBusy: SqliteBusyTimeout = { ms: SQLITE_START_BUSY_MS },
+): Knex.Config {
   const at = url.indexOf('://');
   if (at <= 0) throw new DbUrlError(`FN_DB_URL "${url}" is not a URL (use ${SCHEMES})`);
   const scheme = url.slice(0, at);
@@ -147,10 +156,11 @@ export function knexConfigFor(url: string, timeoutMs = DEFAULT_DB_TIMEOUT_MS): K
         connection: { filename },
         useNullAsDefault: true,
         pool: {
-          // WAL lets readers run beside a writer; the busy timeout rides out a second process's lock.
+          // WAL lets readers run beside a writer; the busy timeout rides out a second process's lock
+          // (synchronously, so past start-up only briefly: store/sqlite-busy.ts).
           afterCreate: (conn: { pragma(s: string): unknown }, done: (err: Error | null, c: unknown) => void) => {
             conn.pragma('journal_mode = WAL');
-            conn.pragma('busy_timeout = 5000');
+            conn.pragma(`busy_timeout = ${sqliteBusy.ms}`);
             conn.pragma('foreign_keys = ON');
             conn.pragma('synchronous = NORMAL');
             done(null, conn);
@@ -209,7 +219,8 @@ function serverOf(url: string): string {
  * statement may take long on a large table, and is not cut off (MySQL commits DDL as it goes).
  */
 export async function openKnex(url: string, { timeoutMs = DEFAULT_DB_TIMEOUT_MS }: OpenOptions = {}): Promise<Knex> {
-  const config = knexConfigFor(url, timeoutMs);
+  const sqliteBusy: SqliteBusyTimeout = { ms: SQLITE_START_BUSY_MS };
+  const config = knexConfigFor(url, timeoutMs, sqliteBusy);
   const conn = config.connection as { filename?: string } | string;
   if (typeof conn === 'object' && conn.filename && conn.filename !== ':memory:') {
     mkdirSync(dirname(conn.filename), { recursive: true });
@@ -221,6 +232,7 @@ export async function openKnex(url: string, { timeoutMs = DEFAULT_DB_TIMEOUT_MS 
     await withMigrationLock(knex, async () => {
       await knex.migrate.latest({ migrationSource: await migrationSourceFor(knex) });
     });
+    if (config.client === 'better-sqlite3') await shortenBusyTimeout(knex, sqliteBusy);
   } catch (err) {
     await knex.destroy();
     if (!isTimeout(err)) throw err;
@@ -228,4 +240,26 @@ export async function openKnex(url: string, { timeoutMs = DEFAULT_DB_TIMEOUT_MS 
   }
   if (config.client !== 'better-sqlite3') boundStatements(knex, timeoutMs);
   return knex;
+}
+
+/** knex's client as far as reaching its pooled better-sqlite3 connection goes. */
+interface SqlitePoolClient {
+  acquireConnection(): Promise<{ pragma(s: string): unknown }>;
+  releaseConnection(conn: unknown): Promise<unknown>;
+}
+
+/**
+ * Past migrations SQLite waits out a lock only briefly on the event loop; SqlStore retries a
+ * write that still finds it locked, asynchronously. The pool's one connection gets the short
+ * timeout now, and any the pool makes later (it may replace it) from afterCreate.
+ */
+async function shortenBusyTimeout(knex: Knex, sqliteBusy: SqliteBusyTimeout): Promise<void> {
+  sqliteBusy.ms = SQLITE_BUSY_MS;
+  const client = knex.client as unknown as SqlitePoolClient;
+  const conn = await client.acquireConnection();
+  try {
+    conn.pragma(`busy_timeout = ${SQLITE_BUSY_MS}`);
+  } finally {
+    await client.releaseConnection(conn);
+  }
 }

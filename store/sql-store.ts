@@ -2,6 +2,7 @@
 import type { Knex } from 'knex';
 import { isForeignKeyViolation, isUniqueViolation, tooLongValue, unencodableColumn } from './db-errors.js';
 import { ConflictError, NotFoundError, UnstorableValueError } from './errors.js';
+import { SqliteWrites } from './sqlite-busy.js';
 import { SqliteCallWriter, type CallRow } from './sqlite-call-writer.js';
 import {
   DEFAULT_APP_SHAPE, type App, type Call, type CallStatus, type Fn, type FnFormat, type Page, type PageQuery,
@@ -171,12 +172,23 @@ async function pageByName<T extends { name: string; id: string }>(
 }
 
 export class SqlStore implements Store {
+  /** SQLite only: writes retried, off the event loop, while another process holds the lock. */
+  private readonly sqliteWrites: SqliteWrites | undefined;
   private readonly sqliteCalls: SqliteCallWriter | undefined;
   /** Whether fns has Fn's shape column (an adopted Fn database); asked once. */
   private fnShape: Promise<boolean> | undefined;
 
   constructor(private readonly db: Knex) {
-    this.sqliteCalls = SqliteCallWriter.supports(db) ? new SqliteCallWriter(db) : undefined;
+    this.sqliteWrites = SqliteCallWriter.supports(db) ? new SqliteWrites() : undefined;
+    this.sqliteCalls = this.sqliteWrites && new SqliteCallWriter(db, this.sqliteWrites);
+  }
+
+  /**
+   * `op`, one write statement or one transaction, run as a whole: on SQLite retried while the
+   * database is locked (store/sqlite-busy.ts). PostgreSQL and MySQL wait on their own locks.
+   */
+  private write<T>(op: () => PromiseLike<T>): Promise<T> {
+    return this.sqliteWrites ? this.sqliteWrites.run(op) : Promise.resolve(op());
   }
 
   async close(): Promise<void> {
@@ -251,7 +263,7 @@ export class SqlStore implements Store {
   async insertApp(app: App): Promise<void> {
     const row = fromApp(app);
     try {
-      await this.db('apps').insert(row);
+      await this.write(() => this.db('apps').insert(row));
     } catch (err) {
       if (isUniqueViolation(err)) throw new ConflictError('app', 'App already exists');
       throw (await this.unstorable('app', 'apps', row, err)) ?? err;
@@ -262,7 +274,7 @@ export class SqlStore implements Store {
     const { id, ...rest } = fromApp(app);
     let n: number;
     try {
-      n = await this.db('apps').where({ id }).update(rest);
+      n = await this.write(() => this.db('apps').where({ id }).update(rest));
     } catch (err) {
       throw (await this.unstorable('app', 'apps', rest, err)) ?? err;
     }
@@ -280,12 +292,12 @@ export class SqlStore implements Store {
   async deleteApp(id: string): Promise<void> {
     // Explicit deletes rather than relying on ON DELETE CASCADE, which SQLite only honours
     // with foreign_keys on and which a database created elsewhere may lack.
-    await this.db.transaction(async (tx) => {
+    await this.write(() => this.db.transaction(async (tx) => {
       const n = await tx('apps').where({ id }).delete();
       if (n === 0) throw new NotFoundError('app', 'App not found');
       await tx('triggers').where({ app_id: id }).delete();
       await tx('fns').where({ app_id: id }).delete();
-    });
+    }));
   }
 
   async listApps(q: PageQuery & { name?: string }): Promise<Page<App>> {
@@ -307,7 +319,7 @@ export class SqlStore implements Store {
       row.shape = optStr(app.shape) ?? '';
     }
     try {
-      await this.db('fns').insert(row);
+      await this.write(() => this.db('fns').insert(row));
     } catch (err) {
       if (isUniqueViolation(err)) throw new ConflictError('fn', 'Fn with specified name already exists');
       throw (await this.missingParent(err, fn.app_id)) ?? (await this.unstorable('fn', 'fns', row, err)) ?? err;
@@ -318,7 +330,7 @@ export class SqlStore implements Store {
     const { id, ...rest } = fromFn(fn);
     let n: number;
     try {
-      n = await this.db('fns').where({ id }).update(rest);
+      n = await this.write(() => this.db('fns').where({ id }).update(rest));
     } catch (err) {
       if (isUniqueViolation(err)) throw new ConflictError('fn', 'Fn with specified name already exists');
       throw (await this.missingParent(err, fn.app_id)) ?? (await this.unstorable('fn', 'fns', rest, err)) ?? err;
@@ -331,11 +343,11 @@ export class SqlStore implements Store {
   }
 
   async deleteFn(id: string): Promise<void> {
-    await this.db.transaction(async (tx) => {
+    await this.write(() => this.db.transaction(async (tx) => {
       const n = await tx('fns').where({ id }).delete();
       if (n === 0) throw new NotFoundError('fn', 'Fn not found');
       await tx('triggers').where({ fn_id: id }).delete();
-    });
+    }));
   }
 
   async listFns(q: PageQuery & { appId?: string; name?: string }): Promise<Page<Fn>> {
@@ -365,7 +377,7 @@ export class SqlStore implements Store {
   async insertTrigger(t: Trigger): Promise<void> {
     const row = fromTrigger(t);
     try {
-      await this.db('triggers').insert(row);
+      await this.write(() => this.db('triggers').insert(row));
     } catch (err) {
       await this.triggerWriteError(t, row, err);
     }
@@ -375,7 +387,7 @@ export class SqlStore implements Store {
     const { id, ...rest } = fromTrigger(t);
     let n: number;
     try {
-      n = await this.db('triggers').where({ id }).update(rest);
+      n = await this.write(() => this.db('triggers').where({ id }).update(rest));
     } catch (err) {
       return this.triggerWriteError(t, rest, err);
     }
@@ -391,7 +403,7 @@ export class SqlStore implements Store {
   }
 
   async deleteTrigger(id: string): Promise<void> {
-    const n = await this.db('triggers').where({ id }).delete();
+    const n = await this.write(() => this.db('triggers').where({ id }).delete());
     if (n === 0) throw new NotFoundError('trigger', 'Trigger not found');
   }
 
@@ -405,7 +417,7 @@ export class SqlStore implements Store {
   // Calls
 
   async insertCall(call: Call): Promise<void> {
-    await this.db('calls').insert(fromCall(call));
+    await this.write(() => this.db('calls').insert(fromCall(call)));
   }
 
   async insertCalls(records: readonly { call: Call; log: string }[]): Promise<void> {
@@ -426,7 +438,7 @@ export class SqlStore implements Store {
 
   async updateCall(call: Call): Promise<void> {
     const { id, ...rest } = fromCall(call);
-    const n = await this.db('calls').where({ id }).update(rest);
+    const n = await this.write(() => this.db('calls').where({ id }).update(rest));
     if (n === 0) throw new NotFoundError('call', 'Call not found');
   }
 
@@ -447,7 +459,7 @@ export class SqlStore implements Store {
   }
 
   async insertLog(fnId: string, callId: string, log: string): Promise<void> {
-    await this.db('call_logs').insert({ call_id: callId, fn_id: fnId, log: storableText(log) }).onConflict('call_id').merge();
+    await this.write(() => this.db('call_logs').insert({ call_id: callId, fn_id: fnId, log: storableText(log) }).onConflict('call_id').merge());
   }
 
   async getLog(fnId: string, callId: string): Promise<string> {

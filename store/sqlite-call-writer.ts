@@ -3,6 +3,7 @@
 // (query building and a fresh prepare each time); this is a few µs.
 import type { Database, Statement } from 'better-sqlite3';
 import type { Knex } from 'knex';
+import type { SqliteWrites } from './sqlite-busy.js';
 
 export interface CallRow {
   id: string;
@@ -34,13 +35,18 @@ interface PooledClient {
 export class SqliteCallWriter {
   private readonly batches = new WeakMap<Database, Batch>();
 
-  constructor(private readonly knex: Knex) {}
+  constructor(private readonly knex: Knex, private readonly writes: SqliteWrites) {}
 
   static supports(knex: Knex): boolean {
     return knex.client.config.client === 'better-sqlite3';
   }
 
-  async write(calls: readonly CallRow[], logs: readonly LogRow[]): Promise<void> {
+  /** Writes the batch whole, retried while another process holds the lock (a failed batch is rolled back). */
+  write(calls: readonly CallRow[], logs: readonly LogRow[]): Promise<void> {
+    return this.writes.run(() => this.writeOnce(calls, logs));
+  }
+
+  private async writeOnce(calls: readonly CallRow[], logs: readonly LogRow[]): Promise<void> {
     const client = this.knex.client as unknown as PooledClient;
     const conn = await client.acquireConnection();
     try {

@@ -37,6 +37,21 @@ test('knexConfigFor sqlite: each connection gets WAL, a busy timeout and foreign
   assert.deepEqual(doneWith, { err: null, c: conn });
 });
 
+// openKnex shortens the busy timeout once migrated; a connection the pool makes after that gets the short one.
+test('knexConfigFor sqlite: a connection gets the busy timeout as it stands when made', () => {
+  const busy = { ms: 5000 };
+  const afterCreate = knexConfigFor('sqlite3://:memory:', undefined, busy).pool?.afterCreate as
+    (conn: { pragma(s: string): unknown }, done: (err: Error | null, c: unknown) => void) => void;
+  const made = (): string[] => {
+    const pragmas: string[] = [];
+    afterCreate({ pragma: (s: string): unknown => pragmas.push(s) }, () => undefined);
+    return pragmas.filter((p) => p.startsWith('busy_timeout'));
+  };
+  assert.deepEqual(made(), ['busy_timeout = 5000']);
+  busy.ms = 50;
+  assert.deepEqual(made(), ['busy_timeout = 50']);
+});
+
 const postgresUrls = [
   'postgres://kiln:secret@localhost:5432/fn',
   'postgresql://kiln:secret@localhost:5432/fn',
