@@ -248,9 +248,12 @@ export class HotContainer {
     this.current = call;
     this.cookie.setStatsEnabled(true);
     const ac = new AbortController();
-    // The Lambda daemon answers a timeout itself; the agent's timer is its backstop, and on a
-    // container's first call it also allows for the boot init (not the call's time).
-    const backstop = this.spec.lambda ? LAMBDA_TIMEOUT_GRACE_MS + (this.lastCall === undefined ? LAMBDA_BOOT_ALLOWANCE_MS : 0) : 0;
+    // The Lambda daemon answers a timeout itself; the agent's timer is its backstop. It allows
+    // for what the daemon does not count as the call's time: on a container's first call the
+    // boot init, on a later one the last call's tail (its extensions' work, at most its own
+    // timeout, and a reset's SHUTDOWN), which the call may wait behind.
+    const lambdaWait = this.lastCall === undefined ? LAMBDA_BOOT_ALLOWANCE_MS : input.timeoutMs + LAMBDA_SHUTDOWN_WAIT_MS;
+    const backstop = this.spec.lambda ? LAMBDA_TIMEOUT_GRACE_MS + lambdaWait : 0;
     const timer = setTimeout(() => ac.abort('timeout'), input.timeoutMs + backstop);
     const onCancel = () => ac.abort('cancelled');
     // The caller may have gone while the container was being unfrozen.

@@ -317,7 +317,13 @@ export class Sandbox {
    * extension are back in `next`.
    */
   invoke(event: InvokeEvent, reply: Reply): void {
-    void this.enqueue(() => this.runInvoke(event, reply));
+    const arrived = Date.now();
+    void this.enqueue(() => {
+      // The service starts an invoke's clock when the sandbox takes it: a call that waited here
+      // behind the last one's tail (extensions still working, a reset) gets its whole timeout.
+      const waited = Date.now() - arrived;
+      return this.runInvoke(waited > 0 ? { ...event, deadlineMs: event.deadlineMs + waited } : event, reply);
+    });
   }
 
   private async runInvoke(event: InvokeEvent, reply: Reply): Promise<void> {

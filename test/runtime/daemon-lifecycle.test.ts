@@ -306,6 +306,24 @@ describe('timeouts, crashes and init failures', () => {
       assert.ok(Date.now() - t0 >= 1500);
     }));
 
+  test("a call that waits behind the last one's tail gets the fn's whole timeout after it", () =>
+    withDaemon({ timeoutSec: 1 }, async (d) => {
+      const first = d.call('{}', { 'fn-call-id': 'ahead' });
+      await d.next();
+      assertAccepted(await d.post('ahead', 'response', '"done"'));
+      assert.equal((await first).status, 200);
+      // The runtime (this test) works on after its answer: the next call waits in the daemon.
+      const second = d.call('{}', { 'fn-call-id': 'behind' });
+      await sleep(700);
+      const event = await d.next();
+      const left = Number(event.headers['lambda-runtime-deadline-ms']) - Date.now();
+      assert.ok(left > 700 && left <= 1000, `${left} ms left for the invoke`);
+      await sleep(500);
+      assertAccepted(await d.post('behind', 'response', '"in time"'));
+      const a = await second;
+      assert.equal(a.status, 200, a.text);
+    }));
+
   test('a missing bootstrap: 502 Runtime.InvalidEntrypoint, again on the next call', () =>
     withDaemon({ command: ['/nonexistent/kiln/bootstrap'] }, async (d) => {
       const a = await d.call('{}', { 'fn-call-id': 'nb1' });
