@@ -1,7 +1,8 @@
 // Starts the runtime and the extensions in process groups of their own, forwards their
 // output line by line, reports their exits, and signals whole groups.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { LineSplitter } from './line-splitter.js';
 
 export type ProcessKind = 'runtime' | 'extension';
 
@@ -30,6 +31,8 @@ export interface SupervisorHooks {
 export class Managed {
   readonly exited: Promise<Exit>;
   private done = false;
+  /** Its output pipes: paused while the daemon's own output is backed up. */
+  private readonly outputs: Readable[] = [];
 
   constructor(readonly spec: ProcessSpec, private readonly child: ChildProcess, hooks: SupervisorHooks) {
     let streams = 0;
@@ -47,9 +50,14 @@ export class Managed {
     for (const s of [child.stdout, child.stderr]) {
       if (!s) continue;
       streams++;
-      const rl = createInterface({ input: s, crlfDelay: Infinity });
-      rl.on('line', (text) => hooks.line(spec.kind, spec.name, text));
-      rl.on('close', () => {
+      this.outputs.push(s);
+      const lines = new LineSplitter();
+      const emit = (texts: string[]) => {
+        for (const text of texts) hooks.line(spec.kind, spec.name, text);
+      };
+      s.on('data', (chunk: Buffer) => emit(lines.push(chunk)));
+      s.once('close', () => {
+        emit(lines.end());
         streams--;
         report();
       });
@@ -68,6 +76,15 @@ export class Managed {
 
   get running(): boolean {
     return !this.done;
+  }
+
+  /** Stops reading its output: its pipes fill and its writes wait, as they would on a slow terminal. */
+  pauseOutput(): void {
+    for (const s of this.outputs) s.pause();
+  }
+
+  resumeOutput(): void {
+    for (const s of this.outputs) s.resume();
   }
 
   /** Signals the process group (the process and whatever it started). */

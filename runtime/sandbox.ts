@@ -206,10 +206,28 @@ export class Sandbox {
     if (kind === 'runtime' && this.appLevel !== undefined && !applicationLineShown(text, this.appLevel)) return;
     const start = this.pendingStart;
     this.pendingStart = '';
-    process.stdout.write(`${start}${text}\n`);
+    if (!process.stdout.write(`${start}${text}\n`)) this.holdOutput();
     if (kind === 'runtime') this.deps.telemetry.emit('function', text);
     // The line as the extension wrote it, as in its log (the service adds no name to the record).
     else this.deps.telemetry.emit('extension', text);
+  }
+
+  /** Whether the processes' output is paused until the daemon's stdout drains. */
+  private outputHeld = false;
+
+  /**
+   * The container's log (the daemon's stdout) is backed up: stop reading the processes' output
+   * until it drains, so their writes wait rather than the daemon holding all of it in memory
+   * (a chatty function was killed for its memory, the daemon's buffer counting against it).
+   */
+  private holdOutput(): void {
+    if (this.outputHeld) return;
+    this.outputHeld = true;
+    for (const m of this.procs) m.pauseOutput();
+    process.stdout.once('drain', () => {
+      this.outputHeld = false;
+      for (const m of this.procs) m.resumeOutput();
+    });
   }
 
   private onExit(m: Managed, e: Exit): void {

@@ -324,6 +324,28 @@ describe('timeouts, crashes and init failures', () => {
       assert.equal(a.status, 200, a.text);
     }));
 
+  test('a flood of output while the container log is backed up waits in the runtime, not in the daemon', () =>
+    withDaemon({ command: ['bash', '-c', 'echo flood-begins; yes 0123456789abcdefghijklmnopqrstuvwxyz | head -c 30000000; echo; echo flood-written; sleep 1000'] }, async (d) => {
+      await d.waitForOutput(/flood-begins/);
+      // The log reader (the engine, here the test) stops reading.
+      d.child.stdout!.pause();
+      await sleep(1500);
+      const rssMb = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${d.child.pid}/status`, 'utf8'))?.[1]) / 1024;
+      assert.ok(rssMb < 100, `daemon RSS ${rssMb.toFixed(0)} MB with 30 MB of output written at it`);
+      assert.ok(!d.output().includes('flood-written'), 'the runtime is held at its write');
+      d.child.stdout!.resume();
+      // Polled: a pattern matched at every chunk of 30 MB of output would take minutes.
+      for (let i = 0; i < 300 && !d.output().includes('flood-written'); i++) await sleep(200);
+      assert.ok(d.output().includes('flood-written'), 'the runtime finished once the log was read again');
+    }));
+
+  test('a line with no newline comes out in 256 KiB pieces', () =>
+    withDaemon({ command: ['bash', '-c', 'head -c 600000 /dev/zero | tr "\\0" x; echo; echo end-of-line; sleep 1000'] }, async (d) => {
+      await d.waitForOutput(/end-of-line/);
+      const pieces = d.output().split('\n').filter((l) => /^x+$/.test(l)).map((l) => l.length);
+      assert.deepEqual(pieces, [262144, 262144, 600000 - 2 * 262144]);
+    }));
+
   test('a missing bootstrap: 502 Runtime.InvalidEntrypoint, again on the next call', () =>
     withDaemon({ command: ['/nonexistent/kiln/bootstrap'] }, async (d) => {
       const a = await d.call('{}', { 'fn-call-id': 'nb1' });

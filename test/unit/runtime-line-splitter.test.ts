@@ -1,0 +1,31 @@
+// The daemon's line splitting of a process's output: readline's lines, bounded in length.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { LineSplitter } from '../../runtime/line-splitter.js';
+
+const rows: { name: string; chunks: string[]; max?: number; want: string[] }[] = [
+  { name: 'lines in one chunk', chunks: ['a\nb\n'], want: ['a', 'b'] },
+  { name: 'a line across chunks', chunks: ['ab', 'c\nd', 'e\n'], want: ['abc', 'de'] },
+  { name: 'CRLF, as readline with crlfDelay Infinity', chunks: ['a\r\nb\r', '\n'], want: ['a', 'b'] },
+  { name: 'empty lines', chunks: ['\n\na\n'], want: ['', '', 'a'] },
+  { name: 'the rest at the end', chunks: ['a\nrest'], want: ['a', 'rest'] },
+  { name: 'an overlong line comes in pieces of the bound', chunks: ['abcdefgh', 'ij\nk\n'], max: 4, want: ['abcd', 'efgh', 'ij', 'k'] },
+  { name: 'a line of exactly the bound is whole', chunks: ['abcd\n'], max: 4, want: ['abcd'] },
+  { name: 'a multi-byte character split across chunks', chunks: ['\xE2\x98', '\x83\n'], want: ['☃'] },
+];
+
+for (const r of rows) {
+  test(`LineSplitter: ${r.name}`, () => {
+    const s = new LineSplitter(r.max);
+    const got = r.chunks.flatMap((c) => s.push(Buffer.from(c, 'latin1')));
+    assert.deepEqual([...got, ...s.end()], r.want);
+  });
+}
+
+test('LineSplitter: what it holds stays under the bound, however long the line', () => {
+  const s = new LineSplitter(1024);
+  let pieces = 0;
+  for (let i = 0; i < 1000; i++) pieces += s.push(Buffer.alloc(100, 'x')).length;
+  assert.equal(pieces, Math.floor(100_000 / 1024));
+  assert.equal(s.end()[0]!.length, 100_000 % 1024);
+});
