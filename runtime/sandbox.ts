@@ -191,6 +191,8 @@ export class Sandbox {
       exited: (e) => this.onExit(m, e),
     });
     this.procs.add(m);
+    // Started while the log is backed up (a re-init after a reset, say): held with the others.
+    if (this.outputHeld) m.pauseOutput();
     return m;
   }
 

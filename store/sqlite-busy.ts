@@ -44,13 +44,22 @@ export class SqliteWrites {
     return turn;
   }
 
+  /**
+   * What a write that gave up throws: its own error when it ran, else one saying so, with the
+   * busy answer another write got as its cause (that one's message names that write's SQL).
+   */
+  private busyError(busy: unknown): unknown {
+    if (busy !== this.stillBusy) return busy;
+    return Object.assign(new Error('SQLITE_BUSY: database is locked (the write waited behind others and did not run)', { cause: busy }), { code: 'SQLITE_BUSY' });
+  }
+
   private async attempts<T>(op: () => PromiseLike<T>, giveUp: number): Promise<T> {
     // Straight after a write that gave up, wait first: two busy timeouts back to back stall twice as long.
     let busy = this.stillBusy;
     for (let n = 0; ; n++) {
       if (busy !== undefined) {
         const left = giveUp - Date.now();
-        if (left <= 0) throw busy;
+        if (left <= 0) throw this.busyError(busy);
         await sleep(Math.min(busyBackoffMs(n), left));
       }
       try {

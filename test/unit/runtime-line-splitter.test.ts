@@ -12,6 +12,11 @@ const rows: { name: string; chunks: string[]; max?: number; want: string[] }[] =
   { name: 'an overlong line comes in pieces of the bound', chunks: ['abcdefgh', 'ij\nk\n'], max: 4, want: ['abcd', 'efgh', 'ij', 'k'] },
   { name: 'a line of exactly the bound is whole', chunks: ['abcd\n'], max: 4, want: ['abcd'] },
   { name: 'a multi-byte character split across chunks', chunks: ['\xE2\x98', '\x83\n'], want: ['☃'] },
+  { name: 'a lone CR ends a line, as readline has it (progress bars)', chunks: ['10%\r20%\n'], want: ['10%', '20%'] },
+  { name: 'a CR last in a chunk waits for its LF', chunks: ['abcd\r', '\nx\n'], max: 4, want: ['abcd', 'x'] },
+  { name: 'a CRLF line of exactly the bound is one line', chunks: ['abcd\r\nx\n'], max: 4, want: ['abcd', 'x'] },
+  { name: 'a CR at the very end is a line end', chunks: ['a\r'], want: ['a'] },
+  { name: 'a cut never splits a surrogate pair', chunks: ['abc\xF0\x9F\x98\x80de\n'], max: 4, want: ['abc', '😀de'] },
 ];
 
 for (const r of rows) {

@@ -80,9 +80,15 @@ test('a write queued behind one that gave up waits before its first run, and fai
   await sleep(60);
   const inTime = busyFor(0);
   const inTimeResult = ws.run(inTime.op); // 100 ms from here: time left when its turn comes
-  await assert.rejects(slow, /database is locked/);
-  await assert.rejects(lateResult, /database is locked/);
-  assert.equal(late.runs(), 0, 'given up unrun, with the busy error of the write before');
+  const slowErr = await slow.then(() => undefined, (e: unknown) => e);
+  assert.match(String(slowErr), /database is locked/);
+  const lateErr = await lateResult.then(() => undefined, (e: unknown) => e as Error & { code?: string });
+  assert.equal(late.runs(), 0, 'given up unrun');
+  // Its own error, with the busy answer of the write before as the cause (whose message names that write's SQL).
+  assert.notEqual(lateErr, slowErr);
+  assert.equal(lateErr?.code, 'SQLITE_BUSY');
+  assert.match(String(lateErr?.message), /did not run/);
+  assert.equal(lateErr?.cause, slowErr);
   const t0 = Date.now();
   assert.equal(await inTimeResult, 'ok');
   assert.equal(inTime.runs(), 1);
