@@ -15,7 +15,7 @@ import { HotContainer, type CallDone, type ContainerDeps, type ContainerSpec } f
 import type { ResponseTarget } from './relay.js';
 import { askedNetwork, networkProblem } from './fn-network.js';
 import { IOFS_LISTENER } from './iofs-env.js';
-import { removeSocketDirs } from './iofs.js';
+import { removeSocketDirs } from './iofs-base.js';
 import { LeastUsed } from './least-used.js';
 import { LAMBDA_EXTRA_HOSTS, lambdaEnv, type LambdaRuntime } from './lambda.js';
 import { ResourceTracker, type Capacity } from './resources.js';

@@ -3,17 +3,12 @@
 // as Fn's agent also takes, binds lsnr.sock itself. Once ready, the agent holds the socket itself
 // (an O_PATH descriptor) and connects through that, never through a name the container can change.
 import { constants, watch, type FSWatcher } from 'node:fs';
-import { execFile } from 'node:child_process';
-import { chmod, lstat, mkdir, mkdtemp, open, readdir, readlink, rm, stat, type FileHandle } from 'node:fs/promises';
+import { chmod, lstat, mkdtemp, open, readlink, rm, type FileHandle } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { basename, dirname, join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { basename, join } from 'node:path';
+import { checkSocketBase, LISTENER_NAME, mountTmpfs, privateBase, unmountIfMounted } from './iofs-base.js';
 
-const run = promisify(execFile);
-
-export const LISTENER_NAME = 'lsnr.sock';
-/** Linux's sun_path holds 108 bytes, NUL included. */
-const MAX_SOCKET_PATH = 107;
+export { LISTENER_NAME };
 
 export interface SocketDir {
   /** The directory bind-mounted at /tmp/iofs. */
@@ -92,111 +87,6 @@ export async function isListenerReady(dir: string): Promise<boolean> {
   const h = await holdListener(dir);
   await h?.close();
   return h !== undefined;
-}
-
-/** Why `base` may not hold socket directories, or undefined when it is Kiln's own and private. */
-async function baseProblem(base: string): Promise<string | undefined> {
-  const st = await lstat(base);
-  if (!st.isDirectory()) return 'is not a directory';
-  const me = process.getuid?.();
-  if (me !== undefined && st.uid !== me) return `belongs to uid ${st.uid}, not to Kiln's user (${me})`;
-  if ((st.mode & 0o077) !== 0) return `is open to other users (mode ${(st.mode & 0o7777).toString(8)})`;
-  return undefined;
-}
-
-/**
- * Makes `base` (0700) when it is missing, then checks it is Kiln's own and no one else's to
- * list or enter: a container's directory in it is open to the container's user and holds a
- * socket that answers calls with no token. Every new directory checks it again (a temp cleaner
- * may remove it and someone else make it anew). The engine, which makes the bind mounts, needs
- * no access to it.
- */
-async function privateBase(base: string): Promise<void> {
-  await mkdir(base, { recursive: true, mode: 0o700 });
-  const problem = await baseProblem(base);
-  if (problem !== undefined) throw new Error(`FN_IOFS_PATH "${base}" ${problem}: give Kiln a directory only it can enter (mode 0700)`);
-}
-
-/**
- * Start-up: the base as privateBase wants it. `mayClose`: the default path, which older Kiln
- * made 0755, is closed to 0700; a directory an operator named (it may be /tmp) is never changed.
- */
-export async function prepareSocketBase(base: string, opts: { tmpfs?: string; mayClose?: boolean } = {}): Promise<void> {
-  checkSocketBase(base);
-  await mkdir(base, { recursive: true, mode: 0o700 });
-  const st = await lstat(base);
-  const me = process.getuid?.();
-  if (opts.mayClose && st.isDirectory() && st.uid === me && (st.mode & 0o7077) !== 0 && (st.mode & 0o1002) === 0) await chmod(base, 0o700);
-  await privateBase(base);
-  // A probe a killed start left (a mount, maybe): probes live for a moment at start-up only.
-  for (const name of await readdir(base)) {
-    if (!name.startsWith(PROBE_PREFIX)) continue;
-    await unmountIfMounted(join(base, name));
-    await rm(join(base, name), { recursive: true, force: true });
-  }
-  // With FN_IOFS_TMPFS, a mount that cannot work stops start-up rather than every call.
-  if (opts.tmpfs !== undefined) {
-    const probe = await mkdtemp(join(base, PROBE_PREFIX));
-    try {
-      await mountTmpfs(probe, opts.tmpfs);
-      await run('umount', [probe]);
-    } finally {
-      await rm(probe, { recursive: true, force: true });
-    }
-  }
-}
-
-/** The socket path a directory under `base` will have (mkdtemp adds six characters). */
-export function socketPathFor(base: string): string {
-  return join(base, 'cXXXXXX', LISTENER_NAME);
-}
-
-/** Throws when sockets under `base` would not fit in a unix socket address. */
-export function checkSocketBase(base: string): void {
-  const path = socketPathFor(base);
-  if (Buffer.byteLength(path) > MAX_SOCKET_PATH) {
-    throw new Error(`FN_IOFS_PATH "${base}" is too long: socket paths like ${path} are over ${MAX_SOCKET_PATH} bytes`);
-  }
-}
-
-/**
- * FN_IOFS_TMPFS, as Fn's: the socket directory is a tmpfs of its own (these options after
- * Kiln's), so a function cannot write past its bounds to the host's disk through /tmp/iofs nor
- * run what it puts there. Mounting needs root; mount(8) because Node has no mount(2).
- */
-async function mountTmpfs(dir: string, options: string): Promise<void> {
-  const opts = ['nosuid', 'nodev', 'noexec', 'mode=0777', ...(options ? [options] : [])].join(',');
-  try {
-    await run('mount', ['-t', 'tmpfs', '-o', opts, 'tmpfs', dir]);
-  } catch (err) {
-    const why = (err as { stderr?: string }).stderr?.trim() || (err as Error).message;
-    throw new Error(`FN_IOFS_TMPFS: cannot mount a tmpfs at ${dir} (-o ${opts}): ${why}`);
-  }
-}
-
-/** Unmounts `dir` when something is mounted on it (lazily: a container may still hold it). */
-async function unmountIfMounted(dir: string): Promise<void> {
-  const [d, parent] = await Promise.all([stat(dir).catch(() => undefined), stat(dirname(dir)).catch(() => undefined)]);
-  if (d && parent && d.dev !== parent.dev) await run('umount', ['-l', dir]).catch(() => {});
-}
-
-/** The start-up probe of FN_IOFS_TMPFS, a directory of the base's for a moment. */
-const PROBE_PREFIX = 'probe-';
-
-/** Names mkdtemp gives under the base: `c` and six characters. */
-const SOCKET_DIR_NAME = /^c[A-Za-z0-9]{6}$/;
-
-/**
- * Removes socket directories that containers left behind (a killed server's), only ones directly
- * under `base` with the names Kiln gives them: the paths come from the engine's record of mounts.
- */
-export async function removeSocketDirs(base: string, dirs: readonly string[]): Promise<number> {
-  const mine = dirs.filter((d) => dirname(resolve(d)) === resolve(base) && SOCKET_DIR_NAME.test(basename(d)));
-  await Promise.all(mine.map(async (d) => {
-    await unmountIfMounted(d);
-    await rm(d, { recursive: true, force: true });
-  }));
-  return mine.length;
 }
 
 /**

@@ -23,7 +23,7 @@ import { timestamp } from './models/common.js';
 import { loadUiAssets, UiMissingError, type UiAssets } from './routes/ui.js';
 import { Agent } from '../agent/agent.js';
 import { cpusAllowed } from '../agent/cpu-placement.js';
-import { prepareSocketBase, removeSocketDirs } from '../agent/iofs.js';
+import { prepareSocketBase, removeSocketDirs } from '../agent/iofs-base.js';
 import { hostCapacity } from '../agent/resources.js';
 import { DockerDriver } from '../drivers/docker/driver.js';
 import type { LambdaRuntime } from '../agent/lambda.js';

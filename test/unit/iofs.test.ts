@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isListenerReady, LISTENER_NAME, makeSocketDir, prepareSocketBase, removeSocketDirs } from '../../agent/iofs.js';
+import { isListenerReady, LISTENER_NAME, makeSocketDir } from '../../agent/iofs.js';
+import { prepareSocketBase, removeSocketDirs } from '../../agent/iofs-base.js';
 
 let root = '';
 const servers: Server[] = [];
