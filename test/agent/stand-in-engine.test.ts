@@ -1,0 +1,166 @@
+// The agent against an engine that misbehaves on purpose (test/helpers/stand-in-engine.ts): the
+// real Agent, HotContainer, SlotPool and socket directories, with no Docker. Removals the engine
+// fails, an eviction whose removal fails, containers that refuse the connection, and the sweep
+// at shutdown.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AgentError } from '../../agent/errors.js';
+import { Answer, standInWorld, type StandInContainer, type StandInWorld } from '../helpers/stand-in-engine.js';
+
+const MiB = 1024 * 1024;
+let base = '';
+
+before(async () => {
+  base = await mkdtemp(join(tmpdir(), 'kiln-standin-'));
+});
+
+after(async () => {
+  await rm(base, { recursive: true, force: true });
+});
+
+/** Polls until `cond` holds; fails after `ms`. */
+async function waitFor(what: string, cond: () => boolean, ms = 5000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > until) assert.fail(`not within ${ms} ms: ${what}`);
+    await sleep(10);
+  }
+}
+
+/** Runs `body` on a fresh world, and stops it (and every stand-in container) whatever happens. */
+async function inWorld(capacityMb: number, body: (w: StandInWorld) => Promise<void>, config: Parameters<typeof standInWorld>[1]['config'] = {}): Promise<void> {
+  const w = standInWorld(base, { capacityMb, config });
+  try {
+    await body(w);
+  } finally {
+    await w.shutdown();
+    await w.engine.close();
+  }
+}
+
+test('a removal the engine fails is tried again 5 s later, and the container keeps its memory reserved until it is gone', { timeout: 15_000 }, () =>
+  inWorld(256, async (w) => {
+    const fn = w.fn('retires', { idle_timeout: 1 });
+    // One HotContainer.close() asks the engine twice (its own clean-up, then once more to
+    // report): the engine fails both, and the agent's retry succeeds.
+    w.engine.onRemove = (_c, attempt) => {
+      if (attempt <= 2) throw new Error('engine restarting');
+    };
+    assert.equal((await w.invoke(fn)).status, 200);
+    const [c] = w.engine.of(fn.id) as [StandInContainer];
+    assert.equal(w.agent.stats().memory.reservedBytes, 128 * MiB);
+
+    // idle_timeout: the container retires, and the engine fails its removal.
+    await waitFor('the first removal failed', () => c.removalAttempts.length >= 2, 4000);
+    await sleep(300);
+    assert.equal(c.state, 'running', 'the engine did not remove it');
+    assert.equal(w.agent.stats().memory.reservedBytes, 128 * MiB, 'a container the engine still runs keeps its memory');
+    assert.equal(w.agent.stats().containers.closed, 1, 'and is still counted');
+
+    await waitFor('the retry removed it', () => c.state === 'removed', 8000);
+    assert.equal(c.removalAttempts.length, 3);
+    const gap = c.removalAttempts[2]! - c.removalAttempts[1]!;
+    assert.ok(gap >= 4900, `tried again after REMOVAL_RETRY_MS, not at once (${gap} ms)`);
+    await waitFor('its memory released once removed', () => w.agent.stats().memory.reservedBytes === 0, 1000);
+    assert.equal(w.agent.stats().containers.closed, 0);
+  }));
+
+test('an eviction whose removal fails wakes the launch waiting on it: another idle container is evicted and the call is served', { timeout: 15_000 }, () =>
+  inWorld(256, async (w) => {
+    const [a1, a2, b] = [w.fn('a1'), w.fn('a2'), w.fn('b')];
+    // Two idle containers fill the host; a1's is the least recently used.
+    assert.equal((await w.invoke(a1)).status, 200);
+    await sleep(5);
+    assert.equal((await w.invoke(a2)).status, 200);
+    assert.equal(w.agent.stats().memory.reservedBytes, 256 * MiB);
+
+    // The engine fails the first container it is asked to remove, for as long as the test says.
+    let victim: StandInContainer | undefined;
+    let engineBack = false;
+    w.engine.onRemove = (c) => {
+      victim ??= c;
+      if (c === victim && !engineBack) throw new Error('engine restarting');
+    };
+    const began = Date.now();
+    const outcome = await w.invoke(b).catch((err: unknown) => err);
+    const took = Date.now() - began;
+    assert.ok(outcome instanceof Answer, `b was served, not refused: ${String(outcome)}`);
+    assert.equal(outcome.status, 200);
+    assert.ok(took < 1500, `served well within maxQueueMs (2000 ms), took ${took} ms`);
+
+    const [c1] = w.engine.of(a1.id);
+    const [c2] = w.engine.of(a2.id);
+    const [cb] = w.engine.of(b.id);
+    assert.equal(victim, c1, 'a1 was evicted first');
+    assert.ok(c1!.removalAttempts.length >= 2 && c1!.state === 'running', 'and the engine failed its removal');
+    assert.equal(c2!.state, 'removed', 'a2 was evicted instead');
+    assert.equal(outcome.json().container, cb!.id);
+    engineBack = true;
+  }, { maxQueueMs: 2000 }));
+
+test('a container that refuses the connection never saw the call: another container takes it', { timeout: 15_000 }, () =>
+  inWorld(256, async (w) => {
+    const fn = w.fn('refuses');
+    // The first container stops listening after its first call (its process died, say).
+    w.engine.behaviour = (_task, i) => (i === 0 ? { stopListeningAfter: 1 } : {});
+    const first = await w.invoke(fn);
+    const [c1] = w.engine.of(fn.id) as [StandInContainer];
+    assert.equal(first.json().container, c1.id);
+    await sleep(100);
+
+    const second = await w.invoke(fn, 'after-refusal');
+    assert.equal(second.status, 200);
+    const c2 = w.engine.of(fn.id)[1];
+    assert.ok(c2, 'a second container was started');
+    assert.equal(second.json().container, c2.id, 'and it took the call');
+    assert.equal(c1.calls, 1, 'the refusing container never saw it');
+    await waitFor('the refusing container is removed', () => c1.state === 'removed', 2000);
+    await w.agent.flushRecords();
+    assert.equal(w.store.calls.get('after-refusal')?.status, 'success');
+    assert.equal(w.store.calls.get('after-refusal')?.error, undefined);
+  }));
+
+test('a call refused by its container while the agent is stopping is refused as shutting-down (503), not recorded as the function failing', { timeout: 15_000 }, () =>
+  inWorld(256, async (w) => {
+    const fn = w.fn('refuses-at-stop');
+    w.engine.behaviour = () => ({ stopListeningAfter: 1 });
+    assert.equal((await w.invoke(fn)).status, 200);
+    await sleep(100);
+
+    // invoke() takes the idle container before it first waits; shutdown() stops the agent
+    // before it first waits: the container refuses the call once the agent is stopping.
+    const call = w.invoke(fn, 'at-shutdown').then(() => undefined, (err: unknown) => err);
+    const stopping = w.shutdown();
+    const err = await call;
+    assert.ok(err instanceof AgentError, `refused with an AgentError: ${String(err)}`);
+    assert.equal(err.kind, 'shutting-down', err.message);
+    await stopping;
+    assert.equal(w.engine.containers.length, 1, 'no container was started for it');
+    assert.equal(w.engine.containers[0]!.calls, 1);
+    const rec = w.store.calls.get('at-shutdown');
+    assert.equal(rec?.status, 'error');
+    assert.equal(rec?.error, 'Server is shutting down', 'recorded as refused, not as a function error');
+  }));
+
+test('stopping ends with a sweep by label, even after the engine failed a removal', { timeout: 15_000 }, () =>
+  inWorld(256, async (w) => {
+    const fn = w.fn('stuck', { idle_timeout: 1 });
+    w.engine.onRemove = () => {
+      throw new Error('engine restarting');
+    };
+    assert.equal((await w.invoke(fn)).status, 200);
+    const [c] = w.engine.of(fn.id) as [StandInContainer];
+    await waitFor('the removal failed', () => c.removalAttempts.length >= 2, 4000);
+    assert.equal(w.engine.sweeps.length, 0);
+
+    await w.shutdown();
+    assert.equal(w.engine.sweeps.length, 1, 'removeLeftovers once, at shutdown');
+    const sweep = w.engine.sweeps[0]!;
+    assert.deepEqual(sweep.removed, [c.id], 'it found the container the engine would not remove');
+    assert.ok(sweep.at >= c.removalAttempts.at(-1)!, 'after the last removal attempt');
+    assert.equal(c.state, 'removed');
+  }));
