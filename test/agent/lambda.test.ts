@@ -452,10 +452,16 @@ describe('a Node runtime using fetch against the Runtime API', () => {
     const first = await s.invoke(fn.id, { action: 'echo' });
     assert.equal(first.status, 200);
     const firstId = first.headers.get('fn-call-id');
-    await sleep(300);
-    const r = await s.invoke(fn.id, { action: 'telemetry' });
-    assert.equal(r.status, 200, JSON.stringify(r.body));
-    const events = r.body as { type: string; record: any }[];
+    // Delivery is buffered and asynchronous (the first call's report follows its runtime's next):
+    // asked again until that report is in, for up to 3 s.
+    let events: { type: string; record: any }[] = [];
+    for (let i = 0; i < 10; i++) {
+      await sleep(300);
+      const r = await s.invoke(fn.id, { action: 'telemetry' });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      events = r.body as { type: string; record: any }[];
+      if (events.some((e) => e.type === 'platform.report' && e.record.requestId === firstId)) break;
+    }
     const types = events.map((e) => e.type);
     for (const t of ['platform.initStart', 'platform.initRuntimeDone', 'platform.initReport', 'platform.start', 'platform.runtimeDone', 'platform.report']) {
       assert.ok(types.includes(t), `${t} missing from ${types.join(', ')}`);
