@@ -116,6 +116,19 @@ const REMOVAL_RETRY_FOR_MS = 10 * 60_000;
 const MAX_CALL_ATTEMPTS = 3;
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/**
+ * Removes every container the engine has of this node, with its socket directory: at start-up
+ * (what a killed process left) and at the end of shutdown (what a failed removal left). Throws
+ * when the engine does not answer; a directory that cannot be removed is only logged.
+ */
+export async function sweepNode(driver: Driver, iofsPath: string, log: Logger): Promise<number> {
+  const { removed, socketDirs } = await driver.removeLeftovers();
+  await removeSocketDirs(iofsPath, socketDirs).catch((err: unknown) => {
+    log.warn({ err }, 'could not remove the socket directories of containers left behind');
+  });
+  return removed;
+}
+
 /** Docker refused a container's cpuset (a CPU it does not have, a list it cannot read), not something else. */
 function cpusetRefused(err: unknown): boolean {
   if (!(err instanceof DriverError)) return false;
@@ -599,8 +612,7 @@ export class Agent {
     await Promise.allSettled([...this.live].map((c) => this.closeContainer(c)));
     // Whatever of this node's the engine still has (a removal it failed earlier) goes too.
     try {
-      const { socketDirs } = await this.deps.driver.removeLeftovers();
-      await removeSocketDirs(this.cfg.iofsPath, socketDirs);
+      await sweepNode(this.deps.driver, this.cfg.iofsPath, this.deps.log);
     } catch (err) {
       this.deps.log.warn({ err }, 'could not sweep the engine for containers left behind');
     }

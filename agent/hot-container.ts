@@ -340,10 +340,9 @@ export class HotContainer {
     clearTimeout(timer);
   }
 
-  /** Kills and removes the container and its socket directory; safe to call again. */
   /**
-   * Retires the container and removes it; rejects when the engine did not remove it, and a
-   * later close() asks the engine again (the rest is done once).
+   * Retires the container and removes it with its socket directory; rejects when the engine did
+   * not remove it, and a later close() asks the engine again (the rest is done once).
    */
   close(): Promise<void> {
     this.closing ??= (async () => {

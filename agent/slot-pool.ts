@@ -5,7 +5,7 @@
 // of quick calls queues briefly on the containers there are instead of starting one each.
 // And a call that has waited past a bound of its own (a busy call ran far past the usual
 // length, say) gets a start whatever the estimate, so no one waits out the queue bound behind it.
-import { AgentError, WaitExpired } from './errors.js';
+import { WaitExpired } from './errors.js';
 import type { HotContainer } from './hot-container.js';
 
 /** A container start's length before any has been seen (ms). */
@@ -95,7 +95,7 @@ export class SlotPool {
       const onAbort = () => {
         const i = this.waiters.indexOf(waiter);
         if (i >= 0) this.waiters.splice(i, 1);
-        reject(signal.reason instanceof Error ? signal.reason : new AgentError('server-busy', 'Timed out - server too busy'));
+        reject(signal.reason instanceof Error ? signal.reason : new WaitExpired());
       };
       const waiter: Waiter = {
         since: performance.now(),

@@ -21,9 +21,9 @@ import { lambdaStreamHandler } from './lambda-stream.js';
 import { isLambdaApiPath } from './lambda-request.js';
 import { timestamp } from './models/common.js';
 import { loadUiAssets, UiMissingError, type UiAssets } from './routes/ui.js';
-import { Agent } from '../agent/agent.js';
+import { Agent, sweepNode } from '../agent/agent.js';
 import { cpusAllowed } from '../agent/cpu-placement.js';
-import { prepareSocketBase, removeSocketDirs } from '../agent/iofs-base.js';
+import { prepareSocketBase } from '../agent/iofs-base.js';
 import { hostCapacity } from '../agent/resources.js';
 import { DockerDriver } from '../drivers/docker/driver.js';
 import type { LambdaRuntime } from '../agent/lambda.js';
@@ -85,11 +85,8 @@ export async function start(config: Config): Promise<Running> {
   });
   // Containers an earlier process of this node left behind (a crash, a kill) go first.
   try {
-    const { removed, socketDirs } = await driver.removeLeftovers();
+    const removed = await sweepNode(driver, a.iofsPath, log);
     if (removed > 0) log.info({ removed, node: a.nodeId }, 'removed containers left by an earlier run');
-    await removeSocketDirs(a.iofsPath, socketDirs).catch((err: unknown) => {
-      log.warn({ err }, 'could not remove the socket directories of containers left by an earlier run');
-    });
   } catch (err) {
     log.warn({ err }, 'container engine unreachable: the API works, calls will fail until it answers');
   }
