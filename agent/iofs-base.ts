@@ -61,9 +61,7 @@ export async function prepareSocketBase(base: string, opts: { tmpfs?: string; ma
   await privateBase(base);
   // A probe a killed start left (a mount, maybe): probes live for a moment at start-up only.
   for (const name of await readdir(base)) {
-    if (!name.startsWith(PROBE_PREFIX)) continue;
-    await unmountIfMounted(join(base, name));
-    await rm(join(base, name), { recursive: true, force: true });
+    if (name.startsWith(PROBE_PREFIX)) await removeSocketDir(join(base, name));
   }
   // With FN_IOFS_TMPFS, a mount that cannot work stops start-up rather than every call.
   if (opts.tmpfs !== undefined) {
@@ -93,9 +91,15 @@ export async function mountTmpfs(dir: string, options: string): Promise<void> {
 }
 
 /** Unmounts `dir` when something is mounted on it (lazily: a container may still hold it). */
-export async function unmountIfMounted(dir: string): Promise<void> {
+async function unmountIfMounted(dir: string): Promise<void> {
   const [d, parent] = await Promise.all([stat(dir).catch(() => undefined), stat(dirname(dir)).catch(() => undefined)]);
   if (d && parent && d.dev !== parent.dev) await run('umount', ['-l', dir]).catch(() => {});
+}
+
+/** Removes a socket directory, and first the tmpfs mounted on it, if any. */
+export async function removeSocketDir(dir: string): Promise<void> {
+  await unmountIfMounted(dir);
+  await rm(dir, { recursive: true, force: true });
 }
 
 /** The start-up probe of FN_IOFS_TMPFS, a directory of the base's for a moment. */
@@ -110,9 +114,6 @@ const SOCKET_DIR_NAME = /^c[A-Za-z0-9]{6}$/;
  */
 export async function removeSocketDirs(base: string, dirs: readonly string[]): Promise<number> {
   const mine = dirs.filter((d) => dirname(resolve(d)) === resolve(base) && SOCKET_DIR_NAME.test(basename(d)));
-  await Promise.all(mine.map(async (d) => {
-    await unmountIfMounted(d);
-    await rm(d, { recursive: true, force: true });
-  }));
+  await Promise.all(mine.map(removeSocketDir));
   return mine.length;
 }

@@ -6,7 +6,7 @@ import { constants, watch, type FSWatcher } from 'node:fs';
 import { chmod, lstat, mkdtemp, open, readlink, rm, type FileHandle } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { basename, join } from 'node:path';
-import { checkSocketBase, LISTENER_NAME, mountTmpfs, privateBase, unmountIfMounted } from './iofs-base.js';
+import { checkSocketBase, LISTENER_NAME, mountTmpfs, privateBase, removeSocketDir } from './iofs-base.js';
 
 export { LISTENER_NAME };
 
@@ -156,8 +156,7 @@ export async function makeSocketDir(base: string, tmpfs?: string): Promise<Socke
       const h = held;
       held = undefined;
       await h?.close();
-      if (mounted) await unmountIfMounted(path);
-      await rm(path, { recursive: true, force: true });
+      await (mounted ? removeSocketDir(path) : rm(path, { recursive: true, force: true }));
     },
   };
 }
