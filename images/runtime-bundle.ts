@@ -164,15 +164,23 @@ export async function prepareRuntimeBundle(opts: RuntimeBundleOptions): Promise<
   }
   // Both held (another local user can make both names first): a copy of a name no one can
   // foresee serves this run, and is not found again.
-  const tmp = await mkdtemp(`${shared}.tmp-`);
+  return { hostDir: await builtCopy(shared, files), mount: BUNDLE_MOUNT, command };
+}
+
+/** A bundle written whole into a fresh directory `<name>.tmp-XXXXXX`; nothing is left if it fails. */
+async function builtCopy(name: string, files: BundleFile[]): Promise<string> {
+  const tmp = await mkdtemp(`${name}.tmp-`);
   try {
     await writeBundle(tmp, files);
+    return tmp;
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
     throw err;
   }
-  return { hostDir: tmp, mount: BUNDLE_MOUNT, command };
 }
+
+/** Refused for want of permission: a name another user holds where Kiln may not move it. */
+const notPermitted = (err: unknown): boolean => errCode(err) === 'EPERM' || errCode(err) === 'EACCES';
 
 /** Makes `hostDir` a complete, trusted bundle, or finds it one; false when its name cannot be had. */
 async function placeBundle(hostDir: string, files: BundleFile[]): Promise<boolean> {
@@ -185,23 +193,23 @@ async function placeBundle(hostDir: string, files: BundleFile[]): Promise<boolea
   const movable = await rename(hostDir, aside).then(
     () => rm(aside, { recursive: true, force: true }).then(() => true),
     (err: unknown) => {
-      if (errCode(err) === 'EPERM' || errCode(err) === 'EACCES') return false;
+      if (notPermitted(err)) return false;
       if (errCode(err) !== 'ENOENT') throw err;
       return true;
     },
   );
   if (!movable) return false;
 
-  const tmp = await mkdtemp(`${hostDir}.tmp-`);
+  let tmp: string | undefined;
   try {
-    await writeBundle(tmp, files);
+    tmp = await builtCopy(hostDir, files);
     await rename(tmp, hostDir);
     return true;
   } catch (err) {
-    await rm(tmp, { recursive: true, force: true });
+    if (tmp !== undefined) await rm(tmp, { recursive: true, force: true });
     // Another process renamed its copy into place first: the same contents, use it.
     if (await complete(hostDir, files)) return true;
-    if (errCode(err) === 'ENOTEMPTY' || errCode(err) === 'EEXIST' || errCode(err) === 'EPERM' || errCode(err) === 'EACCES') return false;
+    if (errCode(err) === 'ENOTEMPTY' || errCode(err) === 'EEXIST' || notPermitted(err)) return false;
     throw err;
   }
 }
