@@ -8,6 +8,7 @@ import { DatabaseTimeoutError } from './errors.js';
 import { migrationSourceFor } from './fn-database.js';
 import { withMigrationLock } from './migration-lock.js';
 import { SQLITE_BUSY_MS, SQLITE_START_BUSY_MS } from './sqlite-busy.js';
+import { withSqliteConnection } from './sqlite-connection.js';
 
 export class DbUrlError extends Error {}
 
@@ -242,12 +243,6 @@ export async function openKnex(url: string, { timeoutMs = DEFAULT_DB_TIMEOUT_MS 
   return knex;
 }
 
-/** knex's client as far as reaching its pooled better-sqlite3 connection goes. */
-interface SqlitePoolClient {
-  acquireConnection(): Promise<{ pragma(s: string): unknown }>;
-  releaseConnection(conn: unknown): Promise<unknown>;
-}
-
 /**
  * Past migrations SQLite waits out a lock only briefly on the event loop; SqlStore retries a
  * write that still finds it locked, asynchronously. The pool's one connection gets the short
@@ -255,11 +250,5 @@ interface SqlitePoolClient {
  */
 async function shortenBusyTimeout(knex: Knex, sqliteBusy: SqliteBusyTimeout): Promise<void> {
   sqliteBusy.ms = SQLITE_BUSY_MS;
-  const client = knex.client as unknown as SqlitePoolClient;
-  const conn = await client.acquireConnection();
-  try {
-    conn.pragma(`busy_timeout = ${SQLITE_BUSY_MS}`);
-  } finally {
-    await client.releaseConnection(conn);
-  }
+  await withSqliteConnection(knex, (conn) => conn.pragma(`busy_timeout = ${SQLITE_BUSY_MS}`));
 }

@@ -4,6 +4,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { Knex } from 'knex';
 import type { SqliteWrites } from './sqlite-busy.js';
+import { withSqliteConnection } from './sqlite-connection.js';
 
 export interface CallRow {
   id: string;
@@ -26,12 +27,6 @@ export interface LogRow {
 
 type Batch = (calls: readonly CallRow[], logs: readonly LogRow[]) => void;
 
-/** knex's client exposes its pool; the SQLite pool holds one better-sqlite3 Database. */
-interface PooledClient {
-  acquireConnection(): Promise<Database>;
-  releaseConnection(conn: Database): Promise<unknown>;
-}
-
 export class SqliteCallWriter {
   private readonly batches = new WeakMap<Database, Batch>();
 
@@ -46,14 +41,8 @@ export class SqliteCallWriter {
     return this.writes.run(() => this.writeOnce(calls, logs));
   }
 
-  private async writeOnce(calls: readonly CallRow[], logs: readonly LogRow[]): Promise<void> {
-    const client = this.knex.client as unknown as PooledClient;
-    const conn = await client.acquireConnection();
-    try {
-      this.batchFor(conn)(calls, logs);
-    } finally {
-      await client.releaseConnection(conn);
-    }
+  private writeOnce(calls: readonly CallRow[], logs: readonly LogRow[]): Promise<void> {
+    return withSqliteConnection(this.knex, (conn) => this.batchFor(conn)(calls, logs));
   }
 
   private batchFor(conn: Database): Batch {
