@@ -8,9 +8,9 @@ export type Headers = Record<string, string | string[]>;
 const HOP_BY_HOP = new Set([
   'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te',
   'trailer', 'transfer-encoding', 'upgrade', 'host', 'content-length', 'expect',
-  // Kiln's Lambda daemon marks a streamed answer and sends a call's platform log lines with
-  // these; they never leave Kiln.
-  'kiln-response-mode', 'kiln-log',
+  // Kiln's Lambda daemon marks a streamed answer, and sends a call's platform log lines and
+  // where its output begins in the container's log, with these; they never leave Kiln.
+  'kiln-response-mode', 'kiln-log', 'kiln-log-from',
 ]);
 
 /** The header names a Connection header lists are hop-by-hop too. */

@@ -7,6 +7,7 @@ import { AgentError, STREAM_TIMEOUT_TYPE } from './errors.js';
 import { deadlineFrom, toContainerHeaders } from './headers.js';
 import { makeSocketDir, type SocketDir } from './iofs.js';
 import { LAMBDA_BOOT_ALLOWANCE_MS, LAMBDA_SHUTDOWN_WAIT_MS, LAMBDA_TIMEOUT_GRACE_MS } from './lambda.js';
+import { CallLogs } from './call-logs.js';
 import { LogBuffer } from './log-buffer.js';
 import { MAX_RESPONSE_HEAD_BYTES, relayCall, type ResponseTarget } from './relay.js';
 
@@ -50,7 +51,7 @@ export interface ContainerDeps {
    * bounds streamed answers at 200 MB and buffered ones at 6 MB.
    */
   maxStreamedResponseBytes: number;
-  /** Output that came after the last call was stored (e.g. a Lambda extension's SHUTDOWN): its whole log again. */
+  /** Output that came for a call after it was recorded (a Lambda extension working on after the answer, its SHUTDOWN): its whole log again. */
   lateOutput?(fnId: string, callId: string, log: string): void;
 }
 
@@ -94,11 +95,10 @@ export class HotContainer {
   /** Resolves when the container stops, however that happens. */
   readonly exited: Promise<RunResult>;
   private readonly client: Client;
-  private current: { log: LogBuffer; stats: Stat[] } | undefined;
-  /** The last call's log, which takes output written after its answer until the next call. */
-  private lastLog: LogBuffer | undefined;
-  /** The last call, and how much of its log there was when it ended. */
-  private lastCall: { callId: string; bytesAtEnd: number } | undefined;
+  /** The running call's stats. */
+  private current: { stats: Stat[] } | undefined;
+  /** Whether a call has run here (the Lambda daemon's boot init is behind it). */
+  private served = false;
   private freezeTimer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private freezing: Promise<void> | undefined;
@@ -118,6 +118,7 @@ export class HotContainer {
     private readonly deps: ContainerDeps,
     private readonly cookie: Cookie,
     private readonly dir: SocketDir,
+    private readonly logs: CallLogs,
     socketPath: string,
     exited: Promise<RunResult>,
   ) {
@@ -143,10 +144,10 @@ export class HotContainer {
     const dir = await makeSocketDir(deps.iofsPath, deps.iofsTmpfs);
     const initLog = new LogBuffer(16 * 1024);
     let target: HotContainer | undefined;
-    const route = (chunk: Buffer) => {
-      if (!target) initLog.write(chunk);
-      else (target.current?.log ?? target.lastLog)?.write(chunk);
-    };
+    const logs = new CallLogs({
+      initLog, byOffset: spec.lambda !== undefined,
+      late: (callId, log) => deps.lateOutput?.(spec.fnId, callId, log),
+    });
     const stats = (s: Stat) => target?.current?.stats.push(s);
     let cookie: Cookie | undefined;
     try {
@@ -164,7 +165,7 @@ export class HotContainer {
         ...(spec.readOnlyBinds !== undefined && { readOnlyBinds: spec.readOnlyBinds }),
         ...(spec.lambda && { entrypoint: spec.lambda.entrypoint, extraHosts: spec.lambda.extraHosts }),
         ...(spec.syslog && { syslog: spec.syslog }),
-        logger: { stdout: { write: route }, stderr: { write: route } },
+        logger: { stdout: { write: (b) => logs.write(b, 'stdout') }, stderr: { write: (b) => logs.write(b, 'stderr') } },
         writeStat: stats,
       });
       await deps.driver.prepareCookie(cookie, signal);
@@ -197,7 +198,7 @@ export class HotContainer {
         const out = tail(initLog.toString());
         throw new AgentError('init-failed', `Container failed to initialize: ${why}${out ? `: ${out}` : ''}`);
       }
-      target = new HotContainer(spec, deps, cookie, dir, outcome.socketPath, exited);
+      target = new HotContainer(spec, deps, cookie, dir, logs, outcome.socketPath, exited);
       target.state = 'busy';
       return target;
     } catch (err) {
@@ -246,13 +247,14 @@ export class HotContainer {
   async execute(input: CallInput, res: ResponseTarget): Promise<CallDone> {
     const call = { log: new LogBuffer(this.deps.maxLogBytes), stats: [] as Stat[] };
     this.current = call;
+    this.logs.begin(input.callId, call.log);
     this.cookie.setStatsEnabled(true);
     const ac = new AbortController();
     // The Lambda daemon answers a timeout itself; the agent's timer is its backstop. It allows
     // for what the daemon does not count as the call's time: on a container's first call the
     // boot init, on a later one the last call's tail (its extensions' work, at most its own
     // timeout, and a reset's SHUTDOWN), which the call may wait behind.
-    const lambdaWait = this.lastCall === undefined ? LAMBDA_BOOT_ALLOWANCE_MS : input.timeoutMs + LAMBDA_SHUTDOWN_WAIT_MS;
+    const lambdaWait = !this.served ? LAMBDA_BOOT_ALLOWANCE_MS : input.timeoutMs + LAMBDA_SHUTDOWN_WAIT_MS;
     const backstop = this.spec.lambda ? LAMBDA_TIMEOUT_GRACE_MS + lambdaWait : 0;
     const timer = setTimeout(() => ac.abort('timeout'), input.timeoutMs + backstop);
     const onCancel = () => ac.abort('cancelled');
@@ -265,7 +267,7 @@ export class HotContainer {
     const fail = (failure: AgentError, status: CallDone['status'] = 'error'): CallDone =>
       finish({ status, error: failure.message, failure, reusable: false });
     try {
-      const { status, functionError, platformLog, streamError } = await relayCall(this.client, {
+      const { status, functionError, platformLog, logFrom, streamError } = await relayCall(this.client, {
         path: '/call',
         method: 'POST',
         headers: toContainerHeaders(input.headers, {
@@ -280,6 +282,7 @@ export class HotContainer {
         gateway: input.gateway !== undefined, signal: ac.signal, ...(input.streamed && { passThrough: true }),
         lambda: this.spec.lambda !== undefined, sniff: !input.buffered && !input.streamed,
       });
+      this.logs.located(logFrom);
       if (platformLog) call.log.write(platformLog);
       if (streamError !== undefined) {
         // The daemon cuts a stream short at the call's deadline, as it answers 504 otherwise.
@@ -309,8 +312,8 @@ export class HotContainer {
       this.exitListeners.delete(onExit);
       this.cookie.setStatsEnabled(false);
       this.current = undefined;
-      this.lastLog = call.log;
-      this.lastCall = { callId: input.callId, bytesAtEnd: call.log.bytes };
+      this.served = true;
+      this.logs.end();
     }
   }
 
@@ -354,10 +357,7 @@ export class HotContainer {
       await this.cookie.close().catch(() => {});
       await this.dir.remove().catch(() => {});
       // The container's last words (output up to its removal) belong to its last call.
-      const last = this.lastCall;
-      if (last && this.lastLog && this.lastLog.bytes > last.bytesAtEnd) {
-        this.deps.lateOutput?.(this.spec.fnId, last.callId, this.lastLog.toString());
-      }
+      this.logs.close();
     })();
     // The cookie keeps a removal done, and tries a failed one again.
     return this.closing.then(() => this.cookie.close());

@@ -82,6 +82,8 @@ export interface RelayResult {
   functionError?: string;
   /** Log lines the Lambda daemon sent with its answer (Kiln-Log), for the call's log. */
   platformLog?: Buffer;
+  /** Lambda: where the invocation's output begins in the container's log (a byte offset). */
+  logFrom?: number;
   /** A Lambda response stream that failed after its first byte: the error type (the caller's stream was cut short). */
   streamError?: string;
 }
@@ -92,6 +94,13 @@ const STREAM_ERROR_MESSAGE_TRAILER = 'kiln-function-error-message';
 
 /** A trailer's value as one string (undici gives repeated ones as an array). */
 const trailerValue = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
+
+/** Kiln-Log-From's offset; undefined when missing or not a whole number. */
+function logOffset(v: string | string[] | undefined): number | undefined {
+  const t = trailerValue(v);
+  const n = t !== undefined && /^\d+$/.test(t) ? Number(t) : NaN;
+  return Number.isSafeInteger(n) ? n : undefined;
+}
 
 /**
  * Sends the request and relays the answer. Resolves with the container's status (200, 502 or
@@ -111,6 +120,7 @@ export function relayCall(
     let status = 0;
     let functionError: string | undefined;
     let platformLog: Buffer | undefined;
+    let logFrom: number | undefined;
     let streamError: string | undefined;
     let headers: Headers = {};
     let pending: Buffer[] = [];
@@ -125,7 +135,7 @@ export function relayCall(
       settled = true;
       signal.removeEventListener('abort', onAbort);
       if (err) reject(err);
-      else resolve({ status, ...(functionError !== undefined && { functionError }), ...(platformLog && { platformLog }), ...(streamError !== undefined && { streamError }) });
+      else resolve({ status, ...(functionError !== undefined && { functionError }), ...(platformLog && { platformLog }), ...(logFrom !== undefined && { logFrom }), ...(streamError !== undefined && { streamError }) });
     };
     const stop = (ctl: Dispatcher.DispatchController, err: Error) => {
       if (streaming) res.destroy(err);
@@ -143,6 +153,7 @@ export function relayCall(
         if (opts.passThrough || lambdaStream) limit = opts.maxStreamedBytes;
         const kilnLog = raw['kiln-log'];
         if (kilnLog !== undefined) platformLog = Buffer.from(String(kilnLog), 'base64');
+        if (opts.lambda === true) logFrom = logOffset(raw['kiln-log-from']);
         if (status !== 200 && status !== 502 && status !== 504) {
           ctl.abort(new AgentError('invalid-response', `invalid function response: status ${status}`));
           return;

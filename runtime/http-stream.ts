@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { basename, dirname, join } from 'node:path';
 import { finished } from 'node:stream';
 import { failureBody, failureMessage, truncatedResponse } from './errors.js';
+import type { ContainerLog } from './container-log.js';
 import { functionUrlAnswer, functionUrlEvent, gatewayRequest } from './function-url.js';
 import { header, MAX_HEADER_BYTES, sendJson, serverTimeouts, trailerError } from './http-util.js';
 import type { InvokeEvent, Outcome, Sandbox, ShutdownReason } from './sandbox.js';
@@ -17,6 +18,11 @@ import { decodeClientContext, jsonObjectText, newId, newTraceId } from './trace.
 export const STREAMING_HEADER = 'kiln-response-mode';
 /** Kiln's own header carrying the call's platform log lines, base64 (the agent strips it). */
 export const LOG_HEADER = 'kiln-log';
+/**
+ * Kiln's own header on every answer of an invocation: where its output begins in the container's
+ * log, as a byte offset (the agent splits the log between calls there, and strips it).
+ */
+export const LOG_FROM_HEADER = 'kiln-log-from';
 /**
  * Kiln's own trailer on a streamed answer that failed after its first byte: the error type.
  * The agent then cuts the caller's stream short and records the error, and the container
@@ -68,10 +74,15 @@ function headTooLarge(size: number): Extract<Outcome, { kind: 'error' }> {
   return { kind: 'error', errorType, contentType: 'application/json', body: Buffer.from(JSON.stringify({ errorType, errorMessage })) };
 }
 
-const logHeader = (o: Outcome): Record<string, string> => (o.log ? { [LOG_HEADER]: Buffer.from(o.log).toString('base64') } : {});
+const logHeader = (o: Outcome): Record<string, string> => ({
+  ...(o.log && { [LOG_HEADER]: Buffer.from(o.log).toString('base64') }),
+  ...(o.logFrom !== undefined && { [LOG_FROM_HEADER]: String(o.logFrom) }),
+});
 
 export interface HttpStreamDeps {
   sandbox: Sandbox;
+  /** The container's log, for the lines a stream's error adds to the call's log. */
+  out: ContainerLog;
   /** The fn's timeout, for calls that carry no Fn-Deadline. */
   timeoutMs: number;
   functionName: string;
@@ -114,11 +125,11 @@ function gatewayHead(status: number, h: Head): Head {
 }
 
 /** A function URL answer in Fn's gateway protocol (a head too large for the agent: the function's error). */
-function answerGateway(res: ServerResponse, requestId: string, o: Extract<Outcome, { kind: 'response' }>, log: Head): void {
+function answerGateway(res: ServerResponse, requestId: string, o: Extract<Outcome, { kind: 'response' }>, log: Head, out: ContainerLog): void {
   const a = functionUrlAnswer(o.body);
   const head = { ...gatewayHead(a.status, a.headers), 'content-length': String(a.body.length), ...log };
   const size = headBytes(head);
-  if (size > MAX_ANSWER_HEAD) return answer(res, requestId, { ...headTooLarge(size), ...(o.log !== undefined && { log: o.log }) }, true);
+  if (size > MAX_ANSWER_HEAD) return answer(res, requestId, withLogOf(o, headTooLarge(size)), true, out);
   res.writeHead(200, head);
   res.end(a.body);
 }
@@ -147,7 +158,7 @@ const STREAM_HEAD_BYTES = headBytes({ [STREAMING_HEADER]: 'streaming', trailer: 
  * and headers, as function URLs do. Cut short at the deadline: a stream already begun is
  * truncated (the agent sees the error trailer), one not begun answers the timeout.
  */
-function answerStream(res: ServerResponse, requestId: string, o: StreamOutcome, gateway: boolean, log: Record<string, string>): void {
+function answerStream(res: ServerResponse, requestId: string, o: StreamOutcome, gateway: boolean, log: Record<string, string>, out: ContainerLog): void {
   const from = o.from;
   let cutShort = false;
   const prelude = gateway && o.contentType.split(';')[0]!.trim() === HTTP_INTEGRATION_TYPE;
@@ -160,7 +171,7 @@ function answerStream(res: ServerResponse, requestId: string, o: StreamOutcome, 
   };
   const plain = { 'content-type': bounded(o.contentType) };
   /** An outcome answered whole (nothing of the stream reached the caller), with the call's platform lines. */
-  const withLog = <T extends Outcome>(outcome: T): T => ({ ...outcome, ...(o.log !== undefined && { log: o.log }) });
+  const withLog = <T extends Outcome>(outcome: T): T => withLogOf(o, outcome);
   /** A stream already begun ends with its error in Kiln's trailers (the caller has its 200). */
   const endWithError = (errorType: string, errorMessage: string | undefined) => {
     res.addTrailers({
@@ -197,21 +208,21 @@ function answerStream(res: ServerResponse, requestId: string, o: StreamOutcome, 
     // Nothing reached the caller yet: the error is the answer; the rest of the stream is dropped.
     pending = undefined;
     cutShort = true;
-    answer(res, requestId, withLog(headTooLarge(size)), gateway);
+    answer(res, requestId, withLog(headTooLarge(size)), gateway, out);
   }));
   from.on('end', () => guarded(() => {
     if (res.destroyed || cutShort) return o.done.resolve();
     const failed = trailerError(from);
     // Nothing reached the caller yet (no byte, or a prelude that never ended): the error is the answer.
     if (pending !== undefined && (pending.length === 0 || prelude) && failed) {
-      answer(res, '', withLog(failed), gateway);
+      answer(res, '', withLog(failed), gateway, out);
     } else {
       // A mid-stream error comes in the runtime's trailers (its body base64 JSON): the caller
       // already has a 200, so the error travels on in Kiln's own trailer.
       if (pending !== undefined) start(prelude && pending.length > 0 ? gatewayHead(200, {}) : plain, pending);
       if (!failed) res.end();
       else {
-        process.stdout.write(`Response stream error: ${failed.errorType}\n`);
+        out.write(`Response stream error: ${failed.errorType}\n`);
         endWithError(failed.errorType, errorMessageOf(failed.body));
       }
     }
@@ -224,8 +235,8 @@ function answerStream(res: ServerResponse, requestId: string, o: StreamOutcome, 
     o.done.reject(err);
     if (cutShort || res.destroyed) return;
     guarded(() => {
-      process.stdout.write(`Response stream error: ${truncatedResponse.errorType}\n`);
-      if (pending !== undefined) answer(res, requestId, withLog({ kind: 'failure', status: 502, failure: truncatedResponse }), gateway);
+      out.write(`Response stream error: ${truncatedResponse.errorType}\n`);
+      if (pending !== undefined) answer(res, requestId, withLog({ kind: 'failure', status: 502, failure: truncatedResponse }), gateway, out);
       else endWithError(truncatedResponse.errorType, failureMessage(requestId, truncatedResponse));
     });
   });
@@ -240,7 +251,7 @@ function answerStream(res: ServerResponse, requestId: string, o: StreamOutcome, 
     // The runtime's POST is cut too; the sandbox resets after a timeout anyway.
     from.destroy();
     if (!res.destroyed) {
-      if (pending !== undefined) answer(res, requestId, withLog(cut), gateway);
+      if (pending !== undefined) answer(res, requestId, withLog(cut), gateway, out);
       else endWithError(cut.failure.errorType, failureMessage(requestId, cut.failure));
     }
     o.done.resolve();
@@ -253,17 +264,22 @@ function answerStream(res: ServerResponse, requestId: string, o: StreamOutcome, 
   });
 }
 
-function answer(res: ServerResponse, requestId: string, o: Outcome, gateway: boolean): void {
+/** Another outcome in the place of `o`, with its platform lines and log offset. */
+function withLogOf<T extends Outcome>(o: Outcome, outcome: T): T {
+  return { ...outcome, ...(o.log !== undefined && { log: o.log }), ...(o.logFrom !== undefined && { logFrom: o.logFrom }) };
+}
+
+function answer(res: ServerResponse, requestId: string, o: Outcome, gateway: boolean, out: ContainerLog): void {
   const log = logHeader(o);
   switch (o.kind) {
     case 'response':
-      if (gateway) return answerGateway(res, requestId, o, log);
+      if (gateway) return answerGateway(res, requestId, o, log, out);
       // As the Invoke API does: a buffered payload is JSON, whatever type the runtime posted it with.
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': o.body.length, ...log });
       res.end(o.body);
       return;
     case 'stream':
-      return answerStream(res, requestId, o, gateway, log);
+      return answerStream(res, requestId, o, gateway, log, out);
     case 'error':
       res.writeHead(502, { 'content-type': bounded(o.contentType), 'content-length': o.body.length, 'x-amz-function-error': bounded(o.errorType), ...log });
       res.end(o.body);
@@ -290,7 +306,7 @@ export function httpStreamHandler(deps: HttpStreamDeps): (req: IncomingMessage, 
           const event = eventFrom(req, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), sandbox.invokedFunctionArn, deps.timeoutMs, deps.functionName);
           sandbox.invoke(event, (o) => {
             try {
-              answer(res, event.requestId, o, req.headers['fn-intent'] === 'httprequest');
+              answer(res, event.requestId, o, req.headers['fn-intent'] === 'httprequest', deps.out);
             } catch (err) {
               // An answer that cannot be written must not take the daemon down with it.
               sendJson(res, 500, { message: (err as Error).message });

@@ -3,6 +3,7 @@
 // answers the agent over http-stream. Bundled into one file (dist/runtime/daemon.js).
 import { createServer } from 'node:http';
 import { loadDaemonConfig } from './config.js';
+import { containerLog } from './container-log.js';
 import { lambdaApi } from './lambda-api.js';
 import { httpStreamHandler, listenHttpStream } from './http-stream.js';
 import { MAX_HEADER_BYTES, serverTimeouts } from './http-util.js';
@@ -15,7 +16,8 @@ async function main(): Promise<void> {
   // A bad log setting falls back to its default; say so once, in the container's output.
   for (const w of cfg.log.warnings) process.stderr.write(`kiln runtime daemon: ${w}\n`);
   const telemetry = new Telemetry();
-  const sandbox = new Sandbox({ cfg, telemetry, peakMemory: openPeakMemory(cfg.memoryPeakFiles), log: (line) => process.stdout.write(`${line}\n`) });
+  const out = containerLog(process.stdout);
+  const sandbox = new Sandbox({ cfg, telemetry, peakMemory: openPeakMemory(cfg.memoryPeakFiles), out });
 
   const api = createServer({ keepAliveTimeout: 60_000, maxHeaderSize: MAX_HEADER_BYTES, ...serverTimeouts(cfg.headersTimeoutMs) }, lambdaApi({
     sandbox, telemetry, functionName: cfg.functionName, functionVersion: cfg.functionVersion, handler: cfg.handler,
@@ -33,7 +35,7 @@ async function main(): Promise<void> {
     // Let the last answer leave before the process goes.
     setTimeout(() => process.exit(0), 20).unref();
   };
-  const handler = httpStreamHandler({ sandbox, timeoutMs: cfg.timeoutSec * 1000, functionName: cfg.functionName, onShutdown: exit });
+  const handler = httpStreamHandler({ sandbox, out, timeoutMs: cfg.timeoutSec * 1000, functionName: cfg.functionName, onShutdown: exit });
   await listenHttpStream(cfg.listener, handler, cfg.headersTimeoutMs);
 
   // `docker stop`: the same shutdown as an agent's retirement request.

@@ -5,6 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import type { IncomingMessage } from 'node:http';
 import type { DaemonConfig } from './config.js';
+import type { ContainerLog } from './container-log.js';
 import { deferred, delay, timerDelay, type Deferred } from './deferred.js';
 import { bootstrapCommand, extensionFiles } from './discovery.js';
 import { extensionEnv, runtimeEnv } from './environment.js';
@@ -50,7 +51,11 @@ export type Outcome = (
   | { kind: 'stream'; contentType: string; from: IncomingMessage; done: Deferred<void>; cut: Deferred<FailureOutcome> }
   | { kind: 'error'; errorType: string; contentType: string; body: Buffer }
   | FailureOutcome
-) & { log?: string };
+) & {
+  log?: string;
+  /** Where the invocation's output begins in the container's log (its byte offset), for the agent. */
+  logFrom?: number;
+};
 
 interface Invocation {
   event: InvokeEvent;
@@ -64,6 +69,8 @@ interface Invocation {
   answered: Deferred<void>;
   /** Set on the call that ran (or followed) the init. */
   initMs: number | undefined;
+  /** The container log's length when it started: its output follows. */
+  logFrom: number;
   /** Set once answered. */
   respondedAt?: number;
   durationMs?: number;
@@ -86,8 +93,8 @@ export interface SandboxDeps {
   telemetry: Telemetry;
   /** The container's peak memory, for REPORT's Max Memory Used. */
   peakMemory: PeakMemory;
-  /** A platform line for the call's log (START, END, REPORT, errors). */
-  log(line: string): void;
+  /** The container's log (stdout): every line passed on, and the platform lines. */
+  out: ContainerLog;
 }
 
 
@@ -177,9 +184,9 @@ export class Sandbox {
     if (this.fatal || this.shuttingDown) return;
     this.fatal = f;
     const line = `Fatal error: ${f.failure.errorType}: ${f.failure.errorMessage}`;
-    if (!this.json) this.deps.log(line);
+    if (!this.json) this.deps.out.write(`${line}\n`);
     // The Logs API's fault record: a string record, as that API has it.
-    else if (systemRecordShown('platform.fault', this.cfg.log.systemLevel)) this.deps.log(systemRecord(new Date(), 'platform.fault', line));
+    else if (systemRecordShown('platform.fault', this.cfg.log.systemLevel)) this.deps.out.write(`${systemRecord(new Date(), 'platform.fault', line)}\n`);
     this.notify();
   }
 
@@ -208,7 +215,7 @@ export class Sandbox {
     if (kind === 'runtime' && this.appLevel !== undefined && !applicationLineShown(text, this.appLevel)) return;
     const start = this.pendingStart;
     this.pendingStart = '';
-    if (!process.stdout.write(`${start}${text}\n`)) this.holdOutput();
+    if (!this.deps.out.write(`${start}${text}\n`)) this.holdOutput();
     if (kind === 'runtime') this.deps.telemetry.emit('function', text);
     // The line as the extension wrote it, as in its log (the service adds no name to the record).
     else this.deps.telemetry.emit('extension', text);
@@ -226,7 +233,7 @@ export class Sandbox {
     if (this.outputHeld) return;
     this.outputHeld = true;
     for (const m of this.procs) m.pauseOutput();
-    process.stdout.once('drain', () => {
+    this.deps.out.onceDrained(() => {
       this.outputHeld = false;
       for (const m of this.procs) m.resumeOutput();
     });
@@ -375,7 +382,9 @@ export class Sandbox {
     }
     this.firstInvoke = false;
 
-    const inv: Invocation = { event, startedAt: Date.now(), t0: performance.now(), outcome: deferred(), reply, answered: deferred(), initMs };
+    const inv: Invocation = {
+      event, startedAt: Date.now(), t0: performance.now(), outcome: deferred(), reply, answered: deferred(), initMs, logFrom: this.deps.out.bytes,
+    };
     this.current = inv;
     this.pendingStart = this.json
       ? this.record('platform.start', new Date(inv.startedAt), startRecord(event.requestId, event.invokedFunctionArn, this.cfg.functionVersion))
@@ -472,11 +481,11 @@ export class Sandbox {
       const start = this.pendingStart;
       this.pendingStart = '';
       if (start) {
-        inv.reply({ ...outcome, log: start + lines });
+        inv.reply({ ...outcome, log: start + lines, logFrom: inv.logFrom });
       } else {
         // JSON records may all be filtered out by the system level.
-        if (lines) process.stdout.write(lines);
-        inv.reply(outcome);
+        if (lines) this.deps.out.write(lines);
+        inv.reply({ ...outcome, logFrom: inv.logFrom });
       }
       inv.answered.resolve();
       // respond() leaves the invoke's own wait asleep until now: nothing runs ahead of the answer.

@@ -129,6 +129,25 @@ describe('invoking functions', () => {
     assert.equal((await call(t.srv.url, 'GET', `/v2/fns/${fn.id}/calls/01ARZ3NDEKTSV4RRFFQ69G5FAV`)).status, 404);
   });
 
+  test("output after the answer is the call's own, stored again while its container lives on", async () => {
+    const fn = await mkFn('late-log');
+    const logOf = async (id: string): Promise<string> => {
+      await t.srv.agent.flushRecords();
+      return String((await call(t.srv.url, 'GET', `/v2/fns/${fn.id}/calls/${id}/log`)).body.log);
+    };
+    const first = await invoke(fn.id, { log: 'first call', late: 'written after the answer', lateMs: 100 });
+    assert.equal(first.status, 200);
+    const firstId = first.headers.get('fn-call-id')!;
+    await sleep(300);
+    const second = await invoke(fn.id, { log: 'second call' });
+    assert.equal(second.status, 200);
+    const secondId = second.headers.get('fn-call-id')!;
+    assert.ok(await eventually(async () => /written after the answer/.test(await logOf(firstId)), 3000), await logOf(firstId));
+    assert.match(await logOf(firstId), /^first call\n.*first call\n.*written after the answer\n$/s);
+    assert.doesNotMatch(await logOf(secondId), /written after the answer/);
+    assert.equal((await nodeContainers(t.docker, t.srv.nodeId)).filter((c) => c.Labels['io.kiln.fn_id'] === fn.id).length, 1, 'one container served both');
+  });
+
   test('a call past its timeout gets 504, its container is killed, the next call works', async () => {
     const fn = await mkFn('slow', { timeout: 1 });
     const first = await invoke(fn.id, {});

@@ -71,6 +71,13 @@ describe('the AWS blog demo: a bash bootstrap and a bash+curl extension', () => 
 
     const log = await callLog(s, fn.id, callId!);
     assert.match(log, new RegExp(`START RequestId: ${callId} Version: \\$LATEST`));
+    // The extension's work on the first event ended after its answer, while the second call
+    // waited: its lines are the first call's, not the second's.
+    assert.match(log, /\[extension1\.sh\] Done processing\n/);
+    const id2 = r2.headers.get('fn-call-id')!;
+    const log2 = await callLog(s, fn.id, id2);
+    assert.equal(log2.split(callId!).length - 1, 0, log2);
+    assert.equal(log2.split('Done processing').length - 1, 1, `only its own extension work, stored after its answer: ${log2}`);
     assert.match(log, /\[extension1\.sh\] Received INVOKE: \{"eventType":"INVOKE","deadlineMs":\d+,"requestId":"[^"]+","invokedFunctionArn":"arn:aws:lambda:us-east-1:\d{12}:function:demo","tracing":\{"type":"X-Amzn-Trace-Id","value":"Root=1-/);
     assert.match(log, /\[runtime\] invoke /);
     assert.match(log, new RegExp(`END RequestId: ${callId}`));

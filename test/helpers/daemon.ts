@@ -68,6 +68,8 @@ export interface Daemon {
   child: ChildProcess;
   /** Everything the daemon wrote to stdout and stderr so far. */
   output(): string;
+  /** The bytes of the daemon's stdout alone (the container's log, which answers' kiln-log-from offsets count). */
+  stdout(): Buffer;
   /** Resolves once the output matches (rejects after timeoutMs, with the output in the message). */
   waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<void>;
   /** Resolves with the exit code and signal once the daemon has exited. */
@@ -260,6 +262,8 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
     out += d.toString('utf8');
     for (const l of [...listeners]) l();
   };
+  const stdout: Buffer[] = [];
+  child.stdout!.on('data', (d: Buffer) => stdout.push(d));
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
   const exited = (once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>).then(([code, signal]) => {
@@ -323,6 +327,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
   const d: Daemon = {
     dir, port, address, extensionsDir, child, exited, api, socket, descendants, stop, waitForOutput,
     output: () => out,
+    stdout: () => Buffer.concat(stdout),
     call: (body = '{}', headers = {}) => socket('POST', '/call', { body, headers }),
     idle: () => socket('GET', '/.kiln/idle'),
     shutdown: (reason = 'spindown') => socket('POST', `/.kiln/shutdown?reason=${encodeURIComponent(reason)}`),

@@ -107,6 +107,29 @@ describe('the blog demo (bash+curl bootstrap and extension)', () => {
       await d.idle();
     }));
 
+  test("each answer's kiln-log-from is where its invocation begins in stdout: the last call's late lines come before it", () =>
+    withDaemon(BLOG('0.3'), async (d) => {
+      const calls = ['from1', 'from2'].map((id) => d.call('{}', { 'fn-call-id': id }));
+      const answers = await Promise.all(calls);
+      await d.idle();
+      const stdout = d.stdout();
+      // The two may reach the daemon in either order: the one with the smaller offset ran first.
+      const [[id1, from1], [id2, from2]] = answers.map((a): [string, number] => {
+        assert.equal(a.status, 200, a.text);
+        const v = a.headers['kiln-log-from'];
+        assert.match(String(v), /^\d+$/);
+        return [String((a.json() as Json).requestId), Number(v)];
+      }).sort((x, y) => x[1] - y[1]) as [[string, number], [string, number]];
+      const first = stdout.subarray(from1, from2).toString();
+      assert.match(first, new RegExp(`^START RequestId: ${id1} Version: \\$LATEST\n`));
+      // The extension's work on the first event, after the answer, belongs before the second START.
+      assert.match(first, /\[extension1\.sh\] Done processing\n/);
+      const second = stdout.subarray(from2).toString();
+      assert.match(second, new RegExp(`^START RequestId: ${id2} Version: \\$LATEST\n`));
+      assert.equal(count(second, id1), 0, second);
+      assert.match(stdout.subarray(0, from1).toString(), /\[extension1\.sh\] Registered/);
+    }));
+
   test('POST /.kiln/shutdown?reason=spindown: SHUTDOWN to the extension, exit 0, no process left', () =>
     withDaemon(BLOG('0.2'), async (d) => {
       await d.waitForOutput(/\[runtime\] init/);

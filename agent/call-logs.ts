@@ -1,0 +1,135 @@
+// A container's output, shared out among its calls' logs. What arrives while a call runs is that
+// call's; what arrives after its answer (a function logging on, a Lambda extension finishing its
+// work) is the last call's, and its log is stored again with it. A Lambda container's daemon
+// says, with each answer, where that invocation's output begins in its stdout (a byte offset):
+// the stream is cut there, so the last invocation's late lines stay its own even when they reach
+// Kiln while the next call runs. Until a call's answer brings that offset, its output is held.
+import type { LogBuffer } from './log-buffer.js';
+
+/** How long late output gathers before the call's log is stored again. */
+export const LATE_LOG_DELAY_MS = 500;
+/** Output held for a call whose offset is not known yet, past which it is all that call's. */
+export const MAX_HELD_BYTES = 1024 * 1024;
+/** The calls kept for output that arrives late: the last one and the running one. */
+const KEPT_CALLS = 2;
+
+interface CallSegment {
+  callId: string;
+  log: LogBuffer;
+  /** The stdout offset where its output begins; undefined until its answer says (Lambda). */
+  from: number | undefined;
+  /** How much of its log was written when it was last recorded; undefined while it runs. */
+  stored: number | undefined;
+}
+
+export interface CallLogsDeps {
+  /** Output before the first call (a failed start's reason). */
+  initLog: LogBuffer;
+  /** Stores a finished call's log again, with what came after it was recorded. */
+  late(callId: string, log: string): void;
+  /** Lambda: cut stdout at the offsets the daemon gives; otherwise each call takes what arrives while it runs. */
+  byOffset: boolean;
+  /** Default LATE_LOG_DELAY_MS. */
+  lateDelayMs?: number;
+}
+
+export class CallLogs {
+  /** stdout bytes received so far: the daemon counts the same bytes. */
+  private received = 0;
+  /** The kept calls, oldest first; the newest may be running. */
+  private readonly calls: CallSegment[] = [];
+  private running: CallSegment | undefined;
+  /** Output that came while the running call's offset was unknown; `at` is a stdout offset (none for stderr). */
+  private held: { chunk: Buffer; at: number | undefined }[] = [];
+  private heldBytes = 0;
+  private lateTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly deps: CallLogsDeps) {}
+
+  /** A call begins: output from here on is its own (for Lambda, from the offset its answer gives). */
+  begin(callId: string, log: LogBuffer): void {
+    const call: CallSegment = { callId, log, from: this.deps.byOffset ? undefined : this.received, stored: undefined };
+    this.calls.push(call);
+    this.running = call;
+    while (this.calls.length > KEPT_CALLS) this.store(this.calls.shift()!);
+  }
+
+  /**
+   * The running call's answer said where its output begins; undefined when it did not (all
+   * that was held is then the call's).
+   */
+  located(from: number | undefined): void {
+    const call = this.running;
+    if (!call || call.from !== undefined) return;
+    const prev = this.calls.at(-2)?.from ?? 0;
+    call.from = Math.max(from ?? this.held.find((h) => h.at !== undefined)?.at ?? this.received, prev);
+    const held = this.held;
+    this.held = [];
+    this.heldBytes = 0;
+    for (const h of held) this.place(h.chunk, h.at);
+  }
+
+  /** The running call ended and is being recorded: what comes for it from now on is late. */
+  end(): void {
+    const call = this.running;
+    if (!call) return;
+    this.located(undefined);
+    call.stored = call.log.written;
+    this.running = undefined;
+  }
+
+  write(chunk: Buffer, stream: 'stdout' | 'stderr'): void {
+    let at: number | undefined;
+    if (stream === 'stdout') {
+      at = this.received;
+      this.received += chunk.length;
+    }
+    if (this.calls.length === 0) return this.deps.initLog.write(chunk);
+    if (this.running && this.running.from === undefined) {
+      this.held.push({ chunk, at });
+      this.heldBytes += chunk.length;
+      // A call that writes a lot before its answer: give up the cut rather than the memory.
+      if (this.heldBytes > MAX_HELD_BYTES) this.located(undefined);
+      return;
+    }
+    this.place(chunk, at);
+  }
+
+  /** Stores what came late for any call, now; the container is going. */
+  close(): void {
+    clearTimeout(this.lateTimer);
+    this.lateTimer = undefined;
+    for (const call of this.calls) this.store(call);
+  }
+
+  /** Output to the call(s) its offsets fall in (stderr, which has none, to the newest call). */
+  private place(chunk: Buffer, at: number | undefined): void {
+    if (at === undefined) return this.append(this.calls.at(-1)!, chunk);
+    let end = at + chunk.length;
+    for (let i = this.calls.length - 1; i >= 0 && end > at; i--) {
+      const from = i === 0 ? at : Math.max(at, this.calls[i]!.from!);
+      if (end > from) {
+        this.append(this.calls[i]!, chunk.subarray(from - at, end - at));
+        end = from;
+      }
+    }
+  }
+
+  private append(call: CallSegment, bytes: Buffer): void {
+    call.log.write(bytes);
+    if (call.stored !== undefined && this.lateTimer === undefined) {
+      this.lateTimer = setTimeout(() => {
+        this.lateTimer = undefined;
+        for (const c of this.calls) this.store(c);
+      }, this.deps.lateDelayMs ?? LATE_LOG_DELAY_MS);
+      this.lateTimer.unref();
+    }
+  }
+
+  /** Stores a finished call's log again when more of it came since. */
+  private store(call: CallSegment): void {
+    if (call.stored === undefined || call.log.written <= call.stored) return;
+    call.stored = call.log.written;
+    this.deps.late(call.callId, call.log.toString());
+  }
+}

@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CallLogs, MAX_HELD_BYTES } from '../../agent/call-logs.js';
+import { LogBuffer } from '../../agent/log-buffer.js';
+
+/**
+ * A container's output, step by step: `out`/`err` a chunk on stdout/stderr, `begin` a call,
+ * `at` its answer's offset (null: an answer without one), `end` it, `close` the container.
+ */
+type Step = ['begin', string] | ['out', string] | ['err', string] | ['at', number | null] | ['end'] | ['close'];
+
+interface Case {
+  name: string;
+  byOffset: boolean;
+  steps: Step[];
+  /** Each call's log as it ends up. */
+  logs: Record<string, string>;
+  init?: string;
+  /** The late stores, in order: [callId, the whole log stored]. */
+  late?: [string, string][];
+}
+
+// Offsets count stdout bytes from the container's start: 'aaa' is 0-2, the next chunk starts at 3.
+const cases: Case[] = [
+  {
+    name: 'http-stream: what arrives while a call runs is its own; before any call, the init log',
+    byOffset: false,
+    steps: [['out', 'boot\n'], ['begin', 'A'], ['out', 'a1\n'], ['err', 'a2\n'], ['end']],
+    logs: { A: 'a1\na2\n' },
+    init: 'boot\n',
+  },
+  {
+    name: 'http-stream: output after the answer is the last call\'s, stored again; the next call takes what comes while it runs',
+    byOffset: false,
+    steps: [['begin', 'A'], ['out', 'a\n'], ['end'], ['out', 'late\n'], ['begin', 'B'], ['out', 'b\n'], ['end'], ['close']],
+    logs: { A: 'a\nlate\n', B: 'b\n' },
+    late: [['A', 'a\nlate\n']],
+  },
+  {
+    name: 'lambda: the next call\'s output is held until its answer says where it begins, then cut there',
+    byOffset: true,
+    steps: [
+      ['begin', 'A'], ['out', 'START A\n'], ['at', 0], ['end'],
+      // A's extension finishes (7 bytes from 8), then B starts at 15, in one chunk and the next.
+      ['begin', 'B'], ['out', 'a-late\nSTART B\n'], ['out', 'b\n'], ['at', 15], ['end'], ['close'],
+    ],
+    logs: { A: 'START A\na-late\n', B: 'START B\nb\n' },
+    late: [['A', 'START A\na-late\n']],
+  },
+  {
+    name: 'lambda: the last call\'s lines that arrive after the next call ended are still its own',
+    byOffset: true,
+    steps: [
+      ['begin', 'A'], ['out', 'A\n'], ['at', 0], ['end'],
+      ['begin', 'B'], ['at', 7], ['end'],
+      ['out', 'late\n'], ['out', 'B\n'], ['close'],
+    ],
+    logs: { A: 'A\nlate\n', B: 'B\n' },
+    late: [['A', 'A\nlate\n'], ['B', 'B\n']],
+  },
+  {
+    name: 'lambda: a quiet call (its offset where the stream stands) takes nothing of the last call\'s tail',
+    byOffset: true,
+    steps: [['begin', 'A'], ['at', 0], ['end'], ['begin', 'B'], ['out', 'tail\n'], ['at', 5], ['end'], ['close']],
+    logs: { A: 'tail\n', B: '' },
+    late: [['A', 'tail\n']],
+  },
+  {
+    name: 'lambda: an answer without an offset gives the call all it held, as without the cut',
+    byOffset: true,
+    steps: [['begin', 'A'], ['at', 0], ['end'], ['begin', 'B'], ['out', 'x\n'], ['err', 'e\n'], ['at', null], ['end']],
+    logs: { A: '', B: 'x\ne\n' },
+  },
+  {
+    name: 'lambda: a call that ends unanswered (a broken connection) keeps what it held',
+    byOffset: true,
+    steps: [['begin', 'A'], ['out', 'x\n'], ['end'], ['out', 'y\n'], ['close']],
+    logs: { A: 'x\ny\n' },
+    late: [['A', 'x\ny\n']],
+  },
+  {
+    name: 'lambda: stderr (no offsets) goes to the newest call, held with the rest',
+    byOffset: true,
+    steps: [['begin', 'A'], ['at', 0], ['end'], ['begin', 'B'], ['err', 'daemon\n'], ['out', 'a\n'], ['at', 2], ['end']],
+    logs: { A: 'a\n', B: 'daemon\n' },
+  },
+  {
+    name: 'only the last call and the running one are kept: older late lines go to the oldest kept',
+    byOffset: true,
+    steps: [
+      ['begin', 'A'], ['at', 0], ['end'], ['begin', 'B'], ['at', 0], ['end'],
+      ['begin', 'C'], ['at', 4], ['out', 'old\n'], ['end'], ['close'],
+    ],
+    logs: { A: '', B: 'old\n', C: '' },
+    late: [['B', 'old\n']],
+  },
+  {
+    name: 'a call that printed nothing late is never stored again',
+    byOffset: false,
+    steps: [['begin', 'A'], ['out', 'a\n'], ['end'], ['begin', 'B'], ['end'], ['close']],
+    logs: { A: 'a\n', B: '' },
+    late: [],
+  },
+];
+
+function run(c: Pick<Case, 'byOffset' | 'steps'>, lateDelayMs = 60_000): { logs: Record<string, LogBuffer>; init: LogBuffer; late: [string, string][] } {
+  const init = new LogBuffer(1024);
+  const late: [string, string][] = [];
+  const logs: Record<string, LogBuffer> = {};
+  const router = new CallLogs({ initLog: init, byOffset: c.byOffset, late: (id, log) => late.push([id, log]), lateDelayMs });
+  for (const s of c.steps) {
+    if (s[0] === 'begin') router.begin(s[1], (logs[s[1]] = new LogBuffer(4 * 1024 * 1024)));
+    else if (s[0] === 'out') router.write(Buffer.from(s[1]), 'stdout');
+    else if (s[0] === 'err') router.write(Buffer.from(s[1]), 'stderr');
+    else if (s[0] === 'at') router.located(s[1] ?? undefined);
+    else if (s[0] === 'end') router.end();
+    else router.close();
+  }
+  return { logs, init, late };
+}
+
+for (const c of cases) {
+  test(c.name, () => {
+    const r = run(c);
+    assert.deepEqual(Object.fromEntries(Object.entries(r.logs).map(([id, l]) => [id, l.toString()])), c.logs);
+    assert.equal(r.init.toString(), c.init ?? '');
+    if (c.late) assert.deepEqual(r.late, c.late);
+  });
+}
+
+test('late output is stored again once it has gathered for the delay, once for a burst', async () => {
+  const r = run({ byOffset: false, steps: [['begin', 'A'], ['out', 'a\n'], ['end'], ['out', 'l1\n'], ['out', 'l2\n']] }, 30);
+  assert.deepEqual(r.late, [], 'not at once');
+  await sleep(80);
+  assert.deepEqual(r.late, [['A', 'a\nl1\nl2\n']]);
+});
+
+test('a call that holds more than MAX_HELD_BYTES before its answer gives up the cut: all it held is its own', () => {
+  const big = 'x'.repeat(MAX_HELD_BYTES);
+  const r = run({ byOffset: true, steps: [['begin', 'A'], ['at', 0], ['end'], ['begin', 'B'], ['out', 'a\n'], ['out', big], ['out', 'b\n'], ['at', 2], ['end']] });
+  assert.equal(r.logs.A!.toString(), '');
+  assert.equal(r.logs.B!.toString(), `a\n${big}b\n`);
+});
