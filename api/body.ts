@@ -6,10 +6,25 @@ import { readBody } from './read-body.js';
 /** Deepest nesting a REST body may have: storing and answering it recurse (JSON.stringify). */
 export const MAX_JSON_DEPTH = 512;
 
+/** Half of a UTF-16 surrogate pair with no other half (`"\ud800"` in JSON). */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** What a string or key of a body may not hold; undefined when it is fine. */
+function textProblem(text: string): string | undefined {
+  if (text.includes('\u0000')) return 'contains a NUL (\\u0000) character';
+  // Each backend stores one its own way (SQLite its three bytes, the others U+FFFD), so what
+  // was answered would not be what is read back.
+  if (LONE_SURROGATE.test(text)) return 'contains a lone UTF-16 surrogate (not a character)';
+  return undefined;
+}
+
 /**
- * What Kiln will not take in a parsed JSON body, as a message, else undefined:
- * - a NUL character in a string or a key (named by its path, e.g. `config.KEY`): PostgreSQL's
- *   text cannot hold it and no environment or image name can carry it, so every backend refuses it;
+ * What Kiln will not take in a parsed JSON body, as a message, else undefined (named by its
+ * path, e.g. `config.KEY`):
+ * - a NUL character in a string or a key: PostgreSQL's text cannot hold it and no environment or
+ *   image name can carry it, so every backend refuses it; likewise a lone surrogate;
+ * - a number JSON.parse made infinite (`1e400`): it would be stored as null;
+ * - the key `__proto__`, which the validation's objects cannot hold as a key (it would vanish);
  * - nesting deeper than MAX_JSON_DEPTH, which JSON.parse takes but JSON.stringify cannot store.
  */
 export function jsonBodyProblem(body: unknown): string | undefined {
@@ -18,13 +33,17 @@ export function jsonBodyProblem(body: unknown): string | undefined {
   for (let item = todo.pop(); item !== undefined; item = todo.pop()) {
     const { value, path, depth } = item;
     if (typeof value === 'string') {
-      if (value.includes('\u0000')) return `${path || 'the body'} contains a NUL (\\u0000) character`;
+      const problem = textProblem(value);
+      if (problem !== undefined) return `${path || 'the body'} ${problem}`;
+    } else if (typeof value === 'number') {
+      if (!Number.isFinite(value)) return `${path || 'the body'} is a number too large to store`;
     } else if (value !== null && typeof value === 'object') {
       if (depth >= MAX_JSON_DEPTH) return `nested deeper than ${MAX_JSON_DEPTH} levels`;
       const array = Array.isArray(value);
       for (const [k, v] of Object.entries(value)) {
         const here = array ? `${path}[${k}]` : path ? `${path}.${k}` : k;
-        if (k.includes('\u0000')) return `${here} contains a NUL (\\u0000) character`;
+        const problem = k === '__proto__' ? 'is not a key Kiln can store' : textProblem(k);
+        if (problem !== undefined) return `${here} ${problem}`;
         todo.push({ value: v, path: here, depth: depth + 1 });
       }
     }

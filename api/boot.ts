@@ -163,6 +163,12 @@ export async function start(config: Config): Promise<Running> {
       // Kept for a trigger's Fn-Http-Request-Url, which carries the target as sent (as Fn's).
       (req as RewrittenRequest).absoluteTarget = req.url;
       req.url = originForm(req.url);
+      // What is still no path: `OPTIONS *` gets Go's server's empty 200; a URL that does not
+      // parse (`http://`, a port past 65535) a 400, before anything could read it its own way.
+      if (req.url.charCodeAt(0) !== 47) {
+        if (req.url === '*' && req.method === 'OPTIONS') return void res.writeHead(200, { 'content-length': '0' }).end();
+        return sendError(res, new ApiError(400, 'Invalid request target'), log);
+      }
     }
     if (authenticate) {
       const url = req.url ?? '/';

@@ -34,7 +34,9 @@ export function createApp(deps: ApiDeps): Express {
   app.use((req, _res, next) => {
     next(req.url.includes('%00') ? new ApiError(400, NUL_IN_URL) : undefined);
   });
-  app.use('/v2', jsonBody(deps.maxRequestSize));
+  // Only writes carry a body; Fn's GET and DELETE handlers never read one (Node drops it unread).
+  const readJson = jsonBody(deps.maxRequestSize);
+  app.use('/v2', (req, res, next) => (req.method === 'POST' || req.method === 'PUT' ? readJson(req, res, next) : next()));
   // A write to apps, fns or triggers makes cached invoke lookups stale: drop them before the
   // write and again once it is answered (an invoke in between may have re-read old rows).
   app.use('/v2', (req, res, next) => {

@@ -25,6 +25,8 @@ export interface TooLongValue {
   column?: string;
   /** The column's length, when the error gives it (PostgreSQL's message does). */
   maxLength?: number;
+  /** The unique index whose row the values outgrew (PostgreSQL's b-tree row limit), when named. */
+  index?: string;
 }
 
 /**
@@ -32,6 +34,7 @@ export interface TooLongValue {
  * - MySQL and MariaDB (strict sessions): ER_DATA_TOO_LONG, 1406, "Data too long for column 'x' at row 1";
  * - PostgreSQL: SQLSTATE 22001 (string_data_right_truncation), "value too long for type character
  *   varying(256)": the error's column, table and constraint fields are empty, so only the length is known;
+ * - PostgreSQL: SQLSTATE 54000, a unique index's row over the b-tree limit (about 2.7 KB);
  * - SQLite never: it stores any length in any column.
  */
 export function tooLongValue(err: unknown): TooLongValue | undefined {
@@ -46,6 +49,12 @@ export function tooLongValue(err: unknown): TooLongValue | undefined {
   if (code === '22001') {
     const length = /\((\d+)\)\s*$/.exec(String(message))?.[1];
     return length === undefined ? {} : { maxLength: Number(length) };
+  }
+  // 54000 (program_limit_exceeded), "index row size 6048 exceeds btree version 4 maximum 2704
+  // for index "x"": an unbounded text column in a unique index (a trigger's source).
+  if (code === '54000' && /index row size/i.test(String(message))) {
+    const index = /for index "([^"]+)"/.exec(String(message))?.[1];
+    return index === undefined ? {} : { index };
   }
   return undefined;
 }
@@ -83,4 +92,17 @@ export function isTimeout(err: unknown): boolean {
 export function isSqliteBusy(err: unknown): boolean {
   const { code } = (err ?? {}) as { code?: unknown };
   return code === 'SQLITE_BUSY' || (typeof code === 'string' && code.startsWith('SQLITE_BUSY_'));
+}
+
+/**
+ * The column that outgrew a unique index, from the values written: the longest string among the
+ * columns the index's name lists (Kiln's indexes are named `<table>_<columns>_unique`).
+ */
+export function longestIndexed(row: Record<string, unknown>, index: string): string | undefined {
+  let found: { column: string; length: number } | undefined;
+  for (const [column, value] of Object.entries(row)) {
+    if (typeof value !== 'string' || !index.includes(column)) continue;
+    if (!found || value.length > found.length) found = { column, length: value.length };
+  }
+  return found?.column;
 }

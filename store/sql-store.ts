@@ -1,6 +1,6 @@
 // The Store over knex: one implementation for SQLite, PostgreSQL and MySQL/MariaDB.
 import type { Knex } from 'knex';
-import { isForeignKeyViolation, isUniqueViolation, tooLongValue, unencodableColumn } from './db-errors.js';
+import { isForeignKeyViolation, isUniqueViolation, longestIndexed, tooLongValue, unencodableColumn } from './db-errors.js';
 import { ConflictError, NotFoundError, UnstorableValueError } from './errors.js';
 import { SqliteWrites } from './sqlite-busy.js';
 import { SqliteCallWriter, type CallRow } from './sqlite-call-writer.js';
@@ -207,7 +207,7 @@ export class SqlStore implements Store {
    * An UnstorableValueError for `err` when it is a value its column cannot hold, else undefined.
    * The API bounds few lengths, and databases bound some columns: an adopted Fn database's
    * varchar(256) (PostgreSQL, MySQL) and latin1 columns (MySQL), Kiln's own triggers.source on
-   * MySQL, MySQL's 64 KiB TEXT.
+   * MySQL, MySQL's 64 KiB TEXT, PostgreSQL's b-tree row limit on a unique index (triggers.source).
    */
   private async unstorable(entity: StoredEntity, table: string, row: Row, err: unknown): Promise<UnstorableValueError | undefined> {
     const name = ENTITY_NAMES[entity];
@@ -217,7 +217,7 @@ export class SqlStore implements Store {
     }
     const found = tooLongValue(err);
     if (!found) return undefined;
-    const column = found.column ?? (await this.overlongColumn(table, row, found.maxLength));
+    const column = found.column ?? (found.index !== undefined ? longestIndexed(row, found.index) : await this.overlongColumn(table, row, found.maxLength));
     return new UnstorableValueError(entity, column === undefined
       ? `${name} has a value too long for this database`
       : `${name} ${column} is too long for this database`);

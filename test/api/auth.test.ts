@@ -18,13 +18,19 @@ const auth = (token: string) => ({ authorization: `Bearer ${token}` });
 
 /** The status line's code of one raw HTTP/1.1 request (for request targets fetch cannot send). */
 async function rawStatus(base: string, head: string): Promise<number> {
+  return (await rawAnswer(base, head)).status;
+}
+
+/** A request written by hand (so its target is sent as it is): the status and the body. */
+async function rawAnswer(base: string, head: string, body = ''): Promise<{ status: number; body: string }> {
   const { hostname, port } = new URL(base);
   return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), hostname, () => socket.write(`${head}\r\nHost: x\r\nConnection: close\r\n\r\n`));
+    const length = body ? `\r\nContent-Length: ${Buffer.byteLength(body)}` : '';
+    const socket = connect(Number(port), hostname, () => socket.write(`${head}\r\nHost: x${length}\r\nConnection: close\r\n\r\n${body}`));
     let got = '';
     socket.on('data', (d: Buffer) => (got += d.toString('latin1')));
     socket.on('error', reject);
-    socket.on('close', () => resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(got)?.[1] ?? 0)));
+    socket.on('close', () => resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(got)?.[1] ?? 0), body: got.slice(got.indexOf('\r\n\r\n') + 4) }));
   });
 }
 
@@ -138,6 +144,16 @@ describe('the API with KILN_AUTH_TOKENS set', () => {
     assert.equal(await rawStatus(srv.url, 'GET http://x/v2/apps HTTP/1.1'), 401);
     assert.equal(await rawStatus(srv.url, 'GET http://x/t/../v2/apps HTTP/1.1'), 401);
     assert.equal(await rawStatus(srv.url, `GET http://x/v2/apps HTTP/1.1\r\nAuthorization: Bearer ${TOKEN}`), 200);
+  });
+
+  test('a request target that is no path is a 400 in JSON that changes nothing; OPTIONS * is an empty 200, as Go serves it', async () => {
+    for (const target of ['http://', 'https://[bad/v2/apps/x', 'http://:99999/v2/apps']) {
+      const r = await rawAnswer(srv.url, `POST ${target} HTTP/1.1\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json`, '{"name":"by-odd-target"}');
+      assert.deepEqual([r.status, r.body], [400, '{"message":"Invalid request target"}'], target);
+    }
+    const apps = await call<{ items: { name: string }[] }>(srv.url, 'GET', '/v2/apps?name=by-odd-target', undefined, auth(TOKEN));
+    assert.deepEqual(apps.body.items, []);
+    assert.deepEqual(await rawAnswer(srv.url, 'OPTIONS * HTTP/1.1'), { status: 200, body: '' });
   });
 
   test('with either token the API works; /invoke keeps Kiln’s token from the function', async () => {

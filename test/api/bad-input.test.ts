@@ -1,6 +1,7 @@
 // Every bad input gets a 4xx JSON error naming the problem, writes nothing, and the server stays up.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { request } from 'undici';
 import { backends, type TestDb } from '../helpers/db.js';
 import { uploadUntilClosed } from '../helpers/raw-upload.js';
 import { call, startServer, type TestServer } from '../helpers/server.js';
@@ -130,6 +131,12 @@ const cases: Case[] = [
   { name: 'an empty config key in an update', method: 'PUT', path: (f) => `/v2/fns/${f.fn.id}`, body: () => ({ config: { '': 'v' } }), status: 400, message: /field "config\.": config keys must be non-empty/ },
   { name: 'a NUL in a config value', method: 'PUT', path: (f) => `/v2/apps/${f.app.id}`, body: () => ({ config: { B: 'b\u0000' } }), status: 400, message: /^Invalid JSON: config\.B contains a NUL/ },
   { name: 'a NUL in an annotation key', method: 'PUT', path: (f) => `/v2/fns/${f.fn.id}`, body: () => ({ annotations: { 'k\u0000': 1 } }), status: 400, message: /^Invalid JSON: annotations\.k\u0000 contains a NUL/ },
+  // JSON.parse takes these, and each would be stored as something other than what was answered.
+  { name: 'a lone surrogate in an image', method: 'POST', path: () => '/v2/fns', body: (f) => `{"name":"sur","app_id":"${f.app.id}","image":"img\\ud800x"}`, status: 400, message: /^Invalid JSON: image contains a lone UTF-16 surrogate/ },
+  { name: 'a lone surrogate in a trigger source', method: 'PUT', path: (f) => `/v2/triggers/${f.trigger.id}`, body: () => '{"source":"/s\\udc00"}', status: 400, message: /^Invalid JSON: source contains a lone UTF-16 surrogate/ },
+  { name: 'an annotation of 1e400 (Infinity, stored as null)', method: 'POST', path: () => '/v2/apps', body: () => '{"name":"inf","annotations":{"big":1e400}}', status: 400, message: /^Invalid JSON: annotations\.big is a number too large to store$/ },
+  { name: 'an annotation of -1e999 in an update', method: 'PUT', path: (f) => `/v2/fns/${f.fn.id}`, body: () => '{"annotations":{"big":-1e999}}', status: 400, message: /^Invalid JSON: annotations\.big is a number too large/ },
+  { name: 'a config key __proto__ (it would vanish)', method: 'POST', path: () => '/v2/apps', body: () => '{"name":"protoapp","config":{"__proto__":"v"}}', status: 400, message: /^Invalid JSON: config\.__proto__ is not a key Kiln can store$/ },
   { name: 'annotations nested 600 deep', method: 'POST', path: () => '/v2/apps', body: () => `{"name":"deep","annotations":{"a":${'['.repeat(600)}${']'.repeat(600)}}}`, status: 400, message: /^Invalid JSON: nested deeper than 512 levels$/ },
   { name: 'invoke of an unknown fn', method: 'POST', path: () => '/invoke/nope', body: () => ({}), status: 404, message: /^Fn not found$/ },
   { name: 'invoke through an unknown app', method: 'GET', path: () => '/t/nope/x', status: 404, message: /^App not found$/ },
@@ -183,6 +190,19 @@ for (const backend of backends) {
         assert.deepEqual(await snapshot(srv.url), before_, 'a rejected request must write nothing');
       });
     }
+
+    test('GET and DELETE never read a body, as Fn: garbage in one changes nothing', async () => {
+      const send = async (method: 'GET' | 'DELETE', path: string) => {
+        const r = await request(`${srv.url}${path}`, { method, body: 'garbage', headers: { 'content-type': 'application/json' } });
+        return { status: r.statusCode, body: (await r.body.json()) as { message?: string; items?: unknown[] } };
+      };
+      const list = await send('GET', '/v2/apps');
+      assert.equal(list.status, 200, JSON.stringify(list.body));
+      assert.ok(Array.isArray(list.body.items));
+      assert.equal((await send('GET', `/v2/apps/${f.app.id}`)).status, 200);
+      const gone = await send('DELETE', '/v2/apps/01ARZ3NDEKTSV4RRFFQ69G5FAV');
+      assert.deepEqual([gone.status, gone.body.message], [404, 'App not found']);
+    });
 
     test('a body over FN_MAX_REQUEST_SIZE with Content-Length → 413', async () => {
       const before_ = await snapshot(srv.url);

@@ -6,6 +6,7 @@
 // Then MySQL's own: Fn's DSN form on a real server, a trigger source longer than MySQL stores,
 // strict sessions.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { Knex } from 'knex';
 import { idFactory } from '../../api/ids.js';
@@ -80,6 +81,26 @@ for (const backend of backends) {
     after(async () => {
       await srv?.stop();
       await db?.cleanup();
+    });
+
+    test("a trigger source past what the database's unique index holds is a 400 that writes nothing (SQLite holds any)", async () => {
+      const a = (await req('POST', '/v2/apps', { name: 'index-limit' })).body;
+      const f = (await req('POST', '/v2/fns', { name: 'f', app_id: a.id, image: 'img' })).body;
+      // Random, so PostgreSQL cannot compress it under its b-tree row limit (about 2.7 KB).
+      const source = `/${randomBytes(3000).toString('base64url').slice(0, 3999)}`;
+      const body = { name: 't', app_id: a.id, fn_id: f.id, type: 'http', source };
+      const r = await req('POST', '/v2/triggers', body);
+      if (backend.name === 'sqlite') {
+        assert.equal(r.status, 200, JSON.stringify(r.body));
+        return;
+      }
+      assert.deepEqual([r.status, r.body], [400, { message: 'Trigger source is too long for this database' }]);
+      assert.deepEqual((await req('GET', `/v2/triggers?app_id=${a.id}`)).body.items, []);
+      const ok = await req('POST', '/v2/triggers', { ...body, source: '/short' });
+      assert.equal(ok.status, 200, JSON.stringify(ok.body));
+      const put = await req('PUT', `/v2/triggers/${ok.body.id}`, { source });
+      assert.deepEqual([put.status, put.body], [400, { message: 'Trigger source is too long for this database' }]);
+      assert.equal((await req('GET', `/v2/triggers/${ok.body.id}`)).body.source, '/short');
     });
 
     test('names differing only in case are distinct, found exactly, and listed and paged bytewise', async () => {

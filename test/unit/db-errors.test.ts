@@ -2,7 +2,7 @@
 // column, waits that ran out.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isForeignKeyViolation, isSqliteBusy, isTimeout, isUniqueViolation, tooLongValue, unencodableColumn, type TooLongValue } from '../../store/db-errors.js';
+import { isForeignKeyViolation, isSqliteBusy, isTimeout, isUniqueViolation, longestIndexed, tooLongValue, unencodableColumn, type TooLongValue } from '../../store/db-errors.js';
 
 /** pg's DatabaseError as it comes for 22001: a message, a code, and no column, table or constraint. */
 const pgError = (code: string, message: string): Error => Object.assign(new Error(message), {
@@ -30,6 +30,16 @@ const cases: { name: string; err: unknown; tooLong: TooLongValue | undefined; un
     name: 'PostgreSQL 22001 in a message without a length (another lc_messages)',
     err: pgError('22001', 'valeur trop longue'),
     tooLong: {}, unique: false,
+  },
+  {
+    name: "PostgreSQL 54000: a unique index's row over the b-tree limit names the index",
+    err: pgError('54000', 'index row size 6048 exceeds btree version 4 maximum 2704 for index "triggers_app_id_type_source_unique"'),
+    tooLong: { index: 'triggers_app_id_type_source_unique' }, unique: false,
+  },
+  {
+    name: 'PostgreSQL 54000 of another kind (too many arguments) is not a value too long',
+    err: pgError('54000', 'cannot pass more than 100 arguments to a function'),
+    tooLong: undefined, unique: false,
   },
   {
     name: 'PostgreSQL unique violation',
@@ -86,6 +96,19 @@ for (const c of cases) {
   test(`classifies ${c.name}`, () => {
     assert.deepEqual(tooLongValue(c.err), c.tooLong);
     assert.equal(isUniqueViolation(c.err), c.unique);
+  });
+}
+
+const indexed: { name: string; row: Record<string, unknown>; index: string; column: string | undefined }[] = [
+  { name: "a trigger's source, the longest of the index's columns", row: { app_id: '01ARZ3NDEKTSV4RRFFQ69G5FAV', type: 'http', source: `/${'x'.repeat(3000)}`, name: 'n'.repeat(5000) }, index: 'triggers_app_id_type_source_unique', column: 'source' },
+  { name: 'a short value in a listed column is still the longest there', row: { app_id: 'a', name: 'b'.repeat(9) }, index: 'fns_app_id_name_unique', column: 'name' },
+  { name: 'no listed column among the values', row: { image: 'x'.repeat(9000) }, index: 'fns_app_id_name_unique', column: undefined },
+  { name: 'numbers are never the culprit', row: { memory: 128, name: 'x' }, index: 'fns_name_memory_unique', column: 'name' },
+];
+
+for (const c of indexed) {
+  test(`the column that outgrew an index: ${c.name}`, () => {
+    assert.equal(longestIndexed(c.row, c.index), c.column);
   });
 }
 
