@@ -25,6 +25,15 @@ const intFrom = (def: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
       return n;
     });
 
+/**
+ * The longest delay Node's timers take (2^31 - 1 ms, about 24.8 days): past it setTimeout and
+ * AbortSignal.timeout fire after 1 ms instead, so a millisecond setting is bounded by it.
+ */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** A millisecond setting (a timer's delay) within [min, MAX_TIMER_MS]. */
+const msFrom = (def: number, min: number) => intFrom(def, min, MAX_TIMER_MS);
+
 // Go's strconv.ParseBool spellings (what Fn's server accepts: `1`, `t`, `TRUE`, `False`, ...), and yes/no.
 const TRUE_WORDS = new Set(['true', 't', '1', 'yes']);
 const FALSE_WORDS = new Set(['false', 'f', '0', 'no']);
@@ -46,6 +55,9 @@ const boolFrom = (def: boolean) =>
 const bool = boolFrom(false);
 /** As `bool`, but unset means true. */
 const boolOn = boolFrom(true);
+
+/** Fn's level words (logrus) that pino spells otherwise. */
+const LOGRUS_LEVELS: Record<string, string> = { warning: 'warn', panic: 'fatal' };
 
 /**
  * KILN_LAMBDA_CPUS: `auto` (the default), `off`, or a Linux CPU list such as `0-3,6`; a bad
@@ -123,16 +135,20 @@ const envSchema = z.object({
   FN_HOST: z.string().default('0.0.0.0'),
   FN_NODE_TYPE: nodeType,
   FN_DB_URL: z.string().default('sqlite3://./data/fn.db'),
-  FN_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  // Any case, and logrus's own words too (Fn parses it with logrus.ParseLevel): warning, panic.
+  FN_LOG_LEVEL: z.preprocess(
+    (v) => (typeof v === 'string' ? (LOGRUS_LEVELS[v.trim().toLowerCase()] ?? v.trim().toLowerCase()) : v),
+    z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  ),
   // Fn's default is unlimited (0); Kiln sets a real one, Lambda's 6 MB payload limit.
   FN_MAX_REQUEST_SIZE: intFrom(6 * MiB, 0),
   // When set, endpoint annotations use this base URL instead of the request's own host.
   FN_PUBLIC_LB_URL: z.string().url().optional(),
 
   // The agent (Fn's names and defaults unless noted).
-  FN_FREEZE_IDLE_MSECS: intFrom(50, -1), // negative: never freeze
-  FN_HOT_START_TIMEOUT_MSECS: intFrom(5000, 1),
-  FN_HOT_PULL_TIMEOUT_MSECS: intFrom(10 * 60_000, 1),
+  FN_FREEZE_IDLE_MSECS: msFrom(50, -1), // negative: never freeze
+  FN_HOT_START_TIMEOUT_MSECS: msFrom(5000, 1),
+  FN_HOT_PULL_TIMEOUT_MSECS: msFrom(10 * 60_000, 1),
   FN_MAX_RESPONSE_SIZE: intFrom(6 * MiB, 0), // Fn: 0 (off); Kiln: Lambda's 6 MB
   // Kiln's: an answer the caller gets as a stream (a Lambda response stream, InvokeWithResponseStream); Lambda's 200 MB.
   KILN_MAX_STREAMED_RESPONSE_SIZE: intFrom(200 * MiB, 0),
@@ -157,14 +173,14 @@ const envSchema = z.object({
   FN_DISABLE_UNPRIVILEGED_CONTAINERS: bool,
   // Kiln's own.
   KILN_NODE_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - (up to 64)').optional(),
-  KILN_MAX_QUEUE_MSECS: intFrom(10_000, 1),
-  KILN_SHUTDOWN_GRACE_MSECS: intFrom(10_000, 0),
-  KILN_LOOKUP_CACHE_MSECS: intFrom(1000, 0),
-  KILN_DB_TIMEOUT_MSECS: intFrom(DEFAULT_DB_TIMEOUT_MS, 1),
+  KILN_MAX_QUEUE_MSECS: msFrom(10_000, 1),
+  KILN_SHUTDOWN_GRACE_MSECS: msFrom(10_000, 0),
+  KILN_LOOKUP_CACHE_MSECS: msFrom(1000, 0),
+  KILN_DB_TIMEOUT_MSECS: msFrom(DEFAULT_DB_TIMEOUT_MS, 1),
   KILN_UI: boolOn,
   KILN_AUTH_TOKENS: authTokens.optional(),
   KILN_AUTH_INVOKE: boolOn,
-  KILN_DOCKER_PULL: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  KILN_DOCKER_PULL: boolOn,
   KILN_LAMBDA_CPUS: lambdaCpus,
   // Read from the raw environment (see loadConfig): set but empty means no fn may ask for a network.
   KILN_ALLOWED_NETWORKS: z.string().optional(),

@@ -1,5 +1,5 @@
 // The process entry: settings from the environment, signals, exit codes.
-import { loadConfig } from './config.js';
+import { loadConfig, MAX_TIMER_MS } from './config.js';
 import { start } from './boot.js';
 
 /**
@@ -8,19 +8,24 @@ import { start } from './boot.js';
  * the stop for ever, until a supervisor's SIGKILL; what is left then is removed at the next start.
  */
 const SWEEP_BOUND_MS = 15_000;
+/** A signal this soon after the first is the same one delivered twice, not an operator's second. */
+const REPEAT_WINDOW_MS = 500;
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const { stop } = await start(config);
-  let stopping = false;
+  let stoppingSince: number | undefined;
   const onSignal = (sig: NodeJS.Signals) => {
-    if (stopping) {
+    if (stoppingSince !== undefined) {
+      // One Ctrl-C may come twice: a terminal sends it to `kiln start` and to this server (its
+      // child), and the CLI passes its own on.
+      if (performance.now() - stoppingSince < REPEAT_WINDOW_MS) return;
       // A second Ctrl-C or SIGTERM: the operator will not wait.
       console.error(`kiln: ${sig} again: exiting now; containers left running are removed at the next start`);
       process.exit(1);
     }
-    stopping = true;
-    const bound = config.agent.shutdownGraceMs + SWEEP_BOUND_MS;
+    stoppingSince = performance.now();
+    const bound = Math.min(config.agent.shutdownGraceMs + SWEEP_BOUND_MS, MAX_TIMER_MS);
     setTimeout(() => {
       console.error(`kiln: still stopping ${bound} ms after ${sig} (the container engine or the database does not answer): exiting; leftovers are removed at the next start`);
       process.exit(1);

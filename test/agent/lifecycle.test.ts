@@ -174,13 +174,29 @@ test('SIGTERM lets a running call finish within the grace period, then removes e
   }
 });
 
-test('a second SIGTERM stops the server at once, grace period or not', async () => {
+test("a second SIGINT within 0.5 s is the same stop (a terminal's Ctrl-C reaches kiln start and its server both)", async () => {
+  const p = await processWithFn({ KILN_SHUTDOWN_GRACE_MSECS: '5000' });
+  try {
+    const { answer } = await p.running({ sleepMs: 1500 });
+    const exited = new Promise<number | null>((resolve) => p.srv.child.once('exit', (code) => resolve(code)));
+    p.srv.child.kill('SIGINT');
+    await new Promise((r) => setTimeout(r, 20));
+    p.srv.child.kill('SIGINT');
+    assert.equal(await exited, 0, 'a graceful stop');
+    assert.equal((await answer).status, 200, 'the running call finished');
+    assert.deepEqual(await nodeContainers(p.docker, p.env.KILN_NODE_ID), []);
+  } finally {
+    await p.cleanup();
+  }
+});
+
+test('a second SIGTERM (0.5 s or more after the first) stops the server at once, grace period or not', async () => {
   const p = await processWithFn({ KILN_SHUTDOWN_GRACE_MSECS: '30000' });
   try {
     await p.running({ sleepMs: 20_000 });
     const exited = new Promise<number | null>((resolve) => p.srv.child.once('exit', (code) => resolve(code)));
     p.srv.child.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, 700));
     const t0 = Date.now();
     p.srv.child.kill('SIGTERM');
     const code = await exited;

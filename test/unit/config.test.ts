@@ -114,6 +114,10 @@ const agentCases: { name: string; env: NodeJS.ProcessEnv; want: Partial<Config['
   { name: 'FN_MAX_TMPFS_INODES 2, the least that starts', env: { FN_MAX_TMPFS_INODES: '2' }, want: { maxTmpfsInodes: 2 } },
   { name: 'FN_MAX_TMPFS_INODES 0', env: { FN_MAX_TMPFS_INODES: '0' }, want: { maxTmpfsInodes: 0 } },
   { name: 'KILN_DOCKER_PULL false', env: { KILN_DOCKER_PULL: 'false' }, want: { pull: false } },
+  // As every true/false setting: Go's ParseBool spellings and yes/no.
+  { name: 'KILN_DOCKER_PULL 0', env: { KILN_DOCKER_PULL: '0' }, want: { pull: false } },
+  { name: 'KILN_DOCKER_PULL NO', env: { KILN_DOCKER_PULL: 'NO' }, want: { pull: false } },
+  { name: 'KILN_DOCKER_PULL yes', env: { KILN_DOCKER_PULL: 'yes' }, want: { pull: true } },
   { name: 'FN_MAX_RESPONSE_SIZE 0 means no limit', env: { FN_MAX_RESPONSE_SIZE: '0' }, want: { maxResponseBytes: 0 } },
   { name: 'KILN_MAX_STREAMED_RESPONSE_SIZE', env: { KILN_MAX_STREAMED_RESPONSE_SIZE: '1048576' }, want: { maxStreamedResponseBytes: MiB } },
   { name: 'KILN_LAMBDA_CPUS auto', env: { KILN_LAMBDA_CPUS: 'auto' }, want: { lambdaCpus: 'auto' } },
@@ -143,6 +147,20 @@ const agentRejected: { name: string; env: NodeJS.ProcessEnv }[] = [
 ];
 for (const c of agentRejected) {
   test(`loadConfig agent rejects ${c.name}`, () => assert.throws(() => loadConfig(c.env), ConfigError));
+}
+
+// Node's timers take at most 2^31 - 1 ms and fire after 1 ms past it: every millisecond setting stops there.
+const MS_SETTINGS = ['FN_FREEZE_IDLE_MSECS', 'FN_HOT_START_TIMEOUT_MSECS', 'FN_HOT_PULL_TIMEOUT_MSECS', 'KILN_MAX_QUEUE_MSECS',
+  'KILN_SHUTDOWN_GRACE_MSECS', 'KILN_LOOKUP_CACHE_MSECS', 'KILN_DB_TIMEOUT_MSECS'];
+for (const name of MS_SETTINGS) {
+  test(`${name} takes at most 2147483647 ms, and past it stops start-up naming it`, () => {
+    loadConfig({ [name]: '2147483647' });
+    assert.throws(() => loadConfig({ [name]: '2147483648' }), (err: unknown) => {
+      assert.ok(err instanceof ConfigError, String(err));
+      assert.match(err.message, new RegExp(`${name}: must be a whole number from -?\\d+ to 2147483647, got "2147483648"`));
+      return true;
+    });
+  });
 }
 
 // A bad CPU list stops the server at start-up with a message that names the setting and the value.
@@ -214,6 +232,11 @@ const accepted: { name: string; env: NodeJS.ProcessEnv; want: Partial<Config> }[
     env: { FN_LOG_LEVEL: level },
     want: { logLevel: level },
   })),
+  // Fn reads it with logrus.ParseLevel: any case, and its words warning and panic.
+  { name: 'FN_LOG_LEVEL INFO', env: { FN_LOG_LEVEL: 'INFO' }, want: { logLevel: 'info' } },
+  { name: 'FN_LOG_LEVEL Debug', env: { FN_LOG_LEVEL: ' Debug ' }, want: { logLevel: 'debug' } },
+  { name: "FN_LOG_LEVEL warning (logrus's)", env: { FN_LOG_LEVEL: 'warning' }, want: { logLevel: 'warn' } },
+  { name: "FN_LOG_LEVEL PANIC (logrus's)", env: { FN_LOG_LEVEL: 'PANIC' }, want: { logLevel: 'fatal' } },
   { name: 'KILN_UI false turns the web view off', env: { KILN_UI: 'false' }, want: { ui: false } },
   { name: 'KILN_UI 0 turns the web view off', env: { KILN_UI: '0' }, want: { ui: false } },
   { name: 'KILN_UI true', env: { KILN_UI: 'true' }, want: { ui: true } },
