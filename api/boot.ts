@@ -64,7 +64,7 @@ export async function start(config: Config): Promise<Running> {
     mayClose: !config.agent.iofsPathGiven,
     ...(config.agent.iofsTmpfs !== undefined && { tmpfs: config.agent.iofsTmpfs }),
   });
-  const store = new SqlStore(await openKnex(config.dbUrl, { timeoutMs: config.dbTimeoutMs }));
+  const store = new SqlStore(await openKnex(config.dbUrl, { timeoutMs: config.dbTimeoutMs, log }));
   const newId = idFactory();
   const a = config.agent;
 

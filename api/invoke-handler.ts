@@ -123,6 +123,7 @@ export function invokeHandler(deps: InvokeHandlerDeps): (req: IncomingMessage, r
       const parts = segments(path.slice('/invoke/'.length));
       if (!parts || parts.length !== 1 || parts[0] === '') return unrouted(req, res, path);
       if (req.method !== 'POST') {
+        res.setHeader('Allow', 'POST');
         sendJson(res, 405, { message: `Method not allowed: ${req.method} ${path}` });
         return true;
       }

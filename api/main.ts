@@ -1,6 +1,7 @@
 // The process entry: settings from the environment, signals, exit codes.
 import { loadConfig, MAX_TIMER_MS } from './config.js';
 import { start } from './boot.js';
+import { startFailure } from './start-failure.js';
 
 /**
  * How long, past the grace period for running calls, removing the containers and writing the
@@ -43,6 +44,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error('kiln: failed to start:', err instanceof Error ? err.message : err);
+  console.error(`kiln: failed to start: ${startFailure(err)}`);
   process.exit(1);
 });

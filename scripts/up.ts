@@ -4,7 +4,8 @@
 // the foreground until Ctrl-C.
 import { fileURLToPath } from 'node:url';
 import { start } from '../api/boot.js';
-import { loadConfig } from '../api/config.js';
+import { loadConfig, type Config } from '../api/config.js';
+import { startFailure } from '../api/start-failure.js';
 import { KilnClient } from '../cli/client.js';
 import { deployDir } from '../cli/deploy.js';
 import { checkDocker, dockerFromEnv } from '../cli/docker.js';
@@ -14,8 +15,15 @@ import { processIo } from '../cli/io.js';
 
 const example = fileURLToPath(new URL('../../examples/hello', import.meta.url));
 
-const config = loadConfig(process.env);
-const running = await start(config);
+let config: Config;
+let running: Awaited<ReturnType<typeof start>>;
+try {
+  config = loadConfig(process.env);
+  running = await start(config);
+} catch (err) {
+  process.stderr.write(`kiln: failed to start: ${startFailure(err)}\n`);
+  process.exit(1);
+}
 const base = running.url;
 const say = (s: string) => process.stdout.write(`${s}\n`);
 

@@ -199,6 +199,26 @@ export function knexConfigFor(
 export interface OpenOptions {
   /** KILN_DB_TIMEOUT_MSECS: the longest wait on PostgreSQL or MySQL, for a connection or a statement. */
   timeoutMs?: number;
+  /** Where knex's own messages go (a lost connection, say); by default its console lines. */
+  log?: DbLogger;
+}
+
+/** The part of the server's logger (pino) knex's messages need. */
+export interface DbLogger {
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+  debug(obj: object, msg: string): void;
+}
+
+/** knex's logger functions over the server's: its messages become JSON lines, at their level. */
+function knexLog(log: DbLogger): NonNullable<Knex.Config['log']> {
+  const fields = (m: unknown): object => (m instanceof Error ? { err: m } : { detail: m });
+  return {
+    warn: (m: unknown) => log.warn(fields(m), 'database client'),
+    error: (m: unknown) => log.error(fields(m), 'database client'),
+    deprecate: (m: unknown) => log.warn(fields(m), 'database client: deprecated'),
+    debug: (m: unknown) => log.debug(fields(m), 'database client'),
+  };
 }
 
 /** Where a server database is, for a message (no credentials). */
@@ -219,9 +239,9 @@ function serverOf(url: string): string {
  * connection is bounded by `timeoutMs`, and once migrated every statement too: a migration's
  * statement may take long on a large table, and is not cut off (MySQL commits DDL as it goes).
  */
-export async function openKnex(url: string, { timeoutMs = DEFAULT_DB_TIMEOUT_MS }: OpenOptions = {}): Promise<Knex> {
+export async function openKnex(url: string, { timeoutMs = DEFAULT_DB_TIMEOUT_MS, log }: OpenOptions = {}): Promise<Knex> {
   const sqliteBusy: SqliteBusyTimeout = { ms: SQLITE_START_BUSY_MS };
-  const config = knexConfigFor(url, timeoutMs, sqliteBusy);
+  const config = { ...knexConfigFor(url, timeoutMs, sqliteBusy), ...(log && { log: knexLog(log) }) };
   const conn = config.connection as { filename?: string } | string;
   if (typeof conn === 'object' && conn.filename && conn.filename !== ':memory:') {
     mkdirSync(dirname(conn.filename), { recursive: true });

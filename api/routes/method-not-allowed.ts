@@ -1,6 +1,12 @@
 import type { RequestHandler } from 'express';
 
-/** Fn answers a known path with the wrong method with 405. */
+/**
+ * Fn answers a known path with the wrong method with 405; Allow names the methods the path
+ * takes (RFC 9110 §15.5.6), from the route's own handlers (GET serves HEAD too).
+ */
 export const methodNotAllowed: RequestHandler = (req, res) => {
-  res.status(405).json({ message: `Method not allowed: ${req.method} ${req.path}` });
+  const route = req.route as { methods?: Record<string, boolean> } | undefined;
+  const methods = Object.keys(route?.methods ?? {}).filter((m) => m !== '_all').map((m) => m.toUpperCase());
+  if (methods.includes('GET')) methods.splice(methods.indexOf('GET') + 1, 0, 'HEAD');
+  res.status(405).set('Allow', methods.join(', ')).json({ message: `Method not allowed: ${req.method} ${req.path}` });
 };

@@ -87,10 +87,11 @@ export function registerContext(program: Command, verbs: Verbs, s: Session): voi
       `Current context: ${name}\nAPI URL: ${api.url} (from ${api.source})\n${api.token ? 'Token: (set)\n' : ''}${api.registry ? `Registry: ${api.registry}\n` : ''}`,
     );
   };
+  // As fn's: the context's own fields, always JSON; with no name, the current context's.
   const inspect = async (name: string | undefined): Promise<void> => {
-    if (name === undefined) return show();
-    const c = await store.get(name);
-    if (!c) throw new CliError(`context "${name}" not found`, 'See `kiln context list`.');
+    const n = name ?? (await store.current());
+    const c = await store.get(n);
+    if (!c) throw new CliError(`context "${n}" not found`, 'See `kiln context list`.');
     s.io.out(json(shown(c)));
   };
   const remove = async (name: string): Promise<void> => {

@@ -37,6 +37,17 @@ for (const backend of backends) {
       const m = await req('PATCH', '/v2/apps');
       assert.equal(m.status, 405);
       assert.deepEqual(m.body, { message: 'Method not allowed: PATCH /v2/apps' });
+      assert.equal(m.headers.get('allow'), 'GET, HEAD, POST');
+      // Each path names its own methods.
+      const allowed: [string, string, string][] = [
+        ['DELETE', '/v2/apps', 'GET, HEAD, POST'], ['POST', '/v2/apps/01ARZ3NDEKTSV4RRFFQ69G5FAV', 'GET, HEAD, PUT, DELETE'],
+        ['PUT', '/v2/fns', 'GET, HEAD, POST'], ['PATCH', '/v2/triggers/01ARZ3NDEKTSV4RRFFQ69G5FAV', 'GET, HEAD, PUT, DELETE'],
+        ['POST', '/v2/fns/01ARZ3NDEKTSV4RRFFQ69G5FAV/calls', 'GET, HEAD'], ['GET', '/invoke/01ARZ3NDEKTSV4RRFFQ69G5FAV', 'POST'],
+      ];
+      for (const [method, path, allow] of allowed) {
+        const r = await req(method, path);
+        assert.deepEqual([r.status, r.headers.get('allow')], [405, allow], `${method} ${path}`);
+      }
     });
 
     test('app lifecycle: create, get, list, merge-update, delete', async () => {

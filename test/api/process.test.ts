@@ -1,5 +1,6 @@
 // The server as a process: data survives restarts (even a kill), and two processes share PostgreSQL.
 import assert from 'node:assert/strict';
+import { createServer, type AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { postgresDb, sqliteDb } from '../helpers/db.js';
 import { spawnServer } from '../helpers/process.js';
@@ -69,6 +70,17 @@ test('bad settings stop the server at start with a clear message', async () => {
     /kiln: failed to start: invalid settings: FN_NODE_TYPE: must be full \(or unset\), got "lb": .*Kiln runs only as a full node/,
   );
   assert.match(await startFailure({ FN_NODE_TYPE: 'api' }), /FN_NODE_TYPE: must be full/);
+});
+
+test('a port in use stops the server saying so and naming FN_PORT', async () => {
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  try {
+    const { port } = taken.address() as AddressInfo;
+    assert.match(await startFailure({ FN_HOST: '127.0.0.1', FN_PORT: String(port) }), new RegExp(`kiln: failed to start: port ${port} on 127\\.0\\.0\\.1 is already in use: set FN_PORT to a free one`));
+  } finally {
+    taken.close();
+  }
 });
 
 test('FN_* settings Kiln does not read are named in one warning at start-up', async () => {

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +36,32 @@ test('the up script deploys the demo, invokes it and prints where to try it', as
     assert.match(out, /open http:\/\/127\.0\.0\.1:\d+\/ui\/ in a browser/);
     assert.deepEqual(await nodeContainers(docker(), nodeId), []);
   } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test('the up script on a port in use says so in one line, naming FN_PORT, with no stack', async () => {
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  const work = mkdtempSync(join(tmpdir(), 'kiln-up-'));
+  try {
+    const { port } = taken.address() as AddressInfo;
+    const child = spawn(process.execPath, [fileURLToPath(new URL('../../scripts/up.js', import.meta.url))], {
+      env: {
+        PATH: process.env.PATH ?? '', FN_PORT: String(port), FN_HOST: '127.0.0.1', FN_LOG_LEVEL: 'warn',
+        FN_DB_URL: `sqlite3://${join(work, 'fn.db')}`, FN_IOFS_PATH: join(work, 'iofs'), KILN_NODE_ID: uniqueNodeId(),
+        KILN_DOCKER_PULL: 'false', KILN_UP_ONCE: '1',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    const [code] = (await once(child, 'exit')) as [number | null];
+    assert.equal(code, 1, err);
+    assert.match(err, new RegExp(`^kiln: failed to start: port ${port} on 127\\.0\\.0\\.1 is already in use: set FN_PORT to a free one`));
+    assert.doesNotMatch(err, /\n\s+at /, 'no stack trace');
+  } finally {
+    taken.close();
     rmSync(work, { recursive: true, force: true });
   }
 });

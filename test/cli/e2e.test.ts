@@ -441,6 +441,8 @@ describe('contexts', () => {
     assert.deepEqual(JSON.parse(await ok(['-o', 'json', 'use', 'context', 'other'], { env: noUrl })), { current: 'other' });
     assert.match(await ok(['list', 'contexts'], { env: noUrl }), /^\*\s+other\s/m);
     await ok(['use', 'context', 'local'], { env: noUrl });
+    // No name: the current context, as JSON too.
+    assert.deepEqual(JSON.parse(await ok(['inspect', 'context'], { env: noUrl })), { name: 'local', 'api-url': srv.url, token: '', registry: 'me' });
     assert.deepEqual(JSON.parse(await ok(['-o', 'json', 'delete', 'context', 'other'], { env: noUrl })), { deleted: 'other' });
     const init = JSON.parse(await ok(['-o', 'json', 'init', '--runtime', 'lambda-shell', '--name', `${P}-json`])) as { name: string; files: string[] };
     assert.deepEqual([init.name, init.files], [`${P}-json`, ['bootstrap', 'func.yaml', 'function.sh']]);
