@@ -3,7 +3,7 @@ import type { ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { AgentError, StreamCutError, type AgentErrorKind } from '../agent/errors.js';
-import { DriverError, ImageNotFoundError, LogDestinationError } from '../drivers/errors.js';
+import { ContainerConfigError, DriverError, ImageNotFoundError } from '../drivers/errors.js';
 import { ImageRefError } from '../drivers/image-name.js';
 import { UnauthorizedError } from './auth.js';
 import { ConflictError, DatabaseTimeoutError, NotFoundError, UnstorableValueError } from '../store/errors.js';
@@ -65,7 +65,7 @@ export function toHttpError(err: unknown): HttpError {
   }
   // A fn's image that cannot be had: the function is unreachable, and the message says how to fix it.
   if (err instanceof ImageNotFoundError || err instanceof ImageRefError) return { status: 502, body: { message: err.message } };
-  if (err instanceof LogDestinationError) return { status: 502, body: { message: err.message } };
+  if (err instanceof ContainerConfigError) return { status: 502, body: { message: err.message } };
   if (err instanceof DriverError) return { status: 503, body: { message: `container engine error: ${err.message}` }, headers: { 'Retry-After': '15' } };
   if (err instanceof ApiError) {
     const body: ErrorBody = { message: err.message };

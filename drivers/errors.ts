@@ -20,12 +20,32 @@ export class DriverError extends Error {
 }
 
 /**
- * The engine could not start a container because its log destination (the app's syslog_url)
- * failed: the fn's configuration, not the engine, is at fault.
+ * The engine could not start a container for something the fn's or the server's configuration
+ * names: trying again will not help until that changes (a 502, not a busy engine's 503).
  */
-export class LogDestinationError extends DriverError {
+export class ContainerConfigError extends DriverError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ContainerConfigError';
+  }
+}
+
+/** The log destination (the app's syslog_url) failed. */
+export class LogDestinationError extends ContainerConfigError {
   constructor(detail: string, options?: { cause?: unknown }) {
     super(`container failed to start: the app's syslog_url cannot be used: ${detail}`, options);
     this.name = 'LogDestinationError';
+  }
+}
+
+/** The network the container is to join is not on the engine. */
+export class NetworkNotFoundError extends ContainerConfigError {
+  constructor(readonly network: string, options?: { cause?: unknown }) {
+    super(
+      `container failed to start: network "${network}" is not on the container engine (named by the fn's or its app's ` +
+        `kiln.io/network annotation, or FN_DOCKER_NETWORKS): create it (\`docker network create ${network}\`) or name another`,
+      options,
+    );
+    this.name = 'NetworkNotFoundError';
   }
 }

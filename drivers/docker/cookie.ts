@@ -2,7 +2,7 @@
 import type Docker from 'dockerode';
 import type { Readable } from 'node:stream';
 import type { Cookie, ContainerTask, RunResult, WaitResult } from '../contract.js';
-import { DriverError, LogDestinationError } from '../errors.js';
+import { DriverError, LogDestinationError, NetworkNotFoundError } from '../errors.js';
 import { toStat, type DockerStatsJson } from './stats.js';
 
 /** How long the stats stream outlives the last call. */
@@ -82,6 +82,11 @@ export class DockerCookie implements Cookie {
       // The engine's words when the syslog driver cannot reach its address.
       if (this.task.syslog && /failed to initialize logging driver/i.test(detail)) {
         throw new LogDestinationError(detail.replace(/^.*?(failed to initialize logging driver)/is, '$1').trim(), { cause: err });
+      }
+      // ... and when the network to join is not there (404 "network x not found").
+      const network = this.task.network;
+      if (network !== undefined && (err as { statusCode?: unknown }).statusCode === 404 && detail.includes(`network ${network} not found`)) {
+        throw new NetworkNotFoundError(network, { cause: err });
       }
       throw new DriverError(`starting container for ${this.task.image}: ${detail}`, { cause: err });
     }

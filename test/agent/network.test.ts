@@ -122,6 +122,22 @@ describe('kiln.io/network with the default allow list (bridge)', () => {
       await strict.stop();
     }
   });
+
+  test('an allowed network the engine does not have: 502 naming it and the way out, no Retry-After, no container left', async () => {
+    const missing = `kiln-test-missing-${process.pid}`;
+    const fn = await t.mkFn('missing-net', { annotations: { [NET]: 'bridge' } });
+    const srv = await startServer(t.db.url, { KILN_ALLOWED_NETWORKS: `bridge ${missing}` });
+    try {
+      assert.equal((await call(srv.url, 'PUT', `/v2/fns/${fn.id}`, { annotations: { [NET]: missing } })).status, 200);
+      const r = await call(srv.url, 'POST', `/invoke/${fn.id}`, '{}');
+      assert.equal(r.status, 502, JSON.stringify(r.body));
+      assert.match(r.body.message, new RegExp(`^container failed to start: network "${missing}" is not on the container engine .*docker network create ${missing}`));
+      assert.equal(r.headers.get('retry-after'), null, 'trying again cannot help');
+      assert.deepEqual(await nodeContainers(t.docker, srv.nodeId), []);
+    } finally {
+      await srv.stop();
+    }
+  });
 });
 
 describe('FN_DOCKER_NETWORKS: the least used network for a fn that asks for none', () => {
