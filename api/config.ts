@@ -143,7 +143,8 @@ const envSchema = z.object({
   // Fn's default is unlimited (0); Kiln sets a real one, Lambda's 6 MB payload limit.
   FN_MAX_REQUEST_SIZE: intFrom(6 * MiB, 0),
   // When set, endpoint annotations use this base URL instead of the request's own host.
-  FN_PUBLIC_LB_URL: z.string().url().optional(),
+  // The base of URLs callers are given: http or https, nothing else makes one they can call.
+  FN_PUBLIC_LB_URL: z.string().url().refine((v) => /^https?:\/\//i.test(v), { message: 'must be an http:// or https:// URL' }).optional(),
 
   // The agent (Fn's names and defaults unless noted).
   FN_FREEZE_IDLE_MSECS: msFrom(50, -1), // negative: never freeze

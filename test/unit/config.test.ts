@@ -136,6 +136,16 @@ for (const c of agentCases) {
   test(`loadConfig agent: ${c.name}`, () => assert.deepEqual(loadConfig(c.env).agent, { ...DEFAULTS.agent, ...c.want }));
 }
 
+for (const value of ['ftp://fn.example.com', 'file:///tmp/x', 'javascript:alert(1)']) {
+  test(`loadConfig refuses FN_PUBLIC_LB_URL ${value}: not a URL callers can call`, () => {
+    assert.throws(() => loadConfig({ FN_PUBLIC_LB_URL: value }), (err: unknown) => {
+      assert.ok(err instanceof ConfigError, String(err));
+      assert.match(err.message, /FN_PUBLIC_LB_URL: must be an http:\/\/ or https:\/\/ URL/);
+      return true;
+    });
+  });
+}
+
 const agentRejected: { name: string; env: NodeJS.ProcessEnv }[] = [
   { name: 'FN_FREEZE_IDLE_MSECS -2', env: { FN_FREEZE_IDLE_MSECS: '-2' } },
   { name: 'FN_HOT_START_TIMEOUT_MSECS 0', env: { FN_HOT_START_TIMEOUT_MSECS: '0' } },
