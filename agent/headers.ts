@@ -13,6 +13,12 @@ const HOP_BY_HOP = new Set([
   'kiln-response-mode', 'kiln-log', 'kiln-log-from',
 ]);
 
+/**
+ * Headers Kiln sets on the caller's answer itself: a function's own (or, through a trigger, its
+ * wrapped Fn-Http-H-*) would replace them, and a caller would follow another call's id.
+ */
+const PLATFORM_OWNED = new Set(['fn-call-id']);
+
 /** The header names a Connection header lists are hop-by-hop too. */
 function connectionListed(h: IncomingHttpHeaders | Headers): Set<string> {
   const names = new Set<string>();
@@ -86,7 +92,7 @@ export function toCallerResponse(containerHeaders: Headers, gateway: boolean): C
   let status = 200;
   for (const [rawName, value] of Object.entries(containerHeaders)) {
     const name = rawName.toLowerCase();
-    if (HOP_BY_HOP.has(name) || skip.has(name)) continue;
+    if (HOP_BY_HOP.has(name) || skip.has(name) || PLATFORM_OWNED.has(name)) continue;
     if (!gateway) {
       headers[name] = value;
       continue;
@@ -99,7 +105,7 @@ export function toCallerResponse(containerHeaders: Headers, gateway: boolean): C
     } else if (name.startsWith('fn-http-h-') && name.length > 'fn-http-h-'.length) {
       // Unwrapped names obey the same hop-by-hop rule: the function cannot set framing headers.
       const inner = name.slice('fn-http-h-'.length);
-      if (!HOP_BY_HOP.has(inner) && !skip.has(inner)) headers[inner] = value;
+      if (!HOP_BY_HOP.has(inner) && !skip.has(inner) && !PLATFORM_OWNED.has(inner)) headers[inner] = value;
     } else if (name === 'content-type' && headers['content-type'] === undefined) {
       headers[name] = value;
     }

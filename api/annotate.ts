@@ -14,6 +14,9 @@ export function annotateFn(fn: Fn, base: string): Fn {
 
 export function annotateTrigger(t: Trigger, app: Pick<App, 'name'>, base: string): Trigger {
   if (t.type !== 'http') return t;
-  const url = `${base}/t/${app.name}/${t.source.replace(/^\/+/, '')}`;
+  // Each segment encoded, so the link reaches the trigger whatever its source holds: a `#` or
+  // `?` would end the path, a `%` start an escape (the same as Fn's for any plain source).
+  const path = t.source.replace(/^\/+/, '').split('/').map(encodeURIComponent).join('/');
+  const url = `${base}/t/${encodeURIComponent(app.name)}/${path}`;
   return { ...t, annotations: { ...t.annotations, [TRIGGER_ENDPOINT_ANNOTATION]: url } };
 }

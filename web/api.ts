@@ -73,7 +73,7 @@ export class Api {
     } catch {
       body = undefined;
     }
-    if (!res.ok) throw new ApiError(res.status, errorMessage(body) ?? `HTTP ${res.status} ${res.statusText}`.trim());
+    if (!res.ok) throw new ApiError(res.status, errorMessage(body) ?? (res.statusText || 'the server said no more'));
     if (body === undefined) throw new ApiError(res.status, `GET ${path} answered something that is not JSON`);
     return body as T;
   }

@@ -39,7 +39,8 @@ function main(): void {
   // Each render has a number; one that finishes after a newer one started is dropped.
   let current = 0;
 
-  const show = async (): Promise<void> => {
+  /** Renders the route's view; `moved`: a new view (not a refresh), which starts at its top. */
+  const show = async (moved = true): Promise<void> => {
     const n = ++current;
     mainEl.setAttribute('aria-busy', 'true');
     let view: View;
@@ -51,17 +52,24 @@ function main(): void {
           tokens.set(token);
           void show();
         })
-        : { title: 'Error', body: h('div', { class: 'view' }, h('h1', {}, 'Error'), errorBox(err)) };
+        : { title: 'Error', body: h('div', { class: 'view' }, h('h1', {}, 'Error'), errorBox(err), h('p', {}, link({ view: 'apps' }, '← All apps'))) };
     }
     if (n !== current) return;
     if (signOut) signOut.hidden = tokens.get() === undefined;
     document.title = `${view.title} · Kiln`;
     mainEl.replaceChildren(view.body);
     mainEl.removeAttribute('aria-busy');
+    if (moved) {
+      // The last view's scroll and focus mean nothing here; a screen reader reads the new heading.
+      window.scrollTo(0, 0);
+      const heading = mainEl.querySelector('h1');
+      heading?.setAttribute('tabindex', '-1');
+      heading?.focus({ preventScroll: true });
+    }
   };
 
   window.addEventListener('hashchange', () => void show());
-  document.getElementById('refresh')?.addEventListener('click', () => void show());
+  document.getElementById('refresh')?.addEventListener('click', () => void show(false));
   signOut?.addEventListener('click', () => {
     tokens.clear();
     void show();

@@ -90,7 +90,10 @@ export function uiHandler(assets: UiAssets): RequestHandler {
       'X-Content-Type-Options': 'nosniff',
     });
     if (asset.type.startsWith('text/html')) {
-      res.set({ 'Content-Security-Policy': CSP, 'Referrer-Policy': 'same-origin' });
+      // A function's trigger page is on this origin too (/t/): with its own browsing context
+      // group, a view such a page opened is out of its reach (no handle on it, nor on the token
+      // typed into it).
+      res.set({ 'Content-Security-Policy': CSP, 'Referrer-Policy': 'same-origin', 'Cross-Origin-Opener-Policy': 'same-origin' });
     }
     if (notModified(req.get('if-none-match'), asset.etag)) {
       res.status(304).end();

@@ -31,6 +31,7 @@ describe('web view at /ui/', () => {
     const csp = res.headers.get('content-security-policy') ?? '';
     assert.match(csp, /script-src 'self'/);
     assert.match(csp, /connect-src 'self'/);
+    assert.equal(res.headers.get('cross-origin-opener-policy'), 'same-origin');
     const html = await res.text();
     assert.match(html, /<script src="app\.js" defer><\/script>/);
     assert.match(html, /<link rel="stylesheet" href="app\.css">/);

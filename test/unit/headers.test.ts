@@ -193,6 +193,18 @@ const callerCases: { name: string; container: Headers; gateway: boolean; expecte
     expected: { status: 200, headers: { 'content-type': 'application/json', 'x-custom': 'v', 'set-cookie': ['a=1', 'b=2'] } },
   },
   {
+    name: "not gateway: a function's own Fn-Call-Id never replaces the platform's",
+    container: { 'Fn-Call-Id': '01M8S4TQCK4A604K9C8RRQQDMG', 'X-Custom': 'v' },
+    gateway: false,
+    expected: { status: 200, headers: { 'x-custom': 'v' } },
+  },
+  {
+    name: 'gateway: nor a wrapped Fn-Http-H-Fn-Call-Id',
+    container: { 'Fn-Http-H-Fn-Call-Id': '01M8S4TQCK4A604K9C8RRQQDMG', 'Fn-Call-Id': 'x', 'Fn-Http-H-X-Custom': 'v' },
+    gateway: true,
+    expected: { status: 200, headers: { 'x-custom': 'v' } },
+  },
+  {
     name: 'not gateway: hop-by-hop headers are dropped, whatever their case',
     container: {
       Connection: 'keep-alive',

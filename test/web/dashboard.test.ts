@@ -209,10 +209,40 @@ describe('web view in a browser', { timeout: 120_000 }, () => {
     assert.match(text('figure.chart-memory figcaption'), /peak 25 MiB/);
   });
 
+  test("a deleted fn's calls stay within reach: its page lists them, a call names its app", async () => {
+    const gone = await request(srv.url, 'POST', '/v2/fns', { name: 'gone', app_id: appId, image: 'kiln-test/no-such-image:0.0.1' });
+    assert.equal(gone.status, 200, JSON.stringify(gone.body));
+    const goneCall = newId();
+    const store = new SqlStore(await openKnex(db.url));
+    try {
+      const at = new Date().toISOString();
+      await store.insertCalls([{ call: { id: goneCall, app_id: appId, fn_id: gone.body.id, status: 'success', stats: [], created_at: at, started_at: at, completed_at: at }, log: 'kept\n' }]);
+    } finally {
+      await store.close();
+    }
+    assert.equal((await request(srv.url, 'DELETE', `/v2/fns/${gone.body.id}`)).status, 204);
+
+    await go(`#/fns/${gone.body.id}`);
+    assert.match(text('main h1'), new RegExp(gone.body.id));
+    assert.match(main().textContent, /This function has been deleted; its calls are kept\./);
+    assert.deepEqual([...doc().querySelectorAll('main tbody tr a')].map((a) => a.textContent), [goneCall]);
+    assert.equal([...doc().querySelectorAll('main nav.crumbs a')].map((a) => a.textContent)[1], 'shop');
+
+    await go(`#/fns/${gone.body.id}/calls/${goneCall}`);
+    assert.equal(text('main pre.log'), 'kept\n');
+    assert.match(text('main table.fields'), /appshop/, 'the app by the call\'s own app_id');
+  });
+
+  test('a new view has its heading focused', async () => {
+    await go(`#/apps/${appId}`);
+    assert.equal(doc().activeElement, doc().querySelector('main h1'));
+  });
+
   test('errors from the API show as their message', async () => {
     await go(`#/apps/${newId()}`);
     assert.equal(text('main .error .message'), 'App not found');
     assert.match(text('main .error'), /^HTTP 404: /);
+    assert.ok([...doc().querySelectorAll('main a')].some((l) => l.getAttribute('href') === '#/'), 'a way back');
     await go(`#/fns/${fnId}/calls/${newId()}`);
     assert.equal(text('main .error .message'), 'Call not found');
     await go('#/nowhere');

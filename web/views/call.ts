@@ -9,8 +9,10 @@ import { breadcrumbs, code, fieldTable, link, section, statusBadge, time, type V
 export async function callView(api: Api, fnId: string, callId: string): Promise<View> {
   const [call, log] = await Promise.all([api.getCall(fnId, callId), api.getLog(fnId, callId)]);
   // The fn and app only name the breadcrumbs; a call outlives a deleted fn.
-  const fn: Fn | undefined = await api.getFn(fnId).catch(() => undefined);
-  const app: App | undefined = fn ? await api.getApp(fn.app_id).catch(() => undefined) : undefined;
+  const [fn, app]: [Fn | undefined, App | undefined] = await Promise.all([
+    api.getFn(fnId).catch(() => undefined),
+    api.getApp(call.app_id).catch(() => undefined),
+  ]);
 
   const stats = call.stats ?? [];
   const span = timeSpan(stats);

@@ -1,7 +1,8 @@
 // One fn: its settings, config and annotations, an invoke form, and its calls (newest first).
-import { FN_ENDPOINT_ANNOTATION, type Api, type App, type Call } from '../api.js';
+import { ApiError, FN_ENDPOINT_ANNOTATION, type Api, type App, type Call, type Page } from '../api.js';
 import { h } from '../dom.js';
 import { durationMs, formatDuration } from '../format.js';
+import type { Route } from '../router.js';
 import { breadcrumbs, code, externalLink, fieldTable, link, mapTable, pager, section, statusBadge, table, time, type View } from './common.js';
 import { invokeForm } from './invoke.js';
 
@@ -25,8 +26,37 @@ export function callRows(fnId: string, calls: readonly Call[]) {
   ]);
 }
 
+/** The calls section of a fn's page, paged by cursor. */
+function callsSection(fnId: string, calls: Page<Call>, cursor: string | undefined): HTMLElement {
+  return section(
+    'Calls',
+    table(['call', 'status', 'created', 'started', 'completed', 'duration'], callRows(fnId, calls.items), cursor ? 'No more calls.' : 'No calls yet.'),
+    pager({ view: 'fn', fnId }, calls.next_cursor ? { view: 'fn', fnId, cursor: calls.next_cursor } : undefined, cursor === undefined),
+  );
+}
+
+/** A fn that is gone: its calls outlive it, and stay within reach. */
+async function deletedFnView(api: Api, fnId: string, cursor: string | undefined, calls: Page<Call>): Promise<View> {
+  const appId = calls.items[0]?.app_id;
+  const app: App | undefined = appId ? await api.getApp(appId).catch(() => undefined) : undefined;
+  const body = h(
+    'div',
+    { class: 'view view-fn' },
+    breadcrumbs(['Apps', { view: 'apps' }], ...(appId ? [[app?.name ?? appId, { view: 'app', appId }] as [string, Route]] : []), [fnId, undefined]),
+    h('h1', {}, 'Function ', code(fnId)),
+    h('p', {}, 'This function has been deleted; its calls are kept.'),
+    callsSection(fnId, calls, cursor),
+  );
+  return { title: `Function ${fnId} (deleted)`, body };
+}
+
 export async function fnView(api: Api, fnId: string, cursor: string | undefined): Promise<View> {
-  const [fn, calls] = await Promise.all([api.getFn(fnId), api.listCalls(fnId, cursor, CALLS_PER_PAGE)]);
+  const gone = (err: unknown) => {
+    if (err instanceof ApiError && err.status === 404) return undefined;
+    throw err;
+  };
+  const [fn, calls] = await Promise.all([api.getFn(fnId).catch(gone), api.listCalls(fnId, cursor, CALLS_PER_PAGE)]);
+  if (!fn) return deletedFnView(api, fnId, cursor, calls);
   // Only for its name in the breadcrumbs: a failure here need not fail the page.
   const app: App | undefined = await api.getApp(fn.app_id).catch(() => undefined);
 
@@ -54,11 +84,7 @@ export async function fnView(api: Api, fnId: string, cursor: string | undefined)
     section('Config', mapTable(fn.config, 'No config.')),
     section('Annotations', mapTable(fn.annotations, 'No annotations.')),
     section('Invoke', invokeForm(api, fn.id)),
-    section(
-      'Calls',
-      table(['call', 'status', 'created', 'started', 'completed', 'duration'], callRows(fn.id, calls.items), cursor ? 'No more calls.' : 'No calls yet.'),
-      pager({ view: 'fn', fnId: fn.id }, calls.next_cursor ? { view: 'fn', fnId: fn.id, cursor: calls.next_cursor } : undefined, cursor === undefined),
-    ),
+    callsSection(fn.id, calls, cursor),
   );
   return { title: `Function ${fn.name}`, body };
 }
