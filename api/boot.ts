@@ -25,6 +25,7 @@ import { Agent, sweepNode } from '../agent/agent.js';
 import { cpusAllowed } from '../agent/cpu-placement.js';
 import { prepareSocketBase } from '../agent/iofs-base.js';
 import { hostCapacity } from '../agent/resources.js';
+import Docker from 'dockerode';
 import { DockerDriver } from '../drivers/docker/driver.js';
 import type { LambdaRuntime } from '../agent/lambda.js';
 import { prepareRuntimeBundle } from '../images/runtime-bundle.js';
@@ -69,6 +70,8 @@ export async function start(config: Config): Promise<Running> {
   const a = config.agent;
 
   const driver = new DockerDriver({
+    // dockerode reads DOCKER_HOST, DOCKER_TLS_VERIFY and DOCKER_CERT_PATH itself.
+    docker: new Docker(),
     nodeId: a.nodeId,
     pull: a.pull,
     pullTimeoutMs: a.pullTimeoutMs,

@@ -1,6 +1,6 @@
 // The Docker driver: dockerode against DOCKER_HOST or the local socket.
 import type { Readable } from 'node:stream';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import type { Cookie, ContainerTask, Driver, ImageConfig, Leftovers } from '../contract.js';
 import { DriverError, ImageNotFoundError } from '../errors.js';
 import { parseImage } from '../image-name.js';
@@ -14,7 +14,8 @@ export const APP_LABEL = 'io.kiln.app_id';
 export const FN_LABEL = 'io.kiln.fn_id';
 
 export interface DockerDriverOptions {
-  docker?: Docker;
+  /** The engine's client, made by the composition root (DOCKER_HOST etc.). */
+  docker: Docker;
   /** This server's node id: leftovers are containers with this id from an earlier process. */
   nodeId: string;
   limits?: Partial<DockerLimits>;
@@ -47,7 +48,7 @@ export class DockerDriver implements Driver {
   };
 
   constructor(private readonly opts: DockerDriverOptions) {
-    this.docker = opts.docker ?? new Docker();
+    this.docker = opts.docker;
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
   }
 

@@ -8,7 +8,7 @@ import { agentSuite, type AgentSuite } from '../helpers/agent-suite.js';
 import { sqliteDb } from '../helpers/db.js';
 import { docker as dockerClient, fixtureImage } from '../helpers/images.js';
 import { eventually, nodeContainers } from '../helpers/containers.js';
-import { spawnServer } from '../helpers/process.js';
+import { spawnServer, type ServerProcess } from '../helpers/process.js';
 import { NODE_LABEL } from '../../drivers/docker/driver.js';
 import { call, uniqueNodeId } from '../helpers/server.js';
 
@@ -109,8 +109,9 @@ test('containers left by a killed server are removed when it starts again', asyn
   const db = await sqliteDb();
   const iofs = mkdtempSync(join(tmpdir(), 'kiln-iofs-'));
   const env = { FN_DB_URL: db.url, KILN_NODE_ID: uniqueNodeId(), FN_IOFS_PATH: iofs, KILN_DOCKER_PULL: 'false' };
+  let srv: ServerProcess | undefined;
   try {
-    let srv = await spawnServer(env);
+    srv = await spawnServer(env);
     const app = (await call(srv.url, 'POST', '/v2/apps', { name: 'killed' })).body;
     const fn = (await call(srv.url, 'POST', '/v2/fns', { name: 'f', app_id: app.id, image: tester, memory: 32 })).body;
     assert.equal((await call(srv.url, 'POST', `/invoke/${fn.id}`, '{}')).status, 200);
@@ -126,6 +127,8 @@ test('containers left by a killed server are removed when it starts again', asyn
     assert.equal((await nodeContainers(docker, env.KILN_NODE_ID)).length, 0, 'a graceful stop removes its containers');
     assert.deepEqual(readdirSync(iofs), [], 'and their socket directories');
   } finally {
+    // A failed assertion must not leave the second server running (the file would never end).
+    await srv?.stop('SIGKILL');
     for (const c of await nodeContainers(docker, env.KILN_NODE_ID)) await docker.getContainer(c.Id).remove({ force: true });
     rmSync(iofs, { recursive: true, force: true });
     await db.cleanup();

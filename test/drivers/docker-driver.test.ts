@@ -18,7 +18,7 @@ const task = (image: string): ContainerTask => ({
 });
 
 test('an image that is neither local nor pullable fails in prepare, naming it', async () => {
-  const driver = new DockerDriver({ nodeId: uniqueNodeId(), pull: true, pullTimeoutMs: 20_000 });
+  const driver = new DockerDriver({ docker: dockerClient(), nodeId: uniqueNodeId(), pull: true, pullTimeoutMs: 20_000 });
   const cookie = await driver.createCookie(task('kiln-test/definitely-missing:0'));
   try {
     await assert.rejects(driver.prepareCookie(cookie), (err: unknown) => {
@@ -32,7 +32,7 @@ test('an image that is neither local nor pullable fails in prepare, naming it', 
 });
 
 test('an image reference Docker cannot parse fails in prepare with the reason', async () => {
-  const driver = new DockerDriver({ nodeId: uniqueNodeId(), pull: false });
+  const driver = new DockerDriver({ docker: dockerClient(), nodeId: uniqueNodeId(), pull: false });
   const cookie = await driver.createCookie(task('Not A Valid/Image!'));
   await assert.rejects(driver.prepareCookie(cookie), ImageRefError);
   await cookie.close();
@@ -43,8 +43,8 @@ test('leftovers of this node are removed, other nodes’ are not; close is idemp
   const image = await fixtureImage('tester');
   const mine = uniqueNodeId();
   const other = uniqueNodeId();
-  const a = new DockerDriver({ nodeId: mine, pull: false });
-  const b = new DockerDriver({ nodeId: other, pull: false });
+  const a = new DockerDriver({ docker: dockerClient(), nodeId: mine, pull: false });
+  const b = new DockerDriver({ docker: dockerClient(), nodeId: other, pull: false });
   const socketDir = mkdtempSync(join(tmpdir(), 'kiln-leftover-'));
   const ca = await a.createCookie({ ...task(image), udsPath: socketDir });
   const cb = await b.createCookie(task(image));
@@ -52,7 +52,7 @@ test('leftovers of this node are removed, other nodes’ are not; close is idemp
     await a.prepareCookie(ca);
     await b.prepareCookie(cb);
     // What the containers had at the socket path is said, for the agent to remove.
-    assert.deepEqual(await new DockerDriver({ nodeId: mine, pull: false }).removeLeftovers(), { removed: 1, socketDirs: [socketDir] });
+    assert.deepEqual(await new DockerDriver({ docker: dockerClient(), nodeId: mine, pull: false }).removeLeftovers(), { removed: 1, socketDirs: [socketDir] });
     const left = await docker.listContainers({ all: true, filters: { label: [`${NODE_LABEL}=${other}`] } });
     assert.equal(left.length, 1, 'another node’s container is left alone');
   } finally {

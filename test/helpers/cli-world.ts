@@ -39,8 +39,11 @@ export function cliWorld(prefix: string, ready: (world: CliWorld) => void): CliW
     await world.srv.stop();
     await db.cleanup();
     await rm(world.work, { recursive: true, force: true });
-    for (const img of await client.listImages({ filters: JSON.stringify({ label: ['io.kiln.function'] }) })) {
-      for (const tag of img.RepoTags ?? []) if (tag.startsWith(`${prefix}-`)) await client.getImage(tag).remove({ force: true }).catch(() => {});
+    // By id, and by the fn name kiln build labels them with too: a rebuild of a tag (--no-bump,
+    // --no-cache) leaves the image it replaced untagged, out of reach of a tag.
+    for (const img of await client.listImages({ all: true, filters: JSON.stringify({ label: ['io.kiln.function'] }) })) {
+      const mine = (img.RepoTags ?? []).some((t) => t.startsWith(`${prefix}-`)) || (img.Labels?.['io.kiln.function'] ?? '').startsWith(`${prefix}-`);
+      if (mine) await client.getImage(img.Id).remove({ force: true }).catch(() => {});
     }
     assert.deepEqual(await nodeContainers(client, nodeId), [], 'the server removed its containers');
   });

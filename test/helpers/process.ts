@@ -42,7 +42,8 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
     child,
     output: () => out,
     stop: async (signal = 'SIGTERM') => {
-      if (child.exitCode !== null) return child.exitCode;
+      // Gone already (a signal leaves exitCode null): 'exit' will not come again.
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       const exited = once(child, 'exit');
       child.kill(signal);
       const [code] = (await exited) as [number | null];
