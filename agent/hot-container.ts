@@ -267,7 +267,7 @@ export class HotContainer {
     const fail = (failure: AgentError, status: CallDone['status'] = 'error'): CallDone =>
       finish({ status, error: failure.message, failure, reusable: false });
     try {
-      const { status, functionError, platformLog, logFrom, streamError } = await relayCall(this.client, {
+      const { status, functionError, platformLog, streamError } = await relayCall(this.client, {
         path: '/call',
         method: 'POST',
         headers: toContainerHeaders(input.headers, {
@@ -281,8 +281,8 @@ export class HotContainer {
         maxStreamedBytes: input.buffered ? this.deps.maxResponseBytes : streamedBound(this.deps.maxResponseBytes, this.deps.maxStreamedResponseBytes),
         gateway: input.gateway !== undefined, signal: ac.signal, ...(input.streamed && { passThrough: true }),
         lambda: this.spec.lambda !== undefined, sniff: !input.buffered && !input.streamed,
+        onLogFrom: (offset) => this.logs.located(offset),
       });
-      this.logs.located(logFrom);
       if (platformLog) call.log.write(platformLog);
       if (streamError !== undefined) {
         // The daemon cuts a stream short at the call's deadline, as it answers 504 otherwise.

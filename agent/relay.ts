@@ -48,6 +48,11 @@ export interface RelayOptions {
   lambda?: boolean;
   /** Give an answer without a Content-Type Fn's sniffed one (the Fn doors; not the Lambda APIs). */
   sniff?: boolean;
+  /**
+   * Lambda: told, as the answer's head arrives (a stream's long before its end), where the
+   * invocation's output begins in the container's log (Kiln-Log-From); undefined when not said.
+   */
+  onLogFrom?(offset: number | undefined): void;
 }
 
 /**
@@ -82,8 +87,6 @@ export interface RelayResult {
   functionError?: string;
   /** Log lines the Lambda daemon sent with its answer (Kiln-Log), for the call's log. */
   platformLog?: Buffer;
-  /** Lambda: where the invocation's output begins in the container's log (a byte offset). */
-  logFrom?: number;
   /** A Lambda response stream that failed after its first byte: the error type (the caller's stream was cut short). */
   streamError?: string;
 }
@@ -120,7 +123,6 @@ export function relayCall(
     let status = 0;
     let functionError: string | undefined;
     let platformLog: Buffer | undefined;
-    let logFrom: number | undefined;
     let streamError: string | undefined;
     let headers: Headers = {};
     let pending: Buffer[] = [];
@@ -135,7 +137,7 @@ export function relayCall(
       settled = true;
       signal.removeEventListener('abort', onAbort);
       if (err) reject(err);
-      else resolve({ status, ...(functionError !== undefined && { functionError }), ...(platformLog && { platformLog }), ...(logFrom !== undefined && { logFrom }), ...(streamError !== undefined && { streamError }) });
+      else resolve({ status, ...(functionError !== undefined && { functionError }), ...(platformLog && { platformLog }), ...(streamError !== undefined && { streamError }) });
     };
     const stop = (ctl: Dispatcher.DispatchController, err: Error) => {
       if (streaming) res.destroy(err);
@@ -153,7 +155,7 @@ export function relayCall(
         if (opts.passThrough || lambdaStream) limit = opts.maxStreamedBytes;
         const kilnLog = raw['kiln-log'];
         if (kilnLog !== undefined) platformLog = Buffer.from(String(kilnLog), 'base64');
-        if (opts.lambda === true) logFrom = logOffset(raw['kiln-log-from']);
+        if (opts.lambda === true) opts.onLogFrom?.(logOffset(raw['kiln-log-from']));
         if (status !== 200 && status !== 502 && status !== 504) {
           ctl.abort(new AgentError('invalid-response', `invalid function response: status ${status}`));
           return;

@@ -24,7 +24,8 @@ function textProblem(text: string): string | undefined {
  * - a NUL character in a string or a key: PostgreSQL's text cannot hold it and no environment or
  *   image name can carry it, so every backend refuses it; likewise a lone surrogate;
  * - a number JSON.parse made infinite (`1e400`): it would be stored as null;
- * - the key `__proto__`, which the validation's objects cannot hold as a key (it would vanish);
+ * - the key `__proto__` of the body or of an object in it (config, annotations), which the
+ *   validation's objects cannot hold as a key (it would vanish);
  * - nesting deeper than MAX_JSON_DEPTH, which JSON.parse takes but JSON.stringify cannot store.
  */
 export function jsonBodyProblem(body: unknown): string | undefined {
@@ -42,7 +43,9 @@ export function jsonBodyProblem(body: unknown): string | undefined {
       const array = Array.isArray(value);
       for (const [k, v] of Object.entries(value)) {
         const here = array ? `${path}[${k}]` : path ? `${path}.${k}` : k;
-        const problem = k === '__proto__' ? 'is not a key Kiln can store' : textProblem(k);
+        // Where validation turns it into an object's prototype (the body's own keys, and those of
+        // config and annotations); deeper, in an annotation's JSON value, it is kept as it is.
+        const problem = k === '__proto__' && depth <= 1 ? 'is not a key Kiln can store' : textProblem(k);
         if (problem !== undefined) return `${here} ${problem}`;
         todo.push({ value: v, path: here, depth: depth + 1 });
       }

@@ -13,6 +13,7 @@ import { ApiError, LambdaApiError, sendError, sendLambdaError } from './errors.j
 import { idFactory } from './ids.js';
 import { createLogger } from './logger.js';
 import { createApp } from './server.js';
+import { ensurePortFree } from './start-failure.js';
 import { InvokeLookup } from './invoke-lookup.js';
 import { createMetrics } from './metrics.js';
 import { invokeHandler } from './invoke-handler.js';
@@ -86,6 +87,9 @@ export async function start(config: Config): Promise<Running> {
       unprivileged: a.unprivileged,
     },
   });
+  // The port is checked before anything changes: the sweep below would take another running
+  // server's containers if it had this node id.
+  await ensurePortFree(config.port, config.host);
   // Containers an earlier process of this node left behind (a crash, a kill) go first.
   try {
     const removed = await sweepNode(driver, a.iofsPath, log);

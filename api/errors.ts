@@ -217,6 +217,8 @@ export function toLambdaError(err: unknown, fnTimeoutSec?: number): LambdaOutcom
   }
   // The fn exists but its image cannot be had (yet): it is not ready to run.
   if (err instanceof ImageNotFoundError || err instanceof ImageRefError) return platform(502, 'ResourceNotReadyException', err.message);
+  // Its network or log destination cannot be had: the fn's configuration, as a refused network is.
+  if (err instanceof ContainerConfigError) return platform(502, 'ResourceNotReadyException', err.message);
   if (err instanceof DriverError) return platform(502, 'EC2UnexpectedException', `container engine error: ${err.message}`);
   if (err instanceof UnauthorizedError) {
     return err.reason === 'invalid'

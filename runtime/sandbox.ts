@@ -370,6 +370,9 @@ export class Sandbox {
       if (bootFatal) await this.reset(resetReason(bootFatal));
       event = { ...event, deadlineMs: event.deadlineMs + (Date.now() - waitedFrom) };
     }
+    // Its output begins here: a re-init inside this invoke is its own (the boot init, waited for
+    // above, is before it).
+    const logFrom = this.deps.out.bytes;
     let initFatal: Fatal | undefined;
     if (!this.initialized) {
       // A re-initialising sandbox (after a reset, or a boot init that failed or ran out of
@@ -383,7 +386,7 @@ export class Sandbox {
     this.firstInvoke = false;
 
     const inv: Invocation = {
-      event, startedAt: Date.now(), t0: performance.now(), outcome: deferred(), reply, answered: deferred(), initMs, logFrom: this.deps.out.bytes,
+      event, startedAt: Date.now(), t0: performance.now(), outcome: deferred(), reply, answered: deferred(), initMs, logFrom,
     };
     this.current = inv;
     this.pendingStart = this.json

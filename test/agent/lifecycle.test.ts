@@ -160,6 +160,19 @@ async function processWithFn(extra: Record<string, string>) {
   return { srv, docker, env, running, cleanup };
 }
 
+test("a second server with the same node id on the same port stops at once, leaving the first one's containers", async () => {
+  const p = await processWithFn({});
+  try {
+    const { answer } = await p.running({ sleepMs: 1500 });
+    const port = new URL(p.srv.url).port;
+    await assert.rejects(spawnServer({ ...p.env, FN_PORT: port }), /port \d+ on 127\.0\.0\.1 is already in use: set FN_PORT to a free one \(a second Kiln on this host also needs a KILN_NODE_ID of its own\)/);
+    assert.equal((await answer).status, 200, "the first server's call finished");
+    assert.equal((await nodeContainers(p.docker, p.env.KILN_NODE_ID)).length, 1, 'its container is still there');
+  } finally {
+    await p.cleanup();
+  }
+});
+
 test('SIGTERM lets a running call finish within the grace period, then removes every container', async () => {
   const p = await processWithFn({ KILN_SHUTDOWN_GRACE_MSECS: '5000' });
   try {

@@ -130,6 +130,22 @@ describe('the blog demo (bash+curl bootstrap and extension)', () => {
       assert.match(stdout.subarray(0, from1).toString(), /\[extension1\.sh\] Registered/);
     }));
 
+  test("a re-init inside a call is that call's output: its kiln-log-from comes before the runtime's init lines", () =>
+    withDaemon({ command: ['bash', '-c', `echo "[runtime] init $$"; ${CRASHING_RUNTIME}`] }, async (d) => {
+      const first = await d.call('{}', { 'fn-call-id': 'crash1' });
+      assert.equal(first.status, 502, first.text);
+      const second = await d.call('{}', { 'fn-call-id': 'crash2' });
+      assert.equal(second.status, 502, second.text);
+      const from2 = Number(second.headers['kiln-log-from']);
+      assert.ok(Number.isSafeInteger(from2), String(second.headers['kiln-log-from']));
+      await d.waitForOutput(/\[runtime\] dying[\s\S]*\[runtime\] dying/);
+      const stdout = d.stdout();
+      const before = stdout.subarray(0, from2).toString();
+      const after = stdout.subarray(from2).toString();
+      assert.equal(count(before, '[runtime] init'), 1, `the boot init only: ${before}`);
+      assert.equal(count(after, '[runtime] init'), 1, `the re-init, in the second call's part: ${after}`);
+    }));
+
   test('POST /.kiln/shutdown?reason=spindown: SHUTDOWN to the extension, exit 0, no process left', () =>
     withDaemon(BLOG('0.2'), async (d) => {
       await d.waitForOutput(/\[runtime\] init/);

@@ -28,6 +28,8 @@ const rows: { name: string; body: unknown; problem: string | undefined }[] = [
   { name: 'a negative infinite number deep in an annotation', body: JSON.parse('{"annotations":{"a":[{"b":-1e999}]}}'), problem: 'annotations.a[0].b is a number too large to store' },
   { name: 'the largest finite number is a number', body: { memory: Number.MAX_VALUE }, problem: undefined },
   { name: 'the key __proto__ in config', body: JSON.parse('{"config":{"__proto__":"v"}}'), problem: 'config.__proto__ is not a key Kiln can store' },
+  { name: 'the key __proto__ of the body', body: JSON.parse('{"__proto__":{"name":"x"}}'), problem: '__proto__ is not a key Kiln can store' },
+  { name: "__proto__ inside an annotation's JSON value is kept as it is", body: JSON.parse('{"annotations":{"x":{"__proto__":{"y":1}},"z":[{"__proto__":1}]}}'), problem: undefined },
   { name: 'a key only like __proto__', body: { config: { __proto: 'v', proto__: 'w' } }, problem: undefined },
   { name: 'nesting at the bound', body: nested(MAX_JSON_DEPTH), problem: undefined },
   { name: 'nesting past the bound', body: nested(MAX_JSON_DEPTH + 1), problem: `nested deeper than ${MAX_JSON_DEPTH} levels` },

@@ -10,7 +10,7 @@ import {
   STREAM_PATH, STREAM_TYPES, type FunctionRef, type LambdaPath,
 } from '../../api/lambda-request.js';
 import { reportExpected } from '../../api/lambda-log.js';
-import { DriverError, ImageNotFoundError } from '../../drivers/errors.js';
+import { DriverError, ImageNotFoundError, LogDestinationError, NetworkNotFoundError } from '../../drivers/errors.js';
 import { DatabaseTimeoutError, NotFoundError } from '../../store/errors.js';
 
 const refused = (type: string, status = 400) => (err: unknown) => {
@@ -190,6 +190,8 @@ describe('toLambdaError', () => {
     ['a missing image', new ImageNotFoundError('kiln-test/none:1', 'not found'), platform(502, 'ResourceNotReadyException')],
     ['a network no longer allowed', agent('network-refused'), platform(502, 'ResourceNotReadyException')],
     ['the engine failing', new DriverError('boom'), platform(502, 'EC2UnexpectedException')],
+    ['a network the engine does not have', new NetworkNotFoundError('gone'), platform(502, 'ResourceNotReadyException')],
+    ['a syslog_url the engine refuses', new LogDestinationError('dial tcp: refused'), platform(502, 'ResourceNotReadyException')],
     ['no token', new UnauthorizedError('missing'), platform(401, 'MissingAuthenticationTokenException')],
     ['a wrong token', new UnauthorizedError('invalid'), platform(401, 'UnrecognizedClientException')],
     ['a bug', new Error('oops'), platform(500, 'ServiceException')],
