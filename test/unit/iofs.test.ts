@@ -420,6 +420,31 @@ test('prepareSocketBase: makes the base 0700; closes the default one older Kiln 
   assert.equal((await stat(shared)).mode & 0o7777, 0o1777);
 });
 
+test('the base must be closed to its group and to others alike: 0750 and 0701 are refused, 0700 is taken', async () => {
+  // One class open is enough to refuse it: group only (0750), others only (0701).
+  for (const mode of [0o750, 0o701]) {
+    const named = join(root, `base-half-open-${mode.toString(8)}`);
+    await mkdir(named);
+    await chmod(named, mode);
+    await assert.rejects(prepareSocketBase(named), new RegExp(`is open to other users \\(mode ${mode.toString(8)}\\)`), `mode ${mode.toString(8)} at start-up`);
+    assert.equal((await stat(named)).mode & 0o7777, mode, 'an operator\'s directory is never changed');
+    // And each new socket directory checks it again.
+    await assert.rejects(makeSocketDir(named), /is open to other users/, `mode ${mode.toString(8)} for a socket directory`);
+    assert.deepEqual(await readdir(named), [], 'no socket directory made in it');
+  }
+  const closed = join(root, 'base-closed');
+  await mkdir(closed);
+  await chmod(closed, 0o700);
+  await prepareSocketBase(closed);
+  const dir = await makeSocketDir(closed);
+  try {
+    assert.ok(dir.path.startsWith(closed + '/'), `a socket directory is made in a 0700 base: ${dir.path}`);
+  } finally {
+    await dir.remove();
+  }
+  assert.equal((await stat(closed)).mode & 0o7777, 0o700);
+});
+
 test('makeSocketDir checks the base every time: one made anew by another user is refused', { skip: process.getuid?.() !== 0 ? 'needs root' : false }, async () => {
   const base = join(root, 'base-remade');
   await prepareSocketBase(base);
