@@ -168,6 +168,33 @@ test('a call stuck behind one running far past the usual length gets a start onc
   assert.equal(nameOf(await w), 'b');
 });
 
+test('with calls of 100 ms the stall bound is two patiences (400 ms), not the 50 ms floor', { timeout: 10_000 }, async () => {
+  const h = harness();
+  // Calls of 100 ms, and a start measured at ~0 ms: startMs = 0.8 × 250 + 0.2 × ~0 ≈ 200 ms, so
+  // patience = min(2 × 100, ~200) = 200 ms and the stall bound max(50, 2 × 200) = 400 ms.
+  await primed(h, 100);
+  await h.pool.acquire(never); // ...and this one runs on
+  const began = performance.now(); // no later than the waiter's own clock starts
+  const w = h.pool.acquire(never);
+  await tick();
+  assert.equal(h.launches.length, 1, 'one waiter, an expected wait of one 100 ms call (within patience): no start yet');
+  // Nothing arrives or ends from now on: only the pool's own second look can start one. A
+  // timer never fires early, so the first sight of the start is a lower bound on its time.
+  let seenAt: number | undefined;
+  while (performance.now() - began < 3000) {
+    if (h.launches.length > 1) {
+      seenAt = performance.now() - began;
+      break;
+    }
+    await sleep(5);
+  }
+  assert.ok(seenAt !== undefined, 'a start within 3 s of waiting (the bound is 400 ms), not a wait for the queue bound');
+  assert.ok(seenAt >= 395, `no start before two patiences (400 ms): started after ${seenAt.toFixed(1)} ms`);
+  assert.equal(h.launches.length, 2, 'one start, for the one waiting call');
+  h.launches[1]!.resolve(fake('b'));
+  assert.equal(nameOf(await w), 'b');
+});
+
 test('a start that found no capacity in time fails no waiting call: another start serves it', async () => {
   const h = harness();
   const w = h.pool.acquire(never);
