@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AgentError } from '../../agent/errors.js';
+import { toHttpError } from '../../api/errors.js';
 import { Answer, standInWorld, type StandInContainer, type StandInWorld } from '../helpers/stand-in-engine.js';
 
 const MiB = 1024 * 1024;
@@ -122,6 +123,40 @@ test('a container that refuses the connection never saw the call: another contai
     await w.agent.flushRecords();
     assert.equal(w.store.calls.get('after-refusal')?.status, 'success');
     assert.equal(w.store.calls.get('after-refusal')?.error, undefined);
+  }));
+
+test('a call every container refuses is tried on three containers, then answered 502 with the refusal', { timeout: 15_000 }, () =>
+  inWorld(512, async (w) => {
+    const fn = w.fn('all-refuse');
+    // Every container stops listening after its first call.
+    w.engine.behaviour = () => ({ stopListeningAfter: 1, answerDelayMs: 300 });
+    // Three calls at once on no container: one start each, and each container, once it has
+    // answered, is idle but refuses the next connection.
+    const warm = await Promise.all([w.invoke(fn), w.invoke(fn), w.invoke(fn)]);
+    const three = w.engine.of(fn.id);
+    assert.equal(three.length, 3, 'three containers, one for each call');
+    assert.deepEqual(new Set(warm.map((a) => a.json().container)), new Set(three.map((c) => c.id)));
+    await sleep(100);
+    assert.ok(three.every((c) => c.state === 'running'), 'all three idle');
+
+    w.engine.behaviour = () => ({}); // a fourth container would answer
+    const err = await w.invoke(fn, 'refused-thrice').then(() => undefined, (e: unknown) => e);
+    assert.ok(err instanceof AgentError, `refused with an AgentError, not served: ${String(err)}`);
+    assert.equal(err.kind, 'function-failed');
+    const http = toHttpError(err);
+    assert.equal(http.status, 502);
+    assert.match(http.body.message, /^error receiving function response: connect ECONNREFUSED /);
+
+    // Exactly three tried: each refusing container was given up (removed), and no fourth started.
+    const removed = () => three.filter((c) => c.state === 'removed').length;
+    await waitFor('the three refusing containers are removed', () => removed() === 3, 3000).catch(() => {});
+    assert.equal(removed(), 3, 'three containers tried (each one that refused is removed)');
+    assert.equal(w.engine.of(fn.id).length, 3, 'no fourth container was started for it');
+    assert.ok(three.every((c) => c.calls === 1), 'none of them saw the call');
+    await w.agent.flushRecords();
+    const rec = w.store.calls.get('refused-thrice');
+    assert.equal(rec?.status, 'error');
+    assert.match(rec?.error ?? '', /ECONNREFUSED/);
   }));
 
 test('a call refused by its container while the agent is stopping is refused as shutting-down (503), not recorded as the function failing', { timeout: 15_000 }, () =>
