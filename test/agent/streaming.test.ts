@@ -30,6 +30,22 @@ describe('streaming answers', () => {
     assert.equal((await r.text()).length, 150 * KiB);
   });
 
+  test('an answer under the 64 KiB window is sent whole with its length; one past it streams, chunked', async () => {
+    // The function writes both with no length of its own (chunked): the agent decides.
+    const fn = await mkFn('window');
+    const small = await fetch(`${t.srv.url}/invoke/${fn.id}`, { method: 'POST', body: JSON.stringify({ bytes: 40 * KiB }) });
+    assert.equal(small.status, 200);
+    assert.equal(small.headers.get('content-length'), String(40 * KiB), '40 KiB: buffered, sent with its length');
+    assert.equal(small.headers.get('transfer-encoding'), null);
+    assert.equal((await small.text()).length, 40 * KiB);
+
+    const large = await fetch(`${t.srv.url}/invoke/${fn.id}`, { method: 'POST', body: JSON.stringify({ bytes: 100 * KiB }) });
+    assert.equal(large.status, 200);
+    assert.equal(large.headers.get('content-length'), null, '100 KiB: streamed, no length');
+    assert.equal(large.headers.get('transfer-encoding'), 'chunked');
+    assert.equal((await large.text()).length, 100 * KiB);
+  });
+
   test('an answer past the window with no Content-Type gets Fn\'s, sniffed from its first bytes, through /invoke and a trigger', async () => {
     const fn = await mkFn('untyped-large');
     assert.equal((await call(t.srv.url, 'POST', '/v2/triggers', { name: 'untyped', app_id: t.appId, fn_id: fn.id, type: 'http', source: '/untyped' })).status, 200);
