@@ -23,14 +23,17 @@ describe('an image rebuilt under its name', () => {
   /** Every image built here, removed at the end (a rebuild leaves the one before untagged). */
   const built: string[] = [];
 
-  /** Builds `FROM base` plus one ENV under IMAGE, as a rebuild under the same tag does. */
-  async function rebuild(marker: string): Promise<void> {
+  /** Names tagged here besides IMAGE, untagged at the end. */
+  const tagged: string[] = [];
+
+  /** Builds `FROM base` plus one ENV under `name` (IMAGE unless said), as a rebuild under the same tag does. */
+  async function rebuild(marker: string, name = IMAGE): Promise<void> {
     const pack = tar.pack();
     pack.entry({ name: 'Dockerfile' }, `FROM ${t.tester}\nENV KILN_RETAG=${marker}\n`);
     pack.finalize();
-    const res = await t.docker.buildImage(pack as unknown as NodeJS.ReadableStream, { t: IMAGE, rm: true, forcerm: true });
+    const res = await t.docker.buildImage(pack as unknown as NodeJS.ReadableStream, { t: name, rm: true, forcerm: true });
     await new Promise<void>((resolve, reject) => t.docker.modem.followProgress(res, (err) => (err ? reject(err) : resolve())));
-    built.push((await t.docker.getImage(IMAGE).inspect()).Id);
+    built.push((await t.docker.getImage(name).inspect()).Id);
   }
 
   const containersOf = async (fnId: string) =>
@@ -44,6 +47,7 @@ describe('an image rebuilt under its name', () => {
   after(async () => {
     await t?.close();
     await t?.docker.getImage(IMAGE).remove({ force: true }).catch(() => {});
+    for (const name of tagged) await t?.docker.getImage(name).remove({ force: true }).catch(() => {});
     for (const id of built) await t?.docker.getImage(id).remove({ force: true }).catch(() => {});
   });
 
@@ -71,6 +75,37 @@ describe('an image rebuilt under its name', () => {
     assert.ok(await eventually(async () => ((await t.invoke(fn.id)).body as Echo).env.KILN_RETAG === 'three', 5000, 100));
     assert.equal(((await t.invoke(other.id)).body as Echo).calls, before + 1, 'its container is still the same');
   });
+
+  /**
+   * A fn whose image names `build` in another form than the engine's events do (`repo:latest`,
+   * `repo:2`): tagged from the fixture, called twice on one container, rebuilt, called again.
+   */
+  async function rebuiltInAnotherForm(fnName: string, image: string, build: string, marker: string): Promise<void> {
+    const [repo, tag] = build.split(':') as [string, string];
+    tagged.push(build);
+    await t.docker.getImage(t.tester).tag({ repo, tag });
+    const fn = await t.mkFn(fnName, { image, config: { ECHO_ENV: 'KILN_RETAG' } });
+    const first = (await t.invoke(fn.id)).body as Echo;
+    assert.equal(first.env.KILN_RETAG, undefined);
+    assert.equal(((await t.invoke(fn.id)).body as Echo).calls, first.calls + 1, 'the hot container is reused');
+
+    await rebuild(marker, build);
+    let seen: Echo | undefined;
+    assert.ok(await eventually(async () => {
+      seen = (await t.invoke(fn.id)).body as Echo;
+      return seen.env.KILN_RETAG === marker;
+    }, 5000, 100), `fn image "${image}": still the old image after ${build} was rebuilt: ${JSON.stringify(seen?.env)}`);
+    assert.equal(seen!.calls, 1, 'a new container');
+  }
+
+  // Names of this process's own, so no other run's images are touched.
+  const bareRepo = `kiln-test-retag-bare-${process.pid}`;
+
+  test('a fn whose image has no tag (repo, meaning repo:latest) runs the image rebuilt as repo:latest', () =>
+    rebuiltInAnotherForm('untagged', bareRepo, `${bareRepo}:latest`, 'bare'));
+
+  test('a fn whose image is written docker.io/library/repo:2 runs the image rebuilt as repo:2', () =>
+    rebuiltInAnotherForm('library', `docker.io/library/${bareRepo}:2`, `${bareRepo}:2`, 'library'));
 
   test('the same image under the name again keeps the container; a docker load that moves the name back is seen', async () => {
     const fn = await t.mkFn('reloaded', { image: IMAGE, config: { ECHO_ENV: 'KILN_RETAG' } });
