@@ -18,8 +18,8 @@ interface CallSegment {
   log: LogBuffer;
   /** The stdout offset where its output begins; undefined until its answer says (Lambda). */
   from: number | undefined;
-  /** How much of its log was written when it was last recorded; undefined while it runs. */
-  stored: number | undefined;
+  /** Its log's size (kept, and written) when it was last recorded; undefined while it runs. */
+  stored: { bytes: number; written: number } | undefined;
 }
 
 export interface CallLogsDeps {
@@ -51,7 +51,7 @@ export class CallLogs {
     const call: CallSegment = { callId, log, from: this.deps.byOffset ? undefined : this.received, stored: undefined };
     this.calls.push(call);
     this.running = call;
-    while (this.calls.length > KEPT_CALLS) this.store(this.calls.shift()!);
+    while (this.calls.length > KEPT_CALLS) this.store(this.calls.shift()!, true);
   }
 
   /**
@@ -74,7 +74,7 @@ export class CallLogs {
     const call = this.running;
     if (!call) return;
     this.located(undefined);
-    call.stored = call.log.written;
+    call.stored = { bytes: call.log.bytes, written: call.log.written };
     this.running = undefined;
   }
 
@@ -99,7 +99,7 @@ export class CallLogs {
   close(): void {
     clearTimeout(this.lateTimer);
     this.lateTimer = undefined;
-    for (const call of this.calls) this.store(call);
+    for (const call of this.calls) this.store(call, true);
   }
 
   /** Output to the call(s) its offsets fall in (stderr, which has none, to the newest call). */
@@ -126,10 +126,16 @@ export class CallLogs {
     }
   }
 
-  /** Stores a finished call's log again when more of it came since. */
-  private store(call: CallSegment): void {
-    if (call.stored === undefined || call.log.written <= call.stored) return;
-    call.stored = call.log.written;
-    this.deps.late(call.callId, call.log.toString());
+  /**
+   * Stores a finished call's log again when more of it came since: more that it keeps, or, the
+   * last time (`final`), only more it dropped (the note of how much). A log at its cap is not
+   * written again and again for output it no longer keeps.
+   */
+  private store(call: CallSegment, final = false): void {
+    const { stored, log } = call;
+    if (stored === undefined) return;
+    if (final ? log.written <= stored.written : log.bytes <= stored.bytes) return;
+    call.stored = { bytes: log.bytes, written: log.written };
+    this.deps.late(call.callId, log.toString());
   }
 }

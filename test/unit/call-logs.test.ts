@@ -136,6 +136,20 @@ test('late output is stored again once it has gathered for the delay, once for a
   assert.deepEqual(r.late, [['A', 'a\nl1\nl2\n']]);
 });
 
+test('a log at its cap is not stored again for output it drops; at the end, once, with the note', async () => {
+  const late: [string, string][] = [];
+  const router = new CallLogs({ initLog: new LogBuffer(64), byOffset: false, late: (id, log) => late.push([id, log]), lateDelayMs: 20 });
+  const log = new LogBuffer(4);
+  router.begin('A', log);
+  router.write(Buffer.from('abcd'), 'stdout');
+  router.end();
+  router.write(Buffer.from('dropped\n'), 'stdout');
+  await sleep(60);
+  assert.deepEqual(late, [], 'nothing it keeps came');
+  router.close();
+  assert.deepEqual(late, [['A', 'abcd\n[kiln: 8 more bytes of output dropped]\n']]);
+});
+
 test('a call that holds more than MAX_HELD_BYTES before its answer gives up the cut: all it held is its own', () => {
   const big = 'x'.repeat(MAX_HELD_BYTES);
   const r = run({ byOffset: true, steps: [['begin', 'A'], ['at', 0], ['end'], ['begin', 'B'], ['out', 'a\n'], ['out', big], ['out', 'b\n'], ['at', 2], ['end']] });
