@@ -3,6 +3,7 @@
 import type { Request } from 'express';
 import type { App, Fn, Trigger } from '../store/types.js';
 import { FN_ENDPOINT_ANNOTATION, TRIGGER_ENDPOINT_ANNOTATION } from './models/common.js';
+import { triggerPath } from './trigger-path.js';
 
 export function baseUrl(req: Request, publicUrl: string | undefined): string {
   return publicUrl ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`;
@@ -14,9 +15,6 @@ export function annotateFn(fn: Fn, base: string): Fn {
 
 export function annotateTrigger(t: Trigger, app: Pick<App, 'name'>, base: string): Trigger {
   if (t.type !== 'http') return t;
-  // Each segment encoded, so the link reaches the trigger whatever its source holds: a `#` or
-  // `?` would end the path, a `%` start an escape (the same as Fn's for any plain source).
-  const path = t.source.replace(/^\/+/, '').split('/').map(encodeURIComponent).join('/');
-  const url = `${base}/t/${encodeURIComponent(app.name)}/${path}`;
+  const url = `${base}${triggerPath(app.name, t.source)}`;
   return { ...t, annotations: { ...t.annotations, [TRIGGER_ENDPOINT_ANNOTATION]: url } };
 }

@@ -62,6 +62,9 @@ export async function start(config: Config): Promise<Running> {
     const names = config.unreadFnSettings.join(', ');
     log.warn({ settings: config.unreadFnSettings }, `Kiln does not read these Fn settings, so they have no effect here: ${names}`);
   }
+  // The port first, before anything changes: the database's migrations, the socket base, and
+  // the sweep below, which would take another running server's containers had it this node id.
+  await ensurePortFree(config.port, config.host);
   await prepareSocketBase(config.agent.iofsPath, {
     mayClose: !config.agent.iofsPathGiven,
     ...(config.agent.iofsTmpfs !== undefined && { tmpfs: config.agent.iofsTmpfs }),
@@ -87,9 +90,6 @@ export async function start(config: Config): Promise<Running> {
       unprivileged: a.unprivileged,
     },
   });
-  // The port is checked before anything changes: the sweep below would take another running
-  // server's containers if it had this node id.
-  await ensurePortFree(config.port, config.host);
   // Containers an earlier process of this node left behind (a crash, a kill) go first.
   try {
     const removed = await sweepNode(driver, a.iofsPath, log);

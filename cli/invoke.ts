@@ -1,6 +1,7 @@
 // Calling functions: by fn id (`/invoke/:id`, Fn's invoke) or through an HTTP trigger
 // (`/t/:app/<source>`), and what a failed call's answer says. Exported for scripts/up.ts.
 import { errorMessage, type KilnClient, type RawReply } from './client.js';
+import { triggerPath } from '../api/trigger-path.js';
 
 export interface InvokeOptions {
   body?: Buffer;
@@ -28,7 +29,10 @@ export interface TriggerRequest {
 }
 
 export async function invokeTrigger(client: KilnClient, app: string, source: string, req: TriggerRequest): Promise<InvokeReply> {
-  const path = `/t/${encodeURIComponent(app)}${source.startsWith('/') ? source : `/${source}`}`;
+  // The source as listed (`%`, `#` and the like encoded, as the endpoint annotation has them),
+  // then what follows its first `?` as the query string.
+  const q = source.indexOf('?');
+  const path = q < 0 ? triggerPath(app, source) : `${triggerPath(app, source.slice(0, q))}${source.slice(q)}`;
   // Triggers are public: the context's token would only reach the function (a caller's own
   // Authorization, given with -H, still goes through).
   const r = await client.raw(req.method, path, { headers: req.headers, withToken: false, ...(req.body && { body: req.body }) });

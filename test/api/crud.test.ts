@@ -183,10 +183,13 @@ for (const backend of backends) {
       assert.deepEqual((await req('GET', `/v2/triggers/${t.id}`)).body, { message: 'Trigger not found' });
     });
 
-    test('a trigger endpoint annotation reaches its trigger whatever the source holds (#, ?, %, a space)', async () => {
+    test('a trigger endpoint annotation reaches its trigger whatever the source holds (#, ?, %, a space, //), and is Fn\'s for a plain one', async () => {
       const app = (await req('POST', '/v2/apps', { name: 'oddsources' })).body;
       const fn = (await req('POST', '/v2/fns', { name: 'f', app_id: app.id, image: 'kiln-test/no-such-image:0.0.1' })).body;
-      const cases: [string, string][] = [['/h#frag', 'h%23frag'], ['/q?x=1', 'q%3Fx%3D1'], ['/pct%41', 'pct%2541'], ['/sp ace/x', 'sp%20ace/x'], ['/plain/path', 'plain/path']];
+      const cases: [string, string][] = [
+        ['/h#frag', 'h%23frag'], ['/q?x=1', 'q%3Fx=1'], ['/pct%41', 'pct%2541'], ['/sp ace/x', 'sp%20ace/x'], ['/plain/path', 'plain/path'],
+        ['//a', '/a'], ['/v1/items:batch', 'v1/items:batch'],
+      ];
       for (const [source, path] of cases) {
         const t = await req('POST', '/v2/triggers', { name: `t${cases.findIndex((c) => c[0] === source)}`, app_id: app.id, fn_id: fn.id, type: 'http', source });
         assert.equal(t.status, 200, JSON.stringify(t.body));

@@ -10,7 +10,9 @@ import { imageName, loadFunc, planBuild, SHELL_BASE_LATEST } from '../../cli/bui
 import { parseBuildArgs } from '../../cli/commands/build.js';
 import { parsePairs } from '../../cli/commands/common.js';
 import { configDir, ContextStore, DEFAULT_API_URL } from '../../cli/context.js';
+import type { KilnClient } from '../../cli/client.js';
 import { CliError } from '../../cli/errors.js';
+import { invokeTrigger } from '../../cli/invoke.js';
 import { bumpVersion, functionDirs, writeVersion } from '../../cli/funcfile.js';
 import { table } from '../../cli/output.js';
 import { funcTriggers, parseFuncYaml } from '../../images/func-yaml.js';
@@ -224,4 +226,29 @@ describe('contexts', () => {
     assert.deepEqual((await store.list()).map((c) => c.name), ['default']);
     await assert.rejects(store.get('../etc'), /invalid context name/);
   });
+});
+
+describe('invoke --trigger: the path sent for a source', () => {
+  const sent = async (source: string): Promise<string> => {
+    let path = '';
+    const client = {
+      raw: async (_method: string, p: string) => {
+        path = p;
+        return { status: 200, headers: new Headers(), body: Buffer.alloc(0) };
+      },
+    } as unknown as KilnClient;
+    await invokeTrigger(client, 'app', source, { method: 'GET', headers: {} });
+    return path;
+  };
+  const cases: [string, string][] = [
+    ['/hello', '/t/app/hello'],
+    ['hello', '/t/app/hello'],
+    // A source as listed reaches its trigger: `#` and `%` encoded, as the endpoint annotation has them.
+    ['/h#frag', '/t/app/h%23frag'],
+    ['/pct%41', '/t/app/pct%2541'],
+    ['/v1/items:batch', '/t/app/v1/items:batch'],
+    // What follows the first `?` is the query string, as typed.
+    ['/hello?name=x&y=%20', '/t/app/hello?name=x&y=%20'],
+  ];
+  for (const [source, path] of cases) test(`${source} → ${path}`, async () => assert.equal(await sent(source), path));
 });

@@ -228,6 +228,10 @@ describe('web view in a browser', { timeout: 120_000 }, () => {
     assert.deepEqual([...doc().querySelectorAll('main tbody tr a')].map((a) => a.textContent), [goneCall]);
     assert.equal([...doc().querySelectorAll('main nav.crumbs a')].map((a) => a.textContent)[1], 'shop');
 
+    // An id that never was a fn (nor has calls) is not found, not "deleted".
+    await go(`#/fns/${newId()}`);
+    assert.equal(text('main .error .message'), 'Fn not found');
+
     await go(`#/fns/${gone.body.id}/calls/${goneCall}`);
     assert.equal(text('main pre.log'), 'kept\n');
     assert.match(text('main table.fields'), /appshop/, 'the app by the call\'s own app_id');

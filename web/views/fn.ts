@@ -56,7 +56,11 @@ export async function fnView(api: Api, fnId: string, cursor: string | undefined)
     throw err;
   };
   const [fn, calls] = await Promise.all([api.getFn(fnId).catch(gone), api.listCalls(fnId, cursor, CALLS_PER_PAGE)]);
-  if (!fn) return deletedFnView(api, fnId, cursor, calls);
+  if (!fn) {
+    // Calls are listed for any id: only kept calls tell a deleted fn from one that never was.
+    if (calls.items.length === 0 && cursor === undefined) throw new ApiError(404, 'Fn not found');
+    return deletedFnView(api, fnId, cursor, calls);
+  }
   // Only for its name in the breadcrumbs: a failure here need not fail the page.
   const app: App | undefined = await api.getApp(fn.app_id).catch(() => undefined);
 
