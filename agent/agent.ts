@@ -56,6 +56,8 @@ export interface AgentConfig {
    * hand calls over without cross-CPU wake-ups); fewer than two, or unset: no pinning.
    */
   lambdaCpus?: number[];
+  /** Count the containers other nodes on the engine pinned, when choosing (KILN_LAMBDA_CPUS_SHARED). */
+  lambdaCpusShared?: boolean;
 }
 
 export interface AgentDeps {
@@ -470,8 +472,10 @@ export class Agent {
       } finally {
         bound.dispose();
       }
-      // Lambda gives a sandbox of this size one vCPU: pin it to the least used CPU.
-      const cpu = spec.lambda && pinsToOneCpu(spec.memoryMb) ? this.placement?.take() : undefined;
+      // Lambda gives a sandbox of this size one vCPU: pin it to the least used CPU, counting
+      // other nodes' containers on this engine too (two nodes on one host pinned all to CPU 0).
+      const pinned = spec.lambda !== undefined && pinsToOneCpu(spec.memoryMb);
+      const cpu = pinned ? this.placement?.take(this.cfg.lambdaCpusShared ? await this.cpusPinnedElsewhere() : []) : undefined;
       // A fn that asks for no network: the least used of FN_DOCKER_NETWORKS, as Fn's pickNetwork.
       const spreadTo = spec.network === undefined ? this.spread?.take() : undefined;
       let c: HotContainer;
@@ -501,6 +505,15 @@ export class Agent {
     this.launching.add(run);
     void run.then(() => this.launching.delete(run), () => this.launching.delete(run));
     return run;
+  }
+
+  /** Other nodes' pinned containers on this engine; none when the engine cannot say. */
+  private async cpusPinnedElsewhere(): Promise<number[]> {
+    try {
+      return (await this.deps.driver.cpusPinnedElsewhere?.()) ?? [];
+    } catch {
+      return [];
+    }
   }
 
   /**

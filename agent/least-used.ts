@@ -15,19 +15,25 @@ export class LeastUsed<T> {
     return [...this.placed.keys()];
   }
 
-  /** The place with the fewest containers (ties: the earliest in the list), now counted. */
-  take(): T {
+  /**
+   * The place with the fewest containers (ties: the earliest in the list), now counted.
+   * `elsewhere`: containers others placed (one entry each), counted in the choice only.
+   */
+  take(elsewhere: readonly T[] = []): T {
+    const others = new Map<T, number>();
+    for (const p of elsewhere) others.set(p, (others.get(p) ?? 0) + 1);
     let best: T | undefined;
     let fewest = Infinity;
     for (const [p, n] of this.placed) {
-      if (n < fewest) {
-        fewest = n;
+      const all = n + (others.get(p) ?? 0);
+      if (all < fewest) {
+        fewest = all;
         best = p;
       }
     }
     // The constructor guarantees at least one place.
     const p = best as T;
-    this.placed.set(p, fewest + 1);
+    this.placed.set(p, this.placed.get(p)! + 1);
     return p;
   }
 

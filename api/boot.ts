@@ -122,7 +122,7 @@ export async function start(config: Config): Promise<Running> {
       networks: a.networks,
       allowedNetworks: a.allowedNetworks,
       ...(lambda && { lambda }),
-      ...(cpus && { lambdaCpus: cpus }),
+      ...(cpus && { lambdaCpus: cpus, lambdaCpusShared: a.lambdaCpusShared }),
     },
     { driver, store, log, newId, labelsFor: (appId, fnId) => driver.labelsFor(appId, fnId) },
   );

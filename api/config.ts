@@ -183,6 +183,7 @@ const envSchema = z.object({
   KILN_AUTH_INVOKE: boolOn,
   KILN_DOCKER_PULL: boolOn,
   KILN_LAMBDA_CPUS: lambdaCpus,
+  KILN_LAMBDA_CPUS_SHARED: boolOn,
   // Read from the raw environment (see loadConfig): set but empty means no fn may ask for a network.
   KILN_ALLOWED_NETWORKS: z.string().optional(),
   // Read only to tell whether `auto` may use this process's CPUs (dockerode reads it itself).
@@ -259,6 +260,8 @@ export interface Config {
     maxQueueMs: number;
     shutdownGraceMs: number;
     lambdaCpus: LambdaCpus;
+    /** Count other nodes' pinned containers on the engine when choosing a CPU. */
+    lambdaCpusShared: boolean;
   };
 }
 
@@ -319,6 +322,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       shutdownGraceMs: e.KILN_SHUTDOWN_GRACE_MSECS,
       // A remote engine's CPUs are not this process's: `auto` cannot know them.
       lambdaCpus: e.KILN_LAMBDA_CPUS === 'auto' && !dockerIsLocal(e.DOCKER_HOST) ? 'off' : e.KILN_LAMBDA_CPUS,
+      lambdaCpusShared: e.KILN_LAMBDA_CPUS_SHARED,
     },
   };
 }

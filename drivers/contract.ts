@@ -114,5 +114,11 @@ export interface Driver {
    * nothing is reported.
    */
   watchImages(onRetagged: (image: string, imageId: string | undefined) => void): () => void;
+  /**
+   * The CPUs other nodes on this engine have pinned their running containers to, one entry per
+   * container: nodes sharing a host (the Compose deployment) spread their Lambda containers
+   * together. Optional; best effort.
+   */
+  cpusPinnedElsewhere?(): Promise<number[]>;
   close(): Promise<void>;
 }

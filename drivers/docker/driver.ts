@@ -12,6 +12,8 @@ import { createOptions, DEFAULT_LIMITS, IOFS_MOUNT, type DockerLimits } from './
 export const NODE_LABEL = 'io.kiln.node';
 export const APP_LABEL = 'io.kiln.app_id';
 export const FN_LABEL = 'io.kiln.fn_id';
+/** The CPU a container is pinned to (its cpuset, one CPU), for other nodes on the engine to see. */
+export const CPU_LABEL = 'io.kiln.cpu';
 
 export interface DockerDriverOptions {
   /** The engine's client, made by the composition root (DOCKER_HOST etc.). */
@@ -57,7 +59,7 @@ export class DockerDriver implements Driver {
   }
 
   async createCookie(task: ContainerTask): Promise<Cookie> {
-    const labels = { ...task.labels, [NODE_LABEL]: this.opts.nodeId };
+    const labels = { ...task.labels, [NODE_LABEL]: this.opts.nodeId, ...(task.cpuset !== undefined && { [CPU_LABEL]: task.cpuset }) };
     const serialize = task.network !== undefined ? this.oneRemovalAtATime : undefined;
     return new DockerCookie(this.docker, { ...task, labels }, createOptions({ ...task, labels }, this.limits), serialize);
   }
@@ -136,6 +138,11 @@ export class DockerDriver implements Driver {
     );
     const socketDirs = leftovers.flatMap((info) => info.Mounts.filter((m) => m.Destination === IOFS_MOUNT).map((m) => m.Source));
     return { removed: leftovers.length, socketDirs };
+  }
+
+  async cpusPinnedElsewhere(): Promise<number[]> {
+    const pinned = await this.docker.listContainers({ filters: { label: [CPU_LABEL], status: ['running', 'paused', 'created'] } });
+    return pinned.filter((c) => c.Labels[NODE_LABEL] !== this.opts.nodeId).map((c) => Number(c.Labels[CPU_LABEL])).filter(Number.isSafeInteger);
   }
 
   watchImages(onRetagged: (image: string, imageId: string | undefined) => void): () => void {

@@ -5,9 +5,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { cpusAllowed } from '../../agent/cpu-placement.js';
-import { FN_LABEL } from '../../drivers/docker/driver.js';
+import { CPU_LABEL, FN_LABEL, NODE_LABEL } from '../../drivers/docker/driver.js';
 import { agentSuite, type AgentSuite } from '../helpers/agent-suite.js';
 import { eventually, nodeContainers } from '../helpers/containers.js';
+import { fixtureImage } from '../helpers/images.js';
 import { lambdaFixtureImage } from '../helpers/lambda-images.js';
 
 /** The CpusetCpus of each of the fn's containers, sorted ('' is unpinned). */
@@ -31,7 +32,8 @@ const twoCpus = allowed.includes(0) && allowed.includes(1) ? false : `needs CPUs
 describe('KILN_LAMBDA_CPUS unset (auto): the CPUs this process may use', () => {
   let s: AgentSuite;
   before(async () => {
-    s = await agentSuite('cpus-auto');
+    // Exact CPUs are asserted: other test files' nodes pin Lambda containers meanwhile.
+    s = await agentSuite('cpus-auto', { KILN_LAMBDA_CPUS_SHARED: 'false' });
   });
   after(() => s?.close());
 
@@ -55,7 +57,7 @@ describe('KILN_LAMBDA_CPUS=0-1', { skip: twoCpus }, () => {
   let image: string;
   before(async () => {
     image = await lambdaFixtureImage('node-hello');
-    s = await agentSuite('cpus-list', { KILN_LAMBDA_CPUS: '0-1' });
+    s = await agentSuite('cpus-list', { KILN_LAMBDA_CPUS: '0-1', KILN_LAMBDA_CPUS_SHARED: 'false' });
   });
   after(() => s?.close());
 
@@ -120,6 +122,33 @@ describe('KILN_LAMBDA_CPUS=off', () => {
     const r = await s.invoke(fn.id, { name: 'off' });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.deepEqual(await cpusets(s, fn.id), ['']);
+  });
+});
+
+describe("KILN_LAMBDA_CPUS_SHARED (the default): other nodes' pinned containers on the engine count", { skip: twoCpus }, () => {
+  let s: AgentSuite;
+  const others: string[] = [];
+  before(async () => {
+    s = await agentSuite('cpus-shared', { KILN_LAMBDA_CPUS: '0-1' });
+    // Another node's containers, pinned to CPU 0: many more than the other test files run at once.
+    const tester = await fixtureImage('tester');
+    for (let i = 0; i < 20; i++) {
+      const c = await s.docker.createContainer({ Image: tester, Labels: { [NODE_LABEL]: `${s.srv.nodeId}-other`, [CPU_LABEL]: '0' }, HostConfig: { NetworkMode: 'none' } });
+      others.push(c.id);
+    }
+  });
+  after(async () => {
+    for (const id of others) await s.docker.getContainer(id).remove({ force: true });
+    await s?.close();
+  });
+
+  test("a node's first Lambda container goes to the CPU the other node left free", async () => {
+    const fn = await s.mkFn('shared', { ...hello, image: await lambdaFixtureImage('node-hello') });
+    const r = await s.invoke(fn.id, { name: 'shared' });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.deepEqual(await cpusets(s, fn.id), ['1']);
+    const mine = (await nodeContainers(s.docker, s.srv.nodeId)).filter((c) => c.Labels[FN_LABEL] === fn.id);
+    assert.deepEqual(mine.map((c) => c.Labels[CPU_LABEL]), ['1'], 'labelled with its CPU, for other nodes to count');
   });
 });
 

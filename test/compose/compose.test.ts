@@ -89,6 +89,8 @@ describe('docker-compose.yml: PostgreSQL and two Kiln nodes', { skip: remoteEngi
       KILN_2_PORT: String(port2),
       KILN_NODE_ID_PREFIX: nodePrefix,
       KILN_AUTH_TOKENS: TOKEN,
+      // Characters a URL would misread: the nodes must still reach the database.
+      KILN_DB_PASSWORD: 'pa/ss@1:x?#',
     });
     url1 = `http://127.0.0.1:${port1}`;
     url2 = `http://127.0.0.1:${port2}`;

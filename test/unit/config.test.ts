@@ -47,6 +47,7 @@ const DEFAULTS: Config = {
     maxQueueMs: 10_000,
     shutdownGraceMs: 10_000,
     lambdaCpus: 'auto',
+    lambdaCpusShared: true,
   },
 };
 
@@ -121,6 +122,7 @@ const agentCases: { name: string; env: NodeJS.ProcessEnv; want: Partial<Config['
   { name: 'FN_MAX_RESPONSE_SIZE 0 means no limit', env: { FN_MAX_RESPONSE_SIZE: '0' }, want: { maxResponseBytes: 0 } },
   { name: 'KILN_MAX_STREAMED_RESPONSE_SIZE', env: { KILN_MAX_STREAMED_RESPONSE_SIZE: '1048576' }, want: { maxStreamedResponseBytes: MiB } },
   { name: 'KILN_LAMBDA_CPUS auto', env: { KILN_LAMBDA_CPUS: 'auto' }, want: { lambdaCpus: 'auto' } },
+  { name: 'KILN_LAMBDA_CPUS_SHARED false', env: { KILN_LAMBDA_CPUS_SHARED: 'false' }, want: { lambdaCpusShared: false } },
   { name: 'KILN_LAMBDA_CPUS AUTO', env: { KILN_LAMBDA_CPUS: ' AUTO ' }, want: { lambdaCpus: 'auto' } },
   { name: 'empty KILN_LAMBDA_CPUS is auto', env: { KILN_LAMBDA_CPUS: '' }, want: { lambdaCpus: 'auto' } },
   { name: 'KILN_LAMBDA_CPUS off', env: { KILN_LAMBDA_CPUS: 'off' }, want: { lambdaCpus: 'off' } },

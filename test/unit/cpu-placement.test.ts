@@ -145,3 +145,11 @@ test('counts() is a copy', () => {
   p.counts().set(0, 9);
   assert.equal(p.take(), 0);
 });
+
+test("take(elsewhere): others' containers count in the choice, not in this node's counts", () => {
+  const p = new CpuPlacement([0, 1, 2]);
+  assert.equal(p.take([0, 0, 1]), 2, 'the CPU no one uses');
+  assert.equal(p.take([0, 0, 1]), 1, 'then one of 1 (others) against 0 + 2 and 1 (mine) + 0');
+  assert.deepEqual([...p.counts()], [[0, 0], [1, 1], [2, 1]], 'only what this node took is counted');
+  assert.equal(p.take([5, 7]), 0, 'a CPU not in the list is ignored');
+});
