@@ -10,6 +10,7 @@ import { formatImage, parseImage } from '../drivers/image-name.js';
 import type { App, Call, CallStatus, CallStore, Fn } from '../store/types.js';
 import { CallRecorder, type CallRecord } from './call-recorder.js';
 import { lambdaPlacement, pinsToOneCpu, type CpuPlacement } from './cpu-placement.js';
+import { within } from './within.js';
 import { AgentError, WaitExpired } from './errors.js';
 import { HotContainer, type CallDone, type ContainerDeps, type ContainerSpec } from './hot-container.js';
 import type { ResponseTarget } from './relay.js';
@@ -116,6 +117,8 @@ const REMOVAL_RETRY_MS = 5000;
 const REMOVAL_RETRY_FOR_MS = 10 * 60_000;
 /** Containers one call may be offered to when each refuses the connection (so never saw it). */
 const MAX_CALL_ATTEMPTS = 3;
+/** How long a Lambda start waits for the engine to list other nodes' pinned containers. */
+const PINS_WAIT_MS = 500;
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
@@ -507,13 +510,13 @@ export class Agent {
     return run;
   }
 
-  /** Other nodes' pinned containers on this engine; none when the engine cannot say. */
-  private async cpusPinnedElsewhere(): Promise<number[]> {
-    try {
-      return (await this.deps.driver.cpusPinnedElsewhere?.()) ?? [];
-    } catch {
-      return [];
-    }
+  /**
+   * Other nodes' pinned containers on this engine; none when the engine cannot say within
+   * PINS_WAIT_MS (a hung list must not hold every Lambda start, nor shutdown).
+   */
+  private cpusPinnedElsewhere(): Promise<number[]> {
+    const list = this.deps.driver.cpusPinnedElsewhere?.();
+    return list ? within(list, PINS_WAIT_MS, [], this.stop.signal) : Promise.resolve([]);
   }
 
   /**

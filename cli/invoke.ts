@@ -30,9 +30,9 @@ export interface TriggerRequest {
 
 export async function invokeTrigger(client: KilnClient, app: string, source: string, req: TriggerRequest): Promise<InvokeReply> {
   // The source as listed (`%`, `#` and the like encoded, as the endpoint annotation has them),
-  // then what follows its first `?` as the query string.
+  // then what follows its first `?` as the query string, whole (a `#` in it would end the URL).
   const q = source.indexOf('?');
-  const path = q < 0 ? triggerPath(app, source) : `${triggerPath(app, source.slice(0, q))}${source.slice(q)}`;
+  const path = q < 0 ? triggerPath(app, source) : `${triggerPath(app, source.slice(0, q))}${source.slice(q).replaceAll('#', '%23')}`;
   // Triggers are public: the context's token would only reach the function (a caller's own
   // Authorization, given with -H, still goes through).
   const r = await client.raw(req.method, path, { headers: req.headers, withToken: false, ...(req.body && { body: req.body }) });

@@ -249,6 +249,7 @@ describe('invoke --trigger: the path sent for a source', () => {
     ['/v1/items:batch', '/t/app/v1/items:batch'],
     // What follows the first `?` is the query string, as typed.
     ['/hello?name=x&y=%20', '/t/app/hello?name=x&y=%20'],
+    ['/hello?a=b#c', '/t/app/hello?a=b%23c'],
   ];
   for (const [source, path] of cases) test(`${source} → ${path}`, async () => assert.equal(await sent(source), path));
 });
