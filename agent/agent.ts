@@ -484,6 +484,8 @@ export class Agent {
       let c: HotContainer;
       this.startingNow++;
       try {
+        // Stopped while it waited (for memory, for the engine's list): the engine creates nothing.
+        if (this.stop.signal.aborted) throw this.stop.signal.reason;
         c = await this.startContainer(spreadTo === undefined ? spec : { ...spec, network: spreadTo }, cpu);
       } catch (err) {
         this.resources.release(memory, spec.cpusMilli);

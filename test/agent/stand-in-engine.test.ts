@@ -199,3 +199,43 @@ test('stopping ends with a sweep by label, even after the engine failed a remova
     assert.ok(sweep.at >= c.removalAttempts.at(-1)!, 'after the last removal attempt');
     assert.equal(c.state, 'removed');
   }));
+
+/** A world whose agent pins Lambda containers over two CPUs, counting other nodes' pins. */
+const PINNING = { lambda: { hostDir: '/nonexistent', mount: '/kiln', command: ['/kiln/node', '/kiln/daemon.js'] }, lambdaCpus: [0, 1], lambdaCpusShared: true };
+
+test('an engine that never answers the list of other nodes\' pinned CPUs holds a Lambda start about 0.5 s, not for ever: the container starts pinned', { timeout: 15_000 }, () =>
+  inWorld(256, async (w) => {
+    let asked = 0;
+    w.engine.cpusPinnedElsewhere = () => {
+      asked++;
+      return new Promise<number[]>(() => {});
+    };
+    const fn = w.fn('lambda-hung-list', { format: 'lambda' });
+    const started = Date.now();
+    const answer = await Promise.race([w.invoke(fn), sleep(5000).then(() => assert.fail('the call waited on the hung list for 5 s'))]);
+    assert.equal(answer.status, 200);
+    const waited = Date.now() - started;
+    assert.ok(waited >= 450, `the list was waited for first (${waited} ms)`);
+    assert.equal(asked, 1);
+    const [c] = w.engine.of(fn.id) as [StandInContainer];
+    assert.ok(c.task.cpuset === '0' || c.task.cpuset === '1', `pinned to one of the agent's CPUs (${String(c.task.cpuset)})`);
+  }, PINNING));
+
+test('stopping the agent ends a Lambda start\'s wait for a hung list at once: the call is refused, no container started', { timeout: 15_000 }, () =>
+  inWorld(256, async (w) => {
+    let askedAt = 0;
+    w.engine.cpusPinnedElsewhere = () => {
+      askedAt = Date.now();
+      return new Promise<number[]>(() => {});
+    };
+    const fn = w.fn('lambda-hung-at-stop', { format: 'lambda' });
+    const call = w.invoke(fn, 'hung-at-stop').then(() => undefined, (err: unknown) => err);
+    await waitFor('the agent asked the engine', () => askedAt > 0, 3000);
+    await w.shutdown();
+    const err = await call;
+    const took = Date.now() - askedAt;
+    assert.ok(err instanceof AgentError, `refused with an AgentError: ${String(err)}`);
+    assert.equal(err.kind, 'shutting-down', err.message);
+    assert.ok(took < 450, `the stop did not wait out the list's 0.5 s bound (${took} ms)`);
+    assert.equal(w.engine.containers.length, 0, 'no container was started for it');
+  }, PINNING));

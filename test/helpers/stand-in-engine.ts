@@ -145,6 +145,8 @@ export class StandInEngine implements Driver {
   onRemove: ((c: StandInContainer, attempt: number) => void | Promise<void>) | undefined;
   /** How the next container behaves; `index` counts containers from 0. */
   behaviour: (task: ContainerTask, index: number) => Behaviour = () => ({});
+  /** The Driver's optional list of CPUs other nodes pinned (unset: the engine has none to tell). */
+  cpusPinnedElsewhere: (() => Promise<number[]>) | undefined;
 
   constructor(readonly nodeId = 'stand-in') {}
 
