@@ -45,7 +45,8 @@ export function forLogs(e: TelemetryEvent, schemaVersion: string): TelemetryEven
     case 'platform.runtimeDone': {
       // A runtime that died mid-invoke is a fault record in every schema (a string, as documented).
       const fault = CRASHES.includes(String(r.errorType)) ? [{ time: e.time, type: 'platform.fault', record: `RequestId: ${String(r.requestId)} Process exited before completing request` }] : [];
-      const done = schemaVersion === RUNTIME_DONE_SCHEMA ? [{ ...e, record: pick(r, ['requestId', 'status']) }] : [];
+      // The Logs API's statuses are success, failure and timeout: a function's error is a failure there.
+      const done = schemaVersion === RUNTIME_DONE_SCHEMA ? [{ ...e, record: { requestId: r.requestId, status: r.status === 'error' ? 'failure' : r.status } }] : [];
       return [...fault, ...done];
     }
     case 'platform.report':

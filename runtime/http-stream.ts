@@ -191,6 +191,7 @@ function answerStream(res: ServerResponse, requestId: string, o: StreamOutcome, 
   from.on('data', (chunk: Buffer) => guarded(() => {
     // The agent's connection is gone: the rest is read and dropped, so the runtime's POST ends.
     if (res.destroyed || cutShort) return;
+    o.relayed.bytes += chunk.length;
     if (pending === undefined) {
       if (!res.write(chunk)) {
         from.pause();

@@ -23,6 +23,8 @@ export interface LambdaApiDeps {
   functionName: string;
   functionVersion: string;
   handler: string;
+  /** The port the APIs listen on, which no subscriber may take. */
+  apiPort?: number;
 }
 
 /**
@@ -214,7 +216,7 @@ export function lambdaApi(deps: LambdaApiDeps): (req: IncomingMessage, res: Serv
     // function URL's invoke mode says so).
     if (mode === 'streaming' || contentType.split(';')[0]!.trim() === HTTP_INTEGRATION_TYPE) {
       const done = deferred<void>();
-      sandbox.respond(id, { kind: 'stream', contentType, from: req, done, cut: deferred() });
+      sandbox.respond(id, { kind: 'stream', contentType, from: req, done, cut: deferred(), relayed: { bytes: 0 } });
       // Answered once the whole stream has been relayed to the caller.
       await done.promise.catch(() => {});
       sendJson(res, 202, ACCEPTED);
@@ -288,7 +290,7 @@ export function lambdaApi(deps: LambdaApiDeps): (req: IncomingMessage, res: Serv
     const body = await json(req).catch((err: unknown) => {
       throw err instanceof LambdaApiError ? new LambdaApiError(400, 'ValidationError', err.message) : err;
     });
-    deps.telemetry.subscribe(parseSubscription(api, agent.name, body));
+    deps.telemetry.subscribe(parseSubscription(api, agent.name, body, deps.apiPort));
     // The service writes the JSON string "OK" with no type, which Go's server sniffs as text.
     res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': SUBSCRIBED.length });
     res.end(SUBSCRIBED);

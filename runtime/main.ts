@@ -19,10 +19,10 @@ async function main(): Promise<void> {
   const out = containerLog(process.stdout);
   const sandbox = new Sandbox({ cfg, telemetry, peakMemory: openPeakMemory(cfg.memoryPeakFiles), out });
 
-  const api = createServer({ keepAliveTimeout: 60_000, maxHeaderSize: MAX_HEADER_BYTES, ...serverTimeouts(cfg.headersTimeoutMs) }, lambdaApi({
-    sandbox, telemetry, functionName: cfg.functionName, functionVersion: cfg.functionVersion, handler: cfg.handler,
-  }));
   const [host, port] = cfg.apiAddress.split(':');
+  const api = createServer({ keepAliveTimeout: 60_000, maxHeaderSize: MAX_HEADER_BYTES, ...serverTimeouts(cfg.headersTimeoutMs) }, lambdaApi({
+    sandbox, telemetry, functionName: cfg.functionName, functionVersion: cfg.functionVersion, handler: cfg.handler, apiPort: Number(port),
+  }));
   await new Promise<void>((resolve, reject) => {
     api.once('error', reject);
     api.listen(Number(port), host, () => resolve());

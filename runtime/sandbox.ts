@@ -48,7 +48,7 @@ export type Outcome = (
    * `done` settles once the stream has been relayed; resolving `cut` ends it early with that
    * failure (the deadline bounds the whole stream, as the service's does).
    */
-  | { kind: 'stream'; contentType: string; from: IncomingMessage; done: Deferred<void>; cut: Deferred<FailureOutcome> }
+  | { kind: 'stream'; contentType: string; from: IncomingMessage; done: Deferred<void>; cut: Deferred<FailureOutcome>; relayed: { bytes: number } }
   | { kind: 'error'; errorType: string; contentType: string; body: Buffer }
   | FailureOutcome
 ) & {
@@ -71,6 +71,8 @@ interface Invocation {
   initMs: number | undefined;
   /** The container log's length when it started: its output follows. */
   logFrom: number;
+  /** performance.now() when the runtime began posting its response (or error). */
+  responseStartAt?: number;
   /** Set once answered. */
   respondedAt?: number;
   durationMs?: number;
@@ -216,9 +218,13 @@ export class Sandbox {
     const start = this.pendingStart;
     this.pendingStart = '';
     if (!this.deps.out.write(`${start}${text}\n`)) this.holdOutput();
-    if (kind === 'runtime') this.deps.telemetry.emit('function', text);
+    const tel = this.deps.telemetry;
+    if (!tel.listening) return;
+    // In the JSON log format a function's JSON line is its record as an object, as the service
+    // sends it (consumers read its level and timestamp); any other line is a string.
+    if (kind === 'runtime') tel.emit('function', this.json ? jsonRecord(text) : text);
     // The line as the extension wrote it, as in its log (the service adds no name to the record).
-    else this.deps.telemetry.emit('extension', text);
+    else tel.emit('extension', text);
   }
 
   /** Whether the processes' output is paused until the daemon's stdout drains. */
@@ -278,7 +284,8 @@ export class Sandbox {
     const ms = () => Math.round((performance.now() - p0) * 100) / 100;
     const tel = this.deps.telemetry;
     tel.emit('platform.initStart', {
-      initializationType: 'on-demand', phase, runtimeVersion: 'kiln', runtimeVersionArn: 'kiln',
+      // No runtimeVersionArn: Kiln's runtime has no ARN to give (the field is optional).
+      initializationType: 'on-demand', phase, runtimeVersion: 'kiln',
       functionName: this.cfg.functionName, functionVersion: this.cfg.functionVersion,
       instanceId: newId(), instanceMaxMemory: this.cfg.memoryMb * 1024 * 1024,
     });
@@ -426,21 +433,23 @@ export class Sandbox {
     await inv.answered.promise;
     const durationMs = inv.durationMs ?? 0;
     const memoryUsed = inv.memoryUsedMb;
-    if (tel.listening) tel.emit('platform.runtimeDone', {
-      requestId: event.requestId, status, metrics: { durationMs, producedBytes: outcome.kind === 'response' ? outcome.body.length : 0 },
-      // The documented pair: until the first byte of the answer, then the rest of it (a buffered answer arrives whole).
-      spans: [
-        { name: 'responseLatency', start: new Date(inv.startedAt).toISOString(), durationMs },
-        { name: 'responseDuration', start: new Date(inv.respondedAt ?? Date.now()).toISOString(), durationMs: 0 },
-      ],
-      tracing: { type: 'X-Amzn-Trace-Id', value: event.traceId },
-      ...(statusHasErrorType(status) && { errorType: this.errorTypeOf(outcome) }),
-    });
 
-    // 2. Busy until the runtime and the INVOKE subscribers are parked again (the deadline still holds).
+    // 2. The runtime's turn ends once its stream has been relayed and it is back in `next`:
+    // platform.runtimeDone then, as the service sends it (the deadline still holds).
+    const answeredAt = inv.t0 + durationMs;
     if (!reset && outcome.kind === 'stream' && !(await this.streamEnds(outcome, event.deadlineMs))) reset = 'timeout';
+    const responseEnd = outcome.kind === 'stream' ? performance.now() : answeredAt;
     if (!reset) {
-      r = await this.until(() => this.runtimeState === 'Ready' && invokeSubscribers.every((a) => a.state !== 'Running'), event.deadlineMs);
+      r = await this.until(() => this.runtimeState === 'Ready', event.deadlineMs);
+      if (r === 'timeout') reset = 'timeout';
+      else if (r !== 'ok') reset = 'failure';
+    }
+    const runtimeDoneAt = performance.now();
+    if (tel.listening) tel.emit('platform.runtimeDone', this.runtimeDone(inv, outcome, status, reset, { responseEnd, runtimeDoneAt }));
+
+    // 3. Busy until the INVOKE subscribers are parked again.
+    if (!reset) {
+      r = await this.until(() => invokeSubscribers.every((a) => a.state !== 'Running'), event.deadlineMs);
       if (r === 'timeout') reset = 'timeout';
       else if (r !== 'ok') reset = 'failure';
     }
@@ -453,11 +462,41 @@ export class Sandbox {
         maxMemoryUsedMB: memoryUsed ?? 0,
         ...(initMs !== undefined && { initDurationMs: initMs }),
       },
-      spans: [{ name: 'extensionOverhead', start: new Date(inv.respondedAt ?? Date.now()).toISOString(), durationMs: Math.round((total - durationMs) * 100) / 100 }],
+      // From the runtime's turn's end until the extensions are done.
+      spans: [{ name: 'extensionOverhead', start: isoAt(inv, runtimeDoneAt), durationMs: ms2(inv.t0 + total - runtimeDoneAt) }],
       ...(statusHasErrorType(reportStatus) && { errorType: this.errorTypeOf(outcome) }),
     });
     this.current = undefined;
     if (reset) await this.reset(reset);
+  }
+
+  /**
+   * The platform.runtimeDone record. The spans, when the runtime posted a response: until its
+   * first byte, until its last (a stream's, relayed), then until the runtime's next `next`.
+   */
+  private runtimeDone(inv: Invocation, outcome: Outcome, status: InvokeStatus, reset: ShutdownReason | undefined, at: { responseEnd: number; runtimeDoneAt: number }): object {
+    // The answer was a success, but the runtime did not come back in time, or died first.
+    let doneStatus = status;
+    let errorType = statusHasErrorType(status) ? this.errorTypeOf(outcome) : undefined;
+    if (reset && status === 'success') {
+      doneStatus = reset === 'timeout' ? 'timeout' : this.fatal?.status ?? 'failure';
+      errorType = reset === 'timeout' ? undefined : this.fatal?.failure.errorType;
+    }
+    const producedBytes = outcome.kind === 'response' ? outcome.body.length : outcome.kind === 'stream' ? outcome.relayed.bytes : 0;
+    const first = inv.responseStartAt;
+    const responded = first !== undefined && (outcome.kind === 'response' || outcome.kind === 'stream');
+    const spans = responded ? [
+      { name: 'responseLatency', start: isoAt(inv, inv.t0), durationMs: ms2(first - inv.t0) },
+      { name: 'responseDuration', start: isoAt(inv, first), durationMs: ms2(at.responseEnd - first) },
+      ...(reset ? [] : [{ name: 'runtimeOverhead', start: isoAt(inv, at.responseEnd), durationMs: ms2(at.runtimeDoneAt - at.responseEnd) }]),
+    ] : [];
+    return {
+      requestId: inv.event.requestId, status: doneStatus,
+      metrics: { durationMs: ms2(at.runtimeDoneAt - inv.t0), producedBytes },
+      ...(spans.length > 0 && { spans }),
+      tracing: { type: 'X-Amzn-Trace-Id', value: inv.event.traceId },
+      ...(errorType !== undefined && { errorType }),
+    };
   }
 
   /**
@@ -606,7 +645,7 @@ export class Sandbox {
 
   /** Checks a response may be posted, before its body is read. */
   checkRespond(requestId: string): void {
-    this.currentFor(requestId);
+    this.currentFor(requestId).responseStartAt ??= performance.now();
   }
 
   /** POST /runtime/init/error */
@@ -722,3 +761,20 @@ export class Sandbox {
     return this.enqueue(() => this.shutdownParties(reason));
   }
 }
+
+/** A JSON-format log line as a record: the object it holds, else the line itself. */
+export function jsonRecord(line: string): unknown {
+  if (!line.startsWith('{')) return line;
+  try {
+    const v: unknown = JSON.parse(line);
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? v : line;
+  } catch {
+    return line;
+  }
+}
+
+/** Milliseconds to two decimals. */
+const ms2 = (v: number): number => Math.round(v * 100) / 100;
+
+/** A performance.now() instant of an invocation as an ISO date (its start is both clocks' anchor). */
+const isoAt = (inv: Invocation, perf: number): string => new Date(inv.startedAt + (perf - inv.t0)).toISOString();

@@ -38,8 +38,9 @@ const MAX_BACKOFF_MS = 1000;
 /** Events kept from init for subscribers that join later in init. */
 const INIT_BUFFER = 1000;
 
+/** The Logs API names its validation error `Logs.ValidationError`, the Telemetry API plain `ValidationError`, as documented. */
 const validation = (api: 'telemetry' | 'logs', msg: string) =>
-  new LambdaApiError(400, 'ValidationError', `${api === 'telemetry' ? 'Telemetry' : 'Logs'} API: ${msg}`);
+  new LambdaApiError(400, api === 'telemetry' ? 'ValidationError' : 'Logs.ValidationError', `${api === 'telemetry' ? 'Telemetry' : 'Logs'} API: ${msg}`);
 
 function inRange(api: 'telemetry' | 'logs', v: unknown, name: string, min: number, max: number, dflt: number): number {
   if (v === undefined) return dflt;
@@ -49,13 +50,18 @@ function inRange(api: 'telemetry' | 'logs', v: unknown, name: string, min: numbe
   return v;
 }
 
-/** Validates a subscription body (pure; throws 400 ValidationError). */
-export function parseSubscription(api: 'telemetry' | 'logs', extension: string, body: unknown): Subscription {
+/**
+ * Validates a subscription body (pure; throws 400 ValidationError). `apiPort`: the Lambda APIs'
+ * own port, which the service reserves (a subscriber cannot listen there).
+ */
+export function parseSubscription(api: 'telemetry' | 'logs', extension: string, body: unknown, apiPort?: number): Subscription {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw validation(api, 'the body must be a JSON object');
   const b = body as Record<string, unknown>;
   const schemas = api === 'telemetry' ? TELEMETRY_SCHEMAS : LOGS_SCHEMAS;
   // Checked as a string before use: String() of a crafted value throws (an object with a bad
   // toString) or overflows the stack (an array nested 100,000 deep).
+  // Required by the Telemetry API; the older Logs API defaults it.
+  if (api === 'telemetry' && b.schemaVersion === undefined) throw validation(api, 'schemaVersion is required');
   if (b.schemaVersion !== undefined && (typeof b.schemaVersion !== 'string' || !schemas.includes(b.schemaVersion))) {
     throw validation(api, `schemaVersion must be one of ${schemas.join(', ')}`);
   }
@@ -63,6 +69,7 @@ export function parseSubscription(api: 'telemetry' | 'logs', extension: string, 
     throw validation(api, `types must be a non-empty list of ${CATEGORIES.join(', ')}`);
   }
   const destination = parseDestination(api, b.destination);
+  if (destination.port === apiPort) throw validation(api, `destination port ${apiPort} is reserved for the Lambda APIs`);
   // An object when given, as the service's schema has it.
   if (b.buffering !== undefined && (typeof b.buffering !== 'object' || b.buffering === null || Array.isArray(b.buffering))) {
     throw validation(api, 'buffering must be an object');
@@ -102,11 +109,12 @@ function parseDestination(api: 'telemetry' | 'logs', value: unknown): Destinatio
   } catch {
     throw validation(api, 'destination.URI must be an http URL');
   }
-  // Port 0 is no port: node:http would take it for 80.
-  if (url.protocol !== 'http:' || !SANDBOX_HOSTS.includes(url.hostname) || url.port === '0') {
+  if (url.protocol !== 'http:' || !SANDBOX_HOSTS.includes(url.hostname)) {
     throw validation(api, 'destination.URI must be http://sandbox.localdomain:PORT/...');
   }
-  return { protocol: 'HTTP', host: LOOPBACK, port: Number(url.port || 80), path: `${url.pathname}${url.search}` };
+  // No port (or port 0, which is none) is refused, as the service refuses it: nothing listens on 80.
+  if (url.port === '' || url.port === '0') throw validation(api, 'URI port is not provided');
+  return { protocol: 'HTTP', host: LOOPBACK, port: Number(url.port), path: `${url.pathname}${url.search}` };
 }
 
 const categoryOf = (type: string): EventCategory => (type.startsWith('platform.') ? 'platform' : (type as EventCategory));
@@ -153,7 +161,8 @@ class Subscriber {
   private bytes = 0;
   private timer: NodeJS.Timeout | undefined;
   private sending = false;
-  private dropped = { records: 0, bytes: 0 };
+  /** Events dropped since the last notice, and when the first of them was. */
+  private dropped = { records: 0, bytes: 0, since: '' };
   /** Failed attempts at the batch at the head of the queue. */
   private failures = 0;
   /** Set at a reset: a retry in flight must not reach the next generation's listener. */
@@ -176,8 +185,7 @@ class Subscriber {
     const bytes = Buffer.byteLength(JSON.stringify(event));
     // A slow consumer loses events rather than growing the daemon without bound.
     if (this.queue.length >= this.sub.maxItems * 2 || this.bytes + bytes > this.sub.maxBytes * 4) {
-      this.dropped.records++;
-      this.dropped.bytes += bytes;
+      this.drop(1, bytes);
       return;
     }
     this.queue.push({ event, bytes });
@@ -192,9 +200,14 @@ class Subscriber {
     if (this.closed || this.sending || this.queue.length === 0) return;
     if (this.dropped.records > 0) {
       const record = { droppedRecords: this.dropped.records, droppedBytes: this.dropped.bytes, reason: 'Consumer seems to have fallen behind as it has not acknowledged receipt of logs.' };
-      this.dropped = { records: 0, bytes: 0 };
-      const e = { time: new Date().toISOString(), type: 'platform.logsDropped', record };
-      this.queue.unshift({ event: e, bytes: Buffer.byteLength(JSON.stringify(e)) });
+      // Dated at the first drop, and placed among the queued events by that date: a consumer
+      // gets events in time order.
+      const e = { time: this.dropped.since, type: 'platform.logsDropped', record };
+      this.dropped = { records: 0, bytes: 0, since: '' };
+      const at = this.queue.findIndex((i) => i.event.time > e.time);
+      const bytes = Buffer.byteLength(JSON.stringify(e));
+      this.queue.splice(at === -1 ? this.queue.length : at, 0, { event: e, bytes });
+      this.bytes += bytes;
     }
     const items: { event: TelemetryEvent; bytes: number }[] = [];
     let size = 0;
@@ -215,12 +228,17 @@ class Subscriber {
       } else {
         // A batch the consumer keeps refusing is dropped, and the consumer told so.
         this.failures = 0;
-        this.dropped.records += items.length;
-        this.dropped.bytes += size;
+        this.drop(items.length, size);
       }
       const wait = this.failures === 0 ? 0 : Math.min(Math.max(this.sub.timeoutMs, 100) * 2 ** (this.failures - 1), MAX_BACKOFF_MS);
       if (this.queue.length) this.timer ??= setTimeout(() => this.flush(), wait);
     });
+  }
+
+  private drop(records: number, bytes: number): void {
+    if (this.dropped.records === 0) this.dropped.since = new Date().toISOString();
+    this.dropped.records += records;
+    this.dropped.bytes += bytes;
   }
 
   close(): void {
@@ -281,10 +299,14 @@ export class Telemetry {
     this.initEvents = [];
   }
 
-  /** A re-init (after a reset) takes subscriptions again, from the new extensions. */
+  /**
+   * A re-init (after a reset) takes subscriptions again, from the new extensions; the events of
+   * an init that failed are not replayed to them (they would see two initStarts and old logs).
+   */
   reopen(): void {
     for (const s of this.subscribers.values()) s.close();
     this.subscribers.clear();
+    this.initEvents = [];
     this.open = true;
   }
 

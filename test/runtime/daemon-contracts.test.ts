@@ -414,6 +414,9 @@ describe('Telemetry API: timing, shapes, retries, idempotence', () => {
         const inv = await invoke(d, { 'fn-call-id': 'shaped' });
         assertAccepted(await d.post(inv.id, 'response', '"12345"'));
         await inv.answer;
+        // The runtime's turn ends at its next `next`, not at its response (the service's order).
+        await sleep(200);
+        assert.ok(!types().includes('platform.runtimeDone'), 'no runtimeDone while the runtime has not called next');
         void d.next();
         await sink.waitFor('platform.report');
         const rec = (type: string): Json => sink.events().find((e) => e.type === type)!.record as Json;
@@ -421,12 +424,13 @@ describe('Telemetry API: timing, shapes, retries, idempotence', () => {
         assert.equal(done.requestId, 'shaped');
         assert.equal(done.status, 'success');
         assert.deepEqual(done.metrics.producedBytes, 7);
-        assert.equal(typeof done.metrics.durationMs, 'number');
-        assert.deepEqual(done.spans.map((s: Json) => s.name), ['responseLatency', 'responseDuration']);
+        assert.ok(done.metrics.durationMs >= 190, `the runtime's turn lasted until its next (${done.metrics.durationMs} ms)`);
+        assert.deepEqual(done.spans.map((s: Json) => s.name), ['responseLatency', 'responseDuration', 'runtimeOverhead']);
         for (const s of done.spans) {
           assert.equal(typeof s.durationMs, 'number');
           assert.match(String(s.start), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
         }
+        assert.ok(done.spans[2].durationMs >= 190, `runtimeOverhead: from the response to the next (${done.spans[2].durationMs} ms)`);
         assert.equal(done.tracing.type, 'X-Amzn-Trace-Id');
         const report = rec('platform.report');
         assert.equal(report.status, 'success');
@@ -564,4 +568,36 @@ describe('Telemetry API: timing, shapes, retries, idempotence', () => {
         assert.deepEqual(subs, [['platform'], ['extension']]);
       }),
     )));
+});
+
+describe('Telemetry API: a response stream\'s runtimeDone', () => {
+  test('comes once the stream has ended, with the bytes streamed and the stream\'s time as responseDuration', () =>
+    withSink((sink) =>
+      withDaemon({}, async (d) => {
+        const id = await register(d, 'otel', []);
+        await subscribeTelemetry(d, id, sink.port);
+        void d.eventNext(id);
+        const inv = await invoke(d, { 'fn-call-id': 'streamed' });
+        const runtime = request({
+          host: '127.0.0.1', port: d.port, method: 'POST', path: `/2018-06-01/runtime/invocation/${inv.id}/response`,
+          headers: { 'lambda-runtime-function-response-mode': 'streaming', 'transfer-encoding': 'chunked', 'content-type': 'text/plain' },
+        });
+        const acked = once(runtime, 'response') as Promise<[IncomingMessage]>;
+        runtime.write('12345');
+        await sleep(300);
+        assert.ok(!sink.events().some((e) => e.type === 'platform.runtimeDone'), 'no runtimeDone while the stream runs');
+        runtime.end('678');
+        const [ack] = await acked;
+        ack.resume();
+        assert.equal(ack.statusCode, 202);
+        void d.next();
+        await sink.waitFor('platform.report');
+        const done = sink.events().find((e) => e.type === 'platform.runtimeDone')!.record as Json;
+        assert.equal(done.status, 'success');
+        assert.equal(done.metrics.producedBytes, 8);
+        const duration = done.spans.find((s: Json) => s.name === 'responseDuration');
+        assert.ok(duration.durationMs >= 250, `responseDuration covers the stream (${duration.durationMs} ms)`);
+        assert.ok(done.metrics.durationMs >= 250);
+      }),
+    ));
 });

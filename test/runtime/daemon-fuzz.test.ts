@@ -250,26 +250,31 @@ describe('Telemetry and Logs APIs: crafted subscription bodies', () => {
   const destination = { protocol: 'HTTP', URI: 'http://sandbox.localdomain:4243/' };
   const types = '["platform"]';
   // Were 500 InternalServerError (String() threw or overflowed the stack) or 200 (taken).
-  const bodies: { name: string; body: string }[] = [
-    { name: 'schemaVersion an array nested 100,000 deep', body: `{"schemaVersion":${deepArray(DEEP)},"types":${types},"destination":${JSON.stringify(destination)}}` },
-    { name: 'schemaVersion an object with a toString field', body: `{"schemaVersion":{"toString":1},"types":${types},"destination":${JSON.stringify(destination)}}` },
-    { name: 'destination.URI port 0', body: JSON.stringify({ types: ['platform'], destination: { protocol: 'HTTP', URI: 'http://sandbox:0/' } }) },
-    { name: 'buffering a number', body: JSON.stringify({ types: ['platform'], destination, buffering: 5 }) },
-    { name: 'buffering a string', body: JSON.stringify({ types: ['platform'], destination, buffering: 'fast' }) },
-    { name: 'buffering a list', body: JSON.stringify({ types: ['platform'], destination, buffering: [1000] }) },
+  // `v`: a schemaVersion the API takes, where the row is not about it.
+  const bodies: { name: string; body: (v: string) => string }[] = [
+    { name: 'schemaVersion an array nested 100,000 deep', body: () => `{"schemaVersion":${deepArray(DEEP)},"types":${types},"destination":${JSON.stringify(destination)}}` },
+    { name: 'schemaVersion an object with a toString field', body: () => `{"schemaVersion":{"toString":1},"types":${types},"destination":${JSON.stringify(destination)}}` },
+    { name: 'destination.URI port 0', body: (v) => JSON.stringify({ schemaVersion: v, types: ['platform'], destination: { protocol: 'HTTP', URI: 'http://sandbox:0/' } }) },
+    { name: 'buffering a number', body: (v) => JSON.stringify({ schemaVersion: v, types: ['platform'], destination, buffering: 5 }) },
+    { name: 'buffering a string', body: (v) => JSON.stringify({ schemaVersion: v, types: ['platform'], destination, buffering: 'fast' }) },
+    { name: 'buffering a list', body: (v) => JSON.stringify({ schemaVersion: v, types: ['platform'], destination, buffering: [1000] }) },
   ];
-  test(`${bodies.map((b) => b.name).join('; ')}: 400 ValidationError, for both APIs`, () =>
+  const apis = [
+    { path: '/2022-07-01/telemetry', version: '2022-12-13', errorType: 'ValidationError' },
+    { path: '/2020-08-15/logs', version: '2021-03-18', errorType: 'Logs.ValidationError' },
+  ];
+  test(`${bodies.map((b) => b.name).join('; ')}: 400 ValidationError (Logs.ValidationError), for both APIs`, () =>
     withDaemon({}, async (d) => {
       const id = await register(d, 'crafty', []);
       for (const b of bodies) {
-        for (const path of ['/2022-07-01/telemetry', '/2020-08-15/logs']) {
-          const a = await d.api('PUT', path, { headers: { 'lambda-extension-identifier': id }, body: b.body });
-          assert.equal(a.status, 400, `${b.name} (${path}): ${a.text}`);
-          assertApiError(a, 400, 'ValidationError');
+        for (const api of apis) {
+          const a = await d.api('PUT', api.path, { headers: { 'lambda-extension-identifier': id }, body: b.body(api.version) });
+          assert.equal(a.status, 400, `${b.name} (${api.path}): ${a.text}`);
+          assertApiError(a, 400, api.errorType);
         }
       }
       // Nothing was taken: a good subscription is the first.
-      const ok = await d.api('PUT', '/2022-07-01/telemetry', { headers: { 'lambda-extension-identifier': id }, body: JSON.stringify({ types: ['platform'], destination }) });
+      const ok = await d.api('PUT', '/2022-07-01/telemetry', { headers: { 'lambda-extension-identifier': id }, body: JSON.stringify({ schemaVersion: '2022-12-13', types: ['platform'], destination }) });
       assert.equal(ok.status, 200, ok.text);
       void d.eventNext(id);
       await stillServes(d);

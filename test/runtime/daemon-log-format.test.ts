@@ -5,7 +5,7 @@
 // format value, which leaves the Text lines as they are.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { assertAccepted, invoke, register, withDaemon, type Answer, type Json } from '../helpers/daemon.js';
+import { assertAccepted, invoke, register, withDaemon, withSink, type Answer, type Json } from '../helpers/daemon.js';
 
 const JSON_FORMAT = { AWS_LAMBDA_LOG_FORMAT: 'JSON' };
 
@@ -130,4 +130,27 @@ describe('JSON log format', () => {
       assert.match(kilnLog(a), /^START RequestId: t1 Version: \$LATEST\nEND RequestId: t1\nREPORT RequestId: t1\tDuration: [\d.]+ ms\tBilled Duration: \d+ ms\tMemory Size: 128 MB\tMax Memory Used: (\d+|\?) MB\tInit Duration: [\d.]+ ms\t\n$/);
       assert.match(d.output(), /AWS_LAMBDA_LOG_FORMAT=yaml is neither JSON nor Text: using Text/);
     }));
+});
+
+describe('JSON log format: the Telemetry API\'s function records', () => {
+  test('a JSON line is its record as an object (level, message), a plain line a string', () =>
+    withSink((sink) =>
+      // The runtime waits a moment before its first `next`, so the test (the extension) registers during init.
+      withDaemon({ command: ['bash', '-c', `sleep 1\n${PRINTING_RUNTIME}`], env: JSON_FORMAT }, async (d) => {
+        const id = await register(d, 'otel', []);
+        const sub = await d.api('PUT', '/2022-07-01/telemetry', {
+          headers: { 'lambda-extension-identifier': id },
+          body: JSON.stringify({ schemaVersion: '2022-12-13', types: ['function'], buffering: { timeoutMs: 25 }, destination: { protocol: 'HTTP', URI: `http://sandbox.localdomain:${sink.port}/` } }),
+        });
+        assert.equal(sub.status, 200, sub.text);
+        void d.eventNext(id);
+        const inv = await invoke(d, { 'fn-call-id': 'rec1' });
+        assert.equal((await inv.answer).status, 200);
+        await sink.waitFor('function');
+        const recs = () => sink.events().filter((e) => e.type === 'function').map((e) => e.record as unknown);
+        for (let i = 0; i < 50 && !recs().some((r) => typeof r === 'string' && r.startsWith('plain')); i++) await new Promise((r) => setTimeout(r, 50));
+        assert.ok(recs().some((r) => typeof r === 'object' && r !== null && (r as Json).message === 'kept' && (r as Json).level === 'ERROR'), JSON.stringify(recs()));
+        assert.ok(recs().includes('plain text from rec1'), JSON.stringify(recs()));
+      }),
+    ));
 });

@@ -36,6 +36,9 @@ describe('forLogs', () => {
     // A function error or a timeout is no fault: nothing exited.
     assert.deepEqual(forLogs(ev('platform.runtimeDone', { requestId: 'r', status: 'error', errorType: 'TypeError' }), '2020-08-15'), []);
     assert.deepEqual(forLogs(ev('platform.runtimeDone', { requestId: 'r', status: 'timeout' }), '2020-08-15'), []);
+    // The Logs API's statuses are success, failure and timeout.
+    assert.deepEqual(forLogs(ev('platform.runtimeDone', { requestId: 'r', status: 'error', errorType: 'TypeError' }), '2021-03-18'), [ev('platform.runtimeDone', { requestId: 'r', status: 'failure' })]);
+    assert.deepEqual(forLogs(ev('platform.runtimeDone', { requestId: 'r', status: 'timeout' }), '2021-03-18'), [ev('platform.runtimeDone', { requestId: 'r', status: 'timeout' })]);
   });
   test('start keeps requestId and version; log lines and extension records pass as they are', () => {
     assert.deepEqual(forLogs(ev('platform.start', { requestId: 'r', version: '$LATEST', tracing: {} }), '2020-08-15'), [ev('platform.start', { requestId: 'r', version: '$LATEST' })]);

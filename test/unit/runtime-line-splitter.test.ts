@@ -1,4 +1,4 @@
-// The daemon's line splitting of a process's output: readline's lines, bounded in length.
+// The daemon's line splitting of a process's output: records a line each (\n or \r\n), bounded in length.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LineSplitter } from '../../runtime/line-splitter.js';
@@ -12,10 +12,12 @@ const rows: { name: string; chunks: string[]; max?: number; want: string[] }[] =
   { name: 'an overlong line comes in pieces of the bound', chunks: ['abcdefgh', 'ij\nk\n'], max: 4, want: ['abcd', 'efgh', 'ij', 'k'] },
   { name: 'a line of exactly the bound is whole', chunks: ['abcd\n'], max: 4, want: ['abcd'] },
   { name: 'a multi-byte character split across chunks', chunks: ['\xE2\x98', '\x83\n'], want: ['☃'] },
-  { name: 'a lone CR ends a line, as readline has it (progress bars)', chunks: ['10%\r20%\n'], want: ['10%', '20%'] },
+  { name: 'a lone CR is a newline within one record (the AWS runtime clients\' multi-line message)', chunks: ['first\rsecond\rthird\n'], want: ['first\nsecond\nthird'] },
+  { name: 'lone CRs across chunks and a CRLF end', chunks: ['at f\r', '  at g\r\n'], want: ['at f\n  at g'] },
   { name: 'a CR last in a chunk waits for its LF', chunks: ['abcd\r', '\nx\n'], max: 4, want: ['abcd', 'x'] },
   { name: 'a CRLF line of exactly the bound is one line', chunks: ['abcd\r\nx\n'], max: 4, want: ['abcd', 'x'] },
-  { name: 'a CR at the very end is a line end', chunks: ['a\r'], want: ['a'] },
+  { name: 'a CR at the very end is dropped, as a CRLF cut short', chunks: ['a\r'], want: ['a'] },
+  { name: 'a CR last in a chunk with a bound-long line before it waits too', chunks: ['abcd\r', 'e\n'], max: 4, want: ['abcd', '\ne'] },
   { name: 'a cut never splits a surrogate pair', chunks: ['abc\xF0\x9F\x98\x80de\n'], max: 4, want: ['abc', '😀de'] },
 ];
 

@@ -20,11 +20,18 @@ const base = (over: Body = {}): Body => ({
 });
 const buffering = (b: Body): Body => base({ buffering: b });
 
-function assertValidation(api: Api, body: unknown, message?: RegExp): void {
-  assert.throws(() => parseSubscription(api, 'ext', body), (err: unknown) => {
+/** A body as an extension sends it: the Telemetry API requires a schemaVersion (the Logs API defaults it). */
+const versioned = (api: Api, body: unknown): unknown =>
+  api === 'telemetry' && typeof body === 'object' && body !== null && !Array.isArray(body) && !('schemaVersion' in body) ? { schemaVersion: '2022-12-13', ...body } : body;
+
+const parse = (api: Api, extension: string, body: unknown, apiPort?: number) => parseSubscription(api, extension, versioned(api, body), apiPort);
+
+/** 400, `ValidationError` (the Logs API's `Logs.ValidationError`, as documented); `raw`: the body as given. */
+function assertValidation(api: Api, body: unknown, message?: RegExp, raw = false): void {
+  assert.throws(() => parseSubscription(api, 'ext', raw ? body : versioned(api, body)), (err: unknown) => {
     assert.ok(err instanceof LambdaApiError, String(err));
     assert.equal(err.status, 400);
-    assert.equal(err.errorType, 'ValidationError');
+    assert.equal(err.errorType, api === 'telemetry' ? 'ValidationError' : 'Logs.ValidationError');
     assert.match(err.message, api === 'telemetry' ? /^Telemetry API: / : /^Logs API: /);
     if (message) assert.match(err.message, message);
     return true;
@@ -33,9 +40,9 @@ function assertValidation(api: Api, body: unknown, message?: RegExp): void {
 
 describe('parseSubscription: buffering', () => {
   test('defaults: maxItems 10000, maxBytes 262144, timeoutMs 1000', () => {
-    const s = parseSubscription('telemetry', 'ext', base());
+    const s = parse('telemetry', 'ext', base());
     assert.deepEqual({ maxItems: s.maxItems, maxBytes: s.maxBytes, timeoutMs: s.timeoutMs }, { maxItems: 10000, maxBytes: 262144, timeoutMs: 1000 });
-    const empty = parseSubscription('telemetry', 'ext', buffering({}));
+    const empty = parse('telemetry', 'ext', buffering({}));
     assert.equal(empty.maxItems, 10000);
   });
 
@@ -47,7 +54,7 @@ describe('parseSubscription: buffering', () => {
   for (const { field, ok, bad } of ranges) {
     for (const v of ok) {
       test(`${field} ${JSON.stringify(v)} is taken`, () => {
-        const s = parseSubscription('telemetry', 'ext', buffering({ [field]: v }));
+        const s = parse('telemetry', 'ext', buffering({ [field]: v }));
         assert.equal((s as unknown as Record<string, unknown>)[field], v);
       });
     }
@@ -62,7 +69,7 @@ describe('parseSubscription: buffering', () => {
 
 describe('parseSubscription: schema versions', () => {
   const cases: { api: Api; version: unknown; ok: boolean }[] = [
-    { api: 'telemetry', version: undefined, ok: true },
+    { api: 'telemetry', version: undefined, ok: false },
     { api: 'telemetry', version: '2022-07-01', ok: true },
     { api: 'telemetry', version: '2022-12-13', ok: true },
     { api: 'telemetry', version: '2025-01-29', ok: true },
@@ -82,14 +89,14 @@ describe('parseSubscription: schema versions', () => {
     test(`${c.api} ${typeof c.version === 'object' ? 'non-string' : String(c.version)}: ${c.ok ? 'accepted' : '400'}`, () => {
       const body = c.version === undefined ? base() : base({ schemaVersion: c.version });
       if (c.ok) assert.equal(parseSubscription(c.api, 'ext', body).api, c.api);
-      else assertValidation(c.api, body, /schemaVersion/);
+      else assertValidation(c.api, body, /schemaVersion/, true);
     });
   }
 });
 
 describe('parseSubscription: types', () => {
   test('platform, function and extension, duplicates folded', () => {
-    const s = parseSubscription('telemetry', 'ext', base({ types: ['platform', 'function', 'extension', 'platform'] }));
+    const s = parse('telemetry', 'ext', base({ types: ['platform', 'function', 'extension', 'platform'] }));
     assert.deepEqual(s.types, ['platform', 'function', 'extension']);
   });
   for (const types of [[], ['platform', 'bogus'], ['PLATFORM'], 'platform', undefined, null]) {
@@ -110,7 +117,6 @@ describe('parseSubscription: destinations', () => {
     { name: 'HTTP sandbox.localdomain', destination: { protocol: 'HTTP', URI: 'http://sandbox.localdomain:4243/events' }, want: { protocol: 'HTTP', host: '127.0.0.1', port: 4243, path: '/events' } },
     { name: 'HTTP sandbox', destination: { protocol: 'HTTP', URI: 'http://sandbox:8080/' }, want: { protocol: 'HTTP', host: '127.0.0.1', port: 8080, path: '/' } },
     { name: 'HTTP with a query', destination: { protocol: 'HTTP', URI: 'http://sandbox.localdomain:1234/a/b?x=1' }, want: { protocol: 'HTTP', host: '127.0.0.1', port: 1234, path: '/a/b?x=1' } },
-    { name: 'HTTP without a port', destination: { protocol: 'HTTP', URI: 'http://sandbox.localdomain/' }, want: { protocol: 'HTTP', host: '127.0.0.1', port: 80, path: '/' } },
     { name: 'HTTP with method and encoding (the Logs API samples send them)', destination: { protocol: 'HTTP', URI: 'http://sandbox:9/', method: 'PUT', encoding: 'JSON' }, want: { protocol: 'HTTP', host: '127.0.0.1', port: 9, path: '/' } },
     { name: 'TCP 4243', destination: { protocol: 'TCP', port: 4243 }, want: { protocol: 'TCP', host: '127.0.0.1', port: 4243 } },
     { name: 'TCP 1', destination: { protocol: 'TCP', port: 1 }, want: { protocol: 'TCP', host: '127.0.0.1', port: 1 } },
@@ -120,7 +126,7 @@ describe('parseSubscription: destinations', () => {
   for (const c of ok) {
     for (const api of ['telemetry', 'logs'] as const) {
       test(`${api}: ${c.name} → ${c.want.protocol} 127.0.0.1:${c.want.port}`, () => {
-        const s = parseSubscription(api, 'my-ext', base({ destination: c.destination }));
+        const s = parse(api, 'my-ext', base({ destination: c.destination }));
         assert.deepEqual({ destination: s.destination, extension: s.extension, api: s.api }, { destination: c.want, extension: 'my-ext', api });
       });
     }
@@ -147,7 +153,9 @@ describe('parseSubscription: destinations', () => {
     { name: 'TCP port "4243"', destination: { protocol: 'TCP', port: '4243' }, message: /destination\.port/ },
     { name: 'TCP port null', destination: { protocol: 'TCP', port: null }, message: /destination\.port/ },
     // node:http takes port 0 for 80.
-    { name: 'HTTP port 0', destination: { protocol: 'HTTP', URI: 'http://sandbox.localdomain:0/' }, message: /destination\.URI/ },
+    { name: 'HTTP port 0', destination: { protocol: 'HTTP', URI: 'http://sandbox.localdomain:0/' }, message: /URI port is not provided/ },
+    // The documented error: nothing listens on 80 in the sandbox.
+    { name: 'HTTP without a port', destination: { protocol: 'HTTP', URI: 'http://sandbox.localdomain/' }, message: /URI port is not provided/ },
     { name: 'a URI that is not a string', destination: { protocol: 'HTTP', URI: ['http://sandbox:1/'] }, message: /destination\.URI/ },
   ];
   for (const c of bad) {
@@ -157,6 +165,17 @@ describe('parseSubscription: destinations', () => {
       else body.destination = c.destination;
       assertValidation('telemetry', body, c.message);
       assertValidation('logs', body, c.message);
+    });
+  }
+});
+
+describe('parseSubscription: the Lambda APIs\' own port is reserved', () => {
+  for (const destination of [{ protocol: 'HTTP', URI: 'http://sandbox.localdomain:9001/' }, { protocol: 'TCP', port: 9001 }]) {
+    test(`${destination.protocol} to 9001: 400 (another port is taken)`, () => {
+      for (const api of ['telemetry', 'logs'] as const) {
+        assert.throws(() => parse(api, 'ext', base({ destination }), 9001), /port 9001 is reserved/);
+        assert.equal(parse(api, 'ext', base({ destination }), 9002).destination.port, 9001);
+      }
     });
   }
 });
@@ -190,7 +209,7 @@ describe('Telemetry: delivery across a reset', () => {
     await once(server, 'listening');
     try {
       const t = new Telemetry();
-      t.subscribe(parseSubscription('telemetry', 'ext', base({ destination: { protocol: 'HTTP', URI: `http://sandbox:${port}/` }, buffering: { timeoutMs: 25 } })));
+      t.subscribe(parse('telemetry', 'ext', base({ destination: { protocol: 'HTTP', URI: `http://sandbox:${port}/` }, buffering: { timeoutMs: 25 } })));
       t.emit('platform.start', { requestId: 'old' });
       await sleep(150);
       t.reopen();
@@ -206,7 +225,7 @@ describe('Telemetry: delivery across a reset', () => {
 describe('Telemetry: TCP delivery', () => {
   // Real sockets: a Telemetry instance writing to a listener on 127.0.0.1.
   const tcpSub = (port: number, buf: Body = { timeoutMs: 25 }, api: Api = 'telemetry', over: Body = {}) =>
-    parseSubscription(api, 'ext', base({ destination: { protocol: 'TCP', port }, buffering: buf, ...over }));
+    parse(api, 'ext', base({ destination: { protocol: 'TCP', port }, buffering: buf, ...over }));
 
   /** A fresh Telemetry with one TCP subscriber; reopen() (a reset) closes it at the end. */
   async function withTcp(sink: TcpSink, buf: Body | undefined, fn: (t: Telemetry) => Promise<void>): Promise<void> {
@@ -360,4 +379,64 @@ describe('Telemetry: TCP delivery', () => {
         t.reopen();
       }
     }));
+});
+
+describe('Telemetry: a re-init after a failed one', () => {
+  test('the new generation\'s subscribers get none of the failed init\'s events', () =>
+    withTcpSink(async (sink) => {
+      const t = new Telemetry();
+      // A failed init: its events are buffered for subscribers that never came; then a reset.
+      t.emit('platform.initStart', { phase: 'init', instanceId: 'old' });
+      t.emit('function', 'old generation line');
+      t.reopen();
+      t.emit('platform.initStart', { phase: 'invoke', instanceId: 'new' });
+      t.subscribe(parseSubscription('telemetry', 'ext', base({ schemaVersion: '2022-12-13', destination: { protocol: 'TCP', port: sink.port }, buffering: { timeoutMs: 25 } })));
+      try {
+        await sink.waitFor('platform.telemetrySubscription');
+        await sleep(100);
+        const events = sink.events();
+        assert.deepEqual(events.map((e) => e.type), ['platform.initStart', 'platform.telemetrySubscription']);
+        assert.equal(events[0]!.record.instanceId, 'new');
+      } finally {
+        t.reopen();
+      }
+    }));
+});
+
+describe('Telemetry: platform.logsDropped', () => {
+  test('a consumer that falls behind gets the notice in time order, after the events queued before the drops', async () => {
+    const port = await freePort();
+    const batches: { time: string; type: string }[][] = [];
+    // Slow: each batch is acknowledged 300 ms after it arrives.
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        batches.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as { time: string; type: string }[]);
+        setTimeout(() => res.writeHead(200).end(), 300);
+      });
+    });
+    server.listen(port, '127.0.0.1');
+    await once(server, 'listening');
+    const t = new Telemetry();
+    try {
+      t.subscribe(parseSubscription('telemetry', 'ext', base({ schemaVersion: '2022-12-13', types: ['function'], destination: { protocol: 'HTTP', URI: `http://sandbox:${port}/` }, buffering: { maxItems: 1000, timeoutMs: 25 } })));
+      t.closeSubscriptions();
+      // 1,000 go out at once; 2,000 more are queued while that batch waits; the rest are dropped.
+      for (let i = 0; i < 3500; i++) t.emit('function', `line ${i}`);
+      // Once the first batch is acknowledged, there is room again.
+      await sleep(400);
+      for (let i = 0; i < 5; i++) t.emit('function', `after ${i}`);
+      await until(() => batches.flat().some((e) => e.type === 'platform.logsDropped') && batches.flat().length >= 3006, 5000, () => `got ${batches.flat().length} events`);
+      const all = batches.flat();
+      const at = all.findIndex((e) => e.type === 'platform.logsDropped');
+      assert.ok(at >= 3000, `the notice follows the 3,000 events queued before the drops (at ${at})`);
+      for (let i = 1; i < all.length; i++) assert.ok(all[i - 1]!.time <= all[i]!.time, `in time order at ${i}: ${all[i - 1]!.time} > ${all[i]!.time}`);
+      assert.match((all[at + 1] as unknown as { record: string }).record, /^after /, 'and before what came after them');
+    } finally {
+      t.reopen();
+      server.close();
+      server.closeAllConnections();
+    }
+  });
 });
