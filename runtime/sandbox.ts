@@ -71,6 +71,8 @@ interface Invocation {
   initMs: number | undefined;
   /** The container log's length when it started: its output follows. */
   logFrom: number;
+  /** The runtime's lines passed on before it started. */
+  runtimeLinesFrom: number;
   /** performance.now() when the runtime began posting its response (or error). */
   responseStartAt?: number;
   /** Set once answered. */
@@ -212,7 +214,13 @@ export class Sandbox {
    */
   private pendingStart = '';
 
+  /** Output lines passed on so far: the runtime's, and everyone's. */
+  private runtimeLines = 0;
+  private allLines = 0;
+
   private output(kind: ProcessKind, _name: string, text: string): void {
+    this.allLines++;
+    if (kind === 'runtime') this.runtimeLines++;
     // The service filters the function's JSON log lines by their `level` (JSON format only).
     if (kind === 'runtime' && this.appLevel !== undefined && !applicationLineShown(text, this.appLevel)) return;
     const start = this.pendingStart;
@@ -394,6 +402,7 @@ export class Sandbox {
 
     const inv: Invocation = {
       event, startedAt: Date.now(), t0: performance.now(), outcome: deferred(), reply, answered: deferred(), initMs, logFrom,
+      runtimeLinesFrom: this.runtimeLines,
     };
     this.current = inv;
     this.pendingStart = this.json
@@ -517,9 +526,11 @@ export class Sandbox {
       `END RequestId: ${id}\n` +
       `REPORT RequestId: ${id}\tDuration: ${durationMs.toFixed(2)} ms\tBilled Duration: ${billedMs(durationMs)} ms\t` +
       `Memory Size: ${this.cfg.memoryMb} MB\tMax Memory Used: ${memoryUsed ?? '?'} MB\t${inv.initMs !== undefined ? `Init Duration: ${inv.initMs.toFixed(2)} ms\t` : ''}\n`);
-    // One turn of the event loop first: output the function wrote before posting its answer
-    // may still sit unread in its pipe, and it must come between START and END.
-    setImmediate(() => {
+    // Output the function wrote before posting its answer may still sit unread in its pipe, and
+    // it must come between START and END: a quiet call waits one turn of the event loop; one that
+    // printed, until its output has been read to the end (a chatty function's pipe holds hundreds
+    // of KiB, read while the log drains).
+    const send = () => {
       const start = this.pendingStart;
       this.pendingStart = '';
       if (start) {
@@ -532,7 +543,31 @@ export class Sandbox {
       inv.answered.resolve();
       // respond() leaves the invoke's own wait asleep until now: nothing runs ahead of the answer.
       this.notify();
-    });
+    };
+    if (this.runtimeLines === inv.runtimeLinesFrom && !this.outputHeld) setImmediate(send);
+    else void this.outputRead('runtime', Math.min(inv.event.deadlineMs, Date.now() + OUTPUT_SETTLE_MS)).then(send);
+  }
+
+  /**
+   * Resolves once the runtime's output (or everyone's) has been read to the end, as far as the
+   * daemon can tell: the log not backed up, and a whole turn of the event loop (a poll phase in
+   * between) that brought no new line. Bounded by `until` (epoch ms).
+   */
+  private async outputRead(whose: 'runtime' | 'all', until: number): Promise<void> {
+    const lines = () => (whose === 'runtime' ? this.runtimeLines : this.allLines);
+    for (;;) {
+      if (this.outputHeld) {
+        const drained = deferred<void>();
+        this.deps.out.onceDrained(() => drained.resolve());
+        const timer = delay(until - Date.now());
+        await Promise.race([drained.promise, timer.promise]);
+        timer.clear();
+      }
+      const seen = lines();
+      await nextTurn();
+      await nextTurn();
+      if ((lines() === seen && !this.outputHeld) || Date.now() >= until) return;
+    }
   }
 
   /** A JSON system record line, or '' when the system level leaves it out. */
@@ -691,8 +726,10 @@ export class Sandbox {
 
   /** Resolves once no invocation is running and every party is parked (the container may be frozen). */
   idle(): Promise<void> {
-    // The boot init is not on the chain: wait for it too (it never rejects).
-    return Promise.all([this.chain, this.initPromise]).then(() => undefined);
+    // The boot init is not on the chain: wait for it too (it never rejects). Then the output the
+    // parties wrote before parking is read before the agent freezes the container (frozen, it
+    // would reach the log only when the next call thaws it, among that call's lines).
+    return Promise.all([this.chain, this.initPromise]).then(() => this.outputRead('all', Date.now() + OUTPUT_SETTLE_MS));
   }
 
   /**
@@ -778,3 +815,8 @@ const ms2 = (v: number): number => Math.round(v * 100) / 100;
 
 /** A performance.now() instant of an invocation as an ISO date (its start is both clocks' anchor). */
 const isoAt = (inv: Invocation, perf: number): string => new Date(inv.startedAt + (perf - inv.t0)).toISOString();
+
+/** How long an answer may wait for the runtime's output to be read (see runtimeOutputRead). */
+const OUTPUT_SETTLE_MS = 1000;
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

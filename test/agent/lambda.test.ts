@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { FN_LABEL } from '../../drivers/docker/driver.js';
 import { agentSuite, type AgentSuite } from '../helpers/agent-suite.js';
 import { eventually, nodeContainers } from '../helpers/containers.js';
 import { lambdaFixtureImage } from '../helpers/lambda-images.js';
@@ -447,6 +448,25 @@ describe('a Node runtime using fetch against the Runtime API', () => {
     assert.deepEqual(await ids(), before);
   });
 
+  test('a call that prints megabytes keeps all of its output, none of it in the next call\'s log', async () => {
+    const fn = await s.mkFn('chatty', { image, format: 'lambda', memory: 256 });
+    // About 0.9 MiB, under the log's 1 MiB cap: more than the pipes and buffers on the way hold.
+    const lines = 900;
+    const first = await s.invoke(fn.id, { action: 'log', lines, size: 1024 });
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    const second = await s.invoke(fn.id, { action: 'echo', n: 2 });
+    assert.equal(second.status, 200);
+    const firstId = first.headers.get('fn-call-id')!;
+    const secondId = second.headers.get('fn-call-id')!;
+    const count = (log: string) => log.split('\n').filter((l) => l.startsWith('lll')).length;
+    let log = '';
+    await eventually(async () => count((log = await callLog(s, fn.id, firstId))) >= lines, 10_000, 200);
+    assert.equal(count(log), lines, `the first call's log has all ${lines} lines`);
+    assert.match(log, new RegExp(`last line of ${firstId}`));
+    const log2 = await callLog(s, fn.id, secondId);
+    assert.doesNotMatch(log2, /lll|last line of/, 'none of them in the second call\'s log');
+  });
+
   test('an extension crash fails the call with Extension.Crash; the sandbox re-initialises', async () => {
     const fn = await s.mkFn('extcrash', { image, format: 'lambda', config: { OPA_CRASH_ONCE: '1' } });
     const r = await s.invoke(fn.id, { action: 'sleep', ms: 1500 });
@@ -485,5 +505,26 @@ describe('a Node runtime using fetch against the Runtime API', () => {
     assert.ok(m.durationMs > 0 && m.billedDurationMs >= Math.ceil(m.durationMs) - 1);
     assert.ok(m.initDurationMs > 0);
     assert.ok(events.some((e) => e.type === 'function' && /handling/.test(String(e.record))), 'function log lines are delivered');
+  });
+});
+
+describe('a chatty Lambda call that is its container\'s last', () => {
+  let s: AgentSuite;
+  before(async () => {
+    s = await agentSuite('lambda-chatty', { FN_MAX_LOG_SIZE_BYTES: String(20 * 1024 * 1024) });
+  });
+  after(() => s.close());
+
+  test('keeps all of its 3 MB of output through the retirement (the answer waits until the daemon has read it)', async () => {
+    const fn = await s.mkFn('chatty-last', { image: await lambdaFixtureImage('node-runtime'), format: 'lambda', memory: 256, idle_timeout: 1 });
+    const lines = 3000;
+    const r = await s.invoke(fn.id, { action: 'log', lines, size: 1024 });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const id = r.headers.get('fn-call-id')!;
+    const retired = await eventually(async () => (await nodeContainers(s.docker, s.srv.nodeId)).every((c) => c.Labels[FN_LABEL] !== fn.id), 15_000, 200);
+    assert.ok(retired, 'the container retired');
+    const log = await callLog(s, fn.id, id);
+    assert.equal(log.split('\n').filter((l) => l.startsWith('lll')).length, lines);
+    assert.match(log, new RegExp(`last line of ${id}\\nEND RequestId: ${id}`), 'its last line, then END');
   });
 });
