@@ -8,6 +8,7 @@ import { deadlineFrom, toContainerHeaders } from './headers.js';
 import { makeSocketDir, type SocketDir } from './iofs.js';
 import { LAMBDA_BOOT_ALLOWANCE_MS, LAMBDA_SHUTDOWN_WAIT_MS, LAMBDA_TIMEOUT_GRACE_MS } from './lambda.js';
 import { CallLogs } from './call-logs.js';
+import { functionErrorText } from './call-error.js';
 import { LogBuffer } from './log-buffer.js';
 import { MAX_RESPONSE_HEAD_BYTES, relayCall, type ResponseTarget } from './relay.js';
 
@@ -267,7 +268,7 @@ export class HotContainer {
     const fail = (failure: AgentError, status: CallDone['status'] = 'error'): CallDone =>
       finish({ status, error: failure.message, failure, reusable: false });
     try {
-      const { status, functionError, platformLog, streamError } = await relayCall(this.client, {
+      const { status, functionError, errorDoc, platformLog, streamError } = await relayCall(this.client, {
         path: '/call',
         method: 'POST',
         headers: toContainerHeaders(input.headers, {
@@ -292,7 +293,7 @@ export class HotContainer {
       if (status === 200) return finish({ status: 'success', reusable: true });
       return finish({
         status: status === 504 ? 'timeout' : 'error', reusable: true,
-        error: functionError !== undefined ? `function answered ${status}: ${functionError}` : `function answered ${status}`,
+        error: functionErrorText(status, functionError, errorDoc),
       });
     } catch (err) {
       const reason: unknown = ac.signal.reason;

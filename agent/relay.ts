@@ -7,6 +7,7 @@ import { AgentError, StreamCutError } from './errors.js';
 import { toCallerResponse, type Headers } from './headers.js';
 import { headOf } from './content-sniff.js';
 import { answerHeaders } from './answer-headers.js';
+import { lambdaErrorOf } from './call-error.js';
 
 /** Where a call's answer goes: a node ServerResponse, or a sink for detached calls. */
 export interface ResponseTarget {
@@ -85,6 +86,8 @@ export interface RelayResult {
   status: number;
   /** X-Amz-Function-Error of a 502/504 (the Lambda layer's error type). */
   functionError?: string;
+  /** A Lambda 502/504's error document (its type and message), when its body was read whole. */
+  errorDoc?: { errorType?: string; errorMessage?: string };
   /** Log lines the Lambda daemon sent with its answer (Kiln-Log), for the call's log. */
   platformLog?: Buffer;
   /** A Lambda response stream that failed after its first byte: the error type (the caller's stream was cut short). */
@@ -122,6 +125,7 @@ export function relayCall(
     let controller: Dispatcher.DispatchController | undefined;
     let status = 0;
     let functionError: string | undefined;
+    let errorDoc: RelayResult['errorDoc'];
     let platformLog: Buffer | undefined;
     let streamError: string | undefined;
     let headers: Headers = {};
@@ -137,7 +141,7 @@ export function relayCall(
       settled = true;
       signal.removeEventListener('abort', onAbort);
       if (err) reject(err);
-      else resolve({ status, ...(functionError !== undefined && { functionError }), ...(platformLog && { platformLog }), ...(streamError !== undefined && { streamError }) });
+      else resolve({ status, ...(functionError !== undefined && { functionError }), ...(errorDoc && { errorDoc }), ...(platformLog && { platformLog }), ...(streamError !== undefined && { streamError }) });
     };
     const stop = (ctl: Dispatcher.DispatchController, err: Error) => {
       if (streaming) res.destroy(err);
@@ -214,6 +218,7 @@ export function relayCall(
           const body = pending.length === 1 ? pending[0]! : Buffer.concat(pending, size);
           res.writeHead(status, answerHeaders(status, headers, body, { sniff: opts.sniff === true, length: size }));
           res.end(body);
+          if (status !== 200 && opts.lambda === true) errorDoc = lambdaErrorOf(body);
         }
         settle(undefined);
       },

@@ -272,7 +272,8 @@ describe('a Node runtime using fetch against the Runtime API', () => {
     assert.deepEqual(r.body, { errorMessage: 'it failed', errorType: 'MyError', stackTrace: ['at handler'] });
     const calls = await s.calls(fn.id);
     assert.equal(calls[0]!.status, 'error');
-    assert.match(calls[0]!.error ?? '', /MyError/);
+    // The record names the error and its message (an Event call's record is their only trace).
+    assert.equal(calls[0]!.error, 'function answered 502: MyError: it failed');
     // The sandbox is fine: the next call answers.
     assert.equal((await s.invoke(fn.id, { action: 'echo' })).status, 200);
   });
@@ -283,6 +284,7 @@ describe('a Node runtime using fetch against the Runtime API', () => {
     assert.equal(r.status, 502, JSON.stringify(r.body));
     assert.equal(r.body.errorType, 'Runtime.ExitError');
     assert.match(r.body.errorMessage, /^RequestId: \S+ Error: Runtime exited with error: exit status 7$/);
+    assert.match((await s.calls(fn.id))[0]!.error ?? '', /^function answered 502: Runtime\.ExitError: RequestId: \S+ Error: Runtime exited with error: exit status 7$/);
     const again = await s.invoke(fn.id, { action: 'echo', n: 1 });
     assert.equal(again.status, 200, JSON.stringify(again.body));
     assert.deepEqual(again.body.echo, { action: 'echo', n: 1 });
@@ -303,6 +305,7 @@ describe('a Node runtime using fetch against the Runtime API', () => {
     assert.equal(again.status, 200, JSON.stringify(again.body));
     const calls = await s.calls(fn.id);
     assert.deepEqual(calls.map((c) => c.status), ['success', 'timeout', 'success']);
+    assert.match(calls[1]!.error ?? '', /^function answered 504: Sandbox\.Timedout: RequestId: \S+ Error: Task timed out after 3\.00 seconds$/);
   });
 
   test('an init error answers with the posted error; a crash at init with Runtime.ExitError', async () => {

@@ -1,0 +1,36 @@
+// What a call's record says went wrong when the function answered an error. For a Lambda fn the
+// answer's body is the service's error document: its type and message are what the operator
+// needs (an Event or detached call's record is the only trace of them). Pure; table-driven test.
+
+/** The longest message kept in a record (a stack trace may follow it in the log). */
+export const MAX_RECORDED_MESSAGE = 1024;
+/** Error documents are small: a longer body is not read for one. */
+const MAX_ERROR_DOC_BYTES = 64 * 1024;
+
+/** `{errorType, errorMessage}` of a Lambda error body, as far as it has them. */
+export function lambdaErrorOf(body: Buffer): { errorType?: string; errorMessage?: string } {
+  if (body.length === 0 || body.length > MAX_ERROR_DOC_BYTES) return {};
+  try {
+    const v: unknown = JSON.parse(body.toString('utf8'));
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return {};
+    const { errorType, errorMessage } = v as Record<string, unknown>;
+    return {
+      ...(typeof errorType === 'string' && errorType !== '' && { errorType }),
+      ...(typeof errorMessage === 'string' && errorMessage !== '' && { errorMessage }),
+    };
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * `function answered 502: TYPE: MESSAGE`: the body's type before the header's (X-Amz-Function-Error
+ * says `Unhandled` for the platform's failures, whose body names them), its message cut to
+ * MAX_RECORDED_MESSAGE characters.
+ */
+export function functionErrorText(status: number, headerType: string | undefined, doc: { errorType?: string; errorMessage?: string } = {}): string {
+  const type = doc.errorType ?? headerType;
+  const message = doc.errorMessage === undefined ? undefined
+    : doc.errorMessage.length > MAX_RECORDED_MESSAGE ? `${doc.errorMessage.slice(0, MAX_RECORDED_MESSAGE)}…` : doc.errorMessage;
+  return `function answered ${status}${type !== undefined ? `: ${type}` : ''}${message !== undefined ? `: ${message}` : ''}`;
+}
