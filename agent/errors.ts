@@ -6,6 +6,7 @@ export type AgentErrorKind =
   | 'init-failed' //          the container exited before it was ready (502)
   | 'function-failed' //      the container died or broke the connection mid-call (502)
   | 'invalid-response' //     the container answered with a status other than 200/502/504 (502)
+  | 'request-head-too-large' // the function's own HTTP server refused the request's head as too large (431)
   | 'response-too-large' //   the answer was over FN_MAX_RESPONSE_SIZE (502)
   | 'request-too-large' //    the request body was over FN_MAX_REQUEST_SIZE (413)
   | 'server-busy' //          no capacity within the bounded wait (503, Retry-After)

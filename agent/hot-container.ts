@@ -299,6 +299,8 @@ export class HotContainer {
       const reason: unknown = ac.signal.reason;
       if (reason === 'timeout') return fail(new AgentError('timeout', 'Timed out'), 'timeout');
       if (reason === 'cancelled') return fail(new AgentError('cancelled', 'client disconnected'), 'cancelled');
+      // The function refused the request's head before running it: its container stays in use.
+      if (err instanceof AgentError && err.kind === 'request-head-too-large') return { ...fail(err), reusable: true };
       if (err instanceof AgentError) return fail(err);
       if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED') {
         return { ...fail(new AgentError('function-failed', `error receiving function response: ${(err as Error).message}`, { cause: err })), unsent: true };

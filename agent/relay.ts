@@ -160,6 +160,13 @@ export function relayCall(
         const kilnLog = raw['kiln-log'];
         if (kilnLog !== undefined) platformLog = Buffer.from(String(kilnLog), 'base64');
         if (opts.lambda === true) opts.onLogFrom?.(logOffset(raw['kiln-log-from']));
+        // The function's HTTP server (an FDK's, whose Node server takes 16 KiB) refused the
+        // head: the caller's headers, wrapped for the contract, are too large for it. The call
+        // never ran, and the function is fine.
+        if (status === 431) {
+          ctl.abort(new AgentError('request-head-too-large', 'Request header fields too large for the function (its HTTP server answered 431)'));
+          return;
+        }
         if (status !== 200 && status !== 502 && status !== 504) {
           ctl.abort(new AgentError('invalid-response', `invalid function response: status ${status}`));
           return;

@@ -36,6 +36,8 @@ const AGENT_STATUS: Record<AgentErrorKind, number> = {
   'init-failed': 502,
   'function-failed': 502,
   'invalid-response': 502,
+  // The caller's headers, as the function gets them, are more than its HTTP server takes.
+  'request-head-too-large': 431,
   'response-too-large': 502,
   'request-too-large': 413,
   'server-busy': 503,
@@ -199,6 +201,7 @@ export function toLambdaError(err: unknown, fnTimeoutSec?: number): LambdaOutcom
       case 'function-failed': return { kind: 'function', errorType: 'Runtime.ExitError', errorMessage: err.message };
       case 'response-too-large': return { kind: 'function', errorType: 'Function.ResponseSizeTooLarge', errorMessage: err.message };
       case 'request-too-large': return platform(413, 'RequestTooLargeException', err.message);
+      case 'request-head-too-large': return platform(400, 'InvalidRequestContentException', err.message);
       // The service's throttle: the same wait Kiln's 503 asks for.
       case 'server-busy': return platform(429, 'TooManyRequestsException', err.message, { 'Retry-After': RETRY_AFTER });
       case 'shutting-down': return platform(500, 'ServiceException', err.message, { 'Retry-After': RETRY_AFTER });

@@ -12,6 +12,7 @@ import { fixtureImage } from '../helpers/images.js';
 import { eventually, nodeContainers } from '../helpers/containers.js';
 import { call } from '../helpers/server.js';
 import { SHELL_BASE_LATEST } from '../../images/shell-image.js';
+import { FN_LABEL } from '../../drivers/docker/driver.js';
 
 interface Echo {
   method: string;
@@ -43,6 +44,40 @@ describe('invoking functions', () => {
 
   after(async () => {
     await t?.close();
+  });
+
+  test('headers too large for the FDK\'s own HTTP server: 431 to the caller, and the container stays (it never ran the call)', async () => {
+    const fn = await mkFn('hello-bighead', { image: hello });
+    const trig = await call(t.srv.url, 'POST', '/v2/triggers', { name: 'bighead', app_id: t.appId, fn_id: fn.id, type: 'http', source: '/bighead' });
+    assert.equal(trig.status, 200, JSON.stringify(trig.body));
+    const url = `${t.srv.url}/t/invoke/bighead`;
+    assert.equal((await fetch(url, { method: 'POST', body: '{}' })).status, 200, 'warm');
+    const before = (await nodeContainers(t.docker, t.srv.nodeId)).filter((c) => c.Labels[FN_LABEL] === fn.id).map((c) => c.Id);
+    assert.equal(before.length, 1);
+    // Within what Kiln's server takes; wrapped as Fn-Http-H-Cookie with Fn's headers, past the
+    // 16 KiB the FDK's Node server takes.
+    // node:http adds only Host and Connection to what is asked (fetch adds more).
+    const big = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = http.request(url, { method: 'POST', headers: { cookie: `s=${'c'.repeat(16_200)}`, 'content-length': 2 } }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      });
+      req.on('error', reject);
+      req.end('{}');
+    });
+    assert.equal(big.status, 431, big.text);
+    assert.match(big.text, /Request header fields too large for the function/);
+    const again = await fetch(url, { method: 'POST', body: '{"name":"again"}' });
+    assert.equal(again.status, 200);
+    assert.deepEqual(await again.json(), { message: 'Hello again' });
+    const after = (await nodeContainers(t.docker, t.srv.nodeId)).filter((c) => c.Labels[FN_LABEL] === fn.id).map((c) => c.Id);
+    assert.deepEqual(after, before, 'the same container served the next call');
+    const [recorded] = await calls(fn.id);
+    assert.equal(recorded!.status, 'success');
+    const refused = (await calls(fn.id))[1]!;
+    assert.equal(refused.status, 'error');
+    assert.match(refused.error ?? '', /Request header fields too large for the function/);
   });
 
   test('a real @fnproject/fdk function answers, and its container is reused', async () => {
