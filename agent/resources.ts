@@ -32,15 +32,23 @@ function memAvailable(): number {
   return totalmem();
 }
 
+/**
+ * The memory containers may have: the smaller of free memory and the cgroup limit, less headroom
+ * (10%, at least 256 MiB, at most 5 GiB), capped by FN_MAX_TOTAL_MEMORY_BYTES (0: none). Whole
+ * bytes: the 10% would otherwise leave a fraction, shown as such in /metrics.
+ */
+export function memoryCapacity(available: number, cgroupLimit: number | undefined, maxMemoryBytes: number): number {
+  let mem = cgroupLimit !== undefined && cgroupLimit < available ? cgroupLimit : available;
+  const headroom = Math.min(5 * GiB, Math.max(256 * MiB, mem * 0.1));
+  mem = Math.max(0, Math.floor(mem - headroom));
+  return maxMemoryBytes > 0 ? Math.min(mem, maxMemoryBytes) : mem;
+}
+
 /** What this host can give containers: the smaller of free memory and the cgroup limit, less headroom. */
 export function hostCapacity(maxMemoryBytes: number, maxCpuMilli: number): Capacity {
-  let mem = memAvailable();
   // cgroup v2, then v1; a huge v1 value means "no limit".
   const limit = readNumber('/sys/fs/cgroup/memory.max') ?? readNumber('/sys/fs/cgroup/memory/memory.limit_in_bytes');
-  if (limit !== undefined && limit < mem) mem = limit;
-  const headroom = Math.min(5 * GiB, Math.max(256 * MiB, mem * 0.1));
-  mem = Math.max(0, mem - headroom);
-  if (maxMemoryBytes > 0) mem = Math.min(mem, maxMemoryBytes);
+  const mem = memoryCapacity(memAvailable(), limit, maxMemoryBytes);
 
   let cpu = availableParallelism() * 1000;
   const quota = readNumber('/sys/fs/cgroup/cpu.max');
