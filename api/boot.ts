@@ -13,7 +13,7 @@ import { ApiError, LambdaApiError, sendError, sendLambdaError } from './errors.j
 import { idFactory } from './ids.js';
 import { createLogger } from './logger.js';
 import { createApp } from './server.js';
-import { ensurePortFree } from './start-failure.js';
+import { DatabaseOpenError, ensurePortFree, listen } from './start-failure.js';
 import { InvokeLookup } from './invoke-lookup.js';
 import { createMetrics } from './metrics.js';
 import { invokeHandler } from './invoke-handler.js';
@@ -31,6 +31,7 @@ import { DockerDriver } from '../drivers/docker/driver.js';
 import type { LambdaRuntime } from '../agent/lambda.js';
 import { prepareRuntimeBundle } from '../images/runtime-bundle.js';
 import { openKnex } from '../store/open.js';
+import { redactDbUrl } from '../store/redact-db-url.js';
 import { SqlStore } from '../store/sql-store.js';
 
 function packageVersion(): string {
@@ -69,7 +70,10 @@ export async function start(config: Config): Promise<Running> {
     mayClose: !config.agent.iofsPathGiven,
     ...(config.agent.iofsTmpfs !== undefined && { tmpfs: config.agent.iofsTmpfs }),
   });
-  const store = new SqlStore(await openKnex(config.dbUrl, { timeoutMs: config.dbTimeoutMs, log }));
+  const knex = await openKnex(config.dbUrl, { timeoutMs: config.dbTimeoutMs, log }).catch((err: unknown) => {
+    throw new DatabaseOpenError(config.dbUrl, err);
+  });
+  const store = new SqlStore(knex);
   const newId = idFactory();
   const a = config.agent;
 
@@ -201,15 +205,11 @@ export async function start(config: Config): Promise<Running> {
     res.once('prefinish', () => boundUnreadBody(res));
     app(req, res);
   });
-  server.listen(config.port, config.host);
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
+  await listen(server, config.port, config.host);
   const { port } = server.address() as AddressInfo;
   const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   const url = `http://${shown}:${port}`;
-  log.info({ url, db: config.dbUrl.replace(/:[^:@/]*@/, ':***@'), node: a.nodeId }, `kiln listening on ${url}`);
+  log.info({ url, db: redactDbUrl(config.dbUrl), node: a.nodeId }, `kiln listening on ${url}`);
   log.info(
     { tokens: config.authTokens.length, invokesGuarded: authenticate !== undefined && config.authInvoke },
     authenticate ? 'authentication on: the API wants a bearer token (KILN_AUTH_TOKENS)' : 'authentication off: anyone who reaches this port can use the API (set KILN_AUTH_TOKENS)',

@@ -1,16 +1,63 @@
 // Why the server could not start, in one line for the operator: a socket error names the
-// setting behind it (the port in use is FN_PORT, an address that is not this host's FN_HOST).
-import { createServer } from 'node:net';
+// setting behind it (the port in use is FN_PORT, an address that is not this host's FN_HOST),
+// a database that cannot be reached names FN_DB_URL (without its password).
+import { createServer, type Server } from 'node:net';
+import { redactDbUrl } from '../store/redact-db-url.js';
 
-export function startFailure(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const { code, address, port } = err as NodeJS.ErrnoException & { address?: string; port?: number };
+/** Binding the server's port failed: FN_PORT's or FN_HOST's doing. */
+export class ListenError extends Error {
+  constructor(override readonly cause: Error) {
+    super(cause.message, { cause });
+    this.name = 'ListenError';
+  }
+}
+
+/** Opening the database (connecting, migrating) failed. `dbUrl` is FN_DB_URL as given. */
+export class DatabaseOpenError extends Error {
+  constructor(readonly dbUrl: string, override readonly cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    this.name = 'DatabaseOpenError';
+  }
+}
+
+/** A name the resolver does not know (for good, or for now). */
+const UNRESOLVED = new Set(['ENOTFOUND', 'EAI_AGAIN']);
+
+type SocketError = NodeJS.ErrnoException & { address?: string; port?: number; hostname?: string };
+
+function listenFailure(err: SocketError): string {
+  const { code, address, port } = err;
   if (code === 'EADDRINUSE') {
     return `port ${port ?? '?'} on ${address ?? '?'} is already in use: set FN_PORT to a free one (a second Kiln on this host also needs a KILN_NODE_ID of its own) (${err.message})`;
   }
   if (code === 'EACCES' && port !== undefined) return `port ${port} needs privileges Kiln does not have: set FN_PORT to one above 1023 (${err.message})`;
-  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `FN_HOST is not an address of this host (${err.message})`;
+  if (code === 'EADDRNOTAVAIL' || (code !== undefined && UNRESOLVED.has(code))) return `FN_HOST is not an address of this host (${err.message})`;
   return err.message;
+}
+
+function databaseFailure(err: DatabaseOpenError): string {
+  const cause = err.cause as SocketError | undefined;
+  if (cause?.code !== undefined && UNRESOLVED.has(cause.code)) {
+    const host = cause.hostname === undefined ? '' : ` "${cause.hostname}"`;
+    return `FN_DB_URL host${host} not found: the database ${redactDbUrl(err.dbUrl)} cannot be reached (${err.message})`;
+  }
+  return err.message;
+}
+
+export function startFailure(err: unknown): string {
+  if (err instanceof ListenError) return listenFailure(err.cause);
+  if (err instanceof DatabaseOpenError) return databaseFailure(err);
+  if (!(err instanceof Error)) return String(err);
+  return err.message;
+}
+
+/** Binds `server` to the port and host, failing with a ListenError. */
+export async function listen(server: Server, port: number, host: string): Promise<void> {
+  server.listen(port, host);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', () => resolve());
+    server.once('error', (err) => reject(new ListenError(err)));
+  });
 }
 
 /**
@@ -22,7 +69,7 @@ export async function ensurePortFree(port: number, host: string): Promise<void> 
   if (port === 0) return;
   const probe = createServer();
   await new Promise<void>((resolve, reject) => {
-    probe.once('error', reject);
+    probe.once('error', (err) => reject(new ListenError(err)));
     probe.listen({ port, host, exclusive: true }, () => resolve());
   });
   await new Promise<void>((resolve) => probe.close(() => resolve()));

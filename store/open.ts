@@ -5,6 +5,7 @@ import knexFactory, { type Knex } from 'knex';
 import { isTimeout } from './db-errors.js';
 import { boundStatements, DEFAULT_DB_TIMEOUT_MS } from './db-timeout.js';
 import { DatabaseTimeoutError } from './errors.js';
+import { redactDbUrl } from './redact-db-url.js';
 import { migrationSourceFor } from './fn-database.js';
 import { withMigrationLock } from './migration-lock.js';
 import { SQLITE_BUSY_MS, SQLITE_START_BUSY_MS } from './sqlite-busy.js';
@@ -36,7 +37,7 @@ const MYSQL_PORT = 3306;
  * `true` (verify the server), `skip-verify` (encrypt only) or `false`.
  */
 export function parseMysqlUrl(url: string): MysqlConnection {
-  const bad = (why: string): DbUrlError => new DbUrlError(`FN_DB_URL "${url}": ${why}`);
+  const bad = (why: string): DbUrlError => new DbUrlError(`FN_DB_URL "${redactDbUrl(url)}": ${why}`);
   if (!url.startsWith('mysql://')) throw bad('not a mysql:// URL');
   const dsn = url.slice('mysql://'.length);
   // As the Go driver reads a DSN: the database follows the last '/', the user the last '@' before it.
@@ -74,7 +75,7 @@ export function parseMysqlUrl(url: string): MysqlConnection {
     conn = {
       ...hostPort(u.host, bad),
       user: decode(u.username, bad),
-      password: decode(u.password, bad),
+      password: decode(u.password, bad, 'the password'),
       database: '',
     };
     dbAndQuery = u.pathname.slice(1) + u.search;
@@ -105,11 +106,12 @@ function hostPort(s: string, bad: (why: string) => DbUrlError): { host: string; 
   return { host, port };
 }
 
-function decode(s: string, bad: (why: string) => DbUrlError): string {
+/** Percent-decoded `s`; `secret` names it in the error instead of quoting it (a password). */
+function decode(s: string, bad: (why: string) => DbUrlError, secret?: string): string {
   try {
     return decodeURIComponent(s);
   } catch {
-    throw bad(`"${s}" is not valid percent-encoding`);
+    throw bad(`${secret ?? `"${s}"`} is not valid percent-encoding`);
   }
 }
 
@@ -144,13 +146,13 @@ export function knexConfigFor(
   url: string, timeoutMs = DEFAULT_DB_TIMEOUT_MS, sqliteBusy: SqliteBusyTimeout = { ms: SQLITE_START_BUSY_MS },
 ): Knex.Config {
   const at = url.indexOf('://');
-  if (at <= 0) throw new DbUrlError(`FN_DB_URL "${url}" is not a URL (use ${SCHEMES})`);
+  if (at <= 0) throw new DbUrlError(`FN_DB_URL "${redactDbUrl(url)}" is not a URL (use ${SCHEMES})`);
   const scheme = url.slice(0, at);
   switch (scheme) {
     case 'sqlite3':
     case 'sqlite': {
       const rest = url.slice(scheme.length + 3).split('?')[0] ?? '';
-      if (rest === '') throw new DbUrlError(`FN_DB_URL "${url}" names no SQLite file`);
+      if (rest === '') throw new DbUrlError(`FN_DB_URL "${redactDbUrl(url)}" names no SQLite file`);
       const filename = rest === ':memory:' ? rest : resolve(rest);
       return {
         client: 'better-sqlite3',
@@ -192,7 +194,7 @@ export function knexConfigFor(
         },
       };
     default:
-      throw new DbUrlError(`FN_DB_URL "${url}": unsupported scheme "${scheme}" (use ${SCHEMES})`);
+      throw new DbUrlError(`FN_DB_URL "${redactDbUrl(url)}": unsupported scheme "${scheme}" (use ${SCHEMES})`);
   }
 }
 

@@ -1,6 +1,9 @@
 // The server as a process: data survives restarts (even a kill), and two processes share PostgreSQL.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { postgresDb, sqliteDb } from '../helpers/db.js';
 import { spawnServer } from '../helpers/process.js';
@@ -70,6 +73,23 @@ test('bad settings stop the server at start with a clear message', async () => {
     /kiln: failed to start: invalid settings: FN_NODE_TYPE: must be full \(or unset\), got "lb": .*Kiln runs only as a full node/,
   );
   assert.match(await startFailure({ FN_NODE_TYPE: 'api' }), /FN_NODE_TYPE: must be full/);
+});
+
+test('a database that cannot be reached or read is named as FN_DB_URL, without its password', async () => {
+  const iofs = mkdtempSync(join(tmpdir(), 'kiln-iofs-'));
+  try {
+    const base = { KILN_NODE_ID: uniqueNodeId(), FN_IOFS_PATH: iofs, KILN_DB_TIMEOUT_MSECS: '5000' };
+    // Not FN_HOST's fault: the server's own address is fine.
+    const unresolved = await startFailure({ ...base, FN_DB_URL: 'postgres://kiln:Secr3tPw@nosuchhost.invalid:5432/db' });
+    assert.match(unresolved, /kiln: failed to start: FN_DB_URL host "nosuchhost\.invalid" not found: the database postgres:\/\/kiln:\*\*\*@nosuchhost\.invalid:5432\/db cannot be reached/);
+    assert.doesNotMatch(unresolved, /FN_HOST|Secr3tPw/);
+    // A malformed MySQL DSN is quoted masked.
+    const malformed = await startFailure({ ...base, FN_DB_URL: 'mysql://kiln:Secr3tPw@tcp(127.0.0.1:3306)' });
+    assert.match(malformed, /kiln: failed to start: FN_DB_URL "mysql:\/\/kiln:\*\*\*@tcp\(127\.0\.0\.1:3306\)": names no database/);
+    assert.doesNotMatch(malformed, /Secr3tPw/);
+  } finally {
+    rmSync(iofs, { recursive: true, force: true });
+  }
 });
 
 test('a port in use stops the server saying so and naming FN_PORT', async () => {

@@ -16,7 +16,7 @@ export interface TestServer {
 let serial = 0;
 
 /** A node id no other test process uses, so start-up cleanup never touches another's containers. */
-export const uniqueNodeId = (): string => `test-${process.pid}-${serial++}-${Date.now().toString(36)}`;
+export const uniqueNodeId = (): string => `${process.env.KILN_TEST_NODE_PREFIX ?? 'test'}-${process.pid}-${serial++}-${Date.now().toString(36)}`;
 
 /** Starts a server with its own node id and socket directory, both cleaned up by stop(). */
 export async function startServer(dbUrl: string, env: Record<string, string> = {}): Promise<TestServer> {

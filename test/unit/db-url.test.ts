@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { isAbsolute, resolve } from 'node:path';
 import { test } from 'node:test';
 import { DbUrlError, knexConfigFor, MYSQL_SESSION_SQL, parseMysqlUrl, type MysqlConnection } from '../../store/open.js';
+import { redactDbUrl } from '../../store/redact-db-url.js';
 
 const sqliteCases: { name: string; url: string; filename: string }[] = [
   { name: 'relative with ./', url: 'sqlite3://./data/fn.db', filename: resolve('./data/fn.db') },
@@ -199,8 +200,28 @@ for (const c of rejected) {
   test(`knexConfigFor rejects: ${c.name} (${JSON.stringify(c.url)})`, () => {
     assert.throws(() => knexConfigFor(c.url), (err: unknown) => {
       assert.ok(err instanceof DbUrlError, `expected a DbUrlError, got ${JSON.stringify(err)}`);
-      assert.ok(err.message.includes(`"${c.url}"`), 'the message quotes the URL');
+      assert.ok(err.message.includes(`"${redactDbUrl(c.url)}"`), 'the message quotes the URL, masked');
       if (c.message) assert.match(err.message, c.message);
+      return true;
+    });
+  });
+}
+
+// A rejected FN_DB_URL is quoted in the start-up error: never with its password.
+const secretBearing: { name: string; url: string; message: RegExp }[] = [
+  { name: 'the review’s DSN with no database', url: 'mysql://kiln:Secr3tPw@tcp(127.0.0.1:3306)', message: /^FN_DB_URL "mysql:\/\/kiln:\*\*\*@tcp\(127\.0\.0\.1:3306\)": names no database/ },
+  { name: 'a DSN password with / and no database', url: 'mysql://kiln:my/Secr3tPw@tcp(db:3306)', message: /^FN_DB_URL "mysql:\/\/kiln:\*\*\*@tcp\(db:3306\)": is not a valid URL/ },
+  { name: 'a URL password that is bad percent-encoding', url: 'mysql://kiln:%zzSecr3tPw@db/funcs', message: /^FN_DB_URL "mysql:\/\/kiln:\*\*\*@db\/funcs": the password is not valid percent-encoding$/ },
+  { name: 'an unsupported protocol', url: 'mysql://kiln:Secr3tPw@udp(db)/funcs', message: /unsupported protocol "udp"/ },
+  { name: 'an unsupported scheme', url: 'mongodb://kiln:Secr3tPw@db/funcs', message: /^FN_DB_URL "mongodb:\/\/\*\*\*": unsupported scheme "mongodb"/ },
+  { name: 'no scheme', url: 'kiln:Secr3tPw@db/funcs', message: /^FN_DB_URL "\*\*\*" is not a URL/ },
+];
+for (const c of secretBearing) {
+  test(`knexConfigFor keeps the password out of its error: ${c.name}`, () => {
+    assert.throws(() => knexConfigFor(c.url), (err: unknown) => {
+      assert.ok(err instanceof DbUrlError);
+      assert.doesNotMatch(err.message, /Secr3tPw/);
+      assert.match(err.message, c.message);
       return true;
     });
   });
