@@ -5,7 +5,7 @@ import { ConflictError, NotFoundError, UnstorableValueError } from './errors.js'
 import { SqliteWrites } from './sqlite-busy.js';
 import { SqliteCallWriter, type CallRow } from './sqlite-call-writer.js';
 import {
-  DEFAULT_APP_SHAPE, type App, type Call, type CallStatus, type Fn, type FnFormat, type Page, type PageQuery,
+  DEFAULT_APP_SHAPE, type App, type Call, type CallQuery, type CallStatus, type Fn, type FnFormat, type Page, type PageQuery,
   type Store, type Trigger,
 } from './types.js';
 
@@ -448,9 +448,12 @@ export class SqlStore implements Store {
     return toCall(row);
   }
 
-  async listCalls(q: PageQuery & { fnId: string }): Promise<Page<Call>> {
+  async listCalls(q: CallQuery): Promise<Page<Call>> {
     const qb = this.db('calls').select('*').where({ fn_id: q.fnId });
     if (q.after !== undefined) qb.where('id', '<', q.after);
+    // created_at is fixed-width RFC 3339 text on every backend, so text order is time order.
+    if (q.createdAfter !== undefined) qb.where('created_at', '>', q.createdAfter);
+    if (q.createdBefore !== undefined) qb.where('created_at', '<', q.createdBefore);
     const rows = (await qb.orderBy('id', 'desc').limit(q.perPage)) as Row[];
     const items = rows.map(toCall);
     const page: Page<Call> = { items };

@@ -88,6 +88,13 @@ export interface PageQuery {
   after?: string;
 }
 
+/** A page of one fn's calls, optionally only those created in a time window. */
+export interface CallQuery extends PageQuery {
+  fnId: string;
+  createdAfter?: string;
+  createdBefore?: string;
+}
+
 export interface Page<T> {
   items: T[];
   /** Key of the last item when the page is full (there may be more), else undefined. */
@@ -129,7 +136,8 @@ export interface CallStore {
   updateCall(call: Call): Promise<void>;
   getCall(fnId: string, callId: string): Promise<Call>;
   /** Newest first; `after` is a call id. */
-  listCalls(q: PageQuery & { fnId: string }): Promise<Page<Call>>;
+  /** Newest first; `createdAfter`/`createdBefore` (RFC 3339, as created_at) bound created_at, both strict. */
+  listCalls(q: CallQuery): Promise<Page<Call>>;
   insertLog(fnId: string, callId: string, log: string): Promise<void>;
   getLog(fnId: string, callId: string): Promise<string>;
 }

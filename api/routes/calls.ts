@@ -2,6 +2,7 @@
 import { Router } from 'express';
 import type { ApiDeps } from '../deps.js';
 import { listBody, parsePageQuery } from '../pagination.js';
+import { callTimeFilter } from '../time-bounds.js';
 import { methodNotAllowed } from './method-not-allowed.js';
 
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
@@ -12,7 +13,7 @@ export function callsRouter({ store }: ApiDeps): Router {
   r.route('/v2/fns/:fn_id/calls')
     .get(async (req, res) => {
       const page = parsePageQuery(req.query, (k) => ULID.test(k));
-      const { items, last } = await store.listCalls({ ...page, fnId: req.params.fn_id });
+      const { items, last } = await store.listCalls({ ...page, ...callTimeFilter(req.query), fnId: req.params.fn_id });
       res.json(listBody(items, last));
     })
     .all(methodNotAllowed);

@@ -2,6 +2,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { openKnex } from '../../store/open.js';
+import { SqlStore } from '../../store/sql-store.js';
+import type { Call } from '../../store/types.js';
 import { backends, type TestDb } from '../helpers/db.js';
 import { call, startServer, type TestServer } from '../helpers/server.js';
 
@@ -236,6 +238,43 @@ for (const backend of backends) {
       // A new app of the same name starts empty.
       const again = (await req('POST', '/v2/apps', { name: 'cascade' })).body;
       assert.deepEqual((await req('GET', `/v2/fns?app_id=${again.id}`)).body, { items: [] });
+    });
+
+    test('GET calls takes from_time and to_time (Unix seconds) as Fn does; a bad one is a 400', async () => {
+      const fnId = '01ARZ3NDEKTSV4RRFFQ69G5FAV';
+      const knex = await openKnex(db.url);
+      const store = new SqlStore(knex);
+      const mk = (id: string, created: string): Call =>
+        ({ id, app_id: 'A'.repeat(26), fn_id: fnId, status: 'success', created_at: created, completed_at: created, stats: [] });
+      const calls = [
+        mk('01ARZ3NDEKTSV4RRFFQ69G5FA0', '2023-11-14T22:13:19.999Z'), // 1700000000 is 22:13:20
+        mk('01ARZ3NDEKTSV4RRFFQ69G5FA1', '2023-11-14T22:13:20.000Z'),
+        mk('01ARZ3NDEKTSV4RRFFQ69G5FA2', '2023-11-14T22:13:20.500Z'),
+        mk('01ARZ3NDEKTSV4RRFFQ69G5FA3', '2023-11-14T22:13:30.000Z'), // 1700000010
+      ];
+      try {
+        await store.insertCalls(calls.map((c) => ({ call: c, log: '' })));
+        const ids = async (q: string) => {
+          const r = await req('GET', `/v2/fns/${fnId}/calls${q}`);
+          assert.equal(r.status, 200, JSON.stringify(r.body));
+          return (r.body.items as Call[]).map((c) => c.id.slice(-1));
+        };
+        assert.deepEqual(await ids(''), ['3', '2', '1', '0']);
+        assert.deepEqual(await ids('?from_time=1700000000'), ['3', '2'], 'created after from_time');
+        assert.deepEqual(await ids('?to_time=1700000010'), ['2', '1', '0'], 'created before to_time');
+        assert.deepEqual(await ids('?from_time=1699999999&to_time=1700000001'), ['2', '1', '0']);
+        assert.deepEqual(await ids('?from_time=%2B1700000000&to_time=99999999999999999999'), ['3', '2'], 'a sign, and a bound past year 9999');
+        assert.deepEqual(await ids('?from_time=-99999999999999&to_time=1700000000'), ['0']);
+        assert.deepEqual(await ids('?from_time=1700000000&per_page=1'), ['3']);
+        for (const [q, name] of [['from_time=yesterday', 'from_time'], ['to_time=1.5', 'to_time'], ['from_time=2023-11-14T22:13:20Z', 'from_time'], ['to_time=1&to_time=2', 'to_time']] as const) {
+          const r = await req('GET', `/v2/fns/${fnId}/calls?${q}`);
+          assert.equal(r.status, 400, q);
+          assert.match(r.body.message, new RegExp(`^Invalid ${name}`), q);
+        }
+      } finally {
+        await knex('calls').where({ fn_id: fnId }).delete();
+        await store.close();
+      }
     });
 
     test('FN_PUBLIC_LB_URL sets the endpoint base', async () => {

@@ -55,6 +55,36 @@ for (const backend of backends) {
       }
     });
 
+    test('calls are listed by creation time: after createdAfter, before createdBefore, both strict, with pages', async () => {
+      const db = await backend.create();
+      const store = new SqlStore(await openKnex(db.url));
+      try {
+        const fnId = newId();
+        const at = (iso: string) => call(fnId, { created_at: iso, completed_at: iso });
+        const [c0, c1, c2, c3, c4] = [
+          at('2024-01-01T00:00:00.000Z'), at('2024-01-01T00:00:00.001Z'), at('2024-06-01T12:00:00.000Z'),
+          at('2024-12-31T23:59:59.999Z'), at('2025-01-01T00:00:00.000Z'),
+        ];
+        await store.insertCalls([c0!, c1!, c2!, c3!, c4!].map((c) => ({ call: c, log: '' })));
+        await store.insertCalls([{ call: call(newId(), { created_at: '2024-06-01T12:00:00.000Z' }), log: '' }]); // another fn's
+        const ids = async (q: { createdAfter?: string; createdBefore?: string; perPage?: number; after?: string }) =>
+          (await store.listCalls({ fnId, perPage: 100, ...q })).items.map((c) => c.id);
+        assert.deepEqual(await ids({}), [c4!.id, c3!.id, c2!.id, c1!.id, c0!.id]);
+        assert.deepEqual(await ids({ createdAfter: '2024-01-01T00:00:00.000Z' }), [c4!.id, c3!.id, c2!.id, c1!.id], 'after is strict');
+        assert.deepEqual(await ids({ createdBefore: '2025-01-01T00:00:00.000Z' }), [c3!.id, c2!.id, c1!.id, c0!.id], 'before is strict');
+        assert.deepEqual(await ids({ createdAfter: '2024-01-01T00:00:00.000Z', createdBefore: '2025-01-01T00:00:00.000Z' }), [c3!.id, c2!.id, c1!.id]);
+        assert.deepEqual(await ids({ createdAfter: '2025-01-01T00:00:00.000Z' }), []);
+        assert.deepEqual(await ids({ createdAfter: '2024-12-01T00:00:00.000Z', createdBefore: '2024-02-01T00:00:00.000Z' }), [], 'an empty window');
+        // Pages within a window: the cursor and the window together.
+        const first = await store.listCalls({ fnId, perPage: 2, createdBefore: '2025-01-01T00:00:00.000Z' });
+        assert.deepEqual(first.items.map((c) => c.id), [c3!.id, c2!.id]);
+        assert.deepEqual(await ids({ perPage: 2, after: first.last!, createdBefore: '2025-01-01T00:00:00.000Z' }), [c1!.id, c0!.id]);
+      } finally {
+        await store.close();
+        await db.cleanup();
+      }
+    });
+
     test("a function's NUL bytes in its log or error are stored as U+FFFD, and the rest of the batch with them", async () => {
       const db = await backend.create();
       const store = new SqlStore(await openKnex(db.url));
