@@ -9,6 +9,7 @@ import type { Invoker } from './deps.js';
 import { ApiError, NUL_IN_URL, sendError, sendJson } from './errors.js';
 import { requestGatewayUrl } from './gateway-url.js';
 import type { FnTarget, InvokeLookup } from './invoke-lookup.js';
+import { traceInvoke, warnPlatformFailure, type InvokeTrail } from './invoke-log.js';
 import { readBody } from './read-body.js';
 import { pathOf } from './request-path.js';
 
@@ -77,32 +78,43 @@ function segments(path: string): string[] | undefined {
 export function invokeHandler(deps: InvokeHandlerDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
   const { agent, lookup, newId, log, maxRequestSize, stripAuthorization = false } = deps;
 
-  const run = async (req: IncomingMessage, res: ServerResponse, target: FnTarget, extra: Pick<InvokeSpec, 'triggerId' | 'gateway'>) => {
+  const run = async (
+    req: IncomingMessage, res: ServerResponse, target: FnTarget, extra: Pick<InvokeSpec, 'triggerId' | 'gateway'>, trail: InvokeTrail | undefined,
+  ) => {
     const body = await readBody(req, maxRequestSize);
     const callId = newId();
     res.setHeader('Fn-Call-Id', callId);
+    if (trail) {
+      trail.callId = callId;
+      trail.fnId = target.fn.id;
+    }
     let headers = req.headers;
     if (stripAuthorization && extra.triggerId === undefined && headers.authorization !== undefined) {
       const { authorization: _kilnToken, ...rest } = headers;
       headers = rest;
     }
     const spec = { app: target.app, fn: target.fn, callId, headers, body, ...extra };
-    // Only /invoke may be detached: as Fn, a trigger's caller headers reach the function wrapped
-    // (Fn-Http-H-Fn-Invoke-Type) and the call stays synchronous, so a public trigger URL cannot be
-    // made to queue fire-and-forget calls.
-    if (extra.triggerId === undefined && req.headers['fn-invoke-type'] === 'detached') {
-      // As Fn: 202 with no body; the call id is in the Fn-Call-Id header set above.
-      return invokeDetached(agent, spec, log, () => {
-        res.writeHead(202, { 'content-length': '0' });
-        res.end();
+    try {
+      // Only /invoke may be detached: as Fn, a trigger's caller headers reach the function wrapped
+      // (Fn-Http-H-Fn-Invoke-Type) and the call stays synchronous, so a public trigger URL cannot be
+      // made to queue fire-and-forget calls.
+      if (extra.triggerId === undefined && req.headers['fn-invoke-type'] === 'detached') {
+        // As Fn: 202 with no body; the call id is in the Fn-Call-Id header set above.
+        return await invokeDetached(agent, spec, log, () => {
+          res.writeHead(202, { 'content-length': '0' });
+          res.end();
+        });
+      }
+      // The caller going away before the answer is complete cancels the call.
+      const gone = new AbortController();
+      res.once('close', () => {
+        if (!res.writableFinished) gone.abort();
       });
+      await agent.invoke({ ...spec, signal: gone.signal }, res);
+    } catch (err) {
+      warnPlatformFailure(log, err, callId, target.fn.id);
+      throw err;
     }
-    // The caller going away before the answer is complete cancels the call.
-    const gone = new AbortController();
-    res.once('close', () => {
-      if (!res.writableFinished) gone.abort();
-    });
-    await agent.invoke({ ...spec, signal: gone.signal }, res);
   };
 
   /**
@@ -118,8 +130,11 @@ export function invokeHandler(deps: InvokeHandlerDeps): (req: IncomingMessage, r
   return (req, res) => {
     const url = req.url ?? '/';
     const path = pathOf(url);
+    const isInvoke = path.startsWith('/invoke/');
+    if (!isInvoke && !path.startsWith('/t/')) return false;
+    const trail = traceInvoke(log, req, res);
     let work: Promise<void>;
-    if (path.startsWith('/invoke/')) {
+    if (isInvoke) {
       const parts = segments(path.slice('/invoke/'.length));
       if (!parts || parts.length !== 1 || parts[0] === '') return unrouted(req, res, path);
       if (req.method !== 'POST') {
@@ -127,16 +142,14 @@ export function invokeHandler(deps: InvokeHandlerDeps): (req: IncomingMessage, r
         sendJson(res, 405, { message: `Method not allowed: ${req.method} ${path}` });
         return true;
       }
-      work = lookup.byFnId(parts[0]!).then((t) => run(req, res, t, {}));
-    } else if (path.startsWith('/t/')) {
+      work = lookup.byFnId(parts[0]!).then((t) => run(req, res, t, {}, trail));
+    } else {
       const parts = segments(path.slice('/t/'.length));
       if (!parts || parts[0] === '' || parts[0] === undefined) return unrouted(req, res, path);
       const [appName, ...rest] = parts;
       work = lookup.byTrigger(appName, `/${rest.join('/')}`).then((t) =>
-        run(req, res, t, { triggerId: t.trigger.id, gateway: { method: req.method ?? 'GET', url: requestGatewayUrl(req) } }),
+        run(req, res, t, { triggerId: t.trigger.id, gateway: { method: req.method ?? 'GET', url: requestGatewayUrl(req) } }, trail),
       );
-    } else {
-      return false;
     }
     work.catch((err: unknown) => sendError(res, err, log, { method: req.method, url }));
     return true;

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { NotFoundError } from '../store/errors.js';
 import { LambdaApiError, sendLambdaError } from './errors.js';
 import type { FnTarget, InvokeLookup } from './invoke-lookup.js';
+import { traceInvoke, type InvokeTrail } from './invoke-log.js';
 import {
   DEFAULT_REGION, functionArn, functionNameIn, invokeOptions, KILN_ACCOUNT_ID, parseFunctionName, qualifierParam, sigV4Region,
   type FunctionRef, type InvocationType, type InvokeOptions, type LambdaPath,
@@ -71,7 +72,9 @@ export function lambdaDoor(
     throw notFound(ref, region);
   };
 
-  const serve = async (req: IncomingMessage, res: ServerResponse, url: string, name: string, callId: string, found: { timeoutSec?: number }) => {
+  const serve = async (
+    req: IncomingMessage, res: ServerResponse, url: string, name: string, callId: string, found: { timeoutSec?: number }, trail: InvokeTrail | undefined,
+  ) => {
     const options = invokeOptions(req.headers, types);
     const ref = parseFunctionName(name, qualifierParam(url));
     const region = ref.region ?? sigV4Region(req.headers.authorization) ?? DEFAULT_REGION;
@@ -79,6 +82,7 @@ export function lambdaDoor(
     if (ref.qualifier !== undefined && ref.qualifier !== LATEST) throw notFound(ref, region, ref.qualifier);
     const target = await resolve(ref, region);
     found.timeoutSec = target.fn.timeout;
+    if (trail) trail.fnId = target.fn.id;
     const body = await readBody(req, maxRequestSize);
     if (body.length > 0) {
       try {
@@ -101,12 +105,14 @@ export function lambdaDoor(
     const path = pathOf(url);
     const encoded = functionNameIn(path, api);
     if (encoded === undefined) return false;
+    const trail = traceInvoke(log, req, res);
     if (req.method !== 'POST') {
       const wrong = new LambdaApiError(405, 'UnknownOperationException', `Method not allowed: ${req.method} ${path}`);
       sendLambdaError(res, wrong, log, { requestId: newId(), headers: { Allow: 'POST' } });
       return true;
     }
     const callId = newId();
+    if (trail) trail.callId = callId;
     const found: { timeoutSec?: number } = {};
     let name: string;
     try {
@@ -114,7 +120,7 @@ export function lambdaDoor(
     } catch {
       name = encoded; // malformed percent-encoding: not a FunctionName, and parseFunctionName says so
     }
-    serve(req, res, url, name, callId, found).catch((err: unknown) =>
+    serve(req, res, url, name, callId, found, trail).catch((err: unknown) =>
       sendLambdaError(res, err, log, { requestId: callId, headers: idHeaders(callId), ...(found.timeoutSec !== undefined && { timeoutSec: found.timeoutSec }), context: { method: req.method, url } }));
     return true;
   };

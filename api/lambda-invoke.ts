@@ -12,6 +12,7 @@ import type { ResponseTarget } from '../agent/relay.js';
 import type { Invoker } from './deps.js';
 import { sendLambdaError } from './errors.js';
 import { invokeDetached } from './invoke-handler.js';
+import { warnPlatformFailure } from './invoke-log.js';
 import { idHeaders, LATEST, lambdaDoor, type LambdaCall, type LambdaDoorDeps } from './lambda-door.js';
 import { functionErrorAnswer } from './lambda-function-error.js';
 import { logResult } from './lambda-log.js';
@@ -64,10 +65,15 @@ export function lambdaInvokeHandler(deps: LambdaInvokeDeps): (req: IncomingMessa
   const run = async ({ req, res, callId, options, target, body }: LambdaCall): Promise<void> => {
     const spec = { app: target.app, fn: target.fn, callId, headers: forwardedHeaders(req.headers), body };
     if (options.invocationType === 'Event') {
-      return invokeDetached(agent, spec, log, () => {
-        res.writeHead(202, { ...idHeaders(callId), 'content-length': '0' });
-        res.end();
-      });
+      try {
+        return await invokeDetached(agent, spec, log, () => {
+          res.writeHead(202, { ...idHeaders(callId), 'content-length': '0' });
+          res.end();
+        });
+      } catch (err) {
+        warnPlatformFailure(log, err, callId, target.fn.id);
+        throw err;
+      }
     }
 
     // The caller going away before the answer cancels the call, as on /invoke.
@@ -89,6 +95,7 @@ export function lambdaInvokeHandler(deps: LambdaInvokeDeps): (req: IncomingMessa
     const headers: Record<string, string> = idHeaders(callId);
     if (callLog) headers['X-Amz-Log-Result'] = await logResult(callLog, target, callId);
     if (failure !== undefined) {
+      warnPlatformFailure(log, failure, callId, target.fn.id);
       sendLambdaError(res, failure, log, { requestId: callId, headers, timeoutSec: target.fn.timeout });
       return;
     }

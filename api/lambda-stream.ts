@@ -13,6 +13,7 @@ import { AgentError } from '../agent/errors.js';
 import type { Invoker } from './deps.js';
 import { outcomeMessage, sendLambdaError, toLambdaError, type LambdaOutcome } from './errors.js';
 import { EventStreamAnswer } from './event-stream-answer.js';
+import { warnPlatformFailure } from './invoke-log.js';
 import type { InvokeComplete } from './event-stream.js';
 import { idHeaders, LATEST, lambdaDoor, type LambdaCall, type LambdaDoorDeps } from './lambda-door.js';
 import { functionErrorAnswer } from './lambda-function-error.js';
@@ -52,6 +53,7 @@ export function lambdaStreamHandler(deps: LambdaStreamDeps): (req: IncomingMessa
       failure = err;
     }
     failure ??= answer.failure;
+    if (failure !== undefined) warnPlatformFailure(log, failure, callId, target.fn.id);
     const timeoutSec = target.fn.timeout;
     const outcome = failure === undefined ? undefined : toLambdaError(failure, timeoutSec);
     // Nothing of the stream went out yet: a platform error is answered as Invoke answers it; the

@@ -1,0 +1,85 @@
+// api/invoke-log.ts: which failures are the platform's (a warn line), and the debug line's cost.
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Writable } from 'node:stream';
+import { test } from 'node:test';
+import { platformFailure, traceInvoke, warnPlatformFailure } from '../../api/invoke-log.js';
+import { createLogger } from '../../api/logger.js';
+import { AgentError, StreamCutError, WaitExpired, type AgentErrorKind } from '../../agent/errors.js';
+import { ContainerConfigError, DriverError, ImageNotFoundError, NetworkNotFoundError } from '../../drivers/errors.js';
+import { NotFoundError } from '../../store/errors.js';
+
+const agent = (kind: AgentErrorKind) => new AgentError(kind, kind);
+
+const cases: { name: string; err: unknown; want: string | undefined }[] = [
+  { name: 'the engine unreachable', err: new DriverError('connect ECONNREFUSED /var/run/docker.sock'), want: 'engine' },
+  { name: 'a container not ready in time', err: agent('start-timeout'), want: 'start-timeout' },
+  { name: 'a container that exited before ready', err: agent('init-failed'), want: 'init-failed' },
+  { name: 'no capacity (503 / 429)', err: new WaitExpired(), want: 'server-busy' },
+  { name: 'an image not to be had', err: new ImageNotFoundError('x:1', 'no such image'), want: 'image-unavailable' },
+  { name: 'the engine refusing the container as configured', err: new ContainerConfigError('container failed to start: ...'), want: 'container-config' },
+  { name: 'a network not on the engine', err: new NetworkNotFoundError('x'), want: 'container-config' },
+  // The function's own failures, the caller's, and what is already logged elsewhere.
+  { name: 'the function timed out', err: agent('timeout'), want: undefined },
+  { name: 'the function died mid-call', err: agent('function-failed'), want: undefined },
+  { name: 'an invalid function response', err: agent('invalid-response'), want: undefined },
+  { name: 'a response too large', err: agent('response-too-large'), want: undefined },
+  { name: 'a stream the function broke off', err: new StreamCutError('Runtime.TruncatedResponse'), want: undefined },
+  { name: 'the caller went away', err: agent('cancelled'), want: undefined },
+  { name: 'a request too large', err: agent('request-too-large'), want: undefined },
+  { name: 'a fn too big for the host', err: agent('too-big-for-host'), want: undefined },
+  { name: 'the server stopping', err: agent('shutting-down'), want: undefined },
+  { name: 'no such fn', err: new NotFoundError('fn', 'Fn not found'), want: undefined },
+  { name: 'a bug (a 500, logged as an error already)', err: new Error('boom'), want: undefined },
+];
+for (const c of cases) {
+  test(`platformFailure: ${c.name}`, () => assert.equal(platformFailure(c.err), c.want));
+}
+
+function capture(level: 'info' | 'debug') {
+  const out: Record<string, unknown>[] = [];
+  const sink = new Writable({ write(chunk: Buffer, _enc, done) { out.push(JSON.parse(chunk.toString()) as Record<string, unknown>); done(); } });
+  return { log: createLogger(level, sink), out };
+}
+
+test('warnPlatformFailure logs the platform’s failures at warn with call id, fn id, kind and message; nothing else', async () => {
+  const { log, out } = capture('info');
+  warnPlatformFailure(log, new DriverError('connect ENOENT /x.sock'), 'CALL1', 'FN1');
+  warnPlatformFailure(log, agent('timeout'), 'CALL2', 'FN1');
+  await new Promise((r) => setImmediate(r));
+  assert.equal(out.length, 1);
+  assert.equal(out[0]!.level, 40);
+  assert.equal(out[0]!.call_id, 'CALL1');
+  assert.equal(out[0]!.fn_id, 'FN1');
+  assert.equal(out[0]!.kind, 'engine');
+  assert.equal(out[0]!.error, 'connect ENOENT /x.sock');
+});
+
+const fakeExchange = () => {
+  const req = Object.assign(new EventEmitter(), { method: 'POST', url: '/invoke/FN1', readableAborted: false }) as unknown as IncomingMessage;
+  const res = Object.assign(new EventEmitter(), { statusCode: 200, writableEnded: true }) as unknown as ServerResponse;
+  return { req, res };
+};
+
+test('traceInvoke at info does nothing: no trail, no listener', () => {
+  const { log } = capture('info');
+  const { req, res } = fakeExchange();
+  assert.equal(traceInvoke(log, req, res), undefined);
+  assert.equal(res.listenerCount('close'), 0);
+});
+
+test('traceInvoke at debug logs one line as pino-http does when the answer is done', async () => {
+  const { log, out } = capture('debug');
+  const { req, res } = fakeExchange();
+  const trail = traceInvoke(log, req, res);
+  assert.ok(trail);
+  trail.callId = 'CALL1';
+  trail.fnId = 'FN1';
+  res.emit('close');
+  await new Promise((r) => setImmediate(r));
+  assert.equal(out.length, 1);
+  const { level, msg, req: r, res: s, call_id, fn_id, responseTime } = out[0]!;
+  assert.deepEqual({ level, msg, req: r, res: s, call_id, fn_id }, { level: 20, msg: 'request completed', req: { method: 'POST', url: '/invoke/FN1' }, res: { statusCode: 200 }, call_id: 'CALL1', fn_id: 'FN1' });
+  assert.equal(typeof responseTime, 'number');
+});
