@@ -1,13 +1,13 @@
 // The composition root: builds the object graph from a Config and starts listening.
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import type { Config, LambdaCpus } from './config.js';
 import { originForm, tokenCheck } from './auth.js';
 import { crossSiteRefusal } from './cross-site.js';
 import { pathOf } from './request-path.js';
-import { boundUnreadBody } from './unread-body.js';
+import { boundUnreadBodyAtHead } from './unread-body.js';
 import type { RewrittenRequest } from './gateway-url.js';
 import { ApiError, LambdaApiError, sendError, sendLambdaError } from './errors.js';
 import { idFactory } from './ids.js';
@@ -53,6 +53,8 @@ function lambdaCpus(setting: LambdaCpus): number[] | undefined {
 export interface Running {
   url: string;
   agent: Agent;
+  /** The HTTP server, for its settings (tests). */
+  server: Server;
   stop: () => Promise<void>;
 }
 
@@ -201,8 +203,9 @@ export async function start(config: Config): Promise<Running> {
       return sendLambdaError(res, unknown, log, { requestId: newId() });
     }
     // Routes that answer without reading a body (GET /version, /ui/...): what a client sends
-    // anyway is bounded as after any early answer. Before 'finish', where Node would drain it.
-    res.once('prefinish', () => boundUnreadBody(res));
+    // anyway is bounded as after any early answer, from the answer's head, which can then still
+    // say `Connection: close`.
+    boundUnreadBodyAtHead(res);
     app(req, res);
   });
   await listen(server, config.port, config.host);
@@ -224,5 +227,5 @@ export async function start(config: Config): Promise<Running> {
     await driver.close();
     await store.close();
   };
-  return { url, agent, stop };
+  return { url, agent, server, stop };
 }

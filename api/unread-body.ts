@@ -3,7 +3,11 @@
 // the declared length; a client without a token could keep a connection busy for gigabytes. As
 // Go's net/http does for Fn, at most 256 KiB more are read (a small rest keeps the connection
 // alive); past that, or when the body has not ended within 2 s, the connection is closed.
+// Such an answer says so itself (`Connection: close`, as Go's `tooBig` answer does) when the
+// declared rest is over 256 KiB or its length is unknown (chunked), so a keep-alive client
+// does not send its next request on a connection about to close.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 
 export const UNREAD_BODY_LIMIT = 256 * 1024;
 export const UNREAD_BODY_MS = 2000;
@@ -14,12 +18,39 @@ const LINGER_MS = 500;
 const BOUNDED = Symbol('kiln.unreadBodyBounded');
 type Marked = IncomingMessage & { [BOUNDED]?: true };
 
-/** Bounds what is read of `res`'s request's unread body. Call it as the early answer is sent. */
+/**
+ * Whether more of the body may be left than an early answer reads: a declared length over the
+ * bound, or a chunked body not yet ended. (A request with neither header has no body.)
+ */
+export function unreadRestTooBig(req: IncomingMessage): boolean {
+  if (req.complete) return false;
+  if (req.headers['transfer-encoding'] !== undefined) return true;
+  return Number(req.headers['content-length'] ?? 0) > UNREAD_BODY_LIMIT;
+}
+
+/**
+ * Half-close, then close: a close while the client is still sending makes the kernel answer
+ * with a reset, which can discard our answer before the client has read it.
+ */
+function lingeringClose(socket: Socket): void {
+  socket.end();
+  setTimeout(() => socket.destroy(), LINGER_MS).unref();
+}
+
+/**
+ * Bounds what is read of `res`'s request's unread body. Call it as the early answer is sent,
+ * before its head where possible: then a rest too big to read gets `Connection: close`.
+ */
 export function boundUnreadBody(res: ServerResponse): void {
   const req: Marked = res.req;
   if (req.complete || req[BOUNDED]) return;
   req[BOUNDED] = true;
   const socket = req.socket;
+  if (!res.headersSent && unreadRestTooBig(req)) res.setHeader('Connection', 'close');
+  // Node closes a connection after an answer that says `close` (or that refused an
+  // `Expect: 100-continue` body) with destroySoon(), which destroys it as soon as our FIN is
+  // out: that close lingers too.
+  socket.destroySoon = () => lingeringClose(socket);
   let left = UNREAD_BODY_LIMIT;
   const done = () => {
     clearTimeout(timer);
@@ -27,12 +58,9 @@ export function boundUnreadBody(res: ServerResponse): void {
     req.removeListener('end', done);
     socket.removeListener('close', done);
   };
-  // Half-close, then close: a close while the client is still sending makes the kernel answer
-  // with a reset, which can discard our answer before the client has read it.
   const cut = () => {
     done();
-    socket.end();
-    setTimeout(() => socket.destroy(), LINGER_MS).unref();
+    lingeringClose(socket);
   };
   const onData = (chunk: Buffer) => {
     left -= chunk.length;
@@ -45,4 +73,17 @@ export function boundUnreadBody(res: ServerResponse): void {
   req.once('end', done);
   socket.once('close', done);
   req.resume();
+}
+
+/**
+ * Bounds the unread body of an answer written by code that does not call boundUnreadBody
+ * itself (express's routes): at its head, whichever way it is written (writeHead, or end()'s
+ * implicit head, which calls this.writeHead).
+ */
+export function boundUnreadBodyAtHead(res: ServerResponse): void {
+  const writeHead = res.writeHead;
+  res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
+    boundUnreadBody(this);
+    return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
+  } as typeof writeHead;
 }

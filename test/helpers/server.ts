@@ -1,6 +1,7 @@
 // An in-process Kiln server on a free loopback port, over a real database.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { start } from '../../api/boot.js';
 import { loadConfig } from '../../api/config.js';
@@ -9,6 +10,8 @@ import type { Agent } from '../../agent/agent.js';
 export interface TestServer {
   url: string;
   agent: Agent;
+  /** The server's HTTP server, for its settings. */
+  http: Server;
   nodeId: string;
   stop(): Promise<void>;
 }
@@ -30,6 +33,7 @@ export async function startServer(dbUrl: string, env: Record<string, string> = {
   return {
     url: running.url,
     agent: running.agent,
+    http: running.server,
     nodeId,
     stop: async () => {
       await running.stop();
