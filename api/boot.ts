@@ -1,6 +1,6 @@
 // The composition root: builds the object graph from a Config and starts listening.
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import type { Config, LambdaCpus } from './config.js';
@@ -8,6 +8,7 @@ import { originForm, tokenCheck } from './auth.js';
 import { crossSiteRefusal } from './cross-site.js';
 import { pathOf } from './request-path.js';
 import { boundUnreadBodyAtHead } from './unread-body.js';
+import { holdContinue } from './expect-continue.js';
 import type { RewrittenRequest } from './gateway-url.js';
 import { ApiError, LambdaApiError, sendError, sendLambdaError } from './errors.js';
 import { idFactory } from './ids.js';
@@ -169,7 +170,7 @@ export async function start(config: Config): Promise<Running> {
   const lambdaDeps = { agent, lookup, newId, log, maxRequestSize: config.maxRequestSize };
   const lambdaInvoke = lambdaInvokeHandler(lambdaDeps);
   const lambdaStream = lambdaStreamHandler(lambdaDeps);
-  const server = createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
     // An absolute-form target (`GET http://host/path`, which HTTP/1.1 servers must accept)
     // becomes its path here, so the token check, the invoke paths and express all see one path.
     if (req.url !== undefined && req.url.charCodeAt(0) !== 47 /* / */) {
@@ -207,6 +208,12 @@ export async function start(config: Config): Promise<Running> {
     // say `Connection: close`.
     boundUnreadBodyAtHead(res);
     app(req, res);
+  };
+  const server = createServer(handle);
+  // `Expect: 100-continue`: routed as any request; the 100 goes out only if the body is read.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    holdContinue(req, res);
+    handle(req, res);
   });
   await listen(server, config.port, config.host);
   const { port } = server.address() as AddressInfo;

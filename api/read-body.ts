@@ -2,6 +2,7 @@
 // taken: a slow or oversized upload never holds a hot container or eats the fn's timeout.
 import type { IncomingMessage } from 'node:http';
 import { AgentError } from '../agent/errors.js';
+import { sendContinue } from './expect-continue.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -14,6 +15,8 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer
   const gone = () => new AgentError('cancelled', 'client disconnected while sending the request');
   // Aborted before we started listening: no further event will come.
   if (req.readableAborted || req.destroyed) return Promise.reject(gone());
+  // The body is wanted: a client waiting for `100 Continue` sends it now.
+  sendContinue(req);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

@@ -1,12 +1,13 @@
 // The API server's HTTP edges, as Fn's Go server has them: an early answer to a large unread
-// body says `Connection: close`, so keep-alive clients do not reuse a connection about to close.
+// body says `Connection: close` (so keep-alive clients do not reuse a connection about to
+// close), and `100 Continue` goes out only when the body is wanted.
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { Agent, request } from 'undici';
 import { sqliteDb, type TestDb } from '../helpers/db.js';
-import { finalHead, RawConnection } from '../helpers/raw-http.js';
+import { finalHead, RawConnection, statuses } from '../helpers/raw-http.js';
 import { call, startServer, type TestServer } from '../helpers/server.js';
 
 const LIMIT = 64 * 1024; // FN_MAX_REQUEST_SIZE here
@@ -138,6 +139,35 @@ describe('HTTP edges of the API server', () => {
       });
       assert.match(got, /^HTTP\/1\.1 404 [^]*\r\n\r\n\{"message":"Fn not found"\}$/, `round ${i}: ${JSON.stringify(got.slice(0, 80))}`);
     }
+  });
+
+  // Node answered `Expect: 100-continue` with 100 at once, so a client uploaded a body Kiln then
+  // refused. Now the 100 goes out only when the body is read.
+  test('Expect: 100-continue: a refusal comes with no 100 Continue before it, and closes the connection', async () => {
+    for (const [path, length, status] of [[`/invoke/${fnId}`, MB.length, 413], [`/invoke/${NO_FN}`, 1000, 404], ['/nothing', 1000, 404]] as const) {
+      const c = await raw();
+      await c.write(`POST ${path} HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: ${length}\r\n\r\n`);
+      assert.ok(await c.waitFor(/\r\n\r\n\{"message":/, 5000), `${path}: ${c.text}`);
+      assert.deepEqual(statuses(c.text), [status], `${path}: ${c.text}`);
+      assert.match(finalHead(c.text), /\r\nconnection: close(\r\n|$)/, path);
+      await c.closed;
+    }
+  });
+
+  test('Expect: 100-continue on a REST POST: 100 Continue, then the body is read and the app made', async () => {
+    const c = await raw();
+    const body = JSON.stringify({ name: 'expected' });
+    await c.write(`POST /v2/apps HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: ${body.length}\r\n\r\n`);
+    assert.ok(await c.waitFor(/^HTTP\/1\.1 100 Continue\r\n\r\n/, 5000), c.text);
+    await c.write(body);
+    assert.ok(await c.waitFor(/"name":"expected"/, 5000), c.text);
+    assert.deepEqual(statuses(c.text), [100, 200]);
+    // The body was read, so the connection is kept.
+    assert.match(finalHead(c.text), /\r\nconnection: keep-alive(\r\n|$)/);
+    // A body-less request with Expect (Content-Length: 0) needs no 100.
+    await c.write(`POST /v2/apps HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 0\r\n\r\n`);
+    assert.ok(await c.waitFor(/Missing Name|Invalid JSON/, 5000), c.text);
+    assert.deepEqual(statuses(c.text), [100, 200, 400]);
   });
 
 });
