@@ -9,6 +9,7 @@ import { crossSiteRefusal } from './cross-site.js';
 import { pathOf } from './request-path.js';
 import { boundUnreadBodyAtHead } from './unread-body.js';
 import { holdContinue } from './expect-continue.js';
+import { API_SERVER_OPTIONS } from './http-options.js';
 import type { RewrittenRequest } from './gateway-url.js';
 import { ApiError, LambdaApiError, sendError, sendLambdaError } from './errors.js';
 import { idFactory } from './ids.js';
@@ -209,7 +210,7 @@ export async function start(config: Config): Promise<Running> {
     boundUnreadBodyAtHead(res);
     app(req, res);
   };
-  const server = createServer(handle);
+  const server = createServer(API_SERVER_OPTIONS, handle);
   // `Expect: 100-continue`: routed as any request; the 100 goes out only if the body is read.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
     holdContinue(req, res);
