@@ -4,6 +4,13 @@ import type { ServerOptions } from 'node:http';
 /** Largest request head (request line and headers): Go's DefaultMaxHeaderBytes, not Node's 16 KiB. */
 export const MAX_REQUEST_HEAD_BYTES = 1 << 20;
 
+/** How long a request's head may take to arrive (Node's default, which requestTimeout: 0 would turn off). */
+export const HEADERS_TIMEOUT_MS = 60_000;
+
 export const API_SERVER_OPTIONS: ServerOptions = {
   maxHeaderSize: MAX_REQUEST_HEAD_BYTES,
+  // No deadline on a whole request (Node's is 300 s, cut with a 408): a slow upload is bounded
+  // by FN_MAX_REQUEST_SIZE only, as on Fn, once its head is in.
+  requestTimeout: 0,
+  headersTimeout: HEADERS_TIMEOUT_MS,
 };

@@ -1,6 +1,7 @@
 // The API server's HTTP edges, as Fn's Go server has them: an early answer to a large unread
 // body says `Connection: close` (so keep-alive clients do not reuse a connection about to
-// close), `100 Continue` only when the body is wanted, and 1 MiB request heads.
+// close), `100 Continue` only when the body is wanted, 1 MiB request heads, and no deadline on
+// a whole request.
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { connect } from 'node:net';
@@ -177,6 +178,14 @@ describe('HTTP edges of the API server', () => {
     const c = await raw();
     await c.write(`GET /version HTTP/1.1\r\nHost: x\r\nX-Huge: ${'h'.repeat(1 << 20)}\r\n\r\n`);
     assert.ok(await c.waitFor(/^HTTP\/1\.1 431/, 5000), c.text.slice(0, 200));
+  });
+
+  // Node's requestTimeout (300 s) cut a slow upload with 408; Fn has no such deadline. Setting
+  // it to 0 also turns off headersTimeout unless that is given (its default is the smaller of
+  // the two), so the head stays bounded only because it is set.
+  test('no deadline on a whole request; its head must still come within 60 s', () => {
+    assert.equal(srv.http.requestTimeout, 0);
+    assert.equal(srv.http.headersTimeout, 60_000);
   });
 
 });
