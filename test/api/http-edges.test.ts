@@ -1,10 +1,11 @@
 // The API server's HTTP edges, as Fn's Go server has them: an early answer to a large unread
 // body says `Connection: close` (so keep-alive clients do not reuse a connection about to
-// close), `100 Continue` only when the body is wanted, 1 MiB request heads, and no deadline on
-// a whole request.
+// close), `100 Continue` only when the body is wanted, 1 MiB request heads, no deadline on a
+// whole request, and idle kept-alive connections kept 65 s.
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { connect } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { Agent, request } from 'undici';
 import { sqliteDb, type TestDb } from '../helpers/db.js';
@@ -186,6 +187,30 @@ describe('HTTP edges of the API server', () => {
   test('no deadline on a whole request; its head must still come within 60 s', () => {
     assert.equal(srv.http.requestTimeout, 0);
     assert.equal(srv.http.headersTimeout, 60_000);
+  });
+
+  // Node's 5 s default closed an idle connection that pooling clients (ALB, nginx, Python) still
+  // held, and their next request on it failed.
+  test('a kept-alive connection idle for 6 s still serves the next request', async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const get = () =>
+      new Promise<{ status: number; reused: boolean; keepAlive: string | undefined }>((resolve, reject) => {
+        const req = http.get(`${srv.url}/version`, { agent }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, reused: req.reusedSocket, keepAlive: String(res.headers['keep-alive']) }));
+        });
+        req.on('error', reject);
+      });
+    try {
+      assert.equal(srv.http.keepAliveTimeout, 65_000);
+      const first = await get();
+      assert.deepEqual([first.status, first.keepAlive], [200, 'timeout=65']);
+      await sleep(6000);
+      const second = await get();
+      assert.deepEqual([second.status, second.reused], [200, true]);
+    } finally {
+      agent.destroy();
+    }
   });
 
 });
