@@ -123,7 +123,9 @@ export function relayCall(
     /** This answer's bound: a stream's when the caller gets it as one, known from its head. */
     let limit = maxBytes;
     let controller: Dispatcher.DispatchController | undefined;
+    /** The container's status (what the call is recorded by), and the caller's (a trigger's Fn-Http-Status). */
     let status = 0;
+    let callerStatus = 0;
     let functionError: string | undefined;
     let errorDoc: RelayResult['errorDoc'];
     let platformLog: Buffer | undefined;
@@ -178,7 +180,8 @@ export function relayCall(
         }
         // 502 and 504 are the function's own error answers: passed on as they are, with the
         // Lambda layer's X-Amz-Function-Error naming the error's type.
-        if (status === 200) ({ status, headers } = toCallerResponse(raw as Headers, opts.gateway));
+        callerStatus = status;
+        if (status === 200) ({ status: callerStatus, headers } = toCallerResponse(raw as Headers, opts.gateway));
         else {
           for (const name of ['content-type', 'x-amz-function-error']) if (raw[name] !== undefined) headers[name] = raw[name]!;
           const fe = raw['x-amz-function-error'];
@@ -187,7 +190,7 @@ export function relayCall(
         // A Lambda response stream: each chunk goes on as it comes.
         if (lambdaStream) {
           streaming = true;
-          res.writeHead(status, headers);
+          res.writeHead(callerStatus, headers);
         }
       },
       onResponseData(ctl, chunk) {
@@ -200,7 +203,7 @@ export function relayCall(
           pending.push(chunk);
           if (size < window) return;
           streaming = true;
-          res.writeHead(status, answerHeaders(status, headers, headOf(pending), { sniff: opts.sniff === true }));
+          res.writeHead(callerStatus, answerHeaders(callerStatus, headers, headOf(pending), { sniff: opts.sniff === true }));
           for (const p of pending) res.write(p);
           pending = [];
           return;
@@ -223,7 +226,7 @@ export function relayCall(
         else {
           // Headers and body in one write.
           const body = pending.length === 1 ? pending[0]! : Buffer.concat(pending, size);
-          res.writeHead(status, answerHeaders(status, headers, body, { sniff: opts.sniff === true, length: size }));
+          res.writeHead(callerStatus, answerHeaders(callerStatus, headers, body, { sniff: opts.sniff === true, length: size }));
           res.end(body);
           if (status !== 200 && opts.lambda === true) errorDoc = lambdaErrorOf(body);
         }

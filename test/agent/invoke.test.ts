@@ -243,6 +243,13 @@ describe('invoking functions', () => {
     assert.equal(notModified.headers.get('etag'), '"v1"');
     assert.equal(notModified.headers.get('content-length'), null);
     assert.equal(notModified.headers.get('content-type'), null);
+    // The function answered each time: its own 404 or 504 is the caller's status, not the call's
+    // outcome (Fn records a call by the container's status).
+    assert.equal((await shaped('404')).status, 404);
+    assert.equal((await shaped('504')).status, 504);
+    const statuses = (await calls(fn.id)).map((c) => c.status);
+    assert.equal(statuses.length, 5);
+    assert.deepEqual([...new Set(statuses)], ['success'], JSON.stringify(statuses));
   });
 
   test('a function that relinks lsnr.sock once ready cannot point the agent at a host socket', async () => {
