@@ -115,3 +115,18 @@ export function toCallerResponse(containerHeaders: Headers, gateway: boolean): C
 
 /** Fn's deadline header: RFC 3339 with milliseconds. */
 export const deadlineFrom = (startMs: number, timeoutMs: number): string => new Date(startMs + timeoutMs).toISOString();
+
+/**
+ * The head Node's HTTP server takes by default (16 KiB): Fn's Node FDK's, the least a function's
+ * server may take. A broken connection after a larger head is taken for its refusal.
+ */
+export const FDK_HEAD_BYTES = 16 * 1024;
+
+/** A head's size as written, `name: value\r\n` a value (latin1: a byte a character). */
+export function headBytes(headers: Headers): number {
+  let n = 0;
+  for (const [name, value] of Object.entries(headers)) {
+    for (const v of Array.isArray(value) ? value : [value]) n += name.length + v.length + 4;
+  }
+  return n;
+}

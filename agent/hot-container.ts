@@ -4,13 +4,13 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { Client } from 'undici';
 import type { ContainerTask, Cookie, Driver, RunResult, Stat } from '../drivers/contract.js';
 import { AgentError, STREAM_TIMEOUT_TYPE } from './errors.js';
-import { deadlineFrom, toContainerHeaders } from './headers.js';
+import { deadlineFrom, FDK_HEAD_BYTES, headBytes, toContainerHeaders } from './headers.js';
 import { makeSocketDir, type SocketDir } from './iofs.js';
 import { LAMBDA_BOOT_ALLOWANCE_MS, LAMBDA_SHUTDOWN_WAIT_MS, LAMBDA_TIMEOUT_GRACE_MS } from './lambda.js';
 import { CallLogs } from './call-logs.js';
 import { functionErrorText } from './call-error.js';
 import { LogBuffer } from './log-buffer.js';
-import { MAX_RESPONSE_HEAD_BYTES, relayCall, type ResponseTarget } from './relay.js';
+import { MAX_RESPONSE_HEAD_BYTES, relayCall, REQUEST_HEAD_TOO_LARGE, type ResponseTarget } from './relay.js';
 
 export interface ContainerSpec {
   id: string;
@@ -267,15 +267,16 @@ export class HotContainer {
     const finish = (d: Omit<CallDone, 'log' | 'stats'>): CallDone => ({ ...d, log: call.log, stats: call.stats });
     const fail = (failure: AgentError, status: CallDone['status'] = 'error'): CallDone =>
       finish({ status, error: failure.message, failure, reusable: false });
+    const headers = toContainerHeaders(input.headers, {
+      callId: input.callId,
+      deadline: deadlineFrom(Date.now(), input.timeoutMs),
+      ...(input.gateway && { gateway: input.gateway }),
+    }, input.body.length);
     try {
       const { status, functionError, errorDoc, platformLog, streamError } = await relayCall(this.client, {
         path: '/call',
         method: 'POST',
-        headers: toContainerHeaders(input.headers, {
-          callId: input.callId,
-          deadline: deadlineFrom(Date.now(), input.timeoutMs),
-          ...(input.gateway && { gateway: input.gateway }),
-        }, input.body.length),
+        headers,
         body: input.body,
       }, res, {
         maxBytes: this.deps.maxResponseBytes,
@@ -300,13 +301,22 @@ export class HotContainer {
       if (reason === 'timeout') return fail(new AgentError('timeout', 'Timed out'), 'timeout');
       if (reason === 'cancelled') return fail(new AgentError('cancelled', 'client disconnected'), 'cancelled');
       // The function refused the request's head before running it: its container stays in use.
+      // (The relay names the 431 it read; a 431 lost to a broken pipe is found below.)
       if (err instanceof AgentError && err.kind === 'request-head-too-large') return { ...fail(err), reusable: true };
       if (err instanceof AgentError) return fail(err);
       if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED') {
         return { ...fail(new AgentError('function-failed', `error receiving function response: ${(err as Error).message}`, { cause: err })), unsent: true };
       }
       // The connection broke: the container died (out of memory?) or dropped it.
-      const exit = await Promise.race([this.exited, new Promise<undefined>((r) => setTimeout(r, 1000, undefined))]);
+      let waited: NodeJS.Timeout | undefined;
+      const exit = await Promise.race([this.exited, new Promise<undefined>((r) => (waited = setTimeout(r, 1000, undefined)))]);
+      clearTimeout(waited);
+      // Still running, after a head larger than a function's HTTP server may take: the server
+      // refused it and closed the connection while the head was still being written (its 431
+      // lost to the broken pipe). The call never ran; the container stays.
+      if (!exit && headBytes(headers) > FDK_HEAD_BYTES) {
+        return { ...fail(new AgentError('request-head-too-large', REQUEST_HEAD_TOO_LARGE, { cause: err })), reusable: true };
+      }
       const why = exit?.oomKilled ? 'out of memory' : exit ? `container exited with code ${exit.exitCode}` : (err as Error).message;
       return fail(new AgentError('function-failed', `error receiving function response: ${why}`, { cause: err }));
     } finally {

@@ -95,6 +95,9 @@ export interface RelayResult {
 }
 
 /** The Lambda daemon's trailers on a response stream that failed after its first byte: the error's type and message (base64). */
+/** A function's HTTP server refused the request's head (431, or a close while it was sent). */
+export const REQUEST_HEAD_TOO_LARGE = 'Request header fields too large for the function (its HTTP server refused them)';
+
 const STREAM_ERROR_TRAILER = 'kiln-function-error';
 const STREAM_ERROR_MESSAGE_TRAILER = 'kiln-function-error-message';
 
@@ -166,7 +169,7 @@ export function relayCall(
         // head: the caller's headers, wrapped for the contract, are too large for it. The call
         // never ran, and the function is fine.
         if (status === 431) {
-          ctl.abort(new AgentError('request-head-too-large', 'Request header fields too large for the function (its HTTP server answered 431)'));
+          ctl.abort(new AgentError('request-head-too-large', REQUEST_HEAD_TOO_LARGE));
           return;
         }
         if (status !== 200 && status !== 502 && status !== 504) {

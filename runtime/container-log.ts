@@ -9,8 +9,8 @@ export interface ContainerLog {
   write(text: string): boolean;
   /** Bytes written so far. */
   readonly bytes: number;
-  /** Calls back once a backed-up stream has drained. */
-  onceDrained(cb: () => void): void;
+  /** Calls back once a backed-up stream has drained; returns what cancels the callback. */
+  onceDrained(cb: () => void): () => void;
 }
 
 export function containerLog(out: NodeJS.WritableStream): ContainerLog {
@@ -25,6 +25,7 @@ export function containerLog(out: NodeJS.WritableStream): ContainerLog {
     },
     onceDrained(cb) {
       out.once('drain', cb);
+      return () => out.removeListener('drain', cb);
     },
   };
 }

@@ -7,7 +7,7 @@ import { header, MAX_PAYLOAD, readBody, sendError, sendJson, TooLarge, trailerEr
 import type { EventType, ExtensionAgent } from './extension-agent.js';
 import type { InvokeEvent, Outcome, Sandbox } from './sandbox.js';
 import { deferred } from './deferred.js';
-import { parseSubscription, type Telemetry } from './telemetry.js';
+import { parseSubscription, validation, type Telemetry } from './telemetry.js';
 import { newId } from './trace.js';
 import { HTTP_INTEGRATION_TYPE } from './stream-prelude.js';
 
@@ -288,7 +288,7 @@ export function lambdaApi(deps: LambdaApiDeps): (req: IncomingMessage, res: Serv
   async function subscribe(req: IncomingMessage, res: ServerResponse, api: 'telemetry' | 'logs'): Promise<void> {
     const agent = agentOf(req);
     const body = await json(req).catch((err: unknown) => {
-      throw err instanceof LambdaApiError ? new LambdaApiError(400, 'ValidationError', err.message) : err;
+      throw err instanceof LambdaApiError ? validation(api, err.message) : err;
     });
     deps.telemetry.subscribe(parseSubscription(api, agent.name, body, deps.apiPort));
     // The service writes the JSON string "OK" with no type, which Go's server sniffs as text.

@@ -216,6 +216,8 @@ export class Sandbox {
 
   /** Output lines passed on so far: the runtime's, and everyone's. */
   private runtimeLines = 0;
+  /** The runtime's lines when the last answer went out. */
+  private runtimeLinesAnswered = 0;
   private allLines = 0;
 
   private output(kind: ProcessKind, _name: string, text: string): void {
@@ -385,6 +387,11 @@ export class Sandbox {
       if (bootFatal) await this.reset(resetReason(bootFatal));
       event = { ...event, deadlineMs: event.deadlineMs + (Date.now() - waitedFrom) };
     }
+    // Output still coming from the last invocation (what its runtime printed after the answer, or
+    // a backlog the answer did not wait out) is the last invocation's: read it first.
+    if (this.runtimeLines !== this.runtimeLinesAnswered || this.outputHeld) {
+      await this.outputRead('runtime', Math.min(event.deadlineMs, Date.now() + OUTPUT_SETTLE_MS));
+    }
     // Its output begins here: a re-init inside this invoke is its own (the boot init, waited for
     // above, is before it).
     const logFrom = this.deps.out.bytes;
@@ -531,6 +538,7 @@ export class Sandbox {
     // printed, until its output has been read to the end (a chatty function's pipe holds hundreds
     // of KiB, read while the log drains).
     const send = () => {
+      this.runtimeLinesAnswered = this.runtimeLines;
       const start = this.pendingStart;
       this.pendingStart = '';
       if (start) {
@@ -555,18 +563,34 @@ export class Sandbox {
    */
   private async outputRead(whose: 'runtime' | 'all', until: number): Promise<void> {
     const lines = () => (whose === 'runtime' ? this.runtimeLines : this.allLines);
+    // Once output was seen still coming, a quiet turn is not enough: a Node runtime's stdout to
+    // the daemon is asynchronous, so megabytes may still sit in the runtime's own buffer, flushed
+    // as it gets the CPU. Then the output must have stopped for OUTPUT_QUIET_MS.
+    let flowing = false;
+    let quietSince = 0;
     for (;;) {
       if (this.outputHeld) {
         const drained = deferred<void>();
-        this.deps.out.onceDrained(() => drained.resolve());
+        const cancel = this.deps.out.onceDrained(() => drained.resolve());
         const timer = delay(until - Date.now());
         await Promise.race([drained.promise, timer.promise]);
         timer.clear();
+        cancel();
       }
       const seen = lines();
       await nextTurn();
       await nextTurn();
-      if ((lines() === seen && !this.outputHeld) || Date.now() >= until) return;
+      if (lines() !== seen || this.outputHeld) {
+        flowing = true;
+        quietSince = Date.now();
+      } else if (!flowing || Date.now() - quietSince >= OUTPUT_QUIET_MS) {
+        return;
+      } else {
+        // Waiting out the quiet time without spinning the event loop.
+        const pause = delay(1);
+        await pause.promise;
+      }
+      if (Date.now() >= until) return;
     }
   }
 
@@ -816,7 +840,9 @@ const ms2 = (v: number): number => Math.round(v * 100) / 100;
 /** A performance.now() instant of an invocation as an ISO date (its start is both clocks' anchor). */
 const isoAt = (inv: Invocation, perf: number): string => new Date(inv.startedAt + (perf - inv.t0)).toISOString();
 
-/** How long an answer may wait for the runtime's output to be read (see runtimeOutputRead). */
+/** How long an answer may wait for the runtime's output to be read (see outputRead). */
 const OUTPUT_SETTLE_MS = 1000;
+/** How long output that was still coming must have stopped before it counts as all read. */
+const OUTPUT_QUIET_MS = 20;
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

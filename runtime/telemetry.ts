@@ -30,6 +30,8 @@ const TELEMETRY_SCHEMAS = ['2022-07-01', '2022-12-13', '2025-01-29'];
 const LOGS_SCHEMAS = ['2020-08-15', '2021-03-18'];
 const CATEGORIES: EventCategory[] = ['platform', 'function', 'extension'];
 const SANDBOX_HOSTS = ['sandbox.localdomain', 'sandbox'];
+/** A port written in a URI's authority (`http://host:80/`). */
+const EXPLICIT_PORT = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*:(\d+)(?=[/?#]|$)/i;
 /** The sandbox name resolves to this container's loopback; the service delivers only inside the environment. */
 const LOOPBACK = '127.0.0.1';
 /** Attempts after the first at delivering one batch, and the longest wait between two. */
@@ -39,7 +41,7 @@ const MAX_BACKOFF_MS = 1000;
 const INIT_BUFFER = 1000;
 
 /** The Logs API names its validation error `Logs.ValidationError`, the Telemetry API plain `ValidationError`, as documented. */
-const validation = (api: 'telemetry' | 'logs', msg: string) =>
+export const validation = (api: 'telemetry' | 'logs', msg: string) =>
   new LambdaApiError(400, api === 'telemetry' ? 'ValidationError' : 'Logs.ValidationError', `${api === 'telemetry' ? 'Telemetry' : 'Logs'} API: ${msg}`);
 
 function inRange(api: 'telemetry' | 'logs', v: unknown, name: string, min: number, max: number, dflt: number): number {
@@ -112,9 +114,11 @@ function parseDestination(api: 'telemetry' | 'logs', value: unknown): Destinatio
   if (url.protocol !== 'http:' || !SANDBOX_HOSTS.includes(url.hostname)) {
     throw validation(api, 'destination.URI must be http://sandbox.localdomain:PORT/...');
   }
-  // No port (or port 0, which is none) is refused, as the service refuses it: nothing listens on 80.
-  if (url.port === '' || url.port === '0') throw validation(api, 'URI port is not provided');
-  return { protocol: 'HTTP', host: LOOPBACK, port: Number(url.port), path: `${url.pathname}${url.search}` };
+  // No port (or port 0, which is none) is refused, as the service refuses it. The URL parser
+  // drops a given :80 (http's default), so a port is read from the text too.
+  const port = url.port !== '' ? Number(url.port) : Number(EXPLICIT_PORT.exec(d.URI)?.[1] ?? 0);
+  if (port === 0) throw validation(api, 'URI port is not provided');
+  return { protocol: 'HTTP', host: LOOPBACK, port, path: `${url.pathname}${url.search}` };
 }
 
 const categoryOf = (type: string): EventCategory => (type.startsWith('platform.') ? 'platform' : (type as EventCategory));
@@ -268,7 +272,7 @@ export class Telemetry {
     }
     for (const other of this.subscribers.values()) {
       if (other.sub.extension === sub.extension && other.sub.api !== sub.api) {
-        throw new LambdaApiError(400, 'ValidationError', 'An extension can use either the Telemetry API or the Logs API, not both');
+        throw validation(sub.api, 'an extension can use either the Telemetry API or the Logs API, not both');
       }
     }
     const key = `${sub.extension}\n${destinationKey(sub.destination)}`;

@@ -7,6 +7,8 @@ const SERVER_SCHEMES = new Set(['postgres', 'postgresql', 'mysql']);
 
 /** Query parameters that carry a secret (libpq's and pg's `password`, and the like). */
 const SECRET_PARAM = /pass|secret|token|key/i;
+/** Such a parameter's value, anywhere in the text, up to the next '&'. */
+const SECRET_QUERY_VALUE = /([?&][^=&?]*(?:pass|secret|token|key)[^=&?]*=)[^&]*/gi;
 
 /**
  * `url` with its password shown as `***`: SQLite paths as given; PostgreSQL and MySQL URLs and
@@ -20,9 +22,10 @@ export function redactDbUrl(url: string): string {
   const scheme = url.slice(0, sep);
   if (scheme === 'sqlite3' || scheme === 'sqlite') return url;
   if (!SERVER_SCHEMES.has(scheme)) return `${scheme}://***`;
-  const rest = url.slice(sep + 3);
-  // The last '@' anywhere: the Go driver takes the last before the database, and a later one
-  // (in the query) only masks more.
+  // Secret query values first, whole (up to the next '&'): one may hold an '@' (pg takes it raw),
+  // which must not be taken for the end of the user info below.
+  const rest = url.slice(sep + 3).replace(SECRET_QUERY_VALUE, '$1***');
+  // The last '@' left: the Go driver takes the last before the database.
   const at = rest.lastIndexOf('@');
   let shown = '';
   if (at >= 0) {

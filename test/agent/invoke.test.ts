@@ -57,8 +57,8 @@ describe('invoking functions', () => {
     // Within what Kiln's server takes; wrapped as Fn-Http-H-Cookie with Fn's headers, past the
     // 16 KiB the FDK's Node server takes.
     // node:http adds only Host and Connection to what is asked (fetch adds more).
-    const big = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = http.request(url, { method: 'POST', headers: { cookie: `s=${'c'.repeat(16_200)}`, 'content-length': 2 } }, (res) => {
+    const withCookie = (bytes: number) => new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = http.request(url, { method: 'POST', headers: { cookie: `s=${'c'.repeat(bytes)}`, 'content-length': 2 } }, (res) => {
         let text = '';
         res.on('data', (c: Buffer) => (text += c.toString()));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
@@ -66,8 +66,13 @@ describe('invoking functions', () => {
       req.on('error', reject);
       req.end('{}');
     });
-    assert.equal(big.status, 431, big.text);
-    assert.match(big.text, /Request header fields too large for the function/);
+    // Just past the FDK's 16 KiB, and far past it: the FDK's server may then close the
+    // connection while the head is still being written, its 431 lost to the broken pipe.
+    for (const bytes of [16_200, 300_000, 900_000, 900_000]) {
+      const big = await withCookie(bytes);
+      assert.equal(big.status, 431, `${bytes}: ${big.text}`);
+      assert.match(big.text, /Request header fields too large for the function/);
+    }
     const again = await fetch(url, { method: 'POST', body: '{"name":"again"}' });
     assert.equal(again.status, 200);
     assert.deepEqual(await again.json(), { message: 'Hello again' });
@@ -75,9 +80,9 @@ describe('invoking functions', () => {
     assert.deepEqual(after, before, 'the same container served the next call');
     const [recorded] = await calls(fn.id);
     assert.equal(recorded!.status, 'success');
-    const refused = (await calls(fn.id))[1]!;
-    assert.equal(refused.status, 'error');
-    assert.match(refused.error ?? '', /Request header fields too large for the function/);
+    const refused = (await calls(fn.id)).slice(1, 5);
+    assert.deepEqual(refused.map((c) => c.status), ['error', 'error', 'error', 'error']);
+    for (const c of refused) assert.match(c.error ?? '', /Request header fields too large for the function/);
   });
 
   test('a real @fnproject/fdk function answers, and its container is reused', async () => {
@@ -88,7 +93,7 @@ describe('invoking functions', () => {
     assert.match(first.headers.get('fn-call-id') ?? '', /^[0-9A-Z]{26}$/);
     const second = await invoke(fn.id, { name: 'Kiln' });
     assert.deepEqual(second.body, { message: 'Hello Kiln' });
-    const mine = (await nodeContainers(t.docker, t.srv.nodeId)).filter((c) => c.Image === hello);
+    const mine = (await nodeContainers(t.docker, t.srv.nodeId)).filter((c) => c.Labels[FN_LABEL] === fn.id);
     assert.equal(mine.length, 1, 'one hot container served both calls');
   });
 
@@ -452,7 +457,8 @@ describe('invoking functions', () => {
     assert.equal(r.headers.get('x-amz-function-error'), 'Unhandled');
     const [c] = await calls(fn.id);
     assert.equal(c?.status, 'error');
-    assert.match(c?.error ?? '', /502: Unhandled/);
+    // The record names the body's type and message, not the header's Unhandled.
+    assert.match(c?.error ?? '', /^function answered 502: Runtime\.InvalidEntrypoint: RequestId: \S+ Error: no bootstrap/);
   });
 
   test('invoke answers 405 for other methods and 404 for unknown fns', async () => {

@@ -482,13 +482,16 @@ describe('Telemetry API', () => {
       assertApiError(await subscribe(d, id, subscription(4243, { schemaVersion: '1999-01-01' })), 400, 'ValidationError');
       const notJson = await d.api('PUT', '/2022-07-01/telemetry', { headers: { 'lambda-extension-identifier': id }, body: '{' });
       assertApiError(notJson, 400, 'ValidationError');
+      // The Logs API names its own: Logs.ValidationError, a body that is no JSON too.
+      const logsNotJson = await d.api('PUT', '/2020-08-15/logs', { headers: { 'lambda-extension-identifier': id }, body: '{' });
+      assertApiError(logsNotJson, 400, 'Logs.ValidationError');
     }));
 
-  test('Telemetry and Logs for one extension: 400 ValidationError; without an identifier: 403', () =>
+  test('Telemetry and Logs for one extension: 400 (Logs.ValidationError from the Logs API); without an identifier: 403', () =>
     withDaemon({}, async (d) => {
       const id = await register(d, 'both', []);
       assert.equal((await subscribe(d, id, subscription(4243))).status, 200);
-      assertApiError(await subscribe(d, id, subscription(4243, { schemaVersion: '2021-03-18' }), 'logs'), 400, 'ValidationError');
+      assertApiError(await subscribe(d, id, subscription(4243, { schemaVersion: '2021-03-18' }), 'logs'), 400, 'Logs.ValidationError');
       const anon = await d.api('PUT', '/2022-07-01/telemetry', { body: JSON.stringify(subscription(4243)) });
       assertApiError(anon, 403, 'Extension.MissingExtensionIdentifier');
     }));

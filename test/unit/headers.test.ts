@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { IncomingHttpHeaders } from 'node:http';
 import { test } from 'node:test';
-import { deadlineFrom, toCallerResponse, toContainerHeaders, type CallContext, type Headers } from '../../agent/headers.js';
+import { deadlineFrom, FDK_HEAD_BYTES, headBytes, toCallerResponse, toContainerHeaders, type CallContext, type Headers } from '../../agent/headers.js';
 
 const CALL_ID = '01J0000000000000000000CALL';
 const DEADLINE = '2024-01-02T03:04:05.678Z';
@@ -411,3 +411,13 @@ for (const c of deadlineCases) {
     assert.equal(Date.parse(got), c.startMs + c.timeoutMs);
   });
 }
+
+test('headBytes: a head as written, name: value CRLF a value', () => {
+  const rows: { headers: Record<string, string | string[]>; want: number }[] = [
+    { headers: {}, want: 0 },
+    { headers: { a: 'b' }, want: 6 },
+    { headers: { cookie: ['x=1', 'y=2'] }, want: 2 * ('cookie'.length + 3 + 4) },
+    { headers: { 'fn-http-h-cookie': 'c'.repeat(FDK_HEAD_BYTES) }, want: 16 + FDK_HEAD_BYTES + 4 },
+  ];
+  for (const r of rows) assert.equal(headBytes(r.headers), r.want, JSON.stringify(r.headers).slice(0, 60));
+});

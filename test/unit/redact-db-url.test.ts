@@ -17,6 +17,10 @@ const cases: { name: string; url: string; want: string }[] = [
   { name: 'postgres password with a raw @', url: 'postgres://kiln:Se@cr3t@db/kiln', want: 'postgres://kiln:***@db/kiln' },
   { name: 'postgres password with a raw / (does not parse as a URL)', url: 'postgres://kiln:12/Secr3t@db/kiln', want: 'postgres://kiln:***@db/kiln' },
   { name: 'postgres password in the query', url: 'postgres://kiln@db/kiln?password=Secr3t&sslmode=require', want: 'postgres://kiln@db/kiln?password=***&sslmode=require' },
+  // A raw '@' in a query password is no end of user info (pg takes it as it is).
+  { name: 'postgres query password with a raw @', url: 'postgres://kiln@nosuchhost.invalid/fn?password=Secr3t@PW', want: 'postgres://kiln@nosuchhost.invalid/fn?password=***' },
+  { name: 'postgres query password with a raw @ and no user', url: 'postgres://db.example/fn?password=p@ss&sslmode=require', want: 'postgres://db.example/fn?password=***&sslmode=require' },
+  { name: 'mysql DSN query password with a raw @', url: 'mysql://root@tcp(db)/fn?password=x@y', want: 'mysql://root@tcp(db)/fn?password=***' },
   { name: 'postgres the review’s unresolvable host', url: 'postgres://kiln:x@nosuchhost.invalid:5432/db', want: 'postgres://kiln:***@nosuchhost.invalid:5432/db' },
   // MySQL URLs and Fn's Go-DSN forms.
   { name: 'mysql URL', url: 'mysql://kiln:Secr3t@db:3306/funcs', want: 'mysql://kiln:***@db:3306/funcs' },

@@ -116,6 +116,8 @@ describe('parseSubscription: destinations', () => {
   const ok: { name: string; destination: Body; want: Destination }[] = [
     { name: 'HTTP sandbox.localdomain', destination: { protocol: 'HTTP', URI: 'http://sandbox.localdomain:4243/events' }, want: { protocol: 'HTTP', host: '127.0.0.1', port: 4243, path: '/events' } },
     { name: 'HTTP sandbox', destination: { protocol: 'HTTP', URI: 'http://sandbox:8080/' }, want: { protocol: 'HTTP', host: '127.0.0.1', port: 8080, path: '/' } },
+    // The URL parser drops http's default port; it was given all the same.
+    { name: 'HTTP with an explicit :80', destination: { protocol: 'HTTP', URI: 'http://sandbox.localdomain:80/x' }, want: { protocol: 'HTTP', host: '127.0.0.1', port: 80, path: '/x' } },
     { name: 'HTTP with a query', destination: { protocol: 'HTTP', URI: 'http://sandbox.localdomain:1234/a/b?x=1' }, want: { protocol: 'HTTP', host: '127.0.0.1', port: 1234, path: '/a/b?x=1' } },
     { name: 'HTTP with method and encoding (the Logs API samples send them)', destination: { protocol: 'HTTP', URI: 'http://sandbox:9/', method: 'PUT', encoding: 'JSON' }, want: { protocol: 'HTTP', host: '127.0.0.1', port: 9, path: '/' } },
     { name: 'TCP 4243', destination: { protocol: 'TCP', port: 4243 }, want: { protocol: 'TCP', host: '127.0.0.1', port: 4243 } },
