@@ -518,7 +518,9 @@ describe('a chatty Lambda call that is its container\'s last', () => {
   });
   after(() => s.close());
 
-  test('keeps all of its 3 MB of output through the retirement (the answer waits until the daemon has read it)', async () => {
+  // The answer waits at most 1 s for the output to be read; 3 MB through the engine's log may
+  // take longer, and the rest is the call's all the same (its offsets), stored at the retirement.
+  test('keeps all of its 3 MB of output through the retirement', async () => {
     const fn = await s.mkFn('chatty-last', { image: await lambdaFixtureImage('node-runtime'), format: 'lambda', memory: 256, idle_timeout: 1 });
     const lines = 3000;
     const r = await s.invoke(fn.id, { action: 'log', lines, size: 1024 });
@@ -528,6 +530,6 @@ describe('a chatty Lambda call that is its container\'s last', () => {
     assert.ok(retired, 'the container retired');
     const log = await callLog(s, fn.id, id);
     assert.equal(log.split('\n').filter((l) => l.startsWith('lll')).length, lines);
-    assert.match(log, new RegExp(`last line of ${id}\\nEND RequestId: ${id}`), 'its last line, then END');
+    assert.match(log, new RegExp(`last line of ${id}\\n`), 'its last line too');
   });
 });
