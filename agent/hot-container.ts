@@ -314,7 +314,7 @@ export class HotContainer {
       // Still running, after a head larger than a function's HTTP server may take: the server
       // refused it and closed the connection while the head was still being written (its 431
       // lost to the broken pipe). The call never ran; the container stays.
-      if (!exit && headBytes(headers) > FDK_HEAD_BYTES) {
+      if (!exit && brokenWhileSending(err) && headBytes(headers) > FDK_HEAD_BYTES) {
         return { ...fail(new AgentError('request-head-too-large', REQUEST_HEAD_TOO_LARGE, { cause: err })), reusable: true };
       }
       const why = exit?.oomKilled ? 'out of memory' : exit ? `container exited with code ${exit.exitCode}` : (err as Error).message;
@@ -375,4 +375,14 @@ export class HotContainer {
     // The cookie keeps a removal done, and tries a failed one again.
     return this.closing.then(() => this.cookie.close());
   }
+}
+
+/**
+ * The connection broke while the request was still being written (the peer closed it under us:
+ * EPIPE, or a reset), not after: a server that refused the head. One that closed after taking
+ * the request ('other side closed') may have run the call.
+ */
+function brokenWhileSending(err: unknown): boolean {
+  const codes = [(err as NodeJS.ErrnoException).code, ((err as { cause?: NodeJS.ErrnoException }).cause)?.code];
+  return codes.some((c) => c === 'EPIPE' || c === 'ECONNRESET');
 }

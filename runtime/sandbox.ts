@@ -389,8 +389,11 @@ export class Sandbox {
     }
     // Output still coming from the last invocation (what its runtime printed after the answer, or
     // a backlog the answer did not wait out) is the last invocation's: read it first.
+    // Bounded, and not the call's time: its deadline moves by the wait.
     if (this.runtimeLines !== this.runtimeLinesAnswered || this.outputHeld) {
-      await this.outputRead('runtime', Math.min(event.deadlineMs, Date.now() + OUTPUT_SETTLE_MS));
+      const from = Date.now();
+      await this.outputRead('runtime', from + OUTPUT_SETTLE_MS);
+      event = { ...event, deadlineMs: event.deadlineMs + (Date.now() - from) };
     }
     // Its output begins here: a re-init inside this invoke is its own (the boot init, waited for
     // above, is before it).
@@ -568,6 +571,8 @@ export class Sandbox {
     // as it gets the CPU. Then the output must have stopped for OUTPUT_QUIET_MS.
     let flowing = false;
     let quietSince = 0;
+    // Compared across waits, so that lines that came during a pause count too.
+    let last = lines();
     for (;;) {
       if (this.outputHeld) {
         const drained = deferred<void>();
@@ -577,10 +582,11 @@ export class Sandbox {
         timer.clear();
         cancel();
       }
-      const seen = lines();
       await nextTurn();
       await nextTurn();
-      if (lines() !== seen || this.outputHeld) {
+      const now = lines();
+      if (now !== last || this.outputHeld) {
+        last = now;
         flowing = true;
         quietSince = Date.now();
       } else if (!flowing || Date.now() - quietSince >= OUTPUT_QUIET_MS) {
@@ -753,7 +759,8 @@ export class Sandbox {
     // The boot init is not on the chain: wait for it too (it never rejects). Then the output the
     // parties wrote before parking is read before the agent freezes the container (frozen, it
     // would reach the log only when the next call thaws it, among that call's lines).
-    return Promise.all([this.chain, this.initPromise]).then(() => this.outputRead('all', Date.now() + OUTPUT_SETTLE_MS));
+    // The runtime's backlog only: an extension that prints all the time must not hold the freeze.
+    return Promise.all([this.chain, this.initPromise]).then(() => this.outputRead('runtime', Date.now() + IDLE_SETTLE_MS));
   }
 
   /**
@@ -840,8 +847,13 @@ const ms2 = (v: number): number => Math.round(v * 100) / 100;
 /** A performance.now() instant of an invocation as an ISO date (its start is both clocks' anchor). */
 const isoAt = (inv: Invocation, perf: number): string => new Date(inv.startedAt + (perf - inv.t0)).toISOString();
 
-/** How long an answer may wait for the runtime's output to be read (see outputRead). */
-const OUTPUT_SETTLE_MS = 1000;
+/**
+ * How long an answer (and the next invocation's start) may wait for the runtime's output to be
+ * read (see outputRead): short, as a function that prints all the time waits it every call.
+ */
+const OUTPUT_SETTLE_MS = 250;
+/** How long /.kiln/idle may wait for the runtime's backlog before the freeze (off the call's path). */
+const IDLE_SETTLE_MS = 1000;
 /** How long output that was still coming must have stopped before it counts as all read. */
 const OUTPUT_QUIET_MS = 20;
 

@@ -239,3 +239,16 @@ test('stopping the agent ends a Lambda start\'s wait for a hung list at once: th
     assert.ok(took < 450, `the stop did not wait out the list's 0.5 s bound (${took} ms)`);
     assert.equal(w.engine.containers.length, 0, 'no container was started for it');
   }, PINNING));
+
+test('a function that read a large head and the call, then dropped the connection, failed: the call is not taken for a refused head, and its container goes', { timeout: 15_000 }, () =>
+  inWorld(256, async (w) => {
+    const fn = w.fn('drops-after-reading');
+    w.engine.behaviour = () => ({ dropAfterReading: true });
+    // Over the 16 KiB a broken pipe while sending is taken for a refusal at: read whole, though.
+    const err = await w.invoke(fn, 'dropped', { cookie: `s=${'c'.repeat(20_000)}` }).then(() => undefined, (e: unknown) => e);
+    assert.ok(err instanceof AgentError, `failed with an AgentError: ${String(err)}`);
+    assert.equal(err.kind, 'function-failed', err.message);
+    const [c] = w.engine.of(fn.id) as [StandInContainer];
+    assert.equal(c.calls, 1, 'the function ran the call');
+    await waitFor('the container removed', () => c.state === 'removed', 5000);
+  }));

@@ -24,6 +24,8 @@ export interface Behaviour {
    * process that died while its container was thought idle: the next connection is refused.
    */
   stopListeningAfter?: number;
+  /** Read each call whole, then drop the connection unanswered (a server whose handler died; the process lives). */
+  dropAfterReading?: boolean;
 }
 
 /** What /call answers: which container took the call, and its how-manieth call it was. */
@@ -61,7 +63,8 @@ export class StandInContainer implements Cookie {
   }
 
   async run(): Promise<WaitResult> {
-    const server = createServer((req, res) => {
+    // Heads up to 1 MiB, as Go's servers take: a large head is read, not refused.
+    const server = createServer({ maxHeaderSize: MiB }, (req, res) => {
       if (req.method !== 'POST' || req.url !== '/call') {
         res.writeHead(404).end();
         return;
@@ -69,6 +72,10 @@ export class StandInContainer implements Cookie {
       req.resume();
       req.on('end', () => {
         const n = ++this.calls;
+        if (this.behaviour.dropAfterReading) {
+          req.socket.destroy();
+          return;
+        }
         const last = this.behaviour.stopListeningAfter !== undefined && n >= this.behaviour.stopListeningAfter;
         const answer = () => {
           const body = JSON.stringify({ container: this.id, call: n } satisfies StandInAnswer);
@@ -262,7 +269,7 @@ export interface StandInWorld {
   /** A fn of the world's app (128 MB, idle_timeout 60 s unless `fields` say otherwise). */
   fn(name: string, fields?: Partial<Fn>): Fn;
   /** Invokes `fn` once; resolves with its answer, or rejects with the agent's error. */
-  invoke(fn: Fn, callId?: string): Promise<Answer>;
+  invoke(fn: Fn, callId?: string, headers?: Record<string, string>): Promise<Answer>;
   /** agent.shutdown(), once however often asked. */
   shutdown(): Promise<void>;
 }
@@ -305,9 +312,9 @@ export function standInWorld(iofsPath: string, opts: { capacityMb: number; confi
       id: `fn-${name}`, name, app_id: app.id, image: `standin/${name}:1`, memory: 128, timeout: 30, idle_timeout: 60,
       format: 'http-stream', config: {}, annotations: {}, created_at: now, updated_at: now, ...fields,
     }),
-    invoke: async (fn, callId = newId()) => {
+    invoke: async (fn, callId = newId(), headers = {}) => {
       const answer = new Answer();
-      await agent.invoke({ app, fn, callId, headers: {}, body: Buffer.from('{}'), signal: new AbortController().signal }, answer);
+      await agent.invoke({ app, fn, callId, headers, body: Buffer.from('{}'), signal: new AbortController().signal }, answer);
       return answer;
     },
     shutdown: () => (stopped ??= agent.shutdown()),

@@ -402,3 +402,31 @@ describe('timeouts, crashes and init failures', () => {
       assert.match(body.errorMessage, /no bootstrap/);
     }));
 });
+
+describe('a runtime that prints all the time', () => {
+  // Node, as runtimes are: it prints a line every turn of its event loop, and answers each
+  // event at once. Its output never stops, so it never counts as all read: the daemon's waits
+  // for it are bounded and must not cost the call its timeout.
+  const CHATTY = `
+const api = 'http://' + process.env.AWS_LAMBDA_RUNTIME_API + '/2018-06-01/runtime/invocation';
+const chatter = () => { console.log('chatter ' + Date.now()); setImmediate(chatter); };
+chatter();
+(async () => {
+  for (;;) {
+    const next = await fetch(api + '/next');
+    const id = next.headers.get('lambda-runtime-aws-request-id');
+    await next.text();
+    await fetch(api + '/' + id + '/response', { method: 'POST', body: '"ok"' });
+  }
+})();`;
+  test('each call is answered well within its 1 s timeout, none a Sandbox.Timedout', () =>
+    withDaemon({ command: [process.execPath, '-e', CHATTY], timeoutSec: 1 }, async (d) => {
+      for (let i = 0; i < 5; i++) {
+        const t0 = Date.now();
+        const a = await d.call('{}', { 'fn-call-id': `chatty-${i}` });
+        const took = Date.now() - t0;
+        assert.equal(a.status, 200, a.text);
+        assert.ok(took < 900, `call ${i} took ${took} ms`);
+      }
+    }));
+});

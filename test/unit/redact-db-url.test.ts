@@ -21,6 +21,14 @@ const cases: { name: string; url: string; want: string }[] = [
   { name: 'postgres query password with a raw @', url: 'postgres://kiln@nosuchhost.invalid/fn?password=Secr3t@PW', want: 'postgres://kiln@nosuchhost.invalid/fn?password=***' },
   { name: 'postgres query password with a raw @ and no user', url: 'postgres://db.example/fn?password=p@ss&sslmode=require', want: 'postgres://db.example/fn?password=***&sslmode=require' },
   { name: 'mysql DSN query password with a raw @', url: 'mysql://root@tcp(db)/fn?password=x@y', want: 'mysql://root@tcp(db)/fn?password=***' },
+  // A percent-encoded key is the same key (pg-connection-string decodes it).
+  { name: 'postgres encoded query key, raw @ in its value', url: 'postgres://kiln@nosuchhost.invalid/fn?p%61ssword=Se@cr3t', want: 'postgres://kiln@nosuchhost.invalid/fn?p%61ssword=***' },
+  // What looks like a query inside the user info may be the password's, or a query: read both
+  // ways, everything either reading calls secret is masked (the host with it).
+  { name: 'user info password holding &token=', url: 'postgres://kiln:x&token=y@nosuchhost.invalid/kiln', want: 'postgres://kiln:***' },
+  { name: 'user info password holding ?key=', url: 'postgres://kiln:ab?key=cd@db/kiln', want: 'postgres://kiln:***' },
+  // Both a user password and a query password with a raw @: both hidden, whatever the host shows.
+  { name: 'a user password and a query password with a raw @', url: 'postgres://kiln:pw@db/fn?password=a@b', want: 'postgres://kiln:***' },
   { name: 'postgres the review’s unresolvable host', url: 'postgres://kiln:x@nosuchhost.invalid:5432/db', want: 'postgres://kiln:***@nosuchhost.invalid:5432/db' },
   // MySQL URLs and Fn's Go-DSN forms.
   { name: 'mysql URL', url: 'mysql://kiln:Secr3t@db:3306/funcs', want: 'mysql://kiln:***@db:3306/funcs' },
