@@ -214,14 +214,12 @@ export class Sandbox {
    */
   private pendingStart = '';
 
-  /** Output lines passed on so far: the runtime's, and everyone's. */
+  /** The runtime's output lines passed on so far. */
   private runtimeLines = 0;
   /** The runtime's lines when the last answer went out. */
   private runtimeLinesAnswered = 0;
-  private allLines = 0;
 
   private output(kind: ProcessKind, _name: string, text: string): void {
-    this.allLines++;
     if (kind === 'runtime') this.runtimeLines++;
     // The service filters the function's JSON log lines by their `level` (JSON format only).
     if (kind === 'runtime' && this.appLevel !== undefined && !applicationLineShown(text, this.appLevel)) return;
@@ -392,7 +390,7 @@ export class Sandbox {
     // Bounded, and not the call's time: its deadline moves by the wait.
     if (this.runtimeLines !== this.runtimeLinesAnswered || this.outputHeld) {
       const from = Date.now();
-      await this.outputRead('runtime', from + OUTPUT_SETTLE_MS);
+      await this.runtimeOutputRead(from + OUTPUT_SETTLE_MS);
       event = { ...event, deadlineMs: event.deadlineMs + (Date.now() - from) };
     }
     // Its output begins here: a re-init inside this invoke is its own (the boot init, waited for
@@ -556,23 +554,23 @@ export class Sandbox {
       this.notify();
     };
     if (this.runtimeLines === inv.runtimeLinesFrom && !this.outputHeld) setImmediate(send);
-    else void this.outputRead('runtime', Math.min(inv.event.deadlineMs, Date.now() + OUTPUT_SETTLE_MS)).then(send);
+    else void this.runtimeOutputRead(Math.min(inv.event.deadlineMs, Date.now() + OUTPUT_SETTLE_MS)).then(send);
   }
 
   /**
-   * Resolves once the runtime's output (or everyone's) has been read to the end, as far as the
+   * Resolves once the runtime's output has been read to the end, as far as the
    * daemon can tell: the log not backed up, and a whole turn of the event loop (a poll phase in
-   * between) that brought no new line. Bounded by `until` (epoch ms).
+   * between) that brought no new line, or OUTPUT_QUIET_MS of quiet once lines were seen still
+   * coming. Bounded by `until` (epoch ms).
    */
-  private async outputRead(whose: 'runtime' | 'all', until: number): Promise<void> {
-    const lines = () => (whose === 'runtime' ? this.runtimeLines : this.allLines);
+  private async runtimeOutputRead(until: number): Promise<void> {
     // Once output was seen still coming, a quiet turn is not enough: a Node runtime's stdout to
     // the daemon is asynchronous, so megabytes may still sit in the runtime's own buffer, flushed
     // as it gets the CPU. Then the output must have stopped for OUTPUT_QUIET_MS.
     let flowing = false;
     let quietSince = 0;
     // Compared across waits, so that lines that came during a pause count too.
-    let last = lines();
+    let last = this.runtimeLines;
     for (;;) {
       if (this.outputHeld) {
         const drained = deferred<void>();
@@ -584,7 +582,7 @@ export class Sandbox {
       }
       await nextTurn();
       await nextTurn();
-      const now = lines();
+      const now = this.runtimeLines;
       if (now !== last || this.outputHeld) {
         last = now;
         flowing = true;
@@ -756,11 +754,11 @@ export class Sandbox {
 
   /** Resolves once no invocation is running and every party is parked (the container may be frozen). */
   idle(): Promise<void> {
-    // The boot init is not on the chain: wait for it too (it never rejects). Then the output the
-    // parties wrote before parking is read before the agent freezes the container (frozen, it
-    // would reach the log only when the next call thaws it, among that call's lines).
-    // The runtime's backlog only: an extension that prints all the time must not hold the freeze.
-    return Promise.all([this.chain, this.initPromise]).then(() => this.outputRead('runtime', Date.now() + IDLE_SETTLE_MS));
+    // The boot init is not on the chain: wait for it too (it never rejects). Then the runtime's
+    // backlog is read before the agent freezes the container: frozen, it would reach the log only
+    // when the next call thaws it, or die with the runtime at retirement. Not the extensions'
+    // output: one that prints all the time must not hold the freeze.
+    return Promise.all([this.chain, this.initPromise]).then(() => this.runtimeOutputRead(Date.now() + IDLE_SETTLE_MS));
   }
 
   /**
@@ -849,7 +847,7 @@ const isoAt = (inv: Invocation, perf: number): string => new Date(inv.startedAt 
 
 /**
  * How long an answer (and the next invocation's start) may wait for the runtime's output to be
- * read (see outputRead): short, as a function that prints all the time waits it every call.
+ * read (see runtimeOutputRead): short, as a function that prints all the time waits it every call.
  */
 const OUTPUT_SETTLE_MS = 250;
 /** How long /.kiln/idle may wait for the runtime's backlog before the freeze (off the call's path). */
