@@ -94,10 +94,10 @@ export interface RelayResult {
   streamError?: string;
 }
 
-/** The Lambda daemon's trailers on a response stream that failed after its first byte: the error's type and message (base64). */
 /** A function's HTTP server refused the request's head (431, or a close while it was sent). */
 export const REQUEST_HEAD_TOO_LARGE = 'Request header fields too large for the function (its HTTP server refused them)';
 
+/** The Lambda daemon's trailers on a response stream that failed after its first byte: the error's type and message (base64). */
 const STREAM_ERROR_TRAILER = 'kiln-function-error';
 const STREAM_ERROR_MESSAGE_TRAILER = 'kiln-function-error-message';
 

@@ -289,7 +289,7 @@ export class Sandbox {
   async init(phase: 'init' | 'invoke', limit: number): Promise<Fatal | undefined> {
     const t0 = Date.now();
     const p0 = performance.now();
-    const ms = () => Math.round((performance.now() - p0) * 100) / 100;
+    const ms = () => ms2(performance.now() - p0);
     const tel = this.deps.telemetry;
     tel.emit('platform.initStart', {
       // No runtimeVersionArn: Kiln's runtime has no ARN to give (the field is optional).
@@ -470,7 +470,7 @@ export class Sandbox {
       if (r === 'timeout') reset = 'timeout';
       else if (r !== 'ok') reset = 'failure';
     }
-    const total = Math.round((performance.now() - inv.t0) * 100) / 100;
+    const total = ms2(performance.now() - inv.t0);
     const reportStatus: InvokeStatus = reset === 'timeout' ? 'timeout' : status;
     if (tel.listening) tel.emit('platform.report', {
       requestId: event.requestId, status: reportStatus,
@@ -525,7 +525,7 @@ export class Sandbox {
   private answer(inv: Invocation, outcome: Outcome, status: InvokeStatus): void {
     if (inv.respondedAt !== undefined) return;
     inv.respondedAt = Date.now();
-    const durationMs = Math.round((performance.now() - inv.t0) * 100) / 100;
+    const durationMs = ms2(performance.now() - inv.t0);
     const memoryUsed = this.deps.peakMemory.read();
     inv.durationMs = durationMs;
     inv.memoryUsedMb = memoryUsed;

@@ -42,6 +42,14 @@ async function subscribeTelemetry(d: Daemon, id: string, port: number, types: st
   assert.equal(a.status, 200, a.text);
 }
 
+/** An extension (the test) subscribed to the Telemetry API and parked, then an invoke the runtime has taken. */
+async function invokeWatched(d: Daemon, sink: Sink, callId: string): Promise<Invocation> {
+  const id = await register(d, 'otel', []);
+  await subscribeTelemetry(d, id, sink.port);
+  void d.eventNext(id);
+  return invoke(d, { 'fn-call-id': callId });
+}
+
 describe('Runtime API: what real runtimes send', () => {
   test('a chunked /response without the streaming mode header is a buffered response', () =>
     withDaemon({}, async (d) => {
@@ -439,13 +447,6 @@ describe('Telemetry API: timing, shapes, retries, idempotence', () => {
       }),
     ));
 
-  /** An extension (the test) subscribed to the Telemetry API and parked, then an invoke the runtime has taken. */
-  const invokeWatched = async (d: Daemon, sink: Sink, callId: string): Promise<Invocation> => {
-    const id = await register(d, 'otel', []);
-    await subscribeTelemetry(d, id, sink.port);
-    void d.eventNext(id);
-    return invoke(d, { 'fn-call-id': callId });
-  };
 
   test('a response the platform rejects (a bad response mode) is an error in runtimeDone and report, not a success', () =>
     withSink((sink) =>
@@ -574,10 +575,7 @@ describe('Telemetry API: a response stream\'s runtimeDone', () => {
   test('comes once the stream has ended, with the bytes streamed and the stream\'s time as responseDuration', () =>
     withSink((sink) =>
       withDaemon({}, async (d) => {
-        const id = await register(d, 'otel', []);
-        await subscribeTelemetry(d, id, sink.port);
-        void d.eventNext(id);
-        const inv = await invoke(d, { 'fn-call-id': 'streamed' });
+        const inv = await invokeWatched(d, sink, 'streamed');
         const runtime = request({
           host: '127.0.0.1', port: d.port, method: 'POST', path: `/2018-06-01/runtime/invocation/${inv.id}/response`,
           headers: { 'lambda-runtime-function-response-mode': 'streaming', 'transfer-encoding': 'chunked', 'content-type': 'text/plain' },
