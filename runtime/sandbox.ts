@@ -766,6 +766,10 @@ export class Sandbox {
    * SHUTDOWN to the extensions that asked for it, SIGKILL whatever is left at the deadline.
    */
   private async shutdownParties(reason: ShutdownReason): Promise<void> {
+    // A retirement: the runtime is parked, and what it printed may still be on its way (a Node
+    // runtime's stdout is asynchronous, and a frozen container flushed nothing). Read it before
+    // the runtime is killed with it; bounded, so the whole shutdown stays within the agent's wait.
+    if (reason === 'spindown') await this.runtimeOutputRead(Date.now() + SHUTDOWN_OUTPUT_MS);
     this.shuttingDown = true;
     this.registrationOpen = false;
     // What is buffered goes out now, while the subscribers still run (the service flushes on shutdown too).
@@ -850,6 +854,8 @@ const isoAt = (inv: Invocation, perf: number): string => new Date(inv.startedAt 
  * read (see runtimeOutputRead): short, as a function that prints all the time waits it every call.
  */
 const OUTPUT_SETTLE_MS = 250;
+/** How long a retirement may wait for the runtime's backlog before SIGTERM (+ KILN_LAMBDA_SHUTDOWN_MS within the agent's 2.5 s). */
+const SHUTDOWN_OUTPUT_MS = 400;
 /** How long /.kiln/idle may wait for the runtime's backlog before the freeze (off the call's path). */
 const IDLE_SETTLE_MS = 1000;
 /** How long output that was still coming must have stopped before it counts as all read. */
