@@ -108,7 +108,6 @@ export function eventFrom(req: IncomingMessage, body: Buffer, arn: string, timeo
     requestId,
     deadlineMs: deadlineOf(header(req, 'fn-deadline'), now, timeoutMs),
     body: gateway ? Buffer.from(JSON.stringify(functionUrlEvent(gateway, body, requestId, now, functionName))) : body,
-    contentType: gateway ? 'application/json' : header(req, 'content-type') || 'application/json',
     traceId: header(req, 'x-amzn-trace-id') || newTraceId(now),
     invokedFunctionArn: arn,
     ...(clientContext !== undefined && { clientContext }),

@@ -33,7 +33,9 @@ export interface LambdaApiDeps {
  */
 function invokeHeaders(e: InvokeEvent): Record<string, string> {
   const h: Record<string, string> = {
-    'Content-Type': e.contentType,
+    // The service's Invoke payload is JSON, and it (as RIE) says application/json whatever the
+    // caller sent: awslambdaric parses the event only for exactly that type.
+    'Content-Type': 'application/json',
     'Lambda-Runtime-Aws-Request-Id': e.requestId,
     'Lambda-Runtime-Deadline-Ms': String(e.deadlineMs),
     'Lambda-Runtime-Invoked-Function-Arn': e.invokedFunctionArn,

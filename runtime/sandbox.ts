@@ -28,7 +28,6 @@ export interface InvokeEvent {
   requestId: string;
   deadlineMs: number;
   body: Buffer;
-  contentType: string;
   traceId: string;
   invokedFunctionArn: string;
   clientContext?: string;
