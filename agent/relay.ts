@@ -17,6 +17,8 @@ export interface ResponseTarget {
   write(chunk: Buffer): boolean;
   end(chunk?: Buffer): unknown;
   destroy(err?: Error): unknown;
+  /** A ServerResponse's: sends what its corked socket holds (see cutShort). */
+  uncork?(): void;
   once(event: 'drain' | 'close', listener: () => void): unknown;
   removeListener(event: 'drain' | 'close', listener: () => void): unknown;
 }
@@ -78,6 +80,17 @@ function drained(res: ResponseTarget, signal: AbortSignal): Promise<void> {
     res.once('close', onClose);
     signal.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/**
+ * Ends a begun answer without its last chunk, so the caller cannot take it for a whole one,
+ * keeping what was written: a response corks its socket until the next tick, and a destroy in
+ * the turn of a write (the daemon's head, first bytes and error trailers read together) would
+ * drop the head with them, leaving the caller no answer at all.
+ */
+function cutShort(res: ResponseTarget, err: Error): void {
+  res.uncork?.();
+  res.destroy(err);
 }
 
 const asError = (reason: unknown): Error => (reason instanceof Error ? reason : new Error(String(reason)));
@@ -149,7 +162,7 @@ export function relayCall(
       else resolve({ status, ...(functionError !== undefined && { functionError }), ...(errorDoc && { errorDoc }), ...(platformLog && { platformLog }), ...(streamError !== undefined && { streamError }) });
     };
     const stop = (ctl: Dispatcher.DispatchController, err: Error) => {
-      if (streaming) res.destroy(err);
+      if (streaming) cutShort(res, err);
       ctl.abort(err);
     };
 
@@ -224,7 +237,7 @@ export function relayCall(
           // error typed for callers that can still say what happened (the Lambda APIs).
           streamError = failed;
           const message = trailerValue(trailers[STREAM_ERROR_MESSAGE_TRAILER]);
-          res.destroy(new StreamCutError(streamError, message === undefined ? undefined : Buffer.from(message, 'base64').toString('utf8')));
+          cutShort(res, new StreamCutError(streamError, message === undefined ? undefined : Buffer.from(message, 'base64').toString('utf8')));
         } else if (streaming) res.end();
         else {
           // Headers and body in one write.
@@ -236,7 +249,7 @@ export function relayCall(
         settle(undefined);
       },
       onResponseError(_ctl, err) {
-        if (streaming && !res.destroyed) res.destroy(err);
+        if (streaming && !res.destroyed) cutShort(res, err);
         // The function's answer, not the container, is at fault: said at once, as its error.
         if ((err as { code?: unknown }).code === 'UND_ERR_HEADERS_OVERFLOW') {
           settle(new AgentError('response-too-large', `function response headers too large: over ${MAX_RESPONSE_HEAD_BYTES} bytes`));

@@ -184,6 +184,10 @@ describe("AWS's own runtime interface client (aws-lambda-ric from npm, unmodifie
     assert.equal(recorded!.status, 'error');
     assert.match(recorded!.error ?? '', /mid-stream: RangeError/);
     assert.match(await callLog(s, fn.id, callId), /Response stream error: RangeError/);
+    // Failed as it wrote its first bytes: they and the head arrive with the error, and are not lost with it.
+    const now = await fetch(`${s.srv.url}/invoke/${fn.id}`, { method: 'POST', body: JSON.stringify({ failNow: true }) });
+    assert.equal(now.status, 200);
+    assert.equal(await readCutStream(now), 'part 0\n');
     // A function's error, not a broken container: the next call runs in the same one.
     const ids = async () => (await nodeContainers(s.docker, s.srv.nodeId)).map((c) => c.Id).sort();
     const before = await ids();
