@@ -415,7 +415,7 @@ export class Agent {
       lambdaSpec ??= this.deps.driver.imageConfig(cSpec.image, this.stop.signal).then(
         (image) => ({
           ...cSpec,
-          env: { ...cSpec.env, ...lambdaEnv(spec.app, spec.fn, image) },
+          env: { ...cSpec.env, ...lambdaEnv(spec.app, spec.fn, image, this.cfg.maxResponseBytes) },
           readOnlyBinds: { ...cSpec.readOnlyBinds, [rt.hostDir]: rt.mount },
           lambda: { entrypoint: rt.command, extraHosts: LAMBDA_EXTRA_HOSTS },
         }),

@@ -41,9 +41,14 @@ export function lambdaHandler(app: App, fn: Fn, image: ImageConfig): string {
   return image.entrypoint.length > 0 ? (image.cmd[image.cmd.length - 1] ?? '') : '';
 }
 
-/** Environment additions for the daemon (on top of the http-stream container's). */
-export function lambdaEnv(app: App, fn: Fn, image: ImageConfig): Record<string, string> {
+/**
+ * Environment additions for the daemon (on top of the http-stream container's). The daemon
+ * refuses a runtime's answer over the agent's own limit (FN_MAX_RESPONSE_SIZE), so that an
+ * answer the runtime was told is accepted reaches the caller, and one over it is Lambda's error.
+ */
+export function lambdaEnv(app: App, fn: Fn, image: ImageConfig, maxResponseBytes: number): Record<string, string> {
   return {
+    KILN_LAMBDA_MAX_RESPONSE_BYTES: String(maxResponseBytes),
     AWS_LAMBDA_FUNCTION_NAME: fn.name,
     AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memory),

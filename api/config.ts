@@ -150,7 +150,8 @@ const envSchema = z.object({
   FN_FREEZE_IDLE_MSECS: msFrom(50, -1), // negative: never freeze
   FN_HOT_START_TIMEOUT_MSECS: msFrom(5000, 1),
   FN_HOT_PULL_TIMEOUT_MSECS: msFrom(10 * 60_000, 1),
-  FN_MAX_RESPONSE_SIZE: intFrom(6 * MiB, 0), // Fn: 0 (off); Kiln: Lambda's 6 MB
+  // Fn: 0 (off); Kiln: Lambda's, as the service and RIE enforce it (6 MiB and 100 bytes).
+  FN_MAX_RESPONSE_SIZE: intFrom(6 * MiB + 100, 0),
   // Kiln's: an answer the caller gets as a stream (a Lambda response stream, InvokeWithResponseStream); Lambda's 200 MB.
   KILN_MAX_STREAMED_RESPONSE_SIZE: intFrom(200 * MiB, 0),
   FN_MAX_LOG_SIZE_BYTES: intFrom(MiB, 0),

@@ -1,4 +1,5 @@
 // The daemon's settings, read once from the environment the agent gives the container.
+import { MAX_PAYLOAD } from './http-util.js';
 import { parseLogSettings, type LogSettings } from './log-format.js';
 
 export interface DaemonConfig {
@@ -21,6 +22,8 @@ export interface DaemonConfig {
   initTimeoutMs: number;
   /** Shutdown budget (SHUTDOWN event to kill). */
   shutdownMs: number;
+  /** A runtime's largest buffered answer: the agent's FN_MAX_RESPONSE_SIZE, else Lambda's; 0: none. */
+  maxResponseBytes: number;
   /** How long both servers wait for a request's header block (see serverTimeouts). */
   headersTimeoutMs: number;
   /** Where extensions live. */
@@ -72,6 +75,7 @@ export function loadDaemonConfig(env: NodeJS.ProcessEnv): DaemonConfig {
     imageWorkDir: env.KILN_LAMBDA_WORKDIR || '',
     initTimeoutMs: int(env.KILN_LAMBDA_INIT_TIMEOUT_MS, 10_000),
     shutdownMs: int(env.KILN_LAMBDA_SHUTDOWN_MS, 2000),
+    maxResponseBytes: int(env.KILN_LAMBDA_MAX_RESPONSE_BYTES, MAX_PAYLOAD),
     headersTimeoutMs: int(env.KILN_LAMBDA_HEADERS_TIMEOUT_MS, 60_000, 1),
     extensionsDir: env.KILN_LAMBDA_EXTENSIONS_DIR || '/opt/extensions',
     bootstrapPaths: ['/var/task/bootstrap', '/opt/bootstrap', '/var/runtime/bootstrap'],

@@ -25,6 +25,8 @@ export interface LambdaApiDeps {
   handler: string;
   /** The port the APIs listen on, which no subscriber may take. */
   apiPort?: number;
+  /** A runtime's largest buffered answer (response, error, init error); 0: none. Default Lambda's. */
+  maxResponseBytes?: number;
 }
 
 /**
@@ -82,9 +84,9 @@ function errorBody(req: IncomingMessage, body: Buffer): { contentType: string; b
 }
 
 /** What the caller gets when the runtime's answer is over the limit (the invoke counts as answered). */
-const tooLargeOutcome = (size: string): Outcome => ({
+const tooLargeOutcome = (size: string, max: number): Outcome => ({
   kind: 'error', errorType: 'Function.ResponseSizeTooLarge', contentType: 'application/json',
-  body: Buffer.from(JSON.stringify({ errorType: 'Function.ResponseSizeTooLarge', errorMessage: `Response payload size (${size} bytes) exceeded maximum allowed payload size (${MAX_PAYLOAD} bytes).` })),
+  body: Buffer.from(JSON.stringify({ errorType: 'Function.ResponseSizeTooLarge', errorMessage: `Response payload size (${size} bytes) exceeded maximum allowed payload size (${max} bytes).` })),
 });
 
 /** What becomes of the invoke when the runtime's answer cannot be read whole. */
@@ -98,13 +100,13 @@ interface Unreadable {
  * mid-body (the runtime's connection lost, a malformed chunk), `truncated` runs and the
  * runtime gets 400 TruncatedHTTPRequest (into a connection most likely gone).
  */
-async function readPayload(req: IncomingMessage, unreadable?: Unreadable): Promise<Buffer> {
+async function readPayload(req: IncomingMessage, max: number, unreadable?: Unreadable): Promise<Buffer> {
   try {
-    return await readBody(req);
+    return await readBody(req, max === 0 ? Infinity : max);
   } catch (err) {
     if (err instanceof TooLarge) {
       unreadable?.tooLarge(err.message);
-      throw new LambdaApiError(413, 'RequestEntityTooLarge', `Exceeded maximum allowed payload size (${MAX_PAYLOAD} bytes).`);
+      throw new LambdaApiError(413, 'RequestEntityTooLarge', `Exceeded maximum allowed payload size (${max} bytes).`);
     }
     unreadable?.truncated();
     throw err;
@@ -165,7 +167,7 @@ function methodNotAllowed(res: ServerResponse, methods: readonly string[]): void
 }
 
 export function lambdaApi(deps: LambdaApiDeps): (req: IncomingMessage, res: ServerResponse) => void {
-  const { sandbox } = deps;
+  const { sandbox, maxResponseBytes = MAX_PAYLOAD } = deps;
 
   const agentOf = (req: IncomingMessage): ExtensionAgent => {
     const id = header(req, 'lambda-extension-identifier');
@@ -197,7 +199,7 @@ export function lambdaApi(deps: LambdaApiDeps): (req: IncomingMessage, res: Serv
    * their type in X-Amz-Function-Error, so the call's record names it too.
    */
   const unreadable = (id: string): Unreadable => ({
-    tooLarge: (size) => sandbox.respond(id, tooLargeOutcome(size)),
+    tooLarge: (size) => sandbox.respond(id, tooLargeOutcome(size, maxResponseBytes)),
     truncated: () => sandbox.respond(id, {
       kind: 'error', errorType: truncatedBody.errorType, contentType: 'application/json', body: Buffer.from(failureBody(id, truncatedBody)),
     }),
@@ -225,7 +227,7 @@ export function lambdaApi(deps: LambdaApiDeps): (req: IncomingMessage, res: Serv
       return;
     }
     // Buffered, whatever the framing: aws-lambda-go always posts chunked, with no mode header.
-    const body = await readPayload(req, unreadable(id));
+    const body = await readPayload(req, maxResponseBytes, unreadable(id));
     sandbox.respond(id, trailerError(req) ?? { kind: 'response', contentType, body });
     acceptAfterAnswer(res);
   }
@@ -244,12 +246,12 @@ export function lambdaApi(deps: LambdaApiDeps): (req: IncomingMessage, res: Serv
     route('POST', /^\/2018-06-01\/runtime\/invocation\/([^/]+)\/error$/, async (req, res, m) => {
       const id = requestIdOf(m[1]!);
       sandbox.checkRespond(id);
-      const body = await readPayload(req, unreadable(id));
+      const body = await readPayload(req, maxResponseBytes, unreadable(id));
       sandbox.respond(id, { kind: 'error', errorType: functionErrorType(req), ...errorBody(req, body) });
       acceptAfterAnswer(res);
     }),
     route('POST', '/2018-06-01/runtime/init/error', async (req, res) => {
-      const body = await readPayload(req);
+      const body = await readPayload(req, maxResponseBytes);
       sandbox.initError({ errorType: functionErrorType(req), ...errorBody(req, body) });
       sendJson(res, 202, ACCEPTED);
     }),

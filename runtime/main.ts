@@ -22,6 +22,7 @@ async function main(): Promise<void> {
   const [host, port] = cfg.apiAddress.split(':');
   const api = createServer({ keepAliveTimeout: 60_000, maxHeaderSize: MAX_HEADER_BYTES, ...serverTimeouts(cfg.headersTimeoutMs) }, lambdaApi({
     sandbox, telemetry, functionName: cfg.functionName, functionVersion: cfg.functionVersion, handler: cfg.handler, apiPort: Number(port),
+    maxResponseBytes: cfg.maxResponseBytes,
   }));
   await new Promise<void>((resolve, reject) => {
     api.once('error', reject);

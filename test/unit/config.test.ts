@@ -28,7 +28,7 @@ const DEFAULTS: Config = {
     startTimeoutMs: 5000,
     pullTimeoutMs: 600_000,
     pull: true,
-    maxResponseBytes: 6 * MiB,
+    maxResponseBytes: 6 * MiB + 100,
     maxStreamedResponseBytes: 200 * MiB,
     maxLogBytes: MiB,
     maxTotalMemoryBytes: 0,

@@ -25,8 +25,9 @@ for (const c of handlerCases) {
   });
 }
 
-test('lambda env: the fn settings and the image command for the daemon', () => {
-  assert.deepEqual(lambdaEnv(app(), fn({ _HANDLER: 'index.handler' }), image(['/entry'], ['a', 'b'], '/work')), {
+test('lambda env: the fn settings, the image command and the agent\'s response limit for the daemon', () => {
+  assert.deepEqual(lambdaEnv(app(), fn({ _HANDLER: 'index.handler' }), image(['/entry'], ['a', 'b'], '/work'), 1234), {
+    KILN_LAMBDA_MAX_RESPONSE_BYTES: '1234',
     AWS_LAMBDA_FUNCTION_NAME: 'hello',
     AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
