@@ -175,9 +175,13 @@ export function relayCall(
         status = statusCode;
         const lambdaStream = opts.lambda === true && raw['kiln-response-mode'] === 'streaming';
         if (opts.passThrough || lambdaStream) limit = opts.maxStreamedBytes;
-        const kilnLog = raw['kiln-log'];
-        if (kilnLog !== undefined) platformLog = Buffer.from(String(kilnLog), 'base64');
-        if (opts.lambda === true) opts.onLogFrom?.(logOffset(raw['kiln-log-from']));
+        // Only Kiln's daemon is believed to speak for the platform: any other fn could forge lines
+        // (a REPORT, say) into its call's log this way.
+        if (opts.lambda === true) {
+          const kilnLog = raw['kiln-log'];
+          if (kilnLog !== undefined) platformLog = Buffer.from(String(kilnLog), 'base64');
+          opts.onLogFrom?.(logOffset(raw['kiln-log-from']));
+        }
         // The function's HTTP server (an FDK's, whose Node server takes 16 KiB) refused the
         // head: the caller's headers, wrapped for the contract, are too large for it. The call
         // never ran, and the function is fine.

@@ -169,6 +169,17 @@ describe('invoking functions', () => {
     assert.equal((await call(t.srv.url, 'GET', `/v2/fns/${fn.id}/calls/01ARZ3NDEKTSV4RRFFQ69G5FAV`)).status, 404);
   });
 
+  test("an http-stream fn cannot write platform lines into its call's log with the Lambda daemon's Kiln-Log header", async () => {
+    const fn = await mkFn('forger');
+    const forged = Buffer.from('REPORT RequestId: forged\tDuration: 0.01 ms\n').toString('base64');
+    const r = await invoke(fn.id, { log: 'its own line', headers: { 'Kiln-Log': forged, 'Kiln-Log-From': '0' } });
+    assert.equal(r.status, 200);
+    await t.srv.agent.flushRecords();
+    const log = String((await call(t.srv.url, 'GET', `/v2/fns/${fn.id}/calls/${r.headers.get('fn-call-id')}/log`)).body.log);
+    assert.match(log, /its own line/);
+    assert.doesNotMatch(log, /forged/);
+  });
+
   test("output after the answer is the call's own, stored again while its container lives on", async () => {
     const fn = await mkFn('late-log');
     const logOf = async (id: string): Promise<string> => {
