@@ -172,6 +172,8 @@ export function relayCall(
         if (signal.aborted) ctl.abort(asError(signal.reason));
       },
       onResponseStart(ctl, statusCode, raw) {
+        // An interim answer (103 Early Hints, say): the answer follows it, as Go's client (Fn's) skips them.
+        if (statusCode < 200) return;
         status = statusCode;
         const lambdaStream = opts.lambda === true && raw['kiln-response-mode'] === 'streaming';
         if (opts.passThrough || lambdaStream) limit = opts.maxStreamedBytes;

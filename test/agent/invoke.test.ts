@@ -358,6 +358,15 @@ describe('invoking functions', () => {
     assert.match(rec?.error ?? '', /out of memory/);
   });
 
+  test('an interim 103 Early Hints before the answer is skipped: the caller gets the answer, the container stays', async () => {
+    const fn = await mkFn('hints');
+    const first = await invoke(fn.id, { earlyHints: true });
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    assert.equal(first.body.body, '{"earlyHints":true}');
+    const again = await invoke(fn.id, {});
+    assert.equal(again.body.pid, first.body.pid, 'the same container served both');
+  });
+
   test('a status other than 200/502/504 is an invalid response (502) and replaces the container', async () => {
     const fn = await mkFn('teapot');
     const r = await invoke(fn.id, { status: 418 });
