@@ -5,8 +5,8 @@ import { ConflictError, NotFoundError, UnstorableValueError } from './errors.js'
 import { SqliteWrites } from './sqlite-busy.js';
 import { SqliteCallWriter, type CallRow } from './sqlite-call-writer.js';
 import {
-  DEFAULT_APP_SHAPE, type App, type Call, type CallQuery, type CallStatus, type Fn, type FnFormat, type Page, type PageQuery,
-  type Store, type Trigger,
+  DEFAULT_APP_SHAPE, type App, type Call, type CallQuery, type CallStatus, type Change, type Fn, type FnFormat, type Page,
+  type PageQuery, type Store, type Trigger,
 } from './types.js';
 
 type Row = Record<string, unknown>;
@@ -252,6 +252,41 @@ export class SqlStore implements Store {
     return undefined;
   }
 
+  /**
+   * Reads row `id`, applies `change` and writes the result, in one transaction holding the row
+   * from the read to the commit, so a concurrent update waits and then sees this one. PostgreSQL
+   * and MySQL lock the row (SELECT ... FOR UPDATE). SQLite has no row locks and knex begins
+   * deferred: a write that changes nothing, first, takes the database's write lock as BEGIN
+   * IMMEDIATE would, so no other connection or process writes between the read and the commit
+   * (a busy database reruns the whole transaction, change included: sqlite-busy.ts).
+   * A failed write of the row goes to `writeError` once the transaction is over (it may query);
+   * a missing row and `change`'s own errors are thrown as they are.
+   */
+  private async updateRow<T>(
+    table: 'apps' | 'fns' | 'triggers', id: string, missing: NotFoundError,
+    codec: { read: (r: Row) => T; write: (t: T) => Row }, change: Change<T>,
+    writeError: (next: T, row: Row, err: unknown) => Promise<never>,
+  ): Promise<T> {
+    let writing: { next: T; row: Row } | undefined;
+    try {
+      return await this.write(() => this.db.transaction(async (tx) => {
+        writing = undefined;
+        if (this.sqliteWrites) await tx(table).where({ id }).update({ updated_at: tx.ref('updated_at') });
+        const current = (await tx(table).where({ id }).first().forUpdate()) as Row | undefined;
+        if (!current) throw missing;
+        const next = change(codec.read(current));
+        const { id: _id, ...row } = codec.write(next);
+        writing = { next, row };
+        await tx(table).where({ id }).update(row);
+        writing = undefined;
+        return next;
+      }));
+    } catch (err) {
+      if (writing === undefined) throw err;
+      return writeError(writing.next, writing.row, err);
+    }
+  }
+
   private async one(table: string, where: Row, entity: 'app' | 'fn' | 'trigger', message: string): Promise<Row> {
     const row = (await this.db(table).where(where).first()) as Row | undefined;
     if (!row) throw new NotFoundError(entity, message);
@@ -270,15 +305,11 @@ export class SqlStore implements Store {
     }
   }
 
-  async updateApp(app: App): Promise<void> {
-    const { id, ...rest } = fromApp(app);
-    let n: number;
-    try {
-      n = await this.write(() => this.db('apps').where({ id }).update(rest));
-    } catch (err) {
-      throw (await this.unstorable('app', 'apps', rest, err)) ?? err;
-    }
-    if (n === 0) throw new NotFoundError('app', 'App not found');
+  updateApp(id: string, change: Change<App>): Promise<App> {
+    return this.updateRow('apps', id, new NotFoundError('app', 'App not found'), { read: toApp, write: fromApp }, change,
+      async (_app, row, err) => {
+        throw (await this.unstorable('app', 'apps', row, err)) ?? err;
+      });
   }
 
   async getApp(id: string): Promise<App> {
@@ -326,16 +357,12 @@ export class SqlStore implements Store {
     }
   }
 
-  async updateFn(fn: Fn): Promise<void> {
-    const { id, ...rest } = fromFn(fn);
-    let n: number;
-    try {
-      n = await this.write(() => this.db('fns').where({ id }).update(rest));
-    } catch (err) {
-      if (isUniqueViolation(err)) throw new ConflictError('fn', 'Fn with specified name already exists');
-      throw (await this.missingParent(err, fn.app_id)) ?? (await this.unstorable('fn', 'fns', rest, err)) ?? err;
-    }
-    if (n === 0) throw new NotFoundError('fn', 'Fn not found');
+  updateFn(id: string, change: Change<Fn>): Promise<Fn> {
+    return this.updateRow('fns', id, new NotFoundError('fn', 'Fn not found'), { read: toFn, write: fromFn }, change,
+      async (fn, row, err) => {
+        if (isUniqueViolation(err)) throw new ConflictError('fn', 'Fn with specified name already exists');
+        throw (await this.missingParent(err, fn.app_id)) ?? (await this.unstorable('fn', 'fns', row, err)) ?? err;
+      });
   }
 
   async getFn(id: string): Promise<Fn> {
@@ -383,15 +410,9 @@ export class SqlStore implements Store {
     }
   }
 
-  async updateTrigger(t: Trigger): Promise<void> {
-    const { id, ...rest } = fromTrigger(t);
-    let n: number;
-    try {
-      n = await this.write(() => this.db('triggers').where({ id }).update(rest));
-    } catch (err) {
-      return this.triggerWriteError(t, rest, err);
-    }
-    if (n === 0) throw new NotFoundError('trigger', 'Trigger not found');
+  updateTrigger(id: string, change: Change<Trigger>): Promise<Trigger> {
+    return this.updateRow('triggers', id, new NotFoundError('trigger', 'Trigger not found'),
+      { read: toTrigger, write: fromTrigger }, change, (t, row, err) => this.triggerWriteError(t, row, err));
   }
 
   async getTrigger(id: string): Promise<Trigger> {

@@ -101,9 +101,18 @@ export interface Page<T> {
   last?: string;
 }
 
+/**
+ * What an update does to the row as stored: given it, returns the row to write (the same id), or
+ * throws to leave it as it was. The store calls it with the row locked, inside the write's
+ * transaction, so concurrent updates each see the ones before (no update is lost); it may be
+ * called again if the database was busy, so it must be pure.
+ */
+export type Change<T> = (current: T) => T;
+
 export interface AppStore {
   insertApp(app: App): Promise<void>;
-  updateApp(app: App): Promise<void>;
+  /** Applies `change` to the app as stored and writes the result, which it returns. */
+  updateApp(id: string, change: Change<App>): Promise<App>;
   getApp(id: string): Promise<App>;
   getAppByName(name: string): Promise<App>;
   /** Deletes the app with its fns and triggers. */
@@ -113,7 +122,8 @@ export interface AppStore {
 
 export interface FnStore {
   insertFn(fn: Fn): Promise<void>;
-  updateFn(fn: Fn): Promise<void>;
+  /** Applies `change` to the fn as stored and writes the result, which it returns. */
+  updateFn(id: string, change: Change<Fn>): Promise<Fn>;
   getFn(id: string): Promise<Fn>;
   /** Deletes the fn and its triggers. */
   deleteFn(id: string): Promise<void>;
@@ -122,7 +132,8 @@ export interface FnStore {
 
 export interface TriggerStore {
   insertTrigger(t: Trigger): Promise<void>;
-  updateTrigger(t: Trigger): Promise<void>;
+  /** Applies `change` to the trigger as stored and writes the result, which it returns. */
+  updateTrigger(id: string, change: Change<Trigger>): Promise<Trigger>;
   getTrigger(id: string): Promise<Trigger>;
   getTriggerBySource(appId: string, type: string, source: string): Promise<Trigger>;
   deleteTrigger(id: string): Promise<void>;

@@ -30,8 +30,8 @@ export function appsRouter({ store, newId, now, allowedNetworks }: ApiDeps): Rou
     })
     .put(async (req, res) => {
       const patch = parseAppPatch(req.body, req.params.app_id);
-      const app = mergeApp(await store.getApp(req.params.app_id), patch, now(), allowedNetworks);
-      await store.updateApp(app);
+      const at = now();
+      const app = await store.updateApp(req.params.app_id, (current) => mergeApp(current, patch, at, allowedNetworks));
       res.json(app);
     })
     .delete(async (req, res) => {

@@ -36,8 +36,8 @@ export function fnsRouter({ store, newId, now, publicUrl, allowedNetworks }: Api
     })
     .put(async (req, res) => {
       const patch = parseFnPatch(req.body, req.params.fn_id);
-      const fn = mergeFn(await store.getFn(req.params.fn_id), patch, now(), allowedNetworks);
-      await store.updateFn(fn);
+      const at = now();
+      const fn = await store.updateFn(req.params.fn_id, (current) => mergeFn(current, patch, at, allowedNetworks));
       res.json(annotateFn(fn, baseUrl(req, publicUrl)));
     })
     .delete(async (req, res) => {

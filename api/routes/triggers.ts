@@ -59,9 +59,12 @@ export function triggersRouter({ store, newId, now, publicUrl }: ApiDeps): Route
     })
     .put(async (req, res) => {
       const patch = parseTriggerPatch(req.body, req.params.trigger_id);
-      const t = mergeTrigger(await store.getTrigger(req.params.trigger_id), patch, now());
-      await checkFnOfApp(store, t);
-      await store.updateTrigger(t);
+      const at = now();
+      // The fn is checked before the locked update (the store cannot be asked from inside it). What
+      // the update writes has this fn_id when the patch names one, else the stored one, which
+      // whoever set it checked; the trigger's app never changes.
+      await checkFnOfApp(store, mergeTrigger(await store.getTrigger(req.params.trigger_id), patch, at));
+      const t = await store.updateTrigger(req.params.trigger_id, (current) => mergeTrigger(current, patch, at));
       res.json(annotateTrigger(t, await store.getApp(t.app_id), baseUrl(req, publicUrl)));
     })
     .delete(async (req, res) => {

@@ -255,7 +255,7 @@ for (const backend of backends) {
       const t = trigger(f1, 't', '/t');
       await store.insertTrigger(t);
       await knex('fns').where({ id: f2.id }).delete();
-      await assert.rejects(store.updateTrigger({ ...t, fn_id: f2.id }), notFound('fn', 'Fn not found'));
+      await assert.rejects(store.updateTrigger(t.id, (cur) => ({ ...cur, fn_id: f2.id })), notFound('fn', 'Fn not found'));
       assert.deepEqual(await store.getTrigger(t.id), t);
     });
 
@@ -280,15 +280,15 @@ for (const backend of backends) {
     test('an update that changes nothing still finds its row', async () => {
       const a = app('unchanged');
       await store.insertApp(a);
-      await store.updateApp(a);
-      await store.updateApp(a);
+      await store.updateApp(a.id, (cur) => cur);
+      await store.updateApp(a.id, (cur) => cur);
       const f = fn(a.id, 'f');
       await store.insertFn(f);
-      await store.updateFn(f);
+      await store.updateFn(f.id, (cur) => cur);
       const c = aCall(f.id);
       await store.insertCall(c);
       await store.updateCall(c);
-      await assert.rejects(store.updateApp(app('missing')), NotFoundError);
+      await assert.rejects(store.updateApp(app('missing').id, (cur) => cur), notFound('app', 'App not found'));
     });
 
     test("deleting an app's row cascades to its fns and triggers (foreign keys)", async () => {

@@ -105,7 +105,7 @@ for (const backend of backends) {
           await store.insertFn(fnOf('01HX0000000000000000000002', '01HX0000000000000000000001', 'k'));
           await store.insertFn(fnOf('01HX0000000000000000000003', FN_IDS.zeta, 'k2'));
           await store.insertTrigger({ id: '01HX0000000000000000000004', name: 't', app_id: FN_IDS.zeta, fn_id: FN_IDS.fn, type: 'http', source: '/k', annotations: {}, created_at: now, updated_at: now });
-          await store.updateApp({ ...(await store.getApp(FN_IDS.zeta)), config: { A: '9' } });
+          await store.updateApp(FN_IDS.zeta, (a) => ({ ...a, config: { A: '9' } }));
 
           await withKnex(db.url, async (knex) => {
             // Fn's own inserts name Fn's columns only (sql.go InsertApp, InsertFn, InsertTrigger).
@@ -331,14 +331,14 @@ describe('an Fn database on MySQL only', () => {
       const store = new SqlStore(await openKnex(db.url));
       try {
         const fn = await store.getFn(FN_IDS.fn);
-        await assert.rejects(store.updateFn({ ...fn, image: 'img:\u{1F642}' }), (err: unknown) => {
+        await assert.rejects(store.updateFn(fn.id, (f) => ({ ...f, image: 'img:\u{1F642}' })), (err: unknown) => {
           assert.ok(err instanceof UnstorableValueError, String(err));
           assert.equal(err.message, "Fn image has characters this database's column cannot store");
           return true;
         });
         assert.deepEqual(await store.getFn(FN_IDS.fn), fn);
         // What latin1 holds (é) is stored as before.
-        await store.updateFn({ ...fn, image: 'café:1' });
+        await store.updateFn(fn.id, (f) => ({ ...f, image: 'café:1' }));
         assert.equal((await store.getFn(FN_IDS.fn)).image, 'café:1');
       } finally {
         await store.close();
