@@ -8,6 +8,8 @@ import { DatabaseTimeoutError } from './errors.js';
 import { redactDbUrl } from './redact-db-url.js';
 import { migrationSourceFor } from './fn-database.js';
 import { withMigrationLock } from './migration-lock.js';
+import { appliedMigrations, newerDatabaseMessage, unknownMigrations } from './newer-migrations.js';
+import { migrations } from '../migrations/index.js';
 import { SQLITE_BUSY_MS, SQLITE_START_BUSY_MS } from './sqlite-busy.js';
 import { withSqliteConnection } from './sqlite-connection.js';
 
@@ -252,9 +254,18 @@ export async function openKnex(url: string, { timeoutMs = DEFAULT_DB_TIMEOUT_MS,
   try {
     // An Fn server's database is adopted in place of the first migration; see fn-database.ts.
     // The lock orders nodes starting together (migration-lock.ts).
+    // knex refuses a database with migrations it was not given ("the migration directory is
+    // corrupt"); one a newer node ran must not stop an older node during a rolling upgrade. The
+    // check off, knex still runs this node's pending migrations, and skips those it does not know.
     await withMigrationLock(knex, async () => {
-      await knex.migrate.latest({ migrationSource: await migrationSourceFor(knex) });
+      await knex.migrate.latest({ migrationSource: await migrationSourceFor(knex), disableMigrationsListValidation: true });
     });
+    const newer = unknownMigrations(await appliedMigrations(knex), migrations.map((m) => m.name));
+    if (newer.length > 0) {
+      const message = newerDatabaseMessage(newer);
+      if (log) log.warn({ migrations: newer }, message);
+      else knex.client.logger.warn?.(message);
+    }
     if (config.client === 'better-sqlite3') await shortenBusyTimeout(knex, sqliteBusy);
   } catch (err) {
     await knex.destroy();

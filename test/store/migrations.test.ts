@@ -2,11 +2,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Knex } from 'knex';
-import { openKnex } from '../../store/open.js';
-import { migrations } from '../../migrations/index.js';
+import knexFactory from 'knex';
+import { knexConfigFor, openKnex } from '../../store/open.js';
+import { migrations, sourceOf } from '../../migrations/index.js';
 import { FNS_BY_NAME_INDEX } from '../../migrations/0002_fns_by_name.js';
 import { backends, type Backend } from '../helpers/db.js';
 import { createFnDatabase } from '../helpers/fn-database.js';
+import { call, startServer } from '../helpers/server.js';
 
 /**
  * The indexes the backend's planner may use for the store's lookup of fns by name alone
@@ -30,8 +32,49 @@ async function byNameIndexes(knex: Knex, backend: Backend['name']): Promise<stri
   return rows.map((r) => `${r.possible_keys ?? ''} ${r.key ?? ''}`).join('\n');
 }
 
+/** A log that keeps its warnings. */
+function warnings(): { warns: { obj: object; msg: string }[]; warn(obj: object, msg: string): void; error(): void; debug(): void } {
+  const warns: { obj: object; msg: string }[] = [];
+  return { warns, warn: (obj, msg) => warns.push({ obj, msg }), error: () => undefined, debug: () => undefined };
+}
+
 for (const backend of backends) {
   describe(`migrations on ${backend.name}`, () => {
+    test('a database a newer Kiln migrated opens with a warning naming what it does not know, runs its own pending ones, and serves', async () => {
+      const db = await backend.create();
+      try {
+        // As a newer node would leave it while this node had run only 0001: 0001, then the newer node's own.
+        const first = knexFactory(knexConfigFor(db.url));
+        try {
+          await first.migrate.latest({ migrationSource: sourceOf(migrations.slice(0, 1)) });
+          await first('knex_migrations').insert({ name: '0099_from_a_newer_kiln', batch: 2, migration_time: new Date() });
+        } finally {
+          await first.destroy();
+        }
+        const log = warnings();
+        const knex = await openKnex(db.url, { log });
+        try {
+          const newer = "this database was migrated by a newer Kiln: 0099_from_a_newer_kiln; Kiln's migrations only add, so this node runs on it";
+          assert.deepEqual(log.warns, [{ obj: { migrations: ['0099_from_a_newer_kiln'] }, msg: newer }]);
+          const done = (await knex('knex_migrations').select('name').orderBy('id')) as { name: string }[];
+          assert.deepEqual(done.map((r) => r.name), ['0001_initial', '0099_from_a_newer_kiln', ...migrations.slice(1).map((m) => m.name)]);
+          assert.match(await byNameIndexes(knex, backend.name), new RegExp(FNS_BY_NAME_INDEX));
+        } finally {
+          await knex.destroy();
+        }
+        const srv = await startServer(db.url);
+        try {
+          const made = await call(srv.url, 'POST', '/v2/apps', { name: 'after-upgrade' });
+          assert.equal(made.status, 200, JSON.stringify(made.body));
+          assert.equal((await call(srv.url, 'GET', `/v2/apps/${made.body.id}`)).body.name, 'after-upgrade');
+        } finally {
+          await srv.stop();
+        }
+      } finally {
+        await db.cleanup();
+      }
+    });
+
     test('create every table, record each migration once, and run again as a no-op', async () => {
       const db = await backend.create();
       try {
