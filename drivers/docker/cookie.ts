@@ -3,6 +3,7 @@ import type Docker from 'dockerode';
 import type { Readable } from 'node:stream';
 import type { Cookie, ContainerTask, RunResult, WaitResult } from '../contract.js';
 import { DriverError, LogDestinationError, NetworkNotFoundError } from '../errors.js';
+import { coverImageVolumes } from './create-options.js';
 import { toStat, type DockerStatsJson } from './stats.js';
 
 /** How long the stats stream outlives the last call. */
@@ -31,7 +32,7 @@ export class DockerCookie implements Cookie {
   constructor(
     private readonly docker: Docker,
     readonly task: ContainerTask,
-    private readonly options: Docker.ContainerCreateOptions,
+    private options: Docker.ContainerCreateOptions,
     /** Runs the removal in the driver's turn (networked containers go one at a time). */
     private readonly serializeRemoval?: <T>(remove: () => Promise<T>) => Promise<T>,
   ) {}
@@ -40,9 +41,13 @@ export class DockerCookie implements Cookie {
     return this.options;
   }
 
-  /** Called by the driver once the image is present, with the id its name resolved to. */
-  async create(imageId: string): Promise<void> {
+  /**
+   * Called by the driver once the image is present, with the id its name resolved to and the
+   * paths it declares volumes at (each gets a tmpfs, not a volume on the host's disk).
+   */
+  async create(imageId: string, imageVolumes: readonly string[] = []): Promise<void> {
     this.imageId = imageId;
+    this.options = coverImageVolumes(this.options, imageVolumes);
     try {
       this.container = await this.docker.createContainer(this.options);
     } catch (err) {

@@ -1,4 +1,5 @@
 // The container create options for a task: pure, so the security and limit choices are testable.
+import { posix } from 'node:path';
 import type Docker from 'dockerode';
 import type { ContainerTask } from '../contract.js';
 
@@ -65,6 +66,33 @@ function ulimits(pairs: [name: string, value: number][]): { Name: string; Soft: 
   return pairs.filter(([, v]) => v > 0).map(([Name, v]) => ({ Name, Soft: v, Hard: v }));
 }
 
+/** The options of the tmpfs at /tmp, and of each tmpfs over an image's volume. */
+function tmpfsOptions(sizeMb: number, inodes: number): string {
+  return `rw,nosuid,nodev,size=${sizeMb}m${inodes > 0 ? `,nr_inodes=${inodes}` : ''},mode=1777`;
+}
+
+/**
+ * Covers each path the image declares a VOLUME with a tmpfs like /tmp's. Docker would back it
+ * with an anonymous volume on the host's disk, writable and unbounded even under a read-only
+ * root; a path Kiln mounts already (/tmp, the socket directory, a bind) gets no volume and is
+ * left as it is. Paths are cleaned as the engine cleans them (a relative one is under /).
+ * The engine gives the tmpfs the mode of the image's directory (not its owner, nor its files):
+ * owned by the container's user, a directory the image let that user write stays writable.
+ */
+export function coverImageVolumes(opts: Docker.ContainerCreateOptions, volumes: readonly string[]): Docker.ContainerCreateOptions {
+  const hostConfig = opts.HostConfig ?? {};
+  const tmpfs = { ...hostConfig.Tmpfs };
+  if (tmpfs['/tmp'] === undefined) throw new Error('coverImageVolumes: the options have no tmpfs at /tmp to copy');
+  const user = /^(\d+):(\d+)$/.exec(opts.User ?? '');
+  const like = user ? `${tmpfs['/tmp']},uid=${user[1]},gid=${user[2]}` : tmpfs['/tmp'];
+  const mounted = new Set([...Object.keys(tmpfs), ...(hostConfig.Binds ?? []).map((b) => b.split(':')[1])]);
+  for (const volume of volumes) {
+    const path = posix.resolve('/', volume);
+    if (!mounted.has(path)) tmpfs[path] = like;
+  }
+  return { ...opts, HostConfig: { ...hostConfig, Tmpfs: tmpfs } };
+}
+
 export function createOptions(task: ContainerTask, limits: DockerLimits): Docker.ContainerCreateOptions {
   const memory = task.memoryMb * MiB;
   const tmpfsMb = task.tmpfsMb > 0 ? task.tmpfsMb : limits.defaultTmpfsMb;
@@ -87,7 +115,7 @@ export function createOptions(task: ContainerTask, limits: DockerLimits): Docker
     ]),
     ReadonlyRootfs: limits.readOnlyRoot,
     // The tmpfs is under /tmp, the socket directory is bound over /tmp/iofs inside it.
-    Tmpfs: { '/tmp': `rw,nosuid,nodev,size=${tmpfsMb}m${limits.tmpfsInodes > 0 ? `,nr_inodes=${limits.tmpfsInodes}` : ''},mode=1777` },
+    Tmpfs: { '/tmp': tmpfsOptions(tmpfsMb, limits.tmpfsInodes) },
     Binds: binds,
     Init: true,
     NetworkMode: task.network ?? 'none',

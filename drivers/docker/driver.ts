@@ -68,27 +68,21 @@ export class DockerDriver implements Driver {
     if (!(cookie instanceof DockerCookie)) throw new DriverError('not a Docker cookie');
     // A reference Docker cannot parse fails here, named, rather than as an engine error.
     parseImage(cookie.task.image);
-    await cookie.create(await this.ensureImage(cookie.task.image, signal));
+    const image = await this.ensureImage(cookie.task.image, signal);
+    await cookie.create(image.Id, Object.keys(image.Config?.Volumes ?? {}));
   }
 
   async imageConfig(image: string, signal?: AbortSignal): Promise<ImageConfig> {
     parseImage(image);
-    await this.ensureImage(image, signal);
-    let info: Docker.ImageInspectInfo;
-    try {
-      info = await this.docker.getImage(image).inspect();
-    } catch (err) {
-      throw new DriverError(`inspecting image ${image}: ${(err as Error).message}`, { cause: err });
-    }
-    const c = info.Config;
+    const c = (await this.ensureImage(image, signal)).Config;
     const list = (v: string | string[] | null | undefined): string[] => (v == null ? [] : Array.isArray(v) ? v : [v]);
     return { entrypoint: list(c?.Entrypoint), cmd: list(c?.Cmd), workingDir: c?.WorkingDir ?? '' };
   }
 
-  /** Makes the image present; answers the id its name resolves to. */
-  private async ensureImage(image: string, signal?: AbortSignal): Promise<string> {
+  /** Makes the image present; answers what its name resolves to. */
+  private async ensureImage(image: string, signal?: AbortSignal): Promise<Docker.ImageInspectInfo> {
     try {
-      return (await this.docker.getImage(image).inspect()).Id;
+      return await this.docker.getImage(image).inspect();
     } catch (err) {
       if (statusCodeOf(err) !== 404) throw new DriverError(`inspecting image ${image}: ${(err as Error).message}`, { cause: err });
     }
@@ -100,7 +94,7 @@ export class DockerDriver implements Driver {
     }
     await pull;
     try {
-      return (await this.docker.getImage(image).inspect()).Id;
+      return await this.docker.getImage(image).inspect();
     } catch (err) {
       throw new DriverError(`inspecting image ${image}: ${(err as Error).message}`, { cause: err });
     }

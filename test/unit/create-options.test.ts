@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ContainerTask } from '../../drivers/contract.js';
-import { createOptions, DEFAULT_LIMITS, IOFS_MOUNT, logConfig, type DockerLimits } from '../../drivers/docker/create-options.js';
+import { coverImageVolumes, createOptions, DEFAULT_LIMITS, IOFS_MOUNT, logConfig, type DockerLimits } from '../../drivers/docker/create-options.js';
 
 const MiB = 1024 * 1024;
 const noop = { write: () => {} };
@@ -383,4 +383,43 @@ test('does not modify the task', () => {
   createOptions(task, limits);
   const { logger: _l2, writeStat: _w2, ...after } = task;
   assert.deepEqual(after, copy);
+});
+
+// An image's VOLUME paths get a tmpfs like /tmp's, never an anonymous volume on the host's disk.
+const tmp = 'rw,nosuid,nodev,size=32m,mode=1777';
+const vol = `${tmp},uid=1000,gid=1000`;
+const volumeCases: { name: string; volumes: string[]; readOnlyBinds?: Record<string, string>; want: Record<string, string> }[] = [
+  { name: 'no volumes: /tmp only', volumes: [], want: { '/tmp': tmp } },
+  { name: 'a volume gets a tmpfs like /tmp\'s', volumes: ['/data'], want: { '/tmp': tmp, '/data': vol } },
+  { name: 'several volumes, each its own', volumes: ['/data', '/var/cache'], want: { '/tmp': tmp, '/data': vol, '/var/cache': vol } },
+  { name: 'a volume at /tmp is covered already', volumes: ['/tmp'], want: { '/tmp': tmp } },
+  { name: 'a volume at the socket directory is the bind already', volumes: ['/tmp/iofs'], want: { '/tmp': tmp } },
+  { name: 'a volume under /tmp is its own mount, so covered too', volumes: ['/tmp/cache'], want: { '/tmp': tmp, '/tmp/cache': vol } },
+  { name: 'a volume at a read-only bind is the bind', volumes: ['/opt/runtime'], readOnlyBinds: { '/host/rt': '/opt/runtime' }, want: { '/tmp': tmp } },
+  { name: 'paths are cleaned as the engine cleans them', volumes: ['/data/', '//srv/./x/../y', 'rel'], want: { '/tmp': tmp, '/data': vol, '/srv/y': vol, '/rel': vol } },
+  { name: 'one path given twice, one tmpfs', volumes: ['/data', '/data/'], want: { '/tmp': tmp, '/data': vol } },
+];
+for (const c of volumeCases) {
+  test(`image volumes: ${c.name}`, () => {
+    const task = makeTask(c.readOnlyBinds ? { readOnlyBinds: c.readOnlyBinds } : {});
+    const before = createOptions(task, limits);
+    const copy = structuredClone(before);
+    const after = coverImageVolumes(before, c.volumes);
+    assert.deepEqual(after.HostConfig?.Tmpfs, c.want);
+    assert.deepEqual(after.HostConfig?.Binds, before.HostConfig?.Binds);
+    assert.deepEqual(before, copy, 'the options given are not changed');
+  });
+}
+
+test('image volumes follow the fn\'s tmpfs size and the inode limit', () => {
+  const opts = createOptions(makeTask({ tmpfsMb: 8 }), { ...limits, tmpfsInodes: 100 });
+  assert.deepEqual(coverImageVolumes(opts, ['/data']).HostConfig?.Tmpfs, {
+    '/tmp': 'rw,nosuid,nodev,size=8m,nr_inodes=100,mode=1777',
+    '/data': 'rw,nosuid,nodev,size=8m,nr_inodes=100,mode=1777,uid=1000,gid=1000',
+  });
+});
+
+test('privileged (no User set): an image volume\'s tmpfs is /tmp\'s exactly', () => {
+  const opts = createOptions(makeTask(), { ...limits, unprivileged: false });
+  assert.deepEqual(coverImageVolumes(opts, ['/data']).HostConfig?.Tmpfs, { '/tmp': tmp, '/data': tmp });
 });
