@@ -6,7 +6,7 @@ import { appFileFields, type AppFile } from './appfile.js';
 import { buildImage, imageName, loadFunc, planBuild } from './build.js';
 import type { App, Fn, KilnClient, Trigger } from './client.js';
 import { CliError } from './errors.js';
-import { bumpVersion, writeVersion } from './funcfile.js';
+import { bumpVersion, checkVersionWritable, writeVersion } from './funcfile.js';
 import type { Io } from './io.js';
 import { lookupApp, lookupFn } from './resolve.js';
 
@@ -186,6 +186,7 @@ export async function deployDir(client: KilnClient, docker: Docker, io: Io, dir:
     throw err;
   }
   const version = opts.noBump ? (func.version ?? '0.0.1') : bumpVersion(func.version);
+  if (version !== func.version) await checkVersionWritable(dir);
   const image = imageName({ ...func, version }, opts.registry);
   // A trigger another fn owns is refused before anything changes (the version, the image, the fn).
   const found = typeof opts.app === 'string' ? await lookupApp(client, opts.app) : opts.app;

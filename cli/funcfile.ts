@@ -1,9 +1,10 @@
 // Writing func.yaml back: the version bump of `kiln deploy`, keeping the user's comments and order.
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { findFuncYaml } from '../images/func-yaml.js';
 import { CliError } from './errors.js';
+import { refuseLink, writeProjectFile } from './project-file.js';
 
 const SEMVER = /^v?(\d+)\.(\d+)\.(\d+)(?:[-+].*)?$/;
 
@@ -22,6 +23,15 @@ export function bumpVersion(version: string | undefined): string {
   return `${m[1]}.${m[2]}.${Number(m[3]) + 1}`;
 }
 
+/**
+ * Refuses a func.yaml (or func.yml, func.json) that is a link, which writeVersion would refuse
+ * later: deploy asks first, before anything changes. Reading one through a link is fine (as fn).
+ */
+export async function checkVersionWritable(dir: string): Promise<void> {
+  const found = await findFuncYaml(dir);
+  if (found) await refuseLink(found.path);
+}
+
 /** Sets `version:` in the directory's func.yaml (or func.yml), leaving the rest of the text as it was; in a func.json, `"version"`. */
 export async function writeVersion(dir: string, version: string): Promise<void> {
   const found = await findFuncYaml(dir);
@@ -30,12 +40,12 @@ export async function writeVersion(dir: string, version: string): Promise<void> 
     // func.json stays JSON (its fields in their order, two-space indented).
     const obj = JSON.parse(found.text) as Record<string, unknown>;
     obj.version = version;
-    await writeFile(found.path, `${JSON.stringify(obj, null, 2)}\n`);
+    await writeProjectFile(found.path, `${JSON.stringify(obj, null, 2)}\n`);
     return;
   }
   const doc = parseDocument(found.text);
   doc.set('version', version);
-  await writeFile(found.path, doc.toString());
+  await writeProjectFile(found.path, doc.toString());
 }
 
 const SKIP_DIRS = new Set(['node_modules']);

@@ -1,12 +1,13 @@
 // `kiln init --runtime R [--name N] [DIR]`: writes a working function directory.
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { CliError } from '../errors.js';
 import type { Session } from '../session.js';
 import { collect, emit, intOption, stringPairs } from './common.js';
 import { isBumpable } from '../funcfile.js';
+import { refuseLink, writeProjectFile } from '../project-file.js';
 import { FUNC_FILE_NAMES } from '../../images/func-yaml.js';
 import { isRuntime, RUNTIMES, templateFiles, type FuncFields } from '../templates/index.js';
 
@@ -44,17 +45,12 @@ export async function initFunction(dir: string, runtime: string, name: string, f
     throw new CliError(`${dir} already has a func.yaml`, 'Pick an empty directory, edit that function, or overwrite it with --force (as fn init).');
   }
   await mkdir(dir, { recursive: true });
-  const files = templateFiles(runtime, name, fields);
-  const written: string[] = [];
-  for (const [rel, f] of Object.entries(files)) {
-    const path = join(dir, rel);
-    // As fn init's boilerplate: code already there is kept; only func.yaml is (re)written.
-    if (rel !== 'func.yaml' && existsSync(path)) continue;
-    written.push(rel);
-    await writeFile(path, f.content, { mode: f.mode });
-    await chmod(path, f.mode); // the umask may have taken the exec bit off bootstrap
-  }
-  return written.sort();
+  // As fn init's boilerplate: code already there is kept; only func.yaml is (re)written.
+  const files = Object.entries(templateFiles(runtime, name, fields)).filter(([rel]) => rel === 'func.yaml' || !existsSync(join(dir, rel)));
+  // A link among them (a dangling one is not "there") is refused before anything is written.
+  for (const [rel] of files) await refuseLink(join(dir, rel));
+  for (const [rel, f] of files) await writeProjectFile(join(dir, rel), f.content, f.mode);
+  return files.map(([rel]) => rel).sort();
 }
 
 /** func.yaml fields from `fn init`'s options. */
