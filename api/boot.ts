@@ -96,6 +96,7 @@ export async function start(config: Config): Promise<Running> {
       tmpfsInodes: a.maxTmpfsInodes,
       readOnlyRoot: a.readOnlyRoot,
       unprivileged: a.unprivileged,
+      user: a.fnUser,
     },
   });
   // Containers an earlier process of this node left behind (a crash, a kill) go first.

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { CpuListError, parseCpuList } from '../agent/cpu-placement.js';
 import { allowedNetworks, DEFAULT_ALLOWED_NETWORKS, networkNames } from '../agent/fn-network.js';
+import { DEFAULT_FN_USER } from '../drivers/docker/create-options.js';
 import { DEFAULT_DB_TIMEOUT_MS } from '../store/db-timeout.js';
 import { MIN_TOKEN_LENGTH, TOKEN_PATTERN } from './auth.js';
 
@@ -88,6 +89,27 @@ const tmpfsInodes = intFrom(0, 0).transform((n, ctx) => {
   ctx.addIssue({ code: 'custom', message: `must be 0 (the kernel's default) or at least 2, got "1": /tmp itself and the socket directory in it take two inodes` });
   return z.NEVER;
 });
+
+/** The largest id Linux takes: (uid_t)-1 means "unchanged" to the kernel. */
+const MAX_ID = 4_294_967_294;
+
+/**
+ * KILN_FN_USER: `uid:gid`, numbers, as the engine's User. Not 0 (root), which is
+ * FN_DISABLE_UNPRIVILEGED_CONTAINERS's business; leading zeros go, so the engine gets one spelling.
+ */
+const fnUser = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    if (v === undefined) return DEFAULT_FN_USER;
+    const m = /^(\d+):(\d+)$/.exec(v.trim());
+    const [uid, gid] = m ? [Number(m[1]), Number(m[2])] : [NaN, NaN];
+    if (!(uid >= 1 && uid <= MAX_ID && gid >= 1 && gid <= MAX_ID)) {
+      ctx.addIssue({ code: 'custom', message: `must be uid:gid, two whole numbers from 1 to ${MAX_ID} (e.g. 100000:100000), got "${v}"` });
+      return z.NEVER;
+    }
+    return `${uid}:${gid}`;
+  });
 
 /** The roles Fn's server can take besides `full`: an API-only node, a load balancer, a runner. */
 const FN_SPLIT_ROLES = ['api', 'lb', 'pure-runner', 'runner'];
@@ -174,6 +196,7 @@ const envSchema = z.object({
   FN_DISABLE_READONLY_ROOTFS: bool,
   FN_DISABLE_UNPRIVILEGED_CONTAINERS: bool,
   // Kiln's own.
+  KILN_FN_USER: fnUser,
   KILN_NODE_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - (up to 64)').optional(),
   KILN_MAX_QUEUE_MSECS: msFrom(10_000, 1),
   KILN_SHUTDOWN_GRACE_MSECS: msFrom(10_000, 0),
@@ -258,6 +281,8 @@ export interface Config {
     allowedNetworks: string[];
     readOnlyRoot: boolean;
     unprivileged: boolean;
+    /** KILN_FN_USER: `uid:gid` the functions run as, unless not unprivileged. */
+    fnUser: string;
     maxQueueMs: number;
     shutdownGraceMs: number;
     lambdaCpus: LambdaCpus;
@@ -319,6 +344,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       allowedNetworks: allowedNetworks(askable, networks),
       readOnlyRoot: !e.FN_DISABLE_READONLY_ROOTFS,
       unprivileged: !e.FN_DISABLE_UNPRIVILEGED_CONTAINERS,
+      fnUser: e.KILN_FN_USER,
       maxQueueMs: e.KILN_MAX_QUEUE_MSECS,
       shutdownGraceMs: e.KILN_SHUTDOWN_GRACE_MSECS,
       // A remote engine's CPUs are not this process's: `auto` cannot know them.

@@ -223,7 +223,7 @@ async function writeContext(ctx: Context, dockerfile: string, pack: tar.Pack): P
     } else if (e.kind === 'symlink') {
       await entry({ ...base, name: path, type: 'symlink', linkname: e.target, mode: 0o777 });
     } else {
-      // World-readable: the function runs as uid 1000 and the files belong to root.
+      // World-readable: the function runs as KILN_FN_USER (any uid) and the files belong to root.
       const mode = (e.mode & 0o755) | 0o444;
       await new Promise<void>((resolve, reject) => {
         const sink = pack.entry({ ...base, name: path, type: 'file', mode, size: e.size }, (err) =>

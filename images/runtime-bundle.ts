@@ -117,7 +117,7 @@ async function complete(dir: string, files: BundleFile[]): Promise<boolean> {
 
 async function writeBundle(dir: string, files: BundleFile[]): Promise<void> {
   await mkdir(join(dir, 'lib'));
-  // The container runs as uid 1000: everything world-readable, directories searchable.
+  // The container runs as KILN_FN_USER (any uid): everything world-readable, directories searchable.
   await chmod(dir, 0o755);
   await chmod(join(dir, 'lib'), 0o755);
   for (const f of files) {

@@ -21,9 +21,14 @@ export interface DockerLimits {
   tmpfsInodes: number;
   /** Read-only root filesystem (off with FN_DISABLE_READONLY_ROOTFS). */
   readOnlyRoot: boolean;
-  /** User 1000:1000, all capabilities dropped, no-new-privileges (off with FN_DISABLE_UNPRIVILEGED_CONTAINERS). */
+  /** `user`, all capabilities dropped, no-new-privileges (off with FN_DISABLE_UNPRIVILEGED_CONTAINERS). */
   unprivileged: boolean;
+  /** `uid:gid` the container runs as when unprivileged (KILN_FN_USER). */
+  user: string;
 }
+
+/** DESIGN.md's user, the one the base images name (`fn`). */
+export const DEFAULT_FN_USER = '1000:1000';
 
 export const DEFAULT_LIMITS: DockerLimits = {
   pids: 50,
@@ -35,6 +40,7 @@ export const DEFAULT_LIMITS: DockerLimits = {
   tmpfsInodes: 0,
   readOnlyRoot: true,
   unprivileged: true,
+  user: DEFAULT_FN_USER,
 };
 
 const MiB = 1024 * 1024;
@@ -146,7 +152,7 @@ export function createOptions(task: ContainerTask, limits: DockerLimits): Docker
     NetworkDisabled: task.network === undefined,
     HostConfig: hostConfig,
   };
-  if (limits.unprivileged) opts.User = '1000:1000';
+  if (limits.unprivileged) opts.User = limits.user;
   if (task.entrypoint) opts.Entrypoint = task.entrypoint;
   if (task.command) opts.Cmd = task.command;
   // An entrypoint given alone runs alone: the image's Cmd would become its arguments.

@@ -44,6 +44,7 @@ const DEFAULTS: Config = {
     allowedNetworks: ['bridge'],
     readOnlyRoot: true,
     unprivileged: true,
+    fnUser: '1000:1000',
     maxQueueMs: 10_000,
     shutdownGraceMs: 10_000,
     lambdaCpus: 'auto',
@@ -95,6 +96,11 @@ const agentCases: { name: string; env: NodeJS.ProcessEnv; want: Partial<Config['
   ...['TRUE', 'True', 't', 'T', ' true '].map((v) => ({ name: `FN_DISABLE_READONLY_ROOTFS ${JSON.stringify(v)}`, env: { FN_DISABLE_READONLY_ROOTFS: v }, want: { readOnlyRoot: false } })),
   ...['FALSE', 'False', 'f', 'F', '0', 'no'].map((v) => ({ name: `FN_DISABLE_READONLY_ROOTFS ${JSON.stringify(v)}`, env: { FN_DISABLE_READONLY_ROOTFS: v }, want: { readOnlyRoot: true } })),
   { name: 'KILN_NODE_ID', env: { KILN_NODE_ID: 'node-7' }, want: { nodeId: 'node-7' } },
+  { name: 'KILN_FN_USER', env: { KILN_FN_USER: '100000:100000' }, want: { fnUser: '100000:100000' } },
+  { name: 'KILN_FN_USER uid and gid apart, spaces round', env: { KILN_FN_USER: ' 2000:3000 ' }, want: { fnUser: '2000:3000' } },
+  { name: 'KILN_FN_USER leading zeros go', env: { KILN_FN_USER: '0100:007' }, want: { fnUser: '100:7' } },
+  { name: 'KILN_FN_USER the largest ids', env: { KILN_FN_USER: '4294967294:4294967294' }, want: { fnUser: '4294967294:4294967294' } },
+  { name: 'empty KILN_FN_USER is the default', env: { KILN_FN_USER: '' }, want: {} },
   { name: 'FN_ENABLE_NB_RESOURCE_TRACKER true', env: { FN_ENABLE_NB_RESOURCE_TRACKER: 'true' }, want: { nonBlocking: true } },
   { name: 'FN_IOFS_TMPFS true: a bounded tmpfs', env: { FN_IOFS_TMPFS: 'true' }, want: { iofsTmpfs: 'size=1m,nr_inodes=64' } },
   { name: 'FN_IOFS_TMPFS with FN_IOFS_OPTS', env: { FN_IOFS_TMPFS: 'true', FN_IOFS_OPTS: 'size=64k' }, want: { iofsTmpfs: 'size=64k' } },
@@ -157,6 +163,17 @@ const agentRejected: { name: string; env: NodeJS.ProcessEnv }[] = [
   { name: 'KILN_NODE_ID with a slash', env: { KILN_NODE_ID: 'a/b' } },
   { name: 'FN_IOFS_OPTS with a space', env: { FN_IOFS_TMPFS: 'true', FN_IOFS_OPTS: 'size=1m nr_inodes=2' } },
 ];
+// KILN_FN_USER: uid:gid numbers, neither root's, named in the message.
+for (const value of ['1000', 'fn:fn', 'fn', '1000:', ':1000', '1000:1000:1000', '0:0', '0:1000', '1000:0', '-1:1000', '1.5:2', '4294967295:1', '1e3:1000', '1000 : 1000']) {
+  test(`loadConfig rejects KILN_FN_USER ${JSON.stringify(value)}, saying what it wants`, () => {
+    assert.throws(() => loadConfig({ KILN_FN_USER: value }), (err: unknown) => {
+      assert.ok(err instanceof ConfigError, String(err));
+      assert.ok(err.message.includes(`KILN_FN_USER: must be uid:gid, two whole numbers from 1 to 4294967294 (e.g. 100000:100000), got "${value}"`), err.message);
+      return true;
+    });
+  });
+}
+
 for (const c of agentRejected) {
   test(`loadConfig agent rejects ${c.name}`, () => assert.throws(() => loadConfig(c.env), ConfigError));
 }

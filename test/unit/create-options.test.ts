@@ -30,6 +30,7 @@ const limits: DockerLimits = {
   tmpfsInodes: 0,
   readOnlyRoot: true,
   unprivileged: true,
+  user: '1000:1000',
 };
 
 const hc = (task: ContainerTask, l: DockerLimits = limits) => {
@@ -53,6 +54,7 @@ test('DEFAULT_LIMITS are Fn\'s defaults, secure by default', () => {
     tmpfsInodes: 0,
     readOnlyRoot: true,
     unprivileged: true,
+    user: '1000:1000',
   });
 });
 
@@ -260,6 +262,13 @@ test('unprivileged: all capabilities dropped, no-new-privileges, user 1000:1000'
   assert.deepEqual(opts.HostConfig?.CapDrop, ['ALL']);
   assert.deepEqual(opts.HostConfig?.SecurityOpt, ['no-new-privileges']);
   assert.equal(opts.User, '1000:1000');
+});
+
+test('unprivileged with another user (KILN_FN_USER): that User; an image volume\'s tmpfs is that user\'s', () => {
+  const opts = createOptions(makeTask(), { ...limits, user: '100000:100001' });
+  assert.equal(opts.User, '100000:100001');
+  assert.deepEqual(opts.HostConfig?.CapDrop, ['ALL']);
+  assert.equal(coverImageVolumes(opts, ['/data']).HostConfig?.Tmpfs?.['/data'], 'rw,nosuid,nodev,size=32m,mode=1777,uid=100000,gid=100001');
 });
 
 test('privileged: no CapDrop, SecurityOpt or User at all', () => {
