@@ -42,7 +42,7 @@ describe('HTTP edges with a function behind them', () => {
     const c = await RawConnection.open(t.srv.url);
     raws.push(c);
     const body = 'expected body';
-    await c.write(`POST /invoke/${fnId} HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: ${body.length}\r\n\r\n`);
+    await c.write(`POST /invoke/${fnId} HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\nContent-Length: ${body.length}\r\n\r\n`);
     assert.ok(await c.waitFor(/^HTTP\/1\.1 100 Continue\r\n\r\n/, 5000), c.text);
     await c.write(body);
     assert.ok(await c.waitFor(/"body":"expected body"/, 30_000), c.text);

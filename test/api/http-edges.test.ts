@@ -110,7 +110,7 @@ describe('HTTP edges of the API server', () => {
 
   test('an early answer to a chunked body not yet ended says Connection: close, and the connection closes', async () => {
     const c = await raw();
-    await c.write(`POST /invoke/${NO_FN} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n${'z'.repeat(16)}\r\n`);
+    await c.write(`POST /invoke/${NO_FN} HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n${'z'.repeat(16)}\r\n`);
     assert.ok(await c.waitFor(/\r\n\r\n\{"message":"Fn not found"\}/, 5000), c.text);
     assert.match(finalHead(c.text), /\r\nconnection: close(\r\n|$)/);
     await c.closed;
@@ -125,7 +125,7 @@ describe('HTTP edges of the API server', () => {
       const got = await new Promise<string>((resolve) => {
         const socket = connect(Number(port), hostname, () => {
           socket.pause();
-          socket.write(`POST /invoke/${NO_FN} HTTP/1.1\r\nHost: x\r\nContent-Length: ${4 * MB.length}\r\n\r\n`);
+          socket.write(`POST /invoke/${NO_FN} HTTP/1.1\r\nHost: localhost\r\nContent-Length: ${4 * MB.length}\r\n\r\n`);
           let sent = 0;
           const pump = () => {
             while (sent < 4 && socket.write(MB)) sent++;
@@ -148,7 +148,7 @@ describe('HTTP edges of the API server', () => {
   test('Expect: 100-continue: a refusal comes with no 100 Continue before it, and closes the connection', async () => {
     for (const [path, length, status] of [[`/invoke/${fnId}`, MB.length, 413], [`/invoke/${NO_FN}`, 1000, 404], ['/nothing', 1000, 404]] as const) {
       const c = await raw();
-      await c.write(`POST ${path} HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: ${length}\r\n\r\n`);
+      await c.write(`POST ${path} HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\nContent-Length: ${length}\r\n\r\n`);
       assert.ok(await c.waitFor(/\r\n\r\n\{"message":/, 5000), `${path}: ${c.text}`);
       assert.deepEqual(statuses(c.text), [status], `${path}: ${c.text}`);
       assert.match(finalHead(c.text), /\r\nconnection: close(\r\n|$)/, path);
@@ -159,7 +159,7 @@ describe('HTTP edges of the API server', () => {
   test('Expect: 100-continue on a REST POST: 100 Continue, then the body is read and the app made', async () => {
     const c = await raw();
     const body = JSON.stringify({ name: 'expected' });
-    await c.write(`POST /v2/apps HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: ${body.length}\r\n\r\n`);
+    await c.write(`POST /v2/apps HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: ${body.length}\r\n\r\n`);
     assert.ok(await c.waitFor(/^HTTP\/1\.1 100 Continue\r\n\r\n/, 5000), c.text);
     await c.write(body);
     assert.ok(await c.waitFor(/"name":"expected"/, 5000), c.text);
@@ -167,7 +167,7 @@ describe('HTTP edges of the API server', () => {
     // The body was read, so the connection is kept.
     assert.match(finalHead(c.text), /\r\nconnection: keep-alive(\r\n|$)/);
     // A body-less request with Expect (Content-Length: 0) needs no 100.
-    await c.write(`POST /v2/apps HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 0\r\n\r\n`);
+    await c.write(`POST /v2/apps HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\nContent-Length: 0\r\n\r\n`);
     assert.ok(await c.waitFor(/Missing Name|Invalid JSON/, 5000), c.text);
     assert.deepEqual(statuses(c.text), [100, 200, 400]);
   });
@@ -177,7 +177,7 @@ describe('HTTP edges of the API server', () => {
     const big = await call(srv.url, 'GET', '/version', undefined, { 'x-big': 'h'.repeat(100_000) });
     assert.equal(big.status, 200);
     const c = await raw();
-    await c.write(`GET /version HTTP/1.1\r\nHost: x\r\nX-Huge: ${'h'.repeat(1 << 20)}\r\n\r\n`);
+    await c.write(`GET /version HTTP/1.1\r\nHost: localhost\r\nX-Huge: ${'h'.repeat(1 << 20)}\r\n\r\n`);
     assert.ok(await c.waitFor(/^HTTP\/1\.1 431/, 5000), c.text.slice(0, 200));
   });
 

@@ -48,7 +48,7 @@ export function uploadUntilClosed(
       if (Date.now() - (answeredAt || started) > giveUpMs) finish(false);
     }, 50);
     socket.on('connect', () => {
-      socket.write(`${head}\r\nHost: x\r\n\r\n`);
+      socket.write(`${head}\r\nHost: localhost\r\n\r\n`);
       if (paceMs !== undefined) {
         paced = setInterval(() => {
           if (!finished && !socket.destroyed) socket.write(chunk);
