@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import type { Config, LambdaCpus } from './config.js';
+import { hostRefusal, hostRules } from './allowed-hosts.js';
 import { originForm, tokenCheck } from './auth.js';
 import { crossSiteRefusal } from './cross-site.js';
 import { pathOf } from './request-path.js';
@@ -166,6 +168,8 @@ export async function start(config: Config): Promise<Running> {
   // Invokes go straight to their handler; everything else to express. With tokens set, every
   // request not on a public path is checked first, invokes and the REST API alike.
   const authenticate = tokenCheck(config.authTokens, { invoke: config.authInvoke });
+  // Without tokens, the names a request may be made to (DNS rebinding; api/allowed-hosts.ts).
+  const hosts = hostRules(config.allowedHosts, hostname(), config.publicUrl);
   const invoke = invokeHandler({ agent, lookup, newId, log, maxRequestSize: config.maxRequestSize, stripAuthorization: authenticate !== undefined });
   // The Lambda APIs' paths (Invoke, InvokeWithResponseStream), asked only after /invoke and /t/
   // have said no: they pay nothing for them.
@@ -186,12 +190,18 @@ export async function start(config: Config): Promise<Running> {
         return sendError(res, new ApiError(400, 'Invalid request target'), log);
       }
     }
+    const url = req.url ?? '/';
+    // An AWS SDK reads errors in Lambda's shape only.
+    const refuse = (err: Error): void => (isLambdaApiPath(url) ? sendLambdaError(res, err, log, { requestId: newId() }) : sendError(res, err, log));
     if (authenticate) {
-      const url = req.url ?? '/';
       const denied = authenticate(req.method, pathOf(url), req.headers);
       if (denied) log.info({ method: req.method, url, remote: req.socket.remoteAddress, why: denied.message }, 'request refused: no valid token');
-      // An AWS SDK reads errors in Lambda's shape only.
-      if (denied) return isLambdaApiPath(url) ? sendLambdaError(res, denied, log, { requestId: newId() }) : sendError(res, denied, log);
+      if (denied) return refuse(denied);
+    } else {
+      // No token to ask for: the name the request was made to instead (a rebound page has neither).
+      const refused = hostRefusal(req.method, pathOf(url), req.headers.host, hosts, { invoke: config.authInvoke });
+      if (refused) log.info({ method: req.method, url, remote: req.socket.remoteAddress, host: req.headers.host }, 'request refused: Host not allowed');
+      if (refused) return refuse(refused);
     }
     const crossSite = crossSiteRefusal(req.method, req.url ?? '/', req.headers, config.publicUrl);
     if (crossSite !== undefined) {

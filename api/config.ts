@@ -7,6 +7,7 @@ import { CpuListError, parseCpuList } from '../agent/cpu-placement.js';
 import { allowedNetworks, DEFAULT_ALLOWED_NETWORKS, networkNames } from '../agent/fn-network.js';
 import { DEFAULT_FN_USER } from '../drivers/docker/create-options.js';
 import { DEFAULT_DB_TIMEOUT_MS } from '../store/db-timeout.js';
+import { allowedHostEntry } from './allowed-hosts.js';
 import { MIN_TOKEN_LENGTH, TOKEN_PATTERN } from './auth.js';
 
 const MiB = 1024 * 1024;
@@ -149,6 +150,25 @@ const authTokens = z.string().transform((raw, ctx) => {
   return tokens;
 });
 
+/** KILN_ALLOWED_HOSTS: comma-separated host names, `.domain` entries and `*`, as api/allowed-hosts.ts matches them. */
+const allowedHosts = z.string().transform((raw, ctx) => {
+  const given = raw.split(',').map((h) => h.trim()).filter(Boolean);
+  if (given.length === 0) {
+    ctx.addIssue({ code: 'custom', message: 'names no host: give one or more, separated by commas (or leave it unset)' });
+    return z.NEVER;
+  }
+  const hosts: string[] = [];
+  for (const h of given) {
+    const entry = allowedHostEntry(h);
+    if (entry === undefined) {
+      ctx.addIssue({ code: 'custom', message: `"${h}" is not a host name: give names (kiln.lan), domains with a leading dot (.example.com) or *, without scheme or port` });
+      return z.NEVER;
+    }
+    hosts.push(entry);
+  }
+  return hosts;
+});
+
 /** Docker on this machine (its unix socket): only then are this process's CPUs the containers' CPUs. */
 const dockerIsLocal = (dockerHost: string | undefined): boolean => dockerHost === undefined || dockerHost.startsWith('unix://');
 
@@ -205,6 +225,7 @@ const envSchema = z.object({
   KILN_UI: boolOn,
   KILN_AUTH_TOKENS: authTokens.optional(),
   KILN_AUTH_INVOKE: boolOn,
+  KILN_ALLOWED_HOSTS: allowedHosts.optional(),
   KILN_DOCKER_PULL: boolOn,
   KILN_LAMBDA_CPUS: lambdaCpus,
   KILN_LAMBDA_CPUS_SHARED: boolOn,
@@ -246,6 +267,8 @@ export interface Config {
   authTokens: string[];
   /** With tokens set, whether /invoke needs one too. */
   authInvoke: boolean;
+  /** KILN_ALLOWED_HOSTS: without tokens, the Host names answered besides localhost, IPs, this machine's and FN_PUBLIC_LB_URL's. */
+  allowedHosts: string[];
   agent: {
     nodeId: string;
     iofsPath: string;
@@ -318,6 +341,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     ui: e.KILN_UI,
     authTokens: e.KILN_AUTH_TOKENS ?? [],
     authInvoke: e.KILN_AUTH_INVOKE,
+    allowedHosts: e.KILN_ALLOWED_HOSTS ?? [],
     agent: {
       nodeId: e.KILN_NODE_ID ?? (hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 64) || 'kiln'),
       // Absolute: the engine takes a relative bind source for a volume's name (TMPDIR may be relative).

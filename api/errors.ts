@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { AgentError, StreamCutError, type AgentErrorKind } from '../agent/errors.js';
 import { ContainerConfigError, DriverError, ImageNotFoundError } from '../drivers/errors.js';
 import { ImageRefError } from '../drivers/image-name.js';
+import { HostNotAllowedError } from './allowed-hosts.js';
 import { UnauthorizedError } from './auth.js';
 import { ConflictError, DatabaseTimeoutError, NotFoundError, UnstorableValueError } from '../store/errors.js';
 import { boundUnreadBody } from './unread-body.js';
@@ -75,6 +76,7 @@ export function toHttpError(err: unknown): HttpError {
     return { status: err.status, body };
   }
   if (err instanceof UnauthorizedError) return { status: 401, body: { message: err.message }, headers: { 'WWW-Authenticate': err.challenge } };
+  if (err instanceof HostNotAllowedError) return { status: 403, body: { message: err.message } };
   if (err instanceof NotFoundError) return { status: 404, body: { message: err.message } };
   if (err instanceof ConflictError) return { status: 409, body: { message: err.message } };
   if (err instanceof UnstorableValueError) return { status: 400, body: { message: err.message } };
@@ -149,7 +151,9 @@ export type LambdaErrorType =
   | 'UnknownOperationException'
   // Not Lambda's (its IAM layer's), for Kiln's bearer token on this path: 401.
   | 'MissingAuthenticationTokenException'
-  | 'UnrecognizedClientException';
+  | 'UnrecognizedClientException'
+  // The service's 403 for a caller it will not serve; Kiln's, for a Host it does not answer to.
+  | 'AccessDeniedException';
 
 /** A request the Invoke API refuses, with Lambda's type (and message) for it. */
 export class LambdaApiError extends Error {
@@ -228,6 +232,7 @@ export function toLambdaError(err: unknown, fnTimeoutSec?: number): LambdaOutcom
       ? platform(401, 'UnrecognizedClientException', err.message, { 'WWW-Authenticate': err.challenge })
       : platform(401, 'MissingAuthenticationTokenException', err.message, { 'WWW-Authenticate': err.challenge });
   }
+  if (err instanceof HostNotAllowedError) return platform(403, 'AccessDeniedException', err.message);
   if (err instanceof NotFoundError) return platform(404, 'ResourceNotFoundException', err.message);
   if (err instanceof DatabaseTimeoutError) return platform(503, 'ServiceException', DATABASE_TIMEOUT, { 'Retry-After': RETRY_AFTER });
   return platform(500, 'ServiceException', 'internal server error');

@@ -19,6 +19,7 @@ const DEFAULTS: Config = {
   ui: true,
   authTokens: [],
   authInvoke: true,
+  allowedHosts: [],
   agent: {
     nodeId: hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 64) || 'kiln',
     iofsPath: join(tmpdir(), 'kiln-iofs'),
@@ -67,6 +68,21 @@ for (const c of tokenCases) {
   test(`loadConfig KILN_AUTH_TOKENS: ${c.name}`, () => assert.deepEqual(loadConfig(c.env).authTokens, c.want));
 }
 test('KILN_AUTH_INVOKE false leaves invokes without a token', () => assert.equal(loadConfig({ KILN_AUTH_INVOKE: 'false' }).authInvoke, false));
+const allowedHostCases: { name: string; value: string; want: string[] }[] = [
+  { name: 'names, a domain and spaces', value: ' kiln.lan , .Example.COM,kiln_1 ', want: ['kiln.lan', '.example.com', 'kiln_1'] },
+  { name: 'a trailing dot is dropped', value: 'kiln.lan.', want: ['kiln.lan'] },
+  { name: 'an international name in its ASCII form', value: 'bücher.example', want: ['xn--bcher-kva.example'] },
+  { name: 'any Host', value: '*', want: ['*'] },
+  { name: 'empty is none', value: '', want: [] },
+];
+for (const c of allowedHostCases) {
+  test(`loadConfig KILN_ALLOWED_HOSTS: ${c.name}`, () => assert.deepEqual(loadConfig({ KILN_ALLOWED_HOSTS: c.value }).allowedHosts, c.want));
+}
+for (const value of [',', 'kiln.lan:8080', 'http://kiln.lan', 'a..b', '.', '-kiln', 'kiln lan', '*.example.com', '[::1]']) {
+  test(`loadConfig KILN_ALLOWED_HOSTS refuses ${JSON.stringify(value)}, naming the setting`, () => {
+    assert.throws(() => loadConfig({ KILN_ALLOWED_HOSTS: value }), (err: unknown) => err instanceof ConfigError && /KILN_ALLOWED_HOSTS: /.test(err.message));
+  });
+}
 // Refused at start-up, naming the setting: too short to be safe, or not sendable after `Bearer `.
 for (const value of [',', ' , ,', 'short', 'abcdefghijklmno', 'abcdefgh ijklmnopq', 'abcdefghijklmnop"', '=abcdefghijklmnop', 'abcdefghijklmnop,x']) {
   test(`loadConfig KILN_AUTH_TOKENS refuses ${JSON.stringify(value)}`, () => {
