@@ -234,7 +234,7 @@ export async function start(config: Config): Promise<Running> {
   log.info({ url, db: redactDbUrl(config.dbUrl), node: a.nodeId }, `kiln listening on ${url}`);
   log.info(
     { tokens: config.authTokens.length, invokesGuarded: authenticate !== undefined && config.authInvoke },
-    authenticate ? 'authentication on: the API wants a bearer token (KILN_AUTH_TOKENS)' : 'authentication off: anyone who reaches this port can use the API (set KILN_AUTH_TOKENS)',
+    authenticate ? 'authentication on: the API wants a bearer token (KILN_AUTH_TOKENS)' : 'authentication off: anyone who reaches this port can use the API, by localhost, an IP address or a name KILN_ALLOWED_HOSTS allows (set KILN_AUTH_TOKENS)',
   );
 
   const stop = async (): Promise<void> => {
