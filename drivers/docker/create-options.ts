@@ -149,7 +149,6 @@ export function createOptions(task: ContainerTask, limits: DockerLimits): Docker
     AttachStdin: false,
     OpenStdin: false,
     Tty: false,
-    NetworkDisabled: task.network === undefined,
     HostConfig: hostConfig,
   };
   if (limits.unprivileged) opts.User = limits.user;

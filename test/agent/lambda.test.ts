@@ -226,7 +226,9 @@ describe('a Node runtime using fetch against the Runtime API', () => {
     const r = await s.invoke(fn.id, { action: 'env' }, { 'X-Amzn-Trace-Id': 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1' });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.equal(r.headers.get('content-type'), 'application/json');
-    const { env, headers, cwd } = r.body;
+    const { env, headers, cwd, hosts } = r.body;
+    // With no network (the default), the sandbox's names still resolve to its loopback.
+    assert.deepEqual(hosts, { localhost: '127.0.0.1', 'sandbox.localdomain': '127.0.0.1', sandbox: '127.0.0.1' });
     assert.equal(env.AWS_LAMBDA_RUNTIME_API, '127.0.0.1:9001');
     assert.equal(env._HANDLER, 'index.handler');
     assert.equal(env.LAMBDA_TASK_ROOT, '/var/task');
