@@ -83,7 +83,8 @@ export function parseSubscription(api: 'telemetry' | 'logs', extension: string, 
     extension,
     types: [...new Set(b.types as EventCategory[])],
     destination,
-    maxItems: inRange(api, buf.maxItems, 'maxItems', 1000, 10000, 10000),
+    // The one default the two APIs differ on: the Telemetry API's is 1,000, the Logs API's 10,000.
+    maxItems: inRange(api, buf.maxItems, 'maxItems', 1000, 10000, api === 'telemetry' ? 1000 : 10000),
     maxBytes: inRange(api, buf.maxBytes, 'maxBytes', 262144, 1048576, 262144),
     timeoutMs: inRange(api, buf.timeoutMs, 'timeoutMs', 25, 30000, 1000),
   };

@@ -39,11 +39,13 @@ function assertValidation(api: Api, body: unknown, message?: RegExp, raw = false
 }
 
 describe('parseSubscription: buffering', () => {
-  test('defaults: maxItems 10000, maxBytes 262144, timeoutMs 1000', () => {
+  test('defaults, as each API documents them: maxItems 1000 (Telemetry) or 10000 (Logs), maxBytes 262144, timeoutMs 1000', () => {
     const s = parse('telemetry', 'ext', base());
-    assert.deepEqual({ maxItems: s.maxItems, maxBytes: s.maxBytes, timeoutMs: s.timeoutMs }, { maxItems: 10000, maxBytes: 262144, timeoutMs: 1000 });
+    assert.deepEqual({ maxItems: s.maxItems, maxBytes: s.maxBytes, timeoutMs: s.timeoutMs }, { maxItems: 1000, maxBytes: 262144, timeoutMs: 1000 });
     const empty = parse('telemetry', 'ext', buffering({}));
-    assert.equal(empty.maxItems, 10000);
+    assert.equal(empty.maxItems, 1000);
+    const logs = parse('logs', 'ext', versioned('logs', { types: ['platform'], destination: { protocol: 'HTTP', URI: 'http://sandbox.localdomain:8080/' } }));
+    assert.deepEqual({ maxItems: logs.maxItems, maxBytes: logs.maxBytes, timeoutMs: logs.timeoutMs }, { maxItems: 10000, maxBytes: 262144, timeoutMs: 1000 });
   });
 
   const ranges: { field: string; ok: unknown[]; bad: unknown[] }[] = [
