@@ -13,8 +13,12 @@ export interface RawReply {
 
 /** What to do about an API answer of that status, when the status alone says. */
 export function apiHint(status: number, url: string): string | undefined {
-  if (status === 401 || status === 403) {
+  if (status === 401) {
     return `The server at ${url} wants a valid token: \`kiln context update --token TOKEN\` (or set FN_TOKEN).`;
+  }
+  // Not a token matter: Kiln's 403 is a server without tokens refusing the name it was asked by.
+  if (status === 403) {
+    return `The server at ${url} refused the request as its message says. A Kiln without tokens answers only to localhost, IP addresses and the names in its KILN_ALLOWED_HOSTS: use one of those in the API URL (\`kiln context update --api-url URL\`), or have the name added.`;
   }
   if (status === 409) return 'The name is taken: pick another, or change the existing one with `kiln update ...`.';
   if (status === 400 || status === 413) return 'Check the values given (`kiln help COMMAND` lists the options and their ranges).';

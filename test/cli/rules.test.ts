@@ -107,7 +107,8 @@ describe("fn's update context KEY [VALUE]", () => {
 describe('apiHint', () => {
   const cases: Array<[number, RegExp | undefined]> = [
     [401, /wants a valid token: `kiln context update --token TOKEN` \(or set FN_TOKEN\)/],
-    [403, /wants a valid token/],
+    // A Host refusal (a server without tokens): no token would help.
+    [403, /answers only to localhost, IP addresses and the names in its KILN_ALLOWED_HOSTS/],
     [409, /name is taken/],
     [400, /Check the values given/],
     [413, /Check the values given/],
