@@ -1,45 +1,51 @@
 // Writing a file of the user's function directory (func.yaml, a template's code), never through
 // a link: a project from elsewhere may hold links that point at any file of the user's.
-import { randomBytes } from 'node:crypto';
-import { lstat, open, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { constants } from 'node:fs';
+import { lstat, open, type FileHandle } from 'node:fs/promises';
 import { CliError } from './errors.js';
 
-/** Refuses `path` if it is a symbolic link (a dangling one too); a missing file is fine. */
+const linkRefused = (path: string): CliError =>
+  new CliError(`${path} is a symbolic link; kiln does not write through links`, 'Replace it with a regular file (or remove it), then run the command again.');
+
+/** Refuses `path` if it is a symbolic link (a dangling one too) or no regular file; a missing file is fine. */
 export async function refuseLink(path: string): Promise<void> {
-  let isLink: boolean;
+  let stat;
   try {
-    isLink = (await lstat(path)).isSymbolicLink();
+    stat = await lstat(path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw err;
   }
-  if (isLink) {
-    throw new CliError(`${path} is a symbolic link; kiln does not write through links`, 'Replace it with a regular file (or remove it), then run the command again.');
-  }
+  if (stat.isSymbolicLink()) throw linkRefused(path);
+  if (!stat.isFile()) throw new CliError(`${path} is not a regular file`, 'Replace it with a regular file (or remove it), then run the command again.');
 }
 
 /**
- * Writes `path` whole: a new file beside it (O_EXCL, so never an existing file or link) renamed
- * over it, which replaces a link put there meanwhile rather than following it. The file gets
- * `mode`, or the mode of the file it replaces, else 0644.
+ * Writes `path` whole. A new file is created (O_EXCL: never over a link, dangling or not); an
+ * existing regular file is rewritten in place, as fn writes func.yaml, so it keeps its owner
+ * (`sudo kiln deploy`) and a read-only directory is no obstacle; O_NOFOLLOW refuses a link put
+ * there meanwhile. `mode`, when given, is set after the umask had its say (bootstrap keeps its
+ * exec bit); otherwise a new file is 0644 less the umask and an existing one keeps its mode.
  */
 export async function writeProjectFile(path: string, content: string, mode?: number): Promise<void> {
   await refuseLink(path);
-  const fileMode = mode ?? (await lstat(path).then((s) => s.mode & 0o7777, () => 0o644));
-  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await open(temp, 'wx', 0o600);
+  const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_TRUNC } = constants;
+  let handle: FileHandle;
   try {
-    try {
-      await handle.writeFile(content);
-      // Set after the umask had its say (bootstrap keeps its exec bit).
-      await handle.chmod(fileMode);
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
+    handle = await open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode ?? 0o644);
   } catch (err) {
-    await rm(temp, { force: true });
-    throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    try {
+      handle = await open(path, O_WRONLY | O_TRUNC | O_NOFOLLOW);
+    } catch (again) {
+      if ((again as NodeJS.ErrnoException).code === 'ELOOP') throw linkRefused(path);
+      throw again;
+    }
+  }
+  try {
+    await handle.writeFile(content);
+    if (mode !== undefined) await handle.chmod(mode);
+  } finally {
+    await handle.close();
   }
 }

@@ -3,7 +3,7 @@
 // nothing is written through it; files are written by a new file renamed into place.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -114,5 +114,19 @@ describe('writeVersion', () => {
     assert.equal((await stat(path)).mode & 0o777, 0o640);
     await noTempFiles(hostile);
     assert.ok(!existsSync(join(hostile, 'func.yml')));
+  });
+
+  test('rewrites func.yaml in place, as fn does: the same file (inode), its owner kept (a `sudo kiln deploy` leaves it the user\'s)', async () => {
+    const { hostile } = await world();
+    const path = join(hostile, 'func.yaml');
+    await writeFile(path, 'name: x\nversion: 0.0.1\n');
+    const owned = process.getuid?.() === 0;
+    if (owned) await chown(path, 65534, 65534);
+    const before = await stat(path);
+    await writeVersion(hostile, '0.0.2');
+    const after = await stat(path);
+    assert.equal(await readFile(path, 'utf8'), 'name: x\nversion: 0.0.2\n');
+    assert.equal(after.ino, before.ino);
+    if (owned) assert.deepEqual([after.uid, after.gid], [65534, 65534]);
   });
 });
