@@ -84,13 +84,16 @@ function tmpfsOptions(sizeMb: number, inodes: number): string {
  * left as it is. Paths are cleaned as the engine cleans them (a relative one is under /).
  * The engine gives the tmpfs the mode of the image's directory (not its owner, nor its files):
  * owned by the container's user, a directory the image let that user write stays writable.
+ * With no User set (FN_DISABLE_UNPRIVILEGED_CONTAINERS) the image's own user runs, whose ids
+ * are not known here: a root-owned tmpfs could lock it out, so the volumes stay Docker's.
  */
 export function coverImageVolumes(opts: Docker.ContainerCreateOptions, volumes: readonly string[]): Docker.ContainerCreateOptions {
   const hostConfig = opts.HostConfig ?? {};
   const tmpfs = { ...hostConfig.Tmpfs };
   if (tmpfs['/tmp'] === undefined) throw new Error('coverImageVolumes: the options have no tmpfs at /tmp to copy');
   const user = /^(\d+):(\d+)$/.exec(opts.User ?? '');
-  const like = user ? `${tmpfs['/tmp']},uid=${user[1]},gid=${user[2]}` : tmpfs['/tmp'];
+  if (!user) return opts;
+  const like = `${tmpfs['/tmp']},uid=${user[1]},gid=${user[2]}`;
   const mounted = new Set([...Object.keys(tmpfs), ...(hostConfig.Binds ?? []).map((b) => b.split(':')[1])]);
   for (const volume of volumes) {
     const path = posix.resolve('/', volume);
