@@ -30,6 +30,13 @@ export interface ResponseTarget {
  */
 export const MAX_RESPONSE_HEAD_BYTES = 1024 * 1024;
 
+/**
+ * What a lambda fn's error answer may take whatever the response limit: the daemon's own error
+ * documents (Function.ResponseSizeTooLarge naming the limit, say) run to a few hundred bytes, and
+ * under a tiny FN_MAX_RESPONSE_SIZE they would be cut and the caller told of Kiln's limit instead.
+ */
+export const LAMBDA_ERROR_ROOM = 4096;
+
 /** Below this, and up to the response limit, an answer is buffered and sent with its length. */
 export const RESPONSE_WINDOW = 64 * 1024;
 
@@ -195,6 +202,7 @@ export function relayCall(
           ctl.abort(new AgentError('invalid-response', `invalid function response: status ${status}`));
           return;
         }
+        if (opts.lambda === true && status !== 200 && limit > 0) limit = Math.max(limit, LAMBDA_ERROR_ROOM);
         const declared = Number(raw['content-length']);
         if (limit > 0 && Number.isFinite(declared) && declared > limit) {
           ctl.abort(new AgentError('response-too-large', `function response body too large: ${declared} > max ${limit} bytes`));
