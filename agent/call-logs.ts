@@ -43,11 +43,16 @@ export class CallLogs {
   private held: { chunk: Buffer; at: number | undefined }[] = [];
   private heldBytes = 0;
   private lateTimer: NodeJS.Timeout | undefined;
+  private begun = false;
 
   constructor(private readonly deps: CallLogsDeps) {}
 
   /** A call begins: output from here on is its own (for Lambda, from the offset its answer gives). */
   begin(callId: string, log: LogBuffer): void {
+    // Lambda: what the sandbox printed in its init (extensions registering, a runtime loading)
+    // heads the first call's log, as the service's log stream has it ahead of the first START.
+    if (!this.begun && this.deps.byOffset && this.deps.initLog.written > 0) log.write(Buffer.from(this.deps.initLog.toString()));
+    this.begun = true;
     const call: CallSegment = { callId, log, from: this.deps.byOffset ? undefined : this.received, stored: undefined };
     this.calls.push(call);
     this.running = call;

@@ -31,6 +31,16 @@ const cases: Case[] = [
     init: 'boot\n',
   },
   {
+    name: 'lambda: what the init printed before the first call heads that call\'s log (not the next one\'s)',
+    byOffset: true,
+    steps: [
+      ['out', 'registered\n'], ['begin', 'A'], ['out', 'START A\n'], ['at', 11], ['end'],
+      ['begin', 'B'], ['out', 'START B\n'], ['at', 19], ['end'],
+    ],
+    logs: { A: 'registered\nSTART A\n', B: 'START B\n' },
+    init: 'registered\n',
+  },
+  {
     name: 'http-stream: output after the answer is the last call\'s, stored again; the next call takes what comes while it runs',
     byOffset: false,
     steps: [['begin', 'A'], ['out', 'a\n'], ['end'], ['out', 'late\n'], ['begin', 'B'], ['out', 'b\n'], ['end'], ['close']],
