@@ -1,38 +1,14 @@
 // A lambda fn's error answer always fits, whatever FN_MAX_RESPONSE_SIZE: under a tiny limit the
 // daemon's own Function.ResponseSizeTooLarge document would otherwise be cut in its turn.
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { Client } from 'undici';
 import { AgentError } from '../../agent/errors.js';
-import { relayCall, type ResponseTarget } from '../../agent/relay.js';
+import { relayCall } from '../../agent/relay.js';
+import { RecordingTarget as Target } from '../helpers/relay-target.js';
 
-/** A caller's response that keeps what it is given. */
-class Target extends EventEmitter implements ResponseTarget {
-  headersSent = false;
-  destroyed = false;
-  status = 0;
-  body = '';
-  writeHead(status: number): this {
-    this.headersSent = true;
-    this.status = status;
-    return this;
-  }
-  write(chunk: Buffer): boolean {
-    this.body += chunk.toString();
-    return true;
-  }
-  end(chunk?: Buffer): this {
-    if (chunk) this.body += chunk.toString();
-    return this;
-  }
-  destroy(): this {
-    this.destroyed = true;
-    return this;
-  }
-}
 
 const DOC = JSON.stringify({ errorType: 'Function.ResponseSizeTooLarge', errorMessage: 'Response payload size (1220 bytes) exceeded maximum allowed payload size (120 bytes).' });
 let server: Server;

@@ -1,35 +1,13 @@
 // The relay tells the agent where a Lambda invocation's output begins (Kiln-Log-From) as the
 // answer's head arrives: a stream's output is then placed as it comes, not held to its end.
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { Client } from 'undici';
-import { relayCall, type ResponseTarget } from '../../agent/relay.js';
+import { relayCall } from '../../agent/relay.js';
+import { RecordingTarget as Target } from '../helpers/relay-target.js';
 
-/** A caller's response that keeps what it is given. */
-class Target extends EventEmitter implements ResponseTarget {
-  headersSent = false;
-  destroyed = false;
-  body = '';
-  writeHead(): this {
-    this.headersSent = true;
-    return this;
-  }
-  write(chunk: Buffer): boolean {
-    this.body += chunk.toString();
-    return true;
-  }
-  end(chunk?: Buffer): this {
-    if (chunk) this.body += chunk.toString();
-    return this;
-  }
-  destroy(): this {
-    this.destroyed = true;
-    return this;
-  }
-}
 
 let server: Server;
 let client: Client;
