@@ -9,7 +9,6 @@ import { AgentError } from '../../agent/errors.js';
 import { relayCall } from '../../agent/relay.js';
 import { RecordingTarget as Target } from '../helpers/relay-target.js';
 
-
 const DOC = JSON.stringify({ errorType: 'Function.ResponseSizeTooLarge', errorMessage: 'Response payload size (1220 bytes) exceeded maximum allowed payload size (120 bytes).' });
 let server: Server;
 let client: Client;

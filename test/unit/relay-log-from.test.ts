@@ -8,7 +8,6 @@ import { Client } from 'undici';
 import { relayCall } from '../../agent/relay.js';
 import { RecordingTarget as Target } from '../helpers/relay-target.js';
 
-
 let server: Server;
 let client: Client;
 /** Ends the streamed answer the server is holding open. */
