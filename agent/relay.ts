@@ -19,6 +19,8 @@ export interface ResponseTarget {
   destroy(err?: Error): unknown;
   /** A ServerResponse's: sends what its corked socket holds (see cutShort). */
   uncork?(): void;
+  /** A ServerResponse's: sends the head written so far. */
+  flushHeaders?(): void;
   once(event: 'drain' | 'close', listener: () => void): unknown;
   removeListener(event: 'drain' | 'close', listener: () => void): unknown;
 }
@@ -142,7 +144,7 @@ export function relayCall(
 ): Promise<RelayResult> {
   return new Promise<RelayResult>((resolve, reject) => {
     const { maxBytes, signal } = opts;
-    const window = opts.passThrough ? 0 : maxBytes > 0 ? Math.min(RESPONSE_WINDOW, maxBytes + 1) : RESPONSE_WINDOW;
+    let window = opts.passThrough ? 0 : maxBytes > 0 ? Math.min(RESPONSE_WINDOW, maxBytes + 1) : RESPONSE_WINDOW;
     /** This answer's bound: a stream's when the caller gets it as one, known from its head. */
     let limit = maxBytes;
     let controller: Dispatcher.DispatchController | undefined;
@@ -202,7 +204,11 @@ export function relayCall(
           ctl.abort(new AgentError('invalid-response', `invalid function response: status ${status}`));
           return;
         }
-        if (opts.lambda === true && status !== 200 && limit > 0) limit = Math.max(limit, LAMBDA_ERROR_ROOM);
+        if (opts.lambda === true && status !== 200 && limit > 0) {
+          limit = Math.max(limit, LAMBDA_ERROR_ROOM);
+          // Buffered whole too (unless everything streams), so its type and message reach the call's record.
+          if (window > 0) window = Math.max(window, LAMBDA_ERROR_ROOM + 1);
+        }
         const declared = Number(raw['content-length']);
         if (limit > 0 && Number.isFinite(declared) && declared > limit) {
           ctl.abort(new AgentError('response-too-large', `function response body too large: ${declared} > max ${limit} bytes`));
@@ -221,6 +227,9 @@ export function relayCall(
         if (lambdaStream) {
           streaming = true;
           res.writeHead(callerStatus, headers);
+          // Out now, not with the first byte: a function URL stream's head (its prelude) may come
+          // long before its body, and one cut before any byte still owes the caller its status.
+          res.flushHeaders?.();
         }
       },
       onResponseData(ctl, chunk) {

@@ -188,6 +188,14 @@ describe("AWS's own runtime interface client (aws-lambda-ric from npm, unmodifie
     const now = await fetch(`${s.srv.url}/invoke/${fn.id}`, { method: 'POST', body: JSON.stringify({ failNow: true }) });
     assert.equal(now.status, 200);
     assert.equal(await readCutStream(now), 'part 0\n');
+    // Through a trigger, a function URL stream that failed after its prelude, before any body
+    // byte: the caller still gets the prelude's status and headers, then the cut.
+    const t = await call(s.srv.url, 'POST', '/v2/triggers', { name: 'streamfail', app_id: s.appId, fn_id: fn.id, type: 'http', source: '/streamfail' });
+    assert.equal(t.status, 200, JSON.stringify(t.body));
+    const viaTrigger = await fetch(`${s.srv.url}/t/lambda-ric/streamfail`, { method: 'POST', body: JSON.stringify({ preludeThenFail: true }) });
+    assert.equal(viaTrigger.status, 201);
+    assert.equal(viaTrigger.headers.get('x-prelude'), 'sent');
+    assert.equal(await readCutStream(viaTrigger), '');
     // A function's error, not a broken container: the next call runs in the same one.
     const ids = async () => (await nodeContainers(s.docker, s.srv.nodeId)).map((c) => c.Id).sort();
     const before = await ids();

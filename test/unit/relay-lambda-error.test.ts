@@ -39,6 +39,8 @@ test('a lambda fn\'s error document over a tiny limit reaches the caller whole',
   assert.equal(r.status, 502);
   assert.equal(r.functionError, 'Function.ResponseSizeTooLarge');
   assert.equal(target.body, DOC);
+  // Read whole, not streamed: its type and message are the call's record.
+  assert.deepEqual(r.errorDoc, JSON.parse(DOC));
 });
 
 test('the limit still holds for a lambda fn\'s answer, and for any other fn\'s error', async () => {
