@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { agentSuite, type AgentSuite } from '../helpers/agent-suite.js';
-import { nodeContainers } from '../helpers/containers.js';
+import { eventually, nodeContainers } from '../helpers/containers.js';
 
 interface Probe {
   limits: string;
@@ -65,7 +65,6 @@ describe('container limits from FN_MAX_LOCKED_MEMORY, FN_MAX_PENDING_SIGNALS, FN
 
 // 200 MiB in all: one 128 MB container fits, a second needs the first's memory back.
 const CAPACITY = { FN_MAX_TOTAL_MEMORY_BYTES: String(200 * 1024 * 1024) };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Fn `a` warm, then busy for `busyMs`: its container holds the memory fn `b` needs. */
 async function hogged(t: AgentSuite, busyMs: number) {
@@ -73,7 +72,11 @@ async function hogged(t: AgentSuite, busyMs: number) {
   const b = await t.mkFn(`b-${Date.now()}`, { memory: 128 });
   assert.equal((await t.invoke(a.id)).status, 200, 'a warm');
   const busy = t.invoke(a.id, { sleepMs: busyMs });
-  await sleep(200); // the call is on a's container
+  // Waited for, not slept for: on a loaded machine the call may take a while to reach a's
+  // container, and b's call must not find that container idle. (A short call may be over first.)
+  let over = false;
+  void busy.then(() => (over = true), () => (over = true));
+  assert.ok(await eventually(async () => over || t.srv.agent.stats().containers.busy === 1, 10_000), "the call is on a's container");
   const containersOf = async (fnId: string) =>
     (await nodeContainers(t.docker, t.srv.nodeId)).filter((c) => c.Labels['io.kiln.fn_id'] === fnId).length;
   return { a, b, busy, containersOf };
