@@ -203,11 +203,13 @@ describe('Telemetry: delivery across a reset', () => {
   test('a batch whose delivery fails after the sandbox reset is not retried (the next generation may listen there)', async () => {
     const port = await freePort();
     let requests = 0;
-    // Holds each request, then refuses it: the first attempt is in flight when the reset comes.
+    let refuse: (() => void) | undefined;
+    // Holds each request until the test refuses it: the first attempt is in flight when the
+    // reset comes (waited for, not timed: a loaded machine may send it late).
     const server = createServer((req, res) => {
       requests++;
       req.resume();
-      setTimeout(() => res.writeHead(500).end(), 300);
+      refuse = () => res.writeHead(500).end();
     });
     server.listen(port, '127.0.0.1');
     await once(server, 'listening');
@@ -215,8 +217,9 @@ describe('Telemetry: delivery across a reset', () => {
       const t = new Telemetry();
       t.subscribe(parse('telemetry', 'ext', base({ destination: { protocol: 'HTTP', URI: `http://sandbox:${port}/` }, buffering: { timeoutMs: 25 } })));
       t.emit('platform.start', { requestId: 'old' });
-      await sleep(150);
+      await until(() => requests === 1, 5000, () => 'no first attempt');
       t.reopen();
+      refuse!();
       await sleep(1200);
       assert.equal(requests, 1);
     } finally {
@@ -428,8 +431,10 @@ describe('Telemetry: platform.logsDropped', () => {
       t.closeSubscriptions();
       // 1,000 go out at once; 2,000 more are queued while that batch waits; the rest are dropped.
       for (let i = 0; i < 3500; i++) t.emit('function', `line ${i}`);
-      // Once the first batch is acknowledged, there is room again.
-      await sleep(400);
+      // Once the first batch is acknowledged (300 ms after it came), there is room again: the
+      // second batch goes out then. Waited for, not timed: on a loaded machine the
+      // acknowledgement may come later than 400 ms, and these would be dropped too.
+      await until(() => batches.length >= 2, 5000, () => `${batches.length} batches`);
       for (let i = 0; i < 5; i++) t.emit('function', `after ${i}`);
       await until(() => batches.flat().some((e) => e.type === 'platform.logsDropped') && batches.flat().length >= 3006, 5000, () => `got ${batches.flat().length} events`);
       const all = batches.flat();
