@@ -42,16 +42,21 @@ const tick = () => new Promise((r) => setImmediate(r));
 /** A pool whose launches are resolved by the test, in order. */
 function harness() {
   const launches: { resolve(c: HotContainer): void; reject(e: Error): void }[] = [];
+  /** When each launch was asked for (performance.now()), in order. */
+  const launchedAt: number[] = [];
   const retired: string[] = [];
   let emptied = 0;
   let idled = 0;
   const pool = new SlotPool('k', 64, {
-    launch: () => new Promise<HotContainer>((resolve, reject) => launches.push({ resolve, reject })),
+    launch: () => new Promise<HotContainer>((resolve, reject) => {
+      launchedAt.push(performance.now());
+      launches.push({ resolve, reject });
+    }),
     retired: (c) => retired.push(nameOf(c)),
     idled: () => void idled++,
     emptied: () => void emptied++,
   });
-  return { pool, launches, retired, emptied: () => emptied, idled: () => idled };
+  return { pool, launches, launchedAt, retired, emptied: () => emptied, idled: () => idled };
 }
 
 /** A pool with one idle container, 'a', whose call took `tookMs`. */
@@ -154,16 +159,20 @@ test('a call stuck behind one running far past the usual length gets a start onc
   const h = harness();
   await primed(h, 1); // calls take ~1 ms
   await h.pool.acquire(never); // ...but this one runs on
+  const began = performance.now(); // no later than the waiter's own clock starts
   const w = h.pool.acquire(never);
   await tick();
   assert.equal(h.launches.length, 1, 'at first a wait of one quick call is expected');
   // A quick call late by a few ms (timing jitter under load) starts nothing: that would start a
-  // container per waiter under a steady load of quick calls.
-  await sleep(30);
-  assert.equal(h.launches.length, 1, 'no start before the stall bound (50 ms)');
-  // Nothing arrives or ends from now on: only the pool's own second look can start one.
-  await sleep(90);
-  assert.equal(h.launches.length, 2, 'a start, not a wait for the queue bound');
+  // container per waiter under a steady load of quick calls. Nothing arrives or ends from now
+  // on: only the pool's own second look can start one. The start's own time is recorded, so a
+  // test timer that fires late (a loaded machine) cannot make an early start look right, or a
+  // right one look early.
+  for (const end = began + 3000; h.launches.length < 2 && performance.now() < end;) await sleep(5);
+  assert.equal(h.launches.length, 2, 'a start within 3 s of waiting (the bound is 50 ms), not a wait for the queue bound');
+  const startedAfter = h.launchedAt[1]! - began;
+  assert.ok(startedAfter >= 49, `no start before the stall bound (50 ms): started after ${startedAfter.toFixed(1)} ms`);
+  assert.ok(startedAfter < 1000, `the start came at the stall bound, not at some later look (${startedAfter.toFixed(1)} ms)`);
   h.launches[1]!.resolve(fake('b'));
   assert.equal(nameOf(await w), 'b');
 });
