@@ -86,7 +86,8 @@ describe("func.yaml's build steps", () => {
   test('a process a step leaves in the background keeps running and writing (fn sends it to /dev/null)', async () => {
     const dir = await mkdtemp(join(tmp, 'steps-'));
     await runBuildSteps(memIo(), dir, ['(sleep 0.3; echo late; touch marker) &', 'echo two']);
-    await new Promise((r) => setTimeout(r, 1000));
+    // Polled, not slept for: on a loaded machine the 0.3 s and the touch may take over a second.
+    for (const end = Date.now() + 10_000; !existsSync(join(dir, 'marker')) && Date.now() < end;) await new Promise((r) => setTimeout(r, 50));
     assert.ok(existsSync(join(dir, 'marker')), 'it wrote after its step was done, and lived on');
   });
   test('output is decoded as a stream: a character split between chunks stays whole', async () => {
