@@ -21,6 +21,11 @@ const newId = idFactory();
 const BOUND_MS = 500;
 /** The bound and some scheduling: far short of knex's own 60 s, or forever. */
 const WITHIN_MS = 3000;
+/**
+ * The same for a whole server process, whose own start (node loading its modules) is in the
+ * time: 4.3 and 5.5 s were seen under 10 busy loops on 2 cores. Still far short of 60 s.
+ */
+const PROCESS_WITHIN_MS = 15_000;
 /** Fails a test still waiting, rather than the suite hanging (as it did before the bound). */
 const TEST_TIMEOUT = { timeout: 30_000 };
 
@@ -29,13 +34,13 @@ const app = (name: string): App => {
   return { id: newId(), name, config: {}, annotations: {}, shape: 'GENERIC_X86', created_at: now, updated_at: now };
 };
 
-async function timed<T>(what: string, work: () => Promise<T>): Promise<T> {
+async function timed<T>(what: string, work: () => Promise<T>, withinMs = WITHIN_MS): Promise<T> {
   const started = Date.now();
   try {
     return await work();
   } finally {
     const took = Date.now() - started;
-    assert.ok(took < WITHIN_MS, `${what} took ${took} ms`);
+    assert.ok(took < withinMs, `${what} took ${took} ms`);
   }
 }
 
@@ -131,7 +136,7 @@ for (const backend of backends.filter((b) => b.name !== 'sqlite')) {
         await timed('the failed start', () => assert.rejects(
           spawnServer({ FN_DB_URL: hole.urlFor(db.url), KILN_DB_TIMEOUT_MSECS: String(BOUND_MS), FN_IOFS_PATH: join(iofs, 'iofs'), TMPDIR: tmpdir() }),
           /server exited with 1: kiln: failed to start: the database at 127\.0\.0\.1:\d+ did not answer within 500 ms \(KILN_DB_TIMEOUT_MSECS\)/,
-        ));
+        ), PROCESS_WITHIN_MS);
       } finally {
         await hole.close();
         rmSync(iofs, { recursive: true, force: true });
