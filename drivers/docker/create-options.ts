@@ -152,6 +152,11 @@ export function createOptions(task: ContainerTask, limits: DockerLimits): Docker
     AttachStdin: false,
     OpenStdin: false,
     Tty: false,
+    // No network at all is the cheapest start (measured: 80–130 ms less than mode none alone,
+    // whose network sandbox the engine sets up), but then the engine writes no /etc/hosts and
+    // drops ExtraHosts: a Lambda sandbox's names (sandbox.localdomain, where telemetry
+    // subscribers listen) and localhost would not resolve. Mode none still leaves only loopback.
+    NetworkDisabled: task.network === undefined && !task.extraHosts?.length,
     HostConfig: hostConfig,
   };
   if (limits.unprivileged) opts.User = limits.user;

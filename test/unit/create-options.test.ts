@@ -242,20 +242,22 @@ test('Init is on', () => {
   assert.equal(hc(makeTask()).Init, true);
 });
 
-// Never NetworkDisabled: the engine then writes no /etc/hosts, so localhost and a Lambda
-// sandbox's ExtraHosts (sandbox.localdomain) would not resolve; mode none has loopback only.
-const networkCases: { name: string; network?: string; mode: string }[] = [
-  { name: 'no network gives none', mode: 'none' },
-  { name: 'a network is joined', network: 'kiln-fns', mode: 'kiln-fns' },
-  { name: 'the bridge network', network: 'bridge', mode: 'bridge' },
+// NetworkDisabled (the cheapest start) only without a network and without extra hosts: with it
+// the engine writes no /etc/hosts, so a Lambda sandbox's ExtraHosts (sandbox.localdomain) would
+// not resolve; mode none has loopback only either way.
+const networkCases: { name: string; network?: string; extraHosts?: string[]; mode: string; disabled: boolean }[] = [
+  { name: 'no network gives none and disabled', mode: 'none', disabled: true },
+  { name: 'no network with extra hosts (Lambda): none, not disabled', extraHosts: ['sandbox.localdomain:127.0.0.1'], mode: 'none', disabled: false },
+  { name: 'a network is joined', network: 'kiln-fns', mode: 'kiln-fns', disabled: false },
+  { name: 'the bridge network', network: 'bridge', mode: 'bridge', disabled: false },
 ];
 
 for (const c of networkCases) {
   test(`network: ${c.name}`, () => {
-    const task = c.network === undefined ? makeTask() : makeTask({ network: c.network });
+    const task = makeTask({ ...(c.network !== undefined && { network: c.network }), ...(c.extraHosts && { extraHosts: c.extraHosts }) });
     const opts = createOptions(task, limits);
     assert.equal(opts.HostConfig?.NetworkMode, c.mode);
-    assert.equal(Object.hasOwn(opts, 'NetworkDisabled'), false);
+    assert.equal(opts.NetworkDisabled, c.disabled);
   });
 }
 
@@ -359,6 +361,7 @@ test('a full sample task gives exactly these options', () => {
     AttachStdin: false,
     OpenStdin: false,
     Tty: false,
+    NetworkDisabled: false,
     User: '1000:1000',
     Cmd: ['run'],
     HostConfig: {
