@@ -417,7 +417,7 @@ export class Agent {
           ...cSpec,
           env: { ...cSpec.env, ...lambdaEnv(spec.app, spec.fn, image, this.cfg.maxResponseBytes) },
           readOnlyBinds: { ...cSpec.readOnlyBinds, [rt.hostDir]: rt.mount },
-          lambda: { entrypoint: rt.command, extraHosts: LAMBDA_EXTRA_HOSTS },
+          lambda: { entrypoint: rt.command, extraHosts: LAMBDA_EXTRA_HOSTS, ...(rt.hostsFile !== undefined && { hostsFile: rt.hostsFile }) },
         }),
         (err: unknown) => {
           lambdaSpec = undefined; // the image may appear later

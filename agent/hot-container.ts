@@ -26,7 +26,7 @@ export interface ContainerSpec {
   network?: string;
   readOnlyBinds?: Record<string, string>;
   /** Runs Kiln's Lambda daemon: freeze only once it is idle, retire through its SHUTDOWN. */
-  lambda?: { entrypoint: string[]; extraHosts: string[] };
+  lambda?: { entrypoint: string[]; extraHosts: string[]; hostsFile?: string };
   /** Where the engine also sends the container's output (the app's syslog_url). */
   syslog?: ContainerTask['syslog'];
 }
@@ -165,6 +165,7 @@ export class HotContainer {
         ...(spec.network !== undefined && { network: spec.network }),
         ...(spec.readOnlyBinds !== undefined && { readOnlyBinds: spec.readOnlyBinds }),
         ...(spec.lambda && { entrypoint: spec.lambda.entrypoint, extraHosts: spec.lambda.extraHosts }),
+        ...(spec.lambda?.hostsFile !== undefined && { hostsFile: spec.lambda.hostsFile }),
         ...(spec.syslog && { syslog: spec.syslog }),
         logger: { stdout: { write: (b) => logs.write(b, 'stdout') }, stderr: { write: (b) => logs.write(b, 'stderr') } },
         writeStat: stats,

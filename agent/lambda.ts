@@ -11,6 +11,8 @@ export interface LambdaRuntime {
   mount: string;
   /** The daemon's command line inside the container. */
   command: string[];
+  /** The sandbox's /etc/hosts on the host, for a container without a network. */
+  hostsFile?: string;
 }
 
 /** The daemon answers a timed-out call itself (and runs SHUTDOWN); the agent's timer is the backstop. */

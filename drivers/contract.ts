@@ -58,6 +58,8 @@ export interface ContainerTask {
   readOnlyBinds?: Record<string, string>;
   /** Extra /etc/hosts lines as `name:address` (e.g. sandbox.localdomain:127.0.0.1). */
   extraHosts?: string[];
+  /** A file holding those lines (and localhost): /etc/hosts of a container without a network. */
+  hostsFile?: string;
   /** stdout and stderr of the container. */
   logger: { stdout: LogSink; stderr: LogSink };
   /**

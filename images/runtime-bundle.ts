@@ -4,13 +4,18 @@
 // from the function's image (which may be busybox, musl-based, or empty).
 import { createHash, randomBytes } from 'node:crypto';
 import type { Stats } from 'node:fs';
-import { chmod, copyFile, link, lstat, mkdir, mkdtemp, realpath, rename, rm, stat } from 'node:fs/promises';
+import { chmod, copyFile, link, lstat, mkdir, mkdtemp, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, posix } from 'node:path';
 import { findLoader, sha256File, sharedLibraries } from './host-image.js';
 
 /** Where the bundle is mounted in the container. */
 export const BUNDLE_MOUNT = '/kiln';
+/**
+ * The Lambda sandbox's /etc/hosts, bound there when it has no network (the engine writes none
+ * then): its names on loopback, as agent/lambda.ts's LAMBDA_EXTRA_HOSTS gives them otherwise.
+ */
+export const SANDBOX_HOSTS = '127.0.0.1\tlocalhost sandbox.localdomain sandbox\n::1\tlocalhost ip6-localhost ip6-loopback\n';
 /** Bump when the layout below changes. */
 const RECIPE_VERSION = '2';
 
@@ -30,13 +35,16 @@ export interface RuntimeBundle {
   mount: string;
   /** The container's argv that starts the daemon, with container paths. */
   command: string[];
+  /** SANDBOX_HOSTS on the host, in the bundle. */
+  hostsFile: string;
 }
 
 interface BundleFile {
   /** Path inside the bundle. */
   name: string;
-  /** Host file (symlinks are followed, so the real contents land under this name). */
+  /** Host file (symlinks are followed, so the real contents land under this name); or its `content`. */
   src: string;
+  content?: Buffer;
   mode: number;
   size: number;
   sha256: string;
@@ -61,11 +69,17 @@ async function bundleFile(name: string, src: string, mode: number): Promise<Bund
   return { name, src, mode, size: st.size, sha256: await sha256File(src), uid: st.uid };
 }
 
+/** A file the bundle holds as written here, not copied from the host. */
+function contentFile(name: string, content: string, mode: number): BundleFile {
+  const bytes = Buffer.from(content);
+  return { name, src: '', content: bytes, mode, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), uid: process.getuid?.() ?? 0 };
+}
+
 async function collect(opts: RuntimeBundleOptions): Promise<{ files: BundleFile[]; loader: string | undefined }> {
   const node = await realpath(opts.nodePath ?? process.execPath);
   const libs = await sharedLibraries(node);
   const loader = findLoader(libs);
-  const files = [await bundleFile('node', node, 0o755), await bundleFile('daemon.js', opts.daemonJs, 0o644)];
+  const files = [await bundleFile('node', node, 0o755), await bundleFile('daemon.js', opts.daemonJs, 0o644), contentFile('hosts', SANDBOX_HOSTS, 0o644)];
   const bySoname = new Map<string, string>();
   for (const lib of libs) {
     const name = basename(lib);
@@ -122,6 +136,11 @@ async function writeBundle(dir: string, files: BundleFile[]): Promise<void> {
   await chmod(join(dir, 'lib'), 0o755);
   for (const f of files) {
     const dest = join(dir, f.name);
+    if (f.content !== undefined) {
+      await writeFile(dest, f.content);
+      await chmod(dest, f.mode);
+      continue;
+    }
     // node (100 MB) is hard-linked: it costs no space though every daemon build makes a new
     // bundle, and it is known by its inode anyway. A link shares the mode, so only when the
     // host file already has the wanted one. Small files are copied: a rebuild may rewrite
@@ -160,11 +179,12 @@ export async function prepareRuntimeBundle(opts: RuntimeBundleOptions): Promise<
   // user's own, so the next start finds that copy rather than building another.
   const names = [shared, `${shared}-u${process.getuid?.() ?? 0}`];
   for (const hostDir of names) {
-    if (await placeBundle(hostDir, files)) return { hostDir, mount: BUNDLE_MOUNT, command };
+    if (await placeBundle(hostDir, files)) return { hostDir, mount: BUNDLE_MOUNT, command, hostsFile: join(hostDir, 'hosts') };
   }
   // Both held (another local user can make both names first): a copy of a name no one can
   // foresee serves this run, and is not found again.
-  return { hostDir: await builtCopy(shared, files), mount: BUNDLE_MOUNT, command };
+  const hostDir = await builtCopy(shared, files);
+  return { hostDir, mount: BUNDLE_MOUNT, command, hostsFile: join(hostDir, 'hosts') };
 }
 
 /** A bundle written whole into a fresh directory `<name>.tmp-XXXXXX`; nothing is left if it fails. */

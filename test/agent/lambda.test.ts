@@ -243,8 +243,13 @@ describe('a Node runtime using fetch against the Runtime API', () => {
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.equal(r.headers.get('content-type'), 'application/json');
     const { env, headers, cwd, hosts } = r.body;
-    // With no network (the default), the sandbox's names still resolve to its loopback.
+    // With no network (the default), the sandbox's names still resolve to its loopback, from the
+    // hosts file Kiln binds: the container keeps the cheapest start (no network sandbox at all).
     assert.deepEqual(hosts, { localhost: '127.0.0.1', 'sandbox.localdomain': '127.0.0.1', sandbox: '127.0.0.1' });
+    const [mine] = (await nodeContainers(s.docker, s.srv.nodeId)).filter((c) => c.Labels[FN_LABEL] === fn.id);
+    // dockerode's types lack Config.NetworkDisabled, which the engine reports.
+    const config = (await s.docker.getContainer(mine!.Id).inspect()).Config as { NetworkDisabled?: boolean };
+    assert.equal(config.NetworkDisabled, true);
     assert.equal(env.AWS_LAMBDA_RUNTIME_API, '127.0.0.1:9001');
     assert.equal(env._HANDLER, 'index.handler');
     assert.equal(env.LAMBDA_TASK_ROOT, '/var/task');

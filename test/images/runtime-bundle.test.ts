@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { sha256File } from '../../images/host-image.js';
-import { prepareRuntimeBundle, type RuntimeBundle } from '../../images/runtime-bundle.js';
+import { prepareRuntimeBundle, SANDBOX_HOSTS, type RuntimeBundle } from '../../images/runtime-bundle.js';
 import { docker } from '../helpers/images.js';
 import { importFiles, leftoverContainers, runLocked } from '../helpers/base-images.js';
 
@@ -36,6 +36,9 @@ async function assertBundle(b: RuntimeBundle): Promise<void> {
   assert.equal((await stat(join(b.hostDir, 'lib'))).mode & 0o777, 0o755);
   assert.equal(await sha256File(join(b.hostDir, 'node')), await sha256File(process.execPath));
   assert.equal(await readFile(join(b.hostDir, 'daemon.js'), 'utf8'), await readFile(daemonJs, 'utf8'));
+  // The sandbox's /etc/hosts, for containers without a network.
+  assert.equal(b.hostsFile, join(b.hostDir, 'hosts'));
+  assert.equal(await readFile(b.hostsFile, 'utf8'), SANDBOX_HOSTS);
   for (const f of ['node', 'daemon.js', ...(await readdir(join(b.hostDir, 'lib'))).map((l) => `lib/${l}`)]) {
     const st = await stat(join(b.hostDir, f));
     assert.ok(st.isFile(), f);

@@ -242,22 +242,30 @@ test('Init is on', () => {
   assert.equal(hc(makeTask()).Init, true);
 });
 
-// NetworkDisabled (the cheapest start) only without a network and without extra hosts: with it
-// the engine writes no /etc/hosts, so a Lambda sandbox's ExtraHosts (sandbox.localdomain) would
-// not resolve; mode none has loopback only either way.
-const networkCases: { name: string; network?: string; extraHosts?: string[]; mode: string; disabled: boolean }[] = [
-  { name: 'no network gives none and disabled', mode: 'none', disabled: true },
-  { name: 'no network with extra hosts (Lambda): none, not disabled', extraHosts: ['sandbox.localdomain:127.0.0.1'], mode: 'none', disabled: false },
-  { name: 'a network is joined', network: 'kiln-fns', mode: 'kiln-fns', disabled: false },
-  { name: 'the bridge network', network: 'bridge', mode: 'bridge', disabled: false },
+// NetworkDisabled (the cheapest start) whenever there is no network: the engine then writes no
+// /etc/hosts and drops ExtraHosts, so a task that needs names (a Lambda sandbox's
+// sandbox.localdomain) has its hosts file bound there; without one, networking is enabled for
+// them (mode none has loopback only either way). With a network, the engine's file and ExtraHosts.
+const HOSTS = ['sandbox.localdomain:127.0.0.1'];
+const networkCases: { name: string; network?: string; extraHosts?: string[]; hostsFile?: string; mode: string; disabled: boolean; bound: boolean; extra: boolean }[] = [
+  { name: 'no network gives none and disabled', mode: 'none', disabled: true, bound: false, extra: false },
+  { name: 'no network, extra hosts and their file (Lambda): disabled, the file at /etc/hosts', extraHosts: HOSTS, hostsFile: '/b/hosts', mode: 'none', disabled: true, bound: true, extra: false },
+  { name: 'no network, extra hosts without a file: none, not disabled, ExtraHosts', extraHosts: HOSTS, mode: 'none', disabled: false, bound: false, extra: true },
+  { name: 'a network with extra hosts and their file: the engine\'s /etc/hosts with ExtraHosts', network: 'bridge', extraHosts: HOSTS, hostsFile: '/b/hosts', mode: 'bridge', disabled: false, bound: false, extra: true },
+  { name: 'a network is joined', network: 'kiln-fns', mode: 'kiln-fns', disabled: false, bound: false, extra: false },
+  { name: 'the bridge network', network: 'bridge', mode: 'bridge', disabled: false, bound: false, extra: false },
 ];
 
 for (const c of networkCases) {
   test(`network: ${c.name}`, () => {
-    const task = makeTask({ ...(c.network !== undefined && { network: c.network }), ...(c.extraHosts && { extraHosts: c.extraHosts }) });
+    const task = makeTask({
+      ...(c.network !== undefined && { network: c.network }), ...(c.extraHosts && { extraHosts: c.extraHosts }), ...(c.hostsFile && { hostsFile: c.hostsFile }),
+    });
     const opts = createOptions(task, limits);
     assert.equal(opts.HostConfig?.NetworkMode, c.mode);
     assert.equal(opts.NetworkDisabled, c.disabled);
+    assert.equal(opts.HostConfig?.Binds?.includes('/b/hosts:/etc/hosts:ro'), c.bound);
+    assert.equal(Object.hasOwn(opts.HostConfig ?? {}, 'ExtraHosts'), c.extra);
   });
 }
 
