@@ -43,7 +43,6 @@ export class CallLogs {
   private held: { chunk: Buffer; at: number | undefined }[] = [];
   private heldBytes = 0;
   private lateTimer: NodeJS.Timeout | undefined;
-  private begun = false;
 
   constructor(private readonly deps: CallLogsDeps) {}
 
@@ -51,8 +50,8 @@ export class CallLogs {
   begin(callId: string, log: LogBuffer): void {
     // Lambda: what the sandbox printed in its init (extensions registering, a runtime loading)
     // heads the first call's log, as the service's log stream has it ahead of the first START.
-    if (!this.begun && this.deps.byOffset && this.deps.initLog.written > 0) log.write(Buffer.from(this.deps.initLog.toString()));
-    this.begun = true;
+    // (Calls are kept from the first one on: none yet means this is the first.)
+    if (this.calls.length === 0 && this.deps.byOffset && this.deps.initLog.written > 0) log.write(Buffer.from(this.deps.initLog.toString()));
     const call: CallSegment = { callId, log, from: this.deps.byOffset ? undefined : this.received, stored: undefined };
     this.calls.push(call);
     this.running = call;

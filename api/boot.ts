@@ -176,6 +176,9 @@ export async function start(config: Config): Promise<Running> {
   const lambdaDeps = { agent, lookup, newId, log, maxRequestSize: config.maxRequestSize };
   const lambdaInvoke = lambdaInvokeHandler(lambdaDeps);
   const lambdaStream = lambdaStreamHandler(lambdaDeps);
+  // A request refused before routing (no valid token, a Host not allowed): an AWS SDK reads errors in Lambda's shape only.
+  const refuse = (res: ServerResponse, url: string, err: Error): void =>
+    isLambdaApiPath(url) ? sendLambdaError(res, err, log, { requestId: newId() }) : sendError(res, err, log);
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     // An absolute-form target (`GET http://host/path`, which HTTP/1.1 servers must accept)
     // becomes its path here, so the token check, the invoke paths and express all see one path.
@@ -191,17 +194,15 @@ export async function start(config: Config): Promise<Running> {
       }
     }
     const url = req.url ?? '/';
-    // An AWS SDK reads errors in Lambda's shape only.
-    const refuse = (err: Error): void => (isLambdaApiPath(url) ? sendLambdaError(res, err, log, { requestId: newId() }) : sendError(res, err, log));
     if (authenticate) {
       const denied = authenticate(req.method, pathOf(url), req.headers);
       if (denied) log.info({ method: req.method, url, remote: req.socket.remoteAddress, why: denied.message }, 'request refused: no valid token');
-      if (denied) return refuse(denied);
+      if (denied) return refuse(res, url, denied);
     } else {
       // No token to ask for: the name the request was made to instead (a rebound page has neither).
       const refused = hostRefusal(req.method, pathOf(url), req.headers.host, hosts, { invoke: config.authInvoke });
       if (refused) log.info({ method: req.method, url, remote: req.socket.remoteAddress, host: req.headers.host }, 'request refused: Host not allowed');
-      if (refused) return refuse(refused);
+      if (refused) return refuse(res, url, refused);
     }
     const crossSite = crossSiteRefusal(req.method, req.url ?? '/', req.headers, config.publicUrl);
     if (crossSite !== undefined) {
