@@ -36,6 +36,7 @@ import type { LambdaRuntime } from '../agent/lambda.js';
 import { prepareRuntimeBundle } from '../images/runtime-bundle.js';
 import { openKnex } from '../store/open.js';
 import { redactDbUrl } from '../store/redact-db-url.js';
+import { CallRetention } from '../store/call-retention.js';
 import { SqlStore } from '../store/sql-store.js';
 
 function packageVersion(): string {
@@ -233,6 +234,8 @@ export async function start(config: Config): Promise<Running> {
   const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   const url = `http://${shown}:${port}`;
   log.info({ url, db: redactDbUrl(config.dbUrl), node: a.nodeId }, `kiln listening on ${url}`);
+  const retention = new CallRetention(store, log, { retentionMs: config.callRetentionMs });
+  retention.start();
   log.info(
     { tokens: config.authTokens.length, invokesGuarded: authenticate !== undefined && config.authInvoke },
     authenticate ? 'authentication on: the API wants a bearer token (KILN_AUTH_TOKENS)' : 'authentication off: anyone who reaches this port can use the API, by localhost, an IP address or a name KILN_ALLOWED_HOSTS allows (set KILN_AUTH_TOKENS)',
@@ -245,6 +248,7 @@ export async function start(config: Config): Promise<Running> {
     server.closeAllConnections();
     await closed;
     await driver.close();
+    await retention.stop();
     await store.close();
   };
   return { url, agent, server, stop };

@@ -36,6 +36,21 @@ export const MAX_TIMER_MS = 2_147_483_647;
 /** A millisecond setting (a timer's delay) within [min, MAX_TIMER_MS]. */
 const msFrom = (def: number, min: number) => intFrom(def, min, MAX_TIMER_MS);
 
+/** A number of hours, fractions allowed, at least 0; unset or empty means the default. */
+const hoursFrom = (def: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined) return def;
+      const n = /^\d+(\.\d+)?$/.test(v.trim()) ? Number(v.trim()) : NaN;
+      if (!Number.isFinite(n)) {
+        ctx.addIssue({ code: 'custom', message: `must be a number of hours, 0 or more (e.g. 168 or 0.5), got "${v}"` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
 // Go's strconv.ParseBool spellings (what Fn's server accepts: `1`, `t`, `TRUE`, `False`, ...), and yes/no.
 const TRUE_WORDS = new Set(['true', 't', '1', 'yes']);
 const FALSE_WORDS = new Set(['false', 'f', '0', 'no']);
@@ -222,6 +237,8 @@ const envSchema = z.object({
   KILN_SHUTDOWN_GRACE_MSECS: msFrom(10_000, 0),
   KILN_LOOKUP_CACHE_MSECS: msFrom(1000, 0),
   KILN_DB_TIMEOUT_MSECS: msFrom(DEFAULT_DB_TIMEOUT_MS, 1),
+  // A week; 0 keeps calls for ever.
+  KILN_CALL_RETENTION_HOURS: hoursFrom(168),
   KILN_UI: boolOn,
   KILN_AUTH_TOKENS: authTokens.optional(),
   KILN_AUTH_INVOKE: boolOn,
@@ -261,6 +278,8 @@ export interface Config {
   lookupCacheMs: number;
   /** The longest wait on PostgreSQL or MySQL, for a connection or a statement. */
   dbTimeoutMs: number;
+  /** How long calls and their logs are kept, from their creation; 0: for ever. */
+  callRetentionMs: number;
   /** Serve the web view at /ui/. */
   ui: boolean;
   /** Bearer tokens the API accepts; empty: no authentication. */
@@ -338,6 +357,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     publicUrl: e.FN_PUBLIC_LB_URL?.replace(/\/+$/, ''),
     lookupCacheMs: e.KILN_LOOKUP_CACHE_MSECS,
     dbTimeoutMs: e.KILN_DB_TIMEOUT_MSECS,
+    callRetentionMs: Math.round(e.KILN_CALL_RETENTION_HOURS * 3_600_000),
     ui: e.KILN_UI,
     authTokens: e.KILN_AUTH_TOKENS ?? [],
     authInvoke: e.KILN_AUTH_INVOKE,

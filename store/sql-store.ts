@@ -486,6 +486,18 @@ export class SqlStore implements Store {
     await this.write(() => this.db('call_logs').insert({ call_id: callId, fn_id: fnId, log: storableText(log) }).onConflict('call_id').merge());
   }
 
+  async deleteCallsBefore(bound: string, limit: number): Promise<number> {
+    // Ids first, then a delete by them: PostgreSQL has no DELETE ... LIMIT, and MySQL no LIMIT
+    // in an IN subquery. Logs go by their own key, so a log stored after its call went goes too.
+    return this.write(() => this.db.transaction(async (tx) => {
+      const logIds = (await tx('call_logs').where('call_id', '<', bound).orderBy('call_id').limit(limit).pluck('call_id')) as string[];
+      const callIds = (await tx('calls').where('id', '<', bound).orderBy('id').limit(limit).pluck('id')) as string[];
+      const logs = logIds.length > 0 ? await tx('call_logs').whereIn('call_id', logIds).delete() : 0;
+      const calls = callIds.length > 0 ? await tx('calls').whereIn('id', callIds).delete() : 0;
+      return logs + calls;
+    }));
+  }
+
   async getLog(fnId: string, callId: string): Promise<string> {
     const row = (await this.db('call_logs').where({ call_id: callId, fn_id: fnId }).first()) as Row | undefined;
     if (row) return str(row.log);

@@ -146,13 +146,21 @@ export interface CallStore {
   insertCalls(records: readonly { call: Call; log: string }[]): Promise<void>;
   updateCall(call: Call): Promise<void>;
   getCall(fnId: string, callId: string): Promise<Call>;
-  /** Newest first; `after` is a call id. */
-  /** Newest first; `createdAfter`/`createdBefore` (RFC 3339, as created_at) bound created_at, both strict. */
+  /** Newest first; `after` is a call id; `createdAfter`/`createdBefore` (RFC 3339, as created_at) bound created_at, both strict. */
   listCalls(q: CallQuery): Promise<Page<Call>>;
   insertLog(fnId: string, callId: string, log: string): Promise<void>;
   getLog(fnId: string, callId: string): Promise<string>;
 }
 
-export interface Store extends AppStore, FnStore, TriggerStore, CallStore {
+/** What pruning old calls needs (store/call-retention.ts). */
+export interface CallPruning {
+  /**
+   * Deletes up to `limit` of the calls, and up to `limit` of the call logs, whose ids sort before
+   * `bound`; returns how many rows went (calls and logs together), so 0 means nothing is left.
+   */
+  deleteCallsBefore(bound: string, limit: number): Promise<number>;
+}
+
+export interface Store extends AppStore, FnStore, TriggerStore, CallStore, CallPruning {
   close(): Promise<void>;
 }

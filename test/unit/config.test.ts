@@ -16,6 +16,7 @@ const DEFAULTS: Config = {
   publicUrl: undefined,
   lookupCacheMs: 1000,
   dbTimeoutMs: 30_000,
+  callRetentionMs: 168 * 3_600_000,
   ui: true,
   authTokens: [],
   authInvoke: true,
@@ -96,6 +97,22 @@ test('KILN_DB_TIMEOUT_MSECS bounds waits on the database; 0 and junk stop start-
     assert.throws(() => loadConfig({ KILN_DB_TIMEOUT_MSECS: value }), (err: unknown) => err instanceof ConfigError && err.message.includes('KILN_DB_TIMEOUT_MSECS'));
   }
 });
+
+const retentionCases: { value: string; want: number }[] = [
+  { value: '24', want: 24 * 3_600_000 },
+  { value: ' 0.5 ', want: 1_800_000 },
+  { value: '0', want: 0 },
+  { value: '0.001', want: 3600 },
+  { value: '', want: 168 * 3_600_000 },
+];
+for (const c of retentionCases) {
+  test(`KILN_CALL_RETENTION_HOURS ${JSON.stringify(c.value)}`, () => assert.equal(loadConfig({ KILN_CALL_RETENTION_HOURS: c.value }).callRetentionMs, c.want));
+}
+for (const value of ['-1', '7d', '1e3', '.5', 'forever', 'NaN']) {
+  test(`KILN_CALL_RETENTION_HOURS refuses ${JSON.stringify(value)}, naming the setting`, () => {
+    assert.throws(() => loadConfig({ KILN_CALL_RETENTION_HOURS: value }), (err: unknown) => err instanceof ConfigError && err.message.includes('KILN_CALL_RETENTION_HOURS'));
+  });
+}
 
 const agentCases: { name: string; env: NodeJS.ProcessEnv; want: Partial<Config['agent']> }[] = [
   { name: 'FN_FREEZE_IDLE_MSECS -1 disables freezing', env: { FN_FREEZE_IDLE_MSECS: '-1' }, want: { freezeIdleMs: -1 } },
