@@ -12,6 +12,7 @@ import { pathOf } from './request-path.js';
 import { boundUnreadBodyAtHead } from './unread-body.js';
 import { holdContinue } from './expect-continue.js';
 import { API_SERVER_OPTIONS } from './http-options.js';
+import { answerClientError } from './client-error.js';
 import type { RewrittenRequest } from './gateway-url.js';
 import { ApiError, LambdaApiError, sendError, sendLambdaError } from './errors.js';
 import { idFactory } from './ids.js';
@@ -224,6 +225,8 @@ export async function start(config: Config): Promise<Running> {
     app(req, res);
   };
   const server = createServer(API_SERVER_OPTIONS, handle);
+  // What the parser cannot read gets Kiln's JSON error, not Node's bare status line.
+  server.on('clientError', answerClientError);
   // `Expect: 100-continue`: routed as any request; the 100 goes out only if the body is read.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
     holdContinue(req, res);

@@ -181,6 +181,35 @@ describe('HTTP edges of the API server', () => {
     assert.ok(await c.waitFor(/^HTTP\/1\.1 431/, 5000), c.text.slice(0, 200));
   });
 
+  // Node answered what its parser refused with a bare status line and no body.
+  const unreadable: { name: string; head: string; status: number; message: RegExp }[] = [
+    { name: 'a lower-case method', head: 'get /v2/apps HTTP/1.1\r\nHost: localhost\r\n\r\n', status: 400, message: /^Invalid method: methods are case-sensitive/ },
+    { name: 'a space in a header name', head: 'GET /v2/apps HTTP/1.1\r\nHost: localhost\r\nBad Name: x\r\n\r\n', status: 400, message: /^Bad request: / },
+    { name: 'no HTTP version', head: 'GET /v2/apps HTTX/1.1\r\nHost: localhost\r\n\r\n', status: 400, message: /^Bad request: / },
+    { name: 'a head over 1 MiB', head: `GET /version HTTP/1.1\r\nHost: localhost\r\nX-Huge: ${'h'.repeat(1 << 20)}\r\n\r\n`, status: 431, message: /^Request header fields too large/ },
+  ];
+  for (const u of unreadable) {
+    test(`a request the parser cannot read (${u.name}) gets ${u.status} in Kiln's JSON error shape, and the connection closes`, async () => {
+      const c = await raw();
+      await c.write(u.head);
+      await c.closed;
+      const [head = '', body = ''] = c.text.split('\r\n\r\n');
+      assert.match(head, new RegExp(`^HTTP/1\\.1 ${u.status} `), c.text.slice(0, 300));
+      assert.match(head, /\r\ncontent-type: application\/json; charset=utf-8\r\n/i);
+      assert.match(head, /\r\nconnection: close/i);
+      assert.match((JSON.parse(body) as { message: string }).message, u.message);
+    });
+  }
+  test('a bad request after a good one on a kept-alive connection: the good answer, then the JSON 400', async () => {
+    const c = await raw();
+    await c.write('GET /version HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    assert.ok(await c.waitFor(/"version"/, 5000), c.text);
+    await c.write('get /version HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    await c.closed;
+    assert.deepEqual(statuses(c.text), [200, 400]);
+    assert.match(c.text, /\{"message":"Invalid method: /);
+  });
+
   // Node's requestTimeout (300 s) cut a slow upload with 408; Fn has no such deadline. Setting
   // it to 0 also turns off headersTimeout unless that is given (its default is the smaller of
   // the two), so the head stays bounded only because it is set.
