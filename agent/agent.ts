@@ -121,6 +121,12 @@ const MAX_CALL_ATTEMPTS = 3;
 const PINS_WAIT_MS = 500;
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** What a call cut by the shutdown is answered and recorded as: 503 and `cancelled`, as a call refused while stopping. */
+function cutByShutdown(done: CallDone): CallDone {
+  const error = 'Server is shutting down: the call was still running when KILN_SHUTDOWN_GRACE_MSECS ran out';
+  return { ...done, status: 'cancelled', error, failure: new AgentError('shutting-down', error), reusable: false };
+}
+
 /**
  * Removes every container the engine has of this node, with its socket directory: at start-up
  * (what a killed process left) and at the end of shutdown (what a failed removal left). Throws
@@ -214,6 +220,8 @@ export class Agent {
   private readonly recorder: CallRecorder;
   private readonly containerDeps: ContainerDeps;
   private readonly stop = new AbortController();
+  /** The shutdown's grace period is over: containers still running calls are being removed. */
+  private cutting = false;
   private inFlight = 0;
   private queued = 0;
   private readonly finished: Record<FinishedStatus, number> = { success: 0, error: 0, timeout: 0, cancelled: 0 };
@@ -343,6 +351,9 @@ export class Agent {
         // The call reached no function: stopping, it is refused as any call not yet run.
         if (this.stop.signal.aborted) return refuse(new AgentError('shutting-down', 'Server is shutting down'));
       }
+      // Its container removed under it when the shutdown's grace ran out: the server's doing,
+      // not the function's, whatever the broken exchange looked like.
+      if (this.cutting && done.status !== 'success') done = cutByShutdown(done);
       spec.onLog?.(done.log);
       pool.release(container, done.reusable, Date.now() - startedAt);
       record(done.status, {
@@ -624,6 +635,7 @@ export class Agent {
     this.unwatchImages();
     for (const w of this.waits) w.abort(stopping);
     await this.untilIdle(this.cfg.shutdownGraceMs);
+    this.cutting = this.inFlight > 0;
     for (const pool of this.pools.values()) pool.drain(stopping);
     // Launches end quickly once stopped (their start races the stop signal); then sweep.
     await Promise.allSettled([...this.launching]);

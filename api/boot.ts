@@ -245,6 +245,7 @@ export async function start(config: Config): Promise<Running> {
   );
 
   const stop = async (): Promise<void> => {
+    log.info({ graceMs: a.shutdownGraceMs, running: agent.stats().running }, 'stopping: no new calls; running ones may finish within KILN_SHUTDOWN_GRACE_MSECS');
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     await agent.shutdown();
@@ -253,6 +254,7 @@ export async function start(config: Config): Promise<Running> {
     await driver.close();
     await retention.stop();
     await store.close();
+    log.info('stopped');
   };
   return { url, agent, server, stop };
 }

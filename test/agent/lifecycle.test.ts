@@ -157,7 +157,7 @@ async function processWithFn(extra: Record<string, string>) {
     rmSync(iofs, { recursive: true, force: true });
     await db.cleanup();
   };
-  return { srv, docker, env, running, cleanup };
+  return { srv, docker, env, fnId: fn.id as string, running, cleanup };
 }
 
 test("a second server with the same node id on the same port stops at once, leaving the first one's containers", async () => {
@@ -185,6 +185,32 @@ test('SIGTERM lets a running call finish within the grace period, then removes e
     const took = Date.now() - t0;
     assert.ok(took > 1000 && took < 5000, `the stop waited for the call, not for the grace period (${took} ms)`);
     assert.deepEqual(await nodeContainers(p.docker, p.env.KILN_NODE_ID), []);
+  } finally {
+    await p.cleanup();
+  }
+});
+
+test('a call still running when the grace period ends gets 503 and is recorded as cancelled by the shutdown, not as the function failing', async () => {
+  const p = await processWithFn({ KILN_SHUTDOWN_GRACE_MSECS: '1000' });
+  try {
+    const answer = call(p.srv.url, 'POST', `/invoke/${p.fnId}`, { sleepMs: 8000 });
+    assert.ok(await eventually(async () => (await fetch(`${p.srv.url}/metrics`).then((r) => r.text())).includes('kiln_containers{state="busy"} 1'), 10_000));
+    assert.equal(await p.srv.stop('SIGTERM'), 0);
+    const r = await answer;
+    assert.equal(r.status, 503, JSON.stringify(r.body));
+    assert.match((r.body as { message: string }).message, /^Server is shutting down: the call was still running when KILN_SHUTDOWN_GRACE_MSECS ran out$/);
+    assert.equal(r.headers.get('retry-after'), '15');
+    // The stop is logged at info, its start (with the call still running) and its end.
+    assert.match(p.srv.output(), /"running":1,"msg":"stopping: no new calls; running ones may finish within KILN_SHUTDOWN_GRACE_MSECS"/);
+    assert.match(p.srv.output(), /"msg":"stopped"/);
+    // The record, read by a server started again on the same database.
+    const again = await spawnServer({ ...p.env, KILN_NODE_ID: `${p.env.KILN_NODE_ID}-b` });
+    try {
+      const calls = (await call(again.url, 'GET', `/v2/fns/${p.fnId}/calls`)).body as { items: { status: string; error?: string }[] };
+      assert.deepEqual(calls.items.map((c) => [c.status, c.error]), [['cancelled', (r.body as { message: string }).message]]);
+    } finally {
+      await again.stop('SIGTERM');
+    }
   } finally {
     await p.cleanup();
   }
