@@ -16,6 +16,7 @@ import { HotContainer, type CallDone, type ContainerDeps, type ContainerSpec } f
 import type { ResponseTarget } from './relay.js';
 import { askedNetwork, networkProblem } from './fn-network.js';
 import { IOFS_LISTENER } from './iofs-env.js';
+import { engineSyslogAddress } from './syslog-url.js';
 import { removeSocketDirs } from './iofs-base.js';
 import { LeastUsed } from './least-used.js';
 import { LAMBDA_EXTRA_HOSTS, lambdaEnv, type LambdaRuntime } from './lambda.js';
@@ -170,9 +171,8 @@ export function containerEnv(app: App, fn: Fn): Record<string, string> {
  * (app_id, fn_id); nothing when the app has none.
  */
 export function syslogOf(app: Pick<App, 'id' | 'syslog_url'>, fn: Pick<Fn, 'id'>): Pick<ContainerSpec, 'syslog'> {
-  // The engine reads the scheme case-sensitively; Fn (and Kiln) take it in any case.
-  const url = app.syslog_url?.trim().replace(/^[A-Za-z][A-Za-z0-9+.-]*:/, (scheme) => scheme.toLowerCase());
-  return url ? { syslog: { url, tags: [['app_id', app.id], ['fn_id', fn.id]] } } : {};
+  if (!app.syslog_url?.trim()) return {};
+  return { syslog: { url: engineSyslogAddress(app.syslog_url), tags: [['app_id', app.id], ['fn_id', fn.id]] } };
 }
 
 /** The statuses a call ends with. */

@@ -1,13 +1,12 @@
 // App input: create and PUT-merge, with Fn's rules and messages.
 import { z } from 'zod';
+import { syslogUrlProblem } from '../../agent/syslog-url.js';
 import { ApiError, badRequest } from '../errors.js';
 import { APP_SHAPES, DEFAULT_APP_SHAPE, type App } from '../../store/types.js';
 import {
   annotationsSchema, checkWordName, configSchema, mergeAnnotations, mergeConfig, parseBody,
   stampIfChanged, timestampSchema, validateAnnotations, validateNetworkAnnotation, withoutEndpoints,
 } from './common.js';
-
-const SYSLOG_SCHEMES = ['tcp', 'udp', 'unix', 'unixgram', 'tcp+tls'];
 
 const appBody = z.object({
   id: z.string().nullish(),
@@ -20,28 +19,6 @@ const appBody = z.object({
   updated_at: timestampSchema.nullish(),
 });
 type AppBody = z.infer<typeof appBody>;
-
-/**
- * What is wrong with a syslog URL, as the engine's syslog driver would find it when a container
- * is made (and then fail every call); undefined when nothing is. The scheme's message is Fn's.
- */
-export function syslogUrlProblem(url: string): string | undefined {
-  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(url)?.[1]?.toLowerCase();
-  if (!scheme || !SYSLOG_SCHEMES.includes(scheme)) return ` invalid scheme, only [${SYSLOG_SCHEMES.join(', ')}] are supported`;
-  if (!/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(url)) return ': the engine takes scheme://address (scheme:///path for a unix socket)';
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    return ': it is not one URL'; // e.g. several, comma-separated (the engine takes one)
-  }
-  if (u.search !== '' || u.hash !== '') return ': it has a query or fragment';
-  if (scheme === 'unix' || scheme === 'unixgram') {
-    return u.hostname === '' && u.pathname !== '' ? undefined : ': a unix socket URL is scheme:///path/to/socket';
-  }
-  if (u.hostname === '') return ': it names no host';
-  return u.pathname === '' || u.pathname === '/' ? undefined : ': a network syslog URL has no path';
-}
 
 function validateApp(app: App, allowedNetworks: readonly string[]): void {
   switch (checkWordName(app.name)) {

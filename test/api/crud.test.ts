@@ -80,6 +80,11 @@ for (const backend of backends) {
       assert.ok(u.body.updated_at > c.body.updated_at);
       assert.deepEqual((await req('GET', `/v2/apps/${c.body.id}`)).body, u.body);
 
+      // Fn's tls is kept as written (the engine is given tcp+tls only when a container is made).
+      const tls = await req('PUT', `/v2/apps/${c.body.id}`, { syslog_url: 'tls://logs.papertrailapp.com:1' });
+      assert.equal(tls.status, 200, JSON.stringify(tls.body));
+      assert.equal((await req('GET', `/v2/apps/${c.body.id}`)).body.syslog_url, 'tls://logs.papertrailapp.com:1');
+
       const cleared = await req('PUT', `/v2/apps/${c.body.id}`, { syslog_url: '' });
       assert.equal(cleared.body.syslog_url, undefined);
 

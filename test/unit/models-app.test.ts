@@ -16,7 +16,7 @@ const NET = 'kiln.io/network';
 const NET_ERROR = (why: string): ExpectedApiError =>
   badRequestError(`Invalid annotation "kiln.io/network": ${why}; networks allowed: bridge, fns`);
 const SYSLOG_ERROR = (url: string): string =>
-  `invalid syslog url: "${url}" invalid scheme, only [tcp, udp, unix, unixgram, tcp+tls] are supported`;
+  `invalid syslog url: "${url}" invalid scheme, only [tcp, udp, tls, tcp+tls] are supported`;
 
 const fresh = (extra: Partial<App> = {}): App => ({
   id: ID, name: 'myapp', config: {}, annotations: {}, shape: 'GENERIC_X86', created_at: NOW, updated_at: NOW, ...extra,
@@ -54,16 +54,13 @@ const createOk: { name: string; body: unknown; want: App }[] = [
   // As Fn's InsertApp: no shape, or "", is GENERIC_X86.
   { name: 'empty syslog_url is unset, empty shape is GENERIC_X86', body: { name: 'myapp', syslog_url: '', shape: '' }, want: fresh() },
   { name: 'no shape is GENERIC_X86', body: { name: 'myapp' }, want: fresh({ shape: 'GENERIC_X86' }) },
-  ...['tcp', 'udp', 'tcp+tls'].map((scheme) => ({
+  // Fn's schemes, and tcp+tls (the engine's name for tls, documented by Kiln before it took tls).
+  ...['tcp', 'udp', 'tls', 'tcp+tls'].map((scheme) => ({
     name: `syslog scheme ${scheme}`,
     body: { name: 'myapp', syslog_url: `${scheme}://logs.example.com:514` },
     want: fresh({ syslog_url: `${scheme}://logs.example.com:514` }),
   })),
-  ...['unix', 'unixgram'].map((scheme) => ({
-    name: `syslog scheme ${scheme}`,
-    body: { name: 'myapp', syslog_url: `${scheme}:///dev/log` },
-    want: fresh({ syslog_url: `${scheme}:///dev/log` }),
-  })),
+  { name: 'a tls syslog URL as Fn\'s docs write it', body: { name: 'myapp', syslog_url: 'tls://logs.papertrailapp.com:1' }, want: fresh({ syslog_url: 'tls://logs.papertrailapp.com:1' }) },
   { name: 'a syslog host without a port (514)', body: { name: 'myapp', syslog_url: 'udp://logs' }, want: fresh({ syslog_url: 'udp://logs' }) },
   { name: 'an IPv6 syslog host', body: { name: 'myapp', syslog_url: 'tcp://[::1]:514' }, want: fresh({ syslog_url: 'tcp://[::1]:514' }) },
   {
@@ -71,6 +68,7 @@ const createOk: { name: string; body: unknown; want: App }[] = [
     body: { name: 'myapp', syslog_url: 'TCP://logs:514' },
     want: fresh({ syslog_url: 'TCP://logs:514' }),
   },
+  { name: 'tls in capitals', body: { name: 'myapp', syslog_url: 'TLS://logs:6514' }, want: fresh({ syslog_url: 'TLS://logs:6514' }) },
   ...['GENERIC_X86', 'GENERIC_ARM', 'GENERIC_X86_ARM'].map((shape) => ({
     name: `shape ${shape}`,
     body: { name: 'myapp', shape },
@@ -140,15 +138,22 @@ const createBad: { name: string; body: unknown; err: ExpectedApiError }[] = [
     body: { name: 'myapp', syslog_url: 'http://logs:514' },
     err: badRequestError(SYSLOG_ERROR('http://logs:514')),
   },
+  // A unix socket is on the host, where the engine runs as root: no API caller may point it at one
+  // (Fn's schemes are network ones only). In any case, with any path, as the engine would take it.
+  ...['unix:///var/run/docker.sock', 'unixgram:///dev/log', 'UNIX:///run/containerd/containerd.sock', 'unix://logs/dev/log', 'unixgram://', 'unix:/dev/log']
+    .map((url) => ({ name: `a unix syslog URL: ${url}`, body: { name: 'myapp', syslog_url: url }, err: badRequestError(SYSLOG_ERROR(url)) })),
+  // Nor any other scheme the engine's driver (or none) would take.
+  ...['file:///var/log/x', 'tls+tcp://logs:514', 'syslog://logs:514', 'ssl://logs:514']
+    .map((url) => ({ name: `another scheme: ${url}`, body: { name: 'myapp', syslog_url: url }, err: badRequestError(SYSLOG_ERROR(url)) })),
   // Each of these the engine refuses when it makes a container: every call would then fail.
   ...[
     ['several syslog URLs (the engine takes one)', 'tcp://127.0.0.1:6514,udp://127.0.0.1:514', ': it is not one URL'],
     ['a syslog URL with no host', 'tcp://', ': it names no host'],
     ['a network syslog URL with a path', 'tcp://logs:514/x', ': a network syslog URL has no path'],
     ['a syslog URL with a query', 'udp://logs:514?x=1', ': it has a query or fragment'],
-    ['a unix syslog URL with a host', 'unix://logs/dev/log', ': a unix socket URL is scheme:///path/to/socket'],
-    ['a unix syslog URL with no path', 'unixgram://', ': a unix socket URL is scheme:///path/to/socket'],
-    ['a unix syslog URL with one slash', 'unix:/dev/log', ': the engine takes scheme://address (scheme:///path for a unix socket)'],
+    ['several syslog URLs, one of them unix', 'tcp://127.0.0.1:6514,unix:///var/run/docker.sock', ': it is not one URL'],
+    ['a tls syslog URL with no host', 'tls:///var/run/docker.sock', ': it names no host'],
+    ['a syslog URL with one slash', 'tcp:/logs:514', ': the engine takes scheme://host[:port]'],
   ].map(([name, url, why]) => ({ name: name!, body: { name: 'myapp', syslog_url: url }, err: badRequestError(`invalid syslog url: "${url}"${why}`) })),
   {
     name: 'syslog url without a scheme',
@@ -237,6 +242,7 @@ const mergeOk: { name: string; patch: AppPatch; want: App }[] = [
     want: unchanged(),
   },
   { name: 'new syslog url', patch: { syslog_url: 'udp://new:514' }, want: merged({ syslog_url: 'udp://new:514' }) },
+  { name: 'a tls syslog url', patch: { syslog_url: 'tls://new:6514' }, want: merged({ syslog_url: 'tls://new:6514' }) },
   { name: 'empty syslog url removes it', patch: { syslog_url: '' }, want: merged({}, ['syslog_url']) },
   { name: 'null syslog url keeps it', patch: { syslog_url: null }, want: unchanged() },
   // As Fn's App.Update: a PUT never changes the shape, whatever it sends.
@@ -272,6 +278,9 @@ const mergeBad: { name: string; patch: AppPatch; err: ExpectedApiError }[] = [
     patch: { syslog_url: 'https://logs' },
     err: badRequestError(SYSLOG_ERROR('https://logs')),
   },
+  ...['unix:///var/run/docker.sock', 'unixgram:///dev/log'].map((url) => ({
+    name: `a unix syslog URL: ${url}`, patch: { syslog_url: url }, err: badRequestError(SYSLOG_ERROR(url)),
+  })),
   {
     name: 'bad annotation key',
     patch: { annotations: { 'bad key': 'v' } },
@@ -294,4 +303,19 @@ const mergeBad: { name: string; patch: AppPatch; err: ExpectedApiError }[] = [
 ];
 for (const c of mergeBad) {
   test(`mergeApp rejects: ${c.name}`, () => assertApiError(() => mergeApp(existing, c.patch, NOW, NETS), c.err));
+}
+
+// An app stored with a unix URL (by an older Kiln, or by Fn): a PUT must replace or remove it,
+// as any other change would write it back; each call fails until then (see the agent).
+const storedUnix: App = { ...structuredClone(existing), syslog_url: 'unix:///var/run/docker.sock' };
+const storedUnixCases: { name: string; patch: AppPatch; want: App | ExpectedApiError }[] = [
+  { name: 'a config change keeps it: 400', patch: { config: { C: '3' } }, want: badRequestError(SYSLOG_ERROR('unix:///var/run/docker.sock')) },
+  { name: 'replaced by a tcp URL', patch: { syslog_url: 'tcp://logs:514' }, want: merged({ syslog_url: 'tcp://logs:514' }) },
+  { name: 'removed', patch: { syslog_url: '' }, want: merged({}, ['syslog_url']) },
+];
+for (const c of storedUnixCases) {
+  test(`mergeApp on a stored unix syslog URL: ${c.name}`, () => {
+    if ('status' in c.want) assertApiError(() => mergeApp(storedUnix, c.patch, NOW, NETS), c.want);
+    else assert.deepEqual(mergeApp(storedUnix, c.patch, NOW, NETS), c.want);
+  });
 }

@@ -13,6 +13,10 @@ const given: { name: string; url: string | undefined; want: string | undefined }
   { name: 'as written', url: 'tcp://logs:514', want: 'tcp://logs:514' },
   { name: 'trimmed', url: ' udp://logs:514 ', want: 'udp://logs:514' },
   { name: 'the scheme lower-cased (the engine reads it case-sensitively), the rest kept', url: 'TCP+TLS://Logs.Example:6514', want: 'tcp+tls://Logs.Example:6514' },
+  // Fn's tls is the engine's tcp+tls (the engine refuses tls://).
+  { name: 'tls as the engine\'s tcp+tls', url: 'tls://logs.papertrailapp.com:1', want: 'tcp+tls://logs.papertrailapp.com:1' },
+  { name: 'tls in any case, trimmed', url: ' TLS://Logs:6514 ', want: 'tcp+tls://Logs:6514' },
+  { name: 'tls only as the scheme', url: 'udp://tls:514', want: 'udp://tls:514' },
 ];
 for (const c of given) {
   test(`syslogOf: ${c.name}`, () => {
