@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Driver } from '../drivers/contract.js';
 import { decimate, MAX_CALL_STATS } from '../drivers/decimate.js';
-import { DriverError } from '../drivers/errors.js';
+import { DriverError, LogDestinationError } from '../drivers/errors.js';
 import { formatImage, parseImage } from '../drivers/image-name.js';
 import type { App, Call, CallStatus, CallStore, Fn } from '../store/types.js';
 import { CallRecorder, type CallRecord } from './call-recorder.js';
@@ -16,7 +16,7 @@ import { HotContainer, type CallDone, type ContainerDeps, type ContainerSpec } f
 import type { ResponseTarget } from './relay.js';
 import { askedNetwork, networkProblem } from './fn-network.js';
 import { IOFS_LISTENER } from './iofs-env.js';
-import { engineSyslogAddress } from './syslog-url.js';
+import { engineSyslogAddress, syslogUrlProblem } from './syslog-url.js';
 import { removeSocketDirs } from './iofs-base.js';
 import { LeastUsed } from './least-used.js';
 import { LAMBDA_EXTRA_HOSTS, lambdaEnv, type LambdaRuntime } from './lambda.js';
@@ -310,6 +310,11 @@ export class Agent {
     const network = askedNetwork(spec.app, spec.fn);
     const refused = network === undefined ? undefined : networkProblem(network, this.cfg.allowedNetworks);
     if (refused !== undefined) refuse(new AgentError('network-refused', `fn "${spec.fn.name}" cannot run here: ${refused}`));
+    // A URL stored by Fn or an older Kiln (a unix socket, say) is held to today's rule before the
+    // engine, root on the host, is given it: the same 502 as a destination the engine refuses.
+    const syslogUrl = spec.app.syslog_url?.trim();
+    const syslogBad = syslogUrl ? syslogUrlProblem(syslogUrl) : undefined;
+    if (syslogBad !== undefined) refuse(new LogDestinationError(`"${spec.app.syslog_url}"${syslogBad}`));
 
     const key = this.slotKeyOf(spec.app, spec.fn);
     const pool = this.poolFor(key, spec, network);

@@ -13,11 +13,12 @@ const statusCodeOf = (err: unknown): number | undefined => (err as { statusCode?
 
 /**
  * Whether the engine's refusal to create a container is about its syslog address: it names the
- * driver or the address, or is the check of a unix socket's path (`stat PATH`) or of the URL
- * (`parse "URL"`). Kiln's other create options are its own, so a 400 is rarely anything else.
+ * driver or the address, or is its check of the URL (`parse "URL"`). Kiln's other create options
+ * are its own, so a 400 is rarely anything else. (The agent gives the engine only URLs that pass
+ * Kiln's own checks, so this is the backstop for what those miss.)
  */
 export function syslogRefusal(message: string, url: string): boolean {
-  return /syslog|address/i.test(message) || message.includes(url) || /(^|- )(stat |parse ")/.test(message);
+  return /syslog|address/i.test(message) || message.includes(url) || /(^|- )parse "/.test(message);
 }
 
 export class DockerCookie implements Cookie {

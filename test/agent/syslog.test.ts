@@ -119,22 +119,36 @@ describe('an app\'s syslog_url', () => {
     assert.deepEqual(await fnContainers(fn.id), []);
   });
 
-  // Stored before Kiln checked syslog URLs as the engine does (or by Fn): the engine refuses the
-  // container when it is made. The app's fault, said as such, not an engine error to retry.
-  test('a stored syslog URL the engine refuses at create: 502 naming syslog_url, no Retry-After', async () => {
+  // Stored before Kiln's checks, by Fn or an older Kiln: the agent holds them to today's rule and
+  // never gives them to the engine. The app's fault, said as such, not an engine error to retry.
+  const storeSyslog = async (url: string) => {
     const knex = rawKnex(t.db.url);
     try {
-      await knex('apps').where({ id: t.appId }).update({ syslog_url: 'tcp://127.0.0.1:6514,udp://127.0.0.1:514' });
+      await knex('apps').where({ id: t.appId }).update({ syslog_url: url });
     } finally {
       await knex.destroy();
     }
-    const fn = await t.mkFn('stored-bad'); // a write through the API: the cached app is dropped
-    const r = await t.invoke(fn.id, {});
-    assert.equal(r.status, 502, JSON.stringify(r.body));
-    assert.match(r.body.message, /^container failed to start: the app's syslog_url cannot be used: .*address/);
-    assert.equal(r.headers.get('retry-after'), null);
-    assert.deepEqual(await fnContainers(fn.id), []);
-  });
+  };
+  const stored: { name: string; url: string; why: string }[] = [
+    { name: 'a unix socket (the engine\'s own)', url: 'unix:///var/run/docker.sock', why: ' invalid scheme, only [tcp, udp, tls, tcp+tls] are supported' },
+    { name: 'a unixgram socket', url: 'unixgram:///dev/log', why: ' invalid scheme, only [tcp, udp, tls, tcp+tls] are supported' },
+    { name: 'several URLs', url: 'tcp://127.0.0.1:6514,udp://127.0.0.1:514', why: ': it is not one URL' },
+  ];
+  for (const c of stored) {
+    test(`a stored syslog URL Kiln refuses, ${c.name}: 502 naming syslog_url, no container, the call recorded`, async () => {
+      await storeSyslog(c.url);
+      const fn = await t.mkFn(`stored-${stored.indexOf(c)}`); // a write through the API: the cached app is dropped
+      const r = await t.invoke(fn.id, {});
+      assert.equal(r.status, 502, JSON.stringify(r.body));
+      assert.equal(r.body.message, `container failed to start: the app's syslog_url cannot be used: "${c.url}"${c.why}`);
+      assert.equal(r.headers.get('retry-after'), null);
+      assert.deepEqual(await fnContainers(fn.id), []);
+      const [recorded] = await t.calls(fn.id);
+      assert.equal(recorded?.status, 'error');
+      // The app can still be read, and mended with a PUT.
+      assert.equal((await call(t.srv.url, 'GET', `/v2/apps/${t.appId}`)).body.syslog_url, c.url);
+    });
+  }
 
   test('syslog_url removed: calls run without a log driver again', async () => {
     await setSyslog('');
