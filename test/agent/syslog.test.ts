@@ -119,6 +119,27 @@ describe('an app\'s syslog_url', () => {
     assert.deepEqual(await fnContainers(fn.id), []);
   });
 
+  test('tls: the engine is given tcp+tls, and its TLS handshake reaches the receiver', async () => {
+    // A receiver that reads the engine's first bytes and hangs up: the handshake fails, so the
+    // call does, with the engine's reason, but what it sent shows it spoke TLS.
+    const first: Buffer[] = [];
+    const tlsPeer = net.createServer((s) => s.once('data', (d: Buffer) => (first.push(d), s.destroy())));
+    await new Promise<void>((r) => tlsPeer.listen(0, '127.0.0.1', r));
+    try {
+      await setSyslog(`tls://127.0.0.1:${(tlsPeer.address() as net.AddressInfo).port}`);
+      const fn = await t.mkFn('tls-logger');
+      const r = await t.invoke(fn.id, {});
+      assert.equal(r.status, 502, JSON.stringify(r.body));
+      assert.match(r.body.message, /^container failed to start: the app's syslog_url cannot be used: failed to initialize logging driver: /);
+      // A TLS handshake record (0x16) carrying a ClientHello (1), not a syslog line.
+      assert.equal(first[0]?.[0], 0x16, `got ${first[0]?.subarray(0, 16).toString('hex')}`);
+      assert.equal(first[0]?.[5], 0x01);
+      assert.deepEqual(await fnContainers(fn.id), []);
+    } finally {
+      await new Promise((r) => tlsPeer.close(r));
+    }
+  });
+
   // Stored before Kiln's checks, by Fn or an older Kiln: the agent holds them to today's rule and
   // never gives them to the engine. The app's fault, said as such, not an engine error to retry.
   const storeSyslog = async (url: string) => {
