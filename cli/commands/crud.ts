@@ -63,7 +63,7 @@ const appOptions = (c: Command): Command =>
   c
     .option('-c, --config <KEY=VALUE>', 'configuration (environment) for every fn of the app; repeatable', collect)
     .option('--annotation <KEY=VALUE>', 'annotation (VALUE as JSON when it parses); repeatable', collect)
-    .option('--syslog-url <url>', 'syslog URL');
+    .option('--syslog-url <url>', 'where the fns\' output also goes: tcp://, udp:// or tls://HOST[:PORT]');
 
 const fnOptions = (c: Command): Command =>
   c
