@@ -49,6 +49,8 @@ export interface AgentConfig {
   networks: readonly string[];
   /** What a fn may ask for with kiln.io/network; checked again here, as the list may have narrowed since the fn was written. */
   allowedNetworks: readonly string[];
+  /** The unix sockets an app's syslog_url may name (KILN_SYSLOG_SOCKETS); checked again here, as for networks. */
+  syslogSockets?: readonly string[];
   /** How long shutdown lets running calls finish. */
   shutdownGraceMs: number;
   /** The runtime daemon bundle for `format: lambda` fns; such fns get 501 without it. */
@@ -313,7 +315,7 @@ export class Agent {
     // A URL stored by Fn or an older Kiln (a unix socket, say) is held to today's rule before the
     // engine, root on the host, is given it: the same 502 as a destination the engine refuses.
     const syslogUrl = spec.app.syslog_url?.trim();
-    const syslogBad = syslogUrl ? syslogUrlProblem(syslogUrl) : undefined;
+    const syslogBad = syslogUrl ? syslogUrlProblem(syslogUrl, this.cfg.syslogSockets) : undefined;
     if (syslogBad !== undefined) refuse(new LogDestinationError(`"${spec.app.syslog_url}"${syslogBad}`));
 
     const key = this.slotKeyOf(spec.app, spec.fn);

@@ -2,11 +2,16 @@
 // one. Pure: the API checks a URL when it is written, the agent again before a container is made
 // (a row stored by Fn, or by an older Kiln, was never checked by these rules).
 //
-// Only network destinations, as Fn's own list (tcp, udp, tls). The engine runs on the host, as
-// root: a unix or unixgram URL would have it connect to any socket there for any API caller.
+// Network destinations, as Fn's older list (tcp, udp, tls). Fn's current one also takes unix and
+// unixgram, but the engine runs on the host, as root: such a URL would have it connect to any
+// socket there for any API caller (and its error says whether a path exists). So a unix socket
+// is taken only when the operator lists its path in KILN_SYSLOG_SOCKETS (/dev/log, say).
 
 /** What may be written, Fn's schemes first; tcp+tls is the engine's name for tls, which Kiln documented before. */
 export const SYSLOG_SCHEMES: readonly string[] = ['tcp', 'udp', 'tls', 'tcp+tls'];
+
+/** Taken only for the socket paths KILN_SYSLOG_SOCKETS lists. */
+const UNIX_SCHEMES: readonly string[] = ['unix', 'unixgram'];
 
 const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):/;
 
@@ -15,10 +20,15 @@ const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):/;
  * Fn's); undefined when nothing is. Each other check is one the engine's driver would fail every
  * call on.
  */
-export function syslogUrlProblem(url: string): string | undefined {
+export function syslogUrlProblem(url: string, sockets: readonly string[] = []): string | undefined {
   const scheme = SCHEME.exec(url)?.[1]?.toLowerCase();
-  if (!scheme || !SYSLOG_SCHEMES.includes(scheme)) return ` invalid scheme, only [${SYSLOG_SCHEMES.join(', ')}] are supported`;
-  if (!/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(url)) return ': the engine takes scheme://host[:port]';
+  const schemes = sockets.length > 0 ? [...SYSLOG_SCHEMES, ...UNIX_SCHEMES] : SYSLOG_SCHEMES;
+  if (!scheme || !schemes.includes(scheme)) {
+    const unix = scheme !== undefined && UNIX_SCHEMES.includes(scheme) ? ' (unix and unixgram only for the sockets this server lists in KILN_SYSLOG_SOCKETS)' : '';
+    return ` invalid scheme, only [${schemes.join(', ')}] are supported${unix}`;
+  }
+  const unix = UNIX_SCHEMES.includes(scheme);
+  if (!/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(url)) return unix ? ': a unix socket URL is scheme:///path/to/socket' : ': the engine takes scheme://host[:port]';
   let u: URL;
   try {
     u = new URL(url);
@@ -26,6 +36,12 @@ export function syslogUrlProblem(url: string): string | undefined {
     return ': it is not one URL'; // e.g. several, comma-separated (the engine takes one)
   }
   if (u.search !== '' || u.hash !== '') return ': it has a query or fragment';
+  if (unix) {
+    if (u.hostname !== '' || u.pathname === '') return ': a unix socket URL is scheme:///path/to/socket';
+    // Compared as the engine will read it: the path as written, not percent-decoded or resolved.
+    const path = url.slice(url.indexOf('://') + 3);
+    return sockets.includes(path) ? undefined : `: the socket ${path} is not one of those KILN_SYSLOG_SOCKETS lists (${sockets.join(', ')})`;
+  }
   if (u.hostname === '') return ': it names no host';
   return u.pathname === '' || u.pathname === '/' ? undefined : ': a network syslog URL has no path';
 }

@@ -134,6 +134,7 @@ export async function start(config: Config): Promise<Running> {
       shutdownGraceMs: a.shutdownGraceMs,
       networks: a.networks,
       allowedNetworks: a.allowedNetworks,
+      syslogSockets: a.syslogSockets,
       ...(lambda && { lambda }),
       ...(cpus && { lambdaCpus: cpus, lambdaCpusShared: a.lambdaCpusShared }),
     },
@@ -163,6 +164,7 @@ export async function start(config: Config): Promise<Running> {
     maxRequestSize: config.maxRequestSize,
     publicUrl: config.publicUrl,
     allowedNetworks: a.allowedNetworks,
+    syslogSockets: a.syslogSockets,
     metrics: createMetrics(() => agent.stats()),
     ...(ui && { ui }),
   });

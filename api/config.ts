@@ -184,6 +184,21 @@ const allowedHosts = z.string().transform((raw, ctx) => {
   return hosts;
 });
 
+/**
+ * KILN_SYSLOG_SOCKETS: host paths of unix sockets an app's syslog_url may name (unix:// and
+ * unixgram://). Plain absolute paths only, so the one written in a URL is the one the engine opens.
+ */
+const syslogSockets = z.string().transform((raw, ctx) => {
+  const paths = raw.split(',').map((p) => p.trim()).filter(Boolean);
+  for (const p of paths) {
+    if (!/^\/[A-Za-z0-9._/-]+$/.test(p) || p.split('/').some((seg, i) => i > 0 && (seg === '' || seg === '.' || seg === '..'))) {
+      ctx.addIssue({ code: 'custom', message: `"${p}" is not a plain absolute path (letters, digits, . _ - and /; no empty, . or .. parts), e.g. /dev/log` });
+      return z.NEVER;
+    }
+  }
+  return paths;
+});
+
 /** Docker on this machine (its unix socket): only then are this process's CPUs the containers' CPUs. */
 const dockerIsLocal = (dockerHost: string | undefined): boolean => dockerHost === undefined || dockerHost.startsWith('unix://');
 
@@ -243,6 +258,7 @@ const envSchema = z.object({
   KILN_AUTH_TOKENS: authTokens.optional(),
   KILN_AUTH_INVOKE: boolOn,
   KILN_ALLOWED_HOSTS: allowedHosts.optional(),
+  KILN_SYSLOG_SOCKETS: syslogSockets.optional(),
   KILN_DOCKER_PULL: boolOn,
   KILN_LAMBDA_CPUS: lambdaCpus,
   KILN_LAMBDA_CPUS_SHARED: boolOn,
@@ -321,6 +337,8 @@ export interface Config {
     networks: string[];
     /** What the kiln.io/network annotation may name: KILN_ALLOWED_NETWORKS and `networks`, never host, none or container:... */
     allowedNetworks: string[];
+    /** KILN_SYSLOG_SOCKETS: the unix sockets an app's syslog_url may name. */
+    syslogSockets: string[];
     readOnlyRoot: boolean;
     unprivileged: boolean;
     /** KILN_FN_USER: `uid:gid` the functions run as, unless not unprivileged. */
@@ -386,6 +404,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       maxTmpfsInodes: e.FN_MAX_TMPFS_INODES,
       networks,
       allowedNetworks: allowedNetworks(askable, networks),
+      syslogSockets: e.KILN_SYSLOG_SOCKETS ?? [],
       readOnlyRoot: !e.FN_DISABLE_READONLY_ROOTFS,
       unprivileged: !e.FN_DISABLE_UNPRIVILEGED_CONTAINERS,
       fnUser: e.KILN_FN_USER,

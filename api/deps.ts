@@ -26,6 +26,8 @@ export interface ApiDeps {
   publicUrl: string | undefined;
   /** What the kiln.io/network annotation of an app or fn may name (KILN_ALLOWED_NETWORKS, FN_DOCKER_NETWORKS). */
   allowedNetworks: readonly string[];
+  /** The unix sockets an app's syslog_url may name (KILN_SYSLOG_SOCKETS). */
+  syslogSockets: readonly string[];
   /** GET /metrics (Prometheus); absent, the path is not served. */
   metrics?: Metrics;
   /** The web view's files, served at /ui/; absent, the web view is off. */

@@ -20,7 +20,7 @@ const appBody = z.object({
 });
 type AppBody = z.infer<typeof appBody>;
 
-function validateApp(app: App, allowedNetworks: readonly string[]): void {
+function validateApp(app: App, allowedNetworks: readonly string[], syslogSockets: readonly string[]): void {
   switch (checkWordName(app.name)) {
     case 'missing': throw badRequest('Missing Name');
     case 'too-long': throw badRequest('App name must be 255 characters or less');
@@ -30,14 +30,14 @@ function validateApp(app: App, allowedNetworks: readonly string[]): void {
   validateAnnotations(app.annotations);
   validateNetworkAnnotation(app.annotations, allowedNetworks);
   if (app.syslog_url !== undefined) {
-    const problem = syslogUrlProblem(app.syslog_url.trim());
+    const problem = syslogUrlProblem(app.syslog_url.trim(), syslogSockets);
     if (problem !== undefined) throw badRequest(`invalid syslog url: "${app.syslog_url}"${problem}`);
   }
   if (!(APP_SHAPES as readonly string[]).includes(app.shape)) throw badRequest('Invalid app shape');
 }
 
-/** `allowedNetworks`: what kiln.io/network may name (the server's settings). */
-export function newApp(body: unknown, id: string, now: string, allowedNetworks: readonly string[]): App {
+/** `allowedNetworks`: what kiln.io/network may name; `syslogSockets`: the unix sockets syslog_url may name (the server's settings). */
+export function newApp(body: unknown, id: string, now: string, allowedNetworks: readonly string[], syslogSockets: readonly string[] = []): App {
   const b: AppBody = parseBody(appBody, body);
   if (b.id) throw badRequest('App ID cannot be supplied on create');
   const app: App = {
@@ -51,7 +51,7 @@ export function newApp(body: unknown, id: string, now: string, allowedNetworks: 
     updated_at: now,
   };
   if (b.syslog_url) app.syslog_url = b.syslog_url;
-  validateApp(app, allowedNetworks);
+  validateApp(app, allowedNetworks, syslogSockets);
   return app;
 }
 
@@ -62,7 +62,7 @@ export function parseAppPatch(body: unknown, pathId: string): AppBody {
   return b;
 }
 
-export function mergeApp(existing: App, b: AppBody, now: string, allowedNetworks: readonly string[]): App {
+export function mergeApp(existing: App, b: AppBody, now: string, allowedNetworks: readonly string[], syslogSockets: readonly string[] = []): App {
   if (b.name && b.name !== existing.name) throw new ApiError(409, 'Could not update - name is immutable');
   const app: App = {
     ...existing,
@@ -76,6 +76,6 @@ export function mergeApp(existing: App, b: AppBody, now: string, allowedNetworks
   }
   // A PUT's shape is ignored, as Fn's App.Update does: an app's images were built for the
   // shape it was created with.
-  validateApp(app, allowedNetworks);
+  validateApp(app, allowedNetworks, syslogSockets);
   return stampIfChanged(existing, app, now);
 }

@@ -6,7 +6,7 @@ import { listBody, parsePageQuery } from '../pagination.js';
 import { optionalQuery } from '../query.js';
 import { methodNotAllowed } from './method-not-allowed.js';
 
-export function appsRouter({ store, newId, now, allowedNetworks }: ApiDeps): Router {
+export function appsRouter({ store, newId, now, allowedNetworks, syslogSockets }: ApiDeps): Router {
   const r = Router();
   const isAppKey = (k: string) => checkWordName(k) === 'ok';
 
@@ -18,7 +18,7 @@ export function appsRouter({ store, newId, now, allowedNetworks }: ApiDeps): Rou
       res.json(listBody(items, last));
     })
     .post(async (req, res) => {
-      const app = newApp(req.body, newId(), now(), allowedNetworks);
+      const app = newApp(req.body, newId(), now(), allowedNetworks, syslogSockets);
       await store.insertApp(app);
       res.json(app);
     })
@@ -31,7 +31,7 @@ export function appsRouter({ store, newId, now, allowedNetworks }: ApiDeps): Rou
     .put(async (req, res) => {
       const patch = parseAppPatch(req.body, req.params.app_id);
       const at = now();
-      const app = await store.updateApp(req.params.app_id, (current) => mergeApp(current, patch, at, allowedNetworks));
+      const app = await store.updateApp(req.params.app_id, (current) => mergeApp(current, patch, at, allowedNetworks, syslogSockets));
       res.json(app);
     })
     .delete(async (req, res) => {

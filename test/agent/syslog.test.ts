@@ -3,7 +3,10 @@
 // is still kept. Real receivers (TCP and UDP) on the loopback, where dockerd dials them.
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { agentSuite, type AgentSuite } from '../helpers/agent-suite.js';
 import { FN_LABEL } from '../../drivers/docker/driver.js';
@@ -27,6 +30,8 @@ async function waitFor<T>(get: () => T | undefined): Promise<T> {
   assert.ok(await eventually(async () => (value = get()) !== undefined, 10_000), 'never arrived');
   return value!;
 }
+
+const UNIX_NOTE = ' (unix and unixgram only for the sockets this server lists in KILN_SYSLOG_SOCKETS)';
 
 const parse = (raw: string): Received[] =>
   [...raw.matchAll(MESSAGE)].map((m) => ({ pri: Number(m[1]), appName: m[2]!, msgId: m[3]!, text: m[4]! }));
@@ -151,8 +156,8 @@ describe('an app\'s syslog_url', () => {
     }
   };
   const stored: { name: string; url: string; why: string }[] = [
-    { name: 'a unix socket (the engine\'s own)', url: 'unix:///var/run/docker.sock', why: ' invalid scheme, only [tcp, udp, tls, tcp+tls] are supported' },
-    { name: 'a unixgram socket', url: 'unixgram:///dev/log', why: ' invalid scheme, only [tcp, udp, tls, tcp+tls] are supported' },
+    { name: 'a unix socket (the engine\'s own)', url: 'unix:///var/run/docker.sock', why: ` invalid scheme, only [tcp, udp, tls, tcp+tls] are supported${UNIX_NOTE}` },
+    { name: 'a unixgram socket', url: 'unixgram:///dev/log', why: ` invalid scheme, only [tcp, udp, tls, tcp+tls] are supported${UNIX_NOTE}` },
     { name: 'several URLs', url: 'tcp://127.0.0.1:6514,udp://127.0.0.1:514', why: ': it is not one URL' },
   ];
   for (const c of stored) {
@@ -180,5 +185,48 @@ describe('an app\'s syslog_url', () => {
     assert.ok(c);
     const info = await t.docker.getContainer(c.Id).inspect();
     assert.equal(info.HostConfig.LogConfig?.Type, 'none');
+  });
+});
+
+// KILN_SYSLOG_SOCKETS: an operator may let apps log to a host socket they name (Fn's unix schemes).
+describe('an app\'s syslog_url on a unix socket KILN_SYSLOG_SOCKETS lists', () => {
+  let t: AgentSuite;
+  let dir: string;
+  let listener: net.Server;
+  let text = '';
+  const conns = new Set<net.Socket>();
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'kiln-syslog-'));
+    const path = join(dir, 'log.sock');
+    listener = net.createServer((s) => {
+      conns.add(s);
+      s.setEncoding('utf8').on('data', (d: string) => (text += d)).on('close', () => conns.delete(s));
+    });
+    await new Promise<void>((r) => listener.listen(path, r));
+    t = await agentSuite('syslog-unix', { KILN_SYSLOG_SOCKETS: path });
+  });
+
+  after(async () => {
+    await t?.close();
+    for (const s of conns) s.destroy();
+    await new Promise((r) => listener?.close(r));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('the listed socket takes the lines; another path is a 400 that changes nothing', async () => {
+    const path = join(dir, 'log.sock');
+    const other = await call(t.srv.url, 'PUT', `/v2/apps/${t.appId}`, { syslog_url: 'unix:///var/run/docker.sock' });
+    assert.equal(other.status, 400);
+    assert.match(other.body.message, /the socket \/var\/run\/docker\.sock is not one of those KILN_SYSLOG_SOCKETS lists/);
+    assert.equal((await call(t.srv.url, 'GET', `/v2/apps/${t.appId}`)).body.syslog_url, undefined);
+
+    const put = await call(t.srv.url, 'PUT', `/v2/apps/${t.appId}`, { syslog_url: `unix://${path}` });
+    assert.equal(put.status, 200, JSON.stringify(put.body));
+    const fn = await t.mkFn('unix-logger');
+    const r = await t.invoke(fn.id, { log: 'hello over a unix socket' });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const got = await waitFor(() => parse(text).find((m) => m.text === 'hello over a unix socket'));
+    assert.equal(got.appName, `app_id=${t.appId},fn_id=${fn.id}`);
   });
 });

@@ -44,6 +44,7 @@ const DEFAULTS: Config = {
     maxTmpfsInodes: 0,
     networks: [],
     allowedNetworks: ['bridge'],
+    syslogSockets: [],
     readOnlyRoot: true,
     unprivileged: true,
     fnUser: '1000:1000',
@@ -113,6 +114,14 @@ for (const value of ['-1', '7d', '1e3', '.5', 'forever', 'NaN']) {
     assert.throws(() => loadConfig({ KILN_CALL_RETENTION_HOURS: value }), (err: unknown) => err instanceof ConfigError && err.message.includes('KILN_CALL_RETENTION_HOURS'));
   });
 }
+
+test('KILN_SYSLOG_SOCKETS: plain absolute paths, commas between', () => {
+  assert.deepEqual(loadConfig({}).agent.syslogSockets, []);
+  assert.deepEqual(loadConfig({ KILN_SYSLOG_SOCKETS: ' /dev/log, /run/rsyslog/in.sock ,' }).agent.syslogSockets, ['/dev/log', '/run/rsyslog/in.sock']);
+  for (const value of ['dev/log', '/dev/../var/run/docker.sock', '/dev//log', '/dev/./log', '/dev/log/', '/dev/l%6Fg', '/dev/log sock']) {
+    assert.throws(() => loadConfig({ KILN_SYSLOG_SOCKETS: value }), (err: unknown) => err instanceof ConfigError && err.message.includes('KILN_SYSLOG_SOCKETS'), value);
+  }
+});
 
 const agentCases: { name: string; env: NodeJS.ProcessEnv; want: Partial<Config['agent']> }[] = [
   { name: 'FN_FREEZE_IDLE_MSECS -1 disables freezing', env: { FN_FREEZE_IDLE_MSECS: '-1' }, want: { freezeIdleMs: -1 } },

@@ -17,6 +17,9 @@ const NET_ERROR = (why: string): ExpectedApiError =>
   badRequestError(`Invalid annotation "kiln.io/network": ${why}; networks allowed: bridge, fns`);
 const SYSLOG_ERROR = (url: string): string =>
   `invalid syslog url: "${url}" invalid scheme, only [tcp, udp, tls, tcp+tls] are supported`;
+/** A unix URL on a server that lists no sockets. */
+const UNIX_ERROR = (url: string): string =>
+  `${SYSLOG_ERROR(url)} (unix and unixgram only for the sockets this server lists in KILN_SYSLOG_SOCKETS)`;
 
 const fresh = (extra: Partial<App> = {}): App => ({
   id: ID, name: 'myapp', config: {}, annotations: {}, shape: 'GENERIC_X86', created_at: NOW, updated_at: NOW, ...extra,
@@ -141,7 +144,7 @@ const createBad: { name: string; body: unknown; err: ExpectedApiError }[] = [
   // A unix socket is on the host, where the engine runs as root: no API caller may point it at one
   // (Fn's schemes are network ones only). In any case, with any path, as the engine would take it.
   ...['unix:///var/run/docker.sock', 'unixgram:///dev/log', 'UNIX:///run/containerd/containerd.sock', 'unix://logs/dev/log', 'unixgram://', 'unix:/dev/log']
-    .map((url) => ({ name: `a unix syslog URL: ${url}`, body: { name: 'myapp', syslog_url: url }, err: badRequestError(SYSLOG_ERROR(url)) })),
+    .map((url) => ({ name: `a unix syslog URL: ${url}`, body: { name: 'myapp', syslog_url: url }, err: badRequestError(UNIX_ERROR(url)) })),
   // Nor any other scheme the engine's driver (or none) would take.
   ...['file:///var/log/x', 'tls+tcp://logs:514', 'syslog://logs:514', 'ssl://logs:514']
     .map((url) => ({ name: `another scheme: ${url}`, body: { name: 'myapp', syslog_url: url }, err: badRequestError(SYSLOG_ERROR(url)) })),
@@ -279,7 +282,7 @@ const mergeBad: { name: string; patch: AppPatch; err: ExpectedApiError }[] = [
     err: badRequestError(SYSLOG_ERROR('https://logs')),
   },
   ...['unix:///var/run/docker.sock', 'unixgram:///dev/log'].map((url) => ({
-    name: `a unix syslog URL: ${url}`, patch: { syslog_url: url }, err: badRequestError(SYSLOG_ERROR(url)),
+    name: `a unix syslog URL: ${url}`, patch: { syslog_url: url }, err: badRequestError(UNIX_ERROR(url)),
   })),
   {
     name: 'bad annotation key',
@@ -309,7 +312,7 @@ for (const c of mergeBad) {
 // as any other change would write it back; each call fails until then (see the agent).
 const storedUnix: App = { ...structuredClone(existing), syslog_url: 'unix:///var/run/docker.sock' };
 const storedUnixCases: { name: string; patch: AppPatch; want: App | ExpectedApiError }[] = [
-  { name: 'a config change keeps it: 400', patch: { config: { C: '3' } }, want: badRequestError(SYSLOG_ERROR('unix:///var/run/docker.sock')) },
+  { name: 'a config change keeps it: 400', patch: { config: { C: '3' } }, want: badRequestError(UNIX_ERROR('unix:///var/run/docker.sock')) },
   { name: 'replaced by a tcp URL', patch: { syslog_url: 'tcp://logs:514' }, want: merged({ syslog_url: 'tcp://logs:514' }) },
   { name: 'removed', patch: { syslog_url: '' }, want: merged({}, ['syslog_url']) },
 ];
@@ -319,3 +322,32 @@ for (const c of storedUnixCases) {
     else assert.deepEqual(mergeApp(storedUnix, c.patch, NOW, NETS), c.want);
   });
 }
+
+// KILN_SYSLOG_SOCKETS: the operator's list of host sockets a syslog_url may name, exactly as written.
+const SOCKETS = ['/dev/log', '/run/rsyslog.sock'];
+const socketCases: { url: string; why?: string }[] = [
+  { url: 'unix:///dev/log' },
+  { url: 'unixgram:///dev/log' },
+  { url: 'UNIX:///run/rsyslog.sock' },
+  { url: 'tcp://logs:514' },
+  { url: 'unix:///var/run/docker.sock', why: ': the socket /var/run/docker.sock is not one of those KILN_SYSLOG_SOCKETS lists (/dev/log, /run/rsyslog.sock)' },
+  { url: 'unix:///dev/../dev/log', why: ': the socket /dev/../dev/log is not one of those KILN_SYSLOG_SOCKETS lists (/dev/log, /run/rsyslog.sock)' },
+  { url: 'unix:///dev/%6Cog', why: ': the socket /dev/%6Cog is not one of those KILN_SYSLOG_SOCKETS lists (/dev/log, /run/rsyslog.sock)' },
+  { url: 'unix:///dev/log/', why: ': the socket /dev/log/ is not one of those KILN_SYSLOG_SOCKETS lists (/dev/log, /run/rsyslog.sock)' },
+  { url: 'unix://logs/dev/log', why: ': a unix socket URL is scheme:///path/to/socket' },
+  { url: 'unix:/dev/log', why: ': a unix socket URL is scheme:///path/to/socket' },
+  { url: 'unixgram://', why: ': a unix socket URL is scheme:///path/to/socket' },
+  { url: 'unix:///dev/log?x=1', why: ': it has a query or fragment' },
+  { url: 'http://logs:514', why: ' invalid scheme, only [tcp, udp, tls, tcp+tls, unix, unixgram] are supported' },
+];
+for (const c of socketCases) {
+  test(`with KILN_SYSLOG_SOCKETS, newApp ${c.why ? 'rejects' : 'accepts'} ${c.url}`, () => {
+    const body = { name: 'myapp', syslog_url: c.url };
+    if (c.why) assertApiError(() => newApp(body, ID, NOW, NETS, SOCKETS), badRequestError(`invalid syslog url: "${c.url}"${c.why}`));
+    else assert.deepEqual(newApp(body, ID, NOW, NETS, SOCKETS), fresh({ syslog_url: c.url }));
+  });
+}
+test('with KILN_SYSLOG_SOCKETS, a stored unix URL it lists can be kept through a PUT', () => {
+  const stored: App = { ...structuredClone(existing), syslog_url: 'unix:///dev/log' };
+  assert.equal(mergeApp(stored, { config: { C: '3' } }, NOW, NETS, SOCKETS).syslog_url, 'unix:///dev/log');
+});
