@@ -33,6 +33,7 @@ import { prepareSocketBase } from '../agent/iofs-base.js';
 import { hostCapacity } from '../agent/resources.js';
 import Docker from 'dockerode';
 import { DockerDriver } from '../drivers/docker/driver.js';
+import { registryCredentials } from '../drivers/docker/registry-credentials.js';
 import type { LambdaRuntime } from '../agent/lambda.js';
 import { prepareRuntimeBundle } from '../images/runtime-bundle.js';
 import { openKnex } from '../store/open.js';
@@ -91,6 +92,7 @@ export async function start(config: Config): Promise<Running> {
     nodeId: a.nodeId,
     pull: a.pull,
     pullTimeoutMs: a.pullTimeoutMs,
+    credentials: registryCredentials({ configFile: a.dockerConfigFile, log, ...(a.dockerAuth && { fnDockerAuth: a.dockerAuth }) }),
     limits: {
       pids: a.maxPids,
       openFiles: a.maxOpenFiles,

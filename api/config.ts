@@ -1,11 +1,12 @@
 // Settings are read once, here, into a typed object; nothing else reads process.env.
 // Names follow Fn's where Fn has the same setting, so an Fn operator's environment carries over.
-import { hostname, tmpdir } from 'node:os';
+import { homedir, hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { CpuListError, parseCpuList } from '../agent/cpu-placement.js';
 import { allowedNetworks, DEFAULT_ALLOWED_NETWORKS, networkNames } from '../agent/fn-network.js';
 import { DEFAULT_FN_USER } from '../drivers/docker/create-options.js';
+import { parseFnDockerAuth, RegistryAuthError, type AuthEntries } from '../drivers/docker/registry-auth.js';
 import { DEFAULT_DB_TIMEOUT_MS } from '../store/db-timeout.js';
 import { allowedHostEntry } from './allowed-hosts.js';
 import { MIN_TOKEN_LENGTH, TOKEN_PATTERN } from './auth.js';
@@ -199,6 +200,17 @@ const syslogSockets = z.string().transform((raw, ctx) => {
   return paths;
 });
 
+/** FN_DOCKER_AUTH: Fn's JSON of registry credentials; a value that cannot be used stops start-up, as in Fn. */
+const fnDockerAuth = z.string().transform((raw, ctx) => {
+  try {
+    return parseFnDockerAuth(raw);
+  } catch (err) {
+    if (!(err instanceof RegistryAuthError)) throw err;
+    ctx.addIssue({ code: 'custom', message: err.message });
+    return z.NEVER;
+  }
+});
+
 /** Docker on this machine (its unix socket): only then are this process's CPUs the containers' CPUs. */
 const dockerIsLocal = (dockerHost: string | undefined): boolean => dockerHost === undefined || dockerHost.startsWith('unix://');
 
@@ -243,6 +255,8 @@ const envSchema = z.object({
   FN_IOFS_TMPFS: bool,
   FN_IOFS_OPTS: z.string().regex(/^[A-Za-z0-9_=,.:-]*$/, 'mount options: letters, digits and _ = , . : -').default('size=1m,nr_inodes=64'),
   FN_DOCKER_NETWORKS: z.string().optional(),
+  // Fn's: registry credentials, instead of the Docker config file.
+  FN_DOCKER_AUTH: fnDockerAuth.optional(),
   FN_DISABLE_READONLY_ROOTFS: bool,
   FN_DISABLE_UNPRIVILEGED_CONTAINERS: bool,
   // Kiln's own.
@@ -339,6 +353,10 @@ export interface Config {
     allowedNetworks: string[];
     /** KILN_SYSLOG_SOCKETS: the unix sockets an app's syslog_url may name. */
     syslogSockets: string[];
+    /** FN_DOCKER_AUTH: when set, the only registry credentials pulls send. */
+    dockerAuth: AuthEntries | undefined;
+    /** The Docker CLI's config file, read at each pull for registry credentials. */
+    dockerConfigFile: string;
     readOnlyRoot: boolean;
     unprivileged: boolean;
     /** KILN_FN_USER: `uid:gid` the functions run as, unless not unprivileged. */
@@ -405,6 +423,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       networks,
       allowedNetworks: allowedNetworks(askable, networks),
       syslogSockets: e.KILN_SYSLOG_SOCKETS ?? [],
+      dockerAuth: e.FN_DOCKER_AUTH,
+      // Where the Docker CLI keeps it; empty DOCKER_CONFIG or HOME count as unset, as in a shell.
+      dockerConfigFile: given.DOCKER_CONFIG !== undefined
+        ? join(given.DOCKER_CONFIG, 'config.json')
+        : join(given.HOME ?? homedir(), '.docker', 'config.json'),
       readOnlyRoot: !e.FN_DISABLE_READONLY_ROOTFS,
       unprivileged: !e.FN_DISABLE_UNPRIVILEGED_CONTAINERS,
       fnUser: e.KILN_FN_USER,

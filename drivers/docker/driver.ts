@@ -5,6 +5,7 @@ import type { Cookie, ContainerTask, Driver, ImageConfig, Leftovers } from '../c
 import { DriverError, ImageNotFoundError } from '../errors.js';
 import { parseImage } from '../image-name.js';
 import { DockerCookie } from './cookie.js';
+import type { CredentialsFor } from './registry-credentials.js';
 import { imageEvent, RETAG_ACTIONS, type ImageEvent } from './image-events.js';
 import { createOptions, DEFAULT_LIMITS, IOFS_MOUNT, type DockerLimits } from './create-options.js';
 
@@ -24,6 +25,8 @@ export interface DockerDriverOptions {
   /** Try a registry when the image is not local (off where no registry answers). */
   pull?: boolean;
   pullTimeoutMs?: number;
+  /** The registry credentials a pull of this image sends (X-Registry-Auth); none when absent. */
+  credentials?: CredentialsFor;
 }
 
 /** How soon a broken event stream (an engine restart) is opened again. */
@@ -104,7 +107,9 @@ export class DockerDriver implements Driver {
     const timeout = AbortSignal.timeout(this.opts.pullTimeoutMs ?? 10 * 60_000);
     const abort = signal ? AbortSignal.any([signal, timeout]) : timeout;
     try {
-      const stream = await this.docker.pull(image, { abortSignal: abort });
+      // The engine never reads the CLI's config: without this header a private registry refuses.
+      const authconfig = await this.opts.credentials?.(image);
+      const stream = await this.docker.pull(image, { abortSignal: abort, ...(authconfig && { authconfig }) });
       await new Promise<void>((resolve, reject) => {
         this.docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve()));
       });

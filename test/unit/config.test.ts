@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { hostname, tmpdir } from 'node:os';
+import { homedir, hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Config, ConfigError, loadConfig } from '../../api/config.js';
 
@@ -45,6 +45,8 @@ const DEFAULTS: Config = {
     networks: [],
     allowedNetworks: ['bridge'],
     syslogSockets: [],
+    dockerAuth: undefined,
+    dockerConfigFile: join(homedir(), '.docker', 'config.json'),
     readOnlyRoot: true,
     unprivileged: true,
     fnUser: '1000:1000',
@@ -138,6 +140,14 @@ const agentCases: { name: string; env: NodeJS.ProcessEnv; want: Partial<Config['
   ...['TRUE', 'True', 't', 'T', ' true '].map((v) => ({ name: `FN_DISABLE_READONLY_ROOTFS ${JSON.stringify(v)}`, env: { FN_DISABLE_READONLY_ROOTFS: v }, want: { readOnlyRoot: false } })),
   ...['FALSE', 'False', 'f', 'F', '0', 'no'].map((v) => ({ name: `FN_DISABLE_READONLY_ROOTFS ${JSON.stringify(v)}`, env: { FN_DISABLE_READONLY_ROOTFS: v }, want: { readOnlyRoot: true } })),
   { name: 'KILN_NODE_ID', env: { KILN_NODE_ID: 'node-7' }, want: { nodeId: 'node-7' } },
+  // Where the Docker CLI keeps its config: DOCKER_CONFIG's directory, else HOME's .docker.
+  { name: 'DOCKER_CONFIG', env: { DOCKER_CONFIG: '/etc/kiln/docker', HOME: '/home/k' }, want: { dockerConfigFile: '/etc/kiln/docker/config.json' } },
+  { name: 'HOME', env: { HOME: '/home/k' }, want: { dockerConfigFile: '/home/k/.docker/config.json' } },
+  { name: 'DOCKER_CONFIG empty is unset', env: { DOCKER_CONFIG: '', HOME: '/home/k' }, want: { dockerConfigFile: '/home/k/.docker/config.json' } },
+  // FN_DOCKER_AUTH in Fn's two forms (go-dockerclient's): config.json's and .dockercfg's.
+  { name: 'FN_DOCKER_AUTH with auths', env: { FN_DOCKER_AUTH: '{"auths":{"https://my.registry.com":{"auth":"dXNlcjpwYXNz"}}}' }, want: { dockerAuth: { 'https://my.registry.com': { auth: 'dXNlcjpwYXNz' } } } },
+  { name: 'FN_DOCKER_AUTH bare, as .dockercfg', env: { FN_DOCKER_AUTH: '{"r.example:5000":{"auth":"dXNlcjpwYXNz","email":"a@b"}}' }, want: { dockerAuth: { 'r.example:5000': { auth: 'dXNlcjpwYXNz' } } } },
+  { name: 'FN_DOCKER_AUTH {}', env: { FN_DOCKER_AUTH: '{}' }, want: { dockerAuth: {} } },
   { name: 'KILN_FN_USER', env: { KILN_FN_USER: '100000:100000' }, want: { fnUser: '100000:100000' } },
   { name: 'KILN_FN_USER uid and gid apart, spaces round', env: { KILN_FN_USER: ' 2000:3000 ' }, want: { fnUser: '2000:3000' } },
   { name: 'KILN_FN_USER leading zeros go', env: { KILN_FN_USER: '0100:007' }, want: { fnUser: '100:7' } },
@@ -216,6 +226,24 @@ for (const value of ['1000', 'fn:fn', 'fn', '1000:', ':1000', '1000:1000:1000', 
   });
 }
 
+// FN_DOCKER_AUTH that cannot be used stops start-up (as in Fn), naming the setting and never the secret.
+for (const [name, value] of [
+  ['not JSON', '{"auths": {"r": {"auth": "c2VjcmV0OnM="}'],
+  ['an auth that is not base64', '{"auths":{"r.example":{"auth":"secret!!"}}}'],
+  ['an auth without a colon', '{"auths":{"r.example":{"auth":"c2VjcmV0"}}}'],
+  ['an entry that is not an object', '{"r.example":"secret"}'],
+  ['a list', '["secret"]'],
+]) {
+  test(`loadConfig rejects FN_DOCKER_AUTH: ${name}`, () => {
+    assert.throws(() => loadConfig({ FN_DOCKER_AUTH: value! }), (err: unknown) => {
+      assert.ok(err instanceof ConfigError, String(err));
+      assert.match(err.message, /^invalid settings: FN_DOCKER_AUTH: /);
+      assert.ok(!/secret|c2VjcmV0/.test(err.message), err.message);
+      return true;
+    });
+  });
+}
+
 for (const c of agentRejected) {
   test(`loadConfig agent rejects ${c.name}`, () => assert.throws(() => loadConfig(c.env), ConfigError));
 }
@@ -278,7 +306,7 @@ const unreadCases: { name: string; env: NodeJS.ProcessEnv; want: string[] }[] = 
   {
     name: 'Fn settings Kiln has no use for',
     env: { FN_LOG_FORMAT: 'json', FN_HOT_POLL_MSECS: '100', FN_DOCKER_AUTH: '{}', FN_IOFS_DOCKER_PATH: '/iofs', FN_PORT: '9000' },
-    want: ['FN_DOCKER_AUTH', 'FN_HOT_POLL_MSECS', 'FN_IOFS_DOCKER_PATH', 'FN_LOG_FORMAT'],
+    want: ['FN_HOT_POLL_MSECS', 'FN_IOFS_DOCKER_PATH', 'FN_LOG_FORMAT'],
   },
   { name: 'an empty one counts as unset', env: { FN_LOG_FORMAT: '', FN_MQ_URL: 'bolt:///x' }, want: ['FN_MQ_URL'] },
   { name: 'other prefixes are not Fn settings', env: { PATH: '/bin', KILN_FOO: '1', fn_port: '1', MY_FN_X: '1' }, want: [] },
