@@ -13,7 +13,7 @@ export interface ImageRef {
 }
 
 export class ImageRefError extends Error {
-  constructor(readonly ref: string, reason: string) {
+  constructor(readonly ref: string, readonly reason: string) {
     // JSON quoting makes stray whitespace or control characters visible in the message.
     super(`invalid image reference ${JSON.stringify(ref)}: ${reason}`);
     this.name = 'ImageRefError';

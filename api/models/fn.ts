@@ -1,6 +1,7 @@
 // Fn input: create (with Fn's defaults) and PUT-merge, plus Kiln's `format`.
 import { z } from 'zod';
 import { badRequest } from '../errors.js';
+import { ImageRefError, parseImage } from '../../drivers/image-name.js';
 import { FN_FORMATS, kilnFnFormat, type Fn, type FnFormat } from '../../store/types.js';
 import {
   annotationsSchema, checkFnName, configSchema, mergeAnnotations, mergeConfig, parseBody,
@@ -31,6 +32,17 @@ const fnBody = z.object({
 });
 type FnBody = z.infer<typeof fnBody>;
 
+/** Why Docker would refuse `image` as a reference, or undefined. */
+function imageRefProblem(image: string): string | undefined {
+  try {
+    parseImage(image);
+    return undefined;
+  } catch (err) {
+    if (err instanceof ImageRefError) return `is not an image reference Docker takes: ${err.reason}`;
+    throw err;
+  }
+}
+
 function validateFn(fn: Fn, allowedNetworks: readonly string[]): void {
   switch (checkFnName(fn.name)) {
     case 'missing': throw badRequest('Missing Fn name');
@@ -40,6 +52,9 @@ function validateFn(fn: Fn, allowedNetworks: readonly string[]): void {
   }
   if (!fn.app_id) throw badRequest('Missing AppID on Fn');
   if (!fn.image) throw badRequest('Missing image on Fn');
+  // Fn takes any image and fails each call; one the engine can never use is a 400 here instead.
+  const imageProblem = imageRefProblem(fn.image);
+  if (imageProblem !== undefined) throw badRequest(`Invalid image on Fn: ${JSON.stringify(fn.image)} ${imageProblem}`);
   if (fn.timeout <= 0 || fn.timeout > FN_LIMITS.timeout.max) {
     throw badRequest('timeout value is out of range, must be between 0 and 300');
   }

@@ -70,6 +70,8 @@ const cases: Case[] = [
   { name: 'timeout 301', method: 'POST', path: () => '/v2/fns', body: (f) => ({ name: 'x', app_id: f.app.id, image: 'i', timeout: 301 }), status: 400, message: /^timeout value is out of range/ },
   { name: 'timeout -5', method: 'POST', path: () => '/v2/fns', body: (f) => ({ name: 'x', app_id: f.app.id, image: 'i', timeout: -5 }), status: 400, message: /^timeout value is out of range/ },
   { name: 'idle_timeout 3601', method: 'POST', path: () => '/v2/fns', body: (f) => ({ name: 'x', app_id: f.app.id, image: 'i', idle_timeout: 3601 }), status: 400, message: /^idle_timeout value is out of range/ },
+  { name: 'an image Docker refuses, on create', method: 'POST', path: () => '/v2/fns', body: (f) => ({ name: 'x9i', app_id: f.app.id, image: 'UPPER/Case:1' }), status: 400, message: /^Invalid image on Fn: "UPPER\/Case:1" is not an image reference Docker takes: repository path component "UPPER" must be lowercase$/ },
+  { name: 'an image Docker refuses, on update', method: 'PUT', path: (f) => `/v2/fns/${f.fn.id}`, body: () => ({ image: 'bad image' }), status: 400, message: /^Invalid image on Fn: "bad image" is not an image reference Docker takes: it contains whitespace$/ },
   { name: 'idle_timeout -1 on update', method: 'PUT', path: (f) => `/v2/fns/${f.fn.id}`, body: () => ({ idle_timeout: -1 }), status: 400, message: /^idle_timeout value is out of range/ },
   { name: 'memory 9000 on update', method: 'PUT', path: (f) => `/v2/fns/${f.fn.id}`, body: () => ({ memory: 9000 }), status: 400, message: /^memory value is out of range/ },
   { name: 'unknown format', method: 'POST', path: () => '/v2/fns', body: (f) => ({ name: 'x', app_id: f.app.id, image: 'i', format: 'xml' }), status: 400, message: /^Invalid format on Fn/ },

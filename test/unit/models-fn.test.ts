@@ -17,6 +17,7 @@ const NET_ERROR = (why: string): ExpectedApiError =>
   badRequestError(`Invalid annotation "kiln.io/network": ${why}; networks allowed: bridge, fns`);
 const IMAGE = 'fnproject/hello:0.0.1';
 const base = { name: 'myfn', app_id: 'app1', image: IMAGE };
+const esc = (t: string): string => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 const TIMEOUT_ERROR = 'timeout value is out of range, must be between 0 and 300';
 const IDLE_ERROR = 'idle_timeout value is out of range, must be between 0 and 3600';
@@ -131,6 +132,17 @@ const createBad: { name: string; body: unknown; err: ExpectedApiError }[] = [
   { name: 'non-ASCII name', body: { ...base, name: 'café' }, err: badRequestError(NAME_INVALID) },
   { name: 'no image', body: { name: 'myfn', app_id: 'app1' }, err: badRequestError('Missing image on Fn') },
   { name: 'empty image', body: { ...base, image: '' }, err: badRequestError('Missing image on Fn') },
+  // Fn stores these and fails every call; Docker's reference grammar says no at once here.
+  ...([
+    ['bad image with spaces', 'it contains whitespace'],
+    ['UPPER/Case:1', 'repository path component "UPPER" must be lowercase'],
+    ['hello:', 'the tag after ":" is empty'],
+    ['hello@sha256:abc', ''],
+  ] as const).map(([image, why]) => ({
+    name: `an image Docker refuses: ${image}`,
+    body: { ...base, image },
+    err: badRequestError(new RegExp(`^${esc(`Invalid image on Fn: ${JSON.stringify(image)} is not an image reference Docker takes: ${why}`)}`)),
+  })),
   { name: 'timeout 301', body: { ...base, timeout: 301 }, err: badRequestError(TIMEOUT_ERROR) },
   { name: 'negative timeout', body: { ...base, timeout: -1 }, err: badRequestError(TIMEOUT_ERROR) },
   { name: 'idle_timeout 3601', body: { ...base, idle_timeout: 3601 }, err: badRequestError(IDLE_ERROR) },
@@ -284,6 +296,7 @@ for (const c of mergeOk) {
 }
 
 const mergeBad: { name: string; patch: FnPatch; err: ExpectedApiError }[] = [
+  { name: 'an image Docker refuses', patch: { image: 'hello:' }, err: badRequestError('Invalid image on Fn: "hello:" is not an image reference Docker takes: the tag after ":" is empty') },
   { name: 'memory 9000', patch: { memory: 9000 }, err: badRequestError(MEMORY_ERROR) },
   { name: 'negative memory', patch: { memory: -1 }, err: badRequestError(MEMORY_ERROR) },
   { name: 'timeout 301', patch: { timeout: 301 }, err: badRequestError(TIMEOUT_ERROR) },
