@@ -423,6 +423,8 @@ export class Agent {
       // Checked in invoke(): a string the operator allows. Otherwise launch() picks one of FN_DOCKER_NETWORKS, if any.
       ...(typeof network === 'string' && { network }),
       ...syslogOf(spec.app, spec.fn),
+      // Without a network the engine writes no /etc/hosts, and even `localhost` would not resolve.
+      ...(this.cfg.lambda?.hostsFile !== undefined && { hostsFile: this.cfg.lambda.hostsFile }),
     };
     const memory = cSpec.memoryMb * MiB;
     // A Lambda container's spec needs the image's own command, read once per slot.
@@ -435,7 +437,7 @@ export class Agent {
           ...cSpec,
           env: { ...cSpec.env, ...lambdaEnv(spec.app, spec.fn, image, this.cfg.maxResponseBytes) },
           readOnlyBinds: { ...cSpec.readOnlyBinds, [rt.hostDir]: rt.mount },
-          lambda: { entrypoint: rt.command, extraHosts: LAMBDA_EXTRA_HOSTS, ...(rt.hostsFile !== undefined && { hostsFile: rt.hostsFile }) },
+          lambda: { entrypoint: rt.command, extraHosts: LAMBDA_EXTRA_HOSTS },
         }),
         (err: unknown) => {
           lambdaSpec = undefined; // the image may appear later

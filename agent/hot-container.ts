@@ -25,8 +25,10 @@ export interface ContainerSpec {
   fnId: string;
   network?: string;
   readOnlyBinds?: Record<string, string>;
+  /** Bound at /etc/hosts when the container has no network (the engine then writes none). */
+  hostsFile?: string;
   /** Runs Kiln's Lambda daemon: freeze only once it is idle, retire through its SHUTDOWN. */
-  lambda?: { entrypoint: string[]; extraHosts: string[]; hostsFile?: string };
+  lambda?: { entrypoint: string[]; extraHosts: string[] };
   /** Where the engine also sends the container's output (the app's syslog_url). */
   syslog?: ContainerTask['syslog'];
 }
@@ -165,7 +167,7 @@ export class HotContainer {
         ...(spec.network !== undefined && { network: spec.network }),
         ...(spec.readOnlyBinds !== undefined && { readOnlyBinds: spec.readOnlyBinds }),
         ...(spec.lambda && { entrypoint: spec.lambda.entrypoint, extraHosts: spec.lambda.extraHosts }),
-        ...(spec.lambda?.hostsFile !== undefined && { hostsFile: spec.lambda.hostsFile }),
+        ...(spec.hostsFile !== undefined && { hostsFile: spec.hostsFile }),
         ...(spec.syslog && { syslog: spec.syslog }),
         logger: { stdout: { write: (b) => logs.write(b, 'stdout') }, stderr: { write: (b) => logs.write(b, 'stderr') } },
         writeStat: stats,

@@ -11,7 +11,7 @@ export interface LambdaRuntime {
   mount: string;
   /** The daemon's command line inside the container. */
   command: string[];
-  /** The sandbox's /etc/hosts on the host, for a container without a network. */
+  /** The sandbox's /etc/hosts on the host, for any container without a network (localhost, and a Lambda sandbox's names). */
   hostsFile?: string;
 }
 
