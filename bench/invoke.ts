@@ -228,11 +228,15 @@ async function main(): Promise<void> {
     const coldS = summary(cold);
     const line = (label: string, l: Lat, extra = '') => console.log(`${label.padEnd(34)} p50 ${f3(l.p50)} ms   p99 ${f3(l.p99)} ms${extra}`);
     console.log(`\nKiln bench (${new Date().toISOString()}, node ${process.version}, ${WARM_N} sequential calls per side, ${LOAD_SECONDS}s at c=8)`);
-    line('floor: direct unix socket', floor);
-    line('kiln: warm invoke, c=1', k1, `   (+${f3(k1.p50 - floor.p50)} ms p50 over the floor, ratio ${(k1.p50 / floor.p50).toFixed(2)}; server CPU ${Math.round((cpu1 / kilnMs.length) * 1000)} µs/call)`);
+    // Sequential calls: requests/s is the inverse of the mean latency.
+    const perSecond = (ms: number[]) => Math.round((1000 * ms.length) / ms.reduce((a, b) => a + b, 0));
+    line('floor: direct unix socket', floor, `   ${perSecond(floorMs)} req/s`);
+    line('kiln: warm invoke, c=1', k1, `   ${perSecond(kilnMs)} req/s (+${f3(k1.p50 - floor.p50)} ms p50 over the floor, ratio ${(k1.p50 / floor.p50).toFixed(2)}; server CPU ${Math.round((cpu1 / kilnMs.length) * 1000)} µs/call)`);
     const f8 = summary(floor8);
-    line('floor: direct unix sockets, c=8', f8, `   ${Math.round(f8.n / elapsedF8)} req/s over ${sockets.length} container(s)`);
-    line('kiln: warm invoke, c=8', k8, `   ${Math.round(k8.n / elapsed)} req/s, ${hotAt8} container(s) of the fn for the load; server CPU ${Math.round((cpu8 / c8.length) * 1000)} µs/call, ${Math.round((100 * cpu8) / (elapsed * 1000))}% of a core`);
+    const f8rps = f8.n / elapsedF8;
+    const k8rps = k8.n / elapsed;
+    line('floor: direct unix sockets, c=8', f8, `   ${Math.round(f8rps)} req/s over ${sockets.length} container(s)`);
+    line('kiln: warm invoke, c=8', k8, `   ${Math.round(k8rps)} req/s (${((100 * k8rps) / f8rps).toFixed(0)}% of the floor's; p50 ratio ${(k8.p50 / f8.p50).toFixed(2)}), ${hotAt8} container(s) of the fn for the load; server CPU ${Math.round((cpu8 / c8.length) * 1000)} µs/call, ${Math.round((100 * cpu8) / (elapsed * 1000))}% of a core`);
     line('kiln: cold start (new slot)', coldS, `   (n=${coldS.n})`);
     console.log(`${'kiln: server RSS'.padEnd(34)} ${(rss / MiB).toFixed(1)} MiB with ${hot} hot containers`);
     await kiln1.close();
