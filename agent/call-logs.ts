@@ -51,7 +51,7 @@ export class CallLogs {
     // Lambda: what the sandbox printed in its init (extensions registering, a runtime loading)
     // heads the first call's log, as the service's log stream has it ahead of the first START.
     // (Calls are kept from the first one on: none yet means this is the first.)
-    if (this.calls.length === 0 && this.deps.byOffset && this.deps.initLog.written > 0) log.write(Buffer.from(this.deps.initLog.toString()));
+    if (this.calls.length === 0 && this.deps.byOffset && this.deps.initLog.written > 0) log.write(Buffer.from(this.deps.initLog.withEnd()));
     const call: CallSegment = { callId, log, from: this.deps.byOffset ? undefined : this.received, stored: undefined };
     this.calls.push(call);
     this.running = call;

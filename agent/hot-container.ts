@@ -199,7 +199,8 @@ export class HotContainer {
       if (outcome === 'aborted') throw new AgentError('cancelled', 'cancelled while the container was starting');
       if (!('socketPath' in outcome)) {
         const why = outcome.oomKilled ? 'ran out of memory' : `exited with code ${outcome.exitCode ?? '?'}`;
-        const out = tail(initLog.toString());
+        // Its end: what a start-up printed last is why it failed, however much came before.
+        const out = tail(initLog.withEnd());
         throw new AgentError('init-failed', `Container failed to initialize: ${why}${out ? `: ${out}` : ''}`);
       }
       target = new HotContainer(spec, deps, cookie, dir, logs, outcome.socketPath, exited);

@@ -41,6 +41,20 @@ export class LogBuffer {
     return this.end;
   }
 
+  /**
+   * As toString, but when output was dropped its end follows too (up to LOG_TAIL_BYTES): the
+   * last lines of a long output are often the telling ones. The note counts what falls between.
+   */
+  withEnd(): string {
+    const head = Buffer.concat(this.chunks).toString('utf8');
+    if (this.dropped === 0) return head;
+    // Everything dropped came after everything kept: the end's last `dropped` bytes are dropped ones.
+    const endDropped = Math.min(this.end.length, this.dropped);
+    const end = this.end.subarray(this.end.length - endDropped).toString('utf8');
+    const gap = this.dropped - endDropped;
+    return gap > 0 ? `${head}\n[kiln: ${gap} bytes of output dropped here]\n${end}` : head + end;
+  }
+
   toString(): string {
     const text = Buffer.concat(this.chunks).toString('utf8');
     return this.dropped > 0 ? `${text}\n[kiln: ${this.dropped} more bytes of output dropped]\n` : text;

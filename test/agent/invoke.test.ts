@@ -348,6 +348,13 @@ describe('invoking functions', () => {
     assert.match(r.body.message, /^Container failed to initialize: exited with code 3: .*boom at start/s);
   });
 
+  test('a container that prints much at start and then exits: the reason is still its last words', async () => {
+    const fn = await mkFn('exits-chatty', { config: { MODE: 'exit', NOISE_BYTES: String(40 * 1024) } });
+    const r = await invoke(fn.id);
+    assert.equal(r.status, 502);
+    assert.match(r.body.message, /^Container failed to initialize: exited with code 3: …n+\s*boom at start$/s);
+  });
+
   test('a function over its memory is recorded as out of memory (502)', async () => {
     const fn = await mkFn('oom', { memory: 48 });
     const r = await invoke(fn.id, { allocMb: 200 });

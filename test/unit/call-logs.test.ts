@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CallLogs, MAX_HELD_BYTES } from '../../agent/call-logs.js';
-import { LogBuffer } from '../../agent/log-buffer.js';
+import { LOG_TAIL_BYTES, LogBuffer } from '../../agent/log-buffer.js';
 
 /**
  * A container's output, step by step: `out`/`err` a chunk on stdout/stderr, `begin` a call,
@@ -144,6 +144,22 @@ test('late output is stored again once it has gathered for the delay, once for a
   assert.deepEqual(r.late, [], 'not at once');
   await sleep(80);
   assert.deepEqual(r.late, [['A', 'a\nl1\nl2\n']]);
+});
+
+test("lambda: an init log over its cap heads the first call's log with its start and its end, the gap counted", () => {
+  const init = new LogBuffer(8);
+  const router = new CallLogs({ initLog: init, byOffset: true, late: () => {}, lateDelayMs: 60_000 });
+  router.write(Buffer.from('first\n'), 'stdout');
+  router.write(Buffer.from('x'.repeat(LOG_TAIL_BYTES + 50)), 'stdout');
+  router.write(Buffer.from('\nfatal: the telling line\n'), 'stdout');
+  const log = new LogBuffer(1024 * 1024);
+  router.begin('A', log);
+  const text = log.toString();
+  assert.ok(text.startsWith('first\nxx\n[kiln: '), text.slice(0, 40));
+  assert.ok(text.endsWith('\nfatal: the telling line\n'), 'the end of the init output is kept');
+  const gap = Number(/\[kiln: (\d+) bytes of output dropped here\]/.exec(text)?.[1]);
+  assert.equal(8 + gap + LOG_TAIL_BYTES, init.written, 'kept start, counted gap and kept end add up to all of it');
+  router.close();
 });
 
 test('a log at its cap is not stored again for output it drops; at the end, once, with the note', async () => {

@@ -73,3 +73,28 @@ test('LogBuffer: tail() is the last 4 KB written and written counts every byte, 
   b.write(Buffer.from(`${'z'.repeat(LOG_TAIL_BYTES + 100)}!`));
   assert.equal(b.tail().toString(), `${'z'.repeat(LOG_TAIL_BYTES - 1)}!`);
 });
+
+// withEnd(): what the init log gives the first Lambda call, whose last lines are the telling ones.
+const endCases: { name: string; maxBytes: number; writes: string[]; text: string }[] = [
+  { name: 'nothing dropped: the same as toString', maxBytes: 10, writes: ['abc', 'de'], text: 'abcde' },
+  { name: 'dropped bytes within the kept end: head and end meet, no note', maxBytes: 4, writes: ['abcdefgh'], text: 'abcdefgh' },
+  {
+    name: 'more dropped than the end keeps: the note counts the gap between',
+    maxBytes: 3,
+    writes: ['abc', 'x'.repeat(100), 'y'.repeat(LOG_TAIL_BYTES - 4), 'END\n'],
+    text: `abc\n[kiln: 100 bytes of output dropped here]\n${'y'.repeat(LOG_TAIL_BYTES - 4)}END\n`,
+  },
+  {
+    name: 'one chunk far over the cap: its start, the gap, its end',
+    maxBytes: 5,
+    writes: [`start${'m'.repeat(10_000)}${'e'.repeat(LOG_TAIL_BYTES - 5)}last\n`],
+    text: `start\n[kiln: 10000 bytes of output dropped here]\n${'e'.repeat(LOG_TAIL_BYTES - 5)}last\n`,
+  },
+];
+for (const c of endCases) {
+  test(`LogBuffer.withEnd: ${c.name}`, () => {
+    const b = new LogBuffer(c.maxBytes);
+    for (const w of c.writes) b.write(Buffer.from(w, 'utf8'));
+    assert.equal(b.withEnd(), c.text);
+  });
+}
