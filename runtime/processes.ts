@@ -87,12 +87,17 @@ export class Managed {
     for (const s of this.outputs) s.resume();
   }
 
-  /** Signals the process group (the process and whatever it started). */
+  /**
+   * Signals the process group (the process and whatever it started), also once the process has
+   * exited: what it started lives on in its group, and would pile up over crash after crash
+   * (Linux does not give the group's id to another process while any member lives).
+   */
   signal(sig: NodeJS.Signals): void {
-    if (this.done || this.child.pid === undefined) return;
+    if (this.child.pid === undefined) return;
     try {
       process.kill(-this.child.pid, sig);
     } catch {
+      if (this.done) return; // nothing of its group is left
       try {
         this.child.kill(sig);
       } catch {

@@ -253,6 +253,9 @@ export class Sandbox {
   }
 
   private onExit(m: Managed, e: Exit): void {
+    // What it started goes with it (its process group), as the service's reset takes every
+    // process: left, it would outlive the sandbox's re-init and pile up, crash after crash.
+    m.signal('SIGKILL');
     if (!this.procs.delete(m) || this.shuttingDown) {
       this.notify();
       return;

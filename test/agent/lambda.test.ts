@@ -317,6 +317,24 @@ describe('a Node runtime using fetch against the Runtime API', () => {
     assert.deepEqual(again.body.echo, { action: 'echo', n: 1 });
   });
 
+  // Each crash left what the runtime had started running in the container: with 50 pids and
+  // Node's threads, the fourth made every later start fail (sigabrt) while calls kept coming.
+  test('what a crashed runtime started goes with it: crash after crash, the sandbox keeps working', async () => {
+    const fn = await s.mkFn('crash-child', { image, format: 'lambda' });
+    for (let i = 0; i < 5; i++) {
+      const r = await s.invoke(fn.id, { action: 'crash', child: true });
+      assert.equal(r.status, 502, JSON.stringify(r.body));
+      assert.equal(r.body.errorType, 'Runtime.ExitError', JSON.stringify(r.body));
+    }
+    const again = await s.invoke(fn.id, { action: 'echo', n: 2 });
+    assert.equal(again.status, 200, JSON.stringify(again.body));
+    const [c] = (await nodeContainers(s.docker, s.srv.nodeId)).filter((x) => x.Labels[FN_LABEL] === fn.id);
+    assert.ok(c);
+    const top = await s.docker.getContainer(c.Id).top({ ps_args: '-o pid,args' });
+    const orphans = ((top.Processes ?? []) as string[][]).filter((p) => (p[1] ?? '').includes('setTimeout'));
+    assert.deepEqual(orphans, [], 'no helper of a crashed runtime is left');
+  });
+
   // Timeouts of 2-3 s, timed from a warm container: the next call re-initialises the runtime
   // within the fn's timeout, which on a loaded machine took more than 1 s.
   test('a call past the fn timeout answers 504 Sandbox.Timedout; the next call works', async () => {
