@@ -53,6 +53,11 @@ export interface AgentConfig {
   syslogSockets?: readonly string[];
   /** How long shutdown lets running calls finish. */
   shutdownGraceMs: number;
+  /**
+   * How often the engine is swept for this node's containers the agent no longer holds (a
+   * removal or a failed start the engine did not complete); 0 or unset: only at shutdown.
+   */
+  orphanSweepMs?: number;
   /** The runtime daemon bundle for `format: lambda` fns; such fns get 501 without it. */
   lambda?: LambdaRuntime;
   /**
@@ -132,11 +137,12 @@ function cutByShutdown(done: CallDone): CallDone {
 
 /**
  * Removes every container the engine has of this node, with its socket directory: at start-up
- * (what a killed process left) and at the end of shutdown (what a failed removal left). Throws
- * when the engine does not answer; a directory that cannot be removed is only logged.
+ * (what a killed process left) and at the end of shutdown (what a failed removal left); while
+ * running, those `keep` does not name. Throws when the engine does not answer; a directory that
+ * cannot be removed is only logged.
  */
-export async function sweepNode(driver: Driver, iofsPath: string, log: Logger): Promise<number> {
-  const { removed, socketDirs } = await driver.removeLeftovers();
+export async function sweepNode(driver: Driver, iofsPath: string, log: Logger, keep?: (id: string) => boolean): Promise<number> {
+  const { removed, socketDirs } = await driver.removeLeftovers(keep);
   await removeSocketDirs(iofsPath, socketDirs).catch((err: unknown) => {
     log.warn({ err }, 'could not remove the socket directories of containers left behind');
   });
@@ -209,6 +215,10 @@ export class Agent {
   private readonly unwatchImages: () => void;
   /** Every container started and not yet removed, so shutdown can wait for all removals. */
   private readonly live = new Set<HotContainer>();
+  /** Ids of the containers this agent is making or holds: the periodic sweep leaves these alone. */
+  private readonly held = new Set<string>();
+  private readonly orphanSweep: NodeJS.Timeout | undefined;
+  private sweeping = false;
   /** Launches under way, so shutdown can wait for them before its sweep. */
   private readonly launching = new Set<Promise<unknown>>();
   /** Launches past their reservation, starting a container. */
@@ -256,6 +266,28 @@ export class Agent {
       lateOutput: (fnId, callId, log) => this.recorder.updateLog(fnId, callId, log),
     };
     this.unwatchImages = deps.driver.watchImages((image, imageId) => this.retagged(image, imageId));
+    if (cfg.orphanSweepMs) {
+      this.orphanSweep = setInterval(() => void this.sweepOrphans(), cfg.orphanSweepMs);
+      this.orphanSweep.unref();
+    }
+  }
+
+  /**
+   * A container whose removal the engine failed (past the retries), or one a failed start could
+   * not remove, is no longer held: it would run on unseen, its memory uncounted, until the next
+   * start-up. The engine is asked now and then for this node's containers, and those go.
+   */
+  private async sweepOrphans(): Promise<void> {
+    if (this.sweeping || this.stop.signal.aborted) return;
+    this.sweeping = true;
+    try {
+      const removed = await sweepNode(this.deps.driver, this.cfg.iofsPath, this.deps.log, (id) => this.held.has(id));
+      if (removed > 0) this.deps.log.warn({ removed }, 'removed containers of this node the agent no longer held (a removal or a start the engine did not complete)');
+    } catch (err) {
+      this.deps.log.debug({ err }, 'could not sweep the engine for containers no longer held');
+    } finally {
+      this.sweeping = false;
+    }
   }
 
   /**
@@ -546,8 +578,17 @@ export class Agent {
    * that does not fit this engine) must never fail calls: pinning goes off and it starts unpinned.
    */
   private async startContainer(spec: ContainerSpec, cpu: number | undefined): Promise<HotContainer> {
-    const start = (s: ContainerSpec) =>
-      HotContainer.start({ ...s, id: `kiln-${this.deps.newId().toLowerCase()}` }, this.containerDeps, this.stop.signal);
+    const start = async (s: ContainerSpec) => {
+      const id = `kiln-${this.deps.newId().toLowerCase()}`;
+      // Held from before the engine is asked to make it until it is removed (or given up on).
+      this.held.add(id);
+      try {
+        return await HotContainer.start({ ...s, id }, this.containerDeps, this.stop.signal);
+      } catch (err) {
+        this.held.delete(id);
+        throw err;
+      }
+    };
     if (cpu === undefined) return start(spec);
     try {
       return await start({ ...spec, cpuset: String(cpu) });
@@ -603,6 +644,7 @@ export class Agent {
       }
     } finally {
       this.live.delete(c);
+      this.held.delete(c.spec.id);
     }
   }
 
@@ -642,6 +684,7 @@ export class Agent {
     const stopping = new AgentError('shutting-down', 'Server is shutting down');
     if (!this.stop.signal.aborted) this.stop.abort(stopping);
     this.unwatchImages();
+    clearInterval(this.orphanSweep);
     for (const w of this.waits) w.abort(stopping);
     await this.untilIdle(this.cfg.shutdownGraceMs);
     this.cutting = this.inFlight > 0;

@@ -134,6 +134,7 @@ export async function start(config: Config): Promise<Running> {
       nonBlocking: a.nonBlocking,
       capacity: hostCapacity(a.maxTotalMemoryBytes, a.maxTotalCpuMilli),
       shutdownGraceMs: a.shutdownGraceMs,
+      orphanSweepMs: a.orphanSweepMs,
       networks: a.networks,
       allowedNetworks: a.allowedNetworks,
       syslogSockets: a.syslogSockets,

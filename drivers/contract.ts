@@ -107,8 +107,11 @@ export interface Driver {
   imageConfig(image: string, signal?: AbortSignal): Promise<ImageConfig>;
   /** Makes the image available (recoverable failures belong here). */
   prepareCookie(cookie: Cookie, signal?: AbortSignal): Promise<void>;
-  /** Removes containers a previous process of this node left behind. */
-  removeLeftovers(): Promise<Leftovers>;
+  /**
+   * Removes this node's containers: at start-up what a previous process left behind; later, those
+   * `keep` does not name (by container id, the task's `id`), which the agent lost track of.
+   */
+  removeLeftovers(keep?: (id: string) => boolean): Promise<Leftovers>;
   /**
    * Calls `onRetagged` with an image reference, and the id of the image it now names when known,
    * whenever the engine points it at an image (a build, a tag, a pull, a load or an import),

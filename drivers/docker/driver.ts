@@ -118,11 +118,14 @@ export class DockerDriver implements Driver {
     }
   }
 
-  async removeLeftovers(): Promise<Leftovers> {
-    const leftovers = await this.docker.listContainers({
+  async removeLeftovers(keep?: (id: string) => boolean): Promise<Leftovers> {
+    const listed = await this.docker.listContainers({
       all: true,
       filters: { label: [`${NODE_LABEL}=${this.opts.nodeId}`] },
     });
+    // Asked after the list came back: a container made meanwhile is not in it, and one the agent
+    // was still holding when it was listed is kept.
+    const leftovers = keep ? listed.filter((info) => !info.Names.some((n) => keep(n.replace(/^\//, '')))) : listed;
     await Promise.all(
       leftovers.map(async (info) => {
         const remove = () => this.docker.getContainer(info.Id).remove({ force: true, v: true });

@@ -160,6 +160,29 @@ async function processWithFn(extra: Record<string, string>) {
   return { srv, docker, env, fnId: fn.id as string, running, cleanup };
 }
 
+// A container whose removal the engine failed past the retries, or one a failed start could not
+// remove, ran on unseen (its memory uncounted) until the next start-up.
+test('a container of this node the agent does not hold is removed while the server runs; the ones it holds stay', async () => {
+  const p = await processWithFn({ KILN_ORPHAN_SWEEP_MSECS: '500', FN_FREEZE_IDLE_MSECS: '-1' });
+  try {
+    const first = await call(p.srv.url, 'POST', `/invoke/${p.fnId}`, {});
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    const [hot] = await nodeContainers(p.docker, p.env.KILN_NODE_ID);
+    assert.ok(hot);
+    // One the agent lost track of, as the engine left it: running, with this node's label.
+    const lost = await p.docker.createContainer({ Image: await fixtureImage('tester'), Labels: { [NODE_LABEL]: p.env.KILN_NODE_ID }, Env: ['MODE=nosocket'] });
+    await lost.start();
+    assert.ok(await eventually(async () => (await nodeContainers(p.docker, p.env.KILN_NODE_ID)).every((c) => c.Id !== lost.id), 10_000), 'the lost one is gone');
+    assert.deepEqual((await nodeContainers(p.docker, p.env.KILN_NODE_ID)).map((c) => c.Id), [hot.Id], 'the hot one stays');
+    const again = await call(p.srv.url, 'POST', `/invoke/${p.fnId}`, {});
+    assert.equal(again.status, 200);
+    assert.equal((again.body as { pid: number }).pid, (first.body as { pid: number }).pid, 'and still serves');
+    assert.match(p.srv.output(), /"removed":1,"msg":"removed containers of this node the agent no longer held/);
+  } finally {
+    await p.cleanup();
+  }
+});
+
 test("a second server with the same node id on the same port stops at once, leaving the first one's containers", async () => {
   const p = await processWithFn({});
   try {

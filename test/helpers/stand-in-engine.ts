@@ -179,8 +179,8 @@ export class StandInEngine implements Driver {
   async prepareCookie(): Promise<void> {}
 
   /** The sweep by label: whatever is not removed yet goes, however removals have been failing. */
-  async removeLeftovers(): Promise<Leftovers> {
-    const left = this.containers.filter((c) => c.state !== 'removed');
+  async removeLeftovers(keep?: (id: string) => boolean): Promise<Leftovers> {
+    const left = this.containers.filter((c) => c.state !== 'removed' && !keep?.(c.id));
     for (const c of left) c.kill();
     this.sweeps.push({ at: Date.now(), removed: left.map((c) => c.id) });
     return { removed: left.length, socketDirs: left.map((c) => c.task.udsPath) };

@@ -52,6 +52,7 @@ const DEFAULTS: Config = {
     fnUser: '1000:1000',
     maxQueueMs: 10_000,
     shutdownGraceMs: 10_000,
+    orphanSweepMs: 60_000,
     lambdaCpus: 'auto',
     lambdaCpusShared: true,
   },
