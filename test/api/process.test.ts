@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { postgresDb, sqliteDb } from '../helpers/db.js';
-import { spawnServer } from '../helpers/process.js';
+import { spawnServer, type ServerProcess } from '../helpers/process.js';
 import { call, uniqueNodeId } from '../helpers/server.js';
 
 test('a SQLite database survives a graceful restart and a kill', async () => {
@@ -105,6 +105,8 @@ test('a port in use stops the server saying so and naming FN_PORT', async () => 
 
 test('FN_* settings Kiln does not read are named in one warning at start-up', async () => {
   const db = await sqliteDb();
+  // A failed assertion must not leave a server running: its pipes would keep this file from ending.
+  const started: ServerProcess[] = [];
   try {
     const srv = await spawnServer({
       FN_DB_URL: db.url,
@@ -117,6 +119,7 @@ test('FN_* settings Kiln does not read are named in one warning at start-up', as
       FN_MAX_TMPFS_INODES: '1000',
       FN_EMPTY_ONE: '',
     });
+    started.push(srv);
     const lines = srv.output().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { level: number; msg: string; settings?: string[] });
     const warnings = lines.filter((l) => l.settings !== undefined);
     assert.equal(warnings.length, 1, srv.output());
@@ -130,10 +133,12 @@ test('FN_* settings Kiln does not read are named in one warning at start-up', as
 
     // Only settings Kiln reads: no such warning.
     const quiet = await spawnServer({ FN_DB_URL: db.url, KILN_NODE_ID: uniqueNodeId(), FN_MAX_PIDS: '60' });
+    started.push(quiet);
     assert.doesNotMatch(quiet.output(), /"settings"/);
     assert.equal((await call(quiet.url, 'GET', '/version')).status, 200);
     assert.equal(await quiet.stop(), 0);
   } finally {
+    for (const srv of started) await srv.stop('SIGKILL');
     await db.cleanup();
   }
 });
