@@ -46,13 +46,15 @@ export class LogBuffer {
    * last lines of a long output are often the telling ones. The note counts what falls between.
    */
   withEnd(): string {
-    const head = Buffer.concat(this.chunks).toString('utf8');
-    if (this.dropped === 0) return head;
+    const head = Buffer.concat(this.chunks);
+    if (this.dropped === 0) return head.toString('utf8');
     // Everything dropped came after everything kept: the end's last `dropped` bytes are dropped ones.
     const endDropped = Math.min(this.end.length, this.dropped);
-    const end = this.end.subarray(this.end.length - endDropped).toString('utf8');
+    const end = this.end.subarray(this.end.length - endDropped);
     const gap = this.dropped - endDropped;
-    return gap > 0 ? `${head}\n[kiln: ${gap} bytes of output dropped here]\n${end}` : head + end;
+    // No gap: the bytes join up, so a character the cap split is whole again.
+    if (gap === 0) return Buffer.concat([head, end]).toString('utf8');
+    return `${head.toString('utf8')}\n[kiln: ${gap} bytes of output dropped here]\n${end.toString('utf8')}`;
   }
 
   toString(): string {

@@ -28,6 +28,9 @@ export function syslogUrlProblem(url: string, sockets: readonly string[] = []): 
     return ` invalid scheme, only [${schemes.join(', ')}] are supported${unix}`;
   }
   const unix = UNIX_SCHEMES.includes(scheme);
+  // What the WHATWG parser below strips or takes (tabs, newlines, %XX in a host), Go's url.Parse,
+  // which the engine uses, refuses.
+  if (/[\x00-\x20\x7f]/.test(url)) return ': it has spaces or control characters';
   if (!/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(url)) return unix ? ': a unix socket URL is scheme:///path/to/socket' : ': the engine takes scheme://host[:port]';
   let u: URL;
   try {
@@ -43,6 +46,7 @@ export function syslogUrlProblem(url: string, sockets: readonly string[] = []): 
     return sockets.includes(path) ? undefined : `: the socket ${path} is not one of those KILN_SYSLOG_SOCKETS lists (${sockets.join(', ')})`;
   }
   if (u.hostname === '') return ': it names no host';
+  if (u.hostname.includes('%')) return ': its host has a %-escape';
   return u.pathname === '' || u.pathname === '/' ? undefined : ': a network syslog URL has no path';
 }
 

@@ -78,6 +78,7 @@ test('LogBuffer: tail() is the last 4 KB written and written counts every byte, 
 const endCases: { name: string; maxBytes: number; writes: string[]; text: string }[] = [
   { name: 'nothing dropped: the same as toString', maxBytes: 10, writes: ['abc', 'de'], text: 'abcde' },
   { name: 'dropped bytes within the kept end: head and end meet, no note', maxBytes: 4, writes: ['abcdefgh'], text: 'abcdefgh' },
+  { name: 'a character the cap cut in two is whole again when head and end meet', maxBytes: 4, writes: ['abc€ok'], text: 'abc€ok' },
   {
     name: 'more dropped than the end keeps: the note counts the gap between',
     maxBytes: 3,

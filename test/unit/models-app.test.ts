@@ -157,6 +157,11 @@ const createBad: { name: string; body: unknown; err: ExpectedApiError }[] = [
     ['several syslog URLs, one of them unix', 'tcp://127.0.0.1:6514,unix:///var/run/docker.sock', ': it is not one URL'],
     ['a tls syslog URL with no host', 'tls:///var/run/docker.sock', ': it names no host'],
     ['a syslog URL with one slash', 'tcp:/logs:514', ': the engine takes scheme://host[:port]'],
+    // JavaScript's URL parser strips or takes these; Go's url.Parse, the engine's, refuses them.
+    ['a tab in the host', 'tcp://ho\tst:514', ': it has spaces or control characters'],
+    ['a newline in the port', 'tcp://host:5\n14', ': it has spaces or control characters'],
+    ['a %-escape in the host', 'tcp://%68ost:514', ': its host has a %-escape'],
+    ['an escaped slash in the host', 'tcp://host%2Fx:514', ': its host has a %-escape'],
   ].map(([name, url, why]) => ({ name: name!, body: { name: 'myapp', syslog_url: url }, err: badRequestError(`invalid syslog url: "${url}"${why}`) })),
   {
     name: 'syslog url without a scheme',
