@@ -138,7 +138,8 @@ for (const backend of backends) {
       // MySQL's TEXT (64 KiB); Fn's SQLite tables have the same declarations, which SQLite does
       // not enforce, so there every value is stored as given.
       const bounded = backend.name !== 'sqlite';
-      const longImage = `registry.example/${'x'.repeat(300)}`;
+      // A reference Docker takes (a name of at most 255 characters, a tag of at most 128), longer than 256.
+      const longImage = `registry.example/${'x'.repeat(200)}:${'t'.repeat(100)}`;
       const longSource = `/${'s'.repeat(299)}`;
       const otherLongSource = `/${'t'.repeat(299)}`; // where SQLite stored longSource, it is taken
       const tooLong = (r: { status: number; body: unknown }, message: string, rejected = bounded) => {
