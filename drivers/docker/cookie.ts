@@ -8,6 +8,8 @@ import { toStat, type DockerStatsJson } from './stats.js';
 
 /** How long the stats stream outlives the last call. */
 const STATS_LINGER_MS = 2000;
+/** How long the engine may take to answer one request of a start (create, attach, start). */
+export const ENGINE_CALL_MS = 60_000;
 
 const statusCodeOf = (err: unknown): number | undefined => (err as { statusCode?: number } | null)?.statusCode;
 
@@ -36,7 +38,37 @@ export class DockerCookie implements Cookie {
     private options: Docker.ContainerCreateOptions,
     /** Runs the removal in the driver's turn (networked containers go one at a time). */
     private readonly serializeRemoval?: <T>(remove: () => Promise<T>) => Promise<T>,
+    /** How long the engine may take to answer a create, an attach or a start. */
+    private readonly engineCallMs = ENGINE_CALL_MS,
   ) {}
+
+  /**
+   * A bound on one engine request of a start: an engine that takes the connection and never
+   * answers (Docker 20.10's removal deadlock) would otherwise hold the start, its memory and
+   * its fn's pool for ever. What it made meanwhile is this node's, not held: the agent's sweep takes it.
+   */
+  private async engineCall<T>(what: string, call: (abortSignal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    // Its own controller, let go of once answered: an attach's stream lives on after its answer,
+    // and must not be cut when the deadline passes.
+    const ac = new AbortController();
+    let late = false;
+    const timer = setTimeout(() => {
+      late = true;
+      ac.abort(new Error('deadline'));
+    }, this.engineCallMs);
+    const onStop = () => ac.abort(signal?.reason);
+    if (signal?.aborted) onStop();
+    signal?.addEventListener('abort', onStop, { once: true });
+    try {
+      return await call(ac.signal);
+    } catch (err) {
+      if (late) throw new DriverError(`${what} for ${this.task.image}: the container engine did not answer within ${this.engineCallMs} ms`, { cause: err });
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onStop);
+    }
+  }
 
   containerOptions(): Docker.ContainerCreateOptions {
     return this.options;
@@ -46,12 +78,13 @@ export class DockerCookie implements Cookie {
    * Called by the driver once the image is present, with the id its name resolved to and the
    * paths it declares volumes at (each gets a tmpfs, not a volume on the host's disk).
    */
-  async create(imageId: string, imageVolumes: readonly string[] = []): Promise<void> {
+  async create(imageId: string, imageVolumes: readonly string[] = [], signal?: AbortSignal): Promise<void> {
     this.imageId = imageId;
     this.options = coverImageVolumes(this.options, imageVolumes);
     try {
-      this.container = await this.docker.createContainer(this.options);
+      this.container = await this.engineCall('creating container', (abortSignal) => this.docker.createContainer({ ...this.options, abortSignal }), signal);
     } catch (err) {
+      if (err instanceof DriverError) throw err;
       // The engine checks the log options here: a syslog URL stored before Kiln checked them as
       // it does now (or by Fn) is the app's fault, not the engine's.
       const status = (err as { statusCode?: unknown }).statusCode;
@@ -70,7 +103,7 @@ export class DockerCookie implements Cookie {
   async run(signal?: AbortSignal): Promise<WaitResult> {
     const c = this.c;
     // Attach before start so no early output (say, why it failed to start) is lost.
-    const stream = (await c.attach({ stream: true, stdout: true, stderr: true, logs: false })) as unknown as Readable;
+    const stream = (await this.engineCall('attaching to container', (abortSignal) => c.attach({ stream: true, stdout: true, stderr: true, logs: false, abortSignal }), signal)) as unknown as Readable;
     c.modem.demuxStream(
       stream,
       { write: (b: Buffer) => (this.task.logger.stdout.write(b), true) } as unknown as NodeJS.WritableStream,
@@ -82,8 +115,9 @@ export class DockerCookie implements Cookie {
     exited.catch(() => {});
     if (signal?.aborted) throw new DriverError('cancelled before start');
     try {
-      await c.start();
+      await this.engineCall('starting container', (abortSignal) => c.start({ abortSignal }), signal);
     } catch (err) {
+      if (err instanceof DriverError) throw err;
       const detail = (err as Error).message;
       // The engine's words when the syslog driver cannot reach its address.
       if (this.task.syslog && /failed to initialize logging driver/i.test(detail)) {

@@ -25,6 +25,8 @@ export interface DockerDriverOptions {
   /** Try a registry when the image is not local (off where no registry answers). */
   pull?: boolean;
   pullTimeoutMs?: number;
+  /** How long the engine may take to answer one request of a start (default ENGINE_CALL_MS). */
+  engineCallMs?: number;
   /** The registry credentials a pull of this image sends (X-Registry-Auth); none when absent. */
   credentials?: CredentialsFor;
 }
@@ -64,7 +66,7 @@ export class DockerDriver implements Driver {
   async createCookie(task: ContainerTask): Promise<Cookie> {
     const labels = { ...task.labels, [NODE_LABEL]: this.opts.nodeId, ...(task.cpuset !== undefined && { [CPU_LABEL]: task.cpuset }) };
     const serialize = task.network !== undefined ? this.oneRemovalAtATime : undefined;
-    return new DockerCookie(this.docker, { ...task, labels }, createOptions({ ...task, labels }, this.limits), serialize);
+    return new DockerCookie(this.docker, { ...task, labels }, createOptions({ ...task, labels }, this.limits), serialize, this.opts.engineCallMs);
   }
 
   async prepareCookie(cookie: Cookie, signal?: AbortSignal): Promise<void> {
@@ -72,7 +74,7 @@ export class DockerDriver implements Driver {
     // A reference Docker cannot parse fails here, named, rather than as an engine error.
     parseImage(cookie.task.image);
     const image = await this.ensureImage(cookie.task.image, signal);
-    await cookie.create(image.Id, Object.keys(image.Config?.Volumes ?? {}));
+    await cookie.create(image.Id, Object.keys(image.Config?.Volumes ?? {}), signal);
   }
 
   async imageConfig(image: string, signal?: AbortSignal): Promise<ImageConfig> {

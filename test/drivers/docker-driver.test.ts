@@ -2,6 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import Docker from 'dockerode';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DockerDriver, NODE_LABEL } from '../../drivers/docker/driver.js';
@@ -62,4 +64,45 @@ test('leftovers of this node are removed, other nodes’ are not; close is idemp
     rmSync(socketDir, { recursive: true, force: true });
   }
   assert.equal((await docker.listContainers({ all: true, filters: { label: [`${NODE_LABEL}=${other}`] } })).length, 0);
+});
+
+// An engine that takes the connection and never answers (Docker 20.10's removal deadlock) held
+// a start, its memory and its fn's pool for ever.
+test('an engine that never answers a create fails the start after the deadline, naming it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kiln-hung-'));
+  const sock = join(dir, 'docker.sock');
+  const held = new Set<net.Socket>();
+  const hung = net.createServer((s) => void held.add(s.on('error', () => {})));
+  await new Promise<void>((r) => hung.listen(sock, r));
+  try {
+    const driver = new DockerDriver({ docker: new Docker({ socketPath: sock }), nodeId: uniqueNodeId(), pull: false, engineCallMs: 300 });
+    const cookie = await driver.createCookie(task('kiln-test/any:1'));
+    const t0 = Date.now();
+    await assert.rejects((cookie as unknown as { create(id: string): Promise<void> }).create('sha256:0'), /creating container for kiln-test\/any:1: the container engine did not answer within 300 ms/);
+    assert.ok(Date.now() - t0 < 5000, `after the deadline, not later (${Date.now() - t0} ms)`);
+  } finally {
+    for (const s of held) s.destroy();
+    await new Promise((r) => hung.close(r));
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the deadline bounds the answer only: output after it still arrives through the attach', async () => {
+  const driver = new DockerDriver({ docker: dockerClient(), nodeId: uniqueNodeId(), pull: false, engineCallMs: 200 });
+  let out = '';
+  const cookie = await driver.createCookie({
+    ...task(await fixtureImage('tester')),
+    env: { MODE: 'nosocket' },
+    entrypoint: ['node', '-e', 'setTimeout(() => console.log("after the deadline"), 1000); setTimeout(() => {}, 1500)'],
+    logger: { stdout: { write: (b: Buffer) => void (out += b.toString()) }, stderr: { write: () => {} } },
+  });
+  try {
+    await driver.prepareCookie(cookie);
+    const waiter = await cookie.run();
+    const done = await waiter.wait();
+    assert.equal(done.status, 'success', JSON.stringify(done));
+    assert.match(out, /after the deadline/);
+  } finally {
+    await cookie.close();
+  }
 });
