@@ -4,7 +4,10 @@
 // says, with each answer, where that invocation's output begins in its stdout (a byte offset):
 // the stream is cut there, so the last invocation's late lines stay its own even when they reach
 // Kiln while the next call runs. Until a call's answer brings that offset, its output is held.
+// An http-stream container whose FDK prints Fn's log frames says in each stream where a call's
+// output begins: from a frame on, that stream's output is the named call's, late or not.
 import type { LogBuffer } from './log-buffer.js';
+import { FrameScanner } from './log-frames.js';
 
 /** How long late output gathers before the call's log is stored again. */
 export const LATE_LOG_DELAY_MS = 500;
@@ -12,6 +15,11 @@ export const LATE_LOG_DELAY_MS = 500;
 export const MAX_HELD_BYTES = 1024 * 1024;
 /** The calls kept for output that arrives late: the last one and the running one. */
 const KEPT_CALLS = 2;
+/**
+ * With frames, a few more: back-to-back calls can each be over before their output arrives,
+ * and a frame can only name a call still kept.
+ */
+const KEPT_FRAMED_CALLS = 4;
 
 interface CallSegment {
   callId: string;
@@ -31,7 +39,11 @@ export interface CallLogsDeps {
   byOffset: boolean;
   /** Default LATE_LOG_DELAY_MS. */
   lateDelayMs?: number;
+  /** http-stream: the log frame name its FDK prints the call id with (FN_LOGFRAME_NAME), if any. */
+  frames?: string;
 }
+
+type Stream = 'stdout' | 'stderr';
 
 export class CallLogs {
   /** stdout bytes received so far: the daemon counts the same bytes. */
@@ -43,8 +55,20 @@ export class CallLogs {
   private held: { chunk: Buffer; at: number | undefined }[] = [];
   private heldBytes = 0;
   private lateTimer: NodeJS.Timeout | undefined;
+  /** Per stream, its frame scanner and the call its last frame named (none: by arrival). */
+  private readonly framed: Record<Stream, { scanner: FrameScanner; call: CallSegment | undefined }> | undefined;
+  private readonly kept: number;
 
-  constructor(private readonly deps: CallLogsDeps) {}
+  constructor(private readonly deps: CallLogsDeps) {
+    const name = deps.byOffset ? undefined : deps.frames;
+    if (name !== undefined) {
+      this.framed = {
+        stdout: { scanner: new FrameScanner(name), call: undefined },
+        stderr: { scanner: new FrameScanner(name), call: undefined },
+      };
+    }
+    this.kept = this.framed ? KEPT_FRAMED_CALLS : KEPT_CALLS;
+  }
 
   /** A call begins: output from here on is its own (for Lambda, from the offset its answer gives). */
   begin(callId: string, log: LogBuffer): void {
@@ -55,7 +79,7 @@ export class CallLogs {
     const call: CallSegment = { callId, log, from: this.deps.byOffset ? undefined : this.received, stored: undefined };
     this.calls.push(call);
     this.running = call;
-    while (this.calls.length > KEPT_CALLS) this.store(this.calls.shift()!, true);
+    while (this.calls.length > this.kept) this.store(this.calls.shift()!, true);
   }
 
   /**
@@ -82,7 +106,8 @@ export class CallLogs {
     this.running = undefined;
   }
 
-  write(chunk: Buffer, stream: 'stdout' | 'stderr'): void {
+  write(chunk: Buffer, stream: Stream): void {
+    if (this.framed) return this.writeFramed(chunk, this.framed[stream]);
     let at: number | undefined;
     if (stream === 'stdout') {
       at = this.received;
@@ -99,8 +124,35 @@ export class CallLogs {
     this.place(chunk, at);
   }
 
+  /**
+   * http-stream with frames: a frame naming a kept call gives it what follows on that stream,
+   * the frame taken out; before any frame, or after one naming no kept call (left in the
+   * output), what arrives is the newest call's, as without frames.
+   */
+  private writeFramed(chunk: Buffer, s: { scanner: FrameScanner; call: CallSegment | undefined }): void {
+    for (const p of s.scanner.scan(chunk)) {
+      if ('frame' in p) {
+        s.call = this.calls.find((c) => c.callId === p.frame);
+        if (s.call) continue;
+      }
+      this.route('frame' in p ? p.raw : p.bytes, s.call);
+    }
+  }
+
+  private route(bytes: Buffer, framedTo: CallSegment | undefined): void {
+    if (this.calls.length === 0) return this.deps.initLog.write(bytes);
+    // A call no longer kept has been stored for the last time: what follows goes by arrival.
+    this.append(framedTo && this.calls.includes(framedTo) ? framedTo : this.calls.at(-1)!, bytes);
+  }
+
   /** Stores what came late for any call, now; the container is going. */
   close(): void {
+    if (this.framed) {
+      for (const s of Object.values(this.framed)) {
+        const held = s.scanner.flush();
+        if (held) this.route(held, s.call);
+      }
+    }
     clearTimeout(this.lateTimer);
     this.lateTimer = undefined;
     for (const call of this.calls) this.store(call, true);

@@ -13,6 +13,8 @@ type Step = ['begin', string] | ['out', string] | ['err', string] | ['at', numbe
 interface Case {
   name: string;
   byOffset: boolean;
+  /** The log frame name (http-stream with frames on). */
+  frames?: string;
   steps: Step[];
   /** Each call's log as it ends up. */
   logs: Record<string, string>;
@@ -112,13 +114,67 @@ const cases: Case[] = [
     logs: { A: 'a\n', B: '' },
     late: [],
   },
+  {
+    name: 'frames: output after the answer stays its call\'s while the next call runs, on both streams, frames taken out',
+    byOffset: false, frames: 'kc',
+    steps: [
+      ['begin', 'A'], ['out', '\nkc=A\na1\n'], ['err', '\nkc=A\ne1\n'], ['end'],
+      ['begin', 'B'], ['out', 'a-last\n\nkc=B\nb1\n'], ['err', 'e-last\n'], ['err', '\nkc=B\ne2\n'], ['end'], ['close'],
+    ],
+    logs: { A: 'a1\ne1\na-last\ne-last\n', B: 'b1\ne2\n' },
+    late: [['A', 'a1\ne1\na-last\ne-last\n']],
+  },
+  {
+    name: 'frames: a call\'s frame and output that arrive after the next call began are still its own',
+    byOffset: false, frames: 'kc',
+    steps: [
+      ['begin', 'A'], ['end'], ['begin', 'B'], ['out', '\nkc=A\na\n\nkc=B\nb\n'], ['end'],
+      ['begin', 'C'], ['end'], ['begin', 'D'], ['out', '\nkc=C\nc\n'], ['end'], ['close'],
+    ],
+    logs: { A: 'a\n', B: 'b\n', C: 'c\n', D: '' },
+  },
+  {
+    name: 'frames: a function that prints none is cut by arrival, as without frames',
+    byOffset: false, frames: 'kc',
+    steps: [['out', 'boot\n'], ['begin', 'A'], ['out', 'a\n'], ['end'], ['out', 'late\n'], ['begin', 'B'], ['err', 'b\n'], ['end'], ['close']],
+    logs: { A: 'a\nlate\n', B: 'b\n' },
+    init: 'boot\n',
+    late: [['A', 'a\nlate\n']],
+  },
+  {
+    name: 'frames: a frame naming no kept call is left in the output, and what follows goes by arrival',
+    byOffset: false, frames: 'kc',
+    steps: [['begin', 'A'], ['out', '\nkc=A\na\n'], ['end'], ['begin', 'B'], ['out', '\nkc=Z\nz\n'], ['end']],
+    logs: { A: 'a\n', B: '\nkc=Z\nz\n' },
+  },
+  {
+    name: 'frames: a frame split across chunks; a held start that is not one goes on at the close',
+    byOffset: false, frames: 'kc',
+    steps: [['begin', 'A'], ['out', 'x\n\nk'], ['out', 'c=A\na\n\nk'], ['end'], ['close']],
+    logs: { A: 'x\na\n\nk' },
+  },
+  {
+    name: 'frames: four calls are kept; output framed to one no longer kept goes by arrival',
+    byOffset: false, frames: 'kc',
+    steps: [
+      ['begin', 'A'], ['out', '\nkc=A\na\n'], ['end'], ['begin', 'B'], ['end'], ['begin', 'C'], ['end'], ['begin', 'D'], ['end'],
+      ['begin', 'E'], ['out', 'after\n'], ['end'],
+    ],
+    logs: { A: 'a\n', B: '', C: '', D: '', E: 'after\n' },
+  },
+  {
+    name: 'lambda: frames are not looked for',
+    byOffset: true, frames: 'kc',
+    steps: [['begin', 'A'], ['out', '\nkc=A\n'], ['at', 0], ['end']],
+    logs: { A: '\nkc=A\n' },
+  },
 ];
 
-function run(c: Pick<Case, 'byOffset' | 'steps'>, lateDelayMs = 60_000): { logs: Record<string, LogBuffer>; init: LogBuffer; late: [string, string][] } {
+function run(c: Pick<Case, 'byOffset' | 'steps' | 'frames'>, lateDelayMs = 60_000): { logs: Record<string, LogBuffer>; init: LogBuffer; late: [string, string][] } {
   const init = new LogBuffer(1024);
   const late: [string, string][] = [];
   const logs: Record<string, LogBuffer> = {};
-  const router = new CallLogs({ initLog: init, byOffset: c.byOffset, late: (id, log) => late.push([id, log]), lateDelayMs });
+  const router = new CallLogs({ initLog: init, byOffset: c.byOffset, frames: c.frames, late: (id, log) => late.push([id, log]), lateDelayMs });
   for (const s of c.steps) {
     if (s[0] === 'begin') router.begin(s[1], (logs[s[1]] = new LogBuffer(4 * 1024 * 1024)));
     else if (s[0] === 'out') router.write(Buffer.from(s[1]), 'stdout');
