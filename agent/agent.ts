@@ -16,6 +16,7 @@ import { HotContainer, type CallDone, type ContainerDeps, type ContainerSpec } f
 import type { ResponseTarget } from './relay.js';
 import { askedNetwork, networkProblem } from './fn-network.js';
 import { IOFS_LISTENER } from './iofs-env.js';
+import { logFrameEnv } from './log-frames.js';
 import { engineSyslogAddress, syslogUrlProblem } from './syslog-url.js';
 import { removeSocketDirs } from './iofs-base.js';
 import { LeastUsed } from './least-used.js';
@@ -157,11 +158,16 @@ function cpusetRefused(err: unknown): boolean {
   return /cpuset|Requested CPUs are not available/i.test(detail);
 }
 
-/** The environment of an http-stream container: app config, then fn config, then Fn's own. */
+/**
+ * The environment of an http-stream container: app config, then fn config, then Fn's own, with
+ * Fn's log frame variables unless the config has its own (see logFrameEnv). All of it follows
+ * from what the slot key hashes (config, format, syslog_url).
+ */
 export function containerEnv(app: App, fn: Fn): Record<string, string> {
   return {
     ...app.config,
     ...fn.config,
+    ...logFrameEnv(app, fn),
     FN_LISTENER: IOFS_LISTENER,
     FN_FORMAT: 'http-stream',
     FN_APP_ID: app.id,

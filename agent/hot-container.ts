@@ -8,6 +8,7 @@ import { deadlineFrom, FDK_HEAD_BYTES, headBytes, toContainerHeaders } from './h
 import { makeSocketDir, type SocketDir } from './iofs.js';
 import { LAMBDA_BOOT_ALLOWANCE_MS, LAMBDA_SHUTDOWN_WAIT_MS, LAMBDA_TIMEOUT_GRACE_MS } from './lambda.js';
 import { CallLogs } from './call-logs.js';
+import { logFrameName } from './log-frames.js';
 import { functionErrorText } from './call-error.js';
 import { LogBuffer } from './log-buffer.js';
 import { MAX_RESPONSE_HEAD_BYTES, relayCall, REQUEST_HEAD_TOO_LARGE, type ResponseTarget } from './relay.js';
@@ -149,6 +150,7 @@ export class HotContainer {
     let target: HotContainer | undefined;
     const logs = new CallLogs({
       initLog, byOffset: spec.lambda !== undefined,
+      ...(spec.lambda === undefined && { frames: logFrameName(spec.env) }),
       late: (callId, log) => deps.lateOutput?.(spec.fnId, callId, log),
     });
     const stats = (s: Stat) => target?.current?.stats.push(s);

@@ -95,6 +95,9 @@ describe('an app\'s syslog_url', () => {
     assert.equal((await t.calls(fn.id))[0]?.id, callId); // the call's record (and log) written
     const log = await call(t.srv.url, 'GET', `/v2/fns/${fn.id}/calls/${callId}/log`);
     assert.match(log.body.log, /hello over tcp\n.*hello over tcp/s);
+    // No log frames: the engine would send them to the syslog too, where nothing takes them out.
+    assert.equal((r.body as { env: Record<string, string> }).env.FN_LOGFRAME_NAME, undefined);
+    assert.doesNotMatch(tcpText, /kiln_call=/);
   });
 
   test('changed to UDP: the next call runs in a new container that logs there', async () => {
