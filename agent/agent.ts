@@ -55,6 +55,11 @@ export interface AgentConfig {
   /** How long shutdown lets running calls finish. */
   shutdownGraceMs: number;
   /**
+   * KILN_LOG_FRAMES: give http-stream containers Fn's log frame variables, so FDK functions mark
+   * where each call's output begins (exact call logs, at the cost of two lines per call).
+   */
+  logFrames?: boolean;
+  /**
    * How often the engine is swept for this node's containers the agent no longer holds (a
    * removal or a failed start the engine did not complete); 0 or unset: only at shutdown.
    */
@@ -160,14 +165,15 @@ function cpusetRefused(err: unknown): boolean {
 
 /**
  * The environment of an http-stream container: app config, then fn config, then Fn's own, with
- * Fn's log frame variables unless the config has its own (see logFrameEnv). All of it follows
- * from what the slot key hashes (config, format, syslog_url).
+ * Fn's log frame variables when the server frames logs, unless the config has its own (see
+ * logFrameEnv). All of it follows from the settings and what the slot key hashes (config,
+ * format, syslog_url).
  */
-export function containerEnv(app: App, fn: Fn): Record<string, string> {
+export function containerEnv(app: App, fn: Fn, logFrames = false): Record<string, string> {
   return {
     ...app.config,
     ...fn.config,
-    ...logFrameEnv(app, fn),
+    ...(logFrames && logFrameEnv(app, fn)),
     FN_LISTENER: IOFS_LISTENER,
     FN_FORMAT: 'http-stream',
     FN_APP_ID: app.id,
@@ -452,7 +458,7 @@ export class Agent {
     const cSpec: ContainerSpec = {
       id: '',
       image: spec.fn.image,
-      env: containerEnv(spec.app, spec.fn),
+      env: containerEnv(spec.app, spec.fn, this.cfg.logFrames),
       labels: this.deps.labelsFor(spec.app.id, spec.fn.id),
       memoryMb: spec.fn.memory,
       cpusMilli: 0,

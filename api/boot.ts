@@ -135,6 +135,7 @@ export async function start(config: Config): Promise<Running> {
       capacity: hostCapacity(a.maxTotalMemoryBytes, a.maxTotalCpuMilli),
       shutdownGraceMs: a.shutdownGraceMs,
       orphanSweepMs: a.orphanSweepMs,
+      logFrames: a.logFrames,
       networks: a.networks,
       allowedNetworks: a.allowedNetworks,
       syslogSockets: a.syslogSockets,

@@ -265,6 +265,7 @@ const envSchema = z.object({
   KILN_MAX_QUEUE_MSECS: msFrom(10_000, 1),
   KILN_SHUTDOWN_GRACE_MSECS: msFrom(10_000, 0),
   KILN_ORPHAN_SWEEP_MSECS: msFrom(60_000, 0),
+  KILN_LOG_FRAMES: bool,
   KILN_LOOKUP_CACHE_MSECS: msFrom(1000, 0),
   KILN_DB_TIMEOUT_MSECS: msFrom(DEFAULT_DB_TIMEOUT_MS, 1),
   // A week; 0 keeps calls for ever.
@@ -366,6 +367,8 @@ export interface Config {
     shutdownGraceMs: number;
     /** How often to remove this node's containers the agent no longer holds; 0: only at start-up and shutdown. */
     orphanSweepMs: number;
+    /** KILN_LOG_FRAMES: Fn's log frame variables in every http-stream container (see agent/log-frames.ts). */
+    logFrames: boolean;
     lambdaCpus: LambdaCpus;
     /** Count other nodes' pinned containers on the engine when choosing a CPU. */
     lambdaCpusShared: boolean;
@@ -437,6 +440,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       maxQueueMs: e.KILN_MAX_QUEUE_MSECS,
       shutdownGraceMs: e.KILN_SHUTDOWN_GRACE_MSECS,
       orphanSweepMs: e.KILN_ORPHAN_SWEEP_MSECS,
+      logFrames: e.KILN_LOG_FRAMES,
       // A remote engine's CPUs are not this process's: `auto` cannot know them.
       lambdaCpus: e.KILN_LAMBDA_CPUS === 'auto' && !dockerIsLocal(e.DOCKER_HOST) ? 'off' : e.KILN_LAMBDA_CPUS,
       lambdaCpusShared: e.KILN_LAMBDA_CPUS_SHARED,

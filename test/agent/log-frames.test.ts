@@ -19,7 +19,7 @@ describe('log frames', () => {
   let t: AgentSuite;
 
   before(async () => {
-    t = await agentSuite('log-frames');
+    t = await agentSuite('log-frames', { KILN_LOG_FRAMES: 'true' });
   });
   after(async () => {
     await t?.close();
@@ -59,6 +59,18 @@ describe('log frames', () => {
     const env = (await t.invoke(fn.id, {})).body as Echo;
     assert.equal(env.env.FN_LOGFRAME_NAME, 'kiln_call');
     assert.equal(env.env.FN_LOGFRAME_HDR, 'Fn-Call-Id');
+  });
+
+  test('without KILN_LOG_FRAMES a container gets no frame variables (two lines a call cost the warm path)', async () => {
+    const plain = await agentSuite('log-frames-off');
+    try {
+      const fn = await plain.mkFn('unframed');
+      const env = ((await plain.invoke(fn.id, {})).body as Echo).env;
+      assert.equal(env.FN_LOGFRAME_NAME, undefined);
+      assert.equal(env.FN_LOGFRAME_HDR, undefined);
+    } finally {
+      await plain.close();
+    }
   });
 
   test("the user's own frame name with Fn-Call-Id is cut at and taken out", async () => {

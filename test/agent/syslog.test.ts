@@ -54,7 +54,7 @@ describe('an app\'s syslog_url', () => {
   };
 
   before(async () => {
-    t = await agentSuite('syslog');
+    t = await agentSuite('syslog', { KILN_LOG_FRAMES: 'true' }); // frames on: an app with a syslog_url still gets none
     tcp = net.createServer((s) => {
       sockets.add(s);
       s.setEncoding('utf8').on('data', (d: string) => (tcpText += d)).on('close', () => sockets.delete(s));

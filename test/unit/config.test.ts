@@ -53,6 +53,7 @@ const DEFAULTS: Config = {
     maxQueueMs: 10_000,
     shutdownGraceMs: 10_000,
     orphanSweepMs: 60_000,
+    logFrames: false,
     lambdaCpus: 'auto',
     lambdaCpusShared: true,
   },
@@ -174,6 +175,7 @@ const agentCases: { name: string; env: NodeJS.ProcessEnv; want: Partial<Config['
   { name: 'FN_MAX_TMPFS_INODES 2, the least that starts', env: { FN_MAX_TMPFS_INODES: '2' }, want: { maxTmpfsInodes: 2 } },
   { name: 'FN_MAX_TMPFS_INODES 0', env: { FN_MAX_TMPFS_INODES: '0' }, want: { maxTmpfsInodes: 0 } },
   { name: 'KILN_DOCKER_PULL false', env: { KILN_DOCKER_PULL: 'false' }, want: { pull: false } },
+  { name: 'KILN_LOG_FRAMES true', env: { KILN_LOG_FRAMES: 'true' }, want: { logFrames: true } },
   // As every true/false setting: Go's ParseBool spellings and yes/no.
   { name: 'KILN_DOCKER_PULL 0', env: { KILN_DOCKER_PULL: '0' }, want: { pull: false } },
   { name: 'KILN_DOCKER_PULL NO', env: { KILN_DOCKER_PULL: 'NO' }, want: { pull: false } },
