@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Driver } from '../drivers/contract.js';
 import { decimate, MAX_CALL_STATS } from '../drivers/decimate.js';
-import { DriverError, LogDestinationError } from '../drivers/errors.js';
+import { ContainerConfigError, DriverError, LogDestinationError } from '../drivers/errors.js';
 import { formatImage, parseImage } from '../drivers/image-name.js';
 import type { App, Call, CallStatus, CallStore, Fn } from '../store/types.js';
 import { CallRecorder, type CallRecord } from './call-recorder.js';
@@ -556,6 +556,8 @@ export class Agent {
         if (cpu !== undefined) this.placement?.give(cpu);
         if (spreadTo !== undefined) this.spread?.give(spreadTo);
         if (this.stop.signal.aborted) throw new AgentError('shutting-down', 'Server is shutting down');
+        // The engine failing (or not answering): said here, as no call may be left waiting to say it.
+        if (err instanceof DriverError && !(err instanceof ContainerConfigError)) this.deps.log.warn({ err, fn: spec.fnId, image: spec.image }, 'a container start failed: the container engine');
         throw err;
       } finally {
         this.startingNow--;

@@ -8,7 +8,7 @@ import { toStat, type DockerStatsJson } from './stats.js';
 
 /** How long the stats stream outlives the last call. */
 const STATS_LINGER_MS = 2000;
-/** How long the engine may take to answer one request of a start (create, attach, start). */
+/** How long the engine may take to answer one request of a start (create, attach, start) or a removal. */
 export const ENGINE_CALL_MS = 60_000;
 
 const statusCodeOf = (err: unknown): number | undefined => (err as { statusCode?: number } | null)?.statusCode;
@@ -223,7 +223,9 @@ export class DockerCookie implements Cookie {
       this.statsStream?.destroy();
       const container = this.container;
       if (!container) return;
-      const remove = () => container.remove({ force: true, v: true });
+      // Bounded too: a removal the engine never answers would hold a failed start, and every later
+      // removal queued behind it; one that fails is tried again (the agent) or swept.
+      const remove = () => this.engineCall('removing container', (abortSignal) => container.remove({ force: true, v: true, abortSignal }));
       try {
         await (this.serializeRemoval ? this.serializeRemoval(remove) : remove());
       } catch (err) {

@@ -4,7 +4,7 @@ import type Docker from 'dockerode';
 import type { Cookie, ContainerTask, Driver, ImageConfig, Leftovers } from '../contract.js';
 import { DriverError, ImageNotFoundError } from '../errors.js';
 import { parseImage } from '../image-name.js';
-import { DockerCookie } from './cookie.js';
+import { DockerCookie, ENGINE_CALL_MS } from './cookie.js';
 import type { CredentialsFor } from './registry-credentials.js';
 import { imageEvent, RETAG_ACTIONS, type ImageEvent } from './image-events.js';
 import { createOptions, DEFAULT_LIMITS, IOFS_MOUNT, type DockerLimits } from './create-options.js';
@@ -87,8 +87,9 @@ export class DockerDriver implements Driver {
   /** Makes the image present; answers what its name resolves to. */
   private async ensureImage(image: string, signal?: AbortSignal): Promise<Docker.ImageInspectInfo> {
     try {
-      return await this.docker.getImage(image).inspect();
+      return await this.inspectImage(image);
     } catch (err) {
+      if (err instanceof DriverError) throw err;
       if (statusCodeOf(err) !== 404) throw new DriverError(`inspecting image ${image}: ${(err as Error).message}`, { cause: err });
     }
     if (!this.opts.pull) throw new ImageNotFoundError(image, 'it is not present locally and pulling is off');
@@ -99,10 +100,24 @@ export class DockerDriver implements Driver {
     }
     await pull;
     try {
-      return await this.docker.getImage(image).inspect();
+      return await this.inspectImage(image);
     } catch (err) {
+      if (err instanceof DriverError) throw err;
       throw new DriverError(`inspecting image ${image}: ${(err as Error).message}`, { cause: err });
     }
+  }
+
+  /**
+   * An image inspect, bounded as a start's other requests are (ENGINE_CALL_MS): dockerode's
+   * inspect takes no signal, so a request the engine never answers is left to it, not waited on.
+   */
+  private inspectImage(image: string): Promise<Docker.ImageInspectInfo> {
+    const ms = this.opts.engineCallMs ?? ENGINE_CALL_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new DriverError(`inspecting image ${image}: the container engine did not answer within ${ms} ms`)), ms);
+    });
+    return Promise.race([this.docker.getImage(image).inspect(), late]).finally(() => clearTimeout(timer));
   }
 
   private async pull(image: string, signal?: AbortSignal): Promise<void> {

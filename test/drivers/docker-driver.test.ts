@@ -68,22 +68,77 @@ test('leftovers of this node are removed, other nodes’ are not; close is idemp
 
 // An engine that takes the connection and never answers (Docker 20.10's removal deadlock) held
 // a start, its memory and its fn's pool for ever.
-test('an engine that never answers a create fails the start after the deadline, naming it', async () => {
+/**
+ * A stand-in engine on a unix socket that answers only the requests `answer` returns a reply for
+ * (status and JSON body) and never the others, as a deadlocked engine takes connections and hangs.
+ */
+async function halfEngine(answer: (method: string, path: string) => [number, unknown] | undefined) {
   const dir = mkdtempSync(join(tmpdir(), 'kiln-hung-'));
   const sock = join(dir, 'docker.sock');
   const held = new Set<net.Socket>();
-  const hung = net.createServer((s) => void held.add(s.on('error', () => {})));
-  await new Promise<void>((r) => hung.listen(sock, r));
+  const server = net.createServer((s) => {
+    held.add(s.on('error', () => {}));
+    let head = '';
+    s.on('data', (d: Buffer) => {
+      head += d.toString('latin1');
+      const end = head.indexOf('\r\n\r\n');
+      if (end === -1) return;
+      const [method = '', path = ''] = head.slice(0, head.indexOf('\r\n')).split(' ');
+      head = '';
+      const reply = answer(method, path.replace(/^\/v[\d.]+/, ''));
+      if (!reply) return;
+      const body = JSON.stringify(reply[1]);
+      s.write(`HTTP/1.1 ${reply[0]} X\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    });
+  });
+  await new Promise<void>((r) => server.listen(sock, r));
+  return {
+    docker: new Docker({ socketPath: sock }),
+    close: async () => {
+      for (const s of held) s.destroy();
+      await new Promise((r) => server.close(r));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+test('an engine that never answers fails a start after the deadline, naming the step: the image inspect', async () => {
+  const engine = await halfEngine(() => undefined);
   try {
-    const driver = new DockerDriver({ docker: new Docker({ socketPath: sock }), nodeId: uniqueNodeId(), pull: false, engineCallMs: 300 });
+    const driver = new DockerDriver({ docker: engine.docker, nodeId: uniqueNodeId(), pull: false, engineCallMs: 300 });
     const cookie = await driver.createCookie(task('kiln-test/any:1'));
     const t0 = Date.now();
-    await assert.rejects((cookie as unknown as { create(id: string): Promise<void> }).create('sha256:0'), /creating container for kiln-test\/any:1: the container engine did not answer within 300 ms/);
+    await assert.rejects(driver.prepareCookie(cookie), /inspecting image kiln-test\/any:1: the container engine did not answer within 300 ms/);
     assert.ok(Date.now() - t0 < 5000, `after the deadline, not later (${Date.now() - t0} ms)`);
   } finally {
-    for (const s of held) s.destroy();
-    await new Promise((r) => hung.close(r));
-    rmSync(dir, { recursive: true, force: true });
+    await engine.close();
+  }
+});
+
+test('an engine that answers the inspect but never the create, then never the removal: each bounded', async () => {
+  const engine = await halfEngine((method, path) => (method === 'GET' && path.startsWith('/images/') ? [200, { Id: 'sha256:0', Config: {} }] : undefined));
+  try {
+    const driver = new DockerDriver({ docker: engine.docker, nodeId: uniqueNodeId(), pull: false, engineCallMs: 300 });
+    const cookie = await driver.createCookie(task('kiln-test/any:1'));
+    await assert.rejects(driver.prepareCookie(cookie), /creating container for kiln-test\/any:1: the container engine did not answer within 300 ms/);
+  } finally {
+    await engine.close();
+  }
+  // Created, then the removal hangs: close() fails after the deadline (the agent retries, or its sweep takes it).
+  const made = await halfEngine((method, path) => {
+    if (method === 'GET' && path.startsWith('/images/')) return [200, { Id: 'sha256:0', Config: {} }];
+    if (method === 'POST' && path.startsWith('/containers/create')) return [201, { Id: 'c0ffee' }];
+    return undefined;
+  });
+  try {
+    const driver = new DockerDriver({ docker: made.docker, nodeId: uniqueNodeId(), pull: false, engineCallMs: 300 });
+    const cookie = await driver.createCookie(task('kiln-test/any:1'));
+    await driver.prepareCookie(cookie);
+    const t0 = Date.now();
+    await assert.rejects(cookie.close(), /removing container for kiln-test\/any:1: the container engine did not answer within 300 ms/);
+    assert.ok(Date.now() - t0 < 5000);
+  } finally {
+    await made.close();
   }
 });
 
@@ -103,6 +158,10 @@ test('the deadline bounds the answer only: output after it still arrives through
     assert.equal(done.status, 'success', JSON.stringify(done));
     assert.match(out, /after the deadline/);
   } finally {
-    await cookie.close();
+    // Its 200 ms bounds the removal too, which a loaded engine may take longer for.
+    await cookie.close().catch(async () => {
+      const id = (cookie as unknown as { container?: { id: string } }).container?.id;
+      if (id) await dockerClient().getContainer(id).remove({ force: true });
+    });
   }
 });
