@@ -3,6 +3,8 @@
 // answers it with a bare status line. Kiln answers it in its JSON error shape, as any other bad
 // input, under Node's own conditions: only when no answer is already under way on the
 // connection, and then the connection closes (the parser cannot go on after an error).
+// Its statuses are chosen here, not in errors.ts: there is no request or response object, only
+// the socket, so the answer is written as raw HTTP (the body is errors.ts's shape).
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { MAX_REQUEST_HEAD_BYTES, HEADERS_TIMEOUT_MS } from './http-options.js';
