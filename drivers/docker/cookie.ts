@@ -4,12 +4,11 @@ import type { Readable } from 'node:stream';
 import type { Cookie, ContainerTask, RunResult, WaitResult } from '../contract.js';
 import { DriverError, LogDestinationError, NetworkNotFoundError } from '../errors.js';
 import { coverImageVolumes } from './create-options.js';
+import { ENGINE_CALL_MS, engineCall } from './engine-call.js';
 import { toStat, type DockerStatsJson } from './stats.js';
 
 /** How long the stats stream outlives the last call. */
 const STATS_LINGER_MS = 2000;
-/** How long the engine may take to answer one request of a start (create, attach, start) or a removal. */
-export const ENGINE_CALL_MS = 60_000;
 
 const statusCodeOf = (err: unknown): number | undefined => (err as { statusCode?: number } | null)?.statusCode;
 
@@ -38,36 +37,13 @@ export class DockerCookie implements Cookie {
     private options: Docker.ContainerCreateOptions,
     /** Runs the removal in the driver's turn (networked containers go one at a time). */
     private readonly serializeRemoval?: <T>(remove: () => Promise<T>) => Promise<T>,
-    /** How long the engine may take to answer a create, an attach or a start. */
+    /** How long the engine may take to answer a create, an attach, a start or a removal. */
     private readonly engineCallMs = ENGINE_CALL_MS,
   ) {}
 
-  /**
-   * A bound on one engine request of a start: an engine that takes the connection and never
-   * answers (Docker 20.10's removal deadlock) would otherwise hold the start, its memory and
-   * its fn's pool for ever. What it made meanwhile is this node's, not held: the agent's sweep takes it.
-   */
-  private async engineCall<T>(what: string, call: (abortSignal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
-    // Its own controller, let go of once answered: an attach's stream lives on after its answer,
-    // and must not be cut when the deadline passes.
-    const ac = new AbortController();
-    let late = false;
-    const timer = setTimeout(() => {
-      late = true;
-      ac.abort(new Error('deadline'));
-    }, this.engineCallMs);
-    const onStop = () => ac.abort(signal?.reason);
-    if (signal?.aborted) onStop();
-    signal?.addEventListener('abort', onStop, { once: true });
-    try {
-      return await call(ac.signal);
-    } catch (err) {
-      if (late) throw new DriverError(`${what} for ${this.task.image}: the container engine did not answer within ${this.engineCallMs} ms`, { cause: err });
-      throw err;
-    } finally {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onStop);
-    }
+  /** One engine request, bounded (engine-call.ts); what the engine made meanwhile is this node's, not held: the agent's sweep takes it. */
+  private engineCall<T>(what: string, call: (abortSignal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    return engineCall(`${what} for ${this.task.image}`, this.engineCallMs, call, signal);
   }
 
   containerOptions(): Docker.ContainerCreateOptions {

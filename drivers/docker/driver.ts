@@ -4,7 +4,8 @@ import type Docker from 'dockerode';
 import type { Cookie, ContainerTask, Driver, ImageConfig, Leftovers } from '../contract.js';
 import { DriverError, ImageNotFoundError } from '../errors.js';
 import { parseImage } from '../image-name.js';
-import { DockerCookie, ENGINE_CALL_MS } from './cookie.js';
+import { DockerCookie } from './cookie.js';
+import { ENGINE_CALL_MS, engineCall } from './engine-call.js';
 import type { CredentialsFor } from './registry-credentials.js';
 import { imageEvent, RETAG_ACTIONS, type ImageEvent } from './image-events.js';
 import { createOptions, DEFAULT_LIMITS, IOFS_MOUNT, type DockerLimits } from './create-options.js';
@@ -107,17 +108,9 @@ export class DockerDriver implements Driver {
     }
   }
 
-  /**
-   * An image inspect, bounded as a start's other requests are (ENGINE_CALL_MS): dockerode's
-   * inspect takes no signal, so a request the engine never answers is left to it, not waited on.
-   */
+  /** An image inspect, bounded as a start's other requests are (dockerode's inspect takes no signal). */
   private inspectImage(image: string): Promise<Docker.ImageInspectInfo> {
-    const ms = this.opts.engineCallMs ?? ENGINE_CALL_MS;
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new DriverError(`inspecting image ${image}: the container engine did not answer within ${ms} ms`)), ms);
-    });
-    return Promise.race([this.docker.getImage(image).inspect(), late]).finally(() => clearTimeout(timer));
+    return engineCall(`inspecting image ${image}`, this.opts.engineCallMs ?? ENGINE_CALL_MS, () => this.docker.getImage(image).inspect());
   }
 
   private async pull(image: string, signal?: AbortSignal): Promise<void> {
