@@ -1,7 +1,7 @@
 // The network a fn's containers join, as the engine sees it (docker inspect): none unless the fn
 // or its app asks with kiln.io/network; an allowed one when asked, for http-stream and lambda
 // fns alike; a change of the annotation takes new containers; FN_DOCKER_NETWORKS spreads the
-// rest over its networks. No outbound reach is tested (no internet here).
+// rest over its networks; without one, localhost still resolves (Kiln's /etc/hosts). No outbound reach is tested (no internet here).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type Docker from 'dockerode';
@@ -62,6 +62,23 @@ describe('kiln.io/network with the default allow list (bridge)', () => {
   test('a fn that asks for nothing has no network', async () => {
     const fn = await t.mkFn('plain');
     assertNoNetwork(await onlyContainer(t, fn.id));
+  });
+
+  // The engine writes no /etc/hosts for a container without a network: Kiln binds its own.
+  test('a fn with no network resolves localhost (to 127.0.0.1) from the hosts file bound read-only at /etc/hosts', async () => {
+    const fn = await t.mkFn('resolver');
+    const r = await t.invoke(fn.id, { lookup: 'localhost' });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.lookup, '127.0.0.1');
+    const [info] = await containersOf(t, fn.id);
+    assert.ok(info);
+    assert.equal((info.Config as { NetworkDisabled?: boolean }).NetworkDisabled, true, 'still the cheapest start: no network sandbox');
+    assert.ok(info.HostConfig.Binds?.some((b) => /:\/etc\/hosts:ro$/.test(b)), JSON.stringify(info.HostConfig.Binds));
+    // A name it has no entry for still fails, as with no network it must.
+    const other = await t.invoke(fn.id, { lookup: 'example.com' });
+    assert.equal(typeof other.body.lookup, 'string');
+    assert.notEqual(other.body.lookup, '127.0.0.1');
+    assert.match(other.body.lookup, /^E[A-Z_]+$/);
   });
 
   test('a fn that asks for bridge is on bridge, with an address', async () => {
