@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `npm test`: everything the suite needs on a fresh machine, then the suite itself, then a
-# check that it left no container, socket directory or temp file behind.
+# check that it left no container, socket directory, temp file or test database behind.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
@@ -16,7 +16,15 @@ export KILN_TEST_COMPOSE
 
 tmp=${TMPDIR:-/tmp}
 leftovers() { find "$tmp" -maxdepth 1 -name 'kiln-*' ! -name 'kiln-iofs' ! -name 'kiln-build-*.lock' ! -name 'kiln-runtime-*' 2>/dev/null | sort; }
+# test/helpers/db.ts names the databases it makes on the shared servers kiln_test_*.
+test_dbs() {
+  psql "$KILN_TEST_PG_URL" -Atc "SELECT 'postgres ' || datname FROM pg_database WHERE datname LIKE 'kiln\_test\_%'"
+  [[ $KILN_TEST_MYSQL_URL =~ ^mysql://([^:]+):([^@]+)@([^:/]+):([0-9]+)/ ]]
+  MYSQL_PWD=${BASH_REMATCH[2]} mysql -N -u "${BASH_REMATCH[1]}" -h "${BASH_REMATCH[3]}" -P "${BASH_REMATCH[4]}" \
+    -e "SHOW DATABASES LIKE 'kiln\_test\_%'" | sed 's/^/mysql /'
+}
 before=$(leftovers)
+dbs_before=$(test_dbs | sort)
 
 # Only *.test.js: given a folder, node would run every file under a test/ directory as a test.
 mapfile -t files < <(find dist/test -name '*.test.js' | sort)
@@ -26,10 +34,12 @@ node --test "$@" "${files[@]}" || status=$?
 # Test servers use node ids starting with "test-"; their containers must all be gone.
 containers=$(docker ps -a --filter label=io.kiln.node --format '{{.Label "io.kiln.node"}} {{.Names}}' | grep '^test-' || true)
 new_files=$(comm -13 <(echo "$before") <(leftovers) | grep . || true)
-if [ -n "$containers" ] || [ -n "$new_files" ]; then
+new_dbs=$(comm -13 <(echo "$dbs_before") <(test_dbs | sort) | grep . || true)
+if [ -n "$containers" ] || [ -n "$new_files" ] || [ -n "$new_dbs" ]; then
   echo "kiln: the tests left things behind:" >&2
   [ -n "$containers" ] && echo "$containers" | sed 's/^/  container: /' >&2
   [ -n "$new_files" ] && echo "$new_files" | sed 's/^/  file: /' >&2
+  [ -n "$new_dbs" ] && echo "$new_dbs" | sed 's/^/  database: /' >&2
   status=1
 fi
 exit $status
