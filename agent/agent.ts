@@ -20,7 +20,7 @@ import { logFrameEnv } from './log-frames.js';
 import { engineSyslogAddress, syslogUrlProblem } from './syslog-url.js';
 import { removeSocketDirs } from './iofs-base.js';
 import { LeastUsed } from './least-used.js';
-import { LAMBDA_EXTRA_HOSTS, lambdaEnv, type LambdaRuntime } from './lambda.js';
+import { LAMBDA_EXTRA_HOSTS, lambdaEnv, withoutDaemonSettings, type LambdaRuntime } from './lambda.js';
 import { ResourceTracker, type Capacity } from './resources.js';
 import { SlotPool } from './slot-pool.js';
 import { slotKey } from './slot-key.js';
@@ -479,7 +479,7 @@ export class Agent {
       lambdaSpec ??= this.deps.driver.imageConfig(cSpec.image, this.stop.signal).then(
         (image) => ({
           ...cSpec,
-          env: { ...cSpec.env, ...lambdaEnv(spec.app, spec.fn, image, this.cfg.maxResponseBytes) },
+          env: { ...withoutDaemonSettings(cSpec.env), ...lambdaEnv(spec.app, spec.fn, image, this.cfg.maxResponseBytes) },
           readOnlyBinds: { ...cSpec.readOnlyBinds, [rt.hostDir]: rt.mount },
           lambda: { entrypoint: rt.command, extraHosts: LAMBDA_EXTRA_HOSTS },
         }),

@@ -43,6 +43,22 @@ export function lambdaHandler(app: App, fn: Fn, image: ImageConfig): string {
   return image.entrypoint.length > 0 ? (image.cmd[image.cmd.length - 1] ?? '') : '';
 }
 
+/** The daemon's own settings: the agent's to give, except the one a fn's config may set. */
+const DAEMON_SETTING_PREFIX = 'KILN_LAMBDA_';
+const CONFIG_DAEMON_SETTINGS: ReadonlySet<string> = new Set(['KILN_LAMBDA_SYSTEM_LOG_LEVEL']);
+
+/**
+ * A container's environment without the daemon settings its config named: config keys such as
+ * KILN_LAMBDA_API_ADDRESS would otherwise retune Kiln's daemon (the runtime never sees them).
+ */
+export function withoutDaemonSettings(env: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) {
+    if (!k.startsWith(DAEMON_SETTING_PREFIX) || CONFIG_DAEMON_SETTINGS.has(k)) out[k] = v;
+  }
+  return out;
+}
+
 /**
  * Environment additions for the daemon (on top of the http-stream container's). The daemon
  * refuses a runtime's answer over the agent's own limit (FN_MAX_RESPONSE_SIZE), so that an

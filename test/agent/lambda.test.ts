@@ -238,7 +238,9 @@ describe('a Node runtime using fetch against the Runtime API', () => {
   after(() => s.close());
 
   test('a response, with the Lambda environment and invoke headers', async () => {
-    const fn = await s.mkFn('env', { image, format: 'lambda', memory: 256, config: { _HANDLER: 'index.handler' } });
+    // A config key naming a setting of Kiln's daemon does not retune it.
+    const fnConfig = { _HANDLER: 'index.handler', KILN_LAMBDA_API_ADDRESS: '127.0.0.1:9555' };
+    const fn = await s.mkFn('env', { image, format: 'lambda', memory: 256, config: fnConfig });
     const r = await s.invoke(fn.id, { action: 'env' }, { 'X-Amzn-Trace-Id': 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1' });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.equal(r.headers.get('content-type'), 'application/json');

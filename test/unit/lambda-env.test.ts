@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { lambdaEnv, lambdaHandler } from '../../agent/lambda.js';
+import { lambdaEnv, lambdaHandler, withoutDaemonSettings } from '../../agent/lambda.js';
 import type { ImageConfig } from '../../drivers/contract.js';
 import type { App, Fn } from '../../store/types.js';
 
@@ -38,3 +38,15 @@ test('lambda env: the fn settings, the image command and the agent\'s response l
     KILN_LAMBDA_WORKDIR: '/work',
   });
 });
+
+const daemonSettingCases: { name: string; env: Record<string, string>; want: Record<string, string> }[] = [
+  { name: 'a daemon setting from config is dropped', env: { KILN_LAMBDA_API_ADDRESS: '127.0.0.1:9555', A: '1' }, want: { A: '1' } },
+  { name: 'every one of them', env: { KILN_LAMBDA_SHUTDOWN_MS: '1', KILN_LAMBDA_EXTENSIONS_DIR: '/x', KILN_LAMBDA_HEADERS_TIMEOUT_MS: '1', KILN_LAMBDA_NEW: 'x' }, want: {} },
+  { name: 'the system log level is a fn\'s to set', env: { KILN_LAMBDA_SYSTEM_LOG_LEVEL: 'DEBUG' }, want: { KILN_LAMBDA_SYSTEM_LOG_LEVEL: 'DEBUG' } },
+  { name: 'other KILN_ names and look-alikes stay', env: { KILN_MYVAR: 'y', kiln_lambda_x: 'z', MY_KILN_LAMBDA_X: 'w' }, want: { KILN_MYVAR: 'y', kiln_lambda_x: 'z', MY_KILN_LAMBDA_X: 'w' } },
+];
+for (const c of daemonSettingCases) {
+  test(`lambda env: ${c.name}`, () => {
+    assert.deepEqual(withoutDaemonSettings(c.env), c.want);
+  });
+}
