@@ -87,12 +87,8 @@ export class DockerDriver implements Driver {
 
   /** Makes the image present; answers what its name resolves to. */
   private async ensureImage(image: string, signal?: AbortSignal): Promise<Docker.ImageInspectInfo> {
-    try {
-      return await this.inspectImage(image);
-    } catch (err) {
-      if (err instanceof DriverError) throw err;
-      if (statusCodeOf(err) !== 404) throw new DriverError(`inspecting image ${image}: ${(err as Error).message}`, { cause: err });
-    }
+    const present = await this.inspectPresent(image);
+    if (present) return present;
     if (!this.opts.pull) throw new ImageNotFoundError(image, 'it is not present locally and pulling is off');
     let pull = this.pulls.get(image);
     if (!pull) {
@@ -100,10 +96,18 @@ export class DockerDriver implements Driver {
       this.pulls.set(image, pull);
     }
     await pull;
+    const pulled = await this.inspectPresent(image);
+    if (pulled) return pulled;
+    throw new ImageNotFoundError(image, 'the pull ended but the engine does not have it');
+  }
+
+  /** The image's inspect; undefined when the engine does not have it. */
+  private async inspectPresent(image: string): Promise<Docker.ImageInspectInfo | undefined> {
     try {
       return await this.inspectImage(image);
     } catch (err) {
       if (err instanceof DriverError) throw err;
+      if (statusCodeOf(err) === 404) return undefined;
       throw new DriverError(`inspecting image ${image}: ${(err as Error).message}`, { cause: err });
     }
   }
