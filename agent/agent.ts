@@ -491,7 +491,7 @@ export class Agent {
       return lambdaSpec;
     };
     const created: SlotPool = new SlotPool(key, memory, {
-      launch: () => specFor().then((s) => this.launch(s, memory, key)),
+      launch: (needed) => specFor().then((s) => this.launch(s, memory, key, needed)),
       retired: (c) => {
         // Its CPU and network are free for the next container at once (placement only counts
         // live ones); its memory, only once the engine has removed it.
@@ -523,9 +523,10 @@ export class Agent {
 
   /**
    * Reserves memory (evicting idle containers of other slots, waiting a bounded time, or in
-   * non-blocking mode only for evictions under way), then starts.
+   * non-blocking mode only for evictions under way), then starts. Between waits it asks its pool
+   * whether a call still waits for it.
    */
-  private launch(spec: ContainerSpec, memory: number, key: string): Promise<HotContainer> {
+  private launch(spec: ContainerSpec, memory: number, key: string, needed: () => boolean): Promise<HotContainer> {
     const run = (async () => {
       const bound = this.bounded(this.cfg.maxQueueMs);
       try {
@@ -535,6 +536,9 @@ export class Agent {
           // As Fn's: nothing idle to evict and no removal to wait for means busy now.
           if (this.cfg.nonBlocking && !evicted && this.evictingBytes === 0) throw new AgentError('server-busy', 'Timed out - server too busy');
           if (!(await this.resources.nextRelease(bound.signal))) throw bound.signal.reason;
+          // Its call may have been served, timed out or gone meanwhile: a start for nobody would
+          // take the memory (or evict the warm containers) other fns' calls wait for.
+          if (!needed()) throw new WaitExpired();
         }
       } finally {
         bound.dispose();

@@ -23,8 +23,12 @@ interface Waiter {
 }
 
 export interface PoolHooks {
-  /** Starts one container for this pool (reserving resources as needed). */
-  launch(): Promise<HotContainer>;
+  /**
+   * Starts one container for this pool (reserving resources as needed). `needed` says whether a
+   * waiting call still stands behind it: one that waits for memory gives up when not, rather
+   * than take memory (or evict) for calls that were served, timed out or went away.
+   */
+  launch(needed: () => boolean): Promise<HotContainer>;
   /** A container left the pool for good: release what it held. */
   retired(c: HotContainer): void;
   /** A container went idle with no call waiting for it: it may now be evicted. */
@@ -37,7 +41,8 @@ export class SlotPool {
   private readonly idle: HotContainer[] = [];
   private readonly waiters: Waiter[] = [];
   private recheck: NodeJS.Timeout | undefined;
-  private starting = 0;
+  /** Launches under way (their numbers), oldest first: the one at position i is for waiter i. */
+  private readonly startingLaunches: number[] = [];
   /** Recent call and container-start lengths, exponentially weighted averages (ms). */
   private callMs: number | undefined;
   private startMs = DEFAULT_START_MS;
@@ -59,6 +64,10 @@ export class SlotPool {
 
   get size(): number {
     return this.members.size;
+  }
+
+  private get starting(): number {
+    return this.startingLaunches.length;
   }
 
   get idleCount(): number {
@@ -204,12 +213,13 @@ export class SlotPool {
 
   private launchWhileWorth(): void {
     while (this.waiters.length > this.starting && this.worthLaunching()) {
-      this.starting++;
       const began = performance.now();
       const launch = this.launches++;
-      this.hooks.launch().then(
+      this.startingLaunches.push(launch);
+      const settled = () => this.startingLaunches.splice(this.startingLaunches.indexOf(launch), 1);
+      this.hooks.launch(() => this.startingLaunches.indexOf(launch) < this.waiters.length).then(
         (c) => {
-          this.starting--;
+          settled();
           this.startMs = this.startMs * (1 - EWMA) + (performance.now() - began) * EWMA;
           this.members.add(c);
           if (this.arrivals.some((a) => launch < a.before && !a.test(c))) this.stale.add(c);
@@ -221,7 +231,7 @@ export class SlotPool {
           this.release(c, true);
         },
         (err: Error) => {
-          this.starting--;
+          settled();
           if (this.starting === 0) this.arrivals = [];
           // The launch served the oldest waiter; it carries the reason. But a wait for capacity
           // that ran out is the launch's own: every waiting call has its bound, and a launch

@@ -103,6 +103,37 @@ describe('hot container lifecycle', () => {
 
 });
 
+describe('capacity: a start stands for a waiting call', () => {
+  let t: AgentSuite;
+  before(async () => {
+    // Room for two 128 MiB containers; a queue bound long enough to outlast the callers below.
+    t = await agentSuite('gone', { FN_MAX_TOTAL_MEMORY_BYTES: String(300 * MiB), KILN_MAX_QUEUE_MSECS: '8000' });
+  });
+  after(async () => {
+    await t?.close();
+  });
+
+  test('a call whose caller went away while it waited for memory starts nothing and evicts nothing', async () => {
+    const containersOf = async (fnId: string) =>
+      (await nodeContainers(t.docker, t.srv.nodeId)).filter((c) => c.Labels['io.kiln.fn_id'] === fnId);
+    const hog1 = await t.mkFn('hog-1', { memory: 128 });
+    const hog2 = await t.mkFn('hog-2', { memory: 128 });
+    const late = await t.mkFn('late', { memory: 128 });
+    const busy = [t.invoke(hog1.id, { sleepMs: 1500 }), t.invoke(hog2.id, { sleepMs: 1500 })];
+    await new Promise((r) => setTimeout(r, 700));
+    // The caller gives up while its call waits for memory the two busy calls hold.
+    const gone = fetch(`${t.srv.url}/invoke/${late.id}`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(300) });
+    await assert.rejects(gone);
+    assert.deepEqual((await Promise.all(busy)).map((x) => x.status), [200, 200]);
+    // Memory is released now: a start still waiting for the gone call would evict an idle hog for it.
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal((await containersOf(late.id)).length, 0, 'no container started for a caller who left');
+    assert.equal((await containersOf(hog1.id)).length, 1, "hog-1's warm container kept");
+    assert.equal((await containersOf(hog2.id)).length, 1, "hog-2's warm container kept");
+    assert.equal((await t.calls(late.id))[0]?.status, 'cancelled');
+  });
+});
+
 test('containers left by a killed server are removed when it starts again', async () => {
   const docker = dockerClient();
   const tester = await fixtureImage('tester');

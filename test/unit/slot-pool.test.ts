@@ -44,19 +44,22 @@ function harness() {
   const launches: { resolve(c: HotContainer): void; reject(e: Error): void }[] = [];
   /** When each launch was asked for (performance.now()), in order. */
   const launchedAt: number[] = [];
+  /** Each launch's question: does a waiting call still stand behind it? */
+  const needed: (() => boolean)[] = [];
   const retired: string[] = [];
   let emptied = 0;
   let idled = 0;
   const pool = new SlotPool('k', 64, {
-    launch: () => new Promise<HotContainer>((resolve, reject) => {
+    launch: (isNeeded) => new Promise<HotContainer>((resolve, reject) => {
       launchedAt.push(performance.now());
+      needed.push(isNeeded);
       launches.push({ resolve, reject });
     }),
     retired: (c) => retired.push(nameOf(c)),
     idled: () => void idled++,
     emptied: () => void emptied++,
   });
-  return { pool, launches, launchedAt, retired, emptied: () => emptied, idled: () => idled };
+  return { pool, launches, launchedAt, needed, retired, emptied: () => emptied, idled: () => idled };
 }
 
 /** A pool with one idle container, 'a', whose call took `tookMs`. */
@@ -221,6 +224,28 @@ test('a start that found no capacity in time fails no waiting call: another star
   await assert.rejects(refused, /server too busy/);
   h.pool.drain(new Error('done'));
   await assert.rejects(other, /done/);
+});
+
+test('a start stands for a waiting call: once calls leave, the newest starts are no longer needed', async () => {
+  const h = harness();
+  const callers = [new AbortController(), new AbortController(), new AbortController()];
+  const calls = callers.map((c) => h.pool.acquire(c.signal).catch((e: Error) => e));
+  await tick();
+  assert.equal(h.launches.length, 3);
+  const asked = () => h.needed.map((n) => n());
+  assert.deepEqual(asked(), [true, true, true]);
+  callers[1]!.abort(new WaitExpired());
+  assert.deepEqual(asked(), [true, true, false], 'two calls wait: the two oldest starts stand for them');
+  callers[0]!.abort(new WaitExpired());
+  assert.deepEqual(asked(), [true, false, false]);
+  // The newest gives up its wait for memory: no call fails, and none is started in its place.
+  h.launches[2]!.reject(new WaitExpired());
+  await tick();
+  assert.equal(h.launches.length, 3);
+  assert.deepEqual(asked().slice(0, 2), [true, false]);
+  h.launches[0]!.resolve(fake('a'));
+  assert.equal(nameOf((await calls[2]) as HotContainer), 'a');
+  assert.equal(h.needed[1]!(), false, 'served: the start left stands for no one');
 });
 
 test('a failed start fails the oldest waiting call with its reason', async () => {
