@@ -72,6 +72,10 @@ interface Invocation {
   logFrom: number;
   /** The runtime's lines passed on before it started. */
   runtimeLinesFrom: number;
+  /** The runtime's output bytes passed on before it started. */
+  runtimeBytesFrom: number;
+  /** Set when the log backed up while it ran. */
+  logHeld?: boolean;
   /** performance.now() when the runtime began posting its response (or error). */
   responseStartAt?: number;
   /** Set once answered. */
@@ -215,11 +219,25 @@ export class Sandbox {
 
   /** The runtime's output lines passed on so far. */
   private runtimeLines = 0;
+  /** The runtime's output bytes passed on so far. */
+  private runtimeBytes = 0;
+  /** When the runtime's last line was passed on, and when it last came back to `next` (epoch ms). */
+  private runtimeOutputAt = 0;
+  private runtimeReadyAt = 0;
+  /**
+   * The last invocation printed past a pipe's capacity, or its log backed up: some of its output
+   * may still sit in the runtime's own buffer (Node's stdout to a pipe is asynchronous).
+   */
+  private outputMayBeQueued = false;
   /** The runtime's lines when the last answer went out. */
   private runtimeLinesAnswered = 0;
 
   private output(kind: ProcessKind, _name: string, text: string): void {
-    if (kind === 'runtime') this.runtimeLines++;
+    if (kind === 'runtime') {
+      this.runtimeLines++;
+      this.runtimeBytes += Buffer.byteLength(text) + 1;
+      this.runtimeOutputAt = Date.now();
+    }
     // The service filters the function's JSON log lines by their `level` (JSON format only).
     if (kind === 'runtime' && this.appLevel !== undefined && !applicationLineShown(text, this.appLevel)) return;
     const start = this.pendingStart;
@@ -245,6 +263,7 @@ export class Sandbox {
   private holdOutput(): void {
     if (this.outputHeld) return;
     this.outputHeld = true;
+    if (this.current) this.current.logHeld = true;
     for (const m of this.procs) m.pauseOutput();
     this.deps.out.onceDrained(() => {
       this.outputHeld = false;
@@ -390,13 +409,14 @@ export class Sandbox {
     // Output still coming from the last invocation (what its runtime printed after the answer, or
     // a backlog the answer did not wait out) is the last invocation's: read it first.
     // Bounded, and not the call's time: its deadline moves by the wait.
-    if (this.runtimeLines !== this.runtimeLinesAnswered || this.outputHeld) {
+    if (this.runtimeLines !== this.runtimeLinesAnswered || this.outputHeld || this.outputMayBeQueued) {
       const from = Date.now();
-      await this.runtimeOutputRead(from + OUTPUT_SETTLE_MS);
+      await this.runtimeOutputRead(from + OUTPUT_SETTLE_MS, this.outputMayBeQueued);
       event = { ...event, deadlineMs: event.deadlineMs + (Date.now() - from) };
     }
     // Its output begins here: a re-init inside this invoke is its own (the boot init, waited for
     // above, is before it).
+    this.outputMayBeQueued = false;
     const logFrom = this.deps.out.bytes;
     let initFatal: Fatal | undefined;
     if (!this.initialized) {
@@ -412,7 +432,7 @@ export class Sandbox {
 
     const inv: Invocation = {
       event, startedAt: Date.now(), t0: performance.now(), outcome: deferred(), reply, answered: deferred(), initMs, logFrom,
-      runtimeLinesFrom: this.runtimeLines,
+      runtimeLinesFrom: this.runtimeLines, runtimeBytesFrom: this.runtimeBytes,
     };
     this.current = inv;
     this.pendingStart = this.json
@@ -541,6 +561,7 @@ export class Sandbox {
     // printed, until its output has been read to the end (a chatty function's pipe holds hundreds
     // of KiB, read while the log drains).
     const send = () => {
+      this.outputMayBeQueued = this.runtimeBytes - inv.runtimeBytesFrom >= PIPE_BYTES || inv.logHeld === true;
       this.runtimeLinesAnswered = this.runtimeLines;
       const start = this.pendingStart;
       this.pendingStart = '';
@@ -565,12 +586,16 @@ export class Sandbox {
    * between) that brought no new line, or OUTPUT_QUIET_MS of quiet once lines were seen still
    * coming. Bounded by `until` (epoch ms).
    */
-  private async runtimeOutputRead(until: number): Promise<void> {
+  private async runtimeOutputRead(until: number, quietNeeded = false): Promise<void> {
     // Once output was seen still coming, a quiet turn is not enough: a Node runtime's stdout to
     // the daemon is asynchronous, so megabytes may still sit in the runtime's own buffer, flushed
     // as it gets the CPU. Then the output must have stopped for OUTPUT_QUIET_MS.
-    let flowing = false;
-    let quietSince = 0;
+    // quietNeeded: output may be queued in the runtime, flushed as it gets the CPU: a quiet turn
+    // proves nothing. Quiet since its last line and since it came back to `next` does: a runtime
+    // kept off the CPU flushes its stdout as it sends that `next`, a runtime parked there long
+    // since has had the CPU to flush it.
+    let flowing = quietNeeded;
+    let quietSince = quietNeeded ? Math.max(this.runtimeOutputAt, this.runtimeReadyAt) : 0;
     // Compared across waits, so that lines that came during a pause count too.
     let last = this.runtimeLines;
     for (;;) {
@@ -684,6 +709,7 @@ export class Sandbox {
         break;
     }
     this.runtimeState = 'Ready';
+    this.runtimeReadyAt = Date.now();
     const parked = deferred<InvokeEvent>();
     this.runtimeParked = parked;
     this.notify();
@@ -862,5 +888,7 @@ const SHUTDOWN_OUTPUT_MS = 400;
 const IDLE_SETTLE_MS = 1000;
 /** How long output that was still coming must have stopped before it counts as all read. */
 const OUTPUT_QUIET_MS = 20;
+/** A Linux pipe's default capacity: a writer's output past it may wait in the writer's own buffer. */
+const PIPE_BYTES = 64 * 1024;
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

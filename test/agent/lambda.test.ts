@@ -520,6 +520,22 @@ describe('a Node runtime using fetch against the Runtime API', () => {
     assert.doesNotMatch(log2, /lll|last line of/, 'none of them in the second call\'s log');
   });
 
+  test('a chatty runtime kept off the CPU after its answer: the output it still held stays its call\'s', async () => {
+    const fn = await s.mkFn('stalled', { image, format: 'lambda', memory: 256 });
+    const lines = 900;
+    const first = await s.invoke(fn.id, { action: 'log', lines, size: 1024, stallMs: 1000 });
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    const second = await s.invoke(fn.id, { action: 'echo', n: 2 });
+    assert.equal(second.status, 200);
+    const count = (log: string) => log.split('\n').filter((l) => l.startsWith('lll')).length;
+    const firstId = first.headers.get('fn-call-id')!;
+    let log = '';
+    await eventually(async () => count((log = await callLog(s, fn.id, firstId))) >= lines, 10_000, 200);
+    const log2 = await callLog(s, fn.id, second.headers.get('fn-call-id')!);
+    assert.equal(count(log), lines, `the first call's log has all ${lines} lines (the second has ${count(log2)})`);
+    assert.doesNotMatch(log2, /lll|last line of/, 'none of them in the second call\'s log');
+  });
+
   test('an extension crash fails the call with Extension.Crash; the sandbox re-initialises', async () => {
     const fn = await s.mkFn('extcrash', { image, format: 'lambda', config: { OPA_CRASH_ONCE: '1' } });
     const r = await s.invoke(fn.id, { action: 'sleep', ms: 1500 });
