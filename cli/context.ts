@@ -127,9 +127,14 @@ export class ContextStore {
     await rm(this.file(name));
   }
 
-  /** The API to talk to: FN_API_URL (and FN_TOKEN) win over the current context, as with `fn` (see CLIENT_ENV). */
-  async resolve(env: NodeJS.ProcessEnv): Promise<ResolvedApi> {
-    const name = await this.current();
+  /**
+   * The API to talk to: FN_API_URL (and FN_TOKEN) win over the context, as with `fn` (see
+   * CLIENT_ENV); the context is `name` (the global --context) when given, else the current one.
+   */
+  async resolve(env: NodeJS.ProcessEnv, name?: string): Promise<ResolvedApi> {
+    if (name !== undefined) {
+      if (!(await this.get(name))) throw new CliError(`context "${name}" (--context) not found`, 'See `kiln context list`.');
+    } else name = await this.current();
     const ctx = await this.get(name);
     if (!ctx) throw new CliError(`the current context "${name}" does not exist`, 'Pick one with `kiln context use NAME`.');
     const out: ResolvedApi = env.FN_API_URL

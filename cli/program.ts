@@ -10,14 +10,15 @@ import { registerInit } from './commands/init.js';
 import { registerInvoke } from './commands/invoke.js';
 import { registerStart } from './commands/start.js';
 import { registerVersion } from './commands/version.js';
+import type { GlobalFlags } from './global-flags.js';
 import type { Io } from './io.js';
 import { parseOutputFormat, type OutputFormat } from './output.js';
 import { createSession } from './session.js';
 
-export function createProgram(io: Io): Command {
+export function createProgram(io: Io, globals: GlobalFlags = {}): Command {
   const program = new Command('kiln');
   const output = (): OutputFormat => (program.opts() as { output: OutputFormat }).output;
-  const session = createSession(io, output);
+  const session = createSession(io, output, globals);
   program
     .description("Kiln's CLI: build, deploy and call functions on a Kiln (or Fn) server")
     .addOption(new Option('-o, --output <format>', 'table or json').default('table').argParser(parseOutputFormat))
@@ -25,7 +26,7 @@ export function createProgram(io: Io): Command {
     .showHelpAfterError('(kiln --help lists the commands)')
     .addHelpText(
       'after',
-      '\n`kiln --version` prints the CLI\'s version (`kiln version` the server\'s too).\nThe server is the current context\'s API URL (`kiln context show`), or FN_API_URL when set.\nContexts live in $KILN_CONFIG_DIR, else $XDG_CONFIG_HOME/kiln, else ~/.kiln.',
+      '\nGlobal options, before the command (as fn\'s): -v/--verbose (build and deploy show all build output), --context NAME (use that context for this run), --registry PREFIX (image name prefix for build and deploy).\n`kiln --version` prints the CLI\'s version (`kiln version` the server\'s too).\nThe server is the current context\'s API URL (`kiln context show`), or FN_API_URL when set.\nContexts live in $KILN_CONFIG_DIR, else $XDG_CONFIG_HOME/kiln, else ~/.kiln.',
     );
   registerStart(program, session);
   registerVersion(program, session);

@@ -4,6 +4,7 @@ import type Docker from 'dockerode';
 import { KilnClient } from './client.js';
 import { ContextStore, configDir, type ResolvedApi } from './context.js';
 import { checkDocker, dockerFromEnv } from './docker.js';
+import type { GlobalFlags } from './global-flags.js';
 import type { Io } from './io.js';
 import type { OutputFormat } from './output.js';
 
@@ -11,13 +12,17 @@ export interface Session {
   io: Io;
   contexts: ContextStore;
   output(): OutputFormat;
+  /** fn's global flags given before the command. */
+  globals: GlobalFlags;
+  /** The context this run uses: --context, else the current one. */
+  contextName(): Promise<string>;
   api(): Promise<ResolvedApi>;
   client(): Promise<KilnClient>;
   /** A reachable Docker engine (checked with a ping). */
   docker(): Promise<Docker>;
 }
 
-export function createSession(io: Io, output: () => OutputFormat): Session {
+export function createSession(io: Io, output: () => OutputFormat, globals: GlobalFlags = {}): Session {
   const contexts = new ContextStore(configDir(io.env));
   let api: Promise<ResolvedApi> | undefined;
   let docker: Promise<Docker> | undefined;
@@ -25,7 +30,9 @@ export function createSession(io: Io, output: () => OutputFormat): Session {
     io,
     contexts,
     output,
-    api: () => (api ??= contexts.resolve(io.env)),
+    globals,
+    contextName: async () => globals.context ?? (await contexts.current()),
+    api: () => (api ??= contexts.resolve(io.env, globals.context)),
     client: async () => {
       const a = await session.api();
       return new KilnClient({ url: a.url, ...(a.token && { token: a.token }) });

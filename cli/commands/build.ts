@@ -68,10 +68,13 @@ function buildExtras(s: Session, o: BuildOpts): { buildArgs?: Record<string, str
   return { ...(buildArgs && { buildArgs }), ...(!o.cache && { noCache: true }) };
 }
 
-/** The image name prefix: --registry, else FN_REGISTRY or the context's. */
+/** The image name prefix: --registry (the command's, else the global one), else FN_REGISTRY or the context's. */
 async function registryOf(s: Session, o: BuildOpts): Promise<string | undefined> {
-  return o.registry ?? (await s.api()).registry;
+  return o.registry ?? s.globals.registry ?? (await s.api()).registry;
 }
+
+/** -v: the command's, or the global one before it (as fn's). */
+const verboseOf = (s: Session, o: BuildOpts): boolean => o.verbose === true || s.globals.verbose === true;
 
 function summary(r: DeployResult): string {
   const lines = [`Successfully ${r.created ? 'created' : 'updated'} function: ${r.fn.name} with ${r.image}`];
@@ -89,7 +92,7 @@ export function registerBuild(program: Command, s: Session): void {
       const extras = buildExtras(s, o);
       const func = await loadFunc(dir);
       const tag = imageName(func, await registryOf(s, o));
-      await buildImage(await s.docker(), s.io, dir, tag, { verbose: o.verbose === true, ...extras });
+      await buildImage(await s.docker(), s.io, dir, tag, { verbose: verboseOf(s, o), ...extras });
       emit(s, { image: tag }, () => `Function ${func.name} built successfully: ${tag}\n`);
     },
   );
@@ -167,7 +170,7 @@ export function registerBuild(program: Command, s: Session): void {
           createApp: o.createApp === true,
           ...(appFile && { appFile }),
           noBump: !o.bump,
-          verbose: o.verbose === true,
+          verbose: verboseOf(s, o),
           ...(registry && { registry }),
           ...extras,
           ...(defaultName !== undefined && { defaultName }),

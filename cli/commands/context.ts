@@ -69,7 +69,7 @@ export function registerContext(program: Command, verbs: Verbs, s: Session): voi
     emit(s, shown(c), () => `Successfully created context: ${name}\n`);
   };
   const update = async (name: string | undefined, o: ContextOpts): Promise<void> => {
-    const n = name ?? (await store.current());
+    const n = name ?? (await s.contextName());
     const existing = await store.get(n);
     if (!existing) throw new CliError(`context "${n}" not found`, 'See `kiln context list`.');
     const c = apply(existing, o);
@@ -81,7 +81,7 @@ export function registerContext(program: Command, verbs: Verbs, s: Session): voi
     emit(s, { current: name }, () => `Now using context: ${name}\n`);
   };
   const show = async (): Promise<void> => {
-    const name = await store.current();
+    const name = await s.contextName();
     const api = await s.api();
     emit(s, { context: name, api_url: api.url, source: api.source, token: api.token ? '(set)' : '', registry: api.registry ?? '' }, () =>
       `Current context: ${name}\nAPI URL: ${api.url} (from ${api.source})\n${api.token ? 'Token: (set)\n' : ''}${api.registry ? `Registry: ${api.registry}\n` : ''}`,
@@ -89,7 +89,7 @@ export function registerContext(program: Command, verbs: Verbs, s: Session): voi
   };
   // As fn's: the context's own fields, always JSON; with no name, the current context's.
   const inspect = async (name: string | undefined): Promise<void> => {
-    const n = name ?? (await store.current());
+    const n = name ?? (await s.contextName());
     const c = await store.get(n);
     if (!c) throw new CliError(`context "${n}" not found`, 'See `kiln context list`.');
     s.io.out(json(shown(c)));

@@ -1,12 +1,14 @@
 // The CLI's rules as pure functions, table-driven: what a failed call's answer says (Fn, Lambda,
 // plain text), how deploy reconciles func.yaml's triggers with the app's, how `config` reads
-// its arguments (with fn's `KEY VALUE`), and fn's `update context KEY [VALUE]`.
+// its arguments (with fn's `KEY VALUE`), fn's `update context KEY [VALUE]` and fn's global flags.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { apiHint, type Trigger } from '../../cli/client.js';
 import { configAction } from '../../cli/commands/config.js';
 import { fieldOpts } from '../../cli/commands/context.js';
 import { DEFAULT_API_URL } from '../../cli/context.js';
+import { CliError } from '../../cli/errors.js';
+import { takeGlobalFlags, type GlobalFlags } from '../../cli/global-flags.js';
 import { planTriggers } from '../../cli/deploy.js';
 import { callFailure, failureLine, type CallFailure } from '../../cli/invoke.js';
 import type { FuncTrigger } from '../../images/func-yaml.js';
@@ -123,4 +125,27 @@ describe('apiHint', () => {
       else assert.equal(h, undefined);
     });
   }
+});
+
+describe("fn's global flags: taken before the command only", () => {
+  const cases: Array<[string[], GlobalFlags, string[]]> = [
+    [['list', 'apps'], {}, ['list', 'apps']],
+    [['--verbose', 'list', 'apps'], { verbose: true }, ['list', 'apps']],
+    [['-v', 'deploy', '--app', 'a'], { verbose: true }, ['deploy', '--app', 'a']],
+    [['--context', 'c1', '--registry=r', 'build'], { context: 'c1', registry: 'r' }, ['build']],
+    [['-o', 'json', '--context=c', 'list', 'apps'], { context: 'c' }, ['-o', 'json', 'list', 'apps']],
+    [['-ojson', '--output=json', '-v', 'ls', 'a'], { verbose: true }, ['-ojson', '--output=json', 'ls', 'a']],
+    // After the command they are the command's (build -v, context create --registry).
+    [['deploy', '-v', '--registry', 'r'], {}, ['deploy', '-v', '--registry', 'r']],
+    [['context', 'create', 'x', '--registry', 'r'], {}, ['context', 'create', 'x', '--registry', 'r']],
+    // An unknown option ends them: commander reports it.
+    [['--bogus', '-v', 'list'], {}, ['--bogus', '-v', 'list']],
+  ];
+  for (const [args, globals, rest] of cases) {
+    test(args.join(' '), () => assert.deepEqual(takeGlobalFlags(args), { globals, rest }));
+  }
+  test('a valued flag without its value is refused', () => {
+    assert.throws(() => takeGlobalFlags(['--context']), (e: unknown) => e instanceof CliError && /--context needs a value/.test(e.message));
+    assert.throws(() => takeGlobalFlags(['--registry=', 'build']), /--registry needs a value/);
+  });
 });

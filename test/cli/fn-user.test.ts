@@ -1,0 +1,50 @@
+// The CLI as a long-time user of Fn's `fn` types it (a review's findings, end to end): a real
+// server, real Docker, the CLI as a subprocess. fn's global flags before the command; the
+// commands, flags and answers fn's scripts rely on.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { cliRunners, runCli, type CliRun } from '../helpers/cli.js';
+import { cliWorld } from '../helpers/cli-world.js';
+import { type TestServer } from '../helpers/server.js';
+
+const P = `u${process.pid}`; // names (and so image names) no other test process uses
+
+let srv: TestServer;
+let work = '';
+let env: Record<string, string> = {};
+
+const runners = cliRunners(() => env);
+const ok = (args: string[], cwd: string = work, extraEnv: Record<string, string> = {}): Promise<CliRun> => runners.ok(args, cwd, extraEnv);
+const { fails } = runners;
+
+cliWorld(P, (w) => ({ srv, work, env } = w));
+
+describe("fn's global flags before the command", () => {
+  test('--verbose/-v, --context and --registry are taken before the command; the commands keep their own', async () => {
+    const APP = `${P}-glob`;
+    await ok(['create', 'app', APP]);
+    assert.match((await ok(['--verbose', 'list', 'apps'])).stdout, new RegExp(`^${APP}\\s`, 'm'));
+    assert.match((await ok(['-v', '-o', 'json', 'list', 'apps'])).stdout, new RegExp(`"name": "${APP}"`));
+    // --context: that context for this run (its own --registry is still create's, after the command).
+    await ok(['context', 'create', 'other', '--api-url', srv.url, '--registry', 'ctxreg']);
+    const noUrl = { KILN_CONFIG_DIR: env.KILN_CONFIG_DIR! };
+    const shown = await runCli(['--context', 'other', 'context', 'show'], { cwd: work, env: noUrl });
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, new RegExp(`^Current context: other\nAPI URL: ${srv.url} \\(from context "other"\\)\nRegistry: ctxreg\n`));
+    const listed = await runCli(['--context=other', 'list', 'apps'], { cwd: work, env: noUrl });
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, new RegExp(`^${APP}\\s`, 'm'));
+    await fails(['--context', 'nope', 'list', 'apps'], work, /context "nope" \(--context\) not found/);
+    // --registry and -v before build: the image's prefix, and all of the build output.
+    const NAME = `${P}-glob-fn`;
+    await ok(['init', '--runtime', 'node', '--name', NAME]);
+    const built = await ok(['-v', '--registry', 'globreg', 'build'], join(work, NAME));
+    assert.match(built.stdout, new RegExp(`built successfully: globreg/${NAME}:0\\.0\\.1`));
+    const quiet = await ok(['build'], join(work, NAME));
+    assert.ok(built.stderr.split('\n').length > quiet.stderr.split('\n').length, `-v shows more build output\n${built.stderr}\n---\n${quiet.stderr}`);
+    // The command's own flags win and still work after it.
+    assert.match((await ok(['--registry', 'globreg', 'build', '--registry', 'cmdreg'], join(work, NAME))).stdout, new RegExp(`cmdreg/${NAME}:0\\.0\\.1`));
+    await ok(['delete', 'app', APP]);
+  });
+});
