@@ -114,12 +114,45 @@ function rawTriggers(v: unknown, where: string): Array<Partial<FuncTrigger>> | u
   });
 }
 
-/** func.yaml's triggers, each with a name and a source (type defaults to http). */
+/**
+ * The server's rules for a trigger (api/models/trigger.ts, Fn's messages there), repeated here
+ * because the CLI may not import the server's modules: checked before deploy changes anything,
+ * as a trigger the server refuses would stop it after the build, the bump and the fn.
+ */
+const TRIGGER_TYPES = ['http'];
+const TRIGGER_NAME = /^[\p{L}\p{N}_-]+$/u;
+const MAX_TRIGGER_NAME_BYTES = 255;
+
+/**
+ * func.yaml's triggers, each with a name and a source (type defaults to http), refused when the
+ * server would surely refuse one: a type other than `http` (in lower case, as the server takes
+ * it), a source without its leading `/`, a name that is not letters, digits, `_` and `-`, and
+ * two with one name (unique per fn) or one type and source (unique per app).
+ */
 export function funcTriggers(func: FuncYaml, where = 'func.yaml'): FuncTrigger[] {
-  return (func.triggers ?? []).map((t, i) => {
+  const out = (func.triggers ?? []).map((t, i) => {
     if (!t.name || !t.source) throw new FuncYamlError(`${where}: triggers[${i}] needs a name and a source (e.g. "source: /hello")`);
-    return { name: t.name, type: t.type ?? 'http', source: t.source };
+    const type = t.type ?? 'http';
+    const at = `${where}: trigger ${t.name}`;
+    if (!TRIGGER_TYPES.includes(type)) {
+      const lower = TRIGGER_TYPES.includes(type.toLowerCase());
+      throw new FuncYamlError(`${at}: type "${type}" is not supported${lower ? ' (the server takes it in lower case only)' : ''}; Kiln has "type: http" triggers`);
+    }
+    if (!t.source.startsWith('/')) throw new FuncYamlError(`${at}: source "${t.source}" must start with "/" (e.g. "source: /${t.source}")`);
+    if (!TRIGGER_NAME.test(t.name) || Buffer.byteLength(t.name) > MAX_TRIGGER_NAME_BYTES) {
+      throw new FuncYamlError(`${where}: trigger name "${t.name}" is invalid: use letters, digits, "_" and "-" (at most ${MAX_TRIGGER_NAME_BYTES} bytes)`);
+    }
+    return { name: t.name, type, source: t.source };
   });
+  for (let i = 1; i < out.length; i++) {
+    const t = out[i]!;
+    const twin = out.slice(0, i).find((o) => o.name === t.name || (o.type === t.type && o.source === t.source));
+    if (twin) {
+      const what = twin.name === t.name ? `name "${t.name}"` : `${t.type} source "${t.source}"`;
+      throw new FuncYamlError(`${where}: two triggers have the ${what} (triggers ${twin.name} and ${t.name}); each needs its own name and source`);
+    }
+  }
+  return out;
 }
 
 /** Parses func.yaml text; `where` names the file in error messages. */

@@ -2,11 +2,13 @@
 // server, real Docker, the CLI as a subprocess. fn's global flags before the command; the
 // commands, flags and answers fn's scripts rely on.
 import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { cliRunners, runCli, type CliRun } from '../helpers/cli.js';
 import { cliWorld } from '../helpers/cli-world.js';
-import { type TestServer } from '../helpers/server.js';
+import { docker } from '../helpers/images.js';
+import { call, type TestServer } from '../helpers/server.js';
 
 const P = `u${process.pid}`; // names (and so image names) no other test process uses
 
@@ -46,5 +48,31 @@ describe("fn's global flags before the command", () => {
     // The command's own flags win and still work after it.
     assert.match((await ok(['--registry', 'globreg', 'build', '--registry', 'cmdreg'], join(work, NAME))).stdout, new RegExp(`cmdreg/${NAME}:0\\.0\\.1`));
     await ok(['delete', 'app', APP]);
+  });
+});
+
+describe("deploy with triggers the server would refuse", () => {
+  test('a bad type, a source without /, a twin name or source: refused before anything is built or changed', async () => {
+    const APP = `${P}-badtrig`;
+    const NAME = `${P}-badtrig`;
+    await ok(['init', '--runtime', 'node', '--name', NAME]);
+    const dir = join(work, NAME);
+    const head = (await readFile(join(dir, 'func.yaml'), 'utf8')).replace(/\ntriggers:[\s\S]*$/, '\n');
+    const cases: Array<[string, RegExp]> = [
+      ['- {name: a, type: cron, source: /a}', /type "cron" is not supported/],
+      ['- {name: a, type: HTTP, source: /a}', /type "HTTP" is not supported \(the server takes it in lower case only\)/],
+      ['- {name: a, source: a}', /source "a" must start with "\/"/],
+      ['- {name: a, source: /a}\n- {name: a, source: /b}', /two triggers have the name "a"/],
+      ['- {name: a, source: /a}\n- {name: b, source: /a}', /two triggers have the http source "\/a"/],
+    ];
+    for (const [list, re] of cases) {
+      const yaml = `${head}triggers:\n${list}\n`;
+      await writeFile(join(dir, 'func.yaml'), yaml);
+      const r = await fails(['deploy', '--app', APP, '--create-app'], dir, re);
+      assert.doesNotMatch(r.stderr, /Step \d|Deploying/, 'nothing was built');
+      assert.equal(await readFile(join(dir, 'func.yaml'), 'utf8'), yaml, 'the version is not bumped');
+    }
+    assert.equal((await call(srv.url, 'GET', `/v2/apps?name=${APP}`)).body.items.length, 0, 'no app was created');
+    assert.equal((await docker().listImages({ filters: JSON.stringify({ reference: [`${NAME}:0.0.2`] }) })).length, 0, 'no image was built');
   });
 });

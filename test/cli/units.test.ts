@@ -69,6 +69,23 @@ describe('func.yaml', () => {
     assert.deepEqual(funcTriggers(parseFuncYaml('triggers:\n- name: y\n  source: /y\n')), [{ name: 'y', type: 'http', source: '/y' }]);
   });
 
+  // What the server would refuse (api/models/trigger.ts), refused before deploy changes anything.
+  const badTriggers: Array<[string, string, RegExp]> = [
+    ['type cron', '- {name: a, type: cron, source: /a}', /trigger a: type "cron" is not supported; Kiln has "type: http"/],
+    ['type HTTP', '- {name: a, type: HTTP, source: /a}', /type "HTTP" is not supported \(the server takes it in lower case only\)/],
+    ['a source without /', '- {name: a, source: a}', /trigger a: source "a" must start with "\/"/],
+    ['a name with a space', '- {name: "a b", source: /a}', /trigger name "a b" is invalid/],
+    ['two names alike', '- {name: a, source: /a}\n- {name: a, source: /b}', /two triggers have the name "a"/],
+    ['two sources alike', '- {name: a, source: /a}\n- {name: b, type: http, source: /a}', /two triggers have the http source "\/a" \(triggers a and b\)/],
+  ];
+  for (const [name, list, re] of badTriggers) {
+    test(`triggers: refuses ${name}`, () => assert.throws(() => funcTriggers(parseFuncYaml(`triggers:\n${list}\n`)), re));
+  }
+  test('triggers: names in any script and sources that differ pass', () => {
+    const ok = funcTriggers(parseFuncYaml('triggers:\n- {name: grüße_1, source: /a}\n- {name: b-2, type: http, source: /a/b}\n'));
+    assert.deepEqual(ok.map((t) => t.name), ['grüße_1', 'b-2']);
+  });
+
   test('writeVersion changes only the version line', async () => {
     const dir = join(tmp, 'wv');
     await rm(dir, { recursive: true, force: true });
