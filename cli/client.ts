@@ -91,7 +91,30 @@ export class KilnClient {
         'Start one with `kiln start`, or point the CLI at yours: `kiln context create NAME --api-url URL` then `kiln context use NAME` (or set FN_API_URL).',
       );
     }
-    return { status: res.status, headers: res.headers, body: Buffer.from(await res.arrayBuffer()) };
+    return { status: res.status, headers: res.headers, body: await this.readBody(res) };
+  }
+
+  /**
+   * The answer's body, whole; one that ends early (the server cut it at its response size
+   * limit, or the connection dropped mid-body) is a CliError saying how much came. What came
+   * is not printed: it is not the answer, and a script would take it for one.
+   */
+  private async readBody(res: Response): Promise<Buffer> {
+    const parts: Uint8Array[] = [];
+    let got = 0;
+    try {
+      for await (const chunk of res.body ?? []) {
+        parts.push(chunk);
+        got += chunk.byteLength;
+      }
+    } catch (err) {
+      const callId = res.headers.get('fn-call-id');
+      throw new CliError(
+        `the answer (HTTP ${res.status}) was cut short after ${got} bytes: ${networkReason(err)}`,
+        `${callId ? `Call ${callId}. ` : ''}A likely reason is the server's response size limit (FN_MAX_RESPONSE_SIZE): an answer that outgrows it while streaming is cut there. Nothing was printed of it.`,
+      );
+    }
+    return Buffer.concat(parts);
   }
 
   private async json<T>(method: string, path: string, what: string, body?: unknown): Promise<T> {

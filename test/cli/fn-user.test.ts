@@ -7,8 +7,9 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { cliRunners, runCli, type CliRun } from '../helpers/cli.js';
 import { cliWorld } from '../helpers/cli-world.js';
-import { docker } from '../helpers/images.js';
-import { call, type TestServer } from '../helpers/server.js';
+import { sqliteDb } from '../helpers/db.js';
+import { docker, fixtureImage } from '../helpers/images.js';
+import { call, startServer, type TestServer } from '../helpers/server.js';
 
 const P = `u${process.pid}`; // names (and so image names) no other test process uses
 
@@ -74,5 +75,26 @@ describe("deploy with triggers the server would refuse", () => {
     }
     assert.equal((await call(srv.url, 'GET', `/v2/apps?name=${APP}`)).body.items.length, 0, 'no app was created');
     assert.equal((await docker().listImages({ filters: JSON.stringify({ reference: [`${NAME}:0.0.2`] }) })).length, 0, 'no image was built');
+  });
+});
+
+describe('an answer cut short', () => {
+  test('(the server cut it at FN_MAX_RESPONSE_SIZE) is a clear error with the bytes that came and the call id', async () => {
+    const db = await sqliteDb();
+    const small = await startServer(db.url, { FN_MAX_RESPONSE_SIZE: String(100 * 1024) });
+    try {
+      const APP = `${P}-cut`;
+      const at = { FN_API_URL: small.url };
+      await ok(['create', 'app', APP], work, at);
+      await ok(['create', 'fn', APP, 'big', await fixtureImage('tester')], work, at);
+      const r = await runCli(['invoke', APP, 'big', '--body', '{"bytes":400000}'], { cwd: work, env: { ...env, ...at } });
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /^Error: the answer \(HTTP 200\) was cut short after \d+ bytes: .*\nCall [0-9A-Z]{26}\. A likely reason is the server's response size limit \(FN_MAX_RESPONSE_SIZE\)/);
+      assert.equal(r.stdout, '', 'nothing of it is printed');
+      await ok(['delete', 'app', APP], work, at);
+    } finally {
+      await small.stop();
+      await db.cleanup();
+    }
   });
 });
