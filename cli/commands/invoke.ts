@@ -43,11 +43,7 @@ function headerMap(list: string[] | undefined, contentType: string | undefined):
  * exactly as the caller gets it, its call id on stderr.
  */
 function showReply(s: Session, r: InvokeReply, o: InvokeOpts): void {
-  if (o.include) {
-    s.io.err(`HTTP ${r.status}\n`);
-    r.headers.forEach((v, k) => s.io.err(`${k}: ${v}\n`));
-    s.io.err('\n');
-  }
+  showHead(s, r, o);
   // The answer's bytes as they came (an image, say), as fn's io.Copy; only a newline is added.
   const body = r.body;
   if (o.trigger) {
@@ -57,6 +53,14 @@ function showReply(s: Session, r: InvokeReply, o: InvokeOpts): void {
   if (o.displayCallId && r.callId) s.io.out(`Call ID: ${r.callId}\n`);
   s.io.out(body);
   if (body[body.length - 1] !== 0x0a) s.io.out('\n');
+}
+
+/** With -i: the status and headers on stderr (a failed call's too, before its error). */
+function showHead(s: Session, r: InvokeReply, o: InvokeOpts): void {
+  if (!o.include) return;
+  s.io.err(`HTTP ${r.status}\n`);
+  r.headers.forEach((v, k) => s.io.err(`${k}: ${v}\n`));
+  s.io.err('\n');
 }
 
 /**
@@ -87,6 +91,7 @@ async function invokeByName(s: Session, appName: string, fnName: string, o: Invo
     return;
   }
   if (r.status >= 200 && r.status < 300) return showReply(s, r, o);
+  showHead(s, r, o);
   const f = callFailure(r.headers, r.body.toString('utf8'));
   const logs = r.callId ? `\`kiln logs ${appName} ${fnName} ${r.callId}\` shows its output; ` : '';
   throw new CliError(

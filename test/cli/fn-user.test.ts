@@ -98,3 +98,15 @@ describe('an answer cut short', () => {
     }
   });
 });
+
+describe('invoke APP FN -i', () => {
+  test('prints the status line and headers of a failed call too, before the error', async () => {
+    const APP = `${P}-head`;
+    await ok(['create', 'app', APP]);
+    await ok(['create', 'fn', APP, 'fails', await fixtureImage('tester')]);
+    const r = await fails(['invoke', APP, 'fails', '-i', '--body', '{"status":502,"raw":"{\\"message\\":\\"bad day\\"}"}'], work, /function .*fails failed \(HTTP 502\): bad day/);
+    assert.match(r.stderr, /^HTTP 502\n(?:[a-z0-9-]+: .*\n)*fn-call-id: [0-9A-Z]{26}\n(?:[a-z0-9-]+: .*\n)*\nError: function/);
+    assert.equal(r.stdout, '');
+    await ok(['delete', 'app', APP]);
+  });
+});
