@@ -112,7 +112,9 @@ async function invokeByTrigger(s: Session, appName: string, source: string, o: I
   const body = await bodyOf(s, o);
   const method = (o.method ?? (body ? 'POST' : 'GET')).toUpperCase();
   const r = await invokeTrigger(client, appName, source, { method, headers: headerMap(o.header, o.contentType), ...(body && { body }) });
-  if (r.status === 404 && /^(App|Trigger) not found/i.test(errorMessage(r.body.toString('utf8')))) {
+  // The server's own 404 (no such app or trigger) makes no call, so carries no Fn-Call-Id; a
+  // function's 404 with the same words is its answer, shown as any other.
+  if (r.status === 404 && !r.callId && /^(App|Trigger) not found/i.test(errorMessage(r.body.toString('utf8')))) {
     throw new CliError(
       `no HTTP trigger at /t/${appName}${source} (${errorMessage(r.body.toString('utf8'))})`,
       `See \`kiln list triggers ${appName}\`.`,

@@ -110,3 +110,21 @@ describe('invoke APP FN -i', () => {
     await ok(['delete', 'app', APP]);
   });
 });
+
+describe('invoke --trigger and a 404', () => {
+  test("a function's own 404 saying \"Trigger not found\" is its answer (body, -i head, call id); the server's is a routing miss", async () => {
+    const APP = `${P}-nf`;
+    await ok(['create', 'app', APP]);
+    await ok(['create', 'fn', APP, 'nf', await fixtureImage('tester')]);
+    await ok(['create', 'trigger', APP, 'nf', 'nf', '--source', '/nf']);
+    const body = JSON.stringify({ headers: { 'Fn-Http-Status': '404' }, raw: '{"message":"Trigger not found: no such page"}' });
+    const r = await fails(['invoke', '--trigger', APP, '/nf', '--body', body, '-i', '--display-call-id'], work, /POST \/t\/.*\/nf answered HTTP 404: Trigger not found: no such page/);
+    assert.equal(r.stdout, '{"message":"Trigger not found: no such page"}', 'the body as the caller gets it');
+    assert.match(r.stderr, /^HTTP 404\n/);
+    assert.match(r.stderr, /^Call ID: [0-9A-Z]{26}$/m);
+    assert.doesNotMatch(r.stderr, /no HTTP trigger at/);
+    // The server's own 404 has no call id: still a routing miss.
+    await fails(['invoke', '--trigger', APP, '/missing'], work, /no HTTP trigger at \/t\/.*\/missing \(Trigger not found/);
+    await ok(['delete', 'app', APP]);
+  });
+});
