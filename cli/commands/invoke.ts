@@ -92,6 +92,13 @@ async function invokeByName(s: Session, appName: string, fnName: string, o: Invo
   }
   if (r.status >= 200 && r.status < 300) return showReply(s, r, o);
   showHead(s, r, o);
+  // The server refused the body before any call (no call id): the function never ran.
+  if (r.status === 413 && !r.callId) {
+    throw new CliError(
+      `the request body (${body?.length ?? 0} bytes) is too large for the server (HTTP 413): ${errorMessage(r.body.toString('utf8'))}`,
+      `${appName}/${fnName} was not called. The server's limit is its FN_MAX_REQUEST_SIZE; send a smaller body.`,
+    );
+  }
   const f = callFailure(r.headers, r.body.toString('utf8'));
   const logs = r.callId ? `\`kiln logs ${appName} ${fnName} ${r.callId}\` shows its output; ` : '';
   throw new CliError(

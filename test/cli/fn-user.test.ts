@@ -128,3 +128,25 @@ describe('invoke --trigger and a 404', () => {
     await ok(['delete', 'app', APP]);
   });
 });
+
+describe('invoke APP FN with a body over the server\'s limit', () => {
+  test('says the body is too large for the server (413), without the calls hint: the function never ran', async () => {
+    const db = await sqliteDb();
+    const small = await startServer(db.url, { FN_MAX_REQUEST_SIZE: '1024' });
+    try {
+      const APP = `${P}-413`;
+      const at = { FN_API_URL: small.url };
+      await ok(['create', 'app', APP], work, at);
+      await ok(['create', 'fn', APP, 'echo', 'never-pulled:0.0.1'], work, at);
+      const r = await runCli(['invoke', APP, 'echo', '--body', 'x'.repeat(4096)], { cwd: work, env: { ...env, ...at } });
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /^Error: the request body \(4096 bytes\) is too large for the server \(HTTP 413\)/);
+      assert.match(r.stderr, /was not called\. The server's limit is its FN_MAX_REQUEST_SIZE/);
+      assert.doesNotMatch(r.stderr, /kiln calls|failed \(HTTP 413\)/);
+      await ok(['delete', 'app', APP], work, at);
+    } finally {
+      await small.stop();
+      await db.cleanup();
+    }
+  });
+});
