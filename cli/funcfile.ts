@@ -13,14 +13,22 @@ export function isBumpable(version: string): boolean {
   return SEMVER.test(version.trim());
 }
 
-/** Fn's bump: the patch number goes up by one; no version yet gives 0.0.1. */
-export function bumpVersion(version: string | undefined): string {
+export type VersionPart = 'major' | 'minor' | 'patch';
+
+/**
+ * Fn's bump (common/bump.go): the patch number goes up by one (or, as `fn bump --minor` and
+ * `--major`, that number, the ones after it back to 0); no version yet gives 0.0.1.
+ */
+export function bumpVersion(version: string | undefined, part: VersionPart = 'patch'): string {
   if (version === undefined || version === '') return '0.0.1';
   const m = SEMVER.exec(version.trim());
   if (!m) {
     throw new CliError(`cannot bump version "${version}": it is not MAJOR.MINOR.PATCH`, 'Fix "version:" in func.yaml, or deploy with --no-bump.');
   }
-  return `${m[1]}.${m[2]}.${Number(m[3]) + 1}`;
+  const [major, minor, patch] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (part === 'major') return `${major + 1}.0.0`;
+  if (part === 'minor') return `${major}.${minor + 1}.0`;
+  return `${major}.${minor}.${patch + 1}`;
 }
 
 /**

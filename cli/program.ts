@@ -1,6 +1,7 @@
 // The `kiln` command tree (commander), built around one Session.
 import { Command, Option } from 'commander';
 import { registerBuild } from './commands/build.js';
+import { registerBump } from './commands/bump.js';
 import { registerCalls } from './commands/calls.js';
 import { registerVerbs } from './commands/common.js';
 import { registerConfig } from './commands/config.js';
@@ -32,6 +33,7 @@ export function createProgram(io: Io, globals: GlobalFlags = {}): Command {
   registerVersion(program, session);
   registerInit(program, session);
   registerBuild(program, session);
+  registerBump(program, session);
   registerInvoke(program, session);
   const verbs = registerVerbs(program);
   registerCrud(verbs, session);

@@ -2,7 +2,7 @@
 // server, real Docker, the CLI as a subprocess. fn's global flags before the command; the
 // commands, flags and answers fn's scripts rely on.
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { cliRunners, runCli, type CliRun } from '../helpers/cli.js';
@@ -20,6 +20,7 @@ let env: Record<string, string> = {};
 const runners = cliRunners(() => env);
 const ok = (args: string[], cwd: string = work, extraEnv: Record<string, string> = {}): Promise<CliRun> => runners.ok(args, cwd, extraEnv);
 const { fails } = runners;
+const json = <T>(r: CliRun): T => JSON.parse(r.stdout) as T;
 
 cliWorld(P, (w) => ({ srv, work, env } = w));
 
@@ -148,5 +149,27 @@ describe('invoke APP FN with a body over the server\'s limit', () => {
       await small.stop();
       await db.cleanup();
     }
+  });
+});
+
+describe('kiln bump', () => {
+  test("bumps func.yaml's version (patch, --minor, --major, -w) without building; func.json stays JSON", async () => {
+    const NAME = `${P}-bump`;
+    await ok(['init', '--runtime', 'node', '--name', NAME]);
+    const dir = join(work, NAME);
+    const before = await readFile(join(dir, 'func.yaml'), 'utf8');
+    const r = await ok(['bump'], dir);
+    assert.equal(r.stdout, 'Bumped to version 0.0.2\n');
+    assert.equal(r.stderr, '', 'nothing is built');
+    assert.equal(await readFile(join(dir, 'func.yaml'), 'utf8'), before.replace('version: 0.0.1', 'version: 0.0.2'));
+    assert.equal((await ok(['bm', '--minor'], dir)).stdout, 'Bumped to version 0.1.0\n');
+    assert.equal((await ok(['bump', '--major', '-w', dir])).stdout, 'Bumped to version 1.0.0\n');
+    assert.match(await readFile(join(dir, 'func.yaml'), 'utf8'), /^version: 1\.0\.0$/m);
+    const jdir = join(work, 'bumpjson');
+    await mkdir(jdir);
+    await writeFile(join(jdir, 'func.json'), JSON.stringify({ name: 'j', version: '0.0.9', runtime: 'node' }, null, 2) + '\n');
+    assert.deepEqual(json<{ version: string }>(await ok(['-o', 'json', 'bump'], jdir)), { name: 'j', version: '0.0.10' });
+    assert.equal(await readFile(join(jdir, 'func.json'), 'utf8'), '{\n  "name": "j",\n  "version": "0.0.10",\n  "runtime": "node"\n}\n');
+    await fails(['bump'], work, /no func\.yaml in/);
   });
 });

@@ -35,6 +35,13 @@ describe('bumpVersion', () => {
     ['1.0.0-beta.1', '1.0.1'],
   ];
   for (const [from, to] of cases) test(`${from} -> ${to}`, () => assert.equal(bumpVersion(from), to));
+  const parts: Array<[string | undefined, 'major' | 'minor', string]> = [
+    ['1.2.3', 'minor', '1.3.0'],
+    ['1.2.3', 'major', '2.0.0'],
+    ['v0.9.9-rc.1', 'minor', '0.10.0'],
+    [undefined, 'major', '0.0.1'],
+  ];
+  for (const [from, part, to] of parts) test(`${from} --${part} -> ${to}`, () => assert.equal(bumpVersion(from, part), to));
   test('a version that is not semver is refused with what to do', () => {
     assert.throws(() => bumpVersion('latest'), (e: unknown) => e instanceof CliError && /--no-bump/.test(e.hint ?? ''));
   });
