@@ -2,7 +2,7 @@
 // chart of CPU and memory from the stored stats) and `kiln logs APP FN CALL_ID`.
 import type { Command } from 'commander';
 import { statsChart } from '../chart.js';
-import { ApiError, type Call } from '../client.js';
+import { ApiError, type Call, type Fn, type KilnClient } from '../client.js';
 import { CliError } from '../errors.js';
 import { durationMs, formatMs, table } from '../output.js';
 import { findAppFn } from '../resolve.js';
@@ -53,16 +53,26 @@ function callNotFound(appName: string, fnName: string): (err: unknown) => never 
   };
 }
 
-async function getCall(s: Session, appName: string, fnName: string, callId: string): Promise<void> {
+/** As fn's objects/log/logs.go: `last` (or `l`) is the fn's newest call, the first the API lists. */
+async function callIdOf(client: KilnClient, fn: Fn, appName: string, callId: string): Promise<string> {
+  if (callId !== 'last' && callId !== 'l') return callId;
+  const newest = (await client.listCalls(fn.id, 1)).items[0];
+  if (!newest) throw new CliError(`no calls of ${appName}/${fn.name} yet, so no "${callId}" call`, `Call it first: \`kiln invoke ${appName} ${fn.name}\`.`);
+  return newest.id;
+}
+
+async function getCall(s: Session, appName: string, fnName: string, id: string): Promise<void> {
   const client = await s.client();
   const { fn } = await findAppFn(client, appName, fnName);
+  const callId = await callIdOf(client, fn, appName, id);
   const c = await client.getCall(fn.id, callId).catch(callNotFound(appName, fnName));
   emit(s, c, () => callDetail(c));
 }
 
-async function getLogs(s: Session, appName: string, fnName: string, callId: string): Promise<void> {
+async function getLogs(s: Session, appName: string, fnName: string, id: string): Promise<void> {
   const client = await s.client();
   const { fn } = await findAppFn(client, appName, fnName);
+  const callId = await callIdOf(client, fn, appName, id);
   const log = await client.getLog(fn.id, callId).catch(callNotFound(appName, fnName));
   emit(s, { call_id: callId, log }, () => (log === '' || log.endsWith('\n') ? log : `${log}\n`));
 }
@@ -78,12 +88,12 @@ export function registerCalls(program: Command, verbs: Verbs, s: Session): void 
   ).action((app: string, fn: string, o: { limit: string }) => listCalls(s, app, fn, o));
   calls
     .command('get <app> <fn> <call_id>')
-    .description('one call: status, timings and a chart of its CPU and memory')
+    .description('one call (CALL_ID `last` or `l`: the newest): status, timings and a chart of its CPU and memory')
     .action((app: string, fn: string, id: string) => getCall(s, app, fn, id));
   program
     .command('logs <app> <fn> <call_id>')
     .alias('log')
-    .description("a call's output (its stdout and stderr)")
+    .description("a call's output (its stdout and stderr); CALL_ID `last` or `l`: the newest call's")
     .action((app: string, fn: string, id: string) => getLogs(s, app, fn, id));
 
   // fn's spellings: `list calls`, `get call`, `get logs`.

@@ -173,3 +173,23 @@ describe('kiln bump', () => {
     await fails(['bump'], work, /no func\.yaml in/);
   });
 });
+
+describe('get logs / get call APP FN last', () => {
+  test("last (or l) is the fn's newest call, as fn's logs.go; a fn without calls says so", async () => {
+    const APP = `${P}-last`;
+    await ok(['create', 'app', APP]);
+    await ok(['create', 'fn', APP, 'echo', await fixtureImage('tester')]);
+    await fails(['get', 'logs', APP, 'echo', 'last'], work, /no calls of .*\/echo yet, so no "last" call/);
+    await ok(['invoke', APP, 'echo', '--body', '{"log":"first one"}']);
+    const second = await ok(['invoke', APP, 'echo', '--body', '{"log":"second one"}', '--display-call-id']);
+    const id = /^Call ID: ([0-9A-Z]{26})$/m.exec(second.stdout)?.[1];
+    assert.ok(id, second.stdout);
+    await srv.agent.flushRecords();
+    for (const last of ['last', 'l']) {
+      assert.match((await ok(['get', 'logs', APP, 'echo', last])).stdout, /second one/);
+      assert.equal(json<{ id: string }>(await ok(['-o', 'json', 'get', 'call', APP, 'echo', last])).id, id);
+    }
+    assert.doesNotMatch((await ok(['logs', APP, 'echo', 'last'])).stdout, /first one/);
+    await ok(['delete', 'app', APP]);
+  });
+});
