@@ -92,7 +92,10 @@ export function registerInit(program: Command, s: Session): void {
       // As `fn init`: a name without a directory makes ./NAME; neither uses the current directory.
       const base = resolve(s.io.cwd, o.workingDir ?? '.');
       const dir = resolve(base, dirArg ?? o.name ?? '.');
-      const name = o.name ?? basename(dir);
+      // As fn init (commands/init.go): the name is lower-cased, the directory kept as given.
+      const given = o.name ?? basename(dir);
+      const name = given.toLowerCase();
+      if (name !== given) s.io.err(`Function name "${given}" lower-cased to "${name}" (as fn init: function and image names are lower case)\n`);
       const files = await initFunction(dir, o.runtime!, name, initFields(o), o.force === true);
       emit(s, { name, runtime: o.runtime, dir, files }, () => `Function ${name} (runtime ${o.runtime}) created in ${dir}: ${files.join(', ')}\n`);
     });

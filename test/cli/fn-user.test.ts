@@ -193,3 +193,17 @@ describe('get logs / get call APP FN last', () => {
     await ok(['delete', 'app', APP]);
   });
 });
+
+describe('kiln init and upper-case names', () => {
+  test('--name MyFunc and a directory UpDir are lower-cased, as fn init, and it says so', async () => {
+    const r = await ok(['init', '--runtime', 'node', '--name', `${P}-MyFunc`]);
+    const name = `${P}-myfunc`;
+    assert.match(r.stdout, new RegExp(`^Function ${name} \\(runtime node\\) created in ${join(work, `${P}-MyFunc`)}:`));
+    assert.match(r.stderr, new RegExp(`Function name "${P}-MyFunc" lower-cased to "${name}"`));
+    assert.match(await readFile(join(work, `${P}-MyFunc`, 'func.yaml'), 'utf8'), new RegExp(`^name: ${name}$`, 'm'));
+    const up = join(work, 'UpDir');
+    await mkdir(up);
+    await ok(['init', '--runtime', 'node'], up);
+    assert.match(await readFile(join(up, 'func.yaml'), 'utf8'), /^name: updir$/m);
+  });
+});
