@@ -121,6 +121,11 @@ export class ContextStore {
     await writeFile(join(this.dir, 'config.yaml'), stringify({ 'current-context': name }));
   }
 
+  /** fn's `unset context`: no current context, so the default one is used. */
+  async unset(): Promise<void> {
+    await rm(join(this.dir, 'config.yaml'), { force: true });
+  }
+
   async remove(name: string): Promise<void> {
     if (name === (await this.current())) throw new CliError(`context "${name}" is in use`, 'Switch first: `kiln context use OTHER`.');
     if (!(await readYaml(this.file(name)))) throw new CliError(`context "${name}" not found`, 'See `kiln context list`.');

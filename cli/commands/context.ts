@@ -1,6 +1,6 @@
 // `kiln context list|create|use|show|update|delete`: where the CLI finds the server.
 import type { Command } from 'commander';
-import { checkApiUrl, DEFAULT_API_URL, type KilnContext } from '../context.js';
+import { checkApiUrl, DEFAULT_API_URL, DEFAULT_CONTEXT, type KilnContext } from '../context.js';
 import { CliError } from '../errors.js';
 import { json, table } from '../output.js';
 import type { Session } from '../session.js';
@@ -119,4 +119,12 @@ export function registerContext(program: Command, verbs: Verbs, s: Session): voi
     .description(`set a field of the current context: ${Object.keys(FIELDS).join(', ')} (no VALUE removes it)`)
     .action((key: string, value: string | undefined) => update(undefined, fieldOpts(key, value)));
   verbs.delete.command('context <name>').aliases(CTX).description('delete a context').action(remove);
+  verbs.unset
+    .command('context')
+    .aliases(CTX)
+    .description(`unset the current context (the "${DEFAULT_CONTEXT}" one is used)`)
+    .action(async () => {
+      await store.unset();
+      emit(s, { current: DEFAULT_CONTEXT }, () => `Successfully unset current context: using "${DEFAULT_CONTEXT}"\n`);
+    });
 }

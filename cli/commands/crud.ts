@@ -140,6 +140,9 @@ export function registerCrud(verbs: Verbs, s: Session): void {
   del
     .command('app <name>')
     .aliases(APP)
+    // fn's flags: Kiln never prompts, and the server deletes an app's fns and triggers with it.
+    .option('-f, --force', "accepted for fn's sake: Kiln never asks before deleting")
+    .option('-r, --recursive', "accepted for fn's sake: the app's fns and triggers are always deleted with it")
     .action(async (name: string) => {
       const client = await s.client();
       await client.deleteApp((await findApp(client, name)).id);
@@ -193,7 +196,7 @@ export function registerCrud(verbs: Verbs, s: Session): void {
     .aliases(TRIGGER)
     .description('create an HTTP trigger: /t/APP<source> calls the fn')
     .requiredOption('-s, --source <path>', 'the path after /t/APP, starting with /')
-    .option('--type <type>', 'trigger type', 'http')
+    .option('-t, --type <type>', 'trigger type (http, the only one)', 'http')
     .option('--annotation <KEY=VALUE>', 'annotation; repeatable', collect)
     .action(async (appName: string, fnName: string, name: string, o: TriggerOpts) => {
       const client = await s.client();

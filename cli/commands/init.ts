@@ -24,6 +24,8 @@ interface InitOpts {
   cmd?: string;
   trigger?: string;
   force?: boolean;
+  format?: string;
+  initImage?: string;
 }
 
 /** Writes the template into `dir`; refuses to overwrite an existing function. */
@@ -88,7 +90,18 @@ export function registerInit(program: Command, s: Session): void {
     .option('--cmd <cmd>', 'the image\'s CMD in func.yaml (with no --entrypoint, in its place)')
     .option('--trigger <type>', 'one trigger as fn init makes it: <name>-trigger at /<name>-trigger (type http; default: <name> at /<name>)')
     .option('--force', 'overwrite an existing func.yaml (as fn init)')
+    .option('-f, --format <format>', "the runtime's own format only: http-stream (node) or lambda (lambda-*)")
+    .option('--init-image <image>', 'not in Kiln (refused): use --runtime')
     .action(async (dirArg: string | undefined, o: InitOpts) => {
+      if (o.initImage !== undefined) {
+        throw new CliError('--init-image is not supported by Kiln', `Use --runtime (${RUNTIMES.join(', ')}); for your own image, runtime: docker with a Dockerfile.`);
+      }
+      if (o.format !== undefined) {
+        const own = o.runtime === 'node' ? 'http-stream' : 'lambda';
+        if (isRuntime(o.runtime!) && o.format !== own) {
+          throw new CliError(`--format ${o.format} is not one Kiln has for runtime ${o.runtime}`, `Runtime ${o.runtime} is ${own} (the default); leave --format out.`);
+        }
+      }
       // As `fn init`: a name without a directory makes ./NAME; neither uses the current directory.
       const base = resolve(s.io.cwd, o.workingDir ?? '.');
       const dir = resolve(base, dirArg ?? o.name ?? '.');

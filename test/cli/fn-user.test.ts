@@ -207,3 +207,25 @@ describe('kiln init and upper-case names', () => {
     assert.match(await readFile(join(up, 'func.yaml'), 'utf8'), /^name: updir$/m);
   });
 });
+
+describe("flags fn users' scripts pass", () => {
+  test('delete app -f/-r, create trigger -t http, init --format/--init-image, unset context', async () => {
+    const APP = `${P}-flags`;
+    await ok(['create', 'app', APP]);
+    await ok(['create', 'fn', APP, 'f1', 'img:0.0.1']);
+    await ok(['create', 'trigger', APP, 'f1', 't1', '-t', 'http', '--source', '/t1']);
+    await fails(['create', 'trigger', APP, 'f1', 't2', '-t', 'cron', '--source', '/t2'], work, /Trigger Type Not Supported/);
+    assert.match((await ok(['delete', 'app', APP, '-f', '-r'])).stdout, new RegExp(`Successfully deleted app: ${APP}`));
+    assert.equal((await call(srv.url, 'GET', `/v2/apps?name=${APP}`)).body.items.length, 0);
+
+    const NAME = `${P}-fmt`;
+    await ok(['init', '--runtime', 'node', '--name', NAME, '--format', 'http-stream']);
+    await fails(['init', '--runtime', 'node', '--name', `${NAME}2`, '-f', 'lambda'], work, /--format lambda is not one Kiln has for runtime node/);
+    await fails(['init', '--runtime', 'node', '--init-image', 'fnproject/node:init', '--name', `${NAME}3`], work, /--init-image is not supported by Kiln\nUse --runtime/);
+
+    await ok(['context', 'create', 'mine', '--api-url', srv.url]);
+    await ok(['context', 'use', 'mine']);
+    assert.match((await ok(['unset', 'context'])).stdout, /Successfully unset current context: using "default"/);
+    assert.match((await ok(['context', 'show'])).stdout, /^Current context: default$/m);
+  });
+});
