@@ -1,7 +1,7 @@
 // `kiln deploy`'s work, as Fn's: bump the version, build the image, then create or update the
 // fn and its triggers from func.yaml. Exported for scripts/up.ts, which deploys its demo with it.
 import type Docker from 'dockerode';
-import { funcTriggers, FuncYamlError, type FuncTrigger, type FuncYaml } from '../images/func-yaml.js';
+import { FUNC_YAML_KEYS, funcTriggers, FuncYamlError, type FuncTrigger, type FuncYaml } from '../images/func-yaml.js';
 import { appFileFields, type AppFile } from './appfile.js';
 import { buildImage, imageName, loadFunc, planBuild } from './build.js';
 import type { App, Fn, KilnClient, Trigger } from './client.js';
@@ -184,6 +184,12 @@ export async function deployDir(client: KilnClient, docker: Docker, io: Io, dir:
   } catch (err) {
     if (err instanceof FuncYamlError) throw new CliError(`bad func.yaml: ${err.message}`);
     throw err;
+  }
+  // As Fn, unknown keys are ignored; one line says which, as a user may count on them.
+  const unused = (func.keys ?? []).filter((k) => !FUNC_YAML_KEYS.includes(k));
+  if (unused.length) {
+    const images = unused.filter((k) => k === 'build_image' || k === 'run_image');
+    io.err(`warning: func.yaml fields Kiln does not use: ${unused.join(', ')}${images.length ? ` (the build uses Kiln's local base image instead of ${images.join(' and ')})` : ''}\n`);
   }
   const version = opts.noBump ? (func.version ?? '0.0.1') : bumpVersion(func.version);
   if (version !== func.version) await checkVersionWritable(dir);

@@ -30,7 +30,15 @@ export interface FuncYaml {
   triggers?: Array<Partial<FuncTrigger>>;
   /** Every top-level scalar, as written (so `version: 1.10` stays "1.10"). */
   fields: Record<string, string>;
+  /** Every top-level key, as written (deploy names those Kiln does not use). */
+  keys?: string[];
 }
+
+/** The func.yaml keys Kiln reads (`content_type` by invoke); Fn's others are ignored, as unknown keys are. */
+export const FUNC_YAML_KEYS: readonly string[] = [
+  'schema_version', 'name', 'version', 'runtime', 'entrypoint', 'cmd', 'format', 'memory', 'timeout', 'idle_timeout',
+  'config', 'annotations', 'build', 'triggers', 'content_type',
+];
 
 /**
  * Formats Fn has had (`default`, `http`, `json`, `cloudevent`), which old func.yaml files still
@@ -185,8 +193,8 @@ export function parseFuncYaml(text: string, where = 'func.yaml'): FuncYaml {
     const value = scalarText(pair.value);
     if (key !== undefined && value !== undefined) fields[key] = value;
   }
-  const out: FuncYaml = { fields };
   const r = (root ?? {}) as Record<string, unknown>;
+  const out: FuncYaml = { fields, keys: Object.keys(r) };
   for (const k of ['schema_version', 'name', 'version', 'runtime', 'entrypoint', 'cmd', 'format'] as const) {
     // A list or a map where Fn reads a string is an error there too, not a field left out.
     if (r[k] !== null && typeof r[k] === 'object') throw new FuncYamlError(`${where}: ${k} must be a string, not a ${Array.isArray(r[k]) ? 'list' : 'map'}`);

@@ -229,3 +229,20 @@ describe("flags fn users' scripts pass", () => {
     assert.match((await ok(['context', 'show'])).stdout, /^Current context: default$/m);
   });
 });
+
+describe("func.yaml fields Kiln does not use", () => {
+  test('deploy goes on, with one warning line naming them (build_image/run_image: the local base image is used)', async () => {
+    const APP = `${P}-extra`;
+    const NAME = `${P}-extra`;
+    await ok(['init', '--runtime', 'node', '--name', NAME]);
+    const dir = join(work, NAME);
+    const yaml = await readFile(join(dir, 'func.yaml'), 'utf8');
+    await writeFile(join(dir, 'func.yaml'), `${yaml}build_image: fnproject/node:dev\nrun_image: fnproject/node\nexpects:\n  config: []\nmystery: 1\n`);
+    const r = await ok(['deploy', '--app', APP, '--create-app'], dir);
+    const warnings = r.stderr.split('\n').filter((l) => l.startsWith('warning:'));
+    assert.deepEqual(warnings, [
+      "warning: func.yaml fields Kiln does not use: build_image, run_image, expects, mystery (the build uses Kiln's local base image instead of build_image and run_image)",
+    ]);
+    await ok(['delete', 'app', APP]);
+  });
+});
