@@ -211,6 +211,22 @@ export class KilnClient {
   invoke(fnId: string, body: Buffer, headers: Record<string, string>): Promise<RawReply> {
     return this.raw('POST', `/invoke/${fnId}`, { body, headers });
   }
+
+  /**
+   * A client for a full URL (`invoke --endpoint`) and the path to ask there. The token goes
+   * only to this client's own origin: an endpoint elsewhere must not see it.
+   */
+  at(url: string): { client: KilnClient; path: string } {
+    let u: URL;
+    try {
+      u = new URL(url);
+    } catch {
+      throw new CliError(`invalid endpoint "${url}"`, 'Give a full URL, e.g. the fn\'s fnproject.io/fn/invokeEndpoint annotation (`kiln inspect fn APP FN annotations`).');
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new CliError(`invalid endpoint "${url}": use http:// or https://`);
+    const same = u.origin === new URL(this.url).origin;
+    return { client: new KilnClient({ url: u.origin, ...(same && this.token && { token: this.token }) }), path: `${u.pathname}${u.search}` };
+  }
 }
 
 /** The `message` of Fn's error body (with the FDK's `detail` when given), or the text itself. */

@@ -14,10 +14,15 @@ export interface InvokeReply extends RawReply {
   callId: string | null;
 }
 
-export async function invokeFn(client: KilnClient, fnId: string, opts: InvokeOptions = {}): Promise<InvokeReply> {
+export function invokeFn(client: KilnClient, fnId: string, opts: InvokeOptions = {}): Promise<InvokeReply> {
+  return invokeAt(client, `/invoke/${fnId}`, opts);
+}
+
+/** An invoke POSTed to that path of the client's server (`invoke --endpoint`: the endpoint's). */
+export async function invokeAt(client: KilnClient, path: string, opts: InvokeOptions = {}): Promise<InvokeReply> {
   const headers: Record<string, string> = { 'content-type': opts.contentType ?? 'text/plain' };
   if (opts.detached) headers['fn-invoke-type'] = 'detached';
-  const r = await client.invoke(fnId, opts.body ?? Buffer.alloc(0), headers);
+  const r = await client.raw('POST', path, { body: opts.body ?? Buffer.alloc(0), headers });
   // A detached call's id too: Kiln, as Fn, answers it 202 with no body.
   return { ...r, callId: r.headers.get('fn-call-id') };
 }

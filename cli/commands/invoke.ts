@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { readFuncYaml } from '../../images/func-yaml.js';
 import { errorMessage } from '../client.js';
 import { CliError } from '../errors.js';
-import { callFailure, failureLine, invokeFn, invokeTrigger, type InvokeReply } from '../invoke.js';
+import { callFailure, failureLine, invokeAt, invokeTrigger, type InvokeReply } from '../invoke.js';
 import { findAppFn } from '../resolve.js';
 import type { Session } from '../session.js';
 import { collect, emit } from './common.js';
@@ -18,6 +18,7 @@ interface InvokeOpts {
   header?: string[];
   include?: boolean;
   displayCallId?: boolean;
+  endpoint?: string;
 }
 
 async function bodyOf(s: Session, o: InvokeOpts): Promise<Buffer | undefined> {
@@ -67,21 +68,28 @@ function showHead(s: Session, r: InvokeReply, o: InvokeOpts): void {
  * As `fn invoke`: without --content-type, the `content_type` of the func.yaml in the current
  * directory, when that func.yaml is this fn's (its name).
  */
-async function defaultContentType(s: Session, fnName: string): Promise<string | undefined> {
+async function defaultContentType(s: Session, fnName: string | undefined): Promise<string | undefined> {
   try {
     const f = await readFuncYaml(s.io.cwd);
-    return f.name === fnName ? f.fields.content_type : undefined;
+    // With --endpoint there is no name to match: fn takes the func.yaml's then too.
+    return fnName === undefined || f.name === fnName ? f.fields.content_type : undefined;
   } catch {
     return undefined; // no (usable) func.yaml here: text/plain
   }
 }
 
-async function invokeByName(s: Session, appName: string, fnName: string, o: InvokeOpts): Promise<void> {
-  const client = await s.client();
-  const { fn } = await findAppFn(client, appName, fnName);
+/** What is called: APP/FN (looked up by name), or fn's --endpoint URL as given. */
+type Target = { app: string; fn: string } | { endpoint: string };
+
+async function invokeByName(s: Session, target: Target, o: InvokeOpts): Promise<void> {
+  const api = await s.client();
+  const named = 'app' in target ? target : undefined;
+  // --endpoint: POSTed as given, with no lookup (fn's commands/invoke.go).
+  const { client, path } = named ? { client: api, path: `/invoke/${(await findAppFn(api, named.app, named.fn)).fn.id}` } : api.at((target as { endpoint: string }).endpoint);
+  const label = named ? `function ${named.app}/${named.fn}` : `function at ${(target as { endpoint: string }).endpoint}`;
   const body = await bodyOf(s, o);
-  const contentType = o.contentType ?? (await defaultContentType(s, fnName));
-  const r = await invokeFn(client, fn.id, {
+  const contentType = o.contentType ?? (await defaultContentType(s, named?.fn));
+  const r = await invokeAt(client, path, {
     ...(body && { body }),
     ...(contentType && { contentType }),
     detached: o.detached === true,
@@ -96,14 +104,15 @@ async function invokeByName(s: Session, appName: string, fnName: string, o: Invo
   if (r.status === 413 && !r.callId) {
     throw new CliError(
       `the request body (${body?.length ?? 0} bytes) is too large for the server (HTTP 413): ${errorMessage(r.body.toString('utf8'))}`,
-      `${appName}/${fnName} was not called. The server's limit is its FN_MAX_REQUEST_SIZE; send a smaller body.`,
+      `The ${label} was not called. The server's limit is its FN_MAX_REQUEST_SIZE; send a smaller body.`,
     );
   }
   const f = callFailure(r.headers, r.body.toString('utf8'));
-  const logs = r.callId ? `\`kiln logs ${appName} ${fnName} ${r.callId}\` shows its output; ` : '';
+  const names = named ? `${named.app} ${named.fn}` : 'APP FN';
+  const logs = r.callId ? `\`kiln logs ${names} ${r.callId}\` shows its output; ` : '';
   throw new CliError(
-    `function ${appName}/${fnName} failed (HTTP ${r.status}): ${failureLine(f)}`,
-    `${stackLines(f.stack)}${r.callId ? `Call ${r.callId}: ` : ''}${logs}\`kiln calls ${appName} ${fnName}\` lists its calls.`,
+    `${label} failed (HTTP ${r.status}): ${failureLine(f)}`,
+    `${stackLines(f.stack)}${r.callId ? `Call ${r.callId}: ` : ''}${logs}\`kiln calls ${names}\` lists its calls.`,
   );
 }
 
@@ -140,7 +149,7 @@ async function invokeByTrigger(s: Session, appName: string, source: string, o: I
 
 export function registerInvoke(program: Command, s: Session): void {
   program
-    .command('invoke <app> <fn_or_source>')
+    .command('invoke [app] [fn_or_source]')
     .alias('iv')
     .description('call a function (body from --body or stdin) and print its answer; --trigger calls APP /source over HTTP')
     .option('--body <text>', 'the request body (default: stdin when piped)')
@@ -151,7 +160,15 @@ export function registerInvoke(program: Command, s: Session): void {
     .option('-H, --header <header>', 'a request header "Name: value" for --trigger (repeatable)', collect)
     .option('-i, --include', 'print the status and headers (to stderr)')
     .option('--display-call-id', 'print "Call ID: X" before the answer (stdout; to stderr with --trigger)')
-    .action(async (app: string, second: string, o: InvokeOpts) => {
+    .option('--endpoint <url>', "POST to this invoke URL as given (the fn's invokeEndpoint annotation), with no app/fn lookup; APP and FN are ignored")
+    .action(async (app: string | undefined, second: string | undefined, o: InvokeOpts) => {
+      if (o.endpoint !== undefined) {
+        if (o.trigger || o.header) throw new CliError('--endpoint goes without --trigger and --header', 'It calls an fn\'s invoke endpoint; a trigger: `kiln invoke --trigger APP /SOURCE`.');
+        return invokeByName(s, { endpoint: o.endpoint }, o);
+      }
+      if (app === undefined || second === undefined) {
+        throw new CliError('missing app and function name', 'e.g. `kiln invoke APP FN`, `kiln invoke --trigger APP /SOURCE` or `kiln invoke --endpoint URL`.');
+      }
       if (o.trigger) {
         if (o.detached) throw new CliError('--detached goes with `kiln invoke APP FN`', 'A trigger answers when the call is done.');
         return invokeByTrigger(s, app, second, o);
@@ -161,6 +178,6 @@ export function registerInvoke(program: Command, s: Session): void {
       }
       // As fn invoke: --method is accepted and ignored (an invoke is always a POST).
       if (o.method && o.method.toUpperCase() !== 'POST') s.io.err(`note: --method ${o.method} is ignored: invoke APP FN always POSTs (as fn invoke); --trigger sends a method\n`);
-      return invokeByName(s, app, second, o);
+      return invokeByName(s, { app, fn: second }, o);
     });
 }

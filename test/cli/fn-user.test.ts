@@ -246,3 +246,19 @@ describe("func.yaml fields Kiln does not use", () => {
     await ok(['delete', 'app', APP]);
   });
 });
+
+describe('invoke --endpoint URL', () => {
+  test("POSTs straight to that URL (the fn's invokeEndpoint), with no app/fn lookup", async () => {
+    const APP = `${P}-ep`;
+    await ok(['create', 'app', APP]);
+    await ok(['create', 'fn', APP, 'echo', await fixtureImage('tester')]);
+    const endpoint = json<Record<string, string>>(await ok(['inspect', 'fn', APP, 'echo', 'annotations']))['fnproject.io/fn/invokeEndpoint']!;
+    assert.match(endpoint, new RegExp(`^${srv.url}/invoke/[0-9A-Z]{26}$`));
+    // The API URL points nowhere: only the endpoint is asked.
+    const r = await ok(['invoke', '--endpoint', endpoint, '--body', '{"raw":"pong"}'], work, { FN_API_URL: 'http://127.0.0.1:9' });
+    assert.equal(r.stdout, 'pong\n');
+    await fails(['invoke', '--endpoint', 'not a url'], work, /invalid endpoint "not a url"/);
+    await fails(['invoke'], work, /missing app and function name/);
+    await ok(['delete', 'app', APP]);
+  });
+});
