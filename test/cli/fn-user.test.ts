@@ -24,6 +24,25 @@ const json = <T>(r: CliRun): T => JSON.parse(r.stdout) as T;
 
 cliWorld(P, (w) => ({ srv, work, env } = w));
 
+/**
+ * A second server with these settings on its own SQLite file, for one test: `run` gets the
+ * CLI's environment for it and an app with a fn of the tester fixture; all is gone after.
+ */
+async function withServer(settings: Record<string, string>, app: string, run: (at: Record<string, string>) => Promise<void>): Promise<void> {
+  const db = await sqliteDb();
+  const other = await startServer(db.url, settings);
+  try {
+    const at = { ...env, FN_API_URL: other.url };
+    await ok(['create', 'app', app], work, at);
+    await ok(['create', 'fn', app, 'fx', await fixtureImage('tester')], work, at);
+    await run(at);
+    await ok(['delete', 'app', app], work, at);
+  } finally {
+    await other.stop();
+    await db.cleanup();
+  }
+}
+
 describe("fn's global flags before the command", () => {
   test('--verbose/-v, --context and --registry are taken before the command; the commands keep their own', async () => {
     const APP = `${P}-glob`;
@@ -81,22 +100,12 @@ describe("deploy with triggers the server would refuse", () => {
 
 describe('an answer cut short', () => {
   test('(the server cut it at FN_MAX_RESPONSE_SIZE) is a clear error with the bytes that came and the call id', async () => {
-    const db = await sqliteDb();
-    const small = await startServer(db.url, { FN_MAX_RESPONSE_SIZE: String(100 * 1024) });
-    try {
-      const APP = `${P}-cut`;
-      const at = { FN_API_URL: small.url };
-      await ok(['create', 'app', APP], work, at);
-      await ok(['create', 'fn', APP, 'big', await fixtureImage('tester')], work, at);
-      const r = await runCli(['invoke', APP, 'big', '--body', '{"bytes":400000}'], { cwd: work, env: { ...env, ...at } });
+    await withServer({ FN_MAX_RESPONSE_SIZE: String(100 * 1024) }, `${P}-cut`, async (at) => {
+      const r = await runCli(['invoke', `${P}-cut`, 'fx', '--body', '{"bytes":400000}'], { cwd: work, env: at });
       assert.equal(r.code, 1, r.stderr);
       assert.match(r.stderr, /^Error: the answer \(HTTP 200\) was cut short after \d+ bytes: .*\nCall [0-9A-Z]{26}\. A likely reason is the server's response size limit \(FN_MAX_RESPONSE_SIZE\)/);
       assert.equal(r.stdout, '', 'nothing of it is printed');
-      await ok(['delete', 'app', APP], work, at);
-    } finally {
-      await small.stop();
-      await db.cleanup();
-    }
+    });
   });
 });
 
@@ -132,23 +141,13 @@ describe('invoke --trigger and a 404', () => {
 
 describe('invoke APP FN with a body over the server\'s limit', () => {
   test('says the body is too large for the server (413), without the calls hint: the function never ran', async () => {
-    const db = await sqliteDb();
-    const small = await startServer(db.url, { FN_MAX_REQUEST_SIZE: '1024' });
-    try {
-      const APP = `${P}-413`;
-      const at = { FN_API_URL: small.url };
-      await ok(['create', 'app', APP], work, at);
-      await ok(['create', 'fn', APP, 'echo', 'never-pulled:0.0.1'], work, at);
-      const r = await runCli(['invoke', APP, 'echo', '--body', 'x'.repeat(4096)], { cwd: work, env: { ...env, ...at } });
+    await withServer({ FN_MAX_REQUEST_SIZE: '1024' }, `${P}-413`, async (at) => {
+      const r = await runCli(['invoke', `${P}-413`, 'fx', '--body', 'x'.repeat(4096)], { cwd: work, env: at });
       assert.equal(r.code, 1, r.stderr);
       assert.match(r.stderr, /^Error: the request body \(4096 bytes\) is too large for the server \(HTTP 413\)/);
       assert.match(r.stderr, /was not called\. The server's limit is its FN_MAX_REQUEST_SIZE/);
       assert.doesNotMatch(r.stderr, /kiln calls|failed \(HTTP 413\)/);
-      await ok(['delete', 'app', APP], work, at);
-    } finally {
-      await small.stop();
-      await db.cleanup();
-    }
+    });
   });
 });
 
