@@ -172,19 +172,23 @@ async function applyTriggers(client: KilnClient, io: Io, app: App, fn: Fn, wante
   return out;
 }
 
+/** The triggers of `dir`'s func.yaml, as the server would take them; a bad one is a CliError. */
+export function triggersOf(func: FuncYaml, dir: string): FuncTrigger[] {
+  try {
+    return funcTriggers(func, `${dir}/func.yaml`);
+  } catch (err) {
+    if (err instanceof FuncYamlError) throw new CliError(`bad func.yaml: ${err.message}`);
+    throw err;
+  }
+}
+
 /** Deploys the function in `dir` to an app; the directory's func.yaml gets the new version. */
 export async function deployDir(client: KilnClient, docker: Docker, io: Io, dir: string, opts: DeployOptions): Promise<DeployResult> {
   const func = await loadFunc(dir, opts.defaultName);
   // A bad runtime, format, trigger, version or name fails before anything changes (dependencies
   // too, unless build: steps are to bring them).
   await planBuild(dir, func, { deps: !func.build?.length });
-  let triggers: FuncTrigger[];
-  try {
-    triggers = funcTriggers(func, `${dir}/func.yaml`);
-  } catch (err) {
-    if (err instanceof FuncYamlError) throw new CliError(`bad func.yaml: ${err.message}`);
-    throw err;
-  }
+  const triggers = triggersOf(func, dir);
   // As Fn, unknown keys are ignored; one line says which, as a user may count on them.
   const unused = (func.keys ?? []).filter((k) => !FUNC_YAML_KEYS.includes(k));
   if (unused.length) {

@@ -4,7 +4,7 @@ import { relative, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { readAppFile } from '../appfile.js';
 import { buildImage, imageName, loadFunc, noFuncYaml } from '../build.js';
-import { allDeployName, deployDir, prepareApp, type DeployResult } from '../deploy.js';
+import { allDeployName, deployDir, prepareApp, triggersOf, type DeployResult } from '../deploy.js';
 import { CliError } from '../errors.js';
 import { functionDirs } from '../funcfile.js';
 import type { Session } from '../session.js';
@@ -142,17 +142,26 @@ export function registerBuild(program: Command, s: Session): void {
         o.all ? allDeployName(rootApp, relative(appDir, dir)) : appFile && resolve(dir) === resolve(s.io.cwd) ? `${rootApp}-root` : undefined;
       if (o.all) {
         // Two directories that would deploy one fn: the second would silently replace the first.
+        // And every func.yaml's triggers, checked before the first deploy: a bad one, or two
+        // functions at one source of the app, would stop the run half done.
         const seen = new Map<string, string>();
+        const sources = new Map<string, string>();
+        const rel = (dir: string) => relative(appDir, dir) || '.';
         for (const dir of dirs) {
-          const name = (await loadFunc(dir, nameFor(dir))).name!;
+          const func = await loadFunc(dir, nameFor(dir));
+          const name = func.name!;
           const first = seen.get(name);
           if (first !== undefined) {
-            throw new CliError(
-              `deploy --all: ${relative(appDir, first) || '.'} and ${relative(appDir, dir) || '.'} would both deploy fn ${name}`,
-              'Give one of them another "name:" in its func.yaml. Nothing was changed.',
-            );
+            throw new CliError(`deploy --all: ${rel(first)} and ${rel(dir)} would both deploy fn ${name}`, 'Give one of them another "name:" in its func.yaml. Nothing was changed.');
           }
           seen.set(name, dir);
+          for (const t of triggersOf(func, dir)) {
+            const other = sources.get(t.source);
+            if (other !== undefined) {
+              throw new CliError(`deploy --all: ${rel(other)} and ${rel(dir)} both have a trigger at ${t.source}`, "An app's trigger sources are its own: give one of them another source. Nothing was changed.");
+            }
+            sources.set(t.source, dir);
+          }
         }
       }
       const registry = await registryOf(s, o);

@@ -212,6 +212,16 @@ describe("deploy's names under the app's directory", () => {
     assert.equal((await call(srv.url, 'GET', `/v2/apps?name=${APP}`)).body.items.length, 0, 'the app was not created');
   });
 
+  test('a bad trigger in any func.yaml, or two fns at one source, stop deploy --all before anything changes', async () => {
+    const APP = `${P}-alltrig`;
+    const fn = (source: string) => `version: 0.0.1\nruntime: node\nentrypoint: node func.js\ntriggers:\n  - name: t\n    type: http\n    source: ${source}\n`;
+    const clash = await fnDir('alltrig', { 'app.yaml': `name: ${APP}\n`, 'a/func.yaml': fn('/same'), 'b/func.yaml': fn('/same') });
+    await fails(['deploy', '--all', '--create-app'], clash, /deploy --all: a and b both have a trigger at \/same/);
+    const bad = await fnDir('allbad', { 'app.yaml': `name: ${APP}\n`, 'a/func.yaml': fn('/a'), 'b/func.yaml': fn('no-slash') });
+    await fails(['deploy', '--all', '--create-app'], bad, /bad func\.yaml/);
+    assert.equal((await call(srv.url, 'GET', `/v2/apps?name=${APP}`)).body.items.length, 0, 'the app was not created, nothing was built');
+  });
+
   test("--all DIR names by the path under app.yaml's directory, never as the root fn; a single deploy there is <app>-root", async () => {
     const APP = `${P}-sub`;
     const NAME = `${P}-sub-src`;
