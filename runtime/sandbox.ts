@@ -505,6 +505,8 @@ export class Sandbox {
       spans: [{ name: 'extensionOverhead', start: isoAt(inv, runtimeDoneAt), durationMs: ms2(inv.t0 + total - runtimeDoneAt) }],
       ...(statusHasErrorType(reportStatus) && { errorType: this.errorTypeOf(outcome) }),
     });
+    // What it printed after its answer (or while its response streamed) counts too.
+    this.outputMayBeQueued ||= this.runtimeBytes - inv.runtimeBytesFrom >= PIPE_BYTES || inv.logHeld === true;
     this.current = undefined;
     if (reset) await this.reset(reset);
   }

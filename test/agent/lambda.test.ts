@@ -520,10 +520,10 @@ describe('a Node runtime using fetch against the Runtime API', () => {
     assert.doesNotMatch(log2, /lll|last line of/, 'none of them in the second call\'s log');
   });
 
-  test('a chatty runtime kept off the CPU after its answer: the output it still held stays its call\'s', async () => {
-    const fn = await s.mkFn('stalled', { image, format: 'lambda', memory: 256 });
+  for (const after of [false, true]) test(`a chatty runtime kept off the CPU after its answer, printing ${after ? 'after' : 'before'} it: the output it still held stays its call's`, async () => {
+    const fn = await s.mkFn(`stalled-${after}`, { image, format: 'lambda', memory: 256 });
     const lines = 900;
-    const first = await s.invoke(fn.id, { action: 'log', lines, size: 1024, stallMs: 1000 });
+    const first = await s.invoke(fn.id, { action: 'log', lines, size: 1024, stallMs: 1000, after });
     assert.equal(first.status, 200, JSON.stringify(first.body));
     const second = await s.invoke(fn.id, { action: 'echo', n: 2 });
     assert.equal(second.status, 200);
