@@ -16,15 +16,18 @@ export KILN_TEST_COMPOSE
 
 tmp=${TMPDIR:-/tmp}
 leftovers() { find "$tmp" -maxdepth 1 -name 'kiln-*' ! -name 'kiln-iofs' ! -name 'kiln-build-*.lock' ! -name 'kiln-runtime-*' 2>/dev/null | sort; }
-# test/helpers/db.ts names the databases it makes on the shared servers kiln_test_*.
+# test/helpers/db.ts names the databases it makes on the shared servers with this run's
+# prefix, so a test run elsewhere at the same time (its own prefix) is not taken for ours.
+export KILN_TEST_DB_PREFIX="kiln_test_r$$_"
 test_dbs() {
-  psql "$KILN_TEST_PG_URL" -Atc "SELECT 'postgres ' || datname FROM pg_database WHERE datname LIKE 'kiln\_test\_%'"
+  local like=${KILN_TEST_DB_PREFIX//_/\\_}%
+  # -X and --no-defaults: a ~/.psqlrc or ~/.my.cnf must change neither the output nor the login.
+  psql -X "$KILN_TEST_PG_URL" -Atc "SELECT 'postgres ' || datname FROM pg_database WHERE datname LIKE '$like'"
   [[ $KILN_TEST_MYSQL_URL =~ ^mysql://([^:]+):([^@]+)@([^:/]+):([0-9]+)/ ]]
-  MYSQL_PWD=${BASH_REMATCH[2]} mysql -N -u "${BASH_REMATCH[1]}" -h "${BASH_REMATCH[3]}" -P "${BASH_REMATCH[4]}" \
-    -e "SHOW DATABASES LIKE 'kiln\_test\_%'" | sed 's/^/mysql /'
+  mysql --no-defaults -N -u "${BASH_REMATCH[1]}" --password="${BASH_REMATCH[2]}" -h "${BASH_REMATCH[3]}" -P "${BASH_REMATCH[4]}" \
+    -e "SHOW DATABASES LIKE '$like'" | sed 's/^/mysql /'
 }
 before=$(leftovers)
-dbs_before=$(test_dbs | sort)
 
 # Only *.test.js: given a folder, node would run every file under a test/ directory as a test.
 mapfile -t files < <(find dist/test -name '*.test.js' | sort)
@@ -34,7 +37,8 @@ node --test "$@" "${files[@]}" || status=$?
 # Test servers use node ids starting with "test-"; their containers must all be gone.
 containers=$(docker ps -a --filter label=io.kiln.node --format '{{.Label "io.kiln.node"}} {{.Names}}' | grep '^test-' || true)
 new_files=$(comm -13 <(echo "$before") <(leftovers) | grep . || true)
-new_dbs=$(comm -13 <(echo "$dbs_before") <(test_dbs | sort) | grep . || true)
+# A client that cannot list them must not fail a run whose tests passed: said, and skipped.
+new_dbs=$(test_dbs) || { echo "kiln: could not list the test databases; their check is skipped" >&2; new_dbs=''; }
 if [ -n "$containers" ] || [ -n "$new_files" ] || [ -n "$new_dbs" ]; then
   echo "kiln: the tests left things behind:" >&2
   [ -n "$containers" ] && echo "$containers" | sed 's/^/  container: /' >&2

@@ -41,9 +41,12 @@ async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
-/** A database name no other suite or process uses (scripts/mysql.sh's role may only make kiln_*). */
+/**
+ * A database name no other suite or process uses (scripts/mysql.sh's role may only make kiln_*),
+ * with `npm test`'s run prefix (KILN_TEST_DB_PREFIX), by which it finds what a run left.
+ */
 const testDbName = (): string =>
-  `kiln_test_${process.pid}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+  `${process.env.KILN_TEST_DB_PREFIX ?? 'kiln_test_'}${process.pid}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
 
 export async function postgresDb(): Promise<TestDb> {
   const name = testDbName();
