@@ -1,7 +1,7 @@
 // Writing func.yaml back: the version bump of `kiln deploy`, keeping the user's comments and order.
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseDocument } from 'yaml';
+import { isScalar, parseDocument } from 'yaml';
 import { findFuncYaml } from '../images/func-yaml.js';
 import { CliError } from './errors.js';
 import { refuseLink, writeProjectFile } from './project-file.js';
@@ -51,9 +51,19 @@ export async function writeVersion(dir: string, version: string): Promise<void> 
     await writeProjectFile(found.path, `${JSON.stringify(obj, null, 2)}\n`);
     return;
   }
+  // Only the value's own text is replaced: re-printing the whole document would fold long lines
+  // and re-space flow maps and comments the user wrote.
   const doc = parseDocument(found.text);
+  const node = doc.get('version', true);
+  if (isScalar(node) && node.range) {
+    const [start, end] = node.range;
+    const quote = node.type === 'QUOTE_DOUBLE' ? '"' : node.type === 'QUOTE_SINGLE' ? "'" : '';
+    await writeProjectFile(found.path, `${found.text.slice(0, start)}${quote}${version}${quote}${found.text.slice(end)}`);
+    return;
+  }
+  // No version yet (or not a plain value): set it, printed without folding.
   doc.set('version', version);
-  await writeProjectFile(found.path, doc.toString());
+  await writeProjectFile(found.path, doc.toString({ lineWidth: 0 }));
 }
 
 const SKIP_DIRS = new Set(['node_modules']);

@@ -209,6 +209,21 @@ describe('func.json', () => {
     );
     assert.throws(() => parseFuncYaml('name: j\n', 'd/func.json'), /d\/func\.json is not valid JSON/);
   });
+  test('the version is written back in place: the rest of func.yaml keeps its text, byte for byte', async () => {
+    const dir = await mkdtemp(join(tmp, 'ffy-'));
+    const rest = (v: string) =>
+      `schema_version: 20180708\nname: b1   # the name\nversion: ${v}  # bumped by deploy\nruntime: node\n` +
+      `entrypoint: node func.js --with-a-rather-long-option-list --and-another-one --and-a-third-to-pass-eighty-columns\n` +
+      `config: {A: "1", B: 0x10}\ntriggers:\n- name: t\n  type: http\n  source: /t\n`;
+    for (const [from, to] of [['0.0.1', '0.0.2'], ["'0.0.2'", "'0.0.3'"], ['"0.0.3"', '"0.0.4"']] as const) {
+      await writeFile(join(dir, 'func.yaml'), rest(from));
+      await writeVersion(dir, to.replace(/['"]/g, ''));
+      assert.equal(await readFile(join(dir, 'func.yaml'), 'utf8'), rest(to));
+    }
+    await writeFile(join(dir, 'func.yaml'), 'name: b2\nruntime: node\n');
+    await writeVersion(dir, '0.0.1');
+    assert.equal(await readFile(join(dir, 'func.yaml'), 'utf8'), 'name: b2\nruntime: node\nversion: 0.0.1\n');
+  });
   test('deploy writes the bumped version back as JSON', async () => {
     const dir = await mkdtemp(join(tmp, 'ffv-'));
     await writeFile(join(dir, 'func.json'), '{"name": "j", "version": "0.0.1", "runtime": "node"}');
