@@ -50,3 +50,13 @@ export function takeGlobalFlags(args: readonly string[]): { globals: GlobalFlags
   }
   return { globals, rest: [...rest, ...args.slice(i)] };
 }
+
+/**
+ * Whether the command is `--version`: the first word after the global flags (and any `-o`
+ * among them), as fn's main.go takes it among its global flags (`kiln -v --version`).
+ */
+export function asksVersion(rest: readonly string[]): boolean {
+  let i = 0;
+  while (i < rest.length && /^(-o|--output)$|^(-o.|--output=)/.test(rest[i]!)) i += rest[i] === '-o' || rest[i] === '--output' ? 2 : 1;
+  return rest[i] === '--version';
+}

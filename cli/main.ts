@@ -2,18 +2,17 @@
 // `kiln`: the process entry. Errors print what failed and what to do, and set a non-zero exit.
 import { cliVersion } from './commands/version.js';
 import { describeError } from './errors.js';
-import { takeGlobalFlags } from './global-flags.js';
+import { asksVersion, takeGlobalFlags } from './global-flags.js';
 import { processIo } from './io.js';
 import { createProgram } from './program.js';
 
 const io = processIo();
 try {
-  // Only first: commander would take a program-level --version anywhere, `init --version` too.
-  if (process.argv[2] === '--version') io.out(`${cliVersion()}\n`);
-  else {
-    const { globals, rest } = takeGlobalFlags(process.argv.slice(2));
-    await createProgram(io, globals).parseAsync(rest, { from: 'user' });
-  }
+  // Only as the command (after the global flags): commander would take a program-level
+  // --version anywhere, `init --version` too.
+  const { globals, rest } = takeGlobalFlags(process.argv.slice(2));
+  if (asksVersion(rest)) io.out(`${cliVersion()}\n`);
+  else await createProgram(io, globals).parseAsync(rest, { from: 'user' });
 } catch (err) {
   const { text, exitCode } = describeError(err);
   io.err(`${text}\n`);

@@ -331,8 +331,12 @@ describe('kiln start and kiln version', () => {
     }
   });
 
-  test("--version (first) prints the CLI's version; init's --version is func.yaml's, as fn init", async () => {
+  test("--version (first, or after fn's global flags) prints the CLI's version; init's --version is func.yaml's, as fn init", async () => {
     assert.match(await ok(['--version']), /^\d+\.\d+\.\d+\n$/);
+    // As fn's main.go, which takes --version among its global flags (the context is not read).
+    for (const args of [['--context', 'b', '--version'], ['-v', '--version'], ['-o', 'json', '--version'], ['--registry=r', '-ojson', '--version']]) {
+      assert.match(await ok(args), /^\d+\.\d+\.\d+\n$/, args.join(' '));
+    }
     await ok(['init', '--runtime', 'node', '--name', `${P}-opts`, '--version', '2.0.0', '-m', '256', '-c', 'A=b', '-w', join(work, 'opts-parent')], { cwd: tmpdir() });
     const f = await readFile(join(work, 'opts-parent', `${P}-opts`, 'func.yaml'), 'utf8');
     assert.match(f, /^version: 2\.0\.0$/m);

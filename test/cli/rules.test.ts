@@ -8,7 +8,7 @@ import { configAction } from '../../cli/commands/config.js';
 import { fieldOpts } from '../../cli/commands/context.js';
 import { DEFAULT_API_URL } from '../../cli/context.js';
 import { CliError } from '../../cli/errors.js';
-import { takeGlobalFlags, type GlobalFlags } from '../../cli/global-flags.js';
+import { asksVersion, takeGlobalFlags, type GlobalFlags } from '../../cli/global-flags.js';
 import { planTriggers } from '../../cli/deploy.js';
 import { callFailure, failureLine, type CallFailure } from '../../cli/invoke.js';
 import type { FuncTrigger } from '../../images/func-yaml.js';
@@ -148,4 +148,13 @@ describe("fn's global flags: taken before the command only", () => {
     assert.throws(() => takeGlobalFlags(['--context']), (e: unknown) => e instanceof CliError && /--context needs a value/.test(e.message));
     assert.throws(() => takeGlobalFlags(['--registry=', 'build']), /--registry needs a value/);
   });
+  const version: Array<[string[], boolean]> = [
+    [['--version'], true],
+    [['-o', 'json', '--version'], true],
+    [['-ojson', '--output=json', '--version'], true],
+    [['init', '--version', '1.0.0'], false], // init's own
+    [['-o', '--version'], false], // -o's value, which commander then refuses
+    [[], false],
+  ];
+  for (const [rest, want] of version) test(`asksVersion ${rest.join(' ')}`, () => assert.equal(asksVersion(rest), want));
 });
