@@ -110,14 +110,24 @@ function stringMap(v: unknown, key: string, where: string): Record<string, strin
   return out;
 }
 
-/** The triggers as written; each entry is checked by `funcTriggers` when they are used (deploy). */
-function rawTriggers(v: unknown, where: string): Array<Partial<FuncTrigger>> | undefined {
+/**
+ * The triggers as written; each entry is checked by `funcTriggers` when they are used (deploy).
+ * As Fn (yaml.v2 into Go strings), a scalar field is its text as written: `name: 123` is "123",
+ * `name: true` is "true"; a list or a map there is left out (and so missing).
+ */
+function rawTriggers(doc: Document, v: unknown, where: string): Array<Partial<FuncTrigger>> | undefined {
   if (v === undefined || v === null) return undefined;
-  if (!Array.isArray(v)) throw new FuncYamlError(`${where}: triggers must be a list of {name, type, source}`);
-  return v.map((t: unknown) => {
-    const o = t !== null && typeof t === 'object' ? (t as Record<string, unknown>) : {};
+  const node = doc.get('triggers', true);
+  if (!Array.isArray(v) || !isSeq(node)) throw new FuncYamlError(`${where}: triggers must be a list of {name, type, source}`);
+  return node.items.map((item) => {
+    const t = isAlias(item) ? item.resolve(doc) : item;
     const out: Partial<FuncTrigger> = {};
-    for (const k of ['name', 'type', 'source'] as const) if (typeof o[k] === 'string') out[k] = o[k];
+    if (!isMap(t)) return out;
+    for (const k of ['name', 'type', 'source'] as const) {
+      const field = t.get(k, true);
+      const text = scalarText(isAlias(field) ? field.resolve(doc) : field);
+      if (text !== undefined) out[k] = text;
+    }
     return out;
   });
 }
@@ -226,7 +236,7 @@ export function parseFuncYaml(text: string, where = 'func.yaml'): FuncYaml {
     const items = isSeq(node) ? node.items.map((n) => scalarText(isAlias(n) ? n.resolve(doc) : n)) : [];
     out.build = items.filter((c): c is string => c !== undefined && c !== '');
   }
-  const trig = rawTriggers(r.triggers, where);
+  const trig = rawTriggers(doc, r.triggers, where);
   if (trig) out.triggers = trig;
   return out;
 }

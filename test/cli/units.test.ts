@@ -88,6 +88,18 @@ describe('func.yaml', () => {
   for (const [name, list, re] of badTriggers) {
     test(`triggers: refuses ${name}`, () => assert.throws(() => funcTriggers(parseFuncYaml(`triggers:\n${list}\n`)), re));
   }
+  test('triggers: a name, type or source YAML reads as a number or boolean is its text as written, as Fn (Go strings)', () => {
+    const f = parseFuncYaml('triggers:\n- {name: 123, source: /1}\n- name: true\n  type: http\n  source: /t\n- {name: 0x10, source: /1.10}\n');
+    assert.deepEqual(funcTriggers(f), [
+      { name: '123', type: 'http', source: '/1' },
+      { name: 'true', type: 'http', source: '/t' },
+      { name: '0x10', type: 'http', source: '/1.10' },
+    ]);
+    // func.json too; a list or a map is still no name.
+    assert.deepEqual(funcTriggers(parseFuncYaml('{"triggers": [{"name": 7, "source": "/7"}]}', 'func.json')), [{ name: '7', type: 'http', source: '/7' }]);
+    assert.throws(() => funcTriggers(parseFuncYaml('triggers:\n- {name: [a], source: /a}\n')), /triggers\[0\] needs a name and a source/);
+    assert.throws(() => funcTriggers(parseFuncYaml('triggers:\n- {name: a, type: 1, source: /a}\n')), /type "1" is not supported/);
+  });
   test('triggers: names in any script and sources that differ pass', () => {
     const ok = funcTriggers(parseFuncYaml('triggers:\n- {name: grüße_1, source: /a}\n- {name: b-2, type: http, source: /a/b}\n'));
     assert.deepEqual(ok.map((t) => t.name), ['grüße_1', 'b-2']);
