@@ -28,6 +28,9 @@ interface InitOpts {
   initImage?: string;
 }
 
+/** fn init's other names for a node function's format (its help lists them): Kiln runs them as http-stream. */
+const NODE_LEGACY_FORMATS = ['default', 'http'];
+
 /** Writes the template into `dir`; refuses to overwrite an existing function. */
 export async function initFunction(dir: string, runtime: string, name: string, fields: FuncFields = {}, force = false): Promise<string[]> {
   if (!isRuntime(runtime)) throw new CliError(`unknown runtime "${runtime}"`, `Use one of: ${RUNTIMES.join(', ')}.`);
@@ -69,7 +72,8 @@ function initFields(o: InitOpts): FuncFields {
     ...(config && { config }),
     ...(o.entrypoint !== undefined && { entrypoint: o.entrypoint }),
     ...(o.cmd !== undefined && { cmd: o.cmd }),
-    ...(o.trigger !== undefined && { triggerType: o.trigger }),
+    // Lower-cased as fn init does (HTTP is http), then checked.
+    ...(o.trigger !== undefined && { triggerType: o.trigger.toLowerCase() }),
   };
 }
 
@@ -88,9 +92,9 @@ export function registerInit(program: Command, s: Session): void {
     .option('-c, --config <KEY=VALUE>', 'configuration (environment) of the fn; repeatable', collect)
     .option('--entrypoint <cmd>', 'the image\'s ENTRYPOINT in func.yaml (default: node func.js)')
     .option('--cmd <cmd>', 'the image\'s CMD in func.yaml (with no --entrypoint, in its place)')
-    .option('--trigger <type>', 'one trigger as fn init makes it: <name>-trigger at /<name>-trigger (type http; default: <name> at /<name>)')
+    .option('--trigger <type>', 'one trigger as fn init makes it: <name>-trigger at /<name>-trigger (type http, in any case; default: <name> at /<name>)')
     .option('--force', 'overwrite an existing func.yaml (as fn init)')
-    .option('-f, --format <format>', "the runtime's own format only: http-stream (node) or lambda (lambda-*)")
+    .option('-f, --format <format>', "the runtime's own format only: http-stream (node; fn's default and http are taken as it) or lambda (lambda-*)")
     .option('--init-image <image>', 'not in Kiln (refused): use --runtime')
     .action(async (dirArg: string | undefined, o: InitOpts) => {
       if (o.initImage !== undefined) {
@@ -98,9 +102,13 @@ export function registerInit(program: Command, s: Session): void {
       }
       if (o.format !== undefined) {
         const own = o.runtime === 'node' ? 'http-stream' : 'lambda';
-        if (isRuntime(o.runtime!) && o.format !== own) {
-          throw new CliError(`--format ${o.format} is not one Kiln has for runtime ${o.runtime}`, `Runtime ${o.runtime} is ${own} (the default); leave --format out.`);
+        // fn init's help lists `default` and `http`: for node they are Fn's legacy names of
+        // what runs as http-stream (as func.yaml's format takes them), so written as that.
+        const names = o.runtime === 'node' ? [own, ...NODE_LEGACY_FORMATS] : [own];
+        if (isRuntime(o.runtime!) && !names.includes(o.format)) {
+          throw new CliError(`--format ${o.format} is not one Kiln has for runtime ${o.runtime}`, `Runtime ${o.runtime} is ${own} (the default${o.runtime === 'node' ? `; fn's ${NODE_LEGACY_FORMATS.join(' and ')} are taken as it` : ''}); leave --format out.`);
         }
+        if (o.format !== own) s.io.err(`Format ${o.format} written as ${own} (Kiln runs Fn's ${o.format} format as ${own})\n`);
       }
       // As `fn init`: a name without a directory makes ./NAME; neither uses the current directory.
       const base = resolve(s.io.cwd, o.workingDir ?? '.');

@@ -220,6 +220,17 @@ describe("flags fn users' scripts pass", () => {
     const NAME = `${P}-fmt`;
     await ok(['init', '--runtime', 'node', '--name', NAME, '--format', 'http-stream']);
     await fails(['init', '--runtime', 'node', '--name', `${NAME}2`, '-f', 'lambda'], work, /--format lambda is not one Kiln has for runtime node/);
+    // fn init's help lists default and http: for node they are written as http-stream.
+    for (const f of ['http', 'default']) {
+      const r = await ok(['init', '--runtime', 'node', '--name', `${NAME}-${f}`, '-f', f]);
+      assert.match(r.stderr, new RegExp(`Format ${f} written as http-stream`));
+      assert.match(await readFile(join(work, `${NAME}-${f}`, 'func.yaml'), 'utf8'), /^format: http-stream$/m);
+    }
+    await fails(['init', '--runtime', 'lambda-node', '--name', `${NAME}4`, '-f', 'http'], work, /--format http is not one Kiln has for runtime lambda-node/);
+    // --trigger is lower-cased, as fn init does, then checked.
+    await ok(['init', '--runtime', 'node', '--name', `${NAME}-trig`, '--trigger', 'HTTP']);
+    assert.match(await readFile(join(work, `${NAME}-trig`, 'func.yaml'), 'utf8'), new RegExp(`- name: ${NAME}-trig-trigger\n\\s+type: http\n`));
+    await fails(['init', '--runtime', 'node', '--name', `${NAME}5`, '--trigger', 'CRON'], work, /unknown trigger type "cron"/);
     await fails(['init', '--runtime', 'node', '--init-image', 'fnproject/node:init', '--name', `${NAME}3`], work, /--init-image is not supported by Kiln\nUse --runtime/);
 
     await ok(['context', 'create', 'mine', '--api-url', srv.url]);
