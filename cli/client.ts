@@ -5,6 +5,20 @@ import { CliError } from './errors.js';
 
 export type { App, Call, CallStat, Fn, Trigger } from '../api/wire-types.js';
 
+/** A request's extras: body, headers, whether the token goes, and what the request is (for errors). */
+export interface RawInit {
+  body?: Buffer | string;
+  headers?: Record<string, string>;
+  withToken?: boolean;
+  /** The request in words ("listing apps"); default METHOD PATH. */
+  what?: string;
+  /** A function's answer (invoke, trigger): the server's response size limit applies to it. */
+  call?: boolean;
+}
+
+/** Methods that change something: one whose answer was cut short may have been applied. */
+const WRITES = ['POST', 'PUT', 'PATCH', 'DELETE'];
+
 export interface RawReply {
   status: number;
   headers: Headers;
@@ -73,7 +87,7 @@ export class KilnClient {
    * door, which must never see Kiln's token).
    */
   async raw(
-    method: string, path: string, init: { body?: Buffer | string; headers?: Record<string, string>; withToken?: boolean } = {},
+    method: string, path: string, init: RawInit = {},
   ): Promise<RawReply> {
     const headers: Record<string, string> = { ...init.headers };
     if (this.token && init.withToken !== false) headers.authorization ??= `Bearer ${this.token}`;
@@ -91,15 +105,16 @@ export class KilnClient {
         'Start one with `kiln start`, or point the CLI at yours: `kiln context create NAME --api-url URL` then `kiln context use NAME` (or set FN_API_URL).',
       );
     }
-    return { status: res.status, headers: res.headers, body: await this.readBody(res) };
+    return { status: res.status, headers: res.headers, body: await this.readBody(res, method, init.what ?? `${method} ${path}`, init.call === true) };
   }
 
   /**
-   * The answer's body, whole; one that ends early (the server cut it at its response size
-   * limit, or the connection dropped mid-body) is a CliError saying how much came. What came
-   * is not printed: it is not the answer, and a script would take it for one.
+   * The answer's body, whole; one that ends early is a CliError naming the request and saying
+   * how much came. What came is not printed: it is not the answer, and a script would take it
+   * for one. Only a call's answer is cut at the server's response size limit (a REST answer
+   * cut short is a dropped connection), and a write's may have been applied all the same.
    */
-  private async readBody(res: Response): Promise<Buffer> {
+  private async readBody(res: Response, method: string, what: string, call: boolean): Promise<Buffer> {
     const parts: Uint8Array[] = [];
     let got = 0;
     try {
@@ -109,16 +124,19 @@ export class KilnClient {
       }
     } catch (err) {
       const callId = res.headers.get('fn-call-id');
-      throw new CliError(
-        `the answer (HTTP ${res.status}) was cut short after ${got} bytes: ${networkReason(err)}`,
-        `${callId ? `Call ${callId}. ` : ''}A likely reason is the server's response size limit (FN_MAX_RESPONSE_SIZE): an answer that outgrows it while streaming is cut there. Nothing was printed of it.`,
-      );
+      const why = call
+        ? `${callId ? `Call ${callId}. ` : ''}A likely reason is the server's response size limit (FN_MAX_RESPONSE_SIZE): an answer that outgrows it while streaming is cut there.`
+        : WRITES.includes(method)
+          ? `The connection dropped mid-answer, after the server had taken the ${method}: it may have been applied. Check (\`kiln list ...\`, \`kiln inspect ...\`) before trying again.`
+          : 'The connection dropped mid-answer (the server, or a proxy before it, stopped); try again.';
+      throw new CliError(`${what}: the answer (HTTP ${res.status}) was cut short after ${got} bytes: ${networkReason(err)}`, `${why} Nothing was printed of it.`);
     }
     return Buffer.concat(parts);
   }
 
   private async json<T>(method: string, path: string, what: string, body?: unknown): Promise<T> {
     const r = await this.raw(method, path, {
+      what,
       headers: { accept: 'application/json', ...(body !== undefined && { 'content-type': 'application/json' }) },
       ...(body !== undefined && { body: JSON.stringify(body) }),
     });
@@ -209,7 +227,7 @@ export class KilnClient {
   }
 
   invoke(fnId: string, body: Buffer, headers: Record<string, string>): Promise<RawReply> {
-    return this.raw('POST', `/invoke/${fnId}`, { body, headers });
+    return this.raw('POST', `/invoke/${fnId}`, { body, headers, call: true });
   }
 
   /**

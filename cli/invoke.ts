@@ -8,6 +8,8 @@ export interface InvokeOptions {
   /** Fn's default for `fn invoke` is text/plain. */
   contentType?: string;
   detached?: boolean;
+  /** What is called, for errors ("calling function APP/FN"); default POST PATH. */
+  what?: string;
 }
 
 export interface InvokeReply extends RawReply {
@@ -22,7 +24,7 @@ export function invokeFn(client: KilnClient, fnId: string, opts: InvokeOptions =
 export async function invokeAt(client: KilnClient, path: string, opts: InvokeOptions = {}): Promise<InvokeReply> {
   const headers: Record<string, string> = { 'content-type': opts.contentType ?? 'text/plain' };
   if (opts.detached) headers['fn-invoke-type'] = 'detached';
-  const r = await client.raw('POST', path, { body: opts.body ?? Buffer.alloc(0), headers });
+  const r = await client.raw('POST', path, { body: opts.body ?? Buffer.alloc(0), headers, call: true, ...(opts.what && { what: opts.what }) });
   // A detached call's id too: Kiln, as Fn, answers it 202 with no body.
   return { ...r, callId: r.headers.get('fn-call-id') };
 }
@@ -40,7 +42,7 @@ export async function invokeTrigger(client: KilnClient, app: string, source: str
   const path = q < 0 ? triggerPath(app, source) : `${triggerPath(app, source.slice(0, q))}${source.slice(q).replaceAll('#', '%23')}`;
   // Triggers are public: the context's token would only reach the function (a caller's own
   // Authorization, given with -H, still goes through).
-  const r = await client.raw(req.method, path, { headers: req.headers, withToken: false, ...(req.body && { body: req.body }) });
+  const r = await client.raw(req.method, path, { headers: req.headers, withToken: false, call: true, what: `${req.method} /t/${app}${source}`, ...(req.body && { body: req.body }) });
   return { ...r, callId: r.headers.get('fn-call-id') };
 }
 

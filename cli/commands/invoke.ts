@@ -93,6 +93,7 @@ async function invokeByName(s: Session, target: Target, o: InvokeOpts): Promise<
     ...(body && { body }),
     ...(contentType && { contentType }),
     detached: o.detached === true,
+    what: `calling ${label}`,
   });
   if (o.detached && r.status === 202) {
     emit(s, { call_id: r.callId }, () => `Call ID: ${r.callId ?? '?'}\n`);

@@ -103,7 +103,7 @@ describe('an answer cut short', () => {
     await withServer({ FN_MAX_RESPONSE_SIZE: String(100 * 1024) }, `${P}-cut`, async (at) => {
       const r = await runCli(['invoke', `${P}-cut`, 'fx', '--body', '{"bytes":400000}'], { cwd: work, env: at });
       assert.equal(r.code, 1, r.stderr);
-      assert.match(r.stderr, /^Error: the answer \(HTTP 200\) was cut short after \d+ bytes: .*\nCall [0-9A-Z]{26}\. A likely reason is the server's response size limit \(FN_MAX_RESPONSE_SIZE\)/);
+      assert.match(r.stderr, /^Error: calling function u\d+-cut\/fx: the answer \(HTTP 200\) was cut short after \d+ bytes: .*\nCall [0-9A-Z]{26}\. A likely reason is the server's response size limit \(FN_MAX_RESPONSE_SIZE\)/);
       assert.equal(r.stdout, '', 'nothing of it is printed');
     });
   });

@@ -1,0 +1,71 @@
+// The CLI (a subprocess) against a stand-in HTTP server, for answers a real Kiln gives only by
+// accident or elsewhere: a REST answer cut short mid-body, and a 401 from an invoke endpoint on
+// another origin than the context's.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { runCli, type CliRun } from '../helpers/cli.js';
+
+type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+
+let work = '';
+let handler: Handler = (_req, res) => res.end();
+/** The Authorization header of each request the stand-in got. */
+let auths: Array<string | undefined> = [];
+let server: http.Server;
+let url = '';
+
+before(async () => {
+  work = await mkdtemp(join(tmpdir(), 'kiln-cli-odd-'));
+  server = http.createServer((req, res) => {
+    auths.push(req.headers.authorization);
+    req.resume();
+    req.on('end', () => handler(req, res));
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+after(async () => {
+  server.closeAllConnections();
+  await new Promise((done) => server.close(done));
+  await rm(work, { recursive: true, force: true });
+});
+
+const kiln = (args: string[], env: Record<string, string> = {}): Promise<CliRun> =>
+  runCli(args, { cwd: work, env: { FN_API_URL: url, KILN_CONFIG_DIR: join(work, 'config'), ...env } });
+
+/** Answers 200 with a Content-Length of 1000 and drops the connection after 10 bytes. */
+const cutShort: Handler = (_req, res) => {
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+  res.write('{"items": [');
+  setTimeout(() => res.socket?.destroy(), 20);
+};
+
+describe('a REST answer cut short', () => {
+  test('names the request; no response size limit; a write may have been applied', async () => {
+    handler = cutShort;
+    const list = await kiln(['list', 'apps']);
+    assert.equal(list.code, 1, list.stderr);
+    assert.match(list.stderr, /^Error: listing apps: the answer \(HTTP 200\) was cut short after \d+ bytes: .*\nThe connection dropped mid-answer .*try again\. Nothing was printed of it\.\n$/);
+    assert.doesNotMatch(list.stderr, /FN_MAX_RESPONSE_SIZE|may have been applied/);
+    assert.equal(list.stdout, '');
+
+    const create = await kiln(['create', 'app', 'cut']);
+    assert.equal(create.code, 1, create.stderr);
+    assert.match(create.stderr, /^Error: creating app "cut": the answer \(HTTP 200\) was cut short after \d+ bytes: .*\n.*the server had taken the POST: it may have been applied\./);
+    assert.doesNotMatch(create.stderr, /FN_MAX_RESPONSE_SIZE/);
+  });
+
+  test("an invoke's or a trigger's answer cut short names the call and the response size limit", async () => {
+    handler = cutShort;
+    const ep = await kiln(['invoke', '--endpoint', `${url}/invoke/01ABC`]);
+    assert.match(ep.stderr, new RegExp(`^Error: calling function at ${url}/invoke/01ABC: the answer \\(HTTP 200\\) was cut short .*\\n.*FN_MAX_RESPONSE_SIZE`));
+    assert.doesNotMatch(ep.stderr, /may have been applied/);
+    const trig = await kiln(['invoke', '--trigger', 'app', '/hook']);
+    assert.match(trig.stderr, /^Error: GET \/t\/app\/hook: the answer \(HTTP 200\) was cut short .*\n.*FN_MAX_RESPONSE_SIZE/);
+  });
+});
