@@ -232,9 +232,10 @@ export class KilnClient {
 
   /**
    * A client for a full URL (`invoke --endpoint`) and the path to ask there. The token goes
-   * only to this client's own origin: an endpoint elsewhere must not see it.
+   * only to this client's own origin: an endpoint elsewhere must not see it (`tokenWithheld`
+   * says when there was one to send).
    */
-  at(url: string): { client: KilnClient; path: string } {
+  at(url: string): { client: KilnClient; path: string; tokenWithheld: boolean } {
     let u: URL;
     try {
       u = new URL(url);
@@ -243,7 +244,11 @@ export class KilnClient {
     }
     if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new CliError(`invalid endpoint "${url}": use http:// or https://`);
     const same = u.origin === new URL(this.url).origin;
-    return { client: new KilnClient({ url: u.origin, ...(same && this.token && { token: this.token }) }), path: `${u.pathname}${u.search}` };
+    return {
+      client: new KilnClient({ url: u.origin, ...(same && this.token && { token: this.token }) }),
+      path: `${u.pathname}${u.search}`,
+      tokenWithheld: !same && !!this.token,
+    };
   }
 }
 

@@ -85,7 +85,9 @@ async function invokeByName(s: Session, target: Target, o: InvokeOpts): Promise<
   const api = await s.client();
   const named = 'app' in target ? target : undefined;
   // --endpoint: POSTed as given, with no lookup (fn's commands/invoke.go).
-  const { client, path } = named ? { client: api, path: `/invoke/${(await findAppFn(api, named.app, named.fn)).fn.id}` } : api.at((target as { endpoint: string }).endpoint);
+  const { client, path, tokenWithheld } = named
+    ? { client: api, path: `/invoke/${(await findAppFn(api, named.app, named.fn)).fn.id}`, tokenWithheld: false }
+    : api.at((target as { endpoint: string }).endpoint);
   const label = named ? `function ${named.app}/${named.fn}` : `function at ${(target as { endpoint: string }).endpoint}`;
   const body = await bodyOf(s, o);
   const contentType = o.contentType ?? (await defaultContentType(s, named?.fn));
@@ -109,12 +111,18 @@ async function invokeByName(s: Session, target: Target, o: InvokeOpts): Promise<
     );
   }
   const f = callFailure(r.headers, r.body.toString('utf8'));
+  // The endpoint's server wants a token the context has but did not send it (another origin).
+  if (r.status === 401 && tokenWithheld) {
+    throw new CliError(
+      `${label} failed (HTTP 401): ${failureLine(f)}`,
+      `The context's token was withheld: the endpoint's origin (${client.url}) differs from the context's API URL (${api.url}), and the token goes only there. Call the fn through that API (\`kiln invoke APP FN\`), or use a context whose API URL is ${client.url}.`,
+    );
+  }
+  // With --endpoint there are no names to give: no `kiln calls` hint, the logs' with placeholders.
   const names = named ? `${named.app} ${named.fn}` : 'APP FN';
-  const logs = r.callId ? `\`kiln logs ${names} ${r.callId}\` shows its output; ` : '';
-  throw new CliError(
-    `${label} failed (HTTP ${r.status}): ${failureLine(f)}`,
-    `${stackLines(f.stack)}${r.callId ? `Call ${r.callId}: ` : ''}${logs}\`kiln calls ${names}\` lists its calls.`,
-  );
+  const logs = r.callId ? `\`kiln logs ${names} ${r.callId}\` shows its output${named ? '; ' : '.'}` : '';
+  const hint = `${stackLines(f.stack)}${r.callId ? `Call ${r.callId}: ` : ''}${logs}${named ? `\`kiln calls ${names}\` lists its calls.` : ''}`;
+  throw new CliError(`${label} failed (HTTP ${r.status}): ${failureLine(f)}`, hint.trimEnd() || undefined);
 }
 
 /** The first lines of an error's stack, indented, for the hint. */

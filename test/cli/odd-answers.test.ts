@@ -69,3 +69,30 @@ describe('a REST answer cut short', () => {
     assert.match(trig.stderr, /^Error: GET \/t\/app\/hook: the answer \(HTTP 200\) was cut short .*\n.*FN_MAX_RESPONSE_SIZE/);
   });
 });
+
+describe('invoke --endpoint on another origin than the API URL', () => {
+  test('a 401 says the token was withheld, and why; no `kiln calls APP FN` hint', async () => {
+    handler = (_req, res) => {
+      res.writeHead(401, { 'content-type': 'application/json' });
+      res.end('{"message":"Invalid Authentication"}');
+    };
+    auths = [];
+    // localhost and 127.0.0.1: one server, two origins.
+    const api = url.replace('127.0.0.1', 'localhost');
+    const r = await kiln(['invoke', '--endpoint', `${url}/invoke/01ABC`], { FN_API_URL: api, FN_TOKEN: 'secret' });
+    assert.equal(r.code, 1, r.stderr);
+    assert.deepEqual(auths, [undefined], 'the token is not sent to another origin');
+    assert.match(r.stderr, new RegExp(`^Error: function at ${url}/invoke/01ABC failed \\(HTTP 401\\): Invalid Authentication\\nThe context's token was withheld: the endpoint's origin \\(${url}\\) differs from the context's API URL \\(${api}\\)`));
+    assert.doesNotMatch(r.stderr, /kiln calls/);
+  });
+
+  test("another failure, with a call id: the logs hint, and no `kiln calls APP FN` (--endpoint has no names)", async () => {
+    handler = (_req, res) => {
+      res.writeHead(502, { 'content-type': 'application/json', 'fn-call-id': '01CALL' });
+      res.end('{"message":"bad day"}');
+    };
+    const r = await kiln(['invoke', '--endpoint', `${url}/invoke/01ABC`], { FN_TOKEN: 'secret' });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /failed \(HTTP 502\): bad day\nCall 01CALL: `kiln logs APP FN 01CALL` shows its output\.\n$/);
+  });
+});
