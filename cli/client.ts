@@ -25,8 +25,8 @@ export interface RawReply {
   body: Buffer;
 }
 
-/** What to do about an API answer of that status, when the status alone says. */
-export function apiHint(status: number, url: string): string | undefined {
+/** What to do about an API answer of that status (and, for a 409, the server's message). */
+export function apiHint(status: number, url: string, message = ''): string | undefined {
   if (status === 401) {
     return `The server at ${url} wants a valid token: \`kiln context update --token TOKEN\` (or set FN_TOKEN).`;
   }
@@ -34,6 +34,11 @@ export function apiHint(status: number, url: string): string | undefined {
   if (status === 403) {
     return `The server at ${url} refused the request as its message says. A Kiln without tokens answers only to localhost, IP addresses and the names in its KILN_ALLOWED_HOSTS: use one of those in the API URL (\`kiln context update --api-url URL\`), or have the name added.`;
   }
+  // A 409 is a taken name, a taken trigger source, or a name that cannot change: as the server says.
+  if (status === 409 && /same type and source/i.test(message)) {
+    return "The trigger's source is taken: another trigger of the app has it (`kiln list triggers APP` shows which); give another --source, or move that one first.";
+  }
+  if (status === 409 && /immutable/i.test(message)) return 'That name cannot be changed; create a new one under the new name instead.';
   if (status === 409) return 'The name is taken: pick another, or change the existing one with `kiln update ...`.';
   if (status === 400 || status === 413) return 'Check the values given (`kiln help COMMAND` lists the options and their ranges).';
   if (status >= 500) return `The server at ${url} failed; its log says why.`;
@@ -141,7 +146,10 @@ export class KilnClient {
       ...(body !== undefined && { body: JSON.stringify(body) }),
     });
     const text = r.body.toString('utf8');
-    if (r.status < 200 || r.status > 299) throw new ApiError(r.status, errorMessage(text), what, apiHint(r.status, this.url));
+    if (r.status < 200 || r.status > 299) {
+      const message = errorMessage(text);
+      throw new ApiError(r.status, message, what, apiHint(r.status, this.url, message));
+    }
     if (r.status === 204 || text === '') return undefined as T;
     try {
       return JSON.parse(text) as T;

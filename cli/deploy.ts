@@ -98,8 +98,16 @@ export interface TriggerPlan {
   steps: TriggerStep[];
   /** The fn's triggers func.yaml does not list: left as they are (as `fn deploy` does). */
   unlisted: Trigger[];
-  /** func.yaml triggers whose type and source another fn's trigger has: deploy refuses them. */
+  /**
+   * func.yaml triggers whose type and source another fn's trigger has, or one of this fn's that
+   * func.yaml does not list (it is kept): deploy refuses them.
+   */
   clashes: Array<{ want: FuncTrigger; other: Trigger }>;
+  /**
+   * This fn's triggers that change and whose current source another step wants (a swap or a
+   * chain among its own): moved to a temporary source first, else that step's write is a 409.
+   */
+  moves: Trigger[];
 }
 
 /**
@@ -129,8 +137,22 @@ export function planTriggers(wanted: FuncTrigger[], appTriggers: Trigger[], fnId
     const [renamed] = spare.splice(i, 1);
     return { op: 'update', want, existing: renamed! };
   });
-  return { steps, unlisted: spare, clashes };
+  // Among the fn's own triggers: a source a step wants may be held by another of them, one
+  // that moves elsewhere (moved out of the way first) or one func.yaml does not list (a clash).
+  const moves: Trigger[] = [];
+  for (const step of steps) {
+    if (step.op === 'keep') continue;
+    const self = step.op === 'update' ? step.existing : undefined;
+    const holder = own.find((t) => t !== self && t.type === step.want.type && t.source === step.want.source);
+    if (!holder) continue;
+    if (spare.includes(holder)) clashes.push({ want: step.want, other: holder });
+    else if (steps.some((x) => x.op === 'update' && x.existing === holder) && !moves.includes(holder)) moves.push(holder);
+  }
+  return { steps, unlisted: spare, clashes, moves };
 }
+
+/** Where `applyTriggers` parks a trigger it moves out of the way: unique, as trigger ids are. */
+export const parkingSource = (t: Trigger): string => `/kiln-deploy-moving-${t.id}`;
 
 /** The app's triggers planned for the fn; a clash with another fn's trigger is a CliError naming that fn. */
 async function planOrRefuse(client: KilnClient, app: App, fnId: string | undefined, fnName: string, wanted: FuncTrigger[]): Promise<TriggerPlan> {
@@ -139,7 +161,8 @@ async function planOrRefuse(client: KilnClient, app: App, fnId: string | undefin
   const fnNames = new Map((await client.listFns(app.id)).map((f) => [f.id, f.name]));
   const lines = plan.clashes.map(({ want, other }) => {
     const owner = fnNames.get(other.fn_id) ?? other.fn_id;
-    return `trigger ${want.name} (${want.type} ${want.source}): fn "${owner}"'s trigger ${other.name} has that source`;
+    const unlisted = other.fn_id === fnId ? ', which func.yaml does not list (deploy keeps such triggers),' : '';
+    return `trigger ${want.name} (${want.type} ${want.source}): fn "${owner}"'s trigger ${other.name}${unlisted} has that source`;
   });
   const first = plan.clashes[0]!;
   throw new CliError(
@@ -150,6 +173,13 @@ async function planOrRefuse(client: KilnClient, app: App, fnId: string | undefin
 
 async function applyTriggers(client: KilnClient, io: Io, app: App, fn: Fn, wanted: FuncTrigger[]): Promise<Trigger[]> {
   const plan = await planOrRefuse(client, app, fn.id, fn.name, wanted);
+  // Two passes for a swap among the fn's own triggers (a:/x, b:/y -> a:/y, b:/x): each that
+  // holds a source another step wants is parked at a unique source first. Updated in place,
+  // each keeps its id and annotations, which a delete and re-create would lose.
+  for (const t of plan.moves) {
+    await client.updateTrigger(t.id, { source: parkingSource(t) });
+    io.err(`Moved trigger ${t.name} from ${t.source} out of the way (another trigger of func.yaml takes that source)\n`);
+  }
   const out: Trigger[] = [];
   for (const step of plan.steps) {
     if (step.op === 'keep') {

@@ -189,6 +189,33 @@ describe("fn's flags and names", () => {
   });
 });
 
+describe("deploy and the fn's own triggers", () => {
+  test('func.yaml swapping sources between two of its triggers deploys (each keeps its id); a source an unlisted one keeps is refused first', async () => {
+    const APP = `${P}-swap`;
+    const NAME = `${P}-swap`;
+    await ok(['init', '--runtime', 'node', '--name', NAME]);
+    const dir = join(work, NAME);
+    const head = (await readFile(join(dir, 'func.yaml'), 'utf8')).replace(/\ntriggers:[\s\S]*$/, '\n');
+    const withTriggers = (list: string) => writeFile(join(dir, 'func.yaml'), `${head}triggers:\n${list}\n`);
+    const triggers = async () => json<Array<{ id: string; name: string; source: string }>>(await ok(['-o', 'json', 'list', 'triggers', APP, NAME]))
+      .map((t) => `${t.name} ${t.source} ${t.id}`).sort();
+    await withTriggers('- {name: a, source: /x}\n- {name: b, source: /y}');
+    await ok(['deploy', '--app', APP, '--create-app', '--no-bump'], dir);
+    const before = await triggers();
+    const id = (name: string) => before.find((l) => l.startsWith(`${name} `))!.split(' ')[2];
+    await withTriggers('- {name: a, source: /y}\n- {name: b, source: /x}');
+    const r = await ok(['deploy', '--app', APP, '--no-bump'], dir);
+    assert.match(r.stderr, /Updated trigger a \(http \/y\)\nUpdated trigger b \(http \/x\)/);
+    assert.deepEqual(await triggers(), [`a /y ${id('a')}`, `b /x ${id('b')}`]);
+    // One the fn keeps because func.yaml no longer lists it holds /x: refused before the build.
+    await withTriggers('- {name: a, source: /x}');
+    const refused = await fails(['deploy', '--app', APP, '--no-bump'], dir, /trigger a \(http \/x\): fn "[^"]+"'s trigger b, which func\.yaml does not list \(deploy keeps such triggers\), has that source/);
+    assert.doesNotMatch(refused.stderr, /Deploying/, 'nothing was built');
+    assert.deepEqual(await triggers(), [`a /y ${id('a')}`, `b /x ${id('b')}`]);
+    await ok(['delete', 'app', APP]);
+  });
+});
+
 describe('deploy --all', () => {
   test("names a function without name: by its path under the app's root (api/users -> api-users)", async () => {
     const APP = `${P}-all`;

@@ -62,6 +62,7 @@ describe('planTriggers', () => {
       ...p.steps.map((s) => (s.op === 'create' ? `create ${s.want.name}` : s.op === 'keep' ? `keep ${s.existing.name}` : `update ${s.want.name}<-${s.existing.name}`)),
       ...p.unlisted.map((u) => `unlisted ${u.name}`),
       ...p.clashes.map((c) => `clash ${c.want.name}<-${c.other.fn_id}:${c.other.name}`),
+      ...p.moves.map((m) => `move ${m.name}`),
     ];
   };
   const cases: Array<[string, FuncTrigger[], Trigger[], string | undefined, string[]]> = [
@@ -77,6 +78,11 @@ describe('planTriggers', () => {
     ["triggers func.yaml no longer lists are kept and reported", [w('a', '/a')], [t('a', '/a'), t('old', '/old')], 'F', ['keep a', 'unlisted old']],
     ["other fns' triggers are not this fn's to report", [w('a', '/a')], [t('a', '/a'), t('g', '/g', 'G')], 'F', ['keep a']],
     ['no triggers in func.yaml: the fn keeps its own', [], [t('a', '/a')], 'F', ['unlisted a']],
+    // Among the fn's own triggers: a source another of them holds is moved out of the way first.
+    ['two of its triggers swap sources: both are moved out of the way first', [w('a', '/y'), w('b', '/x')], [t('a', '/x'), t('b', '/y')], 'F', ['update a<-a', 'update b<-b', 'move b', 'move a']],
+    ['a chain (b leaves /y, a takes it): b is moved first', [w('a', '/y'), w('b', '/z')], [t('a', '/x'), t('b', '/y')], 'F', ['update a<-a', 'update b<-b', 'move b']],
+    ['a new trigger at the source one of its own leaves', [w('c', '/x'), w('a', '/z')], [t('a', '/x')], 'F', ['create c', 'update a<-a', 'move a']],
+    ['a source one of its own unlisted triggers keeps is a clash', [w('a', '/y')], [t('a', '/x'), t('old', '/y')], 'F', ['update a<-a', 'unlisted old', 'clash a<-F:old']],
   ];
   for (const [name, wanted, app, fnId, want] of cases) test(name, () => assert.deepEqual(show(wanted, app, fnId), want));
 });
@@ -125,6 +131,14 @@ describe('apiHint', () => {
       else assert.equal(h, undefined);
     });
   }
+  // A 409 as the server's message says: a trigger's source taken is no name taken.
+  const conflicts: Array<[string, RegExp]> = [
+    ['Trigger with the same type and source exists on this app', /^The trigger's source is taken: another trigger of the app has it/],
+    ['Trigger already exists', /name is taken/],
+    ['App already exists', /name is taken/],
+    ['Could not update - name is immutable', /name cannot be changed/],
+  ];
+  for (const [message, re] of conflicts) test(`409 ${message}`, () => assert.match(apiHint(409, 'http://h:1', message) ?? '', re));
 });
 
 describe("fn's global flags: taken before the command only", () => {
