@@ -26,6 +26,8 @@ export interface DeployOptions {
   noCache?: boolean;
   /** The fn's name when func.yaml has none (default: the directory's name); see `allDeployName`. */
   defaultName?: string;
+  /** How many fns this run deployed before this one (deploy --all's): then not "Nothing was changed". */
+  deployedBefore?: number;
 }
 
 /**
@@ -154,25 +156,70 @@ export function planTriggers(wanted: FuncTrigger[], appTriggers: Trigger[], fnId
 /** Where `applyTriggers` parks a trigger it moves out of the way: unique, as trigger ids are. */
 export const parkingSource = (t: Trigger): string => `/kiln-deploy-moving-${t.id}`;
 
-/** The app's triggers planned for the fn; a clash with another fn's trigger is a CliError naming that fn. */
-async function planOrRefuse(client: KilnClient, app: App, fnId: string | undefined, fnName: string, wanted: FuncTrigger[]): Promise<TriggerPlan> {
-  const plan = planTriggers(wanted, await client.listTriggers(app.id), fnId);
-  if (plan.clashes.length === 0) return plan;
-  const fnNames = new Map((await client.listFns(app.id)).map((f) => [f.id, f.name]));
+/**
+ * The CliError for a plan's clashes, naming the fn that holds each source. `changed` says what
+ * this deploy has changed so far ("Nothing was changed.", or what was), or nothing when the
+ * caller says it.
+ */
+function clashError(app: App, fnId: string | undefined, fnName: string, plan: TriggerPlan, fnNames: Map<string, string>, changed: string): CliError {
+  // A fn deploy --all is still to create has no id yet (see checkAllTriggers).
+  const nameOf = (id: string): string => fnNames.get(id) ?? (id.startsWith(NEW_FN) ? id.slice(NEW_FN.length) : id);
   const lines = plan.clashes.map(({ want, other }) => {
-    const owner = fnNames.get(other.fn_id) ?? other.fn_id;
     const unlisted = other.fn_id === fnId ? ', which func.yaml does not list (deploy keeps such triggers),' : '';
-    return `trigger ${want.name} (${want.type} ${want.source}): fn "${owner}"'s trigger ${other.name}${unlisted} has that source`;
+    return `trigger ${want.name} (${want.type} ${want.source}): fn "${nameOf(other.fn_id)}"'s trigger ${other.name}${unlisted} has that source`;
   });
   const first = plan.clashes[0]!;
-  throw new CliError(
+  return new CliError(
     `cannot deploy ${fnName} to app ${app.name}: ${lines.join('; ')}`,
-    `Nothing was changed. Give the trigger another source in func.yaml, or move the other one first (\`kiln delete trigger ${app.name} ${fnNames.get(first.other.fn_id) ?? first.other.fn_id} ${first.other.name}\`).`,
+    `${changed ? `${changed} ` : ''}Give the trigger another source in func.yaml, or move the other one first (\`kiln delete trigger ${app.name} ${nameOf(first.other.fn_id)} ${first.other.name}\`).`,
   );
 }
 
-async function applyTriggers(client: KilnClient, io: Io, app: App, fn: Fn, wanted: FuncTrigger[]): Promise<Trigger[]> {
-  const plan = await planOrRefuse(client, app, fn.id, fn.name, wanted);
+/** The app's triggers planned for the fn; a clash with another fn's trigger is a CliError naming that fn. */
+async function planOrRefuse(client: KilnClient, app: App, fnId: string | undefined, fnName: string, wanted: FuncTrigger[], changed: string): Promise<TriggerPlan> {
+  const plan = planTriggers(wanted, await client.listTriggers(app.id), fnId);
+  if (plan.clashes.length === 0) return plan;
+  const fnNames = new Map((await client.listFns(app.id)).map((f) => [f.id, f.name]));
+  throw clashError(app, fnId, fnName, plan, fnNames, changed);
+}
+
+/** The fn id `planAll` gives a fn that does not exist yet. */
+const NEW_FN = 'new:';
+
+/**
+ * deploy --all's plans, in its order: each function's triggers planned against the app's as
+ * they will be once the ones before it are deployed (its own listed ones in place, those it
+ * does not list kept), so a source one of them frees for a later one is no clash.
+ */
+export function planAll(appTriggers: Trigger[], fnIds: ReadonlyMap<string, string>, fns: Array<{ name: string; triggers: FuncTrigger[] }>): TriggerPlan[] {
+  let current = appTriggers;
+  return fns.map(({ name, triggers }) => {
+    const fnId = fnIds.get(name);
+    const plan = planTriggers(triggers, current, fnId);
+    const id = fnId ?? `${NEW_FN}${name}`;
+    const placed = triggers.map((t): Trigger => ({ id: `${id}/${t.name}`, name: t.name, app_id: '', fn_id: id, type: t.type, source: t.source, annotations: {}, created_at: '', updated_at: '' }));
+    current = [...current.filter((t) => fnId === undefined || t.fn_id !== fnId), ...plan.unlisted, ...placed];
+    return plan;
+  });
+}
+
+/**
+ * deploy --all's check of every function's triggers against the app's on the server, before
+ * the first deploy (a clash found at the third would leave the first two deployed).
+ */
+export async function checkAllTriggers(client: KilnClient, app: App, fns: Array<{ name: string; triggers: FuncTrigger[]; where: string }>): Promise<void> {
+  const appFns = await client.listFns(app.id);
+  const plans = planAll(await client.listTriggers(app.id), new Map(appFns.map((f) => [f.name, f.id])), fns);
+  const i = plans.findIndex((p) => p.clashes.length > 0);
+  if (i < 0) return;
+  const fn = fns[i]!;
+  const err = clashError(app, appFns.find((f) => f.name === fn.name)?.id, fn.name, plans[i]!, new Map(appFns.map((f) => [f.id, f.name])), 'Nothing was changed.');
+  throw new CliError(`deploy --all: ${fn.where}: ${err.message}`, err.hint);
+}
+
+async function applyTriggers(client: KilnClient, io: Io, app: App, fn: Fn, wanted: FuncTrigger[], done: string): Promise<Trigger[]> {
+  // Checked again now: another client may have taken a source since the check before the build.
+  const plan = await planOrRefuse(client, app, fn.id, fn.name, wanted, `${done}; its triggers were not changed.`);
   // Two passes for a swap among the fn's own triggers (a:/x, b:/y -> a:/y, b:/x): each that
   // holds a source another step wants is parked at a unique source first. Updated in place,
   // each keeps its id and annotations, which a delete and re-create would lose.
@@ -230,7 +277,7 @@ export async function deployDir(client: KilnClient, docker: Docker, io: Io, dir:
   const image = imageName({ ...func, version }, opts.registry);
   // A trigger another fn owns is refused before anything changes (the version, the image, the fn).
   const found = typeof opts.app === 'string' ? await lookupApp(client, opts.app) : opts.app;
-  if (found) await planOrRefuse(client, found, (await lookupFn(client, found, func.name!))?.id, func.name!, triggers);
+  if (found) await planOrRefuse(client, found, (await lookupFn(client, found, func.name!))?.id, func.name!, triggers, opts.deployedBefore ? '' : 'Nothing was changed.');
   const readyApp = () => typeof opts.app === 'string' ? prepareApp(client, io, opts.app, { create: opts.createApp === true, ...(opts.appFile && { appFile: opts.appFile }) }) : Promise.resolve(opts.app);
   // A missing app without --create-app is refused now; one to create or update waits for the
   // build (its steps may still fail, as on dependencies they were to bring), as fn builds first.
@@ -249,5 +296,6 @@ export async function deployDir(client: KilnClient, docker: Docker, io: Io, dir:
   const fields = fnFields(func, image);
   const fn = existing ? await client.updateFn(existing.id, fields) : await client.createFn({ name, app_id: app.id, ...fields });
   io.err(`${existing ? 'Updated' : 'Created'} function ${name} with ${image}\n`);
-  return { app, fn, triggers: await applyTriggers(client, io, app, fn, triggers), image, version, created: !existing };
+  const done = `Function ${name} was ${existing ? 'updated' : 'created'} with ${image}`;
+  return { app, fn, triggers: await applyTriggers(client, io, app, fn, triggers, done), image, version, created: !existing };
 }

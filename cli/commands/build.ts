@@ -4,7 +4,9 @@ import { relative, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { readAppFile } from '../appfile.js';
 import { buildImage, imageName, loadFunc, noFuncYaml } from '../build.js';
-import { allDeployName, deployDir, prepareApp, triggersOf, type DeployResult } from '../deploy.js';
+import { allDeployName, checkAllTriggers, deployDir, prepareApp, triggersOf, type DeployResult } from '../deploy.js';
+import type { FuncTrigger } from '../../images/func-yaml.js';
+import { lookupApp } from '../resolve.js';
 import { CliError } from '../errors.js';
 import { functionDirs } from '../funcfile.js';
 import type { Session } from '../session.js';
@@ -140,12 +142,16 @@ export function registerBuild(program: Command, s: Session): void {
       const rootApp = appFile?.name ?? appName;
       const nameFor = (dir: string): string | undefined =>
         o.all ? allDeployName(rootApp, relative(appDir, dir)) : appFile && resolve(dir) === resolve(s.io.cwd) ? `${rootApp}-root` : undefined;
+      const registry = await registryOf(s, o);
+      const client = await s.client();
       if (o.all) {
         // Two directories that would deploy one fn: the second would silently replace the first.
-        // And every func.yaml's triggers, checked before the first deploy: a bad one, or two
-        // functions at one source of the app, would stop the run half done.
+        // And every func.yaml's triggers, checked before the first deploy: a bad one, two
+        // functions at one source, or one at a source another fn of the app has on the server,
+        // would stop the run half done.
         const seen = new Map<string, string>();
         const sources = new Map<string, string>();
+        const planned: Array<{ name: string; triggers: FuncTrigger[]; where: string }> = [];
         const rel = (dir: string) => relative(appDir, dir) || '.';
         for (const dir of dirs) {
           const func = await loadFunc(dir, nameFor(dir));
@@ -155,17 +161,19 @@ export function registerBuild(program: Command, s: Session): void {
             throw new CliError(`deploy --all: ${rel(first)} and ${rel(dir)} would both deploy fn ${name}`, 'Give one of them another "name:" in its func.yaml. Nothing was changed.');
           }
           seen.set(name, dir);
-          for (const t of triggersOf(func, dir)) {
+          const triggers = triggersOf(func, dir);
+          for (const t of triggers) {
             const other = sources.get(t.source);
             if (other !== undefined) {
               throw new CliError(`deploy --all: ${rel(other)} and ${rel(dir)} both have a trigger at ${t.source}`, "An app's trigger sources are its own: give one of them another source. Nothing was changed.");
             }
             sources.set(t.source, dir);
           }
+          planned.push({ name, triggers, where: rel(dir) });
         }
+        const existing = await lookupApp(client, appName);
+        if (existing) await checkAllTriggers(client, existing, planned);
       }
-      const registry = await registryOf(s, o);
-      const client = await s.client();
       const docker = await s.docker();
       // --all makes the app ready first, as fn; a single deploy checks its func.yaml before.
       const app = o.all ? await prepareApp(client, s.io, appName, { create: o.createApp === true, ...(appFile && { appFile }) }) : appName;
@@ -183,6 +191,7 @@ export function registerBuild(program: Command, s: Session): void {
           ...(registry && { registry }),
           ...extras,
           ...(defaultName !== undefined && { defaultName }),
+          deployedBefore: results.length,
         }).catch((err: unknown) => {
           // As `fn deploy --all`: the error names the function that failed; later ones are not tried.
           if (o.all && err instanceof CliError) {

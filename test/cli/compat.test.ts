@@ -6,11 +6,13 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { cliRunners, type CliRun } from '../helpers/cli.js';
 import { cliWorld } from '../helpers/cli-world.js';
 import { docker, fixtureImage } from '../helpers/images.js';
 import { call, type TestServer } from '../helpers/server.js';
 
+const MAIN = fileURLToPath(new URL('../../cli/main.js', import.meta.url)); // the CLI, for a build step
 const P = `k${process.pid}`; // names (and so image names) no other test process uses
 
 let srv: TestServer;
@@ -225,7 +227,48 @@ describe('deploy --all', () => {
       'app.yaml': `name: ${APP}\n`,
       'api/users/func.yaml': 'version: 0.0.1\nruntime: node\nentrypoint: node func.js\ntriggers:\n  - name: t\n    type: http\n    source: /shared\n',
     });
-    await fails(['deploy', '--all'], root, new RegExp(`deploying api/users: cannot deploy api-users to app ${APP}:`));
+    await fails(['deploy', '--all'], root, new RegExp(`deploy --all: api/users: cannot deploy api-users to app ${APP}:`));
+    await ok(['delete', 'app', APP]);
+  });
+});
+
+describe("deploy --all and the app's triggers on the server", () => {
+  /** An app root with app.yaml and, per entry, a node function (kiln init's) with these func.yaml lines added. */
+  async function appRoot(name: string, app: string, fns: Record<string, string>): Promise<string> {
+    const root = await fnDir(name, { 'app.yaml': `name: ${app}\n` });
+    for (const [dir, extra] of Object.entries(fns)) {
+      await ok(['init', '--runtime', 'node', '--name', `${app}-${dir}`, dir], root);
+      const yaml = (await readFile(join(root, dir, 'func.yaml'), 'utf8')).replace(/\ntriggers:[\s\S]*$/, '\n');
+      await writeFile(join(root, dir, 'func.yaml'), `${yaml}${extra}`);
+    }
+    return root;
+  }
+  const trigger = (source: string) => `triggers:\n- {name: t, source: ${source}}\n`;
+
+  test("a source another fn of the app has on the server stops the run before anything is built or changed", async () => {
+    const APP = `${P}-allsrv`;
+    await appWithOwnedTrigger(APP);
+    const root = await appRoot('allsrv', APP, { a: trigger('/a'), b: trigger('/shared') });
+    const r = await fails(['deploy', '--all'], root, new RegExp(`^Error: deploy --all: b: cannot deploy ${APP}-b to app ${APP}: trigger t \\(http /shared\\): fn "owner"'s trigger owned has that source\nNothing was changed\\.`));
+    assert.doesNotMatch(r.stderr, /Deploying|== a/, 'nothing was built or deployed');
+    assert.deepEqual(json<Array<{ name: string }>>(await ok(['-o', 'json', 'list', 'fns', APP])).map((f) => f.name), ['owner']);
+    await ok(['delete', 'app', APP]);
+  });
+
+  test('a clash that appears mid-run (a build step takes the source): the hint says what was deployed, never "Nothing was changed"', async () => {
+    const APP = `${P}-late`;
+    await appWithOwnedTrigger(APP);
+    // a's build step gives the owner fn the source b wants, after the check before the run.
+    const take = (source: string, name: string) => `build:\n- '"${process.execPath}" "${MAIN}" create trigger ${APP} owner ${name} --source ${source}'\n`;
+    const root = await appRoot('late', APP, { a: take('/late', 'late'), b: trigger('/late') });
+    const r = await fails(['deploy', '--all'], root, /^Error: deploying b: cannot deploy .*-b to app .*: trigger t \(http \/late\): fn "owner"'s trigger late has that source\n/m);
+    assert.match(r.stderr, /\nGive the trigger another source in func\.yaml, .*\nThe 1 before it were deployed\.\n$/);
+    assert.doesNotMatch(r.stderr, /Nothing was changed/);
+    // A single deploy whose own build step takes its source: found after the build and the fn's create.
+    const one = join(await appRoot('late1', APP, { c: `${take('/late2', 'late2')}${trigger('/late2')}` }), 'c');
+    const r1 = await fails(['deploy', '--app', APP], one, /trigger t \(http \/late2\): fn "owner"'s trigger late2 has that source\n/);
+    assert.match(r1.stderr, new RegExp(`\\nFunction ${APP}-c was created with ${APP}-c:0\\.0\\.2; its triggers were not changed\\. Give the trigger`));
+    assert.doesNotMatch(r1.stderr, /Nothing was changed/);
     await ok(['delete', 'app', APP]);
   });
 });

@@ -9,7 +9,7 @@ import { fieldOpts } from '../../cli/commands/context.js';
 import { DEFAULT_API_URL } from '../../cli/context.js';
 import { CliError } from '../../cli/errors.js';
 import { asksVersion, takeGlobalFlags, type GlobalFlags } from '../../cli/global-flags.js';
-import { planTriggers } from '../../cli/deploy.js';
+import { planAll, planTriggers } from '../../cli/deploy.js';
 import { callFailure, failureLine, type CallFailure } from '../../cli/invoke.js';
 import type { FuncTrigger } from '../../images/func-yaml.js';
 
@@ -85,6 +85,25 @@ describe('planTriggers', () => {
     ['a source one of its own unlisted triggers keeps is a clash', [w('a', '/y')], [t('a', '/x'), t('old', '/y')], 'F', ['update a<-a', 'unlisted old', 'clash a<-F:old']],
   ];
   for (const [name, wanted, app, fnId, want] of cases) test(name, () => assert.deepEqual(show(wanted, app, fnId), want));
+});
+
+describe('planAll (deploy --all, in its order)', () => {
+  const t = (name: string, source: string, fn_id: string): Trigger => ({
+    id: `id-${fn_id}-${name}`, name, app_id: 'A', fn_id, type: 'http', source, annotations: {}, created_at: '', updated_at: '',
+  });
+  const fn = (name: string, ...sources: string[]) => ({ name, triggers: sources.map((s, i): FuncTrigger => ({ name: `t${i}`, type: 'http', source: s })) });
+  const ids = new Map([['a', 'A1'], ['b', 'B1']]);
+  /** Each fn's clashes as `fn:want<-holder fn:trigger`. */
+  const show = (app: Trigger[], fns: Array<ReturnType<typeof fn>>): string[] =>
+    planAll(app, ids, fns).flatMap((p, i) => p.clashes.map((c) => `${fns[i]!.name}:${c.want.source}<-${c.other.fn_id}:${c.other.name}`));
+  const cases: Array<[string, Trigger[], Array<ReturnType<typeof fn>>, string[]]> = [
+    ["a source another fn of the app holds on the server, and keeps", [t('o', '/x', 'O1')], [fn('a', '/a'), fn('b', '/x')], ['b:/x<-O1:o']],
+    ['a source an earlier fn of the run frees is no clash', [t('t0', '/x', 'B1')], [fn('b', '/z'), fn('a', '/x')], []],
+    ['a source a later fn frees is a clash still (it holds it when this one deploys)', [t('t0', '/x', 'B1')], [fn('a', '/x'), fn('b', '/z')], ['a:/x<-B1:t0']],
+    ["a trigger an earlier fn keeps (its func.yaml no longer lists it) still holds its source", [t('old', '/u', 'B1')], [fn('b', '/b'), fn('a', '/u')], ['a:/u<-B1:old']],
+    ['a new fn: none of its own on the server', [], [fn('c', '/c'), fn('a', '/a')], []],
+  ];
+  for (const [name, app, fns, want] of cases) test(name, () => assert.deepEqual(show(app, fns), want));
 });
 
 describe('configAction', () => {
