@@ -119,6 +119,8 @@ export interface TriggerPlan {
  * source, new name) renames the fn's old one, where a create would conflict with it. Another
  * fn's trigger is never changed: one with the same type and source is a clash (the server
  * would refuse the create); one with the same name is no clash, as names are unique per fn.
+ * Among the fn's own triggers, sources may move (`moves`); one func.yaml does not list keeps
+ * its source (a clash for a step that wants it).
  */
 export function planTriggers(wanted: FuncTrigger[], appTriggers: Trigger[], fnId: string | undefined): TriggerPlan {
   const own = appTriggers.filter((t) => fnId !== undefined && t.fn_id === fnId);
