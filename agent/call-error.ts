@@ -4,6 +4,8 @@
 
 /** The longest message kept in a record (a stack trace may follow it in the log). */
 export const MAX_RECORDED_MESSAGE = 1024;
+/** The longest error type kept: Lambda's are short names (`Runtime.ExitError`); the function chooses it. */
+export const MAX_RECORDED_TYPE = 128;
 /** Error documents are small: a longer body is not read for one. */
 const MAX_ERROR_DOC_BYTES = 64 * 1024;
 
@@ -25,12 +27,15 @@ export function lambdaErrorOf(body: Buffer): { errorType?: string; errorMessage?
 
 /**
  * `function answered 502: TYPE: MESSAGE`: the body's type before the header's (X-Amz-Function-Error
- * says `Unhandled` for the platform's failures, whose body names them), its message cut to
- * MAX_RECORDED_MESSAGE characters.
+ * says `Unhandled` for the platform's failures, whose body names them), its type cut to
+ * MAX_RECORDED_TYPE and its message to MAX_RECORDED_MESSAGE characters: the function writes
+ * both, and every listing of calls carries the record.
  */
 export function functionErrorText(status: number, headerType: string | undefined, doc: { errorType?: string; errorMessage?: string } = {}): string {
-  const type = doc.errorType ?? headerType;
-  const message = doc.errorMessage === undefined ? undefined
-    : doc.errorMessage.length > MAX_RECORDED_MESSAGE ? `${doc.errorMessage.slice(0, MAX_RECORDED_MESSAGE)}…` : doc.errorMessage;
+  const type = cut(doc.errorType ?? headerType, MAX_RECORDED_TYPE);
+  const message = cut(doc.errorMessage, MAX_RECORDED_MESSAGE);
   return `function answered ${status}${type !== undefined ? `: ${type}` : ''}${message !== undefined ? `: ${message}` : ''}`;
 }
+
+const cut = (text: string | undefined, max: number): string | undefined =>
+  text === undefined || text.length <= max ? text : `${text.slice(0, max)}…`;

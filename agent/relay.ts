@@ -215,12 +215,14 @@ export function relayCall(
           return;
         }
         // 502 and 504 are the function's own error answers: passed on as they are, with the
-        // Lambda layer's X-Amz-Function-Error naming the error's type.
+        // Lambda layer's X-Amz-Function-Error naming the error's type (believed from Kiln's
+        // daemon only: any other function could send it).
         callerStatus = status;
         if (status === 200) ({ status: callerStatus, headers } = toCallerResponse(raw as Headers, opts.gateway));
         else {
-          for (const name of ['content-type', 'x-amz-function-error']) if (raw[name] !== undefined) headers[name] = raw[name]!;
-          const fe = raw['x-amz-function-error'];
+          if (raw['content-type'] !== undefined) headers['content-type'] = raw['content-type'];
+          const fe = opts.lambda === true ? raw['x-amz-function-error'] : undefined;
+          if (fe !== undefined) headers['x-amz-function-error'] = fe;
           if (fe !== undefined) functionError = String(fe);
         }
         // A Lambda response stream: each chunk goes on as it comes.

@@ -387,6 +387,15 @@ describe('invoking functions', () => {
     assert.equal(((await invoke(fn.id, {})).body as Echo).calls, 3);
   });
 
+  test("an http-stream fn's X-Amz-Function-Error is neither passed on nor recorded: only Kiln's Lambda daemon is believed", async () => {
+    const fn = await mkFn('amzerror');
+    const r = await invoke(fn.id, { status: 502, headers: { 'X-Amz-Function-Error': 'E'.repeat(15_000) }, raw: 'oops' });
+    assert.equal(r.status, 502);
+    assert.equal(r.headers.get('x-amz-function-error'), null);
+    const [c] = await calls(fn.id);
+    assert.equal(c?.error, 'function answered 502');
+  });
+
   test('a response over FN_MAX_RESPONSE_SIZE gets 502; a request over FN_MAX_REQUEST_SIZE gets 413', async () => {
     const fn = await mkFn('sizes');
     const big = await invoke(fn.id, { bytes: 100_000 });

@@ -1,7 +1,7 @@
 // agent/call-error.ts: what a call's record says when the function answered an error.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { functionErrorText, lambdaErrorOf, MAX_RECORDED_MESSAGE } from '../../agent/call-error.js';
+import { functionErrorText, lambdaErrorOf, MAX_RECORDED_MESSAGE, MAX_RECORDED_TYPE } from '../../agent/call-error.js';
 
 const doc = (v: unknown): Buffer => Buffer.from(JSON.stringify(v));
 
@@ -30,4 +30,10 @@ for (const t of texts) test(`functionErrorText: ${t.name}`, () => assert.equal(f
 test('functionErrorText: a long message is cut, marked with an ellipsis', () => {
   const text = functionErrorText(502, 'E', { errorMessage: 'm'.repeat(MAX_RECORDED_MESSAGE + 10) });
   assert.equal(text, `function answered 502: E: ${'m'.repeat(MAX_RECORDED_MESSAGE)}…`);
+});
+
+test('functionErrorText: a long type, from the body or the header, is cut too (the function writes it)', () => {
+  const long = 'E'.repeat(1_000_000);
+  assert.equal(functionErrorText(502, long), `function answered 502: ${'E'.repeat(MAX_RECORDED_TYPE)}…`);
+  assert.equal(functionErrorText(502, 'Unhandled', { errorType: long, errorMessage: 'm' }), `function answered 502: ${'E'.repeat(MAX_RECORDED_TYPE)}…: m`);
 });
