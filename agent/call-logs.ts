@@ -9,8 +9,14 @@
 import type { LogBuffer } from './log-buffer.js';
 import { FrameScanner } from './log-frames.js';
 
-/** How long late output gathers before the call's log is stored again. */
+/** How long late output gathers before the call's log is stored again (the first time). */
 export const LATE_LOG_DELAY_MS = 500;
+/**
+ * Each further store of the same late output waits twice as long, up to this: a container that
+ * keeps printing after its answer (unfrozen) would otherwise have its whole log, up to its
+ * 1 MiB cap, written again every half second.
+ */
+export const MAX_LATE_LOG_DELAY_MS = 30_000;
 /** Output held for a call whose offset is not known yet, past which it is all that call's. */
 export const MAX_HELD_BYTES = 1024 * 1024;
 /** The calls kept for output that arrives late: the last one and the running one. */
@@ -55,6 +61,8 @@ export class CallLogs {
   private held: { chunk: Buffer; at: number | undefined }[] = [];
   private heldBytes = 0;
   private lateTimer: NodeJS.Timeout | undefined;
+  /** Late stores since the last call began (each waits longer). */
+  private lateStores = 0;
   /** Per stream, its frame scanner and the call its last frame named (none: by arrival). */
   private readonly framed: Record<Stream, { scanner: FrameScanner; call: CallSegment | undefined }> | undefined;
   private readonly kept: number;
@@ -76,6 +84,7 @@ export class CallLogs {
     // heads the first call's log, as the service's log stream has it ahead of the first START.
     // (Calls are kept from the first one on: none yet means this is the first.)
     if (this.calls.length === 0 && this.deps.byOffset && this.deps.initLog.written > 0) log.write(Buffer.from(this.deps.initLog.withEnd()));
+    this.lateStores = 0;
     const call: CallSegment = { callId, log, from: this.deps.byOffset ? undefined : this.received, stored: undefined };
     this.calls.push(call);
     this.running = call;
@@ -174,10 +183,12 @@ export class CallLogs {
   private append(call: CallSegment, bytes: Buffer): void {
     call.log.write(bytes);
     if (call.stored !== undefined && this.lateTimer === undefined) {
+      const first = this.deps.lateDelayMs ?? LATE_LOG_DELAY_MS;
       this.lateTimer = setTimeout(() => {
         this.lateTimer = undefined;
+        this.lateStores++;
         for (const c of this.calls) this.store(c);
-      }, this.deps.lateDelayMs ?? LATE_LOG_DELAY_MS);
+      }, Math.min(first * 2 ** this.lateStores, Math.max(first, MAX_LATE_LOG_DELAY_MS)));
       this.lateTimer.unref();
     }
   }

@@ -232,6 +232,31 @@ test('a log at its cap is not stored again for output it drops; at the end, once
   assert.deepEqual(late, [['A', 'abcd\n[kiln: 8 more bytes of output dropped]\n']]);
 });
 
+test('output that keeps coming after the answer is stored again less and less often (each wait twice the last)', async () => {
+  const stored: number[] = [];
+  const t0 = performance.now();
+  const router = new CallLogs({ initLog: new LogBuffer(64), byOffset: false, late: () => stored.push(performance.now() - t0), lateDelayMs: 40 });
+  router.begin('A', new LogBuffer(1 << 20));
+  router.end();
+  // A line every 10 ms for 600 ms: at a fixed 40 ms, about 15 stores; doubling (40, 80, 160, 320), four.
+  for (let i = 0; i < 60; i++) {
+    router.write(Buffer.from(`line ${i}\n`), 'stdout');
+    await sleep(10);
+  }
+  assert.ok(stored.length >= 3 && stored.length <= 6, `stored ${stored.length} times: ${stored.map((x) => x.toFixed(0)).join(', ')}`);
+  for (let i = 2; i < stored.length; i++) assert.ok(stored[i]! - stored[i - 1]! >= 1.5 * (stored[i - 1]! - stored[i - 2]!) - 15, 'each wait is longer');
+  // Once the last store of A's output is done, a new call begins: its late output is stored
+  // after the first delay again.
+  await sleep(700);
+  router.begin('B', new LogBuffer(1 << 10));
+  router.end();
+  const before = stored.length;
+  router.write(Buffer.from('late of B\n'), 'stdout');
+  await sleep(100);
+  assert.equal(stored.length, before + 1);
+  router.close();
+});
+
 test('a call that holds more than MAX_HELD_BYTES before its answer gives up the cut: all it held is its own', () => {
   const big = 'x'.repeat(MAX_HELD_BYTES);
   const r = run({ byOffset: true, steps: [['begin', 'A'], ['at', 0], ['end'], ['begin', 'B'], ['out', 'a\n'], ['out', big], ['out', 'b\n'], ['at', 2], ['end']] });
