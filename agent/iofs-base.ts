@@ -99,7 +99,20 @@ async function unmountIfMounted(dir: string): Promise<void> {
 /** Removes a socket directory, and first the tmpfs mounted on it, if any. */
 export async function removeSocketDir(dir: string): Promise<void> {
   await unmountIfMounted(dir);
-  await rm(dir, { recursive: true, force: true });
+  await removeTree(dir);
+}
+
+/**
+ * Removes a directory and everything in it. Node's rm builds each path whole, so a tree the
+ * container made deeper than PATH_MAX (a function can, in its socket directory) fails with
+ * ENAMETOOLONG and would stay on the host for good; GNU rm walks it by directory handles.
+ */
+export async function removeTree(dir: string): Promise<void> {
+  try {
+    await rm(dir, { recursive: true, force: true });
+  } catch {
+    await run('rm', ['-rf', '--one-file-system', '--', dir]);
+  }
 }
 
 /** The start-up probe of FN_IOFS_TMPFS, a directory of the base's for a moment. */

@@ -3,10 +3,10 @@
 // as Fn's agent also takes, binds lsnr.sock itself. Once ready, the agent holds the socket itself
 // (an O_PATH descriptor) and connects through that, never through a name the container can change.
 import { constants, watch, type FSWatcher } from 'node:fs';
-import { chmod, lstat, mkdtemp, open, readlink, rm, type FileHandle } from 'node:fs/promises';
+import { chmod, lstat, mkdtemp, open, readlink, type FileHandle } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { basename, join } from 'node:path';
-import { checkSocketBase, LISTENER_NAME, mountTmpfs, privateBase, removeSocketDir } from './iofs-base.js';
+import { checkSocketBase, LISTENER_NAME, mountTmpfs, privateBase, removeSocketDir, removeTree } from './iofs-base.js';
 
 export { LISTENER_NAME };
 
@@ -156,7 +156,7 @@ export async function makeSocketDir(base: string, tmpfs?: string): Promise<Socke
       const h = held;
       held = undefined;
       await h?.close();
-      await (mounted ? removeSocketDir(path) : rm(path, { recursive: true, force: true }));
+      await (mounted ? removeSocketDir(path) : removeTree(path));
     },
   };
 }

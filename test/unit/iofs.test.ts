@@ -300,6 +300,15 @@ test('makeSocketDir: remove() deletes the directory and its contents, rejects a 
   await d.remove();
 });
 
+test('makeSocketDir: remove() deletes a tree deeper than PATH_MAX that the container made', async () => {
+  const d = await makeSocketDir(join(root, 'deep'));
+  // 250 levels of 30 characters: about 7,700 bytes of path, past Linux's 4,096.
+  const name = 'd'.repeat(30);
+  await execFileP('bash', ['-c', `cd "$1" && for i in $(seq 250); do mkdir ${name} && cd ${name}; done && echo x > leaf`, 'deep', d.path]);
+  await d.remove();
+  await assert.rejects(stat(d.path), { code: 'ENOENT' });
+});
+
 test('makeSocketDir: remove() after ready keeps ready resolved', { timeout: 10_000 }, async () => {
   const d = await makeSocketDir(join(root, 'remove-after-ready'));
   await d.arm();
