@@ -182,6 +182,7 @@ export function relayCall(
       },
       onResponseStart(ctl, statusCode, raw) {
         // An interim answer (103 Early Hints, say): the answer follows it, as Go's client (Fn's) skips them.
+        // (Not a 100 Continue Kiln never asked for: undici drops the connection on one, a 502.)
         if (statusCode < 200) return;
         status = statusCode;
         const lambdaStream = opts.lambda === true && raw['kiln-response-mode'] === 'streaming';
