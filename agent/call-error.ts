@@ -37,5 +37,8 @@ export function functionErrorText(status: number, headerType: string | undefined
   return `function answered ${status}${type !== undefined ? `: ${type}` : ''}${message !== undefined ? `: ${message}` : ''}`;
 }
 
+/** An error type for a record, cut to MAX_RECORDED_TYPE. */
+export const recordedType = (type: string): string => cut(type, MAX_RECORDED_TYPE)!;
+
 const cut = (text: string | undefined, max: number): string | undefined =>
   text === undefined || text.length <= max ? text : `${text.slice(0, max)}…`;

@@ -9,7 +9,7 @@ import { makeSocketDir, type SocketDir } from './iofs.js';
 import { LAMBDA_BOOT_ALLOWANCE_MS, LAMBDA_SHUTDOWN_WAIT_MS, LAMBDA_TIMEOUT_GRACE_MS } from './lambda.js';
 import { CallLogs } from './call-logs.js';
 import { logFrameName } from './log-frames.js';
-import { functionErrorText } from './call-error.js';
+import { functionErrorText, recordedType } from './call-error.js';
 import { LogBuffer } from './log-buffer.js';
 import { MAX_RESPONSE_HEAD_BYTES, relayCall, REQUEST_HEAD_TOO_LARGE, type ResponseTarget } from './relay.js';
 
@@ -295,7 +295,7 @@ export class HotContainer {
       if (streamError !== undefined) {
         // The daemon cuts a stream short at the call's deadline, as it answers 504 otherwise.
         const timedOut = streamError === STREAM_TIMEOUT_TYPE;
-        return finish({ status: timedOut ? 'timeout' : 'error', reusable: true, error: `function ${timedOut ? 'timed out' : 'failed'} mid-stream: ${streamError}` });
+        return finish({ status: timedOut ? 'timeout' : 'error', reusable: true, error: `function ${timedOut ? 'timed out' : 'failed'} mid-stream: ${recordedType(streamError)}` });
       }
       if (status === 200) return finish({ status: 'success', reusable: true });
       return finish({

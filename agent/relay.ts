@@ -256,7 +256,8 @@ export function relayCall(
         }
       },
       onResponseEnd(_ctl, trailers) {
-        const failed = trailerValue(trailers[STREAM_ERROR_TRAILER]);
+        // The daemon's trailers: any other function could send them too.
+        const failed = opts.lambda === true ? trailerValue(trailers[STREAM_ERROR_TRAILER]) : undefined;
         if (streaming && failed !== undefined) {
           // The caller already has a 200 and part of the body: ending it cleanly would pass a
           // failed stream off as a whole one, so it is cut short (no last chunk), with the

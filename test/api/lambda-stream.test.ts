@@ -426,6 +426,13 @@ describe('streamed answers have their own bound, KILN_MAX_STREAMED_RESPONSE_SIZE
     assert.ok(over.text.length <= STREAMED_MAX, `${over.text.length} bytes passed on`);
   });
 
+  test("an http-stream fn's Kiln-Function-Error trailer is not believed: its stream ends whole, a success", async () => {
+    const r = await streamed(client, { FunctionName: httpFn.name, Payload: payload({ bytes: 20_000, trailers: { 'Kiln-Function-Error': 'T'.repeat(5_000) } }) });
+    assertWhole(r);
+    assert.equal(r.text.length, 20_000);
+    assert.equal((await s.calls(httpFn.id))[0]?.status, 'success');
+  });
+
   test('only a lambda fn\'s daemon is believed when it says its answer is a stream: an http-stream fn saying so keeps FN_MAX_RESPONSE_SIZE', async () => {
     const r = await s.invoke(httpFn.id, { bytes: 20_000, headers: { 'Kiln-Response-Mode': 'streaming' } });
     assert.equal(r.status, 502, JSON.stringify(r.body));
