@@ -61,8 +61,9 @@ export class CallLogs {
   private held: { chunk: Buffer; at: number | undefined }[] = [];
   private heldBytes = 0;
   private lateTimer: NodeJS.Timeout | undefined;
-  /** Late stores since the last call began (each waits longer). */
+  /** Late stores in a row (each waits longer), and when the last one was (performance.now()). */
   private lateStores = 0;
+  private lateStoredAt = 0;
   /** Per stream, its frame scanner and the call its last frame named (none: by arrival). */
   private readonly framed: Record<Stream, { scanner: FrameScanner; call: CallSegment | undefined }> | undefined;
   private readonly kept: number;
@@ -84,6 +85,13 @@ export class CallLogs {
     // heads the first call's log, as the service's log stream has it ahead of the first START.
     // (Calls are kept from the first one on: none yet means this is the first.)
     if (this.calls.length === 0 && this.deps.byOffset && this.deps.initLog.written > 0) log.write(Buffer.from(this.deps.initLog.withEnd()));
+    // The last calls' late output is stored now, and the next waits start again from the first:
+    // a long wait armed by them must not hold this call's.
+    if (this.lateTimer !== undefined) {
+      clearTimeout(this.lateTimer);
+      this.lateTimer = undefined;
+      for (const c of this.calls) this.store(c);
+    }
     this.lateStores = 0;
     const call: CallSegment = { callId, log, from: this.deps.byOffset ? undefined : this.received, stored: undefined };
     this.calls.push(call);
@@ -184,11 +192,15 @@ export class CallLogs {
     call.log.write(bytes);
     if (call.stored !== undefined && this.lateTimer === undefined) {
       const first = this.deps.lateDelayMs ?? LATE_LOG_DELAY_MS;
+      const delay = (n: number) => Math.min(first * 2 ** n, Math.max(first, MAX_LATE_LOG_DELAY_MS));
+      // Output that had stopped for longer than the last wait starts again from the first.
+      if (this.lateStores > 0 && performance.now() - this.lateStoredAt > delay(this.lateStores - 1)) this.lateStores = 0;
       this.lateTimer = setTimeout(() => {
         this.lateTimer = undefined;
         this.lateStores++;
+        this.lateStoredAt = performance.now();
         for (const c of this.calls) this.store(c);
-      }, Math.min(first * 2 ** this.lateStores, Math.max(first, MAX_LATE_LOG_DELAY_MS)));
+      }, delay(this.lateStores));
       this.lateTimer.unref();
     }
   }

@@ -257,6 +257,41 @@ test('output that keeps coming after the answer is stored again less and less of
   router.close();
 });
 
+test('a new call, or output after a pause longer than the last wait, is stored again after the first delay', async () => {
+  const stored: [string, number][] = [];
+  const t0 = performance.now();
+  const router = new CallLogs({ initLog: new LogBuffer(64), byOffset: false, late: (id) => stored.push([id, performance.now() - t0]), lateDelayMs: 40 });
+  router.begin('A', new LogBuffer(1 << 20));
+  router.end();
+  const trickle = async (n: number) => {
+    for (let i = 0; i < n; i++) {
+      router.write(Buffer.from(`line ${i}\n`), 'stdout');
+      await sleep(10);
+    }
+  };
+  // Waits of 40, 80, 160, then one of 320 ms is pending when B begins: A's output is stored at
+  // once, and B's late line 40 ms after it.
+  await trickle(35);
+  const at = performance.now() - t0;
+  router.begin('B', new LogBuffer(1 << 10));
+  assert.deepEqual(stored.at(-1)?.[0], 'A', "A's pending output is stored as B begins");
+  router.end();
+  router.write(Buffer.from('late of B\n'), 'stdout');
+  await sleep(100);
+  const b = stored.find(([id, when]) => id === 'B' && when > at);
+  assert.ok(b && b[1] - at < 90, `B's late line stored ${b ? (b[1] - at).toFixed(0) : 'never'} ms after B began`);
+  // Output again after a pause longer than the last wait: the first delay again.
+  await trickle(20);
+  await sleep(700);
+  const before = stored.length;
+  const t1 = performance.now() - t0;
+  router.write(Buffer.from('after a pause\n'), 'stdout');
+  await sleep(90);
+  assert.equal(stored.length, before + 1, 'stored after the first delay');
+  assert.ok(stored.at(-1)![1] - t1 < 80);
+  router.close();
+});
+
 test('a call that holds more than MAX_HELD_BYTES before its answer gives up the cut: all it held is its own', () => {
   const big = 'x'.repeat(MAX_HELD_BYTES);
   const r = run({ byOffset: true, steps: [['begin', 'A'], ['at', 0], ['end'], ['begin', 'B'], ['out', 'a\n'], ['out', big], ['out', 'b\n'], ['at', 2], ['end']] });
