@@ -19,13 +19,25 @@ leftovers() { find "$tmp" -maxdepth 1 -name 'kiln-*' ! -name 'kiln-iofs' ! -name
 # test/helpers/db.ts names the databases it makes on the shared servers with this run's
 # prefix, so a test run elsewhere at the same time (its own prefix) is not taken for ours.
 export KILN_TEST_DB_PREFIX="kiln_test_r$$_"
-test_dbs() {
-  local like=${KILN_TEST_DB_PREFIX//_/\\_}%
-  # -X and --no-defaults: a ~/.psqlrc or ~/.my.cnf must change neither the output nor the login.
+like=${KILN_TEST_DB_PREFIX//_/\\_}%
+# -X and --no-defaults: a ~/.psqlrc or ~/.my.cnf must change neither the output nor the login.
+pg_test_dbs() {
   psql -X "$KILN_TEST_PG_URL" -Atc "SELECT 'postgres ' || datname FROM pg_database WHERE datname LIKE '$like'"
-  [[ $KILN_TEST_MYSQL_URL =~ ^mysql://([^:]+):([^@]+)@([^:/]+):([0-9]+)/ ]]
-  mysql --no-defaults -N -u "${BASH_REMATCH[1]}" --password="${BASH_REMATCH[2]}" -h "${BASH_REMATCH[3]}" -P "${BASH_REMATCH[4]}" \
-    -e "SHOW DATABASES LIKE '$like'" | sed 's/^/mysql /'
+}
+mysql_test_dbs() {
+  [[ $KILN_TEST_MYSQL_URL =~ ^mysql://([^:]+):([^@]+)@([^:/]+):([0-9]+)/ ]] || return 1
+  local out
+  out=$(mysql --no-defaults -N -u "${BASH_REMATCH[1]}" --password="${BASH_REMATCH[2]}" -h "${BASH_REMATCH[3]}" -P "${BASH_REMATCH[4]}" \
+    -e "SHOW DATABASES LIKE '$like'") || return 1
+  [ -z "$out" ] || echo "$out" | sed 's/^/mysql /'
+}
+# What this run left on each server; a client that cannot list one says so, and that server's
+# check is skipped (a run whose tests passed is not failed by it), the other's kept.
+test_dbs() {
+  local pg my
+  pg=$(pg_test_dbs) || { echo "kiln: could not list the test databases on PostgreSQL; their check is skipped" >&2; pg=''; }
+  my=$(mysql_test_dbs) || { echo "kiln: could not list the test databases on MariaDB; their check is skipped" >&2; my=''; }
+  printf '%s\n%s\n' "$pg" "$my" | grep . || true
 }
 before=$(leftovers)
 
@@ -38,7 +50,7 @@ node --test "$@" "${files[@]}" || status=$?
 containers=$(docker ps -a --filter label=io.kiln.node --format '{{.Label "io.kiln.node"}} {{.Names}}' | grep '^test-' || true)
 new_files=$(comm -13 <(echo "$before") <(leftovers) | grep . || true)
 # A client that cannot list them must not fail a run whose tests passed: said, and skipped.
-new_dbs=$(test_dbs) || { echo "kiln: could not list the test databases; their check is skipped" >&2; new_dbs=''; }
+new_dbs=$(test_dbs)
 if [ -n "$containers" ] || [ -n "$new_files" ] || [ -n "$new_dbs" ]; then
   echo "kiln: the tests left things behind:" >&2
   [ -n "$containers" ] && echo "$containers" | sed 's/^/  container: /' >&2
