@@ -505,8 +505,9 @@ export class Sandbox {
       spans: [{ name: 'extensionOverhead', start: isoAt(inv, runtimeDoneAt), durationMs: ms2(inv.t0 + total - runtimeDoneAt) }],
       ...(statusHasErrorType(reportStatus) && { errorType: this.errorTypeOf(outcome) }),
     });
-    // What it printed after its answer (or while its response streamed) counts too.
-    this.outputMayBeQueued ||= this.runtimeBytes - inv.runtimeBytesFrom >= PIPE_BYTES || inv.logHeld === true;
+    // Decided once it is over: what it printed before its answer, after it, or while its response
+    // streamed all counts (the next invocation waits for it, if it may be queued).
+    this.outputMayBeQueued = this.runtimeBytes - inv.runtimeBytesFrom >= PIPE_BYTES || inv.logHeld === true;
     this.current = undefined;
     if (reset) await this.reset(reset);
   }
@@ -563,7 +564,6 @@ export class Sandbox {
     // printed, until its output has been read to the end (a chatty function's pipe holds hundreds
     // of KiB, read while the log drains).
     const send = () => {
-      this.outputMayBeQueued = this.runtimeBytes - inv.runtimeBytesFrom >= PIPE_BYTES || inv.logHeld === true;
       this.runtimeLinesAnswered = this.runtimeLines;
       const start = this.pendingStart;
       this.pendingStart = '';
