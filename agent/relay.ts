@@ -223,8 +223,10 @@ export function relayCall(
         else {
           if (raw['content-type'] !== undefined) headers['content-type'] = raw['content-type'];
           const fe = opts.lambda === true ? raw['x-amz-function-error'] : undefined;
-          if (fe !== undefined) headers['x-amz-function-error'] = fe;
-          if (fe !== undefined) functionError = String(fe);
+          if (fe !== undefined) {
+            headers['x-amz-function-error'] = fe;
+            functionError = String(fe);
+          }
         }
         // A Lambda response stream: each chunk goes on as it comes.
         if (lambdaStream) {
