@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
+import { checkWordName, MAX_NAME_BYTES, TRIGGER_TYPES } from '../api/models/names.js';
 
 export interface FuncTrigger {
   name: string;
@@ -132,18 +133,11 @@ function rawTriggers(doc: Document, v: unknown, where: string): Array<Partial<Fu
   });
 }
 
-/**
- * The server's rules for a trigger (api/models/trigger.ts, Fn's messages there), repeated here
- * because the CLI may not import the server's modules: checked before deploy changes anything,
- * as a trigger the server refuses would stop it after the build, the bump and the fn.
- */
-const TRIGGER_TYPES = ['http'];
-const TRIGGER_NAME = /^[\p{L}\p{N}_-]+$/u;
-const MAX_TRIGGER_NAME_BYTES = 255;
 
 /**
- * func.yaml's triggers, each with a name and a source (type defaults to http), refused when the
- * server would surely refuse one: a type other than `http` (in lower case, as the server takes
+ * func.yaml's triggers, each with a name and a source (type defaults to http), refused, by the
+ * server's own rules (api/models/names.ts), before deploy changes anything, when the server
+ * would surely refuse one: a type other than `http` (in lower case, as the server takes
  * it), a source without its leading `/`, a name that is not letters, digits, `_` and `-`, and
  * two with one name (unique per fn) or one type and source (unique per app).
  */
@@ -157,8 +151,8 @@ export function funcTriggers(func: FuncYaml, where = 'func.yaml'): FuncTrigger[]
       throw new FuncYamlError(`${at}: type "${type}" is not supported${lower ? ' (the server takes it in lower case only)' : ''}; Kiln has "type: http" triggers`);
     }
     if (!t.source.startsWith('/')) throw new FuncYamlError(`${at}: source "${t.source}" must start with "/" (e.g. "source: /${t.source}")`);
-    if (!TRIGGER_NAME.test(t.name) || Buffer.byteLength(t.name) > MAX_TRIGGER_NAME_BYTES) {
-      throw new FuncYamlError(`${where}: trigger name "${t.name}" is invalid: use letters, digits, "_" and "-" (at most ${MAX_TRIGGER_NAME_BYTES} bytes)`);
+    if (checkWordName(t.name) !== 'ok') {
+      throw new FuncYamlError(`${where}: trigger name "${t.name}" is invalid: use letters, digits, "_" and "-" (at most ${MAX_NAME_BYTES} bytes)`);
     }
     return { name: t.name, type, source: t.source };
   });

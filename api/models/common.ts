@@ -6,7 +6,6 @@ import { networkProblem, NETWORK_ANNOTATION } from '../../agent/fn-network.js';
 import { badRequest } from '../errors.js';
 import type { Annotations, Config } from '../../store/types.js';
 
-export const MAX_NAME_BYTES = 255;
 const MAX_ANNOTATION_KEY_BYTES = 128;
 const MAX_ANNOTATION_VALUE_BYTES = 512;
 const MAX_ANNOTATION_KEYS = 100;
@@ -17,21 +16,7 @@ export const TRIGGER_ENDPOINT_ANNOTATION = 'fnproject.io/trigger/httpEndpoint';
 
 const byteLength = (s: string): number => Buffer.byteLength(s, 'utf8');
 
-/** App and trigger names: letters, digits (any script, as Fn), `_` and `-`. */
-const WORD_NAME = /^[\p{L}\p{N}_-]+$/u;
-/** Fn names: what survives URL path-segment escaping unchanged (Fn uses url.PathEscape). */
-const PATH_SAFE_NAME = /^[A-Za-z0-9\-_.~$&+:=@]+$/;
-
-export type NameCheck = 'ok' | 'missing' | 'too-long' | 'invalid';
-
-function checkName(name: string | undefined, pattern: RegExp): NameCheck {
-  if (name === undefined || name === '') return 'missing';
-  if (byteLength(name) > MAX_NAME_BYTES) return 'too-long';
-  return pattern.test(name) ? 'ok' : 'invalid';
-}
-
-export const checkWordName = (name: string | undefined): NameCheck => checkName(name, WORD_NAME);
-export const checkFnName = (name: string | undefined): NameCheck => checkName(name, PATH_SAFE_NAME);
+export { checkFnName, checkWordName, MAX_NAME_BYTES, type NameCheck } from './names.js';
 
 // Wire shapes: types only; the rules with Fn's messages live in validate functions.
 /**

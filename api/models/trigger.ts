@@ -6,8 +6,8 @@ import {
   annotationsSchema, checkWordName, mergeAnnotations, parseBody, stampIfChanged, timestampSchema,
   validateAnnotations, withoutEndpoints,
 } from './common.js';
+import { TRIGGER_TYPES } from './names.js';
 
-export const TRIGGER_TYPES = ['http'];
 
 const triggerBody = z.object({
   id: z.string().nullish(),

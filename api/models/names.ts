@@ -1,0 +1,23 @@
+// The naming rules for apps, fns and triggers, and the trigger types, with Fn's limits: a pure
+// module, so the CLI's func.yaml checks (images/func-yaml.ts) apply the server's own rules.
+/** The longest app, fn or trigger name, in UTF-8 bytes (Fn's). */
+export const MAX_NAME_BYTES = 255;
+
+/** App and trigger names: letters, digits (any script, as Fn), `_` and `-`. */
+const WORD_NAME = /^[\p{L}\p{N}_-]+$/u;
+/** Fn names: what survives URL path-segment escaping unchanged (Fn uses url.PathEscape). */
+const PATH_SAFE_NAME = /^[A-Za-z0-9\-_.~$&+:=@]+$/;
+
+export type NameCheck = 'ok' | 'missing' | 'too-long' | 'invalid';
+
+function checkName(name: string | undefined, pattern: RegExp): NameCheck {
+  if (name === undefined || name === '') return 'missing';
+  if (Buffer.byteLength(name, 'utf8') > MAX_NAME_BYTES) return 'too-long';
+  return pattern.test(name) ? 'ok' : 'invalid';
+}
+
+export const checkWordName = (name: string | undefined): NameCheck => checkName(name, WORD_NAME);
+export const checkFnName = (name: string | undefined): NameCheck => checkName(name, PATH_SAFE_NAME);
+
+/** The trigger types Kiln (as Fn) has. */
+export const TRIGGER_TYPES: readonly string[] = ['http'];
