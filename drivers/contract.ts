@@ -125,5 +125,10 @@ export interface Driver {
    * together. Optional; best effort.
    */
   cpusPinnedElsewhere?(): Promise<number[]>;
+  /**
+   * The host paths the engine's containers have mounted (every container, any node's or none,
+   * running or not): what must not be deleted from under them, such as an old runtime bundle.
+   */
+  mountedHostPaths(): Promise<string[]>;
   close(): Promise<void>;
 }

@@ -161,6 +161,11 @@ export class DockerDriver implements Driver {
     return pinned.filter((c) => c.Labels[NODE_LABEL] !== this.opts.nodeId).map((c) => Number(c.Labels[CPU_LABEL])).filter(Number.isSafeInteger);
   }
 
+  async mountedHostPaths(): Promise<string[]> {
+    const all = await engineCall('listing containers', this.opts.engineCallMs ?? ENGINE_CALL_MS, (abortSignal) => this.docker.listContainers({ all: true, abortSignal }));
+    return all.flatMap((c) => (c.Mounts ?? []).map((m) => m.Source));
+  }
+
   watchImages(onRetagged: (image: string, imageId: string | undefined) => void): () => void {
     let stopped = false;
     let stream: Readable | undefined;

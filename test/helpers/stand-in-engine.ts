@@ -186,6 +186,13 @@ export class StandInEngine implements Driver {
     return { removed: left.length, socketDirs: left.map((c) => c.task.udsPath) };
   }
 
+  /** The host paths of the containers not removed yet: socket directories, binds, hosts files. */
+  async mountedHostPaths(): Promise<string[]> {
+    return this.containers
+      .filter((c) => c.state !== 'removed')
+      .flatMap((c) => [c.task.udsPath, ...Object.keys(c.task.readOnlyBinds ?? {}), ...(c.task.hostsFile !== undefined ? [c.task.hostsFile] : [])]);
+  }
+
   watchImages(): () => void {
     return () => {};
   }
