@@ -4,6 +4,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
+import { dirname } from 'node:path';
+import type { Logger } from 'pino';
 import type { Config, LambdaCpus } from './config.js';
 import { hostRefusal, hostRules } from './allowed-hosts.js';
 import { originForm, tokenCheck } from './auth.js';
@@ -33,8 +35,11 @@ import { prepareSocketBase } from '../agent/iofs-base.js';
 import { hostCapacity } from '../agent/resources.js';
 import Docker from 'dockerode';
 import { DockerDriver } from '../drivers/docker/driver.js';
+import type { Driver } from '../drivers/contract.js';
 import { registryCredentials } from '../drivers/docker/registry-credentials.js';
 import type { LambdaRuntime } from '../agent/lambda.js';
+import { holdBundleLease } from '../images/bundle-lease.js';
+import { pruneRuntimeBundles } from '../images/prune-bundles.js';
 import { prepareRuntimeBundle } from '../images/runtime-bundle.js';
 import { openKnex } from '../store/open.js';
 import { redactDbUrl } from '../store/redact-db-url.js';
@@ -54,6 +59,17 @@ function lambdaCpus(setting: LambdaCpus): number[] | undefined {
     return cpusAllowed(readFileSync('/proc/self/status', 'utf8'));
   } catch {
     return undefined; // not Linux: pinning stays off
+  }
+}
+
+/** Deletes the old runtime bundles beside `hostDir`, logging what it did; never rejects. */
+async function pruneOldBundles(hostDir: string, driver: Driver, log: Logger): Promise<void> {
+  try {
+    const { removed, bytes, failed } = await pruneRuntimeBundles(hostDir, { mountedHostPaths: () => driver.mountedHostPaths() });
+    if (removed.length > 0) log.info({ removed, bytes, dir: dirname(hostDir) }, `removed ${removed.length} old Lambda runtime bundle(s), ${Math.round(bytes / 1024 / 1024)} MiB`);
+    for (const { name, err } of failed) log.warn({ err, name, dir: dirname(hostDir) }, 'an old Lambda runtime bundle could not be removed');
+  } catch (err) {
+    log.warn({ err, dir: dirname(hostDir) }, 'old Lambda runtime bundles could not be pruned');
   }
 }
 
@@ -119,6 +135,9 @@ export async function start(config: Config): Promise<Running> {
   } catch (err) {
     log.warn({ err }, 'the Lambda runtime bundle could not be prepared (run `npm run build`): lambda-format fns will answer 501');
   }
+  // Held while this server runs; the bundles earlier versions left beside it go, in the background.
+  const releaseBundle = lambda && holdBundleLease(lambda.hostDir, log);
+  const pruning = lambda && pruneOldBundles(lambda.hostDir, driver, log);
   const cpus = lambdaCpus(a.lambdaCpus);
   log.debug({ setting: a.lambdaCpus, cpus }, 'CPUs for pinning Lambda containers');
   const agent = new Agent(
@@ -257,6 +276,8 @@ export async function start(config: Config): Promise<Running> {
     await agent.shutdown();
     server.closeAllConnections();
     await closed;
+    releaseBundle?.();
+    await pruning;
     await driver.close();
     await retention.stop();
     await store.close();

@@ -7,6 +7,7 @@ import type { Stats } from 'node:fs';
 import { chmod, copyFile, link, lstat, mkdir, mkdtemp, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, posix } from 'node:path';
+import { touchBundle } from './bundle-lease.js';
 import { findLoader, sha256File, sharedLibraries } from './host-image.js';
 
 /** Where the bundle is mounted in the container. */
@@ -204,6 +205,9 @@ const notPermitted = (err: unknown): boolean => errCode(err) === 'EPERM' || errC
 
 /** Makes `hostDir` a complete, trusted bundle, or finds it one; false when its name cannot be had. */
 async function placeBundle(hostDir: string, files: BundleFile[]): Promise<boolean> {
+  // Its lease (bundle-lease.ts) is taken before it is looked at: a server pruning it meanwhile
+  // either sees the fresh mtime and puts it back, or has moved it away and it is built again.
+  await touchBundle(hostDir).catch(() => {});
   if (await complete(hostDir, files)) return true;
   await mkdir(dirname(hostDir), { recursive: true });
   // A damaged or untrusted bundle (not a half-built one: those never carry the final name) is
