@@ -1,9 +1,9 @@
 // Deletes old runtime bundles beside this server's (images/stale-bundles.ts decides which). A
 // bundle another server holds has a fresh mtime (images/bundle-lease.ts); one refreshed while
 // it is being taken is put back.
-import { randomBytes } from 'node:crypto';
 import { lstat, readdir, realpath, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { asideName, errCode } from './runtime-bundle.js';
 import { BUNDLE_GRACE_MS, bundleBase, oldBundle, staleBundles, type BundleEntry } from './stale-bundles.js';
 
 export interface PruneOptions {
@@ -20,8 +20,6 @@ export interface Pruned {
   /** The names that could not be deleted, and why. */
   failed: { name: string; err: unknown }[];
 }
-
-const errCode = (err: unknown): string | undefined => (err as NodeJS.ErrnoException).code;
 
 /** Deletes the stale bundles in the directory of `hostDir` (this server's bundle, which stays). */
 export async function pruneRuntimeBundles(hostDir: string, opts: PruneOptions): Promise<Pruned> {
@@ -62,7 +60,7 @@ export async function pruneRuntimeBundles(hostDir: string, opts: PruneOptions): 
 async function removeUnlessRefreshed(dir: string, name: string, graceMs: number): Promise<number | undefined> {
   const path = join(dir, name);
   // Named as runtime-bundle.ts names what it moves aside, so a crash here leaves a leftover the next prune takes.
-  const aside = join(dir, `${bundleBase(name)}.old-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const aside = asideName(join(dir, bundleBase(name) ?? name));
   try {
     await rename(path, aside);
   } catch (err) {

@@ -160,7 +160,7 @@ async function writeBundle(dir: string, files: BundleFile[]): Promise<void> {
   }
 }
 
-function errCode(err: unknown): string | undefined {
+export function errCode(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException).code;
 }
 
@@ -200,6 +200,11 @@ async function builtCopy(name: string, files: BundleFile[]): Promise<string> {
   }
 }
 
+/** Where a bundle is moved before it is deleted (images/stale-bundles.ts knows the form as a leftover). */
+export function asideName(hostDir: string): string {
+  return `${hostDir}.old-${process.pid}-${randomBytes(4).toString('hex')}`;
+}
+
 /** Refused for want of permission: a name another user holds where Kiln may not move it. */
 const notPermitted = (err: unknown): boolean => errCode(err) === 'EPERM' || errCode(err) === 'EACCES';
 
@@ -213,7 +218,7 @@ async function placeBundle(hostDir: string, files: BundleFile[]): Promise<boolea
   // A damaged or untrusted bundle (not a half-built one: those never carry the final name) is
   // moved aside atomically, then deleted; ENOENT means it was not there or another process moved
   // it. One Kiln may not move (another user's, in a sticky temp dir) stays, and is not used.
-  const aside = `${hostDir}.old-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const aside = asideName(hostDir);
   const movable = await rename(hostDir, aside).then(
     () => rm(aside, { recursive: true, force: true }).then(() => true),
     (err: unknown) => {
