@@ -8,17 +8,15 @@ import { toCallerResponse, type Headers } from './headers.js';
 import { headOf } from './content-sniff.js';
 import { answerHeaders } from './answer-headers.js';
 import { lambdaErrorOf } from './call-error.js';
+import { cutAnswer, type BegunAnswer } from './cut-answer.js';
 
 /** Where a call's answer goes: a node ServerResponse, or a sink for detached calls. */
-export interface ResponseTarget {
+export interface ResponseTarget extends BegunAnswer {
   readonly headersSent: boolean;
   readonly destroyed: boolean;
   writeHead(status: number, headers: OutgoingHttpHeaders): unknown;
   write(chunk: Buffer): boolean;
   end(chunk?: Buffer): unknown;
-  destroy(err?: Error): unknown;
-  /** A ServerResponse's: sends what its corked socket holds (see cutShort). */
-  uncork?(): void;
   /** A ServerResponse's: sends the head written so far. */
   flushHeaders?(): void;
   once(event: 'drain' | 'close', listener: () => void): unknown;
@@ -91,17 +89,6 @@ function drained(res: ResponseTarget, signal: AbortSignal): Promise<void> {
   });
 }
 
-/**
- * Ends a begun answer without its last chunk, so the caller cannot take it for a whole one,
- * keeping what was written: a response corks its socket until the next tick, and a destroy in
- * the turn of a write (the daemon's head, first bytes and error trailers read together) would
- * drop the head with them, leaving the caller no answer at all.
- */
-function cutShort(res: ResponseTarget, err: Error): void {
-  res.uncork?.();
-  res.destroy(err);
-}
-
 const asError = (reason: unknown): Error => (reason instanceof Error ? reason : new Error(String(reason)));
 
 export interface RelayResult {
@@ -171,7 +158,7 @@ export function relayCall(
       else resolve({ status, ...(functionError !== undefined && { functionError }), ...(errorDoc && { errorDoc }), ...(platformLog && { platformLog }), ...(streamError !== undefined && { streamError }) });
     };
     const stop = (ctl: Dispatcher.DispatchController, err: Error) => {
-      if (streaming) cutShort(res, err);
+      if (streaming) cutAnswer(res, err);
       ctl.abort(err);
     };
 
@@ -266,7 +253,7 @@ export function relayCall(
           // error typed for callers that can still say what happened (the Lambda APIs).
           streamError = failed;
           const message = trailerValue(trailers[STREAM_ERROR_MESSAGE_TRAILER]);
-          cutShort(res, new StreamCutError(streamError, message === undefined ? undefined : Buffer.from(message, 'base64').toString('utf8')));
+          cutAnswer(res, new StreamCutError(streamError, message === undefined ? undefined : Buffer.from(message, 'base64').toString('utf8')));
         } else if (streaming) res.end();
         else {
           // Headers and body in one write.
@@ -278,7 +265,7 @@ export function relayCall(
         settle(undefined);
       },
       onResponseError(_ctl, err) {
-        if (streaming && !res.destroyed) cutShort(res, err);
+        if (streaming && !res.destroyed) cutAnswer(res, err);
         // The function's answer, not the container, is at fault: said at once, as its error.
         if ((err as { code?: unknown }).code === 'UND_ERR_HEADERS_OVERFLOW') {
           settle(new AgentError('response-too-large', `function response headers too large: over ${MAX_RESPONSE_HEAD_BYTES} bytes`));

@@ -9,6 +9,7 @@ import { HostNotAllowedError } from './allowed-hosts.js';
 import { UnauthorizedError } from './auth.js';
 import { ConflictError, DatabaseTimeoutError, NotFoundError, UnstorableValueError } from '../store/errors.js';
 import { boundUnreadBody } from './unread-body.js';
+import { cutAnswer } from '../agent/cut-answer.js';
 
 /** The answer to a URL with a NUL (%00), which no name, id or source holds. */
 export const NUL_IN_URL = 'Invalid URL: it contains a NUL (%00) character';
@@ -118,7 +119,7 @@ export function sendError(res: ServerResponse, err: unknown, log: Logger, contex
   const { status, body, headers } = toHttpError(err);
   if (logWorthy(err, status)) log.error({ err, ...context }, 'request failed');
   if (res.headersSent || res.destroyed) {
-    res.destroy();
+    cutAnswer(res);
     return;
   }
   sendJson(res, status, body, headers);
@@ -266,7 +267,7 @@ export function sendLambdaError(res: ServerResponse, err: unknown, log: Logger, 
   const outcome = toLambdaError(err, ctx.timeoutSec);
   if (outcome.kind === 'platform' && logWorthy(err, outcome.status) && !(err instanceof AgentError)) log.error({ err, ...context }, 'request failed');
   if (res.headersSent || res.destroyed) {
-    res.destroy();
+    cutAnswer(res);
     return;
   }
   const base = { ...headers, 'X-Amzn-RequestId': requestId };

@@ -2,12 +2,23 @@
 // stop reading must not hold a container past the fn's timeout.
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { agentSuite, type AgentSuite } from '../helpers/agent-suite.js';
 import { eventually } from '../helpers/containers.js';
 import { call, startServer } from '../helpers/server.js';
 
 const KiB = 1024;
+
+/** A program's exit code and output (a non-zero exit is an answer here, not a failure). */
+function run(cmd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { encoding: 'utf8' }, (err, stdout, stderr) => {
+      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
 
 describe('streaming answers', () => {
   let t: AgentSuite;
@@ -70,6 +81,17 @@ describe('streaming answers', () => {
     const r = await fetch(`${t.srv.url}/invoke/${fn.id}`, { method: 'POST', body: JSON.stringify({ bytes: 400 * KiB }) });
     assert.equal(r.status, 200, 'headers went out with the first 64 KiB');
     await assert.rejects(r.text(), 'the body is cut short, not completed');
+    assert.ok(await eventually(async () => (await calls(fn.id)).some((c) => /too large/.test(c.error ?? ''))));
+  });
+
+  test('an HTTP/1.0 caller (no chunks: the close ends the body) gets a reset, not a clean close, when the answer is cut off', async () => {
+    // nginx's default proxy_pass speaks HTTP/1.0 upstream: a clean close there would pass on a
+    // whole-looking 200. curl, as a caller: it tells a reset (exit 56) from a clean end (exit 0).
+    const fn = await mkFn('undeclared-10');
+    const got = await run('curl', ['-0', '-sS', '-o', '/dev/null', '-D', '-', '--data-binary', JSON.stringify({ bytes: 400 * KiB }), `${t.srv.url}/invoke/${fn.id}`]);
+    assert.equal(got.code, 56, `the cut must be an error to the caller, not a whole answer: exit ${got.code}, ${got.stderr}`);
+    assert.match(got.stdout, /^HTTP\/1\.1 200 /, 'the head went out with the first 64 KiB');
+    assert.doesNotMatch(got.stdout, /transfer-encoding/i, 'an HTTP/1.0 caller gets no chunks');
     assert.ok(await eventually(async () => (await calls(fn.id)).some((c) => /too large/.test(c.error ?? ''))));
   });
 
