@@ -13,7 +13,7 @@ import { crossSiteRefusal } from './cross-site.js';
 import { pathOf } from './request-path.js';
 import { boundUnreadBodyAtHead } from './unread-body.js';
 import { holdContinue } from './expect-continue.js';
-import { API_SERVER_OPTIONS } from './http-options.js';
+import { apiServerOptions } from './http-options.js';
 import { answerClientError } from './client-error.js';
 import type { RewrittenRequest } from './gateway-url.js';
 import { ApiError, LambdaApiError, sendError, sendLambdaError } from './errors.js';
@@ -249,7 +249,7 @@ export async function start(config: Config): Promise<Running> {
     boundUnreadBodyAtHead(res);
     app(req, res);
   };
-  const server = createServer(API_SERVER_OPTIONS, handle);
+  const server = createServer(apiServerOptions(config.keepAliveTimeoutMs), handle);
   // What the parser cannot read gets Kiln's JSON error, not Node's bare status line.
   server.on('clientError', answerClientError);
   // `Expect: 100-continue`: routed as any request; the 100 goes out only if the body is read.

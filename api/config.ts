@@ -268,6 +268,8 @@ const envSchema = z.object({
   KILN_LOG_FRAMES: bool,
   KILN_LOOKUP_CACHE_MSECS: msFrom(1000, 0),
   KILN_DB_TIMEOUT_MSECS: msFrom(DEFAULT_DB_TIMEOUT_MS, 1),
+  // Longer than the load balancers that keep theirs longest (GCP 600 s, OCI 310 s); 0: never, as Go's server.
+  KILN_KEEPALIVE_TIMEOUT_MSECS: msFrom(620_000, 0),
   // A week; 0 keeps calls for ever.
   KILN_CALL_RETENTION_HOURS: hoursFrom(168),
   KILN_UI: boolOn,
@@ -310,6 +312,8 @@ export interface Config {
   lookupCacheMs: number;
   /** The longest wait on PostgreSQL or MySQL, for a connection or a statement. */
   dbTimeoutMs: number;
+  /** How long an idle kept-alive connection is kept open; 0: until the client closes it. */
+  keepAliveTimeoutMs: number;
   /** How long calls and their logs are kept, from their creation; 0: for ever. */
   callRetentionMs: number;
   /** Serve the web view at /ui/. */
@@ -399,6 +403,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     publicUrl: e.FN_PUBLIC_LB_URL?.replace(/\/+$/, ''),
     lookupCacheMs: e.KILN_LOOKUP_CACHE_MSECS,
     dbTimeoutMs: e.KILN_DB_TIMEOUT_MSECS,
+    keepAliveTimeoutMs: e.KILN_KEEPALIVE_TIMEOUT_MSECS,
     callRetentionMs: Math.round(e.KILN_CALL_RETENTION_HOURS * 3_600_000),
     ui: e.KILN_UI,
     authTokens: e.KILN_AUTH_TOKENS ?? [],

@@ -8,17 +8,18 @@ export const MAX_REQUEST_HEAD_BYTES = 1 << 20;
 export const HEADERS_TIMEOUT_MS = 60_000;
 
 /**
- * How long an idle kept-alive connection is kept: longer than the 60 s load balancers and proxies
- * keep theirs (ALB, nginx's upstream keepalive), so they close first and never send a request
- * into our close. Go's server never closes one; Node's default is 5 s.
+ * The API server's options. An idle kept-alive connection is kept `keepAliveTimeoutMs`
+ * (KILN_KEEPALIVE_TIMEOUT_MSECS): a load balancer or proxy that keeps its upstream connections
+ * longer sends a request into our close and answers its caller 502, and Go's server (Fn's) never
+ * closes one. Node's default is 5 s.
  */
-export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
-
-export const API_SERVER_OPTIONS: ServerOptions = {
-  maxHeaderSize: MAX_REQUEST_HEAD_BYTES,
-  // No deadline on a whole request (Node's is 300 s, cut with a 408): a slow upload is bounded
-  // by FN_MAX_REQUEST_SIZE only, as on Fn, once its head is in.
-  requestTimeout: 0,
-  headersTimeout: HEADERS_TIMEOUT_MS,
-  keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
-};
+export function apiServerOptions(keepAliveTimeoutMs: number): ServerOptions {
+  return {
+    maxHeaderSize: MAX_REQUEST_HEAD_BYTES,
+    // No deadline on a whole request (Node's is 300 s, cut with a 408): a slow upload is bounded
+    // by FN_MAX_REQUEST_SIZE only, as on Fn, once its head is in.
+    requestTimeout: 0,
+    headersTimeout: HEADERS_TIMEOUT_MS,
+    keepAliveTimeout: keepAliveTimeoutMs,
+  };
+}

@@ -1,7 +1,7 @@
 // The API server's HTTP edges, as Fn's Go server has them: an early answer to a large unread
 // body says `Connection: close` (so keep-alive clients do not reuse a connection about to
 // close), `100 Continue` only when the body is wanted, 1 MiB request heads, no deadline on a
-// whole request, and idle kept-alive connections kept 65 s.
+// whole request, and idle kept-alive connections kept 620 s (KILN_KEEPALIVE_TIMEOUT_MSECS).
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { connect } from 'node:net';
@@ -15,6 +15,17 @@ import { call, startServer, type TestServer } from '../helpers/server.js';
 const LIMIT = 64 * 1024; // FN_MAX_REQUEST_SIZE here
 const NO_FN = '01ARZ3NDEKTSV4RRFFQ69G5FAV';
 const MB = Buffer.alloc(1024 * 1024, 'x');
+
+/** A GET of /version on a pooled connection: its status, whether the socket was reused, its Keep-Alive header. */
+function keptAliveGet(url: string, agent: http.Agent): Promise<{ status: number; reused: boolean; keepAlive: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(`${url}/version`, { agent }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, reused: req.reusedSocket, keepAlive: String(res.headers['keep-alive']) }));
+    });
+    req.on('error', reject);
+  });
+}
 
 describe('HTTP edges of the API server', () => {
   let db: TestDb;
@@ -220,25 +231,36 @@ describe('HTTP edges of the API server', () => {
 
   // Node's 5 s default closed an idle connection that pooling clients (ALB, nginx, Python) still
   // held, and their next request on it failed.
-  test('a kept-alive connection idle for 6 s still serves the next request', async () => {
+  test('a kept-alive connection idle for 6 s still serves the next request; answers say how long it is kept', async () => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    const get = () =>
-      new Promise<{ status: number; reused: boolean; keepAlive: string | undefined }>((resolve, reject) => {
-        const req = http.get(`${srv.url}/version`, { agent }, (res) => {
-          res.resume();
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, reused: req.reusedSocket, keepAlive: String(res.headers['keep-alive']) }));
-        });
-        req.on('error', reject);
-      });
     try {
-      assert.equal(srv.http.keepAliveTimeout, 65_000);
-      const first = await get();
-      assert.deepEqual([first.status, first.keepAlive], [200, 'timeout=65']);
+      assert.equal(srv.http.keepAliveTimeout, 620_000);
+      const first = await keptAliveGet(srv.url, agent);
+      assert.deepEqual([first.status, first.keepAlive], [200, 'timeout=620']);
       await sleep(6000);
-      const second = await get();
+      const second = await keptAliveGet(srv.url, agent);
       assert.deepEqual([second.status, second.reused], [200, true]);
     } finally {
       agent.destroy();
+    }
+  });
+
+  // A load balancer that keeps its upstream connections longer than Kiln sends requests into
+  // Kiln's close (502s): the setting lets the operator outlast it, or never close (0, as Go).
+  test('KILN_KEEPALIVE_TIMEOUT_MSECS sets how long an idle connection is kept; 0 keeps it until the client closes it', async () => {
+    for (const [setting, header, reusedAfter2s] of [['1000', 'timeout=1', false], ['0', 'undefined', true]] as const) {
+      const other = await startServer(db.url, { KILN_KEEPALIVE_TIMEOUT_MSECS: setting });
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      try {
+        const first = await keptAliveGet(other.url, agent);
+        assert.deepEqual([first.status, first.keepAlive], [200, header], setting);
+        await sleep(2500);
+        const second = await keptAliveGet(other.url, agent);
+        assert.deepEqual([second.status, second.reused], [200, reusedAfter2s], `${setting}: the idle connection ${reusedAfter2s ? 'is kept' : 'is closed by Kiln'}`);
+      } finally {
+        agent.destroy();
+        await other.stop();
+      }
     }
   });
 
