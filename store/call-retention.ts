@@ -4,17 +4,12 @@
 // small batches, each a short transaction, so the calls being written meanwhile (on SQLite, by
 // the one writer) wait for a batch, not for the whole backlog.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { encodeTime } from 'ulid';
+import { idBoundAt } from './call-ids.js';
 import type { CallPruning } from './types.js';
 
 interface RetentionLog {
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
-}
-
-/** The smallest ULID of millisecond `timeMs`: every id made before that millisecond sorts before it. */
-export function idBoundAt(timeMs: number): string {
-  return encodeTime(Math.max(0, Math.floor(timeMs)), 10) + '0'.repeat(16);
 }
 
 /** How often to prune: a tenth of the retention, at least every 10 minutes and at most every second. */

@@ -4,6 +4,7 @@ import { isForeignKeyViolation, isUniqueViolation, longestIndexed, tooLongValue,
 import { ConflictError, NotFoundError, UnstorableValueError } from './errors.js';
 import { SqliteWrites } from './sqlite-busy.js';
 import { SqliteCallWriter, type CallRow } from './sqlite-call-writer.js';
+import { idRangeOf } from './call-ids.js';
 import {
   DEFAULT_APP_SHAPE, type App, type Call, type CallQuery, type CallStatus, type Change, type Fn, type FnFormat, type Page,
   type PageQuery, type Store, type Trigger,
@@ -472,9 +473,13 @@ export class SqlStore implements Store {
   async listCalls(q: CallQuery): Promise<Page<Call>> {
     const qb = this.db('calls').select('*').where({ fn_id: q.fnId });
     if (q.after !== undefined) qb.where('id', '<', q.after);
-    // created_at is fixed-width RFC 3339 text on every backend, so text order is time order.
+    // created_at is fixed-width RFC 3339 text on every backend, so text order is time order. The
+    // id range around it is what the (fn_id, id) index can seek by (store/call-ids.ts).
     if (q.createdAfter !== undefined) qb.where('created_at', '>', q.createdAfter);
     if (q.createdBefore !== undefined) qb.where('created_at', '<', q.createdBefore);
+    const { idFrom, idBefore } = idRangeOf(q.createdAfter, q.createdBefore);
+    if (idFrom !== undefined) qb.where('id', '>=', idFrom);
+    if (idBefore !== undefined) qb.where('id', '<', idBefore);
     const rows = (await qb.orderBy('id', 'desc').limit(q.perPage)) as Row[];
     const items = rows.map(toCall);
     const page: Page<Call> = { items };

@@ -6,6 +6,7 @@ import { SqlStore } from '../../store/sql-store.js';
 import type { Call } from '../../store/types.js';
 import { backends, type TestDb } from '../helpers/db.js';
 import { call, startServer, type TestServer } from '../helpers/server.js';
+import { encodeTime } from 'ulid';
 
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 const TS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
@@ -251,11 +252,13 @@ for (const backend of backends) {
       const store = new SqlStore(knex);
       const mk = (id: string, created: string): Call =>
         ({ id, app_id: 'A'.repeat(26), fn_id: fnId, status: 'success', created_at: created, completed_at: created, stats: [] });
+      // Ids begin with their creation time, as Kiln makes them; the last character tells them apart here.
+      const idAt = (created: string, n: number) => `${encodeTime(Date.parse(created), 10)}${'0'.repeat(15)}${n}`;
       const calls = [
-        mk('01ARZ3NDEKTSV4RRFFQ69G5FA0', '2023-11-14T22:13:19.999Z'), // 1700000000 is 22:13:20
-        mk('01ARZ3NDEKTSV4RRFFQ69G5FA1', '2023-11-14T22:13:20.000Z'),
-        mk('01ARZ3NDEKTSV4RRFFQ69G5FA2', '2023-11-14T22:13:20.500Z'),
-        mk('01ARZ3NDEKTSV4RRFFQ69G5FA3', '2023-11-14T22:13:30.000Z'), // 1700000010
+        mk(idAt('2023-11-14T22:13:19.999Z', 0), '2023-11-14T22:13:19.999Z'), // 1700000000 is 22:13:20
+        mk(idAt('2023-11-14T22:13:20.000Z', 1), '2023-11-14T22:13:20.000Z'),
+        mk(idAt('2023-11-14T22:13:20.500Z', 2), '2023-11-14T22:13:20.500Z'),
+        mk(idAt('2023-11-14T22:13:30.000Z', 3), '2023-11-14T22:13:30.000Z'), // 1700000010
       ];
       try {
         await store.insertCalls(calls.map((c) => ({ call: c, log: '' })));

@@ -6,7 +6,7 @@ import { ulid } from 'ulid';
 import { openKnex } from '../../store/open.js';
 import { SqlStore } from '../../store/sql-store.js';
 import type { Call } from '../../store/types.js';
-import { idBoundAt } from '../../store/call-retention.js';
+import { idBoundAt } from '../../store/call-ids.js';
 import { backends } from '../helpers/db.js';
 
 const HOUR = 3_600_000;

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeTime, ulid } from 'ulid';
-import { CallRetention, idBoundAt, pruneIntervalMs } from '../../store/call-retention.js';
+import { idBoundAt } from '../../store/call-ids.js';
+import { CallRetention, pruneIntervalMs } from '../../store/call-retention.js';
 import type { CallPruning } from '../../store/types.js';
 
 const boundCases: { at: number; want: string }[] = [
