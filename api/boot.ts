@@ -186,6 +186,7 @@ export async function start(config: Config): Promise<Running> {
     version: packageVersion(),
     maxRequestSize: config.maxRequestSize,
     publicUrl: config.publicUrl,
+    trustProxy: config.trustProxy,
     allowedNetworks: a.allowedNetworks,
     syslogSockets: a.syslogSockets,
     metrics: createMetrics(() => agent.stats()),

@@ -10,6 +10,7 @@ import { parseFnDockerAuth, RegistryAuthError, type AuthEntries } from '../drive
 import { DEFAULT_DB_TIMEOUT_MS } from '../store/db-timeout.js';
 import { allowedHostEntry } from './allowed-hosts.js';
 import { MIN_TOKEN_LENGTH, TOKEN_PATTERN } from './auth.js';
+import { parseTrustProxy, TrustProxyError, type TrustProxy } from './trust-proxy.js';
 
 const MiB = 1024 * 1024;
 
@@ -211,6 +212,17 @@ const fnDockerAuth = z.string().transform((raw, ctx) => {
   }
 });
 
+/** KILN_TRUST_PROXY: Express's `trust proxy` values; one that names no proxy stops start-up. */
+const trustProxy = z.string().transform((raw, ctx) => {
+  try {
+    return parseTrustProxy(raw);
+  } catch (err) {
+    if (!(err instanceof TrustProxyError)) throw err;
+    ctx.addIssue({ code: 'custom', message: `must be false, true, a hop count or addresses and subnets such as "loopback, 10.0.0.0/8", got "${raw}": ${err.message}` });
+    return z.NEVER;
+  }
+});
+
 /** Docker on this machine (its unix socket): only then are this process's CPUs the containers' CPUs. */
 const dockerIsLocal = (dockerHost: string | undefined): boolean => dockerHost === undefined || dockerHost.startsWith('unix://');
 
@@ -276,6 +288,7 @@ const envSchema = z.object({
   KILN_AUTH_TOKENS: authTokens.optional(),
   KILN_AUTH_INVOKE: boolOn,
   KILN_ALLOWED_HOSTS: allowedHosts.optional(),
+  KILN_TRUST_PROXY: trustProxy.optional(),
   KILN_SYSLOG_SOCKETS: syslogSockets.optional(),
   KILN_DOCKER_PULL: boolOn,
   KILN_LAMBDA_CPUS: lambdaCpus,
@@ -324,6 +337,11 @@ export interface Config {
   authInvoke: boolean;
   /** KILN_ALLOWED_HOSTS: without tokens, the Host names answered besides localhost, IPs, this machine's and FN_PUBLIC_LB_URL's. */
   allowedHosts: string[];
+  /**
+   * KILN_TRUST_PROXY, as Express's `trust proxy`: the hops whose X-Forwarded-For (the caller's
+   * address) and X-Forwarded-Proto (the scheme of endpoint annotations) are believed.
+   */
+  trustProxy: TrustProxy;
   agent: {
     nodeId: string;
     iofsPath: string;
@@ -409,6 +427,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     authTokens: e.KILN_AUTH_TOKENS ?? [],
     authInvoke: e.KILN_AUTH_INVOKE,
     allowedHosts: e.KILN_ALLOWED_HOSTS ?? [],
+    trustProxy: e.KILN_TRUST_PROXY ?? false,
     agent: {
       nodeId: e.KILN_NODE_ID ?? (hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 64) || 'kiln'),
       // Absolute: the engine takes a relative bind source for a volume's name (TMPDIR may be relative).

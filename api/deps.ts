@@ -5,6 +5,7 @@ import type { InvokeSpec } from '../agent/agent.js';
 import type { ResponseTarget } from '../agent/relay.js';
 import type { InvokeLookup } from './invoke-lookup.js';
 import type { Metrics } from './metrics.js';
+import type { TrustProxy } from './trust-proxy.js';
 import type { UiAssets } from './routes/ui.js';
 
 /** The part of the agent the HTTP layer uses. */
@@ -24,6 +25,8 @@ export interface ApiDeps {
   version: string;
   maxRequestSize: number;
   publicUrl: string | undefined;
+  /** KILN_TRUST_PROXY: express's `trust proxy`, for req.ip and req.protocol. */
+  trustProxy: TrustProxy;
   /** What the kiln.io/network annotation of an app or fn may name (KILN_ALLOWED_NETWORKS, FN_DOCKER_NETWORKS). */
   allowedNetworks: readonly string[];
   /** The unix sockets an app's syslog_url may name (KILN_SYSLOG_SOCKETS). */

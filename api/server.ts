@@ -16,6 +16,8 @@ export function createApp(deps: ApiDeps): Express {
   app.disable('x-powered-by');
   app.disable('etag');
   app.set('query parser', 'simple');
+  // The invoke paths, served before express, ask the same compiled function (boot.ts).
+  app.set('trust proxy', deps.trustProxy);
 
   app.use(
     pinoHttp({

@@ -22,6 +22,7 @@ const DEFAULTS: Config = {
   authTokens: [],
   authInvoke: true,
   allowedHosts: [],
+  trustProxy: false,
   agent: {
     nodeId: hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 64) || 'kiln',
     iofsPath: join(tmpdir(), 'kiln-iofs'),
@@ -426,3 +427,24 @@ test('loadConfig reports every bad setting at once', () => {
     return true;
   });
 });
+
+const trustProxyCases: { value: string; want: Config['trustProxy'] }[] = [
+  { value: 'false', want: false },
+  { value: ' TRUE ', want: true },
+  { value: '1', want: 1 },
+  { value: '0', want: 0 },
+  { value: 'loopback, 10.0.0.0/8', want: ['loopback', '10.0.0.0/8'] },
+  { value: '192.168.1.1/255.255.255.0,::1', want: ['192.168.1.1/255.255.255.0', '::1'] },
+];
+for (const c of trustProxyCases) {
+  test(`loadConfig KILN_TRUST_PROXY "${c.value}"`, () => assert.deepEqual(loadConfig({ KILN_TRUST_PROXY: c.value }).trustProxy, c.want));
+}
+for (const value of ['yes', 'loopback,', '10.0.0.0/33', 'proxy.example', '1.2.3.4, nothing', '99999999999999999999']) {
+  test(`loadConfig rejects KILN_TRUST_PROXY "${value}"`, () => {
+    assert.throws(() => loadConfig({ KILN_TRUST_PROXY: value }), (err: unknown) => {
+      assert.ok(err instanceof ConfigError, String(err));
+      assert.match(err.message, /KILN_TRUST_PROXY: must be false, true, a hop count or addresses and subnets/);
+      return true;
+    });
+  });
+}
