@@ -93,6 +93,8 @@ export interface InvokeSpec {
   body: Buffer;
   /** Set for HTTP triggers: the gateway protocol; `url` is the full URL the caller used. */
   gateway?: { method: string; url: string };
+  /** The caller's address (the socket's, or behind trusted proxies X-Forwarded-For's); a Lambda fn's sourceIp. */
+  sourceIp?: string;
   /** Aborts when the caller goes away. */
   signal: AbortSignal;
   /**
@@ -391,7 +393,7 @@ export class Agent {
         done = await container.execute(
           {
             callId: spec.callId, headers: spec.headers, body: spec.body, timeoutMs: spec.fn.timeout * 1000,
-            signal: spec.signal, ...(spec.gateway && { gateway: spec.gateway }), ...(spec.streamed && { streamed: true }), ...(spec.buffered && { buffered: true }),
+            signal: spec.signal, ...(spec.gateway && { gateway: spec.gateway }), ...(spec.sourceIp !== undefined && { sourceIp: spec.sourceIp }), ...(spec.streamed && { streamed: true }), ...(spec.buffered && { buffered: true }),
           },
           res,
         );

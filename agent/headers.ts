@@ -11,6 +11,8 @@ const HOP_BY_HOP = new Set([
   // Kiln's Lambda daemon marks a streamed answer, and sends a call's platform log lines and
   // where its output begins in the container's log, with these; they never leave Kiln.
   'kiln-response-mode', 'kiln-log', 'kiln-log-from',
+  // The caller's address, which the agent gives a Lambda daemon: only Kiln's own copy reaches it.
+  'kiln-source-ip',
 ]);
 
 /**
@@ -37,6 +39,8 @@ export interface CallContext {
   deadline: string;
   /** Set for HTTP triggers: the gateway protocol wraps the caller's request. */
   gateway?: { method: string; url: string };
+  /** The caller's address, for a Lambda daemon's function URL event (Fn gives http-stream fns none). */
+  sourceIp?: string;
 }
 
 const canonical = (name: string): string => name.replace(/(^|-)([a-z])/g, (_m, p: string, c: string) => p + c.toUpperCase());
@@ -63,6 +67,7 @@ export function toContainerHeaders(incoming: IncomingHttpHeaders, ctx: CallConte
     out['Fn-Http-Request-Url'] = ctx.gateway.url;
     out['Fn-Intent'] = 'httprequest';
   }
+  if (ctx.sourceIp !== undefined) out['Kiln-Source-Ip'] = ctx.sourceIp;
   out['Fn-Call-Id'] = ctx.callId;
   out['Fn-Deadline'] = ctx.deadline;
   out['Content-Length'] = String(bodyLength);

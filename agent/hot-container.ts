@@ -64,6 +64,8 @@ export interface CallInput {
   headers: IncomingHttpHeaders;
   body: Buffer;
   gateway?: { method: string; url: string };
+  /** The caller's address (see InvokeSpec.sourceIp). */
+  sourceIp?: string;
   timeoutMs: number;
   /** Aborts when the caller goes away. */
   signal: AbortSignal;
@@ -277,6 +279,8 @@ export class HotContainer {
       callId: input.callId,
       deadline: deadlineFrom(Date.now(), input.timeoutMs),
       ...(input.gateway && { gateway: input.gateway }),
+      // Only a Lambda daemon is told: Fn passes no caller address to http-stream fns.
+      ...(this.spec.lambda && input.sourceIp !== undefined && { sourceIp: input.sourceIp }),
     }, input.body.length);
     try {
       const { status, functionError, errorDoc, platformLog, streamError } = await relayCall(this.client, {

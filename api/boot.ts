@@ -29,6 +29,7 @@ import { lambdaStreamHandler } from './lambda-stream.js';
 import { isLambdaApiPath } from './lambda-request.js';
 import { timestamp } from './models/common.js';
 import { loadUiAssets, UiMissingError, type UiAssets } from './routes/ui.js';
+import type { TrustFn } from './trust-proxy.js';
 import { Agent, sweepNode } from '../agent/agent.js';
 import { cpusAllowed } from '../agent/cpu-placement.js';
 import { prepareSocketBase } from '../agent/iofs-base.js';
@@ -198,10 +199,12 @@ export async function start(config: Config): Promise<Running> {
   const authenticate = tokenCheck(config.authTokens, { invoke: config.authInvoke });
   // Without tokens, the names a request may be made to (DNS rebinding; api/allowed-hosts.ts).
   const hosts = hostRules(config.allowedHosts, hostname(), config.publicUrl);
-  const invoke = invokeHandler({ agent, lookup, newId, log, maxRequestSize: config.maxRequestSize, stripAuthorization: authenticate !== undefined });
+  // Express's compiled KILN_TRUST_PROXY: the caller's address on the invoke paths is its req.ip.
+  const trust = app.get('trust proxy fn') as TrustFn;
+  const invoke = invokeHandler({ agent, lookup, newId, log, maxRequestSize: config.maxRequestSize, stripAuthorization: authenticate !== undefined, trust });
   // The Lambda APIs' paths (Invoke, InvokeWithResponseStream), asked only after /invoke and /t/
   // have said no: they pay nothing for them.
-  const lambdaDeps = { agent, lookup, newId, log, maxRequestSize: config.maxRequestSize };
+  const lambdaDeps = { agent, lookup, newId, log, maxRequestSize: config.maxRequestSize, trust };
   const lambdaInvoke = lambdaInvokeHandler(lambdaDeps);
   const lambdaStream = lambdaStreamHandler(lambdaDeps);
   // A request refused before routing (no valid token, a Host not allowed): an AWS SDK reads errors in Lambda's shape only.

@@ -12,6 +12,7 @@ import type { FnTarget, InvokeLookup } from './invoke-lookup.js';
 import { traceInvoke, warnPlatformFailure, type InvokeTrail } from './invoke-log.js';
 import { readBody } from './read-body.js';
 import { pathOf } from './request-path.js';
+import { callerAddress, forwardedFor, type TrustFn } from './trust-proxy.js';
 
 export interface InvokeHandlerDeps {
   agent: Invoker;
@@ -25,6 +26,8 @@ export interface InvokeHandlerDeps {
    * function's business and goes through.
    */
   stripAuthorization?: boolean;
+  /** KILN_TRUST_PROXY as express compiled it: who the caller is (see trust-proxy.ts). */
+  trust: TrustFn;
 }
 
 /** Where a detached call's answer goes: nowhere. */
@@ -76,7 +79,7 @@ function segments(path: string): string[] | undefined {
 
 /** Returns a handler that serves invokes and answers false for every other request. */
 export function invokeHandler(deps: InvokeHandlerDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
-  const { agent, lookup, newId, log, maxRequestSize, stripAuthorization = false } = deps;
+  const { agent, lookup, newId, log, maxRequestSize, stripAuthorization = false, trust } = deps;
 
   const run = async (
     req: IncomingMessage, res: ServerResponse, target: FnTarget, extra: Pick<InvokeSpec, 'triggerId' | 'gateway'>, trail: InvokeTrail | undefined,
@@ -93,7 +96,10 @@ export function invokeHandler(deps: InvokeHandlerDeps): (req: IncomingMessage, r
       const { authorization: _kilnToken, ...rest } = headers;
       headers = rest;
     }
-    const spec = { app: target.app, fn: target.fn, callId, headers, body, ...extra };
+    // A Lambda fn's trigger is its function URL: X-Forwarded-For as AWS's front end gives it,
+    // ending in the caller's address (Fn passes an http-stream fn's headers as they came).
+    if (extra.gateway && target.fn.format === 'lambda') headers = { ...headers, 'x-forwarded-for': forwardedFor(req, trust) };
+    const spec = { app: target.app, fn: target.fn, callId, headers, body, sourceIp: callerAddress(req, trust), ...extra };
     try {
       // Only /invoke may be detached: as Fn, a trigger's caller headers reach the function wrapped
       // (Fn-Http-H-Fn-Invoke-Type) and the call stays synchronous, so a public trigger URL cannot be

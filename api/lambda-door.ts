@@ -14,12 +14,15 @@ import {
 } from './lambda-request.js';
 import { readBody } from './read-body.js';
 import { pathOf } from './request-path.js';
+import type { TrustFn } from './trust-proxy.js';
 
 export interface LambdaDoorDeps {
   lookup: InvokeLookup;
   newId: () => string;
   log: Logger;
   maxRequestSize: number;
+  /** KILN_TRUST_PROXY as express compiled it: who the caller is (see trust-proxy.ts). */
+  trust: TrustFn;
 }
 
 /** A call that has passed the door: its fn, options and payload, and where to answer. */

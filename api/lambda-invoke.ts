@@ -17,6 +17,7 @@ import { idHeaders, LATEST, lambdaDoor, type LambdaCall, type LambdaDoorDeps } f
 import { functionErrorAnswer } from './lambda-function-error.js';
 import { logResult } from './lambda-log.js';
 import { forwardedHeaders, INVOKE_PATH, INVOKE_TYPES } from './lambda-request.js';
+import { callerAddress } from './trust-proxy.js';
 
 export interface LambdaInvokeDeps extends LambdaDoorDeps {
   agent: Invoker;
@@ -63,7 +64,7 @@ export function lambdaInvokeHandler(deps: LambdaInvokeDeps): (req: IncomingMessa
   const { agent, log } = deps;
 
   const run = async ({ req, res, callId, options, target, body }: LambdaCall): Promise<void> => {
-    const spec = { app: target.app, fn: target.fn, callId, headers: forwardedHeaders(req.headers), body };
+    const spec = { app: target.app, fn: target.fn, callId, headers: forwardedHeaders(req.headers), body, sourceIp: callerAddress(req, deps.trust) };
     if (options.invocationType === 'Event') {
       try {
         return await invokeDetached(agent, spec, log, () => {

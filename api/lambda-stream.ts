@@ -19,6 +19,7 @@ import { idHeaders, LATEST, lambdaDoor, type LambdaCall, type LambdaDoorDeps } f
 import { functionErrorAnswer } from './lambda-function-error.js';
 import { logResult } from './lambda-log.js';
 import { forwardedHeaders, STREAM_PATH, STREAM_TYPES } from './lambda-request.js';
+import { callerAddress } from './trust-proxy.js';
 
 export interface LambdaStreamDeps extends LambdaDoorDeps {
   agent: Invoker;
@@ -46,7 +47,7 @@ export function lambdaStreamHandler(deps: LambdaStreamDeps): (req: IncomingMessa
     let failure: unknown;
     try {
       await agent.invoke({
-        app: target.app, fn: target.fn, callId, headers: forwardedHeaders(req.headers), body, signal: gone.signal, streamed: true,
+        app: target.app, fn: target.fn, callId, headers: forwardedHeaders(req.headers), body, signal: gone.signal, streamed: true, sourceIp: callerAddress(req, deps.trust),
         ...(options.tail && { onLog: (l: CallLog) => (callLog = l) }),
       }, answer);
     } catch (err) {

@@ -12,6 +12,22 @@ export interface GatewayRequest {
   url: string;
   /** The caller's headers, unwrapped from Fn-Http-H-*, names in lower case. */
   headers: Record<string, string>;
+  /** The caller's address, as the server saw it (Kiln-Source-Ip); undefined when not said. */
+  sourceIp?: string;
+}
+
+/** Kiln's own request header: the caller's address, which the agent sets (and strips from callers). */
+export const SOURCE_IP_HEADER = 'kiln-source-ip';
+
+/**
+ * requestContext.http.sourceIp from Kiln-Source-Ip: an IPv4-mapped IPv6 address (a server
+ * listening on ::) as the IPv4 address AWS shows; 127.0.0.1 when the daemon is called directly.
+ */
+export function sourceIpOf(given: string | undefined): string {
+  const v = given?.trim();
+  if (!v) return '127.0.0.1';
+  const mapped = /^::ffff:(\d{1,3}(\.\d{1,3}){3})$/i.exec(v);
+  return mapped ? mapped[1]! : v;
 }
 
 /** The gateway request carried by an http-stream call, or undefined for a plain invoke. */
@@ -23,7 +39,8 @@ export function gatewayRequest(h: IncomingHttpHeaders): GatewayRequest | undefin
     headers[name.slice(WRAPPED.length)] = Array.isArray(v) ? v.join(',') : v;
   }
   const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
-  return { method: one(h['fn-http-method']) ?? 'GET', url: one(h['fn-http-request-url']) ?? '/', headers };
+  const sourceIp = one(h[SOURCE_IP_HEADER]);
+  return { method: one(h['fn-http-method']) ?? 'GET', url: one(h['fn-http-request-url']) ?? '/', headers, ...(sourceIp !== undefined && { sourceIp }) };
 }
 
 const TEXTUAL = /^(text\/|application\/(json|xml|javascript|x-www-form-urlencoded)|[^;]*\+(json|xml))/i;
@@ -78,7 +95,8 @@ export function functionUrlEvent(g: GatewayRequest, body: Buffer, requestId: str
         method: g.method,
         path: rawPath,
         protocol: 'HTTP/1.1',
-        sourceIp: headers['x-forwarded-for']?.split(',')[0]?.trim() ?? '127.0.0.1',
+        // The connection's, never a header the caller wrote (X-Forwarded-For is theirs to fill).
+        sourceIp: sourceIpOf(g.sourceIp),
         userAgent: headers['user-agent'] ?? '',
       },
       requestId,

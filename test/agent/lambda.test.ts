@@ -1,6 +1,7 @@
 // `format: lambda` fns on real Docker: Kiln's daemon in the container serves the Runtime,
 // Extensions and Telemetry APIs to unmodified custom runtimes and extensions.
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FN_LABEL } from '../../drivers/docker/driver.js';
@@ -19,6 +20,24 @@ async function callLog(s: AgentSuite, fnId: string, callId: string): Promise<str
   const r = await call(s.srv.url, 'GET', `/v2/fns/${fnId}/calls/${callId}/log`);
   assert.equal(r.status, 200, JSON.stringify(r.body));
   return String(r.body.log ?? JSON.stringify(r.body) ?? '');
+}
+
+/**
+ * A request from 127.0.0.2, a loopback address other than the 127.0.0.1 the daemon falls back
+ * to, so the event's sourceIp can only be it if the server passed the caller's address on.
+ */
+function fromAnotherAddress(base: string, method: string, path: string, headers: Record<string, string>, body = ''): Promise<{ status: number; body: any }> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: hostname, port, method, path, headers, localAddress: '127.0.0.2' }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString() || 'null') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 /**
@@ -473,6 +492,27 @@ describe('a Node runtime using fetch against the Runtime API', () => {
     assert.equal(await made.text(), 'made /web POST');
   });
 
+  test("a function URL event's sourceIp is the caller's address, whatever X-Forwarded-For or Kiln-Source-Ip the caller sends", async () => {
+    const fn = await s.mkFn('whoami', { image, format: 'lambda' });
+    const t = await call(s.srv.url, 'POST', '/v2/triggers', { name: 'whoami', app_id: s.appId, fn_id: fn.id, type: 'http', source: '/whoami' });
+    assert.equal(t.status, 200, JSON.stringify(t.body));
+    const spoofed = { 'x-forwarded-for': '6.6.6.6', 'kiln-source-ip': '7.7.7.7' };
+    const viaTrigger = await fromAnotherAddress(s.srv.url, 'GET', '/t/lambda-node/whoami', spoofed);
+    assert.equal(viaTrigger.status, 200, JSON.stringify(viaTrigger.body));
+    const { echo } = viaTrigger.body;
+    assert.equal(echo.requestContext.http.sourceIp, '127.0.0.2');
+    // As AWS's front end: the caller's list, then the address it came from.
+    assert.equal(echo.headers['x-forwarded-for'], '6.6.6.6, 127.0.0.2');
+    assert.equal(echo.headers['kiln-source-ip'], undefined);
+    // /invoke passes the caller's headers as they are (as Fn's does), Fn-Intent too: the event
+    // it then makes still has the caller's real address.
+    const viaInvoke = await fromAnotherAddress(s.srv.url, 'POST', `/invoke/${fn.id}`, {
+      ...spoofed, 'fn-intent': 'httprequest', 'fn-http-method': 'GET', 'fn-http-request-url': '/t/lambda-node/whoami',
+    });
+    assert.equal(viaInvoke.status, 200, JSON.stringify(viaInvoke.body));
+    assert.equal(viaInvoke.body.echo.requestContext.http.sourceIp, '127.0.0.2');
+  });
+
   // The agent once read only 16 KiB of an answer's head: past that its connection to the container
   // broke, the container was dropped and the caller got the agent's own 502 a second later.
   test('a function URL result with 20 KiB of headers: 502 Function.ResponseSizeTooLarge, recorded; the container stays', async () => {
@@ -574,6 +614,53 @@ describe('a Node runtime using fetch against the Runtime API', () => {
     assert.ok(m.durationMs > 0 && m.billedDurationMs >= Math.ceil(m.durationMs) - 1);
     assert.ok(m.initDurationMs > 0);
     assert.ok(events.some((e) => e.type === 'function' && /handling/.test(String(e.record))), 'function log lines are delivered');
+  });
+});
+
+describe('behind a trusted proxy (KILN_TRUST_PROXY=loopback)', () => {
+  let s: AgentSuite;
+  let image: string;
+  before(async () => {
+    image = await lambdaFixtureImage('node-runtime');
+    s = await agentSuite('lambda-proxy', { KILN_TRUST_PROXY: 'loopback' });
+  });
+  after(() => s.close());
+
+  test("sourceIp is the address the proxy added: X-Forwarded-For's right-most untrusted entry", async () => {
+    const fn = await s.mkFn('whoami', { image, format: 'lambda' });
+    const t = await call(s.srv.url, 'POST', '/v2/triggers', { name: 'whoami', app_id: s.appId, fn_id: fn.id, type: 'http', source: '/whoami' });
+    assert.equal(t.status, 200, JSON.stringify(t.body));
+    // The caller wrote 6.6.6.6; the proxy (at 127.0.0.2, loopback) appended the address it saw.
+    const r = await fromAnotherAddress(s.srv.url, 'GET', '/t/lambda-proxy/whoami', { 'x-forwarded-for': '6.6.6.6, 203.0.113.7', 'kiln-source-ip': '7.7.7.7' });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.echo.requestContext.http.sourceIp, '203.0.113.7');
+    assert.equal(r.body.echo.headers['x-forwarded-for'], '6.6.6.6, 203.0.113.7');
+    assert.equal(r.body.echo.headers['kiln-source-ip'], undefined);
+    // The same through the Lambda Invoke API: an Invoke makes no function URL event, whatever it sends.
+    const invoked = await fromAnotherAddress(s.srv.url, 'POST', `/2015-03-31/functions/${fn.id}/invocations`, {
+      'x-forwarded-for': '203.0.113.7', 'kiln-source-ip': '7.7.7.7', 'fn-intent': 'httprequest',
+    }, JSON.stringify({ n: 1 }));
+    assert.equal(invoked.status, 200, JSON.stringify(invoked.body));
+    assert.deepEqual(invoked.body.echo, { n: 1 });
+  });
+
+  test("a trusted proxy's X-Forwarded-Proto is the endpoint annotations' scheme (express's req.protocol)", async () => {
+    const fn = await s.mkFn('annotated');
+    const viaProxy = await fromAnotherAddress(s.srv.url, 'GET', `/v2/fns/${fn.id}`, { 'x-forwarded-proto': 'https' });
+    assert.match(viaProxy.body.annotations['fnproject.io/fn/invokeEndpoint'], /^https:\/\/127\.0\.0\.1:\d+\/invoke\//);
+    const plain = await fromAnotherAddress(s.srv.url, 'GET', `/v2/fns/${fn.id}`, {});
+    assert.match(plain.body.annotations['fnproject.io/fn/invokeEndpoint'], /^http:\/\//);
+  });
+
+  test('an http-stream fn gets no caller address: its trigger passes the headers as Fn does', async () => {
+    const fn = await s.mkFn('plain');
+    const t = await call(s.srv.url, 'POST', '/v2/triggers', { name: 'plain', app_id: s.appId, fn_id: fn.id, type: 'http', source: '/plain' });
+    assert.equal(t.status, 200, JSON.stringify(t.body));
+    const r = await fromAnotherAddress(s.srv.url, 'GET', '/t/lambda-proxy/plain', { 'x-forwarded-for': '6.6.6.6', 'kiln-source-ip': '7.7.7.7' });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const seen = r.body.headers as Record<string, string>;
+    assert.equal(seen['fn-http-h-x-forwarded-for'], '6.6.6.6');
+    assert.deepEqual(Object.keys(seen).filter((k) => k.includes('kiln-source-ip')), []);
   });
 });
 

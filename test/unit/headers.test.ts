@@ -71,6 +71,20 @@ const containerCases: { name: string; incoming: IncomingHttpHeaders; ctx: CallCo
     expected: { 'Fn-Http-H-Fn-Call-Id': 'evil', ...gatewayHeaders(0) },
   },
   {
+    name: "a caller's Kiln-Source-Ip never reaches the container, unwrapped or wrapped; the call's own does",
+    incoming: { 'kiln-source-ip': '6.6.6.6', 'x-keep': 'k' },
+    ctx: { ...invokeCtx, sourceIp: '172.17.0.1' },
+    bodyLength: 0,
+    expected: { 'x-keep': 'k', 'Kiln-Source-Ip': '172.17.0.1', ...fnHeaders(0) },
+  },
+  {
+    name: "trigger: a caller's Kiln-Source-Ip is not wrapped either",
+    incoming: { 'kiln-source-ip': '6.6.6.6' },
+    ctx: gatewayCtx,
+    bodyLength: 0,
+    expected: gatewayHeaders(0),
+  },
+  {
     name: 'invoke: every hop-by-hop header is dropped',
     incoming: { ...hopByHop, 'x-keep': 'yes' },
     ctx: invokeCtx,

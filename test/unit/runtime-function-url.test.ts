@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { answerHeaders, functionUrlAnswer, functionUrlEvent, gatewayRequest } from '../../runtime/function-url.js';
+import { answerHeaders, functionUrlAnswer, functionUrlEvent, gatewayRequest, sourceIpOf } from '../../runtime/function-url.js';
 
 test('gatewayRequest: only calls with Fn-Intent: httprequest, headers unwrapped', () => {
   assert.equal(gatewayRequest({ 'fn-call-id': 'x' }), undefined);
@@ -8,6 +8,30 @@ test('gatewayRequest: only calls with Fn-Intent: httprequest, headers unwrapped'
     gatewayRequest({ 'fn-intent': 'httprequest', 'fn-http-method': 'PATCH', 'fn-http-request-url': '/t/a/b?c=d', 'fn-http-h-x-a': ['1', '2'], 'fn-http-h-host': 'h' }),
     { method: 'PATCH', url: '/t/a/b?c=d', headers: { 'x-a': '1,2', host: 'h' } },
   );
+});
+
+test('gatewayRequest: the caller address from Kiln-Source-Ip, not from a wrapped header', () => {
+  const g = gatewayRequest({ 'fn-intent': 'httprequest', 'kiln-source-ip': '172.17.0.1', 'fn-http-h-x-forwarded-for': '6.6.6.6', 'fn-http-h-kiln-source-ip': '7.7.7.7' });
+  assert.equal(g?.sourceIp, '172.17.0.1');
+  assert.equal(g?.headers['x-forwarded-for'], '6.6.6.6');
+});
+
+const sourceIpCases: { given: string | undefined; want: string }[] = [
+  { given: '172.17.0.1', want: '172.17.0.1' },
+  { given: '::ffff:203.0.113.7', want: '203.0.113.7' },
+  { given: '::FFFF:10.0.0.1', want: '10.0.0.1' },
+  { given: '2001:db8::1', want: '2001:db8::1' },
+  { given: '::1', want: '::1' },
+  { given: undefined, want: '127.0.0.1' },
+  { given: '  ', want: '127.0.0.1' },
+];
+for (const c of sourceIpCases) test(`sourceIpOf ${JSON.stringify(c.given)}`, () => assert.equal(sourceIpOf(c.given), c.want));
+
+test('functionUrlEvent: sourceIp is the caller address, never X-Forwarded-For', () => {
+  const rc = (g: Parameters<typeof functionUrlEvent>[0]) => (functionUrlEvent(g, Buffer.alloc(0), 'r', 0, 'f').requestContext as Record<string, any>).http.sourceIp;
+  assert.equal(rc({ method: 'GET', url: '/t/a/p', headers: { 'x-forwarded-for': '6.6.6.6' }, sourceIp: '::ffff:172.17.0.1' }), '172.17.0.1');
+  // The daemon called directly (no Kiln in front): the loopback, whatever the header says.
+  assert.equal(rc({ method: 'GET', url: '/t/a/p', headers: { 'x-forwarded-for': '6.6.6.6' } }), '127.0.0.1');
 });
 
 const eventCases: { name: string; url: string; headers?: Record<string, string>; body?: string | Buffer; want: Record<string, unknown> }[] = [
