@@ -98,8 +98,10 @@ export function invokeHandler(deps: InvokeHandlerDeps): (req: IncomingMessage, r
     }
     // A Lambda fn's trigger is its function URL: X-Forwarded-For as AWS's front end gives it,
     // ending in the caller's address (Fn passes an http-stream fn's headers as they came).
-    if (extra.gateway && target.fn.format === 'lambda') headers = { ...headers, 'x-forwarded-for': forwardedFor(req, trust) };
-    const spec = { app: target.app, fn: target.fn, callId, headers, body, sourceIp: callerAddress(req, trust), ...extra };
+    // Only a Lambda daemon is told the caller's address: asked for no other fn, on the warm path.
+    const lambda = target.fn.format === 'lambda';
+    if (extra.gateway && lambda) headers = { ...headers, 'x-forwarded-for': forwardedFor(req, trust) };
+    const spec = { app: target.app, fn: target.fn, callId, headers, body, ...(lambda && { sourceIp: callerAddress(req, trust) }), ...extra };
     try {
       // Only /invoke may be detached: as Fn, a trigger's caller headers reach the function wrapped
       // (Fn-Http-H-Fn-Invoke-Type) and the call stays synchronous, so a public trigger URL cannot be
