@@ -6,6 +6,7 @@ import { DriverError, LogDestinationError, NetworkNotFoundError } from '../error
 import { coverImageVolumes } from './create-options.js';
 import { ENGINE_CALL_MS, engineCall } from './engine-call.js';
 import { toStat, type DockerStatsJson } from './stats.js';
+import { AttachFrames } from './attach-frames.js';
 
 /** How long the stats stream outlives the last call. */
 const STATS_LINGER_MS = 2000;
@@ -80,11 +81,9 @@ export class DockerCookie implements Cookie {
     const c = this.c;
     // Attach before start so no early output (say, why it failed to start) is lost.
     const stream = (await this.engineCall('attaching to container', (abortSignal) => c.attach({ stream: true, stdout: true, stderr: true, logs: false, abortSignal }), signal)) as unknown as Readable;
-    c.modem.demuxStream(
-      stream,
-      { write: (b: Buffer) => (this.task.logger.stdout.write(b), true) } as unknown as NodeJS.WritableStream,
-      { write: (b: Buffer) => (this.task.logger.stderr.write(b), true) } as unknown as NodeJS.WritableStream,
-    );
+    const { stdout, stderr } = this.task.logger;
+    const frames = new AttachFrames((n, bytes) => (n === 2 ? stderr : stdout).write(bytes));
+    stream.on('data', (chunk: Buffer) => frames.push(chunk));
     stream.on('error', () => {});
     // Ask for the exit before starting, so a container that dies at once is still seen.
     const exited = c.wait({ condition: 'next-exit' }) as Promise<{ StatusCode: number }>;
