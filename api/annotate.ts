@@ -6,7 +6,18 @@ import { FN_ENDPOINT_ANNOTATION, TRIGGER_ENDPOINT_ANNOTATION } from './models/co
 import { triggerPath } from './trigger-path.js';
 
 export function baseUrl(req: Request, publicUrl: string | undefined): string {
-  return publicUrl ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`;
+  return publicUrl ?? `${req.protocol}://${req.get('host') ?? localHost(req)}`;
+}
+
+/**
+ * An HTTP/1.0 request may come with no Host: then the address and port it reached, which a URL
+ * can be called at (Fn leaves the host empty, `http:///invoke/...`; a bare `localhost` lost the port).
+ */
+function localHost(req: Request): string {
+  const { localAddress, localPort } = req.socket;
+  if (localAddress === undefined || localPort === undefined) return 'localhost';
+  const v4 = localAddress.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
+  return `${v4.includes(':') ? `[${v4}]` : v4}:${localPort}`;
 }
 
 export function annotateFn(fn: Fn, base: string): Fn {

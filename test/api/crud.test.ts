@@ -7,6 +7,7 @@ import type { Call } from '../../store/types.js';
 import { backends, type TestDb } from '../helpers/db.js';
 import { call, startServer, type TestServer } from '../helpers/server.js';
 import { encodeTime } from 'ulid';
+import { connect } from 'node:net';
 
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 const TS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
@@ -283,6 +284,22 @@ for (const backend of backends) {
         await knex('calls').where({ fn_id: fnId }).delete();
         await store.close();
       }
+    });
+
+    test('a request with no Host (HTTP/1.0) gets endpoints at the address and port it reached', async () => {
+      const app = (await req('POST', '/v2/apps', { name: 'nohost' })).body;
+      const fn = (await req('POST', '/v2/fns', { name: 'f', app_id: app.id, image: 'i' })).body;
+      const { port } = new URL(srv.url);
+      const text = await new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), '127.0.0.1', () => socket.write(`GET /v2/fns/${fn.id} HTTP/1.0\r\n\r\n`));
+        let got = '';
+        socket.on('data', (d: Buffer) => (got += d.toString('utf8')));
+        socket.on('error', reject);
+        socket.on('close', () => resolve(got));
+      });
+      assert.match(text, /^HTTP\/1\.1 200 /);
+      const body = JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)) as { annotations: Record<string, string> };
+      assert.equal(body.annotations['fnproject.io/fn/invokeEndpoint'], `http://127.0.0.1:${port}/invoke/${fn.id}`);
     });
 
     test('FN_PUBLIC_LB_URL sets the endpoint base', async () => {
