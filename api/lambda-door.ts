@@ -76,7 +76,7 @@ export function lambdaDoor(
   };
 
   const serve = async (
-    req: IncomingMessage, res: ServerResponse, url: string, name: string, callId: string, found: { timeoutSec?: number }, trail: InvokeTrail | undefined,
+    req: IncomingMessage, res: ServerResponse, url: string, name: string, found: { timeoutSec?: number; requestId: string }, trail: InvokeTrail | undefined,
   ) => {
     const options = invokeOptions(req.headers, types);
     const ref = parseFunctionName(name, qualifierParam(url));
@@ -87,6 +87,13 @@ export function lambdaDoor(
     found.timeoutSec = target.fn.timeout;
     if (trail) trail.fnId = target.fn.id;
     const body = await readBody(req, maxRequestSize);
+    // The call's id is made once its body is in, as /invoke's: ids begin with their time, and the
+    // calls list's time filters take them to be within a minute of created_at (store/call-ids.ts),
+    // which an upload of any length would otherwise break. Answers before this one carry the
+    // request's first id.
+    const callId = newId();
+    found.requestId = callId;
+    if (trail) trail.callId = callId;
     if (body.length > 0) {
       try {
         JSON.parse(body.toString('utf8'));
@@ -114,17 +121,16 @@ export function lambdaDoor(
       sendLambdaError(res, wrong, log, { requestId: newId(), headers: { Allow: 'POST' } });
       return true;
     }
-    const callId = newId();
-    if (trail) trail.callId = callId;
-    const found: { timeoutSec?: number } = {};
+    const found: { timeoutSec?: number; requestId: string } = { requestId: newId() };
+    if (trail) trail.callId = found.requestId;
     let name: string;
     try {
       name = decodeURIComponent(encoded);
     } catch {
       name = encoded; // malformed percent-encoding: not a FunctionName, and parseFunctionName says so
     }
-    serve(req, res, url, name, callId, found, trail).catch((err: unknown) =>
-      sendLambdaError(res, err, log, { requestId: callId, headers: idHeaders(callId), ...(found.timeoutSec !== undefined && { timeoutSec: found.timeoutSec }), context: { method: req.method, url } }));
+    serve(req, res, url, name, found, trail).catch((err: unknown) =>
+      sendLambdaError(res, err, log, { requestId: found.requestId, headers: idHeaders(found.requestId), ...(found.timeoutSec !== undefined && { timeoutSec: found.timeoutSec }), context: { method: req.method, url } }));
     return true;
   };
 }

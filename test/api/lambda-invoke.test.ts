@@ -2,7 +2,9 @@
 // @aws-sdk/client-lambda, against a real server on SQLite with real containers: a lambda fn
 // (Kiln's daemon and the node-runtime fixture) and an http-stream fn (the tester fixture).
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
+import { decodeTime } from 'ulid';
 import { InvokeCommand, LambdaClient, type InvokeCommandOutput, type ServiceInputTypes, type ServiceOutputTypes } from '@aws-sdk/client-lambda';
 // Types only (erased): the SDK's own middleware type, from the package the SDK is built on.
 import type { FinalizeRequestMiddleware } from '@smithy/types';
@@ -165,6 +167,28 @@ describe('the Lambda Invoke API through @aws-sdk/client-lambda', () => {
     assert.equal((await s.calls(lambdaFn.id)).length, before);
     const missing = await sdkError(invoke({ FunctionName: 'nope', InvocationType: 'DryRun' }));
     assert.equal(missing.name, 'ResourceNotFoundException');
+  });
+
+  // Ids begin with their time, and the calls list's time filters take a call's id to be within
+  // a minute of its created_at: the id is made once the body is in, however long the upload took.
+  test("a call's id (its request id) is made once its body has arrived, as /invoke's", async () => {
+    const body = JSON.stringify({ slow: 'upload' });
+    const { port } = new URL(s.srv.url);
+    let sentAt = 0;
+    const requestId = await new Promise<string>((resolve, reject) => {
+      const r = http.request({ host: '127.0.0.1', port, method: 'POST', path: `/2015-03-31/functions/${streamFn.name}/invocations`, headers: { 'content-length': Buffer.byteLength(body) } }, (res) => {
+        res.resume();
+        res.on('end', () => (res.statusCode === 200 ? resolve(String(res.headers['x-amzn-requestid'])) : reject(new Error(`status ${res.statusCode}`))));
+      });
+      r.on('error', reject);
+      r.flushHeaders();
+      setTimeout(() => {
+        sentAt = Date.now();
+        r.end(body);
+      }, 1500);
+    });
+    assert.ok(decodeTime(requestId) >= sentAt - 5, `the id's time ${decodeTime(requestId)} is the body's arrival (${sentAt}), not the head's`);
+    assert.ok(await eventually(async () => (await s.calls(streamFn.id)).some((c) => c.id === requestId), 10_000), 'the call is recorded under that id');
   });
 
   test('an unknown fn is ResourceNotFoundException 404 naming its ARN', async () => {
