@@ -3,7 +3,7 @@
 // it is being taken is put back.
 import { lstat, readdir, realpath, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { asideName, errCode } from './runtime-bundle.js';
+import { asideName, errCode, LEASE_FILE } from './runtime-bundle.js';
 import { BUNDLE_GRACE_MS, bundleBase, oldBundle, staleBundles, type BundleEntry } from './stale-bundles.js';
 
 export interface PruneOptions {
@@ -34,7 +34,9 @@ export async function pruneRuntimeBundles(hostDir: string, opts: PruneOptions): 
   for (const name of await readdir(dir)) {
     if (bundleBase(name) === undefined) continue;
     const st = await lstat(join(dir, name)).catch(() => undefined);
-    if (st) entries.push({ name, directory: st.isDirectory(), uid: st.uid, mtimeMs: st.mtimeMs });
+    if (!st) continue;
+    const mark = st.isDirectory() ? await lstat(join(dir, name, LEASE_FILE)).catch(() => undefined) : undefined;
+    entries.push({ name, directory: st.isDirectory(), uid: st.uid, mtimeMs: st.mtimeMs, leased: mark?.isFile() === true });
   }
   if (!entries.some((e) => oldBundle(e, { current, uid, now, graceMs }))) return pruned;
   const mounted = await opts.mountedHostPaths();

@@ -17,6 +17,13 @@ export const BUNDLE_MOUNT = '/kiln';
  * then): its names on loopback, as agent/lambda.ts's LAMBDA_EXTRA_HOSTS gives them otherwise.
  */
 export const SANDBOX_HOSTS = '127.0.0.1\tlocalhost sandbox.localdomain sandbox\n::1\tlocalhost ip6-localhost ip6-loopback\n';
+/**
+ * The mark of a bundle that its servers keep a lease on (bundle-lease.ts): only such a bundle is
+ * ever pruned. Kiln before the lease never refreshed its bundle, so an old node still running
+ * (a rolling upgrade, nodes sharing KILN_SHARED_DIR) would lose its bundle to the new ones.
+ */
+export const LEASE_FILE = 'lease';
+const LEASE_TEXT = "This bundle's directory mtime is its lease: the servers using it refresh it hourly, and one not refreshed for a day is deleted.\n";
 /** Bump when the layout below changes. */
 const RECIPE_VERSION = '2';
 
@@ -80,7 +87,10 @@ async function collect(opts: RuntimeBundleOptions): Promise<{ files: BundleFile[
   const node = await realpath(opts.nodePath ?? process.execPath);
   const libs = await sharedLibraries(node);
   const loader = findLoader(libs);
-  const files = [await bundleFile('node', node, 0o755), await bundleFile('daemon.js', opts.daemonJs, 0o644), contentFile('hosts', SANDBOX_HOSTS, 0o644)];
+  const files = [
+    await bundleFile('node', node, 0o755), await bundleFile('daemon.js', opts.daemonJs, 0o644), contentFile('hosts', SANDBOX_HOSTS, 0o644),
+    contentFile(LEASE_FILE, LEASE_TEXT, 0o644),
+  ];
   const bySoname = new Map<string, string>();
   for (const lib of libs) {
     const name = basename(lib);
@@ -212,7 +222,10 @@ const notPermitted = (err: unknown): boolean => errCode(err) === 'EPERM' || errC
 async function placeBundle(hostDir: string, files: BundleFile[]): Promise<boolean> {
   // Its lease (bundle-lease.ts) is taken before it is looked at: a server pruning it meanwhile
   // either sees the fresh mtime and puts it back, or has moved it away and it is built again.
-  await touchBundle(hostDir).catch(() => {});
+  // One Kiln may not refresh (another user's: only the owner may set a directory's times) is not
+  // used, since others would take it as unused a day on: this user's own name is.
+  const leased = await touchBundle(hostDir).then(() => true, (err: unknown) => !notPermitted(err));
+  if (!leased) return false;
   if (await complete(hostDir, files)) return true;
   await mkdir(dirname(hostDir), { recursive: true });
   // A damaged or untrusted bundle (not a half-built one: those never carry the final name) is

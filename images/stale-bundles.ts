@@ -23,6 +23,8 @@ export interface BundleEntry {
   directory: boolean;
   uid: number;
   mtimeMs: number;
+  /** It holds the lease mark (runtime-bundle.ts LEASE_FILE): its servers refresh its mtime. */
+  leased: boolean;
 }
 
 export interface StaleFacts {
@@ -45,10 +47,10 @@ function mountedAt(path: string, mounted: string[]): boolean {
 
 /** Whether the entry looks deletable before the engine is asked about mounts. */
 export function oldBundle(e: BundleEntry, f: Omit<StaleFacts, 'mounted' | 'dirs'>): boolean {
-  return e.directory && bundleBase(e.name) !== undefined && e.name !== f.current && e.uid === f.uid && f.now - e.mtimeMs > f.graceMs;
+  return e.directory && e.leased && bundleBase(e.name) !== undefined && e.name !== f.current && e.uid === f.uid && f.now - e.mtimeMs > f.graceMs;
 }
 
-/** The names of the entries to delete: Kiln bundle directories of this user, not current, unmounted, past the grace. */
+/** The names of the entries to delete: leased Kiln bundle directories of this user, not current, unmounted, past the grace. */
 export function staleBundles(entries: BundleEntry[], f: StaleFacts): string[] {
   return entries.filter((e) => oldBundle(e, f) && !f.dirs.some((d) => mountedAt(join(d, e.name), f.mounted))).map((e) => e.name);
 }

@@ -1,7 +1,8 @@
 // Old runtime bundles beside the server's are deleted, on real directories and a real engine:
 // never this server's, another user's, one a container mounts, or one refreshed meanwhile.
 import assert from 'node:assert/strict';
-import { chown, mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { chmod, chown, mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -10,7 +11,7 @@ import { createLogger } from '../../api/logger.js';
 import { DockerDriver } from '../../drivers/docker/driver.js';
 import { holdBundleLease, touchBundle } from '../../images/bundle-lease.js';
 import { pruneRuntimeBundles } from '../../images/prune-bundles.js';
-import { prepareRuntimeBundle } from '../../images/runtime-bundle.js';
+import { LEASE_FILE, prepareRuntimeBundle } from '../../images/runtime-bundle.js';
 import { docker } from '../helpers/images.js';
 import { importFiles, leftoverContainers, testLabels } from '../helpers/base-images.js';
 import { sqliteDb } from '../helpers/db.js';
@@ -38,11 +39,12 @@ after(async () => {
 
 const name = (hex: string): string => `kiln-runtime-${hex.repeat(16)}`;
 
-/** A bundle-like directory holding `bytes` bytes, its mtime `ageMs` ago. */
-async function bundleAt(dir: string, entry: string, ageMs: number, bytes = 1000): Promise<string> {
+/** A bundle-like directory holding `bytes` bytes, its mtime `ageMs` ago; with the lease mark unless `leased` is false. */
+async function bundleAt(dir: string, entry: string, ageMs: number, bytes = 1000, leased = true): Promise<string> {
   const path = join(dir, entry);
   await mkdir(path);
   await writeFile(join(path, 'node'), Buffer.alloc(bytes));
+  if (leased) await writeFile(join(path, LEASE_FILE), '');
   const then = new Date(Date.now() - ageMs);
   await utimes(path, then, then);
   return path;
@@ -58,6 +60,8 @@ test('old bundles and leftovers of this user go; the current, fresh, mounted and
   const mounted = await bundleAt(dir, name('c'), 2 * DAY);
   const mountedFile = await bundleAt(dir, `${name('c')}-u0`, 2 * DAY);
   await bundleAt(dir, 'kiln-runtime-xyz', 2 * DAY);
+  // An older Kiln's (no lease mark): its node may still run it, never refreshing it.
+  await bundleAt(dir, name('9'), 30 * DAY, 1000, false);
   await writeFile(join(dir, name('f')), 'a file');
   await utimes(join(dir, name('f')), new Date(Date.now() - 2 * DAY), new Date(Date.now() - 2 * DAY));
   if (isRoot) await chown(await bundleAt(dir, `${name('d')}-u65534`, 2 * DAY), 65534, 65534);
@@ -78,7 +82,7 @@ test('old bundles and leftovers of this user go; the current, fresh, mounted and
     await c.remove({ force: true });
   }
   assert.deepEqual((await readdir(dir)).sort(), [
-    name('a'), name('c'), `${name('c')}-u0`, ...(isRoot ? [`${name('d')}-u65534`] : []), name('e'), name('f'), 'kiln-runtime-xyz',
+    name('9'), name('a'), name('c'), `${name('c')}-u0`, ...(isRoot ? [`${name('d')}-u65534`] : []), name('e'), name('f'), 'kiln-runtime-xyz',
   ].sort());
 });
 
@@ -99,7 +103,7 @@ test('a bundle refreshed between the check and the move is put back; the others 
   const pruned = await pruneRuntimeBundles(current, { mountedHostPaths: async () => { await touchBundle(taken); return []; } });
   assert.deepEqual(pruned.removed, [name('b')]);
   assert.deepEqual((await readdir(dir)).sort(), [name('a'), name('e')], 'put back under its name, nothing left aside');
-  assert.equal((await readdir(taken)).length, 1);
+  assert.equal((await readdir(taken)).length, 2, 'whole: node and the lease mark');
 });
 
 test('the lease: prepare takes it, the timer refreshes it, a missing bundle is a warn', async () => {
@@ -124,6 +128,26 @@ test('the lease: prepare takes it, the timer refreshes it, a missing bundle is a
   } finally {
     release();
   }
+});
+
+// Only a directory's owner may set its times: a server of another user could not keep its lease
+// on root's bundle, and others would take it for unused a day on.
+test('a server not the owner of the shared bundle takes its own copy, whose lease it can keep', { skip: !isRoot && 'needs root (to run as another user)' }, async () => {
+  // Its own, open as the temp dir is (the suite's base is private).
+  const dir = await mkdtemp(join(tmpdir(), `kiln-prune-owner-${process.pid}-`));
+  after(() => rm(dir, { recursive: true, force: true }));
+  await chmod(dir, 0o1777);
+  const daemonJs = join(dir, 'daemon.js');
+  await writeFile(daemonJs, '// daemon\n');
+  await chmod(daemonJs, 0o644);
+  const shared = await prepareRuntimeBundle({ daemonJs, dir });
+  const module = new URL('../../images/runtime-bundle.js', import.meta.url).href;
+  const script = `const { prepareRuntimeBundle } = await import(${JSON.stringify(module)}); console.log((await prepareRuntimeBundle({ daemonJs: ${JSON.stringify(daemonJs)}, dir: ${JSON.stringify(dir)} })).hostDir);`;
+  const hostDir = await new Promise<string>((resolve, reject) => {
+    execFile(process.execPath, ['--input-type=module', '-e', script], { uid: 65534, gid: 65534 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout.trim())));
+  });
+  assert.equal(hostDir, `${shared.hostDir}-u65534`);
+  assert.equal((await stat(hostDir)).uid, 65534);
 });
 
 test('a server deletes the old bundles beside its own after start-up, in the background', async () => {

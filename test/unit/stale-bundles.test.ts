@@ -10,7 +10,7 @@ const A = 'kiln-runtime-0123456789abcdef';
 const B = 'kiln-runtime-fedcba9876543210';
 const facts: StaleFacts = { dirs: ['/tmp', '/private/tmp'], current: A, uid: ME, mounted: [], now, graceMs: BUNDLE_GRACE_MS };
 /** A directory of this user's, `ageH` hours old. */
-const dir = (name: string, ageH = 48, more: Partial<BundleEntry> = {}): BundleEntry => ({ name, directory: true, uid: ME, mtimeMs: now - ageH * H, ...more });
+const dir = (name: string, ageH = 48, more: Partial<BundleEntry> = {}): BundleEntry => ({ name, directory: true, uid: ME, mtimeMs: now - ageH * H, leased: true, ...more });
 
 const cases: { name: string; entries: BundleEntry[]; facts?: Partial<StaleFacts>; want: string[] }[] = [
   { name: 'an old bundle goes', entries: [dir(B)], want: [B] },
@@ -20,6 +20,7 @@ const cases: { name: string; entries: BundleEntry[]; facts?: Partial<StaleFacts>
   { name: 'a bundle within the grace stays', entries: [dir(B, 23.9)], want: [] },
   { name: 'just past the grace it goes', entries: [dir(B, 24.01)], want: [B] },
   { name: 'another user\'s stays', entries: [dir(B, 48, { uid: 0 })], want: [] },
+  { name: 'one with no lease mark stays however old (an older Kiln\'s, which never refreshes it)', entries: [dir(B, 24 * 365, { leased: false }), dir(`${B}.old-4242-0a1b2c3d`, 48, { leased: false })], want: [] },
   { name: 'a file of a bundle\'s name stays', entries: [dir(B, 48, { directory: false })], want: [] },
   {
     name: 'names that merely look like one stay',
