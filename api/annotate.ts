@@ -6,11 +6,11 @@ import { FN_ENDPOINT_ANNOTATION, TRIGGER_ENDPOINT_ANNOTATION } from './models/co
 import { triggerPath } from './trigger-path.js';
 
 export function baseUrl(req: Request, publicUrl: string | undefined): string {
-  return publicUrl ?? `${req.protocol}://${req.get('host') ?? localHost(req)}`;
+  return publicUrl ?? `${req.protocol}://${req.get('host') || localHost(req)}`;
 }
 
 /**
- * An HTTP/1.0 request may come with no Host: then the address and port it reached, which a URL
+ * An HTTP/1.0 request may come with no Host (and any with an empty one): then the address and port it reached, which a URL
  * can be called at (Fn leaves the host empty, `http:///invoke/...`; a bare `localhost` lost the port).
  */
 function localHost(req: Request): string {

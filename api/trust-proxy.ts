@@ -39,7 +39,13 @@ export function parseTrustProxy(raw: string): TrustProxy {
  * Undefined when the socket is already gone.
  */
 export function callerAddress(req: IncomingMessage, trust: TrustFn): string | undefined {
-  return req.socket.remoteAddress === undefined ? undefined : proxyaddr(req, trust);
+  return req.socket.remoteAddress === undefined ? undefined : unmapped(proxyaddr(req, trust));
+}
+
+/** An IPv4 peer of a server listening on `::` as AWS shows it, `1.2.3.4`, not `::ffff:1.2.3.4`. */
+export function unmapped(addr: string): string {
+  const v4 = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(addr);
+  return v4 ? v4[1]! : addr;
 }
 
 /**
@@ -51,5 +57,5 @@ export function forwardedFor(req: IncomingMessage, trust: TrustFn): string | und
   if (req.socket.remoteAddress === undefined) return undefined;
   const every = proxyaddr.all(req);
   const trusted = proxyaddr.all(req, trust);
-  return [...every.slice(trusted.length).reverse(), trusted[trusted.length - 1]!].join(', ');
+  return [...every.slice(trusted.length).reverse(), unmapped(trusted[trusted.length - 1]!)].join(', ');
 }

@@ -12,6 +12,17 @@ import { connect } from 'node:net';
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 const TS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
+/** A request written by hand; the whole answer, once the server closes the connection. */
+function fetchRaw(port: number, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(request));
+    let got = '';
+    socket.on('data', (d: Buffer) => (got += d.toString('utf8')));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(got));
+  });
+}
+
 for (const backend of backends) {
   describe(`REST API on ${backend.name}`, () => {
     let db: TestDb;
@@ -290,16 +301,13 @@ for (const backend of backends) {
       const app = (await req('POST', '/v2/apps', { name: 'nohost' })).body;
       const fn = (await req('POST', '/v2/fns', { name: 'f', app_id: app.id, image: 'i' })).body;
       const { port } = new URL(srv.url);
-      const text = await new Promise<string>((resolve, reject) => {
-        const socket = connect(Number(port), '127.0.0.1', () => socket.write(`GET /v2/fns/${fn.id} HTTP/1.0\r\n\r\n`));
-        let got = '';
-        socket.on('data', (d: Buffer) => (got += d.toString('utf8')));
-        socket.on('error', reject);
-        socket.on('close', () => resolve(got));
-      });
+      const text = await fetchRaw(Number(port), `GET /v2/fns/${fn.id} HTTP/1.0\r\n\r\n`);
       assert.match(text, /^HTTP\/1\.1 200 /);
       const body = JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)) as { annotations: Record<string, string> };
       assert.equal(body.annotations['fnproject.io/fn/invokeEndpoint'], `http://127.0.0.1:${port}/invoke/${fn.id}`);
+      const emptyHost = await fetchRaw(Number(port), `GET /v2/fns/${fn.id} HTTP/1.1\r\nHost:\r\nConnection: close\r\n\r\n`);
+      const again = JSON.parse(emptyHost.slice(emptyHost.indexOf('\r\n\r\n') + 4)) as { annotations: Record<string, string> };
+      assert.equal(again.annotations['fnproject.io/fn/invokeEndpoint'], `http://127.0.0.1:${port}/invoke/${fn.id}`, 'an empty Host (HTTP/1.1) too');
     });
 
     test('FN_PUBLIC_LB_URL sets the endpoint base', async () => {
