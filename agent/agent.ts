@@ -338,10 +338,10 @@ export class Agent {
         log,
       });
     };
-    /** Records a call that never reached a container, and rethrows why. */
+    /** Records a call that never reached a container (with what a container that failed to start printed), and rethrows why. */
     const refuse = (err: unknown): never => {
       const cancelled = err instanceof AgentError && err.kind === 'cancelled';
-      record(cancelled ? 'cancelled' : 'error', { error: err instanceof Error ? err.message : String(err) });
+      record(cancelled ? 'cancelled' : 'error', { error: err instanceof Error ? err.message : String(err) }, (err instanceof AgentError && err.output) || '');
       throw err;
     };
 

@@ -81,10 +81,11 @@ export class CallLogs {
 
   /** A call begins: output from here on is its own (for Lambda, from the offset its answer gives). */
   begin(callId: string, log: LogBuffer): void {
-    // Lambda: what the sandbox printed in its init (extensions registering, a runtime loading)
-    // heads the first call's log, as the service's log stream has it ahead of the first START.
-    // (Calls are kept from the first one on: none yet means this is the first.)
-    if (this.calls.length === 0 && this.deps.byOffset && this.deps.initLog.written > 0) log.write(Buffer.from(this.deps.initLog.withEnd()));
+    // What the container printed as it started (a function loading; for Lambda, extensions
+    // registering, a runtime's init) heads the first call's log, as Lambda's log stream has it
+    // ahead of the first START; else it would be stored nowhere. (Calls are kept from the first
+    // one on: none yet means this is the first.)
+    if (this.calls.length === 0 && this.deps.initLog.written > 0) log.write(Buffer.from(this.deps.initLog.withEnd()));
     // The last calls' late output is stored now, and the next waits start again from the first:
     // a long wait armed by them must not hold this call's.
     if (this.lateTimer !== undefined) {

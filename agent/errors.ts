@@ -18,9 +18,13 @@ export type AgentErrorKind =
   | 'cancelled'; //           the client went away (recorded; nobody to answer)
 
 export class AgentError extends Error {
-  constructor(readonly kind: AgentErrorKind, message: string, options?: { cause?: unknown }) {
+  /** What the container printed, for the log of the call it failed (a start that failed: its start-up output). */
+  readonly output?: string;
+
+  constructor(readonly kind: AgentErrorKind, message: string, options?: { cause?: unknown; output?: string }) {
     super(message, options);
     this.name = 'AgentError';
+    if (options?.output !== undefined) this.output = options.output;
   }
 }
 

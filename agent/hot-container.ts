@@ -93,7 +93,17 @@ export interface CallDone {
   stats: Stat[];
 }
 
-const tail = (text: string, n = 512): string => (text.length > n ? `…${text.slice(-n)}` : text).trim();
+/**
+ * A start-up's output in its error message: its end says why it failed, its head often where
+ * (node prints the file and line, then the stack), so a long one keeps both; the whole of it is
+ * the call's log.
+ */
+const HEAD_CHARS = 300;
+const TAIL_CHARS = 600;
+function headAndTail(text: string): string {
+  const t = text.trim();
+  return t.length > HEAD_CHARS + TAIL_CHARS ? `${t.slice(0, HEAD_CHARS)} … ${t.slice(-TAIL_CHARS)}` : t;
+}
 
 export class HotContainer {
   state: 'starting' | 'busy' | 'idle' | 'frozen' | 'closed' = 'starting';
@@ -203,9 +213,9 @@ export class HotContainer {
       if (outcome === 'aborted') throw new AgentError('cancelled', 'cancelled while the container was starting');
       if (!('socketPath' in outcome)) {
         const why = outcome.oomKilled ? 'ran out of memory' : `exited with code ${outcome.exitCode ?? '?'}`;
-        // Its end: what a start-up printed last is why it failed, however much came before.
-        const out = tail(initLog.withEnd());
-        throw new AgentError('init-failed', `Container failed to initialize: ${why}${out ? `: ${out}` : ''}`);
+        const output = initLog.withEnd();
+        const out = headAndTail(output);
+        throw new AgentError('init-failed', `Container failed to initialize: ${why}${out ? `: ${out}` : ''}`, { output });
       }
       target = new HotContainer(spec, deps, cookie, dir, logs, outcome.socketPath, exited);
       target.state = 'busy';

@@ -30,6 +30,11 @@ describe('invoking functions', () => {
   const mkFn = (name: string, fields?: Record<string, unknown>) => t.mkFn(name, fields);
   const invoke = (fnId: string, body?: unknown, headers?: Record<string, string>) => t.invoke(fnId, body, headers);
   const calls = (fnId: string) => t.calls(fnId);
+  /** A call's stored log, once the records queued so far are written. */
+  const logOf = async (fnId: string, callId: string): Promise<string> => {
+    await t.srv.agent.flushRecords();
+    return String((await call(t.srv.url, 'GET', `/v2/fns/${fnId}/calls/${callId}/log`)).body.log);
+  };
 
   before(async () => {
     hello = await fixtureImage('hello-fdk');
@@ -341,18 +346,34 @@ describe('invoking functions', () => {
     assert.equal(typed.headers.get('content-type'), 'text/x-mine');
   });
 
-  test('a container that exits at start gets 502 with the reason', async () => {
-    const fn = await mkFn('exits', { config: { MODE: 'exit' } });
+  test('a container that exits at start gets 502 with the reason, and what it printed is the call\'s log', async () => {
+    const fn = await mkFn('exits', { config: { MODE: 'exit', SAY_AT_START: 'loading /function/func.js' } });
     const r = await invoke(fn.id);
     assert.equal(r.status, 502);
-    assert.match(r.body.message, /^Container failed to initialize: exited with code 3: .*boom at start/s);
+    assert.match(r.body.message, /^Container failed to initialize: exited with code 3: loading \/function\/func\.js\s+boom at start$/s);
+    const id = r.headers.get('fn-call-id')!;
+    assert.ok(await eventually(async () => (await calls(fn.id)).some((c) => c.id === id)));
+    assert.equal(await logOf(fn.id, id), 'loading /function/func.js\nboom at start\n');
   });
 
-  test('a container that prints much at start and then exits: the reason is still its last words', async () => {
-    const fn = await mkFn('exits-chatty', { config: { MODE: 'exit', NOISE_BYTES: String(40 * 1024) } });
+  test('a container that prints much at start and then exits: the reason keeps its first and last words', async () => {
+    // node prints where the error is first, then its stack: both say what to fix.
+    const fn = await mkFn('exits-chatty', { config: { MODE: 'exit', SAY_AT_START: '/function/func.js:14', NOISE_BYTES: String(40 * 1024) } });
     const r = await invoke(fn.id);
     assert.equal(r.status, 502);
-    assert.match(r.body.message, /^Container failed to initialize: exited with code 3: …n+\s*boom at start$/s);
+    assert.match(r.body.message, /^Container failed to initialize: exited with code 3: \/function\/func\.js:14\s+n+ … n+\s*boom at start$/s);
+    assert.ok(r.body.message.length < 1024, 'within what a call record keeps of a message');
+  });
+
+  test('what an http-stream container prints as it starts heads its first call\'s log, not the next ones', async () => {
+    const fn = await mkFn('says-at-start', { config: { SAY_AT_START: 'warming the cache' } });
+    const first = await invoke(fn.id, { log: 'first call' });
+    const second = await invoke(fn.id, { log: 'second call' });
+    assert.equal(second.body.pid, first.body.pid, 'one container');
+    const [a, b] = [first.headers.get('fn-call-id')!, second.headers.get('fn-call-id')!];
+    assert.ok(await eventually(async () => (await logOf(fn.id, a)).includes('first call') && (await logOf(fn.id, b)).includes('second call')));
+    assert.match(await logOf(fn.id, a), /^warming the cache\n/);
+    assert.doesNotMatch(await logOf(fn.id, b), /warming/);
   });
 
   test('a function over its memory is recorded as out of memory (502)', async () => {
