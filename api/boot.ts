@@ -89,6 +89,10 @@ export async function start(config: Config): Promise<Running> {
     const names = config.unreadFnSettings.join(', ');
     log.warn({ settings: config.unreadFnSettings }, `Kiln does not read these Fn settings, so they have no effect here: ${names}`);
   }
+  if (config.unknownKilnSettings.length > 0) {
+    const names = config.unknownKilnSettings.map((s) => (s.meant ? `${s.name} (did you mean ${s.meant}?)` : s.name)).join(', ');
+    log.warn({ settings: config.unknownKilnSettings }, `these KILN_ variables are not Kiln settings, so they have no effect: ${names}`);
+  }
   // The port first, before anything changes: the database's migrations, the socket base, and
   // the sweep below, which would take another running server's containers had it this node id.
   await ensurePortFree(config.port, config.host);

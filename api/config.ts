@@ -10,6 +10,7 @@ import { parseFnDockerAuth, RegistryAuthError, type AuthEntries } from '../drive
 import { DEFAULT_DB_TIMEOUT_MS } from '../store/db-timeout.js';
 import { allowedHostEntry } from './allowed-hosts.js';
 import { MIN_TOKEN_LENGTH, TOKEN_PATTERN } from './auth.js';
+import { unknownKilnSettings } from './unknown-settings.js';
 import { parseTrustProxy, TrustProxyError, type TrustProxy } from './trust-proxy.js';
 
 const MiB = 1024 * 1024;
@@ -314,6 +315,8 @@ export interface Config {
    * settings with no effect here, sorted. Start-up warns about them.
    */
   unreadFnSettings: string[];
+  /** KILN_* variables set that are no setting of the server's (a misspelling, say), with the one each may mean. */
+  unknownKilnSettings: { name: string; meant?: string }[];
   port: number;
   host: string;
   dbUrl: string;
@@ -413,6 +416,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const askable = env.KILN_ALLOWED_NETWORKS === undefined ? DEFAULT_ALLOWED_NETWORKS : networkNames(env.KILN_ALLOWED_NETWORKS);
   return {
     unreadFnSettings: Object.keys(given).filter((name) => name.startsWith('FN_') && !READ.has(name)).sort(),
+    unknownKilnSettings: unknownKilnSettings(given as Record<string, string>, READ),
     port: e.FN_PORT,
     host: e.FN_HOST,
     dbUrl: e.FN_DB_URL,

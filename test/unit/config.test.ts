@@ -8,6 +8,7 @@ const MiB = 1024 * 1024;
 
 const DEFAULTS: Config = {
   unreadFnSettings: [],
+  unknownKilnSettings: [],
   port: 8080,
   host: '0.0.0.0',
   dbUrl: 'sqlite3://./data/fn.db',
@@ -327,6 +328,26 @@ const unreadCases: { name: string; env: NodeJS.ProcessEnv; want: string[] }[] = 
 ];
 for (const c of unreadCases) {
   test(`loadConfig lists unread FN_* settings: ${c.name}`, () => assert.deepEqual(loadConfig(c.env).unreadFnSettings, c.want));
+}
+
+const unknownKilnCases: { name: string; env: NodeJS.ProcessEnv; want: Config['unknownKilnSettings'] }[] = [
+  { name: 'none', env: { KILN_NODE_ID: 'a', KILN_AUTH_TOKENS: 'x'.repeat(20) }, want: [] },
+  {
+    name: 'misspellings, each with the setting it may mean',
+    env: { KILN_NODEID: 'a', KILN_AUTH_TOKEN: 'x'.repeat(20), KILN_LOOKUP_CACHE_MSEC: '5' },
+    want: [{ name: 'KILN_AUTH_TOKEN', meant: 'KILN_AUTH_TOKENS' }, { name: 'KILN_LOOKUP_CACHE_MSEC', meant: 'KILN_LOOKUP_CACHE_MSECS' }, { name: 'KILN_NODEID', meant: 'KILN_NODE_ID' }],
+  },
+  { name: 'one like no setting', env: { KILN_WHATEVER: '1' }, want: [{ name: 'KILN_WHATEVER' }] },
+  { name: 'a Lambda daemon variable is a fn\'s config, not the server\'s', env: { KILN_LAMBDA_SYSTEM_LOG_LEVEL: 'DEBUG' }, want: [{ name: 'KILN_LAMBDA_SYSTEM_LOG_LEVEL' }] },
+  {
+    name: 'the CLI\'s, compose\'s, the scripts\' and the tests\' own are not reported',
+    env: { KILN_CONFIG_DIR: '/x', KILN_SHARED_DIR: '/y', KILN_1_PORT: '1', KILN_DB_PASSWORD: 'p', KILN_UP_ONCE: '1', KILN_TEST_PG_URL: 'x', KILN_BENCH_N: '3', KILN_DOCKERD_LOG: 'l' },
+    want: [],
+  },
+  { name: 'an empty one counts as unset', env: { KILN_NODEID: ' ' }, want: [] },
+];
+for (const c of unknownKilnCases) {
+  test(`loadConfig lists KILN_* variables that are no setting: ${c.name}`, () => assert.deepEqual(loadConfig(c.env).unknownKilnSettings, c.want));
 }
 
 const accepted: { name: string; env: NodeJS.ProcessEnv; want: Partial<Config> }[] = [
