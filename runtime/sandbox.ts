@@ -558,7 +558,9 @@ export class Sandbox {
     const lines = this.json ? this.jsonEnd(inv, outcome, status) : (
       `END RequestId: ${id}\n` +
       `REPORT RequestId: ${id}\tDuration: ${durationMs.toFixed(2)} ms\tBilled Duration: ${billedMs(durationMs)} ms\t` +
-      `Memory Size: ${this.cfg.memoryMb} MB\tMax Memory Used: ${memoryUsed ?? '?'} MB\t${inv.initMs !== undefined ? `Init Duration: ${inv.initMs.toFixed(2)} ms\t` : ''}\n`);
+      `Memory Size: ${this.cfg.memoryMb} MB\tMax Memory Used: ${memoryUsed ?? '?'} MB\t${inv.initMs !== undefined ? `Init Duration: ${inv.initMs.toFixed(2)} ms\t` : ''}\n` +
+      // As the service's log stream has it after a timeout's REPORT: why the call ended.
+      (status === 'timeout' ? `${new Date(inv.respondedAt).toISOString()} ${id} Task timed out after ${this.cfg.timeoutSec.toFixed(2)} seconds\n` : ''));
     // Output the function wrote before posting its answer may still sit unread in its pipe, and
     // it must come between START and END: a quiet call waits one turn of the event loop; one that
     // printed, until its output has been read to the end (a chatty function's pipe holds hundreds

@@ -372,6 +372,10 @@ describe('a Node runtime using fetch against the Runtime API', () => {
     const calls = await s.calls(fn.id);
     assert.deepEqual(calls.map((c) => c.status), ['success', 'timeout', 'success']);
     assert.match(calls[1]!.error ?? '', /^function answered 504: Sandbox\.Timedout: RequestId: \S+ Error: Task timed out after 3\.00 seconds$/);
+    // The log says why it ended, as the service's log stream does after a timeout's REPORT.
+    const id = calls[1]!.id;
+    const log = String((await call(s.srv.url, 'GET', `/v2/fns/${fn.id}/calls/${id}/log`)).body.log);
+    assert.match(log, new RegExp(`\nREPORT RequestId: ${id}\t[^\n]*\n\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z ${id} Task timed out after 3\\.00 seconds\n`), log);
   });
 
   test('an init error answers with the posted error; a crash at init with Runtime.ExitError', async () => {
