@@ -26,10 +26,10 @@ interface Case {
 // Offsets count stdout bytes from the container's start: 'aaa' is 0-2, the next chunk starts at 3.
 const cases: Case[] = [
   {
-    name: 'http-stream: what arrives while a call runs is its own; before any call, the init log',
+    name: 'http-stream: what arrives while a call runs is its own; what came before any call heads the first one\'s',
     byOffset: false,
     steps: [['out', 'boot\n'], ['begin', 'A'], ['out', 'a1\n'], ['err', 'a2\n'], ['end']],
-    logs: { A: 'a1\na2\n' },
+    logs: { A: 'boot\na1\na2\n' },
     init: 'boot\n',
   },
   {
@@ -137,9 +137,9 @@ const cases: Case[] = [
     name: 'frames: a function that prints none is cut by arrival, as without frames',
     byOffset: false, frames: 'kc',
     steps: [['out', 'boot\n'], ['begin', 'A'], ['out', 'a\n'], ['end'], ['out', 'late\n'], ['begin', 'B'], ['err', 'b\n'], ['end'], ['close']],
-    logs: { A: 'a\nlate\n', B: 'b\n' },
+    logs: { A: 'boot\na\nlate\n', B: 'b\n' },
     init: 'boot\n',
-    late: [['A', 'a\nlate\n']],
+    late: [['A', 'boot\na\nlate\n']],
   },
   {
     name: 'frames: a frame naming no kept call is left in the output, and what follows goes by arrival',
