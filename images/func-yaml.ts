@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
+import { fnInputProblem, type FnLimitField } from '../api/models/fn-limits.js';
 import { checkWordName, MAX_NAME_BYTES, TRIGGER_TYPES } from '../api/models/names.js';
 
 export interface FuncTrigger {
@@ -91,12 +92,15 @@ export function scalarSources(doc: Document, key: string): Map<string, string> {
   return out;
 }
 
-function positiveInt(root: Record<string, unknown>, key: string, where: string): number | undefined {
+/** A fn number of func.yaml, refused (before any build) when the server would refuse it. */
+function fnNumber(root: Record<string, unknown>, key: FnLimitField, where: string): number | undefined {
   const v = root[key];
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
     throw new FuncYamlError(`${where}: ${key} must be a whole number, got ${JSON.stringify(v)}`);
   }
+  const problem = fnInputProblem(key, v);
+  if (problem !== undefined) throw new FuncYamlError(`${where}: ${key} ${problem}`);
   return v;
 }
 
@@ -205,9 +209,9 @@ export function parseFuncYaml(text: string, where = 'func.yaml'): FuncYaml {
     const v = fields[k];
     if (v !== undefined) out[k] = v;
   }
-  const memory = positiveInt(r, 'memory', where);
-  const timeout = positiveInt(r, 'timeout', where);
-  const idle = positiveInt(r, 'idle_timeout', where);
+  const memory = fnNumber(r, 'memory', where);
+  const timeout = fnNumber(r, 'timeout', where);
+  const idle = fnNumber(r, 'idle_timeout', where);
   if (memory !== undefined) out.memory = memory;
   if (timeout !== undefined) out.timeout = timeout;
   if (idle !== undefined) out.idle_timeout = idle;

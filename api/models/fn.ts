@@ -7,12 +7,9 @@ import {
   annotationsSchema, checkFnName, configSchema, mergeAnnotations, mergeConfig, parseBody,
   stampIfChanged, timestampSchema, validateAnnotations, validateNetworkAnnotation, withoutEndpoints,
 } from './common.js';
+import { FN_LIMITS, fnValueInRange } from './fn-limits.js';
 
-export const FN_LIMITS = {
-  memory: { def: 128, max: 8192 },
-  timeout: { def: 30, max: 300 },
-  idle_timeout: { def: 30, max: 3600 },
-} as const;
+export { FN_LIMITS } from './fn-limits.js';
 
 const int = (field: string) => z.number({ error: `${field} must be an integer` }).int(`${field} must be an integer`);
 
@@ -55,14 +52,15 @@ function validateFn(fn: Fn, allowedNetworks: readonly string[]): void {
   // Fn takes any image and fails each call; one the engine can never use is a 400 here instead.
   const imageProblem = imageRefProblem(fn.image);
   if (imageProblem !== undefined) throw badRequest(`Invalid image on Fn: ${JSON.stringify(fn.image)} ${imageProblem}`);
-  if (fn.timeout <= 0 || fn.timeout > FN_LIMITS.timeout.max) {
-    throw badRequest('timeout value is out of range, must be between 0 and 300');
+  // Fn's messages, word for word.
+  if (!fnValueInRange('timeout', fn.timeout)) {
+    throw badRequest(`timeout value is out of range, must be between 0 and ${FN_LIMITS.timeout.max}`);
   }
-  if (fn.idle_timeout <= 0 || fn.idle_timeout > FN_LIMITS.idle_timeout.max) {
-    throw badRequest('idle_timeout value is out of range, must be between 0 and 3600');
+  if (!fnValueInRange('idle_timeout', fn.idle_timeout)) {
+    throw badRequest(`idle_timeout value is out of range, must be between 0 and ${FN_LIMITS.idle_timeout.max}`);
   }
-  if (fn.memory < 1 || fn.memory > FN_LIMITS.memory.max) {
-    throw badRequest('memory value is out of range. It should be between 0 and 8192');
+  if (!fnValueInRange('memory', fn.memory)) {
+    throw badRequest(`memory value is out of range. It should be between 0 and ${FN_LIMITS.memory.max}`);
   }
   if (!(FN_FORMATS as readonly string[]).includes(fn.format)) {
     throw badRequest(`Invalid format on Fn: "${fn.format}" (use ${FN_FORMATS.join(' or ')})`);

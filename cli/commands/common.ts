@@ -1,6 +1,7 @@
 // Small pieces the commands share: the verb commands (`list`, `get`, ...), repeatable KEY=VALUE
 // options, integers, printing a result.
 import type { Command } from 'commander';
+import { FN_LIMITS, fnInputProblem, type FnLimitField } from '../../api/models/fn-limits.js';
 import { CliError } from '../errors.js';
 import { json } from '../output.js';
 import type { Session } from '../session.js';
@@ -40,6 +41,33 @@ export function intOption(v: string | undefined, name: string): number | undefin
   if (v === undefined) return undefined;
   if (!/^\d+$/.test(v)) throw new CliError(`${name} must be a whole number, not "${v}"`);
   return Number(v);
+}
+
+/** A fn number option (`--memory`, ...), refused as the server would refuse it, before any request. */
+export function fnNumberOption(v: string | undefined, name: string, field: FnLimitField): number | undefined {
+  const n = intOption(v, name);
+  const problem = n === undefined ? undefined : fnInputProblem(field, n);
+  if (problem !== undefined) throw new CliError(`${name} ${problem}`);
+  return n;
+}
+
+/** The fn number options (`kiln init`, `create fn`, `update fn`), their help giving the server's ranges. */
+export const fnNumberOptions = (c: Command): Command =>
+  c
+    .option('-m, --memory <MB>', `memory in MB (default ${FN_LIMITS.memory.def}, 1-${FN_LIMITS.memory.max})`)
+    .option('--timeout <s>', `call timeout in seconds (default ${FN_LIMITS.timeout.def}, 1-${FN_LIMITS.timeout.max})`)
+    .option('--idle-timeout <s>', `seconds an idle container is kept (default ${FN_LIMITS.idle_timeout.def}, 1-${FN_LIMITS.idle_timeout.max})`);
+
+/** The fn numbers of `fnNumberOptions`' options, each checked. */
+export function fnNumbers(o: { memory?: string; timeout?: string; idleTimeout?: string }): { memory?: number; timeout?: number; idle_timeout?: number } {
+  const memory = fnNumberOption(o.memory, '--memory', 'memory');
+  const timeout = fnNumberOption(o.timeout, '--timeout', 'timeout');
+  const idle = fnNumberOption(o.idleTimeout, '--idle-timeout', 'idle_timeout');
+  return {
+    ...(memory !== undefined && { memory }),
+    ...(timeout !== undefined && { timeout }),
+    ...(idle !== undefined && { idle_timeout: idle }),
+  };
 }
 
 /** JSON for `--output json`, else the text `human` makes. */

@@ -5,7 +5,7 @@ import { CliError } from '../errors.js';
 import { json, table } from '../output.js';
 import { findApp, findAppFn, findTrigger } from '../resolve.js';
 import type { Session } from '../session.js';
-import { collect, emit, intOption, parsePairs, stringPairs, type Verbs } from './common.js';
+import { collect, emit, fnNumberOptions, fnNumbers, intOption, parsePairs, stringPairs, type Verbs } from './common.js';
 
 const APP = ['apps', 'a'];
 const FN = ['fns', 'function', 'functions', 'func', 'f'];
@@ -41,13 +41,8 @@ function appBody(o: AppOpts): Partial<App> {
 function fnBody(o: FnOpts): Partial<Fn> {
   const config = stringPairs(o.config);
   const annotations = parsePairs(o.annotation, '--annotation', true);
-  const memory = intOption(o.memory, '--memory');
-  const timeout = intOption(o.timeout, '--timeout');
-  const idle = intOption(o.idleTimeout, '--idle-timeout');
   return {
-    ...(memory !== undefined && { memory }),
-    ...(timeout !== undefined && { timeout }),
-    ...(idle !== undefined && { idle_timeout: idle }),
+    ...fnNumbers(o),
     ...(o.format && { format: o.format }),
     ...(config && { config }),
     ...(annotations && { annotations }),
@@ -66,10 +61,7 @@ const appOptions = (c: Command): Command =>
     .option('--syslog-url <url>', 'where the fns\' output also goes: tcp://, udp:// or tls://HOST[:PORT]');
 
 const fnOptions = (c: Command): Command =>
-  c
-    .option('-m, --memory <MB>', 'memory in MB (default 128, 1-8192)')
-    .option('--timeout <s>', 'call timeout in seconds (default 30, 1-300)')
-    .option('--idle-timeout <s>', 'seconds an idle container is kept (default 30, 1-3600)')
+  fnNumberOptions(c)
     .option('--format <format>', 'http-stream (default) or lambda')
     .option('-c, --config <KEY=VALUE>', 'configuration (environment) of the fn; repeatable', collect)
     .option('--annotation <KEY=VALUE>', 'annotation (VALUE as JSON when it parses); repeatable', collect);

@@ -5,7 +5,7 @@ import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { CliError } from '../errors.js';
 import type { Session } from '../session.js';
-import { collect, emit, intOption, stringPairs } from './common.js';
+import { collect, emit, fnNumberOptions, fnNumbers, stringPairs } from './common.js';
 import { isBumpable } from '../funcfile.js';
 import { refuseLink, writeProjectFile } from '../project-file.js';
 import { FUNC_FILE_NAMES } from '../../images/func-yaml.js';
@@ -60,15 +60,10 @@ export async function initFunction(dir: string, runtime: string, name: string, f
 
 /** func.yaml fields from `fn init`'s options. */
 function initFields(o: InitOpts): FuncFields {
-  const memory = intOption(o.memory, '--memory');
-  const timeout = intOption(o.timeout, '--timeout');
-  const idle = intOption(o.idleTimeout, '--idle-timeout');
   const config = stringPairs(o.config);
   return {
     ...(o.version !== undefined && { version: o.version }),
-    ...(memory !== undefined && { memory }),
-    ...(timeout !== undefined && { timeout }),
-    ...(idle !== undefined && { idle_timeout: idle }),
+    ...fnNumbers(o),
     ...(config && { config }),
     ...(o.entrypoint !== undefined && { entrypoint: o.entrypoint }),
     ...(o.cmd !== undefined && { cmd: o.cmd }),
@@ -78,17 +73,16 @@ function initFields(o: InitOpts): FuncFields {
 }
 
 export function registerInit(program: Command, s: Session): void {
-  program
-    .command('init [dir]')
-    .alias('in')
-    .description('create a function: func.yaml and code for a runtime, in DIR (or ./NAME, or here)')
-    .requiredOption('--runtime <runtime>', `one of ${RUNTIMES.join(', ')}`)
-    .option('--name <name>', "the function's name (default: the directory's name)")
-    .option('-w, --working-dir <dir>', 'where DIR (or ./NAME) is made (default: the current directory)')
-    .option('--version <version>', 'the first version (default 0.0.1; deploy bumps it)')
-    .option('-m, --memory <MB>', 'memory in MB (default 128)')
-    .option('--timeout <s>', 'call timeout in seconds (default 30)')
-    .option('--idle-timeout <s>', 'seconds an idle container is kept (default 30)')
+  fnNumberOptions(
+    program
+      .command('init [dir]')
+      .alias('in')
+      .description('create a function: func.yaml and code for a runtime, in DIR (or ./NAME, or here)')
+      .requiredOption('--runtime <runtime>', `one of ${RUNTIMES.join(', ')}`)
+      .option('--name <name>', "the function's name (default: the directory's name)")
+      .option('-w, --working-dir <dir>', 'where DIR (or ./NAME) is made (default: the current directory)')
+      .option('--version <version>', 'the first version (default 0.0.1; deploy bumps it)'),
+  )
     .option('-c, --config <KEY=VALUE>', 'configuration (environment) of the fn; repeatable', collect)
     .option('--entrypoint <cmd>', 'the image\'s ENTRYPOINT in func.yaml (default: node func.js)')
     .option('--cmd <cmd>', 'the image\'s CMD in func.yaml (with no --entrypoint, in its place)')

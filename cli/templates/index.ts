@@ -1,6 +1,7 @@
 // The runtimes `kiln init` knows: for each, its func.yaml fields, its files, how its image is
 // built (ImageKind and base image) and what it answers (documented in the README).
 import { stringify } from 'yaml';
+import { FN_LIMITS } from '../../api/models/fn-limits.js';
 import { lambdaNodeTemplate } from './lambda-node.js';
 import { lambdaShellTemplate } from './lambda-shell.js';
 import { nodeTemplate } from './node.js';
@@ -44,9 +45,9 @@ export function funcYamlText(runtime: Runtime, name: string, fields: FuncFields 
     format: lambda ? 'lambda' : 'http-stream',
     ...(!lambda && fields.cmd === undefined && { entrypoint: fields.entrypoint ?? 'node func.js' }),
     ...(!lambda && fields.cmd !== undefined && { ...(fields.entrypoint !== undefined && { entrypoint: fields.entrypoint }), cmd: fields.cmd }),
-    memory: fields.memory ?? 128,
-    timeout: fields.timeout ?? 30,
-    idle_timeout: fields.idle_timeout ?? 30,
+    memory: fields.memory ?? FN_LIMITS.memory.def,
+    timeout: fields.timeout ?? FN_LIMITS.timeout.def,
+    idle_timeout: fields.idle_timeout ?? FN_LIMITS.idle_timeout.def,
     config: fields.config ?? {},
     triggers: fields.triggerType !== undefined
       ? [{ name: `${name}-trigger`, type: fields.triggerType, source: `/${name}-trigger` }]

@@ -490,6 +490,18 @@ describe('errors say what failed and what to do, and exit non-zero', () => {
     await fails(['init', '--runtime', 'cobol'], /unknown runtime "cobol"/);
   });
 
+  test("a func.yaml number outside the server's range is refused before the build and the version bump", async () => {
+    const name = `${P}-range`;
+    await ok(['init', '--runtime', 'node', '--name', name]);
+    const file = join(work, name, 'func.yaml');
+    await writeFile(file, (await readFile(file, 'utf8')).replace(/^timeout: 30$/m, 'timeout: 900'));
+    const r = await fails(['deploy', '--app', APP], /func\.yaml: timeout 900 is out of range: it must be 1 to 300 seconds \(0 counts as not given; the default is 30\)/, { cwd: join(work, name) });
+    assert.doesNotMatch(r.stderr, /Deploying|Built|HTTP 400|kiln help/);
+    assert.match(await readFile(file, 'utf8'), /^version: 0\.0\.1$/m, 'the version stays');
+    assert.equal(await inspectImage(client, `${name}:0.0.2`), null, 'nothing was built');
+    await fails(['inspect', 'fn', APP, name], new RegExp(`function "${name}" not found`));
+  });
+
   test('Docker engine not reachable (DOCKER_HOST)', async () => {
     await fails(['build'], /Docker engine not reachable at unix:\/\/\/tmp\/nonexistent\.sock.*\n.*DOCKER_HOST/, {
       cwd: join(work, HELLO),
@@ -510,7 +522,13 @@ describe('errors say what failed and what to do, and exit non-zero', () => {
   test('bad options', async () => {
     await fails(['-o', 'xml', 'list', 'apps'], /--output must be "table" or "json"/);
     await fails(['create', 'fn', APP, 'x', 'img', '--memory', 'lots'], /--memory must be a whole number/);
-    await fails(['create', 'fn', APP, 'x', 'img', '--memory', '99999'], /creating function "x": memory value is out of range.*\(HTTP 400\)\nCheck the values given/);
+    // Out of the server's range: refused by the CLI with the range, before any request; nothing written.
+    await fails(['create', 'fn', APP, 'x', 'img', '--memory', '99999'], /--memory 99999 is out of range: it must be 1 to 8192 MB/);
+    await fails(['update', 'fn', APP, HELLO, '--idle-timeout', '3601'], /--idle-timeout 3601 is out of range: it must be 1 to 3600 seconds/);
+    await fails(['init', '--runtime', 'node', '--timeout', '301', `${P}-toolong`], /--timeout 301 is out of range: it must be 1 to 300 seconds/);
+    await assert.rejects(readFile(join(work, `${P}-toolong`, 'func.yaml')), { code: 'ENOENT' });
+    // What the server refuses otherwise is its 400, with the hint to check the values.
+    await fails(['create', 'fn', APP, 'x', 'img', '--format', 'cobol'], /creating function "x": Invalid format on Fn: "cobol".*\(HTTP 400\)\nCheck the values given/);
     await fails(['create', 'app', APP], new RegExp(`creating app "${APP}": .*\\(HTTP 409\\)\nThe name is taken`));
   });
 });
