@@ -33,6 +33,13 @@ const NODE_LEGACY_FORMATS = ['default', 'http'];
 
 /** Writes the template into `dir`; refuses to overwrite an existing function. */
 export async function initFunction(dir: string, runtime: string, name: string, fields: FuncFields = {}, force = false): Promise<string[]> {
+  // func.yaml takes runtime docker (your own Dockerfile), but there is no template to write for it.
+  if (runtime === 'docker') {
+    throw new CliError(
+      'kiln init has no template for runtime docker (your own Dockerfile)',
+      `For your own image, write a func.yaml with \`runtime: docker\` and a Dockerfile in the directory (the README's func.yaml section): build and deploy take the directory's Dockerfile and files as they are. kiln init writes ${RUNTIMES.join(', ')}.`,
+    );
+  }
   if (!isRuntime(runtime)) throw new CliError(`unknown runtime "${runtime}"`, `Use one of: ${RUNTIMES.join(', ')}.`);
   if (!/^[a-z0-9]+(?:[._-][a-z0-9]+)*$/.test(name)) {
     throw new CliError(`invalid function name "${name}"`, 'Use lower-case letters, digits, ".", "_" or "-" (it names the image too); pass --name.');

@@ -502,6 +502,12 @@ describe('errors say what failed and what to do, and exit non-zero', () => {
     await fails(['inspect', 'fn', APP, name], new RegExp(`function "${name}" not found`));
   });
 
+  test('init --runtime docker says how to make a docker function', async () => {
+    const r = await fails(['init', '--runtime', 'docker', `${P}-dock`], /kiln init has no template for runtime docker/);
+    assert.match(r.stderr, /write a func\.yaml with `runtime: docker` and a Dockerfile in the directory/);
+    assert.doesNotMatch(r.stderr, /unknown runtime/);
+  });
+
   test('Docker engine not reachable (DOCKER_HOST)', async () => {
     await fails(['build'], /Docker engine not reachable at unix:\/\/\/tmp\/nonexistent\.sock.*\n.*DOCKER_HOST/, {
       cwd: join(work, HELLO),
