@@ -15,7 +15,8 @@ while true; do
   headers="$(mktemp)"
   event="$(curl -sS -D "$headers" "$api/invocation/next")"
   id=""
-  # bash builtins only: the base image has bash, curl and coreutils, not grep.
+  # The request id, read with bash builtins (the base image has grep and sed too, but this
+  # loop runs once per event and needs no other process).
   while IFS= read -r line; do
     line="\${line%$'\\r'}"
     case "\${line,,}" in

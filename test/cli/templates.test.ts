@@ -12,8 +12,10 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { planBuild } from '../../cli/build.js';
 import { initFunction } from '../../cli/commands/init.js';
+import { lambdaShellTemplate } from '../../cli/templates/lambda-shell.js';
 import { funcTriggers, readFuncYaml } from '../../images/func-yaml.js';
 import { functionBuildContext } from '../../images/function-image.js';
+import { SHELL_TOOLS } from '../../images/shell-image.js';
 
 let tmp = '';
 before(async () => {
@@ -118,6 +120,12 @@ describe('build contexts', () => {
     assert.match(b.dockerfile, /^FROM kiln\/shell:latest\nCOPY function\/ \/var\/task\/\nWORKDIR \/var\/task\n/);
     assert.equal(b.baseImage, 'kiln/shell:latest');
     assert.ok(b.context.entries.has('function/function.sh'));
+  });
+
+  test("lambda-shell: what its files say the base image lacks, kiln/shell's recipe does not have", async () => {
+    const text = Object.values(lambdaShellTemplate('x')).map((f) => f.content).join('\n');
+    const claimed = [...text.matchAll(/\bnot ([a-z]+)/g)].map((m) => m[1]!);
+    assert.deepEqual(claimed.filter((tool) => (SHELL_TOOLS as readonly string[]).includes(tool)), []);
   });
 
   test('node: ENTRYPOINT from func.yaml and the vendored FDK', async () => {
