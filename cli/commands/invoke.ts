@@ -2,7 +2,7 @@
 // trigger, with the method, headers and body given). The answer's body goes to stdout as is.
 import type { Command } from 'commander';
 import { readFuncYaml } from '../../images/func-yaml.js';
-import { errorMessage } from '../client.js';
+import { ApiError, errorMessage, type KilnClient } from '../client.js';
 import { CliError } from '../errors.js';
 import { callFailure, failureLine, invokeAt, invokeTrigger, type InvokeReply } from '../invoke.js';
 import { findAppFn } from '../resolve.js';
@@ -85,8 +85,9 @@ async function invokeByName(s: Session, target: Target, o: InvokeOpts): Promise<
   const api = await s.client();
   const named = 'app' in target ? target : undefined;
   // --endpoint: POSTed as given, with no lookup (fn's commands/invoke.go).
-  const { client, path, tokenWithheld } = named
-    ? { client: api, path: `/invoke/${(await findAppFn(api, named.app, named.fn)).fn.id}`, tokenWithheld: false }
+  const fnId = named ? (await findAppFn(api, named.app, named.fn)).fn.id : undefined;
+  const { client, path, tokenWithheld } = fnId !== undefined
+    ? { client: api, path: `/invoke/${fnId}`, tokenWithheld: false }
     : api.at((target as { endpoint: string }).endpoint);
   const label = named ? `function ${named.app}/${named.fn}` : `function at ${(target as { endpoint: string }).endpoint}`;
   const body = await bodyOf(s, o);
@@ -120,9 +121,34 @@ async function invokeByName(s: Session, target: Target, o: InvokeOpts): Promise<
   }
   // With --endpoint there are no names to give: no `kiln calls` hint, the logs' with placeholders.
   const names = named ? `${named.app} ${named.fn}` : 'APP FN';
-  const logs = r.callId ? `\`kiln logs ${names} ${r.callId}\` shows its output${named ? '; ' : '.'}` : '';
+  const hasLog = r.callId && fnId ? await callHasLog(api, fnId, r.callId) : undefined;
+  const logs = !r.callId
+    ? ''
+    : hasLog === false
+      ? `it left no log${named ? '; ' : '.'}`
+      : `\`kiln logs ${names} ${r.callId}\` shows its output${hasLog ? '' : ', if it left any'}${named ? '; ' : '.'}`;
   const hint = `${stackLines(f.stack)}${r.callId ? `Call ${r.callId}: ` : ''}${logs}${named ? `\`kiln calls ${names}\` lists its calls.` : ''}`;
   throw new CliError(`${label} failed (HTTP ${r.status}): ${failureLine(f)}`, hint.trimEnd() || undefined);
+}
+
+/** How long to wait, in turn, for a failed call's record: the server writes it just after its answer. */
+const RECORD_WAITS_MS = [25, 50, 100, 200, 400];
+
+/**
+ * Whether a failed call left a log (a call whose image is missing has none, and `kiln logs`
+ * would print nothing), or undefined when that cannot be told: the call not recorded within
+ * a moment, or the log not readable.
+ */
+async function callHasLog(client: KilnClient, fnId: string, callId: string): Promise<boolean | undefined> {
+  for (const wait of [0, ...RECORD_WAITS_MS]) {
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    try {
+      return (await client.getLog(fnId, callId)) !== '';
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 404)) return undefined;
+    }
+  }
+  return undefined;
 }
 
 /** The first lines of an error's stack, indented, for the hint. */
@@ -151,7 +177,7 @@ async function invokeByTrigger(s: Session, appName: string, source: string, o: I
     const f = callFailure(r.headers, r.body.toString('utf8'));
     throw new CliError(
       `${method} /t/${appName}${source} answered HTTP ${r.status}: ${failureLine(f)}`,
-      `${stackLines(f.stack)}${r.callId ? `Call ${r.callId}: \`kiln logs ${appName} FN ${r.callId}\` shows its output (\`kiln list triggers ${appName}\` names FN).` : ''}`.trimEnd() || undefined,
+      `${stackLines(f.stack)}${r.callId ? `Call ${r.callId}: \`kiln logs ${appName} FN ${r.callId}\` shows its output, if it left any (\`kiln list triggers ${appName}\` names FN).` : ''}`.trimEnd() || undefined,
     );
   }
 }

@@ -130,6 +130,15 @@ describe('kiln with the node template', () => {
     assert.match(r.stderr, new RegExp(`kiln logs ${APP} ${HELLO} [0-9A-Z]{26}`));
   });
 
+  test('a failed call that left no log gets no `kiln logs` hint (its image is missing)', async () => {
+    const name = `${P}-noimage`;
+    await ok(['create', 'fn', APP, name, 'kiln-test/does-not-exist:1']);
+    const r = await fails(['invoke', APP, name], new RegExp(`function ${APP}/${name} failed \\(HTTP 502\\): .*kiln-test/does-not-exist:1`));
+    assert.match(r.stderr, new RegExp(`\nCall [0-9A-Z]{26}: it left no log; \`kiln calls ${APP} ${name}\` lists its calls\.\n$`));
+    assert.doesNotMatch(r.stderr, /kiln logs/);
+    await ok(['delete', 'fn', APP, name]);
+  });
+
   test('calls (newest first), calls get and logs show the call just made', async () => {
     const r = await kiln(['invoke', APP, HELLO, '--body', '{"name":"Logs"}', '--display-call-id']);
     assert.equal(r.code, 0, r.stderr);

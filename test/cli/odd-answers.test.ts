@@ -93,6 +93,52 @@ describe('invoke --endpoint on another origin than the API URL', () => {
     };
     const r = await kiln(['invoke', '--endpoint', `${url}/invoke/01ABC`], { FN_TOKEN: 'secret' });
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, /failed \(HTTP 502\): bad day\nCall 01CALL: `kiln logs APP FN 01CALL` shows its output\.\n$/);
+    // No names, so the log is not read: the hint says it may be empty.
+    assert.match(r.stderr, /failed \(HTTP 502\): bad day\nCall 01CALL: `kiln logs APP FN 01CALL` shows its output, if it left any\.\n$/);
+  });
+});
+
+describe('invoke APP FN that fails: the `kiln logs` hint only for a call with a log', () => {
+  /** A stand-in Kiln with app `app`, fn `fn` failing each call as 01CALL, whose log reads are answered by `logs` in turn (the last one again). */
+  const failingFn = (logs: Array<string | null>): { logReads: () => number } => {
+    let reads = 0;
+    handler = (req, res) => {
+      const json = (status: number, body: unknown, headers: Record<string, string> = {}): void => {
+        res.writeHead(status, { 'content-type': 'application/json', ...headers });
+        res.end(JSON.stringify(body));
+      };
+      const path = (req.url ?? '').split('?')[0];
+      if (path === '/v2/apps') return json(200, { items: [{ id: 'A1', name: 'app' }] });
+      if (path === '/v2/fns') return json(200, { items: [{ id: 'F1', name: 'fn', app_id: 'A1' }] });
+      if (path === '/invoke/F1') return json(502, { message: 'bad day' }, { 'fn-call-id': '01CALL' });
+      if (path === '/v2/fns/F1/calls/01CALL/log') {
+        const log = logs[Math.min(reads++, logs.length - 1)];
+        // null: not recorded yet, as just after the answer.
+        return log === null ? json(404, { message: 'Call not found' }) : json(200, { call_id: '01CALL', log });
+      }
+      json(404, { message: 'not here' });
+    };
+    return { logReads: () => reads };
+  };
+
+  test('a call whose log is empty: no `kiln logs` hint, it says so', async () => {
+    failingFn(['']);
+    const r = await kiln(['invoke', 'app', 'fn']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /failed \(HTTP 502\): bad day\nCall 01CALL: it left no log; `kiln calls app fn` lists its calls\.\n$/);
+  });
+
+  test('a call recorded a moment after the answer, with a log: read again until it is there, then the hint', async () => {
+    const s = failingFn([null, null, 'boom\n']);
+    const r = await kiln(['invoke', 'app', 'fn']);
+    assert.match(r.stderr, /\nCall 01CALL: `kiln logs app fn 01CALL` shows its output; `kiln calls app fn` lists its calls\.\n$/);
+    assert.equal(s.logReads(), 3);
+  });
+
+  test('a call not recorded within a moment: the hint says its log may be empty', async () => {
+    const s = failingFn([null]);
+    const r = await kiln(['invoke', 'app', 'fn']);
+    assert.match(r.stderr, /\nCall 01CALL: `kiln logs app fn 01CALL` shows its output, if it left any; `kiln calls app fn` lists its calls\.\n$/);
+    assert.equal(s.logReads(), 6, 'one read and five more, then it gives up');
   });
 });
