@@ -248,6 +248,8 @@ export class Agent {
   private readonly stop = new AbortController();
   /** The shutdown's grace period is over: containers still running calls are being removed. */
   private cutting = false;
+  /** When (performance.now()) the shutdown last got something done: a bound on a stop is on progress, not time. */
+  private progressAt: number | undefined;
   private inFlight = 0;
   private queued = 0;
   private readonly finished: Record<FinishedStatus, number> = { success: 0, error: 0, timeout: 0, cancelled: 0 };
@@ -665,7 +667,21 @@ export class Agent {
     } finally {
       this.live.delete(c);
       this.held.delete(c.spec.id);
+      // Removed or given up on, the engine answered: a stop with many containers is slow, not stuck.
+      if (this.stop.signal.aborted) this.progressed();
     }
+  }
+
+  private progressed(): void {
+    this.progressAt = performance.now();
+  }
+
+  /**
+   * When (performance.now()) the shutdown last got something done (a container removed or given
+   * up on, the grace period over, the sweep, the records written); undefined before it has.
+   */
+  get stopProgressAt(): number | undefined {
+    return this.progressAt;
   }
 
   /** Evicts the least recently used idle container of another slot. */
@@ -707,10 +723,12 @@ export class Agent {
     clearInterval(this.orphanSweep);
     for (const w of this.waits) w.abort(stopping);
     await this.untilIdle(this.cfg.shutdownGraceMs);
+    this.progressed();
     this.cutting = this.inFlight > 0;
     for (const pool of this.pools.values()) pool.drain(stopping);
     // Launches end quickly once stopped (their start races the stop signal); then sweep.
     await Promise.allSettled([...this.launching]);
+    this.progressed();
     await Promise.allSettled([...this.live].map((c) => this.closeContainer(c)));
     // Whatever of this node's the engine still has (a removal it failed earlier) goes too.
     try {
@@ -718,9 +736,11 @@ export class Agent {
     } catch (err) {
       this.deps.log.warn({ err }, 'could not sweep the engine for containers left behind');
     }
+    this.progressed();
     // Calls cut by the sweep record their end; give them a moment, then write everything.
     await this.untilIdle(2000);
     await this.recorder.flush();
+    this.progressed();
   }
 
   stats(): AgentStats {

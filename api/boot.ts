@@ -80,6 +80,11 @@ export interface Running {
   /** The HTTP server, for its settings (tests). */
   server: Server;
   stop: () => Promise<void>;
+  /**
+   * When (performance.now()) stop() last got something done: a container removed, the sweep, the
+   * records written, a step of closing; undefined before it has. A stop's bound is on this.
+   */
+  stopProgressAt: () => number | undefined;
 }
 
 export async function start(config: Config): Promise<Running> {
@@ -277,6 +282,11 @@ export async function start(config: Config): Promise<Running> {
     authenticate ? 'authentication on: the API wants a bearer token (KILN_AUTH_TOKENS)' : 'authentication off: anyone who reaches this port can use the API, by localhost, an IP address or a name KILN_ALLOWED_HOSTS allows (set KILN_AUTH_TOKENS)',
   );
 
+  // The steps after the agent's: each done is progress too.
+  let closedStepAt: number | undefined;
+  const step = (): void => {
+    closedStepAt = performance.now();
+  };
   const stop = async (): Promise<void> => {
     log.info({ graceMs: a.shutdownGraceMs, running: agent.stats().running }, 'stopping: no new calls; running ones may finish within KILN_SHUTDOWN_GRACE_MSECS');
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -284,12 +294,20 @@ export async function start(config: Config): Promise<Running> {
     await agent.shutdown();
     server.closeAllConnections();
     await closed;
+    step();
     releaseBundle?.();
     await pruning;
+    step();
     await driver.close();
     await retention.stop();
+    step();
     await store.close();
+    step();
     log.info('stopped');
   };
-  return { url, agent, server, stop };
+  const stopProgressAt = (): number | undefined => {
+    const at = [agent.stopProgressAt, closedStepAt].filter((t) => t !== undefined);
+    return at.length > 0 ? Math.max(...at) : undefined;
+  };
+  return { url, agent, server, stop, stopProgressAt };
 }

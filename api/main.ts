@@ -1,20 +1,17 @@
 // The process entry: settings from the environment, signals, exit codes.
-import { loadConfig, MAX_TIMER_MS } from './config.js';
+import { loadConfig } from './config.js';
 import { start } from './boot.js';
 import { startFailure } from './start-failure.js';
+import { STOP_STALL_MS, stopStalled } from './stop-stall.js';
 
-/**
- * How long, past the grace period for running calls, removing the containers and writing the
- * last call records may take. An engine or database that stopped answering would otherwise hold
- * the stop for ever, until a supervisor's SIGKILL; what is left then is removed at the next start.
- */
-const SWEEP_BOUND_MS = 15_000;
 /** A signal this soon after the first is the same one delivered twice, not an operator's second. */
 const REPEAT_WINDOW_MS = 500;
+/** How often a stop is checked for being stuck. */
+const STALL_CHECK_MS = 1000;
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
-  const { stop } = await start(config);
+  const { stop, stopProgressAt } = await start(config);
   let stoppingSince: number | undefined;
   const onSignal = (sig: NodeJS.Signals) => {
     if (stoppingSince !== undefined) {
@@ -25,12 +22,21 @@ async function main(): Promise<void> {
       console.error(`kiln: ${sig} again: exiting now; containers left running are removed at the next start`);
       process.exit(1);
     }
-    stoppingSince = performance.now();
-    const bound = Math.min(config.agent.shutdownGraceMs + SWEEP_BOUND_MS, MAX_TIMER_MS);
-    setTimeout(() => {
-      console.error(`kiln: still stopping ${bound} ms after ${sig} (the container engine or the database does not answer): exiting; leftovers are removed at the next start`);
+    const since = performance.now();
+    stoppingSince = since;
+    // An engine or database that stopped answering would hold the stop for ever, until a
+    // supervisor's SIGKILL; one that is merely slow (hundreds of containers to remove) must not
+    // be cut. So the bound is on progress: past the grace, nothing done for STOP_STALL_MS.
+    const graceEndsAt = since + config.agent.shutdownGraceMs;
+    setInterval(() => {
+      const now = performance.now();
+      if (!stopStalled({ now, graceEndsAt, progressAt: stopProgressAt(), stallMs: STOP_STALL_MS })) return;
+      console.error(
+        `kiln: still stopping ${Math.round(now - since)} ms after ${sig}, with no container removed and nothing written for ${STOP_STALL_MS / 1000} s ` +
+          '(the container engine or the database does not answer): exiting; leftovers are removed at the next start',
+      );
       process.exit(1);
-    }, bound).unref();
+    }, STALL_CHECK_MS).unref();
     stop().then(
       () => process.exit(0),
       (err: unknown) => {
