@@ -18,7 +18,7 @@ import { askedNetwork, networkProblem } from './fn-network.js';
 import { IOFS_LISTENER } from './iofs-env.js';
 import { logFrameEnv } from './log-frames.js';
 import { engineSyslogAddress, syslogUrlProblem } from './syslog-url.js';
-import { removeSocketDirs } from './iofs-base.js';
+import { removeOwnSocketDirs, removeSocketDirs } from './iofs-base.js';
 import { LeastUsed } from './least-used.js';
 import { LAMBDA_EXTRA_HOSTS, lambdaEnv, withoutDaemonSettings, type LambdaRuntime } from './lambda.js';
 import { ResourceTracker, type Capacity } from './resources.js';
@@ -27,6 +27,8 @@ import { slotKey } from './slot-key.js';
 
 export interface AgentConfig {
   iofsPath: string;
+  /** KILN_NODE_ID: tagged into socket directories' names, so a stop can remove its own leftovers. */
+  nodeId: string;
   /** FN_IOFS_TMPFS's mount options; undefined: plain socket directories. */
   iofsTmpfs?: string;
   freezeIdleMs: number;
@@ -157,6 +159,20 @@ export async function sweepNode(driver: Driver, iofsPath: string, log: Logger, k
   return removed;
 }
 
+/**
+ * After a sweep of this node that succeeded (at start-up, at the end of shutdown): this node's
+ * socket directories no container mounts, left by a stop that did not wait for the engine's
+ * removals, go. Only logs when it cannot.
+ */
+export async function removeOrphanSocketDirs(driver: Driver, iofsPath: string, nodeId: string, log: Logger): Promise<void> {
+  try {
+    const removed = await removeOwnSocketDirs(iofsPath, nodeId, () => driver.mountedHostPaths());
+    if (removed.length > 0) log.info({ removed: removed.length, dir: iofsPath }, `removed ${removed.length} socket director${removed.length === 1 ? 'y' : 'ies'} of this node that no container mounts`);
+  } catch (err) {
+    log.warn({ err, dir: iofsPath }, 'could not remove the socket directories this node left behind');
+  }
+}
+
 /** Docker refused a container's cpuset (a CPU it does not have, a list it cannot read), not something else. */
 function cpusetRefused(err: unknown): boolean {
   if (!(err instanceof DriverError)) return false;
@@ -273,6 +289,7 @@ export class Agent {
     this.containerDeps = {
       driver: deps.driver,
       iofsPath: cfg.iofsPath,
+      nodeId: cfg.nodeId,
       ...(cfg.iofsTmpfs !== undefined && { iofsTmpfs: cfg.iofsTmpfs }),
       startTimeoutMs: cfg.startTimeoutMs,
       freezeIdleMs: cfg.freezeIdleMs,
@@ -733,6 +750,8 @@ export class Agent {
     // Whatever of this node's the engine still has (a removal it failed earlier) goes too.
     try {
       await sweepNode(this.deps.driver, this.cfg.iofsPath, this.deps.log);
+      // None of this node's containers is left, nor being made: a directory of its own none mounts is a leftover.
+      await removeOrphanSocketDirs(this.deps.driver, this.cfg.iofsPath, this.cfg.nodeId, this.deps.log);
     } catch (err) {
       this.deps.log.warn({ err }, 'could not sweep the engine for containers left behind');
     }

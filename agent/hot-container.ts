@@ -43,6 +43,8 @@ export const streamedBound = (buffered: number, streamed: number): number => (bu
 export interface ContainerDeps {
   driver: Driver;
   iofsPath: string;
+  /** The node's id (KILN_NODE_ID), tagged into each socket directory's name. */
+  nodeId: string;
   /** FN_IOFS_TMPFS's mount options: each socket directory a tmpfs of its own; undefined: plain. */
   iofsTmpfs?: string;
   startTimeoutMs: number;
@@ -157,7 +159,7 @@ export class HotContainer {
 
   /** Creates, starts and waits for the container's socket; cleans up fully on failure. */
   static async start(spec: ContainerSpec, deps: ContainerDeps, signal: AbortSignal): Promise<HotContainer> {
-    const dir = await makeSocketDir(deps.iofsPath, deps.iofsTmpfs);
+    const dir = await makeSocketDir(deps.iofsPath, deps.nodeId, deps.iofsTmpfs);
     const initLog = new LogBuffer(16 * 1024);
     let target: HotContainer | undefined;
     const logs = new CallLogs({

@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { chmod, lstat, mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { isSocketDirName, nodeTag, SOCKET_DIR_PLACEHOLDER, socketDirTag } from './socket-dir-name.js';
 
 const run = promisify(execFile);
 
@@ -12,9 +13,9 @@ const MAX_SOCKET_PATH = 107;
 /** The socket's name in each directory (FN_LISTENER's). */
 export const LISTENER_NAME = 'lsnr.sock';
 
-/** The socket path a directory under `base` will have (mkdtemp adds six characters). */
+/** The socket path a directory under `base` will have (a name as long as any socket directory's). */
 export function socketPathFor(base: string): string {
-  return join(base, 'cXXXXXX', LISTENER_NAME);
+  return join(base, SOCKET_DIR_PLACEHOLDER, LISTENER_NAME);
 }
 
 /** Throws when sockets under `base` would not fit in a unix socket address. */
@@ -118,15 +119,30 @@ export async function removeTree(dir: string): Promise<void> {
 /** The start-up probe of FN_IOFS_TMPFS, a directory of the base's for a moment. */
 const PROBE_PREFIX = 'probe-';
 
-/** Names mkdtemp gives under the base: `c` and six characters. */
-const SOCKET_DIR_NAME = /^c[A-Za-z0-9]{6}$/;
-
 /**
  * Removes socket directories that containers left behind (a killed server's), only ones directly
  * under `base` with the names Kiln gives them: the paths come from the engine's record of mounts.
  */
 export async function removeSocketDirs(base: string, dirs: readonly string[]): Promise<number> {
-  const mine = dirs.filter((d) => dirname(resolve(d)) === resolve(base) && SOCKET_DIR_NAME.test(basename(d)));
+  const mine = dirs.filter((d) => dirname(resolve(d)) === resolve(base) && isSocketDirName(basename(d)));
   await Promise.all(mine.map(removeSocketDir));
   return mine.length;
+}
+
+/**
+ * Removes this node's socket directories that no container mounts: those whose containers the
+ * engine removed while the server did not wait for it (a stop cut short, a kill), which no sweep
+ * finds as the engine no longer lists them. Call it only once this node's containers are known
+ * gone (a sweep succeeded) and none is being made; `mounted` (every container's host paths on the
+ * engine) is a second check. Other nodes' directories, and untagged ones from Kiln before tags
+ * (whose they are cannot be told), are left alone. Resolves to the directories removed.
+ */
+export async function removeOwnSocketDirs(base: string, nodeId: string, mounted: () => Promise<string[]>): Promise<string[]> {
+  const tag = nodeTag(nodeId);
+  const own = (await readdir(base)).filter((name) => socketDirTag(name) === tag).map((name) => join(base, name));
+  if (own.length === 0) return [];
+  const inUse = new Set((await mounted()).map((p) => resolve(p)));
+  const orphans = own.filter((d) => !inUse.has(resolve(d)));
+  for (const d of orphans) await removeSocketDir(d);
+  return orphans;
 }

@@ -7,6 +7,7 @@ import { chmod, lstat, mkdtemp, open, readlink, type FileHandle } from 'node:fs/
 import { connect } from 'node:net';
 import { basename, join } from 'node:path';
 import { checkSocketBase, LISTENER_NAME, mountTmpfs, privateBase, removeSocketDir, removeTree } from './iofs-base.js';
+import { socketDirPrefix } from './socket-dir-name.js';
 
 export { LISTENER_NAME };
 
@@ -91,12 +92,13 @@ export async function isListenerReady(dir: string): Promise<boolean> {
 
 /**
  * Makes a fresh directory (mode 0777, so the container's user can bind in it; its parent keeps
- * everyone else out); arm() makes it a tmpfs with these options when `tmpfs` is given, and watches it.
+ * everyone else out), its name tagged with `nodeId`'s tag (agent/socket-dir-name.ts); arm() makes
+ * it a tmpfs with these options when `tmpfs` is given, and watches it.
  */
-export async function makeSocketDir(base: string, tmpfs?: string): Promise<SocketDir> {
+export async function makeSocketDir(base: string, nodeId: string, tmpfs?: string): Promise<SocketDir> {
   checkSocketBase(base);
   await privateBase(base);
-  const path = await mkdtemp(join(base, 'c'));
+  const path = await mkdtemp(join(base, socketDirPrefix(nodeId)));
   await chmod(path, 0o777);
   const listener = join(path, LISTENER_NAME);
 

@@ -30,7 +30,7 @@ import { isLambdaApiPath } from './lambda-request.js';
 import { timestamp } from './models/common.js';
 import { loadUiAssets, UiMissingError, type UiAssets } from './routes/ui.js';
 import type { TrustFn } from './trust-proxy.js';
-import { Agent, sweepNode } from '../agent/agent.js';
+import { Agent, removeOrphanSocketDirs, sweepNode } from '../agent/agent.js';
 import { cpusAllowed } from '../agent/cpu-placement.js';
 import { prepareSocketBase } from '../agent/iofs-base.js';
 import { hostCapacity } from '../agent/resources.js';
@@ -135,6 +135,8 @@ export async function start(config: Config): Promise<Running> {
   try {
     const removed = await sweepNode(driver, a.iofsPath, log);
     if (removed > 0) log.info({ removed, node: a.nodeId }, 'removed containers left by an earlier run');
+    // Only once the engine has answered: without a sweep, this node's containers may still live.
+    await removeOrphanSocketDirs(driver, a.iofsPath, a.nodeId, log);
   } catch (err) {
     log.warn({ err }, 'container engine unreachable: the API works, calls will fail until it answers');
   }
@@ -153,6 +155,7 @@ export async function start(config: Config): Promise<Running> {
   const agent = new Agent(
     {
       iofsPath: a.iofsPath,
+      nodeId: a.nodeId,
       ...(a.iofsTmpfs !== undefined && { iofsTmpfs: a.iofsTmpfs }),
       freezeIdleMs: a.freezeIdleMs,
       startTimeoutMs: a.startTimeoutMs,

@@ -1,6 +1,6 @@
 // The life of hot containers: freezing, retiring, capacity, eviction, bounded waits, restarts.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -11,6 +11,8 @@ import { eventually, nodeContainers } from '../helpers/containers.js';
 import { spawnServer, type ServerProcess } from '../helpers/process.js';
 import { NODE_LABEL } from '../../drivers/docker/driver.js';
 import { call, uniqueNodeId } from '../helpers/server.js';
+import { testLabels } from '../helpers/base-images.js';
+import { nodeTag } from '../../agent/socket-dir-name.js';
 
 const MiB = 1024 * 1024;
 
@@ -161,6 +163,41 @@ test('containers left by a killed server are removed when it starts again', asyn
     // A failed assertion must not leave the second server running (the file would never end).
     await srv?.stop('SIGKILL');
     for (const c of await nodeContainers(docker, env.KILN_NODE_ID)) await docker.getContainer(c.Id).remove({ force: true });
+    rmSync(iofs, { recursive: true, force: true });
+    await db.cleanup();
+  }
+});
+
+// A stop cut short (or a kill) after the engine removed the containers, but before the server
+// removed their socket directories, left those on the host for good: no container names them.
+test("a start, and a stop, remove this node's socket directories no container mounts; not another node's, an untagged one, or one a container mounts", async () => {
+  const docker = dockerClient();
+  const tester = await fixtureImage('tester');
+  const db = await sqliteDb();
+  const iofs = mkdtempSync(join(tmpdir(), 'kiln-iofs-'));
+  const nodeId = uniqueNodeId();
+  const own = (six: string) => `c${nodeTag(nodeId)}-${six}`;
+  const otherNode = `c${nodeTag(`${nodeId}-other`)}-AbC123`;
+  const kept = [own('mOunt1'), otherNode, 'cAbC123'].sort();
+  for (const name of [own('AbC123'), own('dEf456'), ...kept]) {
+    mkdirSync(join(iofs, name, 'deep'), { recursive: true });
+    writeFileSync(join(iofs, name, 'deep', 'file'), 'x');
+  }
+  // Another container on the engine (not this node's: the sweep would take it) mounts one of them.
+  const holder = await docker.createContainer({ Image: tester, Labels: testLabels('lifecycle'), HostConfig: { Binds: [`${join(iofs, own('mOunt1'))}:/tmp/iofs`] } });
+  let srv: ServerProcess | undefined;
+  try {
+    srv = await spawnServer({ FN_DB_URL: db.url, KILN_NODE_ID: nodeId, FN_IOFS_PATH: iofs, KILN_DOCKER_PULL: 'false' });
+    assert.deepEqual(readdirSync(iofs).sort(), kept, 'removed at start-up');
+    assert.match(srv.output(), /"removed":2,[^\n]*"msg":"removed 2 socket directories of this node that no container mounts"/);
+    // One left while it ran goes at the end of the stop.
+    mkdirSync(join(iofs, own('gHi789')));
+    assert.equal(await srv.stop('SIGTERM'), 0);
+    assert.deepEqual(readdirSync(iofs).sort(), kept, 'removed at the end of the stop');
+  } finally {
+    await srv?.stop('SIGKILL');
+    await holder.remove({ force: true });
+    for (const c of await nodeContainers(docker, nodeId)) await docker.getContainer(c.Id).remove({ force: true });
     rmSync(iofs, { recursive: true, force: true });
     await db.cleanup();
   }

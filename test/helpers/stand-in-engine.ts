@@ -293,6 +293,7 @@ export function standInWorld(iofsPath: string, opts: { capacityMb: number; confi
   const agent = new Agent(
     {
       iofsPath,
+      nodeId: engine.nodeId,
       freezeIdleMs: 50,
       startTimeoutMs: 5000,
       maxResponseBytes: 6 * MiB,

@@ -10,9 +10,12 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isListenerReady, LISTENER_NAME, makeSocketDir } from '../../agent/iofs.js';
-import { prepareSocketBase, removeSocketDirs } from '../../agent/iofs-base.js';
+import { prepareSocketBase, removeOwnSocketDirs, removeSocketDirs } from '../../agent/iofs-base.js';
+import { nodeTag } from '../../agent/socket-dir-name.js';
 
 let root = '';
+/** The node id socket directories are made for. */
+const NODE = 'iofs-test';
 const servers: Server[] = [];
 
 before(async () => {
@@ -209,12 +212,14 @@ test('isListenerReady: false again once the socket is closed (link left dangling
 
 test('makeSocketDir: creates a fresh 0777 directory under a base it creates', async () => {
   const base = join(root, 'mk', 'nested');
-  const a = await makeSocketDir(base);
-  const b = await makeSocketDir(base);
+  const a = await makeSocketDir(base, NODE);
+  const b = await makeSocketDir(base, NODE);
   try {
     assert.notEqual(a.path, b.path);
     for (const d of [a, b]) {
       assert.ok(d.path.startsWith(base + '/'), d.path);
+      // Tagged with its node: a start can tell its own leftovers from another node's.
+      assert.match(d.path.slice(base.length + 1), new RegExp(`^c${nodeTag(NODE)}-[A-Za-z0-9]{6}$`));
       const s = await stat(d.path);
       assert.ok(s.isDirectory());
       assert.equal(s.mode & 0o777, 0o777);
@@ -227,7 +232,7 @@ test('makeSocketDir: creates a fresh 0777 directory under a base it creates', as
 });
 
 test('makeSocketDir: ready resolves once the socket is bound and then linked', { timeout: 10_000 }, async () => {
-  const d = await makeSocketDir(join(root, 'ready'));
+  const d = await makeSocketDir(join(root, 'ready'), NODE);
   await d.arm();
   try {
     await sleep(30);
@@ -246,7 +251,7 @@ test('makeSocketDir: ready resolves once the socket is bound and then linked', {
 });
 
 test('makeSocketDir: lsnr.sock bound directly is ready only once it listens (a bind comes before its listen)', { timeout: 10_000 }, async () => {
-  const d = await makeSocketDir(join(root, 'direct'));
+  const d = await makeSocketDir(join(root, 'direct'), NODE);
   await d.arm();
   // A server as a function's could be written: bind, then listen a moment later.
   const code = `import socket, time\ns = socket.socket(socket.AF_UNIX)\ns.bind(${JSON.stringify(join(d.path, LISTENER_NAME))})\ntime.sleep(0.4)\ns.listen(1)\ntime.sleep(5)\n`;
@@ -264,7 +269,7 @@ test('makeSocketDir: lsnr.sock bound directly is ready only once it listens (a b
 });
 
 test('makeSocketDir: nothing is watched (and ready stays pending) until arm()', { timeout: 10_000 }, async () => {
-  const d = await makeSocketDir(join(root, 'unarmed'));
+  const d = await makeSocketDir(join(root, 'unarmed'), NODE);
   try {
     const server = await listen(join(d.path, 'phonylsnr.sock'));
     await symlink('phonylsnr.sock', join(d.path, LISTENER_NAME));
@@ -278,7 +283,7 @@ test('makeSocketDir: nothing is watched (and ready stays pending) until arm()', 
 });
 
 test('makeSocketDir: ready stays pending for an invalid link', { timeout: 10_000 }, async () => {
-  const d = await makeSocketDir(join(root, 'invalid'));
+  const d = await makeSocketDir(join(root, 'invalid'), NODE);
   await d.arm();
   try {
     await writeFile(join(d.path, 'phonylsnr.sock'), 'not a socket');
@@ -292,7 +297,7 @@ test('makeSocketDir: ready stays pending for an invalid link', { timeout: 10_000
 });
 
 test('makeSocketDir: remove() deletes the directory and its contents, rejects a pending ready, and is repeatable', async () => {
-  const d = await makeSocketDir(join(root, 'remove'));
+  const d = await makeSocketDir(join(root, 'remove'), NODE);
   await writeFile(join(d.path, 'leftover'), 'x');
   await d.remove();
   await assert.rejects(stat(d.path), { code: 'ENOENT' });
@@ -301,7 +306,7 @@ test('makeSocketDir: remove() deletes the directory and its contents, rejects a 
 });
 
 test('makeSocketDir: remove() deletes a tree deeper than PATH_MAX that the container made', async () => {
-  const d = await makeSocketDir(join(root, 'deep'));
+  const d = await makeSocketDir(join(root, 'deep'), NODE);
   // 250 levels of 30 characters: about 7,700 bytes of path, past Linux's 4,096.
   const name = 'd'.repeat(30);
   await execFileP('bash', ['-c', `cd "$1" && for i in $(seq 250); do mkdir ${name} && cd ${name}; done && echo x > leaf`, 'deep', d.path]);
@@ -310,7 +315,7 @@ test('makeSocketDir: remove() deletes a tree deeper than PATH_MAX that the conta
 });
 
 test('makeSocketDir: remove() after ready keeps ready resolved', { timeout: 10_000 }, async () => {
-  const d = await makeSocketDir(join(root, 'remove-after-ready'));
+  const d = await makeSocketDir(join(root, 'remove-after-ready'), NODE);
   await d.arm();
   const server = await listen(join(d.path, 'phonylsnr.sock'));
   await sleep(20);
@@ -323,7 +328,7 @@ test('makeSocketDir: remove() after ready keeps ready resolved', { timeout: 10_0
 });
 
 test('makeSocketDir: once ready, relinking lsnr.sock cannot point the agent at another socket', { timeout: 10_000 }, async () => {
-  const d = await makeSocketDir(join(root, 'relink'));
+  const d = await makeSocketDir(join(root, 'relink'), NODE);
   await d.arm();
   try {
     const served: string[] = [];
@@ -351,7 +356,7 @@ test('makeSocketDir: once ready, relinking lsnr.sock cannot point the agent at a
 });
 
 test('makeSocketDir: stopWatching() rejects a pending ready and keeps the directory', async () => {
-  const d = await makeSocketDir(join(root, 'stop'));
+  const d = await makeSocketDir(join(root, 'stop'), NODE);
   try {
     d.stopWatching();
     await assert.rejects(d.ready, /stopped watching/);
@@ -371,11 +376,12 @@ const baseOfLength = (label: string, len: number): string => {
   for (let i = 0; i < n; i++) rest += (i + 1) % 100 === 0 && i < n - 1 ? '/' : 'a';
   return prefix + rest;
 };
-const SOCKET_SUFFIX = '/cXXXXXX/lsnr.sock'.length;
+/** A tagged socket directory's name, `c` + 8 hex + `-` + six, and the socket in it. */
+const SOCKET_SUFFIX = '/c01234567-XXXXXX/lsnr.sock'.length;
 
 test('makeSocketDir: a socket path of exactly 107 bytes is accepted', async () => {
   const base = baseOfLength('len107', 107 - SOCKET_SUFFIX);
-  const d = await makeSocketDir(base);
+  const d = await makeSocketDir(base, NODE);
   try {
     assert.equal(Buffer.byteLength(join(d.path, LISTENER_NAME)), 107);
   } finally {
@@ -391,7 +397,7 @@ const tooLongCases: { name: string; extra: number }[] = [
 for (const c of tooLongCases) {
   test(`makeSocketDir: a socket path of ${c.name} is rejected and leaves no directory behind`, async () => {
     const base = baseOfLength(`long-${c.extra}`, 107 - SOCKET_SUFFIX + c.extra);
-    await assert.rejects(makeSocketDir(base), /over 107 bytes/);
+    await assert.rejects(makeSocketDir(base, NODE), /over 107 bytes/);
     assert.deepEqual(await readdir(base).catch(() => []), []);
   });
 }
@@ -401,7 +407,7 @@ test('makeSocketDir: length counts bytes, not characters', async () => {
   const prefix = join(root, 'utf8') + '/';
   const base = prefix + 'é' + 'a'.repeat(107 - SOCKET_SUFFIX - prefix.length - 1);
   assert.equal(base.length + SOCKET_SUFFIX, 107);
-  await assert.rejects(makeSocketDir(base), /over 107 bytes/);
+  await assert.rejects(makeSocketDir(base, NODE), /over 107 bytes/);
 });
 
 test('prepareSocketBase: makes the base 0700; closes the default one older Kiln left 0755; never changes one an operator named', async () => {
@@ -438,14 +444,14 @@ test('the base must be closed to its group and to others alike: 0750 and 0701 ar
     await assert.rejects(prepareSocketBase(named), new RegExp(`is open to other users \\(mode ${mode.toString(8)}\\)`), `mode ${mode.toString(8)} at start-up`);
     assert.equal((await stat(named)).mode & 0o7777, mode, 'an operator\'s directory is never changed');
     // And each new socket directory checks it again.
-    await assert.rejects(makeSocketDir(named), /is open to other users/, `mode ${mode.toString(8)} for a socket directory`);
+    await assert.rejects(makeSocketDir(named, NODE), /is open to other users/, `mode ${mode.toString(8)} for a socket directory`);
     assert.deepEqual(await readdir(named), [], 'no socket directory made in it');
   }
   const closed = join(root, 'base-closed');
   await mkdir(closed);
   await chmod(closed, 0o700);
   await prepareSocketBase(closed);
-  const dir = await makeSocketDir(closed);
+  const dir = await makeSocketDir(closed, NODE);
   try {
     assert.ok(dir.path.startsWith(closed + '/'), `a socket directory is made in a 0700 base: ${dir.path}`);
   } finally {
@@ -461,7 +467,7 @@ test('makeSocketDir checks the base every time: one made anew by another user is
   await mkdir(base, { mode: 0o777 });
   await chmod(base, 0o777);
   await chown(base, 65534, 65534);
-  await assert.rejects(makeSocketDir(base), /belongs to uid 65534/);
+  await assert.rejects(makeSocketDir(base, NODE), /belongs to uid 65534/);
   assert.deepEqual(await readdir(base), []);
 });
 
@@ -482,14 +488,36 @@ test('prepareSocketBase: refuses a link, a file, and a directory of another user
   }
 });
 
-test('removeSocketDirs: only directories Kiln names, directly under the base', async () => {
+test('removeSocketDirs: only directories Kiln names (tagged or from before tags), directly under the base', async () => {
   const base = join(root, 'leftovers');
   const elsewhere = join(root, 'elsewhere');
-  for (const d of [join(base, 'cAbC123'), join(base, 'cXyZ789'), join(base, 'other'), join(elsewhere, 'cAbC123')]) await mkdir(d, { recursive: true });
-  const removed = await removeSocketDirs(base, [join(base, 'cAbC123'), join(base, 'other'), join(elsewhere, 'cAbC123'), `${base}/../elsewhere/cAbC123`, '/']);
-  assert.equal(removed, 1);
+  for (const d of [join(base, 'cAbC123'), join(base, 'cXyZ789'), join(base, 'c0123abcd-Qw3rTy'), join(base, 'other'), join(elsewhere, 'cAbC123')]) await mkdir(d, { recursive: true });
+  const removed = await removeSocketDirs(base, [join(base, 'cAbC123'), join(base, 'c0123abcd-Qw3rTy'), join(base, 'other'), join(elsewhere, 'cAbC123'), `${base}/../elsewhere/cAbC123`, '/']);
+  assert.equal(removed, 2);
   assert.deepEqual((await readdir(base)).sort(), ['cXyZ789', 'other']);
   assert.deepEqual(await readdir(elsewhere), ['cAbC123']);
+});
+
+test('removeOwnSocketDirs: this node\'s tagged directories no container mounts; never another node\'s, an untagged one, or one mounted', async () => {
+  const base = join(root, 'own-leftovers');
+  const mine = (suffix: string) => join(base, `c${nodeTag(NODE)}-${suffix}`);
+  const other = join(base, `c${nodeTag('another-node')}-AbC123`);
+  const dirs = [mine('AbC123'), mine('dEf456'), mine('mOunt1'), other, join(base, 'cAbC123'), join(base, 'probe-AbC123')];
+  for (const d of dirs) await mkdir(join(d, 'deep'), { recursive: true });
+  let asked = 0;
+  const removed = await removeOwnSocketDirs(base, NODE, async () => {
+    asked++;
+    return [mine('mOunt1'), '/var/run/docker.sock'];
+  });
+  assert.deepEqual(removed.sort(), [mine('AbC123'), mine('dEf456')].sort());
+  assert.equal(asked, 1);
+  assert.deepEqual((await readdir(base)).sort(), ['cAbC123', `c${nodeTag('another-node')}-AbC123`, `c${nodeTag(NODE)}-mOunt1`, 'probe-AbC123'].sort());
+  // Nothing of its own: the engine is not asked. The engine failing: nothing is removed.
+  const empty = join(root, 'own-none');
+  await mkdir(join(empty, 'cAbC123'), { recursive: true });
+  assert.deepEqual(await removeOwnSocketDirs(empty, NODE, () => assert.fail('asked the engine')), []);
+  await assert.rejects(removeOwnSocketDirs(base, NODE, () => Promise.reject(new Error('no engine'))), /no engine/);
+  assert.equal((await readdir(base)).length, 4);
 });
 
 const TMPFS_MAGIC = 0x01021994;
@@ -498,7 +526,7 @@ const asRoot = { skip: process.getuid?.() !== 0 ? 'mounting needs root' : false 
 test('makeSocketDir with FN_IOFS_TMPFS: a bounded tmpfs of its own, ready as ever, unmounted on remove', { ...asRoot, timeout: 10_000 }, async () => {
   const base = join(root, 'tmpfs');
   await prepareSocketBase(base, { tmpfs: 'size=64k' });
-  const d = await makeSocketDir(base, 'size=64k');
+  const d = await makeSocketDir(base, NODE, 'size=64k');
   await d.arm();
   try {
     assert.equal((await statfs(d.path)).type, TMPFS_MAGIC);
@@ -525,7 +553,7 @@ test('prepareSocketBase with FN_IOFS_TMPFS: options the kernel refuses stop star
 
 test('removeSocketDirs unmounts a leftover tmpfs before removing it', asRoot, async () => {
   const base = join(root, 'tmpfs-left');
-  const d = await makeSocketDir(base, 'size=64k');
+  const d = await makeSocketDir(base, NODE, 'size=64k');
   await d.arm();
   d.stopWatching();
   // As a killed server leaves it: mounted, never removed.
