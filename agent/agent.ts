@@ -13,6 +13,7 @@ import { lambdaPlacement, pinsToOneCpu, type CpuPlacement } from './cpu-placemen
 import { within } from './within.js';
 import { AgentError, WaitExpired } from './errors.js';
 import { HotContainer, type CallDone, type ContainerDeps, type ContainerSpec } from './hot-container.js';
+import { LogBuffer } from './log-buffer.js';
 import type { ResponseTarget } from './relay.js';
 import { askedNetwork, networkProblem } from './fn-network.js';
 import { IOFS_LISTENER } from './iofs-env.js';
@@ -360,7 +361,7 @@ export class Agent {
     /** Records a call that never reached a container (with what a container that failed to start printed), and rethrows why. */
     const refuse = (err: unknown): never => {
       const cancelled = err instanceof AgentError && err.kind === 'cancelled';
-      record(cancelled ? 'cancelled' : 'error', { error: err instanceof Error ? err.message : String(err) }, (err instanceof AgentError && err.output) || '');
+      record(cancelled ? 'cancelled' : 'error', { error: err instanceof Error ? err.message : String(err) }, err instanceof AgentError && err.output ? this.cappedLog(err.output) : '');
       throw err;
     };
 
@@ -760,6 +761,13 @@ export class Agent {
     await this.untilIdle(2000);
     await this.recorder.flush();
     this.progressed();
+  }
+
+  /** Output for a call's log held to FN_MAX_LOG_SIZE_BYTES, as a call's own output is. */
+  private cappedLog(output: string): LogBuffer {
+    const log = new LogBuffer(this.cfg.maxLogBytes);
+    log.write(Buffer.from(output));
+    return log;
   }
 
   stats(): AgentStats {

@@ -22,7 +22,12 @@ export function socketPathFor(base: string): string {
 export function checkSocketBase(base: string): void {
   const path = socketPathFor(base);
   if (Buffer.byteLength(path) > MAX_SOCKET_PATH) {
-    throw new Error(`FN_IOFS_PATH "${base}" is too long: socket paths like ${path} are over ${MAX_SOCKET_PATH} bytes`);
+    // The base, a slash, then the directory and the socket's names.
+    const most = MAX_SOCKET_PATH - 1 - Buffer.byteLength(socketPathFor(''));
+    throw new Error(
+      `FN_IOFS_PATH "${base}" is too long (${Buffer.byteLength(base)} bytes; at most ${most}, since socket directories' names carry the node's tag): ` +
+        `socket paths like ${path} are over ${MAX_SOCKET_PATH} bytes`,
+    );
   }
 }
 

@@ -27,7 +27,7 @@ describe('streaming answers', () => {
 
   // A limit above the 64 KiB window, so answers over it have started to stream.
   before(async () => {
-    t = await agentSuite('streaming', { FN_MAX_RESPONSE_SIZE: String(200 * KiB) });
+    t = await agentSuite('streaming', { FN_MAX_RESPONSE_SIZE: String(200 * KiB), FN_MAX_LOG_SIZE_BYTES: String(4 * KiB) });
   });
 
   after(async () => {
@@ -93,6 +93,17 @@ describe('streaming answers', () => {
     assert.match(got.stdout, /^HTTP\/1\.1 200 /, 'the head went out with the first 64 KiB');
     assert.doesNotMatch(got.stdout, /transfer-encoding/i, 'an HTTP/1.0 caller gets no chunks');
     assert.ok(await eventually(async () => (await calls(fn.id)).some((c) => /too large/.test(c.error ?? ''))));
+  });
+
+  test('a container that fails to start gives the call its output as its log, held to FN_MAX_LOG_SIZE_BYTES', async () => {
+    const fn = await mkFn('exits-chatty', { config: { MODE: 'exit', NOISE_BYTES: String(40 * KiB) } });
+    const r = await fetch(`${t.srv.url}/invoke/${fn.id}`, { method: 'POST', body: '{}' });
+    assert.equal(r.status, 502);
+    const id = r.headers.get('fn-call-id')!;
+    assert.ok(await eventually(async () => (await calls(fn.id)).some((c) => c.id === id)));
+    await t.srv.agent.flushRecords();
+    const log = String((await call(t.srv.url, 'GET', `/v2/fns/${fn.id}/calls/${id}/log`)).body.log);
+    assert.match(log, /^n{4096}\n\[kiln: \d+ more bytes of output dropped\]\n$/, `${log.length} bytes`);
   });
 
   test('a caller that stops reading frees the container at the fn’s timeout', async () => {
