@@ -20,7 +20,7 @@ export function socketDirPrefix(nodeId: string): string {
 export const SOCKET_DIR_PLACEHOLDER = `c${'0'.repeat(TAG_LENGTH)}-XXXXXX`;
 
 /** `c` + tag + `-` + mkdtemp's six; or, as Kiln named them before tags, `c` + six. */
-const TAGGED = /^c([0-9a-f]{8})-[A-Za-z0-9]{6}$/;
+const TAGGED = new RegExp(`^c([0-9a-f]{${TAG_LENGTH}})-[A-Za-z0-9]{6}$`);
 const UNTAGGED = /^c[A-Za-z0-9]{6}$/;
 
 /** Whether `name` is a socket directory's name, of this Kiln or of one before tags. */

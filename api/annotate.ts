@@ -4,20 +4,22 @@ import type { Request } from 'express';
 import type { App, Fn, Trigger } from '../store/types.js';
 import { FN_ENDPOINT_ANNOTATION, TRIGGER_ENDPOINT_ANNOTATION } from './models/common.js';
 import { triggerPath } from './trigger-path.js';
+import { unmapped } from './trust-proxy.js';
 
 export function baseUrl(req: Request, publicUrl: string | undefined): string {
   return publicUrl ?? `${req.protocol}://${req.get('host') || localHost(req)}`;
 }
 
 /**
- * An HTTP/1.0 request may come with no Host (and any with an empty one): then the address and port it reached, which a URL
- * can be called at (Fn leaves the host empty, `http:///invoke/...`; a bare `localhost` lost the port).
+ * An HTTP/1.0 request may come with no Host (and any with an empty one): then the address and
+ * port it reached, which a URL can be called at (Fn leaves the host empty, `http:///invoke/...`;
+ * a bare `localhost` lost the port).
  */
 function localHost(req: Request): string {
   const { localAddress, localPort } = req.socket;
   if (localAddress === undefined || localPort === undefined) return 'localhost';
-  const v4 = localAddress.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
-  return `${v4.includes(':') ? `[${v4}]` : v4}:${localPort}`;
+  const address = unmapped(localAddress);
+  return `${address.includes(':') ? `[${address}]` : address}:${localPort}`;
 }
 
 export function annotateFn(fn: Fn, base: string): Fn {

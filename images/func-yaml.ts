@@ -137,7 +137,6 @@ function rawTriggers(doc: Document, v: unknown, where: string): Array<Partial<Fu
   });
 }
 
-
 /**
  * func.yaml's triggers, each with a name and a source (type defaults to http), refused, by the
  * server's own rules (api/models/names.ts), before deploy changes anything, when the server
