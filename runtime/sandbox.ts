@@ -471,13 +471,13 @@ export class Sandbox {
     // The bookkeeping below follows the answer out.
     await inv.answered.promise;
     const durationMs = inv.durationMs ?? 0;
-    const memoryUsed = inv.memoryUsedMb;
 
     // 2. The runtime's turn ends once its stream has been relayed and it is back in `next`:
     // platform.runtimeDone then, as the service sends it (the deadline still holds).
     const answeredAt = inv.t0 + durationMs;
     if (!reset && outcome.kind === 'stream' && !(await this.streamEnds(outcome, event.deadlineMs))) reset = 'timeout';
     const responseEnd = outcome.kind === 'stream' ? performance.now() : answeredAt;
+    if (outcome.kind === 'stream') await this.streamEnded(inv, outcome, reset === 'timeout' ? 'timeout' : status);
     if (!reset) {
       r = await this.until(() => this.runtimeState === 'Ready', event.deadlineMs);
       if (r === 'timeout') reset = 'timeout';
@@ -498,7 +498,7 @@ export class Sandbox {
       requestId: event.requestId, status: reportStatus,
       metrics: {
         durationMs: total, billedDurationMs: billedMs(total), memorySizeMB: this.cfg.memoryMb,
-        maxMemoryUsedMB: memoryUsed ?? 0,
+        maxMemoryUsedMB: inv.memoryUsedMb ?? 0,
         ...(initMs !== undefined && { initDurationMs: initMs }),
       },
       // From the runtime's turn's end until the extensions are done.
@@ -550,17 +550,11 @@ export class Sandbox {
   private answer(inv: Invocation, outcome: Outcome, status: InvokeStatus): void {
     if (inv.respondedAt !== undefined) return;
     inv.respondedAt = Date.now();
-    const durationMs = ms2(performance.now() - inv.t0);
-    const memoryUsed = this.deps.peakMemory.read();
-    inv.durationMs = durationMs;
-    inv.memoryUsedMb = memoryUsed;
-    const id = inv.event.requestId;
-    const lines = this.json ? this.jsonEnd(inv, outcome, status) : (
-      `END RequestId: ${id}\n` +
-      `REPORT RequestId: ${id}\tDuration: ${durationMs.toFixed(2)} ms\tBilled Duration: ${billedMs(durationMs)} ms\t` +
-      `Memory Size: ${this.cfg.memoryMb} MB\tMax Memory Used: ${memoryUsed ?? '?'} MB\t${inv.initMs !== undefined ? `Init Duration: ${inv.initMs.toFixed(2)} ms\t` : ''}\n` +
-      // As the service's log stream has it after a timeout's REPORT: why the call ended.
-      (status === 'timeout' ? `${new Date(inv.respondedAt).toISOString()} ${id} Task timed out after ${this.cfg.timeoutSec.toFixed(2)} seconds\n` : ''));
+    this.measure(inv);
+    // A response stream's END and REPORT wait for its end (streamEnded): its duration, its peak
+    // memory and whether it was cut at the deadline are known only then.
+    const stream = outcome.kind === 'stream';
+    const lines = stream ? '' : this.endLines(inv, outcome, status, inv.respondedAt);
     // Output the function wrote before posting its answer may still sit unread in its pipe, and
     // it must come between START and END: a quiet call waits one turn of the event loop; one that
     // printed, until its output has been read to the end (a chatty function's pipe holds hundreds
@@ -569,11 +563,12 @@ export class Sandbox {
       this.runtimeLinesAnswered = this.runtimeLines;
       const start = this.pendingStart;
       this.pendingStart = '';
-      if (start) {
+      if (start && !stream) {
         inv.reply({ ...outcome, log: start + lines, logFrom: inv.logFrom });
       } else {
-        // JSON records may all be filtered out by the system level.
-        if (lines) this.deps.out.write(lines);
+        // JSON records may all be filtered out by the system level. A stream's START goes to the
+        // log now, ahead of what the function prints while it streams.
+        if (start || lines) this.deps.out.write(start + lines);
         inv.reply({ ...outcome, logFrom: inv.logFrom });
       }
       inv.answered.resolve();
@@ -582,6 +577,38 @@ export class Sandbox {
     };
     if (this.runtimeLines === inv.runtimeLinesFrom && !this.outputHeld) setImmediate(send);
     else void this.runtimeOutputRead(Math.min(inv.event.deadlineMs, Date.now() + OUTPUT_SETTLE_MS)).then(send);
+  }
+
+  /** The invocation's duration and peak memory so far, for its END and REPORT. */
+  private measure(inv: Invocation): void {
+    inv.durationMs = ms2(performance.now() - inv.t0);
+    inv.memoryUsedMb = this.deps.peakMemory.read();
+  }
+
+  /** END and REPORT (the JSON format's records), and after a timeout the service's line saying so. */
+  private endLines(inv: Invocation, outcome: Outcome, status: InvokeStatus, at: number): string {
+    if (this.json) return this.jsonEnd(inv, outcome, status);
+    const id = inv.event.requestId;
+    const durationMs = inv.durationMs ?? 0;
+    return `END RequestId: ${id}\n` +
+      `REPORT RequestId: ${id}\tDuration: ${durationMs.toFixed(2)} ms\tBilled Duration: ${billedMs(durationMs)} ms\t` +
+      `Memory Size: ${this.cfg.memoryMb} MB\tMax Memory Used: ${inv.memoryUsedMb ?? '?'} MB\t${inv.initMs !== undefined ? `Init Duration: ${inv.initMs.toFixed(2)} ms\t` : ''}\n` +
+      // As the service's log stream has it after a timeout's REPORT: why the call ended.
+      (status === 'timeout' ? `${new Date(at).toISOString()} ${id} Task timed out after ${this.cfg.timeoutSec.toFixed(2)} seconds\n` : '');
+  }
+
+  /**
+   * A response stream has been relayed, or cut at the deadline: its END and REPORT, after what
+   * the function printed while it streamed, as the service logs them once the handler is done.
+   */
+  private async streamEnded(inv: Invocation, outcome: Outcome, status: InvokeStatus): Promise<void> {
+    if (this.runtimeLines !== this.runtimeLinesAnswered || this.outputHeld) {
+      await this.runtimeOutputRead(Math.min(inv.event.deadlineMs, Date.now() + OUTPUT_SETTLE_MS));
+    }
+    this.measure(inv);
+    this.runtimeLinesAnswered = this.runtimeLines;
+    const lines = this.endLines(inv, outcome, status, Date.now());
+    if (lines) this.deps.out.write(lines);
   }
 
   /**
@@ -640,7 +667,7 @@ export class Sandbox {
     const errorType = statusHasErrorType(status) ? this.errorTypeOf(outcome) : undefined;
     const id = inv.event.requestId;
     const durationMs = inv.durationMs ?? 0;
-    const producedBytes = outcome.kind === 'response' ? outcome.body.length : 0;
+    const producedBytes = outcome.kind === 'response' ? outcome.body.length : outcome.kind === 'stream' ? outcome.relayed.bytes : 0;
     return this.record('platform.runtimeDone', now, runtimeDoneRecord(id, status, errorType, durationMs, producedBytes)) +
       this.record('platform.report', now, reportRecord(id, {
         durationMs, billedDurationMs: billedMs(durationMs), memorySizeMB: this.cfg.memoryMb,

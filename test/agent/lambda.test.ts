@@ -450,7 +450,10 @@ describe('a Node runtime using fetch against the Runtime API', () => {
     assert.equal(r.status, 502, JSON.stringify(r.body).slice(0, 200));
     assert.equal(r.body.errorType, 'Function.ResponseSizeTooLarge');
     assert.match(r.body.errorMessage, /exceeded maximum allowed payload size \(6291556 bytes\)/);
-    const log = await callLog(s, fn.id, r.headers.get('fn-call-id')!);
+    // The runtime prints this once its POST is answered, after the caller's answer: late output,
+    // stored with the call a moment later.
+    let log = '';
+    await eventually(async () => (log = await callLog(s, fn.id, r.headers.get('fn-call-id')!)).includes('big response answered'), 5000, 100);
     assert.match(log, /big response answered 413 \{"errorMessage":"Exceeded maximum allowed payload size \(6291556 bytes\)\.","errorType":"RequestEntityTooLarge"\}/);
     // Up to the limit is fine, and what the runtime was told is accepted reaches the caller: the
     // agent's bound (FN_MAX_RESPONSE_SIZE, by default this limit) is the daemon's.

@@ -244,6 +244,16 @@ describe('the Lambda Invoke API through @aws-sdk/client-lambda', () => {
     assert.deepEqual(parsed(out), { errorType: 'Sandbox.Timedout', errorMessage: `RequestId: ${out.$metadata.requestId} Error: Task timed out after 1.00 seconds` });
     const [recorded] = (await s.calls(slowLambda.id)).filter((c) => c.id === out.$metadata.requestId);
     assert.equal(recorded?.status, 'timeout');
+    // Its log says so too: END and REPORT once it was cut (a second in), then the service's line.
+    const id = out.$metadata.requestId!;
+    let log = '';
+    assert.ok(await eventually(async () => {
+      log = String((await call(s.srv.url, 'GET', `/v2/fns/${slowLambda.id}/calls/${id}/log`)).body.log);
+      return log.includes('Task timed out');
+    }, 10_000, 100), log);
+    const m = new RegExp(`END RequestId: ${id}\nREPORT RequestId: ${id}\tDuration: ([\\d.]+) ms\t[^\n]*\n\\S+Z ${id} Task timed out after 1\\.00 seconds\n`).exec(log);
+    assert.ok(m, log);
+    assert.ok(Number(m[1]) >= 900, `REPORT's duration ${m[1]} ms`);
   });
 
   test('a lambda fn whose response stream its own error cuts: that error\'s type and message', async () => {

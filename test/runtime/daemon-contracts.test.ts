@@ -4,7 +4,7 @@
 // register and client-context answers the service gives, and streamed function URL answers.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { request, type IncomingMessage } from 'node:http';
+import { request, type ClientRequest, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -29,6 +29,12 @@ async function postChunked(d: Daemon, id: string, chunks: string[], trailers?: R
   res.resume();
   return res.statusCode ?? 0;
 }
+
+/** The runtime's streaming POST of invocation `id`'s response (chunked, text/plain), for the test to write. */
+const streamingPost = (d: Daemon, id: string): ClientRequest => request({
+  host: '127.0.0.1', port: d.port, method: 'POST', path: `/2018-06-01/runtime/invocation/${id}/response`,
+  headers: { 'lambda-runtime-function-response-mode': 'streaming', 'transfer-encoding': 'chunked', 'content-type': 'text/plain' },
+});
 
 /** PUT /2022-07-01/telemetry as the extension `id`, to 127.0.0.1:port; asserts the 200. */
 async function subscribeTelemetry(d: Daemon, id: string, port: number, types: string[] = ['platform']): Promise<void> {
@@ -296,10 +302,7 @@ describe('a response stream whose caller has gone', () => {
 describe('a response stream that outlives the deadline', () => {
   /** A streaming POST that writes `chunks` and then never ends; resolves with how it ended. */
   const endlessStream = (d: Daemon, id: string, chunks: string[]): Promise<string> => {
-    const runtime = request({
-      host: '127.0.0.1', port: d.port, method: 'POST', path: `/2018-06-01/runtime/invocation/${id}/response`,
-      headers: { 'lambda-runtime-function-response-mode': 'streaming', 'transfer-encoding': 'chunked', 'content-type': 'text/plain' },
-    });
+    const runtime = streamingPost(d, id);
     // The head goes out at once, chunks or none: the daemon takes the stream from its headers.
     runtime.flushHeaders();
     for (const c of chunks) runtime.write(c);
@@ -322,12 +325,42 @@ describe('a response stream that outlives the deadline', () => {
       assert.match(Buffer.from(String(a.trailers['kiln-function-error-message']), 'base64').toString('utf8'), /^RequestId: endless Error: Task timed out after \d+\.00 seconds$/);
       assert.ok(Date.now() - t0 < 3000, `cut after ${Date.now() - t0} ms`);
       assert.equal(await runtimeSaw, 'ECONNRESET', "the runtime's POST is cut too");
+      // Its END and REPORT are logged once it is cut, with the time it ran and the service's line
+      // saying why it ended (not when it began, as a success).
+      assert.equal(a.headers['kiln-log'], undefined, 'the lines wait for the stream');
+      await d.waitForOutput(/Task timed out/);
+      const m = /START RequestId: endless Version: \S+\nEND RequestId: endless\nREPORT RequestId: endless\tDuration: ([\d.]+) ms\t.*\n\S+Z endless Task timed out after \d+\.00 seconds\n/.exec(d.stdout().toString('utf8'));
+      assert.ok(m, d.output());
+      assert.ok(Number(m[1]) >= 600, `REPORT's duration ${m[1]} ms: from the invoke to the cut`);
       // The runtime is restarted (a timeout resets the sandbox): once the reset is over, the
       // next invoke runs a fresh init.
       assert.equal((await d.idle()).status, 200);
       const after = await invoke(d, { 'fn-call-id': 'after-endless' });
       assert.equal((await d.post(after.id, 'response', '{"ok":1}')).status, 202);
       assert.deepEqual((await after.answer).json(), { ok: 1 });
+    }));
+
+  test("a stream's END and REPORT follow its end: its duration includes the streaming", { timeout: 15_000 }, () =>
+    withDaemon({}, async (d) => {
+      const inv = await invoke(d, { 'fn-call-id': 'slow-stream' });
+      const runtime = streamingPost(d, inv.id);
+      const posted = once(runtime, 'response') as Promise<[IncomingMessage]>;
+      runtime.write('first\n');
+      await sleep(500);
+      runtime.end('last\n');
+      const [res] = await posted;
+      res.resume();
+      assert.equal(res.statusCode, 202);
+      const a = await inv.answer;
+      assert.equal(a.status, 200);
+      assert.equal(a.text, 'first\nlast\n');
+      assert.equal(a.headers['kiln-log'], undefined, 'the lines wait for the stream');
+      await d.waitForOutput(/REPORT RequestId: slow-stream/);
+      const out = d.stdout().toString('utf8');
+      const m = /START RequestId: slow-stream Version: \S+\nEND RequestId: slow-stream\nREPORT RequestId: slow-stream\tDuration: ([\d.]+) ms\t[^\n]*\n/.exec(out);
+      assert.ok(m, out);
+      assert.ok(Number(m[1]) >= 450, `REPORT's duration ${m[1]} ms: until the stream's end`);
+      assert.doesNotMatch(out, /timed out/);
     }));
 
   test('a stream that sent nothing by the deadline answers 504 Sandbox.Timedout', { timeout: 15_000 }, () =>
@@ -576,10 +609,7 @@ describe('Telemetry API: a response stream\'s runtimeDone', () => {
     withSink((sink) =>
       withDaemon({}, async (d) => {
         const inv = await invokeWatched(d, sink, 'streamed');
-        const runtime = request({
-          host: '127.0.0.1', port: d.port, method: 'POST', path: `/2018-06-01/runtime/invocation/${inv.id}/response`,
-          headers: { 'lambda-runtime-function-response-mode': 'streaming', 'transfer-encoding': 'chunked', 'content-type': 'text/plain' },
-        });
+        const runtime = streamingPost(d, inv.id);
         const acked = once(runtime, 'response') as Promise<[IncomingMessage]>;
         runtime.write('12345');
         await sleep(300);
