@@ -15,9 +15,31 @@ export class LineSplitter {
 
   constructor(private readonly max = MAX_LINE_CHARS) {}
 
+  /** Set when a flush took a CR that may have been the first half of a CRLF. */
+  private flushedCR = false;
+
   /** The whole lines `chunk` completes (without their `\n` or `\r\n`), and pieces of overlong ones. */
   push(chunk: Buffer): string[] {
-    return this.split(this.partial + this.decoder.write(chunk), false);
+    let text = this.partial + this.decoder.write(chunk);
+    if (this.flushedCR) {
+      this.flushedCR = false;
+      // The LF of a CRLF whose CR was flushed ends nothing more.
+      if (text.startsWith('\n')) text = text.slice(1);
+    }
+    return this.split(text, false);
+  }
+
+  /**
+   * The line begun and not yet ended, as a record of its own (an invocation is over: what its
+   * process printed without a newline is its own, not the start of the next one's first line).
+   * A character whose bytes are not all in stays held.
+   */
+  flush(): string[] {
+    if (this.partial === '') return [];
+    this.flushedCR = this.partial.charCodeAt(this.partial.length - 1) === CR;
+    const last = this.flushedCR ? this.partial.slice(0, -1) : this.partial;
+    this.partial = '';
+    return [oneMessage(last)];
   }
 
   /** What is left at the end of the stream. */

@@ -33,6 +33,8 @@ export class Managed {
   private done = false;
   /** Its output pipes: paused while the daemon's own output is backed up. */
   private readonly outputs: Readable[] = [];
+  /** Passes on each pipe's line begun and not yet ended. */
+  private readonly flushers: (() => void)[] = [];
 
   constructor(readonly spec: ProcessSpec, private readonly child: ChildProcess, hooks: SupervisorHooks) {
     let streams = 0;
@@ -56,6 +58,7 @@ export class Managed {
         for (const text of texts) hooks.line(spec.kind, spec.name, text);
       };
       s.on('data', (chunk: Buffer) => emit(lines.push(chunk)));
+      this.flushers.push(() => emit(lines.flush()));
       s.once('close', () => {
         emit(lines.end());
         streams--;
@@ -85,6 +88,11 @@ export class Managed {
 
   resumeOutput(): void {
     for (const s of this.outputs) s.resume();
+  }
+
+  /** Passes on what it printed without a newline so far, as a line (an invocation's end). */
+  flushOutput(): void {
+    for (const f of this.flushers) f();
   }
 
   /**

@@ -98,6 +98,21 @@ export interface Daemon {
   stop(): Promise<void>;
 }
 
+/**
+ * A bash runtime (curl against the Runtime API) that runs `handle` for each invocation, with its
+ * request id in $ID, and then answers "ok".
+ */
+export const bashRuntime = (handle: string): string => `
+API="http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime/invocation"
+while true; do
+  H=$(mktemp)
+  curl -sS -D "$H" -o /dev/null "$API/next"
+  ID=$(grep -Fi Lambda-Runtime-Aws-Request-Id "$H" | tr -d '[:space:]' | cut -d: -f2)
+  rm -f "$H"
+  ${handle}
+  curl -sS -XPOST "$API/$ID/response" -d '"ok"' >/dev/null
+done`;
+
 /** A port nobody listens on now: listen on 0, then close. */
 export async function freePort(): Promise<number> {
   const srv = createServer();

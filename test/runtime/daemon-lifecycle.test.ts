@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { assertAccepted, fixturePath, stillAlive, withDaemon, type Answer, type Daemon, type DaemonOptions } from '../helpers/daemon.js';
+import { assertAccepted, bashRuntime, fixturePath, stillAlive, withDaemon, type Answer, type Daemon, type DaemonOptions } from '../helpers/daemon.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- loose JSON in tests
 type Json = Record<string, any>;
@@ -31,6 +31,9 @@ exit 3
 `;
 
 /** A bootstrap that takes one event and exits (status 2) without answering. */
+/** A runtime that prints a line and then text with no newline in each invocation, before its answer. */
+const PARTIAL_LINE_RUNTIME = bashRuntime(`echo "head of $ID"; printf 'tail of %s' "$ID"`);
+
 const CRASHING_RUNTIME = `curl -sS "http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime/invocation/next" >/dev/null; echo "[runtime] dying"; exit 2`;
 
 const count = (text: string, s: string): number => text.split(s).length - 1;
@@ -388,6 +391,16 @@ describe('timeouts, crashes and init failures', () => {
       await d.waitForOutput(/end-of-line/);
       const pieces = d.output().split('\n').filter((l) => /^x+$/.test(l)).map((l) => l.length);
       assert.deepEqual(pieces, [262144, 262144, 600000 - 2 * 262144]);
+    }));
+
+  test("what the runtime prints without a newline is its invocation's last line, before END, not the next one's", () =>
+    withDaemon({ command: ['bash', '-c', PARTIAL_LINE_RUNTIME] }, async (d) => {
+      for (const id of ['part1', 'part2']) assert.equal((await d.call('{}', { 'fn-call-id': id })).status, 200);
+      await d.waitForOutput(/REPORT RequestId: part2/);
+      const out = d.stdout().toString();
+      for (const id of ['part1', 'part2']) {
+        assert.match(out, new RegExp(`START RequestId: ${id} Version: \\S+\nhead of ${id}\ntail of ${id}\nEND RequestId: ${id}\n`), out);
+      }
     }));
 
   test('a missing bootstrap: 502 Runtime.InvalidEntrypoint, again on the next call', () =>

@@ -5,7 +5,7 @@
 // format value, which leaves the Text lines as they are.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { assertAccepted, invoke, register, withDaemon, withSink, type Answer, type Json } from '../helpers/daemon.js';
+import { assertAccepted, bashRuntime, invoke, register, withDaemon, withSink, type Answer, type Json } from '../helpers/daemon.js';
 
 const JSON_FORMAT = { AWS_LAMBDA_LOG_FORMAT: 'JSON' };
 
@@ -18,17 +18,7 @@ const records = (text: string): Json[] =>
 /** A bash runtime: prints its log settings once, then per event three lines (two JSON, one plain) and answers "ok". */
 const PRINTING_RUNTIME = `
 echo "env format=$AWS_LAMBDA_LOG_FORMAT level=$AWS_LAMBDA_LOG_LEVEL system=\${KILN_LAMBDA_SYSTEM_LOG_LEVEL:-unset}"
-API="http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime/invocation"
-while true; do
-  H=$(mktemp)
-  curl -sS -D "$H" -o /dev/null "$API/next"
-  ID=$(grep -Fi Lambda-Runtime-Aws-Request-Id "$H" | tr -d '[:space:]' | cut -d: -f2)
-  rm -f "$H"
-  echo '{"level":"debug","message":"too detailed"}'
-  echo '{"level":"ERROR","message":"kept"}'
-  echo "plain text from $ID"
-  curl -sS -XPOST "$API/$ID/response" -d '"ok"' >/dev/null
-done`;
+${bashRuntime(`echo '{"level":"debug","message":"too detailed"}'; echo '{"level":"ERROR","message":"kept"}'; echo "plain text from $ID"`)}`;
 
 describe('JSON log format', () => {
   test('a quiet call: platform.start and platform.report in the kiln-log header, no END', () =>

@@ -29,6 +29,33 @@ for (const r of rows) {
   });
 }
 
+// `|` in chunks: an invocation ends there (flush).
+const flushRows: { name: string; chunks: string[]; want: string[][] }[] = [
+  { name: 'a line with no newline is its invocation\'s last', chunks: ['a\nno-newline', '|', 'next\n'], want: [['a', 'no-newline'], ['next']] },
+  { name: 'nothing begun: nothing', chunks: ['a\n', '|', 'b\n'], want: [['a'], ['b']] },
+  { name: 'a CR flushed: the LF that follows ends nothing more', chunks: ['ab\r', '|', '\nc\n'], want: [['ab'], ['c']] },
+  { name: 'a CR flushed, then no LF', chunks: ['ab\r', '|', 'c\n'], want: [['ab'], ['c']] },
+  { name: 'a character whose bytes are not all in stays held', chunks: ['x\xE2\x98', '|', '\x83\n'], want: [['x'], ['☃']] },
+  { name: 'lone CRs in the flushed line', chunks: ['one\rtwo', '|'], want: [['one\ntwo'], []] },
+];
+
+for (const r of flushRows) {
+  test(`LineSplitter flush: ${r.name}`, () => {
+    const s = new LineSplitter();
+    const got: string[][] = [[]];
+    for (const c of r.chunks) {
+      if (c === '|') {
+        got.at(-1)!.push(...s.flush());
+        got.push([]);
+      } else {
+        got.at(-1)!.push(...s.push(Buffer.from(c, 'latin1')));
+      }
+    }
+    got.at(-1)!.push(...s.end());
+    assert.deepEqual(got, r.want);
+  });
+}
+
 test('LineSplitter: what it holds stays under the bound, however long the line', () => {
   const s = new LineSplitter(1024);
   let pieces = 0;
