@@ -208,11 +208,14 @@ function answerStream(res: ServerResponse, requestId: string, o: StreamOutcome, 
     // Nothing reached the caller yet: the error is the answer; the rest of the stream is dropped.
     pending = undefined;
     cutShort = true;
-    answer(res, requestId, withLog(headTooLarge(size)), gateway, out);
+    const tooLarge = headTooLarge(size);
+    o.relayed.errorType = tooLarge.errorType;
+    answer(res, requestId, withLog(tooLarge), gateway, out);
   }));
   from.on('end', () => guarded(() => {
-    if (res.destroyed || cutShort) return o.done.resolve();
     const failed = trailerError(from);
+    if (failed && !cutShort) o.relayed.errorType = failed.errorType;
+    if (res.destroyed || cutShort) return o.done.resolve();
     // Nothing reached the caller yet (no byte, or a prelude that never ended): the error is the answer.
     if (pending !== undefined && (pending.length === 0 || prelude) && failed) {
       answer(res, '', withLog(failed), gateway, out);
@@ -232,6 +235,7 @@ function answerStream(res: ServerResponse, requestId: string, o: StreamOutcome, 
   // ends as the service ends it, truncated, not with a broken connection (the agent would drop
   // the container for that).
   from.on('error', (err) => {
+    if (!cutShort) o.relayed.errorType ??= truncatedResponse.errorType;
     o.done.reject(err);
     if (cutShort || res.destroyed) return;
     guarded(() => {

@@ -37,6 +37,13 @@ export interface InvokeEvent {
 /** Where an invocation's answer goes: called once, in the turn the answer is ready. */
 export type Reply = (answer: Outcome) => void;
 
+/** What a response stream's relay found: the bytes passed on, and the error it ended with, if any. */
+export interface StreamRelayed {
+  bytes: number;
+  /** Set when it ended with the runtime's error (its trailers), or broke off. */
+  errorType?: string;
+}
+
 /** A platform failure answered to the caller (a timeout, a crash, a bad bootstrap). */
 export type FailureOutcome = { kind: 'failure'; status: number; failure: FunctionFailure };
 
@@ -47,7 +54,7 @@ export type Outcome = (
    * `done` settles once the stream has been relayed; resolving `cut` ends it early with that
    * failure (the deadline bounds the whole stream, as the service's does).
    */
-  | { kind: 'stream'; contentType: string; from: IncomingMessage; done: Deferred<void>; cut: Deferred<FailureOutcome>; relayed: { bytes: number } }
+  | { kind: 'stream'; contentType: string; from: IncomingMessage; done: Deferred<void>; cut: Deferred<FailureOutcome>; relayed: StreamRelayed }
   | { kind: 'error'; errorType: string; contentType: string; body: Buffer }
   | FailureOutcome
 ) & {
@@ -468,7 +475,7 @@ export class Sandbox {
       reset = resetReason(r);
     }
     // The one status of this invocation: the Telemetry API's records and the JSON log lines say the same.
-    const status = typeof r === 'object' ? r.status : this.statusOf(outcome);
+    let status = typeof r === 'object' ? r.status : this.statusOf(outcome);
     this.answer(inv, outcome, status);
     // The bookkeeping below follows the answer out.
     await inv.answered.promise;
@@ -479,7 +486,12 @@ export class Sandbox {
     const answeredAt = inv.t0 + durationMs;
     if (!reset && outcome.kind === 'stream' && !(await this.streamEnds(outcome, event.deadlineMs))) reset = 'timeout';
     const responseEnd = outcome.kind === 'stream' ? performance.now() : answeredAt;
-    if (outcome.kind === 'stream') await this.streamEnded(inv, outcome, reset === 'timeout' ? 'timeout' : status);
+    // A stream's status is known at its end: cut at the deadline, or ended by the runtime's error.
+    if (outcome.kind === 'stream') {
+      if (reset === 'timeout') status = 'timeout';
+      else if (outcome.relayed.errorType !== undefined) status = 'error';
+      await this.streamEnded(inv, outcome, status);
+    }
     if (!reset) {
       r = await this.until(() => this.runtimeState === 'Ready', event.deadlineMs);
       if (r === 'timeout') reset = 'timeout';
@@ -698,6 +710,7 @@ export class Sandbox {
   private errorTypeOf(o: Outcome): string | undefined {
     if (o.kind === 'error') return o.errorType;
     if (o.kind === 'failure') return o.failure.errorType;
+    if (o.kind === 'stream') return o.relayed.errorType;
     return undefined;
   }
 

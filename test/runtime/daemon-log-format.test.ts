@@ -4,6 +4,8 @@
 // application level filter on the function's JSON lines; the runtime's environment; and a bad
 // format value, which leaves the Text lines as they are.
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { request, type IncomingMessage } from 'node:http';
 import { describe, test } from 'node:test';
 import { assertAccepted, bashRuntime, invoke, register, withDaemon, withSink, type Answer, type Json } from '../helpers/daemon.js';
 
@@ -60,6 +62,39 @@ describe('JSON log format', () => {
       assert.deepEqual(Object.keys(recs[1]?.record.metrics as Json), ['durationMs', 'producedBytes']);
       assert.equal(recs[2]?.record.status, 'error');
       assert.equal(recs[2]?.record.errorType, 'TypeError');
+    }));
+
+  test("a response stream the runtime's error ends: its records, after the stream, say error with its type and the bytes streamed", () =>
+    withDaemon({ env: { ...JSON_FORMAT, KILN_LAMBDA_SYSTEM_LOG_LEVEL: 'debug' } }, async (d) => {
+      const inv = await invoke(d, { 'fn-call-id': 'j-stream' });
+      const runtime = request({
+        host: '127.0.0.1', port: d.port, method: 'POST', path: `/2018-06-01/runtime/invocation/${inv.id}/response`,
+        headers: {
+          'lambda-runtime-function-response-mode': 'streaming', 'transfer-encoding': 'chunked', 'content-type': 'text/plain',
+          trailer: 'Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body',
+        },
+      });
+      const posted = once(runtime, 'response') as Promise<[IncomingMessage]>;
+      runtime.write('12345');
+      runtime.addTrailers({
+        'Lambda-Runtime-Function-Error-Type': 'RangeError',
+        'Lambda-Runtime-Function-Error-Body': Buffer.from(JSON.stringify({ errorType: 'RangeError', errorMessage: 'mid-stream' })).toString('base64'),
+      });
+      runtime.end();
+      const [res] = await posted;
+      res.resume();
+      const a = await inv.answer;
+      assert.equal(a.status, 200);
+      assert.equal(a.trailers['kiln-function-error'], 'RangeError');
+      assert.equal(a.headers['kiln-log'], undefined, 'the records wait for the stream');
+      await d.waitForOutput(/"type":"platform\.report"/);
+      const recs = records(d.stdout().toString());
+      assert.deepEqual(recs.map((x) => x.type), ['platform.start', 'platform.runtimeDone', 'platform.report']);
+      for (const r of recs.slice(1)) {
+        assert.equal(r.record.status, 'error', r.type);
+        assert.equal(r.record.errorType, 'RangeError', r.type);
+      }
+      assert.equal((recs[1]?.record.metrics as Json).producedBytes, 5);
     }));
 
   test('an extension exiting with an error mid-invoke: the status the Telemetry API gives (error), with its type', () =>
