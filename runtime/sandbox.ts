@@ -421,7 +421,8 @@ export class Sandbox {
       await this.runtimeOutputRead(from + OUTPUT_SETTLE_MS, this.outputMayBeQueued);
       event = { ...event, deadlineMs: event.deadlineMs + (Date.now() - from) };
     }
-    // A line the processes began after the last answer and did not end is the last invocation's.
+    // A line the processes began and did not end is the last invocation's. (Not cut at its answer:
+    // a runtime's output may still be coming then, and a line on its way would be split.)
     for (const m of this.procs) m.flushOutput();
     // Its output begins here: a re-init inside this invoke is its own (the boot init, waited for
     // above, is before it).
@@ -574,8 +575,6 @@ export class Sandbox {
     // printed, until its output has been read to the end (a chatty function's pipe holds hundreds
     // of KiB, read while the log drains).
     const send = () => {
-      // What the runtime printed without a newline is this invocation's last line (a stream's, at its end).
-      if (!stream) this.runtimeProc?.flushOutput();
       this.runtimeLinesAnswered = this.runtimeLines;
       const start = this.pendingStart;
       this.pendingStart = '';
@@ -621,7 +620,6 @@ export class Sandbox {
     if (this.runtimeLines !== this.runtimeLinesAnswered || this.outputHeld) {
       await this.runtimeOutputRead(Math.min(inv.event.deadlineMs, Date.now() + OUTPUT_SETTLE_MS));
     }
-    this.runtimeProc?.flushOutput();
     this.measure(inv);
     this.runtimeLinesAnswered = this.runtimeLines;
     const lines = this.endLines(inv, outcome, status, Date.now());
