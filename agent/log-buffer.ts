@@ -1,5 +1,6 @@
 // A call's stdout/stderr, kept up to a byte cap; what is cut is counted and said. Its last
 // bytes are kept as well, past the cap too (the Lambda Invoke API's LogResult is a log's end).
+import { storedPrefix } from './stored-prefix.js';
 
 /** How much of a log's end is kept whatever the cap: LogResult's 4 KB. */
 export const LOG_TAIL_BYTES = 4096;
@@ -57,8 +58,19 @@ export class LogBuffer {
     return `${head.toString('utf8')}\n[kiln: ${gap} bytes of output dropped here]\n${end.toString('utf8')}`;
   }
 
+  /**
+   * The kept output as stored text, at most the cap in UTF-8 bytes: bytes that are not UTF-8
+   * (and NUL) are stored as U+FFFD, three bytes each, so what the cap kept is cut again, between
+   * characters, and what that cuts is counted as dropped. (MySQL's statements are sized by it.)
+   */
   toString(): string {
-    const text = Buffer.concat(this.chunks).toString('utf8');
-    return this.dropped > 0 ? `${text}\n[kiln: ${this.dropped} more bytes of output dropped]\n` : text;
+    let head = Buffer.concat(this.chunks);
+    let text = head.toString('utf8');
+    if (text.includes('\u0000') || Buffer.byteLength(text) > this.maxBytes) {
+      head = head.subarray(0, storedPrefix(head, this.maxBytes));
+      text = head.toString('utf8');
+    }
+    const dropped = this.written - head.length;
+    return dropped > 0 ? `${text}\n[kiln: ${dropped} more bytes of output dropped]\n` : text;
   }
 }

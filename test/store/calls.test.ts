@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { openKnex } from '../../store/open.js';
 import { SqlStore } from '../../store/sql-store.js';
+import { LogBuffer } from '../../agent/log-buffer.js';
 import type { Call } from '../../store/types.js';
 import { backends } from '../helpers/db.js';
 import { idFactory } from '../../api/ids.js';
@@ -135,6 +136,30 @@ for (const backend of backends) {
         assert.equal((await store.getCall(fnId, nul.id)).error, 'bad\uFFFDerror');
         await store.insertLog(fnId, fine.id, 'again\u0000');
         assert.equal(await store.getLog(fnId, fine.id), 'again\uFFFD');
+      } finally {
+        await store.close();
+        await db.cleanup();
+      }
+    });
+
+    test('a log at a 7 MiB cap of bytes that are not UTF-8 is stored, with the calls batched with it (MariaDB\'s 16 MiB packet)', async () => {
+      // The README's sizing: max_allowed_packet holds twice the larger of 1 MiB and the cap. Each
+      // 0xFF is stored as U+FFFD (3 bytes): counted in raw bytes, this log was 21 MiB of text.
+      const cap = 7 * 1024 * 1024;
+      const db = await backend.create();
+      const store = new SqlStore(await openKnex(db.url));
+      try {
+        const fnId = newId();
+        const log = new LogBuffer(cap);
+        log.write(Buffer.alloc(cap, 0xff));
+        const big = call(fnId);
+        const others = [call(fnId), call(fnId)];
+        await store.insertCalls([{ call: others[0]!, log: 'before' }, { call: big, log: String(log) }, { call: others[1]!, log: 'after' }]);
+        const stored = await store.getLog(fnId, big.id);
+        assert.ok(stored.startsWith('\uFFFD'.repeat(1000)));
+        assert.ok(Buffer.byteLength(stored) <= cap + 64, `${Buffer.byteLength(stored)} bytes stored`);
+        assert.equal(await store.getLog(fnId, others[0]!.id), 'before');
+        assert.equal(await store.getLog(fnId, others[1]!.id), 'after');
       } finally {
         await store.close();
         await db.cleanup();

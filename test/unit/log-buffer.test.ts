@@ -99,3 +99,34 @@ for (const c of endCases) {
     assert.equal(b.withEnd(), c.text);
   });
 }
+
+// The stored text is at most the cap in UTF-8 bytes: bytes that are not UTF-8, and NUL, are
+// stored as U+FFFD (3 bytes), so 7 MiB of 0xFF once stored 21 MiB and overflowed MySQL's packet.
+const storedCases: { name: string; maxBytes: number; writes: Buffer[]; text: string }[] = [
+  { name: 'invalid bytes within the cap once stored are all kept', maxBytes: 6, writes: [Buffer.from([0xff, 0xfe])], text: '\uFFFD\uFFFD' },
+  { name: 'invalid bytes are cut so the stored text fits the cap', maxBytes: 6, writes: [Buffer.alloc(6, 0xff)], text: '\uFFFD\uFFFD' + note(4) },
+  { name: 'the cut is counted with what the cap dropped', maxBytes: 4, writes: [Buffer.alloc(10, 0xff)], text: '\uFFFD' + note(9) },
+  { name: 'NUL counts as the U+FFFD it is stored as', maxBytes: 5, writes: [Buffer.from('ab\u0000\u0000c')], text: 'ab\u0000' + note(2) },
+  { name: 'a character the cap cut in two is left out, not stored as U+FFFD', maxBytes: 5, writes: [Buffer.from('abcd€')], text: 'abcd' + note(3) },
+  { name: 'valid text at the cap is as before', maxBytes: 6, writes: [Buffer.from('€€€')], text: '€€' + note(3) },
+];
+for (const c of storedCases) {
+  test(`LogBuffer: ${c.name}`, () => {
+    const b = new LogBuffer(c.maxBytes);
+    for (const w of c.writes) b.write(w);
+    const text = b.toString();
+    assert.equal(text, c.text);
+    const body = text.replace(/\n\[kiln: \d+ more bytes of output dropped\]\n$/, '').replaceAll('\u0000', '\uFFFD');
+    assert.ok(Buffer.byteLength(body) <= c.maxBytes, 'stored, within the cap');
+  });
+}
+
+test('LogBuffer: a cap of invalid bytes stores at most the cap (7 MiB of 0xFF, the case that overflowed MySQL)', () => {
+  const cap = 7 * 1024 * 1024;
+  const b = new LogBuffer(cap);
+  b.write(Buffer.alloc(cap, 0xff));
+  const text = b.toString();
+  const kept = Math.floor(cap / 3);
+  assert.equal(text, '\uFFFD'.repeat(kept) + note(cap - kept));
+  assert.ok(Buffer.byteLength(text) <= cap + 64);
+});
