@@ -1,9 +1,11 @@
 // Writes finished calls and their logs to the store off the caller's path: record() only
 // queues; every BATCH_DELAY_MS what has queued goes in one transaction, so a busy server
-// pays for one write per batch rather than one per call.
+// pays for one write per batch rather than one per call. A batch the database refuses is
+// written again call by call, so one bad row loses only its own call.
 import type { Logger } from 'pino';
 import type { CallStore } from '../store/types.js';
 import type { Call } from '../store/types.js';
+import { isTimeout } from '../store/db-errors.js';
 
 export interface CallRecord {
   call: Call;
@@ -46,11 +48,17 @@ export class CallRecorder {
   private async drain(): Promise<void> {
     await new Promise((r) => setTimeout(r, BATCH_DELAY_MS));
     while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, BATCH);
+      const batch = this.queue.splice(0, BATCH).map((r) => ({ call: r.call, log: String(r.log) }));
       try {
-        await this.store.insertCalls(batch.map((r) => ({ call: r.call, log: String(r.log) })));
+        await this.store.insertCalls(batch);
       } catch (err) {
-        this.log.error({ err, calls: batch.length }, 'could not record calls');
+        // One row the database refuses rolls back its whole batch: the others are written one by
+        // one. Not when the database did not answer: each would wait as long again.
+        if (batch.length === 1 || isTimeout(err)) {
+          this.log.error({ err, calls: batch.length, call_ids: batch.map((r) => r.call.id) }, 'could not record calls');
+          continue;
+        }
+        await this.recordEach(batch);
       }
     }
     for (const l of this.logs.splice(0)) {
@@ -58,6 +66,22 @@ export class CallRecorder {
         await this.store.insertLog(l.fnId, l.callId, l.log);
       } catch (err) {
         this.log.error({ err, call: l.callId }, 'could not update a call log');
+      }
+    }
+  }
+
+  private async recordEach(batch: readonly { call: Call; log: string }[]): Promise<void> {
+    for (const [i, rec] of batch.entries()) {
+      try {
+        await this.store.insertCalls([rec]);
+      } catch (err) {
+        if (!isTimeout(err)) {
+          this.log.error({ err, call: rec.call.id }, 'could not record a call');
+          continue;
+        }
+        const left = batch.slice(i);
+        this.log.error({ err, calls: left.length, call_ids: left.map((r) => r.call.id) }, 'could not record calls');
+        return;
       }
     }
   }
