@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import type { CallStore } from '../store/types.js';
 import type { Call } from '../store/types.js';
-import { isTimeout } from '../store/db-errors.js';
+import { dbErrorForLog, isTimeout } from '../store/db-errors.js';
 
 export interface CallRecord {
   call: Call;
@@ -55,7 +55,7 @@ export class CallRecorder {
         // One row the database refuses rolls back its whole batch: the others are written one by
         // one. Not when the database did not answer: each would wait as long again.
         if (batch.length === 1 || isTimeout(err)) {
-          this.log.error({ err, calls: batch.length, call_ids: batch.map((r) => r.call.id) }, 'could not record calls');
+          this.log.error({ error: dbErrorForLog(err), calls: batch.length, call_ids: batch.map((r) => r.call.id) }, 'could not record calls');
           continue;
         }
         await this.recordEach(batch);
@@ -65,7 +65,7 @@ export class CallRecorder {
       try {
         await this.store.insertLog(l.fnId, l.callId, l.log);
       } catch (err) {
-        this.log.error({ err, call: l.callId }, 'could not update a call log');
+        this.log.error({ error: dbErrorForLog(err), call: l.callId }, 'could not update a call log');
       }
     }
   }
@@ -76,11 +76,11 @@ export class CallRecorder {
         await this.store.insertCalls([rec]);
       } catch (err) {
         if (!isTimeout(err)) {
-          this.log.error({ err, call: rec.call.id }, 'could not record a call');
+          this.log.error({ error: dbErrorForLog(err), call: rec.call.id }, 'could not record a call');
           continue;
         }
         const left = batch.slice(i);
-        this.log.error({ err, calls: left.length, call_ids: left.map((r) => r.call.id) }, 'could not record calls');
+        this.log.error({ error: dbErrorForLog(err), calls: left.length, call_ids: left.map((r) => r.call.id) }, 'could not record calls');
         return;
       }
     }

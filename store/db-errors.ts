@@ -106,3 +106,40 @@ export function longestIndexed(row: Record<string, unknown>, index: string): str
   }
   return found?.column;
 }
+
+/** A statement knex put before a driver's message (`SQL - message`): how such a message begins. */
+const KNEX_STATEMENT = /^\s*(?:insert|update|delete|select|with|create|alter|drop|set|begin|commit|rollback|savepoint|release|lock|pragma|replace)\b/i;
+/** A driver's own messages are short; one that echoes data is cut here. */
+const MAX_LOGGED_MESSAGE = 1000;
+
+/** An error as logged: the driver's message, type and codes. */
+export interface LoggedDbError {
+  type?: string;
+  message: string;
+  code?: string | number;
+  errno?: number;
+}
+
+/**
+ * A database error for a log line, without the statement knex writes into its message and stack
+ * (MySQL's with every bound value: a batch of call logs made each line tens of MB): mysql2's own
+ * message (sqlMessage), else what follows knex's `SQL - `; no stack, which repeats the message.
+ * Logged under `error`, not `err`: pino's error serializer would add an empty stack and type.
+ */
+export function dbErrorForLog(err: unknown): LoggedDbError {
+  if (typeof err !== 'object' || err === null) return { message: String(err) };
+  const { message, sqlMessage, code, errno } = err as { message?: unknown; sqlMessage?: unknown; code?: unknown; errno?: unknown };
+  let text = typeof sqlMessage === 'string' ? sqlMessage : String(message ?? '');
+  if (typeof sqlMessage !== 'string' && KNEX_STATEMENT.test(text)) {
+    // The driver's message is the last part: the statement's values may hold ' - ' too.
+    const at = text.lastIndexOf(' - ');
+    text = at < 0 ? '' : text.slice(at + 3);
+  }
+  if (text.length > MAX_LOGGED_MESSAGE) text = `${text.slice(0, MAX_LOGGED_MESSAGE)}…`;
+  return {
+    ...(err instanceof Error && { type: err.constructor.name }),
+    message: text,
+    ...((typeof code === 'string' || typeof code === 'number') && { code }),
+    ...(typeof errno === 'number' && { errno }),
+  };
+}

@@ -48,6 +48,11 @@ for (const backend of backends) {
         assert.deepEqual(await store.getCall(fnId, taken.id), taken, 'the refused row changed nothing');
         const errors = lines().filter((l) => l.level === 50);
         assert.deepEqual(errors.map((l) => [l.msg, l.call]), [['could not record a call', taken.id]]);
+        // The driver's message and code, not knex's statement with its values, nor a stack.
+        const err = errors[0]!.error as Record<string, unknown>;
+        assert.match(String(err.message), /duplicate|unique/i);
+        assert.ok(err.code !== undefined);
+        assert.doesNotMatch(JSON.stringify(errors), /insert into|'again'|\bstack\b/i);
       } finally {
         await store.close();
         await db.cleanup();

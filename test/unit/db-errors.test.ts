@@ -2,7 +2,7 @@
 // column, waits that ran out.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isForeignKeyViolation, isSqliteBusy, isTimeout, isUniqueViolation, longestIndexed, tooLongValue, unencodableColumn, type TooLongValue } from '../../store/db-errors.js';
+import { dbErrorForLog, isForeignKeyViolation, isSqliteBusy, isTimeout, isUniqueViolation, longestIndexed, tooLongValue, unencodableColumn, type TooLongValue } from '../../store/db-errors.js';
 
 /** pg's DatabaseError as it comes for 22001: a message, a code, and no column, table or constraint. */
 const pgError = (code: string, message: string): Error => Object.assign(new Error(message), {
@@ -177,4 +177,46 @@ const sqliteBusy: { name: string; err: unknown; is: boolean }[] = [
 
 for (const c of sqliteBusy) {
   test(`isSqliteBusy: ${c.name}`, () => assert.equal(isSqliteBusy(c.err), c.is));
+}
+
+// A database error as logged: never knex's statement (MySQL's with its values), nor the stack.
+const knexed = <E extends Error>(sql: string, err: E): E => Object.assign(err, { message: `${sql} - ${err.message}` });
+const insert = "insert into `call_logs` (`call_id`, `fn_id`, `log`) values ('C1', 'F1', 'a - b - c')";
+const loggedCases: { name: string; err: unknown; logged: ReturnType<typeof dbErrorForLog> }[] = [
+  {
+    name: "MySQL's error through knex: its own message, code and errno",
+    err: knexed(insert, mysqlError('ER_DUP_ENTRY', 1062, '23000', "Duplicate entry 'C1' for key 'PRIMARY'")),
+    logged: { type: 'Error', message: "Duplicate entry 'C1' for key 'PRIMARY'", code: 'ER_DUP_ENTRY', errno: 1062 },
+  },
+  {
+    name: "a connection lost under knex (no sqlMessage): what follows the statement, ' - ' in its values or not",
+    err: knexed(insert, Object.assign(new Error('Connection lost: The server closed the connection.'), { code: 'PROTOCOL_CONNECTION_LOST', fatal: true })),
+    logged: { type: 'Error', message: 'Connection lost: The server closed the connection.', code: 'PROTOCOL_CONNECTION_LOST' },
+  },
+  {
+    name: "PostgreSQL's error through knex",
+    err: knexed('insert into "calls" ("id") values ($1)', pgError('23505', 'duplicate key value violates unique constraint "calls_pkey"')),
+    logged: { type: 'Error', message: 'duplicate key value violates unique constraint "calls_pkey"', code: '23505' },
+  },
+  {
+    name: "SQLite's own error (Kiln's call writer, no knex): as it is",
+    err: sqliteError('SQLITE_CONSTRAINT_PRIMARYKEY', 'UNIQUE constraint failed: calls.id'),
+    logged: { type: 'Error', message: 'UNIQUE constraint failed: calls.id', code: 'SQLITE_CONSTRAINT_PRIMARYKEY' },
+  },
+  {
+    name: 'a message that is not a statement keeps its dashes',
+    err: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432 - retrying'), { code: 'ECONNREFUSED', errno: -111 }),
+    logged: { type: 'Error', message: 'connect ECONNREFUSED 127.0.0.1:5432 - retrying', code: 'ECONNREFUSED', errno: -111 },
+  },
+  {
+    name: 'a long message is cut',
+    err: new Error('x'.repeat(5000)),
+    logged: { type: 'Error', message: `${'x'.repeat(1000)}…` },
+  },
+  { name: 'not an Error', err: 'boom', logged: { message: 'boom' } },
+];
+for (const c of loggedCases) {
+  test(`dbErrorForLog: ${c.name}`, () => {
+    assert.deepEqual(dbErrorForLog(c.err), c.logged);
+  });
 }
