@@ -1,6 +1,7 @@
 // What a call's record says went wrong when the function answered an error. For a Lambda fn the
 // answer's body is the service's error document: its type and message are what the operator
 // needs (an Event or detached call's record is the only trace of them). Pure; table-driven test.
+import { headOf } from './cut-text.js';
 
 /** The longest message kept in a record (a stack trace may follow it in the log). */
 export const MAX_RECORDED_MESSAGE = 1024;
@@ -41,4 +42,4 @@ export function functionErrorText(status: number, headerType: string | undefined
 export const recordedType = (type: string): string => cut(type, MAX_RECORDED_TYPE)!;
 
 const cut = (text: string | undefined, max: number): string | undefined =>
-  text === undefined || text.length <= max ? text : `${text.slice(0, max)}…`;
+  text === undefined || text.length <= max ? text : `${headOf(text, max)}…`;

@@ -10,6 +10,7 @@ import { LAMBDA_BOOT_ALLOWANCE_MS, LAMBDA_SHUTDOWN_WAIT_MS, LAMBDA_TIMEOUT_GRACE
 import { CallLogs } from './call-logs.js';
 import { logFrameName } from './log-frames.js';
 import { functionErrorText, recordedType } from './call-error.js';
+import { headAndTail } from './cut-text.js';
 import { LogBuffer } from './log-buffer.js';
 import { MAX_RESPONSE_HEAD_BYTES, relayCall, REQUEST_HEAD_TOO_LARGE, type ResponseTarget } from './relay.js';
 
@@ -102,10 +103,7 @@ export interface CallDone {
  */
 const HEAD_CHARS = 300;
 const TAIL_CHARS = 600;
-function headAndTail(text: string): string {
-  const t = text.trim();
-  return t.length > HEAD_CHARS + TAIL_CHARS ? `${t.slice(0, HEAD_CHARS)} … ${t.slice(-TAIL_CHARS)}` : t;
-}
+const startOutput = (text: string): string => headAndTail(text.trim(), HEAD_CHARS, TAIL_CHARS, ' … ');
 
 export class HotContainer {
   state: 'starting' | 'busy' | 'idle' | 'frozen' | 'closed' = 'starting';
@@ -216,7 +214,7 @@ export class HotContainer {
       if (!('socketPath' in outcome)) {
         const why = outcome.oomKilled ? 'ran out of memory' : `exited with code ${outcome.exitCode ?? '?'}`;
         const output = initLog.withEnd();
-        const out = headAndTail(output);
+        const out = startOutput(output);
         throw new AgentError('init-failed', `Container failed to initialize: ${why}${out ? `: ${out}` : ''}`, { output });
       }
       target = new HotContainer(spec, deps, cookie, dir, logs, outcome.socketPath, exited);

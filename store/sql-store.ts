@@ -100,10 +100,13 @@ function toCall(r: Row): Call {
 
 /**
  * A function's own output (its log, an error it reported) as every backend stores it: NUL
- * becomes U+FFFD. PostgreSQL's text cannot hold NUL, and one such call would roll back the
- * whole batch of calls written with it.
+ * and a lone UTF-16 surrogate become U+FFFD. PostgreSQL's text cannot hold NUL, and one such
+ * call would roll back the whole batch of calls written with it; a lone surrogate is no
+ * character, which better-sqlite3 wrote as its CESU-8 bytes (read back as three U+FFFD) and
+ * pg and mysql2 as one U+FFFD.
  */
-const storableText = (s: string): string => (s.includes('\u0000') ? s.replaceAll('\u0000', '\uFFFD') : s);
+const storableText = (s: string): string =>
+  (s.includes('\u0000') ? s.replaceAll('\u0000', '\uFFFD') : s).toWellFormed();
 
 function fromCall(c: Call): CallRow {
   return {

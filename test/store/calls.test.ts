@@ -142,6 +142,29 @@ for (const backend of backends) {
       }
     });
 
+    test('a lone UTF-16 surrogate in an error or a log is stored as one U+FFFD, as on every backend', async () => {
+      // A Lambda fn's error document may hold "\\ud800"; SQLite stored its CESU-8 bytes (three U+FFFD when read).
+      const db = await backend.create();
+      const store = new SqlStore(await openKnex(db.url));
+      try {
+        const fnId = newId();
+        const batched = call(fnId, { status: 'error', error: 'a\ud800b' });
+        const single = call(fnId, { status: 'error', error: 'low \udc00 and high \ud83d' });
+        await store.insertCalls([{ call: batched, log: 'log \ud800 here' }]);
+        await store.insertCall(single);
+        assert.equal((await store.getCall(fnId, batched.id)).error, 'a\uFFFDb');
+        assert.equal(await store.getLog(fnId, batched.id), 'log \uFFFD here');
+        assert.equal((await store.getCall(fnId, single.id)).error, 'low \uFFFD and high \uFFFD');
+        await store.updateCall({ ...single, error: 'x\udbff' });
+        assert.equal((await store.getCall(fnId, single.id)).error, 'x\uFFFD');
+        await store.insertLog(fnId, single.id, '\udfff😀');
+        assert.equal(await store.getLog(fnId, single.id), '\uFFFD😀', 'a whole pair is kept');
+      } finally {
+        await store.close();
+        await db.cleanup();
+      }
+    });
+
     test('a log at a 7 MiB cap of bytes that are not UTF-8 is stored, with the calls batched with it (MariaDB\'s 16 MiB packet)', async () => {
       // The README's sizing: max_allowed_packet holds twice the larger of 1 MiB and the cap. Each
       // 0xFF is stored as U+FFFD (3 bytes): counted in raw bytes, this log was 21 MiB of text.

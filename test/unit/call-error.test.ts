@@ -37,3 +37,13 @@ test('functionErrorText: a long type, from the body or the header, is cut too (t
   assert.equal(functionErrorText(502, long), `function answered 502: ${'E'.repeat(MAX_RECORDED_TYPE)}…`);
   assert.equal(functionErrorText(502, 'Unhandled', { errorType: long, errorMessage: 'm' }), `function answered 502: ${'E'.repeat(MAX_RECORDED_TYPE)}…: m`);
 });
+
+test('functionErrorText: a cut never leaves half of a surrogate pair (an emoji across the bound is left out)', () => {
+  const type = `${'a'.repeat(MAX_RECORDED_TYPE - 1)}😀`;
+  const message = `${'m'.repeat(MAX_RECORDED_MESSAGE - 1)}😀😀`;
+  const text = functionErrorText(502, undefined, { errorType: type, errorMessage: message });
+  assert.equal(text, `function answered 502: ${'a'.repeat(MAX_RECORDED_TYPE - 1)}…: ${'m'.repeat(MAX_RECORDED_MESSAGE - 1)}…`);
+  assert.ok(text.isWellFormed());
+  const fits = functionErrorText(502, undefined, { errorType: `${'a'.repeat(MAX_RECORDED_TYPE - 2)}😀` });
+  assert.equal(fits, `function answered 502: ${'a'.repeat(MAX_RECORDED_TYPE - 2)}😀`, 'a pair within the bound is whole');
+});
