@@ -4,7 +4,7 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { AgentError, StreamCutError } from './errors.js';
-import { toCallerResponse, type Headers } from './headers.js';
+import { headerText, toCallerResponse, type Headers } from './headers.js';
 import { headOf } from './content-sniff.js';
 import { answerHeaders } from './answer-headers.js';
 import { lambdaErrorOf } from './call-error.js';
@@ -212,7 +212,7 @@ export function relayCall(
           const fe = opts.lambda === true ? raw['x-amz-function-error'] : undefined;
           if (fe !== undefined) {
             headers['x-amz-function-error'] = fe;
-            functionError = String(fe);
+            functionError = headerText(String(fe));
           }
         }
         // A Lambda response stream: each chunk goes on as it comes.
@@ -251,7 +251,7 @@ export function relayCall(
           // The caller already has a 200 and part of the body: ending it cleanly would pass a
           // failed stream off as a whole one, so it is cut short (no last chunk), with the
           // error typed for callers that can still say what happened (the Lambda APIs).
-          streamError = failed;
+          streamError = headerText(failed);
           const message = trailerValue(trailers[STREAM_ERROR_MESSAGE_TRAILER]);
           cutAnswer(res, new StreamCutError(streamError, message === undefined ? undefined : Buffer.from(message, 'base64').toString('utf8')));
         } else if (streaming) res.end();

@@ -2,6 +2,7 @@
 // invoke APIs: Invoke answers its payload with X-Amz-Function-Error, InvokeWithResponseStream
 // its type and message as InvokeComplete's ErrorCode and ErrorDetails. A pure function.
 import type { OutgoingHttpHeaders } from 'node:http';
+import { headerText } from '../agent/headers.js';
 import { timedOutMessage } from './errors.js';
 
 export interface FunctionErrorAnswer {
@@ -52,7 +53,7 @@ export function functionErrorAnswer(status: 502 | 504, headers: OutgoingHttpHead
   // The daemon names a runtime's error type in the header, and marks a failure it found itself
   // (a crash, a timeout) Unhandled, its body naming the type.
   const named = headers['x-amz-function-error'];
-  const runtimeType = ctx.lambda && typeof named === 'string' && named !== '' && named !== UNHANDLED ? named : undefined;
+  const runtimeType = ctx.lambda && typeof named === 'string' && named !== '' && named !== UNHANDLED ? headerText(named) : undefined;
   const errorType = runtimeType ?? member(json, 'errorType') ?? UNHANDLED;
   return { payload: body, errorType, errorMessage: member(json, 'errorMessage') ?? body.toString('utf8') };
 }

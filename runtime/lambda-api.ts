@@ -3,7 +3,7 @@
 // themselves are the sandbox's.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { failureBody, invalidRequestId, LambdaApiError, truncatedBody } from './errors.js';
-import { header, MAX_PAYLOAD, readBody, sendError, sendJson, TooLarge, trailerError } from './http-util.js';
+import { header, headerText, MAX_PAYLOAD, readBody, sendError, sendJson, TooLarge, trailerError } from './http-util.js';
 import type { EventType, ExtensionAgent } from './extension-agent.js';
 import type { InvokeEvent, Outcome, Sandbox } from './sandbox.js';
 import { deferred } from './deferred.js';
@@ -67,8 +67,8 @@ function requestIdOf(segment: string): string {
   }
 }
 
-/** The function's error type from the runtime's header, as posted (free-form), else Unhandled. */
-const functionErrorType = (req: IncomingMessage): string => header(req, 'lambda-runtime-function-error-type') || 'Unhandled';
+/** The function's error type from the runtime's header, as posted (free-form, UTF-8), else Unhandled. */
+const functionErrorType = (req: IncomingMessage): string => headerText(header(req, 'lambda-runtime-function-error-type') ?? '') || 'Unhandled';
 
 /** `/error` body: forwarded verbatim; an error-cause document loses its `errorCause`. */
 function errorBody(req: IncomingMessage, body: Buffer): { contentType: string; body: Buffer } {
@@ -277,7 +277,7 @@ export function lambdaApi(deps: LambdaApiDeps): (req: IncomingMessage, res: Serv
     }),
     route('POST', /^\/2020-01-01\/extension\/(init|exit)\/error$/, (req, res, m) => {
       const agent = agentOf(req);
-      const type = header(req, 'lambda-extension-function-error-type');
+      const type = headerText(header(req, 'lambda-extension-function-error-type') ?? '');
       if (!type) throw new LambdaApiError(403, 'Extension.MissingHeader', 'Missing Lambda-Extension-Function-Error-Type header');
       req.resume();
       sandbox.agentError(agent, m[1] as 'init' | 'exit', type);

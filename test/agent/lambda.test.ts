@@ -326,6 +326,15 @@ describe('a Node runtime using fetch against the Runtime API', () => {
     assert.equal((await s.invoke(fn.id, { action: 'echo' })).status, 200);
   });
 
+  test('an error type in the header alone is recorded as the UTF-8 it was sent in, and passed on as the same bytes', async () => {
+    const fn = await s.mkFn('hdrerr', { image, format: 'lambda' });
+    const r = await s.invoke(fn.id, { action: 'header-error', type: 'Hdr😀Type' });
+    assert.equal(r.status, 502);
+    // A header value is read as Latin-1 (a character a byte): its bytes are the runtime's own.
+    assert.deepEqual(Buffer.from(r.headers.get('x-amz-function-error') ?? '', 'latin1'), Buffer.from('Hdr😀Type'));
+    assert.equal((await s.calls(fn.id))[0]!.error, 'function answered 502: Hdr😀Type');
+  });
+
   test('a runtime crash fails the call with Runtime.ExitError; the sandbox re-initialises', async () => {
     const fn = await s.mkFn('crash', { image, format: 'lambda' });
     const r = await s.invoke(fn.id, { action: 'crash' });

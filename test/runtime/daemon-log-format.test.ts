@@ -97,6 +97,20 @@ describe('JSON log format', () => {
       assert.equal((recs[1]?.record.metrics as Json).producedBytes, 5);
     }));
 
+  test("an error type header's UTF-8 is its text in the records, and the caller's X-Amz-Function-Error has its bytes", () =>
+    withDaemon({ env: { ...JSON_FORMAT, KILN_LAMBDA_SYSTEM_LOG_LEVEL: 'debug' } }, async (d) => {
+      const inv = await invoke(d, { 'fn-call-id': 'j2u' });
+      // node:http writes a header value's characters as bytes (Latin-1): these are UTF-8's.
+      const wire = Buffer.from('Hdr😀Type').toString('latin1');
+      assertAccepted(await d.post(inv.id, 'error', 'not json', { 'lambda-runtime-function-error-type': wire, 'content-type': 'text/plain' }));
+      const a = await inv.answer;
+      assert.equal(a.status, 502);
+      assert.equal(a.headers['x-amz-function-error'], wire, 'the bytes as they came');
+      const recs = records(kilnLog(a));
+      assert.equal(recs[1]?.record.errorType, 'Hdr😀Type');
+      assert.equal(recs[2]?.record.errorType, 'Hdr😀Type');
+    }));
+
   test('an extension exiting with an error mid-invoke: the status the Telemetry API gives (error), with its type', () =>
     withDaemon({ env: { ...JSON_FORMAT, KILN_LAMBDA_SYSTEM_LOG_LEVEL: 'debug' } }, async (d) => {
       const id = await register(d, 'quitter', ['INVOKE']);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { IncomingHttpHeaders } from 'node:http';
 import { test } from 'node:test';
-import { deadlineFrom, FDK_HEAD_BYTES, headBytes, toCallerResponse, toContainerHeaders, type CallContext, type Headers } from '../../agent/headers.js';
+import { deadlineFrom, FDK_HEAD_BYTES, headBytes, headerText, toCallerResponse, toContainerHeaders, type CallContext, type Headers } from '../../agent/headers.js';
 
 const CALL_ID = '01J0000000000000000000CALL';
 const DEADLINE = '2024-01-02T03:04:05.678Z';
@@ -435,3 +435,14 @@ test('headBytes: a head as written, name: value CRLF a value', () => {
   ];
   for (const r of rows) assert.equal(headBytes(r.headers), r.want, JSON.stringify(r.headers).slice(0, 60));
 });
+
+// A header value as node:http and undici give it (a Latin-1 character a byte) read as UTF-8 text.
+const latin1 = (text: string): string => Buffer.from(text).toString('latin1');
+const textCases: { name: string; value: string; text: string }[] = [
+  { name: 'ASCII is as it is', value: 'Runtime.ExitError', text: 'Runtime.ExitError' },
+  { name: 'an emoji sent as UTF-8', value: latin1('Hdr😀Type'), text: 'Hdr😀Type' },
+  { name: 'accented letters sent as UTF-8', value: latin1('Erreur_é'), text: 'Erreur_é' },
+  { name: 'a byte that is not UTF-8 is U+FFFD', value: 'bad\xe9', text: 'bad\uFFFD' },
+  { name: 'empty', value: '', text: '' },
+];
+for (const c of textCases) test(`headerText: ${c.name}`, () => assert.equal(headerText(c.value), c.text));

@@ -16,6 +16,8 @@ test('functionErrorAnswer', () => {
       { payload: runtimeError, errorType: 'MyError', errorMessage: 'it failed' }],
     ['a lambda error body naming another type: the header wins', 502, { 'x-amz-function-error': 'Runtime.ExitError' }, json({ errorType: 'X', errorMessage: 'm' }), true,
       { payload: { errorType: 'X', errorMessage: 'm' }, errorType: 'Runtime.ExitError', errorMessage: 'm' }],
+    ['a lambda runtime\'s type in UTF-8: the header\'s bytes (read as Latin-1) are decoded', 502, { 'x-amz-function-error': Buffer.from('Hdr😀Type').toString('latin1') }, Buffer.from('not json'), true,
+      { payload: 'not json', errorType: 'Hdr😀Type', errorMessage: 'not json' }],
     ['a lambda error without the header: the body\'s type', 502, {}, json({ errorType: 'X', errorMessage: 'm' }), true,
       { payload: { errorType: 'X', errorMessage: 'm' }, errorType: 'X', errorMessage: 'm' }],
     ['a lambda timeout as the daemon words it (marked Unhandled): as it is, the body naming the type', 504, { 'x-amz-function-error': 'Unhandled' }, json(daemonTimeout), true,
