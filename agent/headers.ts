@@ -118,7 +118,6 @@ export function toCallerResponse(containerHeaders: Headers, gateway: boolean): C
   return { status, headers };
 }
 
-/** Fn's deadline header: RFC 3339 with milliseconds. */
 /**
  * A header's value as text: node:http and undici read a header's bytes as Latin-1 (one character
  * a byte), and a function's error type is UTF-8. Only where the text is stored or put in a body:
@@ -126,6 +125,7 @@ export function toCallerResponse(containerHeaders: Headers, gateway: boolean): C
  */
 export const headerText = (v: string): string => Buffer.from(v, 'latin1').toString('utf8');
 
+/** Fn's deadline header: RFC 3339 with milliseconds. */
 export const deadlineFrom = (startMs: number, timeoutMs: number): string => new Date(startMs + timeoutMs).toISOString();
 
 /**

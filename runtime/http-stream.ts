@@ -43,8 +43,8 @@ const STREAM_TRAILERS = `${STREAM_ERROR_TRAILER}, ${STREAM_ERROR_MESSAGE_TRAILER
  */
 const MAX_ANSWER_VALUE = 1024;
 const bounded = (v: string): string => (v.length > MAX_ANSWER_VALUE ? v.slice(0, MAX_ANSWER_VALUE) : v);
-// An error type is text (decoded from the runtime's header as UTF-8): headerValue gives it back
-// as the bytes it came in.
+/** An error type (text, decoded from the runtime's header as UTF-8) as a header: the bytes it came in. */
+const errorTypeHeader = (type: string): string => bounded(headerValue(type));
 
 /**
  * The most a Lambda answer's head may take: 16 KiB, what Node's clients (fetch, node:http) and
@@ -176,7 +176,7 @@ function answerStream(res: ServerResponse, requestId: string, o: StreamOutcome, 
   /** A stream already begun ends with its error in Kiln's trailers (the caller has its 200). */
   const endWithError = (errorType: string, errorMessage: string | undefined) => {
     res.addTrailers({
-      [STREAM_ERROR_TRAILER]: bounded(headerValue(errorType)),
+      [STREAM_ERROR_TRAILER]: errorTypeHeader(errorType),
       ...(errorMessage !== undefined && { [STREAM_ERROR_MESSAGE_TRAILER]: Buffer.from(bounded(errorMessage)).toString('base64') }),
     });
     res.end();
@@ -287,7 +287,7 @@ function answer(res: ServerResponse, requestId: string, o: Outcome, gateway: boo
     case 'stream':
       return answerStream(res, requestId, o, gateway, log, out);
     case 'error':
-      res.writeHead(502, { 'content-type': bounded(o.contentType), 'content-length': o.body.length, 'x-amz-function-error': bounded(headerValue(o.errorType)), ...log });
+      res.writeHead(502, { 'content-type': bounded(o.contentType), 'content-length': o.body.length, 'x-amz-function-error': errorTypeHeader(o.errorType), ...log });
       res.end(o.body);
       return;
     case 'failure': {
