@@ -25,6 +25,13 @@ export class InvokeLookup {
   private readonly triggers = new Map<string, Entry<TriggerTarget>>();
   private readonly names = new Map<string, Entry<FnTarget[]>>();
 
+  /**
+   * Bumped by every clear(): a load that began before a write may end after the write's own
+   * clear() with the old row, and must not be kept then (on PostgreSQL, whose reads are truly
+   * concurrent, a node went on serving the old fn for most of the TTL after its own 200).
+   */
+  private generation = 0;
+
   constructor(private readonly store: Store, private readonly ttlMs: number) {}
 
   async byFnId(fnId: string): Promise<FnTarget> {
@@ -55,6 +62,7 @@ export class InvokeLookup {
   }
 
   clear(): void {
+    this.generation++;
     this.fns.clear();
     this.triggers.clear();
     this.names.clear();
@@ -65,8 +73,9 @@ export class InvokeLookup {
     const now = Date.now();
     const hit = map.get(key);
     if (hit && hit.until > now) return hit.value;
+    const generation = this.generation;
     const value = await load();
-    if (this.ttlMs > 0 && keep(value)) {
+    if (this.ttlMs > 0 && generation === this.generation && keep(value)) {
       if (map.size >= MAX_ENTRIES) map.delete(map.keys().next().value!);
       map.set(key, { value, until: now + this.ttlMs });
     }

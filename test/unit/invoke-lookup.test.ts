@@ -1,0 +1,58 @@
+// The invoke lookups' cache: kept for the TTL, and never keeping what a load read before a write
+// that cleared the cache while the load was on its way.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { InvokeLookup } from '../../api/invoke-lookup.js';
+import type { App, Fn, Store } from '../../store/types.js';
+
+/** A store of one fn whose name is its version; getFn can be held until released. */
+function fakeStore() {
+  const s = { version: 1, reads: 0, held: undefined as Promise<void> | undefined };
+  const store = {
+    async getFn(id: string): Promise<Fn> {
+      s.reads++;
+      const name = `v${s.version}`;
+      if (s.held) await s.held;
+      return { id, app_id: 'app1', name } as Fn;
+    },
+    async getApp(id: string): Promise<App> {
+      return { id, name: 'app' } as App;
+    },
+  } as unknown as Store;
+  return { s, store };
+}
+
+test('InvokeLookup: a fn is read once within the TTL', async () => {
+  const { s, store } = fakeStore();
+  const lookup = new InvokeLookup(store, 60_000);
+  assert.equal((await lookup.byFnId('f')).fn.name, 'v1');
+  s.version = 2;
+  assert.equal((await lookup.byFnId('f')).fn.name, 'v1', 'kept');
+  assert.equal(s.reads, 1);
+  lookup.clear();
+  assert.equal((await lookup.byFnId('f')).fn.name, 'v2', 'a write cleared it');
+});
+
+test('InvokeLookup: a load that read the old row and ends after a clear() is not kept', async () => {
+  const { s, store } = fakeStore();
+  const lookup = new InvokeLookup(store, 60_000);
+  let release!: () => void;
+  s.held = new Promise((r) => (release = r));
+  const before = lookup.byFnId('f');
+  // The write commits and its answer clears the cache while that read is still on its way.
+  s.version = 2;
+  lookup.clear();
+  s.held = undefined;
+  release();
+  assert.equal((await before).fn.name, 'v1', 'the call that raced the write saw the old row');
+  assert.equal((await lookup.byFnId('f')).fn.name, 'v2', 'the next one reads the new row');
+  assert.equal(s.reads, 2);
+});
+
+test('InvokeLookup: with a TTL of 0 nothing is kept', async () => {
+  const { s, store } = fakeStore();
+  const lookup = new InvokeLookup(store, 0);
+  await lookup.byFnId('f');
+  await lookup.byFnId('f');
+  assert.equal(s.reads, 2);
+});
