@@ -386,6 +386,7 @@ export class Agent {
 
     const key = this.slotKeyOf(spec.app, spec.fn);
     const pool = this.poolFor(key, spec, network);
+    pool.hold();
     this.inFlight++;
     try {
       let container: HotContainer;
@@ -439,6 +440,7 @@ export class Agent {
         res.destroy(done.failure);
       }
     } finally {
+      pool.letGo();
       this.inFlight--;
       if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
     }

@@ -33,7 +33,7 @@ export interface PoolHooks {
   retired(c: HotContainer): void;
   /** A container went idle with no call waiting for it: it may now be evicted. */
   idled(): void;
-  /** Nothing live, starting or waiting any more: the pool may be forgotten. */
+  /** Nothing live, starting, waiting or held any more: the pool may be forgotten. */
   emptied(): void;
 }
 
@@ -54,6 +54,8 @@ export class SlotPool {
   private retired = false;
   /** Launches started so far. */
   private launches = 0;
+  /** Calls that hold the pool (hold() … letGo()): it is not forgotten under them. */
+  private holders = 0;
   /**
    * Tests for containers still starting when the name moved (they may have been made from what
    * it was): a launch numbered below `before` that fails `test` comes up stale.
@@ -74,9 +76,24 @@ export class SlotPool {
     return this.idle.length;
   }
 
-  /** Nothing live, starting or waiting: the pool can be forgotten. */
+  /** Nothing live, starting, waiting or held: the pool can be forgotten. */
   get isEmpty(): boolean {
-    return this.members.size === 0 && this.starting === 0 && this.waiters.length === 0;
+    return this.members.size === 0 && this.starting === 0 && this.waiters.length === 0 && this.holders === 0;
+  }
+
+  /**
+   * A call is about to use the pool, and may find it empty on the way (its idle containers dead):
+   * held, it is not forgotten meanwhile, so what the call starts joins the pool the agent knows
+   * (evictable, reused) rather than one only that call holds.
+   */
+  hold(): void {
+    this.holders++;
+  }
+
+  /** The call that held it is done with it (its container released first). */
+  letGo(): void {
+    this.holders--;
+    if (this.isEmpty) this.hooks.emptied();
   }
 
   /** A container for one call; the signal bounds the wait (and carries the caller's going away). */

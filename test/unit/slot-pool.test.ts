@@ -258,6 +258,30 @@ test('a failed start fails the oldest waiting call with its reason', async () =>
   assert.equal(h.emptied(), 1, 'an empty pool says so');
 });
 
+test('a held pool is not emptied when its idle container dies: the call that holds it starts one in it', async () => {
+  const h = harness();
+  const a = fake('a');
+  const first = h.pool.acquire(never);
+  await tick();
+  h.launches[0]!.resolve(a);
+  h.pool.release(await first, true, 5);
+  // Its only container died while idle (unpaused by someone else): activating it fails.
+  (a as unknown as Fake).activate = () => Promise.reject(new Error('is not paused'));
+  h.pool.hold();
+  assert.equal(await h.pool.takeIdle(), undefined);
+  assert.deepEqual(h.retired, ['a']);
+  assert.equal(h.emptied(), 0, 'not forgotten while a call holds it');
+  const w = h.pool.acquire(never);
+  await tick();
+  h.launches[1]!.resolve(fake('b'));
+  const b = await w;
+  h.pool.release(b, true);
+  h.pool.letGo();
+  assert.equal(h.emptied(), 0, 'its new container is idle in it');
+  h.pool.evictOldest();
+  assert.equal(h.emptied(), 1, 'empty and let go: forgotten');
+});
+
 test('eviction removes the least recently parked idle container', async () => {
   const h = harness();
   const [a, b] = await twoStarted(h);
