@@ -37,6 +37,21 @@ export interface PoolHooks {
   emptied(): void;
 }
 
+const abortReason = (signal: AbortSignal): Error => (signal.reason instanceof Error ? signal.reason : new WaitExpired());
+
+/** `work`'s value, or 'aborted' when `signal` aborts first. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T | 'aborted'> {
+  return new Promise((resolve) => {
+    const onAbort = () => resolve('aborted');
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    void work.then((v) => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(v);
+    });
+  });
+}
+
 export class SlotPool {
   private readonly idle: HotContainer[] = [];
   private readonly waiters: Waiter[] = [];
@@ -96,23 +111,33 @@ export class SlotPool {
     if (this.isEmpty) this.hooks.emptied();
   }
 
-  /** A container for one call; the signal bounds the wait (and carries the caller's going away). */
+  /**
+   * A container for one call; the signal bounds the whole wait, an idle one's unfreeze included
+   * (and carries the caller's going away).
+   */
   async acquire(signal: AbortSignal): Promise<HotContainer> {
-    return (await this.takeIdle()) ?? this.wait(signal);
+    return (await this.takeIdle(signal)) ?? this.wait(signal);
   }
 
-  /** The newest idle container, made ready for a call; undefined when none is idle. */
-  async takeIdle(): Promise<HotContainer | undefined> {
+  /**
+   * The newest idle container, made ready for a call; undefined when none is idle. An abort of
+   * `signal` ends the wait for an unfreeze (a hung engine): the container is then not the call's,
+   * and goes back to idle once ready, or out if it never gets so.
+   */
+  async takeIdle(signal?: AbortSignal): Promise<HotContainer | undefined> {
     for (;;) {
+      if (signal?.aborted) throw abortReason(signal);
       const c = this.idle.pop();
       if (!c) return undefined;
-      try {
-        await c.activate();
-        return c;
-      } catch {
-        // It died while idle or frozen: drop it and try the next.
-        this.remove(c);
+      const ready = c.activate().then(() => true, () => false);
+      const outcome = signal ? await untilAborted(ready, signal) : await ready;
+      if (outcome === 'aborted') {
+        void ready.then((ok) => (ok ? this.release(c, true) : this.remove(c)));
+        throw abortReason(signal!);
       }
+      if (outcome) return c;
+      // It died while idle or frozen, or the engine did not unfreeze it in time: drop it, try the next.
+      this.remove(c);
     }
   }
 
@@ -121,7 +146,7 @@ export class SlotPool {
       const onAbort = () => {
         const i = this.waiters.indexOf(waiter);
         if (i >= 0) this.waiters.splice(i, 1);
-        reject(signal.reason instanceof Error ? signal.reason : new WaitExpired());
+        reject(abortReason(signal));
       };
       const waiter: Waiter = {
         since: performance.now(),

@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import type { Cookie, ContainerTask, RunResult, WaitResult } from '../contract.js';
 import { DriverError, LogDestinationError, NetworkNotFoundError } from '../errors.js';
 import { coverImageVolumes } from './create-options.js';
-import { ENGINE_CALL_MS, engineCall } from './engine-call.js';
+import { ENGINE_CALL_MS, engineCall, PAUSE_MS } from './engine-call.js';
 import { toStat, type DockerStatsJson } from './stats.js';
 import { AttachFrames } from './attach-frames.js';
 
@@ -40,11 +40,13 @@ export class DockerCookie implements Cookie {
     private readonly serializeRemoval?: <T>(remove: () => Promise<T>) => Promise<T>,
     /** How long the engine may take to answer a create, an attach, a start or a removal. */
     private readonly engineCallMs = ENGINE_CALL_MS,
+    /** How long it may take to answer a pause or an unpause. */
+    private readonly pauseMs = PAUSE_MS,
   ) {}
 
   /** One engine request, bounded (engine-call.ts); what the engine made meanwhile is this node's, not held: the agent's sweep takes it. */
-  private engineCall<T>(what: string, call: (abortSignal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
-    return engineCall(`${what} for ${this.task.image}`, this.engineCallMs, call, signal);
+  private engineCall<T>(what: string, call: (abortSignal: AbortSignal) => Promise<T>, signal?: AbortSignal, ms = this.engineCallMs): Promise<T> {
+    return engineCall(`${what} for ${this.task.image}`, ms, call, signal);
   }
 
   containerOptions(): Docker.ContainerCreateOptions {
@@ -184,12 +186,15 @@ export class DockerCookie implements Cookie {
     return { status: 'error', exitCode: outcome, error: new Error(`container exited with code ${outcome}`) };
   }
 
+  /** Bounded (PAUSE_MS): a call may be waiting on it, and a frozen container that cannot be unfrozen in time is dropped. */
   async freeze(): Promise<void> {
-    await this.c.pause();
+    const c = this.c;
+    await this.engineCall('pausing container', (abortSignal) => c.pause({ abortSignal }), undefined, this.pauseMs);
   }
 
   async unfreeze(): Promise<void> {
-    await this.c.unpause();
+    const c = this.c;
+    await this.engineCall('unpausing container', (abortSignal) => c.unpause({ abortSignal }), undefined, this.pauseMs);
   }
 
   close(): Promise<void> {

@@ -6,6 +6,12 @@ import { DriverError } from '../errors.js';
 export const ENGINE_CALL_MS = 60_000;
 
 /**
+ * How long the engine may take to pause or unpause a container (Fn's pauseTimeout): a call waits
+ * on an unpause, so one the engine does not answer drops the container, and the call waits for a start.
+ */
+export const PAUSE_MS = 5_000;
+
+/**
  * Runs `call` and gives up after `ms` with a DriverError naming `what`. The request gets an abort
  * signal of its own (the stop `signal` aborts it too) that is let go of once the engine answers:
  * an attach's stream lives on after its answer and must not be cut when the deadline passes. A

@@ -252,3 +252,36 @@ test('a function that read a large head and the call, then dropped the connectio
     assert.equal(c.calls, 1, 'the function ran the call');
     await waitFor('the container removed', () => c.state === 'removed', 5000);
   }));
+
+/** A call on `fn` that leaves its container frozen; the container. */
+async function frozenContainer(w: StandInWorld, fn: ReturnType<StandInWorld['fn']>): Promise<StandInContainer> {
+  assert.equal((await w.invoke(fn)).status, 200);
+  await waitFor('the container frozen', () => w.agent.stats().containers.frozen === 1, 3000);
+  return w.engine.of(fn.id)[0]!;
+}
+
+test('an unfreeze the engine never answers holds a call no longer than KILN_MAX_QUEUE_MSECS: 503', { timeout: 15_000 }, () =>
+  inWorld(256, async (w) => {
+    const fn = w.fn('unfreeze-hangs');
+    const c = await frozenContainer(w, fn);
+    c.onUnfreeze = () => new Promise<void>(() => {});
+    const began = Date.now();
+    const err = await Promise.race([w.invoke(fn).then(() => undefined, (e: unknown) => e), sleep(5000, 'still waiting')]);
+    const took = Date.now() - began;
+    assert.ok(err instanceof AgentError, `refused with an AgentError: ${String(err)}`);
+    assert.equal(toHttpError(err).status, 503, err.message);
+    assert.ok(took >= 900 && took < 1500, `the queue bound (1 s) ended the wait (${took} ms)`);
+    assert.equal(w.agent.stats().queued, 0);
+  }, { maxQueueMs: 1000 }));
+
+test('an unfreeze that fails late (the engine\'s pause bound) drops the container, and the call gets a start within the queue bound', { timeout: 15_000 }, () =>
+  inWorld(256, async (w) => {
+    const fn = w.fn('unfreeze-late');
+    const c = await frozenContainer(w, fn);
+    c.onUnfreeze = () => sleep(300).then(() => Promise.reject(new Error('unpausing container: the container engine did not answer within 300 ms')));
+    const r = await w.invoke(fn);
+    assert.equal(r.status, 200);
+    const [, fresh] = w.engine.of(fn.id);
+    assert.equal(r.json().container, fresh?.id, 'a new container took the call');
+    await waitFor('the unanswered one removed', () => c.state === 'removed', 3000);
+  }, { maxQueueMs: 1000 }));

@@ -44,6 +44,8 @@ export class StandInContainer implements Cookie {
   readonly removalAttempts: number[] = [];
   /** Calls answered. */
   calls = 0;
+  /** What an unfreeze does (a hung engine never settles); unset: it succeeds at once. */
+  onUnfreeze: (() => Promise<void>) | undefined;
   private server: Server | undefined;
   private closing: Promise<void> | undefined;
   private readonly exit: Promise<RunResult>;
@@ -109,7 +111,9 @@ export class StandInContainer implements Cookie {
   }
 
   async freeze(): Promise<void> {}
-  async unfreeze(): Promise<void> {}
+  async unfreeze(): Promise<void> {
+    await this.onUnfreeze?.();
+  }
   setStatsEnabled(): void {}
   containerOptions(): unknown {
     return {};
