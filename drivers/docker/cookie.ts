@@ -7,6 +7,7 @@ import { coverImageVolumes } from './create-options.js';
 import { ENGINE_CALL_MS, engineCall, PAUSE_MS } from './engine-call.js';
 import { toStat, type DockerStatsJson } from './stats.js';
 import { AttachFrames } from './attach-frames.js';
+import { exitOf } from './container-wait.js';
 
 /** How long the stats stream outlives the last call. */
 const STATS_LINGER_MS = 2000;
@@ -87,8 +88,9 @@ export class DockerCookie implements Cookie {
     const frames = new AttachFrames((n, bytes) => (n === 2 ? stderr : stdout).write(bytes));
     stream.on('data', (chunk: Buffer) => frames.push(chunk));
     stream.on('error', () => {});
-    // Ask for the exit before starting, so a container that dies at once is still seen.
-    const exited = c.wait({ condition: 'next-exit' }) as Promise<{ StatusCode: number }>;
+    // Ask for the exit before starting, so a container that dies at once is still seen; a wait
+    // the engine breaks off (a dockerd restart) is asked again once it answers.
+    const exited = exitOf(this.docker, c.id, () => this.closing !== undefined);
     exited.catch(() => {});
     if (signal?.aborted) throw new DriverError('cancelled before start');
     try {
