@@ -120,6 +120,10 @@ export class HotContainer {
   private freezing: Promise<void> | undefined;
   /** Counts parks, so a late idle answer from an earlier park cannot arm a freeze. */
   private parks = 0;
+  /** What the pool gave park() to take it out while idle. */
+  private retireIdle: (() => void) | undefined;
+  /** Its output no longer reaches the agent (see ContainerTask.outputLost): it takes no new call. */
+  outputLost = false;
   private closing: Promise<void> | undefined;
   /** Per-call listeners for the container's exit (not promise reactions, which would pile up). */
   private readonly exitListeners = new Set<() => void>();
@@ -166,6 +170,8 @@ export class HotContainer {
       late: (callId, log) => deps.lateOutput?.(spec.fnId, callId, log),
     });
     const stats = (s: Stat) => target?.current?.stats.push(s);
+    let lostEarly = false;
+    const outputLost = () => (target ? target.loseOutput() : (lostEarly = true));
     let cookie: Cookie | undefined;
     try {
       cookie = await deps.driver.createCookie({
@@ -185,6 +191,7 @@ export class HotContainer {
         ...(spec.syslog && { syslog: spec.syslog }),
         logger: { stdout: { write: (b) => logs.write(b, 'stdout') }, stderr: { write: (b) => logs.write(b, 'stderr') } },
         writeStat: stats,
+        outputLost,
       });
       await deps.driver.prepareCookie(cookie, signal);
       await dir.arm();
@@ -219,6 +226,7 @@ export class HotContainer {
       }
       target = new HotContainer(spec, deps, cookie, dir, logs, outcome.socketPath, exited);
       target.state = 'busy';
+      target.outputLost = lostEarly;
       return target;
     } catch (err) {
       dir.stopWatching();
@@ -241,9 +249,19 @@ export class HotContainer {
     }
   }
 
-  /** Back to idle: freeze after a while, retire after the fn's idle_timeout. */
+  /**
+   * Its output stopped reaching the agent: a busy one finishes its call and goes (the pool takes
+   * no container whose output is lost back), an idle one goes now.
+   */
+  loseOutput(): void {
+    this.outputLost = true;
+    if (this.state === 'idle' || this.state === 'frozen') this.retireIdle?.();
+  }
+
+  /** Back to idle: freeze after a while, retire after the fn's idle_timeout (or once its output is lost). */
   park(onIdleTimeout: () => void): void {
     this.state = 'idle';
+    this.retireIdle = onIdleTimeout;
     this.lastUsed = Date.now();
     const park = ++this.parks;
     const freeze = () => {

@@ -171,7 +171,8 @@ export class SlotPool {
   release(c: HotContainer, reusable: boolean, tookMs?: number): void {
     if (tookMs !== undefined) this.callMs = this.callMs === undefined ? tookMs : this.callMs * (1 - EWMA) + tookMs * EWMA;
     const spent = this.stale.has(c) || (this.retired && this.waiters.length === 0);
-    if (!reusable || c.state === 'closed' || spent) {
+    // One whose output no longer reaches the agent would give every later call an empty log.
+    if (!reusable || c.state === 'closed' || c.outputLost || spent) {
       this.remove(c);
       this.maybeLaunch();
       return;

@@ -69,6 +69,12 @@ export interface ContainerTask {
   syslog?: { url: string; tags: [string, string][] };
   /** Receives a sample about once a second while the container runs. */
   writeStat(stat: Stat): void;
+  /**
+   * Called when the driver can no longer pass on the container's output while it runs on (the
+   * engine restarted under a live container and its output stream ended): its calls' logs would
+   * be empty from then on.
+   */
+  outputLost?(): void;
 }
 
 /** One container's life: create (driver) → run → wait → freeze/unfreeze … → close. */

@@ -11,6 +11,8 @@ import { exitOf } from './container-wait.js';
 
 /** How long the stats stream outlives the last call. */
 const STATS_LINGER_MS = 2000;
+/** At an exit the output stream ends first and the wait's answer comes just after: how long to give it. */
+const EXIT_AFTER_OUTPUT_MS = 1000;
 
 const statusCodeOf = (err: unknown): number | undefined => (err as { statusCode?: number } | null)?.statusCode;
 
@@ -91,7 +93,9 @@ export class DockerCookie implements Cookie {
     // Ask for the exit before starting, so a container that dies at once is still seen; a wait
     // the engine breaks off (a dockerd restart) is asked again once it answers.
     const exited = exitOf(this.docker, c.id, () => this.closing !== undefined);
-    exited.catch(() => {});
+    let ended = false;
+    exited.then(() => (ended = true), () => (ended = true));
+    this.watchOutput(stream, () => ended);
     if (signal?.aborted) throw new DriverError('cancelled before start');
     try {
       await this.engineCall('starting container', (abortSignal) => c.start({ abortSignal }), signal);
@@ -110,6 +114,23 @@ export class DockerCookie implements Cookie {
       throw new DriverError(`starting container for ${this.task.image}: ${detail}`, { cause: err });
     }
     return { wait: (s) => this.waitFor(exited, s) };
+  }
+
+  /**
+   * The output stream ending while the container runs on (a dockerd restart with live-restore
+   * keeps it, not its attach) is told to the task: no call after would have a log.
+   */
+  private watchOutput(stream: Readable, exited: () => boolean): void {
+    let seen = false;
+    const ended = () => {
+      if (seen) return;
+      seen = true;
+      setTimeout(() => {
+        if (!exited() && !this.closing) this.task.outputLost?.();
+      }, EXIT_AFTER_OUTPUT_MS).unref();
+    };
+    stream.once('end', ended);
+    stream.once('close', ended);
   }
 
   /** The engine's stats stream runs only around calls: an idle container costs it nothing. */

@@ -285,3 +285,26 @@ test('an unfreeze that fails late (the engine\'s pause bound) drops the containe
     assert.equal(r.json().container, fresh?.id, 'a new container took the call');
     await waitFor('the unanswered one removed', () => c.state === 'removed', 3000);
   }, { maxQueueMs: 1000 }));
+
+test('a container whose output stopped reaching the agent takes no new call: idle it goes at once, busy after its call', { timeout: 15_000 }, () =>
+  inWorld(256, async (w) => {
+    const fn = w.fn('output-lost', { idle_timeout: 600 });
+    assert.equal((await w.invoke(fn)).status, 200);
+    const [idle] = w.engine.of(fn.id) as [StandInContainer];
+    idle.loseOutput();
+    await waitFor('the idle one removed', () => idle.state === 'removed', 3000);
+    const r = await w.invoke(fn);
+    const [, busy] = w.engine.of(fn.id) as [StandInContainer, StandInContainer];
+    assert.equal(r.json().container, busy.id, 'a new container took the next call');
+    // Lost while a call runs: the call finishes there, and the container goes after it.
+    const slow = w.fn('output-lost-busy', { idle_timeout: 600 });
+    w.engine.behaviour = () => ({ answerDelayMs: 300 });
+    const first = w.invoke(slow);
+    await waitFor('the call running', () => w.engine.of(slow.id)[0]?.state === 'running', 3000);
+    const [running] = w.engine.of(slow.id) as [StandInContainer];
+    await sleep(100);
+    running.loseOutput();
+    assert.equal((await first).status, 200, 'its call finishes');
+    await waitFor('removed after its call', () => running.state === 'removed', 3000);
+    assert.notEqual((await w.invoke(slow)).json().container, running.id, 'the next call gets another');
+  }));

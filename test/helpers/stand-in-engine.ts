@@ -110,6 +110,11 @@ export class StandInContainer implements Cookie {
     };
   }
 
+  /** The engine restarted under it (live-restore): its output stream ended, it runs on. */
+  loseOutput(): void {
+    this.task.outputLost?.();
+  }
+
   async freeze(): Promise<void> {}
   async unfreeze(): Promise<void> {
     await this.onUnfreeze?.();

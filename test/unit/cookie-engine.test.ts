@@ -18,11 +18,13 @@ async function withCookie(route: Route, body: (cookie: DockerCookie, seen: strin
     if (req.method === 'DELETE') return void res.writeHead(204).end();
     return route(req, res, path);
   });
+  const cookie = new DockerCookie(engine.docker, task(), { HostConfig: { Tmpfs: { '/tmp': 'size=1m' } } }, undefined, 1000, opts.pauseMs ?? 200);
   try {
-    const cookie = new DockerCookie(engine.docker, task(), { HostConfig: { Tmpfs: { '/tmp': 'size=1m' } } }, undefined, 1000, opts.pauseMs ?? 200);
     await cookie.create('sha256:fake');
     await body(cookie, engine.seen);
   } finally {
+    // Removed: a wait still open is not asked again once the engine is gone.
+    await cookie.close().catch(() => {});
     await engine.close();
   }
 }
@@ -58,39 +60,67 @@ async function endOf(cookie: DockerCookie, ms: number): Promise<unknown> {
   return Promise.race([run.wait(), new Promise((r) => setTimeout(r, ms, 'still waiting').unref())]);
 }
 
-test('a wait the engine breaks off after its head (dockerd killed) is asked again: the container is seen to have exited', async () => {
+/** The first wait is broken off after its head (Docker sends it at once; the engine dies before the body), later ones go to `again`. */
+const waitBrokenOff = (again: Route): { route: Route; waits: () => number } => {
   let waits = 0;
-  await withCookie(running((req, res, path) => {
+  const route: Route = (req, res, path) => {
     if (path !== '/containers/fake1/wait') return false;
-    if (++waits === 1) {
-      // Docker sends the head at once; the engine dies before the body.
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.flushHeaders();
-      setTimeout(() => req.socket.destroy(), 50);
-      return;
-    }
+    if (++waits > 1) return again(req, res, path);
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.flushHeaders();
+    setTimeout(() => req.socket.destroy(), 50);
+  };
+  return { route: running(route), waits: () => waits };
+};
+
+test('a wait the engine breaks off after its head (dockerd killed) is asked again: the container is seen to have exited', async () => {
+  const { route, waits } = waitBrokenOff((req, res) => {
     // Killed with it (no live-restore): asked again, it has stopped.
     assert.match(req.url ?? '', /condition=not-running/);
     json(res, 200, { StatusCode: 137 });
-  }), async (cookie) => {
+  });
+  await withCookie(route, async (cookie) => {
     assert.deepEqual(await endOf(cookie, 3000), { status: 'killed', exitCode: 137, error: new Error('container was killed') });
-    assert.equal(waits, 2);
+    assert.equal(waits(), 2);
   });
 });
 
 test('a wait broken off, then the container gone when asked again: it exited', async () => {
-  let waits = 0;
-  await withCookie(running((req, res, path) => {
-    if (path !== '/containers/fake1/wait') return false;
-    if (++waits === 1) {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.flushHeaders();
-      setTimeout(() => req.socket.destroy(), 50);
-      return;
-    }
-    json(res, 404, { message: 'No such container: fake1' });
-  }), async (cookie) => {
+  const { route } = waitBrokenOff((_req, res) => json(res, 404, { message: 'No such container: fake1' }));
+  await withCookie(route, async (cookie) => {
     const end = await endOf(cookie, 3000);
     assert.equal((end as { status?: string }).status, 'error', String(end));
   });
 });
+
+/** Answers an attach that ends after 100 ms, a start, an inspect, and a wait as `wait` says. */
+const attachEnds = (wait: 'hangs' | 'exits'): Route => (_req, res, path) => {
+  if (path === '/containers/fake1/attach') {
+    res.writeHead(200, { 'content-type': 'application/vnd.docker.raw-stream' });
+    res.flushHeaders();
+    setTimeout(() => res.end(), 100);
+    return;
+  }
+  if (path === '/containers/fake1/start') return void res.writeHead(204).end();
+  if (path === '/containers/fake1/json') return void json(res, 200, { Id: 'fake1', State: { OOMKilled: false } });
+  if (path !== '/containers/fake1/wait') return false;
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.flushHeaders();
+  // Exited: the attach ends first, the wait's answer just after.
+  if (wait === 'exits') setTimeout(() => res.end(JSON.stringify({ StatusCode: 0 })), 200);
+};
+
+for (const { wait, lost } of [
+  { wait: 'hangs', lost: 1 }, // a dockerd restart with live-restore: the container runs on, its output does not come
+  { wait: 'exits', lost: 0 }, // the container ended: nothing is lost
+] as const) {
+  test(`an output stream that ends while the wait ${wait}: the task is told its output is lost ${lost} time(s)`, async () => {
+    await withCookie(attachEnds(wait), async (cookie) => {
+      let told = 0;
+      cookie.task.outputLost = () => void told++;
+      await cookie.run();
+      await new Promise((r) => setTimeout(r, 1600));
+      assert.equal(told, lost);
+    });
+  });
+}
