@@ -393,17 +393,22 @@ export class Agent {
       let startedAt: number;
       let done: CallDone;
       for (let attempt = 1; ; attempt++) {
-        // The whole wait for a slot is bounded, an idle container's unfreeze too: an engine that
-        // does not answer its unpause drops it (PAUSE_MS), and the call waits for a start meanwhile.
-        const bound = this.bounded(this.cfg.maxQueueMs, spec.signal);
-        this.queued++;
-        try {
-          container = await pool.acquire(bound.signal);
-        } catch (err) {
-          return refuse(err);
-        } finally {
-          this.queued--;
-          bound.dispose();
+        // The common case, an idle container not frozen, needs no engine call and so no timers.
+        const ready = pool.takeReady();
+        if (ready) container = ready;
+        else {
+          // The whole wait for a slot is bounded, an idle container's unfreeze too: an engine that
+          // does not answer its unpause drops it (PAUSE_MS), and the call waits for a start meanwhile.
+          const bound = this.bounded(this.cfg.maxQueueMs, spec.signal);
+          this.queued++;
+          try {
+            container = await pool.acquire(bound.signal);
+          } catch (err) {
+            return refuse(err);
+          } finally {
+            this.queued--;
+            bound.dispose();
+          }
         }
 
         if (attempt === 1) spec.onAccepted?.();

@@ -237,6 +237,15 @@ export class HotContainer {
   }
 
   /** Takes the container out of idle (unpausing it if frozen) for a call. */
+  /** Busy at once when idle and not frozen (nothing to ask the engine); false, unchanged, otherwise. */
+  activateNow(): boolean {
+    if (this.state !== 'idle' || this.freezing) return false;
+    clearTimeout(this.freezeTimer);
+    clearTimeout(this.idleTimer);
+    this.state = 'busy';
+    return true;
+  }
+
   async activate(): Promise<void> {
     clearTimeout(this.freezeTimer);
     clearTimeout(this.idleTimer);

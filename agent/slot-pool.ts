@@ -119,6 +119,14 @@ export class SlotPool {
     return (await this.takeIdle(signal)) ?? this.wait(signal);
   }
 
+  /** The newest idle container when it can take a call at once (not frozen: no engine call); else undefined. */
+  takeReady(): HotContainer | undefined {
+    const c = this.idle.at(-1);
+    if (!c?.activateNow()) return undefined;
+    this.idle.pop();
+    return c;
+  }
+
   /**
    * The newest idle container, made ready for a call; undefined when none is idle. An abort of
    * `signal` ends the wait for an unfreeze (a hung engine): the container is then not the call's,
