@@ -617,9 +617,9 @@ export class Sandbox {
    * the function printed while it streamed, as the service logs them once the handler is done.
    */
   private async streamEnded(inv: Invocation, outcome: Outcome, status: InvokeStatus): Promise<void> {
-    if (this.runtimeLines !== this.runtimeLinesAnswered || this.outputHeld) {
-      await this.runtimeOutputRead(Math.min(inv.event.deadlineMs, Date.now() + OUTPUT_SETTLE_MS));
-    }
+    // Always read on (a quiet turn at least): a line printed just before the stream's end may
+    // still be in the pipe, counted nowhere yet.
+    await this.runtimeOutputRead(Math.max(Date.now(), Math.min(inv.event.deadlineMs, Date.now() + OUTPUT_SETTLE_MS)));
     this.measure(inv);
     this.runtimeLinesAnswered = this.runtimeLines;
     const lines = this.endLines(inv, outcome, status, Date.now());

@@ -299,6 +299,25 @@ describe('a response stream whose caller has gone', () => {
     }));
 });
 
+/** A Node runtime that streams each answer and prints a line just before it ends the stream. */
+const LAST_LINE_STREAMER = `
+import http from 'node:http';
+const [host, port] = process.env.AWS_LAMBDA_RUNTIME_API.split(':');
+const next = () => new Promise((resolve) => http.get({ host, port, path: '/2018-06-01/runtime/invocation/next' }, (m) => {
+  m.resume();
+  m.on('end', () => resolve(m.headers['lambda-runtime-aws-request-id']));
+}));
+for (;;) {
+  const id = await next();
+  const r = http.request({ host, port, method: 'POST', path: '/2018-06-01/runtime/invocation/' + id + '/response',
+    headers: { 'lambda-runtime-function-response-mode': 'streaming', 'content-type': 'text/plain' } });
+  const done = new Promise((resolve) => r.on('response', (x) => { x.resume(); x.on('end', resolve); }));
+  r.write('part\\n');
+  console.log('last line of ' + id);
+  r.end();
+  await done;
+}`;
+
 describe('a response stream that outlives the deadline', () => {
   /** A streaming POST that writes `chunks` and then never ends; resolves with how it ended. */
   const endlessStream = (d: Daemon, id: string, chunks: string[]): Promise<string> => {
@@ -361,6 +380,22 @@ describe('a response stream that outlives the deadline', () => {
       assert.ok(m, out);
       assert.ok(Number(m[1]) >= 450, `REPORT's duration ${m[1]} ms: until the stream's end`);
       assert.doesNotMatch(out, /timed out/);
+    }));
+
+  test('a line printed just before a stream ends comes before its END, call after call', { timeout: 60_000 }, () =>
+    withDaemon({ command: ['node', '--input-type=module', '-e', LAST_LINE_STREAMER] }, async (d) => {
+      const froms: number[] = [];
+      for (let i = 0; i < 30; i++) {
+        const a = await d.call('{}', { 'fn-call-id': `ll${i}` });
+        assert.equal(a.status, 200, a.text);
+        froms.push(Number(a.headers['kiln-log-from']));
+      }
+      await d.waitForOutput(/REPORT RequestId: ll29\t/);
+      const out = d.stdout();
+      for (let i = 0; i < 30; i++) {
+        const part = out.subarray(froms[i], froms[i + 1] ?? out.length).toString();
+        assert.match(part, new RegExp(`\nlast line of ll${i}\nEND RequestId: ll${i}\n`), part);
+      }
     }));
 
   test('a stream that sent nothing by the deadline answers 504 Sandbox.Timedout', { timeout: 15_000 }, () =>
