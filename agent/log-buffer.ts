@@ -1,6 +1,6 @@
 // A call's stdout/stderr, kept up to a byte cap; what is cut is counted and said. Its last
 // bytes are kept as well, past the cap too (the Lambda Invoke API's LogResult is a log's end).
-import { storedPrefix } from './stored-prefix.js';
+import { storedPrefix, withoutCutCharacter } from './stored-prefix.js';
 
 /** How much of a log's end is kept whatever the cap: LogResult's 4 KB. */
 export const LOG_TAIL_BYTES = 4096;
@@ -65,6 +65,8 @@ export class LogBuffer {
    */
   toString(): string {
     let head = Buffer.concat(this.chunks);
+    // The cap may have cut a character in two: its first bytes go with what was dropped.
+    if (this.dropped > 0) head = head.subarray(0, withoutCutCharacter(head));
     let text = head.toString('utf8');
     if (text.includes('\u0000') || Buffer.byteLength(text) > this.maxBytes) {
       head = head.subarray(0, storedPrefix(head, this.maxBytes));

@@ -52,3 +52,20 @@ export function storedPrefix(raw: Uint8Array, maxBytes: number): number {
   return i;
 }
 
+/**
+ * The length of `raw` without a character its end cut in two (the first bytes of a UTF-8
+ * sequence that needs more): a cap that cut there dropped the rest, and those bytes alone would
+ * be stored as U+FFFD where the output held a whole character.
+ */
+export function withoutCutCharacter(raw: Uint8Array): number {
+  for (let back = 1; back <= Math.min(3, raw.length); back++) {
+    const b = raw[raw.length - back]!;
+    if (b < 0x80) return raw.length;
+    if (b >= 0xc0) {
+      const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2;
+      return back < need ? raw.length - back : raw.length;
+    }
+    // A continuation byte: its lead is further back.
+  }
+  return raw.length;
+}

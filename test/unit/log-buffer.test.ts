@@ -109,6 +109,10 @@ const storedCases: { name: string; maxBytes: number; writes: Buffer[]; text: str
   { name: 'NUL counts as the U+FFFD it is stored as', maxBytes: 5, writes: [Buffer.from('ab\u0000\u0000c')], text: 'ab\u0000' + note(2) },
   { name: 'a character the cap cut in two is left out, not stored as U+FFFD', maxBytes: 5, writes: [Buffer.from('abcd€')], text: 'abcd' + note(3) },
   { name: 'valid text at the cap is as before', maxBytes: 6, writes: [Buffer.from('€€€')], text: '€€' + note(3) },
+  { name: 'a 4-byte character the cap cut after 3 bytes is left out', maxBytes: 10, writes: [Buffer.from('aaaaaaa😀')], text: 'aaaaaaa' + note(4) },
+  { name: 'the same, the character written in two pieces', maxBytes: 10, writes: [Buffer.from('aaaaaaa\xF0\x9F', 'latin1'), Buffer.from('\x98\x80', 'latin1')], text: 'aaaaaaa' + note(4) },
+  { name: 'a 2-byte character the cap cut after 1 byte is left out', maxBytes: 3, writes: [Buffer.from('abé')], text: 'ab' + note(2) },
+  { name: 'a whole character at the cap stays', maxBytes: 6, writes: [Buffer.from('ab😀c')], text: 'ab😀' + note(1) },
 ];
 for (const c of storedCases) {
   test(`LogBuffer: ${c.name}`, () => {

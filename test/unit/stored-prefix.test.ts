@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { storedPrefix } from '../../agent/stored-prefix.js';
+import { storedPrefix, withoutCutCharacter } from '../../agent/stored-prefix.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replaceAll(' ', ''), 'hex');
 
@@ -68,3 +68,17 @@ test('storedPrefix agrees with Node\'s decoder on random bytes: the prefix decod
     }
   }
 });
+
+const cutCases: { name: string; raw: Buffer; length: number }[] = [
+  { name: 'empty', raw: hex(''), length: 0 },
+  { name: 'ASCII', raw: hex('61 62'), length: 2 },
+  { name: 'a whole 4-byte character', raw: hex('61 F0 9F 98 80'), length: 5 },
+  { name: 'its first 3 bytes', raw: hex('61 F0 9F 98'), length: 1 },
+  { name: 'its first byte', raw: hex('61 F0'), length: 1 },
+  { name: 'a 3-byte character cut after 2', raw: hex('E2 82'), length: 0 },
+  { name: 'a whole 2-byte character', raw: hex('C3 A9'), length: 2 },
+  { name: 'a lone continuation byte after ASCII is not a cut character', raw: hex('61 80'), length: 2 },
+];
+for (const c of cutCases) {
+  test(`withoutCutCharacter: ${c.name}`, () => assert.equal(withoutCutCharacter(c.raw), c.length));
+}
