@@ -9,7 +9,7 @@ import { finished } from 'node:stream';
 import { failureBody, failureMessage, truncatedResponse } from './errors.js';
 import type { ContainerLog } from './container-log.js';
 import { functionUrlAnswer, functionUrlEvent, gatewayRequest } from './function-url.js';
-import { header, headerValue, MAX_HEADER_BYTES, sendJson, serverTimeouts, trailerError } from './http-util.js';
+import { header, headerText, MAX_HEADER_BYTES, sendJson, serverTimeouts, trailerError } from './http-util.js';
 import type { InvokeEvent, Outcome, Sandbox, ShutdownReason } from './sandbox.js';
 import { HTTP_INTEGRATION_TYPE, splitPrelude } from './stream-prelude.js';
 import { decodeClientContext, jsonObjectText, newId, newTraceId } from './trace.js';
@@ -43,8 +43,14 @@ const STREAM_TRAILERS = `${STREAM_ERROR_TRAILER}, ${STREAM_ERROR_MESSAGE_TRAILER
  */
 const MAX_ANSWER_VALUE = 1024;
 const bounded = (v: string): string => (v.length > MAX_ANSWER_VALUE ? v.slice(0, MAX_ANSWER_VALUE) : v);
-/** An error type (text, decoded from the runtime's header as UTF-8) as a header: the bytes it came in. */
-const errorTypeHeader = (type: string): string => bounded(headerValue(type));
+/** Text (a message) bounded the same way, never cut between the two halves of a surrogate pair. */
+const boundedText = (v: string): string => {
+  if (v.length <= MAX_ANSWER_VALUE) return v;
+  const c = v.charCodeAt(MAX_ANSWER_VALUE - 1);
+  return v.slice(0, c >= 0xd800 && c <= 0xdbff ? MAX_ANSWER_VALUE - 1 : MAX_ANSWER_VALUE);
+};
+/** An error type as a header: the bytes the runtime's header came with (one character each). */
+const errorTypeHeader = (type: string): string => bounded(type);
 
 /**
  * The most a Lambda answer's head may take: 16 KiB, what Node's clients (fetch, node:http) and
@@ -177,7 +183,7 @@ function answerStream(res: ServerResponse, requestId: string, o: StreamOutcome, 
   const endWithError = (errorType: string, errorMessage: string | undefined) => {
     res.addTrailers({
       [STREAM_ERROR_TRAILER]: errorTypeHeader(errorType),
-      ...(errorMessage !== undefined && { [STREAM_ERROR_MESSAGE_TRAILER]: Buffer.from(bounded(errorMessage)).toString('base64') }),
+      ...(errorMessage !== undefined && { [STREAM_ERROR_MESSAGE_TRAILER]: Buffer.from(boundedText(errorMessage)).toString('base64') }),
     });
     res.end();
   };
@@ -227,7 +233,7 @@ function answerStream(res: ServerResponse, requestId: string, o: StreamOutcome, 
       if (pending !== undefined) start(prelude && pending.length > 0 ? gatewayHead(200, {}) : plain, pending);
       if (!failed) res.end();
       else {
-        out.write(`Response stream error: ${failed.errorType}\n`);
+        out.write(`Response stream error: ${headerText(failed.errorType)}\n`);
         endWithError(failed.errorType, errorMessageOf(failed.body));
       }
     }

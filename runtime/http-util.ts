@@ -77,8 +77,6 @@ export const header = (req: IncomingMessage, name: string): string | undefined =
  * and a runtime's error type is UTF-8 (Go's server, RIE, passes the bytes on as they are).
  */
 export const headerText = (v: string): string => Buffer.from(v, 'latin1').toString('utf8');
-/** Text as a header value: its UTF-8 bytes, one Latin-1 character each, as node:http writes them. */
-export const headerValue = (text: string): string => Buffer.from(text, 'utf8').toString('latin1');
 
 /**
  * A response that failed while it was being written: aws-lambda-go declares the error
@@ -87,9 +85,9 @@ export const headerValue = (text: string): string => Buffer.from(text, 'utf8').t
  * (type from the trailer, body the trailer's base64 JSON). Read once the body has ended.
  */
 export function trailerError(req: IncomingMessage): Extract<Outcome, { kind: 'error' }> | undefined {
-  const raw = req.trailers['lambda-runtime-function-error-type'];
-  if (!raw) return undefined;
-  const type = headerText(raw);
+  // Its bytes as they came (records decode them).
+  const type = req.trailers['lambda-runtime-function-error-type'];
+  if (!type) return undefined;
   const body = Buffer.from(req.trailers['lambda-runtime-function-error-body'] ?? '', 'base64');
   return { kind: 'error', errorType: type, contentType: 'application/json', body };
 }

@@ -67,8 +67,11 @@ function requestIdOf(segment: string): string {
   }
 }
 
-/** The function's error type from the runtime's header, as posted (free-form, UTF-8), else Unhandled. */
-const functionErrorType = (req: IncomingMessage): string => headerText(header(req, 'lambda-runtime-function-error-type') ?? '') || 'Unhandled';
+/**
+ * The function's error type from the runtime's header, as posted (free-form), else Unhandled: the
+ * header's bytes (one character each), passed on as they came; records decode it (headerText).
+ */
+const functionErrorType = (req: IncomingMessage): string => header(req, 'lambda-runtime-function-error-type') || 'Unhandled';
 
 /** `/error` body: forwarded verbatim; an error-cause document loses its `errorCause`. */
 function errorBody(req: IncomingMessage, body: Buffer): { contentType: string; body: Buffer } {

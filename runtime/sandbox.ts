@@ -10,6 +10,7 @@ import { deferred, delay, timerDelay, type Deferred } from './deferred.js';
 import { bootstrapCommand, extensionFiles } from './discovery.js';
 import { extensionEnv, runtimeEnv } from './environment.js';
 import { invalidRequestId, LambdaApiError, type FunctionFailure } from './errors.js';
+import { headerText } from './http-util.js';
 import type { PeakMemory } from './memory.js';
 import { type Exit, type Managed, type ProcessKind, type ProcessSpec, SpawnError, start } from './processes.js';
 import type { Telemetry } from './telemetry.js';
@@ -705,10 +706,11 @@ export class Sandbox {
     return invokeStatus(o.kind, this.errorTypeOf(o));
   }
 
+  /** The error type as records have it: a runtime's (from its header's bytes) decoded as UTF-8. */
   private errorTypeOf(o: Outcome): string | undefined {
-    if (o.kind === 'error') return o.errorType;
+    if (o.kind === 'error') return headerText(o.errorType);
     if (o.kind === 'failure') return o.failure.errorType;
-    if (o.kind === 'stream') return o.relayed.errorType;
+    if (o.kind === 'stream') return o.relayed.errorType === undefined ? undefined : headerText(o.relayed.errorType);
     return undefined;
   }
 
@@ -792,7 +794,7 @@ export class Sandbox {
       throw new LambdaApiError(403, 'InvalidStateTransition', `State transition from ${this.runtimeState} to InitError failed for runtime. Error: State transition is not allowed`);
     }
     this.runtimeState = 'InitError';
-    this.setFatal({ failure: { errorType: posted.errorType, errorMessage: posted.body.toString('utf8') }, posted, status: 'error' });
+    this.setFatal({ failure: { errorType: headerText(posted.errorType), errorMessage: posted.body.toString('utf8') }, posted, status: 'error' });
   }
 
   // ---- extensions API transitions ------------------------------------------------------

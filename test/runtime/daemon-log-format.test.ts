@@ -111,6 +111,38 @@ describe('JSON log format', () => {
       assert.equal(recs[2]?.record.errorType, 'Hdr😀Type');
     }));
 
+  test("an error type header that is not UTF-8 reaches the caller's X-Amz-Function-Error byte for byte", () =>
+    withDaemon({}, async (d) => {
+      const inv = await invoke(d, { 'fn-call-id': 'latin1' });
+      const wire = Buffer.from([0x63, 0x61, 0x66, 0xe9]).toString('latin1');
+      assertAccepted(await d.post(inv.id, 'error', '{}', { 'lambda-runtime-function-error-type': wire }));
+      const a = await inv.answer;
+      assert.equal(a.status, 502);
+      assert.deepEqual(Buffer.from(String(a.headers['x-amz-function-error']), 'latin1'), Buffer.from([0x63, 0x61, 0x66, 0xe9]));
+    }));
+
+  test("a stream's long error message is cut between characters in Kiln's trailer", () =>
+    withDaemon({}, async (d) => {
+      const inv = await invoke(d, { 'fn-call-id': 'long-message' });
+      const runtime = request({
+        host: '127.0.0.1', port: d.port, method: 'POST', path: `/2018-06-01/runtime/invocation/${inv.id}/response`,
+        headers: {
+          'lambda-runtime-function-response-mode': 'streaming', 'transfer-encoding': 'chunked', 'content-type': 'text/plain',
+          trailer: 'Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body',
+        },
+      });
+      const posted = once(runtime, 'response') as Promise<[IncomingMessage]>;
+      runtime.write('part');
+      runtime.addTrailers({
+        'Lambda-Runtime-Function-Error-Type': 'Error',
+        'Lambda-Runtime-Function-Error-Body': Buffer.from(JSON.stringify({ errorType: 'Error', errorMessage: `${'a'.repeat(1023)}😀` })).toString('base64'),
+      });
+      runtime.end();
+      (await posted)[0].resume();
+      const a = await inv.answer;
+      assert.equal(Buffer.from(String(a.trailers['kiln-function-error-message']), 'base64').toString('utf8'), 'a'.repeat(1023));
+    }));
+
   test('an extension exiting with an error mid-invoke: the status the Telemetry API gives (error), with its type', () =>
     withDaemon({ env: { ...JSON_FORMAT, KILN_LAMBDA_SYSTEM_LOG_LEVEL: 'debug' } }, async (d) => {
       const id = await register(d, 'quitter', ['INVOKE']);
