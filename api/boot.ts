@@ -22,6 +22,7 @@ import { createLogger } from './logger.js';
 import { createApp } from './server.js';
 import { DatabaseOpenError, ensurePortFree, listen } from './start-failure.js';
 import { InvokeLookup } from './invoke-lookup.js';
+import { watchedWrites } from './store-writes.js';
 import { createMetrics } from './metrics.js';
 import { invokeHandler } from './invoke-handler.js';
 import { lambdaInvokeHandler } from './lambda-invoke.js';
@@ -190,9 +191,8 @@ export async function start(config: Config): Promise<Running> {
 
   const lookup = new InvokeLookup(store, config.lookupCacheMs);
   const app = createApp({
-    store,
+    store: watchedWrites(store, lookup),
     agent,
-    lookup,
     log,
     newId,
     now: () => timestamp(),

@@ -3,7 +3,6 @@ import type { Logger } from 'pino';
 import type { Store } from '../store/types.js';
 import type { InvokeSpec } from '../agent/agent.js';
 import type { ResponseTarget } from '../agent/relay.js';
-import type { InvokeLookup } from './invoke-lookup.js';
 import type { Metrics } from './metrics.js';
 import type { TrustProxy } from './trust-proxy.js';
 import type { UiAssets } from './routes/ui.js';
@@ -14,9 +13,9 @@ export interface Invoker {
 }
 
 export interface ApiDeps {
+  /** Its writes to apps, fns and triggers are told to the invoke lookups (store-writes.ts). */
   store: Store;
   agent: Invoker;
-  lookup: InvokeLookup;
   log: Logger;
   /** New 26-character, time-sortable id. */
   newId: () => string;

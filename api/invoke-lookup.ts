@@ -1,6 +1,6 @@
 // What an invoke needs from the store (fn and app; for triggers also the trigger), kept for a
 // short while so a hot path does no SQL. Any write through this server's API clears it at
-// once; writes by other servers on a shared database show within the TTL.
+// once (store-writes.ts); writes by other servers on a shared database show within the TTL.
 import type { App, Fn, Store, Trigger } from '../store/types.js';
 
 export interface FnTarget {
@@ -59,6 +59,16 @@ export class InvokeLookup {
       const { items } = await this.store.listFns({ name, perPage: 2 });
       return Promise.all(items.map(async (fn) => ({ fn, app: await this.store.getApp(fn.app_id) })));
     }, (found) => found.length > 0);
+  }
+
+  /**
+   * A write to apps, fns or triggers begins: what is held goes. The function returned says it has
+   * ended (committed or failed), and what was read meanwhile goes too, whether or not its caller
+   * waited for the answer.
+   */
+  beginWrite(): () => void {
+    this.clear();
+    return () => this.clear();
   }
 
   clear(): void {

@@ -39,16 +39,6 @@ export function createApp(deps: ApiDeps): Express {
   // Only writes carry a body; Fn's GET and DELETE handlers never read one (Node drops it unread).
   const readJson = jsonBody(deps.maxRequestSize);
   app.use('/v2', (req, res, next) => (req.method === 'POST' || req.method === 'PUT' ? readJson(req, res, next) : next()));
-  // A write to apps, fns or triggers makes cached invoke lookups stale: drop them before the
-  // write and again once it is answered (an invoke in between may have re-read old rows), or
-  // its caller has gone ('close' comes either way).
-  app.use('/v2', (req, res, next) => {
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      deps.lookup.clear();
-      res.once('close', () => deps.lookup.clear());
-    }
-    next();
-  });
   app.use(metaRouter(deps));
   app.use(appsRouter(deps));
   app.use(fnsRouter(deps));

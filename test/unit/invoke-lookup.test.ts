@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InvokeLookup } from '../../api/invoke-lookup.js';
+import { watchedWrites } from '../../api/store-writes.js';
 import type { App, Fn, Store } from '../../store/types.js';
 
 /** A store of one fn whose name is its version; getFn can be held until released. */
@@ -55,4 +56,28 @@ test('InvokeLookup: with a TTL of 0 nothing is kept', async () => {
   await lookup.byFnId('f');
   await lookup.byFnId('f');
   assert.equal(s.reads, 2);
+});
+
+test("InvokeLookup with watchedWrites: a write's end drops what was read while it was under way, whether or not its caller waited", async () => {
+  const { s, store } = fakeStore();
+  let commit!: () => void;
+  const committed = new Promise<void>((r) => (commit = r));
+  // The write: held until it commits, then the row is v2 (its HTTP answer may be long gone).
+  Object.assign(store, {
+    async updateFn(): Promise<void> {
+      await committed;
+      s.version = 2;
+    },
+  });
+  const lookup = new InvokeLookup(store, 60_000);
+  const api = watchedWrites(store, lookup);
+  assert.equal((await lookup.byFnId('f')).fn.name, 'v1');
+  const write = api.updateFn('f', (fn) => fn);
+  assert.equal((await lookup.byFnId('f')).fn.name, 'v1', 'read before the commit');
+  commit();
+  await write;
+  assert.equal((await lookup.byFnId('f')).fn.name, 'v2', 'not kept from during the write');
+  assert.equal(s.reads, 3);
+  // Reads through the watched store go to the store itself.
+  assert.equal((await api.getFn('f')).name, 'v2');
 });
