@@ -1,5 +1,6 @@
 // The agent: runs each call on a hot container of its slot, starting, reusing, freezing,
 // evicting and retiring containers, and records every call.
+import { setMaxListeners } from 'node:events';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -283,6 +284,8 @@ export class Agent {
   private readonly spreadTo = new WeakMap<HotContainer, string>();
 
   constructor(private readonly cfg: AgentConfig, private readonly deps: AgentDeps) {
+    // Every wait under way listens to the stop signal: a burst of starts is no leak to warn of.
+    setMaxListeners(0, this.stop.signal);
     this.resources = new ResourceTracker(cfg.capacity);
     this.recorder = new CallRecorder(deps.store, deps.log);
     this.placement = lambdaPlacement(cfg.lambdaCpus);
