@@ -124,6 +124,8 @@ export class HotContainer {
   private retireIdle: (() => void) | undefined;
   /** Its output no longer reaches the agent (see ContainerTask.outputLost): it takes no new call. */
   outputLost = false;
+  /** Not frozen when idle (keepThawed). */
+  private thawed = false;
   private closing: Promise<void> | undefined;
   /** Per-call listeners for the container's exit (not promise reactions, which would pile up). */
   private readonly exitListeners = new Set<() => void>();
@@ -237,6 +239,11 @@ export class HotContainer {
   }
 
   /** Takes the container out of idle (unpausing it if frozen) for a call. */
+  /** The engine unfroze it too slowly for a call: from now on it is not frozen when idle. */
+  keepThawed(): void {
+    this.thawed = true;
+  }
+
   /** Busy at once when idle and not frozen (nothing to ask the engine); false, unchanged, otherwise. */
   activateNow(): boolean {
     if (this.state !== 'idle' || this.freezing) return false;
@@ -279,7 +286,7 @@ export class HotContainer {
       this.freezing = this.cookie.freeze();
       this.freezing.catch(() => {});
     };
-    if (this.deps.freezeIdleMs >= 0) {
+    if (this.deps.freezeIdleMs >= 0 && !this.thawed) {
       // Lambda extensions may still be working after the answer: freeze only once the daemon
       // says every party is parked. Asked when the freeze is due, so back-to-back calls never pay for it.
       this.freezeTimer = setTimeout(() => {

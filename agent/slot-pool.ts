@@ -130,7 +130,8 @@ export class SlotPool {
   /**
    * The newest idle container, made ready for a call; undefined when none is idle. An abort of
    * `signal` ends the wait for an unfreeze (a hung engine): the container is then not the call's,
-   * and goes back to idle once ready, or out if it never gets so.
+   * and goes back to idle once ready, no longer to be frozen (each later call would wait out the
+   * same slow unfreeze: a review had every call refused), or out if it never gets so.
    */
   async takeIdle(signal?: AbortSignal): Promise<HotContainer | undefined> {
     for (;;) {
@@ -140,7 +141,11 @@ export class SlotPool {
       const ready = c.activate().then(() => true, () => false);
       const outcome = signal ? await untilAborted(ready, signal) : await ready;
       if (outcome === 'aborted') {
-        void ready.then((ok) => (ok ? this.release(c, true) : this.remove(c)));
+        void ready.then((ok) => {
+          if (!ok) return this.remove(c);
+          c.keepThawed();
+          this.release(c, true);
+        });
         throw abortReason(signal!);
       }
       if (outcome) return c;

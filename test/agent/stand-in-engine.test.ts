@@ -274,6 +274,30 @@ test('an unfreeze the engine never answers holds a call no longer than KILN_MAX_
     assert.equal(w.agent.stats().queued, 0);
   }, { maxQueueMs: 1000 }));
 
+test('an unfreeze slower than the queue bound refuses that call, and the container, kept thawed, serves the next ones at once', { timeout: 15_000 }, () =>
+  inWorld(256, async (w) => {
+    const fn = w.fn('unfreeze-slow');
+    const c = await frozenContainer(w, fn);
+    let unfreezes = 0;
+    c.onUnfreeze = () => {
+      unfreezes++;
+      return sleep(1500);
+    };
+    const err = await w.invoke(fn).then(() => undefined, (e: unknown) => e);
+    assert.ok(err instanceof AgentError && toHttpError(err).status === 503, `the first call is refused at the bound: ${String(err)}`);
+    await waitFor('the container idle again', () => w.agent.stats().containers.idle === 1, 3000);
+    await sleep(200); // past FN_FREEZE_IDLE_MSECS: it would be frozen again by now
+    for (let i = 0; i < 3; i++) {
+      const began = Date.now();
+      const r = await w.invoke(fn);
+      assert.equal(r.status, 200);
+      assert.equal(r.json().container, c.id);
+      assert.ok(Date.now() - began < 500, `served warm (${Date.now() - began} ms)`);
+      await sleep(200);
+    }
+    assert.equal(unfreezes, 1, 'never frozen again');
+  }, { maxQueueMs: 1000 }));
+
 test('an unfreeze that fails late (the engine\'s pause bound) drops the container, and the call gets a start within the queue bound', { timeout: 15_000 }, () =>
   inWorld(256, async (w) => {
     const fn = w.fn('unfreeze-late');
