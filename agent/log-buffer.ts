@@ -55,7 +55,12 @@ export class LogBuffer {
     const gap = this.dropped - endDropped;
     // No gap: the bytes join up, so a character the cap split is whole again.
     if (gap === 0) return Buffer.concat([head, end]).toString('utf8');
-    return `${head.toString('utf8')}\n[kiln: ${gap} bytes of output dropped here]\n${end.toString('utf8')}`;
+    // A character the cap or the end's start cut in two goes with the gap, not as U+FFFD.
+    const kept = head.subarray(0, withoutCutCharacter(head));
+    let from = 0;
+    while (from < Math.min(3, end.length) && (end[from]! & 0xc0) === 0x80) from++;
+    const dropped = gap + (head.length - kept.length) + from;
+    return `${kept.toString('utf8')}\n[kiln: ${dropped} bytes of output dropped here]\n${end.subarray(from).toString('utf8')}`;
   }
 
   /**

@@ -91,6 +91,13 @@ const endCases: { name: string; maxBytes: number; writes: string[]; text: string
     writes: [`start${'m'.repeat(10_000)}${'e'.repeat(LOG_TAIL_BYTES - 5)}last\n`],
     text: `start\n[kiln: 10000 bytes of output dropped here]\n${'e'.repeat(LOG_TAIL_BYTES - 5)}last\n`,
   },
+  {
+    name: 'a character the cap cut, and one the end\'s start cut, go with the gap',
+    maxBytes: 10,
+    writes: [`aaaaaaa😀${'x'.repeat(5000)}€${'y'.repeat(LOG_TAIL_BYTES - 2)}`],
+    // The gap (the emoji's last byte, the x's, the euro's first byte), then the emoji's 3 kept bytes and the euro's 2.
+    text: `aaaaaaa\n[kiln: ${1 + 5000 + 1 + 3 + 2} bytes of output dropped here]\n${'y'.repeat(LOG_TAIL_BYTES - 2)}`,
+  },
 ];
 for (const c of endCases) {
   test(`LogBuffer.withEnd: ${c.name}`, () => {
