@@ -400,8 +400,8 @@ export class Agent {
         const ready = pool.takeReady();
         if (ready) container = ready;
         else {
-          // The whole wait for a slot is bounded, an idle container's unfreeze too: an engine that
-          // does not answer its unpause drops it (PAUSE_MS), and the call waits for a start meanwhile.
+          // The whole wait for a slot is bounded, an idle container's unfreeze too: one the engine
+          // does not unpause within PAUSE_MS is dropped, and the call then waits for a start.
           const bound = this.bounded(this.cfg.maxQueueMs, spec.signal);
           this.queued++;
           try {
