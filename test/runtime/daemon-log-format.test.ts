@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { request, type IncomingMessage } from 'node:http';
 import { describe, test } from 'node:test';
-import { assertAccepted, bashRuntime, invoke, register, withDaemon, withSink, type Answer, type Json } from '../helpers/daemon.js';
+import { assertAccepted, bashRuntime, invoke, register, withDaemon, withSink, type Answer, type Daemon, type Json } from '../helpers/daemon.js';
 
 const JSON_FORMAT = { AWS_LAMBDA_LOG_FORMAT: 'JSON' };
 
@@ -16,6 +16,27 @@ const kilnLog = (a: Answer): string => Buffer.from(String(a.headers['kiln-log'] 
 
 const records = (text: string): Json[] =>
   text.split('\n').filter((l) => l.startsWith('{"time"')).map((l) => JSON.parse(l) as Json);
+
+/** The runtime's streamed response of `id`: `body`, then `error` in its trailers; resolves once it is accepted. */
+async function streamEndingWithError(d: Daemon, id: string, body: string, error: { errorType: string; errorMessage: string }): Promise<void> {
+  const runtime = request({
+    host: '127.0.0.1', port: d.port, method: 'POST', path: `/2018-06-01/runtime/invocation/${id}/response`,
+    headers: {
+      'lambda-runtime-function-response-mode': 'streaming', 'transfer-encoding': 'chunked', 'content-type': 'text/plain',
+      trailer: 'Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body',
+    },
+  });
+  const posted = once(runtime, 'response') as Promise<[IncomingMessage]>;
+  runtime.write(body);
+  runtime.addTrailers({
+    'Lambda-Runtime-Function-Error-Type': error.errorType,
+    'Lambda-Runtime-Function-Error-Body': Buffer.from(JSON.stringify(error)).toString('base64'),
+  });
+  runtime.end();
+  const [res] = await posted;
+  res.resume();
+  assert.equal(res.statusCode, 202);
+}
 
 /** A bash runtime: prints its log settings once, then per event three lines (two JSON, one plain) and answers "ok". */
 const PRINTING_RUNTIME = `
@@ -67,22 +88,7 @@ describe('JSON log format', () => {
   test("a response stream the runtime's error ends: its records, after the stream, say error with its type and the bytes streamed", () =>
     withDaemon({ env: { ...JSON_FORMAT, KILN_LAMBDA_SYSTEM_LOG_LEVEL: 'debug' } }, async (d) => {
       const inv = await invoke(d, { 'fn-call-id': 'j-stream' });
-      const runtime = request({
-        host: '127.0.0.1', port: d.port, method: 'POST', path: `/2018-06-01/runtime/invocation/${inv.id}/response`,
-        headers: {
-          'lambda-runtime-function-response-mode': 'streaming', 'transfer-encoding': 'chunked', 'content-type': 'text/plain',
-          trailer: 'Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body',
-        },
-      });
-      const posted = once(runtime, 'response') as Promise<[IncomingMessage]>;
-      runtime.write('12345');
-      runtime.addTrailers({
-        'Lambda-Runtime-Function-Error-Type': 'RangeError',
-        'Lambda-Runtime-Function-Error-Body': Buffer.from(JSON.stringify({ errorType: 'RangeError', errorMessage: 'mid-stream' })).toString('base64'),
-      });
-      runtime.end();
-      const [res] = await posted;
-      res.resume();
+      await streamEndingWithError(d, inv.id, '12345', { errorType: 'RangeError', errorMessage: 'mid-stream' });
       const a = await inv.answer;
       assert.equal(a.status, 200);
       assert.equal(a.trailers['kiln-function-error'], 'RangeError');
@@ -124,21 +130,7 @@ describe('JSON log format', () => {
   test("a stream's long error message is cut between characters in Kiln's trailer", () =>
     withDaemon({}, async (d) => {
       const inv = await invoke(d, { 'fn-call-id': 'long-message' });
-      const runtime = request({
-        host: '127.0.0.1', port: d.port, method: 'POST', path: `/2018-06-01/runtime/invocation/${inv.id}/response`,
-        headers: {
-          'lambda-runtime-function-response-mode': 'streaming', 'transfer-encoding': 'chunked', 'content-type': 'text/plain',
-          trailer: 'Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body',
-        },
-      });
-      const posted = once(runtime, 'response') as Promise<[IncomingMessage]>;
-      runtime.write('part');
-      runtime.addTrailers({
-        'Lambda-Runtime-Function-Error-Type': 'Error',
-        'Lambda-Runtime-Function-Error-Body': Buffer.from(JSON.stringify({ errorType: 'Error', errorMessage: `${'a'.repeat(1023)}😀` })).toString('base64'),
-      });
-      runtime.end();
-      (await posted)[0].resume();
+      await streamEndingWithError(d, inv.id, 'part', { errorType: 'Error', errorMessage: `${'a'.repeat(1023)}😀` });
       const a = await inv.answer;
       assert.equal(Buffer.from(String(a.trailers['kiln-function-error-message']), 'base64').toString('utf8'), 'a'.repeat(1023));
     }));
