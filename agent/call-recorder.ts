@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import type { CallStore } from '../store/types.js';
 import type { Call } from '../store/types.js';
-import { dbErrorForLog, isTimeout } from '../store/db-errors.js';
+import { dbErrorForLog, isUnavailable } from '../store/db-errors.js';
 
 export interface CallRecord {
   call: Call;
@@ -53,8 +53,9 @@ export class CallRecorder {
         await this.store.insertCalls(batch);
       } catch (err) {
         // One row the database refuses rolls back its whole batch: the others are written one by
-        // one. Not when the database did not answer: each would wait as long again.
-        if (batch.length === 1 || isTimeout(err)) {
+        // one. Not when the database did not answer or cannot be reached: each would wait (up to
+        // KILN_DB_TIMEOUT_MSECS) or fail as long again.
+        if (batch.length === 1 || isUnavailable(err)) {
           this.log.error({ error: dbErrorForLog(err), calls: batch.length, call_ids: batch.map((r) => r.call.id) }, 'could not record calls');
           continue;
         }
@@ -75,7 +76,7 @@ export class CallRecorder {
       try {
         await this.store.insertCalls([rec]);
       } catch (err) {
-        if (!isTimeout(err)) {
+        if (!isUnavailable(err)) {
           this.log.error({ error: dbErrorForLog(err), call: rec.call.id }, 'could not record a call');
           continue;
         }

@@ -1,5 +1,6 @@
 // What a driver's error means, for the errors the Store turns into typed ones (store/errors.ts).
 // Pure functions over the error objects better-sqlite3, pg, mysql2 and knex throw.
+import { DatabaseTimeoutError } from './errors.js';
 
 /** SQLite's, PostgreSQL's and MySQL's unique-constraint errors. */
 export function isUniqueViolation(err: unknown): boolean {
@@ -80,6 +81,24 @@ export function unencodableColumn(err: unknown): string | null | undefined {
 export function isTimeout(err: unknown): boolean {
   const { name, code, message } = (err ?? {}) as { name?: unknown; code?: unknown; message?: unknown };
   return name === 'KnexTimeoutError' || code === 'ETIMEDOUT' || (code === undefined && message === 'timeout expired');
+}
+
+/** Codes of a database that could not be reached or went away: nothing about what was written. */
+const UNREACHABLE: ReadonlySet<string> = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
+  'PROTOCOL_CONNECTION_LOST', // mysql2
+  '57P01', '57P02', '57P03', // PostgreSQL shutting down, or not accepting connections yet
+]);
+
+/**
+ * The database did not answer in time (Kiln's own bound, DatabaseTimeoutError, or a driver's) or
+ * could not be reached: writing the same rows again one by one would wait or fail as long again,
+ * row after row.
+ */
+export function isUnavailable(err: unknown): boolean {
+  if (err instanceof DatabaseTimeoutError || isTimeout(err)) return true;
+  const { code } = (err ?? {}) as { code?: unknown };
+  return typeof code === 'string' && UNREACHABLE.has(code);
 }
 
 /**

@@ -7,7 +7,8 @@ import { CallRecorder } from '../../agent/call-recorder.js';
 import { idFactory } from '../../api/ids.js';
 import { openKnex } from '../../store/open.js';
 import { SqlStore } from '../../store/sql-store.js';
-import type { Call } from '../../store/types.js';
+import { DatabaseTimeoutError } from '../../store/errors.js';
+import type { Call, CallStore } from '../../store/types.js';
 import { backends } from '../helpers/db.js';
 
 const newId = idFactory();
@@ -60,3 +61,21 @@ for (const backend of backends) {
     });
   });
 }
+
+test('a batch the database does not answer is not written again row by row: one wait, one line naming its calls', async () => {
+  let inserts = 0;
+  const store = {
+    async insertCalls(): Promise<void> {
+      inserts++;
+      throw new DatabaseTimeoutError(50);
+    },
+  } as unknown as CallStore;
+  const { log, lines } = capturedLog();
+  const recorder = new CallRecorder(store, log);
+  const calls = [call('F'), call('F'), call('F')];
+  for (const c of calls) recorder.record({ call: c, log: '' });
+  await recorder.flush();
+  assert.equal(inserts, 1, 'the batch once, not each call after it');
+  const errors = lines().filter((l) => l.level === 50);
+  assert.deepEqual(errors.map((l) => [l.msg, l.call_ids]), [['could not record calls', calls.map((c) => c.id)]]);
+});

@@ -2,7 +2,8 @@
 // column, waits that ran out.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { dbErrorForLog, isForeignKeyViolation, isSqliteBusy, isTimeout, isUniqueViolation, longestIndexed, tooLongValue, unencodableColumn, type TooLongValue } from '../../store/db-errors.js';
+import { DatabaseTimeoutError } from '../../store/errors.js';
+import { dbErrorForLog, isForeignKeyViolation, isSqliteBusy, isTimeout, isUnavailable, isUniqueViolation, longestIndexed, tooLongValue, unencodableColumn, type TooLongValue } from '../../store/db-errors.js';
 
 /** pg's DatabaseError as it comes for 22001: a message, a code, and no column, table or constraint. */
 const pgError = (code: string, message: string): Error => Object.assign(new Error(message), {
@@ -162,6 +163,21 @@ for (const c of timeouts) {
 }
 
 // SQLite's busy answers, which a write retries whole (store/sqlite-busy.ts).
+// What the call recorder does not retry row by row: the database, not a row, is the trouble.
+const unavailable: { name: string; err: unknown; is: boolean }[] = [
+  { name: "Kiln's own bound (KILN_DB_TIMEOUT_MSECS)", err: new DatabaseTimeoutError(30_000), is: true },
+  { name: "knex's pool timeout", err: Object.assign(new Error('Knex: Timeout acquiring a connection'), { name: 'KnexTimeoutError' }), is: true },
+  { name: 'connection refused', err: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }), is: true },
+  { name: "mysql2's connection lost", err: Object.assign(new Error('Connection lost'), { code: 'PROTOCOL_CONNECTION_LOST' }), is: true },
+  { name: 'PostgreSQL shutting down', err: pgError('57P01', 'terminating connection due to administrator command'), is: true },
+  { name: 'a unique violation', err: pgError('23505', 'duplicate key value violates unique constraint'), is: false },
+  { name: "MySQL's packet too large", err: mysqlError('ER_NET_PACKET_TOO_LARGE', 1153, '08S01', 'Got a packet bigger than max_allowed_packet'), is: false },
+  { name: 'not an error object', err: 'x', is: false },
+];
+for (const c of unavailable) {
+  test(`isUnavailable: ${c.name}`, () => assert.equal(isUnavailable(c.err), c.is));
+}
+
 const sqliteBusy: { name: string; err: unknown; is: boolean }[] = [
   { name: 'SQLITE_BUSY', err: sqliteError('SQLITE_BUSY', 'database is locked'), is: true },
   { name: 'SQLITE_BUSY_SNAPSHOT', err: sqliteError('SQLITE_BUSY_SNAPSHOT', 'database is locked'), is: true },
