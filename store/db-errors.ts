@@ -83,10 +83,13 @@ export function isTimeout(err: unknown): boolean {
   return name === 'KnexTimeoutError' || code === 'ETIMEDOUT' || (code === undefined && message === 'timeout expired');
 }
 
-/** Codes of a database that could not be reached or went away: nothing about what was written. */
+/**
+ * Codes of a database that could not be reached, or is shutting down: nothing about what was
+ * written. Not a connection reset or lost mid-statement: MariaDB drops the connection of a
+ * statement over max_allowed_packet, which is one row's fault.
+ */
 const UNREACHABLE: ReadonlySet<string> = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
-  'PROTOCOL_CONNECTION_LOST', // mysql2
+  'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
   '57P01', '57P02', '57P03', // PostgreSQL shutting down, or not accepting connections yet
 ]);
 
