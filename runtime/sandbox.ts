@@ -113,6 +113,9 @@ export interface SandboxDeps {
 }
 
 
+/** The bytes of its answer the runtime produced (a stream's, as relayed): runtimeDone's producedBytes. */
+const producedBytesOf = (o: Outcome): number => (o.kind === 'response' ? o.body.length : o.kind === 'stream' ? o.relayed.bytes : 0);
+
 /** Billed duration: whole milliseconds rounded up, at least 1 (REPORT and platform.report). */
 const billedMs = (durationMs: number): number => Math.max(1, Math.ceil(durationMs));
 
@@ -540,7 +543,7 @@ export class Sandbox {
       doneStatus = reset === 'timeout' ? 'timeout' : this.fatal?.status ?? 'failure';
       errorType = reset === 'timeout' ? undefined : this.fatal?.failure.errorType;
     }
-    const producedBytes = outcome.kind === 'response' ? outcome.body.length : outcome.kind === 'stream' ? outcome.relayed.bytes : 0;
+    const producedBytes = producedBytesOf(outcome);
     const first = inv.responseStartAt;
     const responded = first !== undefined && (outcome.kind === 'response' || outcome.kind === 'stream');
     const spans = responded ? [
@@ -620,7 +623,7 @@ export class Sandbox {
   private async streamEnded(inv: Invocation, outcome: Outcome, status: InvokeStatus): Promise<void> {
     // Always read on (a quiet turn at least): a line printed just before the stream's end may
     // still be in the pipe, counted nowhere yet.
-    await this.runtimeOutputRead(Math.max(Date.now(), Math.min(inv.event.deadlineMs, Date.now() + OUTPUT_SETTLE_MS)));
+    await this.runtimeOutputRead(Math.min(inv.event.deadlineMs, Date.now() + OUTPUT_SETTLE_MS));
     this.measure(inv);
     this.runtimeLinesAnswered = this.runtimeLines;
     const lines = this.endLines(inv, outcome, status, Date.now());
@@ -683,7 +686,7 @@ export class Sandbox {
     const errorType = statusHasErrorType(status) ? this.errorTypeOf(outcome) : undefined;
     const id = inv.event.requestId;
     const durationMs = inv.durationMs ?? 0;
-    const producedBytes = outcome.kind === 'response' ? outcome.body.length : outcome.kind === 'stream' ? outcome.relayed.bytes : 0;
+    const producedBytes = producedBytesOf(outcome);
     return this.record('platform.runtimeDone', now, runtimeDoneRecord(id, status, errorType, durationMs, producedBytes)) +
       this.record('platform.report', now, reportRecord(id, {
         durationMs, billedDurationMs: billedMs(durationMs), memorySizeMB: this.cfg.memoryMb,
