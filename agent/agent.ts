@@ -301,6 +301,8 @@ export class Agent {
       maxResponseBytes: cfg.maxResponseBytes,
       maxStreamedResponseBytes: cfg.maxStreamedResponseBytes,
       lateOutput: (fnId, callId, log) => this.recorder.updateLog(fnId, callId, log),
+      freezeFailed: (action, container, err) =>
+        deps.log.warn({ err, container }, action === 'pause' ? 'could not pause an idle container; its next call replaces it' : 'could not unpause a frozen container; it is replaced'),
     };
     this.unwatchImages = deps.driver.watchImages((image, imageId) => this.retagged(image, imageId));
     if (cfg.orphanSweepMs) {

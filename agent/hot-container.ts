@@ -60,6 +60,8 @@ export interface ContainerDeps {
   maxStreamedResponseBytes: number;
   /** Output that came for a call after it was recorded (a Lambda extension working on after the answer, its SHUTDOWN): its whole log again. */
   lateOutput?(fnId: string, callId: string, log: string): void;
+  /** The engine failed (or did not answer in time) to pause or unpause an idle container, which is then replaced. */
+  freezeFailed?(action: 'pause' | 'unpause', containerId: string, err: unknown): void;
 }
 
 export interface CallInput {
@@ -261,7 +263,10 @@ export class HotContainer {
       const f = this.freezing;
       this.freezing = undefined;
       await f;
-      await this.cookie.unfreeze();
+      await this.cookie.unfreeze().catch((err: unknown) => {
+        this.deps.freezeFailed?.('unpause', this.spec.id, err);
+        throw err;
+      });
     }
   }
 
@@ -284,7 +289,8 @@ export class HotContainer {
       if (this.state !== 'idle' || park !== this.parks) return;
       this.state = 'frozen';
       this.freezing = this.cookie.freeze();
-      this.freezing.catch(() => {});
+      // The next call finds it failed and replaces the container.
+      this.freezing.catch((err: unknown) => this.deps.freezeFailed?.('pause', this.spec.id, err));
     };
     if (this.deps.freezeIdleMs >= 0 && !this.thawed) {
       // Lambda extensions may still be working after the answer: freeze only once the daemon

@@ -272,6 +272,7 @@ test('an unfreeze the engine never answers holds a call no longer than KILN_MAX_
     assert.equal(toHttpError(err).status, 503, err.message);
     assert.ok(took >= 900 && took < 1500, `the queue bound (1 s) ended the wait (${took} ms)`);
     assert.equal(w.agent.stats().queued, 0);
+    assert.deepEqual(w.logged.filter((l) => l.msg.includes('unpause')), [], 'a call that gave up is no engine failure');
   }, { maxQueueMs: 1000 }));
 
 test('an unfreeze slower than the queue bound refuses that call, and the container, kept thawed, serves the next ones at once', { timeout: 15_000 }, () =>
@@ -308,7 +309,25 @@ test('an unfreeze that fails late (the engine\'s pause bound) drops the containe
     const [, fresh] = w.engine.of(fn.id);
     assert.equal(r.json().container, fresh?.id, 'a new container took the call');
     await waitFor('the unanswered one removed', () => c.state === 'removed', 3000);
+    const said = w.logged.filter((l) => l.msg === 'could not unpause a frozen container; it is replaced');
+    assert.equal(said.length, 1, JSON.stringify(w.logged));
+    assert.equal(said[0]!.container, c.id);
+    assert.match(said[0]!.err?.message ?? '', /did not answer within 300 ms/);
   }, { maxQueueMs: 1000 }));
+
+test('a pause the engine fails is logged, and the next call replaces the container', { timeout: 15_000 }, () =>
+  inWorld(256, async (w) => {
+    const fn = w.fn('pause-fails');
+    assert.equal((await w.invoke(fn)).status, 200);
+    const [c] = w.engine.of(fn.id) as [StandInContainer];
+    c.onFreeze = () => Promise.reject(new Error('pausing container: the container engine did not answer within 5000 ms'));
+    await waitFor('the pause tried', () => w.logged.length > 0, 3000);
+    assert.equal(w.logged[0]!.msg, 'could not pause an idle container; its next call replaces it');
+    assert.equal(w.logged[0]!.container, c.id);
+    const r = await w.invoke(fn);
+    assert.equal(r.status, 200);
+    assert.notEqual(r.json().container, c.id, 'a new container took the call');
+  }));
 
 test('a container whose output stopped reaching the agent takes no new call: idle it goes at once, busy after its call', { timeout: 15_000 }, () =>
   inWorld(256, async (w) => {

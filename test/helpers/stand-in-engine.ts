@@ -46,6 +46,8 @@ export class StandInContainer implements Cookie {
   calls = 0;
   /** What an unfreeze does (a hung engine never settles); unset: it succeeds at once. */
   onUnfreeze: (() => Promise<void>) | undefined;
+  /** What a freeze does; unset: it succeeds at once. */
+  onFreeze: (() => Promise<void>) | undefined;
   private server: Server | undefined;
   private closing: Promise<void> | undefined;
   private readonly exit: Promise<RunResult>;
@@ -115,7 +117,9 @@ export class StandInContainer implements Cookie {
     this.task.outputLost?.();
   }
 
-  async freeze(): Promise<void> {}
+  async freeze(): Promise<void> {
+    await this.onFreeze?.();
+  }
   async unfreeze(): Promise<void> {
     await this.onUnfreeze?.();
   }
@@ -288,14 +292,18 @@ export interface StandInWorld {
   invoke(fn: Fn, callId?: string, headers?: Record<string, string>): Promise<Answer>;
   /** agent.shutdown(), once however often asked. */
   shutdown(): Promise<void>;
+  /** What the agent logged at warn and above, as pino wrote it. */
+  logged: { level: number; msg: string; container?: string; err?: { message: string } }[];
 }
 
 /**
- * The real Agent on a stand-in engine, with a silent logger and an in-memory call store.
+ * The real Agent on a stand-in engine, with a logger that keeps what it is given and an in-memory call store.
  * `capacityMb` is the memory the agent may give containers.
  */
 export function standInWorld(iofsPath: string, opts: { capacityMb: number; config?: Partial<AgentConfig>; engine?: StandInEngine }): StandInWorld {
   const engine = opts.engine ?? new StandInEngine();
+  const logged: StandInWorld['logged'] = [];
+  const log = pino({ level: 'warn' }, { write: (line: string) => void logged.push(JSON.parse(line) as StandInWorld['logged'][number]) });
   const store = new MemoryCallStore();
   let ids = 0;
   const newId = () => `01standin${String(++ids).padStart(8, '0')}`;
@@ -315,7 +323,7 @@ export function standInWorld(iofsPath: string, opts: { capacityMb: number; confi
       shutdownGraceMs: 5000,
       ...opts.config,
     },
-    { driver: engine, store, log: pino({ level: 'silent' }), newId, labelsFor: (appId, fnId) => engine.labelsFor(appId, fnId) },
+    { driver: engine, store, log, newId, labelsFor: (appId, fnId) => engine.labelsFor(appId, fnId) },
   );
   let stopped: Promise<void> | undefined;
   const now = new Date().toISOString();
@@ -335,5 +343,6 @@ export function standInWorld(iofsPath: string, opts: { capacityMb: number; confi
       return answer;
     },
     shutdown: () => (stopped ??= agent.shutdown()),
+    logged,
   };
 }
