@@ -113,6 +113,7 @@ export class HotContainer {
   /** Resolves when the container stops, however that happens. */
   readonly exited: Promise<RunResult>;
   private readonly client: Client;
+  private readonly socketPath: string;
   /** The running call's stats. */
   private current: { stats: Stat[] } | undefined;
   /** Whether a call has run here (the Lambda daemon's boot init is behind it). */
@@ -122,6 +123,15 @@ export class HotContainer {
   private freezing: Promise<void> | undefined;
   /** Counts parks, so a late idle answer from an earlier park cannot arm a freeze. */
   private parks = 0;
+  /**
+   * Lambda: the daemon's idle long-poll under way, and the park it was asked for. It has a
+   * connection of its own (a call behind it on the call's connection would wait out the last
+   * call's extensions with its deadline running), and there is one at a time.
+   */
+  private idlePoll: { park: number; done: Promise<void> } | undefined;
+  private idleClient: Client | undefined;
+  /** Lambda: how long the last call's tail (its extensions' work, a reset) may run past its answer. */
+  private tailMs = LAMBDA_BOOT_ALLOWANCE_MS;
   /** What the pool gave park() to take it out while idle. */
   private retireIdle: (() => void) | undefined;
   /** Its output no longer reaches the agent (see ContainerTask.outputLost): it takes no new call. */
@@ -150,10 +160,17 @@ export class HotContainer {
     void exited.then(() => {
       for (const l of this.exitListeners) l();
     });
-    // One connection, one request at a time. Idle connections are dropped after 1 s, as Fn
-    // does, because some FDKs silently drop kept-alive connections.
-    this.client = new Client('http://localhost', {
-      socketPath,
+    this.socketPath = socketPath;
+    this.client = this.daemonClient();
+  }
+
+  /**
+   * One connection, one request at a time. Idle connections are dropped after 1 s, as Fn does,
+   * because some FDKs silently drop kept-alive connections.
+   */
+  private daemonClient(): Client {
+    return new Client('http://localhost', {
+      socketPath: this.socketPath,
       pipelining: 1,
       keepAliveTimeout: 1000,
       keepAliveMaxTimeout: 1000,
@@ -297,10 +314,43 @@ export class HotContainer {
       // says every party is parked. Asked when the freeze is due, so back-to-back calls never pay for it.
       this.freezeTimer = setTimeout(() => {
         if (!this.spec.lambda) freeze();
-        else if (this.state === 'idle' && park === this.parks) void this.daemonRequest('GET', '/.kiln/idle').then(freeze);
+        else if (this.state === 'idle' && park === this.parks) void this.daemonIdle(park).then(freeze);
       }, this.deps.freezeIdleMs);
     }
-    this.idleTimer = setTimeout(onIdleTimeout, this.spec.idleTimeoutMs);
+    if (!this.spec.lambda) {
+      this.idleTimer = setTimeout(onIdleTimeout, this.spec.idleTimeoutMs);
+      return;
+    }
+    // A Lambda container retires once its extensions are done with the last call (the service
+    // never shuts down a busy sandbox, and SHUTDOWN reaches only an extension back in `next`),
+    // waiting no longer than that call's tail may run.
+    const tailEnd = Date.now() + this.tailMs;
+    this.idleTimer = setTimeout(() => {
+      const stillParked = () => (this.state === 'idle' || this.state === 'frozen') && park === this.parks;
+      if (!stillParked()) return;
+      let bound: NodeJS.Timeout | undefined;
+      const tailOver = new Promise<void>((resolve) => (bound = setTimeout(resolve, Math.max(0, tailEnd - Date.now())).unref()));
+      void Promise.race([this.daemonIdle(park), tailOver]).then(() => {
+        clearTimeout(bound);
+        if (stillParked()) onIdleTimeout();
+      });
+    }, this.spec.idleTimeoutMs);
+  }
+
+  /**
+   * Resolves once the Lambda daemon says every party is parked, asked after park `park` began (an
+   * answer to an earlier park's poll may predate the last call's tail); settles either way.
+   */
+  private daemonIdle(park: number): Promise<void> {
+    const last = this.idlePoll;
+    if (last?.park === park) return last.done;
+    const done = (last?.done ?? Promise.resolve()).then(() => {
+      if (park !== this.parks || this.state === 'closed') return undefined;
+      this.idleClient ??= this.daemonClient();
+      return this.daemonRequest(this.idleClient, 'GET', '/.kiln/idle');
+    });
+    this.idlePoll = { park, done };
+    return done;
   }
 
   async execute(input: CallInput, res: ResponseTarget): Promise<CallDone> {
@@ -314,6 +364,8 @@ export class HotContainer {
     // boot init, on a later one the last call's tail (its extensions' work, at most its own
     // timeout, and a reset's SHUTDOWN), which the call may wait behind.
     const lambdaWait = !this.served ? LAMBDA_BOOT_ALLOWANCE_MS : input.timeoutMs + LAMBDA_SHUTDOWN_WAIT_MS;
+    // Its tail after the answer: at most its own timeout (the daemon's deadline), then a reset's SHUTDOWN.
+    this.tailMs = input.timeoutMs + LAMBDA_SHUTDOWN_WAIT_MS;
     const backstop = this.spec.lambda ? LAMBDA_TIMEOUT_GRACE_MS + lambdaWait : 0;
     const timer = setTimeout(() => ac.abort('timeout'), input.timeoutMs + backstop);
     const onCancel = () => ac.abort('cancelled');
@@ -390,10 +442,10 @@ export class HotContainer {
     }
   }
 
-  /** One request to the Lambda daemon on the container's connection; resolves either way. */
-  private async daemonRequest(method: 'GET' | 'POST', path: string): Promise<void> {
+  /** One request to the Lambda daemon; resolves either way. */
+  private async daemonRequest(client: Client, method: 'GET' | 'POST', path: string): Promise<void> {
     try {
-      const r = await this.client.request({ method, path });
+      const r = await client.request({ method, path });
       await r.body.dump();
     } catch {
       /* the container is gone or going: nothing to wait for */
@@ -409,7 +461,7 @@ export class HotContainer {
     }
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      this.daemonRequest('POST', '/.kiln/shutdown?reason=spindown'),
+      this.daemonRequest(this.client, 'POST', '/.kiln/shutdown?reason=spindown'),
       this.exited,
       new Promise<void>((r) => (timer = setTimeout(r, LAMBDA_SHUTDOWN_WAIT_MS))),
     ]);
@@ -427,6 +479,7 @@ export class HotContainer {
       clearTimeout(this.idleTimer);
       if (this.spec.lambda) await this.shutdownDaemon();
       await this.client.destroy().catch(() => {});
+      await this.idleClient?.destroy().catch(() => {});
       await this.cookie.close().catch(() => {});
       await this.dir.remove().catch(() => {});
       // The container's last words (output up to its removal) belong to its last call.

@@ -111,6 +111,24 @@ describe('the AWS blog demo: a bash bootstrap and a bash+curl extension', () => 
     assert.match(log, new RegExp(`END RequestId: ${callId}`));
     assert.match(log, new RegExp(`REPORT RequestId: ${callId}\\tDuration: [\\d.]+ ms\\tBilled Duration: \\d+ ms\\tMemory Size: 128 MB\\tMax Memory Used: \\d+ MB\\tInit Duration: [\\d.]+ ms`));
   });
+
+  test("a call sent while the last one's extension works gets its whole timeout once the sandbox takes it", async () => {
+    // The agent asks the daemon whether the container may freeze 50 ms after an answer; that
+    // question waits for the extension. The call must not wait behind it with its clock running.
+    const fn = await s.mkFn('tail-deadline', { image, format: 'lambda', timeout: 2, config: { EXTENSION_WORK_SECONDS: '1.5' } });
+    assert.equal((await s.invoke(fn.id, { n: 1 })).status, 200);
+    const firstAt = Date.now();
+    await sleep(300);
+    const r2 = await s.invoke(fn.id, { n: 2 });
+    assert.equal(r2.status, 200, JSON.stringify(r2.body));
+    const id2 = r2.headers.get('fn-call-id')!;
+    let log2 = '';
+    await eventually(async () => (log2 = await callLog(s, fn.id, id2)).includes('Done processing'), 8000, 100);
+    const deadline = Number(/Received INVOKE: \{"eventType":"INVOKE","deadlineMs":(\d+)/.exec(log2)?.[1]);
+    // Its INVOKE went out once the extension's 1.5 s on the first call were over: the 2 s run from then.
+    assert.ok(deadline - firstAt >= 3300, `the deadline runs from when the sandbox took the call (${deadline - firstAt} ms after the first answer)`);
+    assert.doesNotMatch(log2, /timed out|Received SHUTDOWN/i, 'the extension finished within the call\'s time: no reset');
+  });
 });
 
 describe('the blog demo retiring', () => {
@@ -129,6 +147,17 @@ describe('the blog demo retiring', () => {
     const log = await callLog(s, fn.id, r.headers.get('fn-call-id')!);
     assert.match(log, /\[extension1\.sh\] Received SHUTDOWN: \{"eventType":"SHUTDOWN","shutdownReason":"spindown","deadlineMs":\d+\}/);
     assert.match(log, /\[extension1\.sh\] Exiting/);
+  });
+  test('an idle timeout that comes while the extension still works waits for it, then sends SHUTDOWN', async () => {
+    const fn = await s.mkFn('retire-busy', { image: await lambdaFixtureImage('blog-demo'), format: 'lambda', idle_timeout: 1, timeout: 10, config: { EXTENSION_WORK_SECONDS: '4' } });
+    const r = await s.invoke(fn.id, { bye: true });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const answeredAt = Date.now();
+    assert.ok(await eventually(async () => (await nodeContainers(s.docker, s.srv.nodeId)).length === 0, 15000), 'the container retired');
+    assert.ok(Date.now() - answeredAt >= 3500, `not before the extension's 4 s of work were over (${Date.now() - answeredAt} ms)`);
+    await sleep(100);
+    const log = await callLog(s, fn.id, r.headers.get('fn-call-id')!);
+    assert.match(log, /\[extension1\.sh\] Done processing\n[^]*\[extension1\.sh\] Received SHUTDOWN: \{"eventType":"SHUTDOWN","shutdownReason":"spindown"/);
   });
 });
 
