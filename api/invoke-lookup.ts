@@ -14,6 +14,7 @@ export interface TriggerTarget extends FnTarget {
 
 interface Entry<T> {
   value: T;
+  /** performance.now() */
   until: number;
 }
 
@@ -80,7 +81,8 @@ export class InvokeLookup {
 
   /** `load`'s value for `key`, kept for the TTL when `keep` says so. */
   private async cached<T>(map: Map<string, Entry<T>>, key: string, load: () => Promise<T>, keep: (value: T) => boolean = () => true): Promise<T> {
-    const now = Date.now();
+    // A monotonic clock: the wall clock stepped back would keep an entry for as long as the step.
+    const now = performance.now();
     const hit = map.get(key);
     if (hit && hit.until > now) return hit.value;
     const generation = this.generation;

@@ -33,21 +33,21 @@ export function reportExpected(config: Record<string, string>): boolean {
  * looked at, so waiting costs next to nothing whatever the log's size.
  */
 async function settledTail(log: CallLog, reportOf: string | undefined): Promise<Buffer> {
-  const started = Date.now();
+  const started = performance.now();
   if (reportOf !== undefined) {
     const text = `REPORT RequestId: ${reportOf}`;
     const reported = (t: Buffer) => t.includes(text) || (t.includes('"platform.report"') && t.includes(reportOf));
-    while (!reported(log.tail()) && Date.now() - started < REPORT_WAIT_MS) await sleep(5);
+    while (!reported(log.tail()) && performance.now() - started < REPORT_WAIT_MS) await sleep(5);
     return log.tail();
   }
   let seen = log.written;
-  while (Date.now() - started < LOG_WAIT_MAX_MS) {
+  while (performance.now() - started < LOG_WAIT_MAX_MS) {
     await sleep(LOG_QUIET_MS);
     if (log.written !== seen) {
       seen = log.written;
       continue;
     }
-    if (seen > 0 || Date.now() - started >= LOG_FIRST_MS) break;
+    if (seen > 0 || performance.now() - started >= LOG_FIRST_MS) break;
   }
   return log.tail();
 }

@@ -339,7 +339,8 @@ export class Sandbox {
       return fatal;
     };
     const timedOut = (what: string): Fatal => ({
-      failure: { errorType: 'Sandbox.Timedout', errorMessage: `${what} did not finish within ${limit - t0} ms` }, status: 'timeout',
+      // An init begun at or past its deadline (its call waited that long) had no time at all.
+      failure: { errorType: 'Sandbox.Timedout', errorMessage: `${what} did not finish within ${Math.max(0, limit - t0)} ms` }, status: 'timeout',
     });
 
     const files = extensionFiles(this.cfg.extensionsDir);

@@ -38,7 +38,7 @@ export class SqliteWrites {
    * the last busy error is thrown.
    */
   run<T>(op: () => PromiseLike<T>): Promise<T> {
-    const giveUp = Date.now() + this.waitMs;
+    const giveUp = performance.now() + this.waitMs;
     const turn = this.tail.then(() => this.attempts(op, giveUp));
     this.tail = turn.catch(() => undefined);
     return turn;
@@ -58,7 +58,7 @@ export class SqliteWrites {
     let busy = this.stillBusy;
     for (let n = 0; ; n++) {
       if (busy !== undefined) {
-        const left = giveUp - Date.now();
+        const left = giveUp - performance.now();
         if (left <= 0) throw this.busyError(busy);
         await sleep(Math.min(busyBackoffMs(n), left));
       }
@@ -72,7 +72,7 @@ export class SqliteWrites {
           throw err;
         }
         busy = err;
-        if (Date.now() >= giveUp) {
+        if (performance.now() >= giveUp) {
           this.stillBusy = err;
           throw err;
         }

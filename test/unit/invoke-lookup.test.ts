@@ -81,3 +81,15 @@ test("InvokeLookup with watchedWrites: a write's end drops what was read while i
   // Reads through the watched store go to the store itself.
   assert.equal((await api.getFn('f')).name, 'v2');
 });
+
+test('InvokeLookup: the TTL holds when the wall clock steps back', async (t) => {
+  const { s, store } = fakeStore();
+  const lookup = new InvokeLookup(store, 50);
+  assert.equal((await lookup.byFnId('f')).fn.name, 'v1');
+  // An hour back, as a clock corrected by NTP or by hand may step.
+  const realNow = Date.now;
+  t.mock.method(Date, 'now', () => realNow() - 3_600_000);
+  s.version = 2;
+  await new Promise((r) => setTimeout(r, 80));
+  assert.equal((await lookup.byFnId('f')).fn.name, 'v2', 'read again once the TTL is over');
+});
