@@ -258,7 +258,12 @@ export async function openKnex(url: string, { timeoutMs = DEFAULT_DB_TIMEOUT_MS,
     // corrupt"); one a newer node ran must not stop an older node during a rolling upgrade. The
     // check off, knex still runs this node's pending migrations, and skips those it does not know.
     await withMigrationLock(knex, async () => {
-      await knex.migrate.latest({ migrationSource: await migrationSourceFor(knex), disableMigrationsListValidation: true });
+      const migrationSource = await migrationSourceFor(knex);
+      // knex's own lock is a row set for the run; on MySQL a start killed mid-migration leaves it
+      // set (DDL commits it), refusing every later start. Ours is held, so no one else migrates.
+      // Freed only once the database is accepted: a refused one stays as it was.
+      await knex.migrate.forceFreeMigrationsLock();
+      await knex.migrate.latest({ migrationSource, disableMigrationsListValidation: true });
     });
     const newer = unknownMigrations(await appliedMigrations(knex), migrations.map((m) => m.name));
     if (newer.length > 0) {

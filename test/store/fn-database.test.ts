@@ -324,6 +324,52 @@ describe('an Fn database on MySQL only', () => {
     });
   }
 
+  test('an adoption killed part-way is refused, and adopted once the README’s recovery steps are done', async () => {
+    const db = await mysqlDb();
+    try {
+      await createFnDatabase(db.url);
+      // What a start killed during the adoption leaves on MySQL, whose DDL commits as it goes:
+      // knex's tables with its lock row set, and the adoption's first steps.
+      await withKnex(db.url, async (knex) => {
+        await knex.schema.createTable('knex_migrations', (t) => {
+          t.increments();
+          t.string('name');
+          t.integer('batch');
+          t.timestamp('migration_time');
+        });
+        await knex.schema.createTable('knex_migrations_lock', (t) => {
+          t.increments('index').primary();
+          t.integer('is_locked');
+        });
+        await knex('knex_migrations_lock').insert({ is_locked: 1 });
+        await knex.schema.alterTable('fns', (t) => {
+          t.string('format', 32).notNullable().defaultTo('http-stream');
+        });
+        await knex.schema.alterTable('triggers', (t) => {
+          t.unique(['app_id', 'type', 'source'], { indexName: 'triggers_app_id_type_source_unique' });
+        });
+        await knex.schema.createTable('calls', (t) => {
+          t.string('id', 26).primary();
+        });
+      });
+      await assertRefused(db.url, 'half-adopted', /already has fns\.format, calls/);
+      await withKnex(db.url, async (knex) => {
+        // The README's steps, "Pointing Kiln at an Fn database".
+        await knex.raw('ALTER TABLE fns DROP COLUMN format');
+        await knex.raw('DROP TABLE IF EXISTS calls, call_logs');
+        await knex.raw('ALTER TABLE triggers DROP INDEX triggers_app_id_type_source_unique');
+      });
+      await withKnex(db.url, async (knex) => {
+        const done = (await knex('knex_migrations').select('name').orderBy('id')) as { name: string }[];
+        assert.deepEqual(done.map((r) => r.name), migrations.map((m) => m.name));
+        assert.ok(await knex.schema.hasColumn('fns', 'format'));
+        assert.ok(await knex.schema.hasTable('call_logs'));
+      }, openKnex);
+    } finally {
+      await db.cleanup();
+    }
+  });
+
   test('in latin1: a value with characters latin1 cannot hold is an UnstorableValueError naming the column, and nothing is written', async () => {
     const db = await mysqlDb();
     try {

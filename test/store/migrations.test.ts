@@ -75,6 +75,31 @@ for (const backend of backends) {
       }
     });
 
+    test('a start killed during a migration (knex\'s lock row left set) does not lock later starts out', async () => {
+      const db = await backend.create();
+      try {
+        // As a start killed during 0002 leaves MySQL (its DDL commits knex's lock row): 0001 done, the lock set.
+        const first = knexFactory(knexConfigFor(db.url));
+        try {
+          await first.migrate.latest({ migrationSource: sourceOf(migrations.slice(0, 1)) });
+          await first('knex_migrations_lock').update({ is_locked: 1 });
+        } finally {
+          await first.destroy();
+        }
+        const knex = await openKnex(db.url);
+        try {
+          const done = (await knex('knex_migrations').select('name').orderBy('id')) as { name: string }[];
+          assert.deepEqual(done.map((r) => r.name), migrations.map((m) => m.name));
+          const lock = (await knex('knex_migrations_lock').select('is_locked')) as { is_locked: unknown }[];
+          assert.deepEqual(lock.map((r) => Number(r.is_locked)), [0]);
+        } finally {
+          await knex.destroy();
+        }
+      } finally {
+        await db.cleanup();
+      }
+    });
+
     test('create every table, record each migration once, and run again as a no-op', async () => {
       const db = await backend.create();
       try {
