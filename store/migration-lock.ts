@@ -6,6 +6,7 @@
 // database), MySQL's named lock (named after the database). SQLite has neither, and a lock on
 // the database file itself would block knex's own writes, so two Kiln processes opening one
 // SQLite file take an exclusive lock on a sidecar SQLite file next to it instead.
+import { existsSync, rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Knex } from 'knex';
 
@@ -54,6 +55,10 @@ const RETRY_MS = 25;
  * which would stall a process that opens the same file twice.
  */
 async function withSqliteLock<T>(lockFile: string, fn: () => Promise<T>): Promise<T> {
+  // A start that fails (a database Kiln refuses) takes away the sidecar it made, so nothing of
+  // Kiln's is left beside a file it did not open. One another start made stays: it may be waiting on it.
+  const made = !existsSync(lockFile);
+  let done = false;
   const lock = new Database(lockFile, { timeout: 0 });
   try {
     for (const giveUp = Date.now() + WAIT_SECONDS * 1000; ; ) {
@@ -66,9 +71,12 @@ async function withSqliteLock<T>(lockFile: string, fn: () => Promise<T>): Promis
         await new Promise((r) => setTimeout(r, RETRY_MS));
       }
     }
-    return await fn();
+    const result = await fn();
+    done = true;
+    return result;
   } finally {
     lock.close(); // ends the transaction, and with it the lock
+    if (made && !done) rmSync(lockFile, { force: true });
   }
 }
 

@@ -161,10 +161,9 @@ export function knexConfigFor(
         connection: { filename },
         useNullAsDefault: true,
         pool: {
-          // WAL lets readers run beside a writer; the busy timeout rides out a second process's lock
-          // (synchronously, so past start-up only briefly: store/sqlite-busy.ts).
+          // The busy timeout rides out a second process's lock (synchronously, so past start-up
+          // only briefly: store/sqlite-busy.ts). WAL is the file's, set by openKnex once it accepts it.
           afterCreate: (conn: { pragma(s: string): unknown }, done: (err: Error | null, c: unknown) => void) => {
-            conn.pragma('journal_mode = WAL');
             conn.pragma(`busy_timeout = ${sqliteBusy.ms}`);
             conn.pragma('foreign_keys = ON');
             conn.pragma('synchronous = NORMAL');
@@ -259,6 +258,9 @@ export async function openKnex(url: string, { timeoutMs = DEFAULT_DB_TIMEOUT_MS,
     // check off, knex still runs this node's pending migrations, and skips those it does not know.
     await withMigrationLock(knex, async () => {
       const migrationSource = await migrationSourceFor(knex);
+      // WAL lets readers run beside a writer. It is stored in the file, so it is set only on a
+      // database Kiln accepts: a refused one is left byte for byte as it was.
+      if (config.client === 'better-sqlite3') await withSqliteConnection(knex, (conn) => conn.pragma('journal_mode = WAL'));
       // knex's own lock is a row set for the run; on MySQL a start killed mid-migration leaves it
       // set (DDL commits it), refusing every later start. Ours is held, so no one else migrates.
       // Freed only once the database is accepted: a refused one stays as it was.

@@ -11,6 +11,10 @@
 // Fn's DDL is the same text on every database, so on MySQL its tables take the database's
 // default character set and collation: the test server's utf8mb4_general_ci (case-insensitive,
 // padding), or latin1_swedish_ci, MySQL 5.7's default, when asked for.
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import Database from 'better-sqlite3';
 import knexFactory, { type Knex } from 'knex';
 import { knexConfigFor } from '../../store/open.js';
 
@@ -162,5 +166,35 @@ export async function snapshot(url: string): Promise<unknown> {
     return { schema, data };
   } finally {
     await knex.destroy();
+  }
+}
+
+/**
+ * An SQLite file as a refusal must leave it, beyond its rows: its bytes, its journal mode, and the
+ * files beside it (a sidecar lock, a WAL). undefined for the other backends.
+ */
+export function sqliteFileState(url: string): { md5: string; journalMode: unknown; files: string[] } | undefined {
+  const filename = knexConfigFor(url).connection as { filename?: string };
+  if (!filename.filename) return undefined;
+  const file = filename.filename;
+  const md5 = createHash('md5').update(readFileSync(file)).digest('hex');
+  const files = readdirSync(dirname(file)).filter((f) => f.startsWith(basename(file))).sort();
+  const db = new Database(file, { readonly: true });
+  try {
+    return { md5, journalMode: db.pragma('journal_mode', { simple: true }), files };
+  } finally {
+    db.close();
+  }
+}
+
+/** Puts an SQLite file in rollback-journal mode, as Fn's driver and the sqlite3 shell make one. */
+export function useRollbackJournal(url: string): void {
+  const { filename } = knexConfigFor(url).connection as { filename?: string };
+  if (!filename) return;
+  const db = new Database(filename);
+  try {
+    db.pragma('journal_mode = DELETE');
+  } finally {
+    db.close();
   }
 }

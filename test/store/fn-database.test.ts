@@ -9,7 +9,7 @@ import { FN_COLUMNS, ForeignDatabaseError, type RefusalReason } from '../../stor
 import { migrations } from '../../migrations/index.js';
 import { NotFoundError, UnstorableValueError } from '../../store/errors.js';
 import { backends, mysqlDb, type Backend, type TestDb } from '../helpers/db.js';
-import { createFnDatabase, createFnSchema, FN_IDS, rawKnex, snapshot } from '../helpers/fn-database.js';
+import { createFnDatabase, createFnSchema, FN_IDS, rawKnex, snapshot, sqliteFileState, useRollbackJournal } from '../helpers/fn-database.js';
 
 type Row = Record<string, unknown>;
 
@@ -44,6 +44,10 @@ async function withKnex<T>(
 /** openKnex refuses the database for `reason`, with a message matching `message`, and changes nothing. */
 async function assertRefused(url: string, reason: RefusalReason, message: RegExp): Promise<void> {
   const before = await snapshot(url);
+  // On SQLite, the file itself too: bytes, journal mode (WAL is stored in it), the files beside it.
+  useRollbackJournal(url);
+  const fileBefore = sqliteFileState(url);
+  if (fileBefore) assert.equal(fileBefore.journalMode, 'delete');
   await assert.rejects(openKnex(url), (err: unknown) => {
     assert.ok(err instanceof ForeignDatabaseError, `a ForeignDatabaseError, got ${String(err)}`);
     assert.equal(err.reason, reason);
@@ -51,6 +55,7 @@ async function assertRefused(url: string, reason: RefusalReason, message: RegExp
     assert.match(err.message, /Kiln changed nothing in it\.$/);
     return true;
   });
+  assert.deepEqual(sqliteFileState(url), fileBefore, 'the refused SQLite file is unchanged, with nothing beside it');
   assert.deepEqual(await snapshot(url), before, 'the refused database is unchanged');
 }
 
@@ -59,6 +64,7 @@ for (const backend of backends) {
     test('is adopted once: Kiln tables added, recorded as 0001, Fn rows and bookkeeping untouched', async () => {
       await withDb(backend, async (db) => {
         await createFnDatabase(db.url);
+        useRollbackJournal(db.url); // as Fn's SQLite driver leaves its file
         const before = await withKnex(db.url, fnRows);
         for (let round = 0; round < 3; round++) {
           await withKnex(db.url, async (knex) => {
@@ -74,6 +80,8 @@ for (const backend of backends) {
             assert.equal(Number(book[0]!.dirty), 0);
           }, openKnex);
         }
+        // An accepted SQLite file is switched to WAL, as Kiln's own are.
+        assert.equal(sqliteFileState(db.url)?.journalMode ?? 'wal', 'wal');
       });
     });
 
