@@ -11,29 +11,56 @@ import Database from 'better-sqlite3';
 import type { Knex } from 'knex';
 
 /** PostgreSQL's advisory-lock key for Kiln's migrations ("kiln" in ASCII). */
-const PG_LOCK_KEY = 0x6b696c6e;
-/** How long a start waits for another node's migration, in seconds (MySQL's GET_LOCK bound). */
+export const PG_LOCK_KEY = 0x6b696c6e;
+/** How long a start waits for another node's migration, in seconds. */
 const WAIT_SECONDS = 120;
+/** How long a start waits for the lock before saying so. */
+const NOTICE_MS = 3000;
+
+/** How a start waits for the lock; the defaults are the server's, tests shorten them. */
+export interface LockWait {
+  waitSeconds?: number;
+  noticeMs?: number;
+  /** Called once when the lock has not been had within noticeMs: what is waited for, and how long at most. */
+  onWait?(lock: string, waitSeconds: number): void;
+}
 
 interface LockSql {
-  lock: string;
+  /** What is waited for, in the server's own terms, for the log and the error. */
+  name: string;
+  /** The statements that take the lock, waiting at most `seconds`, on one connection; the last one's row says whether it was taken. */
+  lock(seconds: number): string[];
+  /** Statements run on the connection once the wait is over (won or not), to leave it as it was. */
+  after: string[];
   unlock: string;
   /** Whether the lock query's first row says the lock was taken. */
   taken(row: Record<string, unknown> | undefined): boolean;
+  /** Whether the lock query's error is its wait running out. */
+  timedOut(err: unknown): boolean;
 }
 
 const LOCKS: Record<string, LockSql> = {
+  // pg_advisory_lock waits without bound of its own; lock_timeout bounds any lock wait of the session.
   pg: {
-    lock: `SELECT pg_advisory_lock(${PG_LOCK_KEY}) AS ok`,
+    name: `PostgreSQL advisory lock ${PG_LOCK_KEY} (pg_locks: locktype advisory, objid ${PG_LOCK_KEY})`,
+    lock: (seconds) => [`SET lock_timeout = '${seconds}s'`, `SELECT pg_advisory_lock(${PG_LOCK_KEY}) AS ok`],
+    after: ['RESET lock_timeout'],
     unlock: `SELECT pg_advisory_unlock(${PG_LOCK_KEY}) AS ok`,
-    taken: () => true, // pg_advisory_lock waits until it has the lock
+    taken: () => true,
+    timedOut: (err) => (err as { code?: unknown } | undefined)?.code === '55P03', // lock_not_available
   },
   mysql2: {
-    lock: `SELECT GET_LOCK(CONCAT('kiln_migrate:', DATABASE()), ${WAIT_SECONDS}) AS ok`,
+    name: "MySQL named lock kiln_migrate:<database> (IS_USED_LOCK shows its holder's connection)",
+    lock: (seconds) => [`SELECT GET_LOCK(CONCAT('kiln_migrate:', DATABASE()), ${seconds}) AS ok`],
+    after: [],
     unlock: "SELECT RELEASE_LOCK(CONCAT('kiln_migrate:', DATABASE())) AS ok",
     taken: (row) => Number(row?.ok) === 1,
+    timedOut: () => false,
   },
 };
+
+const stillMigrating = (seconds: number, lock: string): Error =>
+  new Error(`another Kiln node has been migrating this database for over ${seconds} s (it holds the ${lock}); try again`);
 
 /** The rows of a raw query, whichever driver answered (pg: {rows}, mysql2: [rows, fields]). */
 function firstRow(result: unknown): Record<string, unknown> | undefined {
@@ -54,20 +81,27 @@ const RETRY_MS = 25;
  * lock is tried without waiting and retried on a timer: better-sqlite3 waits synchronously,
  * which would stall a process that opens the same file twice.
  */
-async function withSqliteLock<T>(lockFile: string, fn: () => Promise<T>): Promise<T> {
+async function withSqliteLock<T>(lockFile: string, fn: () => Promise<T>, { waitSeconds, noticeMs, onWait }: Required<Pick<LockWait, 'waitSeconds' | 'noticeMs'>> & LockWait): Promise<T> {
   // A start that fails (a database Kiln refuses) takes away the sidecar it made, so nothing of
-  // Kiln's is left beside a file it did not open. One another start made stays: it may be waiting on it.
+  // Kiln's is left beside a database it refused. One another start made stays: it may be waiting on it.
   const made = !existsSync(lockFile);
   let done = false;
   const lock = new Database(lockFile, { timeout: 0 });
   try {
-    for (const giveUp = Date.now() + WAIT_SECONDS * 1000; ; ) {
+    const name = `exclusive lock on ${lockFile}`;
+    const started = Date.now();
+    for (let noticed = false; ; ) {
       try {
         lock.exec('BEGIN EXCLUSIVE');
         break;
       } catch (err) {
         if ((err as { code?: string }).code !== 'SQLITE_BUSY') throw err;
-        if (Date.now() > giveUp) throw new Error(`another Kiln process has been migrating this database for over ${WAIT_SECONDS} s; try again`);
+        const waited = Date.now() - started;
+        if (waited > waitSeconds * 1000) throw new Error(`another Kiln process has been migrating this database for over ${waitSeconds} s (it holds the ${name}); try again`);
+        if (!noticed && waited >= noticeMs) {
+          noticed = true;
+          onWait?.(name, waitSeconds);
+        }
         await new Promise((r) => setTimeout(r, RETRY_MS));
       }
     }
@@ -80,21 +114,33 @@ async function withSqliteLock<T>(lockFile: string, fn: () => Promise<T>): Promis
   }
 }
 
-/** Runs `fn` holding the database's migration lock. */
-export async function withMigrationLock<T>(knex: Knex, fn: () => Promise<T>): Promise<T> {
+/** Runs `fn` holding the database's migration lock, waiting for it as `wait` says. */
+export async function withMigrationLock<T>(knex: Knex, fn: () => Promise<T>, wait: LockWait = {}): Promise<T> {
+  const { waitSeconds = WAIT_SECONDS, noticeMs = NOTICE_MS, onWait } = wait;
   const client = String(knex.client.config.client);
   if (client === 'better-sqlite3') {
     const lockFile = sqliteLockFile(String((knex.client.config.connection as { filename?: string }).filename ?? ''));
-    return lockFile ? withSqliteLock(lockFile, fn) : fn();
+    return lockFile ? withSqliteLock(lockFile, fn, { waitSeconds, noticeMs, ...(onWait && { onWait }) }) : fn();
   }
   const sql = LOCKS[client];
   if (!sql) return fn();
   const pool = knex.client as { acquireConnection(): Promise<unknown>; releaseConnection(c: unknown): Promise<unknown> };
   const conn = await pool.acquireConnection();
   try {
-    if (!sql.taken(firstRow(await knex.raw(sql.lock).connection(conn)))) {
-      throw new Error(`another Kiln node has been migrating this database for over ${WAIT_SECONDS} s; try again`);
+    // Said once a while has passed, so a start held up by another node's long migration is not silent.
+    const notice = setTimeout(() => onWait?.(sql.name, waitSeconds), noticeMs);
+    let row: Record<string, unknown> | undefined;
+    try {
+      for (const statement of sql.lock(waitSeconds)) row = firstRow(await knex.raw(statement).connection(conn));
+    } catch (err) {
+      if (sql.timedOut(err)) throw stillMigrating(waitSeconds, sql.name);
+      throw err;
+    } finally {
+      clearTimeout(notice);
+      // A connection the failed wait broke cannot be reset; the wait's own error says more.
+      for (const statement of sql.after) await knex.raw(statement).connection(conn).catch(() => undefined);
     }
+    if (!sql.taken(row)) throw stillMigrating(waitSeconds, sql.name);
     try {
       return await fn();
     } finally {

@@ -266,6 +266,12 @@ export async function openKnex(url: string, { timeoutMs = DEFAULT_DB_TIMEOUT_MS,
       // Freed only once the database is accepted: a refused one stays as it was.
       await knex.migrate.forceFreeMigrationsLock();
       await knex.migrate.latest({ migrationSource, disableMigrationsListValidation: true });
+    }, {
+      onWait: (lock, seconds) => {
+        const message = `waiting for another Kiln start to finish migrating this database (it holds the ${lock}); giving up after ${seconds} s`;
+        if (log) log.warn({ lock, wait_seconds: seconds }, message);
+        else knex.client.logger.warn?.(message);
+      },
     });
     const newer = unknownMigrations(await appliedMigrations(knex), migrations.map((m) => m.name));
     if (newer.length > 0) {

@@ -6,6 +6,10 @@ import knexFactory from 'knex';
 import { knexConfigFor, openKnex } from '../../store/open.js';
 import { migrations, sourceOf } from '../../migrations/index.js';
 import { FNS_BY_NAME_INDEX } from '../../migrations/0002_fns_by_name.js';
+import Database from 'better-sqlite3';
+import mysql from 'mysql2/promise';
+import pg from 'pg';
+import { PG_LOCK_KEY, sqliteLockFile, withMigrationLock } from '../../store/migration-lock.js';
 import { backends, type Backend } from '../helpers/db.js';
 import { createFnDatabase } from '../helpers/fn-database.js';
 import { call, startServer } from '../helpers/server.js';
@@ -30,6 +34,28 @@ async function byNameIndexes(knex: Knex, backend: Backend['name']): Promise<stri
   }
   const [rows] = (await knex.raw(`EXPLAIN ${lookup.sql}`, lookup.bindings)) as [{ possible_keys: string | null; key: string | null }[]];
   return rows.map((r) => `${r.possible_keys ?? ''} ${r.key ?? ''}`).join('\n');
+}
+
+/** Holds the database's migration lock as another node's start would, until released. */
+async function holdMigrationLock(backend: Backend['name'], url: string): Promise<() => Promise<void>> {
+  if (backend === 'sqlite') {
+    const filename = (knexConfigFor(url).connection as { filename: string }).filename;
+    const lock = new Database(sqliteLockFile(filename)!);
+    lock.exec('BEGIN EXCLUSIVE');
+    return async () => {
+      lock.close();
+    };
+  }
+  if (backend === 'postgres') {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    await client.query(`SELECT pg_advisory_lock(${PG_LOCK_KEY})`);
+    return () => client.end();
+  }
+  const conn = await mysql.createConnection(url);
+  const [rows] = (await conn.query("SELECT GET_LOCK(CONCAT('kiln_migrate:', DATABASE()), 0) AS ok")) as [{ ok: number }[], unknown];
+  assert.equal(Number(rows[0]?.ok), 1);
+  return () => conn.end();
 }
 
 /** A log that keeps its warnings. */
@@ -94,6 +120,52 @@ for (const backend of backends) {
           assert.deepEqual(lock.map((r) => Number(r.is_locked)), [0]);
         } finally {
           await knex.destroy();
+        }
+      } finally {
+        await db.cleanup();
+      }
+    });
+
+    test('a start waiting for another start\'s migration lock says what it waits for, and waits no longer than its bound', async () => {
+      const db = await backend.create();
+      try {
+        await (await openKnex(db.url)).destroy();
+        let release = await holdMigrationLock(backend.name, db.url);
+        try {
+          // The bound, shortened: the lock is not had, nothing runs, and the error names the lock.
+          const knex = knexFactory(knexConfigFor(db.url));
+          try {
+            const waits: unknown[][] = [];
+            let ran = false;
+            const t0 = Date.now();
+            await assert.rejects(
+              withMigrationLock(knex, async () => { ran = true; }, { waitSeconds: 1, noticeMs: 200, onWait: (...a) => waits.push(a) }),
+              /^Error: another Kiln (node|process) has been migrating this database for over 1 s \(it holds the (PostgreSQL advisory lock|MySQL named lock|exclusive lock on).*\); try again$/,
+            );
+            assert.ok(Date.now() - t0 < 5000, `gave up after ${Date.now() - t0} ms`);
+            assert.equal(ran, false);
+            assert.equal(waits.length, 1);
+            assert.equal(waits[0]![1], 1);
+            if (backend.name === 'postgres') {
+              // The bound was the lock wait's only: the pool's connections keep the server's lock_timeout.
+              const res = (await knex.raw('SHOW lock_timeout')) as { rows: { lock_timeout: string }[] };
+              assert.equal(res.rows[0]!.lock_timeout, '0');
+            }
+          } finally {
+            await knex.destroy();
+          }
+          // The start itself: a warning once it has waited a few seconds, and it goes on when the lock is let go.
+          const log = warnings();
+          const opening = openKnex(db.url, { log });
+          await new Promise((r) => setTimeout(r, 3500));
+          await release();
+          release = async () => undefined;
+          await (await opening).destroy();
+          assert.equal(log.warns.length, 1, JSON.stringify(log.warns));
+          assert.match(log.warns[0]!.msg, /^waiting for another Kiln start to finish migrating this database \(it holds the .+\); giving up after 120 s$/);
+          assert.equal((log.warns[0]!.obj as { wait_seconds: number }).wait_seconds, 120);
+        } finally {
+          await release();
         }
       } finally {
         await db.cleanup();
