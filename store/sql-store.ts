@@ -5,6 +5,7 @@ import { ConflictError, NotFoundError, UnstorableValueError } from './errors.js'
 import { SqliteWrites } from './sqlite-busy.js';
 import { SqliteCallWriter, type CallRow } from './sqlite-call-writer.js';
 import { idRangeOf } from './call-ids.js';
+import { wellFormed } from './well-formed.js';
 import {
   DEFAULT_APP_SHAPE, type App, type Call, type CallQuery, type CallStatus, type Change, type Fn, type FnFormat, type Page,
   type PageQuery, type Store, type Trigger,
@@ -18,10 +19,13 @@ const json = <T>(v: unknown): T => JSON.parse(String(v)) as T;
 
 // Rows an Fn server wrote (an adopted Fn database, store/fn-database.ts) are read as they are:
 
-/** Config and annotations: Fn writes an empty map as '' and others with a trailing newline. */
+/**
+ * Config and annotations: Fn writes an empty map as '' and others with a trailing newline; an
+ * older Kiln may have stored lone surrogates, read as U+FFFD (well-formed.ts).
+ */
 function jsonObject<T extends object>(v: unknown): T {
   const s = v === null || v === undefined ? '' : String(v);
-  return ((s.trim() === '' ? undefined : JSON.parse(s)) ?? {}) as T;
+  return wellFormed((s.trim() === '' ? undefined : JSON.parse(s)) ?? {}) as T;
 }
 
 const KILN_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
