@@ -83,9 +83,11 @@ export function validateAnnotations(a: Annotations): void {
     if (byteLength(k) > MAX_ANNOTATION_KEY_BYTES) {
       throw badRequest('Invalid annotation key length, annotation keys may not be larger than 128 bytes');
     }
+    // Fn's message, and which key: a null an older Kiln stored (from 1e400) fails every PUT of its
+    // app or fn, as Fn validates the whole merged map, until a PUT removes it.
     if (v === '' || v === null || v === undefined) {
       throw badRequest(
-        'Invalid annotation value, annotation values may only be non-empty strings, numbers, objects, or arrays',
+        `Invalid annotation value, annotation values may only be non-empty strings, numbers, objects, or arrays: ${JSON.stringify(k)} is ${v === '' ? '""' : 'null'}`,
       );
     }
     if (byteLength(JSON.stringify(v)) > MAX_ANNOTATION_VALUE_BYTES) {

@@ -73,5 +73,18 @@ for (const backend of backends) {
       assert.equal(fnPut.status, 200, JSON.stringify(fnPut.body));
       assert.equal(await stored('fns', fn.body.id, 'config'), '{"F\ufffd":"x"}');
     });
+
+    test('an annotation value stored as null: a PUT is refused naming the key, and one removing it succeeds', async () => {
+      const app = await req('POST', '/v2/apps', { name: 'nullann', annotations: { 'a.io/keep': 'k' } });
+      assert.equal(app.status, 200, JSON.stringify(app.body));
+      // An older Kiln took {"a.io/big": 1e400} and stored it as null.
+      await update('apps', app.body.id, { annotations: '{"a.io/keep":"k","a.io/big":null}' });
+      const refused = await req('PUT', `/v2/apps/${app.body.id}`, { config: { A: '1' } });
+      assert.equal(refused.status, 400);
+      assert.match(refused.body.message, /^Invalid annotation value, annotation values may only be non-empty strings, numbers, objects, or arrays: "a\.io\/big" is null/);
+      const mended = await req('PUT', `/v2/apps/${app.body.id}`, { config: { A: '1' }, annotations: { 'a.io/big': null } });
+      assert.equal(mended.status, 200, JSON.stringify(mended.body));
+      assert.deepEqual(mended.body.annotations, { 'a.io/keep': 'k' });
+    });
   });
 }

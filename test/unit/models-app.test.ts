@@ -133,7 +133,7 @@ const createBad: { name: string; body: unknown; err: ExpectedApiError }[] = [
     name: 'empty annotation value (not a delete on create)',
     body: { name: 'myapp', annotations: { a: '' } },
     err: badRequestError(
-      'Invalid annotation value, annotation values may only be non-empty strings, numbers, objects, or arrays',
+      'Invalid annotation value, annotation values may only be non-empty strings, numbers, objects, or arrays: "a" is ""',
     ),
   },
   {

@@ -79,7 +79,7 @@ const createBad: { name: string; body: unknown; err: ExpectedApiError }[] = [
     name: 'null annotation value',
     body: { ...base, annotations: { a: null } },
     err: badRequestError(
-      'Invalid annotation value, annotation values may only be non-empty strings, numbers, objects, or arrays',
+      'Invalid annotation value, annotation values may only be non-empty strings, numbers, objects, or arrays: "a" is null',
     ),
   },
 ];
