@@ -23,9 +23,12 @@ const json = <T>(v: unknown): T => JSON.parse(String(v)) as T;
  * Config and annotations: Fn writes an empty map as '' and others with a trailing newline; an
  * older Kiln may have stored lone surrogates, read as U+FFFD (well-formed.ts).
  */
+const LONE_SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
 function jsonObject<T extends object>(v: unknown): T {
   const s = v === null || v === undefined ? '' : String(v);
-  return wellFormed((s.trim() === '' ? undefined : JSON.parse(s)) ?? {}) as T;
+  const parsed = ((s.trim() === '' ? undefined : JSON.parse(s)) ?? {}) as T;
+  // JSON.stringify writes a lone surrogate as an escape (a pair as the character): most rows need no walk.
+  return LONE_SURROGATE_ESCAPE.test(s) ? wellFormed(parsed) : parsed;
 }
 
 const KILN_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
