@@ -35,7 +35,7 @@ export interface AuthOptions {
 }
 
 /**
- * What anyone may call without a token: `GET /` and `GET /version` (health checks), HTTP
+ * What anyone may call without a token: `GET /`, `GET /version` and `GET /health` (health checks), HTTP
  * triggers (a function's own public face: it checks its callers itself, as behind a Lambda
  * function URL without IAM auth), the web view's static files (whose API calls carry the
  * token), and invokes when they are not guarded. Exact, case-sensitive prefixes: anything
@@ -47,7 +47,7 @@ export function isPublicPath(method: string | undefined, path: string, opts: Aut
   // can be guessed (and the fn CLI, which the setting is for, never calls it).
   if (!opts.invoke && path.startsWith('/invoke/')) return true;
   if (method !== 'GET' && method !== 'HEAD') return false;
-  return path === '/' || path === '/version' || path === '/ui' || path.startsWith('/ui/');
+  return path === '/' || path === '/version' || path === '/health' || path === '/ui' || path.startsWith('/ui/');
 }
 
 /**

@@ -8,6 +8,7 @@ import { ImageRefError } from '../drivers/image-name.js';
 import { HostNotAllowedError } from './allowed-hosts.js';
 import { UnauthorizedError } from './auth.js';
 import { ConflictError, DatabaseTimeoutError, NotFoundError, UnstorableValueError } from '../store/errors.js';
+import { dbErrorForLog, isDatabaseError } from '../store/db-errors.js';
 import { boundUnreadBody } from './unread-body.js';
 import { cutAnswer } from '../agent/cut-answer.js';
 
@@ -114,10 +115,19 @@ function logWorthy(err: unknown, status: number): boolean {
   return status === 500 || err instanceof DatabaseTimeoutError;
 }
 
+/**
+ * An error for the log line: a database's without its statement and values (knex writes both
+ * into the message and the stack, and a write's values are a fn's config), anything else whole.
+ * A timeout's cause is the driver's error, so it goes the same way.
+ */
+export function loggedError(err: unknown): { err: unknown } | { error: ReturnType<typeof dbErrorForLog> } {
+  return err instanceof DatabaseTimeoutError || isDatabaseError(err) ? { error: dbErrorForLog(err) } : { err };
+}
+
 /** Answers with the error's status and Fn's body; cuts the connection when an answer has begun. */
 export function sendError(res: ServerResponse, err: unknown, log: Logger, context: Record<string, unknown> = {}): void {
   const { status, body, headers } = toHttpError(err);
-  if (logWorthy(err, status)) log.error({ err, ...context }, 'request failed');
+  if (logWorthy(err, status)) log.error({ ...loggedError(err), ...context }, 'request failed');
   if (res.headersSent || res.destroyed) {
     cutAnswer(res);
     return;
@@ -265,7 +275,7 @@ export interface LambdaErrorContext {
 export function sendLambdaError(res: ServerResponse, err: unknown, log: Logger, ctx: LambdaErrorContext): void {
   const { requestId, headers = {}, context = {} } = ctx;
   const outcome = toLambdaError(err, ctx.timeoutSec);
-  if (outcome.kind === 'platform' && logWorthy(err, outcome.status) && !(err instanceof AgentError)) log.error({ err, ...context }, 'request failed');
+  if (outcome.kind === 'platform' && logWorthy(err, outcome.status) && !(err instanceof AgentError)) log.error({ ...loggedError(err), ...context }, 'request failed');
   if (res.headersSent || res.destroyed) {
     cutAnswer(res);
     return;

@@ -6,10 +6,11 @@ import type { Logger } from 'pino';
 import type { InvokeSpec } from '../agent/agent.js';
 import type { ResponseTarget } from '../agent/relay.js';
 import type { Invoker } from './deps.js';
-import { ApiError, NUL_IN_URL, sendError, sendJson } from './errors.js';
+import { AgentError } from '../agent/errors.js';
+import { ApiError, loggedError, NUL_IN_URL, sendError, sendJson } from './errors.js';
 import { requestGatewayUrl } from './gateway-url.js';
 import type { FnTarget, InvokeLookup } from './invoke-lookup.js';
-import { traceInvoke, warnPlatformFailure, type InvokeTrail } from './invoke-log.js';
+import { platformFailure, traceInvoke, warnPlatformFailure, type InvokeTrail } from './invoke-log.js';
 import { readBody } from './read-body.js';
 import { pathOf } from './request-path.js';
 import { callerAddress, forwardedFor, type TrustFn } from './trust-proxy.js';
@@ -60,7 +61,10 @@ export async function invokeDetached(
     await agent.invoke({ ...spec, signal: new AbortController().signal, onAccepted }, discard);
   } catch (err) {
     if (!accepted) throw err;
-    log.warn({ err, call_id: spec.callId }, 'detached call failed');
+    // As for a call with a caller: the platform's failures at warn, the function's own (an error,
+    // a timeout) not at all, and anything unexpected at error, without a database's statement.
+    if (platformFailure(err) !== undefined) warnPlatformFailure(log, err, spec.callId, spec.fn.id);
+    else if (!(err instanceof AgentError)) log.error({ ...loggedError(err), call_id: spec.callId, fn_id: spec.fn.id }, 'detached call failed');
   }
 }
 

@@ -54,7 +54,8 @@ export function traceInvoke(log: Logger, req: IncomingMessage, res: ServerRespon
     log.debug(
       {
         req: { method: req.method, url: req.url },
-        res: { statusCode: res.statusCode },
+        // No status when nothing was answered (res.statusCode would say 200).
+        ...(res.headersSent && { res: { statusCode: res.statusCode } }),
         responseTime: Math.round(performance.now() - started),
         ...(trail.callId !== undefined && { call_id: trail.callId }),
         ...(trail.fnId !== undefined && { fn_id: trail.fnId }),

@@ -28,7 +28,9 @@ export function createApp(deps: ApiDeps): Express {
         res.setHeader('X-Request-Id', id);
         return id;
       },
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'debug'),
+      // Every request at debug: a failure is logged once at error, by sendError, without the
+      // request's headers (pino-http would add them all, custom secrets included).
+      customLogLevel: () => 'debug',
     }),
   );
 

@@ -165,3 +165,16 @@ export function dbErrorForLog(err: unknown): LoggedDbError {
     ...(typeof errno === 'number' && { errno }),
   };
 }
+
+/**
+ * Whether `err` came from a database driver (through knex): its message or fields may hold the
+ * statement and its values (a fn's config, with its secrets), so it is logged as dbErrorForLog.
+ */
+export function isDatabaseError(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as { message?: unknown; sqlMessage?: unknown; sql?: unknown; code?: unknown; severity?: unknown; routine?: unknown };
+  if (typeof e.sqlMessage === 'string' || typeof e.sql === 'string') return true; // mysql2
+  if (typeof e.code === 'string' && e.code.startsWith('SQLITE_')) return true; // better-sqlite3
+  if (typeof e.severity === 'string' && typeof e.routine === 'string') return true; // pg
+  return typeof e.message === 'string' && KNEX_STATEMENT.test(e.message) && e.message.includes(' - ');
+}

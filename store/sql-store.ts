@@ -202,6 +202,11 @@ export class SqlStore implements Store {
     return this.sqliteWrites ? this.sqliteWrites.run(op) : Promise.resolve(op());
   }
 
+  async ping(): Promise<void> {
+    // A table, not `select 1`: a database that answers but holds Kiln's tables locked is not ready either.
+    await this.db('apps').select('id').limit(1);
+  }
+
   async close(): Promise<void> {
     await this.db.destroy();
   }

@@ -162,5 +162,7 @@ export interface CallPruning {
 }
 
 export interface Store extends AppStore, FnStore, TriggerStore, CallStore, CallPruning {
+  /** Reads one of Kiln's tables: resolves when the database answers such a read, else rejects. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }

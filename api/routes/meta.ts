@@ -1,14 +1,30 @@
 import { Router } from 'express';
+import { dbErrorForLog } from '../../store/db-errors.js';
 import type { ApiDeps } from '../deps.js';
+import { sendJson } from '../errors.js';
 
-/** `GET /` and `GET /version`, shaped as Fn's, and `GET /metrics` (Prometheus). */
-export function metaRouter({ version, metrics }: ApiDeps): Router {
+/**
+ * `GET /` and `GET /version`, shaped as Fn's, answer whatever the database does; `GET /health`
+ * (Kiln's) reads the database, for a load balancer or orchestrator to stop sending calls to a
+ * node whose every request would fail; `GET /metrics` (Prometheus).
+ */
+export function metaRouter({ version, metrics, store, log }: ApiDeps): Router {
   const r = Router();
   r.get('/', (_req, res) => {
     res.json({ goto: '/v2/apps', hello: 'world!' });
   });
   r.get('/version', (_req, res) => {
     res.json({ version });
+  });
+  r.get('/health', (_req, res) => {
+    store.ping().then(
+      () => sendJson(res, 200, { database: 'ok' }),
+      // Public (a probe has no token), so the answer names no host or driver message; the log does.
+      (err: unknown) => {
+        log.debug({ error: dbErrorForLog(err) }, 'health check: the database did not answer');
+        sendJson(res, 503, { message: 'database unavailable' }, { 'Retry-After': '15' });
+      },
+    );
   });
   if (metrics) {
     r.get('/metrics', async (_req, res) => {

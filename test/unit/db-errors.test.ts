@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DatabaseTimeoutError } from '../../store/errors.js';
-import { dbErrorForLog, isForeignKeyViolation, isSqliteBusy, isTimeout, isUnavailable, isUniqueViolation, longestIndexed, tooLongValue, unencodableColumn, type TooLongValue } from '../../store/db-errors.js';
+import { loggedError } from '../../api/errors.js';
+import { dbErrorForLog, isDatabaseError, isForeignKeyViolation, isSqliteBusy, isTimeout, isUnavailable, isUniqueViolation, longestIndexed, tooLongValue, unencodableColumn, type TooLongValue } from '../../store/db-errors.js';
 
 /** pg's DatabaseError as it comes for 22001: a message, a code, and no column, table or constraint. */
 const pgError = (code: string, message: string): Error => Object.assign(new Error(message), {
@@ -237,3 +238,26 @@ for (const c of loggedCases) {
     assert.deepEqual(dbErrorForLog(c.err), c.logged);
   });
 }
+
+test('isDatabaseError and the API\'s loggedError: no statement or value of a database error reaches the log', () => {
+  const secret = 'sk_live_SUPERSECRET123';
+  const cases: { name: string; err: unknown; db: boolean }[] = [
+    {
+      name: 'better-sqlite3 through knex',
+      err: Object.assign(new Error(`insert into \`fns\` (\`config\`) values ('{"KEY":"${secret}"}') - SQLITE_BUSY: database is locked`), { code: 'SQLITE_BUSY' }),
+      db: true,
+    },
+    { name: 'mysql2', err: Object.assign(new Error(`insert into fns values ('${secret}') - Unknown database 'x'`), { sqlMessage: "Unknown database 'x'", sql: `insert into fns values ('${secret}')`, code: 'ER_BAD_DB_ERROR', errno: 1049 }), db: true },
+    { name: 'pg', err: Object.assign(new Error(`select * from "apps" where "name" = $1 - relation "apps" does not exist`), { severity: 'ERROR', routine: 'parserOpenTable', code: '42P01' }), db: true },
+    { name: 'a database timeout', err: new DatabaseTimeoutError(1000, 'the database did not answer within 1000 ms', { cause: new Error(`update fns set config = '${secret}' - timeout`) }), db: false },
+    { name: 'a bug', err: new TypeError("Cannot read properties of undefined (reading 'id')"), db: false },
+  ];
+  for (const c of cases) {
+    assert.equal(isDatabaseError(c.err), c.db, c.name);
+    const logged = loggedError(c.err);
+    const text = JSON.stringify(logged);
+    assert.ok(!text.includes(secret), `${c.name}: ${text}`);
+    if (c.name === 'a bug') assert.deepEqual(logged, { err: c.err }, 'other errors are logged whole, stack and all');
+    else assert.ok('error' in logged, c.name);
+  }
+});

@@ -4,7 +4,9 @@ import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
+import { invokeDetached } from '../../api/invoke-handler.js';
 import { platformFailure, traceInvoke, warnPlatformFailure } from '../../api/invoke-log.js';
+import type { Invoker } from '../../api/deps.js';
 import { createLogger } from '../../api/logger.js';
 import { AgentError, StreamCutError, WaitExpired, type AgentErrorKind } from '../../agent/errors.js';
 import { ContainerConfigError, DriverError, ImageNotFoundError, NetworkNotFoundError } from '../../drivers/errors.js';
@@ -56,9 +58,10 @@ test('warnPlatformFailure logs the platform’s failures at warn with call id, f
   assert.equal(out[0]!.error, 'connect ENOENT /x.sock');
 });
 
-const fakeExchange = () => {
-  const req = Object.assign(new EventEmitter(), { method: 'POST', url: '/invoke/FN1', readableAborted: false }) as unknown as IncomingMessage;
-  const res = Object.assign(new EventEmitter(), { statusCode: 200, writableEnded: true }) as unknown as ServerResponse;
+const fakeExchange = (answered = true) => {
+  const req = Object.assign(new EventEmitter(), { method: 'POST', url: '/invoke/FN1', readableAborted: !answered }) as unknown as IncomingMessage;
+  // node:http's default statusCode is 200, answered or not.
+  const res = Object.assign(new EventEmitter(), { statusCode: 200, writableEnded: answered, headersSent: answered }) as unknown as ServerResponse;
   return { req, res };
 };
 
@@ -82,4 +85,46 @@ test('traceInvoke at debug logs one line as pino-http does when the answer is do
   const { level, msg, req: r, res: s, call_id, fn_id, responseTime } = out[0]!;
   assert.deepEqual({ level, msg, req: r, res: s, call_id, fn_id }, { level: 20, msg: 'request completed', req: { method: 'POST', url: '/invoke/FN1' }, res: { statusCode: 200 }, call_id: 'CALL1', fn_id: 'FN1' });
   assert.equal(typeof responseTime, 'number');
+});
+
+test('traceInvoke: a caller gone before any answer is logged with no status (not the 200 node:http starts with)', async () => {
+  const { log, out } = capture('debug');
+  const { req, res } = fakeExchange(false);
+  traceInvoke(log, req, res);
+  res.emit('close');
+  await new Promise((r) => setImmediate(r));
+  assert.equal(out.length, 1);
+  assert.equal(out[0]!.msg, 'request aborted');
+  assert.equal(out[0]!.res, undefined);
+});
+
+test('a detached call that fails after its 202: the platform\'s failure at warn with fn_id, the function\'s own not at all, anything else at error', async () => {
+  const failWith = (err: unknown): Invoker => ({
+    invoke: async (spec) => {
+      spec.onAccepted?.();
+      throw err;
+    },
+  }) as Invoker;
+  const spec = { callId: 'CALL1', fn: { id: 'FN1' } } as unknown as Parameters<typeof invokeDetached>[1];
+  const cases: { err: unknown; level?: number; kind?: string }[] = [
+    { err: new AgentError('timeout', 'Timed out') },
+    { err: new AgentError('function-failed', 'error receiving function response') },
+    { err: new DriverError('connect ENOENT /x.sock'), level: 40, kind: 'engine' },
+    { err: new AgentError('server-busy', 'Timed out - server too busy'), level: 40, kind: 'server-busy' },
+    { err: new TypeError('a bug'), level: 50 },
+  ];
+  for (const c of cases) {
+    const { log, out } = capture('info');
+    await invokeDetached(failWith(c.err), spec, log, () => {});
+    await new Promise((r) => setImmediate(r));
+    if (c.level === undefined) {
+      assert.equal(out.length, 0, `${String(c.err)}: ${JSON.stringify(out)}`);
+      continue;
+    }
+    assert.equal(out.length, 1, String(c.err));
+    assert.equal(out[0]!.level, c.level);
+    assert.equal(out[0]!.call_id, 'CALL1');
+    assert.equal(out[0]!.fn_id, 'FN1');
+    if (c.kind) assert.equal(out[0]!.kind, c.kind);
+  }
 });
