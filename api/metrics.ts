@@ -38,7 +38,8 @@ export function createMetrics(stats: () => AgentStats): Metrics {
   new Gauge({
     name: 'kiln_containers', help: 'Containers by state.', labelNames: ['state'], registers: [registry],
     collect() {
-      for (const [state, n] of Object.entries(current().containers)) if (state !== 'closed') this.set({ state }, n);
+      // A closed one is still being removed, its memory still reserved: shown, so the states add up.
+      for (const [state, n] of Object.entries(current().containers)) this.set({ state: state === 'closed' ? 'removing' : state }, n);
     },
   });
   new Gauge({

@@ -1,0 +1,21 @@
+// The metrics' figures from an agent snapshot: every container state is shown, so they add up
+// to what holds memory.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createMetrics } from '../../api/metrics.js';
+import type { AgentStats } from '../../agent/agent.js';
+
+const stats: AgentStats = {
+  queued: 2, running: 1,
+  calls: { success: 5, error: 1, timeout: 0, cancelled: 0 },
+  containers: { starting: 1, busy: 1, idle: 2, frozen: 3, closed: 1 },
+  memory: { reservedBytes: 8 * 128 * 1024 * 1024, capacityBytes: 1 << 30 },
+};
+
+test('kiln_containers shows every state, a container being removed as removing', async () => {
+  const text = await createMetrics(() => stats).text();
+  const rows = [...text.matchAll(/^kiln_containers\{state="(\w+)"\} (\d+)$/gm)].map((m) => [m[1], Number(m[2])]);
+  assert.deepEqual(Object.fromEntries(rows), { starting: 1, busy: 1, idle: 2, frozen: 3, removing: 1 });
+  assert.match(text, /^kiln_calls_queued 2$/m);
+  assert.match(text, /^kiln_calls_total\{status="success"\} 5$/m);
+});
