@@ -12,6 +12,13 @@ export interface Metrics {
 export function createMetrics(stats: () => AgentStats): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'kiln_' });
+  // prom-client counts CPU from its own creation, after start-up (the engine's sweep, the Lambda
+  // bundle); Prometheus' process_cpu_seconds_total is the process's since it began.
+  const { user, system } = process.cpuUsage();
+  for (const [name, micros] of [['user', user], ['system', system], ['', user + system]] as const) {
+    const metric = registry.getSingleMetric(`kiln_process_cpu_${name && `${name}_`}seconds_total`);
+    if (metric instanceof Counter) metric.inc(micros / 1e6);
+  }
   // One snapshot per scrape, shared by every collector below.
   let snap: AgentStats | undefined;
   const current = (): AgentStats => (snap ??= stats());

@@ -19,3 +19,12 @@ test('kiln_containers shows every state, a container being removed as removing',
   assert.match(text, /^kiln_calls_queued 2$/m);
   assert.match(text, /^kiln_calls_total\{status="success"\} 5$/m);
 });
+
+test('kiln_process_cpu_seconds_total counts from the process\'s start, not from the metrics\' creation', async () => {
+  const spent = process.cpuUsage();
+  const text = await createMetrics(() => stats).text();
+  const total = Number(/^kiln_process_cpu_seconds_total (\S+)$/m.exec(text)?.[1]);
+  assert.ok(total >= (spent.user + spent.system) / 1e6, `${total} s, the process had spent ${(spent.user + spent.system) / 1e6} s before`);
+  const user = Number(/^kiln_process_cpu_user_seconds_total (\S+)$/m.exec(text)?.[1]);
+  assert.ok(user >= spent.user / 1e6 && user <= total);
+});
