@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
 import { fnInputProblem, type FnLimitField } from '../api/models/fn-limits.js';
+import { annotationsProblem, CONFIG_KEY_MESSAGE, configKeyOk, FN_ENDPOINT_ANNOTATION, TRIGGER_ENDPOINT_ANNOTATION } from '../api/models/keys.js';
 import { checkWordName, MAX_NAME_BYTES, TRIGGER_TYPES } from '../api/models/names.js';
 
 export interface FuncTrigger {
@@ -142,7 +143,9 @@ function rawTriggers(doc: Document, v: unknown, where: string): Array<Partial<Fu
  * server's own rules (api/models/names.ts), before deploy changes anything, when the server
  * would surely refuse one: a type other than `http` (in lower case, as the server takes
  * it), a source without its leading `/`, a name that is not letters, digits, `_` and `-`, and
- * two with one name (unique per fn) or one type and source (unique per app).
+ * two with one name (unique per fn) or one type and source (unique per app). Also one the
+ * server takes but no client reaches: a source with a `.` or `..` segment, which fetch, curl
+ * and browsers resolve away before sending (`/t/app/x/../y` goes out as `/t/app/y`).
  */
 export function funcTriggers(func: FuncYaml, where = 'func.yaml'): FuncTrigger[] {
   const out = (func.triggers ?? []).map((t, i) => {
@@ -154,6 +157,10 @@ export function funcTriggers(func: FuncYaml, where = 'func.yaml'): FuncTrigger[]
       throw new FuncYamlError(`${at}: type "${type}" is not supported${lower ? ' (the server takes it in lower case only)' : ''}; Kiln has "type: http" triggers`);
     }
     if (!t.source.startsWith('/')) throw new FuncYamlError(`${at}: source "${t.source}" must start with "/" (e.g. "source: /${t.source}")`);
+    // Every `/`-separated part counts: the endpoint encodes `?` and `#` as part of the path.
+    if (t.source.split('/').some((seg) => seg === '.' || seg === '..')) {
+      throw new FuncYamlError(`${at}: source "${t.source}" has a "." or ".." segment, which no client can call: fetch, curl and browsers resolve it away before sending the request`);
+    }
     if (checkWordName(t.name) !== 'ok') {
       throw new FuncYamlError(`${where}: trigger name "${t.name}" is invalid: use letters, digits, "_" and "-" (at most ${MAX_NAME_BYTES} bytes)`);
     }
@@ -168,6 +175,26 @@ export function funcTriggers(func: FuncYaml, where = 'func.yaml'): FuncTrigger[]
     }
   }
   return out;
+}
+
+/**
+ * Refuses func.yaml's config and annotations where the server would refuse the fn, by its own
+ * rules (api/models/keys.ts), so deploy stops before it bumps or builds. `create`: the fn is
+ * new, where an annotation of "" or null is refused; on an update it removes the key.
+ */
+export function checkFnFields(func: FuncYaml, create: boolean, where = 'func.yaml'): void {
+  for (const [key, value] of Object.entries(func.config ?? {})) {
+    if (!configKeyOk(key, value)) throw new FuncYamlError(`${where}: config key ${JSON.stringify(key)} is refused by the server: ${CONFIG_KEY_MESSAGE}`);
+  }
+  // As the server stores them: its computed endpoints dropped; on an update, the removals applied.
+  const kept = Object.entries(func.annotations ?? {}).filter(
+    ([k, v]) => k !== FN_ENDPOINT_ANNOTATION && k !== TRIGGER_ENDPOINT_ANNOTATION && (create || (v !== '' && v !== null)),
+  );
+  const problem = annotationsProblem(Object.fromEntries(kept));
+  if (problem) {
+    const removal = problem.key !== undefined && ['', null].includes(func.annotations?.[problem.key] as string | null) ? ' (on a new fn; on an existing one "" removes the key)' : '';
+    throw new FuncYamlError(`${where}: ${problem.key !== undefined ? `annotation ${JSON.stringify(problem.key)}: ` : 'annotations: '}${problem.message}${removal}`);
+  }
 }
 
 /** Parses func.yaml text; `where` names the file in error messages. */

@@ -6,29 +6,17 @@ import { networkProblem, NETWORK_ANNOTATION } from '../../agent/fn-network.js';
 import { badRequest } from '../errors.js';
 import type { Annotations, Config } from '../../store/types.js';
 
-const MAX_ANNOTATION_KEY_BYTES = 128;
-const MAX_ANNOTATION_VALUE_BYTES = 512;
-const MAX_ANNOTATION_KEYS = 100;
+import { annotationsProblem, CONFIG_KEY_MESSAGE, configKeyOk, FN_ENDPOINT_ANNOTATION, TRIGGER_ENDPOINT_ANNOTATION } from './keys.js';
 
-/** Annotations the server computes on every answer; never stored from input. */
-export const FN_ENDPOINT_ANNOTATION = 'fnproject.io/fn/invokeEndpoint';
-export const TRIGGER_ENDPOINT_ANNOTATION = 'fnproject.io/trigger/httpEndpoint';
-
-const byteLength = (s: string): number => Buffer.byteLength(s, 'utf8');
+export { FN_ENDPOINT_ANNOTATION, TRIGGER_ENDPOINT_ANNOTATION } from './keys.js';
 
 export { checkFnName, checkWordName, MAX_NAME_BYTES, type NameCheck } from './names.js';
 
 // Wire shapes: types only; the rules with Fn's messages live in validate functions.
-/**
- * A config key becomes a container's environment variable name (`KEY=value`), so it must be
- * non-empty and hold no "=". A key given "" is let through: that deletes it, also one stored
- * before this rule (or by Fn).
- */
+/** Config keys by keys.ts's rule (each becomes an environment variable name). */
 export const configSchema = z.record(z.string(), z.string({ error: 'config values must be strings' })).superRefine((config, ctx) => {
   for (const [key, value] of Object.entries(config)) {
-    if (value !== '' && (key === '' || key.includes('='))) {
-      ctx.addIssue({ code: 'custom', path: [key], message: 'config keys must be non-empty and hold no "=" (each becomes an environment variable name)' });
-    }
+    if (!configKeyOk(key, value)) ctx.addIssue({ code: 'custom', path: [key], message: CONFIG_KEY_MESSAGE });
   }
 });
 export const annotationsSchema = z.record(z.string(), z.unknown());
@@ -75,32 +63,10 @@ export function mergeAnnotations(base: Annotations, patch: Annotations | undefin
   return out;
 }
 
+/** Fn's rules (keys.ts), as a 400. */
 export function validateAnnotations(a: Annotations): void {
-  for (const [k, v] of Object.entries(a)) {
-    if (!/^[!-~]+$/.test(k)) {
-      throw badRequest('Invalid annotation key, annotation keys must be non-empty ascii strings excluding whitespace');
-    }
-    if (byteLength(k) > MAX_ANNOTATION_KEY_BYTES) {
-      throw badRequest('Invalid annotation key length, annotation keys may not be larger than 128 bytes');
-    }
-    // Fn's message, and which key: a null an older Kiln stored (from 1e400) fails every PUT of its
-    // app or fn, as Fn validates the whole merged map, until a PUT removes it.
-    if (v === '' || v === null || v === undefined) {
-      throw badRequest(
-        `Invalid annotation value, annotation values may only be non-empty strings, numbers, objects, or arrays: ${JSON.stringify(k)} is ${v === '' ? '""' : 'null'}`,
-      );
-    }
-    if (byteLength(JSON.stringify(v)) > MAX_ANNOTATION_VALUE_BYTES) {
-      throw badRequest(
-        'Invalid annotation value length, annotation values may not be larger than 512 bytes when serialized as JSON',
-      );
-    }
-  }
-  if (Object.keys(a).length > MAX_ANNOTATION_KEYS) {
-    throw badRequest(
-      'Invalid annotation change, new key(s) exceed maximum permitted number of annotations keys (100)',
-    );
-  }
+  const problem = annotationsProblem(a);
+  if (problem) throw badRequest(problem.message);
 }
 
 /**

@@ -15,7 +15,7 @@ import { CliError } from '../../cli/errors.js';
 import { invokeTrigger } from '../../cli/invoke.js';
 import { bumpVersion, functionDirs, writeVersion } from '../../cli/funcfile.js';
 import { table } from '../../cli/output.js';
-import { funcTriggers, parseFuncYaml } from '../../images/func-yaml.js';
+import { checkFnFields, funcTriggers, parseFuncYaml } from '../../images/func-yaml.js';
 
 let tmp = '';
 before(async () => {
@@ -84,10 +84,40 @@ describe('func.yaml', () => {
     ['a name with a space', '- {name: "a b", source: /a}', /trigger name "a b" is invalid/],
     ['two names alike', '- {name: a, source: /a}\n- {name: a, source: /b}', /two triggers have the name "a"/],
     ['two sources alike', '- {name: a, source: /a}\n- {name: b, type: http, source: /a}', /two triggers have the http source "\/a" \(triggers a and b\)/],
+    // The server takes these, but fetch, curl and browsers resolve the segment before sending.
+    ['a ".." segment', '- {name: a, source: /t/../etc}', /trigger a: source "\/t\/..\/etc" has a "\." or "\.\." segment, which no client can call/],
+    ['a "." segment', '- {name: a, source: /x/./y}', /source "\/x\/.\/y" has a "\." or "\.\." segment/],
+    ['a ".." segment after a "?"', '- {name: a, source: "/x?a=/../b"}', /has a "\." or "\.\." segment/],
+    ['a trailing ".."', '- {name: a, source: /x/..}', /has a "\." or "\.\." segment/],
   ];
   for (const [name, list, re] of badTriggers) {
     test(`triggers: refuses ${name}`, () => assert.throws(() => funcTriggers(parseFuncYaml(`triggers:\n${list}\n`)), re));
   }
+  test('triggers: dots within a segment are kept (/v1.2, /..x, /.well-known)', () => {
+    const f = parseFuncYaml('triggers:\n- {name: a, source: /v1.2}\n- {name: b, source: /..x}\n- {name: c, source: /.well-known/x}\n');
+    assert.deepEqual(funcTriggers(f).map((t) => t.source), ['/v1.2', '/..x', '/.well-known/x']);
+  });
+
+  // The server's rules (api/models/keys.ts), checked before deploy bumps or builds.
+  const badFields: Array<[string, string, boolean, RegExp]> = [
+    ['a config key with "="', 'config:\n  "BAD KEY=": x\n', false, /f\.yaml: config key "BAD KEY=" is refused by the server: config keys must be non-empty and hold no "="/],
+    ['an empty config key', 'config:\n  "": x\n', false, /config key "" is refused/],
+    ['an empty annotation key', 'annotations:\n  "": 1\n', false, /f\.yaml: annotation "": Invalid annotation key, annotation keys must be non-empty ascii strings excluding whitespace/],
+    ['an annotation key with a space', 'annotations:\n  "a b": 1\n', false, /annotation "a b": Invalid annotation key/],
+    ['an annotation key over 128 bytes', `annotations:\n  ${'k'.repeat(129)}: 1\n`, false, /Invalid annotation key length/],
+    ['an annotation value over 512 bytes', `annotations:\n  k: ${'v'.repeat(600)}\n`, false, /annotation "k": Invalid annotation value length/],
+    ['an empty annotation value on a new fn', 'annotations:\n  k: ""\n', true, /annotation "k": Invalid annotation value, .*\(on a new fn; on an existing one "" removes the key\)/],
+    ['over 100 annotations', `annotations:\n${Array.from({ length: 101 }, (_, i) => `  k${i}: 1\n`).join('')}`, false, /annotations: Invalid annotation change, .*\(100\)/],
+  ];
+  for (const [name, text, create, re] of badFields) {
+    test(`config and annotations: refuses ${name}`, () => assert.throws(() => checkFnFields(parseFuncYaml(text), create, 'f.yaml'), re));
+  }
+  test('config and annotations the server takes pass: "" deletes a config key (any key) and, on an existing fn, an annotation', () => {
+    checkFnFields(parseFuncYaml('config:\n  "": ""\n  "A=B": ~\n  "WITH SPACE": x\nannotations:\n  k: ""\n  n: ~\n  ok: {"a": 1}\n'), false);
+    // The endpoints the server computes are dropped, not checked (an echo of an inspected fn).
+    checkFnFields(parseFuncYaml('annotations:\n  fnproject.io/fn/invokeEndpoint: ""\n'), true);
+  });
+
   test('triggers: a name, type or source YAML reads as a number or boolean is its text as written, as Fn (Go strings)', () => {
     const f = parseFuncYaml('triggers:\n- {name: 123, source: /1}\n- name: true\n  type: http\n  source: /t\n- {name: 0x10, source: /1.10}\n');
     assert.deepEqual(funcTriggers(f), [
@@ -187,6 +217,18 @@ describe('images and build plans', () => {
     assert.equal(imageName(f('name: hi\nversion: 0.0.3\n'), 'repo/'), 'repo/hi:0.0.3');
     assert.throws(() => imageName(f('name: Hi There\n')), /cannot name an image/);
     assert.throws(() => imageName(f('version: 1.0.0\n')), /no name/);
+    // semver's build metadata is no Docker tag: refused before any build, naming the version.
+    assert.throws(() => imageName(f('name: hi\nversion: 1.0.0+b1\n')), /version "1\.0\.0\+b1" cannot tag an image/);
+    assert.equal(imageName(f('name: hi\nversion: 1.0.0-rc.1\n')), 'hi:1.0.0-rc.1');
+  });
+  test("a derived name (no name:) is lower-cased, as init's; one written in func.yaml is kept", async () => {
+    const dir = join(tmp, 'Proj.X');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'func.yaml'), 'runtime: node\n');
+    assert.equal((await loadFunc(dir)).name, 'proj.x');
+    assert.equal((await loadFunc(dir, 'api-Users')).name, 'api-users');
+    await writeFile(join(dir, 'func.yaml'), 'name: Mixed\nruntime: node\n');
+    assert.equal((await loadFunc(dir, 'x')).name, 'Mixed');
   });
   test('each runtime has its kind and base image', async () => {
     const dir = join(tmp, 'plan'); // no package.json: nothing to vendor
