@@ -34,14 +34,15 @@ export function noFuncYaml(dir: string): CliError {
 }
 
 /**
- * Reads func.yaml (with no `name:`, `defaultName`, else the directory's name, as fn); a missing
- * or broken one is a CliError naming the file.
+ * Reads func.yaml (with no `name:`, `defaultName`, else the directory's name, as fn, lower-cased
+ * as init lower-cases names: an image name has no capitals); a missing or broken one is a
+ * CliError naming the file.
  */
 export async function loadFunc(dir: string, defaultName?: string): Promise<FuncYaml> {
   if (!(await findFuncYaml(dir))) throw noFuncYaml(dir);
   try {
     const func = await readFuncYaml(dir);
-    return func.name ? func : { ...func, name: defaultName ?? basename(dir) };
+    return func.name ? func : { ...func, name: (defaultName ?? basename(dir)).toLowerCase() };
   } catch (err) {
     if (err instanceof FuncYamlError) {
       throw new CliError(`bad func.yaml: ${err.message}`, 'Fix it, or write a fresh one with `kiln init --runtime node`.');
@@ -141,16 +142,28 @@ export async function planBuild(dir: string, func: FuncYaml, opts: { deps?: bool
   }
 }
 
+/** A fn name that can name an image (one path component of a Docker reference); init's rule too. */
+export const IMAGE_NAME = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+
+/** A Docker tag: what a version must be to tag an image (`+` is not in it, as semver's build metadata is). */
+export const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+
 /** The image name Fn gives a function: [registry/]name:version. */
 export function imageName(func: FuncYaml, registry?: string): string {
   if (!func.name) throw new CliError('bad func.yaml: no name', 'Add e.g. "name: hello".');
-  if (!/^[a-z0-9]+(?:[._-][a-z0-9]+)*$/.test(func.name)) {
+  if (!IMAGE_NAME.test(func.name)) {
     throw new CliError(
       `bad func.yaml: name "${func.name}" cannot name an image`,
       'Use lower-case letters, digits, ".", "_" or "-" in "name:" (with none, the directory\'s name is used).',
     );
   }
   const version = func.version ?? '0.0.1';
+  if (!IMAGE_TAG.test(version)) {
+    throw new CliError(
+      `bad func.yaml: version "${version}" cannot tag an image`,
+      'An image tag has letters, digits, "_", "." and "-" only (no "+"), at most 128: e.g. "version: 1.0.0".',
+    );
+  }
   return `${registry ? `${registry.replace(/\/+$/, '')}/` : ''}${func.name}:${version}`;
 }
 

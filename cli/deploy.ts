@@ -1,7 +1,7 @@
 // `kiln deploy`'s work, as Fn's: bump the version, build the image, then create or update the
 // fn and its triggers from func.yaml. Exported for scripts/up.ts, which deploys its demo with it.
 import type Docker from 'dockerode';
-import { FUNC_YAML_KEYS, funcTriggers, FuncYamlError, type FuncTrigger, type FuncYaml } from '../images/func-yaml.js';
+import { checkFnFields, FUNC_YAML_KEYS, funcTriggers, FuncYamlError, type FuncTrigger, type FuncYaml } from '../images/func-yaml.js';
 import { appFileFields, type AppFile } from './appfile.js';
 import { buildImage, imageName, loadFunc, planBuild } from './build.js';
 import type { App, Fn, KilnClient, Trigger } from './client.js';
@@ -261,30 +261,88 @@ export function triggersOf(func: FuncYaml, dir: string): FuncTrigger[] {
   }
 }
 
+/** A func.yaml's config and annotations the server would refuse: a CliError (see checkFnFields). */
+export function checkFields(func: FuncYaml, dir: string, create: boolean): void {
+  try {
+    checkFnFields(func, create, `${dir}/func.yaml`);
+  } catch (err) {
+    if (err instanceof FuncYamlError) throw new CliError(`bad func.yaml: ${err.message}`, 'Fix it in func.yaml; nothing was bumped, built or changed.');
+    throw err;
+  }
+}
+
+/** What deploy will do for a function directory, once every check that needs no server passed. */
+export interface DeployPlan {
+  triggers: FuncTrigger[];
+  version: string;
+  image: string;
+}
+
+/**
+ * Every check of the function in `dir` that can fail and needs no server: runtime, format,
+ * entrypoint, dependencies (unless build: steps are to bring them), triggers, config and
+ * annotations (`create`: as for a new fn), the version to bump and write, the image name. Run
+ * by deployDir before anything changes, and by deploy --all for every function before the app
+ * is created or the first one deployed.
+ */
+export async function planDeploy(dir: string, func: FuncYaml, opts: { noBump?: boolean; registry?: string; create: boolean }): Promise<DeployPlan> {
+  await planBuild(dir, func, { deps: !func.build?.length });
+  const triggers = triggersOf(func, dir);
+  checkFields(func, dir, opts.create);
+  const version = opts.noBump ? (func.version ?? '0.0.1') : bumpVersion(func.version);
+  if (version !== func.version) await checkVersionWritable(dir);
+  return { triggers, version, image: imageName({ ...func, version }, opts.registry) };
+}
+
+/**
+ * The fns of other apps whose image is `image`, as `app/fn`: building it moves that tag under
+ * them (their warm containers are retired). Looked up by the fn's name in each app (an image
+ * with no registry prefix is `name:version`, so a fn of another name has another image).
+ */
+export async function sharedImageUsers(client: KilnClient, image: string, fnName: string, appName: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const app of await client.listApps()) {
+    if (app.name === appName) continue;
+    for (const fn of await client.listFns(app.id, fnName)) if (fn.image === image) out.push(`${app.name}/${fn.name}`);
+  }
+  return out;
+}
+
 /** Deploys the function in `dir` to an app; the directory's func.yaml gets the new version. */
 export async function deployDir(client: KilnClient, docker: Docker, io: Io, dir: string, opts: DeployOptions): Promise<DeployResult> {
   const func = await loadFunc(dir, opts.defaultName);
-  // A bad runtime, format, trigger, version or name fails before anything changes (dependencies
-  // too, unless build: steps are to bring them).
-  await planBuild(dir, func, { deps: !func.build?.length });
-  const triggers = triggersOf(func, dir);
+  // A bad runtime, format, trigger, config, annotation, version or name fails before anything
+  // changes (dependencies too, unless build: steps are to bring them).
+  const { triggers, version, image } = await planDeploy(dir, func, { ...(opts.noBump && { noBump: true }), ...(opts.registry && { registry: opts.registry }), create: false });
   // As Fn, unknown keys are ignored; one line says which, as a user may count on them.
   const unused = (func.keys ?? []).filter((k) => !FUNC_YAML_KEYS.includes(k));
   if (unused.length) {
     const images = unused.filter((k) => k === 'build_image' || k === 'run_image');
     io.err(`warning: func.yaml fields Kiln does not use: ${unused.join(', ')}${images.length ? ` (the build uses Kiln's local base image instead of ${images.join(' and ')})` : ''}\n`);
   }
-  const version = opts.noBump ? (func.version ?? '0.0.1') : bumpVersion(func.version);
-  if (version !== func.version) await checkVersionWritable(dir);
-  const image = imageName({ ...func, version }, opts.registry);
   // A trigger another fn owns is refused before anything changes (the version, the image, the fn).
   const found = typeof opts.app === 'string' ? await lookupApp(client, opts.app) : opts.app;
-  if (found) await planOrRefuse(client, found, (await lookupFn(client, found, func.name!))?.id, func.name!, triggers, opts.deployedBefore ? '' : 'Nothing was changed.');
+  const current = found ? await lookupFn(client, found, func.name!) : undefined;
+  // A new fn: an annotation of "" is refused (on an existing one it removes the key).
+  if (!current) checkFields(func, dir, true);
+  if (found) await planOrRefuse(client, found, current?.id, func.name!, triggers, opts.deployedBefore ? '' : 'Nothing was changed.');
+  const appName = typeof opts.app === 'string' ? opts.app : opts.app.name;
+  // As Fn, an image with no registry prefix is name:version, the same for a fn of that name in
+  // any app: a legitimate shared image (one function in two apps) or a clash, so a warning.
+  if (!opts.registry) {
+    const users = await sharedImageUsers(client, image, func.name!, appName);
+    if (users.length) {
+      io.err(
+        `warning: image ${image} is also the image of ${users.map((u) => `fn ${u}`).join(', ')}: this build replaces that tag, so ${users.length > 1 ? 'those fns run' : 'that fn runs'} this code from ${users.length > 1 ? 'their' : 'its'} next call\n` +
+          `  To keep apps' images apart, give them a prefix: --registry PREFIX, FN_REGISTRY, or a context's registry (\`kiln update context registry PREFIX\`).\n`,
+      );
+    }
+  }
   const readyApp = () => typeof opts.app === 'string' ? prepareApp(client, io, opts.app, { create: opts.createApp === true, ...(opts.appFile && { appFile: opts.appFile }) }) : Promise.resolve(opts.app);
   // A missing app without --create-app is refused now; one to create or update waits for the
   // build (its steps may still fail, as on dependencies they were to bring), as fn builds first.
   if (!found && opts.createApp !== true) await readyApp();
-  io.err(`Deploying ${func.name} to app ${typeof opts.app === 'string' ? opts.app : opts.app.name} (version ${version})\n`);
+  io.err(`Deploying ${func.name} to app ${appName} (version ${version})\n`);
   await buildImage(docker, io, dir, image, {
     verbose: opts.verbose === true,
     ...(opts.buildArgs && { buildArgs: opts.buildArgs }),

@@ -4,7 +4,7 @@ import { relative, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { readAppFile } from '../appfile.js';
 import { buildImage, imageName, loadFunc, noFuncYaml } from '../build.js';
-import { allDeployName, checkAllTriggers, deployDir, prepareApp, triggersOf, type DeployResult } from '../deploy.js';
+import { allDeployName, checkAllTriggers, deployDir, planDeploy, prepareApp, type DeployResult } from '../deploy.js';
 import type { FuncTrigger } from '../../images/func-yaml.js';
 import { lookupApp } from '../resolve.js';
 import { CliError } from '../errors.js';
@@ -146,9 +146,12 @@ export function registerBuild(program: Command, s: Session): void {
       const client = await s.client();
       if (o.all) {
         // Two directories that would deploy one fn: the second would silently replace the first.
-        // And every func.yaml's triggers, checked before the first deploy: a bad one, two
-        // functions at one source, or one at a source another fn of the app has on the server,
-        // would stop the run half done.
+        // And every function's own checks (runtime, format, entrypoint, triggers, config,
+        // annotations, version, image name), then its triggers against the others', before the
+        // app is created or the first one deployed: a bad one, two functions at one source, or
+        // one at a source another fn of the app has on the server, would stop the run half done.
+        const existing = await lookupApp(client, appName);
+        const onServer = new Set(existing ? (await client.listFns(existing.id)).map((f) => f.name) : []);
         const seen = new Map<string, string>();
         const sources = new Map<string, string>();
         const planned: Array<{ name: string; triggers: FuncTrigger[]; where: string }> = [];
@@ -161,7 +164,10 @@ export function registerBuild(program: Command, s: Session): void {
             throw new CliError(`deploy --all: ${rel(first)} and ${rel(dir)} would both deploy fn ${name}`, 'Give one of them another "name:" in its func.yaml. Nothing was changed.');
           }
           seen.set(name, dir);
-          const triggers = triggersOf(func, dir);
+          const { triggers } = await planDeploy(dir, func, { noBump: !o.bump, ...(registry && { registry }), create: !onServer.has(name) }).catch((err: unknown) => {
+            if (err instanceof CliError) throw new CliError(`deploy --all: ${rel(dir)}: ${err.message}`, [err.hint, /nothing was/i.test(err.hint ?? '') ? '' : 'Nothing was changed.'].filter(Boolean).join('\n'), err.exitCode);
+            throw err;
+          });
           for (const t of triggers) {
             const other = sources.get(t.source);
             if (other !== undefined) {
@@ -171,7 +177,6 @@ export function registerBuild(program: Command, s: Session): void {
           }
           planned.push({ name, triggers, where: rel(dir) });
         }
-        const existing = await lookupApp(client, appName);
         if (existing) await checkAllTriggers(client, existing, planned);
       }
       const docker = await s.docker();
