@@ -3,6 +3,8 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { checkFnName, MAX_NAME_BYTES } from '../../api/models/names.js';
+import { IMAGE_NAME, IMAGE_TAG } from '../build.js';
 import { CliError } from '../errors.js';
 import type { Session } from '../session.js';
 import { collect, emit, fnNumberOptions, fnNumbers, stringPairs } from './common.js';
@@ -41,11 +43,16 @@ export async function initFunction(dir: string, runtime: string, name: string, f
     );
   }
   if (!isRuntime(runtime)) throw new CliError(`unknown runtime "${runtime}"`, `Use one of: ${RUNTIMES.join(', ')}.`);
-  if (!/^[a-z0-9]+(?:[._-][a-z0-9]+)*$/.test(name)) {
-    throw new CliError(`invalid function name "${name}"`, 'Use lower-case letters, digits, ".", "_" or "-" (it names the image too); pass --name.');
+  // Deploy's rule for an image name (cli/build.ts), within the server's for a fn name.
+  if (!IMAGE_NAME.test(name) || checkFnName(name) !== 'ok') {
+    throw new CliError(`invalid function name "${name}"`, `Use lower-case letters, digits, ".", "_" or "-", at most ${MAX_NAME_BYTES} (it names the image too); pass --name.`);
   }
   if (fields.version !== undefined && !isBumpable(fields.version)) {
     throw new CliError(`--version "${fields.version}" is not MAJOR.MINOR.PATCH`, 'Give e.g. --version 1.0.0 (deploy bumps its last number).');
+  }
+  // It tags the image as it is (deploy --no-bump, build): semver's "+build" is no Docker tag.
+  if (fields.version !== undefined && !IMAGE_TAG.test(fields.version.trim())) {
+    throw new CliError(`--version "${fields.version}" cannot tag an image`, 'An image tag has no "+" (semver\'s build metadata): give e.g. --version 1.0.0 or 1.0.0-b1.');
   }
   if (fields.triggerType !== undefined && fields.triggerType !== 'http') {
     throw new CliError(`unknown trigger type "${fields.triggerType}"`, 'Kiln has http triggers: --trigger http.');

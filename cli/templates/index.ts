@@ -34,6 +34,12 @@ export interface FuncFields {
   triggerType?: string;
 }
 
+/**
+ * The trigger name init gives a fn: its name with each `.` made `-`, as a trigger name is
+ * letters, digits, `_` and `-` (api/models/names.ts), where a fn (and image) name may hold dots.
+ */
+export const triggerNameFor = (name: string): string => name.replaceAll('.', '-');
+
 /** func.yaml in Fn's schema 20180708 plus Kiln's `format`. */
 export function funcYamlText(runtime: Runtime, name: string, fields: FuncFields = {}): string {
   const lambda = runtime !== 'node';
@@ -50,8 +56,8 @@ export function funcYamlText(runtime: Runtime, name: string, fields: FuncFields 
     idle_timeout: fields.idle_timeout ?? FN_LIMITS.idle_timeout.def,
     config: fields.config ?? {},
     triggers: fields.triggerType !== undefined
-      ? [{ name: `${name}-trigger`, type: fields.triggerType, source: `/${name}-trigger` }]
-      : [{ name, type: 'http', source: `/${name}` }],
+      ? [{ name: `${triggerNameFor(name)}-trigger`, type: fields.triggerType, source: `/${name}-trigger` }]
+      : [{ name: triggerNameFor(name), type: 'http', source: `/${name}` }],
   };
   return stringify(doc);
 }

@@ -64,6 +64,16 @@ describe('kiln init', () => {
     assert.deepEqual([f.version, f.memory, f.timeout, f.idle_timeout, f.config], ['1.2.3', 256, 60, 5, { A: 'b' }]);
     await assert.rejects(initFunction(dirFor('x3'), 'node', 'x3', { version: 'latest' }), /--version "latest" is not MAJOR.MINOR.PATCH/);
     assert.equal(existsSync(dirFor('x3')), false);
+    // Bumpable, but it tags the image as it is (--no-bump, build), and "+" is in no Docker tag.
+    await assert.rejects(initFunction(dirFor('x6'), 'node', 'x6', { version: '1.0.0+b1' }), /--version "1\.0\.0\+b1" cannot tag an image/);
+    assert.equal(existsSync(dirFor('x6')), false);
+  });
+
+  test('a name with a dot gets a trigger deploy takes: the dot made "-" in its name, the source as the name', async () => {
+    await initFunction(dirFor('my.func'), 'node', 'my.func');
+    assert.deepEqual(funcTriggers(await readFuncYaml(dirFor('my.func'))), [{ name: 'my-func', type: 'http', source: '/my.func' }]);
+    await initFunction(dirFor('my.trig'), 'node', 'my.trig', { triggerType: 'http' });
+    assert.deepEqual(funcTriggers(await readFuncYaml(dirFor('my.trig'))), [{ name: 'my-trig-trigger', type: 'http', source: '/my.trig-trigger' }]);
   });
 
   test("fn init's --entrypoint, --cmd and --trigger (named as fn names it)", async () => {
