@@ -57,7 +57,14 @@ async function readYaml(path: string): Promise<Record<string, unknown> | null> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
   }
-  const v: unknown = parse(text);
+  let v: unknown;
+  try {
+    v = parse(text);
+  } catch (err) {
+    // The parser's message alone does not say which file is broken.
+    const what = (err as Error).message.split('\n')[0]!;
+    throw new CliError(`${path} is not valid YAML: ${what}`, 'Fix its YAML, or remove the file and set it again (`kiln context use NAME`, `kiln context create NAME`).');
+  }
   return v && typeof v === 'object' ? (v as Record<string, unknown>) : {};
 }
 

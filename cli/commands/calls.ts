@@ -86,10 +86,18 @@ export function registerCalls(program: Command, verbs: Verbs, s: Session): void 
   const calls = limitOption(
     program.command('calls').description("a fn's calls, newest first; `calls get APP FN CALL_ID` shows one").argument('<app>').argument('<fn>'),
   ).action((app: string, fn: string, o: { limit: string }) => listCalls(s, app, fn, o));
-  calls
-    .command('get <app> <fn> <call_id>')
-    .description('one call (CALL_ID `last` or `l`: the newest): status, timings and a chart of its CPU and memory')
-    .action((app: string, fn: string, id: string) => getCall(s, app, fn, id));
+  // `calls get FN` (two words) can only be the calls of an app named `get` (a call needs three):
+  // read so, where the subcommand would take it and miss its arguments.
+  limitOption(
+    calls
+      .command('get <app> [fn] [call_id]')
+      .usage('[options] APP FN CALL_ID  (or `calls get FN`: the calls of the app named "get")')
+      .description('one call (CALL_ID `last` or `l`: the newest): status, timings and a chart of its CPU and memory'),
+  ).action((app: string, fn: string | undefined, id: string | undefined, o: { limit: string }) => {
+    if (fn === undefined) return listCalls(s, 'get', app, o);
+    if (id === undefined) throw new CliError('missing CALL_ID: `kiln calls get APP FN CALL_ID`', 'Give the call\'s id (`kiln calls APP FN` lists them), or `last`.');
+    return getCall(s, app, fn, id);
+  });
   program
     .command('logs <app> <fn> <call_id>')
     .alias('log')
