@@ -290,10 +290,14 @@ describe('deploy --all', () => {
     assert.match(out, new RegExp(`created function: ${P}-a with ${P}-a:0.0.2[^]*created function: ${P}-b with ${P}-b:0.0.2`));
     assert.equal(await ok(['invoke', `${P}-many`, `${P}-b`]), '{"message":"Hello World"}\n');
 
-    // A broken one is named; the ones before it are deployed (here: updated, with -w).
+    // A broken one is named before any is deployed: every function's checks run first.
     await mkdir(join(root, 'z'));
     await writeFile(join(root, 'z', 'func.yaml'), 'name: z\nruntime: cobol\n');
-    const r = await fails(['deploy', '--all', '-w', root], /^Error: deploying z: bad func\.yaml: runtime "cobol" is not supported.*\n(.*\n)*The 2 before it were deployed\.$/m);
+    const r0 = await fails(['deploy', '--all', '-w', root], /^Error: deploy --all: z: bad func\.yaml: runtime "cobol" is not supported.*\n(.*\n)*Nothing was changed\.$/m);
+    assert.doesNotMatch(r0.stderr, /Building image/);
+    // One that fails only as it builds is named; the ones before it are deployed (here: updated, with -w).
+    await writeFile(join(root, 'z', 'func.yaml'), `name: ${P}-z\nruntime: node\nentrypoint: node func.js\nbuild:\n  - exit 3\n`);
+    const r = await fails(['deploy', '--all', '-w', root], /^Error: deploying z: build step 1\/1 failed: .*\n(.*\n)*The 2 before it were deployed\.$/m);
     assert.match(r.stdout, new RegExp(`updated function: ${P}-b with ${P}-b:0.0.3`));
     await ok(['delete', 'app', `${P}-many`]);
   });
