@@ -11,6 +11,16 @@ import { NotFoundError, UnstorableValueError } from '../../store/errors.js';
 import { backends, mysqlDb, type Backend, type TestDb } from '../helpers/db.js';
 import { createFnDatabase, createFnSchema, FN_IDS, rawKnex, snapshot, sqliteFileState, useRollbackJournal } from '../helpers/fn-database.js';
 
+/** knex's migrations table as knex makes it, with no migration recorded: what a start that failed early leaves. */
+async function createKnexMigrations(knex: Knex): Promise<void> {
+  await knex.schema.createTable('knex_migrations', (t) => {
+    t.increments();
+    t.string('name');
+    t.integer('batch');
+    t.timestamp('migration_time');
+  });
+}
+
 type Row = Record<string, unknown>;
 
 /** Fn's columns of every row of its three tables, as Fn's selectors read them. */
@@ -193,12 +203,7 @@ for (const backend of backends) {
       await withDb(backend, async (db) => {
         await createFnDatabase(db.url);
         await withKnex(db.url, async (knex) => {
-          await knex.schema.createTable('knex_migrations', (t) => {
-            t.increments();
-            t.string('name');
-            t.integer('batch');
-            t.timestamp('migration_time');
-          });
+          await createKnexMigrations(knex);
         });
         await withKnex(db.url, async (knex) => {
           assert.ok(await knex.schema.hasColumn('fns', 'format'));
@@ -339,12 +344,7 @@ describe('an Fn database on MySQL only', () => {
       // What a start killed during the adoption leaves on MySQL, whose DDL commits as it goes:
       // knex's tables with its lock row set, and the adoption's first steps.
       await withKnex(db.url, async (knex) => {
-        await knex.schema.createTable('knex_migrations', (t) => {
-          t.increments();
-          t.string('name');
-          t.integer('batch');
-          t.timestamp('migration_time');
-        });
+        await createKnexMigrations(knex);
         await knex.schema.createTable('knex_migrations_lock', (t) => {
           t.increments('index').primary();
           t.integer('is_locked');
