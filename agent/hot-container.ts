@@ -132,6 +132,8 @@ export class HotContainer {
   private idleClient: Client | undefined;
   /** Lambda: how long the last call's tail (its extensions' work, a reset) may run past its answer. */
   private tailMs = LAMBDA_BOOT_ALLOWANCE_MS;
+  /** Lambda: the park whose idle timeout has come (it retires once the daemon is idle, and is not frozen meanwhile). */
+  private retiring = 0;
   /** What the pool gave park() to take it out while idle. */
   private retireIdle: (() => void) | undefined;
   /** Its output no longer reaches the agent (see ContainerTask.outputLost): it takes no new call. */
@@ -303,7 +305,8 @@ export class HotContainer {
     this.lastUsed = Date.now();
     const park = ++this.parks;
     const freeze = () => {
-      if (this.state !== 'idle' || park !== this.parks) return;
+      // Not a container its idle timeout is retiring: it would be paused only to be unpaused for SHUTDOWN.
+      if (this.state !== 'idle' || park !== this.parks || this.retiring === park) return;
       this.state = 'frozen';
       this.freezing = this.cookie.freeze();
       // The next call finds it failed and replaces the container.
@@ -324,12 +327,13 @@ export class HotContainer {
     // A Lambda container retires once its extensions are done with the last call (the service
     // never shuts down a busy sandbox, and SHUTDOWN reaches only an extension back in `next`),
     // waiting no longer than that call's tail may run.
-    const tailEnd = Date.now() + this.tailMs;
+    const tailEnd = performance.now() + this.tailMs;
     this.idleTimer = setTimeout(() => {
       const stillParked = () => (this.state === 'idle' || this.state === 'frozen') && park === this.parks;
       if (!stillParked()) return;
+      this.retiring = park;
       let bound: NodeJS.Timeout | undefined;
-      const tailOver = new Promise<void>((resolve) => (bound = setTimeout(resolve, Math.max(0, tailEnd - Date.now())).unref()));
+      const tailOver = new Promise<void>((resolve) => (bound = setTimeout(resolve, Math.max(0, tailEnd - performance.now())).unref()));
       void Promise.race([this.daemonIdle(park), tailOver]).then(() => {
         clearTimeout(bound);
         if (stillParked()) onIdleTimeout();

@@ -6,7 +6,6 @@
 // database), MySQL's named lock (named after the database). SQLite has neither, and a lock on
 // the database file itself would block knex's own writes, so two Kiln processes opening one
 // SQLite file take an exclusive lock on a sidecar SQLite file next to it instead.
-import { existsSync, rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Knex } from 'knex';
 
@@ -60,7 +59,7 @@ const LOCKS: Record<string, LockSql> = {
 };
 
 const stillMigrating = (seconds: number, lock: string): Error =>
-  new Error(`another Kiln node has been migrating this database for over ${seconds} s (it holds the ${lock}); try again`);
+  new Error(`another Kiln start has been migrating this database for over ${seconds} s (it holds the ${lock}); try again`);
 
 /** The rows of a raw query, whichever driver answered (pg: {rows}, mysql2: [rows, fields]). */
 function firstRow(result: unknown): Record<string, unknown> | undefined {
@@ -82,22 +81,20 @@ const RETRY_MS = 25;
  * which would stall a process that opens the same file twice.
  */
 async function withSqliteLock<T>(lockFile: string, fn: () => Promise<T>, { waitSeconds, noticeMs, onWait }: Required<Pick<LockWait, 'waitSeconds' | 'noticeMs'>> & LockWait): Promise<T> {
-  // A start that fails (a database Kiln refuses) takes away the sidecar it made, so nothing of
-  // Kiln's is left beside a database it refused. One another start made stays: it may be waiting on it.
-  const made = !existsSync(lockFile);
-  let done = false;
+  // The sidecar stays, also beside a database Kiln refuses: removing it under a start waiting on
+  // it broke that start (an I/O error on the unlinked file) and the lock itself (a review).
   const lock = new Database(lockFile, { timeout: 0 });
   try {
     const name = `exclusive lock on ${lockFile}`;
-    const started = Date.now();
+    const started = performance.now();
     for (let noticed = false; ; ) {
       try {
         lock.exec('BEGIN EXCLUSIVE');
         break;
       } catch (err) {
         if ((err as { code?: string }).code !== 'SQLITE_BUSY') throw err;
-        const waited = Date.now() - started;
-        if (waited > waitSeconds * 1000) throw new Error(`another Kiln process has been migrating this database for over ${waitSeconds} s (it holds the ${name}); try again`);
+        const waited = performance.now() - started;
+        if (waited > waitSeconds * 1000) throw new Error(`another Kiln start has been migrating this database for over ${waitSeconds} s (it holds the ${name}); try again`);
         if (!noticed && waited >= noticeMs) {
           noticed = true;
           onWait?.(name, waitSeconds);
@@ -105,12 +102,9 @@ async function withSqliteLock<T>(lockFile: string, fn: () => Promise<T>, { waitS
         await new Promise((r) => setTimeout(r, RETRY_MS));
       }
     }
-    const result = await fn();
-    done = true;
-    return result;
+    return await fn();
   } finally {
     lock.close(); // ends the transaction, and with it the lock
-    if (made && !done) rmSync(lockFile, { force: true });
   }
 }
 

@@ -1,7 +1,6 @@
 import { Router } from 'express';
-import { dbErrorForLog } from '../../store/db-errors.js';
 import type { ApiDeps } from '../deps.js';
-import { sendJson } from '../errors.js';
+import { loggedError, sendJson } from '../errors.js';
 
 /**
  * `GET /` and `GET /version`, shaped as Fn's, answer whatever the database does; `GET /health`
@@ -21,7 +20,7 @@ export function metaRouter({ version, metrics, store, log }: ApiDeps): Router {
       () => sendJson(res, 200, { database: 'ok' }),
       // Public (a probe has no token), so the answer names no host or driver message; the log does.
       (err: unknown) => {
-        log.debug({ error: dbErrorForLog(err) }, 'health check: the database did not answer');
+        log.debug(loggedError(err), 'health check: the database did not answer');
         sendJson(res, 503, { message: 'database unavailable' }, { 'Retry-After': '15' });
       },
     );

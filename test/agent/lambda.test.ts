@@ -150,11 +150,22 @@ describe('the blog demo retiring', () => {
   });
   test('an idle timeout that comes while the extension still works waits for it, then sends SHUTDOWN', async () => {
     const fn = await s.mkFn('retire-busy', { image: await lambdaFixtureImage('blog-demo'), format: 'lambda', idle_timeout: 1, timeout: 10, config: { EXTENSION_WORK_SECONDS: '4' } });
+    const since = Math.floor(Date.now() / 1000) - 1;
     const r = await s.invoke(fn.id, { bye: true });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     const answeredAt = Date.now();
+    const [c] = await nodeContainers(s.docker, s.srv.nodeId);
     assert.ok(await eventually(async () => (await nodeContainers(s.docker, s.srv.nodeId)).length === 0, 15000), 'the container retired');
     assert.ok(Date.now() - answeredAt >= 3500, `not before the extension's 4 s of work were over (${Date.now() - answeredAt} ms)`);
+    // Its freeze was due as it became idle too: it is not paused only to be unpaused for SHUTDOWN.
+    const events = await s.docker.getEvents({ since, until: Math.ceil(Date.now() / 1000), filters: { container: [c!.Id] } });
+    const actions = (await new Promise<string>((resolve) => {
+      let text = '';
+      events.on('data', (d: Buffer) => (text += d.toString()));
+      events.on('end', () => resolve(text));
+    })).split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { Action: string }).Action);
+    assert.ok(actions.includes('kill') || actions.includes('destroy'), actions.join());
+    assert.ok(!actions.includes('pause'), `never paused: ${actions.join()}`);
     await sleep(100);
     const log = await callLog(s, fn.id, r.headers.get('fn-call-id')!);
     assert.match(log, /\[extension1\.sh\] Done processing\n[^]*\[extension1\.sh\] Received SHUTDOWN: \{"eventType":"SHUTDOWN","shutdownReason":"spindown"/);

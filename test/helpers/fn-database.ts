@@ -171,14 +171,15 @@ export async function snapshot(url: string): Promise<unknown> {
 
 /**
  * An SQLite file as a refusal must leave it, beyond its rows: its bytes, its journal mode, and the
- * files beside it (a sidecar lock, a WAL). undefined for the other backends.
+ * files beside it (a WAL; not Kiln's empty `-migrate.lock` sidecar, which stays: another start may
+ * be waiting on it). undefined for the other backends.
  */
 export function sqliteFileState(url: string): { md5: string; journalMode: unknown; files: string[] } | undefined {
   const filename = knexConfigFor(url).connection as { filename?: string };
   if (!filename.filename) return undefined;
   const file = filename.filename;
   const md5 = createHash('md5').update(readFileSync(file)).digest('hex');
-  const files = readdirSync(dirname(file)).filter((f) => f.startsWith(basename(file))).sort();
+  const files = readdirSync(dirname(file)).filter((f) => f.startsWith(basename(file)) && !f.endsWith('-migrate.lock')).sort();
   const db = new Database(file, { readonly: true });
   try {
     return { md5, journalMode: db.pragma('journal_mode', { simple: true }), files };

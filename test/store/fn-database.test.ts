@@ -65,7 +65,7 @@ async function assertRefused(url: string, reason: RefusalReason, message: RegExp
     assert.match(err.message, /Kiln changed nothing in it\.$/);
     return true;
   });
-  assert.deepEqual(sqliteFileState(url), fileBefore, 'the refused SQLite file is unchanged, with nothing beside it');
+  assert.deepEqual(sqliteFileState(url), fileBefore, 'the refused SQLite file is unchanged, with nothing beside it but the lock sidecar');
   assert.deepEqual(await snapshot(url), before, 'the refused database is unchanged');
 }
 
