@@ -8,7 +8,7 @@ import { ImageRefError } from '../drivers/image-name.js';
 import { HostNotAllowedError } from './allowed-hosts.js';
 import { UnauthorizedError } from './auth.js';
 import { ConflictError, DatabaseTimeoutError, NotFoundError, UnstorableValueError } from '../store/errors.js';
-import { dbErrorForLog, isDatabaseError } from '../store/db-errors.js';
+import { loggedError } from '../store/db-errors.js';
 import { boundUnreadBody } from './unread-body.js';
 import { cutAnswer } from '../agent/cut-answer.js';
 
@@ -113,15 +113,6 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 /** Failures the operator must hear of though the caller gets no 500. */
 function logWorthy(err: unknown, status: number): boolean {
   return status === 500 || err instanceof DatabaseTimeoutError;
-}
-
-/**
- * An error for the log line: a database's without its statement and values (knex writes both
- * into the message and the stack, and a write's values are a fn's config), anything else whole.
- * A timeout's cause is the driver's error, so it goes the same way.
- */
-export function loggedError(err: unknown): { err: unknown } | { error: ReturnType<typeof dbErrorForLog> } {
-  return err instanceof DatabaseTimeoutError || isDatabaseError(err) ? { error: dbErrorForLog(err) } : { err };
 }
 
 /** Answers with the error's status and Fn's body; cuts the connection when an answer has begun. */

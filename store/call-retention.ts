@@ -5,7 +5,7 @@
 // the one writer) wait for a batch, not for the whole backlog.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { idBoundAt } from './call-ids.js';
-import { dbErrorForLog, isDatabaseError } from './db-errors.js';
+import { loggedError } from './db-errors.js';
 import type { CallPruning } from './types.js';
 
 interface RetentionLog {
@@ -82,7 +82,7 @@ export class CallRetention {
       }
     } catch (err) {
       // The database away or busy: the next pass tries again.
-      this.log.warn({ ...(isDatabaseError(err) ? { error: dbErrorForLog(err) } : { err }), deleted }, 'pruning old calls failed; trying again later');
+      this.log.warn({ ...loggedError(err), deleted }, 'pruning old calls failed; trying again later');
       return deleted;
     }
     if (deleted > 0) this.log.info({ deleted, before: new Date(before).toISOString() }, 'pruned calls and logs past KILN_CALL_RETENTION_HOURS');

@@ -178,3 +178,12 @@ export function isDatabaseError(err: unknown): boolean {
   if (typeof e.severity === 'string' && typeof e.routine === 'string') return true; // pg
   return typeof e.message === 'string' && KNEX_STATEMENT.test(e.message) && e.message.includes(' - ');
 }
+
+/**
+ * An error's fields for a log line: a database's without its statement and values (knex writes
+ * both into the message and the stack, and a write's values are a fn's config), anything else
+ * whole. A timeout's cause is the driver's error, so it goes the same way.
+ */
+export function loggedError(err: unknown): { err: unknown } | { error: LoggedDbError } {
+  return err instanceof DatabaseTimeoutError || isDatabaseError(err) ? { error: dbErrorForLog(err) } : { err };
+}

@@ -94,7 +94,7 @@ async function withSqliteLock<T>(lockFile: string, fn: () => Promise<T>, { waitS
       } catch (err) {
         if ((err as { code?: string }).code !== 'SQLITE_BUSY') throw err;
         const waited = performance.now() - started;
-        if (waited > waitSeconds * 1000) throw new Error(`another Kiln start has been migrating this database for over ${waitSeconds} s (it holds the ${name}); try again`);
+        if (waited > waitSeconds * 1000) throw stillMigrating(waitSeconds, name);
         if (!noticed && waited >= noticeMs) {
           noticed = true;
           onWait?.(name, waitSeconds);

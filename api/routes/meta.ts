@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { ApiDeps } from '../deps.js';
-import { loggedError, sendJson } from '../errors.js';
+import { loggedError } from '../../store/db-errors.js';
+import { sendJson } from '../errors.js';
 
 /**
  * `GET /` and `GET /version`, shaped as Fn's, answer whatever the database does; `GET /health`

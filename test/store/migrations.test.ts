@@ -15,6 +15,28 @@ import { createFnDatabase } from '../helpers/fn-database.js';
 import { call, startServer } from '../helpers/server.js';
 
 /**
+ * A database left by a start killed part-way (`leave` makes it so on a fresh one): the next start
+ * runs and records every migration, and leaves knex's lock row free.
+ */
+async function nextStartMigrates(backend: Backend, leave: (url: string) => Promise<void>): Promise<void> {
+  const db = await backend.create();
+  try {
+    await leave(db.url);
+    const knex = await openKnex(db.url);
+    try {
+      const done = (await knex('knex_migrations').select('name').orderBy('id')) as { name: string }[];
+      assert.deepEqual(done.map((r) => r.name), migrations.map((m) => m.name));
+      const lock = (await knex('knex_migrations_lock').select('is_locked')) as { is_locked: unknown }[];
+      assert.deepEqual(lock.map((r) => Number(r.is_locked)), [0]);
+    } finally {
+      await knex.destroy();
+    }
+  } finally {
+    await db.cleanup();
+  }
+}
+
+/**
  * The indexes the backend's planner may use for the store's lookup of fns by name alone
  * (listFns with a name and no app: the Lambda Invoke API's), read from its query plan.
  */
@@ -101,35 +123,21 @@ for (const backend of backends) {
       }
     });
 
-    test('a start killed during a migration (knex\'s lock row left set) does not lock later starts out', async () => {
-      const db = await backend.create();
-      try {
+    test('a start killed during a migration (knex\'s lock row left set) does not lock later starts out', () =>
+      nextStartMigrates(backend, async (url) => {
         // As a start killed during 0002 leaves MySQL (its DDL commits knex's lock row): 0001 done, the lock set.
-        const first = knexFactory(knexConfigFor(db.url));
+        const first = knexFactory(knexConfigFor(url));
         try {
           await first.migrate.latest({ migrationSource: sourceOf(migrations.slice(0, 1)) });
           await first('knex_migrations_lock').update({ is_locked: 1 });
         } finally {
           await first.destroy();
         }
-        const knex = await openKnex(db.url);
-        try {
-          const done = (await knex('knex_migrations').select('name').orderBy('id')) as { name: string }[];
-          assert.deepEqual(done.map((r) => r.name), migrations.map((m) => m.name));
-          const lock = (await knex('knex_migrations_lock').select('is_locked')) as { is_locked: unknown }[];
-          assert.deepEqual(lock.map((r) => Number(r.is_locked)), [0]);
-        } finally {
-          await knex.destroy();
-        }
-      } finally {
-        await db.cleanup();
-      }
-    });
+      }));
 
-    test('a start killed after a migration\'s DDL, before knex recorded it (MySQL finishes the ALTER), does not lock later starts out', async () => {
-      const db = await backend.create();
-      try {
-        const first = await openKnex(db.url);
+    test('a start killed after a migration\'s DDL, before knex recorded it (MySQL finishes the ALTER), does not lock later starts out', () =>
+      nextStartMigrates(backend, async (url) => {
+        const first = await openKnex(url);
         try {
           // 0002's index is there, its row not: as MySQL leaves a start killed during 0002.
           await first('knex_migrations').where({ name: migrations[1]!.name }).del();
@@ -137,17 +145,7 @@ for (const backend of backends) {
         } finally {
           await first.destroy();
         }
-        const knex = await openKnex(db.url);
-        try {
-          const done = (await knex('knex_migrations').select('name').orderBy('id')) as { name: string }[];
-          assert.deepEqual(done.map((r) => r.name), migrations.map((m) => m.name));
-        } finally {
-          await knex.destroy();
-        }
-      } finally {
-        await db.cleanup();
-      }
-    });
+      }));
 
     test('a start waiting for another start\'s migration lock says what it waits for, and waits no longer than its bound', async () => {
       const db = await backend.create();

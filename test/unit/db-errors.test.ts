@@ -3,8 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DatabaseTimeoutError } from '../../store/errors.js';
-import { loggedError } from '../../api/errors.js';
-import { dbErrorForLog, isDatabaseError, isForeignKeyViolation, isSqliteBusy, isTimeout, isUnavailable, isUniqueViolation, longestIndexed, tooLongValue, unencodableColumn, type TooLongValue } from '../../store/db-errors.js';
+import { dbErrorForLog, isDatabaseError, loggedError, isForeignKeyViolation, isSqliteBusy, isTimeout, isUnavailable, isUniqueViolation, longestIndexed, tooLongValue, unencodableColumn, type TooLongValue } from '../../store/db-errors.js';
 
 /** pg's DatabaseError as it comes for 22001: a message, a code, and no column, table or constraint. */
 const pgError = (code: string, message: string): Error => Object.assign(new Error(message), {
@@ -239,7 +238,7 @@ for (const c of loggedCases) {
   });
 }
 
-test('isDatabaseError and the API\'s loggedError: no statement or value of a database error reaches the log', () => {
+test('isDatabaseError and loggedError: no statement or value of a database error reaches the log', () => {
   const secret = 'sk_live_SUPERSECRET123';
   const cases: { name: string; err: unknown; db: boolean }[] = [
     {
