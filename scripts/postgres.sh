@@ -30,4 +30,8 @@ su postgres -c "psql -qtAX -h /var/run/postgresql -c \"DO \\\$\\\$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$PG_USER') THEN
     CREATE ROLE $PG_USER LOGIN CREATEDB PASSWORD '$PG_PASS';
   END IF; END \\\$\\\$;\"" >&2
+# Test suites drop their databases WITH (FORCE), which must end any backend connected to them,
+# an autovacuum worker's included (it has no role, so only pg_signal_backend may end it).
+su postgres -c "psql -qtAX -h /var/run/postgresql -c 'GRANT pg_signal_backend TO $PG_USER'" >/dev/null 2>&1 ||
+  echo "kiln: could not grant pg_signal_backend to $PG_USER; test databases may be slow to drop" >&2
 echo "$url"

@@ -48,6 +48,28 @@ async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
 const testDbName = (): string =>
   `${process.env.KILN_TEST_DB_PREFIX ?? 'kiln_test_'}${process.pid}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
 
+/** SQLSTATEs a DROP may meet from a backend it cannot end: insufficient_privilege, object_in_use. */
+const DROP_BUSY = new Set(['42501', '55006']);
+
+/**
+ * Drops a test database, ending its connections. FORCE ends only backends of roles the kiln
+ * role may signal: an autovacuum worker that just started on the new tables (no role) made the
+ * DROP fail in CI and left the database behind. scripts/postgres.sh grants pg_signal_backend;
+ * a server set up before it did, or a worker caught between its checks, is waited out.
+ */
+async function dropPgDatabase(name: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+      return;
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (attempt >= 50 || typeof code !== 'string' || !DROP_BUSY.has(code)) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
 export async function postgresDb(): Promise<TestDb> {
   const name = testDbName();
   await admin((c) => c.query(`CREATE DATABASE ${name}`));
@@ -55,9 +77,7 @@ export async function postgresDb(): Promise<TestDb> {
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
-    cleanup: async () => {
-      await admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
-    },
+    cleanup: () => dropPgDatabase(name),
   };
 }
 
