@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
 import { fnInputProblem, type FnLimitField } from '../api/models/fn-limits.js';
 import { annotationsProblem, CONFIG_KEY_MESSAGE, configKeyOk, FN_ENDPOINT_ANNOTATION, TRIGGER_ENDPOINT_ANNOTATION } from '../api/models/keys.js';
-import { checkWordName, MAX_NAME_BYTES, TRIGGER_TYPES } from '../api/models/names.js';
+import { checkWordName, MAX_NAME_BYTES, TRIGGER_TYPES, unreachableSource } from '../api/models/names.js';
 
 export interface FuncTrigger {
   name: string;
@@ -157,10 +157,8 @@ export function funcTriggers(func: FuncYaml, where = 'func.yaml'): FuncTrigger[]
       throw new FuncYamlError(`${at}: type "${type}" is not supported${lower ? ' (the server takes it in lower case only)' : ''}; Kiln has "type: http" triggers`);
     }
     if (!t.source.startsWith('/')) throw new FuncYamlError(`${at}: source "${t.source}" must start with "/" (e.g. "source: /${t.source}")`);
-    // Every `/`-separated part counts: the endpoint encodes `?` and `#` as part of the path.
-    if (t.source.split('/').some((seg) => seg === '.' || seg === '..')) {
-      throw new FuncYamlError(`${at}: source "${t.source}" has a "." or ".." segment, which no client can call: fetch, curl and browsers resolve it away before sending the request`);
-    }
+    const unreachable = unreachableSource(t.source);
+    if (unreachable) throw new FuncYamlError(`${at}: ${unreachable}`);
     if (checkWordName(t.name) !== 'ok') {
       throw new FuncYamlError(`${where}: trigger name "${t.name}" is invalid: use letters, digits, "_" and "-" (at most ${MAX_NAME_BYTES} bytes)`);
     }

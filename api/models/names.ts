@@ -21,3 +21,13 @@ export const checkFnName = (name: string | undefined): NameCheck => checkName(na
 
 /** The trigger types Kiln (as Fn) has. */
 export const TRIGGER_TYPES: readonly string[] = ['http'];
+
+/**
+ * Why no client can call a trigger source the server takes, or undefined: a `.` or `..` segment,
+ * which fetch, curl and browsers resolve away before sending (`/t/app/x/../y` goes out as
+ * `/t/app/y`). Every `/`-separated part counts: the endpoint encodes `?` and `#` as part of the path.
+ */
+export function unreachableSource(source: string): string | undefined {
+  if (!source.split('/').some((seg) => seg === '.' || seg === '..')) return undefined;
+  return `source "${source}" has a "." or ".." segment, which no client can call: fetch, curl and browsers resolve it away before sending the request`;
+}

@@ -1,5 +1,6 @@
 // `kiln create|list|inspect|update|delete app|fn|trigger`, by name, as Fn's CLI.
 import type { Command } from 'commander';
+import { unreachableSource } from '../../api/models/names.js';
 import type { App, Fn, KilnClient, ListPage, Trigger } from '../client.js';
 import { CliError } from '../errors.js';
 import { json, table } from '../output.js';
@@ -49,7 +50,10 @@ function fnBody(o: FnOpts): Partial<Fn> {
   };
 }
 
+/** The trigger fields from the flags; a source no client could call is refused before the server is asked, as deploy does. */
 function triggerBody(o: TriggerOpts): Partial<Trigger> {
+  const unreachable = o.source === undefined ? undefined : unreachableSource(o.source);
+  if (unreachable) throw new CliError(`--source: ${unreachable}`, 'Write the path as clients send it, e.g. --source /y for /x/../y');
   const annotations = parsePairs(o.annotation, '--annotation', true);
   return { ...(o.source && { source: o.source }), ...(o.type && { type: o.type }), ...(annotations && { annotations }) };
 }
@@ -191,9 +195,10 @@ export function registerCrud(verbs: Verbs, s: Session): void {
     .option('-t, --type <type>', 'trigger type (http, the only one)', 'http')
     .option('--annotation <KEY=VALUE>', 'annotation; repeatable', collect)
     .action(async (appName: string, fnName: string, name: string, o: TriggerOpts) => {
+      const body = triggerBody(o);
       const client = await s.client();
       const { app, fn } = await findAppFn(client, appName, fnName);
-      const t = await client.createTrigger({ name, app_id: app.id, fn_id: fn.id, ...triggerBody(o) });
+      const t = await client.createTrigger({ name, app_id: app.id, fn_id: fn.id, ...body });
       emit(s, t, () => `Successfully created trigger: ${t.name}\nTrigger Endpoint: ${endpoint(t) || t.source}\n`);
     });
   listOptions(list.command('triggers <app> [fn]').aliases(['trigger', 'trigs', 'tr', 't']).description("list an app's triggers (or one fn's)"))
@@ -221,9 +226,10 @@ export function registerCrud(verbs: Verbs, s: Session): void {
     .option('-s, --source <path>', 'the new source path')
     .option('--annotation <KEY=VALUE>', 'annotation ("" removes it); repeatable', collect)
     .action(async (appName: string, fnName: string, name: string, o: TriggerOpts) => {
+      const body = triggerBody(o);
       const client = await s.client();
       const { app, fn } = await findAppFn(client, appName, fnName);
-      const t = await client.updateTrigger((await findTrigger(client, app, fn, name)).id, triggerBody(o));
+      const t = await client.updateTrigger((await findTrigger(client, app, fn, name)).id, body);
       emit(s, t, () => `Successfully updated trigger: ${t.name}\n`);
     });
   del

@@ -110,6 +110,21 @@ describe('deploy: what the server would refuse is refused before the bump and th
     assert.equal(await versionOf(dir), '0.0.1');
     assert.equal(await apiApp(`${P}-dots`), undefined);
   });
+
+  test('create and update trigger refuse such a source too, asking the server nothing', async () => {
+    const app = `${P}-tdots`;
+    await ok(['create', 'app', app], work);
+    await ok(['create', 'fn', app, 'f', 'kiln-examples/hello:0.0.1'], work);
+    await fails(['create', 'trigger', app, 'f', 't', '--source', '/a/./b'], work, /--source: source "\/a\/\.\/b" has a "\." or "\.\." segment, which no client can call/);
+    await ok(['create', 'trigger', app, 'f', 't', '--source', '/a'], work);
+    await fails(['update', 'trigger', app, 'f', 't', '--source', '/x/..'], work, /has a "\." or "\.\." segment/);
+    const triggers = (await call<{ items: Array<{ source: string }> }>(srv.url, 'GET', `/v2/triggers?app_id=${(await apiApp(app))!.id}`)).body.items;
+    assert.deepEqual(triggers.map((t) => t.source), ['/a']);
+    // Refused before any request: even with no server to ask.
+    const r = await kiln(['create', 'trigger', app, 'f', 't2', '--source', '/..'], work, { FN_API_URL: 'http://127.0.0.1:9' });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /has a "\." or "\.\." segment/);
+  });
 });
 
 describe('deploy --all checks every function before it creates the app', () => {
