@@ -25,8 +25,8 @@ export interface LockWait {
 }
 
 interface LockSql {
-  /** What is waited for, in the server's own terms, for the log and the error. */
-  name: string;
+  /** What is waited for, in the server's own terms, for the log and the error, on the database named (if known). */
+  name(database: string | undefined): string;
   /** The statements that take the lock, waiting at most `seconds`, on one connection; the last one's row says whether it was taken. */
   lock(seconds: number): string[];
   /** Statements run on the connection once the wait is over (won or not), to leave it as it was. */
@@ -41,7 +41,7 @@ interface LockSql {
 const LOCKS: Record<string, LockSql> = {
   // pg_advisory_lock waits without bound of its own; lock_timeout bounds any lock wait of the session.
   pg: {
-    name: `PostgreSQL advisory lock ${PG_LOCK_KEY} (pg_locks: locktype advisory, objid ${PG_LOCK_KEY})`,
+    name: () => `PostgreSQL advisory lock ${PG_LOCK_KEY} (pg_locks: locktype advisory, objid ${PG_LOCK_KEY})`,
     lock: (seconds) => [`SET lock_timeout = '${seconds}s'`, `SELECT pg_advisory_lock(${PG_LOCK_KEY}) AS ok`],
     after: ['RESET lock_timeout'],
     unlock: `SELECT pg_advisory_unlock(${PG_LOCK_KEY}) AS ok`,
@@ -49,7 +49,7 @@ const LOCKS: Record<string, LockSql> = {
     timedOut: (err) => (err as { code?: unknown } | undefined)?.code === '55P03', // lock_not_available
   },
   mysql2: {
-    name: "MySQL named lock kiln_migrate:<database> (IS_USED_LOCK shows its holder's connection)",
+    name: (database) => `MySQL named lock kiln_migrate:${database ?? '<database>'} (IS_USED_LOCK shows its holder's connection)`,
     lock: (seconds) => [`SELECT GET_LOCK(CONCAT('kiln_migrate:', DATABASE()), ${seconds}) AS ok`],
     after: [],
     unlock: "SELECT RELEASE_LOCK(CONCAT('kiln_migrate:', DATABASE())) AS ok",
@@ -119,22 +119,23 @@ export async function withMigrationLock<T>(knex: Knex, fn: () => Promise<T>, wai
   const sql = LOCKS[client];
   if (!sql) return fn();
   const pool = knex.client as { acquireConnection(): Promise<unknown>; releaseConnection(c: unknown): Promise<unknown> };
+  const name = sql.name((knex.client.config.connection as { database?: string } | undefined)?.database);
   const conn = await pool.acquireConnection();
   try {
     // Said once a while has passed, so a start held up by another node's long migration is not silent.
-    const notice = setTimeout(() => onWait?.(sql.name, waitSeconds), noticeMs);
+    const notice = setTimeout(() => onWait?.(name, waitSeconds), noticeMs);
     let row: Record<string, unknown> | undefined;
     try {
       for (const statement of sql.lock(waitSeconds)) row = firstRow(await knex.raw(statement).connection(conn));
     } catch (err) {
-      if (sql.timedOut(err)) throw stillMigrating(waitSeconds, sql.name);
+      if (sql.timedOut(err)) throw stillMigrating(waitSeconds, name);
       throw err;
     } finally {
       clearTimeout(notice);
       // A connection the failed wait broke cannot be reset; the wait's own error says more.
       for (const statement of sql.after) await knex.raw(statement).connection(conn).catch(() => undefined);
     }
-    if (!sql.taken(row)) throw stillMigrating(waitSeconds, sql.name);
+    if (!sql.taken(row)) throw stillMigrating(waitSeconds, name);
     try {
       return await fn();
     } finally {
