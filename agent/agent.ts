@@ -86,6 +86,8 @@ export interface AgentDeps {
   newId: () => string;
   /** Labels that mark a container as this node's (from the driver). */
   labelsFor(appId: string, fnId: string): Record<string, string>;
+  /** Told of every finished call: its recorded status and its time since the agent took it (metrics). */
+  observeCall?(status: FinishedStatus, seconds: number): void;
 }
 
 export interface InvokeSpec {
@@ -354,10 +356,12 @@ export class Agent {
     const createdAt = Date.now();
     const record = (status: FinishedStatus, fields: Partial<Call>, log: CallRecord['log'] = '') => {
       this.finished[status]++;
+      const completedAt = Date.now();
+      this.deps.observeCall?.(status, (completedAt - createdAt) / 1000);
       this.recorder.record({
         call: {
           id: spec.callId, app_id: spec.app.id, fn_id: spec.fn.id, status, created_at: iso(createdAt),
-          completed_at: iso(Date.now()), stats: [], ...(spec.triggerId !== undefined && { trigger_id: spec.triggerId }),
+          completed_at: iso(completedAt), stats: [], ...(spec.triggerId !== undefined && { trigger_id: spec.triggerId }),
           ...fields,
         },
         log,

@@ -153,6 +153,8 @@ export async function start(config: Config): Promise<Running> {
   const pruning = lambda && pruneOldBundles(lambda.hostDir, driver, log);
   const cpus = lambdaCpus(a.lambdaCpus);
   log.debug({ setting: a.lambdaCpus, cpus }, 'CPUs for pinning Lambda containers');
+  // Read at scrape time, so the agent made just below may be named before it exists.
+  const metrics = createMetrics(() => agent.stats());
   const agent = new Agent(
     {
       iofsPath: a.iofsPath,
@@ -175,7 +177,10 @@ export async function start(config: Config): Promise<Running> {
       ...(lambda && { lambda }),
       ...(cpus && { lambdaCpus: cpus, lambdaCpusShared: a.lambdaCpusShared }),
     },
-    { driver, store, log, newId, labelsFor: (appId, fnId) => driver.labelsFor(appId, fnId) },
+    {
+      driver, store, log, newId, labelsFor: (appId, fnId) => driver.labelsFor(appId, fnId),
+      observeCall: (status, seconds) => metrics.observeCall(status, seconds),
+    },
   );
 
   // The web view's built files (dist/web/); without them the API still runs, with no /ui/.
@@ -202,7 +207,7 @@ export async function start(config: Config): Promise<Running> {
     trustProxy: config.trustProxy,
     allowedNetworks: a.allowedNetworks,
     syslogSockets: a.syslogSockets,
-    metrics: createMetrics(() => agent.stats()),
+    metrics,
     ...(ui && { ui }),
   });
 

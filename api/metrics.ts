@@ -1,13 +1,21 @@
 // GET /metrics: Prometheus text from prom-client (the standard Node client; its registry
 // renders the exposition format and the process metrics). The agent's figures are read at
 // scrape time from a snapshot, so the call path only bumps plain integers.
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
-import type { AgentStats } from '../agent/agent.js';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { AgentStats, FinishedStatus } from '../agent/agent.js';
 
 export interface Metrics {
   contentType: string;
   text(): Promise<string>;
+  /** A call has finished with this recorded status, `seconds` after the agent took it. */
+  observeCall(status: FinishedStatus, seconds: number): void;
 }
+
+/**
+ * Call durations' bucket bounds, in seconds: from a warm call's few ms to Fn's longest timeout
+ * (300 s), with cold starts (0.2 to 1 s) in between.
+ */
+export const CALL_DURATION_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 
 export function createMetrics(stats: () => AgentStats): Metrics {
   const registry = new Registry();
@@ -62,7 +70,20 @@ export function createMetrics(stats: () => AgentStats): Metrics {
     },
   });
 
+  const durations = new Histogram({
+    name: 'kiln_call_duration_seconds',
+    help: 'Calls from the moment the agent takes them (queue and container start included) to their end, by recorded status.',
+    labelNames: ['status'], buckets: [...CALL_DURATION_BUCKETS], registers: [registry],
+  });
+  // One child per status, made once: an observation on the call path is then a bucket search.
+  const byStatus = new Map<FinishedStatus, { observe(v: number): void }>();
+
   return {
+    observeCall(status, seconds) {
+      let child = byStatus.get(status);
+      if (!child) byStatus.set(status, (child = durations.labels(status)));
+      child.observe(seconds);
+    },
     contentType: registry.contentType,
     text: async () => {
       snap = undefined;

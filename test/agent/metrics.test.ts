@@ -54,6 +54,26 @@ test('GET /metrics counts calls by status and containers by state', async () => 
   assert.equal(after.values.get('kiln_calls_total{status="error"}'), err0 + 1);
 });
 
+test('kiln_call_duration_seconds: each call in its status\'s histogram, at the time it took', async () => {
+  const count = (m: Map<string, number>, status: string, le?: string): number =>
+    m.get(le === undefined ? `kiln_call_duration_seconds_count{status="${status}"}` : `kiln_call_duration_seconds_bucket{le="${le}",status="${status}"}`) ?? 0;
+  const fn = await s.mkFn('m4');
+  assert.equal((await s.invoke(fn.id, {})).status, 200); // the container's start
+  const before = (await scrape()).values;
+  const sum0 = before.get('kiln_call_duration_seconds_sum{status="success"}') ?? 0;
+  assert.equal((await s.invoke(fn.id, { sleepMs: 700 })).status, 200);
+  const mid = (await scrape()).values;
+  assert.equal(count(mid, 'success'), count(before, 'success') + 1);
+  // 0.7 s is in the 1 s bucket, not in the 0.5 s one.
+  assert.equal(count(mid, 'success', '0.5'), count(before, 'success', '0.5'));
+  assert.equal(count(mid, 'success', '1'), count(before, 'success', '1') + 1);
+  const took = (mid.get('kiln_call_duration_seconds_sum{status="success"}') ?? 0) - sum0;
+  assert.ok(took >= 0.7 && took < 1, `${took} s`);
+  assert.equal(count(mid, 'success', '+Inf'), count(mid, 'success'));
+  assert.equal((await s.invoke(fn.id, { crash: true })).status, 502);
+  assert.equal(count((await scrape()).values, 'error'), count(mid, 'error') + 1);
+});
+
 test('a running call shows as running', async () => {
   const fn = await s.mkFn('m2');
   const call = s.invoke(fn.id, { sleepMs: 800 });

@@ -28,3 +28,18 @@ test('kiln_process_cpu_seconds_total counts from the process\'s start, not from 
   const user = Number(/^kiln_process_cpu_user_seconds_total (\S+)$/m.exec(text)?.[1]);
   assert.ok(user >= spent.user / 1e6 && user <= total);
 });
+
+test('kiln_call_duration_seconds: a histogram by status, in seconds', async () => {
+  const metrics = createMetrics(() => stats);
+  metrics.observeCall('success', 0.003);
+  metrics.observeCall('success', 0.2);
+  metrics.observeCall('timeout', 30);
+  const text = await metrics.text();
+  assert.match(text, /^# TYPE kiln_call_duration_seconds histogram$/m);
+  assert.match(text, /^kiln_call_duration_seconds_bucket\{le="0\.005",status="success"\} 1$/m);
+  assert.match(text, /^kiln_call_duration_seconds_bucket\{le="0\.25",status="success"\} 2$/m);
+  assert.match(text, /^kiln_call_duration_seconds_bucket\{le="10",status="timeout"\} 0$/m);
+  assert.match(text, /^kiln_call_duration_seconds_bucket\{le="30",status="timeout"\} 1$/m);
+  assert.match(text, /^kiln_call_duration_seconds_count\{status="success"\} 2$/m);
+  assert.match(text, /^kiln_call_duration_seconds_sum\{status="success"\} 0\.203$/m);
+});
