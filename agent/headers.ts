@@ -41,6 +41,12 @@ export interface CallContext {
   gateway?: { method: string; url: string };
   /** The caller's address, for a Lambda daemon's function URL event (Fn gives http-stream fns none). */
   sourceIp?: string;
+  /**
+   * The container runs Kiln's Lambda daemon: through a trigger it also gets the caller's Host,
+   * which a function URL event carries (and frameworks build URLs from). Fn gives an http-stream
+   * fn none: Go keeps Host apart from the request's headers.
+   */
+  lambda?: boolean;
 }
 
 const canonical = (name: string): string => name.replace(/(^|-)([a-z])/g, (_m, p: string, c: string) => p + c.toUpperCase());
@@ -49,8 +55,9 @@ const canonical = (name: string): string => name.replace(/(^|-)([a-z])/g, (_m, p
 export function toContainerHeaders(incoming: IncomingHttpHeaders, ctx: CallContext, bodyLength: number): Headers {
   const skip = connectionListed(incoming);
   const out: Headers = {};
+  const passHost = ctx.gateway !== undefined && ctx.lambda === true;
   for (const [name, value] of Object.entries(incoming)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || skip.has(name)) continue;
+    if (value === undefined || skip.has(name) || (HOP_BY_HOP.has(name) && !(passHost && name === 'host'))) continue;
     if (ctx.gateway) {
       // The caller's headers travel wrapped. Content-Type also goes as itself: Fn's current
       // server sends it unwrapped only, older ones wrapped only; both keep either's code working.
@@ -77,14 +84,11 @@ export function toContainerHeaders(incoming: IncomingHttpHeaders, ctx: CallConte
 export interface CallerResponse {
   status: number;
   headers: Headers;
-}
-
-/**
- * As Fn's trigger gateway: 502 and 504 are the function's to give, the rest of the 5xx range
- * is the server's, so a function asking for another 5xx gets 502.
- */
-function gatewayStatus(n: number): number {
-  return n >= 500 && n !== 502 && n !== 504 ? 502 : n;
+  /**
+   * Through a trigger, the length the function gave as Fn-Http-H-Content-Length (digits only).
+   * Only an answer to HEAD goes out with it: a body's own length is what it is.
+   */
+  declaredLength?: number;
 }
 
 /**
@@ -95,6 +99,7 @@ export function toCallerResponse(containerHeaders: Headers, gateway: boolean): C
   const skip = connectionListed(containerHeaders);
   const headers: Headers = {};
   let status = 200;
+  let declaredLength: number | undefined;
   for (const [rawName, value] of Object.entries(containerHeaders)) {
     const name = rawName.toLowerCase();
     if (HOP_BY_HOP.has(name) || skip.has(name) || PLATFORM_OWNED.has(name)) continue;
@@ -105,17 +110,22 @@ export function toCallerResponse(containerHeaders: Headers, gateway: boolean): C
     if (name === 'fn-http-status') {
       const raw = String(Array.isArray(value) ? value[0] : value).trim();
       const n = /^\d{3}$/.test(raw) ? Number(raw) : NaN;
-      // 1xx would go out as an interim response, not as the answer.
-      if (n >= 200 && n <= 599) status = gatewayStatus(n);
+      // As Fn's gateway, the function's status is the caller's, 5xx included (a 503 with its
+      // Retry-After). 1xx would go out as an interim response, not as the answer.
+      if (n >= 200 && n <= 599) status = n;
     } else if (name.startsWith('fn-http-h-') && name.length > 'fn-http-h-'.length) {
       // Unwrapped names obey the same hop-by-hop rule: the function cannot set framing headers.
       const inner = name.slice('fn-http-h-'.length);
       if (!HOP_BY_HOP.has(inner) && !skip.has(inner) && !PLATFORM_OWNED.has(inner)) headers[inner] = value;
+      else if (inner === 'content-length') {
+        const raw = String(Array.isArray(value) ? value[0] : value).trim();
+        if (/^\d{1,15}$/.test(raw)) declaredLength = Number(raw);
+      }
     } else if (name === 'content-type' && headers['content-type'] === undefined) {
       headers[name] = value;
     }
   }
-  return { status, headers };
+  return { status, headers, ...(declaredLength !== undefined && { declaredLength }) };
 }
 
 /**

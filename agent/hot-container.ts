@@ -387,6 +387,7 @@ export class HotContainer {
       ...(input.gateway && { gateway: input.gateway }),
       // Only a Lambda daemon is told: Fn passes no caller address to http-stream fns.
       ...(this.spec.lambda && input.sourceIp !== undefined && { sourceIp: input.sourceIp }),
+      ...(this.spec.lambda && { lambda: true }),
     }, input.body.length);
     try {
       const { status, functionError, errorDoc, platformLog, streamError } = await relayCall(this.client, {
@@ -397,7 +398,7 @@ export class HotContainer {
       }, res, {
         maxBytes: this.deps.maxResponseBytes,
         maxStreamedBytes: input.buffered ? this.deps.maxResponseBytes : streamedBound(this.deps.maxResponseBytes, this.deps.maxStreamedResponseBytes),
-        gateway: input.gateway !== undefined, signal: ac.signal, ...(input.streamed && { passThrough: true }),
+        gateway: input.gateway !== undefined, ...(input.gateway?.method === 'HEAD' && { head: true }), signal: ac.signal, ...(input.streamed && { passThrough: true }),
         lambda: this.spec.lambda !== undefined, sniff: !input.buffered && !input.streamed,
         onLogFrom: (offset) => this.logs.located(offset),
       });

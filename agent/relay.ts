@@ -47,6 +47,8 @@ export interface RelayOptions {
   maxStreamedBytes: number;
   /** Through a trigger: Fn-Http-Status and Fn-Http-H-* are unwrapped. */
   gateway: boolean;
+  /** The caller asked HEAD (through a trigger): a length the function gave is the answer's, as in Fn. */
+  head?: boolean;
   /** Aborts the exchange (timeout, caller gone, container exited); its reason is kept. */
   signal: AbortSignal;
   /** Pass every answer on chunk by chunk as it comes, however short (no window). */
@@ -143,6 +145,7 @@ export function relayCall(
     let platformLog: Buffer | undefined;
     let streamError: string | undefined;
     let headers: Headers = {};
+    let declaredLength: number | undefined;
     let pending: Buffer[] = [];
     let size = 0;
     let streaming = false;
@@ -206,7 +209,7 @@ export function relayCall(
         // Lambda layer's X-Amz-Function-Error naming the error's type (believed from Kiln's
         // daemon only: any other function could send it).
         callerStatus = status;
-        if (status === 200) ({ status: callerStatus, headers } = toCallerResponse(raw as Headers, opts.gateway));
+        if (status === 200) ({ status: callerStatus, headers, declaredLength } = toCallerResponse(raw as Headers, opts.gateway));
         else {
           if (raw['content-type'] !== undefined) headers['content-type'] = raw['content-type'];
           const fe = opts.lambda === true ? raw['x-amz-function-error'] : undefined;
@@ -258,7 +261,9 @@ export function relayCall(
         else {
           // Headers and body in one write.
           const body = pending.length === 1 ? pending[0]! : Buffer.concat(pending, size);
-          res.writeHead(callerStatus, answerHeaders(callerStatus, headers, body, { sniff: opts.sniff === true, length: size }));
+          // A HEAD answer has no body: the length is the one the function said its GET would have.
+          const length = opts.head === true && size === 0 && declaredLength !== undefined ? declaredLength : size;
+          res.writeHead(callerStatus, answerHeaders(callerStatus, headers, body, { sniff: opts.sniff === true, length }));
           res.end(body);
           if (status !== 200 && opts.lambda === true) errorDoc = lambdaErrorOf(body);
         }

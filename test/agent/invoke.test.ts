@@ -238,7 +238,7 @@ describe('invoking functions', () => {
     assert.match(r.body.message, /did not become ready within 2000 ms/);
   });
 
-  test('a trigger is never detached, and its 204 and 304 answers carry no length', async () => {
+  test('a trigger is never detached; its 204 and 304 answers carry no length, its 5xx are the function\'s, a HEAD\'s length is the function\'s', async () => {
     const fn = await mkFn('gw-shapes');
     const trig = await call(t.srv.url, 'POST', '/v2/triggers', { name: 'gw-shapes', app_id: t.appId, fn_id: fn.id, type: 'http', source: '/shapes' });
     assert.equal(trig.status, 200);
@@ -268,8 +268,22 @@ describe('invoking functions', () => {
     // outcome (Fn records a call by the container's status).
     assert.equal((await shaped('404')).status, 404);
     assert.equal((await shaped('504')).status, 504);
+    // As Fn's gateway, a 5xx is the function's to give too: a 503 with its Retry-After, a 500.
+    const unavailable = await shaped('503', { 'Fn-Http-H-Retry-After': '30' });
+    assert.equal(unavailable.status, 503);
+    assert.equal(unavailable.headers.get('retry-after'), '30');
+    assert.equal((await shaped('500')).status, 500);
+    // A HEAD answer's length is the one the function gives (its GET's), as Go sends Fn's.
+    const head = await fetch(url, { method: 'HEAD', headers: { 'X-Tester': JSON.stringify({ raw: '', headers: { 'Fn-Http-H-Content-Length': '12345', 'Fn-Http-H-Content-Type': 'application/zip' } }) } });
+    assert.equal(head.status, 200);
+    assert.equal(head.headers.get('content-length'), '12345');
+    assert.equal(head.headers.get('content-type'), 'application/zip');
+    // A GET's length is its body's, whatever the function says.
+    const get = await fetch(url, { headers: { 'X-Tester': JSON.stringify({ raw: 'abc', headers: { 'Fn-Http-H-Content-Length': '12345' } }) } });
+    assert.equal(get.headers.get('content-length'), '3');
+    assert.equal(await get.text(), 'abc');
     const statuses = (await calls(fn.id)).map((c) => c.status);
-    assert.equal(statuses.length, 5);
+    assert.equal(statuses.length, 9);
     assert.deepEqual([...new Set(statuses)], ['success'], JSON.stringify(statuses));
   });
 

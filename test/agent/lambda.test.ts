@@ -536,6 +536,9 @@ describe('a Node runtime using fetch against the Runtime API', () => {
     assert.deepEqual(echo.queryStringParameters, { q: '1,2' });
     assert.deepEqual(echo.cookies, ['c1=v1', 'c2=v2']);
     assert.equal(echo.headers['x-one'], 'uno');
+    // As a function URL's: the caller's Host, which frameworks build the request's URL from.
+    assert.equal(echo.headers.host, new URL(s.srv.url).host);
+    assert.equal(echo.requestContext.domainName, new URL(s.srv.url).host);
     assert.equal(echo.requestContext.http.method, 'PUT');
     assert.equal(echo.body, 'hi there');
     assert.equal(echo.isBase64Encoded, false);

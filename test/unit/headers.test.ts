@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { IncomingHttpHeaders } from 'node:http';
 import { test } from 'node:test';
-import { deadlineFrom, FDK_HEAD_BYTES, headBytes, headerText, toCallerResponse, toContainerHeaders, type CallContext, type Headers } from '../../agent/headers.js';
+import { deadlineFrom, FDK_HEAD_BYTES, headBytes, headerText, toCallerResponse, toContainerHeaders, type CallContext, type CallerResponse, type Headers } from '../../agent/headers.js';
 
 const CALL_ID = '01J0000000000000000000CALL';
 const DEADLINE = '2024-01-02T03:04:05.678Z';
@@ -127,6 +127,36 @@ const containerCases: { name: string; incoming: IncomingHttpHeaders; ctx: CallCo
     expected: gatewayHeaders(0),
   },
   {
+    // Go keeps Host apart from a request's headers, so Fn wraps none for an http-stream fn.
+    name: 'gateway: Host is not wrapped for an http-stream fn',
+    incoming: { host: 'api.example.com' },
+    ctx: gatewayCtx,
+    bodyLength: 0,
+    expected: gatewayHeaders(0),
+  },
+  {
+    // A function URL event carries it; Connection may still name it, and then it goes.
+    name: 'gateway: a Lambda daemon gets the caller\'s Host wrapped, the other hop-by-hop headers not',
+    incoming: { ...hopByHop, host: 'api.example.com' },
+    ctx: { ...gatewayCtx, lambda: true },
+    bodyLength: 0,
+    expected: { 'Fn-Http-H-Host': 'api.example.com', ...gatewayHeaders(0) },
+  },
+  {
+    name: 'gateway: a Lambda daemon gets no Host a Connection header names',
+    incoming: { host: 'api.example.com', connection: 'host' },
+    ctx: { ...gatewayCtx, lambda: true },
+    bodyLength: 0,
+    expected: gatewayHeaders(0),
+  },
+  {
+    name: 'invoke: a Lambda daemon gets no Host outside a trigger',
+    incoming: { host: 'api.example.com' },
+    ctx: { ...invokeCtx, lambda: true },
+    bodyLength: 0,
+    expected: fnHeaders(0),
+  },
+  {
     name: 'gateway: each header is wrapped with its canonical name',
     incoming: { 'x-foo-bar': 'baz', accept: '*/*', 'user-agent': 'curl/8', 'www-authenticate': 'Basic', 'x-123-abc': '1' },
     ctx: gatewayCtx,
@@ -193,7 +223,7 @@ test('toContainerHeaders: does not modify its input', () => {
   assert.deepEqual(incoming, copy);
 });
 
-const callerCases: { name: string; container: Headers; gateway: boolean; expected: { status: number; headers: Headers } }[] = [
+const callerCases: { name: string; container: Headers; gateway: boolean; expected: CallerResponse }[] = [
   {
     name: 'not gateway: no headers gives 200 and none',
     container: {},
@@ -287,8 +317,8 @@ const callerCases: { name: string; container: Headers; gateway: boolean; expecte
     gateway: true,
     expected: { status: 499, headers: {} },
   },
-  // As Fn: 502 and 504 are the function's to give; any other 5xx is the server's, so 502.
-  ...([['500', 502], ['501', 502], ['502', 502], ['503', 502], ['504', 504], ['505', 502], ['599', 502]] as const).map(
+  // As Fn's gateway (fnStatus whenever the container answered under 400): 5xx included.
+  ...([['500', 500], ['501', 501], ['502', 502], ['503', 503], ['504', 504], ['505', 505], ['599', 599]] as const).map(
     ([sent, status]) => ({
       name: `gateway: a function's ${sent} gives ${status}`,
       container: { 'Fn-Http-Status': sent },
@@ -388,7 +418,20 @@ const callerCases: { name: string; container: Headers; gateway: boolean; expecte
       'Fn-Http-H-X-Keep': 'k',
     },
     gateway: true,
-    expected: { status: 200, headers: { 'x-keep': 'k' } },
+    // The length is no header of the answer's; it is said apart, for an answer to HEAD.
+    expected: { status: 200, headers: { 'x-keep': 'k' }, declaredLength: 5 },
+  },
+  ...(['-1', '1e3', ' ', '12a', '1234567890123456'] as const).map((sent) => ({
+    name: `gateway: a wrapped Content-Length of ${JSON.stringify(sent)} is no length`,
+    container: { 'Fn-Http-H-Content-Length': sent },
+    gateway: true,
+    expected: { status: 200, headers: {} },
+  })),
+  {
+    name: 'not gateway: a Content-Length is the connection\'s, never a declared length',
+    container: { 'Content-Length': '5', 'Fn-Http-H-Content-Length': '7' },
+    gateway: false,
+    expected: { status: 200, headers: { 'fn-http-h-content-length': '7' } },
   },
   {
     name: 'gateway: everything together',
