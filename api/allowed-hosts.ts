@@ -108,3 +108,15 @@ export function hostRefusal(
   if (isPublicPath(method, path, opts) || isAllowedHost(host, rules)) return undefined;
   return new HostNotAllowedError(host ?? '');
 }
+
+/**
+ * Whether a listen address (FN_HOST) is this machine's loopback only: 127.0.0.0/8, ::1 or
+ * localhost. Any other, 0.0.0.0 and :: above all, is reached from containers at their
+ * network's gateway address.
+ */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
+  if (/^::ffff:127\./.test(h)) return true;
+  return isIPv4(h) && h.startsWith('127.');
+}

@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config, LambdaCpus } from './config.js';
-import { hostRefusal, hostRules } from './allowed-hosts.js';
+import { hostRefusal, hostRules, isLoopbackHost } from './allowed-hosts.js';
 import { originForm, tokenCheck } from './auth.js';
 import { crossSiteRefusal } from './cross-site.js';
 import { pathOf } from './request-path.js';
@@ -289,6 +289,14 @@ export async function start(config: Config): Promise<Running> {
     { tokens: config.authTokens.length, invokesGuarded: authenticate !== undefined && config.authInvoke },
     authenticate ? 'authentication on: the API wants a bearer token (KILN_AUTH_TOKENS)' : 'authentication off: anyone who reaches this port can use the API, by localhost, an IP address or a name KILN_ALLOWED_HOSTS allows (set KILN_AUTH_TOKENS)',
   );
+  // A fn given a network reaches the host at its network's gateway address, so on an address
+  // other than loopback it reaches this API too, and without tokens could change any app's fns.
+  if (!authenticate && !isLoopbackHost(config.host) && a.allowedNetworks.length > 0) {
+    log.warn(
+      { host: config.host, networks: a.allowedNetworks },
+      `authentication off while fns may be given a network (${a.allowedNetworks.join(', ')}): such a fn reaches this API at its network's gateway address and could read and change every app and fn; set KILN_AUTH_TOKENS, or FN_HOST=127.0.0.1 when only this machine calls Kiln, or KILN_ALLOWED_NETWORKS= to give fns no network`,
+    );
+  }
 
   // The steps after the agent's: each done is progress too.
   let closedStepAt: number | undefined;

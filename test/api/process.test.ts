@@ -142,3 +142,32 @@ test('FN_* settings Kiln does not read are named in one warning at start-up', as
     await db.cleanup();
   }
 });
+
+test('without tokens, on an address fns given a network reach (not loopback), a warning says so at start-up', async () => {
+  const db = await sqliteDb();
+  const started: ServerProcess[] = [];
+  /** The start-up's authentication lines, once the second of them (after the listening line) is out. */
+  const authLines = async (env: Record<string, string>): Promise<Array<{ level: number; msg: string }>> => {
+    const srv = await spawnServer({ FN_DB_URL: db.url, KILN_NODE_ID: uniqueNodeId(), ...env });
+    started.push(srv);
+    for (let i = 0; i < 100 && !/authentication (on|off)/.test(srv.output()); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(await srv.stop(), 0);
+    return srv.output().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { level: number; msg: string })
+      .filter((l) => /^authentication/.test(l.msg));
+  };
+  try {
+    const open = await authLines({ FN_HOST: '0.0.0.0' });
+    const warned = open.filter((l) => l.level === 40);
+    assert.equal(warned.length, 1, JSON.stringify(open));
+    assert.match(warned[0]!.msg, /fns may be given a network \(bridge\): such a fn reaches this API at its network's gateway address .*set KILN_AUTH_TOKENS, or FN_HOST=127\.0\.0\.1/);
+    const quiet: Array<Record<string, string>> = [{ FN_HOST: '127.0.0.1' }, { FN_HOST: '0.0.0.0', KILN_AUTH_TOKENS: 'a-token-of-16-chars-or-more' }, { FN_HOST: '0.0.0.0', KILN_ALLOWED_NETWORKS: '' }];
+    for (const env of quiet) {
+      const lines = await authLines(env);
+      assert.equal(lines.length, 1, JSON.stringify(env));
+      assert.equal(lines[0]!.level, 30, `${JSON.stringify(env)}: info only`);
+    }
+  } finally {
+    for (const srv of started) await srv.stop('SIGKILL');
+    await db.cleanup();
+  }
+});

@@ -1,7 +1,7 @@
 // Without tokens, which Host names Kiln answers (api/allowed-hosts.ts, DNS rebinding).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { allowedHostEntry, hostRefusal, hostRules, HostNotAllowedError, isAllowedHost } from '../../api/allowed-hosts.js';
+import { allowedHostEntry, hostRefusal, hostRules, HostNotAllowedError, isAllowedHost, isLoopbackHost } from '../../api/allowed-hosts.js';
 import { toHttpError, toLambdaError } from '../../api/errors.js';
 
 const rules = hostRules(['kiln.lan', '.corp.example', 'kiln_1'], 'Build-Box.local', 'https://fn.example.com:8443/base');
@@ -110,3 +110,12 @@ test('a huge Host is cut short in the message', () => {
   const err = new HostNotAllowedError('a'.repeat(10_000));
   assert.ok(err.message.length < 800, String(err.message.length));
 });
+
+const loopbackCases: Array<[string, boolean]> = [
+  ['127.0.0.1', true], ['127.1.2.3', true], ['localhost', true], ['LOCALHOST', true], ['::1', true], ['[::1]', true],
+  ['::ffff:127.0.0.1', true], ['0.0.0.0', false], ['::', false], ['10.0.0.5', false], ['172.17.0.1', false],
+  ['kiln.lan', false], ['127.example.com', false], ['', false],
+];
+for (const [host, loopback] of loopbackCases) {
+  test(`isLoopbackHost(${JSON.stringify(host)}) is ${loopback}`, () => assert.equal(isLoopbackHost(host), loopback));
+}
