@@ -54,6 +54,8 @@ type Stream = 'stdout' | 'stderr';
 export class CallLogs {
   /** stdout bytes received so far: the daemon counts the same bytes. */
   private received = 0;
+  /** Chunks of output received so far, on either stream: whether output is still coming. */
+  arrivals = 0;
   /** The kept calls, oldest first; the newest may be running. */
   private readonly calls: CallSegment[] = [];
   private running: CallSegment | undefined;
@@ -125,6 +127,7 @@ export class CallLogs {
   }
 
   write(chunk: Buffer, stream: Stream): void {
+    this.arrivals++;
     if (this.framed) return this.writeFramed(chunk, this.framed[stream]);
     let at: number | undefined;
     if (stream === 'stdout') {

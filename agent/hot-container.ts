@@ -98,6 +98,11 @@ export interface CallDone {
   stats: Stat[];
 }
 
+/** How long a due freeze waits for a container's output to stop coming, at most. */
+export const FREEZE_OUTPUT_WAIT_MS = 2000;
+/** How often it looks again while the output comes (or the freeze delay, if longer). */
+const FREEZE_OUTPUT_STEP_MS = 20;
+
 /**
  * A start-up's output in its error message: its end says why it failed, its head often where
  * (node prints the file and line, then the stack), so a long one keeps both; the whole of it is
@@ -313,12 +318,24 @@ export class HotContainer {
       this.freezing.catch((err: unknown) => this.deps.freezeFailed?.('pause', this.spec.id, err));
     };
     if (this.deps.freezeIdleMs >= 0 && !this.thawed) {
-      // Lambda extensions may still be working after the answer: freeze only once the daemon
-      // says every party is parked. Asked when the freeze is due, so back-to-back calls never pay for it.
-      this.freezeTimer = setTimeout(() => {
-        if (!this.spec.lambda) freeze();
-        else if (this.state === 'idle' && park === this.parks) void this.daemonIdle(park).then(freeze);
-      }, this.deps.freezeIdleMs);
+      // Output still coming when the freeze is due (a function's pipe backlog after a burst) is
+      // waited out first, for at most FREEZE_OUTPUT_WAIT_MS: paused, the container would keep the
+      // rest in its pipes and hand it, megabytes of it, to the calls that thaw it later.
+      const outputWaitEnd = performance.now() + FREEZE_OUTPUT_WAIT_MS;
+      let seen = this.logs.arrivals;
+      const due = (delayMs: number): void => {
+        this.freezeTimer = setTimeout(() => {
+          if (this.logs.arrivals !== seen && performance.now() < outputWaitEnd) {
+            seen = this.logs.arrivals;
+            return due(Math.max(this.deps.freezeIdleMs, FREEZE_OUTPUT_STEP_MS));
+          }
+          // Lambda extensions may still be working after the answer: freeze only once the daemon
+          // says every party is parked. Asked when the freeze is due, so back-to-back calls never pay for it.
+          if (!this.spec.lambda) freeze();
+          else if (this.state === 'idle' && park === this.parks) void this.daemonIdle(park).then(freeze);
+        }, delayMs);
+      };
+      due(this.deps.freezeIdleMs);
     }
     if (!this.spec.lambda) {
       this.idleTimer = setTimeout(onIdleTimeout, this.spec.idleTimeoutMs);

@@ -204,6 +204,25 @@ describe('invoking functions', () => {
     assert.equal((await nodeContainers(t.docker, t.srv.nodeId)).filter((c) => c.Labels['io.kiln.fn_id'] === fn.id).length, 1, 'one container served both');
   });
 
+  test("a burst of output the function is still writing when the freeze is due stays its call's: the next call's log has none of it", async () => {
+    const fn = await mkFn('flood-log');
+    const logOf = async (id: string): Promise<string> => {
+      await t.srv.agent.flushRecords();
+      return String((await call(t.srv.url, 'GET', `/v2/fns/${fn.id}/calls/${id}/log`)).body.log);
+    };
+    // 8 MiB queued in Node before the answer: most of it reaches the pipe after the answer. Paused
+    // 50 ms after it, the container kept the rest and gave a later call 1 MiB of it.
+    const flood = await invoke(fn.id, { floodMb: 8 });
+    assert.equal(flood.status, 200);
+    await sleep(2500);
+    const next = await invoke(fn.id, { log: 'the next call' });
+    assert.equal(next.status, 200);
+    const nextLog = await logOf(next.headers.get('fn-call-id')!);
+    assert.match(nextLog, /the next call/);
+    assert.doesNotMatch(nextLog, /fff/, `${nextLog.length} characters, ${nextLog.slice(0, 200)}`);
+    assert.match(await logOf(flood.headers.get('fn-call-id')!), /^f{1023}\n/);
+  });
+
   test('a call past its timeout gets 504, its container is killed, the next call works', async () => {
     const fn = await mkFn('slow', { timeout: 1 });
     const first = await invoke(fn.id, {});
