@@ -22,7 +22,7 @@ import { logFrameEnv } from './log-frames.js';
 import { engineSyslogAddress, syslogUrlProblem } from './syslog-url.js';
 import { removeOwnSocketDirs, removeSocketDirs } from './iofs-base.js';
 import { LeastUsed } from './least-used.js';
-import { LAMBDA_EXTRA_HOSTS, lambdaEnv, withoutDaemonSettings, type LambdaRuntime } from './lambda.js';
+import { LAMBDA_EXTRA_HOSTS, LAMBDA_MIN_LIMITS, lambdaEnv, withoutDaemonSettings, type LambdaRuntime } from './lambda.js';
 import { ResourceTracker, type Capacity } from './resources.js';
 import { SlotPool } from './slot-pool.js';
 import { slotKey } from './slot-key.js';
@@ -516,7 +516,7 @@ export class Agent {
           ...cSpec,
           env: { ...withoutDaemonSettings(cSpec.env), ...lambdaEnv(spec.app, spec.fn, image, this.cfg.maxResponseBytes) },
           readOnlyBinds: { ...cSpec.readOnlyBinds, [rt.hostDir]: rt.mount },
-          lambda: { entrypoint: rt.command, extraHosts: LAMBDA_EXTRA_HOSTS },
+          lambda: { entrypoint: rt.command, extraHosts: LAMBDA_EXTRA_HOSTS, minLimits: LAMBDA_MIN_LIMITS },
         }),
         (err: unknown) => {
           lambdaSpec = undefined; // the image may appear later

@@ -30,7 +30,7 @@ export interface ContainerSpec {
   /** Bound at /etc/hosts when the container has no network (the engine then writes none). */
   hostsFile?: string;
   /** Runs Kiln's Lambda daemon: freeze only once it is idle, retire through its SHUTDOWN. */
-  lambda?: { entrypoint: string[]; extraHosts: string[] };
+  lambda?: { entrypoint: string[]; extraHosts: string[]; minLimits: NonNullable<ContainerTask['minLimits']> };
   /** Where the engine also sends the container's output (the app's syslog_url). */
   syslog?: ContainerTask['syslog'];
 }
@@ -214,7 +214,7 @@ export class HotContainer {
         udsPath: dir.path,
         ...(spec.network !== undefined && { network: spec.network }),
         ...(spec.readOnlyBinds !== undefined && { readOnlyBinds: spec.readOnlyBinds }),
-        ...(spec.lambda && { entrypoint: spec.lambda.entrypoint, extraHosts: spec.lambda.extraHosts }),
+        ...(spec.lambda && { entrypoint: spec.lambda.entrypoint, extraHosts: spec.lambda.extraHosts, minLimits: spec.lambda.minLimits }),
         ...(spec.hostsFile !== undefined && { hostsFile: spec.hostsFile }),
         ...(spec.syslog && { syslog: spec.syslog }),
         logger: { stdout: { write: (b) => logs.write(b, 'stdout') }, stderr: { write: (b) => logs.write(b, 'stderr') } },

@@ -30,6 +30,13 @@ export const LAMBDA_INIT_TIMEOUT_MS = 10_000;
  */
 export const LAMBDA_BOOT_ALLOWANCE_MS = LAMBDA_INIT_TIMEOUT_MS + LAMBDA_SHUTDOWN_WAIT_MS;
 
+/**
+ * Lambda's quotas of processes/threads and of file descriptors (1,024 each): a Lambda container
+ * gets at least these, not FN_MAX_PIDS and FN_MAX_OPEN_FILES (50 and 350), which Kiln's own
+ * daemon (about 11 threads) and a runtime with its extensions (up to 10) would outgrow.
+ */
+export const LAMBDA_MIN_LIMITS = { pids: 1024, openFiles: 1024 } as const;
+
 /** `sandbox.localdomain` is where telemetry subscribers listen: the container's own loopback. */
 export const LAMBDA_EXTRA_HOSTS = ['sandbox.localdomain:127.0.0.1', 'sandbox:127.0.0.1'];
 

@@ -60,6 +60,11 @@ export interface ContainerTask {
   extraHosts?: string[];
   /** A file holding those lines (and localhost): /etc/hosts of a container without a network. */
   hostsFile?: string;
+  /**
+   * Floors under the driver's pids and open-files limits (a Lambda sandbox's quotas): a higher
+   * setting of the operator's stays, and so does 0 (no limit).
+   */
+  minLimits?: { pids: number; openFiles: number };
   /** stdout and stderr of the container. */
   logger: { stdout: LogSink; stderr: LogSink };
   /**

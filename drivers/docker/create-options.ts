@@ -102,8 +102,13 @@ export function coverImageVolumes(opts: Docker.ContainerCreateOptions, volumes: 
   return { ...opts, HostConfig: { ...hostConfig, Tmpfs: tmpfs } };
 }
 
+/** A limit raised to the task's floor; 0 (no limit) stays no limit. */
+const atLeast = (limit: number, floor = 0): number => (limit === 0 ? 0 : Math.max(limit, floor));
+
 export function createOptions(task: ContainerTask, limits: DockerLimits): Docker.ContainerCreateOptions {
   const memory = task.memoryMb * MiB;
+  const pids = atLeast(limits.pids, task.minLimits?.pids);
+  const openFiles = atLeast(limits.openFiles, task.minLimits?.openFiles);
   const tmpfsMb = task.tmpfsMb > 0 ? task.tmpfsMb : limits.defaultTmpfsMb;
   const binds = [`${task.udsPath}:${IOFS_MOUNT}`];
   for (const [host, inside] of Object.entries(task.readOnlyBinds ?? {})) binds.push(`${host}:${inside}:ro`);
@@ -121,10 +126,10 @@ export function createOptions(task: ContainerTask, limits: DockerLimits): Docker
     Memory: memory,
     MemorySwap: memory,
     // 0: no limit of Kiln's (the engine's default), as Fn's driver leaves it.
-    ...(limits.pids > 0 && { PidsLimit: limits.pids }),
+    ...(pids > 0 && { PidsLimit: pids }),
     // Docker's names (Fn's driver spells the last one `msqueue`, which runc does not know).
     Ulimits: ulimits([
-      ['nofile', limits.openFiles],
+      ['nofile', openFiles],
       ['memlock', limits.lockedMemory],
       ['sigpending', limits.pendingSignals],
       ['msgqueue', limits.messageQueue],

@@ -12,10 +12,10 @@ import { readProgress } from '../../images/progress.js';
 import { ensureShellBaseImage } from '../../images/shell-image.js';
 import { buildFixtureTag, hashTree, projectRoot, sharedBuilds } from './images.js';
 
-export type LambdaFixture = 'blog-demo' | 'node-runtime' | 'node-hello' | 'shell-entrypoint' | 'node-ric';
+export type LambdaFixture = 'blog-demo' | 'node-runtime' | 'node-hello' | 'shell-entrypoint' | 'node-ric' | 'shell-hog';
 
 const BASE: Record<LambdaFixture, 'shell' | 'node'> = {
-  'blog-demo': 'shell', 'node-runtime': 'node', 'node-hello': 'node', 'shell-entrypoint': 'shell', 'node-ric': 'node',
+  'blog-demo': 'shell', 'node-runtime': 'node', 'node-hello': 'node', 'shell-entrypoint': 'shell', 'node-ric': 'node', 'shell-hog': 'shell',
 };
 /** Extra Dockerfile lines: images whose own entrypoint is the runtime, like AWS base images. */
 const EXTRA: Partial<Record<LambdaFixture, string>> = {

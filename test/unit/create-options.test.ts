@@ -142,6 +142,27 @@ test('a pids limit of 0 is not set at all (the engine\'s default applies), as Fn
   assert.equal('PidsLimit' in hc(makeTask(), { ...limits, pids: 0 }), false);
 });
 
+// A Lambda sandbox's floors (1,024 processes/threads and open files): raise a lower setting, keep
+// a higher one, and leave 0 (no limit) alone.
+const floorCases: { name: string; pids: number; openFiles: number; wantPids: number | undefined; wantFiles: number | undefined }[] = [
+  { name: "Fn's defaults are raised to the floor", pids: 50, openFiles: 350, wantPids: 1024, wantFiles: 1024 },
+  { name: "an operator's higher setting stays", pids: 4096, openFiles: 65536, wantPids: 4096, wantFiles: 65536 },
+  { name: '0 (no limit) stays no limit', pids: 0, openFiles: 0, wantPids: undefined, wantFiles: undefined },
+];
+for (const c of floorCases) {
+  test(`minLimits: ${c.name}`, () => {
+    const h = hc(makeTask({ minLimits: { pids: 1024, openFiles: 1024 } }), { ...limits, pids: c.pids, openFiles: c.openFiles });
+    assert.equal(h.PidsLimit, c.wantPids);
+    assert.deepEqual(h.Ulimits?.find((u) => u.Name === 'nofile'), c.wantFiles === undefined ? undefined : { Name: 'nofile', Soft: c.wantFiles, Hard: c.wantFiles });
+  });
+}
+
+test('without minLimits (http-stream) the settings apply as they are', () => {
+  const h = hc(makeTask(), { ...limits, pids: 50, openFiles: 350 });
+  assert.equal(h.PidsLimit, 50);
+  assert.deepEqual(h.Ulimits?.[0], { Name: 'nofile', Soft: 350, Hard: 350 });
+});
+
 // A ulimit of 0 is not set at all (the engine's default applies), as Fn's driver does.
 const ulimitCases: { name: string; over: Partial<DockerLimits>; want: { Name: string; Soft: number; Hard: number }[] }[] = [
   {
