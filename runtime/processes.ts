@@ -1,6 +1,7 @@
 // Starts the runtime and the extensions in process groups of their own, forwards their
 // output line by line, reports their exits, and signals whole groups.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { LineSplitter } from './line-splitter.js';
 
@@ -117,7 +118,28 @@ export class Managed {
 
 export class SpawnError extends Error {
   constructor(readonly spec: ProcessSpec, readonly code: string | undefined, message: string) {
-    super(message);
+    super(code === 'EAGAIN' ? `${message}: ${PROCESS_LIMIT_HINT}` : message);
+  }
+}
+
+/**
+ * What a spawn's EAGAIN means in a sandbox: the pids limit (which counts threads) is reached, not
+ * a bad entrypoint, though the error type stays the service's.
+ */
+export const PROCESS_LIMIT_HINT = "the sandbox's process limit is reached (processes and threads, its pids.max)";
+
+/**
+ * The kernel's most likely choice when the sandbox runs out of memory (oom_score_adj 1000, which
+ * what it starts inherits): the function's processes, not the daemon (left at 0), which holds
+ * the Runtime API and writes the call's END and REPORT, as the service's, outside the sandbox,
+ * always does. Raising it needs no privilege; spawn returns once the child has exec'd, so only
+ * what the child forks in its first moments keeps 0. Off Linux, or refused: as it was.
+ */
+export function preferOomVictim(pid: number): void {
+  try {
+    writeFileSync(`/proc/${pid}/oom_score_adj`, '1000');
+  } catch {
+    // Gone already, or no procfs.
   }
 }
 
@@ -137,6 +159,7 @@ export function start(spec: ProcessSpec, hooks: SupervisorHooks): Promise<Manage
       reject(new SpawnError(spec, e.code, e.message));
       return;
     }
+    if (child.pid !== undefined) preferOomVictim(child.pid);
     child.once('error', (err: NodeJS.ErrnoException) => reject(new SpawnError(spec, err.code, err.message)));
     child.once('spawn', () => resolve(new Managed(spec, child, hooks)));
   });
