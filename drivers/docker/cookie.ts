@@ -195,11 +195,15 @@ export class DockerCookie implements Cookie {
     });
     const outcome = await Promise.race([exited.then((r) => r.StatusCode, () => -1), aborted]);
     if (outcome === 'aborted') return { status: 'cancelled', error: new Error('cancelled') };
+    // OOMKilled stays set for the container's life once any process in it was OOM-killed (a child
+    // the function went on without): only an exit by SIGKILL (137) can be the kernel's, as Fn's driver reads it.
     let oomKilled = false;
-    try {
-      oomKilled = (await this.c.inspect()).State?.OOMKilled === true;
-    } catch {
-      // Removed already: the exit code is all there is.
+    if (outcome === 137) {
+      try {
+        oomKilled = (await this.c.inspect()).State?.OOMKilled === true;
+      } catch {
+        // Removed already: the exit code is all there is.
+      }
     }
     if (oomKilled) {
       return { status: 'error', exitCode: outcome, oomKilled, error: new Error('container ran out of memory') };

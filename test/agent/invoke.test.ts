@@ -419,6 +419,19 @@ describe('invoking functions', () => {
     assert.match(rec?.error ?? '', /out of memory/);
   });
 
+  // Docker's OOMKilled stays set for the container's life once any process in it was killed so.
+  test('a crash after a child of the function was OOM-killed is a crash (exit code 1), not out of memory', async () => {
+    const fn = await mkFn('oom-child', { memory: 128 });
+    const first = await invoke(fn.id, { childAllocMb: 300 });
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    assert.deepEqual(first.body, { child: 'SIGKILL' });
+    const r = await invoke(fn.id, { crash: true });
+    assert.equal(r.status, 502);
+    assert.equal(r.body.message, 'error receiving function response: container exited with code 1');
+    const rec = (await calls(fn.id)).find((c) => c.id === r.headers.get('fn-call-id'));
+    assert.equal(rec?.error, 'error receiving function response: container exited with code 1');
+  });
+
   test('an interim 103 Early Hints before the answer is skipped: the caller gets the answer, the container stays', async () => {
     const fn = await mkFn('hints');
     const first = await invoke(fn.id, { earlyHints: true });
