@@ -30,6 +30,15 @@ export class ContainerConfigError extends DriverError {
   }
 }
 
+/** The engine refused to create the container as configured (say, memory under its minimum). */
+export class ContainerRefusedError extends ContainerConfigError {
+  constructor(memoryMb: number, detail: string, options?: { cause?: unknown }) {
+    const memory = /memory/i.test(detail) ? ` (the fn's memory is ${memoryMb} MB)` : '';
+    super(`container failed to start: the container engine refused its configuration: ${detail}${memory}`, options);
+    this.name = 'ContainerRefusedError';
+  }
+}
+
 /** The log destination (the app's syslog_url) failed. */
 export class LogDestinationError extends ContainerConfigError {
   constructor(detail: string, options?: { cause?: unknown }) {

@@ -2,7 +2,7 @@
 import type Docker from 'dockerode';
 import type { Readable } from 'node:stream';
 import type { Cookie, ContainerTask, RunResult, WaitResult } from '../contract.js';
-import { DriverError, LogDestinationError, NetworkNotFoundError } from '../errors.js';
+import { ContainerRefusedError, DriverError, LogDestinationError, NetworkNotFoundError } from '../errors.js';
 import { coverImageVolumes } from './create-options.js';
 import { ENGINE_CALL_MS, engineCall, PAUSE_MS } from './engine-call.js';
 import { toStat, type DockerStatsJson } from './stats.js';
@@ -73,6 +73,9 @@ export class DockerCookie implements Cookie {
       if (this.task.syslog && status === 400 && syslogRefusal((err as Error).message, this.task.syslog.url)) {
         throw new LogDestinationError((err as Error).message.replace(/^\(HTTP code 400\) bad parameter - /, '').trim(), { cause: err });
       }
+      // Any other 400 is the engine refusing the container as the fn configures it (memory under
+      // its 6 MB minimum): permanent, not a busy engine to try again later.
+      if (status === 400) throw new ContainerRefusedError(this.task.memoryMb, (err as Error).message.replace(/^\(HTTP code 400\) [^-]*- /, '').trim(), { cause: err });
       throw new DriverError(`creating container for ${this.task.image}: ${(err as Error).message}`, { cause: err });
     }
   }

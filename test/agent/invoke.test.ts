@@ -419,6 +419,23 @@ describe('invoking functions', () => {
     assert.match(rec?.error ?? '', /out of memory/);
   });
 
+  // Fn takes any memory from 1 MB; the engine starts nothing under its minimum (Docker's 6 MB).
+  test('a memory the engine refuses (5 MB): the fn reads as stored, each call is a 502 without Retry-After naming it', async () => {
+    const fn = await mkFn('tiny', { memory: 5 });
+    const read = await call(t.srv.url, 'GET', `/v2/fns/${fn.id}`);
+    assert.equal(read.status, 200);
+    assert.equal(read.body.memory, 5);
+    for (let i = 0; i < 2; i++) {
+      const r = await invoke(fn.id, {});
+      assert.equal(r.status, 502, JSON.stringify(r.body));
+      assert.equal(r.headers.get('retry-after'), null);
+      assert.match(r.body.message, /^container failed to start: the container engine refused its configuration: .*memory.* \(the fn's memory is 5 MB\)$/i);
+      const rec = (await calls(fn.id)).find((c) => c.id === r.headers.get('fn-call-id'));
+      assert.equal(rec?.error, r.body.message);
+    }
+    assert.deepEqual((await nodeContainers(t.docker, t.srv.nodeId)).filter((c) => c.Labels[FN_LABEL] === fn.id), [], 'no container left');
+  });
+
   // Docker's OOMKilled stays set for the container's life once any process in it was killed so.
   test('a crash after a child of the function was OOM-killed is a crash (exit code 1), not out of memory', async () => {
     const fn = await mkFn('oom-child', { memory: 128 });
