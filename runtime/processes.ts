@@ -1,7 +1,7 @@
 // Starts the runtime and the extensions in process groups of their own, forwards their
 // output line by line, reports their exits, and signals whole groups.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { LineSplitter } from './line-splitter.js';
 
@@ -128,18 +128,36 @@ export class SpawnError extends Error {
  */
 export const PROCESS_LIMIT_HINT = "the sandbox's process limit is reached (processes and threads, its pids.max)";
 
+const OWN_OOM_SCORE = '/proc/self/oom_score_adj';
+
 /**
- * The kernel's most likely choice when the sandbox runs out of memory (oom_score_adj 1000, which
- * what it starts inherits): the function's processes, not the daemon (left at 0), which holds
- * the Runtime API and writes the call's END and REPORT, as the service's, outside the sandbox,
- * always does. Raising it needs no privilege; spawn returns once the child has exec'd, so only
- * what the child forks in its first moments keeps 0. Off Linux, or refused: as it was.
+ * Runs `spawn` with the daemon's own oom_score_adj raised to 1000, which the child inherits at
+ * its fork, so it and everything it starts are the kernel's first choice when the sandbox runs
+ * out of memory, not the daemon, which holds the Runtime API and writes the call's END and
+ * REPORT (as the service's, outside the sandbox, always does). Set before the fork: written
+ * after, it raced a runtime that forks at once. Raising needs no privilege, and going back down
+ * to a value the process had is always allowed (the floor is the last one a privileged process
+ * set). Off Linux, or refused: spawned as it was.
  */
-export function preferOomVictim(pid: number): void {
+export function spawnAsOomVictim<T>(spawnIt: () => T): T {
+  let own: string | undefined;
   try {
-    writeFileSync(`/proc/${pid}/oom_score_adj`, '1000');
+    own = readFileSync(OWN_OOM_SCORE, 'utf8').trim();
+    if (own !== '1000') writeFileSync(OWN_OOM_SCORE, '1000');
+    else own = undefined;
   } catch {
-    // Gone already, or no procfs.
+    own = undefined; // no procfs, or refused: nothing to put back
+  }
+  try {
+    return spawnIt();
+  } finally {
+    if (own !== undefined) {
+      try {
+        writeFileSync(OWN_OOM_SCORE, own);
+      } catch {
+        // Cannot happen (a value it had); the daemon would stay a likelier victim, as its children.
+      }
+    }
   }
 }
 
@@ -148,18 +166,17 @@ export function start(spec: ProcessSpec, hooks: SupervisorHooks): Promise<Manage
   return new Promise((resolve, reject) => {
     let child: ChildProcess;
     try {
-      child = spawn(spec.command, spec.args, {
+      child = spawnAsOomVictim(() => spawn(spec.command, spec.args, {
         cwd: spec.cwd,
         env: spec.env,
         detached: true,
         stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      }));
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       reject(new SpawnError(spec, e.code, e.message));
       return;
     }
-    if (child.pid !== undefined) preferOomVictim(child.pid);
     child.once('error', (err: NodeJS.ErrnoException) => reject(new SpawnError(spec, err.code, err.message)));
     child.once('spawn', () => resolve(new Managed(spec, child, hooks)));
   });
