@@ -772,7 +772,7 @@ export class Agent {
     this.progressed();
     // Calls cut by the sweep record their end; give them a moment, then write everything.
     await this.untilIdle(2000);
-    await this.recorder.flush();
+    await this.recorder.stop();
     this.progressed();
   }
 

@@ -182,6 +182,8 @@ async function pageByName<T extends { name: string; id: string }>(
   return page_;
 }
 
+const MYSQL_CLIENTS: ReadonlySet<string> = new Set(['mysql2', 'mysql']);
+
 export class SqlStore implements Store {
   /** SQLite only: writes retried, off the event loop, while another process holds the lock. */
   private readonly sqliteWrites: SqliteWrites | undefined;
@@ -457,20 +459,27 @@ export class SqlStore implements Store {
     await this.write(() => this.db('calls').insert(fromCall(call)));
   }
 
-  async insertCalls(records: readonly { call: Call; log: string }[]): Promise<void> {
+  async insertCalls(records: readonly { call: Call; log: string }[], opts: { again?: boolean } = {}): Promise<void> {
     if (records.length === 0) return;
     const logs = records.filter((r) => r.log !== '').map((r) => ({ call_id: r.call.id, fn_id: r.call.fn_id, log: storableText(r.log) }));
-    if (this.sqliteCalls) return this.sqliteCalls.write(records.map((r) => fromCall(r.call)), logs);
+    if (this.sqliteCalls && !opts.again) return this.sqliteCalls.write(records.map((r) => fromCall(r.call)), logs);
     const calls = records.map((r) => fromCall(r.call));
-    await this.db.transaction(async (tx) => {
+    // Written again: a call stored by the first try is kept as it is. MySQL's INSERT IGNORE would
+    // also turn a value its column cannot hold into a warning and a cut value, so there a no-op update.
+    const insert = (tx: Knex.Transaction, chunk: CallRow[]) => {
+      const q = tx('calls').insert(chunk);
+      if (!opts.again) return q;
+      return MYSQL_CLIENTS.has(String(this.db.client.config.client)) ? q.onConflict('id').merge(['id']) : q.onConflict('id').ignore();
+    };
+    await this.write(() => this.db.transaction(async (tx) => {
       // Chunks keep each statement under bound-variable limits and MySQL's packet size.
       for (const chunk of chunks(calls, 100, STATEMENT_BYTES, (c) => textBytes(c.stats, c.error))) {
-        await tx('calls').insert(chunk);
+        await insert(tx, chunk);
       }
       for (const chunk of chunks(logs, 300, STATEMENT_BYTES, (l) => textBytes(l.log))) {
         await tx('call_logs').insert(chunk).onConflict('call_id').merge();
       }
-    });
+    }));
   }
 
   async updateCall(call: Call): Promise<void> {

@@ -142,8 +142,12 @@ export interface TriggerStore {
 
 export interface CallStore {
   insertCall(call: Call): Promise<void>;
-  /** Many finished calls with their logs ('' for none), in one transaction. */
-  insertCalls(records: readonly { call: Call; log: string }[]): Promise<void>;
+  /**
+   * Many finished calls with their logs ('' for none), in one transaction. `again`: the records
+   * were written before by a write that failed without an answer (it may have committed), so a
+   * call whose id is stored already is skipped rather than refusing the batch.
+   */
+  insertCalls(records: readonly { call: Call; log: string }[], opts?: { again?: boolean }): Promise<void>;
   updateCall(call: Call): Promise<void>;
   getCall(fnId: string, callId: string): Promise<Call>;
   /** Newest first; `after` is a call id; `createdAfter`/`createdBefore` (RFC 3339, as created_at) bound created_at, both strict. */

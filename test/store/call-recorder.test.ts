@@ -1,4 +1,5 @@
-// The call recorder on every backend: a batch with a row the database refuses loses only that row.
+// The call recorder on every backend: a batch with a row the database refuses loses only that row;
+// calls finished while the database does not answer are held and written once it answers, once each.
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, test } from 'node:test';
@@ -10,6 +11,7 @@ import { SqlStore } from '../../store/sql-store.js';
 import { DatabaseTimeoutError } from '../../store/errors.js';
 import type { Call, CallStore } from '../../store/types.js';
 import { backends } from '../helpers/db.js';
+import { partitionable } from '../helpers/partition.js';
 
 const newId = idFactory();
 
@@ -59,10 +61,89 @@ for (const backend of backends) {
         await db.cleanup();
       }
     });
+
+    test('a batch whose write failed without an answer but was committed is written again without a refusal or a second row', async () => {
+      const db = await backend.create();
+      const real = new SqlStore(await openKnex(db.url));
+      let lose = true;
+      // The commit's answer lost: the rows are in, the recorder is told the database timed out.
+      const store = Object.assign(Object.create(real) as SqlStore, {
+        async insertCalls(records: readonly { call: Call; log: string }[], opts?: { again?: boolean }): Promise<void> {
+          await real.insertCalls(records, opts);
+          if (lose) {
+            lose = false;
+            throw new DatabaseTimeoutError(50);
+          }
+        },
+      });
+      try {
+        const fnId = newId();
+        const { log, lines } = capturedLog();
+        const recorder = new CallRecorder(store, log, { retryMinMs: 20 });
+        const first = call(fnId);
+        recorder.record({ call: first, log: 'first' });
+        await recorder.flush();
+        // Joins the held one while the recorder waits to write it again.
+        const second = call(fnId);
+        recorder.record({ call: second, log: 'second' });
+        await new Promise((r) => setTimeout(r, 100));
+        await recorder.flush();
+        assert.deepEqual(await real.getCall(fnId, first.id), first);
+        assert.deepEqual(await real.getCall(fnId, second.id), second);
+        assert.equal(await real.getLog(fnId, second.id), 'second');
+        assert.deepEqual((await real.listCalls({ fnId, perPage: 10 })).items.map((c) => c.id).sort(), [first.id, second.id].sort());
+        assert.deepEqual(lines().filter((l) => Number(l.level) >= 50), [], 'nothing refused, nothing lost');
+      } finally {
+        await real.close();
+        await db.cleanup();
+      }
+    });
+
+    if (backend.name !== 'sqlite') {
+      test('calls finished while the database does not answer are held and written once it answers', { timeout: 60_000 }, async () => {
+        const db = await backend.create();
+        const partition = await partitionable(db.url);
+        const store = new SqlStore(await openKnex(partition.urlFor(db.url), { timeoutMs: 500 }));
+        try {
+          const fnId = newId();
+          const { log, lines } = capturedLog();
+          const recorder = new CallRecorder(store, log, { retryMinMs: 100, retryMaxMs: 200 });
+          partition.cut();
+          const during = [call(fnId), call(fnId)];
+          for (const c of during) recorder.record({ call: c, log: `log of ${c.id}` });
+          await recorder.flush();
+          const late = call(fnId);
+          recorder.record({ call: late, log: 'late' });
+          await new Promise((r) => setTimeout(r, 700)); // tried again, and again not answered
+          partition.heal();
+          const stored = async (): Promise<boolean> => {
+            try {
+              await store.getCall(fnId, late.id);
+              return true;
+            } catch {
+              return false;
+            }
+          };
+          for (const until = Date.now() + 20_000; !(await stored()) && Date.now() < until;) await new Promise((r) => setTimeout(r, 100));
+          await recorder.flush();
+          for (const c of [...during, late]) assert.deepEqual(await store.getCall(fnId, c.id), c);
+          assert.equal(await store.getLog(fnId, during[0]!.id), `log of ${during[0]!.id}`);
+          assert.equal((await store.listCalls({ fnId, perPage: 10 })).items.length, 3);
+          assert.deepEqual(lines().filter((l) => Number(l.level) >= 50), [], 'no call lost');
+          const warned = lines().filter((l) => l.level === 40);
+          assert.equal(warned.length, 1, 'one line when the outage began');
+          assert.match(String(warned[0]!.msg), /held/);
+        } finally {
+          await store.close();
+          await partition.close();
+          await db.cleanup();
+        }
+      });
+    }
   });
 }
 
-test('a batch the database does not answer is not written again row by row: one wait, one line naming its calls', async () => {
+test('a batch the database does not answer is not written again row by row: one wait, held, and at shutdown one line naming its calls', async () => {
   let inserts = 0;
   const store = {
     async insertCalls(): Promise<void> {
@@ -71,11 +152,59 @@ test('a batch the database does not answer is not written again row by row: one 
     },
   } as unknown as CallStore;
   const { log, lines } = capturedLog();
-  const recorder = new CallRecorder(store, log);
+  const recorder = new CallRecorder(store, log, { retryMinMs: 60_000 });
   const calls = [call('F'), call('F'), call('F')];
   for (const c of calls) recorder.record({ call: c, log: '' });
-  await recorder.flush();
+  await new Promise((r) => setTimeout(r, 100));
   assert.equal(inserts, 1, 'the batch once, not each call after it');
+  assert.deepEqual(lines().filter((l) => l.level === 50), [], 'held, not lost');
+  await recorder.stop();
+  assert.equal(inserts, 2, 'tried once more at shutdown, not after the backoff');
   const errors = lines().filter((l) => l.level === 50);
   assert.deepEqual(errors.map((l) => [l.msg, l.call_ids]), [['could not record calls', calls.map((c) => c.id)]]);
+});
+
+test('calls held for an unavailable database are bounded: past the bound the oldest go, counted in one line', async () => {
+  const written: string[][] = [];
+  let down = true;
+  const store = {
+    async insertCalls(records: readonly { call: Call }[]): Promise<void> {
+      if (down) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+      written.push(records.map((r) => r.call.id));
+    },
+  } as unknown as CallStore;
+  const { log, lines } = capturedLog();
+  const recorder = new CallRecorder(store, log, { retryMinMs: 20, retryMaxMs: 20, maxCalls: 3 });
+  const calls = Array.from({ length: 5 }, () => call('F'));
+  recorder.record({ call: calls[0]!, log: '' });
+  await new Promise((r) => setTimeout(r, 60));
+  for (const c of calls.slice(1)) recorder.record({ call: c, log: 'x' });
+  await new Promise((r) => setTimeout(r, 100)); // tried again with all five, and refused
+  down = false;
+  await new Promise((r) => setTimeout(r, 150));
+  await recorder.flush();
+  assert.deepEqual(written.flat(), calls.slice(2).map((c) => c.id), 'the newest three, in order');
+  const dropped = lines().filter((l) => l.level === 40 && /dropped/.test(String(l.msg)));
+  assert.deepEqual(dropped.map((l) => [l.calls, l.call_ids]), [[2, calls.slice(0, 2).map((c) => c.id)]]);
+  assert.deepEqual(lines().filter((l) => l.level === 50), []);
+});
+
+test('calls held for an unavailable database are bounded by bytes, logs included', async () => {
+  const written: string[] = [];
+  let down = true;
+  const store = {
+    async insertCalls(records: readonly { call: Call }[]): Promise<void> {
+      if (down) throw new DatabaseTimeoutError(50);
+      written.push(...records.map((r) => r.call.id));
+    },
+  } as unknown as CallStore;
+  const { log } = capturedLog();
+  const recorder = new CallRecorder(store, log, { retryMinMs: 20, retryMaxMs: 20, maxBytes: 5000 });
+  const calls = Array.from({ length: 4 }, () => call('F'));
+  for (const c of calls) recorder.record({ call: c, log: 'y'.repeat(2000) });
+  await new Promise((r) => setTimeout(r, 60));
+  down = false;
+  await new Promise((r) => setTimeout(r, 150));
+  await recorder.flush();
+  assert.deepEqual(written, calls.slice(2).map((c) => c.id), 'two calls of 2 KB logs fit in 5000 bytes');
 });
