@@ -194,7 +194,7 @@ export async function start(config: Config): Promise<Running> {
     }
   }
 
-  const lookup = new InvokeLookup(store, config.lookupCacheMs);
+  const lookup = new InvokeLookup(store, config.lookupCacheMs, { staleMs: config.lookupStaleMs, log });
   const app = createApp({
     store: watchedWrites(store, lookup),
     agent,

@@ -280,6 +280,7 @@ const envSchema = z.object({
   KILN_ORPHAN_SWEEP_MSECS: msFrom(60_000, 0),
   KILN_LOG_FRAMES: bool,
   KILN_LOOKUP_CACHE_MSECS: msFrom(1000, 0),
+  KILN_LOOKUP_STALE_MSECS: msFrom(300_000, 0),
   KILN_DB_TIMEOUT_MSECS: msFrom(DEFAULT_DB_TIMEOUT_MS, 1),
   // Longer than the load balancers that keep theirs longest (GCP 600 s, OCI 310 s); 0: never, as Go's server.
   KILN_KEEPALIVE_TIMEOUT_MSECS: msFrom(620_000, 0),
@@ -326,6 +327,8 @@ export interface Config {
   publicUrl: string | undefined;
   /** How long invoke lookups (fn, app, trigger) are cached; 0 turns the cache off. */
   lookupCacheMs: number;
+  /** How long past its read a looked-up fn, app or trigger is served while the database is unavailable; 0: never. */
+  lookupStaleMs: number;
   /** The longest wait on PostgreSQL or MySQL, for a connection or a statement. */
   dbTimeoutMs: number;
   /** How long an idle kept-alive connection is kept open; 0: until the client closes it. */
@@ -424,6 +427,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     maxRequestSize: e.FN_MAX_REQUEST_SIZE,
     publicUrl: e.FN_PUBLIC_LB_URL?.replace(/\/+$/, ''),
     lookupCacheMs: e.KILN_LOOKUP_CACHE_MSECS,
+    lookupStaleMs: e.KILN_LOOKUP_STALE_MSECS,
     dbTimeoutMs: e.KILN_DB_TIMEOUT_MSECS,
     keepAliveTimeoutMs: e.KILN_KEEPALIVE_TIMEOUT_MSECS,
     callRetentionMs: Math.round(e.KILN_CALL_RETENTION_HOURS * 3_600_000),

@@ -1,6 +1,10 @@
 // What an invoke needs from the store (fn and app; for triggers also the trigger), kept for a
 // short while so a hot path does no SQL. Any write through this server's API clears it at
 // once (store-writes.ts); writes by other servers on a shared database show within the TTL.
+// When the database is unavailable an entry past its TTL is served for up to staleMs more, so
+// warm fns keep answering through a short outage (stale-if-error).
+import type { Logger } from 'pino';
+import { dbErrorForLog, isUnavailable } from '../store/db-errors.js';
 import type { App, Fn, Store, Trigger } from '../store/types.js';
 
 export interface FnTarget {
@@ -16,10 +20,38 @@ interface Entry<T> {
   value: T;
   /** performance.now() */
   until: number;
+  /** performance.now() when its load began: served stale until readAt + staleMs. */
+  readAt: number;
+  /** A load of the same key under way, while this entry is past its TTL. */
+  refreshing: Promise<T> | undefined;
 }
 
 /** Most entries kept; the oldest go first when full. */
 const MAX_ENTRIES = 10_000;
+
+/**
+ * How long an invoke with a stale entry waits on the database's answer: briefly while the database
+ * is known to be failing (each would otherwise wait KILN_DB_TIMEOUT_MSECS), longer while it is not
+ * known to (a lookup that slow is a database in trouble). The load goes on and its answer is kept.
+ */
+const STALE_WAIT_FAILING_MS = 100;
+const STALE_WAIT_MS = 2000;
+
+/**
+ * Reads' failures that say nothing about the row: the database unavailable or not answering, or
+ * its connection lost (pg's message has no code; ECONNRESET, mysql2's PROTOCOL_CONNECTION_LOST).
+ */
+function unavailable(err: unknown): boolean {
+  if (isUnavailable(err)) return true;
+  const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
+  return code === 'ECONNRESET' || code === 'PROTOCOL_CONNECTION_LOST' || message === 'Connection terminated unexpectedly';
+}
+
+export interface StaleOptions {
+  /** How long past its read an entry may be served when the database is unavailable; 0: never. */
+  staleMs: number;
+  log?: Logger;
+}
 
 export class InvokeLookup {
   private readonly fns = new Map<string, Entry<FnTarget>>();
@@ -33,7 +65,15 @@ export class InvokeLookup {
    */
   private generation = 0;
 
-  constructor(private readonly store: Store, private readonly ttlMs: number) {}
+  /** A load failed for an unavailable database, and none has succeeded since. */
+  private failing = false;
+  private readonly staleMs: number;
+  private readonly log: Logger | undefined;
+
+  constructor(private readonly store: Store, private readonly ttlMs: number, stale: StaleOptions = { staleMs: 0 }) {
+    this.staleMs = stale.staleMs;
+    this.log = stale.log;
+  }
 
   async byFnId(fnId: string): Promise<FnTarget> {
     return this.cached(this.fns, fnId, async () => {
@@ -85,12 +125,58 @@ export class InvokeLookup {
     const now = performance.now();
     const hit = map.get(key);
     if (hit && hit.until > now) return hit.value;
+    if (hit && this.staleMs > 0 && now - hit.readAt <= this.staleMs) return this.refresh(map, key, load, keep, hit);
+    return this.loaded(map, key, load, keep, now);
+  }
+
+  private async loaded<T>(map: Map<string, Entry<T>>, key: string, load: () => Promise<T>, keep: (value: T) => boolean, now: number): Promise<T> {
     const generation = this.generation;
     const value = await load();
+    this.answered();
     if (this.ttlMs > 0 && generation === this.generation && keep(value)) {
       if (map.size >= MAX_ENTRIES) map.delete(map.keys().next().value!);
-      map.set(key, { value, until: now + this.ttlMs });
+      map.set(key, { value, until: now + this.ttlMs, readAt: now, refreshing: undefined });
     }
     return value;
+  }
+
+  /**
+   * Loads `key` again, its entry past the TTL but not past staleMs: the entry is the answer when
+   * the database is unavailable, or slower than a short wait. Found nothing (404) is an answer.
+   * While the database fails, one load per key is under way; other invokes take the entry at once.
+   */
+  private refresh<T>(map: Map<string, Entry<T>>, key: string, load: () => Promise<T>, keep: (value: T) => boolean, hit: Entry<T>): Promise<T> {
+    if (this.failing && hit.refreshing) return Promise.resolve(hit.value);
+    const loading = this.loaded(map, key, load, keep, performance.now());
+    hit.refreshing = loading;
+    const settled = (): void => {
+      if (hit.refreshing === loading) hit.refreshing = undefined;
+    };
+    loading.then(settled, settled);
+    const orStale = loading.catch((err: unknown) => {
+      if (!unavailable(err)) throw err;
+      this.failed(err);
+      return hit.value;
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<T>((resolve) => {
+      timer = setTimeout(() => resolve(hit.value), this.failing ? STALE_WAIT_FAILING_MS : STALE_WAIT_MS);
+    });
+    return Promise.race([orStale, waited]).finally(() => clearTimeout(timer));
+  }
+
+  private failed(err: unknown): void {
+    if (this.failing) return;
+    this.failing = true;
+    this.log?.warn(
+      { error: dbErrorForLog(err), staleMs: this.staleMs },
+      'the database is unavailable: invokes use the fns, apps and triggers read up to KILN_LOOKUP_STALE_MSECS ago',
+    );
+  }
+
+  private answered(): void {
+    if (!this.failing) return;
+    this.failing = false;
+    this.log?.info('the database answers again: invokes look up fns, apps and triggers as before');
   }
 }

@@ -16,6 +16,7 @@ const DEFAULTS: Config = {
   maxRequestSize: 6291456,
   publicUrl: undefined,
   lookupCacheMs: 1000,
+  lookupStaleMs: 300_000,
   keepAliveTimeoutMs: 620_000,
   dbTimeoutMs: 30_000,
   callRetentionMs: 168 * 3_600_000,
@@ -265,7 +266,7 @@ for (const c of agentRejected) {
 
 // Node's timers take at most 2^31 - 1 ms and fire after 1 ms past it: every millisecond setting stops there.
 const MS_SETTINGS = ['FN_FREEZE_IDLE_MSECS', 'FN_HOT_START_TIMEOUT_MSECS', 'FN_HOT_PULL_TIMEOUT_MSECS', 'KILN_MAX_QUEUE_MSECS',
-  'KILN_SHUTDOWN_GRACE_MSECS', 'KILN_LOOKUP_CACHE_MSECS', 'KILN_DB_TIMEOUT_MSECS', 'KILN_KEEPALIVE_TIMEOUT_MSECS'];
+  'KILN_SHUTDOWN_GRACE_MSECS', 'KILN_LOOKUP_CACHE_MSECS', 'KILN_LOOKUP_STALE_MSECS', 'KILN_DB_TIMEOUT_MSECS', 'KILN_KEEPALIVE_TIMEOUT_MSECS'];
 for (const name of MS_SETTINGS) {
   test(`${name} takes at most 2147483647 ms, and past it stops start-up naming it`, () => {
     loadConfig({ [name]: '2147483647' });

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InvokeLookup } from '../../api/invoke-lookup.js';
 import { watchedWrites } from '../../api/store-writes.js';
+import { NotFoundError } from '../../store/errors.js';
 import type { App, Fn, Store } from '../../store/types.js';
 
 /** A store of one fn whose name is its version; getFn can be held until released. */
@@ -92,4 +93,58 @@ test('InvokeLookup: the TTL holds when the wall clock steps back', async (t) => 
   s.version = 2;
   await new Promise((r) => setTimeout(r, 80));
   assert.equal((await lookup.byFnId('f')).fn.name, 'v2', 'read again once the TTL is over');
+});
+
+/** A store whose getFn fails as `fail` says, counting its reads. */
+function failingStore(fail: () => unknown) {
+  const s = { reads: 0, fail: false };
+  const store = {
+    async getFn(id: string): Promise<Fn> {
+      s.reads++;
+      if (s.fail) throw fail();
+      return { id, app_id: 'app1', name: 'v1' } as Fn;
+    },
+    async getApp(id: string): Promise<App> {
+      return { id, name: 'app' } as App;
+    },
+  } as unknown as Store;
+  return { s, store };
+}
+
+const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+
+test('InvokeLookup: a fn found nothing for (404) is not served stale', async () => {
+  const { s, store } = failingStore(() => new NotFoundError('fn', 'Fn not found'));
+  const lookup = new InvokeLookup(store, 10, { staleMs: 60_000 });
+  await lookup.byFnId('f');
+  s.fail = true;
+  await new Promise((r) => setTimeout(r, 30));
+  await assert.rejects(lookup.byFnId('f'), NotFoundError);
+});
+
+test('InvokeLookup: an entry is served stale only up to staleMs after its read', async () => {
+  const { s, store } = failingStore(refused);
+  const lookup = new InvokeLookup(store, 10, { staleMs: 60 });
+  await lookup.byFnId('f');
+  s.fail = true;
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal((await lookup.byFnId('f')).fn.name, 'v1', 'stale');
+  await new Promise((r) => setTimeout(r, 60));
+  await assert.rejects(lookup.byFnId('f'), /ECONNREFUSED/, 'too old to serve');
+});
+
+test('InvokeLookup: while the database fails, one load per key is under way; the other invokes are served at once', async () => {
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  const { s, store } = failingStore(refused);
+  const lookup = new InvokeLookup(store, 10, { staleMs: 60_000 });
+  await lookup.byFnId('f');
+  s.fail = true;
+  await new Promise((r) => setTimeout(r, 30));
+  await lookup.byFnId('f'); // the failure that tells the database is failing
+  Object.assign(store, { getFn: async () => { s.reads++; await held; throw refused(); } });
+  const reads = s.reads;
+  await Promise.all(Array.from({ length: 5 }, () => lookup.byFnId('f')));
+  assert.equal(s.reads - reads, 1);
+  release();
 });
