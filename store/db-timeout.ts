@@ -31,16 +31,26 @@ interface KnexClient {
 type ClientClass = new (...args: any[]) => KnexClient;
 
 /**
+ * The timeout each connection closed by answeredWithin met. Whatever knex runs on it afterwards
+ * fails with that same error: a transaction's ROLLBACK on the dead connection would otherwise
+ * fail with the driver's own error ("Connection terminated"), which knex's Transaction puts in
+ * place of the statement's, and the caller would get a 500 rather than the timeout's 503.
+ */
+const timedOut = new WeakMap<Connection, DatabaseTimeoutError>();
+
+/**
  * `work`, or a DatabaseTimeoutError once `ms` have passed without an answer; the connection is
  * then closed (its statement may still be queued on it) and marked so the pool never reuses it.
  */
 function answeredWithin<T>(work: Promise<T>, ms: number, conn: Connection): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
+      const err = new DatabaseTimeoutError(ms);
+      timedOut.set(conn, err);
       conn.__knex__disposed = 'the database did not answer in time';
       if (typeof conn.destroy === 'function') conn.destroy();
       else conn.connection?.stream?.destroy();
-      reject(new DatabaseTimeoutError(ms));
+      reject(err);
     }, ms);
     // Also settles (and so handles) the statement's own late failure, once its socket is gone.
     work.then(
@@ -50,15 +60,45 @@ function answeredWithin<T>(work: Promise<T>, ms: number, conn: Connection): Prom
   });
 }
 
+/** How much longer the server's own bounds are than Kiln's: Kiln's timer fires first and answers. */
+const SERVER_MARGIN_MS = 1000;
+
+/**
+ * The statement that bounds a session's waits in the server itself, per knex client, for `ms`.
+ * Kiln closing a connection does not stop its statement there: PostgreSQL goes on waiting on a
+ * lock (it notices the socket gone only when it next writes to it), as does MySQL, up to its
+ * innodb_lock_wait_timeout (50 s); and a transaction whose client was cut off by the network
+ * keeps its row locks until TCP gives up (hours). 30 such requests used up PostgreSQL's
+ * connections (a review). PostgreSQL: every statement, lock wait and idle transaction.
+ * MySQL/MariaDB, in whole seconds: row and metadata lock waits, and on MariaDB (its /*M!
+ * comment, which MySQL skips) every statement; MySQL's max_execution_time bounds only SELECTs.
+ */
+function serverBoundsSql(client: string, ms: number): string | undefined {
+  const serverMs = ms + SERVER_MARGIN_MS;
+  if (client === 'pg') {
+    const settings = ['statement_timeout', 'lock_timeout', 'idle_in_transaction_session_timeout'];
+    return `SELECT ${settings.map((name) => `set_config('${name}', '${serverMs}', false)`).join(', ')}`;
+  }
+  if (client === 'mysql2') {
+    const s = Math.ceil(serverMs / 1000);
+    return `SET SESSION innodb_lock_wait_timeout = ${s}, SESSION lock_wait_timeout = ${s} /*M! , SESSION max_statement_time = ${s} */`;
+  }
+  return undefined;
+}
+
 /**
  * Puts `ms` on every statement `knex` runs and turns its pool's timeouts into
- * DatabaseTimeoutError. knex makes a transaction's client from this client's class
+ * DatabaseTimeoutError; the server bounds each session's statements a little longer
+ * (serverBoundsSql), set on each connection before its first statement from now on: those
+ * made before (migrations, which are not cut off) included. knex makes a transaction's client from this client's class
  * (Object.create(client.constructor.prototype)), so the bound goes on a class of this knex's own,
  * put under the instance, rather than on the instance, where transactions would not see it.
  */
 export function boundStatements(knex: Knex, ms: number): void {
   const client = knex.client as KnexClient;
   const Base = client.constructor as ClientClass;
+  const sessionSql = serverBoundsSql(String((knex.client as Knex.Client).config.client), ms);
+  const sessionBounded = new WeakSet<Connection>();
   class Bounded extends Base {
     override async acquireConnection(): Promise<Connection> {
       try {
@@ -69,7 +109,13 @@ export function boundStatements(knex: Knex, ms: number): void {
     }
 
     override query(conn: Connection, obj: unknown): Promise<unknown> {
-      return answeredWithin(super.query(conn, obj), ms, conn);
+      const lost = timedOut.get(conn);
+      if (lost) return Promise.reject(lost);
+      if (sessionSql === undefined || sessionBounded.has(conn)) return answeredWithin(super.query(conn, obj), ms, conn);
+      return answeredWithin(super.query(conn, sessionSql), ms, conn).then(() => {
+        sessionBounded.add(conn);
+        return answeredWithin(super.query(conn, obj), ms, conn);
+      });
     }
   }
   Object.setPrototypeOf(client, Bounded.prototype);

@@ -7,6 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import mysql from 'mysql2/promise';
+import pg from 'pg';
 import { idFactory } from '../../api/ids.js';
 import { DatabaseTimeoutError } from '../../store/errors.js';
 import { openKnex } from '../../store/open.js';
@@ -42,6 +44,34 @@ async function timed<T>(what: string, work: () => Promise<T>, withinMs = WITHIN_
     const took = Date.now() - started;
     assert.ok(took < withinMs, `${what} took ${took} ms`);
   }
+}
+
+/** A second session on the database, holding what a test locks. */
+interface Session {
+  query(sql: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
+  end(): Promise<void>;
+}
+
+async function session(backend: string, url: string): Promise<Session> {
+  if (backend === 'postgres') {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    return { query: async (sql, params) => (await c.query(sql, params)).rows, end: () => c.end() };
+  }
+  const c = await mysql.createConnection(url);
+  return { query: async (sql, params) => (await c.query(sql, params))[0] as Record<string, unknown>[], end: () => c.end() };
+}
+
+/**
+ * The database's own sessions still waiting on a lock (not `locker`'s): what a statement Kiln gave
+ * up on leaves running on the server unless the server bounds it too.
+ */
+async function lockWaiters(backend: string, locker: Session): Promise<number> {
+  const rows = backend === 'postgres'
+    ? await locker.query("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'")
+    // Not innodb_trx, which needs the PROCESS privilege: a user sees its own threads here.
+    : await locker.query("SELECT count(*) AS n FROM information_schema.processlist WHERE db = DATABASE() AND id <> CONNECTION_ID() AND command = 'Query' AND info LIKE '%for update%'");
+  return Number(rows[0]?.n);
 }
 
 const isTimeout = (err: unknown): boolean => {
@@ -126,6 +156,31 @@ for (const backend of backends.filter((b) => b.name !== 'sqlite')) {
       } finally {
         await srv.stop();
         await net.close();
+      }
+    });
+
+    test('a statement that times out inside a transaction (its row locked) is a 503, and the server stops waiting too', TEST_TIMEOUT, async () => {
+      const srv = await startServer(db.url, { KILN_DB_TIMEOUT_MSECS: String(BOUND_MS) });
+      const locker = await session(backend.name, db.url);
+      try {
+        const a = (await call(srv.url, 'POST', '/v2/apps', { name: 'row-locked' })).body;
+        await locker.query('BEGIN');
+        await locker.query('SELECT id FROM apps WHERE id = ? FOR UPDATE'.replace('?', backend.name === 'postgres' ? '$1' : '?'), [a.id]);
+        // Kiln's transaction reads the row FOR UPDATE and waits; its ROLLBACK then meets the closed connection.
+        const r = await timed('PUT of a locked app', () => call(srv.url, 'PUT', `/v2/apps/${a.id}`, { config: { k: 'v' } }));
+        assert.deepEqual([r.status, r.body, r.headers.get('retry-after')], [503, { message: 'database did not answer in time' }, '15']);
+        // Closing Kiln's connection does not end a statement waiting on a lock in the server
+        // (PostgreSQL notices only when it next writes to it): the session's own bound must.
+        let waiting = await lockWaiters(backend.name, locker);
+        for (const until = Date.now() + 5000; waiting > 0 && Date.now() < until; waiting = await lockWaiters(backend.name, locker)) {
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        assert.equal(waiting, 0, 'no statement of Kiln still waits on the lock in the server');
+        await locker.query('ROLLBACK');
+        assert.equal((await call(srv.url, 'PUT', `/v2/apps/${a.id}`, { config: { k: 'v' } })).status, 200);
+      } finally {
+        await locker.end();
+        await srv.stop();
       }
     });
 
