@@ -7,7 +7,7 @@ import { ContainerConfigError, DriverError, ImageNotFoundError } from '../driver
 import { ImageRefError } from '../drivers/image-name.js';
 import { HostNotAllowedError } from './allowed-hosts.js';
 import { UnauthorizedError } from './auth.js';
-import { ConflictError, DatabaseTimeoutError, NotFoundError, UnstorableValueError } from '../store/errors.js';
+import { ConflictError, DatabaseTimeoutError, DatabaseUnavailableError, NotFoundError, UnstorableValueError } from '../store/errors.js';
 import { loggedError } from '../store/db-errors.js';
 import { boundUnreadBody } from './unread-body.js';
 import { cutAnswer } from '../agent/cut-answer.js';
@@ -17,6 +17,9 @@ export const NUL_IN_URL = 'Invalid URL: it contains a NUL (%00) character';
 
 /** The answer's words for a DatabaseTimeoutError (its own message, for the log, says more). */
 export const DATABASE_TIMEOUT = 'database did not answer in time';
+
+/** The answer's words for a DatabaseUnavailableError, as GET /health says them: no host, no driver's message. */
+export const DATABASE_UNAVAILABLE = 'database unavailable';
 
 export class ApiError extends Error {
   constructor(readonly status: number, message: string, readonly fields?: string) {
@@ -84,6 +87,8 @@ export function toHttpError(err: unknown): HttpError {
   if (err instanceof UnstorableValueError) return { status: 400, body: { message: err.message } };
   // The database is stopped, overloaded or cut off: worth trying again, as a busy server is.
   if (err instanceof DatabaseTimeoutError) return { status: 503, body: { message: DATABASE_TIMEOUT }, headers: { 'Retry-After': '15' } };
+  // Refused, restarting or out of connections: as retryable, and more quickly said.
+  if (err instanceof DatabaseUnavailableError) return { status: 503, body: { message: DATABASE_UNAVAILABLE }, headers: { 'Retry-After': '15' } };
   // A path segment that is not valid percent-encoding (the router's decodeURIComponent).
   if (err instanceof URIError) return { status: 400, body: { message: `Invalid URL: ${err.message}` } };
   // Client errors from express's own modules (http-errors marks them `expose`): their own status.
@@ -112,7 +117,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 
 /** Failures the operator must hear of though the caller gets no 500. */
 function logWorthy(err: unknown, status: number): boolean {
-  return status === 500 || err instanceof DatabaseTimeoutError;
+  return status === 500 || err instanceof DatabaseTimeoutError || err instanceof DatabaseUnavailableError;
 }
 
 /** Answers with the error's status and Fn's body; cuts the connection when an answer has begun. */
@@ -237,6 +242,7 @@ export function toLambdaError(err: unknown, fnTimeoutSec?: number): LambdaOutcom
   if (err instanceof HostNotAllowedError) return platform(403, 'AccessDeniedException', err.message);
   if (err instanceof NotFoundError) return platform(404, 'ResourceNotFoundException', err.message);
   if (err instanceof DatabaseTimeoutError) return platform(503, 'ServiceException', DATABASE_TIMEOUT, { 'Retry-After': RETRY_AFTER });
+  if (err instanceof DatabaseUnavailableError) return platform(503, 'ServiceException', DATABASE_UNAVAILABLE, { 'Retry-After': RETRY_AFTER });
   return platform(500, 'ServiceException', 'internal server error');
 }
 

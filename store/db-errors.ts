@@ -1,6 +1,6 @@
 // What a driver's error means, for the errors the Store turns into typed ones (store/errors.ts).
 // Pure functions over the error objects better-sqlite3, pg, mysql2 and knex throw.
-import { DatabaseTimeoutError } from './errors.js';
+import { DatabaseTimeoutError, DatabaseUnavailableError } from './errors.js';
 
 /** SQLite's, PostgreSQL's and MySQL's unique-constraint errors. */
 export function isUniqueViolation(err: unknown): boolean {
@@ -91,7 +91,32 @@ export function isTimeout(err: unknown): boolean {
 const UNREACHABLE: ReadonlySet<string> = new Set([
   'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
   '57P01', '57P02', '57P03', // PostgreSQL shutting down, or not accepting connections yet
+  '53300', // PostgreSQL: too many connections
+  'ER_CON_COUNT_ERROR', 'ER_SERVER_SHUTDOWN', // MySQL: too many connections, shutting down
 ]);
+
+/** A driver's error saying the database could not be reached or would not serve (UNREACHABLE). */
+export function isUnreachable(err: unknown): boolean {
+  const { code } = (err ?? {}) as { code?: unknown };
+  return typeof code === 'string' && UNREACHABLE.has(code);
+}
+
+/** Codes of a connection that went (reset, or closed by the server) under a statement. */
+const LOST: ReadonlySet<string> = new Set(['ECONNRESET', 'EPIPE', 'PROTOCOL_CONNECTION_LOST']);
+/** pg's and mysql2's words for a connection that went, which they give without a code. */
+const LOST_MESSAGE = /^(?:Connection terminated(?: unexpectedly)?|Client was closed and is not queryable|Can't add new command when connection is in closed state)$/;
+
+/**
+ * A connection the database closed or lost: a pooled one whose server stopped (the first
+ * requests after a restart meet those before the pool sees them go), or one cut mid-statement.
+ * Not isUnavailable's: MariaDB also drops the connection of one statement over
+ * max_allowed_packet, which writing row by row gets past.
+ */
+export function isConnectionLost(err: unknown): boolean {
+  const { code } = (err ?? {}) as { code?: unknown };
+  // The driver's words, after the statement knex puts before them.
+  return (typeof code === 'string' && LOST.has(code)) || (code === undefined && LOST_MESSAGE.test(dbErrorForLog(err).message));
+}
 
 /**
  * The database did not answer in time (Kiln's own bound, DatabaseTimeoutError, or a driver's) or
@@ -99,9 +124,9 @@ const UNREACHABLE: ReadonlySet<string> = new Set([
  * row after row.
  */
 export function isUnavailable(err: unknown): boolean {
-  if (err instanceof DatabaseTimeoutError || isTimeout(err)) return true;
-  const { code } = (err ?? {}) as { code?: unknown };
-  return typeof code === 'string' && UNREACHABLE.has(code);
+  // Kiln's typed error says what its driver's error says (a lost connection is not unavailable here).
+  if (err instanceof DatabaseUnavailableError) return isUnavailable(err.cause);
+  return err instanceof DatabaseTimeoutError || isTimeout(err) || isUnreachable(err);
 }
 
 /**
@@ -185,5 +210,6 @@ export function isDatabaseError(err: unknown): boolean {
  * whole. A timeout's cause is the driver's error, so it goes the same way.
  */
 export function loggedError(err: unknown): { err: unknown } | { error: LoggedDbError } {
-  return err instanceof DatabaseTimeoutError || isDatabaseError(err) ? { error: dbErrorForLog(err) } : { err };
+  return err instanceof DatabaseTimeoutError || err instanceof DatabaseUnavailableError || isDatabaseError(err)
+    ? { error: dbErrorForLog(err) } : { err };
 }

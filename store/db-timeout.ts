@@ -6,8 +6,8 @@
 // Not pg's query_timeout: it gives up on the statement but leaves the connection in the pool,
 // still busy with it, for the next request to wait on; and mysql2 has no such default at all.
 import type { Knex } from 'knex';
-import { isTimeout } from './db-errors.js';
-import { DatabaseTimeoutError } from './errors.js';
+import { dbErrorForLog, isConnectionLost, isTimeout, isUnreachable } from './db-errors.js';
+import { DatabaseTimeoutError, DatabaseUnavailableError } from './errors.js';
 
 /** KILN_DB_TIMEOUT_MSECS's default: the longest wait on PostgreSQL or MySQL, for a connection or a statement. */
 export const DEFAULT_DB_TIMEOUT_MS = 30_000;
@@ -60,6 +60,17 @@ function answeredWithin<T>(work: Promise<T>, ms: number, conn: Connection): Prom
   });
 }
 
+/**
+ * A driver's error of a database that cannot be reached, will not serve or closed the
+ * connection, typed so the API answers 503 (api/errors.ts); anything else as it is. Its message
+ * is the driver's, without any statement knex wrote into it.
+ */
+function typedUnavailable(err: unknown): unknown {
+  return isUnreachable(err) || isConnectionLost(err)
+    ? new DatabaseUnavailableError(`the database is unavailable: ${dbErrorForLog(err).message}`, { cause: err })
+    : err;
+}
+
 /** How much longer the server's own bounds are than Kiln's: Kiln's timer fires first and answers. */
 const SERVER_MARGIN_MS = 1000;
 
@@ -104,18 +115,22 @@ export function boundStatements(knex: Knex, ms: number): void {
       try {
         return await super.acquireConnection();
       } catch (err) {
-        throw isTimeout(err) ? new DatabaseTimeoutError(ms, undefined, { cause: err }) : err;
+        throw isTimeout(err) ? new DatabaseTimeoutError(ms, undefined, { cause: err }) : typedUnavailable(err);
       }
     }
 
-    override query(conn: Connection, obj: unknown): Promise<unknown> {
+    override async query(conn: Connection, obj: unknown): Promise<unknown> {
       const lost = timedOut.get(conn);
-      if (lost) return Promise.reject(lost);
-      if (sessionSql === undefined || sessionBounded.has(conn)) return answeredWithin(super.query(conn, obj), ms, conn);
-      return answeredWithin(super.query(conn, sessionSql), ms, conn).then(() => {
-        sessionBounded.add(conn);
-        return answeredWithin(super.query(conn, obj), ms, conn);
-      });
+      if (lost) throw lost;
+      try {
+        if (sessionSql !== undefined && !sessionBounded.has(conn)) {
+          await answeredWithin(super.query(conn, sessionSql), ms, conn);
+          sessionBounded.add(conn);
+        }
+        return await answeredWithin(super.query(conn, obj), ms, conn);
+      } catch (err) {
+        throw typedUnavailable(err);
+      }
     }
   }
   Object.setPrototypeOf(client, Bounded.prototype);

@@ -37,3 +37,15 @@ export class DatabaseTimeoutError extends Error {
     this.name = 'DatabaseTimeoutError';
   }
 }
+
+/**
+ * PostgreSQL or MySQL could not be reached or would not serve (refused, shutting down or
+ * starting up, out of connections): nothing was written, and trying again later may work.
+ * The message, for the log, names the driver's reason (its host too); the answer names neither.
+ */
+export class DatabaseUnavailableError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'DatabaseUnavailableError';
+  }
+}

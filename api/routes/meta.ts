@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { ApiDeps } from '../deps.js';
 import { loggedError } from '../../store/db-errors.js';
-import { sendJson } from '../errors.js';
+import { DATABASE_UNAVAILABLE, sendJson } from '../errors.js';
 
 /**
  * `GET /` and `GET /version`, shaped as Fn's, answer whatever the database does; `GET /health`
@@ -22,7 +22,7 @@ export function metaRouter({ version, metrics, store, log }: ApiDeps): Router {
       // Public (a probe has no token), so the answer names no host or driver message; the log does.
       (err: unknown) => {
         log.debug(loggedError(err), 'health check: the database did not answer');
-        sendJson(res, 503, { message: 'database unavailable' }, { 'Retry-After': '15' });
+        sendJson(res, 503, { message: DATABASE_UNAVAILABLE }, { 'Retry-After': '15' });
       },
     );
   });

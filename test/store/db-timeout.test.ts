@@ -159,6 +159,30 @@ for (const backend of backends.filter((b) => b.name !== 'sqlite')) {
       }
     });
 
+    test('a database that refuses connections: 503 database unavailable with Retry-After, for REST, invoke, triggers and the Lambda API', TEST_TIMEOUT, async () => {
+      const net = await partitionable(db.url);
+      const srv = await startServer(net.urlFor(db.url), { KILN_DB_TIMEOUT_MSECS: String(BOUND_MS) });
+      try {
+        const a = (await call(srv.url, 'POST', '/v2/apps', { name: 'api-refused' })).body;
+        const f = (await call(srv.url, 'POST', '/v2/fns', { name: 'f', app_id: a.id, image: 'img' })).body;
+        // Its connections closed and its port refusing, as a stopped server's.
+        await net.close();
+        const requests: [string, string, unknown?][] = [
+          ['GET', `/v2/apps/${a.id}`], ['POST', '/v2/apps', { name: 'api-during' }], ['GET', `/v2/fns?app_id=${a.id}`],
+          ['POST', `/invoke/${f.id}`, 'payload'], ['POST', '/t/api-refused/hello', 'payload'], ['GET', '/health'],
+        ];
+        for (const [method, path, body] of requests) {
+          const r = await timed(`${method} ${path}`, () => call(srv.url, method, path, body));
+          assert.deepEqual([r.status, r.body, r.headers.get('retry-after')], [503, { message: 'database unavailable' }, '15'], `${method} ${path}`);
+        }
+        const l = await call(srv.url, 'POST', '/2015-03-31/functions/f/invocations', {});
+        assert.deepEqual([l.status, l.headers.get('x-amzn-errortype'), l.headers.get('retry-after')], [503, 'ServiceException', '15'], JSON.stringify(l.body));
+        assert.equal((l.body as { Message?: string }).Message, 'database unavailable');
+      } finally {
+        await srv.stop();
+      }
+    });
+
     test('a statement that times out inside a transaction (its row locked) is a 503, and the server stops waiting too', TEST_TIMEOUT, async () => {
       const srv = await startServer(db.url, { KILN_DB_TIMEOUT_MSECS: String(BOUND_MS) });
       const locker = await session(backend.name, db.url);

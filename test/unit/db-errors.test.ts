@@ -2,8 +2,8 @@
 // column, waits that ran out.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DatabaseTimeoutError } from '../../store/errors.js';
-import { dbErrorForLog, isDatabaseError, loggedError, isForeignKeyViolation, isSqliteBusy, isTimeout, isUnavailable, isUniqueViolation, longestIndexed, tooLongValue, unencodableColumn, type TooLongValue } from '../../store/db-errors.js';
+import { DatabaseTimeoutError, DatabaseUnavailableError } from '../../store/errors.js';
+import { dbErrorForLog, isConnectionLost, isDatabaseError, loggedError, isForeignKeyViolation, isSqliteBusy, isTimeout, isUnavailable, isUniqueViolation, longestIndexed, tooLongValue, unencodableColumn, type TooLongValue } from '../../store/db-errors.js';
 
 /** pg's DatabaseError as it comes for 22001: a message, a code, and no column, table or constraint. */
 const pgError = (code: string, message: string): Error => Object.assign(new Error(message), {
@@ -171,12 +171,29 @@ const unavailable: { name: string; err: unknown; is: boolean }[] = [
   { name: "a connection lost mid-statement (MariaDB drops one over max_allowed_packet): a row's fault", err: Object.assign(new Error('Connection lost'), { code: 'PROTOCOL_CONNECTION_LOST' }), is: false },
   { name: 'a connection reset: the same', err: Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }), is: false },
   { name: 'PostgreSQL shutting down', err: pgError('57P01', 'terminating connection due to administrator command'), is: true },
+  { name: 'PostgreSQL out of connections', err: pgError('53300', 'sorry, too many clients already'), is: true },
+  { name: 'MySQL out of connections', err: mysqlError('ER_CON_COUNT_ERROR', 1040, '08004', 'Too many connections'), is: true },
+  { name: "Kiln's own DatabaseUnavailableError: as its driver's error", err: new DatabaseUnavailableError('x', { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }) }), is: true },
+  { name: "Kiln's own DatabaseUnavailableError of a lost connection is not", err: new DatabaseUnavailableError('x', { cause: Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }) }), is: false },
   { name: 'a unique violation', err: pgError('23505', 'duplicate key value violates unique constraint'), is: false },
   { name: "MySQL's packet too large", err: mysqlError('ER_NET_PACKET_TOO_LARGE', 1153, '08S01', 'Got a packet bigger than max_allowed_packet'), is: false },
   { name: 'not an error object', err: 'x', is: false },
 ];
 for (const c of unavailable) {
   test(`isUnavailable: ${c.name}`, () => assert.equal(isUnavailable(c.err), c.is));
+}
+
+// What the API answers 503 for too: a pooled connection the stopped server closed.
+const lost: { name: string; err: unknown; is: boolean }[] = [
+  { name: "pg's closed connection", err: new Error('Connection terminated unexpectedly'), is: true },
+  { name: 'the same after the statement knex puts before it', err: new Error('select * from "apps" where "id" = $1 - Connection terminated unexpectedly'), is: true },
+  { name: "mysql2's ended socket", err: Object.assign(new Error('This socket has been ended by the other party'), { code: 'EPIPE' }), is: true },
+  { name: "mysql2's closed connection", err: new Error("Can't add new command when connection is in closed state"), is: true },
+  { name: 'a statement naming the words is not', err: new Error("select 'Connection terminated unexpectedly'"), is: false },
+  { name: 'a unique violation is not', err: pgError('23505', 'duplicate key value violates unique constraint'), is: false },
+];
+for (const c of lost) {
+  test(`isConnectionLost: ${c.name}`, () => assert.equal(isConnectionLost(c.err), c.is));
 }
 
 const sqliteBusy: { name: string; err: unknown; is: boolean }[] = [

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ApiError, badRequest, type ErrorBody, toHttpError } from '../../api/errors.js';
-import { ConflictError, DatabaseTimeoutError, NotFoundError, UnstorableValueError } from '../../store/errors.js';
+import { ApiError, badRequest, type ErrorBody, toHttpError, toLambdaError } from '../../api/errors.js';
+import { ConflictError, DatabaseTimeoutError, DatabaseUnavailableError, NotFoundError, UnstorableValueError } from '../../store/errors.js';
 
 /** http-errors' errors, as express's modules throw them: an Error with a `type`, a status and `expose`. */
 const httpError = (message: string, type: string, status: number): Error =>
@@ -105,6 +105,13 @@ const cases: { name: string; err: unknown; status: number; body: ErrorBody }[] =
 test('toHttpError: the database not answering in time is a 503 to try again, its details left to the log', () => {
   const err = new DatabaseTimeoutError(500, 'the database at db:5432 did not answer within 500 ms (KILN_DB_TIMEOUT_MSECS)');
   assert.deepEqual(toHttpError(err), { status: 503, body: { message: 'database did not answer in time' }, headers: { 'Retry-After': '15' } });
+});
+
+test('a database that cannot be reached is the same 503, naming no host or driver message; on the Lambda APIs a ServiceException as for the timeout', () => {
+  const err = new DatabaseUnavailableError('the database is unavailable: connect ECONNREFUSED 10.0.0.5:5432');
+  assert.deepEqual(toHttpError(err), { status: 503, body: { message: 'database unavailable' }, headers: { 'Retry-After': '15' } });
+  assert.deepEqual(toLambdaError(err), { kind: 'platform', status: 503, type: 'ServiceException', message: 'database unavailable', headers: { 'Retry-After': '15' } });
+  assert.deepEqual(toLambdaError(new DatabaseTimeoutError(500)), { kind: 'platform', status: 503, type: 'ServiceException', message: 'database did not answer in time', headers: { 'Retry-After': '15' } });
 });
 
 for (const c of cases) {
