@@ -264,8 +264,12 @@ export async function openKnex(url: string, { timeoutMs = DEFAULT_DB_TIMEOUT_MS,
       // knex's own lock is a row set for the run; on MySQL a start killed mid-migration leaves it
       // set (DDL commits it), refusing every later start. Ours is held, so no one else migrates.
       // Freed only once the database is accepted: a refused one stays as it was.
-      await knex.migrate.forceFreeMigrationsLock();
-      await knex.migrate.latest({ migrationSource, disableMigrationsListValidation: true });
+      // Nothing is written when nothing is to be done (the lock free, every migration run), so a
+      // node starts on a read-only database (a hot standby, a failover's old primary).
+      const migrateConfig = { migrationSource, disableMigrationsListValidation: true };
+      const [, pending] = (await knex.migrate.list(migrateConfig)) as [unknown[], unknown[]];
+      if (await knexLockSet(knex)) await knex.migrate.forceFreeMigrationsLock();
+      if (pending.length > 0) await knex.migrate.latest(migrateConfig);
     }, {
       onWait: (lock, seconds) => {
         const message = `waiting for another Kiln start to finish migrating this database (it holds the ${lock}); giving up after ${seconds} s`;
@@ -287,6 +291,15 @@ export async function openKnex(url: string, { timeoutMs = DEFAULT_DB_TIMEOUT_MS,
   }
   if (config.client !== 'better-sqlite3') boundStatements(knex, timeoutMs);
   return knex;
+}
+
+/**
+ * Whether knex's lock table is other than its one free row (knex.migrate.list has made it): set
+ * by a start killed mid-migration, or with two rows (two first starts made it together).
+ */
+async function knexLockSet(knex: Knex): Promise<boolean> {
+  const rows = (await knex('knex_migrations_lock').select('is_locked')) as { is_locked: unknown }[];
+  return rows.length !== 1 || Number(rows[0]?.is_locked) !== 0;
 }
 
 /**

@@ -184,6 +184,17 @@ async function pageByName<T extends { name: string; id: string }>(
 
 const MYSQL_CLIENTS: ReadonlySet<string> = new Set(['mysql2', 'mysql']);
 
+/**
+ * Whether the server would refuse this session's writes, per knex client, as `ro`: PostgreSQL's
+ * transaction_read_only (on for a hot standby and under default_transaction_read_only); MySQL's
+ * and MariaDB's global read_only (which a user with SUPER or READ ONLY ADMIN may write past) or
+ * innodb_read_only. SQLite: a file Kiln could not write would not have opened.
+ */
+const READ_ONLY_SQL: Record<string, string> = {
+  pg: "SELECT current_setting('transaction_read_only') = 'on' AS ro",
+  mysql2: 'SELECT @@global.read_only OR @@global.innodb_read_only AS ro',
+};
+
 export class SqlStore implements Store {
   /** SQLite only: writes retried, off the event loop, while another process holds the lock. */
   private readonly sqliteWrites: SqliteWrites | undefined;
@@ -204,9 +215,14 @@ export class SqlStore implements Store {
     return this.sqliteWrites ? this.sqliteWrites.run(op) : Promise.resolve(op());
   }
 
-  async ping(): Promise<void> {
+  async ping(): Promise<'ok' | 'read-only'> {
     // A table, not `select 1`: a database that answers but holds Kiln's tables locked is not ready either.
     await this.db('apps').select('id').limit(1);
+    const sql = READ_ONLY_SQL[String(this.db.client.config.client)];
+    if (sql === undefined) return 'ok';
+    const result = (await this.db.raw(sql)) as { rows?: { ro?: unknown }[] } | [{ ro?: unknown }[]];
+    const row = Array.isArray(result) ? result[0][0] : result.rows?.[0];
+    return row?.ro === true || Number(row?.ro) === 1 ? 'read-only' : 'ok';
   }
 
   async close(): Promise<void> {

@@ -166,7 +166,10 @@ export interface CallPruning {
 }
 
 export interface Store extends AppStore, FnStore, TriggerStore, CallStore, CallPruning {
-  /** Reads one of Kiln's tables: resolves when the database answers such a read, else rejects. */
-  ping(): Promise<void>;
+  /**
+   * Reads one of Kiln's tables: resolves when the database answers such a read, else rejects;
+   * to 'read-only' when it would refuse writes (a hot standby, a read-only server), else 'ok'.
+   */
+  ping(): Promise<'ok' | 'read-only'>;
   close(): Promise<void>;
 }

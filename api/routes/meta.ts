@@ -18,7 +18,11 @@ export function metaRouter({ version, metrics, store, log }: ApiDeps): Router {
   });
   r.get('/health', (_req, res) => {
     store.ping().then(
-      () => sendJson(res, 200, { database: 'ok' }),
+      // Reads and invokes would work, but every write (calls' records among them) would fail:
+      // an orchestrator should route elsewhere, as during a failover to a new primary.
+      (state) => state === 'ok'
+        ? sendJson(res, 200, { database: 'ok' })
+        : sendJson(res, 503, { message: 'database is read-only' }, { 'Retry-After': '15' }),
       // Public (a probe has no token), so the answer names no host or driver message; the log does.
       (err: unknown) => {
         log.debug(loggedError(err), 'health check: the database did not answer');
