@@ -12,6 +12,7 @@ import { appliedMigrations, newerDatabaseMessage, unknownMigrations } from './ne
 import { migrations } from '../migrations/index.js';
 import { SQLITE_BUSY_MS, SQLITE_START_BUSY_MS } from './sqlite-busy.js';
 import { withSqliteConnection } from './sqlite-connection.js';
+import { noticedStep, STEP_NOTICE_MS } from './start-notice.js';
 
 export class DbUrlError extends Error {}
 
@@ -250,6 +251,16 @@ export async function openKnex(url: string, { timeoutMs = DEFAULT_DB_TIMEOUT_MS,
     mkdirSync(dirname(conn.filename), { recursive: true });
   }
   const knex = knexFactory(config);
+  const warn = (fields: object, message: string): void => {
+    if (log) log.warn(fields, message);
+    else knex.client.logger.warn?.(message);
+  };
+  // Each step of start-up that waits long is named: a lock another session holds on knex's
+  // tables, or a database that stopped answering, held a start silently (a review).
+  const step = <T>(what: string, work: () => Promise<T>): Promise<T> => noticedStep(work, () => warn(
+    { step: what, waited_ms: STEP_NOTICE_MS },
+    `start-up has waited ${STEP_NOTICE_MS / 1000} s on the database at ${serverOf(url)} ${what}; still waiting (is a table locked by another session, or the database not answering?)`,
+  ));
   try {
     // An Fn server's database is adopted in place of the first migration; see fn-database.ts.
     // The lock orders nodes starting together (migration-lock.ts).
@@ -257,7 +268,7 @@ export async function openKnex(url: string, { timeoutMs = DEFAULT_DB_TIMEOUT_MS,
     // corrupt"); one a newer node ran must not stop an older node during a rolling upgrade. The
     // check off, knex still runs this node's pending migrations, and skips those it does not know.
     await withMigrationLock(knex, async () => {
-      const migrationSource = await migrationSourceFor(knex);
+      const migrationSource = await step("inspecting its tables (Kiln's, or an Fn server's to adopt)", () => migrationSourceFor(knex));
       // WAL lets readers run beside a writer. It is stored in the file, so it is set only on a
       // database Kiln accepts: a refused one is left byte for byte as it was.
       if (config.client === 'better-sqlite3') await withSqliteConnection(knex, (conn) => conn.pragma('journal_mode = WAL'));
@@ -267,15 +278,19 @@ export async function openKnex(url: string, { timeoutMs = DEFAULT_DB_TIMEOUT_MS,
       // Nothing is written when nothing is to be done (the lock free, every migration run), so a
       // node starts on a read-only database (a hot standby, a failover's old primary).
       const migrateConfig = { migrationSource, disableMigrationsListValidation: true };
-      const [, pending] = (await knex.migrate.list(migrateConfig)) as [unknown[], unknown[]];
-      if (await knexLockSet(knex)) await knex.migrate.forceFreeMigrationsLock();
-      if (pending.length > 0) await knex.migrate.latest(migrateConfig);
+      const [pending, lockSet] = await step('reading knex_migrations and knex_migrations_lock', async () => {
+        const [, todo] = (await knex.migrate.list(migrateConfig)) as [unknown[], unknown[]];
+        return [todo, await knexLockSet(knex)] as const;
+      });
+      if (lockSet) await step("freeing knex's lock row in knex_migrations_lock", () => knex.migrate.forceFreeMigrationsLock());
+      if (pending.length > 0) {
+        await step(`running ${pending.length} migration(s), whose statements are not cut off`, () => knex.migrate.latest(migrateConfig));
+      }
     }, {
-      onWait: (lock, seconds) => {
-        const message = `waiting for another Kiln start to finish migrating this database (it holds the ${lock}); giving up after ${seconds} s`;
-        if (log) log.warn({ lock, wait_seconds: seconds }, message);
-        else knex.client.logger.warn?.(message);
-      },
+      onWait: (lock, seconds) => warn(
+        { lock, wait_seconds: seconds },
+        `waiting for another Kiln start to finish migrating this database (it holds the ${lock}); giving up after ${seconds} s`,
+      ),
     });
     const newer = unknownMigrations(await appliedMigrations(knex), migrations.map((m) => m.name));
     if (newer.length > 0) {

@@ -208,6 +208,29 @@ for (const backend of backends.filter((b) => b.name !== 'sqlite')) {
       }
     });
 
+    test("a start held up by a lock on knex's migration table says what it waits for after 3 s", TEST_TIMEOUT, async () => {
+      await (await openKnex(db.url, { timeoutMs: BOUND_MS })).destroy(); // migrated: nothing to run
+      const locker = await session(backend.name, db.url);
+      const warned: string[] = [];
+      const log = { warn: (_o: object, msg: string) => warned.push(msg), error: () => {}, debug: () => {} };
+      try {
+        if (backend.name === 'postgres') {
+          await locker.query('BEGIN');
+          await locker.query('LOCK TABLE knex_migrations IN ACCESS EXCLUSIVE MODE');
+        } else {
+          await locker.query('LOCK TABLES knex_migrations WRITE');
+        }
+        const opening = openKnex(db.url, { timeoutMs: BOUND_MS, log });
+        opening.catch(() => {}); // awaited below
+        await new Promise((r) => setTimeout(r, 4500));
+        assert.ok(warned.some((m) => /^start-up has waited 3 s on the database at [\w.]+:\d+ (?:reading knex_migrations|inspecting its tables).*still waiting/.test(m)), JSON.stringify(warned));
+        await locker.query(backend.name === 'postgres' ? 'ROLLBACK' : 'UNLOCK TABLES');
+        await (await opening).destroy();
+      } finally {
+        await locker.end();
+      }
+    });
+
     test('a server started on it stops within the bound, saying what did not answer', TEST_TIMEOUT, async () => {
       const hole = await blackHole();
       const iofs = mkdtempSync(join(tmpdir(), 'kiln-iofs-'));
