@@ -4,7 +4,8 @@
 // When the database is unavailable an entry past its TTL is served for up to staleMs more, so
 // warm fns keep answering through a short outage (stale-if-error).
 import type { Logger } from 'pino';
-import { dbErrorForLog, isUnavailable } from '../store/db-errors.js';
+import { dbErrorForLog, isConnectionLost, isUnavailable } from '../store/db-errors.js';
+import { DatabaseUnavailableError } from '../store/errors.js';
 import type { App, Fn, Store, Trigger } from '../store/types.js';
 
 export interface FnTarget {
@@ -38,13 +39,11 @@ const STALE_WAIT_FAILING_MS = 100;
 const STALE_WAIT_MS = 2000;
 
 /**
- * Reads' failures that say nothing about the row: the database unavailable or not answering, or
- * its connection lost (pg's message has no code; ECONNRESET, mysql2's PROTOCOL_CONNECTION_LOST).
+ * Reads' failures that say nothing about the row: the database unavailable or not answering
+ * (the store's typed errors, or a driver's), or its connection lost.
  */
 function unavailable(err: unknown): boolean {
-  if (isUnavailable(err)) return true;
-  const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
-  return code === 'ECONNRESET' || code === 'PROTOCOL_CONNECTION_LOST' || message === 'Connection terminated unexpectedly';
+  return err instanceof DatabaseUnavailableError || isUnavailable(err) || isConnectionLost(err);
 }
 
 export interface StaleOptions {
