@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InvokeLookup } from '../../api/invoke-lookup.js';
 import { watchedWrites } from '../../api/store-writes.js';
-import { NotFoundError } from '../../store/errors.js';
+import { DatabaseUnavailableError, NotFoundError } from '../../store/errors.js';
 import type { App, Fn, Store } from '../../store/types.js';
 
 /** A store of one fn whose name is its version; getFn can be held until released. */
@@ -121,6 +121,21 @@ test('InvokeLookup: a fn found nothing for (404) is not served stale', async () 
   await new Promise((r) => setTimeout(r, 30));
   await assert.rejects(lookup.byFnId('f'), NotFoundError);
 });
+
+// What the store throws (store/db-timeout.ts): typed, the driver's error as its cause.
+const typedLost = () => new DatabaseUnavailableError('the database is unavailable: Connection terminated unexpectedly', { cause: new Error('Connection terminated unexpectedly') });
+const typedRefused = () => new DatabaseUnavailableError('the database is unavailable: connect ECONNREFUSED', { cause: refused() });
+const lostRaw = () => Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+for (const [what, fail] of [['a lost connection, typed', typedLost], ['a refused one, typed', typedRefused], ['a reset, raw', lostRaw]] as const) {
+  test(`InvokeLookup: ${what}, is served stale`, async () => {
+    const { s, store } = failingStore(fail);
+    const lookup = new InvokeLookup(store, 10, { staleMs: 60_000 });
+    await lookup.byFnId('f');
+    s.fail = true;
+    await new Promise((r) => setTimeout(r, 30));
+    assert.equal((await lookup.byFnId('f')).fn.name, 'v1');
+  });
+}
 
 test('InvokeLookup: an entry is served stale only up to staleMs after its read', async () => {
   const { s, store } = failingStore(refused);
