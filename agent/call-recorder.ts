@@ -27,6 +27,9 @@ export interface RecorderOptions extends HeldLimits {
   retryMaxMs: number;
 }
 
+/** How long a stopping server waits for its last write of held calls: a hung database would outlast the stop's own bound. */
+const STOP_WRITE_MS = 5000;
+
 const DEFAULTS: RecorderOptions = {
   retryMinMs: 1000,
   retryMaxMs: 30_000,
@@ -44,7 +47,10 @@ export class CallRecorder {
   private readonly held: HeldCalls;
   /** Set while waiting to write the held records again: new records join them rather than try alone. */
   private retryTimer: NodeJS.Timeout | undefined;
+  /** Non-zero from the first unavailable write until one succeeds: the outage, retries included. */
   private retryMs = 0;
+  /** The batch being written now, for the shutdown's account of what is lost. */
+  private inFlight: readonly Written[] = [];
   private readonly opts: RecorderOptions;
 
   constructor(private readonly store: CallStore, private readonly log: Logger, opts: Partial<RecorderOptions> = {}) {
@@ -53,7 +59,9 @@ export class CallRecorder {
   }
 
   record(rec: CallRecord): void {
-    if (this.retryTimer) {
+    // During an outage, also while held calls are being tried again, new ones join the held
+    // (bounded) rather than a queue that would grow for as long as a hung write waits.
+    if (this.retryMs !== 0) {
       this.held.push([{ call: rec.call, log: String(rec.log) }]);
       return;
     }
@@ -63,7 +71,7 @@ export class CallRecorder {
 
   /** Replaces a recorded call's log (with more of it), off the caller's path like records. */
   updateLog(fnId: string, callId: string, log: string): void {
-    if (this.retryTimer) {
+    if (this.retryMs !== 0) {
       this.held.pushLogs([{ fnId, callId, log }]);
       return;
     }
@@ -86,20 +94,26 @@ export class CallRecorder {
       const again = this.held.calls.length > 0;
       const batch = again ? this.held.take(BATCH) : this.queue.splice(0, BATCH).map((r) => ({ call: r.call, log: String(r.log) }));
       if (batch.length === 0) break;
+      // Until it is written or held again: a stopping server names it if the database has not answered.
+      this.inFlight = batch;
       try {
-        await this.store.insertCalls(batch, again ? { again } : undefined);
-        this.recovered();
-      } catch (err) {
-        if (isUnavailable(err)) {
-          this.hold(err, batch);
-          return;
+        try {
+          await this.store.insertCalls(batch, again ? { again } : undefined);
+          this.recovered();
+        } catch (err) {
+          if (isUnavailable(err)) {
+            this.hold(err, batch);
+            return;
+          }
+          // One row the database refuses rolls back its whole batch: the others are written one by one.
+          if (batch.length === 1) {
+            this.log.error({ error: dbErrorForLog(err), calls: batch.length, call_ids: batch.map((r) => r.call.id) }, 'could not record calls');
+            continue;
+          }
+          if (!(await this.recordEach(batch, again))) return;
         }
-        // One row the database refuses rolls back its whole batch: the others are written one by one.
-        if (batch.length === 1) {
-          this.log.error({ error: dbErrorForLog(err), calls: batch.length, call_ids: batch.map((r) => r.call.id) }, 'could not record calls');
-          continue;
-        }
-        if (!(await this.recordEach(batch, again))) return;
+      } finally {
+        this.inFlight = [];
       }
     }
     for (;;) {
@@ -184,13 +198,26 @@ export class CallRecorder {
     while (this.running) await this.running;
   }
 
-  /** Shutdown: tries everything once more; what still cannot be written is logged as lost. */
-  async stop(): Promise<void> {
-    await this.flush();
+  /**
+   * Shutdown: tries everything once more, for at most STOP_WRITE_MS (a hung database would keep
+   * it past the stop's own bound, and the process would exit unheard); what is still not written
+   * is logged as lost, with the ids, the batch still waiting on the database among them.
+   */
+  async stop(boundMs = STOP_WRITE_MS): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const done = await Promise.race([
+      this.flush().then(() => true),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), boundMs))),
+    ]);
+    clearTimeout(timer);
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     this.reportDropped();
-    const lost = this.held.take(Number.MAX_SAFE_INTEGER);
+    const lost = [
+      ...(done ? [] : this.inFlight),
+      ...this.held.take(Number.MAX_SAFE_INTEGER),
+      ...(done ? [] : this.queue.splice(0).map((r) => ({ call: r.call, log: '' }))),
+    ];
     const lostLogs = this.held.takeLogs();
     if (lost.length > 0 || lostLogs.length > 0) {
       this.log.error({ calls: lost.length, call_ids: lost.map((r) => r.call.id), logs: lostLogs.length }, 'could not record calls');

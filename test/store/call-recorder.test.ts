@@ -208,3 +208,52 @@ test('calls held for an unavailable database are bounded by bytes, logs included
   await recorder.flush();
   assert.deepEqual(written, calls.slice(2).map((c) => c.id), 'two calls of 2 KB logs fit in 5000 bytes');
 });
+
+test('a stop while the database hangs waits for it no longer than its bound, and names every call not written, the one waiting included', async () => {
+  let inserts = 0;
+  const store = {
+    insertCalls(): Promise<void> {
+      inserts++;
+      return new Promise(() => {}); // a database that never answers, longer than any stop may wait
+    },
+  } as unknown as CallStore;
+  const { log, lines } = capturedLog();
+  const recorder = new CallRecorder(store, log);
+  const first = call('F');
+  recorder.record({ call: first, log: '' });
+  await new Promise((r) => setTimeout(r, 60)); // its batch is waiting on the database
+  const second = call('F');
+  recorder.record({ call: second, log: '' });
+  const t0 = performance.now();
+  await recorder.stop(200);
+  assert.ok(performance.now() - t0 < 1000, `stopped after ${performance.now() - t0} ms`);
+  assert.equal(inserts, 1);
+  const errors = lines().filter((l) => l.level === 50);
+  assert.deepEqual(errors.map((l) => [l.msg, l.call_ids]), [['could not record calls', [first.id, second.id]]]);
+});
+
+test('while held calls are tried again and the database hangs, new calls join the held ones, within their bound', async () => {
+  let inserts = 0;
+  const store = {
+    insertCalls(): Promise<void> {
+      inserts++;
+      // Refused at first; the retry then hangs.
+      if (inserts === 1) return Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
+      return new Promise(() => {});
+    },
+  } as unknown as CallStore;
+  const { log, lines } = capturedLog();
+  const recorder = new CallRecorder(store, log, { retryMinMs: 20, retryMaxMs: 20, maxCalls: 5 });
+  recorder.record({ call: call('F'), log: '' });
+  await new Promise((r) => setTimeout(r, 120)); // refused, held, and tried again: that try hangs
+  assert.equal(inserts, 2);
+  const later = Array.from({ length: 50 }, () => call('F'));
+  for (const c of later) recorder.record({ call: c, log: '' });
+  await recorder.stop(50);
+  // The waiting batch (one call), then the newest five held: the 45 oldest of the later ones dropped, counted.
+  const lost = lines().find((l) => l.level === 50);
+  assert.equal((lost?.call_ids as string[]).length, 6, JSON.stringify(lost));
+  assert.deepEqual((lost?.call_ids as string[]).slice(1), later.slice(45).map((c) => c.id));
+  const dropped = lines().filter((l) => l.level === 40 && /dropped/.test(String(l.msg)));
+  assert.equal(dropped.reduce((n, l) => n + Number(l.calls), 0), 45);
+});
