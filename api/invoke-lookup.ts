@@ -37,6 +37,8 @@ const MAX_ENTRIES = 10_000;
  */
 const STALE_WAIT_FAILING_MS = 100;
 const STALE_WAIT_MS = 2000;
+/** While the database fails, how long after a failure the next load of any key may begin. */
+const RELOAD_AFTER_FAILURE_MS = 1000;
 
 /**
  * Reads' failures that say nothing about the row: the database unavailable or not answering
@@ -49,6 +51,8 @@ function unavailable(err: unknown): boolean {
 export interface StaleOptions {
   /** How long past its read an entry may be served when the database is unavailable; 0: never. */
   staleMs: number;
+  /** While the database fails, how long after a failure the next load may begin (RELOAD_AFTER_FAILURE_MS). */
+  reloadAfterFailureMs?: number;
   log?: Logger;
 }
 
@@ -66,11 +70,15 @@ export class InvokeLookup {
 
   /** A load failed for an unavailable database, and none has succeeded since. */
   private failing = false;
+  /** performance.now() of the last such failure. */
+  private failedAt = 0;
   private readonly staleMs: number;
+  private readonly reloadAfterFailureMs: number;
   private readonly log: Logger | undefined;
 
   constructor(private readonly store: Store, private readonly ttlMs: number, stale: StaleOptions = { staleMs: 0 }) {
     this.staleMs = stale.staleMs;
+    this.reloadAfterFailureMs = stale.reloadAfterFailureMs ?? RELOAD_AFTER_FAILURE_MS;
     this.log = stale.log;
   }
 
@@ -142,16 +150,14 @@ export class InvokeLookup {
   /**
    * Loads `key` again, its entry past the TTL but not past staleMs: the entry is the answer when
    * the database is unavailable, or slower than a short wait. Found nothing (404) is an answer.
-   * While the database fails, one load per key is under way; other invokes take the entry at once.
+   * One load per key at a time, which the invokes that come meanwhile wait on too; and while the
+   * database fails, none sooner than RELOAD_AFTER_FAILURE_MS after the last failure: each would
+   * be a connection attempt on a database that refuses them (a restarting one, one out of
+   * connections), or one more wait on a hung one.
    */
   private refresh<T>(map: Map<string, Entry<T>>, key: string, load: () => Promise<T>, keep: (value: T) => boolean, hit: Entry<T>): Promise<T> {
-    if (this.failing && hit.refreshing) return Promise.resolve(hit.value);
-    const loading = this.loaded(map, key, load, keep, performance.now());
-    hit.refreshing = loading;
-    const settled = (): void => {
-      if (hit.refreshing === loading) hit.refreshing = undefined;
-    };
-    loading.then(settled, settled);
+    if (this.failing && (hit.refreshing || performance.now() - this.failedAt < this.reloadAfterFailureMs)) return Promise.resolve(hit.value);
+    const loading = hit.refreshing ?? this.reload(map, key, load, keep, hit);
     const orStale = loading.catch((err: unknown) => {
       if (!unavailable(err)) throw err;
       this.failed(err);
@@ -164,7 +170,19 @@ export class InvokeLookup {
     return Promise.race([orStale, waited]).finally(() => clearTimeout(timer));
   }
 
+  /** A load of `key` that the entry remembers while it runs. */
+  private reload<T>(map: Map<string, Entry<T>>, key: string, load: () => Promise<T>, keep: (value: T) => boolean, hit: Entry<T>): Promise<T> {
+    const loading = this.loaded(map, key, load, keep, performance.now());
+    hit.refreshing = loading;
+    const settled = (): void => {
+      if (hit.refreshing === loading) hit.refreshing = undefined;
+    };
+    loading.then(settled, settled);
+    return loading;
+  }
+
   private failed(err: unknown): void {
+    this.failedAt = performance.now();
     if (this.failing) return;
     this.failing = true;
     this.log?.warn(

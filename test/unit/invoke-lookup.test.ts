@@ -152,7 +152,7 @@ test('InvokeLookup: while the database fails, one load per key is under way; the
   let release!: () => void;
   const held = new Promise<void>((r) => (release = r));
   const { s, store } = failingStore(refused);
-  const lookup = new InvokeLookup(store, 10, { staleMs: 60_000 });
+  const lookup = new InvokeLookup(store, 10, { staleMs: 60_000, reloadAfterFailureMs: 0 });
   await lookup.byFnId('f');
   s.fail = true;
   await new Promise((r) => setTimeout(r, 30));
@@ -162,4 +162,34 @@ test('InvokeLookup: while the database fails, one load per key is under way; the
   await Promise.all(Array.from({ length: 5 }, () => lookup.byFnId('f')));
   assert.equal(s.reads - reads, 1);
   release();
+});
+
+test('InvokeLookup: before any failure is known, invokes of one key share its load (a hung database: one wait, not one per invoke)', async () => {
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  const { s, store } = failingStore(refused);
+  const lookup = new InvokeLookup(store, 10, { staleMs: 60_000 });
+  await lookup.byFnId('f');
+  await new Promise((r) => setTimeout(r, 30));
+  Object.assign(store, { getFn: async () => { s.reads++; await held; throw refused(); } });
+  const reads = s.reads;
+  const all = Promise.all(Array.from({ length: 20 }, () => lookup.byFnId('f')));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(s.reads - reads, 1, 'one load for twenty invokes');
+  release();
+  assert.deepEqual((await all).map((t) => t.fn.name), Array(20).fill('v1'));
+});
+
+test('InvokeLookup: a database that refuses at once is asked again only after a pause, not by every invoke', async () => {
+  const { s, store } = failingStore(refused);
+  const lookup = new InvokeLookup(store, 10, { staleMs: 60_000, reloadAfterFailureMs: 200 });
+  await lookup.byFnId('f');
+  s.fail = true;
+  await new Promise((r) => setTimeout(r, 30));
+  const reads = s.reads;
+  for (let i = 0; i < 20; i++) assert.equal((await lookup.byFnId('f')).fn.name, 'v1');
+  assert.equal(s.reads - reads, 1, 'one connection attempt for twenty invokes');
+  await new Promise((r) => setTimeout(r, 250));
+  await lookup.byFnId('f');
+  assert.equal(s.reads - reads, 2, 'and another after the pause');
 });
