@@ -71,6 +71,9 @@ function typedUnavailable(err: unknown): unknown {
     : err;
 }
 
+/** PostgreSQL's largest statement_timeout (an int of milliseconds). */
+const PG_MAX_MS = 2_147_483_647;
+
 /** How much longer the server's own bounds are than Kiln's: Kiln's timer fires first and answers. */
 const SERVER_MARGIN_MS = 1000;
 
@@ -85,7 +88,9 @@ const SERVER_MARGIN_MS = 1000;
  * comment, which MySQL skips) every statement; MySQL's max_execution_time bounds only SELECTs.
  */
 function serverBoundsSql(client: string, ms: number): string | undefined {
-  const serverMs = ms + SERVER_MARGIN_MS;
+  // PostgreSQL's settings are int milliseconds: a KILN_DB_TIMEOUT_MSECS near the top of its range
+  // plus the margin would be refused, and every statement with it.
+  const serverMs = Math.min(ms + SERVER_MARGIN_MS, PG_MAX_MS);
   if (client === 'pg') {
     const settings = ['statement_timeout', 'lock_timeout', 'idle_in_transaction_session_timeout'];
     return `SELECT ${settings.map((name) => `set_config('${name}', '${serverMs}', false)`).join(', ')}`;
@@ -105,7 +110,7 @@ function serverBoundsSql(client: string, ms: number): string | undefined {
  * (Object.create(client.constructor.prototype)), so the bound goes on a class of this knex's own,
  * put under the instance, rather than on the instance, where transactions would not see it.
  */
-export function boundStatements(knex: Knex, ms: number): void {
+export function boundStatements(knex: Knex, ms: number, onRefused?: (err: unknown) => void): void {
   const client = knex.client as KnexClient;
   const Base = client.constructor as ClientClass;
   const sessionSql = serverBoundsSql(String((knex.client as Knex.Client).config.client), ms);
@@ -124,7 +129,14 @@ export function boundStatements(knex: Knex, ms: number): void {
       if (lost) throw lost;
       try {
         if (sessionSql !== undefined && !sessionBounded.has(conn)) {
-          await answeredWithin(super.query(conn, sessionSql), ms, conn);
+          try {
+            await answeredWithin(super.query(conn, sessionSql), ms, conn);
+          } catch (err) {
+            // A server (or a pooling proxy) that refuses a setting: Kiln's own bound still holds,
+            // and the statement goes on. A connection that failed is the statement's failure too.
+            if (err instanceof DatabaseTimeoutError || isUnreachable(err) || isConnectionLost(err)) throw err;
+            onRefused?.(err);
+          }
           sessionBounded.add(conn);
         }
         return await answeredWithin(super.query(conn, obj), ms, conn);

@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import knexFactory, { type Knex } from 'knex';
-import { isTimeout } from './db-errors.js';
+import { dbErrorForLog, isTimeout } from './db-errors.js';
 import { boundStatements, DEFAULT_DB_TIMEOUT_MS } from './db-timeout.js';
 import { DatabaseTimeoutError } from './errors.js';
 import { redactDbUrl } from './redact-db-url.js';
@@ -304,7 +304,14 @@ export async function openKnex(url: string, { timeoutMs = DEFAULT_DB_TIMEOUT_MS,
     if (!isTimeout(err)) throw err;
     throw new DatabaseTimeoutError(timeoutMs, `the database at ${serverOf(url)} did not answer within ${timeoutMs} ms (KILN_DB_TIMEOUT_MSECS)`, { cause: err });
   }
-  if (config.client !== 'better-sqlite3') boundStatements(knex, timeoutMs);
+  if (config.client !== 'better-sqlite3') {
+    let told = false;
+    boundStatements(knex, timeoutMs, (err) => {
+      if (told) return;
+      told = true;
+      warn({ error: dbErrorForLog(err) }, "the database refused the session's own statement and lock timeouts: only KILN_DB_TIMEOUT_MSECS bounds statements, and a timed-out one may go on running there");
+    });
+  }
   return knex;
 }
 

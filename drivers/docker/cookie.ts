@@ -73,9 +73,10 @@ export class DockerCookie implements Cookie {
       if (this.task.syslog && status === 400 && syslogRefusal((err as Error).message, this.task.syslog.url)) {
         throw new LogDestinationError((err as Error).message.replace(/^\(HTTP code 400\) bad parameter - /, '').trim(), { cause: err });
       }
-      // Any other 400 is the engine refusing the container as the fn configures it (memory under
-      // its 6 MB minimum): permanent, not a busy engine to try again later.
-      if (status === 400) throw new ContainerRefusedError(this.task.memoryMb, (err as Error).message.replace(/^\(HTTP code 400\) [^-]*- /, '').trim(), { cause: err });
+      // The engine refusing the container as the fn configures it (memory under its 6 MB minimum):
+      // permanent, not a busy engine to try again later. Only memory: other 400s are Kiln's own
+      // setup (a bind source gone, say), the platform's fault, and say host paths.
+      if (status === 400 && /memory/i.test((err as Error).message)) throw new ContainerRefusedError(this.task.memoryMb, (err as Error).message.replace(/^\(HTTP code 400\) [^-]*- /, '').trim(), { cause: err });
       throw new DriverError(`creating container for ${this.task.image}: ${(err as Error).message}`, { cause: err });
     }
   }

@@ -246,3 +246,21 @@ for (const backend of backends.filter((b) => b.name !== 'sqlite')) {
     });
   });
 }
+
+test('the largest KILN_DB_TIMEOUT_MSECS still works on PostgreSQL: the server\'s own bounds are capped at its int maximum', async () => {
+  const pgBackend = backends.find((b) => b.name === 'postgres')!;
+  const db = await pgBackend.create();
+  try {
+    const knex = await openKnex(db.url, { timeoutMs: 2_147_483_647 });
+    try {
+      const res = (await knex.raw('SHOW statement_timeout')) as { rows: { statement_timeout: string }[] };
+      // 2147483647 ms as PostgreSQL shows it: the margin is not added past its maximum.
+      assert.match(res.rows[0]!.statement_timeout, /^2147483647ms$/);
+      assert.equal((await new SqlStore(knex).listApps({ perPage: 1 })).items.length, 0);
+    } finally {
+      await knex.destroy();
+    }
+  } finally {
+    await db.cleanup();
+  }
+});
