@@ -93,6 +93,10 @@ const UNREACHABLE: ReadonlySet<string> = new Set([
   '57P01', '57P02', '57P03', // PostgreSQL shutting down, or not accepting connections yet
   '53300', // PostgreSQL: too many connections
   'ER_CON_COUNT_ERROR', 'ER_SERVER_SHUTDOWN', // MySQL: too many connections, shutting down
+  // Read-only (a hot standby, a failover's old primary): no write will do until it is writable
+  // again, so calls are held and written then, and a REST write is a 503, not a 500.
+  '25006', // PostgreSQL: read_only_sql_transaction
+  'ER_OPTION_PREVENTS_STATEMENT', // MySQL/MariaDB: --read-only
 ]);
 
 /** A driver's error saying the database could not be reached or would not serve (UNREACHABLE). */

@@ -40,6 +40,9 @@ describe('a read-only database with nothing to migrate', () => {
         assert.deepEqual((await call(srv.url, 'GET', `/v2/apps/${a.id}`)).body, a);
         const health = await call(srv.url, 'GET', '/health');
         assert.deepEqual([health.status, health.body, health.headers.get('retry-after')], [503, { message: 'database is read-only' }, '15']);
+        // A write cannot be done until it is writable again: a 503 to try again, not a 500.
+        const write = await call(srv.url, 'POST', '/v2/apps', { name: 'while-read-only' });
+        assert.deepEqual([write.status, write.body, write.headers.get('retry-after')], [503, { message: 'database unavailable' }, '15']);
       } finally {
         await srv.stop();
       }

@@ -175,6 +175,8 @@ const unavailable: { name: string; err: unknown; is: boolean }[] = [
   { name: 'MySQL out of connections', err: mysqlError('ER_CON_COUNT_ERROR', 1040, '08004', 'Too many connections'), is: true },
   { name: "Kiln's own DatabaseUnavailableError: as its driver's error", err: new DatabaseUnavailableError('x', { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }) }), is: true },
   { name: "Kiln's own DatabaseUnavailableError of a lost connection is not", err: new DatabaseUnavailableError('x', { cause: Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }) }), is: false },
+  { name: 'PostgreSQL read-only (a hot standby)', err: pgError('25006', 'cannot execute INSERT in a read-only transaction'), is: true },
+  { name: 'MariaDB --read-only', err: mysqlError('ER_OPTION_PREVENTS_STATEMENT', 1290, 'HY000', 'The MariaDB server is running with the --read-only option so it cannot execute this statement'), is: true },
   { name: 'a unique violation', err: pgError('23505', 'duplicate key value violates unique constraint'), is: false },
   { name: "MySQL's packet too large", err: mysqlError('ER_NET_PACKET_TOO_LARGE', 1153, '08S01', 'Got a packet bigger than max_allowed_packet'), is: false },
   { name: 'not an error object', err: 'x', is: false },
