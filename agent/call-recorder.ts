@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import type { CallStore } from '../store/types.js';
 import type { Call } from '../store/types.js';
-import { dbErrorForLog, isUnavailable } from '../store/db-errors.js';
+import { dbErrorForLog, isConnectionLost, isUnavailable } from '../store/db-errors.js';
 import { HeldCalls, type HeldLimits, type LogUpdate, type Written } from './held-calls.js';
 
 export interface CallRecord {
@@ -110,7 +110,9 @@ export class CallRecorder {
             this.log.error({ error: dbErrorForLog(err), calls: batch.length, call_ids: batch.map((r) => r.call.id) }, 'could not record calls');
             continue;
           }
-          if (!(await this.recordEach(batch, again))) return;
+          // A connection lost under the write (its COMMIT, say) may have committed it: each is then
+          // written as held calls are, a row already there kept rather than refused as a duplicate.
+          if (!(await this.recordEach(batch, again || isConnectionLost(err)))) return;
         }
       } finally {
         this.inFlight = [];

@@ -1,6 +1,7 @@
 // GET /metrics: Prometheus text from prom-client (the standard Node client; its registry
 // renders the exposition format and the process metrics). The agent's figures are read at
-// scrape time from a snapshot, so the call path only bumps plain integers.
+// scrape time from a snapshot, so the call path only bumps plain integers, and one bucket of
+// the call-duration histogram.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AgentStats, FinishedStatus } from '../agent/agent.js';
 

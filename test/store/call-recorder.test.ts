@@ -257,3 +257,19 @@ test('while held calls are tried again and the database hangs, new calls join th
   const dropped = lines().filter((l) => l.level === 40 && /dropped/.test(String(l.msg)));
   assert.equal(dropped.reduce((n, l) => n + Number(l.calls), 0), 45);
 });
+
+test('a batch whose connection was lost under it may have committed: its calls are written again as such, no duplicate refused', async () => {
+  const seen: Array<{ calls: number; again: boolean }> = [];
+  const store = {
+    async insertCalls(records: readonly { call: Call }[], opts: { again?: boolean } = {}): Promise<void> {
+      seen.push({ calls: records.length, again: opts.again === true });
+      if (seen.length === 1) throw new Error('Connection terminated unexpectedly');
+    },
+  } as unknown as CallStore;
+  const { log, lines } = capturedLog();
+  const recorder = new CallRecorder(store, log);
+  for (let i = 0; i < 3; i++) recorder.record({ call: call('F'), log: '' });
+  await recorder.flush();
+  assert.deepEqual(seen, [{ calls: 3, again: false }, { calls: 1, again: true }, { calls: 1, again: true }, { calls: 1, again: true }]);
+  assert.deepEqual(lines().filter((l) => Number(l.level) >= 40), []);
+});
