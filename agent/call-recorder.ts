@@ -5,8 +5,7 @@
 // not answer or could not be reached for is held and written again, oldest first, with backoff
 // (held-calls.ts bounds what is held), so a short outage loses no call.
 import type { Logger } from 'pino';
-import type { CallStore } from '../store/types.js';
-import type { Call } from '../store/types.js';
+import type { Call, CallStore } from '../store/types.js';
 import { dbErrorForLog, isConnectionLost, isUnavailable } from '../store/db-errors.js';
 import { HeldCalls, type HeldLimits, type LogUpdate, type Written } from './held-calls.js';
 
@@ -15,6 +14,9 @@ export interface CallRecord {
   /** Read when the batch is written, so output that trails the answer is kept. */
   log: string | { toString(): string };
 }
+
+/** A queued record as it is written: its log read now, with what has trailed the answer so far. */
+const written = (r: CallRecord): Written => ({ call: r.call, log: String(r.log) });
 
 /** Most records written per transaction. */
 const BATCH = 500;
@@ -62,7 +64,7 @@ export class CallRecorder {
     // During an outage, also while held calls are being tried again, new ones join the held
     // (bounded) rather than a queue that would grow for as long as a hung write waits.
     if (this.retryMs !== 0) {
-      this.held.push([{ call: rec.call, log: String(rec.log) }]);
+      this.held.push([written(rec)]);
       return;
     }
     this.queue.push(rec);
@@ -92,7 +94,7 @@ export class CallRecorder {
     this.reportDropped();
     for (;;) {
       const again = this.held.calls.length > 0;
-      const batch = again ? this.held.take(BATCH) : this.queue.splice(0, BATCH).map((r) => ({ call: r.call, log: String(r.log) }));
+      const batch = again ? this.held.take(BATCH) : this.queue.splice(0, BATCH).map(written);
       if (batch.length === 0) break;
       // Until it is written or held again: a stopping server names it if the database has not answered.
       this.inFlight = batch;
@@ -157,7 +159,7 @@ export class CallRecorder {
    */
   private hold(err: unknown, calls: readonly Written[], logs: readonly LogUpdate[] = []): void {
     this.held.unshift(calls, logs);
-    this.held.push(this.queue.splice(0).map((r) => ({ call: r.call, log: String(r.log) })));
+    this.held.push(this.queue.splice(0).map(written));
     this.held.pushLogs(this.logs.splice(0));
     const first = this.retryMs === 0;
     this.retryMs = first ? this.opts.retryMinMs : Math.min(this.retryMs * 2, this.opts.retryMaxMs);

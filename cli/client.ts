@@ -25,8 +25,11 @@ export interface RawReply {
   body: Buffer;
 }
 
-/** What to do about an API answer of that status (and, for a 409, the server's message). */
-export function apiHint(status: number, url: string, message = ''): string | undefined {
+/**
+ * What to do about an API answer of that status (and, for a 409, the server's message; for a
+ * 503, its Retry-After).
+ */
+export function apiHint(status: number, url: string, message = '', retryAfter?: string | null): string | undefined {
   if (status === 401) {
     return `The server at ${url} wants a valid token: \`kiln context update --token TOKEN\` (or set FN_TOKEN).`;
   }
@@ -41,6 +44,11 @@ export function apiHint(status: number, url: string, message = ''): string | und
   if (status === 409 && /immutable/i.test(message)) return 'That name cannot be changed; create a new one under the new name instead.';
   if (status === 409) return 'The name is taken: pick another, or change the existing one with `kiln update ...`.';
   if (status === 400 || status === 413) return 'Check the values given (`kiln help COMMAND` lists the options and their ranges).';
+  // A 503 is passing (a database outage, a full queue): the server says when to come back.
+  if (status === 503) {
+    const seconds = /^\d+$/.test(retryAfter ?? '') ? ` in ${retryAfter} s, as the server asks` : ' shortly';
+    return `The server at ${url} cannot do this for now, as its message says: try again${seconds}. If it goes on, its log says why.`;
+  }
   if (status >= 500) return `The server at ${url} failed; its log says why.`;
   return undefined;
 }
@@ -148,7 +156,7 @@ export class KilnClient {
     const text = r.body.toString('utf8');
     if (r.status < 200 || r.status > 299) {
       const message = errorMessage(text);
-      throw new ApiError(r.status, message, what, apiHint(r.status, this.url, message));
+      throw new ApiError(r.status, message, what, apiHint(r.status, this.url, message, r.headers.get('retry-after')));
     }
     if (r.status === 204 || text === '') return undefined as T;
     try {

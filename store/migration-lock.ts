@@ -8,14 +8,12 @@
 // SQLite file take an exclusive lock on a sidecar SQLite file next to it instead.
 import Database from 'better-sqlite3';
 import type { Knex } from 'knex';
+import { noticedStep, STEP_NOTICE_MS } from './start-notice.js';
 
 /** PostgreSQL's advisory-lock key for Kiln's migrations ("kiln" in ASCII). */
 export const PG_LOCK_KEY = 0x6b696c6e;
 /** How long a start waits for another node's migration, in seconds. */
 const WAIT_SECONDS = 120;
-/** How long a start waits for the lock before saying so. */
-const NOTICE_MS = 3000;
-
 /** How a start waits for the lock; the defaults are the server's, tests shorten them. */
 export interface LockWait {
   waitSeconds?: number;
@@ -110,7 +108,7 @@ async function withSqliteLock<T>(lockFile: string, fn: () => Promise<T>, { waitS
 
 /** Runs `fn` holding the database's migration lock, waiting for it as `wait` says. */
 export async function withMigrationLock<T>(knex: Knex, fn: () => Promise<T>, wait: LockWait = {}): Promise<T> {
-  const { waitSeconds = WAIT_SECONDS, noticeMs = NOTICE_MS, onWait } = wait;
+  const { waitSeconds = WAIT_SECONDS, noticeMs = STEP_NOTICE_MS, onWait } = wait;
   const client = String(knex.client.config.client);
   if (client === 'better-sqlite3') {
     const lockFile = sqliteLockFile(String((knex.client.config.connection as { filename?: string }).filename ?? ''));
@@ -122,16 +120,18 @@ export async function withMigrationLock<T>(knex: Knex, fn: () => Promise<T>, wai
   const name = sql.name((knex.client.config.connection as { database?: string } | undefined)?.database);
   const conn = await pool.acquireConnection();
   try {
-    // Said once a while has passed, so a start held up by another node's long migration is not silent.
-    const notice = setTimeout(() => onWait?.(name, waitSeconds), noticeMs);
     let row: Record<string, unknown> | undefined;
     try {
-      for (const statement of sql.lock(waitSeconds)) row = firstRow(await knex.raw(statement).connection(conn));
+      // Said once a while has passed, so a start held up by another node's long migration is not silent.
+      row = await noticedStep(async () => {
+        let last: Record<string, unknown> | undefined;
+        for (const statement of sql.lock(waitSeconds)) last = firstRow(await knex.raw(statement).connection(conn));
+        return last;
+      }, () => onWait?.(name, waitSeconds), noticeMs);
     } catch (err) {
       if (sql.timedOut(err)) throw stillMigrating(waitSeconds, name);
       throw err;
     } finally {
-      clearTimeout(notice);
       // A connection the failed wait broke cannot be reset; the wait's own error says more.
       for (const statement of sql.after) await knex.raw(statement).connection(conn).catch(() => undefined);
     }

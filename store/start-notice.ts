@@ -3,7 +3,7 @@
 // another session holds, or by a database that stopped answering, says so rather than waiting
 // silently: each step that takes over a few seconds is named once in the log.
 
-/** How long a start-up step runs before it is named in the log (as the migration lock's wait is). */
+/** How long a start-up step, the migration lock's wait included, runs before it is named in the log. */
 export const STEP_NOTICE_MS = 3000;
 
 /** `work`, calling `notice` once if it has not settled within `noticeMs`. */

@@ -140,7 +140,7 @@ describe('apiHint', () => {
     [400, /Check the values given/],
     [413, /Check the values given/],
     [500, /server at http:\/\/h:1 failed; its log says why/],
-    [503, /its log says why/],
+    [503, /cannot do this for now, as its message says: try again shortly\. If it goes on, its log says why/],
     [404, undefined], // the command knows better (e.g. `kiln calls APP FN`)
   ];
   for (const [status, re] of cases) {
@@ -157,6 +157,11 @@ describe('apiHint', () => {
     ['App already exists', /name is taken/],
     ['Could not update - name is immutable', /name cannot be changed/],
   ];
+  test('503 with Retry-After: when to try again', () => {
+    assert.match(apiHint(503, 'http://h:1', 'database unavailable', '15') ?? '', /try again in 15 s, as the server asks/);
+    // A date or junk is not repeated as if it were seconds.
+    assert.match(apiHint(503, 'http://h:1', '', 'Wed, 21 Oct 2015 07:28:00 GMT') ?? '', /try again shortly/);
+  });
   for (const [message, re] of conflicts) test(`409 ${message}`, () => assert.match(apiHint(409, 'http://h:1', message) ?? '', re));
 });
 
