@@ -13,7 +13,7 @@ export const DEFAULT_ALLOWED_NETWORKS: readonly string[] = ['bridge'];
  * Network modes no annotation may give, whatever the operator lists: each would take the
  * container out of its own network namespace (or, for none, is what asking for nothing gives).
  */
-function reservedProblem(name: string): string | undefined {
+export function reservedProblem(name: string): string | undefined {
   const lower = name.toLowerCase();
   if (lower === 'host') return `"${name}" is never allowed: it would give the fn the host's own network stack`;
   if (lower.startsWith('container:')) return `"${name}" is never allowed: it would give the fn another container's network stack`;

@@ -4,7 +4,7 @@ import { homedir, hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { CpuListError, parseCpuList } from '../agent/cpu-placement.js';
-import { allowedNetworks, DEFAULT_ALLOWED_NETWORKS, networkNames } from '../agent/fn-network.js';
+import { allowedNetworks, DEFAULT_ALLOWED_NETWORKS, networkNames, reservedProblem } from '../agent/fn-network.js';
 import { DEFAULT_FN_USER } from '../drivers/docker/create-options.js';
 import { parseFnDockerAuth, RegistryAuthError, type AuthEntries } from '../drivers/docker/registry-auth.js';
 import { DEFAULT_DB_TIMEOUT_MS } from '../store/db-timeout.js';
@@ -14,6 +14,18 @@ import { unknownKilnSettings } from './unknown-settings.js';
 import { parseTrustProxy, TrustProxyError, type TrustProxy } from './trust-proxy.js';
 
 const MiB = 1024 * 1024;
+
+/**
+ * FN_DOCKER_NETWORKS, given to every fn that asks for none: never a mode that would take fns out
+ * of their own network namespace (Fn takes any name; `host` would give every tenant the host's
+ * loopback, where the API itself may listen).
+ */
+const operatorNetworks = z.string().superRefine((v, ctx) => {
+  for (const name of networkNames(v)) {
+    const why = reservedProblem(name);
+    if (why) ctx.addIssue({ code: 'custom', message: `${why} (unset FN_DOCKER_NETWORKS for no network)` });
+  }
+});
 
 /** A decimal integer setting within [min, max]; unset or empty means the default. */
 const intFrom = (def: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
@@ -267,7 +279,7 @@ const envSchema = z.object({
   // Fn's: a tmpfs of its own for each container's socket directory, with these mount options.
   FN_IOFS_TMPFS: bool,
   FN_IOFS_OPTS: z.string().regex(/^[A-Za-z0-9_=,.:-]*$/, 'mount options: letters, digits and _ = , . : -').default('size=1m,nr_inodes=64'),
-  FN_DOCKER_NETWORKS: z.string().optional(),
+  FN_DOCKER_NETWORKS: operatorNetworks.optional(),
   // Fn's: registry credentials, instead of the Docker config file.
   FN_DOCKER_AUTH: fnDockerAuth.optional(),
   FN_DISABLE_READONLY_ROOTFS: bool,

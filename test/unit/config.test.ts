@@ -148,7 +148,7 @@ const agentCases: { name: string; env: NodeJS.ProcessEnv; want: Partial<Config['
   { name: 'KILN_ALLOWED_NETWORKS empty: no fn may ask', env: { KILN_ALLOWED_NETWORKS: '' }, want: { allowedNetworks: [] } },
   { name: 'KILN_ALLOWED_NETWORKS blank: no fn may ask', env: { KILN_ALLOWED_NETWORKS: ' ' }, want: { allowedNetworks: [] } },
   { name: 'KILN_ALLOWED_NETWORKS empty keeps FN_DOCKER_NETWORKS', env: { KILN_ALLOWED_NETWORKS: '', FN_DOCKER_NETWORKS: 'fns' }, want: { networks: ['fns'], allowedNetworks: ['fns'] } },
-  { name: 'KILN_ALLOWED_NETWORKS never lets host, none or container: through', env: { KILN_ALLOWED_NETWORKS: 'host none container:x bridge', FN_DOCKER_NETWORKS: 'host' }, want: { networks: ['host'], allowedNetworks: ['bridge'] } },
+  { name: 'KILN_ALLOWED_NETWORKS never lets host, none or container: through', env: { KILN_ALLOWED_NETWORKS: 'host none container:x bridge' }, want: { allowedNetworks: ['bridge'] } },
   { name: 'FN_DISABLE_READONLY_ROOTFS', env: { FN_DISABLE_READONLY_ROOTFS: 'true' }, want: { readOnlyRoot: false } },
   { name: 'FN_DISABLE_UNPRIVILEGED_CONTAINERS', env: { FN_DISABLE_UNPRIVILEGED_CONTAINERS: '1' }, want: { unprivileged: false } },
   // Go's strconv.ParseBool spellings, which an Fn server's environment may use.
@@ -273,6 +273,25 @@ for (const name of MS_SETTINGS) {
     assert.throws(() => loadConfig({ [name]: '2147483648' }), (err: unknown) => {
       assert.ok(err instanceof ConfigError, String(err));
       assert.match(err.message, new RegExp(`${name}: must be a whole number from -?\\d+ to 2147483647, got "2147483648"`));
+      return true;
+    });
+  });
+}
+
+// FN_DOCKER_NETWORKS goes to every fn that asks for none: a mode leaving the fn's own network
+// namespace would give every tenant the host's (or a container's) network stack.
+for (const [value, re] of [
+  ['host', /"host" is never allowed: it would give the fn the host's own network stack/],
+  ['fns, HOST', /"HOST" is never allowed/],
+  ['container:abc', /"container:abc" is never allowed: it would give the fn another container's network stack/],
+  ['none', /"none" is not a network to ask for/],
+] as const) {
+  test(`loadConfig rejects FN_DOCKER_NETWORKS ${JSON.stringify(value)}`, () => {
+    assert.throws(() => loadConfig({ FN_DOCKER_NETWORKS: value }), (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.match(err.message, /^invalid settings: FN_DOCKER_NETWORKS: /);
+      assert.match(err.message, re);
+      assert.match(err.message, /unset FN_DOCKER_NETWORKS for no network/);
       return true;
     });
   });
