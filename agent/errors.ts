@@ -20,11 +20,22 @@ export type AgentErrorKind =
 export class AgentError extends Error {
   /** What the container printed, for the log of the call it failed (a start that failed: its start-up output). */
   readonly output?: string;
+  /**
+   * The message for a trigger's caller, who may be anyone, when `message` says more than such a
+   * caller should read (what the container printed: a connection string, say).
+   */
+  readonly publicMessage?: string;
 
-  constructor(readonly kind: AgentErrorKind, message: string, options?: { cause?: unknown; output?: string }) {
+  constructor(readonly kind: AgentErrorKind, message: string, options?: { cause?: unknown; output?: string; publicMessage?: string }) {
     super(message, options);
     this.name = 'AgentError';
     if (options?.output !== undefined) this.output = options.output;
+    if (options?.publicMessage !== undefined) this.publicMessage = options.publicMessage;
+  }
+
+  /** This error as a trigger's caller gets it. */
+  forPublic(): AgentError {
+    return this.publicMessage === undefined ? this : new AgentError(this.kind, this.publicMessage);
   }
 }
 

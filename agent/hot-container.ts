@@ -250,7 +250,10 @@ export class HotContainer {
         const why = outcome.oomKilled ? 'ran out of memory' : `exited with code ${outcome.exitCode ?? '?'}`;
         const output = initLog.withEnd();
         const out = startOutput(output);
-        throw new AgentError('init-failed', `Container failed to initialize: ${why}${out ? `: ${out}` : ''}`, { output });
+        // Its output goes to an API caller (`kiln invoke` says why at once), not to a trigger's.
+        throw new AgentError('init-failed', `Container failed to initialize: ${why}${out ? `: ${out}` : ''}`, {
+          output, publicMessage: `Container failed to initialize: ${why}`,
+        });
       }
       target = new HotContainer(spec, deps, cookie, dir, logs, outcome.socketPath, exited);
       target.state = 'busy';

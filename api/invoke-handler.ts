@@ -164,7 +164,8 @@ export function invokeHandler(deps: InvokeHandlerDeps): (req: IncomingMessage, r
         run(req, res, t, { triggerId: t.trigger.id, gateway: { method: req.method ?? 'GET', url: requestGatewayUrl(req) } }, trail),
       );
     }
-    work.catch((err: unknown) => sendError(res, err, log, { method: req.method, url }));
+    // A trigger's caller may be anyone: it gets no more than Fn's fixed messages say.
+    work.catch((err: unknown) => sendError(res, !isInvoke && err instanceof AgentError ? err.forPublic() : err, log, { method: req.method, url }));
     return true;
   };
 }

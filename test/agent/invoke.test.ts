@@ -389,6 +389,22 @@ describe('invoking functions', () => {
     assert.equal(await logOf(fn.id, id), 'loading /function/func.js\nboom at start\n');
   });
 
+  test('a trigger\'s caller, who may be anyone, is not given what a failed container printed', async () => {
+    // A start-up error often prints a connection string, password and all.
+    const fn = await mkFn('exits-public', { config: { MODE: 'exit', SAY_AT_START: 'postgres://app:s3cret@db/prod' } });
+    await call(t.srv.url, 'POST', '/v2/triggers', { name: 'exits-public', app_id: t.appId, fn_id: fn.id, type: 'http', source: '/exits-public' });
+    const r = await fetch(`${t.srv.url}/t/invoke/exits-public`);
+    const text = await r.text();
+    assert.equal(r.status, 502);
+    assert.deepEqual(JSON.parse(text), { message: 'Container failed to initialize: exited with code 3' });
+    // The API's caller still reads why, and the call's log has it all.
+    const api = await invoke(fn.id);
+    assert.match(api.body.message, /^Container failed to initialize: exited with code 3: postgres:\/\/app:s3cret@db\/prod/);
+    const id = r.headers.get('fn-call-id')!;
+    assert.ok(await eventually(async () => (await calls(fn.id)).some((c) => c.id === id)));
+    assert.match(await logOf(fn.id, id), /s3cret/);
+  });
+
   test('a container that prints much at start and then exits: the reason keeps its first and last words', async () => {
     // node prints where the error is first, then its stack: both say what to fix.
     const fn = await mkFn('exits-chatty', { config: { MODE: 'exit', SAY_AT_START: '/function/func.js:14', NOISE_BYTES: String(40 * 1024) } });
