@@ -1,6 +1,9 @@
 // Apps, fns, triggers as Fn stores them, plus the calls and call logs Fn dropped.
 // Timestamps are fixed-width RFC 3339 text (ms, UTC): identical on every backend and they sort.
+// Each table is made by createTableOnce: on MySQL a first start killed part-way leaves some of
+// them (DDL commits as it runs), and the next start finishes them (store/fn-database.ts lets it).
 import type { Knex } from 'knex';
+import { createTableOnce } from './create-table-once.js';
 
 export const name = '0001_initial';
 
@@ -49,7 +52,7 @@ export async function tableStyle(knex: Knex): Promise<TableStyle> {
 
 /** Calls and their logs. No foreign keys: a call outlives its fn (deleting an app leaves its calls readable by id). */
 export async function createCallTables(knex: Knex, style: TableStyle): Promise<void> {
-  await knex.schema.createTable('calls', (t) => {
+  await createTableOnce(knex, 'calls', (t) => {
     style.table(t);
     t.string('id', 26).primary();
     t.string('app_id', 26).notNullable();
@@ -64,7 +67,7 @@ export async function createCallTables(knex: Knex, style: TableStyle): Promise<v
     t.index(['fn_id', 'id']);
   });
 
-  await knex.schema.createTable('call_logs', (t) => {
+  await createTableOnce(knex, 'call_logs', (t) => {
     style.table(t);
     t.string('call_id', 26).primary();
     t.string('fn_id', 26).notNullable();
@@ -83,7 +86,7 @@ export async function up(knex: Knex): Promise<void> {
   const mysqlTable = style.table;
   const text = style.text;
 
-  await knex.schema.createTable('apps', (t) => {
+  await createTableOnce(knex, 'apps', (t) => {
     mysqlTable(t);
     t.string('id', 26).primary();
     t.specificType('name', nameType).notNullable().unique();
@@ -95,7 +98,7 @@ export async function up(knex: Knex): Promise<void> {
     t.string('updated_at', 24).notNullable();
   });
 
-  await knex.schema.createTable('fns', (t) => {
+  await createTableOnce(knex, 'fns', (t) => {
     mysqlTable(t);
     t.string('id', 26).primary();
     t.specificType('name', nameType).notNullable();
@@ -112,7 +115,7 @@ export async function up(knex: Knex): Promise<void> {
     t.unique(['app_id', 'name']);
   });
 
-  await knex.schema.createTable('triggers', (t) => {
+  await createTableOnce(knex, 'triggers', (t) => {
     mysqlTable(t);
     t.string('id', 26).primary();
     t.specificType('name', nameType).notNullable();

@@ -1,10 +1,11 @@
 // Opening a database an Fn server made (fnproject/fn's SQL datastore), so an Fn operator can
 // point FN_DB_URL at it as it is. Before knex runs Kiln's migrations, inspectDatabase() says
 // what FN_DB_URL holds: nothing of Kiln's or Fn's (Kiln creates its schema), Kiln's (knex
-// carries on), or Fn's at its final schema version. For Fn's, migrationSourceFor() hands knex
-// the adoption in place of 0001_initial: it adds only what Kiln needs beside Fn's tables and is
-// recorded under 0001's name, in knex's one transaction with its lock, so it runs once and
-// every later migration runs as on any Kiln database. Anything else is refused, unchanged.
+// carries on; on MySQL, a first start killed part-way too: 0001 finishes its tables), or Fn's
+// at its final schema version. For Fn's, migrationSourceFor() hands knex the adoption in place
+// of 0001_initial: it adds only what Kiln needs beside Fn's tables and is recorded under 0001's
+// name, in knex's one transaction with its lock, so it runs once and every later migration runs
+// as on any Kiln database. Anything else is refused, unchanged.
 // MySQL commits each DDL statement on its own, so there every check runs before the first
 // change: a refusal changes nothing, and only an unforeseen failure (the server going away)
 // can leave part of the adoption, which the next start refuses as half-adopted.
@@ -36,6 +37,15 @@ const TRIGGER_INDEXES = ['triggers_app_id_type_source_unique', 'triggers_app_id_
 
 /** Tables Kiln creates beside Fn's. */
 const KILN_ONLY_TABLES = ['calls', 'call_logs'] as const;
+
+/** The columns of the tables 0001_initial makes, in the order it makes them. */
+export const KILN_COLUMNS = {
+  apps: ['id', 'name', 'config', 'annotations', 'syslog_url', 'shape', 'created_at', 'updated_at'],
+  fns: ['id', 'name', 'app_id', 'image', 'memory', 'timeout', 'idle_timeout', 'format', 'config', 'annotations', 'created_at', 'updated_at'],
+  triggers: ['id', 'name', 'app_id', 'fn_id', 'type', 'source', 'annotations', 'created_at', 'updated_at'],
+  calls: ['id', 'app_id', 'fn_id', 'trigger_id', 'status', 'created_at', 'started_at', 'completed_at', 'error', 'stats'],
+  call_logs: ['call_id', 'fn_id', 'log'],
+} as const;
 
 export type DatabaseKind = 'empty' | 'kiln' | 'fn';
 
@@ -205,20 +215,42 @@ async function fnVersion(knex: Knex, present: readonly string[]): Promise<{ vers
 }
 
 /**
+ * Whether `present` (the tables of Kiln's found) is what a first start killed during 0001_initial
+ * leaves on MySQL, whose DDL commits statement by statement: knex's tables (the caller checked:
+ * made before any migration runs, with none recorded) and no Fn bookkeeping; the first of
+ * 0001's tables in its order and no other, each with exactly 0001's columns (CREATE TABLE is
+ * one statement) and no rows (no node ever served). 0001 then finishes them (create-table-once.ts).
+ */
+async function interruptedFirstStart(knex: Knex, present: readonly string[]): Promise<boolean> {
+  const order = Object.keys(KILN_COLUMNS) as (keyof typeof KILN_COLUMNS)[];
+  const made = order.slice(0, present.length);
+  if (present.length > order.length || !made.every((t) => present.includes(t))) return false;
+  for (const table of made) {
+    const columns = Object.keys(await knex(table).columnInfo()).sort();
+    if (columns.join() !== [...KILN_COLUMNS[table]].sort().join()) return false;
+    if (await knex(table).first(knex.raw('1 AS one'))) return false;
+  }
+  return true;
+}
+
+/**
  * What FN_DB_URL holds. Reads only; throws ForeignDatabaseError for anything Kiln will not open.
  * A database with unrelated tables (none named as Kiln's) counts as empty, as it always has.
  */
 export async function inspectDatabase(knex: Knex): Promise<DatabaseKind> {
   // Knex makes its tables before it runs a migration, so a Kiln start that failed on this
   // database (as on an Fn database before Kiln could adopt one) leaves them empty.
-  if (await knex.schema.hasTable('knex_migrations')) {
+  const knexStarted = await knex.schema.hasTable('knex_migrations');
+  if (knexStarted) {
     const done = (await knex('knex_migrations').count({ n: '*' }).first()) as { n: number | string } | undefined;
     if (Number(done?.n ?? 0) > 0) return 'kiln';
   }
   const has = async (t: string) => ((await knex.schema.hasTable(t)) ? [t] : []);
   const present = (await Promise.all([...FN_TABLES, ...KILN_ONLY_TABLES].map(has))).flat();
   if (present.length === 0) return 'empty';
-  if (!(await knex.schema.hasTable('schema_migrations'))) {
+  const fnStarted = await knex.schema.hasTable('schema_migrations');
+  if (knexStarted && !fnStarted && (await interruptedFirstStart(knex, present))) return 'kiln';
+  if (!fnStarted) {
     throw new ForeignDatabaseError('unrecognised',
       `FN_DB_URL holds tables ${list(present)} but neither Kiln's record of its migrations (knex_migrations) ` +
       `nor Fn's (schema_migrations): Kiln opens only an empty database, its own, or an Fn server's`);

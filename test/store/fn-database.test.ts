@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import type { Knex } from 'knex';
 import { openKnex } from '../../store/open.js';
 import { SqlStore } from '../../store/sql-store.js';
-import { FN_COLUMNS, ForeignDatabaseError, type RefusalReason } from '../../store/fn-database.js';
+import { FN_COLUMNS, ForeignDatabaseError, KILN_COLUMNS, type RefusalReason } from '../../store/fn-database.js';
 import { migrations } from '../../migrations/index.js';
 import { NotFoundError, UnstorableValueError } from '../../store/errors.js';
 import { backends, mysqlDb, type Backend, type TestDb } from '../helpers/db.js';
@@ -221,6 +221,30 @@ for (const backend of backends) {
           await assertRefused(db.url, 'unrecognised', /holds tables apps but neither .*knex_migrations.*schema_migrations/);
         });
       });
+
+      // knex's tables with none recorded and no Fn bookkeeping is also what a first start killed
+      // during 0001 leaves on MySQL, which is finished (test/store/migrations.test.ts); not these.
+      for (const [what, make] of [
+        ['unrelated tables named as Kiln’s', (k: Knex) => k.raw('CREATE TABLE apps (id integer PRIMARY KEY, title text)')],
+        ['Kiln’s tables out of 0001’s order', async (k: Knex) => {
+          await k.schema.createTable('apps', (t) => { for (const c of KILN_COLUMNS.apps) t.string(c); });
+          await k.schema.createTable('triggers', (t) => { for (const c of KILN_COLUMNS.triggers) t.string(c); });
+        }],
+        ['Kiln’s first table with rows in it', async (k: Knex) => {
+          await k.schema.createTable('apps', (t) => { for (const c of KILN_COLUMNS.apps) t.string(c); });
+          await k('apps').insert({ id: 'a', name: 'mine' });
+        }],
+      ] as const) {
+        test(`${what}, beside knex's tables with no migration recorded`, async () => {
+          await withDb(backend, async (db) => {
+            await withKnex(db.url, async (knex) => {
+              await createKnexMigrations(knex);
+              await make(knex);
+            });
+            await assertRefused(db.url, 'unrecognised', /holds tables apps(, triggers)? but neither .*knex_migrations.*schema_migrations/);
+          });
+        });
+      }
 
       test('another tool’s schema_migrations beside unrelated tables', async () => {
         await withDb(backend, async (db) => {

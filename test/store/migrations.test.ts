@@ -4,7 +4,9 @@ import { describe, test } from 'node:test';
 import type { Knex } from 'knex';
 import knexFactory from 'knex';
 import { knexConfigFor, openKnex } from '../../store/open.js';
-import { migrations, sourceOf } from '../../migrations/index.js';
+import { migrations, migrationSource, sourceOf } from '../../migrations/index.js';
+import * as m0001 from '../../migrations/0001_initial.js';
+import { KILN_COLUMNS } from '../../store/fn-database.js';
 import { FNS_BY_NAME_INDEX } from '../../migrations/0002_fns_by_name.js';
 import Database from 'better-sqlite3';
 import mysql from 'mysql2/promise';
@@ -18,7 +20,9 @@ import { call, startServer } from '../helpers/server.js';
  * A database left by a start killed part-way (`leave` makes it so on a fresh one): the next start
  * runs and records every migration, and leaves knex's lock row free.
  */
-async function nextStartMigrates(backend: Backend, leave: (url: string) => Promise<void>): Promise<void> {
+async function nextStartMigrates(
+  backend: Backend, leave: (url: string) => Promise<void>, check: (knex: Knex) => Promise<void> = async () => undefined,
+): Promise<void> {
   const db = await backend.create();
   try {
     await leave(db.url);
@@ -28,12 +32,61 @@ async function nextStartMigrates(backend: Backend, leave: (url: string) => Promi
       assert.deepEqual(done.map((r) => r.name), migrations.map((m) => m.name));
       const lock = (await knex('knex_migrations_lock').select('is_locked')) as { is_locked: unknown }[];
       assert.deepEqual(lock.map((r) => Number(r.is_locked)), [0]);
+      await check(knex);
     } finally {
       await knex.destroy();
     }
   } finally {
     await db.cleanup();
   }
+}
+
+/** 0001's DDL statements on this backend, in the order knex runs them on a fresh database (`url`'s, left with 0001's tables). */
+async function firstMigrationStatements(url: string): Promise<{ sql: string; bindings: readonly Knex.Value[] }[]> {
+  const knex = knexFactory(knexConfigFor(url));
+  const statements: { sql: string; bindings: readonly Knex.Value[] }[] = [];
+  knex.on('query', (q: { sql: string; bindings?: Knex.Value[] }) => {
+    if (/^\s*(create|alter)\b/i.test(q.sql)) statements.push({ sql: q.sql, bindings: q.bindings ?? [] });
+  });
+  try {
+    await m0001.up(knex);
+  } finally {
+    await knex.destroy();
+  }
+  return statements;
+}
+
+/** Rows of a raw select as each driver answers them. */
+const rawRows = (result: unknown): Record<string, unknown>[] =>
+  (Array.isArray(result) ? (Array.isArray(result[0]) ? result[0] : result) : (result as { rows: unknown[] }).rows) as Record<string, unknown>[];
+
+/** Kiln's tables (not knex's) as the backend describes them: columns, indexes, keys and constraints, one line each, sorted. */
+async function schemaOf(knex: Knex, backend: Backend['name']): Promise<string[]> {
+  const queries: Record<Backend['name'], string[]> = {
+    sqlite: ["SELECT type, name, tbl_name AS t, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"],
+    postgres: [
+      'SELECT table_name AS t, column_name, ordinal_position, data_type, character_maximum_length, is_nullable, column_default, collation_name ' +
+        'FROM information_schema.columns WHERE table_schema = current_schema()',
+      'SELECT tablename AS t, indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()',
+      'SELECT r.relname AS t, c.conname, pg_get_constraintdef(c.oid) AS def FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid ' +
+        'JOIN pg_namespace n ON n.oid = r.relnamespace WHERE n.nspname = current_schema()',
+    ],
+    mysql: [
+      'SELECT TABLE_NAME AS t, ENGINE, TABLE_COLLATION, ROW_FORMAT FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()',
+      'SELECT TABLE_NAME AS t, COLUMN_NAME, ORDINAL_POSITION, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT, COLLATION_NAME, COLUMN_KEY ' +
+        'FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE()',
+      'SELECT TABLE_NAME AS t, INDEX_NAME, NON_UNIQUE, SEQ_IN_INDEX, COLUMN_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE()',
+      'SELECT TABLE_NAME AS t, CONSTRAINT_NAME, CONSTRAINT_TYPE FROM information_schema.TABLE_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE()',
+      'SELECT TABLE_NAME AS t, CONSTRAINT_NAME, REFERENCED_TABLE_NAME, DELETE_RULE, UPDATE_RULE FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE()',
+      'SELECT TABLE_NAME AS t, CONSTRAINT_NAME, COLUMN_NAME, ORDINAL_POSITION, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME ' +
+        'FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = DATABASE()',
+    ],
+  };
+  const lines: string[] = [];
+  for (const sql of queries[backend]) {
+    for (const row of rawRows(await knex.raw(sql))) if (!String(row.t).startsWith('knex_')) lines.push(JSON.stringify(row));
+  }
+  return lines.sort();
 }
 
 /**
@@ -146,6 +199,50 @@ for (const backend of backends) {
           await first.destroy();
         }
       }));
+
+    test('a first start killed after any statement of 0001 (MySQL commits each), knex\'s lock row left set, is finished by the next start, as a clean start\'s schema', async () => {
+      // The statements, and the schema a clean start leaves.
+      const scratch = await backend.create();
+      let statements: Awaited<ReturnType<typeof firstMigrationStatements>>;
+      let clean: string[];
+      try {
+        statements = await firstMigrationStatements(scratch.url);
+      } finally {
+        await scratch.cleanup();
+      }
+      const fresh = await backend.create();
+      try {
+        const knex = await openKnex(fresh.url);
+        try {
+          clean = await schemaOf(knex, backend.name);
+          // What inspectDatabase takes for 0001's tables is what 0001 makes.
+          for (const [table, columns] of Object.entries(KILN_COLUMNS)) {
+            assert.deepEqual(Object.keys(await knex(table).columnInfo()).sort(), [...columns].sort(), table);
+          }
+        } finally {
+          await knex.destroy();
+        }
+      } finally {
+        await fresh.cleanup();
+      }
+      // MySQL: CREATE TABLE, then an ALTER TABLE for each key and index; one of each kind at least.
+      if (backend.name === 'mysql') assert.ok(statements.length >= 15, statements.map((s) => s.sql).join('\n'));
+      for (let n = 1; n <= statements.length; n++) {
+        await nextStartMigrates(backend, async (url) => {
+          const first = knexFactory(knexConfigFor(url));
+          try {
+            // knex makes its tables, and sets its lock, before 0001 runs.
+            await first.migrate.list({ migrationSource });
+            await first('knex_migrations_lock').update({ is_locked: 1 });
+            for (const s of statements.slice(0, n)) await first.raw(s.sql, s.bindings);
+          } finally {
+            await first.destroy();
+          }
+        }, async (knex) => {
+          assert.deepEqual(await schemaOf(knex, backend.name), clean, `killed after statement ${n}: ${statements[n - 1]!.sql}`);
+        });
+      }
+    });
 
     test('a start waiting for another start\'s migration lock says what it waits for, and waits no longer than its bound', async () => {
       const db = await backend.create();
