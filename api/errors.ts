@@ -7,7 +7,9 @@ import { ContainerConfigError, DriverError, ImageNotFoundError } from '../driver
 import { ImageRefError } from '../drivers/image-name.js';
 import { HostNotAllowedError } from './allowed-hosts.js';
 import { UnauthorizedError } from './auth.js';
-import { ConflictError, DatabaseTimeoutError, DatabaseUnavailableError, NotFoundError, UnstorableValueError } from '../store/errors.js';
+import {
+  ConflictError, DatabaseConflictError, DatabaseTimeoutError, DatabaseUnavailableError, NotFoundError, UnstorableValueError,
+} from '../store/errors.js';
 import { loggedError } from '../store/db-errors.js';
 import { boundUnreadBody } from './unread-body.js';
 import { cutAnswer } from '../agent/cut-answer.js';
@@ -20,6 +22,12 @@ export const DATABASE_TIMEOUT = 'database did not answer in time';
 
 /** The answer's words for a DatabaseUnavailableError, as GET /health says them: no host, no driver's message. */
 export const DATABASE_UNAVAILABLE = 'database unavailable';
+
+/** The answer's words for a DatabaseConflictError: a deadlock the write lost each time it ran. */
+export const DATABASE_CONFLICT = 'database conflict: the write met others changing the same rows; try again';
+
+/** Seconds before sending a write again after a DatabaseConflictError: the other write is long done. */
+const CONFLICT_RETRY_AFTER = '1';
 
 export class ApiError extends Error {
   constructor(readonly status: number, message: string, readonly fields?: string) {
@@ -89,6 +97,8 @@ export function toHttpError(err: unknown): HttpError {
   if (err instanceof DatabaseTimeoutError) return { status: 503, body: { message: DATABASE_TIMEOUT }, headers: { 'Retry-After': '15' } };
   // Refused, restarting or out of connections: as retryable, and more quickly said.
   if (err instanceof DatabaseUnavailableError) return { status: 503, body: { message: DATABASE_UNAVAILABLE }, headers: { 'Retry-After': '15' } };
+  // Rolled back to break a deadlock, after the store ran it again a few times: nothing written, worth sending again.
+  if (err instanceof DatabaseConflictError) return { status: 503, body: { message: DATABASE_CONFLICT }, headers: { 'Retry-After': CONFLICT_RETRY_AFTER } };
   // A path segment that is not valid percent-encoding (the router's decodeURIComponent).
   if (err instanceof URIError) return { status: 400, body: { message: `Invalid URL: ${err.message}` } };
   // Client errors from express's own modules (http-errors marks them `expose`): their own status.
@@ -117,7 +127,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 
 /** Failures the operator must hear of though the caller gets no 500. */
 function logWorthy(err: unknown, status: number): boolean {
-  return status === 500 || err instanceof DatabaseTimeoutError || err instanceof DatabaseUnavailableError;
+  return status === 500 || err instanceof DatabaseTimeoutError || err instanceof DatabaseUnavailableError || err instanceof DatabaseConflictError;
 }
 
 /** Answers with the error's status and Fn's body; cuts the connection when an answer has begun. */
@@ -243,6 +253,7 @@ export function toLambdaError(err: unknown, fnTimeoutSec?: number): LambdaOutcom
   if (err instanceof NotFoundError) return platform(404, 'ResourceNotFoundException', err.message);
   if (err instanceof DatabaseTimeoutError) return platform(503, 'ServiceException', DATABASE_TIMEOUT, { 'Retry-After': RETRY_AFTER });
   if (err instanceof DatabaseUnavailableError) return platform(503, 'ServiceException', DATABASE_UNAVAILABLE, { 'Retry-After': RETRY_AFTER });
+  if (err instanceof DatabaseConflictError) return platform(503, 'ServiceException', DATABASE_CONFLICT, { 'Retry-After': CONFLICT_RETRY_AFTER });
   return platform(500, 'ServiceException', 'internal server error');
 }
 

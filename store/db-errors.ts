@@ -134,6 +134,17 @@ export function isUnavailable(err: unknown): boolean {
 }
 
 /**
+ * The database rolled the transaction back to break a deadlock or a serialization conflict:
+ * MySQL's and MariaDB's ER_LOCK_DEADLOCK (1213), PostgreSQL's 40P01 (deadlock_detected) and
+ * 40001 (serialization_failure). Its whole transaction may run again. (mysql2's `code` is the
+ * symbolic name, so the SQLSTATEs here are pg's.)
+ */
+export function isDeadlock(err: unknown): boolean {
+  const { code, errno } = (err ?? {}) as { code?: unknown; errno?: unknown };
+  return code === 'ER_LOCK_DEADLOCK' || errno === 1213 || code === '40P01' || code === '40001';
+}
+
+/**
  * SQLite's answer that another connection holds a lock it needs: SQLITE_BUSY and its extended
  * codes (better-sqlite3 reports those): _SNAPSHOT (a read transaction's snapshot went stale before
  * it could write), _RECOVERY (another connection is recovering the WAL), _TIMEOUT. Each clears

@@ -49,3 +49,15 @@ export class DatabaseUnavailableError extends Error {
     this.name = 'DatabaseUnavailableError';
   }
 }
+
+/**
+ * A write's transaction was rolled back by the database each time it ran, as a deadlock's victim
+ * (MySQL/MariaDB 1213, PostgreSQL 40P01) or a serialization failure (40001): another write took
+ * the same rows in the other order. Nothing of it was written; it may be sent again at once.
+ */
+export class DatabaseConflictError extends Error {
+  constructor(readonly attempts: number, options?: ErrorOptions) {
+    super(`the write was rolled back as a deadlock's victim ${attempts} times`, options);
+    this.name = 'DatabaseConflictError';
+  }
+}

@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import { isForeignKeyViolation, isUniqueViolation, longestIndexed, tooLongValue, unencodableColumn } from './db-errors.js';
 import { ConflictError, NotFoundError, UnstorableValueError } from './errors.js';
 import { SqliteWrites } from './sqlite-busy.js';
+import { retryDeadlocks } from './deadlock-retry.js';
 import { SqliteCallWriter, type CallRow } from './sqlite-call-writer.js';
 import { idRangeOf } from './call-ids.js';
 import { wellFormed } from './well-formed.js';
@@ -209,10 +210,11 @@ export class SqlStore implements Store {
 
   /**
    * `op`, one write statement or one transaction, run as a whole: on SQLite retried while the
-   * database is locked (store/sqlite-busy.ts). PostgreSQL and MySQL wait on their own locks.
+   * database is locked (store/sqlite-busy.ts). PostgreSQL and MySQL wait on their own locks, and
+   * a run the server rolled back to break a deadlock runs again (store/deadlock-retry.ts).
    */
   private write<T>(op: () => PromiseLike<T>): Promise<T> {
-    return this.sqliteWrites ? this.sqliteWrites.run(op) : Promise.resolve(op());
+    return this.sqliteWrites ? this.sqliteWrites.run(op) : retryDeadlocks(op);
   }
 
   async ping(): Promise<'ok' | 'read-only'> {
