@@ -296,18 +296,21 @@ export class SqlStore implements Store {
    * IMMEDIATE would, so no other connection or process writes between the read and the commit
    * (a busy database reruns the whole transaction, change included: sqlite-busy.ts).
    * A failed write of the row goes to `writeError` once the transaction is over (it may query);
-   * a missing row and `change`'s own errors are thrown as they are.
+   * a missing row and `change`'s own errors are thrown as they are. `lockFirst` takes, on
+   * PostgreSQL and MySQL, the locks a concurrent delete takes before the row's (deadlocks otherwise).
    */
   private async updateRow<T>(
     table: 'apps' | 'fns' | 'triggers', id: string, missing: NotFoundError,
     codec: { read: (r: Row) => T; write: (t: T) => Row }, change: Change<T>,
     writeError: (next: T, row: Row, err: unknown) => Promise<never>,
+    lockFirst?: (tx: Knex.Transaction) => Promise<void>,
   ): Promise<T> {
     let writing: { next: T; row: Row } | undefined;
     try {
       return await this.write(() => this.db.transaction(async (tx) => {
         writing = undefined;
         if (this.sqliteWrites) await tx(table).where({ id }).update({ updated_at: tx.ref('updated_at') });
+        else await lockFirst?.(tx);
         const current = (await tx(table).where({ id }).first().forUpdate()) as Row | undefined;
         if (!current) throw missing;
         const next = change(codec.read(current));
@@ -448,7 +451,14 @@ export class SqlStore implements Store {
 
   updateTrigger(id: string, change: Change<Trigger>): Promise<Trigger> {
     return this.updateRow('triggers', id, new NotFoundError('trigger', 'Trigger not found'),
-      { read: toTrigger, write: fromTrigger }, change, (t, row, err) => this.triggerWriteError(t, row, err));
+      { read: toTrigger, write: fromTrigger }, change, (t, row, err) => this.triggerWriteError(t, row, err),
+      // Deleting a fn locks it, then (ON DELETE CASCADE, or deleteFn's own delete) its triggers;
+      // moving a trigger off it locked them the other way round, a deadlock on MySQL. The trigger's
+      // fn as last committed is locked first here, shared: the move waits for the delete, or the delete for it.
+      async (tx) => {
+        const current = (await tx('triggers').where({ id }).first('fn_id')) as Row | undefined;
+        if (current) await tx('fns').where({ id: str(current.fn_id) }).forShare().first('id');
+      });
   }
 
   async getTrigger(id: string): Promise<Trigger> {
