@@ -1,7 +1,6 @@
 // The agent: runs each call on a hot container of its slot, starting, reusing, freezing,
 // evicting and retiring containers, and records every call.
 import { setMaxListeners } from 'node:events';
-import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Driver } from '../drivers/contract.js';
@@ -15,6 +14,7 @@ import { within } from './within.js';
 import { AgentError, WaitExpired } from './errors.js';
 import { HotContainer, type CallDone, type ContainerDeps, type ContainerSpec } from './hot-container.js';
 import { LogBuffer } from './log-buffer.js';
+import type { CallerHeaders } from './headers.js';
 import type { ResponseTarget } from './relay.js';
 import { askedNetwork, networkProblem } from './fn-network.js';
 import { IOFS_LISTENER } from './iofs-env.js';
@@ -95,7 +95,7 @@ export interface InvokeSpec {
   fn: Fn;
   triggerId?: string;
   callId: string;
-  headers: IncomingHttpHeaders;
+  headers: CallerHeaders;
   body: Buffer;
   /** Set for HTTP triggers: the gateway protocol; `url` is the full URL the caller used. */
   gateway?: { method: string; url: string };

@@ -1,8 +1,13 @@
 // Header mapping between a caller and a container under Fn's http-stream and gateway contracts.
 // Pure functions: one table-driven test covers them.
-import type { IncomingHttpHeaders } from 'node:http';
-
 export type Headers = Record<string, string | string[]>;
+
+/**
+ * A caller's request headers, names in lower case: Node's IncomingHttpHeaders, or, when a name
+ * came more than once, each of its values apart, in order (an array), as Go's http.Header keeps
+ * them and Fn passes them on (see api/caller-headers.ts).
+ */
+export type CallerHeaders = Readonly<Record<string, string | string[] | undefined>>;
 
 /** Per-connection headers that must not be forwarded (RFC 9110 §7.6.1), plus ones we set. */
 const HOP_BY_HOP = new Set([
@@ -22,7 +27,7 @@ const HOP_BY_HOP = new Set([
 const PLATFORM_OWNED = new Set(['fn-call-id']);
 
 /** The header names a Connection header lists are hop-by-hop too. */
-function connectionListed(h: IncomingHttpHeaders | Headers): Set<string> {
+function connectionListed(h: CallerHeaders): Set<string> {
   const names = new Set<string>();
   for (const [name, v] of Object.entries(h)) {
     if (name.toLowerCase() !== 'connection' || v === undefined) continue;
@@ -51,8 +56,11 @@ export interface CallContext {
 
 const canonical = (name: string): string => name.replace(/(^|-)([a-z])/g, (_m, p: string, c: string) => p + c.toUpperCase());
 
-/** The headers of the POST /call sent to the container. */
-export function toContainerHeaders(incoming: IncomingHttpHeaders, ctx: CallContext, bodyLength: number): Headers {
+/**
+ * The headers of the POST /call sent to the container. A header the caller repeated goes as
+ * that many lines, each value as it came (Fn's Header.Add of every value, wrapped or not).
+ */
+export function toContainerHeaders(incoming: CallerHeaders, ctx: CallContext, bodyLength: number): Headers {
   const skip = connectionListed(incoming);
   const out: Headers = {};
   const passHost = ctx.gateway !== undefined && ctx.lambda === true;

@@ -1,10 +1,9 @@
 // One hot container: started once, then handed one call at a time over its unix socket.
 // States: starting → busy ⇄ idle (→ frozen after FN_FREEZE_IDLE_MSECS) → closed.
-import type { IncomingHttpHeaders } from 'node:http';
 import { Client } from 'undici';
 import type { ContainerTask, Cookie, Driver, RunResult, Stat } from '../drivers/contract.js';
 import { AgentError, STREAM_TIMEOUT_TYPE } from './errors.js';
-import { deadlineFrom, FDK_HEAD_BYTES, headBytes, toContainerHeaders } from './headers.js';
+import { deadlineFrom, FDK_HEAD_BYTES, headBytes, toContainerHeaders, type CallerHeaders } from './headers.js';
 import { makeSocketDir, type SocketDir } from './iofs.js';
 import { LAMBDA_BOOT_ALLOWANCE_MS, LAMBDA_SHUTDOWN_WAIT_MS, LAMBDA_TIMEOUT_GRACE_MS } from './lambda.js';
 import { CallLogs } from './call-logs.js';
@@ -66,7 +65,7 @@ export interface ContainerDeps {
 
 export interface CallInput {
   callId: string;
-  headers: IncomingHttpHeaders;
+  headers: CallerHeaders;
   body: Buffer;
   gateway?: { method: string; url: string };
   /** The caller's address (see InvokeSpec.sourceIp). */

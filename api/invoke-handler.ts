@@ -12,6 +12,7 @@ import { loggedError } from '../store/db-errors.js';
 import { requestGatewayUrl } from './gateway-url.js';
 import type { FnTarget, InvokeLookup } from './invoke-lookup.js';
 import { platformFailure, traceInvoke, warnPlatformFailure, type InvokeTrail } from './invoke-log.js';
+import { callerHeaders } from './caller-headers.js';
 import { readBody } from './read-body.js';
 import { pathOf } from './request-path.js';
 import { callerAddress, forwardedFor, type TrustFn } from './trust-proxy.js';
@@ -96,7 +97,8 @@ export function invokeHandler(deps: InvokeHandlerDeps): (req: IncomingMessage, r
       trail.callId = callId;
       trail.fnId = target.fn.id;
     }
-    let headers = req.headers;
+    // Every value of a repeated header reaches the function, as on Fn (Node's req.headers joins or drops them).
+    let headers = callerHeaders(req);
     if (stripAuthorization && extra.triggerId === undefined && headers.authorization !== undefined) {
       const { authorization: _kilnToken, ...rest } = headers;
       headers = rest;

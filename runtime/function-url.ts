@@ -30,13 +30,24 @@ export function sourceIpOf(given: string | undefined): string {
   return mapped ? mapped[1]! : v;
 }
 
-/** The gateway request carried by an http-stream call, or undefined for a plain invoke. */
-export function gatewayRequest(h: IncomingHttpHeaders): GatewayRequest | undefined {
+/**
+ * The gateway request carried by an http-stream call, or undefined for a plain invoke. The
+ * caller's headers are read from the raw lines: a header the caller repeated comes as that many
+ * Fn-Http-H-* lines, which Node's parser would join with ", ". As a function URL's event (payload
+ * 2.0, which has no multiValueHeaders), a repeated header's values are joined with commas, and
+ * every Cookie line's cookies go into `cookies` (joined here with "; ", Cookie's own separator).
+ */
+export function gatewayRequest(req: { headers: IncomingHttpHeaders; rawHeaders: readonly string[] }): GatewayRequest | undefined {
+  const h = req.headers;
   if (h['fn-intent'] !== 'httprequest') return undefined;
   const headers: Record<string, string> = {};
-  for (const [name, v] of Object.entries(h)) {
-    if (!name.startsWith(WRAPPED) || v === undefined) continue;
-    headers[name.slice(WRAPPED.length)] = Array.isArray(v) ? v.join(',') : v;
+  const raw = req.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const wrapped = raw[i]!;
+    if (wrapped.length <= WRAPPED.length || wrapped.slice(0, WRAPPED.length).toLowerCase() !== WRAPPED) continue;
+    const name = wrapped.slice(WRAPPED.length).toLowerCase();
+    const had = headers[name];
+    headers[name] = had === undefined ? raw[i + 1]! : `${had}${name === 'cookie' ? '; ' : ','}${raw[i + 1]!}`;
   }
   const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
   const sourceIp = one(h[SOURCE_IP_HEADER]);

@@ -111,7 +111,7 @@ export function eventFrom(req: IncomingMessage, body: Buffer, arn: string, timeo
   const clientContext = decodeClientContext(header(req, 'x-amz-client-context'));
   const requestId = header(req, 'fn-call-id') || newId();
   // Through an HTTP trigger the function gets what a function URL would send it.
-  const gateway = gatewayRequest(req.headers);
+  const gateway = gatewayRequest(req);
   return {
     requestId,
     deadlineMs: deadlineOf(header(req, 'fn-deadline'), now, timeoutMs),

@@ -1,17 +1,42 @@
 import assert from 'node:assert/strict';
+import type { IncomingHttpHeaders } from 'node:http';
 import { describe, test } from 'node:test';
 import { answerHeaders, functionUrlAnswer, functionUrlEvent, gatewayRequest, sourceIpOf } from '../../runtime/function-url.js';
 
+/** A request as node:http gives it the daemon: the raw lines, and req.headers made from them. */
+function req(lines: [string, string][]): { headers: IncomingHttpHeaders; rawHeaders: string[] } {
+  const headers: IncomingHttpHeaders = {};
+  for (const [k, v] of lines) {
+    const name = k.toLowerCase();
+    const had = headers[name];
+    headers[name] = had === undefined ? v : `${String(had)}, ${v}`;
+  }
+  return { headers, rawHeaders: lines.flat() };
+}
+
 test('gatewayRequest: only calls with Fn-Intent: httprequest, headers unwrapped', () => {
-  assert.equal(gatewayRequest({ 'fn-call-id': 'x' }), undefined);
+  assert.equal(gatewayRequest(req([['fn-call-id', 'x']])), undefined);
   assert.deepEqual(
-    gatewayRequest({ 'fn-intent': 'httprequest', 'fn-http-method': 'PATCH', 'fn-http-request-url': '/t/a/b?c=d', 'fn-http-h-x-a': ['1', '2'], 'fn-http-h-host': 'h' }),
+    gatewayRequest(req([['Fn-Intent', 'httprequest'], ['Fn-Http-Method', 'PATCH'], ['Fn-Http-Request-Url', '/t/a/b?c=d'], ['Fn-Http-H-X-A', '1'], ['Fn-Http-H-X-A', '2'], ['fn-http-h-host', 'h']])),
     { method: 'PATCH', url: '/t/a/b?c=d', headers: { 'x-a': '1,2', host: 'h' } },
   );
 });
 
+// As a function URL: a repeated header's values joined with commas (Node's parser joined the
+// wrapped lines with ", "), and every Cookie line's cookies in the event's cookies.
+test('gatewayRequest: a repeated header joined with commas, and each Cookie line\'s cookies kept', () => {
+  const g = gatewayRequest(req([
+    ['Fn-Intent', 'httprequest'], ['Fn-Http-H-X-Foo', 'a'], ['Fn-Http-H-Cookie', 'c1=v1; c2=v2'], ['Fn-Http-H-X-Foo', 'b, c'], ['Fn-Http-H-Cookie', 'c3=v3'],
+    ['Fn-Http-H-Content-Type', 'text/plain'], ['Fn-Http-H-Content-Type', 'text/html'],
+  ]));
+  assert.deepEqual(g?.headers, { 'x-foo': 'a,b, c', cookie: 'c1=v1; c2=v2; c3=v3', 'content-type': 'text/plain,text/html' });
+  const event = functionUrlEvent(g!, Buffer.alloc(0), 'id', 0, 'fn');
+  assert.deepEqual(event.cookies, ['c1=v1', 'c2=v2', 'c3=v3']);
+  assert.equal((event.headers as Record<string, string>)['x-foo'], 'a,b, c');
+});
+
 test('gatewayRequest: the caller address from Kiln-Source-Ip, not from a wrapped header', () => {
-  const g = gatewayRequest({ 'fn-intent': 'httprequest', 'kiln-source-ip': '172.17.0.1', 'fn-http-h-x-forwarded-for': '6.6.6.6', 'fn-http-h-kiln-source-ip': '7.7.7.7' });
+  const g = gatewayRequest(req([['fn-intent', 'httprequest'], ['kiln-source-ip', '172.17.0.1'], ['fn-http-h-x-forwarded-for', '6.6.6.6'], ['fn-http-h-kiln-source-ip', '7.7.7.7']]));
   assert.equal(g?.sourceIp, '172.17.0.1');
   assert.equal(g?.headers['x-forwarded-for'], '6.6.6.6');
 });
