@@ -11,6 +11,7 @@ import { logFrameName } from './log-frames.js';
 import { functionErrorText, recordedType } from './call-error.js';
 import { headAndTail } from './cut-text.js';
 import { LogBuffer } from './log-buffer.js';
+import { HeadMeter, meteredConnector } from './head-meter.js';
 import { MAX_RESPONSE_HEAD_BYTES, relayCall, REQUEST_HEAD_TOO_LARGE, type ResponseTarget } from './relay.js';
 
 export interface ContainerSpec {
@@ -117,6 +118,9 @@ export class HotContainer {
   /** Resolves when the container stops, however that happens. */
   readonly exited: Promise<RunResult>;
   private readonly client: Client;
+  /** Counts the lines of the answer heads read on `client`'s connection (and on `idleClient`'s). */
+  private readonly meter = new HeadMeter();
+  private readonly idleMeter = new HeadMeter();
   private readonly socketPath: string;
   /** The running call's stats. */
   private current: { stats: Stat[] } | undefined;
@@ -167,16 +171,17 @@ export class HotContainer {
       for (const l of this.exitListeners) l();
     });
     this.socketPath = socketPath;
-    this.client = this.daemonClient();
+    this.client = this.daemonClient(this.meter);
   }
 
   /**
    * One connection, one request at a time. Idle connections are dropped after 1 s, as Fn does,
    * because some FDKs silently drop kept-alive connections.
    */
-  private daemonClient(): Client {
+  private daemonClient(meter: HeadMeter): Client {
     return new Client('http://localhost', {
-      socketPath: this.socketPath,
+      // undici's connector on this socket path, with a head's lines bounded as they are read.
+      connect: meteredConnector(this.socketPath, meter),
       pipelining: 1,
       keepAliveTimeout: 1000,
       keepAliveMaxTimeout: 1000,
@@ -369,8 +374,8 @@ export class HotContainer {
     if (last?.park === park) return last.done;
     const done = (last?.done ?? Promise.resolve()).then(() => {
       if (park !== this.parks || this.state === 'closed') return undefined;
-      this.idleClient ??= this.daemonClient();
-      return this.daemonRequest(this.idleClient, 'GET', '/.kiln/idle');
+      this.idleClient ??= this.daemonClient(this.idleMeter);
+      return this.daemonRequest(this.idleClient, this.idleMeter, 'GET', '/.kiln/idle');
     });
     this.idlePoll = { park, done };
     return done;
@@ -418,7 +423,7 @@ export class HotContainer {
         maxBytes: this.deps.maxResponseBytes,
         maxStreamedBytes: input.buffered ? this.deps.maxResponseBytes : streamedBound(this.deps.maxResponseBytes, this.deps.maxStreamedResponseBytes),
         gateway: input.gateway !== undefined, ...(input.gateway?.method === 'HEAD' && { head: true }), signal: ac.signal, ...(input.streamed && { passThrough: true }),
-        lambda: this.spec.lambda !== undefined, sniff: !input.buffered && !input.streamed,
+        lambda: this.spec.lambda !== undefined, sniff: !input.buffered && !input.streamed, meter: this.meter,
         onLogFrom: (offset) => this.logs.located(offset),
       });
       if (platformLog) call.log.write(platformLog);
@@ -467,8 +472,10 @@ export class HotContainer {
   }
 
   /** One request to the Lambda daemon; resolves either way. */
-  private async daemonRequest(client: Client, method: 'GET' | 'POST', path: string): Promise<void> {
+  private async daemonRequest(client: Client, meter: HeadMeter, method: 'GET' | 'POST', path: string): Promise<void> {
     try {
+      // One request at a time on its connection, the last one's answer read whole: this is the next head.
+      meter.arm();
       const r = await client.request({ method, path });
       await r.body.dump();
     } catch {
@@ -485,7 +492,7 @@ export class HotContainer {
     }
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      this.daemonRequest(this.client, 'POST', '/.kiln/shutdown?reason=spindown'),
+      this.daemonRequest(this.client, this.meter, 'POST', '/.kiln/shutdown?reason=spindown'),
       this.exited,
       new Promise<void>((r) => (timer = setTimeout(r, LAMBDA_SHUTDOWN_WAIT_MS))),
     ]);

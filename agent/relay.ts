@@ -9,6 +9,7 @@ import { headOf } from './content-sniff.js';
 import { answerHeaders } from './answer-headers.js';
 import { lambdaErrorOf } from './call-error.js';
 import { cutAnswer, type BegunAnswer } from './cut-answer.js';
+import type { HeadMeter } from './head-meter.js';
 
 /** Where a call's answer goes: a node ServerResponse, or a sink for detached calls. */
 export interface ResponseTarget extends BegunAnswer {
@@ -65,6 +66,8 @@ export interface RelayOptions {
    * invocation's output begins in the container's log (Kiln-Log-From); undefined when not said.
    */
   onLogFrom?(offset: number | undefined): void;
+  /** The connection's head meter, armed as the request goes out (see head-meter.ts). */
+  meter?: HeadMeter;
 }
 
 /**
@@ -168,6 +171,8 @@ export function relayCall(
     client.dispatch(request, {
       onRequestStart(ctl) {
         controller = ctl;
+        // Called as the request is written on the connection: what it reads next is this answer.
+        opts.meter?.arm();
         if (signal.aborted) ctl.abort(asError(signal.reason));
       },
       onResponseStart(ctl, statusCode, raw) {
