@@ -553,6 +553,26 @@ describe('a Node runtime using fetch against the Runtime API', () => {
     assert.equal(await made.text(), 'made /web POST');
   });
 
+  // Node joined the repeated lines (wrapped, with ", "): the second Cookie line's first cookie
+  // stuck to the first line's last, and Content-Type kept only its first value on the way in.
+  test('an HTTP trigger: a repeated header joined with commas in the event, as function URLs do, and every Cookie line in cookies', async () => {
+    const fn = await s.mkFn('repeat', { image, format: 'lambda' });
+    const t = await call(s.srv.url, 'POST', '/v2/triggers', { name: 'repeat', app_id: s.appId, fn_id: fn.id, type: 'http', source: '/repeat' });
+    assert.equal(t.status, 200, JSON.stringify(t.body));
+    const text = await new Promise<string>((resolve, reject) => {
+      const lines = ['Host', new URL(s.srv.url).host, 'X-Foo', 'a', 'Cookie', 'c1=v1; c2=v2', 'X-Foo', 'b', 'Cookie', 'c3=v3', 'Content-Type', 'text/plain', 'Content-Type', 'text/html', 'Content-Length', '2'];
+      request(`${s.srv.url}/t/lambda-node/repeat`, { method: 'POST', headers: lines }, (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (d: string) => (body += d)).on('end', () => resolve(body));
+      }).on('error', reject).end('hi');
+    });
+    const { echo } = JSON.parse(text) as { echo: { headers: Record<string, string>; cookies: string[] } };
+    assert.equal(echo.headers['x-foo'], 'a,b');
+    assert.equal(echo.headers['content-type'], 'text/plain,text/html');
+    assert.deepEqual(echo.cookies, ['c1=v1', 'c2=v2', 'c3=v3']);
+    assert.equal(echo.headers.cookie, undefined);
+  });
+
   test("a function URL event's sourceIp is the caller's address, whatever X-Forwarded-For or Kiln-Source-Ip the caller sends", async () => {
     const fn = await s.mkFn('whoami', { image, format: 'lambda' });
     const t = await call(s.srv.url, 'POST', '/v2/triggers', { name: 'whoami', app_id: s.appId, fn_id: fn.id, type: 'http', source: '/whoami' });
