@@ -9,6 +9,7 @@ import { DEFAULT_FN_USER } from '../drivers/docker/create-options.js';
 import { parseFnDockerAuth, RegistryAuthError, type AuthEntries } from '../drivers/docker/registry-auth.js';
 import { DEFAULT_DB_TIMEOUT_MS } from '../store/db-timeout.js';
 import { allowedHostEntry } from './allowed-hosts.js';
+import { hostFacts, hostLimitIssues, NR_OPEN_CEILING, PID_MAX_LIMIT, type HostFacts } from './host-limits.js';
 import { MIN_TOKEN_LENGTH, TOKEN_PATTERN } from './auth.js';
 import { unknownKilnSettings } from './unknown-settings.js';
 import { parseTrustProxy, TrustProxyError, type TrustProxy } from './trust-proxy.js';
@@ -268,8 +269,9 @@ const envSchema = z.object({
   FN_MAX_TOTAL_CPU_MCPUS: intFrom(0, 0),
   FN_ENABLE_NB_RESOURCE_TRACKER: bool,
   // 0 sets no limit (the engine's default), as in Fn.
-  FN_MAX_PIDS: intFrom(50, 0),
-  FN_MAX_OPEN_FILES: intFrom(350, 0),
+  // At most what the kernel takes: past it every container start fails (see host-limits.ts).
+  FN_MAX_PIDS: intFrom(50, 0, PID_MAX_LIMIT),
+  FN_MAX_OPEN_FILES: intFrom(350, 0, NR_OPEN_CEILING),
   // Ulimits per container; 0 leaves the engine's default, as in Fn.
   FN_MAX_LOCKED_MEMORY: intFrom(64 * 1024, 0), // bytes
   FN_MAX_PENDING_SIGNALS: intFrom(5000, 0),
@@ -417,7 +419,11 @@ export interface Config {
 
 export class ConfigError extends Error {}
 
-export function loadConfig(env: NodeJS.ProcessEnv): Config {
+/**
+ * `host`: what the engine's kernel allows, for the container limits; by default this host's when
+ * the engine is local (tests give their own).
+ */
+export function loadConfig(env: NodeJS.ProcessEnv, host?: HostFacts): Config {
   // An empty variable (`FN_PUBLIC_LB_URL=`) means unset, as in a shell.
   const given = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
   const parsed = envSchema.safeParse(given);
@@ -426,6 +432,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     throw new ConfigError(`invalid settings: ${detail}`);
   }
   const e = parsed.data;
+  const limitIssues = hostLimitIssues(e, host ?? hostFacts(dockerIsLocal(e.DOCKER_HOST)));
+  if (limitIssues.length > 0) throw new ConfigError(`invalid settings: ${limitIssues.join('; ')}`);
   const networks = networkNames(e.FN_DOCKER_NETWORKS);
   // Unlike every other setting, empty is not unset: it allows no network at all.
   const askable = env.KILN_ALLOWED_NETWORKS === undefined ? DEFAULT_ALLOWED_NETWORKS : networkNames(env.KILN_ALLOWED_NETWORKS);

@@ -58,3 +58,14 @@ export class NetworkNotFoundError extends ContainerConfigError {
     this.name = 'NetworkNotFoundError';
   }
 }
+
+/**
+ * The engine's runtime could not apply a server-wide container limit (a FN_MAX_* setting past
+ * what its kernel or its own limits allow): every start fails alike until the setting changes.
+ */
+export class ContainerLimitError extends ContainerConfigError {
+  constructor(readonly setting: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ContainerLimitError';
+  }
+}

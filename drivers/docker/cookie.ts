@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import type { Cookie, ContainerTask, RunResult, WaitResult } from '../contract.js';
 import { ContainerRefusedError, DriverError, LogDestinationError, NetworkNotFoundError } from '../errors.js';
 import { coverImageVolumes } from './create-options.js';
+import { limitRefusal } from './limit-refusal.js';
 import { ENGINE_CALL_MS, engineCall, PAUSE_MS } from './engine-call.js';
 import { toStat, type DockerStatsJson } from './stats.js';
 import { AttachFrames } from './attach-frames.js';
@@ -115,6 +116,9 @@ export class DockerCookie implements Cookie {
       if (network !== undefined && (err as { statusCode?: unknown }).statusCode === 404 && detail.includes(`network ${network} not found`)) {
         throw new NetworkNotFoundError(network, { cause: err });
       }
+      // ... and when runc cannot apply a FN_MAX_* limit: every start would fail alike, so not a retryable 503.
+      const refused = limitRefusal(detail, this.options, err);
+      if (refused) throw refused;
       throw new DriverError(`starting container for ${this.task.image}: ${detail}`, { cause: err });
     }
     return { wait: (s) => this.waitFor(exited, s) };

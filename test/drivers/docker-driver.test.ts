@@ -1,14 +1,15 @@
 // The Docker driver against the real engine: image checks, leftovers, idempotent close.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import Docker from 'dockerode';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DockerDriver, NODE_LABEL } from '../../drivers/docker/driver.js';
 import type { ContainerTask } from '../../drivers/contract.js';
-import { ImageNotFoundError } from '../../drivers/errors.js';
+import { ContainerLimitError, ImageNotFoundError } from '../../drivers/errors.js';
+import { toHttpError } from '../../api/errors.js';
 import { ImageRefError } from '../../drivers/image-name.js';
 import { docker as dockerClient, fixtureImage } from '../helpers/images.js';
 import { uniqueNodeId } from '../helpers/server.js';
@@ -65,6 +66,31 @@ test('leftovers of this node are removed, other nodes’ are not; close is idemp
   }
   assert.equal((await docker.listContainers({ all: true, filters: { label: [`${NODE_LABEL}=${other}`] } })).length, 0);
 });
+
+// A limit the engine's kernel cannot give failed every start as a retryable engine 503 ("error
+// setting rlimit type 7"); it is the server's setting, named, and not worth a retry.
+const nrOpen = Number(readFileSync('/proc/sys/fs/nr_open', 'utf8'));
+for (const [setting, limits, want] of [
+  ['FN_MAX_OPEN_FILES', { openFiles: nrOpen + 64 }, new RegExp(`cannot set FN_MAX_OPEN_FILES \\(nofile ${nrOpen + 64}\\): .*\\(error setting rlimit type 7: operation not permitted\\)`)],
+  ['FN_MAX_PIDS', { pids: 5_000_000 }, /cannot set FN_MAX_PIDS \(pids\.max 5000000\): lower it \(at most 4194304\)/],
+] as const) {
+  test(`a ${setting} the engine cannot apply fails the start naming it, a 502 without Retry-After`, async () => {
+    const driver = new DockerDriver({ docker: dockerClient(), nodeId: uniqueNodeId(), pull: false, limits });
+    const cookie = await driver.createCookie(task(await fixtureImage('tester')));
+    try {
+      await driver.prepareCookie(cookie);
+      const err = await cookie.run().then(() => assert.fail('the container started'), (e: unknown) => e);
+      assert.ok(err instanceof ContainerLimitError, String(err));
+      assert.equal(err.setting, setting);
+      assert.match(err.message, want);
+      const http = toHttpError(err);
+      assert.equal(http.status, 502);
+      assert.equal(http.headers?.['Retry-After'], undefined);
+    } finally {
+      await cookie.close();
+    }
+  });
+}
 
 // An engine that takes the connection and never answers (Docker 20.10's removal deadlock) held
 // a start, its memory and its fn's pool for ever.

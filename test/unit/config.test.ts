@@ -489,3 +489,23 @@ for (const value of ['yes', 'loopback,', '10.0.0.0/33', 'proxy.example', '1.2.3.
     });
   });
 }
+
+// Container limits the kernel cannot give started cleanly, then failed every call as a retryable 503.
+const HOST = { nrOpen: 1_048_576, totalMemory: 8 * 1024 * MiB };
+test('FN_MAX_OPEN_FILES up to fs.nr_open, FN_MAX_LOCKED_MEMORY up to the host memory, FN_MAX_PIDS up to 4194304 start', () => {
+  const a = loadConfig({ FN_MAX_OPEN_FILES: '1048576', FN_MAX_LOCKED_MEMORY: String(8 * 1024 * MiB), FN_MAX_PIDS: '4194304' }, HOST).agent;
+  assert.deepEqual([a.maxOpenFiles, a.maxLockedMemory, a.maxPids], [1_048_576, 8 * 1024 * MiB, 4_194_304]);
+  // A remote engine's kernel is not known: only the kernel's own ceilings apply.
+  assert.equal(loadConfig({ FN_MAX_OPEN_FILES: '2097152' }, { nrOpen: undefined, totalMemory: undefined }).agent.maxOpenFiles, 2_097_152);
+});
+for (const [name, value, want] of [
+  ['FN_MAX_OPEN_FILES', '2097152', /FN_MAX_OPEN_FILES: must be at most 1048576, this host's fs\.nr_open .*got "2097152"/],
+  ['FN_MAX_LOCKED_MEMORY', '9007199254740991', /FN_MAX_LOCKED_MEMORY: must be at most 8589934592, this host's memory in bytes.*got "9007199254740991"/],
+  ['FN_MAX_PIDS', '5000000', /FN_MAX_PIDS: must be a whole number from 0 to 4194304, got "5000000"/],
+  ['FN_MAX_OPEN_FILES', '2147483585', /FN_MAX_OPEN_FILES: must be a whole number from 0 to 2147483584/],
+] as const) {
+  test(`${name}=${value} stops start-up naming it`, () => {
+    const facts = name === 'FN_MAX_OPEN_FILES' && value === '2147483585' ? { nrOpen: undefined, totalMemory: undefined } : HOST;
+    assert.throws(() => loadConfig({ [name]: value }, facts), (err: unknown) => err instanceof ConfigError && want.test(err.message));
+  });
+}
