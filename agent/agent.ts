@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Driver } from '../drivers/contract.js';
 import { decimate, MAX_CALL_STATS } from '../drivers/decimate.js';
-import { ContainerConfigError, ContainerLimitError, DriverError, LogDestinationError } from '../drivers/errors.js';
+import { ContainerConfigError, DriverError, LogDestinationError } from '../drivers/errors.js';
 import { formatImage, parseImage } from '../drivers/image-name.js';
 import type { App, Call, CallStatus, CallStore, Fn } from '../store/types.js';
 import { CallRecorder, type CallRecord } from './call-recorder.js';
@@ -597,8 +597,6 @@ export class Agent {
         if (this.stop.signal.aborted) throw new AgentError('shutting-down', 'Server is shutting down');
         // The engine failing (or not answering): said here, as no call may be left waiting to say it.
         if (err instanceof DriverError && !(err instanceof ContainerConfigError)) this.deps.log.warn({ err, fn: spec.fnId, image: spec.image }, 'a container start failed: the container engine');
-        // A server setting the engine cannot apply fails every fn: the operator's to hear, not only the caller's.
-        if (err instanceof ContainerLimitError) this.deps.log.warn({ err, setting: err.setting, fn: spec.fnId }, 'a container start failed: the container engine cannot apply a FN_MAX_* limit');
         throw err;
       } finally {
         this.startingNow--;
