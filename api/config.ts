@@ -8,6 +8,8 @@ import { allowedNetworks, DEFAULT_ALLOWED_NETWORKS, networkNames, reservedProble
 import { DEFAULT_FN_USER } from '../drivers/docker/create-options.js';
 import { parseFnDockerAuth, RegistryAuthError, type AuthEntries } from '../drivers/docker/registry-auth.js';
 import { DEFAULT_DB_TIMEOUT_MS } from '../store/db-timeout.js';
+import { dbUrlPortIssue } from '../store/db-url-port.js';
+import { redactDbUrl } from '../store/redact-db-url.js';
 import { allowedHostEntry } from './allowed-hosts.js';
 import { hostFacts, hostLimitIssues, NR_OPEN_CEILING, PID_MAX_LIMIT, type HostFacts } from './host-limits.js';
 import { MIN_TOKEN_LENGTH, TOKEN_PATTERN } from './auth.js';
@@ -237,14 +239,25 @@ const trustProxy = z.string().transform((raw, ctx) => {
   }
 });
 
+/** A text setting, without the spaces round it (as number settings are read): `FN_HOST="127.0.0.1 "` is 127.0.0.1. */
+const trimmed = z.string().transform((v) => v.trim());
+
+/** FN_DB_URL: a server's port is checked here for every scheme (pg took any, and failed the start as "Invalid URL"). */
+const dbUrl = trimmed.transform((url, ctx) => {
+  const issue = dbUrlPortIssue(url);
+  if (issue === undefined) return url;
+  ctx.addIssue({ code: 'custom', message: `${issue} (${redactDbUrl(url)})` });
+  return z.NEVER;
+});
+
 /** Docker on this machine (its unix socket): only then are this process's CPUs the containers' CPUs. */
 const dockerIsLocal = (dockerHost: string | undefined): boolean => dockerHost === undefined || dockerHost.startsWith('unix://');
 
 const envSchema = z.object({
   FN_PORT: intFrom(8080, 0, 65535),
-  FN_HOST: z.string().default('0.0.0.0'),
+  FN_HOST: trimmed.default('0.0.0.0'),
   FN_NODE_TYPE: nodeType,
-  FN_DB_URL: z.string().default('sqlite3://./data/fn.db'),
+  FN_DB_URL: dbUrl.default('sqlite3://./data/fn.db'),
   // Any case, and logrus's own words too (Fn parses it with logrus.ParseLevel): warning, panic.
   FN_LOG_LEVEL: z.preprocess(
     (v) => (typeof v === 'string' ? (LOGRUS_LEVELS[v.trim().toLowerCase()] ?? v.trim().toLowerCase()) : v),
@@ -277,7 +290,7 @@ const envSchema = z.object({
   FN_MAX_PENDING_SIGNALS: intFrom(5000, 0),
   FN_MAX_MESSAGE_QUEUE: intFrom(819200, 0), // bytes
   FN_MAX_TMPFS_INODES: tmpfsInodes,
-  FN_IOFS_PATH: z.string().optional(),
+  FN_IOFS_PATH: trimmed.optional(),
   // Fn's: a tmpfs of its own for each container's socket directory, with these mount options.
   FN_IOFS_TMPFS: bool,
   FN_IOFS_OPTS: z.string().regex(/^[A-Za-z0-9_=,.:-]*$/, 'mount options: letters, digits and _ = , . : -').default('size=1m,nr_inodes=64'),

@@ -35,12 +35,24 @@ function listenFailure(err: SocketError): string {
   return err.message;
 }
 
+/** A connection that failed on its way: nothing listening, no route, a socket file missing or closed to Kiln. */
+const UNREACHED = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'EPIPE', 'ENOENT', 'EACCES']);
+
+/**
+ * The server answered, and refused the user, its password or the database: PostgreSQL's
+ * invalid_authorization_specification / invalid_password / invalid_catalog_name, MySQL's.
+ */
+const REFUSED_LOGIN = new Set(['28000', '28P01', '3D000', 'ER_ACCESS_DENIED_ERROR', 'ER_DBACCESS_DENIED_ERROR', 'ER_BAD_DB_ERROR']);
+
 function databaseFailure(err: DatabaseOpenError): string {
   const cause = err.cause as SocketError | undefined;
+  const url = redactDbUrl(err.dbUrl);
   if (cause?.code !== undefined && UNRESOLVED.has(cause.code)) {
     const host = cause.hostname === undefined ? '' : ` "${cause.hostname}"`;
-    return `FN_DB_URL host${host} not found: the database ${redactDbUrl(err.dbUrl)} cannot be reached (${err.message})`;
+    return `FN_DB_URL host${host} not found: the database ${url} cannot be reached (${err.message})`;
   }
+  if (cause?.code !== undefined && UNREACHED.has(cause.code)) return `FN_DB_URL: the database ${url} cannot be reached (${err.message})`;
+  if (cause?.code !== undefined && REFUSED_LOGIN.has(cause.code)) return `FN_DB_URL: the database ${url} refused its user, password or database name (${err.message})`;
   return err.message;
 }
 

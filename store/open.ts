@@ -214,11 +214,15 @@ export interface DbLogger {
   debug(obj: object, msg: string): void;
 }
 
-/** knex's logger functions over the server's: its messages become JSON lines, at their level. */
-function knexLog(log: DbLogger): NonNullable<Knex.Config['log']> {
+/**
+ * knex's logger functions over the server's: its messages become JSON lines, at their level.
+ * While `opening`, its warnings (a failed connection, with the driver's stack) are debug: the
+ * start's own failure says it, naming FN_DB_URL, and a warn line before it said it again unnamed.
+ */
+function knexLog(log: DbLogger, opening: () => boolean): NonNullable<Knex.Config['log']> {
   const fields = (m: unknown): object => (m instanceof Error ? { err: m } : { detail: m });
   return {
-    warn: (m: unknown) => log.warn(fields(m), 'database client'),
+    warn: (m: unknown) => (opening() ? log.debug(fields(m), 'database client') : log.warn(fields(m), 'database client')),
     error: (m: unknown) => log.error(fields(m), 'database client'),
     deprecate: (m: unknown) => log.warn(fields(m), 'database client: deprecated'),
     debug: (m: unknown) => log.debug(fields(m), 'database client'),
@@ -245,7 +249,8 @@ function serverOf(url: string): string {
  */
 export async function openKnex(url: string, { timeoutMs = DEFAULT_DB_TIMEOUT_MS, log }: OpenOptions = {}): Promise<Knex> {
   const sqliteBusy: SqliteBusyTimeout = { ms: SQLITE_START_BUSY_MS };
-  const config = { ...knexConfigFor(url, timeoutMs, sqliteBusy), ...(log && { log: knexLog(log) }) };
+  let opening = true;
+  const config = { ...knexConfigFor(url, timeoutMs, sqliteBusy), ...(log && { log: knexLog(log, () => opening) }) };
   const conn = config.connection as { filename?: string } | string;
   if (typeof conn === 'object' && conn.filename && conn.filename !== ':memory:') {
     mkdirSync(dirname(conn.filename), { recursive: true });
@@ -304,6 +309,7 @@ export async function openKnex(url: string, { timeoutMs = DEFAULT_DB_TIMEOUT_MS,
     if (!isTimeout(err)) throw err;
     throw new DatabaseTimeoutError(timeoutMs, `the database at ${serverOf(url)} did not answer within ${timeoutMs} ms (KILN_DB_TIMEOUT_MSECS)`, { cause: err });
   }
+  opening = false;
   if (config.client !== 'better-sqlite3') {
     let told = false;
     boundStatements(knex, timeoutMs, (err) => {

@@ -83,6 +83,18 @@ test('a database that cannot be reached or read is named as FN_DB_URL, without i
     const unresolved = await startFailure({ ...base, FN_DB_URL: 'postgres://kiln:Secr3tPw@nosuchhost.invalid:5432/db' });
     assert.match(unresolved, /kiln: failed to start: FN_DB_URL host "nosuchhost\.invalid" not found: the database postgres:\/\/kiln:\*\*\*@nosuchhost\.invalid:5432\/db cannot be reached/);
     assert.doesNotMatch(unresolved, /FN_HOST|Secr3tPw/);
+    // Nothing listening: FN_DB_URL named, masked (the warn line before it: test/store/db-timeout.test.ts).
+    for (const url of ['postgres://kiln:Secr3tPw@127.0.0.1:1/db', 'mysql://kiln:Secr3tPw@127.0.0.1:1/db']) {
+      const refused = await startFailure({ ...base, FN_DB_URL: url });
+      assert.match(refused, new RegExp(`kiln: failed to start: FN_DB_URL: the database ${url.split(':')[0]}://kiln:\\*\\*\\*@127\\.0\\.0\\.1:1/db cannot be reached \\(connect ECONNREFUSED 127\\.0\\.0\\.1:1\\)`));
+      assert.doesNotMatch(refused, /Secr3tPw/);
+    }
+    // A port no server has, on every scheme, at config time (PostgreSQL's said only "Invalid URL").
+    for (const url of ['postgres://kiln:Secr3tPw@127.0.0.1:99999/db', 'mysql://kiln:Secr3tPw@127.0.0.1:99999/db']) {
+      const badPort = await startFailure({ ...base, FN_DB_URL: url });
+      assert.match(badPort, /kiln: failed to start: invalid settings: FN_DB_URL: its port must be a number from 1 to 65535, got "99999" \((postgres|mysql):\/\/kiln:\*\*\*@127\.0\.0\.1:99999\/db\)/);
+      assert.doesNotMatch(badPort, /Secr3tPw/);
+    }
     // A malformed MySQL DSN is quoted masked.
     const malformed = await startFailure({ ...base, FN_DB_URL: 'mysql://kiln:Secr3tPw@tcp(127.0.0.1:3306)' });
     assert.match(malformed, /kiln: failed to start: FN_DB_URL "mysql:\/\/kiln:\*\*\*@tcp\(127\.0\.0\.1:3306\)": names no database/);

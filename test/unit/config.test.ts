@@ -509,3 +509,23 @@ for (const [name, value, want] of [
     assert.throws(() => loadConfig({ [name]: value }, facts), (err: unknown) => err instanceof ConfigError && want.test(err.message));
   });
 }
+
+// FN_DB_URL's port, on every scheme, at start-up: PostgreSQL's reached pg unchecked ("Invalid URL").
+for (const url of ['postgres://u:Secr3t@127.0.0.1:99999/db', 'postgresql://u:Secr3t@h:0/db', 'postgres://u:Secr3t@[::1]:7x/db', 'mysql://u:Secr3t@127.0.0.1:65536/db']) {
+  test(`FN_DB_URL ${url} stops start-up naming it and its port, masked`, () => {
+    assert.throws(() => loadConfig({ FN_DB_URL: url }), (err: unknown) => {
+      assert.ok(err instanceof ConfigError, String(err));
+      assert.match(err.message, /^invalid settings: FN_DB_URL: its port must be a number from 1 to 65535, got "/);
+      assert.doesNotMatch(err.message, /Secr3t/);
+      return true;
+    });
+  });
+}
+for (const url of ['postgres://u:p@h:5432/db', 'postgres://u:p@[::1]:1/db', 'postgres://h/db', 'mysql://u:p@h:65535/db', 'mysql://u:p@tcp(h:3306)/db', 'mysql://u:p/w@h:3306/db', 'sqlite3:///tmp/x:1/fn.db']) {
+  test(`FN_DB_URL ${url} is taken`, () => assert.equal(loadConfig({ FN_DB_URL: url }).dbUrl, url));
+}
+// Text settings are trimmed as number settings are: FN_HOST="127.0.0.1 " was "not an address of this host".
+test('FN_HOST, FN_DB_URL and FN_IOFS_PATH lose the spaces round them', () => {
+  const c = loadConfig({ FN_HOST: '127.0.0.1 ', FN_DB_URL: ' sqlite3:///tmp/fn.db\t', FN_IOFS_PATH: ' /tmp/kiln-x ' });
+  assert.deepEqual([c.host, c.dbUrl, c.agent.iofsPath], ['127.0.0.1', 'sqlite3:///tmp/fn.db', '/tmp/kiln-x']);
+});

@@ -23,7 +23,10 @@ const cases: { name: string; err: unknown; want: RegExp }[] = [
     want: /^FN_DB_URL host "nosuchhost\.invalid" not found: the database postgres:\/\/kiln:\*\*\*@nosuchhost\.invalid:5432\/db cannot be reached \(getaddrinfo ENOTFOUND nosuchhost\.invalid\)$/,
   },
   { name: 'database host not resolved for now', err: new DatabaseOpenError(PG, sysErr('EAI_AGAIN', 'getaddrinfo EAI_AGAIN h')), want: /^FN_DB_URL host not found: the database postgres:\/\/kiln:\*\*\*@/ },
-  { name: 'database refused', err: new DatabaseOpenError(PG, sysErr('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:5432')), want: /^connect ECONNREFUSED 127\.0\.0\.1:5432$/ },
+  // Named as FN_DB_URL, masked: the bare driver message said neither which setting nor which database.
+  { name: 'database refused', err: new DatabaseOpenError(PG, sysErr('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:5432')), want: /^FN_DB_URL: the database postgres:\/\/kiln:\*\*\*@nosuchhost\.invalid:5432\/db cannot be reached \(connect ECONNREFUSED 127\.0\.0\.1:5432\)$/ },
+  { name: 'database socket missing', err: new DatabaseOpenError('mysql://kiln:Secr3t@unix(/run/none.sock)/db', sysErr('ENOENT', 'connect ENOENT /run/none.sock')), want: /^FN_DB_URL: the database mysql:\/\/kiln:\*\*\*@unix\(\/run\/none\.sock\)\/db cannot be reached/ },
+  { name: 'database login refused', err: new DatabaseOpenError(PG, sysErr('28P01', 'password authentication failed for user "kiln"')), want: /^FN_DB_URL: the database postgres:\/\/kiln:\*\*\*@.* refused its user, password or database name \(password authentication failed for user "kiln"\)$/ },
   { name: 'bad FN_DB_URL', err: new DatabaseOpenError(PG, new DbUrlError('FN_DB_URL "x": nope')), want: /^FN_DB_URL "x": nope$/ },
   // Not from the bind or the database: as it is.
   { name: 'another ENOTFOUND', err: sysErr('ENOTFOUND', 'getaddrinfo ENOTFOUND x'), want: /^getaddrinfo ENOTFOUND x$/ },
