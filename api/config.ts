@@ -54,6 +54,16 @@ export const MAX_TIMER_MS = 2_147_483_647;
 /** A millisecond setting (a timer's delay) within [min, MAX_TIMER_MS]. */
 const msFrom = (def: number, min: number) => intFrom(def, min, MAX_TIMER_MS);
 
+/**
+ * FN_MAX_TOTAL_MEMORY_BYTES: 0 (what the host has) or at least the smallest memory a fn can have
+ * (1 MB, api/models/fn-limits.ts): less started, and then refused every call as too big "(0 MB)".
+ */
+const totalMemory = intFrom(0, 0).transform((n, ctx) => {
+  if (n === 0 || n >= MiB) return n;
+  ctx.addIssue({ code: 'custom', message: `must be 0 (what the host has) or at least ${MiB} (1 MB, the smallest memory a fn can have), got "${n}": no fn could run` });
+  return z.NEVER;
+});
+
 /** A number of hours, fractions allowed, at least 0; unset or empty means the default. */
 const hoursFrom = (def: number) =>
   z
@@ -64,6 +74,11 @@ const hoursFrom = (def: number) =>
       const n = /^\d+(\.\d+)?$/.test(v.trim()) ? Number(v.trim()) : NaN;
       if (!Number.isFinite(n)) {
         ctx.addIssue({ code: 'custom', message: `must be a number of hours, 0 or more (e.g. 168 or 0.5), got "${v}"` });
+        return z.NEVER;
+      }
+      // Under a millisecond would round to 0, which means "for ever": the opposite of what was asked.
+      if (n > 0 && n * 3_600_000 < 1) {
+        ctx.addIssue({ code: 'custom', message: `must be 0 (for ever) or at least one millisecond (0.0000003 hours), got "${v}"` });
         return z.NEVER;
       }
       return n;
@@ -267,7 +282,9 @@ const envSchema = z.object({
   FN_MAX_REQUEST_SIZE: intFrom(6 * MiB, 0),
   // When set, endpoint annotations use this base URL instead of the request's own host.
   // The base of URLs callers are given: http or https, nothing else makes one they can call.
-  FN_PUBLIC_LB_URL: z.string().url().refine((v) => /^https?:\/\//i.test(v), { message: 'must be an http:// or https:// URL' }).optional(),
+  // No query or fragment: paths are appended to it (`...?x=1#f/invoke/<id>` is no endpoint).
+  FN_PUBLIC_LB_URL: z.string().url().refine((v) => /^https?:\/\//i.test(v), { message: 'must be an http:// or https:// URL' })
+    .refine((v) => !/[?#]/.test(v), { message: 'must have no query (?...) or fragment (#...): endpoint paths are appended to it' }).optional(),
 
   // The agent (Fn's names and defaults unless noted).
   FN_FREEZE_IDLE_MSECS: msFrom(50, -1), // negative: never freeze
@@ -278,7 +295,7 @@ const envSchema = z.object({
   // Kiln's: an answer the caller gets as a stream (a Lambda response stream, InvokeWithResponseStream); Lambda's 200 MB.
   KILN_MAX_STREAMED_RESPONSE_SIZE: intFrom(200 * MiB, 0),
   FN_MAX_LOG_SIZE_BYTES: intFrom(MiB, 0),
-  FN_MAX_TOTAL_MEMORY_BYTES: intFrom(0, 0), // 0: what the host has
+  FN_MAX_TOTAL_MEMORY_BYTES: totalMemory, // 0: what the host has
   FN_MAX_TOTAL_CPU_MCPUS: intFrom(0, 0),
   FN_ENABLE_NB_RESOURCE_TRACKER: bool,
   // 0 sets no limit (the engine's default), as in Fn.

@@ -529,3 +529,24 @@ test('FN_HOST, FN_DB_URL and FN_IOFS_PATH lose the spaces round them', () => {
   const c = loadConfig({ FN_HOST: '127.0.0.1 ', FN_DB_URL: ' sqlite3:///tmp/fn.db\t', FN_IOFS_PATH: ' /tmp/kiln-x ' });
   assert.deepEqual([c.host, c.dbUrl, c.agent.iofsPath], ['127.0.0.1', 'sqlite3:///tmp/fn.db', '/tmp/kiln-x']);
 });
+
+// Paths are appended to it: `https://x/base?x=1#frag` made `https://x/base?x=1#frag/invoke/<id>`.
+for (const value of ['https://x/base?x=1#frag', 'https://x/base?', 'http://lb:8080/#f']) {
+  test(`FN_PUBLIC_LB_URL ${value} stops start-up: a query or fragment`, () => {
+    assert.throws(() => loadConfig({ FN_PUBLIC_LB_URL: value }), (err: unknown) => err instanceof ConfigError && /FN_PUBLIC_LB_URL: must have no query \(\?\.\.\.\) or fragment/.test(err.message));
+  });
+}
+// Under a millisecond rounded to 0 ms, which keeps calls for ever.
+for (const value of ['0.0000001', '0.0000002']) {
+  test(`KILN_CALL_RETENTION_HOURS ${value} (under 1 ms) stops start-up`, () => {
+    assert.throws(() => loadConfig({ KILN_CALL_RETENTION_HOURS: value }), (err: unknown) => err instanceof ConfigError && /KILN_CALL_RETENTION_HOURS: must be 0 \(for ever\) or at least one millisecond/.test(err.message));
+  });
+}
+test('KILN_CALL_RETENTION_HOURS of one millisecond is one millisecond', () => assert.equal(loadConfig({ KILN_CALL_RETENTION_HOURS: '0.0000003' }).callRetentionMs, 1));
+// A total under the smallest fn (1 MB) started, then every call was a 400 "(0 MB)".
+for (const value of ['1000', '1048575']) {
+  test(`FN_MAX_TOTAL_MEMORY_BYTES ${value} stops start-up`, () => {
+    assert.throws(() => loadConfig({ FN_MAX_TOTAL_MEMORY_BYTES: value }), (err: unknown) => err instanceof ConfigError && /FN_MAX_TOTAL_MEMORY_BYTES: must be 0 \(what the host has\) or at least 1048576/.test(err.message));
+  });
+}
+test('FN_MAX_TOTAL_MEMORY_BYTES 1 MB is taken', () => assert.equal(loadConfig({ FN_MAX_TOTAL_MEMORY_BYTES: '1048576' }).agent.maxTotalMemoryBytes, MiB));
