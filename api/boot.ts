@@ -18,6 +18,7 @@ import { answerClientError } from './client-error.js';
 import type { RewrittenRequest } from './gateway-url.js';
 import { ApiError, LambdaApiError, sendError, sendLambdaError } from './errors.js';
 import { idFactory } from './ids.js';
+import { redactUrl } from './log-redact.js';
 import { createLogger } from './logger.js';
 import { createApp } from './server.js';
 import { DatabaseOpenError, ensurePortFree, listen } from './start-failure.js';
@@ -244,17 +245,17 @@ export async function start(config: Config): Promise<Running> {
     const url = req.url ?? '/';
     if (authenticate) {
       const denied = authenticate(req.method, pathOf(url), req.headers);
-      if (denied) log.info({ method: req.method, url, remote: req.socket.remoteAddress, why: denied.message }, 'request refused: no valid token');
+      if (denied) log.info({ method: req.method, url: redactUrl(url), remote: req.socket.remoteAddress, why: denied.message }, 'request refused: no valid token');
       if (denied) return refuse(res, url, denied);
     } else {
       // No token to ask for: the name the request was made to instead (a rebound page has neither).
       const refused = hostRefusal(req.method, pathOf(url), req.headers.host, hosts, { invoke: config.authInvoke });
-      if (refused) log.info({ method: req.method, url, remote: req.socket.remoteAddress, host: req.headers.host }, 'request refused: Host not allowed');
+      if (refused) log.info({ method: req.method, url: redactUrl(url), remote: req.socket.remoteAddress, host: req.headers.host }, 'request refused: Host not allowed');
       if (refused) return refuse(res, url, refused);
     }
     const crossSite = crossSiteRefusal(req.method, req.url ?? '/', req.headers, config.publicUrl);
     if (crossSite !== undefined) {
-      log.info({ method: req.method, url: req.url, remote: req.socket.remoteAddress, why: crossSite }, 'request refused: cross-site');
+      log.info({ method: req.method, url: redactUrl(url), remote: req.socket.remoteAddress, why: crossSite }, 'request refused: cross-site');
       return sendError(res, new ApiError(403, `Cross-site request refused (${crossSite}): Kiln's API and invokes take requests from its own origin and from non-browser clients; HTTP triggers (/t/...) take them from anywhere`), log);
     }
     if (invoke(req, res) || lambdaInvoke(req, res) || lambdaStream(req, res)) return;

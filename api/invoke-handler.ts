@@ -147,7 +147,7 @@ export function invokeHandler(deps: InvokeHandlerDeps): (req: IncomingMessage, r
     const path = pathOf(url);
     const isInvoke = path.startsWith('/invoke/');
     if (!isInvoke && !path.startsWith('/t/')) return false;
-    const trail = traceInvoke(log, req, res);
+    const trail = traceInvoke(log, req, res, trust);
     let work: Promise<void>;
     if (isInvoke) {
       const parts = segments(path.slice('/invoke/'.length));

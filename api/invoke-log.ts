@@ -3,6 +3,8 @@
 // failed (the engine, a container that would not start or get ready, no capacity), so that
 // with the default level an operator still hears of an unreachable engine. A function's own
 // failure, and a caller who went away, are the function's and the caller's business: not logged.
+import { redactUrl } from './log-redact.js';
+import { callerAddress, type TrustFn } from './trust-proxy.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { AgentError } from '../agent/errors.js';
@@ -46,14 +48,15 @@ export function warnPlatformFailure(log: Logger, err: unknown, callId: string, f
  * At debug, has a line logged when the invoke's answer is done (or cut off), and returns the
  * trail its handler fills in; at info and above returns undefined and costs nothing more.
  */
-export function traceInvoke(log: Logger, req: IncomingMessage, res: ServerResponse): InvokeTrail | undefined {
+export function traceInvoke(log: Logger, req: IncomingMessage, res: ServerResponse, trust: TrustFn): InvokeTrail | undefined {
   if (!log.isLevelEnabled('debug')) return undefined;
   const started = performance.now();
   const trail: InvokeTrail = {};
   res.once('close', () => {
     log.debug(
       {
-        req: { method: req.method, url: req.url },
+        // The caller as KILN_TRUST_PROXY says (as a Lambda fn's sourceIp), and no secret of its query.
+        req: { method: req.method, url: redactUrl(req.url ?? '/'), remoteAddress: callerAddress(req, trust) },
         // No status when nothing was answered (res.statusCode would say 200).
         ...(res.headersSent && { res: { statusCode: res.statusCode } }),
         responseTime: Math.round(performance.now() - started),

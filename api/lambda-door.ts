@@ -52,7 +52,7 @@ export const idHeaders = (callId: string): Record<string, string> => ({ 'X-Amzn-
 export function lambdaDoor(
   api: LambdaPath, types: readonly InvocationType[], deps: LambdaDoorDeps, run: (call: LambdaCall) => Promise<void>,
 ): (req: IncomingMessage, res: ServerResponse) => boolean {
-  const { lookup, newId, log, maxRequestSize } = deps;
+  const { lookup, newId, log, maxRequestSize, trust } = deps;
 
   const notFound = (ref: FunctionRef, region: string, qualifier?: string) =>
     new LambdaApiError(404, 'ResourceNotFoundException', `Function not found: ${functionArn(ref.region ?? region, ref.account ?? KILN_ACCOUNT_ID, ref.name, qualifier)}`);
@@ -115,7 +115,7 @@ export function lambdaDoor(
     const path = pathOf(url);
     const encoded = functionNameIn(path, api);
     if (encoded === undefined) return false;
-    const trail = traceInvoke(log, req, res);
+    const trail = traceInvoke(log, req, res, trust);
     if (req.method !== 'POST') {
       const wrong = new LambdaApiError(405, 'UnknownOperationException', `Method not allowed: ${req.method} ${path}`);
       sendLambdaError(res, wrong, log, { requestId: newId(), headers: { Allow: 'POST' } });

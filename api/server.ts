@@ -1,6 +1,7 @@
 // Builds the express application from its dependencies; api/main.ts owns the process.
 import express, { type Express } from 'express';
 import { pinoHttp } from 'pino-http';
+import { redactHeaders, redactUrl } from './log-redact.js';
 import { jsonBody } from './body.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError, errorHandler, NUL_IN_URL, pathNotFound } from './errors.js';
@@ -31,6 +32,16 @@ export function createApp(deps: ApiDeps): Express {
       // Every request at debug: a failure is logged once at error, by sendError, without the
       // request's headers (pino-http would add them all, custom secrets included).
       customLogLevel: () => 'debug',
+      // Headers named like secrets (X-Auth-Token) and query values so named (?access_token=) masked too.
+      serializers: {
+        req: (r: { url?: string; query?: Record<string, unknown>; headers?: Record<string, unknown> }) => ({
+          ...r,
+          ...(r.url !== undefined && { url: redactUrl(r.url) }),
+          // The parsed query (pino-http's `query`), as its names say too.
+          ...(r.query !== undefined && { query: redactHeaders(r.query) }),
+          ...(r.headers !== undefined && { headers: redactHeaders(r.headers) }),
+        }),
+      },
     }),
   );
 

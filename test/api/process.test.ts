@@ -183,3 +183,30 @@ test('without tokens, on an address fns given a network reach (not loopback), a 
     await db.cleanup();
   }
 });
+
+test('request log lines mask secrets in the query and in headers named like them; invoke lines name the caller', async () => {
+  const db = await sqliteDb();
+  const token = 'a-token-of-16-chars-or-more';
+  const srv = await spawnServer({ FN_DB_URL: db.url, KILN_NODE_ID: uniqueNodeId(), FN_LOG_LEVEL: 'debug', KILN_AUTH_TOKENS: token });
+  try {
+    // Refused (no valid token): the `request refused` line wrote ?access_token=... verbatim.
+    assert.equal((await call(srv.url, 'GET', '/v2/apps?access_token=Qu3ryS3cret&per_page=5')).status, 401);
+    // A REST request's headers at debug: only a fixed list was masked.
+    const auth = { authorization: `Bearer ${token}` };
+    assert.equal((await call(srv.url, 'GET', '/v2/apps?api_key=K3yS3cret', undefined, { ...auth, 'x-auth-token': 'H3aderS3cret', 'x-visible': 'shown' })).status, 200);
+    assert.equal((await call(srv.url, 'POST', '/invoke/01ARZ3NDEKTSV4RRFFQ69G5FAV', '{}', auth)).status, 404);
+    await new Promise((r) => setTimeout(r, 200));
+    const out = srv.output();
+    assert.doesNotMatch(out, /Qu3ryS3cret|K3yS3cret|H3aderS3cret/);
+    const lines = out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { msg: string; url?: string; req?: { url: string; headers?: Record<string, string>; remoteAddress?: string } });
+    assert.ok(lines.some((l) => l.msg === 'request refused: no valid token' && l.url === '/v2/apps?access_token=[redacted]&per_page=5'), out);
+    const rest = lines.find((l) => l.msg === 'request completed' && l.req?.url === '/v2/apps?api_key=[redacted]');
+    assert.equal(rest?.req?.headers?.['x-auth-token'], '[redacted]', out);
+    assert.equal(rest?.req?.headers?.['x-visible'], 'shown');
+    const invoked = lines.find((l) => l.msg === 'request completed' && l.req?.url.startsWith('/invoke/'));
+    assert.equal(invoked?.req?.remoteAddress, '127.0.0.1', out);
+  } finally {
+    await srv.stop();
+    await db.cleanup();
+  }
+});

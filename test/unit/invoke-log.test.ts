@@ -58,8 +58,11 @@ test('warnPlatformFailure logs the platform’s failures at warn with call id, f
   assert.equal(out[0]!.error, 'connect ENOENT /x.sock');
 });
 
+/** KILN_TRUST_PROXY unset: the peer is the caller, whatever X-Forwarded-For says. */
+const NO_PROXY = () => false;
+
 const fakeExchange = (answered = true) => {
-  const req = Object.assign(new EventEmitter(), { method: 'POST', url: '/invoke/FN1', readableAborted: !answered }) as unknown as IncomingMessage;
+  const req = Object.assign(new EventEmitter(), { method: 'POST', url: '/invoke/FN1?access_token=s3cret&x=1', readableAborted: !answered, headers: { 'x-forwarded-for': '203.0.113.9' }, socket: { remoteAddress: '10.0.0.7' } }) as unknown as IncomingMessage;
   // node:http's default statusCode is 200, answered or not.
   const res = Object.assign(new EventEmitter(), { statusCode: 200, writableEnded: answered, headersSent: answered }) as unknown as ServerResponse;
   return { req, res };
@@ -68,14 +71,14 @@ const fakeExchange = (answered = true) => {
 test('traceInvoke at info does nothing: no trail, no listener', () => {
   const { log } = capture('info');
   const { req, res } = fakeExchange();
-  assert.equal(traceInvoke(log, req, res), undefined);
+  assert.equal(traceInvoke(log, req, res, NO_PROXY), undefined);
   assert.equal(res.listenerCount('close'), 0);
 });
 
 test('traceInvoke at debug logs one line as pino-http does when the answer is done', async () => {
   const { log, out } = capture('debug');
   const { req, res } = fakeExchange();
-  const trail = traceInvoke(log, req, res);
+  const trail = traceInvoke(log, req, res, NO_PROXY);
   assert.ok(trail);
   trail.callId = 'CALL1';
   trail.fnId = 'FN1';
@@ -83,14 +86,24 @@ test('traceInvoke at debug logs one line as pino-http does when the answer is do
   await new Promise((r) => setImmediate(r));
   assert.equal(out.length, 1);
   const { level, msg, req: r, res: s, call_id, fn_id, responseTime } = out[0]!;
-  assert.deepEqual({ level, msg, req: r, res: s, call_id, fn_id }, { level: 20, msg: 'request completed', req: { method: 'POST', url: '/invoke/FN1' }, res: { statusCode: 200 }, call_id: 'CALL1', fn_id: 'FN1' });
+  assert.deepEqual({ level, msg, req: r, res: s, call_id, fn_id }, { level: 20, msg: 'request completed', req: { method: 'POST', url: '/invoke/FN1?access_token=[redacted]&x=1', remoteAddress: '10.0.0.7' }, res: { statusCode: 200 }, call_id: 'CALL1', fn_id: 'FN1' });
   assert.equal(typeof responseTime, 'number');
+});
+
+// The caller's address as KILN_TRUST_PROXY says: a trusted peer's X-Forwarded-For.
+test('traceInvoke names the caller behind a trusted proxy', async () => {
+  const { log, out } = capture('debug');
+  const { req, res } = fakeExchange();
+  traceInvoke(log, req, res, () => true);
+  res.emit('close');
+  await new Promise((r) => setImmediate(r));
+  assert.equal((out[0]!.req as { remoteAddress?: string }).remoteAddress, '203.0.113.9');
 });
 
 test('traceInvoke: a caller gone before any answer is logged with no status (not the 200 node:http starts with)', async () => {
   const { log, out } = capture('debug');
   const { req, res } = fakeExchange(false);
-  traceInvoke(log, req, res);
+  traceInvoke(log, req, res, NO_PROXY);
   res.emit('close');
   await new Promise((r) => setImmediate(r));
   assert.equal(out.length, 1);
