@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Driver } from '../drivers/contract.js';
 import { decimate, MAX_CALL_STATS } from '../drivers/decimate.js';
 import { ContainerConfigError, DriverError, LogDestinationError } from '../drivers/errors.js';
+import { failureKind, type FailureKind } from './failure-kind.js';
 import { formatImage, parseImage } from '../drivers/image-name.js';
 import type { App, Call, CallStatus, CallStore, Fn } from '../store/types.js';
 import { CallRecorder, type CallRecord } from './call-recorder.js';
@@ -86,8 +87,13 @@ export interface AgentDeps {
   newId: () => string;
   /** Labels that mark a container as this node's (from the driver). */
   labelsFor(appId: string, fnId: string): Record<string, string>;
-  /** Told of every finished call: its recorded status and its time since the agent took it (metrics). */
-  observeCall?(status: FinishedStatus, seconds: number): void;
+  /**
+   * Told of every finished call: its recorded status, its time since the agent took it, and,
+   * unless it succeeded, why (metrics).
+   */
+  observeCall?(status: FinishedStatus, seconds: number, failure?: FailureKind): void;
+  /** Told of every container start that ended (metrics): how it ended, and its time if it succeeded. */
+  observeStart?(format: 'http-stream' | 'lambda', outcome: 'success' | FailureKind, seconds: number): void;
 }
 
 export interface InvokeSpec {
@@ -354,10 +360,11 @@ export class Agent {
   /** Runs one call and writes its answer to `res`. Throws when no answer was started. */
   async invoke(spec: InvokeSpec, res: ResponseTarget): Promise<void> {
     const createdAt = Date.now();
-    const record = (status: FinishedStatus, fields: Partial<Call>, log: CallRecord['log'] = '') => {
+    /** `failure`: what the call failed with, if anything (its kind is counted). */
+    const record = (status: FinishedStatus, fields: Partial<Call>, log: CallRecord['log'] = '', failure?: unknown) => {
       this.finished[status]++;
       const completedAt = Date.now();
-      this.deps.observeCall?.(status, (completedAt - createdAt) / 1000);
+      this.deps.observeCall?.(status, (completedAt - createdAt) / 1000, status === 'success' ? undefined : failureKind(status, failure));
       this.recorder.record({
         call: {
           id: spec.callId, app_id: spec.app.id, fn_id: spec.fn.id, status, created_at: iso(createdAt),
@@ -370,7 +377,7 @@ export class Agent {
     /** Records a call that never reached a container (with what a container that failed to start printed), and rethrows why. */
     const refuse = (err: unknown): never => {
       const cancelled = err instanceof AgentError && err.kind === 'cancelled';
-      record(cancelled ? 'cancelled' : 'error', { error: err instanceof Error ? err.message : String(err) }, err instanceof AgentError && err.output ? this.cappedLog(err.output) : '');
+      record(cancelled ? 'cancelled' : 'error', { error: err instanceof Error ? err.message : String(err) }, err instanceof AgentError && err.output ? this.cappedLog(err.output) : '', err);
       throw err;
     };
 
@@ -445,7 +452,7 @@ export class Agent {
         started_at: iso(startedAt),
         stats: decimate(MAX_CALL_STATS, done.stats).map((s) => ({ timestamp: iso(s.timestamp), metrics: s.metrics })),
         ...(done.error !== undefined && { error: done.error }),
-      }, done.log);
+      }, done.log, done.failure);
       if (done.failure && done.failure.kind !== 'cancelled') {
         if (!res.headersSent) throw done.failure;
         res.destroy(done.failure);
@@ -586,11 +593,15 @@ export class Agent {
       const spreadTo = spec.network === undefined ? this.spread?.take() : undefined;
       let c: HotContainer;
       this.startingNow++;
+      const format = spec.lambda === undefined ? 'http-stream' : 'lambda';
+      const began = performance.now();
       try {
         // Stopped while it waited (for memory, for the engine's list): the engine creates nothing.
         if (this.stop.signal.aborted) throw this.stop.signal.reason;
         c = await this.startContainer(spreadTo === undefined ? spec : { ...spec, network: spreadTo }, cpu);
+        this.deps.observeStart?.(format, 'success', (performance.now() - began) / 1000);
       } catch (err) {
+        this.deps.observeStart?.(format, this.stop.signal.aborted ? 'shutdown' : failureKind('error', err), (performance.now() - began) / 1000);
         this.resources.release(memory, spec.cpusMilli);
         if (cpu !== undefined) this.placement?.give(cpu);
         if (spreadTo !== undefined) this.spread?.give(spreadTo);

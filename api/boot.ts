@@ -25,6 +25,7 @@ import { DatabaseOpenError, ensurePortFree, listen } from './start-failure.js';
 import { InvokeLookup } from './invoke-lookup.js';
 import { watchedWrites } from './store-writes.js';
 import { createMetrics } from './metrics.js';
+import { methodLabel, routeOf } from './request-route.js';
 import { invokeHandler } from './invoke-handler.js';
 import { lambdaInvokeHandler } from './lambda-invoke.js';
 import { lambdaStreamHandler } from './lambda-stream.js';
@@ -180,7 +181,8 @@ export async function start(config: Config): Promise<Running> {
     },
     {
       driver, store, log, newId, labelsFor: (appId, fnId) => driver.labelsFor(appId, fnId),
-      observeCall: (status, seconds) => metrics.observeCall(status, seconds),
+      observeCall: (status, seconds, failure) => metrics.observeCall(status, seconds, failure),
+      observeStart: (format, outcome, seconds) => metrics.observeStart(format, outcome, seconds),
     },
   );
 
@@ -233,6 +235,7 @@ export async function start(config: Config): Promise<Running> {
     // becomes its path here, so the token check, the invoke paths and express all see one path.
     if (req.url !== undefined && req.url.charCodeAt(0) !== 47 /* / */) {
       // Kept for a trigger's Fn-Http-Request-Url, which carries the target as sent (as Fn's).
+    countRequest(req, res);
       (req as RewrittenRequest).absoluteTarget = req.url;
       req.url = originForm(req.url);
       // What is still no path: `OPTIONS *` gets Go's server's empty 200; a URL that does not
@@ -275,6 +278,16 @@ export async function start(config: Config): Promise<Running> {
   // What the parser cannot read gets Kiln's JSON error, not Node's bare status line.
   server.on('clientError', answerClientError);
   // `Expect: 100-continue`: routed as any request; the 100 goes out only if the body is read.
+  // Every request is counted as it ends, refused ones (401, a 503 database unavailable) included:
+  // those never reach the agent's figures. 'close' comes whether the answer ended or was cut.
+  function countRequest(req: IncomingMessage, res: ServerResponse): void {
+    const began = performance.now();
+    const route = routeOf(req.url);
+    res.once('close', () => {
+      // No answer sent: the client went away first (nginx's 499, as a cancelled call's).
+      metrics.observeRequest(route, methodLabel(req.method), res.headersSent ? res.statusCode : 499, (performance.now() - began) / 1000);
+    });
+  }
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
     holdContinue(req, res);
     handle(req, res);

@@ -43,3 +43,43 @@ test('kiln_call_duration_seconds: a histogram by status, in seconds', async () =
   assert.match(text, /^kiln_call_duration_seconds_count\{status="success"\} 2$/m);
   assert.match(text, /^kiln_call_duration_seconds_sum\{status="success"\} 0\.203$/m);
 });
+
+test('kiln_call_failures_total: every kind at 0 from the start, then counted', async () => {
+  const metrics = createMetrics(() => stats);
+  assert.match(await metrics.text(), /^kiln_call_failures_total\{kind="busy"\} 0$/m);
+  metrics.observeCall('error', 0.1, 'busy');
+  metrics.observeCall('error', 0.1, 'function');
+  metrics.observeCall('error', 0.1, 'function');
+  metrics.observeCall('success', 0.1);
+  const text = await metrics.text();
+  assert.match(text, /^# TYPE kiln_call_failures_total counter$/m);
+  assert.match(text, /^kiln_call_failures_total\{kind="busy"\} 1$/m);
+  assert.match(text, /^kiln_call_failures_total\{kind="function"\} 2$/m);
+  assert.match(text, /^kiln_call_failures_total\{kind="capacity"\} 0$/m);
+});
+
+test('kiln_container_starts_total and kiln_container_start_seconds: every start counted, successful ones timed', async () => {
+  const metrics = createMetrics(() => stats);
+  metrics.observeStart('http-stream', 'success', 0.4);
+  metrics.observeStart('lambda', 'success', 1.2);
+  metrics.observeStart('http-stream', 'image', 0.01);
+  const text = await metrics.text();
+  assert.match(text, /^kiln_container_starts_total\{format="http-stream",outcome="success"\} 1$/m);
+  assert.match(text, /^kiln_container_starts_total\{format="http-stream",outcome="image"\} 1$/m);
+  assert.match(text, /^kiln_container_start_seconds_bucket\{le="0\.5",format="http-stream"\} 1$/m);
+  assert.match(text, /^kiln_container_start_seconds_bucket\{le="1",format="lambda"\} 0$/m);
+  assert.match(text, /^kiln_container_start_seconds_bucket\{le="1\.5",format="lambda"\} 1$/m);
+  assert.match(text, /^kiln_container_start_seconds_count\{format="http-stream"\} 1$/m, 'a failed start is not timed');
+});
+
+test('kiln_http_requests_total and kiln_http_request_duration_seconds', async () => {
+  const metrics = createMetrics(() => stats);
+  metrics.observeRequest('invoke', 'POST', 503, 0.002);
+  metrics.observeRequest('invoke', 'POST', 503, 0.003);
+  metrics.observeRequest('invoke', 'POST', 200, 0.02);
+  const text = await metrics.text();
+  assert.match(text, /^kiln_http_requests_total\{route="invoke",method="POST",code="503"\} 2$/m);
+  assert.match(text, /^kiln_http_requests_total\{route="invoke",method="POST",code="200"\} 1$/m);
+  assert.match(text, /^kiln_http_request_duration_seconds_bucket\{le="0\.005",route="invoke"\} 2$/m);
+  assert.match(text, /^kiln_http_request_duration_seconds_count\{route="invoke"\} 3$/m);
+});
