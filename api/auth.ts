@@ -72,16 +72,28 @@ export function bearerToken(header: string | undefined): string | undefined {
   return m?.[1];
 }
 
+export interface TokenOptions extends AuthOptions {
+  /**
+   * KILN_METRICS_TOKENS: tokens good for reading `GET /metrics` and nothing else, so a
+   * Prometheus scraper need not hold one that can run any image on the host.
+   */
+  metricsTokens?: readonly string[];
+}
+
+/** The one request a metrics token is good for. */
+const isMetricsRead = (method: string | undefined, path: string): boolean => path === '/metrics' && (method === 'GET' || method === 'HEAD');
+
 /**
  * A check of the request's token against the configured ones, or undefined when none are set
  * (no authentication, as Fn). Tokens are compared as SHA-256 digests with timingSafeEqual,
- * against every configured token, so the time taken says nothing about any of them.
+ * against every token the request could use, so the time taken says nothing about any of them.
  */
 export function tokenCheck(
-  tokens: readonly string[], opts: AuthOptions = { invoke: true },
+  tokens: readonly string[], opts: TokenOptions = { invoke: true },
 ): ((method: string | undefined, path: string, headers: IncomingHttpHeaders) => UnauthorizedError | undefined) | undefined {
   if (tokens.length === 0) return undefined;
   const known = tokens.map(digest);
+  const forMetrics = [...known, ...(opts.metricsTokens ?? []).map(digest)];
   return (method, path, headers) => {
     if (isPublicPath(method, path, opts)) return undefined;
     const given = bearerToken(headers.authorization);
@@ -90,7 +102,7 @@ export function tokenCheck(
     }
     const d = digest(given);
     let ok = false;
-    for (const k of known) ok = timingSafeEqual(k, d) || ok;
+    for (const k of isMetricsRead(method, path) ? forMetrics : known) ok = timingSafeEqual(k, d) || ok;
     return ok ? undefined : new UnauthorizedError('invalid');
   };
 }

@@ -216,7 +216,11 @@ export async function start(config: Config): Promise<Running> {
 
   // Invokes go straight to their handler; everything else to express. With tokens set, every
   // request not on a public path is checked first, invokes and the REST API alike.
-  const authenticate = tokenCheck(config.authTokens, { invoke: config.authInvoke });
+  const authenticate = tokenCheck(config.authTokens, { invoke: config.authInvoke, metricsTokens: config.metricsTokens });
+  // Without full tokens nothing is guarded, /metrics included: a metrics token would guard nothing.
+  if (!authenticate && config.metricsTokens.length > 0) {
+    log.warn('KILN_METRICS_TOKENS has no effect without KILN_AUTH_TOKENS: with no tokens, /metrics (like the whole API) needs none');
+  }
   // Without tokens, the names a request may be made to (DNS rebinding; api/allowed-hosts.ts).
   const hosts = hostRules(config.allowedHosts, hostname(), config.publicUrl);
   // Express's compiled KILN_TRUST_PROXY: the caller's address on the invoke paths is its req.ip.

@@ -333,6 +333,7 @@ const envSchema = z.object({
   KILN_UI: boolOn,
   KILN_AUTH_TOKENS: authTokens.optional(),
   KILN_AUTH_INVOKE: boolOn,
+  KILN_METRICS_TOKENS: authTokens.optional(),
   KILN_ALLOWED_HOSTS: allowedHosts.optional(),
   KILN_TRUST_PROXY: trustProxy.optional(),
   KILN_SYSLOG_SOCKETS: syslogSockets.optional(),
@@ -385,6 +386,8 @@ export interface Config {
   authTokens: string[];
   /** With tokens set, whether /invoke needs one too. */
   authInvoke: boolean;
+  /** Bearer tokens good for GET /metrics only (with authTokens set). */
+  metricsTokens: string[];
   /** KILN_ALLOWED_HOSTS: without tokens, the Host names answered besides localhost, IPs, this machine's and FN_PUBLIC_LB_URL's. */
   allowedHosts: string[];
   /**
@@ -484,6 +487,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, host?: HostFacts): Config {
     ui: e.KILN_UI,
     authTokens: e.KILN_AUTH_TOKENS ?? [],
     authInvoke: e.KILN_AUTH_INVOKE,
+    metricsTokens: e.KILN_METRICS_TOKENS ?? [],
     allowedHosts: e.KILN_ALLOWED_HOSTS ?? [],
     trustProxy: e.KILN_TRUST_PROXY ?? false,
     agent: {

@@ -1,6 +1,6 @@
 // The API server's own request metrics on a real server (SQLite, tokens on): requests that never
 // reach the agent (401, 404, a 503 database unavailable) are counted by a fixed route, never by
-// path.
+// path; and KILN_METRICS_TOKENS read /metrics and nothing else.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
@@ -8,8 +8,9 @@ import { postgresDb, sqliteDb, type TestDb } from '../helpers/db.js';
 import { call, startServer, type TestServer } from '../helpers/server.js';
 
 const TOKEN = 'http-metrics-admin-token-0123';
+const SCRAPE = 'http-metrics-scrape-token-0123';
 const admin = { authorization: `Bearer ${TOKEN}` };
-const scraper = admin;
+const scraper = { authorization: `Bearer ${SCRAPE}` };
 
 async function scrapeOf(url: string, headers: Record<string, string> = {}): Promise<{ text: string; values: Map<string, number> }> {
   const res = await fetch(`${url}/metrics`, { headers });
@@ -27,12 +28,12 @@ async function scrapeOf(url: string, headers: Record<string, string> = {}): Prom
 const requests = (v: Map<string, number>, route: string, method: string, code: number): number =>
   v.get(`kiln_http_requests_total{route="${route}",method="${method}",code="${code}"}`) ?? 0;
 
-describe('kiln_http_requests_total', () => {
+describe('kiln_http_requests_total and KILN_METRICS_TOKENS', () => {
   let db: TestDb;
   let srv: TestServer;
   before(async () => {
     db = await sqliteDb();
-    srv = await startServer(db.url, { KILN_AUTH_TOKENS: TOKEN });
+    srv = await startServer(db.url, { KILN_AUTH_TOKENS: TOKEN, KILN_METRICS_TOKENS: SCRAPE });
   });
   after(async () => {
     await srv.stop();
@@ -40,6 +41,17 @@ describe('kiln_http_requests_total', () => {
   });
 
   const scrape = () => scrapeOf(srv.url, scraper);
+
+  test('a metrics token reads /metrics; it is refused everywhere else, as a wrong token is', async () => {
+    assert.equal((await fetch(`${srv.url}/metrics`, { headers: admin })).status, 200, 'a full token still reads it');
+    assert.equal((await fetch(`${srv.url}/metrics`)).status, 401);
+    assert.equal((await call(srv.url, 'GET', '/v2/apps', undefined, scraper)).status, 401);
+    assert.equal((await call(srv.url, 'POST', '/v2/apps', { name: 'scraped' }, scraper)).status, 401);
+    assert.equal((await call(srv.url, 'POST', '/invoke/01J0000000000000000000000X', {}, scraper)).status, 401);
+    assert.equal((await call(srv.url, 'POST', '/metrics', '', scraper)).status, 401, 'GET only');
+    assert.equal((await call(srv.url, 'GET', '/metrics/', undefined, scraper)).status, 401, 'that path only');
+    assert.deepEqual((await call(srv.url, 'GET', '/v2/apps', undefined, admin)).body.items, [], 'nothing was made');
+  });
 
   test('requests refused before any call are counted by route and code, a trigger\'s path never shown', async () => {
     const v0 = (await scrape()).values;

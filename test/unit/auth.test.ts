@@ -101,3 +101,14 @@ test('a missing token is 401 with a bare Bearer challenge; a wrong one says inva
   }
   assert.ok(check('GET', '/v2/apps', { authorization: 'Basic YWJjZGVmZ2hpamtsbW5vcA==' }) instanceof UnauthorizedError);
 });
+
+test('a metrics token (KILN_METRICS_TOKENS) passes GET and HEAD /metrics and nothing else', () => {
+  const check = tokenCheck(['full-token-0123456789'], { invoke: true, metricsTokens: ['scrape-token-0123456'] })!;
+  const with_ = (t: string) => ({ authorization: `Bearer ${t}` });
+  assert.equal(check('GET', '/metrics', with_('scrape-token-0123456')), undefined);
+  assert.equal(check('HEAD', '/metrics', with_('scrape-token-0123456')), undefined);
+  assert.equal(check('GET', '/metrics', with_('full-token-0123456789')), undefined, 'a full token still reads it');
+  for (const [method, path] of <[string, string][]>[['GET', '/v2/apps'], ['POST', '/metrics'], ['GET', '/metrics/'], ['POST', '/invoke/01J0000000000000000000000X'], ['GET', '/2015-03-31/functions/f/invocations']]) {
+    assert.equal(check(method, path, with_('scrape-token-0123456'))?.reason, 'invalid', `${method} ${path}`);
+  }
+});

@@ -23,6 +23,7 @@ const DEFAULTS: Config = {
   ui: true,
   authTokens: [],
   authInvoke: true,
+  metricsTokens: [],
   allowedHosts: [],
   trustProxy: false,
   agent: {
@@ -77,6 +78,9 @@ const tokenCases: { name: string; env: NodeJS.ProcessEnv; want: string[] }[] = [
 for (const c of tokenCases) {
   test(`loadConfig KILN_AUTH_TOKENS: ${c.name}`, () => assert.deepEqual(loadConfig(c.env).authTokens, c.want));
 }
+test('KILN_METRICS_TOKENS: comma-separated, as KILN_AUTH_TOKENS', () => {
+  assert.deepEqual(loadConfig({ KILN_METRICS_TOKENS: ' scrape-token-0001 ,scrape-token-0002' }).metricsTokens, ['scrape-token-0001', 'scrape-token-0002']);
+});
 test('KILN_AUTH_INVOKE false leaves invokes without a token', () => assert.equal(loadConfig({ KILN_AUTH_INVOKE: 'false' }).authInvoke, false));
 const allowedHostCases: { name: string; value: string; want: string[] }[] = [
   { name: 'names, a domain and spaces', value: ' kiln.lan , .Example.COM,kiln_1 ', want: ['kiln.lan', '.example.com', 'kiln_1'] },
@@ -448,6 +452,8 @@ const rejected: { name: string; env: NodeJS.ProcessEnv; variable: string }[] = [
   { name: 'FN_MAX_TMPFS_INODES 1 (no container could start)', env: { FN_MAX_TMPFS_INODES: '1' }, variable: 'FN_MAX_TMPFS_INODES' },
   { name: 'FN_MAX_TMPFS_INODES 10m', env: { FN_MAX_TMPFS_INODES: '10m' }, variable: 'FN_MAX_TMPFS_INODES' },
   { name: 'KILN_AUTH_INVOKE nope', env: { KILN_AUTH_INVOKE: 'nope' }, variable: 'KILN_AUTH_INVOKE' },
+  { name: 'KILN_METRICS_TOKENS too short', env: { KILN_METRICS_TOKENS: 'short' }, variable: 'KILN_METRICS_TOKENS' },
+  { name: 'KILN_METRICS_TOKENS only commas', env: { KILN_METRICS_TOKENS: ',' }, variable: 'KILN_METRICS_TOKENS' },
 ];
 for (const c of rejected) {
   test(`loadConfig rejects: ${c.name}`, () => {
