@@ -235,11 +235,11 @@ export async function start(config: Config): Promise<Running> {
   const refuse = (res: ServerResponse, url: string, err: Error): void =>
     isLambdaApiPath(url) ? sendLambdaError(res, err, log, { requestId: newId() }) : sendError(res, err, log);
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    countRequest(req, res);
     // An absolute-form target (`GET http://host/path`, which HTTP/1.1 servers must accept)
     // becomes its path here, so the token check, the invoke paths and express all see one path.
     if (req.url !== undefined && req.url.charCodeAt(0) !== 47 /* / */) {
       // Kept for a trigger's Fn-Http-Request-Url, which carries the target as sent (as Fn's).
-    countRequest(req, res);
       (req as RewrittenRequest).absoluteTarget = req.url;
       req.url = originForm(req.url);
       // What is still no path: `OPTIONS *` gets Go's server's empty 200; a URL that does not
