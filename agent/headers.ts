@@ -21,10 +21,12 @@ const HOP_BY_HOP = new Set([
 ]);
 
 /**
- * Headers Kiln sets on the caller's answer itself: a function's own (or, through a trigger, its
- * wrapped Fn-Http-H-*) would replace them, and a caller would follow another call's id.
+ * Headers only Kiln may set on the caller's answer: a function's own (or, through a trigger, its
+ * wrapped Fn-Http-H-*) are dropped. Fn-Call-Id: a caller would follow another call's id.
+ * Service-Worker-Allowed: it would let a function's script (its trigger's path) register a
+ * service worker over the whole origin, /ui/ included, and read the token the web view sends.
  */
-const PLATFORM_OWNED = new Set(['fn-call-id']);
+const PLATFORM_OWNED = new Set(['fn-call-id', 'service-worker-allowed']);
 
 /** The header names a Connection header lists are hop-by-hop too. */
 function connectionListed(h: CallerHeaders): Set<string> {

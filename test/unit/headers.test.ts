@@ -243,6 +243,18 @@ const callerCases: { name: string; container: Headers; gateway: boolean; expecte
     expected: { status: 200, headers: { 'x-custom': 'v' } },
   },
   {
+    name: "not gateway: a function's Service-Worker-Allowed is dropped (no worker over the origin's /ui/)",
+    container: { 'Service-Worker-Allowed': '/', 'X-Custom': 'v' },
+    gateway: false,
+    expected: { status: 200, headers: { 'x-custom': 'v' } },
+  },
+  {
+    name: 'gateway: nor a wrapped Fn-Http-H-Service-Worker-Allowed, whatever its case',
+    container: { 'Fn-Http-H-Service-Worker-Allowed': '/', 'fn-http-h-service-worker-allowed': '/ui/', 'Fn-Http-H-Cross-Origin-Opener-Policy': 'same-origin' },
+    gateway: true,
+    expected: { status: 200, headers: { 'cross-origin-opener-policy': 'same-origin' } },
+  },
+  {
     name: 'gateway: nor a wrapped Fn-Http-H-Fn-Call-Id',
     container: { 'Fn-Http-H-Fn-Call-Id': '01M8S4TQCK4A604K9C8RRQQDMG', 'Fn-Call-Id': 'x', 'Fn-Http-H-X-Custom': 'v' },
     gateway: true,
