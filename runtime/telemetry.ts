@@ -2,6 +2,8 @@
 // batched delivery of `platform.*`, `function` and `extension` events to each subscriber, by
 // HTTP POST (a JSON array a batch) or over TCP (NDJSON, telemetry-tcp.ts).
 import { request } from 'node:http';
+import { activeTimeout } from './active-timer.js';
+import { delay } from './deferred.js';
 import { LambdaApiError } from './errors.js';
 import { forLogs, type TelemetryEvent } from './event-shapes.js';
 import { TcpSender } from './telemetry-tcp.js';
@@ -39,6 +41,13 @@ const MAX_RETRIES = 5;
 const MAX_BACKOFF_MS = 1000;
 /** Events kept from init for subscribers that join later in init. */
 const INIT_BUFFER = 1000;
+/**
+ * The longest one HTTP delivery may take, from connecting to its answer's status, in the
+ * container's running time (a freeze does not count: see active-timer.ts).
+ */
+export const DELIVERY_MS = 5000;
+/** A drain's pause after a failed attempt, so that a listener that is gone is not hammered. */
+const DRAIN_RETRY_MS = 50;
 
 /** The Logs API names its validation error `Logs.ValidationError`, the Telemetry API plain `ValidationError`, as documented. */
 export const validation = (api: 'telemetry' | 'logs', msg: string) =>
@@ -133,26 +142,45 @@ interface Transport {
   close(): void;
 }
 
-/** One POST a batch, a JSON array; nothing kept between batches. */
+/**
+ * One POST a batch, a JSON array. The answer's status is the acknowledgement: a 2xx counts as
+ * delivered as soon as it arrives (once; a body trickled after it changes nothing), and the
+ * whole delivery is bounded by DELIVERY_MS, not only its idle time: a subscriber that answers a
+ * byte a second would otherwise hold its one delivery in flight, and so all of its events, for good.
+ */
 function httpTransport(d: Extract<Destination, { protocol: 'HTTP' }>): Transport {
   return {
     send: (batch) => {
       const body = Buffer.from(JSON.stringify(batch));
       return new Promise((resolve) => {
+        let answered = false;
+        const finish = (ok: boolean) => {
+          if (answered) return;
+          answered = true;
+          resolve(ok);
+        };
         const req = request(
           {
             host: d.host, port: d.port, path: d.path, method: 'POST',
             headers: { 'content-type': 'application/json', 'content-length': body.length },
-            timeout: 5000,
           },
           (res) => {
+            finish((res.statusCode ?? 500) < 300);
+            // The body is read and dropped, within the same bound (then the connection is cut).
             res.resume();
-            res.on('end', () => resolve((res.statusCode ?? 500) < 300));
-            res.on('error', () => resolve(false));
+            res.on('error', () => {});
+            res.on('end', () => bound.clear());
           },
         );
-        req.on('timeout', () => req.destroy());
-        req.on('error', () => resolve(false));
+        const bound = activeTimeout(DELIVERY_MS, () => {
+          req.destroy();
+          finish(false);
+        });
+        req.on('error', () => {
+          bound.clear();
+          finish(false);
+        });
+        req.on('close', () => bound.clear());
         req.end(body);
       });
     },
@@ -160,12 +188,20 @@ function httpTransport(d: Extract<Destination, { protocol: 'HTTP' }>): Transport
   };
 }
 
+/** What a subscriber had not got when the shutdown's budget ran out. */
+export interface Undelivered {
+  extension: string;
+  records: number;
+  bytes: number;
+}
+
 /** One subscriber's queue: batches flushed on size or timeout, one delivery in flight. */
 class Subscriber {
   private queue: { event: TelemetryEvent; bytes: number }[] = [];
   private bytes = 0;
   private timer: NodeJS.Timeout | undefined;
-  private sending = false;
+  /** The delivery in flight (one at a time), settled once it is over either way. */
+  private sending: Promise<void> | undefined;
   /** Events dropped since the last notice, and when the first of them was. */
   private dropped = { records: 0, bytes: 0, since: '' };
   /** Failed attempts at the batch at the head of the queue. */
@@ -202,16 +238,14 @@ class Subscriber {
   flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.closed || this.sending || this.queue.length === 0) return;
+    if (this.closed || this.sending || (this.queue.length === 0 && this.dropped.records === 0)) return;
     if (this.dropped.records > 0) {
-      const record = { droppedRecords: this.dropped.records, droppedBytes: this.dropped.bytes, reason: 'Consumer seems to have fallen behind as it has not acknowledged receipt of logs.' };
-      // Dated at the first drop, and placed among the queued events by that date: a consumer
-      // gets events in time order.
-      const e = { time: this.dropped.since, type: 'platform.logsDropped', record };
+      // The notice goes first, as the service sends it: queued behind what was already waiting,
+      // a consumer that fell behind heard of its loss batches later, or (at a retirement) never.
+      const e = { time: this.dropped.since, type: 'platform.logsDropped', record: this.dropRecord() };
       this.dropped = { records: 0, bytes: 0, since: '' };
-      const at = this.queue.findIndex((i) => i.event.time > e.time);
       const bytes = Buffer.byteLength(JSON.stringify(e));
-      this.queue.splice(at === -1 ? this.queue.length : at, 0, { event: e, bytes });
+      this.queue.unshift({ event: e, bytes });
       this.bytes += bytes;
     }
     const items: { event: TelemetryEvent; bytes: number }[] = [];
@@ -222,9 +256,8 @@ class Subscriber {
       size += item.bytes;
     }
     this.bytes -= size;
-    this.sending = true;
-    void this.transport.send(items.map((i) => i.event)).then((ok) => {
-      this.sending = false;
+    this.sending = this.transport.send(items.map((i) => i.event)).then((ok) => {
+      this.sending = undefined;
       if (ok) this.failures = 0;
       else if (++this.failures <= MAX_RETRIES) {
         // The service retries with backoff (a listener that is not up yet must not lose init's events).
@@ -236,8 +269,41 @@ class Subscriber {
         this.drop(items.length, size);
       }
       const wait = this.failures === 0 ? 0 : Math.min(Math.max(this.sub.timeoutMs, 100) * 2 ** (this.failures - 1), MAX_BACKOFF_MS);
-      if (this.queue.length) this.timer ??= setTimeout(() => this.flush(), wait);
+      if (this.queue.length || this.dropped.records > 0) this.timer ??= setTimeout(() => this.flush(), wait);
     });
+  }
+
+  private dropRecord(): object {
+    return { droppedRecords: this.dropped.records, droppedBytes: this.dropped.bytes, reason: 'Consumer seems to have fallen behind as it has not acknowledged receipt of logs.' };
+  }
+
+  /** The delivery in flight, if any (settles either way). */
+  get inFlight(): Promise<void> | undefined {
+    return this.sending;
+  }
+
+  /**
+   * A shutdown: the batch in flight, then what is queued, batch after batch, until all is
+   * delivered or the deadline (epoch ms) comes.
+   */
+  async drain(deadline: number): Promise<void> {
+    while (!this.closed && Date.now() < deadline) {
+      if (!this.sending) {
+        if (this.queue.length === 0 && this.dropped.records === 0) return;
+        this.flush();
+      }
+      const before = this.failures;
+      await untilOr(this.sending, deadline);
+      // A refusal (the listener gone or not up): a short pause, not a tight loop.
+      if (this.failures > before) await untilOr(delay(DRAIN_RETRY_MS).promise, deadline);
+    }
+  }
+
+  /** What has not gone out (a batch in flight may yet be taken, so it does not count). */
+  get undelivered(): Undelivered | undefined {
+    const records = this.queue.length + this.dropped.records;
+    if (records === 0) return undefined;
+    return { extension: this.sub.extension, records, bytes: this.bytes + this.dropped.bytes };
   }
 
   private drop(records: number, bytes: number): void {
@@ -315,7 +381,36 @@ export class Telemetry {
     this.open = true;
   }
 
-  flushAll(): void {
-    for (const s of this.subscribers.values()) s.flush();
+  /**
+   * Resolves once no delivery is in flight, or at `until` (epoch ms): the container may be frozen
+   * then without cutting a delivery whose answer is on its way (that retried a batch its consumer
+   * had taken, and dropped it after the retries although every copy had been acknowledged).
+   */
+  async deliveriesSettled(until: number): Promise<void> {
+    for (;;) {
+      const inFlight = [...this.subscribers.values()].map((s) => s.inFlight).filter((p) => p !== undefined);
+      if (inFlight.length === 0 || Date.now() >= until) return;
+      await untilOr(Promise.all(inFlight), until);
+      // A follow-up batch starts in a timer of 0 ms: let it begin before looking again.
+      await new Promise((r) => setTimeout(r, 0));
+    }
   }
+
+  /** A shutdown: every subscriber's queue delivered by `deadline` (epoch ms), as far as it goes. */
+  async drain(deadline: number): Promise<void> {
+    await Promise.all([...this.subscribers.values()].map((s) => s.drain(deadline)));
+  }
+
+  /** What each subscriber has not been sent yet. */
+  undelivered(): Undelivered[] {
+    return [...this.subscribers.values()].map((s) => s.undelivered).filter((u) => u !== undefined);
+  }
+}
+
+/** Waits for `p` or the deadline (epoch ms), whichever comes first. */
+async function untilOr(p: Promise<unknown> | undefined, deadline: number): Promise<void> {
+  if (!p) return;
+  const t = delay(deadline - Date.now());
+  await Promise.race([p, t.promise]);
+  t.clear();
 }

@@ -3,7 +3,7 @@
 // delivery to real listeners (an HTTP server, a TCP server reading NDJSON).
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { createServer } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
 import { LambdaApiError } from '../../runtime/errors.js';
@@ -283,12 +283,13 @@ describe('Telemetry: TCP delivery', () => {
       }),
     ));
 
-  test('flushAll (shutdown) writes what is buffered now', () =>
+  test('drain (shutdown) writes what is buffered now, and leaves nothing undelivered', () =>
     withTcpSink((sink) =>
       withTcp(sink, { timeoutMs: 30000 }, async (t) => {
         t.emit('platform.start', { requestId: 'a' });
-        t.flushAll();
+        await t.drain(Date.now() + 2000);
         await sink.waitFor('platform.start', 2000);
+        assert.deepEqual(t.undelivered(), []);
       }),
     ));
 
@@ -410,8 +411,96 @@ describe('Telemetry: a re-init after a failed one', () => {
     }));
 });
 
+/** An HTTP listener on a free port: `answer` handles each batch (its events, parsed). */
+async function slowListener(answer: (events: { time: string; type: string; record: unknown }[], res: ServerResponse) => void) {
+  const port = await freePort();
+  const batches: { time: string; type: string; record: unknown }[][] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const events = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { time: string; type: string; record: unknown }[];
+      batches.push(events);
+      answer(events, res);
+    });
+  });
+  server.listen(port, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    port, batches,
+    close: () => {
+      server.close();
+      server.closeAllConnections();
+    },
+  };
+}
+
+const httpSub = (port: number, types: string[], timeoutMs = 25) =>
+  parseSubscription('telemetry', 'ext', base({ schemaVersion: '2022-12-13', types, destination: { protocol: 'HTTP', URI: `http://sandbox:${port}/` }, buffering: { maxItems: 1000, timeoutMs } }));
+
+describe('Telemetry: HTTP delivery', () => {
+  test('a 200 whose body trickles a byte a second counts as delivered: the next batch goes out at once', async () => {
+    const trickles: NodeJS.Timeout[] = [];
+    const l = await slowListener((_events, res) => {
+      res.writeHead(200, { 'content-length': '100' });
+      trickles.push(setInterval(() => res.write('x'), 1000));
+    });
+    const t = new Telemetry();
+    try {
+      t.subscribe(httpSub(l.port, ['platform']));
+      t.closeSubscriptions();
+      await until(() => l.batches.length === 1, 3000, () => `${l.batches.length} batches`);
+      t.emit('platform.start', { requestId: 'second' });
+      // Before, the trickled body held the one delivery in flight for good: nothing went out again.
+      await until(() => l.batches.length === 2, 2000, () => `${l.batches.length} batches`);
+      assert.deepEqual(l.batches[1]!.map((e) => e.type), ['platform.start'], 'the first batch was not sent again');
+    } finally {
+      for (const i of trickles) clearInterval(i);
+      t.reopen();
+      l.close();
+    }
+  });
+
+  test('a shutdown drain delivers what is queued behind the batch in flight, batch after batch', async () => {
+    const l = await slowListener((_events, res) => setTimeout(() => res.writeHead(200).end(), 200));
+    const t = new Telemetry();
+    try {
+      t.subscribe(httpSub(l.port, ['function'], 30000));
+      t.closeSubscriptions();
+      // 1,000 go out at once (in flight for 200 ms); 1,500 wait behind them.
+      for (let i = 0; i < 2500; i++) t.emit('function', `line ${i}`);
+      await until(() => l.batches.length === 1, 2000, () => `${l.batches.length} batches`);
+      await t.drain(Date.now() + 2000);
+      // Before, the flush at shutdown did nothing while a batch was in flight, and the queue was discarded.
+      assert.equal(l.batches.flat().filter((e) => e.type === 'function').length, 2500);
+      assert.deepEqual(t.undelivered(), []);
+    } finally {
+      t.reopen();
+      l.close();
+    }
+  });
+
+  test('a drain cut short by its deadline says what was not delivered', async () => {
+    const l = await slowListener((_events, res) => setTimeout(() => res.writeHead(200).end(), 1000));
+    const t = new Telemetry();
+    try {
+      t.subscribe(httpSub(l.port, ['function'], 30000));
+      t.closeSubscriptions();
+      for (let i = 0; i < 1500; i++) t.emit('function', `line ${i}`);
+      await t.drain(Date.now() + 300);
+      const left = t.undelivered();
+      assert.equal(left.length, 1);
+      assert.equal(left[0]!.extension, 'ext');
+      assert.ok(left[0]!.records >= 500, `${left[0]!.records} records left`);
+    } finally {
+      t.reopen();
+      l.close();
+    }
+  });
+});
+
 describe('Telemetry: platform.logsDropped', () => {
-  test('a consumer that falls behind gets the notice in time order, after the events queued before the drops', async () => {
+  test('a consumer that falls behind gets the notice first in its next batch, ahead of the events queued before the drops', async () => {
     const port = await freePort();
     const batches: { time: string; type: string }[][] = [];
     // Slow: each batch is acknowledged 300 ms after it arrives.
@@ -437,11 +526,12 @@ describe('Telemetry: platform.logsDropped', () => {
       await until(() => batches.length >= 2, 5000, () => `${batches.length} batches`);
       for (let i = 0; i < 5; i++) t.emit('function', `after ${i}`);
       await until(() => batches.flat().some((e) => e.type === 'platform.logsDropped') && batches.flat().length >= 3006, 5000, () => `got ${batches.flat().length} events`);
-      const all = batches.flat();
-      const at = all.findIndex((e) => e.type === 'platform.logsDropped');
-      assert.ok(at >= 3000, `the notice follows the 3,000 events queued before the drops (at ${at})`);
-      for (let i = 1; i < all.length; i++) assert.ok(all[i - 1]!.time <= all[i]!.time, `in time order at ${i}: ${all[i - 1]!.time} > ${all[i]!.time}`);
-      assert.match((all[at + 1] as unknown as { record: string }).record, /^after /, 'and before what came after them');
+      // As the service sends it: at the head of the batch after the drops, not batches later
+      // behind everything queued before them.
+      assert.equal(batches[1]![0]!.type, 'platform.logsDropped', `the second batch begins ${batches[1]![0]!.type}`);
+      assert.equal(batches.flat().filter((e) => e.type === 'platform.logsDropped').length, 1);
+      const record = (batches[1]![0] as unknown as { record: { droppedRecords: number } }).record;
+      assert.ok(record.droppedRecords >= 500, `${record.droppedRecords} dropped`);
     } finally {
       t.reopen();
       server.close();
