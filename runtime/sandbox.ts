@@ -13,8 +13,8 @@ import { invalidRequestId, LambdaApiError, type FunctionFailure } from './errors
 import { headerText } from './http-util.js';
 import type { PeakMemory } from './memory.js';
 import { type Exit, type Managed, type ProcessKind, type ProcessSpec, SpawnError, start } from './processes.js';
-import type { Telemetry } from './telemetry.js';
-import { agentFailed, deliverEvent, parkAgent, registerAgent, type EventType, type ExtensionAgent } from './extension-agent.js';
+import { DELIVERY_MS, type Telemetry } from './telemetry.js';
+import { agentFailed, deliverEvent, MAX_EXTENSIONS, parkAgent, registerAgent, type EventType, type ExtensionAgent } from './extension-agent.js';
 import { functionArn, newId } from './trace.js';
 import {
   applicationLineShown, invokeStatus, reportRecord, runtimeDoneRecord, startRecord, statusHasErrorType, systemRecord, systemRecordShown,
@@ -242,12 +242,28 @@ export class Sandbox {
   private outputMayBeQueued = false;
   /** The runtime's lines when the last answer went out. */
   private runtimeLinesAnswered = 0;
+  /**
+   * The extensions' output lines and bytes passed on so far, when their last line was, and when
+   * an extension last came back to `next` (epoch ms): a Node extension's stdout is asynchronous
+   * too, so what it printed for a call may still be on its way when it is back in `next`.
+   */
+  private extensionLines = 0;
+  private extensionBytes = 0;
+  private extensionOutputAt = 0;
+  private agentsReadyAt = 0;
+  /** The extensions' lines and bytes when the current (or last) invocation began. */
+  private extensionLinesFrom = 0;
+  private extensionBytesFrom = 0;
 
   private output(kind: ProcessKind, _name: string, text: string): void {
     if (kind === 'runtime') {
       this.runtimeLines++;
       this.runtimeBytes += Buffer.byteLength(text) + 1;
       this.runtimeOutputAt = Date.now();
+    } else {
+      this.extensionLines++;
+      this.extensionBytes += Buffer.byteLength(text) + 1;
+      this.extensionOutputAt = Date.now();
     }
     // The service filters the function's JSON log lines by their `level` (JSON format only).
     if (kind === 'runtime' && this.appLevel !== undefined && !applicationLineShown(text, this.appLevel)) return;
@@ -265,6 +281,8 @@ export class Sandbox {
 
   /** Whether the processes' output is paused until the daemon's stdout drains. */
   private outputHeld = false;
+  /** Whether it was paused since the current (or last) invocation began. */
+  private heldSinceInvocation = false;
 
   /**
    * The container's log (the daemon's stdout) is backed up: stop reading the processes' output
@@ -274,6 +292,7 @@ export class Sandbox {
   private holdOutput(): void {
     if (this.outputHeld) return;
     this.outputHeld = true;
+    this.heldSinceInvocation = true;
     if (this.current) this.current.logHeld = true;
     for (const m of this.procs) m.pauseOutput();
     this.deps.out.onceDrained(() => {
@@ -344,6 +363,13 @@ export class Sandbox {
     });
 
     const files = extensionFiles(this.cfg.extensionsDir);
+    // As the service: at most MAX_EXTENSIONS are launched, in name order, and the first file past
+    // them fails the init. (Left to registration, whichever registered last got a 403 and exited,
+    // and every call after failed as that extension's crash, re-initialising each time.)
+    if (files.length > MAX_EXTENSIONS) {
+      const errorMessage = `${files[MAX_EXTENSIONS]}: TooManyExtensions: at most ${MAX_EXTENSIONS} extensions can run; ${this.cfg.extensionsDir} holds ${files.length}`;
+      return fail({ failure: { errorType: 'Extension.LaunchError', errorMessage }, status: 'error' });
+    }
     const env = extensionEnv(this.cfg);
     for (const name of files) {
       try {
@@ -419,16 +445,27 @@ export class Sandbox {
       event = { ...event, deadlineMs: event.deadlineMs + (Date.now() - waitedFrom) };
     }
     // Output still coming from the last invocation (what its runtime printed after the answer, or
-    // a backlog the answer did not wait out) is the last invocation's: read it first.
+    // a backlog the answer did not wait out, and what its extensions printed for it, which may
+    // still be on its way when they are back in `next`) is the last invocation's: read it first.
     // Bounded, and not the call's time: its deadline moves by the wait.
-    if (this.runtimeLines !== this.runtimeLinesAnswered || this.outputHeld || this.outputMayBeQueued) {
+    const extensionsPrinted = this.extensionLines !== this.extensionLinesFrom;
+    // Some may still be queued in the extension itself, once it printed more than a few lines:
+    // what was read so far says little (the daemon may not have had the CPU, or its log was
+    // backed up and reading paused), and a quiet turn proves nothing then.
+    const extensionsQueued = this.extensionBytes - this.extensionBytesFrom >= EXTENSION_QUEUED_BYTES || this.heldSinceInvocation;
+    let settled = true;
+    if (this.runtimeLines !== this.runtimeLinesAnswered || this.outputHeld || this.outputMayBeQueued || extensionsPrinted) {
       const from = Date.now();
-      await this.runtimeOutputRead(from + OUTPUT_SETTLE_MS, this.outputMayBeQueued);
+      settled = await this.runtimeOutputRead(from + OUTPUT_SETTLE_MS, this.outputMayBeQueued || extensionsQueued, true);
       event = { ...event, deadlineMs: event.deadlineMs + (Date.now() - from) };
     }
-    // A line the processes began and did not end is the last invocation's. (Not cut at its answer:
-    // a runtime's output may still be coming then, and a line on its way would be split.)
-    for (const m of this.procs) m.flushOutput();
+    // A line the processes began and did not end is the last invocation's, once their output has
+    // stopped. (Not cut at its answer, nor while output still flows: a line on its way would be
+    // split in two calls' logs; it goes whole to the next call's instead.)
+    if (settled) for (const m of this.procs) m.flushOutput();
+    this.heldSinceInvocation = this.outputHeld;
+    this.extensionLinesFrom = this.extensionLines;
+    this.extensionBytesFrom = this.extensionBytes;
     // Its output begins here: a re-init inside this invoke is its own (the boot init, waited for
     // above, is before it).
     this.outputMayBeQueued = false;
@@ -632,12 +669,12 @@ export class Sandbox {
   }
 
   /**
-   * Resolves once the runtime's output has been read to the end, as far as the
-   * daemon can tell: the log not backed up, and a whole turn of the event loop (a poll phase in
-   * between) that brought no new line, or OUTPUT_QUIET_MS of quiet once lines were seen still
-   * coming. Bounded by `until` (epoch ms).
+   * Resolves once the runtime's output (with `extensions`, theirs too) has been read to the end,
+   * as far as the daemon can tell: the log not backed up, and a whole turn of the event loop (a
+   * poll phase in between) that brought no new line, or OUTPUT_QUIET_MS of quiet once lines were
+   * seen still coming. Bounded by `until` (epoch ms): false when output was still coming then.
    */
-  private async runtimeOutputRead(until: number, quietNeeded = false): Promise<void> {
+  private async runtimeOutputRead(until: number, quietNeeded = false, extensions = false): Promise<boolean> {
     // Once output was seen still coming, a quiet turn is not enough: a Node runtime's stdout to
     // the daemon is asynchronous, so megabytes may still sit in the runtime's own buffer, flushed
     // as it gets the CPU. Then the output must have stopped for OUTPUT_QUIET_MS.
@@ -645,10 +682,14 @@ export class Sandbox {
     // proves nothing. Quiet since its last line and since it came back to `next` does: a runtime
     // kept off the CPU flushes its stdout as it sends that `next`, a runtime parked there long
     // since has had the CPU to flush it.
+    // An extension is judged as the runtime is: quiet since its last line and since it came back to `next`.
+    const lines = () => this.runtimeLines + (extensions ? this.extensionLines : 0);
     let flowing = quietNeeded;
-    let quietSince = quietNeeded ? Math.max(this.runtimeOutputAt, this.runtimeReadyAt) : 0;
+    let quietSince = !quietNeeded ? 0 : extensions
+      ? Math.max(this.runtimeOutputAt, this.runtimeReadyAt, this.extensionOutputAt, this.agentsReadyAt)
+      : Math.max(this.runtimeOutputAt, this.runtimeReadyAt);
     // Compared across waits, so that lines that came during a pause count too.
-    let last = this.runtimeLines;
+    let last = lines();
     for (;;) {
       if (this.outputHeld) {
         const drained = deferred<void>();
@@ -657,22 +698,25 @@ export class Sandbox {
         await Promise.race([drained.promise, timer.promise]);
         timer.clear();
         cancel();
+        // Reading was paused: the time held is not quiet, and the output resumes only from now.
+        flowing = true;
+        quietSince = Date.now();
       }
       await nextTurn();
       await nextTurn();
-      const now = this.runtimeLines;
+      const now = lines();
       if (now !== last || this.outputHeld) {
         last = now;
         flowing = true;
         quietSince = Date.now();
-      } else if (!flowing || Date.now() - quietSince >= OUTPUT_QUIET_MS) {
-        return;
+      } else if (!flowing || Date.now() - quietSince >= (extensions ? EXTENSION_QUIET_MS : OUTPUT_QUIET_MS)) {
+        return true;
       } else {
         // Waiting out the quiet time without spinning the event loop.
         const pause = delay(1);
         await pause.promise;
       }
-      if (Date.now() >= until) return;
+      if (Date.now() >= until) return false;
     }
   }
 
@@ -822,6 +866,7 @@ export class Sandbox {
   /** GET /extension/event/next: parks the agent until its next event. */
   agentNext(agent: ExtensionAgent): Promise<object> {
     const next = parkAgent(agent);
+    this.agentsReadyAt = Date.now();
     this.notify();
     return next;
   }
@@ -839,7 +884,11 @@ export class Sandbox {
     // backlog is read before the agent freezes the container: frozen, it would reach the log only
     // when the next call thaws it, or die with the runtime at retirement. Not the extensions'
     // output: one that prints all the time must not hold the freeze.
-    return Promise.all([this.chain, this.initPromise]).then(() => this.runtimeOutputRead(Date.now() + IDLE_SETTLE_MS));
+    // Nor a Telemetry delivery in flight: frozen under it, its bound ran on while the subscriber
+    // could not answer, and the batch it had taken was sent again (bounded by the delivery's own).
+    return Promise.all([this.chain, this.initPromise])
+      .then(() => this.runtimeOutputRead(Date.now() + IDLE_SETTLE_MS))
+      .then(() => this.deps.telemetry.deliveriesSettled(Date.now() + DELIVERY_MS));
   }
 
   /**
@@ -853,8 +902,7 @@ export class Sandbox {
     if (reason === 'spindown') await this.runtimeOutputRead(Date.now() + SHUTDOWN_OUTPUT_MS);
     this.shuttingDown = true;
     this.registrationOpen = false;
-    // What is buffered goes out now, while the subscribers still run (the service flushes on shutdown too).
-    this.deps.telemetry.flushAll();
+    const tel = this.deps.telemetry;
     const deadline = Date.now() + this.cfg.shutdownMs;
     const procs = [...this.procs];
     this.procs.clear();
@@ -873,6 +921,10 @@ export class Sandbox {
         rt.signal('SIGKILL');
       }
     }
+    // What is queued for the subscribers (the runtime's last lines, a failed call's records) goes
+    // out before SHUTDOWN, within half of what is left of the budget: an extension that exits
+    // promptly on SHUTDOWN, or one not subscribed to it and killed now, would never get it.
+    await tel.drain(Date.now() + (deadline - Date.now()) / 2);
     const shutdownEvent = { eventType: 'SHUTDOWN', shutdownReason: reason, deadlineMs: deadline };
     const externals: Managed[] = [];
     for (const [name, m] of this.launched) {
@@ -882,7 +934,13 @@ export class Sandbox {
         externals.push(m);
       } else m.signal('SIGKILL');
     }
+    // The rest goes on while the extensions handle SHUTDOWN, until the deadline.
+    void tel.drain(deadline);
     await waitExit(deadline - Date.now(), externals);
+    // What never went out is said, not silently discarded with the sandbox.
+    for (const u of tel.undelivered()) {
+      process.stderr.write(`kiln runtime daemon: ${u.records} Telemetry API records (${u.bytes} bytes) for extension ${u.extension} were not delivered before the shutdown\n`);
+    }
     for (const m of procs) m.signal('SIGKILL');
     await waitExit(2000, procs);
   }
@@ -941,7 +999,17 @@ const SHUTDOWN_OUTPUT_MS = 400;
 const IDLE_SETTLE_MS = 1000;
 /** How long output that was still coming must have stopped before it counts as all read. */
 const OUTPUT_QUIET_MS = 20;
+/**
+ * The same with the extensions' output: an extension back in `next` flushes what it queued only
+ * as it gets the CPU, and pauses of 20-50 ms were seen on a loaded 2-core machine mid-backlog.
+ */
+const EXTENSION_QUIET_MS = 50;
 /** A Linux pipe's default capacity: a writer's output past it may wait in the writer's own buffer. */
 const PIPE_BYTES = 64 * 1024;
+/**
+ * What the extensions printed since an invocation began past which some may still be queued in
+ * them (a Node extension's stdout is asynchronous): the next invocation waits for their quiet.
+ */
+const EXTENSION_QUEUED_BYTES = 4096;
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
