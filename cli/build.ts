@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
 import semver from 'semver';
@@ -12,7 +12,9 @@ import { ensureNodeBaseImage, NODE_BASE_LATEST } from '../images/base-image.js';
 import { findFuncYaml, FuncYamlError, funcYamlFormat, readFuncYaml, type FuncYaml } from '../images/func-yaml.js';
 import { buildFunctionImage, dependencyClosure, ImageBuildError, type ImageKind } from '../images/function-image.js';
 import { ensureShellBaseImage, SHELL_BASE_LATEST } from '../images/shell-image.js';
+import { APP_FILE_NAMES } from './appfile.js';
 import { CliError } from './errors.js';
+import { functionDirs } from './funcfile.js';
 import type { Io } from './io.js';
 
 export { SHELL_BASE_LATEST };
@@ -247,6 +249,18 @@ export interface BuildImageOptions {
   noCache?: boolean;
 }
 
+/**
+ * What of an app's root is not its root function's: the other functions' directories (each
+ * with a func.yaml, as deploy --all finds them) and the app file. Fn's build sends the root's
+ * whole directory, so each function's code and secrets went into the root's image as well,
+ * which changed with any of them; each function is its own image here.
+ */
+export async function otherFunctions(dir: string): Promise<string[]> {
+  const nested = (await functionDirs(dir)).filter((d) => d !== dir).map((d) => relative(dir, d).split(sep).join('/'));
+  const appFiles = APP_FILE_NAMES.filter((f) => statSync(join(dir, f), { throwIfNoEntry: false })?.isFile());
+  return [...nested, ...appFiles];
+}
+
 export async function buildImage(docker: Docker, io: Io, dir: string, tag: string, opts: BuildImageOptions = {}): Promise<string> {
   const func = await loadFunc(dir);
   // A bad func.yaml fails before any build step runs; dependencies are the steps' to bring.
@@ -274,6 +288,8 @@ export async function buildImage(docker: Docker, io: Io, dir: string, tag: strin
   if (args.length && plan.kind !== 'dockerfile') {
     io.err(`  note: the ${func.runtime} runtime's generated Dockerfile declares no ARG, so the build args are not used (they are for runtime: docker)\n`);
   }
+  const leaveOut = await otherFunctions(dir);
+  if (leaveOut.length) io.err(`  left out of the build context (not this function's): ${leaveOut.join(', ')}\n`);
   const p = progress(io, opts.verbose === true);
   const started = Date.now();
   try {
@@ -284,6 +300,7 @@ export async function buildImage(docker: Docker, io: Io, dir: string, tag: strin
       log: p.log,
       ...(args.length && { buildArgs: opts.buildArgs }),
       ...(opts.noCache && { noCache: true }),
+      ...(leaveOut.length && { leaveOut }),
     });
   } catch (err) {
     p.done();

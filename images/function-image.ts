@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
 import tar from 'tar-stream';
 import { NODE_BASE_LATEST } from './base-image.js';
+import { readDockerIgnore } from './dockerignore.js';
 import { readFuncYaml, splitCommand } from './func-yaml.js';
 import { inspectImage } from './inspect.js';
 import { DockerProgressError, readProgress } from './progress.js';
@@ -40,10 +41,30 @@ export interface BuildFunctionImageOptions {
   buildArgs?: Record<string, string>;
   /** Build without the engine's layer cache (`docker build --no-cache`). */
   noCache?: boolean;
+  /**
+   * Paths under the function directory (`/`-separated) left out of the context, besides what
+   * its `.dockerignore` lists: the functions and app file of an app's root (see cli/build.ts).
+   */
+  leaveOut?: readonly string[];
 }
 
 /** Names never copied from a function directory. */
 const SKIP = new Set(['.git']);
+
+/**
+ * What of a function directory goes into its build context: not `.git`, not what its
+ * `.dockerignore` lists (as `docker build` leaves it out, Fn's build), not `leaveOut`.
+ */
+async function functionFiles(dir: string, leaveOut: readonly string[] = []): Promise<(name: string, rel: string, isDir: boolean) => boolean | 'walk'> {
+  const ignore = await readDockerIgnore(dir);
+  const out = new Set(leaveOut);
+  return (name, rel, isDir) => {
+    if (SKIP.has(name) || out.has(rel)) return true;
+    if (!ignore.ignores(rel)) return false;
+    // As Docker: an ignored directory is walked only when an exception may let a file back in.
+    return isDir && ignore.hasExceptions ? 'walk' : true;
+  };
+}
 const MTIME = new Date('2000-01-01T00:00:00Z');
 const CONTEXT_DIR = 'function';
 
@@ -70,19 +91,26 @@ export class Context {
     this.entries.set(path, entry);
   }
 
-  /** Copies a host directory tree to `to`, skipping `skip(name, relPath)` matches. */
-  async copyTree(from: string, to: string, skip: (name: string, rel: string) => boolean): Promise<void> {
+  /**
+   * Copies a host directory tree to `to`. `skip(name, relPath, isDir)` leaves an entry out:
+   * `true` with what is under it; `'walk'` (a directory) leaves the directory itself out but
+   * still copies what under it is not skipped (a `.dockerignore` exception inside it).
+   */
+  async copyTree(from: string, to: string, skip: (name: string, rel: string, isDir: boolean) => boolean | 'walk'): Promise<void> {
     this.dir(to);
     const walk = async (abs: string, rel: string): Promise<void> => {
       for (const name of (await readdir(abs)).sort()) {
         const r = rel ? `${rel}/${name}` : name;
-        if (skip(name, r)) continue;
         const src = join(abs, name);
         const st = await lstat(src);
+        const skipped = skip(name, r, st.isDirectory());
+        if (skipped === true) continue;
         const dest = to ? `${to}/${r}` : r;
         if (st.isDirectory()) {
-          this.dir(dest);
+          if (skipped !== 'walk') this.dir(dest);
           await walk(src, r);
+        } else if (skipped === 'walk') {
+          continue;
         } else if (st.isFile()) {
           this.add(dest, { kind: 'file', src, mode: st.mode, size: st.size });
         } else if (st.isSymbolicLink()) {
@@ -255,7 +283,8 @@ export async function functionBuildContext(dir: string, opts: BuildFunctionImage
       throw new Error(`no Dockerfile in ${dir} (func.yaml says "runtime: docker")`);
     }
     // The Dockerfile goes in first, on its own; everything else as it is in the directory.
-    await ctx.copyTree(dir, '', (name, rel) => SKIP.has(name) || rel === 'Dockerfile');
+    const files = await functionFiles(dir, opts.leaveOut);
+    await ctx.copyTree(dir, '', (name, rel, isDir) => (rel === 'Dockerfile' ? true : files(name, rel, isDir)));
     return { dockerfile, baseImage: null, context: ctx };
   }
   const baseImage = opts.baseImage ?? NODE_BASE_LATEST;
@@ -271,7 +300,7 @@ export async function functionBuildContext(dir: string, opts: BuildFunctionImage
     }
     dockerfile = functionDockerfile(baseImage, entrypoint ? splitCommand(entrypoint) : undefined, cmd ? splitCommand(cmd) : undefined);
   }
-  await ctx.copyTree(dir, CONTEXT_DIR, (name) => SKIP.has(name));
+  await ctx.copyTree(dir, CONTEXT_DIR, await functionFiles(dir, opts.leaveOut));
   if (opts.vendor?.length) {
     const root = await realpath(opts.nodeModulesFrom ?? defaultNodeModules());
     for (const pkgDir of await dependencyClosure(root, opts.vendor)) {
