@@ -1,7 +1,6 @@
 // The runtimes `kiln init` knows: for each, its func.yaml fields, its files, how its image is
 // built (ImageKind and base image) and what it answers (documented in the README).
 import { stringify } from 'yaml';
-import { FN_LIMITS } from '../../api/models/fn-limits.js';
 import { lambdaNodeTemplate } from './lambda-node.js';
 import { lambdaShellTemplate } from './lambda-shell.js';
 import { nodeTemplate } from './node.js';
@@ -51,10 +50,12 @@ export function funcYamlText(runtime: Runtime, name: string, fields: FuncFields 
     format: lambda ? 'lambda' : 'http-stream',
     ...(!lambda && fields.cmd === undefined && { entrypoint: fields.entrypoint ?? 'node func.js' }),
     ...(!lambda && fields.cmd !== undefined && { ...(fields.entrypoint !== undefined && { entrypoint: fields.entrypoint }), cmd: fields.cmd }),
-    memory: fields.memory ?? FN_LIMITS.memory.def,
-    timeout: fields.timeout ?? FN_LIMITS.timeout.def,
-    idle_timeout: fields.idle_timeout ?? FN_LIMITS.idle_timeout.def,
-    config: fields.config ?? {},
+    // Only when asked for, as fn init's flags: deploy sends what func.yaml has, so a default
+    // written here would undo an operator's `kiln update fn --memory` at the next deploy.
+    ...(fields.memory !== undefined && { memory: fields.memory }),
+    ...(fields.timeout !== undefined && { timeout: fields.timeout }),
+    ...(fields.idle_timeout !== undefined && { idle_timeout: fields.idle_timeout }),
+    ...(fields.config !== undefined && { config: fields.config }),
     triggers: fields.triggerType !== undefined
       ? [{ name: `${triggerNameFor(name)}-trigger`, type: fields.triggerType, source: `/${name}-trigger` }]
       : [{ name: triggerNameFor(name), type: 'http', source: `/${name}` }],

@@ -43,8 +43,8 @@ describe('kiln init', () => {
       assert.equal(f.version, '0.0.1');
       assert.equal(f.runtime, c.runtime);
       assert.equal(f.format, c.format);
-      assert.deepEqual([f.memory, f.timeout, f.idle_timeout], [128, 30, 30]);
-      assert.deepEqual(f.config, {});
+      // As fn init: only asked for (a default here would undo `kiln update fn` at each deploy).
+      assert.deepEqual([f.memory, f.timeout, f.idle_timeout, f.config], [undefined, undefined, undefined, undefined]);
       assert.deepEqual(funcTriggers(f), [{ name: c.runtime, type: 'http', source: `/${c.runtime}` }]);
       assert.equal(f.entrypoint, c.runtime === 'node' ? 'node func.js' : undefined);
       assert.equal((await planBuild(dir, f)).kind, c.kind);

@@ -1,0 +1,53 @@
+// Where `kiln` did what `fn` does not, to a user's harm, end to end: a real server, real
+// Docker, the CLI as a subprocess. A deploy keeps what an operator set with `update fn`; a
+// deploy whose image tag another app's fn has warns with a registry prefix too.
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { cliRunners } from '../helpers/cli.js';
+import { cliWorld } from '../helpers/cli-world.js';
+
+const P = `w5p${process.pid}`; // names (and so image names) no other test process uses
+let work = '';
+let env: Record<string, string> = {};
+const { ok } = cliRunners(() => env);
+
+cliWorld(P, (w) => ({ work, env } = w));
+
+/** The fn as `kiln inspect fn` gives it. */
+async function inspectFn(app: string, fn: string): Promise<{ memory: number; timeout: number; idle_timeout: number; config: Record<string, string>; image: string }> {
+  return JSON.parse((await ok(['inspect', 'fn', app, fn], work)).stdout);
+}
+
+describe('deploy after update fn', () => {
+  test("keeps the operator's memory and timeout: init writes them only when asked", async () => {
+    const APP = `${P}-keep`;
+    const FN = `${P}-keep`;
+    await ok(['init', '--runtime', 'node', '--name', FN], work);
+    const dir = join(work, FN);
+    const text = await readFile(join(dir, 'func.yaml'), 'utf8');
+    assert.doesNotMatch(text, /^(memory|timeout|idle_timeout|config):/m);
+    await ok(['deploy', '--app', APP, '--create-app'], dir);
+    // A new fn gets the server's defaults.
+    const created = await inspectFn(APP, FN);
+    assert.deepEqual([created.memory, created.timeout, created.idle_timeout], [128, 30, 30]);
+    await ok(['update', 'fn', APP, FN, '--memory', '256', '--timeout', '60', '-c', 'OPS=1'], work);
+    await ok(['deploy', '--app', APP], dir);
+    const after = await inspectFn(APP, FN);
+    assert.deepEqual([after.memory, after.timeout, after.idle_timeout, after.config], [256, 60, 30, { OPS: '1' }]);
+    assert.match(after.image, /:0\.0\.3$/);
+  });
+
+  test('init --memory and friends are written, and deploy sends them', async () => {
+    const APP = `${P}-asked`;
+    const FN = `${P}-asked`;
+    await ok(['init', '--runtime', 'node', '--name', FN, '-m', '192', '--timeout', '45', '--idle-timeout', '10', '-c', 'A=b'], work);
+    const text = await readFile(join(work, FN, 'func.yaml'), 'utf8');
+    assert.match(text, /^memory: 192$/m);
+    assert.match(text, /^config:\n {2}A: b$/m);
+    await ok(['deploy', '--app', APP, '--create-app'], join(work, FN));
+    const fn = await inspectFn(APP, FN);
+    assert.deepEqual([fn.memory, fn.timeout, fn.idle_timeout, fn.config], [192, 45, 10, { A: 'b' }]);
+  });
+});
