@@ -327,16 +327,18 @@ export async function deployDir(client: KilnClient, docker: Docker, io: Io, dir:
   if (!current) checkFields(func, dir, true);
   if (found) await planOrRefuse(client, found, current?.id, func.name!, triggers, opts.deployedBefore ? '' : 'Nothing was changed.');
   const appName = typeof opts.app === 'string' ? opts.app : opts.app.name;
-  // As Fn, an image with no registry prefix is name:version, the same for a fn of that name in
-  // any app: a legitimate shared image (one function in two apps) or a clash, so a warning.
-  if (!opts.registry) {
-    const users = await sharedImageUsers(client, image, func.name!, appName);
-    if (users.length) {
-      io.err(
-        `warning: image ${image} is also the image of ${users.map((u) => `fn ${u}`).join(', ')}: this build replaces that tag, so ${users.length > 1 ? 'those fns run' : 'that fn runs'} this code from ${users.length > 1 ? 'their' : 'its'} next call\n` +
-          `  To keep apps' images apart, give them a prefix: --registry PREFIX, FN_REGISTRY, or a context's registry (\`kiln update context registry PREFIX\`).\n`,
-      );
-    }
+  // As Fn, the image is [prefix/]name:version, the same for a fn of that name in any app that
+  // uses the same prefix (none, or one FN_REGISTRY for all): a legitimate shared image (one
+  // function in two apps) or a clash, so a warning, with a prefix or without.
+  const users = await sharedImageUsers(client, image, func.name!, appName);
+  if (users.length) {
+    const how = opts.registry
+      ? `give each app (or team) its own prefix (e.g. --registry ${opts.registry.replace(/\/+$/, '')}/${appName.toLowerCase().replace(/[^a-z0-9._-]+/g, '-')}), or the fn another name in func.yaml`
+      : 'give each app (or team) its own prefix: --registry PREFIX, FN_REGISTRY, or a context\'s registry (`kiln update context registry PREFIX`)';
+    io.err(
+      `warning: image ${image} is also the image of ${users.map((u) => `fn ${u}`).join(', ')}: this build replaces that tag, so ${users.length > 1 ? 'those fns run' : 'that fn runs'} this code from ${users.length > 1 ? 'their' : 'its'} next call\n` +
+        `  To keep apps' images apart, ${how}.\n`,
+    );
   }
   const readyApp = () => typeof opts.app === 'string' ? prepareApp(client, io, opts.app, { create: opts.createApp === true, ...(opts.appFile && { appFile: opts.appFile }) }) : Promise.resolve(opts.app);
   // A missing app without --create-app is refused now; one to create or update waits for the

@@ -46,7 +46,7 @@ async function fnDir(sub: string, name: string, extra = ''): Promise<string> {
 }
 
 describe('deploy: one image tag in two apps', () => {
-  test("a fn of the same name in another app with the very tag about to be built is named in a warning; a registry prefix avoids it", async () => {
+  test("a fn of the same name in another app with the very tag about to be built is named in a warning, with a registry prefix or without; a prefix of its own avoids it", async () => {
     const name = `${P}-hello`;
     const a = await fnDir('team-a', name);
     const b = await fnDir('team-b', name);
@@ -54,7 +54,7 @@ describe('deploy: one image tag in two apps', () => {
     assert.doesNotMatch(first.stderr, /warning: image/);
     // Team B's first deploy builds the same name:version over team A's.
     const r = await ok(['deploy', '--app', `${P}-pb`, '--create-app'], b);
-    assert.match(r.stderr, new RegExp(`warning: image ${name}:0\\.0\\.2 is also the image of fn ${P}-pa/${name}: this build replaces that tag, so that fn runs this code from its next call\\n  To keep apps' images apart, give them a prefix: --registry PREFIX, FN_REGISTRY, or a context's registry`));
+    assert.match(r.stderr, new RegExp(`warning: image ${name}:0\\.0\\.2 is also the image of fn ${P}-pa/${name}: this build replaces that tag, so that fn runs this code from its next call\\n  To keep apps' images apart, give each app \\(or team\\) its own prefix: --registry PREFIX, FN_REGISTRY, or a context's registry`));
     assert.ok(r.stderr.indexOf('warning: image') < r.stderr.indexOf('Building image'), 'the warning comes before the build');
     // Not refused: the same function in two apps on purpose (--no-bump) is legitimate.
     assert.match(r.stdout, new RegExp(`Successfully created function: ${name} with ${name}:0\\.0\\.2`));
@@ -65,6 +65,10 @@ describe('deploy: one image tag in two apps', () => {
     const prefixed = await ok(['deploy', '--app', `${P}-pb`, '--registry', `${P}-teamb`], b);
     assert.doesNotMatch(prefixed.stderr, /warning: image/);
     assert.match(prefixed.stdout, new RegExp(`with ${P}-teamb/${name}:0\\.0\\.3`));
+    // One prefix for all (FN_REGISTRY set once): team A's next deploy is that very tag, and is named.
+    const shared = await ok(['deploy', '--app', `${P}-pa`], a, { FN_REGISTRY: `${P}-teamb` });
+    assert.match(shared.stderr, new RegExp(`warning: image ${P}-teamb/${name}:0\\.0\\.3 is also the image of fn ${P}-pb/${name}: this build replaces that tag`));
+    assert.match(shared.stderr, new RegExp(`To keep apps' images apart, give each app \\(or team\\) its own prefix \\(e\\.g\\. --registry ${P}-teamb/${P}-pa\\), or the fn another name in func\\.yaml\\.`));
   });
 });
 
@@ -77,7 +81,7 @@ describe('deploy: what the server would refuse is refused before the bump and th
   for (const [i, [what, extra, re]] of cases.entries()) {
     test(what, async () => {
       const name = `${P}-bad${i}`;
-      // The template's config: {} is replaced, so the key is func.yaml's only config.
+      // init writes no config (and an older one's config: {} is taken out): the key is func.yaml's only config.
       const dir = await fnDir(`bad${i}`, name);
       const text = (await readFile(join(dir, 'func.yaml'), 'utf8')).replace(/^config: \{\}\n/m, '');
       await writeFile(join(dir, 'func.yaml'), text + extra);
