@@ -13,7 +13,19 @@ export interface Io {
   errIsTty: boolean;
 }
 
+/**
+ * The status of a process a closed pipe stopped (128 + SIGPIPE), as the shell shows Go's `fn`
+ * (the Go runtime dies of SIGPIPE on a write to a closed stdout) and coreutils in `| head`.
+ */
+export const EXIT_BROKEN_PIPE = 141;
+
 export function processIo(): Io {
+  // A reader that went away (`kiln invoke ... | head -c 10`) wants no more: stop quietly, as
+  // fn does, where Node would print an unhandled 'write EPIPE' stack trace and exit 1.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(EXIT_BROKEN_PIPE);
+    throw err;
+  });
   return {
     env: process.env,
     cwd: process.cwd(),

@@ -2,9 +2,14 @@
 // Docker, the CLI as a subprocess. A deploy keeps what an operator set with `update fn`; a
 // deploy whose image tag another app's fn has warns with a registry prefix too.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { cliRunners } from '../helpers/cli.js';
 import { cliWorld } from '../helpers/cli-world.js';
 
@@ -49,5 +54,31 @@ describe('deploy after update fn', () => {
     await ok(['deploy', '--app', APP, '--create-app'], join(work, FN));
     const fn = await inspectFn(APP, FN);
     assert.deepEqual([fn.memory, fn.timeout, fn.idle_timeout, fn.config], [192, 45, 10, { A: 'b' }]);
+  });
+});
+
+describe('invoke into a closed pipe', () => {
+  test('`kiln invoke ... | head -c 10` of a big answer stops quietly with 141, as fn (killed by SIGPIPE)', async () => {
+    // An invoke endpoint answering 8 MB: more than any pipe holds before head is gone.
+    const big = Buffer.alloc(8 << 20, 'x');
+    const server = createServer((_req, res) => res.end(big));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/invoke/x`;
+    try {
+      const main = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
+      const child = spawn(process.execPath, [main, 'invoke', '--endpoint', url], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      // head -c 10: read the first bytes, then close the pipe.
+      const [first] = (await once(child.stdout, 'data')) as [Buffer];
+      assert.equal(first.subarray(0, 10).toString(), 'xxxxxxxxxx');
+      child.stdout.destroy();
+      const [code] = (await once(child, 'close')) as [number | null];
+      assert.equal(code, 141, stderr);
+      assert.equal(stderr, '', 'no stack trace');
+    } finally {
+      server.close();
+    }
   });
 });
