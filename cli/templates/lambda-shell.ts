@@ -25,7 +25,9 @@ while true; do
   done < "$headers"
   rm -f "$headers"
   if response="$("\${spec#*.}" "$event")"; then
-    curl -sS -X POST "$api/invocation/$id/response" --data-binary "$response" >/dev/null
+    # On stdin, not as an argument: an answer over the kernel's argument limit (~128 KiB)
+    # would fail to start curl ("Argument list too long").
+    printf '%s' "$response" | curl -sS -X POST "$api/invocation/$id/response" --data-binary @- >/dev/null
   else
     curl -sS -X POST "$api/invocation/$id/error" -H 'Lambda-Runtime-Function-Error-Type: Unhandled' \\
       --data-binary '{"errorMessage":"the handler failed","errorType":"HandlerError"}' >/dev/null

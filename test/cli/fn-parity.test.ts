@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -80,5 +80,20 @@ describe('invoke into a closed pipe', () => {
     } finally {
       server.close();
     }
+  });
+});
+
+describe('the lambda-shell template', () => {
+  test('answers 1 MB (its bootstrap gives curl the answer on stdin, not as one argument)', async () => {
+    const APP = `${P}-sh`;
+    const FN = `${P}-sh`;
+    await ok(['init', '--runtime', 'lambda-shell', '--name', FN], work);
+    const dir = join(work, FN);
+    // 1 MiB of x: far over the ~128 KiB one argument may hold.
+    await writeFile(join(dir, 'function.sh'), "handler () {\n  head -c 1048576 /dev/zero | tr '\\0' x\n}\n");
+    await ok(['deploy', '--app', APP, '--create-app'], dir);
+    const r = await ok(['invoke', APP, FN], work);
+    assert.equal(r.stdoutBytes.length, (1 << 20) + 1, r.stderr);
+    assert.match(r.stdout, /^x{1048576}\n$/);
   });
 });
