@@ -33,6 +33,9 @@ interface InitOpts {
 /** fn init's other names for a node function's format (its help lists them): Kiln runs them as http-stream. */
 const NODE_LEGACY_FORMATS = ['default', 'http'];
 
+/** The node template's code: Fn writes both or neither. */
+const NODE_CODE = ['func.js', 'package.json'];
+
 /** Writes the template into `dir`; refuses to overwrite an existing function. */
 export async function initFunction(dir: string, runtime: string, name: string, fields: FuncFields = {}, force = false): Promise<string[]> {
   // func.yaml takes runtime docker (your own Dockerfile), but there is no template to write for it.
@@ -64,8 +67,13 @@ export async function initFunction(dir: string, runtime: string, name: string, f
     throw new CliError(`${dir} already has a func.yaml`, 'Pick an empty directory, edit that function, or overwrite it with --force (as fn init).');
   }
   await mkdir(dir, { recursive: true });
-  // As fn init's boilerplate: code already there is kept; only func.yaml is (re)written.
-  const files = Object.entries(templateFiles(runtime, name, fields)).filter(([rel]) => rel === 'func.yaml' || !existsSync(join(dir, rel)));
+  // As fn init's boilerplate: code already there is kept; only func.yaml is (re)written. For
+  // node, as Fn's (langs/node.go), neither func.js nor package.json when either is there: a
+  // func.js requiring @fnproject/fdk beside a package.json without it deploys, then every call fails.
+  const nodeCode = runtime === 'node' && NODE_CODE.some((f) => existsSync(join(dir, f)));
+  const files = Object.entries(templateFiles(runtime, name, fields)).filter(
+    ([rel]) => rel === 'func.yaml' || (!existsSync(join(dir, rel)) && !(nodeCode && NODE_CODE.includes(rel))),
+  );
   // A link among them (a dangling one is not "there") is refused before anything is written.
   for (const [rel] of files) await refuseLink(join(dir, rel));
   for (const [rel, f] of files) await writeProjectFile(join(dir, rel), f.content, f.mode);
@@ -126,6 +134,9 @@ export function registerInit(program: Command, s: Session): void {
       const name = given.toLowerCase();
       if (name !== given) s.io.err(`Function name "${given}" lower-cased to "${name}" (as fn init: function and image names are lower case)\n`);
       const files = await initFunction(dir, o.runtime!, name, initFields(o), o.force === true);
+      if (o.runtime === 'node' && !files.includes('func.js')) {
+        s.io.err(`Kept the directory's own ${NODE_CODE.filter((f) => existsSync(join(dir, f))).join(' and ')}: the template's func.js and package.json are not written (as fn init); func.yaml's entrypoint runs func.js, and its package.json must list what it requires (@fnproject/fdk)\n`);
+      }
       emit(s, { name, runtime: o.runtime, dir, files }, () => `Function ${name} (runtime ${o.runtime}) created in ${dir}: ${files.join(', ')}\n`);
     });
 }

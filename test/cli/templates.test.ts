@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -87,6 +87,17 @@ describe('kiln init', () => {
     assert.deepEqual([cm.entrypoint, cm.cmd], [undefined, 'node func.js']);
     await assert.rejects(initFunction(dirFor('x4'), 'node', 'x4', { triggerType: 'cron' }), /unknown trigger type "cron"/);
     await assert.rejects(initFunction(dirFor('x5'), 'lambda-node', 'x5', { entrypoint: 'node x.js' }), /--entrypoint and --cmd are for runtime node/);
+  });
+
+  test('node: a package.json (or func.js) already there gets neither file, as fn init (no func.js requiring an FDK it does not list)', async () => {
+    for (const [own, content] of [['package.json', '{"name": "mine", "dependencies": {}}\n'], ['func.js', '// mine\n']] as const) {
+      const dir = dirFor(`own-${own}`);
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, own), content);
+      assert.deepEqual(await initFunction(dir, 'node', 'own'), ['func.yaml']);
+      assert.equal(await readFile(join(dir, own), 'utf8'), content);
+      assert.deepEqual((await readdir(dir)).sort(), ['func.yaml', own].sort());
+    }
   });
 
   test('--force rewrites func.yaml and keeps the code already there, as fn init', async () => {
