@@ -45,6 +45,8 @@ async function run(s: Session, t: Target, action: string, key?: string, value?: 
     await t.put({ [key]: value });
     return emit(s, { [key]: value }, () => `${t.what}: ${key} set\n`);
   }
+  // As fn: unsetting a key that is not there succeeds (the outcome is the same); only get fails.
+  if (action === 'unset' && current === undefined) return emit(s, { unset: key }, () => `${t.what}: ${key} was not set\n`);
   if (current === undefined) throw new CliError(`no config key "${key}" on ${t.what}`, `See \`kiln config ${t.args} list\`.`);
   if (action === 'get') return emit(s, { [key]: current }, () => `${current}\n`);
   await t.put({ [key]: '' });

@@ -97,3 +97,13 @@ describe('the lambda-shell template', () => {
     assert.match(r.stdout, /^x{1048576}\n$/);
   });
 });
+
+describe('config unset', () => {
+  test('of a key that is not there succeeds, as fn', async () => {
+    const APP = `${P}-cfg`;
+    await ok(['create', 'app', APP], work);
+    const r = await ok(['config', 'app', APP, 'unset', 'NOPE'], work);
+    assert.equal(r.stdout, `app ${APP}: NOPE was not set\n`);
+    await ok(['unset', 'config', 'app', APP, 'NOPE'], work);
+  });
+});
