@@ -577,3 +577,15 @@ export async function withSink(fn: (sink: Sink) => Promise<void>): Promise<void>
     sink.close();
   }
 }
+
+/** PUT /2022-07-01/telemetry as the extension `id`, to 127.0.0.1:port; asserts the 200. */
+export async function subscribeTelemetry(d: Daemon, id: string, port: number, types: string[] = ['platform']): Promise<void> {
+  const a = await d.api('PUT', '/2022-07-01/telemetry', {
+    headers: { 'lambda-extension-identifier': id },
+    body: JSON.stringify({
+      schemaVersion: '2022-12-13', types, buffering: { maxItems: 1000, maxBytes: 262144, timeoutMs: 25 },
+      destination: { protocol: 'HTTP', URI: `http://sandbox.localdomain:${port}/` },
+    }),
+  });
+  assert.equal(a.status, 200, a.text);
+}

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  assertAccepted, assertApiError, finishStream, freePort, invoke, register, startSink, warm, withDaemon, withSink, type Answer, type Daemon, type Invocation, type Json, type Sink,
+  assertAccepted, assertApiError, finishStream, freePort, invoke, register, startSink, subscribeTelemetry, warm, withDaemon, withSink, type Answer, type Daemon, type Invocation, type Json, type Sink,
 } from '../helpers/daemon.js';
 
 /** A POST as Go's net/http sends an io.Reader body: chunked, trailers declared up front. */
@@ -36,17 +36,6 @@ const streamingPost = (d: Daemon, id: string): ClientRequest => request({
   headers: { 'lambda-runtime-function-response-mode': 'streaming', 'transfer-encoding': 'chunked', 'content-type': 'text/plain' },
 });
 
-/** PUT /2022-07-01/telemetry as the extension `id`, to 127.0.0.1:port; asserts the 200. */
-async function subscribeTelemetry(d: Daemon, id: string, port: number, types: string[] = ['platform']): Promise<void> {
-  const a = await d.api('PUT', '/2022-07-01/telemetry', {
-    headers: { 'lambda-extension-identifier': id },
-    body: JSON.stringify({
-      schemaVersion: '2022-12-13', types, buffering: { maxItems: 1000, maxBytes: 262144, timeoutMs: 25 },
-      destination: { protocol: 'HTTP', URI: `http://sandbox.localdomain:${port}/` },
-    }),
-  });
-  assert.equal(a.status, 200, a.text);
-}
 
 /** An extension (the test) subscribed to the Telemetry API and parked, then an invoke the runtime has taken. */
 async function invokeWatched(d: Daemon, sink: Sink, callId: string): Promise<Invocation> {

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { assertAccepted, assertFailure, bashRuntime, freePort, invoke, register, until, withDaemon, type Daemon, type Json } from '../helpers/daemon.js';
+import { assertAccepted, assertFailure, bashRuntime, freePort, invoke, register, subscribeTelemetry, until, withDaemon, type Daemon, type Json } from '../helpers/daemon.js';
 
 interface Batch {
   events: Json[];
@@ -50,14 +50,7 @@ async function listener(hold: (b: Batch) => Promise<void>) {
 /** Registers as the launched extension `name`, subscribes `types` to the listener, parks in next. */
 async function subscribe(d: Daemon, name: string, port: number, types: string[], events: string[] = []): Promise<{ next: Promise<unknown> }> {
   const id = await register(d, name, events);
-  const a = await d.api('PUT', '/2022-07-01/telemetry', {
-    headers: { 'lambda-extension-identifier': id },
-    body: JSON.stringify({
-      schemaVersion: '2022-12-13', types, buffering: { maxItems: 1000, maxBytes: 262144, timeoutMs: 25 },
-      destination: { protocol: 'HTTP', URI: `http://sandbox.localdomain:${port}/` },
-    }),
-  });
-  assert.equal(a.status, 200, a.text);
+  await subscribeTelemetry(d, id, port, types);
   return { next: d.eventNext(id) };
 }
 
