@@ -10,6 +10,7 @@ import type Docker from 'dockerode';
 import semver from 'semver';
 import { ensureNodeBaseImage, NODE_BASE_LATEST } from '../images/base-image.js';
 import { findFuncYaml, FuncYamlError, funcYamlFormat, readFuncYaml, type FuncYaml } from '../images/func-yaml.js';
+import { readDockerIgnore } from '../images/dockerignore.js';
 import { buildFunctionImage, dependencyClosure, ImageBuildError, type ImageKind } from '../images/function-image.js';
 import { ensureShellBaseImage, SHELL_BASE_LATEST } from '../images/shell-image.js';
 import { APP_FILE_NAMES } from './appfile.js';
@@ -55,11 +56,13 @@ export async function loadFunc(dir: string, defaultName?: string): Promise<FuncY
 
 /**
  * The package.json `dependencies` to copy from Kiln's own node_modules (none when the directory
- * brings its own node_modules/). Builds use no registry, so each must be a version Kiln has: a
- * range that Kiln's version does not satisfy is an error, never a silent other major version.
+ * brings its own node_modules/ into the image). Builds use no registry, so each must be a version
+ * Kiln has: a range that Kiln's version does not satisfy is an error, never a silent other major version.
  */
 async function packageDeps(dir: string, modules = defaultModules()): Promise<string[]> {
-  if (existsSync(join(dir, 'node_modules'))) return []; // the directory brings its own
+  // The directory brings its own, unless its .dockerignore leaves them out (usual where a
+  // Dockerfile runs `npm install`): then the image would have none, and Kiln's are copied.
+  if (existsSync(join(dir, 'node_modules')) && !(await readDockerIgnore(dir)).ignores('node_modules')) return [];
   let text: string;
   try {
     text = await readFile(join(dir, 'package.json'), 'utf8');

@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { otherFunctions } from '../../cli/build.js';
+import { loadFunc, otherFunctions, planBuild } from '../../cli/build.js';
 import { functionBuildContext, type ImageKind } from '../../images/function-image.js';
 import { cliRunners } from '../helpers/cli.js';
 import { cliWorld } from '../helpers/cli-world.js';
@@ -69,6 +69,23 @@ describe('.dockerignore', () => {
       assert.deepEqual(await contextFiles(dir, kind), KEPT);
     });
   }
+
+  test("a node_modules/ it leaves out is as none: Kiln's packages are copied in, or the image would have none", async () => {
+    const files = {
+      'func.yaml': 'runtime: node\nentrypoint: node func.js\n', 'func.js': '',
+      'package.json': JSON.stringify({ dependencies: { '@fnproject/fdk': '>=0.0.13' } }),
+      'node_modules/@fnproject/fdk/package.json': '{"name":"@fnproject/fdk","version":"0.0.1"}',
+    };
+    const ignored = await mkdtemp(join(tmp, 'di-modules-'));
+    await tree(ignored, { ...files, '.dockerignore': 'node_modules\n' });
+    assert.deepEqual((await planBuild(ignored, await loadFunc(ignored))).vendor, ['@fnproject/fdk']);
+    assert.deepEqual(await contextFiles(ignored, 'http-stream'), ['.dockerignore', 'func.js', 'func.yaml', 'package.json']);
+    // Not left out: the directory's own go in, and nothing is copied from Kiln.
+    const kept = await mkdtemp(join(tmp, 'di-modules-kept-'));
+    await tree(kept, files);
+    assert.deepEqual((await planBuild(kept, await loadFunc(kept))).vendor, []);
+    assert.ok((await contextFiles(kept, 'http-stream')).includes('node_modules/@fnproject/fdk/package.json'));
+  });
 
   test('none: everything but .git goes in', async () => {
     const dir = await mkdtemp(join(tmp, 'di-none-'));
