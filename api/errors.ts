@@ -12,6 +12,7 @@ import {
 } from '../store/errors.js';
 import { loggedError } from '../store/db-errors.js';
 import { boundUnreadBody } from './unread-body.js';
+import { redactUrl } from './log-redact.js';
 import { cutAnswer } from '../agent/cut-answer.js';
 
 /** The answer to a URL with a NUL (%00), which no name, id or source holds. */
@@ -130,10 +131,16 @@ function logWorthy(err: unknown, status: number): boolean {
   return status === 500 || err instanceof DatabaseTimeoutError || err instanceof DatabaseUnavailableError || err instanceof DatabaseConflictError;
 }
 
+/** A failure's log fields: the request's URL with its secret-looking query values masked, as every request line has it. */
+function failureFields(err: unknown, context: Record<string, unknown>): Record<string, unknown> {
+  const { url } = context;
+  return { ...loggedError(err), ...context, ...(typeof url === 'string' && { url: redactUrl(url) }) };
+}
+
 /** Answers with the error's status and Fn's body; cuts the connection when an answer has begun. */
 export function sendError(res: ServerResponse, err: unknown, log: Logger, context: Record<string, unknown> = {}): void {
   const { status, body, headers } = toHttpError(err);
-  if (logWorthy(err, status)) log.error({ ...loggedError(err), ...context }, 'request failed');
+  if (logWorthy(err, status)) log.error(failureFields(err, context), 'request failed');
   if (res.headersSent || res.destroyed) {
     cutAnswer(res);
     return;
@@ -283,7 +290,7 @@ export interface LambdaErrorContext {
 export function sendLambdaError(res: ServerResponse, err: unknown, log: Logger, ctx: LambdaErrorContext): void {
   const { requestId, headers = {}, context = {} } = ctx;
   const outcome = toLambdaError(err, ctx.timeoutSec);
-  if (outcome.kind === 'platform' && logWorthy(err, outcome.status) && !(err instanceof AgentError)) log.error({ ...loggedError(err), ...context }, 'request failed');
+  if (outcome.kind === 'platform' && logWorthy(err, outcome.status) && !(err instanceof AgentError)) log.error(failureFields(err, context), 'request failed');
   if (res.headersSent || res.destroyed) {
     cutAnswer(res);
     return;

@@ -33,5 +33,9 @@ export function dbUrlPortIssue(url: string): string | undefined {
   const port = m?.[2];
   if (port === undefined || port === '') return undefined;
   const n = /^\d+$/.test(port) ? Number(port) : NaN;
-  return n >= 1 && n <= 65535 ? undefined : `its port must be a number from 1 to 65535, got "${port}"`;
+  if (n >= 1 && n <= 65535) return undefined;
+  // What was read as the port is not repeated: it is often a piece of a password that holds a
+  // character ending the host part (`/`, `?`, `#`), which pg's reading cuts there.
+  return 'its port must be a number from 1 to 65535 (a password holding /, ?, # or @ must be ' +
+    'percent-encoded: %2F, %3F, %23, %40)';
 }

@@ -517,11 +517,21 @@ for (const [name, value, want] of [
 }
 
 // FN_DB_URL's port, on every scheme, at start-up: PostgreSQL's reached pg unchecked ("Invalid URL").
+// A password holding a / ends pg's host part early: what it takes for the port is the password's.
+test('FN_DB_URL with an unencoded / in its password: the port it seems to have is not repeated', () => {
+  assert.throws(() => loadConfig({ FN_DB_URL: 'postgres://kiln:s3cr/etPass@db:5432/kiln' }), (err: unknown) => {
+    assert.ok(err instanceof ConfigError);
+    assert.doesNotMatch(err.message, /s3cr|etPass/);
+    assert.match(err.message, /must be percent-encoded: %2F/);
+    return true;
+  });
+});
+
 for (const url of ['postgres://u:Secr3t@127.0.0.1:99999/db', 'postgresql://u:Secr3t@h:0/db', 'postgres://u:Secr3t@[::1]:7x/db', 'mysql://u:Secr3t@127.0.0.1:65536/db']) {
   test(`FN_DB_URL ${url} stops start-up naming it and its port, masked`, () => {
     assert.throws(() => loadConfig({ FN_DB_URL: url }), (err: unknown) => {
       assert.ok(err instanceof ConfigError, String(err));
-      assert.match(err.message, /^invalid settings: FN_DB_URL: its port must be a number from 1 to 65535, got "/);
+      assert.match(err.message, /^invalid settings: FN_DB_URL: its port must be a number from 1 to 65535 \(a password holding \/, \?, # or @ must be percent-encoded/);
       assert.doesNotMatch(err.message, /Secr3t/);
       return true;
     });

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import type { ServerResponse } from 'node:http';
 import { test } from 'node:test';
-import { ApiError, badRequest, type ErrorBody, toHttpError, toLambdaError } from '../../api/errors.js';
+import { pino } from 'pino';
+import { ApiError, badRequest, type ErrorBody, sendError, sendLambdaError, toHttpError, toLambdaError } from '../../api/errors.js';
 import { ConflictError, DatabaseTimeoutError, DatabaseUnavailableError, NotFoundError, UnstorableValueError } from '../../store/errors.js';
 
 /** http-errors' errors, as express's modules throw them: an Error with a `type`, a status and `expose`. */
@@ -129,4 +131,17 @@ test('ApiError is an Error carrying status, message and fields', () => {
   assert.equal(err.status, 422);
   assert.equal(err.message, 'msg');
   assert.equal(err.fields, 'f');
+});
+
+// A failure's log line names the request's URL with its secret-looking query values masked, as
+// the request lines do: a public trigger called with ?access_token= while the database is down
+// wrote the token at error level.
+test('sendError and sendLambdaError log the URL with secret query values masked', () => {
+  const lines: Array<{ url?: string }> = [];
+  const log = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as { url?: string }) });
+  // An answer already begun: it is only cut, nothing is written.
+  const answer = (): ServerResponse => ({ headersSent: true, destroyed: true, destroy: () => undefined }) as unknown as ServerResponse;
+  sendError(answer(), new DatabaseUnavailableError('down'), log, { method: 'GET', url: '/t/app/x?access_token=S3cret&n=1' });
+  sendLambdaError(answer(), new DatabaseUnavailableError('down'), log, { requestId: 'r', context: { url: '/2015-03-31/functions/f/invocations?api_key=S3cret' } });
+  assert.deepEqual(lines.map((l) => l.url), ['/t/app/x?access_token=[redacted]&n=1', '/2015-03-31/functions/f/invocations?api_key=[redacted]']);
 });
