@@ -8,7 +8,8 @@ import { buildConnector } from 'undici';
 import { AgentError } from './errors.js';
 
 /**
- * The most header lines an answer's head may have (interim 1xx heads before it count too).
+ * The most header lines an answer's head may have, its status line not counted (the header
+ * lines of interim 1xx heads before it count too).
  * Go's client (Fn's) bounds a head by its bytes only; Node's HTTP server keeps 2000 headers by
  * default and drops the rest. Far above what real answers send (a few dozen, hundreds of
  * cookies at most), and low enough that reading a head this long costs a few MB and ms.
@@ -43,7 +44,8 @@ export class HeadMeter {
   /** A request is going out: what the connection reads next is its answer's head. */
   arm(): void {
     this.armed = true;
-    this.lines = 0;
+    // The status line is no header line.
+    this.lines = -1;
     this.lineBytes = 0;
     this.headBytes = 0;
     this.last = 0;
@@ -69,6 +71,7 @@ export class HeadMeter {
         if (this.interim) {
           this.headBytes = 0;
           this.interim = false;
+          this.lines--; // the next head's status line
         } else this.armed = false;
       } else if (++this.lines > MAX_RESPONSE_HEAD_LINES) {
         this.armed = false;

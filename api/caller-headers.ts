@@ -16,7 +16,8 @@ export function callerHeaders(req: IncomingMessage): CallerHeaders {
   let names = 0;
   for (const _name in joined) names++;
   if (names * 2 === raw.length) return joined;
-  const out: Record<string, string | string[]> = {};
+  // No prototype: a caller's `constructor` or `__proto__` header is a header like any other.
+  const out: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
     const value = raw[i + 1]!;

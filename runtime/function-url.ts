@@ -40,7 +40,8 @@ export function sourceIpOf(given: string | undefined): string {
 export function gatewayRequest(req: { headers: IncomingHttpHeaders; rawHeaders: readonly string[] }): GatewayRequest | undefined {
   const h = req.headers;
   if (h['fn-intent'] !== 'httprequest') return undefined;
-  const headers: Record<string, string> = {};
+  // No prototype: a caller's `constructor` or `__proto__` header is a header like any other.
+  const headers: Record<string, string> = Object.create(null) as Record<string, string>;
   const raw = req.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const wrapped = raw[i]!;

@@ -30,8 +30,17 @@ test('callerHeaders: a repeated name keeps each value in order, the joined and t
     'Host', 'first', 'X-A', '1', 'Content-Type', 'text/plain', 'Cookie', 'c=1', 'x-a', '2, 3', 'Content-Type', 'text/html',
     'Cookie', 'd=2', 'Host', 'second', 'Set-Cookie', 's=1', 'X-One', 'one',
   ]);
-  assert.deepEqual(callerHeaders(req), {
+  assert.deepEqual({ ...callerHeaders(req) }, {
     // The Host the request was routed by (node:http's: the first).
     host: 'first', 'x-a': ['1', '2, 3'], 'content-type': ['text/plain', 'text/html'], cookie: ['c=1', 'd=2'], 'set-cookie': 's=1', 'x-one': 'one', connection: 'keep-alive',
   });
+});
+
+// Read into an object of no prototype: an object's own names are a caller's headers too.
+test('callerHeaders: headers named constructor or __proto__, repeated, are headers like any other', async () => {
+  const req = await received(['Host', 'h', 'Constructor', 'y', 'constructor', 'z', '__proto__', 'p1', '__proto__', 'p2']);
+  const got = callerHeaders(req);
+  assert.deepEqual(got.constructor, ['y', 'z']);
+  assert.deepEqual(got.__proto__, ['p1', 'p2']);
+  assert.deepEqual(Object.keys(got).sort(), ['__proto__', 'connection', 'constructor', 'host']);
 });

@@ -15,12 +15,12 @@ test('HeadMeter: a head of the bound passes, one line more does not, in any chun
   for (const size of [1, 2, 3, 7, 64 * 1024]) {
     const ok = new HeadMeter();
     ok.arm();
-    // The status line counts as a line.
-    assert.equal(feed(ok, head(MAX_RESPONSE_HEAD_LINES - 1), size), true, `chunks of ${size}`);
+    // The status line is not counted: the bound is of header lines, as the README and the error say.
+    assert.equal(feed(ok, head(MAX_RESPONSE_HEAD_LINES), size), true, `chunks of ${size}`);
     assert.equal(ok.reading, false, 'the head ended: the body is not looked at');
     const over = new HeadMeter();
     over.arm();
-    assert.equal(feed(over, head(MAX_RESPONSE_HEAD_LINES), size), false, `chunks of ${size}`);
+    assert.equal(feed(over, head(MAX_RESPONSE_HEAD_LINES + 1), size), false, `chunks of ${size}`);
   }
 });
 
@@ -41,7 +41,11 @@ test('HeadMeter: interim 1xx heads are followed by the final one, their lines co
   const over = new HeadMeter();
   over.arm();
   const half = Math.ceil(MAX_RESPONSE_HEAD_LINES / 2);
-  assert.equal(feed(over, head(half, 103) + head(half)), false);
+  assert.equal(feed(over, head(half, 103) + head(MAX_RESPONSE_HEAD_LINES - half + 1)), false);
+  // Neither head's status line counts.
+  const at = new HeadMeter();
+  at.arm();
+  assert.equal(feed(at, head(half, 103) + head(MAX_RESPONSE_HEAD_LINES - half)), true);
 });
 
 test('HeadMeter: a CR and its LF in different chunks still end the head; bare LF lines too', () => {
@@ -61,6 +65,6 @@ test('HeadMeter: arming again starts a new count', () => {
   const m = new HeadMeter();
   for (let i = 0; i < 3; i++) {
     m.arm();
-    assert.equal(feed(m, head(MAX_RESPONSE_HEAD_LINES - 1), 4096), true);
+    assert.equal(feed(m, head(MAX_RESPONSE_HEAD_LINES), 4096), true);
   }
 });

@@ -16,10 +16,16 @@ function req(lines: [string, string][]): { headers: IncomingHttpHeaders; rawHead
 
 test('gatewayRequest: only calls with Fn-Intent: httprequest, headers unwrapped', () => {
   assert.equal(gatewayRequest(req([['fn-call-id', 'x']])), undefined);
-  assert.deepEqual(
-    gatewayRequest(req([['Fn-Intent', 'httprequest'], ['Fn-Http-Method', 'PATCH'], ['Fn-Http-Request-Url', '/t/a/b?c=d'], ['Fn-Http-H-X-A', '1'], ['Fn-Http-H-X-A', '2'], ['fn-http-h-host', 'h']])),
-    { method: 'PATCH', url: '/t/a/b?c=d', headers: { 'x-a': '1,2', host: 'h' } },
-  );
+  const g = gatewayRequest(req([['Fn-Intent', 'httprequest'], ['Fn-Http-Method', 'PATCH'], ['Fn-Http-Request-Url', '/t/a/b?c=d'], ['Fn-Http-H-X-A', '1'], ['Fn-Http-H-X-A', '2'], ['fn-http-h-host', 'h']]));
+  assert.deepEqual({ ...g, headers: { ...g?.headers } }, { method: 'PATCH', url: '/t/a/b?c=d', headers: { 'x-a': '1,2', host: 'h' } });
+});
+
+// Headers are read into an object of no prototype: an object's own names are a caller's headers too.
+test('gatewayRequest: headers named constructor, __proto__ or toString are headers like any other', () => {
+  const g = gatewayRequest(req([['fn-intent', 'httprequest'], ['Fn-Http-H-Constructor', 'y'], ['Fn-Http-H-__proto__', 'p1'], ['Fn-Http-H-__proto__', 'p2'], ['Fn-Http-H-toString', 't']]));
+  assert.deepEqual(Object.entries(g!.headers), [['constructor', 'y'], ['__proto__', 'p1,p2'], ['tostring', 't']]);
+  const event = functionUrlEvent(g!, Buffer.alloc(0), 'id', 0, 'fn');
+  assert.equal(JSON.parse(JSON.stringify(event)).headers.constructor, 'y');
 });
 
 // As a function URL: a repeated header's values joined with commas (Node's parser joined the
@@ -29,7 +35,7 @@ test('gatewayRequest: a repeated header joined with commas, and each Cookie line
     ['Fn-Intent', 'httprequest'], ['Fn-Http-H-X-Foo', 'a'], ['Fn-Http-H-Cookie', 'c1=v1; c2=v2'], ['Fn-Http-H-X-Foo', 'b, c'], ['Fn-Http-H-Cookie', 'c3=v3'],
     ['Fn-Http-H-Content-Type', 'text/plain'], ['Fn-Http-H-Content-Type', 'text/html'],
   ]));
-  assert.deepEqual(g?.headers, { 'x-foo': 'a,b, c', cookie: 'c1=v1; c2=v2; c3=v3', 'content-type': 'text/plain,text/html' });
+  assert.deepEqual({ ...g?.headers }, { 'x-foo': 'a,b, c', cookie: 'c1=v1; c2=v2; c3=v3', 'content-type': 'text/plain,text/html' });
   const event = functionUrlEvent(g!, Buffer.alloc(0), 'id', 0, 'fn');
   assert.deepEqual(event.cookies, ['c1=v1', 'c2=v2', 'c3=v3']);
   assert.equal((event.headers as Record<string, string>)['x-foo'], 'a,b, c');
