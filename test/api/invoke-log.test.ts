@@ -19,7 +19,7 @@ interface Line {
   fn_id?: string;
   kind?: string;
   error?: string;
-  req?: { method?: string; url?: string };
+  req?: { method?: string; url?: string; remoteAddress?: string };
   res?: { statusCode?: number };
   responseTime?: number;
 }
@@ -91,7 +91,8 @@ test('at debug, every finished invoke is a line with its status, duration, call 
     assert.ok(await eventually(async () => done() !== undefined), s.srv.output());
     const line = done()!;
     assert.equal(line.level, 20, 'debug');
-    assert.deepEqual(line.req, { method: 'POST', url: `/invoke/${fnId}` });
+    // The caller's address too: trigger abuse can be traced from the log.
+    assert.deepEqual(line.req, { method: 'POST', url: `/invoke/${fnId}`, remoteAddress: '127.0.0.1' });
     assert.deepEqual(line.res, { statusCode: 200 });
     assert.equal(line.fn_id, fnId);
     assert.ok(typeof line.responseTime === 'number' && line.responseTime >= 0);
