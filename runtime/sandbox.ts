@@ -448,15 +448,22 @@ export class Sandbox {
     // a backlog the answer did not wait out, and what its extensions printed for it, which may
     // still be on its way when they are back in `next`) is the last invocation's: read it first.
     // Bounded, and not the call's time: its deadline moves by the wait.
-    const extensionsPrinted = this.extensionLines !== this.extensionLinesFrom;
+    // The extensions' only while one came back to `next` lately: one parked there for longer has
+    // had the CPU to flush what it queued for the last call, and what it prints now is its own
+    // (a steady logger's output never stops: waited for, it held every call for the whole bound).
+    const extensionsLate = Date.now() - this.agentsReadyAt < OUTPUT_SETTLE_MS;
+    const extensionsPrinted = extensionsLate && this.extensionLines !== this.extensionLinesFrom;
     // Some may still be queued in the extension itself, once it printed more than a few lines:
     // what was read so far says little (the daemon may not have had the CPU, or its log was
     // backed up and reading paused), and a quiet turn proves nothing then.
-    const extensionsQueued = this.extensionBytes - this.extensionBytesFrom >= EXTENSION_QUEUED_BYTES || this.heldSinceInvocation;
+    const extensionsQueued = extensionsLate && (this.extensionBytes - this.extensionBytesFrom >= EXTENSION_QUEUED_BYTES || this.heldSinceInvocation);
+    const runtimePending = this.runtimeLines !== this.runtimeLinesAnswered || this.outputHeld || this.outputMayBeQueued;
     let settled = true;
-    if (this.runtimeLines !== this.runtimeLinesAnswered || this.outputHeld || this.outputMayBeQueued || extensionsPrinted) {
+    if (runtimePending || extensionsPrinted) {
       const from = Date.now();
-      settled = await this.runtimeOutputRead(from + OUTPUT_SETTLE_MS, this.outputMayBeQueued || extensionsQueued, true);
+      // For the extensions alone, bounded from their return to `next`.
+      const until = runtimePending ? from + OUTPUT_SETTLE_MS : this.agentsReadyAt + OUTPUT_SETTLE_MS;
+      settled = await this.runtimeOutputRead(until, this.outputMayBeQueued || extensionsQueued, extensionsLate);
       event = { ...event, deadlineMs: event.deadlineMs + (Date.now() - from) };
     }
     // A line the processes began and did not end is the last invocation's, once their output has

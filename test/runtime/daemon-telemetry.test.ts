@@ -204,6 +204,24 @@ const call = (method, path, headers, body) => new Promise((resolve, reject) => {
 })();
 `;
 
+/** An extension that registers for INVOKE and, parked in next, prints a 1,000-byte line every 20 ms. */
+const steadyLogger = `#!${process.execPath}
+const http = require('node:http');
+setInterval(() => console.log('steady ' + 'y'.repeat(992)), 20);
+const call = (method, path, headers, body) => new Promise((resolve, reject) => {
+  const r = http.request('http://' + process.env.AWS_LAMBDA_RUNTIME_API + path, { method, headers }, (m) => {
+    m.resume();
+    m.on('end', () => resolve(m.headers));
+  });
+  r.on('error', reject);
+  r.end(body);
+});
+(async () => {
+  const reg = await call('POST', '/2020-01-01/extension/register', { 'lambda-extension-name': 'steady' }, JSON.stringify({ events: ['INVOKE'] }));
+  for (;;) await call('GET', '/2020-01-01/extension/event/next', { 'lambda-extension-identifier': reg['lambda-extension-identifier'] });
+})();
+`;
+
 describe("extensions' output", () => {
   test("what an extension prints for a call after its answer is that call's, whole lines, even when the next call comes at once", () =>
     withDaemon({ extensions: { printer: printer(LINES) }, command: ['bash', '-c', bashRuntime('')] }, async (d) => {
@@ -226,6 +244,21 @@ describe("extensions' output", () => {
         assert.deepEqual(others.slice(0, 3), [], `${others.length} lines of other calls in ${ids[k]}'s log`);
         assert.equal(lines.length, LINES, `${ids[k]}'s log has its ${LINES} lines`);
       }
+    }));
+
+  test("an extension that logs all the time, parked in next between calls, does not hold each call's start", () =>
+    withDaemon({ extensions: { steady: steadyLogger }, command: ['bash', '-c', bashRuntime('')] }, async (d) => {
+      const took: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        await sleep(400);
+        const t0 = performance.now();
+        const a = await d.call('{}', { 'fn-call-id': `s${i}` });
+        took.push(performance.now() - t0);
+        assert.equal(a.status, 200, a.text);
+      }
+      // Before, each call waited the whole 250 ms for the extension's output to stop, which it never does.
+      const median = [...took].sort((x, y) => x - y)[2]!;
+      assert.ok(median < 200, `calls took ${took.map((t) => t.toFixed(0)).join(', ')} ms`);
     }));
 
   test('an eleventh executable in /opt/extensions fails the init: Extension.LaunchError naming the eleventh by name order', () => {
