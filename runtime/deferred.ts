@@ -48,3 +48,13 @@ export function delay(ms: number): { promise: Promise<'timeout'>; clear(): void 
   });
   return { promise, clear: () => clearTimeout(timer) };
 }
+
+/** Waits for `p` or `ms`, whichever comes first, leaving no timer behind (a rejection of `p` is thrown). */
+export async function within(p: Promise<unknown>, ms: number): Promise<void> {
+  const t = delay(ms);
+  try {
+    await Promise.race([p, t.promise]);
+  } finally {
+    t.clear();
+  }
+}

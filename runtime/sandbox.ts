@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import type { IncomingMessage } from 'node:http';
 import type { DaemonConfig } from './config.js';
 import type { ContainerLog } from './container-log.js';
-import { deferred, delay, timerDelay, type Deferred } from './deferred.js';
+import { deferred, delay, timerDelay, within, type Deferred } from './deferred.js';
 import { bootstrapCommand, extensionFiles } from './discovery.js';
 import { extensionEnv, runtimeEnv } from './environment.js';
 import { invalidRequestId, LambdaApiError, type FunctionFailure } from './errors.js';
@@ -701,9 +701,7 @@ export class Sandbox {
       if (this.outputHeld) {
         const drained = deferred<void>();
         const cancel = this.deps.out.onceDrained(() => drained.resolve());
-        const timer = delay(until - Date.now());
-        await Promise.race([drained.promise, timer.promise]);
-        timer.clear();
+        await within(drained.promise, until - Date.now());
         cancel();
         // Reading was paused: the time held is not quiet, and the output resumes only from now.
         flowing = true;
@@ -914,11 +912,7 @@ export class Sandbox {
     const procs = [...this.procs];
     this.procs.clear();
     const running = (m: Managed | undefined) => m !== undefined && m.running;
-    const waitExit = async (ms: number, ms2: Managed[]) => {
-      const t = delay(ms);
-      await Promise.race([Promise.all(ms2.map((m) => m.exited)), t.promise]);
-      t.clear();
-    };
+    const waitExit = (ms: number, ms2: Managed[]) => within(Promise.all(ms2.map((m) => m.exited)), ms);
     const rt = this.runtimeProc;
     if (rt && running(rt)) {
       if (this.agents.size === 0) rt.signal('SIGKILL');

@@ -3,7 +3,7 @@
 // HTTP POST (a JSON array a batch) or over TCP (NDJSON, telemetry-tcp.ts).
 import { request } from 'node:http';
 import { activeTimeout } from './active-timer.js';
-import { delay } from './deferred.js';
+import { delay, within } from './deferred.js';
 import { LambdaApiError } from './errors.js';
 import { forLogs, type TelemetryEvent } from './event-shapes.js';
 import { TcpSender } from './telemetry-tcp.js';
@@ -407,10 +407,7 @@ export class Telemetry {
   }
 }
 
-/** Waits for `p` or the deadline (epoch ms), whichever comes first. */
+/** Waits for `p` (if any) or the deadline (epoch ms), whichever comes first. */
 async function untilOr(p: Promise<unknown> | undefined, deadline: number): Promise<void> {
-  if (!p) return;
-  const t = delay(deadline - Date.now());
-  await Promise.race([p, t.promise]);
-  t.clear();
+  if (p) await within(p, deadline - Date.now());
 }
