@@ -234,6 +234,16 @@ export async function start(config: Config): Promise<Running> {
   // A request refused before routing (no valid token, a Host not allowed): an AWS SDK reads errors in Lambda's shape only.
   const refuse = (res: ServerResponse, url: string, err: Error): void =>
     isLambdaApiPath(url) ? sendLambdaError(res, err, log, { requestId: newId() }) : sendError(res, err, log);
+  // Every request is counted as it ends, refused ones (401, a 503 database unavailable) included:
+  // those never reach the agent's figures. 'close' comes whether the answer ended or was cut.
+  const countRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    const began = performance.now();
+    const route = routeOf(req.url);
+    res.once('close', () => {
+      // No answer sent: the client went away first (nginx's 499, as a cancelled call's).
+      metrics.observeRequest(route, methodLabel(req.method), res.headersSent ? res.statusCode : 499, (performance.now() - began) / 1000);
+    });
+  };
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     countRequest(req, res);
     // An absolute-form target (`GET http://host/path`, which HTTP/1.1 servers must accept)
@@ -282,16 +292,6 @@ export async function start(config: Config): Promise<Running> {
   // What the parser cannot read gets Kiln's JSON error, not Node's bare status line.
   server.on('clientError', answerClientError);
   // `Expect: 100-continue`: routed as any request; the 100 goes out only if the body is read.
-  // Every request is counted as it ends, refused ones (401, a 503 database unavailable) included:
-  // those never reach the agent's figures. 'close' comes whether the answer ended or was cut.
-  function countRequest(req: IncomingMessage, res: ServerResponse): void {
-    const began = performance.now();
-    const route = routeOf(req.url);
-    res.once('close', () => {
-      // No answer sent: the client went away first (nginx's 499, as a cancelled call's).
-      metrics.observeRequest(route, methodLabel(req.method), res.headersSent ? res.statusCode : 499, (performance.now() - began) / 1000);
-    });
-  }
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
     holdContinue(req, res);
     handle(req, res);
