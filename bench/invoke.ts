@@ -50,9 +50,30 @@ function cpuMs(pid: number): number {
 
 type Json = <T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown) => Promise<T>;
 type InvokeOn = (d: Client | Pool, fnId: string) => () => Promise<void>;
+type SocketsOf = (fnId: string) => Promise<string[]>;
 
-/** The Lambda layer's cost: the same hello through both contracts, blocks interleaved. */
-async function lambdaBench(json: Json, invokeOn: InvokeOn, httpStreamFnId: string, appId: string, url: string): Promise<void> {
+/** A keep-alive client straight to a hot container's socket, and one http-stream call through it. */
+function directCall(socketPath: string, payload: string): { call: () => Promise<void>; close: () => Promise<void> } {
+  const client = new Client('http://localhost', { socketPath, pipelining: 1 });
+  return {
+    call: async () => {
+      const r = await client.request({
+        method: 'POST', path: '/call', body: payload,
+        headers: { 'fn-call-id': '01BENCH', 'fn-deadline': new Date(Date.now() + 30_000).toISOString(), 'content-type': 'application/json' },
+      });
+      await r.body.text();
+      if (r.statusCode !== 200) throw new Error(`direct call: ${r.statusCode}`);
+    },
+    close: () => client.close(),
+  };
+}
+
+/**
+ * The Lambda layer's cost: the same hello through both contracts, blocks interleaved; then the
+ * same two containers called straight over their sockets, which tells the daemon's and the
+ * runtime's share (inside the container) from Kiln's server's.
+ */
+async function lambdaBench(json: Json, invokeOn: InvokeOn, socketsOf: SocketsOf, payload: string, httpStreamFnId: string, appId: string, url: string): Promise<void> {
   const helloImage = await lambdaFixtureImage('node-hello');
   const demoImage = await lambdaFixtureImage('blog-demo');
   const lam = await json<{ id: string }>('POST', '/v2/fns', {
@@ -68,6 +89,21 @@ async function lambdaBench(json: Json, invokeOn: InvokeOn, httpStreamFnId: strin
     lambdaMs.push(...(await timeLoop(WARM_N / 10, invokeOn(client, lam.id))));
   }
   await client.close();
+
+  const [lambdaSocket] = await socketsOf(lam.id);
+  const [streamSocket] = await socketsOf(httpStreamFnId);
+  if (!lambdaSocket || !streamSocket) throw new Error('could not find the hot containers\' sockets');
+  const lambdaDirect = directCall(lambdaSocket, payload);
+  const streamDirect = directCall(streamSocket, payload);
+  await timeLoop(300, lambdaDirect.call);
+  await timeLoop(300, streamDirect.call);
+  const lambdaDirectMs: number[] = [];
+  const streamDirectMs: number[] = [];
+  for (let b = 0; b < 10; b++) {
+    streamDirectMs.push(...(await timeLoop(WARM_N / 10, streamDirect.call)));
+    lambdaDirectMs.push(...(await timeLoop(WARM_N / 10, lambdaDirect.call)));
+  }
+  await Promise.all([lambdaDirect.close(), streamDirect.close()]);
 
   const cold: number[] = [];
   const pool = new Pool(url);
@@ -86,6 +122,10 @@ async function lambdaBench(json: Json, invokeOn: InvokeOn, httpStreamFnId: strin
   const line = (label: string, x: Lat, extra = '') => console.log(`${label.padEnd(34)} p50 ${f3(x.p50)} ms   p99 ${f3(x.p99)} ms${extra}`);
   line('kiln: http-stream hello, c=1', h);
   line('kiln: lambda hello, c=1', l, `   (+${f3(l.p50 - h.p50)} ms p50 for the Lambda layer, ratio ${(l.p50 / h.p50).toFixed(2)})`);
+  const hd = summary(streamDirectMs);
+  const ld = summary(lambdaDirectMs);
+  line('direct: http-stream hello socket', hd);
+  line('direct: lambda hello socket', ld, `   (+${f3(ld.p50 - hd.p50)} ms p50 inside the container: the daemon and the runtime's loop)`);
   line('kiln: lambda cold start, 1 ext', c, `   (n=${c.n})`);
 }
 
@@ -120,7 +160,7 @@ async function main(): Promise<void> {
     if (r.statusCode !== 200) throw new Error(`invoke: ${r.statusCode}`);
   };
   /** The unix sockets of a fn's containers, from their /tmp/iofs bind mounts. */
-  const socketsOf = async (fnId: string): Promise<string[]> => {
+  const socketsOf: SocketsOf = async (fnId) => {
     const list = await docker.listContainers({ filters: { label: [`${NODE_LABEL}=${nodeId}`, `${FN_LABEL}=${fnId}`] } });
     return list.flatMap((c) => c.Mounts.filter((m) => m.Destination === '/tmp/iofs').map((m) => join(m.Source, 'lsnr.sock')));
   };
@@ -147,14 +187,8 @@ async function main(): Promise<void> {
     await timeLoop(300, invokeOn(kiln1, fn.id));
     const [socketPath] = await socketsOf(fn.id);
     if (!socketPath) throw new Error('could not find the hot container socket');
-    const floorClient = new Client('http://localhost', { socketPath, pipelining: 1 });
-    const floorCall = async () => {
-      const r = await floorClient.request({
-        method: 'POST', path: '/call', body: payload,
-        headers: { 'fn-call-id': '01BENCH', 'fn-deadline': new Date(Date.now() + 30_000).toISOString(), 'content-type': 'application/json' },
-      });
-      await r.body.text();
-    };
+    const floorDirect = directCall(socketPath, payload);
+    const floorCall = floorDirect.call;
     await timeLoop(300, floorCall);
 
     // Interleave blocks so drift on a shared machine hits both sides alike.
@@ -169,7 +203,7 @@ async function main(): Promise<void> {
       kilnMs.push(...(await timeLoop(WARM_N / blocks, invokeOn(kiln1, fn.id))));
       cpu1 += cpuMs(pid) - c0;
     }
-    await floorClient.close();
+    await floorDirect.close();
 
     // Concurrency 8 for a fixed time.
     const pool8 = new Pool(srv.url, { connections: 8, pipelining: 1 });
@@ -240,7 +274,7 @@ async function main(): Promise<void> {
     line('kiln: cold start (new slot)', coldS, `   (n=${coldS.n})`);
     console.log(`${'kiln: server RSS'.padEnd(34)} ${(rss / MiB).toFixed(1)} MiB with ${hot} hot containers`);
     await kiln1.close();
-    await lambdaBench(json, invokeOn, fn.id, app.id, srv.url);
+    await lambdaBench(json, invokeOn, socketsOf, payload, fn.id, app.id, srv.url);
   } finally {
     try {
       await api.close();
