@@ -1,5 +1,6 @@
 // FN_DB_URL's port, checked at start-up for every scheme: PostgreSQL URLs reached pg unchecked,
 // and one past 65535 failed the start as a bare "Invalid URL".
+import { splitDsn } from './mysql-dsn.js';
 
 /**
  * The `host[:port]` of a server URL, as its driver reads it: pg (WHATWG's URL) ends the authority
@@ -8,11 +9,7 @@
  */
 function address(scheme: string, url: string): string {
   const rest = url.slice(scheme.length + 3);
-  if (scheme === 'mysql') {
-    const slash = rest.lastIndexOf('/');
-    const end = slash < 0 ? rest.length : slash;
-    return rest.slice(rest.lastIndexOf('@', end) + 1, end);
-  }
+  if (scheme === 'mysql') return splitDsn(rest).address;
   const end = rest.search(/[/?#]/);
   const authority = end < 0 ? rest : rest.slice(0, end);
   return authority.slice(authority.lastIndexOf('@') + 1);

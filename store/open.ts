@@ -6,6 +6,7 @@ import { dbErrorForLog, isTimeout } from './db-errors.js';
 import { boundStatements, DEFAULT_DB_TIMEOUT_MS } from './db-timeout.js';
 import { DatabaseTimeoutError } from './errors.js';
 import { redactDbUrl } from './redact-db-url.js';
+import { splitDsn } from './mysql-dsn.js';
 import { migrationSourceFor } from './fn-database.js';
 import { withMigrationLock } from './migration-lock.js';
 import { appliedMigrations, newerDatabaseMessage, unknownMigrations } from './newer-migrations.js';
@@ -43,11 +44,8 @@ export function parseMysqlUrl(url: string): MysqlConnection {
   const bad = (why: string): DbUrlError => new DbUrlError(`FN_DB_URL "${redactDbUrl(url)}": ${why}`);
   if (!url.startsWith('mysql://')) throw bad('not a mysql:// URL');
   const dsn = url.slice('mysql://'.length);
-  // As the Go driver reads a DSN: the database follows the last '/', the user the last '@' before it.
-  const slash = dsn.lastIndexOf('/');
+  const { slash, at, address } = splitDsn(dsn);
   if (slash < 0) throw bad('names no database (mysql://user:pass@host:3306/db)');
-  const at = dsn.lastIndexOf('@', slash);
-  const address = dsn.slice(at + 1, slash);
   const net = /^(\w*)\((.*)\)$/s.exec(address);
   let conn: MysqlConnection;
   let dbAndQuery: string;
