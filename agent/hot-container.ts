@@ -247,7 +247,18 @@ export class HotContainer {
         if (onAbort) signal.removeEventListener('abort', onAbort);
       });
       if (outcome === 'timeout') {
-        throw new AgentError('start-timeout', `Container did not become ready within ${deps.startTimeoutMs} ms`);
+        // Fn's words, then ours: what it printed is most often why (an image without an FDK, which
+        // never listens on FN_LISTENER's socket). As for a failed start, not to a trigger's caller.
+        // A Lambda container's socket is Kiln's daemon's, whatever the image: no FDK to blame.
+        const output = initLog.withEnd();
+        const out = startOutput(output);
+        const words = spec.lambda
+          ? 'Container initialization timed out'
+          : 'Container initialization timed out, please ensure you are using the latest fdk and check the logs';
+        const whose = spec.lambda ? "Kiln's Lambda daemon opened no socket" : 'no socket at FN_LISTENER';
+        throw new AgentError('start-timeout', `${words} (${whose} within ${deps.startTimeoutMs} ms)${out ? `: ${out}` : ''}`, {
+          output, publicMessage: words,
+        });
       }
       if (outcome === 'aborted') throw new AgentError('cancelled', 'cancelled while the container was starting');
       if (!('socketPath' in outcome)) {

@@ -39,6 +39,18 @@ export class ContainerRefusedError extends ContainerConfigError {
   }
 }
 
+/** The image has neither ENTRYPOINT nor CMD, so the engine has nothing to start. */
+export class NoCommandError extends ContainerConfigError {
+  constructor(readonly image: string, options?: { cause?: unknown }) {
+    super(
+      `container failed to start: image "${image}" has no ENTRYPOINT or CMD, so there is nothing to run: ` +
+        'give the image an ENTRYPOINT or CMD that starts the function (with an FDK, listening on FN_LISTENER)',
+      options,
+    );
+    this.name = 'NoCommandError';
+  }
+}
+
 /** The log destination (the app's syslog_url) failed. */
 export class LogDestinationError extends ContainerConfigError {
   constructor(detail: string, options?: { cause?: unknown }) {

@@ -2,7 +2,7 @@
 import type Docker from 'dockerode';
 import type { Readable } from 'node:stream';
 import type { Cookie, ContainerTask, RunResult, WaitResult } from '../contract.js';
-import { ContainerRefusedError, DriverError, LogDestinationError, NetworkNotFoundError } from '../errors.js';
+import { ContainerRefusedError, DriverError, LogDestinationError, NetworkNotFoundError, NoCommandError } from '../errors.js';
 import { coverImageVolumes } from './create-options.js';
 import { limitRefusal } from './limit-refusal.js';
 import { ENGINE_CALL_MS, engineCall, PAUSE_MS } from './engine-call.js';
@@ -78,6 +78,8 @@ export class DockerCookie implements Cookie {
       // permanent, not a busy engine to try again later. Only memory: other 400s are Kiln's own
       // setup (a bind source gone, say), the platform's fault, and say host paths.
       if (status === 400 && /memory/i.test((err as Error).message)) throw new ContainerRefusedError(this.task.memoryMb, (err as Error).message.replace(/^\(HTTP code 400\) [^-]*- /, '').trim(), { cause: err });
+      // An image that says nothing to run: the fn's image to fix, every start alike.
+      if (status === 400 && /no command specified/i.test((err as Error).message)) throw new NoCommandError(this.task.image, { cause: err });
       throw new DriverError(`creating container for ${this.task.image}: ${(err as Error).message}`, { cause: err });
     }
   }

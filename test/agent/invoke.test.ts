@@ -251,10 +251,19 @@ describe('invoking functions', () => {
   });
 
   test('a container that never opens its socket gets 504 after the start timeout', async () => {
-    const fn = await mkFn('nosocket', { config: { MODE: 'nosocket' } });
+    const fn = await mkFn('nosocket', { config: { MODE: 'nosocket', SAY_AT_START: 'no FDK here: listening on port 8080' } });
     const r = await invoke(fn.id);
     assert.equal(r.status, 504);
-    assert.match(r.body.message, /did not become ready within 2000 ms/);
+    // Fn's words, the bound, and what it printed: most often why (no FDK, so no socket).
+    assert.match(r.body.message, /^Container initialization timed out, please ensure you are using the latest fdk and check the logs \(no socket at FN_LISTENER within 2000 ms\): no FDK here: listening on port 8080$/);
+    const id = r.headers.get('fn-call-id')!;
+    assert.ok(await eventually(async () => (await calls(fn.id)).some((c) => c.id === id)));
+    assert.equal(await logOf(fn.id, id), 'no FDK here: listening on port 8080\n');
+    // A trigger's caller gets Fn's words alone.
+    await call(t.srv.url, 'POST', '/v2/triggers', { name: 'nosocket', app_id: t.appId, fn_id: fn.id, type: 'http', source: '/nosocket' });
+    const pub = await fetch(`${t.srv.url}/t/invoke/nosocket`);
+    assert.equal(pub.status, 504);
+    assert.deepEqual(await pub.json(), { message: 'Container initialization timed out, please ensure you are using the latest fdk and check the logs' });
   });
 
   test('a trigger is never detached; its 204 and 304 answers carry no length, its 5xx are the function\'s, a HEAD\'s length is the function\'s', async () => {
@@ -595,6 +604,25 @@ describe('invoking functions', () => {
     assert.equal(c?.status, 'error');
     // The record names the body's type and message, not the header's Unhandled.
     assert.match(c?.error ?? '', /^function answered 502: Runtime\.InvalidEntrypoint: RequestId: \S+ Error: no bootstrap/);
+  });
+
+  test('an http-stream fn whose image has no ENTRYPOINT or CMD: 502 saying so, no Retry-After, the fn\'s failure not the engine\'s', async () => {
+    // kiln/shell says nothing to run: the engine refuses to create its container ("No command specified").
+    const fn = await mkFn('no-command', { image: SHELL_BASE_LATEST });
+    const failures = async (kind: string): Promise<number> => {
+      const text = await (await fetch(`${t.srv.url}/metrics`)).text();
+      return Number(new RegExp(`^kiln_call_failures_total\\{kind="${kind}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
+    };
+    const [engineBefore, configBefore] = [await failures('engine'), await failures('config')];
+    const r = await invoke(fn.id);
+    assert.equal(r.status, 502, JSON.stringify(r.body));
+    assert.equal(r.body.message, `container failed to start: image "${SHELL_BASE_LATEST}" has no ENTRYPOINT or CMD, so there is nothing to run: give the image an ENTRYPOINT or CMD that starts the function (with an FDK, listening on FN_LISTENER)`);
+    assert.equal(r.headers.get('retry-after'), null, 'trying again will not help');
+    const [c] = await calls(fn.id);
+    assert.equal(c?.status, 'error');
+    assert.equal(await failures('engine'), engineBefore, 'not counted as the engine failing');
+    assert.equal(await failures('config'), configBefore + 1, 'counted as the fn\'s configuration');
+    assert.deepEqual((await nodeContainers(t.docker, t.srv.nodeId)).filter((x) => x.Labels[FN_LABEL] === fn.id), [], 'no container left');
   });
 
   test('invoke answers 405 for other methods and 404 for unknown fns', async () => {
