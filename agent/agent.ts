@@ -574,7 +574,8 @@ export class Agent {
       try {
         while (!this.resources.tryReserve(memory, spec.cpusMilli)) {
           // Evict only what removals already under way will not free, then wait for a release.
-          const evicted = this.resources.free.memoryBytes + this.evictingBytes < memory && this.evictOne(key);
+          const short = memory - this.resources.free.memoryBytes - this.evictingBytes;
+          const evicted = short > 0 && this.evictEnough(key, short);
           // As Fn's: nothing idle to evict and no removal to wait for means busy now.
           if (this.cfg.nonBlocking && !evicted && this.evictingBytes === 0) throw new AgentError('server-busy', 'Timed out - server too busy');
           if (!(await this.resources.nextRelease(bound.signal))) throw bound.signal.reason;
@@ -726,24 +727,37 @@ export class Agent {
     return this.progressAt;
   }
 
-  /** Evicts the least recently used idle container of another slot. */
-  private evictOne(exceptKey: string): boolean {
-    let victim: SlotPool | undefined;
-    let oldest = Infinity;
+  /**
+   * Evicts the least recently used idle containers of other slots that together free `bytes`,
+   * all at once (their removals run side by side: a Lambda one's SHUTDOWN takes up to 2.5 s);
+   * none when all of them would not be enough, as Fn's evictor: a warm container is not given up
+   * for a start that must wait anyway. False when nothing was evicted.
+   */
+  private evictEnough(exceptKey: string, bytes: number): boolean {
+    const idle: { pool: SlotPool; at: number }[] = [];
     for (const [key, pool] of this.pools) {
-      if (key === exceptKey) continue;
-      const at = pool.oldestIdleAt();
-      if (at !== undefined && at < oldest) {
-        oldest = at;
-        victim = pool;
-      }
+      if (key !== exceptKey) for (const at of pool.idleSince()) idle.push({ pool, at });
     }
-    if (!victim) return false;
-    this.evictingBytes += victim.memoryBytes;
-    const c = victim.evictOldest();
-    if (c) this.evicted.add(c);
-    else this.evictingBytes -= victim.memoryBytes;
-    return c !== undefined;
+    idle.sort((a, b) => a.at - b.at);
+    const victims: SlotPool[] = [];
+    let freed = 0;
+    for (const { pool } of idle) {
+      if (freed >= bytes) break;
+      victims.push(pool);
+      freed += pool.memoryBytes;
+    }
+    if (freed < bytes) return false;
+    // Each pool's own idle ones are oldest first too: taking its oldest, in this order, takes these.
+    let evicted = false;
+    for (const pool of victims) {
+      this.evictingBytes += pool.memoryBytes;
+      const c = pool.evictOldest();
+      if (c) {
+        this.evicted.add(c);
+        evicted = true;
+      } else this.evictingBytes -= pool.memoryBytes;
+    }
+    return evicted;
   }
 
   private untilIdle(ms: number): Promise<void> {

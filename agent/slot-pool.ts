@@ -208,9 +208,9 @@ export class SlotPool {
     return oldest;
   }
 
-  /** Last-used time of the oldest idle container (for choosing whom to evict). */
-  oldestIdleAt(): number | undefined {
-    return this.idle[0]?.lastUsed;
+  /** Last-used times of its idle containers, oldest first (for choosing whom to evict). */
+  idleSince(): number[] {
+    return this.idle.map((c) => c.lastUsed);
   }
 
   /** Takes a container out of the pool and closes it. */

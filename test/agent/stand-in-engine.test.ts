@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AgentError } from '../../agent/errors.js';
 import { toHttpError } from '../../api/errors.js';
-import { Answer, standInWorld, type StandInContainer, type StandInWorld } from '../helpers/stand-in-engine.js';
+import { Answer, FN_LABEL, standInWorld, type StandInContainer, type StandInWorld } from '../helpers/stand-in-engine.js';
 
 const MiB = 1024 * 1024;
 let base = '';
@@ -102,6 +102,41 @@ test('an eviction whose removal fails wakes the launch waiting on it: another id
     assert.equal(outcome.json().container, cb!.id);
     engineBack = true;
   }, { maxQueueMs: 2000 }));
+
+test('idle containers that would not free enough are not evicted: the call waits, then they go together once they would', { timeout: 15_000 }, () =>
+  inWorld(256, async (w) => {
+    const [a, slow, big] = [w.fn('a'), w.fn('slow'), w.fn('big', { memory: 256 })];
+    // a idle, slow busy for 1.5 s: together the whole host, a alone half what big needs.
+    w.engine.behaviour = (task) => (task.labels[FN_LABEL] === slow.id ? { answerDelayMs: 1500 } : {});
+    assert.equal((await w.invoke(a)).status, 200);
+    const slowCall = w.invoke(slow);
+    // slow's memory is taken (its container made) before big asks.
+    await waitFor('slow has its container', () => w.engine.of(slow.id).length === 1);
+    const bigCall = w.invoke(big);
+    await sleep(600);
+    const [ca] = w.engine.of(a.id);
+    assert.equal(ca!.state, 'running', 'a stays warm: evicting it alone would not let big start');
+    assert.equal((await slowCall).status, 200);
+    // slow idle now: with a, enough for big; both go.
+    assert.equal((await bigCall).status, 200);
+    assert.equal(ca!.state, 'removed');
+    assert.equal(w.engine.of(slow.id)[0]!.state, 'removed');
+  }, { maxQueueMs: 5000 }));
+
+test('the idle containers evicted for one start are removed side by side, not one after another', { timeout: 15_000 }, () =>
+  inWorld(256, async (w) => {
+    const [a1, a2, big] = [w.fn('a1'), w.fn('a2'), w.fn('big', { memory: 256 })];
+    assert.equal((await w.invoke(a1)).status, 200);
+    assert.equal((await w.invoke(a2)).status, 200);
+    // Each removal takes the engine 600 ms (a Lambda container's SHUTDOWN takes up to 2.5 s).
+    w.engine.onRemove = () => sleep(600);
+    const began = Date.now();
+    assert.equal((await w.invoke(big)).status, 200);
+    const [c1, c2] = [w.engine.of(a1.id)[0]!, w.engine.of(a2.id)[0]!];
+    const gap = Math.abs(c1.removalAttempts[0]! - c2.removalAttempts[0]!);
+    assert.ok(gap < 300, `both removals asked at once (${gap} ms apart)`);
+    assert.ok(Date.now() - began < 1100, `served after one removal's time, not two (${Date.now() - began} ms)`);
+  }));
 
 test('a container that refuses the connection never saw the call: another container takes it', { timeout: 15_000 }, () =>
   inWorld(256, async (w) => {
