@@ -13,9 +13,10 @@ export type CallerHeaders = Readonly<Record<string, string | string[] | undefine
 const HOP_BY_HOP = new Set([
   'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te',
   'trailer', 'transfer-encoding', 'upgrade', 'host', 'content-length', 'expect',
-  // Kiln's Lambda daemon marks a streamed answer, and sends a call's platform log lines and
-  // where its output begins in the container's log, with these; they never leave Kiln.
-  'kiln-response-mode', 'kiln-log', 'kiln-log-from',
+  // Kiln's Lambda daemon marks a streamed answer, sends a call's platform log lines and where
+  // its output begins in the container's log, and says its sandbox stays busy after the answer,
+  // with these; they never leave Kiln.
+  'kiln-response-mode', 'kiln-log', 'kiln-log-from', 'kiln-busy-after',
   // The caller's address, which the agent gives a Lambda daemon: only Kiln's own copy reaches it.
   'kiln-source-ip',
 ]);

@@ -144,6 +144,15 @@ export class HotContainer {
   private retiring = 0;
   /** What the pool gave park() to take it out while idle. */
   private retireIdle: (() => void) | undefined;
+  /**
+   * Lambda: set when the daemon said its sandbox stays busy after the last answer (an extension
+   * still at work on it, a reset): settles once the daemon is idle, or once that call's tail may
+   * have run out, either way. The pool gives it no call meanwhile (the service sends the next
+   * invoke to another sandbox), and takes it back (clearing this) when the call is released.
+   */
+  busyUntil: Promise<void> | undefined;
+  /** Its process has exited (it dies with its pool's next look at it). */
+  ended = false;
   /** Its output no longer reaches the agent (see ContainerTask.outputLost): it takes no new call. */
   outputLost = false;
   /** Not frozen when idle (keepThawed). */
@@ -168,6 +177,7 @@ export class HotContainer {
   ) {
     this.exited = exited;
     void exited.then(() => {
+      this.ended = true;
       for (const l of this.exitListeners) l();
     });
     this.socketPath = socketPath;
@@ -380,16 +390,25 @@ export class HotContainer {
    * Resolves once the Lambda daemon says every party is parked, asked after park `park` began (an
    * answer to an earlier park's poll may predate the last call's tail); settles either way.
    */
-  private daemonIdle(park: number): Promise<void> {
+  private daemonIdle(park: number, path = '/.kiln/idle'): Promise<void> {
     const last = this.idlePoll;
     if (last?.park === park) return last.done;
     const done = (last?.done ?? Promise.resolve()).then(() => {
       if (park !== this.parks || this.state === 'closed') return undefined;
       this.idleClient ??= this.daemonClient(this.idleMeter);
-      return this.daemonRequest(this.idleClient, this.idleMeter, 'GET', '/.kiln/idle');
+      return this.daemonRequest(this.idleClient, this.idleMeter, 'GET', path);
     });
     this.idlePoll = { park, done };
     return done;
+  }
+
+  /** The daemon idle after a call's answer, or that call's tail run out; settles either way. */
+  private untilIdle(): Promise<void> {
+    // An epoch of its own, so the poll is asked anew (not an earlier park's, answered before this call).
+    const epoch = ++this.parks;
+    let bound: NodeJS.Timeout | undefined;
+    const over = new Promise<void>((resolve) => (bound = setTimeout(resolve, this.tailMs)));
+    return Promise.race([this.daemonIdle(epoch, '/.kiln/idle?for=invoke'), over]).finally(() => clearTimeout(bound));
   }
 
   async execute(input: CallInput, res: ResponseTarget): Promise<CallDone> {
@@ -425,7 +444,7 @@ export class HotContainer {
       ...(this.spec.lambda && { lambda: true }),
     }, input.body.length);
     try {
-      const { status, functionError, errorDoc, platformLog, streamError } = await relayCall(this.client, {
+      const { status, functionError, errorDoc, platformLog, streamError, busyAfter } = await relayCall(this.client, {
         path: '/call',
         method: 'POST',
         headers,
@@ -438,9 +457,12 @@ export class HotContainer {
         onLogFrom: (offset) => this.logs.located(offset),
       });
       if (platformLog) call.log.write(platformLog);
+      if (busyAfter) this.busyUntil = this.untilIdle();
       if (streamError !== undefined) {
         // The daemon cuts a stream short at the call's deadline, as it answers 504 otherwise.
         const timedOut = streamError === STREAM_TIMEOUT_TYPE;
+        // A reset follows a deadline, unknown when the stream's head (and its busy mark) went out.
+        if (timedOut) this.busyUntil ??= this.untilIdle();
         return finish({ status: timedOut ? 'timeout' : 'error', reusable: true, error: `function ${timedOut ? 'timed out' : 'failed'} mid-stream: ${recordedType(streamError)}` });
       }
       if (status === 200) return finish({ status: 'success', reusable: true });

@@ -106,6 +106,8 @@ export interface RelayResult {
   platformLog?: Buffer;
   /** A Lambda response stream that failed after its first byte: the error type (the caller's stream was cut short). */
   streamError?: string;
+  /** The Lambda daemon said its sandbox stays busy after this answer (Kiln-Busy-After). */
+  busyAfter?: true;
 }
 
 /** A function's HTTP server refused the request's head (431, or a close while it was sent). */
@@ -146,6 +148,7 @@ export function relayCall(
     let functionError: string | undefined;
     let errorDoc: RelayResult['errorDoc'];
     let platformLog: Buffer | undefined;
+    let busyAfter = false;
     let streamError: string | undefined;
     let headers: Headers = {};
     let declaredLength: number | undefined;
@@ -161,7 +164,7 @@ export function relayCall(
       settled = true;
       signal.removeEventListener('abort', onAbort);
       if (err) reject(err);
-      else resolve({ status, ...(functionError !== undefined && { functionError }), ...(errorDoc && { errorDoc }), ...(platformLog && { platformLog }), ...(streamError !== undefined && { streamError }) });
+      else resolve({ status, ...(functionError !== undefined && { functionError }), ...(errorDoc && { errorDoc }), ...(platformLog && { platformLog }), ...(streamError !== undefined && { streamError }), ...(busyAfter && { busyAfter: true as const }) });
     };
     const stop = (ctl: Dispatcher.DispatchController, err: Error) => {
       if (streaming) cutAnswer(res, err);
@@ -188,6 +191,7 @@ export function relayCall(
           const kilnLog = raw['kiln-log'];
           if (kilnLog !== undefined) platformLog = Buffer.from(String(kilnLog), 'base64');
           opts.onLogFrom?.(logOffset(raw['kiln-log-from']));
+          busyAfter = raw['kiln-busy-after'] !== undefined;
         }
         // The function's HTTP server (an FDK's, whose Node server takes 16 KiB) refused the
         // head: the caller's headers, wrapped for the contract, are too large for it. The call

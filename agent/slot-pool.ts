@@ -182,10 +182,23 @@ export class SlotPool {
 
   /** After a call: back to a waiter, back to idle, or out. */
   release(c: HotContainer, reusable: boolean, tookMs?: number): void {
+    const busy = c.busyUntil;
+    c.busyUntil = undefined;
+    if (busy && reusable && c.state !== 'closed') {
+      // Still busy after its answer (a Lambda extension at work): it stays out of idle, counted
+      // busy, and the call's time runs until it is done, so a waiting call gets a container started.
+      const from = performance.now();
+      void busy.then(() => {
+        if (this.members.has(c)) this.release(c, true, tookMs === undefined ? undefined : tookMs + performance.now() - from);
+      });
+      // Calls that chose to wait for it may be better served by a start now.
+      this.maybeLaunch();
+      return;
+    }
     if (tookMs !== undefined) this.callMs = this.callMs === undefined ? tookMs : this.callMs * (1 - EWMA) + tookMs * EWMA;
     const spent = this.stale.has(c) || (this.retired && this.waiters.length === 0);
     // One whose output no longer reaches the agent would give every later call an empty log.
-    if (!reusable || c.state === 'closed' || c.outputLost || spent) {
+    if (!reusable || c.state === 'closed' || c.ended || c.outputLost || spent) {
       this.remove(c);
       this.maybeLaunch();
       return;
@@ -327,6 +340,8 @@ export class SlotPool {
 
   /** Rejects every waiter and closes every idle container (shutdown). */
   drain(err: Error): void {
+    // One still busy (a Lambda container's tail after its answer) closes when it is done.
+    this.retired = true;
     clearTimeout(this.recheck);
     this.recheck = undefined;
     for (const w of this.waiters.splice(0)) w.reject(err);

@@ -23,6 +23,8 @@ export const LOG_HEADER = 'kiln-log';
  * log, as a byte offset (the agent splits the log between calls there, and strips it).
  */
 export const LOG_FROM_HEADER = 'kiln-log-from';
+/** Kiln's own header on an answer after which the sandbox stays busy (see Outcome.busyAfter; the agent strips it). */
+export const BUSY_AFTER_HEADER = 'kiln-busy-after';
 /**
  * Kiln's own trailer on a streamed answer that failed after its first byte: the error type.
  * The agent then cuts the caller's stream short and records the error, and the container
@@ -82,9 +84,11 @@ function headTooLarge(size: number): Extract<Outcome, { kind: 'error' }> {
   return { kind: 'error', errorType, contentType: 'application/json', body: Buffer.from(JSON.stringify({ errorType, errorMessage })) };
 }
 
-const logHeader = (o: Outcome): Record<string, string> => ({
+/** Kiln's own headers on an answer (the agent reads and strips them). */
+const kilnHeaders = (o: Outcome): Record<string, string> => ({
   ...(o.log && { [LOG_HEADER]: Buffer.from(o.log).toString('base64') }),
   ...(o.logFrom !== undefined && { [LOG_FROM_HEADER]: String(o.logFrom) }),
+  ...(o.busyAfter && { [BUSY_AFTER_HEADER]: '1' }),
 });
 
 export interface HttpStreamDeps {
@@ -276,13 +280,13 @@ function answerStream(res: ServerResponse, requestId: string, o: StreamOutcome, 
   });
 }
 
-/** Another outcome in the place of `o`, with its platform lines and log offset. */
+/** Another outcome in the place of `o`, with its platform lines, log offset and busy mark. */
 function withLogOf<T extends Outcome>(o: Outcome, outcome: T): T {
-  return { ...outcome, ...(o.log !== undefined && { log: o.log }), ...(o.logFrom !== undefined && { logFrom: o.logFrom }) };
+  return { ...outcome, ...(o.log !== undefined && { log: o.log }), ...(o.logFrom !== undefined && { logFrom: o.logFrom }), ...(o.busyAfter && { busyAfter: true }) };
 }
 
 function answer(res: ServerResponse, requestId: string, o: Outcome, gateway: boolean, out: ContainerLog): void {
-  const log = logHeader(o);
+  const log = kilnHeaders(o);
   switch (o.kind) {
     case 'response':
       if (gateway) return answerGateway(res, requestId, o, log, out);
@@ -332,7 +336,10 @@ export function httpStreamHandler(deps: HttpStreamDeps): (req: IncomingMessage, 
     }
     req.resume();
     if (req.method === 'GET' && path === '/.kiln/idle') {
-      void sandbox.idle().then(() => sendJson(res, 200, { idle: true }));
+      // ?for=invoke: free for the next invoke (the agent's wait after a busy-after answer);
+      // else idle enough to freeze.
+      const forInvoke = new URL(req.url ?? '/', 'http://x').searchParams.get('for') === 'invoke';
+      void (forInvoke ? sandbox.free() : sandbox.idle()).then(() => sendJson(res, 200, { idle: true }));
       return;
     }
     if (req.method === 'POST' && path === '/.kiln/shutdown') {

@@ -62,6 +62,12 @@ export type Outcome = (
   log?: string;
   /** Where the invocation's output begins in the container's log (its byte offset), for the agent. */
   logFrom?: number;
+  /**
+   * The sandbox stays busy after this answer (an INVOKE-subscribed extension still at work, or
+   * a reset to come): the agent gives the container no other call until it is idle, as the
+   * service sends the next invoke to another sandbox meanwhile.
+   */
+  busyAfter?: boolean;
 };
 
 interface Invocation {
@@ -76,6 +82,8 @@ interface Invocation {
   answered: Deferred<void>;
   /** Set on the call that ran (or followed) the init. */
   initMs: number | undefined;
+  /** The extensions it was sent to: it is over once each is back in `next`. */
+  subscribers: readonly ExtensionAgent[];
   /** The container log's length when it started: its output follows. */
   logFrom: number;
   /** The runtime's lines passed on before it started. */
@@ -489,16 +497,16 @@ export class Sandbox {
     }
     this.firstInvoke = false;
 
+    const invokeSubscribers = initFatal ? [] : [...this.agents.values()].filter((a) => a.events.has('INVOKE'));
     const inv: Invocation = {
       event, startedAt: Date.now(), t0: performance.now(), outcome: deferred(), reply, answered: deferred(), initMs, logFrom,
-      runtimeLinesFrom: this.runtimeLines, runtimeBytesFrom: this.runtimeBytes,
+      runtimeLinesFrom: this.runtimeLines, runtimeBytesFrom: this.runtimeBytes, subscribers: invokeSubscribers,
     };
     this.current = inv;
     this.pendingStart = this.json
       ? this.record('platform.start', new Date(inv.startedAt), startRecord(event.requestId, event.invokedFunctionArn, this.cfg.functionVersion))
       : `START RequestId: ${event.requestId} Version: ${this.cfg.functionVersion}\n`;
     if (tel.listening) tel.emit('platform.start', { requestId: event.requestId, version: this.cfg.functionVersion, tracing: { type: 'X-Amzn-Trace-Id', value: event.traceId } });
-    const invokeSubscribers = initFatal ? [] : [...this.agents.values()].filter((a) => a.events.has('INVOKE'));
     if (!initFatal) {
       this.runtimeState = 'Running';
       this.runtimeParked?.resolve(event);
@@ -526,7 +534,7 @@ export class Sandbox {
     }
     // The one status of this invocation: the Telemetry API's records and the JSON log lines say the same.
     let status = typeof r === 'object' ? r.status : this.statusOf(outcome);
-    this.answer(inv, outcome, status);
+    this.answer(inv, outcome, status, reset !== undefined);
     // The bookkeeping below follows the answer out.
     await inv.answered.promise;
     const durationMs = inv.durationMs ?? 0;
@@ -611,7 +619,8 @@ export class Sandbox {
    * sparing each quiet call a trip through the container engine's output stream; otherwise
    * they follow the function's own lines on stdout, in order.
    */
-  private answer(inv: Invocation, outcome: Outcome, status: InvokeStatus): void {
+  /** `resetting`: a reset follows the answer (a timeout, a crash, an init that failed). */
+  private answer(inv: Invocation, outcome: Outcome, status: InvokeStatus, resetting = false): void {
     if (inv.respondedAt !== undefined) return;
     inv.respondedAt = Date.now();
     this.measure(inv);
@@ -627,13 +636,16 @@ export class Sandbox {
       this.runtimeLinesAnswered = this.runtimeLines;
       const start = this.pendingStart;
       this.pendingStart = '';
+      // Not the runtime's own way back to `next`, which follows its post at once.
+      const busyAfter = resetting || inv.subscribers.some((a) => a.state === 'Running');
+      const marks = { logFrom: inv.logFrom, ...(busyAfter && { busyAfter }) };
       if (start && !stream) {
-        inv.reply({ ...outcome, log: start + lines, logFrom: inv.logFrom });
+        inv.reply({ ...outcome, log: start + lines, ...marks });
       } else {
         // JSON records may all be filtered out by the system level. A stream's START goes to the
         // log now, ahead of what the function prints while it streams.
         if (start || lines) this.deps.out.write(start + lines);
-        inv.reply({ ...outcome, logFrom: inv.logFrom });
+        inv.reply({ ...outcome, ...marks });
       }
       inv.answered.resolve();
       // respond() leaves the invoke's own wait asleep until now: nothing runs ahead of the answer.
@@ -882,6 +894,15 @@ export class Sandbox {
   }
 
   // ---- idle, reset, shutdown -----------------------------------------------------------
+
+  /**
+   * Resolves once the sandbox would take an invoke at once: no invocation or reset running, every
+   * party back in `next`. Unlike idle(), not the output's settling or Telemetry deliveries, which
+   * hold a freeze but not the next invoke.
+   */
+  free(): Promise<void> {
+    return Promise.all([this.chain, this.initPromise]).then(() => undefined);
+  }
 
   /** Resolves once no invocation is running and every party is parked (the container may be frozen). */
   idle(): Promise<void> {

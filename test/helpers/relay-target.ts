@@ -1,5 +1,6 @@
-// A caller's response for relayCall tests: keeps the status and body it is given.
+// A caller's response for relayCall tests: keeps the status, headers and body it is given.
 import { EventEmitter } from 'node:events';
+import type { OutgoingHttpHeaders } from 'node:http';
 import type { ResponseTarget } from '../../agent/relay.js';
 
 export class RecordingTarget extends EventEmitter implements ResponseTarget {
@@ -7,9 +8,11 @@ export class RecordingTarget extends EventEmitter implements ResponseTarget {
   destroyed = false;
   status = 0;
   body = '';
-  writeHead(status: number): this {
+  headers: OutgoingHttpHeaders = {};
+  writeHead(status: number, headers: OutgoingHttpHeaders = {}): this {
     this.headersSent = true;
     this.status = status;
+    this.headers = headers;
     return this;
   }
   write(chunk: Buffer): boolean {

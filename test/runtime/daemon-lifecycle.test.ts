@@ -86,6 +86,7 @@ describe('the blog demo (bash+curl bootstrap and extension)', () => {
       assert.deepEqual(a.json(), { echo: { a: 1 }, requestId: 'call1' });
       assert.ok(answeredAfter < 900, `answered after ${answeredAfter} ms, before the extension's 1 s of work`);
       assert.equal(count(d.output(), 'Done processing'), 0, 'the extension is still working when the answer comes');
+      assert.equal(a.headers['kiln-busy-after'], '1', 'the agent is told the sandbox stays busy after the answer');
 
       const idle = await d.idle();
       const idleAfter = Date.now() - t0;
@@ -214,6 +215,7 @@ describe('timeouts, crashes and init failures', () => {
     assert.equal((await next!).status, 200);
     const took = Date.now() - t0;
     const body = assertFailure(a, 504, 'Sandbox.Timedout', 'slow');
+    assert.equal(a.headers['kiln-busy-after'], '1', 'a reset follows: busy after the answer');
     assert.equal(body.errorMessage, 'RequestId: slow Error: Task timed out after 1.00 seconds');
     assert.ok(took >= 900 && took < 3000, `timed out after ${took} ms`);
 
@@ -452,6 +454,7 @@ chatter();
         const took = Date.now() - t0;
         assert.equal(a.status, 200, a.text);
         assert.ok(took < 900, `call ${i} took ${took} ms`);
+        assert.equal(a.headers['kiln-busy-after'], undefined, 'no extension: free once the runtime is back in next');
       }
     }));
 });
