@@ -38,7 +38,9 @@ function checkName(name: string): void {
   if (!NAME.test(name)) throw new CliError(`invalid context name "${name}"`, 'Use letters, digits, ".", "_" or "-".');
 }
 
+/** An API URL given to `context create/update`: as fn's context commands, it must say its scheme. */
 export function checkApiUrl(url: string): string {
+  if (!url.includes('://')) throw new CliError(`invalid API URL "${url}": it has no scheme (no "://")`, `Give a full URL such as http://${url || 'localhost:8080'}.`);
   let u: URL;
   try {
     u = new URL(url);
@@ -48,6 +50,12 @@ export function checkApiUrl(url: string): string {
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new CliError(`invalid API URL "${url}": use http:// or https://`);
   return url.replace(/\/+$/, '');
 }
+
+/**
+ * The API URL in use (FN_API_URL, a context's api-url): as fn reads them (fn_go's
+ * CanonicalFnAPIUrl), one without "://" is http, so FN_API_URL=localhost:8080 and a bare host work.
+ */
+export const canonicalApiUrl = (url: string): string => checkApiUrl(url.includes('://') ? url : `http://${url}`);
 
 async function readYaml(path: string): Promise<Record<string, unknown> | null> {
   let text: string;
@@ -150,8 +158,8 @@ export class ContextStore {
     const ctx = await this.get(name);
     if (!ctx) throw new CliError(`the current context "${name}" does not exist`, 'Pick one with `kiln context use NAME`.');
     const out: ResolvedApi = env.FN_API_URL
-      ? { url: checkApiUrl(env.FN_API_URL), source: 'FN_API_URL' }
-      : { url: checkApiUrl(ctx['api-url']), source: `context "${name}"` };
+      ? { url: canonicalApiUrl(env.FN_API_URL), source: 'FN_API_URL' }
+      : { url: canonicalApiUrl(ctx['api-url']), source: `context "${name}"` };
     const token = env.FN_TOKEN || ctx.token;
     if (token) out.token = token;
     const registry = env.FN_REGISTRY || ctx.registry;

@@ -16,9 +16,10 @@ import { cliWorld } from '../helpers/cli-world.js';
 const P = `w5p${process.pid}`; // names (and so image names) no other test process uses
 let work = '';
 let env: Record<string, string> = {};
-const { ok } = cliRunners(() => env);
+let srvUrl = '';
+const { ok, kiln } = cliRunners(() => env);
 
-cliWorld(P, (w) => ({ work, env } = w));
+cliWorld(P, (w) => ({ work, env, srv: { url: srvUrl } } = w));
 
 /** The fn as `kiln inspect fn` gives it. */
 async function inspectFn(app: string, fn: string): Promise<{ memory: number; timeout: number; idle_timeout: number; config: Record<string, string>; image: string }> {
@@ -105,5 +106,18 @@ describe('config unset', () => {
     const r = await ok(['config', 'app', APP, 'unset', 'NOPE'], work);
     assert.equal(r.stdout, `app ${APP}: NOPE was not set\n`);
     await ok(['unset', 'config', 'app', APP, 'NOPE'], work);
+  });
+});
+
+describe('an API URL without a scheme', () => {
+  test('FN_API_URL=HOST:PORT is http://HOST:PORT, as fn; context create --api-url wants the scheme, as fn', async () => {
+    const APP = `${P}-noscheme`;
+    const hostPort = srvUrl.replace(/^http:\/\//, '');
+    await ok(['create', 'app', APP], work, { FN_API_URL: hostPort });
+    const r = await ok(['list', 'apps'], work, { FN_API_URL: hostPort });
+    assert.match(r.stdout, new RegExp(`^${APP} `, 'm'));
+    const refused = await kiln(['context', 'create', `${P}-ctx`, '--api-url', hostPort], work);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, new RegExp(`invalid API URL "${hostPort}": it has no scheme .*\nGive a full URL such as http://${hostPort}\.`));
   });
 });

@@ -297,6 +297,11 @@ describe('contexts', () => {
       source: 'FN_API_URL',
     });
     await assert.rejects(store.resolve({ FN_API_URL: 'not a url' }), /invalid API URL/);
+    // As fn (fn_go's CanonicalFnAPIUrl): no "://" is http://, a host:port and a bare host alike.
+    assert.equal((await store.resolve({ FN_API_URL: 'localhost:18610' })).url, 'http://localhost:18610');
+    assert.equal((await store.resolve({ FN_API_URL: 'kiln.lan' })).url, 'http://kiln.lan');
+    assert.equal((await store.resolve({ FN_API_URL: 'https://kiln.lan:9' })).url, 'https://kiln.lan:9');
+    await assert.rejects(store.resolve({ FN_API_URL: 'ftp://kiln.lan' }), /use http:\/\/ or https:\/\//);
     assert.deepEqual((await store.list()).map((c) => c.name), ['default', 'prod']);
     await assert.rejects(store.remove('prod'), /in use/);
     await store.use('default');
