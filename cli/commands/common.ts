@@ -51,12 +51,24 @@ export function fnNumberOption(v: string | undefined, name: string, field: FnLim
   return n;
 }
 
+/**
+ * Who takes the fn number options: `create fn` (the server's default applies when one is not
+ * given), `update fn` (not given: unchanged) and `kiln init` (not given: left out of func.yaml).
+ */
+export type FnNumbersUse = 'create' | 'update' | 'init';
+
+/** What a fn number option not given means, for its help: only a create applies the default. */
+function unsetMeaning(use: FnNumbersUse, field: FnLimitField): string {
+  if (use === 'create') return `default ${FN_LIMITS[field].def}`;
+  return use === 'update' ? 'unchanged when not given' : 'written to func.yaml only when given';
+}
+
 /** The fn number options (`kiln init`, `create fn`, `update fn`), their help giving the server's ranges. */
-export const fnNumberOptions = (c: Command): Command =>
+export const fnNumberOptions = (c: Command, use: FnNumbersUse): Command =>
   c
-    .option('-m, --memory <MB>', `memory in MB (default ${FN_LIMITS.memory.def}, 1-${FN_LIMITS.memory.max})`)
-    .option('--timeout <s>', `call timeout in seconds (default ${FN_LIMITS.timeout.def}, 1-${FN_LIMITS.timeout.max})`)
-    .option('--idle-timeout <s>', `seconds an idle container is kept (default ${FN_LIMITS.idle_timeout.def}, 1-${FN_LIMITS.idle_timeout.max})`);
+    .option('-m, --memory <MB>', `memory in MB (1-${FN_LIMITS.memory.max}; ${unsetMeaning(use, 'memory')})`)
+    .option('--timeout <s>', `call timeout in seconds (1-${FN_LIMITS.timeout.max}; ${unsetMeaning(use, 'timeout')})`)
+    .option('--idle-timeout <s>', `seconds an idle container is kept (1-${FN_LIMITS.idle_timeout.max}; ${unsetMeaning(use, 'idle_timeout')})`);
 
 /** The fn numbers of `fnNumberOptions`' options, each checked. */
 export function fnNumbers(o: { memory?: string; timeout?: string; idleTimeout?: string }): { memory?: number; timeout?: number; idle_timeout?: number } {

@@ -30,9 +30,10 @@ function apply(ctx: KilnContext, o: ContextOpts): KilnContext {
   return out;
 }
 
-const withFields = (c: Command): Command =>
+const withFields = (c: Command, use: 'create' | 'update'): Command =>
   c
-    .option('--api-url <url>', `the server's URL (default ${DEFAULT_API_URL})`)
+    // Only a create defaults it: an update leaves the context's URL as it is.
+    .option('--api-url <url>', `the server's URL (${use === 'create' ? `default ${DEFAULT_API_URL}` : 'unchanged when not given'})`)
     .option('--token <token>', 'sent as "Authorization: Bearer <token>" ("" removes it)')
     .option('--registry <prefix>', 'prefix of built image names, e.g. "myrepo" ("" removes it)');
 
@@ -100,8 +101,8 @@ export function registerContext(program: Command, verbs: Verbs, s: Session): voi
   };
 
   ctx.command('list').alias('ls').description('list contexts; * marks the current one').action(list);
-  withFields(ctx.command('create <name>').description('create a context (then `kiln context use NAME`)')).action(create);
-  withFields(ctx.command('update [name]').description('change a context (default: the current one)')).action(update);
+  withFields(ctx.command('create <name>').description('create a context (then `kiln context use NAME`)'), 'create').action(create);
+  withFields(ctx.command('update [name]').description('change a context (default: the current one)'), 'update').action(update);
   ctx.command('use <name>').description('make a context the current one').action(use);
   ctx.command('show').description('show the current context and the API URL in effect (FN_API_URL wins)').action(show);
   ctx.command('delete <name>').alias('rm').description('delete a context (not the current one)').action(remove);
@@ -110,7 +111,7 @@ export function registerContext(program: Command, verbs: Verbs, s: Session): voi
   // `update context KEY [VALUE]` (the current one) and `delete context`.
   const CTX = ['contexts', 'ctx'];
   verbs.list.command('contexts').aliases(['context', 'ctx']).description('list contexts (as `kiln context list`)').action(list);
-  withFields(verbs.create.command('context <name>').aliases(CTX).description('create a context')).action(create);
+  withFields(verbs.create.command('context <name>').aliases(CTX).description('create a context'), 'create').action(create);
   verbs.use.command('context <name>').aliases(CTX).description('make a context the current one').action(use);
   verbs.inspect.command('context [name]').aliases(CTX).description('a context as JSON (default: the one in effect)').action(inspect);
   verbs.update

@@ -64,9 +64,10 @@ const appOptions = (c: Command): Command =>
     .option('--annotation <KEY=VALUE>', 'annotation (VALUE as JSON when it parses); repeatable', collect)
     .option('--syslog-url <url>', 'where the fns\' output also goes: tcp://, udp:// or tls://HOST[:PORT]');
 
-const fnOptions = (c: Command): Command =>
-  fnNumberOptions(c)
-    .option('--format <format>', 'http-stream (default) or lambda')
+const fnOptions = (c: Command, use: 'create' | 'update'): Command =>
+  fnNumberOptions(c, use)
+    // Only a create has a default: an update leaves the format as it is.
+    .option('--format <format>', use === 'create' ? 'http-stream (default) or lambda' : 'http-stream or lambda (unchanged when not given)')
     .option('-c, --config <KEY=VALUE>', 'configuration (environment) of the fn; repeatable', collect)
     .option('--annotation <KEY=VALUE>', 'annotation (VALUE as JSON when it parses); repeatable', collect);
 
@@ -146,7 +147,7 @@ export function registerCrud(verbs: Verbs, s: Session): void {
     });
 
   // --- fns
-  fnOptions(create.command('fn <app> <name> <image>').aliases(FN).description('create a fn from an image')).action(
+  fnOptions(create.command('fn <app> <name> <image>').aliases(FN).description('create a fn from an image'), 'create').action(
     async (appName: string, name: string, image: string, o: FnOpts) => {
       const client = await s.client();
       const app = await findApp(client, appName);
@@ -167,7 +168,7 @@ export function registerCrud(verbs: Verbs, s: Session): void {
     .action(async (appName: string, fnName: string, prop?: string) =>
       inspect(s, (await findAppFn(await s.client(), appName, fnName)).fn, prop),
     );
-  fnOptions(update.command('fn <app> <fn> [image]').aliases(FN).description('change a fn (config VALUE "" removes the key)'))
+  fnOptions(update.command('fn <app> <fn> [image]').aliases(FN).description('change a fn (config VALUE "" removes the key)'), 'update')
     .option('--image <image>', 'the new image (as fn; or give it as the third argument)')
     .action(async (appName: string, fnName: string, arg: string | undefined, o: FnOpts & { image?: string }) => {
       if (arg && o.image && arg !== o.image) throw new CliError(`two images given: ${arg} and --image ${o.image}`, 'Give one.');

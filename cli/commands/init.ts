@@ -104,6 +104,7 @@ export function registerInit(program: Command, s: Session): void {
       .option('--name <name>', "the function's name (default: the directory's name)")
       .option('-w, --working-dir <dir>', 'where DIR (or ./NAME) is made (default: the current directory)')
       .option('--version <version>', 'the first version (default 0.0.1; deploy bumps it)'),
+    'init',
   )
     .option('-c, --config <KEY=VALUE>', 'configuration (environment) of the fn; repeatable', collect)
     .option('--entrypoint <cmd>', 'the image\'s ENTRYPOINT in func.yaml (default: node func.js)')

@@ -121,3 +121,33 @@ describe('an API URL without a scheme', () => {
     assert.match(refused.stderr, new RegExp(`invalid API URL "${hostPort}": it has no scheme .*\nGive a full URL such as http://${hostPort}\.`));
   });
 });
+
+describe('help shows a default only where it is applied', () => {
+  /** The help text of one option, its wrapped lines joined. */
+  const optionHelp = (help: string, flag: string): string => {
+    const at = help.indexOf(flag);
+    assert.ok(at >= 0, `${flag} in ${help}`);
+    const lines = help.slice(at).split('\n');
+    const rest = lines.slice(1).findIndex((l) => !/^ {20,}\S/.test(l));
+    return lines.slice(0, rest < 0 ? undefined : rest + 1).join(' ').replace(/\s+/g, ' ');
+  };
+  test('update fn and context update imply none; create fn gives the server\'s; init says when it writes them', async () => {
+    const update = (await ok(['update', 'fn', '--help'], work)).stdout;
+    for (const flag of ['--memory', '--timeout <s>', '--idle-timeout', '--format']) {
+      const h = optionHelp(update, flag);
+      assert.doesNotMatch(h, /default/, h);
+      assert.match(h, /unchanged when not given/, h);
+    }
+    const ctx = optionHelp((await ok(['context', 'update', '--help'], work)).stdout, '--api-url');
+    assert.doesNotMatch(ctx, /default/, ctx);
+    const create = (await ok(['create', 'fn', '--help'], work)).stdout;
+    assert.match(optionHelp(create, '--memory'), /default 128/);
+    assert.match(optionHelp(create, '--timeout <s>'), /default 30/);
+    const init = (await ok(['init', '--help'], work)).stdout;
+    for (const flag of ['--memory', '--timeout <s>', '--idle-timeout']) {
+      const h = optionHelp(init, flag);
+      assert.doesNotMatch(h, /default/, h);
+      assert.match(h, /written to func\.yaml only when given/, h);
+    }
+  });
+});
