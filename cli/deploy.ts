@@ -1,6 +1,7 @@
 // `kiln deploy`'s work, as Fn's: bump the version, build the image, then create or update the
 // fn and its triggers from func.yaml. Exported for scripts/up.ts, which deploys its demo with it.
 import type Docker from 'dockerode';
+import { APP_NAME_ERRORS, checkFnName, checkWordName, FN_NAME_ERRORS } from '../api/models/names.js';
 import { checkFnFields, FUNC_YAML_KEYS, funcTriggers, FuncYamlError, type FuncTrigger, type FuncYaml } from '../images/func-yaml.js';
 import { appFileFields, type AppFile } from './appfile.js';
 import { buildImage, imageName, loadFunc, planBuild } from './build.js';
@@ -46,6 +47,17 @@ export interface DeployResult {
   image: string;
   version: string;
   created: boolean;
+}
+
+/**
+ * An app name the server refuses, refused with its message before anything is built or changed
+ * (the server rules only on the create, after the build): with --create-app or without, as such
+ * an app can neither be created nor be there.
+ */
+export function checkAppName(name: string): void {
+  const check = checkWordName(name);
+  if (check === 'ok') return;
+  throw new CliError(`app name "${name}": ${APP_NAME_ERRORS[check]}`, 'An app name is letters, digits, "_" and "-", at most 255 bytes (the server\'s rule). Nothing was built or changed.');
 }
 
 /**
@@ -286,6 +298,9 @@ export interface DeployPlan {
  * is created or the first one deployed.
  */
 export async function planDeploy(dir: string, func: FuncYaml, opts: { noBump?: boolean; registry?: string; create: boolean }): Promise<DeployPlan> {
+  // The server's rule and message for the fn's name (an image name may be longer than a fn's).
+  const name = checkFnName(func.name);
+  if (name !== 'ok') throw new CliError(`bad func.yaml: fn name "${func.name ?? ''}": ${FN_NAME_ERRORS[name]}`, 'Fix "name:" in func.yaml (with none, the directory\'s name is used); nothing was bumped, built or changed.');
   await planBuild(dir, func, { deps: !func.build?.length });
   const triggers = triggersOf(func, dir);
   checkFields(func, dir, opts.create);

@@ -4,7 +4,7 @@ import { syslogUrlProblem } from '../../agent/syslog-url.js';
 import { ApiError, badRequest } from '../errors.js';
 import { APP_SHAPES, DEFAULT_APP_SHAPE, type App } from '../../store/types.js';
 import {
-  annotationsSchema, checkWordName, configSchema, mergeAnnotations, mergeConfig, parseBody,
+  annotationsSchema, APP_NAME_ERRORS, checkWordName, configSchema, mergeAnnotations, mergeConfig, parseBody,
   stampIfChanged, timestampSchema, validateAnnotations, validateNetworkAnnotation, withoutEndpoints,
 } from './common.js';
 
@@ -21,12 +21,8 @@ const appBody = z.object({
 type AppBody = z.infer<typeof appBody>;
 
 function validateApp(app: App, allowedNetworks: readonly string[], syslogSockets: readonly string[]): void {
-  switch (checkWordName(app.name)) {
-    case 'missing': throw badRequest('Missing Name');
-    case 'too-long': throw badRequest('App name must be 255 characters or less');
-    case 'invalid': throw badRequest('Invalid app name');
-    case 'ok': break;
-  }
+  const name = checkWordName(app.name);
+  if (name !== 'ok') throw badRequest(APP_NAME_ERRORS[name]);
   validateAnnotations(app.annotations);
   validateNetworkAnnotation(app.annotations, allowedNetworks);
   if (app.syslog_url !== undefined) {

@@ -10,7 +10,7 @@ import { annotationsProblem, CONFIG_KEY_MESSAGE, configKeyOk, FN_ENDPOINT_ANNOTA
 
 export { FN_ENDPOINT_ANNOTATION, TRIGGER_ENDPOINT_ANNOTATION } from './keys.js';
 
-export { checkFnName, checkWordName, MAX_NAME_BYTES, type NameCheck } from './names.js';
+export { APP_NAME_ERRORS, checkFnName, checkWordName, FN_NAME_ERRORS, MAX_NAME_BYTES, type NameCheck } from './names.js';
 
 // Wire shapes: types only; the rules with Fn's messages live in validate functions.
 /** Config keys by keys.ts's rule (each becomes an environment variable name). */

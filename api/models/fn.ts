@@ -4,7 +4,7 @@ import { badRequest } from '../errors.js';
 import { ImageRefError, parseImage } from '../../drivers/image-name.js';
 import { FN_FORMATS, kilnFnFormat, type Fn, type FnFormat } from '../../store/types.js';
 import {
-  annotationsSchema, checkFnName, configSchema, mergeAnnotations, mergeConfig, parseBody,
+  annotationsSchema, checkFnName, configSchema, FN_NAME_ERRORS, mergeAnnotations, mergeConfig, parseBody,
   stampIfChanged, timestampSchema, validateAnnotations, validateNetworkAnnotation, withoutEndpoints,
 } from './common.js';
 import { FN_LIMITS, fnValueInRange } from './fn-limits.js';
@@ -41,12 +41,8 @@ function imageRefProblem(image: string): string | undefined {
 }
 
 function validateFn(fn: Fn, allowedNetworks: readonly string[]): void {
-  switch (checkFnName(fn.name)) {
-    case 'missing': throw badRequest('Missing Fn name');
-    case 'too-long': throw badRequest('Fn name must be 255 characters or less');
-    case 'invalid': throw badRequest('name must be a valid string');
-    case 'ok': break;
-  }
+  const name = checkFnName(fn.name);
+  if (name !== 'ok') throw badRequest(FN_NAME_ERRORS[name]);
   if (!fn.app_id) throw badRequest('Missing AppID on Fn');
   if (!fn.image) throw badRequest('Missing image on Fn');
   // Fn takes any image and fails each call; one the engine can never use is a 400 here instead.

@@ -19,6 +19,20 @@ function checkName(name: string | undefined, pattern: RegExp): NameCheck {
 export const checkWordName = (name: string | undefined): NameCheck => checkName(name, WORD_NAME);
 export const checkFnName = (name: string | undefined): NameCheck => checkName(name, PATH_SAFE_NAME);
 
+/** The server's 400 message (Fn's words) for an app name that is not ok; the CLI says the same before it builds. */
+export const APP_NAME_ERRORS: Record<Exclude<NameCheck, 'ok'>, string> = {
+  missing: 'Missing Name',
+  'too-long': 'App name must be 255 characters or less',
+  invalid: 'Invalid app name',
+};
+
+/** The server's 400 message (Fn's words) for a fn name that is not ok. */
+export const FN_NAME_ERRORS: Record<Exclude<NameCheck, 'ok'>, string> = {
+  missing: 'Missing Fn name',
+  'too-long': 'Fn name must be 255 characters or less',
+  invalid: 'name must be a valid string',
+};
+
 /** The trigger types Kiln (as Fn) has. */
 export const TRIGGER_TYPES: readonly string[] = ['http'];
 

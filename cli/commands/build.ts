@@ -4,7 +4,7 @@ import { relative, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { readAppFile } from '../appfile.js';
 import { buildImage, imageName, loadFunc, noFuncYaml } from '../build.js';
-import { allDeployName, checkAllTriggers, deployDir, planDeploy, prepareApp, type DeployResult } from '../deploy.js';
+import { allDeployName, checkAllTriggers, checkAppName, deployDir, planDeploy, prepareApp, type DeployResult } from '../deploy.js';
 import type { FuncTrigger } from '../../images/func-yaml.js';
 import { lookupApp } from '../resolve.js';
 import { CliError } from '../errors.js';
@@ -130,6 +130,7 @@ export function registerBuild(program: Command, s: Session): void {
           appFile ? 'Add "name: APP" to it, or deploy with --app APP.' : 'e.g. `kiln deploy --app myapp`, or put an app.yaml with "name: myapp" in the directory you deploy from.',
         );
       }
+      checkAppName(appName);
       if (o.app && appFile?.name && o.app !== appFile.name) {
         s.io.err(`Deploying to app ${o.app}: --app wins over the name in ${appFile.path} (${appFile.name}); its config and annotations apply to ${o.app}\n`);
       }

@@ -96,6 +96,33 @@ describe('deploy: what the server would refuse is refused before the bump and th
     });
   }
 
+  test('an app name the server refuses, with --create-app or without, with its message; a fn name too long too', async () => {
+    const name = `${P}-appname`;
+    const dir = await fnDir('appname', name);
+    const long = 'a'.repeat(256);
+    const cases: Array<[string[], RegExp]> = [
+      [['--app', 'My App', '--create-app'], /^Error: app name "My App": Invalid app name\n.*Nothing was built or changed\./],
+      [['--app', 'My App'], /^Error: app name "My App": Invalid app name\n/],
+      [['--app', long, '--create-app'], new RegExp(`^Error: app name "${long}": App name must be 255 characters or less\\n`)],
+    ];
+    for (const [args, re] of cases) {
+      const r = await fails(['deploy', ...args], dir, re);
+      assert.doesNotMatch(r.stderr, /Building image|Step |Creating app/);
+    }
+    // app.yaml's name is checked the same way.
+    await writeFile(join(dir, 'app.yaml'), 'name: my.app\n');
+    await fails(['deploy', '--create-app'], dir, /^Error: app name "my\.app": Invalid app name\n/);
+    assert.equal(await versionOf(dir), '0.0.1', 'nothing was bumped');
+    assert.equal(await imageExists(`${name}:0.0.2`), false, 'nothing was built');
+    assert.deepEqual((await call<{ items: unknown[] }>(srv.url, 'GET', '/v2/apps')).body.items.filter((a) => /My App|^a{256}$|my\.app/.test((a as { name: string }).name)), []);
+    // A fn name over 255 bytes is an image name the build takes, and the server's 400 after it.
+    const longFn = `${P}-${'x'.repeat(255 - P.length)}`;
+    await writeFile(join(dir, 'func.yaml'), (await readFile(join(dir, 'func.yaml'), 'utf8')).replace(`name: ${name}`, `name: ${longFn}`));
+    const r = await fails(['deploy', '--app', `${P}-longfn`, '--create-app'], dir, new RegExp(`bad func\\.yaml: fn name "${longFn}": Fn name must be 255 characters or less\\n.*nothing was bumped, built or changed`));
+    assert.doesNotMatch(r.stderr, /Building image|Creating app/);
+    assert.equal(await apiApp(`${P}-longfn`), undefined, 'no app was created');
+  });
+
   test('on an existing fn an annotation of "" removes it, as the server takes it', async () => {
     const name = `${P}-ann`;
     const dir = await fnDir('ann', name, 'annotations:\n  team: web\n');
