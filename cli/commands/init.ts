@@ -1,7 +1,7 @@
 // `kiln init --runtime R [--name N] [DIR]`: writes a working function directory.
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { checkFnName, MAX_NAME_BYTES } from '../../api/models/names.js';
 import { IMAGE_NAME, IMAGE_TAG } from '../build.js';
@@ -36,6 +36,43 @@ const NODE_LEGACY_FORMATS = ['default', 'http'];
 /** The node template's code: Fn writes both or neither. */
 const NODE_CODE = ['func.js', 'package.json'];
 
+/**
+ * Refuses a directory init cannot make or write into, before anything is written: the path, or
+ * the nearest part of it that exists, being a file (mkdir's raw EEXIST or ENOTDIR otherwise).
+ */
+function checkTargetDir(dir: string): void {
+  for (let p = dir; ; p = dirname(p)) {
+    let st;
+    try {
+      st = statSync(p, { throwIfNoEntry: false });
+    } catch (err) {
+      // Under a file (ENOTDIR): that file is found further up.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOTDIR') throw err;
+    }
+    if (st === undefined) {
+      if (dirname(p) === p) return;
+      continue;
+    }
+    if (st.isDirectory()) return;
+    const what = p === dir ? `${dir} is a file, not a directory` : `cannot make ${dir}: ${p} is a file, not a directory`;
+    throw new CliError(`kiln init: ${what}`, 'Give a directory (or a path to make one at) as DIR or -w; nothing was written.');
+  }
+}
+
+/**
+ * Refuses a file init would write (or looks for) that is there as something else, such as a
+ * directory named func.yaml, before anything is written. Links are refuseLink's: a link to a
+ * file is kept or refused as the file rules say.
+ */
+function checkTargetFiles(dir: string, rels: readonly string[]): void {
+  for (const rel of rels) {
+    const st = lstatSync(join(dir, rel), { throwIfNoEntry: false });
+    if (st && !st.isFile() && !st.isSymbolicLink()) {
+      throw new CliError(`kiln init: ${join(dir, rel)} is ${st.isDirectory() ? 'a directory' : 'not a regular file'}, where init writes (or looks for) a file`, 'Move it out of the way (or init another directory); nothing was written.');
+    }
+  }
+}
+
 /** Writes the template into `dir`; refuses to overwrite an existing function. */
 export async function initFunction(dir: string, runtime: string, name: string, fields: FuncFields = {}, force = false): Promise<string[]> {
   // func.yaml takes runtime docker (your own Dockerfile), but there is no template to write for it.
@@ -63,6 +100,8 @@ export async function initFunction(dir: string, runtime: string, name: string, f
   if (runtime !== 'node' && (fields.entrypoint !== undefined || fields.cmd !== undefined)) {
     throw new CliError(`--entrypoint and --cmd are for runtime node`, 'A Lambda runtime starts /var/task/bootstrap (the Lambda layer\'s daemon runs it).');
   }
+  checkTargetDir(dir);
+  checkTargetFiles(dir, [...new Set([...FUNC_FILE_NAMES, ...Object.keys(templateFiles(runtime, name, fields))])]);
   if (!force && FUNC_FILE_NAMES.some((f) => existsSync(join(dir, f)))) {
     throw new CliError(`${dir} already has a func.yaml`, 'Pick an empty directory, edit that function, or overwrite it with --force (as fn init).');
   }

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -149,5 +149,33 @@ describe('help shows a default only where it is applied', () => {
       assert.doesNotMatch(h, /default/, h);
       assert.match(h, /written to func\.yaml only when given/, h);
     }
+  });
+});
+
+describe('init where it cannot write', () => {
+  test('a directory where a file goes, DIR a file, or a file on the way: a clear error, exit 1, nothing written', async () => {
+    const root = join(work, `${P}-nowrite`);
+    await mkdir(join(root, 'yamldir', 'func.yaml'), { recursive: true });
+    await mkdir(join(root, 'pkgdir', 'package.json'), { recursive: true });
+    await writeFile(join(root, 'afile'), 'x');
+    const cases: Array<[string[], RegExp]> = [
+      [['yamldir'], /^Error: kiln init: \S+\/yamldir\/func\.yaml is a directory, where init writes \(or looks for\) a file\n/],
+      [['--force', 'yamldir'], /^Error: kiln init: \S+\/yamldir\/func\.yaml is a directory/],
+      [['pkgdir'], /^Error: kiln init: \S+\/pkgdir\/package\.json is a directory/],
+      [['--name', 'x', 'afile'], /^Error: kiln init: \S+\/afile is a file, not a directory\n/],
+      [['--name', 'x', 'afile/sub'], /^Error: kiln init: cannot make \S+\/afile\/sub: \S+\/afile is a file, not a directory\n/],
+      [['-w', 'afile', 'x'], /^Error: kiln init: cannot make \S+\/afile\/x: \S+\/afile is a file, not a directory\n/],
+    ];
+    for (const [args, re] of cases) {
+      const r = await kiln(['init', '--runtime', 'node', ...args], root);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, re);
+      assert.match(r.stderr, /nothing was written\.\n$/);
+      assert.doesNotMatch(r.stderr, /EEXIST|ENOTDIR|EISDIR/);
+    }
+    assert.deepEqual((await readdir(root)).sort(), ['afile', 'pkgdir', 'yamldir']);
+    assert.deepEqual(await readdir(join(root, 'yamldir')), ['func.yaml']);
+    assert.deepEqual(await readdir(join(root, 'pkgdir')), ['package.json'], 'no func.yaml or func.js written beside it');
+    assert.equal(await readFile(join(root, 'afile'), 'utf8'), 'x');
   });
 });
