@@ -139,7 +139,8 @@ export function registerInit(program: Command, s: Session): void {
       .command('init [dir]')
       .alias('in')
       .description('create a function: func.yaml and code for a runtime, in DIR (or ./NAME, or here)')
-      .requiredOption('--runtime <runtime>', `one of ${RUNTIMES.join(', ')}`)
+      // Checked in the action: with --init-image, commander's "required option" would hide the real answer.
+      .option('--runtime <runtime>', `one of ${RUNTIMES.join(', ')} (required)`)
       .option('--name <name>', "the function's name (default: the directory's name)")
       .option('-w, --working-dir <dir>', 'where DIR (or ./NAME) is made (default: the current directory)')
       .option('--version <version>', 'the first version (default 0.0.1; deploy bumps it)'),
@@ -156,12 +157,14 @@ export function registerInit(program: Command, s: Session): void {
       if (o.initImage !== undefined) {
         throw new CliError('--init-image is not supported by Kiln', `Use --runtime (${RUNTIMES.join(', ')}); for your own image, runtime: docker with a Dockerfile.`);
       }
+      // Unlike fn init, no guessing from the files: a runtime is required.
+      if (o.runtime === undefined) throw new CliError('kiln init needs --runtime', `Give one of: ${RUNTIMES.join(', ')} (e.g. kiln init --runtime node hello).`);
       if (o.format !== undefined) {
         const own = o.runtime === 'node' ? 'http-stream' : 'lambda';
         // fn init's help lists `default` and `http`: for node they are Fn's legacy names of
         // what runs as http-stream (as func.yaml's format takes them), so written as that.
         const names = o.runtime === 'node' ? [own, ...NODE_LEGACY_FORMATS] : [own];
-        if (isRuntime(o.runtime!) && !names.includes(o.format)) {
+        if (isRuntime(o.runtime) && !names.includes(o.format)) {
           throw new CliError(`--format ${o.format} is not one Kiln has for runtime ${o.runtime}`, `Runtime ${o.runtime} is ${own} (the default${o.runtime === 'node' ? `; fn's ${NODE_LEGACY_FORMATS.join(' and ')} are taken as it` : ''}); leave --format out.`);
         }
         if (o.format !== own) s.io.err(`Format ${o.format} written as ${own} (Kiln runs Fn's ${o.format} format as ${own})\n`);
@@ -173,7 +176,7 @@ export function registerInit(program: Command, s: Session): void {
       const given = o.name ?? basename(dir);
       const name = given.toLowerCase();
       if (name !== given) s.io.err(`Function name "${given}" lower-cased to "${name}" (as fn init: function and image names are lower case)\n`);
-      const files = await initFunction(dir, o.runtime!, name, initFields(o), o.force === true);
+      const files = await initFunction(dir, o.runtime, name, initFields(o), o.force === true);
       if (o.runtime === 'node' && !files.includes('func.js')) {
         s.io.err(`Kept the directory's own ${NODE_CODE.filter((f) => existsSync(join(dir, f))).join(' and ')}: the template's func.js and package.json are not written (as fn init); func.yaml's entrypoint runs func.js, and its package.json must list what it requires (@fnproject/fdk)\n`);
       }

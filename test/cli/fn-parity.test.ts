@@ -179,3 +179,19 @@ describe('init where it cannot write', () => {
     assert.equal(await readFile(join(root, 'afile'), 'utf8'), 'x');
   });
 });
+
+describe('init --init-image', () => {
+  test('is refused in words, with --runtime or without (commander said its required option was missing)', async () => {
+    const root = join(work, `${P}-initimage`);
+    await mkdir(root);
+    for (const args of [['--init-image', 'some/image'], ['--runtime', 'node', '--init-image', 'some/image', 'x']]) {
+      const r = await kiln(['init', ...args], root);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /^Error: --init-image is not supported by Kiln\nUse --runtime \(node, lambda-node, lambda-shell\)/);
+    }
+    const none = await kiln(['init'], root);
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /^Error: kiln init needs --runtime\nGive one of: node, lambda-node, lambda-shell/);
+    assert.deepEqual(await readdir(root), [], 'nothing written');
+  });
+});
