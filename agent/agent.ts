@@ -388,7 +388,7 @@ export class Agent {
     }
     const memory = spec.fn.memory * MiB;
     if (!this.resources.fitsAtAll(memory, 0)) {
-      refuse(new AgentError('too-big-for-host', `fn memory ${spec.fn.memory} MB is more than this server can give (${Math.floor(this.resources.total.memoryBytes / MiB)} MB)`));
+      refuse(new AgentError('too-big-for-host', `Requested CPU/Memory cannot be allocated: fn memory ${spec.fn.memory} MB is more than this server can give (${Math.floor(this.resources.total.memoryBytes / MiB)} MB)`));
     }
 
     const network = askedNetwork(spec.app, spec.fn);
