@@ -42,8 +42,19 @@ const FN_ID = /^[0-9A-Z]{26}$/;
 /** The only version Kiln has: its fns have no published versions or aliases. */
 export const LATEST = '$LATEST';
 
-/** What an answer carries whatever it is: the request id, which is the call id. */
-export const idHeaders = (callId: string): Record<string, string> => ({ 'X-Amzn-RequestId': callId, 'Fn-Call-Id': callId });
+/** What every answer carries, as the service's: its request id. */
+const requestIdHeader = (id: string): Record<string, string> => ({ 'X-Amzn-RequestId': id });
+
+/** An answer about a call: its request id, which is the call's id (Fn-Call-Id, to look it up). */
+export const idHeaders = (callId: string): Record<string, string> => ({ ...requestIdHeader(callId), 'Fn-Call-Id': callId });
+
+/** What serving a request found out, for the error answer should it fail. */
+interface Found {
+  requestId: string;
+  timeoutSec?: number;
+  /** A call was made (and is recorded): an error answer names it. */
+  called?: boolean;
+}
 
 /**
  * Returns a handler that serves `api`'s path with `run` (for the invocation types in `types`,
@@ -76,7 +87,7 @@ export function lambdaDoor(
   };
 
   const serve = async (
-    req: IncomingMessage, res: ServerResponse, url: string, name: string, found: { timeoutSec?: number; requestId: string }, trail: InvokeTrail | undefined,
+    req: IncomingMessage, res: ServerResponse, url: string, name: string, found: Found, trail: InvokeTrail | undefined,
   ) => {
     const options = invokeOptions(req.headers, types);
     const ref = parseFunctionName(name, qualifierParam(url));
@@ -102,10 +113,12 @@ export function lambdaDoor(
       }
     }
     if (options.invocationType === 'DryRun') {
-      res.writeHead(204, idHeaders(callId));
+      // Nothing runs and nothing is recorded: no call to name.
+      res.writeHead(204, requestIdHeader(callId));
       res.end();
       return;
     }
+    found.called = true;
     await run({ req, res, callId, options, target, body });
   };
 
@@ -121,7 +134,7 @@ export function lambdaDoor(
       sendLambdaError(res, wrong, log, { requestId: newId(), headers: { Allow: 'POST' } });
       return true;
     }
-    const found: { timeoutSec?: number; requestId: string } = { requestId: newId() };
+    const found: Found = { requestId: newId() };
     if (trail) trail.callId = found.requestId;
     let name: string;
     try {
@@ -130,7 +143,7 @@ export function lambdaDoor(
       name = encoded; // malformed percent-encoding: not a FunctionName, and parseFunctionName says so
     }
     serve(req, res, url, name, found, trail).catch((err: unknown) =>
-      sendLambdaError(res, err, log, { requestId: found.requestId, headers: idHeaders(found.requestId), ...(found.timeoutSec !== undefined && { timeoutSec: found.timeoutSec }), context: { method: req.method, url } }));
+      sendLambdaError(res, err, log, { requestId: found.requestId, headers: (found.called ? idHeaders : requestIdHeader)(found.requestId), ...(found.timeoutSec !== undefined && { timeoutSec: found.timeoutSec }), context: { method: req.method, url } }));
     return true;
   };
 }

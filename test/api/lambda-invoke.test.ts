@@ -201,6 +201,21 @@ describe('the Lambda Invoke API through @aws-sdk/client-lambda', () => {
     assert.equal(arn.message, 'Function not found: arn:aws:lambda:eu-west-1:111122223333:function:gone');
   });
 
+  test('an answer that is about no call carries its request id but no Fn-Call-Id: an unknown fn, a body that is not JSON, a DryRun', async () => {
+    const at = (name: string) => `${s.srv.url}/2015-03-31/functions/${name}/invocations`;
+    const answers = [
+      [await fetch(at('no-such-fn'), { method: 'POST', body: '{}' }), 404],
+      [await fetch(at(lambdaFn.name), { method: 'POST', body: '{not json' }), 400],
+      [await fetch(at(lambdaFn.name), { method: 'POST', body: '{}', headers: { 'X-Amz-Invocation-Type': 'DryRun' } }), 204],
+    ] as const;
+    for (const [r, status] of answers) {
+      await r.arrayBuffer();
+      assert.equal(r.status, status);
+      assert.match(r.headers.get('x-amzn-requestid') ?? '', /^[0-9A-Z]{26}$/);
+      assert.equal(r.headers.get('fn-call-id'), null, `${status}: there is no call to look up`);
+    }
+  });
+
   test('a version or alias other than $LATEST is ResourceNotFoundException', async () => {
     for (const input of [{ FunctionName: lambdaFn.name, Qualifier: 'prod' }, { FunctionName: `${lambdaFn.name}:7` }]) {
       const e = await sdkError(invoke(input));
