@@ -20,6 +20,8 @@ export interface KilnContext {
 export interface ResolvedApi {
   url: string;
   token?: string;
+  /** Where the token came from (FN_TOKEN, or a context), for messages. */
+  tokenSource?: string;
   registry?: string;
   /** Where the URL came from, for messages. */
   source: string;
@@ -161,7 +163,10 @@ export class ContextStore {
       ? { url: canonicalApiUrl(env.FN_API_URL), source: 'FN_API_URL' }
       : { url: canonicalApiUrl(ctx['api-url']), source: `context "${name}"` };
     const token = env.FN_TOKEN || ctx.token;
-    if (token) out.token = token;
+    if (token) {
+      out.token = token;
+      out.tokenSource = env.FN_TOKEN ? 'FN_TOKEN' : `context "${name}"`;
+    }
     const registry = env.FN_REGISTRY || ctx.registry;
     if (registry) out.registry = registry;
     return out;

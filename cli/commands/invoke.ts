@@ -114,9 +114,10 @@ async function invokeByName(s: Session, target: Target, o: InvokeOpts): Promise<
   const f = callFailure(r.headers, r.body.toString('utf8'));
   // The endpoint's server wants a token the context has but did not send it (another origin).
   if (r.status === 401 && tokenWithheld) {
+    const from = await s.api();
     throw new CliError(
       `${label} failed (HTTP 401): ${failureLine(f)}`,
-      `The context's token was withheld: the endpoint's origin (${client.url}) differs from the context's API URL (${api.url}), and the token goes only there. Call the fn through that API (\`kiln invoke APP FN\`), or use a context whose API URL is ${client.url}.`,
+      `The token (${from.tokenSource ?? 'the context\'s'}) was withheld: the endpoint's origin (${client.url}) differs from the API URL (${from.url}, from ${from.source}), and the token goes only there. Call the fn through that API (\`kiln invoke APP FN\`), or use an API URL of ${client.url}.`,
     );
   }
   // With --endpoint there are no names to give: no `kiln calls` hint, the logs' with placeholders.

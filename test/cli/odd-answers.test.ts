@@ -82,7 +82,7 @@ describe('invoke --endpoint on another origin than the API URL', () => {
     const r = await kiln(['invoke', '--endpoint', `${url}/invoke/01ABC`], { FN_API_URL: api, FN_TOKEN: 'secret' });
     assert.equal(r.code, 1, r.stderr);
     assert.deepEqual(auths, [undefined], 'the token is not sent to another origin');
-    assert.match(r.stderr, new RegExp(`^Error: function at ${url}/invoke/01ABC failed \\(HTTP 401\\): Invalid Authentication\\nThe context's token was withheld: the endpoint's origin \\(${url}\\) differs from the context's API URL \\(${api}\\)`));
+    assert.match(r.stderr, new RegExp(`^Error: function at ${url}/invoke/01ABC failed \\(HTTP 401\\): Invalid Authentication\\nThe token \\(FN_TOKEN\\) was withheld: the endpoint's origin \\(${url}\\) differs from the API URL \\(${api}, from FN_API_URL\\)`));
     assert.doesNotMatch(r.stderr, /kiln calls/);
   });
 
