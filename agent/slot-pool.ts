@@ -61,6 +61,11 @@ export class SlotPool {
   /** Recent call and container-start lengths, exponentially weighted averages (ms). */
   private callMs: number | undefined;
   private startMs = DEFAULT_START_MS;
+  /**
+   * When calls began to wait here without a break (reset by each start): valid while any wait.
+   * A queue that has not emptied for a start's time is steady load, not a burst.
+   */
+  private queuedSince = 0;
   /** Every live container of this pool, busy or not. */
   readonly members = new Set<HotContainer>();
   /** Containers that run what the pool's image name was: none of them takes another call. */
@@ -174,6 +179,7 @@ export class SlotPool {
       };
       if (signal.aborted) return onAbort();
       signal.addEventListener('abort', onAbort, { once: true });
+      if (this.waiters.length === 0) this.queuedSince = performance.now();
       this.waiters.push(waiter);
       this.maybeLaunch();
     });
@@ -262,6 +268,10 @@ export class SlotPool {
     const serving = this.busy + this.starting;
     const expectedWaitMs = Math.ceil(this.waiters.length / serving) * this.callMs;
     if (expectedWaitMs > this.patienceMs) return true;
+    // Steady load: calls have queued without a break for as long as a start takes, and each
+    // still expects a wait past the stall floor (100 ms calls, 8 callers and 3 containers: every
+    // call waited ~170 ms for good). Quick calls' waits stay under it: they go on queueing.
+    if (expectedWaitMs >= STALL_FLOOR_MS && performance.now() - this.queuedSince >= this.startMs) return true;
     const first = this.unserved;
     return first !== undefined && performance.now() - first.since >= this.stallMs;
   }
@@ -283,6 +293,8 @@ export class SlotPool {
   private launchWhileWorth(): void {
     while (this.waiters.length > this.starting && this.worthLaunching()) {
       const began = performance.now();
+      // The next start for steady load waits for the queue to outlast this one's start too.
+      this.queuedSince = began;
       const launch = this.launches++;
       this.startingLaunches.push(launch);
       const settled = () => this.startingLaunches.splice(this.startingLaunches.indexOf(launch), 1);

@@ -207,6 +207,35 @@ test('with calls of 100 ms the stall bound is two patiences (400 ms), not the 50
   assert.equal(nameOf(await w), 'b');
 });
 
+test('steady load: a queue of 100 ms calls that has not emptied for a start\'s time gets a start, before any call stalls', { timeout: 10_000 }, async () => {
+  const h = harness();
+  // A first start of 1 s: startMs = 0.8 × 250 + 0.2 × ~1000 ≈ 400 ms, so the stall bound is
+  // max(50, 2 × min(2 × 100, 400)) = 400 ms from a waiter's arrival, and the steady rule's 400 ms
+  // run from the queue's first waiter.
+  const first = h.pool.acquire(never);
+  await tick();
+  await sleep(1000);
+  h.launches[0]!.resolve(fake('a'));
+  h.pool.release(await first, true, 100);
+  const a = await h.pool.acquire(never);
+  const t0 = performance.now();
+  const w1 = h.pool.acquire(never);
+  await sleep(100);
+  const w2 = h.pool.acquire(never);
+  await sleep(50);
+  // a serves w1; w2 still waits: the queue has not emptied since w1 came.
+  h.pool.release(a, true, 100);
+  assert.equal(nameOf(await w1), 'a');
+  await sleep(Math.max(0, t0 + 450 - performance.now()));
+  const w3Arrival = performance.now();
+  void h.pool.acquire(never);
+  await tick();
+  const sinceW2 = w3Arrival - t0 - 100;
+  assert.equal(h.launches.length, 2, `a start once the queue outlasted a start (${(w3Arrival - t0).toFixed(0)} ms), though no call has waited the stall bound (w2 ${sinceW2.toFixed(0)} ms)`);
+  h.launches[1]!.resolve(fake('b'));
+  assert.equal(nameOf(await w2), 'b');
+});
+
 test('a start that found no capacity in time fails no waiting call: another start serves it', async () => {
   const h = harness();
   const w = h.pool.acquire(never);
