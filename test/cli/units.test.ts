@@ -290,10 +290,11 @@ describe('contexts', () => {
     await assert.rejects(store.save({ name: 'prod', 'api-url': 'http://x' }, { create: true }), /already exists/);
     await assert.rejects(store.use('nope'), /context "nope" not found/);
     await store.use('prod');
-    assert.deepEqual(await store.resolve({}), { url: 'https://kiln.example:9000', token: 't0k', source: 'context "prod"' });
+    assert.deepEqual(await store.resolve({}), { url: 'https://kiln.example:9000', token: 't0k', tokenSource: 'context "prod"', source: 'context "prod"' });
     assert.deepEqual(await store.resolve({ FN_API_URL: 'http://127.0.0.1:1234/', FN_TOKEN: 'env' }), {
       url: 'http://127.0.0.1:1234',
       token: 'env',
+      tokenSource: 'FN_TOKEN',
       source: 'FN_API_URL',
     });
     await assert.rejects(store.resolve({ FN_API_URL: 'not a url' }), /invalid API URL/);
