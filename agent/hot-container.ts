@@ -112,6 +112,16 @@ const HEAD_CHARS = 300;
 const TAIL_CHARS = 600;
 const startOutput = (text: string): string => headAndTail(text.trim(), HEAD_CHARS, TAIL_CHARS, ' … ');
 
+/**
+ * A start that failed, with what the container printed: the API's caller (`kiln invoke` says why
+ * at once) reads `words`, `detail` and the output's first and last lines; a trigger's caller,
+ * who may be anyone, `words` alone; the call's log, the whole output.
+ */
+function startFailed(kind: 'start-timeout' | 'init-failed', words: string, detail: string | undefined, output: string): AgentError {
+  const out = startOutput(output);
+  return new AgentError(kind, `${words}${detail ? ` (${detail})` : ''}${out ? `: ${out}` : ''}`, { output, publicMessage: words });
+}
+
 export class HotContainer {
   state: 'starting' | 'busy' | 'idle' | 'frozen' | 'closed' = 'starting';
   lastUsed = Date.now();
@@ -258,27 +268,18 @@ export class HotContainer {
       });
       if (outcome === 'timeout') {
         // Fn's words, then ours: what it printed is most often why (an image without an FDK, which
-        // never listens on FN_LISTENER's socket). As for a failed start, not to a trigger's caller.
-        // A Lambda container's socket is Kiln's daemon's, whatever the image: no FDK to blame.
-        const output = initLog.withEnd();
-        const out = startOutput(output);
+        // never listens on FN_LISTENER's socket). A Lambda container's socket is Kiln's daemon's,
+        // whatever the image: no FDK to blame.
         const words = spec.lambda
           ? 'Container initialization timed out'
           : 'Container initialization timed out, please ensure you are using the latest fdk and check the logs';
         const whose = spec.lambda ? "Kiln's Lambda daemon opened no socket" : 'no socket at FN_LISTENER';
-        throw new AgentError('start-timeout', `${words} (${whose} within ${deps.startTimeoutMs} ms)${out ? `: ${out}` : ''}`, {
-          output, publicMessage: words,
-        });
+        throw startFailed('start-timeout', words, `${whose} within ${deps.startTimeoutMs} ms`, initLog.withEnd());
       }
       if (outcome === 'aborted') throw new AgentError('cancelled', 'cancelled while the container was starting');
       if (!('socketPath' in outcome)) {
         const why = outcome.oomKilled ? 'ran out of memory' : `exited with code ${outcome.exitCode ?? '?'}`;
-        const output = initLog.withEnd();
-        const out = startOutput(output);
-        // Its output goes to an API caller (`kiln invoke` says why at once), not to a trigger's.
-        throw new AgentError('init-failed', `Container failed to initialize: ${why}${out ? `: ${out}` : ''}`, {
-          output, publicMessage: `Container failed to initialize: ${why}`,
-        });
+        throw startFailed('init-failed', `Container failed to initialize: ${why}`, undefined, initLog.withEnd());
       }
       target = new HotContainer(spec, deps, cookie, dir, logs, outcome.socketPath, exited);
       target.state = 'busy';

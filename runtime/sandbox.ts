@@ -901,18 +901,18 @@ export class Sandbox {
    * hold a freeze but not the next invoke.
    */
   free(): Promise<void> {
+    // The boot init is not on the chain: wait for it too (it never rejects).
     return Promise.all([this.chain, this.initPromise]).then(() => undefined);
   }
 
   /** Resolves once no invocation is running and every party is parked (the container may be frozen). */
   idle(): Promise<void> {
-    // The boot init is not on the chain: wait for it too (it never rejects). Then the runtime's
-    // backlog is read before the agent freezes the container: frozen, it would reach the log only
+    // Free, then the runtime's backlog is read before the agent freezes the container: frozen, it would reach the log only
     // when the next call thaws it, or die with the runtime at retirement. Not the extensions'
     // output: one that prints all the time must not hold the freeze.
     // Nor a Telemetry delivery in flight: frozen under it, its bound ran on while the subscriber
     // could not answer, and the batch it had taken was sent again (bounded by the delivery's own).
-    return Promise.all([this.chain, this.initPromise])
+    return this.free()
       .then(() => this.runtimeOutputRead(Date.now() + IDLE_SETTLE_MS))
       .then(() => this.deps.telemetry.deliveriesSettled(Date.now() + DELIVERY_MS));
   }
