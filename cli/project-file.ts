@@ -27,7 +27,7 @@ export async function refuseLink(path: string): Promise<void> {
  * there meanwhile. `mode`, when given, is set after the umask had its say (bootstrap keeps its
  * exec bit); otherwise a new file is 0644 less the umask and an existing one keeps its mode.
  */
-export async function writeProjectFile(path: string, content: string, mode?: number): Promise<void> {
+export async function writeProjectFile(path: string, content: string | Uint8Array, mode?: number): Promise<void> {
   await refuseLink(path);
   const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_TRUNC } = constants;
   let handle: FileHandle;

@@ -56,11 +56,16 @@ export function funcYamlText(runtime: Runtime, name: string, fields: FuncFields 
     ...(fields.timeout !== undefined && { timeout: fields.timeout }),
     ...(fields.idle_timeout !== undefined && { idle_timeout: fields.idle_timeout }),
     ...(fields.config !== undefined && { config: fields.config }),
-    triggers: fields.triggerType !== undefined
-      ? [{ name: `${triggerNameFor(name)}-trigger`, type: fields.triggerType, source: `/${name}-trigger` }]
-      : [{ name: triggerNameFor(name), type: 'http', source: `/${name}` }],
+    triggers: triggersFor(name, fields.triggerType),
   };
   return stringify(doc);
+}
+
+/** func.yaml's triggers for a new fn: with fn init's --trigger TYPE as fn names it, else Kiln's default. */
+export function triggersFor(name: string, triggerType?: string): Array<{ name: string; type: string; source: string }> {
+  return triggerType !== undefined
+    ? [{ name: `${triggerNameFor(name)}-trigger`, type: triggerType, source: `/${name}-trigger` }]
+    : [{ name: triggerNameFor(name), type: 'http', source: `/${name}` }];
 }
 
 export function templateFiles(runtime: Runtime, name: string, fields: FuncFields = {}): TemplateFiles {

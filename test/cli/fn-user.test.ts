@@ -231,7 +231,7 @@ describe("flags fn users' scripts pass", () => {
     await ok(['init', '--runtime', 'node', '--name', `${NAME}-trig`, '--trigger', 'HTTP']);
     assert.match(await readFile(join(work, `${NAME}-trig`, 'func.yaml'), 'utf8'), new RegExp(`- name: ${NAME}-trig-trigger\n\\s+type: http\n`));
     await fails(['init', '--runtime', 'node', '--name', `${NAME}5`, '--trigger', 'CRON'], work, /unknown trigger type "cron"/);
-    await fails(['init', '--runtime', 'node', '--init-image', 'fnproject/node:init', '--name', `${NAME}3`], work, /--init-image is not supported by Kiln\nUse --runtime/);
+    await fails(['init', '--runtime', 'node', '--init-image', 'fnproject/node:init', '--name', `${NAME}3`], work, /You can't supply --runtime with --init-image/);
 
     await ok(['context', 'create', 'mine', '--api-url', srv.url]);
     await ok(['context', 'use', 'mine']);

@@ -13,6 +13,7 @@ import { configDir, ContextStore, DEFAULT_API_URL } from '../../cli/context.js';
 import type { KilnClient } from '../../cli/client.js';
 import { CliError } from '../../cli/errors.js';
 import { invokeTrigger } from '../../cli/invoke.js';
+import { funcYamlFromInit, initEntryPath, initYamlFields, readInitTar } from '../../cli/init-image.js';
 import { bumpVersion, functionDirs, writeVersion } from '../../cli/funcfile.js';
 import { table } from '../../cli/output.js';
 import { checkFnFields, funcTriggers, parseFuncYaml } from '../../images/func-yaml.js';
@@ -336,4 +337,52 @@ describe('invoke --trigger: the path sent for a source', () => {
     ['/hello?a=b#c', '/t/app/hello?a=b%23c'],
   ];
   for (const [source, path] of cases) test(`${source} → ${path}`, async () => assert.equal(await sent(source), path));
+});
+
+describe('init images: paths, func.init.yaml, the merge', () => {
+  test('an entry lands inside the directory or is refused', () => {
+    const cases: Array<[string, string | null]> = [
+      ['func.init.yaml', 'func.init.yaml'], ['./func.js', 'func.js'], ['./src/', 'src'], ['src//a/./b', 'src/a/b'],
+      ['.', ''], ['./', ''], ['a/../b', 'b'], ['a/..', ''],
+      ['/etc/passwd', null], ['../x', null], ['./../x', null], ['a/../../x', null], ['..', null],
+    ];
+    for (const [name, want] of cases) assert.equal(initEntryPath(name), want, name);
+  });
+
+  test("func.init.yaml: fn's fields taken as written, anything else refused in fn's words", () => {
+    assert.deepEqual(initYamlFields('runtime: go\nbuild_image: b\nname: x\nmemory: 9\nbuild: [make]\ncmd: null\n', 'img'), { runtime: 'go', build_image: 'b', build: ['make'] });
+    for (const [text, why] of [[undefined, 'no func.init.yaml in its tar'], ['- a\n', 'not a map of fields'], ['a: [\n', '']] as const) {
+      assert.throws(() => initYamlFields(text, 'img'), (err: CliError) => err.message.startsWith(`init-image did not produce a valid func.init.yaml (img: ${why}`));
+    }
+  });
+
+  test("the merge: the image's fields, init's flags over entrypoint, cmd and format, init's own name, version, limits and trigger", () => {
+    const fromImage = { runtime: 'docker', entrypoint: 'a', cmd: 'b', format: 'http-stream', expects: { config: [] } };
+    assert.equal(funcYamlFromInit('f', fromImage), 'schema_version: 20180708\nname: f\nversion: 0.0.1\nruntime: docker\nentrypoint: a\ncmd: b\nformat: http-stream\nexpects:\n  config: []\ntriggers:\n  - name: f\n    type: http\n    source: /f\n');
+    const over = funcYamlFromInit('my.f', fromImage, { cmd: 'c', format: 'lambda', version: '2.0.0', memory: 64, config: { K: 'v' }, triggerType: 'http' });
+    assert.match(over, /^version: 2\.0\.0\nruntime: docker\nentrypoint: a\ncmd: c\nformat: lambda\n/m);
+    assert.match(over, /^memory: 64\nconfig:\n {2}K: v\ntriggers:\n {2}- name: my-f-trigger\n {4}type: http\n {4}source: \/my\.f-trigger\n$/m);
+  });
+
+  test('a tar is read into memory, links skipped; one climbing out is refused', async () => {
+    const { default: tar } = await import('tar-stream');
+    const { Readable } = await import('node:stream');
+    const pack = async (entries: Array<{ name: string; type?: 'file' | 'directory' | 'symlink'; body?: string; linkname?: string; mode?: number }>): Promise<Buffer> => {
+      const p = tar.pack();
+      for (const e of entries) p.entry({ name: e.name, type: e.type ?? 'file', ...(e.linkname && { linkname: e.linkname }), ...(e.mode !== undefined && { mode: e.mode }) }, e.body ?? '');
+      p.finalize();
+      const chunks: Buffer[] = [];
+      for await (const c of p) chunks.push(c as Buffer);
+      return Buffer.concat(chunks);
+    };
+    const got = await readInitTar(Readable.from([await pack([
+      { name: './', type: 'directory' }, { name: './src/', type: 'directory' }, { name: './src/a.txt', body: 'A', mode: 0o600 },
+      { name: './run', body: '#!/bin/sh', mode: 0o755 }, { name: './ln', type: 'symlink', linkname: '/etc' },
+    ])]), 'img');
+    assert.deepEqual(got.dirs, ['src']);
+    assert.deepEqual([...got.files].map(([k, f]) => [k, f.content.toString(), f.mode]), [['src/a.txt', 'A', 0o600], ['run', '#!/bin/sh', 0o755]]);
+    assert.deepEqual(got.skipped, ['ln (symlink)']);
+    await assert.rejects(readInitTar(Readable.from([await pack([{ name: 'ok' }, { name: '../../.bashrc', body: 'x' }])]), 'img'), /wrote "\.\.\/\.\.\/\.bashrc", outside the function's directory/);
+    await assert.rejects(readInitTar(Readable.from([Buffer.alloc(1024, 'x')]), 'img'), /^CliError: Error un-tarring the output of the init-image img: /);
+  });
 });

@@ -30,7 +30,8 @@ const RECIPE = '1';
 
 export const lambdaFixtureDir = (name: LambdaFixture): string => join(projectRoot(), 'test', 'fixtures', 'lambda', name);
 
-async function packTree(pack: tar.Pack, root: string, dockerfile: string, extra: { dir: string; prefix: string }[] = []): Promise<void> {
+/** A build context: `dockerfile`, the tree under `root` as rootfs/, and each extra file or tree under its prefix. */
+export async function packTree(pack: tar.Pack, root: string, dockerfile: string, extra: { dir: string; prefix: string }[] = []): Promise<void> {
   const entry = (h: Partial<tar.Header> & { name: string }, data?: Buffer) =>
     new Promise<void>((resolve, reject) => {
       const cb = (err?: Error | null) => (err ? reject(err) : resolve());
