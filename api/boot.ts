@@ -36,6 +36,7 @@ import type { TrustFn } from './trust-proxy.js';
 import { Agent, removeOrphanSocketDirs, sweepNode } from '../agent/agent.js';
 import { cpusAllowed } from '../agent/cpu-placement.js';
 import { prepareSocketBase } from '../agent/iofs-base.js';
+import { lockNodeId } from '../agent/node-lock.js';
 import { hostCapacity } from '../agent/resources.js';
 import Docker from 'dockerode';
 import { DockerDriver } from '../drivers/docker/driver.js';
@@ -108,6 +109,8 @@ export async function start(config: Config): Promise<Running> {
     mayClose: !config.agent.iofsPathGiven,
     ...(config.agent.iofsTmpfs !== undefined && { tmpfs: config.agent.iofsTmpfs }),
   });
+  // Another port is no obstacle to a second server with this node id: its sweep would be.
+  const releaseNodeId = await lockNodeId(config.agent.iofsPath, config.agent.nodeId, config.port);
   const knex = await openKnex(config.dbUrl, { timeoutMs: config.dbTimeoutMs, log }).catch((err: unknown) => {
     throw new DatabaseOpenError(config.dbUrl, err);
   });
@@ -336,6 +339,8 @@ export async function start(config: Config): Promise<Running> {
     await retention.stop();
     step();
     await store.close();
+    // Its containers are gone: the node id is free for the next server.
+    await releaseNodeId();
     step();
     log.info('stopped');
   };

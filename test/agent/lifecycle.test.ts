@@ -153,6 +153,9 @@ describe('capacity: a start stands for a waiting call', () => {
   });
 });
 
+/** The socket directories in a socket base: not the node id's lock file (agent/node-lock.ts). */
+const socketDirs = (base: string): string[] => readdirSync(base).filter((name) => !/^node-[0-9a-f]{16}\.pid$/.test(name));
+
 test('containers left by a killed server are removed when it starts again', async () => {
   const docker = dockerClient();
   const tester = await fixtureImage('tester');
@@ -167,15 +170,15 @@ test('containers left by a killed server are removed when it starts again', asyn
     assert.equal((await call(srv.url, 'POST', `/invoke/${fn.id}`, '{}')).status, 200);
     await srv.stop('SIGKILL');
     assert.equal((await nodeContainers(docker, env.KILN_NODE_ID)).length, 1, 'the kill left its container');
-    assert.equal(readdirSync(iofs).length, 1, 'and its socket directory');
+    assert.equal(socketDirs(iofs).length, 1, 'and its socket directory');
 
     srv = await spawnServer(env);
     assert.equal((await nodeContainers(docker, env.KILN_NODE_ID)).length, 0, 'removed at start-up');
-    assert.deepEqual(readdirSync(iofs), [], 'with its socket directory');
+    assert.deepEqual(socketDirs(iofs), [], 'with its socket directory');
     assert.equal((await call(srv.url, 'POST', `/invoke/${fn.id}`, '{}')).status, 200, 'and calls work');
     assert.equal(await srv.stop('SIGTERM'), 0);
     assert.equal((await nodeContainers(docker, env.KILN_NODE_ID)).length, 0, 'a graceful stop removes its containers');
-    assert.deepEqual(readdirSync(iofs), [], 'and their socket directories');
+    assert.deepEqual(readdirSync(iofs), [], 'and their socket directories, and its node id lock');
   } finally {
     // A failed assertion must not leave the second server running (the file would never end).
     await srv?.stop('SIGKILL');
@@ -205,7 +208,7 @@ test("a start, and a stop, remove this node's socket directories no container mo
   let srv: ServerProcess | undefined;
   try {
     srv = await spawnServer({ FN_DB_URL: db.url, KILN_NODE_ID: nodeId, FN_IOFS_PATH: iofs, KILN_DOCKER_PULL: 'false' });
-    assert.deepEqual(readdirSync(iofs).sort(), kept, 'removed at start-up');
+    assert.deepEqual(socketDirs(iofs).sort(), kept, 'removed at start-up');
     assert.match(srv.output(), /"removed":2,[^\n]*"msg":"removed 2 socket directories of this node that no container mounts"/);
     // One left while it ran goes at the end of the stop.
     mkdirSync(join(iofs, own('gHi789')));
@@ -296,6 +299,23 @@ test("a second server with the same node id on the same port stops at once, leav
     await assert.rejects(spawnServer({ ...p.env, FN_PORT: port }), /port \d+ on 127\.0\.0\.1 is already in use: set FN_PORT to a free one \(a second Kiln on this host also needs a KILN_NODE_ID of its own\)/);
     assert.equal((await answer).status, 200, "the first server's call finished");
     assert.equal((await nodeContainers(p.docker, p.env.KILN_NODE_ID)).length, 1, 'its container is still there');
+  } finally {
+    await p.cleanup();
+  }
+});
+
+test("a second server with the same node id on another port stops at once, leaving the first one's containers; once the first has stopped it starts", async () => {
+  const p = await processWithFn({});
+  try {
+    const { answer } = await p.running({ sleepMs: 1500 });
+    // FN_PORT 0: another port. Before the lock its start-up sweep removed the first one's container.
+    await assert.rejects(spawnServer(p.env), new RegExp(`kiln: failed to start: another Kiln server \\(pid ${p.srv.child.pid}\\) is running with node id "${p.env.KILN_NODE_ID}" on this machine, and this one would remove its containers: give each server its own KILN_NODE_ID`));
+    assert.equal((await answer).status, 200, "the first server's call finished");
+    assert.equal((await nodeContainers(p.docker, p.env.KILN_NODE_ID)).length, 1, 'its container is still there');
+    assert.equal(await p.srv.stop('SIGTERM'), 0);
+    const next = await spawnServer(p.env);
+    assert.equal((await call(next.url, 'POST', `/invoke/${p.fnId}`, '{}')).status, 200, 'the node id is free again');
+    assert.equal(await next.stop('SIGTERM'), 0);
   } finally {
     await p.cleanup();
   }

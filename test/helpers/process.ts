@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { uniqueNodeId } from './server.js';
 
 const MAIN = fileURLToPath(new URL('../../api/main.js', import.meta.url));
 
@@ -16,7 +17,8 @@ export interface ServerProcess {
 
 export async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
   const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH ?? '', FN_PORT: '0', FN_HOST: '127.0.0.1', FN_LOG_LEVEL: 'info', ...env },
+    // A node id of its own unless given: servers of one id on one machine refuse to run side by side.
+    env: { PATH: process.env.PATH ?? '', FN_PORT: '0', FN_HOST: '127.0.0.1', FN_LOG_LEVEL: 'info', KILN_NODE_ID: uniqueNodeId(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
