@@ -929,17 +929,18 @@ export class Sandbox {
     this.shuttingDown = true;
     this.registrationOpen = false;
     const tel = this.deps.telemetry;
-    const deadline = Date.now() + this.cfg.shutdownMs;
+    const { budgetMs, runtimeMs } = shutdownShares([...this.agents.values()], this.cfg.shutdownMs);
+    const deadline = Date.now() + budgetMs;
     const procs = [...this.procs];
     this.procs.clear();
     const running = (m: Managed | undefined) => m !== undefined && m.running;
     const waitExit = (ms: number, ms2: Managed[]) => within(Promise.all(ms2.map((m) => m.exited)), ms);
     const rt = this.runtimeProc;
     if (rt && running(rt)) {
-      if (this.agents.size === 0) rt.signal('SIGKILL');
+      if (runtimeMs === 0) rt.signal('SIGKILL');
       else {
         rt.signal('SIGTERM');
-        await waitExit(this.cfg.shutdownMs * 0.3, [rt]);
+        await waitExit(runtimeMs, [rt]);
         rt.signal('SIGKILL');
       }
     }
@@ -991,6 +992,26 @@ export class Sandbox {
     this.closed = true;
     return this.enqueue(() => this.shutdownParties(reason));
   }
+}
+
+/** The service's shutdown phase with internal extensions only; the runtime's share beside external ones. */
+const INTERNAL_SHUTDOWN_MS = 500;
+const RUNTIME_SHARE_MS = 300;
+
+/**
+ * The shutdown phase's bounds as the service sets them: with no extension, none (the runtime is
+ * killed); with internal ones only, 500 ms, all the runtime's (SIGTERM, then SIGKILL); with
+ * external ones, the whole budget (2000 ms), of which the runtime gets 300 ms after its SIGTERM,
+ * 500 ms when an internal extension runs in it too, and the external extensions the rest.
+ */
+export function shutdownShares(agents: ReadonlyArray<Pick<ExtensionAgent, 'external'>>, budget: number): { budgetMs: number; runtimeMs: number } {
+  const external = agents.some((a) => a.external);
+  const internal = agents.some((a) => !a.external);
+  if (!external) {
+    const ms = internal ? Math.min(INTERNAL_SHUTDOWN_MS, budget) : 0;
+    return { budgetMs: ms, runtimeMs: ms };
+  }
+  return { budgetMs: budget, runtimeMs: Math.min(internal ? INTERNAL_SHUTDOWN_MS : RUNTIME_SHARE_MS, budget) };
 }
 
 /** A JSON-format log line as a record: the object it holds, else the line itself. */

@@ -176,6 +176,43 @@ describe('the blog demo (bash+curl bootstrap and extension)', () => {
       assert.deepEqual(stillAlive(pids), [], 'no bootstrap or extension process remains');
     }));
 
+  test("the runtime's share of the shutdown, as the service's: SIGTERM, then 300 ms (500 ms with an internal extension) before SIGKILL and SHUTDOWN to the external extensions", async () => {
+    // A runtime that ignores SIGTERM (saying when it came) and an extension saying when SHUTDOWN came.
+    const runtime = (internal: boolean) => `
+trap 'echo "[runtime] TERM $(date +%s%3N)"' TERM
+${internal ? `H=$(mktemp)
+curl -sS -D "$H" -XPOST "http://$AWS_LAMBDA_RUNTIME_API/2020-01-01/extension/register" -H "Lambda-Extension-Name: inside" -d '{"events":["INVOKE"]}' >/dev/null
+IID=$(grep -Fi Lambda-Extension-Identifier "$H" | tr -d '[:space:]' | cut -d: -f2)
+curl -sS "http://$AWS_LAMBDA_RUNTIME_API/2020-01-01/extension/event/next" -H "Lambda-Extension-Identifier: $IID" >/dev/null &` : ''}
+curl -sS "http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime/invocation/next" >/dev/null &
+wait $!
+echo "[runtime] still here"
+sleep 10 & wait $!
+sleep 10 & wait $!`;
+    const extension = `#!/bin/bash
+H=$(mktemp)
+curl -sS -D "$H" -XPOST "http://$AWS_LAMBDA_RUNTIME_API/2020-01-01/extension/register" -H "Lambda-Extension-Name: $(basename "$0")" -d '{"events":["SHUTDOWN"]}' >/dev/null
+ID=$(grep -Fi Lambda-Extension-Identifier "$H" | tr -d '[:space:]' | cut -d: -f2)
+echo "[outside] registered"
+curl -sS "http://$AWS_LAMBDA_RUNTIME_API/2020-01-01/extension/event/next" -H "Lambda-Extension-Identifier: $ID" >/dev/null
+echo "[outside] SHUTDOWN $(date +%s%3N)"
+`;
+    for (const [internal, low, high] of [[false, 250, 520], [true, 450, 1000]] as const) {
+      await withDaemon({ command: ['bash', '-c', runtime(internal)], extensions: { outside: extension } }, async (d) => {
+        await d.waitForOutput(/\[outside\] registered/);
+        await sleep(300);
+        assert.equal((await d.shutdown('spindown')).status, 200);
+        await d.exited;
+        const out = d.output();
+        const term = Number(/\[runtime\] TERM (\d+)/.exec(out)?.[1]);
+        const shutdown = Number(/\[outside\] SHUTDOWN (\d+)/.exec(out)?.[1]);
+        assert.ok(term > 0 && shutdown > 0, out);
+        const share = shutdown - term;
+        assert.ok(share >= low && share < high, `internal ${internal}: SHUTDOWN ${share} ms after the runtime's SIGTERM`);
+      });
+    }
+  });
+
   test('SIGTERM to the daemon: the same spindown sequence, exit 0', () =>
     withDaemon(BLOG('0.2'), async (d) => {
       await d.waitForOutput(/\[extension1\.sh\] Waiting for event/);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { agentFailed, deliverEvent, MAX_EXTENSIONS, parkAgent, registerAgent, type AgentState, type EventType } from '../../runtime/extension-agent.js';
 import { LambdaApiError } from '../../runtime/errors.js';
+import { shutdownShares } from '../../runtime/sandbox.js';
 
 const ctx = { external: true, open: true, alreadyRegistered: false, registeredCount: 0 };
 
@@ -62,3 +63,18 @@ for (const c of errorCases) {
     }
   });
 }
+
+test("the shutdown phase's bounds, as the service's: none, internal only, external (with an internal one)", () => {
+  const ext = { external: true };
+  const int = { external: false };
+  const cases: Array<[Array<{ external: boolean }>, number, { budgetMs: number; runtimeMs: number }]> = [
+    [[], 2000, { budgetMs: 0, runtimeMs: 0 }],
+    [[int], 2000, { budgetMs: 500, runtimeMs: 500 }],
+    [[int, int], 300, { budgetMs: 300, runtimeMs: 300 }],
+    [[ext], 2000, { budgetMs: 2000, runtimeMs: 300 }],
+    [[ext, ext], 2000, { budgetMs: 2000, runtimeMs: 300 }],
+    [[ext, int], 2000, { budgetMs: 2000, runtimeMs: 500 }],
+    [[ext], 200, { budgetMs: 200, runtimeMs: 200 }],
+  ];
+  for (const [agents, budget, want] of cases) assert.deepEqual(shutdownShares(agents, budget), want, JSON.stringify([agents, budget]));
+});
