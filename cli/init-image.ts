@@ -1,12 +1,11 @@
 // fn's init images (`fn init --init-image IMAGE`): the image runs once with FN_FUNCTION_NAME set
 // and writes a tar of the function's files to stdout, func.init.yaml among them. Everything is
 // read and checked before a file is written, so a failing image leaves the directory as it was.
-import { posix } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import type Docker from 'dockerode';
-import tar from 'tar-stream';
 import { isMap, parseDocument, stringify } from 'yaml';
 import { CliError } from './errors.js';
+import { readInitTar, type InitTree } from './init-tar.js';
 import { triggersFor, type FuncFields } from './templates/index.js';
 
 /** The file the image describes the function in; merged into func.yaml, never written. */
@@ -15,92 +14,30 @@ export const INIT_YAML = 'func.init.yaml';
 /** fn takes these from func.init.yaml; the rest of func.yaml comes from init's flags and defaults. */
 export const INIT_YAML_FIELDS = ['runtime', 'build_image', 'run_image', 'entrypoint', 'cmd', 'format', 'content_type', 'expects', 'build'] as const;
 
-/** Bound on what an image may hand over (the files are held in memory until all are checked). */
-export const MAX_INIT_BYTES = 256 * 1024 * 1024;
 /** How much of the image's stderr an error quotes. */
 const STDERR_KEPT = 4096;
+/** How long an init image may run (one that builds a project may take minutes; none should take this). */
+export const INIT_IMAGE_TIMEOUT_MS = 10 * 60_000;
+/** How long an image still running after its tar gets to exit on its own before it is stopped. */
+const AFTER_TAR_MS = 5000;
 
-export interface InitFile {
-  content: Buffer;
-  /** Permission bits as the tar gives them (an executable stays executable). */
-  mode: number;
+/** The engine's refusal to run the image, in a sentence (its own message is kept). */
+const notRun = (image: string, err: unknown): CliError =>
+  new CliError(`init image ${image} could not be run: ${(err as Error).message.trim()}; nothing was written`, 'Check its name and that it runs: docker run --rm -e FN_FUNCTION_NAME=NAME IMAGE | tar t');
+
+/** The end of what the image said, from a whole line on. */
+function lastWords(stderr: string, cut: boolean): string {
+  const text = stderr.trimEnd();
+  return cut && text.includes('\n') ? text.slice(text.indexOf('\n') + 1) : text;
 }
-
-export interface InitImageOutput {
-  /** Relative paths (posix), func.init.yaml included. */
-  files: Map<string, InitFile>;
-  dirs: string[];
-  /** Entries neither file nor directory (links, devices), skipped as fn skips them: "name (type)". */
-  skipped: string[];
-}
-
-/**
- * An entry's path inside the function's directory, normalised ("./src/a" is "src/a"); "" for the
- * directory itself; null for one that would land outside it (absolute, or climbing with "..").
- */
-export function initEntryPath(name: string): string | null {
-  if (name.startsWith('/')) return null;
-  const p = posix.normalize(name).replace(/\/+$/, '');
-  if (p === '.' || p === '') return '';
-  if (p === '..' || p.startsWith('../')) return null;
-  return p;
-}
-
-/** Reads a tar stream into memory: files and directories, checked paths, bounded size. */
-export function readInitTar(input: NodeJS.ReadableStream, image: string): Promise<InitImageOutput> {
-  const out: InitImageOutput = { files: new Map(), dirs: [], skipped: [] };
-  let total = 0;
-  return new Promise((resolve, reject) => {
-    const extract = tar.extract();
-    extract.on('entry', (header, stream, next) => {
-      // The extractor's own error says why; an entry torn down with it is no second error.
-      stream.on('error', () => undefined);
-      const rel = initEntryPath(header.name);
-      if (rel === null) {
-        stream.resume();
-        extract.destroy(new CliError(
-          `init image ${image} wrote "${header.name}", outside the function's directory; nothing was written`,
-          'An init image\'s tar holds paths relative to the function\'s directory (e.g. func.init.yaml, src/main.rs).',
-        ));
-        return;
-      }
-      const chunks: Buffer[] = [];
-      stream.on('data', (data: unknown) => {
-        const c = data as Buffer;
-        total += c.length;
-        if (total > MAX_INIT_BYTES) {
-          extract.destroy(new CliError(`init image ${image} wrote more than ${MAX_INIT_BYTES / 1024 / 1024} MiB of files; nothing was written`));
-          return;
-        }
-        chunks.push(c);
-      });
-      stream.on('end', () => {
-        if (rel !== '' && header.type === 'directory') out.dirs.push(rel);
-        else if (rel !== '' && (header.type === 'file' || header.type === 'contiguous-file')) {
-          out.files.set(rel, { content: Buffer.concat(chunks), mode: (header.mode ?? 0o644) & 0o777 });
-        } else if (rel !== '') out.skipped.push(`${rel} (${header.type ?? 'unknown'})`);
-        next();
-      });
-    });
-    extract.on('finish', () => resolve(out));
-    extract.on('error', (err: Error) => reject(err instanceof CliError ? err : untarFailed(image, err)));
-    input.on('error', (err: Error) => extract.destroy(err));
-    input.pipe(extract);
-  });
-}
-
-const untarFailed = (image: string, err: Error): CliError =>
-  // fn's words first.
-  new CliError(
-    `Error un-tarring the output of the init-image ${image}: ${err.message}; nothing was written`,
-    'An init image writes a tar of the function\'s files to stdout and nothing else (its messages go to stderr).',
-  );
 
 /**
  * Runs `image` as fn does (`docker run -e FN_FUNCTION_NAME=<name> IMAGE`), reads the tar it writes
- * and removes the container. Refuses an image that exits non-zero, quoting its stderr.
+ * and removes the container, whatever happens (a Ctrl-C included). Refuses an image that exits
+ * non-zero, quoting its stderr, and one that runs longer than INIT_IMAGE_TIMEOUT_MS. One still
+ * running once its tar is read is given AFTER_TAR_MS to exit, then stopped (fn never waits for it).
  */
-export async function runInitImage(docker: Docker, image: string, name: string): Promise<InitImageOutput> {
+export async function runInitImage(docker: Docker, image: string, name: string, timeoutMs = INIT_IMAGE_TIMEOUT_MS): Promise<InitTree> {
   await ensureImage(docker, image);
   const c = await docker.createContainer({
     Image: image,
@@ -109,42 +46,67 @@ export async function runInitImage(docker: Docker, image: string, name: string):
     AttachStdout: true,
     AttachStderr: true,
     Tty: false,
+  }).catch((err: unknown) => {
+    throw notRun(image, err);
   });
+  const remove = (): Promise<void> => c.remove({ force: true }).then(() => undefined, () => undefined);
+  // Interrupted: the container goes first, then the exit a signal would have made.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    void remove().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let timer: NodeJS.Timeout | undefined;
   try {
     const attached = await c.attach({ stream: true, stdout: true, stderr: true });
     const stdout = new PassThrough();
     let stderr = '';
+    let stderrCut = false;
     const errSink = new Writable({
       write(chunk: Buffer, _enc, cb) {
-        // Its last words are the ones that say why.
-        stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_KEPT);
+        stderr += chunk.toString('utf8');
+        if (stderr.length > STDERR_KEPT) {
+          // Its last words are the ones that say why.
+          stderr = stderr.slice(-STDERR_KEPT);
+          stderrCut = true;
+        }
         cb();
       },
     });
     c.modem.demuxStream(attached, stdout, errSink);
     attached.on('end', () => stdout.end());
     const read = readInitTar(stdout, image);
-    // What it writes after a bad tar (or past the bound) is not read: it is stopped, not left
-    // blocked on a full pipe; the tar's error is the answer then.
-    let tarFailed = false;
-    read.catch(() => {
-      tarFailed = true;
-      stdout.resume();
-      c.kill().catch(() => undefined);
+    // Once the tar is read (or refused), what the image still prints is dropped, not held.
+    void read.finally(() => stdout.resume()).catch(() => undefined);
+    // Asked before the start (so a quick exit is not missed): its next exit, not "not running now".
+    const exited = c.wait({ condition: 'next-exit' }).then((r: { StatusCode: number }) => r.StatusCode);
+    await c.start().catch((err: unknown) => {
+      throw notRun(image, err);
     });
-    await c.start();
-    const { StatusCode } = (await c.wait()) as { StatusCode: number };
-    if (tarFailed) return await read;
-    if (StatusCode !== 0) {
-      stdout.resume();
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    // Whichever comes first: the tar read (or refused), the image's exit, the bound.
+    const first = await Promise.race([read.then(() => 'read' as const, () => 'read' as const), exited.then(() => 'exited' as const), timedOut]);
+    if (first === 'timeout') throw new CliError(`init image ${image} did not finish within ${timeoutMs / 60_000} minutes; nothing was written`, 'Run it by hand (docker run --rm -e FN_FUNCTION_NAME=NAME IMAGE | tar t) to see where it stops.');
+    // Its output is read to the end of its tar (or refused): what it does now no longer matters,
+    // unless it is a failure it exits with soon.
+    const status = first === 'exited' ? await exited : await Promise.race([exited, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), AFTER_TAR_MS).unref())]);
+    const tree = await read.catch((err: unknown) => err as Error);
+    if (status !== undefined && status !== 0) {
+      const said = lastWords(stderr, stderrCut);
       throw new CliError(
-        `init image ${image} exited with code ${StatusCode}; nothing was written${stderr.trim() ? `. It said:\n${stderr.trimEnd()}` : ''}`,
+        `init image ${image} exited with code ${status}; nothing was written${said ? `. It said:\n${said}` : ''}`,
         'Run it by hand (docker run --rm -e FN_FUNCTION_NAME=NAME IMAGE | tar t) to see what it does.',
       );
     }
-    return await read;
+    if (tree instanceof Error) throw tree;
+    return tree;
   } finally {
-    await c.remove({ force: true }).catch(() => undefined);
+    clearTimeout(timer);
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    await remove();
   }
 }
 
@@ -154,7 +116,7 @@ async function ensureImage(docker: Docker, image: string): Promise<void> {
     await docker.getImage(image).inspect();
     return;
   } catch (err) {
-    if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+    if ((err as { statusCode?: number }).statusCode !== 404) throw notRun(image, err);
   }
   try {
     const stream = await docker.pull(image);
@@ -169,9 +131,21 @@ async function ensureImage(docker: Docker, image: string): Promise<void> {
   }
 }
 
+/** The type fn's func file gives each field it takes from func.init.yaml. */
+const FIELD_TYPES: Record<(typeof INIT_YAML_FIELDS)[number], 'string' | 'strings' | 'map'> = {
+  runtime: 'string', build_image: 'string', run_image: 'string', entrypoint: 'string', cmd: 'string', format: 'string', content_type: 'string',
+  build: 'strings', expects: 'map',
+};
+
+function typeProblem(v: unknown, want: 'string' | 'strings' | 'map'): string | undefined {
+  if (want === 'string') return typeof v === 'string' ? undefined : 'a string';
+  if (want === 'strings') return Array.isArray(v) && v.every((x) => typeof x === 'string') ? undefined : 'a list of strings';
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? undefined : 'a map';
+}
+
 /**
- * func.init.yaml's fields fn takes (INIT_YAML_FIELDS), as written (a list stays a list); refuses a
- * file that is no YAML map, in fn's words.
+ * func.init.yaml's fields fn takes (INIT_YAML_FIELDS), as written; refuses, in fn's words, a file
+ * that is no YAML map or holds one of them as another type than fn's func file has it.
  */
 export function initYamlFields(text: string | undefined, image: string): Record<string, unknown> {
   const refuse = (why: string): CliError =>
@@ -182,7 +156,13 @@ export function initYamlFields(text: string | undefined, image: string): Record<
   if (!isMap(doc.contents)) throw refuse('not a map of fields');
   const all = doc.toJS() as Record<string, unknown>;
   const fields: Record<string, unknown> = {};
-  for (const k of INIT_YAML_FIELDS) if (all[k] !== undefined && all[k] !== null) fields[k] = all[k];
+  for (const k of INIT_YAML_FIELDS) {
+    const v = all[k];
+    if (v === undefined || v === null) continue;
+    const want = typeProblem(v, FIELD_TYPES[k]);
+    if (want) throw refuse(`${k} must be ${want}`);
+    fields[k] = v;
+  }
   return fields;
 }
 

@@ -3,9 +3,12 @@
 // func.init.yaml as fn merges them; an image that fails, writes no tar, no func.init.yaml or a
 // path outside the directory leaves nothing written; no container is left behind.
 import assert from 'node:assert/strict';
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { link, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { runCli, type CliRun } from '../helpers/cli.js';
 import { cliWorld } from '../helpers/cli-world.js';
@@ -81,13 +84,14 @@ describe('kiln init --init-image', () => {
 
   test("init's flags go over the image's fields (--entrypoint, --cmd, --format) and add their own", async () => {
     const name = `${P}-flags`;
-    await ok(['init', '--init-image', image, '--name', name, '--entrypoint', 'node other.js', '--cmd', 'x', '-f', 'http',
+    const r = await ok(['init', '--init-image', image, '--name', name, '--entrypoint', 'node other.js', '--cmd', 'x', '-f', 'http',
       '--memory', '256', '--timeout', '60', '-c', 'A=1', '--version', '1.2.3', '--trigger', 'HTTP']);
+    assert.match(r.stderr, /^Format http written as http-stream \(Kiln runs Fn's http format as http-stream\)$/m);
     const doc = parse(await readFile(join(work, name, 'func.yaml'), 'utf8')) as Record<string, unknown>;
     assert.equal(doc.version, '1.2.3');
     assert.equal(doc.entrypoint, 'node other.js');
     assert.equal(doc.cmd, 'x');
-    assert.equal(doc.format, 'http');
+    assert.equal(doc.format, 'http-stream');
     assert.equal(doc.memory, 256);
     assert.equal(doc.timeout, 60);
     assert.deepEqual(doc.config, { A: '1' });
@@ -99,7 +103,9 @@ describe('kiln init --init-image', () => {
     const at = (n: string): string => join(work, `${P}-${n}`);
     const r = await refused(['init', '--init-image', image, '--name', `${P}-fails`], /^Error: init image .+ exited with code 3; nothing was written\. It said:\nno template for ii\d+-fails\n/, at('fails'));
     assert.match(r.stderr, /docker run --rm -e FN_FUNCTION_NAME=NAME IMAGE/);
-    await refused(['init', '--init-image', image, '--name', `${P}-text`], /^Error: Error un-tarring the output of the init-image .+; nothing was written\nAn init image writes a tar/, at('text'));
+    await refused(['init', '--init-image', image, '--name', `${P}-text`], /^Error: Error un-tarring the output of the init-image .+: TAR_BAD_ARCHIVE: Unrecognized archive format; nothing was written\nAn init image writes a tar/, at('text'));
+    await refused(['init', '--init-image', image, '--name', `${P}-dirfile`], /^Error: init image .+ wrote "x" both as a file and as a directory; nothing was written/, at('dirfile'));
+    await refused(['init', '--init-image', image, '--name', `${P}-badyaml`], /^Error: init-image did not produce a valid func\.init\.yaml \(.+: entrypoint must be a string\); nothing was written/, at('badyaml'));
     await refused(['init', '--init-image', image, '--name', `${P}-abs`], /^Error: init image .+ wrote "\/init\/template\/func\.js", outside the function's directory; nothing was written/, at('abs'));
     await refused(['init', '--init-image', image, '--name', `${P}-noyaml`], /^Error: init-image did not produce a valid func\.init\.yaml \(.+: no func\.init\.yaml in its tar\); nothing was written/, at('noyaml'));
     await refused(['init', '--init-image', 'kiln-test/no-such-init-image:1', '--name', `${P}-missing`], /^Error: init image kiln-test\/no-such-init-image:1 is not in the Docker engine and could not be pulled: .+\nBuild it/, at('missing'));
@@ -107,6 +113,37 @@ describe('kiln init --init-image', () => {
     await refused(['init', '--init-image', image, '--runtime', 'node', '--name', `${P}-both`], /^Error: You can't supply --runtime with --init-image\n/, at('both'));
     await refused(['init', '--init-image', image, '--name', `${P}-fmt`, '--format', 'xml'], /^Error: --format xml is not a format Kiln runs\n/, at('fmt'));
     assert.deepEqual(await initContainers(), [], 'every init container is removed');
+  });
+
+  test("what fn accepts: a line printed after the tar, an image still running after it (stopped 5 s on), the image's own func.yml (not written)", async () => {
+    for (const n of ['trail', 'tarsleep', 'funcyml']) {
+      const name = `${P}-${n}`;
+      const t0 = Date.now();
+      const r = await ok(['init', '--init-image', image, '--name', name]);
+      assert.match(await readFile(join(work, name, 'func.js'), 'utf8'), new RegExp(`Hello from ${name}`), n);
+      if (n === 'tarsleep') assert.ok(Date.now() - t0 < 15_000, `stopped after ${Date.now() - t0} ms`);
+      if (n === 'funcyml') {
+        assert.match(r.stderr, /^Not written: the image's own func\.yml; func\.yaml is its func\.init\.yaml merged with init's flags$/m);
+        assert.ok(!(await readdir(join(work, name))).includes('func.yml'));
+      }
+    }
+    assert.deepEqual(await initContainers(), [], 'every init container is removed');
+  });
+
+  test('Ctrl-C while the image runs: the container is removed, exit 130, nothing written', async () => {
+    const name = `${P}-sleeper`;
+    const child = spawn(process.execPath, [fileURLToPath(new URL('../../cli/main.js', import.meta.url)), 'init', '--init-image', image, '--name', name], {
+      cwd: work, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env }, stdio: 'ignore',
+    });
+    const exited = once(child, 'exit');
+    for (let i = 0; i < 100 && (await initContainers()).length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal((await initContainers()).length, 1, 'the image runs');
+    await new Promise((r) => setTimeout(r, 300));
+    child.kill('SIGINT');
+    const [code] = (await exited) as [number | null];
+    assert.equal(code, 130);
+    assert.deepEqual(await initContainers(), [], 'the container is removed');
+    assert.deepEqual(await readdir(join(work, name)).catch(() => []), []);
   });
 
   test('links and other entries are skipped with a note; existing files are kept unless --force', async () => {
@@ -125,6 +162,11 @@ describe('kiln init --init-image', () => {
     await mkdir(dir);
     await writeFile(join(dir, 'func.js'), 'my own code\n');
     await refused(['init', '--init-image', image, '--name', `${P}-mine`], new RegExp(`^Error: the init image would overwrite ${dir}/func\\.js; nothing was written\\nInit into an empty directory, or overwrite them with --force\\.`), dir, ['func.js']);
+    // A file with another name elsewhere would change there too: refused, even with --force.
+    await link(join(dir, 'func.js'), join(work, `${P}-elsewhere.js`));
+    await refused(['init', '--init-image', image, '--name', `${P}-mine`, '--force'], new RegExp(`^Error: ${dir}/func\\.js has 1 other hard link; kiln does not write through links`), dir, ['func.js']);
+    assert.equal(await readFile(join(work, `${P}-elsewhere.js`), 'utf8'), 'my own code\n');
+    await rm(join(work, `${P}-elsewhere.js`));
     await ok(['init', '--init-image', image, '--name', `${P}-mine`, '--force']);
     assert.match(await readFile(join(dir, 'func.js'), 'utf8'), /Hello from/);
     // A second init finds the func.yaml, as fn init does.

@@ -13,7 +13,8 @@ import { configDir, ContextStore, DEFAULT_API_URL } from '../../cli/context.js';
 import type { KilnClient } from '../../cli/client.js';
 import { CliError } from '../../cli/errors.js';
 import { invokeTrigger } from '../../cli/invoke.js';
-import { funcYamlFromInit, initEntryPath, initYamlFields, readInitTar } from '../../cli/init-image.js';
+import { funcYamlFromInit, initYamlFields } from '../../cli/init-image.js';
+import { checkInitTree, initEntryPath, readInitTar } from '../../cli/init-tar.js';
 import { bumpVersion, functionDirs, writeVersion } from '../../cli/funcfile.js';
 import { table } from '../../cli/output.js';
 import { checkFnFields, funcTriggers, parseFuncYaml } from '../../images/func-yaml.js';
@@ -351,7 +352,9 @@ describe('init images: paths, func.init.yaml, the merge', () => {
 
   test("func.init.yaml: fn's fields taken as written, anything else refused in fn's words", () => {
     assert.deepEqual(initYamlFields('runtime: go\nbuild_image: b\nname: x\nmemory: 9\nbuild: [make]\ncmd: null\n', 'img'), { runtime: 'go', build_image: 'b', build: ['make'] });
-    for (const [text, why] of [[undefined, 'no func.init.yaml in its tar'], ['- a\n', 'not a map of fields'], ['a: [\n', '']] as const) {
+    const bad = [[undefined, 'no func.init.yaml in its tar'], ['- a\n', 'not a map of fields'], ['a: [\n', ''], ['runtime: 42\n', 'runtime must be a string'],
+      ['cmd: [a, b]\n', 'cmd must be a string'], ['build: make\n', 'build must be a list of strings'], ['build: [1]\n', 'build must be a list of strings'], ['expects: oops\n', 'expects must be a map']] as const;
+    for (const [text, why] of bad) {
       assert.throws(() => initYamlFields(text, 'img'), (err: CliError) => err.message.startsWith(`init-image did not produce a valid func.init.yaml (img: ${why}`));
     }
   });
@@ -384,5 +387,33 @@ describe('init images: paths, func.init.yaml, the merge', () => {
     assert.deepEqual(got.skipped, ['ln (symlink)']);
     await assert.rejects(readInitTar(Readable.from([await pack([{ name: 'ok' }, { name: '../../.bashrc', body: 'x' }])]), 'img'), /wrote "\.\.\/\.\.\/\.bashrc", outside the function's directory/);
     await assert.rejects(readInitTar(Readable.from([Buffer.alloc(1024, 'x')]), 'img'), /^CliError: Error un-tarring the output of the init-image img: /);
+    // Read to the end-of-archive marker, as Go's archive/tar (fn's): what follows is not read.
+    const one = await pack([{ name: 'func.init.yaml', body: 'runtime: docker\n' }]);
+    for (const after of [Buffer.from('done: made it\n'), Buffer.alloc(4 * 1024 * 1024)]) {
+      const tree = await readInitTar(Readable.from([one, after]), 'img');
+      assert.deepEqual([...tree.files.keys()], ['func.init.yaml']);
+    }
+    // One that never ends after its tar is read all the same.
+    const endless = new Readable({ read() { this.push(Buffer.alloc(65536)); } });
+    endless.push(one);
+    assert.deepEqual([...(await readInitTar(endless, 'img')).files.keys()], ['func.init.yaml']);
+    endless.destroy();
+  });
+
+  test('a tree that names a path as a file and as a directory, or makes a directory of func.yaml, is refused', () => {
+    const tree = (files: string[], dirs: string[] = []) => ({ files: new Map(files.map((f) => [f, { content: Buffer.alloc(0), mode: 0o644 }])), dirs, skipped: [] });
+    const reserved = ['func.init.yaml', 'func.yaml'];
+    const cases: Array<[ReturnType<typeof tree>, RegExp | null]> = [
+      [tree(['a', 'src/b', 'src/c/d'], ['src', 'e']), null],
+      [tree(['x'], ['x']), /wrote "x" both as a file and as a directory/],
+      [tree(['a', 'a/b']), /wrote "a" both as a file and as a directory/],
+      [tree(['src/a', 'src/a/b']), /wrote "src\/a" both as a file and as a directory/],
+      [tree(['func.yaml/x']), /wrote a directory "func\.yaml", where init writes the function's func file/],
+      [tree([], ['func.init.yaml/d']), /wrote a directory "func\.init\.yaml"/],
+    ];
+    for (const [t, want] of cases) {
+      if (want === null) checkInitTree(t, 'img', reserved);
+      else assert.throws(() => checkInitTree(t, 'img', reserved), want);
+    }
   });
 });
