@@ -111,6 +111,17 @@ export async function start(config: Config): Promise<Running> {
   });
   // Another port is no obstacle to a second server with this node id: its sweep would be.
   const releaseNodeId = await lockNodeId(config.agent.iofsPath, config.agent.nodeId, config.port);
+  try {
+    return await startHolding(config, log, releaseNodeId);
+  } catch (err) {
+    // A start that failed (the database unreachable, say) holds the node id no longer.
+    await releaseNodeId();
+    throw err;
+  }
+}
+
+/** The rest of start(), once this server holds its node id; `releaseNodeId` ends its stop. */
+async function startHolding(config: Config, log: Logger, releaseNodeId: () => Promise<void>): Promise<Running> {
   const knex = await openKnex(config.dbUrl, { timeoutMs: config.dbTimeoutMs, log }).catch((err: unknown) => {
     throw new DatabaseOpenError(config.dbUrl, err);
   });

@@ -1,6 +1,6 @@
 // The server as a process: data survives restarts (even a kill), and two processes share PostgreSQL.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -99,6 +99,8 @@ test('a database that cannot be reached or read is named as FN_DB_URL, without i
     const malformed = await startFailure({ ...base, FN_DB_URL: 'mysql://kiln:Secr3tPw@tcp(127.0.0.1:3306)' });
     assert.match(malformed, /kiln: failed to start: FN_DB_URL "mysql:\/\/kiln:\*\*\*@tcp\(127\.0\.0\.1:3306\)": names no database/);
     assert.doesNotMatch(malformed, /Secr3tPw/);
+    // A start that failed after taking its node id (the database's) gave it back.
+    assert.deepEqual(readdirSync(iofs).filter((n) => n.startsWith('node-')), []);
   } finally {
     rmSync(iofs, { recursive: true, force: true });
   }

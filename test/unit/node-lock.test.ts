@@ -30,8 +30,9 @@ async function otherProcess(): Promise<{ pid: number; kill: () => Promise<void> 
 test('held by this process until released; the release removes only its own file', async () => {
   const path = nodeLockPath(dir, 'n1');
   const release = await lockNodeId(dir, 'n1', 8080);
-  const held = JSON.parse(readFileSync(path, 'utf8')) as { pid: number; started: string; port: number };
-  assert.deepEqual(held, { pid: process.pid, started: await processStarted(process.pid), port: 8080 });
+  const held = JSON.parse(readFileSync(path, 'utf8')) as { pid: number; started: string; port: number; token: string };
+  assert.deepEqual({ ...held, token: undefined }, { pid: process.pid, started: await processStarted(process.pid), port: 8080, token: undefined });
+  assert.match(held.token, /^[0-9a-f-]{36}$/);
   assert.match(held.started, /^\d+$/);
   // Started again in this process (as tests do): taken over, not refused.
   const again = await lockNodeId(dir, 'n1', 8081);
@@ -72,6 +73,58 @@ test('a pid now used by another process (its start time differs), and a broken f
     }
   } finally {
     await other.kill();
+  }
+});
+
+test('two holdings in one process on one port: each release removes its own file only', async () => {
+  const path = nodeLockPath(dir, 'n6');
+  const first = await lockNodeId(dir, 'n6', 0);
+  const second = await lockNodeId(dir, 'n6', 0);
+  await first();
+  assert.ok(existsSync(path), "the second holder's file stays");
+  await second();
+  assert.ok(!existsSync(path));
+});
+
+test('two servers taking over the same stale files at once: one of them holds each, the other is refused', async () => {
+  const ids = Array.from({ length: 60 }, (_, i) => `race-${i}`);
+  // A pid that no longer runs.
+  const gone = spawn('true');
+  await once(gone, 'exit');
+  for (const id of ids) writeFileSync(nodeLockPath(dir, id), JSON.stringify({ pid: gone.pid, started: '1', port: 1 }));
+  const lockModule = new URL('../../agent/node-lock.js', import.meta.url).href;
+  const at = Date.now() + 700;
+  // Each contender: wait for the same moment, try every id, print what it got, stay alive to be asked.
+  const script = `
+    const { lockNodeId } = await import(${JSON.stringify(lockModule)});
+    while (Date.now() < ${at}) {}
+    const got = await Promise.all(${JSON.stringify(ids)}.map((id) => lockNodeId(${JSON.stringify(dir)}, id, process.pid).then(() => 'held', (e) => e.name)));
+    console.log(JSON.stringify(got));
+    setTimeout(() => {}, 3000);`;
+  const contender = () => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const line = new Promise<string[]>((resolve) => {
+      const check = setInterval(() => {
+        if (out.includes('\n')) {
+          clearInterval(check);
+          resolve(JSON.parse(out) as string[]);
+        }
+      }, 20);
+    });
+    return { child, line };
+  };
+  const a = contender();
+  const b = contender();
+  try {
+    const [ga, gb] = await Promise.all([a.line, b.line]);
+    for (let i = 0; i < ids.length; i++) {
+      assert.deepEqual([ga[i], gb[i]].sort(), ['NodeIdInUseError', 'held'], `${ids[i]}: ${ga[i]} / ${gb[i]}`);
+    }
+  } finally {
+    a.child.kill();
+    b.child.kill();
   }
 });
 
