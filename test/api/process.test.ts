@@ -1,6 +1,6 @@
 // The server as a process: data survives restarts (even a kill), and two processes share PostgreSQL.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,24 +8,30 @@ import { test } from 'node:test';
 import { postgresDb, sqliteDb } from '../helpers/db.js';
 import { spawnServer, type ServerProcess } from '../helpers/process.js';
 import { call, uniqueNodeId } from '../helpers/server.js';
+import { nodeLockPath } from '../../agent/node-lock.js';
 
 test('a SQLite database survives a graceful restart and a kill', async () => {
   const db = await sqliteDb();
+  // One node id, as a server restarted in place has: the killed one's node id lock is taken over.
+  const env = { FN_DB_URL: db.url, KILN_NODE_ID: uniqueNodeId() };
   try {
-    let srv = await spawnServer({ FN_DB_URL: db.url });
+    let srv = await spawnServer(env);
     const app = (await call(srv.url, 'POST', '/v2/apps', { name: 'durable', config: { K: 'v' } })).body;
     const fn = (await call(srv.url, 'POST', '/v2/fns', { name: 'f', app_id: app.id, image: 'img', memory: 256 })).body;
     assert.equal(await srv.stop('SIGTERM'), 0, 'SIGTERM exits cleanly');
 
-    srv = await spawnServer({ FN_DB_URL: db.url });
+    srv = await spawnServer(env);
     assert.deepEqual((await call(srv.url, 'GET', `/v2/apps/${app.id}`)).body, app);
     assert.equal((await call(srv.url, 'GET', `/v2/fns/${fn.id}`)).body.memory, 256);
     const t = (await call(srv.url, 'POST', '/v2/triggers', { name: 't', app_id: app.id, fn_id: fn.id, type: 'http', source: '/t' })).body;
     await srv.stop('SIGKILL');
 
-    srv = await spawnServer({ FN_DB_URL: db.url });
+    const lock = nodeLockPath(join(tmpdir(), 'kiln-iofs'), env.KILN_NODE_ID);
+    assert.ok(existsSync(lock), 'the kill left its node id lock');
+    srv = await spawnServer(env);
     assert.equal((await call(srv.url, 'GET', `/v2/triggers/${t.id}`)).status, 200, 'a committed write survives SIGKILL');
     assert.equal(await srv.stop(), 0);
+    assert.ok(!existsSync(lock), 'taken over, then given back at the stop');
   } finally {
     await db.cleanup();
   }
