@@ -1,7 +1,7 @@
 // fn's init images (`fn init --init-image IMAGE`): the image runs once with FN_FUNCTION_NAME set
 // and writes a tar of the function's files to stdout, func.init.yaml among them. Everything is
 // read and checked before a file is written, so a failing image leaves the directory as it was.
-import { PassThrough, Writable } from 'node:stream';
+import { finished, PassThrough, Writable } from 'node:stream';
 import type Docker from 'dockerode';
 import { isMap, parseDocument, stringify } from 'yaml';
 import { CliError } from './errors.js';
@@ -50,14 +50,36 @@ export async function runInitImage(docker: Docker, image: string, name: string, 
     throw notRun(image, err);
   });
   const remove = (): Promise<void> => c.remove({ force: true }).then(() => undefined, () => undefined);
+  let interrupted = false;
   // Interrupted: the container goes first, then the exit a signal would have made.
   const onSignal = (signal: NodeJS.Signals): void => {
+    interrupted = true;
     void remove().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new CliError(
+      `init image ${image} did not finish within ${timeoutMs >= 60_000 ? `${timeoutMs / 60_000} minutes` : `${timeoutMs} ms`}; nothing was written`,
+      'Run it by hand (docker run --rm -e FN_FUNCTION_NAME=NAME IMAGE | tar t) to see where it stops.',
+    )), timeoutMs);
+  });
   try {
+    // The whole run, the wait for a late exit included, is bounded.
+    return await Promise.race([run(), timedOut]);
+  } catch (err) {
+    // The signal's own exit is on its way: the container's kill is no failure of the image's.
+    if (interrupted) await new Promise<never>(() => undefined);
+    throw err;
+  } finally {
+    clearTimeout(timer);
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    await remove();
+  }
+
+  async function run(): Promise<InitTree> {
     const attached = await c.attach({ stream: true, stdout: true, stderr: true });
     const stdout = new PassThrough();
     let stderr = '';
@@ -74,21 +96,24 @@ export async function runInitImage(docker: Docker, image: string, name: string, 
       },
     });
     c.modem.demuxStream(attached, stdout, errSink);
-    attached.on('end', () => stdout.end());
+    // A stream torn down without its end ends the output all the same.
+    finished(attached, () => stdout.end());
     const read = readInitTar(stdout, image);
     // Once the tar is read (or refused), what the image still prints is dropped, not held.
     void read.finally(() => stdout.resume()).catch(() => undefined);
     // Asked before the start (so a quick exit is not missed): its next exit, not "not running now".
-    const exited = c.wait({ condition: 'next-exit' }).then((r: { StatusCode: number }) => r.StatusCode);
+    const exited = c.wait({ condition: 'next-exit' }).then(
+      (r: { StatusCode: number }) => r.StatusCode,
+      (err: unknown) => {
+        throw new CliError(`lost the Docker engine while init image ${image} ran: ${(err as Error).message.trim()}; nothing was written`);
+      },
+    );
+    exited.catch(() => undefined);
     await c.start().catch((err: unknown) => {
       throw notRun(image, err);
     });
-    const timedOut = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), timeoutMs);
-    });
-    // Whichever comes first: the tar read (or refused), the image's exit, the bound.
-    const first = await Promise.race([read.then(() => 'read' as const, () => 'read' as const), exited.then(() => 'exited' as const), timedOut]);
-    if (first === 'timeout') throw new CliError(`init image ${image} did not finish within ${timeoutMs / 60_000} minutes; nothing was written`, 'Run it by hand (docker run --rm -e FN_FUNCTION_NAME=NAME IMAGE | tar t) to see where it stops.');
+    // Whichever comes first: the tar read (or refused), the image's exit.
+    const first = await Promise.race([read.then(() => 'read' as const, () => 'read' as const), exited.then(() => 'exited' as const)]);
     // Its output is read to the end of its tar (or refused): what it does now no longer matters,
     // unless it is a failure it exits with soon.
     const status = first === 'exited' ? await exited : await Promise.race([exited, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), AFTER_TAR_MS).unref())]);
@@ -102,11 +127,6 @@ export async function runInitImage(docker: Docker, image: string, name: string, 
     }
     if (tree instanceof Error) throw tree;
     return tree;
-  } finally {
-    clearTimeout(timer);
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
-    await remove();
   }
 }
 

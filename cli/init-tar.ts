@@ -39,6 +39,13 @@ export function initEntryPath(name: string): string | null {
 const FILE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile']);
 const TYPE_WORDS: Record<string, string> = { SymbolicLink: 'symlink', Link: 'link', CharacterDevice: 'character device', BlockDevice: 'block device', FIFO: 'fifo' };
 
+const untarFailed = (image: string, why: string): CliError =>
+  new CliError(
+    // fn's words first.
+    `Error un-tarring the output of the init-image ${image}: ${why}; nothing was written`,
+    'An init image writes a tar of the function\'s files to stdout (its messages go to stderr).',
+  );
+
 const refused = (image: string, why: string, hint?: string): CliError =>
   new CliError(`init image ${image} ${why}; nothing was written`, hint);
 
@@ -78,9 +85,15 @@ export function readInitTar(input: NodeJS.ReadableStream, image: string): Promis
       if (err) reject(err);
       else resolve(tree);
     };
+    /** Bytes handed to the parser: a stream that ends mid-block was cut (node-tar drops a partial header). */
+    let fed = 0;
     const ended = (): void => {
       atEnd = true;
       if (open === 0) settle();
+    };
+    const streamEnded = (): void => {
+      if (!atEnd && fed % 512 !== 0) return settle(untarFailed(image, `the tar ends ${fed % 512} bytes into a 512-byte block (cut short)`));
+      ended();
     };
     parser.on('entry', (entry: ReadEntry) => {
       if (settled) return void entry.resume();
@@ -102,7 +115,8 @@ export function readInitTar(input: NodeJS.ReadableStream, image: string): Promis
       entry.on('data', (c: Buffer) => {
         total += c.length;
         if (total > MAX_INIT_BYTES) settle(refused(image, `wrote more than ${MAX_INIT_BYTES / 1024 / 1024} MiB of files`));
-        else if (!settled) chunks.push(c);
+        // A copy: the chunk may be a view of a much larger buffer of the engine's stream.
+        else if (!settled) chunks.push(Buffer.from(c));
       });
       entry.on('end', () => {
         open--;
@@ -113,14 +127,11 @@ export function readInitTar(input: NodeJS.ReadableStream, image: string): Promis
     // node-tar's event for the end-of-archive marker (two zero blocks): an image that goes on
     // printing, or running, after its tar is done with. 'end' covers a stream that ends first.
     parser.on('eof', ended);
-    parser.on('end', ended);
-    parser.on('error', (err: Error) =>
-      settle(new CliError(
-        // fn's words first.
-        `Error un-tarring the output of the init-image ${image}: ${err.message}; nothing was written`,
-        'An init image writes a tar of the function\'s files to stdout (its messages go to stderr).',
-      )),
-    );
+    parser.on('end', streamEnded);
+    parser.on('error', (err: Error) => settle(untarFailed(image, err.message)));
+    input.on('data', (c: Buffer) => {
+      if (!atEnd) fed += c.length;
+    });
     input.on('error', (err: Error) => settle(err));
     input.pipe(parser);
   });

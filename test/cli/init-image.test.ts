@@ -133,8 +133,10 @@ describe('kiln init --init-image', () => {
   test('Ctrl-C while the image runs: the container is removed, exit 130, nothing written', async () => {
     const name = `${P}-sleeper`;
     const child = spawn(process.execPath, [fileURLToPath(new URL('../../cli/main.js', import.meta.url)), 'init', '--init-image', image, '--name', name], {
-      cwd: work, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env }, stdio: 'ignore',
+      cwd: work, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env }, stdio: ['ignore', 'ignore', 'pipe'],
     });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = once(child, 'exit');
     for (let i = 0; i < 100 && (await initContainers()).length === 0; i++) await new Promise((r) => setTimeout(r, 100));
     assert.equal((await initContainers()).length, 1, 'the image runs');
@@ -142,6 +144,7 @@ describe('kiln init --init-image', () => {
     child.kill('SIGINT');
     const [code] = (await exited) as [number | null];
     assert.equal(code, 130);
+    assert.doesNotMatch(stderr, /exited with code/, 'the kill of its container is not blamed on the image');
     assert.deepEqual(await initContainers(), [], 'the container is removed');
     assert.deepEqual(await readdir(join(work, name)).catch(() => []), []);
   });

@@ -393,6 +393,9 @@ describe('init images: paths, func.init.yaml, the merge', () => {
       const tree = await readInitTar(Readable.from([one, after]), 'img');
       assert.deepEqual([...tree.files.keys()], ['func.init.yaml']);
     }
+    // Cut inside the second entry's header (node-tar drops a partial block at the end): refused, as Go's reader does.
+    const two = await pack([{ name: 'func.init.yaml', body: 'runtime: docker\n' }, { name: 'func.js', body: 'x' }]);
+    await assert.rejects(readInitTar(Readable.from([two.subarray(0, 1500)]), 'img'), /Error un-tarring the output of the init-image img: the tar ends 476 bytes into a 512-byte block \(cut short\); nothing was written/);
     // One that never ends after its tar is read all the same.
     const endless = new Readable({ read() { this.push(Buffer.alloc(65536)); } });
     endless.push(one);
