@@ -41,8 +41,8 @@ export async function initFromImage(docker: () => Promise<Docker>, dir: string, 
   const files = [...made.files].filter(([rel]) => rel !== INIT_YAML && !FUNC_FILE_NAMES.includes(rel));
   const rels = files.map(([rel]) => rel);
   checkTargetFiles(dir, [...FUNC_FILE_NAMES, ...rels]);
-  for (const rel of made.dirs) checkParents(dir, rel, true);
-  for (const rel of rels) checkParents(dir, rel, false);
+  for (const rel of made.dirs) checkDirs(dir, rel, true);
+  for (const rel of rels) checkDirs(dir, rel, false);
   for (const rel of rels) await refuseLink(join(dir, rel));
   const theirs = rels.filter((rel) => existsSync(join(dir, rel)));
   if (!force && theirs.length > 0) {
@@ -76,18 +76,20 @@ export async function initFromImage(docker: () => Promise<Docker>, dir: string, 
   return { files: ['func.yaml', ...rels].sort(), skipped: made.skipped, replaced, ...(buildProblem !== undefined && { buildProblem }) };
 }
 
-/** Refuses a file or directory the image wrote under a part of `dir` that is a link or a file. */
-function checkParents(dir: string, rel: string, isDir: boolean): void {
+/**
+ * Refuses a directory the image wrote, or a file's parent, that is a link or a file in `dir` (a
+ * file's own path is checkTargetFiles' and refuseLink's).
+ */
+function checkDirs(dir: string, rel: string, isDir: boolean): void {
   const parts = rel.split('/');
-  for (let i = 1; i <= parts.length; i++) {
+  for (let i = 1; i <= (isDir ? parts.length : parts.length - 1); i++) {
     const at = join(dir, posix.join(...parts.slice(0, i)));
     const st = lstatSync(at, { throwIfNoEntry: false });
     if (!st) return;
-    const last = i === parts.length;
     if (st.isSymbolicLink()) {
-      throw new CliError(`${at} is a symbolic link; kiln does not write through links`, `Replace it with ${last && !isDir ? 'a regular file' : 'a directory'} (or remove it), then run the command again; nothing was written.`);
+      throw new CliError(`${at} is a symbolic link; kiln does not write through links`, 'Replace it with a directory (or remove it), then run the command again; nothing was written.');
     }
-    if ((!last || isDir) && !st.isDirectory()) {
+    if (!st.isDirectory()) {
       throw new CliError(`the init image writes ${join(dir, rel)}, but ${at} is a file, not a directory`, 'Move it out of the way (or init another directory); nothing was written.');
     }
   }

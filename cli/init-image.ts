@@ -6,7 +6,7 @@ import type Docker from 'dockerode';
 import { isMap, parseDocument, stringify } from 'yaml';
 import { CliError } from './errors.js';
 import { readInitTar, type InitTree } from './init-tar.js';
-import { triggersFor, type FuncFields } from './templates/index.js';
+import { flagFields, triggersFor, type FuncFields } from './templates/index.js';
 
 /** The file the image describes the function in; merged into func.yaml, never written. */
 export const INIT_YAML = 'func.init.yaml';
@@ -21,9 +21,12 @@ export const INIT_IMAGE_TIMEOUT_MS = 10 * 60_000;
 /** How long an image still running after its tar gets to exit on its own before it is stopped. */
 const AFTER_TAR_MS = 5000;
 
+/** How to see for oneself what the image does. */
+const BY_HAND = 'docker run --rm -e FN_FUNCTION_NAME=NAME IMAGE | tar t';
+
 /** The engine's refusal to run the image, in a sentence (its own message is kept). */
 const notRun = (image: string, err: unknown): CliError =>
-  new CliError(`init image ${image} could not be run: ${(err as Error).message.trim()}; nothing was written`, 'Check its name and that it runs: docker run --rm -e FN_FUNCTION_NAME=NAME IMAGE | tar t');
+  new CliError(`init image ${image} could not be run: ${(err as Error).message.trim()}; nothing was written`, `Check its name and that it runs: ${BY_HAND}`);
 
 /** The end of what the image said, from a whole line on. */
 function lastWords(stderr: string, cut: boolean): string {
@@ -62,7 +65,7 @@ export async function runInitImage(docker: Docker, image: string, name: string, 
   const timedOut = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new CliError(
       `init image ${image} did not finish within ${timeoutMs >= 60_000 ? `${timeoutMs / 60_000} minutes` : `${timeoutMs} ms`}; nothing was written`,
-      'Run it by hand (docker run --rm -e FN_FUNCTION_NAME=NAME IMAGE | tar t) to see where it stops.',
+      `Run it by hand (${BY_HAND}) to see where it stops.`,
     )), timeoutMs);
   });
   try {
@@ -122,7 +125,7 @@ export async function runInitImage(docker: Docker, image: string, name: string, 
       const said = lastWords(stderr, stderrCut);
       throw new CliError(
         `init image ${image} exited with code ${status}; nothing was written${said ? `. It said:\n${said}` : ''}`,
-        'Run it by hand (docker run --rm -e FN_FUNCTION_NAME=NAME IMAGE | tar t) to see what it does.',
+        `Run it by hand (${BY_HAND}) to see what it does.`,
       );
     }
     if (tree instanceof Error) throw tree;
@@ -205,10 +208,5 @@ export function funcYamlFromInit(name: string, fromImage: Record<string, unknown
   };
   const doc: Record<string, unknown> = { schema_version: 20180708, name, version: fields.version ?? '0.0.1' };
   for (const k of INIT_YAML_FIELDS) if (merged[k] !== undefined) doc[k] = merged[k];
-  if (fields.memory !== undefined) doc.memory = fields.memory;
-  if (fields.timeout !== undefined) doc.timeout = fields.timeout;
-  if (fields.idle_timeout !== undefined) doc.idle_timeout = fields.idle_timeout;
-  if (fields.config !== undefined) doc.config = fields.config;
-  doc.triggers = triggersFor(name, fields.triggerType);
-  return stringify(doc);
+  return stringify({ ...doc, ...flagFields(fields), triggers: triggersFor(name, fields.triggerType) });
 }

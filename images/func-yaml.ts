@@ -51,10 +51,14 @@ export const FUNC_YAML_KEYS: readonly string[] = [
  */
 const LEGACY_FORMATS = ['default', 'http', 'json', 'cloudevent'];
 
-/** func.yaml's `format`, Fn's legacy names read as http-stream; other names are left for checks. */
+/** A format's name as Kiln runs it: Fn's legacy names are http-stream; other names are left for checks. */
+export function formatAsRun(name: string): string {
+  return LEGACY_FORMATS.includes(name) ? 'http-stream' : name;
+}
+
+/** func.yaml's `format` (http-stream when it has none), as Kiln runs it. */
 export function funcYamlFormat(func: FuncYaml): string {
-  const raw = func.format ?? 'http-stream';
-  return LEGACY_FORMATS.includes(raw) ? 'http-stream' : raw;
+  return formatAsRun(func.format ?? 'http-stream');
 }
 
 /** A func.yaml that cannot be used; the message names the file and what is wrong. */

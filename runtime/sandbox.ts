@@ -907,9 +907,9 @@ export class Sandbox {
 
   /** Resolves once no invocation is running and every party is parked (the container may be frozen). */
   idle(): Promise<void> {
-    // Free, then the runtime's backlog is read before the agent freezes the container: frozen, it would reach the log only
-    // when the next call thaws it, or die with the runtime at retirement. Not the extensions'
-    // output: one that prints all the time must not hold the freeze.
+    // Free, then the runtime's backlog is read before the agent freezes the container: frozen, it
+    // would reach the log only when the next call thaws it, or die with the runtime at retirement.
+    // Not the extensions' output: one that prints all the time must not hold the freeze.
     // Nor a Telemetry delivery in flight: frozen under it, its bound ran on while the subscriber
     // could not answer, and the batch it had taken was sent again (bounded by the delivery's own).
     return this.free()

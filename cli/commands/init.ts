@@ -10,7 +10,7 @@ import { checkNewFn, checkTargetDir, checkTargetFiles, refuseExistingFunction } 
 import type { Session } from '../session.js';
 import { collect, emit, fnNumberOptions, fnNumbers, stringPairs } from './common.js';
 import { refuseLink, writeProjectFile } from '../project-file.js';
-import { FUNC_FILE_NAMES } from '../../images/func-yaml.js';
+import { formatAsRun, FUNC_FILE_NAMES } from '../../images/func-yaml.js';
 import { isRuntime, RUNTIMES, templateFiles, type FuncFields } from '../templates/index.js';
 
 interface InitOpts {
@@ -32,9 +32,6 @@ interface InitOpts {
 
 /** fn init's other names for a node function's format (its help lists them): Kiln runs them as http-stream. */
 const NODE_LEGACY_FORMATS = ['default', 'http'];
-
-/** What --format may say over an init image's: the formats Kiln runs, and fn's legacy names of http-stream. */
-const INIT_IMAGE_FORMATS = ['http-stream', 'lambda', ...NODE_LEGACY_FORMATS, 'json', 'cloudevent'];
 
 /** The node template's code: Fn writes both or neither. */
 const NODE_CODE = ['func.js', 'package.json'];
@@ -109,9 +106,14 @@ export function registerInit(program: Command, s: Session): void {
         // fn's words.
         throw new CliError("You can't supply --runtime with --init-image", `Give one: --runtime (${RUNTIMES.join(', ')}) writes Kiln's template; --init-image runs an fn init image.`);
       }
-      if (o.initImage !== undefined && o.format !== undefined && !INIT_IMAGE_FORMATS.includes(o.format)) {
+      // Over an init image's, a format Kiln runs, Fn's legacy names written as the http-stream they run as.
+      const imageFormat = o.format === undefined ? undefined : formatAsRun(o.format);
+      if (o.initImage !== undefined && imageFormat !== undefined && imageFormat !== 'http-stream' && imageFormat !== 'lambda') {
         throw new CliError(`--format ${o.format} is not a format Kiln runs`, `Give http-stream or lambda (fn's ${NODE_LEGACY_FORMATS.join(' and ')} are taken as http-stream), or leave it to the init image.`);
       }
+      const sayFormat = (written: string): void => {
+        if (written !== o.format) s.io.err(`Format ${o.format} written as ${written} (Kiln runs Fn's ${o.format} format as ${written})\n`);
+      };
       const target = (): { dir: string; name: string } => {
         // As `fn init`: a name without a directory makes ./NAME; neither uses the current directory.
         const base = resolve(s.io.cwd, o.workingDir ?? '.');
@@ -125,10 +127,8 @@ export function registerInit(program: Command, s: Session): void {
       if (o.initImage !== undefined) {
         const image = o.initImage;
         const { dir, name } = target();
-        // As for the node template: Fn's legacy names of what runs as http-stream are written as that.
-        const format = o.format !== undefined && INIT_IMAGE_FORMATS.includes(o.format) && !['http-stream', 'lambda'].includes(o.format) ? 'http-stream' : o.format;
-        if (format !== o.format) s.io.err(`Format ${o.format} written as ${format} (Kiln runs Fn's ${o.format} format as ${format})\n`);
-        const made = await initFromImage(() => s.docker(), dir, image, name, { ...initFields(o), ...(format !== undefined && { format }) }, o.force === true);
+        if (imageFormat !== undefined) sayFormat(imageFormat);
+        const made = await initFromImage(() => s.docker(), dir, image, name, { ...initFields(o), ...(imageFormat !== undefined && { format: imageFormat }) }, o.force === true);
         if (made.skipped.length > 0) s.io.err(`Skipped what the init image wrote that is neither a file nor a directory (as fn init): ${made.skipped.join(', ')}\n`);
         if (made.replaced.length > 0) s.io.err(`Not written: the image's own ${made.replaced.join(' and ')}; func.yaml is its func.init.yaml merged with init's flags\n`);
         if (made.buildProblem) s.io.err(`Note: kiln build cannot build it as it is: ${made.buildProblem}\n`);
@@ -148,7 +148,7 @@ export function registerInit(program: Command, s: Session): void {
         if (isRuntime(runtime) && !names.includes(o.format)) {
           throw new CliError(`--format ${o.format} is not one Kiln has for runtime ${runtime}`, `Runtime ${runtime} is ${own} (the default${runtime === 'node' ? `; fn's ${NODE_LEGACY_FORMATS.join(' and ')} are taken as it` : ''}); leave --format out.`);
         }
-        if (o.format !== own) s.io.err(`Format ${o.format} written as ${own} (Kiln runs Fn's ${o.format} format as ${own})\n`);
+        sayFormat(own);
       }
       const { dir, name } = target();
       const files = await initFunction(dir, runtime, name, initFields(o), o.force === true);

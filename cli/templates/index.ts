@@ -50,15 +50,24 @@ export function funcYamlText(runtime: Runtime, name: string, fields: FuncFields 
     format: lambda ? 'lambda' : 'http-stream',
     ...(!lambda && fields.cmd === undefined && { entrypoint: fields.entrypoint ?? 'node func.js' }),
     ...(!lambda && fields.cmd !== undefined && { ...(fields.entrypoint !== undefined && { entrypoint: fields.entrypoint }), cmd: fields.cmd }),
-    // Only when asked for, as fn init's flags: deploy sends what func.yaml has, so a default
-    // written here would undo an operator's `kiln update fn --memory` at the next deploy.
+    ...flagFields(fields),
+    triggers: triggersFor(name, fields.triggerType),
+  };
+  return stringify(doc);
+}
+
+/**
+ * The limits and config init's flags give, only those asked for, as fn init writes them: deploy
+ * sends what func.yaml has, so a default written here would undo an operator's
+ * `kiln update fn --memory` at the next deploy.
+ */
+export function flagFields(fields: FuncFields): Record<string, unknown> {
+  return {
     ...(fields.memory !== undefined && { memory: fields.memory }),
     ...(fields.timeout !== undefined && { timeout: fields.timeout }),
     ...(fields.idle_timeout !== undefined && { idle_timeout: fields.idle_timeout }),
     ...(fields.config !== undefined && { config: fields.config }),
-    triggers: triggersFor(name, fields.triggerType),
   };
-  return stringify(doc);
 }
 
 /** func.yaml's triggers for a new fn: with fn init's --trigger TYPE as fn names it, else Kiln's default. */

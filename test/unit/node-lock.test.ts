@@ -27,15 +27,16 @@ async function otherProcess(): Promise<{ pid: number; kill: () => Promise<void> 
   };
 }
 
-test('held by this process until released; the release removes only its own file', async () => {
+test('held by this process until released; started again in it, even on the same port, each release removes only its own file', async () => {
   const path = nodeLockPath(dir, 'n1');
   const release = await lockNodeId(dir, 'n1', 8080);
   const held = JSON.parse(readFileSync(path, 'utf8')) as { pid: number; started: string; port: number; token: string };
   assert.deepEqual({ ...held, token: undefined }, { pid: process.pid, started: await processStarted(process.pid), port: 8080, token: undefined });
   assert.match(held.token, /^[0-9a-f-]{36}$/);
   assert.match(held.started, /^\d+$/);
-  // Started again in this process (as tests do): taken over, not refused.
-  const again = await lockNodeId(dir, 'n1', 8081);
+  // Started again in this process (as tests do), on the same port: taken over, not refused; its
+  // own token keeps the first release off its file.
+  const again = await lockNodeId(dir, 'n1', 8080);
   await release();
   assert.ok(existsSync(path), "the first release leaves the second holder's file");
   await again();
@@ -74,16 +75,6 @@ test('a pid now used by another process (its start time differs), and a broken f
   } finally {
     await other.kill();
   }
-});
-
-test('two holdings in one process on one port: each release removes its own file only', async () => {
-  const path = nodeLockPath(dir, 'n6');
-  const first = await lockNodeId(dir, 'n6', 0);
-  const second = await lockNodeId(dir, 'n6', 0);
-  await first();
-  assert.ok(existsSync(path), "the second holder's file stays");
-  await second();
-  assert.ok(!existsSync(path));
 });
 
 test('two servers taking over the same stale files at once: one of them holds each, the other is refused', async () => {
