@@ -10,7 +10,8 @@ import { failureBody, failureMessage, truncatedResponse } from './errors.js';
 import type { ContainerLog } from './container-log.js';
 import { functionUrlAnswer, functionUrlEvent, gatewayRequest } from './function-url.js';
 import { header, headerText, MAX_HEADER_BYTES, sendJson, serverTimeouts, trailerError } from './http-util.js';
-import type { InvokeEvent, Outcome, Sandbox, ShutdownReason } from './sandbox.js';
+import type { InvokeEvent, Outcome, ShutdownReason } from './invocation.js';
+import type { Sandbox } from './sandbox.js';
 import { HTTP_INTEGRATION_TYPE, splitPrelude } from './stream-prelude.js';
 import { decodeClientContext, jsonObjectText, newId, newTraceId } from './trace.js';
 

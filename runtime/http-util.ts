@@ -2,7 +2,7 @@
 // bundled into one file and runs in every Lambda container, so it stays small).
 import type { IncomingMessage, ServerOptions, ServerResponse } from 'node:http';
 import { LambdaApiError, truncatedRequest } from './errors.js';
-import type { Outcome } from './sandbox.js';
+import type { Outcome } from './invocation.js';
 
 /** The service's buffered payload limit: 6 MiB + 100 bytes (RIE's MaxPayloadSize). */
 export const MAX_PAYLOAD = 6 * 1024 * 1024 + 100;

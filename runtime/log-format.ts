@@ -160,3 +160,14 @@ export function applicationLineShown(line: string, configured: ApplicationLogLev
   const level = pick(APPLICATION_LEVELS, raw) ?? 'INFO';
   return APPLICATION_LEVELS.indexOf(level) >= APPLICATION_LEVELS.indexOf(configured);
 }
+
+/** A JSON-format log line as a record: the object it holds, else the line itself. */
+export function jsonRecord(line: string): unknown {
+  if (!line.startsWith('{')) return line;
+  try {
+    const v: unknown = JSON.parse(line);
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? v : line;
+  } catch {
+    return line;
+  }
+}

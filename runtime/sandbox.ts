@@ -3,113 +3,28 @@
 // sandbox releases them. Every wait is `until(condition)`, re-checked on each change, and
 // ends early on the generation's first fatal error (a crash, an init error) or a deadline.
 import { performance } from 'node:perf_hooks';
-import type { IncomingMessage } from 'node:http';
 import type { DaemonConfig } from './config.js';
 import type { ContainerLog } from './container-log.js';
-import { deferred, delay, timerDelay, within, type Deferred } from './deferred.js';
+import { deferred, timerDelay, within, delay, type Deferred } from './deferred.js';
 import { bootstrapCommand, extensionFiles } from './discovery.js';
 import { extensionEnv, runtimeEnv } from './environment.js';
-import { invalidRequestId, LambdaApiError, type FunctionFailure } from './errors.js';
+import { invalidRequestId, LambdaApiError } from './errors.js';
 import { headerText } from './http-util.js';
 import type { PeakMemory } from './memory.js';
 import { type Exit, type Managed, type ProcessKind, type ProcessSpec, SpawnError, start } from './processes.js';
 import { DELIVERY_MS, type Telemetry } from './telemetry.js';
 import { agentFailed, deliverEvent, MAX_EXTENSIONS, parkAgent, registerAgent, type EventType, type ExtensionAgent } from './extension-agent.js';
 import { functionArn, newId } from './trace.js';
+import { applicationLineShown, jsonRecord, systemRecord, systemRecordShown, type ApplicationLogLevel, type InvokeStatus } from './log-format.js';
 import {
-  applicationLineShown, invokeStatus, reportRecord, runtimeDoneRecord, startRecord, statusHasErrorType, systemRecord, systemRecordShown,
-  type ApplicationLogLevel, type InvokeStatus, type SystemRecordType,
-} from './log-format.js';
+  fatalOutcome, resetReason, statusOf, timeoutOutcome,
+  type Fatal, type Invocation, type InvokeEvent, type Outcome, type Reply, type ShutdownReason,
+} from './invocation.js';
+import { endLines, ms2, reportEvent, runtimeDoneEvent, startLine } from './platform-report.js';
+import { OUTPUT_SETTLE_MS, OutputWatch } from './output-watch.js';
+import { shutdownShares } from './shutdown-shares.js';
 
 export type RuntimeState = 'Started' | 'Ready' | 'Running' | 'ResponseSent' | 'InitError';
-export type ShutdownReason = 'spindown' | 'timeout' | 'failure';
-
-/** What the runtime's `next` receives. */
-export interface InvokeEvent {
-  requestId: string;
-  deadlineMs: number;
-  body: Buffer;
-  traceId: string;
-  invokedFunctionArn: string;
-  clientContext?: string;
-  cognitoIdentity?: string;
-}
-
-/** Where an invocation's answer goes: called once, in the turn the answer is ready. */
-export type Reply = (answer: Outcome) => void;
-
-/** What a response stream's relay found: the bytes passed on, and the error it ended with, if any. */
-export interface StreamRelayed {
-  bytes: number;
-  /** Set when it ended with the runtime's error (its trailers), or broke off. */
-  errorType?: string;
-}
-
-/** A platform failure answered to the caller (a timeout, a crash, a bad bootstrap). */
-export type FailureOutcome = { kind: 'failure'; status: number; failure: FunctionFailure };
-
-/** What a caller is answered with; `log` is the call's platform lines when they travel with the answer. */
-export type Outcome = (
-  | { kind: 'response'; contentType: string; body: Buffer }
-  /**
-   * `done` settles once the stream has been relayed; resolving `cut` ends it early with that
-   * failure (the deadline bounds the whole stream, as the service's does).
-   */
-  | { kind: 'stream'; contentType: string; from: IncomingMessage; done: Deferred<void>; cut: Deferred<FailureOutcome>; relayed: StreamRelayed }
-  | { kind: 'error'; errorType: string; contentType: string; body: Buffer }
-  | FailureOutcome
-) & {
-  log?: string;
-  /** Where the invocation's output begins in the container's log (its byte offset), for the agent. */
-  logFrom?: number;
-  /**
-   * The sandbox stays busy after this answer (an INVOKE-subscribed extension still at work, or
-   * a reset to come): the agent gives the container no other call until it is idle, as the
-   * service sends the next invoke to another sandbox meanwhile.
-   */
-  busyAfter?: boolean;
-};
-
-interface Invocation {
-  event: InvokeEvent;
-  startedAt: number;
-  /** performance.now() at start: durations with sub-millisecond precision. */
-  t0: number;
-  outcome: Deferred<Outcome>;
-  /** Writes the caller's answer (called once, before any bookkeeping). */
-  reply: Reply;
-  /** Resolved once the answer has been handed to `reply`. */
-  answered: Deferred<void>;
-  /** Set on the call that ran (or followed) the init. */
-  initMs: number | undefined;
-  /** The extensions it was sent to: it is over once each is back in `next`. */
-  subscribers: readonly ExtensionAgent[];
-  /** The container log's length when it started: its output follows. */
-  logFrom: number;
-  /** The runtime's lines passed on before it started. */
-  runtimeLinesFrom: number;
-  /** The runtime's output bytes passed on before it started. */
-  runtimeBytesFrom: number;
-  /** Set when the log backed up while it ran. */
-  logHeld?: boolean;
-  /** performance.now() when the runtime began posting its response (or error). */
-  responseStartAt?: number;
-  /** Set once answered. */
-  respondedAt?: number;
-  durationMs?: number;
-  memoryUsedMb?: number;
-}
-
-/** The first fatal error of a generation, and what to tell the caller. */
-interface Fatal {
-  failure: FunctionFailure;
-  /** `/init/error`'s posted body, answered verbatim. */
-  posted?: { errorType: string; contentType: string; body: Buffer };
-  status: 'error' | 'failure' | 'timeout';
-}
-
-/** The SHUTDOWN reason of the reset that follows a fatal error. */
-const resetReason = (f: Fatal): ShutdownReason => (f.status === 'timeout' ? 'timeout' : 'failure');
 
 export interface SandboxDeps {
   cfg: DaemonConfig;
@@ -119,13 +34,6 @@ export interface SandboxDeps {
   /** The container's log (stdout): every line passed on, and the platform lines. */
   out: ContainerLog;
 }
-
-
-/** The bytes of its answer the runtime produced (a stream's, as relayed): runtimeDone's producedBytes. */
-const producedBytesOf = (o: Outcome): number => (o.kind === 'response' ? o.body.length : o.kind === 'stream' ? o.relayed.bytes : 0);
-
-/** Billed duration: whole milliseconds rounded up, at least 1 (REPORT and platform.report). */
-const billedMs = (durationMs: number): number => Math.max(1, Math.ceil(durationMs));
 
 const exitMessage = (who: string, e: Exit): string =>
   e.signal
@@ -160,9 +68,24 @@ export class Sandbox {
   private readonly json: boolean;
   /** The application level the function's output is filtered at (JSON format only). */
   private readonly appLevel: ApplicationLogLevel | undefined;
+  /** How far the processes' output has been read. */
+  private readonly watch: OutputWatch;
 
   constructor(private readonly deps: SandboxDeps) {
     this.cfg = deps.cfg;
+    this.watch = new OutputWatch({
+      out: deps.out,
+      held: (on) => {
+        if (on && this.current) this.current.logHeld = true;
+        for (const m of this.procs) {
+          if (on) m.pauseOutput();
+          else m.resumeOutput();
+        }
+      },
+      flushAll: () => {
+        for (const m of this.procs) m.flushOutput();
+      },
+    });
     this.arn = functionArn(this.cfg.region, this.cfg.functionName);
     this.json = this.cfg.log.format === 'JSON';
     this.appLevel = this.json ? this.cfg.log.applicationLevel : undefined;
@@ -225,7 +148,7 @@ export class Sandbox {
     });
     this.procs.add(m);
     // Started while the log is backed up (a re-init after a reset, say): held with the others.
-    if (this.outputHeld) m.pauseOutput();
+    if (this.watch.held) m.pauseOutput();
     return m;
   }
 
@@ -236,48 +159,13 @@ export class Sandbox {
    */
   private pendingStart = '';
 
-  /** The runtime's output lines passed on so far. */
-  private runtimeLines = 0;
-  /** The runtime's output bytes passed on so far. */
-  private runtimeBytes = 0;
-  /** When the runtime's last line was passed on, and when it last came back to `next` (epoch ms). */
-  private runtimeOutputAt = 0;
-  private runtimeReadyAt = 0;
-  /**
-   * The last invocation printed past a pipe's capacity, or its log backed up: some of its output
-   * may still sit in the runtime's own buffer (Node's stdout to a pipe is asynchronous).
-   */
-  private outputMayBeQueued = false;
-  /** The runtime's lines when the last answer went out. */
-  private runtimeLinesAnswered = 0;
-  /**
-   * The extensions' output lines and bytes passed on so far, when their last line was, and when
-   * an extension last came back to `next` (epoch ms): a Node extension's stdout is asynchronous
-   * too, so what it printed for a call may still be on its way when it is back in `next`.
-   */
-  private extensionLines = 0;
-  private extensionBytes = 0;
-  private extensionOutputAt = 0;
-  private agentsReadyAt = 0;
-  /** The extensions' lines and bytes when the current (or last) invocation began. */
-  private extensionLinesFrom = 0;
-  private extensionBytesFrom = 0;
-
   private output(kind: ProcessKind, _name: string, text: string): void {
-    if (kind === 'runtime') {
-      this.runtimeLines++;
-      this.runtimeBytes += Buffer.byteLength(text) + 1;
-      this.runtimeOutputAt = Date.now();
-    } else {
-      this.extensionLines++;
-      this.extensionBytes += Buffer.byteLength(text) + 1;
-      this.extensionOutputAt = Date.now();
-    }
+    this.watch.counted(kind, text);
     // The service filters the function's JSON log lines by their `level` (JSON format only).
     if (kind === 'runtime' && this.appLevel !== undefined && !applicationLineShown(text, this.appLevel)) return;
     const start = this.pendingStart;
     this.pendingStart = '';
-    if (!this.deps.out.write(`${start}${text}\n`)) this.holdOutput();
+    if (!this.deps.out.write(`${start}${text}\n`)) this.watch.hold();
     const tel = this.deps.telemetry;
     if (!tel.listening) return;
     // In the JSON log format a function's JSON line is its record as an object, as the service
@@ -285,28 +173,6 @@ export class Sandbox {
     if (kind === 'runtime') tel.emit('function', this.json ? jsonRecord(text) : text);
     // The line as the extension wrote it, as in its log (the service adds no name to the record).
     else tel.emit('extension', text);
-  }
-
-  /** Whether the processes' output is paused until the daemon's stdout drains. */
-  private outputHeld = false;
-  /** Whether it was paused since the current (or last) invocation began. */
-  private heldSinceInvocation = false;
-
-  /**
-   * The container's log (the daemon's stdout) is backed up: stop reading the processes' output
-   * until it drains, so their writes wait rather than the daemon holding all of it in memory
-   * (a chatty function was killed for its memory, the daemon's buffer counting against it).
-   */
-  private holdOutput(): void {
-    if (this.outputHeld) return;
-    this.outputHeld = true;
-    this.heldSinceInvocation = true;
-    if (this.current) this.current.logHeld = true;
-    for (const m of this.procs) m.pauseOutput();
-    this.deps.out.onceDrained(() => {
-      this.outputHeld = false;
-      for (const m of this.procs) m.resumeOutput();
-    });
   }
 
   private onExit(m: Managed, e: Exit): void {
@@ -452,38 +318,11 @@ export class Sandbox {
       if (bootFatal) await this.reset(resetReason(bootFatal));
       event = { ...event, deadlineMs: event.deadlineMs + (Date.now() - waitedFrom) };
     }
-    // Output still coming from the last invocation (what its runtime printed after the answer, or
-    // a backlog the answer did not wait out, and what its extensions printed for it, which may
-    // still be on its way when they are back in `next`) is the last invocation's: read it first.
-    // Bounded, and not the call's time: its deadline moves by the wait.
-    // The extensions' only while one came back to `next` lately: one parked there for longer has
-    // had the CPU to flush what it queued for the last call, and what it prints now is its own
-    // (a steady logger's output never stops: waited for, it held every call for the whole bound).
-    const extensionsLate = Date.now() - this.agentsReadyAt < OUTPUT_SETTLE_MS;
-    const extensionsPrinted = extensionsLate && this.extensionLines !== this.extensionLinesFrom;
-    // Some may still be queued in the extension itself, once it printed more than a few lines:
-    // what was read so far says little (the daemon may not have had the CPU, or its log was
-    // backed up and reading paused), and a quiet turn proves nothing then.
-    const extensionsQueued = extensionsLate && (this.extensionBytes - this.extensionBytesFrom >= EXTENSION_QUEUED_BYTES || this.heldSinceInvocation);
-    const runtimePending = this.runtimeLines !== this.runtimeLinesAnswered || this.outputHeld || this.outputMayBeQueued;
-    let settled = true;
-    if (runtimePending || extensionsPrinted) {
-      const from = Date.now();
-      // For the extensions alone, bounded from their return to `next`.
-      const until = runtimePending ? from + OUTPUT_SETTLE_MS : this.agentsReadyAt + OUTPUT_SETTLE_MS;
-      settled = await this.runtimeOutputRead(until, this.outputMayBeQueued || extensionsQueued, extensionsLate);
-      event = { ...event, deadlineMs: event.deadlineMs + (Date.now() - from) };
-    }
-    // A line the processes began and did not end is the last invocation's, once their output has
-    // stopped. (Not cut at its answer, nor while output still flows: a line on its way would be
-    // split in two calls' logs; it goes whole to the next call's instead.)
-    if (settled) for (const m of this.procs) m.flushOutput();
-    this.heldSinceInvocation = this.outputHeld;
-    this.extensionLinesFrom = this.extensionLines;
-    this.extensionBytesFrom = this.extensionBytes;
+    // The last invocation's output is read first; the wait is not this call's time.
+    const waited = await this.watch.settleBefore();
+    if (waited > 0) event = { ...event, deadlineMs: event.deadlineMs + waited };
     // Its output begins here: a re-init inside this invoke is its own (the boot init, waited for
     // above, is before it).
-    this.outputMayBeQueued = false;
     const logFrom = this.deps.out.bytes;
     let initFatal: Fatal | undefined;
     if (!this.initialized) {
@@ -500,12 +339,10 @@ export class Sandbox {
     const invokeSubscribers = initFatal ? [] : [...this.agents.values()].filter((a) => a.events.has('INVOKE'));
     const inv: Invocation = {
       event, startedAt: Date.now(), t0: performance.now(), outcome: deferred(), reply, answered: deferred(), initMs, logFrom,
-      runtimeLinesFrom: this.runtimeLines, runtimeBytesFrom: this.runtimeBytes, subscribers: invokeSubscribers,
+      ...this.watch.mark(), subscribers: invokeSubscribers,
     };
     this.current = inv;
-    this.pendingStart = this.json
-      ? this.record('platform.start', new Date(inv.startedAt), startRecord(event.requestId, event.invokedFunctionArn, this.cfg.functionVersion))
-      : `START RequestId: ${event.requestId} Version: ${this.cfg.functionVersion}\n`;
+    this.pendingStart = startLine(this.cfg, event, inv.startedAt);
     if (tel.listening) tel.emit('platform.start', { requestId: event.requestId, version: this.cfg.functionVersion, tracing: { type: 'X-Amzn-Trace-Id', value: event.traceId } });
     if (!initFatal) {
       this.runtimeState = 'Running';
@@ -526,14 +363,14 @@ export class Sandbox {
     if (r === 'ok') {
       outcome = await inv.outcome.promise;
     } else if (r === 'timeout') {
-      outcome = this.timeoutOutcome();
+      outcome = timeoutOutcome(this.cfg.timeoutSec);
       reset = 'timeout';
     } else {
-      outcome = this.fatalOutcome(r);
+      outcome = fatalOutcome(r);
       reset = resetReason(r);
     }
     // The one status of this invocation: the Telemetry API's records and the JSON log lines say the same.
-    let status = typeof r === 'object' ? r.status : this.statusOf(outcome);
+    let status = typeof r === 'object' ? r.status : statusOf(outcome);
     this.answer(inv, outcome, status, reset !== undefined);
     // The bookkeeping below follows the answer out.
     await inv.answered.promise;
@@ -556,7 +393,7 @@ export class Sandbox {
       else if (r !== 'ok') reset = 'failure';
     }
     const runtimeDoneAt = performance.now();
-    if (tel.listening) tel.emit('platform.runtimeDone', this.runtimeDone(inv, outcome, status, reset, { responseEnd, runtimeDoneAt }));
+    if (tel.listening) tel.emit('platform.runtimeDone', runtimeDoneEvent(inv, outcome, status, reset, this.fatal, { responseEnd, runtimeDoneAt }));
 
     // 3. Busy until the INVOKE subscribers are parked again.
     if (!reset) {
@@ -564,62 +401,20 @@ export class Sandbox {
       if (r === 'timeout') reset = 'timeout';
       else if (r !== 'ok') reset = 'failure';
     }
-    const total = ms2(performance.now() - inv.t0);
     const reportStatus: InvokeStatus = reset === 'timeout' ? 'timeout' : status;
-    if (tel.listening) tel.emit('platform.report', {
-      requestId: event.requestId, status: reportStatus,
-      metrics: {
-        durationMs: total, billedDurationMs: billedMs(total), memorySizeMB: this.cfg.memoryMb,
-        maxMemoryUsedMB: inv.memoryUsedMb ?? 0,
-        ...(initMs !== undefined && { initDurationMs: initMs }),
-      },
-      // From the runtime's turn's end until the extensions are done.
-      spans: [{ name: 'extensionOverhead', start: isoAt(inv, runtimeDoneAt), durationMs: ms2(inv.t0 + total - runtimeDoneAt) }],
-      ...(statusHasErrorType(reportStatus) && { errorType: this.errorTypeOf(outcome) }),
-    });
-    // Decided once it is over: what it printed before its answer, after it, or while its response
-    // streamed all counts (the next invocation waits for it, if it may be queued).
-    this.outputMayBeQueued = this.runtimeBytes - inv.runtimeBytesFrom >= PIPE_BYTES || inv.logHeld === true;
+    if (tel.listening) tel.emit('platform.report', reportEvent(this.cfg, inv, outcome, reportStatus, runtimeDoneAt, performance.now()));
+    this.watch.ended(inv);
     this.current = undefined;
     if (reset) await this.reset(reset);
-  }
-
-  /**
-   * The platform.runtimeDone record. The spans, when the runtime posted a response: until its
-   * first byte, until its last (a stream's, relayed), then until the runtime's next `next`.
-   */
-  private runtimeDone(inv: Invocation, outcome: Outcome, status: InvokeStatus, reset: ShutdownReason | undefined, at: { responseEnd: number; runtimeDoneAt: number }): object {
-    // The answer was a success, but the runtime did not come back in time, or died first.
-    let doneStatus = status;
-    let errorType = statusHasErrorType(status) ? this.errorTypeOf(outcome) : undefined;
-    if (reset && status === 'success') {
-      doneStatus = reset === 'timeout' ? 'timeout' : this.fatal?.status ?? 'failure';
-      errorType = reset === 'timeout' ? undefined : this.fatal?.failure.errorType;
-    }
-    const producedBytes = producedBytesOf(outcome);
-    const first = inv.responseStartAt;
-    const responded = first !== undefined && (outcome.kind === 'response' || outcome.kind === 'stream');
-    const spans = responded ? [
-      { name: 'responseLatency', start: isoAt(inv, inv.t0), durationMs: ms2(first - inv.t0) },
-      { name: 'responseDuration', start: isoAt(inv, first), durationMs: ms2(at.responseEnd - first) },
-      ...(reset ? [] : [{ name: 'runtimeOverhead', start: isoAt(inv, at.responseEnd), durationMs: ms2(at.runtimeDoneAt - at.responseEnd) }]),
-    ] : [];
-    return {
-      requestId: inv.event.requestId, status: doneStatus,
-      metrics: { durationMs: ms2(at.runtimeDoneAt - inv.t0), producedBytes },
-      ...(spans.length > 0 && { spans }),
-      tracing: { type: 'X-Amzn-Trace-Id', value: inv.event.traceId },
-      ...(errorType !== undefined && { errorType }),
-    };
   }
 
   /**
    * Answers the caller once, with END and REPORT. When the invocation printed nothing, the
    * START/END/REPORT lines travel with the answer (the agent puts them in the call's log),
    * sparing each quiet call a trip through the container engine's output stream; otherwise
-   * they follow the function's own lines on stdout, in order.
+   * they follow the function's own lines on stdout, in order. `resetting`: a reset follows the
+   * answer (a timeout, a crash, an init that failed).
    */
-  /** `resetting`: a reset follows the answer (a timeout, a crash, an init that failed). */
   private answer(inv: Invocation, outcome: Outcome, status: InvokeStatus, resetting = false): void {
     if (inv.respondedAt !== undefined) return;
     inv.respondedAt = Date.now();
@@ -627,13 +422,13 @@ export class Sandbox {
     // A response stream's END and REPORT wait for its end (streamEnded): its duration, its peak
     // memory and whether it was cut at the deadline are known only then.
     const stream = outcome.kind === 'stream';
-    const lines = stream ? '' : this.endLines(inv, outcome, status, inv.respondedAt);
+    const lines = stream ? '' : endLines(this.cfg, inv, outcome, status, inv.respondedAt);
     // Output the function wrote before posting its answer may still sit unread in its pipe, and
     // it must come between START and END: a quiet call waits one turn of the event loop; one that
     // printed, until its output has been read to the end (a chatty function's pipe holds hundreds
     // of KiB, read while the log drains).
     const send = () => {
-      this.runtimeLinesAnswered = this.runtimeLines;
+      this.watch.answered();
       const start = this.pendingStart;
       this.pendingStart = '';
       // Not the runtime's own way back to `next`, which follows its post at once.
@@ -651,26 +446,14 @@ export class Sandbox {
       // respond() leaves the invoke's own wait asleep until now: nothing runs ahead of the answer.
       this.notify();
     };
-    if (this.runtimeLines === inv.runtimeLinesFrom && !this.outputHeld) setImmediate(send);
-    else void this.runtimeOutputRead(Math.min(inv.event.deadlineMs, Date.now() + OUTPUT_SETTLE_MS)).then(send);
+    if (this.watch.quietSince(inv.runtimeLinesFrom)) setImmediate(send);
+    else void this.watch.read(Math.min(inv.event.deadlineMs, Date.now() + OUTPUT_SETTLE_MS)).then(send);
   }
 
   /** The invocation's duration and peak memory so far, for its END and REPORT. */
   private measure(inv: Invocation): void {
     inv.durationMs = ms2(performance.now() - inv.t0);
     inv.memoryUsedMb = this.deps.peakMemory.read();
-  }
-
-  /** END and REPORT (the JSON format's records), and after a timeout the service's line saying so. */
-  private endLines(inv: Invocation, outcome: Outcome, status: InvokeStatus, at: number): string {
-    if (this.json) return this.jsonEnd(inv, outcome, status);
-    const id = inv.event.requestId;
-    const durationMs = inv.durationMs ?? 0;
-    return `END RequestId: ${id}\n` +
-      `REPORT RequestId: ${id}\tDuration: ${durationMs.toFixed(2)} ms\tBilled Duration: ${billedMs(durationMs)} ms\t` +
-      `Memory Size: ${this.cfg.memoryMb} MB\tMax Memory Used: ${inv.memoryUsedMb ?? '?'} MB\t${inv.initMs !== undefined ? `Init Duration: ${inv.initMs.toFixed(2)} ms\t` : ''}\n` +
-      // As the service's log stream has it after a timeout's REPORT: why the call ended.
-      (status === 'timeout' ? `${new Date(at).toISOString()} ${id} Task timed out after ${this.cfg.timeoutSec.toFixed(2)} seconds\n` : '');
   }
 
   /**
@@ -680,80 +463,11 @@ export class Sandbox {
   private async streamEnded(inv: Invocation, outcome: Outcome, status: InvokeStatus): Promise<void> {
     // Always read on (a quiet turn at least): a line printed just before the stream's end may
     // still be in the pipe, counted nowhere yet.
-    await this.runtimeOutputRead(Math.min(inv.event.deadlineMs, Date.now() + OUTPUT_SETTLE_MS));
+    await this.watch.read(Math.min(inv.event.deadlineMs, Date.now() + OUTPUT_SETTLE_MS));
     this.measure(inv);
-    this.runtimeLinesAnswered = this.runtimeLines;
-    const lines = this.endLines(inv, outcome, status, Date.now());
+    this.watch.answered();
+    const lines = endLines(this.cfg, inv, outcome, status, Date.now());
     if (lines) this.deps.out.write(lines);
-  }
-
-  /**
-   * Resolves once the runtime's output (with `extensions`, theirs too) has been read to the end,
-   * as far as the daemon can tell: the log not backed up, and a whole turn of the event loop (a
-   * poll phase in between) that brought no new line, or OUTPUT_QUIET_MS of quiet once lines were
-   * seen still coming. Bounded by `until` (epoch ms): false when output was still coming then.
-   */
-  private async runtimeOutputRead(until: number, quietNeeded = false, extensions = false): Promise<boolean> {
-    // Once output was seen still coming, a quiet turn is not enough: a Node runtime's stdout to
-    // the daemon is asynchronous, so megabytes may still sit in the runtime's own buffer, flushed
-    // as it gets the CPU. Then the output must have stopped for OUTPUT_QUIET_MS.
-    // quietNeeded: output may be queued in the runtime, flushed as it gets the CPU: a quiet turn
-    // proves nothing. Quiet since its last line and since it came back to `next` does: a runtime
-    // kept off the CPU flushes its stdout as it sends that `next`, a runtime parked there long
-    // since has had the CPU to flush it.
-    // An extension is judged as the runtime is: quiet since its last line and since it came back to `next`.
-    const lines = () => this.runtimeLines + (extensions ? this.extensionLines : 0);
-    let flowing = quietNeeded;
-    let quietSince = !quietNeeded ? 0 : extensions
-      ? Math.max(this.runtimeOutputAt, this.runtimeReadyAt, this.extensionOutputAt, this.agentsReadyAt)
-      : Math.max(this.runtimeOutputAt, this.runtimeReadyAt);
-    // Compared across waits, so that lines that came during a pause count too.
-    let last = lines();
-    for (;;) {
-      if (this.outputHeld) {
-        const drained = deferred<void>();
-        const cancel = this.deps.out.onceDrained(() => drained.resolve());
-        await within(drained.promise, until - Date.now());
-        cancel();
-        // Reading was paused: the time held is not quiet, and the output resumes only from now.
-        flowing = true;
-        quietSince = Date.now();
-      }
-      await nextTurn();
-      await nextTurn();
-      const now = lines();
-      if (now !== last || this.outputHeld) {
-        last = now;
-        flowing = true;
-        quietSince = Date.now();
-      } else if (!flowing || Date.now() - quietSince >= (extensions ? EXTENSION_QUIET_MS : OUTPUT_QUIET_MS)) {
-        return true;
-      } else {
-        // Waiting out the quiet time without spinning the event loop.
-        const pause = delay(1);
-        await pause.promise;
-      }
-      if (Date.now() >= until) return false;
-    }
-  }
-
-  /** A JSON system record line, or '' when the system level leaves it out. */
-  private record(type: SystemRecordType, time: Date, record: object): string {
-    return systemRecordShown(type, this.cfg.log.systemLevel) ? `${systemRecord(time, type, record)}\n` : '';
-  }
-
-  /** The JSON format's END and REPORT: platform.runtimeDone and platform.report. */
-  private jsonEnd(inv: Invocation, outcome: Outcome, status: InvokeStatus): string {
-    const now = new Date();
-    const errorType = statusHasErrorType(status) ? this.errorTypeOf(outcome) : undefined;
-    const id = inv.event.requestId;
-    const durationMs = inv.durationMs ?? 0;
-    const producedBytes = producedBytesOf(outcome);
-    return this.record('platform.runtimeDone', now, runtimeDoneRecord(id, status, errorType, durationMs, producedBytes)) +
-      this.record('platform.report', now, reportRecord(id, {
-        durationMs, billedDurationMs: billedMs(durationMs), memorySizeMB: this.cfg.memoryMb,
-        maxMemoryUsedMB: inv.memoryUsedMb, initDurationMs: inv.initMs,
-      }, status, errorType));
   }
 
   /** The boot init, until the first call has taken its result. */
@@ -767,23 +481,6 @@ export class Sandbox {
     this.initPromise = this.init('init', Date.now() + this.cfg.initTimeoutMs);
   }
 
-  private statusOf(o: Outcome): InvokeStatus {
-    return invokeStatus(o.kind, this.errorTypeOf(o));
-  }
-
-  /** The error type as records have it: a runtime's (from its header's bytes) decoded as UTF-8. */
-  private errorTypeOf(o: Outcome): string | undefined {
-    if (o.kind === 'error') return headerText(o.errorType);
-    if (o.kind === 'failure') return o.failure.errorType;
-    if (o.kind === 'stream') return o.relayed.errorType === undefined ? undefined : headerText(o.relayed.errorType);
-    return undefined;
-  }
-
-  private timeoutOutcome(): FailureOutcome {
-    // The service names the configured timeout, not the time this sandbox saw.
-    return { kind: 'failure', status: 504, failure: { errorType: 'Sandbox.Timedout', errorMessage: `Task timed out after ${this.cfg.timeoutSec.toFixed(2)} seconds` } };
-  }
-
   /**
    * Waits until a response stream has been relayed; false when the deadline came first and
    * the stream was cut short (a runtime that streams forever must not hold the sandbox).
@@ -794,13 +491,8 @@ export class Sandbox {
     const r = await Promise.race([ended, timer.promise]);
     timer.clear();
     if (r === true) return true;
-    o.cut.resolve(this.timeoutOutcome());
+    o.cut.resolve(timeoutOutcome(this.cfg.timeoutSec));
     return false;
-  }
-
-  private fatalOutcome(f: Fatal): Outcome {
-    if (f.posted) return { kind: 'error', ...f.posted };
-    return { kind: 'failure', status: f.status === 'timeout' ? 504 : 502, failure: f.failure };
   }
 
   // ---- runtime API transitions ---------------------------------------------------------
@@ -823,7 +515,7 @@ export class Sandbox {
         break;
     }
     this.runtimeState = 'Ready';
-    this.runtimeReadyAt = Date.now();
+    this.watch.runtimeReady();
     const parked = deferred<InvokeEvent>();
     this.runtimeParked = parked;
     this.notify();
@@ -845,7 +537,7 @@ export class Sandbox {
     this.runtimeState = 'ResponseSent';
     inv.outcome.resolve(outcome);
     // The answer's turn notifies (only the invoke itself waits on this change).
-    this.answer(inv, outcome, this.statusOf(outcome));
+    this.answer(inv, outcome, statusOf(outcome));
   }
 
   /** Checks a response may be posted, before its body is read. */
@@ -883,7 +575,7 @@ export class Sandbox {
   /** GET /extension/event/next: parks the agent until its next event. */
   agentNext(agent: ExtensionAgent): Promise<object> {
     const next = parkAgent(agent);
-    this.agentsReadyAt = Date.now();
+    this.watch.agentReady();
     this.notify();
     return next;
   }
@@ -913,7 +605,7 @@ export class Sandbox {
     // Nor a Telemetry delivery in flight: frozen under it, its bound ran on while the subscriber
     // could not answer, and the batch it had taken was sent again (bounded by the delivery's own).
     return this.free()
-      .then(() => this.runtimeOutputRead(Date.now() + IDLE_SETTLE_MS))
+      .then(() => this.watch.read(Date.now() + IDLE_SETTLE_MS))
       .then(() => this.deps.telemetry.deliveriesSettled(Date.now() + DELIVERY_MS));
   }
 
@@ -925,7 +617,7 @@ export class Sandbox {
     // A retirement: the runtime is parked, and what it printed may still be on its way (a Node
     // runtime's stdout is asynchronous, and a frozen container flushed nothing). Read it before
     // the runtime is killed with it; bounded, so the whole shutdown stays within the agent's wait.
-    if (reason === 'spindown') await this.runtimeOutputRead(Date.now() + SHUTDOWN_OUTPUT_MS);
+    if (reason === 'spindown') await this.watch.read(Date.now() + SHUTDOWN_OUTPUT_MS);
     this.shuttingDown = true;
     this.registrationOpen = false;
     const tel = this.deps.telemetry;
@@ -994,65 +686,7 @@ export class Sandbox {
   }
 }
 
-/** The service's shutdown phase with internal extensions only; the runtime's share beside external ones. */
-const INTERNAL_SHUTDOWN_MS = 500;
-const RUNTIME_SHARE_MS = 300;
-
-/**
- * The shutdown phase's bounds as the service sets them: with no extension, none (the runtime is
- * killed); with internal ones only, 500 ms, all the runtime's (SIGTERM, then SIGKILL); with
- * external ones, the whole budget (2000 ms), of which the runtime gets 300 ms after its SIGTERM,
- * 500 ms when an internal extension runs in it too, and the external extensions the rest.
- */
-export function shutdownShares(agents: ReadonlyArray<Pick<ExtensionAgent, 'external'>>, budget: number): { budgetMs: number; runtimeMs: number } {
-  const external = agents.some((a) => a.external);
-  const internal = agents.some((a) => !a.external);
-  if (!external) {
-    const ms = internal ? Math.min(INTERNAL_SHUTDOWN_MS, budget) : 0;
-    return { budgetMs: ms, runtimeMs: ms };
-  }
-  return { budgetMs: budget, runtimeMs: Math.min(internal ? INTERNAL_SHUTDOWN_MS : RUNTIME_SHARE_MS, budget) };
-}
-
-/** A JSON-format log line as a record: the object it holds, else the line itself. */
-export function jsonRecord(line: string): unknown {
-  if (!line.startsWith('{')) return line;
-  try {
-    const v: unknown = JSON.parse(line);
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? v : line;
-  } catch {
-    return line;
-  }
-}
-
-/** Milliseconds to two decimals. */
-const ms2 = (v: number): number => Math.round(v * 100) / 100;
-
-/** A performance.now() instant of an invocation as an ISO date (its start is both clocks' anchor). */
-const isoAt = (inv: Invocation, perf: number): string => new Date(inv.startedAt + (perf - inv.t0)).toISOString();
-
-/**
- * How long an answer (and the next invocation's start) may wait for the runtime's output to be
- * read (see runtimeOutputRead): short, as a function that prints all the time waits it every call.
- */
-const OUTPUT_SETTLE_MS = 250;
 /** How long a retirement may wait for the runtime's backlog before SIGTERM (+ KILN_LAMBDA_SHUTDOWN_MS within the agent's 2.5 s). */
 const SHUTDOWN_OUTPUT_MS = 400;
 /** How long /.kiln/idle may wait for the runtime's backlog before the freeze (off the call's path). */
 const IDLE_SETTLE_MS = 1000;
-/** How long output that was still coming must have stopped before it counts as all read. */
-const OUTPUT_QUIET_MS = 20;
-/**
- * The same with the extensions' output: an extension back in `next` flushes what it queued only
- * as it gets the CPU, and pauses of 20-50 ms were seen on a loaded 2-core machine mid-backlog.
- */
-const EXTENSION_QUIET_MS = 50;
-/** A Linux pipe's default capacity: a writer's output past it may wait in the writer's own buffer. */
-const PIPE_BYTES = 64 * 1024;
-/**
- * What the extensions printed since an invocation began past which some may still be queued in
- * them (a Node extension's stdout is asynchronous): the next invocation waits for their quiet.
- */
-const EXTENSION_QUEUED_BYTES = 4096;
-
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

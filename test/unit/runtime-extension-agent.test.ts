@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { agentFailed, deliverEvent, MAX_EXTENSIONS, parkAgent, registerAgent, type AgentState, type EventType } from '../../runtime/extension-agent.js';
 import { LambdaApiError } from '../../runtime/errors.js';
-import { shutdownShares } from '../../runtime/sandbox.js';
+import { shutdownShares } from '../../runtime/shutdown-shares.js';
 
 const ctx = { external: true, open: true, alreadyRegistered: false, registeredCount: 0 };
 
