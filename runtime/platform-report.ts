@@ -64,19 +64,30 @@ export interface RuntimeTurn {
   runtimeDoneAt: number;
 }
 
+/** An invocation's status as its records give it, and its error type where that status has one. */
+export interface Settled {
+  status: InvokeStatus;
+  errorType: string | undefined;
+}
+
+/**
+ * The status of an invocation whose answer was `status`, once a reset follows (`reset`, with the
+ * generation's fatal error): a success the runtime did not come back from in time is a timeout,
+ * one it (or an extension) died after is that death's error; any other answer stands.
+ */
+export function settledStatus(status: InvokeStatus, outcome: Outcome, reset: ShutdownReason | undefined, fatal: Fatal | undefined): Settled {
+  if (reset && status === 'success') {
+    return reset === 'timeout' ? { status: 'timeout', errorType: undefined } : { status: fatal?.status ?? 'failure', errorType: fatal?.failure.errorType };
+  }
+  return { status, errorType: statusHasErrorType(status) ? errorTypeOf(outcome) : undefined };
+}
+
 /**
  * The Telemetry API's platform.runtimeDone record. The spans, when the runtime posted a
  * response: until its first byte, until its last (a stream's, relayed), then until the
- * runtime's next `next`. `fatal`: the generation's fatal error, when a reset follows.
+ * runtime's next `next` (none when a reset followed).
  */
-export function runtimeDoneEvent(inv: Invocation, outcome: Outcome, status: InvokeStatus, reset: ShutdownReason | undefined, fatal: Fatal | undefined, at: RuntimeTurn): object {
-  // The answer was a success, but the runtime did not come back in time, or died first.
-  let doneStatus = status;
-  let errorType = statusHasErrorType(status) ? errorTypeOf(outcome) : undefined;
-  if (reset && status === 'success') {
-    doneStatus = reset === 'timeout' ? 'timeout' : fatal?.status ?? 'failure';
-    errorType = reset === 'timeout' ? undefined : fatal?.failure.errorType;
-  }
+export function runtimeDoneEvent(inv: Invocation, outcome: Outcome, done: Settled, reset: ShutdownReason | undefined, at: RuntimeTurn): object {
   const first = inv.responseStartAt;
   const responded = first !== undefined && (outcome.kind === 'response' || outcome.kind === 'stream');
   const spans = responded ? [
@@ -85,11 +96,11 @@ export function runtimeDoneEvent(inv: Invocation, outcome: Outcome, status: Invo
     ...(reset ? [] : [{ name: 'runtimeOverhead', start: isoAt(inv, at.responseEnd), durationMs: ms2(at.runtimeDoneAt - at.responseEnd) }]),
   ] : [];
   return {
-    requestId: inv.event.requestId, status: doneStatus,
+    requestId: inv.event.requestId, status: done.status,
     metrics: { durationMs: ms2(at.runtimeDoneAt - inv.t0), producedBytes: producedBytesOf(outcome) },
     ...(spans.length > 0 && { spans }),
     tracing: { type: 'X-Amzn-Trace-Id', value: inv.event.traceId },
-    ...(errorType !== undefined && { errorType }),
+    ...(done.errorType !== undefined && { errorType: done.errorType }),
   };
 }
 
@@ -97,16 +108,16 @@ export function runtimeDoneEvent(inv: Invocation, outcome: Outcome, status: Invo
  * The Telemetry API's platform.report record, once the extensions are done too (`endedAt`,
  * performance.now()); its span runs from the runtime's turn's end until then.
  */
-export function reportEvent(s: ReportSettings, inv: Invocation, outcome: Outcome, status: InvokeStatus, runtimeDoneAt: number, endedAt: number): object {
+export function reportEvent(s: ReportSettings, inv: Invocation, done: Settled, runtimeDoneAt: number, endedAt: number): object {
   const total = ms2(endedAt - inv.t0);
   return {
-    requestId: inv.event.requestId, status,
+    requestId: inv.event.requestId, status: done.status,
     metrics: {
       durationMs: total, billedDurationMs: billedMs(total), memorySizeMB: s.memoryMb,
       maxMemoryUsedMB: inv.memoryUsedMb ?? 0,
       ...(inv.initMs !== undefined && { initDurationMs: inv.initMs }),
     },
     spans: [{ name: 'extensionOverhead', start: isoAt(inv, runtimeDoneAt), durationMs: ms2(inv.t0 + total - runtimeDoneAt) }],
-    ...(statusHasErrorType(status) && { errorType: errorTypeOf(outcome) }),
+    ...(done.errorType !== undefined && { errorType: done.errorType }),
   };
 }

@@ -20,7 +20,7 @@ import {
   fatalOutcome, resetReason, statusOf, timeoutOutcome,
   type Fatal, type Invocation, type InvokeEvent, type Outcome, type Reply, type ShutdownReason,
 } from './invocation.js';
-import { endLines, ms2, reportEvent, runtimeDoneEvent, startLine } from './platform-report.js';
+import { endLines, ms2, reportEvent, runtimeDoneEvent, settledStatus, startLine } from './platform-report.js';
 import { OUTPUT_SETTLE_MS, OutputWatch } from './output-watch.js';
 import { shutdownShares } from './shutdown-shares.js';
 
@@ -393,7 +393,7 @@ export class Sandbox {
       else if (r !== 'ok') reset = 'failure';
     }
     const runtimeDoneAt = performance.now();
-    if (tel.listening) tel.emit('platform.runtimeDone', runtimeDoneEvent(inv, outcome, status, reset, this.fatal, { responseEnd, runtimeDoneAt }));
+    if (tel.listening) tel.emit('platform.runtimeDone', runtimeDoneEvent(inv, outcome, settledStatus(status, outcome, reset, this.fatal), reset, { responseEnd, runtimeDoneAt }));
 
     // 3. Busy until the INVOKE subscribers are parked again.
     if (!reset) {
@@ -401,8 +401,12 @@ export class Sandbox {
       if (r === 'timeout') reset = 'timeout';
       else if (r !== 'ok') reset = 'failure';
     }
-    const reportStatus: InvokeStatus = reset === 'timeout' ? 'timeout' : status;
-    if (tel.listening) tel.emit('platform.report', reportEvent(this.cfg, inv, outcome, reportStatus, runtimeDoneAt, performance.now()));
+    // The report says how the whole invocation ended: extensions that overran its deadline make it
+    // a timeout, and a death after the answer is that death's error, as runtimeDone says it.
+    if (tel.listening) {
+      const done = reset === 'timeout' ? { status: 'timeout' as const, errorType: undefined } : settledStatus(status, outcome, reset, this.fatal);
+      tel.emit('platform.report', reportEvent(this.cfg, inv, done, runtimeDoneAt, performance.now()));
+    }
     this.watch.ended(inv);
     this.current = undefined;
     if (reset) await this.reset(reset);

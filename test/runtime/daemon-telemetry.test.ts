@@ -155,6 +155,30 @@ describe('Telemetry at shutdown', () => {
     }
   });
 
+  test('a runtime that dies after posting its answer: runtimeDone and report both say Runtime.ExitError', async () => {
+    const l = await listener(async () => undefined);
+    try {
+      await withDaemon({ extensions: sleeper }, async (d) => {
+        await subscribe(d, 'sub', l.port, ['platform']);
+        const inv = await invoke(d, { 'fn-call-id': 'dies-after' });
+        assertAccepted(await d.post(inv.id, 'response', '"ok"'));
+        assert.equal((await inv.answer).status, 200, 'the caller has its answer');
+        const runtime = d.descendants().find((pid) => /^sleep 1000 /.test(cmdline(pid)));
+        assert.ok(runtime, 'the runtime process');
+        process.kill(runtime, 'SIGKILL');
+        await until(() => l.count('platform.report') === 1, 5000, () => 'no report');
+        const record = (type: string) => l.events().find((e) => e.type === type)?.record as Json;
+        // Before, the report said success while runtimeDone, the log and the reset said the runtime died.
+        for (const type of ['platform.runtimeDone', 'platform.report']) {
+          assert.equal(record(type).status, 'error', type);
+          assert.equal(record(type).errorType, 'Runtime.ExitError', type);
+        }
+      });
+    } finally {
+      l.close();
+    }
+  });
+
   test('a retirement delivers what is queued behind the batch in flight, within the SHUTDOWN budget', async () => {
     const l = await listener(() => sleep(200));
     try {

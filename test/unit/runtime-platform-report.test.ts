@@ -8,7 +8,7 @@ import {
   errorTypeOf, fatalOutcome, producedBytesOf, statusOf, timeoutOutcome, type Fatal, type Invocation, type Outcome,
 } from '../../runtime/invocation.js';
 import { jsonRecord, type InvokeStatus, type LogSettings } from '../../runtime/log-format.js';
-import { billedMs, endLines, reportEvent, runtimeDoneEvent, startLine, type ReportSettings } from '../../runtime/platform-report.js';
+import { billedMs, endLines, reportEvent, runtimeDoneEvent, settledStatus, startLine, type ReportSettings, type Settled } from '../../runtime/platform-report.js';
 
 const TEXT: LogSettings = { format: 'Text', systemLevel: 'INFO', applicationLevel: undefined, warnings: [] };
 const JSON_INFO: LogSettings = { format: 'JSON', systemLevel: 'INFO', applicationLevel: 'INFO', warnings: [] };
@@ -126,11 +126,26 @@ describe('endLines', () => {
   }
 });
 
+describe('settledStatus', () => {
+  const crashed: Fatal = { failure: { errorType: 'Runtime.ExitError', errorMessage: 'Runtime exited without providing a reason' }, status: 'error' };
+  const extensionCrashed: Fatal = { failure: { errorType: 'Extension.Crash', errorMessage: 'Extension ext exited with error: exit status 1' }, status: 'error' };
+  const rows: { name: string; status: InvokeStatus; o: Outcome; reset: 'timeout' | 'failure' | undefined; fatal: Fatal | undefined; want: Settled }[] = [
+    { name: 'a success', status: 'success', o: response, reset: undefined, fatal: undefined, want: { status: 'success', errorType: undefined } },
+    { name: "a function's error", status: 'error', o: fnError, reset: undefined, fatal: undefined, want: { status: 'error', errorType: 'Function.Oops' } },
+    { name: 'a success the runtime died after', status: 'success', o: response, reset: 'failure', fatal: crashed, want: { status: 'error', errorType: 'Runtime.ExitError' } },
+    { name: 'a success an extension died after', status: 'success', o: response, reset: 'failure', fatal: extensionCrashed, want: { status: 'error', errorType: 'Extension.Crash' } },
+    { name: 'a success the runtime did not come back from in time', status: 'success', o: response, reset: 'timeout', fatal: undefined, want: { status: 'timeout', errorType: undefined } },
+    { name: 'a function error stands whatever follows', status: 'error', o: fnError, reset: 'failure', fatal: crashed, want: { status: 'error', errorType: 'Function.Oops' } },
+    { name: 'a timeout carries no errorType', status: 'timeout', o: timeoutOutcome(3), reset: 'timeout', fatal: undefined, want: { status: 'timeout', errorType: undefined } },
+  ];
+  for (const r of rows) test(r.name, () => assert.deepEqual(settledStatus(r.status, r.o, r.reset, r.fatal), r.want));
+});
+
 describe('runtimeDoneEvent', () => {
   const tracing = { type: 'X-Amzn-Trace-Id', value: invocation().event.traceId };
-  const crashed: Fatal = { failure: { errorType: 'Runtime.ExitError', errorMessage: 'Runtime exited without providing a reason' }, status: 'error' };
+  const success: Settled = { status: 'success', errorType: undefined };
   test('a response: its three spans and the bytes it produced', () => {
-    const got = runtimeDoneEvent(invocation({ responseStartAt: 1002 }), response, 'success', undefined, undefined, { responseEnd: 1003.5, runtimeDoneAt: 1004 });
+    const got = runtimeDoneEvent(invocation({ responseStartAt: 1002 }), response, success, undefined, { responseEnd: 1003.5, runtimeDoneAt: 1004 });
     assert.deepEqual(got, {
       requestId: ID, status: 'success', metrics: { durationMs: 4, producedBytes: 7 },
       spans: [
@@ -141,26 +156,21 @@ describe('runtimeDoneEvent', () => {
       tracing,
     });
   });
-  test("a success the runtime did not come back from (it crashed): the crash's status and type, no runtimeOverhead", () => {
-    const got = runtimeDoneEvent(invocation({ responseStartAt: 1002 }), response, 'success', 'failure', crashed, { responseEnd: 1003, runtimeDoneAt: 1010 }) as { status: string; errorType: string; spans: { name: string }[] };
+  test('a reset follows: the settled status and type, no runtimeOverhead', () => {
+    const got = runtimeDoneEvent(invocation({ responseStartAt: 1002 }), response, { status: 'error', errorType: 'Runtime.ExitError' }, 'failure', { responseEnd: 1003, runtimeDoneAt: 1010 }) as { status: string; errorType: string; spans: { name: string }[] };
     assert.equal(got.status, 'error');
     assert.equal(got.errorType, 'Runtime.ExitError');
     assert.deepEqual(got.spans.map((s) => s.name), ['responseLatency', 'responseDuration']);
   });
-  test('a success the runtime did not come back from in time: timeout, no errorType', () => {
-    const got = runtimeDoneEvent(invocation({ responseStartAt: 1002 }), response, 'success', 'timeout', undefined, { responseEnd: 1003, runtimeDoneAt: 4000 });
-    assert.equal((got as { status: string }).status, 'timeout');
-    assert.equal('errorType' in got, false);
-  });
-  test("a function error: its type, and no spans (no response was posted)", () => {
-    const got = runtimeDoneEvent(invocation({ responseStartAt: 1002 }), fnError, 'error', undefined, undefined, { responseEnd: 1003, runtimeDoneAt: 1004 });
+  test('a function error: its type, and no spans (no response was posted)', () => {
+    const got = runtimeDoneEvent(invocation({ responseStartAt: 1002 }), fnError, { status: 'error', errorType: 'Function.Oops' }, undefined, { responseEnd: 1003, runtimeDoneAt: 1004 });
     assert.deepEqual(got, { requestId: ID, status: 'error', metrics: { durationMs: 4, producedBytes: 0 }, tracing, errorType: 'Function.Oops' });
   });
 });
 
 describe('reportEvent', () => {
-  test('metrics to the extensions\' end, the init on the first call, extensionOverhead from the runtime\'s end', () => {
-    const got = reportEvent(settings(TEXT), invocation({ initMs: 150, memoryUsedMb: 60 }), response, 'success', 1010, 1250.004);
+  test("metrics to the extensions' end, the init on the first call, extensionOverhead from the runtime's end", () => {
+    const got = reportEvent(settings(TEXT), invocation({ initMs: 150, memoryUsedMb: 60 }), { status: 'success', errorType: undefined }, 1010, 1250.004);
     assert.deepEqual(got, {
       requestId: ID, status: 'success',
       metrics: { durationMs: 250, billedDurationMs: 250, memorySizeMB: 128, maxMemoryUsedMB: 60, initDurationMs: 150 },
@@ -168,7 +178,7 @@ describe('reportEvent', () => {
     });
   });
   test('an error carries its type; memory unknown reads 0', () => {
-    const got = reportEvent(settings(TEXT), invocation({ memoryUsedMb: undefined }), crash, 'error', 1001, 1001) as { metrics: { maxMemoryUsedMB: number }; errorType: string };
+    const got = reportEvent(settings(TEXT), invocation({ memoryUsedMb: undefined }), { status: 'error', errorType: 'Runtime.ExitError' }, 1001, 1001) as { metrics: { maxMemoryUsedMB: number }; errorType: string };
     assert.equal(got.metrics.maxMemoryUsedMB, 0);
     assert.equal(got.errorType, 'Runtime.ExitError');
   });
