@@ -2,6 +2,7 @@
 // Logs API (2020-08-15) on 127.0.0.1:9001: request parsing and answers; the transitions
 // themselves are the sandbox's.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { failureBody, invalidRequestId, LambdaApiError, truncatedBody } from './errors.js';
 import { header, headerText, MAX_PAYLOAD, readBody, sendError, sendJson, TooLarge, trailerError } from './http-util.js';
 import type { EventType, ExtensionAgent } from './extension-agent.js';
@@ -320,10 +321,39 @@ export function lambdaApi(deps: LambdaApiDeps): (req: IncomingMessage, res: Serv
     throw new LambdaApiError(404, 'ResourceNotFound', `${method} ${path} is not part of the Lambda APIs`);
   }
 
-  return (req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
     dispatch(req, res).catch((err: unknown) => {
       req.resume();
       sendError(res, err);
     });
+  };
+  return oneAtATime(handle);
+}
+
+/**
+ * Requests pipelined on one connection are handled one after another, each once the answer
+ * before it is done, as the service's server (Go's) handles them. node:http runs the handler of
+ * a pipelined request at once: a `next` sent right behind a /response ran while that response
+ * was still being read (the runtime still Running) and was served the same event again.
+ */
+function oneAtATime(handle: (req: IncomingMessage, res: ServerResponse) => void): (req: IncomingMessage, res: ServerResponse) => void {
+  // Only connections with a request waiting have a queue; an answer that is over takes the next.
+  const queues = new WeakMap<Socket, Array<() => void>>();
+  const busy = new WeakSet<Socket>();
+  const run = (socket: Socket, req: IncomingMessage, res: ServerResponse): void => {
+    busy.add(socket);
+    res.once('close', () => {
+      const next = queues.get(socket)?.shift();
+      if (next) next();
+      else busy.delete(socket);
+    });
+    handle(req, res);
+  };
+  return (req, res) => {
+    const socket = req.socket;
+    if (!busy.has(socket)) return run(socket, req, res);
+    let queue = queues.get(socket);
+    if (!queue) queues.set(socket, (queue = []));
+    queue.push(() => run(socket, req, res));
   };
 }

@@ -24,6 +24,11 @@ async function main(): Promise<void> {
     sandbox, telemetry, functionName: cfg.functionName, functionVersion: cfg.functionVersion, handler: cfg.handler, apiPort: Number(port),
     maxResponseBytes: cfg.maxResponseBytes,
   }));
+  // A client that half-closes its side once its request is sent (nc -N, socat, shutdown(SHUT_WR))
+  // still reads the answer, as from the service's Go server: node:http would abort the request
+  // and close at the client's FIN, and a `next` parked so lost the event it was then given.
+  // (A long-standing http.Server property, which @types/node leaves out.)
+  (api as typeof api & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
   await new Promise<void>((resolve, reject) => {
     api.once('error', reject);
     api.listen(Number(port), host, () => resolve());

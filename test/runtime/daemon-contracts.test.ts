@@ -5,11 +5,12 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { request, type ClientRequest, type IncomingMessage } from 'node:http';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  assertAccepted, assertApiError, finishStream, freePort, invoke, register, startSink, subscribeTelemetry, warm, withDaemon, withSink, type Answer, type Daemon, type Invocation, type Json, type Sink,
+  assertAccepted, assertApiError, finishStream, freePort, invoke, register, startSink, subscribeTelemetry, until, warm, withDaemon, withSink, type Answer, type Daemon, type Invocation, type Json, type Sink,
 } from '../helpers/daemon.js';
 
 /** A POST as Go's net/http sends an io.Reader body: chunked, trailers declared up front. */
@@ -154,6 +155,54 @@ describe('Runtime API: what real runtimes send', () => {
       assert.equal(good.event.headers['lambda-runtime-cognito-identity'], cognito);
       assertAccepted(await d.post('ctx-good', 'response'));
       await good.answer;
+    }));
+});
+
+describe('Runtime API: how clients use their connection', () => {
+  /** A raw connection to the Lambda APIs and everything that came back on it. */
+  function rawClient(d: Daemon) {
+    const s = connect({ port: d.port, host: '127.0.0.1', allowHalfOpen: true });
+    let got = '';
+    s.on('data', (c: Buffer) => (got += c.toString('latin1')));
+    s.on('error', () => {});
+    return { s, got: () => got, closed: once(s, 'close') };
+  }
+  const eventFor = (id: string) => new RegExp(`\r\nLambda-Runtime-Aws-Request-Id: ${id}\r\n`);
+
+  test('a next pipelined behind a /response waits for it and gets the next event, not the same one again', () =>
+    withDaemon({}, async (d) => {
+      const inv = await invoke(d, { 'fn-call-id': 'first' });
+      const c = rawClient(d);
+      try {
+        c.s.write(
+          'POST /2018-06-01/runtime/invocation/first/response HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\n"ok"' +
+          'GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n');
+        assert.equal((await inv.answer).text, '"ok"');
+        const second = d.call('{"b":2}', { 'fn-call-id': 'second' });
+        await until(() => eventFor('second').test(c.got()), 5000, () => `no second event: ${JSON.stringify(c.got())}`);
+        // Before, the pipelined next ran while the response was read, and got "first" again.
+        assert.doesNotMatch(c.got(), eventFor('first'));
+        assert.match(c.got(), /^HTTP\/1\.1 202 /);
+        assertAccepted(await d.post('second', 'response', '"two"'));
+        assert.equal((await second).text, '"two"');
+      } finally {
+        c.s.destroy();
+      }
+    }));
+
+  test('a next whose client half-closed once it was sent still gets its event (nc -N, socat)', () =>
+    withDaemon({}, async (d) => {
+      const c = rawClient(d);
+      c.s.end('GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n');
+      // The FIN reaches the daemon before there is an event to give.
+      await sleep(150);
+      const answer = d.call('{"x":1}', { 'fn-call-id': 'half' });
+      // Before, the daemon closed at the FIN and the event went nowhere: a 504 at the deadline.
+      await until(() => eventFor('half').test(c.got()), 5000, () => `no event: ${JSON.stringify(c.got())}`);
+      assert.match(c.got(), /\r\n\r\n\{"x":1\}$/);
+      await c.closed;
+      assertAccepted(await d.post('half', 'response', '"done"'));
+      assert.equal((await answer).text, '"done"');
     }));
 });
 
