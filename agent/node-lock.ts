@@ -37,12 +37,22 @@ const TOUCH_MS = 60 * 60_000;
 /** A takeover takes microseconds: a takeover mark older than this was left by a crash. */
 const TAKEOVER_STALE_MS = 10_000;
 
+/**
+ * The start time in a /proc/PID/stat line (field 22), or undefined when the process has died: a
+ * zombie (state Z, or X) is dead, only not yet reaped by its parent, which may take a while or
+ * never happen. The name (field 2) is in parentheses and may hold spaces, so fields are counted
+ * after it.
+ */
+export function liveStartTime(stat: string): string | undefined {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const state = fields[0];
+  return state === 'Z' || state === 'X' ? undefined : fields[19];
+}
+
 /** A process's start time, or undefined when no such process runs (in this pid namespace). */
 export async function processStarted(pid: number): Promise<string | undefined> {
   try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    // Field 22; the name (field 2) is in parentheses and may hold spaces, so count after it.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    return liveStartTime(await readFile(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return undefined;
   }

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { lockNodeId, nodeLockPath, NodeIdInUseError, processStarted } from '../../agent/node-lock.js';
+import { liveStartTime, lockNodeId, nodeLockPath, NodeIdInUseError, processStarted } from '../../agent/node-lock.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kiln-nodelock-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -75,6 +75,43 @@ test('a pid now used by another process (its start time differs), and a broken f
   } finally {
     await other.kill();
   }
+});
+
+test('a server that died and is not yet reaped (a zombie) holds nothing: its file is taken over', async () => {
+  // sh starts `sleep 0` and execs into `sleep 60`, which never reaps it: a zombie for a minute.
+  const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 60'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  try {
+    const [line] = (await once(parent.stdout!, 'data')) as [Buffer];
+    const pid = Number(line.toString().trim());
+    let stat = '';
+    for (let i = 0; i < 200 && !/\) Z /.test(stat); i++) {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.match(stat, /\) Z /, 'the child is a zombie');
+    const started = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    writeFileSync(nodeLockPath(dir, 'n6'), JSON.stringify({ pid, started, port: 7070 }));
+    // Before, its stat file and start time made it a live holder until its parent reaped it.
+    const release = await lockNodeId(dir, 'n6', 8080);
+    assert.equal(JSON.parse(readFileSync(nodeLockPath(dir, 'n6'), 'utf8')).pid, process.pid);
+    await release();
+  } finally {
+    parent.kill('SIGKILL');
+  }
+});
+
+test('liveStartTime reads field 22 of a live process, and none of a dead one', () => {
+  const rest = '1 1 1 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 4242 1000 10';
+  const rows: [string, string | undefined][] = [
+    [`123 (node) S ${rest}`, '4242'],
+    [`123 (node) R ${rest}`, '4242'],
+    [`123 (node) D ${rest}`, '4242'],
+    [`123 (node) T ${rest}`, '4242'],
+    [`123 (kiln (x) y) S ${rest}`, '4242'],
+    [`123 (node) Z ${rest}`, undefined],
+    [`123 (node) X ${rest}`, undefined],
+  ];
+  for (const [stat, want] of rows) assert.equal(liveStartTime(stat), want, stat);
 });
 
 test('two servers taking over the same stale files at once: one of them holds each, the other is refused', async () => {
