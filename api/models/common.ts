@@ -13,8 +13,12 @@ export { FN_ENDPOINT_ANNOTATION, TRIGGER_ENDPOINT_ANNOTATION } from './keys.js';
 export { APP_NAME_ERRORS, checkFnName, checkWordName, FN_NAME_ERRORS, MAX_NAME_BYTES, type NameCheck } from './names.js';
 
 // Wire shapes: types only; the rules with Fn's messages live in validate functions.
-/** Config keys by keys.ts's rule (each becomes an environment variable name). */
-export const configSchema = z.record(z.string(), z.string({ error: 'config values must be strings' })).superRefine((config, ctx) => {
+/**
+ * Config keys by keys.ts's rule (each becomes an environment variable name). A null value is "",
+ * as Fn's Go decoder reads it into its map[string]string: a delete on update.
+ */
+const configValue = z.preprocess((v) => (v === null ? '' : v), z.string({ error: 'config values must be strings' }));
+export const configSchema = z.record(z.string(), configValue).superRefine((config, ctx) => {
   for (const [key, value] of Object.entries(config)) {
     if (!configKeyOk(key, value)) ctx.addIssue({ code: 'custom', path: [key], message: CONFIG_KEY_MESSAGE });
   }

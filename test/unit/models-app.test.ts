@@ -37,8 +37,8 @@ const createOk: { name: string; body: unknown; want: App }[] = [
   },
   { name: 'empty id is not an id', body: { id: '', name: 'myapp' }, want: fresh() },
   {
-    name: 'config, with "" values dropped',
-    body: { name: 'myapp', config: { A: '1', B: '' } },
+    name: 'config, with "" and null values dropped',
+    body: { name: 'myapp', config: { A: '1', B: '', C: null } },
     want: fresh({ config: { A: '1' } }),
   },
   {
@@ -261,6 +261,11 @@ const mergeOk: { name: string; patch: AppPatch; want: App }[] = [
   { name: 'client timestamps are ignored', patch: { created_at: NOW, updated_at: T0 }, want: unchanged() },
   { name: 'a network the server allows', patch: { annotations: { [NET]: 'bridge' } }, want: merged({ annotations: { ...existing.annotations, [NET]: 'bridge' } }) },
 ];
+// Fn's Go decoder reads a null config value into its map[string]string as "": a delete.
+test('parseAppPatch then mergeApp: a config value of null deletes the key, as ""', () => {
+  assert.deepEqual(mergeApp(existing, parseAppPatch({ config: { B: null } }, ID), NOW, NETS), merged({ config: { A: '1' } }));
+});
+
 for (const c of mergeOk) {
   test(`mergeApp: ${c.name}`, () => {
     const before = structuredClone(existing);

@@ -93,8 +93,8 @@ const createOk: { name: string; body: Record<string, unknown>; want: Fn }[] = [
   },
   { name: '255-byte name', body: { ...base, name: 'f'.repeat(255) }, want: fresh({ name: 'f'.repeat(255) }) },
   {
-    name: 'config, with "" values dropped',
-    body: { ...base, config: { A: '1', B: '' } },
+    name: 'config, with "" and null values dropped',
+    body: { ...base, config: { A: '1', B: '', C: null } },
     want: fresh({ config: { A: '1' } }),
   },
   {
@@ -287,6 +287,11 @@ const mergeOk: { name: string; patch: FnPatch; want: Fn }[] = [
   { name: 'client timestamps are ignored', patch: { created_at: NOW, updated_at: T0 }, want: unchanged() },
   { name: 'a network the server allows', patch: { annotations: { [NET]: 'fns' } }, want: merged({ annotations: { ...existing.annotations, [NET]: 'fns' } }) },
 ];
+// Fn's Go decoder reads a null config value into its map[string]string as "": a delete.
+test('parseFnPatch then mergeFn: a config value of null deletes the key, as ""', () => {
+  assert.deepEqual(mergeFn(existing, parseFnPatch({ config: { B: null } }, ID), NOW, NETS), merged({ config: { A: '1' } }));
+});
+
 for (const c of mergeOk) {
   test(`mergeFn: ${c.name}`, () => {
     const before = structuredClone(existing);
