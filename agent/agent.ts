@@ -18,10 +18,9 @@ import { LogBuffer } from './log-buffer.js';
 import type { CallerHeaders } from './headers.js';
 import type { ResponseTarget } from './relay.js';
 import { askedNetwork, networkProblem } from './fn-network.js';
-import { IOFS_LISTENER } from './iofs-env.js';
-import { logFrameEnv } from './log-frames.js';
-import { engineSyslogAddress, syslogUrlProblem } from './syslog-url.js';
-import { removeOwnSocketDirs, removeSocketDirs } from './iofs-base.js';
+import { syslogUrlProblem } from './syslog-url.js';
+import { containerEnv, syslogOf } from './container-env.js';
+import { removeOrphanSocketDirs, sweepNode } from './node-sweep.js';
 import { LeastUsed } from './least-used.js';
 import { LAMBDA_EXTRA_HOSTS, LAMBDA_MIN_LIMITS, lambdaEnv, withoutDaemonSettings, type LambdaRuntime } from './lambda.js';
 import { ResourceTracker, type Capacity } from './resources.js';
@@ -155,72 +154,12 @@ function cutByShutdown(done: CallDone): CallDone {
   return { ...done, status: 'cancelled', error, failure: new AgentError('shutting-down', error), reusable: false };
 }
 
-/**
- * Removes every container the engine has of this node, with its socket directory: at start-up
- * (what a killed process left) and at the end of shutdown (what a failed removal left); while
- * running, those `keep` does not name. Throws when the engine does not answer; a directory that
- * cannot be removed is only logged.
- */
-export async function sweepNode(driver: Driver, iofsPath: string, log: Logger, keep?: (id: string) => boolean): Promise<number> {
-  const { removed, socketDirs } = await driver.removeLeftovers(keep);
-  await removeSocketDirs(iofsPath, socketDirs).catch((err: unknown) => {
-    log.warn({ err }, 'could not remove the socket directories of containers left behind');
-  });
-  return removed;
-}
-
-/**
- * After a sweep of this node that succeeded (at start-up, at the end of shutdown): this node's
- * socket directories no container mounts, left by a stop that did not wait for the engine's
- * removals, go. Only logs when it cannot.
- */
-export async function removeOrphanSocketDirs(driver: Driver, iofsPath: string, nodeId: string, log: Logger): Promise<void> {
-  try {
-    const removed = await removeOwnSocketDirs(iofsPath, nodeId, () => driver.mountedHostPaths());
-    if (removed.length > 0) log.info({ removed: removed.length, dir: iofsPath }, `removed ${removed.length} socket director${removed.length === 1 ? 'y' : 'ies'} of this node that no container mounts`);
-  } catch (err) {
-    log.warn({ err, dir: iofsPath }, 'could not remove the socket directories this node left behind');
-  }
-}
-
 /** Docker refused a container's cpuset (a CPU it does not have, a list it cannot read), not something else. */
 function cpusetRefused(err: unknown): boolean {
   if (!(err instanceof DriverError)) return false;
   // The engine's own words: the driver's message also names the image, which could say anything.
   const detail = err.cause instanceof Error ? err.cause.message : err.message;
   return /cpuset|Requested CPUs are not available/i.test(detail);
-}
-
-/**
- * The environment of an http-stream container: app config, then fn config, then Fn's own, with
- * Fn's log frame variables when the server frames logs, unless the config has its own (see
- * logFrameEnv). All of it follows from the settings and what the slot key hashes (config,
- * format, syslog_url).
- */
-export function containerEnv(app: App, fn: Fn, logFrames = false): Record<string, string> {
-  return {
-    ...app.config,
-    ...fn.config,
-    ...(logFrames && logFrameEnv(app, fn)),
-    FN_LISTENER: IOFS_LISTENER,
-    FN_FORMAT: 'http-stream',
-    FN_APP_ID: app.id,
-    FN_APP_NAME: app.name,
-    FN_FN_ID: fn.id,
-    FN_FN_NAME: fn.name,
-    FN_NAME: fn.name,
-    FN_MEMORY: String(fn.memory),
-    FN_TYPE: 'sync',
-  };
-}
-
-/**
- * Where the engine also sends a container's output: the app's syslog_url, tagged as Fn tags it
- * (app_id, fn_id); nothing when the app has none.
- */
-export function syslogOf(app: Pick<App, 'id' | 'syslog_url'>, fn: Pick<Fn, 'id'>): Pick<ContainerSpec, 'syslog'> {
-  if (!app.syslog_url?.trim()) return {};
-  return { syslog: { url: engineSyslogAddress(app.syslog_url), tags: [['app_id', app.id], ['fn_id', fn.id]] } };
 }
 
 /** The statuses a call ends with. */

@@ -2,7 +2,7 @@
 // about that URL (they are the app's fault: 502, not a 503 to retry).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { syslogOf } from '../../agent/agent.js';
+import { syslogOf } from '../../agent/container-env.js';
 import { syslogRefusal } from '../../drivers/docker/cookie.js';
 
 const app = (syslog_url?: string) => ({ id: 'A1', ...(syslog_url !== undefined && { syslog_url }) });
