@@ -40,10 +40,13 @@ export class HeadMeter {
   private last = 0;
   /** The current head's status is 1xx: another head follows it. */
   private interim = false;
+  /** A byte of the answer to the request last sent has been read. */
+  private heard = false;
 
   /** A request is going out: what the connection reads next is its answer's head. */
   arm(): void {
     this.armed = true;
+    this.heard = false;
     // The status line is no header line.
     this.lines = -1;
     this.lineBytes = 0;
@@ -54,6 +57,7 @@ export class HeadMeter {
 
   /** Reads a chunk off the connection; false once the head has more lines than the bound. */
   scan(chunk: Buffer): boolean {
+    if (chunk.length > 0) this.heard = true;
     let from = 0;
     while (this.armed && from < chunk.length) {
       const lf = chunk.indexOf(LF, from);
@@ -82,6 +86,11 @@ export class HeadMeter {
       from = lf + 1;
     }
     return true;
+  }
+
+  /** Whether any byte of the answer to the request last sent has been read. */
+  get answerBegun(): boolean {
+    return this.heard;
   }
 
   /** Whether chunks are being looked at (the hot path's check). */

@@ -89,8 +89,9 @@ export interface CallDone {
   /** Can the container take another call? */
   reusable: boolean;
   /**
-   * The container refused the connection: nothing of the call reached it (nor the caller), so
-   * another container may take it. A container the engine lost (a restart) answers so.
+   * The container refused the connection, or exited on its own with the request unread: nothing
+   * of the call reached the function (nor the caller), so another container may take it. A
+   * container the engine lost (a restart) refuses so.
    */
   unsent?: true;
   /** Still filling: output can arrive just after the answer, and is read when the call is stored. */
@@ -491,6 +492,14 @@ export class HotContainer {
       // lost to the broken pipe). The call never ran; the container stays.
       if (!exit && brokenWhileSending(err) && headBytes(headers) > FDK_HEAD_BYTES) {
         return { ...fail(new AgentError('request-head-too-large', REQUEST_HEAD_TOO_LARGE, { cause: err })), reusable: true };
+      }
+      // It exited on its own (code 0) as this request was written on its kept-alive connection, and
+      // answered nothing: a function that stops after each answer. The request was not read (the
+      // write met a closed connection, EPIPE, or the connection was closed with it unread, which
+      // the kernel answers with a reset), so another container takes the call. (A function that
+      // read its request and then died is seen closing the connection, and its call fails.)
+      if (exit?.exitCode === 0 && brokenWhileSending(err) && !this.meter.answerBegun) {
+        return { ...fail(new AgentError('function-failed', 'error receiving function response: container exited with code 0', { cause: err })), unsent: true };
       }
       const why = exit?.oomKilled ? 'out of memory' : exit ? `container exited with code ${exit.exitCode}` : (err as Error).message;
       return fail(new AgentError('function-failed', `error receiving function response: ${why}`, { cause: err }));

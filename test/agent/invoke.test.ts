@@ -353,6 +353,18 @@ describe('invoking functions', () => {
     assert.equal(recorded?.status, 'success');
   });
 
+  test('a function that exits after each answer: a call written on its connection as it went goes to another container', async () => {
+    const fn = await mkFn('exits-after');
+    for (let i = 0; i < 6; i++) {
+      const r = await invoke(fn.id, { exitAfter: true });
+      // Before, the call sent back to back with the last one's exit was a 502 'container exited with code 0'.
+      assert.equal(r.status, 200, `call ${i}: ${JSON.stringify(r.body)}`);
+      assert.equal((r.body as Echo).calls, 1, 'a new container answered');
+    }
+    const statuses = (await calls(fn.id)).map((c) => c.status);
+    assert.deepEqual([...new Set(statuses)], ['success'], JSON.stringify(statuses));
+  });
+
   test('with FN_IOFS_TMPFS, a function cannot fill the host disk through its socket directory', async () => {
     const fn = await mkFn('iofs-fill');
     const small = await invoke(fn.id, { iofsBytes: 4096 });
