@@ -68,3 +68,18 @@ test('HeadMeter: arming again starts a new count', () => {
     assert.equal(feed(m, head(MAX_RESPONSE_HEAD_LINES), 4096), true);
   }
 });
+
+test('HeadMeter: answerBegun says whether a byte of the answer to the last request came', () => {
+  const m = new HeadMeter();
+  assert.equal(m.answerBegun, false);
+  m.arm();
+  assert.equal(m.answerBegun, false);
+  m.scan(Buffer.alloc(0));
+  assert.equal(m.answerBegun, false, 'an empty read is no answer');
+  m.scan(Buffer.from('H'));
+  assert.equal(m.answerBegun, true);
+  m.scan(Buffer.from('TTP/1.1 200 OK\r\n\r\nbody'));
+  assert.equal(m.answerBegun, true);
+  m.arm();
+  assert.equal(m.answerBegun, false, 'the next request starts over');
+});
