@@ -20,6 +20,8 @@ export interface ResponseTarget extends BegunAnswer {
   end(chunk?: Buffer): unknown;
   /** A ServerResponse's: sends the head written so far. */
   flushHeaders?(): void;
+  /** A ServerResponse's: the bytes written and not yet taken by the caller's connection. */
+  readonly writableLength?: number;
   once(event: 'drain' | 'close', listener: () => void): unknown;
   removeListener(event: 'drain' | 'close', listener: () => void): unknown;
 }
@@ -40,6 +42,13 @@ export const LAMBDA_ERROR_ROOM = 4096;
 
 /** Below this, and up to the response limit, an answer is buffered and sent with its length. */
 export const RESPONSE_WINDOW = 64 * 1024;
+
+/**
+ * What of an answer the server holds for a caller that reads slower than the function writes,
+ * when the response limit is off (0): the limit's default. Under a limit, that much: a whole
+ * answer, as Fn buffers every answer before writing it.
+ */
+export const AHEAD_WITHOUT_LIMIT = 6291556;
 
 export interface RelayOptions {
   /** FN_MAX_RESPONSE_SIZE; 0 means none. */
@@ -68,6 +77,11 @@ export interface RelayOptions {
   onLogFrom?(offset: number | undefined): void;
   /** The connection's head meter, armed as the request goes out (see head-meter.ts). */
   meter?: HeadMeter;
+  /**
+   * How long a caller may take over what is left of its answer once the function has written all
+   * of it (the fn's timeout); then its connection is cut. Unset: no bound.
+   */
+  restMs?: number;
 }
 
 /**
@@ -95,6 +109,16 @@ function drained(res: ResponseTarget, signal: AbortSignal): Promise<void> {
 }
 
 const asError = (reason: unknown): Error => (reason instanceof Error ? reason : new Error(String(reason)));
+
+/**
+ * The function is done with an answer its caller has not taken all of: the container is free,
+ * and what is left is held for the caller `ms` more at most, then its connection is cut.
+ */
+function letGoAfter(res: ResponseTarget, ms: number | undefined): void {
+  if (ms === undefined || res.destroyed || !((res.writableLength ?? 0) > 0)) return;
+  const timer = setTimeout(() => cutAnswer(res, new Error('the caller did not take the rest of its answer in time')), ms);
+  res.once('close', () => clearTimeout(timer));
+}
 
 export interface RelayResult {
   status: number;
@@ -129,7 +153,8 @@ function logOffset(v: string | string[] | undefined): number | undefined {
 
 /**
  * Sends the request and relays the answer. Resolves with the container's status (200, 502 or
- * 504) once the caller has it all. Rejects with an AgentError for an invalid status or an
+ * 504) once the function's answer has all been handed to the caller's connection (up to the
+ * response limit, what the caller has not taken yet is held for it: see letGoAfter). Rejects with an AgentError for an invalid status or an
  * answer over the limit, or with the transport's error; answers that fit the window are
  * sent whole with their length, longer ones stream and one over the limit is cut.
  */
@@ -138,6 +163,9 @@ export function relayCall(
 ): Promise<RelayResult> {
   return new Promise<RelayResult>((resolve, reject) => {
     const { maxBytes, signal } = opts;
+    // A caller that reads slower than the function writes is sent from memory, up to this much,
+    // rather than holding the function (and its container) to the caller's pace.
+    const ahead = maxBytes > 0 ? maxBytes : AHEAD_WITHOUT_LIMIT;
     let window = opts.passThrough ? 0 : maxBytes > 0 ? Math.min(RESPONSE_WINDOW, maxBytes + 1) : RESPONSE_WINDOW;
     /** This answer's bound: a stream's when the caller gets it as one, known from its head. */
     let limit = maxBytes;
@@ -251,7 +279,7 @@ export function relayCall(
           pending = [];
           return;
         }
-        if (!res.write(chunk)) {
+        if (!res.write(chunk) && (res.writableLength ?? Infinity) >= ahead) {
           ctl.pause();
           drained(res, signal).then(() => ctl.resume(), (err: Error) => ctl.abort(err));
         }
@@ -266,14 +294,17 @@ export function relayCall(
           streamError = headerText(failed);
           const message = trailerValue(trailers[STREAM_ERROR_MESSAGE_TRAILER]);
           cutAnswer(res, new StreamCutError(streamError, message === undefined ? undefined : Buffer.from(message, 'base64').toString('utf8')));
-        } else if (streaming) res.end();
-        else {
+        } else if (streaming) {
+          res.end();
+          letGoAfter(res, opts.restMs);
+        } else {
           // Headers and body in one write.
           const body = pending.length === 1 ? pending[0]! : Buffer.concat(pending, size);
           // A HEAD answer has no body: the length is the one the function said its GET would have.
           const length = opts.head === true && size === 0 && declaredLength !== undefined ? declaredLength : size;
           res.writeHead(callerStatus, answerHeaders(callerStatus, headers, body, { sniff: opts.sniff === true, length }));
           res.end(body);
+          letGoAfter(res, opts.restMs);
           if (status !== 200 && opts.lambda === true) errorDoc = lambdaErrorOf(body);
         }
         settle(undefined);

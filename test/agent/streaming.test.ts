@@ -106,6 +106,55 @@ describe('streaming answers', () => {
     assert.match(log, /^n{4096}\n\[kiln: \d+ more bytes of output dropped\]\n$/, `${log.length} bytes`);
   });
 
+  test('a caller slower than the function is sent its answer from memory, up to the limit: the call and its container are done when the function is', async () => {
+    const fn = await mkFn('slow-reader', { timeout: 2 });
+    // Far more than socket buffers hold, under the limit.
+    const other = await startServer(t.db.url, { FN_MAX_RESPONSE_SIZE: String(40 * 1024 * KiB) });
+    const size = 24 * 1024 * KiB;
+    const stalled = async () => {
+      const url = new URL(`${other.url}/invoke/${fn.id}`);
+      const req = http.request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST' });
+      const res = await new Promise<http.IncomingMessage>((resolve) => {
+        req.once('response', resolve);
+        req.end(JSON.stringify({ bytes: size }));
+      });
+      res.pause();
+      assert.equal(res.statusCode, 200);
+      /** Reads the rest: the bytes that came, and whether the answer ended whole. */
+      const rest = () => new Promise<{ bytes: number; whole: boolean }>((resolve) => {
+        let bytes = 0;
+        res.on('data', (c: Buffer) => (bytes += c.length));
+        res.once('end', () => resolve({ bytes, whole: true }));
+        res.once('error', () => resolve({ bytes, whole: false }));
+        res.once('aborted', () => resolve({ bytes, whole: false }));
+        res.resume();
+      });
+      return { rest, id: res.headers['fn-call-id'] };
+    };
+    try {
+      const slow = await stalled();
+      const t0 = Date.now();
+      // Before, the function waited on the caller until its timeout: recorded as timed out, its container killed.
+      assert.ok(await eventually(async () => (await calls(fn.id)).some((c) => c.id === slow.id && c.status === 'success'), 1500), 'recorded as a success');
+      assert.ok(Date.now() - t0 < 1500);
+      const next = await call(other.url, 'POST', `/invoke/${fn.id}`, '{}');
+      assert.equal(next.status, 200);
+      assert.equal((next.body as { calls: number }).calls, 2, 'the same container serves the next call');
+      // Read within the fn's timeout of the answer's end, it is whole.
+      assert.deepEqual(await slow.rest(), { bytes: size, whole: true });
+
+      // A caller that does not take its answer within that time is let go.
+      const never = await stalled();
+      assert.ok(await eventually(async () => (await calls(fn.id)).some((c) => c.id === never.id && c.status === 'success'), 1500));
+      await new Promise((r) => setTimeout(r, 3000));
+      const cut = await never.rest();
+      assert.equal(cut.whole, false, `cut after the fn's timeout (${cut.bytes} bytes came)`);
+      assert.ok(cut.bytes < size);
+    } finally {
+      await other.stop();
+    }
+  });
+
   test('a caller that stops reading frees the container at the fn’s timeout', async () => {
     const fn = await mkFn('stalled', { timeout: 2, config: { ECHO_ENV: 'HOSTNAME' } });
     // Far more than socket buffers hold, and under the limit only because that is off here.
