@@ -50,12 +50,16 @@ function fnBody(o: FnOpts): Partial<Fn> {
   };
 }
 
+/** As fn's validateTriggerSource: a source without its leading `/` gets one (`t4` is `/t4`). */
+export const triggerSource = (source: string): string => (source.startsWith('/') ? source : `/${source}`);
+
 /** The trigger fields from the flags; a source no client could call is refused before the server is asked, as deploy does. */
 function triggerBody(o: TriggerOpts): Partial<Trigger> {
-  const unreachable = o.source === undefined ? undefined : unreachableSource(o.source);
+  const source = o.source ? triggerSource(o.source) : undefined;
+  const unreachable = source === undefined ? undefined : unreachableSource(source);
   if (unreachable) throw new CliError(`--source: ${unreachable}`, 'Write the path as clients send it, e.g. --source /y for /x/../y');
   const annotations = parsePairs(o.annotation, '--annotation', true);
-  return { ...(o.source && { source: o.source }), ...(o.type && { type: o.type }), ...(annotations && { annotations }) };
+  return { ...(source && { source }), ...(o.type && { type: o.type }), ...(annotations && { annotations }) };
 }
 
 const appOptions = (c: Command): Command =>
@@ -192,7 +196,7 @@ export function registerCrud(verbs: Verbs, s: Session): void {
     .command('trigger <app> <fn> <name>')
     .aliases(TRIGGER)
     .description('create an HTTP trigger: /t/APP<source> calls the fn')
-    .requiredOption('-s, --source <path>', 'the path after /t/APP, starting with /')
+    .requiredOption('-s, --source <path>', 'the path after /t/APP (a leading / is added when missing, as fn)')
     .option('-t, --type <type>', 'trigger type (http, the only one)', 'http')
     .option('--annotation <KEY=VALUE>', 'annotation; repeatable', collect)
     .action(async (appName: string, fnName: string, name: string, o: TriggerOpts) => {

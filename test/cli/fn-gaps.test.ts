@@ -1,0 +1,36 @@
+// Where `kiln` refused or did differently what `fn` (fnproject/cli) does, end to end: a real
+// server, the CLI as a subprocess. Each test names the fn behaviour it follows.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { cliRunners } from '../helpers/cli.js';
+import { cliWorld } from '../helpers/cli-world.js';
+import { call, type TestServer } from '../helpers/server.js';
+
+const P = `fg${process.pid}`; // names no other test process uses
+
+let srv: TestServer;
+let work = '';
+let env: Record<string, string> = {};
+
+const runners = cliRunners(() => env);
+const ok = async (args: string[]): Promise<string> => (await runners.ok(args, work)).stdout;
+const fails = (args: string[], re: RegExp) => runners.fails(args, work, re);
+
+cliWorld(P, (w) => ({ srv, work, env } = w));
+
+async function triggerSources(app: string): Promise<string[]> {
+  const apps = (await call<{ items: Array<{ id: string; name: string }> }>(srv.url, 'GET', `/v2/apps?name=${app}`)).body.items;
+  const items = (await call<{ items: Array<{ source: string }> }>(srv.url, 'GET', `/v2/triggers?app_id=${apps[0]!.id}`)).body.items;
+  return items.map((t) => t.source).sort();
+}
+
+describe('create trigger --source', () => {
+  test("a source without its leading / gets one, as fn's validateTriggerSource", async () => {
+    const app = `${P}-src`;
+    await ok(['create', 'app', app]);
+    await ok(['create', 'fn', app, 'f', 'kiln-examples/hello:0.0.1']);
+    assert.match(await ok(['create', 'trigger', app, 'f', 't4', '--source', 't4']), new RegExp(`Trigger Endpoint: ${srv.url}/t/${app}/t4\\n`));
+    await ok(['update', 'trigger', app, 'f', 't4', '--source', 'u4']);
+    assert.deepEqual(await triggerSources(app), ['/u4']);
+  });
+});
