@@ -185,6 +185,9 @@ export function registerCrud(verbs: Verbs, s: Session): void {
   del
     .command('fn <app> <fn>')
     .aliases(FN)
+    // fn's flags, as for delete app: Kiln never prompts, and the server deletes a fn's triggers with it.
+    .option('-f, --force', "accepted for fn's sake: Kiln never asks before deleting")
+    .option('-r, --recursive', "accepted for fn's sake: the fn's triggers are always deleted with it")
     .action(async (appName: string, fnName: string) => {
       const client = await s.client();
       await client.deleteFn((await findAppFn(client, appName, fnName)).fn.id);

@@ -34,3 +34,17 @@ describe('create trigger --source', () => {
     assert.deepEqual(await triggerSources(app), ['/u4']);
   });
 });
+
+describe('delete fn -f -r', () => {
+  test("fn's flags are accepted; the fn goes with its triggers", async () => {
+    const app = `${P}-del`;
+    await ok(['create', 'app', app]);
+    await ok(['create', 'fn', app, 'f', 'kiln-examples/hello:0.0.1']);
+    await ok(['create', 'trigger', app, 'f', 't', '--source', '/t']);
+    assert.equal(await ok(['delete', 'fn', app, 'f', '-f', '-r']), 'Successfully deleted function: f\n');
+    await ok(['create', 'fn', app, 'g', 'kiln-examples/hello:0.0.1']);
+    await ok(['delete', 'fn', app, 'g', '--force', '--recursive']);
+    assert.deepEqual(await triggerSources(app), []);
+    await fails(['inspect', 'fn', app, 'g'], /function "g" not found/);
+  });
+});
