@@ -27,6 +27,10 @@ interface AppOpts {
   syslogUrl?: string;
 }
 
+interface EndpointOpts {
+  endpoint?: boolean;
+}
+
 interface TriggerOpts {
   source?: string;
   type?: string;
@@ -79,6 +83,23 @@ const endpoint = (t: Trigger): string => {
   const v = t.annotations['fnproject.io/trigger/httpEndpoint'];
   return typeof v === 'string' ? v : '';
 };
+
+/** The annotations `inspect fn|trigger --endpoint` prints, and fn's words when one is missing. */
+export const ENDPOINTS = {
+  fn: { key: 'fnproject.io/fn/invokeEndpoint', missing: 'missing or invalid endpoint on function' },
+  trigger: { key: 'fnproject.io/trigger/httpEndpoint', missing: 'missing or invalid http endpoint on trigger' },
+} as const;
+
+/**
+ * fn's `inspect fn|trigger --endpoint`: the endpoint annotation alone, as text (never JSON), a
+ * PROPERTY ignored; none (or not a string) is an error, as fn's.
+ */
+export function endpointLine(obj: { annotations?: Record<string, unknown> }, kind: keyof typeof ENDPOINTS): string {
+  const { key, missing } = ENDPOINTS[kind];
+  const v = obj.annotations?.[key];
+  if (typeof v !== 'string') throw new CliError(missing, `It has no ${key} annotation: \`kiln inspect ${kind} ... annotations\` shows what it has.`);
+  return `${v}\n`;
+}
 
 /** Prints one property (dotted path) of an object, or all of it, as JSON (as `fn inspect`). */
 function inspect(s: Session, obj: object, prop?: string): void {
@@ -169,9 +190,12 @@ export function registerCrud(verbs: Verbs, s: Session): void {
   insp
     .command('fn <app> <fn> [property]')
     .aliases(FN)
-    .action(async (appName: string, fnName: string, prop?: string) =>
-      inspect(s, (await findAppFn(await s.client(), appName, fnName)).fn, prop),
-    );
+    .option('--endpoint', "print only the fn's invoke endpoint (its fnproject.io/fn/invokeEndpoint annotation), as text")
+    .action(async (appName: string, fnName: string, prop: string | undefined, o: EndpointOpts) => {
+      const { fn } = await findAppFn(await s.client(), appName, fnName);
+      if (o.endpoint) return s.io.out(endpointLine(fn, 'fn'));
+      inspect(s, fn, prop);
+    });
   fnOptions(update.command('fn <app> <fn> [image]').aliases(FN).description('change a fn (config VALUE "" removes the key)'), 'update')
     .option('--image <image>', 'the new image (as fn; or give it as the third argument)')
     .action(async (appName: string, fnName: string, arg: string | undefined, o: FnOpts & { image?: string }) => {
@@ -223,10 +247,13 @@ export function registerCrud(verbs: Verbs, s: Session): void {
   insp
     .command('trigger <app> <fn> <trigger> [property]')
     .aliases(TRIGGER)
-    .action(async (appName: string, fnName: string, name: string, prop?: string) => {
+    .option('--endpoint', "print only the trigger's HTTP endpoint (its fnproject.io/trigger/httpEndpoint annotation), as text")
+    .action(async (appName: string, fnName: string, name: string, prop: string | undefined, o: EndpointOpts) => {
       const client = await s.client();
       const { app, fn } = await findAppFn(client, appName, fnName);
-      inspect(s, await findTrigger(client, app, fn, name), prop);
+      const t = await findTrigger(client, app, fn, name);
+      if (o.endpoint) return s.io.out(endpointLine(t, 'trigger'));
+      inspect(s, t, prop);
     });
   update
     .command('trigger <app> <fn> <trigger>')

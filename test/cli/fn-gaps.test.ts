@@ -35,6 +35,20 @@ describe('create trigger --source', () => {
   });
 });
 
+describe('inspect --endpoint', () => {
+  test("fn and trigger print the endpoint annotation alone, as text (fn's inspect --endpoint)", async () => {
+    const app = `${P}-ep`;
+    await ok(['create', 'app', app]);
+    await ok(['create', 'fn', app, 'f', 'kiln-examples/hello:0.0.1']);
+    await ok(['create', 'trigger', app, 'f', 't', '--source', '/t']);
+    const fn = JSON.parse(await ok(['inspect', 'fn', app, 'f'])) as { id: string; annotations: Record<string, string> };
+    assert.equal(await ok(['inspect', 'fn', app, 'f', '--endpoint']), `${fn.annotations['fnproject.io/fn/invokeEndpoint']}\n`);
+    assert.match(await ok(['inspect', 'fn', app, 'f', '--endpoint']), new RegExp(`^${srv.url}/invoke/${fn.id}\\n$`));
+    // Text whatever -o says, and a PROPERTY is ignored, as fn's.
+    assert.equal(await ok(['-o', 'json', 'inspect', 'trigger', app, 'f', 't', 'name', '--endpoint']), `${srv.url}/t/${app}/t\n`);
+  });
+});
+
 describe('delete fn -f -r', () => {
   test("fn's flags are accepted; the fn goes with its triggers", async () => {
     const app = `${P}-del`;

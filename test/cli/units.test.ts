@@ -9,6 +9,7 @@ import { appFileFields, parseAppFile, readAppFile } from '../../cli/appfile.js';
 import { imageName, loadFunc, planBuild, SHELL_BASE_LATEST } from '../../cli/build.js';
 import { parseBuildArgs } from '../../cli/commands/build.js';
 import { parsePairs } from '../../cli/commands/common.js';
+import { endpointLine } from '../../cli/commands/crud.js';
 import { configDir, ContextStore, DEFAULT_API_URL } from '../../cli/context.js';
 import type { KilnClient } from '../../cli/client.js';
 import { CliError } from '../../cli/errors.js';
@@ -275,6 +276,13 @@ describe('output and options', () => {
     assert.deepEqual(parsePairs(['n=1', 's=x'], '--annotation', true), { n: 1, s: 'x' });
     assert.equal(parsePairs(undefined, '--config'), undefined);
     assert.throws(() => parsePairs(['nokey'], '--config'), /not KEY=VALUE/);
+  });
+  test("inspect --endpoint: the annotation as a line; none (or not a string) is fn's error", () => {
+    assert.equal(endpointLine({ annotations: { 'fnproject.io/fn/invokeEndpoint': 'http://h/invoke/1' } }, 'fn'), 'http://h/invoke/1\n');
+    assert.equal(endpointLine({ annotations: { 'fnproject.io/trigger/httpEndpoint': 'http://h/t/a/x' } }, 'trigger'), 'http://h/t/a/x\n');
+    assert.throws(() => endpointLine({ annotations: {} }, 'fn'), (e: unknown) => e instanceof CliError && e.message === 'missing or invalid endpoint on function');
+    assert.throws(() => endpointLine({}, 'trigger'), /^CliError: missing or invalid http endpoint on trigger$|missing or invalid http endpoint on trigger/);
+    assert.throws(() => endpointLine({ annotations: { 'fnproject.io/fn/invokeEndpoint': 3 } }, 'fn'), /missing or invalid endpoint on function/);
   });
 });
 
