@@ -104,6 +104,8 @@ async function invokeByName(s: Session, target: Target, o: InvokeOpts): Promise<
   }
   if (r.status >= 200 && r.status < 300) return showReply(s, r, o);
   showHead(s, r, o);
+  // As fn's client.Invoke: the call id goes to stdout as soon as the answer has one, failed or not.
+  if (o.displayCallId && r.callId) s.io.out(`Call ID: ${r.callId}\n`);
   // The server refused the body before any call (no call id): the function never ran.
   if (r.status === 413 && !r.callId) {
     throw new CliError(
@@ -195,7 +197,7 @@ export function registerInvoke(program: Command, s: Session): void {
     .option('-X, --method <method>', 'HTTP method for --trigger (default POST with a body, else GET); accepted and ignored without it, as fn invoke')
     .option('-H, --header <header>', 'a request header "Name: value" for --trigger (repeatable)', collect)
     .option('-i, --include', 'print the status and headers (to stderr)')
-    .option('--display-call-id', 'print "Call ID: X" before the answer (stdout; to stderr with --trigger)')
+    .option('--display-call-id', 'print "Call ID: X" before the answer, a failed call\'s too (stdout; to stderr with --trigger)')
     .option('--endpoint <url>', "POST to this invoke URL as given (the fn's invokeEndpoint annotation), with no app/fn lookup; APP and FN are ignored")
     .action(async (app: string | undefined, second: string | undefined, o: InvokeOpts) => {
       if (o.endpoint !== undefined) {

@@ -62,3 +62,17 @@ describe('delete fn -f -r', () => {
     await fails(['inspect', 'fn', app, 'g'], /function "g" not found/);
   });
 });
+
+describe('invoke --display-call-id', () => {
+  test("a failed call's id is on stdout too, as fn's client.Invoke prints it before the status", async () => {
+    const app = `${P}-cid`;
+    await ok(['create', 'app', app]);
+    await ok(['create', 'fn', app, 'f', `${P}-does-not-exist:1`]);
+    const r = await fails(['invoke', app, 'f', '--display-call-id'], new RegExp(`function ${app}/f failed \\(HTTP 502\\)`));
+    const id = /^Call ID: ([0-9A-Z]{26})\n$/.exec(r.stdout)?.[1];
+    assert.ok(id, `stdout: ${r.stdout}`);
+    assert.match(r.stderr, new RegExp(`Call ${id}: `), 'the hint names the call as before');
+    // Without the flag, nothing on stdout.
+    assert.equal((await fails(['invoke', app, 'f'], /failed \(HTTP 502\)/)).stdout, '');
+  });
+});
