@@ -97,7 +97,7 @@ export function registerInit(program: Command, s: Session): void {
     .option('-c, --config <KEY=VALUE>', 'configuration (environment) of the fn; repeatable', collect)
     .option('--entrypoint <cmd>', 'the image\'s ENTRYPOINT in func.yaml (default: node func.js)')
     .option('--cmd <cmd>', 'the image\'s CMD in func.yaml (with no --entrypoint, in its place)')
-    .option('--trigger <type>', 'one trigger as fn init makes it: <name>-trigger at /<name>-trigger (type http, in any case; default: <name> at /<name>)')
+    .option('--trigger <type>', 'the type of the one trigger, <name> at /<name>, as fn init (http, in any case; the default)')
     .option('--force', 'overwrite an existing func.yaml (as fn init)')
     .option('-f, --format <format>', "the runtime's own format only: http-stream (node; fn's default and http are taken as it) or lambda (lambda-*); with --init-image, over the image's")
     .option('--init-image <image>', "an fn init image instead of a runtime: run once with FN_FUNCTION_NAME, the tar it writes to stdout becomes the directory's files and its func.init.yaml is merged into func.yaml (as fn init)")

@@ -29,7 +29,7 @@ export interface FuncFields {
   /** fn init's --entrypoint and --cmd (node): in place of `node func.js`. */
   entrypoint?: string;
   cmd?: string;
-  /** fn init's --trigger TYPE: one trigger `<name>-trigger` at `/<name>-trigger`, as fn names it. */
+  /** fn init's --trigger TYPE: the one trigger, `<name>` at `/<name>`, gets that type (as current fn init). */
   triggerType?: string;
 }
 
@@ -70,11 +70,12 @@ export function flagFields(fields: FuncFields): Record<string, unknown> {
   };
 }
 
-/** func.yaml's triggers for a new fn: with fn init's --trigger TYPE as fn names it, else Kiln's default. */
-export function triggersFor(name: string, triggerType?: string): Array<{ name: string; type: string; source: string }> {
-  return triggerType !== undefined
-    ? [{ name: `${triggerNameFor(name)}-trigger`, type: triggerType, source: `/${name}-trigger` }]
-    : [{ name: triggerNameFor(name), type: 'http', source: `/${name}` }];
+/**
+ * func.yaml's trigger for a new fn: `<name>` at `/<name>`, as current fn init names the one
+ * `--trigger TYPE` asks for (older fn wrote `<name>-trigger`); http unless a type is given.
+ */
+export function triggersFor(name: string, triggerType = 'http'): Array<{ name: string; type: string; source: string }> {
+  return [{ name: triggerNameFor(name), type: triggerType, source: `/${name}` }];
 }
 
 export function templateFiles(runtime: Runtime, name: string, fields: FuncFields = {}): TemplateFiles {

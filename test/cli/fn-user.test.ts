@@ -229,7 +229,7 @@ describe("flags fn users' scripts pass", () => {
     await fails(['init', '--runtime', 'lambda-node', '--name', `${NAME}4`, '-f', 'http'], work, /--format http is not one Kiln has for runtime lambda-node/);
     // --trigger is lower-cased, as fn init does, then checked.
     await ok(['init', '--runtime', 'node', '--name', `${NAME}-trig`, '--trigger', 'HTTP']);
-    assert.match(await readFile(join(work, `${NAME}-trig`, 'func.yaml'), 'utf8'), new RegExp(`- name: ${NAME}-trig-trigger\n\\s+type: http\n`));
+    assert.match(await readFile(join(work, `${NAME}-trig`, 'func.yaml'), 'utf8'), new RegExp(`- name: ${NAME}-trig\n\\s+type: http\n\\s+source: /${NAME}-trig\n`));
     await fails(['init', '--runtime', 'node', '--name', `${NAME}5`, '--trigger', 'CRON'], work, /unknown trigger type "cron"/);
     await fails(['init', '--runtime', 'node', '--init-image', 'fnproject/node:init', '--name', `${NAME}3`], work, /You can't supply --runtime with --init-image/);
 

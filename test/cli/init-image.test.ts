@@ -95,7 +95,7 @@ describe('kiln init --init-image', () => {
     assert.equal(doc.memory, 256);
     assert.equal(doc.timeout, 60);
     assert.deepEqual(doc.config, { A: '1' });
-    assert.deepEqual(doc.triggers, [{ name: `${name}-trigger`, type: 'http', source: `/${name}-trigger` }]);
+    assert.deepEqual(doc.triggers, [{ name, type: 'http', source: `/${name}` }]);
     assert.equal(doc.runtime, 'node', 'the rest still from the image');
   });
 

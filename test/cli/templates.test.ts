@@ -73,15 +73,15 @@ describe('kiln init', () => {
     await initFunction(dirFor('my.func'), 'node', 'my.func');
     assert.deepEqual(funcTriggers(await readFuncYaml(dirFor('my.func'))), [{ name: 'my-func', type: 'http', source: '/my.func' }]);
     await initFunction(dirFor('my.trig'), 'node', 'my.trig', { triggerType: 'http' });
-    assert.deepEqual(funcTriggers(await readFuncYaml(dirFor('my.trig'))), [{ name: 'my-trig-trigger', type: 'http', source: '/my.trig-trigger' }]);
+    assert.deepEqual(funcTriggers(await readFuncYaml(dirFor('my.trig'))), [{ name: 'my-trig', type: 'http', source: '/my.trig' }]);
   });
 
-  test("fn init's --entrypoint, --cmd and --trigger (named as fn names it)", async () => {
+  test("fn init's --entrypoint, --cmd and --trigger (named as current fn names it: N at /N)", async () => {
     await initFunction(dirFor('ep'), 'node', 'ep', { entrypoint: 'node --enable-source-maps func.js', triggerType: 'http' });
     const ep = await readFuncYaml(dirFor('ep'));
     assert.equal(ep.entrypoint, 'node --enable-source-maps func.js');
     assert.equal(ep.cmd, undefined);
-    assert.deepEqual(ep.triggers, [{ name: 'ep-trigger', type: 'http', source: '/ep-trigger' }]);
+    assert.deepEqual(ep.triggers, [{ name: 'ep', type: 'http', source: '/ep' }]);
     await initFunction(dirFor('cm'), 'node', 'cm', { cmd: 'node func.js' });
     const cm = await readFuncYaml(dirFor('cm'));
     assert.deepEqual([cm.entrypoint, cm.cmd], [undefined, 'node func.js']);

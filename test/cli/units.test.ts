@@ -372,7 +372,7 @@ describe('init images: paths, func.init.yaml, the merge', () => {
     assert.equal(funcYamlFromInit('f', fromImage), 'schema_version: 20180708\nname: f\nversion: 0.0.1\nruntime: docker\nentrypoint: a\ncmd: b\nformat: http-stream\nexpects:\n  config: []\ntriggers:\n  - name: f\n    type: http\n    source: /f\n');
     const over = funcYamlFromInit('my.f', fromImage, { cmd: 'c', format: 'lambda', version: '2.0.0', memory: 64, config: { K: 'v' }, triggerType: 'http' });
     assert.match(over, /^version: 2\.0\.0\nruntime: docker\nentrypoint: a\ncmd: c\nformat: lambda\n/m);
-    assert.match(over, /^memory: 64\nconfig:\n {2}K: v\ntriggers:\n {2}- name: my-f-trigger\n {4}type: http\n {4}source: \/my\.f-trigger\n$/m);
+    assert.match(over, /^memory: 64\nconfig:\n {2}K: v\ntriggers:\n {2}- name: my-f\n {4}type: http\n {4}source: \/my\.f\n$/m);
   });
 
   test('a tar is read into memory, links skipped; one climbing out is refused', async () => {
