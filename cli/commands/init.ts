@@ -28,6 +28,7 @@ interface InitOpts {
   force?: boolean;
   format?: string;
   initImage?: string;
+  annotation?: string[];
 }
 
 /** fn init's other names for a node function's format (its help lists them): Kiln runs them as http-stream. */
@@ -100,12 +101,16 @@ export function registerInit(program: Command, s: Session): void {
     .option('--trigger <type>', 'the type of the one trigger, <name> at /<name>, as fn init (http, in any case; the default)')
     .option('--force', 'overwrite an existing func.yaml (as fn init)')
     .option('-f, --format <format>', "the runtime's own format only: http-stream (node; fn's default and http are taken as it) or lambda (lambda-*); with --init-image, over the image's")
+    // fn init takes --annotation and then drops it (its bindFn copies only memory and the timeouts).
+    .option('--annotation <KEY=VALUE>', 'accepted and ignored, as fn init ignores it (a note says so); repeatable', collect)
     .option('--init-image <image>', "an fn init image instead of a runtime: run once with FN_FUNCTION_NAME, the tar it writes to stdout becomes the directory's files and its func.init.yaml is merged into func.yaml (as fn init)")
     .action(async (dirArg: string | undefined, o: InitOpts) => {
       if (o.initImage !== undefined && o.runtime !== undefined) {
         // fn's words.
         throw new CliError("You can't supply --runtime with --init-image", `Give one: --runtime (${RUNTIMES.join(', ')}) writes Kiln's template; --init-image runs an fn init image.`);
       }
+      // Ignored as fn ignores it, but said, so no one expects the annotations on the fn.
+      if (o.annotation) s.io.err(`Note: --annotation is ignored, as fn init ignores it: nothing is written for it. Add an annotations: map to func.yaml (deploy sends it) or use \`kiln update fn APP FN --annotation K=V\`.\n`);
       // Over an init image's, a format Kiln runs, Fn's legacy names written as the http-stream they run as.
       const imageFormat = o.format === undefined ? undefined : formatAsRun(o.format);
       if (o.initImage !== undefined && imageFormat !== undefined && imageFormat !== 'http-stream' && imageFormat !== 'lambda') {

@@ -1,6 +1,8 @@
 // Where `kiln` refused or did differently what `fn` (fnproject/cli) does, end to end: a real
 // server, the CLI as a subprocess. Each test names the fn behaviour it follows.
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { cliRunners } from '../helpers/cli.js';
 import { cliWorld } from '../helpers/cli-world.js';
@@ -74,5 +76,16 @@ describe('invoke --display-call-id', () => {
     assert.match(r.stderr, new RegExp(`Call ${id}: `), 'the hint names the call as before');
     // Without the flag, nothing on stdout.
     assert.equal((await fails(['invoke', app, 'f'], /failed \(HTTP 502\)/)).stdout, '');
+  });
+});
+
+describe('init --annotation', () => {
+  test('accepted and ignored, as fn init (its bindFn drops them), with a note on stderr', async () => {
+    const name = `${P}-ann`;
+    const r = await runners.ok(['init', '--runtime', 'node', '--name', name, '--annotation', 'a=1', '--annotation', 'team="x"'], work);
+    assert.match(r.stderr, /^Note: --annotation is ignored, as fn init ignores it: nothing is written for it\./m);
+    assert.doesNotMatch(await readFile(join(work, name, 'func.yaml'), 'utf8'), /annotations|team/);
+    // No note without it.
+    assert.doesNotMatch((await runners.ok(['init', '--runtime', 'node', '--name', `${name}2`], work)).stderr, /annotation/);
   });
 });
