@@ -8,6 +8,11 @@ import { CliError } from './errors.js';
 
 export const DEFAULT_API_URL = 'http://localhost:8080';
 export const DEFAULT_CONTEXT = 'default';
+/** fn's context provider when none is given (`create context --provider`). */
+export const DEFAULT_PROVIDER = 'default';
+
+/** The keys of a context file Kiln reads; any other is kept as written (fn's `update context` writes any key). */
+export const CONTEXT_KEYS = ['provider', 'api-url', 'token', 'registry'] as const;
 
 export interface KilnContext {
   name: string;
@@ -15,6 +20,10 @@ export interface KilnContext {
   token?: string;
   /** Prefix of built image names (e.g. `myrepo` gives `myrepo/hello:0.0.2`). */
   registry?: string;
+  /** fn's provider (`default`): recorded as fn writes it; Kiln talks to every server the one way. */
+  provider?: string;
+  /** Keys of the file Kiln does not use, kept as they are so a save does not drop them. */
+  other?: Record<string, unknown>;
 }
 
 export interface ResolvedApi {
@@ -102,6 +111,9 @@ export class ContextStore {
     const ctx: KilnContext = { name, 'api-url': typeof y['api-url'] === 'string' ? y['api-url'] : DEFAULT_API_URL };
     if (typeof y.token === 'string' && y.token) ctx.token = y.token;
     if (typeof y.registry === 'string' && y.registry) ctx.registry = y.registry;
+    if (typeof y.provider === 'string' && y.provider) ctx.provider = y.provider;
+    const other = Object.entries(y).filter(([k]) => !(CONTEXT_KEYS as readonly string[]).includes(k));
+    if (other.length > 0) ctx.other = Object.fromEntries(other);
     return ctx;
   }
 
@@ -128,8 +140,8 @@ export class ContextStore {
       throw new CliError(`context "${ctx.name}" already exists`, `Change it with \`kiln context update ${ctx.name} ...\` or pick another name.`);
     }
     await mkdir(join(this.dir, 'contexts'), { recursive: true });
-    const { name: _name, ...fields } = ctx;
-    await writeFile(this.file(ctx.name), stringify(fields), { mode: 0o600 });
+    const { name: _name, other, ...fields } = ctx;
+    await writeFile(this.file(ctx.name), stringify({ ...fields, ...other }), { mode: 0o600 });
   }
 
   async use(name: string): Promise<void> {

@@ -1,6 +1,6 @@
 // `kiln context list|create|use|show|update|delete`: where the CLI finds the server.
 import type { Command } from 'commander';
-import { checkApiUrl, DEFAULT_API_URL, DEFAULT_CONTEXT, type KilnContext } from '../context.js';
+import { checkApiUrl, CONTEXT_KEYS, DEFAULT_API_URL, DEFAULT_CONTEXT, DEFAULT_PROVIDER, type KilnContext } from '../context.js';
 import { CliError } from '../errors.js';
 import { json, table } from '../output.js';
 import type { Session } from '../session.js';
@@ -10,10 +10,12 @@ interface ContextOpts {
   apiUrl?: string;
   token?: string;
   registry?: string;
+  provider?: string;
 }
 
-function shown(c: KilnContext): Record<string, string> {
-  return { name: c.name, 'api-url': c['api-url'], token: c.token ? '(set)' : '', registry: c.registry ?? '' };
+/** A context as shown: the token hidden, no provider shown as fn's default, other keys as written. */
+function shown(c: KilnContext): Record<string, unknown> {
+  return { ...c.other, name: c.name, provider: c.provider ?? DEFAULT_PROVIDER, 'api-url': c['api-url'], token: c.token ? '(set)' : '', registry: c.registry ?? '' };
 }
 
 function apply(ctx: KilnContext, o: ContextOpts): KilnContext {
@@ -27,24 +29,57 @@ function apply(ctx: KilnContext, o: ContextOpts): KilnContext {
     if (o.registry) out.registry = o.registry;
     else delete out.registry;
   }
+  if (o.provider !== undefined) {
+    if (o.provider) out.provider = o.provider;
+    else delete out.provider;
+  }
   return out;
 }
+
+/** Said when a provider other than fn's default is recorded: Kiln has no other way to talk to a server. */
+const providerNote = (provider: string | undefined): string =>
+  provider && provider !== DEFAULT_PROVIDER ? `Note: provider "${provider}" is recorded in the context only: kiln talks to every server as fn's "${DEFAULT_PROVIDER}" provider does (the API URL, and the token when set)\n` : '';
 
 const withFields = (c: Command, use: 'create' | 'update'): Command =>
   c
     // Only a create defaults it: an update leaves the context's URL as it is.
     .option('--api-url <url>', `the server's URL (${use === 'create' ? `default ${DEFAULT_API_URL}` : 'unchanged when not given'})`)
     .option('--token <token>', 'sent as "Authorization: Bearer <token>" ("" removes it)')
-    .option('--registry <prefix>', 'prefix of built image names, e.g. "myrepo" ("" removes it)');
+    .option('--registry <prefix>', 'prefix of built image names, e.g. "myrepo" ("" removes it)')
+    .option('--provider <provider>', `fn's context provider, recorded as fn writes it (${use === 'create' ? `default ${DEFAULT_PROVIDER}` : 'unchanged when not given'})`);
 
-/** The fields `update context KEY VALUE` (fn's spelling) may set. */
-const FIELDS: Record<string, keyof ContextOpts> = { 'api-url': 'apiUrl', token: 'token', registry: 'registry' };
+/** The keys Kiln reads, as the options that set them. */
+const FIELDS: Record<(typeof CONTEXT_KEYS)[number], keyof ContextOpts> = { provider: 'provider', 'api-url': 'apiUrl', token: 'token', registry: 'registry' };
+const isField = (key: string): key is keyof typeof FIELDS => Object.hasOwn(FIELDS, key);
 
-/** fn's `update context KEY [VALUE]` as options; no VALUE removes the field (api-url: back to the default). */
-export function fieldOpts(key: string, value: string | undefined): ContextOpts {
-  const field = FIELDS[key];
-  if (!field) throw new CliError(`unknown context field "${key}"`, `Use one of: ${Object.keys(FIELDS).join(', ')}.`);
-  return { [field]: value ?? (field === 'apiUrl' ? DEFAULT_API_URL : '') };
+/** Whether the context has the key (Kiln always has an api-url: the default when the file has none). */
+function hasKey(ctx: KilnContext, key: string): boolean {
+  if (!isField(key)) return ctx.other !== undefined && Object.hasOwn(ctx.other, key);
+  return key === 'api-url' || ctx[key] !== undefined;
+}
+
+/**
+ * fn's `update context KEY VALUE` (ContextMap.Set: any key) and `--delete` (UnSet: a key the
+ * file lacks is an error, in fn's words). Kiln's own: no VALUE removes KEY too. The keys Kiln
+ * reads are checked as their options are (an API URL needs its scheme); any other is written
+ * as fn writes it and kept, unused, with a note saying so.
+ */
+export function changeKey(ctx: KilnContext, key: string, value: string | undefined, remove: boolean): { ctx: KilnContext; note: string } {
+  if (!key) throw new CliError('no context key given', `e.g. \`kiln update context registry myrepo\`; the keys kiln uses: ${CONTEXT_KEYS.join(', ')}.`);
+  if (remove && !hasKey(ctx, key)) throw new CliError(`context file does not contain key: ${key}`, `\`kiln inspect context ${ctx.name}\` shows its keys.`);
+  const removing = remove || value === undefined;
+  if (isField(key)) {
+    const field = FIELDS[key];
+    // Removing api-url puts it back to the default, which is what a file without one means.
+    const opts: ContextOpts = { [field]: removing ? (field === 'apiUrl' ? DEFAULT_API_URL : '') : value };
+    return { ctx: apply(ctx, opts), note: removing ? '' : providerNote(opts.provider) };
+  }
+  const other = { ...ctx.other };
+  if (removing) delete other[key];
+  else other[key] = value;
+  const { other: _old, ...rest } = ctx;
+  const note = removing ? '' : `Note: kiln does not use context key "${key}" (it uses ${CONTEXT_KEYS.join(', ')}); it is written to the context file as fn writes it\n`;
+  return { ctx: Object.keys(other).length > 0 ? { ...rest, other } : rest, note };
 }
 
 export function registerContext(program: Command, verbs: Verbs, s: Session): void {
@@ -59,23 +94,32 @@ export function registerContext(program: Command, verbs: Verbs, s: Session): voi
         ['CURRENT', 'NAME', 'API URL', 'TOKEN', 'REGISTRY'],
         all.map((c) => {
           const v = shown(c);
-          return [c.name === current ? '*' : '', c.name, v['api-url']!, v.token!, v.registry!];
+          return [c.name === current ? '*' : '', c.name, String(v['api-url']), String(v.token), String(v.registry)];
         }),
       ),
     );
   };
   const create = async (name: string, o: ContextOpts): Promise<void> => {
-    const c = apply({ name, 'api-url': DEFAULT_API_URL }, o);
+    // As fn's create context: the provider is written, fn's default when not given.
+    const c = apply({ name, 'api-url': DEFAULT_API_URL, provider: DEFAULT_PROVIDER }, o);
     await store.save(c, { create: true });
+    s.io.err(providerNote(o.provider));
     emit(s, shown(c), () => `Successfully created context: ${name}\n`);
   };
-  const update = async (name: string | undefined, o: ContextOpts): Promise<void> => {
+  const existing = async (name: string | undefined): Promise<KilnContext> => {
     const n = name ?? (await s.contextName());
-    const existing = await store.get(n);
-    if (!existing) throw new CliError(`context "${n}" not found`, 'See `kiln context list`.');
-    const c = apply(existing, o);
+    const c = await store.get(n);
+    if (!c) throw new CliError(`context "${n}" not found`, 'See `kiln context list`.');
+    return c;
+  };
+  const saved = async (c: KilnContext): Promise<void> => {
     await store.save(c, { create: false });
-    emit(s, shown(c), () => `Context updated: ${n}\n`);
+    emit(s, shown(c), () => `Context updated: ${c.name}\n`);
+  };
+  const update = async (name: string | undefined, o: ContextOpts): Promise<void> => {
+    const c = apply(await existing(name), o);
+    s.io.err(providerNote(o.provider));
+    await saved(c);
   };
   const use = async (name: string): Promise<void> => {
     await store.use(name);
@@ -117,8 +161,13 @@ export function registerContext(program: Command, verbs: Verbs, s: Session): voi
   verbs.update
     .command('context <key> [value]')
     .aliases(CTX)
-    .description(`set a field of the current context: ${Object.keys(FIELDS).join(', ')} (no VALUE removes it)`)
-    .action((key: string, value: string | undefined) => update(undefined, fieldOpts(key, value)));
+    .description(`set a key of the current context, as fn: kiln uses ${CONTEXT_KEYS.join(', ')}, any other is kept unused (no VALUE, or --delete, removes it)`)
+    .option('--delete', "remove KEY from the context (as fn's; an error when it has none)")
+    .action(async (key: string, value: string | undefined, o: { delete?: boolean }) => {
+      const { ctx: c, note } = changeKey(await existing(undefined), key, value, o.delete === true);
+      s.io.err(note);
+      await saved(c);
+    });
   verbs.delete.command('context <name>').aliases(CTX).description('delete a context').action(remove);
   verbs.unset
     .command('context')

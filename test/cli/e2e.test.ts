@@ -451,7 +451,7 @@ describe('contexts', () => {
     await fails(['context', 'use', 'nope'], /context "nope" not found/, { env: noUrl });
     // fn's spellings, and JSON for scripts
     assert.deepEqual(JSON.parse(await ok(['-o', 'json', 'create', 'context', 'other', '--api-url', 'http://127.0.0.1:1'], { env: noUrl })), {
-      name: 'other', 'api-url': 'http://127.0.0.1:1', token: '', registry: '',
+      name: 'other', provider: 'default', 'api-url': 'http://127.0.0.1:1', token: '', registry: '',
     });
     await ok(['update', 'context', 'registry', 'me'], { env: noUrl });
     assert.equal(JSON.parse(await ok(['inspect', 'context', 'local'], { env: noUrl })).registry, 'me');
@@ -459,7 +459,7 @@ describe('contexts', () => {
     assert.match(await ok(['list', 'contexts'], { env: noUrl }), /^\*\s+other\s/m);
     await ok(['use', 'context', 'local'], { env: noUrl });
     // No name: the current context, as JSON too.
-    assert.deepEqual(JSON.parse(await ok(['inspect', 'context'], { env: noUrl })), { name: 'local', 'api-url': srv.url, token: '', registry: 'me' });
+    assert.deepEqual(JSON.parse(await ok(['inspect', 'context'], { env: noUrl })), { name: 'local', provider: 'default', 'api-url': srv.url, token: '', registry: 'me' });
     assert.deepEqual(JSON.parse(await ok(['-o', 'json', 'delete', 'context', 'other'], { env: noUrl })), { deleted: 'other' });
     const init = JSON.parse(await ok(['-o', 'json', 'init', '--runtime', 'lambda-shell', '--name', `${P}-json`])) as { name: string; files: string[] };
     assert.deepEqual([init.name, init.files], [`${P}-json`, ['bootstrap', 'func.yaml', 'function.sh']]);

@@ -89,3 +89,30 @@ describe('init --annotation', () => {
     assert.doesNotMatch((await runners.ok(['init', '--runtime', 'node', '--name', `${name}2`], work)).stderr, /annotation/);
   });
 });
+
+describe('contexts: --provider and any key, as fn', () => {
+  test("create context --provider is written (fn's default: default); update context sets, keeps and --deletes any key", async () => {
+    const dir = join(work, 'ctx-provider');
+    const run = (args: string[]) => runners.ok(args, work, { KILN_CONFIG_DIR: dir, FN_API_URL: '' });
+    const file = (name: string) => readFile(join(dir, 'contexts', `${name}.yaml`), 'utf8');
+    await run(['create', 'context', 'plain']);
+    assert.match(await file('plain'), /^provider: default$/m);
+    const oci = await run(['create', 'context', 'oci', '--provider', 'oracle', '--api-url', 'http://127.0.0.1:9']);
+    assert.match(await file('oci'), /^provider: oracle$/m);
+    assert.match(oci.stderr, /provider "oracle" is recorded in the context only/);
+    await run(['use', 'context', 'plain']);
+    await run(['update', 'context', 'provider', 'oracle-ip']);
+    await run(['update', 'context', 'oracle.compartment-id', 'ocid1.x']);
+    await run(['update', 'context', 'registry', 'me']); // a later save keeps the key kiln does not use
+    const ctx = JSON.parse((await run(['inspect', 'context'])).stdout) as Record<string, string>;
+    assert.equal(ctx.provider, 'oracle-ip');
+    assert.equal(ctx['oracle.compartment-id'], 'ocid1.x');
+    assert.match(await file('plain'), /^oracle\.compartment-id: ocid1\.x$/m);
+    await run(['update', 'context', 'oracle.compartment-id', '--delete']);
+    assert.doesNotMatch(await file('plain'), /compartment/);
+    const r = await runners.kiln(['update', 'context', 'oracle.compartment-id', '--delete'], work, { KILN_CONFIG_DIR: dir, FN_API_URL: '' });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /context file does not contain key: oracle\.compartment-id/);
+    assert.match(await file('plain'), /^registry: me$/m);
+  });
+});

@@ -1,12 +1,12 @@
 // The CLI's rules as pure functions, table-driven: what a failed call's answer says (Fn, Lambda,
 // plain text), how deploy reconciles func.yaml's triggers with the app's, how `config` reads
-// its arguments (with fn's `KEY VALUE`), fn's `update context KEY [VALUE]` and fn's global flags.
+// its arguments (with fn's `KEY VALUE`), fn's `update context KEY [VALUE] [--delete]` and fn's global flags.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { apiHint, type Trigger } from '../../cli/client.js';
 import { configAction } from '../../cli/commands/config.js';
-import { fieldOpts } from '../../cli/commands/context.js';
-import { DEFAULT_API_URL } from '../../cli/context.js';
+import { changeKey } from '../../cli/commands/context.js';
+import { DEFAULT_API_URL, type KilnContext } from '../../cli/context.js';
 import { CliError } from '../../cli/errors.js';
 import { asksVersion, takeGlobalFlags, type GlobalFlags } from '../../cli/global-flags.js';
 import { planAll, planTriggers } from '../../cli/deploy.js';
@@ -120,15 +120,41 @@ describe('configAction', () => {
   for (const [args, want] of cases) test(JSON.stringify(args), () => assert.deepEqual(configAction(args), want));
 });
 
-describe("fn's update context KEY [VALUE]", () => {
-  const cases: Array<[string, string | undefined, object]> = [
-    ['api-url', 'http://h:1', { apiUrl: 'http://h:1' }],
-    ['api-url', undefined, { apiUrl: DEFAULT_API_URL }],
-    ['registry', 'me', { registry: 'me' }],
-    ['token', undefined, { token: '' }],
+describe("fn's update context KEY [VALUE] [--delete]", () => {
+  const base: KilnContext = { name: 'c', 'api-url': 'http://old:1', token: 't', provider: 'default', other: { 'oracle.profile': 'p' } };
+  const { name: _n, ...fields } = base;
+  // [key, value, --delete, the context's fields after]
+  const cases: Array<[string, string | undefined, boolean, object]> = [
+    ['api-url', 'http://h:1', false, { ...fields, 'api-url': 'http://h:1' }],
+    ['api-url', undefined, false, { ...fields, 'api-url': DEFAULT_API_URL }],
+    ['api-url', undefined, true, { ...fields, 'api-url': DEFAULT_API_URL }],
+    ['registry', 'me', false, { ...fields, registry: 'me' }],
+    ['token', undefined, false, { 'api-url': 'http://old:1', provider: 'default', other: fields.other }],
+    ['token', 'ignored', true, { 'api-url': 'http://old:1', provider: 'default', other: fields.other }],
+    ['provider', 'oracle', false, { ...fields, provider: 'oracle' }],
+    ['provider', undefined, true, { 'api-url': 'http://old:1', token: 't', other: fields.other }],
+    // Any other key, as fn's ContextMap.Set: written and kept.
+    ['oracle.compartment-id', 'ocid1', false, { ...fields, other: { 'oracle.profile': 'p', 'oracle.compartment-id': 'ocid1' } }],
+    ['oracle.profile', undefined, true, { 'api-url': 'http://old:1', token: 't', provider: 'default' }],
   ];
-  for (const [key, value, want] of cases) test(`${key} ${value ?? '(none)'}`, () => assert.deepEqual(fieldOpts(key, value), want));
-  test('an unknown field is refused with the known ones', () => assert.throws(() => fieldOpts('provider', 'x'), /unknown context field "provider"/));
+  for (const [key, value, remove, want] of cases) {
+    test(`${key} ${value ?? '(none)'}${remove ? ' --delete' : ''}`, () => {
+      const { name, ...got } = changeKey(base, key, value, remove).ctx;
+      assert.equal(name, 'c');
+      assert.deepEqual(got, want);
+    });
+  }
+  test("--delete of a key the context lacks is fn's error; a bad API URL is refused", () => {
+    assert.throws(() => changeKey(base, 'registry', undefined, true), /^CliError: context file does not contain key: registry$|context file does not contain key: registry/);
+    assert.throws(() => changeKey(base, 'nope', undefined, true), /context file does not contain key: nope/);
+    assert.throws(() => changeKey(base, 'api-url', 'h:1', false), /no scheme/);
+  });
+  test('a key kiln does not use, or a provider other than fn\'s default, is noted', () => {
+    assert.match(changeKey(base, 'x', 'y', false).note, /kiln does not use context key "x"/);
+    assert.match(changeKey(base, 'provider', 'oracle', false).note, /provider "oracle" is recorded in the context only/);
+    assert.equal(changeKey(base, 'provider', 'default', false).note, '');
+    assert.equal(changeKey(base, 'registry', 'r', false).note, '');
+  });
 });
 
 describe('apiHint', () => {
