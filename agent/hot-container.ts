@@ -456,7 +456,7 @@ export class HotContainer {
         maxStreamedBytes: input.buffered ? this.deps.maxResponseBytes : streamedBound(this.deps.maxResponseBytes, this.deps.maxStreamedResponseBytes),
         gateway: input.gateway !== undefined, ...(input.gateway?.method === 'HEAD' && { head: true }), signal: ac.signal, ...(input.streamed && { passThrough: true }),
         lambda: this.spec.lambda !== undefined, sniff: !input.buffered && !input.streamed, meter: this.meter,
-        onLogFrom: (offset) => this.logs.located(offset), restMs: input.timeoutMs,
+        onLogFrom: (offset) => this.logs.located(offset), timeoutMs: input.timeoutMs,
       });
       if (platformLog) call.log.write(platformLog);
       if (busyAfter) this.busyUntil = this.untilIdle();

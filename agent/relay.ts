@@ -3,7 +3,7 @@
 // iterator per call, and backpressure is pause()/resume() on the container's connection.
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
-import { AgentError, StreamCutError } from './errors.js';
+import { AgentError, STREAM_TIMEOUT_TYPE, StreamCutError } from './errors.js';
 import { headerText, toCallerResponse, type Headers } from './headers.js';
 import { headOf } from './content-sniff.js';
 import { answerHeaders } from './answer-headers.js';
@@ -78,10 +78,10 @@ export interface RelayOptions {
   /** The connection's head meter, armed as the request goes out (see head-meter.ts). */
   meter?: HeadMeter;
   /**
-   * How long a caller may take over what is left of its answer once the function has written all
-   * of it (the fn's timeout); then its connection is cut. Unset: no bound.
+   * The fn's timeout: how long a caller may take over what is left of its answer once the
+   * function has written all of it; then its connection is cut. Unset: no bound.
    */
-  restMs?: number;
+  timeoutMs?: number;
 }
 
 /**
@@ -144,8 +144,11 @@ const STREAM_ERROR_MESSAGE_TRAILER = 'kiln-function-error-message';
 /** A trailer's value as one string (undici gives repeated ones as an array). */
 const trailerValue = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
 
-/** Kiln-Log-From's offset; undefined when missing or not a whole number. */
-function logOffset(v: string | string[] | undefined): number | undefined {
+/** How long after a stream's deadline the agent waits for the daemon's own cut before it cuts the stream itself. */
+const DEADLINE_GRACE_MS = 1000;
+
+/** Kiln-Log-From's offset, or Kiln-Deadline's epoch ms; undefined when missing or not a whole number. */
+function wholeNumberOf(v: string | string[] | undefined): number | undefined {
   const t = trailerValue(v);
   const n = t !== undefined && /^\d+$/.test(t) ? Number(t) : NaN;
   return Number.isSafeInteger(n) ? n : undefined;
@@ -187,9 +190,11 @@ export function relayCall(
 
     const onAbort = () => controller?.abort(asError(signal.reason));
     signal.addEventListener('abort', onAbort, { once: true });
+    let deadlineTimer: NodeJS.Timeout | undefined;
     const settle = (err: Error | undefined) => {
       if (settled) return;
       settled = true;
+      clearTimeout(deadlineTimer);
       signal.removeEventListener('abort', onAbort);
       if (err) reject(err);
       else resolve({ status, ...(functionError !== undefined && { functionError }), ...(errorDoc && { errorDoc }), ...(platformLog && { platformLog }), ...(streamError !== undefined && { streamError }), ...(busyAfter && { busyAfter: true as const }) });
@@ -218,7 +223,7 @@ export function relayCall(
         if (opts.lambda === true) {
           const kilnLog = raw['kiln-log'];
           if (kilnLog !== undefined) platformLog = Buffer.from(String(kilnLog), 'base64');
-          opts.onLogFrom?.(logOffset(raw['kiln-log-from']));
+          opts.onLogFrom?.(wholeNumberOf(raw['kiln-log-from']));
           busyAfter = raw['kiln-busy-after'] !== undefined;
         }
         // The function's HTTP server (an FDK's, whose Node server takes 16 KiB) refused the
@@ -258,6 +263,20 @@ export function relayCall(
         // A Lambda response stream: each chunk goes on as it comes.
         if (lambdaStream) {
           streaming = true;
+          // The daemon cuts a stream at its deadline with an error trailer, which reaches the agent
+          // only after what the caller has not read yet: past the deadline (and a moment for that
+          // trailer), the stream is ended here, as the daemon would have ended it.
+          const deadline = wholeNumberOf(raw['kiln-deadline']);
+          if (deadline !== undefined) {
+            deadlineTimer = setTimeout(() => {
+              streamError = STREAM_TIMEOUT_TYPE;
+              const err = new StreamCutError(STREAM_TIMEOUT_TYPE);
+              // Settled first: the abort reports the error back to this relay, as a failure of its own.
+              settle(undefined);
+              cutAnswer(res, err);
+              ctl.abort(err);
+            }, Math.max(0, deadline - Date.now()) + DEADLINE_GRACE_MS);
+          }
           res.writeHead(callerStatus, headers);
           // Out now, not with the first byte: a function URL stream's head (its prelude) may come
           // long before its body, and one cut before any byte still owes the caller its status.
@@ -296,7 +315,7 @@ export function relayCall(
           cutAnswer(res, new StreamCutError(streamError, message === undefined ? undefined : Buffer.from(message, 'base64').toString('utf8')));
         } else if (streaming) {
           res.end();
-          letGoAfter(res, opts.restMs);
+          letGoAfter(res, opts.timeoutMs);
         } else {
           // Headers and body in one write.
           const body = pending.length === 1 ? pending[0]! : Buffer.concat(pending, size);
@@ -304,7 +323,7 @@ export function relayCall(
           const length = opts.head === true && size === 0 && declaredLength !== undefined ? declaredLength : size;
           res.writeHead(callerStatus, answerHeaders(callerStatus, headers, body, { sniff: opts.sniff === true, length }));
           res.end(body);
-          letGoAfter(res, opts.restMs);
+          letGoAfter(res, opts.timeoutMs);
           if (status !== 200 && opts.lambda === true) errorDoc = lambdaErrorOf(body);
         }
         settle(undefined);

@@ -26,6 +26,8 @@ export const LOG_HEADER = 'kiln-log';
 export const LOG_FROM_HEADER = 'kiln-log-from';
 /** Kiln's own header on an answer after which the sandbox stays busy (see Outcome.busyAfter; the agent strips it). */
 export const BUSY_AFTER_HEADER = 'kiln-busy-after';
+/** Kiln's own header on a streamed answer: the invocation's deadline, epoch ms (see Outcome.deadlineMs; the agent strips it). */
+export const DEADLINE_HEADER = 'kiln-deadline';
 /**
  * Kiln's own trailer on a streamed answer that failed after its first byte: the error type.
  * The agent then cuts the caller's stream short and records the error, and the container
@@ -90,6 +92,7 @@ const kilnHeaders = (o: Outcome): Record<string, string> => ({
   ...(o.log && { [LOG_HEADER]: Buffer.from(o.log).toString('base64') }),
   ...(o.logFrom !== undefined && { [LOG_FROM_HEADER]: String(o.logFrom) }),
   ...(o.busyAfter && { [BUSY_AFTER_HEADER]: '1' }),
+  ...(o.deadlineMs !== undefined && { [DEADLINE_HEADER]: String(o.deadlineMs) }),
 });
 
 export interface HttpStreamDeps {

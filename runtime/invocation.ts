@@ -54,6 +54,11 @@ export type Outcome = (
    * service sends the next invoke to another sandbox meanwhile.
    */
   busyAfter?: boolean;
+  /**
+   * A stream's: the invocation's deadline (epoch ms), so the agent can end the stream for a caller
+   * that holds it up (the daemon's own cut, its trailer, waits behind what the caller has not read).
+   */
+  deadlineMs?: number;
 };
 
 export interface Invocation {

@@ -437,7 +437,7 @@ export class Sandbox {
       this.pendingStart = '';
       // Not the runtime's own way back to `next`, which follows its post at once.
       const busyAfter = resetting || inv.subscribers.some((a) => a.state === 'Running');
-      const marks = { logFrom: inv.logFrom, ...(busyAfter && { busyAfter }) };
+      const marks = { logFrom: inv.logFrom, ...(busyAfter && { busyAfter }), ...(stream && { deadlineMs: inv.event.deadlineMs }) };
       if (start && !stream) {
         inv.reply({ ...outcome, log: start + lines, ...marks });
       } else {

@@ -493,6 +493,37 @@ describe('a Node runtime using fetch against the Runtime API', () => {
     assert.equal(again.status, 200, JSON.stringify(again.body));
   });
 
+  test('a stream whose caller does not read is cut at the fn timeout all the same, recorded as a timeout', async () => {
+    const fn = await s.mkFn('slow-reader', { image, format: 'lambda', timeout: 3, memory: 256 });
+    assert.equal((await s.invoke(fn.id, { action: 'echo', n: 1 })).status, 200, 'warm');
+    // Far more than the agent holds for a slow caller (6 MiB) and the sockets between.
+    const url = new URL(`${s.srv.url}/invoke/${fn.id}`);
+    const req = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST' });
+    const res = await new Promise<import('node:http').IncomingMessage>((resolve) => {
+      req.once('response', resolve);
+      req.end(JSON.stringify({ action: 'stream', chunks: 400, chunkBytes: 256 * 1024, gapMs: 5 }));
+    });
+    res.pause();
+    assert.equal(res.statusCode, 200);
+    const callId = String(res.headers['fn-call-id']);
+    const t0 = Date.now();
+    // Before, the daemon's cut waited behind the unread bytes: the agent's backstop (the timeout
+    // plus 10 s) ended it, recorded only as 'Timed out'.
+    assert.ok(await eventually(async () => (await s.calls(fn.id)).some((c) => c.id === callId && c.status === 'timeout'), 8000), 'recorded as a timeout');
+    assert.ok(Date.now() - t0 < 6000, `recorded ${Date.now() - t0} ms after the stream began`);
+    const [recorded] = (await s.calls(fn.id)).filter((c) => c.id === callId);
+    assert.match(recorded!.error ?? '', /timed out mid-stream: Sandbox\.Timedout/);
+    const whole = await new Promise<boolean>((resolve) => {
+      res.once('end', () => resolve(true));
+      res.once('error', () => resolve(false));
+      res.once('aborted', () => resolve(false));
+      res.resume();
+    });
+    assert.equal(whole, false, 'the caller sees its stream cut short');
+    const again = await s.invoke(fn.id, { action: 'echo', n: 2 });
+    assert.equal(again.status, 200, JSON.stringify(again.body));
+  });
+
   test('a response over 6 MB fails with Function.ResponseSizeTooLarge and the runtime gets 413', async () => {
     const fn = await s.mkFn('big', { image, format: 'lambda', memory: 256 });
     const r = await s.invoke(fn.id, { action: 'big', bytes: 6 * 1024 * 1024 + 200 });
