@@ -230,6 +230,23 @@ describe('InvokeWithResponseStream through @aws-sdk/client-lambda', () => {
     assert.equal(recorded?.status, 'timeout');
   });
 
+  test('a stream its reader holds up is still ended at the fn timeout: InvokeComplete Sandbox.Timedout', async () => {
+    const out = await client.send(new InvokeWithResponseStreamCommand({ FunctionName: slowLambda.name, Payload: payload({ action: 'stream', chunks: 400, chunkBytes: 256 * 1024, gapMs: 5 }) }));
+    // Not read for a while: the connection fills, and the daemon's cut waits behind it. The call
+    // is over by about the deadline and a second all the same; before, only the agent's backstop
+    // (the timeout plus 10 s) ended it, and InvokeComplete said ServiceException.
+    const id = out.$metadata.requestId;
+    assert.ok(await eventually(async () => (await s.calls(slowLambda.id)).some((c) => c.id === id && c.status === 'timeout'), 4000), 'recorded as a timeout while unread');
+    let complete: InvokeWithResponseStreamCompleteEvent | undefined;
+    let got = 0;
+    for await (const event of out.EventStream ?? []) {
+      if (event.PayloadChunk) got += event.PayloadChunk.Payload?.length ?? 0;
+      else if (event.InvokeComplete) complete = event.InvokeComplete;
+    }
+    assert.equal(complete?.ErrorCode, 'Sandbox.Timedout', JSON.stringify(complete));
+    assert.ok(got < 400 * 256 * 1024, `${got} bytes: cut short`);
+  });
+
   test('a lambda fn past its timeout before its first byte: InvokeComplete Sandbox.Timedout', async () => {
     const r = await invoke({ FunctionName: slowLambda.name, Payload: payload({ action: 'sleep', ms: 3000 }) });
     assert.deepEqual(r.events, ['InvokeComplete']);
