@@ -43,12 +43,15 @@ export const LAMBDA_ERROR_ROOM = 4096;
 /** Below this, and up to the response limit, an answer is buffered and sent with its length. */
 export const RESPONSE_WINDOW = 64 * 1024;
 
+/** FN_MAX_RESPONSE_SIZE's default: Lambda's payload limit, 6 MiB and 100 bytes, as the service and RIE enforce it. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 6 * 1024 * 1024 + 100;
+
 /**
- * What of an answer the server holds for a caller that reads slower than the function writes,
- * when the response limit is off (0): the limit's default. Under a limit, that much: a whole
- * answer, as Fn buffers every answer before writing it.
+ * What of an answer the server holds for a caller that reads slower than the function writes:
+ * under a response limit, that much (a whole answer, as Fn buffers every answer before writing
+ * it); with none (0), the limit's default.
  */
-export const AHEAD_WITHOUT_LIMIT = 6291556;
+const aheadFor = (maxBytes: number): number => (maxBytes > 0 ? maxBytes : DEFAULT_MAX_RESPONSE_BYTES);
 
 export interface RelayOptions {
   /** FN_MAX_RESPONSE_SIZE; 0 means none. */
@@ -156,10 +159,11 @@ function wholeNumberOf(v: string | string[] | undefined): number | undefined {
 
 /**
  * Sends the request and relays the answer. Resolves with the container's status (200, 502 or
- * 504) once the function's answer has all been handed to the caller's connection (up to the
- * response limit, what the caller has not taken yet is held for it: see letGoAfter). Rejects with an AgentError for an invalid status or an
- * answer over the limit, or with the transport's error; answers that fit the window are
- * sent whole with their length, longer ones stream and one over the limit is cut.
+ * 504) once the function's answer has all been handed to the caller's connection (what the
+ * caller has not taken yet is held for it, up to the response limit: see letGoAfter). Rejects
+ * with an AgentError for an invalid status or an answer over the limit, or with the
+ * transport's error; answers that fit the window are sent whole with their length, longer ones
+ * stream and one over the limit is cut.
  */
 export function relayCall(
   client: Dispatcher, request: Dispatcher.DispatchOptions, res: ResponseTarget, opts: RelayOptions,
@@ -168,7 +172,7 @@ export function relayCall(
     const { maxBytes, signal } = opts;
     // A caller that reads slower than the function writes is sent from memory, up to this much,
     // rather than holding the function (and its container) to the caller's pace.
-    const ahead = maxBytes > 0 ? maxBytes : AHEAD_WITHOUT_LIMIT;
+    const ahead = aheadFor(maxBytes);
     let window = opts.passThrough ? 0 : maxBytes > 0 ? Math.min(RESPONSE_WINDOW, maxBytes + 1) : RESPONSE_WINDOW;
     /** This answer's bound: a stream's when the caller gets it as one, known from its head. */
     let limit = maxBytes;

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { CpuListError, parseCpuList } from '../agent/cpu-placement.js';
 import { allowedNetworks, DEFAULT_ALLOWED_NETWORKS, networkNames, reservedProblem } from '../agent/fn-network.js';
+import { DEFAULT_MAX_RESPONSE_BYTES } from '../agent/relay.js';
 import { DEFAULT_FN_USER } from '../drivers/docker/create-options.js';
 import { parseFnDockerAuth, RegistryAuthError, type AuthEntries } from '../drivers/docker/registry-auth.js';
 import { DEFAULT_DB_TIMEOUT_MS } from '../store/db-timeout.js';
@@ -291,7 +292,7 @@ const envSchema = z.object({
   FN_HOT_START_TIMEOUT_MSECS: msFrom(5000, 1),
   FN_HOT_PULL_TIMEOUT_MSECS: msFrom(10 * 60_000, 1),
   // Fn: 0 (off); Kiln: Lambda's, as the service and RIE enforce it (6 MiB and 100 bytes).
-  FN_MAX_RESPONSE_SIZE: intFrom(6 * MiB + 100, 0),
+  FN_MAX_RESPONSE_SIZE: intFrom(DEFAULT_MAX_RESPONSE_BYTES, 0),
   // Kiln's: an answer the caller gets as a stream (a Lambda response stream, InvokeWithResponseStream); Lambda's 200 MB.
   KILN_MAX_STREAMED_RESPONSE_SIZE: intFrom(200 * MiB, 0),
   FN_MAX_LOG_SIZE_BYTES: intFrom(MiB, 0),
