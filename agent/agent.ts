@@ -136,6 +136,8 @@ export interface CallLog {
   toString(): string;
   /** The last bytes written, at most 4 KB, whatever the cap kept. */
   tail(): Buffer;
+  /** A Lambda fn's END and REPORT come after the answer, once its extensions are done. */
+  readonly reportLate: boolean;
 }
 
 const MiB = 1024 * 1024;

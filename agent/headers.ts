@@ -16,7 +16,7 @@ const HOP_BY_HOP = new Set([
   // Kiln's Lambda daemon marks a streamed answer, sends a call's platform log lines and where
   // its output begins in the container's log, and says its sandbox stays busy after the answer,
   // and gives a stream's deadline, with these; they never leave Kiln.
-  'kiln-response-mode', 'kiln-log', 'kiln-log-from', 'kiln-busy-after', 'kiln-deadline',
+  'kiln-response-mode', 'kiln-log', 'kiln-log-from', 'kiln-busy-after', 'kiln-report-late', 'kiln-deadline',
   // The caller's address, which the agent gives a Lambda daemon: only Kiln's own copy reaches it.
   'kiln-source-ip',
 ]);

@@ -446,7 +446,7 @@ export class HotContainer {
       ...(this.spec.lambda && { lambda: true }),
     }, input.body.length);
     try {
-      const { status, functionError, errorDoc, platformLog, streamError, busyAfter } = await relayCall(this.client, {
+      const { status, functionError, errorDoc, platformLog, streamError, busyAfter, reportLate } = await relayCall(this.client, {
         path: '/call',
         method: 'POST',
         headers,
@@ -459,6 +459,7 @@ export class HotContainer {
         onLogFrom: (offset) => this.logs.located(offset), timeoutMs: input.timeoutMs,
       });
       if (platformLog) call.log.write(platformLog);
+      if (reportLate) call.log.reportLate = true;
       if (busyAfter) this.busyUntil = this.untilIdle();
       if (streamError !== undefined) {
         // The daemon cuts a stream short at the call's deadline, as it answers 504 otherwise.

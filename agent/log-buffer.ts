@@ -10,6 +10,8 @@ export class LogBuffer {
   private size = 0;
   private dropped = 0;
   private end: Buffer = Buffer.alloc(0);
+  /** A Lambda invocation's END and REPORT come after its answer (the daemon's Kiln-Report-Late). */
+  reportLate = false;
 
   constructor(private readonly maxBytes: number) {}
 

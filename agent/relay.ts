@@ -135,6 +135,8 @@ export interface RelayResult {
   streamError?: string;
   /** The Lambda daemon said its sandbox stays busy after this answer (Kiln-Busy-After). */
   busyAfter?: true;
+  /** The Lambda daemon said the invocation's END and REPORT follow later, once its extensions are done (Kiln-Report-Late). */
+  reportLate?: true;
 }
 
 /** A function's HTTP server refused the request's head (431, or a close while it was sent). */
@@ -184,6 +186,7 @@ export function relayCall(
     let errorDoc: RelayResult['errorDoc'];
     let platformLog: Buffer | undefined;
     let busyAfter = false;
+    let reportLate = false;
     let streamError: string | undefined;
     let headers: Headers = {};
     let declaredLength: number | undefined;
@@ -201,7 +204,7 @@ export function relayCall(
       clearTimeout(deadlineTimer);
       signal.removeEventListener('abort', onAbort);
       if (err) reject(err);
-      else resolve({ status, ...(functionError !== undefined && { functionError }), ...(errorDoc && { errorDoc }), ...(platformLog && { platformLog }), ...(streamError !== undefined && { streamError }), ...(busyAfter && { busyAfter: true as const }) });
+      else resolve({ status, ...(functionError !== undefined && { functionError }), ...(errorDoc && { errorDoc }), ...(platformLog && { platformLog }), ...(streamError !== undefined && { streamError }), ...(busyAfter && { busyAfter: true as const }), ...(reportLate && { reportLate: true as const }) });
     };
     const stop = (ctl: Dispatcher.DispatchController, err: Error) => {
       if (streaming) cutAnswer(res, err);
@@ -229,6 +232,7 @@ export function relayCall(
           if (kilnLog !== undefined) platformLog = Buffer.from(String(kilnLog), 'base64');
           opts.onLogFrom?.(wholeNumberOf(raw['kiln-log-from']));
           busyAfter = raw['kiln-busy-after'] !== undefined;
+          reportLate = raw['kiln-report-late'] !== undefined;
         }
         // The function's HTTP server (an FDK's, whose Node server takes 16 KiB) refused the
         // head: the caller's headers, wrapped for the contract, are too large for it. The call

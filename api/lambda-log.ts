@@ -4,7 +4,10 @@ import type { CallLog } from '../agent/agent.js';
 import type { Fn, App } from '../store/types.js';
 import { logTail } from './lambda-request.js';
 
-/** How long a LogType Tail answer waits for a Lambda fn's REPORT record to reach the log. */
+/**
+ * How long a LogType Tail answer waits for a Lambda fn's REPORT record to reach the log (not when
+ * the daemon said it follows later, once the extensions still at work are done).
+ */
 const REPORT_WAIT_MS = 500;
 /**
  * Otherwise: for the first output at most LOG_FIRST_MS (a fn may print nothing), then until it
@@ -34,7 +37,7 @@ export function reportExpected(config: Record<string, string>): boolean {
  */
 async function settledTail(log: CallLog, reportOf: string | undefined): Promise<Buffer> {
   const started = performance.now();
-  if (reportOf !== undefined) {
+  if (reportOf !== undefined && !log.reportLate) {
     const text = `REPORT RequestId: ${reportOf}`;
     const reported = (t: Buffer) => t.includes(text) || (t.includes('"platform.report"') && t.includes(reportOf));
     while (!reported(log.tail()) && performance.now() - started < REPORT_WAIT_MS) await sleep(5);

@@ -26,6 +26,8 @@ export const LOG_HEADER = 'kiln-log';
 export const LOG_FROM_HEADER = 'kiln-log-from';
 /** Kiln's own header on an answer after which the sandbox stays busy (see Outcome.busyAfter; the agent strips it). */
 export const BUSY_AFTER_HEADER = 'kiln-busy-after';
+/** Kiln's own header on an answer whose END and REPORT follow later (see Outcome.reportLate; the agent strips it). */
+export const REPORT_LATE_HEADER = 'kiln-report-late';
 /** Kiln's own header on a streamed answer: the invocation's deadline, epoch ms (see Outcome.deadlineMs; the agent strips it). */
 export const DEADLINE_HEADER = 'kiln-deadline';
 /**
@@ -92,6 +94,7 @@ const kilnHeaders = (o: Outcome): Record<string, string> => ({
   ...(o.log && { [LOG_HEADER]: Buffer.from(o.log).toString('base64') }),
   ...(o.logFrom !== undefined && { [LOG_FROM_HEADER]: String(o.logFrom) }),
   ...(o.busyAfter && { [BUSY_AFTER_HEADER]: '1' }),
+  ...(o.reportLate && { [REPORT_LATE_HEADER]: '1' }),
   ...(o.deadlineMs !== undefined && { [DEADLINE_HEADER]: String(o.deadlineMs) }),
 });
 
@@ -112,6 +115,9 @@ export function deadlineOf(fnDeadline: string | undefined, now: number, timeoutM
   return Number.isFinite(t) ? t : now + timeoutMs;
 }
 
+/** The event of a call with no payload: the service passes `{}` (runtimes JSON.parse the event). */
+const EMPTY_EVENT = Buffer.from('{}');
+
 export function eventFrom(req: IncomingMessage, body: Buffer, arn: string, timeoutMs: number, functionName: string): InvokeEvent {
   const now = Date.now();
   // `{"cognitoIdentityId","cognitoIdentityPoolId"}`; runtimes JSON.parse it, so only an object passes.
@@ -123,7 +129,7 @@ export function eventFrom(req: IncomingMessage, body: Buffer, arn: string, timeo
   return {
     requestId,
     deadlineMs: deadlineOf(header(req, 'fn-deadline'), now, timeoutMs),
-    body: gateway ? Buffer.from(JSON.stringify(functionUrlEvent(gateway, body, requestId, now, functionName))) : body,
+    body: gateway ? Buffer.from(JSON.stringify(functionUrlEvent(gateway, body, requestId, now, functionName))) : body.length > 0 ? body : EMPTY_EVENT,
     traceId: header(req, 'x-amzn-trace-id') || newTraceId(now),
     invokedFunctionArn: arn,
     ...(clientContext !== undefined && { clientContext }),
@@ -286,7 +292,7 @@ function answerStream(res: ServerResponse, requestId: string, o: StreamOutcome, 
 
 /** Another outcome in the place of `o`, with its platform lines, log offset and busy mark. */
 function withLogOf<T extends Outcome>(o: Outcome, outcome: T): T {
-  return { ...outcome, ...(o.log !== undefined && { log: o.log }), ...(o.logFrom !== undefined && { logFrom: o.logFrom }), ...(o.busyAfter && { busyAfter: true }) };
+  return { ...outcome, ...(o.log !== undefined && { log: o.log }), ...(o.logFrom !== undefined && { logFrom: o.logFrom }), ...(o.busyAfter && { busyAfter: true }), ...(o.reportLate && { reportLate: true }) };
 }
 
 function answer(res: ServerResponse, requestId: string, o: Outcome, gateway: boolean, out: ContainerLog): void {

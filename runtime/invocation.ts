@@ -55,6 +55,11 @@ export type Outcome = (
    */
   busyAfter?: boolean;
   /**
+   * The invocation's END and REPORT come after the answer, once its extensions are done
+   * (Invocation.reportLate): a LogType Tail answer need not wait for them.
+   */
+  reportLate?: boolean;
+  /**
    * A stream's: the invocation's deadline (epoch ms), so the agent can end the stream for a caller
    * that holds it up (the daemon's own cut, its trailer, waits behind what the caller has not read).
    */
@@ -89,6 +94,12 @@ export interface Invocation {
   respondedAt?: number;
   durationMs?: number;
   memoryUsedMb?: number;
+  /**
+   * END and REPORT follow the answer, once the invocation is over: `extensions`, INVOKE extensions
+   * were still at work at the answer (or the stream's end); `output`, the runtime printed so much
+   * that some may still wait in its own buffer, flushed once it has its post accepted.
+   */
+  reportLate?: 'extensions' | 'output';
 }
 
 /** The first fatal error of a generation, and what to tell the caller. */

@@ -19,8 +19,13 @@ const OUTPUT_QUIET_MS = 20;
  * as it gets the CPU, and pauses of 20-50 ms were seen on a loaded 2-core machine mid-backlog.
  */
 const EXTENSION_QUIET_MS = 50;
-/** A Linux pipe's default capacity: a writer's output past it may wait in the writer's own buffer. */
-const PIPE_BYTES = 64 * 1024;
+/**
+ * What the runtime printed in an invocation past which some may still wait in its own buffer (a
+ * Linux pipe holds 64 KiB, but the daemon may have read only part of what went through it when
+ * the answer comes: AWS's Node client, whose post blocks its event loop, was seen with 30-50 KB
+ * read and the rest still in the client).
+ */
+const RUNTIME_QUEUED_BYTES = 16 * 1024;
 /**
  * What the extensions printed since an invocation began past which some may still be queued in
  * them (a Node extension's stdout is asynchronous): the next invocation waits for their quiet.
@@ -171,8 +176,17 @@ export class OutputWatch {
    * An invocation is over. Decided now: what it printed before its answer, after it, or while its
    * response streamed all counts (the next invocation waits for it, if it may be queued).
    */
-  ended(from: { runtimeBytesFrom: number; logHeld?: boolean }): void {
-    this.mayBeQueued = this.runtimeBytes - from.runtimeBytesFrom >= PIPE_BYTES || from.logHeld === true;
+  ended(from: { runtimeBytesFrom: number; logHeld?: boolean }, settled = false): void {
+    this.mayBeQueued = !settled && this.mayHoldOutput(from);
+  }
+
+  /**
+   * Whether the runtime printed enough since `runtimeBytesFrom` (or the log backed up meanwhile)
+   * that some may still be queued in its own buffer (a Node runtime's stdout to a pipe is
+   * asynchronous): a quiet turn proves nothing then.
+   */
+  mayHoldOutput(from: { runtimeBytesFrom: number; logHeld?: boolean }): boolean {
+    return this.runtimeBytes - from.runtimeBytesFrom >= RUNTIME_QUEUED_BYTES || from.logHeld === true;
   }
 
   /**

@@ -33,29 +33,39 @@ export function startLine(s: ReportSettings, event: InvokeEvent, startedAt: numb
     : `START RequestId: ${event.requestId} Version: ${s.functionVersion}\n`;
 }
 
-/** END and REPORT (the JSON format's records), and after a timeout the service's line saying so. */
+/**
+ * END and REPORT (the JSON format's platform.runtimeDone and platform.report records), and after
+ * a timeout the service's line saying so: an invocation whose extensions were done by its answer.
+ */
 export function endLines(s: ReportSettings, inv: Invocation, outcome: Outcome, status: InvokeStatus, at: number): string {
-  if (isJson(s)) return jsonEnd(s, inv, outcome, status);
+  return runtimeDoneLine(s, inv, outcome, status) + reportLines(s, inv, settledStatus(status, outcome, undefined, undefined), at);
+}
+
+/** The runtime's part of END and REPORT: the JSON format's platform.runtimeDone record (text has none). */
+export function runtimeDoneLine(s: ReportSettings, inv: Invocation, outcome: Outcome, status: InvokeStatus): string {
+  if (!isJson(s)) return '';
+  const errorType = statusHasErrorType(status) ? errorTypeOf(outcome) : undefined;
+  return recordLine(s, 'platform.runtimeDone', new Date(), runtimeDoneRecord(inv.event.requestId, status, errorType, inv.durationMs ?? 0, producedBytesOf(outcome)));
+}
+
+/**
+ * The whole invocation's part: END and REPORT (the JSON format's platform.report record) with
+ * the duration and peak memory measured last, and after a timeout the service's line saying so.
+ */
+export function reportLines(s: ReportSettings, inv: Invocation, done: Settled, at: number): string {
   const id = inv.event.requestId;
   const durationMs = inv.durationMs ?? 0;
+  if (isJson(s)) {
+    return recordLine(s, 'platform.report', new Date(), reportRecord(id, {
+      durationMs, billedDurationMs: billedMs(durationMs), memorySizeMB: s.memoryMb,
+      maxMemoryUsedMB: inv.memoryUsedMb, initDurationMs: inv.initMs,
+    }, done.status, done.errorType));
+  }
   return `END RequestId: ${id}\n` +
     `REPORT RequestId: ${id}\tDuration: ${durationMs.toFixed(2)} ms\tBilled Duration: ${billedMs(durationMs)} ms\t` +
     `Memory Size: ${s.memoryMb} MB\tMax Memory Used: ${inv.memoryUsedMb ?? '?'} MB\t${inv.initMs !== undefined ? `Init Duration: ${inv.initMs.toFixed(2)} ms\t` : ''}\n` +
     // As the service's log stream has it after a timeout's REPORT: why the call ended.
-    (status === 'timeout' ? `${new Date(at).toISOString()} ${id} Task timed out after ${s.timeoutSec.toFixed(2)} seconds\n` : '');
-}
-
-/** The JSON format's END and REPORT: platform.runtimeDone and platform.report. */
-function jsonEnd(s: ReportSettings, inv: Invocation, outcome: Outcome, status: InvokeStatus): string {
-  const now = new Date();
-  const errorType = statusHasErrorType(status) ? errorTypeOf(outcome) : undefined;
-  const id = inv.event.requestId;
-  const durationMs = inv.durationMs ?? 0;
-  return recordLine(s, 'platform.runtimeDone', now, runtimeDoneRecord(id, status, errorType, durationMs, producedBytesOf(outcome))) +
-    recordLine(s, 'platform.report', now, reportRecord(id, {
-      durationMs, billedDurationMs: billedMs(durationMs), memorySizeMB: s.memoryMb,
-      maxMemoryUsedMB: inv.memoryUsedMb, initDurationMs: inv.initMs,
-    }, status, errorType));
+    (done.status === 'timeout' ? `${new Date(at).toISOString()} ${id} Task timed out after ${s.timeoutSec.toFixed(2)} seconds\n` : '');
 }
 
 /** When the runtime's turn ended: its answer's last byte, and its return to `next` (performance.now()). */

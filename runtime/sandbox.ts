@@ -20,7 +20,7 @@ import {
   fatalOutcome, resetReason, statusOf, timeoutOutcome,
   type Fatal, type Invocation, type InvokeEvent, type Outcome, type Reply, type ShutdownReason,
 } from './invocation.js';
-import { endLines, ms2, reportEvent, runtimeDoneEvent, settledStatus, startLine } from './platform-report.js';
+import { endLines, ms2, reportEvent, reportLines, runtimeDoneEvent, runtimeDoneLine, settledStatus, startLine, type Settled } from './platform-report.js';
 import { OUTPUT_SETTLE_MS, OutputWatch } from './output-watch.js';
 import { shutdownShares } from './shutdown-shares.js';
 
@@ -403,11 +403,11 @@ export class Sandbox {
     }
     // The report says how the whole invocation ended: extensions that overran its deadline make it
     // a timeout, and a death after the answer is that death's error, as runtimeDone says it.
-    if (tel.listening) {
-      const done = reset === 'timeout' ? { status: 'timeout' as const, errorType: undefined } : settledStatus(status, outcome, reset, this.fatal);
-      tel.emit('platform.report', reportEvent(this.cfg, inv, done, runtimeDoneAt, performance.now()));
-    }
-    this.watch.ended(inv);
+    const done: Settled = reset === 'timeout' ? { status: 'timeout', errorType: undefined } : settledStatus(status, outcome, reset, this.fatal);
+    const endedAt = performance.now();
+    if (tel.listening) tel.emit('platform.report', reportEvent(this.cfg, inv, done, runtimeDoneAt, endedAt));
+    const settled = inv.reportLate !== undefined && await this.reportLate(inv, done, endedAt);
+    this.watch.ended(inv, settled);
     this.current = undefined;
     if (reset) await this.reset(reset);
   }
@@ -426,7 +426,16 @@ export class Sandbox {
     // A response stream's END and REPORT wait for its end (streamEnded): its duration, its peak
     // memory and whether it was cut at the deadline are known only then.
     const stream = outcome.kind === 'stream';
-    const lines = stream ? '' : endLines(this.cfg, inv, outcome, status, inv.respondedAt);
+    // Extensions still at work on the event: END and REPORT wait for them (reportLate), as the
+    // service's do, whose duration and billing count the extensions' time; the runtime's part
+    // (the JSON format's platform.runtimeDone) goes now. Likewise after much output, part of which
+    // may wait in the runtime until its post is accepted (AWS's Node client posts synchronously,
+    // its event loop blocked meanwhile): END must follow it, and the answer need not wait for it.
+    if (!stream && !resetting) {
+      if (inv.subscribers.some((a) => a.state === 'Running')) inv.reportLate = 'extensions';
+      else if (this.watch.mayHoldOutput(inv)) inv.reportLate = 'output';
+    }
+    const lines = stream ? '' : inv.reportLate ? runtimeDoneLine(this.cfg, inv, outcome, status) : endLines(this.cfg, inv, outcome, status, inv.respondedAt);
     // Output the function wrote before posting its answer may still sit unread in its pipe, and
     // it must come between START and END: a quiet call waits one turn of the event loop; one that
     // printed, until its output has been read to the end (a chatty function's pipe holds hundreds
@@ -437,7 +446,9 @@ export class Sandbox {
       this.pendingStart = '';
       // Not the runtime's own way back to `next`, which follows its post at once.
       const busyAfter = resetting || inv.subscribers.some((a) => a.state === 'Running');
-      const marks = { logFrom: inv.logFrom, ...(busyAfter && { busyAfter }), ...(stream && { deadlineMs: inv.event.deadlineMs }) };
+      const marks = {
+        logFrom: inv.logFrom, ...(busyAfter && { busyAfter }), ...(inv.reportLate === 'extensions' && { reportLate: true }), ...(stream && { deadlineMs: inv.event.deadlineMs }),
+      };
       if (start && !stream) {
         inv.reply({ ...outcome, log: start + lines, ...marks });
       } else {
@@ -470,8 +481,29 @@ export class Sandbox {
     await this.watch.read(Math.min(inv.event.deadlineMs, Date.now() + OUTPUT_SETTLE_MS));
     this.measure(inv);
     this.watch.answered();
-    const lines = endLines(this.cfg, inv, outcome, status, Date.now());
+    if (status !== 'timeout' && inv.subscribers.some((a) => a.state === 'Running')) inv.reportLate = 'extensions';
+    const lines = inv.reportLate ? runtimeDoneLine(this.cfg, inv, outcome, status) : endLines(this.cfg, inv, outcome, status, Date.now());
     if (lines) this.deps.out.write(lines);
+  }
+
+  /**
+   * END and REPORT held back at the answer (Invocation.reportLate), once the runtime and the
+   * extensions are back in `next` or the deadline came (`done`; a timeout, with the service's
+   * line saying so). After extensions at work, the duration runs until then (`endedAt`,
+   * performance.now(), as platform.report's) and the peak memory is read then. They follow the
+   * last lines: the extensions', and what the runtime still held, flushed as it went back to
+   * `next`. True when the runtime's output has stopped (read to its end).
+   */
+  private async reportLate(inv: Invocation, done: Settled, endedAt: number): Promise<boolean> {
+    const extensions = inv.reportLate === 'extensions';
+    if (extensions) {
+      inv.durationMs = ms2(endedAt - inv.t0);
+      inv.memoryUsedMb = this.deps.peakMemory.read();
+    }
+    const settled = await this.watch.read(Date.now() + OUTPUT_SETTLE_MS, this.watch.mayHoldOutput(inv), extensions);
+    const lines = reportLines(this.cfg, inv, done, Date.now());
+    if (lines) this.deps.out.write(lines);
+    return settled;
   }
 
   /** The boot init, until the first call has taken its result. */

@@ -108,6 +108,9 @@ describe('the AWS blog demo: a bash bootstrap and a bash+curl extension', () => 
     assert.match(log, /\[runtime\] invoke /);
     assert.match(log, new RegExp(`END RequestId: ${callId}`));
     assert.match(log, new RegExp(`REPORT RequestId: ${callId}\\tDuration: [\\d.]+ ms\\tBilled Duration: \\d+ ms\\tMemory Size: 128 MB\\tMax Memory Used: \\d+ MB\\tInit Duration: [\\d.]+ ms`));
+    // END and REPORT come once the extension is done, as the service writes them: its 2 s are in the duration.
+    const report = new RegExp(`Done processing\n(?:.*\n)*?END RequestId: ${callId}\nREPORT RequestId: ${callId}\tDuration: ([\\d.]+) ms`).exec(log);
+    assert.ok(report && Number(report[1]) >= 1900, log);
   });
 });
 

@@ -137,6 +137,31 @@ describe('the Lambda Invoke API through @aws-sdk/client-lambda', () => {
     assert.match(Buffer.from(failed.LogResult ?? '', 'base64').toString('utf8'), new RegExp(`REPORT RequestId: ${failed.$metadata.requestId}`));
   });
 
+  test('an Invoke with no payload gives the function the event {}, as the service does', async () => {
+    const out = await invoke({ FunctionName: lambdaFn.name });
+    assert.equal(out.StatusCode, 200);
+    assert.equal(out.FunctionError, undefined, Buffer.from(out.Payload ?? new Uint8Array()).toString('utf8'));
+    assert.deepEqual(parsed(out).echo, {});
+  });
+
+  test("LogType Tail on a fn whose extension works on after the answer: the answer does not wait for it, and END and REPORT follow in the call's log", async () => {
+    const fn = await s.mkFn('blog-tail', { image: await lambdaFixtureImage('blog-demo'), format: 'lambda', config: { EXTENSION_WORK_SECONDS: '1' } });
+    const out = await invoke({ FunctionName: fn.name, Payload: payload({ tail: 1 }), LogType: 'Tail' });
+    const id = out.$metadata.requestId!;
+    assert.equal(out.StatusCode, 200);
+    const tail = Buffer.from(out.LogResult ?? '', 'base64').toString('utf8');
+    assert.match(tail, new RegExp(`START RequestId: ${id} Version: \\$LATEST`));
+    assert.doesNotMatch(tail, /REPORT RequestId/, 'the extension was still at work: no REPORT yet');
+    let log = '';
+    await eventually(async () => {
+      await s.srv.agent.flushRecords();
+      const r = await call(s.srv.url, 'GET', `/v2/fns/${fn.id}/calls/${id}/log`);
+      log = String(r.body.log ?? '');
+      return log.includes(`REPORT RequestId: ${id}`);
+    }, 8000, 100);
+    assert.match(log, new RegExp(`Done processing\n(?:.*\n)*?END RequestId: ${id}\nREPORT RequestId: ${id}\tDuration: `), log);
+  });
+
   test('LogType Tail: an http-stream fn\'s LogResult is its stdout and stderr, the last 4 KB of it', async () => {
     const out = await invoke({ FunctionName: streamFn.name, Payload: payload({ log: 'tail-marker-1' }), LogType: 'Tail' });
     assert.equal(Buffer.from(out.LogResult ?? '', 'base64').toString('utf8'), 'tail-marker-1\ntail-marker-1\n');

@@ -111,6 +111,56 @@ describe('the blog demo (bash+curl bootstrap and extension)', () => {
       await d.idle();
     }));
 
+  test("END and REPORT wait for the extension's work after the answer: its duration counts it, as the service bills it", () =>
+    withDaemon(BLOG('1'), async (d) => {
+      const a = await d.call('{}', { 'fn-call-id': 'late1' });
+      assert.equal(a.status, 200, a.text);
+      assert.equal(a.headers['kiln-log'], undefined, 'no END or REPORT travels with the answer');
+      assert.equal(a.headers['kiln-report-late'], '1', 'the agent is told they come later (a LogType Tail does not wait for them)');
+      assert.doesNotMatch(d.output(), /END RequestId: late1/, 'not before the extension is done');
+      await d.idle();
+      const out = d.output();
+      const m = /\[extension1\.sh\] Done processing\n(?:.*\n)*?END RequestId: late1\nREPORT RequestId: late1\tDuration: ([\d.]+) ms\tBilled Duration: (\d+) ms\t/.exec(out);
+      assert.ok(m, `END and REPORT after the extension's last line: ${out}`);
+      assert.ok(Number(m[1]) >= 950, `the duration (${m[1]} ms) includes the extension's 1 s`);
+      assert.equal(Number(m[2]), Math.ceil(Number(m[1])));
+      assert.doesNotMatch(out, /late1 Task timed out/);
+    }));
+
+  test('an extension that overruns the deadline after the answer: REPORT, then the timeout line, then the reset', () =>
+    withDaemon(BLOG('3', { timeoutSec: 1 }), async (d) => {
+      const t0 = Date.now();
+      const a = await d.call('{}', { 'fn-call-id': 'over1' });
+      assert.equal(a.status, 200, a.text);
+      assert.ok(Date.now() - t0 < 900, 'the answer did not wait for the extension');
+      await d.waitForOutput(/over1 Task timed out after 1\.00 seconds\n/, 5000);
+      const out = d.output();
+      const m = /END RequestId: over1\nREPORT RequestId: over1\tDuration: ([\d.]+) ms\t[^\n]*\n\S+Z over1 Task timed out after 1\.00 seconds\n/.exec(out);
+      assert.ok(m, out);
+      assert.ok(Number(m[1]) >= 950 && Number(m[1]) < 2500, `the duration (${m[1]} ms) runs to the deadline`);
+      assert.equal(count(out, 'END RequestId: over1'), 1, 'one END');
+      // The reset followed: the next call runs in a fresh generation (its REPORT has an init).
+      const b = await d.call('{}', { 'fn-call-id': 'over2' });
+      assert.equal(b.status, 200, b.text);
+      await d.waitForOutput(/REPORT RequestId: over2\t[^\n]*Init Duration: [\d.]+ ms/, 8000);
+    }));
+
+  test('the JSON format: platform.runtimeDone at the answer, platform.report (status timeout) once the extension overran', () =>
+    withDaemon(BLOG('3', { timeoutSec: 1, env: { AWS_LAMBDA_LOG_FORMAT: 'JSON', KILN_LAMBDA_SYSTEM_LOG_LEVEL: 'DEBUG' } }), async (d) => {
+      const a = await d.call('{}', { 'fn-call-id': 'jover' });
+      assert.equal(a.status, 200, a.text);
+      const records = (): Json[] => d.output().split('\n').filter((l) => l.startsWith('{"time"')).map((l) => JSON.parse(l) as Json)
+        .filter((r) => r.record?.requestId === 'jover');
+      await d.waitForOutput(/"type":"platform\.report"[^\n]*"requestId":"jover"|"requestId":"jover"[^\n]*"type":"platform\.report"/, 5000);
+      const done = records().find((r) => r.type === 'platform.runtimeDone');
+      const report = records().find((r) => r.type === 'platform.report');
+      assert.equal(done?.record.status, 'success', JSON.stringify(records()));
+      assert.ok(done.record.metrics.durationMs < 900, 'the runtime was done at once');
+      assert.equal(report?.record.status, 'timeout', JSON.stringify(report));
+      assert.ok(report.record.metrics.durationMs >= 950, `the whole invocation ran to the deadline: ${report.record.metrics.durationMs}`);
+      assert.equal(records().filter((r) => r.type === 'platform.report').length, 1);
+    }));
+
   test("each answer's kiln-log-from is where its invocation begins in stdout: the last call's late lines come before it", () =>
     withDaemon(BLOG('0.3'), async (d) => {
       const calls = ['from1', 'from2'].map((id) => d.call('{}', { 'fn-call-id': id }));
@@ -492,6 +542,7 @@ chatter();
         assert.equal(a.status, 200, a.text);
         assert.ok(took < 900, `call ${i} took ${took} ms`);
         assert.equal(a.headers['kiln-busy-after'], undefined, 'no extension: free once the runtime is back in next');
+        assert.equal(a.headers['kiln-report-late'], undefined, 'no extension: END and REPORT are not held back');
       }
     }));
 });

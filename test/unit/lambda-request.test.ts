@@ -9,7 +9,9 @@ import {
   forwardedHeaders, functionNameIn, INVOKE_PATH, invokeOptions, isLambdaApiPath, logTail, parseFunctionName, qualifierParam, sigV4Region,
   STREAM_PATH, STREAM_TYPES, type FunctionRef, type LambdaPath,
 } from '../../api/lambda-request.js';
-import { reportExpected } from '../../api/lambda-log.js';
+import { logResult, reportExpected } from '../../api/lambda-log.js';
+import type { CallLog } from '../../agent/agent.js';
+import type { App, Fn } from '../../store/types.js';
 import { DriverError, ImageNotFoundError, LogDestinationError, NetworkNotFoundError } from '../../drivers/errors.js';
 import { DatabaseTimeoutError, NotFoundError } from '../../store/errors.js';
 
@@ -164,6 +166,19 @@ test('reportExpected: a REPORT record unless the JSON format\'s system level hid
     [{ KILN_LAMBDA_SYSTEM_LOG_LEVEL: 'WARN' }, true],
   ];
   for (const [config, want] of cases) assert.equal(reportExpected(config), want, JSON.stringify(config));
+});
+
+test("logResult: a lambda fn's Tail waits up to 500 ms for its REPORT, not when the daemon said it comes later", async () => {
+  const started = (reportLate: boolean): CallLog => ({ bytes: 20, written: 20, reportLate, toString: () => 'START RequestId: r1\n', tail: () => Buffer.from('START RequestId: r1\n') });
+  const target = { app: { config: {} }, fn: { format: 'lambda', config: {} } } as unknown as { app: App; fn: Fn };
+  let t0 = performance.now();
+  assert.equal(Buffer.from(await logResult(started(false), target, 'r1'), 'base64').toString(), 'START RequestId: r1\n');
+  const waited = performance.now() - t0;
+  assert.ok(waited >= 480, `waited ${waited} ms for a REPORT that never came`);
+  t0 = performance.now();
+  assert.equal(Buffer.from(await logResult(started(true), target, 'r1'), 'base64').toString(), 'START RequestId: r1\n');
+  const late = performance.now() - t0;
+  assert.ok(late < 300, `${late} ms: only the output's settling (at most 300 ms), not the REPORT's 500`);
 });
 
 test('logTail is the last 4 KB, base64', () => {

@@ -8,7 +8,9 @@ import {
   errorTypeOf, fatalOutcome, producedBytesOf, statusOf, timeoutOutcome, type Fatal, type Invocation, type Outcome,
 } from '../../runtime/invocation.js';
 import { jsonRecord, type InvokeStatus, type LogSettings } from '../../runtime/log-format.js';
-import { billedMs, endLines, reportEvent, runtimeDoneEvent, settledStatus, startLine, type ReportSettings, type Settled } from '../../runtime/platform-report.js';
+import {
+  billedMs, endLines, reportEvent, reportLines, runtimeDoneEvent, runtimeDoneLine, settledStatus, startLine, type ReportSettings, type Settled,
+} from '../../runtime/platform-report.js';
 
 const TEXT: LogSettings = { format: 'Text', systemLevel: 'INFO', applicationLevel: undefined, warnings: [] };
 const JSON_INFO: LogSettings = { format: 'JSON', systemLevel: 'INFO', applicationLevel: 'INFO', warnings: [] };
@@ -124,6 +126,33 @@ describe('endLines', () => {
       else assert.deepEqual(got.trimEnd().split('\n').map((l) => { const { time: _t, ...rest } = JSON.parse(l) as { time: string }; return rest; }), r.want);
     });
   }
+});
+
+describe('runtimeDoneLine and reportLines: END and REPORT held for extensions at work after the answer', () => {
+  const at = Date.parse('2026-12-03T10:00:03.000Z');
+  const strip = (got: string) => got.trimEnd().split('\n').map((l) => { const { time: _t, ...rest } = JSON.parse(l) as { time: string }; return rest; });
+  test('Text: nothing at the answer; END and REPORT later, with the timeout line when the extensions overran', () => {
+    assert.equal(runtimeDoneLine(settings(TEXT), invocation(), response, 'success'), '');
+    assert.equal(reportLines(settings(TEXT), invocation({ durationMs: 3000.5 }), { status: 'timeout', errorType: undefined }, at),
+      `END RequestId: ${ID}\nREPORT RequestId: ${ID}\tDuration: 3000.50 ms\tBilled Duration: 3001 ms\tMemory Size: 128 MB\tMax Memory Used: 41 MB\t\n` +
+      `2026-12-03T10:00:03.000Z ${ID} Task timed out after 3.00 seconds\n`);
+  });
+  test("JSON: runtimeDone (the runtime's success) at the answer, report (the invocation's timeout) later", () => {
+    assert.deepEqual(strip(runtimeDoneLine(settings(JSON_DEBUG), invocation(), response, 'success')), [
+      { type: 'platform.runtimeDone', record: { requestId: ID, status: 'success', metrics: { durationMs: 12.345, producedBytes: 7 } } },
+    ]);
+    assert.deepEqual(strip(reportLines(settings(JSON_DEBUG), invocation({ durationMs: 3000.5 }), { status: 'timeout', errorType: undefined }, at)), [
+      { type: 'platform.report', record: { requestId: ID, metrics: { durationMs: 3000.5, billedDurationMs: 3001, memorySizeMB: 128, maxMemoryUsedMB: 41 }, status: 'timeout' } },
+    ]);
+    assert.equal(runtimeDoneLine(settings(JSON_INFO), invocation(), response, 'success'), '', 'runtimeDone is DEBUG');
+  });
+  test('endLines is the two together', () => {
+    for (const log of [TEXT, JSON_DEBUG]) {
+      const inv = invocation();
+      assert.equal(endLines(settings(log), inv, fnError, 'error', at).replace(/"time":"[^"]+"/g, ''),
+        (runtimeDoneLine(settings(log), inv, fnError, 'error') + reportLines(settings(log), inv, { status: 'error', errorType: 'Function.Oops' }, at)).replace(/"time":"[^"]+"/g, ''));
+    }
+  });
 });
 
 describe('settledStatus', () => {
