@@ -45,9 +45,22 @@ export const LAMBDA_EXTRA_HOSTS = ['sandbox.localdomain:127.0.0.1', 'sandbox:127
  * word of the image's command when the image has an entrypoint (AWS base images put it there).
  */
 export function lambdaHandler(app: App, fn: Fn, image: ImageConfig): string {
-  const fromConfig = fn.config._HANDLER ?? fn.config.handler ?? app.config._HANDLER ?? app.config.handler;
-  if (fromConfig !== undefined) return fromConfig;
-  return image.entrypoint.length > 0 ? (image.cmd[image.cmd.length - 1] ?? '') : '';
+  return configHandler(app, fn) ?? (image.entrypoint.length > 0 ? (image.cmd[image.cmd.length - 1] ?? '') : '');
+}
+
+const configHandler = (app: App, fn: Fn): string | undefined => fn.config._HANDLER ?? fn.config.handler ?? app.config._HANDLER ?? app.config.handler;
+
+/**
+ * The image's command, run as the bootstrap when the image has none. When the image has an
+ * entrypoint (the runtime: AWS base images, the runtime interface clients) and the config names
+ * the handler, the handler takes the place of the command's last word, where the runtime reads
+ * it, as Lambda's ImageConfig.Command overrides the image's CMD: the runtime runs the handler
+ * `_HANDLER` names.
+ */
+export function lambdaCommand(app: App, fn: Fn, image: ImageConfig): string[] {
+  const handler = configHandler(app, fn);
+  if (handler === undefined || image.entrypoint.length === 0) return [...image.entrypoint, ...image.cmd];
+  return [...image.entrypoint, ...image.cmd.slice(0, -1), handler];
 }
 
 /** The daemon's own settings: the agent's to give, except the one a fn's config may set. */
@@ -80,7 +93,7 @@ export function lambdaEnv(app: App, fn: Fn, image: ImageConfig, maxResponseBytes
     AWS_LAMBDA_FUNCTION_TIMEOUT: String(fn.timeout),
     KILN_LAMBDA_INIT_TIMEOUT_MS: String(LAMBDA_INIT_TIMEOUT_MS),
     _HANDLER: lambdaHandler(app, fn, image),
-    KILN_LAMBDA_COMMAND: JSON.stringify([...image.entrypoint, ...image.cmd]),
+    KILN_LAMBDA_COMMAND: JSON.stringify(lambdaCommand(app, fn, image)),
     KILN_LAMBDA_WORKDIR: image.workingDir,
   };
 }

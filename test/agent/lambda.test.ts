@@ -201,6 +201,29 @@ describe("AWS's own runtime interface client (aws-lambda-ric from npm, unmodifie
     assert.equal((await s.invoke(fn.id, {})).body.message, 'Hello World');
   });
 
+  test("config's _HANDLER takes the place of the image's CMD; an empty body is the event {}; a call that prints past a pipe's worth has its lines before END", async () => {
+    const fn = await s.mkFn('ricchatty', { image: await lambdaFixtureImage('node-ric'), format: 'lambda', config: { _HANDLER: 'index.chatty' } });
+    // No body: the client parses the event `{}`, as the service passes it (it failed on an empty one).
+    const empty = await fetch(`${s.srv.url}/invoke/${fn.id}`, { method: 'POST' });
+    assert.equal(empty.status, 200, await empty.clone().text());
+    assert.deepEqual(await empty.json(), { printed: 0 }, 'the handler config names, not the CMD\'s index.handler');
+    // AWS's client posts its answer synchronously: what it printed past what the daemon had read
+    // waits in its own buffer until the post is accepted, and must still come before END (which
+    // so follows the answer, stored with the late output).
+    for (let i = 0; i < 3; i++) {
+      const r = await s.invoke(fn.id, { lines: 1000 });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      const id = r.headers.get('fn-call-id')!;
+      let log = '';
+      await eventually(async () => (log = await callLog(s, fn.id, id)).includes(`REPORT RequestId: ${id}`), 5000, 100);
+      const start = log.indexOf(`START RequestId: ${id}`);
+      const end = log.indexOf(`END RequestId: ${id}`);
+      assert.ok(start >= 0 && end > start, log.slice(0, 300));
+      const inside = log.slice(start, end).split('\n').filter((l) => l.includes('\tINFO\tline ')).length;
+      assert.equal(inside, 1000, `call ${i}: ${inside} of the 1000 lines between START and END`);
+    }
+  });
+
   test('AWS_LAMBDA_LOG_FORMAT=JSON: JSON platform records, and the client logs JSON itself', async () => {
     const fn = await s.mkFn('ricjson', { image: await lambdaFixtureImage('node-ric'), format: 'lambda', config: { AWS_LAMBDA_LOG_FORMAT: 'JSON' } });
     const ok = await s.invoke(fn.id, { name: 'JSON' });

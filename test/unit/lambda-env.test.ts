@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { lambdaEnv, lambdaHandler, withoutDaemonSettings } from '../../agent/lambda.js';
+import { lambdaCommand, lambdaEnv, lambdaHandler, withoutDaemonSettings } from '../../agent/lambda.js';
 import type { ImageConfig } from '../../drivers/contract.js';
 import type { App, Fn } from '../../store/types.js';
 
@@ -25,6 +25,21 @@ for (const c of handlerCases) {
   });
 }
 
+const commandCases: { name: string; app?: Record<string, string>; fn?: Record<string, string>; image: ImageConfig; want: string[] }[] = [
+  { name: 'no handler in config: the image\'s entrypoint and command', image: image(['/lambda-entrypoint.sh'], ['app.handler']), want: ['/lambda-entrypoint.sh', 'app.handler'] },
+  { name: "the config's handler in the place of an AWS base image's CMD", fn: { _HANDLER: 'other.handler' }, image: image(['/lambda-entrypoint.sh'], ['app.handler']), want: ['/lambda-entrypoint.sh', 'other.handler'] },
+  { name: "the runtime interface client's: node, its script, the handler", app: { handler: 'b.main' }, image: image(['/usr/local/bin/node', '/opt/ric/bin/index.mjs'], ['index.handler']), want: ['/usr/local/bin/node', '/opt/ric/bin/index.mjs', 'b.main'] },
+  { name: "only the command's last word: flags before it stay", fn: { handler: 'x.y' }, image: image(['/entry'], ['--flag', 'a.b']), want: ['/entry', '--flag', 'x.y'] },
+  { name: 'an entrypoint with no command gets the handler as its argument', fn: { handler: 'x.y' }, image: image(['/entry'], []), want: ['/entry', 'x.y'] },
+  { name: 'no entrypoint: the command is the runtime itself, left alone', fn: { handler: 'x.y' }, image: image([], ['/usr/local/bin/my-runtime']), want: ['/usr/local/bin/my-runtime'] },
+];
+
+for (const c of commandCases) {
+  test(`lambda command: ${c.name}`, () => {
+    assert.deepEqual(lambdaCommand(app(c.app), fn(c.fn), c.image), c.want);
+  });
+}
+
 test('lambda env: the fn settings, the image command and the agent\'s response limit for the daemon', () => {
   assert.deepEqual(lambdaEnv(app(), fn({ _HANDLER: 'index.handler' }), image(['/entry'], ['a', 'b'], '/work'), 1234), {
     KILN_LAMBDA_MAX_RESPONSE_BYTES: '1234',
@@ -34,7 +49,7 @@ test('lambda env: the fn settings, the image command and the agent\'s response l
     AWS_LAMBDA_FUNCTION_TIMEOUT: '30',
     KILN_LAMBDA_INIT_TIMEOUT_MS: '10000',
     _HANDLER: 'index.handler',
-    KILN_LAMBDA_COMMAND: '["/entry","a","b"]',
+    KILN_LAMBDA_COMMAND: '["/entry","a","index.handler"]',
     KILN_LAMBDA_WORKDIR: '/work',
   });
 });
