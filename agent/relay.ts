@@ -192,6 +192,8 @@ export function relayCall(
     let declaredLength: number | undefined;
     let pending: Buffer[] = [];
     let size = 0;
+    /** A Lambda error answer passed through as it comes: its first bytes, for the call's record. */
+    let errorHead: Buffer[] | undefined;
     let streaming = false;
     let settled = false;
 
@@ -245,6 +247,7 @@ export function relayCall(
           ctl.abort(new AgentError('invalid-response', `invalid function response: status ${status}`));
           return;
         }
+        if (opts.lambda === true && status !== 200) errorHead = [];
         if (opts.lambda === true && status !== 200 && limit > 0) {
           limit = Math.max(limit, LAMBDA_ERROR_ROOM);
           // Buffered whole too (unless everything streams), so its type and message reach the call's record.
@@ -301,11 +304,14 @@ export function relayCall(
           pending.push(chunk);
           if (size < window) return;
           streaming = true;
+          errorHead?.push(...pending);
           res.writeHead(callerStatus, answerHeaders(callerStatus, headers, headOf(pending), { sniff: opts.sniff === true }));
           for (const p of pending) res.write(p);
           pending = [];
           return;
         }
+        // Kept up to an error document's size (past it, lambdaErrorOf reads nothing anyway).
+        if (errorHead && size - chunk.length <= LAMBDA_ERROR_ROOM) errorHead.push(chunk);
         if (!res.write(chunk) && (res.writableLength ?? Infinity) >= ahead) {
           ctl.pause();
           drained(res, signal).then(() => ctl.resume(), (err: Error) => ctl.abort(err));
@@ -324,6 +330,8 @@ export function relayCall(
         } else if (streaming) {
           res.end();
           letGoAfter(res, opts.timeoutMs);
+          // An error answer that streamed through (everything streams): its type and message for the record.
+          if (errorHead) errorDoc = lambdaErrorOf(Buffer.concat(errorHead));
         } else {
           // Headers and body in one write.
           const body = pending.length === 1 ? pending[0]! : Buffer.concat(pending, size);

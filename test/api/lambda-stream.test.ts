@@ -210,6 +210,10 @@ describe('InvokeWithResponseStream through @aws-sdk/client-lambda', () => {
     const r = await invoke({ FunctionName: lambdaFn.name, Payload: payload({ action: 'error' }) });
     assert.deepEqual(r.events, ['InvokeComplete']);
     assertFailed(r, 'MyError', 'it failed');
+    // Its record has the message too, as an Invoke's does, though the answer streamed through.
+    await s.srv.agent.flushRecords();
+    const [recorded] = (await s.calls(lambdaFn.id)).filter((c) => c.id === r.requestId);
+    assert.equal(recorded?.error, 'function answered 502: MyError: it failed');
   });
 
   test('a stream its handler\'s error cuts: the parts so far, then InvokeComplete with the runtime\'s error', async () => {
