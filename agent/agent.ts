@@ -156,6 +156,9 @@ function cutByShutdown(done: CallDone): CallDone {
   return { ...done, status: 'cancelled', error, failure: new AgentError('shutting-down', error), reusable: false };
 }
 
+/** What a call still waiting for its container when the grace period ends is refused with (503, recorded `cancelled`). */
+const CUT_WHILE_WAITING = 'Server is shutting down: the call was still waiting for a container when KILN_SHUTDOWN_GRACE_MSECS ran out';
+
 /** Docker refused a container's cpuset (a CPU it does not have, a list it cannot read), not something else. */
 function cpusetRefused(err: unknown): boolean {
   if (!(err instanceof DriverError)) return false;
@@ -204,7 +207,7 @@ export class Agent {
   private readonly launching = new Set<Promise<unknown>>();
   /** Launches past their reservation, starting a container. */
   private startingNow = 0;
-  /** Bounded waits under way; shutdown aborts them (no AbortSignal.any on a long-lived signal). */
+  /** Bounded waits under way; the grace period's end aborts them (no AbortSignal.any on a long-lived signal). */
   private readonly waits = new Set<AbortController>();
   /** Memory of evicted containers still being removed, and which containers those are. */
   private evictingBytes = 0;
@@ -212,7 +215,13 @@ export class Agent {
   private readonly resources: ResourceTracker;
   private readonly recorder: CallRecorder;
   private readonly containerDeps: ContainerDeps;
+  /** Aborted as the stop begins: no new call is taken. */
   private readonly stop = new AbortController();
+  /**
+   * Aborted when the stop's grace period ends: waits and container starts end then, not before,
+   * as calls taken before the stop (waiting for a start or for capacity) are served within it.
+   */
+  private readonly cut = new AbortController();
   /** The shutdown's grace period is over: containers still running calls are being removed. */
   private cutting = false;
   /** When (performance.now()) the shutdown last got something done: a bound on a stop is on progress, not time. */
@@ -233,8 +242,8 @@ export class Agent {
   private readonly spreadTo = new WeakMap<HotContainer, string>();
 
   constructor(private readonly cfg: AgentConfig, private readonly deps: AgentDeps) {
-    // Every wait under way listens to the stop signal: a burst of starts is no leak to warn of.
-    setMaxListeners(0, this.stop.signal);
+    // Every wait and start under way listens to these: a burst of starts is no leak to warn of.
+    setMaxListeners(0, this.stop.signal, this.cut.signal);
     this.resources = new ResourceTracker(cfg.capacity);
     this.recorder = new CallRecorder(deps.store, deps.log);
     this.placement = lambdaPlacement(cfg.lambdaCpus);
@@ -315,9 +324,13 @@ export class Agent {
         log,
       });
     };
-    /** Records a call that never reached a container (with what a container that failed to start printed), and rethrows why. */
+    /**
+     * Records a call that never reached a container (with what a container that failed to start
+     * printed), and rethrows why. One refused by the stop is `cancelled`, as a call the stop cut:
+     * the server's doing, not the function's failure.
+     */
     const refuse = (err: unknown): never => {
-      const cancelled = err instanceof AgentError && err.kind === 'cancelled';
+      const cancelled = err instanceof AgentError && (err.kind === 'cancelled' || err.kind === 'shutting-down');
       record(cancelled ? 'cancelled' : 'error', { error: err instanceof Error ? err.message : String(err) }, err instanceof AgentError && err.output ? this.cappedLog(err.output) : '', err);
       throw err;
     };
@@ -381,8 +394,8 @@ export class Agent {
         // restart, say, and still counted idle): it goes, and another takes the call.
         if (!done.unsent || attempt === MAX_CALL_ATTEMPTS || res.headersSent) break;
         pool.release(container, false);
-        // The call reached no function: stopping, it is refused as any call not yet run.
-        if (this.stop.signal.aborted) return refuse(new AgentError('shutting-down', 'Server is shutting down'));
+        // The call reached no function: past the grace period, it is refused as any call still waiting.
+        if (this.cut.signal.aborted) return refuse(this.cut.signal.reason);
       }
       // Its container removed under it when the shutdown's grace ran out: the server's doing,
       // not the function's, whatever the broken exchange looked like.
@@ -407,7 +420,7 @@ export class Agent {
 
   /**
    * A signal for one bounded wait: aborts with 503 after `ms`, as cancelled when the caller
-   * goes, or at shutdown. dispose() when the wait is over.
+   * goes, or when the shutdown's grace period ends. dispose() when the wait is over.
    */
   private bounded(ms: number, caller?: AbortSignal): { signal: AbortSignal; dispose(): void } {
     const ac = new AbortController();
@@ -415,6 +428,8 @@ export class Agent {
     const timer = setTimeout(() => ac.abort(new WaitExpired()), ms);
     if (caller?.aborted) onCaller();
     else caller?.addEventListener('abort', onCaller, { once: true });
+    // Past the grace period nothing waits (nor starts).
+    if (this.cut.signal.aborted) ac.abort(this.cut.signal.reason);
     this.waits.add(ac);
     return {
       signal: ac.signal,
@@ -459,7 +474,7 @@ export class Agent {
     const specFor = (): Promise<ContainerSpec> => {
       const rt = this.cfg.lambda;
       if (spec.fn.format !== 'lambda' || !rt) return Promise.resolve(cSpec);
-      lambdaSpec ??= this.deps.driver.imageConfig(cSpec.image, this.stop.signal).then(
+      lambdaSpec ??= this.deps.driver.imageConfig(cSpec.image, this.cut.signal).then(
         (image) => ({
           ...cSpec,
           env: { ...withoutDaemonSettings(cSpec.env), ...lambdaEnv(spec.app, spec.fn, image, this.cfg.maxResponseBytes) },
@@ -538,16 +553,16 @@ export class Agent {
       const format = spec.lambda === undefined ? 'http-stream' : 'lambda';
       const began = performance.now();
       try {
-        // Stopped while it waited (for memory, for the engine's list): the engine creates nothing.
-        if (this.stop.signal.aborted) throw this.stop.signal.reason;
+        // The grace period ended while it waited (for memory, for the engine's list): the engine creates nothing.
+        if (this.cut.signal.aborted) throw this.cut.signal.reason;
         c = await this.startContainer(spreadTo === undefined ? spec : { ...spec, network: spreadTo }, cpu);
         this.deps.observeStart?.(format, 'success', (performance.now() - began) / 1000);
       } catch (err) {
-        this.deps.observeStart?.(format, this.stop.signal.aborted ? 'shutdown' : failureKind('error', err), (performance.now() - began) / 1000);
+        this.deps.observeStart?.(format, this.cut.signal.aborted ? 'shutdown' : failureKind('error', err), (performance.now() - began) / 1000);
         this.resources.release(memory, spec.cpusMilli);
         if (cpu !== undefined) this.placement?.give(cpu);
         if (spreadTo !== undefined) this.spread?.give(spreadTo);
-        if (this.stop.signal.aborted) throw new AgentError('shutting-down', 'Server is shutting down');
+        if (this.cut.signal.aborted) throw this.cut.signal.reason;
         // The engine failing (or not answering): said here, as no call may be left waiting to say it.
         if (err instanceof DriverError && !(err instanceof ContainerConfigError)) this.deps.log.warn({ err, fn: spec.fnId, image: spec.image }, 'a container start failed: the container engine');
         throw err;
@@ -557,11 +572,12 @@ export class Agent {
       if (cpu !== undefined) this.pinned.set(c, cpu);
       if (spreadTo !== undefined) this.spreadTo.set(c, spreadTo);
       this.live.add(c);
-      if (this.stop.signal.aborted) {
+      // Up after the grace period: the stop may be removing the others already.
+      if (this.cut.signal.aborted) {
         await this.closeContainer(c);
         this.resources.release(memory, spec.cpusMilli);
         this.giveBack(c);
-        throw new AgentError('shutting-down', 'Server is shutting down');
+        throw this.cut.signal.reason;
       }
       return c;
     })();
@@ -576,7 +592,7 @@ export class Agent {
    */
   private cpusPinnedElsewhere(): Promise<number[]> {
     const list = this.deps.driver.cpusPinnedElsewhere?.();
-    return list ? within(list, PINS_WAIT_MS, [], this.stop.signal) : Promise.resolve([]);
+    return list ? within(list, PINS_WAIT_MS, [], this.cut.signal) : Promise.resolve([]);
   }
 
   /**
@@ -589,7 +605,7 @@ export class Agent {
       // Held from before the engine is asked to make it until it is removed (or given up on).
       this.held.add(id);
       try {
-        return await HotContainer.start({ ...s, id }, this.containerDeps, this.stop.signal);
+        return await HotContainer.start({ ...s, id }, this.containerDeps, this.cut.signal);
       } catch (err) {
         this.held.delete(id);
         throw err;
@@ -712,18 +728,23 @@ export class Agent {
     });
   }
 
-  /** Stops taking calls, lets running ones finish within the grace period, removes every container. */
+  /**
+   * Stops taking calls, lets the ones taken finish within the grace period (those waiting for a
+   * container or for capacity too: as Fn's, a call accepted is served), removes every container.
+   */
   async shutdown(): Promise<void> {
-    const stopping = new AgentError('shutting-down', 'Server is shutting down');
-    if (!this.stop.signal.aborted) this.stop.abort(stopping);
+    if (!this.stop.signal.aborted) this.stop.abort(new AgentError('shutting-down', 'Server is shutting down'));
     this.unwatchImages();
     clearInterval(this.orphanSweep);
-    for (const w of this.waits) w.abort(stopping);
     await this.untilIdle(this.cfg.shutdownGraceMs);
     this.progressed();
     this.cutting = this.inFlight > 0;
-    for (const pool of this.pools.values()) pool.drain(stopping);
-    // Launches end quickly once stopped (their start races the stop signal); then sweep.
+    // Calls still waiting get 503 and are recorded cancelled, as running ones cut now; starts end.
+    const cut = new AgentError('shutting-down', CUT_WHILE_WAITING);
+    this.cut.abort(cut);
+    for (const w of this.waits) w.abort(cut);
+    for (const pool of this.pools.values()) pool.drain(cut);
+    // Launches end quickly once cut (their start races the cut signal); then sweep.
     await Promise.allSettled([...this.launching]);
     this.progressed();
     await Promise.allSettled([...this.live].map((c) => this.closeContainer(c)));

@@ -194,7 +194,7 @@ test('a call every container refuses is tried on three containers, then answered
     assert.match(rec?.error ?? '', /ECONNREFUSED/);
   }));
 
-test('a call refused by its container while the agent is stopping is refused as shutting-down (503), not recorded as the function failing', { timeout: 15_000 }, () =>
+test('a call refused by its container while the agent is stopping is tried on another within the grace period, as any call taken before the stop', { timeout: 15_000 }, () =>
   inWorld(256, async (w) => {
     const fn = w.fn('refuses-at-stop');
     w.engine.behaviour = () => ({ stopListeningAfter: 1 });
@@ -203,18 +203,38 @@ test('a call refused by its container while the agent is stopping is refused as 
 
     // invoke() takes the idle container before it first waits; shutdown() stops the agent
     // before it first waits: the container refuses the call once the agent is stopping.
+    const call = w.invoke(fn, 'at-shutdown');
+    const stopping = w.shutdown();
+    const answer = await call;
+    assert.equal(answer.status, 200);
+    await stopping;
+    assert.equal(w.engine.containers.length, 2, 'a second container took it');
+    assert.ok(w.engine.containers.every((c) => c.state === 'removed'), 'and the stop removed it');
+    assert.equal(w.store.calls.get('at-shutdown')?.status, 'success');
+  }));
+
+test('a call refused by its container once the grace period is over is refused as shutting-down (503), recorded as cancelled, not as the function failing', { timeout: 15_000 }, () =>
+  inWorld(256, async (w) => {
+    const fn = w.fn('refuses-at-stop');
+    w.engine.behaviour = () => ({ stopListeningAfter: 1 });
+    assert.equal((await w.invoke(fn)).status, 200);
+    await sleep(100);
+
     const call = w.invoke(fn, 'at-shutdown').then(() => undefined, (err: unknown) => err);
     const stopping = w.shutdown();
     const err = await call;
     assert.ok(err instanceof AgentError, `refused with an AgentError: ${String(err)}`);
     assert.equal(err.kind, 'shutting-down', err.message);
+    assert.equal(toHttpError(err).status, 503);
     await stopping;
-    assert.equal(w.engine.containers.length, 1, 'no container was started for it');
+    assert.ok(w.engine.containers.every((c) => c.state === 'removed'), 'nothing left running');
     assert.equal(w.engine.containers[0]!.calls, 1);
     const rec = w.store.calls.get('at-shutdown');
-    assert.equal(rec?.status, 'error');
-    assert.equal(rec?.error, 'Server is shutting down', 'recorded as refused, not as a function error');
-  }));
+    assert.equal(rec?.status, 'cancelled');
+    // Waiting: the refusal came after the grace period ended (as a rule); running: the stop
+    // removed the container first (the grace period of 0 may end before the refusal comes).
+    assert.match(rec?.error ?? '', /^Server is shutting down: the call was still (waiting for a container|running) when KILN_SHUTDOWN_GRACE_MSECS ran out$/, 'recorded as cut by the stop, not as a function error');
+  }, { shutdownGraceMs: 0 }));
 
 test('stopping ends with a sweep by label, even after the engine failed a removal', { timeout: 15_000 }, () =>
   inWorld(256, async (w) => {
@@ -256,7 +276,9 @@ test('an engine that never answers the list of other nodes\' pinned CPUs holds a
     assert.ok(c.task.cpuset === '0' || c.task.cpuset === '1', `pinned to one of the agent's CPUs (${String(c.task.cpuset)})`);
   }, PINNING));
 
-test('stopping the agent ends a Lambda start\'s wait for a hung list at once: the call is refused, no container started', { timeout: 15_000 }, () =>
+// A call waiting for its start is served within the grace period (the list's wait is bounded
+// anyway); the grace period's end (0 here: at once) ends the wait.
+test('the end of a stop\'s grace period ends a Lambda start\'s wait for a hung list at once: the call is refused and recorded cancelled, no container started', { timeout: 15_000 }, () =>
   inWorld(256, async (w) => {
     let askedAt = 0;
     w.engine.cpusPinnedElsewhere = () => {
@@ -273,7 +295,8 @@ test('stopping the agent ends a Lambda start\'s wait for a hung list at once: th
     assert.equal(err.kind, 'shutting-down', err.message);
     assert.ok(took < 450, `the stop did not wait out the list's 0.5 s bound (${took} ms)`);
     assert.equal(w.engine.containers.length, 0, 'no container was started for it');
-  }, PINNING));
+    assert.equal(w.store.calls.get('hung-at-stop')?.status, 'cancelled');
+  }, { ...PINNING, shutdownGraceMs: 0 }));
 
 test('a function that read a large head and the call, then dropped the connection, failed: the call is not taken for a refused head, and its container goes', { timeout: 15_000 }, () =>
   inWorld(256, async (w) => {
