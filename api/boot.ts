@@ -23,6 +23,7 @@ import { createLogger } from './logger.js';
 import { createApp } from './server.js';
 import { DatabaseOpenError, ensurePortFree, listen } from './start-failure.js';
 import { InvokeLookup } from './invoke-lookup.js';
+import { OpenResponses } from './open-responses.js';
 import { watchedWrites } from './store-writes.js';
 import { createMetrics } from './metrics.js';
 import { methodLabel, routeOf } from './request-route.js';
@@ -259,8 +260,11 @@ async function startHolding(config: Config, log: Logger, releaseNodeId: () => Pr
       metrics.observeRequest(route, methodLabel(req.method), res.headersSent ? res.statusCode : 499, (performance.now() - began) / 1000);
     });
   };
+  // Answers not yet all sent: a stop lets them finish within its grace period.
+  const responses = new OpenResponses();
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     countRequest(req, res);
+    responses.track(req, res);
     // An absolute-form target (`GET http://host/path`, which HTTP/1.1 servers must accept)
     // becomes its path here, so the token check, the invoke paths and express all see one path.
     if (req.url !== undefined && req.url.charCodeAt(0) !== 47 /* / */) {
@@ -304,6 +308,8 @@ async function startHolding(config: Config, log: Logger, releaseNodeId: () => Pr
     app(req, res);
   };
   const server = createServer(apiServerOptions(config.keepAliveTimeoutMs), handle);
+  // Its idle connections closed by a stop are those with no answer still being sent.
+  responses.watch(server);
   // What the parser cannot read gets Kiln's JSON error, not Node's bare status line.
   server.on('clientError', answerClientError);
   // `Expect: 100-continue`: routed as any request; the 100 goes out only if the body is read.
@@ -337,10 +343,18 @@ async function startHolding(config: Config, log: Logger, releaseNodeId: () => Pr
     closedStepAt = performance.now();
   };
   const stop = async (): Promise<void> => {
+    const graceEndsAt = performance.now() + a.shutdownGraceMs;
     log.info({ graceMs: a.shutdownGraceMs, running: agent.stats().running }, 'stopping: no new calls; running ones may finish within KILN_SHUTDOWN_GRACE_MSECS');
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     await agent.shutdown();
+    // A call's answer may still be on its way to a caller who reads slowly (the relay sends what
+    // it has not taken): it gets what is left of the grace period, then is cut with the rest.
+    if (responses.count > 0 && graceEndsAt > performance.now()) {
+      log.info({ responses: responses.count }, 'stopping: waiting, within KILN_SHUTDOWN_GRACE_MSECS, for answers still being sent');
+      await responses.settled(graceEndsAt - performance.now());
+      if (responses.count > 0) log.info({ responses: responses.count }, 'stopping: KILN_SHUTDOWN_GRACE_MSECS ran out: cutting answers still being sent');
+    }
     server.closeAllConnections();
     await closed;
     step();

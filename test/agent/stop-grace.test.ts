@@ -1,7 +1,9 @@
-// What a SIGTERM's grace period covers besides calls on a container: calls waiting for their
-// container (a cold start, capacity). Each is served within the grace and cut only at its end.
+// What a SIGTERM's grace period covers besides calls on a container: an answer a slow reader is
+// still taking (its call over), and calls waiting for their container (a cold start, capacity).
+// Each is served within the grace and cut only at its end.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -56,6 +58,135 @@ async function serverWithFn(env: Record<string, string>, fields: Record<string, 
     throw err;
   }
 }
+
+/** What a slow reader got of an HTTP/1.1 answer: its status, and its chunked body's bytes and whether it ended. */
+interface SlowRead {
+  status: number;
+  bodyBytes: number;
+  complete: boolean;
+  /** Date.now() when the connection closed. */
+  closedAt: number;
+}
+
+/** Decodes a chunked body as far as it goes. */
+function chunked(body: Buffer): { bytes: number; complete: boolean } {
+  let at = 0;
+  let bytes = 0;
+  for (;;) {
+    const eol = body.indexOf('\r\n', at);
+    if (eol < 0) return { bytes, complete: false };
+    const size = parseInt(body.subarray(at, eol).toString('latin1'), 16);
+    if (Number.isNaN(size)) return { bytes, complete: false };
+    if (size === 0) return { bytes, complete: body.indexOf('\r\n', eol + 2) >= 0 };
+    const end = eol + 2 + size;
+    if (end + 2 > body.length) return { bytes: bytes + Math.max(0, body.length - eol - 2), complete: false };
+    bytes += size;
+    at = end + 2;
+  }
+}
+
+/**
+ * A caller that reads slowly, as the finding's: a socket with a 32 KiB receive buffer taking
+ * 32 KiB every 50 ms (640 KiB/s). Node cannot set SO_RCVBUF, and without it the kernel's
+ * buffers on loopback grow to take a whole answer at once: so Python, writing what it got to
+ * stdout, and a line to stderr once the answer has begun.
+ */
+const SLOW_READER = `import socket, sys, time
+host, port, path, body = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4].encode()
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32768)
+s.connect((host, port))
+s.sendall(b'POST %s HTTP/1.1\\r\\nHost: %s:%d\\r\\nContent-Type: application/json\\r\\nContent-Length: %d\\r\\n\\r\\n' % (path.encode(), host.encode(), port, len(body)) + body)
+first = True
+while True:
+    try:
+        d = s.recv(32768)
+    except ConnectionResetError:
+        break
+    if not d:
+        break
+    sys.stdout.buffer.write(d)
+    if first:
+        sys.stderr.write('began\\n')
+        sys.stderr.flush()
+        first = False
+    time.sleep(0.05)
+`;
+
+/** Invokes with the slow reader. `started` resolves once the answer has begun. */
+function slowInvoke(url: string, fnId: string, body: string): { started: Promise<void>; done: Promise<SlowRead> } {
+  const { hostname, port } = new URL(url);
+  const py = spawn('python3', ['-c', SLOW_READER, hostname, port, `/invoke/${fnId}`, body], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const got: Buffer[] = [];
+  py.stdout.on('data', (d: Buffer) => got.push(d));
+  let err = '';
+  const started = new Promise<void>((resolve) => {
+    py.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+      if (err.includes('began')) resolve();
+    });
+  });
+  const done = new Promise<SlowRead>((resolve, reject) => {
+    py.once('error', reject);
+    py.once('close', (code) => {
+      const closedAt = Date.now();
+      if (code !== 0) return reject(new Error(`the slow reader exited with ${code}: ${err}`));
+      const all = Buffer.concat(got);
+      const headEnd = all.indexOf('\r\n\r\n');
+      if (headEnd < 0) return reject(new Error(`no answer head: ${all.toString('latin1')}`));
+      const head = all.subarray(0, headEnd).toString('latin1');
+      if (!/\r\ntransfer-encoding: chunked/i.test(head)) return reject(new Error(`not chunked: ${head}`));
+      const { bytes, complete } = chunked(all.subarray(headEnd + 4));
+      resolve({ status: Number(head.split(' ')[1]), bodyBytes: bytes, complete, closedAt });
+    });
+  });
+  return { started, done };
+}
+
+const ANSWER_BYTES = 6_000_000;
+
+test('an answer a slow reader is still taking at SIGTERM is sent whole within the grace period; the server then stops', { timeout: 90_000 }, async () => {
+  const s = await serverWithFn({ KILN_SHUTDOWN_GRACE_MSECS: '30000' }, { timeout: 60 });
+  try {
+    const read = slowInvoke(s.srv.url, s.fnId, JSON.stringify({ bytes: ANSWER_BYTES }));
+    await read.started;
+    await new Promise((r) => setTimeout(r, 1500));
+    const t0 = Date.now();
+    const code = await s.srv.stop('SIGTERM');
+    const exitedAt = Date.now();
+    const r = await read.done;
+    assert.equal(code, 0);
+    assert.equal(r.status, 200);
+    assert.deepEqual({ bytes: r.bodyBytes, complete: r.complete }, { bytes: ANSWER_BYTES, complete: true }, 'the whole answer, its chunked body ended');
+    // Not the whole grace period: once the answer was all sent.
+    assert.ok(exitedAt - t0 < 25_000, `the server stopped once the answer was sent (${exitedAt - t0} ms)`);
+    assert.match(s.srv.output(), /"responses":1,"msg":"stopping: waiting, within KILN_SHUTDOWN_GRACE_MSECS, for answers still being sent"/);
+    assert.deepEqual(await nodeContainers(s.docker, s.nodeId), []);
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test('an answer still being taken when the grace period ends is cut then, and the server stops', { timeout: 90_000 }, async () => {
+  const s = await serverWithFn({ KILN_SHUTDOWN_GRACE_MSECS: '1500' }, { timeout: 60 });
+  try {
+    const read = slowInvoke(s.srv.url, s.fnId, JSON.stringify({ bytes: ANSWER_BYTES }));
+    await read.started;
+    await new Promise((r) => setTimeout(r, 500));
+    const t0 = Date.now();
+    const code = await s.srv.stop('SIGTERM');
+    const took = Date.now() - t0;
+    const r = await read.done;
+    assert.equal(code, 0);
+    assert.equal(r.status, 200);
+    assert.equal(r.complete, false, `the answer was cut (${r.bodyBytes} bytes)`);
+    // 2 s in, the reader has taken some 1.3 MB; the server's buffers hold at most 4 MB more.
+    assert.ok(took >= 1400 && took < 8000, `the stop waited out the grace period, not more (${took} ms)`);
+    assert.match(s.srv.output(), /"responses":1,"msg":"stopping: KILN_SHUTDOWN_GRACE_MSECS ran out: cutting answers still being sent"/);
+  } finally {
+    await s.cleanup();
+  }
+});
 
 test('a call whose container is still starting at SIGTERM is served within the grace period', { timeout: 60_000 }, async () => {
   const s = await serverWithFn({ KILN_SHUTDOWN_GRACE_MSECS: '10000' }, { config: { MODE: 'slowstart', STARTUP_MS: '2500' } });
