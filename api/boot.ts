@@ -157,7 +157,13 @@ async function startHolding(config: Config, log: Logger, releaseNodeId: () => Pr
     // Only once the engine has answered: without a sweep, this node's containers may still live.
     await removeOrphanSocketDirs(driver, a.iofsPath, a.nodeId, log);
   } catch (err) {
-    log.warn({ err }, 'container engine unreachable: the API works, calls will fail until it answers');
+    // Unreachable, or taking requests and not answering them in time (each is bounded): either
+    // way the server listens, and says what it could not do.
+    log.warn(
+      { err, node: a.nodeId },
+      `container engine unreachable or not answering: the containers an earlier run of node ${a.nodeId} left, and their socket directories, were not removed ` +
+        '(the periodic sweep, KILN_ORPHAN_SWEEP_MSECS, removes them once it answers); the API works, calls will fail until it answers',
+    );
   }
   // The Lambda daemon and a node to run it, mounted into every `format: lambda` container.
   let lambda: LambdaRuntime | undefined;

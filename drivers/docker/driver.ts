@@ -26,7 +26,7 @@ export interface DockerDriverOptions {
   /** Try a registry when the image is not local (off where no registry answers). */
   pull?: boolean;
   pullTimeoutMs?: number;
-  /** How long the engine may take to answer one request of a start (default ENGINE_CALL_MS). */
+  /** How long the engine may take to answer one request: a start's, a removal, a sweep's (default ENGINE_CALL_MS). */
   engineCallMs?: number;
   /** The registry credentials a pull of this image sends (X-Registry-Auth); none when absent. */
   credentials?: CredentialsFor;
@@ -58,6 +58,11 @@ export class DockerDriver implements Driver {
   constructor(private readonly opts: DockerDriverOptions) {
     this.docker = opts.docker;
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  }
+
+  /** How long the engine may take to answer one request. */
+  private get callMs(): number {
+    return this.opts.engineCallMs ?? ENGINE_CALL_MS;
   }
 
   labelsFor(appId: string, fnId: string): Record<string, string> {
@@ -114,7 +119,7 @@ export class DockerDriver implements Driver {
 
   /** An image inspect, bounded as a start's other requests are (dockerode's inspect takes no signal). */
   private inspectImage(image: string): Promise<Docker.ImageInspectInfo> {
-    return engineCall(`inspecting image ${image}`, this.opts.engineCallMs ?? ENGINE_CALL_MS, () => this.docker.getImage(image).inspect());
+    return engineCall(`inspecting image ${image}`, this.callMs, () => this.docker.getImage(image).inspect());
   }
 
   private async pull(image: string, signal?: AbortSignal): Promise<void> {
@@ -133,16 +138,20 @@ export class DockerDriver implements Driver {
   }
 
   async removeLeftovers(keep?: (id: string) => boolean): Promise<Leftovers> {
-    const listed = await this.docker.listContainers({
-      all: true,
-      filters: { label: [`${NODE_LABEL}=${this.opts.nodeId}`] },
-    });
+    // Each request bounded as a start's are: this runs before the server listens, and in the
+    // periodic sweep, which a request never answered would hold (and stop) for good.
+    const listed = await engineCall(`listing the containers of node ${this.opts.nodeId}`, this.callMs, (abortSignal) =>
+      this.docker.listContainers({ all: true, filters: { label: [`${NODE_LABEL}=${this.opts.nodeId}`] }, abortSignal }),
+    );
     // Asked after the list came back: a container made meanwhile is not in it, and one the agent
     // was still holding when it was listed is kept.
     const leftovers = keep ? listed.filter((info) => !info.Names.some((n) => keep(n.replace(/^\//, '')))) : listed;
     await Promise.all(
       leftovers.map(async (info) => {
-        const remove = () => this.docker.getContainer(info.Id).remove({ force: true, v: true });
+        const container = this.docker.getContainer(info.Id);
+        const remove = () => engineCall(`removing container ${info.Names[0]?.replace(/^\//, '') ?? info.Id} of node ${this.opts.nodeId}`, this.callMs, (abortSignal) =>
+          container.remove({ force: true, v: true, abortSignal }),
+        );
         // A crash can leave several networked containers: they go one at a time, as ever.
         const networked = Object.keys(info.NetworkSettings?.Networks ?? {}).some((n) => n !== 'none');
         try {
@@ -157,12 +166,14 @@ export class DockerDriver implements Driver {
   }
 
   async cpusPinnedElsewhere(): Promise<number[]> {
-    const pinned = await this.docker.listContainers({ filters: { label: [CPU_LABEL], status: ['running', 'paused', 'created'] } });
+    const pinned = await engineCall('listing the containers pinned to CPUs', this.callMs, (abortSignal) =>
+      this.docker.listContainers({ filters: { label: [CPU_LABEL], status: ['running', 'paused', 'created'] }, abortSignal }),
+    );
     return pinned.filter((c) => c.Labels[NODE_LABEL] !== this.opts.nodeId).map((c) => Number(c.Labels[CPU_LABEL])).filter(Number.isSafeInteger);
   }
 
   async mountedHostPaths(): Promise<string[]> {
-    const all = await engineCall('listing containers', this.opts.engineCallMs ?? ENGINE_CALL_MS, (abortSignal) => this.docker.listContainers({ all: true, abortSignal }));
+    const all = await engineCall('listing containers', this.callMs, (abortSignal) => this.docker.listContainers({ all: true, abortSignal }));
     return all.flatMap((c) => (c.Mounts ?? []).map((m) => m.Source));
   }
 
@@ -220,7 +231,7 @@ export class DockerDriver implements Driver {
     if (event.name !== undefined && event.id !== undefined) return onRetagged(event.name, event.id);
     let info: Docker.ImageInspectInfo;
     try {
-      info = await this.docker.getImage(event.name ?? event.id).inspect();
+      info = await this.inspectImage(event.name ?? event.id);
     } catch {
       // Gone again already, or the engine is away: the name is still worth a look.
       if (event.name !== undefined) onRetagged(event.name, undefined);

@@ -2,7 +2,10 @@
 // answers (Docker 20.10's removal deadlock) would otherwise hold whatever waits on it for ever.
 import { DriverError } from '../errors.js';
 
-/** How long the engine may take to answer one request of a start (inspect, create, attach, start) or a removal. */
+/**
+ * How long the engine may take to answer one request of a start (inspect, create, attach, the
+ * wait's head, start), a removal, or a sweep's list and removals.
+ */
 export const ENGINE_CALL_MS = 60_000;
 
 /**

@@ -6,9 +6,10 @@ import net from 'node:net';
 import Docker from 'dockerode';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DockerDriver, NODE_LABEL } from '../../drivers/docker/driver.js';
 import type { ContainerTask } from '../../drivers/contract.js';
-import { ContainerLimitError, ImageNotFoundError } from '../../drivers/errors.js';
+import { ContainerLimitError, DriverError, ImageNotFoundError } from '../../drivers/errors.js';
 import { toHttpError } from '../../api/errors.js';
 import { ImageRefError } from '../../drivers/image-name.js';
 import { docker as dockerClient, fixtureImage } from '../helpers/images.js';
@@ -189,5 +190,37 @@ test('the deadline bounds the answer only: output after it still arrives through
       const id = (cookie as unknown as { container?: { id: string } }).container?.id;
       if (id) await dockerClient().getContainer(id).remove({ force: true });
     });
+  }
+});
+
+// The sweep ran before the server listened, and in the periodic sweep, with no bound: an engine
+// that takes connections and never answers kept the server from listening and stopped the sweeps.
+test('a sweep the engine never answers fails after the deadline, naming the step: the list, then a removal', async () => {
+  /** How the sweep ended, or 'still waiting' 5 s on. */
+  const sweepOf = (driver: DockerDriver): Promise<unknown> =>
+    Promise.race([driver.removeLeftovers().then(() => 'swept', (err: unknown) => err), sleep(5000, 'still waiting')]);
+  const nodeId = uniqueNodeId();
+  const silent = await halfEngine(() => undefined);
+  try {
+    const driver = new DockerDriver({ docker: silent.docker, nodeId, pull: false, engineCallMs: 300 });
+    const end = await sweepOf(driver);
+    assert.ok(end instanceof DriverError, String(end));
+    assert.match(end.message, new RegExp(`listing the containers of node ${nodeId}: the container engine did not answer within 300 ms`));
+  } finally {
+    await silent.close();
+  }
+  // The list answered, one networked leftover in it, whose removal the engine never answers.
+  const listed = await halfEngine((method, path) =>
+    method === 'GET' && path.startsWith('/containers/json')
+      ? [200, [{ Id: 'c0ffee', Names: ['/kiln-left'], Labels: {}, Mounts: [], NetworkSettings: { Networks: { bridge: {} } } }]]
+      : undefined,
+  );
+  try {
+    const driver = new DockerDriver({ docker: listed.docker, nodeId, pull: false, engineCallMs: 300 });
+    const end = await sweepOf(driver);
+    assert.ok(end instanceof DriverError, String(end));
+    assert.match(end.message, new RegExp(`removing container kiln-left of node ${nodeId}: the container engine did not answer within 300 ms`));
+  } finally {
+    await listed.close();
   }
 });

@@ -15,7 +15,8 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
+/** `startMs`: how long it may take to listen (15 s). */
+export async function spawnServer(env: Record<string, string>, opts: { startMs?: number } = {}): Promise<ServerProcess> {
   const child = spawn(process.execPath, [MAIN], {
     // A node id of its own unless given: servers of one id on one machine refuse to run side by side.
     env: { PATH: process.env.PATH ?? '', FN_PORT: '0', FN_HOST: '127.0.0.1', FN_LOG_LEVEL: 'info', KILN_NODE_ID: uniqueNodeId(), ...env },
@@ -25,7 +26,11 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
   let err = '';
   child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${err}`)), 15_000);
+    const timer = setTimeout(() => {
+      // Not left running behind the failed test.
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start: ${err}`));
+    }, opts.startMs ?? 15_000);
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /kiln listening on (http:\/\/\S+?)"/.exec(out);
