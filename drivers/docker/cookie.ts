@@ -8,7 +8,7 @@ import { limitRefusal } from './limit-refusal.js';
 import { ENGINE_CALL_MS, engineCall, PAUSE_MS } from './engine-call.js';
 import { toStat, type DockerStatsJson } from './stats.js';
 import { AttachFrames } from './attach-frames.js';
-import { exitOf } from './container-wait.js';
+import { exitOf, firstWait } from './container-wait.js';
 
 /** How long the stats stream outlives the last call. */
 const STATS_LINGER_MS = 2000;
@@ -97,9 +97,14 @@ export class DockerCookie implements Cookie {
     const frames = new AttachFrames((n, bytes) => (n === 2 ? stderr : stdout).write(bytes));
     stream.on('data', (chunk: Buffer) => frames.push(chunk));
     stream.on('error', () => {});
-    // Ask for the exit before starting, so a container that dies at once is still seen; a wait
-    // the engine breaks off (a dockerd restart) is asked again once it answers.
-    const exited = exitOf(this.docker, c.id, () => this.closing !== undefined);
+    // Ask for the exit before starting, so a container that dies at once is still seen; the
+    // engine must take that wait (bounded) or the start fails as the engine's, not the
+    // container's. Once taken, a wait it breaks off or refuses (a dockerd restart) is asked again.
+    const first = await this.engineCall('asking for the exit of container', (abortSignal) => firstWait(this.docker, c.id, abortSignal), signal).catch((err: unknown) => {
+      if (err instanceof DriverError) throw err;
+      throw new DriverError(`asking for the exit of container for ${this.task.image}: ${(err as Error).message}`, { cause: err });
+    });
+    const exited = exitOf(this.docker, c.id, first, () => this.closing !== undefined);
     let ended = false;
     exited.then(() => (ended = true), () => (ended = true));
     this.watchOutput(stream, () => ended);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DockerCookie } from '../../drivers/docker/cookie.js';
 import { DriverError } from '../../drivers/errors.js';
+import { toHttpError } from '../../api/errors.js';
 import type { ContainerTask } from '../../drivers/contract.js';
 import { fakeEngine, json, type Route } from '../helpers/fake-engine.js';
 
@@ -12,13 +13,13 @@ const task = (): ContainerTask => ({
 });
 
 /** A created cookie on a fake engine that answers `route` after the create; closed after `body`. */
-async function withCookie(route: Route, body: (cookie: DockerCookie, seen: string[]) => Promise<void>, opts: { pauseMs?: number } = {}): Promise<void> {
+async function withCookie(route: Route, body: (cookie: DockerCookie, seen: string[]) => Promise<void>, opts: { pauseMs?: number; callMs?: number } = {}): Promise<void> {
   const engine = await fakeEngine((req, res, path) => {
     if (req.method === 'POST' && path === '/containers/create') return void json(res, 201, { Id: 'fake1', Warnings: [] });
     if (req.method === 'DELETE') return void res.writeHead(204).end();
     return route(req, res, path);
   });
-  const cookie = new DockerCookie(engine.docker, task(), { HostConfig: { Tmpfs: { '/tmp': 'size=1m' } } }, undefined, 1000, opts.pauseMs ?? 200);
+  const cookie = new DockerCookie(engine.docker, task(), { HostConfig: { Tmpfs: { '/tmp': 'size=1m' } } }, undefined, opts.callMs ?? 1000, opts.pauseMs ?? 200);
   try {
     await cookie.create('sha256:fake');
     await body(cookie, engine.seen);
@@ -124,3 +125,59 @@ for (const { wait, lost } of [
     });
   });
 }
+
+// An engine error on the wait was taken for the container's exit, code -1: a start failed as
+// 'Container failed to initialize: exited with code -1' (the function blamed), and a running
+// call was cut (502 'container exited with code -1') and its container removed.
+const refuse = (res: Parameters<Route>[1]) => json(res, 500, { message: 'engine trouble' });
+
+test('a first wait the engine refuses with a 500 each time: the start fails as the engine’s (503, Retry-After), never started', async () => {
+  let waits = 0;
+  const route = running((_req, res, path) => {
+    if (path !== '/containers/fake1/wait') return false;
+    waits++;
+    refuse(res);
+  });
+  await withCookie(route, async (cookie, seen) => {
+    const err = await cookie.run().then(() => assert.fail('it started'), (e: unknown) => e);
+    assert.ok(err instanceof DriverError, String(err));
+    assert.match(err.message, /^asking for the exit of container for fake:1: \(HTTP code 500\) server error - engine trouble/);
+    const http = toHttpError(err);
+    assert.equal(http.status, 503);
+    assert.match((http.body as { message: string }).message, /^container engine error: asking for the exit of container/);
+    assert.equal(http.headers?.['Retry-After'], '15');
+    assert.equal(waits, 4, 'asked again, a bounded number of times');
+    assert.ok(!seen.includes('POST /containers/fake1/start'), 'not started');
+  }, { callMs: 10_000 });
+});
+
+test('a first wait refused once with a 500, then taken: the container starts and its exit is read', async () => {
+  let waits = 0;
+  const route = running((_req, res, path) => {
+    if (path !== '/containers/fake1/wait') return false;
+    if (++waits === 1) return refuse(res);
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.flushHeaders();
+    setTimeout(() => res.end(JSON.stringify({ StatusCode: 0 })), 200);
+  });
+  await withCookie(route, async (cookie, seen) => {
+    assert.deepEqual(await endOf(cookie, 3000), { status: 'success', exitCode: 0 });
+    assert.equal(waits, 2);
+    assert.ok(seen.includes('POST /containers/fake1/start'));
+  });
+});
+
+test('a wait broken off after the start, then refused with 500s when asked again: no exit is made up; it is asked until the engine says', async () => {
+  let refusing = true;
+  const { route, waits } = waitBrokenOff((_req, res) => (refusing ? refuse(res) : json(res, 200, { StatusCode: 137 })));
+  await withCookie(route, async (cookie) => {
+    const run = await cookie.run();
+    const end = run.wait();
+    const early = await Promise.race([end, new Promise((r) => setTimeout(r, 1200, 'still waiting').unref())]);
+    assert.equal(early, 'still waiting', `the engine's refusals are not the container's exit: ${JSON.stringify(early)}`);
+    assert.ok(waits() >= 3, `asked again (${waits()} waits)`);
+    refusing = false;
+    const last = await Promise.race([end, new Promise((r) => setTimeout(r, 6000, 'still waiting').unref())]);
+    assert.deepEqual(last, { status: 'killed', exitCode: 137, error: new Error('container was killed') });
+  });
+});
