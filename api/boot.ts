@@ -40,7 +40,7 @@ import { cpusAllowed } from '../agent/cpu-placement.js';
 import { prepareSocketBase } from '../agent/iofs-base.js';
 import { lockNodeId } from '../agent/node-lock.js';
 import { hostCapacity } from '../agent/resources.js';
-import Docker from 'dockerode';
+import { clientTimeoutSet, engineClient } from '../drivers/docker/client.js';
 import { DockerDriver } from '../drivers/docker/driver.js';
 import type { Driver } from '../drivers/contract.js';
 import { registryCredentials } from '../drivers/docker/registry-credentials.js';
@@ -131,9 +131,12 @@ async function startHolding(config: Config, log: Logger, releaseNodeId: () => Pr
   const newId = idFactory();
   const a = config.agent;
 
+  if (clientTimeoutSet(process.env)) {
+    log.warn('DOCKER_CLIENT_TIMEOUT has no effect: Kiln bounds each request to the container engine itself, and never cuts the output of a quiet container');
+  }
   const driver = new DockerDriver({
     // dockerode reads DOCKER_HOST, DOCKER_TLS_VERIFY and DOCKER_CERT_PATH itself.
-    docker: new Docker(),
+    docker: engineClient(),
     nodeId: a.nodeId,
     pull: a.pull,
     pullTimeoutMs: a.pullTimeoutMs,
