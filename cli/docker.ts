@@ -7,13 +7,18 @@ export function dockerHost(env: NodeJS.ProcessEnv): string {
   return env.DOCKER_HOST || 'unix:///var/run/docker.sock';
 }
 
+/**
+ * The engine at DOCKER_HOST. Never with docker-modem's DOCKER_CLIENT_TIMEOUT (timeout 0), which it
+ * would read for a tcp:// host and apply as an idle timeout to every request: a build step that
+ * prints nothing for that long would be cut (the server's client is made the same way).
+ */
 export function dockerFromEnv(env: NodeJS.ProcessEnv): Docker {
   const host = dockerHost(env);
-  if (host.startsWith('unix://')) return new Docker({ socketPath: host.slice('unix://'.length) });
+  if (host.startsWith('unix://')) return new Docker({ socketPath: host.slice('unix://'.length), timeout: 0 });
   const m = /^(?:tcp|http|https):\/\/([^:/]+)(?::(\d+))?/.exec(host);
   if (!m?.[1]) throw new CliError(`DOCKER_HOST="${host}" is not understood`, 'Use unix:///path/to/docker.sock or tcp://HOST:PORT.');
   const tls = host.startsWith('https://') || env.DOCKER_TLS_VERIFY === '1';
-  return new Docker({ host: m[1], port: Number(m[2] ?? (tls ? 2376 : 2375)), protocol: tls ? 'https' : 'http' });
+  return new Docker({ host: m[1], port: Number(m[2] ?? (tls ? 2376 : 2375)), protocol: tls ? 'https' : 'http', timeout: 0 });
 }
 
 /** Pings the engine; a failure says where it looked and how to start one. */

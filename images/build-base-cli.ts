@@ -5,7 +5,8 @@ import Docker from 'dockerode';
 import { ensureNodeBaseImage } from './base-image.js';
 import { ensureShellBaseImage } from './shell-image.js';
 
-const docker = new Docker();
+// Never docker-modem's DOCKER_CLIENT_TIMEOUT (timeout 0): a build step quiet that long would be cut.
+const docker = new Docker({ timeout: 0 });
 const log = (m: string): void => void process.stderr.write(`kiln: ${m}\n`);
 const images: Array<[string, () => Promise<string>]> = [
   ['Node', () => ensureNodeBaseImage(docker, { log })],
