@@ -247,11 +247,13 @@ export function relayCall(
           ctl.abort(new AgentError('invalid-response', `invalid function response: status ${status}`));
           return;
         }
-        if (opts.lambda === true && status !== 200) errorHead = [];
-        if (opts.lambda === true && status !== 200 && limit > 0) {
-          limit = Math.max(limit, LAMBDA_ERROR_ROOM);
-          // Buffered whole too (unless everything streams), so its type and message reach the call's record.
-          if (window > 0) window = Math.max(window, LAMBDA_ERROR_ROOM + 1);
+        if (opts.lambda === true && status !== 200) {
+          errorHead = [];
+          if (limit > 0) {
+            limit = Math.max(limit, LAMBDA_ERROR_ROOM);
+            // Buffered whole too (unless everything streams), so its type and message reach the call's record.
+            if (window > 0) window = Math.max(window, LAMBDA_ERROR_ROOM + 1);
+          }
         }
         const declared = Number(raw['content-length']);
         if (limit > 0 && Number.isFinite(declared) && declared > limit) {

@@ -1,12 +1,12 @@
 // `node dist/images/build-base-cli.js`: builds (or confirms) the local base images (Node and
 // shell) and prints their tags, one a line. Run by `npm test` and `npm run up`; honours
 // DOCKER_HOST.
-import Docker from 'dockerode';
+import { engineClient } from '../drivers/docker/client.js';
 import { ensureNodeBaseImage } from './base-image.js';
 import { ensureShellBaseImage } from './shell-image.js';
 
-// Never docker-modem's DOCKER_CLIENT_TIMEOUT (timeout 0): a build step quiet that long would be cut.
-const docker = new Docker({ timeout: 0 });
+// The server's client (never DOCKER_CLIENT_TIMEOUT: a build step quiet that long would be cut).
+const docker = engineClient();
 const log = (m: string): void => void process.stderr.write(`kiln: ${m}\n`);
 const images: Array<[string, () => Promise<string>]> = [
   ['Node', () => ensureNodeBaseImage(docker, { log })],

@@ -79,25 +79,30 @@ const fnOptions = (c: Command, use: 'create' | 'update'): Command =>
     .option('-c, --config <KEY=VALUE>', 'configuration (environment) of the fn; repeatable', collect)
     .option('--annotation <KEY=VALUE>', 'annotation (VALUE as JSON when it parses); repeatable', collect);
 
-const endpoint = (t: Trigger): string => {
-  const v = t.annotations['fnproject.io/trigger/httpEndpoint'];
-  return typeof v === 'string' ? v : '';
-};
-
 /** The annotations `inspect fn|trigger --endpoint` prints, and fn's words when one is missing. */
 export const ENDPOINTS = {
   fn: { key: 'fnproject.io/fn/invokeEndpoint', missing: 'missing or invalid endpoint on function' },
   trigger: { key: 'fnproject.io/trigger/httpEndpoint', missing: 'missing or invalid http endpoint on trigger' },
 } as const;
 
+/** The fn's or trigger's endpoint annotation; undefined when missing or not a string. */
+function annotatedEndpoint(obj: { annotations?: Record<string, unknown> }, kind: keyof typeof ENDPOINTS): string | undefined {
+  const v = obj.annotations?.[ENDPOINTS[kind].key];
+  return typeof v === 'string' ? v : undefined;
+}
+
+const endpoint = (t: Trigger): string => annotatedEndpoint(t, 'trigger') ?? '';
+
 /**
  * fn's `inspect fn|trigger --endpoint`: the endpoint annotation alone, as text (never JSON), a
  * PROPERTY ignored; none (or not a string) is an error, as fn's.
  */
 export function endpointLine(obj: { annotations?: Record<string, unknown> }, kind: keyof typeof ENDPOINTS): string {
-  const { key, missing } = ENDPOINTS[kind];
-  const v = obj.annotations?.[key];
-  if (typeof v !== 'string') throw new CliError(missing, `It has no ${key} annotation: \`kiln inspect ${kind} ... annotations\` shows what it has.`);
+  const v = annotatedEndpoint(obj, kind);
+  if (v === undefined) {
+    const { key, missing } = ENDPOINTS[kind];
+    throw new CliError(missing, `It has no ${key} annotation: \`kiln inspect ${kind} ... annotations\` shows what it has.`);
+  }
   return `${v}\n`;
 }
 
