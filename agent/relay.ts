@@ -145,6 +145,8 @@ export const REQUEST_HEAD_TOO_LARGE = 'Request header fields too large for the f
 /** The Lambda daemon's trailers on a response stream that failed after its first byte: the error's type and message (base64). */
 const STREAM_ERROR_TRAILER = 'kiln-function-error';
 const STREAM_ERROR_MESSAGE_TRAILER = 'kiln-function-error-message';
+/** The daemon's mark (a header, or a stream's trailer) on an answer whose END and REPORT follow later. */
+const REPORT_LATE_TRAILER = 'kiln-report-late';
 
 /** A trailer's value as one string (undici gives repeated ones as an array). */
 const trailerValue = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
@@ -234,7 +236,7 @@ export function relayCall(
           if (kilnLog !== undefined) platformLog = Buffer.from(String(kilnLog), 'base64');
           opts.onLogFrom?.(wholeNumberOf(raw['kiln-log-from']));
           busyAfter = raw['kiln-busy-after'] !== undefined;
-          reportLate = raw['kiln-report-late'] !== undefined;
+          reportLate = raw[REPORT_LATE_TRAILER] !== undefined;
         }
         // The function's HTTP server (an FDK's, whose Node server takes 16 KiB) refused the
         // head: the caller's headers, wrapped for the contract, are too large for it. The call
@@ -322,6 +324,8 @@ export function relayCall(
       onResponseEnd(_ctl, trailers) {
         // The daemon's trailers: any other function could send them too.
         const failed = opts.lambda === true ? trailerValue(trailers[STREAM_ERROR_TRAILER]) : undefined;
+        // A stream's END and REPORT following later is said as it ends (its head went out long before).
+        if (opts.lambda === true && trailers[REPORT_LATE_TRAILER] !== undefined) reportLate = true;
         if (streaming && failed !== undefined) {
           // The caller already has a 200 and part of the body: ending it cleanly would pass a
           // failed stream off as a whole one, so it is cut short (no last chunk), with the

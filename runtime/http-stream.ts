@@ -42,7 +42,7 @@ export const STREAM_ERROR_TRAILER = 'kiln-function-error';
  * found), base64 of its UTF-8: InvokeWithResponseStream reports it as the ErrorDetails.
  */
 export const STREAM_ERROR_MESSAGE_TRAILER = 'kiln-function-error-message';
-const STREAM_TRAILERS = `${STREAM_ERROR_TRAILER}, ${STREAM_ERROR_MESSAGE_TRAILER}`;
+const STREAM_TRAILERS = `${STREAM_ERROR_TRAILER}, ${STREAM_ERROR_MESSAGE_TRAILER}, ${REPORT_LATE_HEADER}`;
 
 /**
  * The longest value the answer's head takes from the runtime (an error type, a content type):
@@ -198,9 +198,12 @@ function answerStream(res: ServerResponse, requestId: string, o: StreamOutcome, 
     res.addTrailers({
       [STREAM_ERROR_TRAILER]: errorTypeHeader(errorType),
       ...(errorMessage !== undefined && { [STREAM_ERROR_MESSAGE_TRAILER]: Buffer.from(boundedText(errorMessage)).toString('base64') }),
+      ...lateTrailer(),
     });
     res.end();
   };
+  // Said as the stream ends, as a header says it on a buffered answer.
+  const lateTrailer = (): Record<string, string> => (o.relayed.reportLate?.() ? { [REPORT_LATE_HEADER]: '1' } : {});
   // Listeners must not throw (nothing would catch it): a head that cannot be written ends the answer.
   const guarded = (fn: () => void) => {
     try {
@@ -245,8 +248,10 @@ function answerStream(res: ServerResponse, requestId: string, o: StreamOutcome, 
       // A mid-stream error comes in the runtime's trailers (its body base64 JSON): the caller
       // already has a 200, so the error travels on in Kiln's own trailer.
       if (pending !== undefined) start(prelude && pending.length > 0 ? gatewayHead(200, {}) : plain, pending);
-      if (!failed) res.end();
-      else {
+      if (!failed) {
+        res.addTrailers(lateTrailer());
+        res.end();
+      } else {
         out.write(`Response stream error: ${headerText(failed.errorType)}\n`);
         endWithError(failed.errorType, errorMessageOf(failed.body));
       }

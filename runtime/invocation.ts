@@ -29,6 +29,11 @@ export interface StreamRelayed {
   bytes: number;
   /** Set when it ended with the runtime's error (its trailers), or broke off. */
   errorType?: string;
+  /**
+   * Asked as the stream ends: true when its END and REPORT will follow later (extensions still
+   * at work), which the agent is told in a trailer (the head is long gone).
+   */
+  reportLate?: () => boolean;
 }
 
 /** A platform failure answered to the caller (a timeout, a crash, a bad bootstrap). */

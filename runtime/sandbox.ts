@@ -435,6 +435,8 @@ export class Sandbox {
       if (inv.subscribers.some((a) => a.state === 'Running')) inv.reportLate = 'extensions';
       else if (this.watch.mayHoldOutput(inv)) inv.reportLate = 'output';
     }
+    // A stream's, as it ends (streamEnded writes what it decided).
+    if (stream && !resetting) outcome.relayed.reportLate = () => this.extensionsLate(inv);
     const lines = stream ? '' : inv.reportLate ? runtimeDoneLine(this.cfg, inv, outcome, status) : endLines(this.cfg, inv, outcome, status, inv.respondedAt);
     // Output the function wrote before posting its answer may still sit unread in its pipe, and
     // it must come between START and END: a quiet call waits one turn of the event loop; one that
@@ -481,9 +483,15 @@ export class Sandbox {
     await this.watch.read(Math.min(inv.event.deadlineMs, Date.now() + OUTPUT_SETTLE_MS));
     this.measure(inv);
     this.watch.answered();
-    if (status !== 'timeout' && inv.subscribers.some((a) => a.state === 'Running')) inv.reportLate = 'extensions';
+    if (status !== 'timeout') this.extensionsLate(inv);
     const lines = inv.reportLate ? runtimeDoneLine(this.cfg, inv, outcome, status) : endLines(this.cfg, inv, outcome, status, Date.now());
     if (lines) this.deps.out.write(lines);
+  }
+
+  /** Whether END and REPORT wait for INVOKE extensions still at work (then marked so, for good). */
+  private extensionsLate(inv: Invocation): boolean {
+    if (inv.subscribers.some((a) => a.state === 'Running')) inv.reportLate = 'extensions';
+    return inv.reportLate === 'extensions';
   }
 
   /**

@@ -111,6 +111,26 @@ describe('Runtime API: what real runtimes send', () => {
       const w = await whole.answer;
       assert.equal(w.text, 'all of it');
       assert.equal(w.trailers['kiln-function-error'], undefined);
+      assert.equal(w.trailers['kiln-report-late'], undefined, 'no extension at work: END and REPORT are not held back');
+    }));
+
+  test("a stream that ends while an INVOKE extension is still at work says in a trailer that END and REPORT follow (its head went out long before)", () =>
+    withDaemon({}, async (d) => {
+      const streaming = { 'lambda-runtime-function-response-mode': 'streaming' };
+      const ext = await register(d, 'slow', ['INVOKE']);
+      const first = d.eventNext(ext);
+      const inv = await invoke(d, { 'fn-call-id': 'stream-late' });
+      assert.equal((await first).status, 200, 'the extension has the INVOKE event, and works on');
+      assert.equal(await postChunked(d, 'stream-late', ['all', ' of it'], undefined, streaming), 202);
+      const a = await inv.answer;
+      assert.equal(a.text, 'all of it');
+      assert.equal(a.trailers['kiln-report-late'], '1');
+      assert.equal(a.trailers['kiln-function-error'], undefined);
+      void d.next();
+      await sleep(100);
+      assert.doesNotMatch(d.output(), /REPORT RequestId: stream-late/, 'not while the extension works');
+      void d.eventNext(ext);
+      await until(() => /END RequestId: stream-late\nREPORT RequestId: stream-late\tDuration: /.test(d.output()), 5000, () => `no END and REPORT: ${d.output()}`);
     }));
 
   test('the invoke and extension headers are spelled as the service spells them (shell runtimes grep them raw)', () =>
