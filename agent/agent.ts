@@ -126,6 +126,14 @@ export interface InvokeSpec {
    * Invoke API's LogType Tail). Output may still trail in for a moment after the answer.
    */
   onLog?: (log: CallLog) => void;
+  /** Taken (Agent.admit) when the request arrived: a stop that came since still serves it. */
+  admission?: Admission;
+}
+
+/** A call's request, taken as it arrived, before its lookup and body: see Agent.admit. */
+export interface Admission {
+  /** Once the request is over (answered, or failed before reaching the agent). */
+  release(): void;
 }
 
 /** A call's log as it fills: how much has been written, its text, and its last bytes. */
@@ -230,6 +238,8 @@ export class Agent {
   private queued = 0;
   private readonly finished: Record<FinishedStatus, number> = { success: 0, error: 0, timeout: 0, cancelled: 0 };
   private idleWaiters: (() => void)[] = [];
+  /** Requests taken before the stop (admit), not yet over: the stop waits for them as for calls. */
+  private readonly admitted = new Set<Admission>();
   /** Slot keys per (app, fn) object: cached lookups hand out the same objects until they change. */
   private readonly keys = new WeakMap<Fn, { app: App; key: string }>();
   /** Where Lambda containers are pinned; undefined when pinning is off or Docker refused it. */
@@ -335,7 +345,11 @@ export class Agent {
       throw err;
     };
 
-    if (this.stop.signal.aborted) refuse(new AgentError('shutting-down', 'Server is shutting down'));
+    // Once stopping, only what arrived before the stop is served, and only within the grace period.
+    if (this.stop.signal.aborted && !(spec.admission !== undefined && this.admitted.has(spec.admission))) {
+      refuse(new AgentError('shutting-down', 'Server is shutting down'));
+    }
+    if (this.cut.signal.aborted) refuse(new AgentError('shutting-down', CUT_WHILE_WAITING));
     // Without the daemon bundle a Lambda container would never open its socket: say so.
     if (spec.fn.format === 'lambda' && !this.cfg.lambda) {
       refuse(new AgentError('unsupported-format', 'fn format "lambda" needs the Lambda runtime bundle, which this server could not prepare'));
@@ -414,8 +428,29 @@ export class Agent {
     } finally {
       pool.letGo();
       this.inFlight--;
-      if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
+      this.wakeIfIdle();
     }
+  }
+
+  /**
+   * Takes a call's request as it arrives, before its fn is looked up and its body read: a stop
+   * that comes meanwhile still serves it within the grace period, and waits for it, as Fn's
+   * server (Go's Shutdown) finishes every request it has begun. Undefined once stopping: the
+   * call is then refused. Released when the request is over, however it ended.
+   */
+  admit(): Admission | undefined {
+    if (this.stop.signal.aborted) return undefined;
+    const admission: Admission = {
+      release: () => {
+        if (this.admitted.delete(admission)) this.wakeIfIdle();
+      },
+    };
+    this.admitted.add(admission);
+    return admission;
+  }
+
+  private wakeIfIdle(): void {
+    if (this.inFlight === 0 && this.admitted.size === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 
   /**
@@ -718,7 +753,7 @@ export class Agent {
   }
 
   private untilIdle(ms: number): Promise<void> {
-    if (this.inFlight === 0) return Promise.resolve();
+    if (this.inFlight === 0 && this.admitted.size === 0) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const t = setTimeout(resolve, ms);
       this.idleWaiters.push(() => {

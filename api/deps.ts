@@ -1,7 +1,7 @@
 // What the HTTP layer needs, built once by the composition root (api/main.ts).
 import type { Logger } from 'pino';
 import type { Store } from '../store/types.js';
-import type { InvokeSpec } from '../agent/agent.js';
+import type { Admission, InvokeSpec } from '../agent/agent.js';
 import type { ResponseTarget } from '../agent/relay.js';
 import type { Metrics } from './metrics.js';
 import type { TrustProxy } from './trust-proxy.js';
@@ -10,6 +10,8 @@ import type { UiAssets } from './routes/ui.js';
 /** The part of the agent the HTTP layer uses. */
 export interface Invoker {
   invoke(spec: InvokeSpec, res: ResponseTarget): Promise<void>;
+  /** Takes a call's request as it arrives (see Agent.admit). */
+  admit(): Admission | undefined;
 }
 
 export interface ApiDeps {

@@ -3,7 +3,7 @@
 // (prototype swaps, routing through every router) was most of Kiln's overhead per call.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { InvokeSpec } from '../agent/agent.js';
+import type { Admission, InvokeSpec } from '../agent/agent.js';
 import type { ResponseTarget } from '../agent/relay.js';
 import type { Invoker } from './deps.js';
 import { AgentError } from '../agent/errors.js';
@@ -88,7 +88,7 @@ export function invokeHandler(deps: InvokeHandlerDeps): (req: IncomingMessage, r
   const { agent, lookup, newId, log, maxRequestSize, stripAuthorization = false, trust } = deps;
 
   const run = async (
-    req: IncomingMessage, res: ServerResponse, target: FnTarget, extra: Pick<InvokeSpec, 'triggerId' | 'gateway'>, trail: InvokeTrail | undefined,
+    req: IncomingMessage, res: ServerResponse, target: FnTarget, extra: Pick<InvokeSpec, 'triggerId' | 'gateway' | 'admission'>, trail: InvokeTrail | undefined,
   ) => {
     const body = await readBody(req, maxRequestSize);
     const callId = newId();
@@ -148,7 +148,7 @@ export function invokeHandler(deps: InvokeHandlerDeps): (req: IncomingMessage, r
     const isInvoke = path.startsWith('/invoke/');
     if (!isInvoke && !path.startsWith('/t/')) return false;
     const trail = traceInvoke(log, req, res, trust);
-    let work: Promise<void>;
+    let work: (admission: Admission | undefined) => Promise<void>;
     if (isInvoke) {
       const parts = segments(path.slice('/invoke/'.length));
       if (!parts || parts.length !== 1 || parts[0] === '') return unrouted(req, res, path);
@@ -157,17 +157,21 @@ export function invokeHandler(deps: InvokeHandlerDeps): (req: IncomingMessage, r
         sendJson(res, 405, { message: `Method not allowed: ${req.method} ${path}` });
         return true;
       }
-      work = lookup.byFnId(parts[0]!).then((t) => run(req, res, t, {}, trail));
+      work = (admission) => lookup.byFnId(parts[0]!).then((t) => run(req, res, t, { ...(admission && { admission }) }, trail));
     } else {
       const parts = segments(path.slice('/t/'.length));
       if (!parts || parts[0] === '' || parts[0] === undefined) return unrouted(req, res, path);
       const [appName, ...rest] = parts;
-      work = lookup.byTrigger(appName, `/${rest.join('/')}`).then((t) =>
-        run(req, res, t, { triggerId: t.trigger.id, gateway: { method: req.method ?? 'GET', url: requestGatewayUrl(req) } }, trail),
+      work = (admission) => lookup.byTrigger(appName, `/${rest.join('/')}`).then((t) =>
+        run(req, res, t, { triggerId: t.trigger.id, gateway: { method: req.method ?? 'GET', url: requestGatewayUrl(req) }, ...(admission && { admission }) }, trail),
       );
     }
-    // A trigger's caller may be anyone: it gets no more than Fn's fixed messages say.
-    work.catch((err: unknown) => sendError(res, !isInvoke && err instanceof AgentError ? err.forPublic() : err, log, { method: req.method, url }));
+    // Taken now, before the lookup and the body: a stop that comes meanwhile still serves it.
+    const admission = agent.admit();
+    work(admission)
+      // A trigger's caller may be anyone: it gets no more than Fn's fixed messages say.
+      .catch((err: unknown) => sendError(res, !isInvoke && err instanceof AgentError ? err.forPublic() : err, log, { method: req.method, url }))
+      .finally(() => admission?.release());
     return true;
   };
 }

@@ -4,6 +4,8 @@
 // whatever fails in Lambda's error shape. Each API then runs the call its own way.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import type { Admission } from '../agent/agent.js';
+import type { Invoker } from './deps.js';
 import { NotFoundError } from '../store/errors.js';
 import { LambdaApiError, sendLambdaError } from './errors.js';
 import type { FnTarget, InvokeLookup } from './invoke-lookup.js';
@@ -17,6 +19,8 @@ import { pathOf } from './request-path.js';
 import type { TrustFn } from './trust-proxy.js';
 
 export interface LambdaDoorDeps {
+  /** Takes each call's request as it arrives (see Agent.admit). */
+  agent: Pick<Invoker, 'admit'>;
   lookup: InvokeLookup;
   newId: () => string;
   log: Logger;
@@ -34,6 +38,8 @@ export interface LambdaCall {
   options: InvokeOptions;
   target: FnTarget;
   body: Buffer;
+  /** Taken as the request arrived: for the agent (InvokeSpec.admission). */
+  admission?: Admission;
 }
 
 /** Kiln's (and Fn's) fn ids: ULIDs. A FunctionName of this form is tried as an id first. */
@@ -87,7 +93,7 @@ export function lambdaDoor(
   };
 
   const serve = async (
-    req: IncomingMessage, res: ServerResponse, url: string, name: string, found: Found, trail: InvokeTrail | undefined,
+    req: IncomingMessage, res: ServerResponse, url: string, name: string, found: Found, trail: InvokeTrail | undefined, admission: Admission | undefined,
   ) => {
     const options = invokeOptions(req.headers, types);
     const ref = parseFunctionName(name, qualifierParam(url));
@@ -119,7 +125,7 @@ export function lambdaDoor(
       return;
     }
     found.called = true;
-    await run({ req, res, callId, options, target, body });
+    await run({ req, res, callId, options, target, body, ...(admission && { admission }) });
   };
 
   return (req, res) => {
@@ -142,8 +148,12 @@ export function lambdaDoor(
     } catch {
       name = encoded; // malformed percent-encoding: not a FunctionName, and parseFunctionName says so
     }
-    serve(req, res, url, name, found, trail).catch((err: unknown) =>
-      sendLambdaError(res, err, log, { requestId: found.requestId, headers: (found.called ? idHeaders : requestIdHeader)(found.requestId), ...(found.timeoutSec !== undefined && { timeoutSec: found.timeoutSec }), context: { method: req.method, url } }));
+    // Taken now, before the lookup and the body: a stop that comes meanwhile still serves it.
+    const admission = deps.agent.admit();
+    serve(req, res, url, name, found, trail, admission)
+      .catch((err: unknown) =>
+        sendLambdaError(res, err, log, { requestId: found.requestId, headers: (found.called ? idHeaders : requestIdHeader)(found.requestId), ...(found.timeoutSec !== undefined && { timeoutSec: found.timeoutSec }), context: { method: req.method, url } }))
+      .finally(() => admission?.release());
     return true;
   };
 }

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -240,3 +241,45 @@ test('a call still waiting for its container when the grace period ends gets 503
     await s.cleanup();
   }
 });
+
+/**
+ * A POST whose head is sent now and whose body (`body`) waits until `rest()` is called: the
+ * server has taken the request and is reading it. `answer` resolves with the status line's code.
+ */
+function slowUpload(url: string, path: string, body: string): { rest: () => void; answer: Promise<number> } {
+  const { hostname, port } = new URL(url);
+  const sock = connect(Number(port), hostname);
+  sock.write(`POST ${path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body.slice(0, 1)}`);
+  let got = '';
+  sock.on('data', (d: Buffer) => {
+    got += d.toString('latin1');
+  });
+  const answer = new Promise<number>((resolve, reject) => {
+    sock.once('error', reject);
+    sock.once('close', () => (got ? resolve(Number(got.split(' ')[1])) : reject(new Error('no answer'))));
+  });
+  return { rest: () => void sock.write(body.slice(1)), answer };
+}
+
+for (const door of [
+  { name: '/invoke', path: (fnId: string) => `/invoke/${fnId}` },
+  { name: "the Lambda Invoke API's", path: (fnId: string) => `/2015-03-31/functions/${fnId}/invocations` },
+]) {
+  test(`a call on ${door.name} path whose body is still arriving at SIGTERM is served within the grace period, as Go's Shutdown finishes a request begun`, { timeout: 60_000 }, async () => {
+    const s = await serverWithFn({ KILN_SHUTDOWN_GRACE_MSECS: '10000' });
+    try {
+      const upload = slowUpload(s.srv.url, door.path(s.fnId), '{"n":1}');
+      // The request is in the server (its head read, its body not all there) before the stop.
+      await new Promise((r) => setTimeout(r, 300));
+      const stopped = s.srv.stop('SIGTERM');
+      assert.ok(await eventually(async () => s.srv.output().includes('stopping: no new calls'), 5000), 'the stop has begun');
+      upload.rest();
+      assert.equal(await upload.answer, 200);
+      assert.equal(await stopped, 0);
+      assert.deepEqual(await nodeContainers(s.docker, s.nodeId), []);
+      assert.deepEqual((await s.records()).map((c) => c.status), ['success']);
+    } finally {
+      await s.cleanup();
+    }
+  });
+}

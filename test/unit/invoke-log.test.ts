@@ -117,6 +117,7 @@ test('a detached call that fails after its 202: the platform\'s failure at warn 
       spec.onAccepted?.();
       throw err;
     },
+    admit: () => undefined,
   }) as Invoker;
   const spec = { callId: 'CALL1', fn: { id: 'FN1' } } as unknown as Parameters<typeof invokeDetached>[1];
   const cases: { err: unknown; level?: number; kind?: string }[] = [
