@@ -1,6 +1,7 @@
 // The daemon's settings, read once from the environment the agent gives the container.
 import { MAX_PAYLOAD } from './http-util.js';
 import { parseLogSettings, type LogSettings } from './log-format.js';
+import { logStreamName } from './trace.js';
 
 export interface DaemonConfig {
   /** Where the agent connects (http-stream): `unix:/tmp/iofs/lsnr.sock`. */
@@ -9,6 +10,8 @@ export interface DaemonConfig {
   apiAddress: string;
   functionName: string;
   functionVersion: string;
+  /** This container's log stream (AWS_LAMBDA_LOG_STREAM_NAME), named once as it starts. */
+  logStreamName: string;
   memoryMb: number;
   /** The fn's timeout in seconds (for messages; each call carries its own deadline). */
   timeoutSec: number;
@@ -62,11 +65,13 @@ export function loadDaemonConfig(env: NodeJS.ProcessEnv): DaemonConfig {
     if (v === undefined || k.startsWith(KILN_PREFIX) || k === 'FN_LISTENER') continue;
     baseEnv[k] = v;
   }
+  const functionVersion = env.AWS_LAMBDA_FUNCTION_VERSION || '$LATEST';
   return {
     listener: env.FN_LISTENER ?? 'unix:/tmp/iofs/lsnr.sock',
     apiAddress: env.KILN_LAMBDA_API_ADDRESS || '127.0.0.1:9001',
     functionName: env.AWS_LAMBDA_FUNCTION_NAME || env.FN_FN_NAME || 'function',
-    functionVersion: env.AWS_LAMBDA_FUNCTION_VERSION || '$LATEST',
+    functionVersion,
+    logStreamName: logStreamName(new Date(), functionVersion),
     memoryMb: int(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE || env.FN_MEMORY, 128, 1),
     timeoutSec: int(env.AWS_LAMBDA_FUNCTION_TIMEOUT, 30, 1),
     handler: env._HANDLER ?? '',

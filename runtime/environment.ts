@@ -49,7 +49,7 @@ export function runtimeEnv(cfg: DaemonConfig): Record<string, string> {
     LAMBDA_TASK_ROOT: cfg.taskRoot,
     LAMBDA_RUNTIME_DIR: '/var/runtime',
     AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${cfg.functionName}`,
-    AWS_LAMBDA_LOG_STREAM_NAME: `$LATEST`,
+    AWS_LAMBDA_LOG_STREAM_NAME: cfg.logStreamName,
     AWS_LAMBDA_FUNCTION_TIMEOUT: String(cfg.timeoutSec),
   };
 }

@@ -1,6 +1,7 @@
 // HTTP triggers for Lambda-format fns: the caller's request becomes the event a Lambda
 // function URL sends (payload format 2.0), and the function's result becomes the HTTP
 // answer the way function URLs map it (statusCode, headers, cookies, body, isBase64Encoded).
+import { isUtf8 } from 'node:buffer';
 import { validateHeaderName, validateHeaderValue, type IncomingHttpHeaders } from 'node:http';
 import { ACCOUNT_ID } from './trace.js';
 
@@ -55,7 +56,20 @@ export function gatewayRequest(req: { headers: IncomingHttpHeaders; rawHeaders: 
   return { method: one(h['fn-http-method']) ?? 'GET', url: one(h['fn-http-request-url']) ?? '/', headers, ...(sourceIp !== undefined && { sourceIp }) };
 }
 
-const TEXTUAL = /^(text\/|application\/(json|xml|javascript|x-www-form-urlencoded)|[^;]*\+(json|xml))/i;
+/**
+ * The content types whose body a function URL passes as text; any other (a form post's
+ * `application/x-www-form-urlencoded` too), or none, is base64, as function URLs encode them.
+ */
+const TEXTUAL = /^(text\/|application\/(json|xml|javascript)|[^;]*\+(json|xml))/i;
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** requestContext.time as function URLs write it: `10/Apr/2022:13:30:05 +0000`. */
+export function requestTime(ms: number): string {
+  const d = new Date(ms);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${two(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} +0000`;
+}
 
 /** `/t/<app>/rest` is `/rest` to the function, as if the trigger were its own domain. */
 function functionPath(path: string): string {
@@ -88,7 +102,9 @@ export function functionUrlEvent(g: GatewayRequest, body: Buffer, requestId: str
   const cookies = g.headers.cookie ? g.headers.cookie.split(';').map((c) => c.trim()).filter(Boolean) : undefined;
   const headers = { ...g.headers };
   delete headers.cookie;
-  const textual = TEXTUAL.test(headers['content-type'] ?? 'text/plain');
+  // Bytes that are no UTF-8 go as base64 whatever their type says: as text they would be lost.
+  const type = headers['content-type'];
+  const textual = type !== undefined && TEXTUAL.test(type) && isUtf8(body);
   const domainPrefix = functionName.toLowerCase();
   const event: Record<string, unknown> = {
     version: '2.0',
@@ -114,7 +130,7 @@ export function functionUrlEvent(g: GatewayRequest, body: Buffer, requestId: str
       requestId,
       routeKey: '$default',
       stage: '$default',
-      time: new Date(now).toUTCString(),
+      time: requestTime(now),
       timeEpoch: now,
     },
     isBase64Encoded: body.length > 0 && !textual,

@@ -126,11 +126,15 @@ export function eventFrom(req: IncomingMessage, body: Buffer, arn: string, timeo
   const requestId = header(req, 'fn-call-id') || newId();
   // Through an HTTP trigger the function gets what a function URL would send it.
   const gateway = gatewayRequest(req);
+  // A trigger's caller's trace header comes wrapped with its others; the event always has one,
+  // the invocation's, as a function URL's does.
+  const traceId = (gateway ? gateway.headers['x-amzn-trace-id'] : header(req, 'x-amzn-trace-id')) || newTraceId(now);
+  if (gateway) gateway.headers['x-amzn-trace-id'] = traceId;
   return {
     requestId,
     deadlineMs: deadlineOf(header(req, 'fn-deadline'), now, timeoutMs),
     body: gateway ? Buffer.from(JSON.stringify(functionUrlEvent(gateway, body, requestId, now, functionName))) : body.length > 0 ? body : EMPTY_EVENT,
-    traceId: header(req, 'x-amzn-trace-id') || newTraceId(now),
+    traceId,
     invokedFunctionArn: arn,
     ...(clientContext !== undefined && { clientContext }),
     ...(cognito && { cognitoIdentity: cognito }),

@@ -24,6 +24,16 @@ export function functionArn(region: string, name: string): string {
 
 export const newId = (): string => randomUUID();
 
+/**
+ * An execution environment's log stream, as the service names it: `YYYY/MM/DD/[VERSION]` and 32
+ * hex digits of its own (AWS_LAMBDA_LOG_STREAM_NAME, the Node context's logStreamName), so each
+ * container is an instance of its own to what reads it (OpenTelemetry's faas.instance).
+ */
+export function logStreamName(started: Date, version: string): string {
+  const day = started.toISOString().slice(0, 10).replaceAll('-', '/');
+  return `${day}/[${version}]${randomUUID().replaceAll('-', '')}`;
+}
+
 /** A JSON object's text, or undefined: runtimes JSON.parse these headers and fail on anything else. */
 export function jsonObjectText(text: string): string | undefined {
   // Most calls carry no such header: spare them a thrown SyntaxError.

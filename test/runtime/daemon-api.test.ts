@@ -145,6 +145,21 @@ describe('Runtime API', () => {
       assert.ok(ms >= before + 30_000 && ms <= Date.now() + 30_000, `deadline ${ms}`);
       assertAccepted(await d.post('hdr-2', 'response'));
       await traced.answer;
+
+      // Through a trigger the caller's headers come wrapped, its trace id with them: the
+      // invocation's is that one, and the event's headers always carry the invocation's.
+      const trigger = { 'fn-intent': 'httprequest', 'fn-http-method': 'POST', 'fn-http-request-url': 'http://h/t/app/p' };
+      const viaTrigger = await invoke(d, { ...trigger, 'fn-call-id': 'hdr-3', 'fn-http-h-x-amzn-trace-id': 'Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1' });
+      assert.equal(viaTrigger.event.headers['lambda-runtime-trace-id'], 'Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1');
+      assert.equal((viaTrigger.event.json() as { headers: Record<string, string> }).headers['x-amzn-trace-id'], 'Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1');
+      assertAccepted(await d.post('hdr-3', 'response'));
+      await viaTrigger.answer;
+      const untraced = await invoke(d, { ...trigger, 'fn-call-id': 'hdr-4' });
+      const generated = String(untraced.event.headers['lambda-runtime-trace-id']);
+      assert.match(generated, TRACE);
+      assert.equal((untraced.event.json() as { headers: Record<string, string> }).headers['x-amzn-trace-id'], generated);
+      assertAccepted(await d.post('hdr-4', 'response'));
+      await untraced.answer;
     }));
 
   test('a call without Fn-Call-Id gets a generated UUID request id', () =>

@@ -21,7 +21,7 @@ interface Row {
   key: string;
   /** The customer's value (undefined: not set). */
   customer?: string;
-  runtime: string | undefined;
+  runtime: string | RegExp | undefined;
   extension: string | undefined;
 }
 
@@ -39,7 +39,7 @@ const rows: Row[] = [
   { name: 'the task root', key: 'LAMBDA_TASK_ROOT', customer: '/elsewhere', runtime: '/var/task', extension: '/elsewhere' },
   { name: 'the runtime dir', key: 'LAMBDA_RUNTIME_DIR', runtime: '/var/runtime', extension: undefined },
   { name: 'the log group', key: 'AWS_LAMBDA_LOG_GROUP_NAME', customer: '/mine', runtime: '/aws/lambda/envfn', extension: '/mine' },
-  { name: 'the log stream', key: 'AWS_LAMBDA_LOG_STREAM_NAME', runtime: '$LATEST', extension: undefined },
+  { name: 'the log stream, this container\'s own', key: 'AWS_LAMBDA_LOG_STREAM_NAME', customer: 'mine', runtime: /^\d{4}\/\d{2}\/\d{2}\/\[\$LATEST\][0-9a-f]{32}$/, extension: 'mine' },
   { name: 'the timeout', key: 'AWS_LAMBDA_FUNCTION_TIMEOUT', customer: '900', runtime: '7', extension: '900' },
   { name: 'a customer `_` key', key: '_SECRET_FLAG', customer: '1', runtime: '1', extension: undefined },
   { name: 'the X-Ray context-missing setting, set', key: 'AWS_XRAY_CONTEXT_MISSING', customer: 'IGNORE_ERROR', runtime: 'IGNORE_ERROR', extension: undefined },
@@ -62,10 +62,20 @@ describe('runtimeEnv and extensionEnv', () => {
   for (const r of rows) {
     test(`${r.name} (${r.key}${r.customer === undefined ? '' : `=${r.customer}`})`, () => {
       const cfg = cfgWith(r.customer === undefined ? {} : { [r.key]: r.customer });
-      assert.equal(runtimeEnv(cfg)[r.key], r.runtime, 'runtime');
+      if (r.runtime instanceof RegExp) assert.match(runtimeEnv(cfg)[r.key] ?? '', r.runtime, 'runtime');
+      else assert.equal(runtimeEnv(cfg)[r.key], r.runtime, 'runtime');
       assert.equal(extensionEnv(cfg)[r.key], r.extension, 'extension');
     });
   }
+
+  test('each container has a log stream of its own, named for the day it started, as the service names them', () => {
+    const a = runtimeEnv(cfgWith({})).AWS_LAMBDA_LOG_STREAM_NAME ?? '';
+    const b = runtimeEnv(cfgWith({})).AWS_LAMBDA_LOG_STREAM_NAME ?? '';
+    assert.notEqual(a, b);
+    assert.ok(a.startsWith(`${new Date().toISOString().slice(0, 10).replaceAll('-', '/')}/[$LATEST]`), a);
+    const v7 = loadDaemonConfig({ AWS_LAMBDA_FUNCTION_VERSION: '7' }).logStreamName;
+    assert.match(v7, /\/\[7\][0-9a-f]{32}$/);
+  });
 
   test('extensions get no key starting with `_`, whatever its source', () => {
     const env = extensionEnv(cfgWith({ _A: '1', _X_AMZN_TRACE_ID: 't', __B: '2', OK: 'y' }));

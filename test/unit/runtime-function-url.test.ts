@@ -78,6 +78,12 @@ const eventCases: { name: string; url: string; headers?: Record<string, string>;
   { name: 'a text body stays text', url: '/t/a/p', headers: { 'content-type': 'application/json' }, body: '{"a":1}', want: { body: '{"a":1}', isBase64Encoded: false } },
   { name: 'a binary body is base64', url: '/t/a/p', headers: { 'content-type': 'image/png' }, body: Buffer.from([0, 255]), want: { body: 'AP8=', isBase64Encoded: true } },
   { name: 'no body, no body field', url: '/t/a/p', want: { isBase64Encoded: false } },
+  { name: 'text/* stays text', url: '/t/a/p', headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'héllo', want: { body: 'héllo', isBase64Encoded: false } },
+  { name: 'a +json type stays text', url: '/t/a/p', headers: { 'content-type': 'application/vnd.api+json' }, body: '{}', want: { body: '{}', isBase64Encoded: false } },
+  // curl --data-binary's default type, and no type at all: function URLs pass both as base64.
+  { name: 'a form post is base64', url: '/t/a/p', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'a=1&b=2', want: { body: 'YT0xJmI9Mg==', isBase64Encoded: true } },
+  { name: 'a body with no content type is base64', url: '/t/a/p', body: Buffer.from([0x06, 0xb9, 0x5b]), want: { body: 'Brlb', isBase64Encoded: true } },
+  { name: 'bytes that are no UTF-8 are base64 whatever the type says', url: '/t/a/p', headers: { 'content-type': 'text/plain' }, body: Buffer.from([0x61, 0xff, 0xfe]), want: { body: 'Yf/+', isBase64Encoded: true } },
   // The agent builds the URL from the caller's Host header, which may be no host at all.
   { name: 'a URL whose host does not parse keeps its path and query', url: 'http://[/t/app/p?x=1', want: { rawPath: '/p', rawQueryString: 'x=1', queryStringParameters: { x: '1' } } },
   { name: 'a protocol-relative target that does not parse: /', url: '//[', want: { rawPath: '/', rawQueryString: '' } },
@@ -94,6 +100,7 @@ for (const c of eventCases) {
     const rc = e.requestContext as Record<string, any>;
     assert.equal(rc.requestId, 'req-1');
     assert.equal(rc.timeEpoch, 1_700_000_000_000);
+    assert.equal(rc.time, '14/Nov/2023:22:13:20 +0000', 'as function URLs write it');
     assert.equal(rc.http.method, 'POST');
     assert.equal(rc.http.path, e.rawPath);
   });
