@@ -218,7 +218,8 @@ describe('the Lambda templates', () => {
     const dir = join(work, name);
     const handler = (await readFile(join(dir, 'index.mjs'), 'utf8')).replace(
       "const name = (event && typeof event === 'object' && event.name) || 'World';",
-      "const input = event && typeof event.body === 'string' ? JSON.parse(event.body) : event; // a trigger sends a function URL event\n" +
+      // A trigger sends a function URL event: a body sent without a text Content-Type is base64 there.
+      "const input = event && typeof event.body === 'string' ? JSON.parse(event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString() : event.body) : event;\n" +
         "  if (input && input.fail) throw Object.assign(new Error('the handler gave up'), { name: 'KilnTestError' });\n  const name = (event && typeof event === 'object' && event.name) || 'World';",
     );
     assert.match(handler, /KilnTestError/);
