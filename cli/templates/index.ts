@@ -1,7 +1,7 @@
 // The runtimes `kiln init` knows: for each, its func.yaml fields, its files, how its image is
 // built (ImageKind and base image) and what it answers (documented in the README).
 import { stringify } from 'yaml';
-import { lambdaNodeTemplate } from './lambda-node.js';
+import { lambdaNodeTemplate } from './lambda-node/index.js';
 import { lambdaShellTemplate } from './lambda-shell.js';
 import { nodeTemplate } from './node.js';
 import { file, type TemplateFiles } from './types.js';

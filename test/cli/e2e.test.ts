@@ -235,6 +235,32 @@ describe('the Lambda templates', () => {
     assert.equal(await ok(['invoke', APP, name, '--body', '{"name":"again"}']), '{"message":"Howdy again"}\n');
   });
 
+  // Lambda code as AWS's Node runtime runs it, in one fn whose _HANDLER each test sets.
+  const model = `${P}-lmodel`;
+  const asHandler = (h: string): Promise<string> => ok(['config', 'fn', APP, model, 'set', '_HANDLER', h]);
+
+  test("lambda-node: a callback handler's answer goes once its event loop is empty; the context has the log group and stream, clientContext and identity", async () => {
+    const dir = join(work, model);
+    await ok(['init', '--runtime', 'lambda-node', '--name', model]);
+    await writeFile(join(dir, 'callback.js'), `exports.handler = (event, context, callback) => {
+  const answer = { waited: false, logGroupName: context.logGroupName, logStreamName: context.logStreamName, clientContext: context.clientContext, identity: context.identity };
+  setTimeout(() => { answer.waited = true; }, 50);
+  callback(null, answer);
+};
+`);
+    await ok(['deploy', '--app', APP, '--create-app'], { cwd: dir });
+    await asHandler('callback.handler');
+    const clientContext = { custom: { k: 'v' } };
+    const identity = { cognitoIdentityId: 'id-1', cognitoIdentityPoolId: 'pool-1' };
+    const invoked = await fetch(`${srv.url}/2015-03-31/functions/${model}/invocations`, {
+      method: 'POST', body: '{}',
+      headers: { 'X-Amz-Client-Context': Buffer.from(JSON.stringify(clientContext)).toString('base64'), 'X-Amz-Cognito-Identity': JSON.stringify(identity) },
+    });
+    const answer = await invoked.text();
+    assert.equal(invoked.status, 200, answer);
+    assert.deepEqual(JSON.parse(answer), { waited: true, logGroupName: `/aws/lambda/${model}`, logStreamName: '$LATEST', clientContext, identity });
+  });
+
   test('lambda-shell: init -> deploy -> invoke answers as the template says; a redeploy runs the new code', async () => {
     const name = `${P}-lshell`;
     const dir = join(work, name);

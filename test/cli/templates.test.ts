@@ -3,6 +3,7 @@
 // that serves the real one inside containers is built separately).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -171,10 +172,16 @@ interface Posted {
   path: string;
   errorType: string | undefined;
   body: string;
+  /** The request's own headers and trailers (a streamed /response's error is in its trailers). */
+  headers: http.IncomingHttpHeaders;
+  trailers: NodeJS.Dict<string>;
 }
 
+/** An event, with `Lambda-Runtime-*` headers of its own besides the request id and deadline. */
+type FakeEvent = string | { body: string; headers: Record<string, string> };
+
 /** A Runtime API with a queue of events; `next` waits when the queue is empty. */
-async function fakeRuntimeApi(events: string[]): Promise<{ addr: string; posted: Posted[]; waitPosts(n: number): Promise<void>; close(): Promise<void> }> {
+async function fakeRuntimeApi(events: FakeEvent[]): Promise<{ addr: string; posted: Posted[]; waitPosts(n: number): Promise<void>; close(): Promise<void> }> {
   const posted: Posted[] = [];
   const held: http.ServerResponse[] = [];
   let seq = 0;
@@ -186,15 +193,17 @@ async function fakeRuntimeApi(events: string[]): Promise<{ addr: string; posted:
       if (req.method === 'GET' && req.url === '/2018-06-01/runtime/invocation/next') {
         const ev = events.shift();
         if (ev === undefined) return void held.push(res);
+        const { body: evBody, headers } = typeof ev === 'string' ? { body: ev, headers: {} } : ev;
         res.writeHead(200, {
           'Lambda-Runtime-Aws-Request-Id': `req-${++seq}`,
           'Lambda-Runtime-Deadline-Ms': String(Date.now() + 30_000),
           'content-type': 'application/json',
+          ...headers,
         });
-        return void res.end(ev);
+        return void res.end(evBody);
       }
       const e = req.headers['lambda-runtime-function-error-type'];
-      posted.push({ path: req.url ?? '', errorType: typeof e === 'string' ? e : undefined, body });
+      posted.push({ path: req.url ?? '', errorType: typeof e === 'string' ? e : undefined, body, headers: req.headers, trailers: req.trailers });
       res.writeHead(202).end('{"status":"OK"}');
       waiters.splice(0).forEach((w) => w());
     });
@@ -228,8 +237,8 @@ async function fakeRuntimeApi(events: string[]): Promise<{ addr: string; posted:
  * it has posted `posts` times; the image's node is /usr/local/bin/node, here the test's own runs it.
  */
 async function runBootstrap(
-  runtime: 'lambda-node' | 'lambda-shell', events: string[], posts: number, env: Record<string, string> = {},
-): Promise<{ posted: Posted[]; stderr: string }> {
+  runtime: 'lambda-node' | 'lambda-shell', events: FakeEvent[], posts: number, env: Record<string, string> = {},
+): Promise<{ posted: Posted[]; stdout: string; stderr: string }> {
   const dir = dirFor(runtime);
   const api = await fakeRuntimeApi(events);
   const cmd = runtime === 'lambda-node' ? process.execPath : 'bash';
@@ -238,14 +247,31 @@ async function runBootstrap(
     env: { PATH: process.env.PATH ?? '', AWS_LAMBDA_RUNTIME_API: api.addr, LAMBDA_TASK_ROOT: dir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const closed = once(p, 'close');
+  let stdout = '';
   let stderr = '';
+  p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   try {
     await api.waitPosts(posts);
-    return { posted: api.posted, stderr };
   } finally {
     p.kill();
+    await closed; // what it printed before its last post is all read
     await api.close();
+  }
+  return { posted: api.posted, stdout, stderr };
+}
+
+/** Runs the lambda-node bootstrap with a handler of its own: `file` (in the task root) holds `code`, `_HANDLER` is `<file>.handler`. */
+async function withHandler(
+  file: string, code: string, events: FakeEvent[], posts: number, env: Record<string, string> = {},
+): Promise<{ posted: Posted[]; stdout: string; stderr: string }> {
+  const path = join(dirFor('lambda-node'), file);
+  await writeFile(path, code);
+  try {
+    return await runBootstrap('lambda-node', events, posts, { _HANDLER: `${file.replace(/\.[^.]+$/, '')}.handler`, ...env });
+  } finally {
+    await rm(path, { force: true });
   }
 }
 
@@ -254,7 +280,7 @@ const noCurl = !existsSync('/usr/bin/curl') && 'no curl on this host';
 describe('lambda bootstraps against a fake Runtime API', () => {
   test("lambda-node answers the handler's result", async () => {
     const { posted } = await runBootstrap('lambda-node', ['{"name":"Lambda"}'], 1);
-    assert.deepEqual(posted[0], { path: '/2018-06-01/runtime/invocation/req-1/response', errorType: undefined, body: '{"message":"Hello Lambda"}' });
+    assert.deepEqual([posted[0]!.path, posted[0]!.errorType, posted[0]!.body], ['/2018-06-01/runtime/invocation/req-1/response', undefined, '{"message":"Hello Lambda"}']);
   });
 
   test('lambda-node posts a thrown error to /error with its type', async () => {
@@ -292,5 +318,60 @@ describe('lambda bootstraps against a fake Runtime API', () => {
     const { posted } = await runBootstrap('lambda-shell', ['{}'], 1, { _HANDLER: 'function.missing' });
     assert.equal(posted[0]!.path, '/2018-06-01/runtime/invocation/req-1/error');
     assert.equal(posted[0]!.errorType, 'Unhandled');
+  });
+});
+
+describe("lambda-node runs handlers as AWS's Node.js runtime does", () => {
+  test('a callback handler: callback(null, result) once the event loop is empty (unless told not to wait), callback(err) an error, context.succeed, a returned promise', async () => {
+    const code = `exports.handler = (event, context, callback) => {
+  if (event.fail) return callback(new RangeError('called back with an error'));
+  if (event.text) return callback('just text');
+  if (event.legacy) return context.succeed({ legacy: true });
+  if (event.promise) return Promise.resolve({ promised: typeof callback });
+  const answer = { waited: false };
+  context.callbackWaitsForEmptyEventLoop = event.wait;
+  setTimeout(() => { answer.waited = true; }, 50);
+  callback(null, answer);
+};
+`;
+    const events = ['{"wait":true}', '{"wait":false}', '{"fail":true}', '{"text":true}', '{"legacy":true}', '{"promise":true}'];
+    const { posted } = await withHandler('callback.js', code, events, events.length);
+    const at = (i: number): [string, string | undefined, unknown] => [posted[i]!.path.replace(/^.*\/req-\d+\//, ''), posted[i]!.errorType, JSON.parse(posted[i]!.body)];
+    assert.deepEqual(at(0), ['response', undefined, { waited: true }], 'the answer went once the timer had run');
+    assert.deepEqual(at(1), ['response', undefined, { waited: false }], 'callbackWaitsForEmptyEventLoop = false: at once');
+    assert.deepEqual(at(2).slice(0, 2), ['error', 'RangeError']);
+    assert.equal((at(2)[2] as { errorMessage: string }).errorMessage, 'called back with an error');
+    assert.deepEqual(at(3), ['error', 'string', { errorType: 'string', errorMessage: 'just text', stackTrace: [] }], "a non-Error is typed as AWS's runtime types it");
+    assert.deepEqual(at(4), ['response', undefined, { legacy: true }]);
+    assert.deepEqual(at(5), ['response', undefined, { promised: 'function' }]);
+  });
+
+  test('the context has the log group and stream, clientContext, identity and callbackWaitsForEmptyEventLoop', async () => {
+    const code = `export const handler = async (event, context) => ({
+  awsRequestId: context.awsRequestId,
+  invokedFunctionArn: context.invokedFunctionArn,
+  functionName: context.functionName,
+  logGroupName: context.logGroupName,
+  logStreamName: context.logStreamName,
+  clientContext: context.clientContext,
+  identity: context.identity,
+  callbackWaitsForEmptyEventLoop: context.callbackWaitsForEmptyEventLoop,
+  remaining: context.getRemainingTimeInMillis() > 0,
+  legacy: [typeof context.done, typeof context.succeed, typeof context.fail],
+});
+`;
+    const clientContext = { client: { installation_id: 'i-1' }, custom: { k: 'v' }, env: { platform: 'kiln' } };
+    const identity = { cognitoIdentityId: 'id-1', cognitoIdentityPoolId: 'pool-1' };
+    const arn = 'arn:aws:lambda:us-east-1:012345678912:function:fake';
+    const { posted } = await withHandler('ctx.mjs', code, [
+      { body: '{}', headers: { 'Lambda-Runtime-Client-Context': JSON.stringify(clientContext), 'Lambda-Runtime-Cognito-Identity': JSON.stringify(identity), 'Lambda-Runtime-Invoked-Function-Arn': arn } },
+      '{}',
+    ], 2, { AWS_LAMBDA_FUNCTION_NAME: 'fake', AWS_LAMBDA_LOG_GROUP_NAME: '/aws/lambda/fake', AWS_LAMBDA_LOG_STREAM_NAME: '$LATEST' });
+    assert.deepEqual(JSON.parse(posted[0]!.body), {
+      awsRequestId: 'req-1', invokedFunctionArn: arn, functionName: 'fake', logGroupName: '/aws/lambda/fake', logStreamName: '$LATEST',
+      clientContext, identity, callbackWaitsForEmptyEventLoop: true, remaining: true, legacy: ['function', 'function', 'function'],
+    });
+    const plain = JSON.parse(posted[1]!.body) as Record<string, unknown>;
+    assert.deepEqual([plain.clientContext, plain.identity], [undefined, undefined], 'without the headers, none');
   });
 });

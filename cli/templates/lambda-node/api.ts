@@ -1,0 +1,51 @@
+// The lambda-node bootstrap's Runtime API client and its error reports (a section of one script:
+// see index.ts). Written without template literals, so the text here is the script as it runs.
+
+export const RUNTIME_API = String.raw`// ---- The Runtime API ----
+const [apiHost, apiPort] = String(process.env.AWS_LAMBDA_RUNTIME_API).split(':');
+const RUNTIME = '/2018-06-01/runtime';
+// One kept-alive connection, as AWS's client. An idle kept-alive socket holds no event loop
+// open, so the loop empties once the handler's own work is done (callbackWaitsForEmptyEventLoop).
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+
+/** A request to the Runtime API, answered with its headers and body. */
+function call(method, route, headers, body) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: apiHost, port: apiPort, method, path: RUNTIME + route, headers, agent }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** A header's value as its UTF-8 bytes (node sends a header's text as latin1), control characters left out. */
+const headerValue = (text) => Buffer.from(String(text).replace(/[\x00-\x08\x0a-\x1f\x7f]/g, ''), 'utf8').toString('latin1');
+
+function postJson(route, text, errorType) {
+  const headers = { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) };
+  if (errorType !== undefined) headers['Lambda-Runtime-Function-Error-Type'] = headerValue(errorType);
+  return call('POST', route, headers, text);
+}
+
+const isError = (e) => util.types.isNativeError(e) ||
+  (e != null && typeof e.name === 'string' && typeof e.message === 'string' && typeof e.stack === 'string');
+
+/** An error as the runtime posts it; as AWS's client, a thrown non-Error has its type as errorType. */
+function errorReport(err) {
+  try {
+    if (isError(err)) return { errorType: err.name, errorMessage: err.message, stackTrace: err.stack.split('\n').slice(1) };
+    return { errorType: typeof err, errorMessage: String(err), stackTrace: [] };
+  } catch {
+    return { errorType: 'handled', errorMessage: 'the error thrown (or called back) could not be read' };
+  }
+}
+
+function postError(route, err) {
+  const report = errorReport(err);
+  return postJson(route, JSON.stringify(report), report.errorType);
+}
+`;

@@ -1,0 +1,39 @@
+// `kiln init --runtime lambda-node`: a Lambda handler (index.mjs) with a small Node custom
+// runtime (bootstrap) speaking the Lambda Runtime API, so it needs no AWS runtime client. The
+// bootstrap is one file in the function (no module of the user's can clash with its parts),
+// put together here from the parts in this directory.
+import { file, type TemplateFiles } from '../types.js';
+import { RUNTIME_API } from './api.js';
+import { CONTEXT } from './context.js';
+import { LOOP } from './loop.js';
+
+const HANDLER = `// Lambda handler: the event is the invoke's JSON body; the answer is JSON-encoded.
+export const handler = async (event, context) => {
+  const name = (event && typeof event === 'object' && event.name) || 'World';
+  console.log(\`request \${context.awsRequestId} for \${name}\`);
+  return { message: \`Hello \${name}\` };
+};
+`;
+
+// Runs as /var/task/bootstrap with the image's node (kiln/node has no /usr/bin/env).
+const HEAD = String.raw`#!/usr/local/bin/node
+// A Lambda custom runtime for Node.js handlers, written by kiln init --runtime lambda-node.
+// It follows AWS's managed Node.js runtime (its runtime interface client): _HANDLER
+// (file.export, default index.handler) names the handler, which may be
+//   async (event, context) => result
+//   (event, context, callback) => callback(error, result)
+// Node alone runs it.
+'use strict';
+const http = require('node:http');
+const path = require('node:path');
+const util = require('node:util');
+const { existsSync } = require('node:fs');
+const { pathToFileURL } = require('node:url');
+`;
+
+/** The bootstrap: each part is a section of one script, in this order (later parts use earlier ones). */
+export const BOOTSTRAP = [HEAD, RUNTIME_API, CONTEXT, LOOP].join('\n');
+
+export function lambdaNodeTemplate(_name: string): TemplateFiles {
+  return { 'index.mjs': file(HANDLER), bootstrap: file(BOOTSTRAP, 0o755) };
+}
