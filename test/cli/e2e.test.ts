@@ -248,6 +248,7 @@ describe('the Lambda templates', () => {
   callback(null, answer);
 };
 `);
+    await writeFile(join(dir, 'logs.mjs'), "export const handler = async () => {\n  console.warn('a warning');\n  return 'ok';\n};\n");
     await ok(['deploy', '--app', APP, '--create-app'], { cwd: dir });
     await asHandler('callback.handler');
     const clientContext = { custom: { k: 'v' } };
@@ -259,6 +260,27 @@ describe('the Lambda templates', () => {
     const answer = await invoked.text();
     assert.equal(invoked.status, 200, answer);
     assert.deepEqual(JSON.parse(answer), { waited: true, logGroupName: `/aws/lambda/${model}`, logStreamName: '$LATEST', clientContext, identity });
+  });
+
+  test("lambda-node: console writes Lambda's log lines, text (time, request id, level, message) or JSON (AWS_LAMBDA_LOG_FORMAT)", async () => {
+    const logOf = async (): Promise<{ id: string; log: string }> => {
+      const r = await kiln(['invoke', APP, model, '--display-call-id']);
+      const id = /Call ID: ([0-9A-Z]{26})/.exec(r.stdout)?.[1];
+      assert.ok(id, r.stdout + r.stderr);
+      await callsFlushed();
+      return { id, log: await ok(['logs', APP, model, id]) };
+    };
+    await asHandler('logs.handler');
+    const text = await logOf();
+    assert.match(text.log, new RegExp(`^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z\\t${text.id}\\tWARN\\ta warning$`, 'm'), text.log);
+    await ok(['config', 'fn', APP, model, 'set', 'AWS_LAMBDA_LOG_FORMAT', 'JSON']);
+    try {
+      const json = await logOf();
+      const records = json.log.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+      assert.deepEqual(records.filter((r) => r.level === 'WARN').map((r) => [r.requestId, r.message]), [[json.id, 'a warning']], json.log);
+    } finally {
+      await ok(['config', 'fn', APP, model, 'unset', 'AWS_LAMBDA_LOG_FORMAT']);
+    }
   });
 
   test('lambda-shell: init -> deploy -> invoke answers as the template says; a redeploy runs the new code', async () => {

@@ -374,4 +374,37 @@ describe("lambda-node runs handlers as AWS's Node.js runtime does", () => {
     const plain = JSON.parse(posted[1]!.body) as Record<string, unknown>;
     assert.deepEqual([plain.clientContext, plain.identity], [undefined, undefined], 'without the headers, none');
   });
+
+  const logging = `export const handler = async () => {
+  console.log('to', 'log', 1);
+  console.info('an info');
+  console.warn('a warning');
+  console.error('an error\\non two lines');
+  console.debug('a debug');
+  console.log({ a: 1 });
+  return 'ok';
+};
+`;
+
+  test("console writes Lambda's text lines: time, request id, level, message (a message's newlines as \\r)", async () => {
+    const { stdout } = await withHandler('logs.mjs', logging, ['{}'], 1);
+    const time = '\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z';
+    const expected = ['INFO\tto log 1', 'INFO\tan info', 'WARN\ta warning', 'ERROR\tan error\ron two lines', 'DEBUG\ta debug', 'INFO\t{ a: 1 }'];
+    const lines = stdout.split('\n').filter((l) => l !== '');
+    assert.equal(lines.length, expected.length, stdout);
+    lines.forEach((line, i) => assert.match(line, new RegExp(`^${time}\treq-1\t${expected[i]!.replace(/[{}]/g, '\\$&')}$`)));
+  });
+
+  test('with AWS_LAMBDA_LOG_FORMAT=JSON, console writes JSON records and AWS_LAMBDA_LOG_LEVEL drops the more detailed', async () => {
+    const { stdout } = await withHandler('logs.mjs', logging, ['{}'], 1, { AWS_LAMBDA_LOG_FORMAT: 'JSON', AWS_LAMBDA_LOG_LEVEL: 'INFO' });
+    const records = stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { timestamp: string; level: string; requestId: string; message: unknown });
+    assert.deepEqual(records.map((r) => [r.level, r.requestId, r.message]), [
+      ['INFO', 'req-1', 'to log 1'],
+      ['INFO', 'req-1', 'an info'],
+      ['WARN', 'req-1', 'a warning'],
+      ['ERROR', 'req-1', 'an error\non two lines'],
+      ['INFO', 'req-1', { a: 1 }],
+    ]);
+    for (const r of records) assert.ok(!Number.isNaN(Date.parse(r.timestamp)), r.timestamp);
+  });
 });

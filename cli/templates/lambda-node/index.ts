@@ -4,6 +4,7 @@
 // put together here from the parts in this directory.
 import { file, type TemplateFiles } from '../types.js';
 import { RUNTIME_API } from './api.js';
+import { CONSOLE } from './console.js';
 import { CONTEXT } from './context.js';
 import { LOOP } from './loop.js';
 
@@ -22,7 +23,7 @@ const HEAD = String.raw`#!/usr/local/bin/node
 // (file.export, default index.handler) names the handler, which may be
 //   async (event, context) => result
 //   (event, context, callback) => callback(error, result)
-// Node alone runs it.
+// and console writes Lambda's log lines (AWS_LAMBDA_LOG_FORMAT Text or JSON). Node alone runs it.
 'use strict';
 const http = require('node:http');
 const path = require('node:path');
@@ -32,7 +33,7 @@ const { pathToFileURL } = require('node:url');
 `;
 
 /** The bootstrap: each part is a section of one script, in this order (later parts use earlier ones). */
-export const BOOTSTRAP = [HEAD, RUNTIME_API, CONTEXT, LOOP].join('\n');
+export const BOOTSTRAP = [HEAD, RUNTIME_API, CONSOLE, CONTEXT, LOOP].join('\n');
 
 export function lambdaNodeTemplate(_name: string): TemplateFiles {
   return { 'index.mjs': file(HANDLER), bootstrap: file(BOOTSTRAP, 0o755) };

@@ -29,6 +29,7 @@ async function answer(id, outcome) {
     }
   }
   if ('error' in outcome) {
+    logInvokeError(outcome.error);
     await postError(route + '/error', outcome.error);
   } else {
     await postJson(route + '/response', text);
@@ -36,6 +37,7 @@ async function answer(id, outcome) {
 }
 
 async function main() {
+  patchConsole();
   let handler;
   try {
     handler = await loadHandler();
@@ -46,6 +48,7 @@ async function main() {
   for (;;) {
     const next = await call('GET', '/invocation/next');
     const id = next.headers['lambda-runtime-aws-request-id'];
+    currentRequestId = id;
     const trace = next.headers['lambda-runtime-trace-id'];
     if (trace) process.env._X_AMZN_TRACE_ID = trace;
     else delete process.env._X_AMZN_TRACE_ID;
