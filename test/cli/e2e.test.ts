@@ -249,6 +249,13 @@ describe('the Lambda templates', () => {
 };
 `);
     await writeFile(join(dir, 'logs.mjs'), "export const handler = async () => {\n  console.warn('a warning');\n  return 'ok';\n};\n");
+    await writeFile(join(dir, 'stream.mjs'), `export const handler = awslambda.streamifyResponse(async (event, responseStream) => {
+  const stream = awslambda.HttpResponseStream.from(responseStream, { statusCode: 201, headers: { 'x-kiln': 'streamed', 'content-type': 'text/plain' } });
+  stream.write('part 1\\n');
+  await new Promise((r) => setTimeout(r, 20));
+  stream.end('path ' + event.rawPath + '\\n');
+});
+`);
     await ok(['deploy', '--app', APP, '--create-app'], { cwd: dir });
     await asHandler('callback.handler');
     const clientContext = { custom: { k: 'v' } };
@@ -281,6 +288,14 @@ describe('the Lambda templates', () => {
     } finally {
       await ok(['config', 'fn', APP, model, 'unset', 'AWS_LAMBDA_LOG_FORMAT']);
     }
+  });
+
+  test('lambda-node: a streamified handler answers a trigger with HttpResponseStream (status, headers, then the body as it streams)', async () => {
+    await asHandler('stream.handler');
+    const res = await fetch(`${srv.url}/t/${APP}/${model}`, { method: 'POST', body: '{}' });
+    assert.equal(res.status, 201);
+    assert.equal(res.headers.get('x-kiln'), 'streamed');
+    assert.equal(await res.text(), `part 1\npath /${model}\n`);
   });
 
   test('lambda-shell: init -> deploy -> invoke answers as the template says; a redeploy runs the new code', async () => {

@@ -375,6 +375,34 @@ describe("lambda-node runs handlers as AWS's Node.js runtime does", () => {
     assert.deepEqual([plain.clientContext, plain.identity], [undefined, undefined], 'without the headers, none');
   });
 
+  test('awslambda.streamifyResponse: the body is streamed (chunked, streaming mode), HttpResponseStream.from writes the prelude, a failure goes in the trailers', async () => {
+    const code = `export const handler = awslambda.streamifyResponse(async (event, responseStream, context) => {
+  if (event.http) responseStream = awslambda.HttpResponseStream.from(responseStream, { statusCode: 201, headers: { 'x-kiln': 'yes' } });
+  else responseStream.setContentType('text/plain');
+  responseStream.write('part 1\\n');
+  await new Promise((r) => setTimeout(r, 20));
+  if (event.fail) throw new RangeError('failed mid-stream');
+  responseStream.write({ id: context.awsRequestId });
+  responseStream.end('part 3\\n');
+});
+`;
+    const { posted } = await withHandler('stream.mjs', code, ['{}', '{"http":true}', '{"fail":true}'], 3);
+    for (const p of posted) {
+      assert.match(p.path, /^\/2018-06-01\/runtime\/invocation\/req-\d\/response$/);
+      assert.equal(p.headers['lambda-runtime-function-response-mode'], 'streaming');
+      assert.equal(p.headers['transfer-encoding'], 'chunked');
+    }
+    assert.equal(posted[0]!.headers['content-type'], 'text/plain');
+    assert.equal(posted[0]!.body, 'part 1\n{"id":"req-1"}part 3\n');
+    assert.deepEqual(posted[0]!.trailers, {});
+    assert.equal(posted[1]!.headers['content-type'], 'application/vnd.awslambda.http-integration-response');
+    assert.equal(posted[1]!.body, `{"statusCode":201,"headers":{"x-kiln":"yes"}}${'\0'.repeat(8)}part 1\n{"id":"req-2"}part 3\n`);
+    assert.equal(posted[2]!.body, 'part 1\n');
+    assert.equal(posted[2]!.trailers['lambda-runtime-function-error-type'], 'RangeError');
+    const report = JSON.parse(Buffer.from(posted[2]!.trailers['lambda-runtime-function-error-body'] ?? '', 'base64').toString()) as { errorType: string; errorMessage: string };
+    assert.deepEqual([report.errorType, report.errorMessage], ['RangeError', 'failed mid-stream']);
+  });
+
   const logging = `export const handler = async () => {
   console.log('to', 'log', 1);
   console.info('an info');

@@ -7,6 +7,7 @@ import { RUNTIME_API } from './api.js';
 import { CONSOLE } from './console.js';
 import { CONTEXT } from './context.js';
 import { LOOP } from './loop.js';
+import { STREAMING } from './streaming.js';
 
 const HANDLER = `// Lambda handler: the event is the invoke's JSON body; the answer is JSON-encoded.
 export const handler = async (event, context) => {
@@ -23,17 +24,19 @@ const HEAD = String.raw`#!/usr/local/bin/node
 // (file.export, default index.handler) names the handler, which may be
 //   async (event, context) => result
 //   (event, context, callback) => callback(error, result)
+//   awslambda.streamifyResponse(async (event, responseStream, context) => { ... })
 // and console writes Lambda's log lines (AWS_LAMBDA_LOG_FORMAT Text or JSON). Node alone runs it.
 'use strict';
 const http = require('node:http');
 const path = require('node:path');
 const util = require('node:util');
 const { existsSync } = require('node:fs');
+const { Writable } = require('node:stream');
 const { pathToFileURL } = require('node:url');
 `;
 
 /** The bootstrap: each part is a section of one script, in this order (later parts use earlier ones). */
-export const BOOTSTRAP = [HEAD, RUNTIME_API, CONSOLE, CONTEXT, LOOP].join('\n');
+export const BOOTSTRAP = [HEAD, RUNTIME_API, CONSOLE, CONTEXT, STREAMING, LOOP].join('\n');
 
 export function lambdaNodeTemplate(_name: string): TemplateFiles {
   return { 'index.mjs': file(HANDLER), bootstrap: file(BOOTSTRAP, 0o755) };

@@ -45,6 +45,7 @@ async function main() {
     await postError('/init/error', err);
     process.exit(1);
   }
+  const streaming = handler[STREAMING] === 'response';
   for (;;) {
     const next = await call('GET', '/invocation/next');
     const id = next.headers['lambda-runtime-aws-request-id'];
@@ -65,7 +66,8 @@ async function main() {
       await answer(id, { error: err });
       continue;
     }
-    await answer(id, await runBuffered(handler, event, context));
+    if (streaming) await runStreaming(handler, event, context, id);
+    else await answer(id, await runBuffered(handler, event, context));
   }
 }
 
