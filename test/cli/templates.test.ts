@@ -283,6 +283,17 @@ describe('lambda bootstraps against a fake Runtime API', () => {
     assert.deepEqual([posted[0]!.path, posted[0]!.errorType, posted[0]!.body], ['/2018-06-01/runtime/invocation/req-1/response', undefined, '{"message":"Hello Lambda"}']);
   });
 
+  test('lambda-node runs in a function whose package.json says "type": "module" (Node then loads the bootstrap as an ES module)', async () => {
+    const pkg = join(dirFor('lambda-node'), 'package.json');
+    await writeFile(pkg, '{"type":"module"}\n');
+    try {
+      const { posted, stderr } = await runBootstrap('lambda-node', ['{"name":"ESM"}'], 1);
+      assert.equal(posted[0]?.body, '{"message":"Hello ESM"}', stderr);
+    } finally {
+      await rm(pkg, { force: true });
+    }
+  });
+
   test('lambda-node posts a thrown error to /error with its type', async () => {
     const extra = join(dirFor('lambda-node'), 'failing.mjs');
     await writeFile(extra, 'export const handler = async (e) => { if (e.fail) throw new TypeError("no good"); return e; };\n');

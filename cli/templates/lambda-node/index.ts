@@ -27,12 +27,15 @@ const HEAD = String.raw`#!/usr/local/bin/node
 //   awslambda.streamifyResponse(async (event, responseStream, context) => { ... })
 // and console writes Lambda's log lines (AWS_LAMBDA_LOG_FORMAT Text or JSON). Node alone runs it.
 'use strict';
-const http = require('node:http');
-const path = require('node:path');
-const util = require('node:util');
-const { existsSync } = require('node:fs');
-const { Writable } = require('node:stream');
-const { pathToFileURL } = require('node:url');
+// Node runs this file as an ES module when the function's package.json says "type": "module"
+// (then there is no require): the built-ins come from process.getBuiltinModule there.
+const builtin = typeof require === 'function' ? require : (name) => process.getBuiltinModule(name);
+const http = builtin('node:http');
+const path = builtin('node:path');
+const util = builtin('node:util');
+const { existsSync } = builtin('node:fs');
+const { Writable } = builtin('node:stream');
+const { pathToFileURL } = builtin('node:url');
 `;
 
 /** The bootstrap: each part is a section of one script, in this order (later parts use earlier ones). */
