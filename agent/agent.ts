@@ -106,6 +106,8 @@ export interface InvokeSpec {
   gateway?: { method: string; url: string };
   /** The caller's address (the socket's, or behind trusted proxies X-Forwarded-For's); a Lambda fn's sourceIp. */
   sourceIp?: string;
+  /** The version the Lambda APIs' caller named (`$LATEST`): a Lambda fn's invokedFunctionArn ends with it. */
+  qualifier?: string;
   /** Aborts when the caller goes away. */
   signal: AbortSignal;
   /**
@@ -400,7 +402,7 @@ export class Agent {
         done = await container.execute(
           {
             callId: spec.callId, headers: spec.headers, body: spec.body, timeoutMs: spec.fn.timeout * 1000,
-            signal: spec.signal, ...(spec.gateway && { gateway: spec.gateway }), ...(spec.sourceIp !== undefined && { sourceIp: spec.sourceIp }), ...(spec.streamed && { streamed: true }), ...(spec.buffered && { buffered: true }),
+            signal: spec.signal, ...(spec.gateway && { gateway: spec.gateway }), ...(spec.sourceIp !== undefined && { sourceIp: spec.sourceIp }), ...(spec.qualifier !== undefined && { qualifier: spec.qualifier }), ...(spec.streamed && { streamed: true }), ...(spec.buffered && { buffered: true }),
           },
           res,
         );

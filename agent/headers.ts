@@ -17,8 +17,9 @@ const HOP_BY_HOP = new Set([
   // its output begins in the container's log, and says its sandbox stays busy after the answer,
   // and gives a stream's deadline, with these; they never leave Kiln.
   'kiln-response-mode', 'kiln-log', 'kiln-log-from', 'kiln-busy-after', 'kiln-report-late', 'kiln-deadline',
-  // The caller's address, which the agent gives a Lambda daemon: only Kiln's own copy reaches it.
-  'kiln-source-ip',
+  // The caller's address and the version it named, which the agent gives a Lambda daemon: only
+  // Kiln's own copies reach it.
+  'kiln-source-ip', 'kiln-qualifier',
 ]);
 
 /**
@@ -49,6 +50,8 @@ export interface CallContext {
   gateway?: { method: string; url: string };
   /** The caller's address, for a Lambda daemon's function URL event (Fn gives http-stream fns none). */
   sourceIp?: string;
+  /** The version a Lambda APIs' caller named, for a Lambda daemon's invokedFunctionArn. */
+  qualifier?: string;
   /**
    * The container runs Kiln's Lambda daemon: through a trigger it also gets the caller's Host,
    * which a function URL event carries (and frameworks build URLs from). Fn gives an http-stream
@@ -86,6 +89,7 @@ export function toContainerHeaders(incoming: CallerHeaders, ctx: CallContext, bo
     out['Fn-Intent'] = 'httprequest';
   }
   if (ctx.sourceIp !== undefined) out['Kiln-Source-Ip'] = ctx.sourceIp;
+  if (ctx.qualifier !== undefined) out['Kiln-Qualifier'] = ctx.qualifier;
   out['Fn-Call-Id'] = ctx.callId;
   out['Fn-Deadline'] = ctx.deadline;
   out['Content-Length'] = String(bodyLength);

@@ -71,6 +71,8 @@ export interface CallInput {
   gateway?: { method: string; url: string };
   /** The caller's address (see InvokeSpec.sourceIp). */
   sourceIp?: string;
+  /** See InvokeSpec.qualifier. */
+  qualifier?: string;
   timeoutMs: number;
   /** Aborts when the caller goes away. */
   signal: AbortSignal;
@@ -443,6 +445,7 @@ export class HotContainer {
       ...(input.gateway && { gateway: input.gateway }),
       // Only a Lambda daemon is told: Fn passes no caller address to http-stream fns.
       ...(this.spec.lambda && input.sourceIp !== undefined && { sourceIp: input.sourceIp }),
+      ...(this.spec.lambda && input.qualifier !== undefined && { qualifier: input.qualifier }),
       ...(this.spec.lambda && { lambda: true }),
     }, input.body.length);
     try {

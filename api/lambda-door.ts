@@ -40,6 +40,8 @@ export interface LambdaCall {
   body: Buffer;
   /** Taken as the request arrived: for the agent (InvokeSpec.admission). */
   admission?: Admission;
+  /** The version the caller named (only `$LATEST` is served): see InvokeSpec.qualifier. */
+  qualifier?: string;
 }
 
 /** Kiln's (and Fn's) fn ids: ULIDs. A FunctionName of this form is tried as an id first. */
@@ -125,7 +127,7 @@ export function lambdaDoor(
       return;
     }
     found.called = true;
-    await run({ req, res, callId, options, target, body, ...(admission && { admission }) });
+    await run({ req, res, callId, options, target, body, ...(admission && { admission }), ...(ref.qualifier !== undefined && { qualifier: ref.qualifier }) });
   };
 
   return (req, res) => {

@@ -63,8 +63,11 @@ class BufferedAnswer implements ResponseTarget {
 export function lambdaInvokeHandler(deps: LambdaInvokeDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
   const { agent, log } = deps;
 
-  const run = async ({ req, res, callId, options, target, body, admission }: LambdaCall): Promise<void> => {
-    const spec = { app: target.app, fn: target.fn, callId, headers: forwardedHeaders(req.headers), body, sourceIp: callerAddress(req, deps.trust), ...(admission && { admission }) };
+  const run = async ({ req, res, callId, options, target, body, admission, qualifier }: LambdaCall): Promise<void> => {
+    const spec = {
+      app: target.app, fn: target.fn, callId, headers: forwardedHeaders(req.headers), body, sourceIp: callerAddress(req, deps.trust),
+      ...(admission && { admission }), ...(qualifier !== undefined && { qualifier }),
+    };
     if (options.invocationType === 'Event') {
       try {
         return await invokeDetached(agent, spec, log, () => {

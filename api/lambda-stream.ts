@@ -36,7 +36,7 @@ function completionError(outcome: LambdaOutcome, requestId: string): InvokeCompl
 export function lambdaStreamHandler(deps: LambdaStreamDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
   const { agent, log } = deps;
 
-  const run = async ({ req, res, callId, options, target, body, admission }: LambdaCall): Promise<void> => {
+  const run = async ({ req, res, callId, options, target, body, admission, qualifier }: LambdaCall): Promise<void> => {
     // The caller going away before the end cancels the call, as on /invoke.
     const gone = new AbortController();
     res.once('close', () => {
@@ -48,7 +48,7 @@ export function lambdaStreamHandler(deps: LambdaStreamDeps): (req: IncomingMessa
     try {
       await agent.invoke({
         app: target.app, fn: target.fn, callId, headers: forwardedHeaders(req.headers), body, signal: gone.signal, streamed: true, sourceIp: callerAddress(req, deps.trust),
-        ...(options.tail && { onLog: (l: CallLog) => (callLog = l) }), ...(admission && { admission }),
+        ...(options.tail && { onLog: (l: CallLog) => (callLog = l) }), ...(admission && { admission }), ...(qualifier !== undefined && { qualifier }),
       }, answer);
     } catch (err) {
       failure = err;

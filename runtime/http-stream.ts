@@ -115,6 +115,17 @@ export function deadlineOf(fnDeadline: string | undefined, now: number, timeoutM
   return Number.isFinite(t) ? t : now + timeoutMs;
 }
 
+/** Kiln's own header on a call: the version the Lambda APIs' caller named (the agent strips callers'). */
+export const QUALIFIER_HEADER = 'kiln-qualifier';
+
+/**
+ * The ARN the invocation was made by, as the service gives it: with the version or alias the
+ * caller named (`...:function:name:$LATEST`), else the function's own.
+ */
+export function qualifiedArn(arn: string, qualifier: string | undefined): string {
+  return qualifier && /^(\$LATEST|[A-Za-z0-9_-]{1,128})$/.test(qualifier) ? `${arn}:${qualifier}` : arn;
+}
+
 /** The event of a call with no payload: the service passes `{}` (runtimes JSON.parse the event). */
 const EMPTY_EVENT = Buffer.from('{}');
 
@@ -135,7 +146,7 @@ export function eventFrom(req: IncomingMessage, body: Buffer, arn: string, timeo
     deadlineMs: deadlineOf(header(req, 'fn-deadline'), now, timeoutMs),
     body: gateway ? Buffer.from(JSON.stringify(functionUrlEvent(gateway, body, requestId, now, functionName))) : body.length > 0 ? body : EMPTY_EVENT,
     traceId,
-    invokedFunctionArn: arn,
+    invokedFunctionArn: qualifiedArn(arn, header(req, QUALIFIER_HEADER)),
     ...(clientContext !== undefined && { clientContext }),
     ...(cognito && { cognitoIdentity: cognito }),
   };

@@ -102,6 +102,13 @@ describe('the Lambda Invoke API through @aws-sdk/client-lambda', () => {
     assert.equal(h['fn-call-id'], out.$metadata.requestId);
   });
 
+  test("the runtime's invoked function ARN carries the version the caller named, as the service's does, and none when it named none", async () => {
+    const arnOf = async (req: Parameters<typeof invoke>[0]) => parsed(await invoke({ ...req, Payload: payload({}) })).headers['lambda-runtime-invoked-function-arn'];
+    assert.match(await arnOf({ FunctionName: lambdaFn.name }), new RegExp(`:function:${lambdaFn.name}$`));
+    assert.match(await arnOf({ FunctionName: lambdaFn.name, Qualifier: '$LATEST' }), new RegExp(`:function:${lambdaFn.name}:\\$LATEST$`));
+    assert.match(await arnOf({ FunctionName: `${lambdaFn.name}:$LATEST` }), new RegExp(`:function:${lambdaFn.name}:\\$LATEST$`));
+  });
+
   test('ClientContext reaches a lambda fn as the runtime\'s Lambda-Runtime-Client-Context', async () => {
     const ctx = { client: { installation_id: 'i-1' }, custom: { tenant: 'kiln' }, env: {} };
     const out = await invoke({ FunctionName: lambdaFn.name, Payload: payload({}), ClientContext: b64json(ctx) });

@@ -146,6 +146,14 @@ describe('Runtime API', () => {
       assertAccepted(await d.post('hdr-2', 'response'));
       await traced.answer;
 
+      // The version the Lambda APIs' caller named ends the ARN, as the service's; anything else is no version.
+      for (const [qualifier, arn] of [['$LATEST', `arn:aws:lambda:us-east-1:${ACCOUNT_ID}:function:hdrs:$LATEST`], ['a:b', `arn:aws:lambda:us-east-1:${ACCOUNT_ID}:function:hdrs`]] as const) {
+        const q = await invoke(d, { 'fn-call-id': `q-${qualifier}`, 'kiln-qualifier': qualifier });
+        assert.equal(q.event.headers['lambda-runtime-invoked-function-arn'], arn);
+        assertAccepted(await d.post(`q-${qualifier}`, 'response'));
+        await q.answer;
+      }
+
       // Through a trigger the caller's headers come wrapped, its trace id with them: the
       // invocation's is that one, and the event's headers always carry the invocation's.
       const trigger = { 'fn-intent': 'httprequest', 'fn-http-method': 'POST', 'fn-http-request-url': 'http://h/t/app/p' };

@@ -78,6 +78,20 @@ const containerCases: { name: string; incoming: IncomingHttpHeaders; ctx: CallCo
     expected: { 'x-keep': 'k', 'Kiln-Source-Ip': '172.17.0.1', ...fnHeaders(0) },
   },
   {
+    name: "a caller's Kiln-Qualifier never reaches the container, unwrapped or wrapped; the call's own does",
+    incoming: { 'kiln-qualifier': 'prod', 'x-keep': 'k' },
+    ctx: { ...invokeCtx, qualifier: '$LATEST' },
+    bodyLength: 0,
+    expected: { 'x-keep': 'k', 'Kiln-Qualifier': '$LATEST', ...fnHeaders(0) },
+  },
+  {
+    name: "trigger: a caller's Kiln-Qualifier is not wrapped either",
+    incoming: { 'kiln-qualifier': 'prod' },
+    ctx: gatewayCtx,
+    bodyLength: 0,
+    expected: gatewayHeaders(0),
+  },
+  {
     name: "trigger: a caller's Kiln-Source-Ip is not wrapped either",
     incoming: { 'kiln-source-ip': '6.6.6.6' },
     ctx: gatewayCtx,
