@@ -6,11 +6,13 @@ import { loadDaemonConfig, type DaemonConfig } from '../../runtime/config.js';
 describe('loadDaemonConfig', () => {
   test('defaults', () => {
     const c = loadDaemonConfig({});
-    assert.deepEqual({ ...c, baseEnv: undefined }, {
+    assert.match(c.logStreamName, /^\d{4}\/\d{2}\/\d{2}\/\[\$LATEST\][0-9a-f]{32}$/);
+    assert.deepEqual({ ...c, baseEnv: undefined, logStreamName: undefined }, {
       listener: 'unix:/tmp/iofs/lsnr.sock',
       apiAddress: '127.0.0.1:9001',
       functionName: 'function',
       functionVersion: '$LATEST',
+      logStreamName: undefined,
       memoryMb: 128,
       timeoutSec: 30,
       handler: '',
