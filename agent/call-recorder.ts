@@ -2,11 +2,11 @@
 // queues; every BATCH_DELAY_MS what has queued goes in one transaction, so a busy server
 // pays for one write per batch rather than one per call. A batch the database refuses is
 // written again call by call, so one bad row loses only its own call. A batch the database did
-// not answer or could not be reached for is held and written again, oldest first, with backoff
+// not answer, could not be reached or had no space for is held and written again, oldest first, with backoff
 // (held-calls.ts bounds what is held), so a short outage loses no call.
 import type { Logger } from 'pino';
 import type { Call, CallStore } from '../store/types.js';
-import { dbErrorForLog, isConnectionLost, isUnavailable } from '../store/db-errors.js';
+import { dbErrorForLog, isConnectionLost, isDiskFull, isUnavailable } from '../store/db-errors.js';
 import { HeldCalls, type HeldLimits, type LogUpdate, type Written } from './held-calls.js';
 
 export interface CallRecord {
@@ -165,7 +165,11 @@ export class CallRecorder {
     this.retryMs = first ? this.opts.retryMinMs : Math.min(this.retryMs * 2, this.opts.retryMaxMs);
     const fields = { error: dbErrorForLog(err), calls: this.held.calls.length, logs: this.held.logs.length, retry_ms: this.retryMs };
     // One line when the outage begins; each try after that only at debug.
-    if (first) this.log.warn(fields, 'could not record calls: the database is unavailable; they are held and written again when it answers');
+    if (first) {
+      this.log.warn(fields, isDiskFull(err)
+        ? 'could not record calls: the database is full; they are held and written again when it has space'
+        : 'could not record calls: the database is unavailable; they are held and written again when it answers');
+    }
     else this.log.debug(fields, 'the database is still unavailable: held calls written again later');
     this.retryTimer = setTimeout(() => this.retry(), this.retryMs);
     this.retryTimer.unref();

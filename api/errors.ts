@@ -8,7 +8,7 @@ import { ImageRefError } from '../drivers/image-name.js';
 import { HostNotAllowedError } from './allowed-hosts.js';
 import { UnauthorizedError } from './auth.js';
 import {
-  ConflictError, DatabaseConflictError, DatabaseTimeoutError, DatabaseUnavailableError, NotFoundError, UnstorableValueError,
+  ConflictError, DatabaseConflictError, DatabaseFullError, DatabaseTimeoutError, DatabaseUnavailableError, NotFoundError, UnstorableValueError,
 } from '../store/errors.js';
 import { loggedError } from '../store/db-errors.js';
 import { boundUnreadBody } from './unread-body.js';
@@ -23,6 +23,9 @@ export const DATABASE_TIMEOUT = 'database did not answer in time';
 
 /** The answer's words for a DatabaseUnavailableError, as GET /health says them: no host, no driver's message. */
 export const DATABASE_UNAVAILABLE = 'database unavailable';
+
+/** The answer's words for a DatabaseFullError: writes fail until space is freed on the database's disk. */
+export const DATABASE_FULL = 'database is full';
 
 /** The answer's words for a DatabaseConflictError: a deadlock the write lost each time it ran. */
 export const DATABASE_CONFLICT = 'database conflict: the write met others changing the same rows; try again';
@@ -96,6 +99,8 @@ export function toHttpError(err: unknown): HttpError {
   if (err instanceof UnstorableValueError) return { status: 400, body: { message: err.message } };
   // The database is stopped, overloaded or cut off: worth trying again, as a busy server is.
   if (err instanceof DatabaseTimeoutError) return { status: 503, body: { message: DATABASE_TIMEOUT }, headers: { 'Retry-After': '15' } };
+  // Out of space (a kind of unavailable, so before it): writes work again once space is freed.
+  if (err instanceof DatabaseFullError) return { status: 503, body: { message: DATABASE_FULL }, headers: { 'Retry-After': '15' } };
   // Refused, restarting or out of connections: as retryable, and more quickly said.
   if (err instanceof DatabaseUnavailableError) return { status: 503, body: { message: DATABASE_UNAVAILABLE }, headers: { 'Retry-After': '15' } };
   // Rolled back to break a deadlock, after the store ran it again a few times: nothing written, worth sending again.
@@ -259,6 +264,7 @@ export function toLambdaError(err: unknown, fnTimeoutSec?: number): LambdaOutcom
   if (err instanceof HostNotAllowedError) return platform(403, 'AccessDeniedException', err.message);
   if (err instanceof NotFoundError) return platform(404, 'ResourceNotFoundException', err.message);
   if (err instanceof DatabaseTimeoutError) return platform(503, 'ServiceException', DATABASE_TIMEOUT, { 'Retry-After': RETRY_AFTER });
+  if (err instanceof DatabaseFullError) return platform(503, 'ServiceException', DATABASE_FULL, { 'Retry-After': RETRY_AFTER });
   if (err instanceof DatabaseUnavailableError) return platform(503, 'ServiceException', DATABASE_UNAVAILABLE, { 'Retry-After': RETRY_AFTER });
   if (err instanceof DatabaseConflictError) return platform(503, 'ServiceException', DATABASE_CONFLICT, { 'Retry-After': CONFLICT_RETRY_AFTER });
   return platform(500, 'ServiceException', 'internal server error');

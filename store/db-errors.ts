@@ -1,6 +1,6 @@
 // What a driver's error means, for the errors the Store turns into typed ones (store/errors.ts).
 // Pure functions over the error objects better-sqlite3, pg, mysql2 and knex throw.
-import { DatabaseTimeoutError, DatabaseUnavailableError } from './errors.js';
+import { DatabaseFullError, DatabaseTimeoutError, DatabaseUnavailableError } from './errors.js';
 
 /** SQLite's, PostgreSQL's and MySQL's unique-constraint errors. */
 export function isUniqueViolation(err: unknown): boolean {
@@ -105,6 +105,22 @@ export function isUnreachable(err: unknown): boolean {
   return typeof code === 'string' && UNREACHABLE.has(code);
 }
 
+/**
+ * Codes of a database whose storage is full: any write fails until space is freed, and then the
+ * same write works. PostgreSQL's 53100 (disk_full); SQLite's SQLITE_FULL (the disk, or
+ * max_page_count); MySQL's and MariaDB's ER_RECORD_FILE_FULL (1114, "The table is full": its
+ * tablespace cannot grow) and ER_DISK_FULL (1021). Not PostgreSQL's 53200 (out_of_memory): one
+ * statement's own size may cause it, and held calls would then wait behind that one for ever.
+ */
+const FULL: ReadonlySet<string> = new Set(['53100', 'SQLITE_FULL', 'ER_RECORD_FILE_FULL', 'ER_DISK_FULL']);
+
+/** A driver's error (or Kiln's DatabaseFullError) saying the database's storage is full (FULL). */
+export function isDiskFull(err: unknown): boolean {
+  if (err instanceof DatabaseFullError) return true;
+  const { code } = (err ?? {}) as { code?: unknown };
+  return typeof code === 'string' && FULL.has(code);
+}
+
 /** Codes of a connection that went (reset, or closed by the server) under a statement. */
 const LOST: ReadonlySet<string> = new Set(['ECONNRESET', 'EPIPE', 'PROTOCOL_CONNECTION_LOST']);
 /** pg's and mysql2's words for a connection that went, which they give without a code. */
@@ -123,14 +139,28 @@ export function isConnectionLost(err: unknown): boolean {
 }
 
 /**
- * The database did not answer in time (Kiln's own bound, DatabaseTimeoutError, or a driver's) or
- * could not be reached: writing the same rows again one by one would wait or fail as long again,
- * row after row.
+ * The database did not answer in time (Kiln's own bound, DatabaseTimeoutError, or a driver's),
+ * could not be reached or its storage is full: writing the same rows again one by one would wait
+ * or fail as long again, row after row.
  */
 export function isUnavailable(err: unknown): boolean {
   // Kiln's typed error says what its driver's error says (a lost connection is not unavailable here).
   if (err instanceof DatabaseUnavailableError) return isUnavailable(err.cause);
-  return err instanceof DatabaseTimeoutError || isTimeout(err) || isUnreachable(err);
+  return err instanceof DatabaseTimeoutError || isTimeout(err) || isUnreachable(err) || isDiskFull(err);
+}
+
+/**
+ * A driver's error typed for the API's answer (api/errors.ts): a full database's as
+ * DatabaseFullError, one that cannot be reached, will not serve or closed the connection as
+ * DatabaseUnavailableError (503s either way); anything else as it is. The message is the
+ * driver's, without any statement knex wrote into it.
+ */
+export function typedDbError(err: unknown): unknown {
+  if (err instanceof DatabaseUnavailableError || err instanceof DatabaseTimeoutError) return err;
+  if (isDiskFull(err)) return new DatabaseFullError(`the database is full: ${dbErrorForLog(err).message}`, { cause: err });
+  return isUnreachable(err) || isConnectionLost(err)
+    ? new DatabaseUnavailableError(`the database is unavailable: ${dbErrorForLog(err).message}`, { cause: err })
+    : err;
 }
 
 /**

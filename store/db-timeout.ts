@@ -6,8 +6,8 @@
 // Not pg's query_timeout: it gives up on the statement but leaves the connection in the pool,
 // still busy with it, for the next request to wait on; and mysql2 has no such default at all.
 import type { Knex } from 'knex';
-import { dbErrorForLog, isConnectionLost, isTimeout, isUnreachable } from './db-errors.js';
-import { DatabaseTimeoutError, DatabaseUnavailableError } from './errors.js';
+import { isConnectionLost, isTimeout, isUnreachable, typedDbError } from './db-errors.js';
+import { DatabaseTimeoutError } from './errors.js';
 
 /** KILN_DB_TIMEOUT_MSECS's default: the longest wait on PostgreSQL or MySQL, for a connection or a statement. */
 export const DEFAULT_DB_TIMEOUT_MS = 30_000;
@@ -60,17 +60,6 @@ function answeredWithin<T>(work: Promise<T>, ms: number, conn: Connection): Prom
   });
 }
 
-/**
- * A driver's error of a database that cannot be reached, will not serve or closed the
- * connection, typed so the API answers 503 (api/errors.ts); anything else as it is. Its message
- * is the driver's, without any statement knex wrote into it.
- */
-function typedUnavailable(err: unknown): unknown {
-  return isUnreachable(err) || isConnectionLost(err)
-    ? new DatabaseUnavailableError(`the database is unavailable: ${dbErrorForLog(err).message}`, { cause: err })
-    : err;
-}
-
 /** PostgreSQL's largest statement_timeout (an int of milliseconds). */
 const PG_MAX_MS = 2_147_483_647;
 
@@ -120,7 +109,7 @@ export function boundStatements(knex: Knex, ms: number, onRefused?: (err: unknow
       try {
         return await super.acquireConnection();
       } catch (err) {
-        throw isTimeout(err) ? new DatabaseTimeoutError(ms, undefined, { cause: err }) : typedUnavailable(err);
+        throw isTimeout(err) ? new DatabaseTimeoutError(ms, undefined, { cause: err }) : typedDbError(err);
       }
     }
 
@@ -141,7 +130,7 @@ export function boundStatements(knex: Knex, ms: number, onRefused?: (err: unknow
         }
         return await answeredWithin(super.query(conn, obj), ms, conn);
       } catch (err) {
-        throw typedUnavailable(err);
+        throw typedDbError(err);
       }
     }
   }

@@ -51,6 +51,19 @@ export class DatabaseUnavailableError extends Error {
 }
 
 /**
+ * The database's storage is full (SQLite's SQLITE_FULL, PostgreSQL's 53100 disk_full, MySQL's
+ * and MariaDB's 1114 table full and 1021 disk full): nothing was written, and the same write may
+ * work once space is freed. A kind of unavailable database, so calls are held and written again
+ * and a REST write gets a 503 to retry, as while it is read-only.
+ */
+export class DatabaseFullError extends DatabaseUnavailableError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'DatabaseFullError';
+  }
+}
+
+/**
  * A write's transaction was rolled back by the database each time it ran, as a deadlock's victim
  * (MySQL/MariaDB 1213, PostgreSQL 40P01) or a serialization failure (40001): another write took
  * the same rows in the other order. Nothing of it was written; it may be sent again at once.

@@ -3,8 +3,9 @@
 // request, stream and timer waits with it. Past start-up it is short, and a write that still
 // finds the database locked is run again whole after an asynchronous wait. (SQLite's docs: in an
 // explicit transaction, roll back rather than retry the statement; knex and better-sqlite3 both
-// roll back a transaction that threw.)
-import { isSqliteBusy } from './db-errors.js';
+// roll back a transaction that threw.) Every SQLite write runs here, so here its errors are typed
+// for the API as PostgreSQL's and MySQL's are in db-timeout.ts (a full disk: DatabaseFullError).
+import { isSqliteBusy, typedDbError } from './db-errors.js';
 
 /** The busy timeout while migrating: several processes may start together, and nothing else runs yet. */
 export const SQLITE_START_BUSY_MS = 5000;
@@ -69,7 +70,7 @@ export class SqliteWrites {
       } catch (err) {
         if (!isSqliteBusy(err)) {
           this.stillBusy = undefined; // the database answered; the lock is not known to be held
-          throw err;
+          throw typedDbError(err);
         }
         busy = err;
         if (performance.now() >= giveUp) {

@@ -2,8 +2,8 @@
 // column, waits that ran out.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DatabaseTimeoutError, DatabaseUnavailableError } from '../../store/errors.js';
-import { dbErrorForLog, isConnectionLost, isDatabaseError, loggedError, isForeignKeyViolation, isSqliteBusy, isTimeout, isUnavailable, isUniqueViolation, longestIndexed, tooLongValue, unencodableColumn, type TooLongValue } from '../../store/db-errors.js';
+import { DatabaseFullError, DatabaseTimeoutError, DatabaseUnavailableError } from '../../store/errors.js';
+import { dbErrorForLog, isConnectionLost, isDatabaseError, isDiskFull, loggedError, isForeignKeyViolation, isSqliteBusy, isTimeout, isUnavailable, isUniqueViolation, longestIndexed, tooLongValue, typedDbError, unencodableColumn, type TooLongValue } from '../../store/db-errors.js';
 
 /** pg's DatabaseError as it comes for 22001: a message, a code, and no column, table or constraint. */
 const pgError = (code: string, message: string): Error => Object.assign(new Error(message), {
@@ -184,6 +184,43 @@ const unavailable: { name: string; err: unknown; is: boolean }[] = [
 for (const c of unavailable) {
   test(`isUnavailable: ${c.name}`, () => assert.equal(isUnavailable(c.err), c.is));
 }
+
+// A database whose storage is full: every write fails until space is freed, then works. Real
+// PostgreSQL and MariaDB cannot be filled here (SQLite's is, in test/store/disk-full.test.ts), so
+// each driver's error as it throws it.
+const full: { name: string; err: unknown; is: boolean }[] = [
+  { name: "SQLite's SQLITE_FULL (better-sqlite3)", err: sqliteError('SQLITE_FULL', 'database or disk is full'), is: true },
+  { name: 'PostgreSQL 53100 disk_full', err: pgError('53100', 'could not extend file "base/16384/16397": No space left on device'), is: true },
+  { name: 'MySQL/MariaDB 1114 ER_RECORD_FILE_FULL', err: mysqlError('ER_RECORD_FILE_FULL', 1114, 'HY000', "The table 'calls' is full"), is: true },
+  { name: 'MySQL/MariaDB 1021 ER_DISK_FULL', err: mysqlError('ER_DISK_FULL', 1021, 'HY000', 'Disk full (./kiln/calls.ibd); waiting for someone to free some space...'), is: true },
+  { name: "Kiln's own DatabaseFullError", err: new DatabaseFullError('the database is full: x', { cause: sqliteError('SQLITE_FULL', 'database or disk is full') }), is: true },
+  { name: 'PostgreSQL 53200 out_of_memory is not (one statement may cause it)', err: pgError('53200', 'out of memory'), is: false },
+  { name: "SQLite's SQLITE_IOERR is not", err: sqliteError('SQLITE_IOERR', 'disk I/O error'), is: false },
+  { name: 'a unique violation is not', err: pgError('23505', 'duplicate key value violates unique constraint'), is: false },
+  { name: 'null', err: null, is: false },
+];
+for (const c of full) {
+  test(`isDiskFull: ${c.name}`, () => assert.equal(isDiskFull(c.err), c.is));
+  // The call recorder holds the calls of a full database and writes them again, as an unreachable one's.
+  test(`isUnavailable, a full database: ${c.name}`, () => assert.equal(isUnavailable(c.err), c.is));
+  // The store types them, for the API's 503 `database is full`.
+  test(`typedDbError, a full database: ${c.name}`, () => {
+    const typed = typedDbError(c.err);
+    assert.equal(typed instanceof DatabaseFullError, c.is);
+    if (c.is && !(c.err instanceof DatabaseFullError)) {
+      assert.equal((typed as Error).cause, c.err);
+      assert.doesNotMatch((typed as Error).message, /insert into/i);
+    }
+  });
+}
+
+test('typedDbError: a refused connection is DatabaseUnavailableError (not full), any other error as it is', () => {
+  const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+  const typed = typedDbError(refused);
+  assert.ok(typed instanceof DatabaseUnavailableError && !(typed instanceof DatabaseFullError));
+  const unique = pgError('23505', 'duplicate key value violates unique constraint');
+  assert.equal(typedDbError(unique), unique);
+});
 
 // What the API answers 503 for too: a pooled connection the stopped server closed.
 const lost: { name: string; err: unknown; is: boolean }[] = [

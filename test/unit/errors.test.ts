@@ -3,7 +3,7 @@ import type { ServerResponse } from 'node:http';
 import { test } from 'node:test';
 import { pino } from 'pino';
 import { ApiError, badRequest, type ErrorBody, sendError, sendLambdaError, toHttpError, toLambdaError } from '../../api/errors.js';
-import { ConflictError, DatabaseTimeoutError, DatabaseUnavailableError, NotFoundError, UnstorableValueError } from '../../store/errors.js';
+import { ConflictError, DatabaseFullError, DatabaseTimeoutError, DatabaseUnavailableError, NotFoundError, UnstorableValueError } from '../../store/errors.js';
 
 /** http-errors' errors, as express's modules throw them: an Error with a `type`, a status and `expose`. */
 const httpError = (message: string, type: string, status: number): Error =>
@@ -114,6 +114,12 @@ test('a database that cannot be reached is the same 503, naming no host or drive
   assert.deepEqual(toHttpError(err), { status: 503, body: { message: 'database unavailable' }, headers: { 'Retry-After': '15' } });
   assert.deepEqual(toLambdaError(err), { kind: 'platform', status: 503, type: 'ServiceException', message: 'database unavailable', headers: { 'Retry-After': '15' } });
   assert.deepEqual(toLambdaError(new DatabaseTimeoutError(500)), { kind: 'platform', status: 503, type: 'ServiceException', message: 'database did not answer in time', headers: { 'Retry-After': '15' } });
+});
+
+test("a full database is a 503 to try again once space is freed, saying so; on the Lambda APIs a ServiceException as for an unavailable one", () => {
+  const err = new DatabaseFullError('the database is full: database or disk is full', { cause: Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' }) });
+  assert.deepEqual(toHttpError(err), { status: 503, body: { message: 'database is full' }, headers: { 'Retry-After': '15' } });
+  assert.deepEqual(toLambdaError(err), { kind: 'platform', status: 503, type: 'ServiceException', message: 'database is full', headers: { 'Retry-After': '15' } });
 });
 
 for (const c of cases) {
