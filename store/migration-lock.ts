@@ -5,7 +5,8 @@
 // held around both, on a connection of its own: PostgreSQL's advisory lock (scoped to the
 // database), MySQL's named lock (named after the database). SQLite has neither, and a lock on
 // the database file itself would block knex's own writes, so two Kiln processes opening one
-// SQLite file take an exclusive lock on a sidecar SQLite file next to it instead.
+// SQLite file take an exclusive lock on a sidecar SQLite file next to it instead (or, when that
+// cannot be written, a shared one: see HeldLock).
 import Database from 'better-sqlite3';
 import type { Knex } from 'knex';
 import { noticedStep, STEP_NOTICE_MS } from './start-notice.js';
@@ -56,6 +57,16 @@ const LOCKS: Record<string, LockSql> = {
   },
 };
 
+/**
+ * How the lock is held. On SQLite taking it exclusive writes the sidecar (its first page and a
+ * journal), which a full disk refuses; a shared lock on it writes nothing and still excludes any
+ * other start's exclusive one (and waits for one held), so a start with nothing to migrate, which
+ * only reads, starts on a full disk. Its holder must write nothing: `reason` says why it cannot.
+ */
+export type HeldLock = { exclusive: true } | { exclusive: false; lock: string; reason: Error };
+
+const EXCLUSIVE: HeldLock = { exclusive: true };
+
 const stillMigrating = (seconds: number, lock: string): Error =>
   new Error(`another Kiln start has been migrating this database for over ${seconds} s (it holds the ${lock}); try again`);
 
@@ -72,25 +83,44 @@ export function sqliteLockFile(filename: string): string | undefined {
 
 const RETRY_MS = 25;
 
+/** A read transaction on the sidecar: SQLite holds its shared lock until the transaction ends. */
+function takeShared(lock: Database.Database): void {
+  lock.exec('BEGIN');
+  try {
+    lock.prepare('SELECT count(*) FROM sqlite_master').get();
+  } catch (err) {
+    lock.exec('ROLLBACK'); // to BEGIN again on the next try
+    throw err;
+  }
+}
+
 /**
- * Holds an exclusive lock on SQLite's sidecar file around `fn`. SQLite's locks are the OS's
+ * Holds an exclusive lock on SQLite's sidecar file around `fn` (a shared one when the sidecar
+ * cannot be written: HeldLock). SQLite's locks are the OS's
  * file locks, so they order processes and connections alike and go when a process dies. The
  * lock is tried without waiting and retried on a timer: better-sqlite3 waits synchronously,
  * which would stall a process that opens the same file twice.
  */
-async function withSqliteLock<T>(lockFile: string, fn: () => Promise<T>, { waitSeconds, noticeMs, onWait }: Required<Pick<LockWait, 'waitSeconds' | 'noticeMs'>> & LockWait): Promise<T> {
+async function withSqliteLock<T>(lockFile: string, fn: (held: HeldLock) => Promise<T>, { waitSeconds, noticeMs, onWait }: Required<Pick<LockWait, 'waitSeconds' | 'noticeMs'>> & LockWait): Promise<T> {
   // The sidecar stays, also beside a database Kiln refuses: removing it under a start waiting on
   // it broke that start (an I/O error on the unlinked file) and the lock itself (a review).
   const lock = new Database(lockFile, { timeout: 0 });
   try {
     const name = `exclusive lock on ${lockFile}`;
     const started = performance.now();
+    let held = EXCLUSIVE;
     for (let noticed = false; ; ) {
       try {
-        lock.exec('BEGIN EXCLUSIVE');
+        if (held.exclusive) lock.exec('BEGIN EXCLUSIVE');
+        else takeShared(lock);
         break;
       } catch (err) {
-        if ((err as { code?: string }).code !== 'SQLITE_BUSY') throw err;
+        const { code } = err as { code?: string };
+        if (held.exclusive && code === 'SQLITE_FULL') {
+          held = { exclusive: false, lock: lockFile, reason: err as Error };
+          continue;
+        }
+        if (code !== 'SQLITE_BUSY') throw err;
         const waited = performance.now() - started;
         if (waited > waitSeconds * 1000) throw stillMigrating(waitSeconds, name);
         if (!noticed && waited >= noticeMs) {
@@ -100,22 +130,22 @@ async function withSqliteLock<T>(lockFile: string, fn: () => Promise<T>, { waitS
         await new Promise((r) => setTimeout(r, RETRY_MS));
       }
     }
-    return await fn();
+    return await fn(held);
   } finally {
     lock.close(); // ends the transaction, and with it the lock
   }
 }
 
-/** Runs `fn` holding the database's migration lock, waiting for it as `wait` says. */
-export async function withMigrationLock<T>(knex: Knex, fn: () => Promise<T>, wait: LockWait = {}): Promise<T> {
+/** Runs `fn` holding the database's migration lock, waiting for it as `wait` says; `fn` learns how it is held. */
+export async function withMigrationLock<T>(knex: Knex, fn: (held: HeldLock) => Promise<T>, wait: LockWait = {}): Promise<T> {
   const { waitSeconds = WAIT_SECONDS, noticeMs = STEP_NOTICE_MS, onWait } = wait;
   const client = String(knex.client.config.client);
   if (client === 'better-sqlite3') {
     const lockFile = sqliteLockFile(String((knex.client.config.connection as { filename?: string }).filename ?? ''));
-    return lockFile ? withSqliteLock(lockFile, fn, { waitSeconds, noticeMs, ...(onWait && { onWait }) }) : fn();
+    return lockFile ? withSqliteLock(lockFile, fn, { waitSeconds, noticeMs, ...(onWait && { onWait }) }) : fn(EXCLUSIVE);
   }
   const sql = LOCKS[client];
-  if (!sql) return fn();
+  if (!sql) return fn(EXCLUSIVE);
   const pool = knex.client as { acquireConnection(): Promise<unknown>; releaseConnection(c: unknown): Promise<unknown> };
   const name = sql.name((knex.client.config.connection as { database?: string } | undefined)?.database);
   const conn = await pool.acquireConnection();
@@ -137,7 +167,7 @@ export async function withMigrationLock<T>(knex: Knex, fn: () => Promise<T>, wai
     }
     if (!sql.taken(row)) throw stillMigrating(waitSeconds, name);
     try {
-      return await fn();
+      return await fn(EXCLUSIVE);
     } finally {
       await knex.raw(sql.unlock).connection(conn);
     }

@@ -8,7 +8,7 @@ import { DatabaseTimeoutError } from './errors.js';
 import { redactDbUrl } from './redact-db-url.js';
 import { splitDsn } from './mysql-dsn.js';
 import { migrationSourceFor } from './fn-database.js';
-import { withMigrationLock } from './migration-lock.js';
+import { withMigrationLock, type HeldLock } from './migration-lock.js';
 import { appliedMigrations, newerDatabaseMessage, unknownMigrations } from './newer-migrations.js';
 import { migrations } from '../migrations/index.js';
 import { SQLITE_BUSY_MS, SQLITE_START_BUSY_MS } from './sqlite-busy.js';
@@ -270,7 +270,7 @@ export async function openKnex(url: string, { timeoutMs = DEFAULT_DB_TIMEOUT_MS,
     // knex refuses a database with migrations it was not given ("the migration directory is
     // corrupt"); one a newer node ran must not stop an older node during a rolling upgrade. The
     // check off, knex still runs this node's pending migrations, and skips those it does not know.
-    await withMigrationLock(knex, async () => {
+    await withMigrationLock(knex, async (held) => {
       const migrationSource = await step("inspecting its tables (Kiln's, or an Fn server's to adopt)", () => migrationSourceFor(knex));
       // WAL lets readers run beside a writer. It is stored in the file, so it is set only on a
       // database Kiln accepts: a refused one is left byte for byte as it was.
@@ -285,6 +285,8 @@ export async function openKnex(url: string, { timeoutMs = DEFAULT_DB_TIMEOUT_MS,
         const [, todo] = (await knex.migrate.list(migrateConfig)) as [unknown[], unknown[]];
         return [todo, await knexLockSet(knex)] as const;
       });
+      // A shared lock (SQLite's sidecar on a full disk) keeps others from migrating, not this start: it may only read.
+      if (!held.exclusive && (lockSet || pending.length > 0)) throw cannotMigrate(held, pending.length);
       if (lockSet) await step("freeing knex's lock row in knex_migrations_lock", () => knex.migrate.forceFreeMigrationsLock());
       if (pending.length > 0) {
         await step(`running ${pending.length} migration(s), whose statements are not cut off`, () => knex.migrate.latest(migrateConfig));
@@ -317,6 +319,12 @@ export async function openKnex(url: string, { timeoutMs = DEFAULT_DB_TIMEOUT_MS,
     });
   }
   return knex;
+}
+
+/** Why a start that could not take the migration lock exclusively stops, when it has something to write. */
+function cannotMigrate(held: Extract<HeldLock, { exclusive: false }>, pending: number): Error {
+  const work = pending > 0 ? `${pending} migration(s) to run` : "knex's lock row in knex_migrations_lock to free";
+  return new Error(`this start has ${work}, but the migration lock ${held.lock} cannot be written (${held.reason.message})`, { cause: held.reason });
 }
 
 /**

@@ -40,10 +40,27 @@ export async function withFullableDir<T>(use: (d: FullableDir) => Promise<T>): P
       closeSync(fd);
     }
   };
+  let result: T;
   try {
-    return await use({ dir, fill, free: () => rmSync(filler, { force: true }) });
-  } finally {
-    execFileSync('umount', [dir]);
-    rmdirSync(dir);
+    result = await use({ dir, fill, free: () => rmSync(filler, { force: true }) });
+  } catch (err) {
+    unmount(dir);
+    throw err;
   }
+  // Something left open on it is the test's failure too.
+  if (!unmount(dir)) throw new Error(`${dir} was still in use when the test ended`);
+  return result;
+}
+
+/** Unmounts and removes `dir`; when busy, detaches it (freed once its last file is closed), and says so. */
+function unmount(dir: string): boolean {
+  let clean = true;
+  try {
+    execFileSync('umount', [dir], { stdio: 'ignore' });
+  } catch {
+    clean = false;
+    execFileSync('umount', ['-l', dir]);
+  }
+  rmdirSync(dir);
+  return clean;
 }
