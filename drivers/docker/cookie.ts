@@ -30,6 +30,8 @@ export function syslogRefusal(message: string, url: string): boolean {
 export class DockerCookie implements Cookie {
   private container: Docker.Container | undefined;
   private statsStream: Readable | undefined;
+  /** The attach's output stream: one connection to the engine, held until the container is removed. */
+  private attachStream: Readable | undefined;
   private statsEnabled = false;
   private statsStarting = false;
   private statsStop: NodeJS.Timeout | undefined;
@@ -90,9 +92,26 @@ export class DockerCookie implements Cookie {
   }
 
   async run(signal?: AbortSignal): Promise<WaitResult> {
+    try {
+      return await this.attachAndStart(signal);
+    } catch (err) {
+      // A start that failed after the attach: its connection to the engine would stay open for
+      // good (the engine keeps an attach to a removed container open), one descriptor each.
+      this.dropAttach();
+      throw err;
+    }
+  }
+
+  private dropAttach(): void {
+    this.attachStream?.destroy();
+    this.attachStream = undefined;
+  }
+
+  private async attachAndStart(signal?: AbortSignal): Promise<WaitResult> {
     const c = this.c;
     // Attach before start so no early output (say, why it failed to start) is lost.
     const stream = (await this.engineCall('attaching to container', (abortSignal) => c.attach({ stream: true, stdout: true, stderr: true, logs: false, abortSignal }), signal)) as unknown as Readable;
+    this.attachStream = stream;
     const { stdout, stderr } = this.task.logger;
     const frames = new AttachFrames((n, bytes) => (n === 2 ? stderr : stdout).write(bytes));
     stream.on('data', (chunk: Buffer) => frames.push(chunk));
@@ -141,7 +160,8 @@ export class DockerCookie implements Cookie {
       if (seen) return;
       seen = true;
       setTimeout(() => {
-        if (!exited() && !this.closing) this.task.outputLost?.();
+        // Not one Kiln dropped itself (a start that failed, a removal).
+        if (!exited() && !this.closing && this.attachStream === stream) this.task.outputLost?.();
       }, EXIT_AFTER_OUTPUT_MS).unref();
     };
     stream.once('end', ended);
@@ -244,16 +264,18 @@ export class DockerCookie implements Cookie {
       clearTimeout(this.statsStop);
       this.statsStream?.destroy();
       const container = this.container;
-      if (!container) return;
+      if (!container) return this.dropAttach();
       // Bounded too: a removal the engine never answers would hold a failed start, and every later
       // removal queued behind it; one that fails is tried again (the agent) or swept.
       const remove = () => this.engineCall('removing container', (abortSignal) => container.remove({ force: true, v: true, abortSignal }));
       try {
         await (this.serializeRemoval ? this.serializeRemoval(remove) : remove());
+        // After the removal, so what it printed up to its end is still read.
+        this.dropAttach();
       } catch (err) {
         // Gone already, or being removed by someone else: either way it is going.
         const code = statusCodeOf(err);
-        if (code === 404 || code === 409) return;
+        if (code === 404 || code === 409) return this.dropAttach();
         // The engine did not answer (a restart?): the next close() tries again.
         this.closing = undefined;
         throw err;

@@ -181,3 +181,35 @@ test('a wait broken off after the start, then refused with 500s when asked again
     assert.deepEqual(last, { status: 'killed', exitCode: 137, error: new Error('container was killed') });
   });
 });
+
+// A start that failed after its attach left the attach's connection to the engine open for good
+// (the engine keeps it open after the container's removal): one descriptor each, for ever.
+for (const fails of ['wait', 'start'] as const) {
+  test(`a start whose ${fails} the engine refuses closes its attach connection`, async () => {
+    let attach: import('node:net').Socket | undefined;
+    let attachClosed = false;
+    const route: Route = (req, res, path) => {
+      if (path === '/containers/fake1/attach') {
+        attach = req.socket;
+        attach.once('close', () => (attachClosed = true));
+        res.writeHead(200, { 'content-type': 'application/vnd.docker.raw-stream' });
+        res.flushHeaders();
+        return;
+      }
+      if (path === '/containers/fake1/wait') {
+        if (fails === 'wait') return refuse(res);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.flushHeaders();
+        return;
+      }
+      if (path === '/containers/fake1/start') return refuse(res);
+      return false;
+    };
+    await withCookie(route, async (cookie) => {
+      await assert.rejects(cookie.run(), DriverError);
+      assert.ok(attach, 'attached');
+      for (let i = 0; i < 100 && !attachClosed; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(attachClosed, 'the attach connection is closed once the start failed');
+    }, { callMs: 10_000 });
+  });
+}
