@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Driver } from '../drivers/contract.js';
 import { decimate, MAX_CALL_STATS } from '../drivers/decimate.js';
 import { ContainerConfigError, DriverError, LogDestinationError } from '../drivers/errors.js';
+import { asHostShortage } from './host-shortage.js';
 import { failureKind, type FailureKind } from './failure-kind.js';
 import { formatImage, parseImage } from '../drivers/image-name.js';
 import type { App, Call, CallStatus, CallStore, Fn } from '../store/types.js';
@@ -594,14 +595,20 @@ export class Agent {
         if (this.cut.signal.aborted) throw this.cut.signal.reason;
         c = await this.startContainer(spreadTo === undefined ? spec : { ...spec, network: spreadTo }, cpu);
         this.deps.observeStart?.(format, 'success', (performance.now() - began) / 1000);
-      } catch (err) {
+      } catch (thrown) {
+        // The server's own host out of descriptors or disk (its socket directory, its connection
+        // to the engine): neither the function's fault nor the engine's, and its errno names host paths.
+        const shortage = asHostShortage(thrown);
+        const err = shortage ?? thrown;
         this.deps.observeStart?.(format, this.cut.signal.aborted ? 'shutdown' : failureKind('error', err), (performance.now() - began) / 1000);
         this.resources.release(memory, spec.cpusMilli);
         if (cpu !== undefined) this.placement?.give(cpu);
         if (spreadTo !== undefined) this.spread?.give(spreadTo);
         if (this.cut.signal.aborted) throw this.cut.signal.reason;
-        // The engine failing (or not answering): said here, as no call may be left waiting to say it.
-        if (err instanceof DriverError && !(err instanceof ContainerConfigError)) this.deps.log.warn({ err, fn: spec.fnId, image: spec.image }, 'a container start failed: the container engine');
+        // Said here, as no call may be left waiting to say it; the detail (paths) only here.
+        if (shortage) this.deps.log.warn({ err: shortage.cause, fn: spec.fnId, image: spec.image }, `a container start failed: ${shortage.message}`);
+        // The engine failing (or not answering).
+        else if (err instanceof DriverError && !(err instanceof ContainerConfigError)) this.deps.log.warn({ err, fn: spec.fnId, image: spec.image }, 'a container start failed: the container engine');
         throw err;
       } finally {
         this.startingNow--;

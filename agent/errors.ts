@@ -15,6 +15,7 @@ export type AgentErrorKind =
   | 'shutting-down' //        the server is stopping (503)
   | 'unsupported-format' //   the fn's format cannot run on this server yet (501)
   | 'network-refused' //      the fn asks for a network the server does not (or no longer) allow (502: fix the fn)
+  | 'out-of-resources' //     the server's host ran out of file descriptors, disk space or inodes preparing a container (503, Retry-After)
   | 'cancelled'; //           the client went away (recorded; nobody to answer)
 
 export class AgentError extends Error {

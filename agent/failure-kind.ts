@@ -17,7 +17,7 @@ export type FailureKind =
   | 'engine' //    the container engine failed or did not answer
   | 'request' //   the caller's request was over FN_MAX_REQUEST_SIZE
   | 'shutdown' //  the server was stopping
-  | 'internal'; // anything else: a fault of Kiln's own (no Lambda runtime bundle, a bug)
+  | 'internal'; // anything else: a fault of Kiln's own (no Lambda runtime bundle, its host out of descriptors or disk, a bug)
 
 /** Every value, for tests and documentation. */
 export const FAILURE_KINDS: readonly FailureKind[] = [
@@ -41,6 +41,8 @@ const OF_AGENT_KIND: Record<AgentErrorKind, FailureKind> = {
   'network-refused': 'config',
   'shutting-down': 'shutdown',
   'unsupported-format': 'internal',
+  // The server's own host, not the function nor the engine.
+  'out-of-resources': 'internal',
   'cancelled': 'cancelled',
 };
 

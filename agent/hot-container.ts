@@ -5,6 +5,7 @@ import type { ContainerTask, Cookie, Driver, RunResult, Stat } from '../drivers/
 import { AgentError, STREAM_TIMEOUT_TYPE } from './errors.js';
 import { deadlineFrom, FDK_HEAD_BYTES, headBytes, toContainerHeaders, type CallerHeaders } from './headers.js';
 import { makeSocketDir, type SocketDir } from './iofs.js';
+import { HostShortageError, shortageCode } from './host-shortage.js';
 import { LAMBDA_BOOT_ALLOWANCE_MS, LAMBDA_SHUTDOWN_WAIT_MS, LAMBDA_TIMEOUT_GRACE_MS } from './lambda.js';
 import { CallLogs } from './call-logs.js';
 import { logFrameName } from './log-frames.js';
@@ -270,6 +271,9 @@ export class HotContainer {
         if (onAbort) signal.removeEventListener('abort', onAbort);
       });
       if (outcome === 'timeout') {
+        // The socket may well be there: the server had no descriptor to look at it with.
+        const short = dir.shortage();
+        if (short) throw new HostShortageError(shortageCode(short) ?? 'EMFILE', short);
         // Fn's words, then ours: what it printed is most often why (an image without an FDK, which
         // never listens on FN_LISTENER's socket). A Lambda container's socket is Kiln's daemon's,
         // whatever the image: no FDK to blame.

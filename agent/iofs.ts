@@ -8,6 +8,7 @@ import { connect } from 'node:net';
 import { basename, join } from 'node:path';
 import { checkSocketBase, LISTENER_NAME, mountTmpfs, privateBase, removeSocketDir, removeTree } from './iofs-base.js';
 import { socketDirPrefix } from './socket-dir-name.js';
+import { outOfDescriptors } from './host-shortage.js';
 
 export { LISTENER_NAME };
 
@@ -21,20 +22,28 @@ export interface SocketDir {
   arm(): Promise<void>;
   /** Resolves, once armed and lsnr.sock is a valid link to a socket, to the path the agent connects to. */
   ready: Promise<string>;
+  /**
+   * Why the last look for the socket could not be made, when the server was out of file
+   * descriptors (cleared by a look that could): a start that times out meanwhile is the server's fault.
+   */
+  shortage(): Error | undefined;
   /** Stops watching (ready rejects if still pending). */
   stopWatching(): void;
   remove(): Promise<void>;
 }
 
-/** Whether something accepts connections at `path`: a socket bound but not listening yet refuses. */
+/**
+ * Whether something accepts connections at `path`: a socket bound but not listening yet refuses.
+ * Rejects when the server is out of file descriptors: that says nothing about the socket.
+ */
 function accepts(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const s = connect(path);
     s.once('connect', () => {
       s.destroy();
       resolve(true);
     });
-    s.once('error', () => resolve(false));
+    s.once('error', (err) => (outOfDescriptors(err) ? reject(err) : resolve(false)));
   });
 }
 
@@ -75,13 +84,24 @@ const viaDescriptor = (h: FileHandle): string => `/proc/self/fd/${h.fd}`;
 async function holdListener(dir: string): Promise<FileHandle | undefined> {
   const name = await listenerName(dir);
   if (name === undefined) return undefined;
-  const h = await open(join(dir, name), O_PATH | constants.O_NOFOLLOW).catch(() => undefined);
+  const h = await open(join(dir, name), O_PATH | constants.O_NOFOLLOW).catch((err: unknown) => {
+    // Out of descriptors is the server's state, not the socket's: the caller looks again.
+    if (outOfDescriptors(err)) throw err;
+    return undefined;
+  });
   if (!h) return undefined;
-  const ok = (await h.stat()).isSocket() && (name !== LISTENER_NAME || (await accepts(viaDescriptor(h))));
-  if (ok) return h;
+  try {
+    if ((await h.stat()).isSocket() && (name !== LISTENER_NAME || (await accepts(viaDescriptor(h))))) return h;
+  } catch (err) {
+    await h.close();
+    throw err;
+  }
   await h.close();
   return undefined;
 }
+
+/** How soon to look for the socket again after a look failed for want of file descriptors. */
+const SHORTAGE_RETRY_MS = 100;
 
 /** Whether `dir` has a socket the agent would take as the container's (tests and probes). */
 export async function isListenerReady(dir: string): Promise<boolean> {
@@ -105,6 +125,7 @@ export async function makeSocketDir(base: string, nodeId: string, tmpfs?: string
   let watcher: FSWatcher | undefined;
   let held: FileHandle | undefined;
   let mounted = false;
+  let shortage: Error | undefined;
   let settle: { resolve(p: string): void; reject(e: Error): void } | undefined;
   const ready = new Promise<string>((resolve, reject) => {
     settle = { resolve, reject };
@@ -122,6 +143,7 @@ export async function makeSocketDir(base: string, nodeId: string, tmpfs?: string
   const check = () => {
     if (!settle) return;
     void holdListener(path).then(async (h) => {
+      shortage = undefined;
       if (h) {
         // A second event's check may have found it too: the first one holds it.
         if (held || !settle) return void h.close();
@@ -131,6 +153,11 @@ export async function makeSocketDir(base: string, nodeId: string, tmpfs?: string
       // A socket bound directly that does not listen yet: no file event will say when it does.
       const bound = await lstat(listener).then((l) => l.isSocket(), () => false);
       if (bound && settle) setTimeout(check, 10);
+    }, (err: Error) => {
+      // Out of descriptors: the watch's one event for the link has come and gone, so look
+      // again on a timer until descriptors are free (or the start gives up on it).
+      shortage = outOfDescriptors(err) ? err : undefined;
+      if (shortage && settle) setTimeout(check, SHORTAGE_RETRY_MS);
     });
   };
 
@@ -152,6 +179,7 @@ export async function makeSocketDir(base: string, nodeId: string, tmpfs?: string
       watcher.on('error', (err) => done(err));
       check();
     },
+    shortage: () => shortage,
     stopWatching: () => done(new Error('stopped watching')),
     remove: async () => {
       done(new Error('removed'));

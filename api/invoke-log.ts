@@ -24,6 +24,7 @@ export function platformFailure(err: unknown): string | undefined {
       case 'init-failed':
       case 'server-busy':
       case 'image-unavailable':
+      case 'out-of-resources':
         return err.kind;
       default:
         return undefined;

@@ -26,6 +26,8 @@ export interface Behaviour {
   stopListeningAfter?: number;
   /** Read each call whole, then drop the connection unanswered (a server whose handler died; the process lives). */
   dropAfterReading?: boolean;
+  /** Run once it listens, just before it links lsnr.sock (to make the host short of something then). */
+  beforeLink?: () => void | Promise<void>;
 }
 
 /** What /call answers: which container took the call, and its how-manieth call it was. */
@@ -101,6 +103,7 @@ export class StandInContainer implements Cookie {
       server.listen(sock, () => resolve());
     });
     await chmod(sock, 0o666);
+    await this.behaviour.beforeLink?.();
     await symlink(PHONY, join(this.task.udsPath, 'lsnr.sock'));
     this.state = 'running';
     return {
