@@ -23,7 +23,7 @@ import { syslogUrlProblem } from './syslog-url.js';
 import { containerEnv, syslogOf } from './container-env.js';
 import { removeOrphanSocketDirs, sweepNode } from './node-sweep.js';
 import { LeastUsed } from './least-used.js';
-import { LAMBDA_EXTRA_HOSTS, LAMBDA_MIN_LIMITS, lambdaEnv, withoutDaemonSettings, type LambdaRuntime } from './lambda.js';
+import { LAMBDA_EXTRA_HOSTS, LAMBDA_MIN_LIMITS, lambdaEnv, withoutDaemonSettings, type LambdaBundleSource, type LambdaRuntime } from './lambda.js';
 import { ResourceTracker, type Capacity } from './resources.js';
 import { SlotPool } from './slot-pool.js';
 import { slotKey } from './slot-key.js';
@@ -94,6 +94,8 @@ export interface AgentDeps {
   observeCall?(status: FinishedStatus, seconds: number, failure?: FailureKind): void;
   /** Told of every container start that ended (metrics): how it ended, and its time if it succeeded. */
   observeStart?(format: 'http-stream' | 'lambda', outcome: 'success' | FailureKind, seconds: number): void;
+  /** Where to get the Lambda runtime bundle while `lambda` is unset (it failed at start-up). */
+  lambdaBundle?: LambdaBundleSource;
 }
 
 export interface InvokeSpec {
@@ -254,7 +256,11 @@ export class Agent {
   /** The network each container was given from `spread`; deleted when given back, as `pinned`. */
   private readonly spreadTo = new WeakMap<HotContainer, string>();
 
+  /** cfg.lambda, or the bundle deps.lambdaBundle prepared later. */
+  private lambda: LambdaRuntime | undefined;
+
   constructor(private readonly cfg: AgentConfig, private readonly deps: AgentDeps) {
+    this.lambda = cfg.lambda;
     // Every wait and start under way listens to these: a burst of starts is no leak to warn of.
     setMaxListeners(0, this.stop.signal, this.cut.signal);
     this.resources = new ResourceTracker(cfg.capacity);
@@ -353,8 +359,18 @@ export class Agent {
       refuse(new AgentError('shutting-down', 'Server is shutting down'));
     }
     if (this.cut.signal.aborted) refuse(new AgentError('shutting-down', CUT_WHILE_WAITING));
-    // Without the daemon bundle a Lambda container would never open its socket: say so.
-    if (spec.fn.format === 'lambda' && !this.cfg.lambda) {
+    // Without the daemon bundle a Lambda container would never open its socket: say so. One
+    // that failed at start-up is prepared again (its source bounds how often); a no-network
+    // container's /etc/hosts is in it too, so their calls have it tried, without waiting.
+    if (!this.lambda && this.deps.lambdaBundle) {
+      const source = this.deps.lambdaBundle;
+      const trying = source.get().then((rt) => (this.lambda ??= rt));
+      if (spec.fn.format === 'lambda' && !(await trying)) {
+        if (source.missing === 'host') refuse(new AgentError('runtime-unavailable', 'fn format "lambda" needs the Lambda runtime bundle, which this server cannot prepare at the moment (see its log); try again later'));
+        refuse(new AgentError('unsupported-format', 'fn format "lambda" needs the Lambda runtime bundle, which this server could not prepare'));
+      }
+    }
+    if (spec.fn.format === 'lambda' && !this.lambda) {
       refuse(new AgentError('unsupported-format', 'fn format "lambda" needs the Lambda runtime bundle, which this server could not prepare'));
     }
     const memory = spec.fn.memory * MiB;
@@ -504,13 +520,13 @@ export class Agent {
       ...(typeof network === 'string' && { network }),
       ...syslogOf(spec.app, spec.fn),
       // Without a network the engine writes no /etc/hosts, and even `localhost` would not resolve.
-      ...(this.cfg.lambda?.hostsFile !== undefined && { hostsFile: this.cfg.lambda.hostsFile }),
+      ...(this.lambda?.hostsFile !== undefined && { hostsFile: this.lambda.hostsFile }),
     };
     const memory = cSpec.memoryMb * MiB;
     // A Lambda container's spec needs the image's own command, read once per slot.
     let lambdaSpec: Promise<ContainerSpec> | undefined;
     const specFor = (): Promise<ContainerSpec> => {
-      const rt = this.cfg.lambda;
+      const rt = this.lambda;
       if (spec.fn.format !== 'lambda' || !rt) return Promise.resolve(cSpec);
       lambdaSpec ??= this.deps.driver.imageConfig(cSpec.image, this.cut.signal).then(
         (image) => ({

@@ -14,6 +14,7 @@ export type AgentErrorKind =
   | 'image-unavailable' //    the image is not present and cannot be pulled (400: fix the fn)
   | 'shutting-down' //        the server is stopping (503)
   | 'unsupported-format' //   the fn's format cannot run on this server yet (501)
+  | 'runtime-unavailable' //  the Lambda runtime bundle cannot be prepared for now, a host error (503, Retry-After)
   | 'network-refused' //      the fn asks for a network the server does not (or no longer) allow (502: fix the fn)
   | 'out-of-resources' //     the server's host ran out of file descriptors, disk space or inodes preparing a container (503, Retry-After)
   | 'cancelled'; //           the client went away (recorded; nobody to answer)

@@ -41,6 +41,7 @@ const OF_AGENT_KIND: Record<AgentErrorKind, FailureKind> = {
   'network-refused': 'config',
   'shutting-down': 'shutdown',
   'unsupported-format': 'internal',
+  'runtime-unavailable': 'internal',
   // The server's own host, not the function nor the engine.
   'out-of-resources': 'internal',
   'cancelled': 'cancelled',

@@ -15,6 +15,16 @@ export interface LambdaRuntime {
   hostsFile?: string;
 }
 
+/**
+ * Where the agent gets the bundle when the server had none at start-up (api/lambda-bundle.ts):
+ * `get` prepares it again, at most so often; `missing` says why there is none.
+ */
+export interface LambdaBundleSource {
+  get(): Promise<LambdaRuntime | undefined>;
+  /** `build`: no daemon build to bundle (501, for good); `host`: the host's error (503, tried again). */
+  readonly missing: 'build' | 'host' | undefined;
+}
+
 /** The daemon answers a timed-out call itself (and runs SHUTDOWN); the agent's timer is the backstop. */
 export const LAMBDA_TIMEOUT_GRACE_MS = 3000;
 

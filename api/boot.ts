@@ -44,7 +44,7 @@ import { clientTimeoutSet, engineClient } from '../drivers/docker/client.js';
 import { DockerDriver } from '../drivers/docker/driver.js';
 import type { Driver } from '../drivers/contract.js';
 import { registryCredentials } from '../drivers/docker/registry-credentials.js';
-import type { LambdaRuntime } from '../agent/lambda.js';
+import { LambdaBundle } from './lambda-bundle.js';
 import { holdBundleLease } from '../images/bundle-lease.js';
 import { pruneRuntimeBundles } from '../images/prune-bundles.js';
 import { prepareRuntimeBundle } from '../images/runtime-bundle.js';
@@ -168,16 +168,17 @@ async function startHolding(config: Config, log: Logger, releaseNodeId: () => Pr
         '(the periodic sweep, KILN_ORPHAN_SWEEP_MSECS, removes them once it answers); the API works, calls will fail until it answers',
     );
   }
-  // The Lambda daemon and a node to run it, mounted into every `format: lambda` container.
-  let lambda: LambdaRuntime | undefined;
-  try {
-    lambda = await prepareRuntimeBundle({ daemonJs: fileURLToPath(new URL('../runtime/daemon.cjs', import.meta.url)) });
-  } catch (err) {
-    log.warn({ err }, 'the Lambda runtime bundle could not be prepared (run `npm run build`): lambda-format fns will answer 501');
-  }
-  // Held while this server runs; the bundles earlier versions left beside it go, in the background.
-  const releaseBundle = lambda && holdBundleLease(lambda.hostDir, log);
-  const pruning = lambda && pruneOldBundles(lambda.hostDir, driver, log);
+  // The Lambda daemon and a node to run it, mounted into every `format: lambda` container;
+  // prepared again when a call needs it if it cannot be now.
+  let releaseBundle: (() => void) | undefined;
+  let pruning: Promise<void> | undefined;
+  const daemonJs = fileURLToPath(new URL('../runtime/daemon.cjs', import.meta.url));
+  const bundle = new LambdaBundle(() => prepareRuntimeBundle({ daemonJs }), daemonJs, log, (rt) => {
+    // Held while this server runs; the bundles earlier versions left beside it go, in the background.
+    releaseBundle = holdBundleLease(rt.hostDir, log);
+    pruning = pruneOldBundles(rt.hostDir, driver, log);
+  });
+  const lambda = await bundle.get();
   const cpus = lambdaCpus(a.lambdaCpus);
   log.debug({ setting: a.lambdaCpus, cpus }, 'CPUs for pinning Lambda containers');
   // Read at scrape time, so the agent made just below may be named before it exists.
@@ -208,6 +209,7 @@ async function startHolding(config: Config, log: Logger, releaseNodeId: () => Pr
       driver, store, log, newId, labelsFor: (appId, fnId) => driver.labelsFor(appId, fnId),
       observeCall: (status, seconds, failure) => metrics.observeCall(status, seconds, failure),
       observeStart: (format, outcome, seconds) => metrics.observeStart(format, outcome, seconds),
+      ...(!lambda && { lambdaBundle: bundle }),
     },
   );
 

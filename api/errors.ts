@@ -64,6 +64,7 @@ const AGENT_STATUS: Record<AgentErrorKind, number> = {
   'shutting-down': 503,
   'unsupported-format': 501,
   'out-of-resources': 503,
+  'runtime-unavailable': 503,
   // As an image that cannot be had: the fn cannot run as written, and the message says why.
   'network-refused': 502,
   // Nobody is listening any more; nginx's "client closed request", which Fn records as 444.
@@ -240,6 +241,7 @@ export function toLambdaError(err: unknown, fnTimeoutSec?: number): LambdaOutcom
       case 'server-busy': return platform(429, 'TooManyRequestsException', err.message, { 'Retry-After': RETRY_AFTER });
       case 'shutting-down': return platform(500, 'ServiceException', err.message, { 'Retry-After': RETRY_AFTER });
       // The server's host ran short: as a database that cannot answer, worth trying again.
+      case 'runtime-unavailable':
       case 'out-of-resources': return platform(503, 'ServiceException', err.message, { 'Retry-After': RETRY_AFTER });
       // The sandbox could not be set up (Lambda's "unexpected exception while setting up for the function").
       case 'start-timeout':

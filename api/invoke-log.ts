@@ -25,6 +25,7 @@ export function platformFailure(err: unknown): string | undefined {
       case 'server-busy':
       case 'image-unavailable':
       case 'out-of-resources':
+      case 'runtime-unavailable':
         return err.kind;
       default:
         return undefined;
