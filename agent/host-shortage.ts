@@ -32,10 +32,10 @@ export const outOfDescriptors = (err: unknown): boolean => {
   return code === 'EMFILE' || code === 'ENFILE';
 };
 
-/** A container could not be prepared because the server's host ran short: 503 with Retry-After, kind `internal`. */
+/** The server's host ran short preparing a container (or reaching one): 503 with Retry-After, kind `internal`. */
 export class HostShortageError extends AgentError {
-  constructor(readonly code: string, cause: unknown) {
-    super('out-of-resources', `server out of resources (${SHORT_OF[code] ?? code}) while preparing a container; try again later`, { cause });
+  constructor(readonly code: string, cause: unknown, during = 'preparing a container') {
+    super('out-of-resources', `server out of resources (${SHORT_OF[code] ?? code}) while ${during}; try again later`, { cause });
     this.name = 'HostShortageError';
   }
 }

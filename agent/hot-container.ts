@@ -5,7 +5,7 @@ import type { ContainerTask, Cookie, Driver, RunResult, Stat } from '../drivers/
 import { AgentError, STREAM_TIMEOUT_TYPE } from './errors.js';
 import { deadlineFrom, FDK_HEAD_BYTES, headBytes, toContainerHeaders, type CallerHeaders } from './headers.js';
 import { makeSocketDir, type SocketDir } from './iofs.js';
-import { HostShortageError, shortageCode } from './host-shortage.js';
+import { HostShortageError, outOfDescriptors, shortageCode } from './host-shortage.js';
 import { LAMBDA_BOOT_ALLOWANCE_MS, LAMBDA_SHUTDOWN_WAIT_MS, LAMBDA_TIMEOUT_GRACE_MS } from './lambda.js';
 import { CallLogs } from './call-logs.js';
 import { logFrameName } from './log-frames.js';
@@ -488,6 +488,9 @@ export class HotContainer {
       // (The relay names the 431 it read; a 431 lost to a broken pipe is found below.)
       if (err instanceof AgentError && err.kind === 'request-head-too-large') return { ...fail(err), reusable: true };
       if (err instanceof AgentError) return fail(err);
+      // No descriptor for the connection: the server's shortage, not the function's; the
+      // container never saw the call and stays.
+      if (outOfDescriptors(err)) return { ...fail(new HostShortageError(shortageCode(err) ?? 'EMFILE', err, 'connecting to the container')), reusable: true };
       if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED') {
         return { ...fail(new AgentError('function-failed', `error receiving function response: ${(err as Error).message}`, { cause: err })), unsent: true };
       }

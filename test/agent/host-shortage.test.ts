@@ -152,3 +152,19 @@ test('out of file descriptors to reach the engine: the server’s own shortage (
     await engine.close();
   }
 });
+
+test('out of file descriptors to connect to a ready container: 503 server out of resources, not the function’s 502; the container stays and serves the next call', { timeout: 20_000 }, async (t) => {
+  await inWorld(join(base, 'fd-call'), async (w) => {
+    const fn = w.fn('fd-call');
+    assert.equal((await w.invoke(fn)).status, 200);
+    // Past the agent's 1 s keep-alive: the next call connects anew.
+    await sleep(1500);
+    const free = exhaustDescriptors();
+    if (!free) return t.skip('this process may open too many descriptors to run out');
+    const err = await w.invoke(fn, 'fd-call-2').then(() => undefined, (e: unknown) => e).finally(free);
+    assertShortage(err, /file descriptors\) while connecting to the container/);
+    const again = await w.invoke(fn);
+    assert.equal(again.status, 200);
+    assert.equal(w.engine.of(fn.id).length, 1, 'the same container');
+  });
+});
