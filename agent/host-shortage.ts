@@ -41,8 +41,8 @@ export class HostShortageError extends AgentError {
 }
 
 /** `err` as a HostShortageError when it is (or was caused by) a host shortage; otherwise undefined. */
-export function asHostShortage(err: unknown): HostShortageError | undefined {
+export function asHostShortage(err: unknown, during?: string): HostShortageError | undefined {
   if (err instanceof HostShortageError) return err;
   const code = shortageCode(err);
-  return code === undefined ? undefined : new HostShortageError(code, err);
+  return code === undefined ? undefined : new HostShortageError(code, err, during);
 }

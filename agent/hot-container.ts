@@ -5,7 +5,7 @@ import type { ContainerTask, Cookie, Driver, RunResult, Stat } from '../drivers/
 import { AgentError, STREAM_TIMEOUT_TYPE } from './errors.js';
 import { deadlineFrom, FDK_HEAD_BYTES, headBytes, toContainerHeaders, type CallerHeaders } from './headers.js';
 import { makeSocketDir, type SocketDir } from './iofs.js';
-import { HostShortageError, outOfDescriptors, shortageCode } from './host-shortage.js';
+import { asHostShortage, outOfDescriptors } from './host-shortage.js';
 import { LAMBDA_BOOT_ALLOWANCE_MS, LAMBDA_SHUTDOWN_WAIT_MS, LAMBDA_TIMEOUT_GRACE_MS } from './lambda.js';
 import { CallLogs } from './call-logs.js';
 import { logFrameName } from './log-frames.js';
@@ -272,8 +272,8 @@ export class HotContainer {
       });
       if (outcome === 'timeout') {
         // The socket may well be there: the server had no descriptor to look at it with.
-        const short = dir.shortage();
-        if (short) throw new HostShortageError(shortageCode(short) ?? 'EMFILE', short);
+        const short = asHostShortage(dir.shortage());
+        if (short) throw short;
         // Fn's words, then ours: what it printed is most often why (an image without an FDK, which
         // never listens on FN_LISTENER's socket). A Lambda container's socket is Kiln's daemon's,
         // whatever the image: no FDK to blame.
@@ -490,7 +490,8 @@ export class HotContainer {
       if (err instanceof AgentError) return fail(err);
       // No descriptor for the connection: the server's shortage, not the function's; the
       // container never saw the call and stays.
-      if (outOfDescriptors(err)) return { ...fail(new HostShortageError(shortageCode(err) ?? 'EMFILE', err, 'connecting to the container')), reusable: true };
+      const short = outOfDescriptors(err) ? asHostShortage(err, 'connecting to the container') : undefined;
+      if (short) return { ...fail(short), reusable: true };
       if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED') {
         return { ...fail(new AgentError('function-failed', `error receiving function response: ${(err as Error).message}`, { cause: err })), unsent: true };
       }

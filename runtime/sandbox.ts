@@ -431,10 +431,7 @@ export class Sandbox {
     // (the JSON format's platform.runtimeDone) goes now. Likewise after much output, part of which
     // may wait in the runtime until its post is accepted (AWS's Node client posts synchronously,
     // its event loop blocked meanwhile): END must follow it, and the answer need not wait for it.
-    if (!stream && !resetting) {
-      if (inv.subscribers.some((a) => a.state === 'Running')) inv.reportLate = 'extensions';
-      else if (this.watch.mayHoldOutput(inv)) inv.reportLate = 'output';
-    }
+    if (!stream && !resetting && !this.extensionsLate(inv) && this.watch.mayHoldOutput(inv)) inv.reportLate = 'output';
     // A stream's, as it ends (streamEnded writes what it decided).
     if (stream && !resetting) outcome.relayed.reportLate = () => this.extensionsLate(inv);
     const lines = stream ? '' : inv.reportLate ? runtimeDoneLine(this.cfg, inv, outcome, status) : endLines(this.cfg, inv, outcome, status, inv.respondedAt);
