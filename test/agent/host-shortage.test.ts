@@ -3,8 +3,7 @@
 // the container's socket appears, and an FN_IOFS_PATH out of inodes (a real tmpfs; needs root).
 import assert from 'node:assert/strict';
 import { closeSync, openSync, writeFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { execFileSync } from 'node:child_process';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -17,6 +16,7 @@ import { fakeEngine, json } from '../helpers/fake-engine.js';
 import { DockerCookie } from '../../drivers/docker/cookie.js';
 import { DriverError } from '../../drivers/errors.js';
 import { asHostShortage } from '../../agent/host-shortage.js';
+import { canMountTmpfs, withTmpfs } from '../helpers/tmpfs.js';
 
 let base = '';
 
@@ -100,11 +100,8 @@ test('out of file descriptors for the whole start bound: 503 server out of resou
 });
 
 test('an FN_IOFS_PATH out of inodes: 503 server out of resources with Retry-After, and neither the caller nor the call record sees the path', { timeout: 20_000 }, async (t) => {
-  if (process.getuid?.() !== 0) return t.skip('mounting a tmpfs needs root');
-  const iofs = join(base, 'full');
-  await mkdir(iofs, { mode: 0o700 });
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,nr_inodes=8,mode=700', 'tmpfs', iofs]);
-  try {
+  if (!canMountTmpfs()) return t.skip('mounting a tmpfs needs root');
+  await withTmpfs('size=1m,nr_inodes=8,mode=700', async ({ dir: iofs }) => {
     // Every inode taken (the pid file the agent writes at start is not made: the stand-in world has none).
     for (let i = 0; ; i++) {
       try {
@@ -127,9 +124,7 @@ test('an FN_IOFS_PATH out of inodes: 503 server out of resources with Retry-Afte
       assert.ok(line?.err?.message.includes('ENOSPC'), JSON.stringify(w.logged));
       assert.deepEqual((await readdir(iofs)).filter((n) => !n.startsWith('filler-')), [], 'nothing left behind');
     });
-  } finally {
-    execFileSync('umount', [iofs]);
-  }
+  });
 });
 
 test('out of file descriptors to reach the engine: the server’s own shortage (503 server out of resources), not a container engine error', { timeout: 20_000 }, async (t) => {
