@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Admission, InvokeSpec } from '../agent/agent.js';
 import type { ResponseTarget } from '../agent/relay.js';
 import type { Invoker } from './deps.js';
+import { runAdmitted } from './admitted.js';
 import { AgentError } from '../agent/errors.js';
 import { ApiError, NUL_IN_URL, sendError, sendJson } from './errors.js';
 import { loggedError } from '../store/db-errors.js';
@@ -166,12 +167,8 @@ export function invokeHandler(deps: InvokeHandlerDeps): (req: IncomingMessage, r
         run(req, res, t, { triggerId: t.trigger.id, gateway: { method: req.method ?? 'GET', url: requestGatewayUrl(req) }, ...(admission && { admission }) }, trail),
       );
     }
-    // Taken now, before the lookup and the body: a stop that comes meanwhile still serves it.
-    const admission = agent.admit();
-    work(admission)
-      // A trigger's caller may be anyone: it gets no more than Fn's fixed messages say.
-      .catch((err: unknown) => sendError(res, !isInvoke && err instanceof AgentError ? err.forPublic() : err, log, { method: req.method, url }))
-      .finally(() => admission?.release());
+    // A trigger's caller may be anyone: it gets no more than Fn's fixed messages say.
+    runAdmitted(agent, work, (err) => sendError(res, !isInvoke && err instanceof AgentError ? err.forPublic() : err, log, { method: req.method, url }));
     return true;
   };
 }

@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Admission } from '../agent/agent.js';
 import type { Invoker } from './deps.js';
+import { runAdmitted } from './admitted.js';
 import { NotFoundError } from '../store/errors.js';
 import { LambdaApiError, sendLambdaError } from './errors.js';
 import type { FnTarget, InvokeLookup } from './invoke-lookup.js';
@@ -150,12 +151,8 @@ export function lambdaDoor(
     } catch {
       name = encoded; // malformed percent-encoding: not a FunctionName, and parseFunctionName says so
     }
-    // Taken now, before the lookup and the body: a stop that comes meanwhile still serves it.
-    const admission = deps.agent.admit();
-    serve(req, res, url, name, found, trail, admission)
-      .catch((err: unknown) =>
-        sendLambdaError(res, err, log, { requestId: found.requestId, headers: (found.called ? idHeaders : requestIdHeader)(found.requestId), ...(found.timeoutSec !== undefined && { timeoutSec: found.timeoutSec }), context: { method: req.method, url } }))
-      .finally(() => admission?.release());
+    runAdmitted(deps.agent, (admission) => serve(req, res, url, name, found, trail, admission), (err) =>
+      sendLambdaError(res, err, log, { requestId: found.requestId, headers: (found.called ? idHeaders : requestIdHeader)(found.requestId), ...(found.timeoutSec !== undefined && { timeoutSec: found.timeoutSec }), context: { method: req.method, url } }));
     return true;
   };
 }
