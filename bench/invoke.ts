@@ -73,12 +73,15 @@ function directCall(socketPath: string, payload: string): { call: () => Promise<
  * same two containers called straight over their sockets, which tells the daemon's and the
  * runtime's share (inside the container) from Kiln's server's.
  */
-async function lambdaBench(json: Json, invokeOn: InvokeOn, socketsOf: SocketsOf, payload: string, httpStreamFnId: string, appId: string, url: string): Promise<void> {
+async function lambdaBench(json: Json, invokeOn: InvokeOn, socketsOf: SocketsOf, payload: string, httpStreamImage: string, appId: string, url: string): Promise<void> {
   const helloImage = await lambdaFixtureImage('node-hello');
   const demoImage = await lambdaFixtureImage('blog-demo');
   const lam = await json<{ id: string }>('POST', '/v2/fns', {
     name: 'lambda-hello', app_id: appId, image: helloImage, memory: 128, format: 'lambda', config: { _HANDLER: 'index.handler' },
   });
+  // A fn of its own, with one container: the first bench's fn has several after its c=8 load,
+  // idle ones retiring at any moment, and the direct calls below must reach one still there.
+  const { id: httpStreamFnId } = await json<{ id: string }>('POST', '/v2/fns', { name: 'stream-hello', app_id: appId, image: httpStreamImage, memory: 128 });
   const client = new Client(url, { pipelining: 1 });
   await timeLoop(300, invokeOn(client, lam.id));
   await timeLoop(300, invokeOn(client, httpStreamFnId));
@@ -274,7 +277,7 @@ async function main(): Promise<void> {
     line('kiln: cold start (new slot)', coldS, `   (n=${coldS.n})`);
     console.log(`${'kiln: server RSS'.padEnd(34)} ${(rss / MiB).toFixed(1)} MiB with ${hot} hot containers`);
     await kiln1.close();
-    await lambdaBench(json, invokeOn, socketsOf, payload, fn.id, app.id, srv.url);
+    await lambdaBench(json, invokeOn, socketsOf, payload, image, app.id, srv.url);
   } finally {
     try {
       await api.close();
