@@ -23,7 +23,7 @@ import { syslogUrlProblem } from './syslog-url.js';
 import { containerEnv, syslogOf } from './container-env.js';
 import { removeOrphanSocketDirs, sweepNode } from './node-sweep.js';
 import { LeastUsed } from './least-used.js';
-import { LAMBDA_EXTRA_HOSTS, LAMBDA_MIN_LIMITS, lambdaEnv, withoutDaemonSettings, type LambdaBundleSource, type LambdaRuntime } from './lambda.js';
+import { LAMBDA_EXTRA_HOSTS, LAMBDA_MIN_LIMITS, lambdaEnv, withNodeSettingsKept, withoutDaemonSettings, type LambdaBundleSource, type LambdaRuntime } from './lambda.js';
 import { ResourceTracker, type Capacity } from './resources.js';
 import { SlotPool } from './slot-pool.js';
 import { slotKey } from './slot-key.js';
@@ -531,7 +531,7 @@ export class Agent {
       lambdaSpec ??= this.deps.driver.imageConfig(cSpec.image, this.cut.signal).then(
         (image) => ({
           ...cSpec,
-          env: { ...withoutDaemonSettings(cSpec.env), ...lambdaEnv(spec.app, spec.fn, image, this.cfg.maxResponseBytes) },
+          env: withNodeSettingsKept(image.env, { ...withoutDaemonSettings(cSpec.env), ...lambdaEnv(spec.app, spec.fn, image, this.cfg.maxResponseBytes) }),
           readOnlyBinds: { ...cSpec.readOnlyBinds, [rt.hostDir]: rt.mount },
           lambda: { entrypoint: rt.command, extraHosts: LAMBDA_EXTRA_HOSTS, minLimits: LAMBDA_MIN_LIMITS },
         }),

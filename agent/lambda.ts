@@ -89,6 +89,31 @@ export function withoutDaemonSettings(env: Record<string, string>): Record<strin
   return out;
 }
 
+/** Where the daemon finds the Node settings kept from it (see withNodeSettingsKept). */
+export const NODE_ENV_KEPT = 'KILN_LAMBDA_NODE_ENV';
+/** Settings Node reads as it starts or runs: NODE_OPTIONS above all, NODE_DEBUG, NODE_EXTRA_CA_CERTS, ... */
+const NODE_SETTING = /^NODE_/;
+
+/**
+ * A Lambda container's environment with the Node settings of the fn's config and of its image
+ * (NODE_OPTIONS, ...) set empty, their values passed in NODE_ENV_KEPT instead: Kiln's daemon is a
+ * Node program too, and `NODE_OPTIONS=--require ./tracing.js`, or an option its Node does not
+ * know, meant for the runtime would stop it from starting. The daemon gives them back to the
+ * runtime and the extensions. (The engine gives a container its image's ENV unless the
+ * container's own says otherwise: only an empty value undoes it.)
+ */
+export function withNodeSettingsKept(imageEnv: Record<string, string>, env: Record<string, string>): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const source of [imageEnv, env]) {
+    for (const [k, v] of Object.entries(source)) if (NODE_SETTING.test(k)) kept[k] = v;
+  }
+  if (Object.keys(kept).length === 0) return env;
+  const out = { ...env };
+  for (const k of Object.keys(kept)) out[k] = '';
+  out[NODE_ENV_KEPT] = JSON.stringify(kept);
+  return out;
+}
+
 /**
  * Environment additions for the daemon (on top of the http-stream container's). The daemon
  * refuses a runtime's answer over the agent's own limit (FN_MAX_RESPONSE_SIZE), so that an

@@ -104,6 +104,8 @@ export interface ImageConfig {
   entrypoint: string[];
   cmd: string[];
   workingDir: string;
+  /** The image's own environment (its ENV), which the engine gives every container of it. */
+  env: Record<string, string>;
 }
 
 /** What removeLeftovers found: how many containers, and the host directories they had at udsPath. */

@@ -59,12 +59,28 @@ function parseCommand(v: string | undefined): string[] {
   }
 }
 
+/**
+ * The Node settings (NODE_OPTIONS, ...) the agent kept from the daemon's own Node, set empty in
+ * its environment (agent/lambda.ts withNodeSettingsKept): the runtime's and the extensions'.
+ */
+function keptNodeSettings(v: string | undefined): Record<string, string> {
+  if (!v) return {};
+  try {
+    const parsed: unknown = JSON.parse(v);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return {};
+    return Object.fromEntries(Object.entries(parsed).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  } catch {
+    return {};
+  }
+}
+
 export function loadDaemonConfig(env: NodeJS.ProcessEnv): DaemonConfig {
   const baseEnv: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) {
     if (v === undefined || k.startsWith(KILN_PREFIX) || k === 'FN_LISTENER') continue;
     baseEnv[k] = v;
   }
+  Object.assign(baseEnv, keptNodeSettings(env.KILN_LAMBDA_NODE_ENV));
   const functionVersion = env.AWS_LAMBDA_FUNCTION_VERSION || '$LATEST';
   return {
     listener: env.FN_LISTENER ?? 'unix:/tmp/iofs/lsnr.sock',

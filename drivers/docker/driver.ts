@@ -9,6 +9,7 @@ import { ENGINE_CALL_MS, engineCall } from './engine-call.js';
 import type { CredentialsFor } from './registry-credentials.js';
 import { imageEvent, RETAG_ACTIONS, type ImageEvent } from './image-events.js';
 import { createOptions, DEFAULT_LIMITS, IOFS_MOUNT, type DockerLimits } from './create-options.js';
+import { envOf } from './image-env.js';
 
 /** Label on every container Kiln starts; its value is the node id. */
 export const NODE_LABEL = 'io.kiln.node';
@@ -87,7 +88,7 @@ export class DockerDriver implements Driver {
     parseImage(image);
     const c = (await this.ensureImage(image, signal)).Config;
     const list = (v: string | string[] | null | undefined): string[] => (v == null ? [] : Array.isArray(v) ? v : [v]);
-    return { entrypoint: list(c?.Entrypoint), cmd: list(c?.Cmd), workingDir: c?.WorkingDir ?? '' };
+    return { entrypoint: list(c?.Entrypoint), cmd: list(c?.Cmd), workingDir: c?.WorkingDir ?? '', env: envOf(list(c?.Env)) };
   }
 
   /** Makes the image present; answers what its name resolves to. */
@@ -245,3 +246,4 @@ export class DockerDriver implements Driver {
     // Nothing held open: containers belong to cookies, which the agent closes.
   }
 }
+

@@ -307,7 +307,16 @@ describe('an image whose own ENTRYPOINT is the runtime', () => {
     const fn = await s.mkFn('entry', { image: await lambdaFixtureImage('shell-entrypoint'), format: 'lambda' });
     const r = await s.invoke(fn.id, { x: 1 });
     assert.equal(r.status, 200, JSON.stringify(r.body));
-    assert.deepEqual(r.body, { arg: 'my.handler', handler: 'my.handler', cwd: '/srv', event: { x: 1 } });
+    // The image's NODE_OPTIONS (a --require of a file that is not there) reaches its runtime, and
+    // does not stop Kiln's daemon, a Node program, from starting.
+    assert.deepEqual(r.body, { arg: 'my.handler', handler: 'my.handler', cwd: '/srv', node_options: '--require /nonexistent/preload.cjs', event: { x: 1 } });
+  });
+
+  test("a NODE_OPTIONS in the fn's config, one Kiln's Node does not know, is the runtime's, not the daemon's", async () => {
+    const fn = await s.mkFn('entry-node-options', { image: await lambdaFixtureImage('shell-entrypoint'), format: 'lambda', config: { NODE_OPTIONS: '--no-such-option-for-kiln' } });
+    const r = await s.invoke(fn.id, { y: 2 });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal((r.body as { node_options?: string }).node_options, '--no-such-option-for-kiln');
   });
 });
 

@@ -17,9 +17,12 @@ export type LambdaFixture = 'blog-demo' | 'node-runtime' | 'node-hello' | 'shell
 const BASE: Record<LambdaFixture, 'shell' | 'node'> = {
   'blog-demo': 'shell', 'node-runtime': 'node', 'node-hello': 'node', 'shell-entrypoint': 'shell', 'node-ric': 'node', 'shell-hog': 'shell',
 };
-/** Extra Dockerfile lines: images whose own entrypoint is the runtime, like AWS base images. */
+/**
+ * Extra Dockerfile lines: images whose own entrypoint is the runtime, like AWS base images; one
+ * with a NODE_OPTIONS meant for its runtime that no Node could start with (Kiln's daemon must).
+ */
 const EXTRA: Partial<Record<LambdaFixture, string>> = {
-  'shell-entrypoint': 'WORKDIR /srv\nENTRYPOINT ["/usr/local/bin/my-runtime"]\nCMD ["my.handler"]\n',
+  'shell-entrypoint': 'WORKDIR /srv\nENV NODE_OPTIONS="--require /nonexistent/preload.cjs"\nENTRYPOINT ["/usr/local/bin/my-runtime"]\nCMD ["my.handler"]\n',
   'node-ric': 'ENTRYPOINT ["/usr/local/bin/node", "/opt/ric/bin/index.mjs"]\nCMD ["index.handler"]\n',
 };
 /** Files from this project's node_modules copied into the image: the AWS client as npm ships it. */

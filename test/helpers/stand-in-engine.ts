@@ -189,7 +189,7 @@ export class StandInEngine implements Driver {
   }
 
   async imageConfig(): Promise<ImageConfig> {
-    return { entrypoint: ['/bin/fn'], cmd: [], workingDir: '/' };
+    return { entrypoint: ['/bin/fn'], cmd: [], workingDir: '/', env: {} };
   }
 
   async prepareCookie(): Promise<void> {}

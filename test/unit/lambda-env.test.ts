@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { lambdaCommand, lambdaEnv, lambdaHandler, withoutDaemonSettings } from '../../agent/lambda.js';
+import { lambdaCommand, lambdaEnv, lambdaHandler, withNodeSettingsKept, withoutDaemonSettings } from '../../agent/lambda.js';
+import { envOf } from '../../drivers/docker/image-env.js';
 import type { ImageConfig } from '../../drivers/contract.js';
 import type { App, Fn } from '../../store/types.js';
 
 const app = (config: Record<string, string> = {}): App => ({ id: 'a1', name: 'app', config, annotations: {}, created_at: '', updated_at: '' }) as unknown as App;
 const fn = (config: Record<string, string> = {}): Fn =>
   ({ id: 'f1', name: 'hello', app_id: 'a1', image: 'img', memory: 256, timeout: 30, idle_timeout: 30, config, format: 'lambda' }) as unknown as Fn;
-const image = (entrypoint: string[], cmd: string[], workingDir = ''): ImageConfig => ({ entrypoint, cmd, workingDir });
+const image = (entrypoint: string[], cmd: string[], workingDir = ''): ImageConfig => ({ entrypoint, cmd, workingDir, env: {} });
 
 const handlerCases: { name: string; app?: Record<string, string>; fn?: Record<string, string>; image: ImageConfig; want: string }[] = [
   { name: "the fn's _HANDLER", fn: { _HANDLER: 'index.handler' }, image: image([], []), want: 'index.handler' },
@@ -63,5 +64,43 @@ const daemonSettingCases: { name: string; env: Record<string, string>; want: Rec
 for (const c of daemonSettingCases) {
   test(`lambda env: ${c.name}`, () => {
     assert.deepEqual(withoutDaemonSettings(c.env), c.want);
+  });
+}
+
+const nodeSettingCases: { name: string; imageEnv: Record<string, string>; env: Record<string, string>; want: Record<string, string> }[] = [
+  { name: 'no Node settings: the env as it was', imageEnv: { PATH: '/bin' }, env: { A: '1' }, want: { A: '1' } },
+  {
+    name: "the config's NODE_OPTIONS is emptied for the daemon and kept for the runtime", imageEnv: {}, env: { NODE_OPTIONS: '--require ./t.js', A: '1' },
+    want: { NODE_OPTIONS: '', A: '1', KILN_LAMBDA_NODE_ENV: '{"NODE_OPTIONS":"--require ./t.js"}' },
+  },
+  {
+    name: "the image's own (which the engine would give the daemon) too", imageEnv: { NODE_OPTIONS: '--enable-source-maps', PATH: '/bin' }, env: {},
+    want: { NODE_OPTIONS: '', KILN_LAMBDA_NODE_ENV: '{"NODE_OPTIONS":"--enable-source-maps"}' },
+  },
+  {
+    name: "the config's wins over the image's, as in the container", imageEnv: { NODE_OPTIONS: '--image', NODE_PATH: '/opt/nodejs' }, env: { NODE_OPTIONS: '--config' },
+    want: { NODE_OPTIONS: '', NODE_PATH: '', KILN_LAMBDA_NODE_ENV: '{"NODE_OPTIONS":"--config","NODE_PATH":"/opt/nodejs"}' },
+  },
+  {
+    name: 'every NODE_ setting, an empty one too', imageEnv: {}, env: { NODE_DEBUG: 'http', NODE_EXTRA_CA_CERTS: '/c.pem', NODE_ENV: '' },
+    want: { NODE_DEBUG: '', NODE_EXTRA_CA_CERTS: '', NODE_ENV: '', KILN_LAMBDA_NODE_ENV: '{"NODE_DEBUG":"http","NODE_EXTRA_CA_CERTS":"/c.pem","NODE_ENV":""}' },
+  },
+  { name: 'look-alikes stay', imageEnv: {}, env: { MY_NODE_OPTIONS: 'x', node_options: 'y', UV_THREADPOOL_SIZE: '8' }, want: { MY_NODE_OPTIONS: 'x', node_options: 'y', UV_THREADPOOL_SIZE: '8' } },
+];
+for (const c of nodeSettingCases) {
+  test(`lambda env: ${c.name}`, () => {
+    assert.deepEqual(withNodeSettingsKept(c.imageEnv, c.env), c.want);
+  });
+}
+
+const imageEnvCases: { lines: string[]; want: Record<string, string> }[] = [
+  { lines: [], want: {} },
+  { lines: ['PATH=/usr/bin:/bin', 'NODE_OPTIONS=--max-old-space-size=100'], want: { PATH: '/usr/bin:/bin', NODE_OPTIONS: '--max-old-space-size=100' } },
+  { lines: ['A=b=c', 'EMPTY=', 'BARE'], want: { A: 'b=c', EMPTY: '', BARE: '' } },
+  { lines: ['=nameless', ''], want: {} },
+];
+for (const c of imageEnvCases) {
+  test(`an image's ENV ${JSON.stringify(c.lines)}`, () => {
+    assert.deepEqual(envOf(c.lines), c.want);
   });
 }

@@ -83,4 +83,15 @@ describe('loadDaemonConfig', () => {
     });
     assert.deepEqual(cfg.baseEnv, { PATH: '/bin', HOME: '/root', FN_APP_NAME: 'a', KILN_OTHER: 'kept' });
   });
+
+  test('baseEnv: the Node settings the agent kept from the daemon are given back (for the runtime and the extensions)', () => {
+    const cfg = loadDaemonConfig({ NODE_OPTIONS: '', NODE_PATH: '', A: '1', KILN_LAMBDA_NODE_ENV: '{"NODE_OPTIONS":"--require ./t.js","NODE_PATH":"/opt/nodejs"}' });
+    assert.deepEqual(cfg.baseEnv, { NODE_OPTIONS: '--require ./t.js', NODE_PATH: '/opt/nodejs', A: '1' });
+  });
+
+  for (const bad of ['not json', '[]', '"x"', 'null', '{"NODE_OPTIONS":1}']) {
+    test(`baseEnv: a KILN_LAMBDA_NODE_ENV of ${bad} gives nothing back`, () => {
+      assert.deepEqual(loadDaemonConfig({ NODE_OPTIONS: '', KILN_LAMBDA_NODE_ENV: bad }).baseEnv, { NODE_OPTIONS: '' });
+    });
+  }
 });
