@@ -91,12 +91,16 @@ export function withoutDaemonSettings(env: Record<string, string>): Record<strin
 
 /** Where the daemon finds the Node settings kept from it (see withNodeSettingsKept). */
 export const NODE_ENV_KEPT = 'KILN_LAMBDA_NODE_ENV';
-/** Settings Node reads as it starts or runs: NODE_OPTIONS above all, NODE_DEBUG, NODE_EXTRA_CA_CERTS, ... */
-const NODE_SETTING = /^NODE_/;
+/**
+ * Settings Node reads as it starts or runs (NODE_OPTIONS above all, NODE_DEBUG, ...), and
+ * LD_PRELOAD, which the dynamic loader would honour for the daemon's Node (a library built for
+ * the image's libc). LD_LIBRARY_PATH need not be: the daemon's loader is given its own path.
+ */
+const NODE_SETTING = /^(NODE_|LD_PRELOAD$)/;
 
 /**
  * A Lambda container's environment with the Node settings of the fn's config and of its image
- * (NODE_OPTIONS, ...) set empty, their values passed in NODE_ENV_KEPT instead: Kiln's daemon is a
+ * (NODE_OPTIONS, ..., LD_PRELOAD) set empty, their values passed in NODE_ENV_KEPT instead: Kiln's daemon is a
  * Node program too, and `NODE_OPTIONS=--require ./tracing.js`, or an option its Node does not
  * know, meant for the runtime would stop it from starting. The daemon gives them back to the
  * runtime and the extensions. (The engine gives a container its image's ENV unless the

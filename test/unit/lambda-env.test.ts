@@ -85,7 +85,11 @@ const nodeSettingCases: { name: string; imageEnv: Record<string, string>; env: R
     name: 'every NODE_ setting, an empty one too', imageEnv: {}, env: { NODE_DEBUG: 'http', NODE_EXTRA_CA_CERTS: '/c.pem', NODE_ENV: '' },
     want: { NODE_DEBUG: '', NODE_EXTRA_CA_CERTS: '', NODE_ENV: '', KILN_LAMBDA_NODE_ENV: '{"NODE_DEBUG":"http","NODE_EXTRA_CA_CERTS":"/c.pem","NODE_ENV":""}' },
   },
-  { name: 'look-alikes stay', imageEnv: {}, env: { MY_NODE_OPTIONS: 'x', node_options: 'y', UV_THREADPOOL_SIZE: '8' }, want: { MY_NODE_OPTIONS: 'x', node_options: 'y', UV_THREADPOOL_SIZE: '8' } },
+  { name: 'LD_PRELOAD too', imageEnv: { LD_PRELOAD: '/opt/lib/libjemalloc.so' }, env: {}, want: { LD_PRELOAD: '', KILN_LAMBDA_NODE_ENV: '{"LD_PRELOAD":"/opt/lib/libjemalloc.so"}' } },
+  {
+    name: 'look-alikes stay', imageEnv: {}, env: { MY_NODE_OPTIONS: 'x', node_options: 'y', UV_THREADPOOL_SIZE: '8', LD_LIBRARY_PATH: '/opt/lib', LD_PRELOAD_X: 'z' },
+    want: { MY_NODE_OPTIONS: 'x', node_options: 'y', UV_THREADPOOL_SIZE: '8', LD_LIBRARY_PATH: '/opt/lib', LD_PRELOAD_X: 'z' },
+  },
 ];
 for (const c of nodeSettingCases) {
   test(`lambda env: ${c.name}`, () => {
