@@ -8,6 +8,7 @@ import { headerText, toCallerResponse, type Headers } from './headers.js';
 import { headOf } from './content-sniff.js';
 import { answerHeaders } from './answer-headers.js';
 import { lambdaErrorOf } from './call-error.js';
+import { publicErrorAnswer, type PublicErrorAnswer } from './public-error-answer.js';
 import { cutAnswer, type BegunAnswer } from './cut-answer.js';
 import type { HeadMeter } from './head-meter.js';
 
@@ -196,6 +197,8 @@ export function relayCall(
     let size = 0;
     /** A Lambda error answer passed through as it comes: its first bytes, for the call's record. */
     let errorHead: Buffer[] | undefined;
+    /** A trigger's caller gets this for the function's error answer, whose body it never sees. */
+    let masked: PublicErrorAnswer | undefined;
     let streaming = false;
     let settled = false;
 
@@ -267,7 +270,12 @@ export function relayCall(
         // daemon only: any other function could send it).
         callerStatus = status;
         if (status === 200) ({ status: callerStatus, headers, declaredLength } = toCallerResponse(raw as Headers, opts.gateway));
-        else {
+        else if (opts.gateway) {
+          // Read only for the record (a Lambda error document's first bytes, in errorHead).
+          masked = publicErrorAnswer(status, opts.lambda === true);
+          const fe = opts.lambda === true ? raw['x-amz-function-error'] : undefined;
+          if (fe !== undefined) functionError = headerText(String(fe));
+        } else {
           if (raw['content-type'] !== undefined) headers['content-type'] = raw['content-type'];
           const fe = opts.lambda === true ? raw['x-amz-function-error'] : undefined;
           if (fe !== undefined) {
@@ -276,7 +284,7 @@ export function relayCall(
           }
         }
         // A Lambda response stream: each chunk goes on as it comes.
-        if (lambdaStream) {
+        if (lambdaStream && !masked) {
           streaming = true;
           // The daemon cuts a stream at its deadline with an error trailer, which reaches the agent
           // only after what the caller has not read yet: past the deadline (and a moment for that
@@ -304,6 +312,10 @@ export function relayCall(
           stop(ctl, new AgentError('response-too-large', `function response body too large: over ${limit} bytes`));
           return;
         }
+        if (masked) {
+          if (errorHead && size - chunk.length <= LAMBDA_ERROR_ROOM) errorHead.push(chunk);
+          return;
+        }
         if (!streaming) {
           pending.push(chunk);
           if (size < window) return;
@@ -326,7 +338,11 @@ export function relayCall(
         const failed = opts.lambda === true ? trailerValue(trailers[STREAM_ERROR_TRAILER]) : undefined;
         // A stream's END and REPORT following later is said as it ends (its head went out long before).
         if (opts.lambda === true && trailers[REPORT_LATE_TRAILER] !== undefined) reportLate = true;
-        if (streaming && failed !== undefined) {
+        if (masked) {
+          res.writeHead(masked.status, { 'content-type': masked.contentType, 'content-length': masked.body.length });
+          res.end(masked.body);
+          if (errorHead) errorDoc = lambdaErrorOf(Buffer.concat(errorHead));
+        } else if (streaming && failed !== undefined) {
           // The caller already has a 200 and part of the body: ending it cleanly would pass a
           // failed stream off as a whole one, so it is cut short (no last chunk), with the
           // error typed for callers that can still say what happened (the Lambda APIs).

@@ -315,6 +315,25 @@ describe('invoking functions', () => {
     assert.deepEqual([...new Set(statuses)], ['success'], JSON.stringify(statuses));
   });
 
+  test("a function's own error answer (502, 504) through a trigger: Fn's fixed words, never its body; /invoke still passes it; the record keeps the status", async () => {
+    const fn = await mkFn('gw-errors');
+    const trig = await call(t.srv.url, 'POST', '/v2/triggers', { name: 'gw-errors', app_id: t.appId, fn_id: fn.id, type: 'http', source: '/errors' });
+    assert.equal(trig.status, 200);
+    const secret = 'Error: cannot connect to mysql://root:hunter2@10.0.0.9/prod\n    at handler (/function/func.js:1:1)';
+    const viaTrigger = async (status: number) => {
+      const r = await fetch(`${t.srv.url}/t/invoke/errors`, { method: 'POST', body: JSON.stringify({ status, raw: secret, headers: { 'Content-Type': 'application/json' } }) });
+      return { status: r.status, type: r.headers.get('content-type'), text: await r.text() };
+    };
+    assert.deepEqual(await viaTrigger(502), { status: 502, type: 'application/json', text: '{"message":"function failed"}' });
+    assert.deepEqual(await viaTrigger(504), { status: 504, type: 'application/json', text: '{"message":"Timed out"}' });
+    const direct = await invoke(fn.id, { status: 502, raw: secret });
+    assert.equal(direct.status, 502);
+    assert.equal(direct.body, secret);
+    const recorded = await calls(fn.id);
+    assert.equal(recorded.length, 3);
+    assert.deepEqual(recorded.map((c) => c.status).sort(), ['error', 'error', 'timeout'], JSON.stringify(recorded));
+  });
+
   test('a function that relinks lsnr.sock once ready cannot point the agent at a host socket', async () => {
     const fn = await mkFn('relink');
     const dir = await mkdtemp(join(tmpdir(), 'kiln-relink-'));

@@ -658,9 +658,28 @@ describe('a Node runtime using fetch against the Runtime API', () => {
     assert.equal(viaInvoke.body.echo.requestContext.http.sourceIp, '127.0.0.2');
   });
 
+  test("a function error through an HTTP trigger: the caller gets a function URL's 502 Internal Server Error, never the error's message or stack; the record keeps them", async () => {
+    const fn = await s.mkFn('url-error', { image, format: 'lambda' });
+    const t = await call(s.srv.url, 'POST', '/v2/triggers', { name: 'url-error', app_id: s.appId, fn_id: fn.id, type: 'http', source: '/url-error' });
+    assert.equal(t.status, 200, JSON.stringify(t.body));
+    const r = await fetch(`${s.srv.url}/t/lambda-node/url-error?action=error`);
+    assert.equal(r.status, 502);
+    assert.equal(r.headers.get('content-type'), 'text/plain; charset=utf-8');
+    assert.equal(r.headers.get('x-amz-function-error'), null);
+    assert.equal(await r.text(), 'Internal Server Error');
+    const [recorded] = await s.calls(fn.id);
+    assert.equal(recorded!.status, 'error');
+    assert.equal(recorded!.error, 'function answered 502: MyError: it failed');
+    // Through /invoke, the function's own answer, as before.
+    const direct = await s.invoke(fn.id, { action: 'error' });
+    assert.equal(direct.status, 502);
+    assert.equal(direct.headers.get('x-amz-function-error'), 'MyError');
+    assert.deepEqual(direct.body, { errorMessage: 'it failed', errorType: 'MyError', stackTrace: ['at handler'] });
+  });
+
   // The agent once read only 16 KiB of an answer's head: past that its connection to the container
   // broke, the container was dropped and the caller got the agent's own 502 a second later.
-  test('a function URL result with 20 KiB of headers: 502 Function.ResponseSizeTooLarge, recorded; the container stays', async () => {
+  test('a function URL result with 20 KiB of headers: 502 Internal Server Error to the caller, Function.ResponseSizeTooLarge recorded; the container stays', async () => {
     const fn = await s.mkFn('bighead', { image, format: 'lambda' });
     const t = await call(s.srv.url, 'POST', '/v2/triggers', { name: 'bighead', app_id: s.appId, fn_id: fn.id, type: 'http', source: '/bighead' });
     assert.equal(t.status, 200, JSON.stringify(t.body));
@@ -672,13 +691,11 @@ describe('a Node runtime using fetch against the Runtime API', () => {
     const big = await fetch(`${s.srv.url}/t/lambda-node/bighead?action=bigheaders&bytes=20000`);
     const text = await big.text();
     assert.equal(big.status, 502, text);
-    assert.equal(big.headers.get('x-amz-function-error'), 'Function.ResponseSizeTooLarge');
-    const body = JSON.parse(text) as { errorType: string; errorMessage: string };
-    assert.equal(body.errorType, 'Function.ResponseSizeTooLarge');
-    assert.match(body.errorMessage, /headers/);
+    assert.equal(text, 'Internal Server Error');
+    assert.equal(big.headers.get('x-amz-function-error'), null);
     const [recorded] = await s.calls(fn.id);
     assert.equal(recorded!.status, 'error');
-    assert.match(recorded!.error ?? '', /Function\.ResponseSizeTooLarge/);
+    assert.match(recorded!.error ?? '', /^function answered 502: Function\.ResponseSizeTooLarge: .*headers/);
 
     // The function's error, not a broken container: the next call runs in the same one.
     const ok = await fetch(`${s.srv.url}/t/lambda-node/bighead?action=http`);
