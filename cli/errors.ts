@@ -1,4 +1,5 @@
 // Errors the CLI shows as they are: what failed and what to do, then a non-zero exit.
+import { printableLines } from './printable.js';
 
 export class CliError extends Error {
   constructor(
@@ -15,7 +16,7 @@ export class CliError extends Error {
 /** The text printed for any error reaching the top: CLI errors as written, others with their message. */
 export function describeError(err: unknown): { text: string; exitCode: number } {
   if (err instanceof CliError) {
-    return { text: `Error: ${err.message}${err.hint ? `\n${err.hint}` : ''}`, exitCode: err.exitCode };
+    return { text: `Error: ${printableLines(err.message)}${err.hint ? `\n${printableLines(err.hint)}` : ''}`, exitCode: err.exitCode };
   }
-  return { text: `Error: ${err instanceof Error ? err.message : String(err)}`, exitCode: 1 };
+  return { text: `Error: ${printableLines(err instanceof Error ? err.message : String(err))}`, exitCode: 1 };
 }

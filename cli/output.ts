@@ -1,4 +1,5 @@
 // How results are printed: aligned text tables for people, JSON (`--output json`) for scripts.
+import { printable } from './printable.js';
 
 export type OutputFormat = 'table' | 'json';
 
@@ -7,8 +8,9 @@ export function parseOutputFormat(v: string): OutputFormat {
   throw new Error(`--output must be "table" or "json", not "${v}"`);
 }
 
-/** Columns padded to their widest cell; the last column is not padded. */
-export function table(headers: string[], rows: string[][]): string {
+/** Columns padded to their widest cell; the last column is not padded. Cells are printable (see printable.ts). */
+export function table(headers: string[], cells: string[][]): string {
+  const rows = cells.map((r) => r.map(printable));
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]): string =>
     cells

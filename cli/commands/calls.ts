@@ -5,6 +5,7 @@ import { statsChart } from '../chart.js';
 import { ApiError, type Call, type Fn, type KilnClient } from '../client.js';
 import { CliError } from '../errors.js';
 import { durationMs, formatMs, table } from '../output.js';
+import { printable } from '../printable.js';
 import { findAppFn } from '../resolve.js';
 import type { Session } from '../session.js';
 import { emit, intOption, type Verbs } from './common.js';
@@ -12,14 +13,16 @@ import { emit, intOption, type Verbs } from './common.js';
 function callDetail(c: Call): string {
   const queued = durationMs(c.created_at, c.started_at);
   const ran = durationMs(c.started_at, c.completed_at);
+  // What the server sent, printable: a call's error can hold what its function printed.
+  const p = printable;
   const lines = [
-    `Call:      ${c.id}`,
-    `Status:    ${c.status}`,
-    ...(c.error ? [`Error:     ${c.error}`] : []),
-    ...(c.trigger_id ? [`Trigger:   ${c.trigger_id}`] : []),
-    `Created:   ${c.created_at}`,
-    `Started:   ${c.started_at ?? '-'}${queued !== undefined ? `  (waited ${formatMs(queued)})` : ''}`,
-    `Completed: ${c.completed_at ?? '-'}${ran !== undefined ? `  (ran ${formatMs(ran)})` : ''}`,
+    `Call:      ${p(c.id)}`,
+    `Status:    ${p(c.status)}`,
+    ...(c.error ? [`Error:     ${p(c.error)}`] : []),
+    ...(c.trigger_id ? [`Trigger:   ${p(c.trigger_id)}`] : []),
+    `Created:   ${p(c.created_at)}`,
+    `Started:   ${p(c.started_at ?? '-')}${queued !== undefined ? `  (waited ${formatMs(queued)})` : ''}`,
+    `Completed: ${p(c.completed_at ?? '-')}${ran !== undefined ? `  (ran ${formatMs(ran)})` : ''}`,
     '',
     ...statsChart(c.stats ?? []),
   ];
