@@ -1,6 +1,5 @@
 // Turns FN_DB_URL into a knex instance and brings its schema up to date.
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import { dbErrorForLog, isTimeout } from './db-errors.js';
 import { boundStatements, DEFAULT_DB_TIMEOUT_MS } from './db-timeout.js';
@@ -13,6 +12,7 @@ import { appliedMigrations, newerDatabaseMessage, unknownMigrations } from './ne
 import { migrations } from '../migrations/index.js';
 import { SQLITE_BUSY_MS, SQLITE_START_BUSY_MS } from './sqlite-busy.js';
 import { withSqliteConnection } from './sqlite-connection.js';
+import { prepareSqliteFile } from './sqlite-file.js';
 import { noticedStep, STEP_NOTICE_MS } from './start-notice.js';
 
 export class DbUrlError extends Error {}
@@ -250,14 +250,13 @@ export async function openKnex(url: string, { timeoutMs = DEFAULT_DB_TIMEOUT_MS,
   let opening = true;
   const config = { ...knexConfigFor(url, timeoutMs, sqliteBusy), ...(log && { log: knexLog(log, () => opening) }) };
   const conn = config.connection as { filename?: string } | string;
-  if (typeof conn === 'object' && conn.filename && conn.filename !== ':memory:') {
-    mkdirSync(dirname(conn.filename), { recursive: true });
-  }
+  const exposed = typeof conn === 'object' && conn.filename && conn.filename !== ':memory:' ? prepareSqliteFile(conn.filename) : undefined;
   const knex = knexFactory(config);
   const warn = (fields: object, message: string): void => {
     if (log) log.warn(fields, message);
     else knex.client.logger.warn?.(message);
   };
+  if (exposed !== undefined) warn({}, exposed);
   // Each step of start-up that waits long is named: a lock another session holds on knex's
   // tables, or a database that stopped answering, held a start silently (a review).
   const step = <T>(what: string, work: () => Promise<T>): Promise<T> => noticedStep(work, () => warn(
