@@ -357,8 +357,9 @@ export function relayCall(
         } else {
           // Headers and body in one write.
           const body = pending.length === 1 ? pending[0]! : Buffer.concat(pending, size);
-          // A HEAD answer has no body: the length is the one the function said its GET would have.
-          const length = opts.head === true && size === 0 && declaredLength !== undefined ? declaredLength : size;
+          // A HEAD answer has no body: the length is the one the function said its GET would have,
+          // whatever it wrote (Go's server, Fn's, keeps a handler's Content-Length on a HEAD).
+          const length = opts.head === true && declaredLength !== undefined ? declaredLength : size;
           res.writeHead(callerStatus, answerHeaders(callerStatus, headers, body, { sniff: opts.sniff === true, length }));
           res.end(body);
           letGoAfter(res, opts.timeoutMs);

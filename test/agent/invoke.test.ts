@@ -266,7 +266,7 @@ describe('invoking functions', () => {
     assert.deepEqual(await pub.json(), { message: 'Container initialization timed out, please ensure you are using the latest fdk and check the logs' });
   });
 
-  test('a trigger is never detached; its 204 and 304 answers carry no length, its 5xx are the function\'s, a HEAD\'s length is the function\'s', async () => {
+  test('a trigger is never detached; its 204 and 304 answers carry no length, its 5xx are the function\'s, a HEAD\'s length is the function\'s, body or none', async () => {
     const fn = await mkFn('gw-shapes');
     const trig = await call(t.srv.url, 'POST', '/v2/triggers', { name: 'gw-shapes', app_id: t.appId, fn_id: fn.id, type: 'http', source: '/shapes' });
     assert.equal(trig.status, 200);
@@ -306,12 +306,16 @@ describe('invoking functions', () => {
     assert.equal(head.status, 200);
     assert.equal(head.headers.get('content-length'), '12345');
     assert.equal(head.headers.get('content-type'), 'application/zip');
+    // Also when it wrote a body anyway (which a HEAD answer never carries).
+    const headWithBody = await fetch(url, { method: 'HEAD', headers: { 'X-Tester': JSON.stringify({ raw: 'a body of 22 bytes....', headers: { 'Fn-Http-H-Content-Length': '3' } }) } });
+    assert.equal(headWithBody.status, 200);
+    assert.equal(headWithBody.headers.get('content-length'), '3');
     // A GET's length is its body's, whatever the function says.
     const get = await fetch(url, { headers: { 'X-Tester': JSON.stringify({ raw: 'abc', headers: { 'Fn-Http-H-Content-Length': '12345' } }) } });
     assert.equal(get.headers.get('content-length'), '3');
     assert.equal(await get.text(), 'abc');
     const statuses = (await calls(fn.id)).map((c) => c.status);
-    assert.equal(statuses.length, 9);
+    assert.equal(statuses.length, 10);
     assert.deepEqual([...new Set(statuses)], ['success'], JSON.stringify(statuses));
   });
 
