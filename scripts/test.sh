@@ -48,12 +48,15 @@ node --test "$@" "${files[@]}" || status=$?
 
 # Test servers use node ids starting with "test-"; their containers must all be gone.
 containers=$(docker ps -a --filter label=io.kiln.node --format '{{.Label "io.kiln.node"}} {{.Names}}' | grep '^test-' || true)
+# Networks the tests make are labelled io.kiln.test.
+networks=$(docker network ls --filter label=io.kiln.test --format '{{.Name}}' || true)
 new_files=$(comm -13 <(echo "$before") <(leftovers) | grep . || true)
 # A client that cannot list them must not fail a run whose tests passed: said, and skipped.
 new_dbs=$(test_dbs)
-if [ -n "$containers" ] || [ -n "$new_files" ] || [ -n "$new_dbs" ]; then
+if [ -n "$containers" ] || [ -n "$networks" ] || [ -n "$new_files" ] || [ -n "$new_dbs" ]; then
   echo "kiln: the tests left things behind:" >&2
   [ -n "$containers" ] && echo "$containers" | sed 's/^/  container: /' >&2
+  [ -n "$networks" ] && echo "$networks" | sed 's/^/  network: /' >&2
   [ -n "$new_files" ] && echo "$new_files" | sed 's/^/  file: /' >&2
   [ -n "$new_dbs" ] && echo "$new_dbs" | sed 's/^/  database: /' >&2
   status=1
