@@ -1,10 +1,10 @@
-// `npm run up`, after scripts/up.sh has the engine and base image ready: starts Kiln on
-// SQLite, deploys examples/hello with the CLI's deploy (as `kiln deploy --app demo
-// --create-app --no-bump` would), invokes it with the CLI's invoke, and keeps serving in
-// the foreground until Ctrl-C.
+// `npm run up`, after scripts/up.sh has the engine and base image ready: runs Kiln (on SQLite
+// unless FN_DB_URL says otherwise) as api/main.ts does, deploys examples/hello to it with the
+// CLI's deploy (as `kiln deploy --app demo --create-app --no-bump` would), invokes it with the
+// CLI's invoke, and keeps serving in the foreground until Ctrl-C.
 import { fileURLToPath } from 'node:url';
-import { start } from '../api/boot.js';
 import { loadConfig, type Config } from '../api/config.js';
+import { runServer, type RunningServer } from '../api/run-server.js';
 import { startFailure } from '../api/start-failure.js';
 import { KilnClient } from '../cli/client.js';
 import { deployDir } from '../cli/deploy.js';
@@ -14,20 +14,23 @@ import { invokeFn } from '../cli/invoke.js';
 import { processIo } from '../cli/io.js';
 
 const example = fileURLToPath(new URL('../../examples/hello', import.meta.url));
+const say = (s: string) => process.stdout.write(`${s}\n`);
 
 let config: Config;
-let running: Awaited<ReturnType<typeof start>>;
+let server: RunningServer;
 try {
   config = loadConfig(process.env);
-  running = await start(config);
+  // The server's own life (signals from before start-up on, exit codes): a Ctrl-C during the
+  // demo stops it and removes its containers as it would once the demo is over.
+  server = await runServer(config);
 } catch (err) {
   process.stderr.write(`kiln: failed to start: ${startFailure(err)}\n`);
   process.exit(1);
 }
-const base = running.url;
-const say = (s: string) => process.stdout.write(`${s}\n`);
 
-try {
+/** The demo, as a client of the server over HTTP; returns early once the server is stopping. */
+async function demo(base: string, stopping: AbortSignal): Promise<void> {
+  if (stopping.aborted) return;
   const io = processIo();
   const docker = dockerFromEnv(process.env);
   await checkDocker(docker, process.env);
@@ -42,10 +45,12 @@ try {
     registry: 'kiln-examples',
   });
   say(`kiln: deployed app "demo", fn "hello" (${fn.id}) as ${image}, trigger /hello`);
+  if (stopping.aborted) return;
 
   const t0 = Date.now();
   const res = await invokeFn(client, fn.id, { body: Buffer.from(JSON.stringify({ name: 'Kiln' })), contentType: 'application/json' });
   say(`kiln: POST /invoke/${fn.id} -> ${res.status} ${res.body.toString('utf8')} (${Date.now() - t0} ms, cold start)`);
+  if (stopping.aborted) return;
 
   say('');
   say(`Kiln is running on ${base} (database ${config.dbUrl}). Try:`);
@@ -57,18 +62,17 @@ try {
   say(`  curl -s ${base}/v2/fns/${fn.id}/calls`);
   if (config.ui) say(`  open ${base}/ui/ in a browser: the web view of apps, fns and calls`);
   say('Ctrl-C stops it (and removes its containers).');
-} catch (err) {
-  process.stderr.write(`kiln: the demo failed: ${describeError(err).text}\n`);
-  process.exitCode = 1;
 }
 
-let stopping = false;
-const stop = () => {
-  if (stopping) return;
-  stopping = true;
-  running.stop().then(() => process.exit(process.exitCode ?? 0), () => process.exit(1));
-};
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
-// KILN_UP_ONCE=1: show the demo, then stop (the test of `npm run up` uses it).
-if (process.env.KILN_UP_ONCE === '1') stop();
+let demoFailed = false;
+try {
+  await demo(server.url, server.stopping);
+} catch (err) {
+  // Once a stop began, the server refusing the demo's requests is that stop, not a failure.
+  if (!server.stopping.aborted) {
+    process.stderr.write(`kiln: the demo failed: ${describeError(err).text}\n`);
+    demoFailed = true;
+  }
+}
+// KILN_UP_ONCE=1: show the demo, then stop (the tests of `npm run up` use it).
+if (process.env.KILN_UP_ONCE === '1') server.stop('the demo (KILN_UP_ONCE)', demoFailed ? 1 : 0);

@@ -40,6 +40,43 @@ test('the up script deploys the demo, invokes it and prints where to try it', as
   }
 });
 
+test('Ctrl-C during the demo stops the server as api/main.ts does: its containers removed, exit 0', async () => {
+  const work = mkdtempSync(join(tmpdir(), 'kiln-up-'));
+  const nodeId = uniqueNodeId();
+  try {
+    const child = spawn(process.execPath, [fileURLToPath(new URL('../../scripts/up.js', import.meta.url))], {
+      env: {
+        PATH: process.env.PATH ?? '', FN_PORT: '0', FN_HOST: '127.0.0.1', FN_LOG_LEVEL: 'warn',
+        FN_DB_URL: `sqlite3://${join(work, 'fn.db')}`, FN_IOFS_PATH: join(work, 'iofs'), KILN_NODE_ID: nodeId,
+        KILN_DOCKER_PULL: 'false',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let signalled = false;
+    const exited = once(child, 'exit');
+    child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+    // The deploy's last line: the demo's invoke (and its container's start) begins right after it.
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (!signalled && /deployed app "demo"/.test(out)) {
+        signalled = true;
+        child.kill('SIGINT');
+      }
+    });
+    const [code, signal] = (await exited) as [number | null, NodeJS.Signals | null];
+    assert.ok(signalled, out);
+    assert.deepEqual({ code, signal }, { code: 0, signal: null }, out);
+    assert.doesNotMatch(out, /the demo failed/, 'the stop is not the demo\'s failure');
+    assert.doesNotMatch(out, /Kiln is running on/, 'nothing more is offered once stopping');
+    assert.deepEqual(await nodeContainers(docker(), nodeId), [], 'no container of its node is left');
+  } finally {
+    // What a failing run left: this test's node only.
+    for (const c of await nodeContainers(docker(), nodeId)) await docker().getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
 test('the up script on a port in use says so in one line, naming FN_PORT, with no stack', async () => {
   const taken = createServer();
   await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
