@@ -6,6 +6,5 @@ cd "$(dirname "$0")/.."
 bash scripts/deps.sh
 bash scripts/docker.sh
 node dist/images/build-base-cli.js >/dev/null
-export FN_PORT=${FN_PORT:-8080}
-export FN_DB_URL=${FN_DB_URL:-sqlite3://./data/fn.db}
+# FN_PORT, FN_DB_URL and the rest: the server's defaults (api/config.ts) unless set.
 exec node dist/scripts/up.js

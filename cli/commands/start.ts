@@ -1,5 +1,6 @@
-// `kiln start` runs the server in the foreground as `npm run up` does (port 8080, SQLite in
-// ./data/fn.db unless set), as a child process so the CLI imports nothing of the server.
+// `kiln start` runs the server in the foreground as `npm run up` does, with the server's own
+// defaults (port 8080, SQLite in ./data/fn.db unless set), as a child process so the CLI
+// imports nothing of the server.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
@@ -13,8 +14,6 @@ async function start(s: Session, opts: { port?: string }): Promise<void> {
   // The CLI's settings are not the server's (it would warn that it does not read them).
   for (const name of CLIENT_ENV) delete env[name];
   if (opts.port) env.FN_PORT = opts.port;
-  env.FN_PORT ||= '8080';
-  env.FN_DB_URL ||= 'sqlite3://./data/fn.db';
   // Functions need the Node base image; without an engine the API still starts (and says so).
   try {
     await ensureNodeBaseImage(await s.docker(), { log: (m) => s.io.err(`kiln: ${m}\n`) });
