@@ -27,13 +27,14 @@ export interface InitFromImage {
  * Runs the image, checks everything it wrote, then writes. Nothing is written when the image
  * fails, writes no valid func.init.yaml, writes outside `dir`, names a path both as a file and as
  * a directory, or would write over the user's files (only with --force, as fn overwrites them
- * always) or through a link (symbolic, or a hard link's other names).
+ * always) or through a link (symbolic, or a hard link's other names). `signal` aborted while the
+ * image runs: its container is removed and nothing is written (runInitImage).
  */
-export async function initFromImage(docker: () => Promise<Docker>, dir: string, image: string, name: string, fields: InitOverrides, force: boolean): Promise<InitFromImage> {
+export async function initFromImage(docker: () => Promise<Docker>, dir: string, image: string, name: string, fields: InitOverrides, force: boolean, signal?: AbortSignal): Promise<InitFromImage> {
   checkNewFn(name, fields);
   checkTargetDir(dir);
   refuseExistingFunction(dir, force);
-  const made = await runInitImage(await docker(), image, name);
+  const made = await runInitImage(await docker(), image, name, { signal });
   checkInitTree(made, image, [INIT_YAML, ...FUNC_FILE_NAMES]);
   const yaml = funcYamlFromInit(name, initYamlFields(made.files.get(INIT_YAML)?.content.toString('utf8'), image), fields);
   // func.yaml is the merge; a func file of the image's own would be a second one (fn overwrites it too).
@@ -58,6 +59,8 @@ export async function initFromImage(docker: () => Promise<Docker>, dir: string, 
       throw new CliError(`${join(dir, rel)} has ${st.nlink - 1} other hard link${st.nlink > 2 ? 's' : ''}; kiln does not write through links`, 'Replace it with a file of its own (or remove it), then run the command again; nothing was written.');
     }
   }
+  // A Ctrl-C during the checks writes nothing; past here the files are written whole.
+  signal?.throwIfAborted();
   await mkdir(dir, { recursive: true });
   for (const rel of made.dirs) await mkdir(join(dir, rel), { recursive: true });
   for (const [rel, f] of files) {

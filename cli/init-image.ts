@@ -34,14 +34,38 @@ function lastWords(stderr: string, cut: boolean): string {
   return cut && text.includes('\n') ? text.slice(text.indexOf('\n') + 1) : text;
 }
 
+export interface RunInitImageOptions {
+  /** Aborted (a Ctrl-C): the container is removed, then the run rejects with the signal's reason. */
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
 /**
  * Runs `image` as fn does (`docker run -e FN_FUNCTION_NAME=<name> IMAGE`), reads the tar it writes
- * and removes the container, whatever happens (a Ctrl-C included). Refuses an image that exits
+ * and removes the container, whatever happens (an abort included). Refuses an image that exits
  * non-zero, quoting its stderr, and one that runs longer than INIT_IMAGE_TIMEOUT_MS. One still
  * running once its tar is read is given AFTER_TAR_MS to exit, then stopped (fn never waits for it).
  */
-export async function runInitImage(docker: Docker, image: string, name: string, timeoutMs = INIT_IMAGE_TIMEOUT_MS): Promise<InitTree> {
-  await ensureImage(docker, image);
+export async function runInitImage(docker: Docker, image: string, name: string, { signal, timeoutMs = INIT_IMAGE_TIMEOUT_MS }: RunInitImageOptions = {}): Promise<InitTree> {
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    if (!signal) return;
+    onAbort = () => reject(signal.reason as Error);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  aborted.catch(() => undefined);
+  try {
+    // A pull can take long; nothing is left to clean up when it is given up.
+    await Promise.race([ensureImage(docker, image), aborted]);
+    return await runCreated(docker, image, name, aborted, signal, timeoutMs);
+  } finally {
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** runInitImage once the image is there: creates, runs, reads and removes its container. */
+async function runCreated(docker: Docker, image: string, name: string, aborted: Promise<never>, signal: AbortSignal | undefined, timeoutMs: number): Promise<InitTree> {
   const c = await docker.createContainer({
     Image: image,
     Env: [`FN_FUNCTION_NAME=${name}`],
@@ -53,14 +77,6 @@ export async function runInitImage(docker: Docker, image: string, name: string, 
     throw notRun(image, err);
   });
   const remove = (): Promise<void> => c.remove({ force: true }).then(() => undefined, () => undefined);
-  let interrupted = false;
-  // Interrupted: the container goes first, then the exit a signal would have made.
-  const onSignal = (signal: NodeJS.Signals): void => {
-    interrupted = true;
-    void remove().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new CliError(
@@ -70,15 +86,13 @@ export async function runInitImage(docker: Docker, image: string, name: string, 
   });
   try {
     // The whole run, the wait for a late exit included, is bounded.
-    return await Promise.race([run(), timedOut]);
+    return await Promise.race([run(), timedOut, aborted]);
   } catch (err) {
-    // The signal's own exit is on its way: the container's kill is no failure of the image's.
-    if (interrupted) await new Promise<never>(() => undefined);
+    // Aborted: the container's kill is no failure of the image's; the abort's reason says why.
+    if (signal?.aborted) throw signal.reason;
     throw err;
   } finally {
     clearTimeout(timer);
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
     await remove();
   }
 

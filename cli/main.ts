@@ -15,6 +15,6 @@ try {
   else await createProgram(io, globals).parseAsync(rest, { from: 'user' });
 } catch (err) {
   const { text, exitCode } = describeError(err);
-  io.err(`${text}\n`);
+  if (text) io.err(`${text}\n`);
   process.exitCode = exitCode;
 }

@@ -6,6 +6,7 @@ import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { CliError } from '../errors.js';
 import { initFromImage } from '../init-from-image.js';
+import { interruptible } from '../interrupt.js';
 import { checkNewFn, checkTargetDir, checkTargetFiles, refuseExistingFunction } from '../init-checks.js';
 import type { Session } from '../session.js';
 import { collect, emit, fnNumberOptions, fnNumbers, stringPairs } from './common.js';
@@ -133,7 +134,10 @@ export function registerInit(program: Command, s: Session): void {
         const image = o.initImage;
         const { dir, name } = target();
         if (imageFormat !== undefined) sayFormat(imageFormat);
-        const made = await initFromImage(() => s.docker(), dir, image, name, { ...initFields(o), ...(imageFormat !== undefined && { format: imageFormat }) }, o.force === true);
+        // A Ctrl-C while the image runs removes its container, then exits 130 (Interrupted).
+        const made = await interruptible((signal) =>
+          initFromImage(() => s.docker(), dir, image, name, { ...initFields(o), ...(imageFormat !== undefined && { format: imageFormat }) }, o.force === true, signal),
+        );
         if (made.skipped.length > 0) s.io.err(`Skipped what the init image wrote that is neither a file nor a directory (as fn init): ${made.skipped.join(', ')}\n`);
         if (made.replaced.length > 0) s.io.err(`Not written: the image's own ${made.replaced.join(' and ')}; func.yaml is its func.init.yaml merged with init's flags\n`);
         if (made.buildProblem) s.io.err(`Note: kiln build cannot build it as it is: ${made.buildProblem}\n`);

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { runInitImage } from '../../cli/init-image.js';
 import { runCli, type CliRun } from '../helpers/cli.js';
 import { cliWorld } from '../helpers/cli-world.js';
 import { docker } from '../helpers/images.js';
@@ -147,6 +148,22 @@ describe('kiln init --init-image', () => {
     assert.doesNotMatch(stderr, /exited with code/, 'the kill of its container is not blamed on the image');
     assert.deepEqual(await initContainers(), [], 'the container is removed');
     assert.deepEqual(await readdir(join(work, name)).catch(() => []), []);
+  });
+
+  test('runInitImage aborted while the image runs: its container is removed, the abort\'s reason rejects, no signal listener of its own', async () => {
+    const listeners = (): number => process.listenerCount('SIGINT') + process.listenerCount('SIGTERM');
+    const had = listeners();
+    const controller = new AbortController();
+    const running = runInitImage(client, image, `${P}-sleeper`, { signal: controller.signal });
+    running.catch(() => undefined);
+    for (let i = 0; i < 100 && (await initContainers()).length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal((await initContainers()).length, 1, 'the image runs');
+    // Library code: the caller decides what a Ctrl-C does (kiln init: interruptible, exit 130).
+    assert.equal(listeners(), had, 'no SIGINT/SIGTERM listener added');
+    const reason = new Error('the caller stopped it');
+    controller.abort(reason);
+    await assert.rejects(running, (err) => err === reason);
+    assert.deepEqual(await initContainers(), [], 'the container is removed');
   });
 
   test('links and other entries are skipped with a note; existing files are kept unless --force', async () => {
