@@ -352,9 +352,45 @@ describe("lambda-node runs handlers as AWS's Node.js runtime does", () => {
     assert.deepEqual(at(1), ['response', undefined, { waited: false }], 'callbackWaitsForEmptyEventLoop = false: at once');
     assert.deepEqual(at(2).slice(0, 2), ['error', 'RangeError']);
     assert.equal((at(2)[2] as { errorMessage: string }).errorMessage, 'called back with an error');
-    assert.deepEqual(at(3), ['error', 'string', { errorType: 'string', errorMessage: 'just text', stackTrace: [] }], "a non-Error is typed as AWS's runtime types it");
+    assert.deepEqual(at(3), ['error', 'string', { errorType: 'string', errorMessage: 'just text', trace: [] }], "a non-Error is typed as AWS's runtime types it");
     assert.deepEqual(at(4), ['response', undefined, { legacy: true }]);
     assert.deepEqual(at(5), ['response', undefined, { promised: 'function' }]);
+  });
+
+  test("an error is posted as AWS's client posts it: {errorType, errorMessage, trace} with the whole stack; non-Errors typed by typeof", async () => {
+    const code = `class MyError extends Error {}
+class Named extends Error { constructor(m) { super(m); this.name = 'NamedError'; } }
+exports.handler = async (event) => {
+  switch (event.kind) {
+    case 'error': throw new Error('boom');
+    case 'class': throw new MyError('mine');
+    case 'named': throw new Named('named');
+    case 'cause': throw new Error('outer', { cause: new Error('inner') });
+    case 'del': throw new Error('a\\x7Fb');
+    case 'object': throw { a: 1 };
+    case 'bare': throw Object.create(null);
+    case 'getter': throw Object.defineProperty(new Error('x'), 'message', { get() { throw new Error('unreadable'); } });
+    case 'null': throw null;
+  }
+};
+`;
+    const kinds = ['error', 'class', 'named', 'cause', 'del', 'object', 'bare', 'getter', 'null'];
+    const { posted } = await withHandler('errors.js', code, kinds.map((kind) => JSON.stringify({ kind })), kinds.length);
+    const report = (i: number): { errorType: string; errorMessage: string; trace?: string[] } => JSON.parse(posted[i]!.body);
+    const head = (i: number): [string | undefined, string, string, string | undefined] => [posted[i]!.errorType, report(i).errorType, report(i).errorMessage, report(i).trace?.[0]];
+    assert.deepEqual(head(0), ['Error', 'Error', 'boom', 'Error: boom'], 'the trace begins with the stack\'s first line');
+    assert.match(report(0).trace![1]!, /^ {4}at exports\.handler \(.*errors\.js:\d+:\d+\)$/);
+    assert.deepEqual(Object.keys(report(0)), ['errorType', 'errorMessage', 'trace']);
+    assert.deepEqual(head(1), ['Error', 'Error', 'mine', 'Error: mine'], "a class's type is its name, which it inherits");
+    assert.deepEqual(head(2), ['NamedError', 'NamedError', 'named', 'NamedError: named']);
+    assert.deepEqual(head(3), ['Error', 'Error', 'outer', 'Error: outer'], 'a cause is not posted');
+    assert.deepEqual(head(4), ['Error', 'Error', 'a%7Fb', 'Error: a%7Fb']);
+    assert.deepEqual(report(5), { errorType: 'object', errorMessage: '[object Object]', trace: [] });
+    // As AWS's client: logging the error makes an Error of it, which fails for an object with no
+    // toString; that failure is the invocation's error.
+    assert.deepEqual(head(6), ['TypeError', 'TypeError', 'Cannot convert object to primitive value', 'TypeError: Cannot convert object to primitive value']);
+    assert.deepEqual(report(7), { errorType: 'handled', errorMessage: 'callback called with Error argument, but there was a problem while retrieving one or more of its message, name, and stack' });
+    assert.deepEqual(report(8), { errorType: 'string', errorMessage: 'handled', trace: [] }, 'a promise rejected with null fails as context.fail() does');
   });
 
   test('the context has the log group and stream, clientContext, identity and callbackWaitsForEmptyEventLoop', async () => {

@@ -31,16 +31,23 @@ function postJson(route, text, errorType) {
   return call('POST', route, headers, text);
 }
 
+// As AWS's client: a native error, or anything with a name, a message and a stack (all non-empty).
 const isError = (e) => util.types.isNativeError(e) ||
-  (e != null && typeof e.name === 'string' && typeof e.message === 'string' && typeof e.stack === 'string');
+  Boolean(e && e.name && e.message && e.stack && typeof e.name === 'string' && typeof e.message === 'string' && typeof e.stack === 'string');
 
-/** An error as the runtime posts it; as AWS's client, a thrown non-Error has its type as errorType. */
+// DEL would end the header the type also goes in: AWS's client writes it %7F, in the body too.
+const noDel = (text) => text?.replace(/\x7F/g, '%7F');
+
+/**
+ * An error as AWS's client posts it: {errorType, errorMessage, trace} with the whole stack
+ * (its first line too); a thrown non-Error has its typeof as errorType and no trace.
+ */
 function errorReport(err) {
   try {
-    if (isError(err)) return { errorType: err.name, errorMessage: err.message, stackTrace: err.stack.split('\n').slice(1) };
-    return { errorType: typeof err, errorMessage: String(err), stackTrace: [] };
+    if (isError(err)) return { errorType: noDel(err.name), errorMessage: noDel(err.message), trace: noDel(err.stack).split('\n') };
+    return { errorType: typeof err, errorMessage: err.toString(), trace: [] };
   } catch {
-    return { errorType: 'handled', errorMessage: 'the error thrown (or called back) could not be read' };
+    return { errorType: 'handled', errorMessage: 'callback called with Error argument, but there was a problem while retrieving one or more of its message, name, and stack' };
   }
 }
 

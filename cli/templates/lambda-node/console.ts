@@ -51,9 +51,9 @@ function patchConsole() {
   console.fatal = at('FATAL');
 }
 
-/** A failed invocation's line, as AWS's runtime logs it ("Invoke Error" and the error as JSON). */
-function logInvokeError(err) {
-  const asError = isError(err) ? err : new Error(err);
+/** An error's line, as AWS's runtime logs it: the label ("Invoke Error") and the error as JSON. */
+function logError(label, err) {
+  const asError = err instanceof Error ? err : new Error(err); // as AWS's intoError
   if (jsonLogs) return console.error(asError);
   const fields = (v) => (v instanceof Error
     ? { errorType: v.name, errorMessage: v.message, code: v.code, ...v, stack: String(v.stack).split('\n') }
@@ -64,6 +64,21 @@ function logInvokeError(err) {
   } catch {
     text = JSON.stringify(errorReport(asError));
   }
-  console.error('Invoke Error', '\t' + text);
+  console.error(label, '\t' + text);
+}
+
+/**
+ * Logs a failed invocation's error; returns the error to post. As AWS's client, whose log line
+ * makes an Error of it: what cannot be one (an object without toString) fails there, and that
+ * failure is the invocation's error.
+ */
+function logInvokeError(err) {
+  try {
+    logError('Invoke Error', err);
+    return err;
+  } catch (unloggable) {
+    logError('Invoke Error', unloggable);
+    return unloggable;
+  }
 }
 `;

@@ -29,8 +29,7 @@ async function answer(id, outcome) {
     }
   }
   if ('error' in outcome) {
-    logInvokeError(outcome.error);
-    await postError(route + '/error', outcome.error);
+    await postError(route + '/error', logInvokeError(outcome.error));
   } else {
     await postJson(route + '/response', text);
   }

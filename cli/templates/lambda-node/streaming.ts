@@ -133,8 +133,7 @@ async function runStreaming(handler, event, context, id) {
     if ((await out) !== undefined) console.warn('Streaming handlers ignore return values.');
     if (!stream.writableEnded) throw 'Response stream is not finished.';
   } catch (err) {
-    logInvokeError(err);
-    stream.fail(err);
+    stream.fail(logInvokeError(err));
   }
   await taken;
   if (context.callbackWaitsForEmptyEventLoop) await emptyLoop();
