@@ -55,9 +55,23 @@ export interface CallFailure {
 
 const MAX_MESSAGE = 500;
 
+const textLines = (v: unknown): string[] =>
+  Array.isArray(v) ? v.filter((l): l is string => typeof l === 'string').map((l) => l.trim()) : [];
+
 /**
- * Reads a failed call's answer: a Lambda error (`{"errorType", "errorMessage", "stackTrace"}`
- * and the X-Amz-Function-Error header), Fn's `{"message"}` (with the FDK's detail), or the
+ * A Lambda error's stack: its `stackTrace`, else the `trace` AWS's Node.js runtime posts, whose
+ * first lines are the error's `Type: message` (the failure's own line), left out here.
+ */
+function stackLines(o: Record<string, unknown>): string[] {
+  if (Array.isArray(o.stackTrace)) return textLines(o.stackTrace);
+  const trace = textLines(o.trace);
+  const first = trace.findIndex((l) => l.startsWith('at '));
+  return first < 0 ? [] : trace.slice(first);
+}
+
+/**
+ * Reads a failed call's answer: a Lambda error (`{"errorType", "errorMessage", "stackTrace"}`,
+ * or Node's `trace`, and the X-Amz-Function-Error header), Fn's `{"message"}` (with the FDK's detail), or the
  * body's text (cut at 500 characters).
  */
 export function callFailure(headers: Headers, body: string): CallFailure {
@@ -72,7 +86,7 @@ export function callFailure(headers: Headers, body: string): CallFailure {
     const o = v as Record<string, unknown>;
     if (typeof o.errorMessage === 'string' || typeof o.errorType === 'string') {
       const type = typeof o.errorType === 'string' && o.errorType ? o.errorType : header;
-      const stack = Array.isArray(o.stackTrace) ? o.stackTrace.filter((l): l is string => typeof l === 'string').map((l) => l.trim()) : [];
+      const stack = stackLines(o);
       return { ...(type && { type }), message: typeof o.errorMessage === 'string' && o.errorMessage ? o.errorMessage : 'no message', stack };
     }
   }

@@ -18,6 +18,13 @@ describe('callFailure', () => {
   const cases: Array<[string, Record<string, string>, string, CallFailure, string]> = [
     ['a Lambda error with its stack', { 'x-amz-function-error': 'MyError' }, lambdaBody, { type: 'MyError', message: 'boom', stack: ['at a (index.mjs:3:9)', 'at b'] }, 'MyError: boom'],
     [
+      "a Node.js Lambda error: its trace, without the lines that are the error's own",
+      {},
+      JSON.stringify({ errorType: 'Error', errorMessage: 'two\nlines', trace: ['Error: two', 'lines', '    at handler (file:///var/task/index.mjs:3:9)', '    at x'] }),
+      { type: 'Error', message: 'two\nlines', stack: ['at handler (file:///var/task/index.mjs:3:9)', 'at x'] },
+      'Error: two\nlines',
+    ],
+    [
       'a Lambda error whose body has no type: the header names it',
       { 'x-amz-function-error': 'Unhandled' },
       '{"errorMessage":"no type"}',
