@@ -300,6 +300,37 @@ describe('the Lambda templates', () => {
     assert.equal(await res.text(), `part 1\npath /${model}\n`);
   });
 
+  /** POST /invoke/<the model fn's id> with `body`: the status, X-Amz-Function-Error, the answer's JSON and the call's record. */
+  const invokeModel = async (body: string): Promise<{ status: number; fnError: string | null; answer: Record<string, unknown>; error: string | undefined }> => {
+    const id = JSON.parse(await ok(['inspect', 'fn', APP, model, 'id'])) as string;
+    const r = await fetch(`${srv.url}/invoke/${id}`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+    const answer = JSON.parse(await r.text()) as Record<string, unknown>;
+    await callsFlushed();
+    const callId = r.headers.get('fn-call-id');
+    const calls = JSON.parse(await ok(['-o', 'json', 'calls', APP, model])) as Array<{ id: string; error?: string }>;
+    return { status: r.status, fnError: r.headers.get('x-amz-function-error'), answer, error: calls.find((c) => c.id === callId)?.error };
+  };
+
+  test("lambda-node: _HANDLER's forms (a folder, nested exports) load; one that cannot be loaded answers 502 with the runtime's init error, typed and worded as AWS's client", async () => {
+    const dir = join(work, model);
+    await mkdir(join(dir, 'src'), { recursive: true });
+    await writeFile(join(dir, 'src', 'app.js'), "exports.a = { b: { handler: async () => ({ from: 'src/app.a.b.handler' }) } };\n");
+    await writeFile(join(dir, 'broken.js'), 'exports.handler = (;\n');
+    await ok(['deploy', '--app', APP], { cwd: dir });
+    await asHandler('src/app.a.b.handler');
+    assert.deepEqual((await invokeModel('{}')).answer, { from: 'src/app.a.b.handler' });
+    await asHandler('broken.handler');
+    const bad = await invokeModel('{}');
+    assert.equal(bad.status, 502);
+    assert.equal(bad.answer.errorType, 'Runtime.UserCodeSyntaxError');
+    assert.match(String(bad.answer.errorMessage), /^SyntaxError: Unexpected token/);
+    assert.match(bad.error ?? '', /^function answered 502: Runtime\.UserCodeSyntaxError: SyntaxError: Unexpected token/);
+    await asHandler('index.nope');
+    const missing = await invokeModel('{}');
+    assert.deepEqual([missing.status, missing.answer.errorType, missing.answer.errorMessage], [502, 'Runtime.HandlerNotFound', 'index.nope is undefined or not exported']);
+    assert.equal(missing.error, 'function answered 502: Runtime.HandlerNotFound: index.nope is undefined or not exported');
+  });
+
   test('lambda-shell: init -> deploy -> invoke answers as the template says; a redeploy runs the new code', async () => {
     const name = `${P}-lshell`;
     const dir = join(work, name);

@@ -237,8 +237,8 @@ async function fakeRuntimeApi(events: FakeEvent[]): Promise<{ addr: string; post
  * it has posted `posts` times; the image's node is /usr/local/bin/node, here the test's own runs it.
  */
 async function runBootstrap(
-  runtime: 'lambda-node' | 'lambda-shell', events: FakeEvent[], posts: number, env: Record<string, string> = {},
-): Promise<{ posted: Posted[]; stdout: string; stderr: string }> {
+  runtime: 'lambda-node' | 'lambda-shell', events: FakeEvent[], posts: number, env: Record<string, string> = {}, opts: { exits?: boolean } = {},
+): Promise<{ posted: Posted[]; stdout: string; stderr: string; code: number | null }> {
   const dir = dirFor(runtime);
   const api = await fakeRuntimeApi(events);
   const cmd = runtime === 'lambda-node' ? process.execPath : 'bash';
@@ -252,20 +252,23 @@ async function runBootstrap(
   let stderr = '';
   p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  let code: number | null = null;
   try {
     await api.waitPosts(posts);
+    // One that exits by itself (as after an init error) is given time to; the test sees its code.
+    if (opts.exits) code = (await Promise.race([closed, new Promise((r) => setTimeout(r, 10_000))]) as [number | null] | undefined)?.[0] ?? null;
   } finally {
     p.kill();
     await closed; // what it printed before its last post is all read
     await api.close();
   }
-  return { posted: api.posted, stdout, stderr };
+  return { posted: api.posted, stdout, stderr, code };
 }
 
 /** Runs the lambda-node bootstrap with a handler of its own: `file` (in the task root) holds `code`, `_HANDLER` is `<file>.handler`. */
 async function withHandler(
   file: string, code: string, events: FakeEvent[], posts: number, env: Record<string, string> = {},
-): Promise<{ posted: Posted[]; stdout: string; stderr: string }> {
+): Promise<{ posted: Posted[]; stdout: string; stderr: string; code: number | null }> {
   const path = join(dirFor('lambda-node'), file);
   await writeFile(path, code);
   try {
@@ -481,5 +484,82 @@ exports.handler = async (event) => {
       ['INFO', 'req-1', { a: 1 }],
     ]);
     for (const r of records) assert.ok(!Number.isNaN(Date.parse(r.timestamp)), r.timestamp);
+  });
+});
+
+describe("lambda-node loads _HANDLER as AWS's Node.js runtime does", () => {
+  let root = '';
+  before(async () => {
+    root = await mkdtemp(join(tmp, 'task-'));
+    const files: Record<string, string> = {
+      'index.js': "exports.a = { b: { handler: async () => 'nested' } };\n",
+      'src/app.js': "exports.handler = async () => 'in a folder';\n",
+      'tla.mjs': "const v = await new Promise((r) => setTimeout(() => r('top-level await'), 20));\nexport const handler = async () => v;\n",
+      'common.cjs': "module.exports.handler = async () => 'cjs';\n",
+      'mod/package.json': '{"type":"module"}\n',
+      'mod/h.js': "export const handler = async () => 'a .js ES module';\n",
+      'both.js': "exports.handler = async () => '.js before .mjs';\n",
+      'both.mjs': "export const handler = async () => 'mjs';\n",
+      'node_modules/pkg/index.js': "exports.handler = async () => 'a package';\n",
+      'default.mjs': "export default { handler: async () => 'default' };\n",
+      'broken.js': 'exports.handler = (;\n',
+      'brokenesm.mjs': 'export const handler = (;\n',
+      'notfn.js': 'exports.handler = 42;\n',
+      'throws.js': "throw new RangeError('failed loading');\n",
+      'esmmissing.mjs': "import x from 'no-such-package';\nexport const handler = async () => x;\n",
+      'flagged.mjs': "const h = async () => 'x';\nh[Symbol.for('aws.lambda.runtime.handler.streaming')] = 'request';\nexport const handler = h;\n",
+    };
+    for (const [name, text] of Object.entries(files)) {
+      await mkdir(join(root, name, '..'), { recursive: true });
+      await writeFile(join(root, name), text);
+    }
+  });
+
+  const run = (handler: string, exits = false): ReturnType<typeof runBootstrap> =>
+    runBootstrap('lambda-node', ['{}'], 1, { _HANDLER: handler, LAMBDA_TASK_ROOT: root }, { exits });
+
+  test('nested exports, a folder, .mjs with top-level await, .cjs, .js under "type": "module", .js before .mjs, a package in node_modules, a default export by its path', async () => {
+    const cases: Array<[string, string]> = [
+      ['index.a.b.handler', 'nested'],
+      ['src/app.handler', 'in a folder'],
+      ['tla.handler', 'top-level await'],
+      ['common.handler', 'cjs'],
+      ['mod/h.handler', 'a .js ES module'],
+      ['both.handler', '.js before .mjs'],
+      ['pkg.handler', 'a package'],
+      ['default.default.handler', 'default'],
+    ];
+    for (const [handler, want] of cases) {
+      const { posted, stdout } = await run(handler);
+      assert.deepEqual([posted[0]!.path, posted[0]!.body], ['/2018-06-01/runtime/invocation/req-1/response', JSON.stringify(want)], `${handler}: ${stdout}`);
+    }
+  });
+
+  test("a load that fails is posted to /init/error with the client's type and wording, logged as an Uncaught Exception, and the runtime exits 129", async () => {
+    const cases: Array<[string, string, string | RegExp]> = [
+      ['nodot', 'Runtime.MalformedHandlerName', 'Bad handler'],
+      ['../up.handler', 'Runtime.MalformedHandlerName', "'../up.handler' is not a valid handler name. Use absolute paths when specifying root directories in handler names."],
+      ['missing.handler', 'Runtime.ImportModuleError', /^Error: Cannot find module 'missing'\nRequire stack:\n- /],
+      ['broken.handler', 'Runtime.UserCodeSyntaxError', /^SyntaxError: Unexpected token/],
+      ['brokenesm.handler', 'Runtime.UserCodeSyntaxError', /^SyntaxError: Unexpected token/],
+      ['index.nope', 'Runtime.HandlerNotFound', 'index.nope is undefined or not exported'],
+      ['default.handler', 'Runtime.HandlerNotFound', 'default.handler is undefined or not exported'],
+      ['notfn.handler', 'Runtime.HandlerNotFound', 'notfn.handler is not a function'],
+      ['throws.handler', 'RangeError', 'failed loading'],
+      // As the client (3.3.0) has it: an ES module's missing import is no MODULE_NOT_FOUND.
+      ['esmmissing.handler', 'Error', /^Cannot find package 'no-such-package' imported from /],
+      ['flagged.handler', 'Runtime.MalformedStreamingHandler', 'Only response streaming is supported.'],
+    ];
+    for (const [handler, type, message] of cases) {
+      const { posted, stdout, code } = await run(handler, true);
+      const report = JSON.parse(posted[0]!.body) as { errorType: string; errorMessage: string; trace: string[] };
+      assert.deepEqual([posted[0]!.path, posted[0]!.errorType, report.errorType], ['/2018-06-01/runtime/init/error', type, type], handler);
+      if (typeof message === 'string') assert.equal(report.errorMessage, message, handler);
+      else assert.match(report.errorMessage, message, handler);
+      // The stack's first line: the type (with Node's [code], if any) and the message's first line.
+      assert.ok(report.trace[0]!.startsWith(type) && report.trace[0]!.endsWith(`: ${report.errorMessage.split('\n')[0]}`), `${handler}: ${report.trace[0]}`);
+      assert.match(stdout, new RegExp(`\tundefined\tERROR\tUncaught Exception \t\\{"errorType":"${type.replace('.', '\\.')}"`), handler);
+      assert.equal(code, 129, handler);
+    }
   });
 });

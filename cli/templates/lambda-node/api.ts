@@ -31,6 +31,24 @@ function postJson(route, text, errorType) {
   return call('POST', route, headers, text);
 }
 
+// The runtime's own errors, as AWS's client has them: each type is "Runtime." and the class's name.
+class ImportModuleError extends Error {}
+class HandlerNotFound extends Error {}
+class MalformedHandlerName extends Error {}
+class UserCodeSyntaxError extends Error {}
+class MalformedStreamingHandler extends Error {}
+class InvalidStreamingOperation extends Error {}
+class UnhandledPromiseRejection extends Error {
+  constructor(reason, promise) {
+    super(reason);
+    this.reason = reason;
+    this.promise = promise;
+  }
+}
+for (const E of [ImportModuleError, HandlerNotFound, MalformedHandlerName, UserCodeSyntaxError, MalformedStreamingHandler, InvalidStreamingOperation, UnhandledPromiseRejection]) {
+  E.prototype.name = 'Runtime.' + E.name;
+}
+
 // As AWS's client: a native error, or anything with a name, a message and a stack (all non-empty).
 const isError = (e) => util.types.isNativeError(e) ||
   Boolean(e && e.name && e.message && e.stack && typeof e.name === 'string' && typeof e.message === 'string' && typeof e.stack === 'string');

@@ -6,6 +6,7 @@ import { file, type TemplateFiles } from '../types.js';
 import { RUNTIME_API } from './api.js';
 import { CONSOLE } from './console.js';
 import { CONTEXT } from './context.js';
+import { LOADER } from './loader.js';
 import { LOOP } from './loop.js';
 import { STREAMING } from './streaming.js';
 
@@ -21,7 +22,8 @@ export const handler = async (event, context) => {
 const HEAD = String.raw`#!/usr/local/bin/node
 // A Lambda custom runtime for Node.js handlers, written by kiln init --runtime lambda-node.
 // It follows AWS's managed Node.js runtime (its runtime interface client): _HANDLER
-// (file.export, default index.handler) names the handler, which may be
+// ([dir/]module.export[.nested], default index.handler; the module a .js, .mjs or .cjs file
+// under LAMBDA_TASK_ROOT, else found as Node finds a package) names the handler, which may be
 //   async (event, context) => result
 //   (event, context, callback) => callback(error, result)
 //   awslambda.streamifyResponse(async (event, responseStream, context) => { ... })
@@ -33,13 +35,13 @@ const builtin = typeof require === 'function' ? require : (name) => process.getB
 const http = builtin('node:http');
 const path = builtin('node:path');
 const util = builtin('node:util');
-const { existsSync } = builtin('node:fs');
+const { existsSync, readFileSync } = builtin('node:fs');
 const { Writable } = builtin('node:stream');
 const { pathToFileURL } = builtin('node:url');
 `;
 
 /** The bootstrap: each part is a section of one script, in this order (later parts use earlier ones). */
-export const BOOTSTRAP = [HEAD, RUNTIME_API, CONSOLE, CONTEXT, STREAMING, LOOP].join('\n');
+export const BOOTSTRAP = [HEAD, RUNTIME_API, CONSOLE, CONTEXT, STREAMING, LOADER, LOOP].join('\n');
 
 export function lambdaNodeTemplate(_name: string): TemplateFiles {
   return { 'index.mjs': file(HANDLER), bootstrap: file(BOOTSTRAP, 0o755) };

@@ -1,22 +1,6 @@
-// The lambda-node bootstrap's handler loading and invocation loop (the last section of one
-// script: see index.ts).
+// The lambda-node bootstrap's invocation loop (the last section of one script: see index.ts).
 
-export const LOOP = String.raw`// ---- Loading the handler, and the loop ----
-const root = process.env.LAMBDA_TASK_ROOT || '/var/task';
-
-async function loadHandler() {
-  const spec = process.env._HANDLER || 'index.handler';
-  const dot = spec.lastIndexOf('.');
-  const file = spec.slice(0, dot);
-  const name = spec.slice(dot + 1);
-  const found = ['.mjs', '.js', '.cjs'].map((ext) => path.join(root, file + ext)).find((p) => existsSync(p));
-  if (dot < 1 || !found) throw Object.assign(new Error('Cannot find module ' + file + ' in ' + root + ' (_HANDLER=' + spec + ')'), { name: 'Runtime.ImportModuleError' });
-  const mod = await import(pathToFileURL(found).href);
-  const fn = mod[name] ?? mod.default?.[name];
-  if (typeof fn !== 'function') throw Object.assign(new Error(file + '.' + name + ' is not a function'), { name: 'Runtime.HandlerNotFound' });
-  return fn;
-}
-
+export const LOOP = String.raw`// ---- The loop ----
 /** The invocation's answer: its result as JSON (undefined is null), else the failure. */
 async function answer(id, outcome) {
   const route = '/invocation/' + encodeURIComponent(id);
@@ -38,13 +22,16 @@ async function answer(id, outcome) {
 async function main() {
   patchConsole();
   let handler;
+  let streaming;
   try {
-    handler = await loadHandler();
+    handler = await loadHandler(process.env._HANDLER || 'index.handler');
+    streaming = isStreaming(handler);
   } catch (err) {
+    // As AWS's client, whose failed load ends as an uncaught exception: logged so, posted, exit 129.
+    logError('Uncaught Exception', err);
     await postError('/init/error', err);
-    process.exit(1);
+    process.exit(129);
   }
-  const streaming = handler[STREAMING] === 'response';
   for (;;) {
     const next = await call('GET', '/invocation/next');
     const id = next.headers['lambda-runtime-aws-request-id'];

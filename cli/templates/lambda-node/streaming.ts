@@ -20,16 +20,26 @@ class HttpResponseStream {
   }
 }
 
-globalThis.awslambda = {
-  streamifyResponse(handler, options) {
-    handler[STREAMING] = 'response';
-    if (typeof options?.highWaterMark === 'number') handler[HIGH_WATER_MARK] = options.highWaterMark;
-    return handler;
-  },
-  HttpResponseStream,
-};
+// AWS_LAMBDA_NODEJS_NO_GLOBAL_AWSLAMBDA=1 (or true) leaves the global out, as the managed runtime does.
+if (!['1', 'true'].includes(process.env.AWS_LAMBDA_NODEJS_NO_GLOBAL_AWSLAMBDA)) {
+  globalThis.awslambda = {
+    streamifyResponse(handler, options) {
+      handler[STREAMING] = 'response';
+      if (typeof options?.highWaterMark === 'number') handler[HIGH_WATER_MARK] = options.highWaterMark;
+      return handler;
+    },
+    HttpResponseStream,
+  };
+}
 
-const streamingError = (message) => Object.assign(new Error(message), { name: 'Runtime.InvalidStreamingOperation' });
+/** Whether the handler streams its response; a mark other than response streaming is refused at init, as AWS's client does. */
+function isStreaming(handler) {
+  const mark = handler[STREAMING];
+  if (mark === undefined || mark === null || mark === false) return false;
+  if (mark === 'response') return true;
+  throw new MalformedStreamingHandler('Only response streaming is supported.');
+}
+
 
 /** The handler's responseStream: what it writes is the body of a streamed /response, sent as written. */
 class ResponseStream extends Writable {
@@ -43,7 +53,7 @@ class ResponseStream extends Writable {
   }
 
   setContentType(type) {
-    if (this.started) throw streamingError('Cannot set content-type, too late.');
+    if (this.started) throw new InvalidStreamingOperation('Cannot set content-type, too late.');
     this.req.setHeader('Content-Type', type);
   }
 
