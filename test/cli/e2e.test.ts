@@ -331,6 +331,29 @@ describe('the Lambda templates', () => {
     assert.equal(missing.error, 'function answered 502: Runtime.HandlerNotFound: index.nope is undefined or not exported');
   });
 
+  test("lambda-node: an uncaught exception or unhandled rejection during a call answers that call with its error (not Runtime.ExitError); the next call works", async () => {
+    const dir = join(work, model);
+    await writeFile(join(dir, 'crash.js'), `exports.handler = async (event) => {
+  if (event.kind === 'throw') setTimeout(() => { throw new TypeError('thrown later'); }, 10);
+  if (event.kind === 'reject') Promise.reject(new Error('nobody caught me'));
+  if (event.kind === 'ok') return { ok: true };
+  await new Promise((r) => setTimeout(r, 5000));
+  return 'too late';
+};
+`);
+    await ok(['deploy', '--app', APP], { cwd: dir });
+    await asHandler('crash.handler');
+    const thrown = await invokeModel('{"kind":"throw"}');
+    assert.deepEqual([thrown.status, thrown.fnError, thrown.answer.errorType, thrown.answer.errorMessage], [502, 'TypeError', 'TypeError', 'thrown later'], JSON.stringify(thrown));
+    assert.equal((thrown.answer.trace as string[])[0], 'TypeError: thrown later');
+    assert.equal(thrown.error, 'function answered 502: TypeError: thrown later');
+    assert.deepEqual((await invokeModel('{"kind":"ok"}')).answer, { ok: true }, 'the runtime was started afresh');
+    const rejected = await invokeModel('{"kind":"reject"}');
+    assert.deepEqual([rejected.status, rejected.answer.errorType, rejected.answer.errorMessage], [502, 'Runtime.UnhandledPromiseRejection', 'Error: nobody caught me'], JSON.stringify(rejected));
+    assert.equal(rejected.error, 'function answered 502: Runtime.UnhandledPromiseRejection: Error: nobody caught me');
+    assert.deepEqual((await invokeModel('{"kind":"ok"}')).answer, { ok: true });
+  });
+
   test('lambda-shell: init -> deploy -> invoke answers as the template says; a redeploy runs the new code', async () => {
     const name = `${P}-lshell`;
     const dir = join(work, name);

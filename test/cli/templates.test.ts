@@ -396,6 +396,37 @@ exports.handler = async (event) => {
     assert.deepEqual(report(8), { errorType: 'string', errorMessage: 'handled', trace: [] }, 'a promise rejected with null fails as context.fail() does');
   });
 
+  test("an uncaught exception or unhandled rejection while a call runs is that call's error, logged, and the runtime exits (129, 128 for a rejection)", async () => {
+    const code = `exports.handler = async (event) => {
+  if (event.kind === 'throw') setTimeout(() => { throw new TypeError('thrown later'); }, 10);
+  if (event.kind === 'reject') Promise.reject(new Error('nobody caught me'));
+  if (event.kind === 'text') Promise.reject('just text');
+  await new Promise((r) => setTimeout(r, 5000));
+  return 'too late';
+};
+`;
+    const cases: Array<[string, number, string, string, string]> = [
+      ['throw', 129, 'Uncaught Exception', 'TypeError', 'thrown later'],
+      ['reject', 128, 'Unhandled Promise Rejection', 'Runtime.UnhandledPromiseRejection', 'Error: nobody caught me'],
+      ['text', 128, 'Unhandled Promise Rejection', 'Runtime.UnhandledPromiseRejection', 'just text'],
+    ];
+    const path = join(dirFor('lambda-node'), 'crash.js');
+    await writeFile(path, code);
+    try {
+      for (const [kind, exit, label, type, message] of cases) {
+        const r = await runBootstrap('lambda-node', [JSON.stringify({ kind })], 1, { _HANDLER: 'crash.handler' }, { exits: true });
+        const report = JSON.parse(r.posted[0]!.body) as { errorType: string; errorMessage: string; trace: string[] };
+        assert.deepEqual([r.posted[0]!.path, r.posted[0]!.errorType, report.errorType, report.errorMessage], ['/2018-06-01/runtime/invocation/req-1/error', type, type, message], kind);
+        assert.equal(report.trace[0], `${type}: ${message}`, kind);
+        assert.match(r.stdout, new RegExp(`\treq-1\tERROR\t${label} \t\\{"errorType":"${type.replace('.', '\\.')}"`), kind);
+        assert.equal(r.posted.length, 1, `${kind}: nothing else is posted`);
+        assert.equal(r.code, exit, kind);
+      }
+    } finally {
+      await rm(path, { force: true });
+    }
+  });
+
   test('the context has the log group and stream, clientContext, identity and callbackWaitsForEmptyEventLoop', async () => {
     const code = `export const handler = async (event, context) => ({
   awsRequestId: context.awsRequestId,

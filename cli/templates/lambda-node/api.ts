@@ -8,10 +8,10 @@ const RUNTIME = '/2018-06-01/runtime';
 // open, so the loop empties once the handler's own work is done (callbackWaitsForEmptyEventLoop).
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 
-/** A request to the Runtime API, answered with its headers and body. */
-function call(method, route, headers, body) {
+/** A request to the Runtime API, answered with its headers and body; via false, on a connection of its own. */
+function call(method, route, headers, body, via = agent) {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: apiHost, port: apiPort, method, path: RUNTIME + route, headers, agent }, (res) => {
+    const req = http.request({ host: apiHost, port: apiPort, method, path: RUNTIME + route, headers, agent: via }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
@@ -25,10 +25,10 @@ function call(method, route, headers, body) {
 /** A header's value as its UTF-8 bytes (node sends a header's text as latin1), control characters left out. */
 const headerValue = (text) => Buffer.from(String(text).replace(/[\x00-\x08\x0a-\x1f\x7f]/g, ''), 'utf8').toString('latin1');
 
-function postJson(route, text, errorType) {
+function postJson(route, text, errorType, via) {
   const headers = { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) };
   if (errorType !== undefined) headers['Lambda-Runtime-Function-Error-Type'] = headerValue(errorType);
-  return call('POST', route, headers, text);
+  return call('POST', route, headers, text, via);
 }
 
 // The runtime's own errors, as AWS's client has them: each type is "Runtime." and the class's name.
@@ -69,8 +69,8 @@ function errorReport(err) {
   }
 }
 
-function postError(route, err) {
+function postError(route, err, via) {
   const report = errorReport(err);
-  return postJson(route, JSON.stringify(report), report.errorType);
+  return postJson(route, JSON.stringify(report), report.errorType, via);
 }
 `;

@@ -1,8 +1,25 @@
 // The lambda-node bootstrap's invocation loop (the last section of one script: see index.ts).
 
 export const LOOP = String.raw`// ---- The loop ----
+// As AWS's client: an uncaught exception or unhandled rejection is the current invocation's
+// error (before the first, the init's), logged and posted, and then the runtime exits (129, or
+// 128 for a rejection) to be started afresh. The post has a connection of its own: the loop's
+// may be waiting in next.
+let crashing = false;
+function crash(label, err, code) {
+  logError(label, err);
+  if (crashing) return;
+  crashing = true;
+  const route = currentRequestId === undefined ? '/init/error' : '/invocation/' + encodeURIComponent(currentRequestId) + '/error';
+  const exit = () => process.exit(code);
+  postError(route, err, false).then(exit, exit);
+}
+process.on('uncaughtException', (err) => crash('Uncaught Exception', err, 129));
+process.on('unhandledRejection', (reason, promise) => crash('Unhandled Promise Rejection', new UnhandledPromiseRejection(reason, promise), 128));
+
 /** The invocation's answer: its result as JSON (undefined is null), else the failure. */
 async function answer(id, outcome) {
+  if (crashing) return new Promise(() => {}); // the crash's error is the answer; the runtime is exiting
   const route = '/invocation/' + encodeURIComponent(id);
   let text;
   if (!('error' in outcome)) {
