@@ -427,6 +427,20 @@ exports.handler = async (event) => {
     }
   });
 
+  test("NODE_PATH is the managed runtime's when unset (layers' /opt/nodejs folders first) and require searches it; AWS_LAMBDA_NODEJS_NO_GLOBAL_AWSLAMBDA leaves out the awslambda global", async () => {
+    const code = "exports.handler = async () => ({ nodePath: process.env.NODE_PATH, paths: require.resolve.paths('some-package'), awslambda: typeof awslambda });\n";
+    const major = process.versions.node.split('.')[0];
+    const managed = `/opt/nodejs/node${major}/node_modules:/opt/nodejs/node_modules:/var/runtime/node_modules:/var/runtime:/var/task`;
+    const { posted } = await withHandler('paths.js', code, ['{}'], 1);
+    const got = JSON.parse(posted[0]!.body) as { nodePath: string; paths: string[]; awslambda: string };
+    assert.equal(got.nodePath, managed);
+    for (const dir of managed.split(':')) assert.ok(got.paths.includes(dir), `${dir} in ${got.paths.join(' ')}`);
+    assert.equal(got.awslambda, 'object');
+    const own = await withHandler('paths.js', code, ['{}'], 1, { NODE_PATH: '/mine', AWS_LAMBDA_NODEJS_NO_GLOBAL_AWSLAMBDA: 'true' });
+    const mine = JSON.parse(own.posted[0]!.body) as { nodePath: string; paths: string[]; awslambda: string };
+    assert.deepEqual([mine.nodePath, mine.paths.includes('/opt/nodejs/node_modules'), mine.awslambda], ['/mine', false, 'undefined']);
+  });
+
   test('the context has the log group and stream, clientContext, identity and callbackWaitsForEmptyEventLoop', async () => {
     const code = `export const handler = async (event, context) => ({
   awsRequestId: context.awsRequestId,

@@ -38,6 +38,13 @@ const util = builtin('node:util');
 const { existsSync, readFileSync } = builtin('node:fs');
 const { Writable } = builtin('node:stream');
 const { pathToFileURL } = builtin('node:url');
+// As the managed runtime's bootstrap: NODE_PATH, when unset, is a layer's folders (/opt/nodejs),
+// the runtime's and the task root; Node read it at start-up, so require is told to read it again.
+if (!process.env.NODE_PATH) {
+  const major = process.versions.node.split('.')[0];
+  process.env.NODE_PATH = ['/opt/nodejs/node' + major + '/node_modules', '/opt/nodejs/node_modules', '/var/runtime/node_modules', '/var/runtime', '/var/task'].join(':');
+  builtin('node:module')._initPaths?.();
+}
 `;
 
 /** The bootstrap: each part is a section of one script, in this order (later parts use earlier ones). */
