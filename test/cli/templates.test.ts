@@ -242,10 +242,13 @@ async function runBootstrap(
   const dir = dirFor(runtime);
   const api = await fakeRuntimeApi(events);
   const cmd = runtime === 'lambda-node' ? process.execPath : 'bash';
+  // A group of its own, killed whole: bash waiting on its curl's long poll of next would put off
+  // its SIGTERM until curl ended, and curl waits on the fake API, closed only after (a hang).
   const p = spawn(cmd, [join(dir, 'bootstrap')], {
     cwd: dir,
     env: { PATH: process.env.PATH ?? '', AWS_LAMBDA_RUNTIME_API: api.addr, LAMBDA_TASK_ROOT: dir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
   const closed = once(p, 'close');
   let stdout = '';
@@ -258,7 +261,11 @@ async function runBootstrap(
     // One that exits by itself (as after an init error) is given time to; the test sees its code.
     if (opts.exits) code = (await Promise.race([closed, new Promise((r) => setTimeout(r, 10_000))]) as [number | null] | undefined)?.[0] ?? null;
   } finally {
-    p.kill();
+    try {
+      process.kill(-p.pid!, 'SIGTERM');
+    } catch {
+      // the group is gone already (it exited by itself)
+    }
     await closed; // what it printed before its last post is all read
     await api.close();
   }
