@@ -309,7 +309,7 @@ async function startHolding(config: Config, log: Logger, releaseNodeId: () => Pr
     // The rest of the Lambda APIs (GetFunction, ...) is not served: said in their shape, so an
     // AWS SDK names the error rather than failing to read Fn's.
     if (isLambdaApiPath(req.url ?? '/')) {
-      const unknown = new LambdaApiError(404, 'UnknownOperationException', `Kiln serves the Lambda API's Invoke and InvokeWithResponseStream only, not ${req.method} ${pathOf(req.url ?? '/')}`);
+      const unknown = new LambdaApiError('UnknownOperationException', `Kiln serves the Lambda API's Invoke and InvokeWithResponseStream only, not ${req.method} ${pathOf(req.url ?? '/')}`);
       return sendLambdaError(res, unknown, log, { requestId: newId() });
     }
     // Routes that answer without reading a body (GET /version, /ui/...): what a client sends

@@ -168,29 +168,50 @@ export const pathNotFound: RequestHandler = (req, res) => {
 
 /** Lambda's error types the Invoke front door answers with. */
 export type LambdaErrorType =
-  | 'InvalidParameterValueException' //  400
-  | 'InvalidRequestContentException' //  400
-  | 'ResourceNotFoundException' //       404
-  | 'RequestTooLargeException' //        413
-  | 'TooManyRequestsException' //        429
-  | 'ServiceException' //                500
-  | 'EC2UnexpectedException' //          502
-  | 'InvalidRuntimeException' //         502
-  | 'ResourceNotReadyException' //       502
-  // The AWS protocols' answer to an operation the endpoint does not serve: 404, or 405 for a
-  // served path with another method.
+  | 'InvalidParameterValueException'
+  | 'InvalidRequestContentException'
+  | 'ResourceNotFoundException'
+  | 'RequestTooLargeException'
+  | 'TooManyRequestsException'
+  | 'ServiceException'
+  | 'EC2UnexpectedException'
+  | 'InvalidRuntimeException'
+  | 'ResourceNotReadyException'
   | 'UnknownOperationException'
-  // Not Lambda's (its IAM layer's), for Kiln's bearer token on this path: 401.
   | 'MissingAuthenticationTokenException'
   | 'UnrecognizedClientException'
-  // The service's 403 for a caller it will not serve; Kiln's, for a Host it does not answer to.
   | 'AccessDeniedException';
 
-/** A request the Invoke API refuses, with Lambda's type (and message) for it. */
+/** Each type's status, as the service answers it: a type and its status cannot disagree. */
+const LAMBDA_STATUS: Readonly<Record<LambdaErrorType, number>> = {
+  InvalidParameterValueException: 400,
+  InvalidRequestContentException: 400,
+  ResourceNotFoundException: 404,
+  RequestTooLargeException: 413,
+  TooManyRequestsException: 429,
+  // Kiln's 503s to try again (its database, its host short of resources) are ServiceExceptions too: serviceUnavailable, below.
+  ServiceException: 500,
+  EC2UnexpectedException: 502,
+  InvalidRuntimeException: 502,
+  ResourceNotReadyException: 502,
+  // The AWS protocols' answer to an operation the endpoint does not serve: 404, or 405 (an
+  // override) for a served path with another method.
+  UnknownOperationException: 404,
+  // Not Lambda's (its IAM layer's), for Kiln's bearer token on this path.
+  MissingAuthenticationTokenException: 401,
+  UnrecognizedClientException: 401,
+  // The service's 403 for a caller it will not serve; Kiln's, for a Host it does not answer to.
+  AccessDeniedException: 403,
+};
+
+/** A request the Invoke API refuses, with Lambda's type (and message) for it; its status is the type's unless said. */
 export class LambdaApiError extends Error {
-  constructor(readonly status: number, readonly type: LambdaErrorType, message: string) {
+  readonly status: number;
+
+  constructor(readonly type: LambdaErrorType, message: string, options?: { status?: number }) {
     super(message);
     this.name = 'LambdaApiError';
+    this.status = options?.status ?? LAMBDA_STATUS[type];
   }
 }
 
@@ -213,8 +234,13 @@ export type LambdaOutcome =
 /** The seconds a throttled caller is told to wait (Kiln's 503s say the same). */
 const RETRY_AFTER = '15';
 
-const platform = (status: number, type: LambdaErrorType, message: string, headers?: Record<string, string>): LambdaOutcome =>
-  ({ kind: 'platform', status, type, message, ...(headers && { headers }) });
+/** A platform error of `type`, with the type's status unless `status` says otherwise. */
+const platform = (type: LambdaErrorType, message: string, extra: { status?: number; headers?: Record<string, string> } = {}): LambdaOutcome =>
+  ({ kind: 'platform', status: extra.status ?? LAMBDA_STATUS[type], type, message, ...(extra.headers && { headers: extra.headers }) });
+
+/** Kiln's 503 to try again (its host, its database), as the service's ServiceException. */
+const serviceUnavailable = (message: string, retryAfter = RETRY_AFTER): LambdaOutcome =>
+  platform('ServiceException', message, { status: 503, headers: { 'Retry-After': retryAfter } });
 
 /**
  * Maps a thrown value to the Invoke API's answer. Failures of the function's own (a timeout, a
@@ -222,7 +248,7 @@ const platform = (status: number, type: LambdaErrorType, message: string, header
  * function errors; failures to run it at all are platform errors with the closest Lambda type.
  */
 export function toLambdaError(err: unknown, fnTimeoutSec?: number): LambdaOutcome {
-  if (err instanceof LambdaApiError) return platform(err.status, err.type, err.message);
+  if (err instanceof LambdaApiError) return platform(err.type, err.message, { status: err.status });
   // A stream cut short by the function's own error (its type from the daemon's trailer); one cut
   // at the deadline is a timeout like any other (its kind), below.
   if (err instanceof StreamCutError && err.kind !== 'timeout') {
@@ -235,44 +261,44 @@ export function toLambdaError(err: unknown, fnTimeoutSec?: number): LambdaOutcom
       case 'timeout': return { kind: 'function', errorType: 'Sandbox.Timedout', errorMessage: fnTimeoutSec === undefined ? err.message : timedOutMessage(fnTimeoutSec) };
       case 'function-failed': return { kind: 'function', errorType: 'Runtime.ExitError', errorMessage: err.message };
       case 'response-too-large': return { kind: 'function', errorType: 'Function.ResponseSizeTooLarge', errorMessage: err.message };
-      case 'request-too-large': return platform(413, 'RequestTooLargeException', err.message);
-      case 'request-head-too-large': return platform(400, 'InvalidRequestContentException', err.message);
+      case 'request-too-large': return platform('RequestTooLargeException', err.message);
+      case 'request-head-too-large': return platform('InvalidRequestContentException', err.message);
       // The service's throttle: the same wait Kiln's 503 asks for.
-      case 'server-busy': return platform(429, 'TooManyRequestsException', err.message, { 'Retry-After': RETRY_AFTER });
-      case 'shutting-down': return platform(500, 'ServiceException', err.message, { 'Retry-After': RETRY_AFTER });
+      case 'server-busy': return platform('TooManyRequestsException', err.message, { headers: { 'Retry-After': RETRY_AFTER } });
+      case 'shutting-down': return platform('ServiceException', err.message, { headers: { 'Retry-After': RETRY_AFTER } });
       // The server's host ran short: as a database that cannot answer, worth trying again.
       case 'runtime-unavailable':
-      case 'out-of-resources': return platform(503, 'ServiceException', err.message, { 'Retry-After': RETRY_AFTER });
+      case 'out-of-resources': return serviceUnavailable(err.message);
       // The sandbox could not be set up (Lambda's "unexpected exception while setting up for the function").
       case 'start-timeout':
-      case 'init-failed': return platform(502, 'EC2UnexpectedException', err.message);
+      case 'init-failed': return platform('EC2UnexpectedException', err.message);
       // The function does not speak its contract, or its format cannot run here.
       case 'invalid-response':
-      case 'unsupported-format': return platform(502, 'InvalidRuntimeException', err.message);
+      case 'unsupported-format': return platform('InvalidRuntimeException', err.message);
       // Lambda's answer when a function's VPC connection cannot be had.
       case 'image-unavailable':
-      case 'network-refused': return platform(502, 'ResourceNotReadyException', err.message);
-      case 'too-big-for-host': return platform(400, 'InvalidParameterValueException', err.message);
-      case 'cancelled': return platform(500, 'ServiceException', err.message);
+      case 'network-refused': return platform('ResourceNotReadyException', err.message);
+      case 'too-big-for-host': return platform('InvalidParameterValueException', err.message);
+      case 'cancelled': return platform('ServiceException', err.message);
     }
   }
   // The fn exists but its image cannot be had (yet): it is not ready to run.
-  if (err instanceof ImageNotFoundError || err instanceof ImageRefError) return platform(502, 'ResourceNotReadyException', err.message);
+  if (err instanceof ImageNotFoundError || err instanceof ImageRefError) return platform('ResourceNotReadyException', err.message);
   // Its network or log destination cannot be had: the fn's configuration, as a refused network is.
-  if (err instanceof ContainerConfigError) return platform(502, 'ResourceNotReadyException', err.message);
-  if (err instanceof DriverError) return platform(502, 'EC2UnexpectedException', `container engine error: ${err.message}`);
+  if (err instanceof ContainerConfigError) return platform('ResourceNotReadyException', err.message);
+  if (err instanceof DriverError) return platform('EC2UnexpectedException', `container engine error: ${err.message}`);
   if (err instanceof UnauthorizedError) {
     return err.reason === 'invalid'
-      ? platform(401, 'UnrecognizedClientException', err.message, { 'WWW-Authenticate': err.challenge })
-      : platform(401, 'MissingAuthenticationTokenException', err.message, { 'WWW-Authenticate': err.challenge });
+      ? platform('UnrecognizedClientException', err.message, { headers: { 'WWW-Authenticate': err.challenge } })
+      : platform('MissingAuthenticationTokenException', err.message, { headers: { 'WWW-Authenticate': err.challenge } });
   }
-  if (err instanceof HostNotAllowedError) return platform(403, 'AccessDeniedException', err.message);
-  if (err instanceof NotFoundError) return platform(404, 'ResourceNotFoundException', err.message);
-  if (err instanceof DatabaseTimeoutError) return platform(503, 'ServiceException', DATABASE_TIMEOUT, { 'Retry-After': RETRY_AFTER });
-  if (err instanceof DatabaseFullError) return platform(503, 'ServiceException', DATABASE_FULL, { 'Retry-After': RETRY_AFTER });
-  if (err instanceof DatabaseUnavailableError) return platform(503, 'ServiceException', DATABASE_UNAVAILABLE, { 'Retry-After': RETRY_AFTER });
-  if (err instanceof DatabaseConflictError) return platform(503, 'ServiceException', DATABASE_CONFLICT, { 'Retry-After': CONFLICT_RETRY_AFTER });
-  return platform(500, 'ServiceException', 'internal server error');
+  if (err instanceof HostNotAllowedError) return platform('AccessDeniedException', err.message);
+  if (err instanceof NotFoundError) return platform('ResourceNotFoundException', err.message);
+  if (err instanceof DatabaseTimeoutError) return serviceUnavailable(DATABASE_TIMEOUT);
+  if (err instanceof DatabaseFullError) return serviceUnavailable(DATABASE_FULL);
+  if (err instanceof DatabaseUnavailableError) return serviceUnavailable(DATABASE_UNAVAILABLE);
+  if (err instanceof DatabaseConflictError) return serviceUnavailable(DATABASE_CONFLICT, CONFLICT_RETRY_AFTER);
+  return platform('ServiceException', 'internal server error');
 }
 
 /** The service's words for a call past its timeout (as Kiln's Lambda daemon says them). */

@@ -75,7 +75,7 @@ export function lambdaDoor(
   const { lookup, newId, log, maxRequestSize, trust } = deps;
 
   const notFound = (ref: FunctionRef, region: string, qualifier?: string) =>
-    new LambdaApiError(404, 'ResourceNotFoundException', `Function not found: ${functionArn(ref.region ?? region, ref.account ?? KILN_ACCOUNT_ID, ref.name, qualifier)}`);
+    new LambdaApiError('ResourceNotFoundException', `Function not found: ${functionArn(ref.region ?? region, ref.account ?? KILN_ACCOUNT_ID, ref.name, qualifier)}`);
 
   /** A Kiln fn id, else a fn name unique across apps. */
   const resolve = async (ref: FunctionRef, region: string): Promise<FnTarget> => {
@@ -89,7 +89,7 @@ export function lambdaDoor(
     const found = await lookup.byFnName(ref.name);
     if (found.length === 1) return found[0]!;
     if (found.length > 1) {
-      throw new LambdaApiError(400, 'InvalidParameterValueException',
+      throw new LambdaApiError('InvalidParameterValueException',
         `Function name ${ref.name} is used in more than one app (${found.map((t) => t.app.name).join(', ')}): invoke it by its fn id`);
     }
     throw notFound(ref, region);
@@ -118,7 +118,7 @@ export function lambdaDoor(
       try {
         JSON.parse(body.toString('utf8'));
       } catch (err) {
-        throw new LambdaApiError(400, 'InvalidRequestContentException', `Could not parse request body into json: ${(err as Error).message}`);
+        throw new LambdaApiError('InvalidRequestContentException', `Could not parse request body into json: ${(err as Error).message}`);
       }
     }
     if (options.invocationType === 'DryRun') {
@@ -139,7 +139,8 @@ export function lambdaDoor(
     if (encoded === undefined) return false;
     const trail = traceInvoke(log, req, res, trust);
     if (req.method !== 'POST') {
-      const wrong = new LambdaApiError(405, 'UnknownOperationException', `Method not allowed: ${req.method} ${path}`);
+      // The AWS protocols' 405 for a served path asked with another method (their type's status is 404).
+      const wrong = new LambdaApiError('UnknownOperationException', `Method not allowed: ${req.method} ${path}`, { status: 405 });
       sendLambdaError(res, wrong, log, { requestId: newId(), headers: { Allow: 'POST' } });
       return true;
     }

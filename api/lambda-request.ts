@@ -70,15 +70,15 @@ export function qualifierParam(url: string): string | undefined {
 export function parseFunctionName(raw: string, qualifierParam?: string): FunctionRef {
   const m = raw.length <= MAX_FUNCTION_NAME ? FUNCTION_NAME.exec(raw) : null;
   if (!m) {
-    throw new LambdaApiError(400, 'InvalidParameterValueException',
+    throw new LambdaApiError('InvalidParameterValueException',
       `Invalid FunctionName: ${JSON.stringify(raw.slice(0, MAX_FUNCTION_NAME))} is neither a function name, a Kiln fn id nor a function ARN`);
   }
   const [, region, account, name, fromName] = m;
   if (qualifierParam !== undefined && !QUALIFIER.test(qualifierParam)) {
-    throw new LambdaApiError(400, 'InvalidParameterValueException', `Invalid Qualifier: ${JSON.stringify(qualifierParam.slice(0, 128))}`);
+    throw new LambdaApiError('InvalidParameterValueException', `Invalid Qualifier: ${JSON.stringify(qualifierParam.slice(0, 128))}`);
   }
   if (fromName !== undefined && qualifierParam !== undefined && fromName !== qualifierParam) {
-    throw new LambdaApiError(400, 'InvalidParameterValueException', 'The derived qualifier from the function name does not match the specified qualifier.');
+    throw new LambdaApiError('InvalidParameterValueException', 'The derived qualifier from the function name does not match the specified qualifier.');
   }
   const qualifier = fromName ?? qualifierParam;
   return {
@@ -131,12 +131,12 @@ export function invokeOptions(headers: IncomingHttpHeaders, types: readonly Invo
   const raw = one(headers['x-amz-invocation-type']) ?? 'RequestResponse';
   const type = types.find((t) => t === raw);
   if (type === undefined) {
-    throw new LambdaApiError(400, 'InvalidParameterValueException',
+    throw new LambdaApiError('InvalidParameterValueException',
       `Invalid X-Amz-Invocation-Type: ${JSON.stringify(raw.slice(0, 64))}; valid values are ${listed(types)}`);
   }
   const logType = one(headers['x-amz-log-type']) ?? 'None';
   if (logType !== 'None' && logType !== 'Tail') {
-    throw new LambdaApiError(400, 'InvalidParameterValueException', `Invalid X-Amz-Log-Type: ${JSON.stringify(logType.slice(0, 64))}; valid values are None and Tail`);
+    throw new LambdaApiError('InvalidParameterValueException', `Invalid X-Amz-Log-Type: ${JSON.stringify(logType.slice(0, 64))}; valid values are None and Tail`);
   }
   const cc = one(headers['x-amz-client-context']);
   if (cc !== undefined) checkClientContext(cc);
@@ -146,7 +146,7 @@ export function invokeOptions(headers: IncomingHttpHeaders, types: readonly Invo
 /** X-Amz-Client-Context must be base64 of a JSON object, at most MAX_CLIENT_CONTEXT bytes. */
 function checkClientContext(value: string): void {
   if (value.length > MAX_CLIENT_CONTEXT) {
-    throw new LambdaApiError(400, 'InvalidRequestContentException', `Client context must be ${MAX_CLIENT_CONTEXT} bytes or less, got ${value.length}`);
+    throw new LambdaApiError('InvalidRequestContentException', `Client context must be ${MAX_CLIENT_CONTEXT} bytes or less, got ${value.length}`);
   }
   let ok = /^[A-Za-z0-9+/]*={0,2}$/.test(value) && value.length % 4 === 0;
   if (ok) {
@@ -157,7 +157,7 @@ function checkClientContext(value: string): void {
       ok = false;
     }
   }
-  if (!ok) throw new LambdaApiError(400, 'InvalidRequestContentException', 'Client context must be a valid Base64-encoded JSON object.');
+  if (!ok) throw new LambdaApiError('InvalidRequestContentException', 'Client context must be a valid Base64-encoded JSON object.');
 }
 
 /**

@@ -8,7 +8,9 @@ import { pino } from 'pino';
 import { AgentError, StreamCutError, type AgentErrorKind } from '../../agent/errors.js';
 import { HostNotAllowedError } from '../../api/allowed-hosts.js';
 import { UnauthorizedError } from '../../api/auth.js';
-import { sendError, sendLambdaError, toHttpError, toLambdaError, type HttpError, type LambdaOutcome } from '../../api/errors.js';
+import {
+  LambdaApiError, sendError, sendLambdaError, toHttpError, toLambdaError, type HttpError, type LambdaErrorType, type LambdaOutcome,
+} from '../../api/errors.js';
 import { ContainerConfigError, DriverError, ImageNotFoundError } from '../../drivers/errors.js';
 import { ImageRefError } from '../../drivers/image-name.js';
 import {
@@ -89,6 +91,36 @@ describe('errors of other modules', () => {
       assert.deepEqual(toLambdaError(err), lambda);
     });
   }
+});
+
+/** The service's status for each of its error types Kiln answers with. */
+const lambdaTypes: [LambdaErrorType, number][] = [
+  ['InvalidParameterValueException', 400],
+  ['InvalidRequestContentException', 400],
+  ['ResourceNotFoundException', 404],
+  ['RequestTooLargeException', 413],
+  ['TooManyRequestsException', 429],
+  ['ServiceException', 500],
+  ['EC2UnexpectedException', 502],
+  ['InvalidRuntimeException', 502],
+  ['ResourceNotReadyException', 502],
+  ['UnknownOperationException', 404],
+  ['MissingAuthenticationTokenException', 401],
+  ['UnrecognizedClientException', 401],
+  ['AccessDeniedException', 403],
+];
+
+describe('a LambdaApiError takes its status from its type', () => {
+  for (const [type, status] of lambdaTypes) {
+    test(`${type}: ${status}`, () => {
+      const err = new LambdaApiError(type, 'm');
+      assert.equal(err.status, status);
+      assert.deepEqual(toLambdaError(err), platform(status, type, 'm'));
+    });
+  }
+  test('unless told otherwise: an operation not served on a path that is, 405', () => {
+    assert.deepEqual(toLambdaError(new LambdaApiError('UnknownOperationException', 'm', { status: 405 })), platform(405, 'UnknownOperationException', 'm'));
+  });
 });
 
 test("the function's own failures on the Lambda APIs: Unhandled, with the service's types", () => {

@@ -193,7 +193,7 @@ describe('toLambdaError', () => {
   const fnError = (errorType: string): Record<string, unknown> => ({ kind: 'function', errorType });
   const agent = (kind: AgentErrorKind) => new AgentError(kind, `agent says ${kind}`);
   const cases: [string, unknown, Record<string, unknown>][] = [
-    ['a bad parameter', new LambdaApiError(400, 'InvalidParameterValueException', 'x'), platform(400, 'InvalidParameterValueException')],
+    ['a bad parameter', new LambdaApiError('InvalidParameterValueException', 'x'), platform(400, 'InvalidParameterValueException')],
     ['an unknown fn', new NotFoundError('fn', 'Fn not found'), platform(404, 'ResourceNotFoundException')],
     ['a body over the limit', agent('request-too-large'), platform(413, 'RequestTooLargeException')],
     ['no capacity', agent('server-busy'), platform(429, 'TooManyRequestsException')],
