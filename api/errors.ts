@@ -8,7 +8,7 @@ import { ImageRefError } from '../drivers/image-name.js';
 import { HostNotAllowedError } from './allowed-hosts.js';
 import { UnauthorizedError } from './auth.js';
 import {
-  ConflictError, DatabaseConflictError, DatabaseFullError, DatabaseTimeoutError, DatabaseUnavailableError, NotFoundError, UnstorableValueError,
+  ConflictError, DatabaseConflictError, DatabaseFullError, DatabaseReadOnlyError, DatabaseTimeoutError, DatabaseUnavailableError, NotFoundError, UnstorableValueError,
 } from '../store/errors.js';
 import { loggedError } from '../store/db-errors.js';
 import { boundUnreadBody } from './unread-body.js';
@@ -24,14 +24,23 @@ export const DATABASE_TIMEOUT = 'database did not answer in time';
 /** The answer's words for a DatabaseUnavailableError, as GET /health says them: no host, no driver's message. */
 export const DATABASE_UNAVAILABLE = 'database unavailable';
 
+/** The answer's words for a DatabaseReadOnlyError, as GET /health says them. */
+export const DATABASE_READ_ONLY = 'database is read-only';
+
 /** The answer's words for a DatabaseFullError: writes fail until space is freed on the database's disk. */
 export const DATABASE_FULL = 'database is full';
 
 /** The answer's words for a DatabaseConflictError: a deadlock the write lost each time it ran. */
 export const DATABASE_CONFLICT = 'database conflict: the write met others changing the same rows; try again';
 
+/** Seconds a 503's caller (and the Lambda APIs' throttled one) is told to wait before trying again. */
+export const RETRY_AFTER_SECONDS = 15;
+
 /** Seconds before sending a write again after a DatabaseConflictError: the other write is long done. */
-const CONFLICT_RETRY_AFTER = '1';
+const CONFLICT_RETRY_AFTER_SECONDS = 1;
+
+/** The header that asks a caller to try again in `seconds`. */
+const retryAfter = (seconds = RETRY_AFTER_SECONDS): Record<string, string> => ({ 'Retry-After': String(seconds) });
 
 export class ApiError extends Error {
   constructor(readonly status: number, message: string, readonly fields?: string) {
@@ -77,18 +86,21 @@ export interface HttpError {
   headers?: Record<string, string>;
 }
 
+/** A 503 that asks the caller to try again. */
+const unavailable = (message: string, seconds = RETRY_AFTER_SECONDS): HttpError => ({ status: 503, body: { message }, headers: retryAfter(seconds) });
+
 /** Maps a thrown value to a status and Fn's error body. Unknown errors are 500s. */
 export function toHttpError(err: unknown): HttpError {
   if (err instanceof AgentError) {
     const status = AGENT_STATUS[err.kind];
     return status === 503
-      ? { status, body: { message: err.message }, headers: { 'Retry-After': '15' } }
+      ? { status, body: { message: err.message }, headers: retryAfter() }
       : { status, body: { message: err.message } };
   }
   // A fn's image that cannot be had: the function is unreachable, and the message says how to fix it.
   if (err instanceof ImageNotFoundError || err instanceof ImageRefError) return { status: 502, body: { message: err.message } };
   if (err instanceof ContainerConfigError) return { status: 502, body: { message: err.message } };
-  if (err instanceof DriverError) return { status: 503, body: { message: `container engine error: ${err.message}` }, headers: { 'Retry-After': '15' } };
+  if (err instanceof DriverError) return { status: 503, body: { message: `container engine error: ${err.message}` }, headers: retryAfter() };
   if (err instanceof ApiError) {
     const body: ErrorBody = { message: err.message };
     if (err.fields !== undefined) body.fields = err.fields;
@@ -100,13 +112,15 @@ export function toHttpError(err: unknown): HttpError {
   if (err instanceof ConflictError) return { status: 409, body: { message: err.message } };
   if (err instanceof UnstorableValueError) return { status: 400, body: { message: err.message } };
   // The database is stopped, overloaded or cut off: worth trying again, as a busy server is.
-  if (err instanceof DatabaseTimeoutError) return { status: 503, body: { message: DATABASE_TIMEOUT }, headers: { 'Retry-After': '15' } };
+  if (err instanceof DatabaseTimeoutError) return unavailable(DATABASE_TIMEOUT);
   // Out of space (a kind of unavailable, so before it): writes work again once space is freed.
-  if (err instanceof DatabaseFullError) return { status: 503, body: { message: DATABASE_FULL }, headers: { 'Retry-After': '15' } };
+  if (err instanceof DatabaseFullError) return unavailable(DATABASE_FULL);
+  // Answering but refusing writes (a hot standby), as GET /health finds it: another kind of unavailable.
+  if (err instanceof DatabaseReadOnlyError) return unavailable(DATABASE_READ_ONLY);
   // Refused, restarting or out of connections: as retryable, and more quickly said.
-  if (err instanceof DatabaseUnavailableError) return { status: 503, body: { message: DATABASE_UNAVAILABLE }, headers: { 'Retry-After': '15' } };
+  if (err instanceof DatabaseUnavailableError) return unavailable(DATABASE_UNAVAILABLE);
   // Rolled back to break a deadlock, after the store ran it again a few times: nothing written, worth sending again.
-  if (err instanceof DatabaseConflictError) return { status: 503, body: { message: DATABASE_CONFLICT }, headers: { 'Retry-After': CONFLICT_RETRY_AFTER } };
+  if (err instanceof DatabaseConflictError) return unavailable(DATABASE_CONFLICT, CONFLICT_RETRY_AFTER_SECONDS);
   // A path segment that is not valid percent-encoding (the router's decodeURIComponent).
   if (err instanceof URIError) return { status: 400, body: { message: `Invalid URL: ${err.message}` } };
   // Client errors from express's own modules (http-errors marks them `expose`): their own status.
@@ -231,16 +245,13 @@ export type LambdaOutcome =
    */
   | { kind: 'function'; errorType: string; errorMessage: string; verbatim?: true };
 
-/** The seconds a throttled caller is told to wait (Kiln's 503s say the same). */
-const RETRY_AFTER = '15';
-
 /** A platform error of `type`, with the type's status unless `status` says otherwise. */
 const platform = (type: LambdaErrorType, message: string, extra: { status?: number; headers?: Record<string, string> } = {}): LambdaOutcome =>
   ({ kind: 'platform', status: extra.status ?? LAMBDA_STATUS[type], type, message, ...(extra.headers && { headers: extra.headers }) });
 
 /** Kiln's 503 to try again (its host, its database), as the service's ServiceException. */
-const serviceUnavailable = (message: string, retryAfter = RETRY_AFTER): LambdaOutcome =>
-  platform('ServiceException', message, { status: 503, headers: { 'Retry-After': retryAfter } });
+const serviceUnavailable = (message: string, seconds = RETRY_AFTER_SECONDS): LambdaOutcome =>
+  platform('ServiceException', message, { status: 503, headers: retryAfter(seconds) });
 
 /**
  * Maps a thrown value to the Invoke API's answer. Failures of the function's own (a timeout, a
@@ -264,8 +275,8 @@ export function toLambdaError(err: unknown, fnTimeoutSec?: number): LambdaOutcom
       case 'request-too-large': return platform('RequestTooLargeException', err.message);
       case 'request-head-too-large': return platform('InvalidRequestContentException', err.message);
       // The service's throttle: the same wait Kiln's 503 asks for.
-      case 'server-busy': return platform('TooManyRequestsException', err.message, { headers: { 'Retry-After': RETRY_AFTER } });
-      case 'shutting-down': return platform('ServiceException', err.message, { headers: { 'Retry-After': RETRY_AFTER } });
+      case 'server-busy': return platform('TooManyRequestsException', err.message, { headers: retryAfter() });
+      case 'shutting-down': return platform('ServiceException', err.message, { headers: retryAfter() });
       // The server's host ran short: as a database that cannot answer, worth trying again.
       case 'runtime-unavailable':
       case 'out-of-resources': return serviceUnavailable(err.message);
@@ -296,8 +307,9 @@ export function toLambdaError(err: unknown, fnTimeoutSec?: number): LambdaOutcom
   if (err instanceof NotFoundError) return platform('ResourceNotFoundException', err.message);
   if (err instanceof DatabaseTimeoutError) return serviceUnavailable(DATABASE_TIMEOUT);
   if (err instanceof DatabaseFullError) return serviceUnavailable(DATABASE_FULL);
+  if (err instanceof DatabaseReadOnlyError) return serviceUnavailable(DATABASE_READ_ONLY);
   if (err instanceof DatabaseUnavailableError) return serviceUnavailable(DATABASE_UNAVAILABLE);
-  if (err instanceof DatabaseConflictError) return serviceUnavailable(DATABASE_CONFLICT, CONFLICT_RETRY_AFTER);
+  if (err instanceof DatabaseConflictError) return serviceUnavailable(DATABASE_CONFLICT, CONFLICT_RETRY_AFTER_SECONDS);
   return platform('ServiceException', 'internal server error');
 }
 

@@ -64,6 +64,18 @@ export class DatabaseFullError extends DatabaseUnavailableError {
 }
 
 /**
+ * The database answers but would refuse every write (a PostgreSQL hot standby, MySQL's
+ * `read_only`), as GET /health finds it (SqlStore.ping): reads and invokes work, writes do not.
+ * A kind of unavailable database, answered with a 503 to try again elsewhere or later.
+ */
+export class DatabaseReadOnlyError extends DatabaseUnavailableError {
+  constructor(message = 'the database is read-only: it would refuse writes', options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'DatabaseReadOnlyError';
+  }
+}
+
+/**
  * A write's transaction was rolled back by the database each time it ran, as a deadlock's victim
  * (MySQL/MariaDB 1213, PostgreSQL 40P01) or a serialization failure (40001): another write took
  * the same rows in the other order. Nothing of it was written; it may be sent again at once.

@@ -1,7 +1,15 @@
+import type { ServerResponse } from 'node:http';
 import { Router } from 'express';
 import type { ApiDeps } from '../deps.js';
 import { loggedError } from '../../store/db-errors.js';
-import { DATABASE_UNAVAILABLE, sendJson } from '../errors.js';
+import { DatabaseReadOnlyError, DatabaseUnavailableError } from '../../store/errors.js';
+import { sendJson, toHttpError } from '../errors.js';
+
+/** An unhealthy database's answer, as api/errors.ts maps it; not logged as a failed request (a probe asks often). */
+function sendUnhealthy(res: ServerResponse, err: Error): void {
+  const { status, body, headers } = toHttpError(err);
+  sendJson(res, status, body, headers);
+}
 
 /**
  * `GET /` and `GET /version`, shaped as Fn's, answer whatever the database does; `GET /health`
@@ -22,11 +30,11 @@ export function metaRouter({ version, metrics, store, log }: ApiDeps): Router {
       // an orchestrator should route elsewhere, as during a failover to a new primary.
       (state) => state === 'ok'
         ? sendJson(res, 200, { database: 'ok' })
-        : sendJson(res, 503, { message: 'database is read-only' }, { 'Retry-After': '15' }),
+        : sendUnhealthy(res, new DatabaseReadOnlyError()),
       // Public (a probe has no token), so the answer names no host or driver message; the log does.
       (err: unknown) => {
         log.debug(loggedError(err), 'health check: the database did not answer');
-        sendJson(res, 503, { message: DATABASE_UNAVAILABLE }, { 'Retry-After': '15' });
+        sendUnhealthy(res, new DatabaseUnavailableError('health check: the database did not answer', { cause: err }));
       },
     );
   });

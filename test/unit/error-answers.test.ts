@@ -14,7 +14,7 @@ import {
 import { ContainerConfigError, DriverError, ImageNotFoundError } from '../../drivers/errors.js';
 import { ImageRefError } from '../../drivers/image-name.js';
 import {
-  ConflictError, DatabaseConflictError, DatabaseFullError, DatabaseTimeoutError, DatabaseUnavailableError, NotFoundError, UnstorableValueError,
+  ConflictError, DatabaseConflictError, DatabaseFullError, DatabaseReadOnlyError, DatabaseTimeoutError, DatabaseUnavailableError, NotFoundError, UnstorableValueError,
 } from '../../store/errors.js';
 
 const RETRY = { 'Retry-After': '15' };
@@ -75,6 +75,8 @@ const others: [string, unknown, HttpError, LambdaOutcome][] = [
   ['the database not answering', new DatabaseTimeoutError(500), fn(503, 'database did not answer in time', RETRY),
     platform(503, 'ServiceException', 'database did not answer in time', RETRY)],
   ['a full database', new DatabaseFullError('full'), fn(503, 'database is full', RETRY), platform(503, 'ServiceException', 'database is full', RETRY)],
+  ['a read-only database (GET /health)', new DatabaseReadOnlyError(), fn(503, 'database is read-only', RETRY),
+    platform(503, 'ServiceException', 'database is read-only', RETRY)],
   ['an unavailable database', new DatabaseUnavailableError('refused'), fn(503, 'database unavailable', RETRY),
     platform(503, 'ServiceException', 'database unavailable', RETRY)],
   ['a deadlock lost each time', new DatabaseConflictError(3),
