@@ -1,12 +1,13 @@
 // Every failure becomes HTTP here, and only here: Fn's error body {"message": "...", "fields"?}.
 import type { ServerResponse } from 'node:http';
-import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { AgentError, StreamCutError, type AgentErrorKind } from '../agent/errors.js';
 import { ContainerConfigError, DriverError, ImageNotFoundError } from '../drivers/errors.js';
 import { ImageRefError } from '../drivers/image-name.js';
 import { HostNotAllowedError } from './allowed-hosts.js';
 import { UnauthorizedError } from './auth.js';
+import { MethodNotAllowedError, PathNotFoundError } from './route-errors.js';
 import {
   ConflictError, DatabaseConflictError, DatabaseFullError, DatabaseReadOnlyError, DatabaseTimeoutError, DatabaseUnavailableError, NotFoundError, UnstorableValueError,
 } from '../store/errors.js';
@@ -108,6 +109,8 @@ export function toHttpError(err: unknown): HttpError {
   }
   if (err instanceof UnauthorizedError) return { status: 401, body: { message: err.message }, headers: { 'WWW-Authenticate': err.challenge } };
   if (err instanceof HostNotAllowedError) return { status: 403, body: { message: err.message } };
+  if (err instanceof PathNotFoundError) return { status: 404, body: { message: err.message } };
+  if (err instanceof MethodNotAllowedError) return { status: 405, body: { message: err.message }, headers: { Allow: err.allow.join(', ') } };
   if (err instanceof NotFoundError) return { status: 404, body: { message: err.message } };
   if (err instanceof ConflictError) return { status: 409, body: { message: err.message } };
   if (err instanceof UnstorableValueError) return { status: 400, body: { message: err.message } };
@@ -173,9 +176,19 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => sendError(res, err, log, { method: req.method, url: req.originalUrl });
 }
 
+/**
+ * Answers an express route's refusal (no such path, another method) through express, whose
+ * `Content-Type` and `Content-Length` header names these answers have always had (sendJson's
+ * are lower-case).
+ */
+export function sendRouteError(res: Response, err: PathNotFoundError | MethodNotAllowedError): void {
+  const { status, body, headers } = toHttpError(err);
+  res.status(status).set(headers ?? {}).json(body);
+}
+
 /** Fn's answer for a route that does not exist. */
 export const pathNotFound: RequestHandler = (req, res) => {
-  res.status(404).json({ message: `Path not found: ${req.method} ${req.path}` });
+  sendRouteError(res, new PathNotFoundError(req.method, req.path));
 };
 
 // ---- The Lambda Invoke API's error shape (api/lambda-invoke.ts), mapped here beside Fn's ----

@@ -8,7 +8,8 @@ import type { ResponseTarget } from '../agent/relay.js';
 import type { Invoker } from './deps.js';
 import { runAdmitted } from './admitted.js';
 import { AgentError } from '../agent/errors.js';
-import { ApiError, NUL_IN_URL, sendError, sendJson } from './errors.js';
+import { ApiError, NUL_IN_URL, sendError } from './errors.js';
+import { MethodNotAllowedError, PathNotFoundError } from './route-errors.js';
 import { loggedError } from '../store/db-errors.js';
 import { requestGatewayUrl } from './gateway-url.js';
 import type { FnTarget, InvokeLookup } from './invoke-lookup.js';
@@ -138,8 +139,7 @@ export function invokeHandler(deps: InvokeHandlerDeps): (req: IncomingMessage, r
    * answer it: passed on, it would reach express past the token check, which lets /t/ through.
    */
   const unrouted = (req: IncomingMessage, res: ServerResponse, path: string): true => {
-    if (path.includes('%00')) sendError(res, new ApiError(400, NUL_IN_URL), log);
-    else sendJson(res, 404, { message: `Path not found: ${req.method} ${path}` });
+    sendError(res, path.includes('%00') ? new ApiError(400, NUL_IN_URL) : new PathNotFoundError(req.method, path), log);
     return true;
   };
 
@@ -154,8 +154,7 @@ export function invokeHandler(deps: InvokeHandlerDeps): (req: IncomingMessage, r
       const parts = segments(path.slice('/invoke/'.length));
       if (!parts || parts.length !== 1 || parts[0] === '') return unrouted(req, res, path);
       if (req.method !== 'POST') {
-        res.setHeader('Allow', 'POST');
-        sendJson(res, 405, { message: `Method not allowed: ${req.method} ${path}` });
+        sendError(res, new MethodNotAllowedError(req.method, path, ['POST']), log);
         return true;
       }
       work = (admission) => lookup.byFnId(parts[0]!).then((t) => run(req, res, t, { ...(admission && { admission }) }, trail));

@@ -1,4 +1,6 @@
 import type { RequestHandler } from 'express';
+import { sendRouteError } from '../errors.js';
+import { MethodNotAllowedError } from '../route-errors.js';
 
 /**
  * Fn answers a known path with the wrong method with 405; Allow names the methods the path
@@ -8,5 +10,5 @@ export const methodNotAllowed: RequestHandler = (req, res) => {
   const route = req.route as { methods?: Record<string, boolean> } | undefined;
   const methods = Object.keys(route?.methods ?? {}).filter((m) => m !== '_all').map((m) => m.toUpperCase());
   if (methods.includes('GET')) methods.splice(methods.indexOf('GET') + 1, 0, 'HEAD');
-  res.status(405).set('Allow', methods.join(', ')).json({ message: `Method not allowed: ${req.method} ${req.path}` });
+  sendRouteError(res, new MethodNotAllowedError(req.method, req.path, methods));
 };

@@ -5,6 +5,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RequestHandler } from 'express';
+import { sendRouteError } from '../errors.js';
+import { MethodNotAllowedError } from '../route-errors.js';
 
 /** The files the web view is made of, with their content types. */
 export const UI_FILES: Readonly<Record<string, string>> = {
@@ -80,7 +82,7 @@ export function uiHandler(assets: UiAssets): RequestHandler {
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.status(405).set('Allow', 'GET, HEAD').json({ message: `Method not allowed: ${req.method} ${fullPath}` });
+      sendRouteError(res, new MethodNotAllowedError(req.method, fullPath, ['GET', 'HEAD']));
       return;
     }
     // Not content-hashed names, so every use revalidates; a match costs a 304 with no body.
