@@ -302,8 +302,8 @@ async function startHolding(config: Config, log: Logger, releaseNodeId: () => Pr
     }
     const crossSite = crossSiteRefusal(req.method, req.url ?? '/', req.headers, config.publicUrl);
     if (crossSite !== undefined) {
-      log.info({ method: req.method, url: redactUrl(url), remote: req.socket.remoteAddress, why: crossSite }, 'request refused: cross-site');
-      return sendError(res, new ApiError(403, `Cross-site request refused (${crossSite}): Kiln's API and invokes take requests from its own origin and from non-browser clients; HTTP triggers (/t/...) take them from anywhere`), log);
+      log.info({ method: req.method, url: redactUrl(url), remote: req.socket.remoteAddress, why: crossSite.why }, 'request refused: cross-site');
+      return sendError(res, crossSite, log);
     }
     if (invoke(req, res) || lambdaInvoke(req, res) || lambdaStream(req, res)) return;
     // The rest of the Lambda APIs (GetFunction, ...) is not served: said in their shape, so an

@@ -5,8 +5,24 @@
 // they are functions' public pages and forms.
 import type { IncomingHttpHeaders } from 'node:http';
 
-/** Why a request is refused as cross-site, or undefined when it may go on. */
+/** A request refused as cross-site; api/errors.ts answers it with 403. `why`: the header that told. */
+export class CrossSiteError extends Error {
+  constructor(readonly why: string) {
+    super(`Cross-site request refused (${why}): Kiln's API and invokes take requests from its own origin and from non-browser clients; HTTP triggers (/t/...) take them from anywhere`);
+    this.name = 'CrossSiteError';
+  }
+}
+
+/** The refusal of a request as cross-site, or undefined when it may go on. */
 export function crossSiteRefusal(
+  method: string | undefined, path: string, headers: IncomingHttpHeaders, publicUrl?: string,
+): CrossSiteError | undefined {
+  const why = crossSiteReason(method, path, headers, publicUrl);
+  return why === undefined ? undefined : new CrossSiteError(why);
+}
+
+/** Why a request is cross-site, or undefined when it may go on. */
+function crossSiteReason(
   method: string | undefined, path: string, headers: IncomingHttpHeaders, publicUrl?: string,
 ): string | undefined {
   if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS' || path.startsWith('/t/')) return undefined;

@@ -7,6 +7,7 @@ import { ContainerConfigError, DriverError, ImageNotFoundError } from '../driver
 import { ImageRefError } from '../drivers/image-name.js';
 import { HostNotAllowedError } from './allowed-hosts.js';
 import { UnauthorizedError } from './auth.js';
+import { CrossSiteError } from './cross-site.js';
 import { MethodNotAllowedError, PathNotFoundError } from './route-errors.js';
 import {
   ConflictError, DatabaseConflictError, DatabaseFullError, DatabaseReadOnlyError, DatabaseTimeoutError, DatabaseUnavailableError, NotFoundError, UnstorableValueError,
@@ -109,6 +110,7 @@ export function toHttpError(err: unknown): HttpError {
   }
   if (err instanceof UnauthorizedError) return { status: 401, body: { message: err.message }, headers: { 'WWW-Authenticate': err.challenge } };
   if (err instanceof HostNotAllowedError) return { status: 403, body: { message: err.message } };
+  if (err instanceof CrossSiteError) return { status: 403, body: { message: err.message } };
   if (err instanceof PathNotFoundError) return { status: 404, body: { message: err.message } };
   if (err instanceof MethodNotAllowedError) return { status: 405, body: { message: err.message }, headers: { Allow: err.allow.join(', ') } };
   if (err instanceof NotFoundError) return { status: 404, body: { message: err.message } };

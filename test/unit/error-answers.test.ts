@@ -8,6 +8,7 @@ import { pino } from 'pino';
 import { AgentError, StreamCutError, type AgentErrorKind } from '../../agent/errors.js';
 import { HostNotAllowedError } from '../../api/allowed-hosts.js';
 import { UnauthorizedError } from '../../api/auth.js';
+import { CrossSiteError } from '../../api/cross-site.js';
 import { MethodNotAllowedError, PathNotFoundError } from '../../api/route-errors.js';
 import {
   LambdaApiError, sendError, sendLambdaError, toHttpError, toLambdaError, type HttpError, type LambdaErrorType, type LambdaOutcome,
@@ -74,6 +75,7 @@ const others: [string, unknown, HttpError, LambdaOutcome?][] = [
     platform(401, 'UnrecognizedClientException', 'Invalid authentication token', { 'WWW-Authenticate': 'Bearer realm="kiln", error="invalid_token"' })],
   ['a Host not allowed', new HostNotAllowedError('evil.example'), fn(403, new HostNotAllowedError('evil.example').message),
     platform(403, 'AccessDeniedException', new HostNotAllowedError('evil.example').message)],
+  ['a cross-site request', new CrossSiteError('Sec-Fetch-Site: cross-site'), fn(403, "Cross-site request refused (Sec-Fetch-Site: cross-site): Kiln's API and invokes take requests from its own origin and from non-browser clients; HTTP triggers (/t/...) take them from anywhere")],
   ['something not found', new NotFoundError('fn', 'Fn not found'), fn(404, 'Fn not found'), platform(404, 'ResourceNotFoundException', 'Fn not found')],
   ['a conflict', new ConflictError('app', 'App already exists'), fn(409, 'App already exists'), platform(500, 'ServiceException', 'internal server error')],
   ['a value no column holds', new UnstorableValueError('app', 'too long'), fn(400, 'too long'), platform(500, 'ServiceException', 'internal server error')],
