@@ -68,12 +68,12 @@ export function jsonBody(maxBytes: number): RequestHandler {
         try {
           body = JSON.parse(raw.toString('utf8'));
         } catch (err) {
-          next(new ApiError(400, `Invalid JSON: ${(err as Error).message}`));
+          next(new ApiError(`Invalid JSON: ${(err as Error).message}`));
           return;
         }
       }
       const problem = jsonBodyProblem(body);
-      if (problem !== undefined) return next(new ApiError(400, `Invalid JSON: ${problem}`));
+      if (problem !== undefined) return next(new ApiError(`Invalid JSON: ${problem}`));
       req.body = body;
       next();
     }, next);

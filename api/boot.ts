@@ -286,7 +286,7 @@ async function startHolding(config: Config, log: Logger, releaseNodeId: () => Pr
       // parse (`http://`, a port past 65535) a 400, before anything could read it its own way.
       if (req.url.charCodeAt(0) !== 47) {
         if (req.url === '*' && req.method === 'OPTIONS') return void res.writeHead(200, { 'content-length': '0' }).end();
-        return sendError(res, new ApiError(400, 'Invalid request target'), log);
+        return sendError(res, new ApiError('Invalid request target'), log);
       }
     }
     const url = req.url ?? '/';

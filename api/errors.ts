@@ -44,14 +44,18 @@ const CONFLICT_RETRY_AFTER_SECONDS = 1;
 /** The header that asks a caller to try again in `seconds`. */
 const retryAfter = (seconds = RETRY_AFTER_SECONDS): Record<string, string> => ({ 'Retry-After': String(seconds) });
 
+/**
+ * A request Kiln refuses as malformed: Fn's 400, naming the field at fault when there is one.
+ * Refusals of other kinds have types of their own (ConflictError, PathNotFoundError, ...).
+ */
 export class ApiError extends Error {
-  constructor(readonly status: number, message: string, readonly fields?: string) {
+  constructor(message: string, readonly fields?: string) {
     super(message);
     this.name = 'ApiError';
   }
 }
 
-export const badRequest = (message: string, fields?: string): ApiError => new ApiError(400, message, fields);
+export const badRequest = (message: string, fields?: string): ApiError => new ApiError(message, fields);
 
 export interface ErrorBody {
   message: string;
@@ -106,7 +110,7 @@ export function toHttpError(err: unknown): HttpError {
   if (err instanceof ApiError) {
     const body: ErrorBody = { message: err.message };
     if (err.fields !== undefined) body.fields = err.fields;
-    return { status: err.status, body };
+    return { status: 400, body };
   }
   if (err instanceof UnauthorizedError) return { status: 401, body: { message: err.message }, headers: { 'WWW-Authenticate': err.challenge } };
   if (err instanceof HostNotAllowedError) return { status: 403, body: { message: err.message } };

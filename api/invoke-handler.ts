@@ -139,7 +139,7 @@ export function invokeHandler(deps: InvokeHandlerDeps): (req: IncomingMessage, r
    * answer it: passed on, it would reach express past the token check, which lets /t/ through.
    */
   const unrouted = (req: IncomingMessage, res: ServerResponse, path: string): true => {
-    sendError(res, path.includes('%00') ? new ApiError(400, NUL_IN_URL) : new PathNotFoundError(req.method, path), log);
+    sendError(res, path.includes('%00') ? new ApiError(NUL_IN_URL) : new PathNotFoundError(req.method, path), log);
     return true;
   };
 

@@ -47,7 +47,7 @@ export function createApp(deps: ApiDeps): Express {
 
   // No name, id or source holds a NUL (see jsonBodyProblem); PostgreSQL cannot even be asked for one.
   app.use((req, _res, next) => {
-    next(req.url.includes('%00') ? new ApiError(400, NUL_IN_URL) : undefined);
+    next(req.url.includes('%00') ? new ApiError(NUL_IN_URL) : undefined);
   });
   // Only writes carry a body; Fn's GET and DELETE handlers never read one (Node drops it unread).
   const readJson = jsonBody(deps.maxRequestSize);

@@ -1,7 +1,8 @@
 // App input: create and PUT-merge, with Fn's rules and messages.
 import { z } from 'zod';
 import { syslogUrlProblem } from '../../agent/syslog-url.js';
-import { ApiError, badRequest } from '../errors.js';
+import { badRequest } from '../errors.js';
+import { ConflictError } from '../../store/errors.js';
 import { APP_SHAPES, DEFAULT_APP_SHAPE, type App } from '../../store/types.js';
 import {
   annotationsSchema, APP_NAME_ERRORS, checkWordName, configSchema, mergeAnnotations, mergeConfig, parseBody,
@@ -59,7 +60,7 @@ export function parseAppPatch(body: unknown, pathId: string): AppBody {
 }
 
 export function mergeApp(existing: App, b: AppBody, now: string, allowedNetworks: readonly string[], syslogSockets: readonly string[] = []): App {
-  if (b.name && b.name !== existing.name) throw new ApiError(409, 'Could not update - name is immutable');
+  if (b.name && b.name !== existing.name) throw new ConflictError('app', 'Could not update - name is immutable');
   const app: App = {
     ...existing,
     config: mergeConfig(existing.config, b.config ?? undefined),

@@ -72,7 +72,7 @@ for (const backend of backends) {
 
     test("a change that throws writes nothing and is thrown as it is; the others in the race are kept", async () => {
       const before_ = await stores[0]!.getFn(fn.id);
-      const refused = new ApiError(400, 'refused');
+      const refused = new ApiError('refused');
       const results = await Promise.allSettled(keys(6).map((k, i) => stores[i % 2]!.updateFn(fn.id, (f) => {
         if (i % 3 === 0) throw refused;
         return { ...f, annotations: { ...f.annotations, [k]: i } };

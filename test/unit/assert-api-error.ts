@@ -1,22 +1,23 @@
-// Shared assertion for the unit tests: a call throws an ApiError with this status and message.
+// Shared assertion for the unit tests: a call throws an error that api/errors.ts answers with this
+// status and message (an ApiError's 400, a ConflictError's 409, ...).
 import assert from 'node:assert/strict';
-import { ApiError } from '../../api/errors.js';
+import { toHttpError } from '../../api/errors.js';
 
 export interface ExpectedApiError {
   status: number;
   /** Exact message, or a pattern for messages that embed a library's own wording. */
   message: string | RegExp;
-  /** When given, the error's `fields` must equal it (use null to require no fields). */
+  /** When given, the answer's `fields` must equal it (use null to require no fields). */
   fields?: string | null;
 }
 
 export function assertApiError(fn: () => unknown, expected: ExpectedApiError): void {
   assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof ApiError, `expected an ApiError, got ${String(err)}`);
-    assert.equal(err.status, expected.status);
-    if (typeof expected.message === 'string') assert.equal(err.message, expected.message);
-    else assert.match(err.message, expected.message);
-    if (expected.fields !== undefined) assert.equal(err.fields, expected.fields ?? undefined);
+    const { status, body } = toHttpError(err);
+    assert.equal(status, expected.status, `answered ${status} for ${String(err)}`);
+    if (typeof expected.message === 'string') assert.equal(body.message, expected.message);
+    else assert.match(body.message, expected.message);
+    if (expected.fields !== undefined) assert.equal(body.fields, expected.fields ?? undefined);
     return true;
   });
 }

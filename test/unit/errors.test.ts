@@ -10,10 +10,10 @@ const httpError = (message: string, type: string, status: number): Error =>
   Object.assign(new Error(message), { type, status, expose: true });
 
 const cases: { name: string; err: unknown; status: number; body: ErrorBody }[] = [
-  { name: 'ApiError 400', err: new ApiError(400, 'Missing Name'), status: 400, body: { message: 'Missing Name' } },
+  { name: 'ApiError', err: new ApiError('Missing Name'), status: 400, body: { message: 'Missing Name' } },
   {
     name: 'ApiError with fields',
-    err: new ApiError(400, 'Invalid JSON: field "name": bad', 'name'),
+    err: new ApiError('Invalid JSON: field "name": bad', 'name'),
     status: 400,
     body: { message: 'Invalid JSON: field "name": bad', fields: 'name' },
   },
@@ -23,18 +23,6 @@ const cases: { name: string; err: unknown; status: number; body: ErrorBody }[] =
     err: badRequest('nope', 'config.A'),
     status: 400,
     body: { message: 'nope', fields: 'config.A' },
-  },
-  {
-    name: 'ApiError 409',
-    err: new ApiError(409, 'Could not update - name is immutable'),
-    status: 409,
-    body: { message: 'Could not update - name is immutable' },
-  },
-  {
-    name: 'ApiError 413',
-    err: new ApiError(413, 'Content-Length too large for this server, 10 > max 5'),
-    status: 413,
-    body: { message: 'Content-Length too large for this server, 10 > max 5' },
   },
   {
     name: 'NotFoundError',
@@ -130,13 +118,13 @@ for (const c of cases) {
   });
 }
 
-test('ApiError is an Error carrying status, message and fields', () => {
-  const err = new ApiError(422, 'msg', 'f');
+test('ApiError is an Error carrying a message and fields, always a 400: other refusals have types of their own', () => {
+  const err = new ApiError('msg', 'f');
   assert.ok(err instanceof Error);
   assert.equal(err.name, 'ApiError');
-  assert.equal(err.status, 422);
   assert.equal(err.message, 'msg');
   assert.equal(err.fields, 'f');
+  assert.deepEqual(toHttpError(err), { status: 400, body: { message: 'msg', fields: 'f' } });
 });
 
 // A failure's log line names the request's URL with its secret-looking query values masked, as

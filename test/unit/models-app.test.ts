@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { App } from '../../store/types.js';
+import { ConflictError } from '../../store/errors.js';
 import { mergeApp, newApp, parseAppPatch } from '../../api/models/app.js';
 import { FN_ENDPOINT_ANNOTATION, TRIGGER_ENDPOINT_ANNOTATION } from '../../api/models/common.js';
 import { assertApiError, badRequestError, type ExpectedApiError } from './assert-api-error.js';
@@ -317,6 +318,10 @@ const mergeBad: { name: string; patch: AppPatch; err: ExpectedApiError }[] = [
 for (const c of mergeBad) {
   test(`mergeApp rejects: ${c.name}`, () => assertApiError(() => mergeApp(existing, c.patch, NOW, NETS), c.err));
 }
+
+test("mergeApp: a new name is the store's ConflictError, as a name already taken is", () => {
+  assert.throws(() => mergeApp(existing, { name: 'other' }, NOW, NETS), (err: unknown) => err instanceof ConflictError && err.entity === 'app');
+});
 
 // An app stored with a unix URL (by an older Kiln, or by Fn): a PUT must replace or remove it,
 // as any other change would write it back; each call fails until then (see the agent).
