@@ -9,8 +9,9 @@ export class LambdaApiError extends Error {
   }
 }
 
-export const invalidStateTransition = (msg = 'State transition is not allowed') =>
-  new LambdaApiError(403, 'InvalidStateTransition', msg);
+/** The runtime asked for a change of state its state does not allow (`to`: the state it asked for): the service's 403. */
+export const invalidStateTransition = (from: string, to: string) =>
+  new LambdaApiError(403, 'InvalidStateTransition', `State transition from ${from} to ${to} failed for runtime. Error: State transition is not allowed`);
 export const invalidRequestId = () => new LambdaApiError(400, 'InvalidRequestID', 'Invalid request ID');
 /** A request whose body broke off (its connection lost, a malformed chunk): the service's answer. */
 export const truncatedRequest = () => new LambdaApiError(400, 'TruncatedHTTPRequest', 'HTTP request detected as truncated');

@@ -8,7 +8,7 @@ import type { ContainerLog } from './container-log.js';
 import { deferred, timerDelay, within, delay, type Deferred } from './deferred.js';
 import { bootstrapCommand, extensionFiles } from './discovery.js';
 import { extensionEnv, runtimeEnv } from './environment.js';
-import { invalidRequestId, LambdaApiError } from './errors.js';
+import { invalidRequestId, invalidStateTransition, LambdaApiError } from './errors.js';
 import { headerText } from './http-util.js';
 import type { PeakMemory } from './memory.js';
 import { type Exit, type Managed, type ProcessKind, type ProcessSpec, SpawnError, start } from './processes.js';
@@ -544,10 +544,10 @@ export class Sandbox {
       case 'Running': {
         // The service re-serves the current event to a runtime that asks again.
         if (this.current) return this.current.event;
-        throw new LambdaApiError(403, 'InvalidStateTransition', 'State transition from Running to Ready failed for runtime. Error: State transition is not allowed');
+        throw invalidStateTransition('Running', 'Ready');
       }
       case 'InitError':
-        throw new LambdaApiError(403, 'InvalidStateTransition', 'State transition from InitError to Ready failed for runtime. Error: State transition is not allowed');
+        throw invalidStateTransition('InitError', 'Ready');
       case 'Ready':
         // A second poll replaces the first (whose connection is most likely gone).
         this.runtimeParked?.reject(new LambdaApiError(409, 'Superseded', 'another next call took over'));
@@ -567,7 +567,7 @@ export class Sandbox {
     const inv = this.current;
     if (!inv || inv.event.requestId !== requestId) throw invalidRequestId();
     if (this.runtimeState !== 'Running' || inv.outcome.settled) {
-      throw new LambdaApiError(403, 'InvalidStateTransition', `State transition from ${this.runtimeState} to InvocationResponse failed for runtime. Error: State transition is not allowed`);
+      throw invalidStateTransition(this.runtimeState, 'InvocationResponse');
     }
     return inv;
   }
@@ -589,7 +589,7 @@ export class Sandbox {
   /** POST /runtime/init/error */
   initError(posted: { errorType: string; contentType: string; body: Buffer }): void {
     if (this.runtimeState !== 'Started') {
-      throw new LambdaApiError(403, 'InvalidStateTransition', `State transition from ${this.runtimeState} to InitError failed for runtime. Error: State transition is not allowed`);
+      throw invalidStateTransition(this.runtimeState, 'InitError');
     }
     this.runtimeState = 'InitError';
     this.setFatal({ failure: { errorType: headerText(posted.errorType), errorMessage: posted.body.toString('utf8') }, posted, status: 'error' });
