@@ -168,8 +168,27 @@ function failureFields(err: unknown, context: Record<string, unknown>): Record<s
 }
 
 /** Answers with the error's status and Fn's body; cuts the connection when an answer has begun. */
-export function sendError(res: ServerResponse, err: unknown, log: Logger, context: Record<string, unknown> = {}): void {
-  const { status, body, headers } = toHttpError(err);
+/**
+ * What a trigger's caller, who may be anyone, is answered for an error: toHttpError's status,
+ * with Fn's fixed words where the message would carry what only the operator should see (a
+ * failed start's output, the container engine's own text: host paths, internal addresses, an
+ * app's syslog_url, a registry's refusal). The log and the call's record keep the detail.
+ */
+export function toPublicHttpError(err: unknown): HttpError {
+  if (err instanceof AgentError) return toHttpError(err.forPublic());
+  if (err instanceof ImageNotFoundError || err instanceof ImageRefError) return { status: 502, body: { message: PUBLIC_IMAGE_UNAVAILABLE } };
+  if (err instanceof ContainerConfigError) return { status: 502, body: { message: PUBLIC_CONTAINER_FAILED } };
+  if (err instanceof DriverError) return { status: 503, body: { message: PUBLIC_ENGINE_ERROR }, headers: retryAfter() };
+  return toHttpError(err);
+}
+
+const PUBLIC_IMAGE_UNAVAILABLE = "the function's image is not available";
+const PUBLIC_CONTAINER_FAILED = 'container failed to start';
+const PUBLIC_ENGINE_ERROR = 'container engine error';
+
+/** `publicCaller`: a trigger's (see toPublicHttpError); the log has the whole error either way. */
+export function sendError(res: ServerResponse, err: unknown, log: Logger, context: Record<string, unknown> = {}, publicCaller = false): void {
+  const { status, body, headers } = publicCaller ? toPublicHttpError(err) : toHttpError(err);
   if (logWorthy(err, status)) log.error(failureFields(err, context), 'request failed');
   if (res.headersSent || res.destroyed) {
     cutAnswer(res);

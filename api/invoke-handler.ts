@@ -166,8 +166,8 @@ export function invokeHandler(deps: InvokeHandlerDeps): (req: IncomingMessage, r
         run(req, res, t, { triggerId: t.trigger.id, gateway: { method: req.method ?? 'GET', url: requestGatewayUrl(req) }, ...(admission && { admission }) }, trail),
       );
     }
-    // A trigger's caller may be anyone: it gets no more than Fn's fixed messages say.
-    runAdmitted(agent, work, (err) => sendError(res, !isInvoke && err instanceof AgentError ? err.forPublic() : err, log, { method: req.method, url }));
+    // A trigger's caller may be anyone: it gets no more than Fn's fixed messages say (toPublicHttpError).
+    runAdmitted(agent, work, (err) => sendError(res, err, log, { method: req.method, url }, !isInvoke));
     return true;
   };
 }

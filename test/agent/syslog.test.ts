@@ -124,6 +124,12 @@ describe('an app\'s syslog_url', () => {
     // The fn's configuration is at fault, not the engine: a 502 naming it, not a 503 to retry.
     assert.match(r.body.message, /^container failed to start: the app's syslog_url cannot be used: failed to initialize logging driver: dial tcp 127\.0\.0\.1:\d+: connect: connection refused$/);
     assert.equal(r.headers.get('retry-after'), null);
+    // A trigger's caller, who may be anyone, is not told the internal log host and port.
+    const trig = await call(t.srv.url, 'POST', '/v2/triggers', { name: 'refused-logger', app_id: t.appId, fn_id: fn.id, type: 'http', source: '/refused-logger' });
+    assert.equal(trig.status, 200, JSON.stringify(trig.body));
+    const pub = await fetch(`${t.srv.url}/t/syslog/refused-logger`);
+    assert.equal(pub.status, 502);
+    assert.deepEqual(await pub.json(), { message: 'container failed to start' });
     assert.deepEqual(await fnContainers(fn.id), []);
   });
 

@@ -11,7 +11,7 @@ import { UnauthorizedError } from '../../api/auth.js';
 import { CrossSiteError } from '../../api/cross-site.js';
 import { MethodNotAllowedError, PathNotFoundError } from '../../api/route-errors.js';
 import {
-  LambdaApiError, sendError, sendLambdaError, toHttpError, toLambdaError, type HttpError, type LambdaErrorType, type LambdaOutcome,
+  LambdaApiError, sendError, sendLambdaError, toHttpError, toLambdaError, toPublicHttpError, type HttpError, type LambdaErrorType, type LambdaOutcome,
 } from '../../api/errors.js';
 import { ContainerConfigError, DriverError, ImageNotFoundError } from '../../drivers/errors.js';
 import { ImageRefError } from '../../drivers/image-name.js';
@@ -99,6 +99,25 @@ describe('errors of other modules', () => {
       assert.deepEqual(toHttpError(err), http);
       if (lambda) assert.deepEqual(toLambdaError(err), lambda);
     });
+  }
+});
+
+/** A trigger's caller (toPublicHttpError): Fn's fixed words where the message holds the operator's detail. */
+const publicCases: [string, unknown, HttpError][] = [
+  ['a failed start with its output', new AgentError('init-failed', 'Container failed to initialize: exited with code 1: /srv/secret.js', { publicMessage: 'Container failed to initialize' }),
+    fn(502, 'Container failed to initialize')],
+  ['a configuration the engine refused (an unreachable syslog_url)', new ContainerConfigError("container failed to start: the app's syslog_url cannot be used: dial tcp 10.0.0.5:514"),
+    fn(502, 'container failed to start')],
+  ["the engine's own error (a host path)", new DriverError('starting container: mkdir /var/lib/docker/overlay2/x/merged/proc/x: no such file'),
+    fn(503, 'container engine error', RETRY)],
+  ['an image the engine cannot get', new ImageNotFoundError('registry.internal:5000/team/app:1', 'pull access denied'), fn(502, "the function's image is not available")],
+  ['anything else: as to any caller', new DatabaseUnavailableError('refused'), fn(503, 'database unavailable', RETRY)],
+  ['a bug', new Error('secret'), fn(500, 'internal server error')],
+];
+
+describe("what a trigger's caller is told", () => {
+  for (const [name, err, http] of publicCases) {
+    test(name, () => assert.deepEqual(toPublicHttpError(err), http));
   }
 });
 
