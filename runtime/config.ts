@@ -2,6 +2,7 @@
 import { MAX_PAYLOAD } from './http-util.js';
 import { parseLogSettings, type LogSettings } from './log-format.js';
 import { logStreamName } from './trace.js';
+import { DAEMON_ENV, DAEMON_ENV_PREFIX, DAEMON_SHUTDOWN_MS, INIT_TIMEOUT_MS, IOFS_LISTENER } from './wire.js';
 
 export interface DaemonConfig {
   /** Where the agent connects (http-stream): `unix:/tmp/iofs/lsnr.sock`. */
@@ -42,8 +43,6 @@ export interface DaemonConfig {
   log: LogSettings;
 }
 
-const KILN_PREFIX = 'KILN_LAMBDA_';
-
 function int(v: string | undefined, dflt: number, min = 0): number {
   const n = v === undefined || v === '' ? NaN : Number(v);
   return Number.isFinite(n) && n >= min ? n : dflt;
@@ -77,14 +76,14 @@ function keptNodeSettings(v: string | undefined): Record<string, string> {
 export function loadDaemonConfig(env: NodeJS.ProcessEnv): DaemonConfig {
   const baseEnv: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) {
-    if (v === undefined || k.startsWith(KILN_PREFIX) || k === 'FN_LISTENER') continue;
+    if (v === undefined || k.startsWith(DAEMON_ENV_PREFIX) || k === 'FN_LISTENER') continue;
     baseEnv[k] = v;
   }
-  Object.assign(baseEnv, keptNodeSettings(env.KILN_LAMBDA_NODE_ENV));
+  Object.assign(baseEnv, keptNodeSettings(env[DAEMON_ENV.nodeEnvKept]));
   const functionVersion = env.AWS_LAMBDA_FUNCTION_VERSION || '$LATEST';
   return {
-    listener: env.FN_LISTENER ?? 'unix:/tmp/iofs/lsnr.sock',
-    apiAddress: env.KILN_LAMBDA_API_ADDRESS || '127.0.0.1:9001',
+    listener: env.FN_LISTENER ?? IOFS_LISTENER,
+    apiAddress: env[DAEMON_ENV.apiAddress] || '127.0.0.1:9001',
     functionName: env.AWS_LAMBDA_FUNCTION_NAME || env.FN_FN_NAME || 'function',
     functionVersion,
     logStreamName: logStreamName(new Date(), functionVersion),
@@ -92,13 +91,13 @@ export function loadDaemonConfig(env: NodeJS.ProcessEnv): DaemonConfig {
     timeoutSec: int(env.AWS_LAMBDA_FUNCTION_TIMEOUT, 30, 1),
     handler: env._HANDLER ?? '',
     region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
-    imageCommand: parseCommand(env.KILN_LAMBDA_COMMAND),
-    imageWorkDir: env.KILN_LAMBDA_WORKDIR || '',
-    initTimeoutMs: int(env.KILN_LAMBDA_INIT_TIMEOUT_MS, 10_000),
-    shutdownMs: int(env.KILN_LAMBDA_SHUTDOWN_MS, 2000),
-    maxResponseBytes: int(env.KILN_LAMBDA_MAX_RESPONSE_BYTES, MAX_PAYLOAD),
-    headersTimeoutMs: int(env.KILN_LAMBDA_HEADERS_TIMEOUT_MS, 60_000, 1),
-    extensionsDir: env.KILN_LAMBDA_EXTENSIONS_DIR || '/opt/extensions',
+    imageCommand: parseCommand(env[DAEMON_ENV.command]),
+    imageWorkDir: env[DAEMON_ENV.workDir] || '',
+    initTimeoutMs: int(env[DAEMON_ENV.initTimeoutMs], INIT_TIMEOUT_MS),
+    shutdownMs: int(env[DAEMON_ENV.shutdownMs], DAEMON_SHUTDOWN_MS),
+    maxResponseBytes: int(env[DAEMON_ENV.maxResponseBytes], MAX_PAYLOAD),
+    headersTimeoutMs: int(env[DAEMON_ENV.headersTimeoutMs], 60_000, 1),
+    extensionsDir: env[DAEMON_ENV.extensionsDir] || '/opt/extensions',
     bootstrapPaths: ['/var/task/bootstrap', '/opt/bootstrap', '/var/runtime/bootstrap'],
     taskRoot: '/var/task',
     memoryPeakFiles: ['/sys/fs/cgroup/memory.peak', '/sys/fs/cgroup/memory/memory.max_usage_in_bytes'],

@@ -4,6 +4,7 @@
 import { isUtf8 } from 'node:buffer';
 import { validateHeaderName, validateHeaderValue, type IncomingHttpHeaders } from 'node:http';
 import { ACCOUNT_ID } from './trace.js';
+import { SOURCE_IP_HEADER } from './wire.js';
 
 const WRAPPED = 'fn-http-h-';
 
@@ -16,9 +17,6 @@ export interface GatewayRequest {
   /** The caller's address, as the server saw it (Kiln-Source-Ip); undefined when not said. */
   sourceIp?: string;
 }
-
-/** Kiln's own request header: the caller's address, which the agent sets (and strips from callers). */
-export const SOURCE_IP_HEADER = 'kiln-source-ip';
 
 /**
  * requestContext.http.sourceIp from Kiln-Source-Ip: an IPv4-mapped IPv6 address (a server

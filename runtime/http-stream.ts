@@ -14,34 +14,14 @@ import type { InvokeEvent, Outcome, ShutdownReason } from './invocation.js';
 import type { Sandbox } from './sandbox.js';
 import { HTTP_INTEGRATION_TYPE, splitPrelude } from './stream-prelude.js';
 import { decodeClientContext, jsonObjectText, newId, newTraceId } from './trace.js';
+import {
+  BUSY_AFTER_HEADER, DEADLINE_HEADER, IDLE_FOR_INVOKE, IDLE_FOR_PARAM, IDLE_PATH, LOG_FROM_HEADER, LOG_HEADER, QUALIFIER_HEADER,
+  REPORT_LATE_HEADER, SHUTDOWN_PATH, SHUTDOWN_REASON_PARAM, STREAM_ERROR_MESSAGE_TRAILER, STREAM_ERROR_TRAILER, STREAMING_HEADER,
+  STREAMING_MODE,
+} from './wire.js';
 
-/** Kiln's own header on a streamed answer (the agent strips it). */
-export const STREAMING_HEADER = 'kiln-response-mode';
-/** Kiln's own header carrying the call's platform log lines, base64 (the agent strips it). */
-export const LOG_HEADER = 'kiln-log';
-/**
- * Kiln's own header on every answer of an invocation: where its output begins in the container's
- * log, as a byte offset (the agent splits the log between calls there, and strips it).
- */
-export const LOG_FROM_HEADER = 'kiln-log-from';
-/** Kiln's own header on an answer after which the sandbox stays busy (see Outcome.busyAfter; the agent strips it). */
-export const BUSY_AFTER_HEADER = 'kiln-busy-after';
-/** Kiln's own header on an answer whose END and REPORT follow later (see Outcome.reportLate; the agent strips it). */
-export const REPORT_LATE_HEADER = 'kiln-report-late';
-/** Kiln's own header on a streamed answer: the invocation's deadline, epoch ms (see Outcome.deadlineMs; the agent strips it). */
-export const DEADLINE_HEADER = 'kiln-deadline';
-/**
- * Kiln's own trailer on a streamed answer that failed after its first byte: the error type.
- * The agent then cuts the caller's stream short and records the error, and the container
- * stays in use (a broken connection would cost it).
- */
-export const STREAM_ERROR_TRAILER = 'kiln-function-error';
-/**
- * Beside it, the error's message as the caller would read it in a buffered answer (the
- * runtime's own errorMessage, or the service's `RequestId: … Error: …` for a failure the daemon
- * found), base64 of its UTF-8: InvokeWithResponseStream reports it as the ErrorDetails.
- */
-export const STREAM_ERROR_MESSAGE_TRAILER = 'kiln-function-error-message';
+// The names below are the contract's (runtime/wire.ts). A stream that fails after its first byte
+// ends with the error trailers rather than a broken connection, which would cost the container.
 const STREAM_TRAILERS = `${STREAM_ERROR_TRAILER}, ${STREAM_ERROR_MESSAGE_TRAILER}, ${REPORT_LATE_HEADER}`;
 
 /**
@@ -115,9 +95,6 @@ export function deadlineOf(fnDeadline: string | undefined, now: number, timeoutM
   return Number.isFinite(t) ? t : now + timeoutMs;
 }
 
-/** Kiln's own header on a call: the version the Lambda APIs' caller named (the agent strips callers'). */
-export const QUALIFIER_HEADER = 'kiln-qualifier';
-
 /**
  * The ARN the invocation was made by, as the service gives it: with the version or alias the
  * caller named (`...:function:name:$LATEST`), else the function's own.
@@ -184,7 +161,7 @@ export function errorMessageOf(body: Buffer): string | undefined {
 }
 
 /** Kiln's own headers on a streamed answer's head. */
-const STREAM_HEAD_BYTES = headBytes({ [STREAMING_HEADER]: 'streaming', trailer: STREAM_TRAILERS });
+const STREAM_HEAD_BYTES = headBytes({ [STREAMING_HEADER]: STREAMING_MODE, trailer: STREAM_TRAILERS });
 
 /**
  * A response stream, relayed chunk by chunk (the marker header tells the agent not to buffer).
@@ -201,7 +178,7 @@ function answerStream(res: ServerResponse, requestId: string, o: StreamOutcome, 
   let pending: Buffer | undefined = Buffer.alloc(0);
   const start = (head: Record<string, string | string[]>, first: Buffer) => {
     pending = undefined;
-    res.writeHead(200, { ...head, [STREAMING_HEADER]: 'streaming', trailer: STREAM_TRAILERS, ...log });
+    res.writeHead(200, { ...head, [STREAMING_HEADER]: STREAMING_MODE, trailer: STREAM_TRAILERS, ...log });
     res.flushHeaders();
     if (first.length > 0) res.write(first);
   };
@@ -365,15 +342,15 @@ export function httpStreamHandler(deps: HttpStreamDeps): (req: IncomingMessage, 
       return;
     }
     req.resume();
-    if (req.method === 'GET' && path === '/.kiln/idle') {
+    if (req.method === 'GET' && path === IDLE_PATH) {
       // ?for=invoke: free for the next invoke (the agent's wait after a busy-after answer);
       // else idle enough to freeze.
-      const forInvoke = new URL(req.url ?? '/', 'http://x').searchParams.get('for') === 'invoke';
+      const forInvoke = new URL(req.url ?? '/', 'http://x').searchParams.get(IDLE_FOR_PARAM) === IDLE_FOR_INVOKE;
       void (forInvoke ? sandbox.free() : sandbox.idle()).then(() => sendJson(res, 200, { idle: true }));
       return;
     }
-    if (req.method === 'POST' && path === '/.kiln/shutdown') {
-      const q = new URL(req.url ?? '/', 'http://x').searchParams.get('reason');
+    if (req.method === 'POST' && path === SHUTDOWN_PATH) {
+      const q = new URL(req.url ?? '/', 'http://x').searchParams.get(SHUTDOWN_REASON_PARAM);
       const reason: ShutdownReason = q === 'timeout' || q === 'failure' ? q : 'spindown';
       void sandbox.shutdown(reason).then(() => {
         sendJson(res, 200, { shutdown: reason });

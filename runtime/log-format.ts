@@ -2,6 +2,7 @@
 // ApplicationLogLevel) as far as the daemon applies them: the settings from the environment,
 // the system log records in their JSON form, and the level filters. Pure functions: the
 // sandbox calls them only when the format is JSON, so the Text path stays as it was.
+import { DAEMON_ENV } from './wire.js';
 
 export type LogFormat = 'Text' | 'JSON';
 /** LoggingConfig.SystemLogLevel: DEBUG is the most detail, WARN the least. */
@@ -23,7 +24,7 @@ const SYSTEM_LEVELS: readonly SystemLogLevel[] = ['DEBUG', 'INFO', 'WARN'];
 const APPLICATION_LEVELS: readonly ApplicationLogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'];
 
 /** Kiln's own key: the service gives the runtime no system level, so neither does Kiln. */
-export const SYSTEM_LEVEL_KEY = 'KILN_LAMBDA_SYSTEM_LOG_LEVEL';
+export const SYSTEM_LEVEL_KEY = DAEMON_ENV.systemLogLevel;
 
 function pick<T extends string>(allowed: readonly T[], raw: string): T | undefined {
   const up = raw.toUpperCase();

@@ -23,6 +23,7 @@ import {
 import { endLines, ms2, reportEvent, reportLines, runtimeDoneEvent, runtimeDoneLine, settledStatus, startLine, type Settled } from './platform-report.js';
 import { OUTPUT_SETTLE_MS, OutputWatch } from './output-watch.js';
 import { shutdownShares } from './shutdown-shares.js';
+import { SHUTDOWN_OUTPUT_MS } from './wire.js';
 
 export type RuntimeState = 'Started' | 'Ready' | 'Running' | 'ResponseSent' | 'InitError';
 
@@ -727,7 +728,5 @@ export class Sandbox {
   }
 }
 
-/** How long a retirement may wait for the runtime's backlog before SIGTERM (+ KILN_LAMBDA_SHUTDOWN_MS within the agent's 2.5 s). */
-const SHUTDOWN_OUTPUT_MS = 400;
 /** How long /.kiln/idle may wait for the runtime's backlog before the freeze (off the call's path). */
 const IDLE_SETTLE_MS = 1000;
