@@ -2,7 +2,7 @@
 // engine also sends its output (the app's syslog_url). Pure.
 import type { App, Fn } from '../store/types.js';
 import type { ContainerSpec } from './hot-container.js';
-import { IOFS_LISTENER } from './iofs-env.js';
+import { IOFS_LISTENER } from '../runtime/wire.js';
 import { logFrameEnv } from './log-frames.js';
 import { engineSyslogAddress } from './syslog-url.js';
 

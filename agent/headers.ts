@@ -1,5 +1,7 @@
 // Header mapping between a caller and a container under Fn's http-stream and gateway contracts.
 // Pure functions: one table-driven test covers them.
+import { AGENT_CALL_HEADERS, DAEMON_ANSWER_HEADERS, QUALIFIER_HEADER, SOURCE_IP_HEADER } from '../runtime/wire.js';
+
 export type Headers = Record<string, string | string[]>;
 
 /**
@@ -10,16 +12,16 @@ export type Headers = Record<string, string | string[]>;
 export type CallerHeaders = Readonly<Record<string, string | string[] | undefined>>;
 
 /** Per-connection headers that must not be forwarded (RFC 9110 §7.6.1), plus ones we set. */
-const HOP_BY_HOP = new Set([
+const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te',
   'trailer', 'transfer-encoding', 'upgrade', 'host', 'content-length', 'expect',
   // Kiln's Lambda daemon marks a streamed answer, sends a call's platform log lines and where
   // its output begins in the container's log, and says its sandbox stays busy after the answer,
   // and gives a stream's deadline, with these; they never leave Kiln.
-  'kiln-response-mode', 'kiln-log', 'kiln-log-from', 'kiln-busy-after', 'kiln-report-late', 'kiln-deadline',
+  ...DAEMON_ANSWER_HEADERS,
   // The caller's address and the version it named, which the agent gives a Lambda daemon: only
   // Kiln's own copies reach it.
-  'kiln-source-ip', 'kiln-qualifier',
+  ...AGENT_CALL_HEADERS,
 ]);
 
 /**
@@ -88,8 +90,8 @@ export function toContainerHeaders(incoming: CallerHeaders, ctx: CallContext, bo
     out['Fn-Http-Request-Url'] = ctx.gateway.url;
     out['Fn-Intent'] = 'httprequest';
   }
-  if (ctx.sourceIp !== undefined) out['Kiln-Source-Ip'] = ctx.sourceIp;
-  if (ctx.qualifier !== undefined) out['Kiln-Qualifier'] = ctx.qualifier;
+  if (ctx.sourceIp !== undefined) out[canonical(SOURCE_IP_HEADER)] = ctx.sourceIp;
+  if (ctx.qualifier !== undefined) out[canonical(QUALIFIER_HEADER)] = ctx.qualifier;
   out['Fn-Call-Id'] = ctx.callId;
   out['Fn-Deadline'] = ctx.deadline;
   out['Content-Length'] = String(bodyLength);

@@ -7,6 +7,7 @@ import { deadlineFrom, FDK_HEAD_BYTES, headBytes, toContainerHeaders, type Calle
 import { makeSocketDir, type SocketDir } from './iofs.js';
 import { asHostShortage, outOfDescriptors } from './host-shortage.js';
 import { LAMBDA_BOOT_ALLOWANCE_MS, LAMBDA_SHUTDOWN_WAIT_MS, LAMBDA_TIMEOUT_GRACE_MS } from './lambda.js';
+import { IDLE_FOR_INVOKE, IDLE_FOR_PARAM, IDLE_PATH, SHUTDOWN_PATH, SHUTDOWN_REASON_PARAM } from '../runtime/wire.js';
 import { CallLogs } from './call-logs.js';
 import { logFrameName } from './log-frames.js';
 import { functionErrorText, recordedType } from './call-error.js';
@@ -398,7 +399,7 @@ export class HotContainer {
    * Resolves once the Lambda daemon says every party is parked, asked after park `park` began (an
    * answer to an earlier park's poll may predate the last call's tail); settles either way.
    */
-  private daemonIdle(park: number, path = '/.kiln/idle'): Promise<void> {
+  private daemonIdle(park: number, path = IDLE_PATH): Promise<void> {
     const last = this.idlePoll;
     if (last?.park === park) return last.done;
     const done = (last?.done ?? Promise.resolve()).then(() => {
@@ -416,7 +417,7 @@ export class HotContainer {
     const epoch = ++this.parks;
     let bound: NodeJS.Timeout | undefined;
     const over = new Promise<void>((resolve) => (bound = setTimeout(resolve, this.tailMs)));
-    return Promise.race([this.daemonIdle(epoch, '/.kiln/idle?for=invoke'), over]).finally(() => clearTimeout(bound));
+    return Promise.race([this.daemonIdle(epoch, `${IDLE_PATH}?${IDLE_FOR_PARAM}=${IDLE_FOR_INVOKE}`), over]).finally(() => clearTimeout(bound));
   }
 
   async execute(input: CallInput, res: ResponseTarget): Promise<CallDone> {
@@ -547,7 +548,7 @@ export class HotContainer {
     }
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      this.daemonRequest(this.client, this.meter, 'POST', '/.kiln/shutdown?reason=spindown'),
+      this.daemonRequest(this.client, this.meter, 'POST', `${SHUTDOWN_PATH}?${SHUTDOWN_REASON_PARAM}=spindown`),
       this.exited,
       new Promise<void>((r) => (timer = setTimeout(r, LAMBDA_SHUTDOWN_WAIT_MS))),
     ]);

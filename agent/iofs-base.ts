@@ -5,13 +5,14 @@ import { chmod, lstat, mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promise
 import { basename, dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { isSocketDirName, nodeTag, SOCKET_DIR_PLACEHOLDER, socketDirTag } from './socket-dir-name.js';
+import { LISTENER_NAME } from '../runtime/wire.js';
 
 const run = promisify(execFile);
 
 /** Linux's sun_path holds 108 bytes, NUL included. */
 const MAX_SOCKET_PATH = 107;
 /** The socket's name in each directory (FN_LISTENER's). */
-export const LISTENER_NAME = 'lsnr.sock';
+export { LISTENER_NAME };
 
 /** The socket path a directory under `base` will have (a name as long as any socket directory's). */
 export function socketPathFor(base: string): string {

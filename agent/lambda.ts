@@ -3,6 +3,7 @@
 // the bootstrap of last resort, and the Lambda settings in its environment.
 import type { ImageConfig } from '../drivers/contract.js';
 import type { App, Fn } from '../store/types.js';
+import { AGENT_SHUTDOWN_WAIT_MS, DAEMON_ENV, DAEMON_ENV_PREFIX, INIT_TIMEOUT_MS } from '../runtime/wire.js';
 
 /** The runtime bundle on the host: the daemon, a node binary and its libraries. */
 export interface LambdaRuntime {
@@ -28,11 +29,11 @@ export interface LambdaBundleSource {
 /** The daemon answers a timed-out call itself (and runs SHUTDOWN); the agent's timer is the backstop. */
 export const LAMBDA_TIMEOUT_GRACE_MS = 3000;
 
-/** How long retirement waits for the daemon's SHUTDOWN sequence (2000 ms) before killing. */
-export const LAMBDA_SHUTDOWN_WAIT_MS = 2500;
+/** How long retirement waits for the daemon's shutdown sequence before killing (longer than the sequence: see runtime/wire.ts). */
+export const LAMBDA_SHUTDOWN_WAIT_MS = AGENT_SHUTDOWN_WAIT_MS;
 
-/** The boot init's bound (the service's 10 s Init phase); the daemon gets it as KILN_LAMBDA_INIT_TIMEOUT_MS. */
-export const LAMBDA_INIT_TIMEOUT_MS = 10_000;
+/** The boot init's bound (the service's 10 s Init phase); the daemon gets it in its environment. */
+export const LAMBDA_INIT_TIMEOUT_MS = INIT_TIMEOUT_MS;
 
 /**
  * What a container's first call may wait beyond its timeout: the boot init, which is not the
@@ -74,8 +75,7 @@ export function lambdaCommand(app: App, fn: Fn, image: ImageConfig): string[] {
 }
 
 /** The daemon's own settings: the agent's to give, except the one a fn's config may set. */
-const DAEMON_SETTING_PREFIX = 'KILN_LAMBDA_';
-const CONFIG_DAEMON_SETTINGS: ReadonlySet<string> = new Set(['KILN_LAMBDA_SYSTEM_LOG_LEVEL']);
+const CONFIG_DAEMON_SETTINGS: ReadonlySet<string> = new Set([DAEMON_ENV.systemLogLevel]);
 
 /**
  * A container's environment without the daemon settings its config named: config keys such as
@@ -84,13 +84,13 @@ const CONFIG_DAEMON_SETTINGS: ReadonlySet<string> = new Set(['KILN_LAMBDA_SYSTEM
 export function withoutDaemonSettings(env: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) {
-    if (!k.startsWith(DAEMON_SETTING_PREFIX) || CONFIG_DAEMON_SETTINGS.has(k)) out[k] = v;
+    if (!k.startsWith(DAEMON_ENV_PREFIX) || CONFIG_DAEMON_SETTINGS.has(k)) out[k] = v;
   }
   return out;
 }
 
 /** Where the daemon finds the Node settings kept from it (see withNodeSettingsKept). */
-export const NODE_ENV_KEPT = 'KILN_LAMBDA_NODE_ENV';
+export const NODE_ENV_KEPT = DAEMON_ENV.nodeEnvKept;
 /**
  * Settings Node reads as it starts or runs (NODE_OPTIONS above all, NODE_DEBUG, ...), and
  * LD_PRELOAD, which the dynamic loader would honour for the daemon's Node (a library built for
@@ -125,14 +125,14 @@ export function withNodeSettingsKept(imageEnv: Record<string, string>, env: Reco
  */
 export function lambdaEnv(app: App, fn: Fn, image: ImageConfig, maxResponseBytes: number): Record<string, string> {
   return {
-    KILN_LAMBDA_MAX_RESPONSE_BYTES: String(maxResponseBytes),
+    [DAEMON_ENV.maxResponseBytes]: String(maxResponseBytes),
     AWS_LAMBDA_FUNCTION_NAME: fn.name,
     AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memory),
     AWS_LAMBDA_FUNCTION_TIMEOUT: String(fn.timeout),
-    KILN_LAMBDA_INIT_TIMEOUT_MS: String(LAMBDA_INIT_TIMEOUT_MS),
+    [DAEMON_ENV.initTimeoutMs]: String(LAMBDA_INIT_TIMEOUT_MS),
     _HANDLER: lambdaHandler(app, fn, image),
-    KILN_LAMBDA_COMMAND: JSON.stringify(lambdaCommand(app, fn, image)),
-    KILN_LAMBDA_WORKDIR: image.workingDir,
+    [DAEMON_ENV.command]: JSON.stringify(lambdaCommand(app, fn, image)),
+    [DAEMON_ENV.workDir]: image.workingDir,
   };
 }

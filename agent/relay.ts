@@ -11,6 +11,10 @@ import { lambdaErrorOf } from './call-error.js';
 import { publicErrorAnswer, type PublicErrorAnswer } from './public-error-answer.js';
 import { cutAnswer, type BegunAnswer } from './cut-answer.js';
 import type { HeadMeter } from './head-meter.js';
+import {
+  BUSY_AFTER_HEADER, DEADLINE_HEADER, LOG_FROM_HEADER, LOG_HEADER, REPORT_LATE_HEADER, STREAM_ERROR_MESSAGE_TRAILER,
+  STREAM_ERROR_TRAILER, STREAMING_HEADER, STREAMING_MODE,
+} from '../runtime/wire.js';
 
 /** Where a call's answer goes: a node ServerResponse, or a sink for detached calls. */
 export interface ResponseTarget extends BegunAnswer {
@@ -143,12 +147,6 @@ export interface RelayResult {
 /** A function's HTTP server refused the request's head (431, or a close while it was sent). */
 export const REQUEST_HEAD_TOO_LARGE = 'Request header fields too large for the function (its HTTP server refused them)';
 
-/** The Lambda daemon's trailers on a response stream that failed after its first byte: the error's type and message (base64). */
-const STREAM_ERROR_TRAILER = 'kiln-function-error';
-const STREAM_ERROR_MESSAGE_TRAILER = 'kiln-function-error-message';
-/** The daemon's mark (a header, or a stream's trailer) on an answer whose END and REPORT follow later. */
-const REPORT_LATE_TRAILER = 'kiln-report-late';
-
 /** A trailer's value as one string (undici gives repeated ones as an array). */
 const trailerValue = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
 
@@ -230,16 +228,16 @@ export function relayCall(
         // (Not a 100 Continue Kiln never asked for: undici drops the connection on one, a 502.)
         if (statusCode < 200) return;
         status = statusCode;
-        const lambdaStream = opts.lambda === true && raw['kiln-response-mode'] === 'streaming';
+        const lambdaStream = opts.lambda === true && raw[STREAMING_HEADER] === STREAMING_MODE;
         if (opts.passThrough || lambdaStream) limit = opts.maxStreamedBytes;
         // Only Kiln's daemon is believed to speak for the platform: any other fn could forge lines
         // (a REPORT, say) into its call's log this way.
         if (opts.lambda === true) {
-          const kilnLog = raw['kiln-log'];
+          const kilnLog = raw[LOG_HEADER];
           if (kilnLog !== undefined) platformLog = Buffer.from(String(kilnLog), 'base64');
-          opts.onLogFrom?.(wholeNumberOf(raw['kiln-log-from']));
-          busyAfter = raw['kiln-busy-after'] !== undefined;
-          reportLate = raw[REPORT_LATE_TRAILER] !== undefined;
+          opts.onLogFrom?.(wholeNumberOf(raw[LOG_FROM_HEADER]));
+          busyAfter = raw[BUSY_AFTER_HEADER] !== undefined;
+          reportLate = raw[REPORT_LATE_HEADER] !== undefined;
         }
         // The function's HTTP server (an FDK's, whose Node server takes 16 KiB) refused the
         // head: the caller's headers, wrapped for the contract, are too large for it. The call
@@ -289,7 +287,7 @@ export function relayCall(
           // The daemon cuts a stream at its deadline with an error trailer, which reaches the agent
           // only after what the caller has not read yet: past the deadline (and a moment for that
           // trailer), the stream is ended here, as the daemon would have ended it.
-          const deadline = wholeNumberOf(raw['kiln-deadline']);
+          const deadline = wholeNumberOf(raw[DEADLINE_HEADER]);
           if (deadline !== undefined) {
             deadlineTimer = setTimeout(() => {
               streamError = STREAM_TIMEOUT_TYPE;
@@ -337,7 +335,7 @@ export function relayCall(
         // The daemon's trailers: any other function could send them too.
         const failed = opts.lambda === true ? trailerValue(trailers[STREAM_ERROR_TRAILER]) : undefined;
         // A stream's END and REPORT following later is said as it ends (its head went out long before).
-        if (opts.lambda === true && trailers[REPORT_LATE_TRAILER] !== undefined) reportLate = true;
+        if (opts.lambda === true && trailers[REPORT_LATE_HEADER] !== undefined) reportLate = true;
         if (masked) {
           res.writeHead(masked.status, { 'content-type': masked.contentType, 'content-length': masked.body.length });
           res.end(masked.body);
