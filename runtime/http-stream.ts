@@ -15,14 +15,14 @@ import type { Sandbox } from './sandbox.js';
 import { HTTP_INTEGRATION_TYPE, splitPrelude } from './stream-prelude.js';
 import { decodeClientContext, jsonObjectText, newId, newTraceId } from './trace.js';
 import {
-  BUSY_AFTER_HEADER, DEADLINE_HEADER, IDLE_FOR_INVOKE, IDLE_FOR_PARAM, IDLE_PATH, LOG_FROM_HEADER, LOG_HEADER, QUALIFIER_HEADER,
+  BUSY_AFTER_HEADER, DAEMON_TRAILERS, DEADLINE_HEADER, IDLE_FOR_INVOKE, IDLE_FOR_PARAM, IDLE_PATH, LOG_FROM_HEADER, LOG_HEADER, QUALIFIER_HEADER,
   REPORT_LATE_HEADER, SHUTDOWN_PATH, SHUTDOWN_REASON_PARAM, STREAM_ERROR_MESSAGE_TRAILER, STREAM_ERROR_TRAILER, STREAMING_HEADER,
   STREAMING_MODE,
 } from './wire.js';
 
 // The names below are the contract's (runtime/wire.ts). A stream that fails after its first byte
 // ends with the error trailers rather than a broken connection, which would cost the container.
-const STREAM_TRAILERS = `${STREAM_ERROR_TRAILER}, ${STREAM_ERROR_MESSAGE_TRAILER}, ${REPORT_LATE_HEADER}`;
+const STREAM_TRAILERS = DAEMON_TRAILERS.join(', ');
 
 /**
  * The longest value the answer's head takes from the runtime (an error type, a content type):

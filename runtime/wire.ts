@@ -55,11 +55,12 @@ export const STREAM_ERROR_TRAILER = 'kiln-function-error';
 /** Beside it: the error's message, base64 of its UTF-8. */
 export const STREAM_ERROR_MESSAGE_TRAILER = 'kiln-function-error-message';
 
-/** Every header and trailer the daemon may put on an answer: none may reach a caller. */
+/** Every header the daemon may put on an answer's head: the agent strips them, none may reach a caller. */
 export const DAEMON_ANSWER_HEADERS = [
   STREAMING_HEADER, LOG_HEADER, LOG_FROM_HEADER, BUSY_AFTER_HEADER, REPORT_LATE_HEADER, DEADLINE_HEADER,
-  STREAM_ERROR_TRAILER, STREAM_ERROR_MESSAGE_TRAILER,
 ] as const;
+/** Every trailer the daemon may end a stream with: read by the agent, which relays no trailer to a caller. */
+export const DAEMON_TRAILERS = [STREAM_ERROR_TRAILER, STREAM_ERROR_MESSAGE_TRAILER, REPORT_LATE_HEADER] as const;
 /** Every header the agent adds to a call for the daemon: only Kiln's own copies may reach it. */
 export const AGENT_CALL_HEADERS = [SOURCE_IP_HEADER, QUALIFIER_HEADER] as const;
 
