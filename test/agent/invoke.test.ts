@@ -13,6 +13,7 @@ import { eventually, nodeContainers } from '../helpers/containers.js';
 import { call } from '../helpers/server.js';
 import { SHELL_BASE_LATEST } from '../../images/shell-image.js';
 import { FN_LABEL } from '../../drivers/docker/driver.js';
+import { LOG_FROM_HEADER, LOG_HEADER } from '../../runtime/wire.js';
 
 interface Echo {
   method: string;
@@ -177,7 +178,7 @@ describe('invoking functions', () => {
   test("an http-stream fn cannot write platform lines into its call's log with the Lambda daemon's Kiln-Log header", async () => {
     const fn = await mkFn('forger');
     const forged = Buffer.from('REPORT RequestId: forged\tDuration: 0.01 ms\n').toString('base64');
-    const r = await invoke(fn.id, { log: 'its own line', headers: { 'Kiln-Log': forged, 'Kiln-Log-From': '0' } });
+    const r = await invoke(fn.id, { log: 'its own line', headers: { [LOG_HEADER]: forged, [LOG_FROM_HEADER]: '0' } });
     assert.equal(r.status, 200);
     await t.srv.agent.flushRecords();
     const log = String((await call(t.srv.url, 'GET', `/v2/fns/${fn.id}/calls/${r.headers.get('fn-call-id')}/log`)).body.log);

@@ -9,6 +9,7 @@ import { agentSuite, type AgentSuite } from '../helpers/agent-suite.js';
 import { eventually, nodeContainers } from '../helpers/containers.js';
 import { lambdaFixtureImage } from '../helpers/lambda-images.js';
 import { call } from '../helpers/server.js';
+import { LOG_HEADER, SOURCE_IP_HEADER } from '../../runtime/wire.js';
 
 const paused = async (s: AgentSuite): Promise<boolean[]> => {
   const list = await nodeContainers(s.docker, s.srv.nodeId);
@@ -366,7 +367,7 @@ describe('a Node runtime using fetch against the Runtime API', () => {
       const r = await s.invoke(fn.id, { name });
       assert.equal(r.status, 200, JSON.stringify(r.body));
       assert.deepEqual(r.body, { message: `Hello ${name}` });
-      assert.equal(r.headers.get('kiln-log'), null);
+      assert.equal(r.headers.get(LOG_HEADER), null);
       const id = r.headers.get('fn-call-id')!;
       const lines = (await callLog(s, fn.id, id)).replace(/\n$/, '').split('\n');
       assert.equal(lines.length, 3, lines.join('\n'));
@@ -641,14 +642,14 @@ describe('a Node runtime using fetch against the Runtime API', () => {
     const fn = await s.mkFn('whoami', { image, format: 'lambda' });
     const t = await call(s.srv.url, 'POST', '/v2/triggers', { name: 'whoami', app_id: s.appId, fn_id: fn.id, type: 'http', source: '/whoami' });
     assert.equal(t.status, 200, JSON.stringify(t.body));
-    const spoofed = { 'x-forwarded-for': '6.6.6.6', 'kiln-source-ip': '7.7.7.7' };
+    const spoofed = { 'x-forwarded-for': '6.6.6.6', [SOURCE_IP_HEADER]: '7.7.7.7' };
     const viaTrigger = await fromAnotherAddress(s.srv.url, 'GET', '/t/lambda-node/whoami', spoofed);
     assert.equal(viaTrigger.status, 200, JSON.stringify(viaTrigger.body));
     const { echo } = viaTrigger.body;
     assert.equal(echo.requestContext.http.sourceIp, '127.0.0.2');
     // As AWS's front end: the caller's list, then the address it came from.
     assert.equal(echo.headers['x-forwarded-for'], '6.6.6.6, 127.0.0.2');
-    assert.equal(echo.headers['kiln-source-ip'], undefined);
+    assert.equal(echo.headers[SOURCE_IP_HEADER], undefined);
     // /invoke passes the caller's headers as they are (as Fn's does), Fn-Intent too: the event
     // it then makes still has the caller's real address.
     const viaInvoke = await fromAnotherAddress(s.srv.url, 'POST', `/invoke/${fn.id}`, {
@@ -793,14 +794,14 @@ describe('behind a trusted proxy (KILN_TRUST_PROXY=loopback)', () => {
     const t = await call(s.srv.url, 'POST', '/v2/triggers', { name: 'whoami', app_id: s.appId, fn_id: fn.id, type: 'http', source: '/whoami' });
     assert.equal(t.status, 200, JSON.stringify(t.body));
     // The caller wrote 6.6.6.6; the proxy (at 127.0.0.2, loopback) appended the address it saw.
-    const r = await fromAnotherAddress(s.srv.url, 'GET', '/t/lambda-proxy/whoami', { 'x-forwarded-for': '6.6.6.6, 203.0.113.7', 'kiln-source-ip': '7.7.7.7' });
+    const r = await fromAnotherAddress(s.srv.url, 'GET', '/t/lambda-proxy/whoami', { 'x-forwarded-for': '6.6.6.6, 203.0.113.7', [SOURCE_IP_HEADER]: '7.7.7.7' });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.equal(r.body.echo.requestContext.http.sourceIp, '203.0.113.7');
     assert.equal(r.body.echo.headers['x-forwarded-for'], '6.6.6.6, 203.0.113.7');
-    assert.equal(r.body.echo.headers['kiln-source-ip'], undefined);
+    assert.equal(r.body.echo.headers[SOURCE_IP_HEADER], undefined);
     // The same through the Lambda Invoke API: an Invoke makes no function URL event, whatever it sends.
     const invoked = await fromAnotherAddress(s.srv.url, 'POST', `/2015-03-31/functions/${fn.id}/invocations`, {
-      'x-forwarded-for': '203.0.113.7', 'kiln-source-ip': '7.7.7.7', 'fn-intent': 'httprequest',
+      'x-forwarded-for': '203.0.113.7', [SOURCE_IP_HEADER]: '7.7.7.7', 'fn-intent': 'httprequest',
     }, JSON.stringify({ n: 1 }));
     assert.equal(invoked.status, 200, JSON.stringify(invoked.body));
     assert.deepEqual(invoked.body.echo, { n: 1 });
@@ -818,11 +819,11 @@ describe('behind a trusted proxy (KILN_TRUST_PROXY=loopback)', () => {
     const fn = await s.mkFn('plain');
     const t = await call(s.srv.url, 'POST', '/v2/triggers', { name: 'plain', app_id: s.appId, fn_id: fn.id, type: 'http', source: '/plain' });
     assert.equal(t.status, 200, JSON.stringify(t.body));
-    const r = await fromAnotherAddress(s.srv.url, 'GET', '/t/lambda-proxy/plain', { 'x-forwarded-for': '6.6.6.6', 'kiln-source-ip': '7.7.7.7' });
+    const r = await fromAnotherAddress(s.srv.url, 'GET', '/t/lambda-proxy/plain', { 'x-forwarded-for': '6.6.6.6', [SOURCE_IP_HEADER]: '7.7.7.7' });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     const seen = r.body.headers as Record<string, string>;
     assert.equal(seen['fn-http-h-x-forwarded-for'], '6.6.6.6');
-    assert.deepEqual(Object.keys(seen).filter((k) => k.includes('kiln-source-ip')), []);
+    assert.deepEqual(Object.keys(seen).filter((k) => k.includes(SOURCE_IP_HEADER)), []);
   });
 });
 

@@ -17,6 +17,7 @@ import { sqliteDb, type TestDb } from '../helpers/db.js';
 import { fixtureImage } from '../helpers/images.js';
 import { lambdaFixtureImage } from '../helpers/lambda-images.js';
 import { call, startServer, type TestServer } from '../helpers/server.js';
+import { STREAMING_HEADER, STREAMING_MODE, STREAM_ERROR_TRAILER } from '../../runtime/wire.js';
 
 const enc = new TextEncoder();
 const payload = (v: unknown) => enc.encode(JSON.stringify(v));
@@ -448,14 +449,14 @@ describe('streamed answers have their own bound, KILN_MAX_STREAMED_RESPONSE_SIZE
   });
 
   test("an http-stream fn's Kiln-Function-Error trailer is not believed: its stream ends whole, a success", async () => {
-    const r = await streamed(client, { FunctionName: httpFn.name, Payload: payload({ bytes: 20_000, trailers: { 'Kiln-Function-Error': 'T'.repeat(5_000) } }) });
+    const r = await streamed(client, { FunctionName: httpFn.name, Payload: payload({ bytes: 20_000, trailers: { [STREAM_ERROR_TRAILER]: 'T'.repeat(5_000) } }) });
     assertWhole(r);
     assert.equal(r.text.length, 20_000);
     assert.equal((await s.calls(httpFn.id))[0]?.status, 'success');
   });
 
   test('only a lambda fn\'s daemon is believed when it says its answer is a stream: an http-stream fn saying so keeps FN_MAX_RESPONSE_SIZE', async () => {
-    const r = await s.invoke(httpFn.id, { bytes: 20_000, headers: { 'Kiln-Response-Mode': 'streaming' } });
+    const r = await s.invoke(httpFn.id, { bytes: 20_000, headers: { [STREAMING_HEADER]: STREAMING_MODE } });
     assert.equal(r.status, 502, JSON.stringify(r.body));
     assert.match(JSON.stringify(r.body), /too large/);
   });

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { DAEMON_ENV, DAEMON_SHUTDOWN_MS, IDLE_PATH, INIT_TIMEOUT_MS, LISTENER_NAME, SHUTDOWN_PATH, SHUTDOWN_REASON_PARAM } from '../../runtime/wire.js';
 
 /** The bundle under test; KILN_TEST_DAEMON_BUNDLE runs the tests against another build. */
 const DAEMON = process.env.KILN_TEST_DAEMON_BUNDLE || fileURLToPath(new URL('../../runtime/daemon.cjs', import.meta.url));
@@ -254,20 +255,20 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
   if (!opts.extensionsDir && opts.extensions) await writeExtensions(extensionsDir, opts.extensions);
   const port = await freePort();
   const address = `127.0.0.1:${port}`;
-  const sock = join(dir, 'lsnr.sock');
+  const sock = join(dir, LISTENER_NAME);
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
     // mktemp in the fixtures' scripts lands here, and goes with the dir.
     TMPDIR: dir,
     FN_LISTENER: `unix:${sock}`,
-    KILN_LAMBDA_API_ADDRESS: address,
-    KILN_LAMBDA_EXTENSIONS_DIR: extensionsDir,
-    KILN_LAMBDA_COMMAND: JSON.stringify(opts.command ?? ['sleep', '1000']),
+    [DAEMON_ENV.apiAddress]: address,
+    [DAEMON_ENV.extensionsDir]: extensionsDir,
+    [DAEMON_ENV.command]: JSON.stringify(opts.command ?? ['sleep', '1000']),
     AWS_LAMBDA_FUNCTION_NAME: opts.functionName ?? 'daemon-test',
     AWS_LAMBDA_FUNCTION_TIMEOUT: String(opts.timeoutSec ?? 30),
-    KILN_LAMBDA_INIT_TIMEOUT_MS: String(opts.initTimeoutMs ?? 10_000),
-    KILN_LAMBDA_SHUTDOWN_MS: String(opts.shutdownMs ?? 2000),
-    ...(opts.headersTimeoutMs !== undefined && { KILN_LAMBDA_HEADERS_TIMEOUT_MS: String(opts.headersTimeoutMs) }),
+    [DAEMON_ENV.initTimeoutMs]: String(opts.initTimeoutMs ?? INIT_TIMEOUT_MS),
+    [DAEMON_ENV.shutdownMs]: String(opts.shutdownMs ?? DAEMON_SHUTDOWN_MS),
+    ...(opts.headersTimeoutMs !== undefined && { [DAEMON_ENV.headersTimeoutMs]: String(opts.headersTimeoutMs) }),
     ...opts.env,
   };
   const child = spawn(process.execPath, [DAEMON], { env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -344,8 +345,8 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<Daemon> {
     output: () => out,
     stdout: () => Buffer.concat(stdout),
     call: (body = '{}', headers = {}) => socket('POST', '/call', { body, headers }),
-    idle: () => socket('GET', '/.kiln/idle'),
-    shutdown: (reason = 'spindown') => socket('POST', `/.kiln/shutdown?reason=${encodeURIComponent(reason)}`),
+    idle: () => socket('GET', IDLE_PATH),
+    shutdown: (reason = 'spindown') => socket('POST', `${SHUTDOWN_PATH}?${SHUTDOWN_REASON_PARAM}=${encodeURIComponent(reason)}`),
     next: () => api('GET', '/2018-06-01/runtime/invocation/next'),
     post: (id, what, body = '{}', headers = {}) => api('POST', `/2018-06-01/runtime/invocation/${encodeURIComponent(id)}/${what}`, { body, headers }),
     register: (name, body = { events: ['INVOKE'] }, headers = {}) =>

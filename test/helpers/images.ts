@@ -14,6 +14,7 @@ import { ensureNodeBaseImage } from '../../images/base-image.js';
 import { withBuildLock } from '../../images/build-lock.js';
 import { buildFunctionImage, dependencyClosure, functionDockerfile } from '../../images/function-image.js';
 import { inspectImage } from '../../images/inspect.js';
+import { IOFS_DIR, IOFS_LISTENER, LISTENER_NAME } from '../../runtime/wire.js';
 
 export type FixtureName = 'hello-fdk' | 'tester';
 
@@ -163,14 +164,14 @@ export async function startFunctionContainer(
   const iofsDir = await mkdtemp(join(tmpdir(), `kiln-io-${process.pid}-`));
   // The function runs as uid 1000 and must create its socket here.
   await chmod(iofsDir, 0o777);
-  const socketPath = join(iofsDir, 'lsnr.sock');
+  const socketPath = join(iofsDir, LISTENER_NAME);
   let container: Docker.Container | undefined;
   const remove = async (): Promise<void> => {
     if (container) await container.remove({ force: true, v: true }).catch(() => {});
     await rm(iofsDir, { recursive: true, force: true });
   };
   try {
-    const allEnv = { FN_LISTENER: 'unix:/tmp/iofs/lsnr.sock', FN_FORMAT: 'http-stream', ...env };
+    const allEnv = { FN_LISTENER: IOFS_LISTENER, FN_FORMAT: 'http-stream', ...env };
     container = await client.createContainer({
       Image: image,
       Env: Object.entries(allEnv).map(([k, v]) => `${k}=${v}`),
@@ -179,7 +180,7 @@ export async function startFunctionContainer(
       HostConfig: {
         ReadonlyRootfs: true,
         Tmpfs: { '/tmp': 'rw,size=64m' },
-        Binds: [`${iofsDir}:/tmp/iofs`],
+        Binds: [`${iofsDir}:${IOFS_DIR}`],
         NetworkMode: 'none',
         CapDrop: ['ALL'],
         SecurityOpt: ['no-new-privileges'],
@@ -214,7 +215,7 @@ export async function startFunctionContainer(
 /** lsnr.sock is a relative link, within the directory, to a socket. */
 export async function isListening(dir: string): Promise<boolean> {
   try {
-    const target = await readlink(join(dir, 'lsnr.sock'));
+    const target = await readlink(join(dir, LISTENER_NAME));
     if (target.includes('/')) return false;
     return (await stat(join(dir, target))).isSocket();
   } catch {

@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   assertAccepted, assertApiError, assertFailure, finishStream, invoke, newGeneration, register, warm, withDaemon, withSink, withTcpSink, type Daemon, type Json,
 } from '../helpers/daemon.js';
+import { QUALIFIER_HEADER, STREAMING_HEADER, STREAMING_MODE } from '../../runtime/wire.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const TRACE = /^Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0$/;
@@ -148,7 +149,7 @@ describe('Runtime API', () => {
 
       // The version the Lambda APIs' caller named ends the ARN, as the service's; anything else is no version.
       for (const [qualifier, arn] of [['$LATEST', `arn:aws:lambda:us-east-1:${ACCOUNT_ID}:function:hdrs:$LATEST`], ['a:b', `arn:aws:lambda:us-east-1:${ACCOUNT_ID}:function:hdrs`]] as const) {
-        const q = await invoke(d, { 'fn-call-id': `q-${qualifier}`, 'kiln-qualifier': qualifier });
+        const q = await invoke(d, { 'fn-call-id': `q-${qualifier}`, [QUALIFIER_HEADER]: qualifier });
         assert.equal(q.event.headers['lambda-runtime-invoked-function-arn'], arn);
         assertAccepted(await d.post(`q-${qualifier}`, 'response'));
         await q.answer;
@@ -222,7 +223,7 @@ describe('Runtime API', () => {
       runtime.write('part1 ');
       const [res] = (await once(call, 'response')) as [IncomingMessage];
       assert.equal(res.statusCode, 200);
-      assert.equal(res.headers['kiln-response-mode'], 'streaming');
+      assert.equal(res.headers[STREAMING_HEADER], STREAMING_MODE);
       assert.equal(res.headers['content-type'], 'text/plain');
       const [first] = (await once(res, 'data')) as [Buffer];
       assert.equal(first.toString(), 'part1 ', 'the first chunk comes before the stream ends');

@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   assertAccepted, assertApiError, finishStream, freePort, invoke, register, startSink, subscribeTelemetry, until, warm, withDaemon, withSink, type Answer, type Daemon, type Invocation, type Json, type Sink,
 } from '../helpers/daemon.js';
+import { LOG_FROM_HEADER, LOG_HEADER, REPORT_LATE_HEADER, STREAMING_HEADER, STREAMING_MODE, STREAM_ERROR_MESSAGE_TRAILER, STREAM_ERROR_TRAILER } from '../../runtime/wire.js';
 
 /** A POST as Go's net/http sends an io.Reader body: chunked, trailers declared up front. */
 async function postChunked(d: Daemon, id: string, chunks: string[], trailers?: Record<string, string>, headers: Record<string, string> = {}): Promise<number> {
@@ -53,7 +54,7 @@ describe('Runtime API: what real runtimes send', () => {
       assert.equal(await postChunked(d, 'go-chunked', ['{"ans', 'wer":', '42}']), 202);
       const a = await inv.answer;
       assert.equal(a.status, 200);
-      assert.equal(a.headers['kiln-response-mode'], undefined, 'not relayed as a stream');
+      assert.equal(a.headers[STREAMING_HEADER], undefined, 'not relayed as a stream');
       assert.equal(a.headers['content-length'], String(a.body.length));
       assert.equal(a.text, '{"answer":42}');
     }));
@@ -94,8 +95,8 @@ describe('Runtime API: what real runtimes send', () => {
       const m = await mid.answer;
       assert.equal(m.status, 200);
       assert.equal(m.text, 'part');
-      assert.equal(m.trailers['kiln-function-error'], 'Error');
-      assert.equal(m.trailers['kiln-function-error-message'], undefined, 'an error body without a message: none');
+      assert.equal(m.trailers[STREAM_ERROR_TRAILER], 'Error');
+      assert.equal(m.trailers[STREAM_ERROR_MESSAGE_TRAILER], undefined, 'an error body without a message: none');
       // The runtime's error message follows beside its type (base64: any text fits a trailer).
       const said = await invoke(d, { 'fn-call-id': 'stream-mid-said' });
       const midError = { errorType: 'RangeError', errorMessage: 'failed after part 1 — ünïcode', trace: ['at handler'] };
@@ -103,15 +104,15 @@ describe('Runtime API: what real runtimes send', () => {
         'Lambda-Runtime-Function-Error-Type': 'RangeError', 'Lambda-Runtime-Function-Error-Body': Buffer.from(JSON.stringify(midError)).toString('base64'),
       }, streaming), 202);
       const ms = await said.answer;
-      assert.equal(ms.trailers['kiln-function-error'], 'RangeError');
-      assert.equal(Buffer.from(String(ms.trailers['kiln-function-error-message']), 'base64').toString('utf8'), midError.errorMessage);
+      assert.equal(ms.trailers[STREAM_ERROR_TRAILER], 'RangeError');
+      assert.equal(Buffer.from(String(ms.trailers[STREAM_ERROR_MESSAGE_TRAILER]), 'base64').toString('utf8'), midError.errorMessage);
       // A stream that ends well has no such trailer.
       const whole = await invoke(d, { 'fn-call-id': 'stream-whole' });
       assert.equal(await postChunked(d, 'stream-whole', ['all', ' of it'], undefined, streaming), 202);
       const w = await whole.answer;
       assert.equal(w.text, 'all of it');
-      assert.equal(w.trailers['kiln-function-error'], undefined);
-      assert.equal(w.trailers['kiln-report-late'], undefined, 'no extension at work: END and REPORT are not held back');
+      assert.equal(w.trailers[STREAM_ERROR_TRAILER], undefined);
+      assert.equal(w.trailers[REPORT_LATE_HEADER], undefined, 'no extension at work: END and REPORT are not held back');
     }));
 
   test("a stream that ends while an INVOKE extension is still at work says in a trailer that END and REPORT follow (its head went out long before)", () =>
@@ -124,8 +125,8 @@ describe('Runtime API: what real runtimes send', () => {
       assert.equal(await postChunked(d, 'stream-late', ['all', ' of it'], undefined, streaming), 202);
       const a = await inv.answer;
       assert.equal(a.text, 'all of it');
-      assert.equal(a.trailers['kiln-report-late'], '1');
-      assert.equal(a.trailers['kiln-function-error'], undefined);
+      assert.equal(a.trailers[REPORT_LATE_HEADER], '1');
+      assert.equal(a.trailers[STREAM_ERROR_TRAILER], undefined);
       void d.next();
       await sleep(100);
       assert.doesNotMatch(d.output(), /REPORT RequestId: stream-late/, 'not while the extension works');
@@ -398,13 +399,13 @@ describe('a response stream that outlives the deadline', () => {
       const a = await inv.answer;
       assert.equal(a.status, 200);
       assert.equal(a.text, 'part 0\n');
-      assert.equal(a.trailers['kiln-function-error'], 'Sandbox.Timedout');
-      assert.match(Buffer.from(String(a.trailers['kiln-function-error-message']), 'base64').toString('utf8'), /^RequestId: endless Error: Task timed out after \d+\.00 seconds$/);
+      assert.equal(a.trailers[STREAM_ERROR_TRAILER], 'Sandbox.Timedout');
+      assert.match(Buffer.from(String(a.trailers[STREAM_ERROR_MESSAGE_TRAILER]), 'base64').toString('utf8'), /^RequestId: endless Error: Task timed out after \d+\.00 seconds$/);
       assert.ok(Date.now() - t0 < 3000, `cut after ${Date.now() - t0} ms`);
       assert.equal(await runtimeSaw, 'ECONNRESET', "the runtime's POST is cut too");
       // Its END and REPORT are logged once it is cut, with the time it ran and the service's line
       // saying why it ended (not when it began, as a success).
-      assert.equal(a.headers['kiln-log'], undefined, 'the lines wait for the stream');
+      assert.equal(a.headers[LOG_HEADER], undefined, 'the lines wait for the stream');
       await d.waitForOutput(/Task timed out/);
       const m = /START RequestId: endless Version: \S+\nEND RequestId: endless\nREPORT RequestId: endless\tDuration: ([\d.]+) ms\t.*\n\S+Z endless Task timed out after \d+\.00 seconds\n/.exec(d.stdout().toString('utf8'));
       assert.ok(m, d.output());
@@ -431,7 +432,7 @@ describe('a response stream that outlives the deadline', () => {
       const a = await inv.answer;
       assert.equal(a.status, 200);
       assert.equal(a.text, 'first\nlast\n');
-      assert.equal(a.headers['kiln-log'], undefined, 'the lines wait for the stream');
+      assert.equal(a.headers[LOG_HEADER], undefined, 'the lines wait for the stream');
       await d.waitForOutput(/REPORT RequestId: slow-stream/);
       const out = d.stdout().toString('utf8');
       const m = /START RequestId: slow-stream Version: \S+\nEND RequestId: slow-stream\nREPORT RequestId: slow-stream\tDuration: ([\d.]+) ms\t[^\n]*\n/.exec(out);
@@ -446,7 +447,7 @@ describe('a response stream that outlives the deadline', () => {
       for (let i = 0; i < 30; i++) {
         const a = await d.call('{}', { 'fn-call-id': `ll${i}` });
         assert.equal(a.status, 200, a.text);
-        froms.push(Number(a.headers['kiln-log-from']));
+        froms.push(Number(a.headers[LOG_FROM_HEADER]));
       }
       await d.waitForOutput(/REPORT RequestId: ll29\t/);
       const out = d.stdout();
@@ -462,7 +463,7 @@ describe('a response stream that outlives the deadline', () => {
       const runtimeSaw = endlessStream(d, 'silent', []);
       const a = await inv.answer;
       assert.equal(a.status, 504);
-      assert.equal(a.headers['kiln-response-mode'], undefined);
+      assert.equal(a.headers[STREAMING_HEADER], undefined);
       assert.equal((a.json() as Json).errorType, 'Sandbox.Timedout');
       assert.equal(await runtimeSaw, 'ECONNRESET');
     }));
@@ -522,7 +523,7 @@ describe('HTTP triggers: a streamed function URL answer', () => {
       runtime.write('hello ');
       const [res] = (await once(call, 'response')) as [IncomingMessage];
       assert.equal(res.statusCode, 200);
-      assert.equal(res.headers['kiln-response-mode'], 'streaming');
+      assert.equal(res.headers[STREAMING_HEADER], STREAMING_MODE);
       assert.equal(res.headers['fn-http-status'], '201');
       assert.equal(res.headers['fn-http-h-x-a'], 'b');
       assert.equal(res.headers['fn-http-h-content-type'], 'text/plain');

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
 import { assertAccepted, assertApiError, assertFailure, invoke, register, type Answer, type Daemon, type Invocation, type Json, withDaemon } from '../helpers/daemon.js';
+import { STREAM_ERROR_MESSAGE_TRAILER, STREAM_ERROR_TRAILER } from '../../runtime/wire.js';
 
 /** `[[[…]]]` nested `depth` deep: JSON.parse takes it, String() and JSON.stringify of it overflow the stack. */
 const deepArray = (depth: number): string => '['.repeat(depth) + ']'.repeat(depth);
@@ -115,9 +116,9 @@ describe('Runtime API: a response stream that breaks off', () => {
         assert.ok(typeof a !== 'string', a as string);
         assert.equal(a.status, c.want.status, a.text);
         if (c.want.text !== undefined) assert.equal(a.text, c.want.text);
-        assert.equal(a.trailers['kiln-function-error'], c.want.trailer);
+        assert.equal(a.trailers[STREAM_ERROR_TRAILER], c.want.trailer);
         if (c.want.trailer !== undefined) {
-          assert.equal(Buffer.from(String(a.trailers['kiln-function-error-message']), 'base64').toString('utf8'),
+          assert.equal(Buffer.from(String(a.trailers[STREAM_ERROR_MESSAGE_TRAILER]), 'base64').toString('utf8'),
             "RequestId: broken Error: The runtime's response stream ended before it was complete");
         }
         if (c.want.errorType) assert.match((assertFailure(a, 502, c.want.errorType) as Json).errorMessage, /^RequestId: broken Error: /);
@@ -238,7 +239,7 @@ describe('Both servers: a client that stalls in its head; long polls and long st
       runtime.end('end');
       await ended;
       assert.equal(text, '0 1 2 3 4 5 end');
-      assert.equal(res.trailers['kiln-function-error'], undefined);
+      assert.equal(res.trailers[STREAM_ERROR_TRAILER], undefined);
       const [ack] = await acked;
       ack.resume();
       assert.equal(ack.statusCode, 202);

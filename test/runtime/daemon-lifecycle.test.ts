@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { assertAccepted, bashRuntime, fixturePath, stillAlive, withDaemon, type Answer, type Daemon, type DaemonOptions } from '../helpers/daemon.js';
+import { BUSY_AFTER_HEADER, LOG_FROM_HEADER, LOG_HEADER, REPORT_LATE_HEADER } from '../../runtime/wire.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- loose JSON in tests
 type Json = Record<string, any>;
@@ -86,7 +87,7 @@ describe('the blog demo (bash+curl bootstrap and extension)', () => {
       assert.deepEqual(a.json(), { echo: { a: 1 }, requestId: 'call1' });
       assert.ok(answeredAfter < 900, `answered after ${answeredAfter} ms, before the extension's 1 s of work`);
       assert.equal(count(d.output(), 'Done processing'), 0, 'the extension is still working when the answer comes');
-      assert.equal(a.headers['kiln-busy-after'], '1', 'the agent is told the sandbox stays busy after the answer');
+      assert.equal(a.headers[BUSY_AFTER_HEADER], '1', 'the agent is told the sandbox stays busy after the answer');
 
       const idle = await d.idle();
       const idleAfter = Date.now() - t0;
@@ -115,8 +116,8 @@ describe('the blog demo (bash+curl bootstrap and extension)', () => {
     withDaemon(BLOG('1'), async (d) => {
       const a = await d.call('{}', { 'fn-call-id': 'late1' });
       assert.equal(a.status, 200, a.text);
-      assert.equal(a.headers['kiln-log'], undefined, 'no END or REPORT travels with the answer');
-      assert.equal(a.headers['kiln-report-late'], '1', 'the agent is told they come later (a LogType Tail does not wait for them)');
+      assert.equal(a.headers[LOG_HEADER], undefined, 'no END or REPORT travels with the answer');
+      assert.equal(a.headers[REPORT_LATE_HEADER], '1', 'the agent is told they come later (a LogType Tail does not wait for them)');
       assert.doesNotMatch(d.output(), /END RequestId: late1/, 'not before the extension is done');
       await d.idle();
       const out = d.output();
@@ -170,7 +171,7 @@ describe('the blog demo (bash+curl bootstrap and extension)', () => {
       // The two may reach the daemon in either order: the one with the smaller offset ran first.
       const [[id1, from1], [id2, from2]] = answers.map((a): [string, number] => {
         assert.equal(a.status, 200, a.text);
-        const v = a.headers['kiln-log-from'];
+        const v = a.headers[LOG_FROM_HEADER];
         assert.match(String(v), /^\d+$/);
         return [String((a.json() as Json).requestId), Number(v)];
       }).sort((x, y) => x[1] - y[1]) as [[string, number], [string, number]];
@@ -190,8 +191,8 @@ describe('the blog demo (bash+curl bootstrap and extension)', () => {
       assert.equal(first.status, 502, first.text);
       const second = await d.call('{}', { 'fn-call-id': 'crash2' });
       assert.equal(second.status, 502, second.text);
-      const from2 = Number(second.headers['kiln-log-from']);
-      assert.ok(Number.isSafeInteger(from2), String(second.headers['kiln-log-from']));
+      const from2 = Number(second.headers[LOG_FROM_HEADER]);
+      assert.ok(Number.isSafeInteger(from2), String(second.headers[LOG_FROM_HEADER]));
       await d.waitForOutput(/\[runtime\] dying[\s\S]*\[runtime\] dying/);
       const stdout = d.stdout();
       const before = stdout.subarray(0, from2).toString();
@@ -302,7 +303,7 @@ describe('timeouts, crashes and init failures', () => {
     assert.equal((await next!).status, 200);
     const took = Date.now() - t0;
     const body = assertFailure(a, 504, 'Sandbox.Timedout', 'slow');
-    assert.equal(a.headers['kiln-busy-after'], '1', 'a reset follows: busy after the answer');
+    assert.equal(a.headers[BUSY_AFTER_HEADER], '1', 'a reset follows: busy after the answer');
     assert.equal(body.errorMessage, 'RequestId: slow Error: Task timed out after 1.00 seconds');
     assert.ok(took >= 900 && took < 3000, `timed out after ${took} ms`);
 
@@ -489,7 +490,7 @@ describe('timeouts, crashes and init failures', () => {
       for (const a of answers) assert.equal(a.status, 200);
       await d.waitForOutput(/REPORT RequestId: part2/);
       const stdout = d.stdout();
-      const from2 = Number(answers[1]!.headers['kiln-log-from']);
+      const from2 = Number(answers[1]!.headers[LOG_FROM_HEADER]);
       const first = stdout.subarray(0, from2).toString();
       assert.match(first, /START RequestId: part1 Version: \S+\nhead of part1\nEND RequestId: part1\nREPORT RequestId: part1\t[^\n]*\ntail of part1\n$/, first);
       assert.match(stdout.subarray(from2).toString(), /^START RequestId: part2 Version: \S+\nhead of part2\n/);
@@ -501,7 +502,7 @@ describe('timeouts, crashes and init failures', () => {
       const body = assertFailure(a, 502, 'Runtime.InvalidEntrypoint', 'nb1');
       assert.match(body.errorMessage, /\/nonexistent\/kiln\/bootstrap/);
       // The invoke whose init failed still has its platform lines, as RIE sends them.
-      const platform = Buffer.from(String(a.headers['kiln-log'] ?? ''), 'base64').toString('utf8');
+      const platform = Buffer.from(String(a.headers[LOG_HEADER] ?? ''), 'base64').toString('utf8');
       assert.match(platform, /^START RequestId: nb1 Version: \$LATEST\nEND RequestId: nb1\nREPORT RequestId: nb1\t/);
       assertFailure(await d.call('{}', { 'fn-call-id': 'nb2' }), 502, 'Runtime.InvalidEntrypoint', 'nb2');
     }));
@@ -541,8 +542,8 @@ chatter();
         const took = Date.now() - t0;
         assert.equal(a.status, 200, a.text);
         assert.ok(took < 900, `call ${i} took ${took} ms`);
-        assert.equal(a.headers['kiln-busy-after'], undefined, 'no extension: free once the runtime is back in next');
-        assert.equal(a.headers['kiln-report-late'], undefined, 'no extension: END and REPORT are not held back');
+        assert.equal(a.headers[BUSY_AFTER_HEADER], undefined, 'no extension: free once the runtime is back in next');
+        assert.equal(a.headers[REPORT_LATE_HEADER], undefined, 'no extension: END and REPORT are not held back');
       }
     }));
 });

@@ -8,11 +8,12 @@ import { once } from 'node:events';
 import { request, type IncomingMessage } from 'node:http';
 import { describe, test } from 'node:test';
 import { assertAccepted, bashRuntime, invoke, register, withDaemon, withSink, type Answer, type Daemon, type Json } from '../helpers/daemon.js';
+import { LOG_HEADER, STREAM_ERROR_MESSAGE_TRAILER, STREAM_ERROR_TRAILER } from '../../runtime/wire.js';
 
 const JSON_FORMAT = { AWS_LAMBDA_LOG_FORMAT: 'JSON' };
 
 /** The platform lines that travelled with the answer. */
-const kilnLog = (a: Answer): string => Buffer.from(String(a.headers['kiln-log'] ?? ''), 'base64').toString('utf8');
+const kilnLog = (a: Answer): string => Buffer.from(String(a.headers[LOG_HEADER] ?? ''), 'base64').toString('utf8');
 
 const records = (text: string): Json[] =>
   text.split('\n').filter((l) => l.startsWith('{"time"')).map((l) => JSON.parse(l) as Json);
@@ -91,8 +92,8 @@ describe('JSON log format', () => {
       await streamEndingWithError(d, inv.id, '12345', { errorType: 'RangeError', errorMessage: 'mid-stream' });
       const a = await inv.answer;
       assert.equal(a.status, 200);
-      assert.equal(a.trailers['kiln-function-error'], 'RangeError');
-      assert.equal(a.headers['kiln-log'], undefined, 'the records wait for the stream');
+      assert.equal(a.trailers[STREAM_ERROR_TRAILER], 'RangeError');
+      assert.equal(a.headers[LOG_HEADER], undefined, 'the records wait for the stream');
       await d.waitForOutput(/"type":"platform\.report"/);
       const recs = records(d.stdout().toString());
       assert.deepEqual(recs.map((x) => x.type), ['platform.start', 'platform.runtimeDone', 'platform.report']);
@@ -132,7 +133,7 @@ describe('JSON log format', () => {
       const inv = await invoke(d, { 'fn-call-id': 'long-message' });
       await streamEndingWithError(d, inv.id, 'part', { errorType: 'Error', errorMessage: `${'a'.repeat(1023)}😀` });
       const a = await inv.answer;
-      assert.equal(Buffer.from(String(a.trailers['kiln-function-error-message']), 'base64').toString('utf8'), 'a'.repeat(1023));
+      assert.equal(Buffer.from(String(a.trailers[STREAM_ERROR_MESSAGE_TRAILER]), 'base64').toString('utf8'), 'a'.repeat(1023));
     }));
 
   test('an extension exiting with an error mid-invoke: the status the Telemetry API gives (error), with its type', () =>
@@ -159,7 +160,7 @@ describe('JSON log format', () => {
       assertAccepted(await d.post(inv.id, 'response', '"ok"'));
       const a = await inv.answer;
       assert.equal(a.status, 200);
-      assert.equal(a.headers['kiln-log'], undefined);
+      assert.equal(a.headers[LOG_HEADER], undefined);
       void d.next();
       await d.idle();
       assert.doesNotMatch(d.output(), /platform\.|RequestId/);
@@ -170,7 +171,7 @@ describe('JSON log format', () => {
       await d.waitForOutput(/env format=/);
       const a = await d.call('{}', { 'fn-call-id': 'j4' });
       assert.equal(a.status, 200, a.text);
-      assert.equal(a.headers['kiln-log'], undefined, 'the function printed: the records follow its lines on stdout');
+      assert.equal(a.headers[LOG_HEADER], undefined, 'the function printed: the records follow its lines on stdout');
       await d.waitForOutput(/"type":"platform\.report"/);
       const out = d.output();
       assert.match(out, /env format=JSON level=WARN system=unset/);

@@ -10,6 +10,7 @@ import { createServer, type ServerResponse } from 'node:http';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { assertAccepted, assertFailure, bashRuntime, freePort, invoke, register, subscribeTelemetry, until, withDaemon, type Daemon, type Json } from '../helpers/daemon.js';
+import { LOG_FROM_HEADER } from '../../runtime/wire.js';
 
 interface Batch {
   events: Json[];
@@ -254,7 +255,7 @@ describe("extensions' output", () => {
       for (const id of ids) {
         const a = await d.call('{}', { 'fn-call-id': id });
         assert.equal(a.status, 200, a.text);
-        froms.push(Number(a.headers['kiln-log-from']));
+        froms.push(Number(a.headers[LOG_FROM_HEADER]));
       }
       await d.idle();
       await until(() => d.stdout().toString('utf8').split(`ext ${ids.at(-1)} `).length - 1 === LINES, 5000, () => 'the last call\'s lines');

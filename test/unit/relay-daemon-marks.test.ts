@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { Client } from 'undici';
 import { relayCall } from '../../agent/relay.js';
+import { BUSY_AFTER_HEADER, REPORT_LATE_HEADER, STREAMING_HEADER, STREAMING_MODE } from '../../runtime/wire.js';
 import { RecordingTarget as Target } from '../helpers/relay-target.js';
 
 let server: Server;
@@ -19,15 +20,15 @@ before(async () => {
     req.resume();
     const marks = new Set(req.url!.slice(1).split('/'));
     if (marks.has('stream')) {
-      res.writeHead(200, { 'content-type': 'text/plain', 'kiln-response-mode': 'streaming', trailer: 'kiln-report-late' });
+      res.writeHead(200, { 'content-type': 'text/plain', [STREAMING_HEADER]: STREAMING_MODE, trailer: REPORT_LATE_HEADER });
       res.write('part 1, ');
-      if (marks.has('late')) res.addTrailers({ 'kiln-report-late': '1' });
+      if (marks.has('late')) res.addTrailers({ [REPORT_LATE_HEADER]: '1' });
       res.end('part 2');
       return;
     }
     res.writeHead(200, {
       'content-type': 'application/json', 'content-length': '2',
-      ...(marks.has('busy') && { 'kiln-busy-after': '1' }), ...(marks.has('late') && { 'kiln-report-late': '1' }),
+      ...(marks.has('busy') && { [BUSY_AFTER_HEADER]: '1' }), ...(marks.has('late') && { [REPORT_LATE_HEADER]: '1' }),
     });
     res.end('{}');
   });
@@ -59,7 +60,7 @@ for (const c of cases) {
     assert.equal(r.busyAfter, c.busyAfter);
     assert.equal(r.reportLate, c.reportLate);
     assert.equal(target.body, c.body ?? '{}');
-    assert.equal(target.headers['kiln-busy-after'], undefined, 'the caller never gets it');
-    assert.equal(target.headers['kiln-report-late'], undefined, 'the caller never gets it');
+    assert.equal(target.headers[BUSY_AFTER_HEADER], undefined, 'the caller never gets it');
+    assert.equal(target.headers[REPORT_LATE_HEADER], undefined, 'the caller never gets it');
   });
 }

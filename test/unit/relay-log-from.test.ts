@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { Client } from 'undici';
 import { relayCall } from '../../agent/relay.js';
+import { LOG_FROM_HEADER, STREAMING_HEADER, STREAMING_MODE } from '../../runtime/wire.js';
 import { RecordingTarget as Target } from '../helpers/relay-target.js';
 
 let server: Server;
@@ -15,8 +16,8 @@ let release: () => void = () => {};
 
 before(async () => {
   server = createServer((req, res) => {
-    const headers: Record<string, string> = { 'content-type': 'text/plain', 'kiln-response-mode': 'streaming' };
-    if (req.url === '/with-offset') headers['kiln-log-from'] = '42';
+    const headers: Record<string, string> = { 'content-type': 'text/plain', [STREAMING_HEADER]: STREAMING_MODE };
+    if (req.url === '/with-offset') headers[LOG_FROM_HEADER] = '42';
     res.writeHead(200, headers);
     res.write('first ');
     release = () => res.end('last');
