@@ -297,8 +297,13 @@ export class Agent {
     if (this.sweeping || this.stop.signal.aborted) return;
     this.sweeping = true;
     try {
-      const removed = await sweepNode(this.deps.driver, this.cfg.iofsPath, this.deps.log, (id) => this.held.has(id));
-      if (removed > 0) this.deps.log.warn({ removed }, 'removed containers of this node the agent no longer held (a removal or a start the engine did not complete)');
+      // Held when the engine is asked for its list, or now: one listed, then removed by the agent
+      // and let go before the sweep looked at it, is not an orphan (a warning for every churn).
+      const heldBefore = new Set(this.held);
+      const removed = await sweepNode(this.deps.driver, this.cfg.iofsPath, this.deps.log, (id) => heldBefore.has(id) || this.held.has(id));
+      if (removed.length > 0) {
+        this.deps.log.warn({ removed: removed.length, containers: removed }, 'removed containers of this node the agent no longer held (a removal or a start the engine did not complete)');
+      }
     } catch (err) {
       this.deps.log.debug({ err }, 'could not sweep the engine for containers no longer held');
     } finally {

@@ -8,9 +8,9 @@ import { removeOwnSocketDirs, removeSocketDirs } from './iofs-base.js';
  * Removes every container the engine has of this node, with its socket directory: at start-up
  * (what a killed process left) and at the end of shutdown (what a failed removal left); while
  * running, those `keep` does not name. Throws when the engine does not answer; a directory that
- * cannot be removed is only logged.
+ * cannot be removed is only logged. Says the names of the containers it removed.
  */
-export async function sweepNode(driver: Driver, iofsPath: string, log: Logger, keep?: (id: string) => boolean): Promise<number> {
+export async function sweepNode(driver: Driver, iofsPath: string, log: Logger, keep?: (id: string) => boolean): Promise<string[]> {
   const { removed, socketDirs } = await driver.removeLeftovers(keep);
   await removeSocketDirs(iofsPath, socketDirs).catch((err: unknown) => {
     log.warn({ err }, 'could not remove the socket directories of containers left behind');

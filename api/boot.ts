@@ -156,7 +156,7 @@ async function startHolding(config: Config, log: Logger, releaseNodeId: () => Pr
   // Containers an earlier process of this node left behind (a crash, a kill) go first.
   try {
     const removed = await sweepNode(driver, a.iofsPath, log);
-    if (removed > 0) log.info({ removed, node: a.nodeId }, 'removed containers of this node id left by an earlier run (or by a running Kiln too old to hold its node id)');
+    if (removed.length > 0) log.info({ removed: removed.length, containers: removed, node: a.nodeId }, 'removed containers of this node id left by an earlier run (or by a running Kiln too old to hold its node id)');
     // Only once the engine has answered: without a sweep, this node's containers may still live.
     await removeOrphanSocketDirs(driver, a.iofsPath, a.nodeId, log);
   } catch (err) {

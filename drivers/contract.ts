@@ -108,9 +108,9 @@ export interface ImageConfig {
   env: Record<string, string>;
 }
 
-/** What removeLeftovers found: how many containers, and the host directories they had at udsPath. */
+/** What removeLeftovers removed: the containers' names, and the host directories they had at udsPath. */
 export interface Leftovers {
-  removed: number;
+  removed: string[];
   socketDirs: string[];
 }
 
@@ -123,6 +123,8 @@ export interface Driver {
   /**
    * Removes this node's containers: at start-up what a previous process left behind; later, those
    * `keep` does not name (by container id, the task's `id`), which the agent lost track of.
+   * `keep` is asked after the engine's list: it names what was held when the list was asked for
+   * too, as a container listed then may since have been removed, and let go, by its holder.
    */
   removeLeftovers(keep?: (id: string) => boolean): Promise<Leftovers>;
   /**

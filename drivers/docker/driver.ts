@@ -36,6 +36,8 @@ export interface DockerDriverOptions {
 /** How soon a broken event stream (an engine restart) is opened again. */
 const IMAGE_WATCH_RETRY_MS = 1000;
 
+/** A listed container's name (the engine's list puts a slash before it), or its id. */
+const nameOf = (info: Docker.ContainerInfo): string => info.Names[0]?.replace(/^\//, '') ?? info.Id;
 const statusCodeOf = (err: unknown): number | undefined => (err as { statusCode?: number } | null)?.statusCode;
 
 export class DockerDriver implements Driver {
@@ -144,26 +146,30 @@ export class DockerDriver implements Driver {
     const listed = await engineCall(`listing the containers of node ${this.opts.nodeId}`, this.callMs, (abortSignal) =>
       this.docker.listContainers({ all: true, filters: { label: [`${NODE_LABEL}=${this.opts.nodeId}`] }, abortSignal }),
     );
-    // Asked after the list came back: a container made meanwhile is not in it, and one the agent
-    // was still holding when it was listed is kept.
+    // `keep` is asked after the list came back: a container made meanwhile is not in it, and one
+    // removed meanwhile by its holder must be kept too (the contract says so).
     const leftovers = keep ? listed.filter((info) => !info.Names.some((n) => keep(n.replace(/^\//, '')))) : listed;
+    // Only what this sweep removed is said: one gone already (404) or being removed (409) was
+    // someone else's doing, the agent's own removal as a rule, and its directory is theirs.
+    const removed: Docker.ContainerInfo[] = [];
     await Promise.all(
       leftovers.map(async (info) => {
         const container = this.docker.getContainer(info.Id);
-        const remove = () => engineCall(`removing container ${info.Names[0]?.replace(/^\//, '') ?? info.Id} of node ${this.opts.nodeId}`, this.callMs, (abortSignal) =>
+        const remove = () => engineCall(`removing container ${nameOf(info)} of node ${this.opts.nodeId}`, this.callMs, (abortSignal) =>
           container.remove({ force: true, v: true, abortSignal }),
         );
         // A crash can leave several networked containers: they go one at a time, as ever.
         const networked = Object.keys(info.NetworkSettings?.Networks ?? {}).some((n) => n !== 'none');
         try {
           await (networked ? this.oneRemovalAtATime(remove) : remove());
+          removed.push(info);
         } catch (err) {
           if (statusCodeOf(err) !== 404 && statusCodeOf(err) !== 409) throw err;
         }
       }),
     );
-    const socketDirs = leftovers.flatMap((info) => info.Mounts.filter((m) => m.Destination === IOFS_MOUNT).map((m) => m.Source));
-    return { removed: leftovers.length, socketDirs };
+    const socketDirs = removed.flatMap((info) => info.Mounts.filter((m) => m.Destination === IOFS_MOUNT).map((m) => m.Source));
+    return { removed: removed.map(nameOf), socketDirs };
   }
 
   async cpusPinnedElsewhere(): Promise<number[]> {

@@ -255,6 +255,29 @@ test('stopping ends with a sweep by label, even after the engine failed a remova
     assert.equal(c.state, 'removed');
   }));
 
+test('the periodic sweep leaves alone a container the agent removed itself while the engine was listing: no removal, no warning', { timeout: 15_000 }, () =>
+  inWorld(256, async (w) => {
+    const fn = w.fn('churn', { idle_timeout: 1 });
+    assert.equal((await w.invoke(fn)).status, 200);
+    const [c] = w.engine.of(fn.id) as [StandInContainer];
+    // The engine lists it while it is idle, and answers once the agent's own removal (its
+    // idle_timeout) is done and the agent has let go of it. Before, the sweep then took it for
+    // an orphan, removed it again and warned, with removed: 1.
+    let listedAt: number | undefined;
+    w.engine.onList = async (listed) => {
+      if (!listed.includes(c)) return;
+      w.engine.onList = undefined;
+      listedAt = w.engine.sweeps.length;
+      await waitFor('the agent removed it', () => c.state === 'removed', 5000);
+      await sleep(100);
+    };
+    await waitFor('a sweep that listed it ended', () => listedAt !== undefined && w.engine.sweeps.length > listedAt, 8000);
+    const sweep = w.engine.sweeps[listedAt!]!;
+    assert.deepEqual(sweep.asked, [], 'the sweep kept what the agent held when it asked for the list');
+    assert.deepEqual(sweep.removed, []);
+    assert.deepEqual(w.logged.filter((l) => /no longer held/.test(l.msg)), [], 'no warning of orphans');
+  }, { orphanSweepMs: 100 }));
+
 /** A world whose agent pins Lambda containers over two CPUs, counting other nodes' pins. */
 const PINNING = { lambda: { hostDir: '/nonexistent', mount: '/kiln', command: ['/kiln/node', '/kiln/daemon.js'] }, lambdaCpus: [0, 1], lambdaCpusShared: true };
 

@@ -1,6 +1,7 @@
 // The Docker driver against the real engine: image checks, leftovers, idempotent close.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import Docker from 'dockerode';
@@ -42,6 +43,31 @@ test('an image reference Docker cannot parse fails in prepare with the reason', 
   await cookie.close();
 });
 
+test('a leftover removed by someone else between the list and its removal is not counted, nor its directory said', async () => {
+  const image = await fixtureImage('tester');
+  const mine = uniqueNodeId();
+  const driver = new DockerDriver({ docker: dockerClient(), nodeId: mine, pull: false });
+  const dirs = [mkdtempSync(join(tmpdir(), 'kiln-leftover-')), mkdtempSync(join(tmpdir(), 'kiln-leftover-'))];
+  const tasks = dirs.map((udsPath) => ({ ...task(image), udsPath }));
+  const gone = await driver.createCookie(tasks[0]!);
+  const orphan = await driver.createCookie(tasks[1]!);
+  try {
+    await driver.prepareCookie(gone);
+    await driver.prepareCookie(orphan);
+    // `keep` is asked once the list is in: the agent's own removal of one finishes just then.
+    // Before, the sweep counted it (its removal's 404 swallowed), and the agent warned of an orphan.
+    const swept = await driver.removeLeftovers((id) => {
+      if (id === tasks[0]!.id) execFileSync('docker', ['rm', '-f', id], { stdio: 'ignore' });
+      return false;
+    });
+    assert.deepEqual(swept, { removed: [tasks[1]!.id], socketDirs: [dirs[1]] });
+  } finally {
+    await gone.close();
+    await orphan.close();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  }
+});
+
 test('leftovers of this node are removed, other nodes’ are not; close is idempotent', async () => {
   const docker = dockerClient();
   const image = await fixtureImage('tester');
@@ -50,13 +76,14 @@ test('leftovers of this node are removed, other nodes’ are not; close is idemp
   const a = new DockerDriver({ docker: dockerClient(), nodeId: mine, pull: false });
   const b = new DockerDriver({ docker: dockerClient(), nodeId: other, pull: false });
   const socketDir = mkdtempSync(join(tmpdir(), 'kiln-leftover-'));
-  const ca = await a.createCookie({ ...task(image), udsPath: socketDir });
+  const ta = { ...task(image), udsPath: socketDir };
+  const ca = await a.createCookie(ta);
   const cb = await b.createCookie(task(image));
   try {
     await a.prepareCookie(ca);
     await b.prepareCookie(cb);
     // What the containers had at the socket path is said, for the agent to remove.
-    assert.deepEqual(await new DockerDriver({ docker: dockerClient(), nodeId: mine, pull: false }).removeLeftovers(), { removed: 1, socketDirs: [socketDir] });
+    assert.deepEqual(await new DockerDriver({ docker: dockerClient(), nodeId: mine, pull: false }).removeLeftovers(), { removed: [ta.id], socketDirs: [socketDir] });
     const left = await docker.listContainers({ all: true, filters: { label: [`${NODE_LABEL}=${other}`] } });
     assert.equal(left.length, 1, 'another node’s container is left alone');
   } finally {

@@ -162,8 +162,10 @@ export const FN_LABEL = 'io.kiln.fn';
 export class StandInEngine implements Driver {
   /** Every container created, in order. */
   readonly containers: StandInContainer[] = [];
-  /** Each removeLeftovers(): when, and which containers it found still there. */
-  readonly sweeps: { at: number; removed: string[] }[] = [];
+  /** Each removeLeftovers(): when, which containers `keep` did not name, and which of them it found still there. */
+  readonly sweeps: { at: number; asked: string[]; removed: string[] }[] = [];
+  /** Awaited by removeLeftovers between the list and asking `keep` (the engine's answer on its way). */
+  onList: ((listed: readonly StandInContainer[]) => Promise<void>) | undefined;
   /** Asked at every removal attempt (the first is 1); throwing, or rejecting, fails it. */
   onRemove: ((c: StandInContainer, attempt: number) => void | Promise<void>) | undefined;
   /** How the next container behaves; `index` counts containers from 0. */
@@ -194,12 +196,19 @@ export class StandInEngine implements Driver {
 
   async prepareCookie(): Promise<void> {}
 
-  /** The sweep by label: whatever is not removed yet goes, however removals have been failing. */
+  /**
+   * The sweep by label: whatever is not removed yet goes, however removals have been failing.
+   * As the engine's, `keep` is asked once the list is in (after `onList`, when set), and one
+   * removed meanwhile is no removal of the sweep's.
+   */
   async removeLeftovers(keep?: (id: string) => boolean): Promise<Leftovers> {
-    const left = this.containers.filter((c) => c.state !== 'removed' && !keep?.(c.id));
+    const listed = this.containers.filter((c) => c.state !== 'removed');
+    await this.onList?.(listed);
+    const asked = listed.filter((c) => !keep?.(c.id));
+    const left = asked.filter((c) => c.state !== 'removed');
     for (const c of left) c.kill();
-    this.sweeps.push({ at: Date.now(), removed: left.map((c) => c.id) });
-    return { removed: left.length, socketDirs: left.map((c) => c.task.udsPath) };
+    this.sweeps.push({ at: Date.now(), asked: asked.map((c) => c.id), removed: left.map((c) => c.id) });
+    return { removed: left.map((c) => c.id), socketDirs: left.map((c) => c.task.udsPath) };
   }
 
   /** The host paths of the containers not removed yet: socket directories, binds, hosts files. */
