@@ -196,6 +196,14 @@ export interface AgentStats {
   memory: { reservedBytes: number; capacityBytes: number };
 }
 
+/** What a pool's containers were made for. */
+interface PoolOrigin {
+  /** The fn's image, canonical. */
+  image: string;
+  app: App;
+  fn: Fn;
+}
+
 /** An image reference in one form for comparing (Docker's normalisation); as given when unparsable. */
 function canonicalImage(image: string): string {
   try {
@@ -207,8 +215,11 @@ function canonicalImage(image: string): string {
 
 export class Agent {
   private readonly pools = new Map<string, SlotPool>();
-  /** Each pool's image, canonical: a rebuild under that name retires the pool. */
-  private readonly poolImages = new Map<string, string>();
+  /**
+   * What each pool was made for: its image, canonical (a rebuild under that name retires the
+   * pool), and the app and fn (an update or delete of either through the API retires it).
+   */
+  private readonly poolOrigins = new Map<string, PoolOrigin>();
   private readonly unwatchImages: () => void;
   /** Every container started and not yet removed, so shutdown can wait for all removals. */
   private readonly live = new Set<HotContainer>();
@@ -318,17 +329,53 @@ export class Agent {
    */
   private retagged(image: string, imageId: string | undefined): void {
     const name = canonicalImage(image);
-    for (const [key, poolImage] of this.poolImages) {
+    for (const [key, { image: poolImage }] of this.poolOrigins) {
       if (poolImage !== name) continue;
       const pool = this.pools.get(key);
       // A rebuild that changed nothing (the same image under the name again) keeps them.
       if (pool && imageId !== undefined && pool.keepIf((c) => c.imageId === imageId)) continue;
-      this.pools.delete(key);
-      this.poolImages.delete(key);
-      if (!pool) continue;
-      this.deps.log.info({ image, containers: pool.size }, 'image rebuilt under its name: its containers retire');
-      pool.retire();
+      this.retirePool(key, { image }, 'image rebuilt under its name: its containers retire');
     }
+  }
+
+  /**
+   * A fn was updated through the API: its pools made for what it was (another config, image,
+   * limit...) retire; one whose containers match it still (an annotation changed) stays.
+   */
+  fnUpdated(fn: Fn): void {
+    for (const [key, o] of this.poolOrigins) {
+      if (o.fn.id === fn.id && slotKey(o.app, fn) !== key) this.retirePool(key, { fn: fn.id }, 'fn changed: its containers made for what it was retire');
+    }
+  }
+
+  /** A fn was deleted through the API: its pools retire. */
+  fnDeleted(fnId: string): void {
+    for (const [key, o] of this.poolOrigins) if (o.fn.id === fnId) this.retirePool(key, { fn: fnId }, 'fn deleted: its containers retire');
+  }
+
+  /** An app was updated through the API: its fns' pools made for what it was (its config, syslog URL, network) retire. */
+  appUpdated(app: App): void {
+    for (const [key, o] of this.poolOrigins) {
+      if (o.app.id === app.id && slotKey(app, o.fn) !== key) this.retirePool(key, { app: app.id, fn: o.fn.id }, 'app changed: its fn\'s containers made for what it was retire');
+    }
+  }
+
+  /** An app was deleted through the API, its fns with it: their pools retire. */
+  appDeleted(appId: string): void {
+    for (const [key, o] of this.poolOrigins) if (o.app.id === appId) this.retirePool(key, { app: appId, fn: o.fn.id }, 'app deleted: its fns\' containers retire');
+  }
+
+  /**
+   * The pool of `key` takes no new call (the next one makes a new pool): its idle containers
+   * close now (a Lambda one through its extensions' SHUTDOWN), busy ones after their call.
+   */
+  private retirePool(key: string, about: Record<string, string>, msg: string): void {
+    const pool = this.pools.get(key);
+    this.pools.delete(key);
+    this.poolOrigins.delete(key);
+    if (!pool) return;
+    this.deps.log.info({ ...about, containers: pool.size }, msg);
+    pool.retire();
   }
 
   /** Runs one call and writes its answer to `res`. Throws when no answer was started. */
@@ -570,11 +617,11 @@ export class Agent {
       emptied: () => {
         if (this.pools.get(key) !== created) return;
         this.pools.delete(key);
-        this.poolImages.delete(key);
+        this.poolOrigins.delete(key);
       },
     });
     this.pools.set(key, created);
-    this.poolImages.set(key, canonicalImage(spec.fn.image));
+    this.poolOrigins.set(key, { image: canonicalImage(spec.fn.image), app: spec.app, fn: spec.fn });
     return created;
   }
 

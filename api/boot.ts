@@ -226,7 +226,7 @@ async function startHolding(config: Config, log: Logger, releaseNodeId: () => Pr
 
   const lookup = new InvokeLookup(store, config.lookupCacheMs, { staleMs: config.lookupStaleMs, log });
   const app = createApp({
-    store: watchedWrites(store, lookup),
+    store: watchedWrites(store, lookup, agent),
     agent,
     log,
     newId,

@@ -1,6 +1,6 @@
 // What the HTTP layer needs, built once by the composition root (api/main.ts).
 import type { Logger } from 'pino';
-import type { Store } from '../store/types.js';
+import type { App, Fn, Store } from '../store/types.js';
 import type { Admission, InvokeSpec } from '../agent/agent.js';
 import type { ResponseTarget } from '../agent/relay.js';
 import type { Metrics } from './metrics.js';
@@ -12,6 +12,20 @@ export interface Invoker {
   invoke(spec: InvokeSpec, res: ResponseTarget): Promise<void>;
   /** Takes a call's request as it arrives (see Agent.admit). */
   admit(): Admission | undefined;
+}
+
+/**
+ * The part of the agent told of committed writes to fns and apps through this server's API
+ * (api/store-writes.ts): the hot containers they made outdated retire.
+ */
+export interface ContainerRetirer {
+  /** The fn as it now is: its containers made for what it was retire. */
+  fnUpdated(fn: Fn): void;
+  fnDeleted(fnId: string): void;
+  /** The app as it now is: its fns' containers made for what it was retire. */
+  appUpdated(app: App): void;
+  /** Its fns went with it. */
+  appDeleted(appId: string): void;
 }
 
 export interface ApiDeps {

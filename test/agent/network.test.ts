@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type Docker from 'dockerode';
 import { agentSuite, type AgentSuite } from '../helpers/agent-suite.js';
-import { nodeContainers } from '../helpers/containers.js';
+import { eventually, nodeContainers } from '../helpers/containers.js';
 import { docker as dockerClient } from '../helpers/images.js';
 import { lambdaFixtureImage } from '../helpers/lambda-images.js';
 import { call, startServer } from '../helpers/server.js';
@@ -93,8 +93,8 @@ describe('kiln.io/network with the default allow list (bridge)', () => {
     await removeOneByOne(t, fn.id);
   });
 
-  // As any change of what shapes a container: the old one idles out on its own (idle_timeout).
-  test('changing the annotation takes a new container', async () => {
+  // As any change of what shapes a container made through the API: the old one retires with the write.
+  test('changing the annotation takes a new container; the old one is removed', async () => {
     const fn = await t.mkFn('switched', { annotations: { [NET]: 'bridge' } });
     const first = await onlyContainer(t, fn.id);
     assertOn(first, 'bridge');
@@ -103,17 +103,20 @@ describe('kiln.io/network with the default allow list (bridge)', () => {
     assert.equal(removed.status, 200, JSON.stringify(removed.body));
     const r = await t.invoke(fn.id);
     assert.equal(r.status, 200, JSON.stringify(r.body));
-    const now = (await containersOf(t, fn.id)).filter((c) => c.Id !== first.Id);
-    assert.equal(now.length, 1, 'a new container');
+    assert.equal(r.body.calls, 1, 'a new container');
+    let now: Docker.ContainerInspectInfo[] = [];
+    assert.ok(await eventually(async () => (now = await containersOf(t, fn.id)).length === 1 && now[0]!.Id !== first.Id, 10_000), 'the bridged container is removed');
     assertNoNetwork(now[0]!);
 
-    // Back to bridge: the bridged container, idle still, serves again (its second call).
+    // Back to bridge: a new bridged container, and the one with no network goes.
     const back = await call(t.srv.url, 'PUT', `/v2/fns/${fn.id}`, { annotations: { [NET]: 'bridge' } });
     assert.equal(back.status, 200, JSON.stringify(back.body));
     const again = await t.invoke(fn.id);
     assert.equal(again.status, 200, JSON.stringify(again.body));
-    assert.equal(again.body.calls, 2, 'served by the first container');
-    assert.deepEqual((await containersOf(t, fn.id)).map((c) => c.Id).sort(), [first.Id, now[0]!.Id].sort());
+    assert.equal(again.body.calls, 1, 'a new container');
+    let last: Docker.ContainerInspectInfo[] = [];
+    assert.ok(await eventually(async () => (last = await containersOf(t, fn.id)).length === 1 && last[0]!.Id !== now[0]!.Id, 10_000), 'the one with no network is removed');
+    assertOn(last[0]!, 'bridge');
     await removeOneByOne(t, fn.id);
   });
 
