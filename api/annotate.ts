@@ -3,7 +3,7 @@
 import type { Request } from 'express';
 import type { App, Fn, Trigger } from '../store/types.js';
 import { FN_ENDPOINT_ANNOTATION, TRIGGER_ENDPOINT_ANNOTATION } from './models/common.js';
-import { triggerPath } from './trigger-path.js';
+import { triggerPath } from './contract/trigger-path.js';
 import { unmapped } from './trust-proxy.js';
 
 export function baseUrl(req: Request, publicUrl: string | undefined): string {

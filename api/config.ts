@@ -57,7 +57,7 @@ const msFrom = (def: number, min: number) => intFrom(def, min, MAX_TIMER_MS);
 
 /**
  * FN_MAX_TOTAL_MEMORY_BYTES: 0 (what the host has) or at least the smallest memory a fn can have
- * (1 MB, api/models/fn-limits.ts): less started, and then refused every call as too big "(0 MB)".
+ * (1 MB, api/contract/fn-limits.ts): less started, and then refused every call as too big "(0 MB)".
  */
 const totalMemory = intFrom(0, 0).transform((n, ctx) => {
   if (n === 0 || n >= MiB) return n;

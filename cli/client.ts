@@ -1,9 +1,9 @@
 // A typed client of Kiln's HTTP API (Fn's v2 REST API plus invoke, triggers and calls),
 // on fetch. Failures become CliErrors that say what failed and what to do.
-import type { App, Call, Fn, Page, Trigger } from '../api/wire-types.js';
+import type { App, Call, Fn, Page, Trigger } from '../api/contract/wire-types.js';
 import { CliError } from './errors.js';
 
-export type { App, Call, CallStat, Fn, Trigger } from '../api/wire-types.js';
+export type { App, Call, CallStat, Fn, Trigger } from '../api/contract/wire-types.js';
 
 /** A request's extras: body, headers, whether the token goes, and what the request is (for errors). */
 export interface RawInit {

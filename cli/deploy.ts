@@ -1,7 +1,7 @@
 // `kiln deploy`'s work, as Fn's: bump the version, build the image, then create or update the
 // fn and its triggers from func.yaml. Exported for scripts/up.ts, which deploys its demo with it.
 import type Docker from 'dockerode';
-import { APP_NAME_ERRORS, checkFnName, checkWordName, FN_NAME_ERRORS } from '../api/models/names.js';
+import { APP_NAME_ERRORS, checkFnName, checkWordName, FN_NAME_ERRORS } from '../api/contract/names.js';
 import { checkFnFields, FUNC_YAML_KEYS, funcTriggers, FuncYamlError, type FuncTrigger, type FuncYaml } from '../images/func-yaml.js';
 import { appFileFields, type AppFile } from './appfile.js';
 import { buildImage, imageName, loadFunc, planBuild } from './build.js';

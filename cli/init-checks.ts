@@ -2,7 +2,7 @@
 // target directory, the files it writes, an existing function, the name and the flags' values.
 import { existsSync, lstatSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { checkFnName, MAX_NAME_BYTES } from '../api/models/names.js';
+import { checkFnName, MAX_NAME_BYTES } from '../api/contract/names.js';
 import { FUNC_FILE_NAMES } from '../images/func-yaml.js';
 import { IMAGE_NAME, IMAGE_TAG } from './build.js';
 import { CliError } from './errors.js';

@@ -1,7 +1,7 @@
 // Calling functions: by fn id (`/invoke/:id`, Fn's invoke) or through an HTTP trigger
 // (`/t/:app/<source>`), and what a failed call's answer says. Exported for scripts/up.ts.
 import { errorMessage, type KilnClient, type RawReply } from './client.js';
-import { triggerPath } from '../api/trigger-path.js';
+import { triggerPath } from '../api/contract/trigger-path.js';
 
 export interface InvokeOptions {
   body?: Buffer;

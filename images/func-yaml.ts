@@ -3,9 +3,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
-import { fnInputProblem, type FnLimitField } from '../api/models/fn-limits.js';
-import { annotationsProblem, CONFIG_KEY_MESSAGE, configKeyOk, FN_ENDPOINT_ANNOTATION, TRIGGER_ENDPOINT_ANNOTATION } from '../api/models/keys.js';
-import { checkWordName, MAX_NAME_BYTES, TRIGGER_TYPES, unreachableSource } from '../api/models/names.js';
+import { fnInputProblem, type FnLimitField } from '../api/contract/fn-limits.js';
+import { annotationsProblem, CONFIG_KEY_MESSAGE, configKeyOk, FN_ENDPOINT_ANNOTATION, TRIGGER_ENDPOINT_ANNOTATION } from '../api/contract/keys.js';
+import { checkWordName, MAX_NAME_BYTES, TRIGGER_TYPES, unreachableSource } from '../api/contract/names.js';
 
 export interface FuncTrigger {
   name: string;
@@ -144,7 +144,7 @@ function rawTriggers(doc: Document, v: unknown, where: string): Array<Partial<Fu
 
 /**
  * func.yaml's triggers, each with a name and a source (type defaults to http), refused, by the
- * server's own rules (api/models/names.ts), before deploy changes anything, when the server
+ * server's own rules (api/contract/names.ts), before deploy changes anything, when the server
  * would surely refuse one: a type other than `http` (in lower case, as the server takes
  * it), a source without its leading `/`, a name that is not letters, digits, `_` and `-`, and
  * two with one name (unique per fn) or one type and source (unique per app). Also one the
@@ -181,7 +181,7 @@ export function funcTriggers(func: FuncYaml, where = 'func.yaml'): FuncTrigger[]
 
 /**
  * Refuses func.yaml's config and annotations where the server would refuse the fn, by its own
- * rules (api/models/keys.ts), so deploy stops before it bumps or builds. `create`: the fn is
+ * rules (api/contract/keys.ts), so deploy stops before it bumps or builds. `create`: the fn is
  * new, where an annotation of "" or null is refused; on an update it removes the key.
  */
 export function checkFnFields(func: FuncYaml, create: boolean, where = 'func.yaml'): void {

@@ -1,9 +1,9 @@
 // The web view's client of Kiln's HTTP API (the only thing web/ may use, as cli/ does).
 // Plain fetch, no DOM, so it runs in Node as well as in the page. A failure is an ApiError
 // carrying the server's own `message`.
-import type { App, Call, Fn, Page, Trigger } from '../api/wire-types.js';
+import type { App, Call, Fn, Page, Trigger } from '../api/contract/wire-types.js';
 
-export type { App, Call, CallStat, Fn, Page, Trigger } from '../api/wire-types.js';
+export type { App, Call, CallStat, Fn, Page, Trigger } from '../api/contract/wire-types.js';
 
 /** What an invoke answered, whatever its status. */
 export interface InvokeReply {

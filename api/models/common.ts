@@ -6,15 +6,15 @@ import { networkProblem, NETWORK_ANNOTATION } from '../../agent/fn-network.js';
 import { badRequest } from '../errors.js';
 import type { Annotations, Config } from '../../store/types.js';
 
-import { annotationsProblem, CONFIG_KEY_MESSAGE, configKeyOk, FN_ENDPOINT_ANNOTATION, TRIGGER_ENDPOINT_ANNOTATION } from './keys.js';
+import { annotationsProblem, CONFIG_KEY_MESSAGE, configKeyOk, FN_ENDPOINT_ANNOTATION, TRIGGER_ENDPOINT_ANNOTATION } from '../contract/keys.js';
 
-export { FN_ENDPOINT_ANNOTATION, TRIGGER_ENDPOINT_ANNOTATION } from './keys.js';
+export { FN_ENDPOINT_ANNOTATION, TRIGGER_ENDPOINT_ANNOTATION } from '../contract/keys.js';
 
-export { APP_NAME_ERRORS, checkFnName, checkWordName, FN_NAME_ERRORS, MAX_NAME_BYTES, type NameCheck } from './names.js';
+export { APP_NAME_ERRORS, checkFnName, checkWordName, FN_NAME_ERRORS, MAX_NAME_BYTES, type NameCheck } from '../contract/names.js';
 
 // Wire shapes: types only; the rules with Fn's messages live in validate functions.
 /**
- * Config keys by keys.ts's rule (each becomes an environment variable name). A null value is "",
+ * Config keys by contract/keys.ts's rule (each becomes an environment variable name). A null value is "",
  * as Fn's Go decoder reads it into its map[string]string: a delete on update.
  */
 const configValue = z.preprocess((v) => (v === null ? '' : v), z.string({ error: 'config values must be strings' }));
@@ -67,7 +67,7 @@ export function mergeAnnotations(base: Annotations, patch: Annotations | undefin
   return out;
 }
 
-/** Fn's rules (keys.ts), as a 400. */
+/** Fn's rules (contract/keys.ts), as a 400. */
 export function validateAnnotations(a: Annotations): void {
   const problem = annotationsProblem(a);
   if (problem) throw badRequest(problem.message);

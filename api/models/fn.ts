@@ -7,9 +7,9 @@ import {
   annotationsSchema, checkFnName, configSchema, FN_NAME_ERRORS, mergeAnnotations, mergeConfig, parseBody,
   stampIfChanged, timestampSchema, validateAnnotations, validateNetworkAnnotation, withoutEndpoints,
 } from './common.js';
-import { FN_LIMITS, fnValueInRange } from './fn-limits.js';
+import { FN_LIMITS, fnValueInRange } from '../contract/fn-limits.js';
 
-export { FN_LIMITS } from './fn-limits.js';
+export { FN_LIMITS } from '../contract/fn-limits.js';
 
 const int = (field: string) => z.number({ error: `${field} must be an integer` }).int(`${field} must be an integer`);
 

@@ -6,7 +6,7 @@ import {
   annotationsSchema, checkWordName, mergeAnnotations, parseBody, stampIfChanged, timestampSchema,
   validateAnnotations, withoutEndpoints,
 } from './common.js';
-import { TRIGGER_TYPES } from './names.js';
+import { TRIGGER_TYPES } from '../contract/names.js';
 
 
 const triggerBody = z.object({

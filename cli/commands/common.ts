@@ -1,7 +1,7 @@
 // Small pieces the commands share: the verb commands (`list`, `get`, ...), repeatable KEY=VALUE
 // options, integers, printing a result.
 import type { Command } from 'commander';
-import { FN_LIMITS, fnInputProblem, type FnLimitField } from '../../api/models/fn-limits.js';
+import { FN_LIMITS, fnInputProblem, type FnLimitField } from '../../api/contract/fn-limits.js';
 import { CliError } from '../errors.js';
 import { json } from '../output.js';
 import type { Session } from '../session.js';

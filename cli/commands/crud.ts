@@ -1,6 +1,6 @@
 // `kiln create|list|inspect|update|delete app|fn|trigger`, by name, as Fn's CLI.
 import type { Command } from 'commander';
-import { unreachableSource } from '../../api/models/names.js';
+import { unreachableSource } from '../../api/contract/names.js';
 import type { App, Fn, KilnClient, ListPage, Trigger } from '../client.js';
 import { CliError } from '../errors.js';
 import { json, table } from '../output.js';

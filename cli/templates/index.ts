@@ -35,7 +35,7 @@ export interface FuncFields {
 
 /**
  * The trigger name init gives a fn: its name with each `.` made `-`, as a trigger name is
- * letters, digits, `_` and `-` (api/models/names.ts), where a fn (and image) name may hold dots.
+ * letters, digits, `_` and `-` (api/contract/names.ts), where a fn (and image) name may hold dots.
  */
 export const triggerNameFor = (name: string): string => name.replaceAll('.', '-');
 

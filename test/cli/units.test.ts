@@ -101,7 +101,7 @@ describe('func.yaml', () => {
     assert.deepEqual(funcTriggers(f).map((t) => t.source), ['/v1.2', '/..x', '/.well-known/x']);
   });
 
-  // The server's rules (api/models/keys.ts), checked before deploy bumps or builds.
+  // The server's rules (api/contract/keys.ts), checked before deploy bumps or builds.
   const badFields: Array<[string, string, boolean, RegExp]> = [
     ['a config key with "="', 'config:\n  "BAD KEY=": x\n', false, /f\.yaml: config key "BAD KEY=" is refused by the server: config keys must be non-empty and hold no "="/],
     ['an empty config key', 'config:\n  "": x\n', false, /config key "" is refused/],

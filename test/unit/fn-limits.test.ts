@@ -3,7 +3,7 @@
 // create and update refuse them.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FN_LIMITS, fnInputProblem, type FnLimitField } from '../../api/models/fn-limits.js';
+import { FN_LIMITS, fnInputProblem, type FnLimitField } from '../../api/contract/fn-limits.js';
 import { mergeFn, newFn } from '../../api/models/fn.js';
 import { parseFuncYaml } from '../../images/func-yaml.js';
 import type { Fn } from '../../store/types.js';

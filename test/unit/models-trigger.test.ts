@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Trigger } from '../../store/types.js';
 import { mergeTrigger, newTrigger, parseTriggerPatch } from '../../api/models/trigger.js';
-import { TRIGGER_TYPES } from '../../api/models/names.js';
+import { TRIGGER_TYPES } from '../../api/contract/names.js';
 import { TRIGGER_ENDPOINT_ANNOTATION } from '../../api/models/common.js';
 import { assertApiError, badRequestError, type ExpectedApiError } from './assert-api-error.js';
 

@@ -1,8 +1,8 @@
-// The path that reaches an HTTP trigger (api/trigger-path.ts): Fn's annotation for a plain
+// The path that reaches an HTTP trigger (api/contract/trigger-path.ts): Fn's annotation for a plain
 // source, encoded only where a URL would read the source otherwise.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { triggerPath } from '../../api/trigger-path.js';
+import { triggerPath } from '../../api/contract/trigger-path.js';
 
 const cases: [source: string, path: string][] = [
   ['/hello', '/t/app/hello'],

@@ -1,5 +1,5 @@
 // The shapes Kiln's HTTP API answers with, as its clients read them (cli/ and web/, which may
-// use nothing of the server but its HTTP API). Types only: nothing of this exists at run time.
+// use nothing of the server but its HTTP API and api/contract/). Types only: nothing of this exists at run time.
 // The server's own model types are store/types.ts.
 
 export interface App {
