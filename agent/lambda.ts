@@ -17,7 +17,7 @@ export interface LambdaRuntime {
 }
 
 /**
- * Where the agent gets the bundle when the server had none at start-up (api/lambda-bundle.ts):
+ * Where the agent gets the bundle when the server had none at start-up (agent/lambda-bundle.ts):
  * `get` prepares it again, at most so often; `missing` says why there is none.
  */
 export interface LambdaBundleSource {

@@ -44,7 +44,7 @@ import { clientTimeoutSet, engineClient } from '../drivers/docker/client.js';
 import { DockerDriver } from '../drivers/docker/driver.js';
 import type { Driver } from '../drivers/contract.js';
 import { registryCredentials } from '../drivers/docker/registry-credentials.js';
-import { LambdaBundle } from './lambda-bundle.js';
+import { LambdaBundle } from '../agent/lambda-bundle.js';
 import { holdBundleLease } from '../images/bundle-lease.js';
 import { pruneRuntimeBundles } from '../images/prune-bundles.js';
 import { prepareRuntimeBundle } from '../images/runtime-bundle.js';

@@ -1,10 +1,10 @@
-// api/lambda-bundle.ts: a bundle that could not be prepared is tried again, at most every retryMs,
+// agent/lambda-bundle.ts: a bundle that could not be prepared is tried again, at most every retryMs,
 // and the log says why by the cause (a missing daemon build, or the host's error).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
-import { LambdaBundle } from '../../api/lambda-bundle.js';
+import { LambdaBundle } from '../../agent/lambda-bundle.js';
 import type { LambdaRuntime } from '../../agent/lambda.js';
 
 const RT: LambdaRuntime = { hostDir: '/b', mount: '/kiln', command: ['/kiln/node'], hostsFile: '/b/hosts' };

@@ -3,7 +3,7 @@
 // BUNDLE_RETRY_MS), so a host error that passes (a full TMPDIR) does not leave lambda fns
 // failing until a restart. A missing daemon build is told apart from the host's errors.
 import type { Logger } from 'pino';
-import type { LambdaRuntime } from '../agent/lambda.js';
+import type { LambdaRuntime } from './lambda.js';
 
 /** The least time between two tries to prepare the bundle after one failed. */
 export const BUNDLE_RETRY_MS = 10_000;
