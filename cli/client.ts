@@ -3,7 +3,7 @@
 import type { App, Call, Fn, Page, Trigger } from '../api/contract/wire-types.js';
 import { CliError } from './errors.js';
 
-export type { App, Call, CallStat, Fn, Trigger } from '../api/contract/wire-types.js';
+export type { App, Call, Fn, Trigger } from '../api/contract/wire-types.js';
 
 /** A request's extras: body, headers, whether the token goes, and what the request is (for errors). */
 export interface RawInit {

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import type Docker from 'dockerode';
 import { addLibraries, addSystemFiles, ensureHostImage, ImageTree, sharedLibraries } from './host-image.js';
 
-export { CONTENT_HASH_LABEL, sharedLibraries } from './host-image.js';
+export { sharedLibraries } from './host-image.js';
 
 const execFileP = promisify(execFile);
 

@@ -3,7 +3,7 @@
 // carrying the server's own `message`.
 import type { App, Call, Fn, Page, Trigger } from '../api/contract/wire-types.js';
 
-export type { App, Call, CallStat, Fn, Page, Trigger } from '../api/contract/wire-types.js';
+export type { App, Call, Fn, Page, Trigger } from '../api/contract/wire-types.js';
 
 /** What an invoke answered, whatever its status. */
 export interface InvokeReply {
