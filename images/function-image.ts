@@ -328,7 +328,7 @@ export async function buildFunctionImage(
   // The classic builder would try to pull a missing base, which cannot work here; say so plainly.
   if (baseImage && !(await inspectImage(docker, baseImage))) {
     const how = baseImage.startsWith('kiln/node')
-      ? 'build it with `node dist/images/build-base-cli.js`'
+      ? 'build it with `node dist/scripts/build-base.js`'
       : 'build or load it first (no registry is reachable to pull it)';
     throw new Error(`base image ${baseImage} does not exist locally; ${how}`);
   }

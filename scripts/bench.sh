@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
 bash scripts/docker.sh
-node dist/images/build-base-cli.js >/dev/null
+node dist/scripts/build-base.js >/dev/null
 KILN_BENCH_PG_URL=${KILN_BENCH_PG_URL:-$(bash scripts/postgres.sh)}
 export KILN_BENCH_PG_URL
 node dist/bench/invoke.js

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
 bash scripts/docker.sh
-node dist/images/build-base-cli.js >/dev/null
+node dist/scripts/build-base.js >/dev/null
 KILN_TEST_PG_URL=$(bash scripts/postgres.sh)
 export KILN_TEST_PG_URL
 KILN_TEST_MYSQL_URL=$(bash scripts/mysql.sh)

@@ -5,6 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
 bash scripts/docker.sh
-node dist/images/build-base-cli.js >/dev/null
+node dist/scripts/build-base.js >/dev/null
 # FN_PORT, FN_DB_URL and the rest: the server's defaults (api/config.ts) unless set.
 exec node dist/scripts/up.js

@@ -1,9 +1,9 @@
-// `node dist/images/build-base-cli.js`: builds (or confirms) the local base images (Node and
+// `node dist/scripts/build-base.js`: builds (or confirms) the local base images (Node and
 // shell) and prints their tags, one a line. Run by `npm test` and `npm run up`; honours
 // DOCKER_HOST.
 import { engineClient } from '../drivers/docker/client.js';
-import { ensureNodeBaseImage } from './base-image.js';
-import { ensureShellBaseImage } from './shell-image.js';
+import { ensureNodeBaseImage } from '../images/base-image.js';
+import { ensureShellBaseImage } from '../images/shell-image.js';
 
 // The server's client (never DOCKER_CLIENT_TIMEOUT: a build step quiet that long would be cut).
 const docker = engineClient();
