@@ -6,8 +6,17 @@
 // (held-calls.ts bounds what is held), so a short outage loses no call.
 import type { Logger } from 'pino';
 import type { Call, CallStore } from '../store/types.js';
-import { dbErrorForLog, isConnectionLost, isDiskFull, isUnavailable } from '../store/db-errors.js';
+import { dbErrorForLog } from '../store/db-log.js';
+import { DatabaseConnectionLostError, DatabaseFullError, DatabaseTimeoutError, DatabaseUnavailableError } from '../store/errors.js';
 import { HeldCalls, type HeldLimits, type LogUpdate, type Written } from './held-calls.js';
+
+/**
+ * The store's typed answer (store/db-errors.ts's callWriteError) that the database did not answer,
+ * could not be reached or is full: the calls are held. Not a lost connection: the database may be
+ * back at once, and the write may have committed.
+ */
+const unavailable = (err: unknown): boolean =>
+  err instanceof DatabaseTimeoutError || (err instanceof DatabaseUnavailableError && !(err instanceof DatabaseConnectionLostError));
 
 export interface CallRecord {
   call: Call;
@@ -103,7 +112,7 @@ export class CallRecorder {
           await this.store.insertCalls(batch, again ? { again } : undefined);
           this.recovered();
         } catch (err) {
-          if (isUnavailable(err)) {
+          if (unavailable(err)) {
             this.hold(err, batch);
             return;
           }
@@ -114,7 +123,7 @@ export class CallRecorder {
           }
           // A connection lost under the write (its COMMIT, say) may have committed it: each is then
           // written as held calls are, a row already there kept rather than refused as a duplicate.
-          if (!(await this.recordEach(batch, again || isConnectionLost(err)))) return;
+          if (!(await this.recordEach(batch, again || err instanceof DatabaseConnectionLostError))) return;
         }
       } finally {
         this.inFlight = [];
@@ -126,7 +135,7 @@ export class CallRecorder {
       try {
         await this.store.insertLog(l.fnId, l.callId, l.log);
       } catch (err) {
-        if (isUnavailable(err)) {
+        if (unavailable(err)) {
           this.hold(err, [], [l]);
           return;
         }
@@ -141,7 +150,7 @@ export class CallRecorder {
       try {
         await this.store.insertCalls([rec], again ? { again } : undefined);
       } catch (err) {
-        if (!isUnavailable(err)) {
+        if (!unavailable(err)) {
           this.log.error({ error: dbErrorForLog(err), call: rec.call.id }, 'could not record a call');
           continue;
         }
@@ -166,7 +175,7 @@ export class CallRecorder {
     const fields = { error: dbErrorForLog(err), calls: this.held.calls.length, logs: this.held.logs.length, retry_ms: this.retryMs };
     // One line when the outage begins; each try after that only at debug.
     if (first) {
-      this.log.warn(fields, isDiskFull(err)
+      this.log.warn(fields, err instanceof DatabaseFullError
         ? 'could not record calls: the database is full; they are held and written again when it has space'
         : 'could not record calls: the database is unavailable; they are held and written again when it answers');
     }

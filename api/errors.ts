@@ -12,7 +12,7 @@ import { MethodNotAllowedError, PathNotFoundError } from './route-errors.js';
 import {
   ConflictError, DatabaseConflictError, DatabaseFullError, DatabaseReadOnlyError, DatabaseTimeoutError, DatabaseUnavailableError, NotFoundError, UnstorableValueError,
 } from '../store/errors.js';
-import { loggedError } from '../store/db-errors.js';
+import { loggedError } from '../store/db-log.js';
 import { boundUnreadBody } from './unread-body.js';
 import { redactUrl } from './log-redact.js';
 import { cutAnswer } from '../agent/cut-answer.js';

@@ -10,7 +10,7 @@ import { runAdmitted } from './admitted.js';
 import { AgentError } from '../agent/errors.js';
 import { ApiError, NUL_IN_URL, sendError } from './errors.js';
 import { MethodNotAllowedError, PathNotFoundError } from './route-errors.js';
-import { loggedError } from '../store/db-errors.js';
+import { loggedError } from '../store/db-log.js';
 import { requestGatewayUrl } from './gateway-url.js';
 import type { FnTarget, InvokeLookup } from './invoke-lookup.js';
 import { platformFailure, traceInvoke, warnPlatformFailure, type InvokeTrail } from './invoke-log.js';

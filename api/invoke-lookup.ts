@@ -4,7 +4,8 @@
 // When the database is unavailable an entry past its TTL is served for up to staleMs more, so
 // warm fns keep answering through a short outage (stale-if-error).
 import type { Logger } from 'pino';
-import { dbErrorForLog, isConnectionLost, isUnavailable } from '../store/db-errors.js';
+import { isConnectionLost, isUnavailable } from '../store/db-errors.js';
+import { dbErrorForLog } from '../store/db-log.js';
 import { DatabaseUnavailableError } from '../store/errors.js';
 import type { App, Fn, Store, Trigger } from '../store/types.js';
 

@@ -5,7 +5,7 @@
 // the one writer) wait for a batch, not for the whole backlog.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { idBoundAt } from './call-ids.js';
-import { loggedError } from './db-errors.js';
+import { loggedError } from './db-log.js';
 import type { CallPruning } from './types.js';
 
 interface RetentionLog {

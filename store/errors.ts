@@ -51,6 +51,18 @@ export class DatabaseUnavailableError extends Error {
 }
 
 /**
+ * The connection went under a statement (reset, or closed by the server: a restart the pool had
+ * not seen yet). A kind of unavailable database for the API (503), but a write it cut may have
+ * committed, so the call recorder writes such a batch again row by row, a row already there kept.
+ */
+export class DatabaseConnectionLostError extends DatabaseUnavailableError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'DatabaseConnectionLostError';
+  }
+}
+
+/**
  * The database's storage is full (SQLite's SQLITE_FULL, PostgreSQL's 53100 disk_full, MySQL's
  * and MariaDB's 1114 table full and 1021 disk full): nothing was written, and the same write may
  * work once space is freed. A kind of unavailable database, so calls are held and written again

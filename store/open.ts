@@ -1,7 +1,8 @@
 // Turns FN_DB_URL into a knex instance and brings its schema up to date.
 import { resolve } from 'node:path';
 import knexFactory, { type Knex } from 'knex';
-import { dbErrorForLog, isTimeout } from './db-errors.js';
+import { dbErrorForLog } from './db-log.js';
+import { isTimeout } from './db-errors.js';
 import { boundStatements, DEFAULT_DB_TIMEOUT_MS } from './db-timeout.js';
 import { DatabaseTimeoutError } from './errors.js';
 import { redactDbUrl } from './redact-db-url.js';

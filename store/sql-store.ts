@@ -1,6 +1,6 @@
 // The Store over knex: one implementation for SQLite, PostgreSQL and MySQL/MariaDB.
 import type { Knex } from 'knex';
-import { isForeignKeyViolation, isUniqueViolation, longestIndexed, tooLongValue, unencodableColumn } from './db-errors.js';
+import { callWriteError, isForeignKeyViolation, isUniqueViolation, longestIndexed, tooLongValue, unencodableColumn } from './db-errors.js';
 import { ConflictError, NotFoundError, UnstorableValueError } from './errors.js';
 import { SqliteWrites } from './sqlite-busy.js';
 import { retryDeadlocks } from './deadlock-retry.js';
@@ -488,6 +488,15 @@ export class SqlStore implements Store {
   }
 
   async insertCalls(records: readonly { call: Call; log: string }[], opts: { again?: boolean } = {}): Promise<void> {
+    // The call recorder decides by the error's type whether to hold the calls (callWriteError).
+    try {
+      await this.writeCalls(records, opts);
+    } catch (err) {
+      throw callWriteError(err);
+    }
+  }
+
+  private async writeCalls(records: readonly { call: Call; log: string }[], opts: { again?: boolean }): Promise<void> {
     if (records.length === 0) return;
     const logs = records.filter((r) => r.log !== '').map((r) => ({ call_id: r.call.id, fn_id: r.call.fn_id, log: storableText(r.log) }));
     if (this.sqliteCalls && !opts.again) return this.sqliteCalls.write(records.map((r) => fromCall(r.call)), logs);
@@ -540,7 +549,11 @@ export class SqlStore implements Store {
   }
 
   async insertLog(fnId: string, callId: string, log: string): Promise<void> {
-    await this.write(() => this.db('call_logs').insert({ call_id: callId, fn_id: fnId, log: storableText(log) }).onConflict('call_id').merge());
+    try {
+      await this.write(() => this.db('call_logs').insert({ call_id: callId, fn_id: fnId, log: storableText(log) }).onConflict('call_id').merge());
+    } catch (err) {
+      throw callWriteError(err);
+    }
   }
 
   async deleteCallsBefore(bound: string, limit: number): Promise<number> {

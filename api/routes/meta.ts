@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { Router } from 'express';
 import type { ApiDeps } from '../deps.js';
-import { loggedError } from '../../store/db-errors.js';
+import { loggedError } from '../../store/db-log.js';
 import { DatabaseReadOnlyError, DatabaseUnavailableError } from '../../store/errors.js';
 import { sendJson, toHttpError } from '../errors.js';
 

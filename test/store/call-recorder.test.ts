@@ -8,7 +8,8 @@ import { CallRecorder } from '../../agent/call-recorder.js';
 import { idFactory } from '../../api/ids.js';
 import { openKnex } from '../../store/open.js';
 import { SqlStore } from '../../store/sql-store.js';
-import { DatabaseTimeoutError } from '../../store/errors.js';
+import { callWriteError } from '../../store/db-errors.js';
+import { DatabaseConnectionLostError, DatabaseTimeoutError } from '../../store/errors.js';
 import type { Call, CallStore } from '../../store/types.js';
 import { backends } from '../helpers/db.js';
 import { partitionable } from '../helpers/partition.js';
@@ -169,7 +170,7 @@ test('calls held for an unavailable database are bounded: past the bound the old
   let down = true;
   const store = {
     async insertCalls(records: readonly { call: Call }[]): Promise<void> {
-      if (down) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+      if (down) throw callWriteError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }));
       written.push(records.map((r) => r.call.id));
     },
   } as unknown as CallStore;
@@ -238,7 +239,7 @@ test('while held calls are tried again and the database hangs, new calls join th
     insertCalls(): Promise<void> {
       inserts++;
       // Refused at first; the retry then hangs.
-      if (inserts === 1) return Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
+      if (inserts === 1) return Promise.reject(callWriteError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })));
       return new Promise(() => {});
     },
   } as unknown as CallStore;
@@ -263,7 +264,7 @@ test('a batch whose connection was lost under it may have committed: its calls a
   const store = {
     async insertCalls(records: readonly { call: Call }[], opts: { again?: boolean } = {}): Promise<void> {
       seen.push({ calls: records.length, again: opts.again === true });
-      if (seen.length === 1) throw new Error('Connection terminated unexpectedly');
+      if (seen.length === 1) throw callWriteError(new Error('Connection terminated unexpectedly'));
     },
   } as unknown as CallStore;
   const { log, lines } = capturedLog();
@@ -271,5 +272,22 @@ test('a batch whose connection was lost under it may have committed: its calls a
   for (let i = 0; i < 3; i++) recorder.record({ call: call('F'), log: '' });
   await recorder.flush();
   assert.deepEqual(seen, [{ calls: 3, again: false }, { calls: 1, again: true }, { calls: 1, again: true }, { calls: 1, again: true }]);
+  assert.deepEqual(lines().filter((l) => Number(l.level) >= 40), []);
+});
+
+// The store types a lost connection where the statement ran (db-timeout.ts); the recorder reads that type.
+test('a batch whose connection the store reports lost (DatabaseConnectionLostError) is written again as such', async () => {
+  const seen: Array<{ calls: number; again: boolean }> = [];
+  const store = {
+    async insertCalls(records: readonly { call: Call }[], opts: { again?: boolean } = {}): Promise<void> {
+      seen.push({ calls: records.length, again: opts.again === true });
+      if (seen.length === 1) throw new DatabaseConnectionLostError('the database is unavailable: Connection terminated unexpectedly', { cause: new Error('Connection terminated unexpectedly') });
+    },
+  } as unknown as CallStore;
+  const { log, lines } = capturedLog();
+  const recorder = new CallRecorder(store, log);
+  for (let i = 0; i < 2; i++) recorder.record({ call: call('F'), log: '' });
+  await recorder.flush();
+  assert.deepEqual(seen, [{ calls: 2, again: false }, { calls: 1, again: true }, { calls: 1, again: true }]);
   assert.deepEqual(lines().filter((l) => Number(l.level) >= 40), []);
 });

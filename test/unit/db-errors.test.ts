@@ -2,8 +2,9 @@
 // column, waits that ran out.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DatabaseFullError, DatabaseTimeoutError, DatabaseUnavailableError } from '../../store/errors.js';
-import { dbErrorForLog, isConnectionLost, isDatabaseError, isDiskFull, loggedError, isForeignKeyViolation, isSqliteBusy, isTimeout, isUnavailable, isUniqueViolation, longestIndexed, tooLongValue, typedDbError, unencodableColumn, type TooLongValue } from '../../store/db-errors.js';
+import { DatabaseConnectionLostError, DatabaseFullError, DatabaseTimeoutError, DatabaseUnavailableError } from '../../store/errors.js';
+import { callWriteError, isConnectionLost, isDiskFull, isForeignKeyViolation, isSqliteBusy, isTimeout, isUnavailable, isUniqueViolation, longestIndexed, tooLongValue, typedDbError, unencodableColumn, type TooLongValue } from '../../store/db-errors.js';
+import { dbErrorForLog, isDatabaseError, loggedError } from '../../store/db-log.js';
 
 /** pg's DatabaseError as it comes for 22001: a message, a code, and no column, table or constraint. */
 const pgError = (code: string, message: string): Error => Object.assign(new Error(message), {
@@ -316,3 +317,27 @@ test('isDatabaseError and loggedError: no statement or value of a database error
     else assert.ok('error' in logged, c.name);
   }
 });
+
+// The call recorder decides by type alone (agent/call-recorder.ts): callWriteError must type each
+// error as isUnavailable and isConnectionLost read the driver's error.
+const recorderCases: { name: string; err: unknown; held: boolean; lost: boolean; full: boolean }[] = [
+  { name: 'a refused connection', err: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }), held: true, lost: false, full: false },
+  { name: "knex's pool timeout", err: Object.assign(new Error('Knex: Timeout acquiring a connection'), { name: 'KnexTimeoutError' }), held: true, lost: false, full: false },
+  { name: 'ETIMEDOUT', err: Object.assign(new Error('connect ETIMEDOUT'), { code: 'ETIMEDOUT' }), held: true, lost: false, full: false },
+  { name: "Kiln's timeout", err: new DatabaseTimeoutError(50), held: true, lost: false, full: false },
+  { name: 'a full disk (SQLite)', err: sqliteError('SQLITE_FULL', 'database or disk is full'), held: true, lost: false, full: true },
+  { name: 'a full disk, typed', err: typedDbError(pgError('53100', 'could not extend file')), held: true, lost: false, full: true },
+  { name: 'a read-only database', err: pgError('25006', 'cannot execute INSERT in a read-only transaction'), held: true, lost: false, full: false },
+  { name: "pg's closed connection", err: new Error('Connection terminated unexpectedly'), held: false, lost: true, full: false },
+  { name: 'a reset connection, typed', err: typedDbError(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })), held: false, lost: true, full: false },
+  { name: 'a unique violation', err: pgError('23505', 'duplicate key value violates unique constraint'), held: false, lost: false, full: false },
+];
+for (const c of recorderCases) {
+  test(`callWriteError: ${c.name}`, () => {
+    const typed = callWriteError(c.err);
+    const held = typed instanceof DatabaseTimeoutError || (typed instanceof DatabaseUnavailableError && !(typed instanceof DatabaseConnectionLostError));
+    assert.deepEqual({ held, lost: typed instanceof DatabaseConnectionLostError, full: typed instanceof DatabaseFullError }, { held: c.held, lost: c.lost, full: c.full });
+    assert.equal(held, isUnavailable(c.err), 'held exactly when isUnavailable');
+    assert.equal(isUnavailable(typed), isUnavailable(c.err), 'the typed error says what the driver said');
+  });
+}
