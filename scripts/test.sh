@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
+# Types, and imports against DESIGN.md's layout (.dependency-cruiser.cjs): a violation fails the run.
+npm run --silent typecheck >&2
 bash scripts/docker.sh
 node dist/scripts/build-base.js >/dev/null
 KILN_TEST_PG_URL=$(bash scripts/postgres.sh)
