@@ -140,6 +140,11 @@ export interface TriggerStore {
   listTriggers(q: PageQuery & { appId: string; fnId?: string; name?: string }): Promise<Page<Trigger>>;
 }
 
+/**
+ * insertCalls and insertLog fail with the store's typed errors (store/errors.ts; db-errors.ts's
+ * callWriteError), which the call recorder reads by type alone: DatabaseTimeoutError or a
+ * DatabaseUnavailableError other than DatabaseConnectionLostError, the database unavailable or full.
+ */
 export interface CallStore {
   insertCall(call: Call): Promise<void>;
   /**
