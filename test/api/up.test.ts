@@ -1,30 +1,36 @@
 // `npm run up`'s last step (scripts/up.ts): deploys examples/hello and invokes it. Run once
 // here with its own database, port and node id; it must answer and leave no container.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { nodeContainers } from '../helpers/containers.js';
 import { docker } from '../helpers/images.js';
 import { uniqueNodeId } from '../helpers/server.js';
 
+/** scripts/up.js with a database, port and node id of its own (in `work`). */
+function spawnUp(work: string, nodeId: string, extra: Record<string, string> = {}): ChildProcessByStdio<null, Readable, Readable> {
+  return spawn(process.execPath, [fileURLToPath(new URL('../../scripts/up.js', import.meta.url))], {
+    env: {
+      PATH: process.env.PATH ?? '', FN_PORT: '0', FN_HOST: '127.0.0.1', FN_LOG_LEVEL: 'warn',
+      FN_DB_URL: `sqlite3://${join(work, 'fn.db')}`, FN_IOFS_PATH: join(work, 'iofs'), KILN_NODE_ID: nodeId,
+      KILN_DOCKER_PULL: 'false', ...extra,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
 test('the up script deploys the demo, invokes it and prints where to try it', async () => {
   const work = mkdtempSync(join(tmpdir(), 'kiln-up-'));
   const nodeId = uniqueNodeId();
   try {
-    const child = spawn(process.execPath, [fileURLToPath(new URL('../../scripts/up.js', import.meta.url))], {
-      env: {
-        PATH: process.env.PATH ?? '', FN_PORT: '0', FN_HOST: '127.0.0.1', FN_LOG_LEVEL: 'warn',
-        FN_DB_URL: `sqlite3://${join(work, 'fn.db')}`, FN_IOFS_PATH: join(work, 'iofs'), KILN_NODE_ID: nodeId,
-        KILN_DOCKER_PULL: 'false', KILN_UP_ONCE: '1',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawnUp(work, nodeId, { KILN_UP_ONCE: '1' });
     let out = '';
     child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
     child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
@@ -44,14 +50,7 @@ test('Ctrl-C during the demo stops the server as api/main.ts does: its container
   const work = mkdtempSync(join(tmpdir(), 'kiln-up-'));
   const nodeId = uniqueNodeId();
   try {
-    const child = spawn(process.execPath, [fileURLToPath(new URL('../../scripts/up.js', import.meta.url))], {
-      env: {
-        PATH: process.env.PATH ?? '', FN_PORT: '0', FN_HOST: '127.0.0.1', FN_LOG_LEVEL: 'warn',
-        FN_DB_URL: `sqlite3://${join(work, 'fn.db')}`, FN_IOFS_PATH: join(work, 'iofs'), KILN_NODE_ID: nodeId,
-        KILN_DOCKER_PULL: 'false',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawnUp(work, nodeId);
     let out = '';
     let signalled = false;
     const exited = once(child, 'exit');
