@@ -265,20 +265,17 @@ export function relayCall(
         }
         // 502 and 504 are the function's own error answers: passed on as they are, with the
         // Lambda layer's X-Amz-Function-Error naming the error's type (believed from Kiln's
-        // daemon only: any other function could send it).
+        // daemon only: any other function could send it); a trigger's caller gets Fn's or a
+        // function URL's fixed words instead, the body read only for the record (errorHead).
         callerStatus = status;
         if (status === 200) ({ status: callerStatus, headers, declaredLength } = toCallerResponse(raw as Headers, opts.gateway));
-        else if (opts.gateway) {
-          // Read only for the record (a Lambda error document's first bytes, in errorHead).
-          masked = publicErrorAnswer(status, opts.lambda === true);
+        else {
           const fe = opts.lambda === true ? raw['x-amz-function-error'] : undefined;
           if (fe !== undefined) functionError = headerText(String(fe));
-        } else {
-          if (raw['content-type'] !== undefined) headers['content-type'] = raw['content-type'];
-          const fe = opts.lambda === true ? raw['x-amz-function-error'] : undefined;
-          if (fe !== undefined) {
-            headers['x-amz-function-error'] = fe;
-            functionError = headerText(String(fe));
+          if (opts.gateway) masked = publicErrorAnswer(status, opts.lambda === true);
+          else {
+            if (raw['content-type'] !== undefined) headers['content-type'] = raw['content-type'];
+            if (fe !== undefined) headers['x-amz-function-error'] = fe;
           }
         }
         // A Lambda response stream: each chunk goes on as it comes.
