@@ -6,7 +6,8 @@
 //   memory : server RSS with 50 hot containers
 //   lambda : a Lambda-format hello (Kiln's daemon + a node:http runtime loop) against the
 //            same work as an http-stream fn, both through Kiln; and the cold start of a
-//            Lambda fn with one extension (the AWS blog demo's bash/curl extension)
+//            Lambda fn with one extension (the AWS blog demo's bash/curl extension); and the
+//            least a node:http relay costs in the same place (bench/least-relay.ts)
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import { buildFunctionImage } from '../images/function-image.js';
 import { FN_LABEL, NODE_LABEL } from '../drivers/docker/driver.js';
 import { spawnServer } from '../test/helpers/process.js';
 import { lambdaFixtureImage } from '../test/helpers/lambda-images.js';
+import { startLeastRelay } from './least-relay-container.js';
 import { percentile } from './stats.js';
 
 const MiB = 1024 * 1024;
@@ -51,6 +53,7 @@ function cpuMs(pid: number): number {
 type Json = <T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown) => Promise<T>;
 type InvokeOn = (d: Client | Pool, fnId: string) => () => Promise<void>;
 type SocketsOf = (fnId: string) => Promise<string[]>;
+type CpusetOf = (fnId: string) => Promise<string>;
 
 /** A keep-alive client straight to a hot container's socket, and one http-stream call through it. */
 function directCall(socketPath: string, payload: string): { call: () => Promise<void>; close: () => Promise<void> } {
@@ -71,9 +74,10 @@ function directCall(socketPath: string, payload: string): { call: () => Promise<
 /**
  * The Lambda layer's cost: the same hello through both contracts, blocks interleaved; then the
  * same two containers called straight over their sockets, which tells the daemon's and the
- * runtime's share (inside the container) from Kiln's server's.
+ * runtime's share (inside the container) from Kiln's server's; and the least relay in a third
+ * container like it, which tells what any node:http daemon would cost there.
  */
-async function lambdaBench(json: Json, invokeOn: InvokeOn, socketsOf: SocketsOf, payload: string, httpStreamImage: string, appId: string, url: string): Promise<void> {
+async function lambdaBench(docker: Docker, json: Json, invokeOn: InvokeOn, socketsOf: SocketsOf, cpusetOf: CpusetOf, payload: string, httpStreamImage: string, appId: string, url: string): Promise<void> {
   const helloImage = await lambdaFixtureImage('node-hello');
   const demoImage = await lambdaFixtureImage('blog-demo');
   const lam = await json<{ id: string }>('POST', '/v2/fns', {
@@ -96,17 +100,27 @@ async function lambdaBench(json: Json, invokeOn: InvokeOn, socketsOf: SocketsOf,
   const [lambdaSocket] = await socketsOf(lam.id);
   const [streamSocket] = await socketsOf(httpStreamFnId);
   if (!lambdaSocket || !streamSocket) throw new Error('could not find the hot containers\' sockets');
+  const relay = await startLeastRelay(docker, helloImage, await cpusetOf(lam.id));
   const lambdaDirect = directCall(lambdaSocket, payload);
   const streamDirect = directCall(streamSocket, payload);
-  await timeLoop(300, lambdaDirect.call);
-  await timeLoop(300, streamDirect.call);
+  const relayDirect = directCall(relay.socketPath, payload);
   const lambdaDirectMs: number[] = [];
   const streamDirectMs: number[] = [];
-  for (let b = 0; b < 10; b++) {
-    streamDirectMs.push(...(await timeLoop(WARM_N / 10, streamDirect.call)));
-    lambdaDirectMs.push(...(await timeLoop(WARM_N / 10, lambdaDirect.call)));
+  const relayDirectMs: number[] = [];
+  try {
+    // The relay's node has just started: enough calls for its JIT to settle.
+    await timeLoop(2000, relayDirect.call);
+    await timeLoop(300, lambdaDirect.call);
+    await timeLoop(300, streamDirect.call);
+    for (let b = 0; b < 10; b++) {
+      streamDirectMs.push(...(await timeLoop(WARM_N / 10, streamDirect.call)));
+      lambdaDirectMs.push(...(await timeLoop(WARM_N / 10, lambdaDirect.call)));
+      relayDirectMs.push(...(await timeLoop(WARM_N / 10, relayDirect.call)));
+    }
+  } finally {
+    await Promise.all([lambdaDirect.close(), streamDirect.close(), relayDirect.close()]);
+    await relay.stop();
   }
-  await Promise.all([lambdaDirect.close(), streamDirect.close()]);
 
   const cold: number[] = [];
   const pool = new Pool(url);
@@ -129,6 +143,8 @@ async function lambdaBench(json: Json, invokeOn: InvokeOn, socketsOf: SocketsOf,
   const ld = summary(lambdaDirectMs);
   line('direct: http-stream hello socket', hd);
   line('direct: lambda hello socket', ld, `   (+${f3(ld.p50 - hd.p50)} ms p50 inside the container: the daemon and the runtime's loop)`);
+  const rd = summary(relayDirectMs);
+  line('direct: least node:http relay', rd, `   (+${f3(rd.p50 - hd.p50)} ms p50: the floor of any node:http daemon here; Kiln's daemon +${f3(ld.p50 - rd.p50)} ms over it)`);
   line('kiln: lambda cold start, 1 ext', c, `   (n=${c.n})`);
 }
 
@@ -166,6 +182,12 @@ async function main(): Promise<void> {
   const socketsOf: SocketsOf = async (fnId) => {
     const list = await docker.listContainers({ filters: { label: [`${NODE_LABEL}=${nodeId}`, `${FN_LABEL}=${fnId}`] } });
     return list.flatMap((c) => c.Mounts.filter((m) => m.Destination === '/tmp/iofs').map((m) => join(m.Source, 'lsnr.sock')));
+  };
+  /** The CPUs a fn's first container is pinned to ('' when it is not). */
+  const cpusetOf: CpusetOf = async (fnId) => {
+    const [c] = await docker.listContainers({ filters: { label: [`${NODE_LABEL}=${nodeId}`, `${FN_LABEL}=${fnId}`] } });
+    if (!c) throw new Error(`no container of fn ${fnId}`);
+    return (await docker.getContainer(c.Id).inspect()).HostConfig.CpusetCpus ?? '';
   };
   const containers = async (fnId?: string) => {
     const label = [`${NODE_LABEL}=${nodeId}`, ...(fnId ? [`${FN_LABEL}=${fnId}`] : [])];
@@ -277,7 +299,7 @@ async function main(): Promise<void> {
     line('kiln: cold start (new slot)', coldS, `   (n=${coldS.n})`);
     console.log(`${'kiln: server RSS'.padEnd(34)} ${(rss / MiB).toFixed(1)} MiB with ${hot} hot containers`);
     await kiln1.close();
-    await lambdaBench(json, invokeOn, socketsOf, payload, image, app.id, srv.url);
+    await lambdaBench(docker, json, invokeOn, socketsOf, cpusetOf, payload, image, app.id, srv.url);
   } finally {
     try {
       await api.close();
