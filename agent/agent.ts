@@ -11,7 +11,7 @@ import { failureKind, type FailureKind } from './failure-kind.js';
 import { formatImage, parseImage } from '../drivers/image-name.js';
 import type { App, Call, CallStatus, CallStore, Fn } from '../store/types.js';
 import { CallRecorder, type CallRecord } from './call-recorder.js';
-import { lambdaPlacement, pinsToOneCpu, type CpuPlacement } from './cpu-placement.js';
+import { ContainerPlaces, cpusetRefused, type Taken } from './container-places.js';
 import { within } from './within.js';
 import { AgentError, WaitExpired } from './errors.js';
 import { HotContainer, type CallDone, type ContainerDeps, type ContainerSpec } from './hot-container.js';
@@ -22,7 +22,6 @@ import { askedNetwork, networkProblem } from './fn-network.js';
 import { syslogUrlProblem } from './syslog-url.js';
 import { containerEnv, syslogOf } from './container-env.js';
 import { removeOrphanSocketDirs, sweepNode } from './node-sweep.js';
-import { LeastUsed } from './least-used.js';
 import { LAMBDA_EXTRA_HOSTS, LAMBDA_MIN_LIMITS, lambdaEnv, withNodeSettingsKept, withoutDaemonSettings, type LambdaBundleSource, type LambdaRuntime } from './lambda.js';
 import { ResourceTracker, type Capacity } from './resources.js';
 import { SlotPool } from './slot-pool.js';
@@ -172,14 +171,6 @@ function cutByShutdown(done: CallDone): CallDone {
 /** What a call still waiting for its container when the grace period ends is refused with (503, recorded `cancelled`). */
 const CUT_WHILE_WAITING = 'Server is shutting down: the call was still waiting for a container when KILN_SHUTDOWN_GRACE_MSECS ran out';
 
-/** Docker refused a container's cpuset (a CPU it does not have, a list it cannot read), not something else. */
-function cpusetRefused(err: unknown): boolean {
-  if (!(err instanceof DriverError)) return false;
-  // The engine's own words: the driver's message also names the image, which could say anything.
-  const detail = err.cause instanceof Error ? err.cause.message : err.message;
-  return /cpuset|Requested CPUs are not available/i.test(detail);
-}
-
 /** The statuses a call ends with. */
 export type FinishedStatus = Exclude<CallStatus, 'queued' | 'running'>;
 
@@ -258,14 +249,8 @@ export class Agent {
   private readonly admitted = new Set<Admission>();
   /** Slot keys per (app, fn) object: cached lookups hand out the same objects until they change. */
   private readonly keys = new WeakMap<Fn, { app: App; key: string }>();
-  /** Where Lambda containers are pinned; undefined when pinning is off or Docker refused it. */
-  private placement: CpuPlacement | undefined;
-  /** The CPU each pinned container holds; deleted when given back, so it is given back once. */
-  private readonly pinned = new WeakMap<HotContainer, number>();
-  /** FN_DOCKER_NETWORKS, for containers whose fn asks for no network; undefined when none are set. */
-  private readonly spread: LeastUsed<string> | undefined;
-  /** The network each container was given from `spread`; deleted when given back, as `pinned`. */
-  private readonly spreadTo = new WeakMap<HotContainer, string>();
+  /** The CPU a Lambda container is pinned to, the network one is spread to. */
+  private readonly places: ContainerPlaces;
 
   /** cfg.lambda, or the bundle deps.lambdaBundle prepared later. */
   private lambda: LambdaRuntime | undefined;
@@ -276,8 +261,13 @@ export class Agent {
     setMaxListeners(0, this.stop.signal, this.cut.signal);
     this.resources = new ResourceTracker(cfg.capacity);
     this.recorder = new CallRecorder(deps.store, deps.log);
-    this.placement = lambdaPlacement(cfg.lambdaCpus);
-    this.spread = cfg.networks.length > 0 ? new LeastUsed(cfg.networks, 'network') : undefined;
+    this.places = new ContainerPlaces({
+      cpus: cfg.lambdaCpus,
+      cpusShared: cfg.lambdaCpusShared === true,
+      pinnedElsewhere: () => this.cpusPinnedElsewhere(),
+      networks: cfg.networks,
+      log: deps.log,
+    });
     this.containerDeps = {
       driver: deps.driver,
       iofsPath: cfg.iofsPath,
@@ -599,7 +589,7 @@ export class Agent {
       retired: (c) => {
         // Its CPU and network are free for the next container at once (placement only counts
         // live ones); its memory, only once the engine has removed it.
-        this.giveBack(c);
+        this.places.giveBack(c);
         // An eviction whose removal failed frees nothing soon: other idle ones may be evicted.
         const notEvicting = () => {
           if (!this.evicted.delete(c)) return;
@@ -648,12 +638,8 @@ export class Agent {
       } finally {
         bound.dispose();
       }
-      // Lambda gives a sandbox of this size one vCPU: pin it to the least used CPU, counting
-      // other nodes' containers on this engine too (two nodes on one host pinned all to CPU 0).
-      const pinned = spec.lambda !== undefined && pinsToOneCpu(spec.memoryMb);
-      const cpu = pinned ? this.placement?.take(this.cfg.lambdaCpusShared ? await this.cpusPinnedElsewhere() : []) : undefined;
-      // A fn that asks for no network: the least used of FN_DOCKER_NETWORKS, as Fn's pickNetwork.
-      const spreadTo = spec.network === undefined ? this.spread?.take() : undefined;
+      // Other nodes' pinned containers count too (two nodes on one host pinned all to CPU 0).
+      const taken = await this.places.take({ lambda: spec.lambda !== undefined, memoryMb: spec.memoryMb, network: spec.network });
       let c: HotContainer;
       this.startingNow++;
       const format = spec.lambda === undefined ? 'http-stream' : 'lambda';
@@ -661,7 +647,7 @@ export class Agent {
       try {
         // The grace period ended while it waited (for memory, for the engine's list): the engine creates nothing.
         if (this.cut.signal.aborted) throw this.cut.signal.reason;
-        c = await this.startContainer(spreadTo === undefined ? spec : { ...spec, network: spreadTo }, cpu);
+        c = await this.startContainer(taken.network === undefined ? spec : { ...spec, network: taken.network }, taken);
         this.deps.observeStart?.(format, 'success', (performance.now() - began) / 1000);
       } catch (thrown) {
         // The server's own host out of descriptors or disk (its socket directory, its connection
@@ -670,8 +656,7 @@ export class Agent {
         const err = shortage ?? thrown;
         this.deps.observeStart?.(format, this.cut.signal.aborted ? 'shutdown' : failureKind('error', err), (performance.now() - began) / 1000);
         this.resources.release(memory, spec.cpusMilli);
-        if (cpu !== undefined) this.placement?.give(cpu);
-        if (spreadTo !== undefined) this.spread?.give(spreadTo);
+        this.places.release(taken);
         if (this.cut.signal.aborted) throw this.cut.signal.reason;
         // Said here, as no call may be left waiting to say it; the detail (paths) only here.
         if (shortage) this.deps.log.warn({ err: shortage.cause, fn: spec.fnId, image: spec.image }, `a container start failed: ${shortage.message}`);
@@ -681,14 +666,13 @@ export class Agent {
       } finally {
         this.startingNow--;
       }
-      if (cpu !== undefined) this.pinned.set(c, cpu);
-      if (spreadTo !== undefined) this.spreadTo.set(c, spreadTo);
+      this.places.hold(c, taken);
       this.live.add(c);
       // Up after the grace period: the stop may be removing the others already.
       if (this.cut.signal.aborted) {
         await this.closeContainer(c);
         this.resources.release(memory, spec.cpusMilli);
-        this.giveBack(c);
+        this.places.giveBack(c);
         throw this.cut.signal.reason;
       }
       return c;
@@ -708,10 +692,10 @@ export class Agent {
   }
 
   /**
-   * Starts a container, pinned to `cpu` when one is given. A cpuset Docker refuses (a CPU list
+   * Starts a container, pinned to the CPU its start took, if any. A cpuset Docker refuses (a CPU list
    * that does not fit this engine) must never fail calls: pinning goes off and it starts unpinned.
    */
-  private async startContainer(spec: ContainerSpec, cpu: number | undefined): Promise<HotContainer> {
+  private async startContainer(spec: ContainerSpec, taken: Taken): Promise<HotContainer> {
     const start = async (s: ContainerSpec) => {
       const id = `kiln-${this.deps.newId().toLowerCase()}`;
       // Held from before the engine is asked to make it until it is removed (or given up on).
@@ -723,34 +707,13 @@ export class Agent {
         throw err;
       }
     };
-    if (cpu === undefined) return start(spec);
+    if (taken.cpu === undefined) return start(spec);
     try {
-      return await start({ ...spec, cpuset: String(cpu) });
+      return await start({ ...spec, cpuset: String(taken.cpu) });
     } catch (err) {
       if (!cpusetRefused(err)) throw err;
-      if (this.placement) {
-        // Once: concurrent starts refused alike find it already off.
-        this.deps.log.warn(
-          { err, cpu, cpus: this.placement.cpus },
-          'Docker refused to pin a Lambda container to one CPU: pinning is off until restart (check KILN_LAMBDA_CPUS)',
-        );
-        this.placement = undefined;
-      }
+      this.places.pinningRefused(err, taken.cpu);
       return start(spec);
-    }
-  }
-
-  /** Gives back the CPU a container was pinned to and the network it was spread to, if any, once. */
-  private giveBack(c: HotContainer): void {
-    const cpu = this.pinned.get(c);
-    if (cpu !== undefined) {
-      this.pinned.delete(c);
-      this.placement?.give(cpu);
-    }
-    const network = this.spreadTo.get(c);
-    if (network !== undefined) {
-      this.spreadTo.delete(c);
-      this.spread?.give(network);
     }
   }
 
