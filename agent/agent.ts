@@ -26,6 +26,7 @@ import { LAMBDA_EXTRA_HOSTS, LAMBDA_MIN_LIMITS, lambdaEnv, withNodeSettingsKept,
 import { ResourceTracker, type Capacity } from './resources.js';
 import { SlotPool } from './slot-pool.js';
 import { slotKey } from './slot-key.js';
+import { WrittenRecords } from './written-records.js';
 
 export interface AgentConfig {
   iofsPath: string;
@@ -211,6 +212,8 @@ export class Agent {
    * pool), and the app and fn (an update or delete of either through the API retires it).
    */
   private readonly poolOrigins = new Map<string, PoolOrigin>();
+  /** What the API last wrote, for calls that looked their fn up before it. */
+  private readonly written = new WrittenRecords();
   private readonly unwatchImages: () => void;
   /** Every container started and not yet removed, so shutdown can wait for all removals. */
   private readonly live = new Set<HotContainer>();
@@ -333,6 +336,7 @@ export class Agent {
    * limit...) retire; one whose containers match it still (an annotation changed) stays.
    */
   fnUpdated(fn: Fn): void {
+    this.written.fnWritten(fn);
     for (const [key, o] of this.poolOrigins) {
       if (o.fn.id === fn.id && slotKey(o.app, fn) !== key) this.retirePool(key, { fn: fn.id }, 'fn changed: its containers made for what it was retire');
     }
@@ -340,11 +344,13 @@ export class Agent {
 
   /** A fn was deleted through the API: its pools retire. */
   fnDeleted(fnId: string): void {
+    this.written.fnDeleted(fnId);
     for (const [key, o] of this.poolOrigins) if (o.fn.id === fnId) this.retirePool(key, { fn: fnId }, 'fn deleted: its containers retire');
   }
 
   /** An app was updated through the API: its fns' pools made for what it was (its config, syslog URL, network) retire. */
   appUpdated(app: App): void {
+    this.written.appWritten(app);
     for (const [key, o] of this.poolOrigins) {
       if (o.app.id === app.id && slotKey(app, o.fn) !== key) this.retirePool(key, { app: app.id, fn: o.fn.id }, 'app changed: its fn\'s containers made for what it was retire');
     }
@@ -352,6 +358,7 @@ export class Agent {
 
   /** An app was deleted through the API, its fns with it: their pools retire. */
   appDeleted(appId: string): void {
+    this.written.appDeleted(appId);
     for (const [key, o] of this.poolOrigins) if (o.app.id === appId) this.retirePool(key, { app: appId, fn: o.fn.id }, 'app deleted: its fns\' containers retire');
   }
 
@@ -430,6 +437,8 @@ export class Agent {
     if (syslogBad !== undefined) refuse(new LogDestinationError(`"${spec.app.syslog_url}"${syslogBad}`));
 
     const key = this.slotKeyOf(spec.app, spec.fn);
+    // Looked up before a write that retired what it was: served as it was, then its container goes.
+    const outdated = this.written.outdated(spec.app, spec.fn, key);
     const pool = this.poolFor(key, spec, network);
     pool.hold();
     this.inFlight++;
@@ -488,6 +497,7 @@ export class Agent {
       }
     } finally {
       pool.letGo();
+      if (outdated && this.pools.get(key) === pool) this.retirePool(key, { fn: spec.fn.id }, 'a call that looked its fn up before a change was served as it was: its container retires');
       this.inFlight--;
       this.wakeIfIdle();
     }

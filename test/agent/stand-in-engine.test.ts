@@ -432,3 +432,28 @@ test('a container whose output stopped reaching the agent takes no new call: idl
     await waitFor('removed after its call', () => running.state === 'removed', 3000);
     assert.notEqual((await w.invoke(slow)).json().container, running.id, 'the next call gets another');
   }));
+
+test('a call that looked its fn up before an update is served as it was, and its container then retires; later calls get one of what it is', () =>
+  inWorld(512, async (w) => {
+    const looked = w.fn('raced', { config: { SECRET: 'old' } });
+    const now = w.fn('raced', { config: { SECRET: 'new' }, updated_at: new Date(Date.parse(looked.updated_at) + 1000).toISOString() });
+    // The write lands between the call's lookup and its reaching the agent.
+    w.agent.fnUpdated(now);
+    assert.equal((await w.invoke(looked)).status, 200);
+    const [old] = w.engine.of(looked.id) as [StandInContainer];
+    await waitFor('the container of the old settings removed', () => old.state === 'removed');
+    assert.equal((await w.invoke(now)).status, 200);
+    const kept = w.engine.of(now.id).filter((c) => c.state !== 'removed');
+    await sleep(300);
+    assert.equal(kept.length, 1);
+    assert.notEqual(kept[0]!.state, 'removed', 'a container of the fn as it is stays hot');
+  }));
+
+test('a call that looked its fn up before it was deleted is served, and its container then retires', () =>
+  inWorld(512, async (w) => {
+    const fn = w.fn('deleted');
+    w.agent.fnDeleted(fn.id);
+    assert.equal((await w.invoke(fn)).status, 200);
+    const [c] = w.engine.of(fn.id) as [StandInContainer];
+    await waitFor('its container removed', () => c.state === 'removed');
+  }));
