@@ -77,7 +77,7 @@ function directCall(socketPath: string, payload: string): { call: () => Promise<
  * runtime's share (inside the container) from Kiln's server's; and the least relay in a third
  * container like it, which tells what any node:http daemon would cost there.
  */
-async function lambdaBench(docker: Docker, json: Json, invokeOn: InvokeOn, socketsOf: SocketsOf, cpusetOf: CpusetOf, payload: string, httpStreamImage: string, appId: string, url: string): Promise<void> {
+async function lambdaBench(docker: Docker, json: Json, invokeOn: InvokeOn, socketsOf: SocketsOf, cpusetOf: CpusetOf, payload: string, httpStreamImage: string, appId: string, url: string, serverPid: number): Promise<void> {
   const helloImage = await lambdaFixtureImage('node-hello');
   const demoImage = await lambdaFixtureImage('blog-demo');
   const lam = await json<{ id: string }>('POST', '/v2/fns', {
@@ -91,9 +91,16 @@ async function lambdaBench(docker: Docker, json: Json, invokeOn: InvokeOn, socke
   await timeLoop(300, invokeOn(client, httpStreamFnId));
   const lambdaMs: number[] = [];
   const streamMs: number[] = [];
+  // The server's CPU for each side: what a Lambda call costs Kiln's server beyond the container.
+  let streamCpu = 0;
+  let lambdaCpu = 0;
   for (let b = 0; b < 10; b++) {
+    let c0 = cpuMs(serverPid);
     streamMs.push(...(await timeLoop(WARM_N / 10, invokeOn(client, httpStreamFnId))));
+    streamCpu += cpuMs(serverPid) - c0;
+    c0 = cpuMs(serverPid);
     lambdaMs.push(...(await timeLoop(WARM_N / 10, invokeOn(client, lam.id))));
+    lambdaCpu += cpuMs(serverPid) - c0;
   }
   await client.close();
 
@@ -137,8 +144,9 @@ async function lambdaBench(docker: Docker, json: Json, invokeOn: InvokeOn, socke
   const h = summary(streamMs);
   const c = summary(cold);
   const line = (label: string, x: Lat, extra = '') => console.log(`${label.padEnd(34)} p50 ${f3(x.p50)} ms   p99 ${f3(x.p99)} ms${extra}`);
-  line('kiln: http-stream hello, c=1', h);
-  line('kiln: lambda hello, c=1', l, `   (+${f3(l.p50 - h.p50)} ms p50 for the Lambda layer, ratio ${(l.p50 / h.p50).toFixed(2)})`);
+  const perCall = (ms: number, n: number) => Math.round((ms / n) * 1000);
+  line('kiln: http-stream hello, c=1', h, `   (server CPU ${perCall(streamCpu, streamMs.length)} µs/call)`);
+  line('kiln: lambda hello, c=1', l, `   (+${f3(l.p50 - h.p50)} ms p50 for the Lambda layer, ratio ${(l.p50 / h.p50).toFixed(2)}; server CPU ${perCall(lambdaCpu, lambdaMs.length)} µs/call)`);
   const hd = summary(streamDirectMs);
   const ld = summary(lambdaDirectMs);
   line('direct: http-stream hello socket', hd);
@@ -299,7 +307,7 @@ async function main(): Promise<void> {
     line('kiln: cold start (new slot)', coldS, `   (n=${coldS.n})`);
     console.log(`${'kiln: server RSS'.padEnd(34)} ${(rss / MiB).toFixed(1)} MiB with ${hot} hot containers`);
     await kiln1.close();
-    await lambdaBench(docker, json, invokeOn, socketsOf, cpusetOf, payload, image, app.id, srv.url);
+    await lambdaBench(docker, json, invokeOn, socketsOf, cpusetOf, payload, image, app.id, srv.url, pid);
   } finally {
     try {
       await api.close();
