@@ -1,6 +1,6 @@
 // Runs bench/least-relay.ts in a container like a Lambda hello's: the same image and runtime,
-// the daemon bundle's node, no network, 128 MB, pinned to the same CPU. Not through Kiln:
-// the bench calls its socket directly, as it calls the Lambda hello's.
+// the daemon bundle's node, user 1000, a read-only root, no network, 128 MB, pinned to the same
+// CPU. Not through Kiln: the bench calls its socket directly, as it calls the Lambda hello's.
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -34,7 +34,10 @@ export async function startLeastRelay(docker: Docker, image: string, cpusetCpus:
     Cmd: [],
     Env: ['FN_LISTENER=unix:/tmp/iofs/lsnr.sock'],
     Labels: { [BENCH_LABEL]: String(process.pid) },
+    // As the agent runs a fn's container (KILN_FN_USER's default, a read-only root).
+    User: '1000:1000',
     HostConfig: {
+      ReadonlyRootfs: true,
       NetworkMode: 'none',
       Memory: 128 * 1024 * 1024,
       CpusetCpus: cpusetCpus,
