@@ -1,7 +1,7 @@
-// JSON bodies for the REST API, bounded by FN_MAX_REQUEST_SIZE (0: no limit).
+// JSON bodies for the REST API, bounded by FN_MAX_REQUEST_SIZE (0: no limit) and KILN_BODY_IDLE_TIMEOUT_MSECS.
 import type { RequestHandler } from 'express';
 import { ApiError } from './errors.js';
-import { readBody } from './read-body.js';
+import { readBody, type BodyLimits } from './read-body.js';
 
 /** Deepest nesting a REST body may have: storing and answering it recurse (JSON.stringify). */
 export const MAX_JSON_DEPTH = 512;
@@ -60,9 +60,9 @@ export function jsonBodyProblem(body: unknown): string | undefined {
  * whatever its content type, as Fn does (`curl -d` sends a form content type by default). An
  * empty body is left undefined, so handlers can say it is missing.
  */
-export function jsonBody(maxBytes: number): RequestHandler {
+export function jsonBody(limits: BodyLimits): RequestHandler {
   return (req, _res, next) => {
-    readBody(req, maxBytes).then((raw) => {
+    readBody(req, limits).then((raw) => {
       let body: unknown;
       if (raw.length > 0) {
         try {

@@ -233,6 +233,7 @@ async function startHolding(config: Config, log: Logger, releaseNodeId: () => Pr
     now: () => timestamp(),
     version: packageVersion(),
     maxRequestSize: config.maxRequestSize,
+    bodyIdleTimeoutMs: config.bodyIdleTimeoutMs,
     publicUrl: config.publicUrl,
     trustProxy: config.trustProxy,
     allowedNetworks: a.allowedNetworks,
@@ -252,10 +253,10 @@ async function startHolding(config: Config, log: Logger, releaseNodeId: () => Pr
   const hosts = hostRules(config.allowedHosts, hostname(), config.publicUrl);
   // Express's compiled KILN_TRUST_PROXY: the caller's address on the invoke paths is its req.ip.
   const trust = app.get('trust proxy fn') as TrustFn;
-  const invoke = invokeHandler({ agent, lookup, newId, log, maxRequestSize: config.maxRequestSize, stripAuthorization: authenticate !== undefined, trust });
+  const invoke = invokeHandler({ agent, lookup, newId, log, maxRequestSize: config.maxRequestSize, bodyIdleTimeoutMs: config.bodyIdleTimeoutMs, stripAuthorization: authenticate !== undefined, trust });
   // The Lambda APIs' paths (Invoke, InvokeWithResponseStream), asked only after /invoke and /t/
   // have said no: they pay nothing for them.
-  const lambdaDeps = { agent, lookup, newId, log, maxRequestSize: config.maxRequestSize, trust };
+  const lambdaDeps = { agent, lookup, newId, log, maxRequestSize: config.maxRequestSize, bodyIdleTimeoutMs: config.bodyIdleTimeoutMs, trust };
   const lambdaInvoke = lambdaInvokeHandler(lambdaDeps);
   const lambdaStream = lambdaStreamHandler(lambdaDeps);
   // A request refused before routing (no valid token, a Host not allowed): an AWS SDK reads errors in Lambda's shape only.

@@ -329,6 +329,10 @@ const envSchema = z.object({
   KILN_DB_TIMEOUT_MSECS: msFrom(DEFAULT_DB_TIMEOUT_MS, 1),
   // Longer than the load balancers that keep theirs longest (GCP 600 s, OCI 310 s); 0: never, as Go's server.
   KILN_KEEPALIVE_TIMEOUT_MSECS: msFrom(620_000, 0),
+  // Silence mid-body past any live link's retransmissions (TCP's first four take 15 s), within
+  // Apache's 20 s and nginx's 60 s for the same bound, and Kiln's 30 s fn and database timeouts;
+  // Fn has none (Go's server, no read timeout). 0: no bound.
+  KILN_BODY_IDLE_TIMEOUT_MSECS: msFrom(30_000, 0),
   // A week; 0 keeps calls for ever.
   KILN_CALL_RETENTION_HOURS: hoursFrom(168),
   KILN_UI: boolOn,
@@ -379,6 +383,8 @@ export interface Config {
   dbTimeoutMs: number;
   /** How long an idle kept-alive connection is kept open; 0: until the client closes it. */
   keepAliveTimeoutMs: number;
+  /** How long a request body may go without a byte arriving before it is answered 408; 0: no bound. */
+  bodyIdleTimeoutMs: number;
   /** How long calls and their logs are kept, from their creation; 0: for ever. */
   callRetentionMs: number;
   /** Serve the web view at /ui/. */
@@ -484,6 +490,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, host?: HostFacts): Config {
     lookupStaleMs: e.KILN_LOOKUP_STALE_MSECS,
     dbTimeoutMs: e.KILN_DB_TIMEOUT_MSECS,
     keepAliveTimeoutMs: e.KILN_KEEPALIVE_TIMEOUT_MSECS,
+    bodyIdleTimeoutMs: e.KILN_BODY_IDLE_TIMEOUT_MSECS,
     callRetentionMs: Math.round(e.KILN_CALL_RETENTION_HOURS * 3_600_000),
     ui: e.KILN_UI,
     authTokens: e.KILN_AUTH_TOKENS ?? [],

@@ -39,6 +39,8 @@ export interface ApiDeps {
   now: () => string;
   version: string;
   maxRequestSize: number;
+  /** KILN_BODY_IDLE_TIMEOUT_MSECS: the longest wait for a request body's next bytes; 0: no bound. */
+  bodyIdleTimeoutMs: number;
   publicUrl: string | undefined;
   /** KILN_TRUST_PROXY: express's `trust proxy`, for req.ip and req.protocol. */
   trustProxy: TrustProxy;

@@ -14,6 +14,7 @@ import {
 } from '../store/errors.js';
 import { loggedError } from '../store/db-log.js';
 import { boundUnreadBody } from './unread-body.js';
+import { BodyStalledError } from './read-body.js';
 import { redactUrl } from './log-redact.js';
 import { cutAnswer } from '../agent/cut-answer.js';
 
@@ -107,6 +108,8 @@ export function toHttpError(err: unknown): HttpError {
   if (err instanceof ImageNotFoundError || err instanceof ImageRefError) return { status: 502, body: { message: err.message } };
   if (err instanceof ContainerConfigError) return { status: 502, body: { message: err.message } };
   if (err instanceof DriverError) return { status: 503, body: { message: `container engine error: ${err.message}` }, headers: retryAfter() };
+  // The rest of the body will not come: the connection closes after the answer.
+  if (err instanceof BodyStalledError) return { status: 408, body: { message: err.message }, headers: { Connection: 'close' } };
   if (err instanceof ApiError) {
     const body: ErrorBody = { message: err.message };
     if (err.fields !== undefined) body.fields = err.fields;
@@ -298,6 +301,8 @@ const serviceUnavailable = (message: string, seconds = RETRY_AFTER_SECONDS): Lam
  */
 export function toLambdaError(err: unknown, fnTimeoutSec?: number): LambdaOutcome {
   if (err instanceof LambdaApiError) return platform(err.type, err.message, { status: err.status });
+  // Lambda's model has no type for it: the caller's request content, at HTTP's status for it.
+  if (err instanceof BodyStalledError) return platform('InvalidRequestContentException', err.message, { status: 408, headers: { Connection: 'close' } });
   // A stream cut short by the function's own error (its type from the daemon's trailer); one cut
   // at the deadline is a timeout like any other (its kind), below.
   if (err instanceof StreamCutError && err.kind !== 'timeout') {

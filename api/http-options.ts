@@ -17,7 +17,8 @@ export function apiServerOptions(keepAliveTimeoutMs: number): ServerOptions {
   return {
     maxHeaderSize: MAX_REQUEST_HEAD_BYTES,
     // No deadline on a whole request (Node's is 300 s, cut with a 408): a slow upload is bounded
-    // by FN_MAX_REQUEST_SIZE only, as on Fn, once its head is in.
+    // by FN_MAX_REQUEST_SIZE, as on Fn, once its head is in, and by KILN_BODY_IDLE_TIMEOUT_MSECS
+    // of silence (read-body.ts), which a socket timeout here would also apply while the function runs.
     requestTimeout: 0,
     headersTimeout: HEADERS_TIMEOUT_MS,
     keepAliveTimeout: keepAliveTimeoutMs,

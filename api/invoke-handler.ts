@@ -25,6 +25,8 @@ export interface InvokeHandlerDeps {
   newId: () => string;
   log: Logger;
   maxRequestSize: number;
+  /** KILN_BODY_IDLE_TIMEOUT_MSECS: the longest wait for the body's next bytes; 0: no bound. */
+  bodyIdleTimeoutMs: number;
   /**
    * Keep the caller's Authorization header from functions called through /invoke: with
    * KILN_AUTH_TOKENS set it is Kiln's own token (api/auth.ts). A trigger's caller's header is the
@@ -87,12 +89,13 @@ function segments(path: string): string[] | undefined {
 
 /** Returns a handler that serves invokes and answers false for every other request. */
 export function invokeHandler(deps: InvokeHandlerDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
-  const { agent, lookup, newId, log, maxRequestSize, stripAuthorization = false, trust } = deps;
+  const { agent, lookup, newId, log, stripAuthorization = false, trust } = deps;
+  const bodyLimits = { maxBytes: deps.maxRequestSize, idleMs: deps.bodyIdleTimeoutMs };
 
   const run = async (
     req: IncomingMessage, res: ServerResponse, target: FnTarget, extra: Pick<InvokeSpec, 'triggerId' | 'gateway' | 'admission'>, trail: InvokeTrail | undefined,
   ) => {
-    const body = await readBody(req, maxRequestSize);
+    const body = await readBody(req, bodyLimits);
     const callId = newId();
     res.setHeader('Fn-Call-Id', callId);
     if (trail) {

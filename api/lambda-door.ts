@@ -26,6 +26,8 @@ export interface LambdaDoorDeps {
   newId: () => string;
   log: Logger;
   maxRequestSize: number;
+  /** KILN_BODY_IDLE_TIMEOUT_MSECS: the longest wait for the body's next bytes; 0: no bound. */
+  bodyIdleTimeoutMs: number;
   /** KILN_TRUST_PROXY as express compiled it: who the caller is (see trust-proxy.ts). */
   trust: TrustFn;
 }
@@ -72,7 +74,8 @@ interface Found {
 export function lambdaDoor(
   api: LambdaPath, types: readonly InvocationType[], deps: LambdaDoorDeps, run: (call: LambdaCall) => Promise<void>,
 ): (req: IncomingMessage, res: ServerResponse) => boolean {
-  const { lookup, newId, log, maxRequestSize, trust } = deps;
+  const { lookup, newId, log, trust } = deps;
+  const bodyLimits = { maxBytes: deps.maxRequestSize, idleMs: deps.bodyIdleTimeoutMs };
 
   const notFound = (ref: FunctionRef, region: string, qualifier?: string) =>
     new LambdaApiError('ResourceNotFoundException', `Function not found: ${functionArn(ref.region ?? region, ref.account ?? KILN_ACCOUNT_ID, ref.name, qualifier)}`);
@@ -106,7 +109,7 @@ export function lambdaDoor(
     const target = await resolve(ref, region);
     found.timeoutSec = target.fn.timeout;
     if (trail) trail.fnId = target.fn.id;
-    const body = await readBody(req, maxRequestSize);
+    const body = await readBody(req, bodyLimits);
     // The call's id is made once its body is in, as /invoke's: ids begin with their time, and the
     // calls list's time filters take them to be within a minute of created_at (store/call-ids.ts),
     // which an upload of any length would otherwise break. Answers before this one carry the

@@ -50,7 +50,7 @@ export function createApp(deps: ApiDeps): Express {
     next(req.url.includes('%00') ? new ApiError(NUL_IN_URL) : undefined);
   });
   // Only writes carry a body; Fn's GET and DELETE handlers never read one (Node drops it unread).
-  const readJson = jsonBody(deps.maxRequestSize);
+  const readJson = jsonBody({ maxBytes: deps.maxRequestSize, idleMs: deps.bodyIdleTimeoutMs });
   app.use('/v2', (req, res, next) => (req.method === 'POST' || req.method === 'PUT' ? readJson(req, res, next) : next()));
   app.use(metaRouter(deps));
   app.use(appsRouter(deps));

@@ -18,6 +18,7 @@ const DEFAULTS: Config = {
   lookupCacheMs: 1000,
   lookupStaleMs: 300_000,
   keepAliveTimeoutMs: 620_000,
+  bodyIdleTimeoutMs: 30_000,
   dbTimeoutMs: 30_000,
   callRetentionMs: 168 * 3_600_000,
   ui: true,
@@ -108,6 +109,15 @@ test('KILN_DB_TIMEOUT_MSECS bounds waits on the database; 0 and junk stop start-
   assert.equal(loadConfig({ KILN_DB_TIMEOUT_MSECS: '500' }).dbTimeoutMs, 500);
   for (const value of ['0', '-1', '5s']) {
     assert.throws(() => loadConfig({ KILN_DB_TIMEOUT_MSECS: value }), (err: unknown) => err instanceof ConfigError && err.message.includes('KILN_DB_TIMEOUT_MSECS'));
+  }
+});
+
+test('KILN_BODY_IDLE_TIMEOUT_MSECS: 30 s unless set; 0 is no bound; junk stops start-up', () => {
+  assert.equal(loadConfig({}).bodyIdleTimeoutMs, 30_000);
+  assert.equal(loadConfig({ KILN_BODY_IDLE_TIMEOUT_MSECS: '0' }).bodyIdleTimeoutMs, 0);
+  assert.equal(loadConfig({ KILN_BODY_IDLE_TIMEOUT_MSECS: '1500' }).bodyIdleTimeoutMs, 1500);
+  for (const value of ['-1', '30s', '1.5']) {
+    assert.throws(() => loadConfig({ KILN_BODY_IDLE_TIMEOUT_MSECS: value }), (err: unknown) => err instanceof ConfigError && err.message.includes('KILN_BODY_IDLE_TIMEOUT_MSECS'));
   }
 });
 
@@ -270,7 +280,8 @@ for (const c of agentRejected) {
 
 // Node's timers take at most 2^31 - 1 ms and fire after 1 ms past it: every millisecond setting stops there.
 const MS_SETTINGS = ['FN_FREEZE_IDLE_MSECS', 'FN_HOT_START_TIMEOUT_MSECS', 'FN_HOT_PULL_TIMEOUT_MSECS', 'KILN_MAX_QUEUE_MSECS',
-  'KILN_SHUTDOWN_GRACE_MSECS', 'KILN_LOOKUP_CACHE_MSECS', 'KILN_LOOKUP_STALE_MSECS', 'KILN_DB_TIMEOUT_MSECS', 'KILN_KEEPALIVE_TIMEOUT_MSECS'];
+  'KILN_SHUTDOWN_GRACE_MSECS', 'KILN_LOOKUP_CACHE_MSECS', 'KILN_LOOKUP_STALE_MSECS', 'KILN_DB_TIMEOUT_MSECS', 'KILN_KEEPALIVE_TIMEOUT_MSECS',
+  'KILN_BODY_IDLE_TIMEOUT_MSECS'];
 for (const name of MS_SETTINGS) {
   test(`${name} takes at most 2147483647 ms, and past it stops start-up naming it`, () => {
     loadConfig({ [name]: '2147483647' });
