@@ -3,6 +3,7 @@ import type { ServerResponse } from 'node:http';
 import { test } from 'node:test';
 import { pino } from 'pino';
 import { ApiError, badRequest, type ErrorBody, sendError, sendLambdaError, toHttpError, toLambdaError } from '../../api/errors.js';
+import { BodyStalledError } from '../../api/read-body.js';
 import { ConflictError, DatabaseFullError, DatabaseTimeoutError, DatabaseUnavailableError, NotFoundError, UnstorableValueError } from '../../store/errors.js';
 
 /** http-errors' errors, as express's modules throw them: an Error with a `type`, a status and `expose`. */
@@ -108,6 +109,13 @@ test("a full database is a 503 to try again once space is freed, saying so; on t
   const err = new DatabaseFullError('the database is full: database or disk is full', { cause: Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' }) });
   assert.deepEqual(toHttpError(err), { status: 503, body: { message: 'database is full' }, headers: { 'Retry-After': '15' } });
   assert.deepEqual(toLambdaError(err), { kind: 'platform', status: 503, type: 'ServiceException', message: 'database is full', headers: { 'Retry-After': '15' } });
+});
+
+test('a request body that stopped arriving is a 408 that closes the connection; on the Lambda APIs an InvalidRequestContentException', () => {
+  const err = new BodyStalledError(1500);
+  const message = 'Request timeout: no bytes of the request body arrived for 1.5 s';
+  assert.deepEqual(toHttpError(err), { status: 408, body: { message }, headers: { Connection: 'close' } });
+  assert.deepEqual(toLambdaError(err), { kind: 'platform', status: 408, type: 'InvalidRequestContentException', message, headers: { Connection: 'close' } });
 });
 
 for (const c of cases) {
