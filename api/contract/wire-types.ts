@@ -1,14 +1,15 @@
 // The shapes Kiln's HTTP API answers with, as its clients read them (cli/ and web/, which may
 // use nothing of the server but its HTTP API and api/contract/). Types only: nothing of this exists at run time.
-// The server's own model types are store/types.ts.
+// The server's own model types are store/types.ts; test/types/wire-types.ts states how each of
+// these relates to its store type, and `npm run typecheck` fails when they drift apart.
 
 export interface App {
   id: string;
   name: string;
   config: Record<string, string>;
   annotations: Record<string, unknown>;
-  syslog_url?: string | null;
-  shape?: string;
+  syslog_url?: string;
+  shape: string;
   created_at: string;
   updated_at: string;
 }
@@ -55,7 +56,7 @@ export interface Call {
   started_at?: string;
   completed_at?: string;
   error?: string;
-  stats?: CallStat[];
+  stats: CallStat[];
 }
 
 /** A list's page: `next_cursor` only when the page is full. */
