@@ -269,7 +269,8 @@ const dbUrl = trimmed.transform((url, ctx) => {
 /** Docker on this machine (its unix socket): only then are this process's CPUs the containers' CPUs. */
 const dockerIsLocal = (dockerHost: string | undefined): boolean => dockerHost === undefined || dockerHost.startsWith('unix://');
 
-const envSchema = z.object({
+/** Every setting the server reads, with its default where it has one (exported for the README's check). */
+export const envSchema = z.object({
   FN_PORT: intFrom(8080, 0, 65535),
   FN_HOST: trimmed.default('0.0.0.0'),
   FN_NODE_TYPE: nodeType,
